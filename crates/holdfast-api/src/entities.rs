@@ -1,0 +1,212 @@
+//! Mastodon's JSON entities (content/en/entities in the Mastodon docs),
+//! built from store rows. Only this module decides how things look on the wire.
+
+use holdfast_service::lists::{NotificationView, SearchResults};
+use holdfast_service::Service;
+use holdfast_store::{AccountRow, Marker, Relationship, StatusBundle, TagRow};
+use serde_json::{json, Value};
+
+/// ISO 8601 in UTC with milliseconds, as Mastodon writes times.
+pub fn iso8601(ms: i64) -> String {
+    let (secs, millis) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn date_only(ms: i64) -> String {
+    let (y, m, d) = civil_from_days(ms.div_euclid(86_400_000));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+pub fn avatar_url(svc: &Service) -> String {
+    format!("{}/avatars/original/missing.png", svc.base_url)
+}
+
+pub fn account(svc: &Service, a: &AccountRow) -> Value {
+    let url = svc.account_url(&a.username);
+    let avatar = avatar_url(svc);
+    json!({
+        "id": a.id.to_string(),
+        "username": a.username,
+        "acct": a.username,
+        "display_name": a.display_name,
+        "locked": a.locked,
+        "bot": a.bot,
+        "discoverable": a.discoverable,
+        "indexable": a.discoverable,
+        "group": false,
+        "noindex": false,
+        "hide_collections": false,
+        "created_at": iso8601(a.created_at_ms - a.created_at_ms.rem_euclid(86_400_000)),
+        "note": svc.note_html(&a.note),
+        "url": url,
+        "uri": url,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": format!("{}/headers/original/missing.png", svc.base_url),
+        "header_static": format!("{}/headers/original/missing.png", svc.base_url),
+        "followers_count": a.followers_count,
+        "following_count": a.following_count,
+        "statuses_count": a.statuses_count,
+        "last_status_at": a.last_status_at_ms.map(date_only),
+        "emojis": [],
+        "fields": [],
+        "roles": [],
+    })
+}
+
+/// The caller's own account, with `source` (what they typed) for editing.
+pub fn credential_account(svc: &Service, a: &AccountRow) -> Value {
+    let mut v = account(svc, a);
+    v["source"] = json!({
+        "privacy": a.default_visibility.as_str(),
+        "sensitive": a.default_sensitive,
+        "language": a.default_language,
+        "note": a.note,
+        "fields": [],
+        "follow_requests_count": 0,
+        "hide_collections": false,
+        "discoverable": a.discoverable,
+        "indexable": a.discoverable,
+    });
+    v["role"] = json!({"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": false});
+    v
+}
+
+pub fn status(svc: &Service, b: &StatusBundle) -> Value {
+    let s = &b.status;
+    let url = svc.status_url(&b.account.username, s.id);
+    json!({
+        "id": s.id.to_string(),
+        "created_at": iso8601(s.created_at_ms),
+        "edited_at": null,
+        "in_reply_to_id": s.in_reply_to_id.map(|i| i.to_string()),
+        "in_reply_to_account_id": s.in_reply_to_account_id.map(|i| i.to_string()),
+        "sensitive": s.sensitive,
+        "spoiler_text": s.spoiler_text,
+        "visibility": s.visibility.as_str(),
+        "language": s.language,
+        "uri": url,
+        "url": url,
+        "replies_count": s.replies_count,
+        "reblogs_count": s.reblogs_count,
+        "favourites_count": s.favourites_count,
+        "favourited": b.favourited,
+        "reblogged": b.reblogged,
+        "muted": b.muted,
+        "bookmarked": b.bookmarked,
+        "pinned": false,
+        "content": s.content,
+        "filtered": [],
+        "reblog": b.reblog.as_deref().map(|r| status(svc, r)),
+        "application": s.app_name.as_ref().map(|name| json!({"name": name, "website": s.app_website})),
+        "account": account(svc, &b.account),
+        "media_attachments": [],
+        "mentions": b.mentions.iter().map(|m| json!({
+            "id": m.id.to_string(),
+            "username": m.username,
+            "url": svc.account_url(&m.username),
+            "acct": m.username,
+        })).collect::<Vec<_>>(),
+        "tags": b.tags.iter().map(|t| json!({"name": t, "url": format!("{}/tags/{}", svc.base_url, t)})).collect::<Vec<_>>(),
+        "emojis": [],
+        "card": null,
+        "poll": null,
+    })
+}
+
+/// A deleted status, with its source text so a client can offer "delete and redraft".
+pub fn deleted_status(svc: &Service, b: &StatusBundle) -> Value {
+    let mut v = status(svc, b);
+    v["text"] = json!(b.status.text);
+    v
+}
+
+pub fn relationship(r: &Relationship) -> Value {
+    json!({
+        "id": r.id.to_string(),
+        "following": r.following,
+        "showing_reblogs": r.showing_reblogs,
+        "notifying": r.notifying,
+        "languages": null,
+        "followed_by": r.followed_by,
+        "blocking": r.blocking,
+        "blocked_by": r.blocked_by,
+        "muting": r.muting,
+        "muting_notifications": r.muting_notifications,
+        "requested": r.requested,
+        "requested_by": r.requested_by,
+        "domain_blocking": false,
+        "endorsed": false,
+        "note": "",
+    })
+}
+
+pub fn notification(svc: &Service, n: &NotificationView) -> Value {
+    let mut v = json!({
+        "id": n.row.id.to_string(),
+        "type": n.row.kind.as_str(),
+        "created_at": iso8601(n.row.created_at_ms),
+        "group_key": format!("ungrouped-{}", n.row.id),
+        "account": account(svc, &n.account),
+    });
+    if let Some(s) = &n.status {
+        v["status"] = status(svc, s);
+    }
+    v
+}
+
+pub fn tag(svc: &Service, t: &TagRow) -> Value {
+    json!({
+        "name": t.name,
+        "url": format!("{}/tags/{}", svc.base_url, t.name),
+        "history": [],
+        "following": false,
+    })
+}
+
+pub fn search(svc: &Service, r: &SearchResults) -> Value {
+    json!({
+        "accounts": r.accounts.iter().map(|a| account(svc, a)).collect::<Vec<_>>(),
+        "statuses": r.statuses.iter().map(|s| status(svc, s)).collect::<Vec<_>>(),
+        "hashtags": r.hashtags.iter().map(|t| tag(svc, t)).collect::<Vec<_>>(),
+    })
+}
+
+pub fn markers(list: &[Marker]) -> Value {
+    let mut out = serde_json::Map::new();
+    for m in list {
+        out.insert(
+            m.timeline.clone(),
+            json!({"last_read_id": m.last_read_id.to_string(), "version": m.version, "updated_at": iso8601(m.updated_at_ms)}),
+        );
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_formats_known_instants() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(iso8601(1_795_000_000_000), "2026-11-18T11:06:40.000Z");
+        assert_eq!(date_only(1_795_000_000_000), "2026-11-18");
+    }
+}

@@ -1,0 +1,81 @@
+//! The one error type at the HTTP edge. Every failure leaves as Mastodon's
+//! JSON shape, `{"error": "…"}` (plus `error_description` for OAuth), with
+//! the status that says whose fault it was. Internal detail is logged, not sent.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use holdfast_service::ServiceError;
+use serde_json::json;
+
+/// Seconds a client should wait after a 503 before retrying.
+const RETRY_AFTER_S: &str = "1";
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub error: String,
+    pub description: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: impl Into<String>) -> ApiError {
+        ApiError { status, error: error.into(), description: None }
+    }
+    pub fn bad_request(msg: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, msg)
+    }
+    pub fn unprocessable(msg: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, msg)
+    }
+    pub fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "Record not found")
+    }
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid")
+    }
+    pub fn outside_scopes() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "This action is outside the authorized scopes")
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        let (status, msg) = match e {
+            ServiceError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ServiceError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
+            ServiceError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            ServiceError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ServiceError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+            ServiceError::Unavailable(m) => {
+                tracing::warn!(reason = %m, "answering 503");
+                (StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable, please retry".to_owned())
+            }
+            ServiceError::OAuth { status, error, description } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+                return ApiError { status, error: error.to_owned(), description: Some(description) };
+            }
+            ServiceError::Internal(m) => {
+                tracing::error!(detail = %m, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error".to_owned())
+            }
+        };
+        ApiError::new(status, msg)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = match &self.description {
+            Some(d) => json!({ "error": self.error, "error_description": d }),
+            None => json!({ "error": self.error }),
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
+        }
+        response
+    }
+}

@@ -1,0 +1,64 @@
+//! `Link` headers the way Mastodon writes them (RFC 8288): `next` (older,
+//! `max_id`) first, then `prev` (newer, `min_id`), each repeating the
+//! request's other parameters. An empty page has no links, so a client
+//! walking `next` stops there.
+
+use axum::http::{header, HeaderMap, HeaderValue, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use holdfast_service::PageOf;
+use serde_json::Value;
+
+const PAGING_KEYS: [&str; 3] = ["max_id", "since_id", "min_id"];
+
+pub fn link_header(headers: &HeaderMap, uri: &Uri, next_max_id: Option<i64>, prev_min_id: Option<i64>) -> Option<String> {
+    let (next, prev) = (next_max_id?, prev_min_id?);
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    let kept: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(k, _)| !PAGING_KEYS.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let url = |key: &str, id: i64| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &kept {
+            q.append_pair(k, v);
+        }
+        q.append_pair(key, &id.to_string());
+        format!("{scheme}://{host}{}?{}", uri.path(), q.finish())
+    };
+    Some(format!("<{}>; rel=\"next\", <{}>; rel=\"prev\"", url("max_id", next), url("min_id", prev)))
+}
+
+/// A JSON array response with its `Link` header.
+pub fn page_response<T>(headers: &HeaderMap, uri: &Uri, page: &PageOf<T>, items: Vec<Value>) -> Response {
+    let mut response = Json(Value::Array(items)).into_response();
+    if let Some(link) = link_header(headers, uri, page.next_max_id, page.prev_min_id) {
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, v);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_keeps_other_params_and_replaces_cursors() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9"));
+        let uri: Uri = "/api/v1/timelines/public?local=true&max_id=50&limit=2".parse().unwrap();
+        let link = link_header(&h, &uri, Some(10), Some(20)).unwrap();
+        assert_eq!(
+            link,
+            "<http://127.0.0.1:9/api/v1/timelines/public?local=true&limit=2&max_id=10>; rel=\"next\", \
+             <http://127.0.0.1:9/api/v1/timelines/public?local=true&limit=2&min_id=20>; rel=\"prev\""
+        );
+        assert!(link_header(&h, &uri, None, None).is_none());
+    }
+}

@@ -1,0 +1,88 @@
+//! /api/v1/instance and /api/v2/instance: what this server is and its limits.
+
+use axum::extract::State;
+use axum::Json;
+use holdfast_config::{Registrations, HOLDFAST_VERSION, MASTODON_COMPAT_VERSION};
+use serde_json::{json, Value};
+
+use crate::error::ApiResult;
+use crate::AppState;
+
+/// Clients read the leading Mastodon version to decide which API features exist.
+pub fn version() -> String {
+    format!("{MASTODON_COMPAT_VERSION} (compatible; holdfast {HOLDFAST_VERSION})")
+}
+
+const DESCRIPTION: &str = "A holdfast server: Mastodon-compatible microblogging that stays up.";
+
+fn statuses_config(state: &AppState) -> Value {
+    let l = state.service.limits();
+    json!({
+        "max_characters": l.status_max_chars,
+        "max_media_attachments": 0,
+        "characters_reserved_per_url": l.status_url_chars,
+    })
+}
+
+pub async fn v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let svc = &state.service;
+    let (users, statuses) = svc.stats().await?;
+    let reg = svc.config.registrations;
+    Ok(Json(json!({
+        "uri": svc.config.domain,
+        "title": "holdfast",
+        "short_description": DESCRIPTION,
+        "description": DESCRIPTION,
+        "email": "",
+        "version": version(),
+        "urls": {},
+        "stats": {"user_count": users, "status_count": statuses, "domain_count": 0},
+        "thumbnail": null,
+        "languages": ["en"],
+        "registrations": reg != Registrations::Closed,
+        "approval_required": reg == Registrations::Approval,
+        "invites_enabled": false,
+        "configuration": {
+            "accounts": {"max_featured_tags": 0},
+            "statuses": statuses_config(&state),
+            "media_attachments": {"supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0, "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0},
+            "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
+        },
+        "contact_account": null,
+        "rules": [],
+    })))
+}
+
+pub async fn v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let svc = &state.service;
+    let (users, _) = svc.stats().await?;
+    let reg = svc.config.registrations;
+    Ok(Json(json!({
+        "domain": svc.config.domain,
+        "title": "holdfast",
+        "version": version(),
+        "source_url": "https://github.com/holdfast-social/holdfast",
+        "description": DESCRIPTION,
+        "usage": {"users": {"active_month": users}},
+        "thumbnail": {"url": format!("{}/avatars/original/missing.png", svc.base_url)},
+        "icon": [],
+        "languages": ["en"],
+        "configuration": {
+            "urls": {},
+            "vapid": {"public_key": ""},
+            "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+            "statuses": statuses_config(&state),
+            "media_attachments": {"supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0, "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0},
+            "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
+            "translation": {"enabled": false},
+        },
+        "registrations": {"enabled": reg != Registrations::Closed, "approval_required": reg == Registrations::Approval, "message": null},
+        "api_versions": {"mastodon": 2},
+        "contact": {"email": "", "account": null},
+        "rules": [],
+    })))
+}
+
+pub async fn empty_list() -> Json<Value> {
+    Json(json!([]))
+}

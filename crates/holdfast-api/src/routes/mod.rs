@@ -1,0 +1,93 @@
+//! Every route in one place; handlers live in one file per resource.
+
+mod accounts;
+mod instance;
+mod notifications;
+mod oauth;
+mod ops;
+mod statuses;
+mod timelines;
+mod web;
+
+use axum::routing::{get, post};
+use axum::Router;
+use holdfast_store::Id;
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        // operators
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        // web
+        .route("/", get(web::home))
+        .route("/avatars/original/missing.png", get(web::missing_image))
+        .route("/headers/original/missing.png", get(web::missing_image))
+        // OAuth 2
+        .route("/oauth/authorize", get(oauth::authorize_form).post(oauth::authorize))
+        .route("/oauth/authorize/", get(oauth::authorize_form).post(oauth::authorize))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/api/v1/apps", post(oauth::create_app))
+        .route("/api/v1/apps/verify_credentials", get(oauth::verify_app))
+        // instance
+        .route("/api/v1/instance", get(instance::v1))
+        .route("/api/v1/instance/", get(instance::v1))
+        .route("/api/v2/instance", get(instance::v2))
+        .route("/api/v2/instance/", get(instance::v2))
+        .route("/api/v1/instance/peers", get(instance::empty_list))
+        .route("/api/v1/instance/activity", get(instance::empty_list))
+        .route("/api/v1/instance/rules", get(instance::empty_list))
+        .route("/api/v1/custom_emojis", get(instance::empty_list))
+        .route("/api/v1/preferences", get(accounts::preferences))
+        // accounts
+        .route("/api/v1/accounts", post(accounts::sign_up))
+        .route("/api/v1/accounts/verify_credentials", get(accounts::verify_credentials))
+        .route("/api/v1/accounts/update_credentials", axum::routing::patch(accounts::update_credentials))
+        .route("/api/v1/accounts/lookup", get(accounts::lookup))
+        .route("/api/v1/accounts/relationships", get(accounts::relationships))
+        .route("/api/v1/accounts/{id}", get(accounts::show))
+        .route("/api/v1/accounts/{id}/statuses", get(timelines::account_statuses))
+        .route("/api/v1/accounts/{id}/followers", get(accounts::followers))
+        .route("/api/v1/accounts/{id}/following", get(accounts::following))
+        .route("/api/v1/accounts/{id}/follow", post(accounts::follow))
+        .route("/api/v1/accounts/{id}/unfollow", post(accounts::unfollow))
+        .route("/api/v1/accounts/{id}/block", post(accounts::block))
+        .route("/api/v1/accounts/{id}/unblock", post(accounts::unblock))
+        .route("/api/v1/accounts/{id}/mute", post(accounts::mute))
+        .route("/api/v1/accounts/{id}/unmute", post(accounts::unmute))
+        // statuses
+        .route("/api/v1/statuses", post(statuses::create))
+        .route("/api/v1/statuses/{id}", get(statuses::show).delete(statuses::delete))
+        .route("/api/v1/statuses/{id}/context", get(statuses::context))
+        .route("/api/v1/statuses/{id}/favourite", post(statuses::favourite))
+        .route("/api/v1/statuses/{id}/unfavourite", post(statuses::unfavourite))
+        .route("/api/v1/statuses/{id}/reblog", post(statuses::reblog))
+        .route("/api/v1/statuses/{id}/unreblog", post(statuses::unreblog))
+        .route("/api/v1/statuses/{id}/bookmark", post(statuses::bookmark))
+        .route("/api/v1/statuses/{id}/unbookmark", post(statuses::unbookmark))
+        .route("/api/v1/statuses/{id}/favourited_by", get(statuses::favourited_by))
+        .route("/api/v1/statuses/{id}/reblogged_by", get(statuses::reblogged_by))
+        // timelines and lists
+        .route("/api/v1/timelines/home", get(timelines::home))
+        .route("/api/v1/timelines/public", get(timelines::public))
+        .route("/api/v1/timelines/tag/{hashtag}", get(timelines::tag))
+        .route("/api/v1/tags/{name}", get(timelines::tag_info))
+        .route("/api/v1/favourites", get(timelines::favourites))
+        .route("/api/v1/bookmarks", get(timelines::bookmarks))
+        .route("/api/v2/search", get(timelines::search))
+        // notifications and markers
+        .route("/api/v1/notifications", get(notifications::list))
+        .route("/api/v1/notifications/clear", post(notifications::clear))
+        .route("/api/v1/notifications/{id}", get(notifications::show))
+        .route("/api/v1/notifications/{id}/dismiss", post(notifications::dismiss))
+        .route("/api/v1/markers", get(notifications::markers).post(notifications::set_markers))
+}
+
+/// Ids in paths: anything that is not an id names nothing (404).
+pub(crate) fn path_id(raw: &str) -> ApiResult<Id> {
+    crate::params::parse_id(raw).ok_or_else(ApiError::not_found)
+}

@@ -1,0 +1,33 @@
+//! Operator endpoints: liveness, readiness, metrics.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::json;
+
+use crate::AppState;
+
+/// The process is up and answering; says nothing about the database.
+pub async fn healthz() -> impl IntoResponse {
+    Json(json!({"status": "ok"}))
+}
+
+/// Ready to serve: the store answers a query.
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.service.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({"status": "ready", "store": "ok"}))),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "not ready", "store": e.to_string()})))
+        }
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let pool = state.service.store.pool_usage();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(pool.in_use, pool.size),
+    )
+}

@@ -1,0 +1,210 @@
+//! Every setting and every limit of holdfast, in one place.
+//!
+//! Each bound in the system (pools, queues, bodies, pages, timeouts) is a
+//! field here with its unit last in the name, a default that suits a small
+//! single node, and can be overridden from a TOML file (`[limits]` table).
+//! Nothing else in the workspace hard-codes a limit.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Who may sign up through `POST /api/v1/accounts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registrations {
+    /// Anyone may sign up and use the account at once.
+    Open,
+    /// Anyone may sign up; an operator must approve before log-in works.
+    Approval,
+    /// Nobody may sign up through the API; operators use `holdfast user create`.
+    Closed,
+}
+
+impl Registrations {
+    /// Open on a localhost playground, approval anywhere a stranger could reach.
+    pub fn default_for_domain(domain: &str) -> Self {
+        if domain == "localhost" {
+            Registrations::Open
+        } else {
+            Registrations::Approval
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(Registrations::Open),
+            "approval" => Some(Registrations::Approval),
+            "closed" => Some(Registrations::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// The whole configuration of one node.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// The bare domain this instance is known by (`uri` in the instance entity, the part after `@`).
+    pub domain: String,
+    pub registrations: Registrations,
+    pub limits: Limits,
+}
+
+/// Every bound, with units last in names.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    // ---- store ----
+    /// Read-only SQLite connections; writes go through one writer connection.
+    pub db_read_connections: usize,
+    /// How long a request waits for a database connection before it gets 503.
+    pub db_acquire_timeout_ms: u64,
+    /// How long SQLite waits on a locked database (e.g. the CLI writing while the server runs).
+    pub db_busy_timeout_ms: u64,
+
+    // ---- passwords ----
+    /// Concurrent argon2id hashes; each takes ~19 MiB and most of a core.
+    pub password_hash_concurrency: usize,
+    /// How long a log-in or sign-up waits for a hashing slot before 503.
+    pub password_hash_wait_ms: u64,
+
+    // ---- HTTP ----
+    /// Largest request body accepted on any route.
+    pub request_body_max_bytes: usize,
+    /// A request that takes longer than this is answered 503.
+    pub request_timeout_ms: u64,
+    /// After SIGTERM, in-flight requests get this long before the process exits anyway.
+    pub shutdown_grace_ms: u64,
+
+    // ---- content ----
+    pub status_max_chars: usize,
+    /// Every URL counts as this many characters, whatever its length (Mastodon's rule).
+    pub status_url_chars: usize,
+    pub spoiler_max_chars: usize,
+    pub username_max_chars: usize,
+    pub display_name_max_chars: usize,
+    pub note_max_chars: usize,
+    pub password_min_chars: usize,
+    pub password_max_chars: usize,
+    pub mentions_per_status_max: usize,
+    pub tags_per_status_max: usize,
+    pub idempotency_key_max_chars: usize,
+    /// How long an `Idempotency-Key` keeps returning the first result.
+    pub idempotency_key_ttl_s: u64,
+
+    // ---- pages ----
+    pub statuses_page_default: u32,
+    pub statuses_page_max: u32,
+    pub accounts_page_default: u32,
+    pub accounts_page_max: u32,
+    pub notifications_page_default: u32,
+    pub notifications_page_max: u32,
+    pub search_page_default: u32,
+    pub search_page_max: u32,
+    /// Deepest `offset` search accepts; deeper paging is refused with 400.
+    pub search_offset_max: u32,
+    /// Most ids in one `relationships?id[]=` query.
+    pub relationships_ids_max: usize,
+    /// Most statuses returned on each side of a thread by `context`.
+    pub context_statuses_max: u32,
+
+    // ---- OAuth ----
+    pub auth_code_ttl_s: u64,
+    pub redirect_uris_max: usize,
+    pub redirect_uri_max_chars: usize,
+    pub app_name_max_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            db_read_connections: 4,
+            db_acquire_timeout_ms: 2_000,
+            db_busy_timeout_ms: 5_000,
+            password_hash_concurrency: 2,
+            password_hash_wait_ms: 3_000,
+            request_body_max_bytes: 256 * 1024,
+            request_timeout_ms: 15_000,
+            shutdown_grace_ms: 10_000,
+            status_max_chars: 500,
+            status_url_chars: 23,
+            spoiler_max_chars: 500,
+            username_max_chars: 30,
+            display_name_max_chars: 30,
+            note_max_chars: 500,
+            password_min_chars: 8,
+            password_max_chars: 72,
+            mentions_per_status_max: 50,
+            tags_per_status_max: 30,
+            idempotency_key_max_chars: 200,
+            idempotency_key_ttl_s: 24 * 3600,
+            statuses_page_default: 20,
+            statuses_page_max: 40,
+            accounts_page_default: 40,
+            accounts_page_max: 80,
+            notifications_page_default: 40,
+            notifications_page_max: 80,
+            search_page_default: 20,
+            search_page_max: 40,
+            search_offset_max: 10_000,
+            relationships_ids_max: 100,
+            context_statuses_max: 4_096,
+            auth_code_ttl_s: 600,
+            redirect_uris_max: 10,
+            redirect_uri_max_chars: 2_000,
+            app_name_max_chars: 60,
+        }
+    }
+}
+
+/// What a TOML config file may say; every field optional, flags and env win over it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub domain: Option<String>,
+    pub registrations: Option<Registrations>,
+    pub limits: Limits,
+}
+
+impl FileConfig {
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display()))
+    }
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./holdfast-data";
+pub const DEFAULT_DOMAIN: &str = "localhost";
+
+/// The version we report: Mastodon clients gate features on the leading Mastodon version.
+pub const MASTODON_COMPAT_VERSION: &str = "4.3.0";
+pub const HOLDFAST_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_override_from_toml_keeps_other_defaults() {
+        let f: FileConfig = toml::from_str("domain = \"example.org\"\n[limits]\nstatus_max_chars = 1000\n").unwrap();
+        assert_eq!(f.domain.as_deref(), Some("example.org"));
+        assert_eq!(f.limits.status_max_chars, 1000);
+        assert_eq!(f.limits.statuses_page_max, Limits::default().statuses_page_max);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("[limits]\nstatus_max_char = 1\n").is_err());
+    }
+
+    #[test]
+    fn registrations_default_depends_on_domain() {
+        assert_eq!(Registrations::default_for_domain("localhost"), Registrations::Open);
+        assert_eq!(Registrations::default_for_domain("social.example"), Registrations::Approval);
+    }
+}

@@ -1,0 +1,188 @@
+//! Accounts and the social graph: profiles, follows, blocks, mutes.
+
+use holdfast_store::{AccountRow, AccountUpdate, Id, Relationship, StoreError, Visibility};
+
+use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
+
+#[derive(Default)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub privacy: Option<String>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+}
+
+impl Service {
+    /// An account others may see: suspended or unapproved accounts are 404 to everyone but themselves.
+    pub async fn account(&self, viewer: Option<Id>, id: Id) -> ServiceResult<AccountRow> {
+        let account = self.store.account(id).await?;
+        if (account.suspended || !account.approved) && viewer != Some(id) {
+            return Err(ServiceError::not_found());
+        }
+        Ok(account)
+    }
+
+    /// `acct` is `name` or `name@our-domain`; anything else is not ours to know.
+    pub async fn lookup(&self, acct: &str) -> ServiceResult<AccountRow> {
+        let acct = acct.trim().trim_start_matches('@');
+        let username = match acct.split_once('@') {
+            Some((name, domain)) if domain.eq_ignore_ascii_case(&self.config.domain) => name,
+            Some(_) => return Err(ServiceError::not_found()),
+            None => acct,
+        };
+        let account = match self.store.account_by_username(username).await {
+            Err(StoreError::NotFound) => return Err(ServiceError::not_found()),
+            other => other?,
+        };
+        if account.suspended || !account.approved {
+            return Err(ServiceError::not_found());
+        }
+        Ok(account)
+    }
+
+    pub async fn update_profile(&self, me: Id, u: ProfileUpdate) -> ServiceResult<AccountRow> {
+        let limits = self.limits();
+        if let Some(n) = &u.display_name {
+            if n.chars().count() > limits.display_name_max_chars {
+                return Err(ServiceError::Unprocessable(format!(
+                    "Validation failed: Display name is too long (maximum is {} characters)",
+                    limits.display_name_max_chars
+                )));
+            }
+        }
+        if let Some(n) = &u.note {
+            if n.chars().count() > limits.note_max_chars {
+                return Err(ServiceError::Unprocessable(format!(
+                    "Validation failed: Note is too long (maximum is {} characters)",
+                    limits.note_max_chars
+                )));
+            }
+        }
+        let default_visibility = match u.privacy.as_deref() {
+            None => None,
+            Some(p) => match Visibility::parse(p) {
+                Some(Visibility::Direct) | None => {
+                    return Err(ServiceError::Unprocessable("Validation failed: Privacy is not a valid default visibility".into()))
+                }
+                v => v,
+            },
+        };
+        if let Some(l) = &u.language {
+            if !crate::oauth::valid_language(l) {
+                return Err(ServiceError::Unprocessable("Validation failed: Language is not a valid language code".into()));
+            }
+        }
+        Ok(self
+            .store
+            .update_account(
+                me,
+                AccountUpdate {
+                    display_name: u.display_name.map(|s| s.trim().to_owned()),
+                    note: u.note,
+                    locked: u.locked,
+                    bot: u.bot,
+                    discoverable: u.discoverable,
+                    default_visibility,
+                    default_sensitive: u.sensitive,
+                    default_language: u.language,
+                },
+            )
+            .await?)
+    }
+
+    /// The bio as HTML (same rules as statuses: escaped, linked).
+    pub fn note_html(&self, note: &str) -> String {
+        if note.trim().is_empty() {
+            return String::new();
+        }
+        crate::text::render_html(note, &self.base_url, &|_, _| None)
+    }
+
+    pub async fn relationships(&self, me: Id, ids: &[Id]) -> ServiceResult<Vec<Relationship>> {
+        if ids.len() > self.limits().relationships_ids_max {
+            return Err(ServiceError::BadRequest(format!("at most {} ids at once", self.limits().relationships_ids_max)));
+        }
+        Ok(self.store.relationships(me, ids).await?)
+    }
+
+    async fn relationship(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
+        self.store
+            .relationships(me, &[target])
+            .await?
+            .pop()
+            .ok_or_else(|| ServiceError::Internal("relationship query returned nothing".into()))
+    }
+
+    /// A target for a graph action: exists, visible, and not the caller.
+    async fn graph_target(&self, me: Id, target: Id) -> ServiceResult<AccountRow> {
+        let account = self.account(Some(me), target).await?;
+        if target == me {
+            return Err(ServiceError::forbidden());
+        }
+        Ok(account)
+    }
+
+    pub async fn follow(&self, me: Id, target: Id, reblogs: Option<bool>, notify: Option<bool>) -> ServiceResult<Relationship> {
+        self.graph_target(me, target).await?;
+        let rel = self.relationship(me, target).await?;
+        if rel.blocked_by || rel.blocking {
+            return Err(ServiceError::forbidden());
+        }
+        self.store.follow(me, target, reblogs.unwrap_or(rel.showing_reblogs || !rel.following), notify.unwrap_or(rel.notifying)).await?;
+        self.relationship(me, target).await
+    }
+
+    pub async fn unfollow(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
+        self.graph_target(me, target).await?;
+        self.store.unfollow(me, target).await?;
+        self.relationship(me, target).await
+    }
+
+    pub async fn block(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
+        self.graph_target(me, target).await?;
+        self.store.block(me, target).await?;
+        self.relationship(me, target).await
+    }
+
+    pub async fn unblock(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
+        self.graph_target(me, target).await?;
+        self.store.unblock(me, target).await?;
+        self.relationship(me, target).await
+    }
+
+    pub async fn mute(&self, me: Id, target: Id, notifications: Option<bool>) -> ServiceResult<Relationship> {
+        self.graph_target(me, target).await?;
+        self.store.mute(me, target, notifications.unwrap_or(true)).await?;
+        self.relationship(me, target).await
+    }
+
+    pub async fn unmute(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
+        self.graph_target(me, target).await?;
+        self.store.unmute(me, target).await?;
+        self.relationship(me, target).await
+    }
+
+    pub async fn followers(&self, viewer: Option<Id>, id: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
+        self.account(viewer, id).await?;
+        let page = req.page(self.limits().accounts_page_default, self.limits().accounts_page_max);
+        let paged = self.store.followers(id, page).await?;
+        self.account_page(paged).await
+    }
+
+    pub async fn following(&self, viewer: Option<Id>, id: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
+        self.account(viewer, id).await?;
+        let page = req.page(self.limits().accounts_page_default, self.limits().accounts_page_max);
+        let paged = self.store.following(id, page).await?;
+        self.account_page(paged).await
+    }
+
+    pub(crate) async fn account_page(&self, paged: Vec<holdfast_store::Paged<Id>>) -> ServiceResult<PageOf<AccountRow>> {
+        let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
+        let accounts = self.store.accounts(&ids).await?;
+        Ok(PageOf::map_from(&paged, accounts))
+    }
+}

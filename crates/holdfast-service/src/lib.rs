@@ -1,0 +1,156 @@
+//! Domain operations and their rules: who may do what, what is valid, what
+//! a change touches. Knows nothing of HTTP or JSON (that is `holdfast-api`)
+//! and nothing of SQL (that is `holdfast-store`).
+
+pub mod accounts;
+pub mod lists;
+pub mod oauth;
+pub mod scopes;
+pub mod secrets;
+pub mod statuses;
+pub mod text;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use holdfast_config::Config;
+use holdfast_store::{Id, Page, Store, StoreError};
+
+pub use scopes::Scopes;
+
+/// Every way an operation can fail, each mapping to one HTTP status at the edge.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// 400: the request is malformed (bad parameter syntax).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no valid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: valid credentials, not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: does not exist, or the caller may not know it exists.
+    #[error("{0}")]
+    NotFound(String),
+    /// 422: well-formed but invalid (too long, empty, taken).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 503: try again later; nothing was changed.
+    #[error("{0}")]
+    Unavailable(String),
+    /// An OAuth protocol error (RFC 6749 §5.2): status, code, description.
+    #[error("{description}")]
+    OAuth { status: u16, error: &'static str, description: String },
+    /// 500: a bug or a broken database; logged with detail, reported vaguely.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn not_found() -> Self {
+        ServiceError::NotFound("Record not found".into())
+    }
+    pub fn forbidden() -> Self {
+        ServiceError::Forbidden("This action is not allowed".into())
+    }
+    pub fn oauth(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+        ServiceError::OAuth { status, error, description: description.into() }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::not_found(),
+            StoreError::Conflict(what) => ServiceError::Unprocessable(format!("Validation failed: {what} is already taken")),
+            StoreError::Unavailable(why) => ServiceError::Unavailable(why),
+            StoreError::Internal(why) => ServiceError::Internal(why),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Who is calling: the token's app, its scopes, and its account (None for an app-only token).
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub token_id: Id,
+    pub app_id: Id,
+    pub app_name: String,
+    pub app_website: Option<String>,
+    pub account_id: Option<Id>,
+    pub scopes: Scopes,
+}
+
+impl Principal {
+    /// The account behind the token, or 401-style refusal for app-only tokens.
+    pub fn account(&self) -> ServiceResult<Id> {
+        self.account_id.ok_or_else(|| ServiceError::Unprocessable("This method requires an authenticated user".into()))
+    }
+}
+
+/// A page of results and the cursors for the `Link` header.
+#[derive(Debug)]
+pub struct PageOf<T> {
+    pub items: Vec<T>,
+    /// `max_id` of the next (older) page, if this page had anything.
+    pub next_max_id: Option<Id>,
+    /// `min_id` of the previous (newer) page, if this page had anything.
+    pub prev_min_id: Option<Id>,
+}
+
+impl<T> PageOf<T> {
+    pub fn map_from<U>(paged: &[holdfast_store::Paged<U>], items: Vec<T>) -> PageOf<T> {
+        PageOf { items, next_max_id: paged.last().map(|p| p.cursor), prev_min_id: paged.first().map(|p| p.cursor) }
+    }
+}
+
+/// The domain layer, shared by every request.
+#[derive(Clone)]
+pub struct Service {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    pub passwords: secrets::PasswordPool,
+    /// `https://domain` (or `http://localhost:port` for a local instance): the base of every URL we render.
+    pub base_url: Arc<str>,
+}
+
+impl Service {
+    pub fn new(store: Arc<dyn Store>, config: Config, base_url: String) -> Service {
+        let passwords = secrets::PasswordPool::new(
+            config.limits.password_hash_concurrency,
+            Duration::from_millis(config.limits.password_hash_wait_ms),
+        );
+        Service { store, config: Arc::new(config), passwords, base_url: base_url.into() }
+    }
+
+    pub fn limits(&self) -> &holdfast_config::Limits {
+        &self.config.limits
+    }
+
+    pub fn account_url(&self, username: &str) -> String {
+        format!("{}/@{}", self.base_url, username)
+    }
+
+    pub fn status_url(&self, username: &str, id: Id) -> String {
+        format!("{}/@{}/{}", self.base_url, username, id)
+    }
+}
+
+/// Paging parameters as they arrive, before limits are applied.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PageRequest {
+    pub max_id: Option<Id>,
+    pub since_id: Option<Id>,
+    pub min_id: Option<Id>,
+    pub limit: Option<u32>,
+}
+
+impl PageRequest {
+    /// Applies the default and caps the limit (Mastodon clamps rather than refusing).
+    pub fn page(self, default: u32, max: u32) -> Page {
+        let limit = self.limit.unwrap_or(default).clamp(1, max);
+        Page { max_id: self.max_id, since_id: self.since_id, min_id: self.min_id, limit }
+    }
+}

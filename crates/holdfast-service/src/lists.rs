@@ -1,0 +1,188 @@
+//! Everything that returns a page: timelines, favourites, bookmarks,
+//! notifications, search; and the read markers that go with them.
+
+use holdfast_store::{
+    AccountRow, AccountStatusesFilter, Id, Marker, NotificationRow, NotificationType, Paged, StatusBundle, TagRow,
+};
+
+use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
+
+pub enum Timeline<'a> {
+    Home,
+    Public,
+    Tag(&'a str),
+    Favourites,
+    Bookmarks,
+    Account { id: Id, filter: AccountStatusesFilter, tagged: Option<&'a str> },
+}
+
+pub struct NotificationView {
+    pub row: NotificationRow,
+    pub account: AccountRow,
+    pub status: Option<StatusBundle>,
+}
+
+#[derive(Default)]
+pub struct SearchResults {
+    pub accounts: Vec<AccountRow>,
+    pub statuses: Vec<StatusBundle>,
+    pub hashtags: Vec<TagRow>,
+}
+
+pub const MARKER_TIMELINES: [&str; 2] = ["home", "notifications"];
+
+impl Service {
+    pub async fn timeline(&self, viewer: Option<Id>, which: Timeline<'_>, req: PageRequest) -> ServiceResult<PageOf<StatusBundle>> {
+        let page = req.page(self.limits().statuses_page_default, self.limits().statuses_page_max);
+        let need = || viewer.ok_or_else(|| ServiceError::Unauthorized("The access token is invalid".into()));
+        let paged: Vec<Paged<Id>> = match which {
+            Timeline::Home => self.store.home_timeline(need()?, page).await?,
+            Timeline::Public => self.store.public_timeline(viewer, page).await?,
+            Timeline::Tag(tag) => self.store.tag_timeline(viewer, tag, page).await?,
+            Timeline::Favourites => self.store.favourites(need()?, page).await?,
+            Timeline::Bookmarks => self.store.bookmarks(need()?, page).await?,
+            Timeline::Account { id, filter, tagged } => {
+                self.account(viewer, id).await?;
+                self.store.account_statuses(viewer, id, filter, tagged, page).await?
+            }
+        };
+        let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
+        let bundles = self.bundles(viewer, &ids).await?;
+        Ok(PageOf::map_from(&paged, bundles))
+    }
+
+    /// `types` and `exclude_types` as Mastodon takes them; unknown names are ignored, as Mastodon does.
+    pub async fn notifications(
+        &self,
+        me: Id,
+        types: &[String],
+        exclude_types: &[String],
+        req: PageRequest,
+    ) -> ServiceResult<PageOf<NotificationView>> {
+        let wanted: Vec<NotificationType> = NotificationType::ALL
+            .into_iter()
+            .filter(|t| types.is_empty() || types.iter().any(|x| x == t.as_str()))
+            .filter(|t| !exclude_types.iter().any(|x| x == t.as_str()))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(PageOf { items: Vec::new(), next_max_id: None, prev_min_id: None });
+        }
+        let page = req.page(self.limits().notifications_page_default, self.limits().notifications_page_max);
+        let paged = self.store.notifications(me, &wanted, page).await?;
+        let rows: Vec<NotificationRow> = paged.iter().map(|p| p.item.clone()).collect();
+        let items = self.notification_views(me, rows).await?;
+        Ok(PageOf::map_from(&paged, items))
+    }
+
+    pub async fn notification(&self, me: Id, id: Id) -> ServiceResult<NotificationView> {
+        let row = self.store.notification(me, id).await?;
+        self.notification_views(me, vec![row]).await?.pop().ok_or_else(ServiceError::not_found)
+    }
+
+    async fn notification_views(&self, me: Id, rows: Vec<NotificationRow>) -> ServiceResult<Vec<NotificationView>> {
+        let account_ids: Vec<Id> = rows.iter().map(|r| r.from_account_id).collect();
+        let status_ids: Vec<Id> = rows.iter().filter_map(|r| r.status_id).collect();
+        let accounts = self.store.accounts(&account_ids).await?;
+        let statuses = self.bundles(Some(me), &status_ids).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let account = accounts.iter().find(|a| a.id == row.from_account_id)?.clone();
+                let status = match row.status_id {
+                    Some(sid) => Some(statuses.iter().find(|s| s.status.id == sid)?.clone()),
+                    None => None,
+                };
+                Some(NotificationView { row, account, status })
+            })
+            .collect())
+    }
+
+    pub async fn dismiss_notification(&self, me: Id, id: Id) -> ServiceResult<()> {
+        Ok(self.store.dismiss_notification(me, id).await?)
+    }
+
+    pub async fn clear_notifications(&self, me: Id) -> ServiceResult<()> {
+        Ok(self.store.clear_notifications(me).await?)
+    }
+
+    /// `type` narrows to accounts, hashtags or statuses; `offset` pages (bounded).
+    pub async fn search(
+        &self,
+        viewer: Option<Id>,
+        query: &str,
+        kind: Option<&str>,
+        limit: Option<u32>,
+        offset: Option<u32>,
+    ) -> ServiceResult<SearchResults> {
+        let limits = self.limits();
+        let query = query.trim();
+        if query.is_empty() {
+            return Err(ServiceError::BadRequest("q is required".into()));
+        }
+        if query.chars().count() > limits.status_max_chars {
+            return Err(ServiceError::BadRequest("q is too long".into()));
+        }
+        let limit = limit.unwrap_or(limits.search_page_default).clamp(1, limits.search_page_max);
+        let offset = offset.unwrap_or(0);
+        if offset > limits.search_offset_max {
+            return Err(ServiceError::BadRequest(format!("offset may be at most {}", limits.search_offset_max)));
+        }
+        let (accounts, hashtags, statuses) = match kind {
+            None | Some("") => (true, true, true),
+            Some("accounts") => (true, false, false),
+            Some("hashtags") => (false, true, false),
+            Some("statuses") => (false, false, true),
+            Some(other) => return Err(ServiceError::BadRequest(format!("type must be accounts, hashtags or statuses, not {other}"))),
+        };
+        let mut out = SearchResults::default();
+        if accounts {
+            let prefix = query.trim_start_matches('@');
+            let prefix = prefix.split_once('@').map_or(prefix, |(name, _)| name);
+            if !prefix.is_empty() {
+                out.accounts = self.store.search_accounts(prefix, limit, offset).await?;
+            }
+        }
+        if hashtags {
+            let prefix = query.trim_start_matches('#');
+            if !prefix.is_empty() && prefix.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                out.hashtags = self.store.search_tags(prefix, limit, offset).await?;
+            }
+        }
+        if statuses {
+            let ids = self.store.search_statuses(viewer, query, limit, offset).await?;
+            out.statuses = self.bundles(viewer, &ids).await?;
+        }
+        Ok(out)
+    }
+
+    /// (active accounts, statuses), for the instance entity.
+    pub async fn stats(&self) -> ServiceResult<(i64, i64)> {
+        Ok(self.store.stats().await?)
+    }
+
+    pub async fn tag(&self, name: &str) -> ServiceResult<TagRow> {
+        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(ServiceError::not_found());
+        }
+        Ok(self.store.tag(name).await?)
+    }
+
+    pub async fn markers(&self, me: Id, timelines: &[String]) -> ServiceResult<Vec<Marker>> {
+        let all = self.store.markers(me).await?;
+        Ok(all.into_iter().filter(|m| timelines.is_empty() || timelines.contains(&m.timeline)).collect())
+    }
+
+    pub async fn set_markers(&self, me: Id, updates: &[(String, Id)]) -> ServiceResult<Vec<Marker>> {
+        if updates.is_empty() {
+            return Err(ServiceError::Unprocessable("Validation failed: give home[last_read_id] or notifications[last_read_id]".into()));
+        }
+        if let Some((bad, _)) = updates.iter().find(|(t, _)| !MARKER_TIMELINES.contains(&t.as_str())) {
+            return Err(ServiceError::Unprocessable(format!("Validation failed: unknown timeline {bad}")));
+        }
+        let mut out = Vec::new();
+        for (timeline, id) in updates {
+            out.push(self.store.set_marker(me, timeline, *id).await?);
+        }
+        Ok(out)
+    }
+}

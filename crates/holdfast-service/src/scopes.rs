@@ -1,0 +1,114 @@
+//! OAuth scopes, Mastodon's set: `read`, `write`, `follow`, `push`,
+//! `profile`, and sub-scopes like `read:statuses`. A granted top-level
+//! scope covers its sub-scopes; the legacy `follow` covers the block,
+//! follow and mute sub-scopes of both `read` and `write`.
+
+const TOP: &[&str] = &["read", "write", "follow", "push", "profile"];
+const READ_SUB: &[&str] = &[
+    "accounts", "blocks", "bookmarks", "favourites", "filters", "follows", "lists", "mutes", "notifications", "search", "statuses",
+];
+const WRITE_SUB: &[&str] = &[
+    "accounts", "blocks", "bookmarks", "conversations", "favourites", "filters", "follows", "lists", "media", "mutes",
+    "notifications", "reports", "statuses",
+];
+const FOLLOW_COVERS: &[&str] = &[
+    "read:blocks", "write:blocks", "read:follows", "write:follows", "read:mutes", "write:mutes",
+];
+
+pub const DEFAULT: &str = "read";
+
+pub fn is_known(scope: &str) -> bool {
+    if TOP.contains(&scope) {
+        return true;
+    }
+    match scope.split_once(':') {
+        Some(("read", sub)) => READ_SUB.contains(&sub),
+        Some(("write", sub)) => WRITE_SUB.contains(&sub),
+        _ => false,
+    }
+}
+
+/// A parsed, validated, de-duplicated scope list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scopes(Vec<String>);
+
+impl Scopes {
+    /// Parses a space- (or `+`-) separated list; an empty list means the default `read`.
+    /// Returns the first unknown scope as the error.
+    pub fn parse(s: &str) -> Result<Scopes, String> {
+        let mut out: Vec<String> = Vec::new();
+        for scope in s.split([' ', '+', ',']).filter(|x| !x.is_empty()) {
+            if !is_known(scope) {
+                return Err(scope.to_owned());
+            }
+            if !out.iter().any(|x| x == scope) {
+                out.push(scope.to_owned());
+            }
+        }
+        if out.is_empty() {
+            out.push(DEFAULT.to_owned());
+        }
+        Ok(Scopes(out))
+    }
+
+    /// Does this grant cover `required` (e.g. `write:statuses`)?
+    pub fn allows(&self, required: &str) -> bool {
+        self.0.iter().any(|granted| {
+            granted == required
+                || required.strip_prefix(granted.as_str()).is_some_and(|rest| rest.starts_with(':'))
+                || (granted == "follow" && FOLLOW_COVERS.contains(&required))
+                // `profile` is the narrowest read: it only sees who the user is.
+                || (granted == "profile" && required == "profile")
+        })
+    }
+
+    /// Is every scope in `self` allowed by `ceiling` (the app's registered scopes)?
+    pub fn within(&self, ceiling: &Scopes) -> bool {
+        self.0.iter().all(|s| ceiling.allows(s))
+    }
+
+    pub fn as_vec(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Scopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_level_covers_sub_scopes_but_not_the_other_way() {
+        let s = Scopes::parse("read write:statuses").unwrap();
+        assert!(s.allows("read:notifications"));
+        assert!(s.allows("write:statuses"));
+        assert!(!s.allows("write:favourites"));
+        assert!(!s.allows("write"));
+    }
+
+    #[test]
+    fn follow_covers_graph_scopes() {
+        let s = Scopes::parse("follow").unwrap();
+        assert!(s.allows("write:follows") && s.allows("read:blocks"));
+        assert!(!s.allows("write:statuses"));
+    }
+
+    #[test]
+    fn unknown_scopes_are_errors_and_empty_is_read() {
+        assert_eq!(Scopes::parse("read admin:everything"), Err("admin:everything".into()));
+        assert_eq!(Scopes::parse("").unwrap().to_string(), "read");
+        assert_eq!(Scopes::parse("read+write read").unwrap().to_string(), "read write");
+    }
+
+    #[test]
+    fn requested_scopes_must_fit_the_app() {
+        let app = Scopes::parse("read write").unwrap();
+        assert!(Scopes::parse("read:statuses write").unwrap().within(&app));
+        assert!(!Scopes::parse("read follow").unwrap().within(&app));
+    }
+}

@@ -1,0 +1,220 @@
+//! Posting and acting on statuses. The rule that runs through all of it:
+//! a status the caller may not see does not exist for them (404), whatever
+//! they try to do with it.
+
+use holdfast_store::{AccountRow, Id, NewStatus, StatusBundle, Visibility};
+
+use crate::text::{self, ResolvedMention};
+use crate::{PageOf, PageRequest, Principal, Service, ServiceError, ServiceResult};
+
+pub struct PostInput {
+    pub status: Option<String>,
+    pub in_reply_to_id: Option<Id>,
+    pub visibility: Option<String>,
+    pub spoiler_text: Option<String>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub has_media: bool,
+    pub has_poll: bool,
+}
+
+impl Service {
+    pub async fn post_status(&self, caller: &Principal, input: PostInput) -> ServiceResult<StatusBundle> {
+        let me = caller.account()?;
+        let limits = self.limits();
+        let author = self.store.account(me).await?;
+        let text = input.status.unwrap_or_default();
+        if input.has_media {
+            return Err(ServiceError::Unprocessable("Validation failed: media attachments are not supported yet".into()));
+        }
+        if input.has_poll {
+            return Err(ServiceError::Unprocessable("Validation failed: polls are not supported yet".into()));
+        }
+        if text.trim().is_empty() {
+            return Err(ServiceError::Unprocessable("Validation failed: Text can't be blank".into()));
+        }
+        let length = text::mastodon_length(&text, limits.status_url_chars);
+        if length > limits.status_max_chars {
+            return Err(ServiceError::Unprocessable(format!(
+                "Validation failed: Text character limit of {} exceeded",
+                limits.status_max_chars
+            )));
+        }
+        let spoiler_text = input.spoiler_text.unwrap_or_default();
+        if spoiler_text.chars().count() > limits.spoiler_max_chars {
+            return Err(ServiceError::Unprocessable("Validation failed: Spoiler text is too long".into()));
+        }
+        let visibility = match input.visibility.as_deref().filter(|v| !v.is_empty()) {
+            None => author.default_visibility,
+            Some(v) => Visibility::parse(v)
+                .ok_or_else(|| ServiceError::Unprocessable(format!("Validation failed: Visibility is not one of public, unlisted, private, direct ({v})")))?,
+        };
+        let language = match input.language.filter(|l| !l.is_empty()) {
+            Some(l) if !crate::oauth::valid_language(&l) => {
+                return Err(ServiceError::Unprocessable("Validation failed: Language is not a valid language code".into()))
+            }
+            other => other.or(author.default_language.clone()),
+        };
+        if let Some(key) = &input.idempotency_key {
+            if key.is_empty() || key.chars().count() > limits.idempotency_key_max_chars {
+                return Err(ServiceError::Unprocessable("Idempotency-Key must be 1 to 200 characters".into()));
+            }
+        }
+        if let Some(parent) = input.in_reply_to_id {
+            // Replying to what you may not see is replying to nothing.
+            if !self.store.status_visible(Some(me), parent).await? {
+                return Err(ServiceError::NotFound("Record not found: the status you are replying to".into()));
+            }
+        }
+
+        // Mentions resolve to local accounts; unknown names stay plain text.
+        let mut mentioned: Vec<AccountRow> = Vec::new();
+        for (username, domain) in text::mentions(&text).into_iter().take(limits.mentions_per_status_max) {
+            if domain.as_deref().is_some_and(|d| !d.eq_ignore_ascii_case(&self.config.domain)) {
+                continue;
+            }
+            if let Ok(a) = self.store.account_by_username(&username).await {
+                if !a.suspended && a.approved {
+                    mentioned.push(a);
+                }
+            }
+        }
+        let resolve = |username: &str, domain: Option<&str>| -> Option<ResolvedMention> {
+            if domain.is_some_and(|d| !d.eq_ignore_ascii_case(&self.config.domain)) {
+                return None;
+            }
+            mentioned
+                .iter()
+                .find(|a| a.username.eq_ignore_ascii_case(username))
+                .map(|a| ResolvedMention { username: a.username.clone(), url: self.account_url(&a.username) })
+        };
+        let content = text::render_html(&text, &self.base_url, &resolve);
+        let mut tags = text::hashtags(&text);
+        tags.truncate(limits.tags_per_status_max);
+
+        let id = self
+            .store
+            .create_status(
+                NewStatus {
+                    account_id: me,
+                    text,
+                    content,
+                    spoiler_text,
+                    sensitive: input.sensitive.unwrap_or(author.default_sensitive),
+                    visibility,
+                    language,
+                    in_reply_to: input.in_reply_to_id,
+                    app_id: Some(caller.app_id),
+                    mentions: mentioned.iter().map(|a| a.id).collect(),
+                    tags,
+                    idempotency_key: input.idempotency_key,
+                },
+                limits.idempotency_key_ttl_s,
+            )
+            .await?;
+        self.status(Some(me), id).await
+    }
+
+    /// One status as the viewer sees it, or 404.
+    pub async fn status(&self, viewer: Option<Id>, id: Id) -> ServiceResult<StatusBundle> {
+        if !self.store.status_visible(viewer, id).await? {
+            return Err(ServiceError::not_found());
+        }
+        self.store.status_bundles(viewer, &[id]).await?.pop().ok_or_else(ServiceError::not_found)
+    }
+
+    pub async fn bundles(&self, viewer: Option<Id>, ids: &[Id]) -> ServiceResult<Vec<StatusBundle>> {
+        Ok(self.store.status_bundles(viewer, ids).await?)
+    }
+
+    /// Deletes the caller's own status and returns it as it was, with its source text.
+    pub async fn delete_status(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
+        let before = self.status(Some(me), id).await?;
+        if before.status.account_id != me {
+            return Err(ServiceError::not_found());
+        }
+        self.store.delete_status(me, id).await?;
+        Ok(before)
+    }
+
+    pub async fn context(&self, viewer: Option<Id>, id: Id) -> ServiceResult<(Vec<StatusBundle>, Vec<StatusBundle>)> {
+        self.status(viewer, id).await?;
+        let (up, down) = self.store.context(viewer, id, self.limits().context_statuses_max).await?;
+        Ok((self.bundles(viewer, &up).await?, self.bundles(viewer, &down).await?))
+    }
+
+    /// Actions on a reblog act on the status it reblogged, as in Mastodon.
+    async fn action_target(&self, me: Id, id: Id) -> ServiceResult<Id> {
+        let bundle = self.status(Some(me), id).await?;
+        Ok(bundle.status.reblog_of_id.unwrap_or(id))
+    }
+
+    pub async fn favourite(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
+        let target = self.action_target(me, id).await?;
+        self.store.favourite(me, target).await?;
+        self.status(Some(me), target).await
+    }
+
+    pub async fn unfavourite(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
+        let target = self.action_target(me, id).await?;
+        self.store.unfavourite(me, target).await?;
+        self.status(Some(me), target).await
+    }
+
+    pub async fn reblog(&self, me: Id, id: Id, visibility: Option<&str>) -> ServiceResult<StatusBundle> {
+        let target = self.action_target(me, id).await?;
+        let original = self.store.status(target).await?;
+        // Only what anyone may see can be boosted; a private post may be boosted by its author only.
+        let allowed = match original.visibility {
+            Visibility::Public | Visibility::Unlisted => true,
+            Visibility::Private => original.account_id == me,
+            Visibility::Direct => false,
+        };
+        if !allowed {
+            return Err(ServiceError::forbidden());
+        }
+        let requested = match visibility.filter(|v| !v.is_empty()) {
+            None => Visibility::Public,
+            Some(v) => Visibility::parse(v)
+                .filter(|v| *v != Visibility::Direct)
+                .ok_or_else(|| ServiceError::Unprocessable("Validation failed: Visibility is invalid for a reblog".into()))?,
+        };
+        // A reblog is never more visible than what it reblogs.
+        let visibility = if (requested as i64) < (original.visibility as i64) { original.visibility } else { requested };
+        let reblog_id = self.store.reblog(me, target, visibility).await?;
+        self.status(Some(me), reblog_id).await
+    }
+
+    pub async fn unreblog(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
+        let target = self.action_target(me, id).await?;
+        self.store.unreblog(me, target).await?;
+        self.status(Some(me), target).await
+    }
+
+    pub async fn bookmark(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
+        let target = self.action_target(me, id).await?;
+        self.store.bookmark(me, target).await?;
+        self.status(Some(me), target).await
+    }
+
+    pub async fn unbookmark(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
+        let target = self.action_target(me, id).await?;
+        self.store.unbookmark(me, target).await?;
+        self.status(Some(me), target).await
+    }
+
+    pub async fn favourited_by(&self, viewer: Option<Id>, id: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
+        self.status(viewer, id).await?;
+        let page = req.page(self.limits().accounts_page_default, self.limits().accounts_page_max);
+        let paged = self.store.favourited_by(id, page).await?;
+        self.account_page(paged).await
+    }
+
+    pub async fn reblogged_by(&self, viewer: Option<Id>, id: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
+        self.status(viewer, id).await?;
+        let page = req.page(self.limits().accounts_page_default, self.limits().accounts_page_max);
+        let paged = self.store.reblogged_by(id, page).await?;
+        self.account_page(paged).await
+    }
+}

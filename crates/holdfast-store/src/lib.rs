@@ -1,0 +1,144 @@
+//! The store: one trait, one implementation per database.
+//!
+//! Invariant: this is the only crate that contains SQL. Everything above it
+//! talks in terms of the `Store` trait and the rows in [`model`], so a second
+//! backend (PostgreSQL) slots in without touching the service or the API.
+//!
+//! Every write method is one transaction: it either happens whole or not at
+//! all, and the retry-safe ones (follow, favourite, reblog, bookmark and their
+//! undo, posting with an idempotency key) are idempotent here, in the store,
+//! where the uniqueness constraints live.
+
+pub mod ids;
+pub mod model;
+pub mod sqlite;
+
+use async_trait::async_trait;
+pub use model::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was hit; the string names what was taken.
+    #[error("{0} is already taken")]
+    Conflict(&'static str),
+    /// The database cannot serve right now (pool exhausted, locked, down). Retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything holdfast keeps. `viewer` is the account looking (None when anonymous);
+/// every method that returns statuses returns only those the viewer may see.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A cheap round trip, for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Connections in use and the pool size, for `/metrics`.
+    fn pool_usage(&self) -> PoolUsage;
+    /// (active accounts, statuses) for the instance entity.
+    async fn stats(&self) -> StoreResult<(i64, i64)>;
+
+    // ---- accounts ----
+    async fn create_account(&self, new: NewAccount) -> StoreResult<AccountRow>;
+    async fn account(&self, id: Id) -> StoreResult<AccountRow>;
+    async fn account_by_username(&self, username: &str) -> StoreResult<AccountRow>;
+    async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<AccountRow>>;
+    async fn update_account(&self, id: Id, update: AccountUpdate) -> StoreResult<AccountRow>;
+    async fn credentials_by_email(&self, email: &str) -> StoreResult<Credentials>;
+    async fn email_of(&self, id: Id) -> StoreResult<String>;
+    async fn set_suspended(&self, username: &str, suspended: bool) -> StoreResult<AccountRow>;
+    async fn set_approved(&self, username: &str) -> StoreResult<AccountRow>;
+    async fn list_accounts(&self, limit: u32) -> StoreResult<Vec<AccountAdminRow>>;
+    async fn search_accounts(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<AccountRow>>;
+
+    // ---- OAuth ----
+    async fn create_app(&self, new: NewApp) -> StoreResult<AppRow>;
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<AppRow>;
+    async fn create_token(&self, token_hash: &str, app_id: Id, account_id: Option<Id>, scopes: &str) -> StoreResult<Id>;
+    async fn token_by_hash(&self, token_hash: &str) -> StoreResult<TokenRow>;
+    /// Revokes the token if it belongs to the app; unknown tokens are not an error (RFC 7009).
+    async fn revoke_token(&self, token_hash: &str, app_id: Id) -> StoreResult<()>;
+    async fn create_auth_code(&self, code_hash: &str, code: AuthCode, ttl_s: u64) -> StoreResult<()>;
+    /// Returns the code once; a second use, or an expired code, is NotFound.
+    async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode>;
+
+    // ---- statuses ----
+    /// Posts in one transaction with its mentions, tags, search entry and
+    /// notifications. With an idempotency key already used by this account in
+    /// the last `idempotency_ttl_s`, returns the first status' id and writes nothing.
+    async fn create_status(&self, new: NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id>;
+    /// Deletes a status of `account_id` (its reblogs go with it); returns the row as it was.
+    async fn delete_status(&self, account_id: Id, status_id: Id) -> StoreResult<StatusRow>;
+    async fn status(&self, id: Id) -> StoreResult<StatusRow>;
+    async fn status_visible(&self, viewer: Option<Id>, id: Id) -> StoreResult<bool>;
+    /// Statuses with everything needed to render them, in the order of `ids`;
+    /// ids that do not exist are skipped.
+    async fn status_bundles(&self, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<StatusBundle>>;
+    /// Ancestors oldest first and descendants in thread order, both only what the viewer may see.
+    async fn context(&self, viewer: Option<Id>, id: Id, max_each: u32) -> StoreResult<(Vec<Id>, Vec<Id>)>;
+
+    async fn favourite(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    async fn unfavourite(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    /// Returns the id of the reblog (existing or new).
+    async fn reblog(&self, account_id: Id, status_id: Id, visibility: Visibility) -> StoreResult<Id>;
+    async fn unreblog(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    async fn bookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    async fn unbookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    async fn favourited_by(&self, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    async fn reblogged_by(&self, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+
+    // ---- timelines (ids of statuses, newest first) ----
+    async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    async fn public_timeline(&self, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    async fn tag_timeline(&self, viewer: Option<Id>, tag: &str, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    async fn account_statuses(
+        &self,
+        viewer: Option<Id>,
+        account_id: Id,
+        filter: AccountStatusesFilter,
+        tagged: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>>;
+    async fn favourites(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    async fn bookmarks(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    async fn search_statuses(&self, viewer: Option<Id>, query: &str, limit: u32, offset: u32) -> StoreResult<Vec<Id>>;
+    async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagRow>>;
+    async fn tag(&self, name: &str) -> StoreResult<TagRow>;
+
+    // ---- social graph ----
+    async fn follow(&self, account_id: Id, target_id: Id, reblogs: bool, notify: bool) -> StoreResult<FollowOutcome>;
+    async fn unfollow(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
+    async fn block(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
+    async fn unblock(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
+    async fn mute(&self, account_id: Id, target_id: Id, notifications: bool) -> StoreResult<()>;
+    async fn unmute(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
+    async fn relationships(&self, account_id: Id, targets: &[Id]) -> StoreResult<Vec<Relationship>>;
+    async fn followers(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    async fn following(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+
+    // ---- notifications ----
+    async fn notifications(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        page: Page,
+    ) -> StoreResult<Vec<Paged<NotificationRow>>>;
+    async fn notification(&self, account_id: Id, id: Id) -> StoreResult<NotificationRow>;
+    async fn dismiss_notification(&self, account_id: Id, id: Id) -> StoreResult<()>;
+    async fn clear_notifications(&self, account_id: Id) -> StoreResult<()>;
+
+    // ---- markers ----
+    async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>>;
+    async fn set_marker(&self, account_id: Id, timeline: &str, last_read_id: Id) -> StoreResult<Marker>;
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PoolUsage {
+    pub in_use: usize,
+    pub size: usize,
+}

@@ -1,0 +1,304 @@
+//! Rows the store hands out and the inputs it takes. Plain data, no behaviour:
+//! the service decides what they mean, the API decides how they look.
+
+pub type Id = i64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    Public = 0,
+    Unlisted = 1,
+    Private = 2,
+    Direct = 3,
+}
+
+impl Visibility {
+    pub fn from_i64(v: i64) -> Visibility {
+        match v {
+            0 => Visibility::Public,
+            1 => Visibility::Unlisted,
+            2 => Visibility::Private,
+            _ => Visibility::Direct,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Visibility> {
+        match s {
+            "public" => Some(Visibility::Public),
+            "unlisted" => Some(Visibility::Unlisted),
+            "private" => Some(Visibility::Private),
+            "direct" => Some(Visibility::Direct),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+            Visibility::Private => "private",
+            Visibility::Direct => "direct",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AccountRow {
+    pub id: Id,
+    pub username: String,
+    pub display_name: String,
+    /// The bio as the user typed it; rendered to HTML by the service.
+    pub note: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub created_at_ms: i64,
+    pub suspended: bool,
+    pub approved: bool,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub statuses_count: i64,
+    pub last_status_at_ms: Option<i64>,
+    pub default_visibility: Visibility,
+    pub default_sensitive: bool,
+    pub default_language: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub approved: bool,
+    pub locale: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AccountUpdate {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub default_visibility: Option<Visibility>,
+    pub default_sensitive: Option<bool>,
+    pub default_language: Option<String>,
+}
+
+/// What an operator sees in `holdfast user list`.
+#[derive(Clone, Debug)]
+pub struct AccountAdminRow {
+    pub account: AccountRow,
+    pub email: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub account_id: Id,
+    pub password_hash: String,
+    pub suspended: bool,
+    pub approved: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AppRow {
+    pub id: Id,
+    pub name: String,
+    pub website: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub scopes: String,
+    pub client_id: String,
+    pub client_secret_hash: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewApp {
+    pub name: String,
+    pub website: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub scopes: String,
+    pub client_id: String,
+    pub client_secret_hash: String,
+}
+
+/// A live (unrevoked) access token, found by the hash of its secret.
+#[derive(Clone, Debug)]
+pub struct TokenRow {
+    pub id: Id,
+    pub app: AppRow,
+    /// None for an app-only token (client_credentials grant).
+    pub account_id: Option<Id>,
+    pub scopes: String,
+    pub created_at_ms: i64,
+    pub account_suspended: bool,
+    pub account_approved: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthCode {
+    pub app_id: Id,
+    pub account_id: Id,
+    pub scopes: String,
+    pub redirect_uri: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct StatusRow {
+    pub id: Id,
+    pub account_id: Id,
+    /// The source text as typed.
+    pub text: String,
+    /// Rendered, sanitized HTML.
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub visibility: Visibility,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<Id>,
+    pub in_reply_to_account_id: Option<Id>,
+    pub reblog_of_id: Option<Id>,
+    pub app_name: Option<String>,
+    pub app_website: Option<String>,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub created_at_ms: i64,
+}
+
+/// A status with everything needed to render it for one viewer, loaded in a
+/// fixed number of queries however long the page.
+#[derive(Clone, Debug)]
+pub struct StatusBundle {
+    pub status: StatusRow,
+    pub account: AccountRow,
+    pub mentions: Vec<AccountRow>,
+    pub tags: Vec<String>,
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub bookmarked: bool,
+    pub muted: bool,
+    pub reblog: Option<Box<StatusBundle>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewStatus {
+    pub account_id: Id,
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub visibility: Visibility,
+    pub language: Option<String>,
+    pub in_reply_to: Option<Id>,
+    pub app_id: Option<Id>,
+    /// Accounts mentioned by name; each gets a mention notification.
+    pub mentions: Vec<Id>,
+    /// Lower-cased hashtag names.
+    pub tags: Vec<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// The outcome of a follow: following at once, or a request to a locked account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FollowOutcome {
+    Following,
+    Requested,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Relationship {
+    pub id: Id,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotificationType {
+    Follow,
+    FollowRequest,
+    Mention,
+    Favourite,
+    Reblog,
+}
+
+impl NotificationType {
+    pub const ALL: [NotificationType; 5] = [
+        NotificationType::Follow,
+        NotificationType::FollowRequest,
+        NotificationType::Mention,
+        NotificationType::Favourite,
+        NotificationType::Reblog,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationType::Follow => "follow",
+            NotificationType::FollowRequest => "follow_request",
+            NotificationType::Mention => "mention",
+            NotificationType::Favourite => "favourite",
+            NotificationType::Reblog => "reblog",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NotificationType> {
+        NotificationType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NotificationRow {
+    pub id: Id,
+    pub kind: NotificationType,
+    pub created_at_ms: i64,
+    pub from_account_id: Id,
+    pub status_id: Option<Id>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Marker {
+    pub timeline: String,
+    pub last_read_id: Id,
+    pub version: i64,
+    pub updated_at_ms: i64,
+}
+
+/// Where a page starts and how long it is. Results come newest first;
+/// `min_id` asks for the page immediately newer than that id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Page {
+    pub max_id: Option<Id>,
+    pub since_id: Option<Id>,
+    pub min_id: Option<Id>,
+    pub limit: u32,
+}
+
+/// One entry of a page: the id the page is keyed on (for `Link` headers),
+/// and the thing itself.
+#[derive(Clone, Debug)]
+pub struct Paged<T> {
+    pub cursor: Id,
+    pub item: T,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AccountStatusesFilter {
+    pub exclude_replies: bool,
+    pub exclude_reblogs: bool,
+    pub only_media: bool,
+    pub pinned: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct TagRow {
+    pub name: String,
+    /// Statuses using the tag per day, newest day first (for `history`).
+    pub uses_last_week: i64,
+    pub accounts_last_week: i64,
+}

@@ -1,0 +1,185 @@
+//! SQL building blocks shared by the SQLite queries: the visibility rule,
+//! the block/mute filter, paging, and row mapping.
+//!
+//! Convention: in every query that uses these fragments, `?1` is the viewer's
+//! account id, or 0 when anonymous (no account has id 0).
+
+use rusqlite::{Connection, Row};
+
+use crate::model::*;
+
+pub fn viewer_param(viewer: Option<Id>) -> Id {
+    viewer.unwrap_or(0)
+}
+
+/// The visibility rule, for a status aliased `s`: its author is not suspended
+/// and does not block the viewer, and it is public or unlisted, or the
+/// viewer wrote it, or it is private and the viewer follows the author, or
+/// it mentions the viewer.
+pub fn visible(s: &str) -> String {
+    format!(
+        "(NOT EXISTS (SELECT 1 FROM accounts va WHERE va.id = {s}.account_id AND (va.suspended = 1 OR va.approved = 0)) \
+          AND NOT EXISTS (SELECT 1 FROM blocks vb WHERE vb.account_id = {s}.account_id AND vb.target_id = ?1) \
+          AND ({s}.visibility <= 1 OR {s}.account_id = ?1 \
+               OR ({s}.visibility = 2 AND EXISTS (SELECT 1 FROM follows vf WHERE vf.account_id = ?1 AND vf.target_id = {s}.account_id)) \
+               OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = {s}.id AND vm.account_id = ?1)))"
+    )
+}
+
+/// Visible, and for a reblog the reblogged status is visible too.
+pub fn visible_with_reblog(s: &str) -> String {
+    format!(
+        "({} AND ({s}.reblog_of_id IS NULL OR EXISTS (SELECT 1 FROM statuses vo WHERE vo.id = {s}.reblog_of_id AND {})))",
+        visible(s),
+        visible("vo")
+    )
+}
+
+/// What the viewer chose not to see in lists: authors (and reblogged
+/// authors) the viewer blocks or mutes. Direct fetches are not filtered.
+pub fn not_filtered(s: &str) -> String {
+    let one = |a: &str| {
+        format!(
+            "(NOT EXISTS (SELECT 1 FROM blocks fb WHERE fb.account_id = ?1 AND fb.target_id = {a}) \
+              AND NOT EXISTS (SELECT 1 FROM mutes fm WHERE fm.account_id = ?1 AND fm.target_id = {a}))"
+        )
+    };
+    format!(
+        "({} AND ({s}.reblog_of_id IS NULL OR {}))",
+        one(&format!("{s}.account_id")),
+        one(&format!("(SELECT fo.account_id FROM statuses fo WHERE fo.id = {s}.reblog_of_id)"))
+    )
+}
+
+/// Runs `select` (which yields `cursor, item`) as one page:
+/// newest first, or with `min_id` the page just above it, still returned newest first.
+pub fn paged<P: rusqlite::Params>(conn: &Connection, select: &str, cursor_col: &str, params: P, page: Page) -> rusqlite::Result<Vec<Paged<Id>>> {
+    let sql = format!("{select} {}", page_clause(cursor_col, page));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params, |r| Ok(Paged { cursor: r.get(0)?, item: r.get(1)? }))?;
+    let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    if page.min_id.is_some() {
+        out.reverse();
+    }
+    Ok(out)
+}
+
+/// `AND … ORDER BY … LIMIT …` for a page. The bounds are typed integers,
+/// formatted into the SQL text, so nothing a client sends is interpolated as text.
+pub fn page_clause(cursor_col: &str, page: Page) -> String {
+    let mut sql = String::new();
+    if let Some(max) = page.max_id {
+        sql += &format!(" AND {cursor_col} < {max}");
+    }
+    let ascending = match (page.min_id, page.since_id) {
+        (Some(min), _) => {
+            sql += &format!(" AND {cursor_col} > {min}");
+            true
+        }
+        (None, Some(since)) => {
+            sql += &format!(" AND {cursor_col} > {since}");
+            false
+        }
+        (None, None) => false,
+    };
+    let order = if ascending { "ASC" } else { "DESC" };
+    sql += &format!(" ORDER BY {cursor_col} {order} LIMIT {}", page.limit);
+    sql
+}
+
+/// `1,2,3` for an `IN (…)` list of typed ids (never empty: `IN ()` is invalid in some SQL).
+pub fn id_list(ids: &[Id]) -> String {
+    if ids.is_empty() {
+        return "0".into();
+    }
+    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` prefix match.
+pub fn like_prefix(prefix: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + 1);
+    for ch in prefix.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(ch);
+    }
+    s.push('%');
+    s
+}
+
+pub const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.display_name, a.note, a.locked, a.bot, a.discoverable, a.created_at, \
+    a.suspended, a.approved, \
+    (SELECT COUNT(*) FROM follows f WHERE f.target_id = a.id), \
+    (SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id), \
+    (SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id AND s.visibility <> 3), \
+    (SELECT MAX(s.created_at) FROM statuses s WHERE s.account_id = a.id AND s.visibility <> 3), \
+    a.default_visibility, a.default_sensitive, a.default_language";
+
+pub fn account_row(r: &Row<'_>) -> rusqlite::Result<AccountRow> {
+    Ok(AccountRow {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        note: r.get(3)?,
+        locked: r.get(4)?,
+        bot: r.get(5)?,
+        discoverable: r.get(6)?,
+        created_at_ms: r.get(7)?,
+        suspended: r.get(8)?,
+        approved: r.get(9)?,
+        followers_count: r.get(10)?,
+        following_count: r.get(11)?,
+        statuses_count: r.get(12)?,
+        last_status_at_ms: r.get(13)?,
+        default_visibility: Visibility::from_i64(r.get(14)?),
+        default_sensitive: r.get(15)?,
+        default_language: r.get(16)?,
+    })
+}
+
+pub const STATUS_COLUMNS: &str = "s.id, s.account_id, s.text, s.content, s.spoiler_text, s.sensitive, s.visibility, s.language, \
+    s.in_reply_to_id, s.in_reply_to_account_id, s.reblog_of_id, ap.name, ap.website, \
+    s.replies_count, s.reblogs_count, s.favourites_count, s.created_at";
+
+pub const STATUS_FROM: &str = "statuses s LEFT JOIN apps ap ON ap.id = s.app_id";
+
+pub fn status_row(r: &Row<'_>) -> rusqlite::Result<StatusRow> {
+    Ok(StatusRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        text: r.get(2)?,
+        content: r.get(3)?,
+        spoiler_text: r.get(4)?,
+        sensitive: r.get(5)?,
+        visibility: Visibility::from_i64(r.get(6)?),
+        language: r.get(7)?,
+        in_reply_to_id: r.get(8)?,
+        in_reply_to_account_id: r.get(9)?,
+        reblog_of_id: r.get(10)?,
+        app_name: r.get(11)?,
+        app_website: r.get(12)?,
+        replies_count: r.get(13)?,
+        reblogs_count: r.get(14)?,
+        favourites_count: r.get(15)?,
+        created_at_ms: r.get(16)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_clause_orders_min_id_ascending_and_caps() {
+        let p = Page { max_id: Some(10), since_id: Some(1), min_id: None, limit: 5 };
+        assert_eq!(page_clause("x", p), " AND x < 10 AND x > 1 ORDER BY x DESC LIMIT 5");
+        let p = Page { max_id: None, since_id: Some(1), min_id: Some(3), limit: 2 };
+        assert_eq!(page_clause("x", p), " AND x > 3 ORDER BY x ASC LIMIT 2");
+    }
+
+    #[test]
+    fn like_prefix_escapes_wildcards() {
+        assert_eq!(like_prefix("a_b%c\\"), "a\\_b\\%c\\\\%");
+    }
+}

@@ -1,0 +1,238 @@
+//! The `holdfast` binary: `serve` runs the server; `user` is for operators.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use holdfast_config::{Config, FileConfig, Registrations, DEFAULT_DATA_DIR, DEFAULT_DOMAIN, DEFAULT_LISTEN};
+use holdfast_service::Service;
+use holdfast_store::sqlite::SqliteStore;
+use holdfast_store::Store;
+
+#[derive(Parser)]
+#[command(name = "holdfast", version, about = "A Mastodon-compatible microblogging server that stays up")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage accounts (works while the server runs).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Apply pending database migrations and exit (serve also does this at start).
+    Migrate(CommonArgs),
+}
+
+#[derive(Args, Clone)]
+struct CommonArgs {
+    /// Where the SQLite database lives (created if missing).
+    #[arg(long, env = "HOLDFAST_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// A TOML file with settings and `[limits]`; flags and environment win over it.
+    #[arg(long, env = "HOLDFAST_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// The bare domain this instance is known by.
+    #[arg(long, env = "HOLDFAST_DOMAIN", global = true)]
+    domain: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Address to listen on.
+    #[arg(long, env = "HOLDFAST_LISTEN")]
+    listen: Option<String>,
+    /// Who may sign up: open, approval or closed (default: open on localhost, else approval).
+    #[arg(long, env = "HOLDFAST_REGISTRATIONS")]
+    registrations: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create an account; the password is read from the first line of standard input.
+    Create {
+        username: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// List accounts.
+    List {
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
+    /// Suspend an account: its sessions end and it disappears from view.
+    Suspend { username: String },
+    /// Lift a suspension.
+    Unsuspend { username: String },
+    /// Approve an account that signed up while registrations needed approval.
+    Approve { username: String },
+}
+
+fn resolve(common: &CommonArgs, listen: Option<String>, registrations: Option<String>) -> Result<Config, String> {
+    let file = match &common.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let domain = common.domain.clone().or(file.domain).unwrap_or_else(|| DEFAULT_DOMAIN.to_owned());
+    let registrations = match registrations {
+        Some(r) => Registrations::parse(&r).ok_or_else(|| format!("--registrations must be open, approval or closed, not {r}"))?,
+        None => file.registrations.unwrap_or_else(|| Registrations::default_for_domain(&domain)),
+    };
+    Ok(Config {
+        listen: listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+        data_dir: common.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        domain,
+        registrations,
+        limits: file.limits,
+    })
+}
+
+/// Links point at the listener for a local instance, at https://domain otherwise.
+fn base_url(config: &Config) -> String {
+    if config.domain == "localhost" {
+        format!("http://{}", config.listen)
+    } else {
+        format!("https://{}", config.domain)
+    }
+}
+
+fn open_service(config: Config) -> Result<Service, String> {
+    let store = SqliteStore::open(&config.data_dir, &config.limits).map_err(|e| e.to_string())?;
+    let base = base_url(&config);
+    Ok(Service::new(Arc::new(store) as Arc<dyn Store>, config, base))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("holdfast: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("holdfast: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(args) => serve(resolve(&args.common, args.listen, args.registrations)?).await,
+        Command::Migrate(common) => {
+            open_service(resolve(&common, None, None)?)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User { action, common } => user(open_service(resolve(&common, None, None)?)?, action).await,
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let grace = Duration::from_millis(config.limits.shutdown_grace_ms);
+    let listen = config.listen.clone();
+    let data_dir = config.data_dir.clone();
+    let registrations = config.registrations;
+    let service = open_service(config)?;
+    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    tracing::info!(%listen, data_dir = %data_dir.display(), ?registrations, "holdfast is serving");
+
+    let app = holdfast_api::app(service);
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stop_signal = stop.clone();
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: finishing requests in flight");
+        stop_signal.notify_one();
+    });
+    // Graceful, but not forever: a stuck connection must not keep the process alive.
+    let deadline = async {
+        stop.notified().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result.map_err(|e| format!("server failed: {e}"))?,
+        () = deadline => tracing::warn!("shutdown grace expired; exiting with requests still in flight"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = interrupt => {}, () = terminate => {} }
+}
+
+async fn user(service: Service, action: UserAction) -> Result<(), String> {
+    let store = &service.store;
+    match action {
+        UserAction::Create { username, email } => {
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let account = service.create_user(&username, &email, password).await.map_err(|e| e.to_string())?;
+            println!("created {} (id {})", account.username, account.id);
+        }
+        UserAction::List { limit } => {
+            println!("{:<20} {:<30} {:<32} status", "id", "username", "email");
+            for row in store.list_accounts(limit).await.map_err(|e| e.to_string())? {
+                let a = &row.account;
+                let state = if a.suspended {
+                    "suspended"
+                } else if !a.approved {
+                    "pending"
+                } else {
+                    "active"
+                };
+                println!("{:<20} {:<30} {:<32} {state}", a.id, a.username, row.email);
+            }
+        }
+        UserAction::Suspend { username } => {
+            let a = store.set_suspended(&username, true).await.map_err(|e| format!("{username}: {e}"))?;
+            println!("suspended {}", a.username);
+        }
+        UserAction::Unsuspend { username } => {
+            let a = store.set_suspended(&username, false).await.map_err(|e| format!("{username}: {e}"))?;
+            println!("unsuspended {}", a.username);
+        }
+        UserAction::Approve { username } => {
+            let a = store.set_approved(&username).await.map_err(|e| format!("{username}: {e}"))?;
+            println!("approved {}", a.username);
+        }
+    }
+    Ok(())
+}

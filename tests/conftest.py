@@ -1,0 +1,183 @@
+"""Shared harness for the HTTP and client-compatibility suites.
+
+Every test talks HTTP to a real `holdfast serve` process that this harness
+starts on a free loopback port with its own temporary data directory, and
+stops afterwards. Nothing here assumes a service is already running.
+"""
+import itertools
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+import requests
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.environ.get("HOLDFAST_BIN", os.path.join(REPO, "target", "release", "holdfast"))
+STARTUP_TIMEOUT_S = 30
+STOP_TIMEOUT_S = 15
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One running holdfast process."""
+
+    def __init__(self, extra_args=(), env=None):
+        self.tmp = tempfile.TemporaryDirectory(prefix="holdfast-test-")
+        self.data_dir = os.path.join(self.tmp.name, "data")
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn"), **(env or {}))
+        self.log_path = os.path.join(self.tmp.name, "server.log")
+        self.log = open(self.log_path, "w")
+        args = [BINARY, "serve", "--listen", f"127.0.0.1:{self.port}",
+                "--data-dir", self.data_dir, "--domain", "localhost", *extra_args]
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        self._wait_ready()
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"holdfast exited early: {open(self.log_path).read()}")
+            try:
+                if requests.get(self.base_url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("holdfast did not become healthy in time")
+
+    def url(self, path):
+        return self.base_url + path
+
+    def cli(self, *args, input=None):
+        """Run an operator command (`holdfast user …`) against this server's data directory."""
+        return subprocess.run([BINARY, *args, "--data-dir", self.data_dir], input=input,
+                              capture_output=True, text=True, env=self.env, timeout=60)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        self.tmp.cleanup()
+
+
+_names = itertools.count()
+
+
+def unique_name(prefix="user"):
+    """Usernames are [a-z0-9_], at most 30 characters."""
+    return f"{prefix}{next(_names)}_{uuid.uuid4().hex[:6]}"[:30]
+
+
+class Client:
+    """A signed-up account with a bearer token, plus convenience verbs."""
+
+    def __init__(self, server, token, username, password, email, app):
+        self.server, self.token, self.username = server, token, username
+        self.password, self.email, self.app = password, email, app
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.account = self.get("/api/v1/accounts/verify_credentials").json()
+        self.id = self.account["id"]
+
+    def get(self, path, **kw):
+        return self.session.get(self.server.url(path), timeout=30, **kw)
+
+    def post(self, path, **kw):
+        return self.session.post(self.server.url(path), timeout=30, **kw)
+
+    def patch(self, path, **kw):
+        return self.session.patch(self.server.url(path), timeout=30, **kw)
+
+    def put(self, path, **kw):
+        return self.session.put(self.server.url(path), timeout=30, **kw)
+
+    def delete(self, path, **kw):
+        return self.session.delete(self.server.url(path), timeout=30, **kw)
+
+    def status(self, text, **fields):
+        r = self.post("/api/v1/statuses", json={"status": text, **fields})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+def create_app(server, scopes="read write follow push"):
+    r = requests.post(server.url("/api/v1/apps"), data={
+        "client_name": "holdfast-tests", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+        "scopes": scopes, "website": "https://example.invalid"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def app_token(server, app, scopes="read write follow push"):
+    r = requests.post(server.url("/oauth/token"), data={
+        "grant_type": "client_credentials", "client_id": app["client_id"],
+        "client_secret": app["client_secret"], "scope": scopes}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def sign_up(server, username=None, scopes="read write follow push"):
+    """Register through the API exactly as a Mastodon app does; returns a Client."""
+    username = username or unique_name()
+    app = create_app(server, scopes)
+    token = app_token(server, app, scopes)
+    email, password = f"{username}@example.com", f"pw-{uuid.uuid4().hex}"
+    r = requests.post(server.url("/api/v1/accounts"), headers={"Authorization": f"Bearer {token}"},
+                      json={"username": username, "email": email, "password": password,
+                            "agreement": True, "locale": "en"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return Client(server, r.json()["access_token"], username, password, email, app)
+
+
+@pytest.fixture(scope="session")
+def server():
+    """One server shared by the whole session; tests use unique usernames."""
+    s = Server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def make_server():
+    """Start extra servers with their own flags; all stopped after the test."""
+    started = []
+
+    def start(*extra_args, env=None):
+        s = Server(extra_args, env)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def alice(server):
+    return sign_up(server)
+
+
+@pytest.fixture
+def bob(server):
+    return sign_up(server)
+
+
+@pytest.fixture
+def carol(server):
+    return sign_up(server)
