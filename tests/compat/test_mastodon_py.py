@@ -147,7 +147,8 @@ def test_create_app_and_account_with_default_client(server):
     assert isinstance(me.display_name, str)
     assert (me.followers_count, me.following_count, me.statuses_count) == (0, 0, 0)
     assert me.locked is False and me.bot is False
-    assert_recent(me.created_at, "account.created_at")
+    # Mastodon rounds an account's created_at down to midnight UTC (privacy).
+    assert me.created_at == datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     assert me.get("source") is not None, "verify_credentials must include source"
 
     # The same account seen through GET /api/v1/accounts/:id
