@@ -82,7 +82,6 @@ pub struct Limits {
     pub status_max_chars: usize,
     /// Every URL counts as this many characters, whatever its length (Mastodon's rule).
     pub status_url_chars: usize,
-    pub spoiler_max_chars: usize,
     pub username_max_chars: usize,
     pub display_name_max_chars: usize,
     pub note_max_chars: usize,
@@ -130,7 +129,6 @@ impl Default for Limits {
             shutdown_grace_ms: 10_000,
             status_max_chars: 500,
             status_url_chars: 23,
-            spoiler_max_chars: 500,
             username_max_chars: 30,
             display_name_max_chars: 30,
             note_max_chars: 500,

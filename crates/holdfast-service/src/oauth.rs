@@ -121,8 +121,9 @@ impl Service {
     /// Scopes asked for, checked against what the app registered.
     pub fn requested_scopes(&self, app: &AppRow, requested: Option<&str>) -> ServiceResult<Scopes> {
         let app_scopes = Scopes::parse(&app.scopes).map_err(|_| ServiceError::Internal("stored app scopes are invalid".into()))?;
+        // Omitted means Mastodon's default, `read`: never more than was asked for.
         let wanted = match requested.map(str::trim).filter(|s| !s.is_empty()) {
-            None => app_scopes.clone(),
+            None => Scopes::parse(crate::scopes::DEFAULT).expect("the default scope is valid"),
             Some(s) => Scopes::parse(s).map_err(|bad| {
                 ServiceError::oauth(400, "invalid_scope", format!("The requested scope is invalid, unknown, or malformed: {bad}"))
             })?,
@@ -187,8 +188,18 @@ impl Service {
         self.issue_token(app.id, Some(grant.account_id), scopes).await
     }
 
+    /// Revokes a token of this app. Unknown tokens succeed quietly (RFC 7009);
+    /// another app's token is refused, so one client cannot log out another's users.
     pub async fn revoke(&self, app: &AppRow, token: &str) -> ServiceResult<()> {
-        Ok(self.store.revoke_token(&hash_secret(token), app.id).await?)
+        let hash = hash_secret(token);
+        match self.store.token_by_hash(&hash).await {
+            Ok(found) if found.app.id != app.id => {
+                return Err(ServiceError::oauth(403, "unauthorized_client", "You are not authorized to revoke this token"))
+            }
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(self.store.revoke_token(&hash, app.id).await?)
     }
 
     /// `POST /api/v1/accounts`: sign-up through an app token.

@@ -33,11 +33,12 @@ pub fn is_known(scope: &str) -> bool {
 pub struct Scopes(Vec<String>);
 
 impl Scopes {
-    /// Parses a space- (or `+`-) separated list; an empty list means the default `read`.
+    /// Parses a space-separated list (Mastodon splits on spaces only, so
+    /// `read,write` is one unknown scope); an empty list means the default `read`.
     /// Returns the first unknown scope as the error.
     pub fn parse(s: &str) -> Result<Scopes, String> {
         let mut out: Vec<String> = Vec::new();
-        for scope in s.split([' ', '+', ',']).filter(|x| !x.is_empty()) {
+        for scope in s.split_whitespace() {
             if !is_known(scope) {
                 return Err(scope.to_owned());
             }
@@ -102,7 +103,8 @@ mod tests {
     fn unknown_scopes_are_errors_and_empty_is_read() {
         assert_eq!(Scopes::parse("read admin:everything"), Err("admin:everything".into()));
         assert_eq!(Scopes::parse("").unwrap().to_string(), "read");
-        assert_eq!(Scopes::parse("read+write read").unwrap().to_string(), "read write");
+        assert_eq!(Scopes::parse("read  write read").unwrap().to_string(), "read write");
+        assert!(Scopes::parse("read,write").is_err());
     }
 
     #[test]

@@ -34,16 +34,14 @@ impl Service {
         if text.trim().is_empty() {
             return Err(ServiceError::Unprocessable("Validation failed: Text can't be blank".into()));
         }
-        let length = text::mastodon_length(&text, limits.status_url_chars);
+        let spoiler_text = input.spoiler_text.unwrap_or_default();
+        // Mastodon counts the content warning against the same limit as the text.
+        let length = text::mastodon_length(&text, limits.status_url_chars) + spoiler_text.chars().count();
         if length > limits.status_max_chars {
             return Err(ServiceError::Unprocessable(format!(
                 "Validation failed: Text character limit of {} exceeded",
                 limits.status_max_chars
             )));
-        }
-        let spoiler_text = input.spoiler_text.unwrap_or_default();
-        if spoiler_text.chars().count() > limits.spoiler_max_chars {
-            return Err(ServiceError::Unprocessable("Validation failed: Spoiler text is too long".into()));
         }
         let visibility = match input.visibility.as_deref().filter(|v| !v.is_empty()) {
             None => author.default_visibility,

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use holdfast_service::oauth::{AppInput, IssuedToken, OOB_REDIRECT};
 use holdfast_service::text::escape;
@@ -173,7 +173,9 @@ pub async fn authorize(State(state): State<AppState>, params: Params) -> Respons
         target.append_pair("state", s);
     }
     let separator = if req.redirect_uri.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{}{separator}{}", req.redirect_uri, target.finish())).into_response()
+    // 302, as Mastodon (Doorkeeper) answers; some app frameworks expect exactly that.
+    let location = format!("{}{separator}{}", req.redirect_uri, target.finish());
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
 pub async fn token(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
