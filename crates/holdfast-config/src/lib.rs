@@ -46,6 +46,8 @@ impl Registrations {
 pub struct Config {
     pub listen: String,
     pub data_dir: PathBuf,
+    /// A PostgreSQL URL (libpq style, several hosts allowed); None means SQLite in `data_dir`.
+    pub database_url: Option<String>,
     /// The bare domain this instance is known by (`uri` in the instance entity, the part after `@`).
     pub domain: String,
     pub registrations: Registrations,
@@ -163,6 +165,7 @@ impl Default for Limits {
 pub struct FileConfig {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub database: Option<String>,
     pub domain: Option<String>,
     pub registrations: Option<Registrations>,
     pub limits: Limits,

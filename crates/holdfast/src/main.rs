@@ -10,8 +10,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use holdfast_config::{Config, FileConfig, Registrations, DEFAULT_DATA_DIR, DEFAULT_DOMAIN, DEFAULT_LISTEN};
 use holdfast_service::Service;
-use holdfast_store::sqlite::SqliteStore;
-use holdfast_store::Store;
+
+mod backend;
 
 #[derive(Parser)]
 #[command(name = "holdfast", version, about = "A Mastodon-compatible microblogging server that stays up")]
@@ -40,6 +40,10 @@ struct CommonArgs {
     /// Where the SQLite database lives (created if missing).
     #[arg(long, env = "HOLDFAST_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// A PostgreSQL URL (postgres://a:5432,b:5432/holdfast?target_session_attrs=read-write);
+    /// without it, holdfast uses SQLite in the data directory.
+    #[arg(long, env = "HOLDFAST_DATABASE", global = true)]
+    database: Option<String>,
     /// A TOML file with settings and `[limits]`; flags and environment win over it.
     #[arg(long, env = "HOLDFAST_CONFIG", global = true)]
     config: Option<PathBuf>,
@@ -94,6 +98,7 @@ fn resolve(common: &CommonArgs, listen: Option<String>, registrations: Option<St
     Ok(Config {
         listen: listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
         data_dir: common.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        database_url: common.database.clone().or(file.database),
         domain,
         registrations,
         limits: file.limits,
@@ -109,10 +114,10 @@ fn base_url(config: &Config) -> String {
     }
 }
 
-fn open_service(config: Config) -> Result<Service, String> {
-    let store = SqliteStore::open(&config.data_dir, &config.limits).map_err(|e| e.to_string())?;
+async fn open_service(config: Config) -> Result<Service, String> {
+    let store = backend::open_store(&config).await?;
     let base = base_url(&config);
-    Ok(Service::new(Arc::new(store) as Arc<dyn Store>, config, base))
+    Ok(Service::new(store, config, base))
 }
 
 fn main() -> ExitCode {
@@ -141,11 +146,11 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => serve(resolve(&args.common, args.listen, args.registrations)?).await,
         Command::Migrate(common) => {
-            open_service(resolve(&common, None, None)?)?;
+            open_service(resolve(&common, None, None)?).await?;
             println!("migrations applied");
             Ok(())
         }
-        Command::User { action, common } => user(open_service(resolve(&common, None, None)?)?, action).await,
+        Command::User { action, common } => user(open_service(resolve(&common, None, None)?).await?, action).await,
     }
 }
 
@@ -154,7 +159,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let listen = config.listen.clone();
     let data_dir = config.data_dir.clone();
     let registrations = config.registrations;
-    let service = open_service(config)?;
+    let service = open_service(config).await?;
     let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     tracing::info!(%listen, data_dir = %data_dir.display(), ?registrations, "holdfast is serving");
 
