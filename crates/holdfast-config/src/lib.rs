@@ -69,6 +69,19 @@ pub struct Limits {
     // ---- passwords ----
     /// Concurrent argon2id hashes; each takes ~19 MiB and most of a core.
     pub password_hash_concurrency: usize,
+    /// PostgreSQL connections per node; requests beyond this wait up to `db_acquire_timeout_ms`.
+    pub pg_pool_size: usize,
+    /// How long opening one PostgreSQL connection (per host tried) may take.
+    pub pg_connect_timeout_ms: u64,
+    /// Server-side cap on one SQL statement (`statement_timeout`).
+    pub pg_statement_timeout_ms: u64,
+    /// Client-side cap on one whole store operation, round trips included: what
+    /// turns a silently dead network into a 503 instead of a hang.
+    pub pg_operation_timeout_ms: u64,
+    /// How many times a transaction that lost a deadlock or serialization race is re-run.
+    pub pg_tx_retries_max: u32,
+    /// Prepared statements kept per connection.
+    pub pg_statement_cache_max: usize,
     /// How long a log-in or sign-up waits for a hashing slot before 503.
     pub password_hash_wait_ms: u64,
 
@@ -183,6 +196,12 @@ pub const DEFAULT_DATA_DIR: &str = "./holdfast-data";
 pub const DEFAULT_DOMAIN: &str = "localhost";
 
 /// The version we report: Mastodon clients gate features on the leading Mastodon version.
+            pg_pool_size: 8,
+            pg_connect_timeout_ms: 3_000,
+            pg_statement_timeout_ms: 5_000,
+            pg_operation_timeout_ms: 8_000,
+            pg_tx_retries_max: 3,
+            pg_statement_cache_max: 256,
 pub const MASTODON_COMPAT_VERSION: &str = "4.3.0";
 pub const HOLDFAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 

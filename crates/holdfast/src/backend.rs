@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use holdfast_config::Config;
+use holdfast_store::postgres::PgStore;
 use holdfast_store::sqlite::SqliteStore;
 use holdfast_store::Store;
 
@@ -13,6 +14,15 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
             let store = SqliteStore::open(&config.data_dir, &config.limits).map_err(|e| e.to_string())?;
             Ok(Arc::new(store))
         }
-        Some(url) => Err(format!("unsupported database URL {url:?}: only SQLite (no --database) is available in this build")),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.contains("host=") => {
+            // Migrations run here, under an advisory lock, so `serve` and
+            // `migrate` on several nodes at once are safe.
+            let store = PgStore::open(url, &config.limits).await.map_err(|e| format!("PostgreSQL: {e}"))?;
+            tracing::info!("using PostgreSQL");
+            Ok(Arc::new(store))
+        }
+        Some(_) => Err("--database must be a PostgreSQL URL (postgres://… or host=… key/value form); \
+                        leave it out to use SQLite in the data directory"
+            .into()),
     }
 }

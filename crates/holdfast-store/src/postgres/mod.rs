@@ -1,0 +1,576 @@
+//! The PostgreSQL backend: for clusters of stateless holdfast nodes over a
+//! highly available PostgreSQL (Patroni).
+//!
+//! Behaviour is the SQLite backend's (the reference), checked by the one
+//! conformance suite in tests/conformance.rs. What differs is how it stays
+//! correct with several writers and an unreliable network:
+//! - ids come from the database (`holdfast_next_id()`), one clock and one
+//!   sequence for every node;
+//! - uniqueness and idempotency lean on constraints with `ON CONFLICT`, so
+//!   two nodes doing the same thing at the same moment do it once;
+//! - every write is one transaction; a deadlock or serialization failure
+//!   re-runs it (bounded), anything else rolls it back whole;
+//! - every operation is bounded in time on the client side too, and a
+//!   connection that timed out or lost its server is thrown away, so a
+//!   database outage is a quick 503 and the node heals when it returns.
+
+mod accounts;
+mod graph;
+mod notifications;
+mod oauth;
+mod pool;
+mod sql;
+mod statuses;
+mod timelines;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use holdfast_config::Limits;
+use tokio_postgres::config::TargetSessionAttrs;
+use tokio_postgres::error::SqlState;
+
+use crate::model::*;
+use crate::{PoolUsage, Store, StoreError, StoreResult};
+use pool::{Db, Pool};
+
+const MIGRATIONS: &[(&str, &str)] = &[("0001_initial", include_str!("../../migrations/postgres/0001_initial.sql"))];
+
+/// Key of the session advisory lock that serializes migrations when several
+/// nodes start at once (an arbitrary constant: "holdfast" in ASCII, truncated).
+const MIGRATION_LOCK_KEY: i64 = 0x686f_6c64_6661_7374;
+
+/// Marks an Unavailable that means "this transaction lost a race, run it
+/// again" (deadlock, serialization failure), as opposed to a database that
+/// cannot serve. StoreError has no room for the distinction and the service
+/// need not know it: only `write` below looks.
+const TX_CONFLICT: &str = "transaction conflict";
+
+type BoxFut<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
+
+pub struct PgStore {
+    pool: Pool,
+    operation_timeout: Duration,
+    tx_retries_max: u32,
+}
+
+/// Turns the operator's URL into a connection config with holdfast's bounds
+/// applied. Always `target_session_attrs=read-write`: holdfast writes, so a
+/// node must land on the current primary, whichever of the listed hosts it is.
+pub fn connection_config(url: &str, limits: &Limits) -> StoreResult<tokio_postgres::Config> {
+    let mut config: tokio_postgres::Config =
+        url.parse().map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
+    config.target_session_attrs(TargetSessionAttrs::ReadWrite);
+    config.connect_timeout(Duration::from_millis(limits.pg_connect_timeout_ms));
+    // A peer that vanished without a FIN is noticed by TCP within the
+    // operation timeout, not after the kernel's default of many minutes.
+    config.tcp_user_timeout(Duration::from_millis(limits.pg_operation_timeout_ms));
+    config.keepalives(true);
+    config.keepalives_idle(Duration::from_secs(10));
+    if config.get_application_name().is_none() {
+        config.application_name("holdfast");
+    }
+    let statement_timeout = format!("-c statement_timeout={}", limits.pg_statement_timeout_ms);
+    let options = match config.get_options() {
+        Some(o) if !o.is_empty() => format!("{o} {statement_timeout}"),
+        _ => statement_timeout,
+    };
+    config.options(options);
+    Ok(config)
+}
+
+impl PgStore {
+    /// Connects, applies pending migrations (under an advisory lock, so
+    /// concurrent starts are safe) and returns the store.
+    pub async fn open(url: &str, limits: &Limits) -> StoreResult<PgStore> {
+        let config = connection_config(url, limits)?;
+        let pool = Pool::new(
+            config,
+            limits.pg_pool_size,
+            Duration::from_millis(limits.db_acquire_timeout_ms),
+            Duration::from_millis(limits.pg_connect_timeout_ms),
+            limits.pg_statement_cache_max,
+        );
+        let store = PgStore {
+            pool,
+            operation_timeout: Duration::from_millis(limits.pg_operation_timeout_ms),
+            tx_retries_max: limits.pg_tx_retries_max,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut conn = self.pool.connect().await?;
+        // Migrations may take longer than one request's statement timeout.
+        conn.client.batch_execute("SET statement_timeout = 0").await?;
+        conn.client.query("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]).await?;
+        let result = async {
+            conn.client
+                .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+                .await?;
+            for (name, migration) in MIGRATIONS {
+                let tx = conn.client.transaction().await?;
+                let applied = tx.query_opt("SELECT 1 FROM schema_migrations WHERE name = $1", &[name]).await?.is_some();
+                if !applied {
+                    tx.batch_execute(migration)
+                        .await
+                        .map_err(|e| StoreError::Internal(format!("migration {name} failed: {}", describe(&e))))?;
+                    tx.execute("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)", &[name, &crate::ids::now_ms()])
+                        .await?;
+                    tracing::info!(migration = name, "applied migration");
+                }
+                tx.commit().await?;
+            }
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        // Closing the connection would release the lock too; unlocking keeps it prompt.
+        let _ = conn.client.query("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).await;
+        result
+    }
+
+    /// Runs one read on a pooled connection (autocommit), bounded in time.
+    async fn read<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
+    where
+        D: Send + Sync,
+        T: Send,
+        F: for<'a> FnOnce(Db<'a>, &'a D) -> BoxFut<'a, T> + Send,
+    {
+        let mut lease = self.pool.acquire().await?;
+        let conn = lease.conn();
+        let db = self.pool.db(&conn.client, &conn.statements);
+        let result = match tokio::time::timeout(self.operation_timeout, f(db, &data)).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Unavailable("PostgreSQL did not answer in time".into())),
+        };
+        if let Err(StoreError::Unavailable(why)) = &result {
+            tracing::warn!(reason = %why, "PostgreSQL read failed; dropping the connection");
+            lease.discard();
+        }
+        result
+    }
+
+    /// Runs `f` in one transaction: committed if it returns Ok, rolled back
+    /// otherwise (or if the connection dies: the server rolls back what it
+    /// never saw committed). A transaction that lost a deadlock or a
+    /// serialization race is re-run, at most `pg_tx_retries_max` times.
+    async fn write<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
+    where
+        D: Send + Sync,
+        T: Send,
+        F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
+    {
+        let mut attempt = 0;
+        loop {
+            let mut lease = self.pool.acquire().await?;
+            let conn = lease.conn();
+            let (client, statements) = (&mut conn.client, &conn.statements);
+            let pool = &self.pool;
+            let run = async {
+                let tx = client.transaction().await?;
+                let value = f(pool.db_tx(&tx, statements), &data).await?;
+                tx.commit().await?;
+                Ok(value)
+            };
+            let result = match tokio::time::timeout(self.operation_timeout, run).await {
+                Ok(result) => result,
+                Err(_) => Err(StoreError::Unavailable("PostgreSQL did not answer in time".into())),
+            };
+            match result {
+                Err(StoreError::Unavailable(why)) if why.starts_with(TX_CONFLICT) && attempt < self.tx_retries_max => {
+                    attempt += 1;
+                    tracing::debug!(attempt, reason = %why, "re-running a transaction that lost a race");
+                }
+                Err(StoreError::Unavailable(why)) => {
+                    if !why.starts_with(TX_CONFLICT) {
+                        tracing::warn!(reason = %why, "PostgreSQL write failed; dropping the connection");
+                        lease.discard();
+                    }
+                    return Err(StoreError::Unavailable(why));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// The message and SQLSTATE of a database error, or the client-side error.
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+/// What a PostgreSQL error means for the caller: a taken name (422), a row
+/// that vanished under us (404), a database that cannot serve now (503),
+/// or a bug (500).
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        let Some(db) = e.as_db_error() else {
+            // Not an answer from the server: the socket closed, an I/O error,
+            // a protocol error. The database is unreachable from here.
+            return StoreError::Unavailable(format!("PostgreSQL connection failed: {e}"));
+        };
+        let code = db.code();
+        if *code == SqlState::UNIQUE_VIOLATION {
+            return StoreError::Conflict(match db.constraint() {
+                Some("accounts_username_lower_key") => "username",
+                Some("credentials_email_lower_key") => "email",
+                Some("apps_client_id_key") => "client_id",
+                Some("tokens_token_hash_key") => "token",
+                _ => "record",
+            });
+        }
+        if *code == SqlState::FOREIGN_KEY_VIOLATION {
+            // A row this write refers to was deleted concurrently.
+            return StoreError::NotFound;
+        }
+        if *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE {
+            return StoreError::Unavailable(format!("{TX_CONFLICT}: {}", describe(&e)));
+        }
+        let class = &code.code()[..2];
+        match class {
+            // connection exception, insufficient resources, operator
+            // intervention (shutdown, cancel, statement timeout), system error
+            "08" | "53" | "57" | "58" => StoreError::Unavailable(describe(&e)),
+            // read_only_sql_transaction: this server became a standby in a failover.
+            _ if *code == SqlState::READ_ONLY_SQL_TRANSACTION => StoreError::Unavailable(describe(&e)),
+            // lock_not_available and the like: busy, not broken.
+            "55" => StoreError::Unavailable(describe(&e)),
+            _ => StoreError::Internal(describe(&e)),
+        }
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read((), |db, _| {
+            Box::pin(async move {
+                db.query("SELECT 1", &[]).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    fn pool_usage(&self) -> PoolUsage {
+        PoolUsage { in_use: self.pool.in_use(), size: self.pool.size }
+    }
+
+    async fn stats(&self) -> StoreResult<(i64, i64)> {
+        self.read((), |db, _| {
+            Box::pin(async move {
+                let r = db
+                    .query_one(
+                        "SELECT (SELECT COUNT(*) FROM accounts WHERE NOT suspended AND approved), \
+                                (SELECT COUNT(*) FROM statuses WHERE reblog_of_id IS NULL)",
+                        &[],
+                    )
+                    .await?;
+                Ok((r.get(0), r.get(1)))
+            })
+        })
+        .await
+    }
+
+    // ---- accounts ----
+    async fn create_account(&self, new: NewAccount) -> StoreResult<AccountRow> {
+        self.write(new, |db, new| Box::pin(accounts::create(db, new))).await
+    }
+    async fn account(&self, id: Id) -> StoreResult<AccountRow> {
+        self.read(id, |db, id| Box::pin(accounts::by_id(db, *id))).await
+    }
+    async fn account_by_username(&self, username: &str) -> StoreResult<AccountRow> {
+        self.read(username.to_lowercase(), |db, u| Box::pin(accounts::by_username(db, u))).await
+    }
+    async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<AccountRow>> {
+        self.read(ids.to_vec(), |db, ids| Box::pin(accounts::by_ids(db, ids))).await
+    }
+    async fn update_account(&self, id: Id, update: AccountUpdate) -> StoreResult<AccountRow> {
+        self.write((id, update), |db, (id, u)| Box::pin(accounts::update(db, *id, u))).await
+    }
+    async fn credentials_by_email(&self, email: &str) -> StoreResult<Credentials> {
+        self.read(email.to_lowercase(), |db, e| Box::pin(accounts::credentials_by_email(db, e))).await
+    }
+    async fn email_of(&self, id: Id) -> StoreResult<String> {
+        self.read(id, |db, id| {
+            Box::pin(async move {
+                Ok(db.query_one("SELECT email_lower FROM credentials WHERE account_id = $1", &[id]).await?.get(0))
+            })
+        })
+        .await
+    }
+    async fn set_suspended(&self, username: &str, suspended: bool) -> StoreResult<AccountRow> {
+        self.write(username.to_lowercase(), move |db, u| Box::pin(accounts::set_flag(db, u, "suspended", suspended))).await
+    }
+    async fn set_approved(&self, username: &str) -> StoreResult<AccountRow> {
+        self.write(username.to_lowercase(), |db, u| Box::pin(accounts::set_flag(db, u, "approved", true))).await
+    }
+    async fn list_accounts(&self, limit: u32) -> StoreResult<Vec<AccountAdminRow>> {
+        self.read(limit, |db, limit| Box::pin(accounts::list(db, *limit))).await
+    }
+    async fn search_accounts(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<AccountRow>> {
+        self.read(prefix.to_lowercase(), move |db, p| Box::pin(accounts::search(db, p, limit, offset))).await
+    }
+
+    // ---- OAuth ----
+    async fn create_app(&self, new: NewApp) -> StoreResult<AppRow> {
+        self.write(new, |db, new| Box::pin(oauth::create_app(db, new))).await
+    }
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<AppRow> {
+        self.read(client_id.to_owned(), |db, c| Box::pin(oauth::app_by_client_id(db, c))).await
+    }
+    async fn create_token(&self, token_hash: &str, app_id: Id, account_id: Option<Id>, scopes: &str) -> StoreResult<Id> {
+        self.write((token_hash.to_owned(), scopes.to_owned()), move |db, (h, s)| {
+            Box::pin(oauth::create_token(db, h, app_id, account_id, s))
+        })
+        .await
+    }
+    async fn token_by_hash(&self, token_hash: &str) -> StoreResult<TokenRow> {
+        self.read(token_hash.to_owned(), |db, h| Box::pin(oauth::token_by_hash(db, h))).await
+    }
+    async fn revoke_token(&self, token_hash: &str, app_id: Id) -> StoreResult<()> {
+        self.write(token_hash.to_owned(), move |db, h| Box::pin(oauth::revoke_token(db, h, app_id))).await
+    }
+    async fn create_auth_code(&self, code_hash: &str, code: AuthCode, ttl_s: u64) -> StoreResult<()> {
+        self.write((code_hash.to_owned(), code), move |db, (h, c)| Box::pin(oauth::create_auth_code(db, h, c, ttl_s))).await
+    }
+    async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode> {
+        self.write(code_hash.to_owned(), |db, h| Box::pin(oauth::take_auth_code(db, h))).await
+    }
+
+    // ---- statuses ----
+    async fn create_status(&self, new: NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
+        self.write(new, move |db, new| Box::pin(statuses::create(db, new, idempotency_ttl_s))).await
+    }
+    async fn delete_status(&self, account_id: Id, status_id: Id) -> StoreResult<StatusRow> {
+        self.write((), move |db, _| Box::pin(statuses::delete(db, account_id, status_id))).await
+    }
+    async fn status(&self, id: Id) -> StoreResult<StatusRow> {
+        self.read(id, |db, id| Box::pin(statuses::row(db, *id))).await
+    }
+    async fn status_visible(&self, viewer: Option<Id>, id: Id) -> StoreResult<bool> {
+        self.read((), move |db, _| Box::pin(statuses::visible(db, viewer, id))).await
+    }
+    async fn status_bundles(&self, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<StatusBundle>> {
+        self.read(ids.to_vec(), move |db, ids| Box::pin(statuses::bundles(db, viewer, ids))).await
+    }
+    async fn context(&self, viewer: Option<Id>, id: Id, max_each: u32) -> StoreResult<(Vec<Id>, Vec<Id>)> {
+        self.read((), move |db, _| Box::pin(statuses::context(db, viewer, id, max_each))).await
+    }
+    async fn favourite(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.write((), move |db, _| Box::pin(statuses::favourite(db, account_id, status_id))).await
+    }
+    async fn unfavourite(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.write((), move |db, _| Box::pin(statuses::unfavourite(db, account_id, status_id))).await
+    }
+    async fn reblog(&self, account_id: Id, status_id: Id, visibility: Visibility) -> StoreResult<Id> {
+        self.write((), move |db, _| Box::pin(statuses::reblog(db, account_id, status_id, visibility))).await
+    }
+    async fn unreblog(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.write((), move |db, _| Box::pin(statuses::unreblog(db, account_id, status_id))).await
+    }
+    async fn bookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.write((), move |db, _| Box::pin(statuses::bookmark(db, account_id, status_id))).await
+    }
+    async fn unbookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.write((account_id, status_id), |db, (a, s)| {
+            Box::pin(async move {
+                db.execute("DELETE FROM bookmarks WHERE account_id = $1 AND status_id = $2", &[a, s]).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+    async fn favourited_by(&self, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.read(status_id, move |db, s| {
+            Box::pin(async move {
+                sql::paged(
+                db,
+                "SELECT f.id, f.account_id FROM favourites f JOIN accounts a ON a.id = f.account_id \
+                 WHERE f.status_id = $1 AND NOT a.suspended",
+                "f.id",
+                &[s],
+                page,
+                ).await
+            })
+        })
+        .await
+    }
+    async fn reblogged_by(&self, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.read(status_id, move |db, s| {
+            Box::pin(async move {
+                sql::paged(
+                db,
+                "SELECT s.id, s.account_id FROM statuses s JOIN accounts a ON a.id = s.account_id \
+                 WHERE s.reblog_of_id = $1 AND NOT a.suspended",
+                "s.id",
+                &[s],
+                page,
+                ).await
+            })
+        })
+        .await
+    }
+
+    // ---- timelines ----
+    async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.read((), move |db, _| Box::pin(timelines::home(db, viewer, page))).await
+    }
+    async fn public_timeline(&self, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.read((), move |db, _| Box::pin(timelines::public(db, viewer, page))).await
+    }
+    async fn tag_timeline(&self, viewer: Option<Id>, tag: &str, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.read(tag.to_lowercase(), move |db, t| Box::pin(timelines::tag(db, viewer, t, page))).await
+    }
+    async fn account_statuses(
+        &self,
+        viewer: Option<Id>,
+        account_id: Id,
+        filter: AccountStatusesFilter,
+        tagged: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>> {
+        self.read(tagged.map(str::to_lowercase), move |db, t| {
+            Box::pin(timelines::account(db, viewer, account_id, filter, t.as_deref(), page))
+        })
+        .await
+    }
+    async fn favourites(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.read((), move |db, _| Box::pin(timelines::favourites(db, viewer, page))).await
+    }
+    async fn bookmarks(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.read((), move |db, _| Box::pin(timelines::bookmarks(db, viewer, page))).await
+    }
+    async fn search_statuses(&self, viewer: Option<Id>, query: &str, limit: u32, offset: u32) -> StoreResult<Vec<Id>> {
+        self.read(query.to_owned(), move |db, q| Box::pin(timelines::search(db, viewer, q, limit, offset))).await
+    }
+    async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagRow>> {
+        self.read(prefix.to_lowercase(), move |db, p| Box::pin(timelines::search_tags(db, p, limit, offset))).await
+    }
+    async fn tag(&self, name: &str) -> StoreResult<TagRow> {
+        self.read(name.to_lowercase(), |db, n| Box::pin(timelines::tag_row_by_name(db, n))).await
+    }
+
+    // ---- social graph ----
+    async fn follow(&self, account_id: Id, target_id: Id, reblogs: bool, notify: bool) -> StoreResult<FollowOutcome> {
+        self.write((), move |db, _| Box::pin(graph::follow(db, account_id, target_id, reblogs, notify))).await
+    }
+    async fn unfollow(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
+        self.write((), move |db, _| Box::pin(graph::unfollow(db, account_id, target_id))).await
+    }
+    async fn block(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
+        self.write((), move |db, _| Box::pin(graph::block(db, account_id, target_id))).await
+    }
+    async fn unblock(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
+        self.write((account_id, target_id), |db, (a, t)| {
+            Box::pin(async move {
+                db.execute("DELETE FROM blocks WHERE account_id = $1 AND target_id = $2", &[a, t]).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+    async fn mute(&self, account_id: Id, target_id: Id, notifications: bool) -> StoreResult<()> {
+        self.write((account_id, target_id, notifications), |db, (a, t, n)| {
+            Box::pin(async move {
+                db.execute(
+                    "INSERT INTO mutes (account_id, target_id, notifications) VALUES ($1, $2, $3) \
+                     ON CONFLICT (account_id, target_id) DO UPDATE SET notifications = excluded.notifications",
+                    &[a, t, n],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+    async fn unmute(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
+        self.write((account_id, target_id), |db, (a, t)| {
+            Box::pin(async move {
+                db.execute("DELETE FROM mutes WHERE account_id = $1 AND target_id = $2", &[a, t]).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+    async fn relationships(&self, account_id: Id, targets: &[Id]) -> StoreResult<Vec<Relationship>> {
+        self.read(targets.to_vec(), move |db, t| Box::pin(graph::relationships(db, account_id, t))).await
+    }
+    async fn followers(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.read(account_id, move |db, a| {
+            Box::pin(async move {
+                sql::paged(
+                db,
+                "SELECT f.id, f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
+                 WHERE f.target_id = $1 AND NOT a.suspended",
+                "f.id",
+                &[a],
+                page,
+                ).await
+            })
+        })
+        .await
+    }
+    async fn following(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.read(account_id, move |db, a| {
+            Box::pin(async move {
+                sql::paged(
+                db,
+                "SELECT f.id, f.target_id FROM follows f JOIN accounts a ON a.id = f.target_id \
+                 WHERE f.account_id = $1 AND NOT a.suspended",
+                "f.id",
+                &[a],
+                page,
+                ).await
+            })
+        })
+        .await
+    }
+
+    // ---- notifications ----
+    async fn notifications(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        page: Page,
+    ) -> StoreResult<Vec<Paged<NotificationRow>>> {
+        self.read(types.to_vec(), move |db, t| Box::pin(notifications::list(db, account_id, t, page))).await
+    }
+    async fn notification(&self, account_id: Id, id: Id) -> StoreResult<NotificationRow> {
+        self.read((), move |db, _| Box::pin(notifications::get(db, account_id, id))).await
+    }
+    async fn dismiss_notification(&self, account_id: Id, id: Id) -> StoreResult<()> {
+        self.write((account_id, id), |db, (a, n)| {
+            Box::pin(async move {
+                match db.execute("DELETE FROM notifications WHERE account_id = $1 AND id = $2", &[a, n]).await? {
+                    0 => Err(StoreError::NotFound),
+                    _ => Ok(()),
+                }
+            })
+        })
+        .await
+    }
+    async fn clear_notifications(&self, account_id: Id) -> StoreResult<()> {
+        self.write(account_id, |db, a| {
+            Box::pin(async move {
+                db.execute("DELETE FROM notifications WHERE account_id = $1", &[a]).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    // ---- markers ----
+    async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>> {
+        self.read(account_id, |db, a| Box::pin(notifications::markers(db, *a))).await
+    }
+    async fn set_marker(&self, account_id: Id, timeline: &str, last_read_id: Id) -> StoreResult<Marker> {
+        self.write(timeline.to_owned(), move |db, t| Box::pin(notifications::set_marker(db, account_id, t, last_read_id))).await
+    }
+}

@@ -1,0 +1,120 @@
+use tokio_postgres::Row;
+
+use super::pool::Db;
+use super::sql::clean;
+use crate::ids::now_ms;
+use crate::model::*;
+use crate::{StoreError, StoreResult};
+
+const APP_COLUMNS: &str = "ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash";
+
+/// An app from APP_COLUMNS starting at column `at`.
+fn app_row(r: &Row, at: usize) -> AppRow {
+    AppRow {
+        id: r.get(at),
+        name: r.get(at + 1),
+        website: r.get(at + 2),
+        redirect_uris: r.get::<_, String>(at + 3).lines().map(str::to_owned).collect(),
+        scopes: r.get(at + 4),
+        client_id: r.get(at + 5),
+        client_secret_hash: r.get(at + 6),
+    }
+}
+
+pub async fn create_app(db: Db<'_>, new: &NewApp) -> StoreResult<AppRow> {
+    let new = NewApp {
+        name: clean(&new.name),
+        website: new.website.as_deref().map(clean),
+        redirect_uris: new.redirect_uris.iter().map(|u| clean(u)).collect(),
+        scopes: clean(&new.scopes),
+        client_id: new.client_id.clone(),
+        client_secret_hash: new.client_secret_hash.clone(),
+    };
+    let id: Id = db
+        .query_one(
+            "INSERT INTO apps (name, website, redirect_uris, scopes, client_id, client_secret_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            &[&new.name, &new.website, &new.redirect_uris.join("\n"), &new.scopes, &new.client_id, &new.client_secret_hash, &now_ms()],
+        )
+        .await?
+        .get(0);
+    Ok(AppRow {
+        id,
+        name: new.name,
+        website: new.website,
+        redirect_uris: new.redirect_uris,
+        scopes: new.scopes,
+        client_id: new.client_id,
+        client_secret_hash: new.client_secret_hash,
+    })
+}
+
+pub async fn app_by_client_id(db: Db<'_>, client_id: &str) -> StoreResult<AppRow> {
+    let row = db.query_one(&format!("SELECT {APP_COLUMNS} FROM apps ap WHERE ap.client_id = $1"), &[&clean(client_id)]).await?;
+    Ok(app_row(&row, 0))
+}
+
+pub async fn create_token(db: Db<'_>, token_hash: &str, app_id: Id, account_id: Option<Id>, scopes: &str) -> StoreResult<Id> {
+    let row = db
+        .query_one(
+            "INSERT INTO tokens (token_hash, app_id, account_id, scopes, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            &[&token_hash, &app_id, &account_id, &clean(scopes), &now_ms()],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+pub async fn token_by_hash(db: Db<'_>, token_hash: &str) -> StoreResult<TokenRow> {
+    let r = db
+        .query_one(
+            &format!(
+                "SELECT t.id, t.account_id, t.scopes, t.created_at, COALESCE(a.suspended, FALSE), COALESCE(a.approved, TRUE), {APP_COLUMNS} \
+                 FROM tokens t JOIN apps ap ON ap.id = t.app_id LEFT JOIN accounts a ON a.id = t.account_id \
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+            ),
+            &[&clean(token_hash)],
+        )
+        .await?;
+    Ok(TokenRow {
+        id: r.get(0),
+        account_id: r.get(1),
+        scopes: r.get(2),
+        created_at_ms: r.get(3),
+        account_suspended: r.get(4),
+        account_approved: r.get(5),
+        app: app_row(&r, 6),
+    })
+}
+
+pub async fn revoke_token(db: Db<'_>, token_hash: &str, app_id: Id) -> StoreResult<()> {
+    db.execute(
+        "UPDATE tokens SET revoked_at = $3 WHERE token_hash = $1 AND app_id = $2 AND revoked_at IS NULL",
+        &[&clean(token_hash), &app_id, &now_ms()],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn create_auth_code(db: Db<'_>, code_hash: &str, code: &AuthCode, ttl_s: u64) -> StoreResult<()> {
+    let now = now_ms();
+    // Expired codes are swept on the way in, so the table stays small without a janitor.
+    db.execute("DELETE FROM auth_codes WHERE expires_at < $1", &[&now]).await?;
+    db.execute(
+        "INSERT INTO auth_codes (code_hash, app_id, account_id, scopes, redirect_uri, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&code_hash, &code.app_id, &code.account_id, &clean(&code.scopes), &clean(&code.redirect_uri), &(now + (ttl_s as i64) * 1000)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One statement: of two nodes redeeming the same code at once, exactly one gets it.
+pub async fn take_auth_code(db: Db<'_>, code_hash: &str) -> StoreResult<AuthCode> {
+    let r = db
+        .query_opt(
+            "DELETE FROM auth_codes WHERE code_hash = $1 AND expires_at >= $2 RETURNING app_id, account_id, scopes, redirect_uri",
+            &[&clean(code_hash), &now_ms()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(AuthCode { app_id: r.get(0), account_id: r.get(1), scopes: r.get(2), redirect_uri: r.get(3) })
+}

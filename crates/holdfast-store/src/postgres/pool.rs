@@ -1,0 +1,213 @@
+//! A small bounded connection pool for tokio-postgres.
+//!
+//! Why our own: the pool is ~150 lines, and owning it lets the store decide
+//! exactly when a connection is broken (driver task ended, an operation
+//! timed out, the server said it is shutting down or read-only) and throw it
+//! away, which is what makes a node recover by itself after the database
+//! comes back. Bounds: at most `size` connections; waiting for one is capped
+//! by the acquire timeout; opening one by the connect timeout.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::task::JoinHandle;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Row, Statement, Transaction};
+
+use crate::{StoreError, StoreResult};
+
+pub(crate) struct Pool {
+    config: tokio_postgres::Config,
+    idle: Mutex<Vec<Conn>>,
+    permits: Semaphore,
+    pub size: usize,
+    acquire_timeout: Duration,
+    connect_timeout: Duration,
+    statement_cache_max: usize,
+}
+
+/// One open connection: the client, the task that drives its socket, and
+/// the statements prepared on it.
+pub(crate) struct Conn {
+    pub client: Client,
+    driver: JoinHandle<()>,
+    pub statements: Mutex<HashMap<String, Statement>>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // The driver would end by itself once the socket closes, but on a
+        // silently dead network that can take minutes; stop it now.
+        self.driver.abort();
+    }
+}
+
+/// A connection lent out by the pool. Goes back on drop unless it was
+/// marked broken or its socket has closed; then it is dropped and a fresh
+/// one is opened when next needed.
+pub(crate) struct Lease<'p> {
+    pool: &'p Pool,
+    conn: Option<Conn>,
+    broken: bool,
+    _permit: SemaphorePermit<'p>,
+}
+
+impl Lease<'_> {
+    pub fn conn(&mut self) -> &mut Conn {
+        self.conn.as_mut().expect("a lease holds its connection until dropped")
+    }
+
+    /// The connection is in an unknown state (timed out mid-request, lost
+    /// its server): never hand it out again. Other idle connections probably
+    /// died the same way, so they are dropped too rather than each costing
+    /// a request its timeout.
+    pub fn discard(&mut self) {
+        self.broken = true;
+        lock(&self.pool.idle).clear();
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if !self.broken && !conn.client.is_closed() {
+                lock(&self.pool.idle).push(conn);
+            }
+        }
+    }
+}
+
+impl Pool {
+    pub fn new(config: tokio_postgres::Config, size: usize, acquire_timeout: Duration, connect_timeout: Duration, statement_cache_max: usize) -> Pool {
+        let size = size.max(1);
+        Pool {
+            config,
+            idle: Mutex::new(Vec::with_capacity(size)),
+            permits: Semaphore::new(size),
+            size,
+            acquire_timeout,
+            connect_timeout,
+            statement_cache_max: statement_cache_max.max(1),
+        }
+    }
+
+    pub fn in_use(&self) -> usize {
+        self.size.saturating_sub(self.permits.available_permits())
+    }
+
+    /// Waits (bounded) for a free slot, then reuses an idle live connection or opens one.
+    pub async fn acquire(&self) -> StoreResult<Lease<'_>> {
+        let permit = tokio::time::timeout(self.acquire_timeout, self.permits.acquire())
+            .await
+            .map_err(|_| StoreError::Unavailable("timed out waiting for a PostgreSQL connection (pool exhausted)".into()))?
+            .map_err(|_| StoreError::Unavailable("store is closed".into()))?;
+        loop {
+            let candidate = lock(&self.idle).pop();
+            match candidate {
+                Some(conn) if conn.client.is_closed() => continue, // died while idle
+                Some(conn) => return Ok(Lease { pool: self, conn: Some(conn), broken: false, _permit: permit }),
+                None => break,
+            }
+        }
+        let conn = self.connect().await?;
+        Ok(Lease { pool: self, conn: Some(conn), broken: false, _permit: permit })
+    }
+
+    pub async fn connect(&self) -> StoreResult<Conn> {
+        // tokio-postgres applies connect_timeout per host; the outer bound
+        // covers trying every host of a multi-host URL.
+        let hosts = self.config.get_hosts().len().max(1) as u32;
+        let (client, connection) = tokio::time::timeout(self.connect_timeout * hosts, self.config.connect(NoTls))
+            .await
+            .map_err(|_| {
+                tracing::warn!(timeout_ms = self.connect_timeout.as_millis() as u64, "PostgreSQL connect timed out");
+                StoreError::Unavailable("timed out connecting to PostgreSQL".into())
+            })?
+            .map_err(|e| {
+                tracing::warn!(error = %e, "cannot connect to PostgreSQL");
+                StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}"))
+            })?;
+        let driver = tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "PostgreSQL connection lost");
+            }
+        });
+        Ok(Conn { client, driver, statements: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn db<'a>(&self, client: &'a Client, statements: &'a Mutex<HashMap<String, Statement>>) -> Db<'a> {
+        Db { client: Handle::Client(client), statements, cache_max: self.statement_cache_max }
+    }
+
+    pub fn db_tx<'a>(&self, tx: &'a Transaction<'a>, statements: &'a Mutex<HashMap<String, Statement>>) -> Db<'a> {
+        Db { client: Handle::Tx(tx), statements, cache_max: self.statement_cache_max }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Clone, Copy)]
+enum Handle<'a> {
+    Client(&'a Client),
+    Tx(&'a Transaction<'a>),
+}
+
+/// What queries run on: a connection or an open transaction on it, with the
+/// connection's prepared-statement cache. Every query is prepared once per
+/// connection (one round trip saved on every later use); the SQL texts are
+/// fixed shapes with parameters, so the cache stays small, and it is bounded anyway.
+pub(crate) type Param<'a> = &'a (dyn ToSql + Sync);
+
+#[derive(Clone, Copy)]
+pub(crate) struct Db<'a> {
+    client: Handle<'a>,
+    statements: &'a Mutex<HashMap<String, Statement>>,
+    cache_max: usize,
+}
+
+impl Db<'_> {
+    async fn statement(&self, sql: &str) -> StoreResult<Statement> {
+        if let Some(s) = lock(self.statements).get(sql) {
+            return Ok(s.clone());
+        }
+        let s = match self.client {
+            Handle::Client(c) => c.prepare(sql).await?,
+            Handle::Tx(t) => t.prepare(sql).await?,
+        };
+        let mut cache = lock(self.statements);
+        if cache.len() >= self.cache_max {
+            cache.clear();
+        }
+        cache.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+
+    pub async fn query(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<Row>> {
+        let s = self.statement(sql).await?;
+        Ok(match self.client {
+            Handle::Client(c) => c.query(&s, params).await?,
+            Handle::Tx(t) => t.query(&s, params).await?,
+        })
+    }
+
+    pub async fn query_opt(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Option<Row>> {
+        Ok(self.query(sql, params).await?.into_iter().next())
+    }
+
+    /// The first row, or NotFound.
+    pub async fn query_one(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Row> {
+        self.query_opt(sql, params).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn execute(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<u64> {
+        let s = self.statement(sql).await?;
+        Ok(match self.client {
+            Handle::Client(c) => c.execute(&s, params).await?,
+            Handle::Tx(t) => t.execute(&s, params).await?,
+        })
+    }
+}

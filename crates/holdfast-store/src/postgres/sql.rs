@@ -1,0 +1,203 @@
+//! SQL building blocks for the PostgreSQL queries: the same rules as
+//! sqlite/sql.rs (visibility, block/mute filter, paging), in PostgreSQL's
+//! dialect. Convention: `$1` is the viewer's account id, or 0 when
+//! anonymous (no account has id 0).
+
+use tokio_postgres::Row;
+
+use super::pool::Param;
+use crate::model::*;
+
+pub fn viewer_param(viewer: Option<Id>) -> Id {
+    viewer.unwrap_or(0)
+}
+
+/// The visibility rule for a status aliased `s` (see sqlite/sql.rs).
+pub fn visible(s: &str) -> String {
+    format!(
+        "(NOT EXISTS (SELECT 1 FROM accounts va WHERE va.id = {s}.account_id AND (va.suspended OR NOT va.approved)) \
+          AND NOT EXISTS (SELECT 1 FROM blocks vb WHERE vb.account_id = {s}.account_id AND vb.target_id = $1::BIGINT) \
+          AND ({s}.visibility <= 1 OR {s}.account_id = $1::BIGINT \
+               OR ({s}.visibility = 2 AND EXISTS (SELECT 1 FROM follows vf WHERE vf.account_id = $1::BIGINT AND vf.target_id = {s}.account_id)) \
+               OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = {s}.id AND vm.account_id = $1::BIGINT)))"
+    )
+}
+
+/// Visible, and for a reblog the reblogged status is visible too.
+pub fn visible_with_reblog(s: &str) -> String {
+    format!(
+        "({} AND ({s}.reblog_of_id IS NULL OR EXISTS (SELECT 1 FROM statuses vo WHERE vo.id = {s}.reblog_of_id AND {})))",
+        visible(s),
+        visible("vo")
+    )
+}
+
+/// Authors (and reblogged authors) the viewer blocks or mutes are left out of lists.
+pub fn not_filtered(s: &str) -> String {
+    let one = |a: &str| {
+        format!(
+            "(NOT EXISTS (SELECT 1 FROM blocks fb WHERE fb.account_id = $1::BIGINT AND fb.target_id = {a}) \
+              AND NOT EXISTS (SELECT 1 FROM mutes fm WHERE fm.account_id = $1::BIGINT AND fm.target_id = {a}))"
+        )
+    };
+    format!(
+        "({} AND ({s}.reblog_of_id IS NULL OR {}))",
+        one(&format!("{s}.account_id")),
+        one(&format!("(SELECT fo.account_id FROM statuses fo WHERE fo.id = {s}.reblog_of_id)"))
+    )
+}
+
+/// The bounds of a page as parameters (so the SQL text is one of a few
+/// fixed shapes, each prepared once per connection).
+pub struct PageBounds {
+    pub sql: String,
+    pub values: Vec<i64>,
+    pub ascending: bool,
+}
+
+/// `AND … ORDER BY … LIMIT …` for a page; its parameters start at `$first`.
+pub fn page_clause(cursor_col: &str, page: Page, first: usize) -> PageBounds {
+    let mut sql = String::new();
+    let mut values = Vec::with_capacity(3);
+    let mut next = |sql: &mut String, op: &str, v: i64| {
+        values.push(v);
+        *sql += &format!(" AND {cursor_col} {op} ${}::BIGINT", first + values.len() - 1);
+    };
+    if let Some(max) = page.max_id {
+        next(&mut sql, "<", max);
+    }
+    let ascending = match (page.min_id, page.since_id) {
+        (Some(min), _) => {
+            next(&mut sql, ">", min);
+            true
+        }
+        (None, Some(since)) => {
+            next(&mut sql, ">", since);
+            false
+        }
+        (None, None) => false,
+    };
+    values.push(page.limit as i64);
+    let order = if ascending { "ASC" } else { "DESC" };
+    sql += &format!(" ORDER BY {cursor_col} {order} LIMIT ${}::BIGINT", first + values.len() - 1);
+    PageBounds { sql, values, ascending }
+}
+
+/// `params` followed by the page's own.
+pub fn with_page<'a>(params: &[Param<'a>], bounds: &'a PageBounds) -> Vec<Param<'a>> {
+    let mut all: Vec<Param<'a>> = params.to_vec();
+    all.extend(bounds.values.iter().map(|v| v as Param<'a>));
+    all
+}
+
+/// Runs `select` (which yields `cursor, item`) as one page, newest first.
+pub async fn paged(db: super::pool::Db<'_>, select: &str, cursor_col: &str, params: &[Param<'_>], page: Page) -> crate::StoreResult<Vec<Paged<Id>>> {
+    let bounds = page_clause(cursor_col, page, params.len() + 1);
+    let rows = db.query(&format!("{select}{}", bounds.sql), &with_page(params, &bounds)).await?;
+    let mut out: Vec<Paged<Id>> = rows.iter().map(|r| Paged { cursor: r.get(0), item: r.get(1) }).collect();
+    if bounds.ascending {
+        out.reverse();
+    }
+    Ok(out)
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` prefix match.
+pub fn like_prefix(prefix: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + 1);
+    for ch in prefix.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(ch);
+    }
+    s.push('%');
+    s
+}
+
+/// PostgreSQL text cannot hold U+0000 (SQLite's can). Text written by users
+/// gets it replaced by U+FFFD, so a stray NUL is a visible oddity, not a 500.
+pub fn clean(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
+pub const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.display_name, a.note, a.locked, a.bot, a.discoverable, a.created_at, \
+    a.suspended, a.approved, \
+    (SELECT COUNT(*) FROM follows f WHERE f.target_id = a.id), \
+    (SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id), \
+    (SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id AND s.visibility <> 3), \
+    (SELECT MAX(s.created_at) FROM statuses s WHERE s.account_id = a.id AND s.visibility <> 3), \
+    a.default_visibility, a.default_sensitive, a.default_language";
+
+pub fn account_row(r: &Row) -> AccountRow {
+    AccountRow {
+        id: r.get(0),
+        username: r.get(1),
+        display_name: r.get(2),
+        note: r.get(3),
+        locked: r.get(4),
+        bot: r.get(5),
+        discoverable: r.get(6),
+        created_at_ms: r.get(7),
+        suspended: r.get(8),
+        approved: r.get(9),
+        followers_count: r.get(10),
+        following_count: r.get(11),
+        statuses_count: r.get(12),
+        last_status_at_ms: r.get(13),
+        default_visibility: Visibility::from_i64(r.get::<_, i32>(14) as i64),
+        default_sensitive: r.get(15),
+        default_language: r.get(16),
+    }
+}
+
+pub const STATUS_COLUMNS: &str = "s.id, s.account_id, s.text, s.content, s.spoiler_text, s.sensitive, s.visibility, s.language, \
+    s.in_reply_to_id, s.in_reply_to_account_id, s.reblog_of_id, ap.name, ap.website, \
+    s.replies_count, s.reblogs_count, s.favourites_count, s.created_at";
+
+pub const STATUS_FROM: &str = "statuses s LEFT JOIN apps ap ON ap.id = s.app_id";
+
+pub fn status_row(r: &Row) -> StatusRow {
+    StatusRow {
+        id: r.get(0),
+        account_id: r.get(1),
+        text: r.get(2),
+        content: r.get(3),
+        spoiler_text: r.get(4),
+        sensitive: r.get(5),
+        visibility: Visibility::from_i64(r.get::<_, i32>(6) as i64),
+        language: r.get(7),
+        in_reply_to_id: r.get(8),
+        in_reply_to_account_id: r.get(9),
+        reblog_of_id: r.get(10),
+        app_name: r.get(11),
+        app_website: r.get(12),
+        replies_count: r.get(13),
+        reblogs_count: r.get(14),
+        favourites_count: r.get(15),
+        created_at_ms: r.get(16),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_clause_binds_bounds_as_parameters() {
+        let p = Page { max_id: Some(10), since_id: Some(1), min_id: None, limit: 5 };
+        let b = page_clause("x", p, 2);
+        assert_eq!(b.sql, " AND x < $2::BIGINT AND x > $3::BIGINT ORDER BY x DESC LIMIT $4::BIGINT");
+        assert_eq!(b.values, vec![10, 1, 5]);
+        assert!(!b.ascending);
+        let p = Page { max_id: None, since_id: Some(1), min_id: Some(3), limit: 2 };
+        let b = page_clause("x", p, 1);
+        assert_eq!(b.sql, " AND x > $1::BIGINT ORDER BY x ASC LIMIT $2::BIGINT");
+        assert_eq!(b.values, vec![3, 2]);
+        assert!(b.ascending);
+    }
+
+    #[test]
+    fn clean_replaces_nul() {
+        assert_eq!(clean("a\0b"), "a\u{FFFD}b");
+    }
+}
