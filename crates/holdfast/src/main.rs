@@ -33,6 +33,8 @@ enum Command {
     },
     /// Apply pending database migrations and exit (serve also does this at start).
     Migrate(CommonArgs),
+    /// Flood a server on loopback with legitimate users and attackers; report what got through.
+    Siege(holdfast_testbed::siege::SiegeArgs),
 }
 
 #[derive(Args, Clone)]
@@ -151,6 +153,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::User { action, common } => user(open_service(resolve(&common, None, None)?).await?, action).await,
+        Command::Siege(args) => holdfast_testbed::siege::run(args).await,
     }
 }
 
