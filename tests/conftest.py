@@ -17,6 +17,8 @@ import requests
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.environ.get("HOLDFAST_BIN", os.path.join(REPO, "target", "release", "holdfast"))
+# Relaxed rate limits so the suites are not refused by their own volume.
+TEST_CONFIG = os.path.join(REPO, "tests", "holdfast-test.toml")
 STARTUP_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
 
@@ -38,8 +40,9 @@ class Server:
         self.env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn"), **(env or {}))
         self.log_path = os.path.join(self.tmp.name, "server.log")
         self.log = open(self.log_path, "w")
+        config = [] if "--config" in extra_args else ["--config", TEST_CONFIG]
         args = [BINARY, "serve", "--listen", f"127.0.0.1:{self.port}",
-                "--data-dir", self.data_dir, "--domain", "localhost", *extra_args]
+                "--data-dir", self.data_dir, "--domain", "localhost", *config, *extra_args]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         self._wait_ready()
 

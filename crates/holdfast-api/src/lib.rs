@@ -22,16 +22,20 @@ use holdfast_service::Service;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 
+/// Appends more Prometheus text to `/metrics` (the guard's counters, say).
+pub type ExtraMetrics = Arc<dyn Fn(&mut String) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub service: Service,
     pub metrics: Arc<Metrics>,
+    pub extra_metrics: Option<ExtraMetrics>,
 }
 
 /// The whole HTTP application, with its per-request limits applied.
-pub fn app(service: Service) -> Router {
+pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
     let limits = service.limits().clone();
-    let state = AppState { service, metrics: Arc::new(Metrics::default()) };
+    let state = AppState { service, metrics: Arc::new(Metrics::default()), extra_metrics };
     routes::router()
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limits.request_body_max_bytes))

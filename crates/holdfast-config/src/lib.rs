@@ -5,6 +5,8 @@
 //! single node, and can be overridden from a TOML file (`[limits]` table).
 //! Nothing else in the workspace hard-codes a limit.
 
+pub mod time;
+
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -51,6 +53,8 @@ pub struct Config {
     /// The bare domain this instance is known by (`uri` in the instance entity, the part after `@`).
     pub domain: String,
     pub registrations: Registrations,
+    /// Flood defences (rate limits, admission control, cache). Off only to measure their effect.
+    pub guard_enabled: bool,
     pub limits: Limits,
 }
 
@@ -65,10 +69,6 @@ pub struct Limits {
     pub db_acquire_timeout_ms: u64,
     /// How long SQLite waits on a locked database (e.g. the CLI writing while the server runs).
     pub db_busy_timeout_ms: u64,
-
-    // ---- passwords ----
-    /// Concurrent argon2id hashes; each takes ~19 MiB and most of a core.
-    pub password_hash_concurrency: usize,
     /// PostgreSQL connections per node; requests beyond this wait up to `db_acquire_timeout_ms`.
     pub pg_pool_size: usize,
     /// How long opening one PostgreSQL connection (per host tried) may take.
@@ -82,6 +82,10 @@ pub struct Limits {
     pub pg_tx_retries_max: u32,
     /// Prepared statements kept per connection.
     pub pg_statement_cache_max: usize,
+
+    // ---- passwords ----
+    /// Concurrent argon2id hashes; each takes ~19 MiB and most of a core.
+    pub password_hash_concurrency: usize,
     /// How long a log-in or sign-up waits for a hashing slot before 503.
     pub password_hash_wait_ms: u64,
 
@@ -92,6 +96,61 @@ pub struct Limits {
     pub request_timeout_ms: u64,
     /// After SIGTERM, in-flight requests get this long before the process exits anyway.
     pub shutdown_grace_ms: u64,
+
+    // ---- listener ----
+    /// Open connections at once, all clients together; accepting pauses at the cap.
+    pub max_connections: usize,
+    /// Open connections from one client address (IPv6 grouped by /64); more are closed at once.
+    pub max_connections_per_ip: usize,
+    /// A client must send a complete request head within this long, and an idle
+    /// keep-alive connection is closed after it: hyper runs this timer whenever it
+    /// waits for a request head, which is what defeats slowloris.
+    pub header_read_timeout_ms: u64,
+    /// Largest request head (request line plus headers).
+    pub header_max_bytes: usize,
+    pub h2_max_concurrent_streams: u32,
+
+    // ---- guard: rate limits (GCRA; Mastodon-like defaults) ----
+    /// The window all request budgets below are counted over, unless named otherwise.
+    pub rate_window_s: u64,
+    /// Per access token.
+    pub rate_token_requests: u32,
+    /// Per client address for anonymous requests.
+    pub rate_anonymous_ip_requests: u32,
+    /// Per client address for requests with a token (several users can share one address).
+    pub rate_authenticated_ip_requests: u32,
+    pub rate_signup_window_s: u64,
+    /// Sign-ups per client address per `rate_signup_window_s`.
+    pub rate_signup_requests: u32,
+    /// Password log-ins (token endpoint, log-in form) per client address per window.
+    pub rate_login_requests: u32,
+    /// Searches per principal per window.
+    pub rate_search_requests: u32,
+    pub rate_delete_window_s: u64,
+    /// Status deletions per principal per `rate_delete_window_s`.
+    pub rate_delete_requests: u32,
+    /// Most keys each rate-limit table keeps; past it, expired keys are pruned and
+    /// unknown clients share one overflow bucket, so a flood from a million
+    /// addresses costs bounded memory.
+    pub rate_keys_max: usize,
+    /// Per-network exemptions or tighter budgets, e.g. `{ cidr = "10.0.0.0/8", exempt = true }`.
+    pub rate_overrides: Vec<RateOverride>,
+
+    // ---- guard: admission control ----
+    pub admission_initial_concurrency: u32,
+    pub admission_min_concurrency: u32,
+    pub admission_max_concurrency: u32,
+    /// Waiting room per class: interactive, anonymous, expensive.
+    pub admission_queue_max: [usize; 3],
+    /// How long a request may wait for admission, per class, before a 503.
+    pub admission_wait_ms: [u64; 3],
+    /// Paging further back than this (by `max_id`) counts as expensive work.
+    pub deep_page_age_s: u64,
+
+    // ---- guard: cache for anonymous reads ----
+    pub anon_cache_ttl_ms: u64,
+    pub anon_cache_entries_max: usize,
+    pub anon_cache_body_max_bytes: usize,
 
     // ---- content ----
     pub status_max_chars: usize,
@@ -137,11 +196,43 @@ impl Default for Limits {
             db_read_connections: 4,
             db_acquire_timeout_ms: 2_000,
             db_busy_timeout_ms: 5_000,
+            pg_pool_size: 8,
+            pg_connect_timeout_ms: 3_000,
+            pg_statement_timeout_ms: 5_000,
+            pg_operation_timeout_ms: 8_000,
+            pg_tx_retries_max: 3,
+            pg_statement_cache_max: 256,
             password_hash_concurrency: 2,
             password_hash_wait_ms: 3_000,
             request_body_max_bytes: 256 * 1024,
             request_timeout_ms: 15_000,
             shutdown_grace_ms: 10_000,
+            max_connections: 10_000,
+            max_connections_per_ip: 64,
+            header_read_timeout_ms: 5_000,
+            header_max_bytes: 16 * 1024,
+            h2_max_concurrent_streams: 64,
+            rate_window_s: 300,
+            rate_token_requests: 300,
+            rate_anonymous_ip_requests: 300,
+            rate_authenticated_ip_requests: 1_500,
+            rate_signup_window_s: 1_800,
+            rate_signup_requests: 5,
+            rate_login_requests: 25,
+            rate_search_requests: 60,
+            rate_delete_window_s: 1_800,
+            rate_delete_requests: 30,
+            rate_keys_max: 100_000,
+            rate_overrides: Vec::new(),
+            admission_initial_concurrency: 16,
+            admission_min_concurrency: 4,
+            admission_max_concurrency: 256,
+            admission_queue_max: [256, 128, 16],
+            admission_wait_ms: [2_000, 1_000, 300],
+            deep_page_age_s: 24 * 3600,
+            anon_cache_ttl_ms: 1_000,
+            anon_cache_entries_max: 1_024,
+            anon_cache_body_max_bytes: 512 * 1024,
             status_max_chars: 500,
             status_url_chars: 23,
             username_max_chars: 30,
@@ -172,6 +263,19 @@ impl Default for Limits {
     }
 }
 
+/// An operator's exception to the rate limits for one network.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateOverride {
+    /// `192.0.2.0/24`, `2001:db8::/32` or a single address.
+    pub cidr: String,
+    /// No rate limit at all for this network.
+    #[serde(default)]
+    pub exempt: bool,
+    /// A different per-address budget per `rate_window_s` (smaller to tighten).
+    pub requests: Option<u32>,
+}
+
 /// What a TOML config file may say; every field optional, flags and env win over it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -181,6 +285,7 @@ pub struct FileConfig {
     pub database: Option<String>,
     pub domain: Option<String>,
     pub registrations: Option<Registrations>,
+    pub guard: Option<bool>,
     pub limits: Limits,
 }
 
@@ -196,12 +301,6 @@ pub const DEFAULT_DATA_DIR: &str = "./holdfast-data";
 pub const DEFAULT_DOMAIN: &str = "localhost";
 
 /// The version we report: Mastodon clients gate features on the leading Mastodon version.
-            pg_pool_size: 8,
-            pg_connect_timeout_ms: 3_000,
-            pg_statement_timeout_ms: 5_000,
-            pg_operation_timeout_ms: 8_000,
-            pg_tx_retries_max: 3,
-            pg_statement_cache_max: 256,
 pub const MASTODON_COMPAT_VERSION: &str = "4.3.0";
 pub const HOLDFAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -215,6 +314,13 @@ mod tests {
         assert_eq!(f.domain.as_deref(), Some("example.org"));
         assert_eq!(f.limits.status_max_chars, 1000);
         assert_eq!(f.limits.statuses_page_max, Limits::default().statuses_page_max);
+    }
+
+    #[test]
+    fn rate_overrides_parse() {
+        let f: FileConfig =
+            toml::from_str("[[limits.rate_overrides]]\ncidr = \"10.0.0.0/8\"\nexempt = true\n").unwrap();
+        assert!(f.limits.rate_overrides[0].exempt);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The `holdfast` binary: `serve` runs the server; `user` is for operators.
 
 use std::io::BufRead;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,9 +8,15 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use holdfast_config::{Config, FileConfig, Registrations, DEFAULT_DATA_DIR, DEFAULT_DOMAIN, DEFAULT_LISTEN};
+use holdfast_guard::listener::ListenerConfig;
+use holdfast_guard::Guard;
 use holdfast_service::Service;
 
 mod backend;
+mod fd_budget;
+
+/// How often the guard logs what it refused (one line per kind, never per request).
+const ATTACK_LOG_INTERVAL_S: u64 = 10;
 
 #[derive(Parser)]
 #[command(name = "holdfast", version, about = "A Mastodon-compatible microblogging server that stays up")]
@@ -64,6 +69,9 @@ struct ServeArgs {
     /// Who may sign up: open, approval or closed (default: open on localhost, else approval).
     #[arg(long, env = "HOLDFAST_REGISTRATIONS")]
     registrations: Option<String>,
+    /// Flood defences: on (default) or off (only to measure what they do).
+    #[arg(long, env = "HOLDFAST_GUARD")]
+    guard: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -87,7 +95,7 @@ enum UserAction {
     Approve { username: String },
 }
 
-fn resolve(common: &CommonArgs, listen: Option<String>, registrations: Option<String>) -> Result<Config, String> {
+fn resolve(common: &CommonArgs, listen: Option<String>, registrations: Option<String>, guard: Option<String>) -> Result<Config, String> {
     let file = match &common.config {
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::default(),
@@ -97,7 +105,14 @@ fn resolve(common: &CommonArgs, listen: Option<String>, registrations: Option<St
         Some(r) => Registrations::parse(&r).ok_or_else(|| format!("--registrations must be open, approval or closed, not {r}"))?,
         None => file.registrations.unwrap_or_else(|| Registrations::default_for_domain(&domain)),
     };
+    let guard_enabled = match guard.as_deref() {
+        None => file.guard.unwrap_or(true),
+        Some("on") => true,
+        Some("off") => false,
+        Some(other) => return Err(format!("--guard must be on or off, not {other}")),
+    };
     Ok(Config {
+        guard_enabled,
         listen: listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
         data_dir: common.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
         database_url: common.database.clone().or(file.database),
@@ -146,43 +161,41 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve(args) => serve(resolve(&args.common, args.listen, args.registrations)?).await,
+        Command::Serve(args) => serve(resolve(&args.common, args.listen, args.registrations, args.guard)?).await,
         Command::Migrate(common) => {
-            open_service(resolve(&common, None, None)?).await?;
+            open_service(resolve(&common, None, None, None)?).await?;
             println!("migrations applied");
             Ok(())
         }
-        Command::User { action, common } => user(open_service(resolve(&common, None, None)?).await?, action).await,
+        Command::User { action, common } => user(open_service(resolve(&common, None, None, None)?).await?, action).await,
         Command::Siege(args) => holdfast_testbed::siege::run(args).await,
     }
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let grace = Duration::from_millis(config.limits.shutdown_grace_ms);
     let listen = config.listen.clone();
     let data_dir = config.data_dir.clone();
     let registrations = config.registrations;
+    let guard_enabled = config.guard_enabled;
+    let limits = config.limits.clone();
     let service = open_service(config).await?;
     let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    tracing::info!(%listen, data_dir = %data_dir.display(), ?registrations, "holdfast is serving");
+    let mut listener_config = ListenerConfig::from_limits(&limits);
+    listener_config.max_connections = fd_budget::fit_connections(listener_config.max_connections);
 
-    let app = holdfast_api::app(service);
-    let stop = Arc::new(tokio::sync::Notify::new());
-    let stop_signal = stop.clone();
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: finishing requests in flight");
-        stop_signal.notify_one();
-    });
-    // Graceful, but not forever: a stuck connection must not keep the process alive.
-    let deadline = async {
-        stop.notified().await;
-        tokio::time::sleep(grace).await;
+    let guard = Guard::new(&limits)?;
+    guard.spawn_attack_log(Duration::from_secs(ATTACK_LOG_INTERVAL_S));
+    let metrics_guard = guard.clone();
+    let app = holdfast_api::app(service, Some(Arc::new(move |out: &mut String| metrics_guard.render_metrics(out))));
+    let app = if guard_enabled {
+        app.layer(axum::middleware::from_fn_with_state(guard.clone(), holdfast_guard::screen))
+    } else {
+        tracing::warn!("the guard is OFF: no rate limits, admission control or cache (measurement mode)");
+        app
     };
-    tokio::select! {
-        result = server => result.map_err(|e| format!("server failed: {e}"))?,
-        () = deadline => tracing::warn!("shutdown grace expired; exiting with requests still in flight"),
-    }
+    tracing::info!(%listen, data_dir = %data_dir.display(), ?registrations, guard = guard_enabled,
+        max_connections = listener_config.max_connections, "holdfast is serving");
+    holdfast_guard::listener::serve(listener, app, listener_config, guard.refusals.clone(), shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
 }

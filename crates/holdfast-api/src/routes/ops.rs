@@ -26,8 +26,9 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = state.service.store.pool_usage();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(pool.in_use, pool.size),
-    )
+    let mut text = state.metrics.render(pool.in_use, pool.size);
+    if let Some(extra) = &state.extra_metrics {
+        extra(&mut text);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }

@@ -1,0 +1,255 @@
+//! Adaptive admission control with priority classes.
+//!
+//! How many requests run at once is a limit that adapts to latency, in the
+//! manner of Netflix's gradient limiter: while requests take about as long
+//! as they usually do, the limit grows; when they start taking longer (the
+//! sign of queueing inside the server or the database), it shrinks. Above
+//! the limit, requests wait in one bounded queue per class; a freed slot
+//! goes to the highest class waiting. A request that cannot be admitted
+//! within its class' deadline, or finds its queue full, is refused at once:
+//! it never waits unboundedly.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+/// Priority classes, highest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    /// A signed-in person doing ordinary things.
+    Interactive = 0,
+    /// Reads without a token.
+    Anonymous = 1,
+    /// Search, deep pagination, sign-up, password log-in.
+    Expensive = 2,
+}
+
+impl Class {
+    pub const ALL: [Class; 3] = [Class::Interactive, Class::Anonymous, Class::Expensive];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Interactive => "interactive",
+            Class::Anonymous => "anonymous",
+            Class::Expensive => "expensive",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AdmissionConfig {
+    pub initial: u32,
+    pub min: u32,
+    pub max: u32,
+    pub queue_max: [usize; 3],
+    pub wait: [Duration; 3],
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    QueueFull,
+    Timeout,
+}
+
+struct Waiter {
+    tx: oneshot::Sender<Permit>,
+}
+
+struct State {
+    limit: f64,
+    in_flight: u32,
+    queues: [VecDeque<Waiter>; 3],
+    /// Smoothed long-term latency: what "normal" looks like.
+    long_rtt_s: f64,
+}
+
+pub struct Admission {
+    config: AdmissionConfig,
+    state: Mutex<State>,
+}
+
+/// A slot in the server. Dropping it frees the slot for the next waiter.
+pub struct Permit {
+    admission: Arc<Admission>,
+    started: Instant,
+}
+
+const LONG_RTT_WEIGHT: f64 = 0.01;
+const TOLERANCE: f64 = 2.0;
+const SMOOTHING: f64 = 0.2;
+
+impl Admission {
+    pub fn new(config: AdmissionConfig) -> Arc<Admission> {
+        let limit = config.initial.clamp(config.min.max(1), config.max.max(1)) as f64;
+        Arc::new(Admission {
+            state: Mutex::new(State { limit, in_flight: 0, queues: Default::default(), long_rtt_s: 0.0 }),
+            config,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.lock().limit as u32
+    }
+
+    pub fn in_flight(&self) -> u32 {
+        self.lock().in_flight
+    }
+
+    pub fn queued(&self) -> [usize; 3] {
+        let s = self.lock();
+        [s.queues[0].len(), s.queues[1].len(), s.queues[2].len()]
+    }
+
+    /// Admits now, or after waiting in the class' queue, or refuses.
+    pub async fn acquire(self: &Arc<Self>, class: Class) -> Result<Permit, Refusal> {
+        let rx = {
+            let mut s = self.lock();
+            let higher_waiting = s.queues[..=class as usize].iter().any(|q| !q.is_empty());
+            if (s.in_flight as f64) < s.limit.floor() && !higher_waiting {
+                s.in_flight += 1;
+                return Ok(Permit { admission: self.clone(), started: Instant::now() });
+            }
+            let queue = &mut s.queues[class as usize];
+            if queue.len() >= self.config.queue_max[class as usize] {
+                // Waiters that gave up still hold places until a release pops them.
+                queue.retain(|w| !w.tx.is_closed());
+                if queue.len() >= self.config.queue_max[class as usize] {
+                    return Err(Refusal::QueueFull);
+                }
+            }
+            let (tx, rx) = oneshot::channel();
+            queue.push_back(Waiter { tx });
+            rx
+        };
+        match tokio::time::timeout(self.config.wait[class as usize], rx).await {
+            Ok(Ok(mut permit)) => {
+                permit.started = Instant::now();
+                Ok(permit)
+            }
+            // The sender is only dropped without sending if the waiter was discarded.
+            Ok(Err(_)) | Err(_) => Err(Refusal::Timeout),
+        }
+    }
+
+    fn release(self: &Arc<Self>, latency: Duration) {
+        let mut s = self.lock();
+        self.adapt(&mut s, latency.as_secs_f64());
+        s.in_flight = s.in_flight.saturating_sub(1);
+        // Hand freed slots to waiters, highest class first, while under the limit.
+        while (s.in_flight as f64) < s.limit.floor() {
+            let Some(waiter) = s.queues.iter_mut().find_map(|q| q.pop_front()) else { break };
+            s.in_flight += 1;
+            let permit = Permit { admission: self.clone(), started: Instant::now() };
+            if let Err(unsent) = waiter.tx.send(permit) {
+                // That waiter gave up (deadline passed). Take the slot back without
+                // running Permit::drop, which would re-enter this lock.
+                std::mem::forget(unsent);
+                s.in_flight -= 1;
+            }
+        }
+    }
+
+    /// Gradient rule: limit × clamp(tolerance × normal latency / this latency, ½, 1),
+    /// plus headroom of √limit so it can grow while latency stays normal.
+    fn adapt(&self, s: &mut State, rtt_s: f64) {
+        if rtt_s <= 0.0 {
+            return;
+        }
+        if s.long_rtt_s == 0.0 {
+            s.long_rtt_s = rtt_s;
+        }
+        s.long_rtt_s = s.long_rtt_s * (1.0 - LONG_RTT_WEIGHT) + rtt_s * LONG_RTT_WEIGHT;
+        let gradient = (TOLERANCE * s.long_rtt_s / rtt_s).clamp(0.5, 1.0);
+        let headroom = s.limit.sqrt();
+        let target = s.limit * gradient + headroom;
+        let next = s.limit * (1.0 - SMOOTHING) + target * SMOOTHING;
+        s.limit = next.clamp(self.config.min.max(1) as f64, self.config.max.max(1) as f64);
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let admission = self.admission.clone();
+        admission.release(self.started.elapsed());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(limit: u32) -> AdmissionConfig {
+        AdmissionConfig {
+            initial: limit,
+            min: limit,
+            max: limit,
+            queue_max: [8, 8, 8],
+            wait: [Duration::from_secs(5), Duration::from_secs(5), Duration::from_millis(50)],
+        }
+    }
+
+    #[tokio::test]
+    async fn freed_slots_go_to_the_highest_class_first() {
+        let a = Admission::new(config(1));
+        let held = a.acquire(Class::Interactive).await.unwrap();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for class in [Class::Expensive, Class::Anonymous, Class::Interactive] {
+            let (a, order) = (a.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                if let Ok(p) = a.acquire(class).await {
+                    order.lock().unwrap().push(class);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    drop(p);
+                }
+            }));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // Hold the only slot past the expensive class' 50 ms deadline.
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        drop(held);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        // Expensive waited only 50 ms and was shed; the others ran in priority order.
+        assert_eq!(*order.lock().unwrap(), vec![Class::Interactive, Class::Anonymous]);
+        assert_eq!(a.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn full_queue_refuses_at_once() {
+        let mut c = config(1);
+        c.queue_max = [0, 0, 0];
+        let a = Admission::new(c);
+        let _held = a.acquire(Class::Interactive).await.unwrap();
+        let started = Instant::now();
+        assert_eq!(a.acquire(Class::Anonymous).await.err(), Some(Refusal::QueueFull));
+        assert!(started.elapsed() < Duration::from_millis(50));
+    }
+
+    #[test]
+    fn limit_shrinks_when_latency_rises_and_grows_when_it_is_normal() {
+        let a = Admission::new(AdmissionConfig { initial: 50, min: 4, max: 200, ..config(1) });
+        {
+            let mut s = a.lock();
+            for _ in 0..200 {
+                a.adapt(&mut s, 0.010);
+            }
+        }
+        let grown = a.limit();
+        assert!(grown > 50, "normal latency lets the limit grow: {grown}");
+        {
+            let mut s = a.lock();
+            for _ in 0..20 {
+                a.adapt(&mut s, 0.500);
+            }
+        }
+        assert!(a.limit() < grown / 2, "50x latency shrinks the limit: {} vs {grown}", a.limit());
+    }
+}

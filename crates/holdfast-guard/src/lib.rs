@@ -1,0 +1,286 @@
+//! The flood defence between the listener and the router.
+//!
+//! For every request, cheapest check first: operator endpoints pass; rate
+//! limits (per token, per address, and tighter ones for sign-up, log-in,
+//! search and delete) answer 429 with Mastodon's `X-RateLimit-*` headers;
+//! anonymous GETs are answered from a short-lived cache; everything else
+//! must be admitted by the adaptive concurrency limit, in priority order,
+//! within its class' deadline, or gets 503 with `Retry-After` at once.
+//! The guard knows nothing of Mastodon beyond paths: no database, no JSON
+//! shapes beyond the error body.
+
+pub mod admission;
+pub mod cache;
+pub mod classify;
+pub mod listener;
+pub mod netaddr;
+pub mod ratelimit;
+mod refusals;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use holdfast_config::{time, Limits};
+use sha2::{Digest, Sha256};
+
+use crate::admission::{Admission, AdmissionConfig, Class};
+use crate::cache::{AnonCache, Lookup};
+use crate::classify::Special;
+use crate::netaddr::{client_key, Cidr};
+use crate::ratelimit::{Budget, Decision, RateTable};
+pub use crate::refusals::{Reason, Refusals};
+
+struct Tables {
+    token: RateTable,
+    anonymous_ip: RateTable,
+    authenticated_ip: RateTable,
+    signup: RateTable,
+    login: RateTable,
+    search: RateTable,
+    delete: RateTable,
+}
+
+enum Override {
+    Exempt,
+    Budget(u32),
+}
+
+pub struct Guard {
+    tables: Tables,
+    overrides: Vec<(Cidr, Override)>,
+    window_ms: u64,
+    admission: Arc<Admission>,
+    cache: Arc<AnonCache>,
+    admission_wait: [Duration; 3],
+    deep_page_age_ms: i64,
+    pub refusals: Arc<Refusals>,
+}
+
+impl Guard {
+    pub fn new(limits: &Limits) -> Result<Arc<Guard>, String> {
+        let keys = limits.rate_keys_max;
+        let window_ms = limits.rate_window_s * 1000;
+        let table = |requests: u32, window_ms: u64| RateTable::new(Budget { requests, window_ms }, keys);
+        let overrides = limits
+            .rate_overrides
+            .iter()
+            .map(|o| {
+                let cidr = Cidr::parse(&o.cidr)?;
+                Ok((cidr, if o.exempt { Override::Exempt } else { Override::Budget(o.requests.unwrap_or(limits.rate_anonymous_ip_requests)) }))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let wait = limits.admission_wait_ms.map(Duration::from_millis);
+        Ok(Arc::new(Guard {
+            tables: Tables {
+                token: table(limits.rate_token_requests, window_ms),
+                anonymous_ip: table(limits.rate_anonymous_ip_requests, window_ms),
+                authenticated_ip: table(limits.rate_authenticated_ip_requests, window_ms),
+                signup: table(limits.rate_signup_requests, limits.rate_signup_window_s * 1000),
+                login: table(limits.rate_login_requests, window_ms),
+                search: table(limits.rate_search_requests, window_ms),
+                delete: table(limits.rate_delete_requests, limits.rate_delete_window_s * 1000),
+            },
+            overrides,
+            window_ms,
+            admission: Admission::new(AdmissionConfig {
+                initial: limits.admission_initial_concurrency,
+                min: limits.admission_min_concurrency,
+                max: limits.admission_max_concurrency,
+                queue_max: limits.admission_queue_max,
+                wait,
+            }),
+            cache: AnonCache::new(
+                Duration::from_millis(limits.anon_cache_ttl_ms),
+                limits.anon_cache_entries_max,
+                limits.anon_cache_body_max_bytes,
+            ),
+            admission_wait: wait,
+            deep_page_age_ms: (limits.deep_page_age_s * 1000) as i64,
+            refusals: Arc::new(Refusals::default()),
+        }))
+    }
+
+    /// Starts the once-per-interval log of what was refused (never one line per request).
+    pub fn spawn_attack_log(self: &Arc<Self>, interval: Duration) {
+        let refusals = self.refusals.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                refusals.log_since_last();
+            }
+        });
+    }
+
+    fn override_for(&self, ip: IpAddr) -> Option<&Override> {
+        self.overrides.iter().find(|(cidr, _)| cidr.contains(ip)).map(|(_, o)| o)
+    }
+
+    /// Prometheus text for the guard's own state; appended to `/metrics`.
+    pub fn render_metrics(&self, out: &mut String) {
+        use std::fmt::Write;
+        self.refusals.render(out);
+        let _ = writeln!(out, "# TYPE holdfast_guard_admission_limit gauge\nholdfast_guard_admission_limit {}", self.admission.limit());
+        let _ = writeln!(out, "# TYPE holdfast_guard_in_flight gauge\nholdfast_guard_in_flight {}", self.admission.in_flight());
+        out.push_str("# TYPE holdfast_guard_queued gauge\n");
+        for (class, n) in Class::ALL.iter().zip(self.admission.queued()) {
+            let _ = writeln!(out, "holdfast_guard_queued{{class=\"{}\"}} {n}", class.as_str());
+        }
+        let _ = writeln!(out, "# TYPE holdfast_guard_cache_entries gauge\nholdfast_guard_cache_entries {}", self.cache.len());
+        out.push_str("# TYPE holdfast_guard_rate_keys gauge\n");
+        let t = &self.tables;
+        for (name, table) in [
+            ("token", &t.token),
+            ("anonymous_ip", &t.anonymous_ip),
+            ("authenticated_ip", &t.authenticated_ip),
+            ("signup", &t.signup),
+            ("login", &t.login),
+            ("search", &t.search),
+            ("delete", &t.delete),
+        ] {
+            let _ = writeln!(out, "holdfast_guard_rate_keys{{table=\"{name}\"}} {}", table.len());
+        }
+    }
+}
+
+fn ip_u128(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u32::from(v4) as u128,
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+/// The bearer token's hash (never the token itself is kept in memory tables).
+fn token_key(headers: &HeaderMap) -> Option<u128> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let digest = Sha256::digest(token.trim().as_bytes());
+    Some(u128::from_be_bytes(digest[..16].try_into().expect("a SHA-256 digest has 32 bytes")))
+}
+
+/// The axum middleware: `axum::middleware::from_fn_with_state(guard, guard::screen)`.
+pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if classify::is_ops(path) {
+        return next.run(request).await;
+    }
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| client_key(c.0.ip()));
+    let token = token_key(request.headers());
+    let deep_floor_id = (time::now_ms() - guard.deep_page_age_ms) << 16;
+    let class = classify::class(request.method(), request.uri(), token.is_some(), deep_floor_id);
+    let special = classify::special(request.method(), path);
+
+    // ---- rate limits ----
+    let over = guard.override_for(ip);
+    let exempt = matches!(over, Some(Override::Exempt));
+    let ip_budget = match over {
+        Some(Override::Budget(n)) => Some(Budget { requests: *n, window_ms: guard.window_ms }),
+        _ => None,
+    };
+    let t = &guard.tables;
+    let ip_key = ip_u128(ip);
+    let principal = token.unwrap_or(ip_key);
+    // The first decision is the one reported in X-RateLimit-* headers, as Mastodon does.
+    let mut decisions: Vec<Decision> = Vec::with_capacity(3);
+    if !exempt {
+        match token {
+            Some(tk) => {
+                decisions.push(t.token.check(tk, None));
+                decisions.push(t.authenticated_ip.check(ip_key, ip_budget));
+            }
+            None => decisions.push(t.anonymous_ip.check(ip_key, ip_budget)),
+        }
+        match special {
+            Some(Special::Signup) => decisions.push(t.signup.check(ip_key, None)),
+            Some(Special::Login) => decisions.push(t.login.check(ip_key, None)),
+            Some(Special::Search) => decisions.push(t.search.check(principal, None)),
+            Some(Special::Delete) => decisions.push(t.delete.check(principal, None)),
+            None => {}
+        }
+    }
+    if let Some(refused) = decisions.iter().find(|d| !d.allowed) {
+        guard.refusals.count(Reason::RateLimited, class);
+        return rate_limited(refused);
+    }
+    let reported = decisions.first().copied();
+
+    // ---- cheap answers for anonymous reads ----
+    let cacheable = token.is_none() && request.method() == axum::http::Method::GET && !request.headers().contains_key(header::COOKIE);
+    let mut filler = None;
+    if cacheable {
+        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let key = format!("{host}{}", request.uri());
+        match guard.cache.lookup(key) {
+            Lookup::Hit(cached) => return with_rate_headers(cached.to_response(), reported),
+            Lookup::Wait(slot) => {
+                if let Some(cached) = cache::wait_for_fill(slot, guard.admission_wait[class as usize]).await {
+                    return with_rate_headers(cached.to_response(), reported);
+                }
+            }
+            Lookup::Fill(f) => filler = Some(f),
+            Lookup::Bypass => {}
+        }
+    }
+
+    // ---- admission ----
+    let permit = match guard.admission.acquire(class).await {
+        Ok(p) => p,
+        Err(refusal) => {
+            let reason = match refusal {
+                admission::Refusal::QueueFull => Reason::QueueFull,
+                admission::Refusal::Timeout => Reason::QueueTimeout,
+            };
+            guard.refusals.count(reason, class);
+            return with_rate_headers(overloaded(), reported);
+        }
+    };
+    let response = next.run(request).await;
+    let response = match filler {
+        Some(f) => f.complete(response).await,
+        None => response,
+    };
+    drop(permit);
+    with_rate_headers(response, reported)
+}
+
+fn with_rate_headers(mut response: Response, decision: Option<Decision>) -> Response {
+    if let Some(d) = decision {
+        let h = response.headers_mut();
+        h.insert("x-ratelimit-limit", HeaderValue::from(d.limit));
+        h.insert("x-ratelimit-remaining", HeaderValue::from(d.remaining));
+        if let Ok(v) = HeaderValue::from_str(&time::iso8601(time::now_ms() + d.reset_after_ms as i64)) {
+            h.insert("x-ratelimit-reset", v);
+        }
+    }
+    response
+}
+
+fn error_body(status: StatusCode, message: &str) -> Response {
+    let body = format!("{{\"error\":\"{message}\"}}");
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn rate_limited(d: &Decision) -> Response {
+    let mut r = with_rate_headers(error_body(StatusCode::TOO_MANY_REQUESTS, "Too many requests"), Some(*d));
+    let retry_s = d.retry_after_ms.div_ceil(1000).max(1);
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
+    r
+}
+
+fn overloaded() -> Response {
+    let mut r = error_body(StatusCode::SERVICE_UNAVAILABLE, "The server is busy, please retry shortly");
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
+}

@@ -1,0 +1,172 @@
+//! The listener: accepts connections under caps and serves them with hyper,
+//! with the timers that `axum::serve` does not set.
+//!
+//! - A global cap: a permit is acquired *before* `accept`, so at the cap the
+//!   server stops accepting (the kernel backlog absorbs, then refuses) instead
+//!   of taking on connections it cannot serve.
+//! - A per-address cap (IPv6 by /64): one client cannot hold all the slots;
+//!   past it, a connection is closed straight after accept, which costs nothing.
+//! - hyper's header-read timeout, with a timer installed so it actually fires:
+//!   a client that does not deliver a request head in time (slowloris, or an
+//!   idle keep-alive connection) is disconnected.
+//! - Bounded head size and HTTP/2 concurrent streams.
+//! - Graceful shutdown that waits for in-flight requests, but not forever.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+
+use crate::netaddr::client_key;
+use crate::refusals::{ConnectionReason, Refusals};
+
+/// hyper's smallest allowed read buffer; the head cap cannot go below it.
+const HYPER_MIN_BUF_BYTES: usize = 8192;
+/// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
+const ACCEPT_ERROR_PAUSE_MS: u64 = 100;
+
+#[derive(Clone, Debug)]
+pub struct ListenerConfig {
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub header_read_timeout: Duration,
+    pub header_max_bytes: usize,
+    pub h2_max_concurrent_streams: u32,
+    pub shutdown_grace: Duration,
+}
+
+impl ListenerConfig {
+    pub fn from_limits(l: &holdfast_config::Limits) -> ListenerConfig {
+        ListenerConfig {
+            max_connections: l.max_connections,
+            max_connections_per_ip: l.max_connections_per_ip,
+            header_read_timeout: Duration::from_millis(l.header_read_timeout_ms),
+            header_max_bytes: l.header_max_bytes,
+            h2_max_concurrent_streams: l.h2_max_concurrent_streams,
+            shutdown_grace: Duration::from_millis(l.shutdown_grace_ms),
+        }
+    }
+}
+
+type PerIp = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// One connection's claim on its address' share; released on drop.
+struct IpSlot {
+    table: PerIp,
+    key: IpAddr,
+}
+
+impl IpSlot {
+    fn take(table: &PerIp, key: IpAddr, cap: usize) -> Option<IpSlot> {
+        let mut map = table.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(key).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot { table: table.clone(), key })
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut map = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains for at most the grace period.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    config: ListenerConfig,
+    refusals: Arc<Refusals>,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let global = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let per_ip: PerIp = Arc::default();
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        .max_buf_size(config.header_max_bytes.max(HYPER_MIN_BUF_BYTES))
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(config.h2_max_concurrent_streams)
+        .keep_alive_interval(Some(config.header_read_timeout))
+        .keep_alive_timeout(config.header_read_timeout);
+
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = global.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            () = &mut shutdown => break,
+        };
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed; pausing");
+                    tokio::time::sleep(Duration::from_millis(ACCEPT_ERROR_PAUSE_MS)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Some(slot) = IpSlot::take(&per_ip, client_key(addr.ip()), config.max_connections_per_ip) else {
+            refusals.count_connection(ConnectionReason::PerIpCap);
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone().map_request(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(addr));
+            req
+        }));
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let refusals = refusals.clone();
+        tokio::spawn(async move {
+            refusals.connection_opened();
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            if let Err(e) = watcher.watch(connection).await {
+                if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_timeout) {
+                    refusals.count_connection(ConnectionReason::HeaderTimeout);
+                }
+            }
+            refusals.connection_closed();
+            drop(slot);
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!(connections = graceful.count(), "listener closed; draining connections");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(config.shutdown_grace) => {
+            tracing::warn!("shutdown grace expired; closing connections with requests still in flight");
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Counts of everything the guard refused, by reason and class: exported
+//! in `/metrics`, and logged once per interval as one line per kind of
+//! refusal, so a flood of a million requests is a handful of log lines.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::admission::Class;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// 429: a rate limit was spent.
+    RateLimited,
+    /// 503: the class' waiting room was full.
+    QueueFull,
+    /// 503: not admitted within the class' deadline.
+    QueueTimeout,
+}
+
+impl Reason {
+    const ALL: [Reason; 3] = [Reason::RateLimited, Reason::QueueFull, Reason::QueueTimeout];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::RateLimited => "rate_limited",
+            Reason::QueueFull => "queue_full",
+            Reason::QueueTimeout => "queue_timeout",
+        }
+    }
+}
+
+/// Refusals before a request exists: at the connection level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionReason {
+    /// Closed at accept: the address already had its share of connections.
+    PerIpCap,
+    /// Closed because the request head did not arrive in time (slowloris, idle keep-alive).
+    HeaderTimeout,
+}
+
+impl ConnectionReason {
+    const ALL: [ConnectionReason; 2] = [ConnectionReason::PerIpCap, ConnectionReason::HeaderTimeout];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ConnectionReason::PerIpCap => "per_ip_cap",
+            ConnectionReason::HeaderTimeout => "header_timeout",
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Refusals {
+    requests: [[AtomicU64; 3]; 3],
+    connections: [AtomicU64; 2],
+    open_connections: AtomicU64,
+    /// Totals at the last log line, to log only what is new.
+    logged: Mutex<([[u64; 3]; 3], [u64; 2])>,
+}
+
+impl Refusals {
+    pub fn count(&self, reason: Reason, class: Class) {
+        self.requests[reason as usize][class as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_connection(&self, reason: ConnectionReason) {
+        self.connections[reason as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_opened(&self) {
+        self.open_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_closed(&self) {
+        self.open_connections.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub fn total(&self, reason: Reason, class: Class) -> u64 {
+        self.requests[reason as usize][class as usize].load(Ordering::Relaxed)
+    }
+
+    pub fn render(&self, out: &mut String) {
+        out.push_str("# HELP holdfast_guard_refusals_total Requests refused by the guard, by reason and class.\n");
+        out.push_str("# TYPE holdfast_guard_refusals_total counter\n");
+        for reason in Reason::ALL {
+            for class in Class::ALL {
+                let _ = writeln!(
+                    out,
+                    "holdfast_guard_refusals_total{{reason=\"{}\",class=\"{}\"}} {}",
+                    reason.as_str(),
+                    class.as_str(),
+                    self.total(reason, class)
+                );
+            }
+        }
+        out.push_str("# HELP holdfast_guard_connection_refusals_total Connections closed by the listener, by reason.\n");
+        out.push_str("# TYPE holdfast_guard_connection_refusals_total counter\n");
+        for reason in ConnectionReason::ALL {
+            let n = self.connections[reason as usize].load(Ordering::Relaxed);
+            let _ = writeln!(out, "holdfast_guard_connection_refusals_total{{reason=\"{}\"}} {n}", reason.as_str());
+        }
+        let _ = writeln!(
+            out,
+            "# TYPE holdfast_guard_connections_open gauge\nholdfast_guard_connections_open {}",
+            self.open_connections.load(Ordering::Relaxed)
+        );
+    }
+
+    /// One warning per kind of refusal that happened since the last call.
+    pub fn log_since_last(&self) {
+        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        for reason in Reason::ALL {
+            for class in Class::ALL {
+                let now = self.total(reason, class);
+                let before = std::mem::replace(&mut logged.0[reason as usize][class as usize], now);
+                if now > before {
+                    tracing::warn!(reason = reason.as_str(), class = class.as_str(), refused = now - before, "guard refused requests");
+                }
+            }
+        }
+        for reason in ConnectionReason::ALL {
+            let now = self.connections[reason as usize].load(Ordering::Relaxed);
+            let before = std::mem::replace(&mut logged.1[reason as usize], now);
+            if now > before {
+                tracing::warn!(reason = reason.as_str(), closed = now - before, "guard closed connections");
+            }
+        }
+    }
+}
