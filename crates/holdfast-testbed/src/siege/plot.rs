@@ -62,7 +62,7 @@ fn panel(svg: &mut String, top: f64, title: &str, y_label: &str, x_max: f64, log
     };
     for t in ticks {
         let y = sy(t);
-        let label = if t >= 100.0 || t == 0.0 { format!("{t:.0}") } else if t >= 1.0 { format!("{t:.1}") } else { format!("{t}") };
+        let label = if t == t.trunc() { format!("{t:.0}") } else if t >= 1.0 { format!("{t:.1}") } else { format!("{t}") };
         let _ = writeln!(svg, r##"<line x1="{x0}" y1="{y:.1}" x2="{x1}" y2="{y:.1}" stroke="#e4e4e4"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{label}</text>"##, x0 - 5.0, y + 4.0);
     }
     // x ticks every ~1/10 of the run, on whole seconds
