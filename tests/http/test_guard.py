@@ -186,3 +186,13 @@ def test_bad_guard_flag_is_refused(tmp_path):
     r = subprocess.run([BINARY, "serve", "--guard", "maybe", "--data-dir", str(tmp_path)],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and "--guard must be on or off" in r.stderr
+
+
+def test_credential_routes_have_a_tighter_body_cap(server):
+    big_form = {"client_name": "x" * (20 * 1024), "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
+    r = requests.post(server.url("/api/v1/apps"), data=big_form, timeout=10)
+    assert r.status_code == 413 and "error" in r.json()
+    # The same size is fine where statuses are posted (it fails validation instead: too long).
+    alice = sign_up(server)
+    r = alice.post("/api/v1/statuses", json={"status": "y" * (20 * 1024)})
+    assert r.status_code == 422

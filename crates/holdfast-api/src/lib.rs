@@ -36,7 +36,7 @@ pub struct AppState {
 pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
     let limits = service.limits().clone();
     let state = AppState { service, metrics: Arc::new(Metrics::default()), extra_metrics };
-    routes::router()
+    routes::router(&limits)
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limits.request_body_max_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), observe_and_bound))

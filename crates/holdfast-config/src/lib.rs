@@ -92,6 +92,8 @@ pub struct Limits {
     // ---- HTTP ----
     /// Largest request body accepted on any route.
     pub request_body_max_bytes: usize,
+    /// Largest body on the credential routes (OAuth, app registration, sign-up).
+    pub credentials_body_max_bytes: usize,
     /// A request that takes longer than this is answered 503.
     pub request_timeout_ms: u64,
     /// After SIGTERM, in-flight requests get this long before the process exits anyway.
@@ -205,6 +207,7 @@ impl Default for Limits {
             password_hash_concurrency: 2,
             password_hash_wait_ms: 3_000,
             request_body_max_bytes: 256 * 1024,
+            credentials_body_max_bytes: 16 * 1024,
             request_timeout_ms: 15_000,
             shutdown_grace_ms: 10_000,
             max_connections: 10_000,

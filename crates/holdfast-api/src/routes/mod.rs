@@ -9,6 +9,7 @@ mod statuses;
 mod timelines;
 mod web;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use holdfast_store::Id;
@@ -16,8 +17,19 @@ use holdfast_store::Id;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
+    // Forms that carry credentials are small; a tighter body cap here means a
+    // log-in or sign-up flood cannot make the server buffer large bodies.
+    let credentials = Router::new()
+        .route("/oauth/authorize", get(oauth::authorize_form).post(oauth::authorize))
+        .route("/oauth/authorize/", get(oauth::authorize_form).post(oauth::authorize))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/api/v1/apps", post(oauth::create_app))
+        .route("/api/v1/accounts", post(accounts::sign_up))
+        .layer(DefaultBodyLimit::max(limits.credentials_body_max_bytes));
     Router::new()
+        .merge(credentials)
         // operators
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -26,12 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(web::home))
         .route("/avatars/original/missing.png", get(web::missing_image))
         .route("/headers/original/missing.png", get(web::missing_image))
-        // OAuth 2
-        .route("/oauth/authorize", get(oauth::authorize_form).post(oauth::authorize))
-        .route("/oauth/authorize/", get(oauth::authorize_form).post(oauth::authorize))
-        .route("/oauth/token", post(oauth::token))
-        .route("/oauth/revoke", post(oauth::revoke))
-        .route("/api/v1/apps", post(oauth::create_app))
+        // OAuth 2 (the credential forms are above)
         .route("/api/v1/apps/verify_credentials", get(oauth::verify_app))
         // instance
         .route("/api/v1/instance", get(instance::v1))
@@ -44,7 +51,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/custom_emojis", get(instance::empty_list))
         .route("/api/v1/preferences", get(accounts::preferences))
         // accounts
-        .route("/api/v1/accounts", post(accounts::sign_up))
         .route("/api/v1/accounts/verify_credentials", get(accounts::verify_credentials))
         .route("/api/v1/accounts/update_credentials", axum::routing::patch(accounts::update_credentials))
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
