@@ -91,9 +91,14 @@ CREATE TABLE statuses (
     favourites_count       BIGINT  NOT NULL DEFAULT 0,
     created_at             BIGINT  NOT NULL,
     -- PostgreSQL's own full-text search. The 'simple' configuration lower-cases
-    -- and splits words without stemming, like SQLite's unicode61 tokenizer;
-    -- being a generated column, it can never disagree with the text.
-    search                 TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', spoiler_text || ' ' || text)) STORED
+    -- without stemming; ASCII punctuation becomes a space first, so words split
+    -- as SQLite's unicode61 tokenizer splits them (PostgreSQL's parser would
+    -- otherwise keep `a-b`, `x.org` and `me@x.org` as single tokens). The class
+    -- is spelled as byte ranges so it means the same under any locale. Being a
+    -- generated column, it can never disagree with the text.
+    search                 TSVECTOR GENERATED ALWAYS AS (
+                               to_tsvector('simple', regexp_replace(spoiler_text || ' ' || text, '[!-/:-@[-`{-~]+', ' ', 'g'))
+                           ) STORED
 );
 CREATE INDEX statuses_by_author ON statuses (account_id, id);
 CREATE INDEX statuses_by_reply ON statuses (in_reply_to_id) WHERE in_reply_to_id IS NOT NULL;

@@ -37,7 +37,7 @@ pub async fn by_id(db: Db<'_>, id: Id) -> StoreResult<AccountRow> {
 }
 
 pub async fn by_username(db: Db<'_>, username_lower: &str) -> StoreResult<AccountRow> {
-    let row = db.query_one(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username_lower = $1"), &[&username_lower]).await?;
+    let row = db.query_one(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username_lower = $1"), &[&clean(username_lower)]).await?;
     Ok(account_row(&row))
 }
 

@@ -211,9 +211,15 @@ fn describe(e: &tokio_postgres::Error) -> String {
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
         let Some(db) = e.as_db_error() else {
-            // Not an answer from the server: the socket closed, an I/O error,
-            // a protocol error. The database is unreachable from here.
-            return StoreError::Unavailable(format!("PostgreSQL connection failed: {e}"));
+            // Not an answer from the server. A closed socket, an I/O error or
+            // a garbled stream means the database is unreachable from here;
+            // anything else (a value that does not convert) is our bug.
+            let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+            let text = e.to_string();
+            if e.is_closed() || io || text.starts_with("error communicating") || text.starts_with("unexpected message") || text.contains("timeout") {
+                return StoreError::Unavailable(format!("PostgreSQL connection failed: {text}"));
+            }
+            return StoreError::Internal(format!("PostgreSQL client error: {text}"));
         };
         let code = db.code();
         if *code == SqlState::UNIQUE_VIOLATION {

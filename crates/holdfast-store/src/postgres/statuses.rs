@@ -218,10 +218,10 @@ pub async fn context(db: Db<'_>, viewer: Option<Id>, id: Id, max_each: u32) -> S
         .query(
             &format!(
                 "WITH RECURSIVE up(id, depth) AS ( \
-                     SELECT in_reply_to_id, 1 FROM statuses WHERE id = $2 AND in_reply_to_id IS NOT NULL \
+                     SELECT in_reply_to_id, 1::BIGINT FROM statuses WHERE id = $2 AND in_reply_to_id IS NOT NULL \
                      UNION ALL \
                      SELECT s.in_reply_to_id, up.depth + 1 FROM statuses s JOIN up ON s.id = up.id \
-                     WHERE s.in_reply_to_id IS NOT NULL AND up.depth < $3) \
+                     WHERE s.in_reply_to_id IS NOT NULL AND up.depth < $3::BIGINT) \
                  SELECT s.id FROM up JOIN statuses s ON s.id = up.id WHERE {} ORDER BY s.id ASC",
                 sql::visible("s")
             ),
@@ -232,9 +232,9 @@ pub async fn context(db: Db<'_>, viewer: Option<Id>, id: Id, max_each: u32) -> S
         .query(
             &format!(
                 "WITH RECURSIVE down(id, depth) AS ( \
-                     SELECT id, 1 FROM statuses WHERE in_reply_to_id = $2 \
+                     SELECT id, 1::BIGINT FROM statuses WHERE in_reply_to_id = $2 \
                      UNION ALL \
-                     SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < $4) \
+                     SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < $4::BIGINT) \
                  SELECT s.id FROM down JOIN statuses s ON s.id = down.id WHERE {} AND {} ORDER BY s.id ASC LIMIT $3",
                 sql::visible("s"),
                 sql::not_filtered("s")

@@ -87,18 +87,19 @@ pub async fn bookmarks(db: Db<'_>, viewer: Id, page: Page) -> StoreResult<Vec<Pa
 }
 
 /// Full-text search with PostgreSQL's text search, same semantics as the
-/// SQLite backend: every word of the query must occur (a word that splits
-/// into several tokens, like `foo-bar`, as a phrase). User input only ever
-/// goes through `plainto_tsquery`/`phraseto_tsquery`, which take plain text,
-/// so tsquery syntax (`&`, `|`, `!`, `:*`) in a query is not interpreted.
-/// The `plainto_tsquery` prefilter (all tokens present) is what the GIN index
-/// answers; the per-word phrase check then runs on those candidates only.
+/// SQLite backend: every word of the query must occur, a word that splits
+/// into several tokens (`state-of-the-art`) as a phrase, and a word with no
+/// token at all (`&`) is ignored. User input only reaches `plainto_tsquery`
+/// and `phraseto_tsquery`, which take plain text, so tsquery syntax in a
+/// query is never interpreted. The `plainto_tsquery` prefilter (all tokens
+/// present) is what the GIN index answers; the per-word phrase check then
+/// runs on those candidates only.
 pub async fn search(db: Db<'_>, viewer: Option<Id>, query: &str, limit: u32, offset: u32) -> StoreResult<Vec<Id>> {
-    let query = clean(query);
-    let words: Vec<&str> = query.split_whitespace().collect();
+    let words: Vec<String> = clean(query).split_whitespace().map(split_like_index).filter(|w| !w.is_empty()).collect();
     if words.is_empty() {
         return Ok(Vec::new());
     }
+    let all = words.join(" ");
     let rows = db
         .query(
             &format!(
@@ -110,10 +111,26 @@ pub async fn search(db: Db<'_>, viewer: Option<Id>, query: &str, limit: u32, off
                 sql::visible("s"),
                 sql::not_filtered("s")
             ),
-            &[&viewer_param(viewer), &query, &words, &(limit as i64), &(offset as i64)],
+            &[&viewer_param(viewer), &all, &words, &(limit as i64), &(offset as i64)],
         )
         .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// The query side of the `search` column's rule: ASCII punctuation is a separator.
+fn split_like_index(word: &str) -> String {
+    word.split(|c: char| c.is_ascii_punctuation()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_words_split_on_ascii_punctuation() {
+        assert_eq!(super::split_like_index("of-the"), "of the");
+        assert_eq!(super::split_like_index("&"), "");
+        assert_eq!(super::split_like_index("!fox:*"), "fox");
+        assert_eq!(super::split_like_index("café"), "café");
+    }
 }
 
 const TAG_COLUMNS: &str = "t.name, \
