@@ -1,0 +1,97 @@
+//! What only the PostgreSQL backend has: several hosts in one URL,
+//! migrations racing at start, and recovery when connections die.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use holdfast_store::postgres::PgStore;
+use holdfast_store::{NewAccount, Store, StoreError};
+
+fn new_account(name: &str) -> NewAccount {
+    NewAccount { username: name.into(), email: format!("{name}@example.com"), password_hash: "h".into(), approved: true, locale: None }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_nodes_migrating_at_once_all_start() {
+    let url = support::fresh_database();
+    let mut starts = Vec::new();
+    for _ in 0..4 {
+        let url = url.clone();
+        starts.push(tokio::spawn(async move { PgStore::open(&url, &support::limits()).await }));
+    }
+    for s in starts {
+        s.await.unwrap().expect("every node starts while others migrate");
+    }
+    let applied = support::cluster().psql(url.rsplit('/').next().unwrap(), "SELECT count(*) FROM schema_migrations");
+    assert_eq!(applied, "1", "each migration applied once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_host_url_skips_a_dead_host() {
+    let url = support::fresh_database();
+    let db = url.rsplit('/').next().unwrap();
+    let dead = support::free_port(); // nothing listens there
+    let port = support::cluster().port;
+    let multi = format!("postgres://postgres@127.0.0.1:{dead},127.0.0.1:{port}/{db}?target_session_attrs=read-write");
+    let store = PgStore::open(&multi, &support::limits()).await.expect("the live host is used");
+    store.create_account(new_account("multihost")).await.unwrap();
+    // The key/value form with host lists, as libpq takes it.
+    let kv = format!("host=127.0.0.1,127.0.0.1 port={dead},{port} user=postgres dbname={db}");
+    let store = PgStore::open(&kv, &support::limits()).await.expect("key/value form");
+    assert_eq!(store.account_by_username("multihost").await.unwrap().username, "multihost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_database_fails_fast_as_unavailable() {
+    let dead = support::free_port();
+    let started = Instant::now();
+    let result = PgStore::open(&format!("postgres://postgres@127.0.0.1:{dead}/x"), &support::limits()).await;
+    assert!(matches!(result, Err(StoreError::Unavailable(_))), "{:?}", result.err());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(matches!(PgStore::open("postgres://[::bad", &support::limits()).await, Err(StoreError::Internal(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovers_by_itself_when_its_connections_are_killed() {
+    let url = support::fresh_database();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let store = std::sync::Arc::new(PgStore::open(&url, &support::limits()).await.unwrap());
+    let a = store.create_account(new_account("survivor")).await.unwrap();
+    // Warm several pooled connections, then kill every one from the server side,
+    // as a database restart or failover does.
+    let mut reads = Vec::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        reads.push(tokio::spawn(async move { store.account(a.id).await }));
+    }
+    for r in reads {
+        r.await.unwrap().unwrap();
+    }
+    assert!(store.pool_usage().size >= 1);
+    let killed = support::cluster().psql(
+        "postgres",
+        &format!("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'"),
+    );
+    assert_ne!(killed, "0", "there were connections to kill");
+    // Each call either succeeds or says Unavailable (never Internal, never hangs);
+    // within a few calls the pool has replaced the dead connections.
+    let mut failures = 0;
+    let mut ok = 0;
+    for _ in 0..10 {
+        match tokio::time::timeout(Duration::from_secs(10), store.account(a.id)).await.expect("no hang") {
+            Ok(row) => {
+                assert_eq!(row.id, a.id);
+                ok += 1;
+            }
+            Err(StoreError::Unavailable(_)) => failures += 1,
+            Err(e) => panic!("a dead connection must look like Unavailable, got {e:?}"),
+        }
+    }
+    assert!(failures <= 1, "dead connections are noticed and replaced, {failures} calls failed");
+    assert!(ok >= 9);
+    store.ping().await.unwrap();
+    // Writes work again too, and nothing was lost.
+    store.create_account(new_account("after_kill")).await.unwrap();
+    assert_eq!(store.account_by_username("survivor").await.unwrap().id, a.id);
+}
