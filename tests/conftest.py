@@ -3,12 +3,21 @@
 Every test talks HTTP to a real `holdfast serve` process that this harness
 starts on a free loopback port with its own temporary data directory, and
 stops afterwards. Nothing here assumes a service is already running.
+
+Backends: SQLite by default. With HOLDFAST_TEST_BACKEND=postgres the session
+starts one throwaway PostgreSQL cluster (initdb into a temporary directory, a
+free loopback port, stopped at session end) and every Server gets a fresh
+database of its own, passed with --database.
 """
+import atexit
+import glob
 import itertools
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 
@@ -21,6 +30,10 @@ BINARY = os.environ.get("HOLDFAST_BIN", os.path.join(REPO, "target", "release", 
 TEST_CONFIG = os.path.join(REPO, "tests", "holdfast-test.toml")
 STARTUP_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
+BACKEND = os.environ.get("HOLDFAST_TEST_BACKEND", "sqlite")
+if BACKEND not in ("sqlite", "postgres"):
+    raise RuntimeError(f"HOLDFAST_TEST_BACKEND must be sqlite or postgres, not {BACKEND!r}")
+PG_START_TIMEOUT_S = 60
 
 
 def free_port():
@@ -29,12 +42,103 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Server:
-    """One running holdfast process."""
+def _pg_bin():
+    if os.environ.get("HOLDFAST_PG_BIN"):
+        return os.environ["HOLDFAST_PG_BIN"]
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed (Debian: apt-get install postgresql; scripts/test does this)")
+    return os.path.dirname(found[-1])
 
-    def __init__(self, extra_args=(), env=None):
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster on loopback. PostgreSQL refuses to run as
+    root, so as root initdb and postgres run as the `postgres` user (created by
+    Debian's package) or `nobody`, owning the temporary directory."""
+
+    def __init__(self):
+        self.bin = _pg_bin()
+        self.dir = tempfile.mkdtemp(prefix="holdfast-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.user = None
+        if os.geteuid() == 0:
+            self.user = "postgres" if subprocess.run(["id", "postgres"], capture_output=True).returncode == 0 else "nobody"
+            subprocess.run(["chown", "-R", self.user, self.dir], check=True)
+            os.chmod(self.dir, 0o755)
+        self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--lc-collate=C", "--lc-ctype=C.UTF-8", "--no-sync")
+        # Durability off: these suites test behaviour, not crash safety.
+        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=300 "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        self._run("pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "postgres.log"), "-o", opts,
+                  "-w", "-t", str(PG_START_TIMEOUT_S), "start")
+        self._names = itertools.count()
+
+    def _run(self, tool, *args):
+        cmd = [os.path.join(self.bin, tool), *args]
+        if self.user:
+            cmd = ["runuser", "-u", self.user, "--", *cmd]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            raise RuntimeError(f"{tool} failed: {res.stdout}{res.stderr}")
+        return res.stdout
+
+    def psql(self, database, sql):
+        res = subprocess.run([os.path.join(self.bin, "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+                              "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-c", sql],
+                             capture_output=True, text=True, timeout=60)
+        if res.returncode != 0:
+            raise RuntimeError(f"psql {sql!r} failed: {res.stderr}")
+        return res.stdout.strip()
+
+    def create_database(self):
+        """A fresh, empty database; returns its name."""
+        name = f"holdfast_{os.getpid()}_{next(self._names)}"
+        self.psql("postgres", f"CREATE DATABASE {name}")
+        return name
+
+    def url(self, database, port=None):
+        return f"postgres://postgres@127.0.0.1:{port or self.port}/{database}"
+
+    def stop(self):
+        try:
+            self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+        except Exception:  # already stopped, or never started: nothing to stop
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_pg = None
+_pg_lock = threading.Lock()
+
+
+def pg_cluster():
+    """The session's cluster, started on first use (postgres backend only)."""
+    global _pg
+    with _pg_lock:
+        if _pg is None:
+            _pg = PgCluster()
+            atexit.register(_pg.stop)  # also stopped by pytest_sessionfinish; stop() is idempotent
+        return _pg
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _pg is not None:
+        _pg.stop()
+
+
+class Server:
+    """One running holdfast process. With the postgres backend it gets a fresh
+    database, or `database` (a URL) when given."""
+
+    def __init__(self, extra_args=(), env=None, database=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="holdfast-test-")
         self.data_dir = os.path.join(self.tmp.name, "data")
+        self.database = database
+        if self.database is None and BACKEND == "postgres":
+            self.database = pg_cluster().url(pg_cluster().create_database())
+        db_args = ["--database", self.database] if self.database else []
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn"), **(env or {}))
@@ -42,7 +146,7 @@ class Server:
         self.log = open(self.log_path, "w")
         config = [] if "--config" in extra_args else ["--config", TEST_CONFIG]
         args = [BINARY, "serve", "--listen", f"127.0.0.1:{self.port}",
-                "--data-dir", self.data_dir, "--domain", "localhost", *config, *extra_args]
+                "--data-dir", self.data_dir, *db_args, "--domain", "localhost", *config, *extra_args]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         self._wait_ready()
 
@@ -63,8 +167,9 @@ class Server:
         return self.base_url + path
 
     def cli(self, *args, input=None):
-        """Run an operator command (`holdfast user …`) against this server's data directory."""
-        return subprocess.run([BINARY, *args, "--data-dir", self.data_dir], input=input,
+        """Run an operator command (`holdfast user …`) against this server's data directory or database."""
+        db_args = ["--database", self.database] if self.database else []
+        return subprocess.run([BINARY, *args, "--data-dir", self.data_dir, *db_args], input=input,
                               capture_output=True, text=True, env=self.env, timeout=60)
 
     def stop(self):
@@ -161,8 +266,8 @@ def make_server():
     """Start extra servers with their own flags; all stopped after the test."""
     started = []
 
-    def start(*extra_args, env=None):
-        s = Server(extra_args, env)
+    def start(*extra_args, env=None, database=None):
+        s = Server(extra_args, env, database)
         started.append(s)
         return s
 
