@@ -126,8 +126,16 @@ impl Pool {
                 StoreError::Unavailable("timed out connecting to PostgreSQL".into())
             })?
             .map_err(|e| {
-                tracing::warn!(error = %e, "cannot connect to PostgreSQL");
-                StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}"))
+                // tokio-postgres says only "error connecting to server"; the cause
+                // (refused, no route, auth failed, no read-write host) is in the chain.
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    why += &format!(": {s}");
+                    source = s.source();
+                }
+                tracing::warn!(error = %why, "cannot connect to PostgreSQL");
+                StoreError::Unavailable(format!("cannot connect to PostgreSQL: {why}"))
             })?;
         let driver = tokio::spawn(async move {
             if let Err(e) = connection.await {
