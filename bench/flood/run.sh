@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every siege scenario against a server siege starts itself, with the guard on
+# and off, and writes results/<scenario>-guard-<on|off>/{report.json,plot.svg,summary.txt}.
+#
+#   bench/flood/run.sh [SCENARIO...]        (default: all eight)
+#
+# Knobs (environment): HOLDFAST_BIN, DURATION_S (default 20), GUARDS ("on off"),
+# ATTACK_RATE_PER_S (default 6000 = 10x the ~600 req/s calm capacity measured on the
+# 2-core dev box, see README), ATTACK_CONCURRENCY (default 1024).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+BIN="${HOLDFAST_BIN:-../../target/release/holdfast}"
+DURATION_S="${DURATION_S:-20}"
+GUARDS="${GUARDS:-on off}"
+ATTACK_RATE_PER_S="${ATTACK_RATE_PER_S:-6000}"
+ATTACK_CONCURRENCY="${ATTACK_CONCURRENCY:-1024}"
+SCENARIOS=("$@")
+if [ ${#SCENARIOS[@]} -eq 0 ]; then
+  SCENARIOS=(calm anonymous-flood token-flood login-flood signup-flood slowloris big-bodies mixed)
+fi
+for scenario in "${SCENARIOS[@]}"; do
+  for guard in $GUARDS; do
+    out="results/${scenario}-guard-${guard}"
+    rm -rf "$out"
+    mkdir -p "$out"
+    echo "== $scenario, guard $guard" >&2
+    # A failed run (e.g. the server died) still leaves its report; keep going.
+    "$BIN" siege --scenario "$scenario" --guard "$guard" --duration-s "$DURATION_S" --out "$out" \
+      --users 20 --legit-rate-per-s 50 \
+      --attack-rate-per-s "$ATTACK_RATE_PER_S" --attack-concurrency "$ATTACK_CONCURRENCY" \
+      --slowloris-connections 5000 | tee "$out/summary.txt" || echo "siege exited non-zero" | tee -a "$out/summary.txt"
+    # The server log can be large under a flood and says nothing the report does not.
+    rm -f "$out/server.log"
+  done
+done
+python3 table.py
