@@ -96,7 +96,7 @@ impl Histogram {
         self.total += 1;
     }
 
-    pub fn len(&self) -> u64 {
+    pub fn count(&self) -> u64 {
         self.total
     }
 
@@ -279,7 +279,7 @@ mod tests {
         let mut h = Histogram::default();
         values.iter().for_each(|v| h.record(*v));
         values.sort_unstable();
-        assert_eq!(h.len(), 10_000);
+        assert_eq!(h.count(), 10_000);
         for p in [0.5, 0.9, 0.99, 0.999, 1.0] {
             let exact = percentile_sorted(&values, p).unwrap() as f64;
             let approx = h.percentile(p).unwrap() as f64;

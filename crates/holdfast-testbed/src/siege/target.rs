@@ -103,6 +103,8 @@ pub fn attacker_source(target: &Target, region: u8, index: usize) -> Option<IpAd
 
 /// Raises the soft open-files limit to the hard limit and returns the new soft limit.
 /// Slowloris alone wants thousands of sockets; the server siege starts inherits it too.
+// rlim_t is not u64 on every target, so the casts are not always no-ops.
+#[allow(clippy::unnecessary_cast)]
 pub fn raise_open_files_limit() -> u64 {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {
