@@ -84,7 +84,8 @@ pub struct Limits {
     pub pg_statement_cache_max: usize,
 
     // ---- passwords ----
-    /// Concurrent argon2id hashes; each takes ~19 MiB and most of a core.
+    /// Concurrent argon2id hashes (dedicated threads); each takes ~19 MiB and a core
+    /// for ~30 ms. One on a 2-core machine keeps a core for everything else.
     pub password_hash_concurrency: usize,
     /// How long a log-in or sign-up waits for a hashing slot before 503.
     pub password_hash_wait_ms: u64,
@@ -204,8 +205,8 @@ impl Default for Limits {
             pg_operation_timeout_ms: 8_000,
             pg_tx_retries_max: 3,
             pg_statement_cache_max: 256,
-            password_hash_concurrency: 2,
-            password_hash_wait_ms: 3_000,
+            password_hash_concurrency: 1,
+            password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,
             credentials_body_max_bytes: 16 * 1024,
             request_timeout_ms: 15_000,

@@ -47,9 +47,12 @@ fn base64url(bytes: &[u8]) -> String {
 }
 
 /// argon2id hashing and verification on a bounded number of blocking threads.
+type Job = Box<dyn FnOnce() + Send>;
+
 #[derive(Clone)]
 pub struct PasswordPool {
     permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
     wait: Duration,
     /// Verified against when the e-mail is unknown, so a miss costs as much as a hit
     /// and response time does not reveal which addresses have accounts.
@@ -59,7 +62,24 @@ pub struct PasswordPool {
 impl PasswordPool {
     pub fn new(concurrency: usize, wait: Duration) -> PasswordPool {
         let decoy = hash_now("decoy password that is never anyone's").expect("hashing a constant works");
-        PasswordPool { permits: Arc::new(Semaphore::new(concurrency.max(1))), wait, decoy_hash: Arc::new(decoy) }
+        let threads = concurrency.max(1);
+        // At most `threads` jobs exist at once (the semaphore), so the channel never holds more.
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(threads);
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+                        Ok(job) => job,
+                        Err(_) => return, // every pool handle is gone
+                    };
+                    job();
+                })
+                .expect("can start a password hashing thread");
+        }
+        PasswordPool { permits: Arc::new(Semaphore::new(threads)), jobs, wait, decoy_hash: Arc::new(decoy) }
     }
 
     pub async fn hash(&self, password: String) -> Result<String, ServiceError> {
@@ -81,13 +101,13 @@ impl PasswordPool {
             .await
             .map_err(|_| ServiceError::Unavailable("too many log-ins at once, try again shortly".into()))?
             .map_err(|_| ServiceError::Unavailable("shutting down".into()))?;
-        tokio::task::spawn_blocking(move || {
-            let out = f();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
             drop(permit);
-            out
-        })
-        .await
-        .map_err(|_| ServiceError::Internal("password hashing failed".into()))
+        });
+        self.jobs.send(job).map_err(|_| ServiceError::Internal("password hashing threads are gone".into()))?;
+        rx.await.map_err(|_| ServiceError::Internal("password hashing failed".into()))
     }
 }
 
