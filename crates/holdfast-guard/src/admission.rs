@@ -60,6 +60,9 @@ struct Waiter {
 struct State {
     limit: f64,
     in_flight: u32,
+    /// Expensive work in flight; capped at a quarter of the limit so it can never
+    /// take every slot from interactive users.
+    expensive_in_flight: u32,
     queues: [VecDeque<Waiter>; 3],
     /// Smoothed long-term latency: what "normal" looks like.
     long_rtt_s: f64,
@@ -74,6 +77,7 @@ pub struct Admission {
 pub struct Permit {
     admission: Arc<Admission>,
     started: Instant,
+    class: Class,
 }
 
 const LONG_RTT_WEIGHT: f64 = 0.01;
@@ -84,7 +88,7 @@ impl Admission {
     pub fn new(config: AdmissionConfig) -> Arc<Admission> {
         let limit = config.initial.clamp(config.min.max(1), config.max.max(1)) as f64;
         Arc::new(Admission {
-            state: Mutex::new(State { limit, in_flight: 0, queues: Default::default(), long_rtt_s: 0.0 }),
+            state: Mutex::new(State { limit, in_flight: 0, expensive_in_flight: 0, queues: Default::default(), long_rtt_s: 0.0 }),
             config,
         })
     }
@@ -111,9 +115,9 @@ impl Admission {
         let rx = {
             let mut s = self.lock();
             let higher_waiting = s.queues[..=class as usize].iter().any(|q| !q.is_empty());
-            if (s.in_flight as f64) < s.limit.floor() && !higher_waiting {
-                s.in_flight += 1;
-                return Ok(Permit { admission: self.clone(), started: Instant::now() });
+            if room(&s, class) && !higher_waiting {
+                admit(&mut s, class);
+                return Ok(Permit { admission: self.clone(), started: Instant::now(), class });
             }
             let queue = &mut s.queues[class as usize];
             if queue.len() >= self.config.queue_max[class as usize] {
@@ -137,20 +141,24 @@ impl Admission {
         }
     }
 
-    fn release(self: &Arc<Self>, latency: Duration) {
+    fn release(self: &Arc<Self>, latency: Duration, class: Class) {
         let mut s = self.lock();
-        self.adapt(&mut s, latency.as_secs_f64());
-        s.in_flight = s.in_flight.saturating_sub(1);
-        // Hand freed slots to waiters, highest class first, while under the limit.
-        while (s.in_flight as f64) < s.limit.floor() {
-            let Some(waiter) = s.queues.iter_mut().find_map(|q| q.pop_front()) else { break };
-            s.in_flight += 1;
-            let permit = Permit { admission: self.clone(), started: Instant::now() };
+        // Expensive work is slow by nature (argon2, search); its latency says
+        // nothing about overload and would only shrink the limit for everyone.
+        if class != Class::Expensive {
+            self.adapt(&mut s, latency.as_secs_f64());
+        }
+        unadmit(&mut s, class);
+        // Hand freed slots to waiters, highest class with room first.
+        while let Some(next) = Class::ALL.into_iter().find(|c| !s.queues[*c as usize].is_empty() && room(&s, *c)) {
+            let waiter = s.queues[next as usize].pop_front().expect("the queue was not empty");
+            admit(&mut s, next);
+            let permit = Permit { admission: self.clone(), started: Instant::now(), class: next };
             if let Err(unsent) = waiter.tx.send(permit) {
                 // That waiter gave up (deadline passed). Take the slot back without
                 // running Permit::drop, which would re-enter this lock.
                 std::mem::forget(unsent);
-                s.in_flight -= 1;
+                unadmit(&mut s, next);
             }
         }
     }
@@ -173,10 +181,29 @@ impl Admission {
     }
 }
 
+fn room(s: &State, class: Class) -> bool {
+    let under_limit = (s.in_flight as f64) < s.limit.floor();
+    under_limit && (class != Class::Expensive || s.expensive_in_flight < (s.limit / 4.0).floor().max(1.0) as u32)
+}
+
+fn admit(s: &mut State, class: Class) {
+    s.in_flight += 1;
+    if class == Class::Expensive {
+        s.expensive_in_flight += 1;
+    }
+}
+
+fn unadmit(s: &mut State, class: Class) {
+    s.in_flight = s.in_flight.saturating_sub(1);
+    if class == Class::Expensive {
+        s.expensive_in_flight = s.expensive_in_flight.saturating_sub(1);
+    }
+}
+
 impl Drop for Permit {
     fn drop(&mut self) {
         let admission = self.admission.clone();
-        admission.release(self.started.elapsed());
+        admission.release(self.started.elapsed(), self.class);
     }
 }
 
@@ -231,6 +258,24 @@ mod tests {
         let started = Instant::now();
         assert_eq!(a.acquire(Class::Anonymous).await.err(), Some(Refusal::QueueFull));
         assert!(started.elapsed() < Duration::from_millis(50));
+    }
+
+    #[tokio::test]
+    async fn expensive_work_never_takes_every_slot() {
+        let mut c = config(8);
+        c.wait = [Duration::from_millis(50); 3];
+        let a = Admission::new(c);
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            held.push(a.acquire(Class::Expensive).await.unwrap());
+        }
+        assert_eq!(a.acquire(Class::Expensive).await.err(), Some(Refusal::Timeout), "a quarter of 8 is 2");
+        for _ in 0..6 {
+            held.push(a.acquire(Class::Interactive).await.unwrap());
+        }
+        assert_eq!(a.in_flight(), 8);
+        drop(held);
+        assert_eq!(a.in_flight(), 0);
     }
 
     #[test]
