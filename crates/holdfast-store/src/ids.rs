@@ -15,14 +15,31 @@ pub fn now_ms() -> i64 {
 
 /// Hands out strictly increasing ids within this process, even when the
 /// clock stands still or steps back: the next id is always above the last.
-#[derive(Debug, Default)]
+///
+/// Each process starts its per-millisecond sequence at its own random
+/// offset, so two processes writing one SQLite file in the same millisecond
+/// (the server and `holdfast user create`, say) almost never pick the same
+/// id; if they do, the primary key refuses the second write rather than
+/// mixing two rows up.
+#[derive(Debug)]
 pub struct IdGenerator {
     last: AtomicI64,
+    offset: i64,
+}
+
+impl Default for IdGenerator {
+    fn default() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        // std's RandomState is seeded from the OS per process: randomness without a dependency.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(now_ms() as u64);
+        IdGenerator { last: AtomicI64::new(0), offset: (h.finish() & 0x7fff) as i64 }
+    }
 }
 
 impl IdGenerator {
     pub fn next(&self) -> Id {
-        let floor = now_ms() << SEQUENCE_BITS;
+        let floor = (now_ms() << SEQUENCE_BITS) | self.offset;
         let mut last = self.last.load(Ordering::Relaxed);
         loop {
             let candidate = floor.max(last + 1);
