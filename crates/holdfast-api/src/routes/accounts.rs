@@ -1,19 +1,16 @@
 //! /api/v1/accounts: sign-up, profiles, the social graph.
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::extract::{Path, State};
 use axum::Json;
 use holdfast_service::accounts::ProfileUpdate;
 use holdfast_service::oauth::SignUp;
-use holdfast_store::{AccountRow, Id};
+use holdfast_store::Id;
 use serde_json::{json, Value};
 
 use super::path_id;
 use crate::auth::Caller;
 use crate::entities;
 use crate::error::{ApiError, ApiResult};
-use crate::paging::page_response;
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
@@ -95,36 +92,8 @@ pub async fn relationships(State(state): State<AppState>, caller: Caller, params
     Ok(Json(Value::Array(rels.iter().map(entities::relationship).collect())))
 }
 
-fn account_list(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri, page: holdfast_service::PageOf<AccountRow>) -> Response {
-    let items = page.items.iter().map(|a| entities::account(&state.service, a)).collect();
-    page_response(headers, uri, &page, items)
-}
-
-pub async fn followers(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    params: Params,
-) -> ApiResult<Response> {
-    let viewer = caller.viewer("read:accounts")?;
-    let page = state.service.followers(viewer, path_id(&id)?, params.page()?).await?;
-    Ok(account_list(&state, &headers, &uri, page))
-}
-
-pub async fn following(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    params: Params,
-) -> ApiResult<Response> {
-    let viewer = caller.viewer("read:accounts")?;
-    let page = state.service.following(viewer, path_id(&id)?, params.page()?).await?;
-    Ok(account_list(&state, &headers, &uri, page))
-}
+account_page_handler!(followers, followers);
+account_page_handler!(following, following);
 
 pub async fn follow(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, params: Params) -> ApiResult<Json<Value>> {
     let me = caller.user("write:follows")?;

@@ -1,5 +1,25 @@
 //! Every route in one place; handlers live in one file per resource.
 
+/// A paged list of accounts about one account or status (followers,
+/// favourited_by, …): same scope, same paging, one service call apart.
+macro_rules! account_page_handler {
+    ($name:ident, $op:ident) => {
+        pub async fn $name(
+            axum::extract::State(state): axum::extract::State<crate::AppState>,
+            caller: crate::auth::Caller,
+            axum::extract::Path(id): axum::extract::Path<String>,
+            headers: axum::http::HeaderMap,
+            axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+            params: crate::params::Params,
+        ) -> crate::error::ApiResult<axum::response::Response> {
+            let viewer = caller.viewer("read:accounts")?;
+            let page = state.service.$op(viewer, super::path_id(&id)?, params.page()?).await?;
+            let items = page.items.iter().map(|a| crate::entities::account(&state.service, a)).collect();
+            Ok(crate::paging::page_response(&headers, &uri, &page, items))
+        }
+    };
+}
+
 mod accounts;
 mod instance;
 mod notifications;

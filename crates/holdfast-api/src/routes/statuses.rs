@@ -1,8 +1,7 @@
 //! /api/v1/statuses: posting, reading, deleting, and acting on statuses.
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::Json;
 use holdfast_service::statuses::PostInput;
 use serde_json::{json, Value};
@@ -11,7 +10,6 @@ use super::path_id;
 use crate::auth::Caller;
 use crate::entities;
 use crate::error::{ApiError, ApiResult};
-use crate::paging::page_response;
 use crate::params::Params;
 use crate::AppState;
 
@@ -82,30 +80,5 @@ pub async fn reblog(State(state): State<AppState>, caller: Caller, Path(id): Pat
     Ok(Json(entities::status(&state.service, &bundle)))
 }
 
-pub async fn favourited_by(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    params: Params,
-) -> ApiResult<Response> {
-    let viewer = caller.viewer("read:accounts")?;
-    let page = state.service.favourited_by(viewer, path_id(&id)?, params.page()?).await?;
-    let items = page.items.iter().map(|a| entities::account(&state.service, a)).collect();
-    Ok(page_response(&headers, &uri, &page, items))
-}
-
-pub async fn reblogged_by(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    params: Params,
-) -> ApiResult<Response> {
-    let viewer = caller.viewer("read:accounts")?;
-    let page = state.service.reblogged_by(viewer, path_id(&id)?, params.page()?).await?;
-    let items = page.items.iter().map(|a| entities::account(&state.service, a)).collect();
-    Ok(page_response(&headers, &uri, &page, items))
-}
+account_page_handler!(favourited_by, favourited_by);
+account_page_handler!(reblogged_by, reblogged_by);
