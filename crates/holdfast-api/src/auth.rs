@@ -15,7 +15,10 @@ pub struct Caller(pub Option<Principal>);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Ok(Caller(None));
         };
@@ -42,7 +45,8 @@ impl Caller {
     /// A user token with `scope`: the account acting.
     pub fn user(&self, scope: &str) -> ApiResult<Id> {
         let p = self.require(scope)?;
-        p.account_id.ok_or_else(|| ApiError::unprocessable("This method requires an authenticated user"))
+        p.account_id
+            .ok_or_else(|| ApiError::unprocessable("This method requires an authenticated user"))
     }
 
     /// Optional authentication for public reads: anonymous is fine, but a

@@ -59,7 +59,8 @@ pub fn credential_account(svc: &Service, a: &AccountRow) -> Value {
         "discoverable": a.discoverable,
         "indexable": a.discoverable,
     });
-    v["role"] = json!({"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": false});
+    v["role"] =
+        json!({"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": false});
     v
 }
 

@@ -20,7 +20,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, error: impl Into<String>) -> ApiError {
-        ApiError { status, error: error.into(), description: None }
+        ApiError {
+            status,
+            error: error.into(),
+            description: None,
+        }
     }
     pub fn bad_request(msg: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, msg)
@@ -35,7 +39,10 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid")
     }
     pub fn outside_scopes() -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "This action is outside the authorized scopes")
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "This action is outside the authorized scopes",
+        )
     }
 }
 
@@ -51,15 +58,29 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
             ServiceError::Unavailable(m) => {
                 tracing::warn!(reason = %m, "answering 503");
-                (StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable, please retry".to_owned())
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service temporarily unavailable, please retry".to_owned(),
+                )
             }
-            ServiceError::OAuth { status, error, description } => {
+            ServiceError::OAuth {
+                status,
+                error,
+                description,
+            } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-                return ApiError { status, error: error.to_owned(), description: Some(description) };
+                return ApiError {
+                    status,
+                    error: error.to_owned(),
+                    description: Some(description),
+                };
             }
             ServiceError::Internal(m) => {
                 tracing::error!(detail = %m, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error".to_owned())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal server error".to_owned(),
+                )
             }
         };
         ApiError::new(status, msg)
@@ -74,7 +95,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
         }
         response
     }

@@ -35,29 +35,49 @@ pub struct AppState {
 /// The whole HTTP application, with its per-request limits applied.
 pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
     let limits = service.limits().clone();
-    let state = AppState { service, metrics: Arc::new(Metrics::default()), extra_metrics };
+    let state = AppState {
+        service,
+        metrics: Arc::new(Metrics::default()),
+        extra_metrics,
+    };
     routes::router(&limits)
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limits.request_body_max_bytes))
-        .layer(middleware::from_fn_with_state(state.clone(), observe_and_bound))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe_and_bound,
+        ))
         .with_state(state)
 }
 
 /// Times every request, bounds it by `request_timeout_ms` (503 past it), and records metrics.
-async fn observe_and_bound(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn observe_and_bound(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
     let budget = Duration::from_millis(state.service.limits().request_timeout_ms);
     let response = match tokio::time::timeout(budget, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(%method, %route, "request exceeded its time budget");
-            ApiError::from(holdfast_service::ServiceError::Unavailable("request timed out".into())).into_response()
+            ApiError::from(holdfast_service::ServiceError::Unavailable(
+                "request timed out".into(),
+            ))
+            .into_response()
         }
     };
     let status = response.status().as_u16();
-    state.metrics.record(&method, &route, status, started.elapsed());
+    state
+        .metrics
+        .record(&method, &route, status, started.elapsed());
     tracing::debug!(%method, %route, status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
     response
 }

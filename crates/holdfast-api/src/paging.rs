@@ -11,10 +11,21 @@ use serde_json::Value;
 
 const PAGING_KEYS: [&str; 3] = ["max_id", "since_id", "min_id"];
 
-pub fn link_header(headers: &HeaderMap, uri: &Uri, next_max_id: Option<i64>, prev_min_id: Option<i64>) -> Option<String> {
+pub fn link_header(
+    headers: &HeaderMap,
+    uri: &Uri,
+    next_max_id: Option<i64>,
+    prev_min_id: Option<i64>,
+) -> Option<String> {
     let (next, prev) = (next_max_id?, prev_min_id?);
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
         Some("https") => "https",
         _ => "http",
     };
@@ -30,11 +41,20 @@ pub fn link_header(headers: &HeaderMap, uri: &Uri, next_max_id: Option<i64>, pre
         q.append_pair(key, &id.to_string());
         format!("{scheme}://{host}{}?{}", uri.path(), q.finish())
     };
-    Some(format!("<{}>; rel=\"next\", <{}>; rel=\"prev\"", url("max_id", next), url("min_id", prev)))
+    Some(format!(
+        "<{}>; rel=\"next\", <{}>; rel=\"prev\"",
+        url("max_id", next),
+        url("min_id", prev)
+    ))
 }
 
 /// A JSON array response with its `Link` header.
-pub fn page_response<T>(headers: &HeaderMap, uri: &Uri, page: &PageOf<T>, items: Vec<Value>) -> Response {
+pub fn page_response<T>(
+    headers: &HeaderMap,
+    uri: &Uri,
+    page: &PageOf<T>,
+    items: Vec<Value>,
+) -> Response {
     let mut response = Json(Value::Array(items)).into_response();
     if let Some(link) = link_header(headers, uri, page.next_max_id, page.prev_min_id) {
         if let Ok(v) = HeaderValue::from_str(&link) {
@@ -52,7 +72,9 @@ mod tests {
     fn link_keeps_other_params_and_replaces_cursors() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9"));
-        let uri: Uri = "/api/v1/timelines/public?local=true&max_id=50&limit=2".parse().unwrap();
+        let uri: Uri = "/api/v1/timelines/public?local=true&max_id=50&limit=2"
+            .parse()
+            .unwrap();
         let link = link_header(&h, &uri, Some(10), Some(20)).unwrap();
         assert_eq!(
             link,

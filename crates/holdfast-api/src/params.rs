@@ -40,13 +40,17 @@ impl<S: Send + Sync> FromRequest<S> for Params {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Params(map));
         }
-        if content_type.starts_with("application/json") || (content_type.is_empty() && body.first() == Some(&b'{')) {
+        if content_type.starts_with("application/json")
+            || (content_type.is_empty() && body.first() == Some(&b'{'))
+        {
             match serde_json::from_slice::<Value>(&body) {
                 Ok(Value::Object(obj)) => map.extend(obj),
                 Ok(_) => return Err(ApiError::unprocessable("The JSON body must be an object")),
                 Err(e) => return Err(ApiError::bad_request(format!("Malformed JSON body: {e}"))),
             }
-        } else if content_type.starts_with("application/x-www-form-urlencoded") || content_type.is_empty() {
+        } else if content_type.starts_with("application/x-www-form-urlencoded")
+            || content_type.is_empty()
+        {
             merge_pairs(&mut map, &body);
         } else {
             return Err(ApiError::new(
@@ -62,12 +66,21 @@ fn merge_pairs(map: &mut Map<String, Value>, bytes: &[u8]) {
     for (key, value) in form_urlencoded::parse(bytes) {
         let value = Value::String(value.into_owned());
         if let Some(base) = key.strip_suffix("[]") {
-            match map.entry(base.to_owned()).or_insert_with(|| Value::Array(Vec::new())) {
+            match map
+                .entry(base.to_owned())
+                .or_insert_with(|| Value::Array(Vec::new()))
+            {
                 Value::Array(list) => list.push(value),
                 other => *other = Value::Array(vec![value]),
             }
-        } else if let Some((base, inner)) = key.split_once('[').and_then(|(b, rest)| Some((b, rest.strip_suffix(']')?))) {
-            match map.entry(base.to_owned()).or_insert_with(|| Value::Object(Map::new())) {
+        } else if let Some((base, inner)) = key
+            .split_once('[')
+            .and_then(|(b, rest)| Some((b, rest.strip_suffix(']')?)))
+        {
+            match map
+                .entry(base.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()))
+            {
                 Value::Object(obj) => {
                     obj.insert(inner.to_owned(), value);
                 }
@@ -98,7 +111,9 @@ impl Params {
     }
 
     pub fn required_str(&self, key: &str) -> ApiResult<String> {
-        self.str(key)?.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::unprocessable(format!("{key} is required")))
+        self.str(key)?
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::unprocessable(format!("{key} is required")))
     }
 
     pub fn bool(&self, key: &str) -> ApiResult<Option<bool>> {
@@ -121,8 +136,14 @@ impl Params {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => parse_id(s).map(Some).ok_or_else(|| ApiError::unprocessable(format!("{key} must be an id"))),
-            Some(Value::Number(n)) => n.as_i64().filter(|i| *i >= 0).map(Some).ok_or_else(|| ApiError::unprocessable(format!("{key} must be an id"))),
+            Some(Value::String(s)) => parse_id(s)
+                .map(Some)
+                .ok_or_else(|| ApiError::unprocessable(format!("{key} must be an id"))),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .filter(|i| *i >= 0)
+                .map(Some)
+                .ok_or_else(|| ApiError::unprocessable(format!("{key} must be an id"))),
             Some(_) => Err(ApiError::unprocessable(format!("{key} must be an id"))),
         }
     }
@@ -132,7 +153,11 @@ impl Params {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => s.trim().parse::<u32>().map(Some).map_err(|_| bad()),
-            Some(Value::Number(n)) => n.as_u64().and_then(|v| u32::try_from(v).ok()).map(Some).ok_or_else(bad),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .map(Some)
+                .ok_or_else(bad),
             Some(_) => Err(bad()),
         }
     }
@@ -146,11 +171,15 @@ impl Params {
                 .map(|v| match v {
                     Value::String(s) => Ok(s.clone()),
                     Value::Number(n) => Ok(n.to_string()),
-                    _ => Err(ApiError::unprocessable(format!("{key} must be a list of strings"))),
+                    _ => Err(ApiError::unprocessable(format!(
+                        "{key} must be a list of strings"
+                    ))),
                 })
                 .collect(),
             Some(Value::String(s)) => Ok(vec![s.clone()]),
-            Some(_) => Err(ApiError::unprocessable(format!("{key} must be a list of strings"))),
+            Some(_) => Err(ApiError::unprocessable(format!(
+                "{key} must be a list of strings"
+            ))),
         }
     }
 
@@ -166,9 +195,15 @@ impl Params {
     /// `max_id`, `since_id`, `min_id`, `limit`: malformed values are a 400.
     pub fn page(&self) -> ApiResult<PageRequest> {
         let cursor = |key: &str| -> ApiResult<Option<Id>> {
-            self.id(key).map_err(|_| ApiError::bad_request(format!("{key} must be an id")))
+            self.id(key)
+                .map_err(|_| ApiError::bad_request(format!("{key} must be an id")))
         };
-        Ok(PageRequest { max_id: cursor("max_id")?, since_id: cursor("since_id")?, min_id: cursor("min_id")?, limit: self.u32("limit")? })
+        Ok(PageRequest {
+            max_id: cursor("max_id")?,
+            since_id: cursor("since_id")?,
+            min_id: cursor("min_id")?,
+            limit: self.u32("limit")?,
+        })
     }
 }
 
@@ -187,7 +222,10 @@ mod tests {
     #[test]
     fn rails_style_form_keys() {
         let mut m = Map::new();
-        merge_pairs(&mut m, b"id[]=1&id[]=2&home[last_read_id]=5&status=hi+there");
+        merge_pairs(
+            &mut m,
+            b"id[]=1&id[]=2&home[last_read_id]=5&status=hi+there",
+        );
         assert_eq!(m["id"], serde_json::json!(["1", "2"]));
         assert_eq!(m["home"]["last_read_id"], "5");
         assert_eq!(m["status"], "hi there");
@@ -196,7 +234,10 @@ mod tests {
     #[test]
     fn typed_getters_refuse_wrong_types() {
         let p = Params(serde_json::json!({"sensitive": "banana", "limit": "-1", "in_reply_to_id": "12x", "ok": "true"}).as_object().unwrap().clone());
-        assert_eq!(p.bool("sensitive").unwrap_err().status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            p.bool("sensitive").unwrap_err().status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
         assert_eq!(p.u32("limit").unwrap_err().status, StatusCode::BAD_REQUEST);
         assert!(p.id("in_reply_to_id").is_err());
         assert_eq!(p.bool("ok").unwrap(), Some(true));

@@ -295,7 +295,8 @@ pub struct FileConfig {
 
 impl FileConfig {
     pub fn load(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display()))
     }
 }
@@ -314,16 +315,22 @@ mod tests {
 
     #[test]
     fn limits_override_from_toml_keeps_other_defaults() {
-        let f: FileConfig = toml::from_str("domain = \"example.org\"\n[limits]\nstatus_max_chars = 1000\n").unwrap();
+        let f: FileConfig =
+            toml::from_str("domain = \"example.org\"\n[limits]\nstatus_max_chars = 1000\n")
+                .unwrap();
         assert_eq!(f.domain.as_deref(), Some("example.org"));
         assert_eq!(f.limits.status_max_chars, 1000);
-        assert_eq!(f.limits.statuses_page_max, Limits::default().statuses_page_max);
+        assert_eq!(
+            f.limits.statuses_page_max,
+            Limits::default().statuses_page_max
+        );
     }
 
     #[test]
     fn rate_overrides_parse() {
         let f: FileConfig =
-            toml::from_str("[[limits.rate_overrides]]\ncidr = \"10.0.0.0/8\"\nexempt = true\n").unwrap();
+            toml::from_str("[[limits.rate_overrides]]\ncidr = \"10.0.0.0/8\"\nexempt = true\n")
+                .unwrap();
         assert!(f.limits.rate_overrides[0].exempt);
     }
 
@@ -334,7 +341,13 @@ mod tests {
 
     #[test]
     fn registrations_default_depends_on_domain() {
-        assert_eq!(Registrations::default_for_domain("localhost"), Registrations::Open);
-        assert_eq!(Registrations::default_for_domain("social.example"), Registrations::Approval);
+        assert_eq!(
+            Registrations::default_for_domain("localhost"),
+            Registrations::Open
+        );
+        assert_eq!(
+            Registrations::default_for_domain("social.example"),
+            Registrations::Approval
+        );
     }
 }

@@ -88,7 +88,13 @@ impl Admission {
     pub fn new(config: AdmissionConfig) -> Arc<Admission> {
         let limit = config.initial.clamp(config.min.max(1), config.max.max(1)) as f64;
         Arc::new(Admission {
-            state: Mutex::new(State { limit, in_flight: 0, expensive_in_flight: 0, queues: Default::default(), long_rtt_s: 0.0 }),
+            state: Mutex::new(State {
+                limit,
+                in_flight: 0,
+                expensive_in_flight: 0,
+                queues: Default::default(),
+                long_rtt_s: 0.0,
+            }),
             config,
         })
     }
@@ -117,7 +123,11 @@ impl Admission {
             let higher_waiting = s.queues[..=class as usize].iter().any(|q| !q.is_empty());
             if room(&s, class) && !higher_waiting {
                 admit(&mut s, class);
-                return Ok(Permit { admission: self.clone(), started: Instant::now(), class });
+                return Ok(Permit {
+                    admission: self.clone(),
+                    started: Instant::now(),
+                    class,
+                });
             }
             let queue = &mut s.queues[class as usize];
             if queue.len() >= self.config.queue_max[class as usize] {
@@ -150,10 +160,19 @@ impl Admission {
         }
         unadmit(&mut s, class);
         // Hand freed slots to waiters, highest class with room first.
-        while let Some(next) = Class::ALL.into_iter().find(|c| !s.queues[*c as usize].is_empty() && room(&s, *c)) {
-            let waiter = s.queues[next as usize].pop_front().expect("the queue was not empty");
+        while let Some(next) = Class::ALL
+            .into_iter()
+            .find(|c| !s.queues[*c as usize].is_empty() && room(&s, *c))
+        {
+            let waiter = s.queues[next as usize]
+                .pop_front()
+                .expect("the queue was not empty");
             admit(&mut s, next);
-            let permit = Permit { admission: self.clone(), started: Instant::now(), class: next };
+            let permit = Permit {
+                admission: self.clone(),
+                started: Instant::now(),
+                class: next,
+            };
             if let Err(unsent) = waiter.tx.send(permit) {
                 // That waiter gave up (deadline passed). Take the slot back without
                 // running Permit::drop, which would re-enter this lock.
@@ -183,7 +202,9 @@ impl Admission {
 
 fn room(s: &State, class: Class) -> bool {
     let under_limit = (s.in_flight as f64) < s.limit.floor();
-    under_limit && (class != Class::Expensive || s.expensive_in_flight < (s.limit / 4.0).floor().max(1.0) as u32)
+    under_limit
+        && (class != Class::Expensive
+            || s.expensive_in_flight < (s.limit / 4.0).floor().max(1.0) as u32)
 }
 
 fn admit(s: &mut State, class: Class) {
@@ -217,7 +238,11 @@ mod tests {
             min: limit,
             max: limit,
             queue_max: [8, 8, 8],
-            wait: [Duration::from_secs(5), Duration::from_secs(5), Duration::from_millis(50)],
+            wait: [
+                Duration::from_secs(5),
+                Duration::from_secs(5),
+                Duration::from_millis(50),
+            ],
         }
     }
 
@@ -245,7 +270,10 @@ mod tests {
             t.await.unwrap();
         }
         // Expensive waited only 50 ms and was shed; the others ran in priority order.
-        assert_eq!(*order.lock().unwrap(), vec![Class::Interactive, Class::Anonymous]);
+        assert_eq!(
+            *order.lock().unwrap(),
+            vec![Class::Interactive, Class::Anonymous]
+        );
         assert_eq!(a.in_flight(), 0);
     }
 
@@ -256,7 +284,10 @@ mod tests {
         let a = Admission::new(c);
         let _held = a.acquire(Class::Interactive).await.unwrap();
         let started = Instant::now();
-        assert_eq!(a.acquire(Class::Anonymous).await.err(), Some(Refusal::QueueFull));
+        assert_eq!(
+            a.acquire(Class::Anonymous).await.err(),
+            Some(Refusal::QueueFull)
+        );
         assert!(started.elapsed() < Duration::from_millis(50));
     }
 
@@ -269,7 +300,11 @@ mod tests {
         for _ in 0..2 {
             held.push(a.acquire(Class::Expensive).await.unwrap());
         }
-        assert_eq!(a.acquire(Class::Expensive).await.err(), Some(Refusal::Timeout), "a quarter of 8 is 2");
+        assert_eq!(
+            a.acquire(Class::Expensive).await.err(),
+            Some(Refusal::Timeout),
+            "a quarter of 8 is 2"
+        );
         for _ in 0..6 {
             held.push(a.acquire(Class::Interactive).await.unwrap());
         }
@@ -280,7 +315,12 @@ mod tests {
 
     #[test]
     fn limit_shrinks_when_latency_rises_and_grows_when_it_is_normal() {
-        let a = Admission::new(AdmissionConfig { initial: 50, min: 4, max: 200, ..config(1) });
+        let a = Admission::new(AdmissionConfig {
+            initial: 50,
+            min: 4,
+            max: 200,
+            ..config(1)
+        });
         {
             let mut s = a.lock();
             for _ in 0..200 {
@@ -295,6 +335,10 @@ mod tests {
                 a.adapt(&mut s, 0.500);
             }
         }
-        assert!(a.limit() < grown / 2, "50x latency shrinks the limit: {} vs {grown}", a.limit());
+        assert!(
+            a.limit() < grown / 2,
+            "50x latency shrinks the limit: {} vs {grown}",
+            a.limit()
+        );
     }
 }

@@ -27,7 +27,10 @@ impl Cached {
         let mut r = Response::new(Body::from(self.body.clone()));
         *r.status_mut() = self.status;
         *r.headers_mut() = self.headers.clone();
-        r.headers_mut().insert("x-holdfast-cache", axum::http::HeaderValue::from_static("hit"));
+        r.headers_mut().insert(
+            "x-holdfast-cache",
+            axum::http::HeaderValue::from_static("hit"),
+        );
         r
     }
 }
@@ -35,7 +38,10 @@ impl Cached {
 type Slot = watch::Receiver<Option<Arc<Cached>>>;
 
 enum Entry {
-    Ready { cached: Arc<Cached>, expires: Instant },
+    Ready {
+        cached: Arc<Cached>,
+        expires: Instant,
+    },
     Filling(Slot),
 }
 
@@ -66,7 +72,12 @@ pub struct Filler {
 
 impl AnonCache {
     pub fn new(ttl: Duration, entries_max: usize, body_max_bytes: usize) -> Arc<AnonCache> {
-        Arc::new(AnonCache { ttl, entries_max, body_max_bytes, map: Mutex::new(HashMap::new()) })
+        Arc::new(AnonCache {
+            ttl,
+            entries_max,
+            body_max_bytes,
+            map: Mutex::new(HashMap::new()),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
@@ -77,7 +88,9 @@ impl AnonCache {
         let now = Instant::now();
         let mut map = self.lock();
         match map.get(&key) {
-            Some(Entry::Ready { cached, expires }) if *expires > now => return Lookup::Hit(cached.clone()),
+            Some(Entry::Ready { cached, expires }) if *expires > now => {
+                return Lookup::Hit(cached.clone())
+            }
             Some(Entry::Filling(rx)) => return Lookup::Wait(rx.clone()),
             _ => {}
         }
@@ -89,7 +102,11 @@ impl AnonCache {
         }
         let (tx, rx) = watch::channel(None);
         map.insert(key.clone(), Entry::Filling(rx));
-        Lookup::Fill(Filler { cache: self.clone(), key, tx: Some(tx) })
+        Lookup::Fill(Filler {
+            cache: self.clone(),
+            key,
+            tx: Some(tx),
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -114,10 +131,18 @@ impl Filler {
             // Too large to cache, or the body failed: the client gets an error either way.
             Err(_) => return Response::from_parts(parts, Body::empty()),
         };
-        let cached = Arc::new(Cached { status: parts.status, headers: parts.headers.clone(), body: bytes.clone() });
-        self.cache
-            .lock()
-            .insert(self.key.clone(), Entry::Ready { cached: cached.clone(), expires: Instant::now() + self.cache.ttl });
+        let cached = Arc::new(Cached {
+            status: parts.status,
+            headers: parts.headers.clone(),
+            body: bytes.clone(),
+        });
+        self.cache.lock().insert(
+            self.key.clone(),
+            Entry::Ready {
+                cached: cached.clone(),
+                expires: Instant::now() + self.cache.ttl,
+            },
+        );
         if let Some(tx) = self.tx.take() {
             let _ = tx.send(Some(cached));
         }
@@ -158,12 +183,24 @@ mod tests {
     #[tokio::test]
     async fn one_fill_serves_concurrent_misses() {
         let cache = AnonCache::new(Duration::from_secs(5), 16, 1024);
-        let Lookup::Fill(filler) = cache.lookup("k".into()) else { panic!("first lookup fills") };
-        let Lookup::Wait(slot) = cache.lookup("k".into()) else { panic!("second lookup waits") };
+        let Lookup::Fill(filler) = cache.lookup("k".into()) else {
+            panic!("first lookup fills")
+        };
+        let Lookup::Wait(slot) = cache.lookup("k".into()) else {
+            panic!("second lookup waits")
+        };
         let waiter = tokio::spawn(wait_for_fill(slot, Duration::from_secs(2)));
         let response = filler.complete(Response::new(Body::from("hello"))).await;
-        assert_eq!(axum::body::to_bytes(response.into_body(), 100).await.unwrap(), "hello");
-        let got = waiter.await.unwrap().expect("the waiter gets the filled response");
+        assert_eq!(
+            axum::body::to_bytes(response.into_body(), 100)
+                .await
+                .unwrap(),
+            "hello"
+        );
+        let got = waiter
+            .await
+            .unwrap()
+            .expect("the waiter gets the filled response");
         assert_eq!(got.body, "hello");
         assert!(matches!(cache.lookup("k".into()), Lookup::Hit(_)));
     }
@@ -171,8 +208,12 @@ mod tests {
     #[tokio::test]
     async fn withdrawn_fill_lets_waiters_run_and_errors_are_not_cached() {
         let cache = AnonCache::new(Duration::from_secs(5), 16, 1024);
-        let Lookup::Fill(filler) = cache.lookup("k".into()) else { panic!() };
-        let Lookup::Wait(slot) = cache.lookup("k".into()) else { panic!() };
+        let Lookup::Fill(filler) = cache.lookup("k".into()) else {
+            panic!()
+        };
+        let Lookup::Wait(slot) = cache.lookup("k".into()) else {
+            panic!()
+        };
         let mut not_found = Response::new(Body::empty());
         *not_found.status_mut() = StatusCode::NOT_FOUND;
         let _ = filler.complete(not_found).await;

@@ -22,9 +22,9 @@ pub fn is_ops(path: &str) -> bool {
 pub fn special(method: &Method, path: &str) -> Option<Special> {
     match (method, path) {
         (&Method::POST, "/api/v1/accounts") => Some(Special::Signup),
-        (&Method::POST, "/oauth/token") | (&Method::POST, "/oauth/authorize") | (&Method::POST, "/oauth/authorize/") => {
-            Some(Special::Login)
-        }
+        (&Method::POST, "/oauth/token")
+        | (&Method::POST, "/oauth/authorize")
+        | (&Method::POST, "/oauth/authorize/") => Some(Special::Login),
         (_, "/api/v2/search") | (_, "/api/v1/accounts/search") => Some(Special::Search),
         (&Method::DELETE, p) if p.starts_with("/api/v1/statuses/") => Some(Special::Delete),
         _ => None,
@@ -32,7 +32,10 @@ pub fn special(method: &Method, path: &str) -> Option<Special> {
 }
 
 pub fn class(method: &Method, uri: &Uri, has_token: bool, deep_page_floor_id: i64) -> Class {
-    if matches!(special(method, uri.path()), Some(Special::Signup | Special::Login | Special::Search)) {
+    if matches!(
+        special(method, uri.path()),
+        Some(Special::Signup | Special::Login | Special::Search)
+    ) {
         return Class::Expensive;
     }
     if is_deep_page(uri, deep_page_floor_id) {
@@ -49,7 +52,9 @@ pub fn class(method: &Method, uri: &Uri, has_token: bool, deep_page_floor_id: i6
 fn is_deep_page(uri: &Uri, floor_id: i64) -> bool {
     uri.query().is_some_and(|q| {
         q.split('&').any(|pair| {
-            pair.strip_prefix("max_id=").and_then(|v| v.parse::<i64>().ok()).is_some_and(|id| id < floor_id)
+            pair.strip_prefix("max_id=")
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|id| id < floor_id)
         })
     })
 }
@@ -61,13 +66,44 @@ mod tests {
     #[test]
     fn classes() {
         let uri = |s: &str| s.parse::<Uri>().unwrap();
-        assert_eq!(class(&Method::GET, &uri("/api/v1/timelines/home"), true, 0), Class::Interactive);
-        assert_eq!(class(&Method::GET, &uri("/api/v1/timelines/public"), false, 0), Class::Anonymous);
-        assert_eq!(class(&Method::GET, &uri("/api/v2/search?q=x"), true, 0), Class::Expensive);
-        assert_eq!(class(&Method::POST, &uri("/oauth/token"), false, 0), Class::Expensive);
-        assert_eq!(class(&Method::GET, &uri("/api/v1/timelines/home?max_id=5"), true, 100), Class::Expensive);
-        assert_eq!(class(&Method::GET, &uri("/api/v1/timelines/home?max_id=500"), true, 100), Class::Interactive);
-        assert_eq!(special(&Method::DELETE, "/api/v1/statuses/1"), Some(Special::Delete));
+        assert_eq!(
+            class(&Method::GET, &uri("/api/v1/timelines/home"), true, 0),
+            Class::Interactive
+        );
+        assert_eq!(
+            class(&Method::GET, &uri("/api/v1/timelines/public"), false, 0),
+            Class::Anonymous
+        );
+        assert_eq!(
+            class(&Method::GET, &uri("/api/v2/search?q=x"), true, 0),
+            Class::Expensive
+        );
+        assert_eq!(
+            class(&Method::POST, &uri("/oauth/token"), false, 0),
+            Class::Expensive
+        );
+        assert_eq!(
+            class(
+                &Method::GET,
+                &uri("/api/v1/timelines/home?max_id=5"),
+                true,
+                100
+            ),
+            Class::Expensive
+        );
+        assert_eq!(
+            class(
+                &Method::GET,
+                &uri("/api/v1/timelines/home?max_id=500"),
+                true,
+                100
+            ),
+            Class::Interactive
+        );
+        assert_eq!(
+            special(&Method::DELETE, "/api/v1/statuses/1"),
+            Some(Special::Delete)
+        );
         assert!(is_ops("/metrics"));
     }
 }

@@ -65,13 +65,28 @@ impl Guard {
     pub fn new(limits: &Limits) -> Result<Arc<Guard>, String> {
         let keys = limits.rate_keys_max;
         let window_ms = limits.rate_window_s * 1000;
-        let table = |requests: u32, window_ms: u64| RateTable::new(Budget { requests, window_ms }, keys);
+        let table = |requests: u32, window_ms: u64| {
+            RateTable::new(
+                Budget {
+                    requests,
+                    window_ms,
+                },
+                keys,
+            )
+        };
         let overrides = limits
             .rate_overrides
             .iter()
             .map(|o| {
                 let cidr = Cidr::parse(&o.cidr)?;
-                Ok((cidr, if o.exempt { Override::Exempt } else { Override::Budget(o.requests.unwrap_or(limits.rate_anonymous_ip_requests)) }))
+                Ok((
+                    cidr,
+                    if o.exempt {
+                        Override::Exempt
+                    } else {
+                        Override::Budget(o.requests.unwrap_or(limits.rate_anonymous_ip_requests))
+                    },
+                ))
             })
             .collect::<Result<Vec<_>, String>>()?;
         let wait = limits.admission_wait_ms.map(Duration::from_millis);
@@ -80,10 +95,16 @@ impl Guard {
                 token: table(limits.rate_token_requests, window_ms),
                 anonymous_ip: table(limits.rate_anonymous_ip_requests, window_ms),
                 authenticated_ip: table(limits.rate_authenticated_ip_requests, window_ms),
-                signup: table(limits.rate_signup_requests, limits.rate_signup_window_s * 1000),
+                signup: table(
+                    limits.rate_signup_requests,
+                    limits.rate_signup_window_s * 1000,
+                ),
                 login: table(limits.rate_login_requests, window_ms),
                 search: table(limits.rate_search_requests, window_ms),
-                delete: table(limits.rate_delete_requests, limits.rate_delete_window_s * 1000),
+                delete: table(
+                    limits.rate_delete_requests,
+                    limits.rate_delete_window_s * 1000,
+                ),
             },
             overrides,
             window_ms,
@@ -119,20 +140,39 @@ impl Guard {
     }
 
     fn override_for(&self, ip: IpAddr) -> Option<&Override> {
-        self.overrides.iter().find(|(cidr, _)| cidr.contains(ip)).map(|(_, o)| o)
+        self.overrides
+            .iter()
+            .find(|(cidr, _)| cidr.contains(ip))
+            .map(|(_, o)| o)
     }
 
     /// Prometheus text for the guard's own state; appended to `/metrics`.
     pub fn render_metrics(&self, out: &mut String) {
         use std::fmt::Write;
         self.refusals.render(out);
-        let _ = writeln!(out, "# TYPE holdfast_guard_admission_limit gauge\nholdfast_guard_admission_limit {}", self.admission.limit());
-        let _ = writeln!(out, "# TYPE holdfast_guard_in_flight gauge\nholdfast_guard_in_flight {}", self.admission.in_flight());
+        let _ = writeln!(
+            out,
+            "# TYPE holdfast_guard_admission_limit gauge\nholdfast_guard_admission_limit {}",
+            self.admission.limit()
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE holdfast_guard_in_flight gauge\nholdfast_guard_in_flight {}",
+            self.admission.in_flight()
+        );
         out.push_str("# TYPE holdfast_guard_queued gauge\n");
         for (class, n) in Class::ALL.iter().zip(self.admission.queued()) {
-            let _ = writeln!(out, "holdfast_guard_queued{{class=\"{}\"}} {n}", class.as_str());
+            let _ = writeln!(
+                out,
+                "holdfast_guard_queued{{class=\"{}\"}} {n}",
+                class.as_str()
+            );
         }
-        let _ = writeln!(out, "# TYPE holdfast_guard_cache_entries gauge\nholdfast_guard_cache_entries {}", self.cache.len());
+        let _ = writeln!(
+            out,
+            "# TYPE holdfast_guard_cache_entries gauge\nholdfast_guard_cache_entries {}",
+            self.cache.len()
+        );
         out.push_str("# TYPE holdfast_guard_rate_keys gauge\n");
         let t = &self.tables;
         for (name, table) in [
@@ -144,7 +184,11 @@ impl Guard {
             ("search", &t.search),
             ("delete", &t.delete),
         ] {
-            let _ = writeln!(out, "holdfast_guard_rate_keys{{table=\"{name}\"}} {}", table.len());
+            let _ = writeln!(
+                out,
+                "holdfast_guard_rate_keys{{table=\"{name}\"}} {}",
+                table.len()
+            );
         }
     }
 }
@@ -164,7 +208,11 @@ fn token_key(headers: &HeaderMap) -> Option<u128> {
         return None;
     }
     let digest = Sha256::digest(token.trim().as_bytes());
-    Some(u128::from_be_bytes(digest[..16].try_into().expect("a SHA-256 digest has 32 bytes")))
+    Some(u128::from_be_bytes(
+        digest[..16]
+            .try_into()
+            .expect("a SHA-256 digest has 32 bytes"),
+    ))
 }
 
 /// The axum middleware: `axum::middleware::from_fn_with_state(guard, guard::screen)`.
@@ -179,14 +227,22 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| client_key(c.0.ip()));
     let token = token_key(request.headers());
     let deep_floor_id = (time::now_ms() - guard.deep_page_age_ms) << 16;
-    let class = classify::class(request.method(), request.uri(), token.is_some(), deep_floor_id);
+    let class = classify::class(
+        request.method(),
+        request.uri(),
+        token.is_some(),
+        deep_floor_id,
+    );
     let special = classify::special(request.method(), path);
 
     // ---- rate limits ----
     let over = guard.override_for(ip);
     let exempt = matches!(over, Some(Override::Exempt));
     let ip_budget = match over {
-        Some(Override::Budget(n)) => Some(Budget { requests: *n, window_ms: guard.window_ms }),
+        Some(Override::Budget(n)) => Some(Budget {
+            requests: *n,
+            window_ms: guard.window_ms,
+        }),
         _ => None,
     };
     let t = &guard.tables;
@@ -217,15 +273,23 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     let reported = decisions.first().copied();
 
     // ---- cheap answers for anonymous reads ----
-    let cacheable = token.is_none() && request.method() == axum::http::Method::GET && !request.headers().contains_key(header::COOKIE);
+    let cacheable = token.is_none()
+        && request.method() == axum::http::Method::GET
+        && !request.headers().contains_key(header::COOKIE);
     let mut filler = None;
     if cacheable {
-        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
         let key = format!("{host}{}", request.uri());
         match guard.cache.lookup(key) {
             Lookup::Hit(cached) => return with_rate_headers(cached.to_response(), reported),
             Lookup::Wait(slot) => {
-                if let Some(cached) = cache::wait_for_fill(slot, guard.admission_wait[class as usize]).await {
+                if let Some(cached) =
+                    cache::wait_for_fill(slot, guard.admission_wait[class as usize]).await
+                {
                     return with_rate_headers(cached.to_response(), reported);
                 }
             }
@@ -260,7 +324,9 @@ fn with_rate_headers(mut response: Response, decision: Option<Decision>) -> Resp
         let h = response.headers_mut();
         h.insert("x-ratelimit-limit", HeaderValue::from(d.limit));
         h.insert("x-ratelimit-remaining", HeaderValue::from(d.remaining));
-        if let Ok(v) = HeaderValue::from_str(&time::iso8601(time::now_ms() + d.reset_after_ms as i64)) {
+        if let Ok(v) =
+            HeaderValue::from_str(&time::iso8601(time::now_ms() + d.reset_after_ms as i64))
+        {
             h.insert("x-ratelimit-reset", v);
         }
     }
@@ -273,14 +339,22 @@ fn error_body(status: StatusCode, message: &str) -> Response {
 }
 
 fn rate_limited(d: &Decision) -> Response {
-    let mut r = with_rate_headers(error_body(StatusCode::TOO_MANY_REQUESTS, "Too many requests"), Some(*d));
+    let mut r = with_rate_headers(
+        error_body(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+        Some(*d),
+    );
     let retry_s = d.retry_after_ms.div_ceil(1000).max(1);
-    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
     r
 }
 
 fn overloaded() -> Response {
-    let mut r = error_body(StatusCode::SERVICE_UNAVAILABLE, "The server is busy, please retry shortly");
-    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    let mut r = error_body(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The server is busy, please retry shortly",
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     r
 }

@@ -77,7 +77,10 @@ impl IpSlot {
             return None;
         }
         *n += 1;
-        Some(IpSlot { table: table.clone(), key })
+        Some(IpSlot {
+            table: table.clone(),
+            key,
+        })
     }
 }
 
@@ -135,24 +138,33 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = IpSlot::take(&per_ip, client_key(addr.ip()), config.max_connections_per_ip) else {
+        let Some(slot) = IpSlot::take(
+            &per_ip,
+            client_key(addr.ip()),
+            config.max_connections_per_ip,
+        ) else {
             refusals.count_connection(ConnectionReason::PerIpCap);
             drop(stream);
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone().map_request(move |mut req: Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(addr));
-            req
-        }));
+        let service =
+            TowerToHyperService::new(app.clone().map_request(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(addr));
+                req
+            }));
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let refusals = refusals.clone();
         tokio::spawn(async move {
             refusals.connection_opened();
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
             if let Err(e) = watcher.watch(connection).await {
-                if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_timeout) {
+                if e.downcast_ref::<hyper::Error>()
+                    .is_some_and(hyper::Error::is_timeout)
+                {
                     refusals.count_connection(ConnectionReason::HeaderTimeout);
                 }
             }
@@ -162,7 +174,10 @@ pub async fn serve(
         });
     }
     drop(listener);
-    tracing::info!(connections = graceful.count(), "listener closed; draining connections");
+    tracing::info!(
+        connections = graceful.count(),
+        "listener closed; draining connections"
+    );
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(config.shutdown_grace) => {

@@ -71,7 +71,10 @@ impl RateTable {
         let interval = (window / requests).max(1);
         let shard = &self.shards[(key as usize ^ (key >> 64) as usize) % SHARDS];
         let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
-        let key = if map.contains_key(&key) || map.len() < self.shard_cap || prune(&mut map, now, self.shard_cap) {
+        let key = if map.contains_key(&key)
+            || map.len() < self.shard_cap
+            || prune(&mut map, now, self.shard_cap)
+        {
             key
         } else {
             OVERFLOW_KEY
@@ -81,15 +84,30 @@ impl RateTable {
         let ahead = new_tat - now;
         if ahead > window {
             let retry_after_ms = ahead - window;
-            return Decision { allowed: false, limit: budget.requests, remaining: 0, reset_after_ms: tat - now, retry_after_ms };
+            return Decision {
+                allowed: false,
+                limit: budget.requests,
+                remaining: 0,
+                reset_after_ms: tat - now,
+                retry_after_ms,
+            };
         }
         map.insert(key, new_tat);
         let remaining = ((window - ahead) / interval) as u32;
-        Decision { allowed: true, limit: budget.requests, remaining, reset_after_ms: ahead, retry_after_ms: 0 }
+        Decision {
+            allowed: true,
+            limit: budget.requests,
+            remaining,
+            reset_after_ms: ahead,
+            retry_after_ms: 0,
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len()).sum()
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -109,7 +127,13 @@ mod tests {
 
     #[test]
     fn allows_the_budget_then_refuses_until_time_passes() {
-        let t = RateTable::new(Budget { requests: 5, window_ms: 1_000 }, 100);
+        let t = RateTable::new(
+            Budget {
+                requests: 5,
+                window_ms: 1_000,
+            },
+            100,
+        );
         let b = t.budget();
         for i in 0..5 {
             let d = t.check_at(1, b, 0);
@@ -119,13 +143,22 @@ mod tests {
         let refused = t.check_at(1, b, 0);
         assert!(!refused.allowed);
         assert_eq!(refused.retry_after_ms, 200);
-        assert!(t.check_at(1, b, 200).allowed, "one interval later one more is allowed");
+        assert!(
+            t.check_at(1, b, 200).allowed,
+            "one interval later one more is allowed"
+        );
         assert!(t.check_at(2, b, 0).allowed, "other keys are independent");
     }
 
     #[test]
     fn memory_is_bounded_and_newcomers_share_overflow() {
-        let t = RateTable::new(Budget { requests: 2, window_ms: 60_000 }, 32);
+        let t = RateTable::new(
+            Budget {
+                requests: 2,
+                window_ms: 60_000,
+            },
+            32,
+        );
         for key in 0..10_000u128 {
             t.check_at(key, t.budget(), 0);
         }
@@ -134,7 +167,13 @@ mod tests {
 
     #[test]
     fn expired_keys_are_pruned_to_make_room() {
-        let t = RateTable::new(Budget { requests: 2, window_ms: 1_000 }, 16);
+        let t = RateTable::new(
+            Budget {
+                requests: 2,
+                window_ms: 1_000,
+            },
+            16,
+        );
         for key in 0..16u128 {
             t.check_at(key, t.budget(), 0);
         }

@@ -40,7 +40,8 @@ pub enum ConnectionReason {
 }
 
 impl ConnectionReason {
-    const ALL: [ConnectionReason; 2] = [ConnectionReason::PerIpCap, ConnectionReason::HeaderTimeout];
+    const ALL: [ConnectionReason; 2] =
+        [ConnectionReason::PerIpCap, ConnectionReason::HeaderTimeout];
 
     fn as_str(self) -> &'static str {
         match self {
@@ -98,7 +99,11 @@ impl Refusals {
         out.push_str("# TYPE holdfast_guard_connection_refusals_total counter\n");
         for reason in ConnectionReason::ALL {
             let n = self.connections[reason as usize].load(Ordering::Relaxed);
-            let _ = writeln!(out, "holdfast_guard_connection_refusals_total{{reason=\"{}\"}} {n}", reason.as_str());
+            let _ = writeln!(
+                out,
+                "holdfast_guard_connection_refusals_total{{reason=\"{}\"}} {n}",
+                reason.as_str()
+            );
         }
         let _ = writeln!(
             out,
@@ -115,7 +120,12 @@ impl Refusals {
                 let now = self.total(reason, class);
                 let before = std::mem::replace(&mut logged.0[reason as usize][class as usize], now);
                 if now > before {
-                    tracing::warn!(reason = reason.as_str(), class = class.as_str(), refused = now - before, "guard refused requests");
+                    tracing::warn!(
+                        reason = reason.as_str(),
+                        class = class.as_str(),
+                        refused = now - before,
+                        "guard refused requests"
+                    );
                 }
             }
         }
@@ -123,7 +133,11 @@ impl Refusals {
             let now = self.connections[reason as usize].load(Ordering::Relaxed);
             let before = std::mem::replace(&mut logged.1[reason as usize], now);
             if now > before {
-                tracing::warn!(reason = reason.as_str(), closed = now - before, "guard closed connections");
+                tracing::warn!(
+                    reason = reason.as_str(),
+                    closed = now - before,
+                    "guard closed connections"
+                );
             }
         }
     }

@@ -66,14 +66,18 @@ impl Service {
             None => None,
             Some(p) => match Visibility::parse(p) {
                 Some(Visibility::Direct) | None => {
-                    return Err(ServiceError::Unprocessable("Validation failed: Privacy is not a valid default visibility".into()))
+                    return Err(ServiceError::Unprocessable(
+                        "Validation failed: Privacy is not a valid default visibility".into(),
+                    ))
                 }
                 v => v,
             },
         };
         if let Some(l) = &u.language {
             if !crate::oauth::valid_language(l) {
-                return Err(ServiceError::Unprocessable("Validation failed: Language is not a valid language code".into()));
+                return Err(ServiceError::Unprocessable(
+                    "Validation failed: Language is not a valid language code".into(),
+                ));
             }
         }
         Ok(self
@@ -104,7 +108,10 @@ impl Service {
 
     pub async fn relationships(&self, me: Id, ids: &[Id]) -> ServiceResult<Vec<Relationship>> {
         if ids.len() > self.limits().relationships_ids_max {
-            return Err(ServiceError::BadRequest(format!("at most {} ids at once", self.limits().relationships_ids_max)));
+            return Err(ServiceError::BadRequest(format!(
+                "at most {} ids at once",
+                self.limits().relationships_ids_max
+            )));
         }
         Ok(self.store.relationships(me, ids).await?)
     }
@@ -126,13 +133,26 @@ impl Service {
         Ok(account)
     }
 
-    pub async fn follow(&self, me: Id, target: Id, reblogs: Option<bool>, notify: Option<bool>) -> ServiceResult<Relationship> {
+    pub async fn follow(
+        &self,
+        me: Id,
+        target: Id,
+        reblogs: Option<bool>,
+        notify: Option<bool>,
+    ) -> ServiceResult<Relationship> {
         self.graph_target(me, target).await?;
         let rel = self.relationship(me, target).await?;
         if rel.blocked_by || rel.blocking {
             return Err(ServiceError::forbidden());
         }
-        self.store.follow(me, target, reblogs.unwrap_or(rel.showing_reblogs || !rel.following), notify.unwrap_or(rel.notifying)).await?;
+        self.store
+            .follow(
+                me,
+                target,
+                reblogs.unwrap_or(rel.showing_reblogs || !rel.following),
+                notify.unwrap_or(rel.notifying),
+            )
+            .await?;
         self.relationship(me, target).await
     }
 
@@ -154,9 +174,16 @@ impl Service {
         self.relationship(me, target).await
     }
 
-    pub async fn mute(&self, me: Id, target: Id, notifications: Option<bool>) -> ServiceResult<Relationship> {
+    pub async fn mute(
+        &self,
+        me: Id,
+        target: Id,
+        notifications: Option<bool>,
+    ) -> ServiceResult<Relationship> {
         self.graph_target(me, target).await?;
-        self.store.mute(me, target, notifications.unwrap_or(true)).await?;
+        self.store
+            .mute(me, target, notifications.unwrap_or(true))
+            .await?;
         self.relationship(me, target).await
     }
 
@@ -166,21 +193,40 @@ impl Service {
         self.relationship(me, target).await
     }
 
-    pub async fn followers(&self, viewer: Option<Id>, id: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
+    pub async fn followers(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        req: PageRequest,
+    ) -> ServiceResult<PageOf<AccountRow>> {
         self.account(viewer, id).await?;
-        let page = req.page(self.limits().accounts_page_default, self.limits().accounts_page_max);
+        let page = req.page(
+            self.limits().accounts_page_default,
+            self.limits().accounts_page_max,
+        );
         let paged = self.store.followers(id, page).await?;
         self.account_page(paged).await
     }
 
-    pub async fn following(&self, viewer: Option<Id>, id: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
+    pub async fn following(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        req: PageRequest,
+    ) -> ServiceResult<PageOf<AccountRow>> {
         self.account(viewer, id).await?;
-        let page = req.page(self.limits().accounts_page_default, self.limits().accounts_page_max);
+        let page = req.page(
+            self.limits().accounts_page_default,
+            self.limits().accounts_page_max,
+        );
         let paged = self.store.following(id, page).await?;
         self.account_page(paged).await
     }
 
-    pub(crate) async fn account_page(&self, paged: Vec<holdfast_store::Paged<Id>>) -> ServiceResult<PageOf<AccountRow>> {
+    pub(crate) async fn account_page(
+        &self,
+        paged: Vec<holdfast_store::Paged<Id>>,
+    ) -> ServiceResult<PageOf<AccountRow>> {
         let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
         let accounts = self.store.accounts(&ids).await?;
         Ok(PageOf::map_from(&paged, accounts))

@@ -41,7 +41,11 @@ pub enum ServiceError {
     Unavailable(String),
     /// An OAuth protocol error (RFC 6749 §5.2): status, code, description.
     #[error("{description}")]
-    OAuth { status: u16, error: &'static str, description: String },
+    OAuth {
+        status: u16,
+        error: &'static str,
+        description: String,
+    },
     /// 500: a bug or a broken database; logged with detail, reported vaguely.
     #[error("{0}")]
     Internal(String),
@@ -55,7 +59,11 @@ impl ServiceError {
         ServiceError::Forbidden("This action is not allowed".into())
     }
     pub fn oauth(status: u16, error: &'static str, description: impl Into<String>) -> Self {
-        ServiceError::OAuth { status, error, description: description.into() }
+        ServiceError::OAuth {
+            status,
+            error,
+            description: description.into(),
+        }
     }
 }
 
@@ -63,7 +71,9 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ServiceError::not_found(),
-            StoreError::Conflict(what) => ServiceError::Unprocessable(format!("Validation failed: {what} is already taken")),
+            StoreError::Conflict(what) => {
+                ServiceError::Unprocessable(format!("Validation failed: {what} is already taken"))
+            }
             StoreError::Unavailable(why) => ServiceError::Unavailable(why),
             StoreError::Internal(why) => ServiceError::Internal(why),
         }
@@ -86,7 +96,9 @@ pub struct Principal {
 impl Principal {
     /// The account behind the token, or 401-style refusal for app-only tokens.
     pub fn account(&self) -> ServiceResult<Id> {
-        self.account_id.ok_or_else(|| ServiceError::Unprocessable("This method requires an authenticated user".into()))
+        self.account_id.ok_or_else(|| {
+            ServiceError::Unprocessable("This method requires an authenticated user".into())
+        })
     }
 }
 
@@ -102,7 +114,11 @@ pub struct PageOf<T> {
 
 impl<T> PageOf<T> {
     pub fn map_from<U>(paged: &[holdfast_store::Paged<U>], items: Vec<T>) -> PageOf<T> {
-        PageOf { items, next_max_id: paged.last().map(|p| p.cursor), prev_min_id: paged.first().map(|p| p.cursor) }
+        PageOf {
+            items,
+            next_max_id: paged.last().map(|p| p.cursor),
+            prev_min_id: paged.first().map(|p| p.cursor),
+        }
     }
 }
 
@@ -122,7 +138,12 @@ impl Service {
             config.limits.password_hash_concurrency,
             Duration::from_millis(config.limits.password_hash_wait_ms),
         );
-        Service { store, config: Arc::new(config), passwords, base_url: base_url.into() }
+        Service {
+            store,
+            config: Arc::new(config),
+            passwords,
+            base_url: base_url.into(),
+        }
     }
 
     pub fn limits(&self) -> &holdfast_config::Limits {
@@ -151,6 +172,11 @@ impl PageRequest {
     /// Applies the default and caps the limit (Mastodon clamps rather than refusing).
     pub fn page(self, default: u32, max: u32) -> Page {
         let limit = self.limit.unwrap_or(default).clamp(1, max);
-        Page { max_id: self.max_id, since_id: self.since_id, min_id: self.min_id, limit }
+        Page {
+            max_id: self.max_id,
+            since_id: self.since_id,
+            min_id: self.min_id,
+            limit,
+        }
     }
 }

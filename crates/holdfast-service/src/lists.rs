@@ -2,7 +2,8 @@
 //! notifications, search; and the read markers that go with them.
 
 use holdfast_store::{
-    AccountRow, AccountStatusesFilter, Id, Marker, NotificationRow, NotificationType, Paged, StatusBundle, TagRow,
+    AccountRow, AccountStatusesFilter, Id, Marker, NotificationRow, NotificationType, Paged,
+    StatusBundle, TagRow,
 };
 
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
@@ -13,7 +14,11 @@ pub enum Timeline<'a> {
     Tag(&'a str),
     Favourites,
     Bookmarks,
-    Account { id: Id, filter: AccountStatusesFilter, tagged: Option<&'a str> },
+    Account {
+        id: Id,
+        filter: AccountStatusesFilter,
+        tagged: Option<&'a str>,
+    },
 }
 
 pub struct NotificationView {
@@ -32,9 +37,19 @@ pub struct SearchResults {
 pub const MARKER_TIMELINES: [&str; 2] = ["home", "notifications"];
 
 impl Service {
-    pub async fn timeline(&self, viewer: Option<Id>, which: Timeline<'_>, req: PageRequest) -> ServiceResult<PageOf<StatusBundle>> {
-        let page = req.page(self.limits().statuses_page_default, self.limits().statuses_page_max);
-        let need = || viewer.ok_or_else(|| ServiceError::Unauthorized("The access token is invalid".into()));
+    pub async fn timeline(
+        &self,
+        viewer: Option<Id>,
+        which: Timeline<'_>,
+        req: PageRequest,
+    ) -> ServiceResult<PageOf<StatusBundle>> {
+        let page = req.page(
+            self.limits().statuses_page_default,
+            self.limits().statuses_page_max,
+        );
+        let need = || {
+            viewer.ok_or_else(|| ServiceError::Unauthorized("The access token is invalid".into()))
+        };
         let paged: Vec<Paged<Id>> = match which {
             Timeline::Home => self.store.home_timeline(need()?, page).await?,
             Timeline::Public => self.store.public_timeline(viewer, page).await?,
@@ -43,7 +58,9 @@ impl Service {
             Timeline::Bookmarks => self.store.bookmarks(need()?, page).await?,
             Timeline::Account { id, filter, tagged } => {
                 self.account(viewer, id).await?;
-                self.store.account_statuses(viewer, id, filter, tagged, page).await?
+                self.store
+                    .account_statuses(viewer, id, filter, tagged, page)
+                    .await?
             }
         };
         let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
@@ -65,9 +82,16 @@ impl Service {
             .filter(|t| !exclude_types.iter().any(|x| x == t.as_str()))
             .collect();
         if wanted.is_empty() {
-            return Ok(PageOf { items: Vec::new(), next_max_id: None, prev_min_id: None });
+            return Ok(PageOf {
+                items: Vec::new(),
+                next_max_id: None,
+                prev_min_id: None,
+            });
         }
-        let page = req.page(self.limits().notifications_page_default, self.limits().notifications_page_max);
+        let page = req.page(
+            self.limits().notifications_page_default,
+            self.limits().notifications_page_max,
+        );
         let paged = self.store.notifications(me, &wanted, page).await?;
         let rows: Vec<NotificationRow> = paged.iter().map(|p| p.item.clone()).collect();
         let items = self.notification_views(me, rows).await?;
@@ -76,10 +100,17 @@ impl Service {
 
     pub async fn notification(&self, me: Id, id: Id) -> ServiceResult<NotificationView> {
         let row = self.store.notification(me, id).await?;
-        self.notification_views(me, vec![row]).await?.pop().ok_or_else(ServiceError::not_found)
+        self.notification_views(me, vec![row])
+            .await?
+            .pop()
+            .ok_or_else(ServiceError::not_found)
     }
 
-    async fn notification_views(&self, me: Id, rows: Vec<NotificationRow>) -> ServiceResult<Vec<NotificationView>> {
+    async fn notification_views(
+        &self,
+        me: Id,
+        rows: Vec<NotificationRow>,
+    ) -> ServiceResult<Vec<NotificationView>> {
         let account_ids: Vec<Id> = rows.iter().map(|r| r.from_account_id).collect();
         let status_ids: Vec<Id> = rows.iter().filter_map(|r| r.status_id).collect();
         let accounts = self.store.accounts(&account_ids).await?;
@@ -87,12 +118,19 @@ impl Service {
         Ok(rows
             .into_iter()
             .filter_map(|row| {
-                let account = accounts.iter().find(|a| a.id == row.from_account_id)?.clone();
+                let account = accounts
+                    .iter()
+                    .find(|a| a.id == row.from_account_id)?
+                    .clone();
                 let status = match row.status_id {
                     Some(sid) => Some(statuses.iter().find(|s| s.status.id == sid)?.clone()),
                     None => None,
                 };
-                Some(NotificationView { row, account, status })
+                Some(NotificationView {
+                    row,
+                    account,
+                    status,
+                })
             })
             .collect())
     }
@@ -122,17 +160,26 @@ impl Service {
         if query.chars().count() > limits.status_max_chars {
             return Err(ServiceError::BadRequest("q is too long".into()));
         }
-        let limit = limit.unwrap_or(limits.search_page_default).clamp(1, limits.search_page_max);
+        let limit = limit
+            .unwrap_or(limits.search_page_default)
+            .clamp(1, limits.search_page_max);
         let offset = offset.unwrap_or(0);
         if offset > limits.search_offset_max {
-            return Err(ServiceError::BadRequest(format!("offset may be at most {}", limits.search_offset_max)));
+            return Err(ServiceError::BadRequest(format!(
+                "offset may be at most {}",
+                limits.search_offset_max
+            )));
         }
         let (accounts, hashtags, statuses) = match kind {
             None | Some("") => (true, true, true),
             Some("accounts") => (true, false, false),
             Some("hashtags") => (false, true, false),
             Some("statuses") => (false, false, true),
-            Some(other) => return Err(ServiceError::BadRequest(format!("type must be accounts, hashtags or statuses, not {other}"))),
+            Some(other) => {
+                return Err(ServiceError::BadRequest(format!(
+                    "type must be accounts, hashtags or statuses, not {other}"
+                )))
+            }
         };
         let mut out = SearchResults::default();
         if accounts {
@@ -149,7 +196,10 @@ impl Service {
             }
         }
         if statuses {
-            let ids = self.store.search_statuses(viewer, query, limit, offset).await?;
+            let ids = self
+                .store
+                .search_statuses(viewer, query, limit, offset)
+                .await?;
             out.statuses = self.bundles(viewer, &ids).await?;
         }
         Ok(out)
@@ -169,15 +219,29 @@ impl Service {
 
     pub async fn markers(&self, me: Id, timelines: &[String]) -> ServiceResult<Vec<Marker>> {
         let all = self.store.markers(me).await?;
-        Ok(all.into_iter().filter(|m| timelines.is_empty() || timelines.contains(&m.timeline)).collect())
+        Ok(all
+            .into_iter()
+            .filter(|m| timelines.is_empty() || timelines.contains(&m.timeline))
+            .collect())
     }
 
-    pub async fn set_markers(&self, me: Id, updates: &[(String, Id)]) -> ServiceResult<Vec<Marker>> {
+    pub async fn set_markers(
+        &self,
+        me: Id,
+        updates: &[(String, Id)],
+    ) -> ServiceResult<Vec<Marker>> {
         if updates.is_empty() {
-            return Err(ServiceError::Unprocessable("Validation failed: give home[last_read_id] or notifications[last_read_id]".into()));
+            return Err(ServiceError::Unprocessable(
+                "Validation failed: give home[last_read_id] or notifications[last_read_id]".into(),
+            ));
         }
-        if let Some((bad, _)) = updates.iter().find(|(t, _)| !MARKER_TIMELINES.contains(&t.as_str())) {
-            return Err(ServiceError::Unprocessable(format!("Validation failed: unknown timeline {bad}")));
+        if let Some((bad, _)) = updates
+            .iter()
+            .find(|(t, _)| !MARKER_TIMELINES.contains(&t.as_str()))
+        {
+            return Err(ServiceError::Unprocessable(format!(
+                "Validation failed: unknown timeline {bad}"
+            )));
         }
         let mut out = Vec::new();
         for (timeline, id) in updates {

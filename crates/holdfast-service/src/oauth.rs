@@ -47,7 +47,9 @@ impl Service {
             other => other?,
         };
         if token.account_id.is_some() && (token.account_suspended || !token.account_approved) {
-            return Err(ServiceError::Unauthorized("Your login is currently disabled".into()));
+            return Err(ServiceError::Unauthorized(
+                "Your login is currently disabled".into(),
+            ));
         }
         let scopes = Scopes::parse(&token.scopes).map_err(|_| invalid())?;
         Ok(Principal {
@@ -64,7 +66,9 @@ impl Service {
         let limits = self.limits();
         let name = input.client_name.trim().to_owned();
         if name.is_empty() {
-            return Err(ServiceError::Unprocessable("Validation failed: Application name can't be blank".into()));
+            return Err(ServiceError::Unprocessable(
+                "Validation failed: Application name can't be blank".into(),
+            ));
         }
         if name.chars().count() > limits.app_name_max_chars {
             return Err(ServiceError::Unprocessable(format!(
@@ -72,20 +76,32 @@ impl Service {
                 limits.app_name_max_chars
             )));
         }
-        let uris: Vec<String> = input.redirect_uris.iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).collect();
+        let uris: Vec<String> = input
+            .redirect_uris
+            .iter()
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .collect();
         if uris.is_empty() {
-            return Err(ServiceError::Unprocessable("Validation failed: Redirect URI can't be blank".into()));
+            return Err(ServiceError::Unprocessable(
+                "Validation failed: Redirect URI can't be blank".into(),
+            ));
         }
         if uris.len() > limits.redirect_uris_max {
-            return Err(ServiceError::Unprocessable("Validation failed: too many redirect URIs".into()));
+            return Err(ServiceError::Unprocessable(
+                "Validation failed: too many redirect URIs".into(),
+            ));
         }
         for uri in &uris {
             if uri.chars().count() > limits.redirect_uri_max_chars || !valid_redirect_uri(uri) {
-                return Err(ServiceError::Unprocessable("Validation failed: Redirect URI must be an absolute URI.".into()));
+                return Err(ServiceError::Unprocessable(
+                    "Validation failed: Redirect URI must be an absolute URI.".into(),
+                ));
             }
         }
-        let scopes = Scopes::parse(input.scopes.as_deref().unwrap_or(""))
-            .map_err(|bad| ServiceError::Unprocessable(format!("Validation failed: Scopes are invalid ({bad})")))?;
+        let scopes = Scopes::parse(input.scopes.as_deref().unwrap_or("")).map_err(|bad| {
+            ServiceError::Unprocessable(format!("Validation failed: Scopes are invalid ({bad})"))
+        })?;
         let client_secret = random_secret();
         let app = self
             .store
@@ -102,7 +118,11 @@ impl Service {
     }
 
     /// Checks the client's id and secret (RFC 6749 §2.3).
-    pub async fn authenticate_client(&self, client_id: &str, client_secret: &str) -> ServiceResult<AppRow> {
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+    ) -> ServiceResult<AppRow> {
         let app = self.app(client_id).await?;
         if !same_hash(&app.client_secret_hash, &hash_secret(client_secret)) {
             return Err(invalid_client());
@@ -120,63 +140,122 @@ impl Service {
 
     /// Scopes asked for, checked against what the app registered.
     pub fn requested_scopes(&self, app: &AppRow, requested: Option<&str>) -> ServiceResult<Scopes> {
-        let app_scopes = Scopes::parse(&app.scopes).map_err(|_| ServiceError::Internal("stored app scopes are invalid".into()))?;
+        let app_scopes = Scopes::parse(&app.scopes)
+            .map_err(|_| ServiceError::Internal("stored app scopes are invalid".into()))?;
         // Omitted means Mastodon's default, `read`: never more than was asked for.
         let wanted = match requested.map(str::trim).filter(|s| !s.is_empty()) {
             None => Scopes::parse(crate::scopes::DEFAULT).expect("the default scope is valid"),
             Some(s) => Scopes::parse(s).map_err(|bad| {
-                ServiceError::oauth(400, "invalid_scope", format!("The requested scope is invalid, unknown, or malformed: {bad}"))
+                ServiceError::oauth(
+                    400,
+                    "invalid_scope",
+                    format!("The requested scope is invalid, unknown, or malformed: {bad}"),
+                )
             })?,
         };
         if !wanted.within(&app_scopes) {
-            return Err(ServiceError::oauth(400, "invalid_scope", "The requested scope exceeds the scope granted to the application."));
+            return Err(ServiceError::oauth(
+                400,
+                "invalid_scope",
+                "The requested scope exceeds the scope granted to the application.",
+            ));
         }
         Ok(wanted)
     }
 
     /// Checks e-mail and password; the same error for unknown e-mail and wrong password.
     pub async fn check_password(&self, email: &str, password: &str) -> ServiceResult<Id> {
-        let bad = || ServiceError::oauth(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, or the credentials are wrong.");
+        let bad = || {
+            ServiceError::oauth(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, or the credentials are wrong.")
+        };
         let creds = match self.store.credentials_by_email(email.trim()).await {
             Ok(c) => Some(c),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e.into()),
         };
-        let ok = self.passwords.verify(password.to_owned(), creds.as_ref().map(|c| c.password_hash.clone())).await?;
+        let ok = self
+            .passwords
+            .verify(
+                password.to_owned(),
+                creds.as_ref().map(|c| c.password_hash.clone()),
+            )
+            .await?;
         let creds = match (ok, creds) {
             (true, Some(c)) => c,
             _ => return Err(bad()),
         };
         if creds.suspended {
-            return Err(ServiceError::oauth(403, "access_denied", "Your login is currently disabled"));
+            return Err(ServiceError::oauth(
+                403,
+                "access_denied",
+                "Your login is currently disabled",
+            ));
         }
         if !creds.approved {
-            return Err(ServiceError::oauth(403, "access_denied", "Your login is pending approval"));
+            return Err(ServiceError::oauth(
+                403,
+                "access_denied",
+                "Your login is pending approval",
+            ));
         }
         Ok(creds.account_id)
     }
 
-    pub async fn issue_token(&self, app_id: Id, account_id: Option<Id>, scopes: Scopes) -> ServiceResult<IssuedToken> {
+    pub async fn issue_token(
+        &self,
+        app_id: Id,
+        account_id: Option<Id>,
+        scopes: Scopes,
+    ) -> ServiceResult<IssuedToken> {
         let access_token = random_secret();
-        self.store.create_token(&hash_secret(&access_token), app_id, account_id, &scopes.to_string()).await?;
-        Ok(IssuedToken { access_token, scopes, created_at_s: holdfast_store::ids::now_ms() / 1000 })
+        self.store
+            .create_token(
+                &hash_secret(&access_token),
+                app_id,
+                account_id,
+                &scopes.to_string(),
+            )
+            .await?;
+        Ok(IssuedToken {
+            access_token,
+            scopes,
+            created_at_s: holdfast_store::ids::now_ms() / 1000,
+        })
     }
 
     /// After a successful log-in form: a one-time code bound to app, account, scopes and redirect URI.
-    pub async fn issue_code(&self, app: &AppRow, account_id: Id, scopes: &Scopes, redirect_uri: &str) -> ServiceResult<String> {
+    pub async fn issue_code(
+        &self,
+        app: &AppRow,
+        account_id: Id,
+        scopes: &Scopes,
+        redirect_uri: &str,
+    ) -> ServiceResult<String> {
         let code = random_secret();
         self.store
             .create_auth_code(
                 &hash_secret(&code),
-                AuthCode { app_id: app.id, account_id, scopes: scopes.to_string(), redirect_uri: redirect_uri.to_owned() },
+                AuthCode {
+                    app_id: app.id,
+                    account_id,
+                    scopes: scopes.to_string(),
+                    redirect_uri: redirect_uri.to_owned(),
+                },
                 self.limits().auth_code_ttl_s,
             )
             .await?;
         Ok(code)
     }
 
-    pub async fn exchange_code(&self, app: &AppRow, code: &str, redirect_uri: Option<&str>) -> ServiceResult<IssuedToken> {
-        let invalid = || ServiceError::oauth(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
+    pub async fn exchange_code(
+        &self,
+        app: &AppRow,
+        code: &str,
+        redirect_uri: Option<&str>,
+    ) -> ServiceResult<IssuedToken> {
+        let invalid = || {
+            ServiceError::oauth(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
+        };
         let grant = match self.store.take_auth_code(&hash_secret(code)).await {
             Err(StoreError::NotFound) => return Err(invalid()),
             other => other?,
@@ -185,7 +264,8 @@ impl Service {
             return Err(invalid());
         }
         let scopes = Scopes::parse(&grant.scopes).map_err(|_| invalid())?;
-        self.issue_token(app.id, Some(grant.account_id), scopes).await
+        self.issue_token(app.id, Some(grant.account_id), scopes)
+            .await
     }
 
     /// Revokes a token of this app. Unknown tokens succeed quietly (RFC 7009);
@@ -194,7 +274,11 @@ impl Service {
         let hash = hash_secret(token);
         match self.store.token_by_hash(&hash).await {
             Ok(found) if found.app.id != app.id => {
-                return Err(ServiceError::oauth(403, "unauthorized_client", "You are not authorized to revoke this token"))
+                return Err(ServiceError::oauth(
+                    403,
+                    "unauthorized_client",
+                    "You are not authorized to revoke this token",
+                ))
             }
             Ok(_) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
@@ -203,19 +287,29 @@ impl Service {
     }
 
     /// `POST /api/v1/accounts`: sign-up through an app token.
-    pub async fn sign_up(&self, caller: &Principal, input: SignUp) -> ServiceResult<(AccountRow, IssuedToken)> {
+    pub async fn sign_up(
+        &self,
+        caller: &Principal,
+        input: SignUp,
+    ) -> ServiceResult<(AccountRow, IssuedToken)> {
         if !caller.scopes.allows("write:accounts") {
-            return Err(ServiceError::Forbidden("This action is outside the authorized scopes".into()));
+            return Err(ServiceError::Forbidden(
+                "This action is outside the authorized scopes".into(),
+            ));
         }
         let registrations = self.config.registrations;
         if registrations == Registrations::Closed {
-            return Err(ServiceError::Forbidden("Registrations are closed on this server".into()));
+            return Err(ServiceError::Forbidden(
+                "Registrations are closed on this server".into(),
+            ));
         }
         let limits = self.limits();
         let username = input.username.trim();
         if username.is_empty()
             || username.chars().count() > limits.username_max_chars
-            || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return Err(ServiceError::Unprocessable(format!(
                 "Validation failed: Username must contain only letters, numbers and underscores, at most {} characters",
@@ -224,17 +318,22 @@ impl Service {
         }
         let email = input.email.trim();
         if !plausible_email(email) {
-            return Err(ServiceError::Unprocessable("Validation failed: Email is invalid".into()));
+            return Err(ServiceError::Unprocessable(
+                "Validation failed: Email is invalid".into(),
+            ));
         }
         let password_chars = input.password.chars().count();
-        if password_chars < limits.password_min_chars || password_chars > limits.password_max_chars {
+        if password_chars < limits.password_min_chars || password_chars > limits.password_max_chars
+        {
             return Err(ServiceError::Unprocessable(format!(
                 "Validation failed: Password must be between {} and {} characters",
                 limits.password_min_chars, limits.password_max_chars
             )));
         }
         if !input.agreement {
-            return Err(ServiceError::Unprocessable("Validation failed: Agreement must be accepted".into()));
+            return Err(ServiceError::Unprocessable(
+                "Validation failed: Agreement must be accepted".into(),
+            ));
         }
         let password_hash = self.passwords.hash(input.password).await?;
         let approved = registrations == Registrations::Open;
@@ -250,18 +349,29 @@ impl Service {
             .await?;
         // A pending account gets its token now, as in Mastodon; `authenticate`
         // refuses it until an operator approves the account.
-        let token = self.issue_token(caller.app_id, Some(account.id), caller.scopes.clone()).await?;
+        let token = self
+            .issue_token(caller.app_id, Some(account.id), caller.scopes.clone())
+            .await?;
         Ok((account, token))
     }
 
     /// For operators (`holdfast user create`): the same rules, no app needed.
-    pub async fn create_user(&self, username: &str, email: &str, password: String) -> ServiceResult<AccountRow> {
+    pub async fn create_user(
+        &self,
+        username: &str,
+        email: &str,
+        password: String,
+    ) -> ServiceResult<AccountRow> {
         let limits = self.limits();
         if username.is_empty()
             || username.chars().count() > limits.username_max_chars
-            || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            return Err(ServiceError::Unprocessable("username must be letters, digits and underscores".into()));
+            return Err(ServiceError::Unprocessable(
+                "username must be letters, digits and underscores".into(),
+            ));
         }
         if !plausible_email(email) {
             return Err(ServiceError::Unprocessable("email is invalid".into()));
@@ -276,7 +386,13 @@ impl Service {
         let password_hash = self.passwords.hash(password).await?;
         Ok(self
             .store
-            .create_account(NewAccount { username: username.into(), email: email.into(), password_hash, approved: true, locale: None })
+            .create_account(NewAccount {
+                username: username.into(),
+                email: email.into(),
+                password_hash,
+                approved: true,
+                locale: None,
+            })
             .await?)
     }
 }
@@ -293,7 +409,9 @@ pub fn valid_redirect_uri(uri: &str) -> bool {
     match uri.split_once("://") {
         Some((scheme, rest)) => {
             !scheme.is_empty()
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
                 && !rest.is_empty()
                 && !uri.contains(char::is_whitespace)
                 && !uri.contains('#')
@@ -305,8 +423,13 @@ pub fn valid_redirect_uri(uri: &str) -> bool {
 fn plausible_email(email: &str) -> bool {
     match email.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-                && email.len() <= 254 && !email.contains(char::is_whitespace) && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && email.len() <= 254
+                && !email.contains(char::is_whitespace)
+                && !domain.contains('@')
         }
         None => false,
     }
@@ -315,7 +438,9 @@ fn plausible_email(email: &str) -> bool {
 /// ISO 639-1 style: two or three lowercase letters, optionally a region.
 pub fn valid_language(lang: &str) -> bool {
     let base = lang.split(['-', '_']).next().unwrap_or("");
-    (2..=3).contains(&base.len()) && base.chars().all(|c| c.is_ascii_lowercase()) && lang.len() <= 10
+    (2..=3).contains(&base.len())
+        && base.chars().all(|c| c.is_ascii_lowercase())
+        && lang.len() <= 10
 }
 
 #[cfg(test)]

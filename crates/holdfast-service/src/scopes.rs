@@ -5,14 +5,40 @@
 
 const TOP: &[&str] = &["read", "write", "follow", "push", "profile"];
 const READ_SUB: &[&str] = &[
-    "accounts", "blocks", "bookmarks", "favourites", "filters", "follows", "lists", "mutes", "notifications", "search", "statuses",
+    "accounts",
+    "blocks",
+    "bookmarks",
+    "favourites",
+    "filters",
+    "follows",
+    "lists",
+    "mutes",
+    "notifications",
+    "search",
+    "statuses",
 ];
 const WRITE_SUB: &[&str] = &[
-    "accounts", "blocks", "bookmarks", "conversations", "favourites", "filters", "follows", "lists", "media", "mutes",
-    "notifications", "reports", "statuses",
+    "accounts",
+    "blocks",
+    "bookmarks",
+    "conversations",
+    "favourites",
+    "filters",
+    "follows",
+    "lists",
+    "media",
+    "mutes",
+    "notifications",
+    "reports",
+    "statuses",
 ];
 const FOLLOW_COVERS: &[&str] = &[
-    "read:blocks", "write:blocks", "read:follows", "write:follows", "read:mutes", "write:mutes",
+    "read:blocks",
+    "write:blocks",
+    "read:follows",
+    "write:follows",
+    "read:mutes",
+    "write:mutes",
 ];
 
 pub const DEFAULT: &str = "read";
@@ -101,9 +127,15 @@ mod tests {
 
     #[test]
     fn unknown_scopes_are_errors_and_empty_is_read() {
-        assert_eq!(Scopes::parse("read admin:everything"), Err("admin:everything".into()));
+        assert_eq!(
+            Scopes::parse("read admin:everything"),
+            Err("admin:everything".into())
+        );
         assert_eq!(Scopes::parse("").unwrap().to_string(), "read");
-        assert_eq!(Scopes::parse("read  write read").unwrap().to_string(), "read write");
+        assert_eq!(
+            Scopes::parse("read  write read").unwrap().to_string(),
+            "read write"
+        );
         assert!(Scopes::parse("read,write").is_err());
     }
 

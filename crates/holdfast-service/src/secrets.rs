@@ -30,14 +30,20 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// Compares two hashes without an early exit, so timing says nothing about where they differ.
 pub fn same_hash(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn base64url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
     for chunk in bytes.chunks(3) {
-        let n = (chunk[0] as u32) << 16 | (*chunk.get(1).unwrap_or(&0) as u32) << 8 | *chunk.get(2).unwrap_or(&0) as u32;
+        let n = (chunk[0] as u32) << 16
+            | (*chunk.get(1).unwrap_or(&0) as u32) << 8
+            | *chunk.get(2).unwrap_or(&0) as u32;
         let chars = chunk.len() + 1;
         for i in 0..chars {
             out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -61,7 +67,8 @@ pub struct PasswordPool {
 
 impl PasswordPool {
     pub fn new(concurrency: usize, wait: Duration) -> PasswordPool {
-        let decoy = hash_now("decoy password that is never anyone's").expect("hashing a constant works");
+        let decoy =
+            hash_now("decoy password that is never anyone's").expect("hashing a constant works");
         let threads = concurrency.max(1);
         // At most `threads` jobs exist at once (the semaphore), so the channel never holds more.
         let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(threads);
@@ -79,7 +86,12 @@ impl PasswordPool {
                 })
                 .expect("can start a password hashing thread");
         }
-        PasswordPool { permits: Arc::new(Semaphore::new(threads)), jobs, wait, decoy_hash: Arc::new(decoy) }
+        PasswordPool {
+            permits: Arc::new(Semaphore::new(threads)),
+            jobs,
+            wait,
+            decoy_hash: Arc::new(decoy),
+        }
     }
 
     pub async fn hash(&self, password: String) -> Result<String, ServiceError> {
@@ -87,33 +99,54 @@ impl PasswordPool {
     }
 
     /// `stored = None` verifies against the decoy and always answers false.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, ServiceError> {
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, ServiceError> {
         let real = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.decoy_hash.as_ref().clone());
         let ok = self
-            .run(move || PasswordHash::new(&hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false))
+            .run(move || {
+                PasswordHash::new(&hash)
+                    .map(|h| {
+                        Argon2::default()
+                            .verify_password(password.as_bytes(), &h)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            })
             .await?;
         Ok(ok && real)
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
         let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
             .await
-            .map_err(|_| ServiceError::Unavailable("too many log-ins at once, try again shortly".into()))?
+            .map_err(|_| {
+                ServiceError::Unavailable("too many log-ins at once, try again shortly".into())
+            })?
             .map_err(|_| ServiceError::Unavailable("shutting down".into()))?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = tx.send(f());
             drop(permit);
         });
-        self.jobs.send(job).map_err(|_| ServiceError::Internal("password hashing threads are gone".into()))?;
-        rx.await.map_err(|_| ServiceError::Internal("password hashing failed".into()))
+        self.jobs
+            .send(job)
+            .map_err(|_| ServiceError::Internal("password hashing threads are gone".into()))?;
+        rx.await
+            .map_err(|_| ServiceError::Internal("password hashing failed".into()))
     }
 }
 
 fn hash_now(password: &str) -> Result<String, ServiceError> {
     let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt).map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
+    getrandom::getrandom(&mut salt)
+        .map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| ServiceError::Internal(e.to_string()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -129,7 +162,9 @@ mod tests {
     fn secrets_are_random_and_url_safe() {
         let a = random_secret();
         assert_eq!(a.len(), 43);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_ne!(a, random_secret());
     }
 
@@ -144,8 +179,14 @@ mod tests {
         let pool = PasswordPool::new(1, Duration::from_secs(5));
         let h = pool.hash("correct horse".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(pool.verify("correct horse".into(), Some(h.clone())).await.unwrap());
+        assert!(pool
+            .verify("correct horse".into(), Some(h.clone()))
+            .await
+            .unwrap());
         assert!(!pool.verify("wrong".into(), Some(h)).await.unwrap());
-        assert!(!pool.verify("decoy password that is never anyone's".into(), None).await.unwrap());
+        assert!(!pool
+            .verify("decoy password that is never anyone's".into(), None)
+            .await
+            .unwrap());
     }
 }

@@ -20,23 +20,34 @@ pub struct PostInput {
 }
 
 impl Service {
-    pub async fn post_status(&self, caller: &Principal, input: PostInput) -> ServiceResult<StatusBundle> {
+    pub async fn post_status(
+        &self,
+        caller: &Principal,
+        input: PostInput,
+    ) -> ServiceResult<StatusBundle> {
         let me = caller.account()?;
         let limits = self.limits();
         let author = self.store.account(me).await?;
         let text = input.status.unwrap_or_default();
         if input.has_media {
-            return Err(ServiceError::Unprocessable("Validation failed: media attachments are not supported yet".into()));
+            return Err(ServiceError::Unprocessable(
+                "Validation failed: media attachments are not supported yet".into(),
+            ));
         }
         if input.has_poll {
-            return Err(ServiceError::Unprocessable("Validation failed: polls are not supported yet".into()));
+            return Err(ServiceError::Unprocessable(
+                "Validation failed: polls are not supported yet".into(),
+            ));
         }
         if text.trim().is_empty() {
-            return Err(ServiceError::Unprocessable("Validation failed: Text can't be blank".into()));
+            return Err(ServiceError::Unprocessable(
+                "Validation failed: Text can't be blank".into(),
+            ));
         }
         let spoiler_text = input.spoiler_text.unwrap_or_default();
         // Mastodon counts the content warning against the same limit as the text.
-        let length = text::mastodon_length(&text, limits.status_url_chars) + spoiler_text.chars().count();
+        let length =
+            text::mastodon_length(&text, limits.status_url_chars) + spoiler_text.chars().count();
         if length > limits.status_max_chars {
             return Err(ServiceError::Unprocessable(format!(
                 "Validation failed: Text character limit of {} exceeded",
@@ -50,26 +61,38 @@ impl Service {
         };
         let language = match input.language.filter(|l| !l.is_empty()) {
             Some(l) if !crate::oauth::valid_language(&l) => {
-                return Err(ServiceError::Unprocessable("Validation failed: Language is not a valid language code".into()))
+                return Err(ServiceError::Unprocessable(
+                    "Validation failed: Language is not a valid language code".into(),
+                ))
             }
             other => other.or(author.default_language.clone()),
         };
         if let Some(key) = &input.idempotency_key {
             if key.is_empty() || key.chars().count() > limits.idempotency_key_max_chars {
-                return Err(ServiceError::Unprocessable("Idempotency-Key must be 1 to 200 characters".into()));
+                return Err(ServiceError::Unprocessable(
+                    "Idempotency-Key must be 1 to 200 characters".into(),
+                ));
             }
         }
         if let Some(parent) = input.in_reply_to_id {
             // Replying to what you may not see is replying to nothing.
             if !self.store.status_visible(Some(me), parent).await? {
-                return Err(ServiceError::NotFound("Record not found: the status you are replying to".into()));
+                return Err(ServiceError::NotFound(
+                    "Record not found: the status you are replying to".into(),
+                ));
             }
         }
 
         // Mentions resolve to local accounts; unknown names stay plain text.
         let mut mentioned: Vec<AccountRow> = Vec::new();
-        for (username, domain) in text::mentions(&text).into_iter().take(limits.mentions_per_status_max) {
-            if domain.as_deref().is_some_and(|d| !d.eq_ignore_ascii_case(&self.config.domain)) {
+        for (username, domain) in text::mentions(&text)
+            .into_iter()
+            .take(limits.mentions_per_status_max)
+        {
+            if domain
+                .as_deref()
+                .is_some_and(|d| !d.eq_ignore_ascii_case(&self.config.domain))
+            {
                 continue;
             }
             if let Ok(a) = self.store.account_by_username(&username).await {
@@ -85,7 +108,10 @@ impl Service {
             mentioned
                 .iter()
                 .find(|a| a.username.eq_ignore_ascii_case(username))
-                .map(|a| ResolvedMention { username: a.username.clone(), url: self.account_url(&a.username) })
+                .map(|a| ResolvedMention {
+                    username: a.username.clone(),
+                    url: self.account_url(&a.username),
+                })
         };
         let content = text::render_html(&text, &self.base_url, &resolve);
         let mut tags = text::hashtags(&text);
@@ -119,10 +145,18 @@ impl Service {
         if !self.store.status_visible(viewer, id).await? {
             return Err(ServiceError::not_found());
         }
-        self.store.status_bundles(viewer, &[id]).await?.pop().ok_or_else(ServiceError::not_found)
+        self.store
+            .status_bundles(viewer, &[id])
+            .await?
+            .pop()
+            .ok_or_else(ServiceError::not_found)
     }
 
-    pub async fn bundles(&self, viewer: Option<Id>, ids: &[Id]) -> ServiceResult<Vec<StatusBundle>> {
+    pub async fn bundles(
+        &self,
+        viewer: Option<Id>,
+        ids: &[Id],
+    ) -> ServiceResult<Vec<StatusBundle>> {
         Ok(self.store.status_bundles(viewer, ids).await?)
     }
 
@@ -136,10 +170,20 @@ impl Service {
         Ok(before)
     }
 
-    pub async fn context(&self, viewer: Option<Id>, id: Id) -> ServiceResult<(Vec<StatusBundle>, Vec<StatusBundle>)> {
+    pub async fn context(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+    ) -> ServiceResult<(Vec<StatusBundle>, Vec<StatusBundle>)> {
         self.status(viewer, id).await?;
-        let (up, down) = self.store.context(viewer, id, self.limits().context_statuses_max).await?;
-        Ok((self.bundles(viewer, &up).await?, self.bundles(viewer, &down).await?))
+        let (up, down) = self
+            .store
+            .context(viewer, id, self.limits().context_statuses_max)
+            .await?;
+        Ok((
+            self.bundles(viewer, &up).await?,
+            self.bundles(viewer, &down).await?,
+        ))
     }
 
     /// Actions on a reblog act on the status it reblogged, as in Mastodon.
@@ -160,7 +204,12 @@ impl Service {
         self.status(Some(me), target).await
     }
 
-    pub async fn reblog(&self, me: Id, id: Id, visibility: Option<&str>) -> ServiceResult<StatusBundle> {
+    pub async fn reblog(
+        &self,
+        me: Id,
+        id: Id,
+        visibility: Option<&str>,
+    ) -> ServiceResult<StatusBundle> {
         let target = self.action_target(me, id).await?;
         let original = self.store.status(target).await?;
         // Only what anyone may see can be boosted; a private post may be boosted by its author only.
@@ -176,10 +225,18 @@ impl Service {
             None => Visibility::Public,
             Some(v) => Visibility::parse(v)
                 .filter(|v| *v != Visibility::Direct)
-                .ok_or_else(|| ServiceError::Unprocessable("Validation failed: Visibility is invalid for a reblog".into()))?,
+                .ok_or_else(|| {
+                    ServiceError::Unprocessable(
+                        "Validation failed: Visibility is invalid for a reblog".into(),
+                    )
+                })?,
         };
         // A reblog is never more visible than what it reblogs.
-        let visibility = if (requested as i64) < (original.visibility as i64) { original.visibility } else { requested };
+        let visibility = if (requested as i64) < (original.visibility as i64) {
+            original.visibility
+        } else {
+            requested
+        };
         let reblog_id = self.store.reblog(me, target, visibility).await?;
         self.status(Some(me), reblog_id).await
     }
@@ -202,16 +259,32 @@ impl Service {
         self.status(Some(me), target).await
     }
 
-    pub async fn favourited_by(&self, viewer: Option<Id>, id: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
+    pub async fn favourited_by(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        req: PageRequest,
+    ) -> ServiceResult<PageOf<AccountRow>> {
         self.status(viewer, id).await?;
-        let page = req.page(self.limits().accounts_page_default, self.limits().accounts_page_max);
+        let page = req.page(
+            self.limits().accounts_page_default,
+            self.limits().accounts_page_max,
+        );
         let paged = self.store.favourited_by(id, page).await?;
         self.account_page(paged).await
     }
 
-    pub async fn reblogged_by(&self, viewer: Option<Id>, id: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
+    pub async fn reblogged_by(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        req: PageRequest,
+    ) -> ServiceResult<PageOf<AccountRow>> {
         self.status(viewer, id).await?;
-        let page = req.page(self.limits().accounts_page_default, self.limits().accounts_page_max);
+        let page = req.page(
+            self.limits().accounts_page_default,
+            self.limits().accounts_page_max,
+        );
         let paged = self.store.reblogged_by(id, page).await?;
         self.account_page(paged).await
     }

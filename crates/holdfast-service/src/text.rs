@@ -11,9 +11,16 @@ pub enum Segment<'a> {
     Text(&'a str),
     Url(&'a str),
     /// `@name` or `@name@domain`: the name, and the domain if one was given.
-    Mention { raw: &'a str, username: &'a str, domain: Option<&'a str> },
+    Mention {
+        raw: &'a str,
+        username: &'a str,
+        domain: Option<&'a str>,
+    },
     /// `#tag`: the tag without `#`.
-    Tag { raw: &'a str, name: &'a str },
+    Tag {
+        raw: &'a str,
+        name: &'a str,
+    },
 }
 
 fn is_name_char(c: char) -> bool {
@@ -26,8 +33,12 @@ fn is_tag_char(c: char) -> bool {
 
 /// URLs end before whitespace, and trailing punctuation is not part of them.
 fn url_len(s: &str) -> usize {
-    let end = s.find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"').unwrap_or(s.len());
-    s[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '\'', ']']).len()
+    let end = s
+        .find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+        .unwrap_or(s.len());
+    s[..end]
+        .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '\'', ']'])
+        .len()
 }
 
 fn starts_url(s: &str) -> Option<usize> {
@@ -52,12 +63,18 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
     let mut prev: Option<char> = None;
     while i < text.len() {
         let rest = &text[i..];
-        let ch = rest.chars().next().expect("i is on a char boundary below len");
-        let at_word_start = prev.is_none_or(|p| !(p.is_alphanumeric() || p == '_' || p == '/' || p == '@' || p == '#'));
+        let ch = rest
+            .chars()
+            .next()
+            .expect("i is on a char boundary below len");
+        let at_word_start = prev
+            .is_none_or(|p| !(p.is_alphanumeric() || p == '_' || p == '/' || p == '@' || p == '#'));
         let found: Option<(usize, Segment<'_>)> = if ch == 'h' && at_word_start {
             starts_url(rest).map(|len| (len, Segment::Url(&rest[..len])))
         } else if ch == '@' && at_word_start {
-            let name_len = rest[1..].find(|c: char| !is_name_char(c)).unwrap_or(rest.len() - 1);
+            let name_len = rest[1..]
+                .find(|c: char| !is_name_char(c))
+                .unwrap_or(rest.len() - 1);
             if name_len == 0 {
                 None
             } else {
@@ -65,18 +82,37 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
                 let after = &rest[1 + name_len..];
                 // Optional @domain: letters, digits, dots and dashes, not ending in a dot.
                 let domain = after.strip_prefix('@').and_then(|d| {
-                    let len = d.find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-')).unwrap_or(d.len());
+                    let len = d
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+                        .unwrap_or(d.len());
                     let dom = d[..len].trim_end_matches('.');
                     (!dom.is_empty() && dom.contains('.') || dom == "localhost").then_some(dom)
                 });
                 let raw_len = 1 + name_len + domain.map_or(0, |d| 1 + d.len());
-                Some((raw_len, Segment::Mention { raw: &rest[..raw_len], username, domain }))
+                Some((
+                    raw_len,
+                    Segment::Mention {
+                        raw: &rest[..raw_len],
+                        username,
+                        domain,
+                    },
+                ))
             }
         } else if ch == '#' && at_word_start {
-            let len = rest[1..].find(|c: char| !is_tag_char(c)).unwrap_or(rest.len() - 1);
+            let len = rest[1..]
+                .find(|c: char| !is_tag_char(c))
+                .unwrap_or(rest.len() - 1);
             let name = &rest[1..1 + len];
             // `#1` is a number, not a tag: Mastodon wants at least one non-digit.
-            (len > 0 && !name.chars().all(|c| c.is_ascii_digit())).then(|| (1 + len, Segment::Tag { raw: &rest[..1 + len], name }))
+            (len > 0 && !name.chars().all(|c| c.is_ascii_digit())).then(|| {
+                (
+                    1 + len,
+                    Segment::Tag {
+                        raw: &rest[..1 + len],
+                        name,
+                    },
+                )
+            })
         } else {
             None
         };
@@ -161,9 +197,15 @@ pub fn render_html(
             }
             Segment::Url(u) => {
                 let e = escape(u);
-                html += &format!(r#"<a href="{e}" target="_blank" rel="nofollow noopener noreferrer" translate="no">{e}</a>"#);
+                html += &format!(
+                    r#"<a href="{e}" target="_blank" rel="nofollow noopener noreferrer" translate="no">{e}</a>"#
+                );
             }
-            Segment::Mention { raw, username, domain } => match resolve(username, domain) {
+            Segment::Mention {
+                raw,
+                username,
+                domain,
+            } => match resolve(username, domain) {
                 Some(m) => {
                     html += &format!(
                         r#"<span class="h-card" translate="no"><a href="{}" class="u-url mention">@<span>{}</span></a></span>"#,
@@ -205,7 +247,10 @@ pub fn hashtags(text: &str) -> Vec<String> {
 pub fn mentions(text: &str) -> Vec<(String, Option<String>)> {
     let mut out: Vec<(String, Option<String>)> = Vec::new();
     for seg in segments(text) {
-        if let Segment::Mention { username, domain, .. } = seg {
+        if let Segment::Mention {
+            username, domain, ..
+        } = seg
+        {
             let key = (username.to_lowercase(), domain.map(str::to_lowercase));
             if !out.contains(&key) {
                 out.push(key);
@@ -226,7 +271,10 @@ mod tests {
     #[test]
     fn script_tags_are_escaped() {
         let html = render_html("<script>alert('x')</script> & \"q\"", "https://h", &no_one);
-        assert_eq!(html, "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;</p>");
+        assert_eq!(
+            html,
+            "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;</p>"
+        );
     }
 
     #[test]
@@ -234,7 +282,12 @@ mod tests {
         let text = "see https://example.com/a/very/long/path/that/goes/on/and/on?x=1.";
         assert_eq!(mastodon_length(text, 23), 4 + 23 + 1);
         let html = render_html(text, "https://h", &no_one);
-        assert!(html.contains(r#"<a href="https://example.com/a/very/long/path/that/goes/on/and/on?x=1""#), "{html}");
+        assert!(
+            html.contains(
+                r#"<a href="https://example.com/a/very/long/path/that/goes/on/and/on?x=1""#
+            ),
+            "{html}"
+        );
         assert!(html.ends_with("</a>.</p>"), "{html}");
     }
 
@@ -246,11 +299,17 @@ mod tests {
 
     #[test]
     fn mentions_and_tags_are_found_only_at_word_starts() {
-        assert_eq!(mentions("hi @Alice and @bob@localhost, mail a@b.c"), vec![
-            ("alice".to_string(), None),
-            ("bob".to_string(), Some("localhost".to_string()))
-        ]);
-        assert_eq!(hashtags("#Rust #rust x#no #123 #ok_1"), vec!["rust".to_string(), "ok_1".to_string()]);
+        assert_eq!(
+            mentions("hi @Alice and @bob@localhost, mail a@b.c"),
+            vec![
+                ("alice".to_string(), None),
+                ("bob".to_string(), Some("localhost".to_string()))
+            ]
+        );
+        assert_eq!(
+            hashtags("#Rust #rust x#no #123 #ok_1"),
+            vec!["rust".to_string(), "ok_1".to_string()]
+        );
     }
 
     #[test]
@@ -261,7 +320,10 @@ mod tests {
     #[test]
     fn resolved_mentions_and_tags_become_links() {
         let resolve = |u: &str, _: Option<&str>| {
-            (u == "alice").then(|| ResolvedMention { username: "alice".into(), url: "https://h/@alice".into() })
+            (u == "alice").then(|| ResolvedMention {
+                username: "alice".into(),
+                url: "https://h/@alice".into(),
+            })
         };
         let html = render_html("@alice #Fun\n\nbye", "https://h", &resolve);
         assert_eq!(
@@ -274,6 +336,15 @@ mod tests {
     #[test]
     fn multibyte_text_is_counted_by_characters() {
         assert_eq!(mastodon_length("héllo wörld 🎉", 23), 13);
-        assert_eq!(segments("日本語 #日本"), vec![Segment::Text("日本語 "), Segment::Tag { raw: "#日本", name: "日本" }]);
+        assert_eq!(
+            segments("日本語 #日本"),
+            vec![
+                Segment::Text("日本語 "),
+                Segment::Tag {
+                    raw: "#日本",
+                    name: "日本"
+                }
+            ]
+        );
     }
 }

@@ -10,7 +10,10 @@ use crate::Id;
 const SEQUENCE_BITS: u32 = 16;
 
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Hands out strictly increasing ids within this process, even when the
@@ -33,7 +36,10 @@ impl Default for IdGenerator {
         // std's RandomState is seeded from the OS per process: randomness without a dependency.
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
         h.write_u64(now_ms() as u64);
-        IdGenerator { last: AtomicI64::new(0), offset: (h.finish() & 0x7fff) as i64 }
+        IdGenerator {
+            last: AtomicI64::new(0),
+            offset: (h.finish() & 0x7fff) as i64,
+        }
     }
 }
 
@@ -43,7 +49,12 @@ impl IdGenerator {
         let mut last = self.last.load(Ordering::Relaxed);
         loop {
             let candidate = floor.max(last + 1);
-            match self.last.compare_exchange_weak(last, candidate, Ordering::Relaxed, Ordering::Relaxed) {
+            match self.last.compare_exchange_weak(
+                last,
+                candidate,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => return candidate,
                 Err(seen) => last = seen,
             }
@@ -76,7 +87,10 @@ mod tests {
         let ids: Vec<Id> = (0..10_000).map(|_| g.next()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
         assert!(ms_of_id(ids[0]) >= before);
-        assert!(ms_of_id(ids[9_999]) <= now_ms() + 1_000, "sequence overflow must not run far ahead of the clock");
+        assert!(
+            ms_of_id(ids[9_999]) <= now_ms() + 1_000,
+            "sequence overflow must not run far ahead of the clock"
+        );
     }
 
     #[test]

@@ -55,16 +55,32 @@ pub trait Store: Send + Sync + 'static {
     async fn set_suspended(&self, username: &str, suspended: bool) -> StoreResult<AccountRow>;
     async fn set_approved(&self, username: &str) -> StoreResult<AccountRow>;
     async fn list_accounts(&self, limit: u32) -> StoreResult<Vec<AccountAdminRow>>;
-    async fn search_accounts(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<AccountRow>>;
+    async fn search_accounts(
+        &self,
+        prefix: &str,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AccountRow>>;
 
     // ---- OAuth ----
     async fn create_app(&self, new: NewApp) -> StoreResult<AppRow>;
     async fn app_by_client_id(&self, client_id: &str) -> StoreResult<AppRow>;
-    async fn create_token(&self, token_hash: &str, app_id: Id, account_id: Option<Id>, scopes: &str) -> StoreResult<Id>;
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        app_id: Id,
+        account_id: Option<Id>,
+        scopes: &str,
+    ) -> StoreResult<Id>;
     async fn token_by_hash(&self, token_hash: &str) -> StoreResult<TokenRow>;
     /// Revokes the token if it belongs to the app; unknown tokens are not an error (RFC 7009).
     async fn revoke_token(&self, token_hash: &str, app_id: Id) -> StoreResult<()>;
-    async fn create_auth_code(&self, code_hash: &str, code: AuthCode, ttl_s: u64) -> StoreResult<()>;
+    async fn create_auth_code(
+        &self,
+        code_hash: &str,
+        code: AuthCode,
+        ttl_s: u64,
+    ) -> StoreResult<()>;
     /// Returns the code once; a second use, or an expired code, is NotFound.
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode>;
 
@@ -79,14 +95,28 @@ pub trait Store: Send + Sync + 'static {
     async fn status_visible(&self, viewer: Option<Id>, id: Id) -> StoreResult<bool>;
     /// Statuses with everything needed to render them, in the order of `ids`;
     /// ids that do not exist are skipped.
-    async fn status_bundles(&self, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<StatusBundle>>;
+    async fn status_bundles(
+        &self,
+        viewer: Option<Id>,
+        ids: &[Id],
+    ) -> StoreResult<Vec<StatusBundle>>;
     /// Ancestors oldest first and descendants in thread order, both only what the viewer may see.
-    async fn context(&self, viewer: Option<Id>, id: Id, max_each: u32) -> StoreResult<(Vec<Id>, Vec<Id>)>;
+    async fn context(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        max_each: u32,
+    ) -> StoreResult<(Vec<Id>, Vec<Id>)>;
 
     async fn favourite(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
     async fn unfavourite(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
     /// Returns the id of the reblog (existing or new).
-    async fn reblog(&self, account_id: Id, status_id: Id, visibility: Visibility) -> StoreResult<Id>;
+    async fn reblog(
+        &self,
+        account_id: Id,
+        status_id: Id,
+        visibility: Visibility,
+    ) -> StoreResult<Id>;
     async fn unreblog(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
     async fn bookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
     async fn unbookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
@@ -96,7 +126,12 @@ pub trait Store: Send + Sync + 'static {
     // ---- timelines (ids of statuses, newest first) ----
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
     async fn public_timeline(&self, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Paged<Id>>>;
-    async fn tag_timeline(&self, viewer: Option<Id>, tag: &str, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    async fn tag_timeline(
+        &self,
+        viewer: Option<Id>,
+        tag: &str,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>>;
     async fn account_statuses(
         &self,
         viewer: Option<Id>,
@@ -107,18 +142,31 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Paged<Id>>>;
     async fn favourites(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
     async fn bookmarks(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
-    async fn search_statuses(&self, viewer: Option<Id>, query: &str, limit: u32, offset: u32) -> StoreResult<Vec<Id>>;
+    async fn search_statuses(
+        &self,
+        viewer: Option<Id>,
+        query: &str,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Id>>;
     async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagRow>>;
     async fn tag(&self, name: &str) -> StoreResult<TagRow>;
 
     // ---- social graph ----
-    async fn follow(&self, account_id: Id, target_id: Id, reblogs: bool, notify: bool) -> StoreResult<FollowOutcome>;
+    async fn follow(
+        &self,
+        account_id: Id,
+        target_id: Id,
+        reblogs: bool,
+        notify: bool,
+    ) -> StoreResult<FollowOutcome>;
     async fn unfollow(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
     async fn block(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
     async fn unblock(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
     async fn mute(&self, account_id: Id, target_id: Id, notifications: bool) -> StoreResult<()>;
     async fn unmute(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
-    async fn relationships(&self, account_id: Id, targets: &[Id]) -> StoreResult<Vec<Relationship>>;
+    async fn relationships(&self, account_id: Id, targets: &[Id])
+        -> StoreResult<Vec<Relationship>>;
     async fn followers(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
     async fn following(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
 
@@ -135,7 +183,12 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- markers ----
     async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>>;
-    async fn set_marker(&self, account_id: Id, timeline: &str, last_read_id: Id) -> StoreResult<Marker>;
+    async fn set_marker(
+        &self,
+        account_id: Id,
+        timeline: &str,
+        last_read_id: Id,
+    ) -> StoreResult<Marker>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

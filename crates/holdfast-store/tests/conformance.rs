@@ -99,7 +99,9 @@ fn new_status(author: Id, text: &str) -> NewStatus {
 }
 
 async fn post(s: &Arc<dyn Store>, author: Id, text: &str) -> Id {
-    s.create_status(new_status(author, text), 3600).await.unwrap()
+    s.create_status(new_status(author, text), 3600)
+        .await
+        .unwrap()
 }
 
 async fn post_with(s: &Arc<dyn Store>, new: NewStatus) -> Id {
@@ -107,7 +109,10 @@ async fn post_with(s: &Arc<dyn Store>, new: NewStatus) -> Id {
 }
 
 fn page(limit: u32) -> Page {
-    Page { limit, ..Page::default() }
+    Page {
+        limit,
+        ..Page::default()
+    }
 }
 
 fn items(p: Vec<Paged<Id>>) -> Vec<Id> {
@@ -118,7 +123,10 @@ async fn app(s: &Arc<dyn Store>, client_id: &str) -> AppRow {
     s.create_app(NewApp {
         name: "app".into(),
         website: Some("https://example.invalid".into()),
-        redirect_uris: vec!["urn:ietf:wg:oauth:2.0:oob".into(), "https://example.invalid/cb".into()],
+        redirect_uris: vec![
+            "urn:ietf:wg:oauth:2.0:oob".into(),
+            "https://example.invalid/cb".into(),
+        ],
         scopes: "read write".into(),
         client_id: client_id.into(),
         client_secret_hash: "secret-hash".into(),
@@ -148,14 +156,23 @@ async fn accounts_create_lookup_and_conflicts(b: Backend) {
     assert_eq!(a.username, "Alice");
     assert!(!a.approved && !a.suspended && !a.locked && a.discoverable);
     assert_eq!(a.default_language.as_deref(), Some("de"));
-    assert_eq!((a.followers_count, a.following_count, a.statuses_count), (0, 0, 0));
+    assert_eq!(
+        (a.followers_count, a.following_count, a.statuses_count),
+        (0, 0, 0)
+    );
     assert!(a.last_status_at_ms.is_none());
     assert!((now_ms() - a.created_at_ms).abs() < 60_000);
 
     assert_eq!(s.account(a.id).await.unwrap().username, "Alice");
     assert_eq!(s.account_by_username("aLiCe").await.unwrap().id, a.id);
-    assert!(matches!(s.account(a.id + 1).await, Err(StoreError::NotFound)));
-    assert!(matches!(s.account_by_username("nobody").await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.account(a.id + 1).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.account_by_username("nobody").await,
+        Err(StoreError::NotFound)
+    ));
 
     let dup = |username: &str, email: &str| NewAccount {
         username: username.into(),
@@ -164,17 +181,38 @@ async fn accounts_create_lookup_and_conflicts(b: Backend) {
         approved: true,
         locale: None,
     };
-    assert!(matches!(s.create_account(dup("ALICE", "other@example.com")).await, Err(StoreError::Conflict("username"))));
-    assert!(matches!(s.create_account(dup("alice2", "alice@EXAMPLE.com")).await, Err(StoreError::Conflict("email"))));
+    assert!(matches!(
+        s.create_account(dup("ALICE", "other@example.com")).await,
+        Err(StoreError::Conflict("username"))
+    ));
+    assert!(matches!(
+        s.create_account(dup("alice2", "alice@EXAMPLE.com")).await,
+        Err(StoreError::Conflict("email"))
+    ));
 
     let c = s.credentials_by_email("ALICE@example.COM").await.unwrap();
-    assert_eq!((c.account_id, c.password_hash.as_str(), c.approved, c.suspended), (a.id, "h1", false, false));
-    assert!(matches!(s.credentials_by_email("nobody@example.com").await, Err(StoreError::NotFound)));
+    assert_eq!(
+        (
+            c.account_id,
+            c.password_hash.as_str(),
+            c.approved,
+            c.suspended
+        ),
+        (a.id, "h1", false, false)
+    );
+    assert!(matches!(
+        s.credentials_by_email("nobody@example.com").await,
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(s.email_of(a.id).await.unwrap(), "alice@example.com");
 
     let b2 = account(s, "bob").await;
     let listed = s.accounts(&[b2.id, 999, a.id]).await.unwrap();
-    assert_eq!(listed.iter().map(|x| x.id).collect::<Vec<_>>(), vec![b2.id, a.id], "order of ids kept, unknown skipped");
+    assert_eq!(
+        listed.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![b2.id, a.id],
+        "order of ids kept, unknown skipped"
+    );
     assert!(s.accounts(&[]).await.unwrap().is_empty());
 }
 
@@ -182,7 +220,14 @@ async fn update_account_changes_only_given_fields(b: Backend) {
     let s = &b.store;
     let a = account(s, "upd").await;
     let u = s
-        .update_account(a.id, AccountUpdate { display_name: Some("Up Date".into()), locked: Some(true), ..Default::default() })
+        .update_account(
+            a.id,
+            AccountUpdate {
+                display_name: Some("Up Date".into()),
+                locked: Some(true),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(u.display_name, "Up Date");
@@ -202,12 +247,19 @@ async fn update_account_changes_only_given_fields(b: Backend) {
         )
         .await
         .unwrap();
-    assert_eq!(u.display_name, "Up Date", "untouched fields keep their values");
+    assert_eq!(
+        u.display_name, "Up Date",
+        "untouched fields keep their values"
+    );
     assert!(u.locked && u.bot && !u.discoverable && u.default_sensitive);
     assert_eq!(u.note, "bio");
     assert_eq!(u.default_visibility, Visibility::Private);
     assert_eq!(u.default_language.as_deref(), Some("fr"));
-    assert!(matches!(s.update_account(a.id + 12345, AccountUpdate::default()).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.update_account(a.id + 12345, AccountUpdate::default())
+            .await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn suspend_revokes_tokens_and_hides_account(b: Backend) {
@@ -215,29 +267,50 @@ async fn suspend_revokes_tokens_and_hides_account(b: Backend) {
     let a = account(s, "sus").await;
     let other = account(s, "viewer").await;
     let ap = app(s, "cid-sus").await;
-    s.create_token("tok-sus", ap.id, Some(a.id), "read").await.unwrap();
+    s.create_token("tok-sus", ap.id, Some(a.id), "read")
+        .await
+        .unwrap();
     let st = post(s, a.id, "before suspension").await;
     assert!(s.status_visible(Some(other.id), st).await.unwrap());
 
     let row = s.set_suspended("SUS", true).await.unwrap();
     assert!(row.suspended);
-    assert!(matches!(s.token_by_hash("tok-sus").await, Err(StoreError::NotFound)), "sessions end at suspension");
+    assert!(
+        matches!(s.token_by_hash("tok-sus").await, Err(StoreError::NotFound)),
+        "sessions end at suspension"
+    );
     assert!(!s.status_visible(Some(other.id), st).await.unwrap());
     assert!(s.search_accounts("sus", 10, 0).await.unwrap().is_empty());
     assert_eq!(s.stats().await.unwrap().0, 1);
 
     assert!(!s.set_suspended("sus", false).await.unwrap().suspended);
     assert!(s.status_visible(Some(other.id), st).await.unwrap());
-    assert!(matches!(s.set_suspended("ghost", true).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.set_suspended("ghost", true).await,
+        Err(StoreError::NotFound)
+    ));
 
     let pending = s
-        .create_account(NewAccount { username: "pend".into(), email: "p@example.com".into(), password_hash: "h".into(), approved: false, locale: None })
+        .create_account(NewAccount {
+            username: "pend".into(),
+            email: "p@example.com".into(),
+            password_hash: "h".into(),
+            approved: false,
+            locale: None,
+        })
         .await
         .unwrap();
     assert!(s.set_approved("pend").await.unwrap().approved);
-    assert!(matches!(s.set_approved("ghost").await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.set_approved("ghost").await,
+        Err(StoreError::NotFound)
+    ));
     let list = s.list_accounts(10).await.unwrap();
-    assert_eq!(list.iter().map(|r| r.account.id).collect::<Vec<_>>(), vec![a.id, other.id, pending.id], "oldest first");
+    assert_eq!(
+        list.iter().map(|r| r.account.id).collect::<Vec<_>>(),
+        vec![a.id, other.id, pending.id],
+        "oldest first"
+    );
     assert_eq!(list[2].email, "p@example.com");
     assert_eq!(s.list_accounts(1).await.unwrap().len(), 1);
 }
@@ -249,15 +322,45 @@ async fn search_accounts_prefix_order_and_literal_wildcards(b: Backend) {
     let alice = account(s, "alice").await;
     let _bob = account(s, "bob").await;
     let under = account(s, "a_b").await;
-    s.update_account(_bob.id, AccountUpdate { display_name: Some("Alien Bob".into()), ..Default::default() }).await.unwrap();
+    s.update_account(
+        _bob.id,
+        AccountUpdate {
+            display_name: Some("Alien Bob".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
 
-    let found: Vec<Id> = s.search_accounts("ali", 10, 0).await.unwrap().iter().map(|a| a.id).collect();
+    let found: Vec<Id> = s
+        .search_accounts("ali", 10, 0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
     assert_eq!(found[0], ali.id, "exact match first");
-    assert_eq!(&found[1..4], &[_bob.id, alice.id, alicia.id], "then shorter usernames");
+    assert_eq!(
+        &found[1..4],
+        &[_bob.id, alice.id, alicia.id],
+        "then shorter usernames"
+    );
     assert!(found.contains(&_bob.id), "display names match too");
-    assert_eq!(s.search_accounts("ali", 1, 1).await.unwrap()[0].id, _bob.id, "offset");
+    assert_eq!(
+        s.search_accounts("ali", 1, 1).await.unwrap()[0].id,
+        _bob.id,
+        "offset"
+    );
     // `_` and `%` are literal, not LIKE wildcards.
-    assert_eq!(s.search_accounts("a_", 10, 0).await.unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), vec![under.id]);
+    assert_eq!(
+        s.search_accounts("a_", 10, 0)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>(),
+        vec![under.id]
+    );
     assert!(s.search_accounts("%", 10, 0).await.unwrap().is_empty());
     assert!(s.search_accounts("zzz", 10, 0).await.unwrap().is_empty());
 }
@@ -271,32 +374,69 @@ async fn oauth_apps_tokens_and_codes(b: Backend) {
     let other = app(s, "cid-2").await;
     let got = s.app_by_client_id("cid-1").await.unwrap();
     assert_eq!(got.id, ap.id);
-    assert_eq!(got.redirect_uris, vec!["urn:ietf:wg:oauth:2.0:oob", "https://example.invalid/cb"]);
+    assert_eq!(
+        got.redirect_uris,
+        vec!["urn:ietf:wg:oauth:2.0:oob", "https://example.invalid/cb"]
+    );
     assert_eq!(got.website.as_deref(), Some("https://example.invalid"));
-    assert!(matches!(s.app_by_client_id("nope").await, Err(StoreError::NotFound)));
-    let tid = s.create_token("th-user", ap.id, Some(a.id), "read write").await.unwrap();
+    assert!(matches!(
+        s.app_by_client_id("nope").await,
+        Err(StoreError::NotFound)
+    ));
+    let tid = s
+        .create_token("th-user", ap.id, Some(a.id), "read write")
+        .await
+        .unwrap();
     s.create_token("th-app", ap.id, None, "read").await.unwrap();
     let t = s.token_by_hash("th-user").await.unwrap();
-    assert_eq!((t.id, t.account_id, t.scopes.as_str(), t.app.id), (tid, Some(a.id), "read write", ap.id));
+    assert_eq!(
+        (t.id, t.account_id, t.scopes.as_str(), t.app.id),
+        (tid, Some(a.id), "read write", ap.id)
+    );
     assert!(!t.account_suspended && t.account_approved);
     let app_only = s.token_by_hash("th-app").await.unwrap();
     assert_eq!(app_only.account_id, None);
     assert!(!app_only.account_suspended && app_only.account_approved);
 
     s.revoke_token("th-user", other.id).await.unwrap();
-    assert!(s.token_by_hash("th-user").await.is_ok(), "another app cannot revoke it");
+    assert!(
+        s.token_by_hash("th-user").await.is_ok(),
+        "another app cannot revoke it"
+    );
     s.revoke_token("th-user", ap.id).await.unwrap();
-    assert!(matches!(s.token_by_hash("th-user").await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.token_by_hash("th-user").await,
+        Err(StoreError::NotFound)
+    ));
     s.revoke_token("never-existed", ap.id).await.unwrap();
 
-    let code = AuthCode { app_id: ap.id, account_id: a.id, scopes: "read".into(), redirect_uri: "urn:ietf:wg:oauth:2.0:oob".into() };
-    s.create_auth_code("code-1", code.clone(), 600).await.unwrap();
+    let code = AuthCode {
+        app_id: ap.id,
+        account_id: a.id,
+        scopes: "read".into(),
+        redirect_uri: "urn:ietf:wg:oauth:2.0:oob".into(),
+    };
+    s.create_auth_code("code-1", code.clone(), 600)
+        .await
+        .unwrap();
     let taken = s.take_auth_code("code-1").await.unwrap();
-    assert_eq!((taken.app_id, taken.account_id, taken.scopes.as_str()), (ap.id, a.id, "read"));
-    assert!(matches!(s.take_auth_code("code-1").await, Err(StoreError::NotFound)), "a code works once");
+    assert_eq!(
+        (taken.app_id, taken.account_id, taken.scopes.as_str()),
+        (ap.id, a.id, "read")
+    );
+    assert!(
+        matches!(s.take_auth_code("code-1").await, Err(StoreError::NotFound)),
+        "a code works once"
+    );
     s.create_auth_code("code-old", code, 0).await.unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(matches!(s.take_auth_code("code-old").await, Err(StoreError::NotFound)), "expired");
+    assert!(
+        matches!(
+            s.take_auth_code("code-old").await,
+            Err(StoreError::NotFound)
+        ),
+        "expired"
+    );
 }
 
 // ---- statuses ----
@@ -310,7 +450,12 @@ async fn status_with_mentions_tags_and_notifications(b: Backend) {
         s,
         NewStatus {
             mentions: vec![m.id, a.id, m.id],
-            tags: vec!["rust".into(), "Zebra".to_lowercase(), "apple".into(), "rust".into()],
+            tags: vec![
+                "rust".into(),
+                "Zebra".to_lowercase(),
+                "apple".into(),
+                "rust".into(),
+            ],
             spoiler_text: "cw".into(),
             sensitive: true,
             app_id: Some(ap.id),
@@ -319,27 +464,59 @@ async fn status_with_mentions_tags_and_notifications(b: Backend) {
     )
     .await;
     let row = s.status(id).await.unwrap();
-    assert_eq!((row.account_id, row.text.as_str(), row.spoiler_text.as_str(), row.sensitive), (a.id, "hello @mentioned #rust", "cw", true));
+    assert_eq!(
+        (
+            row.account_id,
+            row.text.as_str(),
+            row.spoiler_text.as_str(),
+            row.sensitive
+        ),
+        (a.id, "hello @mentioned #rust", "cw", true)
+    );
     assert_eq!(row.visibility, Visibility::Public);
     assert_eq!(row.app_name.as_deref(), Some("app"));
-    assert_eq!((row.replies_count, row.reblogs_count, row.favourites_count), (0, 0, 0));
+    assert_eq!(
+        (row.replies_count, row.reblogs_count, row.favourites_count),
+        (0, 0, 0)
+    );
 
     let bundle = s.status_bundles(Some(m.id), &[id]).await.unwrap().remove(0);
-    assert_eq!(bundle.tags, vec!["apple", "rust", "zebra"], "tags once each, sorted");
+    assert_eq!(
+        bundle.tags,
+        vec!["apple", "rust", "zebra"],
+        "tags once each, sorted"
+    );
     let mut mentioned: Vec<Id> = bundle.mentions.iter().map(|x| x.id).collect();
     mentioned.sort();
     let mut want = vec![a.id, m.id];
     want.sort();
     assert_eq!(mentioned, want, "each mention once");
     assert_eq!(bundle.account.id, a.id);
-    assert!(!bundle.favourited && !bundle.reblogged && !bundle.bookmarked && bundle.reblog.is_none());
+    assert!(
+        !bundle.favourited && !bundle.reblogged && !bundle.bookmarked && bundle.reblog.is_none()
+    );
 
-    let ns = s.notifications(m.id, &NotificationType::ALL, page(10)).await.unwrap();
+    let ns = s
+        .notifications(m.id, &NotificationType::ALL, page(10))
+        .await
+        .unwrap();
     assert_eq!(kinds(&ns), vec![NotificationType::Mention]);
-    assert_eq!((ns[0].item.from_account_id, ns[0].item.status_id), (a.id, Some(id)));
-    assert!(s.notifications(a.id, &NotificationType::ALL, page(10)).await.unwrap().is_empty(), "no self-notification");
+    assert_eq!(
+        (ns[0].item.from_account_id, ns[0].item.status_id),
+        (a.id, Some(id))
+    );
+    assert!(
+        s.notifications(a.id, &NotificationType::ALL, page(10))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no self-notification"
+    );
 
-    assert_eq!(items(s.tag_timeline(None, "RUST", page(10)).await.unwrap()), vec![id]);
+    assert_eq!(
+        items(s.tag_timeline(None, "RUST", page(10)).await.unwrap()),
+        vec![id]
+    );
     let author = s.account(a.id).await.unwrap();
     assert_eq!(author.statuses_count, 1);
     assert_eq!(author.last_status_at_ms, Some(row.created_at_ms));
@@ -351,19 +528,43 @@ async fn idempotency_key_returns_first_status_until_it_expires(b: Backend) {
     let s = &b.store;
     let a = account(s, "idem").await;
     let other = account(s, "idem2").await;
-    let keyed = |author: Id, text: &str| NewStatus { idempotency_key: Some("key-1".into()), ..new_status(author, text) };
+    let keyed = |author: Id, text: &str| NewStatus {
+        idempotency_key: Some("key-1".into()),
+        ..new_status(author, text)
+    };
     let first = s.create_status(keyed(a.id, "one"), 3600).await.unwrap();
     let again = s.create_status(keyed(a.id, "two"), 3600).await.unwrap();
     assert_eq!(first, again);
     assert_eq!(s.status(first).await.unwrap().text, "one");
     assert_eq!(s.account(a.id).await.unwrap().statuses_count, 1);
-    let theirs = s.create_status(keyed(other.id, "three"), 3600).await.unwrap();
+    let theirs = s
+        .create_status(keyed(other.id, "three"), 3600)
+        .await
+        .unwrap();
     assert_ne!(theirs, first, "keys are per account");
 
     // A zero TTL means the key has expired by the next millisecond.
-    let short = s.create_status(NewStatus { idempotency_key: Some("key-2".into()), ..new_status(a.id, "x") }, 0).await.unwrap();
+    let short = s
+        .create_status(
+            NewStatus {
+                idempotency_key: Some("key-2".into()),
+                ..new_status(a.id, "x")
+            },
+            0,
+        )
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let later = s.create_status(NewStatus { idempotency_key: Some("key-2".into()), ..new_status(a.id, "y") }, 0).await.unwrap();
+    let later = s
+        .create_status(
+            NewStatus {
+                idempotency_key: Some("key-2".into()),
+                ..new_status(a.id, "y")
+            },
+            0,
+        )
+        .await
+        .unwrap();
     assert_ne!(short, later);
 }
 
@@ -373,16 +574,28 @@ async fn idempotency_key_concurrent_on_two_nodes_makes_one_status(b: Backend) {
     let a = account(&node1, "racer").await;
     let mut tasks = Vec::new();
     for i in 0..8 {
-        let node = if i % 2 == 0 { node1.clone() } else { node2.clone() };
-        let new = NewStatus { idempotency_key: Some("same-moment".into()), ..new_status(a.id, &format!("attempt {i}")) };
-        tasks.push(tokio::spawn(async move { node.create_status(new, 3600).await }));
+        let node = if i % 2 == 0 {
+            node1.clone()
+        } else {
+            node2.clone()
+        };
+        let new = NewStatus {
+            idempotency_key: Some("same-moment".into()),
+            ..new_status(a.id, &format!("attempt {i}"))
+        };
+        tasks.push(tokio::spawn(
+            async move { node.create_status(new, 3600).await },
+        ));
     }
     let mut ids = HashSet::new();
     for t in tasks {
         ids.insert(t.await.unwrap().unwrap());
     }
     assert_eq!(ids.len(), 1, "one status for one key");
-    let listed = node2.account_statuses(None, a.id, AccountStatusesFilter::default(), None, page(40)).await.unwrap();
+    let listed = node2
+        .account_statuses(None, a.id, AccountStatusesFilter::default(), None, page(40))
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
 }
 
@@ -391,28 +604,81 @@ async fn replies_counts_and_context(b: Backend) {
     let a = account(s, "threader").await;
     let r = account(s, "replier").await;
     let root = post(s, a.id, "root").await;
-    let reply = post_with(s, NewStatus { in_reply_to: Some(root), ..new_status(r.id, "reply") }).await;
-    let private_reply = post_with(s, NewStatus { in_reply_to: Some(root), visibility: Visibility::Private, ..new_status(r.id, "psst") }).await;
-    let deep = post_with(s, NewStatus { in_reply_to: Some(reply), ..new_status(a.id, "deeper") }).await;
-    assert_eq!(s.status(root).await.unwrap().replies_count, 1, "only public and unlisted replies count");
+    let reply = post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(root),
+            ..new_status(r.id, "reply")
+        },
+    )
+    .await;
+    let private_reply = post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(root),
+            visibility: Visibility::Private,
+            ..new_status(r.id, "psst")
+        },
+    )
+    .await;
+    let deep = post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(reply),
+            ..new_status(a.id, "deeper")
+        },
+    )
+    .await;
+    assert_eq!(
+        s.status(root).await.unwrap().replies_count,
+        1,
+        "only public and unlisted replies count"
+    );
     let row = s.status(reply).await.unwrap();
-    assert_eq!((row.in_reply_to_id, row.in_reply_to_account_id), (Some(root), Some(a.id)));
+    assert_eq!(
+        (row.in_reply_to_id, row.in_reply_to_account_id),
+        (Some(root), Some(a.id))
+    );
 
     let (up, down) = s.context(None, deep, 100).await.unwrap();
     assert_eq!(up, vec![root, reply]);
     assert!(down.is_empty());
     let (up, down) = s.context(None, root, 100).await.unwrap();
     assert!(up.is_empty());
-    assert_eq!(down, vec![reply, deep], "anonymous viewers do not see the private reply");
+    assert_eq!(
+        down,
+        vec![reply, deep],
+        "anonymous viewers do not see the private reply"
+    );
     let (_, down) = s.context(Some(r.id), root, 100).await.unwrap();
     assert_eq!(down, vec![reply, private_reply, deep]);
     let (_, down) = s.context(Some(r.id), root, 1).await.unwrap();
     assert_eq!(down, vec![reply], "max_each bounds the answer");
 
-    assert!(matches!(s.create_status(NewStatus { in_reply_to: Some(deep + 999), ..new_status(a.id, "x") }, 60).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.create_status(
+            NewStatus {
+                in_reply_to: Some(deep + 999),
+                ..new_status(a.id, "x")
+            },
+            60
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
     let boost = s.reblog(r.id, root, Visibility::Public).await.unwrap();
     assert!(
-        matches!(s.create_status(NewStatus { in_reply_to: Some(boost), ..new_status(a.id, "x") }, 60).await, Err(StoreError::NotFound)),
+        matches!(
+            s.create_status(
+                NewStatus {
+                    in_reply_to: Some(boost),
+                    ..new_status(a.id, "x")
+                },
+                60
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ),
         "no replies to a reblog"
     );
     s.delete_status(r.id, reply).await.unwrap();
@@ -423,14 +689,28 @@ async fn delete_status_cascades_and_fixes_counts(b: Backend) {
     let s = &b.store;
     let a = account(s, "deleter").await;
     let f = account(s, "fan").await;
-    let st = post_with(s, NewStatus { tags: vec!["gone".into()], mentions: vec![f.id], ..new_status(a.id, "bye") }).await;
+    let st = post_with(
+        s,
+        NewStatus {
+            tags: vec!["gone".into()],
+            mentions: vec![f.id],
+            ..new_status(a.id, "bye")
+        },
+    )
+    .await;
     s.favourite(f.id, st).await.unwrap();
     s.bookmark(f.id, st).await.unwrap();
     let boost = s.reblog(f.id, st, Visibility::Public).await.unwrap();
     assert_eq!(s.status(st).await.unwrap().reblogs_count, 1);
 
-    assert!(matches!(s.delete_status(f.id, st).await, Err(StoreError::NotFound)), "only the author deletes");
-    assert!(matches!(s.delete_status(a.id, st + 777).await, Err(StoreError::NotFound)));
+    assert!(
+        matches!(s.delete_status(f.id, st).await, Err(StoreError::NotFound)),
+        "only the author deletes"
+    );
+    assert!(matches!(
+        s.delete_status(a.id, st + 777).await,
+        Err(StoreError::NotFound)
+    ));
 
     // Deleting the reblog is an unreblog.
     let gone = s.delete_status(f.id, boost).await.unwrap();
@@ -441,12 +721,23 @@ async fn delete_status_cascades_and_fixes_counts(b: Backend) {
     let row = s.delete_status(a.id, st).await.unwrap();
     assert_eq!(row.text, "bye");
     assert!(matches!(s.status(st).await, Err(StoreError::NotFound)));
-    assert!(matches!(s.status(boost).await, Err(StoreError::NotFound)), "reblogs go with it");
+    assert!(
+        matches!(s.status(boost).await, Err(StoreError::NotFound)),
+        "reblogs go with it"
+    );
     assert!(items(s.favourites(f.id, page(10)).await.unwrap()).is_empty());
     assert!(items(s.bookmarks(f.id, page(10)).await.unwrap()).is_empty());
     assert!(items(s.tag_timeline(None, "gone", page(10)).await.unwrap()).is_empty());
-    assert!(s.notifications(f.id, &NotificationType::ALL, page(10)).await.unwrap().is_empty());
-    assert!(s.search_statuses(None, "bye", 10, 0).await.unwrap().is_empty());
+    assert!(s
+        .notifications(f.id, &NotificationType::ALL, page(10))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .search_statuses(None, "bye", 10, 0)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(s.account(a.id).await.unwrap().statuses_count, 0);
 }
 
@@ -459,49 +750,117 @@ async fn favourite_is_idempotent_and_notifies_once(b: Backend) {
     s.favourite(f.id, st).await.unwrap();
     assert_eq!(s.status(st).await.unwrap().favourites_count, 1);
     assert!(s.status_bundles(Some(f.id), &[st]).await.unwrap()[0].favourited);
-    assert_eq!(items(s.favourited_by(st, page(10)).await.unwrap()), vec![f.id]);
+    assert_eq!(
+        items(s.favourited_by(st, page(10)).await.unwrap()),
+        vec![f.id]
+    );
     assert_eq!(items(s.favourites(f.id, page(10)).await.unwrap()), vec![st]);
-    assert_eq!(kinds(&s.notifications(a.id, &NotificationType::ALL, page(10)).await.unwrap()), vec![NotificationType::Favourite]);
+    assert_eq!(
+        kinds(
+            &s.notifications(a.id, &NotificationType::ALL, page(10))
+                .await
+                .unwrap()
+        ),
+        vec![NotificationType::Favourite]
+    );
 
     s.unfavourite(f.id, st).await.unwrap();
     s.unfavourite(f.id, st).await.unwrap();
     assert_eq!(s.status(st).await.unwrap().favourites_count, 0);
-    assert!(s.notifications(a.id, &NotificationType::ALL, page(10)).await.unwrap().is_empty(), "undo takes the notification back");
+    assert!(
+        s.notifications(a.id, &NotificationType::ALL, page(10))
+            .await
+            .unwrap()
+            .is_empty(),
+        "undo takes the notification back"
+    );
     s.favourite(f.id, st).await.unwrap();
-    assert_eq!(s.notifications(a.id, &NotificationType::ALL, page(10)).await.unwrap().len(), 1);
+    assert_eq!(
+        s.notifications(a.id, &NotificationType::ALL, page(10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     s.favourite(a.id, st).await.unwrap();
-    assert_eq!(s.notifications(a.id, &NotificationType::ALL, page(10)).await.unwrap().len(), 1, "own favourite does not notify");
-    assert!(matches!(s.favourite(f.id, st + 999).await, Err(StoreError::NotFound)));
-    assert!(matches!(s.bookmark(f.id, st + 999).await, Err(StoreError::NotFound)));
-    assert!(matches!(s.reblog(f.id, st + 999, Visibility::Public).await, Err(StoreError::NotFound)));
+    assert_eq!(
+        s.notifications(a.id, &NotificationType::ALL, page(10))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "own favourite does not notify"
+    );
+    assert!(matches!(
+        s.favourite(f.id, st + 999).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.bookmark(f.id, st + 999).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.reblog(f.id, st + 999, Visibility::Public).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn reblog_is_idempotent_and_renders_nested(b: Backend) {
     let s = &b.store;
     let a = account(s, "rb_author").await;
     let r = account(s, "rb_booster").await;
-    let st = post_with(s, NewStatus { tags: vec!["boosted".into()], ..new_status(a.id, "boost me") }).await;
+    let st = post_with(
+        s,
+        NewStatus {
+            tags: vec!["boosted".into()],
+            ..new_status(a.id, "boost me")
+        },
+    )
+    .await;
     let one = s.reblog(r.id, st, Visibility::Unlisted).await.unwrap();
     let two = s.reblog(r.id, st, Visibility::Public).await.unwrap();
     assert_eq!(one, two);
     assert_eq!(s.status(st).await.unwrap().reblogs_count, 1);
     let row = s.status(one).await.unwrap();
-    assert_eq!((row.reblog_of_id, row.visibility, row.text.as_str()), (Some(st), Visibility::Unlisted, ""));
-    assert_eq!(items(s.reblogged_by(st, page(10)).await.unwrap()), vec![r.id]);
+    assert_eq!(
+        (row.reblog_of_id, row.visibility, row.text.as_str()),
+        (Some(st), Visibility::Unlisted, "")
+    );
+    assert_eq!(
+        items(s.reblogged_by(st, page(10)).await.unwrap()),
+        vec![r.id]
+    );
 
-    let bundle = s.status_bundles(Some(r.id), &[one]).await.unwrap().remove(0);
-    let inner = bundle.reblog.expect("the reblogged status is rendered inside");
+    let bundle = s
+        .status_bundles(Some(r.id), &[one])
+        .await
+        .unwrap()
+        .remove(0);
+    let inner = bundle
+        .reblog
+        .expect("the reblogged status is rendered inside");
     assert_eq!((inner.status.id, inner.account.id), (st, a.id));
     assert_eq!(inner.tags, vec!["boosted"]);
     assert!(inner.reblogged, "the viewer reblogged the original");
-    assert_eq!(kinds(&s.notifications(a.id, &NotificationType::ALL, page(10)).await.unwrap()), vec![NotificationType::Reblog]);
+    assert_eq!(
+        kinds(
+            &s.notifications(a.id, &NotificationType::ALL, page(10))
+                .await
+                .unwrap()
+        ),
+        vec![NotificationType::Reblog]
+    );
 
     s.unreblog(r.id, st).await.unwrap();
     s.unreblog(r.id, st).await.unwrap();
     assert_eq!(s.status(st).await.unwrap().reblogs_count, 0);
     assert!(matches!(s.status(one).await, Err(StoreError::NotFound)));
-    assert!(s.notifications(a.id, &NotificationType::ALL, page(10)).await.unwrap().is_empty());
+    assert!(s
+        .notifications(a.id, &NotificationType::ALL, page(10))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn concurrent_favourites_and_reblogs_count_once(b: Backend) {
@@ -513,10 +872,16 @@ async fn concurrent_favourites_and_reblogs_count_once(b: Backend) {
     let mut favs = Vec::new();
     let mut boosts = Vec::new();
     for i in 0..6 {
-        let node = if i % 2 == 0 { node1.clone() } else { node2.clone() };
+        let node = if i % 2 == 0 {
+            node1.clone()
+        } else {
+            node2.clone()
+        };
         let n2 = node.clone();
         favs.push(tokio::spawn(async move { node.favourite(f.id, st).await }));
-        boosts.push(tokio::spawn(async move { n2.reblog(f.id, st, Visibility::Public).await }));
+        boosts.push(tokio::spawn(async move {
+            n2.reblog(f.id, st, Visibility::Public).await
+        }));
     }
     for t in favs {
         t.await.unwrap().unwrap();
@@ -528,7 +893,14 @@ async fn concurrent_favourites_and_reblogs_count_once(b: Backend) {
     assert_eq!(boost_ids.len(), 1);
     let row = node2.status(st).await.unwrap();
     assert_eq!((row.favourites_count, row.reblogs_count), (1, 1));
-    assert_eq!(node1.notifications(a.id, &NotificationType::ALL, page(10)).await.unwrap().len(), 2);
+    assert_eq!(
+        node1
+            .notifications(a.id, &NotificationType::ALL, page(10))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 async fn bookmarks_add_list_remove(b: Backend) {
@@ -539,7 +911,11 @@ async fn bookmarks_add_list_remove(b: Backend) {
     s.bookmark(a.id, one).await.unwrap();
     s.bookmark(a.id, two).await.unwrap();
     s.bookmark(a.id, one).await.unwrap();
-    assert_eq!(items(s.bookmarks(a.id, page(10)).await.unwrap()), vec![two, one], "most recently bookmarked first");
+    assert_eq!(
+        items(s.bookmarks(a.id, page(10)).await.unwrap()),
+        vec![two, one],
+        "most recently bookmarked first"
+    );
     assert!(s.status_bundles(Some(a.id), &[one]).await.unwrap()[0].bookmarked);
     s.unbookmark(a.id, one).await.unwrap();
     s.unbookmark(a.id, one).await.unwrap();
@@ -554,9 +930,31 @@ async fn visibility_rules(b: Backend) {
     let mentioned = account(s, "vis_mentioned").await;
     s.follow(follower.id, a.id, true, false).await.unwrap();
     let public = post(s, a.id, "public").await;
-    let unlisted = post_with(s, NewStatus { visibility: Visibility::Unlisted, ..new_status(a.id, "unlisted") }).await;
-    let private = post_with(s, NewStatus { visibility: Visibility::Private, ..new_status(a.id, "private") }).await;
-    let direct = post_with(s, NewStatus { visibility: Visibility::Direct, mentions: vec![mentioned.id], ..new_status(a.id, "direct") }).await;
+    let unlisted = post_with(
+        s,
+        NewStatus {
+            visibility: Visibility::Unlisted,
+            ..new_status(a.id, "unlisted")
+        },
+    )
+    .await;
+    let private = post_with(
+        s,
+        NewStatus {
+            visibility: Visibility::Private,
+            ..new_status(a.id, "private")
+        },
+    )
+    .await;
+    let direct = post_with(
+        s,
+        NewStatus {
+            visibility: Visibility::Direct,
+            mentions: vec![mentioned.id],
+            ..new_status(a.id, "direct")
+        },
+    )
+    .await;
 
     let sees = |viewer: Option<Id>, id: Id| {
         let s = s.clone();
@@ -565,14 +963,29 @@ async fn visibility_rules(b: Backend) {
     assert!(sees(None, public).await && sees(None, unlisted).await);
     assert!(!sees(None, private).await && !sees(Some(stranger.id), private).await);
     assert!(sees(Some(follower.id), private).await && sees(Some(a.id), private).await);
-    assert!(!sees(Some(follower.id), direct).await && sees(Some(mentioned.id), direct).await && sees(Some(a.id), direct).await);
+    assert!(
+        !sees(Some(follower.id), direct).await
+            && sees(Some(mentioned.id), direct).await
+            && sees(Some(a.id), direct).await
+    );
     assert!(!sees(None, public + 12345).await, "unknown is not visible");
 
-    assert_eq!(items(s.public_timeline(None, page(10)).await.unwrap()), vec![public], "only public, top-level statuses");
+    assert_eq!(
+        items(s.public_timeline(None, page(10)).await.unwrap()),
+        vec![public],
+        "only public, top-level statuses"
+    );
     s.block(a.id, stranger.id).await.unwrap();
-    assert!(!sees(Some(stranger.id), public).await, "an author's block hides their statuses");
+    assert!(
+        !sees(Some(stranger.id), public).await,
+        "an author's block hides their statuses"
+    );
     assert!(sees(None, public).await);
-    assert_eq!(s.account(a.id).await.unwrap().statuses_count, 3, "direct statuses are not counted");
+    assert_eq!(
+        s.account(a.id).await.unwrap().statuses_count,
+        3,
+        "direct statuses are not counted"
+    );
 }
 
 async fn home_timeline_rules_and_filters(b: Backend) {
@@ -587,21 +1000,58 @@ async fn home_timeline_rules_and_filters(b: Backend) {
     let theirs = post(s, friend.id, "friend").await;
     let _unfollowed = post(s, other.id, "other").await;
     let other_post = post(s, other.id, "other again").await;
-    let friend_boost = s.reblog(friend.id, other_post, Visibility::Public).await.unwrap();
-    let _noisy_boost = s.reblog(noisy.id, other_post, Visibility::Public).await.unwrap();
-    let _reply_to_stranger = post_with(s, NewStatus { in_reply_to: Some(other_post), ..new_status(friend.id, "to other") }).await;
-    let reply_to_me = post_with(s, NewStatus { in_reply_to: Some(mine), ..new_status(friend.id, "to me") }).await;
-    let private_friend = post_with(s, NewStatus { visibility: Visibility::Private, ..new_status(friend.id, "followers only") }).await;
+    let friend_boost = s
+        .reblog(friend.id, other_post, Visibility::Public)
+        .await
+        .unwrap();
+    let _noisy_boost = s
+        .reblog(noisy.id, other_post, Visibility::Public)
+        .await
+        .unwrap();
+    let _reply_to_stranger = post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(other_post),
+            ..new_status(friend.id, "to other")
+        },
+    )
+    .await;
+    let reply_to_me = post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(mine),
+            ..new_status(friend.id, "to me")
+        },
+    )
+    .await;
+    let private_friend = post_with(
+        s,
+        NewStatus {
+            visibility: Visibility::Private,
+            ..new_status(friend.id, "followers only")
+        },
+    )
+    .await;
 
     let home = items(s.home_timeline(me.id, page(20)).await.unwrap());
-    assert_eq!(home, vec![private_friend, reply_to_me, friend_boost, theirs, mine]);
+    assert_eq!(
+        home,
+        vec![private_friend, reply_to_me, friend_boost, theirs, mine]
+    );
 
     s.mute(me.id, friend.id, true).await.unwrap();
-    assert_eq!(items(s.home_timeline(me.id, page(20)).await.unwrap()), vec![mine], "muted authors leave lists");
+    assert_eq!(
+        items(s.home_timeline(me.id, page(20)).await.unwrap()),
+        vec![mine],
+        "muted authors leave lists"
+    );
     s.unmute(me.id, friend.id).await.unwrap();
     s.mute(me.id, other.id, false).await.unwrap();
     let home = items(s.home_timeline(me.id, page(20)).await.unwrap());
-    assert!(!home.contains(&friend_boost), "reblogs of muted accounts are filtered");
+    assert!(
+        !home.contains(&friend_boost),
+        "reblogs of muted accounts are filtered"
+    );
     assert!(home.contains(&theirs));
 }
 
@@ -616,15 +1066,71 @@ async fn pagination_max_since_min(b: Backend) {
     let p = s.public_timeline(None, page(3)).await.unwrap();
     assert_eq!(items(p.clone()), newest_first[..3].to_vec());
     assert!(p.iter().all(|x| x.cursor == x.item));
-    let next = s.public_timeline(None, Page { max_id: Some(p[2].cursor), ..page(3) }).await.unwrap();
+    let next = s
+        .public_timeline(
+            None,
+            Page {
+                max_id: Some(p[2].cursor),
+                ..page(3)
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(items(next), newest_first[3..6].to_vec());
-    let since = s.public_timeline(None, Page { since_id: Some(ids[2]), ..page(2) }).await.unwrap();
-    assert_eq!(items(since), vec![ids[6], ids[5]], "since_id: newest first, stops at the limit");
-    let min = s.public_timeline(None, Page { min_id: Some(ids[2]), ..page(2) }).await.unwrap();
-    assert_eq!(items(min), vec![ids[4], ids[3]], "min_id: the page just above, still newest first");
-    let between = s.public_timeline(None, Page { max_id: Some(ids[5]), min_id: Some(ids[1]), ..page(10) }).await.unwrap();
+    let since = s
+        .public_timeline(
+            None,
+            Page {
+                since_id: Some(ids[2]),
+                ..page(2)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        items(since),
+        vec![ids[6], ids[5]],
+        "since_id: newest first, stops at the limit"
+    );
+    let min = s
+        .public_timeline(
+            None,
+            Page {
+                min_id: Some(ids[2]),
+                ..page(2)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        items(min),
+        vec![ids[4], ids[3]],
+        "min_id: the page just above, still newest first"
+    );
+    let between = s
+        .public_timeline(
+            None,
+            Page {
+                max_id: Some(ids[5]),
+                min_id: Some(ids[1]),
+                ..page(10)
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(items(between), vec![ids[4], ids[3], ids[2]]);
-    assert!(items(s.public_timeline(None, Page { max_id: Some(ids[0]), ..page(10) }).await.unwrap()).is_empty());
+    assert!(items(
+        s.public_timeline(
+            None,
+            Page {
+                max_id: Some(ids[0]),
+                ..page(10)
+            }
+        )
+        .await
+        .unwrap()
+    )
+    .is_empty());
     assert!(items(s.public_timeline(None, page(0)).await.unwrap()).is_empty());
 
     // Other paged lists: cursors are the row ids of the relation, not of the status.
@@ -635,16 +1141,37 @@ async fn pagination_max_since_min(b: Backend) {
     }
     let p1 = s.favourited_by(st, page(2)).await.unwrap();
     assert_eq!(items(p1.clone()), vec![fans[2].id, fans[1].id]);
-    let p2 = s.favourited_by(st, Page { max_id: Some(p1[1].cursor), ..page(2) }).await.unwrap();
+    let p2 = s
+        .favourited_by(
+            st,
+            Page {
+                max_id: Some(p1[1].cursor),
+                ..page(2)
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(items(p2), vec![fans[0].id]);
     for f in &fans {
         s.follow(f.id, a.id, true, false).await.unwrap();
     }
     let followers = s.followers(a.id, page(2)).await.unwrap();
     assert_eq!(items(followers.clone()), vec![fans[2].id, fans[1].id]);
-    let rest = s.followers(a.id, Page { max_id: Some(followers[1].cursor), ..page(5) }).await.unwrap();
+    let rest = s
+        .followers(
+            a.id,
+            Page {
+                max_id: Some(followers[1].cursor),
+                ..page(5)
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(items(rest), vec![fans[0].id]);
-    assert_eq!(items(s.following(fans[0].id, page(5)).await.unwrap()), vec![a.id]);
+    assert_eq!(
+        items(s.following(fans[0].id, page(5)).await.unwrap()),
+        vec![a.id]
+    );
 }
 
 async fn futures_join(s: &Arc<dyn Store>, n: usize) -> Vec<AccountRow> {
@@ -664,21 +1191,39 @@ async fn ids_unique_and_time_ordered_across_nodes(b: Backend) {
     for i in 0..20 {
         sequential.push(post(&node1, a.id, &format!("seq {i}")).await);
     }
-    assert!(sequential.windows(2).all(|w| w[0] < w[1]), "one writer's ids strictly increase");
-    assert!(ms_of_id(sequential[0]) >= before - 1_000 && ms_of_id(sequential[19]) <= now_ms() + 1_000, "ids carry the time");
+    assert!(
+        sequential.windows(2).all(|w| w[0] < w[1]),
+        "one writer's ids strictly increase"
+    );
+    assert!(
+        ms_of_id(sequential[0]) >= before - 1_000 && ms_of_id(sequential[19]) <= now_ms() + 1_000,
+        "ids carry the time"
+    );
 
     let mut tasks = Vec::new();
     for i in 0..40 {
-        let node = if i % 2 == 0 { node1.clone() } else { node2.clone() };
-        tasks.push(tokio::spawn(async move { node.create_status(new_status(a.id, "parallel"), 60).await }));
+        let node = if i % 2 == 0 {
+            node1.clone()
+        } else {
+            node2.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            node.create_status(new_status(a.id, "parallel"), 60).await
+        }));
     }
     let mut all: HashSet<Id> = sequential.iter().copied().collect();
     for t in tasks {
-        assert!(all.insert(t.await.unwrap().unwrap()), "ids never collide across nodes");
+        assert!(
+            all.insert(t.await.unwrap().unwrap()),
+            "ids never collide across nodes"
+        );
     }
     assert_eq!(all.len(), 60);
     let later = post(&node2, a.id, "after").await;
-    assert!(all.iter().all(|id| *id < later), "a later status sorts after all earlier ones");
+    assert!(
+        all.iter().all(|id| *id < later),
+        "a later status sorts after all earlier ones"
+    );
 }
 
 async fn follow_locked_requests_and_unfollow(b: Backend) {
@@ -686,31 +1231,72 @@ async fn follow_locked_requests_and_unfollow(b: Backend) {
     let me = account(s, "fl_me").await;
     let locked = account(s, "fl_locked").await;
     let open = account(s, "fl_open").await;
-    s.update_account(locked.id, AccountUpdate { locked: Some(true), ..Default::default() }).await.unwrap();
+    s.update_account(
+        locked.id,
+        AccountUpdate {
+            locked: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
 
-    assert_eq!(s.follow(me.id, locked.id, true, false).await.unwrap(), FollowOutcome::Requested);
-    assert_eq!(s.follow(me.id, locked.id, true, false).await.unwrap(), FollowOutcome::Requested);
-    assert_eq!(kinds(&s.notifications(locked.id, &NotificationType::ALL, page(10)).await.unwrap()), vec![NotificationType::FollowRequest]);
+    assert_eq!(
+        s.follow(me.id, locked.id, true, false).await.unwrap(),
+        FollowOutcome::Requested
+    );
+    assert_eq!(
+        s.follow(me.id, locked.id, true, false).await.unwrap(),
+        FollowOutcome::Requested
+    );
+    assert_eq!(
+        kinds(
+            &s.notifications(locked.id, &NotificationType::ALL, page(10))
+                .await
+                .unwrap()
+        ),
+        vec![NotificationType::FollowRequest]
+    );
     let rel = &s.relationships(me.id, &[locked.id]).await.unwrap()[0];
     assert!(rel.requested && !rel.following);
     assert!(s.relationships(locked.id, &[me.id]).await.unwrap()[0].requested_by);
     s.unfollow(me.id, locked.id).await.unwrap();
     assert!(!s.relationships(me.id, &[locked.id]).await.unwrap()[0].requested);
-    assert!(s.notifications(locked.id, &NotificationType::ALL, page(10)).await.unwrap().is_empty());
+    assert!(s
+        .notifications(locked.id, &NotificationType::ALL, page(10))
+        .await
+        .unwrap()
+        .is_empty());
 
-    assert_eq!(s.follow(me.id, open.id, true, false).await.unwrap(), FollowOutcome::Following);
-    assert_eq!(s.follow(me.id, open.id, false, true).await.unwrap(), FollowOutcome::Following, "following again updates options");
+    assert_eq!(
+        s.follow(me.id, open.id, true, false).await.unwrap(),
+        FollowOutcome::Following
+    );
+    assert_eq!(
+        s.follow(me.id, open.id, false, true).await.unwrap(),
+        FollowOutcome::Following,
+        "following again updates options"
+    );
     let rel = &s.relationships(me.id, &[open.id]).await.unwrap()[0];
     assert!(rel.following && !rel.showing_reblogs && rel.notifying);
     assert!(s.relationships(open.id, &[me.id]).await.unwrap()[0].followed_by);
-    assert_eq!(s.notifications(open.id, &NotificationType::ALL, page(10)).await.unwrap().len(), 1);
+    assert_eq!(
+        s.notifications(open.id, &NotificationType::ALL, page(10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let acct = s.account(open.id).await.unwrap();
     assert_eq!(acct.followers_count, 1);
     assert_eq!(s.account(me.id).await.unwrap().following_count, 1);
     s.unfollow(me.id, open.id).await.unwrap();
     s.unfollow(me.id, open.id).await.unwrap();
     assert_eq!(s.account(open.id).await.unwrap().followers_count, 0);
-    assert!(matches!(s.follow(me.id, open.id + 9999, true, false).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.follow(me.id, open.id + 9999, true, false).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn concurrent_follows_make_one_follow_and_one_notification(b: Backend) {
@@ -720,14 +1306,27 @@ async fn concurrent_follows_make_one_follow_and_one_notification(b: Backend) {
     let them = account(&node1, "cf_them").await;
     let mut tasks = Vec::new();
     for i in 0..6 {
-        let node = if i % 2 == 0 { node1.clone() } else { node2.clone() };
-        tasks.push(tokio::spawn(async move { node.follow(me.id, them.id, true, false).await }));
+        let node = if i % 2 == 0 {
+            node1.clone()
+        } else {
+            node2.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            node.follow(me.id, them.id, true, false).await
+        }));
     }
     for t in tasks {
         assert_eq!(t.await.unwrap().unwrap(), FollowOutcome::Following);
     }
     assert_eq!(node1.account(them.id).await.unwrap().followers_count, 1);
-    assert_eq!(node2.notifications(them.id, &NotificationType::ALL, page(10)).await.unwrap().len(), 1);
+    assert_eq!(
+        node2
+            .notifications(them.id, &NotificationType::ALL, page(10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn block_mute_and_relationships(b: Backend) {
@@ -739,7 +1338,10 @@ async fn block_mute_and_relationships(b: Backend) {
     s.block(me.id, them.id).await.unwrap();
     s.block(me.id, them.id).await.unwrap();
     let rel = &s.relationships(me.id, &[them.id]).await.unwrap()[0];
-    assert!(rel.blocking && !rel.following && !rel.followed_by, "a block ends following both ways");
+    assert!(
+        rel.blocking && !rel.following && !rel.followed_by,
+        "a block ends following both ways"
+    );
     assert!(s.relationships(them.id, &[me.id]).await.unwrap()[0].blocked_by);
     s.unblock(me.id, them.id).await.unwrap();
     assert!(!s.relationships(me.id, &[them.id]).await.unwrap()[0].blocking);
@@ -748,7 +1350,10 @@ async fn block_mute_and_relationships(b: Backend) {
     let rel = &s.relationships(me.id, &[them.id]).await.unwrap()[0];
     assert!(rel.muting && !rel.muting_notifications);
     s.mute(me.id, them.id, true).await.unwrap();
-    assert!(s.relationships(me.id, &[them.id]).await.unwrap()[0].muting_notifications, "muting again updates");
+    assert!(
+        s.relationships(me.id, &[them.id]).await.unwrap()[0].muting_notifications,
+        "muting again updates"
+    );
     s.unmute(me.id, them.id).await.unwrap();
     let rels = s.relationships(me.id, &[them.id, 424242]).await.unwrap();
     assert_eq!(rels.len(), 2, "one answer per id asked, known or not");
@@ -764,36 +1369,121 @@ async fn notifications_types_paging_dismiss_clear(b: Backend) {
     s.follow(fan.id, me.id, true, false).await.unwrap();
     s.favourite(fan.id, st).await.unwrap();
     s.reblog(fan.id, st, Visibility::Public).await.unwrap();
-    post_with(s, NewStatus { mentions: vec![me.id], ..new_status(fan.id, "@nt_me hi") }).await;
-    let all = s.notifications(me.id, &NotificationType::ALL, page(10)).await.unwrap();
+    post_with(
+        s,
+        NewStatus {
+            mentions: vec![me.id],
+            ..new_status(fan.id, "@nt_me hi")
+        },
+    )
+    .await;
+    let all = s
+        .notifications(me.id, &NotificationType::ALL, page(10))
+        .await
+        .unwrap();
     assert_eq!(
         kinds(&all),
-        vec![NotificationType::Mention, NotificationType::Reblog, NotificationType::Favourite, NotificationType::Follow],
+        vec![
+            NotificationType::Mention,
+            NotificationType::Reblog,
+            NotificationType::Favourite,
+            NotificationType::Follow
+        ],
         "newest first"
     );
-    assert!(all.iter().all(|n| n.cursor == n.item.id && n.item.from_account_id == fan.id));
-    let favs = s.notifications(me.id, &[NotificationType::Favourite, NotificationType::Follow], page(10)).await.unwrap();
-    assert_eq!(kinds(&favs), vec![NotificationType::Favourite, NotificationType::Follow]);
-    assert!(s.notifications(me.id, &[], page(10)).await.unwrap().is_empty());
-    let older = s.notifications(me.id, &NotificationType::ALL, Page { max_id: Some(all[1].cursor), ..page(1) }).await.unwrap();
+    assert!(all
+        .iter()
+        .all(|n| n.cursor == n.item.id && n.item.from_account_id == fan.id));
+    let favs = s
+        .notifications(
+            me.id,
+            &[NotificationType::Favourite, NotificationType::Follow],
+            page(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(&favs),
+        vec![NotificationType::Favourite, NotificationType::Follow]
+    );
+    assert!(s
+        .notifications(me.id, &[], page(10))
+        .await
+        .unwrap()
+        .is_empty());
+    let older = s
+        .notifications(
+            me.id,
+            &NotificationType::ALL,
+            Page {
+                max_id: Some(all[1].cursor),
+                ..page(1)
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(kinds(&older), vec![NotificationType::Favourite]);
-    let newer = s.notifications(me.id, &NotificationType::ALL, Page { min_id: Some(all[3].cursor), ..page(2) }).await.unwrap();
-    assert_eq!(kinds(&newer), vec![NotificationType::Reblog, NotificationType::Favourite]);
+    let newer = s
+        .notifications(
+            me.id,
+            &NotificationType::ALL,
+            Page {
+                min_id: Some(all[3].cursor),
+                ..page(2)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(&newer),
+        vec![NotificationType::Reblog, NotificationType::Favourite]
+    );
 
     let one = s.notification(me.id, all[0].item.id).await.unwrap();
-    assert_eq!((one.kind, one.status_id.is_some()), (NotificationType::Mention, true));
-    assert!(matches!(s.notification(fan.id, all[0].item.id).await, Err(StoreError::NotFound)), "only the recipient's");
+    assert_eq!(
+        (one.kind, one.status_id.is_some()),
+        (NotificationType::Mention, true)
+    );
+    assert!(
+        matches!(
+            s.notification(fan.id, all[0].item.id).await,
+            Err(StoreError::NotFound)
+        ),
+        "only the recipient's"
+    );
 
     s.mute(me.id, fan.id, true).await.unwrap();
-    assert!(s.notifications(me.id, &NotificationType::ALL, page(10)).await.unwrap().is_empty(), "muted with notifications: hidden");
+    assert!(
+        s.notifications(me.id, &NotificationType::ALL, page(10))
+            .await
+            .unwrap()
+            .is_empty(),
+        "muted with notifications: hidden"
+    );
     s.unmute(me.id, fan.id).await.unwrap();
 
     s.dismiss_notification(me.id, all[0].item.id).await.unwrap();
-    assert!(matches!(s.dismiss_notification(me.id, all[0].item.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(s.dismiss_notification(fan.id, all[1].item.id).await, Err(StoreError::NotFound)));
-    assert_eq!(s.notifications(me.id, &NotificationType::ALL, page(10)).await.unwrap().len(), 3);
+    assert!(matches!(
+        s.dismiss_notification(me.id, all[0].item.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.dismiss_notification(fan.id, all[1].item.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        s.notifications(me.id, &NotificationType::ALL, page(10))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
     s.clear_notifications(me.id).await.unwrap();
-    assert!(s.notifications(me.id, &NotificationType::ALL, page(10)).await.unwrap().is_empty());
+    assert!(s
+        .notifications(me.id, &NotificationType::ALL, page(10))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn markers_upsert_with_version(b: Backend) {
@@ -801,13 +1491,21 @@ async fn markers_upsert_with_version(b: Backend) {
     let me = account(s, "marker").await;
     assert!(s.markers(me.id).await.unwrap().is_empty());
     let m = s.set_marker(me.id, "home", 100).await.unwrap();
-    assert_eq!((m.timeline.as_str(), m.last_read_id, m.version), ("home", 100, 1));
+    assert_eq!(
+        (m.timeline.as_str(), m.last_read_id, m.version),
+        ("home", 100, 1)
+    );
     let m = s.set_marker(me.id, "home", 150).await.unwrap();
     assert_eq!((m.last_read_id, m.version), (150, 2));
     s.set_marker(me.id, "notifications", 7).await.unwrap();
     let mut all = s.markers(me.id).await.unwrap();
     all.sort_by(|a, b| a.timeline.cmp(&b.timeline));
-    assert_eq!(all.iter().map(|m| (m.timeline.as_str(), m.last_read_id, m.version)).collect::<Vec<_>>(), vec![("home", 150, 2), ("notifications", 7, 1)]);
+    assert_eq!(
+        all.iter()
+            .map(|m| (m.timeline.as_str(), m.last_read_id, m.version))
+            .collect::<Vec<_>>(),
+        vec![("home", 150, 2), ("notifications", 7, 1)]
+    );
     assert!((now_ms() - all[0].updated_at_ms).abs() < 60_000);
 }
 
@@ -818,46 +1516,171 @@ async fn search_statuses_full_text(b: Backend) {
     let one = post(s, a.id, "The quick brown Fox jumps").await;
     let two = post(s, a.id, "a lazy dog and a brown cow").await;
     let hyphen = post(s, a.id, "state-of-the-art engines").await;
-    let private = post_with(s, NewStatus { visibility: Visibility::Private, ..new_status(a.id, "secret brown plans") }).await;
-    let cw = post_with(s, NewStatus { spoiler_text: "spoilerword".into(), ..new_status(a.id, "behind a warning") }).await;
+    let private = post_with(
+        s,
+        NewStatus {
+            visibility: Visibility::Private,
+            ..new_status(a.id, "secret brown plans")
+        },
+    )
+    .await;
+    let cw = post_with(
+        s,
+        NewStatus {
+            spoiler_text: "spoilerword".into(),
+            ..new_status(a.id, "behind a warning")
+        },
+    )
+    .await;
 
-    assert_eq!(s.search_statuses(None, "brown", 10, 0).await.unwrap(), vec![two, one], "newest first, visible only");
-    assert_eq!(s.search_statuses(Some(a.id), "brown", 10, 0).await.unwrap(), vec![private, two, one]);
-    assert_eq!(s.search_statuses(Some(other.id), "BROWN fox", 10, 0).await.unwrap(), vec![one], "every word, any case");
-    assert_eq!(s.search_statuses(None, "brown", 1, 1).await.unwrap(), vec![one], "limit and offset");
-    assert_eq!(s.search_statuses(None, "spoilerword", 10, 0).await.unwrap(), vec![cw], "content warnings are searched");
-    assert_eq!(s.search_statuses(None, "of-the", 10, 0).await.unwrap(), vec![hyphen], "a hyphenated word is a phrase");
-    assert!(s.search_statuses(None, "the-of", 10, 0).await.unwrap().is_empty());
+    assert_eq!(
+        s.search_statuses(None, "brown", 10, 0).await.unwrap(),
+        vec![two, one],
+        "newest first, visible only"
+    );
+    assert_eq!(
+        s.search_statuses(Some(a.id), "brown", 10, 0).await.unwrap(),
+        vec![private, two, one]
+    );
+    assert_eq!(
+        s.search_statuses(Some(other.id), "BROWN fox", 10, 0)
+            .await
+            .unwrap(),
+        vec![one],
+        "every word, any case"
+    );
+    assert_eq!(
+        s.search_statuses(None, "brown", 1, 1).await.unwrap(),
+        vec![one],
+        "limit and offset"
+    );
+    assert_eq!(
+        s.search_statuses(None, "spoilerword", 10, 0).await.unwrap(),
+        vec![cw],
+        "content warnings are searched"
+    );
+    assert_eq!(
+        s.search_statuses(None, "of-the", 10, 0).await.unwrap(),
+        vec![hyphen],
+        "a hyphenated word is a phrase"
+    );
+    assert!(s
+        .search_statuses(None, "the-of", 10, 0)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(s.search_statuses(None, "", 10, 0).await.unwrap().is_empty());
-    assert!(s.search_statuses(None, "   ", 10, 0).await.unwrap().is_empty());
-    assert!(s.search_statuses(None, "unicorn", 10, 0).await.unwrap().is_empty());
+    assert!(s
+        .search_statuses(None, "   ", 10, 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .search_statuses(None, "unicorn", 10, 0)
+        .await
+        .unwrap()
+        .is_empty());
     // Query syntax of either engine is matched literally, never an error.
-    for q in ["NEAR(brown fox)", "brown*", "fox:*", "brown & !fox", "\"brown", "a|b", "(", "title:brown", "'", "\\", "-brown"] {
+    for q in [
+        "NEAR(brown fox)",
+        "brown*",
+        "fox:*",
+        "brown & !fox",
+        "\"brown",
+        "a|b",
+        "(",
+        "title:brown",
+        "'",
+        "\\",
+        "-brown",
+    ] {
         let r = s.search_statuses(None, q, 10, 0).await;
         assert!(r.is_ok(), "query {q:?} failed: {r:?}");
     }
-    assert_eq!(s.search_statuses(None, "brown & !fox", 10, 0).await.unwrap(), vec![one], "operators are plain words, `&` no word at all");
-    assert_eq!(s.search_statuses(None, "engines.", 10, 0).await.unwrap(), vec![hyphen], "punctuation separates words");
+    assert_eq!(
+        s.search_statuses(None, "brown & !fox", 10, 0)
+            .await
+            .unwrap(),
+        vec![one],
+        "operators are plain words, `&` no word at all"
+    );
+    assert_eq!(
+        s.search_statuses(None, "engines.", 10, 0).await.unwrap(),
+        vec![hyphen],
+        "punctuation separates words"
+    );
 }
 
 async fn search_tags_and_tag_rows(b: Backend) {
     let s = &b.store;
     let a = account(s, "tagger").await;
     let c = account(s, "tagger2").await;
-    post_with(s, NewStatus { tags: vec!["rust".into(), "rustacean".into()], ..new_status(a.id, "#rust") }).await;
-    post_with(s, NewStatus { tags: vec!["rust".into()], ..new_status(a.id, "#rust again") }).await;
-    post_with(s, NewStatus { tags: vec!["rust".into(), "ru_st".into()], ..new_status(c.id, "#rust too") }).await;
+    post_with(
+        s,
+        NewStatus {
+            tags: vec!["rust".into(), "rustacean".into()],
+            ..new_status(a.id, "#rust")
+        },
+    )
+    .await;
+    post_with(
+        s,
+        NewStatus {
+            tags: vec!["rust".into()],
+            ..new_status(a.id, "#rust again")
+        },
+    )
+    .await;
+    post_with(
+        s,
+        NewStatus {
+            tags: vec!["rust".into(), "ru_st".into()],
+            ..new_status(c.id, "#rust too")
+        },
+    )
+    .await;
     let found = s.search_tags("rust", 10, 0).await.unwrap();
-    assert_eq!(found.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), vec!["rust", "rustacean"]);
-    assert_eq!((found[0].uses_last_week, found[0].accounts_last_week), (3, 2));
-    let ru: Vec<String> = s.search_tags("ru", 10, 0).await.unwrap().into_iter().map(|t| t.name).collect();
-    assert_eq!(ru, vec!["rust", "ru_st", "rustacean"], "shorter names first");
-    assert_eq!(s.search_tags("ru", 1, 1).await.unwrap()[0].name, "ru_st", "offset");
-    assert_eq!(s.search_tags("ru_", 10, 0).await.unwrap().len(), 1, "_ is literal");
+    assert_eq!(
+        found.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        vec!["rust", "rustacean"]
+    );
+    assert_eq!(
+        (found[0].uses_last_week, found[0].accounts_last_week),
+        (3, 2)
+    );
+    let ru: Vec<String> = s
+        .search_tags("ru", 10, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(
+        ru,
+        vec!["rust", "ru_st", "rustacean"],
+        "shorter names first"
+    );
+    assert_eq!(
+        s.search_tags("ru", 1, 1).await.unwrap()[0].name,
+        "ru_st",
+        "offset"
+    );
+    assert_eq!(
+        s.search_tags("ru_", 10, 0).await.unwrap().len(),
+        1,
+        "_ is literal"
+    );
     let t = s.tag("RUST").await.unwrap();
     assert_eq!((t.name.as_str(), t.uses_last_week), ("rust", 3));
     let unused = s.tag("neverused").await.unwrap();
-    assert_eq!((unused.name.as_str(), unused.uses_last_week, unused.accounts_last_week), ("neverused", 0, 0));
+    assert_eq!(
+        (
+            unused.name.as_str(),
+            unused.uses_last_week,
+            unused.accounts_last_week
+        ),
+        ("neverused", 0, 0)
+    );
 }
 
 async fn account_statuses_filters(b: Backend) {
@@ -865,21 +1688,78 @@ async fn account_statuses_filters(b: Backend) {
     let a = account(s, "as_author").await;
     let o = account(s, "as_other").await;
     let theirs = post(s, o.id, "theirs").await;
-    let plain = post_with(s, NewStatus { tags: vec!["cats".into()], ..new_status(a.id, "plain #cats") }).await;
-    let self_reply = post_with(s, NewStatus { in_reply_to: Some(plain), ..new_status(a.id, "thread") }).await;
-    let reply = post_with(s, NewStatus { in_reply_to: Some(theirs), ..new_status(a.id, "reply") }).await;
+    let plain = post_with(
+        s,
+        NewStatus {
+            tags: vec!["cats".into()],
+            ..new_status(a.id, "plain #cats")
+        },
+    )
+    .await;
+    let self_reply = post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(plain),
+            ..new_status(a.id, "thread")
+        },
+    )
+    .await;
+    let reply = post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(theirs),
+            ..new_status(a.id, "reply")
+        },
+    )
+    .await;
     let boost = s.reblog(a.id, theirs, Visibility::Public).await.unwrap();
-    let f = |exclude_replies, exclude_reblogs| AccountStatusesFilter { exclude_replies, exclude_reblogs, ..Default::default() };
+    let f = |exclude_replies, exclude_reblogs| AccountStatusesFilter {
+        exclude_replies,
+        exclude_reblogs,
+        ..Default::default()
+    };
     let list = |filter, tagged: Option<&'static str>| {
         let s = s.clone();
-        async move { items(s.account_statuses(None, a.id, filter, tagged, page(20)).await.unwrap()) }
+        async move {
+            items(
+                s.account_statuses(None, a.id, filter, tagged, page(20))
+                    .await
+                    .unwrap(),
+            )
+        }
     };
-    assert_eq!(list(f(false, false), None).await, vec![boost, reply, self_reply, plain]);
-    assert_eq!(list(f(true, false), None).await, vec![boost, self_reply, plain], "self-replies stay");
-    assert_eq!(list(f(false, true), None).await, vec![reply, self_reply, plain]);
+    assert_eq!(
+        list(f(false, false), None).await,
+        vec![boost, reply, self_reply, plain]
+    );
+    assert_eq!(
+        list(f(true, false), None).await,
+        vec![boost, self_reply, plain],
+        "self-replies stay"
+    );
+    assert_eq!(
+        list(f(false, true), None).await,
+        vec![reply, self_reply, plain]
+    );
     assert_eq!(list(f(false, false), Some("CATS")).await, vec![plain]);
-    assert!(list(AccountStatusesFilter { pinned: true, ..Default::default() }, None).await.is_empty());
-    assert!(list(AccountStatusesFilter { only_media: true, ..Default::default() }, None).await.is_empty());
+    assert!(list(
+        AccountStatusesFilter {
+            pinned: true,
+            ..Default::default()
+        },
+        None
+    )
+    .await
+    .is_empty());
+    assert!(list(
+        AccountStatusesFilter {
+            only_media: true,
+            ..Default::default()
+        },
+        None
+    )
+    .await
+    .is_empty());
 }
 
 async fn stats_ping_and_pool(b: Backend) {
@@ -887,12 +1767,22 @@ async fn stats_ping_and_pool(b: Backend) {
     s.ping().await.unwrap();
     assert_eq!(s.stats().await.unwrap(), (0, 0));
     let a = account(s, "stats").await;
-    s.create_account(NewAccount { username: "waiting".into(), email: "w@example.com".into(), password_hash: "h".into(), approved: false, locale: None })
-        .await
-        .unwrap();
+    s.create_account(NewAccount {
+        username: "waiting".into(),
+        email: "w@example.com".into(),
+        password_hash: "h".into(),
+        approved: false,
+        locale: None,
+    })
+    .await
+    .unwrap();
     let st = post(s, a.id, "counted").await;
     s.reblog(a.id, st, Visibility::Public).await.unwrap();
-    assert_eq!(s.stats().await.unwrap(), (1, 1), "approved active accounts; reblogs are not statuses");
+    assert_eq!(
+        s.stats().await.unwrap(),
+        (1, 1),
+        "approved active accounts; reblogs are not statuses"
+    );
     let pool = s.pool_usage();
     assert!(pool.size >= 1 && pool.in_use <= pool.size);
     assert_eq!(pool.in_use, 0, "nothing leased between operations");
@@ -912,37 +1802,93 @@ async fn failed_write_leaves_nothing_behind(b: Backend) {
     };
     assert!(s.create_status(bad, 3600).await.is_err());
     assert_eq!(s.account(a.id).await.unwrap().statuses_count, 0);
-    assert!(s.notifications(m.id, &NotificationType::ALL, page(10)).await.unwrap().is_empty());
+    assert!(s
+        .notifications(m.id, &NotificationType::ALL, page(10))
+        .await
+        .unwrap()
+        .is_empty());
     assert!(items(s.tag_timeline(None, "halfwritten", page(10)).await.unwrap()).is_empty());
-    assert!(s.search_statuses(None, "half", 10, 0).await.unwrap().is_empty());
+    assert!(s
+        .search_statuses(None, "half", 10, 0)
+        .await
+        .unwrap()
+        .is_empty());
     // The idempotency key was not kept either: a good retry posts.
-    let ok = s.create_status(NewStatus { idempotency_key: Some("atomic-key".into()), ..new_status(a.id, "whole") }, 3600).await.unwrap();
+    let ok = s
+        .create_status(
+            NewStatus {
+                idempotency_key: Some("atomic-key".into()),
+                ..new_status(a.id, "whole")
+            },
+            3600,
+        )
+        .await
+        .unwrap();
     assert_eq!(s.status(ok).await.unwrap().text, "whole");
 }
 
 async fn odd_text_never_an_internal_error(b: Backend) {
     let s = &b.store;
     let a = account(s, "odd").await;
-    let id = post(s, a.id, "nul\0byte and émoji 🦀 and 'quotes' \"double\" ; DROP TABLE statuses; --").await;
+    let id = post(
+        s,
+        a.id,
+        "nul\0byte and émoji 🦀 and 'quotes' \"double\" ; DROP TABLE statuses; --",
+    )
+    .await;
     let row = s.status(id).await.unwrap();
-    assert!(row.text.starts_with("nul") && row.text.contains("🦀") && row.text.contains("DROP TABLE"));
-    assert!(matches!(s.account_by_username("nul\0name").await, Err(StoreError::NotFound)));
-    assert!(matches!(s.credentials_by_email("a\0@example.com").await, Err(StoreError::NotFound)));
-    assert!(matches!(s.token_by_hash("x\0y").await, Err(StoreError::NotFound)));
+    assert!(
+        row.text.starts_with("nul") && row.text.contains("🦀") && row.text.contains("DROP TABLE")
+    );
+    assert!(matches!(
+        s.account_by_username("nul\0name").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.credentials_by_email("a\0@example.com").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.token_by_hash("x\0y").await,
+        Err(StoreError::NotFound)
+    ));
     if b.is_postgres() {
         // SQLite's FTS5 answers a NUL in a query with an error (a 500): reported, not ours to fix here.
         assert!(s.search_statuses(None, "nul\0byte", 10, 0).await.is_ok());
     }
     assert!(s.search_accounts("o\0", 10, 0).await.is_ok());
     assert!(s.search_tags("\0", 10, 0).await.is_ok());
-    let u = s.update_account(a.id, AccountUpdate { display_name: Some("Zero\0Name".into()), ..Default::default() }).await.unwrap();
+    let u = s
+        .update_account(
+            a.id,
+            AccountUpdate {
+                display_name: Some("Zero\0Name".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert!(u.display_name.starts_with("Zero"));
     assert!(s.set_marker(a.id, "home\0", 1).await.is_ok());
     // Extreme ids are just unknown ids.
     for id in [i64::MIN, -1, 0, i64::MAX] {
         assert!(matches!(s.status(id).await, Err(StoreError::NotFound)));
-        assert!(s.status_bundles(Some(a.id), &[id]).await.unwrap().is_empty());
-        let p = s.public_timeline(None, Page { max_id: Some(id), since_id: Some(id), min_id: Some(id), limit: 5 }).await;
+        assert!(s
+            .status_bundles(Some(a.id), &[id])
+            .await
+            .unwrap()
+            .is_empty());
+        let p = s
+            .public_timeline(
+                None,
+                Page {
+                    max_id: Some(id),
+                    since_id: Some(id),
+                    min_id: Some(id),
+                    limit: 5,
+                },
+            )
+            .await;
         assert!(p.is_ok());
     }
 }

@@ -9,7 +9,13 @@ use holdfast_store::postgres::PgStore;
 use holdfast_store::{NewAccount, Store, StoreError};
 
 fn new_account(name: &str) -> NewAccount {
-    NewAccount { username: name.into(), email: format!("{name}@example.com"), password_hash: "h".into(), approved: true, locale: None }
+    NewAccount {
+        username: name.into(),
+        email: format!("{name}@example.com"),
+        password_hash: "h".into(),
+        approved: true,
+        locale: None,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,12 +24,19 @@ async fn several_nodes_migrating_at_once_all_start() {
     let mut starts = Vec::new();
     for _ in 0..4 {
         let url = url.clone();
-        starts.push(tokio::spawn(async move { PgStore::open(&url, &support::limits()).await }));
+        starts.push(tokio::spawn(async move {
+            PgStore::open(&url, &support::limits()).await
+        }));
     }
     for s in starts {
-        s.await.unwrap().expect("every node starts while others migrate");
+        s.await
+            .unwrap()
+            .expect("every node starts while others migrate");
     }
-    let applied = support::cluster().psql(url.rsplit('/').next().unwrap(), "SELECT count(*) FROM schema_migrations");
+    let applied = support::cluster().psql(
+        url.rsplit('/').next().unwrap(),
+        "SELECT count(*) FROM schema_migrations",
+    );
     assert_eq!(applied, "1", "each migration applied once");
 }
 
@@ -34,22 +47,47 @@ async fn multi_host_url_skips_a_dead_host() {
     let dead = support::free_port(); // nothing listens there
     let port = support::cluster().port;
     let multi = format!("postgres://postgres@127.0.0.1:{dead},127.0.0.1:{port}/{db}?target_session_attrs=read-write");
-    let store = PgStore::open(&multi, &support::limits()).await.expect("the live host is used");
-    store.create_account(new_account("multihost")).await.unwrap();
+    let store = PgStore::open(&multi, &support::limits())
+        .await
+        .expect("the live host is used");
+    store
+        .create_account(new_account("multihost"))
+        .await
+        .unwrap();
     // The key/value form with host lists, as libpq takes it.
     let kv = format!("host=127.0.0.1,127.0.0.1 port={dead},{port} user=postgres dbname={db}");
-    let store = PgStore::open(&kv, &support::limits()).await.expect("key/value form");
-    assert_eq!(store.account_by_username("multihost").await.unwrap().username, "multihost");
+    let store = PgStore::open(&kv, &support::limits())
+        .await
+        .expect("key/value form");
+    assert_eq!(
+        store
+            .account_by_username("multihost")
+            .await
+            .unwrap()
+            .username,
+        "multihost"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_database_fails_fast_as_unavailable() {
     let dead = support::free_port();
     let started = Instant::now();
-    let result = PgStore::open(&format!("postgres://postgres@127.0.0.1:{dead}/x"), &support::limits()).await;
-    assert!(matches!(result, Err(StoreError::Unavailable(_))), "{:?}", result.err());
+    let result = PgStore::open(
+        &format!("postgres://postgres@127.0.0.1:{dead}/x"),
+        &support::limits(),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{:?}",
+        result.err()
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(matches!(PgStore::open("postgres://[::bad", &support::limits()).await, Err(StoreError::Internal(_))));
+    assert!(matches!(
+        PgStore::open("postgres://[::bad", &support::limits()).await,
+        Err(StoreError::Internal(_))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,7 +109,9 @@ async fn recovers_by_itself_when_its_connections_are_killed() {
     assert!(store.pool_usage().size >= 1);
     let killed = support::cluster().psql(
         "postgres",
-        &format!("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'"),
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'"
+        ),
     );
     assert_ne!(killed, "0", "there were connections to kill");
     // Each call either succeeds or says Unavailable (never Internal, never hangs);
@@ -79,7 +119,10 @@ async fn recovers_by_itself_when_its_connections_are_killed() {
     let mut failures = 0;
     let mut ok = 0;
     for _ in 0..10 {
-        match tokio::time::timeout(Duration::from_secs(10), store.account(a.id)).await.expect("no hang") {
+        match tokio::time::timeout(Duration::from_secs(10), store.account(a.id))
+            .await
+            .expect("no hang")
+        {
             Ok(row) => {
                 assert_eq!(row.id, a.id);
                 ok += 1;
@@ -88,10 +131,19 @@ async fn recovers_by_itself_when_its_connections_are_killed() {
             Err(e) => panic!("a dead connection must look like Unavailable, got {e:?}"),
         }
     }
-    assert!(failures <= 1, "dead connections are noticed and replaced, {failures} calls failed");
+    assert!(
+        failures <= 1,
+        "dead connections are noticed and replaced, {failures} calls failed"
+    );
     assert!(ok >= 9);
     store.ping().await.unwrap();
     // Writes work again too, and nothing was lost.
-    store.create_account(new_account("after_kill")).await.unwrap();
-    assert_eq!(store.account_by_username("survivor").await.unwrap().id, a.id);
+    store
+        .create_account(new_account("after_kill"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.account_by_username("survivor").await.unwrap().id,
+        a.id
+    );
 }

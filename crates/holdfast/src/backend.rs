@@ -11,18 +11,27 @@ use holdfast_store::Store;
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
     match &config.database_url {
         None => {
-            let store = SqliteStore::open(&config.data_dir, &config.limits).map_err(|e| e.to_string())?;
+            let store =
+                SqliteStore::open(&config.data_dir, &config.limits).map_err(|e| e.to_string())?;
             Ok(Arc::new(store))
         }
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.contains("host=") => {
+        Some(url)
+            if url.starts_with("postgres://")
+                || url.starts_with("postgresql://")
+                || url.contains("host=") =>
+        {
             // Migrations run here, under an advisory lock, so `serve` and
             // `migrate` on several nodes at once are safe.
-            let store = PgStore::open(url, &config.limits).await.map_err(|e| format!("PostgreSQL: {e}"))?;
+            let store = PgStore::open(url, &config.limits)
+                .await
+                .map_err(|e| format!("PostgreSQL: {e}"))?;
             tracing::info!("using PostgreSQL");
             Ok(Arc::new(store))
         }
-        Some(_) => Err("--database must be a PostgreSQL URL (postgres://… or host=… key/value form); \
+        Some(_) => Err(
+            "--database must be a PostgreSQL URL (postgres://… or host=… key/value form); \
                         leave it out to use SQLite in the data directory"
-            .into()),
+                .into(),
+        ),
     }
 }

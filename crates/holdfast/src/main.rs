@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use holdfast_config::{Config, FileConfig, Registrations, DEFAULT_DATA_DIR, DEFAULT_DOMAIN, DEFAULT_LISTEN};
+use holdfast_config::{
+    Config, FileConfig, Registrations, DEFAULT_DATA_DIR, DEFAULT_DOMAIN, DEFAULT_LISTEN,
+};
 use holdfast_guard::listener::ListenerConfig;
 use holdfast_guard::Guard;
 use holdfast_service::Service;
@@ -19,7 +21,11 @@ mod fd_budget;
 const ATTACK_LOG_INTERVAL_S: u64 = 10;
 
 #[derive(Parser)]
-#[command(name = "holdfast", version, about = "A Mastodon-compatible microblogging server that stays up")]
+#[command(
+    name = "holdfast",
+    version,
+    about = "A Mastodon-compatible microblogging server that stays up"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -95,15 +101,27 @@ enum UserAction {
     Approve { username: String },
 }
 
-fn resolve(common: &CommonArgs, listen: Option<String>, registrations: Option<String>, guard: Option<String>) -> Result<Config, String> {
+fn resolve(
+    common: &CommonArgs,
+    listen: Option<String>,
+    registrations: Option<String>,
+    guard: Option<String>,
+) -> Result<Config, String> {
     let file = match &common.config {
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::default(),
     };
-    let domain = common.domain.clone().or(file.domain).unwrap_or_else(|| DEFAULT_DOMAIN.to_owned());
+    let domain = common
+        .domain
+        .clone()
+        .or(file.domain)
+        .unwrap_or_else(|| DEFAULT_DOMAIN.to_owned());
     let registrations = match registrations {
-        Some(r) => Registrations::parse(&r).ok_or_else(|| format!("--registrations must be open, approval or closed, not {r}"))?,
-        None => file.registrations.unwrap_or_else(|| Registrations::default_for_domain(&domain)),
+        Some(r) => Registrations::parse(&r)
+            .ok_or_else(|| format!("--registrations must be open, approval or closed, not {r}"))?,
+        None => file
+            .registrations
+            .unwrap_or_else(|| Registrations::default_for_domain(&domain)),
     };
     let guard_enabled = match guard.as_deref() {
         None => file.guard.unwrap_or(true),
@@ -113,8 +131,14 @@ fn resolve(common: &CommonArgs, listen: Option<String>, registrations: Option<St
     };
     Ok(Config {
         guard_enabled,
-        listen: listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
-        data_dir: common.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        listen: listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+        data_dir: common
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
         database_url: common.database.clone().or(file.database),
         domain,
         registrations,
@@ -139,11 +163,16 @@ async fn open_service(config: Config) -> Result<Service, String> {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("holdfast: cannot start the async runtime: {e}");
@@ -161,13 +190,27 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve(args) => serve(resolve(&args.common, args.listen, args.registrations, args.guard)?).await,
+        Command::Serve(args) => {
+            serve(resolve(
+                &args.common,
+                args.listen,
+                args.registrations,
+                args.guard,
+            )?)
+            .await
+        }
         Command::Migrate(common) => {
             open_service(resolve(&common, None, None, None)?).await?;
             println!("migrations applied");
             Ok(())
         }
-        Command::User { action, common } => user(open_service(resolve(&common, None, None, None)?).await?, action).await,
+        Command::User { action, common } => {
+            user(
+                open_service(resolve(&common, None, None, None)?).await?,
+                action,
+            )
+            .await
+        }
         Command::Siege(args) => holdfast_testbed::siege::run(args).await,
     }
 }
@@ -179,23 +222,42 @@ async fn serve(config: Config) -> Result<(), String> {
     let guard_enabled = config.guard_enabled;
     let limits = config.limits.clone();
     let service = open_service(config).await?;
-    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let mut listener_config = ListenerConfig::from_limits(&limits);
     listener_config.max_connections = fd_budget::fit_connections(listener_config.max_connections);
 
     let guard = Guard::new(&limits)?;
     guard.spawn_attack_log(Duration::from_secs(ATTACK_LOG_INTERVAL_S));
     let metrics_guard = guard.clone();
-    let app = holdfast_api::app(service, Some(Arc::new(move |out: &mut String| metrics_guard.render_metrics(out))));
+    let app = holdfast_api::app(
+        service,
+        Some(Arc::new(move |out: &mut String| {
+            metrics_guard.render_metrics(out)
+        })),
+    );
     let app = if guard_enabled {
-        app.layer(axum::middleware::from_fn_with_state(guard.clone(), holdfast_guard::screen))
+        app.layer(axum::middleware::from_fn_with_state(
+            guard.clone(),
+            holdfast_guard::screen,
+        ))
     } else {
-        tracing::warn!("the guard is OFF: no rate limits, admission control or cache (measurement mode)");
+        tracing::warn!(
+            "the guard is OFF: no rate limits, admission control or cache (measurement mode)"
+        );
         app
     };
     tracing::info!(%listen, data_dir = %data_dir.display(), ?registrations, guard = guard_enabled,
         max_connections = listener_config.max_connections, "holdfast is serving");
-    holdfast_guard::listener::serve(listener, app, listener_config, guard.refusals.clone(), shutdown_signal()).await;
+    holdfast_guard::listener::serve(
+        listener,
+        app,
+        listener_config,
+        guard.refusals.clone(),
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -223,14 +285,24 @@ async fn user(service: Service, action: UserAction) -> Result<(), String> {
     match action {
         UserAction::Create { username, email } => {
             let mut password = String::new();
-            std::io::stdin().lock().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .map_err(|e| format!("cannot read the password: {e}"))?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let account = service.create_user(&username, &email, password).await.map_err(|e| e.to_string())?;
+            let account = service
+                .create_user(&username, &email, password)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("created {} (id {})", account.username, account.id);
         }
         UserAction::List { limit } => {
             println!("{:<20} {:<30} {:<32} status", "id", "username", "email");
-            for row in store.list_accounts(limit).await.map_err(|e| e.to_string())? {
+            for row in store
+                .list_accounts(limit)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 let a = &row.account;
                 let state = if a.suspended {
                     "suspended"
@@ -243,15 +315,24 @@ async fn user(service: Service, action: UserAction) -> Result<(), String> {
             }
         }
         UserAction::Suspend { username } => {
-            let a = store.set_suspended(&username, true).await.map_err(|e| format!("{username}: {e}"))?;
+            let a = store
+                .set_suspended(&username, true)
+                .await
+                .map_err(|e| format!("{username}: {e}"))?;
             println!("suspended {}", a.username);
         }
         UserAction::Unsuspend { username } => {
-            let a = store.set_suspended(&username, false).await.map_err(|e| format!("{username}: {e}"))?;
+            let a = store
+                .set_suspended(&username, false)
+                .await
+                .map_err(|e| format!("{username}: {e}"))?;
             println!("unsuspended {}", a.username);
         }
         UserAction::Approve { username } => {
-            let a = store.set_approved(&username).await.map_err(|e| format!("{username}: {e}"))?;
+            let a = store
+                .set_approved(&username)
+                .await
+                .map_err(|e| format!("{username}: {e}"))?;
             println!("approved {}", a.username);
         }
     }

@@ -14,7 +14,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
-pub async fn sign_up(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
+pub async fn sign_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let principal = caller.require("write:accounts")?;
     let (_, token) = state
         .service
@@ -32,17 +36,28 @@ pub async fn sign_up(State(state): State<AppState>, caller: Caller, params: Para
     Ok(Json(super::oauth::token_json(&token)))
 }
 
-pub async fn verify_credentials(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn verify_credentials(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
     let p = caller.0.as_ref().ok_or_else(ApiError::unauthorized)?;
     if !(p.scopes.allows("read:accounts") || p.scopes.allows("profile")) {
         return Err(ApiError::outside_scopes());
     }
-    let me = caller.user(if p.scopes.allows("read:accounts") { "read:accounts" } else { "profile" })?;
+    let me = caller.user(if p.scopes.allows("read:accounts") {
+        "read:accounts"
+    } else {
+        "profile"
+    })?;
     let account = state.service.account(Some(me), me).await?;
     Ok(Json(entities::credential_account(&state.service, &account)))
 }
 
-pub async fn update_credentials(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
+pub async fn update_credentials(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let me = caller.user("write:accounts")?;
     let source = params.object("source")?.unwrap_or_default();
     let update = ProfileUpdate {
@@ -71,58 +86,121 @@ pub async fn preferences(State(state): State<AppState>, caller: Caller) -> ApiRe
     })))
 }
 
-pub async fn lookup(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
+pub async fn lookup(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     caller.viewer("read:accounts")?;
     let acct = params.required_str("acct")?;
     let account = state.service.lookup(&acct).await?;
     Ok(Json(entities::account(&state.service, &account)))
 }
 
-pub async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let viewer = caller.viewer("read:accounts")?;
     let account = state.service.account(viewer, path_id(&id)?).await?;
     Ok(Json(entities::account(&state.service, &account)))
 }
 
-pub async fn relationships(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
+pub async fn relationships(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let me = caller.user("read:follows")?;
     // Unknown or malformed ids are skipped, as Mastodon does.
-    let ids: Vec<Id> = params.list("id")?.iter().filter_map(|s| parse_id(s)).collect();
+    let ids: Vec<Id> = params
+        .list("id")?
+        .iter()
+        .filter_map(|s| parse_id(s))
+        .collect();
     let rels = state.service.relationships(me, &ids).await?;
-    Ok(Json(Value::Array(rels.iter().map(entities::relationship).collect())))
+    Ok(Json(Value::Array(
+        rels.iter().map(entities::relationship).collect(),
+    )))
 }
 
 account_page_handler!(followers, followers);
 account_page_handler!(following, following);
 
-pub async fn follow(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, params: Params) -> ApiResult<Json<Value>> {
+pub async fn follow(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let me = caller.user("write:follows")?;
-    let rel = state.service.follow(me, path_id(&id)?, params.bool("reblogs")?, params.bool("notify")?).await?;
+    let rel = state
+        .service
+        .follow(
+            me,
+            path_id(&id)?,
+            params.bool("reblogs")?,
+            params.bool("notify")?,
+        )
+        .await?;
     Ok(Json(entities::relationship(&rel)))
 }
 
-pub async fn unfollow(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn unfollow(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let me = caller.user("write:follows")?;
-    Ok(Json(entities::relationship(&state.service.unfollow(me, path_id(&id)?).await?)))
+    Ok(Json(entities::relationship(
+        &state.service.unfollow(me, path_id(&id)?).await?,
+    )))
 }
 
-pub async fn block(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn block(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let me = caller.user("write:blocks")?;
-    Ok(Json(entities::relationship(&state.service.block(me, path_id(&id)?).await?)))
+    Ok(Json(entities::relationship(
+        &state.service.block(me, path_id(&id)?).await?,
+    )))
 }
 
-pub async fn unblock(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn unblock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let me = caller.user("write:blocks")?;
-    Ok(Json(entities::relationship(&state.service.unblock(me, path_id(&id)?).await?)))
+    Ok(Json(entities::relationship(
+        &state.service.unblock(me, path_id(&id)?).await?,
+    )))
 }
 
-pub async fn mute(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, params: Params) -> ApiResult<Json<Value>> {
+pub async fn mute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let me = caller.user("write:mutes")?;
-    let rel = state.service.mute(me, path_id(&id)?, params.bool("notifications")?).await?;
+    let rel = state
+        .service
+        .mute(me, path_id(&id)?, params.bool("notifications")?)
+        .await?;
     Ok(Json(entities::relationship(&rel)))
 }
 
-pub async fn unmute(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn unmute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let me = caller.user("write:mutes")?;
-    Ok(Json(entities::relationship(&state.service.unmute(me, path_id(&id)?).await?)))
+    Ok(Json(entities::relationship(
+        &state.service.unmute(me, path_id(&id)?).await?,
+    )))
 }

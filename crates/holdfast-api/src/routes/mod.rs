@@ -13,8 +13,15 @@ macro_rules! account_page_handler {
             params: crate::params::Params,
         ) -> crate::error::ApiResult<axum::response::Response> {
             let viewer = caller.viewer("read:accounts")?;
-            let page = state.service.$op(viewer, super::path_id(&id)?, params.page()?).await?;
-            let items = page.items.iter().map(|a| crate::entities::account(&state.service, a)).collect();
+            let page = state
+                .service
+                .$op(viewer, super::path_id(&id)?, params.page()?)
+                .await?;
+            let items = page
+                .items
+                .iter()
+                .map(|a| crate::entities::account(&state.service, a))
+                .collect();
             Ok(crate::paging::page_response(&headers, &uri, &page, items))
         }
     };
@@ -41,8 +48,14 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
     // Forms that carry credentials are small; a tighter body cap here means a
     // log-in or sign-up flood cannot make the server buffer large bodies.
     let credentials = Router::new()
-        .route("/oauth/authorize", get(oauth::authorize_form).post(oauth::authorize))
-        .route("/oauth/authorize/", get(oauth::authorize_form).post(oauth::authorize))
+        .route(
+            "/oauth/authorize",
+            get(oauth::authorize_form).post(oauth::authorize),
+        )
+        .route(
+            "/oauth/authorize/",
+            get(oauth::authorize_form).post(oauth::authorize),
+        )
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/api/v1/apps", post(oauth::create_app))
@@ -71,12 +84,24 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
         .route("/api/v1/custom_emojis", get(instance::empty_list))
         .route("/api/v1/preferences", get(accounts::preferences))
         // accounts
-        .route("/api/v1/accounts/verify_credentials", get(accounts::verify_credentials))
-        .route("/api/v1/accounts/update_credentials", axum::routing::patch(accounts::update_credentials))
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(accounts::verify_credentials),
+        )
+        .route(
+            "/api/v1/accounts/update_credentials",
+            axum::routing::patch(accounts::update_credentials),
+        )
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
-        .route("/api/v1/accounts/relationships", get(accounts::relationships))
+        .route(
+            "/api/v1/accounts/relationships",
+            get(accounts::relationships),
+        )
         .route("/api/v1/accounts/{id}", get(accounts::show))
-        .route("/api/v1/accounts/{id}/statuses", get(timelines::account_statuses))
+        .route(
+            "/api/v1/accounts/{id}/statuses",
+            get(timelines::account_statuses),
+        )
         .route("/api/v1/accounts/{id}/followers", get(accounts::followers))
         .route("/api/v1/accounts/{id}/following", get(accounts::following))
         .route("/api/v1/accounts/{id}/follow", post(accounts::follow))
@@ -87,16 +112,31 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
         .route("/api/v1/accounts/{id}/unmute", post(accounts::unmute))
         // statuses
         .route("/api/v1/statuses", post(statuses::create))
-        .route("/api/v1/statuses/{id}", get(statuses::show).delete(statuses::delete))
+        .route(
+            "/api/v1/statuses/{id}",
+            get(statuses::show).delete(statuses::delete),
+        )
         .route("/api/v1/statuses/{id}/context", get(statuses::context))
         .route("/api/v1/statuses/{id}/favourite", post(statuses::favourite))
-        .route("/api/v1/statuses/{id}/unfavourite", post(statuses::unfavourite))
+        .route(
+            "/api/v1/statuses/{id}/unfavourite",
+            post(statuses::unfavourite),
+        )
         .route("/api/v1/statuses/{id}/reblog", post(statuses::reblog))
         .route("/api/v1/statuses/{id}/unreblog", post(statuses::unreblog))
         .route("/api/v1/statuses/{id}/bookmark", post(statuses::bookmark))
-        .route("/api/v1/statuses/{id}/unbookmark", post(statuses::unbookmark))
-        .route("/api/v1/statuses/{id}/favourited_by", get(statuses::favourited_by))
-        .route("/api/v1/statuses/{id}/reblogged_by", get(statuses::reblogged_by))
+        .route(
+            "/api/v1/statuses/{id}/unbookmark",
+            post(statuses::unbookmark),
+        )
+        .route(
+            "/api/v1/statuses/{id}/favourited_by",
+            get(statuses::favourited_by),
+        )
+        .route(
+            "/api/v1/statuses/{id}/reblogged_by",
+            get(statuses::reblogged_by),
+        )
         // timelines and lists
         .route("/api/v1/timelines/home", get(timelines::home))
         .route("/api/v1/timelines/public", get(timelines::public))
@@ -109,8 +149,14 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
         .route("/api/v1/notifications", get(notifications::list))
         .route("/api/v1/notifications/clear", post(notifications::clear))
         .route("/api/v1/notifications/{id}", get(notifications::show))
-        .route("/api/v1/notifications/{id}/dismiss", post(notifications::dismiss))
-        .route("/api/v1/markers", get(notifications::markers).post(notifications::set_markers))
+        .route(
+            "/api/v1/notifications/{id}/dismiss",
+            post(notifications::dismiss),
+        )
+        .route(
+            "/api/v1/markers",
+            get(notifications::markers).post(notifications::set_markers),
+        )
 }
 
 /// Ids in paths: anything that is not an id names nothing (404).

@@ -38,7 +38,12 @@ pub fn token_json(t: &IssuedToken) -> Value {
 pub async fn create_app(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
     let redirect_uris = match params.0.get("redirect_uris") {
         Some(Value::Array(_)) => params.list("redirect_uris")?,
-        _ => params.str("redirect_uris")?.unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+        _ => params
+            .str("redirect_uris")?
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
     };
     let created = state
         .service
@@ -75,29 +80,71 @@ struct AuthorizeRequest {
     state: Option<String>,
 }
 
-async fn authorize_request(state: &AppState, params: &Params) -> Result<AuthorizeRequest, Response> {
-    let fail = |status: StatusCode, msg: &str| page(status, "Authorization failed", &format!("<p class=\"error\">{}</p>", escape(msg)));
+async fn authorize_request(
+    state: &AppState,
+    params: &Params,
+) -> Result<AuthorizeRequest, Response> {
+    let fail = |status: StatusCode, msg: &str| {
+        page(
+            status,
+            "Authorization failed",
+            &format!("<p class=\"error\">{}</p>", escape(msg)),
+        )
+    };
     let client_id = params.str("client_id").ok().flatten().unwrap_or_default();
     let app = match state.service.app(&client_id).await {
         Ok(app) => app,
-        Err(_) => return Err(fail(StatusCode::BAD_REQUEST, "Unknown client: check client_id.")),
+        Err(_) => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                "Unknown client: check client_id.",
+            ))
+        }
     };
-    let redirect_uri = params.str("redirect_uri").ok().flatten().unwrap_or_else(|| app.redirect_uris[0].clone());
+    let redirect_uri = params
+        .str("redirect_uri")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| app.redirect_uris[0].clone());
     if !app.redirect_uris.contains(&redirect_uri) {
-        return Err(fail(StatusCode::BAD_REQUEST, "The redirect URI is not one this app registered."));
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "The redirect URI is not one this app registered.",
+        ));
     }
-    let response_type = params.str("response_type").ok().flatten().unwrap_or_else(|| "code".into());
+    let response_type = params
+        .str("response_type")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "code".into());
     if response_type != "code" {
-        return Err(fail(StatusCode::BAD_REQUEST, "Only response_type=code is supported."));
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "Only response_type=code is supported.",
+        ));
     }
     let scope = params.str("scope").ok().flatten().unwrap_or_default();
     let scopes = match state.service.requested_scopes(&app, Some(&scope)) {
         Ok(s) => s,
-        Err(_) => return Err(fail(StatusCode::BAD_REQUEST, "The requested scope is invalid or exceeds what the app registered.")),
+        Err(_) => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                "The requested scope is invalid or exceeds what the app registered.",
+            ))
+        }
     };
     // Mastodon.py sends the literal strings "None"/"False" for unset options.
-    let state_param = params.str("state").ok().flatten().filter(|s| !s.is_empty() && s != "None");
-    Ok(AuthorizeRequest { app, redirect_uri, scope: scopes.to_string(), state: state_param })
+    let state_param = params
+        .str("state")
+        .ok()
+        .flatten()
+        .filter(|s| !s.is_empty() && s != "None");
+    Ok(AuthorizeRequest {
+        app,
+        redirect_uri,
+        scope: scopes.to_string(),
+        state: state_param,
+    })
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -113,7 +160,12 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 fn login_form(req: &AuthorizeRequest, error: Option<&str>) -> String {
-    let hidden = |name: &str, value: &str| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(value));
+    let hidden = |name: &str, value: &str| {
+        format!(
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            escape(value)
+        )
+    };
     format!(
         "<p><strong>{}</strong> wants to use your account with these permissions: <code>{}</code>.</p>{}\
          <form method=\"post\" action=\"/oauth/authorize\">{}{}{}{}{}\
@@ -148,7 +200,11 @@ pub async fn authorize(State(state): State<AppState>, params: Params) -> Respons
     let account_id = match state.service.check_password(&email, &password).await {
         Ok(id) => id,
         Err(holdfast_service::ServiceError::OAuth { description, .. }) => {
-            return page(StatusCode::UNAUTHORIZED, "Sign in", &login_form(&req, Some(&description)));
+            return page(
+                StatusCode::UNAUTHORIZED,
+                "Sign in",
+                &login_form(&req, Some(&description)),
+            );
         }
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -156,7 +212,11 @@ pub async fn authorize(State(state): State<AppState>, params: Params) -> Respons
         Ok(s) => s,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let code = match state.service.issue_code(&req.app, account_id, &scopes, &req.redirect_uri).await {
+    let code = match state
+        .service
+        .issue_code(&req.app, account_id, &scopes, &req.redirect_uri)
+        .await
+    {
         Ok(code) => code,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -172,7 +232,11 @@ pub async fn authorize(State(state): State<AppState>, params: Params) -> Respons
     if let Some(s) = &req.state {
         target.append_pair("state", s);
     }
-    let separator = if req.redirect_uri.contains('?') { '&' } else { '?' };
+    let separator = if req.redirect_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     // 302, as Mastodon (Doorkeeper) answers; some app frameworks expect exactly that.
     let location = format!("{}{separator}{}", req.redirect_uri, target.finish());
     (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
@@ -183,37 +247,48 @@ pub async fn token(State(state): State<AppState>, params: Params) -> ApiResult<J
     let missing = |what: &str| ApiError {
         status: StatusCode::BAD_REQUEST,
         error: "invalid_request".into(),
-        description: Some(format!("The request is missing a required parameter: {what}")),
+        description: Some(format!(
+            "The request is missing a required parameter: {what}"
+        )),
     };
-    let grant_type = params.str("grant_type")?.ok_or_else(|| missing("grant_type"))?;
-    let client_id = params.str("client_id")?.ok_or_else(|| missing("client_id"))?;
-    let client_secret = params.str("client_secret")?.ok_or_else(|| missing("client_secret"))?;
+    let grant_type = params
+        .str("grant_type")?
+        .ok_or_else(|| missing("grant_type"))?;
+    let client_id = params
+        .str("client_id")?
+        .ok_or_else(|| missing("client_id"))?;
+    let client_secret = params
+        .str("client_secret")?
+        .ok_or_else(|| missing("client_secret"))?;
     let app = svc.authenticate_client(&client_id, &client_secret).await?;
     let scope = params.str("scope")?;
-    let issued = match grant_type.as_str() {
-        "password" => {
-            let scopes = svc.requested_scopes(&app, scope.as_deref())?;
-            let username = params.str("username")?.ok_or_else(|| missing("username"))?;
-            let password = params.str("password")?.ok_or_else(|| missing("password"))?;
-            let account = svc.check_password(&username, &password).await?;
-            svc.issue_token(app.id, Some(account), scopes).await?
-        }
-        "client_credentials" => {
-            let scopes = svc.requested_scopes(&app, scope.as_deref())?;
-            svc.issue_token(app.id, None, scopes).await?
-        }
-        "authorization_code" => {
-            let code = params.str("code")?.ok_or_else(|| missing("code"))?;
-            svc.exchange_code(&app, &code, params.str("redirect_uri")?.as_deref()).await?
-        }
-        _ => {
-            return Err(ApiError {
+    let issued =
+        match grant_type.as_str() {
+            "password" => {
+                let scopes = svc.requested_scopes(&app, scope.as_deref())?;
+                let username = params.str("username")?.ok_or_else(|| missing("username"))?;
+                let password = params.str("password")?.ok_or_else(|| missing("password"))?;
+                let account = svc.check_password(&username, &password).await?;
+                svc.issue_token(app.id, Some(account), scopes).await?
+            }
+            "client_credentials" => {
+                let scopes = svc.requested_scopes(&app, scope.as_deref())?;
+                svc.issue_token(app.id, None, scopes).await?
+            }
+            "authorization_code" => {
+                let code = params.str("code")?.ok_or_else(|| missing("code"))?;
+                svc.exchange_code(&app, &code, params.str("redirect_uri")?.as_deref())
+                    .await?
+            }
+            _ => return Err(ApiError {
                 status: StatusCode::BAD_REQUEST,
                 error: "unsupported_grant_type".into(),
-                description: Some("The authorization grant type is not supported by the authorization server.".into()),
-            })
-        }
-    };
+                description: Some(
+                    "The authorization grant type is not supported by the authorization server."
+                        .into(),
+                ),
+            }),
+        };
     Ok(Json(token_json(&issued)))
 }
 
@@ -221,7 +296,10 @@ pub async fn revoke(State(state): State<AppState>, params: Params) -> ApiResult<
     let client_id = params.required_str("client_id")?;
     let client_secret = params.required_str("client_secret")?;
     let token = params.required_str("token")?;
-    let app = state.service.authenticate_client(&client_id, &client_secret).await?;
+    let app = state
+        .service
+        .authenticate_client(&client_id, &client_secret)
+        .await?;
     state.service.revoke(&app, &token).await?;
     Ok(Json(json!({})))
 }

@@ -16,10 +16,16 @@ pub async fn healthz() -> impl IntoResponse {
 /// Ready to serve: the store answers a query.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.service.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({"status": "ready", "store": "ok"}))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({"status": "ready", "store": "ok"})),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "not ready", "store": e.to_string()})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "not ready", "store": e.to_string()})),
+            )
         }
     }
 }
@@ -30,5 +36,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Some(extra) = &state.extra_metrics {
         extra(&mut text);
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
 }

@@ -13,14 +13,25 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::AppState;
 
-pub async fn create(State(state): State<AppState>, caller: Caller, headers: HeaderMap, params: Params) -> ApiResult<Json<Value>> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let principal = caller.require("write:statuses")?;
     let idempotency_key = match headers.get("idempotency-key") {
         None => None,
-        Some(v) => Some(v.to_str().map_err(|_| ApiError::unprocessable("Idempotency-Key must be visible ASCII"))?.to_owned()),
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::unprocessable("Idempotency-Key must be visible ASCII"))?
+                .to_owned(),
+        ),
     };
     if params.has("scheduled_at") {
-        return Err(ApiError::unprocessable("Scheduled statuses are not supported yet"));
+        return Err(ApiError::unprocessable(
+            "Scheduled statuses are not supported yet",
+        ));
     }
     let input = PostInput {
         status: params.str("status")?,
@@ -37,29 +48,51 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
     Ok(Json(entities::status(&state.service, &bundle)))
 }
 
-pub async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let viewer = caller.viewer("read:statuses")?;
     let bundle = state.service.status(viewer, path_id(&id)?).await?;
     Ok(Json(entities::status(&state.service, &bundle)))
 }
 
-pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let me = caller.user("write:statuses")?;
     let bundle = state.service.delete_status(me, path_id(&id)?).await?;
     Ok(Json(entities::deleted_status(&state.service, &bundle)))
 }
 
-pub async fn context(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn context(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let viewer = caller.viewer("read:statuses")?;
     let (ancestors, descendants) = state.service.context(viewer, path_id(&id)?).await?;
-    let render = |list: &[holdfast_store::StatusBundle]| list.iter().map(|b| entities::status(&state.service, b)).collect::<Vec<_>>();
-    Ok(Json(json!({"ancestors": render(&ancestors), "descendants": render(&descendants)})))
+    let render = |list: &[holdfast_store::StatusBundle]| {
+        list.iter()
+            .map(|b| entities::status(&state.service, b))
+            .collect::<Vec<_>>()
+    };
+    Ok(Json(
+        json!({"ancestors": render(&ancestors), "descendants": render(&descendants)}),
+    ))
 }
 
 /// The shape every status action shares: scope, id, one service call, the status back.
 macro_rules! status_action {
     ($name:ident, $scope:literal, $op:ident) => {
-        pub async fn $name(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            Path(id): Path<String>,
+        ) -> ApiResult<Json<Value>> {
             let me = caller.user($scope)?;
             let bundle = state.service.$op(me, path_id(&id)?).await?;
             Ok(Json(entities::status(&state.service, &bundle)))
@@ -73,10 +106,18 @@ status_action!(unreblog, "write:statuses", unreblog);
 status_action!(bookmark, "write:bookmarks", bookmark);
 status_action!(unbookmark, "write:bookmarks", unbookmark);
 
-pub async fn reblog(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, params: Params) -> ApiResult<Json<Value>> {
+pub async fn reblog(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let me = caller.user("write:statuses")?;
     let visibility = params.str("visibility")?;
-    let bundle = state.service.reblog(me, path_id(&id)?, visibility.as_deref()).await?;
+    let bundle = state
+        .service
+        .reblog(me, path_id(&id)?, visibility.as_deref())
+        .await?;
     Ok(Json(entities::status(&state.service, &bundle)))
 }
 

@@ -17,8 +17,17 @@ use crate::paging::page_response;
 use crate::params::Params;
 use crate::AppState;
 
-fn statuses(state: &AppState, headers: &HeaderMap, uri: &Uri, page: PageOf<StatusBundle>) -> Response {
-    let items = page.items.iter().map(|b| entities::status(&state.service, b)).collect();
+fn statuses(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    page: PageOf<StatusBundle>,
+) -> Response {
+    let items = page
+        .items
+        .iter()
+        .map(|b| entities::status(&state.service, b))
+        .collect();
     page_response(headers, uri, &page, items)
 }
 
@@ -30,22 +39,46 @@ async fn timeline(
     uri: &Uri,
     params: &Params,
 ) -> ApiResult<Response> {
-    let page = state.service.timeline(viewer, which, params.page()?).await?;
+    let page = state
+        .service
+        .timeline(viewer, which, params.page()?)
+        .await?;
     Ok(statuses(state, headers, uri, page))
 }
 
-pub async fn home(State(state): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, params: Params) -> ApiResult<Response> {
+pub async fn home(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
     let me = caller.user("read:statuses")?;
     timeline(&state, Some(me), Timeline::Home, &headers, &uri, &params).await
 }
 
-pub async fn public(State(state): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, params: Params) -> ApiResult<Response> {
+pub async fn public(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
     let viewer = caller.viewer("read:statuses")?;
     params.bool("local")?; // every status here is local, so `local` changes nothing, but it must be well-formed
-    // No remote statuses and no media exist, so those filters select nothing.
+                           // No remote statuses and no media exist, so those filters select nothing.
     if params.bool("remote")?.unwrap_or(false) || params.bool("only_media")?.unwrap_or(false) {
         params.page()?;
-        return Ok(statuses(&state, &headers, &uri, PageOf { items: Vec::new(), next_max_id: None, prev_min_id: None }));
+        return Ok(statuses(
+            &state,
+            &headers,
+            &uri,
+            PageOf {
+                items: Vec::new(),
+                next_max_id: None,
+                prev_min_id: None,
+            },
+        ));
     }
     timeline(&state, viewer, Timeline::Public, &headers, &uri, &params).await
 }
@@ -59,10 +92,22 @@ pub async fn tag(
     params: Params,
 ) -> ApiResult<Response> {
     let viewer = caller.viewer("read:statuses")?;
-    timeline(&state, viewer, Timeline::Tag(hashtag.trim_start_matches('#')), &headers, &uri, &params).await
+    timeline(
+        &state,
+        viewer,
+        Timeline::Tag(hashtag.trim_start_matches('#')),
+        &headers,
+        &uri,
+        &params,
+    )
+    .await
 }
 
-pub async fn tag_info(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn tag_info(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
     caller.viewer("read:statuses")?;
     let tag = state.service.tag(&name).await?;
     Ok(Json(entities::tag(&state.service, &tag)))
@@ -84,24 +129,69 @@ pub async fn account_statuses(
         pinned: params.bool("pinned")?.unwrap_or(false),
     };
     let tagged = params.str("tagged")?;
-    let which = Timeline::Account { id: path_id(&id)?, filter, tagged: tagged.as_deref().map(|t| t.trim_start_matches('#')) };
+    let which = Timeline::Account {
+        id: path_id(&id)?,
+        filter,
+        tagged: tagged.as_deref().map(|t| t.trim_start_matches('#')),
+    };
     timeline(&state, viewer, which, &headers, &uri, &params).await
 }
 
-pub async fn favourites(State(state): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, params: Params) -> ApiResult<Response> {
+pub async fn favourites(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
     let me = caller.user("read:favourites")?;
-    timeline(&state, Some(me), Timeline::Favourites, &headers, &uri, &params).await
+    timeline(
+        &state,
+        Some(me),
+        Timeline::Favourites,
+        &headers,
+        &uri,
+        &params,
+    )
+    .await
 }
 
-pub async fn bookmarks(State(state): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, params: Params) -> ApiResult<Response> {
+pub async fn bookmarks(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
     let me = caller.user("read:bookmarks")?;
-    timeline(&state, Some(me), Timeline::Bookmarks, &headers, &uri, &params).await
+    timeline(
+        &state,
+        Some(me),
+        Timeline::Bookmarks,
+        &headers,
+        &uri,
+        &params,
+    )
+    .await
 }
 
-pub async fn search(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let viewer = caller.viewer("read:search")?;
     let q = params.str("q")?.unwrap_or_default();
     let kind = params.str("type")?;
-    let results = state.service.search(viewer, &q, kind.as_deref(), params.u32("limit")?, params.u32("offset")?).await?;
+    let results = state
+        .service
+        .search(
+            viewer,
+            &q,
+            kind.as_deref(),
+            params.u32("limit")?,
+            params.u32("offset")?,
+        )
+        .await?;
     Ok(Json(entities::search(&state.service, &results)))
 }

@@ -19,15 +19,32 @@ pub const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;m
 
 pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let svc = &state.service;
-    let page = svc.timeline(None, Timeline::Public, PageRequest { limit: Some(20), ..Default::default() }).await?;
+    let page = svc
+        .timeline(
+            None,
+            Timeline::Public,
+            PageRequest {
+                limit: Some(20),
+                ..Default::default()
+            },
+        )
+        .await?;
     let mut posts = String::new();
     for b in &page.items {
         let s = &b.status;
-        let name = if b.account.display_name.is_empty() { &b.account.username } else { &b.account.display_name };
+        let name = if b.account.display_name.is_empty() {
+            &b.account.username
+        } else {
+            &b.account.display_name
+        };
         let body = if s.spoiler_text.is_empty() {
             s.content.clone() // sanitized when it was posted
         } else {
-            format!("<details><summary>{}</summary>{}</details>", escape(&s.spoiler_text), s.content)
+            format!(
+                "<details><summary>{}</summary>{}</details>",
+                escape(&s.spoiler_text),
+                s.content
+            )
         };
         posts += &format!(
             "<article><div class=\"meta\"><strong>{}</strong> @{} · <time datetime=\"{t}\">{t}</time></div>{body}</article>",
@@ -50,5 +67,11 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse>
 }
 
 pub async fn missing_image() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=86400")], include_bytes!("missing.png").as_slice())
+    (
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_bytes!("missing.png").as_slice(),
+    )
 }

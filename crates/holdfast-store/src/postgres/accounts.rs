@@ -10,10 +10,24 @@ use crate::{StoreError, StoreResult};
 pub async fn create(db: Db<'_>, new: &NewAccount) -> StoreResult<AccountRow> {
     let username_lower = new.username.to_lowercase();
     let email_lower = clean(&new.email.to_lowercase());
-    if db.query_opt("SELECT 1 FROM accounts WHERE username_lower = $1", &[&username_lower]).await?.is_some() {
+    if db
+        .query_opt(
+            "SELECT 1 FROM accounts WHERE username_lower = $1",
+            &[&username_lower],
+        )
+        .await?
+        .is_some()
+    {
         return Err(StoreError::Conflict("username"));
     }
-    if db.query_opt("SELECT 1 FROM credentials WHERE email_lower = $1", &[&email_lower]).await?.is_some() {
+    if db
+        .query_opt(
+            "SELECT 1 FROM credentials WHERE email_lower = $1",
+            &[&email_lower],
+        )
+        .await?
+        .is_some()
+    {
         return Err(StoreError::Conflict("email"));
     }
     let id: Id = db
@@ -33,11 +47,22 @@ pub async fn create(db: Db<'_>, new: &NewAccount) -> StoreResult<AccountRow> {
 }
 
 pub async fn by_id(db: Db<'_>, id: Id) -> StoreResult<AccountRow> {
-    Ok(account_row(&db.query_one(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1"), &[&id]).await?))
+    Ok(account_row(
+        &db.query_one(
+            &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1"),
+            &[&id],
+        )
+        .await?,
+    ))
 }
 
 pub async fn by_username(db: Db<'_>, username_lower: &str) -> StoreResult<AccountRow> {
-    let row = db.query_one(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username_lower = $1"), &[&clean(username_lower)]).await?;
+    let row = db
+        .query_one(
+            &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username_lower = $1"),
+            &[&clean(username_lower)],
+        )
+        .await?;
     Ok(account_row(&row))
 }
 
@@ -46,9 +71,17 @@ pub async fn by_ids(db: Db<'_>, ids: &[Id]) -> StoreResult<Vec<AccountRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = db.query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ANY($1)"), &[&ids]).await?;
+    let rows = db
+        .query(
+            &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ANY($1)"),
+            &[&ids],
+        )
+        .await?;
     let found: Vec<AccountRow> = rows.iter().map(account_row).collect();
-    Ok(ids.iter().filter_map(|id| found.iter().find(|a| a.id == *id).cloned()).collect())
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.iter().find(|a| a.id == *id).cloned())
+        .collect())
 }
 
 /// One UPDATE: each column keeps its value where the update has none.
@@ -83,19 +116,36 @@ pub async fn credentials_by_email(db: Db<'_>, email_lower: &str) -> StoreResult<
             &[&clean(email_lower)],
         )
         .await?;
-    Ok(Credentials { account_id: r.get(0), password_hash: r.get(1), suspended: r.get(2), approved: r.get(3) })
+    Ok(Credentials {
+        account_id: r.get(0),
+        password_hash: r.get(1),
+        suspended: r.get(2),
+        approved: r.get(3),
+    })
 }
 
 /// Sets `suspended` or `approved`; the column name is one of two constants, never user input.
-pub async fn set_flag(db: Db<'_>, username_lower: &str, column: &'static str, value: bool) -> StoreResult<AccountRow> {
+pub async fn set_flag(
+    db: Db<'_>,
+    username_lower: &str,
+    column: &'static str,
+    value: bool,
+) -> StoreResult<AccountRow> {
     assert!(column == "suspended" || column == "approved");
     let id: Id = db
-        .query_one(&format!("UPDATE accounts SET {column} = $2 WHERE username_lower = $1 RETURNING id"), &[&clean(username_lower), &value])
+        .query_one(
+            &format!("UPDATE accounts SET {column} = $2 WHERE username_lower = $1 RETURNING id"),
+            &[&clean(username_lower), &value],
+        )
         .await?
         .get(0);
     if column == "suspended" && value {
         // A suspended account's sessions end now, not when they expire.
-        db.execute("UPDATE tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL", &[&id, &now_ms()]).await?;
+        db.execute(
+            "UPDATE tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+            &[&id, &now_ms()],
+        )
+        .await?;
     }
     by_id(db, id).await
 }
@@ -107,10 +157,21 @@ pub async fn list(db: Db<'_>, limit: u32) -> StoreResult<Vec<AccountAdminRow>> {
             &[&(limit as i64)],
         )
         .await?;
-    Ok(rows.iter().map(|r| AccountAdminRow { account: account_row(r), email: r.get(17) }).collect())
+    Ok(rows
+        .iter()
+        .map(|r| AccountAdminRow {
+            account: account_row(r),
+            email: r.get(17),
+        })
+        .collect())
 }
 
-pub async fn search(db: Db<'_>, prefix_lower: &str, limit: u32, offset: u32) -> StoreResult<Vec<AccountRow>> {
+pub async fn search(
+    db: Db<'_>,
+    prefix_lower: &str,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Vec<AccountRow>> {
     let prefix_lower = clean(prefix_lower);
     let rows = db
         .query(

@@ -36,7 +36,10 @@ use crate::model::*;
 use crate::{PoolUsage, Store, StoreError, StoreResult};
 use pool::{Db, Pool};
 
-const MIGRATIONS: &[(&str, &str)] = &[("0001_initial", include_str!("../../migrations/postgres/0001_initial.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_initial",
+    include_str!("../../migrations/postgres/0001_initial.sql"),
+)];
 
 /// Key of the session advisory lock that serializes migrations when several
 /// nodes start at once (an arbitrary constant: "holdfast" in ASCII, truncated).
@@ -60,8 +63,9 @@ pub struct PgStore {
 /// applied. Always `target_session_attrs=read-write`: holdfast writes, so a
 /// node must land on the current primary, whichever of the listed hosts it is.
 pub fn connection_config(url: &str, limits: &Limits) -> StoreResult<tokio_postgres::Config> {
-    let mut config: tokio_postgres::Config =
-        url.parse().map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
     config.target_session_attrs(TargetSessionAttrs::ReadWrite);
     config.connect_timeout(Duration::from_millis(limits.pg_connect_timeout_ms));
     // A peer that vanished without a FIN is noticed by TCP within the
@@ -105,8 +109,12 @@ impl PgStore {
     async fn migrate(&self) -> StoreResult<()> {
         let mut conn = self.pool.connect().await?;
         // Migrations may take longer than one request's statement timeout.
-        conn.client.batch_execute("SET statement_timeout = 0").await?;
-        conn.client.query("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]).await?;
+        conn.client
+            .batch_execute("SET statement_timeout = 0")
+            .await?;
+        conn.client
+            .query("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
+            .await?;
         let result = async {
             conn.client
                 .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
@@ -128,7 +136,10 @@ impl PgStore {
         }
         .await;
         // Closing the connection would release the lock too; unlocking keeps it prompt.
-        let _ = conn.client.query("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).await;
+        let _ = conn
+            .client
+            .query("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
+            .await;
         result
     }
 
@@ -144,7 +155,9 @@ impl PgStore {
         let db = self.pool.db(&conn.client, &conn.statements);
         let result = match tokio::time::timeout(self.operation_timeout, f(db, &data)).await {
             Ok(result) => result,
-            Err(_) => Err(StoreError::Unavailable("PostgreSQL did not answer in time".into())),
+            Err(_) => Err(StoreError::Unavailable(
+                "PostgreSQL did not answer in time".into(),
+            )),
         };
         if let Err(StoreError::Unavailable(why)) = &result {
             tracing::warn!(reason = %why, "PostgreSQL read failed; dropping the connection");
@@ -177,10 +190,14 @@ impl PgStore {
             };
             let result = match tokio::time::timeout(self.operation_timeout, run).await {
                 Ok(result) => result,
-                Err(_) => Err(StoreError::Unavailable("PostgreSQL did not answer in time".into())),
+                Err(_) => Err(StoreError::Unavailable(
+                    "PostgreSQL did not answer in time".into(),
+                )),
             };
             match result {
-                Err(StoreError::Unavailable(why)) if why.starts_with(TX_CONFLICT) && attempt < self.tx_retries_max => {
+                Err(StoreError::Unavailable(why))
+                    if why.starts_with(TX_CONFLICT) && attempt < self.tx_retries_max =>
+                {
                     attempt += 1;
                     tracing::debug!(attempt, reason = %why, "re-running a transaction that lost a race");
                 }
@@ -216,7 +233,12 @@ impl From<tokio_postgres::Error> for StoreError {
             // anything else (a value that does not convert) is our bug.
             let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
             let text = e.to_string();
-            if e.is_closed() || io || text.starts_with("error communicating") || text.starts_with("unexpected message") || text.contains("timeout") {
+            if e.is_closed()
+                || io
+                || text.starts_with("error communicating")
+                || text.starts_with("unexpected message")
+                || text.contains("timeout")
+            {
                 return StoreError::Unavailable(format!("PostgreSQL connection failed: {text}"));
             }
             return StoreError::Internal(format!("PostgreSQL client error: {text}"));
@@ -235,7 +257,8 @@ impl From<tokio_postgres::Error> for StoreError {
             // A row this write refers to was deleted concurrently.
             return StoreError::NotFound;
         }
-        if *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE {
+        if *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+        {
             return StoreError::Unavailable(format!("{TX_CONFLICT}: {}", describe(&e)));
         }
         let class = &code.code()[..2];
@@ -244,7 +267,9 @@ impl From<tokio_postgres::Error> for StoreError {
             // intervention (shutdown, cancel, statement timeout), system error
             "08" | "53" | "57" | "58" => StoreError::Unavailable(describe(&e)),
             // read_only_sql_transaction: this server became a standby in a failover.
-            _ if *code == SqlState::READ_ONLY_SQL_TRANSACTION => StoreError::Unavailable(describe(&e)),
+            _ if *code == SqlState::READ_ONLY_SQL_TRANSACTION => {
+                StoreError::Unavailable(describe(&e))
+            }
             // lock_not_available and the like: busy, not broken.
             "55" => StoreError::Unavailable(describe(&e)),
             _ => StoreError::Internal(describe(&e)),
@@ -265,7 +290,10 @@ impl Store for PgStore {
     }
 
     fn pool_usage(&self) -> PoolUsage {
-        PoolUsage { in_use: self.pool.in_use(), size: self.pool.size }
+        PoolUsage {
+            in_use: self.pool.in_use(),
+            size: self.pool.size,
+        }
     }
 
     async fn stats(&self) -> StoreResult<(i64, i64)> {
@@ -286,108 +314,216 @@ impl Store for PgStore {
 
     // ---- accounts ----
     async fn create_account(&self, new: NewAccount) -> StoreResult<AccountRow> {
-        self.write(new, |db, new| Box::pin(accounts::create(db, new))).await
+        self.write(new, |db, new| Box::pin(accounts::create(db, new)))
+            .await
     }
     async fn account(&self, id: Id) -> StoreResult<AccountRow> {
-        self.read(id, |db, id| Box::pin(accounts::by_id(db, *id))).await
+        self.read(id, |db, id| Box::pin(accounts::by_id(db, *id)))
+            .await
     }
     async fn account_by_username(&self, username: &str) -> StoreResult<AccountRow> {
-        self.read(username.to_lowercase(), |db, u| Box::pin(accounts::by_username(db, u))).await
+        self.read(username.to_lowercase(), |db, u| {
+            Box::pin(accounts::by_username(db, u))
+        })
+        .await
     }
     async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<AccountRow>> {
-        self.read(ids.to_vec(), |db, ids| Box::pin(accounts::by_ids(db, ids))).await
+        self.read(ids.to_vec(), |db, ids| Box::pin(accounts::by_ids(db, ids)))
+            .await
     }
     async fn update_account(&self, id: Id, update: AccountUpdate) -> StoreResult<AccountRow> {
-        self.write((id, update), |db, (id, u)| Box::pin(accounts::update(db, *id, u))).await
+        self.write((id, update), |db, (id, u)| {
+            Box::pin(accounts::update(db, *id, u))
+        })
+        .await
     }
     async fn credentials_by_email(&self, email: &str) -> StoreResult<Credentials> {
-        self.read(email.to_lowercase(), |db, e| Box::pin(accounts::credentials_by_email(db, e))).await
+        self.read(email.to_lowercase(), |db, e| {
+            Box::pin(accounts::credentials_by_email(db, e))
+        })
+        .await
     }
     async fn email_of(&self, id: Id) -> StoreResult<String> {
         self.read(id, |db, id| {
             Box::pin(async move {
-                Ok(db.query_one("SELECT email_lower FROM credentials WHERE account_id = $1", &[id]).await?.get(0))
+                Ok(db
+                    .query_one(
+                        "SELECT email_lower FROM credentials WHERE account_id = $1",
+                        &[id],
+                    )
+                    .await?
+                    .get(0))
             })
         })
         .await
     }
     async fn set_suspended(&self, username: &str, suspended: bool) -> StoreResult<AccountRow> {
-        self.write(username.to_lowercase(), move |db, u| Box::pin(accounts::set_flag(db, u, "suspended", suspended))).await
+        self.write(username.to_lowercase(), move |db, u| {
+            Box::pin(accounts::set_flag(db, u, "suspended", suspended))
+        })
+        .await
     }
     async fn set_approved(&self, username: &str) -> StoreResult<AccountRow> {
-        self.write(username.to_lowercase(), |db, u| Box::pin(accounts::set_flag(db, u, "approved", true))).await
+        self.write(username.to_lowercase(), |db, u| {
+            Box::pin(accounts::set_flag(db, u, "approved", true))
+        })
+        .await
     }
     async fn list_accounts(&self, limit: u32) -> StoreResult<Vec<AccountAdminRow>> {
-        self.read(limit, |db, limit| Box::pin(accounts::list(db, *limit))).await
+        self.read(limit, |db, limit| Box::pin(accounts::list(db, *limit)))
+            .await
     }
-    async fn search_accounts(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<AccountRow>> {
-        self.read(prefix.to_lowercase(), move |db, p| Box::pin(accounts::search(db, p, limit, offset))).await
+    async fn search_accounts(
+        &self,
+        prefix: &str,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AccountRow>> {
+        self.read(prefix.to_lowercase(), move |db, p| {
+            Box::pin(accounts::search(db, p, limit, offset))
+        })
+        .await
     }
 
     // ---- OAuth ----
     async fn create_app(&self, new: NewApp) -> StoreResult<AppRow> {
-        self.write(new, |db, new| Box::pin(oauth::create_app(db, new))).await
+        self.write(new, |db, new| Box::pin(oauth::create_app(db, new)))
+            .await
     }
     async fn app_by_client_id(&self, client_id: &str) -> StoreResult<AppRow> {
-        self.read(client_id.to_owned(), |db, c| Box::pin(oauth::app_by_client_id(db, c))).await
-    }
-    async fn create_token(&self, token_hash: &str, app_id: Id, account_id: Option<Id>, scopes: &str) -> StoreResult<Id> {
-        self.write((token_hash.to_owned(), scopes.to_owned()), move |db, (h, s)| {
-            Box::pin(oauth::create_token(db, h, app_id, account_id, s))
+        self.read(client_id.to_owned(), |db, c| {
+            Box::pin(oauth::app_by_client_id(db, c))
         })
         .await
     }
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        app_id: Id,
+        account_id: Option<Id>,
+        scopes: &str,
+    ) -> StoreResult<Id> {
+        self.write(
+            (token_hash.to_owned(), scopes.to_owned()),
+            move |db, (h, s)| Box::pin(oauth::create_token(db, h, app_id, account_id, s)),
+        )
+        .await
+    }
     async fn token_by_hash(&self, token_hash: &str) -> StoreResult<TokenRow> {
-        self.read(token_hash.to_owned(), |db, h| Box::pin(oauth::token_by_hash(db, h))).await
+        self.read(token_hash.to_owned(), |db, h| {
+            Box::pin(oauth::token_by_hash(db, h))
+        })
+        .await
     }
     async fn revoke_token(&self, token_hash: &str, app_id: Id) -> StoreResult<()> {
-        self.write(token_hash.to_owned(), move |db, h| Box::pin(oauth::revoke_token(db, h, app_id))).await
+        self.write(token_hash.to_owned(), move |db, h| {
+            Box::pin(oauth::revoke_token(db, h, app_id))
+        })
+        .await
     }
-    async fn create_auth_code(&self, code_hash: &str, code: AuthCode, ttl_s: u64) -> StoreResult<()> {
-        self.write((code_hash.to_owned(), code), move |db, (h, c)| Box::pin(oauth::create_auth_code(db, h, c, ttl_s))).await
+    async fn create_auth_code(
+        &self,
+        code_hash: &str,
+        code: AuthCode,
+        ttl_s: u64,
+    ) -> StoreResult<()> {
+        self.write((code_hash.to_owned(), code), move |db, (h, c)| {
+            Box::pin(oauth::create_auth_code(db, h, c, ttl_s))
+        })
+        .await
     }
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode> {
-        self.write(code_hash.to_owned(), |db, h| Box::pin(oauth::take_auth_code(db, h))).await
+        self.write(code_hash.to_owned(), |db, h| {
+            Box::pin(oauth::take_auth_code(db, h))
+        })
+        .await
     }
 
     // ---- statuses ----
     async fn create_status(&self, new: NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
-        self.write(new, move |db, new| Box::pin(statuses::create(db, new, idempotency_ttl_s))).await
+        self.write(new, move |db, new| {
+            Box::pin(statuses::create(db, new, idempotency_ttl_s))
+        })
+        .await
     }
     async fn delete_status(&self, account_id: Id, status_id: Id) -> StoreResult<StatusRow> {
-        self.write((), move |db, _| Box::pin(statuses::delete(db, account_id, status_id))).await
+        self.write((), move |db, _| {
+            Box::pin(statuses::delete(db, account_id, status_id))
+        })
+        .await
     }
     async fn status(&self, id: Id) -> StoreResult<StatusRow> {
-        self.read(id, |db, id| Box::pin(statuses::row(db, *id))).await
+        self.read(id, |db, id| Box::pin(statuses::row(db, *id)))
+            .await
     }
     async fn status_visible(&self, viewer: Option<Id>, id: Id) -> StoreResult<bool> {
-        self.read((), move |db, _| Box::pin(statuses::visible(db, viewer, id))).await
+        self.read((), move |db, _| Box::pin(statuses::visible(db, viewer, id)))
+            .await
     }
-    async fn status_bundles(&self, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<StatusBundle>> {
-        self.read(ids.to_vec(), move |db, ids| Box::pin(statuses::bundles(db, viewer, ids))).await
+    async fn status_bundles(
+        &self,
+        viewer: Option<Id>,
+        ids: &[Id],
+    ) -> StoreResult<Vec<StatusBundle>> {
+        self.read(ids.to_vec(), move |db, ids| {
+            Box::pin(statuses::bundles(db, viewer, ids))
+        })
+        .await
     }
-    async fn context(&self, viewer: Option<Id>, id: Id, max_each: u32) -> StoreResult<(Vec<Id>, Vec<Id>)> {
-        self.read((), move |db, _| Box::pin(statuses::context(db, viewer, id, max_each))).await
+    async fn context(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        max_each: u32,
+    ) -> StoreResult<(Vec<Id>, Vec<Id>)> {
+        self.read((), move |db, _| {
+            Box::pin(statuses::context(db, viewer, id, max_each))
+        })
+        .await
     }
     async fn favourite(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| Box::pin(statuses::favourite(db, account_id, status_id))).await
+        self.write((), move |db, _| {
+            Box::pin(statuses::favourite(db, account_id, status_id))
+        })
+        .await
     }
     async fn unfavourite(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| Box::pin(statuses::unfavourite(db, account_id, status_id))).await
+        self.write((), move |db, _| {
+            Box::pin(statuses::unfavourite(db, account_id, status_id))
+        })
+        .await
     }
-    async fn reblog(&self, account_id: Id, status_id: Id, visibility: Visibility) -> StoreResult<Id> {
-        self.write((), move |db, _| Box::pin(statuses::reblog(db, account_id, status_id, visibility))).await
+    async fn reblog(
+        &self,
+        account_id: Id,
+        status_id: Id,
+        visibility: Visibility,
+    ) -> StoreResult<Id> {
+        self.write((), move |db, _| {
+            Box::pin(statuses::reblog(db, account_id, status_id, visibility))
+        })
+        .await
     }
     async fn unreblog(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| Box::pin(statuses::unreblog(db, account_id, status_id))).await
+        self.write((), move |db, _| {
+            Box::pin(statuses::unreblog(db, account_id, status_id))
+        })
+        .await
     }
     async fn bookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| Box::pin(statuses::bookmark(db, account_id, status_id))).await
+        self.write((), move |db, _| {
+            Box::pin(statuses::bookmark(db, account_id, status_id))
+        })
+        .await
     }
     async fn unbookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
         self.write((account_id, status_id), |db, (a, s)| {
             Box::pin(async move {
-                db.execute("DELETE FROM bookmarks WHERE account_id = $1 AND status_id = $2", &[a, s]).await?;
+                db.execute(
+                    "DELETE FROM bookmarks WHERE account_id = $1 AND status_id = $2",
+                    &[a, s],
+                )
+                .await?;
                 Ok(())
             })
         })
@@ -426,13 +562,25 @@ impl Store for PgStore {
 
     // ---- timelines ----
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read((), move |db, _| Box::pin(timelines::home(db, viewer, page))).await
+        self.read((), move |db, _| Box::pin(timelines::home(db, viewer, page)))
+            .await
     }
     async fn public_timeline(&self, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read((), move |db, _| Box::pin(timelines::public(db, viewer, page))).await
+        self.read((), move |db, _| {
+            Box::pin(timelines::public(db, viewer, page))
+        })
+        .await
     }
-    async fn tag_timeline(&self, viewer: Option<Id>, tag: &str, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(tag.to_lowercase(), move |db, t| Box::pin(timelines::tag(db, viewer, t, page))).await
+    async fn tag_timeline(
+        &self,
+        viewer: Option<Id>,
+        tag: &str,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>> {
+        self.read(tag.to_lowercase(), move |db, t| {
+            Box::pin(timelines::tag(db, viewer, t, page))
+        })
+        .await
     }
     async fn account_statuses(
         &self,
@@ -443,40 +591,87 @@ impl Store for PgStore {
         page: Page,
     ) -> StoreResult<Vec<Paged<Id>>> {
         self.read(tagged.map(str::to_lowercase), move |db, t| {
-            Box::pin(timelines::account(db, viewer, account_id, filter, t.as_deref(), page))
+            Box::pin(timelines::account(
+                db,
+                viewer,
+                account_id,
+                filter,
+                t.as_deref(),
+                page,
+            ))
         })
         .await
     }
     async fn favourites(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read((), move |db, _| Box::pin(timelines::favourites(db, viewer, page))).await
+        self.read((), move |db, _| {
+            Box::pin(timelines::favourites(db, viewer, page))
+        })
+        .await
     }
     async fn bookmarks(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read((), move |db, _| Box::pin(timelines::bookmarks(db, viewer, page))).await
+        self.read((), move |db, _| {
+            Box::pin(timelines::bookmarks(db, viewer, page))
+        })
+        .await
     }
-    async fn search_statuses(&self, viewer: Option<Id>, query: &str, limit: u32, offset: u32) -> StoreResult<Vec<Id>> {
-        self.read(query.to_owned(), move |db, q| Box::pin(timelines::search(db, viewer, q, limit, offset))).await
+    async fn search_statuses(
+        &self,
+        viewer: Option<Id>,
+        query: &str,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Id>> {
+        self.read(query.to_owned(), move |db, q| {
+            Box::pin(timelines::search(db, viewer, q, limit, offset))
+        })
+        .await
     }
     async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagRow>> {
-        self.read(prefix.to_lowercase(), move |db, p| Box::pin(timelines::search_tags(db, p, limit, offset))).await
+        self.read(prefix.to_lowercase(), move |db, p| {
+            Box::pin(timelines::search_tags(db, p, limit, offset))
+        })
+        .await
     }
     async fn tag(&self, name: &str) -> StoreResult<TagRow> {
-        self.read(name.to_lowercase(), |db, n| Box::pin(timelines::tag_row_by_name(db, n))).await
+        self.read(name.to_lowercase(), |db, n| {
+            Box::pin(timelines::tag_row_by_name(db, n))
+        })
+        .await
     }
 
     // ---- social graph ----
-    async fn follow(&self, account_id: Id, target_id: Id, reblogs: bool, notify: bool) -> StoreResult<FollowOutcome> {
-        self.write((), move |db, _| Box::pin(graph::follow(db, account_id, target_id, reblogs, notify))).await
+    async fn follow(
+        &self,
+        account_id: Id,
+        target_id: Id,
+        reblogs: bool,
+        notify: bool,
+    ) -> StoreResult<FollowOutcome> {
+        self.write((), move |db, _| {
+            Box::pin(graph::follow(db, account_id, target_id, reblogs, notify))
+        })
+        .await
     }
     async fn unfollow(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| Box::pin(graph::unfollow(db, account_id, target_id))).await
+        self.write((), move |db, _| {
+            Box::pin(graph::unfollow(db, account_id, target_id))
+        })
+        .await
     }
     async fn block(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| Box::pin(graph::block(db, account_id, target_id))).await
+        self.write((), move |db, _| {
+            Box::pin(graph::block(db, account_id, target_id))
+        })
+        .await
     }
     async fn unblock(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
         self.write((account_id, target_id), |db, (a, t)| {
             Box::pin(async move {
-                db.execute("DELETE FROM blocks WHERE account_id = $1 AND target_id = $2", &[a, t]).await?;
+                db.execute(
+                    "DELETE FROM blocks WHERE account_id = $1 AND target_id = $2",
+                    &[a, t],
+                )
+                .await?;
                 Ok(())
             })
         })
@@ -499,14 +694,25 @@ impl Store for PgStore {
     async fn unmute(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
         self.write((account_id, target_id), |db, (a, t)| {
             Box::pin(async move {
-                db.execute("DELETE FROM mutes WHERE account_id = $1 AND target_id = $2", &[a, t]).await?;
+                db.execute(
+                    "DELETE FROM mutes WHERE account_id = $1 AND target_id = $2",
+                    &[a, t],
+                )
+                .await?;
                 Ok(())
             })
         })
         .await
     }
-    async fn relationships(&self, account_id: Id, targets: &[Id]) -> StoreResult<Vec<Relationship>> {
-        self.read(targets.to_vec(), move |db, t| Box::pin(graph::relationships(db, account_id, t))).await
+    async fn relationships(
+        &self,
+        account_id: Id,
+        targets: &[Id],
+    ) -> StoreResult<Vec<Relationship>> {
+        self.read(targets.to_vec(), move |db, t| {
+            Box::pin(graph::relationships(db, account_id, t))
+        })
+        .await
     }
     async fn followers(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.read(account_id, move |db, a| {
@@ -546,15 +752,27 @@ impl Store for PgStore {
         types: &[NotificationType],
         page: Page,
     ) -> StoreResult<Vec<Paged<NotificationRow>>> {
-        self.read(types.to_vec(), move |db, t| Box::pin(notifications::list(db, account_id, t, page))).await
+        self.read(types.to_vec(), move |db, t| {
+            Box::pin(notifications::list(db, account_id, t, page))
+        })
+        .await
     }
     async fn notification(&self, account_id: Id, id: Id) -> StoreResult<NotificationRow> {
-        self.read((), move |db, _| Box::pin(notifications::get(db, account_id, id))).await
+        self.read((), move |db, _| {
+            Box::pin(notifications::get(db, account_id, id))
+        })
+        .await
     }
     async fn dismiss_notification(&self, account_id: Id, id: Id) -> StoreResult<()> {
         self.write((account_id, id), |db, (a, n)| {
             Box::pin(async move {
-                match db.execute("DELETE FROM notifications WHERE account_id = $1 AND id = $2", &[a, n]).await? {
+                match db
+                    .execute(
+                        "DELETE FROM notifications WHERE account_id = $1 AND id = $2",
+                        &[a, n],
+                    )
+                    .await?
+                {
                     0 => Err(StoreError::NotFound),
                     _ => Ok(()),
                 }
@@ -565,7 +783,8 @@ impl Store for PgStore {
     async fn clear_notifications(&self, account_id: Id) -> StoreResult<()> {
         self.write(account_id, |db, a| {
             Box::pin(async move {
-                db.execute("DELETE FROM notifications WHERE account_id = $1", &[a]).await?;
+                db.execute("DELETE FROM notifications WHERE account_id = $1", &[a])
+                    .await?;
                 Ok(())
             })
         })
@@ -574,9 +793,18 @@ impl Store for PgStore {
 
     // ---- markers ----
     async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>> {
-        self.read(account_id, |db, a| Box::pin(notifications::markers(db, *a))).await
+        self.read(account_id, |db, a| Box::pin(notifications::markers(db, *a)))
+            .await
     }
-    async fn set_marker(&self, account_id: Id, timeline: &str, last_read_id: Id) -> StoreResult<Marker> {
-        self.write(timeline.to_owned(), move |db, t| Box::pin(notifications::set_marker(db, account_id, t, last_read_id))).await
+    async fn set_marker(
+        &self,
+        account_id: Id,
+        timeline: &str,
+        last_read_id: Id,
+    ) -> StoreResult<Marker> {
+        self.write(timeline.to_owned(), move |db, t| {
+            Box::pin(notifications::set_marker(db, account_id, t, last_read_id))
+        })
+        .await
     }
 }

@@ -28,7 +28,12 @@ fn notification_row(r: &Row) -> NotificationRow {
     }
 }
 
-pub async fn list(db: Db<'_>, account_id: Id, types: &[NotificationType], page: Page) -> StoreResult<Vec<Paged<NotificationRow>>> {
+pub async fn list(
+    db: Db<'_>,
+    account_id: Id,
+    types: &[NotificationType],
+    page: Page,
+) -> StoreResult<Vec<Paged<NotificationRow>>> {
     let types: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
     let bounds = sql::page_clause("n.id", page, 3);
     let rows = db
@@ -42,7 +47,13 @@ pub async fn list(db: Db<'_>, account_id: Id, types: &[NotificationType], page: 
             &sql::with_page(&[&account_id, &types], &bounds),
         )
         .await?;
-    let mut out: Vec<Paged<NotificationRow>> = rows.iter().map(|r| Paged { cursor: r.get(0), item: notification_row(r) }).collect();
+    let mut out: Vec<Paged<NotificationRow>> = rows
+        .iter()
+        .map(|r| Paged {
+            cursor: r.get(0),
+            item: notification_row(r),
+        })
+        .collect();
     if bounds.ascending {
         out.reverse();
     }
@@ -64,14 +75,29 @@ pub async fn get(db: Db<'_>, account_id: Id, id: Id) -> StoreResult<Notification
 }
 
 pub async fn markers(db: Db<'_>, account_id: Id) -> StoreResult<Vec<Marker>> {
-    let rows = db.query("SELECT timeline, last_read_id, version, updated_at FROM markers WHERE account_id = $1", &[&account_id]).await?;
+    let rows = db
+        .query(
+            "SELECT timeline, last_read_id, version, updated_at FROM markers WHERE account_id = $1",
+            &[&account_id],
+        )
+        .await?;
     Ok(rows
         .iter()
-        .map(|r| Marker { timeline: r.get(0), last_read_id: r.get(1), version: r.get(2), updated_at_ms: r.get(3) })
+        .map(|r| Marker {
+            timeline: r.get(0),
+            last_read_id: r.get(1),
+            version: r.get(2),
+            updated_at_ms: r.get(3),
+        })
         .collect())
 }
 
-pub async fn set_marker(db: Db<'_>, account_id: Id, timeline: &str, last_read_id: Id) -> StoreResult<Marker> {
+pub async fn set_marker(
+    db: Db<'_>,
+    account_id: Id,
+    timeline: &str,
+    last_read_id: Id,
+) -> StoreResult<Marker> {
     let r = db
         .query_opt(
             "INSERT INTO markers (account_id, timeline, last_read_id, version, updated_at) VALUES ($1, $2, $3, 1, $4) \
@@ -82,5 +108,10 @@ pub async fn set_marker(db: Db<'_>, account_id: Id, timeline: &str, last_read_id
         )
         .await?
         .ok_or_else(|| StoreError::Internal("marker upsert returned no row".into()))?;
-    Ok(Marker { timeline: r.get(0), last_read_id: r.get(1), version: r.get(2), updated_at_ms: r.get(3) })
+    Ok(Marker {
+        timeline: r.get(0),
+        last_read_id: r.get(1),
+        version: r.get(2),
+        updated_at_ms: r.get(3),
+    })
 }

@@ -6,7 +6,8 @@ use crate::ids::now_ms;
 use crate::model::*;
 use crate::{StoreError, StoreResult};
 
-const APP_COLUMNS: &str = "ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash";
+const APP_COLUMNS: &str =
+    "ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash";
 
 /// An app from APP_COLUMNS starting at column `at`.
 fn app_row(r: &Row, at: usize) -> AppRow {
@@ -14,7 +15,11 @@ fn app_row(r: &Row, at: usize) -> AppRow {
         id: r.get(at),
         name: r.get(at + 1),
         website: r.get(at + 2),
-        redirect_uris: r.get::<_, String>(at + 3).lines().map(str::to_owned).collect(),
+        redirect_uris: r
+            .get::<_, String>(at + 3)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
         scopes: r.get(at + 4),
         client_id: r.get(at + 5),
         client_secret_hash: r.get(at + 6),
@@ -50,11 +55,22 @@ pub async fn create_app(db: Db<'_>, new: &NewApp) -> StoreResult<AppRow> {
 }
 
 pub async fn app_by_client_id(db: Db<'_>, client_id: &str) -> StoreResult<AppRow> {
-    let row = db.query_one(&format!("SELECT {APP_COLUMNS} FROM apps ap WHERE ap.client_id = $1"), &[&clean(client_id)]).await?;
+    let row = db
+        .query_one(
+            &format!("SELECT {APP_COLUMNS} FROM apps ap WHERE ap.client_id = $1"),
+            &[&clean(client_id)],
+        )
+        .await?;
     Ok(app_row(&row, 0))
 }
 
-pub async fn create_token(db: Db<'_>, token_hash: &str, app_id: Id, account_id: Option<Id>, scopes: &str) -> StoreResult<Id> {
+pub async fn create_token(
+    db: Db<'_>,
+    token_hash: &str,
+    app_id: Id,
+    account_id: Option<Id>,
+    scopes: &str,
+) -> StoreResult<Id> {
     let row = db
         .query_one(
             "INSERT INTO tokens (token_hash, app_id, account_id, scopes, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -95,10 +111,16 @@ pub async fn revoke_token(db: Db<'_>, token_hash: &str, app_id: Id) -> StoreResu
     Ok(())
 }
 
-pub async fn create_auth_code(db: Db<'_>, code_hash: &str, code: &AuthCode, ttl_s: u64) -> StoreResult<()> {
+pub async fn create_auth_code(
+    db: Db<'_>,
+    code_hash: &str,
+    code: &AuthCode,
+    ttl_s: u64,
+) -> StoreResult<()> {
     let now = now_ms();
     // Expired codes are swept on the way in, so the table stays small without a janitor.
-    db.execute("DELETE FROM auth_codes WHERE expires_at < $1", &[&now]).await?;
+    db.execute("DELETE FROM auth_codes WHERE expires_at < $1", &[&now])
+        .await?;
     db.execute(
         "INSERT INTO auth_codes (code_hash, app_id, account_id, scopes, redirect_uri, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         &[&code_hash, &code.app_id, &code.account_id, &clean(&code.scopes), &clean(&code.redirect_uri), &(now + (ttl_s as i64) * 1000)],
@@ -116,5 +138,10 @@ pub async fn take_auth_code(db: Db<'_>, code_hash: &str) -> StoreResult<AuthCode
         )
         .await?
         .ok_or(StoreError::NotFound)?;
-    Ok(AuthCode { app_id: r.get(0), account_id: r.get(1), scopes: r.get(2), redirect_uri: r.get(3) })
+    Ok(AuthCode {
+        app_id: r.get(0),
+        account_id: r.get(1),
+        scopes: r.get(2),
+        redirect_uri: r.get(3),
+    })
 }

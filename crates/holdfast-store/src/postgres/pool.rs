@@ -56,7 +56,9 @@ pub(crate) struct Lease<'p> {
 
 impl Lease<'_> {
     pub fn conn(&mut self) -> &mut Conn {
-        self.conn.as_mut().expect("a lease holds its connection until dropped")
+        self.conn
+            .as_mut()
+            .expect("a lease holds its connection until dropped")
     }
 
     /// The connection is in an unknown state (timed out mid-request, lost
@@ -80,7 +82,13 @@ impl Drop for Lease<'_> {
 }
 
 impl Pool {
-    pub fn new(config: tokio_postgres::Config, size: usize, acquire_timeout: Duration, connect_timeout: Duration, statement_cache_max: usize) -> Pool {
+    pub fn new(
+        config: tokio_postgres::Config,
+        size: usize,
+        acquire_timeout: Duration,
+        connect_timeout: Duration,
+        statement_cache_max: usize,
+    ) -> Pool {
         let size = size.max(1);
         Pool {
             config,
@@ -101,56 +109,96 @@ impl Pool {
     pub async fn acquire(&self) -> StoreResult<Lease<'_>> {
         let permit = tokio::time::timeout(self.acquire_timeout, self.permits.acquire())
             .await
-            .map_err(|_| StoreError::Unavailable("timed out waiting for a PostgreSQL connection (pool exhausted)".into()))?
+            .map_err(|_| {
+                StoreError::Unavailable(
+                    "timed out waiting for a PostgreSQL connection (pool exhausted)".into(),
+                )
+            })?
             .map_err(|_| StoreError::Unavailable("store is closed".into()))?;
         loop {
             let candidate = lock(&self.idle).pop();
             match candidate {
                 Some(conn) if conn.client.is_closed() => continue, // died while idle
-                Some(conn) => return Ok(Lease { pool: self, conn: Some(conn), broken: false, _permit: permit }),
+                Some(conn) => {
+                    return Ok(Lease {
+                        pool: self,
+                        conn: Some(conn),
+                        broken: false,
+                        _permit: permit,
+                    })
+                }
                 None => break,
             }
         }
         let conn = self.connect().await?;
-        Ok(Lease { pool: self, conn: Some(conn), broken: false, _permit: permit })
+        Ok(Lease {
+            pool: self,
+            conn: Some(conn),
+            broken: false,
+            _permit: permit,
+        })
     }
 
     pub async fn connect(&self) -> StoreResult<Conn> {
         // tokio-postgres applies connect_timeout per host; the outer bound
         // covers trying every host of a multi-host URL.
         let hosts = self.config.get_hosts().len().max(1) as u32;
-        let (client, connection) = tokio::time::timeout(self.connect_timeout * hosts, self.config.connect(NoTls))
-            .await
-            .map_err(|_| {
-                tracing::warn!(timeout_ms = self.connect_timeout.as_millis() as u64, "PostgreSQL connect timed out");
-                StoreError::Unavailable("timed out connecting to PostgreSQL".into())
-            })?
-            .map_err(|e| {
-                // tokio-postgres says only "error connecting to server"; the cause
-                // (refused, no route, auth failed, no read-write host) is in the chain.
-                let mut why = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(s) = source {
-                    why += &format!(": {s}");
-                    source = s.source();
-                }
-                tracing::warn!(error = %why, "cannot connect to PostgreSQL");
-                StoreError::Unavailable(format!("cannot connect to PostgreSQL: {why}"))
-            })?;
+        let (client, connection) =
+            tokio::time::timeout(self.connect_timeout * hosts, self.config.connect(NoTls))
+                .await
+                .map_err(|_| {
+                    tracing::warn!(
+                        timeout_ms = self.connect_timeout.as_millis() as u64,
+                        "PostgreSQL connect timed out"
+                    );
+                    StoreError::Unavailable("timed out connecting to PostgreSQL".into())
+                })?
+                .map_err(|e| {
+                    // tokio-postgres says only "error connecting to server"; the cause
+                    // (refused, no route, auth failed, no read-write host) is in the chain.
+                    let mut why = e.to_string();
+                    let mut source = std::error::Error::source(&e);
+                    while let Some(s) = source {
+                        why += &format!(": {s}");
+                        source = s.source();
+                    }
+                    tracing::warn!(error = %why, "cannot connect to PostgreSQL");
+                    StoreError::Unavailable(format!("cannot connect to PostgreSQL: {why}"))
+                })?;
         let driver = tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "PostgreSQL connection lost");
             }
         });
-        Ok(Conn { client, driver, statements: Mutex::new(HashMap::new()) })
+        Ok(Conn {
+            client,
+            driver,
+            statements: Mutex::new(HashMap::new()),
+        })
     }
 
-    pub fn db<'a>(&self, client: &'a Client, statements: &'a Mutex<HashMap<String, Statement>>) -> Db<'a> {
-        Db { client: Handle::Client(client), statements, cache_max: self.statement_cache_max }
+    pub fn db<'a>(
+        &self,
+        client: &'a Client,
+        statements: &'a Mutex<HashMap<String, Statement>>,
+    ) -> Db<'a> {
+        Db {
+            client: Handle::Client(client),
+            statements,
+            cache_max: self.statement_cache_max,
+        }
     }
 
-    pub fn db_tx<'a>(&self, tx: &'a Transaction<'a>, statements: &'a Mutex<HashMap<String, Statement>>) -> Db<'a> {
-        Db { client: Handle::Tx(tx), statements, cache_max: self.statement_cache_max }
+    pub fn db_tx<'a>(
+        &self,
+        tx: &'a Transaction<'a>,
+        statements: &'a Mutex<HashMap<String, Statement>>,
+    ) -> Db<'a> {
+        Db {
+            client: Handle::Tx(tx),
+            statements,
+            cache_max: self.statement_cache_max,
+        }
     }
 }
 
@@ -208,7 +256,9 @@ impl Db<'_> {
 
     /// The first row, or NotFound.
     pub async fn query_one(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Row> {
-        self.query_opt(sql, params).await?.ok_or(StoreError::NotFound)
+        self.query_opt(sql, params)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn execute(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<u64> {

@@ -43,7 +43,9 @@ pub fn not_filtered(s: &str) -> String {
     format!(
         "({} AND ({s}.reblog_of_id IS NULL OR {}))",
         one(&format!("{s}.account_id")),
-        one(&format!("(SELECT fo.account_id FROM statuses fo WHERE fo.id = {s}.reblog_of_id)"))
+        one(&format!(
+            "(SELECT fo.account_id FROM statuses fo WHERE fo.id = {s}.reblog_of_id)"
+        ))
     )
 }
 
@@ -61,7 +63,10 @@ pub fn page_clause(cursor_col: &str, page: Page, first: usize) -> PageBounds {
     let mut values = Vec::with_capacity(3);
     let mut next = |sql: &mut String, op: &str, v: i64| {
         values.push(v);
-        *sql += &format!(" AND {cursor_col} {op} ${}::BIGINT", first + values.len() - 1);
+        *sql += &format!(
+            " AND {cursor_col} {op} ${}::BIGINT",
+            first + values.len() - 1
+        );
     };
     if let Some(max) = page.max_id {
         next(&mut sql, "<", max);
@@ -79,8 +84,15 @@ pub fn page_clause(cursor_col: &str, page: Page, first: usize) -> PageBounds {
     };
     values.push(page.limit as i64);
     let order = if ascending { "ASC" } else { "DESC" };
-    sql += &format!(" ORDER BY {cursor_col} {order} LIMIT ${}::BIGINT", first + values.len() - 1);
-    PageBounds { sql, values, ascending }
+    sql += &format!(
+        " ORDER BY {cursor_col} {order} LIMIT ${}::BIGINT",
+        first + values.len() - 1
+    );
+    PageBounds {
+        sql,
+        values,
+        ascending,
+    }
 }
 
 /// `params` followed by the page's own.
@@ -91,10 +103,27 @@ pub fn with_page<'a>(params: &[Param<'a>], bounds: &'a PageBounds) -> Vec<Param<
 }
 
 /// Runs `select` (which yields `cursor, item`) as one page, newest first.
-pub async fn paged(db: super::pool::Db<'_>, select: &str, cursor_col: &str, params: &[Param<'_>], page: Page) -> crate::StoreResult<Vec<Paged<Id>>> {
+pub async fn paged(
+    db: super::pool::Db<'_>,
+    select: &str,
+    cursor_col: &str,
+    params: &[Param<'_>],
+    page: Page,
+) -> crate::StoreResult<Vec<Paged<Id>>> {
     let bounds = page_clause(cursor_col, page, params.len() + 1);
-    let rows = db.query(&format!("{select}{}", bounds.sql), &with_page(params, &bounds)).await?;
-    let mut out: Vec<Paged<Id>> = rows.iter().map(|r| Paged { cursor: r.get(0), item: r.get(1) }).collect();
+    let rows = db
+        .query(
+            &format!("{select}{}", bounds.sql),
+            &with_page(params, &bounds),
+        )
+        .await?;
+    let mut out: Vec<Paged<Id>> = rows
+        .iter()
+        .map(|r| Paged {
+            cursor: r.get(0),
+            item: r.get(1),
+        })
+        .collect();
     if bounds.ascending {
         out.reverse();
     }
@@ -120,7 +149,8 @@ pub fn clean(text: &str) -> String {
     text.replace('\0', "\u{FFFD}")
 }
 
-pub const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.display_name, a.note, a.locked, a.bot, a.discoverable, a.created_at, \
+pub const ACCOUNT_COLUMNS: &str =
+    "a.id, a.username, a.display_name, a.note, a.locked, a.bot, a.discoverable, a.created_at, \
     a.suspended, a.approved, \
     (SELECT COUNT(*) FROM follows f WHERE f.target_id = a.id), \
     (SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id), \
@@ -184,12 +214,25 @@ mod tests {
 
     #[test]
     fn page_clause_binds_bounds_as_parameters() {
-        let p = Page { max_id: Some(10), since_id: Some(1), min_id: None, limit: 5 };
+        let p = Page {
+            max_id: Some(10),
+            since_id: Some(1),
+            min_id: None,
+            limit: 5,
+        };
         let b = page_clause("x", p, 2);
-        assert_eq!(b.sql, " AND x < $2::BIGINT AND x > $3::BIGINT ORDER BY x DESC LIMIT $4::BIGINT");
+        assert_eq!(
+            b.sql,
+            " AND x < $2::BIGINT AND x > $3::BIGINT ORDER BY x DESC LIMIT $4::BIGINT"
+        );
         assert_eq!(b.values, vec![10, 1, 5]);
         assert!(!b.ascending);
-        let p = Page { max_id: None, since_id: Some(1), min_id: Some(3), limit: 2 };
+        let p = Page {
+            max_id: None,
+            since_id: Some(1),
+            min_id: Some(3),
+            limit: 2,
+        };
         let b = page_clause("x", p, 1);
         assert_eq!(b.sql, " AND x > $1::BIGINT ORDER BY x ASC LIMIT $2::BIGINT");
         assert_eq!(b.values, vec![3, 2]);

@@ -1,8 +1,8 @@
 use std::collections::{HashMap, HashSet};
 
+use super::accounts;
 use super::pool::Db;
 use super::sql::{self, clean, status_row, viewer_param, STATUS_COLUMNS, STATUS_FROM};
-use super::accounts;
 use crate::ids::now_ms;
 use crate::model::*;
 use crate::{StoreError, StoreResult};
@@ -23,7 +23,11 @@ pub async fn create(db: Db<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> Stor
     if let Some(key) = &new.idempotency_key {
         let key = clean(key);
         let oldest_valid = now - (idempotency_ttl_s as i64) * 1000;
-        db.execute("DELETE FROM idempotency_keys WHERE account_id = $1 AND created_at < $2", &[&new.account_id, &oldest_valid]).await?;
+        db.execute(
+            "DELETE FROM idempotency_keys WHERE account_id = $1 AND created_at < $2",
+            &[&new.account_id, &oldest_valid],
+        )
+        .await?;
         let row = db
             .query_opt(
                 "INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1, $2, holdfast_next_id(), $3) \
@@ -35,7 +39,10 @@ pub async fn create(db: Db<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> Stor
             Some(r) => claimed = Some(r.get(0)),
             None => {
                 let earlier = db
-                    .query_one("SELECT status_id FROM idempotency_keys WHERE account_id = $1 AND key = $2", &[&new.account_id, &key])
+                    .query_one(
+                        "SELECT status_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+                        &[&new.account_id, &key],
+                    )
                     .await?;
                 return Ok(earlier.get(0));
             }
@@ -44,7 +51,12 @@ pub async fn create(db: Db<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> Stor
 
     let in_reply_to_account_id: Option<Id> = match new.in_reply_to {
         Some(parent) => Some(
-            db.query_one("SELECT account_id FROM statuses WHERE id = $1 AND reblog_of_id IS NULL", &[&parent]).await?.get(0),
+            db.query_one(
+                "SELECT account_id FROM statuses WHERE id = $1 AND reblog_of_id IS NULL",
+                &[&parent],
+            )
+            .await?
+            .get(0),
         ),
         None => None,
     };
@@ -72,14 +84,29 @@ pub async fn create(db: Db<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> Stor
         .await?
         .get(0);
     for account in &new.mentions {
-        db.execute("INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&id, account]).await?;
+        db.execute(
+            "INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&id, account],
+        )
+        .await?;
         if *account != new.account_id {
-            notify(db, *account, new.account_id, NotificationType::Mention, Some(id)).await?;
+            notify(
+                db,
+                *account,
+                new.account_id,
+                NotificationType::Mention,
+                Some(id),
+            )
+            .await?;
         }
     }
     for tag in &new.tags {
         let tag = clean(tag);
-        db.execute("INSERT INTO tags (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", &[&tag]).await?;
+        db.execute(
+            "INSERT INTO tags (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+            &[&tag],
+        )
+        .await?;
         db.execute(
             "INSERT INTO status_tags (tag_id, status_id) SELECT id, $2 FROM tags WHERE name = $1 ON CONFLICT DO NOTHING",
             &[&tag, &id],
@@ -89,7 +116,11 @@ pub async fn create(db: Db<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> Stor
     if let Some(parent) = new.in_reply_to {
         // Mastodon counts only replies that anyone could see.
         if matches!(new.visibility, Visibility::Public | Visibility::Unlisted) {
-            db.execute("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = $1", &[&parent]).await?;
+            db.execute(
+                "UPDATE statuses SET replies_count = replies_count + 1 WHERE id = $1",
+                &[&parent],
+            )
+            .await?;
         }
     }
     Ok(id)
@@ -98,34 +129,55 @@ pub async fn create(db: Db<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> Stor
 pub async fn delete(db: Db<'_>, account_id: Id, status_id: Id) -> StoreResult<StatusRow> {
     // FOR UPDATE OF s: two nodes deleting the same status at once delete it once.
     let row = db
-        .query_one(&format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = $1 FOR UPDATE OF s"), &[&status_id])
+        .query_one(
+            &format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = $1 FOR UPDATE OF s"),
+            &[&status_id],
+        )
         .await?;
     let row = status_row(&row);
     if row.account_id != account_id {
         return Err(StoreError::NotFound);
     }
     if let Some(original) = row.reblog_of_id {
-        db.execute("UPDATE statuses SET reblogs_count = GREATEST(reblogs_count - 1, 0) WHERE id = $1", &[&original]).await?;
+        db.execute(
+            "UPDATE statuses SET reblogs_count = GREATEST(reblogs_count - 1, 0) WHERE id = $1",
+            &[&original],
+        )
+        .await?;
         delete_notification(db, original, account_id, NotificationType::Reblog).await?;
     }
     if let Some(parent) = row.in_reply_to_id {
         if matches!(row.visibility, Visibility::Public | Visibility::Unlisted) {
-            db.execute("UPDATE statuses SET replies_count = GREATEST(replies_count - 1, 0) WHERE id = $1", &[&parent]).await?;
+            db.execute(
+                "UPDATE statuses SET replies_count = GREATEST(replies_count - 1, 0) WHERE id = $1",
+                &[&parent],
+            )
+            .await?;
         }
     }
     // Reblogs, favourites, bookmarks, mentions, tags and notifications go by cascade.
-    db.execute("DELETE FROM statuses WHERE id = $1", &[&status_id]).await?;
+    db.execute("DELETE FROM statuses WHERE id = $1", &[&status_id])
+        .await?;
     Ok(row)
 }
 
 pub async fn row(db: Db<'_>, id: Id) -> StoreResult<StatusRow> {
-    Ok(status_row(&db.query_one(&format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = $1"), &[&id]).await?))
+    Ok(status_row(
+        &db.query_one(
+            &format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = $1"),
+            &[&id],
+        )
+        .await?,
+    ))
 }
 
 pub async fn visible(db: Db<'_>, viewer: Option<Id>, id: Id) -> StoreResult<bool> {
     let r = db
         .query_one(
-            &format!("SELECT EXISTS (SELECT 1 FROM statuses s WHERE s.id = $2 AND {})", sql::visible_with_reblog("s")),
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM statuses s WHERE s.id = $2 AND {})",
+                sql::visible_with_reblog("s")
+            ),
             &[&viewer_param(viewer), &id],
         )
         .await?;
@@ -136,7 +188,12 @@ async fn rows(db: Db<'_>, ids: &[Id]) -> StoreResult<Vec<StatusRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = db.query(&format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = ANY($1)"), &[&ids]).await?;
+    let rows = db
+        .query(
+            &format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = ANY($1)"),
+            &[&ids],
+        )
+        .await?;
     Ok(rows.iter().map(status_row).collect())
 }
 
@@ -150,7 +207,13 @@ pub async fn bundles(db: Db<'_>, viewer: Option<Id>, ids: &[Id]) -> StoreResult<
     let list: Vec<Id> = by_id.keys().copied().collect();
 
     let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
-    for r in db.query("SELECT status_id, account_id FROM mentions WHERE status_id = ANY($1)", &[&list]).await? {
+    for r in db
+        .query(
+            "SELECT status_id, account_id FROM mentions WHERE status_id = ANY($1)",
+            &[&list],
+        )
+        .await?
+    {
         mentions.entry(r.get(0)).or_default().push(r.get(1));
     }
     let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
@@ -169,9 +232,14 @@ pub async fn bundles(db: Db<'_>, viewer: Option<Id>, ids: &[Id]) -> StoreResult<
     account_ids.extend(mentions.values().flatten().copied());
     account_ids.sort_unstable();
     account_ids.dedup();
-    let accounts: HashMap<Id, AccountRow> = accounts::by_ids(db, &account_ids).await?.into_iter().map(|a| (a.id, a)).collect();
+    let accounts: HashMap<Id, AccountRow> = accounts::by_ids(db, &account_ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
 
-    let id_set = |rows: Vec<tokio_postgres::Row>| -> HashSet<Id> { rows.iter().map(|r| r.get(0)).collect() };
+    let id_set =
+        |rows: Vec<tokio_postgres::Row>| -> HashSet<Id> { rows.iter().map(|r| r.get(0)).collect() };
     let (favourited, bookmarked, reblogged_by_viewer) = match viewer {
         Some(v) => (
             id_set(db.query("SELECT status_id FROM favourites WHERE account_id = $1 AND status_id = ANY($2)", &[&v, &list]).await?),
@@ -187,7 +255,12 @@ pub async fn bundles(db: Db<'_>, viewer: Option<Id>, ids: &[Id]) -> StoreResult<
         let status = by_id.get(&id)?.clone();
         let account = accounts.get(&status.account_id)?.clone();
         Some(StatusBundle {
-            mentions: mentions.get(&id).into_iter().flatten().filter_map(|a| accounts.get(a).cloned()).collect(),
+            mentions: mentions
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| accounts.get(a).cloned())
+                .collect(),
             tags: tags.get(&id).cloned().unwrap_or_default(),
             favourited: favourited.contains(&id),
             reblogged: reblogged_by_viewer.contains(&id),
@@ -211,7 +284,12 @@ pub async fn bundles(db: Db<'_>, viewer: Option<Id>, ids: &[Id]) -> StoreResult<
 }
 
 /// Ancestors oldest first; descendants in the order they were posted.
-pub async fn context(db: Db<'_>, viewer: Option<Id>, id: Id, max_each: u32) -> StoreResult<(Vec<Id>, Vec<Id>)> {
+pub async fn context(
+    db: Db<'_>,
+    viewer: Option<Id>,
+    id: Id,
+    max_each: u32,
+) -> StoreResult<(Vec<Id>, Vec<Id>)> {
     let v = viewer_param(viewer);
     let depth = (max_each as i64).min(THREAD_DEPTH_MAX);
     let ancestors = db
@@ -242,10 +320,19 @@ pub async fn context(db: Db<'_>, viewer: Option<Id>, id: Id, max_each: u32) -> S
             &[&v, &id, &(max_each as i64), &THREAD_DEPTH_MAX],
         )
         .await?;
-    Ok((ancestors.iter().map(|r| r.get(0)).collect(), descendants.iter().map(|r| r.get(0)).collect()))
+    Ok((
+        ancestors.iter().map(|r| r.get(0)).collect(),
+        descendants.iter().map(|r| r.get(0)).collect(),
+    ))
 }
 
-pub(crate) async fn notify(db: Db<'_>, to: Id, from: Id, kind: NotificationType, status: Option<Id>) -> StoreResult<()> {
+pub(crate) async fn notify(
+    db: Db<'_>,
+    to: Id,
+    from: Id,
+    kind: NotificationType,
+    status: Option<Id>,
+) -> StoreResult<()> {
     db.execute(
         "INSERT INTO notifications (account_id, from_account_id, type, status_id, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT DO NOTHING",
@@ -256,7 +343,12 @@ pub(crate) async fn notify(db: Db<'_>, to: Id, from: Id, kind: NotificationType,
 }
 
 /// Undoing an action takes back the notification it caused, as Mastodon does.
-async fn delete_notification(db: Db<'_>, status_id: Id, from: Id, kind: NotificationType) -> StoreResult<()> {
+async fn delete_notification(
+    db: Db<'_>,
+    status_id: Id,
+    from: Id,
+    kind: NotificationType,
+) -> StoreResult<()> {
     db.execute(
         "DELETE FROM notifications WHERE status_id = $1 AND from_account_id = $2 AND type = $3",
         &[&status_id, &from, &kind.as_str()],
@@ -266,7 +358,13 @@ async fn delete_notification(db: Db<'_>, status_id: Id, from: Id, kind: Notifica
 }
 
 async fn author_of(db: Db<'_>, status_id: Id) -> StoreResult<Id> {
-    Ok(db.query_one("SELECT account_id FROM statuses WHERE id = $1", &[&status_id]).await?.get(0))
+    Ok(db
+        .query_one(
+            "SELECT account_id FROM statuses WHERE id = $1",
+            &[&status_id],
+        )
+        .await?
+        .get(0))
 }
 
 pub async fn favourite(db: Db<'_>, account_id: Id, status_id: Id) -> StoreResult<()> {
@@ -278,16 +376,32 @@ pub async fn favourite(db: Db<'_>, account_id: Id, status_id: Id) -> StoreResult
         )
         .await?;
     if added == 1 {
-        db.execute("UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1", &[&status_id]).await?;
+        db.execute(
+            "UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1",
+            &[&status_id],
+        )
+        .await?;
         if author != account_id {
-            notify(db, author, account_id, NotificationType::Favourite, Some(status_id)).await?;
+            notify(
+                db,
+                author,
+                account_id,
+                NotificationType::Favourite,
+                Some(status_id),
+            )
+            .await?;
         }
     }
     Ok(())
 }
 
 pub async fn unfavourite(db: Db<'_>, account_id: Id, status_id: Id) -> StoreResult<()> {
-    let removed = db.execute("DELETE FROM favourites WHERE account_id = $1 AND status_id = $2", &[&account_id, &status_id]).await?;
+    let removed = db
+        .execute(
+            "DELETE FROM favourites WHERE account_id = $1 AND status_id = $2",
+            &[&account_id, &status_id],
+        )
+        .await?;
     if removed == 1 {
         db.execute("UPDATE statuses SET favourites_count = GREATEST(favourites_count - 1, 0) WHERE id = $1", &[&status_id]).await?;
         delete_notification(db, status_id, account_id, NotificationType::Favourite).await?;
@@ -295,7 +409,12 @@ pub async fn unfavourite(db: Db<'_>, account_id: Id, status_id: Id) -> StoreResu
     Ok(())
 }
 
-pub async fn reblog(db: Db<'_>, account_id: Id, status_id: Id, visibility: Visibility) -> StoreResult<Id> {
+pub async fn reblog(
+    db: Db<'_>,
+    account_id: Id,
+    status_id: Id,
+    visibility: Visibility,
+) -> StoreResult<Id> {
     let author = author_of(db, status_id).await?;
     // The partial unique index settles two reblogs racing: one inserts, the other finds it.
     let inserted = db
@@ -306,21 +425,46 @@ pub async fn reblog(db: Db<'_>, account_id: Id, status_id: Id, visibility: Visib
         )
         .await?;
     let Some(row) = inserted else {
-        let existing = db.query_one("SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2", &[&account_id, &status_id]).await?;
+        let existing = db
+            .query_one(
+                "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2",
+                &[&account_id, &status_id],
+            )
+            .await?;
         return Ok(existing.get(0));
     };
     let id: Id = row.get(0);
-    db.execute("UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = $1", &[&status_id]).await?;
+    db.execute(
+        "UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = $1",
+        &[&status_id],
+    )
+    .await?;
     if author != account_id {
-        notify(db, author, account_id, NotificationType::Reblog, Some(status_id)).await?;
+        notify(
+            db,
+            author,
+            account_id,
+            NotificationType::Reblog,
+            Some(status_id),
+        )
+        .await?;
     }
     Ok(id)
 }
 
 pub async fn unreblog(db: Db<'_>, account_id: Id, status_id: Id) -> StoreResult<()> {
-    let removed = db.execute("DELETE FROM statuses WHERE account_id = $1 AND reblog_of_id = $2", &[&account_id, &status_id]).await?;
+    let removed = db
+        .execute(
+            "DELETE FROM statuses WHERE account_id = $1 AND reblog_of_id = $2",
+            &[&account_id, &status_id],
+        )
+        .await?;
     if removed == 1 {
-        db.execute("UPDATE statuses SET reblogs_count = GREATEST(reblogs_count - 1, 0) WHERE id = $1", &[&status_id]).await?;
+        db.execute(
+            "UPDATE statuses SET reblogs_count = GREATEST(reblogs_count - 1, 0) WHERE id = $1",
+            &[&status_id],
+        )
+        .await?;
         delete_notification(db, status_id, account_id, NotificationType::Reblog).await?;
     }
     Ok(())

@@ -30,7 +30,12 @@ pub async fn public(db: Db<'_>, viewer: Option<Id>, page: Page) -> StoreResult<V
     sql::paged(db, &select, "s.id", &[&viewer_param(viewer)], page).await
 }
 
-pub async fn tag(db: Db<'_>, viewer: Option<Id>, tag: &str, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+pub async fn tag(
+    db: Db<'_>,
+    viewer: Option<Id>,
+    tag: &str,
+    page: Page,
+) -> StoreResult<Vec<Paged<Id>>> {
     let select = format!(
         "SELECT s.id, s.id FROM statuses s \
          JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id AND t.name = $2 \
@@ -38,7 +43,14 @@ pub async fn tag(db: Db<'_>, viewer: Option<Id>, tag: &str, page: Page) -> Store
         sql::visible("s"),
         sql::not_filtered("s")
     );
-    sql::paged(db, &select, "s.id", &[&viewer_param(viewer), &clean(tag)], page).await
+    sql::paged(
+        db,
+        &select,
+        "s.id",
+        &[&viewer_param(viewer), &clean(tag)],
+        page,
+    )
+    .await
 }
 
 pub async fn account(
@@ -53,7 +65,10 @@ pub async fn account(
     if filter.only_media || filter.pinned {
         return Ok(Vec::new());
     }
-    let mut select = format!("SELECT s.id, s.id FROM statuses s WHERE s.account_id = $2 AND {}", sql::visible_with_reblog("s"));
+    let mut select = format!(
+        "SELECT s.id, s.id FROM statuses s WHERE s.account_id = $2 AND {}",
+        sql::visible_with_reblog("s")
+    );
     if filter.exclude_replies {
         select += " AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)";
     }
@@ -94,8 +109,18 @@ pub async fn bookmarks(db: Db<'_>, viewer: Id, page: Page) -> StoreResult<Vec<Pa
 /// query is never interpreted. The `plainto_tsquery` prefilter (all tokens
 /// present) is what the GIN index answers; the per-word phrase check then
 /// runs on those candidates only.
-pub async fn search(db: Db<'_>, viewer: Option<Id>, query: &str, limit: u32, offset: u32) -> StoreResult<Vec<Id>> {
-    let words: Vec<String> = clean(query).split_whitespace().map(split_like_index).filter(|w| !w.is_empty()).collect();
+pub async fn search(
+    db: Db<'_>,
+    viewer: Option<Id>,
+    query: &str,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Vec<Id>> {
+    let words: Vec<String> = clean(query)
+        .split_whitespace()
+        .map(split_like_index)
+        .filter(|w| !w.is_empty())
+        .collect();
     if words.is_empty() {
         return Ok(Vec::new());
     }
@@ -111,7 +136,13 @@ pub async fn search(db: Db<'_>, viewer: Option<Id>, query: &str, limit: u32, off
                 sql::visible("s"),
                 sql::not_filtered("s")
             ),
-            &[&viewer_param(viewer), &all, &words, &(limit as i64), &(offset as i64)],
+            &[
+                &viewer_param(viewer),
+                &all,
+                &words,
+                &(limit as i64),
+                &(offset as i64),
+            ],
         )
         .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
@@ -119,7 +150,10 @@ pub async fn search(db: Db<'_>, viewer: Option<Id>, query: &str, limit: u32, off
 
 /// The query side of the `search` column's rule: ASCII punctuation is a separator.
 fn split_like_index(word: &str) -> String {
-    word.split(|c: char| c.is_ascii_punctuation()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ")
+    word.split(|c: char| c.is_ascii_punctuation())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -142,11 +176,20 @@ fn week_ago_ms() -> i64 {
 }
 
 fn tag_row(r: &tokio_postgres::Row) -> TagRow {
-    TagRow { name: r.get(0), uses_last_week: r.get(1), accounts_last_week: r.get(2) }
+    TagRow {
+        name: r.get(0),
+        uses_last_week: r.get(1),
+        accounts_last_week: r.get(2),
+    }
 }
 
 /// `$9` in TAG_COLUMNS is the week bound, renumbered to follow each query's own parameters.
-pub async fn search_tags(db: Db<'_>, prefix_lower: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagRow>> {
+pub async fn search_tags(
+    db: Db<'_>,
+    prefix_lower: &str,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Vec<TagRow>> {
     let prefix_lower = clean(prefix_lower);
     let columns = TAG_COLUMNS.replace("$9", "$5");
     let rows = db
@@ -164,7 +207,16 @@ pub async fn search_tags(db: Db<'_>, prefix_lower: &str, limit: u32, offset: u32
 pub async fn tag_row_by_name(db: Db<'_>, name_lower: &str) -> StoreResult<TagRow> {
     let name_lower = clean(name_lower);
     let columns = TAG_COLUMNS.replace("$9", "$2");
-    let found = db.query_opt(&format!("SELECT {columns} FROM tags t WHERE t.name = $1"), &[&name_lower, &week_ago_ms()]).await?;
+    let found = db
+        .query_opt(
+            &format!("SELECT {columns} FROM tags t WHERE t.name = $1"),
+            &[&name_lower, &week_ago_ms()],
+        )
+        .await?;
     // A tag nobody used yet still exists as a name (Mastodon answers 200 for any valid tag).
-    Ok(found.map(|r| tag_row(&r)).unwrap_or(TagRow { name: name_lower, uses_last_week: 0, accounts_last_week: 0 }))
+    Ok(found.map(|r| tag_row(&r)).unwrap_or(TagRow {
+        name: name_lower,
+        uses_last_week: 0,
+        accounts_last_week: 0,
+    }))
 }

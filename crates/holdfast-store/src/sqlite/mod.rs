@@ -28,7 +28,10 @@ use crate::ids::IdGenerator;
 use crate::model::*;
 use crate::{PoolUsage, Store, StoreError, StoreResult};
 
-const MIGRATIONS: &[(&str, &str)] = &[("0001_initial", include_str!("../../migrations/sqlite/0001_initial.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_initial",
+    include_str!("../../migrations/sqlite/0001_initial.sql"),
+)];
 
 pub struct SqliteStore {
     inner: Arc<Inner>,
@@ -53,8 +56,12 @@ pub(crate) struct Tx<'a> {
 impl SqliteStore {
     /// Opens (creating if needed) `holdfast.db` in `data_dir` and applies pending migrations.
     pub fn open(data_dir: &Path, limits: &Limits) -> StoreResult<SqliteStore> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::Internal(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Internal(format!(
+                "cannot create data directory {}: {e}",
+                data_dir.display()
+            ))
+        })?;
         let path = data_dir.join("holdfast.db");
         let busy = Duration::from_millis(limits.db_busy_timeout_ms);
 
@@ -64,8 +71,11 @@ impl SqliteStore {
 
         let readers = (0..limits.db_read_connections.max(1))
             .map(|_| {
-                let c = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                    .map_err(internal)?;
+                let c = Connection::open_with_flags(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(internal)?;
                 configure(&c, busy)?;
                 Ok(c)
             })
@@ -110,7 +120,9 @@ impl SqliteStore {
             .map_err(|_| StoreError::Unavailable("store is closed".into()))?;
         permit.forget(); // handed back by the blocking closure below, even on panic
         let job = tokio::task::spawn_blocking(move || {
-            let conn = lock(&inner.readers).pop().expect("a read permit guarantees a free connection");
+            let conn = lock(&inner.readers)
+                .pop()
+                .expect("a read permit guarantees a free connection");
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&conn)));
             lock(&inner.readers).push(conn);
             inner.read_permits.add_permits(1);
@@ -129,14 +141,21 @@ impl SqliteStore {
         let inner = self.inner.clone();
         let permit = tokio::time::timeout(inner.acquire_timeout, inner.write_permit.acquire())
             .await
-            .map_err(|_| StoreError::Unavailable("timed out waiting for the write connection".into()))?
+            .map_err(|_| {
+                StoreError::Unavailable("timed out waiting for the write connection".into())
+            })?
             .map_err(|_| StoreError::Unavailable("store is closed".into()))?;
         permit.forget();
         let job = tokio::task::spawn_blocking(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut conn = lock(&inner.writer);
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
-                let mut tx = Tx { tx, ids: &inner.ids };
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(classify)?;
+                let mut tx = Tx {
+                    tx,
+                    ids: &inner.ids,
+                };
                 let value = f(&mut tx)?;
                 tx.tx.commit().map_err(classify)?;
                 Ok(value)
@@ -151,7 +170,9 @@ impl SqliteStore {
     }
 }
 
-fn flatten<T>(joined: Result<std::thread::Result<rusqlite::Result<T>>, tokio::task::JoinError>) -> StoreResult<T> {
+fn flatten<T>(
+    joined: Result<std::thread::Result<rusqlite::Result<T>>, tokio::task::JoinError>,
+) -> StoreResult<T> {
     match joined {
         Ok(Ok(result)) => result.map_err(classify),
         Ok(Err(_)) | Err(_) => Err(StoreError::Internal("a database task panicked".into())),
@@ -166,24 +187,36 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn configure(c: &Connection, busy: Duration) -> StoreResult<()> {
     c.busy_timeout(busy).map_err(internal)?;
-    c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;").map_err(internal)?;
+    c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+        .map_err(internal)?;
     Ok(())
 }
 
 fn migrate(c: &mut Connection) -> StoreResult<()> {
     // WAL is persistent in the file; setting it needs the write connection.
-    c.pragma_update(None, "journal_mode", "WAL").map_err(internal)?;
+    c.pragma_update(None, "journal_mode", "WAL")
+        .map_err(internal)?;
     c.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
         .map_err(internal)?;
     for (name, sql) in MIGRATIONS {
-        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(internal)?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(internal)?;
         let applied: bool = tx
-            .query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = ?1)", [name], |r| r.get(0))
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = ?1)",
+                [name],
+                |r| r.get(0),
+            )
             .map_err(internal)?;
         if !applied {
-            tx.execute_batch(sql).map_err(|e| StoreError::Internal(format!("migration {name} failed: {e}")))?;
-            tx.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)", rusqlite::params![name, crate::ids::now_ms()])
-                .map_err(internal)?;
+            tx.execute_batch(sql)
+                .map_err(|e| StoreError::Internal(format!("migration {name} failed: {e}")))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)",
+                rusqlite::params![name, crate::ids::now_ms()],
+            )
+            .map_err(internal)?;
             tracing::info!(migration = name, "applied migration");
         }
         tx.commit().map_err(internal)?;
@@ -200,7 +233,10 @@ pub(crate) fn classify(e: rusqlite::Error) -> StoreError {
     match &e {
         rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
         rusqlite::Error::SqliteFailure(f, _)
-            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
         {
             StoreError::Unavailable(e.to_string())
         }
@@ -222,8 +258,12 @@ impl Store for SqliteStore {
 
     fn pool_usage(&self) -> PoolUsage {
         let size = self.inner.read_pool_size + 1;
-        let free = self.inner.read_permits.available_permits() + self.inner.write_permit.available_permits();
-        PoolUsage { in_use: size.saturating_sub(free), size }
+        let free = self.inner.read_permits.available_permits()
+            + self.inner.write_permit.available_permits();
+        PoolUsage {
+            in_use: size.saturating_sub(free),
+            size,
+        }
     }
 
     async fn stats(&self) -> StoreResult<(i64, i64)> {
@@ -247,7 +287,8 @@ impl Store for SqliteStore {
     }
     async fn account_by_username(&self, username: &str) -> StoreResult<AccountRow> {
         let username = username.to_lowercase();
-        self.read(move |c| accounts::by_username(c, &username)).await
+        self.read(move |c| accounts::by_username(c, &username))
+            .await
     }
     async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<AccountRow>> {
         let ids = ids.to_vec();
@@ -258,26 +299,41 @@ impl Store for SqliteStore {
     }
     async fn credentials_by_email(&self, email: &str) -> StoreResult<Credentials> {
         let email = email.to_lowercase();
-        self.read(move |c| accounts::credentials_by_email(c, &email)).await
+        self.read(move |c| accounts::credentials_by_email(c, &email))
+            .await
     }
     async fn email_of(&self, id: Id) -> StoreResult<String> {
-        self.read(move |c| c.query_row("SELECT email_lower FROM credentials WHERE account_id = ?1", [id], |r| r.get(0)))
-            .await
+        self.read(move |c| {
+            c.query_row(
+                "SELECT email_lower FROM credentials WHERE account_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+        })
+        .await
     }
     async fn set_suspended(&self, username: &str, suspended: bool) -> StoreResult<AccountRow> {
         let username = username.to_lowercase();
-        self.write(move |t| accounts::set_flag(t, &username, "suspended", suspended)).await
+        self.write(move |t| accounts::set_flag(t, &username, "suspended", suspended))
+            .await
     }
     async fn set_approved(&self, username: &str) -> StoreResult<AccountRow> {
         let username = username.to_lowercase();
-        self.write(move |t| accounts::set_flag(t, &username, "approved", true)).await
+        self.write(move |t| accounts::set_flag(t, &username, "approved", true))
+            .await
     }
     async fn list_accounts(&self, limit: u32) -> StoreResult<Vec<AccountAdminRow>> {
         self.read(move |c| accounts::list(c, limit)).await
     }
-    async fn search_accounts(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<AccountRow>> {
+    async fn search_accounts(
+        &self,
+        prefix: &str,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AccountRow>> {
         let prefix = prefix.to_lowercase();
-        self.read(move |c| accounts::search(c, &prefix, limit, offset)).await
+        self.read(move |c| accounts::search(c, &prefix, limit, offset))
+            .await
     }
 
     // ---- OAuth ----
@@ -286,35 +342,54 @@ impl Store for SqliteStore {
     }
     async fn app_by_client_id(&self, client_id: &str) -> StoreResult<AppRow> {
         let client_id = client_id.to_owned();
-        self.read(move |c| oauth::app_by_client_id(c, &client_id)).await
+        self.read(move |c| oauth::app_by_client_id(c, &client_id))
+            .await
     }
-    async fn create_token(&self, token_hash: &str, app_id: Id, account_id: Option<Id>, scopes: &str) -> StoreResult<Id> {
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        app_id: Id,
+        account_id: Option<Id>,
+        scopes: &str,
+    ) -> StoreResult<Id> {
         let (token_hash, scopes) = (token_hash.to_owned(), scopes.to_owned());
-        self.write(move |t| oauth::create_token(t, &token_hash, app_id, account_id, &scopes)).await
+        self.write(move |t| oauth::create_token(t, &token_hash, app_id, account_id, &scopes))
+            .await
     }
     async fn token_by_hash(&self, token_hash: &str) -> StoreResult<TokenRow> {
         let token_hash = token_hash.to_owned();
-        self.read(move |c| oauth::token_by_hash(c, &token_hash)).await
+        self.read(move |c| oauth::token_by_hash(c, &token_hash))
+            .await
     }
     async fn revoke_token(&self, token_hash: &str, app_id: Id) -> StoreResult<()> {
         let token_hash = token_hash.to_owned();
-        self.write(move |t| oauth::revoke_token(t, &token_hash, app_id)).await
+        self.write(move |t| oauth::revoke_token(t, &token_hash, app_id))
+            .await
     }
-    async fn create_auth_code(&self, code_hash: &str, code: AuthCode, ttl_s: u64) -> StoreResult<()> {
+    async fn create_auth_code(
+        &self,
+        code_hash: &str,
+        code: AuthCode,
+        ttl_s: u64,
+    ) -> StoreResult<()> {
         let code_hash = code_hash.to_owned();
-        self.write(move |t| oauth::create_auth_code(t, &code_hash, &code, ttl_s)).await
+        self.write(move |t| oauth::create_auth_code(t, &code_hash, &code, ttl_s))
+            .await
     }
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode> {
         let code_hash = code_hash.to_owned();
-        self.write(move |t| oauth::take_auth_code(t, &code_hash)).await
+        self.write(move |t| oauth::take_auth_code(t, &code_hash))
+            .await
     }
 
     // ---- statuses ----
     async fn create_status(&self, new: NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
-        self.write(move |t| statuses::create(t, &new, idempotency_ttl_s)).await
+        self.write(move |t| statuses::create(t, &new, idempotency_ttl_s))
+            .await
     }
     async fn delete_status(&self, account_id: Id, status_id: Id) -> StoreResult<StatusRow> {
-        self.write(move |t| statuses::delete(t, account_id, status_id)).await
+        self.write(move |t| statuses::delete(t, account_id, status_id))
+            .await
     }
     async fn status(&self, id: Id) -> StoreResult<StatusRow> {
         self.read(move |c| statuses::row(c, id)).await
@@ -322,31 +397,54 @@ impl Store for SqliteStore {
     async fn status_visible(&self, viewer: Option<Id>, id: Id) -> StoreResult<bool> {
         self.read(move |c| statuses::visible(c, viewer, id)).await
     }
-    async fn status_bundles(&self, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<StatusBundle>> {
+    async fn status_bundles(
+        &self,
+        viewer: Option<Id>,
+        ids: &[Id],
+    ) -> StoreResult<Vec<StatusBundle>> {
         let ids = ids.to_vec();
         self.read(move |c| statuses::bundles(c, viewer, &ids)).await
     }
-    async fn context(&self, viewer: Option<Id>, id: Id, max_each: u32) -> StoreResult<(Vec<Id>, Vec<Id>)> {
-        self.read(move |c| statuses::context(c, viewer, id, max_each)).await
+    async fn context(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        max_each: u32,
+    ) -> StoreResult<(Vec<Id>, Vec<Id>)> {
+        self.read(move |c| statuses::context(c, viewer, id, max_each))
+            .await
     }
     async fn favourite(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write(move |t| statuses::favourite(t, account_id, status_id)).await
+        self.write(move |t| statuses::favourite(t, account_id, status_id))
+            .await
     }
     async fn unfavourite(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write(move |t| statuses::unfavourite(t, account_id, status_id)).await
+        self.write(move |t| statuses::unfavourite(t, account_id, status_id))
+            .await
     }
-    async fn reblog(&self, account_id: Id, status_id: Id, visibility: Visibility) -> StoreResult<Id> {
-        self.write(move |t| statuses::reblog(t, account_id, status_id, visibility)).await
+    async fn reblog(
+        &self,
+        account_id: Id,
+        status_id: Id,
+        visibility: Visibility,
+    ) -> StoreResult<Id> {
+        self.write(move |t| statuses::reblog(t, account_id, status_id, visibility))
+            .await
     }
     async fn unreblog(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write(move |t| statuses::unreblog(t, account_id, status_id)).await
+        self.write(move |t| statuses::unreblog(t, account_id, status_id))
+            .await
     }
     async fn bookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write(move |t| statuses::bookmark(t, account_id, status_id)).await
+        self.write(move |t| statuses::bookmark(t, account_id, status_id))
+            .await
     }
     async fn unbookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
         self.write(move |t| {
-            t.tx.execute("DELETE FROM bookmarks WHERE account_id = ?1 AND status_id = ?2", [account_id, status_id])?;
+            t.tx.execute(
+                "DELETE FROM bookmarks WHERE account_id = ?1 AND status_id = ?2",
+                [account_id, status_id],
+            )?;
             Ok(())
         })
         .await
@@ -360,8 +458,14 @@ impl Store for SqliteStore {
     }
     async fn reblogged_by(&self, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.read(move |c| {
-            sql::paged(c, "SELECT s.id, s.account_id FROM statuses s JOIN accounts a ON a.id = s.account_id \
-                           WHERE s.reblog_of_id = ?1 AND a.suspended = 0", "s.id", [status_id], page)
+            sql::paged(
+                c,
+                "SELECT s.id, s.account_id FROM statuses s JOIN accounts a ON a.id = s.account_id \
+                           WHERE s.reblog_of_id = ?1 AND a.suspended = 0",
+                "s.id",
+                [status_id],
+                page,
+            )
         })
         .await
     }
@@ -373,9 +477,15 @@ impl Store for SqliteStore {
     async fn public_timeline(&self, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.read(move |c| timelines::public(c, viewer, page)).await
     }
-    async fn tag_timeline(&self, viewer: Option<Id>, tag: &str, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+    async fn tag_timeline(
+        &self,
+        viewer: Option<Id>,
+        tag: &str,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>> {
         let tag = tag.to_lowercase();
-        self.read(move |c| timelines::tag(c, viewer, &tag, page)).await
+        self.read(move |c| timelines::tag(c, viewer, &tag, page))
+            .await
     }
     async fn account_statuses(
         &self,
@@ -386,21 +496,34 @@ impl Store for SqliteStore {
         page: Page,
     ) -> StoreResult<Vec<Paged<Id>>> {
         let tagged = tagged.map(str::to_lowercase);
-        self.read(move |c| timelines::account(c, viewer, account_id, filter, tagged.as_deref(), page)).await
+        self.read(move |c| {
+            timelines::account(c, viewer, account_id, filter, tagged.as_deref(), page)
+        })
+        .await
     }
     async fn favourites(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(move |c| timelines::favourites(c, viewer, page)).await
+        self.read(move |c| timelines::favourites(c, viewer, page))
+            .await
     }
     async fn bookmarks(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(move |c| timelines::bookmarks(c, viewer, page)).await
+        self.read(move |c| timelines::bookmarks(c, viewer, page))
+            .await
     }
-    async fn search_statuses(&self, viewer: Option<Id>, query: &str, limit: u32, offset: u32) -> StoreResult<Vec<Id>> {
+    async fn search_statuses(
+        &self,
+        viewer: Option<Id>,
+        query: &str,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Id>> {
         let query = query.to_owned();
-        self.read(move |c| timelines::search(c, viewer, &query, limit, offset)).await
+        self.read(move |c| timelines::search(c, viewer, &query, limit, offset))
+            .await
     }
     async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagRow>> {
         let prefix = prefix.to_lowercase();
-        self.read(move |c| timelines::search_tags(c, &prefix, limit, offset)).await
+        self.read(move |c| timelines::search_tags(c, &prefix, limit, offset))
+            .await
     }
     async fn tag(&self, name: &str) -> StoreResult<TagRow> {
         let name = name.to_lowercase();
@@ -408,18 +531,30 @@ impl Store for SqliteStore {
     }
 
     // ---- social graph ----
-    async fn follow(&self, account_id: Id, target_id: Id, reblogs: bool, notify: bool) -> StoreResult<FollowOutcome> {
-        self.write(move |t| graph::follow(t, account_id, target_id, reblogs, notify)).await
+    async fn follow(
+        &self,
+        account_id: Id,
+        target_id: Id,
+        reblogs: bool,
+        notify: bool,
+    ) -> StoreResult<FollowOutcome> {
+        self.write(move |t| graph::follow(t, account_id, target_id, reblogs, notify))
+            .await
     }
     async fn unfollow(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
-        self.write(move |t| graph::unfollow(t, account_id, target_id)).await
+        self.write(move |t| graph::unfollow(t, account_id, target_id))
+            .await
     }
     async fn block(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
-        self.write(move |t| graph::block(t, account_id, target_id)).await
+        self.write(move |t| graph::block(t, account_id, target_id))
+            .await
     }
     async fn unblock(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
         self.write(move |t| {
-            t.tx.execute("DELETE FROM blocks WHERE account_id = ?1 AND target_id = ?2", [account_id, target_id])?;
+            t.tx.execute(
+                "DELETE FROM blocks WHERE account_id = ?1 AND target_id = ?2",
+                [account_id, target_id],
+            )?;
             Ok(())
         })
         .await
@@ -437,26 +572,46 @@ impl Store for SqliteStore {
     }
     async fn unmute(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
         self.write(move |t| {
-            t.tx.execute("DELETE FROM mutes WHERE account_id = ?1 AND target_id = ?2", [account_id, target_id])?;
+            t.tx.execute(
+                "DELETE FROM mutes WHERE account_id = ?1 AND target_id = ?2",
+                [account_id, target_id],
+            )?;
             Ok(())
         })
         .await
     }
-    async fn relationships(&self, account_id: Id, targets: &[Id]) -> StoreResult<Vec<Relationship>> {
+    async fn relationships(
+        &self,
+        account_id: Id,
+        targets: &[Id],
+    ) -> StoreResult<Vec<Relationship>> {
         let targets = targets.to_vec();
-        self.read(move |c| graph::relationships(c, account_id, &targets)).await
+        self.read(move |c| graph::relationships(c, account_id, &targets))
+            .await
     }
     async fn followers(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.read(move |c| {
-            sql::paged(c, "SELECT f.id, f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
-                           WHERE f.target_id = ?1 AND a.suspended = 0", "f.id", [account_id], page)
+            sql::paged(
+                c,
+                "SELECT f.id, f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
+                           WHERE f.target_id = ?1 AND a.suspended = 0",
+                "f.id",
+                [account_id],
+                page,
+            )
         })
         .await
     }
     async fn following(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.read(move |c| {
-            sql::paged(c, "SELECT f.id, f.target_id FROM follows f JOIN accounts a ON a.id = f.target_id \
-                           WHERE f.account_id = ?1 AND a.suspended = 0", "f.id", [account_id], page)
+            sql::paged(
+                c,
+                "SELECT f.id, f.target_id FROM follows f JOIN accounts a ON a.id = f.target_id \
+                           WHERE f.account_id = ?1 AND a.suspended = 0",
+                "f.id",
+                [account_id],
+                page,
+            )
         })
         .await
     }
@@ -469,14 +624,19 @@ impl Store for SqliteStore {
         page: Page,
     ) -> StoreResult<Vec<Paged<NotificationRow>>> {
         let types = types.to_vec();
-        self.read(move |c| notifications::list(c, account_id, &types, page)).await
+        self.read(move |c| notifications::list(c, account_id, &types, page))
+            .await
     }
     async fn notification(&self, account_id: Id, id: Id) -> StoreResult<NotificationRow> {
-        self.read(move |c| notifications::get(c, account_id, id)).await
+        self.read(move |c| notifications::get(c, account_id, id))
+            .await
     }
     async fn dismiss_notification(&self, account_id: Id, id: Id) -> StoreResult<()> {
         self.write(move |t| {
-            match t.tx.execute("DELETE FROM notifications WHERE account_id = ?1 AND id = ?2", [account_id, id])? {
+            match t.tx.execute(
+                "DELETE FROM notifications WHERE account_id = ?1 AND id = ?2",
+                [account_id, id],
+            )? {
                 0 => Err(StoreError::NotFound),
                 _ => Ok(()),
             }
@@ -485,7 +645,10 @@ impl Store for SqliteStore {
     }
     async fn clear_notifications(&self, account_id: Id) -> StoreResult<()> {
         self.write(move |t| {
-            t.tx.execute("DELETE FROM notifications WHERE account_id = ?1", [account_id])?;
+            t.tx.execute(
+                "DELETE FROM notifications WHERE account_id = ?1",
+                [account_id],
+            )?;
             Ok(())
         })
         .await
@@ -493,10 +656,17 @@ impl Store for SqliteStore {
 
     // ---- markers ----
     async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>> {
-        self.read(move |c| notifications::markers(c, account_id)).await
+        self.read(move |c| notifications::markers(c, account_id))
+            .await
     }
-    async fn set_marker(&self, account_id: Id, timeline: &str, last_read_id: Id) -> StoreResult<Marker> {
+    async fn set_marker(
+        &self,
+        account_id: Id,
+        timeline: &str,
+        last_read_id: Id,
+    ) -> StoreResult<Marker> {
         let timeline = timeline.to_owned();
-        self.write(move |t| notifications::set_marker(t, account_id, &timeline, last_read_id)).await
+        self.write(move |t| notifications::set_marker(t, account_id, &timeline, last_read_id))
+            .await
     }
 }

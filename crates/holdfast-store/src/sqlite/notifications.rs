@@ -27,9 +27,18 @@ fn notification_row(r: &Row<'_>) -> rusqlite::Result<NotificationRow> {
     })
 }
 
-pub fn list(c: &Connection, account_id: Id, types: &[NotificationType], page: Page) -> rusqlite::Result<Vec<Paged<NotificationRow>>> {
+pub fn list(
+    c: &Connection,
+    account_id: Id,
+    types: &[NotificationType],
+    page: Page,
+) -> rusqlite::Result<Vec<Paged<NotificationRow>>> {
     // Types come from a closed enum, so their names are safe to inline.
-    let types = types.iter().map(|t| format!("'{}'", t.as_str())).collect::<Vec<_>>().join(",");
+    let types = types
+        .iter()
+        .map(|t| format!("'{}'", t.as_str()))
+        .collect::<Vec<_>>()
+        .join(",");
     let sql = format!(
         "SELECT n.id, n.type, n.created_at, n.from_account_id, n.status_id FROM notifications n \
          WHERE n.account_id = ?1 AND n.type IN ({types}) AND {} {}",
@@ -37,7 +46,12 @@ pub fn list(c: &Connection, account_id: Id, types: &[NotificationType], page: Pa
         sql::page_clause("n.id", page)
     );
     let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map([account_id], |r| Ok(Paged { cursor: r.get(0)?, item: notification_row(r)? }))?;
+    let rows = stmt.query_map([account_id], |r| {
+        Ok(Paged {
+            cursor: r.get(0)?,
+            item: notification_row(r)?,
+        })
+    })?;
     let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     if page.min_id.is_some() {
         out.reverse();
@@ -55,14 +69,26 @@ pub fn get(c: &Connection, account_id: Id, id: Id) -> rusqlite::Result<Notificat
 }
 
 pub fn markers(c: &Connection, account_id: Id) -> rusqlite::Result<Vec<Marker>> {
-    let mut stmt = c.prepare_cached("SELECT timeline, last_read_id, version, updated_at FROM markers WHERE account_id = ?1")?;
+    let mut stmt = c.prepare_cached(
+        "SELECT timeline, last_read_id, version, updated_at FROM markers WHERE account_id = ?1",
+    )?;
     let rows = stmt.query_map([account_id], |r| {
-        Ok(Marker { timeline: r.get(0)?, last_read_id: r.get(1)?, version: r.get(2)?, updated_at_ms: r.get(3)? })
+        Ok(Marker {
+            timeline: r.get(0)?,
+            last_read_id: r.get(1)?,
+            version: r.get(2)?,
+            updated_at_ms: r.get(3)?,
+        })
     })?;
     rows.collect()
 }
 
-pub fn set_marker(t: &mut Tx<'_>, account_id: Id, timeline: &str, last_read_id: Id) -> StoreResult<Marker> {
+pub fn set_marker(
+    t: &mut Tx<'_>,
+    account_id: Id,
+    timeline: &str,
+    last_read_id: Id,
+) -> StoreResult<Marker> {
     t.tx.execute(
         "INSERT INTO markers (account_id, timeline, last_read_id, version, updated_at) VALUES (?1, ?2, ?3, 1, ?4) \
          ON CONFLICT (account_id, timeline) DO UPDATE SET last_read_id = excluded.last_read_id, \

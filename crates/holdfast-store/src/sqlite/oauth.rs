@@ -5,7 +5,8 @@ use crate::ids::now_ms;
 use crate::model::*;
 use crate::{StoreError, StoreResult};
 
-const APP_COLUMNS: &str = "ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash";
+const APP_COLUMNS: &str =
+    "ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash";
 
 fn app_row(r: &Row<'_>) -> rusqlite::Result<AppRow> {
     let uris: String = r.get(3)?;
@@ -39,10 +40,19 @@ pub fn create_app(t: &mut Tx<'_>, new: NewApp) -> StoreResult<AppRow> {
 }
 
 pub fn app_by_client_id(c: &Connection, client_id: &str) -> rusqlite::Result<AppRow> {
-    c.prepare_cached(&format!("SELECT {APP_COLUMNS} FROM apps ap WHERE ap.client_id = ?1"))?.query_row([client_id], app_row)
+    c.prepare_cached(&format!(
+        "SELECT {APP_COLUMNS} FROM apps ap WHERE ap.client_id = ?1"
+    ))?
+    .query_row([client_id], app_row)
 }
 
-pub fn create_token(t: &mut Tx<'_>, token_hash: &str, app_id: Id, account_id: Option<Id>, scopes: &str) -> StoreResult<Id> {
+pub fn create_token(
+    t: &mut Tx<'_>,
+    token_hash: &str,
+    app_id: Id,
+    account_id: Option<Id>,
+    scopes: &str,
+) -> StoreResult<Id> {
     let id = t.ids.next();
     t.tx.execute(
         "INSERT INTO tokens (id, token_hash, app_id, account_id, scopes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -86,7 +96,12 @@ pub fn revoke_token(t: &mut Tx<'_>, token_hash: &str, app_id: Id) -> StoreResult
     Ok(())
 }
 
-pub fn create_auth_code(t: &mut Tx<'_>, code_hash: &str, code: &AuthCode, ttl_s: u64) -> StoreResult<()> {
+pub fn create_auth_code(
+    t: &mut Tx<'_>,
+    code_hash: &str,
+    code: &AuthCode,
+    ttl_s: u64,
+) -> StoreResult<()> {
     let now = now_ms();
     // Expired codes are swept on the way in, so the table stays small without a janitor.
     t.tx.execute("DELETE FROM auth_codes WHERE expires_at < ?1", [now])?;

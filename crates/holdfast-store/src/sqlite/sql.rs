@@ -47,16 +47,29 @@ pub fn not_filtered(s: &str) -> String {
     format!(
         "({} AND ({s}.reblog_of_id IS NULL OR {}))",
         one(&format!("{s}.account_id")),
-        one(&format!("(SELECT fo.account_id FROM statuses fo WHERE fo.id = {s}.reblog_of_id)"))
+        one(&format!(
+            "(SELECT fo.account_id FROM statuses fo WHERE fo.id = {s}.reblog_of_id)"
+        ))
     )
 }
 
 /// Runs `select` (which yields `cursor, item`) as one page:
 /// newest first, or with `min_id` the page just above it, still returned newest first.
-pub fn paged<P: rusqlite::Params>(conn: &Connection, select: &str, cursor_col: &str, params: P, page: Page) -> rusqlite::Result<Vec<Paged<Id>>> {
+pub fn paged<P: rusqlite::Params>(
+    conn: &Connection,
+    select: &str,
+    cursor_col: &str,
+    params: P,
+    page: Page,
+) -> rusqlite::Result<Vec<Paged<Id>>> {
     let sql = format!("{select} {}", page_clause(cursor_col, page));
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params, |r| Ok(Paged { cursor: r.get(0)?, item: r.get(1)? }))?;
+    let rows = stmt.query_map(params, |r| {
+        Ok(Paged {
+            cursor: r.get(0)?,
+            item: r.get(1)?,
+        })
+    })?;
     let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     if page.min_id.is_some() {
         out.reverse();
@@ -92,7 +105,10 @@ pub fn id_list(ids: &[Id]) -> String {
     if ids.is_empty() {
         return "0".into();
     }
-    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` prefix match.
@@ -108,7 +124,8 @@ pub fn like_prefix(prefix: &str) -> String {
     s
 }
 
-pub const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.display_name, a.note, a.locked, a.bot, a.discoverable, a.created_at, \
+pub const ACCOUNT_COLUMNS: &str =
+    "a.id, a.username, a.display_name, a.note, a.locked, a.bot, a.discoverable, a.created_at, \
     a.suspended, a.approved, \
     (SELECT COUNT(*) FROM follows f WHERE f.target_id = a.id), \
     (SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id), \
@@ -172,9 +189,22 @@ mod tests {
 
     #[test]
     fn page_clause_orders_min_id_ascending_and_caps() {
-        let p = Page { max_id: Some(10), since_id: Some(1), min_id: None, limit: 5 };
-        assert_eq!(page_clause("x", p), " AND x < 10 AND x > 1 ORDER BY x DESC LIMIT 5");
-        let p = Page { max_id: None, since_id: Some(1), min_id: Some(3), limit: 2 };
+        let p = Page {
+            max_id: Some(10),
+            since_id: Some(1),
+            min_id: None,
+            limit: 5,
+        };
+        assert_eq!(
+            page_clause("x", p),
+            " AND x < 10 AND x > 1 ORDER BY x DESC LIMIT 5"
+        );
+        let p = Page {
+            max_id: None,
+            since_id: Some(1),
+            min_id: Some(3),
+            limit: 2,
+        };
         assert_eq!(page_clause("x", p), " AND x > 3 ORDER BY x ASC LIMIT 2");
     }
 

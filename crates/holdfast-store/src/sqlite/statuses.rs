@@ -15,10 +15,12 @@ pub fn create(t: &mut Tx<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> StoreR
     let now = now_ms();
     if let Some(key) = &new.idempotency_key {
         let oldest_valid = now - (idempotency_ttl_s as i64) * 1000;
-        t.tx.execute("DELETE FROM idempotency_keys WHERE account_id = ?1 AND created_at < ?2", params![new.account_id, oldest_valid])?;
-        let earlier: Option<Id> = t
-            .tx
-            .query_row(
+        t.tx.execute(
+            "DELETE FROM idempotency_keys WHERE account_id = ?1 AND created_at < ?2",
+            params![new.account_id, oldest_valid],
+        )?;
+        let earlier: Option<Id> =
+            t.tx.query_row(
                 "SELECT status_id FROM idempotency_keys WHERE account_id = ?1 AND key = ?2",
                 params![new.account_id, key],
                 |r| r.get(0),
@@ -31,9 +33,13 @@ pub fn create(t: &mut Tx<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> StoreR
 
     let in_reply_to_account_id: Option<Id> = match new.in_reply_to {
         Some(parent) => Some(
-            t.tx.query_row("SELECT account_id FROM statuses WHERE id = ?1 AND reblog_of_id IS NULL", [parent], |r| r.get(0))
-                .optional()?
-                .ok_or(StoreError::NotFound)?,
+            t.tx.query_row(
+                "SELECT account_id FROM statuses WHERE id = ?1 AND reblog_of_id IS NULL",
+                [parent],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)?,
         ),
         None => None,
     };
@@ -58,13 +64,25 @@ pub fn create(t: &mut Tx<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> StoreR
         ],
     )?;
     for account in &new.mentions {
-        t.tx.execute("INSERT OR IGNORE INTO mentions (status_id, account_id) VALUES (?1, ?2)", [id, *account])?;
+        t.tx.execute(
+            "INSERT OR IGNORE INTO mentions (status_id, account_id) VALUES (?1, ?2)",
+            [id, *account],
+        )?;
         if *account != new.account_id {
-            notify(t, *account, new.account_id, NotificationType::Mention, Some(id))?;
+            notify(
+                t,
+                *account,
+                new.account_id,
+                NotificationType::Mention,
+                Some(id),
+            )?;
         }
     }
     for tag in &new.tags {
-        t.tx.execute("INSERT OR IGNORE INTO tags (id, name) VALUES (?1, ?2)", params![t.ids.next(), tag])?;
+        t.tx.execute(
+            "INSERT OR IGNORE INTO tags (id, name) VALUES (?1, ?2)",
+            params![t.ids.next(), tag],
+        )?;
         t.tx.execute(
             "INSERT OR IGNORE INTO status_tags (tag_id, status_id) SELECT id, ?2 FROM tags WHERE name = ?1",
             params![tag, id],
@@ -77,7 +95,10 @@ pub fn create(t: &mut Tx<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> StoreR
     if let Some(parent) = new.in_reply_to {
         // Mastodon counts only replies that anyone could see.
         if matches!(new.visibility, Visibility::Public | Visibility::Unlisted) {
-            t.tx.execute("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?1", [parent])?;
+            t.tx.execute(
+                "UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?1",
+                [parent],
+            )?;
         }
     }
     if let Some(key) = &new.idempotency_key {
@@ -90,17 +111,25 @@ pub fn create(t: &mut Tx<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> StoreR
 }
 
 pub fn delete(t: &mut Tx<'_>, account_id: Id, status_id: Id) -> StoreResult<StatusRow> {
-    let row = row(&t.tx, status_id).optional()?.ok_or(StoreError::NotFound)?;
+    let row = row(&t.tx, status_id)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
     if row.account_id != account_id {
         return Err(StoreError::NotFound);
     }
     if let Some(original) = row.reblog_of_id {
-        t.tx.execute("UPDATE statuses SET reblogs_count = MAX(reblogs_count - 1, 0) WHERE id = ?1", [original])?;
+        t.tx.execute(
+            "UPDATE statuses SET reblogs_count = MAX(reblogs_count - 1, 0) WHERE id = ?1",
+            [original],
+        )?;
         delete_notification(t, original, account_id, NotificationType::Reblog)?;
     }
     if let Some(parent) = row.in_reply_to_id {
         if matches!(row.visibility, Visibility::Public | Visibility::Unlisted) {
-            t.tx.execute("UPDATE statuses SET replies_count = MAX(replies_count - 1, 0) WHERE id = ?1", [parent])?;
+            t.tx.execute(
+                "UPDATE statuses SET replies_count = MAX(replies_count - 1, 0) WHERE id = ?1",
+                [parent],
+            )?;
         }
     }
     t.tx.execute("DELETE FROM status_search WHERE rowid = ?1", [status_id])?;
@@ -110,7 +139,10 @@ pub fn delete(t: &mut Tx<'_>, account_id: Id, status_id: Id) -> StoreResult<Stat
 }
 
 pub fn row(c: &Connection, id: Id) -> rusqlite::Result<StatusRow> {
-    c.prepare_cached(&format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = ?1"))?.query_row([id], status_row)
+    c.prepare_cached(&format!(
+        "SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = ?1"
+    ))?
+    .query_row([id], status_row)
 }
 
 pub fn visible(c: &Connection, viewer: Option<Id>, id: Id) -> rusqlite::Result<bool> {
@@ -122,7 +154,10 @@ pub fn visible(c: &Connection, viewer: Option<Id>, id: Id) -> rusqlite::Result<b
 }
 
 fn rows(c: &Connection, ids: &[Id]) -> rusqlite::Result<Vec<StatusRow>> {
-    let mut stmt = c.prepare(&format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id IN ({})", sql::id_list(ids)))?;
+    let mut stmt = c.prepare(&format!(
+        "SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id IN ({})",
+        sql::id_list(ids)
+    ))?;
     let rows = stmt.query_map([], status_row)?;
     rows.collect()
 }
@@ -141,7 +176,11 @@ fn id_set(c: &Connection, query: &str, p: Id) -> rusqlite::Result<HashSet<Id>> {
 
 /// Loads statuses with authors, mentions, tags, the viewer's flags and the
 /// reblogged status, in nine queries whatever the number of ids.
-pub fn bundles(c: &Connection, viewer: Option<Id>, ids: &[Id]) -> rusqlite::Result<Vec<StatusBundle>> {
+pub fn bundles(
+    c: &Connection,
+    viewer: Option<Id>,
+    ids: &[Id],
+) -> rusqlite::Result<Vec<StatusBundle>> {
     let mut all = rows(c, ids)?;
     let reblogged: Vec<Id> = all.iter().filter_map(|s| s.reblog_of_id).collect();
     all.extend(rows(c, &reblogged)?);
@@ -149,7 +188,10 @@ pub fn bundles(c: &Connection, viewer: Option<Id>, ids: &[Id]) -> rusqlite::Resu
     let list = sql::id_list(&by_id.keys().copied().collect::<Vec<_>>());
 
     let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
-    for (status, account) in id_pairs(c, &format!("SELECT status_id, account_id FROM mentions WHERE status_id IN ({list})"))? {
+    for (status, account) in id_pairs(
+        c,
+        &format!("SELECT status_id, account_id FROM mentions WHERE status_id IN ({list})"),
+    )? {
         mentions.entry(status).or_default().push(account);
     }
     let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
@@ -167,7 +209,10 @@ pub fn bundles(c: &Connection, viewer: Option<Id>, ids: &[Id]) -> rusqlite::Resu
     account_ids.extend(mentions.values().flatten().copied());
     account_ids.sort_unstable();
     account_ids.dedup();
-    let accounts: HashMap<Id, AccountRow> = accounts::by_ids(c, &account_ids)?.into_iter().map(|a| (a.id, a)).collect();
+    let accounts: HashMap<Id, AccountRow> = accounts::by_ids(c, &account_ids)?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
 
     let (favourited, bookmarked, reblogged_by_viewer) = match viewer {
         Some(v) => (
@@ -182,7 +227,12 @@ pub fn bundles(c: &Connection, viewer: Option<Id>, ids: &[Id]) -> rusqlite::Resu
         let status = by_id.get(&id)?.clone();
         let account = accounts.get(&status.account_id)?.clone();
         Some(StatusBundle {
-            mentions: mentions.get(&id).into_iter().flatten().filter_map(|a| accounts.get(a).cloned()).collect(),
+            mentions: mentions
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| accounts.get(a).cloned())
+                .collect(),
             tags: tags.get(&id).cloned().unwrap_or_default(),
             favourited: favourited.contains(&id),
             reblogged: reblogged_by_viewer.contains(&id),
@@ -206,7 +256,12 @@ pub fn bundles(c: &Connection, viewer: Option<Id>, ids: &[Id]) -> rusqlite::Resu
 }
 
 /// Ancestors oldest first; descendants in the order they were posted.
-pub fn context(c: &Connection, viewer: Option<Id>, id: Id, max_each: u32) -> rusqlite::Result<(Vec<Id>, Vec<Id>)> {
+pub fn context(
+    c: &Connection,
+    viewer: Option<Id>,
+    id: Id,
+    max_each: u32,
+) -> rusqlite::Result<(Vec<Id>, Vec<Id>)> {
     let v = viewer_param(viewer);
     let ancestors = {
         let mut stmt = c.prepare_cached(&format!(
@@ -237,7 +292,13 @@ pub fn context(c: &Connection, viewer: Option<Id>, id: Id, max_each: u32) -> rus
     Ok((ancestors, descendants))
 }
 
-pub(crate) fn notify(t: &Tx<'_>, to: Id, from: Id, kind: NotificationType, status: Option<Id>) -> StoreResult<()> {
+pub(crate) fn notify(
+    t: &Tx<'_>,
+    to: Id,
+    from: Id,
+    kind: NotificationType,
+    status: Option<Id>,
+) -> StoreResult<()> {
     t.tx.execute(
         "INSERT OR IGNORE INTO notifications (id, account_id, from_account_id, type, status_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![t.ids.next(), to, from, kind.as_str(), status, now_ms()],
@@ -246,7 +307,12 @@ pub(crate) fn notify(t: &Tx<'_>, to: Id, from: Id, kind: NotificationType, statu
 }
 
 /// Undoing an action takes back the notification it caused, as Mastodon does.
-fn delete_notification(t: &Tx<'_>, status_id: Id, from: Id, kind: NotificationType) -> StoreResult<()> {
+fn delete_notification(
+    t: &Tx<'_>,
+    status_id: Id,
+    from: Id,
+    kind: NotificationType,
+) -> StoreResult<()> {
     t.tx.execute(
         "DELETE FROM notifications WHERE status_id = ?1 AND from_account_id = ?2 AND type = ?3",
         params![status_id, from, kind.as_str()],
@@ -255,9 +321,13 @@ fn delete_notification(t: &Tx<'_>, status_id: Id, from: Id, kind: NotificationTy
 }
 
 fn author_of(t: &Tx<'_>, status_id: Id) -> StoreResult<Id> {
-    t.tx.query_row("SELECT account_id FROM statuses WHERE id = ?1", [status_id], |r| r.get(0))
-        .optional()?
-        .ok_or(StoreError::NotFound)
+    t.tx.query_row(
+        "SELECT account_id FROM statuses WHERE id = ?1",
+        [status_id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound)
 }
 
 pub fn favourite(t: &mut Tx<'_>, account_id: Id, status_id: Id) -> StoreResult<()> {
@@ -267,28 +337,51 @@ pub fn favourite(t: &mut Tx<'_>, account_id: Id, status_id: Id) -> StoreResult<(
         params![t.ids.next(), account_id, status_id],
     )?;
     if added == 1 {
-        t.tx.execute("UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = ?1", [status_id])?;
+        t.tx.execute(
+            "UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = ?1",
+            [status_id],
+        )?;
         if author != account_id {
-            notify(t, author, account_id, NotificationType::Favourite, Some(status_id))?;
+            notify(
+                t,
+                author,
+                account_id,
+                NotificationType::Favourite,
+                Some(status_id),
+            )?;
         }
     }
     Ok(())
 }
 
 pub fn unfavourite(t: &mut Tx<'_>, account_id: Id, status_id: Id) -> StoreResult<()> {
-    let removed = t.tx.execute("DELETE FROM favourites WHERE account_id = ?1 AND status_id = ?2", [account_id, status_id])?;
+    let removed = t.tx.execute(
+        "DELETE FROM favourites WHERE account_id = ?1 AND status_id = ?2",
+        [account_id, status_id],
+    )?;
     if removed == 1 {
-        t.tx.execute("UPDATE statuses SET favourites_count = MAX(favourites_count - 1, 0) WHERE id = ?1", [status_id])?;
+        t.tx.execute(
+            "UPDATE statuses SET favourites_count = MAX(favourites_count - 1, 0) WHERE id = ?1",
+            [status_id],
+        )?;
         delete_notification(t, status_id, account_id, NotificationType::Favourite)?;
     }
     Ok(())
 }
 
-pub fn reblog(t: &mut Tx<'_>, account_id: Id, status_id: Id, visibility: Visibility) -> StoreResult<Id> {
+pub fn reblog(
+    t: &mut Tx<'_>,
+    account_id: Id,
+    status_id: Id,
+    visibility: Visibility,
+) -> StoreResult<Id> {
     let author = author_of(t, status_id)?;
-    let existing: Option<Id> = t
-        .tx
-        .query_row("SELECT id FROM statuses WHERE account_id = ?1 AND reblog_of_id = ?2", [account_id, status_id], |r| r.get(0))
+    let existing: Option<Id> =
+        t.tx.query_row(
+            "SELECT id FROM statuses WHERE account_id = ?1 AND reblog_of_id = ?2",
+            [account_id, status_id],
+            |r| r.get(0),
+        )
         .optional()?;
     if let Some(id) = existing {
         return Ok(id);
@@ -298,17 +391,32 @@ pub fn reblog(t: &mut Tx<'_>, account_id: Id, status_id: Id, visibility: Visibil
         "INSERT INTO statuses (id, account_id, text, content, visibility, reblog_of_id, created_at) VALUES (?1, ?2, '', '', ?3, ?4, ?5)",
         params![id, account_id, visibility as i64, status_id, now_ms()],
     )?;
-    t.tx.execute("UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = ?1", [status_id])?;
+    t.tx.execute(
+        "UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = ?1",
+        [status_id],
+    )?;
     if author != account_id {
-        notify(t, author, account_id, NotificationType::Reblog, Some(status_id))?;
+        notify(
+            t,
+            author,
+            account_id,
+            NotificationType::Reblog,
+            Some(status_id),
+        )?;
     }
     Ok(id)
 }
 
 pub fn unreblog(t: &mut Tx<'_>, account_id: Id, status_id: Id) -> StoreResult<()> {
-    let removed = t.tx.execute("DELETE FROM statuses WHERE account_id = ?1 AND reblog_of_id = ?2", [account_id, status_id])?;
+    let removed = t.tx.execute(
+        "DELETE FROM statuses WHERE account_id = ?1 AND reblog_of_id = ?2",
+        [account_id, status_id],
+    )?;
     if removed == 1 {
-        t.tx.execute("UPDATE statuses SET reblogs_count = MAX(reblogs_count - 1, 0) WHERE id = ?1", [status_id])?;
+        t.tx.execute(
+            "UPDATE statuses SET reblogs_count = MAX(reblogs_count - 1, 0) WHERE id = ?1",
+            [status_id],
+        )?;
         delete_notification(t, status_id, account_id, NotificationType::Reblog)?;
     }
     Ok(())

@@ -32,7 +32,12 @@ pub fn public(c: &Connection, viewer: Option<Id>, page: Page) -> rusqlite::Resul
     sql::paged(c, &select, "s.id", [viewer_param(viewer)], page)
 }
 
-pub fn tag(c: &Connection, viewer: Option<Id>, tag: &str, page: Page) -> rusqlite::Result<Vec<Paged<Id>>> {
+pub fn tag(
+    c: &Connection,
+    viewer: Option<Id>,
+    tag: &str,
+    page: Page,
+) -> rusqlite::Result<Vec<Paged<Id>>> {
     let select = format!(
         "SELECT s.id, s.id FROM statuses s \
          JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id AND t.name = ?2 \
@@ -55,7 +60,10 @@ pub fn account(
     if filter.only_media || filter.pinned {
         return Ok(Vec::new());
     }
-    let mut select = format!("SELECT s.id, s.id FROM statuses s WHERE s.account_id = ?2 AND {}", sql::visible_with_reblog("s"));
+    let mut select = format!(
+        "SELECT s.id, s.id FROM statuses s WHERE s.account_id = ?2 AND {}",
+        sql::visible_with_reblog("s")
+    );
     if filter.exclude_replies {
         select += " AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)";
     }
@@ -67,7 +75,13 @@ pub fn account(
     } else {
         select += " AND ?3 IS NULL";
     }
-    sql::paged(c, &select, "s.id", params![viewer_param(viewer), account_id, tagged], page)
+    sql::paged(
+        c,
+        &select,
+        "s.id",
+        params![viewer_param(viewer), account_id, tagged],
+        page,
+    )
 }
 
 pub fn favourites(c: &Connection, viewer: Id, page: Page) -> rusqlite::Result<Vec<Paged<Id>>> {
@@ -89,7 +103,13 @@ pub fn bookmarks(c: &Connection, viewer: Id, page: Page) -> rusqlite::Result<Vec
 /// Full-text search (FTS5), newest first, only what the viewer may see.
 /// The query is passed as a quoted phrase per word, so FTS5 syntax in user
 /// input (`NEAR`, `*`, `:`) is matched literally instead of being interpreted.
-pub fn search(c: &Connection, viewer: Option<Id>, query: &str, limit: u32, offset: u32) -> rusqlite::Result<Vec<Id>> {
+pub fn search(
+    c: &Connection,
+    viewer: Option<Id>,
+    query: &str,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<Vec<Id>> {
     let fts_query = query
         .split_whitespace()
         .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
@@ -104,7 +124,10 @@ pub fn search(c: &Connection, viewer: Option<Id>, query: &str, limit: u32, offse
         sql::visible("s"),
         sql::not_filtered("s")
     ))?;
-    let rows = stmt.query_map(params![viewer_param(viewer), fts_query, limit, offset], |r| r.get(0))?;
+    let rows = stmt.query_map(
+        params![viewer_param(viewer), fts_query, limit, offset],
+        |r| r.get(0),
+    )?;
     rows.collect()
 }
 
@@ -116,7 +139,12 @@ fn week_ago_ms() -> i64 {
     crate::ids::now_ms() - 7 * 24 * 3600 * 1000
 }
 
-pub fn search_tags(c: &Connection, prefix_lower: &str, limit: u32, offset: u32) -> rusqlite::Result<Vec<TagRow>> {
+pub fn search_tags(
+    c: &Connection,
+    prefix_lower: &str,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<Vec<TagRow>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {TAG_COLUMNS} FROM tags t WHERE t.name LIKE ?1 ESCAPE '\\' ORDER BY (t.name = ?2) DESC, length(t.name), t.name LIMIT ?3 OFFSET ?4"
     ))?;
@@ -129,11 +157,24 @@ pub fn search_tags(c: &Connection, prefix_lower: &str, limit: u32, offset: u32) 
 
 pub fn tag_row(c: &Connection, name_lower: &str) -> rusqlite::Result<TagRow> {
     let found = c
-        .prepare_cached(&format!("SELECT {TAG_COLUMNS} FROM tags t WHERE t.name = ?1"))?
-        .query_row(rusqlite::named_params! {"?1": name_lower, "?9": week_ago_ms()}, |r| {
-            Ok(TagRow { name: r.get(0)?, uses_last_week: r.get(1)?, accounts_last_week: r.get(2)? })
-        })
+        .prepare_cached(&format!(
+            "SELECT {TAG_COLUMNS} FROM tags t WHERE t.name = ?1"
+        ))?
+        .query_row(
+            rusqlite::named_params! {"?1": name_lower, "?9": week_ago_ms()},
+            |r| {
+                Ok(TagRow {
+                    name: r.get(0)?,
+                    uses_last_week: r.get(1)?,
+                    accounts_last_week: r.get(2)?,
+                })
+            },
+        )
         .optional()?;
     // A tag nobody used yet still exists as a name (Mastodon answers 200 for any valid tag).
-    Ok(found.unwrap_or(TagRow { name: name_lower.to_owned(), uses_last_week: 0, accounts_last_week: 0 }))
+    Ok(found.unwrap_or(TagRow {
+        name: name_lower.to_owned(),
+        uses_last_week: 0,
+        accounts_last_week: 0,
+    }))
 }

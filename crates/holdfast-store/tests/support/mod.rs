@@ -29,12 +29,22 @@ const TEST_POOL_SIZE: usize = 4;
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("{prefix}_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub fn limits() -> Limits {
-    Limits { pg_pool_size: TEST_POOL_SIZE, ..Limits::default() }
+    Limits {
+        pg_pool_size: TEST_POOL_SIZE,
+        ..Limits::default()
+    }
 }
 
 /// One backend under test. `second_node` opens another store on the same
@@ -58,7 +68,11 @@ impl Backend {
             // "another node" is the same store. (A second SqliteStore on one
             // file can mint colliding ids: see the report on IdGenerator.)
             Kind::Sqlite(_) => self.store.clone(),
-            Kind::Postgres(url) => Arc::new(PgStore::open(url, &limits()).await.expect("second PostgreSQL node")),
+            Kind::Postgres(url) => Arc::new(
+                PgStore::open(url, &limits())
+                    .await
+                    .expect("second PostgreSQL node"),
+            ),
         }
     }
 
@@ -86,13 +100,23 @@ impl Drop for TempDir {
 pub async fn sqlite() -> Backend {
     let dir = TempDir::new("holdfast-sqlite-test");
     let store = SqliteStore::open(&dir.0, &limits()).expect("open SQLite");
-    Backend { store: Arc::new(store), kind: Kind::Sqlite(dir.0.clone()), _dir: Some(dir) }
+    Backend {
+        store: Arc::new(store),
+        kind: Kind::Sqlite(dir.0.clone()),
+        _dir: Some(dir),
+    }
 }
 
 pub async fn postgres() -> Backend {
     let url = fresh_database();
-    let store = PgStore::open(&url, &limits()).await.expect("open PostgreSQL");
-    Backend { store: Arc::new(store), kind: Kind::Postgres(url), _dir: None }
+    let store = PgStore::open(&url, &limits())
+        .await
+        .expect("open PostgreSQL");
+    Backend {
+        store: Arc::new(store),
+        kind: Kind::Postgres(url),
+        _dir: None,
+    }
 }
 
 // ---- the throwaway cluster ----
@@ -110,11 +134,26 @@ impl Cluster {
     /// Runs SQL as the superuser through psql (synchronous: usable from any test runtime).
     pub fn psql(&self, database: &str, sql: &str) -> String {
         let out = Command::new(self.bin.join("psql"))
-            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
+            .args([
+                "-X",
+                "-q",
+                "-t",
+                "-A",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
             .args(["-p", &self.port.to_string(), "-d", database, "-c", sql])
             .output()
             .expect("run psql");
-        assert!(out.status.success(), "psql {sql:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "psql {sql:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 }
@@ -133,7 +172,9 @@ pub fn fresh_database() -> String {
 
 pub fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
-    CLUSTER.get_or_init(|| start_cluster().unwrap_or_else(|e| panic!("cannot start a throwaway PostgreSQL: {e}")))
+    CLUSTER.get_or_init(|| {
+        start_cluster().unwrap_or_else(|e| panic!("cannot start a throwaway PostgreSQL: {e}"))
+    })
 }
 
 fn pg_bin_dir() -> Result<PathBuf, String> {
@@ -147,11 +188,18 @@ fn pg_bin_dir() -> Result<PathBuf, String> {
         .filter(|(_, bin)| bin.join("initdb").exists())
         .collect();
     found.sort();
-    found.pop().map(|(_, bin)| bin).ok_or_else(|| "no initdb under /usr/lib/postgresql/*/bin".into())
+    found
+        .pop()
+        .map(|(_, bin)| bin)
+        .ok_or_else(|| "no initdb under /usr/lib/postgresql/*/bin".into())
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 /// As root, who runs PostgreSQL: Debian's `postgres` user if present, else `nobody`.
@@ -159,8 +207,19 @@ pub fn unprivileged_user() -> Option<&'static str> {
     if !is_root() {
         return None;
     }
-    let exists = |u: &str| Command::new("id").arg(u).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    Some(if exists("postgres") { "postgres" } else { "nobody" })
+    let exists = |u: &str| {
+        Command::new("id")
+            .arg(u)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    Some(if exists("postgres") {
+        "postgres"
+    } else {
+        "nobody"
+    })
 }
 
 /// `cmd args…`, as the unprivileged user when we are root.
@@ -176,7 +235,11 @@ pub fn command_as(user: Option<&str>, program: &Path) -> Command {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_cluster() -> Result<Cluster, String> {
@@ -186,7 +249,12 @@ fn start_cluster() -> Result<Cluster, String> {
     let dir = std::env::temp_dir().join(unique("holdfast-pg"));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     if let Some(u) = user {
-        let ok = Command::new("chown").arg("-R").arg(u).arg(&dir).status().is_ok_and(|s| s.success());
+        let ok = Command::new("chown")
+            .arg("-R")
+            .arg(u)
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
         if !ok {
             return Err(format!("cannot chown {} to {u}", dir.display()));
         }
@@ -195,11 +263,23 @@ fn start_cluster() -> Result<Cluster, String> {
     let out = command_as(user, &bin.join("initdb"))
         .arg("-D")
         .arg(&data)
-        .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--lc-collate=C", "--lc-ctype=C.UTF-8", "--no-sync"])
+        .args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--lc-collate=C",
+            "--lc-ctype=C.UTF-8",
+            "--no-sync",
+        ])
         .output()
         .map_err(|e| format!("cannot run initdb: {e}"))?;
     if !out.status.success() {
-        return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let port = free_port();
     // Durability settings off: these tests check behaviour, not crash safety.
@@ -227,7 +307,15 @@ fn start_cluster() -> Result<Cluster, String> {
     let deadline = Instant::now() + PG_START_TIMEOUT;
     loop {
         let ready = Command::new(cluster.bin.join("pg_isready"))
-            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+            .args([
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "postgres",
+            ])
             .status()
             .is_ok_and(|s| s.success());
         if ready {

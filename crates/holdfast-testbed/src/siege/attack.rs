@@ -51,7 +51,14 @@ pub async fn setup(
     big_body_bytes: usize,
 ) -> Result<Kit, String> {
     let source = attacker_source(target, FLOOD_REGION, 0);
-    let mut kit = Kit { stolen_token: None, app: None, signup_tokens: Vec::new(), victim_emails, profile_ids, big_body: Arc::from(&b""[..]) };
+    let mut kit = Kit {
+        stolen_token: None,
+        app: None,
+        signup_tokens: Vec::new(),
+        victim_emails,
+        profile_ids,
+        big_body: Arc::from(&b""[..]),
+    };
     if floods.contains(&Attack::StolenToken) || floods.contains(&Attack::BigBodies) {
         let account = sign_up(target, source, &format!("s{run_tag}victim"), rng.next_u64()).await?;
         kit.stolen_token = Some(account.token);
@@ -62,7 +69,8 @@ pub async fn setup(
     if floods.contains(&Attack::Signup) {
         for i in 0..SIGNUP_APP_TOKENS {
             let app = create_app(target, attacker_source(target, FLOOD_REGION, i + 1)).await?;
-            kit.signup_tokens.push(app_token(target, attacker_source(target, FLOOD_REGION, i + 1), &app).await?);
+            kit.signup_tokens
+                .push(app_token(target, attacker_source(target, FLOOD_REGION, i + 1), &app).await?);
         }
     }
     if floods.contains(&Attack::BigBodies) {
@@ -85,7 +93,11 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(start: Instant, rate_per_s: f64) -> Self {
-        Pacer { start, rate_per_s, next: AtomicU64::new(0) }
+        Pacer {
+            start,
+            rate_per_s,
+            next: AtomicU64::new(0),
+        }
     }
 
     /// Waits for the next slot; false once slots run past the deadline.
@@ -115,7 +127,10 @@ impl Flood {
     fn request(&self, attack: Attack, rng: &mut Rng) -> Request {
         let kit = &self.kit;
         match attack {
-            Attack::AnonymousRead => match (rng.below(3), kit.profile_ids.get(rng.below(kit.profile_ids.len()))) {
+            Attack::AnonymousRead => match (
+                rng.below(3),
+                kit.profile_ids.get(rng.below(kit.profile_ids.len())),
+            ) {
                 (1, Some(id)) => Request::get(format!("/api/v1/accounts/{id}")),
                 (2, Some(id)) => Request::get(format!("/api/v1/accounts/{id}/statuses?limit=40")),
                 _ => Request::get("/api/v1/timelines/public?limit=40"),
@@ -130,11 +145,22 @@ impl Flood {
             }
             Attack::Login => {
                 let (id, secret) = kit.app.as_ref().expect("setup made an app");
-                let email = kit.victim_emails.get(rng.below(kit.victim_emails.len())).map(String::as_str).unwrap_or("nobody@example.com");
+                let email = kit
+                    .victim_emails
+                    .get(rng.below(kit.victim_emails.len()))
+                    .map(String::as_str)
+                    .unwrap_or("nobody@example.com");
                 let wrong = format!("wrong-{:016x}", rng.next_u64());
                 Request::post_form(
                     "/oauth/token",
-                    &[("grant_type", "password"), ("client_id", id), ("client_secret", secret), ("username", email), ("password", &wrong), ("scope", "read")],
+                    &[
+                        ("grant_type", "password"),
+                        ("client_id", id),
+                        ("client_secret", secret),
+                        ("username", email),
+                        ("password", &wrong),
+                        ("scope", "read"),
+                    ],
                 )
             }
             Attack::Signup => {
@@ -143,14 +169,23 @@ impl Flood {
                 let body = json!({"username": name, "email": format!("{name}@example.com"), "password": format!("pw-{name}"), "agreement": true, "locale": "en"});
                 Request::post_json("/api/v1/accounts", &body).bearer(token)
             }
-            Attack::BigBodies => Request::post_bytes("/api/v1/statuses", "application/json", kit.big_body.clone())
-                .bearer(kit.stolen_token.as_ref().expect("setup made a token")),
+            Attack::BigBodies => {
+                Request::post_bytes("/api/v1/statuses", "application/json", kit.big_body.clone())
+                    .bearer(kit.stolen_token.as_ref().expect("setup made a token"))
+            }
             Attack::Slowloris => unreachable!("slowloris is not a request flood"),
         }
     }
 
     /// One closed-loop worker: send, wait for the answer, send again, until the deadline or budget ends.
-    async fn worker(self: Arc<Self>, attack: Attack, worker: usize, workers: usize, deadline: Instant, seed: u64) {
+    async fn worker(
+        self: Arc<Self>,
+        attack: Attack,
+        worker: usize,
+        workers: usize,
+        deadline: Instant,
+        seed: u64,
+    ) {
         let mut rng = Rng::new(seed);
         let mut conn: Option<Conn> = None;
         let mut address = worker;
@@ -167,20 +202,41 @@ impl Flood {
                 _ => {
                     // Each new connection comes from the worker's next address.
                     address = (address + workers) % self.source_ips.max(1);
-                    let timeout = tokio::time::timeout(self.request_timeout, connect(self.target.addr, attacker_source(&self.target, FLOOD_REGION, address)));
+                    let timeout = tokio::time::timeout(
+                        self.request_timeout,
+                        connect(
+                            self.target.addr,
+                            attacker_source(&self.target, FLOOD_REGION, address),
+                        ),
+                    );
                     timeout.await.unwrap_or(Err(ClientError::Timeout))
                 }
             };
             let mut c = match connection {
                 Ok(c) => c,
                 Err(e) => {
-                    self.recorder.record(Class::Attacker, attack.name(), sent_at.into_std(), sent_at.elapsed(), &Err(e));
+                    self.recorder.record(
+                        Class::Attacker,
+                        attack.name(),
+                        sent_at.into_std(),
+                        sent_at.elapsed(),
+                        &Err(e),
+                    );
                     tokio::time::sleep(Duration::from_millis(CONNECT_FAILURE_PAUSE_MS)).await;
                     continue;
                 }
             };
-            let result = tokio::time::timeout(self.request_timeout, c.send(&self.target.host, &req)).await.unwrap_or(Err(ClientError::Timeout));
-            self.recorder.record(Class::Attacker, attack.name(), sent_at.into_std(), sent_at.elapsed(), &result);
+            let result =
+                tokio::time::timeout(self.request_timeout, c.send(&self.target.host, &req))
+                    .await
+                    .unwrap_or(Err(ClientError::Timeout));
+            self.recorder.record(
+                Class::Attacker,
+                attack.name(),
+                sent_at.into_std(),
+                sent_at.elapsed(),
+                &result,
+            );
             if matches!(&result, Ok(r) if r.keep_alive) {
                 conn = Some(c);
             }
@@ -188,13 +244,23 @@ impl Flood {
     }
 
     /// Starts `concurrency` workers spread evenly over `floods`.
-    pub fn spawn(self: &Arc<Self>, tasks: &mut JoinSet<()>, floods: &[Attack], concurrency: usize, deadline: Instant, rng: &mut Rng) {
+    pub fn spawn(
+        self: &Arc<Self>,
+        tasks: &mut JoinSet<()>,
+        floods: &[Attack],
+        concurrency: usize,
+        deadline: Instant,
+        rng: &mut Rng,
+    ) {
         if floods.is_empty() {
             return;
         }
         for w in 0..concurrency.max(floods.len()) {
             let attack = floods[w % floods.len()];
-            tasks.spawn(self.clone().worker(attack, w, concurrency, deadline, rng.next_u64()));
+            tasks.spawn(
+                self.clone()
+                    .worker(attack, w, concurrency, deadline, rng.next_u64()),
+            );
         }
     }
 }

@@ -41,7 +41,9 @@ pub enum ClientError {
 impl ClientError {
     fn from_io(e: io::Error) -> Self {
         match e.kind() {
-            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => ClientError::Reset,
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe => ClientError::Reset,
             io::ErrorKind::UnexpectedEof => ClientError::Closed,
             _ => ClientError::Io(e),
         }
@@ -60,19 +62,43 @@ pub struct Request {
 
 impl Request {
     pub fn get(path: impl Into<String>) -> Self {
-        Request { method: "GET", path: path.into(), bearer: None, content_type: None, body: Arc::from(&b""[..]) }
+        Request {
+            method: "GET",
+            path: path.into(),
+            bearer: None,
+            content_type: None,
+            body: Arc::from(&b""[..]),
+        }
     }
 
     pub fn post_json(path: impl Into<String>, body: &serde_json::Value) -> Self {
-        Request::post_bytes(path, "application/json", Arc::from(body.to_string().into_bytes()))
+        Request::post_bytes(
+            path,
+            "application/json",
+            Arc::from(body.to_string().into_bytes()),
+        )
     }
 
     pub fn post_form(path: impl Into<String>, fields: &[(&str, &str)]) -> Self {
-        Request::post_bytes(path, "application/x-www-form-urlencoded", Arc::from(form_encode(fields).into_bytes()))
+        Request::post_bytes(
+            path,
+            "application/x-www-form-urlencoded",
+            Arc::from(form_encode(fields).into_bytes()),
+        )
     }
 
-    pub fn post_bytes(path: impl Into<String>, content_type: &'static str, body: Arc<[u8]>) -> Self {
-        Request { method: "POST", path: path.into(), bearer: None, content_type: Some(content_type), body }
+    pub fn post_bytes(
+        path: impl Into<String>,
+        content_type: &'static str,
+        body: Arc<[u8]>,
+    ) -> Self {
+        Request {
+            method: "POST",
+            path: path.into(),
+            bearer: None,
+            content_type: Some(content_type),
+            body,
+        }
     }
 
     pub fn bearer(mut self, token: &Arc<str>) -> Self {
@@ -134,7 +160,10 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> Option<serde_json::Value> {
@@ -160,21 +189,36 @@ pub enum Framing {
 
 impl Head {
     fn get(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn framing(&self, request_was_head: bool) -> Result<Framing, String> {
         // RFC 9112 §6.3: these never carry a body, whatever the headers say.
-        if request_was_head || (100..200).contains(&self.status) || self.status == 204 || self.status == 304 {
+        if request_was_head
+            || (100..200).contains(&self.status)
+            || self.status == 204
+            || self.status == 304
+        {
             return Ok(Framing::Length(0));
         }
         if let Some(te) = self.get("transfer-encoding") {
-            if te.to_ascii_lowercase().split(',').any(|c| c.trim() == "chunked") {
+            if te
+                .to_ascii_lowercase()
+                .split(',')
+                .any(|c| c.trim() == "chunked")
+            {
                 return Ok(Framing::Chunked);
             }
         }
         match self.get("content-length") {
-            Some(v) => v.trim().parse().map(Framing::Length).map_err(|_| format!("bad content-length {v:?}")),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map(Framing::Length)
+                .map_err(|_| format!("bad content-length {v:?}")),
             None => Ok(Framing::UntilClose),
         }
     }
@@ -198,11 +242,14 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 pub fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, String> {
     let Some(end) = find(buf, b"\r\n\r\n") else {
         if buf.len() > RESPONSE_HEAD_MAX_BYTES {
-            return Err(format!("response head exceeds {RESPONSE_HEAD_MAX_BYTES} bytes"));
+            return Err(format!(
+                "response head exceeds {RESPONSE_HEAD_MAX_BYTES} bytes"
+            ));
         }
         return Ok(None);
     };
-    let text = std::str::from_utf8(&buf[..end]).map_err(|_| "response head is not UTF-8".to_owned())?;
+    let text =
+        std::str::from_utf8(&buf[..end]).map_err(|_| "response head is not UTF-8".to_owned())?;
     let mut lines = text.split("\r\n");
     let status_line = lines.next().unwrap_or("");
     let mut parts = status_line.splitn(3, ' ');
@@ -218,10 +265,19 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, String> {
         .ok_or_else(|| format!("bad status line {status_line:?}"))?;
     let mut headers = Vec::new();
     for line in lines {
-        let (name, value) = line.split_once(':').ok_or_else(|| format!("bad header line {line:?}"))?;
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("bad header line {line:?}"))?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
-    Ok(Some((Head { minor_version, status, headers }, end + 4)))
+    Ok(Some((
+        Head {
+            minor_version,
+            status,
+            headers,
+        },
+        end + 4,
+    )))
 }
 
 /// Decodes a complete chunked body from the start of `buf`; `Ok(None)` means more bytes are
@@ -231,15 +287,21 @@ pub fn decode_chunked(buf: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
     let mut pos = 0;
     let mut body = Vec::new();
     loop {
-        let Some(line_len) = find(&buf[pos..], b"\r\n") else { return Ok(None) };
-        let line = std::str::from_utf8(&buf[pos..pos + line_len]).map_err(|_| "chunk size line is not UTF-8".to_owned())?;
+        let Some(line_len) = find(&buf[pos..], b"\r\n") else {
+            return Ok(None);
+        };
+        let line = std::str::from_utf8(&buf[pos..pos + line_len])
+            .map_err(|_| "chunk size line is not UTF-8".to_owned())?;
         let size_text = line.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| format!("bad chunk size {size_text:?}"))?;
+        let size = usize::from_str_radix(size_text, 16)
+            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
         pos += line_len + 2;
         if size == 0 {
             // Trailer section: header lines until an empty line.
             loop {
-                let Some(len) = find(&buf[pos..], b"\r\n") else { return Ok(None) };
+                let Some(len) = find(&buf[pos..], b"\r\n") else {
+                    return Ok(None);
+                };
                 pos += len + 2;
                 if len == 0 {
                     return Ok(Some((body, pos)));
@@ -247,7 +309,9 @@ pub fn decode_chunked(buf: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
             }
         }
         if body.len() + size > RESPONSE_BODY_MAX_BYTES {
-            return Err(format!("chunked body exceeds {RESPONSE_BODY_MAX_BYTES} bytes"));
+            return Err(format!(
+                "chunked body exceeds {RESPONSE_BODY_MAX_BYTES} bytes"
+            ));
         }
         if buf.len() < pos + size + 2 {
             return Ok(None);
@@ -271,14 +335,25 @@ pub struct Conn {
 
 /// Opens a connection to `addr` from `source` (any port); `None` lets the kernel choose.
 pub async fn connect(addr: SocketAddr, source: Option<IpAddr>) -> Result<Conn, ClientError> {
-    let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(ClientError::Connect)?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(ClientError::Connect)?;
     if let Some(ip) = source {
-        socket.bind(SocketAddr::new(ip, 0)).map_err(ClientError::Connect)?;
+        socket
+            .bind(SocketAddr::new(ip, 0))
+            .map_err(ClientError::Connect)?;
     }
     let stream = socket.connect(addr).await.map_err(ClientError::Connect)?;
     // Requests are small and latency is what we measure: no Nagle delay.
     let _ = stream.set_nodelay(true);
-    Ok(Conn { stream, buf: Vec::with_capacity(READ_CHUNK_BYTES), served: 0 })
+    Ok(Conn {
+        stream,
+        buf: Vec::with_capacity(READ_CHUNK_BYTES),
+        served: 0,
+    })
 }
 
 impl Conn {
@@ -344,12 +419,16 @@ impl Conn {
                 }
             };
             self.buf.drain(..head_len);
-            let framing = head.framing(request_was_head).map_err(ClientError::Protocol)?;
+            let framing = head
+                .framing(request_was_head)
+                .map_err(ClientError::Protocol)?;
             let mut keep_alive = head.keep_alive();
             let body = match framing {
                 Framing::Length(n) => {
                     if n > RESPONSE_BODY_MAX_BYTES {
-                        return Err(ClientError::Protocol(format!("content-length {n} exceeds {RESPONSE_BODY_MAX_BYTES}")));
+                        return Err(ClientError::Protocol(format!(
+                            "content-length {n} exceeds {RESPONSE_BODY_MAX_BYTES}"
+                        )));
                     }
                     while self.buf.len() < n {
                         if !self.fill().await? {
@@ -359,7 +438,9 @@ impl Conn {
                     self.buf.drain(..n).collect()
                 }
                 Framing::Chunked => loop {
-                    if let Some((body, used)) = decode_chunked(&self.buf).map_err(ClientError::Protocol)? {
+                    if let Some((body, used)) =
+                        decode_chunked(&self.buf).map_err(ClientError::Protocol)?
+                    {
                         self.buf.drain(..used);
                         break body;
                     }
@@ -371,7 +452,9 @@ impl Conn {
                     keep_alive = false;
                     while self.fill().await? {
                         if self.buf.len() > RESPONSE_BODY_MAX_BYTES {
-                            return Err(ClientError::Protocol(format!("body exceeds {RESPONSE_BODY_MAX_BYTES} bytes")));
+                            return Err(ClientError::Protocol(format!(
+                                "body exceeds {RESPONSE_BODY_MAX_BYTES} bytes"
+                            )));
                         }
                     }
                     std::mem::take(&mut self.buf)
@@ -381,7 +464,12 @@ impl Conn {
             if (100..200).contains(&head.status) {
                 continue;
             }
-            return Ok(Response { status: head.status, headers: head.headers, body, keep_alive });
+            return Ok(Response {
+                status: head.status,
+                headers: head.headers,
+                body,
+                keep_alive,
+            });
         }
     }
 }
@@ -392,12 +480,16 @@ mod tests {
 
     #[test]
     fn head_needs_the_blank_line() {
-        assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n").unwrap(), None);
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n").unwrap(),
+            None
+        );
     }
 
     #[test]
     fn head_parses_status_and_lowercases_names() {
-        let raw = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: 0\r\n\r\nrest";
+        let raw =
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: 0\r\n\r\nrest";
         let (head, used) = parse_head(raw).unwrap().unwrap();
         assert_eq!(head.status, 429);
         assert_eq!(head.get("retry-after"), Some("3"));
@@ -416,11 +508,31 @@ mod tests {
     #[test]
     fn framing_rules() {
         let head = |s: &str| parse_head(s.as_bytes()).unwrap().unwrap().0;
-        assert_eq!(head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").framing(false).unwrap(), Framing::Chunked);
-        assert_eq!(head("HTTP/1.1 200 OK\r\n\r\n").framing(false).unwrap(), Framing::UntilClose);
-        assert_eq!(head("HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n").framing(false).unwrap(), Framing::Length(0));
-        assert_eq!(head("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n").framing(true).unwrap(), Framing::Length(0));
-        assert!(head("HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n").framing(false).is_err());
+        assert_eq!(
+            head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .framing(false)
+                .unwrap(),
+            Framing::Chunked
+        );
+        assert_eq!(
+            head("HTTP/1.1 200 OK\r\n\r\n").framing(false).unwrap(),
+            Framing::UntilClose
+        );
+        assert_eq!(
+            head("HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n")
+                .framing(false)
+                .unwrap(),
+            Framing::Length(0)
+        );
+        assert_eq!(
+            head("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
+                .framing(true)
+                .unwrap(),
+            Framing::Length(0)
+        );
+        assert!(head("HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n")
+            .framing(false)
+            .is_err());
         assert!(!head("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n").keep_alive());
         assert!(!head("HTTP/1.0 200 OK\r\n\r\n").keep_alive());
         assert!(head("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n").keep_alive());
@@ -447,13 +559,19 @@ mod tests {
     fn chunked_rejects_bad_sizes_and_missing_crlf() {
         assert!(decode_chunked(b"zz\r\n").is_err());
         assert!(decode_chunked(b"3\r\nabcX\r\n").is_err());
-        assert!(decode_chunked(format!("{:x}\r\n", RESPONSE_BODY_MAX_BYTES + 1).as_bytes()).is_err());
+        assert!(
+            decode_chunked(format!("{:x}\r\n", RESPONSE_BODY_MAX_BYTES + 1).as_bytes()).is_err()
+        );
     }
 
     #[test]
     fn request_head_has_length_and_auth() {
         let token: Arc<str> = Arc::from("t0k");
-        let req = Request::post_form("/oauth/token", &[("grant_type", "password"), ("scope", "read write")]).bearer(&token);
+        let req = Request::post_form(
+            "/oauth/token",
+            &[("grant_type", "password"), ("scope", "read write")],
+        )
+        .bearer(&token);
         let head = req.head("127.0.0.1:8080");
         assert!(head.starts_with("POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"));
         assert!(head.contains("Authorization: Bearer t0k\r\n"));

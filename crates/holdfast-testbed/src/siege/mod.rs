@@ -108,30 +108,72 @@ pub struct Budget(AtomicU64);
 
 impl Budget {
     pub fn take(&self) -> bool {
-        self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok()
+        self.0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
     }
 }
 
 fn check(args: &SiegeArgs) -> Result<(), String> {
     let within = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_owned()) };
-    within((1..=DURATION_MAX_S).contains(&args.duration_s), &format!("--duration-s must be 1..={DURATION_MAX_S}"))?;
-    within((1..=USERS_MAX).contains(&args.users), &format!("--users must be 1..={USERS_MAX}"))?;
-    within(args.legit_rate_per_s > 0.0 && args.legit_rate_per_s <= LEGIT_RATE_MAX_PER_S, &format!("--legit-rate-per-s must be in (0, {LEGIT_RATE_MAX_PER_S}]"))?;
-    within((1..=ATTACK_CONCURRENCY_MAX).contains(&args.attack_concurrency), &format!("--attack-concurrency must be 1..={ATTACK_CONCURRENCY_MAX}"))?;
-    within(args.attack_rate_per_s >= 0.0 && args.attack_rate_per_s.is_finite(), "--attack-rate-per-s must be >= 0")?;
-    within((1..=target::ADDRESSES_PER_REGION_MAX).contains(&args.attack_source_ips), &format!("--attack-source-ips must be 1..={}", target::ADDRESSES_PER_REGION_MAX))?;
-    within(args.slowloris_connections <= SLOWLORIS_CONNECTIONS_MAX.min(target::ADDRESSES_PER_REGION_MAX), &format!("--slowloris-connections must be at most {SLOWLORIS_CONNECTIONS_MAX}"))?;
-    within(args.slowloris_trickle_ms >= 100, "--slowloris-trickle-ms must be at least 100")?;
-    within(args.big_body_bytes <= BIG_BODY_MAX_BYTES, &format!("--big-body-bytes must be at most {BIG_BODY_MAX_BYTES}"))?;
-    within((100..=REQUEST_TIMEOUT_MAX_MS).contains(&args.request_timeout_ms), &format!("--request-timeout-ms must be 100..={REQUEST_TIMEOUT_MAX_MS}"))?;
+    within(
+        (1..=DURATION_MAX_S).contains(&args.duration_s),
+        &format!("--duration-s must be 1..={DURATION_MAX_S}"),
+    )?;
+    within(
+        (1..=USERS_MAX).contains(&args.users),
+        &format!("--users must be 1..={USERS_MAX}"),
+    )?;
+    within(
+        args.legit_rate_per_s > 0.0 && args.legit_rate_per_s <= LEGIT_RATE_MAX_PER_S,
+        &format!("--legit-rate-per-s must be in (0, {LEGIT_RATE_MAX_PER_S}]"),
+    )?;
+    within(
+        (1..=ATTACK_CONCURRENCY_MAX).contains(&args.attack_concurrency),
+        &format!("--attack-concurrency must be 1..={ATTACK_CONCURRENCY_MAX}"),
+    )?;
+    within(
+        args.attack_rate_per_s >= 0.0 && args.attack_rate_per_s.is_finite(),
+        "--attack-rate-per-s must be >= 0",
+    )?;
+    within(
+        (1..=target::ADDRESSES_PER_REGION_MAX).contains(&args.attack_source_ips),
+        &format!(
+            "--attack-source-ips must be 1..={}",
+            target::ADDRESSES_PER_REGION_MAX
+        ),
+    )?;
+    within(
+        args.slowloris_connections
+            <= SLOWLORIS_CONNECTIONS_MAX.min(target::ADDRESSES_PER_REGION_MAX),
+        &format!("--slowloris-connections must be at most {SLOWLORIS_CONNECTIONS_MAX}"),
+    )?;
+    within(
+        args.slowloris_trickle_ms >= 100,
+        "--slowloris-trickle-ms must be at least 100",
+    )?;
+    within(
+        args.big_body_bytes <= BIG_BODY_MAX_BYTES,
+        &format!("--big-body-bytes must be at most {BIG_BODY_MAX_BYTES}"),
+    )?;
+    within(
+        (100..=REQUEST_TIMEOUT_MAX_MS).contains(&args.request_timeout_ms),
+        &format!("--request-timeout-ms must be 100..={REQUEST_TIMEOUT_MAX_MS}"),
+    )?;
     within(args.max_requests >= 1, "--max-requests must be at least 1")?;
     if let Some(g) = &args.guard {
         within(g == "on" || g == "off", "--guard must be on or off")?;
     }
     if args.target.is_some() {
-        within(args.guard.is_none() && args.server_config.is_none(), "--guard and --server-config only apply when siege starts the server (no --target)")?;
+        within(
+            args.guard.is_none() && args.server_config.is_none(),
+            "--guard and --server-config only apply when siege starts the server (no --target)",
+        )?;
     } else {
-        within(args.server_pid.is_none(), "--server-pid only applies with --target")?;
+        within(
+            args.server_pid.is_none(),
+            "--server-pid only applies with --target",
+        )?;
     }
     Ok(())
 }
@@ -140,8 +182,13 @@ fn check(args: &SiegeArgs) -> Result<(), String> {
 fn fit_open_files(args: &mut SiegeArgs, scenario: Scenario) -> Result<(), String> {
     let limit = target::raise_open_files_limit();
     // Legit sockets: one per request in flight at worst (rate × timeout) plus idle ones.
-    let legit = (args.legit_rate_per_s * args.request_timeout_ms as f64 / 1000.0) as u64 + 4 * args.users as u64;
-    let floods = if scenario.request_floods().is_empty() { 0 } else { args.attack_concurrency as u64 };
+    let legit = (args.legit_rate_per_s * args.request_timeout_ms as f64 / 1000.0) as u64
+        + 4 * args.users as u64;
+    let floods = if scenario.request_floods().is_empty() {
+        0
+    } else {
+        args.attack_concurrency as u64
+    };
     let fixed = legit + floods + SPARE_FILES;
     if fixed > limit {
         return Err(format!("needs about {fixed} open files but the limit is {limit}; lower --attack-concurrency or raise `ulimit -n`"));
@@ -158,21 +205,35 @@ fn fit_open_files(args: &mut SiegeArgs, scenario: Scenario) -> Result<(), String
 pub async fn run(mut args: SiegeArgs) -> Result<(), String> {
     // Refuse before anything else happens: no server start, no socket, no file.
     let scenario = Scenario::parse(&args.scenario)?;
-    let given_target = args.target.as_deref().map(target::parse_target).transpose()?;
+    let given_target = args
+        .target
+        .as_deref()
+        .map(target::parse_target)
+        .transpose()?;
     check(&args)?;
     fit_open_files(&mut args, scenario)?;
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
 
     let server = match &given_target {
         Some(_) => None,
         None => {
-            let exe = std::env::current_exe().map_err(|e| format!("cannot find the holdfast executable: {e}"))?;
-            let s = Arc::new(server::start(&exe, args.guard.as_deref(), args.server_config.as_deref(), &args.out)?);
+            let exe = std::env::current_exe()
+                .map_err(|e| format!("cannot find the holdfast executable: {e}"))?;
+            let s = Arc::new(server::start(
+                &exe,
+                args.guard.as_deref(),
+                args.server_config.as_deref(),
+                &args.out,
+            )?);
             if let Err(e) = s.wait_ready().await {
                 s.stop().await;
                 return Err(e);
             }
-            eprintln!("siege: started holdfast serve (pid {}) on {}", s.pid, s.target.addr);
+            eprintln!(
+                "siege: started holdfast serve (pid {}) on {}",
+                s.pid, s.target.addr
+            );
             Some(s)
         }
     };
@@ -184,49 +245,80 @@ pub async fn run(mut args: SiegeArgs) -> Result<(), String> {
     result
 }
 
-async fn siege(args: &SiegeArgs, scenario: Scenario, given: Option<target::Target>, server: Option<Arc<server::Server>>) -> Result<(), String> {
-    let target = given.or_else(|| server.as_ref().map(|s| s.target.clone())).expect("a target or a server");
+async fn siege(
+    args: &SiegeArgs,
+    scenario: Scenario,
+    given: Option<target::Target>,
+    server: Option<Arc<server::Server>>,
+) -> Result<(), String> {
+    let target = given
+        .or_else(|| server.as_ref().map(|s| s.target.clone()))
+        .expect("a target or a server");
     let pid = server.as_ref().map(|s| s.pid).or(args.server_pid);
-    let started_unix_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let started_unix_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let mut rng = Rng::new(args.seed);
     // Usernames must be new on every run against the same server.
-    let run_tag = format!("{:x}", (started_unix_s ^ u64::from(std::process::id()).rotate_left(20)) & 0xff_ffff);
+    let run_tag = format!(
+        "{:x}",
+        (started_unix_s ^ u64::from(std::process::id()).rotate_left(20)) & 0xff_ffff
+    );
     let request_timeout = Duration::from_millis(args.request_timeout_ms);
 
     let setup_start = Instant::now();
     eprintln!("siege: signing up {} users on {}", args.users, target.addr);
-    let legit = Arc::new(workload::setup(&target, args.users, &run_tag, &mut rng, request_timeout).await?);
+    let legit =
+        Arc::new(workload::setup(&target, args.users, &run_tag, &mut rng, request_timeout).await?);
     let floods = scenario.request_floods();
     let kit = attack::setup(
         &target,
         &floods,
         &run_tag,
         &mut rng,
-        legit.users.iter().map(|u| u.account.email.clone()).collect(),
+        legit
+            .users
+            .iter()
+            .map(|u| u.account.email.clone())
+            .collect(),
         legit.users.iter().map(|u| u.account.id.clone()).collect(),
         args.big_body_bytes,
     )
     .await?;
     let setup_s = setup_start.elapsed().as_secs_f64();
 
-    eprintln!("siege: running {} for {} s", scenario.name(), args.duration_s);
+    eprintln!(
+        "siege: running {} for {} s",
+        scenario.name(),
+        args.duration_s
+    );
     let duration = Duration::from_secs(args.duration_s);
     let start = Instant::now();
     let deadline = start + duration;
     let recorder = Arc::new(stats::Recorder::new(start.into_std(), duration));
     let budget = Arc::new(Budget(AtomicU64::new(args.max_requests)));
     let slow_stats = Arc::new(slowloris::Stats::default());
-    let (sampler, sampler_task) = server::Sampler::spawn(start, pid, server.clone(), slow_stats.clone());
+    let (sampler, sampler_task) =
+        server::Sampler::spawn(start, pid, server.clone(), slow_stats.clone());
 
     // Legitimate users get their own thread and scheduler, so that thousands of attacker
     // tasks on the main runtime cannot delay their due times (siege measuring itself).
     let legit_thread = {
-        let (legit, recorder, budget, seed) = (legit.clone(), recorder.clone(), budget.clone(), rng.next_u64());
+        let (legit, recorder, budget, seed) = (
+            legit.clone(),
+            recorder.clone(),
+            budget.clone(),
+            rng.next_u64(),
+        );
         let rate = args.legit_rate_per_s;
         std::thread::Builder::new()
             .name("siege-legit".into())
             .spawn(move || -> Result<(), String> {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
                 rt.block_on(legit.run(recorder, budget, deadline, rate, seed));
                 Ok(())
             })
@@ -239,14 +331,28 @@ async fn siege(args: &SiegeArgs, scenario: Scenario, given: Option<target::Targe
         kit,
         recorder: recorder.clone(),
         budget: budget.clone(),
-        pacer: (args.attack_rate_per_s > 0.0).then(|| attack::Pacer::new(start, args.attack_rate_per_s)),
+        pacer: (args.attack_rate_per_s > 0.0)
+            .then(|| attack::Pacer::new(start, args.attack_rate_per_s)),
         request_timeout,
         source_ips: args.attack_source_ips,
     });
-    flood.spawn(&mut attackers, &floods, args.attack_concurrency, deadline, &mut rng);
+    flood.spawn(
+        &mut attackers,
+        &floods,
+        args.attack_concurrency,
+        deadline,
+        &mut rng,
+    );
     if scenario.has_slowloris() {
         let trickle = Duration::from_millis(args.slowloris_trickle_ms);
-        slowloris::spawn(&mut attackers, &target, args.slowloris_connections, deadline, trickle, slow_stats.clone());
+        slowloris::spawn(
+            &mut attackers,
+            &target,
+            args.slowloris_connections,
+            deadline,
+            trickle,
+            slow_stats.clone(),
+        );
     }
 
     let legit_done = tokio::task::spawn_blocking(move || legit_thread.join());
@@ -262,9 +368,17 @@ async fn siege(args: &SiegeArgs, scenario: Scenario, given: Option<target::Targe
     sampler.stop();
     let _ = sampler_task.await;
 
-    let samples = sampler.samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let samples = sampler
+        .samples
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let rss_max_kib = samples.iter().filter_map(|s| s.rss_kib).max();
-    let died = sampler.died.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let died = sampler
+        .died
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let slow = scenario.has_slowloris().then(|| report::SlowlorisJson {
         connections_wanted: args.slowloris_connections,
         attempted: slow_stats.attempted.load(Ordering::Relaxed),
@@ -282,14 +396,29 @@ async fn siege(args: &SiegeArgs, scenario: Scenario, given: Option<target::Targe
         exit_status: server.as_ref().and_then(|s| s.exited()),
         samples,
     };
-    let report = report::Report::build(args, format!("http://{}", target.addr), started_unix_s, setup_s, duration_s, &recorder.snapshot(), slow, server_json);
+    let report = report::Report::build(
+        args,
+        format!("http://{}", target.addr),
+        started_unix_s,
+        setup_s,
+        duration_s,
+        &recorder.snapshot(),
+        slow,
+        server_json,
+    );
     let json_path = args.out.join("report.json");
     let svg_path = args.out.join("plot.svg");
     let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    std::fs::write(&json_path, json).map_err(|e| format!("cannot write {}: {e}", json_path.display()))?;
-    std::fs::write(&svg_path, plot::render(&report)).map_err(|e| format!("cannot write {}: {e}", svg_path.display()))?;
+    std::fs::write(&json_path, json)
+        .map_err(|e| format!("cannot write {}: {e}", json_path.display()))?;
+    std::fs::write(&svg_path, plot::render(&report))
+        .map_err(|e| format!("cannot write {}: {e}", svg_path.display()))?;
     print!("{}", report.summary());
-    println!("report: {}  plot: {}", json_path.display(), svg_path.display());
+    println!(
+        "report: {}  plot: {}",
+        json_path.display(),
+        svg_path.display()
+    );
     match died {
         Some(status) => Err(format!("the server died during the siege ({status})")),
         None => Ok(()),
@@ -333,7 +462,12 @@ mod tests {
     #[tokio::test]
     async fn non_loopback_target_is_refused_before_anything_happens() {
         let dir = std::env::temp_dir().join(format!("siege-refuse-{}", std::process::id()));
-        let a = args(&["--target", "http://192.0.2.1:80", "--out", dir.to_str().unwrap()]);
+        let a = args(&[
+            "--target",
+            "http://192.0.2.1:80",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
         let err = run(a).await.unwrap_err();
         assert!(err.contains("loopback"), "{err}");
         assert!(!dir.exists(), "no output directory for a refused target");

@@ -64,7 +64,12 @@ pub struct TotalJson {
     pub by_status: BTreeMap<String, u64>,
 }
 
-fn total(t: &Tally, exact_sorted_us: Option<&[u64]>, labels: &BTreeMap<String, u64>, duration_s: f64) -> TotalJson {
+fn total(
+    t: &Tally,
+    exact_sorted_us: Option<&[u64]>,
+    labels: &BTreeMap<String, u64>,
+    duration_s: f64,
+) -> TotalJson {
     // Legit latencies are kept exactly; attacker ones in a histogram (within 3 %).
     let p = |q: f64| match exact_sorted_us {
         Some(v) => percentile_sorted(v, q),
@@ -77,7 +82,11 @@ fn total(t: &Tally, exact_sorted_us: Option<&[u64]>, labels: &BTreeMap<String, u
         errors: t.errors,
         admitted: t.admitted,
         success_ratio: (t.sent > 0).then(|| t.ok as f64 / t.sent as f64),
-        sent_per_s: if duration_s > 0.0 { (t.sent as f64 / duration_s * 10.0).round() / 10.0 } else { 0.0 },
+        sent_per_s: if duration_s > 0.0 {
+            (t.sent as f64 / duration_s * 10.0).round() / 10.0
+        } else {
+            0.0
+        },
         p50_ms: ms(p(0.5)),
         p99_ms: ms(p(0.99)),
         p999_ms: ms(p(0.999)),
@@ -158,13 +167,34 @@ impl Report {
                 .timeline
                 .iter()
                 .enumerate()
-                .map(|(i, (l, a))| SecondJson { t_s: i as u64, legit: l.into(), attacker: a.into() })
+                .map(|(i, (l, a))| SecondJson {
+                    t_s: i as u64,
+                    legit: l.into(),
+                    attacker: a.into(),
+                })
                 .collect(),
             totals: Totals {
-                legit: total(&snap.legit, Some(&snap.legit_exact_us), &snap.legit_labels, duration_s),
+                legit: total(
+                    &snap.legit,
+                    Some(&snap.legit_exact_us),
+                    &snap.legit_labels,
+                    duration_s,
+                ),
                 attacker: total(&snap.attacker, None, &snap.attacker_labels, duration_s),
             },
-            legit_by_action: snap.legit_actions.iter().map(|(k, (sent, ok))| (k.to_string(), ActionJson { sent: *sent, ok: *ok })).collect(),
+            legit_by_action: snap
+                .legit_actions
+                .iter()
+                .map(|(k, (sent, ok))| {
+                    (
+                        k.to_string(),
+                        ActionJson {
+                            sent: *sent,
+                            ok: *ok,
+                        },
+                    )
+                })
+                .collect(),
             slowloris,
             server,
         }
@@ -173,14 +203,33 @@ impl Report {
     pub fn summary(&self) -> String {
         let mut out = String::new();
         let f = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
-        let _ = writeln!(out, "holdfast siege: {} for {:.1} s against {}", self.scenario, self.duration_s, self.target);
+        let _ = writeln!(
+            out,
+            "holdfast siege: {} for {:.1} s against {}",
+            self.scenario, self.duration_s, self.target
+        );
         let _ = writeln!(
             out,
             "{:<9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "", "sent", "ok", "refused", "errors", "admitted", "success", "p50 ms", "p99 ms", "p999 ms"
+            "",
+            "sent",
+            "ok",
+            "refused",
+            "errors",
+            "admitted",
+            "success",
+            "p50 ms",
+            "p99 ms",
+            "p999 ms"
         );
-        for (name, t) in [("legit", &self.totals.legit), ("attacker", &self.totals.attacker)] {
-            let success = t.success_ratio.map(|r| format!("{:.2}%", r * 100.0)).unwrap_or_else(|| "-".into());
+        for (name, t) in [
+            ("legit", &self.totals.legit),
+            ("attacker", &self.totals.attacker),
+        ] {
+            let success = t
+                .success_ratio
+                .map(|r| format!("{:.2}%", r * 100.0))
+                .unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 out,
                 "{:<9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -196,8 +245,22 @@ impl Report {
                 f(t.p999_ms)
             );
         }
-        let _ = writeln!(out, "legit success ratio: {}", self.totals.legit.success_ratio.map(|r| format!("{:.2}%", r * 100.0)).unwrap_or("-".into()));
-        let _ = writeln!(out, "attacker requests admitted: {} of {} ({:.1}/s)", self.totals.attacker.admitted, self.totals.attacker.sent, self.totals.attacker.sent_per_s);
+        let _ = writeln!(
+            out,
+            "legit success ratio: {}",
+            self.totals
+                .legit
+                .success_ratio
+                .map(|r| format!("{:.2}%", r * 100.0))
+                .unwrap_or("-".into())
+        );
+        let _ = writeln!(
+            out,
+            "attacker requests admitted: {} of {} ({:.1}/s)",
+            self.totals.attacker.admitted,
+            self.totals.attacker.sent,
+            self.totals.attacker.sent_per_s
+        );
         if let Some(s) = &self.slowloris {
             let _ = writeln!(
                 out,
@@ -205,7 +268,11 @@ impl Report {
                 s.connections_wanted, s.open_max, s.held_to_end, s.cut_by_server, s.connect_failed
             );
         }
-        let rss = self.server.rss_max_mib.map(|m| format!("{m:.1} MiB")).unwrap_or_else(|| "not sampled (no --server-pid)".into());
+        let rss = self
+            .server
+            .rss_max_mib
+            .map(|m| format!("{m:.1} MiB"))
+            .unwrap_or_else(|| "not sampled (no --server-pid)".into());
         let _ = writeln!(out, "server RSS max: {rss}");
         if let Some(died) = &self.server.died_during_run {
             let _ = writeln!(out, "SERVER DIED during the run: {died}");

@@ -42,8 +42,16 @@ pub enum Scenario {
     Mixed,
 }
 
-pub const SCENARIO_NAMES: [&str; 8] =
-    ["calm", "anonymous-flood", "token-flood", "login-flood", "signup-flood", "slowloris", "big-bodies", "mixed"];
+pub const SCENARIO_NAMES: [&str; 8] = [
+    "calm",
+    "anonymous-flood",
+    "token-flood",
+    "login-flood",
+    "signup-flood",
+    "slowloris",
+    "big-bodies",
+    "mixed",
+];
 
 impl Scenario {
     pub fn parse(name: &str) -> Result<Self, String> {
@@ -56,7 +64,12 @@ impl Scenario {
             "slowloris" => Scenario::Slowloris,
             "big-bodies" => Scenario::BigBodies,
             "mixed" => Scenario::Mixed,
-            _ => return Err(format!("unknown scenario {name:?}; one of: {}", SCENARIO_NAMES.join(", "))),
+            _ => {
+                return Err(format!(
+                    "unknown scenario {name:?}; one of: {}",
+                    SCENARIO_NAMES.join(", ")
+                ))
+            }
         })
     }
 
@@ -87,7 +100,11 @@ impl Scenario {
     }
 
     pub fn request_floods(self) -> Vec<Attack> {
-        self.attacks().iter().copied().filter(|a| *a != Attack::Slowloris).collect()
+        self.attacks()
+            .iter()
+            .copied()
+            .filter(|a| *a != Attack::Slowloris)
+            .collect()
     }
 
     pub fn has_slowloris(self) -> bool {

@@ -31,23 +31,41 @@ pub struct Server {
 }
 
 fn free_loopback_port() -> Result<u16, String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port: {e}"))?;
+    let l = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("cannot find a free port: {e}"))?;
     Ok(l.local_addr().map_err(|e| e.to_string())?.port())
 }
 
 /// Starts `exe serve` with a fresh data directory; its log goes to `out_dir/server.log`.
-pub fn start(exe: &Path, guard: Option<&str>, config: Option<&Path>, out_dir: &Path) -> Result<Server, String> {
+pub fn start(
+    exe: &Path,
+    guard: Option<&str>,
+    config: Option<&Path>,
+    out_dir: &Path,
+) -> Result<Server, String> {
     let port = free_loopback_port()?;
     let listen = format!("127.0.0.1:{port}");
     let target = parse_target(&format!("http://{listen}"))?;
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let data_dir = std::env::temp_dir().join(format!("holdfast-siege-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let data_dir =
+        std::env::temp_dir().join(format!("holdfast-siege-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let log_path = out_dir.join("server.log");
-    let log = File::create(&log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    let log = File::create(&log_path)
+        .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(exe);
-    cmd.arg("serve").arg("--listen").arg(&listen).arg("--data-dir").arg(&data_dir).arg("--domain").arg("localhost");
+    cmd.arg("serve")
+        .arg("--listen")
+        .arg(&listen)
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .arg("--domain")
+        .arg("localhost");
     if let Some(g) = guard {
         cmd.arg("--guard").arg(g);
     }
@@ -55,9 +73,20 @@ pub fn start(exe: &Path, guard: Option<&str>, config: Option<&Path>, out_dir: &P
         cmd.arg("--config").arg(c);
     }
     // Per-request logging under a flood would measure the disk, not the server.
-    cmd.env("RUST_LOG", "warn").stdin(Stdio::null()).stdout(log).stderr(log2);
-    let child = cmd.spawn().map_err(|e| format!("cannot start {} serve: {e}", exe.display()))?;
-    Ok(Server { pid: child.id(), child: Mutex::new(child), target, data_dir, log_path })
+    cmd.env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2);
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {} serve: {e}", exe.display()))?;
+    Ok(Server {
+        pid: child.id(),
+        child: Mutex::new(child),
+        target,
+        data_dir,
+        log_path,
+    })
 }
 
 impl Server {
@@ -77,7 +106,10 @@ impl Server {
         let deadline = Instant::now() + Duration::from_millis(START_TIMEOUT_MS);
         while Instant::now() < deadline {
             if let Some(status) = self.exited() {
-                return Err(format!("the server exited at start ({status}):\n{}", self.log_tail()));
+                return Err(format!(
+                    "the server exited at start ({status}):\n{}",
+                    self.log_tail()
+                ));
             }
             let probe = tokio::time::timeout(Duration::from_secs(1), async {
                 let mut c = connect(self.target.addr, None).await?;
@@ -90,7 +122,10 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Err(format!("the server did not answer /healthz within {START_TIMEOUT_MS} ms:\n{}", self.log_tail()))
+        Err(format!(
+            "the server did not answer /healthz within {START_TIMEOUT_MS} ms:\n{}",
+            self.log_tail()
+        ))
     }
 
     /// SIGTERM, then SIGKILL after the grace; removes the data directory. Returns the exit status.
@@ -136,8 +171,17 @@ pub struct Sampler {
 }
 
 impl Sampler {
-    pub fn spawn(start: Instant, pid: Option<u32>, server: Option<Arc<Server>>, slow: Arc<slowloris::Stats>) -> (Arc<Sampler>, tokio::task::JoinHandle<()>) {
-        let sampler = Arc::new(Sampler { samples: Mutex::new(Vec::new()), died: Mutex::new(None), stop: AtomicBool::new(false) });
+    pub fn spawn(
+        start: Instant,
+        pid: Option<u32>,
+        server: Option<Arc<Server>>,
+        slow: Arc<slowloris::Stats>,
+    ) -> (Arc<Sampler>, tokio::task::JoinHandle<()>) {
+        let sampler = Arc::new(Sampler {
+            samples: Mutex::new(Vec::new()),
+            died: Mutex::new(None),
+            stop: AtomicBool::new(false),
+        });
         let me = sampler.clone();
         let handle = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(SAMPLE_PERIOD_MS));
@@ -148,9 +192,15 @@ impl Sampler {
                     rss_kib: pid.and_then(rss_kib),
                     slowloris_open: slow.open.load(Ordering::Relaxed),
                 };
-                me.samples.lock().unwrap_or_else(|e| e.into_inner()).push(sample);
+                me.samples
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(sample);
                 if let Some(status) = server.as_ref().and_then(|s| s.exited()) {
-                    me.died.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(status);
+                    me.died
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get_or_insert(status);
                 }
             }
         });

@@ -38,11 +38,19 @@ pub struct Stats {
 }
 
 /// Opens `connections` slow connections and holds them until `deadline`.
-pub fn spawn(tasks: &mut JoinSet<()>, target: &Target, connections: usize, deadline: Instant, trickle: Duration, stats: Arc<Stats>) {
+pub fn spawn(
+    tasks: &mut JoinSet<()>,
+    target: &Target,
+    connections: usize,
+    deadline: Instant,
+    trickle: Duration,
+    stats: Arc<Stats>,
+) {
     let start = Instant::now();
     for slot in 0..connections {
         let (target, stats) = (target.clone(), stats.clone());
-        let opens_at = start + Duration::from_millis(RAMP_MS * slot as u64 / connections.max(1) as u64);
+        let opens_at =
+            start + Duration::from_millis(RAMP_MS * slot as u64 / connections.max(1) as u64);
         tasks.spawn(async move {
             tokio::time::sleep_until(opens_at).await;
             hold_slot(&target, slot, deadline, trickle, &stats).await;
@@ -50,12 +58,22 @@ pub fn spawn(tasks: &mut JoinSet<()>, target: &Target, connections: usize, deadl
     }
 }
 
-async fn hold_slot(target: &Target, slot: usize, deadline: Instant, trickle: Duration, stats: &Stats) {
+async fn hold_slot(
+    target: &Target,
+    slot: usize,
+    deadline: Instant,
+    trickle: Duration,
+    stats: &Stats,
+) {
     let source = attacker_source(target, SLOWLORIS_REGION, slot);
     let mut reconnects = 0;
     while Instant::now() < deadline && reconnects <= RECONNECTS_PER_SLOT_MAX {
         stats.attempted.fetch_add(1, Ordering::Relaxed);
-        let conn = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connect(target.addr, source)).await;
+        let conn = tokio::time::timeout(
+            Duration::from_millis(CONNECT_TIMEOUT_MS),
+            connect(target.addr, source),
+        )
+        .await;
         let Ok(Ok(mut conn)) = conn else {
             stats.connect_failed.fetch_add(1, Ordering::Relaxed);
             reconnects += 1;
@@ -77,7 +95,12 @@ async fn hold_slot(target: &Target, slot: usize, deadline: Instant, trickle: Dur
 }
 
 /// True if the connection was still ours at the deadline.
-async fn hold(stream: &mut tokio::net::TcpStream, host: &str, deadline: Instant, trickle: Duration) -> bool {
+async fn hold(
+    stream: &mut tokio::net::TcpStream,
+    host: &str,
+    deadline: Instant,
+    trickle: Duration,
+) -> bool {
     let start = format!("GET /api/v1/timelines/public HTTP/1.1\r\nHost: {host}\r\nUser-Agent: holdfast-siege-slowloris\r\n");
     if stream.write_all(start.as_bytes()).await.is_err() {
         return false;

@@ -28,12 +28,18 @@ pub enum Outcome {
 pub fn classify(result: &Result<Response, ClientError>) -> (Outcome, String) {
     match result {
         Ok(r) if (200..300).contains(&r.status) => (Outcome::Ok, r.status.to_string()),
-        Ok(r) if matches!(r.status, 429 | 503 | 413 | 408) => (Outcome::Refused, r.status.to_string()),
+        Ok(r) if matches!(r.status, 429 | 503 | 413 | 408) => {
+            (Outcome::Refused, r.status.to_string())
+        }
         Ok(r) => (Outcome::Error, r.status.to_string()),
         Err(ClientError::Reset) => (Outcome::Refused, "reset".into()),
         Err(ClientError::Closed) => (Outcome::Refused, "closed".into()),
-        Err(ClientError::Connect(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => (Outcome::Refused, "connect_refused".into()),
-        Err(ClientError::Connect(e)) if e.raw_os_error() == Some(libc::EMFILE) => (Outcome::Error, "client_out_of_files".into()),
+        Err(ClientError::Connect(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            (Outcome::Refused, "connect_refused".into())
+        }
+        Err(ClientError::Connect(e)) if e.raw_os_error() == Some(libc::EMFILE) => {
+            (Outcome::Error, "client_out_of_files".into())
+        }
         Err(ClientError::Connect(_)) => (Outcome::Error, "connect_error".into()),
         Err(ClientError::Timeout) => (Outcome::Error, "timeout".into()),
         Err(ClientError::Protocol(_)) => (Outcome::Error, "protocol_error".into()),
@@ -66,7 +72,10 @@ pub struct Histogram {
 
 impl Default for Histogram {
     fn default() -> Self {
-        Histogram { counts: vec![0; BUCKETS], total: 0 }
+        Histogram {
+            counts: vec![0; BUCKETS],
+            total: 0,
+        }
     }
 }
 
@@ -185,7 +194,11 @@ impl Recorder {
     pub fn new(start: Instant, duration: Duration) -> Self {
         // One extra second for requests scheduled at the very end.
         let seconds_max = duration.as_secs() as usize + 2;
-        Recorder { start, seconds_max, inner: Mutex::new(Inner::default()) }
+        Recorder {
+            start,
+            seconds_max,
+            inner: Mutex::new(Inner::default()),
+        }
     }
 
     pub fn start(&self) -> Instant {
@@ -193,11 +206,19 @@ impl Recorder {
     }
 
     /// Records one request by the second it was (scheduled to be) sent in.
-    pub fn record(&self, class: Class, action: &'static str, sent_at: Instant, latency: Duration, result: &Result<Response, ClientError>) {
+    pub fn record(
+        &self,
+        class: Class,
+        action: &'static str,
+        sent_at: Instant,
+        latency: Duration,
+        result: &Result<Response, ClientError>,
+    ) {
         let (outcome, label) = classify(result);
         let admitted = outcome != Outcome::Refused && result.is_ok();
         let latency_us = latency.as_micros().min(u64::MAX as u128) as u64;
-        let second = (sent_at.saturating_duration_since(self.start).as_secs() as usize).min(self.seconds_max - 1);
+        let second = (sent_at.saturating_duration_since(self.start).as_secs() as usize)
+            .min(self.seconds_max - 1);
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if g.seconds.len() <= second {
             g.seconds.resize_with(second + 1, Second::default);
@@ -213,7 +234,9 @@ impl Recorder {
                 a.1 += (outcome == Outcome::Ok) as u64;
             }
             Class::Attacker => {
-                g.seconds[second].attacker.add(outcome, admitted, latency_us);
+                g.seconds[second]
+                    .attacker
+                    .add(outcome, admitted, latency_us);
                 g.attacker.add(outcome, admitted, latency_us);
                 *g.attacker_labels.entry(label).or_default() += 1;
             }
@@ -225,7 +248,11 @@ impl Recorder {
         let mut legit_exact_us = g.legit_exact_us.clone();
         legit_exact_us.sort_unstable();
         Snapshot {
-            timeline: g.seconds.iter().map(|s| (s.legit.clone(), s.attacker.clone())).collect(),
+            timeline: g
+                .seconds
+                .iter()
+                .map(|s| (s.legit.clone(), s.attacker.clone()))
+                .collect(),
             legit: g.legit.clone(),
             attacker: g.attacker.clone(),
             legit_exact_us,
@@ -275,7 +302,15 @@ mod tests {
     #[test]
     fn histogram_percentiles_match_exact_within_a_bucket() {
         // A skewed, deterministic sample: mostly fast, a long slow tail.
-        let mut values: Vec<u64> = (0..10_000u64).map(|i| if i % 100 == 0 { 2_000_000 + i * 97 } else { 500 + (i * 7919) % 20_000 }).collect();
+        let mut values: Vec<u64> = (0..10_000u64)
+            .map(|i| {
+                if i % 100 == 0 {
+                    2_000_000 + i * 97
+                } else {
+                    500 + (i * 7919) % 20_000
+                }
+            })
+            .collect();
         let mut h = Histogram::default();
         values.iter().for_each(|v| h.record(*v));
         values.sort_unstable();
@@ -283,14 +318,24 @@ mod tests {
         for p in [0.5, 0.9, 0.99, 0.999, 1.0] {
             let exact = percentile_sorted(&values, p).unwrap() as f64;
             let approx = h.percentile(p).unwrap() as f64;
-            assert!(approx >= exact && approx <= exact * (1.0 + 1.0 / SUB_BUCKETS as f64), "p{p}: {approx} vs {exact}");
+            assert!(
+                approx >= exact && approx <= exact * (1.0 + 1.0 / SUB_BUCKETS as f64),
+                "p{p}: {approx} vs {exact}"
+            );
         }
         assert_eq!(Histogram::default().percentile(0.5), None);
     }
 
     #[test]
     fn outcomes_follow_the_brief() {
-        let resp = |status| Ok(Response { status, headers: vec![], body: vec![], keep_alive: true });
+        let resp = |status| {
+            Ok(Response {
+                status,
+                headers: vec![],
+                body: vec![],
+                keep_alive: true,
+            })
+        };
         assert_eq!(classify(&resp(200)).0, Outcome::Ok);
         assert_eq!(classify(&resp(204)).0, Outcome::Ok);
         for s in [429, 503, 413, 408] {
@@ -301,18 +346,43 @@ mod tests {
         }
         assert_eq!(classify(&Err(ClientError::Reset)).0, Outcome::Refused);
         assert_eq!(classify(&Err(ClientError::Closed)).0, Outcome::Refused);
-        assert_eq!(classify(&Err(ClientError::Timeout)), (Outcome::Error, "timeout".to_owned()));
+        assert_eq!(
+            classify(&Err(ClientError::Timeout)),
+            (Outcome::Error, "timeout".to_owned())
+        );
     }
 
     #[test]
     fn recorder_buckets_by_send_second() {
         let start = Instant::now();
         let r = Recorder::new(start, Duration::from_secs(3));
-        let ok = Ok(Response { status: 200, headers: vec![], body: vec![], keep_alive: true });
-        let busy = Ok(Response { status: 503, headers: vec![], body: vec![], keep_alive: true });
+        let ok = Ok(Response {
+            status: 200,
+            headers: vec![],
+            body: vec![],
+            keep_alive: true,
+        });
+        let busy = Ok(Response {
+            status: 503,
+            headers: vec![],
+            body: vec![],
+            keep_alive: true,
+        });
         r.record(Class::Legit, "home", start, Duration::from_millis(5), &ok);
-        r.record(Class::Legit, "home", start + Duration::from_millis(2500), Duration::from_millis(7), &busy);
-        r.record(Class::Attacker, "flood", start + Duration::from_secs(60), Duration::from_millis(1), &ok);
+        r.record(
+            Class::Legit,
+            "home",
+            start + Duration::from_millis(2500),
+            Duration::from_millis(7),
+            &busy,
+        );
+        r.record(
+            Class::Attacker,
+            "flood",
+            start + Duration::from_secs(60),
+            Duration::from_millis(1),
+            &ok,
+        );
         let s = r.snapshot();
         assert_eq!(s.timeline.len(), 5, "late requests land in the last bucket");
         assert_eq!((s.timeline[0].0.sent, s.timeline[0].0.ok), (1, 1));

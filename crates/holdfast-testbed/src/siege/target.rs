@@ -34,7 +34,9 @@ impl Target {
 pub fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.octets()[0] == 127,
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.octets()[0] == 127),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.octets()[0] == 127)
+        }
     }
 }
 
@@ -43,7 +45,11 @@ pub fn is_loopback(ip: IpAddr) -> bool {
 /// Names are not resolved (a resolver could point anywhere); only IP literals and
 /// the name `localhost` (taken as 127.0.0.1) are accepted.
 pub fn parse_target(url: &str) -> Result<Target, String> {
-    let refuse = |why: String| Err(format!("refusing target {url:?}: {why}; siege only sends to loopback (127.0.0.0/8 or [::1])"));
+    let refuse = |why: String| {
+        Err(format!(
+            "refusing target {url:?}: {why}; siege only sends to loopback (127.0.0.0/8 or [::1])"
+        ))
+    };
     let Some(rest) = url.strip_prefix("http://") else {
         return refuse("it is not an http:// URL".to_owned());
     };
@@ -52,7 +58,9 @@ pub fn parse_target(url: &str) -> Result<Target, String> {
         return refuse("user info is not supported".to_owned());
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let Some((host, after)) = v6.split_once(']') else { return refuse("unclosed [".to_owned()) };
+        let Some((host, after)) = v6.split_once(']') else {
+            return refuse("unclosed [".to_owned());
+        };
         let port = match after.strip_prefix(':') {
             Some(p) => p,
             None if after.is_empty() => "80",
@@ -65,7 +73,9 @@ pub fn parse_target(url: &str) -> Result<Target, String> {
             None => (authority, "80"),
         }
     };
-    let Ok(port) = port.parse::<u16>() else { return refuse(format!("bad port {port:?}")) };
+    let Ok(port) = port.parse::<u16>() else {
+        return refuse(format!("bad port {port:?}"));
+    };
     if port == 0 {
         return refuse("port 0".to_owned());
     }
@@ -74,14 +84,21 @@ pub fn parse_target(url: &str) -> Result<Target, String> {
     } else {
         match host.parse() {
             Ok(ip) => ip,
-            Err(_) => return refuse(format!("{host:?} is not an IP literal (names are not resolved)")),
+            Err(_) => {
+                return refuse(format!(
+                    "{host:?} is not an IP literal (names are not resolved)"
+                ))
+            }
         }
     };
     if !is_loopback(ip) {
         return refuse(format!("{ip} is not a loopback address"));
     }
     let addr = SocketAddr::new(ip, port);
-    Ok(Target { addr, host: addr.to_string() })
+    Ok(Target {
+        addr,
+        host: addr.to_string(),
+    })
 }
 
 fn region_address(region: u8, index: usize) -> IpAddr {
@@ -93,12 +110,16 @@ fn region_address(region: u8, index: usize) -> IpAddr {
 
 /// Source address of legitimate user `index`: 127.0.1.1, 127.0.1.2, … (127.0.0.x is left to the server).
 pub fn legit_source(target: &Target, index: usize) -> Option<IpAddr> {
-    target.distinct_sources().then(|| region_address(LEGIT_REGION, index + 254))
+    target
+        .distinct_sources()
+        .then(|| region_address(LEGIT_REGION, index + 254))
 }
 
 /// Source address number `index` of an attacker region.
 pub fn attacker_source(target: &Target, region: u8, index: usize) -> Option<IpAddr> {
-    target.distinct_sources().then(|| region_address(region, index))
+    target
+        .distinct_sources()
+        .then(|| region_address(region, index))
 }
 
 /// Raises the soft open-files limit to the hard limit and returns the new soft limit.
@@ -108,12 +129,18 @@ pub fn attacker_source(target: &Target, region: u8, index: usize) -> Option<IpAd
 pub fn raise_open_files_limit() -> u64 {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {
-        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
             return 1024;
         }
         if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
                 return raised.rlim_cur as u64;
             }
@@ -128,10 +155,22 @@ mod tests {
 
     #[test]
     fn loopback_targets_are_accepted() {
-        assert_eq!(parse_target("http://127.0.0.1:8080").unwrap().addr, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(parse_target("http://127.9.8.7:1/x?y").unwrap().addr, "127.9.8.7:1".parse().unwrap());
-        assert_eq!(parse_target("http://localhost:3000/").unwrap().addr, "127.0.0.1:3000".parse().unwrap());
-        assert_eq!(parse_target("http://[::1]:9000").unwrap().addr, "[::1]:9000".parse().unwrap());
+        assert_eq!(
+            parse_target("http://127.0.0.1:8080").unwrap().addr,
+            "127.0.0.1:8080".parse().unwrap()
+        );
+        assert_eq!(
+            parse_target("http://127.9.8.7:1/x?y").unwrap().addr,
+            "127.9.8.7:1".parse().unwrap()
+        );
+        assert_eq!(
+            parse_target("http://localhost:3000/").unwrap().addr,
+            "127.0.0.1:3000".parse().unwrap()
+        );
+        assert_eq!(
+            parse_target("http://[::1]:9000").unwrap().addr,
+            "[::1]:9000".parse().unwrap()
+        );
         assert_eq!(parse_target("http://127.0.0.1").unwrap().addr.port(), 80);
     }
 
@@ -167,7 +206,9 @@ mod tests {
     fn sources_are_distinct_loopback_and_separated_by_role() {
         let t = parse_target("http://127.0.0.1:8080").unwrap();
         let legit: Vec<_> = (0..600).map(|i| legit_source(&t, i).unwrap()).collect();
-        let flood: Vec<_> = (0..ADDRESSES_PER_REGION_MAX).map(|i| attacker_source(&t, FLOOD_REGION, i).unwrap()).collect();
+        let flood: Vec<_> = (0..ADDRESSES_PER_REGION_MAX)
+            .map(|i| attacker_source(&t, FLOOD_REGION, i).unwrap())
+            .collect();
         let mut all: Vec<_> = legit.iter().chain(flood.iter()).copied().collect();
         all.sort();
         all.dedup();
@@ -176,6 +217,9 @@ mod tests {
         assert_eq!(legit[0], "127.0.1.1".parse::<IpAddr>().unwrap());
         assert!(flood.iter().all(|ip| matches!(ip, IpAddr::V4(v) if v.octets()[1] == 1 && v.octets()[3] != 0 && v.octets()[3] != 255)));
         // An IPv6 target cannot use 127.x sources.
-        assert_eq!(legit_source(&parse_target("http://[::1]:1").unwrap(), 0), None);
+        assert_eq!(
+            legit_source(&parse_target("http://[::1]:1").unwrap(), 0),
+            None
+        );
     }
 }

@@ -64,19 +64,29 @@ impl Rng {
 
 /// A request during setup: fresh connection from `source`, retried while the server
 /// refuses or fails, so that setup also works against a guarded server. Returns the JSON body.
-pub async fn setup_call(target: &Target, source: Option<IpAddr>, req: &Request) -> Result<Value, String> {
+pub async fn setup_call(
+    target: &Target,
+    source: Option<IpAddr>,
+    req: &Request,
+) -> Result<Value, String> {
     let mut last = String::new();
     for attempt in 1..=SETUP_ATTEMPTS_MAX {
-        let attempt_result = tokio::time::timeout(Duration::from_millis(SETUP_REQUEST_TIMEOUT_MS), async {
-            let mut conn = connect(target.addr, source).await?;
-            conn.send(&target.host, req).await
-        })
-        .await
-        .unwrap_or(Err(ClientError::Timeout));
+        let attempt_result =
+            tokio::time::timeout(Duration::from_millis(SETUP_REQUEST_TIMEOUT_MS), async {
+                let mut conn = connect(target.addr, source).await?;
+                conn.send(&target.host, req).await
+            })
+            .await
+            .unwrap_or(Err(ClientError::Timeout));
         let mut wait_ms = SETUP_RETRY_WAIT_DEFAULT_MS;
         match attempt_result {
             Ok(r) if (200..300).contains(&r.status) => {
-                return r.json().ok_or_else(|| format!("{} {} answered {} with a body that is not JSON", req.method, req.path, r.status))
+                return r.json().ok_or_else(|| {
+                    format!(
+                        "{} {} answered {} with a body that is not JSON",
+                        req.method, req.path, r.status
+                    )
+                })
             }
             Ok(r) if matches!(r.status, 429 | 503) => {
                 if let Some(s) = r.header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
@@ -86,7 +96,13 @@ pub async fn setup_call(target: &Target, source: Option<IpAddr>, req: &Request) 
             }
             Ok(r) => {
                 let body = String::from_utf8_lossy(&r.body);
-                return Err(format!("{} {} answered {}: {}", req.method, req.path, r.status, body.chars().take(300).collect::<String>()));
+                return Err(format!(
+                    "{} {} answered {}: {}",
+                    req.method,
+                    req.path,
+                    r.status,
+                    body.chars().take(300).collect::<String>()
+                ));
             }
             Err(e) => last = format!("{e:?}"),
         }
@@ -94,24 +110,36 @@ pub async fn setup_call(target: &Target, source: Option<IpAddr>, req: &Request) 
             tokio::time::sleep(Duration::from_millis(wait_ms)).await;
         }
     }
-    Err(format!("{} {} failed {SETUP_ATTEMPTS_MAX} times, last: {last}", req.method, req.path))
+    Err(format!(
+        "{} {} failed {SETUP_ATTEMPTS_MAX} times, last: {last}",
+        req.method, req.path
+    ))
 }
 
 fn field(v: &Value, name: &str) -> Result<String, String> {
     match &v[name] {
         Value::String(s) => Ok(s.clone()),
-        other => Err(format!("expected a string {name:?} in the answer, got {other}")),
+        other => Err(format!(
+            "expected a string {name:?} in the answer, got {other}"
+        )),
     }
 }
 
 /// Registers an OAuth app; returns (client_id, client_secret).
-pub async fn create_app(target: &Target, source: Option<IpAddr>) -> Result<(String, String), String> {
+pub async fn create_app(
+    target: &Target,
+    source: Option<IpAddr>,
+) -> Result<(String, String), String> {
     let app = setup_call(
         target,
         source,
         &Request::post_form(
             "/api/v1/apps",
-            &[("client_name", "holdfast-siege"), ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"), ("scopes", SCOPES)],
+            &[
+                ("client_name", "holdfast-siege"),
+                ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
+                ("scopes", SCOPES),
+            ],
         ),
     )
     .await?;
@@ -119,13 +147,22 @@ pub async fn create_app(target: &Target, source: Option<IpAddr>) -> Result<(Stri
 }
 
 /// An app-level token (client_credentials), which is what may call `POST /api/v1/accounts`.
-pub async fn app_token(target: &Target, source: Option<IpAddr>, app: &(String, String)) -> Result<Arc<str>, String> {
+pub async fn app_token(
+    target: &Target,
+    source: Option<IpAddr>,
+    app: &(String, String),
+) -> Result<Arc<str>, String> {
     let t = setup_call(
         target,
         source,
         &Request::post_form(
             "/oauth/token",
-            &[("grant_type", "client_credentials"), ("client_id", &app.0), ("client_secret", &app.1), ("scope", SCOPES)],
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &app.0),
+                ("client_secret", &app.1),
+                ("scope", SCOPES),
+            ],
         ),
     )
     .await?;
@@ -141,16 +178,36 @@ pub struct Account {
 }
 
 /// Signs up exactly as a Mastodon app does: app → client token → account → verify.
-pub async fn sign_up(target: &Target, source: Option<IpAddr>, username: &str, rng_word: u64) -> Result<Account, String> {
+pub async fn sign_up(
+    target: &Target,
+    source: Option<IpAddr>,
+    username: &str,
+    rng_word: u64,
+) -> Result<Account, String> {
     let app = create_app(target, source).await?;
     let client_token = app_token(target, source, &app).await?;
     let email = format!("{username}@example.com");
     let password = format!("siege-{rng_word:016x}");
     let body = json!({"username": username, "email": email, "password": password, "agreement": true, "locale": "en"});
-    let created = setup_call(target, source, &Request::post_json("/api/v1/accounts", &body).bearer(&client_token)).await?;
+    let created = setup_call(
+        target,
+        source,
+        &Request::post_json("/api/v1/accounts", &body).bearer(&client_token),
+    )
+    .await?;
     let token: Arc<str> = Arc::from(field(&created, "access_token")?);
-    let me = setup_call(target, source, &Request::get("/api/v1/accounts/verify_credentials").bearer(&token)).await?;
-    Ok(Account { username: username.to_owned(), email, id: field(&me, "id")?, token })
+    let me = setup_call(
+        target,
+        source,
+        &Request::get("/api/v1/accounts/verify_credentials").bearer(&token),
+    )
+    .await?;
+    Ok(Account {
+        username: username.to_owned(),
+        email,
+        id: field(&me, "id")?,
+        token,
+    })
 }
 
 /// One legitimate user: an account, its own source address and its keep-alive connections.
@@ -170,8 +227,13 @@ enum Action {
 }
 
 /// The mix, in percent: what people mostly do is read their home timeline.
-const MIX_PERCENT: [(Action, usize); 5] =
-    [(Action::Home, 50), (Action::Post, 15), (Action::Favourite, 15), (Action::Notifications, 10), (Action::Public, 10)];
+const MIX_PERCENT: [(Action, usize); 5] = [
+    (Action::Home, 50),
+    (Action::Post, 15),
+    (Action::Favourite, 15),
+    (Action::Notifications, 10),
+    (Action::Public, 10),
+];
 
 impl Action {
     fn pick(rng: &mut Rng) -> Action {
@@ -222,7 +284,14 @@ pub async fn setup(
             let _slot = gate.acquire_owned().await.map_err(|e| e.to_string())?;
             let source = legit_source(&target, i);
             let account = sign_up(&target, source, &username, word).await?;
-            Ok::<_, String>((i, User { account, source, idle: Mutex::new(Vec::new()) }))
+            Ok::<_, String>((
+                i,
+                User {
+                    account,
+                    source,
+                    idle: Mutex::new(Vec::new()),
+                },
+            ))
         });
     }
     let mut users: Vec<Option<Arc<User>>> = (0..count).map(|_| None).collect();
@@ -230,22 +299,31 @@ pub async fn setup(
         let (i, user) = joined.map_err(|e| e.to_string())??;
         users[i] = Some(Arc::new(user));
     }
-    let users: Vec<Arc<User>> = users.into_iter().map(|u| u.expect("every sign-up joined")).collect();
+    let users: Vec<Arc<User>> = users
+        .into_iter()
+        .map(|u| u.expect("every sign-up joined"))
+        .collect();
 
     // Follows and seed posts, still bounded by the same gate.
     let mut jobs = JoinSet::new();
     for (i, user) in users.iter().enumerate() {
         let follows = (count - 1).min(FOLLOWS_PER_USER_MAX);
-        let others: Vec<String> = (1..=follows).map(|d| users[(i + d) % count].account.id.clone()).collect();
+        let others: Vec<String> = (1..=follows)
+            .map(|d| users[(i + d) % count].account.id.clone())
+            .collect();
         let (target, gate, user) = (target.clone(), gate.clone(), user.clone());
         jobs.spawn(async move {
             let _slot = gate.acquire_owned().await.map_err(|e| e.to_string())?;
             for id in others {
-                let req = Request::post_json(format!("/api/v1/accounts/{id}/follow"), &json!({})).bearer(&user.account.token);
+                let req = Request::post_json(format!("/api/v1/accounts/{id}/follow"), &json!({}))
+                    .bearer(&user.account.token);
                 setup_call(&target, user.source, &req).await?;
             }
-            let post = Request::post_json("/api/v1/statuses", &json!({"status": format!("hello from {}", user.account.username)}))
-                .bearer(&user.account.token);
+            let post = Request::post_json(
+                "/api/v1/statuses",
+                &json!({"status": format!("hello from {}", user.account.username)}),
+            )
+            .bearer(&user.account.token);
             field(&setup_call(&target, user.source, &post).await?, "id")
         });
     }
@@ -253,13 +331,25 @@ pub async fn setup(
     while let Some(joined) = jobs.join_next().await {
         recent.push_back(joined.map_err(|e| e.to_string())??);
     }
-    Ok(Legit { users, recent: Mutex::new(recent), target: target.clone(), request_timeout })
+    Ok(Legit {
+        users,
+        recent: Mutex::new(recent),
+        target: target.clone(),
+        request_timeout,
+    })
 }
 
 impl Legit {
     /// Runs the open-loop schedule until `deadline`, then waits for requests in flight
     /// (each bounded by the request timeout).
-    pub async fn run(self: Arc<Self>, recorder: Arc<Recorder>, budget: Arc<Budget>, deadline: Instant, rate_per_s: f64, seed: u64) {
+    pub async fn run(
+        self: Arc<Self>,
+        recorder: Arc<Recorder>,
+        budget: Arc<Budget>,
+        deadline: Instant,
+        rate_per_s: f64,
+        seed: u64,
+    ) {
         let start: Instant = recorder.start().into();
         assert!(rate_per_s > 0.0 && !self.users.is_empty());
         let mut rng = Rng::new(seed);
@@ -282,7 +372,13 @@ impl Legit {
                         me.one(&recorder, &user, action, due, pick).await;
                     });
                 }
-                Err(_) => recorder.record(Class::Legit, action.name(), due.into_std(), Duration::ZERO, &Err(ClientError::Timeout)),
+                Err(_) => recorder.record(
+                    Class::Legit,
+                    action.name(),
+                    due.into_std(),
+                    Duration::ZERO,
+                    &Err(ClientError::Timeout),
+                ),
             }
             while tasks.try_join_next().is_some() {}
         }
@@ -292,18 +388,37 @@ impl Legit {
     fn request(&self, user: &User, action: Action, pick: u64) -> (Action, Request) {
         let token = &user.account.token;
         match action {
-            Action::Home => (action, Request::get("/api/v1/timelines/home?limit=20").bearer(token)),
-            Action::Notifications => (action, Request::get("/api/v1/notifications?limit=20").bearer(token)),
-            Action::Public => (action, Request::get("/api/v1/timelines/public?limit=20").bearer(token)),
+            Action::Home => (
+                action,
+                Request::get("/api/v1/timelines/home?limit=20").bearer(token),
+            ),
+            Action::Notifications => (
+                action,
+                Request::get("/api/v1/notifications?limit=20").bearer(token),
+            ),
+            Action::Public => (
+                action,
+                Request::get("/api/v1/timelines/public?limit=20").bearer(token),
+            ),
             Action::Post => {
                 let body = json!({"status": format!("siege status {pick:x} from {}", user.account.username)});
-                (action, Request::post_json("/api/v1/statuses", &body).bearer(token))
+                (
+                    action,
+                    Request::post_json("/api/v1/statuses", &body).bearer(token),
+                )
             }
             Action::Favourite => {
                 let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
                 match recent.get(pick as usize % recent.len().max(1)) {
-                    Some(id) => (action, Request::post_json(format!("/api/v1/statuses/{id}/favourite"), &json!({})).bearer(token)),
-                    None => (Action::Home, Request::get("/api/v1/timelines/home?limit=20").bearer(token)),
+                    Some(id) => (
+                        action,
+                        Request::post_json(format!("/api/v1/statuses/{id}/favourite"), &json!({}))
+                            .bearer(token),
+                    ),
+                    None => (
+                        Action::Home,
+                        Request::get("/api/v1/timelines/home?limit=20").bearer(token),
+                    ),
                 }
             }
         }
@@ -314,7 +429,13 @@ impl Legit {
         let result = tokio::time::timeout_at(due + self.request_timeout, self.send(user, &req))
             .await
             .unwrap_or(Err(ClientError::Timeout));
-        recorder.record(Class::Legit, action.name(), due.into_std(), due.elapsed(), &result);
+        recorder.record(
+            Class::Legit,
+            action.name(),
+            due.into_std(),
+            due.elapsed(),
+            &result,
+        );
         if let (Action::Post, Ok(r)) = (action, &result) {
             if let Some(Value::String(id)) = r.json().as_ref().map(|v| v["id"].clone()) {
                 let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
@@ -363,7 +484,10 @@ mod tests {
         }
         for (action, percent) in MIX_PERCENT {
             let share = counts[&action] as f64 / 1000.0;
-            assert!((share - percent as f64).abs() < 1.0, "{action:?}: {share}% vs {percent}%");
+            assert!(
+                (share - percent as f64).abs() < 1.0,
+                "{action:?}: {share}% vs {percent}%"
+            );
         }
     }
 }
