@@ -9,6 +9,7 @@
 //! undo, posting with an idempotency key) are idempotent here, in the store,
 //! where the uniqueness constraints live.
 
+mod assemble;
 pub mod ids;
 pub mod model;
 pub mod postgres;

@@ -119,20 +119,14 @@ pub async fn relationships(db: Db<'_>, me: Id, targets: &[Id]) -> StoreResult<Ve
     let muting = set("SELECT target_id, notifications, FALSE FROM mutes WHERE account_id = $1 AND target_id = ANY($2)").await?;
     let requested = set("SELECT target_id, FALSE, FALSE FROM follow_requests WHERE account_id = $1 AND target_id = ANY($2)").await?;
     let requested_by = set("SELECT account_id, FALSE, FALSE FROM follow_requests WHERE target_id = $1 AND account_id = ANY($2)").await?;
-    Ok(targets
-        .iter()
-        .map(|&id| Relationship {
-            id,
-            following: following.contains_key(&id),
-            showing_reblogs: following.get(&id).is_some_and(|f| f.0),
-            notifying: following.get(&id).is_some_and(|f| f.1),
-            followed_by: followed_by.contains_key(&id),
-            blocking: blocking.contains_key(&id),
-            blocked_by: blocked_by.contains_key(&id),
-            muting: muting.contains_key(&id),
-            muting_notifications: muting.get(&id).is_some_and(|m| m.0),
-            requested: requested.contains_key(&id),
-            requested_by: requested_by.contains_key(&id),
-        })
-        .collect())
+    Ok(crate::assemble::RelationshipSets {
+        following,
+        followed_by,
+        blocking,
+        blocked_by,
+        muting,
+        requested,
+        requested_by,
+    }
+    .into_relationships(targets))
 }

@@ -228,10 +228,7 @@ pub async fn bundles(db: Db<'_>, viewer: Option<Id>, ids: &[Id]) -> StoreResult<
     {
         tags.entry(r.get(0)).or_default().push(r.get(1));
     }
-    let mut account_ids: Vec<Id> = by_id.values().map(|s| s.account_id).collect();
-    account_ids.extend(mentions.values().flatten().copied());
-    account_ids.sort_unstable();
-    account_ids.dedup();
+    let account_ids = crate::assemble::accounts_needed(&by_id, &mentions);
     let accounts: HashMap<Id, AccountRow> = accounts::by_ids(db, &account_ids)
         .await?
         .into_iter()
@@ -251,36 +248,16 @@ pub async fn bundles(db: Db<'_>, viewer: Option<Id>, ids: &[Id]) -> StoreResult<
         None => Default::default(),
     };
 
-    let build = |id: Id| -> Option<StatusBundle> {
-        let status = by_id.get(&id)?.clone();
-        let account = accounts.get(&status.account_id)?.clone();
-        Some(StatusBundle {
-            mentions: mentions
-                .get(&id)
-                .into_iter()
-                .flatten()
-                .filter_map(|a| accounts.get(a).cloned())
-                .collect(),
-            tags: tags.get(&id).cloned().unwrap_or_default(),
-            favourited: favourited.contains(&id),
-            reblogged: reblogged_by_viewer.contains(&id),
-            bookmarked: bookmarked.contains(&id),
-            muted: false,
-            reblog: None,
-            status,
-            account,
-        })
-    };
-    Ok(ids
-        .iter()
-        .filter_map(|id| {
-            let mut bundle = build(*id)?;
-            if let Some(original) = bundle.status.reblog_of_id {
-                bundle.reblog = Some(Box::new(build(original)?));
-            }
-            Some(bundle)
-        })
-        .collect())
+    Ok(crate::assemble::BundleParts {
+        statuses: by_id,
+        mentions,
+        tags,
+        accounts,
+        favourited,
+        bookmarked,
+        reblogged: reblogged_by_viewer,
+    }
+    .into_bundles(ids))
 }
 
 /// Ancestors oldest first; descendants in the order they were posted.

@@ -84,7 +84,7 @@ pub fn relationships(
     targets: &[Id],
 ) -> rusqlite::Result<Vec<Relationship>> {
     let list = sql::id_list(targets);
-    let set = |query: String| -> rusqlite::Result<std::collections::HashMap<Id, (bool, bool)>> {
+    let set = |query: String| -> rusqlite::Result<crate::assemble::Flags> {
         let mut stmt = c.prepare(&query)?;
         let rows = stmt.query_map([me], |r| {
             Ok((
@@ -107,20 +107,14 @@ pub fn relationships(
     let muting = set(format!("SELECT target_id, notifications, 0 FROM mutes WHERE account_id = ?1 AND target_id IN ({list})"))?;
     let requested = set(format!("SELECT target_id, 0, 0 FROM follow_requests WHERE account_id = ?1 AND target_id IN ({list})"))?;
     let requested_by = set(format!("SELECT account_id, 0, 0 FROM follow_requests WHERE target_id = ?1 AND account_id IN ({list})"))?;
-    Ok(targets
-        .iter()
-        .map(|&id| Relationship {
-            id,
-            following: following.contains_key(&id),
-            showing_reblogs: following.get(&id).is_some_and(|f| f.0),
-            notifying: following.get(&id).is_some_and(|f| f.1),
-            followed_by: followed_by.contains_key(&id),
-            blocking: blocking.contains_key(&id),
-            blocked_by: blocked_by.contains_key(&id),
-            muting: muting.contains_key(&id),
-            muting_notifications: muting.get(&id).is_some_and(|m| m.0),
-            requested: requested.contains_key(&id),
-            requested_by: requested_by.contains_key(&id),
-        })
-        .collect())
+    Ok(crate::assemble::RelationshipSets {
+        following,
+        followed_by,
+        blocking,
+        blocked_by,
+        muting,
+        requested,
+        requested_by,
+    }
+    .into_relationships(targets))
 }
