@@ -55,6 +55,9 @@ pub struct Config {
     pub registrations: Registrations,
     /// Flood defences (rate limits, admission control, cache). Off only to measure their effect.
     pub guard_enabled: bool,
+    /// Serve https with this PEM certificate chain and key (both or neither).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub limits: Limits,
 }
 
@@ -314,6 +317,8 @@ pub struct FileConfig {
     pub domain: Option<String>,
     pub registrations: Option<Registrations>,
     pub guard: Option<bool>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub limits: Limits,
 }
 
