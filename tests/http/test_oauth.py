@@ -112,6 +112,91 @@ def test_app_verify_credentials_without_or_bad_token(server):
     assert_error(tget(server, "not-a-real-token", "/api/v1/apps/verify_credentials"), 401)
 
 
+def test_create_app_accepts_form_list_and_newline_separated_uris(server):
+    uris = ["https://app.example/a", "myapp://oauth", "com.example.app:/cb", OOB]
+    r = post_app(server, data={"client_name": "listy", "redirect_uris[]": uris})
+    assert r.status_code == 200, r.text
+    assert r.json()["redirect_uris"] == uris
+    r = post_app(server, data={"client_name": "lines", "redirect_uris": "\n".join(uris)})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["redirect_uris"] == uris
+    assert body["redirect_uri"] == "\n".join(uris)
+    assert body["client_secret_expires_at"] == 0
+
+
+@pytest.mark.parametrize("uris, why", [
+    ("https://app.example/cb#fragment", "fragment"),
+    ("javascript:alert(1)", "scheme"),
+    ("data:text/html,hi", "scheme"),
+    ("https:///no-host", "absolute"),
+    ("https:no-host", "absolute"),
+    ("/relative/path", "absolute"),
+    ("1app://cb", "absolute"),
+    ("https://app.example/" + "a" * 2100, "too long"),
+    ([f"https://app.example/{i}" for i in range(11)], "too many"),
+    (["https://app.example/ok", "not-a-uri"], "absolute"),
+    (["https://app.example/ok", "https://app.example/a b"], "spaces"),
+    ([], "blank"),
+    ("   ", "blank"),
+])
+def test_create_app_rejects_bad_redirect_uris(server, uris, why):
+    r = post_app(server, json={"client_name": "bad uris", "redirect_uris": uris})
+    body = assert_error(r, 422)
+    assert "Redirect URI" in body["error"] or "redirect" in body["error"].lower(), body
+    assert why in body["error"].lower(), body
+
+
+def test_create_app_rejects_redirect_uris_of_the_wrong_type(server):
+    for uris in [{"a": "b"}, 42, [OOB, {"x": 1}], True]:
+        r = post_app(server, json={"client_name": "typed", "redirect_uris": uris})
+        assert_error(r, 422)
+
+
+@pytest.mark.parametrize("website", [
+    "app.example", "ftp://app.example", "https://", "https://app example", "javascript:alert(1)",
+    "https://app.example/" + "a" * 2100,
+])
+def test_create_app_rejects_bad_website(server, website):
+    body = assert_error(post_app(server, data={"client_name": "site", "redirect_uris": OOB,
+                                               "website": website}), 422)
+    assert "Website" in body["error"], body
+
+
+def test_create_app_website_may_be_empty_or_http(server):
+    r = post_app(server, data={"client_name": "empty", "redirect_uris": OOB, "website": ""})
+    assert r.status_code == 200 and r.json()["website"] is None
+    r = post_app(server, data={"client_name": "http", "redirect_uris": OOB,
+                               "website": "http://localhost:3000/app"})
+    assert r.status_code == 200 and r.json()["website"] == "http://localhost:3000/app"
+
+
+def test_bad_app_creates_nothing(server):
+    # A refused registration leaves no app behind: its would-be client_id does not exist,
+    # and a good registration right after works as usual.
+    r = post_app(server, json={"client_name": "x", "redirect_uris": ["https://a.example/#f"]})
+    assert_error(r, 422)
+    assert "client_id" not in r.json()
+    assert post_app(server, data={"client_name": "x", "redirect_uris": OOB}).status_code == 200
+
+
+def test_app_verify_credentials_shape_matches_the_app(server):
+    uris = ["https://app.example/one", "https://app.example/two"]
+    r = post_app(server, json={"client_name": "Shape", "redirect_uris": uris,
+                               "scopes": "read write:statuses", "website": "https://shape.example"})
+    app = r.json()
+    tok = app_token(server, app, scopes="read")
+    r = tget(server, tok, "/api/v1/apps/verify_credentials")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body == {"id": app["id"], "name": "Shape", "website": "https://shape.example",
+                    "scopes": ["read", "write:statuses"], "redirect_uri": "\n".join(uris),
+                    "redirect_uris": uris}
+    assert "client_id" not in body and "client_secret" not in body
+    # POST /api/v1/apps returned the same, plus the credentials.
+    assert {k: app[k] for k in body} == body
+
+
 # ---------------------------------------------------------------- token endpoint
 
 def test_client_credentials_token_shape(server):
