@@ -632,6 +632,35 @@ def test_consent_without_or_with_wrong_csrf_token_is_refused(alice, bob):
     assert code_of(decide(s, sess, consent))
 
 
+def test_forms_posted_from_another_site_are_refused(alice):
+    s = alice.server
+    app = redirect_app(s)
+    params = authorize_params(app, redirect_uri=CB)
+    host = urlparse(s.base_url).netloc
+    login = dict(params, email=alice.email, password=alice.password)
+    for headers in [{"Origin": "https://evil.example"}, {"Origin": "null"},
+                    {"Sec-Fetch-Site": "cross-site"}]:
+        sess = requests.Session()
+        r = sess.post(s.url("/oauth/authorize"), data=login, headers=headers, timeout=T,
+                      allow_redirects=False)
+        assert r.status_code == 403, (headers, r.status_code)
+        assert "Set-Cookie" not in r.headers and "Location" not in r.headers
+    # The same post from our own page is fine.
+    sess = requests.Session()
+    r = sess.post(s.url("/oauth/authorize"), data=login, timeout=T, allow_redirects=False,
+                  headers={"Origin": f"http://{host}", "Sec-Fetch-Site": "same-origin"})
+    assert r.status_code == 303, r.text
+    consent = sess.get(s.url(r.headers["Location"]), timeout=T)
+    r = decide(s, sess, consent)
+    assert r.status_code == 302
+    # A consent post from another site is refused even with the session and token.
+    consent = sess.get(s.url("/oauth/authorize"), params=params, timeout=T)
+    form = dict(form_fields(consent.text, "consent-form"), decision="authorize")
+    r = sess.post(s.url("/oauth/authorize"), data=form, timeout=T, allow_redirects=False,
+                  headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "Location" not in r.headers
+
+
 def test_consent_without_session_asks_to_log_in(alice):
     s = alice.server
     app = redirect_app(s)

@@ -452,6 +452,32 @@ fn consent_page(req: &AuthorizeRequest, account: &AccountRow, session: &str) -> 
     page(&req.lang, StatusCode::OK, "Authorize", &body)
 }
 
+/// Whether a form post comes from our own pages, as far as the browser says:
+/// `Sec-Fetch-Site: cross-site` or an `Origin` for another host (or `null`) is a
+/// form on another site posting here (log-in CSRF, or a forged consent). Clients
+/// that send neither header (scripts, older browsers) are let through; the
+/// consent step is guarded by its CSRF token either way.
+fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header("sec-fetch-site").is_some_and(|v| v.eq_ignore_ascii_case("cross-site")) {
+        return false;
+    }
+    let Some(origin) = header("origin") else {
+        return true;
+    };
+    let authority = origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    let Some(authority) = authority else {
+        return false; // `null`, or not a URL at all
+    };
+    // Our own host as the browser addressed it, or as the base URL names it (a
+    // proxy in front may pass on another Host).
+    let ours = base_url.split_once("://").map(|(_, rest)| rest);
+    header("host").is_some_and(|h| authority.eq_ignore_ascii_case(h))
+        || ours.is_some_and(|o| authority.eq_ignore_ascii_case(o.trim_end_matches('/')))
+}
+
 /// The value of our session cookie, if the browser sent one.
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
@@ -525,6 +551,13 @@ pub async fn authorize(
         Ok(req) => req,
         Err(response) => return response,
     };
+    if !same_origin(&headers, &state.service.base_url) {
+        return error_page(
+            &req.lang,
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site. Open the authorization page again.",
+        );
+    }
     match opt(&params, "decision") {
         Some(decision) => consent_step(&state, &headers, &params, &req, &decision).await,
         None if params.has("password") || params.has("email") => {
