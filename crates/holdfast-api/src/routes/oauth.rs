@@ -875,6 +875,68 @@ mod tests {
         assert!(decode_base64("not base64!").is_none());
     }
 
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_checks_origin_and_fetch_metadata() {
+        let base = "https://social.example";
+        assert!(same_origin(&headers(&[]), base));
+        assert!(same_origin(
+            &headers(&[
+                ("host", "127.0.0.1:3000"),
+                ("origin", "http://127.0.0.1:3000")
+            ]),
+            base
+        ));
+        // Behind a proxy that rewrites Host, the base URL still counts as ours.
+        assert!(same_origin(
+            &headers(&[
+                ("host", "10.0.0.5:3000"),
+                ("origin", "https://social.example")
+            ]),
+            base
+        ));
+        assert!(!same_origin(
+            &headers(&[
+                ("host", "social.example"),
+                ("origin", "https://evil.example")
+            ]),
+            base
+        ));
+        assert!(!same_origin(
+            &headers(&[("host", "social.example"), ("origin", "null")]),
+            base
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            base
+        ));
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            base
+        ));
+    }
+
+    #[test]
+    fn session_cookie_is_found_among_others() {
+        let h = headers(&[
+            ("cookie", "a=1; holdfast_session=abc; b=2"),
+            ("cookie", "c=3"),
+        ]);
+        assert_eq!(session_cookie(&h).as_deref(), Some("abc"));
+        assert_eq!(
+            session_cookie(&headers(&[("cookie", "x=holdfast_session")])),
+            None
+        );
+        assert_eq!(session_cookie(&headers(&[])), None);
+    }
+
     #[test]
     fn every_known_scope_has_words() {
         for s in holdfast_service::scopes::all() {
