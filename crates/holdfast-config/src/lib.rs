@@ -205,6 +205,15 @@ pub struct Limits {
     pub context_statuses_max: u32,
 
     // ---- OAuth ----
+    // ---- OAuth: PKCE, log-in sessions, app registration ----
+    /// How long a log-in on the authorize page stays valid (the session cookie's life).
+    pub session_ttl_s: u64,
+    /// Most live log-in sessions one account keeps; the oldest goes when a new one starts.
+    pub sessions_per_account_max: usize,
+    /// Longest `website` an app may register.
+    pub app_website_max_chars: usize,
+    /// Longest OAuth `state` the authorize page carries through its steps.
+    pub oauth_state_max_chars: usize,
     pub auth_code_ttl_s: u64,
     pub redirect_uris_max: usize,
     pub redirect_uri_max_chars: usize,
@@ -283,6 +292,10 @@ impl Default for Limits {
             search_offset_max: 10_000,
             relationships_ids_max: 100,
             context_statuses_max: 4_096,
+            session_ttl_s: 7 * 24 * 3600,
+            sessions_per_account_max: 16,
+            app_website_max_chars: 2_000,
+            oauth_state_max_chars: 1_000,
             auth_code_ttl_s: 600,
             redirect_uris_max: 10,
             redirect_uri_max_chars: 2_000,
