@@ -95,6 +95,7 @@ fn new_status(author: Id, text: &str) -> NewStatus {
         mentions: vec![],
         tags: vec![],
         idempotency_key: None,
+        media_ids: vec![],
     }
 }
 
@@ -971,7 +972,7 @@ async fn visibility_rules(b: Backend) {
     assert!(!sees(None, public + 12345).await, "unknown is not visible");
 
     assert_eq!(
-        items(s.public_timeline(None, page(10)).await.unwrap()),
+        items(s.public_timeline(None, false, page(10)).await.unwrap()),
         vec![public],
         "only public, top-level statuses"
     );
@@ -1063,12 +1064,13 @@ async fn pagination_max_since_min(b: Backend) {
         ids.push(post(s, a.id, &format!("status {i}")).await);
     }
     let newest_first: Vec<Id> = ids.iter().rev().copied().collect();
-    let p = s.public_timeline(None, page(3)).await.unwrap();
+    let p = s.public_timeline(None, false, page(3)).await.unwrap();
     assert_eq!(items(p.clone()), newest_first[..3].to_vec());
     assert!(p.iter().all(|x| x.cursor == x.item));
     let next = s
         .public_timeline(
             None,
+            false,
             Page {
                 max_id: Some(p[2].cursor),
                 ..page(3)
@@ -1080,6 +1082,7 @@ async fn pagination_max_since_min(b: Backend) {
     let since = s
         .public_timeline(
             None,
+            false,
             Page {
                 since_id: Some(ids[2]),
                 ..page(2)
@@ -1095,6 +1098,7 @@ async fn pagination_max_since_min(b: Backend) {
     let min = s
         .public_timeline(
             None,
+            false,
             Page {
                 min_id: Some(ids[2]),
                 ..page(2)
@@ -1110,6 +1114,7 @@ async fn pagination_max_since_min(b: Backend) {
     let between = s
         .public_timeline(
             None,
+            false,
             Page {
                 max_id: Some(ids[5]),
                 min_id: Some(ids[1]),
@@ -1122,6 +1127,7 @@ async fn pagination_max_since_min(b: Backend) {
     assert!(items(
         s.public_timeline(
             None,
+            false,
             Page {
                 max_id: Some(ids[0]),
                 ..page(10)
@@ -1131,7 +1137,7 @@ async fn pagination_max_since_min(b: Backend) {
         .unwrap()
     )
     .is_empty());
-    assert!(items(s.public_timeline(None, page(0)).await.unwrap()).is_empty());
+    assert!(items(s.public_timeline(None, false, page(0)).await.unwrap()).is_empty());
 
     // Other paged lists: cursors are the row ids of the relation, not of the status.
     let fans: Vec<AccountRow> = futures_join(s, 3).await;
@@ -1881,6 +1887,7 @@ async fn odd_text_never_an_internal_error(b: Backend) {
         let p = s
             .public_timeline(
                 None,
+                false,
                 Page {
                     max_id: Some(id),
                     since_id: Some(id),
