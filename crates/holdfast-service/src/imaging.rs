@@ -51,6 +51,9 @@ impl std::fmt::Display for ImageError {
                 )
             }
             ImageError::TooManyBytes => write!(f, "Validation failed: File is too large"),
+            ImageError::TooManyPixels { width: 0, .. } => {
+                write!(f, "Validation failed: Image is too large")
+            }
             ImageError::TooManyPixels { width, height } => write!(
                 f,
                 "Validation failed: Image is too large ({width}x{height} pixels)"
@@ -318,7 +321,7 @@ mod tests {
         );
     }
 
-    /// A PNG header declaring 50000x50000 pixels, with no pixel data: refused
+    /// A PNG declaring 50000x50000 pixels, with almost no pixel data: refused
     /// from the header, before anything is allocated.
     #[test]
     fn decompression_bomb_refused_from_the_header() {
@@ -330,15 +333,27 @@ mod tests {
         png.extend_from_slice(&13u32.to_be_bytes());
         png.extend_from_slice(&ihdr);
         png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        // A few bytes of (truncated) compressed data, as a real bomb would start.
+        for (kind, data) in [(&b"IDAT"[..], &b"\x78\x9c\x01\x02"[..]), (b"IEND", b"")] {
+            let mut chunk = kind.to_vec();
+            chunk.extend_from_slice(data);
+            png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            png.extend_from_slice(&chunk);
+            png.extend_from_slice(&crc32(&chunk).to_be_bytes());
+        }
         let mut b = bounds();
         b.max_side_px = 100_000;
-        assert!(matches!(
-            decode(&png, &b),
-            Err(ImageError::TooManyPixels {
-                width: 50_000,
-                height: 50_000
-            })
-        ));
+        let r = decode(&png, &b);
+        assert!(
+            matches!(
+                r,
+                Err(ImageError::TooManyPixels {
+                    width: 50_000,
+                    height: 50_000
+                })
+            ),
+            "{r:?}"
+        );
     }
 
     fn crc32(data: &[u8]) -> u32 {

@@ -95,7 +95,7 @@ fn io(e: std::io::Error) -> StoreError {
 /// temp file in the same directory → write → fsync → rename → fsync directory.
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut nonce = [0u8; 8];
-    getrandom::getrandom(&mut nonce).map_err(std::io::Error::other)?;
+    getrandom::getrandom(&mut nonce).map_err(|e| std::io::Error::other(e.to_string()))?;
     let tmp = dir.join(format!(".tmp-{}", u64::from_le_bytes(nonce)));
     let result = (|| {
         let mut f = std::fs::OpenOptions::new()
