@@ -140,7 +140,7 @@ impl Service {
 
     /// Removes stored bytes; a failure is logged, not returned: the row that
     /// named them is already gone, so at worst they are unreachable garbage.
-    pub(crate) async fn forget_media(&self, keys: &[String]) {
+    pub async fn forget_media(&self, keys: &[String]) {
         if keys.is_empty() {
             return;
         }
@@ -243,13 +243,15 @@ impl Service {
         Ok(self.media.get(key).await?)
     }
 
-    /// Avatar or header from an uploaded picture, scaled down to its box.
-    pub async fn set_profile_image<B>(
+    /// Avatar or header from an uploaded picture, scaled down to its box:
+    /// decoded and stored, not yet shown. Returns the new key for
+    /// [`Service::use_profile_image`] (or [`Service::forget_media`] if the
+    /// rest of the profile update fails).
+    pub async fn store_profile_image<B>(
         &self,
-        me: Id,
         which: ProfileImage,
         file: B,
-    ) -> ServiceResult<AccountRow>
+    ) -> ServiceResult<String>
     where
         B: AsRef<[u8]> + Send + 'static,
     {
@@ -266,6 +268,16 @@ impl Service {
             .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
         let key = format!("{}-{name}.{}", random_stem()?, encoded.ext);
         self.put_all(vec![(key.clone(), encoded.bytes)]).await?;
+        Ok(key)
+    }
+
+    /// Shows a stored picture as the avatar or header; the one it replaces is removed.
+    pub async fn use_profile_image(
+        &self,
+        me: Id,
+        which: ProfileImage,
+        key: String,
+    ) -> ServiceResult<AccountRow> {
         match self
             .store
             .set_profile_image(me, which, Some(key.clone()))

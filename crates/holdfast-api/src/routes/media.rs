@@ -51,10 +51,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let me = caller.user("write:media")?;
-    let row = state
-        .service
-        .media_attachment(me, path_id(&id)?)
-        .await?;
+    let row = state.service.media_attachment(me, path_id(&id)?).await?;
     Ok(Json(entities::media_attachment(&state.service, &row)))
 }
 
@@ -90,11 +87,17 @@ pub async fn delete(
     Ok(Json(Value::Object(Default::default())))
 }
 
-pub async fn delete_avatar(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn delete_avatar(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
     clear(state, caller, ProfileImage::Avatar).await
 }
 
-pub async fn delete_header(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn delete_header(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
     clear(state, caller, ProfileImage::Header).await
 }
 
@@ -115,10 +118,14 @@ pub async fn serve(
         return ApiError::not_found().into_response();
     }
     let etag = format!("\"{key}\"");
-    let content_type = holdfast_service::imaging::content_type_of(key.rsplit('.').next().unwrap_or(""));
+    let content_type =
+        holdfast_service::imaging::content_type_of(key.rsplit('.').next().unwrap_or(""));
     let mut fixed = HeaderMap::new();
     fixed.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    fixed.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    fixed.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     fixed.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
@@ -167,7 +174,9 @@ pub async fn serve(
             let part = bytes[start as usize..=end as usize].to_vec();
             (StatusCode::PARTIAL_CONTENT, h, Body::from(part)).into_response()
         }
-        Some(RangeAnswer::Whole) | None => (StatusCode::OK, fixed, Body::from(bytes)).into_response(),
+        Some(RangeAnswer::Whole) | None => {
+            (StatusCode::OK, fixed, Body::from(bytes)).into_response()
+        }
     }
 }
 
@@ -213,11 +222,7 @@ fn parse_range(value: &str, len: u64) -> RangeAnswer {
             let Some(start) = num(a) else {
                 return RangeAnswer::Whole;
             };
-            let end = if b.is_empty() {
-                Some(u64::MAX)
-            } else {
-                num(b)
-            };
+            let end = if b.is_empty() { Some(u64::MAX) } else { num(b) };
             let Some(end) = end else {
                 return RangeAnswer::Whole;
             };
