@@ -156,9 +156,9 @@ fn base_url(config: &Config) -> String {
 }
 
 async fn open_service(config: Config) -> Result<Service, String> {
-    let store = backend::open_store(&config).await?;
+    let (store, media) = backend::open_store(&config).await?;
     let base = base_url(&config);
-    Ok(Service::new(store, config, base))
+    Ok(Service::new(store, media, config, base))
 }
 
 fn main() -> ExitCode {
@@ -222,6 +222,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let guard_enabled = config.guard_enabled;
     let limits = config.limits.clone();
     let service = open_service(config).await?;
+    service.spawn_media_cleanup();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
