@@ -187,9 +187,9 @@ fn base_url(config: &Config) -> String {
 }
 
 async fn open_service(config: Config) -> Result<Service, String> {
-    let store = backend::open_store(&config).await?;
+    let (store, media) = backend::open_store(&config).await?;
     let base = base_url(&config);
-    Ok(Service::new(store, config, base))
+    Ok(Service::new(store, media, config, base))
 }
 
 fn main() -> ExitCode {
@@ -270,6 +270,7 @@ async fn serve(config: Config) -> Result<(), String> {
         holdfast_guard::netaddr::Cidr::parse(proxy).map_err(|e| format!("trusted_proxies: {e}"))?;
     }
     let service = open_service(config).await?;
+    service.spawn_media_cleanup();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
