@@ -183,6 +183,20 @@ pub struct Limits {
     pub search_offset_max: u32,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
+    // ---- early client calls (grouped notifications, unread counts, fetch many) ----
+    /// Most notifications one grouped page (`/api/v2/notifications`) walks to
+    /// find its groups; a page cut short by it links on from where it stopped.
+    pub notification_groups_scan_max: u32,
+    /// Sample accounts per notification group (Mastodon: 8).
+    pub notification_group_samples_max: u32,
+    /// `unread_count` when no `limit` is given (Mastodon: 100).
+    pub unread_count_default: u32,
+    /// Highest `limit` `unread_count` counts to (Mastodon: 1000).
+    pub unread_count_max: u32,
+    /// Most distinct ids in one `GET /api/v1/statuses?id[]=` (Mastodon: 20; more is a 422).
+    pub fetch_statuses_ids_max: usize,
+    /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
+    pub fetch_accounts_ids_max: usize,
     /// Most statuses returned on each side of a thread by `context`.
     pub context_statuses_max: u32,
 
@@ -258,6 +272,12 @@ impl Default for Limits {
             search_page_max: 40,
             search_offset_max: 10_000,
             relationships_ids_max: 100,
+            notification_groups_scan_max: 2_000,
+            notification_group_samples_max: 8,
+            unread_count_default: 100,
+            unread_count_max: 1_000,
+            fetch_statuses_ids_max: 20,
+            fetch_accounts_ids_max: 40,
             context_statuses_max: 4_096,
             auth_code_ttl_s: 600,
             redirect_uris_max: 10,

@@ -250,6 +250,7 @@ pub async fn token(State(state): State<AppState>, params: Params) -> ApiResult<J
         description: Some(format!(
             "The request is missing a required parameter: {what}"
         )),
+        details: None,
     };
     let grant_type = params
         .str("grant_type")?
@@ -287,6 +288,7 @@ pub async fn token(State(state): State<AppState>, params: Params) -> ApiResult<J
                     "The authorization grant type is not supported by the authorization server."
                         .into(),
                 ),
+                details: None,
             }),
         };
     Ok(Json(token_json(&issued)))

@@ -310,10 +310,12 @@ pub(crate) async fn notify(
     kind: NotificationType,
     status: Option<Id>,
 ) -> StoreResult<()> {
+    let now = now_ms();
+    let group_key = super::notifications::group_key_for(db, to, kind, status, now).await?;
     db.execute(
-        "INSERT INTO notifications (account_id, from_account_id, type, status_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO notifications (account_id, from_account_id, type, status_id, created_at, group_key) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT DO NOTHING",
-        &[&to, &from, &kind.as_str(), &status, &now_ms()],
+        &[&to, &from, &kind.as_str(), &status, &now, &group_key],
     )
     .await?;
     Ok(())

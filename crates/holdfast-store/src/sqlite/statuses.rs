@@ -276,9 +276,11 @@ pub(crate) fn notify(
     kind: NotificationType,
     status: Option<Id>,
 ) -> StoreResult<()> {
+    let now = now_ms();
+    let group_key = super::notifications::group_key_for(&t.tx, to, kind, status, now)?;
     t.tx.execute(
-        "INSERT OR IGNORE INTO notifications (id, account_id, from_account_id, type, status_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![t.ids.next(), to, from, kind.as_str(), status, now_ms()],
+        "INSERT OR IGNORE INTO notifications (id, account_id, from_account_id, type, status_id, created_at, group_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![t.ids.next(), to, from, kind.as_str(), status, now, group_key],
     )?;
     Ok(())
 }
