@@ -53,6 +53,8 @@ pub struct Config {
     /// The bare domain this instance is known by (`uri` in the instance entity, the part after `@`).
     pub domain: String,
     pub registrations: Registrations,
+    /// Where people reach the operator (instance `email` / `contact.email`); empty when unset.
+    pub contact_email: String,
     /// Flood defences (rate limits, admission control, cache). Off only to measure their effect.
     pub guard_enabled: bool,
     pub limits: Limits,
@@ -309,6 +311,7 @@ pub struct FileConfig {
     pub database: Option<String>,
     pub domain: Option<String>,
     pub registrations: Option<Registrations>,
+    pub contact_email: Option<String>,
     pub guard: Option<bool>,
     pub limits: Limits,
 }
@@ -318,6 +321,30 @@ impl FileConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display()))
+    }
+}
+
+/// A contact address as an operator may give it: empty (none), or something
+/// that looks like an e-mail address. Returns it trimmed.
+pub fn check_contact_email(raw: &str) -> Result<String, String> {
+    let e = raw.trim();
+    if e.is_empty() {
+        return Ok(String::new());
+    }
+    let ok = match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && e.len() <= 254
+                && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if ok {
+        Ok(e.to_owned())
+    } else {
+        Err(format!("contact e-mail {e:?} is not an e-mail address"))
     }
 }
 
@@ -352,6 +379,19 @@ mod tests {
             toml::from_str("[[limits.rate_overrides]]\ncidr = \"10.0.0.0/8\"\nexempt = true\n")
                 .unwrap();
         assert!(f.limits.rate_overrides[0].exempt);
+    }
+
+    #[test]
+    fn contact_email_is_checked() {
+        assert_eq!(check_contact_email("  ").unwrap(), "");
+        assert_eq!(
+            check_contact_email(" ops@example.org ").unwrap(),
+            "ops@example.org"
+        );
+        assert!(check_contact_email("nobody").is_err());
+        assert!(check_contact_email("a b@example.org").is_err());
+        let f: FileConfig = toml::from_str("contact_email = \"ops@example.org\"\n").unwrap();
+        assert_eq!(f.contact_email.as_deref(), Some("ops@example.org"));
     }
 
     #[test]
