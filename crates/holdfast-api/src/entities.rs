@@ -100,7 +100,7 @@ pub fn status(svc: &Service, b: &StatusBundle) -> Value {
             "url": svc.account_url(&m.username),
             "acct": m.username,
         })).collect::<Vec<_>>(),
-        "tags": b.tags.iter().map(|t| json!({"name": t, "url": format!("{}/tags/{}", svc.base_url, t)})).collect::<Vec<_>>(),
+        "tags": b.tags.iter().map(|t| json!({"id": t.id.to_string(), "name": t.name, "url": format!("{}/tags/{}", svc.base_url, t.name)})).collect::<Vec<_>>(),
         "emojis": [],
         "card": null,
         "poll": null,
@@ -150,6 +150,8 @@ pub fn notification(svc: &Service, n: &NotificationView) -> Value {
 
 pub fn tag(svc: &Service, t: &TagRow) -> Value {
     json!({
+        // A name nobody has used yet has no id; Mastodon renders it as "".
+        "id": t.id.map(|i| i.to_string()).unwrap_or_default(),
         "name": t.name,
         "url": format!("{}/tags/{}", svc.base_url, t.name),
         "history": [],

@@ -35,18 +35,15 @@ pub fn prefix(kind: NotificationType, status: Option<Id>) -> Option<String> {
 /// that group started less than `GROUP_SPAN_HOURS` ago, else a new bucket.
 pub fn key(prefix: &str, now_ms: i64, previous: Option<&str>) -> String {
     let bucket = now_ms.div_euclid(HOUR_MS);
-    let previous_bucket = previous
-        .and_then(|k| {
-            k.strip_prefix(prefix)?
-                .strip_prefix('-')?
-                .parse::<i64>()
-                .ok()
-        })
-        .unwrap_or(0);
-    let bucket = if bucket < previous_bucket + GROUP_SPAN_HOURS {
-        previous_bucket
-    } else {
-        bucket
+    let previous_bucket = previous.and_then(|k| {
+        k.strip_prefix(prefix)?
+            .strip_prefix('-')?
+            .parse::<i64>()
+            .ok()
+    });
+    let bucket = match previous_bucket {
+        Some(p) if bucket < p + GROUP_SPAN_HOURS => p,
+        _ => bucket,
     };
     format!("{prefix}-{bucket}")
 }

@@ -171,7 +171,7 @@ pub struct StatusBundle {
     pub status: StatusRow,
     pub account: AccountRow,
     pub mentions: Vec<AccountRow>,
-    pub tags: Vec<String>,
+    pub tags: Vec<TagRef>,
     pub favourited: bool,
     pub reblogged: bool,
     pub bookmarked: bool,
@@ -321,8 +321,17 @@ pub struct AccountStatusesFilter {
     pub pinned: bool,
 }
 
+/// A tag as a status carries it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagRef {
+    pub id: Id,
+    pub name: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct TagRow {
+    /// None for a name nobody has used yet (Mastodon renders its id as "").
+    pub id: Option<Id>,
     pub name: String,
     /// Statuses using the tag per day, newest day first (for `history`).
     pub uses_last_week: i64,

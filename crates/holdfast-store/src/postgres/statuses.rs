@@ -216,17 +216,20 @@ pub async fn bundles(db: Db<'_>, viewer: Option<Id>, ids: &[Id]) -> StoreResult<
     {
         mentions.entry(r.get(0)).or_default().push(r.get(1));
     }
-    let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
+    let mut tags: HashMap<Id, Vec<TagRef>> = HashMap::new();
     // COLLATE "C": byte order, as SQLite sorts text.
     for r in db
         .query(
-            "SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = ANY($1) \
+            "SELECT st.status_id, t.name, t.id FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = ANY($1) \
              ORDER BY t.name COLLATE \"C\"",
             &[&list],
         )
         .await?
     {
-        tags.entry(r.get(0)).or_default().push(r.get(1));
+        tags.entry(r.get(0)).or_default().push(TagRef {
+            name: r.get(1),
+            id: r.get(2),
+        });
     }
     let account_ids = crate::assemble::accounts_needed(&by_id, &mentions);
     let accounts: HashMap<Id, AccountRow> = accounts::by_ids(db, &account_ids)

@@ -194,15 +194,23 @@ pub fn bundles(
     )? {
         mentions.entry(status).or_default().push(account);
     }
-    let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
+    let mut tags: HashMap<Id, Vec<TagRef>> = HashMap::new();
     {
         let mut stmt = c.prepare(&format!(
-            "SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id IN ({list}) ORDER BY t.name"
+            "SELECT st.status_id, t.name, t.id FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id IN ({list}) ORDER BY t.name"
         ))?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Id>(0)?,
+                TagRef {
+                    name: r.get(1)?,
+                    id: r.get(2)?,
+                },
+            ))
+        })?;
         for row in rows {
-            let (status, name) = row?;
-            tags.entry(status).or_default().push(name);
+            let (status, tag) = row?;
+            tags.entry(status).or_default().push(tag);
         }
     }
     let account_ids = crate::assemble::accounts_needed(&by_id, &mentions);
