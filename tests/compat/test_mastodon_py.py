@@ -171,6 +171,7 @@ def test_create_app_and_account_with_default_client(server):
                                      agreement=True, return_detailed_error=True)
     assert token2 is None
     assert err.get("error"), err
+    assert err["details"]["username"][0]["error"] == "ERR_TAKEN", err
     with pytest.raises(MastodonIllegalArgumentError):
         dup.create_account(username, "pw-" + uuid.uuid4().hex, f"y{email}", agreement=True)
 
