@@ -7,6 +7,7 @@
 // Run by tests/compat/test_js_clients.py (HOLDFAST_URL set). The steps share
 // state and run in order (node:test runs a describe block's tests one by one).
 import assert from "node:assert/strict";
+import { Blob, File } from "node:buffer"; // globals from Node 20 on; imported for Node 18
 import { before, describe, test } from "node:test";
 
 import { createOAuthAPIClient, createRestAPIClient, MastoHttpError } from "masto";
