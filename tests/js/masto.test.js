@@ -90,6 +90,34 @@ describe("masto.js against holdfast", () => {
     assert.notEqual(alice.id, bob.id);
   });
 
+  test("a taken username is a MastoHttpError 422 with per-field details", T, async () => {
+    const app = await registerApp();
+    const token = await createOAuthAPIClient({ url: URL_BASE }).token.create({
+      grantType: "client_credentials",
+      clientId: app.clientId,
+      clientSecret: app.clientSecret,
+      redirectUri: OOB,
+      scope: SCOPES,
+    });
+    const asApp = createRestAPIClient({ url: URL_BASE, accessToken: token.accessToken });
+    await assert.rejects(
+      () => asApp.v1.accounts.create({
+        username: alice.username,
+        email: `other-${alice.email}`,
+        password: `pw-${uniqueWord()}`,
+        agreement: true,
+        locale: "en",
+      }),
+      (err) => {
+        assert.ok(err instanceof MastoHttpError, `expected MastoHttpError, got ${err}`);
+        assert.equal(err.statusCode, 422);
+        assert.ok(err.details?.username?.length, `details.username: ${JSON.stringify(err.details)}`);
+        assert.ok(err.details.username[0].error, JSON.stringify(err.details));
+        return true;
+      },
+    );
+  });
+
   test("alice follows bob", T, async () => {
     const rel = await alice.api.v1.accounts.$select(bob.id).follow();
     assert.equal(rel.id, bob.id);
