@@ -39,6 +39,24 @@ const SCOPES = ["read", "write", "follow"];
 const PAGE_SIZE = 3;
 const TEXT_POSTS = 7;
 
+/** axios errors are long objects; say what failed in one line instead. */
+function explain(err) {
+  if (!err?.isAxiosError) return err;
+  const body = err.response ? JSON.stringify(err.response.data).slice(0, 500) : "(no response)";
+  return new Error(`${err.config?.method?.toUpperCase()} ${err.config?.url}: ${err.response?.status ?? err.code} ${body}`);
+}
+
+/** A scenario step: a node:test test with a time limit and readable HTTP errors. */
+function step(name, fn) {
+  return test(name, T, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      throw explain(err);
+    }
+  });
+}
+
 /** The `next` link's max_id from a Link header, or undefined. */
 function nextMaxId(link) {
   if (!link) return undefined;
@@ -90,11 +108,15 @@ describe("megalodon against holdfast", () => {
   const dir = mkdtempSync(join(tmpdir(), "holdfast-megalodon-"));
 
   before(async () => {
-    [alice, bob] = await Promise.all([signUpAndLogIn("ga"), signUpAndLogIn("gb")]);
+    try {
+      [alice, bob] = await Promise.all([signUpAndLogIn("ga"), signUpAndLogIn("gb")]);
+    } catch (err) {
+      throw explain(err);
+    }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("verify app and account credentials", T, async () => {
+  step("verify app and account credentials", async () => {
     const me = (await alice.client.verifyAccountCredentials()).data;
     assert.equal(me.username, alice.username);
     alice.id = me.id;
@@ -103,14 +125,14 @@ describe("megalodon against holdfast", () => {
     assert.equal(app.name, "holdfast-compat-megalodon");
   });
 
-  test("alice follows bob", T, async () => {
+  step("alice follows bob", async () => {
     const rel = (await alice.client.followAccount(bob.id)).data;
     assert.equal(rel.following, true);
     const [back] = (await bob.client.getRelationships([alice.id])).data;
     assert.equal(back.followed_by, true);
   });
 
-  test("bob posts statuses, one with a hashtag", T, async () => {
+  step("bob posts statuses, one with a hashtag", async () => {
     for (let i = 0; i < TEXT_POSTS; i++) {
       const text = i === 0 ? `first post #${word}` : `post ${i} ${word}`;
       const status = (await bob.client.postStatus(text)).data;
@@ -120,7 +142,7 @@ describe("megalodon against holdfast", () => {
     target = bobPosts[0];
   });
 
-  test("bob uploads an image from a file with a description and posts it", T, async () => {
+  step("bob uploads an image from a file with a description and posts it", async () => {
     const path = join(dir, "gradient.png");
     writeFileSync(path, makePng(80, 40, 3));
     const description = `a gradient, uploaded by megalodon ${word}`;
@@ -146,7 +168,7 @@ describe("megalodon against holdfast", () => {
     bobPosts.push(picturePost.id);
   });
 
-  test("alice pages through her home timeline by its Link headers", T, async () => {
+  step("alice pages through her home timeline by its Link headers", async () => {
     const seen = [];
     let maxId;
     for (let pages = 0; ; pages++) {
@@ -161,7 +183,7 @@ describe("megalodon against holdfast", () => {
     assert.deepEqual(seen, [...bobPosts].reverse(), "every post once, newest first, across pages");
   });
 
-  test("alice favourites and reblogs a post", T, async () => {
+  step("alice favourites and reblogs a post", async () => {
     const fav = (await alice.client.favouriteStatus(target)).data;
     assert.equal(fav.favourited, true);
     const rb = (await alice.client.reblogStatus(target)).data;
@@ -171,7 +193,7 @@ describe("megalodon against holdfast", () => {
     assert.equal(seen.reblogs_count, 1);
   });
 
-  test("bob sees the notifications", T, async () => {
+  step("bob sees the notifications", async () => {
     const notes = (await bob.client.getNotifications()).data;
     assert.deepEqual(notes.map((n) => n.type).sort(), ["favourite", "follow", "reblog"]);
     assert.ok(notes.every((n) => n.account.id === alice.id));
@@ -179,20 +201,20 @@ describe("megalodon against holdfast", () => {
     assert.deepEqual(noFollows.map((n) => n.type).sort(), ["favourite", "reblog"]);
   });
 
-  test("search finds bob and the tag", T, async () => {
+  step("search finds bob and the tag", async () => {
     const byName = (await alice.client.search(bob.username, { type: "accounts" })).data;
     assert.ok(byName.accounts.some((a) => a.id === bob.id), JSON.stringify(byName));
     const byTag = (await alice.client.search(`#${word}`, { type: "hashtags" })).data;
     assert.ok(byTag.hashtags.some((t) => t.name === word), JSON.stringify(byTag));
   });
 
-  test("alice updates her profile (JSON PATCH)", T, async () => {
+  step("alice updates her profile (JSON PATCH)", async () => {
     const me = (await alice.client.updateCredentials({ display_name: "Alice via megalodon", note: word })).data;
     assert.equal(me.display_name, "Alice via megalodon");
     assert.ok(me.note.includes(word), me.note);
   });
 
-  test("bob deletes the post; then it is a 404", T, async () => {
+  step("bob deletes the post; then it is a 404", async () => {
     await bob.client.deleteStatus(target);
     await rejectsWithStatus(bob.client.getStatus(target), 404);
     await rejectsWithStatus(alice.client.getAccount("1"), 404);
