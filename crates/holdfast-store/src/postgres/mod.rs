@@ -36,10 +36,16 @@ use crate::model::*;
 use crate::{PoolUsage, Store, StoreError, StoreResult};
 use pool::{Db, Pool};
 
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        "0002_oauth_pkce_sessions",
+        include_str!("../../migrations/postgres/0002_oauth_pkce_sessions.sql"),
+    ),
+];
 
 /// Key of the session advisory lock that serializes migrations when several
 /// nodes start at once (an arbitrary constant: "holdfast" in ASCII, truncated).
@@ -435,6 +441,36 @@ impl Store for PgStore {
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode> {
         self.write(code_hash.to_owned(), |db, h| {
             Box::pin(oauth::take_auth_code(db, h))
+        })
+        .await
+    }
+    async fn create_session(
+        &self,
+        session_hash: &str,
+        account_id: Id,
+        ttl_s: u64,
+        per_account_max: usize,
+    ) -> StoreResult<()> {
+        self.write(session_hash.to_owned(), move |db, h| {
+            Box::pin(oauth::create_session(
+                db,
+                h,
+                account_id,
+                ttl_s,
+                per_account_max,
+            ))
+        })
+        .await
+    }
+    async fn session(&self, session_hash: &str) -> StoreResult<SessionRow> {
+        self.read(session_hash.to_owned(), |db, h| {
+            Box::pin(oauth::session(db, h))
+        })
+        .await
+    }
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()> {
+        self.write(session_hash.to_owned(), |db, h| {
+            Box::pin(oauth::delete_session(db, h))
         })
         .await
     }
