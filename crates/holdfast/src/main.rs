@@ -63,6 +63,9 @@ struct CommonArgs {
     /// The bare domain this instance is known by.
     #[arg(long, env = "HOLDFAST_DOMAIN", global = true)]
     domain: Option<String>,
+    /// The operator's contact e-mail, shown in the instance entity.
+    #[arg(long, env = "HOLDFAST_CONTACT_EMAIL", global = true)]
+    contact_email: Option<String>,
 }
 
 #[derive(Args)]
@@ -167,6 +170,13 @@ fn resolve(common: &CommonArgs, serve: ServeOptions) -> Result<Config, String> {
         database_url: common.database.clone().or(file.database),
         domain,
         registrations,
+        contact_email: holdfast_config::check_contact_email(
+            common
+                .contact_email
+                .as_deref()
+                .or(file.contact_email.as_deref())
+                .unwrap_or(""),
+        )?,
         limits: file.limits,
     })
 }

@@ -710,6 +710,7 @@ fn missing(what: &str) -> ApiError {
         description: Some(format!(
             "The request is missing a required parameter: {what}"
         )),
+        details: None,
     }
 }
 
@@ -837,6 +838,7 @@ pub async fn token(
                     "The authorization grant type is not supported by the authorization server."
                         .into(),
                 ),
+                details: None,
             }),
         };
     // RFC 6749 §5.1: token responses are never cached.
