@@ -560,7 +560,10 @@ pub async fn authorize(
     }
     match opt(&params, "decision") {
         Some(decision) => consent_step(&state, &headers, &params, &req, &decision).await,
-        None if params.has("password") || params.has("email") => {
+        None if params.has("password")
+            || params.has("email")
+            || opt(&params, "step").as_deref() == Some("log-in") =>
+        {
             login_step(&state, &headers, &params, &req).await
         }
         None => error_page(
