@@ -493,18 +493,23 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 fn set_session_cookie(state: &AppState, response: &mut Response, secret: &str) {
-    let secure = if state.service.base_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={secret}; Path={SESSION_COOKIE_PATH}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
-        state.service.limits().session_ttl_s
+    let cookie = session_cookie_header(
+        secret,
+        state.service.limits().session_ttl_s,
+        state.service.base_url.starts_with("https://"),
     );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
+}
+
+/// `Secure` whenever the instance is served over https, so the cookie never
+/// travels in the clear.
+fn session_cookie_header(secret: &str, ttl_s: u64, https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={secret}; Path={SESSION_COOKIE_PATH}; Max-Age={ttl_s}; HttpOnly; SameSite=Lax{secure}"
+    )
 }
 
 /// The logged-in account of this browser, if its session is live.
@@ -935,6 +940,16 @@ mod tests {
             &headers(&[("sec-fetch-site", "same-origin"), ("origin", "null")]),
             base
         ));
+    }
+
+    #[test]
+    fn session_cookie_is_secure_on_https_only() {
+        let c = session_cookie_header("abc", 60, true);
+        assert_eq!(
+            c,
+            "holdfast_session=abc; Path=/oauth; Max-Age=60; HttpOnly; SameSite=Lax; Secure"
+        );
+        assert!(!session_cookie_header("abc", 60, false).contains("Secure"));
     }
 
     #[test]
