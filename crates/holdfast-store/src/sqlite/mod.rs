@@ -9,6 +9,7 @@
 
 mod accounts;
 mod graph;
+mod media;
 mod notifications;
 mod oauth;
 mod sql;
@@ -36,6 +37,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_oauth_pkce_sessions",
         include_str!("../../migrations/sqlite/0002_oauth_pkce_sessions.sql"),
+    ),
+    (
+        "0003_media",
+        include_str!("../../migrations/sqlite/0003_media.sql"),
     ),
 ];
 
@@ -91,7 +96,8 @@ impl SqliteStore {
         let max_id: i64 = writer
             .query_row(
                 "SELECT MAX(m) FROM (SELECT MAX(id) m FROM statuses UNION ALL SELECT MAX(id) FROM accounts \
-                 UNION ALL SELECT MAX(id) FROM notifications UNION ALL SELECT MAX(id) FROM follows)",
+                 UNION ALL SELECT MAX(id) FROM notifications UNION ALL SELECT MAX(id) FROM follows \
+                 UNION ALL SELECT MAX(id) FROM media_attachments)",
                 [],
                 |r| r.get::<_, Option<i64>>(0),
             )
@@ -502,8 +508,14 @@ impl Store for SqliteStore {
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.read(move |c| timelines::home(c, viewer, page)).await
     }
-    async fn public_timeline(&self, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(move |c| timelines::public(c, viewer, page)).await
+    async fn public_timeline(
+        &self,
+        viewer: Option<Id>,
+        only_media: bool,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>> {
+        self.read(move |c| timelines::public(c, viewer, only_media, page))
+            .await
     }
     async fn tag_timeline(
         &self,
@@ -680,6 +692,39 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    // ---- media ----
+    async fn create_media(&self, new: NewMedia) -> StoreResult<MediaRow> {
+        self.write(move |t| media::create(t, &new)).await
+    }
+    async fn media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow> {
+        self.read(move |c| media::owned(c, account_id, id)).await
+    }
+    async fn update_media(
+        &self,
+        account_id: Id,
+        id: Id,
+        update: MediaUpdate,
+    ) -> StoreResult<MediaRow> {
+        self.write(move |t| media::update(t, account_id, id, &update))
+            .await
+    }
+    async fn delete_media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow> {
+        self.write(move |t| media::delete(t, account_id, id)).await
+    }
+    async fn take_expired_media(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<MediaRow>> {
+        self.write(move |t| media::take_expired(t, before_ms, limit))
+            .await
+    }
+    async fn set_profile_image(
+        &self,
+        account_id: Id,
+        which: ProfileImage,
+        key: Option<String>,
+    ) -> StoreResult<(AccountRow, Option<String>)> {
+        self.write(move |t| media::set_profile_image(t, account_id, which, key))
+            .await
     }
 
     // ---- markers ----
