@@ -155,6 +155,24 @@ pub struct Limits {
     pub anon_cache_entries_max: usize,
     pub anon_cache_body_max_bytes: usize,
 
+    // ---- browser edge and request bodies ----
+    /// Most bracket levels in one parameter name (`a[b][c]` has 2), in every
+    /// encoding; deeper is a 400 (Rack allows 32; Mastodon's deepest is 3).
+    pub param_depth_max: usize,
+    /// Most parts (text and files) in one `multipart/form-data` body; more is a 413.
+    pub multipart_parts_max: usize,
+    /// How long a browser may cache a CORS preflight answer (`Access-Control-Max-Age`).
+    pub cors_max_age_s: u64,
+    /// Longest `Access-Control-Request-Headers` echoed back in a preflight; a
+    /// longer (or malformed) one gets the fixed list of headers clients use.
+    pub cors_request_headers_max_bytes: usize,
+    /// A TLS client must finish its handshake within this long, or is disconnected
+    /// (the connection holds its listener slots meanwhile).
+    pub tls_handshake_timeout_ms: u64,
+    /// Proxies (CIDRs or single addresses) whose `X-Forwarded-Proto` is believed;
+    /// from anyone else the header is ignored. Empty: believe nobody.
+    pub trusted_proxies: Vec<String>,
+
     // ---- content ----
     pub status_max_chars: usize,
     /// Every URL counts as this many characters, whatever its length (Mastodon's rule).
@@ -227,6 +245,15 @@ pub struct Limits {
     pub context_statuses_max: u32,
 
     // ---- OAuth ----
+    // ---- OAuth: PKCE, log-in sessions, app registration ----
+    /// How long a log-in on the authorize page stays valid (the session cookie's life).
+    pub session_ttl_s: u64,
+    /// Most live log-in sessions one account keeps; the oldest goes when a new one starts.
+    pub sessions_per_account_max: usize,
+    /// Longest `website` an app may register.
+    pub app_website_max_chars: usize,
+    /// Longest OAuth `state` the authorize page carries through its steps.
+    pub oauth_state_max_chars: usize,
     pub auth_code_ttl_s: u64,
     pub redirect_uris_max: usize,
     pub redirect_uri_max_chars: usize,
@@ -277,6 +304,12 @@ impl Default for Limits {
             anon_cache_ttl_ms: 1_000,
             anon_cache_entries_max: 1_024,
             anon_cache_body_max_bytes: 512 * 1024,
+            param_depth_max: 8,
+            multipart_parts_max: 128,
+            cors_max_age_s: 7_200,
+            cors_request_headers_max_bytes: 1_024,
+            tls_handshake_timeout_ms: 10_000,
+            trusted_proxies: Vec::new(),
             status_max_chars: 500,
             status_url_chars: 23,
             username_max_chars: 30,
@@ -318,6 +351,10 @@ impl Default for Limits {
             rate_media_requests: 30,
             relationships_ids_max: 100,
             context_statuses_max: 4_096,
+            session_ttl_s: 7 * 24 * 3600,
+            sessions_per_account_max: 16,
+            app_website_max_chars: 2_000,
+            oauth_state_max_chars: 1_000,
             auth_code_ttl_s: 600,
             redirect_uris_max: 10,
             redirect_uri_max_chars: 2_000,

@@ -12,6 +12,7 @@
 pub mod admission;
 pub mod cache;
 pub mod classify;
+pub mod cors;
 pub mod listener;
 pub mod netaddr;
 pub mod ratelimit;

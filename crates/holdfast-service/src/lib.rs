@@ -95,6 +95,9 @@ pub struct Principal {
     pub app_id: Id,
     pub app_name: String,
     pub app_website: Option<String>,
+    /// What the app registered (for `GET /api/v1/apps/verify_credentials`).
+    pub app_redirect_uris: Vec<String>,
+    pub app_scopes: String,
     pub account_id: Option<Id>,
     pub scopes: Scopes,
 }

@@ -90,6 +90,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Returns the code once; a second use, or an expired code, is NotFound.
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode>;
+    /// Starts a log-in session (keyed by the hash of its cookie) that ends after `ttl_s`;
+    /// expired sessions are swept and the account keeps at most `per_account_max`
+    /// (its oldest ones are ended to make room).
+    async fn create_session(
+        &self,
+        session_hash: &str,
+        account_id: Id,
+        ttl_s: u64,
+        per_account_max: usize,
+    ) -> StoreResult<()>;
+    /// A live session; unknown or expired is NotFound.
+    async fn session(&self, session_hash: &str) -> StoreResult<SessionRow>;
+    /// Ends a session; unknown sessions are not an error.
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()>;
 
     // ---- statuses ----
     /// Posts in one transaction with its mentions, tags, search entry and

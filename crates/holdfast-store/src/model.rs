@@ -143,6 +143,18 @@ pub struct AuthCode {
     pub account_id: Id,
     pub scopes: String,
     pub redirect_uri: String,
+    /// PKCE (RFC 7636): the challenge the client sent with the authorization request.
+    pub code_challenge: Option<String>,
+    /// `S256` or `plain`; set exactly when `code_challenge` is.
+    pub code_challenge_method: Option<String>,
+}
+
+/// A live log-in session of the authorize page, found by the hash of its cookie.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub account_id: Id,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
 }
 
 #[derive(Clone, Debug)]

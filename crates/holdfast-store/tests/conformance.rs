@@ -41,6 +41,8 @@ conformance!(
     suspend_revokes_tokens_and_hides_account,
     search_accounts_prefix_order_and_literal_wildcards,
     oauth_apps_tokens_and_codes,
+    oauth_codes_keep_pkce_challenge,
+    oauth_sessions_expire_and_are_bounded_per_account,
     status_with_mentions_tags_and_notifications,
     idempotency_key_returns_first_status_until_it_expires,
     idempotency_key_concurrent_on_two_nodes_makes_one_status,
@@ -422,6 +424,8 @@ async fn oauth_apps_tokens_and_codes(b: Backend) {
         account_id: a.id,
         scopes: "read".into(),
         redirect_uri: "urn:ietf:wg:oauth:2.0:oob".into(),
+        code_challenge: None,
+        code_challenge_method: None,
     };
     s.create_auth_code("code-1", code.clone(), 600)
         .await
@@ -444,6 +448,84 @@ async fn oauth_apps_tokens_and_codes(b: Backend) {
         ),
         "expired"
     );
+}
+
+async fn oauth_codes_keep_pkce_challenge(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "pkce").await;
+    let ap = app(s, "cid-pkce").await;
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    s.create_auth_code(
+        "code-pkce",
+        AuthCode {
+            app_id: ap.id,
+            account_id: a.id,
+            scopes: "read write".into(),
+            redirect_uri: "https://example.invalid/cb".into(),
+            code_challenge: Some(challenge.into()),
+            code_challenge_method: Some("S256".into()),
+        },
+        600,
+    )
+    .await
+    .unwrap();
+    let taken = s.take_auth_code("code-pkce").await.unwrap();
+    assert_eq!(taken.code_challenge.as_deref(), Some(challenge));
+    assert_eq!(taken.code_challenge_method.as_deref(), Some("S256"));
+    assert_eq!(taken.redirect_uri, "https://example.invalid/cb");
+    assert!(matches!(
+        s.take_auth_code("code-pkce").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn oauth_sessions_expire_and_are_bounded_per_account(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "sess").await;
+    let other = account(s, "sessother").await;
+    assert!(matches!(
+        s.session("no-such-session").await,
+        Err(StoreError::NotFound)
+    ));
+    s.create_session("sess-1", a.id, 600, 3).await.unwrap();
+    let got = s.session("sess-1").await.unwrap();
+    assert_eq!(got.account_id, a.id);
+    assert!(got.expires_at_ms >= got.created_at_ms + 599_000);
+    assert!(got.created_at_ms <= now_ms());
+
+    // Expired sessions are not found (and are swept by the next create).
+    s.create_session("sess-old", a.id, 0, 3).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(matches!(
+        s.session("sess-old").await,
+        Err(StoreError::NotFound)
+    ));
+
+    // At most 3 per account: the oldest are ended to make room; other accounts are untouched.
+    s.create_session("sess-other", other.id, 600, 3)
+        .await
+        .unwrap();
+    for name in ["sess-2", "sess-3", "sess-4"] {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        s.create_session(name, a.id, 600, 3).await.unwrap();
+    }
+    assert!(matches!(
+        s.session("sess-1").await,
+        Err(StoreError::NotFound)
+    ));
+    for name in ["sess-2", "sess-3", "sess-4"] {
+        assert_eq!(s.session(name).await.unwrap().account_id, a.id, "{name}");
+    }
+    assert_eq!(s.session("sess-other").await.unwrap().account_id, other.id);
+
+    // Ending a session is final and idempotent.
+    s.delete_session("sess-3").await.unwrap();
+    s.delete_session("sess-3").await.unwrap();
+    assert!(matches!(
+        s.session("sess-3").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.session("sess-4").await.is_ok());
 }
 
 // ---- statuses ----

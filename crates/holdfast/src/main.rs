@@ -249,6 +249,12 @@ async fn serve(config: Config) -> Result<(), String> {
         );
         app
     };
+    // Outermost: preflights are answered before the guard sees them, and the
+    // guard's own refusals leave with the CORS headers.
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        holdfast_guard::cors::Cors::new(&limits),
+        holdfast_guard::cors::apply,
+    ));
     tracing::info!(%listen, data_dir = %data_dir.display(), ?registrations, guard = guard_enabled,
         max_connections = listener_config.max_connections, "holdfast is serving");
     holdfast_guard::listener::serve(

@@ -43,6 +43,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/postgres/0001_initial.sql"),
     ),
     (
+        "0002_oauth_pkce_sessions",
+        include_str!("../../migrations/postgres/0002_oauth_pkce_sessions.sql"),
+    ),
+    (
         "0003_media",
         include_str!("../../migrations/postgres/0003_media.sql"),
     ),
@@ -443,6 +447,36 @@ impl Store for PgStore {
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode> {
         self.write(code_hash.to_owned(), |db, h| {
             Box::pin(oauth::take_auth_code(db, h))
+        })
+        .await
+    }
+    async fn create_session(
+        &self,
+        session_hash: &str,
+        account_id: Id,
+        ttl_s: u64,
+        per_account_max: usize,
+    ) -> StoreResult<()> {
+        self.write(session_hash.to_owned(), move |db, h| {
+            Box::pin(oauth::create_session(
+                db,
+                h,
+                account_id,
+                ttl_s,
+                per_account_max,
+            ))
+        })
+        .await
+    }
+    async fn session(&self, session_hash: &str) -> StoreResult<SessionRow> {
+        self.read(session_hash.to_owned(), |db, h| {
+            Box::pin(oauth::session(db, h))
+        })
+        .await
+    }
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()> {
+        self.write(session_hash.to_owned(), |db, h| {
+            Box::pin(oauth::delete_session(db, h))
         })
         .await
     }

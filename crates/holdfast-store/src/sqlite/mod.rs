@@ -35,6 +35,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0001_initial.sql"),
     ),
     (
+        "0002_oauth_pkce_sessions",
+        include_str!("../../migrations/sqlite/0002_oauth_pkce_sessions.sql"),
+    ),
+    (
         "0003_media",
         include_str!("../../migrations/sqlite/0003_media.sql"),
     ),
@@ -387,6 +391,28 @@ impl Store for SqliteStore {
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode> {
         let code_hash = code_hash.to_owned();
         self.write(move |t| oauth::take_auth_code(t, &code_hash))
+            .await
+    }
+    async fn create_session(
+        &self,
+        session_hash: &str,
+        account_id: Id,
+        ttl_s: u64,
+        per_account_max: usize,
+    ) -> StoreResult<()> {
+        let session_hash = session_hash.to_owned();
+        self.write(move |t| {
+            oauth::create_session(t, &session_hash, account_id, ttl_s, per_account_max)
+        })
+        .await
+    }
+    async fn session(&self, session_hash: &str) -> StoreResult<SessionRow> {
+        let session_hash = session_hash.to_owned();
+        self.read(move |c| oauth::session(c, &session_hash)).await
+    }
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()> {
+        let session_hash = session_hash.to_owned();
+        self.write(move |t| oauth::delete_session(t, &session_hash))
             .await
     }
 
