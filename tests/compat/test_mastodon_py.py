@@ -117,12 +117,21 @@ def authorize_code(server, api, email, password, scopes):
     page = requests.get(url, timeout=TIMEOUT_S)
     assert page.status_code == 200, page.text
     assert "text/html" in page.headers.get("Content-Type", ""), page.headers
-    query = parse_qs(urlsplit(url).query)
-    form = {"client_id": query["client_id"][0], "redirect_uri": query["redirect_uri"][0],
-            "response_type": query["response_type"][0], "scope": query["scope"][0],
-            "email": email, "password": password}
+    # Two steps, as in a browser: the log-in form (which starts a session cookie
+    # and leads to the consent page), then Authorize on the consent form.
+    browser = requests.Session()
+    page = browser.get(url, timeout=TIMEOUT_S)
+    assert page.status_code == 200, page.text
+    assert 'id="log-in"' in page.text, page.text[:2000]
     action = url.split("?", 1)[0]
-    resp = requests.post(action, data=form, timeout=TIMEOUT_S)
+    form = {html.unescape(k): html.unescape(v) for k, v in
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)}
+    resp = browser.post(action, data=dict(form, email=email, password=password),
+                        timeout=TIMEOUT_S)
+    assert resp.status_code == 200 and 'id="authorize"' in resp.text, resp.text[:2000]
+    form = {html.unescape(k): html.unescape(v) for k, v in
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', resp.text)}
+    resp = browser.post(action, data=dict(form, decision="authorize"), timeout=TIMEOUT_S)
     assert resp.status_code == 200, resp.text
     m = re.search(r'id="oauth-code"[^>]*>\s*([^<\s]+)\s*<', resp.text)
     assert m, f"no oauth-code element in: {resp.text[:2000]}"

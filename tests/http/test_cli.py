@@ -111,8 +111,17 @@ def test_cli_user_works_with_oauth_authorize(server):
     cb = "https://app.example/cli"
     app = requests.post(server.url("/api/v1/apps"), timeout=T, data={
         "client_name": "cli-app", "redirect_uris": cb, "scopes": "read"}).json()
-    r = requests.post(server.url("/oauth/authorize"), allow_redirects=False, timeout=T, data={
-        "response_type": "code", "client_id": app["client_id"], "redirect_uri": cb,
-        "scope": "read", "email": email, "password": password})
+    params = {"response_type": "code", "client_id": app["client_id"], "redirect_uri": cb,
+              "scope": "read"}
+    # The authorize page's two steps: log in (a session cookie), then consent.
+    sess = requests.Session()
+    r = sess.post(server.url("/oauth/authorize"), allow_redirects=False, timeout=T,
+                  data=dict(params, email=email, password=password))
+    assert r.status_code == 303, r.text
+    consent = sess.get(server.url(r.headers["Location"]), timeout=T)
+    assert 'id="authorize"' in consent.text, consent.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', consent.text).group(1)
+    r = sess.post(server.url("/oauth/authorize"), allow_redirects=False, timeout=T,
+                  data=dict(params, decision="authorize", csrf_token=csrf))
     assert r.status_code == 302, r.text
     assert "code=" in r.headers["Location"]

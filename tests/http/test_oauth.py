@@ -1,10 +1,18 @@
 """OAuth 2: apps, authorization code (oob and redirect), password and
 client_credentials grants, revocation, and scope enforcement."""
+import base64
+import hashlib
+import html
+import os
+import re
+import secrets
+import time
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 import requests
 
-from conftest import app_token, create_app, sign_up
+from conftest import REPO, app_token, create_app, sign_up
 from helpers import (OOB, TOKEN_KEYS, assert_error, assert_oauth_error, bearer,
                      extract_code_candidates, json_of, password_grant, scoped_token,
                      statuses_count, tget, tpost, uniq)
@@ -104,6 +112,91 @@ def test_app_verify_credentials_without_or_bad_token(server):
     assert_error(tget(server, "not-a-real-token", "/api/v1/apps/verify_credentials"), 401)
 
 
+def test_create_app_accepts_form_list_and_newline_separated_uris(server):
+    uris = ["https://app.example/a", "myapp://oauth", "com.example.app:/cb", OOB]
+    r = post_app(server, data={"client_name": "listy", "redirect_uris[]": uris})
+    assert r.status_code == 200, r.text
+    assert r.json()["redirect_uris"] == uris
+    r = post_app(server, data={"client_name": "lines", "redirect_uris": "\n".join(uris)})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["redirect_uris"] == uris
+    assert body["redirect_uri"] == "\n".join(uris)
+    assert body["client_secret_expires_at"] == 0
+
+
+@pytest.mark.parametrize("uris, why", [
+    ("https://app.example/cb#fragment", "fragment"),
+    ("javascript:alert(1)", "scheme"),
+    ("data:text/html,hi", "scheme"),
+    ("https:///no-host", "absolute"),
+    ("https:no-host", "absolute"),
+    ("/relative/path", "absolute"),
+    ("1app://cb", "absolute"),
+    ("https://app.example/" + "a" * 2100, "too long"),
+    ([f"https://app.example/{i}" for i in range(11)], "too many"),
+    (["https://app.example/ok", "not-a-uri"], "absolute"),
+    (["https://app.example/ok", "https://app.example/a b"], "spaces"),
+    ([], "blank"),
+    ("   ", "blank"),
+])
+def test_create_app_rejects_bad_redirect_uris(server, uris, why):
+    r = post_app(server, json={"client_name": "bad uris", "redirect_uris": uris})
+    body = assert_error(r, 422)
+    assert "Redirect URI" in body["error"] or "redirect" in body["error"].lower(), body
+    assert why in body["error"].lower(), body
+
+
+def test_create_app_rejects_redirect_uris_of_the_wrong_type(server):
+    for uris in [{"a": "b"}, 42, [OOB, {"x": 1}], True]:
+        r = post_app(server, json={"client_name": "typed", "redirect_uris": uris})
+        assert_error(r, 422)
+
+
+@pytest.mark.parametrize("website", [
+    "app.example", "ftp://app.example", "https://", "https://app example", "javascript:alert(1)",
+    "https://app.example/" + "a" * 2100,
+])
+def test_create_app_rejects_bad_website(server, website):
+    body = assert_error(post_app(server, data={"client_name": "site", "redirect_uris": OOB,
+                                               "website": website}), 422)
+    assert "Website" in body["error"], body
+
+
+def test_create_app_website_may_be_empty_or_http(server):
+    r = post_app(server, data={"client_name": "empty", "redirect_uris": OOB, "website": ""})
+    assert r.status_code == 200 and r.json()["website"] is None
+    r = post_app(server, data={"client_name": "http", "redirect_uris": OOB,
+                               "website": "http://localhost:3000/app"})
+    assert r.status_code == 200 and r.json()["website"] == "http://localhost:3000/app"
+
+
+def test_bad_app_creates_nothing(server):
+    # A refused registration leaves no app behind: its would-be client_id does not exist,
+    # and a good registration right after works as usual.
+    r = post_app(server, json={"client_name": "x", "redirect_uris": ["https://a.example/#f"]})
+    assert_error(r, 422)
+    assert "client_id" not in r.json()
+    assert post_app(server, data={"client_name": "x", "redirect_uris": OOB}).status_code == 200
+
+
+def test_app_verify_credentials_shape_matches_the_app(server):
+    uris = ["https://app.example/one", "https://app.example/two"]
+    r = post_app(server, json={"client_name": "Shape", "redirect_uris": uris,
+                               "scopes": "read write:statuses", "website": "https://shape.example"})
+    app = r.json()
+    tok = app_token(server, app, scopes="read")
+    r = tget(server, tok, "/api/v1/apps/verify_credentials")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body == {"id": app["id"], "name": "Shape", "website": "https://shape.example",
+                    "scopes": ["read", "write:statuses"], "redirect_uri": "\n".join(uris),
+                    "redirect_uris": uris}
+    assert "client_id" not in body and "client_secret" not in body
+    # POST /api/v1/apps returned the same, plus the credentials.
+    assert {k: app[k] for k in body} == body
+
+
 # ---------------------------------------------------------------- token endpoint
 
 def test_client_credentials_token_shape(server):
@@ -182,31 +275,123 @@ def test_password_grant_bad_client_secret(alice):
     assert_oauth_error(r, 401, "invalid_client")
 
 
-# ---------------------------------------------------------------- authorize
+# ---------------------------------------------------------------- authorize: helpers
 
-def authorize_params(app, redirect_uri=OOB, scope="read write", state=None):
+CB = "https://app.example/callback"
+
+
+def authorize_params(app, redirect_uri=OOB, scope="read write", state=None, **extra):
     p = {"response_type": "code", "client_id": app["client_id"],
          "redirect_uri": redirect_uri, "scope": scope}
     if state is not None:
         p["state"] = state
+    p.update(extra)
     return p
 
 
-def exchange_code(server, app, code, redirect_uri=OOB, secret=None):
-    return token_req(server, grant_type="authorization_code", code=code,
-                     client_id=app["client_id"],
-                     client_secret=secret or app["client_secret"], redirect_uri=redirect_uri)
+def exchange_code(server, app, code, redirect_uri=OOB, secret=None, **extra):
+    data = dict(grant_type="authorization_code", code=code, client_id=app["client_id"],
+                redirect_uri=redirect_uri, **extra)
+    if secret is not False:
+        data["client_secret"] = secret or app["client_secret"]
+    return requests.post(server.url("/oauth/token"), data=data, timeout=T)
 
 
-def test_authorize_get_renders_login_form(server):
-    app = create_app(server)
-    r = requests.get(server.url("/oauth/authorize"), params=authorize_params(app), timeout=T)
+def redirect_app(server, uris=(CB,), scopes="read write follow", name="redirector"):
+    r = requests.post(server.url("/api/v1/apps"), timeout=T, json={
+        "client_name": name, "redirect_uris": list(uris), "scopes": scopes})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def form_fields(page_html, form_id):
+    """The hidden fields of one form on a page."""
+    m = re.search(rf'<form[^>]*id="{form_id}"[^>]*>(.*?)</form>', page_html, re.S)
+    assert m, f"no form {form_id} in: {page_html[:1500]}"
+    return {html.unescape(k): html.unescape(v) for k, v in HIDDEN.findall(m.group(1))}
+
+
+def is_login_page(r):
+    return 'id="log-in"' in r.text and 'id="password"' in r.text and 'id="authorize"' not in r.text
+
+
+def is_consent_page(r):
+    return 'id="authorize"' in r.text and 'id="deny"' in r.text and 'id="password"' not in r.text
+
+
+def log_in(server, sess, params, email, password):
+    """The log-in step in a browser-like session; returns the consent page."""
+    page = sess.get(server.url("/oauth/authorize"), params=params, timeout=T)
+    assert page.status_code == 200, page.text
+    assert is_login_page(page), page.text[:1500]
+    form = dict(form_fields(page.text, "log-in-form"), email=email, password=password)
+    r = sess.post(server.url("/oauth/authorize"), data=form, timeout=T, allow_redirects=False)
+    assert r.status_code == 303, (r.status_code, r.text[:500])
+    assert r.headers["Location"].startswith("/oauth/authorize?"), r.headers["Location"]
+    consent = sess.get(server.url(r.headers["Location"]), timeout=T)
+    assert consent.status_code == 200, consent.text
+    assert is_consent_page(consent), consent.text[:1500]
+    return consent
+
+
+def decide(server, sess, consent_page, decision="authorize", **override):
+    form = dict(form_fields(consent_page.text, "consent-form"), decision=decision, **override)
+    return sess.post(server.url("/oauth/authorize"), data=form, timeout=T, allow_redirects=False)
+
+
+def authorize(server, user, app, **params):
+    """Log in and authorize in a fresh session; returns the final response."""
+    sess = requests.Session()
+    consent = log_in(server, sess, authorize_params(app, **params), user.email, user.password)
+    return decide(server, sess, consent)
+
+
+def code_of(r, redirect_uri=CB):
+    assert r.status_code == 302, (r.status_code, r.text[:500])
+    loc = urlparse(r.headers["Location"])
+    assert f"{loc.scheme}://{loc.netloc}{loc.path}" == redirect_uri
+    return parse_qs(loc.query)["code"][0]
+
+
+def code_from_oob_page(server, app, page_html):
+    m = re.search(r'id="oauth-code"[^>]*>\s*([^<\s]+)\s*<', page_html)
+    assert m, f"no oauth-code element in: {page_html[:1500]}"
+    code = html.unescape(m.group(1))
+    r = exchange_code(server, app, code)
+    assert r.status_code == 200, r.text
+    return code, r.json()
+
+
+def pkce_pair():
+    verifier = secrets.token_urlsafe(48)[:64]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def me(server, token):
+    return tget(server, token, "/api/v1/accounts/verify_credentials")
+
+
+# ---------------------------------------------------------------- authorize: pages
+
+def test_authorize_get_renders_login_form_with_escaped_app_name(server):
+    r = requests.post(server.url("/api/v1/apps"), timeout=T, data={
+        "client_name": "<script>alert(1)</script> & co", "redirect_uris": OOB, "scopes": "read"})
+    app = r.json()
+    r = requests.get(server.url("/oauth/authorize"), params=authorize_params(app, scope="read"),
+                     timeout=T)
     assert r.status_code == 200, r.text
     assert "text/html" in r.headers.get("Content-Type", "")
-    html = r.text.lower()
-    assert "<form" in html
-    assert 'name="password"' in html or "name='password'" in html
-    assert 'name="email"' in html or "name='email'" in html
+    assert "no-store" in r.headers.get("Cache-Control", "")
+    assert is_login_page(r)
+    assert 'id="email"' in r.text and 'name="email"' in r.text and 'name="password"' in r.text
+    assert "<script>alert(1)</script>" not in r.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in r.text
+    assert "frame-ancestors 'none'" in r.headers.get("Content-Security-Policy", "")
+    assert "Set-Cookie" not in r.headers
 
 
 def test_authorize_get_unknown_client_is_rejected(server):
@@ -217,122 +402,467 @@ def test_authorize_get_unknown_client_is_rejected(server):
     assert 'name="password"' not in r.text
 
 
-def test_authorize_get_mismatched_redirect_uri_is_rejected(server):
+def test_authorize_unregistered_redirect_uris_are_refused_without_redirect(server):
+    app = redirect_app(server, uris=[CB, "https://app.example/other"])
+    for uri in ["https://evil.example/cb", CB + "/extra", CB + "?x=1", CB[:-1],
+                CB.upper(), "https://app.example/callback#frag", OOB]:
+        r = requests.get(server.url("/oauth/authorize"), timeout=T,
+                         params=authorize_params(app, redirect_uri=uri), allow_redirects=False)
+        assert r.status_code == 400, (uri, r.status_code)
+        assert "Location" not in r.headers, uri
+        assert 'name="password"' not in r.text
+    # Several registered URIs: one must be named.
+    p = authorize_params(app)
+    del p["redirect_uri"]
+    r = requests.get(server.url("/oauth/authorize"), params=p, timeout=T, allow_redirects=False)
+    assert r.status_code == 400 and "Location" not in r.headers
+
+
+def test_authorize_lang_sets_page_language_when_valid(server):
     app = create_app(server)
-    r = requests.get(server.url("/oauth/authorize"), timeout=T,
-                     params=authorize_params(app, redirect_uri="https://evil.example/cb"),
-                     allow_redirects=False)
-    assert r.status_code == 400, r.status_code
-    assert "evil.example" not in r.headers.get("Location", "")
+    r = requests.get(server.url("/oauth/authorize"), params=authorize_params(app, lang="de"),
+                     timeout=T)
+    assert '<html lang="de">' in r.text
+    for bad in ['"><script>', "english-but-very-long", "None", "x" * 5000]:
+        r = requests.get(server.url("/oauth/authorize"), params=authorize_params(app, lang=bad),
+                         timeout=T)
+        assert r.status_code == 200, r.status_code
+        assert '<html lang="en">' in r.text, bad
+        assert "<script>" not in r.text
 
 
-def oob_login(server, app, email, password, scope="read write"):
-    data = dict(authorize_params(app, scope=scope), email=email, password=password)
-    return requests.post(server.url("/oauth/authorize"), data=data, timeout=T,
-                         allow_redirects=False)
+def test_authorize_state_too_long_is_refused(server):
+    app = redirect_app(server)
+    r = requests.get(server.url("/oauth/authorize"), timeout=T, allow_redirects=False,
+                     params=authorize_params(app, redirect_uri=CB, state="s" * 5000))
+    assert r.status_code == 400 and "Location" not in r.headers
 
 
-def code_from_oob_page(server, app, html):
-    """The oob page shows the code; find it by trying the candidates it contains."""
-    for cand in extract_code_candidates(html, exclude={app["client_id"]})[:30]:
-        r = exchange_code(server, app, cand)
-        if r.status_code == 200:
-            return cand, r.json()
-    raise AssertionError(f"no working authorization code found in page: {html[:1000]}")
-
+# ---------------------------------------------------------------- authorize: log-in, consent
 
 def test_authorization_code_oob_flow(alice):
     s = alice.server
     app = create_app(s)
-    r = oob_login(s, app, alice.email, alice.password)
+    r = authorize(s, alice, app)
     assert r.status_code == 200, r.text
-    assert "text/html" in r.headers.get("Content-Type", "")
+    assert "no-store" in r.headers.get("Cache-Control", "")
     code, tok = code_from_oob_page(s, app, r.text)
     assert tok["token_type"] == "Bearer"
     assert set(tok["scope"].split()) == {"read", "write"}
-    me = tget(s, tok["access_token"], "/api/v1/accounts/verify_credentials")
-    assert me.status_code == 200 and me.json()["id"] == alice.id
+    m = me(s, tok["access_token"])
+    assert m.status_code == 200 and m.json()["id"] == alice.id
     # An authorization code is single-use.
     assert_oauth_error(exchange_code(s, app, code), 400, "invalid_grant")
 
 
+def test_consent_page_names_app_account_and_scopes_in_words(alice):
+    s = alice.server
+    app = redirect_app(s, name="Scope Reader")
+    sess = requests.Session()
+    consent = log_in(s, sess, authorize_params(app, redirect_uri=CB, scope="read write:statuses follow"),
+                     alice.email, alice.password)
+    assert "Scope Reader" in consent.text
+    assert f"@{alice.username}" in consent.text
+    assert "no-store" in consent.headers.get("Cache-Control", "")
+    for words in ["read all your account", "publish posts", "who you follow"]:
+        assert words in consent.text, words
+
+
+def test_log_in_sets_a_safe_session_cookie(alice):
+    s = alice.server
+    app = create_app(s)
+    page = requests.get(s.url("/oauth/authorize"), params=authorize_params(app), timeout=T)
+    form = dict(form_fields(page.text, "log-in-form"), email=alice.email, password=alice.password)
+    r = requests.post(s.url("/oauth/authorize"), data=form, timeout=T, allow_redirects=False)
+    assert r.status_code == 303, r.text
+    cookie = r.headers["Set-Cookie"]
+    name, _, rest = cookie.partition("=")
+    assert name == "holdfast_session"
+    attrs = [a.strip().lower() for a in cookie.split(";")[1:]]
+    assert "httponly" in attrs and "samesite=lax" in attrs and "path=/oauth" in attrs
+    assert "secure" not in attrs  # the test server's base URL is http
+    assert any(a.startswith("max-age=") for a in attrs)
+    assert "no-store" in r.headers.get("Cache-Control", "")
+
+
 def test_authorization_code_redirect_flow_with_state(alice):
     s = alice.server
-    cb = "https://app.example/callback"
-    r = requests.post(s.url("/api/v1/apps"), timeout=T, data={
-        "client_name": "redirector", "redirect_uris": cb, "scopes": "read write"})
-    app = r.json()
-    data = dict(authorize_params(app, redirect_uri=cb, scope="read", state="xyz 123"),
-                email=alice.email, password=alice.password)
-    r = requests.post(s.url("/oauth/authorize"), data=data, timeout=T, allow_redirects=False)
-    assert r.status_code == 302, (r.status_code, r.text[:500])
+    app = redirect_app(s)
+    r = authorize(s, alice, app, redirect_uri=CB, scope="read", state="xyz 123&=")
     loc = urlparse(r.headers["Location"])
-    assert f"{loc.scheme}://{loc.netloc}{loc.path}" == cb
-    q = parse_qs(loc.query)
-    assert q["state"] == ["xyz 123"]
-    code = q["code"][0]
+    assert parse_qs(loc.query)["state"] == ["xyz 123&="]
+    code = code_of(r)
     # The redirect_uri must match the one used in the authorization request.
     bad = exchange_code(s, app, code, redirect_uri="https://app.example/other")
     assert_oauth_error(bad, 400, "invalid_grant")
-    # A wrong client secret does not get a token either.
-    assert_oauth_error(exchange_code(s, app, code, redirect_uri=cb, secret="wrong"),
-                       401, "invalid_client")
 
 
 def test_authorization_code_redirect_flow_clean(alice):
     s = alice.server
-    cb = "https://app.example/cb2"
-    app = requests.post(s.url("/api/v1/apps"), timeout=T, data={
-        "client_name": "redirector2", "redirect_uris": cb, "scopes": "read write follow"}).json()
-    data = dict(authorize_params(app, redirect_uri=cb, scope="read follow"),
-                email=alice.email, password=alice.password)
-    r = requests.post(s.url("/oauth/authorize"), data=data, timeout=T, allow_redirects=False)
-    assert r.status_code == 302, (r.status_code, r.text[:500])
-    code = parse_qs(urlparse(r.headers["Location"]).query)["code"][0]
-    tok = exchange_code(s, app, code, redirect_uri=cb)
+    app = redirect_app(s)
+    code = code_of(authorize(s, alice, app, redirect_uri=CB, scope="read follow"))
+    # A wrong client secret gets no token and leaves the code alone.
+    assert_oauth_error(exchange_code(s, app, code, redirect_uri=CB, secret="wrong"),
+                       401, "invalid_client")
+    tok = exchange_code(s, app, code, redirect_uri=CB)
     assert tok.status_code == 200, tok.text
+    assert "no-store" in tok.headers.get("Cache-Control", "")
     assert set(tok.json()["scope"].split()) == {"read", "follow"}
-    me = tget(s, tok.json()["access_token"], "/api/v1/accounts/verify_credentials")
-    assert me.status_code == 200 and me.json()["id"] == alice.id
+    m = me(s, tok.json()["access_token"])
+    assert m.status_code == 200 and m.json()["id"] == alice.id
 
 
-def test_authorize_wrong_password_gives_no_code(alice):
+def test_redirect_uri_with_query_keeps_it(alice):
     s = alice.server
-    cb = "https://app.example/cb3"
-    app = requests.post(s.url("/api/v1/apps"), timeout=T, data={
-        "client_name": "r3", "redirect_uris": cb, "scopes": "read"}).json()
-    data = dict(authorize_params(app, redirect_uri=cb, scope="read"),
-                email=alice.email, password="definitely-wrong")
-    r = requests.post(s.url("/oauth/authorize"), data=data, timeout=T, allow_redirects=False)
-    assert r.status_code < 500
-    assert "code=" not in r.headers.get("Location", "")
-    assert r.status_code != 302 or not r.headers.get("Location", "").startswith(cb)
+    cb = "https://app.example/cb?tenant=7"
+    app = redirect_app(s, uris=[cb])
+    r = authorize(s, alice, app, redirect_uri=cb, state="st")
+    q = parse_qs(urlparse(r.headers["Location"]).query)
+    assert q["tenant"] == ["7"] and q["state"] == ["st"] and q["code"]
+
+
+def test_log_in_wrong_password_gives_no_session_and_no_code(alice):
+    s = alice.server
+    app = redirect_app(s)
+    sess = requests.Session()
+    page = sess.get(s.url("/oauth/authorize"), params=authorize_params(app, redirect_uri=CB), timeout=T)
+    form = dict(form_fields(page.text, "log-in-form"), email=alice.email, password="definitely-wrong")
+    r = sess.post(s.url("/oauth/authorize"), data=form, timeout=T, allow_redirects=False)
+    assert r.status_code == 401, r.status_code
+    assert is_login_page(r)
+    assert 'id="error"' in r.text
+    assert "Set-Cookie" not in r.headers and "Location" not in r.headers
+    # Still not logged in: the next visit shows the log-in step again.
+    again = sess.get(s.url("/oauth/authorize"), params=authorize_params(app, redirect_uri=CB), timeout=T)
+    assert is_login_page(again)
+
+
+def test_session_is_reused_without_asking_the_password_again(alice):
+    s = alice.server
+    app = create_app(s)
+    sess = requests.Session()
+    consent = log_in(s, sess, authorize_params(app, scope="read"), alice.email, alice.password)
+    r = decide(s, sess, consent)
+    code_from_oob_page(s, app, r.text)
+    # A second authorization in the same browser goes straight to consent.
+    other = redirect_app(s)
+    page = sess.get(s.url("/oauth/authorize"), params=authorize_params(other, redirect_uri=CB),
+                    timeout=T)
+    assert page.status_code == 200 and is_consent_page(page), page.text[:1000]
+    code = code_of(decide(s, sess, page))
+    tok = exchange_code(s, other, code, redirect_uri=CB)
+    assert tok.status_code == 200 and me(s, tok.json()["access_token"]).json()["id"] == alice.id
+
+
+def test_force_login_shows_log_in_even_with_a_session(alice, bob):
+    s = alice.server
+    app = redirect_app(s)
+    sess = requests.Session()
+    log_in(s, sess, authorize_params(app, redirect_uri=CB), alice.email, alice.password)
+    for flag in ["true", "True", "1"]:
+        forced = sess.get(s.url("/oauth/authorize"), timeout=T,
+                          params=authorize_params(app, redirect_uri=CB, force_login=flag))
+        assert is_login_page(forced), flag
+    # Mastodon.py sends force_login=False when it does not want it.
+    page = sess.get(s.url("/oauth/authorize"), timeout=T,
+                    params=authorize_params(app, redirect_uri=CB, force_login="False"))
+    assert is_consent_page(page)
+    # Logging in as someone else through the forced step switches the session.
+    forced = sess.get(s.url("/oauth/authorize"), timeout=T,
+                      params=authorize_params(app, redirect_uri=CB, force_login="true", state="q"))
+    form = dict(form_fields(forced.text, "log-in-form"), email=bob.email, password=bob.password)
+    assert "force_login" not in form
+    r = sess.post(s.url("/oauth/authorize"), data=form, timeout=T, allow_redirects=False)
+    assert r.status_code == 303
+    consent = sess.get(s.url(r.headers["Location"]), timeout=T)
+    assert f"@{bob.username}" in consent.text
+    r = decide(s, sess, consent)
+    assert parse_qs(urlparse(r.headers["Location"]).query)["state"] == ["q"]
+    tok = exchange_code(s, app, code_of(r), redirect_uri=CB)
+    assert me(s, tok.json()["access_token"]).json()["id"] == bob.id
+
+
+def test_deny_redirects_with_access_denied_and_state(alice):
+    s = alice.server
+    app = redirect_app(s)
+    sess = requests.Session()
+    consent = log_in(s, sess, authorize_params(app, redirect_uri=CB, state="keep me"),
+                     alice.email, alice.password)
+    r = decide(s, sess, consent, decision="deny")
+    assert r.status_code == 302, r.text
+    loc = urlparse(r.headers["Location"])
+    assert f"{loc.scheme}://{loc.netloc}{loc.path}" == CB
+    q = parse_qs(loc.query)
+    assert q["error"] == ["access_denied"] and q["state"] == ["keep me"]
+    assert "code" not in q
+
+
+def test_deny_with_oob_shows_a_page_and_no_code(alice):
+    s = alice.server
+    app = create_app(s)
+    sess = requests.Session()
+    consent = log_in(s, sess, authorize_params(app), alice.email, alice.password)
+    r = decide(s, sess, consent, decision="deny")
+    assert r.status_code == 200 and "Location" not in r.headers
+    assert 'id="denied"' in r.text and "oauth-code" not in r.text
+
+
+def test_consent_without_or_with_wrong_csrf_token_is_refused(alice, bob):
+    s = alice.server
+    app = redirect_app(s)
+    sess = requests.Session()
+    consent = log_in(s, sess, authorize_params(app, redirect_uri=CB), alice.email, alice.password)
+    fields = form_fields(consent.text, "consent-form")
+    assert fields.get("csrf_token")
+    # Missing.
+    form = {k: v for k, v in fields.items() if k != "csrf_token"}
+    r = sess.post(s.url("/oauth/authorize"), data=dict(form, decision="authorize"), timeout=T,
+                  allow_redirects=False)
+    assert r.status_code == 403 and "Location" not in r.headers
+    # Wrong.
+    r = decide(s, sess, consent, csrf_token="0" * 64)
+    assert r.status_code == 403 and "Location" not in r.headers
+    # Another session's token.
+    other = requests.Session()
+    other_consent = log_in(s, other, authorize_params(app, redirect_uri=CB), bob.email, bob.password)
+    r = decide(s, sess, consent,
+               csrf_token=form_fields(other_consent.text, "consent-form")["csrf_token"])
+    assert r.status_code == 403 and "Location" not in r.headers
+    # The right one still works.
+    assert code_of(decide(s, sess, consent))
+
+
+def test_forms_posted_from_another_site_are_refused(alice):
+    s = alice.server
+    app = redirect_app(s)
+    params = authorize_params(app, redirect_uri=CB)
+    host = urlparse(s.base_url).netloc
+    login = dict(params, email=alice.email, password=alice.password)
+    for headers in [{"Origin": "https://evil.example"}, {"Origin": "null"},
+                    {"Sec-Fetch-Site": "cross-site"}]:
+        sess = requests.Session()
+        r = sess.post(s.url("/oauth/authorize"), data=login, headers=headers, timeout=T,
+                      allow_redirects=False)
+        assert r.status_code == 403, (headers, r.status_code)
+        assert "Set-Cookie" not in r.headers and "Location" not in r.headers
+    # The same post from our own page is fine.
+    sess = requests.Session()
+    r = sess.post(s.url("/oauth/authorize"), data=login, timeout=T, allow_redirects=False,
+                  headers={"Origin": f"http://{host}", "Sec-Fetch-Site": "same-origin"})
+    assert r.status_code == 303, r.text
+    consent = sess.get(s.url(r.headers["Location"]), timeout=T)
+    r = decide(s, sess, consent)
+    assert r.status_code == 302
+    # A consent post from another site is refused even with the session and token.
+    consent = sess.get(s.url("/oauth/authorize"), params=params, timeout=T)
+    form = dict(form_fields(consent.text, "consent-form"), decision="authorize")
+    r = sess.post(s.url("/oauth/authorize"), data=form, timeout=T, allow_redirects=False,
+                  headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "Location" not in r.headers
+
+
+def test_consent_without_session_asks_to_log_in(alice):
+    s = alice.server
+    app = redirect_app(s)
+    sess = requests.Session()
+    consent = log_in(s, sess, authorize_params(app, redirect_uri=CB), alice.email, alice.password)
+    form = dict(form_fields(consent.text, "consent-form"), decision="authorize")
+    r = requests.post(s.url("/oauth/authorize"), data=form, timeout=T, allow_redirects=False)
+    assert r.status_code == 401 and is_login_page(r) and "Location" not in r.headers
+    r = requests.post(s.url("/oauth/authorize"), data=form, timeout=T, allow_redirects=False,
+                      headers={"Cookie": "holdfast_session=" + "A" * 43})
+    assert r.status_code == 401 and is_login_page(r) and "Location" not in r.headers
 
 
 def test_authorize_scope_beyond_app_is_refused(alice):
     s = alice.server
     app = create_app(s, scopes="read")
-    r = oob_login(s, app, alice.email, alice.password, scope="read write")
-    # Either the request is rejected, or no code that yields `write` is issued.
-    if r.status_code == 200:
-        for cand in extract_code_candidates(r.text, exclude={app["client_id"]})[:30]:
-            t = exchange_code(s, app, cand)
-            assert t.status_code != 200 or "write" not in t.json()["scope"].split()
-    else:
-        assert r.status_code in (302, 400, 422), r.status_code
-        assert "code=" not in r.headers.get("Location", "")
+    r = requests.get(s.url("/oauth/authorize"), params=authorize_params(app, scope="read write"),
+                     timeout=T, allow_redirects=False)
+    assert r.status_code == 400 and 'name="password"' not in r.text
+    app = redirect_app(s, scopes="read")
+    r = requests.get(s.url("/oauth/authorize"), timeout=T, allow_redirects=False,
+                     params=authorize_params(app, redirect_uri=CB, scope="read write", state="z"))
+    assert r.status_code == 302
+    q = parse_qs(urlparse(r.headers["Location"]).query)
+    assert q["error"] == ["invalid_scope"] and q["state"] == ["z"] and "code" not in q
 
 
 def test_authorize_granted_scope_is_enforced(alice):
     s = alice.server
     app = create_app(s)
-    r = oob_login(s, app, alice.email, alice.password, scope="read")
-    assert r.status_code == 200, r.text
+    r = authorize(s, alice, app, scope="read")
     _, tok = code_from_oob_page(s, app, r.text)
     assert tok["scope"] == "read"
     before = statuses_count(s, alice.id)
     assert_error(tpost(s, tok["access_token"], "/api/v1/statuses", json={"status": "nope"}), 403)
     assert statuses_count(s, alice.id) == before
+
+
+# ---------------------------------------------------------------- PKCE
+
+@pytest.mark.parametrize("method", ["S256", "plain", None])
+def test_pkce_success(alice, method):
+    s = alice.server
+    app = redirect_app(s)
+    verifier, challenge = pkce_pair()
+    extra = {"code_challenge": challenge if method == "S256" else verifier}
+    if method:
+        extra["code_challenge_method"] = method
+    code = code_of(authorize(s, alice, app, redirect_uri=CB, **extra))
+    tok = exchange_code(s, app, code, redirect_uri=CB, code_verifier=verifier)
+    assert tok.status_code == 200, tok.text
+    assert me(s, tok.json()["access_token"]).json()["id"] == alice.id
+
+
+def test_pkce_wrong_verifier_is_invalid_grant_and_burns_the_code(alice):
+    s = alice.server
+    app = redirect_app(s)
+    verifier, challenge = pkce_pair()
+    code = code_of(authorize(s, alice, app, redirect_uri=CB, code_challenge=challenge,
+                             code_challenge_method="S256"))
+    wrong, _ = pkce_pair()
+    assert_oauth_error(exchange_code(s, app, code, redirect_uri=CB, code_verifier=wrong),
+                       400, "invalid_grant")
+    assert_oauth_error(exchange_code(s, app, code, redirect_uri=CB, code_verifier=verifier),
+                       400, "invalid_grant")
+
+
+def test_pkce_missing_or_malformed_verifier_is_invalid_grant(alice):
+    s = alice.server
+    app = redirect_app(s)
+    verifier, challenge = pkce_pair()
+    for bad in [None, "", "short", verifier + " ", verifier[:42], "a" * 129]:
+        code = code_of(authorize(s, alice, app, redirect_uri=CB, code_challenge=challenge,
+                                 code_challenge_method="S256"))
+        extra = {} if bad is None else {"code_verifier": bad}
+        assert_oauth_error(exchange_code(s, app, code, redirect_uri=CB, **extra), 400,
+                           "invalid_grant")
+        # ...and that code is spent.
+        assert_oauth_error(exchange_code(s, app, code, redirect_uri=CB, code_verifier=verifier),
+                           400, "invalid_grant")
+
+
+def test_verifier_for_a_code_without_challenge_is_refused(alice):
+    s = alice.server
+    app = redirect_app(s)
+    code = code_of(authorize(s, alice, app, redirect_uri=CB))
+    verifier, _ = pkce_pair()
+    assert_oauth_error(exchange_code(s, app, code, redirect_uri=CB, code_verifier=verifier),
+                       400, "invalid_grant")
+
+
+def test_pkce_public_client_needs_no_secret_but_only_with_a_challenge(alice):
+    s = alice.server
+    app = redirect_app(s)
+    verifier, challenge = pkce_pair()
+    code = code_of(authorize(s, alice, app, redirect_uri=CB, code_challenge=challenge,
+                             code_challenge_method="S256"))
+    tok = exchange_code(s, app, code, redirect_uri=CB, secret=False, code_verifier=verifier)
+    assert tok.status_code == 200, tok.text
+    assert me(s, tok.json()["access_token"]).json()["id"] == alice.id
+    # Without PKCE a code needs the client secret.
+    code = code_of(authorize(s, alice, app, redirect_uri=CB))
+    assert_oauth_error(exchange_code(s, app, code, redirect_uri=CB, secret=False), 401,
+                       "invalid_client")
+    # Other grants always need the secret.
+    r = requests.post(s.url("/oauth/token"), timeout=T, data={
+        "grant_type": "client_credentials", "client_id": app["client_id"]})
+    assert_oauth_error(r, 400, "invalid_request")
+
+
+@pytest.mark.parametrize("params", [
+    {"code_challenge_method": "S512", "code_challenge": "x" * 43},
+    {"code_challenge_method": "s256", "code_challenge": "x" * 43},
+    {"code_challenge_method": "S256"},
+    {"code_challenge_method": "S256", "code_challenge": "too-short"},
+    {"code_challenge_method": "S256", "code_challenge": "a" * 42 + "="},
+    {"code_challenge": "has spaces " * 5},
+    {"code_challenge": "a" * 129},
+])
+def test_pkce_bad_challenge_is_invalid_request(server, params):
+    app = redirect_app(server)
+    r = requests.get(server.url("/oauth/authorize"), timeout=T, allow_redirects=False,
+                     params=authorize_params(app, redirect_uri=CB, state="st", **params))
+    assert r.status_code == 302, r.status_code
+    q = parse_qs(urlparse(r.headers["Location"]).query)
+    assert q["error"] == ["invalid_request"] and q["state"] == ["st"] and "code" not in q
+    oob = create_app(server)
+    r = requests.get(server.url("/oauth/authorize"), timeout=T, allow_redirects=False,
+                     params=authorize_params(oob, **params))
+    assert r.status_code == 400 and "Location" not in r.headers
+    assert 'name="password"' not in r.text
+
+
+# ---------------------------------------------------------------- metadata
+
+def test_authorization_server_metadata(server):
+    r = requests.get(server.url("/.well-known/oauth-authorization-server"), timeout=T)
+    assert r.status_code == 200, r.text
+    m = json_of(r)
+    base = server.base_url
+    assert m["issuer"] == base + "/"
+    assert m["authorization_endpoint"] == base + "/oauth/authorize"
+    assert m["token_endpoint"] == base + "/oauth/token"
+    assert m["revocation_endpoint"] == base + "/oauth/revoke"
+    assert m["app_registration_endpoint"] == base + "/api/v1/apps"
+    assert m["service_documentation"].startswith("https://")
+    assert m["response_types_supported"] == ["code"]
+    assert "query" in m["response_modes_supported"]
+    assert "S256" in m["code_challenge_methods_supported"]
+    assert "plain" in m["code_challenge_methods_supported"]
+    assert {"authorization_code", "client_credentials"} <= set(m["grant_types_supported"])
+    assert {"client_secret_basic", "client_secret_post"} <= set(
+        m["token_endpoint_auth_methods_supported"])
+    scopes = set(m["scopes_supported"])
+    assert {"read", "write", "follow", "push", "profile", "read:statuses", "write:media",
+            "write:statuses", "read:notifications"} <= scopes
+    # Every advertised scope is one an app may register.
+    r = post_app(server, data={"client_name": "all", "redirect_uris": OOB,
+                               "scopes": " ".join(m["scopes_supported"])})
+    assert r.status_code == 200, r.text
+
+
+def test_token_endpoint_accepts_http_basic_client_authentication(server):
+    app = create_app(server)
+    basic = base64.b64encode(f"{app['client_id']}:{app['client_secret']}".encode()).decode()
+    r = requests.post(server.url("/oauth/token"), headers={"Authorization": f"Basic {basic}"},
+                      data={"grant_type": "client_credentials", "scope": "read"}, timeout=T)
+    assert r.status_code == 200, r.text
+    wrong = base64.b64encode(f"{app['client_id']}:nope".encode()).decode()
+    for hdr in [f"Basic {wrong}", "Basic !!!not-base64", "Basic " + base64.b64encode(b"no-colon").decode()]:
+        r = requests.post(server.url("/oauth/token"), headers={"Authorization": hdr},
+                          data={"grant_type": "client_credentials"}, timeout=T)
+        assert_oauth_error(r, 401, "invalid_client")
+
+
+# ---------------------------------------------------------------- sessions and the guard's cache
+
+@pytest.fixture
+def short_session_server(make_server, tmp_path):
+    cfg = tmp_path / "oauth.toml"
+    base = open(os.path.join(REPO, "tests", "holdfast-test.toml")).read()
+    cfg.write_text(base.replace("anon_cache_ttl_ms = 0", "anon_cache_ttl_ms = 30000")
+                   + "\nsession_ttl_s = 1\n")
+    return make_server("--config", str(cfg))
+
+
+def test_session_expires_and_pages_are_not_cached(short_session_server):
+    s = short_session_server
+    user = sign_up(s)
+    app = redirect_app(s)
+    params = authorize_params(app, redirect_uri=CB)
+    # The log-in page is never served from the anonymous cache.
+    for _ in range(2):
+        r = requests.get(s.url("/oauth/authorize"), params=params, timeout=T)
+        assert r.status_code == 200 and "x-holdfast-cache" not in r.headers
+    sess = requests.Session()
+    consent = log_in(s, sess, params, user.email, user.password)
+    time.sleep(1.5)
+    r = decide(s, sess, consent)
+    assert r.status_code == 401 and is_login_page(r) and "Location" not in r.headers
+    page = sess.get(s.url("/oauth/authorize"), params=params, timeout=T)
+    assert is_login_page(page)
 
 
 # ---------------------------------------------------------------- revoke

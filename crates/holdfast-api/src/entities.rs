@@ -4,7 +4,7 @@
 use holdfast_service::lists::{NotificationView, SearchResults};
 use holdfast_service::notification_groups::GroupedNotifications;
 use holdfast_service::Service;
-use holdfast_store::{AccountRow, Marker, Relationship, StatusBundle, TagRow};
+use holdfast_store::{AccountRow, Marker, MediaRow, Relationship, StatusBundle, TagRow};
 use serde_json::{json, Value};
 
 pub use holdfast_config::time::{date_only, iso8601};
@@ -13,9 +13,20 @@ pub fn avatar_url(svc: &Service) -> String {
     format!("{}/avatars/original/missing.png", svc.base_url)
 }
 
+pub fn header_url(svc: &Service) -> String {
+    format!("{}/headers/original/missing.png", svc.base_url)
+}
+
 pub fn account(svc: &Service, a: &AccountRow) -> Value {
     let url = svc.account_url(&a.username);
-    let avatar = avatar_url(svc);
+    let avatar = match &a.avatar_key {
+        Some(key) => svc.media_url(key),
+        None => avatar_url(svc),
+    };
+    let header = match &a.header_key {
+        Some(key) => svc.media_url(key),
+        None => header_url(svc),
+    };
     json!({
         "id": a.id.to_string(),
         "username": a.username,
@@ -34,8 +45,8 @@ pub fn account(svc: &Service, a: &AccountRow) -> Value {
         "uri": url,
         "avatar": avatar,
         "avatar_static": avatar,
-        "header": format!("{}/headers/original/missing.png", svc.base_url),
-        "header_static": format!("{}/headers/original/missing.png", svc.base_url),
+        "header": header,
+        "header_static": header,
         "followers_count": a.followers_count,
         "following_count": a.following_count,
         "statuses_count": a.statuses_count,
@@ -93,7 +104,7 @@ pub fn status(svc: &Service, b: &StatusBundle) -> Value {
         "reblog": b.reblog.as_deref().map(|r| status(svc, r)),
         "application": s.app_name.as_ref().map(|name| json!({"name": name, "website": s.app_website})),
         "account": account(svc, &b.account),
-        "media_attachments": [],
+        "media_attachments": b.media.iter().map(|m| media_attachment(svc, m)).collect::<Vec<_>>(),
         "mentions": b.mentions.iter().map(|m| json!({
             "id": m.id.to_string(),
             "username": m.username,
@@ -104,6 +115,26 @@ pub fn status(svc: &Service, b: &StatusBundle) -> Value {
         "emojis": [],
         "card": null,
         "poll": null,
+    })
+}
+
+/// Mastodon's MediaAttachment. `meta` is what processing measured, plus `focus`.
+pub fn media_attachment(svc: &Service, m: &MediaRow) -> Value {
+    let mut meta: Value = serde_json::from_str(&m.meta).unwrap_or_else(|_| json!({}));
+    if let (Some((x, y)), Value::Object(o)) = (m.focus, &mut meta) {
+        o.insert("focus".into(), json!({"x": x, "y": y}));
+    }
+    json!({
+        "id": m.id.to_string(),
+        "type": m.kind,
+        "url": svc.media_url(&m.file_key),
+        "preview_url": svc.media_url(&m.preview_key),
+        "remote_url": null,
+        "preview_remote_url": null,
+        "text_url": null,
+        "meta": meta,
+        "description": m.description,
+        "blurhash": m.blurhash,
     })
 }
 

@@ -42,6 +42,14 @@ pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
     };
     routes::router(&limits)
         .fallback(|| async { ApiError::not_found() })
+        // A known path with a method it does not take: JSON like every other
+        // refusal (axum's default is an empty body); axum adds `Allow`.
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+            )
+        })
         .layer(DefaultBodyLimit::max(limits.request_body_max_bytes))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,95 +1,396 @@
-//! Request parameters the way Mastodon takes them: from the query string, a
-//! form body or a JSON body, merged into one map (body wins). Form keys
-//! follow Rails conventions: `id[]=1&id[]=2` is a list, `home[last_read_id]=5`
-//! a nested object. Typed getters turn a wrong type into a 422 naming the field.
+//! Request parameters the way Mastodon (Rails) takes them: from the query
+//! string and a JSON, URL-encoded or `multipart/form-data` body, merged into
+//! one map (body wins over query, key by key). Names follow Rack's nesting
+//! rules in every encoding: `id[]=1&id[]=2` is a list, `source[privacy]=x` an
+//! object, `fields_attributes[0][name]=x` an object keyed by index, and
+//! `poll[options][]=a` a list inside an object. File parts of a multipart body
+//! are kept apart as [`Upload`]s (`params.file("file")`). Typed getters turn
+//! a wrong type into a 422 naming the field.
+//!
+//! Bodies are read through the route's `DefaultBodyLimit` (the same cap for
+//! every encoding), streamed: a declared `Content-Length` over the cap is
+//! refused with 413 before any byte is read, and an undeclared (chunked) body
+//! is refused as soon as it passes the cap.
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use std::collections::HashMap;
+use std::fmt;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{header, StatusCode};
+use axum::RequestExt;
 use holdfast_service::PageRequest;
 use holdfast_store::Id;
+use http_body_util::LengthLimitError;
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// One file part of a multipart body.
+#[derive(Clone)]
+pub struct Upload {
+    /// The `filename` the client gave (never trusted for the type).
+    pub file_name: Option<String>,
+    /// The `Content-Type` the client claimed for the part (never trusted either).
+    pub content_type: Option<String>,
+    pub bytes: Bytes,
+}
+
+impl fmt::Debug for Upload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upload")
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// The request's parameters: `.0` is the merged map of every non-file value.
+#[derive(Debug, Default)]
+pub struct Params(pub Map<String, Value>, Files);
 
 #[derive(Debug, Default)]
-pub struct Params(pub Map<String, Value>);
+struct Files(HashMap<String, Upload>);
 
-impl<S: Send + Sync> FromRequest<S> for Params {
+/// Bounds on parsing, from `Limits`.
+#[derive(Clone, Copy, Debug)]
+pub struct ParseBounds {
+    /// Most bracket levels in one parameter name (`a[b][c]` has 2).
+    pub depth_max: usize,
+    /// Most parts in one multipart body.
+    pub parts_max: usize,
+}
+
+impl ParseBounds {
+    pub fn from_limits(limits: &holdfast_config::Limits) -> ParseBounds {
+        ParseBounds {
+            depth_max: limits.param_depth_max,
+            parts_max: limits.multipart_parts_max,
+        }
+    }
+}
+
+enum Encoding {
+    Json,
+    Form,
+    Multipart,
+}
+
+impl<S> FromRequest<S> for Params
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let mut map = Map::new();
+        let bounds = ParseBounds::from_limits(AppState::from_ref(state).service.limits());
+        let mut params = Params::default();
         if let Some(q) = req.uri().query() {
-            merge_pairs(&mut map, q.as_bytes());
+            params.0 = parse_form(q.as_bytes(), bounds)?;
         }
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
-            .to_ascii_lowercase();
-        // `Bytes` honours the body limit layer and answers 413 past it.
-        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large")
-            } else {
-                ApiError::bad_request("Could not read the request body")
-            }
-        })?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Params(map));
+            .to_owned();
+        // hyper knows the declared length; the limited body knows the route's cap.
+        let declared = http_body::Body::size_hint(req.body()).exact();
+        if declared == Some(0) {
+            return Ok(params);
         }
-        if content_type.starts_with("application/json")
-            || (content_type.is_empty() && body.first() == Some(&b'{'))
-        {
-            match serde_json::from_slice::<Value>(&body) {
-                Ok(Value::Object(obj)) => map.extend(obj),
-                Ok(_) => return Err(ApiError::unprocessable("The JSON body must be an object")),
-                Err(e) => return Err(ApiError::bad_request(format!("Malformed JSON body: {e}"))),
+        let body = req.into_limited_body();
+        if let (Some(n), Some(cap)) = (declared, http_body::Body::size_hint(&body).upper()) {
+            if n > cap {
+                return Err(too_large());
             }
-        } else if content_type.starts_with("application/x-www-form-urlencoded")
-            || content_type.is_empty()
-        {
-            merge_pairs(&mut map, &body);
+        }
+        let lower = content_type.to_ascii_lowercase();
+        let encoding = if lower.starts_with("multipart/form-data") {
+            Some(Encoding::Multipart)
+        } else if lower.starts_with("application/json") {
+            Some(Encoding::Json)
+        } else if lower.starts_with("application/x-www-form-urlencoded") {
+            Some(Encoding::Form)
+        } else if lower.is_empty() {
+            None // sniffed below: `{` means JSON, anything else a form
         } else {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("Unsupported content type {content_type}: send JSON or a URL-encoded form"),
+                format!(
+                    "Unsupported content type {}: send JSON, a URL-encoded form or multipart/form-data",
+                    lower.split(';').next().unwrap_or("").trim()
+                ),
             ));
-        }
-        Ok(Params(map))
+        };
+        let from_body = match encoding {
+            Some(Encoding::Multipart) => {
+                read_multipart(body, &content_type, bounds, &mut params.1).await?
+            }
+            _ => {
+                let bytes = axum::body::to_bytes(body, usize::MAX)
+                    .await
+                    .map_err(|e| body_error(&e))?;
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    Map::new()
+                } else if matches!(encoding, Some(Encoding::Json))
+                    || (encoding.is_none() && bytes.first() == Some(&b'{'))
+                {
+                    match serde_json::from_slice::<Value>(&bytes) {
+                        Ok(Value::Object(obj)) => obj,
+                        Ok(_) => {
+                            return Err(ApiError::unprocessable("The JSON body must be an object"))
+                        }
+                        Err(e) => {
+                            return Err(ApiError::bad_request(format!("Malformed JSON body: {e}")))
+                        }
+                    }
+                } else {
+                    parse_form(&bytes, bounds)?
+                }
+            }
+        };
+        params.0.extend(from_body);
+        Ok(params)
     }
 }
 
-fn merge_pairs(map: &mut Map<String, Value>, bytes: &[u8]) {
-    for (key, value) in form_urlencoded::parse(bytes) {
-        let value = Value::String(value.into_owned());
-        if let Some(base) = key.strip_suffix("[]") {
-            match map
-                .entry(base.to_owned())
-                .or_insert_with(|| Value::Array(Vec::new()))
-            {
-                Value::Array(list) => list.push(value),
-                other => *other = Value::Array(vec![value]),
-            }
-        } else if let Some((base, inner)) = key
-            .split_once('[')
-            .and_then(|(b, rest)| Some((b, rest.strip_suffix(']')?)))
-        {
-            match map
-                .entry(base.to_owned())
-                .or_insert_with(|| Value::Object(Map::new()))
-            {
-                Value::Object(obj) => {
-                    obj.insert(inner.to_owned(), value);
-                }
-                other => *other = Value::Object(Map::from_iter([(inner.to_owned(), value)])),
-            }
-        } else {
-            map.insert(key.into_owned(), value);
+fn too_large() -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large")
+}
+
+/// Did reading the body fail because it passed the cap (rather than, say, a cut connection)?
+fn is_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    // Bounded: error chains are short, but a cycle must not spin forever.
+    for _ in 0..16 {
+        match current {
+            Some(e) if e.is::<LengthLimitError>() => return true,
+            Some(e) => current = e.source(),
+            None => return false,
         }
     }
+    false
+}
+
+fn body_error(error: &(dyn std::error::Error + 'static)) -> ApiError {
+    if is_length_limit(error) {
+        too_large()
+    } else {
+        ApiError::bad_request("Could not read the request body")
+    }
+}
+
+async fn read_multipart(
+    body: Body,
+    content_type: &str,
+    bounds: ParseBounds,
+    files: &mut Files,
+) -> ApiResult<Map<String, Value>> {
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|_| ApiError::bad_request("The multipart content type has no boundary"))?;
+    let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
+    let mut map = Map::new();
+    let mut parts = 0usize;
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        parts += 1;
+        if parts > bounds.parts_max {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "Too many parts in the multipart body (at most {})",
+                    bounds.parts_max
+                ),
+            ));
+        }
+        let name = match field.name() {
+            Some(n) if !n.is_empty() => n.to_owned(),
+            _ => return Err(ApiError::bad_request("A multipart part has no name")),
+        };
+        let file_name = field.file_name().map(str::to_owned);
+        let part_type = field.content_type().map(|m| m.essence_str().to_owned());
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        // As Rack: a part with a file name, or with a type other than text, is a file.
+        let is_file = file_name.is_some()
+            || part_type
+                .as_deref()
+                .is_some_and(|t| !t.eq_ignore_ascii_case("text/plain"));
+        if is_file {
+            // A browser sends an empty, unnamed file for a file input left blank.
+            if file_name.as_deref() == Some("") && bytes.is_empty() {
+                continue;
+            }
+            files.0.insert(
+                name,
+                Upload {
+                    file_name: file_name.filter(|f| !f.is_empty()),
+                    content_type: part_type,
+                    bytes,
+                },
+            );
+        } else {
+            let text = String::from_utf8(bytes.into()).map_err(|_| {
+                ApiError::bad_request(format!("The multipart part {name} is not UTF-8 text"))
+            })?;
+            insert_nested(&mut map, &name, Value::String(text), bounds)?;
+        }
+    }
+    Ok(map)
+}
+
+fn multipart_error(e: multer::Error) -> ApiError {
+    if let multer::Error::StreamReadFailed(source) = &e {
+        return body_error(source.as_ref());
+    }
+    ApiError::bad_request(format!("Malformed or truncated multipart body: {e}"))
+}
+
+fn parse_form(bytes: &[u8], bounds: ParseBounds) -> ApiResult<Map<String, Value>> {
+    let mut map = Map::new();
+    for (key, value) in form_urlencoded::parse(bytes) {
+        insert_nested(&mut map, &key, Value::String(value.into_owned()), bounds)?;
+    }
+    Ok(map)
+}
+
+/// One bracket level of a Rails-style name: `[key]` or `[]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Seg<'a> {
+    Key(&'a str),
+    Push,
+}
+
+/// `a[b][]` → (`a`, [Key(b), Push]). A name that does not have the bracket
+/// shape (`a[b`, `[a]`, `a[b]c`) is taken whole as a plain name, as before.
+fn split_name(name: &str) -> (&str, Vec<Seg<'_>>) {
+    let plain = (name, Vec::new());
+    let Some(open) = name.find('[') else {
+        return plain;
+    };
+    if open == 0 {
+        return plain;
+    }
+    let mut segs = Vec::new();
+    let mut rest = &name[open..];
+    while !rest.is_empty() {
+        let Some(inner) = rest.strip_prefix('[') else {
+            return plain;
+        };
+        let Some(close) = inner.find(']') else {
+            return plain;
+        };
+        let key = &inner[..close];
+        if key.contains('[') {
+            return plain;
+        }
+        segs.push(if key.is_empty() {
+            Seg::Push
+        } else {
+            Seg::Key(key)
+        });
+        rest = &inner[close + 1..];
+    }
+    (&name[..open], segs)
+}
+
+/// Puts one value at its Rails-style name; a name that contradicts an earlier
+/// one (`a=1&a[b]=2`) or nests too deep is a 400, as in Rails.
+fn insert_nested(
+    map: &mut Map<String, Value>,
+    name: &str,
+    value: Value,
+    bounds: ParseBounds,
+) -> ApiResult<()> {
+    let (base, segs) = split_name(name);
+    if segs.len() > bounds.depth_max {
+        return Err(ApiError::bad_request(format!(
+            "Parameter {name} is nested too deeply (at most {} levels)",
+            bounds.depth_max
+        )));
+    }
+    insert_at(map, base, &segs, value, name)
+}
+
+fn conflict(name: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "Parameter {name} conflicts with another parameter of the same name"
+    ))
+}
+
+fn insert_at(
+    target: &mut Map<String, Value>,
+    key: &str,
+    segs: &[Seg<'_>],
+    value: Value,
+    name: &str,
+) -> ApiResult<()> {
+    match segs.split_first() {
+        None => {
+            target.insert(key.to_owned(), value);
+            Ok(())
+        }
+        Some((Seg::Key(child), rest)) => {
+            let slot = target
+                .entry(key.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(obj) = slot else {
+                return Err(conflict(name));
+            };
+            insert_at(obj, child, rest, value, name)
+        }
+        Some((Seg::Push, rest)) => {
+            let slot = target
+                .entry(key.to_owned())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            let Value::Array(list) = slot else {
+                return Err(conflict(name));
+            };
+            match rest.split_first() {
+                None => {
+                    list.push(value);
+                    Ok(())
+                }
+                // `a[][b]=1&a[][c]=2&a[][b]=3` → [{b:1, c:2}, {b:3}], as Rack does:
+                // a new object starts when the last one already has this path.
+                Some((Seg::Key(child), deeper)) => {
+                    let reuse = matches!(list.last(), Some(Value::Object(o)) if !has_path(o, child, deeper));
+                    if !reuse {
+                        list.push(Value::Object(Map::new()));
+                    }
+                    let Some(Value::Object(obj)) = list.last_mut() else {
+                        return Err(conflict(name));
+                    };
+                    insert_at(obj, child, deeper, value, name)
+                }
+                Some((Seg::Push, _)) => Err(ApiError::bad_request(format!(
+                    "Parameter {name}: lists of lists are not supported"
+                ))),
+            }
+        }
+    }
+}
+
+/// Whether `obj` already holds a value at `child` + `deeper` (Rack's
+/// `params_hash_has_key?`): a path through a list never counts as taken.
+fn has_path(obj: &Map<String, Value>, child: &str, deeper: &[Seg<'_>]) -> bool {
+    let mut current = match obj.get(child) {
+        Some(v) => v,
+        None => return false,
+    };
+    for seg in deeper {
+        match (seg, current) {
+            (Seg::Key(k), Value::Object(o)) => match o.get(*k) {
+                Some(v) => current = v,
+                None => return false,
+            },
+            (Seg::Key(_), _) => return true,
+            (Seg::Push, _) => return false,
+        }
+    }
+    true
 }
 
 impl Params {
@@ -187,9 +488,43 @@ impl Params {
     pub fn object(&self, key: &str) -> ApiResult<Option<Params>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Object(o)) => Ok(Some(Params(o.clone()))),
+            Some(Value::Object(o)) => Ok(Some(Params(o.clone(), Files::default()))),
             Some(_) => Err(ApiError::unprocessable(format!("{key} must be an object"))),
         }
+    }
+
+    /// A list of objects, as Rails accepts it: a JSON array of objects,
+    /// `key[][name]=…` (a list), or `key[0][name]=…&key[1][name]=…` (an
+    /// object keyed by index, taken in index order).
+    pub fn object_list(&self, key: &str) -> ApiResult<Vec<Params>> {
+        let bad = || ApiError::unprocessable(format!("{key} must be a list of objects"));
+        let as_params = |v: &Value| match v {
+            Value::Object(o) => Ok(Params(o.clone(), Files::default())),
+            _ => Err(bad()),
+        };
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items.iter().map(as_params).collect(),
+            Some(Value::Object(by_index)) => {
+                let mut indexed = by_index
+                    .iter()
+                    .map(|(k, v)| Ok((k.parse::<u32>().map_err(|_| bad())?, v)))
+                    .collect::<ApiResult<Vec<_>>>()?;
+                indexed.sort_by_key(|(i, _)| *i);
+                indexed.into_iter().map(|(_, v)| as_params(v)).collect()
+            }
+            Some(_) => Err(bad()),
+        }
+    }
+
+    /// A file part of a multipart body, by its part name.
+    pub fn file(&self, key: &str) -> Option<&Upload> {
+        self.1 .0.get(key)
+    }
+
+    /// Takes a file part out (no copy of its bytes is made either way; `Bytes` is shared).
+    pub fn take_file(&mut self, key: &str) -> Option<Upload> {
+        self.1 .0.remove(key)
     }
 
     /// `max_id`, `since_id`, `min_id`, `limit`, read leniently as Mastodon
@@ -256,22 +591,226 @@ pub fn parse_id(s: &str) -> Option<Id> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    const BOUNDS: ParseBounds = ParseBounds {
+        depth_max: 4,
+        parts_max: 8,
+    };
+
+    fn form(body: &str) -> ApiResult<Value> {
+        parse_form(body.as_bytes(), BOUNDS).map(Value::Object)
+    }
 
     #[test]
     fn rails_style_form_keys() {
-        let mut m = Map::new();
-        merge_pairs(
-            &mut m,
-            b"id[]=1&id[]=2&home[last_read_id]=5&status=hi+there",
-        );
-        assert_eq!(m["id"], serde_json::json!(["1", "2"]));
+        let m = form("id[]=1&id[]=2&home[last_read_id]=5&status=hi+there").unwrap();
+        assert_eq!(m["id"], json!(["1", "2"]));
         assert_eq!(m["home"]["last_read_id"], "5");
         assert_eq!(m["status"], "hi there");
     }
 
     #[test]
+    fn nested_names_as_rails_parses_them() {
+        let m = form(
+            "poll[options][]=a&poll[options][]=b&poll[expires_in]=60\
+             &fields_attributes[0][name]=n0&fields_attributes[0][value]=v0\
+             &fields_attributes[1][name]=n1&source[privacy]=private&media_ids[]=7",
+        )
+        .unwrap();
+        assert_eq!(
+            m,
+            json!({
+                "poll": {"options": ["a", "b"], "expires_in": "60"},
+                "fields_attributes": {"0": {"name": "n0", "value": "v0"}, "1": {"name": "n1"}},
+                "source": {"privacy": "private"},
+                "media_ids": ["7"],
+            })
+        );
+    }
+
+    #[test]
+    fn lists_of_objects_start_a_new_object_when_the_key_repeats() {
+        let m = form("a[][b]=1&a[][c]=2&a[][b]=3&x[][y][]=1&x[][y][]=2").unwrap();
+        assert_eq!(m["a"], json!([{"b": "1", "c": "2"}, {"b": "3"}]));
+        assert_eq!(m["x"], json!([{"y": ["1", "2"]}]));
+    }
+
+    #[test]
+    fn odd_names_are_plain_keys_and_later_plain_values_win() {
+        let m = form("a[b=1&[c]=2&d[e]f=3&g=1&g=2&h[i]=1&h=4").unwrap();
+        assert_eq!(m["a[b"], "1");
+        assert_eq!(m["[c]"], "2");
+        assert_eq!(m["d[e]f"], "3");
+        assert_eq!(m["g"], "2");
+        assert_eq!(m["h"], "4");
+    }
+
+    #[test]
+    fn conflicting_and_too_deep_names_are_400() {
+        for bad in [
+            "a=1&a[b]=2",
+            "a[]=1&a[b]=2",
+            "a[b]=1&a[]=2",
+            "a[][]=1",
+            "a[b][c][d][e][f]=1",
+        ] {
+            let e = form(bad).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{bad}");
+        }
+        assert!(form("a[b][c][d][e]=1").is_ok());
+    }
+
+    #[test]
+    fn object_lists_from_every_shape() {
+        let by_index = Params(
+            form("f[1][name]=b&f[0][name]=a&f[10][name]=c")
+                .unwrap()
+                .as_object()
+                .unwrap()
+                .clone(),
+            Files::default(),
+        );
+        let names: Vec<_> = by_index
+            .object_list("f")
+            .unwrap()
+            .iter()
+            .map(|p| p.str("name").unwrap().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        let listed = Params(
+            json!({"f": [{"name": "x"}], "g": {"zero": {}}, "h": "s"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            Files::default(),
+        );
+        assert_eq!(listed.object_list("f").unwrap().len(), 1);
+        assert!(listed.object_list("g").is_err());
+        assert!(listed.object_list("h").is_err());
+        assert!(listed.object_list("missing").unwrap().is_empty());
+    }
+
+    async fn multipart(
+        body: &'static str,
+        parts_max: usize,
+    ) -> ApiResult<(Map<String, Value>, Files)> {
+        let body = body.replace('\n', "\r\n");
+        let mut files = Files::default();
+        let map = read_multipart(
+            Body::from(body),
+            "multipart/form-data; boundary=XyZ",
+            ParseBounds {
+                depth_max: 4,
+                parts_max,
+            },
+            &mut files,
+        )
+        .await?;
+        Ok((map, files))
+    }
+
+    const GOOD: &str = "--XyZ\n\
+Content-Disposition: form-data; name=\"status\"\n\n\
+hello\n\
+--XyZ\n\
+Content-Disposition: form-data; name=\"source[privacy]\"\n\n\
+private\n\
+--XyZ\n\
+Content-Disposition: form-data; name=\"media_ids[]\"\n\n\
+1\n\
+--XyZ\n\
+Content-Disposition: form-data; name=\"media_ids[]\"\n\n\
+2\n\
+--XyZ\n\
+Content-Disposition: form-data; name=\"file\"; filename=\"a.png\"\n\
+Content-Type: image/png\n\n\
+\u{89}PNG\n\
+--XyZ\n\
+Content-Disposition: form-data; name=\"blank\"; filename=\"\"\n\
+Content-Type: application/octet-stream\n\n\
+\n\
+--XyZ--\n";
+
+    #[tokio::test]
+    async fn multipart_text_nested_and_files() {
+        let (map, files) = multipart(GOOD, 8).await.unwrap();
+        assert_eq!(
+            Value::Object(map),
+            json!({"status": "hello", "source": {"privacy": "private"}, "media_ids": ["1", "2"]})
+        );
+        let file = &files.0["file"];
+        assert_eq!(file.file_name.as_deref(), Some("a.png"));
+        assert_eq!(file.content_type.as_deref(), Some("image/png"));
+        assert_eq!(&file.bytes[..], "\u{89}PNG".as_bytes());
+        assert!(
+            !files.0.contains_key("blank"),
+            "an empty file input is no file"
+        );
+    }
+
+    #[tokio::test]
+    async fn multipart_refusals() {
+        assert_eq!(
+            multipart(GOOD, 5).await.unwrap_err().status,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        let truncated = "--XyZ\nContent-Disposition: form-data; name=\"status\"\n\nhel";
+        assert_eq!(
+            multipart(truncated, 8).await.unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
+        let no_end = "--XyZ\nContent-Disposition: form-data; name=\"status\"\n\nhello\n";
+        assert_eq!(
+            multipart(no_end, 8).await.unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
+        let nameless = "--XyZ\nContent-Disposition: form-data\n\nhello\n--XyZ--\n";
+        let e = multipart(nameless, 8).await.unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(e.error.contains("no name"), "{}", e.error);
+        let mut bytes = b"--XyZ\r\nContent-Disposition: form-data; name=\"s\"\r\n\r\n".to_vec();
+        bytes.extend_from_slice(&[0xff, 0xfe]);
+        bytes.extend_from_slice(b"\r\n--XyZ--\r\n");
+        let mut files = Files::default();
+        let e = read_multipart(
+            Body::from(bytes),
+            "multipart/form-data; boundary=XyZ",
+            BOUNDS,
+            &mut files,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn body_past_the_cap_is_413_not_400() {
+        let limited = Body::new(http_body_util::Limited::new(
+            Body::from(GOOD.replace('\n', "\r\n")),
+            40,
+        ));
+        let mut files = Files::default();
+        let e = read_multipart(
+            limited,
+            "multipart/form-data; boundary=XyZ",
+            BOUNDS,
+            &mut files,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
     fn typed_getters_refuse_wrong_types() {
-        let p = Params(serde_json::json!({"sensitive": "banana", "limit": "-1", "in_reply_to_id": "12x", "ok": "true"}).as_object().unwrap().clone());
+        let p = Params(
+            json!({"sensitive": "banana", "limit": "-1", "in_reply_to_id": "12x", "ok": "true"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            Files::default(),
+        );
         assert_eq!(
             p.bool("sensitive").unwrap_err().status,
             StatusCode::UNPROCESSABLE_ENTITY
@@ -288,6 +827,7 @@ mod tests {
                 .as_object()
                 .unwrap()
                 .clone(),
+            Files::default(),
         );
         let page = p.page().unwrap();
         assert_eq!(page.limit, Some(5));
@@ -305,6 +845,7 @@ mod tests {
                 .as_object()
                 .unwrap()
                 .clone(),
+            Files::default(),
         );
         assert_eq!(n.limit("limit"), Some(3));
     }

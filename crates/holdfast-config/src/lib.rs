@@ -157,6 +157,24 @@ pub struct Limits {
     pub anon_cache_entries_max: usize,
     pub anon_cache_body_max_bytes: usize,
 
+    // ---- browser edge and request bodies ----
+    /// Most bracket levels in one parameter name (`a[b][c]` has 2), in every
+    /// encoding; deeper is a 400 (Rack allows 32; Mastodon's deepest is 3).
+    pub param_depth_max: usize,
+    /// Most parts (text and files) in one `multipart/form-data` body; more is a 413.
+    pub multipart_parts_max: usize,
+    /// How long a browser may cache a CORS preflight answer (`Access-Control-Max-Age`).
+    pub cors_max_age_s: u64,
+    /// Longest `Access-Control-Request-Headers` echoed back in a preflight; a
+    /// longer (or malformed) one gets the fixed list of headers clients use.
+    pub cors_request_headers_max_bytes: usize,
+    /// A TLS client must finish its handshake within this long, or is disconnected
+    /// (the connection holds its listener slots meanwhile).
+    pub tls_handshake_timeout_ms: u64,
+    /// Proxies (CIDRs or single addresses) whose `X-Forwarded-Proto` is believed;
+    /// from anyone else the header is ignored. Empty: believe nobody.
+    pub trusted_proxies: Vec<String>,
+
     // ---- content ----
     pub status_max_chars: usize,
     /// Every URL counts as this many characters, whatever its length (Mastodon's rule).
@@ -183,6 +201,46 @@ pub struct Limits {
     pub search_page_max: u32,
     /// Deepest `offset` search accepts; deeper paging is refused with 400.
     pub search_offset_max: u32,
+    // ---- media ----
+    /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
+    /// `update_credentials`): the image cap plus room for a thumbnail and form fields.
+    pub media_upload_body_max_bytes: usize,
+    /// Largest image file accepted (instance `image_size_limit`).
+    pub media_image_max_bytes: usize,
+    /// Most pixels (width x height) an image may declare; checked from the header
+    /// before decoding, so a decompression bomb is refused before it allocates
+    /// (instance `image_matrix_limit`; Mastodon's is 7680x4320).
+    pub media_image_max_pixels: u64,
+    /// Longest side an image may declare, in pixels (also given to the decoder).
+    pub media_image_max_side_px: u32,
+    /// Most memory one decode may allocate (the decoder's own `max_alloc`).
+    pub media_decode_alloc_max_bytes: u64,
+    /// Images decoded at once (each on a blocking thread); the rest wait.
+    pub media_decode_concurrency: usize,
+    /// How long an upload waits for a decoding slot before 503.
+    pub media_decode_wait_ms: u64,
+    /// Previews (`small`) fit in a square of this side, in pixels.
+    pub media_preview_side_px: u32,
+    /// Avatars are scaled down to fit in a square of this side, in pixels.
+    pub media_avatar_side_px: u32,
+    /// Headers are scaled down to fit in this box, in pixels.
+    pub media_header_width_px: u32,
+    pub media_header_height_px: u32,
+    /// JPEG quality (1-100) of re-encoded images and previews.
+    pub media_jpeg_quality: u8,
+    /// Longest media description (alt text), in characters (Mastodon's limit).
+    pub media_description_max_chars: usize,
+    /// Most media attachments on one status.
+    pub statuses_media_max: usize,
+    /// Uploads never attached to a status are removed after this long.
+    pub media_unattached_ttl_s: u64,
+    /// How often the clean-up task looks for expired uploads.
+    pub media_cleanup_interval_s: u64,
+    /// Most expired uploads removed per clean-up tick.
+    pub media_cleanup_batch_max: u32,
+    pub rate_media_window_s: u64,
+    /// Uploads (media, avatar, header) per principal per `rate_media_window_s` (Mastodon: 30 per 30 min).
+    pub rate_media_requests: u32,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
     // ---- early client calls (grouped notifications, unread counts, fetch many) ----
@@ -203,6 +261,15 @@ pub struct Limits {
     pub context_statuses_max: u32,
 
     // ---- OAuth ----
+    // ---- OAuth: PKCE, log-in sessions, app registration ----
+    /// How long a log-in on the authorize page stays valid (the session cookie's life).
+    pub session_ttl_s: u64,
+    /// Most live log-in sessions one account keeps; the oldest goes when a new one starts.
+    pub sessions_per_account_max: usize,
+    /// Longest `website` an app may register.
+    pub app_website_max_chars: usize,
+    /// Longest OAuth `state` the authorize page carries through its steps.
+    pub oauth_state_max_chars: usize,
     pub auth_code_ttl_s: u64,
     pub redirect_uris_max: usize,
     pub redirect_uri_max_chars: usize,
@@ -253,6 +320,12 @@ impl Default for Limits {
             anon_cache_ttl_ms: 1_000,
             anon_cache_entries_max: 1_024,
             anon_cache_body_max_bytes: 512 * 1024,
+            param_depth_max: 8,
+            multipart_parts_max: 128,
+            cors_max_age_s: 7_200,
+            cors_request_headers_max_bytes: 1_024,
+            tls_handshake_timeout_ms: 10_000,
+            trusted_proxies: Vec::new(),
             status_max_chars: 500,
             status_url_chars: 23,
             username_max_chars: 30,
@@ -273,6 +346,25 @@ impl Default for Limits {
             search_page_default: 20,
             search_page_max: 40,
             search_offset_max: 10_000,
+            media_upload_body_max_bytes: 17 * 1024 * 1024,
+            media_image_max_bytes: 16 * 1024 * 1024,
+            media_image_max_pixels: 7_680 * 4_320,
+            media_image_max_side_px: 16_384,
+            media_decode_alloc_max_bytes: 256 * 1024 * 1024,
+            media_decode_concurrency: 2,
+            media_decode_wait_ms: 10_000,
+            media_preview_side_px: 640,
+            media_avatar_side_px: 400,
+            media_header_width_px: 1_500,
+            media_header_height_px: 500,
+            media_jpeg_quality: 85,
+            media_description_max_chars: 1_500,
+            statuses_media_max: 4,
+            media_unattached_ttl_s: 24 * 3600,
+            media_cleanup_interval_s: 600,
+            media_cleanup_batch_max: 100,
+            rate_media_window_s: 1_800,
+            rate_media_requests: 30,
             relationships_ids_max: 100,
             notification_groups_scan_max: 2_000,
             notification_group_samples_max: 8,
@@ -281,6 +373,10 @@ impl Default for Limits {
             fetch_statuses_ids_max: 20,
             fetch_accounts_ids_max: 40,
             context_statuses_max: 4_096,
+            session_ttl_s: 7 * 24 * 3600,
+            sessions_per_account_max: 16,
+            app_website_max_chars: 2_000,
+            oauth_state_max_chars: 1_000,
             auth_code_ttl_s: 600,
             redirect_uris_max: 10,
             redirect_uri_max_chars: 2_000,

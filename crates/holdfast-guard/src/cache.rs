@@ -122,7 +122,7 @@ impl Filler {
     /// Buffers a 200 response (within the size bound), stores it and wakes the
     /// waiters; anything else passes through uncached.
     pub async fn complete(mut self, response: Response) -> Response {
-        if response.status() != StatusCode::OK {
+        if response.status() != StatusCode::OK || !shareable(response.headers()) {
             return response;
         }
         let (parts, body) = response.into_parts();
@@ -148,6 +148,21 @@ impl Filler {
         }
         Response::from_parts(parts, Body::from(bytes))
     }
+}
+
+/// Whether a response may be shared between clients: not when it sets a cookie
+/// or says `no-store`/`private` (pages with a CSRF token or a session, tokens).
+fn shareable(headers: &HeaderMap) -> bool {
+    if headers.contains_key(axum::http::header::SET_COOKIE) {
+        return false;
+    }
+    !headers
+        .get_all(axum::http::header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|d| d.trim().to_ascii_lowercase())
+        .any(|d| d == "no-store" || d == "private" || d == "no-cache")
 }
 
 impl Drop for Filler {
@@ -179,6 +194,31 @@ pub async fn wait_for_fill(mut slot: Slot, wait: Duration) -> Option<Arc<Cached>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn private_and_cookie_setting_answers_are_not_kept() {
+        let cache = AnonCache::new(Duration::from_secs(5), 16, 1024);
+        for (name, value) in [
+            ("cache-control", "no-store"),
+            ("cache-control", "private, max-age=60"),
+            ("set-cookie", "a=b"),
+        ] {
+            let key = format!("{name}:{value}");
+            let Lookup::Fill(filler) = cache.lookup(key.clone()) else {
+                panic!("first lookup fills")
+            };
+            let mut response = Response::new(Body::from("secret form"));
+            response
+                .headers_mut()
+                .insert(name, axum::http::HeaderValue::from_static(value));
+            let response = filler.complete(response).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            assert!(
+                matches!(cache.lookup(key), Lookup::Fill(_)),
+                "{name}: {value} must not be cached"
+            );
+        }
+    }
 
     #[tokio::test]
     async fn one_fill_serves_concurrent_misses() {

@@ -48,6 +48,21 @@ pub fn class(method: &Method, uri: &Uri, has_token: bool, deep_page_floor_id: i6
     }
 }
 
+/// An upload: decoding it is expensive work, and it spends the per-principal
+/// upload budget (Mastodon: 30 per 30 minutes). Media uploads always; profile
+/// updates only when they carry files (multipart).
+pub fn is_upload(method: &Method, path: &str, content_type: Option<&str>) -> bool {
+    match (method, path) {
+        (&Method::POST, "/api/v1/media") | (&Method::POST, "/api/v2/media") => true,
+        (&Method::PATCH, "/api/v1/accounts/update_credentials") => content_type.is_some_and(|c| {
+            c.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        }),
+        _ => false,
+    }
+}
+
 /// Paging back past `floor_id` (an id older than the deep-page age) reads cold data.
 fn is_deep_page(uri: &Uri, floor_id: i64) -> bool {
     uri.query().is_some_and(|q| {
@@ -105,5 +120,17 @@ mod tests {
             Some(Special::Delete)
         );
         assert!(is_ops("/metrics"));
+        assert!(is_upload(&Method::POST, "/api/v2/media", None));
+        assert!(!is_upload(&Method::GET, "/api/v1/media/5", None));
+        assert!(is_upload(
+            &Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some("multipart/form-data; boundary=x")
+        ));
+        assert!(!is_upload(
+            &Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some("application/json")
+        ));
     }
 }

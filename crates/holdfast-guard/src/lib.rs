@@ -12,6 +12,7 @@
 pub mod admission;
 pub mod cache;
 pub mod classify;
+pub mod cors;
 pub mod listener;
 pub mod netaddr;
 pub mod ratelimit;
@@ -43,6 +44,7 @@ struct Tables {
     login: RateTable,
     search: RateTable,
     delete: RateTable,
+    media: RateTable,
 }
 
 enum Override {
@@ -104,6 +106,10 @@ impl Guard {
                 delete: table(
                     limits.rate_delete_requests,
                     limits.rate_delete_window_s * 1000,
+                ),
+                media: table(
+                    limits.rate_media_requests,
+                    limits.rate_media_window_s * 1000,
                 ),
             },
             overrides,
@@ -183,6 +189,7 @@ impl Guard {
             ("login", &t.login),
             ("search", &t.search),
             ("delete", &t.delete),
+            ("media", &t.media),
         ] {
             let _ = writeln!(
                 out,
@@ -234,6 +241,15 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         deep_floor_id,
     );
     let special = classify::special(request.method(), path);
+    let upload = classify::is_upload(
+        request.method(),
+        path,
+        request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let class = if upload { Class::Expensive } else { class };
 
     // ---- rate limits ----
     let over = guard.override_for(ip);
@@ -265,6 +281,9 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
             Some(Special::Delete) => decisions.push(t.delete.check(principal, None)),
             None => {}
         }
+        if upload {
+            decisions.push(t.media.check(principal, None));
+        }
     }
     if let Some(refused) = decisions.iter().find(|d| !d.allowed) {
         guard.refusals.count(Reason::RateLimited, class);
@@ -273,8 +292,10 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     let reported = decisions.first().copied();
 
     // ---- cheap answers for anonymous reads ----
+    // A range request must not be answered with (or fill the cache with) a whole body.
     let cacheable = token.is_none()
         && request.method() == axum::http::Method::GET
+        && !request.headers().contains_key(header::RANGE)
         && !request.headers().contains_key(header::COOKIE);
     let mut filler = None;
     if cacheable {

@@ -4,7 +4,10 @@
 
 pub mod accounts;
 pub mod batch;
+pub mod blurhash;
+pub mod imaging;
 pub mod lists;
+pub mod media;
 pub mod notification_groups;
 pub mod oauth;
 pub mod scopes;
@@ -16,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use holdfast_config::Config;
-use holdfast_store::{Id, Page, Store, StoreError};
+use holdfast_store::{Id, MediaStore, Page, Store, StoreError};
 
 pub use scopes::Scopes;
 
@@ -94,6 +97,9 @@ impl From<StoreError> for ServiceError {
             }
             StoreError::Unavailable(why) => ServiceError::Unavailable(why),
             StoreError::Internal(why) => ServiceError::Internal(why),
+            StoreError::Rejected(why) => {
+                ServiceError::Unprocessable(format!("Validation failed: {why}"))
+            }
         }
     }
 }
@@ -107,6 +113,9 @@ pub struct Principal {
     pub app_id: Id,
     pub app_name: String,
     pub app_website: Option<String>,
+    /// What the app registered (for `GET /api/v1/apps/verify_credentials`).
+    pub app_redirect_uris: Vec<String>,
+    pub app_scopes: String,
     pub account_id: Option<Id>,
     pub scopes: Scopes,
 }
@@ -146,18 +155,33 @@ pub struct Service {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub passwords: secrets::PasswordPool,
+    /// Where media bytes live (files on one node, PostgreSQL in a cluster).
+    pub media: Arc<dyn MediaStore>,
+    /// The bounded pool images are decoded on.
+    pub decoder: media::DecodePool,
     /// `https://domain` (or `http://localhost:port` for a local instance): the base of every URL we render.
     pub base_url: Arc<str>,
 }
 
 impl Service {
-    pub fn new(store: Arc<dyn Store>, config: Config, base_url: String) -> Service {
+    pub fn new(
+        store: Arc<dyn Store>,
+        media: Arc<dyn MediaStore>,
+        config: Config,
+        base_url: String,
+    ) -> Service {
         let passwords = secrets::PasswordPool::new(
             config.limits.password_hash_concurrency,
             Duration::from_millis(config.limits.password_hash_wait_ms),
         );
+        let decoder = media::DecodePool::new(
+            config.limits.media_decode_concurrency,
+            Duration::from_millis(config.limits.media_decode_wait_ms),
+        );
         Service {
             store,
+            media,
+            decoder,
             config: Arc::new(config),
             passwords,
             base_url: base_url.into(),
@@ -170,6 +194,11 @@ impl Service {
 
     pub fn account_url(&self, username: &str) -> String {
         format!("{}/@{}", self.base_url, username)
+    }
+
+    /// Where a media key is served (`/system/media/<key>`).
+    pub fn media_url(&self, key: &str) -> String {
+        format!("{}/system/media/{}", self.base_url, key)
     }
 
     pub fn status_url(&self, username: &str, id: Id) -> String {

@@ -10,7 +10,9 @@ use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
 
 pub enum Timeline<'a> {
     Home,
-    Public,
+    Public {
+        only_media: bool,
+    },
     Tag(&'a str),
     Favourites,
     Bookmarks,
@@ -52,7 +54,9 @@ impl Service {
         };
         let paged: Vec<Paged<Id>> = match which {
             Timeline::Home => self.store.home_timeline(need()?, page).await?,
-            Timeline::Public => self.store.public_timeline(viewer, page).await?,
+            Timeline::Public { only_media } => {
+                self.store.public_timeline(viewer, only_media, page).await?
+            }
             Timeline::Tag(tag) => self.store.tag_timeline(viewer, tag, page).await?,
             Timeline::Favourites => self.store.favourites(need()?, page).await?,
             Timeline::Bookmarks => self.store.bookmarks(need()?, page).await?,

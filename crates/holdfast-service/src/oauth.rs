@@ -3,6 +3,8 @@
 use holdfast_config::Registrations;
 use holdfast_store::{AccountRow, AppRow, AuthCode, Id, NewAccount, NewApp, StoreError};
 
+use sha2::{Digest, Sha256};
+
 use crate::secrets::{hash_secret, random_secret, same_hash};
 use crate::{FieldError, Principal, Scopes, Service, ServiceError, ServiceResult};
 
@@ -26,6 +28,127 @@ pub struct AppInput {
     pub redirect_uris: Vec<String>,
     pub scopes: Option<String>,
     pub website: Option<String>,
+}
+
+/// How a client proved who it is at the token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// With its client secret (form field or HTTP Basic).
+    Secret,
+    /// Without a secret: a public client, allowed only for PKCE-bound codes.
+    Public,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PkceMethod {
+    S256,
+    Plain,
+}
+
+impl PkceMethod {
+    pub fn parse(s: &str) -> Option<PkceMethod> {
+        match s {
+            "S256" => Some(PkceMethod::S256),
+            "plain" => Some(PkceMethod::Plain),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PkceMethod::S256 => "S256",
+            PkceMethod::Plain => "plain",
+        }
+    }
+}
+
+/// The PKCE challenge of an authorization request (RFC 7636).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pkce {
+    pub challenge: String,
+    pub method: PkceMethod,
+}
+
+impl Pkce {
+    /// From the authorize request's `code_challenge` and `code_challenge_method`:
+    /// None without a challenge; the method defaults to `plain` (RFC 7636 §4.3).
+    pub fn from_request(
+        challenge: Option<&str>,
+        method: Option<&str>,
+    ) -> ServiceResult<Option<Pkce>> {
+        let bad = |why: &str| ServiceError::oauth(400, "invalid_request", why.to_owned());
+        let method =
+            match method {
+                None => None,
+                Some(m) => Some(PkceMethod::parse(m).ok_or_else(|| {
+                    bad("Unsupported code_challenge_method: use S256 (or plain).")
+                })?),
+            };
+        let Some(challenge) = challenge else {
+            if method.is_some() {
+                return Err(bad(
+                    "code_challenge_method was sent without a code_challenge.",
+                ));
+            }
+            return Ok(None);
+        };
+        let method = method.unwrap_or(PkceMethod::Plain);
+        let ok = match method {
+            // BASE64URL(SHA-256(verifier)) without padding is always 43 characters.
+            PkceMethod::S256 => {
+                challenge.len() == 43
+                    && challenge
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }
+            // The plain challenge is the verifier itself.
+            PkceMethod::Plain => valid_code_verifier(challenge),
+        };
+        if !ok {
+            return Err(bad("code_challenge is malformed (RFC 7636 §4.2)."));
+        }
+        Ok(Some(Pkce {
+            challenge: challenge.to_owned(),
+            method,
+        }))
+    }
+
+    /// Whether `verifier` is the one this challenge was made from.
+    pub fn verifies(&self, verifier: &str) -> bool {
+        if !valid_code_verifier(verifier) {
+            return false;
+        }
+        let derived = match self.method {
+            PkceMethod::S256 => crate::secrets::base64url(&Sha256::digest(verifier.as_bytes())),
+            PkceMethod::Plain => verifier.to_owned(),
+        };
+        // Compare digests, so the time taken says nothing about the challenge.
+        same_hash(&hash_secret(&derived), &hash_secret(&self.challenge))
+    }
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
+pub fn valid_code_verifier(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// The anti-forgery token of the consent form, bound to the session: derived from
+/// the session's secret (which only the browser holds, in an HttpOnly cookie), so a
+/// page on another site can neither read nor compute it.
+pub fn csrf_token(session_secret: &str) -> String {
+    hash_secret(&format!("holdfast consent form\n{session_secret}"))
+}
+
+pub fn csrf_token_matches(session_secret: &str, token: &str) -> bool {
+    same_hash(&csrf_token(session_secret), token)
+}
+
+/// Our secrets are 43 characters of base64url; anything else cannot be one.
+fn plausible_secret(s: &str) -> bool {
+    s.len() == 43
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub struct SignUp {
@@ -57,6 +180,8 @@ impl Service {
             app_id: token.app.id,
             app_name: token.app.name,
             app_website: token.app.website,
+            app_redirect_uris: token.app.redirect_uris,
+            app_scopes: token.app.scopes,
             account_id: token.account_id,
             scopes,
         })
@@ -93,12 +218,33 @@ impl Service {
             ));
         }
         for uri in &uris {
-            if uri.chars().count() > limits.redirect_uri_max_chars || !valid_redirect_uri(uri) {
-                return Err(ServiceError::Unprocessable(
-                    "Validation failed: Redirect URI must be an absolute URI.".into(),
-                ));
+            if uri.chars().count() > limits.redirect_uri_max_chars {
+                return Err(ServiceError::Unprocessable(format!(
+                    "Validation failed: Redirect URI is too long (maximum is {} characters)",
+                    limits.redirect_uri_max_chars
+                )));
+            }
+            if let Err(why) = check_redirect_uri(uri) {
+                return Err(ServiceError::Unprocessable(format!(
+                    "Validation failed: Redirect URI {why}"
+                )));
             }
         }
+        let website = match input.website.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(w) if w.chars().count() > limits.app_website_max_chars => {
+                return Err(ServiceError::Unprocessable(format!(
+                    "Validation failed: Website is too long (maximum is {} characters)",
+                    limits.app_website_max_chars
+                )))
+            }
+            Some(w) if !valid_web_url(w) => {
+                return Err(ServiceError::Unprocessable(
+                    "Validation failed: Website is not a valid URL (an absolute http or https URL is needed)".into(),
+                ))
+            }
+            Some(w) => Some(w.to_owned()),
+        };
         let scopes = Scopes::parse(input.scopes.as_deref().unwrap_or("")).map_err(|bad| {
             ServiceError::Unprocessable(format!("Validation failed: Scopes are invalid ({bad})"))
         })?;
@@ -107,7 +253,7 @@ impl Service {
             .store
             .create_app(NewApp {
                 name,
-                website: input.website.filter(|w| !w.trim().is_empty()),
+                website,
                 redirect_uris: uris,
                 scopes: scopes.to_string(),
                 client_id: random_secret(),
@@ -230,6 +376,7 @@ impl Service {
         account_id: Id,
         scopes: &Scopes,
         redirect_uri: &str,
+        pkce: Option<&Pkce>,
     ) -> ServiceResult<String> {
         let code = random_secret();
         self.store
@@ -240,6 +387,8 @@ impl Service {
                     account_id,
                     scopes: scopes.to_string(),
                     redirect_uri: redirect_uri.to_owned(),
+                    code_challenge: pkce.map(|p| p.challenge.clone()),
+                    code_challenge_method: pkce.map(|p| p.method.as_str().to_owned()),
                 },
                 self.limits().auth_code_ttl_s,
             )
@@ -247,15 +396,24 @@ impl Service {
         Ok(code)
     }
 
+    /// Redeems an authorization code (once: the code is spent whatever the outcome,
+    /// so a wrong PKCE verifier cannot be retried). `client` says how the client
+    /// authenticated; a public client (no secret) is accepted only for a code
+    /// that was bound to a PKCE challenge, since the verifier is then its proof.
     pub async fn exchange_code(
         &self,
         app: &AppRow,
+        client: ClientAuth,
         code: &str,
         redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
     ) -> ServiceResult<IssuedToken> {
         let invalid = || {
             ServiceError::oauth(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
         };
+        if code.is_empty() || code.len() > 512 {
+            return Err(invalid());
+        }
         let grant = match self.store.take_auth_code(&hash_secret(code)).await {
             Err(StoreError::NotFound) => return Err(invalid()),
             other => other?,
@@ -263,9 +421,83 @@ impl Service {
         if grant.app_id != app.id || redirect_uri.is_some_and(|r| r != grant.redirect_uri) {
             return Err(invalid());
         }
+        let pkce = match (&grant.code_challenge, &grant.code_challenge_method) {
+            (Some(challenge), Some(method)) => Some(Pkce {
+                challenge: challenge.clone(),
+                method: PkceMethod::parse(method).ok_or_else(invalid)?,
+            }),
+            _ => None,
+        };
+        match (&pkce, code_verifier) {
+            (None, _) if client == ClientAuth::Public => return Err(invalid_client()),
+            (None, None) => {}
+            // A verifier for a code that had no challenge: refused (OAuth 2.1 §4.1.3),
+            // so PKCE cannot be silently downgraded.
+            (None, Some(_)) => return Err(ServiceError::oauth(
+                400,
+                "invalid_grant",
+                "A code_verifier was sent, but the authorization request had no code_challenge.",
+            )),
+            (Some(_), None) => {
+                return Err(ServiceError::oauth(
+                    400,
+                    "invalid_grant",
+                    "The authorization request used PKCE: code_verifier is required.",
+                ))
+            }
+            (Some(p), Some(verifier)) => {
+                if !p.verifies(verifier) {
+                    return Err(ServiceError::oauth(
+                        400,
+                        "invalid_grant",
+                        "The code_verifier does not match the code_challenge of the authorization request.",
+                    ));
+                }
+            }
+        }
         let scopes = Scopes::parse(&grant.scopes).map_err(|_| invalid())?;
         self.issue_token(app.id, Some(grant.account_id), scopes)
             .await
+    }
+
+    /// Starts a log-in session for the authorize page; returns the cookie value
+    /// (only its hash is stored).
+    pub async fn start_session(&self, account_id: Id) -> ServiceResult<String> {
+        let secret = random_secret();
+        let limits = self.limits();
+        self.store
+            .create_session(
+                &hash_secret(&secret),
+                account_id,
+                limits.session_ttl_s,
+                limits.sessions_per_account_max,
+            )
+            .await?;
+        Ok(secret)
+    }
+
+    /// The account of a live session, or None (unknown, expired, malformed, or
+    /// the account is suspended or not yet approved).
+    pub async fn session_account(&self, secret: &str) -> ServiceResult<Option<AccountRow>> {
+        if !plausible_secret(secret) {
+            return Ok(None);
+        }
+        let session = match self.store.session(&hash_secret(secret)).await {
+            Err(StoreError::NotFound) => return Ok(None),
+            other => other?,
+        };
+        match self.store.account(session.account_id).await {
+            Ok(a) if !a.suspended && a.approved => Ok(Some(a)),
+            Ok(_) | Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn end_session(&self, secret: &str) -> ServiceResult<()> {
+        if plausible_secret(secret) {
+            self.store.delete_session(&hash_secret(secret)).await?;
+        }
+        Ok(())
     }
 
     /// Revokes a token of this app. Unknown tokens succeed quietly (RFC 7009);
@@ -502,21 +734,66 @@ fn invalid_client() -> ServiceError {
 
 /// The out-of-band URN, or an absolute URI with a scheme (apps use custom schemes like `tusky://`).
 pub fn valid_redirect_uri(uri: &str) -> bool {
+    check_redirect_uri(uri).is_ok()
+}
+
+/// Why a redirect URI is refused, in words that complete "Redirect URI …".
+/// An absolute URI (RFC 3986 §4.3: a scheme, then anything but a fragment), without
+/// whitespace or control characters; http(s) ones need a host; schemes that run
+/// code or embed content in a browser are refused.
+pub fn check_redirect_uri(uri: &str) -> Result<(), &'static str> {
     if uri == OOB_REDIRECT {
-        return true;
+        return Ok(());
     }
-    match uri.split_once("://") {
-        Some((scheme, rest)) => {
-            !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
-                && !rest.is_empty()
-                && !uri.contains(char::is_whitespace)
-                && !uri.contains('#')
-        }
-        None => false,
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters.");
     }
+    if uri.contains('#') {
+        return Err("must not contain a fragment.");
+    }
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return Err("must be an absolute URI.");
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.');
+    if !scheme_ok || rest.is_empty() {
+        return Err("must be an absolute URI.");
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    if matches!(
+        scheme.as_str(),
+        "javascript" | "data" | "vbscript" | "file" | "blob"
+    ) {
+        return Err("uses a scheme that is not allowed.");
+    }
+    if (scheme == "http" || scheme == "https") && !has_host(rest) {
+        return Err("must be an absolute URI.");
+    }
+    Ok(())
+}
+
+/// `//host…` with a non-empty host.
+fn has_host(after_scheme: &str) -> bool {
+    after_scheme
+        .strip_prefix("//")
+        .map(|r| r.split(['/', '?']).next().unwrap_or(""))
+        .map(|authority| authority.rsplit('@').next().unwrap_or(""))
+        .is_some_and(|host| !host.is_empty() && !host.starts_with(':'))
+}
+
+/// An app's website: an absolute http or https URL with a host, no whitespace.
+pub fn valid_web_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &url[6..]
+    } else if lower.starts_with("http://") {
+        &url[5..]
+    } else {
+        return false;
+    };
+    !url.chars().any(|c| c.is_whitespace() || c.is_control()) && has_host(rest)
 }
 
 fn plausible_email(email: &str) -> bool {
@@ -553,6 +830,61 @@ mod tests {
         assert!(valid_redirect_uri("tusky://oauth"));
         assert!(!valid_redirect_uri("/relative"));
         assert!(!valid_redirect_uri("https://x/#frag"));
+        assert!(valid_redirect_uri("com.example.app:/oauth2redirect"));
+        assert!(valid_redirect_uri("http://127.0.0.1:8080/cb?x=1"));
+        assert!(!valid_redirect_uri("https:///nohost"));
+        assert!(!valid_redirect_uri("https:nohost"));
+        assert!(!valid_redirect_uri("javascript:alert(1)"));
+        assert!(!valid_redirect_uri("JavaScript:alert(1)"));
+        assert!(!valid_redirect_uri("https://a b/"));
+        assert!(!valid_redirect_uri("1http://x/"));
+        assert!(!valid_redirect_uri(""));
+    }
+
+    #[test]
+    fn websites() {
+        assert!(valid_web_url("https://app.example"));
+        assert!(valid_web_url("HTTP://app.example/x?y"));
+        assert!(!valid_web_url("ftp://app.example"));
+        assert!(!valid_web_url("app.example"));
+        assert!(!valid_web_url("https://"));
+        assert!(!valid_web_url("https://x y"));
+        assert!(!valid_web_url("javascript:alert(1)"));
+    }
+
+    #[test]
+    fn pkce_rfc7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let p = Pkce::from_request(
+            Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+            Some("S256"),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(p.verifies(verifier));
+        assert!(!p.verifies("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX"));
+        assert!(!p.verifies("short"));
+        let plain = Pkce::from_request(Some(verifier), None).unwrap().unwrap();
+        assert_eq!(plain.method, PkceMethod::Plain);
+        assert!(plain.verifies(verifier));
+        assert!(Pkce::from_request(None, None).unwrap().is_none());
+        assert!(Pkce::from_request(Some(verifier), Some("S512")).is_err());
+        assert!(Pkce::from_request(None, Some("S256")).is_err());
+        assert!(Pkce::from_request(Some("too-short"), Some("S256")).is_err());
+        assert!(Pkce::from_request(
+            Some("has space and is long enough to pass the length check"),
+            None
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn csrf_tokens_are_bound_to_the_session() {
+        let a = random_secret();
+        let b = random_secret();
+        assert!(csrf_token_matches(&a, &csrf_token(&a)));
+        assert!(!csrf_token_matches(&b, &csrf_token(&a)));
+        assert!(!csrf_token_matches(&a, ""));
     }
 
     #[test]

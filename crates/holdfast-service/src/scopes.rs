@@ -43,6 +43,17 @@ const FOLLOW_COVERS: &[&str] = &[
 
 pub const DEFAULT: &str = "read";
 
+/// Every scope holdfast knows, in the order Mastodon lists them
+/// (`scopes_supported` of the authorization server metadata).
+pub fn all() -> Vec<String> {
+    let mut out = vec!["read".to_owned(), "write".to_owned()];
+    out.extend(WRITE_SUB.iter().map(|s| format!("write:{s}")));
+    out.extend(READ_SUB.iter().map(|s| format!("read:{s}")));
+    out.extend(["follow", "push", "profile"].map(str::to_owned));
+    debug_assert!(out.iter().all(|s| is_known(s)));
+    out
+}
+
 pub fn is_known(scope: &str) -> bool {
     if TOP.contains(&scope) {
         return true;

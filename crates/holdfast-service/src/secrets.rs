@@ -37,7 +37,8 @@ pub fn same_hash(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn base64url(bytes: &[u8]) -> String {
+/// Base64url without padding (RFC 4648 §5), as PKCE's S256 and our secrets use it.
+pub fn base64url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
     for chunk in bytes.chunks(3) {

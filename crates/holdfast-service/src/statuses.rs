@@ -15,7 +15,8 @@ pub struct PostInput {
     pub sensitive: Option<bool>,
     pub language: Option<String>,
     pub idempotency_key: Option<String>,
-    pub has_media: bool,
+    /// Uploads to attach, in order (`media_ids[]`).
+    pub media_ids: Vec<Id>,
     pub has_poll: bool,
 }
 
@@ -29,17 +30,26 @@ impl Service {
         let limits = self.limits();
         let author = self.store.account(me).await?;
         let text = input.status.unwrap_or_default();
-        if input.has_media {
-            return Err(ServiceError::Unprocessable(
-                "Validation failed: media attachments are not supported yet".into(),
-            ));
+        // The same upload twice in one post is one attachment, as in Mastodon.
+        let mut media_ids: Vec<Id> = Vec::with_capacity(input.media_ids.len());
+        for id in &input.media_ids {
+            if !media_ids.contains(id) {
+                media_ids.push(*id);
+            }
+        }
+        if media_ids.len() > limits.statuses_media_max {
+            return Err(ServiceError::Unprocessable(format!(
+                "Validation failed: at most {} media attachments per status",
+                limits.statuses_media_max
+            )));
         }
         if input.has_poll {
             return Err(ServiceError::Unprocessable(
                 "Validation failed: polls are not supported yet".into(),
             ));
         }
-        if text.trim().is_empty() {
+        // With media, the text may be empty (a picture alone is a post).
+        if text.trim().is_empty() && media_ids.is_empty() {
             return Err(ServiceError::Unprocessable(
                 "Validation failed: Text can't be blank".into(),
             ));
@@ -133,6 +143,7 @@ impl Service {
                     mentions: mentioned.iter().map(|a| a.id).collect(),
                     tags,
                     idempotency_key: input.idempotency_key,
+                    media_ids,
                 },
                 limits.idempotency_key_ttl_s,
             )
@@ -167,6 +178,13 @@ impl Service {
             return Err(ServiceError::not_found());
         }
         self.store.delete_status(me, id).await?;
+        // The rows went with the status (cascade); now the bytes.
+        let keys: Vec<String> = before
+            .media
+            .iter()
+            .flat_map(|m| [m.file_key.clone(), m.preview_key.clone()])
+            .collect();
+        self.forget_media(&keys).await;
         Ok(before)
     }
 

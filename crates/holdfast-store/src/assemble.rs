@@ -12,6 +12,8 @@ pub struct BundleParts {
     pub statuses: HashMap<Id, StatusRow>,
     pub mentions: HashMap<Id, Vec<Id>>,
     pub tags: HashMap<Id, Vec<TagRef>>,
+    /// Attachments per status, in the author's order.
+    pub media: HashMap<Id, Vec<MediaRow>>,
     pub accounts: HashMap<Id, AccountRow>,
     pub favourited: HashSet<Id>,
     pub bookmarked: HashSet<Id>,
@@ -46,6 +48,7 @@ impl BundleParts {
                     .filter_map(|a| self.accounts.get(a).cloned())
                     .collect(),
                 tags: self.tags.get(&id).cloned().unwrap_or_default(),
+                media: self.media.get(&id).cloned().unwrap_or_default(),
                 favourited: self.favourited.contains(&id),
                 reblogged: self.reblogged.contains(&id),
                 bookmarked: self.bookmarked.contains(&id),

@@ -12,11 +12,13 @@
 mod assemble;
 pub mod groups;
 pub mod ids;
+pub mod media;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
+pub use media::{FileMediaStore, MediaStore};
 pub use model::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database error: {0}")]
     Internal(String),
+    /// The write breaks a rule the store checks in its transaction (media
+    /// already attached, not the caller's); the string says which, for a 422.
+    #[error("{0}")]
+    Rejected(&'static str),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -85,6 +91,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Returns the code once; a second use, or an expired code, is NotFound.
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode>;
+    /// Starts a log-in session (keyed by the hash of its cookie) that ends after `ttl_s`;
+    /// expired sessions are swept and the account keeps at most `per_account_max`
+    /// (its oldest ones are ended to make room).
+    async fn create_session(
+        &self,
+        session_hash: &str,
+        account_id: Id,
+        ttl_s: u64,
+        per_account_max: usize,
+    ) -> StoreResult<()>;
+    /// A live session; unknown or expired is NotFound.
+    async fn session(&self, session_hash: &str) -> StoreResult<SessionRow>;
+    /// Ends a session; unknown sessions are not an error.
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()>;
 
     // ---- statuses ----
     /// Posts in one transaction with its mentions, tags, search entry and
@@ -127,7 +147,13 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- timelines (ids of statuses, newest first) ----
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
-    async fn public_timeline(&self, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    /// Public statuses; with `only_media`, only those with attachments.
+    async fn public_timeline(
+        &self,
+        viewer: Option<Id>,
+        only_media: bool,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>>;
     async fn tag_timeline(
         &self,
         viewer: Option<Id>,
@@ -228,6 +254,34 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         scan_max: u32,
     ) -> StoreResult<u32>;
+
+    // ---- media ----
+    /// Records an upload whose bytes are already durable in the media store.
+    async fn create_media(&self, new: NewMedia) -> StoreResult<MediaRow>;
+    /// The upload if it is `account_id`'s (attached or not); NotFound otherwise.
+    async fn media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow>;
+    /// Changes description and focus of an unattached upload of `account_id`
+    /// (NotFound if not theirs or already attached, as Mastodon does).
+    async fn update_media(
+        &self,
+        account_id: Id,
+        id: Id,
+        update: MediaUpdate,
+    ) -> StoreResult<MediaRow>;
+    /// Deletes an unattached upload of `account_id` and returns it (its keys are
+    /// the caller's to remove); Rejected if a status uses it.
+    async fn delete_media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow>;
+    /// Deletes at most `limit` uploads never attached and created before
+    /// `before_ms`, oldest first, and returns them.
+    async fn take_expired_media(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<MediaRow>>;
+    /// Sets (or with None clears) an account's avatar or header; returns the
+    /// account and the key it replaced, for the caller to remove.
+    async fn set_profile_image(
+        &self,
+        account_id: Id,
+        which: ProfileImage,
+        key: Option<String>,
+    ) -> StoreResult<(AccountRow, Option<String>)>;
 
     // ---- markers ----
     async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>>;

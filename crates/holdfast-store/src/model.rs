@@ -61,6 +61,10 @@ pub struct AccountRow {
     pub default_visibility: Visibility,
     pub default_sensitive: bool,
     pub default_language: Option<String>,
+    /// Media-store key of the avatar; None means the default picture.
+    pub avatar_key: Option<String>,
+    /// Media-store key of the header; None means the default picture.
+    pub header_key: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -139,6 +143,18 @@ pub struct AuthCode {
     pub account_id: Id,
     pub scopes: String,
     pub redirect_uri: String,
+    /// PKCE (RFC 7636): the challenge the client sent with the authorization request.
+    pub code_challenge: Option<String>,
+    /// `S256` or `plain`; set exactly when `code_challenge` is.
+    pub code_challenge_method: Option<String>,
+}
+
+/// A live log-in session of the authorize page, found by the hash of its cookie.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub account_id: Id,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -176,6 +192,8 @@ pub struct StatusBundle {
     pub reblogged: bool,
     pub bookmarked: bool,
     pub muted: bool,
+    /// Attachments in the order the author gave them.
+    pub media: Vec<MediaRow>,
     pub reblog: Option<Box<StatusBundle>>,
 }
 
@@ -195,6 +213,9 @@ pub struct NewStatus {
     /// Lower-cased hashtag names.
     pub tags: Vec<String>,
     pub idempotency_key: Option<String>,
+    /// Uploads to attach, in order: each must be the author's and unattached,
+    /// or nothing is written (`StoreError::Rejected`).
+    pub media_ids: Vec<Id>,
 }
 
 /// The outcome of a follow: following at once, or a request to a locked account.
@@ -336,4 +357,51 @@ pub struct TagRow {
     /// Statuses using the tag per day, newest day first (for `history`).
     pub uses_last_week: i64,
     pub accounts_last_week: i64,
+}
+
+/// One uploaded media attachment. Its bytes live in the media store under
+/// `file_key` (the re-encoded original) and `preview_key` (the small size).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MediaRow {
+    pub id: Id,
+    pub account_id: Id,
+    /// None until a status takes it.
+    pub status_id: Option<Id>,
+    /// Mastodon's `type`: "image" (the only kind holdfast makes today).
+    pub kind: String,
+    pub description: Option<String>,
+    /// Focal point, each coordinate in -1.0..=1.0.
+    pub focus: Option<(f64, f64)>,
+    /// `{"original": {...}, "small": {...}}` as JSON text, made by the service.
+    pub meta: String,
+    pub blurhash: Option<String>,
+    pub file_key: String,
+    pub preview_key: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewMedia {
+    pub account_id: Id,
+    pub kind: String,
+    pub description: Option<String>,
+    pub focus: Option<(f64, f64)>,
+    pub meta: String,
+    pub blurhash: Option<String>,
+    pub file_key: String,
+    pub preview_key: String,
+}
+
+/// What `PUT /api/v1/media/:id` may change; None leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct MediaUpdate {
+    pub description: Option<String>,
+    pub focus: Option<(f64, f64)>,
+}
+
+/// The two pictures of a profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileImage {
+    Avatar,
+    Header,
 }

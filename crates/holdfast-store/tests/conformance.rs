@@ -41,6 +41,8 @@ conformance!(
     suspend_revokes_tokens_and_hides_account,
     search_accounts_prefix_order_and_literal_wildcards,
     oauth_apps_tokens_and_codes,
+    oauth_codes_keep_pkce_challenge,
+    oauth_sessions_expire_and_are_bounded_per_account,
     status_with_mentions_tags_and_notifications,
     idempotency_key_returns_first_status_until_it_expires,
     idempotency_key_concurrent_on_two_nodes_makes_one_status,
@@ -67,6 +69,12 @@ conformance!(
     stats_ping_and_pool,
     failed_write_leaves_nothing_behind,
     odd_text_never_an_internal_error,
+    media_rows_owner_update_delete,
+    media_attach_rules_and_atomic_post,
+    media_only_media_filters_and_delete_with_status,
+    media_expiry_takes_only_old_unattached,
+    media_profile_images,
+    media_bytes_put_get_delete,
 );
 
 // ---- helpers ----
@@ -97,6 +105,7 @@ fn new_status(author: Id, text: &str) -> NewStatus {
         mentions: vec![],
         tags: vec![],
         idempotency_key: None,
+        media_ids: vec![],
     }
 }
 
@@ -417,6 +426,8 @@ async fn oauth_apps_tokens_and_codes(b: Backend) {
         account_id: a.id,
         scopes: "read".into(),
         redirect_uri: "urn:ietf:wg:oauth:2.0:oob".into(),
+        code_challenge: None,
+        code_challenge_method: None,
     };
     s.create_auth_code("code-1", code.clone(), 600)
         .await
@@ -439,6 +450,84 @@ async fn oauth_apps_tokens_and_codes(b: Backend) {
         ),
         "expired"
     );
+}
+
+async fn oauth_codes_keep_pkce_challenge(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "pkce").await;
+    let ap = app(s, "cid-pkce").await;
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    s.create_auth_code(
+        "code-pkce",
+        AuthCode {
+            app_id: ap.id,
+            account_id: a.id,
+            scopes: "read write".into(),
+            redirect_uri: "https://example.invalid/cb".into(),
+            code_challenge: Some(challenge.into()),
+            code_challenge_method: Some("S256".into()),
+        },
+        600,
+    )
+    .await
+    .unwrap();
+    let taken = s.take_auth_code("code-pkce").await.unwrap();
+    assert_eq!(taken.code_challenge.as_deref(), Some(challenge));
+    assert_eq!(taken.code_challenge_method.as_deref(), Some("S256"));
+    assert_eq!(taken.redirect_uri, "https://example.invalid/cb");
+    assert!(matches!(
+        s.take_auth_code("code-pkce").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn oauth_sessions_expire_and_are_bounded_per_account(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "sess").await;
+    let other = account(s, "sessother").await;
+    assert!(matches!(
+        s.session("no-such-session").await,
+        Err(StoreError::NotFound)
+    ));
+    s.create_session("sess-1", a.id, 600, 3).await.unwrap();
+    let got = s.session("sess-1").await.unwrap();
+    assert_eq!(got.account_id, a.id);
+    assert!(got.expires_at_ms >= got.created_at_ms + 599_000);
+    assert!(got.created_at_ms <= now_ms());
+
+    // Expired sessions are not found (and are swept by the next create).
+    s.create_session("sess-old", a.id, 0, 3).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(matches!(
+        s.session("sess-old").await,
+        Err(StoreError::NotFound)
+    ));
+
+    // At most 3 per account: the oldest are ended to make room; other accounts are untouched.
+    s.create_session("sess-other", other.id, 600, 3)
+        .await
+        .unwrap();
+    for name in ["sess-2", "sess-3", "sess-4"] {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        s.create_session(name, a.id, 600, 3).await.unwrap();
+    }
+    assert!(matches!(
+        s.session("sess-1").await,
+        Err(StoreError::NotFound)
+    ));
+    for name in ["sess-2", "sess-3", "sess-4"] {
+        assert_eq!(s.session(name).await.unwrap().account_id, a.id, "{name}");
+    }
+    assert_eq!(s.session("sess-other").await.unwrap().account_id, other.id);
+
+    // Ending a session is final and idempotent.
+    s.delete_session("sess-3").await.unwrap();
+    s.delete_session("sess-3").await.unwrap();
+    assert!(matches!(
+        s.session("sess-3").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.session("sess-4").await.is_ok());
 }
 
 // ---- statuses ----
@@ -992,7 +1081,7 @@ async fn visibility_rules(b: Backend) {
     assert!(!sees(None, public + 12345).await, "unknown is not visible");
 
     assert_eq!(
-        items(s.public_timeline(None, page(10)).await.unwrap()),
+        items(s.public_timeline(None, false, page(10)).await.unwrap()),
         vec![public],
         "only public, top-level statuses"
     );
@@ -1084,12 +1173,13 @@ async fn pagination_max_since_min(b: Backend) {
         ids.push(post(s, a.id, &format!("status {i}")).await);
     }
     let newest_first: Vec<Id> = ids.iter().rev().copied().collect();
-    let p = s.public_timeline(None, page(3)).await.unwrap();
+    let p = s.public_timeline(None, false, page(3)).await.unwrap();
     assert_eq!(items(p.clone()), newest_first[..3].to_vec());
     assert!(p.iter().all(|x| x.cursor == x.item));
     let next = s
         .public_timeline(
             None,
+            false,
             Page {
                 max_id: Some(p[2].cursor),
                 ..page(3)
@@ -1101,6 +1191,7 @@ async fn pagination_max_since_min(b: Backend) {
     let since = s
         .public_timeline(
             None,
+            false,
             Page {
                 since_id: Some(ids[2]),
                 ..page(2)
@@ -1116,6 +1207,7 @@ async fn pagination_max_since_min(b: Backend) {
     let min = s
         .public_timeline(
             None,
+            false,
             Page {
                 min_id: Some(ids[2]),
                 ..page(2)
@@ -1131,6 +1223,7 @@ async fn pagination_max_since_min(b: Backend) {
     let between = s
         .public_timeline(
             None,
+            false,
             Page {
                 max_id: Some(ids[5]),
                 min_id: Some(ids[1]),
@@ -1143,6 +1236,7 @@ async fn pagination_max_since_min(b: Backend) {
     assert!(items(
         s.public_timeline(
             None,
+            false,
             Page {
                 max_id: Some(ids[0]),
                 ..page(10)
@@ -1152,7 +1246,7 @@ async fn pagination_max_since_min(b: Backend) {
         .unwrap()
     )
     .is_empty());
-    assert!(items(s.public_timeline(None, page(0)).await.unwrap()).is_empty());
+    assert!(items(s.public_timeline(None, false, page(0)).await.unwrap()).is_empty());
 
     // Other paged lists: cursors are the row ids of the relation, not of the status.
     let fans: Vec<AccountRow> = futures_join(s, 3).await;
@@ -1902,6 +1996,7 @@ async fn odd_text_never_an_internal_error(b: Backend) {
         let p = s
             .public_timeline(
                 None,
+                false,
                 Page {
                     max_id: Some(id),
                     since_id: Some(id),
@@ -2201,4 +2296,310 @@ async fn notification_group_page_stops_at_its_scan_bound(b: Backend) {
         .await
         .unwrap();
     assert_eq!(gp.rows.len(), 4);
+}
+
+// ---- media ----
+
+fn new_media(account_id: Id, stem: &str) -> NewMedia {
+    NewMedia {
+        account_id,
+        kind: "image".into(),
+        description: Some("a cat".into()),
+        focus: Some((0.5, -0.25)),
+        meta: r#"{"original":{"width":4,"height":2}}"#.into(),
+        blurhash: Some("L00000fQfQfQfQfQfQfQfQfQfQfQ".into()),
+        file_key: format!("{stem}-original.jpg"),
+        preview_key: format!("{stem}-small.jpg"),
+    }
+}
+
+async fn media_rows_owner_update_delete(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "m_owner").await;
+    let o = account(s, "m_other").await;
+    let m = s.create_media(new_media(a.id, "aa01")).await.unwrap();
+    assert_eq!(m.account_id, a.id);
+    assert_eq!(m.status_id, None);
+    assert_eq!(m.focus, Some((0.5, -0.25)));
+    assert_eq!(m.file_key, "aa01-original.jpg");
+    assert_eq!(s.media(a.id, m.id).await.unwrap(), m);
+    assert!(matches!(
+        s.media(o.id, m.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.update_media(o.id, m.id, MediaUpdate::default()).await,
+        Err(StoreError::NotFound)
+    ));
+
+    let u = s
+        .update_media(
+            a.id,
+            m.id,
+            MediaUpdate {
+                description: Some("a dog".into()),
+                focus: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.description.as_deref(), Some("a dog"));
+    assert_eq!(u.focus, Some((0.5, -0.25)), "focus kept when not given");
+    let u = s
+        .update_media(
+            a.id,
+            m.id,
+            MediaUpdate {
+                description: None,
+                focus: Some((-1.0, 1.0)),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.description.as_deref(), Some("a dog"));
+    assert_eq!(u.focus, Some((-1.0, 1.0)));
+
+    assert!(matches!(
+        s.delete_media(o.id, m.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let gone = s.delete_media(a.id, m.id).await.unwrap();
+    assert_eq!(gone.id, m.id);
+    assert!(matches!(
+        s.media(a.id, m.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_media(a.id, m.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn media_attach_rules_and_atomic_post(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "m_poster").await;
+    let o = account(s, "m_thief").await;
+    let m1 = s.create_media(new_media(a.id, "bb01")).await.unwrap();
+    let m2 = s.create_media(new_media(a.id, "bb02")).await.unwrap();
+    let theirs = s.create_media(new_media(o.id, "bb03")).await.unwrap();
+
+    // In the order given, not the order of ids.
+    let st = post_with(
+        s,
+        NewStatus {
+            media_ids: vec![m2.id, m1.id],
+            ..new_status(a.id, "")
+        },
+    )
+    .await;
+    let bundle = s.status_bundles(None, &[st]).await.unwrap().pop().unwrap();
+    assert_eq!(
+        bundle.media.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![m2.id, m1.id]
+    );
+    assert!(bundle.media.iter().all(|m| m.status_id == Some(st)));
+    assert_eq!(bundle.media[0].description.as_deref(), Some("a cat"));
+
+    // Attached: no longer editable (404) or deletable (Rejected); still readable by the owner.
+    assert_eq!(s.media(a.id, m1.id).await.unwrap().status_id, Some(st));
+    assert!(matches!(
+        s.update_media(a.id, m1.id, MediaUpdate::default()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_media(a.id, m1.id).await,
+        Err(StoreError::Rejected(_))
+    ));
+
+    let (_, before) = s.stats().await.unwrap();
+    // Attaching twice, someone else's, or an unknown id: refused, nothing written.
+    let fresh = s.create_media(new_media(a.id, "bb04")).await.unwrap();
+    for ids in [
+        vec![fresh.id, m1.id],
+        vec![fresh.id, theirs.id],
+        vec![fresh.id, 4242],
+    ] {
+        let r = s
+            .create_status(
+                NewStatus {
+                    media_ids: ids,
+                    ..new_status(a.id, "again")
+                },
+                3600,
+            )
+            .await;
+        assert!(matches!(r, Err(StoreError::Rejected(_))), "{r:?}");
+        assert_eq!(s.stats().await.unwrap().1, before, "no status written");
+        assert_eq!(
+            s.media(a.id, fresh.id).await.unwrap().status_id,
+            None,
+            "the good upload is not attached by a failed post"
+        );
+    }
+    assert_eq!(s.media(o.id, theirs.id).await.unwrap().status_id, None);
+}
+
+async fn media_only_media_filters_and_delete_with_status(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "m_filter").await;
+    let plain = post(s, a.id, "no picture").await;
+    let m = s.create_media(new_media(a.id, "cc01")).await.unwrap();
+    let pic = post_with(
+        s,
+        NewStatus {
+            media_ids: vec![m.id],
+            ..new_status(a.id, "picture")
+        },
+    )
+    .await;
+    let only = AccountStatusesFilter {
+        only_media: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        items(
+            s.account_statuses(None, a.id, only, None, page(10))
+                .await
+                .unwrap()
+        ),
+        vec![pic]
+    );
+    assert_eq!(
+        items(
+            s.account_statuses(None, a.id, AccountStatusesFilter::default(), None, page(10))
+                .await
+                .unwrap()
+        ),
+        vec![pic, plain]
+    );
+    assert_eq!(
+        items(s.public_timeline(None, true, page(10)).await.unwrap()),
+        vec![pic]
+    );
+    assert_eq!(
+        items(s.public_timeline(None, false, page(10)).await.unwrap()),
+        vec![pic, plain]
+    );
+
+    s.delete_status(a.id, pic).await.unwrap();
+    assert!(
+        matches!(s.media(a.id, m.id).await, Err(StoreError::NotFound)),
+        "the status' media rows go with it"
+    );
+    assert!(items(s.public_timeline(None, true, page(10)).await.unwrap()).is_empty());
+}
+
+async fn media_expiry_takes_only_old_unattached(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "m_sweep").await;
+    let attached = s.create_media(new_media(a.id, "dd01")).await.unwrap();
+    post_with(
+        s,
+        NewStatus {
+            media_ids: vec![attached.id],
+            ..new_status(a.id, "kept")
+        },
+    )
+    .await;
+    let mut loose = Vec::new();
+    for i in 0..3 {
+        loose.push(
+            s.create_media(new_media(a.id, &format!("dd1{i}")))
+                .await
+                .unwrap(),
+        );
+    }
+    // Nothing is older than a moment ago.
+    assert!(s
+        .take_expired_media(loose[0].created_at_ms - 1, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let later = now_ms() + 1_000;
+    let first = s.take_expired_media(later, 2).await.unwrap();
+    assert_eq!(first.len(), 2, "bounded batch");
+    let second = s.take_expired_media(later, 2).await.unwrap();
+    assert_eq!(second.len(), 1);
+    let mut taken: Vec<Id> = first.iter().chain(&second).map(|m| m.id).collect();
+    taken.sort_unstable();
+    assert_eq!(taken, loose.iter().map(|m| m.id).collect::<Vec<_>>());
+    assert!(s.take_expired_media(later, 2).await.unwrap().is_empty());
+    assert!(
+        s.media(a.id, attached.id).await.is_ok(),
+        "attached media stays"
+    );
+}
+
+async fn media_profile_images(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "m_face").await;
+    assert_eq!(a.avatar_key, None);
+    let (acc, old) = s
+        .set_profile_image(a.id, ProfileImage::Avatar, Some("ee01-avatar.png".into()))
+        .await
+        .unwrap();
+    assert_eq!(acc.avatar_key.as_deref(), Some("ee01-avatar.png"));
+    assert_eq!(acc.header_key, None);
+    assert_eq!(old, None);
+    let (acc, old) = s
+        .set_profile_image(a.id, ProfileImage::Avatar, Some("ee02-avatar.jpg".into()))
+        .await
+        .unwrap();
+    assert_eq!(old.as_deref(), Some("ee01-avatar.png"), "the replaced key");
+    assert_eq!(acc.avatar_key.as_deref(), Some("ee02-avatar.jpg"));
+    let (acc, _) = s
+        .set_profile_image(a.id, ProfileImage::Header, Some("ee03-header.jpg".into()))
+        .await
+        .unwrap();
+    assert_eq!(acc.header_key.as_deref(), Some("ee03-header.jpg"));
+    let (acc, old) = s
+        .set_profile_image(a.id, ProfileImage::Avatar, None)
+        .await
+        .unwrap();
+    assert_eq!(old.as_deref(), Some("ee02-avatar.jpg"));
+    assert_eq!(acc.avatar_key, None);
+    assert_eq!(
+        s.account(a.id).await.unwrap().header_key.as_deref(),
+        Some("ee03-header.jpg")
+    );
+    assert!(matches!(
+        s.set_profile_image(987_654, ProfileImage::Avatar, None)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn media_bytes_put_get_delete(b: Backend) {
+    let m = b.media_store().await;
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    m.put("ff01-original.jpg", bytes.clone()).await.unwrap();
+    m.put("ff02-small.png", vec![1, 2, 3]).await.unwrap();
+    assert_eq!(m.get("ff01-original.jpg").await.unwrap(), bytes);
+    assert_eq!(m.get("ff02-small.png").await.unwrap(), vec![1, 2, 3]);
+    assert!(matches!(
+        m.get("ff09-none.jpg").await,
+        Err(StoreError::NotFound)
+    ));
+    // A key that is not a key names nothing, on every backend.
+    assert!(matches!(
+        m.get("../holdfast.db").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(m.put("../escape.jpg", vec![0]).await.is_err());
+    m.delete(&["ff01-original.jpg".into(), "ff09-none.jpg".into()])
+        .await
+        .unwrap();
+    assert!(matches!(
+        m.get("ff01-original.jpg").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(m.get("ff02-small.png").await.unwrap(), vec![1, 2, 3]);
+    if let support::Kind::Sqlite(dir) = &b.kind {
+        // Written atomically: no temporary file is left beside the media.
+        let names: Vec<String> = std::fs::read_dir(dir.join("media"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["ff02-small.png".to_string()]);
+    }
 }

@@ -6,14 +6,18 @@ use std::sync::Arc;
 use holdfast_config::Config;
 use holdfast_store::postgres::PgStore;
 use holdfast_store::sqlite::SqliteStore;
-use holdfast_store::Store;
+use holdfast_store::{FileMediaStore, MediaStore, Store};
 
-pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
+/// The store and where media bytes go with it: files under
+/// `<data_dir>/media/` beside SQLite, the `media_blobs` table with PostgreSQL.
+pub async fn open_store(config: &Config) -> Result<(Arc<dyn Store>, Arc<dyn MediaStore>), String> {
     match &config.database_url {
         None => {
             let store =
                 SqliteStore::open(&config.data_dir, &config.limits).map_err(|e| e.to_string())?;
-            Ok(Arc::new(store))
+            let media =
+                FileMediaStore::open(&config.data_dir.join("media")).map_err(|e| e.to_string())?;
+            Ok((Arc::new(store), Arc::new(media)))
         }
         Some(url)
             if url.starts_with("postgres://")
@@ -26,7 +30,8 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
                 .await
                 .map_err(|e| format!("PostgreSQL: {e}"))?;
             tracing::info!("using PostgreSQL");
-            Ok(Arc::new(store))
+            let store = Arc::new(store);
+            Ok((store.clone(), store))
         }
         Some(_) => Err(
             "--database must be a PostgreSQL URL (postgres://… or host=… key/value form); \

@@ -166,9 +166,9 @@ fn base_url(config: &Config) -> String {
 }
 
 async fn open_service(config: Config) -> Result<Service, String> {
-    let store = backend::open_store(&config).await?;
+    let (store, media) = backend::open_store(&config).await?;
     let base = base_url(&config);
-    Ok(Service::new(store, config, base))
+    Ok(Service::new(store, media, config, base))
 }
 
 fn main() -> ExitCode {
@@ -232,6 +232,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let guard_enabled = config.guard_enabled;
     let limits = config.limits.clone();
     let service = open_service(config).await?;
+    service.spawn_media_cleanup();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -258,6 +259,12 @@ async fn serve(config: Config) -> Result<(), String> {
         );
         app
     };
+    // Outermost: preflights are answered before the guard sees them, and the
+    // guard's own refusals leave with the CORS headers.
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        holdfast_guard::cors::Cors::new(&limits),
+        holdfast_guard::cors::apply,
+    ));
     tracing::info!(%listen, data_dir = %data_dir.display(), ?registrations, guard = guard_enabled,
         max_connections = listener_config.max_connections, "holdfast is serving");
     holdfast_guard::listener::serve(

@@ -15,11 +15,25 @@ pub fn version() -> String {
 
 const DESCRIPTION: &str = "A holdfast server: Mastodon-compatible microblogging that stays up.";
 
+/// What uploads may be: images only (no video or audio yet, so their limits are 0).
+fn media_config(state: &AppState) -> Value {
+    let l = state.service.limits();
+    json!({
+        "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+        "description_limit": l.media_description_max_chars,
+        "image_size_limit": l.media_image_max_bytes,
+        "image_matrix_limit": l.media_image_max_pixels,
+        "video_size_limit": 0,
+        "video_frame_rate_limit": 0,
+        "video_matrix_limit": 0,
+    })
+}
+
 fn statuses_config(state: &AppState) -> Value {
     let l = state.service.limits();
     json!({
         "max_characters": l.status_max_chars,
-        "max_media_attachments": 0,
+        "max_media_attachments": l.statuses_media_max,
         "characters_reserved_per_url": l.status_url_chars,
     })
 }
@@ -47,7 +61,7 @@ pub async fn v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "configuration": {
             "accounts": {"max_featured_tags": 0},
             "statuses": statuses_config(&state),
-            "media_attachments": {"supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0, "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0},
+            "media_attachments": media_config(&state),
             "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
         },
         "contact_account": null,
@@ -75,7 +89,7 @@ pub async fn v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
             "vapid": {"public_key": ""},
             "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
             "statuses": statuses_config(&state),
-            "media_attachments": {"supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0, "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0},
+            "media_attachments": media_config(&state),
             "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
             "translation": {"enabled": false},
         },

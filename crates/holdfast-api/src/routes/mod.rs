@@ -76,6 +76,10 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
         .route("/headers/original/missing.png", get(web::missing_image))
         // OAuth 2 (the credential forms are above)
         .route("/api/v1/apps/verify_credentials", get(oauth::verify_app))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::server_metadata),
+        )
         // instance
         .route("/api/v1/instance", get(instance::v1))
         .route("/api/v1/instance/", get(instance::v1))

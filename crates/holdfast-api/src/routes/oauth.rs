@@ -1,12 +1,23 @@
-//! OAuth 2: app registration, the log-in form, tokens, revocation.
+//! OAuth 2: app registration, the authorize page (log-in step, then consent
+//! step), tokens (with PKCE), revocation and the server metadata.
+//!
+//! The authorize page keeps a person logged in with a cookie session (only
+//! its hash is stored; HttpOnly, SameSite=Lax, Secure on https) so they are
+//! not asked for their password twice; the consent form carries a CSRF token
+//! derived from that session. Every page here is `Cache-Control: no-store`
+//! and may not be framed.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use holdfast_service::oauth::{AppInput, IssuedToken, OOB_REDIRECT};
+use holdfast_service::oauth::{
+    csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, IssuedToken, Pkce,
+    OOB_REDIRECT,
+};
 use holdfast_service::text::escape;
-use holdfast_store::AppRow;
+use holdfast_service::{Scopes, ServiceError};
+use holdfast_store::{AccountRow, AppRow};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
@@ -14,16 +25,38 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::AppState;
 
-fn app_json(app: &AppRow) -> Value {
+/// The log-in session cookie of the authorize page.
+const SESSION_COOKIE: &str = "holdfast_session";
+/// The cookie only travels to the OAuth pages, not to every API call.
+const SESSION_COOKIE_PATH: &str = "/oauth";
+
+/// The Application entity (Mastodon 4.3): what `POST /api/v1/apps` and
+/// `GET /api/v1/apps/verify_credentials` share.
+fn application_json(
+    id: i64,
+    name: &str,
+    website: Option<&str>,
+    scopes: &str,
+    redirect_uris: &[String],
+) -> Value {
     json!({
-        "id": app.id.to_string(),
-        "name": app.name,
-        "website": app.website,
-        "scopes": app.scopes.split(' ').collect::<Vec<_>>(),
-        "redirect_uri": app.redirect_uris.join("\n"),
-        "redirect_uris": app.redirect_uris,
-        "vapid_key": "",
+        "id": id.to_string(),
+        "name": name,
+        "website": website,
+        "scopes": scopes.split_whitespace().collect::<Vec<_>>(),
+        "redirect_uri": redirect_uris.join("\n"),
+        "redirect_uris": redirect_uris,
     })
+}
+
+fn app_json(app: &AppRow) -> Value {
+    application_json(
+        app.id,
+        &app.name,
+        app.website.as_deref(),
+        &app.scopes,
+        &app.redirect_uris,
+    )
 }
 
 pub fn token_json(t: &IssuedToken) -> Value {
@@ -36,14 +69,21 @@ pub fn token_json(t: &IssuedToken) -> Value {
 }
 
 pub async fn create_app(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+    // A list (`redirect_uris[]=…`, a JSON array) or one string of URIs separated by
+    // whitespace (newlines, as Mastodon stores them).
     let redirect_uris = match params.0.get("redirect_uris") {
         Some(Value::Array(_)) => params.list("redirect_uris")?,
-        _ => params
+        Some(Value::String(_)) | Some(Value::Null) | None => params
             .str("redirect_uris")?
             .unwrap_or_default()
             .split_whitespace()
             .map(str::to_owned)
             .collect(),
+        Some(_) => {
+            return Err(ApiError::unprocessable(
+                "Validation failed: Redirect URI must be a string or a list of strings",
+            ))
+        }
     };
     let created = state
         .service
@@ -63,158 +103,579 @@ pub async fn create_app(State(state): State<AppState>, params: Params) -> ApiRes
 
 pub async fn verify_app(caller: Caller) -> ApiResult<Json<Value>> {
     let p = caller.0.as_ref().ok_or_else(ApiError::unauthorized)?;
-    Ok(Json(json!({
-        "id": p.app_id.to_string(),
-        "name": p.app_name,
-        "website": p.app_website,
-        "scopes": p.scopes.as_vec(),
-        "vapid_key": "",
-    })))
+    Ok(Json(application_json(
+        p.app_id,
+        &p.app_name,
+        p.app_website.as_deref(),
+        &p.app_scopes,
+        &p.app_redirect_uris,
+    )))
 }
+
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414), with the fields
+/// Mastodon 4.3 publishes, listing what holdfast really supports.
+pub async fn server_metadata(State(state): State<AppState>) -> Json<Value> {
+    let base = state.service.base_url.trim_end_matches('/');
+    Json(json!({
+        "issuer": format!("{base}/"),
+        "service_documentation": "https://docs.joinmastodon.org/",
+        "authorization_endpoint": format!("{base}/oauth/authorize"),
+        "token_endpoint": format!("{base}/oauth/token"),
+        "app_registration_endpoint": format!("{base}/api/v1/apps"),
+        "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "scopes_supported": holdfast_service::scopes::all(),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "grant_types_supported": ["authorization_code", "password", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+    }))
+}
+
+// ---------------------------------------------------------------- authorize
 
 /// The parameters of an authorization request, checked against the app.
 struct AuthorizeRequest {
     app: AppRow,
     redirect_uri: String,
-    scope: String,
+    scopes: Scopes,
     state: Option<String>,
+    pkce: Option<Pkce>,
+    /// The page's language (validated; `en` when absent or malformed).
+    lang: String,
+    force_login: bool,
 }
 
+/// A parameter as a string; absent, empty, and the literal "None" that
+/// Mastodon.py sends for unset options all count as absent.
+fn opt(params: &Params, key: &str) -> Option<String> {
+    params
+        .str(key)
+        .ok()
+        .flatten()
+        .filter(|s| !s.is_empty() && s != "None")
+}
+
+fn page_lang(params: &Params) -> String {
+    opt(params, "lang")
+        .filter(|l| valid_language(l))
+        .unwrap_or_else(|| "en".into())
+}
+
+/// Checks an authorization request. Until the client and its redirect URI are
+/// known good, problems are shown on a page (never redirected, RFC 6749 §4.1.2.1);
+/// after that, they go back to the client as `error=…` on its redirect URI.
 async fn authorize_request(
     state: &AppState,
     params: &Params,
 ) -> Result<AuthorizeRequest, Response> {
-    let fail = |status: StatusCode, msg: &str| {
-        page(
-            status,
-            "Authorization failed",
-            &format!("<p class=\"error\">{}</p>", escape(msg)),
-        )
-    };
-    let client_id = params.str("client_id").ok().flatten().unwrap_or_default();
+    let lang = page_lang(params);
+    let fail = |msg: &str| error_page(&lang, StatusCode::BAD_REQUEST, msg);
+    let client_id = opt(params, "client_id").unwrap_or_default();
     let app = match state.service.app(&client_id).await {
         Ok(app) => app,
-        Err(_) => {
+        Err(ServiceError::OAuth { .. }) => return Err(fail("Unknown client: check client_id.")),
+        Err(e) => return Err(ApiError::from(e).into_response()),
+    };
+    // Exact match against the registered list; only an app with exactly one
+    // registered URI may leave it out.
+    let redirect_uri = match opt(params, "redirect_uri") {
+        Some(uri) => uri,
+        None if app.redirect_uris.len() == 1 => app.redirect_uris[0].clone(),
+        None => {
             return Err(fail(
-                StatusCode::BAD_REQUEST,
-                "Unknown client: check client_id.",
+                "redirect_uri is required: this app registered several.",
             ))
         }
     };
-    let redirect_uri = params
-        .str("redirect_uri")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| app.redirect_uris[0].clone());
     if !app.redirect_uris.contains(&redirect_uri) {
-        return Err(fail(
-            StatusCode::BAD_REQUEST,
-            "The redirect URI is not one this app registered.",
-        ));
+        return Err(fail("The redirect URI is not one this app registered."));
     }
-    let response_type = params
-        .str("response_type")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "code".into());
+    let state_param = opt(params, "state");
+    if state_param
+        .as_deref()
+        .is_some_and(|s| s.chars().count() > state.service.limits().oauth_state_max_chars)
+    {
+        return Err(fail("The state parameter is too long."));
+    }
+    // From here on, the client learns what went wrong through its redirect URI.
+    let refuse = |error: &str, description: &str| {
+        if redirect_uri == OOB_REDIRECT {
+            return fail(description);
+        }
+        redirect_to(
+            &redirect_uri,
+            &[
+                ("error", error),
+                ("error_description", description),
+                ("state", state_param.as_deref().unwrap_or_default()),
+            ],
+        )
+    };
+    let response_type = opt(params, "response_type").unwrap_or_else(|| "code".into());
     if response_type != "code" {
-        return Err(fail(
-            StatusCode::BAD_REQUEST,
+        return Err(refuse(
+            "unsupported_response_type",
             "Only response_type=code is supported.",
         ));
     }
-    let scope = params.str("scope").ok().flatten().unwrap_or_default();
-    let scopes = match state.service.requested_scopes(&app, Some(&scope)) {
+    let scope = opt(params, "scope");
+    let scopes = match state.service.requested_scopes(&app, scope.as_deref()) {
         Ok(s) => s,
         Err(_) => {
-            return Err(fail(
-                StatusCode::BAD_REQUEST,
-                "The requested scope is invalid or exceeds what the app registered.",
+            return Err(refuse(
+                "invalid_scope",
+                "The requested scope is invalid, unknown, or exceeds what the app registered.",
             ))
         }
     };
-    // Mastodon.py sends the literal strings "None"/"False" for unset options.
-    let state_param = params
-        .str("state")
-        .ok()
-        .flatten()
-        .filter(|s| !s.is_empty() && s != "None");
+    let pkce = match Pkce::from_request(
+        opt(params, "code_challenge").as_deref(),
+        opt(params, "code_challenge_method").as_deref(),
+    ) {
+        Ok(p) => p,
+        Err(ServiceError::OAuth { description, .. }) => {
+            return Err(refuse("invalid_request", &description))
+        }
+        Err(e) => return Err(ApiError::from(e).into_response()),
+    };
+    let force_login = params.bool("force_login").ok().flatten().unwrap_or(false);
     Ok(AuthorizeRequest {
         app,
         redirect_uri,
-        scope: scopes.to_string(),
+        scopes,
         state: state_param,
+        pkce,
+        lang,
+        force_login,
     })
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+impl AuthorizeRequest {
+    /// The request's parameters (without `force_login`), to carry to the next step.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![
+            ("response_type", "code".to_owned()),
+            ("client_id", self.app.client_id.clone()),
+            ("redirect_uri", self.redirect_uri.clone()),
+            ("scope", self.scopes.to_string()),
+            ("lang", self.lang.clone()),
+        ];
+        if let Some(s) = &self.state {
+            out.push(("state", s.clone()));
+        }
+        if let Some(p) = &self.pkce {
+            out.push(("code_challenge", p.challenge.clone()));
+            out.push(("code_challenge_method", p.method.as_str().to_owned()));
+        }
+        out
+    }
+
+    fn hidden_fields(&self) -> String {
+        self.pairs()
+            .iter()
+            .map(|(k, v)| hidden(k, v))
+            .collect::<String>()
+    }
+
+    /// `/oauth/authorize?…` for this request, with extra pairs.
+    fn url(&self, extra: &[(&str, &str)]) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.pairs() {
+            q.append_pair(k, &v);
+        }
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+        format!("/oauth/authorize?{}", q.finish())
+    }
+}
+
+fn hidden(name: &str, value: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        escape(name),
+        escape(value)
+    )
+}
+
+/// 302 to the client's redirect URI with `pairs` added to its query (empty values left out).
+fn redirect_to(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        q.append_pair(k, v);
+    }
+    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+    let location = format!("{redirect_uri}{separator}{}", q.finish());
+    // 302, as Mastodon (Doorkeeper) answers; some app frameworks expect exactly that.
+    let mut response = StatusCode::FOUND.into_response();
+    match HeaderValue::from_str(&location) {
+        Ok(v) => {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+        Err(_) => return ApiError::bad_request("The redirect URI cannot be used").into_response(),
+    }
+    no_store(&mut response);
+    response
+}
+
+fn no_store(response: &mut Response) {
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+fn page(lang: &str, status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <meta name=\"referrer\" content=\"no-referrer\">\
          <title>{} · holdfast</title><style>{}</style></head><body><main><h1>{}</h1>{}</main></body></html>",
+        escape(lang),
         escape(title),
         crate::routes::web::STYLE,
         escape(title),
         body
     );
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+    let mut response = (status, Html(html)).into_response();
+    no_store(&mut response);
+    let h = response.headers_mut();
+    // The consent form must not be framed (clickjacking).
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
 }
 
-fn login_form(req: &AuthorizeRequest, error: Option<&str>) -> String {
-    let hidden = |name: &str, value: &str| {
-        format!(
-            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-            escape(value)
-        )
-    };
-    format!(
-        "<p><strong>{}</strong> wants to use your account with these permissions: <code>{}</code>.</p>{}\
-         <form method=\"post\" action=\"/oauth/authorize\">{}{}{}{}{}\
-         <label>E-mail <input type=\"email\" name=\"email\" id=\"email\" autocomplete=\"username\" required></label>\
-         <label>Password <input type=\"password\" name=\"password\" id=\"password\" autocomplete=\"current-password\" required></label>\
-         <button type=\"submit\" id=\"authorize\">Authorize</button></form>",
-        escape(&req.app.name),
-        escape(&req.scope),
-        error.map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", escape(e))).unwrap_or_default(),
-        hidden("client_id", &req.app.client_id),
-        hidden("redirect_uri", &req.redirect_uri),
-        hidden("scope", &req.scope),
-        hidden("response_type", "code"),
-        req.state.as_deref().map(|s| hidden("state", s)).unwrap_or_default(),
+fn error_page(lang: &str, status: StatusCode, msg: &str) -> Response {
+    page(
+        lang,
+        status,
+        "Authorization failed",
+        &format!("<p class=\"error\" id=\"error\">{}</p>", escape(msg)),
     )
 }
 
-pub async fn authorize_form(State(state): State<AppState>, params: Params) -> Response {
-    match authorize_request(&state, &params).await {
-        Ok(req) => page(StatusCode::OK, "Sign in", &login_form(&req, None)),
-        Err(response) => response,
+/// A scope in words, for the consent step.
+fn scope_in_words(scope: &str) -> &'static str {
+    match scope {
+        "read" => "read all your account's data",
+        "write" => "change all your account's data",
+        "follow" => "see and change who you follow, block and mute",
+        "push" => "receive your push notifications",
+        "profile" => "see only your profile's basic information",
+        "read:accounts" => "see accounts' information",
+        "read:blocks" => "see your blocks",
+        "read:bookmarks" => "see your bookmarks",
+        "read:favourites" => "see your favourites",
+        "read:filters" => "see your filters",
+        "read:follows" => "see who you follow",
+        "read:lists" => "see your lists",
+        "read:mutes" => "see your mutes",
+        "read:notifications" => "see your notifications",
+        "read:search" => "search on your behalf",
+        "read:statuses" => "see all posts you can see",
+        "write:accounts" => "change your profile",
+        "write:blocks" => "block accounts and domains",
+        "write:bookmarks" => "bookmark posts",
+        "write:conversations" => "mute and delete conversations",
+        "write:favourites" => "favourite posts",
+        "write:filters" => "create filters",
+        "write:follows" => "follow people",
+        "write:lists" => "create lists",
+        "write:media" => "upload media files",
+        "write:mutes" => "mute people and conversations",
+        "write:notifications" => "clear your notifications",
+        "write:reports" => "report other people",
+        "write:statuses" => "publish posts",
+        _ => "a permission holdfast does not know",
     }
 }
 
-pub async fn authorize(State(state): State<AppState>, params: Params) -> Response {
+fn login_page(req: &AuthorizeRequest, status: StatusCode, error: Option<&str>) -> Response {
+    let body = format!(
+        "<p><strong id=\"app-name\">{}</strong> wants to use your account. Log in to continue.</p>{}\
+         <form method=\"post\" action=\"/oauth/authorize\" id=\"log-in-form\">{}{}\
+         <label>E-mail <input type=\"email\" name=\"email\" id=\"email\" autocomplete=\"username\" required></label>\
+         <label>Password <input type=\"password\" name=\"password\" id=\"password\" autocomplete=\"current-password\" required></label>\
+         <button type=\"submit\" id=\"log-in\">Log in</button></form>",
+        escape(&req.app.name),
+        error
+            .map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", escape(e)))
+            .unwrap_or_default(),
+        req.hidden_fields(),
+        hidden("step", "log-in"),
+    );
+    page(&req.lang, status, "Log in", &body)
+}
+
+fn consent_page(req: &AuthorizeRequest, account: &AccountRow, session: &str) -> Response {
+    let scopes: String = req
+        .scopes
+        .as_vec()
+        .iter()
+        .map(|s| {
+            format!(
+                "<li>{} <code>{}</code></li>",
+                escape(scope_in_words(s)),
+                escape(s)
+            )
+        })
+        .collect();
+    let website = req
+        .app
+        .website
+        .as_deref()
+        .map(|w| format!("<p class=\"meta\">App website: {}</p>", escape(w)))
+        .unwrap_or_default();
+    let body = format!(
+        "<p><strong id=\"app-name\">{}</strong> wants to use your account <strong>@{}</strong>.</p>{}\
+         <p>It asks for permission to:</p><ul id=\"scopes\">{}</ul>\
+         <form method=\"post\" action=\"/oauth/authorize\" id=\"consent-form\">{}{}\
+         <button type=\"submit\" name=\"decision\" value=\"authorize\" id=\"authorize\">Authorize</button> \
+         <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Deny</button></form>\
+         <p class=\"meta\"><a href=\"{}\" id=\"switch-account\">Not @{}? Log in with another account</a></p>",
+        escape(&req.app.name),
+        escape(&account.username),
+        website,
+        scopes,
+        req.hidden_fields(),
+        hidden("csrf_token", &csrf_token(session)),
+        escape(&req.url(&[("force_login", "true")])),
+        escape(&account.username),
+    );
+    page(&req.lang, StatusCode::OK, "Authorize", &body)
+}
+
+/// Whether a form post comes from our own pages, as far as the browser says:
+/// `Sec-Fetch-Site: cross-site` or an `Origin` for another host (or `null`) is a
+/// form on another site posting here (log-in CSRF, or a forged consent). Clients
+/// that send neither header (scripts, older browsers) are let through; the
+/// consent step is guarded by its CSRF token either way.
+fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header("sec-fetch-site").is_some_and(|v| v.eq_ignore_ascii_case("cross-site")) {
+        return false;
+    }
+    let Some(origin) = header("origin") else {
+        return true;
+    };
+    let authority = origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    let Some(authority) = authority else {
+        return false; // `null`, or not a URL at all
+    };
+    // Our own host as the browser addressed it, or as the base URL names it (a
+    // proxy in front may pass on another Host).
+    let ours = base_url.split_once("://").map(|(_, rest)| rest);
+    header("host").is_some_and(|h| authority.eq_ignore_ascii_case(h))
+        || ours.is_some_and(|o| authority.eq_ignore_ascii_case(o.trim_end_matches('/')))
+}
+
+/// The value of our session cookie, if the browser sent one.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
+}
+
+fn set_session_cookie(state: &AppState, response: &mut Response, secret: &str) {
+    let secure = if state.service.base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path={SESSION_COOKIE_PATH}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        state.service.limits().session_ttl_s
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// The logged-in account of this browser, if its session is live.
+async fn session_account(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(AccountRow, String)>, Response> {
+    let Some(secret) = session_cookie(headers) else {
+        return Ok(None);
+    };
+    match state.service.session_account(&secret).await {
+        Ok(Some(account)) => Ok(Some((account, secret))),
+        Ok(None) => Ok(None),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
+/// `GET /oauth/authorize`: the consent step for a logged-in browser, else the log-in step.
+pub async fn authorize_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
     let req = match authorize_request(&state, &params).await {
         Ok(req) => req,
         Err(response) => return response,
     };
-    let email = params.str("email").ok().flatten().unwrap_or_default();
+    if req.force_login {
+        return login_page(&req, StatusCode::OK, None);
+    }
+    match session_account(&state, &headers).await {
+        Ok(Some((account, secret))) => consent_page(&req, &account, &secret),
+        Ok(None) => login_page(&req, StatusCode::OK, None),
+        Err(response) => response,
+    }
+}
+
+/// `POST /oauth/authorize`: either the log-in step (`email`, `password`) or the
+/// consent step (`decision`, `csrf_token`, with the session cookie).
+pub async fn authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let req = match authorize_request(&state, &params).await {
+        Ok(req) => req,
+        Err(response) => return response,
+    };
+    if !same_origin(&headers, &state.service.base_url) {
+        return error_page(
+            &req.lang,
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site. Open the authorization page again.",
+        );
+    }
+    match opt(&params, "decision") {
+        Some(decision) => consent_step(&state, &headers, &params, &req, &decision).await,
+        None if params.has("password") || params.has("email") => {
+            login_step(&state, &headers, &params, &req).await
+        }
+        None => error_page(
+            &req.lang,
+            StatusCode::BAD_REQUEST,
+            "Log in, then choose Authorize or Deny.",
+        ),
+    }
+}
+
+async fn login_step(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+    req: &AuthorizeRequest,
+) -> Response {
+    let email = opt(params, "email").unwrap_or_default();
     let password = params.str("password").ok().flatten().unwrap_or_default();
     let account_id = match state.service.check_password(&email, &password).await {
         Ok(id) => id,
-        Err(holdfast_service::ServiceError::OAuth { description, .. }) => {
-            return page(
-                StatusCode::UNAUTHORIZED,
-                "Sign in",
-                &login_form(&req, Some(&description)),
-            );
+        Err(ServiceError::OAuth { description, .. }) => {
+            return login_page(req, StatusCode::UNAUTHORIZED, Some(&description));
         }
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let scopes = match state.service.requested_scopes(&req.app, Some(&req.scope)) {
+    // A new log-in (another account, or `force_login`) ends the session it replaces.
+    if let Some(old) = session_cookie(headers) {
+        if let Err(e) = state.service.end_session(&old).await {
+            return ApiError::from(e).into_response();
+        }
+    }
+    let secret = match state.service.start_session(account_id).await {
         Ok(s) => s,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    // Post/Redirect/Get: the consent step is a page of its own, so reloading it
+    // never sends the password again.
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&req.url(&[])) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    no_store(&mut response);
+    set_session_cookie(state, &mut response, &secret);
+    response
+}
+
+async fn consent_step(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+    req: &AuthorizeRequest,
+    decision: &str,
+) -> Response {
+    let (account, secret) = match session_account(state, headers).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return login_page(
+                req,
+                StatusCode::UNAUTHORIZED,
+                Some("Your log-in has expired. Log in again to continue."),
+            )
+        }
+        Err(response) => return response,
+    };
+    let token = params.str("csrf_token").ok().flatten().unwrap_or_default();
+    if !csrf_token_matches(&secret, &token) {
+        return error_page(
+            &req.lang,
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from this site. Go back, reload the page and try again.",
+        );
+    }
+    match decision {
+        "authorize" => {}
+        "deny" => {
+            if req.redirect_uri == OOB_REDIRECT {
+                return page(
+                    &req.lang,
+                    StatusCode::OK,
+                    "Authorization denied",
+                    &format!(
+                        "<p id=\"denied\">You did not allow <strong>{}</strong> to use your account. You can close this page.</p>",
+                        escape(&req.app.name)
+                    ),
+                );
+            }
+            return redirect_to(
+                &req.redirect_uri,
+                &[
+                    ("error", "access_denied"),
+                    (
+                        "error_description",
+                        "The resource owner or authorization server denied the request.",
+                    ),
+                    ("state", req.state.as_deref().unwrap_or_default()),
+                ],
+            );
+        }
+        _ => {
+            return error_page(
+                &req.lang,
+                StatusCode::BAD_REQUEST,
+                "Choose Authorize or Deny.",
+            )
+        }
+    }
     let code = match state
         .service
-        .issue_code(&req.app, account_id, &scopes, &req.redirect_uri)
+        .issue_code(
+            &req.app,
+            account.id,
+            &req.scopes,
+            &req.redirect_uri,
+            req.pkce.as_ref(),
+        )
         .await
     {
         Ok(code) => code,
@@ -222,46 +683,129 @@ pub async fn authorize(State(state): State<AppState>, params: Params) -> Respons
     };
     if req.redirect_uri == OOB_REDIRECT {
         return page(
+            &req.lang,
             StatusCode::OK,
             "Authorization code",
-            &format!("<p>Copy this code and paste it into the application:</p><p><code id=\"oauth-code\">{}</code></p>", escape(&code)),
+            &format!(
+                "<p>Copy this code and paste it into the application:</p><p><code id=\"oauth-code\">{}</code></p>",
+                escape(&code)
+            ),
         );
     }
-    let mut target = form_urlencoded::Serializer::new(String::new());
-    target.append_pair("code", &code);
-    if let Some(s) = &req.state {
-        target.append_pair("state", s);
-    }
-    let separator = if req.redirect_uri.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    // 302, as Mastodon (Doorkeeper) answers; some app frameworks expect exactly that.
-    let location = format!("{}{separator}{}", req.redirect_uri, target.finish());
-    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+    redirect_to(
+        &req.redirect_uri,
+        &[
+            ("code", &code),
+            ("state", req.state.as_deref().unwrap_or_default()),
+        ],
+    )
 }
 
-pub async fn token(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
-    let svc = &state.service;
-    let missing = |what: &str| ApiError {
+// ---------------------------------------------------------------- tokens
+
+fn missing(what: &str) -> ApiError {
+    ApiError {
         status: StatusCode::BAD_REQUEST,
         error: "invalid_request".into(),
         description: Some(format!(
             "The request is missing a required parameter: {what}"
         )),
         details: None,
+    }
+}
+
+fn invalid_client() -> ApiError {
+    ApiError::from(ServiceError::oauth(
+        401,
+        "invalid_client",
+        "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
+    ))
+}
+
+/// `client_id` and `client_secret` from HTTP Basic (RFC 6749 §2.3.1) or the form.
+/// A Basic header that is malformed, or names another client than the form, fails.
+fn client_credentials(
+    headers: &HeaderMap,
+    params: &Params,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let form_id = params.str("client_id")?.filter(|s| !s.is_empty());
+    let form_secret = params.str("client_secret")?.filter(|s| !s.is_empty());
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok((form_id, form_secret));
     };
+    let value = value.to_str().map_err(|_| invalid_client())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Ok((form_id, form_secret));
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok((form_id, form_secret));
+    }
+    let decoded = decode_base64(encoded.trim()).ok_or_else(invalid_client)?;
+    let decoded = String::from_utf8(decoded).map_err(|_| invalid_client())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(invalid_client)?;
+    let unescape = |s: &str| -> String {
+        form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let (id, secret) = (unescape(id), unescape(secret));
+    if form_id.as_deref().is_some_and(|f| f != id) {
+        return Err(invalid_client());
+    }
+    Ok((Some(id), Some(secret)))
+}
+
+/// Standard base64 (with or without padding); None when malformed or over 4 KiB.
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    if s.len() > 4096 {
+        return None;
+    }
+    let s = s.trim_end_matches('=');
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in s.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        } as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> ApiResult<Response> {
+    let svc = &state.service;
     let grant_type = params
         .str("grant_type")?
         .ok_or_else(|| missing("grant_type"))?;
-    let client_id = params
-        .str("client_id")?
-        .ok_or_else(|| missing("client_id"))?;
-    let client_secret = params
-        .str("client_secret")?
-        .ok_or_else(|| missing("client_secret"))?;
-    let app = svc.authenticate_client(&client_id, &client_secret).await?;
+    let (client_id, client_secret) = client_credentials(&headers, &params)?;
+    let client_id = client_id.ok_or_else(|| missing("client_id"))?;
+    let (app, client) = match client_secret {
+        Some(secret) => (
+            svc.authenticate_client(&client_id, &secret).await?,
+            ClientAuth::Secret,
+        ),
+        // A public client may only redeem a PKCE-bound code (checked with the code).
+        None if grant_type == "authorization_code" => {
+            (svc.app(&client_id).await?, ClientAuth::Public)
+        }
+        None => return Err(missing("client_secret")),
+    };
     let scope = params.str("scope")?;
     let issued =
         match grant_type.as_str() {
@@ -278,8 +822,14 @@ pub async fn token(State(state): State<AppState>, params: Params) -> ApiResult<J
             }
             "authorization_code" => {
                 let code = params.str("code")?.ok_or_else(|| missing("code"))?;
-                svc.exchange_code(&app, &code, params.str("redirect_uri")?.as_deref())
-                    .await?
+                svc.exchange_code(
+                    &app,
+                    client,
+                    &code,
+                    params.str("redirect_uri")?.as_deref(),
+                    params.str("code_verifier")?.as_deref(),
+                )
+                .await?
             }
             _ => return Err(ApiError {
                 status: StatusCode::BAD_REQUEST,
@@ -291,12 +841,21 @@ pub async fn token(State(state): State<AppState>, params: Params) -> ApiResult<J
                 details: None,
             }),
         };
-    Ok(Json(token_json(&issued)))
+    // RFC 6749 §5.1: token responses are never cached.
+    let mut response = Json(token_json(&issued)).into_response();
+    no_store(&mut response);
+    Ok(response)
 }
 
-pub async fn revoke(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
-    let client_id = params.required_str("client_id")?;
-    let client_secret = params.required_str("client_secret")?;
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let (client_id, client_secret) = client_credentials(&headers, &params)?;
+    let client_id = client_id.ok_or_else(|| ApiError::unprocessable("client_id is required"))?;
+    let client_secret =
+        client_secret.ok_or_else(|| ApiError::unprocessable("client_secret is required"))?;
     let token = params.required_str("token")?;
     let app = state
         .service
@@ -304,4 +863,90 @@ pub async fn revoke(State(state): State<AppState>, params: Params) -> ApiResult<
         .await?;
     state.service.revoke(&app, &token).await?;
     Ok(Json(json!({})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decodes_standard_and_url_alphabets() {
+        assert_eq!(decode_base64("aWQ6c2VjcmV0").unwrap(), b"id:secret");
+        assert_eq!(decode_base64("YQ==").unwrap(), b"a");
+        assert_eq!(decode_base64("YWI").unwrap(), b"ab");
+        assert!(decode_base64("not base64!").is_none());
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_checks_origin_and_fetch_metadata() {
+        let base = "https://social.example";
+        assert!(same_origin(&headers(&[]), base));
+        assert!(same_origin(
+            &headers(&[
+                ("host", "127.0.0.1:3000"),
+                ("origin", "http://127.0.0.1:3000")
+            ]),
+            base
+        ));
+        // Behind a proxy that rewrites Host, the base URL still counts as ours.
+        assert!(same_origin(
+            &headers(&[
+                ("host", "10.0.0.5:3000"),
+                ("origin", "https://social.example")
+            ]),
+            base
+        ));
+        assert!(!same_origin(
+            &headers(&[
+                ("host", "social.example"),
+                ("origin", "https://evil.example")
+            ]),
+            base
+        ));
+        assert!(!same_origin(
+            &headers(&[("host", "social.example"), ("origin", "null")]),
+            base
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            base
+        ));
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            base
+        ));
+    }
+
+    #[test]
+    fn session_cookie_is_found_among_others() {
+        let h = headers(&[
+            ("cookie", "a=1; holdfast_session=abc; b=2"),
+            ("cookie", "c=3"),
+        ]);
+        assert_eq!(session_cookie(&h).as_deref(), Some("abc"));
+        assert_eq!(
+            session_cookie(&headers(&[("cookie", "x=holdfast_session")])),
+            None
+        );
+        assert_eq!(session_cookie(&headers(&[])), None);
+    }
+
+    #[test]
+    fn every_known_scope_has_words() {
+        for s in holdfast_service::scopes::all() {
+            assert_ne!(
+                scope_in_words(&s),
+                "a permission holdfast does not know",
+                "{s}"
+            );
+        }
+    }
 }

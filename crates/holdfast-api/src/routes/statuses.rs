@@ -41,7 +41,16 @@ pub async fn create(
         sensitive: params.bool("sensitive")?,
         language: params.str("language")?,
         idempotency_key,
-        has_media: !params.list("media_ids")?.is_empty(),
+        media_ids: params
+            .list("media_ids")?
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                crate::params::parse_id(s).ok_or_else(|| {
+                    ApiError::unprocessable("Validation failed: media_ids must be ids")
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?,
         has_poll: params.has("poll"),
     };
     let bundle = state.service.post_status(principal, input).await?;

@@ -66,8 +66,9 @@ pub async fn public(
 ) -> ApiResult<Response> {
     let viewer = caller.viewer("read:statuses")?;
     params.bool("local")?; // every status here is local, so `local` changes nothing, but it must be well-formed
-                           // No remote statuses and no media exist, so those filters select nothing.
-    if params.bool("remote")?.unwrap_or(false) || params.bool("only_media")?.unwrap_or(false) {
+    let only_media = params.bool("only_media")?.unwrap_or(false);
+    // No remote statuses exist, so that filter selects nothing.
+    if params.bool("remote")?.unwrap_or(false) {
         params.page()?;
         return Ok(statuses(
             &state,
@@ -80,7 +81,15 @@ pub async fn public(
             },
         ));
     }
-    timeline(&state, viewer, Timeline::Public, &headers, &uri, &params).await
+    timeline(
+        &state,
+        viewer,
+        Timeline::Public { only_media },
+        &headers,
+        &uri,
+        &params,
+    )
+    .await
 }
 
 pub async fn tag(

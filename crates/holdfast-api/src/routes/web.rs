@@ -22,7 +22,7 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse>
     let page = svc
         .timeline(
             None,
-            Timeline::Public,
+            Timeline::Public { only_media: false },
             PageRequest {
                 limit: Some(20),
                 ..Default::default()

@@ -16,6 +16,7 @@
 
 mod accounts;
 mod graph;
+mod media;
 mod notifications;
 mod oauth;
 mod pool;
@@ -40,6 +41,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_initial",
         include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        "0002_oauth_pkce_sessions",
+        include_str!("../../migrations/postgres/0002_oauth_pkce_sessions.sql"),
+    ),
+    (
+        "0003_media",
+        include_str!("../../migrations/postgres/0003_media.sql"),
     ),
     (
         "0004_notification_groups",
@@ -252,6 +261,7 @@ impl From<tokio_postgres::Error> for StoreError {
         let code = db.code();
         if *code == SqlState::UNIQUE_VIOLATION {
             return StoreError::Conflict(match db.constraint() {
+                Some("media_blobs_pkey") => "media key",
                 Some("accounts_username_lower_key") => "username",
                 Some("credentials_email_lower_key") => "email",
                 Some("apps_client_id_key") => "client_id",
@@ -444,6 +454,36 @@ impl Store for PgStore {
         })
         .await
     }
+    async fn create_session(
+        &self,
+        session_hash: &str,
+        account_id: Id,
+        ttl_s: u64,
+        per_account_max: usize,
+    ) -> StoreResult<()> {
+        self.write(session_hash.to_owned(), move |db, h| {
+            Box::pin(oauth::create_session(
+                db,
+                h,
+                account_id,
+                ttl_s,
+                per_account_max,
+            ))
+        })
+        .await
+    }
+    async fn session(&self, session_hash: &str) -> StoreResult<SessionRow> {
+        self.read(session_hash.to_owned(), |db, h| {
+            Box::pin(oauth::session(db, h))
+        })
+        .await
+    }
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()> {
+        self.write(session_hash.to_owned(), |db, h| {
+            Box::pin(oauth::delete_session(db, h))
+        })
+        .await
+    }
 
     // ---- statuses ----
     async fn create_status(&self, new: NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
@@ -571,9 +611,14 @@ impl Store for PgStore {
         self.read((), move |db, _| Box::pin(timelines::home(db, viewer, page)))
             .await
     }
-    async fn public_timeline(&self, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+    async fn public_timeline(
+        &self,
+        viewer: Option<Id>,
+        only_media: bool,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>> {
         self.read((), move |db, _| {
-            Box::pin(timelines::public(db, viewer, page))
+            Box::pin(timelines::public(db, viewer, only_media, page))
         })
         .await
     }
@@ -856,6 +901,48 @@ impl Store for PgStore {
             Box::pin(notifications::unread(
                 db, account_id, t, g, after_id, limit, scan_max,
             ))
+        })
+        .await
+    }
+
+    // ---- media ----
+    async fn create_media(&self, new: NewMedia) -> StoreResult<MediaRow> {
+        self.write(new, |db, new| Box::pin(media::create(db, new)))
+            .await
+    }
+    async fn media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow> {
+        self.read((), move |db, _| Box::pin(media::owned(db, account_id, id)))
+            .await
+    }
+    async fn update_media(
+        &self,
+        account_id: Id,
+        id: Id,
+        update: MediaUpdate,
+    ) -> StoreResult<MediaRow> {
+        self.write(update, move |db, u| {
+            Box::pin(media::update(db, account_id, id, u))
+        })
+        .await
+    }
+    async fn delete_media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow> {
+        self.write((), move |db, _| Box::pin(media::delete(db, account_id, id)))
+            .await
+    }
+    async fn take_expired_media(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<MediaRow>> {
+        self.write((), move |db, _| {
+            Box::pin(media::take_expired(db, before_ms, limit))
+        })
+        .await
+    }
+    async fn set_profile_image(
+        &self,
+        account_id: Id,
+        which: ProfileImage,
+        key: Option<String>,
+    ) -> StoreResult<(AccountRow, Option<String>)> {
+        self.write(key, move |db, key| {
+            Box::pin(media::set_profile_image(db, account_id, which, key.clone()))
         })
         .await
     }

@@ -122,8 +122,18 @@ pub async fn create_auth_code(
     db.execute("DELETE FROM auth_codes WHERE expires_at < $1", &[&now])
         .await?;
     db.execute(
-        "INSERT INTO auth_codes (code_hash, app_id, account_id, scopes, redirect_uri, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        &[&code_hash, &code.app_id, &code.account_id, &clean(&code.scopes), &clean(&code.redirect_uri), &(now + (ttl_s as i64) * 1000)],
+        "INSERT INTO auth_codes (code_hash, app_id, account_id, scopes, redirect_uri, expires_at, code_challenge, code_challenge_method) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &code_hash,
+            &code.app_id,
+            &code.account_id,
+            &clean(&code.scopes),
+            &clean(&code.redirect_uri),
+            &(now + (ttl_s as i64) * 1000),
+            &code.code_challenge.as_deref().map(clean),
+            &code.code_challenge_method.as_deref().map(clean),
+        ],
     )
     .await?;
     Ok(())
@@ -133,7 +143,8 @@ pub async fn create_auth_code(
 pub async fn take_auth_code(db: Db<'_>, code_hash: &str) -> StoreResult<AuthCode> {
     let r = db
         .query_opt(
-            "DELETE FROM auth_codes WHERE code_hash = $1 AND expires_at >= $2 RETURNING app_id, account_id, scopes, redirect_uri",
+            "DELETE FROM auth_codes WHERE code_hash = $1 AND expires_at >= $2 \
+             RETURNING app_id, account_id, scopes, redirect_uri, code_challenge, code_challenge_method",
             &[&clean(code_hash), &now_ms()],
         )
         .await?
@@ -143,5 +154,58 @@ pub async fn take_auth_code(db: Db<'_>, code_hash: &str) -> StoreResult<AuthCode
         account_id: r.get(1),
         scopes: r.get(2),
         redirect_uri: r.get(3),
+        code_challenge: r.get(4),
+        code_challenge_method: r.get(5),
     })
+}
+
+/// Starts a session; sweeps expired ones and keeps at most `per_account_max` per account
+/// (the oldest go), so neither the table nor one account's share of it grows without bound.
+pub async fn create_session(
+    db: Db<'_>,
+    session_hash: &str,
+    account_id: Id,
+    ttl_s: u64,
+    per_account_max: usize,
+) -> StoreResult<()> {
+    let now = now_ms();
+    db.execute("DELETE FROM sessions WHERE expires_at < $1", &[&now])
+        .await?;
+    let keep_others = per_account_max.saturating_sub(1) as i64;
+    db.execute(
+        "DELETE FROM sessions WHERE account_id = $1 AND session_hash NOT IN \
+         (SELECT session_hash FROM sessions WHERE account_id = $1 ORDER BY created_at DESC, session_hash LIMIT $2)",
+        &[&account_id, &keep_others],
+    )
+    .await?;
+    db.execute(
+        "INSERT INTO sessions (session_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        &[&clean(session_hash), &account_id, &now, &(now + (ttl_s as i64) * 1000)],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn session(db: Db<'_>, session_hash: &str) -> StoreResult<SessionRow> {
+    let r = db
+        .query_opt(
+            "SELECT account_id, created_at, expires_at FROM sessions WHERE session_hash = $1 AND expires_at >= $2",
+            &[&clean(session_hash), &now_ms()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(SessionRow {
+        account_id: r.get(0),
+        created_at_ms: r.get(1),
+        expires_at_ms: r.get(2),
+    })
+}
+
+pub async fn delete_session(db: Db<'_>, session_hash: &str) -> StoreResult<()> {
+    db.execute(
+        "DELETE FROM sessions WHERE session_hash = $1",
+        &[&clean(session_hash)],
+    )
+    .await?;
+    Ok(())
 }

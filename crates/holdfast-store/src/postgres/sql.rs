@@ -156,7 +156,7 @@ pub const ACCOUNT_COLUMNS: &str =
     (SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id), \
     (SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id AND s.visibility <> 3), \
     (SELECT MAX(s.created_at) FROM statuses s WHERE s.account_id = a.id AND s.visibility <> 3), \
-    a.default_visibility, a.default_sensitive, a.default_language";
+    a.default_visibility, a.default_sensitive, a.default_language, a.avatar_key, a.header_key";
 
 pub fn account_row(r: &Row) -> AccountRow {
     AccountRow {
@@ -177,6 +177,8 @@ pub fn account_row(r: &Row) -> AccountRow {
         default_visibility: Visibility::from_i64(r.get::<_, i32>(14) as i64),
         default_sensitive: r.get(15),
         default_language: r.get(16),
+        avatar_key: r.get(17),
+        header_key: r.get(18),
     }
 }
 
@@ -206,6 +208,33 @@ pub fn status_row(r: &Row) -> StatusRow {
         favourites_count: r.get(15),
         created_at_ms: r.get(16),
     }
+}
+
+pub const MEDIA_COLUMNS: &str =
+    "m.id, m.account_id, m.status_id, m.kind, m.description, m.focus_x, m.focus_y, \
+    m.meta, m.blurhash, m.file_key, m.preview_key, m.created_at";
+
+pub fn media_row(r: &Row) -> MediaRow {
+    let fx: Option<f64> = r.get(5);
+    let fy: Option<f64> = r.get(6);
+    MediaRow {
+        id: r.get(0),
+        account_id: r.get(1),
+        status_id: r.get(2),
+        kind: r.get(3),
+        description: r.get(4),
+        focus: fx.zip(fy),
+        meta: r.get(7),
+        blurhash: r.get(8),
+        file_key: r.get(9),
+        preview_key: r.get(10),
+        created_at_ms: r.get(11),
+    }
+}
+
+/// For a status aliased `s`: it has at least one attachment (`only_media`).
+pub fn has_media(s: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM media_attachments om WHERE om.status_id = {s}.id)")
 }
 
 #[cfg(test)]

@@ -113,6 +113,23 @@ pub async fn create(db: Db<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> Stor
         )
         .await?;
     }
+    // Attach the uploads: each must be the author's and not yet attached.
+    // One failure rolls back the whole post (the caller's transaction); the
+    // row lock taken by UPDATE makes two posts racing for one upload attach it once.
+    for (position, media_id) in new.media_ids.iter().enumerate() {
+        let attached = db
+            .execute(
+                "UPDATE media_attachments SET status_id = $1, position = $2 \
+                 WHERE id = $3 AND account_id = $4 AND status_id IS NULL",
+                &[&id, &(position as i32), media_id, &new.account_id],
+            )
+            .await?;
+        if attached != 1 {
+            return Err(StoreError::Rejected(
+                "media_ids must name your own uploads that no status uses yet",
+            ));
+        }
+    }
     if let Some(parent) = new.in_reply_to {
         // Mastodon counts only replies that anyone could see.
         if matches!(new.visibility, Visibility::Public | Visibility::Unlisted) {
@@ -231,6 +248,22 @@ pub async fn bundles(db: Db<'_>, viewer: Option<Id>, ids: &[Id]) -> StoreResult<
             id: r.get(2),
         });
     }
+    let mut media: HashMap<Id, Vec<MediaRow>> = HashMap::new();
+    for r in db
+        .query(
+            &format!(
+                "SELECT {} FROM media_attachments m WHERE m.status_id = ANY($1) ORDER BY m.status_id, m.position",
+                sql::MEDIA_COLUMNS
+            ),
+            &[&list],
+        )
+        .await?
+    {
+        let row = sql::media_row(&r);
+        if let Some(status) = row.status_id {
+            media.entry(status).or_default().push(row);
+        }
+    }
     let account_ids = crate::assemble::accounts_needed(&by_id, &mentions);
     let accounts: HashMap<Id, AccountRow> = accounts::by_ids(db, &account_ids)
         .await?
@@ -255,6 +288,7 @@ pub async fn bundles(db: Db<'_>, viewer: Option<Id>, ids: &[Id]) -> StoreResult<
         statuses: by_id,
         mentions,
         tags,
+        media,
         accounts,
         favourited,
         bookmarked,

@@ -21,12 +21,20 @@ pub async fn home(db: Db<'_>, viewer: Id, page: Page) -> StoreResult<Vec<Paged<I
     sql::paged(db, &select, "s.id", &[&viewer], page).await
 }
 
-pub async fn public(db: Db<'_>, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-    let select = format!(
+pub async fn public(
+    db: Db<'_>,
+    viewer: Option<Id>,
+    only_media: bool,
+    page: Page,
+) -> StoreResult<Vec<Paged<Id>>> {
+    let mut select = format!(
         "SELECT s.id, s.id FROM statuses s WHERE s.visibility = 0 AND s.reblog_of_id IS NULL AND {} AND {}",
         sql::visible("s"),
         sql::not_filtered("s")
     );
+    if only_media {
+        select += &format!(" AND {}", sql::has_media("s"));
+    }
     sql::paged(db, &select, "s.id", &[&viewer_param(viewer)], page).await
 }
 
@@ -61,14 +69,17 @@ pub async fn account(
     tagged: Option<&str>,
     page: Page,
 ) -> StoreResult<Vec<Paged<Id>>> {
-    // Nothing has media and nothing is pinned yet, so those filters select nothing.
-    if filter.only_media || filter.pinned {
+    // Nothing is pinned yet, so that filter selects nothing.
+    if filter.pinned {
         return Ok(Vec::new());
     }
     let mut select = format!(
         "SELECT s.id, s.id FROM statuses s WHERE s.account_id = $2 AND {}",
         sql::visible_with_reblog("s")
     );
+    if filter.only_media {
+        select += &format!(" AND {}", sql::has_media("s"));
+    }
     if filter.exclude_replies {
         select += " AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)";
     }

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod graph;
+mod media;
 mod notifications;
 mod oauth;
 mod sql;
@@ -32,6 +33,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_initial",
         include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        "0002_oauth_pkce_sessions",
+        include_str!("../../migrations/sqlite/0002_oauth_pkce_sessions.sql"),
+    ),
+    (
+        "0003_media",
+        include_str!("../../migrations/sqlite/0003_media.sql"),
     ),
     (
         "0004_notification_groups",
@@ -91,7 +100,8 @@ impl SqliteStore {
         let max_id: i64 = writer
             .query_row(
                 "SELECT MAX(m) FROM (SELECT MAX(id) m FROM statuses UNION ALL SELECT MAX(id) FROM accounts \
-                 UNION ALL SELECT MAX(id) FROM notifications UNION ALL SELECT MAX(id) FROM follows)",
+                 UNION ALL SELECT MAX(id) FROM notifications UNION ALL SELECT MAX(id) FROM follows \
+                 UNION ALL SELECT MAX(id) FROM media_attachments)",
                 [],
                 |r| r.get::<_, Option<i64>>(0),
             )
@@ -387,6 +397,28 @@ impl Store for SqliteStore {
         self.write(move |t| oauth::take_auth_code(t, &code_hash))
             .await
     }
+    async fn create_session(
+        &self,
+        session_hash: &str,
+        account_id: Id,
+        ttl_s: u64,
+        per_account_max: usize,
+    ) -> StoreResult<()> {
+        let session_hash = session_hash.to_owned();
+        self.write(move |t| {
+            oauth::create_session(t, &session_hash, account_id, ttl_s, per_account_max)
+        })
+        .await
+    }
+    async fn session(&self, session_hash: &str) -> StoreResult<SessionRow> {
+        let session_hash = session_hash.to_owned();
+        self.read(move |c| oauth::session(c, &session_hash)).await
+    }
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()> {
+        let session_hash = session_hash.to_owned();
+        self.write(move |t| oauth::delete_session(t, &session_hash))
+            .await
+    }
 
     // ---- statuses ----
     async fn create_status(&self, new: NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
@@ -480,8 +512,14 @@ impl Store for SqliteStore {
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.read(move |c| timelines::home(c, viewer, page)).await
     }
-    async fn public_timeline(&self, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(move |c| timelines::public(c, viewer, page)).await
+    async fn public_timeline(
+        &self,
+        viewer: Option<Id>,
+        only_media: bool,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>> {
+        self.read(move |c| timelines::public(c, viewer, only_media, page))
+            .await
     }
     async fn tag_timeline(
         &self,
@@ -720,6 +758,39 @@ impl Store for SqliteStore {
             notifications::unread(c, account_id, &types, &grouped, after_id, limit, scan_max)
         })
         .await
+    }
+
+    // ---- media ----
+    async fn create_media(&self, new: NewMedia) -> StoreResult<MediaRow> {
+        self.write(move |t| media::create(t, &new)).await
+    }
+    async fn media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow> {
+        self.read(move |c| media::owned(c, account_id, id)).await
+    }
+    async fn update_media(
+        &self,
+        account_id: Id,
+        id: Id,
+        update: MediaUpdate,
+    ) -> StoreResult<MediaRow> {
+        self.write(move |t| media::update(t, account_id, id, &update))
+            .await
+    }
+    async fn delete_media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow> {
+        self.write(move |t| media::delete(t, account_id, id)).await
+    }
+    async fn take_expired_media(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<MediaRow>> {
+        self.write(move |t| media::take_expired(t, before_ms, limit))
+            .await
+    }
+    async fn set_profile_image(
+        &self,
+        account_id: Id,
+        which: ProfileImage,
+        key: Option<String>,
+    ) -> StoreResult<(AccountRow, Option<String>)> {
+        self.write(move |t| media::set_profile_image(t, account_id, which, key))
+            .await
     }
 
     // ---- markers ----

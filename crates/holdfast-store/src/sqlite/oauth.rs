@@ -106,8 +106,9 @@ pub fn create_auth_code(
     // Expired codes are swept on the way in, so the table stays small without a janitor.
     t.tx.execute("DELETE FROM auth_codes WHERE expires_at < ?1", [now])?;
     t.tx.execute(
-        "INSERT INTO auth_codes (code_hash, app_id, account_id, scopes, redirect_uri, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![code_hash, code.app_id, code.account_id, code.scopes, code.redirect_uri, now + (ttl_s as i64) * 1000],
+        "INSERT INTO auth_codes (code_hash, app_id, account_id, scopes, redirect_uri, expires_at, code_challenge, code_challenge_method) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![code_hash, code.app_id, code.account_id, code.scopes, code.redirect_uri, now + (ttl_s as i64) * 1000, code.code_challenge, code.code_challenge_method],
     )?;
     Ok(())
 }
@@ -116,12 +117,67 @@ pub fn take_auth_code(t: &mut Tx<'_>, code_hash: &str) -> StoreResult<AuthCode> 
     let code = t
         .tx
         .query_row(
-            "SELECT app_id, account_id, scopes, redirect_uri FROM auth_codes WHERE code_hash = ?1 AND expires_at >= ?2",
+            "SELECT app_id, account_id, scopes, redirect_uri, code_challenge, code_challenge_method \
+             FROM auth_codes WHERE code_hash = ?1 AND expires_at >= ?2",
             params![code_hash, now_ms()],
-            |r| Ok(AuthCode { app_id: r.get(0)?, account_id: r.get(1)?, scopes: r.get(2)?, redirect_uri: r.get(3)? }),
+            |r| {
+                Ok(AuthCode {
+                    app_id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    scopes: r.get(2)?,
+                    redirect_uri: r.get(3)?,
+                    code_challenge: r.get(4)?,
+                    code_challenge_method: r.get(5)?,
+                })
+            },
         )
         .optional()?
         .ok_or(StoreError::NotFound)?;
     t.tx.execute("DELETE FROM auth_codes WHERE code_hash = ?1", [code_hash])?;
     Ok(code)
+}
+
+/// Starts a session; sweeps expired ones and keeps at most `per_account_max` per account
+/// (the oldest go), so neither the table nor one account's share of it grows without bound.
+pub fn create_session(
+    t: &mut Tx<'_>,
+    session_hash: &str,
+    account_id: Id,
+    ttl_s: u64,
+    per_account_max: usize,
+) -> StoreResult<()> {
+    let now = now_ms();
+    t.tx.execute("DELETE FROM sessions WHERE expires_at < ?1", [now])?;
+    let keep_others = per_account_max.saturating_sub(1) as i64;
+    t.tx.execute(
+        "DELETE FROM sessions WHERE account_id = ?1 AND session_hash NOT IN \
+         (SELECT session_hash FROM sessions WHERE account_id = ?1 ORDER BY created_at DESC, session_hash LIMIT ?2)",
+        params![account_id, keep_others],
+    )?;
+    t.tx.execute(
+        "INSERT INTO sessions (session_hash, account_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![session_hash, account_id, now, now + (ttl_s as i64) * 1000],
+    )?;
+    Ok(())
+}
+
+pub fn session(c: &Connection, session_hash: &str) -> rusqlite::Result<SessionRow> {
+    c.prepare_cached(
+        "SELECT account_id, created_at, expires_at FROM sessions WHERE session_hash = ?1 AND expires_at >= ?2",
+    )?
+    .query_row(params![session_hash, now_ms()], |r| {
+        Ok(SessionRow {
+            account_id: r.get(0)?,
+            created_at_ms: r.get(1)?,
+            expires_at_ms: r.get(2)?,
+        })
+    })
+}
+
+pub fn delete_session(t: &mut Tx<'_>, session_hash: &str) -> StoreResult<()> {
+    t.tx.execute(
+        "DELETE FROM sessions WHERE session_hash = ?1",
+        [session_hash],
+    )?;
+    Ok(())
 }

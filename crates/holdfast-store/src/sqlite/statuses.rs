@@ -88,6 +88,20 @@ pub fn create(t: &mut Tx<'_>, new: &NewStatus, idempotency_ttl_s: u64) -> StoreR
             params![tag, id],
         )?;
     }
+    // Attach the uploads: each must be the author's and not yet attached.
+    // One failure rolls back the whole post (the caller's transaction).
+    for (position, media_id) in new.media_ids.iter().enumerate() {
+        let attached = t.tx.execute(
+            "UPDATE media_attachments SET status_id = ?1, position = ?2 \
+             WHERE id = ?3 AND account_id = ?4 AND status_id IS NULL",
+            params![id, position as i64, media_id, new.account_id],
+        )?;
+        if attached != 1 {
+            return Err(StoreError::Rejected(
+                "media_ids must name your own uploads that no status uses yet",
+            ));
+        }
+    }
     t.tx.execute(
         "INSERT INTO status_search (rowid, body) VALUES (?1, ?2)",
         params![id, format!("{} {}", new.spoiler_text, new.text)],
@@ -213,6 +227,20 @@ pub fn bundles(
             tags.entry(status).or_default().push(tag);
         }
     }
+    let mut media: HashMap<Id, Vec<MediaRow>> = HashMap::new();
+    {
+        let mut stmt = c.prepare(&format!(
+            "SELECT {} FROM media_attachments m WHERE m.status_id IN ({list}) ORDER BY m.status_id, m.position",
+            sql::MEDIA_COLUMNS
+        ))?;
+        let rows = stmt.query_map([], sql::media_row)?;
+        for row in rows {
+            let row = row?;
+            if let Some(status) = row.status_id {
+                media.entry(status).or_default().push(row);
+            }
+        }
+    }
     let account_ids = crate::assemble::accounts_needed(&by_id, &mentions);
     let accounts: HashMap<Id, AccountRow> = accounts::by_ids(c, &account_ids)?
         .into_iter()
@@ -232,6 +260,7 @@ pub fn bundles(
         statuses: by_id,
         mentions,
         tags,
+        media,
         accounts,
         favourited,
         bookmarked,

@@ -23,12 +23,20 @@ pub fn home(c: &Connection, viewer: Id, page: Page) -> rusqlite::Result<Vec<Page
     sql::paged(c, &select, "s.id", [viewer], page)
 }
 
-pub fn public(c: &Connection, viewer: Option<Id>, page: Page) -> rusqlite::Result<Vec<Paged<Id>>> {
-    let select = format!(
+pub fn public(
+    c: &Connection,
+    viewer: Option<Id>,
+    only_media: bool,
+    page: Page,
+) -> rusqlite::Result<Vec<Paged<Id>>> {
+    let mut select = format!(
         "SELECT s.id, s.id FROM statuses s WHERE s.visibility = 0 AND s.reblog_of_id IS NULL AND {} AND {}",
         sql::visible("s"),
         sql::not_filtered("s")
     );
+    if only_media {
+        select += &format!(" AND {}", sql::has_media("s"));
+    }
     sql::paged(c, &select, "s.id", [viewer_param(viewer)], page)
 }
 
@@ -56,14 +64,18 @@ pub fn account(
     tagged: Option<&str>,
     page: Page,
 ) -> rusqlite::Result<Vec<Paged<Id>>> {
-    // Nothing has media and nothing is pinned yet, so those filters select nothing.
-    if filter.only_media || filter.pinned {
+    // Nothing is pinned yet, so that filter selects nothing.
+    if filter.pinned {
         return Ok(Vec::new());
     }
     let mut select = format!(
         "SELECT s.id, s.id FROM statuses s WHERE s.account_id = ?2 AND {}",
         sql::visible_with_reblog("s")
     );
+    if filter.only_media {
+        // A reblog carries no media of its own: Mastodon's only_media lists the author's own posts.
+        select += &format!(" AND {}", sql::has_media("s"));
+    }
     if filter.exclude_replies {
         select += " AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)";
     }

@@ -76,6 +76,21 @@ impl Backend {
         }
     }
 
+    /// Where this backend keeps media bytes: files beside SQLite, the
+    /// `media_blobs` table in PostgreSQL.
+    pub async fn media_store(&self) -> Arc<dyn holdfast_store::MediaStore> {
+        match &self.kind {
+            Kind::Sqlite(dir) => Arc::new(
+                holdfast_store::FileMediaStore::open(&dir.join("media")).expect("media directory"),
+            ),
+            Kind::Postgres(url) => Arc::new(
+                PgStore::open(url, &limits())
+                    .await
+                    .expect("PostgreSQL media store"),
+            ),
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.kind, Kind::Postgres(_))
     }

@@ -1,0 +1,359 @@
+//! Media: uploads and their rules, avatars and headers, and the clean-up of
+//! uploads nobody attached.
+//!
+//! Order of a write, so that "a 2xx means durable" and nothing half-done is
+//! served: process (bounded pool) → bytes into the media store (durable when
+//! `put` returns) → the row in one transaction. A failure after the bytes
+//! landed removes them again; a crash in between leaves bytes no row names,
+//! which are never listed and cost only disk.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use holdfast_store::{AccountRow, Id, MediaRow, MediaUpdate, NewMedia, ProfileImage};
+use serde_json::json;
+use tokio::sync::Semaphore;
+
+use crate::imaging::{self, Encoded, ImageBounds};
+use crate::{Service, ServiceError, ServiceResult};
+
+/// Decoding runs here: at most `media_decode_concurrency` at once, each on a
+/// blocking thread; a request that cannot get a slot within
+/// `media_decode_wait_ms` is refused with 503 rather than queued for ever.
+#[derive(Clone)]
+pub struct DecodePool {
+    permits: Arc<Semaphore>,
+    wait: Duration,
+}
+
+impl DecodePool {
+    pub fn new(concurrency: usize, wait: Duration) -> DecodePool {
+        DecodePool {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            wait,
+        }
+    }
+
+    /// Decodes running now (for `/metrics`).
+    pub fn busy(&self, size: usize) -> usize {
+        size.saturating_sub(self.permits.available_permits())
+    }
+
+    async fn run<T, F>(&self, f: F) -> ServiceResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                ServiceError::Unavailable(
+                    "Too many images are being processed, retry shortly".into(),
+                )
+            })?
+            .map_err(|_| ServiceError::Unavailable("image processing is shut down".into()))?;
+        // The permit goes with the work: if the request is abandoned, the
+        // slot stays taken until the decode really ends.
+        tokio::task::spawn_blocking(move || {
+            let out = f();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|_| ServiceError::Internal("image processing panicked".into()))
+    }
+}
+
+pub struct UploadInput<B> {
+    pub file: B,
+    pub description: Option<String>,
+    /// `"x,y"` as Mastodon takes it.
+    pub focus: Option<String>,
+}
+
+/// `"x,y"`, each in -1.0..=1.0.
+pub fn parse_focus(raw: &str) -> ServiceResult<(f64, f64)> {
+    let bad = || {
+        ServiceError::Unprocessable(
+            "Validation failed: focus must be two numbers x,y between -1.0 and 1.0".into(),
+        )
+    };
+    let (x, y) = raw.split_once(',').ok_or_else(bad)?;
+    let x: f64 = x.trim().parse().map_err(|_| bad())?;
+    let y: f64 = y.trim().parse().map_err(|_| bad())?;
+    if !(-1.0..=1.0).contains(&x) || !(-1.0..=1.0).contains(&y) {
+        return Err(bad());
+    }
+    Ok((x, y))
+}
+
+fn size_json(e: &Encoded) -> serde_json::Value {
+    json!({
+        "width": e.width,
+        "height": e.height,
+        "size": format!("{}x{}", e.width, e.height),
+        "aspect": e.width as f64 / e.height.max(1) as f64,
+    })
+}
+
+fn random_stem() -> ServiceResult<String> {
+    let mut raw = [0u8; 16];
+    getrandom::getrandom(&mut raw)
+        .map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
+    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl Service {
+    fn image_bounds(&self) -> ImageBounds {
+        let l = self.limits();
+        ImageBounds {
+            max_bytes: l.media_image_max_bytes,
+            max_pixels: l.media_image_max_pixels,
+            max_side_px: l.media_image_max_side_px,
+            max_alloc_bytes: l.media_decode_alloc_max_bytes,
+            jpeg_quality: l.media_jpeg_quality,
+        }
+    }
+
+    fn check_description(&self, d: &Option<String>) -> ServiceResult<()> {
+        let max = self.limits().media_description_max_chars;
+        if d.as_ref().is_some_and(|d| d.chars().count() > max) {
+            return Err(ServiceError::Unprocessable(format!(
+                "Validation failed: Description is too long (maximum is {max} characters)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stores encoded pictures under fresh keys; all or none.
+    async fn put_all(&self, items: Vec<(String, Vec<u8>)>) -> ServiceResult<()> {
+        let mut done: Vec<String> = Vec::new();
+        for (key, bytes) in items {
+            if let Err(e) = self.media.put(&key, bytes).await {
+                self.forget_media(&done).await;
+                return Err(e.into());
+            }
+            done.push(key);
+        }
+        Ok(())
+    }
+
+    /// Removes stored bytes; a failure is logged, not returned: the row that
+    /// named them is already gone, so at worst they are unreachable garbage.
+    pub async fn forget_media(&self, keys: &[String]) {
+        if keys.is_empty() {
+            return;
+        }
+        if let Err(e) = self.media.delete(keys).await {
+            tracing::warn!(error = %e, count = keys.len(), "could not remove media files");
+        }
+    }
+
+    /// `POST /api/v1/media` and `/api/v2/media`: processed synchronously.
+    pub async fn upload_media<B>(&self, me: Id, input: UploadInput<B>) -> ServiceResult<MediaRow>
+    where
+        B: AsRef<[u8]> + Send + 'static,
+    {
+        self.check_description(&input.description)?;
+        let focus = input
+            .focus
+            .as_deref()
+            .filter(|f| !f.is_empty())
+            .map(parse_focus)
+            .transpose()?;
+        let bounds = self.image_bounds();
+        let preview_px = self.limits().media_preview_side_px;
+        let file = input.file;
+        let processed = self
+            .decoder
+            .run(move || imaging::process_attachment(file.as_ref(), &bounds, preview_px))
+            .await?
+            .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+
+        let stem = random_stem()?;
+        let file_key = format!("{stem}-original.{}", processed.original.ext);
+        let preview_key = format!("{stem}-small.{}", processed.small.ext);
+        let meta = json!({
+            "original": size_json(&processed.original),
+            "small": size_json(&processed.small),
+        })
+        .to_string();
+        self.put_all(vec![
+            (file_key.clone(), processed.original.bytes),
+            (preview_key.clone(), processed.small.bytes),
+        ])
+        .await?;
+        let created = self
+            .store
+            .create_media(NewMedia {
+                account_id: me,
+                kind: "image".into(),
+                description: input.description.filter(|d| !d.is_empty()),
+                focus,
+                meta,
+                blurhash: Some(processed.blurhash),
+                file_key: file_key.clone(),
+                preview_key: preview_key.clone(),
+            })
+            .await;
+        match created {
+            Ok(row) => Ok(row),
+            Err(e) => {
+                self.forget_media(&[file_key, preview_key]).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// One of the caller's uploads (404 for anyone else's).
+    pub async fn media_attachment(&self, me: Id, id: Id) -> ServiceResult<MediaRow> {
+        Ok(self.store.media(me, id).await?)
+    }
+
+    /// `PUT /api/v1/media/:id`: description and focus, while unattached.
+    pub async fn update_media(
+        &self,
+        me: Id,
+        id: Id,
+        description: Option<String>,
+        focus: Option<String>,
+    ) -> ServiceResult<MediaRow> {
+        self.check_description(&description)?;
+        let focus = focus
+            .as_deref()
+            .filter(|f| !f.is_empty())
+            .map(parse_focus)
+            .transpose()?;
+        Ok(self
+            .store
+            .update_media(me, id, MediaUpdate { description, focus })
+            .await?)
+    }
+
+    /// `DELETE /api/v1/media/:id`: only while no status uses it (422 otherwise).
+    pub async fn delete_media(&self, me: Id, id: Id) -> ServiceResult<MediaRow> {
+        let row = self.store.delete_media(me, id).await?;
+        self.forget_media(&[row.file_key.clone(), row.preview_key.clone()])
+            .await;
+        Ok(row)
+    }
+
+    /// The bytes behind a media URL.
+    pub async fn media_bytes(&self, key: &str) -> ServiceResult<Vec<u8>> {
+        Ok(self.media.get(key).await?)
+    }
+
+    /// Avatar or header from an uploaded picture, scaled down to its box:
+    /// decoded and stored, not yet shown. Returns the new key for
+    /// [`Service::use_profile_image`] (or [`Service::forget_media`] if the
+    /// rest of the profile update fails).
+    pub async fn store_profile_image<B>(
+        &self,
+        which: ProfileImage,
+        file: B,
+    ) -> ServiceResult<String>
+    where
+        B: AsRef<[u8]> + Send + 'static,
+    {
+        let l = self.limits();
+        let (w, h, name) = match which {
+            ProfileImage::Avatar => (l.media_avatar_side_px, l.media_avatar_side_px, "avatar"),
+            ProfileImage::Header => (l.media_header_width_px, l.media_header_height_px, "header"),
+        };
+        let bounds = self.image_bounds();
+        let encoded = self
+            .decoder
+            .run(move || imaging::process_profile_image(file.as_ref(), &bounds, w, h))
+            .await?
+            .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+        let key = format!("{}-{name}.{}", random_stem()?, encoded.ext);
+        self.put_all(vec![(key.clone(), encoded.bytes)]).await?;
+        Ok(key)
+    }
+
+    /// Shows a stored picture as the avatar or header; the one it replaces is removed.
+    pub async fn use_profile_image(
+        &self,
+        me: Id,
+        which: ProfileImage,
+        key: String,
+    ) -> ServiceResult<AccountRow> {
+        match self
+            .store
+            .set_profile_image(me, which, Some(key.clone()))
+            .await
+        {
+            Ok((account, old)) => {
+                self.forget_media(&old.into_iter().collect::<Vec<_>>())
+                    .await;
+                Ok(account)
+            }
+            Err(e) => {
+                self.forget_media(&[key]).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Back to the default picture.
+    pub async fn clear_profile_image(
+        &self,
+        me: Id,
+        which: ProfileImage,
+    ) -> ServiceResult<AccountRow> {
+        let (account, old) = self.store.set_profile_image(me, which, None).await?;
+        self.forget_media(&old.into_iter().collect::<Vec<_>>())
+            .await;
+        Ok(account)
+    }
+
+    /// Removes one batch of uploads never attached and older than
+    /// `media_unattached_ttl_s`; returns how many.
+    pub async fn sweep_unattached_media(&self) -> ServiceResult<usize> {
+        let l = self.limits();
+        let before = holdfast_store::ids::now_ms() - (l.media_unattached_ttl_s as i64) * 1000;
+        let rows = self
+            .store
+            .take_expired_media(before, l.media_cleanup_batch_max)
+            .await?;
+        let keys: Vec<String> = rows
+            .iter()
+            .flat_map(|r| [r.file_key.clone(), r.preview_key.clone()])
+            .collect();
+        self.forget_media(&keys).await;
+        Ok(rows.len())
+    }
+
+    /// The clean-up task `serve` starts: one bounded batch per tick, for ever.
+    pub fn spawn_media_cleanup(&self) {
+        let service = self.clone();
+        let every = Duration::from_secs(self.limits().media_cleanup_interval_s.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match service.sweep_unattached_media().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "removed unattached uploads"),
+                    Err(e) => tracing::warn!(error = %e, "media clean-up failed; will retry"),
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn focus_parsing() {
+        assert_eq!(parse_focus("0.5,-1").unwrap(), (0.5, -1.0));
+        assert_eq!(parse_focus(" -0.25 , 0 ").unwrap(), (-0.25, 0.0));
+        assert!(parse_focus("2,0").is_err());
+        assert!(parse_focus("nan,0").is_err());
+        assert!(parse_focus("0").is_err());
+        assert!(parse_focus("a,b").is_err());
+    }
+}
