@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod paging;
 pub mod params;
 mod routes;
+pub mod streaming;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -110,6 +110,30 @@ pub struct Limits {
     pub max_connections: usize,
     /// Open connections from one client address (IPv6 grouped by /64); more are closed at once.
     pub max_connections_per_ip: usize,
+    // ---- streaming ----
+    /// Streaming connections (SSE and WebSocket) open at once on this node, all clients together.
+    pub streaming_connections_max: usize,
+    /// Streaming connections one account may hold at once on this node; more are refused (429).
+    pub streaming_connections_per_account_max: usize,
+    /// Streaming connections from one client address (IPv6 by /64) at once; more are refused (429).
+    pub streaming_connections_per_ip_max: usize,
+    /// Streams one WebSocket may be subscribed to at once; a subscription past it gets an error message.
+    pub streaming_subscriptions_per_connection_max: usize,
+    /// Bytes of events queued for one connection that the client has not taken yet;
+    /// past it the client is a slow consumer and is disconnected (with a close reason).
+    pub streaming_send_buffer_bytes: usize,
+    /// Events the in-process hub keeps for subscribers that are behind; one that falls
+    /// further behind has missed events and is disconnected (it reconnects and refetches).
+    pub streaming_hub_events_max: usize,
+    /// SSE heartbeat (`:thump`) and WebSocket ping interval.
+    pub streaming_heartbeat_ms: u64,
+    /// A WebSocket that sends nothing (not even a pong) for this long is closed.
+    pub streaming_idle_timeout_ms: u64,
+    /// One write to a streaming client that makes no progress for this long drops the connection.
+    pub streaming_write_timeout_ms: u64,
+    /// Largest message a WebSocket client may send (subscribe/unsubscribe are tiny).
+    pub streaming_client_message_max_bytes: usize,
+
     /// A client must send a complete request head within this long, and an idle
     /// keep-alive connection is closed after it: hyper runs this timer whenever it
     /// waits for a request head, which is what defeats slowloris.
@@ -299,6 +323,16 @@ impl Default for Limits {
             shutdown_grace_ms: 10_000,
             max_connections: 10_000,
             max_connections_per_ip: 64,
+            streaming_connections_max: 8_000,
+            streaming_connections_per_account_max: 16,
+            streaming_connections_per_ip_max: 48,
+            streaming_subscriptions_per_connection_max: 32,
+            streaming_send_buffer_bytes: 512 * 1024,
+            streaming_hub_events_max: 4_096,
+            streaming_heartbeat_ms: 15_000,
+            streaming_idle_timeout_ms: 60_000,
+            streaming_write_timeout_ms: 10_000,
+            streaming_client_message_max_bytes: 4 * 1024,
             header_read_timeout_ms: 5_000,
             header_max_bytes: 16 * 1024,
             h2_max_concurrent_streams: 64,

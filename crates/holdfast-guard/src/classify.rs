@@ -19,6 +19,16 @@ pub fn is_ops(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 
+/// The streaming API: long-lived responses that must not hold an admission
+/// slot (or be cached); they are rate-limited like any request and counted
+/// by the event hub's own connection caps instead.
+pub fn is_streaming(path: &str) -> bool {
+    path == "/api/v1/streaming"
+        || path
+            .strip_prefix("/api/v1/streaming")
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 pub fn special(method: &Method, path: &str) -> Option<Special> {
     match (method, path) {
         (&Method::POST, "/api/v1/accounts") => Some(Special::Signup),
@@ -120,6 +130,9 @@ mod tests {
             Some(Special::Delete)
         );
         assert!(is_ops("/metrics"));
+        assert!(is_streaming("/api/v1/streaming"));
+        assert!(is_streaming("/api/v1/streaming/user"));
+        assert!(!is_streaming("/api/v1/streamingx"));
         assert!(is_upload(&Method::POST, "/api/v2/media", None));
         assert!(!is_upload(&Method::GET, "/api/v1/media/5", None));
         assert!(is_upload(

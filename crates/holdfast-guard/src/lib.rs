@@ -292,6 +292,12 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     }
     let reported = decisions.first().copied();
 
+    // ---- streams: past the rate limits, but no cache and no admission slot ----
+    // (a stream lives for hours; the hub caps streaming connections itself)
+    if classify::is_streaming(path) {
+        return with_rate_headers(next.run(request).await, reported);
+    }
+
     // ---- cheap answers for anonymous reads ----
     // A range request must not be answered with (or fill the cache with) a whole body.
     let cacheable = token.is_none()

@@ -281,6 +281,7 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     let service = open_service(config).await?;
     service.spawn_media_cleanup();
+    let hub = service.events.clone();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -322,7 +323,12 @@ async fn serve(config: Config) -> Result<(), String> {
         app,
         listener_config,
         guard.refusals.clone(),
-        shutdown_signal(),
+        async move {
+            shutdown_signal().await;
+            // Streams end first (SSE finishes, WebSockets get a close frame),
+            // so the listener's drain is not held up by them.
+            hub.shut_down();
+        },
     )
     .await;
     tracing::info!("stopped");

@@ -33,6 +33,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = state.service.store.pool_usage();
     let mut text = state.metrics.render(pool.in_use, pool.size);
+    streaming_metrics(&state, &mut text);
     if let Some(extra) = &state.extra_metrics {
         extra(&mut text);
     }
@@ -43,4 +44,67 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         text,
     )
+}
+
+/// The streaming API's gauges and counters.
+fn streaming_metrics(state: &AppState, out: &mut String) {
+    use holdfast_service::events::{DropReason, Refusal};
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let hub = &state.service.events;
+    let s = hub.stats();
+    out.push_str("# TYPE holdfast_streaming_connections gauge\n");
+    let _ = writeln!(
+        out,
+        "holdfast_streaming_connections{{transport=\"sse\"}} {}",
+        s.connections_sse.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "holdfast_streaming_connections{{transport=\"websocket\"}} {}",
+        s.connections_ws.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_streaming_slots gauge\nholdfast_streaming_slots {}",
+        hub.open_connections()
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_streaming_subscriptions gauge\nholdfast_streaming_subscriptions {}",
+        s.subscriptions.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_streaming_queued_bytes gauge\nholdfast_streaming_queued_bytes {}",
+        s.bytes_queued.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_streaming_events_total counter\nholdfast_streaming_events_total {}",
+        s.events_published.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_streaming_messages_total counter\nholdfast_streaming_messages_total {}",
+        s.messages_sent.load(Relaxed)
+    );
+    out.push_str("# TYPE holdfast_streaming_dropped_total counter\n");
+    for r in DropReason::ALL {
+        let _ = writeln!(
+            out,
+            "holdfast_streaming_dropped_total{{reason=\"{}\"}} {}",
+            r.as_str(),
+            s.dropped(r)
+        );
+    }
+    out.push_str("# TYPE holdfast_streaming_refused_total counter\n");
+    for r in Refusal::ALL {
+        let _ = writeln!(
+            out,
+            "holdfast_streaming_refused_total{{reason=\"{}\"}} {}",
+            r.as_str(),
+            s.refused(r)
+        );
+    }
 }
