@@ -719,7 +719,8 @@ pub async fn sse(
         return health().await.into_response();
     }
     let Some(name) = sse_stream_name(&path) else {
-        return ApiError::new(StatusCode::NOT_FOUND, "Unknown stream type").into_response();
+        // Mastodon's streaming server: `RequestError('Unknown channel requested')`.
+        return ApiError::new(StatusCode::BAD_REQUEST, "Unknown channel requested").into_response();
     };
     open_sse(state, ip, name, query, headers).await
 }
@@ -912,12 +913,12 @@ pub async fn websocket(
     };
     let limits = state.service.limits();
     let message_max = limits.streaming_client_message_max_bytes;
+    // What is queued is bounded by our own budget: the writer sends one
+    // message at a time and flushes it, so tungstenite's buffer holds at most
+    // the frame being written.
     let mut upgrade = upgrade
         .max_message_size(message_max)
-        .max_frame_size(message_max)
-        // Our own budget bounds what is queued; tungstenite's buffer only
-        // holds the frame being written.
-        .max_write_buffer_size(limits.streaming_send_buffer_bytes.max(64 * 1024) * 2);
+        .max_frame_size(message_max);
     if let Some(token) = protocol {
         // The client offered its token as the subprotocol; it must be echoed.
         upgrade = upgrade.protocols([token]);
