@@ -67,6 +67,13 @@ class SSE:
                 return kind, data
 
     def close(self):
+        # Shut the socket down first: closing the response while the reader
+        # thread is blocked in recv would wait for the next heartbeat.
+        try:
+            sock = self.response.raw._connection.sock
+            sock.shutdown(socket.SHUT_RDWR)
+        except Exception:  # already closed, or not the urllib3 layout we know
+            pass
         self.response.close()
 
 
