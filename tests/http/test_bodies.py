@@ -304,7 +304,7 @@ def test_query_and_body_merge_body_wins(alice):
 def test_wrong_method_on_known_path_is_405_json(alice):
     for method, path, allowed in [("DELETE", "/api/v1/instance", "GET"),
                                   ("PUT", "/api/v1/timelines/home", "GET"),
-                                  ("GET", "/api/v1/statuses", "POST")]:
+                                  ("GET", "/api/v1/accounts/update_credentials", "PATCH")]:
         r = alice.session.request(method, alice.server.url(path), timeout=T)
         body = assert_error(r, 405)
         assert allowed in r.headers.get("Allow", ""), (path, r.headers)
