@@ -18,6 +18,28 @@ const T = { timeout: STEP_TIMEOUT_MS };
 const PAGE_SIZE = 3;
 const TEXT_POSTS = 7; // 3 pages of 3 at least, 4 with the picture
 
+/** Say what failed in one line: a MastoHttpError's status and body, a failed fetch's cause. */
+function explain(err) {
+  if (err instanceof MastoHttpError) {
+    const url = err.cause?.url ?? "";
+    err.message = `${url} ${err.statusCode}: ${err.message}${err.details ? ` ${JSON.stringify(err.details)}` : ""}`;
+  } else if (err instanceof TypeError && err.cause) {
+    err.message = `${err.message}: ${err.cause.code ?? ""} ${err.cause.message ?? err.cause}`;
+  }
+  return err;
+}
+
+/** A scenario step: a node:test test with a time limit and readable HTTP errors. */
+function step(name, fn) {
+  return test(name, T, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      throw explain(err);
+    }
+  });
+}
+
 async function registerApp() {
   const anon = createRestAPIClient({ url: URL_BASE });
   const app = await anon.v1.apps.create({
@@ -75,10 +97,14 @@ describe("masto.js against holdfast", () => {
   const word = uniqueWord("masto");
 
   before(async () => {
-    [alice, bob] = await Promise.all([signUpAndLogIn("ma"), signUpAndLogIn("mb")]);
+    try {
+      [alice, bob] = await Promise.all([signUpAndLogIn("ma"), signUpAndLogIn("mb")]);
+    } catch (err) {
+      throw explain(err);
+    }
   });
 
-  test("verify credentials, with the sign-up token and the log-in token", T, async () => {
+  step("verify credentials, with the sign-up token and the log-in token", async () => {
     const me = await alice.api.v1.accounts.verifyCredentials();
     assert.equal(me.username, alice.username);
     assert.equal(me.acct, alice.username);
@@ -90,7 +116,7 @@ describe("masto.js against holdfast", () => {
     assert.notEqual(alice.id, bob.id);
   });
 
-  test("a taken username is a MastoHttpError 422 with per-field details", T, async () => {
+  step("a taken username is a MastoHttpError 422 with per-field details", async () => {
     const app = await registerApp();
     const token = await createOAuthAPIClient({ url: URL_BASE }).token.create({
       grantType: "client_credentials",
@@ -118,7 +144,7 @@ describe("masto.js against holdfast", () => {
     );
   });
 
-  test("alice follows bob", T, async () => {
+  step("alice follows bob", async () => {
     const rel = await alice.api.v1.accounts.$select(bob.id).follow();
     assert.equal(rel.id, bob.id);
     assert.equal(rel.following, true);
@@ -126,7 +152,7 @@ describe("masto.js against holdfast", () => {
     assert.equal(back.followedBy, true);
   });
 
-  test("bob posts statuses, one with a hashtag", T, async () => {
+  step("bob posts statuses, one with a hashtag", async () => {
     for (let i = 0; i < TEXT_POSTS; i++) {
       const text = i === 0 ? `first post #${word}` : `post ${i} ${word}`;
       const status = await bob.api.v1.statuses.create({ status: text });
@@ -136,7 +162,7 @@ describe("masto.js against holdfast", () => {
     target = bobPosts[0];
   });
 
-  test("bob uploads an image with a description (v2.media.create) and posts it", T, async () => {
+  step("bob uploads an image with a description (v2.media.create) and posts it", async () => {
     const png = makePng(64, 48, 1);
     const description = `a gradient, uploaded by masto.js ${word}`;
     media = await bob.api.v2.media.create({
@@ -161,7 +187,7 @@ describe("masto.js against holdfast", () => {
     assert.deepEqual(seenByAlice.mediaAttachments.map((m) => m.id), [media.id]);
   });
 
-  test("alice pages through her home timeline with the async iterator", T, async () => {
+  step("alice pages through her home timeline with the async iterator", async () => {
     const seen = [];
     let pages = 0;
     for await (const page of alice.api.v1.timelines.home.list({ limit: PAGE_SIZE })) {
@@ -176,7 +202,7 @@ describe("masto.js against holdfast", () => {
     assert.ok(pages >= 3, `walked ${pages} pages`);
   });
 
-  test("alice favourites and reblogs a post", T, async () => {
+  step("alice favourites and reblogs a post", async () => {
     const fav = await alice.api.v1.statuses.$select(target).favourite();
     assert.equal(fav.favourited, true);
     assert.equal(fav.favouritesCount, 1);
@@ -188,7 +214,7 @@ describe("masto.js against holdfast", () => {
     assert.equal(after.favouritesCount, 1);
   });
 
-  test("bob sees grouped notifications (v2) and plain ones (v1)", T, async () => {
+  step("bob sees grouped notifications (v2) and plain ones (v1)", async () => {
     const grouped = await bob.api.v2.notifications.list();
     const groupTypes = grouped.notificationGroups.map((g) => g.type).sort();
     assert.deepEqual(groupTypes, ["favourite", "follow", "reblog"]);
@@ -210,14 +236,14 @@ describe("masto.js against holdfast", () => {
     assert.deepEqual(onlyFavs.map((n) => n.status?.id), [target]);
   });
 
-  test("search finds bob's account and the tag", T, async () => {
+  step("search finds bob's account and the tag", async () => {
     const byName = await alice.api.v2.search.list({ q: bob.username, type: "accounts" });
     assert.ok(byName.accounts.some((a) => a.id === bob.id), JSON.stringify(byName.accounts));
     const byTag = await alice.api.v2.search.list({ q: `#${word}`, type: "hashtags" });
     assert.ok(byTag.hashtags.some((t) => t.name === word), JSON.stringify(byTag.hashtags));
   });
 
-  test("alice sets her avatar with updateCredentials (multipart)", T, async () => {
+  step("alice sets her avatar with updateCredentials (multipart)", async () => {
     const before = await alice.api.v1.accounts.verifyCredentials();
     const me = await alice.api.v1.accounts.updateCredentials({
       displayName: "Alice via masto.js",
@@ -231,7 +257,7 @@ describe("masto.js against holdfast", () => {
     assert.equal((await bob.api.v1.accounts.$select(alice.id).fetch()).avatar, me.avatar);
   });
 
-  test("bob deletes the post; fetching it is a MastoHttpError 404", T, async () => {
+  step("bob deletes the post; fetching it is a MastoHttpError 404", async () => {
     const deleted = await bob.api.v1.statuses.$select(target).remove();
     assert.equal(deleted.id, target);
     await assert.rejects(
@@ -245,7 +271,7 @@ describe("masto.js against holdfast", () => {
     );
   });
 
-  test("an unknown account is a MastoHttpError 404", T, async () => {
+  step("an unknown account is a MastoHttpError 404", async () => {
     await assert.rejects(
       () => alice.api.v1.accounts.$select("1").fetch(),
       (err) => err instanceof MastoHttpError && err.statusCode === 404,

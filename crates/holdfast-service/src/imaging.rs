@@ -8,7 +8,6 @@
 
 use std::io::Cursor;
 
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{
     DynamicImage, ExtendedColorType, ImageDecoder, ImageEncoder, ImageFormat, ImageReader,
@@ -207,9 +206,14 @@ pub fn encode(img: &DynamicImage, jpeg_quality: u8) -> Result<Encoded, ImageErro
                 &rgb
             }
         };
-        JpegEncoder::new_with_quality(&mut out, jpeg_quality.clamp(1, 100))
-            .write_image(buf.as_raw(), width, height, ExtendedColorType::Rgb8)
-            .map_err(failed)?;
+        // Sides are at most `media_image_max_side_px` (well under JPEG's 65535).
+        let (w16, h16) = match (u16::try_from(width), u16::try_from(height)) {
+            (Ok(w), Ok(h)) => (w, h),
+            _ => return Err(ImageError::TooManyPixels { width, height }),
+        };
+        jpeg_encoder::Encoder::new(&mut out, jpeg_quality.clamp(1, 100))
+            .encode(buf.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb)
+            .map_err(|e| ImageError::Corrupt(format!("encoding failed: {e}")))?;
         "jpg"
     };
     Ok(Encoded {

@@ -3,11 +3,11 @@
 //! and nothing of SQL (that is `holdfast-store`).
 
 pub mod accounts;
+pub mod batch;
 pub mod blurhash;
 pub mod imaging;
 pub mod lists;
 pub mod media;
-pub mod batch;
 pub mod notification_groups;
 pub mod oauth;
 pub mod scopes;

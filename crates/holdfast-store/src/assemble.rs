@@ -11,9 +11,9 @@ pub struct BundleParts {
     /// The statuses asked for and the statuses they reblog.
     pub statuses: HashMap<Id, StatusRow>,
     pub mentions: HashMap<Id, Vec<Id>>,
+    pub tags: HashMap<Id, Vec<TagRef>>,
     /// Attachments per status, in the author's order.
     pub media: HashMap<Id, Vec<MediaRow>>,
-    pub tags: HashMap<Id, Vec<TagRef>>,
     pub accounts: HashMap<Id, AccountRow>,
     pub favourited: HashSet<Id>,
     pub bookmarked: HashSet<Id>,

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use holdfast_service::accounts::ProfileUpdate;
 use holdfast_service::oauth::SignUp;
-use holdfast_store::Id;
+use holdfast_store::{Id, ProfileImage};
 use serde_json::{json, Value};
 
 use super::path_id;
@@ -91,8 +91,44 @@ pub async fn update_credentials(
         sensitive: source.bool("sensitive")?,
         language: source.str("language")?,
     };
-    let account = state.service.update_profile(me, update).await?;
+    // Pictures first: decoded and stored but not yet shown, so a bad picture
+    // (422) or a bad field changes nothing visible.
+    let mut stored: Vec<(ProfileImage, String)> = Vec::new();
+    for (field, which) in [
+        ("avatar", ProfileImage::Avatar),
+        ("header", ProfileImage::Header),
+    ] {
+        let Some(upload) = params.file(field) else {
+            continue;
+        };
+        match state
+            .service
+            .store_profile_image(which, upload.bytes.clone())
+            .await
+        {
+            Ok(key) => stored.push((which, key)),
+            Err(e) => {
+                forget(&state, &stored).await;
+                return Err(e.into());
+            }
+        }
+    }
+    let mut account = match state.service.update_profile(me, update).await {
+        Ok(a) => a,
+        Err(e) => {
+            forget(&state, &stored).await;
+            return Err(e.into());
+        }
+    };
+    for (which, key) in stored {
+        account = state.service.use_profile_image(me, which, key).await?;
+    }
     Ok(Json(entities::credential_account(&state.service, &account)))
+}
+
+async fn forget(state: &AppState, stored: &[(ProfileImage, String)]) {
+    let keys: Vec<String> = stored.iter().map(|(_, k)| k.clone()).collect();
+    state.service.forget_media(&keys).await;
 }
 
 pub async fn preferences(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {

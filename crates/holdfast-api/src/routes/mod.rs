@@ -29,6 +29,7 @@ macro_rules! account_page_handler {
 
 mod accounts;
 mod instance;
+mod media;
 mod notifications;
 mod oauth;
 mod ops;
@@ -64,8 +65,18 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
             get(accounts::index).post(accounts::sign_up),
         )
         .layer(DefaultBodyLimit::max(limits.credentials_body_max_bytes));
+    // Routes that take pictures get the media body cap; everything else keeps the small one.
+    let uploads = Router::new()
+        .route("/api/v1/media", post(media::create))
+        .route("/api/v2/media", post(media::create))
+        .route(
+            "/api/v1/accounts/update_credentials",
+            axum::routing::patch(accounts::update_credentials),
+        )
+        .layer(DefaultBodyLimit::max(limits.media_upload_body_max_bytes));
     Router::new()
         .merge(credentials)
+        .merge(uploads)
         // operators
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -95,10 +106,6 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
             "/api/v1/accounts/verify_credentials",
             get(accounts::verify_credentials),
         )
-        .route(
-            "/api/v1/accounts/update_credentials",
-            axum::routing::patch(accounts::update_credentials),
-        )
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
         .route(
             "/api/v1/accounts/relationships",
@@ -117,6 +124,20 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
         .route("/api/v1/accounts/{id}/unblock", post(accounts::unblock))
         .route("/api/v1/accounts/{id}/mute", post(accounts::mute))
         .route("/api/v1/accounts/{id}/unmute", post(accounts::unmute))
+        // media (uploads are above, under the media body cap)
+        .route(
+            "/api/v1/media/{id}",
+            get(media::show).put(media::update).delete(media::delete),
+        )
+        .route(
+            "/api/v1/profile/avatar",
+            axum::routing::delete(media::delete_avatar),
+        )
+        .route(
+            "/api/v1/profile/header",
+            axum::routing::delete(media::delete_header),
+        )
+        .route("/system/media/{key}", get(media::serve))
         // statuses
         .route(
             "/api/v1/statuses",

@@ -161,7 +161,7 @@ pub async fn list(db: Db<'_>, limit: u32) -> StoreResult<Vec<AccountAdminRow>> {
         .iter()
         .map(|r| AccountAdminRow {
             account: account_row(r),
-            email: r.get(17),
+            email: r.get(19), // after the 19 account columns
         })
         .collect())
 }

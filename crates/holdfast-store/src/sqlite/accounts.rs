@@ -170,7 +170,7 @@ pub fn list(c: &Connection, limit: u32) -> rusqlite::Result<Vec<AccountAdminRow>
     let rows = stmt.query_map([limit], |r| {
         Ok(AccountAdminRow {
             account: account_row(r)?,
-            email: r.get(17)?,
+            email: r.get(19)?, // after the 19 account columns
         })
     })?;
     rows.collect()
