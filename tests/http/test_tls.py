@@ -257,3 +257,16 @@ def test_bad_trusted_proxy_stops_the_start():
         f.write('[limits]\ntrusted_proxies = ["10.0.0.0/99"]\n')
     res = run_serve("--config", path)
     assert res.returncode != 0 and "trusted_proxies" in res.stderr, res.stderr
+
+
+def test_anonymous_cache_keeps_http_and_https_links_apart(make_server):
+    server = make_server("--config", config_with(trusted_proxies='["127.0.0.1/32"]',
+                                                 anon_cache_ttl_ms=60000))
+    client = conftest.sign_up(server)
+    for i in range(3):
+        client.status(f"cached {i}")
+    path = server.url(f"/api/v1/accounts/{client.id}/statuses?limit=1")
+    https = requests.get(path, headers={"X-Forwarded-Proto": "https"}, timeout=T)
+    http = requests.get(path, timeout=T)
+    assert https.headers["Link"].startswith("<https://"), https.headers["Link"]
+    assert http.headers["Link"].startswith("<http://"), http.headers["Link"]
