@@ -422,3 +422,17 @@ def test_decode_pool_is_bounded(make_server, tmp_path):
     # Refused by the decode pool in the handler, not by the guard's admission ("The server is busy").
     assert all("busy" not in r.json()["error"] for r in busy), [r.text for r in busy]
     assert upload(clients[0], image_bytes("PNG")).status_code == 200
+
+
+def test_media_files_do_not_spend_the_api_budget(make_server, tmp_path):
+    """Pictures load as plain image requests; a page of them must not exhaust
+    the anonymous API budget (Mastodon does not count them either)."""
+    from conftest import sign_up
+    s = make_server("--config", config_with(tmp_path, "rate_anonymous_ip_requests = 5\n"))
+    c = sign_up(s)
+    m = uploaded(c, image_bytes("PNG"))
+    for _ in range(12):
+        assert fetch(s, m["preview_url"]).status_code == 200
+    for _ in range(6):
+        r = anon_get(s, "/api/v1/timelines/public")
+    assert_error(r, 429)

@@ -253,7 +253,10 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
 
     // ---- rate limits ----
     let over = guard.override_for(ip);
-    let exempt = matches!(over, Some(Override::Exempt));
+    // Media files are not API calls: a client shows a page of pictures with
+    // plain image requests (no token), and Mastodon does not count them against
+    // the API budgets either. They still pass admission and the connection caps.
+    let exempt = matches!(over, Some(Override::Exempt)) || classify::is_media_file(path);
     let ip_budget = match over {
         Some(Override::Budget(n)) => Some(Budget {
             requests: *n,
