@@ -436,3 +436,21 @@ def test_media_files_do_not_spend_the_api_budget(make_server, tmp_path):
     for _ in range(6):
         r = anon_get(s, "/api/v1/timelines/public")
     assert_error(r, 429)
+
+
+def test_large_file_with_the_anonymous_cache_on(make_server, tmp_path):
+    """The anonymous GET cache (on by default, off in the suite's config) must
+    never cut a large picture short."""
+    from conftest import sign_up
+    s = make_server("--config", config_with(tmp_path, "anon_cache_ttl_ms = 1000\n"))
+    c = sign_up(s)
+    noisy = Image.effect_noise((1200, 900), 64).convert("RGB")
+    buf = io.BytesIO()
+    noisy.save(buf, "PNG")
+    m = uploaded(c, buf.getvalue())
+    sizes = set()
+    for _ in range(3):
+        r = fetch(s, m["url"])
+        assert r.status_code == 200
+        sizes.add(len(r.content))
+    assert len(sizes) == 1 and sizes.pop() > 600 * 1024

@@ -299,6 +299,9 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     let cacheable = token.is_none()
         && request.method() == axum::http::Method::GET
         && !request.headers().contains_key(header::RANGE)
+        // Media files are large and immutable (clients cache them for a year);
+        // the cache is for small answers computed per request.
+        && !classify::is_media_file(path)
         && !request.headers().contains_key(header::COOKIE);
     let mut filler = None;
     if cacheable {
