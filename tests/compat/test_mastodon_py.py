@@ -20,6 +20,7 @@ from mastodon import Mastodon
 from mastodon.errors import (MastodonAPIError, MastodonIllegalArgumentError,
                              MastodonNotFoundError)
 
+import imagegen
 from conftest import sign_up, unique_name
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
@@ -171,6 +172,7 @@ def test_create_app_and_account_with_default_client(server):
                                      agreement=True, return_detailed_error=True)
     assert token2 is None
     assert err.get("error"), err
+    assert err["details"]["username"][0]["error"] == "ERR_TAKEN", err
     with pytest.raises(MastodonIllegalArgumentError):
         dup.create_account(username, "pw-" + uuid.uuid4().hex, f"y{email}", agreement=True)
 
@@ -499,3 +501,90 @@ def test_markers(server):
 
     fgot = friend.api.markers_get(["notifications"])
     assert str(fgot.notifications.last_read_id) == str(n.id)
+
+
+# ------------------------------------------------------------------- media
+
+def _download(url):
+    r = requests.get(url, timeout=TIMEOUT_S)
+    assert r.status_code == 200, f"GET {url}: {r.status_code} {r.text[:200]}"
+    return r
+
+
+def test_media_post_and_status_with_media(server):
+    """media_post (PNG and JPEG bytes made by the test, with descriptions), then
+    status_post(media_ids=...): the attachments render in the status, in order,
+    for the author and for a follower, and only_media finds the status."""
+    alice, bob = register(server), register(server)
+    bob.api.account_follow(alice.id)
+
+    png_desc, jpeg_desc = f"a PNG gradient {uuid.uuid4().hex[:8]}", "a JPEG of coloured squares"
+    png = alice.api.media_post(imagegen.png(64, 48, seed=1), mime_type="image/png",
+                               description=png_desc, synchronous=True)
+    jpg = alice.api.media_post(imagegen.jpeg(40, 32, seed=2), mime_type="image/jpeg",
+                               description=jpeg_desc, focus=(0.5, -0.25), synchronous=True)
+    for media, desc, (w, h) in ((png, png_desc, (64, 48)), (jpg, jpeg_desc, (40, 32))):
+        assert media.type == "image", media
+        assert media.description == desc
+        assert media.url and media.preview_url, media
+        assert (media.meta.original.width, media.meta.original.height) == (w, h), media.meta
+        assert isinstance(media.blurhash, str) and media.blurhash, media
+        assert _download(media.url).headers["Content-Type"].startswith("image/")
+        assert _download(media.preview_url).headers["Content-Type"].startswith("image/")
+    assert str(png.id) != str(jpg.id)
+    assert alice.api.media(jpg.id).description == jpeg_desc
+
+    # a description can be changed until the media is attached (PUT /api/v1/media/:id)
+    jpg = alice.api.media_update(jpg, description=jpeg_desc + " (edited)")
+    assert jpg.description == jpeg_desc + " (edited)"
+
+    text_only = alice.api.status_post("no pictures here")
+    s = alice.api.status_post("two pictures", media_ids=[png, jpg.id])
+    assert [str(m.id) for m in s.media_attachments] == [str(png.id), str(jpg.id)]
+    assert [m.description for m in s.media_attachments] == [png_desc, jpeg_desc + " (edited)"]
+    assert all(m.type == "image" and m.url for m in s.media_attachments)
+
+    seen = bob.api.status(s.id)
+    assert [str(m.id) for m in seen.media_attachments] == [str(png.id), str(jpg.id)]
+    home = bob.api.timeline_home()
+    [in_home] = [x for x in home if str(x.id) == str(s.id)]
+    assert len(in_home.media_attachments) == 2
+    assert ids(bob.api.account_statuses(alice.id, only_media=True)) == [str(s.id)]
+    assert str(text_only.id) in ids(bob.api.account_statuses(alice.id))
+
+    # media already attached cannot be attached again, and nobody else's can be
+    with pytest.raises(MastodonAPIError) as taken:
+        alice.api.status_post("again", media_ids=[png.id])
+    assert taken.value.args[1] == 422, taken.value.args
+    spare = alice.api.media_post(imagegen.png(8, 8, seed=3), mime_type="image/png")
+    with pytest.raises(MastodonAPIError) as foreign:
+        bob.api.status_post("not mine", media_ids=[spare.id])
+    assert foreign.value.args[1] == 422, foreign.value.args
+
+
+def test_media_post_refuses_what_is_not_an_image(server):
+    user = register(server)
+    with pytest.raises(MastodonAPIError) as err:
+        user.api.media_post(b"this is text, not a PNG" * 10, mime_type="image/png", file_name="fake.png")
+    assert err.value.args[1] == 422, err.value.args
+    assert user.api.status_post("still works").id
+
+
+def test_account_update_credentials_avatar_and_header(server):
+    user = register(server)
+    before = user.api.account_verify_credentials()
+    me = user.api.account_update_credentials(
+        display_name="With a face", avatar=imagegen.png(96, 96, seed=4), avatar_mime_type="image/png",
+        header=imagegen.jpeg(120, 40, seed=5), header_mime_type="image/jpeg")
+    assert me.display_name == "With a face"
+    assert me.avatar != before.avatar and me.header != before.header, (me.avatar, me.header)
+    for url in (me.avatar, me.avatar_static, me.header, me.header_static):
+        assert _download(url).headers["Content-Type"].startswith("image/")
+    # others see the same picture
+    assert user.api.account(user.id).avatar == me.avatar
+
+    # a new avatar replaces the old one; deleting goes back to the default
+    again = user.api.account_update_credentials(avatar=imagegen.jpeg(64, 64, seed=6), avatar_mime_type="image/jpeg")
+    assert again.avatar != me.avatar and again.header == me.header
+    gone = user.api.account_delete_avatar()
+    assert gone.avatar == before.avatar and gone.header == me.header

@@ -537,6 +537,21 @@ def test_log_in_wrong_password_gives_no_session_and_no_code(alice):
     assert is_login_page(again)
 
 
+def test_log_in_step_with_missing_fields_or_unknown_decision(alice):
+    s = alice.server
+    app = redirect_app(s)
+    params = authorize_params(app, redirect_uri=CB)
+    r = requests.post(s.url("/oauth/authorize"), data=dict(params, step="log-in"), timeout=T,
+                      allow_redirects=False)
+    assert r.status_code == 401 and is_login_page(r) and "Set-Cookie" not in r.headers
+    r = requests.post(s.url("/oauth/authorize"), data=params, timeout=T, allow_redirects=False)
+    assert r.status_code == 400 and "Location" not in r.headers
+    sess = requests.Session()
+    consent = log_in(s, sess, params, alice.email, alice.password)
+    r = decide(s, sess, consent, decision="maybe")
+    assert r.status_code == 400 and "Location" not in r.headers
+
+
 def test_session_is_reused_without_asking_the_password_again(alice):
     s = alice.server
     app = create_app(s)

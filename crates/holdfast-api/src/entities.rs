@@ -2,6 +2,7 @@
 //! built from store rows. Only this module decides how things look on the wire.
 
 use holdfast_service::lists::{NotificationView, SearchResults};
+use holdfast_service::notification_groups::GroupedNotifications;
 use holdfast_service::Service;
 use holdfast_store::{AccountRow, Marker, MediaRow, Relationship, StatusBundle, TagRow};
 use serde_json::{json, Value};
@@ -110,7 +111,7 @@ pub fn status(svc: &Service, b: &StatusBundle) -> Value {
             "url": svc.account_url(&m.username),
             "acct": m.username,
         })).collect::<Vec<_>>(),
-        "tags": b.tags.iter().map(|t| json!({"name": t, "url": format!("{}/tags/{}", svc.base_url, t)})).collect::<Vec<_>>(),
+        "tags": b.tags.iter().map(|t| json!({"id": t.id.to_string(), "name": t.name, "url": format!("{}/tags/{}", svc.base_url, t.name)})).collect::<Vec<_>>(),
         "emojis": [],
         "card": null,
         "poll": null,
@@ -169,7 +170,7 @@ pub fn notification(svc: &Service, n: &NotificationView) -> Value {
         "id": n.row.id.to_string(),
         "type": n.row.kind.as_str(),
         "created_at": iso8601(n.row.created_at_ms),
-        "group_key": format!("ungrouped-{}", n.row.id),
+        "group_key": n.row.group_key.clone().unwrap_or_else(|| format!("ungrouped-{}", n.row.id)),
         "account": account(svc, &n.account),
     });
     if let Some(s) = &n.status {
@@ -180,6 +181,8 @@ pub fn notification(svc: &Service, n: &NotificationView) -> Value {
 
 pub fn tag(svc: &Service, t: &TagRow) -> Value {
     json!({
+        // A name nobody has used yet has no id; Mastodon renders it as "".
+        "id": t.id.map(|i| i.to_string()).unwrap_or_default(),
         "name": t.name,
         "url": format!("{}/tags/{}", svc.base_url, t.name),
         "history": [],
@@ -204,4 +207,59 @@ pub fn markers(list: &[Marker]) -> Value {
         );
     }
     Value::Object(out)
+}
+
+/// Mastodon's `PartialAccountWithAvatar`: enough to draw an avatar.
+pub fn partial_account(svc: &Service, a: &AccountRow) -> Value {
+    let avatar = avatar_url(svc);
+    json!({
+        "id": a.id.to_string(),
+        "acct": a.username,
+        "locked": a.locked,
+        "bot": a.bot,
+        "url": svc.account_url(&a.username),
+        "avatar": avatar,
+        "avatar_static": avatar,
+    })
+}
+
+/// Mastodon's `GroupedNotificationsResults`. Ids are strings, as the entity
+/// documents (`most_recent_notification_id` too: our ids exceed 2^53).
+pub fn grouped_notifications(svc: &Service, g: &GroupedNotifications, partial: bool) -> Value {
+    let groups: Vec<Value> = g
+        .groups
+        .iter()
+        .map(|n| {
+            let mut v = json!({
+                "group_key": n.group_key,
+                "notifications_count": n.count,
+                "type": n.kind.as_str(),
+                "most_recent_notification_id": n.most_recent_id.to_string(),
+                "sample_account_ids": n.sample_account_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>(),
+            });
+            if let Some(p) = &n.page {
+                v["page_min_id"] = json!(p.min_id.to_string());
+                v["page_max_id"] = json!(p.max_id.to_string());
+                v["latest_page_notification_at"] = json!(iso8601(p.latest_at_ms));
+            }
+            if let Some(s) = n.status_id {
+                v["status_id"] = json!(s.to_string());
+            }
+            v
+        })
+        .collect();
+    let mut out = json!({
+        "accounts": g.accounts.iter().map(|a| account(svc, a)).collect::<Vec<_>>(),
+        "statuses": g.statuses.iter().map(|s| status(svc, s)).collect::<Vec<_>>(),
+        "notification_groups": groups,
+    });
+    if partial {
+        out["partial_accounts"] = Value::Array(
+            g.partial_accounts
+                .iter()
+                .map(|a| partial_account(svc, a))
+                .collect(),
+        );
+    }
+    out
 }

@@ -16,6 +16,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub error: String,
     pub description: Option<String>,
+    /// Per-field validation errors (`details`), as Mastodon's sign-up answers.
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             status,
             error: error.into(),
             description: None,
+            details: None,
         }
     }
     pub fn bad_request(msg: impl Into<String>) -> ApiError {
@@ -73,6 +76,24 @@ impl From<ServiceError> for ApiError {
                     status,
                     error: error.to_owned(),
                     description: Some(description),
+                    details: None,
+                };
+            }
+            ServiceError::Validation { message, details } => {
+                let mut by_field = serde_json::Map::new();
+                for d in details {
+                    let entry = by_field
+                        .entry(d.field.to_owned())
+                        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                    if let serde_json::Value::Array(list) = entry {
+                        list.push(json!({"error": format!("ERR_{}", d.code), "description": d.description}));
+                    }
+                }
+                return ApiError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    error: message,
+                    description: None,
+                    details: Some(serde_json::Value::Object(by_field)),
                 };
             }
             ServiceError::Internal(m) => {
@@ -89,10 +110,13 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = match &self.description {
+        let mut body = match &self.description {
             Some(d) => json!({ "error": self.error, "error_description": d }),
             None => json!({ "error": self.error }),
         };
+        if let Some(details) = self.details {
+            body["details"] = details;
+        }
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response

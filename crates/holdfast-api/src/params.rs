@@ -527,19 +527,57 @@ impl Params {
         self.1 .0.remove(key)
     }
 
-    /// `max_id`, `since_id`, `min_id`, `limit`: malformed values are a 400.
+    /// `max_id`, `since_id`, `min_id`, `limit`, read leniently as Mastodon
+    /// does: a cursor that is not an id is ignored; `limit` is [`Params::limit`].
     pub fn page(&self) -> ApiResult<PageRequest> {
-        let cursor = |key: &str| -> ApiResult<Option<Id>> {
-            self.id(key)
-                .map_err(|_| ApiError::bad_request(format!("{key} must be an id")))
-        };
+        let cursor = |key: &str| self.id(key).ok().flatten();
         Ok(PageRequest {
-            max_id: cursor("max_id")?,
-            since_id: cursor("since_id")?,
-            min_id: cursor("min_id")?,
-            limit: self.u32("limit")?,
+            max_id: cursor("max_id"),
+            since_id: cursor("since_id"),
+            min_id: cursor("min_id"),
+            limit: self.limit("limit"),
         })
     }
+
+    /// A page size the way Mastodon reads one (`params[:limit].to_i.abs`):
+    /// the leading integer, sign dropped (`-5` is 5, `0` an empty page);
+    /// a value with no leading number at all is ignored (the default page),
+    /// never a 400. The caller caps it at its maximum.
+    pub fn limit(&self, key: &str) -> Option<u32> {
+        match self.get(key)? {
+            Value::Number(n) => n
+                .as_i64()
+                .map(|i| i.unsigned_abs())
+                .or_else(|| n.as_u64())
+                .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.abs() as u64))
+                .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
+            Value::String(s) => leading_integer(s),
+            _ => None,
+        }
+    }
+}
+
+/// Ruby's `String#to_i`, minus its "0 for garbage": optional spaces, an
+/// optional sign, then digits (`_` between them allowed); None when there are
+/// no digits. Saturates at `u32::MAX`; the sign is dropped.
+fn leading_integer(s: &str) -> Option<u32> {
+    let s = s.trim_start();
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let mut value: u64 = 0;
+    let mut digits = 0;
+    let mut last_underscore = false;
+    for c in s.chars() {
+        match c {
+            '0'..='9' => {
+                value = (value * 10 + u64::from(c as u8 - b'0')).min(u64::from(u32::MAX));
+                digits += 1;
+                last_underscore = false;
+            }
+            '_' if digits > 0 && !last_underscore => last_underscore = true,
+            _ => break,
+        }
+    }
+    (digits > 0).then(|| value as u32)
 }
 
 /// Ids in paths and parameters: decimal digits only, no sign, fits in i64.
@@ -780,6 +818,36 @@ Content-Type: application/octet-stream\n\n\
         assert_eq!(p.u32("limit").unwrap_err().status, StatusCode::BAD_REQUEST);
         assert!(p.id("in_reply_to_id").is_err());
         assert_eq!(p.bool("ok").unwrap(), Some(true));
+    }
+
+    #[test]
+    fn paging_is_lenient_as_in_mastodon() {
+        let p = Params(
+            serde_json::json!({"limit": "-5", "max_id": "abc", "since_id": "-1", "min_id": "12"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            Files::default(),
+        );
+        let page = p.page().unwrap();
+        assert_eq!(page.limit, Some(5));
+        assert_eq!(
+            (page.max_id, page.since_id, page.min_id),
+            (None, None, Some(12))
+        );
+        assert_eq!(leading_integer("abc"), None);
+        assert_eq!(leading_integer(""), None);
+        assert_eq!(leading_integer(" 12abc"), Some(12));
+        assert_eq!(leading_integer("0"), Some(0));
+        assert_eq!(leading_integer("99999999999999999999"), Some(u32::MAX));
+        let n = Params(
+            serde_json::json!({"limit": -3})
+                .as_object()
+                .unwrap()
+                .clone(),
+            Files::default(),
+        );
+        assert_eq!(n.limit("limit"), Some(3));
     }
 
     #[test]

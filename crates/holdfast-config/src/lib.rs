@@ -53,8 +53,13 @@ pub struct Config {
     /// The bare domain this instance is known by (`uri` in the instance entity, the part after `@`).
     pub domain: String,
     pub registrations: Registrations,
+    /// Where people reach the operator (instance `email` / `contact.email`); empty when unset.
+    pub contact_email: String,
     /// Flood defences (rate limits, admission control, cache). Off only to measure their effect.
     pub guard_enabled: bool,
+    /// Serve https with this PEM certificate chain and key (both or neither).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub limits: Limits,
 }
 
@@ -241,6 +246,20 @@ pub struct Limits {
     pub rate_media_requests: u32,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
+    // ---- early client calls (grouped notifications, unread counts, fetch many) ----
+    /// Most notifications one grouped page (`/api/v2/notifications`) walks to
+    /// find its groups; a page cut short by it links on from where it stopped.
+    pub notification_groups_scan_max: u32,
+    /// Sample accounts per notification group (Mastodon: 8).
+    pub notification_group_samples_max: u32,
+    /// `unread_count` when no `limit` is given (Mastodon: 100).
+    pub unread_count_default: u32,
+    /// Highest `limit` `unread_count` counts to (Mastodon: 1000).
+    pub unread_count_max: u32,
+    /// Most distinct ids in one `GET /api/v1/statuses?id[]=` (Mastodon: 20; more is a 422).
+    pub fetch_statuses_ids_max: usize,
+    /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
+    pub fetch_accounts_ids_max: usize,
     /// Most statuses returned on each side of a thread by `context`.
     pub context_statuses_max: u32,
 
@@ -350,6 +369,12 @@ impl Default for Limits {
             rate_media_window_s: 1_800,
             rate_media_requests: 30,
             relationships_ids_max: 100,
+            notification_groups_scan_max: 2_000,
+            notification_group_samples_max: 8,
+            unread_count_default: 100,
+            unread_count_max: 1_000,
+            fetch_statuses_ids_max: 20,
+            fetch_accounts_ids_max: 40,
             context_statuses_max: 4_096,
             session_ttl_s: 7 * 24 * 3600,
             sessions_per_account_max: 16,
@@ -385,7 +410,10 @@ pub struct FileConfig {
     pub database: Option<String>,
     pub domain: Option<String>,
     pub registrations: Option<Registrations>,
+    pub contact_email: Option<String>,
     pub guard: Option<bool>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub limits: Limits,
 }
 
@@ -394,6 +422,30 @@ impl FileConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display()))
+    }
+}
+
+/// A contact address as an operator may give it: empty (none), or something
+/// that looks like an e-mail address. Returns it trimmed.
+pub fn check_contact_email(raw: &str) -> Result<String, String> {
+    let e = raw.trim();
+    if e.is_empty() {
+        return Ok(String::new());
+    }
+    let ok = match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && e.len() <= 254
+                && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if ok {
+        Ok(e.to_owned())
+    } else {
+        Err(format!("contact e-mail {e:?} is not an e-mail address"))
     }
 }
 
@@ -428,6 +480,19 @@ mod tests {
             toml::from_str("[[limits.rate_overrides]]\ncidr = \"10.0.0.0/8\"\nexempt = true\n")
                 .unwrap();
         assert!(f.limits.rate_overrides[0].exempt);
+    }
+
+    #[test]
+    fn contact_email_is_checked() {
+        assert_eq!(check_contact_email("  ").unwrap(), "");
+        assert_eq!(
+            check_contact_email(" ops@example.org ").unwrap(),
+            "ops@example.org"
+        );
+        assert!(check_contact_email("nobody").is_err());
+        assert!(check_contact_email("a b@example.org").is_err());
+        let f: FileConfig = toml::from_str("contact_email = \"ops@example.org\"\n").unwrap();
+        assert_eq!(f.contact_email.as_deref(), Some("ops@example.org"));
     }
 
     #[test]

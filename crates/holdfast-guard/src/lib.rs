@@ -17,6 +17,7 @@ pub mod listener;
 pub mod netaddr;
 pub mod ratelimit;
 mod refusals;
+pub mod tls;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;

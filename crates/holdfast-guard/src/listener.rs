@@ -10,6 +10,8 @@
 //!   a client that does not deliver a request head in time (slowloris, or an
 //!   idle keep-alive connection) is disconnected.
 //! - Bounded head size and HTTP/2 concurrent streams.
+//! - Optional TLS (see `tls`): the handshake runs under its own timeout while
+//!   the connection holds its slots; ALPN picks HTTP/2 or HTTP/1.1.
 //! - Graceful shutdown that waits for in-flight requests, but not forever.
 
 use std::collections::HashMap;
@@ -38,8 +40,25 @@ const HYPER_MIN_BUF_BYTES: usize = 8192;
 /// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
 const ACCEPT_ERROR_PAUSE_MS: u64 = 100;
 
+/// TLS for every accepted connection, with the handshake's time bound.
+#[derive(Clone)]
+pub struct TlsConfig {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub handshake_timeout: Duration,
+}
+
+impl std::fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsConfig")
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ListenerConfig {
+    /// None: plain HTTP (HTTP/1.1, and HTTP/2 with prior knowledge).
+    pub tls: Option<TlsConfig>,
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
     pub header_read_timeout: Duration,
@@ -51,6 +70,7 @@ pub struct ListenerConfig {
 impl ListenerConfig {
     pub fn from_limits(l: &holdfast_config::Limits) -> ListenerConfig {
         ListenerConfig {
+            tls: None,
             max_connections: l.max_connections,
             max_connections_per_ip: l.max_connections_per_ip,
             header_read_timeout: Duration::from_millis(l.header_read_timeout_ms),
@@ -156,16 +176,32 @@ pub async fn serve(
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let refusals = refusals.clone();
+        let tls = config.tls.clone();
         tokio::spawn(async move {
             refusals.connection_opened();
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            if let Err(e) = watcher.watch(connection).await {
-                if e.downcast_ref::<hyper::Error>()
-                    .is_some_and(hyper::Error::is_timeout)
-                {
-                    refusals.count_connection(ConnectionReason::HeaderTimeout);
+            match tls {
+                None => {
+                    serve_connection(TokioIo::new(stream), &builder, service, watcher, &refusals)
+                        .await
+                }
+                Some(tls) => {
+                    match tokio::time::timeout(tls.handshake_timeout, tls.acceptor.accept(stream))
+                        .await
+                    {
+                        Ok(Ok(stream)) => {
+                            serve_connection(
+                                TokioIo::new(stream),
+                                &builder,
+                                service,
+                                watcher,
+                                &refusals,
+                            )
+                            .await
+                        }
+                        Ok(Err(_)) | Err(_) => {
+                            refusals.count_connection(ConnectionReason::TlsHandshake)
+                        }
+                    }
                 }
             }
             refusals.connection_closed();
@@ -182,6 +218,34 @@ pub async fn serve(
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(config.shutdown_grace) => {
             tracing::warn!("shutdown grace expired; closing connections with requests still in flight");
+        }
+    }
+}
+
+/// Serves one connection (plain or TLS) until it closes or shutdown drains it.
+async fn serve_connection<I, S>(
+    io: I,
+    builder: &auto::Builder<TokioExecutor>,
+    service: S,
+    watcher: hyper_util::server::graceful::Watcher,
+    refusals: &Refusals,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::Service<Request<Incoming>, Response = axum::response::Response>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connection = builder
+        .serve_connection_with_upgrades(io, service)
+        .into_owned();
+    if let Err(e) = watcher.watch(connection).await {
+        if e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_timeout)
+        {
+            refusals.count_connection(ConnectionReason::HeaderTimeout);
         }
     }
 }

@@ -37,16 +37,22 @@ pub enum ConnectionReason {
     PerIpCap,
     /// Closed because the request head did not arrive in time (slowloris, idle keep-alive).
     HeaderTimeout,
+    /// Closed because the TLS handshake failed or did not finish in time.
+    TlsHandshake,
 }
 
 impl ConnectionReason {
-    const ALL: [ConnectionReason; 2] =
-        [ConnectionReason::PerIpCap, ConnectionReason::HeaderTimeout];
+    const ALL: [ConnectionReason; 3] = [
+        ConnectionReason::PerIpCap,
+        ConnectionReason::HeaderTimeout,
+        ConnectionReason::TlsHandshake,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
             ConnectionReason::PerIpCap => "per_ip_cap",
             ConnectionReason::HeaderTimeout => "header_timeout",
+            ConnectionReason::TlsHandshake => "tls_handshake",
         }
     }
 }
@@ -54,10 +60,10 @@ impl ConnectionReason {
 #[derive(Default)]
 pub struct Refusals {
     requests: [[AtomicU64; 3]; 3],
-    connections: [AtomicU64; 2],
+    connections: [AtomicU64; 3],
     open_connections: AtomicU64,
     /// Totals at the last log line, to log only what is new.
-    logged: Mutex<([[u64; 3]; 3], [u64; 2])>,
+    logged: Mutex<([[u64; 3]; 3], [u64; 3])>,
 }
 
 impl Refusals {

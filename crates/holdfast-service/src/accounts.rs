@@ -124,13 +124,13 @@ impl Service {
             .ok_or_else(|| ServiceError::Internal("relationship query returned nothing".into()))
     }
 
-    /// A target for a graph action: exists, visible, and not the caller.
-    async fn graph_target(&self, me: Id, target: Id) -> ServiceResult<AccountRow> {
+    /// A target for a graph action: exists and is visible. Acting on oneself
+    /// is allowed here and changes nothing (Mastodon's block, mute and their
+    /// undo return early for self and answer 200 with the relationship); only
+    /// following oneself is refused, in `follow`.
+    async fn graph_target(&self, me: Id, target: Id) -> ServiceResult<Option<AccountRow>> {
         let account = self.account(Some(me), target).await?;
-        if target == me {
-            return Err(ServiceError::forbidden());
-        }
-        Ok(account)
+        Ok((target != me).then_some(account))
     }
 
     pub async fn follow(
@@ -140,7 +140,12 @@ impl Service {
         reblogs: Option<bool>,
         notify: Option<bool>,
     ) -> ServiceResult<Relationship> {
-        self.graph_target(me, target).await?;
+        if self.graph_target(me, target).await?.is_none() {
+            // Mastodon's `check_following_self`: 403 with this message.
+            return Err(ServiceError::Forbidden(
+                "Following your own account is not allowed".into(),
+            ));
+        }
         let rel = self.relationship(me, target).await?;
         if rel.blocked_by || rel.blocking {
             return Err(ServiceError::forbidden());
@@ -157,20 +162,23 @@ impl Service {
     }
 
     pub async fn unfollow(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
-        self.graph_target(me, target).await?;
-        self.store.unfollow(me, target).await?;
+        if self.graph_target(me, target).await?.is_some() {
+            self.store.unfollow(me, target).await?;
+        }
         self.relationship(me, target).await
     }
 
     pub async fn block(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
-        self.graph_target(me, target).await?;
-        self.store.block(me, target).await?;
+        if self.graph_target(me, target).await?.is_some() {
+            self.store.block(me, target).await?;
+        }
         self.relationship(me, target).await
     }
 
     pub async fn unblock(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
-        self.graph_target(me, target).await?;
-        self.store.unblock(me, target).await?;
+        if self.graph_target(me, target).await?.is_some() {
+            self.store.unblock(me, target).await?;
+        }
         self.relationship(me, target).await
     }
 
@@ -180,16 +188,18 @@ impl Service {
         target: Id,
         notifications: Option<bool>,
     ) -> ServiceResult<Relationship> {
-        self.graph_target(me, target).await?;
-        self.store
-            .mute(me, target, notifications.unwrap_or(true))
-            .await?;
+        if self.graph_target(me, target).await?.is_some() {
+            self.store
+                .mute(me, target, notifications.unwrap_or(true))
+                .await?;
+        }
         self.relationship(me, target).await
     }
 
     pub async fn unmute(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
-        self.graph_target(me, target).await?;
-        self.store.unmute(me, target).await?;
+        if self.graph_target(me, target).await?.is_some() {
+            self.store.unmute(me, target).await?;
+        }
         self.relationship(me, target).await
     }
 

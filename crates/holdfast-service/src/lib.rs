@@ -3,10 +3,12 @@
 //! and nothing of SQL (that is `holdfast-store`).
 
 pub mod accounts;
+pub mod batch;
 pub mod blurhash;
 pub mod imaging;
 pub mod lists;
 pub mod media;
+pub mod notification_groups;
 pub mod oauth;
 pub mod scopes;
 pub mod secrets;
@@ -39,6 +41,13 @@ pub enum ServiceError {
     /// 422: well-formed but invalid (too long, empty, taken).
     #[error("{0}")]
     Unprocessable(String),
+    /// 422 with per-field details (Mastodon's `ValidationErrorFormatter`):
+    /// every field that failed, each with its `ERR_*` codes.
+    #[error("{message}")]
+    Validation {
+        message: String,
+        details: Vec<FieldError>,
+    },
     /// 503: try again later; nothing was changed.
     #[error("{0}")]
     Unavailable(String),
@@ -52,6 +61,15 @@ pub enum ServiceError {
     /// 500: a bug or a broken database; logged with detail, reported vaguely.
     #[error("{0}")]
     Internal(String),
+}
+
+/// One failed check of one field: `field` as the client named it, `code`
+/// without its `ERR_` prefix (`TAKEN`, `BLANK`, …), and Rails' wording.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub description: String,
 }
 
 impl ServiceError {
@@ -198,9 +216,10 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    /// Applies the default and caps the limit (Mastodon clamps rather than refusing).
+    /// Applies the default and caps the limit (Mastodon clamps rather than
+    /// refusing). A limit of 0 stays 0, an empty page, as in Mastodon.
     pub fn page(self, default: u32, max: u32) -> Page {
-        let limit = self.limit.unwrap_or(default).clamp(1, max);
+        let limit = self.limit.unwrap_or(default).min(max);
         Page {
             max_id: self.max_id,
             since_id: self.since_id,

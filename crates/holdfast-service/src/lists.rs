@@ -157,7 +157,13 @@ impl Service {
         offset: Option<u32>,
     ) -> ServiceResult<SearchResults> {
         let limits = self.limits();
-        let query = query.trim();
+        // Control characters mean nothing in a search and some break a
+        // database's query parser (a NUL was a 500 on SQLite): each becomes a space.
+        let cleaned: String = query
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let query = cleaned.trim();
         if query.is_empty() {
             return Err(ServiceError::BadRequest("q is required".into()));
         }

@@ -6,7 +6,7 @@ use holdfast_store::{AccountRow, AppRow, AuthCode, Id, NewAccount, NewApp, Store
 use sha2::{Digest, Sha256};
 
 use crate::secrets::{hash_secret, random_secret, same_hash};
-use crate::{Principal, Scopes, Service, ServiceError, ServiceResult};
+use crate::{FieldError, Principal, Scopes, Service, ServiceError, ServiceResult};
 
 pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
 
@@ -535,41 +535,12 @@ impl Service {
                 "Registrations are closed on this server".into(),
             ));
         }
-        let limits = self.limits();
         let username = input.username.trim();
-        if username.is_empty()
-            || username.chars().count() > limits.username_max_chars
-            || !username
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(ServiceError::Unprocessable(format!(
-                "Validation failed: Username must contain only letters, numbers and underscores, at most {} characters",
-                limits.username_max_chars
-            )));
-        }
         let email = input.email.trim();
-        if !plausible_email(email) {
-            return Err(ServiceError::Unprocessable(
-                "Validation failed: Email is invalid".into(),
-            ));
-        }
-        let password_chars = input.password.chars().count();
-        if password_chars < limits.password_min_chars || password_chars > limits.password_max_chars
-        {
-            return Err(ServiceError::Unprocessable(format!(
-                "Validation failed: Password must be between {} and {} characters",
-                limits.password_min_chars, limits.password_max_chars
-            )));
-        }
-        if !input.agreement {
-            return Err(ServiceError::Unprocessable(
-                "Validation failed: Agreement must be accepted".into(),
-            ));
-        }
+        self.check_sign_up(username, email, &input).await?;
         let password_hash = self.passwords.hash(input.password).await?;
         let approved = registrations == Registrations::Open;
-        let account = self
+        let account = match self
             .store
             .create_account(NewAccount {
                 username: username.to_owned(),
@@ -578,13 +549,111 @@ impl Service {
                 approved,
                 locale: input.locale.filter(|l| valid_language(l)),
             })
-            .await?;
+            .await
+        {
+            // Taken between the check and the insert (a race): the same answer as the check.
+            Err(StoreError::Conflict(what)) => {
+                let field = if what == "email" { "email" } else { "username" };
+                return Err(validation(vec![taken(field)]));
+            }
+            other => other?,
+        };
         // A pending account gets its token now, as in Mastodon; `authenticate`
         // refuses it until an operator approves the account.
         let token = self
             .issue_token(caller.app_id, Some(account.id), caller.scopes.clone())
             .await?;
         Ok((account, token))
+    }
+
+    /// Every sign-up field checked at once, as Mastodon does: a 422 naming
+    /// each failed field with its `ERR_*` code (`details`), nothing written.
+    async fn check_sign_up(
+        &self,
+        username: &str,
+        email: &str,
+        input: &SignUp,
+    ) -> ServiceResult<()> {
+        let limits = self.limits();
+        let mut errors = Vec::new();
+        let username_chars = username.chars().count();
+        if username.is_empty() {
+            errors.push(field("username", "BLANK", "can't be blank".into()));
+        } else if !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            errors.push(field(
+                "username",
+                "INVALID",
+                "must contain only letters, numbers and underscores".into(),
+            ));
+        } else if username_chars > limits.username_max_chars {
+            errors.push(field(
+                "username",
+                "TOO_LONG",
+                format!(
+                    "is too long (maximum is {} characters)",
+                    limits.username_max_chars
+                ),
+            ));
+        } else {
+            match self.store.account_by_username(username).await {
+                Ok(_) => errors.push(taken("username")),
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if email.is_empty() {
+            errors.push(field("email", "BLANK", "can't be blank".into()));
+        } else if !plausible_email(email) {
+            errors.push(field("email", "INVALID", "is invalid".into()));
+        } else {
+            match self.store.credentials_by_email(email).await {
+                Ok(_) => errors.push(taken("email")),
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let password_chars = input.password.chars().count();
+        if input.password.is_empty() {
+            errors.push(field("password", "BLANK", "can't be blank".into()));
+        } else if password_chars < limits.password_min_chars {
+            errors.push(field(
+                "password",
+                "TOO_SHORT",
+                format!(
+                    "is too short (minimum is {} characters)",
+                    limits.password_min_chars
+                ),
+            ));
+        } else if password_chars > limits.password_max_chars {
+            errors.push(field(
+                "password",
+                "TOO_LONG",
+                format!(
+                    "is too long (maximum is {} characters)",
+                    limits.password_max_chars
+                ),
+            ));
+        }
+        if !input.agreement {
+            errors.push(field("agreement", "ACCEPTED", "must be accepted".into()));
+        }
+        if let Some(locale) = input.locale.as_deref().filter(|l| !l.is_empty()) {
+            if !valid_language(locale) {
+                errors.push(field(
+                    "locale",
+                    "INCLUSION",
+                    "is not included in the list".into(),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(validation(errors))
+        }
     }
 
     /// For operators (`holdfast user create`): the same rules, no app needed.
@@ -626,6 +695,36 @@ impl Service {
                 locale: None,
             })
             .await?)
+    }
+}
+
+fn field(field: &'static str, code: &'static str, description: String) -> FieldError {
+    FieldError {
+        field,
+        code,
+        description,
+    }
+}
+
+fn taken(name: &'static str) -> FieldError {
+    field(name, "TAKEN", "has already been taken".into())
+}
+
+/// Rails' full message: "Validation failed: Username has already been taken, Agreement must be accepted".
+fn validation(details: Vec<FieldError>) -> ServiceError {
+    let parts: Vec<String> = details
+        .iter()
+        .map(|d| {
+            let mut name = d.field.to_owned();
+            if let Some(first) = name.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            format!("{name} {}", d.description)
+        })
+        .collect();
+    ServiceError::Validation {
+        message: format!("Validation failed: {}", parts.join(", ")),
+        details,
     }
 }
 

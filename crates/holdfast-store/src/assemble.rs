@@ -11,7 +11,7 @@ pub struct BundleParts {
     /// The statuses asked for and the statuses they reblog.
     pub statuses: HashMap<Id, StatusRow>,
     pub mentions: HashMap<Id, Vec<Id>>,
-    pub tags: HashMap<Id, Vec<String>>,
+    pub tags: HashMap<Id, Vec<TagRef>>,
     /// Attachments per status, in the author's order.
     pub media: HashMap<Id, Vec<MediaRow>>,
     pub accounts: HashMap<Id, AccountRow>,

@@ -10,6 +10,7 @@
 //! where the uniqueness constraints live.
 
 mod assemble;
+pub mod groups;
 pub mod ids;
 pub mod media;
 pub mod model;
@@ -207,6 +208,52 @@ pub trait Store: Send + Sync + 'static {
     async fn notification(&self, account_id: Id, id: Id) -> StoreResult<NotificationRow>;
     async fn dismiss_notification(&self, account_id: Id, id: Id) -> StoreResult<()>;
     async fn clear_notifications(&self, account_id: Id) -> StoreResult<()>;
+    /// Grouped paging (Mastodon's `/api/v2/notifications`): among at most
+    /// `scan_max` notifications of `types` inside the page bounds (the newest,
+    /// or with `min_id` the oldest), the first `page.limit` groups in walking
+    /// order, each by the notification that opened it (its newest, or with
+    /// `min_id` its oldest); returned newest first. A notification whose type
+    /// is not in `grouped` (or that has no key) is a group of its own.
+    async fn notification_group_page(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        grouped: &[NotificationType],
+        page: Page,
+        scan_max: u32,
+    ) -> StoreResult<NotificationGroupPage>;
+    /// The groups with these keys, summed up over notifications with ids up to
+    /// `until` (all when None); `oldest_in_range_id` counts from `from`.
+    /// Keys with nothing visible are left out. At most `samples` sample accounts each.
+    async fn notification_groups(
+        &self,
+        account_id: Id,
+        keys: &[String],
+        from: Option<Id>,
+        until: Option<Id>,
+        samples: u32,
+    ) -> StoreResult<Vec<NotificationGroupRow>>;
+    /// The notifications of one group (by stored key), paged by id, newest first.
+    async fn group_notifications(
+        &self,
+        account_id: Id,
+        group_key: &str,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<NotificationRow>>>;
+    /// Deletes every notification of the group; an unknown key is not an error.
+    async fn dismiss_notification_group(&self, account_id: Id, group_key: &str) -> StoreResult<()>;
+    /// How many notifications of `types` newer than `after_id` there are,
+    /// counting a group (of `grouped` types) once; at most `limit`, looking at
+    /// no more than `scan_max` notifications (oldest first).
+    async fn unread_notifications(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        grouped: &[NotificationType],
+        after_id: Option<Id>,
+        limit: u32,
+        scan_max: u32,
+    ) -> StoreResult<u32>;
 
     // ---- media ----
     /// Records an upload whose bytes are already durable in the media store.

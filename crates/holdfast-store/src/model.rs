@@ -187,7 +187,7 @@ pub struct StatusBundle {
     pub status: StatusRow,
     pub account: AccountRow,
     pub mentions: Vec<AccountRow>,
-    pub tags: Vec<String>,
+    pub tags: Vec<TagRef>,
     pub favourited: bool,
     pub reblogged: bool,
     pub bookmarked: bool,
@@ -280,6 +280,32 @@ pub struct NotificationRow {
     pub created_at_ms: i64,
     pub from_account_id: Id,
     pub status_id: Option<Id>,
+    /// Set when written, for the types Mastodon groups (see `groups`); None otherwise.
+    pub group_key: Option<String>,
+}
+
+/// A page of notification groups: the notification that opened each group,
+/// newest first, and, when the walk stopped at its scan bound, the id where
+/// it stopped (the next page carries on from there, not from the last group).
+#[derive(Clone, Debug, Default)]
+pub struct NotificationGroupPage {
+    pub rows: Vec<NotificationRow>,
+    pub scan_stopped_at: Option<Id>,
+}
+
+/// One notification group summed up over the notifications up to a bound
+/// (Mastodon's `NotificationGroup` data for `/api/v2/notifications`).
+#[derive(Clone, Debug)]
+pub struct NotificationGroupRow {
+    pub group_key: String,
+    /// Notifications in the group up to the bound.
+    pub count: i64,
+    pub most_recent_id: Id,
+    pub most_recent_at_ms: i64,
+    /// The oldest notification of the group at or after the range's start (`page_min_id`).
+    pub oldest_in_range_id: Option<Id>,
+    /// Who sent the newest notifications of the group, newest first.
+    pub sample_account_ids: Vec<Id>,
 }
 
 #[derive(Clone, Debug)]
@@ -316,8 +342,17 @@ pub struct AccountStatusesFilter {
     pub pinned: bool,
 }
 
+/// A tag as a status carries it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagRef {
+    pub id: Id,
+    pub name: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct TagRow {
+    /// None for a name nobody has used yet (Mastodon renders its id as "").
+    pub id: Option<Id>,
     pub name: String,
     /// Statuses using the tag per day, newest day first (for `history`).
     pub uses_last_week: i64,

@@ -60,6 +60,8 @@ conformance!(
     concurrent_follows_make_one_follow_and_one_notification,
     block_mute_and_relationships,
     notifications_types_paging_dismiss_clear,
+    notification_groups_keys_pages_and_counts,
+    notification_group_page_stops_at_its_scan_bound,
     markers_upsert_with_version,
     search_statuses_full_text,
     search_tags_and_tag_rows,
@@ -571,10 +573,22 @@ async fn status_with_mentions_tags_and_notifications(b: Backend) {
 
     let bundle = s.status_bundles(Some(m.id), &[id]).await.unwrap().remove(0);
     assert_eq!(
-        bundle.tags,
+        bundle
+            .tags
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
         vec!["apple", "rust", "zebra"],
         "tags once each, sorted"
     );
+    for t in &bundle.tags {
+        assert_eq!(
+            s.tag(&t.name).await.unwrap().id,
+            Some(t.id),
+            "a status' tag carries the tag's id"
+        );
+    }
+    assert_eq!(s.tag("never_used_tag").await.unwrap().id, None);
     let mut mentioned: Vec<Id> = bundle.mentions.iter().map(|x| x.id).collect();
     mentioned.sort();
     let mut want = vec![a.id, m.id];
@@ -930,7 +944,14 @@ async fn reblog_is_idempotent_and_renders_nested(b: Backend) {
         .reblog
         .expect("the reblogged status is rendered inside");
     assert_eq!((inner.status.id, inner.account.id), (st, a.id));
-    assert_eq!(inner.tags, vec!["boosted"]);
+    assert_eq!(
+        inner
+            .tags
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["boosted"]
+    );
     assert!(inner.reblogged, "the viewer reblogged the original");
     assert_eq!(
         kinds(
@@ -1986,6 +2007,295 @@ async fn odd_text_never_an_internal_error(b: Backend) {
             .await;
         assert!(p.is_ok());
     }
+}
+
+async fn notification_groups_keys_pages_and_counts(b: Backend) {
+    use holdfast_store::groups::GROUPABLE;
+    let s = &b.store;
+    let me = account(s, "ng_me").await;
+    let fans = [
+        account(s, "ng_a").await,
+        account(s, "ng_b").await,
+        account(s, "ng_c").await,
+    ];
+    let st = post(s, me.id, "group me").await;
+    let other = post(s, me.id, "another").await;
+    for f in &fans {
+        s.favourite(f.id, st).await.unwrap();
+    }
+    s.favourite(fans[0].id, other).await.unwrap();
+    s.follow(fans[0].id, me.id, true, false).await.unwrap();
+    s.follow(fans[1].id, me.id, true, false).await.unwrap();
+    post_with(
+        s,
+        NewStatus {
+            mentions: vec![me.id],
+            ..new_status(fans[2].id, "@ng_me hi")
+        },
+    )
+    .await;
+    let all = s
+        .notifications(me.id, &NotificationType::ALL, page(20))
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 7);
+    let key_of = |kind: NotificationType, status: Option<Id>| -> Vec<Option<String>> {
+        all.iter()
+            .filter(|n| n.item.kind == kind && (status.is_none() || n.item.status_id == status))
+            .map(|n| n.item.group_key.clone())
+            .collect()
+    };
+    let favs = key_of(NotificationType::Favourite, Some(st));
+    assert_eq!(favs.len(), 3);
+    let fav_key = favs[0].clone().expect("favourites are grouped");
+    assert!(
+        fav_key.starts_with(&format!("favourite-{st}-")),
+        "{fav_key}"
+    );
+    assert!(favs.iter().all(|k| k.as_deref() == Some(fav_key.as_str())));
+    let other_key = key_of(NotificationType::Favourite, Some(other))[0]
+        .clone()
+        .unwrap();
+    assert_ne!(other_key, fav_key, "another status, another group");
+    let follows = key_of(NotificationType::Follow, None);
+    assert!(follows[0].is_some() && follows[0] == follows[1]);
+    assert_eq!(key_of(NotificationType::Mention, None), vec![None]);
+
+    // One page of groups: each group once, by its newest notification.
+    let gp = s
+        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, page(10), 100)
+        .await
+        .unwrap();
+    assert_eq!(gp.scan_stopped_at, None);
+    let kinds: Vec<NotificationType> = gp.rows.iter().map(|n| n.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            NotificationType::Mention,
+            NotificationType::Follow,
+            NotificationType::Favourite,
+            NotificationType::Favourite
+        ]
+    );
+    assert_eq!(gp.rows[2].group_key.as_deref(), Some(other_key.as_str()));
+    assert_eq!(
+        gp.rows[3].id, all[4].item.id,
+        "the newest of the favourites"
+    );
+    // Grouping only favourites: follows are single groups.
+    let gp = s
+        .notification_group_page(
+            me.id,
+            &NotificationType::ALL,
+            &[NotificationType::Favourite],
+            page(10),
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(gp.rows.len(), 5);
+    // Grouping nothing: every notification is its own group.
+    let gp = s
+        .notification_group_page(me.id, &NotificationType::ALL, &[], page(10), 100)
+        .await
+        .unwrap();
+    assert_eq!(gp.rows.len(), 7);
+    // The limit counts groups; min_id walks up from the oldest.
+    let gp = s
+        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, page(2), 100)
+        .await
+        .unwrap();
+    assert_eq!(gp.rows.len(), 2);
+    let up = s
+        .notification_group_page(
+            me.id,
+            &NotificationType::ALL,
+            &GROUPABLE,
+            Page {
+                min_id: Some(0),
+                ..page(1)
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(up.rows.len(), 1);
+    assert_eq!(
+        up.rows[0].id, all[6].item.id,
+        "the oldest notification opens the oldest group"
+    );
+    assert!(s
+        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, page(0), 100)
+        .await
+        .unwrap()
+        .rows
+        .is_empty());
+
+    // Group data: counts, newest-first samples, the range.
+    let data = s
+        .notification_groups(
+            me.id,
+            &[fav_key.clone(), "no-such-key".into()],
+            None,
+            None,
+            2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(data.len(), 1, "unknown keys are left out");
+    let d = &data[0];
+    assert_eq!((d.count, d.most_recent_id), (3, all[4].item.id));
+    assert_eq!(d.sample_account_ids, vec![fans[2].id, fans[1].id]);
+    assert_eq!(d.most_recent_at_ms, all[4].item.created_at_ms);
+    assert_eq!(d.oldest_in_range_id, Some(all[6].item.id));
+    let d = &s
+        .notification_groups(
+            me.id,
+            std::slice::from_ref(&fav_key),
+            Some(all[5].item.id),
+            Some(all[5].item.id),
+            8,
+        )
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (d.count, d.most_recent_id),
+        (2, all[5].item.id),
+        "bounded above"
+    );
+    assert_eq!(d.oldest_in_range_id, Some(all[5].item.id), "bounded below");
+    assert_eq!(d.sample_account_ids, vec![fans[1].id, fans[0].id]);
+
+    // The notifications of one group, paged.
+    let members = s
+        .group_notifications(me.id, &fav_key, page(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        members
+            .iter()
+            .map(|p| p.item.from_account_id)
+            .collect::<Vec<_>>(),
+        vec![fans[2].id, fans[1].id]
+    );
+    assert!(
+        s.group_notifications(fans[0].id, &fav_key, page(5))
+            .await
+            .unwrap()
+            .is_empty(),
+        "only the recipient's"
+    );
+    assert!(s
+        .group_notifications(me.id, "odd\0key", page(5))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Unread counts: each notification, or each group once.
+    let all_types = NotificationType::ALL;
+    assert_eq!(
+        s.unread_notifications(me.id, &all_types, &[], None, 100, 100)
+            .await
+            .unwrap(),
+        7
+    );
+    assert_eq!(
+        s.unread_notifications(me.id, &all_types, &GROUPABLE, None, 100, 100)
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        s.unread_notifications(me.id, &all_types, &[], None, 3, 100)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        s.unread_notifications(me.id, &all_types, &[], Some(all[2].item.id), 100, 100)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.unread_notifications(
+            me.id,
+            &[NotificationType::Favourite],
+            &GROUPABLE,
+            None,
+            100,
+            100
+        )
+        .await
+        .unwrap(),
+        2
+    );
+
+    // Dismissing a group removes all of it, and only the recipient's.
+    s.dismiss_notification_group(fans[0].id, &fav_key)
+        .await
+        .unwrap();
+    s.dismiss_notification_group(me.id, &fav_key).await.unwrap();
+    s.dismiss_notification_group(me.id, "no-such-key")
+        .await
+        .unwrap();
+    let left = s
+        .notifications(me.id, &NotificationType::ALL, page(20))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 4);
+    assert!(left
+        .iter()
+        .all(|n| n.item.group_key.as_deref() != Some(fav_key.as_str())));
+
+    // Blocked senders vanish from groups as from lists.
+    s.block(me.id, fans[1].id).await.unwrap();
+    let follow_key = follows[0].clone().unwrap();
+    let d = &s
+        .notification_groups(me.id, &[follow_key], None, None, 8)
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (d.count, d.sample_account_ids.clone()),
+        (1, vec![fans[0].id])
+    );
+}
+
+async fn notification_group_page_stops_at_its_scan_bound(b: Backend) {
+    use holdfast_store::groups::GROUPABLE;
+    let s = &b.store;
+    let me = account(s, "nb_me").await;
+    let st = post(s, me.id, "popular").await;
+    let mut fans = Vec::new();
+    for i in 0..5 {
+        let f = account(s, &format!("nb_fan{i}")).await;
+        s.favourite(f.id, st).await.unwrap();
+        fans.push(f);
+    }
+    s.follow(fans[0].id, me.id, true, false).await.unwrap();
+    let all = s
+        .notifications(me.id, &NotificationType::ALL, page(20))
+        .await
+        .unwrap();
+    // Scanning 3 notifications finds the follow and the favourite group, then stops.
+    let gp = s
+        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, page(3), 3)
+        .await
+        .unwrap();
+    assert_eq!(gp.rows.len(), 2);
+    assert_eq!(gp.scan_stopped_at, Some(all[2].item.id));
+    // With room to scan everything, no stop is reported.
+    let gp = s
+        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, page(10), 50)
+        .await
+        .unwrap();
+    assert_eq!((gp.rows.len(), gp.scan_stopped_at), (2, None));
+    // The scan never looks at fewer notifications than the page asks for groups.
+    let gp = s
+        .notification_group_page(me.id, &NotificationType::ALL, &[], page(4), 1)
+        .await
+        .unwrap();
+    assert_eq!(gp.rows.len(), 4);
 }
 
 // ---- media ----

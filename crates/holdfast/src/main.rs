@@ -63,6 +63,9 @@ struct CommonArgs {
     /// The bare domain this instance is known by.
     #[arg(long, env = "HOLDFAST_DOMAIN", global = true)]
     domain: Option<String>,
+    /// The operator's contact e-mail, shown in the instance entity.
+    #[arg(long, env = "HOLDFAST_CONTACT_EMAIL", global = true)]
+    contact_email: Option<String>,
 }
 
 #[derive(Args)]
@@ -78,6 +81,22 @@ struct ServeArgs {
     /// Flood defences: on (default) or off (only to measure what they do).
     #[arg(long, env = "HOLDFAST_GUARD")]
     guard: Option<String>,
+    /// Serve https: a PEM certificate chain (needs --tls-key too).
+    #[arg(long, env = "HOLDFAST_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key for --tls-cert.
+    #[arg(long, env = "HOLDFAST_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+}
+
+/// What `serve` adds to the settings every command shares.
+#[derive(Default)]
+struct ServeOptions {
+    listen: Option<String>,
+    registrations: Option<String>,
+    guard: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -101,12 +120,14 @@ enum UserAction {
     Approve { username: String },
 }
 
-fn resolve(
-    common: &CommonArgs,
-    listen: Option<String>,
-    registrations: Option<String>,
-    guard: Option<String>,
-) -> Result<Config, String> {
+fn resolve(common: &CommonArgs, serve: ServeOptions) -> Result<Config, String> {
+    let ServeOptions {
+        listen,
+        registrations,
+        guard,
+        tls_cert,
+        tls_key,
+    } = serve;
     let file = match &common.config {
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::default(),
@@ -129,8 +150,15 @@ fn resolve(
         Some("off") => false,
         Some(other) => return Err(format!("--guard must be on or off, not {other}")),
     };
+    let tls_cert = tls_cert.or(file.tls_cert);
+    let tls_key = tls_key.or(file.tls_key);
+    if tls_cert.is_some() != tls_key.is_some() {
+        return Err("TLS needs both --tls-cert and --tls-key (or tls_cert and tls_key)".to_owned());
+    }
     Ok(Config {
         guard_enabled,
+        tls_cert,
+        tls_key,
         listen: listen
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
@@ -142,14 +170,27 @@ fn resolve(
         database_url: common.database.clone().or(file.database),
         domain,
         registrations,
+        contact_email: holdfast_config::check_contact_email(
+            common
+                .contact_email
+                .as_deref()
+                .or(file.contact_email.as_deref())
+                .unwrap_or(""),
+        )?,
         limits: file.limits,
     })
 }
 
-/// Links point at the listener for a local instance, at https://domain otherwise.
+/// Links point at the listener for a local instance (https when it serves
+/// TLS), at https://domain otherwise.
 fn base_url(config: &Config) -> String {
     if config.domain == "localhost" {
-        format!("http://{}", config.listen)
+        let scheme = if config.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", config.listen)
     } else {
         format!("https://{}", config.domain)
     }
@@ -193,20 +234,24 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(args) => {
             serve(resolve(
                 &args.common,
-                args.listen,
-                args.registrations,
-                args.guard,
+                ServeOptions {
+                    listen: args.listen,
+                    registrations: args.registrations,
+                    guard: args.guard,
+                    tls_cert: args.tls_cert,
+                    tls_key: args.tls_key,
+                },
             )?)
             .await
         }
         Command::Migrate(common) => {
-            open_service(resolve(&common, None, None, None)?).await?;
+            open_service(resolve(&common, ServeOptions::default())?).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::User { action, common } => {
             user(
-                open_service(resolve(&common, None, None, None)?).await?,
+                open_service(resolve(&common, ServeOptions::default())?).await?,
                 action,
             )
             .await
@@ -221,6 +266,19 @@ async fn serve(config: Config) -> Result<(), String> {
     let registrations = config.registrations;
     let guard_enabled = config.guard_enabled;
     let limits = config.limits.clone();
+    // Checked before anything opens: a bad certificate stops the start with its reason.
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(holdfast_guard::listener::TlsConfig {
+            acceptor: holdfast_guard::tls::acceptor(cert, key)?,
+            handshake_timeout: Duration::from_millis(limits.tls_handshake_timeout_ms),
+        }),
+        _ => None,
+    };
+    // Not used yet: per-request URLs from X-Forwarded-Proto come with issue 9;
+    // a typo is refused now all the same.
+    for proxy in &limits.trusted_proxies {
+        holdfast_guard::netaddr::Cidr::parse(proxy).map_err(|e| format!("trusted_proxies: {e}"))?;
+    }
     let service = open_service(config).await?;
     service.spawn_media_cleanup();
     let listener = tokio::net::TcpListener::bind(&listen)
@@ -228,6 +286,8 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let mut listener_config = ListenerConfig::from_limits(&limits);
     listener_config.max_connections = fd_budget::fit_connections(listener_config.max_connections);
+    let tls_enabled = tls.is_some();
+    listener_config.tls = tls;
 
     let guard = Guard::new(&limits)?;
     guard.spawn_attack_log(Duration::from_secs(ATTACK_LOG_INTERVAL_S));
@@ -256,7 +316,7 @@ async fn serve(config: Config) -> Result<(), String> {
         holdfast_guard::cors::apply,
     ));
     tracing::info!(%listen, data_dir = %data_dir.display(), ?registrations, guard = guard_enabled,
-        max_connections = listener_config.max_connections, "holdfast is serving");
+        tls = tls_enabled, max_connections = listener_config.max_connections, "holdfast is serving");
     holdfast_guard::listener::serve(
         listener,
         app,

@@ -36,6 +36,27 @@ pub async fn sign_up(
     Ok(Json(super::oauth::token_json(&token)))
 }
 
+/// `GET /api/v1/accounts?id[]=`: several accounts at once; unknown or malformed ids are skipped.
+pub async fn index(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let viewer = caller.viewer("read:accounts")?;
+    let ids: Vec<Id> = params
+        .list("id")?
+        .iter()
+        .filter_map(|s| parse_id(s))
+        .collect();
+    let accounts = state.service.accounts_by_ids(viewer, &ids).await?;
+    Ok(Json(Value::Array(
+        accounts
+            .iter()
+            .map(|a| entities::account(&state.service, a))
+            .collect(),
+    )))
+}
+
 pub async fn verify_credentials(
     State(state): State<AppState>,
     caller: Caller,

@@ -47,8 +47,10 @@ pub async fn v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "title": "holdfast",
         "short_description": DESCRIPTION,
         "description": DESCRIPTION,
-        "email": "",
+        "email": svc.config.contact_email,
         "version": version(),
+        // No `streaming_api` until streaming exists: advertising an endpoint
+        // that does not answer would send clients into reconnect loops.
         "urls": {},
         "stats": {"user_count": users, "status_count": statuses, "domain_count": 0},
         "thumbnail": null,
@@ -82,6 +84,7 @@ pub async fn v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "icon": [],
         "languages": ["en"],
         "configuration": {
+            // No `streaming` until streaming exists (see v1).
             "urls": {},
             "vapid": {"public_key": ""},
             "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
@@ -92,7 +95,7 @@ pub async fn v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         },
         "registrations": {"enabled": reg != Registrations::Closed, "approval_required": reg == Registrations::Approval, "message": null},
         "api_versions": {"mastodon": 2},
-        "contact": {"email": "", "account": null},
+        "contact": {"email": svc.config.contact_email, "account": null},
         "rules": [],
     })))
 }

@@ -60,7 +60,10 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/api/v1/apps", post(oauth::create_app))
-        .route("/api/v1/accounts", post(accounts::sign_up))
+        .route(
+            "/api/v1/accounts",
+            get(accounts::index).post(accounts::sign_up),
+        )
         .layer(DefaultBodyLimit::max(limits.credentials_body_max_bytes));
     // Routes that take pictures get the media body cap; everything else keeps the small one.
     let uploads = Router::new()
@@ -136,7 +139,10 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
         )
         .route("/system/media/{key}", get(media::serve))
         // statuses
-        .route("/api/v1/statuses", post(statuses::create))
+        .route(
+            "/api/v1/statuses",
+            get(statuses::index).post(statuses::create),
+        )
         .route(
             "/api/v1/statuses/{id}",
             get(statuses::show).delete(statuses::delete),
@@ -173,6 +179,24 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
         // notifications and markers
         .route("/api/v1/notifications", get(notifications::list))
         .route("/api/v1/notifications/clear", post(notifications::clear))
+        .route(
+            "/api/v1/notifications/unread_count",
+            get(notifications::unread_count),
+        )
+        .route("/api/v2/notifications", get(notifications::grouped))
+        .route(
+            "/api/v2/notifications/unread_count",
+            get(notifications::unread_group_count),
+        )
+        .route("/api/v2/notifications/{key}", get(notifications::group))
+        .route(
+            "/api/v2/notifications/{key}/dismiss",
+            post(notifications::dismiss_group),
+        )
+        .route(
+            "/api/v2/notifications/{key}/accounts",
+            get(notifications::group_accounts),
+        )
         .route("/api/v1/notifications/{id}", get(notifications::show))
         .route(
             "/api/v1/notifications/{id}/dismiss",

@@ -1,16 +1,17 @@
-//! /api/v1/notifications and /api/v1/markers.
+//! /api/v1/notifications, /api/v2/notifications (grouped) and /api/v1/markers.
 
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use holdfast_service::notification_groups::GroupFilter;
 use serde_json::{json, Value};
 
 use super::path_id;
 use crate::auth::Caller;
 use crate::entities;
 use crate::error::{ApiError, ApiResult};
-use crate::paging::page_response;
+use crate::paging::{link_header, page_response};
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
@@ -98,4 +99,128 @@ pub async fn set_markers(
     }
     let list = state.service.set_markers(me, &updates).await?;
     Ok(Json(entities::markers(&list)))
+}
+
+fn group_filter(params: &Params) -> ApiResult<GroupFilter> {
+    Ok(GroupFilter {
+        types: params.list("types")?,
+        exclude_types: params.list("exclude_types")?,
+        grouped_types: if params.has("grouped_types") {
+            Some(params.list("grouped_types")?)
+        } else {
+            None
+        },
+    })
+}
+
+/// `GET /api/v2/notifications`: grouped, with `Link` headers.
+pub async fn grouped(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
+    let me = caller.user("read:notifications")?;
+    let partial = match params.str("expand_accounts")?.as_deref() {
+        None | Some("full") => false,
+        Some("partial_avatars") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid value for 'expand_accounts': '{other}', allowed values are 'full' and 'partial_avatars'"
+            )))
+        }
+    };
+    let mut page = state
+        .service
+        .notification_groups(me, &group_filter(&params)?, params.page()?, partial)
+        .await?;
+    let body = match page.items.pop() {
+        Some(g) => entities::grouped_notifications(&state.service, &g, partial),
+        None => entities::grouped_notifications(&state.service, &Default::default(), partial),
+    };
+    let mut response = Json(body).into_response();
+    if let Some(link) = link_header(&headers, &uri, page.next_max_id, page.prev_min_id) {
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(response)
+}
+
+pub async fn group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("read:notifications")?;
+    let g = state.service.notification_group(me, &key).await?;
+    Ok(Json(entities::grouped_notifications(
+        &state.service,
+        &g,
+        false,
+    )))
+}
+
+pub async fn dismiss_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:notifications")?;
+    state.service.dismiss_notification_group(me, &key).await?;
+    Ok(Json(json!({})))
+}
+
+pub async fn group_accounts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
+    let me = caller.user("read:notifications")?;
+    let page = state
+        .service
+        .notification_group_accounts(me, &key, params.page()?)
+        .await?;
+    let items = page
+        .items
+        .iter()
+        .map(|a| entities::account(&state.service, a))
+        .collect();
+    Ok(page_response(&headers, &uri, &page, items))
+}
+
+async fn unread(
+    state: AppState,
+    caller: Caller,
+    params: Params,
+    grouped: bool,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("read:notifications")?;
+    let count = state
+        .service
+        .unread_notifications(me, &group_filter(&params)?, grouped, params.limit("limit"))
+        .await?;
+    Ok(Json(json!({ "count": count })))
+}
+
+/// `GET /api/v1/notifications/unread_count`: every notification counts.
+pub async fn unread_count(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    unread(state, caller, params, false).await
+}
+
+/// `GET /api/v2/notifications/unread_count`: a group counts once.
+pub async fn unread_group_count(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    unread(state, caller, params, true).await
 }

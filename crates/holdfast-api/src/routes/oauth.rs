@@ -328,7 +328,6 @@ fn no_store(response: &mut Response) {
 fn page(lang: &str, status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
          <title>{} · holdfast</title><style>{}</style></head><body><main><h1>{}</h1>{}</main></body></html>",
         escape(lang),
         escape(title),
@@ -345,9 +344,11 @@ fn page(lang: &str, status: StatusCode, title: &str, body: &str) -> Response {
         HeaderValue::from_static("frame-ancestors 'none'"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Not `no-referrer`: with it, browsers send `Origin: null` on the page's own
+    // form posts, and the origin check below could no longer tell them apart.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     response
 }
@@ -452,23 +453,24 @@ fn consent_page(req: &AuthorizeRequest, account: &AccountRow, session: &str) -> 
     page(&req.lang, StatusCode::OK, "Authorize", &body)
 }
 
-/// Whether a form post comes from our own pages, as far as the browser says:
-/// `Sec-Fetch-Site: cross-site` or an `Origin` for another host (or `null`) is a
-/// form on another site posting here (log-in CSRF, or a forged consent). Clients
-/// that send neither header (scripts, older browsers) are let through; the
-/// consent step is guarded by its CSRF token either way.
+/// Whether a form post comes from our own pages, as far as the browser says.
+/// Browsers with fetch metadata say it outright (`Sec-Fetch-Site`: only
+/// `same-origin` passes); otherwise an `Origin` for another host, or `null`,
+/// is a form elsewhere posting here (log-in CSRF, or a forged consent).
+/// Clients that send neither header (scripts) are let through; the consent
+/// step is guarded by its CSRF token either way.
 fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if header("sec-fetch-site").is_some_and(|v| v.eq_ignore_ascii_case("cross-site")) {
-        return false;
+    if let Some(site) = header("sec-fetch-site") {
+        return site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none");
     }
     let Some(origin) = header("origin") else {
         return true;
     };
-    let authority = origin
+    let Some(authority) = origin
         .split_once("://")
-        .map(|(_, rest)| rest.trim_end_matches('/'));
-    let Some(authority) = authority else {
+        .map(|(_, rest)| rest.trim_end_matches('/'))
+    else {
         return false; // `null`, or not a URL at all
     };
     // Our own host as the browser addressed it, or as the base URL names it (a
@@ -491,18 +493,23 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 fn set_session_cookie(state: &AppState, response: &mut Response, secret: &str) {
-    let secure = if state.service.base_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={secret}; Path={SESSION_COOKIE_PATH}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
-        state.service.limits().session_ttl_s
+    let cookie = session_cookie_header(
+        secret,
+        state.service.limits().session_ttl_s,
+        state.service.base_url.starts_with("https://"),
     );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
+}
+
+/// `Secure` whenever the instance is served over https, so the cookie never
+/// travels in the clear.
+fn session_cookie_header(secret: &str, ttl_s: u64, https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={secret}; Path={SESSION_COOKIE_PATH}; Max-Age={ttl_s}; HttpOnly; SameSite=Lax{secure}"
+    )
 }
 
 /// The logged-in account of this browser, if its session is live.
@@ -560,7 +567,10 @@ pub async fn authorize(
     }
     match opt(&params, "decision") {
         Some(decision) => consent_step(&state, &headers, &params, &req, &decision).await,
-        None if params.has("password") || params.has("email") => {
+        None if params.has("password")
+            || params.has("email")
+            || opt(&params, "step").as_deref() == Some("log-in") =>
+        {
             login_step(&state, &headers, &params, &req).await
         }
         None => error_page(
@@ -710,6 +720,7 @@ fn missing(what: &str) -> ApiError {
         description: Some(format!(
             "The request is missing a required parameter: {what}"
         )),
+        details: None,
     }
 }
 
@@ -837,6 +848,7 @@ pub async fn token(
                     "The authorization grant type is not supported by the authorization server."
                         .into(),
                 ),
+                details: None,
             }),
         };
     // RFC 6749 §5.1: token responses are never cached.
@@ -921,6 +933,25 @@ mod tests {
             &headers(&[("sec-fetch-site", "same-origin")]),
             base
         ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            base
+        ));
+        // Fetch metadata is the browser's own word; it wins over a privacy-blanked Origin.
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin"), ("origin", "null")]),
+            base
+        ));
+    }
+
+    #[test]
+    fn session_cookie_is_secure_on_https_only() {
+        let c = session_cookie_header("abc", 60, true);
+        assert_eq!(
+            c,
+            "holdfast_session=abc; Path=/oauth; Max-Age=60; HttpOnly; SameSite=Lax; Secure"
+        );
+        assert!(!session_cookie_header("abc", 60, false).contains("Secure"));
     }
 
     #[test]

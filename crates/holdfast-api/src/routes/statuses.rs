@@ -57,6 +57,28 @@ pub async fn create(
     Ok(Json(entities::status(&state.service, &bundle)))
 }
 
+/// `GET /api/v1/statuses?id[]=`: several statuses at once; unknown, invisible
+/// or malformed ids are skipped.
+pub async fn index(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let viewer = caller.viewer("read:statuses")?;
+    let ids: Vec<holdfast_store::Id> = params
+        .list("id")?
+        .iter()
+        .filter_map(|s| crate::params::parse_id(s))
+        .collect();
+    let bundles = state.service.statuses_by_ids(viewer, &ids).await?;
+    Ok(Json(Value::Array(
+        bundles
+            .iter()
+            .map(|b| entities::status(&state.service, b))
+            .collect(),
+    )))
+}
+
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,

@@ -198,7 +198,7 @@ pub async fn search(
             viewer,
             &q,
             kind.as_deref(),
-            params.u32("limit")?,
+            params.limit("limit"),
             params.u32("offset")?,
         )
         .await?;

@@ -50,6 +50,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_media",
         include_str!("../../migrations/postgres/0003_media.sql"),
     ),
+    (
+        "0004_notification_groups",
+        include_str!("../../migrations/postgres/0004_notification_groups.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
@@ -834,6 +838,69 @@ impl Store for PgStore {
                     .await?;
                 Ok(())
             })
+        })
+        .await
+    }
+    async fn notification_group_page(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        grouped: &[NotificationType],
+        page: Page,
+        scan_max: u32,
+    ) -> StoreResult<NotificationGroupPage> {
+        self.read((types.to_vec(), grouped.to_vec()), move |db, (t, g)| {
+            Box::pin(notifications::group_page(
+                db, account_id, t, g, page, scan_max,
+            ))
+        })
+        .await
+    }
+    async fn notification_groups(
+        &self,
+        account_id: Id,
+        keys: &[String],
+        from: Option<Id>,
+        until: Option<Id>,
+        samples: u32,
+    ) -> StoreResult<Vec<NotificationGroupRow>> {
+        self.read(keys.to_vec(), move |db, k| {
+            Box::pin(notifications::group_rows(
+                db, account_id, k, from, until, samples,
+            ))
+        })
+        .await
+    }
+    async fn group_notifications(
+        &self,
+        account_id: Id,
+        group_key: &str,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<NotificationRow>>> {
+        self.read(group_key.to_owned(), move |db, k| {
+            Box::pin(notifications::by_group(db, account_id, k, page))
+        })
+        .await
+    }
+    async fn dismiss_notification_group(&self, account_id: Id, group_key: &str) -> StoreResult<()> {
+        self.write(group_key.to_owned(), move |db, k| {
+            Box::pin(notifications::dismiss_group(db, account_id, k))
+        })
+        .await
+    }
+    async fn unread_notifications(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        grouped: &[NotificationType],
+        after_id: Option<Id>,
+        limit: u32,
+        scan_max: u32,
+    ) -> StoreResult<u32> {
+        self.read((types.to_vec(), grouped.to_vec()), move |db, (t, g)| {
+            Box::pin(notifications::unread(
+                db, account_id, t, g, after_id, limit, scan_max,
+            ))
         })
         .await
     }

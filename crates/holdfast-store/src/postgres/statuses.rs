@@ -233,17 +233,20 @@ pub async fn bundles(db: Db<'_>, viewer: Option<Id>, ids: &[Id]) -> StoreResult<
     {
         mentions.entry(r.get(0)).or_default().push(r.get(1));
     }
-    let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
+    let mut tags: HashMap<Id, Vec<TagRef>> = HashMap::new();
     // COLLATE "C": byte order, as SQLite sorts text.
     for r in db
         .query(
-            "SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = ANY($1) \
+            "SELECT st.status_id, t.name, t.id FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = ANY($1) \
              ORDER BY t.name COLLATE \"C\"",
             &[&list],
         )
         .await?
     {
-        tags.entry(r.get(0)).or_default().push(r.get(1));
+        tags.entry(r.get(0)).or_default().push(TagRef {
+            name: r.get(1),
+            id: r.get(2),
+        });
     }
     let mut media: HashMap<Id, Vec<MediaRow>> = HashMap::new();
     for r in db
@@ -344,10 +347,12 @@ pub(crate) async fn notify(
     kind: NotificationType,
     status: Option<Id>,
 ) -> StoreResult<()> {
+    let now = now_ms();
+    let group_key = super::notifications::group_key_for(db, to, kind, status, now).await?;
     db.execute(
-        "INSERT INTO notifications (account_id, from_account_id, type, status_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO notifications (account_id, from_account_id, type, status_id, created_at, group_key) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT DO NOTHING",
-        &[&to, &from, &kind.as_str(), &status, &now_ms()],
+        &[&to, &from, &kind.as_str(), &status, &now, &group_key],
     )
     .await?;
     Ok(())

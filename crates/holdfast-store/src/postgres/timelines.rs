@@ -180,7 +180,7 @@ mod tests {
 
 const TAG_COLUMNS: &str = "t.name, \
     (SELECT COUNT(*) FROM status_tags st JOIN statuses s ON s.id = st.status_id WHERE st.tag_id = t.id AND s.created_at > $9), \
-    (SELECT COUNT(DISTINCT s.account_id) FROM status_tags st JOIN statuses s ON s.id = st.status_id WHERE st.tag_id = t.id AND s.created_at > $9)";
+    (SELECT COUNT(DISTINCT s.account_id) FROM status_tags st JOIN statuses s ON s.id = st.status_id WHERE st.tag_id = t.id AND s.created_at > $9), t.id";
 
 fn week_ago_ms() -> i64 {
     crate::ids::now_ms() - 7 * 24 * 3600 * 1000
@@ -191,6 +191,7 @@ fn tag_row(r: &tokio_postgres::Row) -> TagRow {
         name: r.get(0),
         uses_last_week: r.get(1),
         accounts_last_week: r.get(2),
+        id: r.get(3),
     }
 }
 
@@ -226,6 +227,7 @@ pub async fn tag_row_by_name(db: Db<'_>, name_lower: &str) -> StoreResult<TagRow
         .await?;
     // A tag nobody used yet still exists as a name (Mastodon answers 200 for any valid tag).
     Ok(found.map(|r| tag_row(&r)).unwrap_or(TagRow {
+        id: None,
         name: name_lower,
         uses_last_week: 0,
         accounts_last_week: 0,

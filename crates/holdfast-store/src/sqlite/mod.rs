@@ -42,6 +42,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_media",
         include_str!("../../migrations/sqlite/0003_media.sql"),
     ),
+    (
+        "0004_notification_groups",
+        include_str!("../../migrations/sqlite/0004_notification_groups.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
@@ -690,6 +694,68 @@ impl Store for SqliteStore {
                 [account_id],
             )?;
             Ok(())
+        })
+        .await
+    }
+    async fn notification_group_page(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        grouped: &[NotificationType],
+        page: Page,
+        scan_max: u32,
+    ) -> StoreResult<NotificationGroupPage> {
+        let (types, grouped) = (types.to_vec(), grouped.to_vec());
+        self.read(move |c| {
+            notifications::group_page(c, account_id, &types, &grouped, page, scan_max)
+        })
+        .await
+    }
+    async fn notification_groups(
+        &self,
+        account_id: Id,
+        keys: &[String],
+        from: Option<Id>,
+        until: Option<Id>,
+        samples: u32,
+    ) -> StoreResult<Vec<NotificationGroupRow>> {
+        let keys = keys.to_vec();
+        self.read(move |c| notifications::group_rows(c, account_id, &keys, from, until, samples))
+            .await
+    }
+    async fn group_notifications(
+        &self,
+        account_id: Id,
+        group_key: &str,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<NotificationRow>>> {
+        let key = group_key.to_owned();
+        self.read(move |c| notifications::by_group(c, account_id, &key, page))
+            .await
+    }
+    async fn dismiss_notification_group(&self, account_id: Id, group_key: &str) -> StoreResult<()> {
+        let key = group_key.to_owned();
+        self.write(move |t| {
+            t.tx.execute(
+                "DELETE FROM notifications WHERE account_id = ?1 AND group_key = ?2",
+                rusqlite::params![account_id, key],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+    async fn unread_notifications(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        grouped: &[NotificationType],
+        after_id: Option<Id>,
+        limit: u32,
+        scan_max: u32,
+    ) -> StoreResult<u32> {
+        let (types, grouped) = (types.to_vec(), grouped.to_vec());
+        self.read(move |c| {
+            notifications::unread(c, account_id, &types, &grouped, after_id, limit, scan_max)
         })
         .await
     }

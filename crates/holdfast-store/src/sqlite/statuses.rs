@@ -208,15 +208,23 @@ pub fn bundles(
     )? {
         mentions.entry(status).or_default().push(account);
     }
-    let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
+    let mut tags: HashMap<Id, Vec<TagRef>> = HashMap::new();
     {
         let mut stmt = c.prepare(&format!(
-            "SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id IN ({list}) ORDER BY t.name"
+            "SELECT st.status_id, t.name, t.id FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id IN ({list}) ORDER BY t.name"
         ))?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Id>(0)?,
+                TagRef {
+                    name: r.get(1)?,
+                    id: r.get(2)?,
+                },
+            ))
+        })?;
         for row in rows {
-            let (status, name) = row?;
-            tags.entry(status).or_default().push(name);
+            let (status, tag) = row?;
+            tags.entry(status).or_default().push(tag);
         }
     }
     let mut media: HashMap<Id, Vec<MediaRow>> = HashMap::new();
@@ -305,9 +313,11 @@ pub(crate) fn notify(
     kind: NotificationType,
     status: Option<Id>,
 ) -> StoreResult<()> {
+    let now = now_ms();
+    let group_key = super::notifications::group_key_for(&t.tx, to, kind, status, now)?;
     t.tx.execute(
-        "INSERT OR IGNORE INTO notifications (id, account_id, from_account_id, type, status_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![t.ids.next(), to, from, kind.as_str(), status, now_ms()],
+        "INSERT OR IGNORE INTO notifications (id, account_id, from_account_id, type, status_id, created_at, group_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![t.ids.next(), to, from, kind.as_str(), status, now, group_key],
     )?;
     Ok(())
 }

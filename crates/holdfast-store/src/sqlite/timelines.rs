@@ -145,7 +145,7 @@ pub fn search(
 
 const TAG_COLUMNS: &str = "t.name, \
     (SELECT COUNT(*) FROM status_tags st JOIN statuses s ON s.id = st.status_id WHERE st.tag_id = t.id AND s.created_at > ?9), \
-    (SELECT COUNT(DISTINCT s.account_id) FROM status_tags st JOIN statuses s ON s.id = st.status_id WHERE st.tag_id = t.id AND s.created_at > ?9)";
+    (SELECT COUNT(DISTINCT s.account_id) FROM status_tags st JOIN statuses s ON s.id = st.status_id WHERE st.tag_id = t.id AND s.created_at > ?9), t.id";
 
 fn week_ago_ms() -> i64 {
     crate::ids::now_ms() - 7 * 24 * 3600 * 1000
@@ -162,7 +162,7 @@ pub fn search_tags(
     ))?;
     let rows = stmt.query_map(
         rusqlite::named_params! {"?1": sql::like_prefix(prefix_lower), "?2": prefix_lower, "?3": limit, "?4": offset, "?9": week_ago_ms()},
-        |r| Ok(TagRow { name: r.get(0)?, uses_last_week: r.get(1)?, accounts_last_week: r.get(2)? }),
+        |r| Ok(TagRow { name: r.get(0)?, uses_last_week: r.get(1)?, accounts_last_week: r.get(2)?, id: r.get(3)? }),
     )?;
     rows.collect()
 }
@@ -179,12 +179,14 @@ pub fn tag_row(c: &Connection, name_lower: &str) -> rusqlite::Result<TagRow> {
                     name: r.get(0)?,
                     uses_last_week: r.get(1)?,
                     accounts_last_week: r.get(2)?,
+                    id: r.get(3)?,
                 })
             },
         )
         .optional()?;
     // A tag nobody used yet still exists as a name (Mastodon answers 200 for any valid tag).
     Ok(found.unwrap_or(TagRow {
+        id: None,
         name: name_lower.to_owned(),
         uses_last_week: 0,
         accounts_last_week: 0,
