@@ -520,3 +520,23 @@ def test_status_with_a_nul_posts_and_is_found(alice):
     assert ids(found.json()["statuses"]) == [s["id"]]
     found = alice.get("/api/v2/search", params={"q": f"{word}\x00", "type": "statuses"})
     assert found.status_code == 200 and ids(found.json()["statuses"]) == [s["id"]]
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("GET", "/api/v1/timelines/tag/a%00b", None),
+    ("GET", "/api/v1/tags/a%00b", None),
+    ("GET", "/api/v1/accounts/lookup?acct=a%00b", None),
+    ("GET", "/api/v2/search?q=%40a%00b&type=accounts", None),
+    ("GET", "/api/v2/search?q=%23a%00b&type=hashtags", None),
+    ("POST", "/api/v1/statuses", {"status": "x\x00y #t\x00ag", "spoiler_text": "s\x00p"}),
+    ("PATCH", "/api/v1/accounts/update_credentials", {"display_name": "n\x00m", "note": "n\x00te"}),
+    ("GET", "/api/v2/notifications/a%00b/accounts", None),
+    ("POST", "/api/v2/notifications/a%00b/dismiss", None),
+    ("GET", "/api/v2/notifications?grouped_types[]=%00&types[]=a%00b", None),
+    ("GET", "/api/v1/notifications/unread_count?types[]=a%00b", None),
+])
+def test_nul_in_free_text_is_never_a_500(alice, method, path, body):
+    r = alice.session.request(method, alice.server.url(path), json=body, timeout=30)
+    assert r.status_code in (200, 404, 422), r.text
+    if r.status_code != 200:
+        assert_error(r, r.status_code)
