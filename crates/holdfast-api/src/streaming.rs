@@ -673,8 +673,12 @@ async fn authenticate(
     }
 }
 
-fn open_slot(state: &AppState, p: &Principal, ip: IpAddr) -> Result<Slot, Response> {
-    state.service.events.open(p.account_id, ip).map_err(|r| {
+fn open_slot(state: &AppState, p: &Principal, ip: IpAddr) -> Result<Slot, Refusal> {
+    state.service.events.open(p.account_id, ip)
+}
+
+fn refused(r: Refusal) -> Response {
+    {
         let message = match r {
             Refusal::Total => "This server has too many streaming connections",
             Refusal::PerAccount => "Too many streaming connections for this account",
@@ -684,7 +688,7 @@ fn open_slot(state: &AppState, p: &Principal, ip: IpAddr) -> Result<Slot, Respon
         resp.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
         resp
-    })
+    }
 }
 
 /// The SSE stream name for a path under `/api/v1/streaming/`.
@@ -756,7 +760,7 @@ async fn open_sse(
     }
     let slot = match open_slot(&state, &sub.principal, ip) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return refused(r),
     };
     let events = state.service.events.subscribe();
     let (outbox, receiver) = Outbox::<Bytes>::new(&state);
@@ -909,7 +913,7 @@ pub async fn websocket(
     }
     let slot = match open_slot(&state, &sub.principal, ip) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return refused(r),
     };
     let limits = state.service.limits();
     let message_max = limits.streaming_client_message_max_bytes;
