@@ -133,6 +133,15 @@ pub struct Limits {
     pub streaming_write_timeout_ms: u64,
     /// Largest message a WebSocket client may send (subscribe/unsubscribe are tiny).
     pub streaming_client_message_max_bytes: usize,
+    /// PostgreSQL event feed (across nodes): how often a node reads the feed even
+    /// without a notification (the safety net for a lost `NOTIFY`).
+    pub streaming_feed_poll_ms: u64,
+    /// How long feed rows are kept before they are pruned.
+    pub streaming_feed_retention_s: u64,
+    /// Longest pause between reconnection attempts of the feed's connections.
+    pub streaming_feed_reconnect_max_ms: u64,
+    /// Events queued for publishing to (or delivery from) the feed; past it they are dropped and counted.
+    pub streaming_feed_queue_max: usize,
 
     /// A client must send a complete request head within this long, and an idle
     /// keep-alive connection is closed after it: hyper runs this timer whenever it
@@ -333,6 +342,10 @@ impl Default for Limits {
             streaming_idle_timeout_ms: 60_000,
             streaming_write_timeout_ms: 10_000,
             streaming_client_message_max_bytes: 4 * 1024,
+            streaming_feed_poll_ms: 2_000,
+            streaming_feed_retention_s: 600,
+            streaming_feed_reconnect_max_ms: 5_000,
+            streaming_feed_queue_max: 4_096,
             header_read_timeout_ms: 5_000,
             header_max_bytes: 16 * 1024,
             h2_max_concurrent_streams: 64,

@@ -12,9 +12,10 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use holdfast_store::{Id, StatusBundle, Visibility};
+use holdfast_store::{EventFeed, Id, StatusBundle, Visibility};
+use serde_json::{json, Value};
 use tokio::sync::{broadcast, watch};
 
 /// A status as far as routing cares, without its text.
@@ -47,6 +48,40 @@ impl StatusEvent {
     }
 }
 
+impl StatusEvent {
+    fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "account_id": self.account_id,
+            "visibility": self.visibility.as_str(),
+            "reblog_of_account_id": self.reblog_of_account_id,
+            "tags": self.tags,
+            "mentions": self.mentions,
+        })
+    }
+
+    fn from_json(v: &Value) -> Option<StatusEvent> {
+        Some(StatusEvent {
+            id: v.get("id")?.as_i64()?,
+            account_id: v.get("account_id")?.as_i64()?,
+            visibility: Visibility::parse(v.get("visibility")?.as_str()?)?,
+            reblog_of_account_id: v.get("reblog_of_account_id").and_then(Value::as_i64),
+            tags: v
+                .get("tags")?
+                .as_array()?
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect(),
+            mentions: v
+                .get("mentions")?
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_i64)
+                .collect(),
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Event {
     /// A new status (or reblog): `update`.
@@ -55,6 +90,30 @@ pub enum Event {
     Deleted(StatusEvent),
     /// The account has new notifications; its own connections fetch them as itself.
     Notified { account_id: Id },
+}
+
+impl Event {
+    /// The feed's wire form (between nodes of one version).
+    pub fn to_json(&self) -> String {
+        match self {
+            Event::Posted(s) => json!({"type": "posted", "status": s.to_json()}),
+            Event::Deleted(s) => json!({"type": "deleted", "status": s.to_json()}),
+            Event::Notified { account_id } => json!({"type": "notified", "account_id": account_id}),
+        }
+        .to_string()
+    }
+
+    pub fn from_json(text: &str) -> Option<Event> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        match v.get("type")?.as_str()? {
+            "posted" => Some(Event::Posted(StatusEvent::from_json(v.get("status")?)?)),
+            "deleted" => Some(Event::Deleted(StatusEvent::from_json(v.get("status")?)?)),
+            "notified" => Some(Event::Notified {
+                account_id: v.get("account_id")?.as_i64()?,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Why a streaming connection ended on the server's initiative (for `/metrics`).
@@ -162,6 +221,8 @@ struct Inner {
     max_total: usize,
     max_per_account: usize,
     max_per_address: usize,
+    /// The cluster feed, when the backend has one.
+    feed: OnceLock<Arc<dyn EventFeed>>,
 }
 
 /// The in-process hub. Cheap to clone.
@@ -183,13 +244,22 @@ impl Hub {
                 max_total: limits.streaming_connections_max,
                 max_per_account: limits.streaming_connections_per_account_max,
                 max_per_address: limits.streaming_connections_per_ip_max,
+                feed: OnceLock::new(),
             }),
         }
     }
 
-    /// Sends an event to every subscriber of this node; never blocks, and
-    /// costs nothing when nobody listens.
+    /// Sends an event to every subscriber of this node, and through the
+    /// cluster feed (if any) to the other nodes; never blocks.
     pub fn publish(&self, event: Event) {
+        if let Some(feed) = self.inner.feed.get() {
+            feed.publish(event.to_json());
+        }
+        self.deliver_locally(event);
+    }
+
+    /// To this node's subscribers only; costs nothing when nobody listens.
+    fn deliver_locally(&self, event: Event) {
         if self.inner.sender.receiver_count() == 0 {
             return;
         }
@@ -198,6 +268,33 @@ impl Hub {
             .events_published
             .fetch_add(1, Ordering::Relaxed);
         let _ = self.inner.sender.send(Arc::new(event));
+    }
+
+    /// Joins the cluster: events of this node go out through `feed`, and the
+    /// other nodes' events come in from it. Once; later calls are ignored.
+    pub fn attach_feed(&self, feed: Arc<dyn EventFeed>) {
+        let Some(mut incoming) = feed.take_incoming() else {
+            return;
+        };
+        if self.inner.feed.set(feed).is_err() {
+            return;
+        }
+        let hub = self.clone();
+        tokio::spawn(async move {
+            while let Some(text) = incoming.recv().await {
+                match Event::from_json(&text) {
+                    Some(event) => hub.deliver_locally(event),
+                    None => {
+                        tracing::warn!("event feed: an event this node cannot read was skipped")
+                    }
+                }
+            }
+        });
+    }
+
+    /// The cluster feed, if this node has one (for `/readyz` and `/metrics`).
+    pub fn feed(&self) -> Option<&Arc<dyn EventFeed>> {
+        self.inner.feed.get()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
@@ -333,6 +430,29 @@ mod tests {
         assert_eq!(hub.open(Some(5), b).err(), Some(Refusal::Total));
         assert_eq!(hub.open_connections(), 3);
         assert_eq!(hub.stats().refused(Refusal::PerAccount), 1);
+    }
+
+    #[test]
+    fn events_round_trip_through_the_feed_form() {
+        let e = Event::Posted(StatusEvent {
+            id: 7,
+            account_id: 3,
+            visibility: Visibility::Private,
+            reblog_of_account_id: Some(9),
+            tags: vec!["rust".into()],
+            mentions: vec![4, 5],
+        });
+        let Some(Event::Posted(back)) = Event::from_json(&e.to_json()) else {
+            panic!("did not round-trip");
+        };
+        assert_eq!(back.visibility, Visibility::Private);
+        assert_eq!(back.mentions, vec![4, 5]);
+        assert_eq!(back.reblog_of_account_id, Some(9));
+        assert!(matches!(
+            Event::from_json(&Event::Notified { account_id: 2 }.to_json()),
+            Some(Event::Notified { account_id: 2 })
+        ));
+        assert!(Event::from_json("{\"type\":\"other\"}").is_none());
     }
 
     #[test]

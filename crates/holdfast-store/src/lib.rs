@@ -10,6 +10,7 @@
 //! where the uniqueness constraints live.
 
 mod assemble;
+pub mod feed;
 pub mod groups;
 pub mod ids;
 pub mod media;
@@ -18,6 +19,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
+pub use feed::{EventFeed, FeedStats};
 pub use media::{FileMediaStore, MediaStore};
 pub use model::*;
 

@@ -282,8 +282,12 @@ async fn serve(config: Config) -> Result<(), String> {
             holdfast_guard::netaddr::Cidr::parse(p).map_err(|e| format!("trusted_proxies: {e}"))
         })
         .collect::<Result<Vec<_>, String>>()?;
+    let feed = backend::open_feed(&config)?;
     let service = open_service(config).await?;
     service.spawn_media_cleanup();
+    if let Some(feed) = feed {
+        service.events.attach_feed(feed);
+    }
     let hub = service.events.clone();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await

@@ -13,19 +13,30 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready to serve: the store answers a query.
+/// Ready to serve: the store answers a query, and (in a cluster) the
+/// streaming event feed is live, so this node's streams hear every node.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let feed_live = state.service.events.feed().map(|f| f.is_live());
     match state.service.store.ping().await {
+        Ok(()) if feed_live == Some(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not ready", "store": "ok", "events": "down"})),
+        ),
+        Ok(()) if feed_live == Some(true) => (
+            StatusCode::OK,
+            Json(json!({"status": "ready", "store": "ok", "events": "live"})),
+        ),
         Ok(()) => (
             StatusCode::OK,
             Json(json!({"status": "ready", "store": "ok"})),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "not ready", "store": e.to_string()})),
-            )
+            let mut body = json!({"status": "not ready", "store": e.to_string()});
+            if let Some(live) = feed_live {
+                body["events"] = json!(if live { "live" } else { "down" });
+            }
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body))
         }
     }
 }
@@ -96,6 +107,31 @@ fn streaming_metrics(state: &AppState, out: &mut String) {
             "holdfast_streaming_dropped_total{{reason=\"{}\"}} {}",
             r.as_str(),
             s.dropped(r)
+        );
+    }
+    if let Some(feed) = hub.feed() {
+        let f = feed.stats();
+        let _ = writeln!(
+            out,
+            "# TYPE holdfast_streaming_feed_live gauge\nholdfast_streaming_feed_live {}",
+            u8::from(feed.is_live())
+        );
+        out.push_str("# TYPE holdfast_streaming_feed_events_total counter\n");
+        for (what, n) in [
+            ("published", &f.published),
+            ("received", &f.received),
+            ("dropped", &f.dropped),
+        ] {
+            let _ = writeln!(
+                out,
+                "holdfast_streaming_feed_events_total{{direction=\"{what}\"}} {}",
+                n.load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# TYPE holdfast_streaming_feed_connects_total counter\nholdfast_streaming_feed_connects_total {}",
+            f.connects.load(Relaxed)
         );
     }
     out.push_str("# TYPE holdfast_streaming_refused_total counter\n");

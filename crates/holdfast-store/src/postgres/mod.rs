@@ -15,6 +15,7 @@
 //!   database outage is a quick 503 and the node heals when it returns.
 
 mod accounts;
+mod feed;
 mod graph;
 mod media;
 mod notifications;
@@ -35,6 +36,7 @@ use tokio_postgres::error::SqlState;
 
 use crate::model::*;
 use crate::{PoolUsage, Store, StoreError, StoreResult};
+pub use feed::PgFeed;
 use pool::{Db, Pool};
 
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -53,6 +55,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_notification_groups",
         include_str!("../../migrations/postgres/0004_notification_groups.sql"),
+    ),
+    (
+        "0006_stream_events",
+        include_str!("../../migrations/postgres/0006_stream_events.sql"),
     ),
 ];
 
