@@ -282,11 +282,21 @@ async fn serve(config: Config) -> Result<(), String> {
             holdfast_guard::netaddr::Cidr::parse(p).map_err(|e| format!("trusted_proxies: {e}"))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let feed = backend::open_feed(&config)?;
+    let feed_config = config.clone();
     let service = open_service(config).await?;
     service.spawn_media_cleanup();
-    if let Some(feed) = feed {
-        service.events.attach_feed(feed);
+    // After the migrations (the feed's table exists); serving starts once the
+    // feed listens, or after a bounded wait (then /readyz says it is down).
+    if let Some(feed) = backend::open_feed(&feed_config)? {
+        service.events.attach_feed(feed.clone());
+        let wait = Duration::from_millis(limits.pg_connect_timeout_ms * 2);
+        let started = std::time::Instant::now();
+        while !feed.is_live() && started.elapsed() < wait {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if !feed.is_live() {
+            tracing::warn!("the streaming event feed is not live yet; serving anyway");
+        }
     }
     let hub = service.events.clone();
     let listener = tokio::net::TcpListener::bind(&listen)
