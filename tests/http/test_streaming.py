@@ -18,7 +18,7 @@ from streamclient import SSE, WS
 
 def config_with(**limits):
     """A config file: the suite's relaxed limits plus these."""
-    base = open(TEST_CONFIG).read()
+    base = "".join(line for line in open(TEST_CONFIG) if line.split("=")[0].strip() not in limits)
     extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in limits.items())
     f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
     f.write(base + extra)
@@ -479,3 +479,17 @@ def test_shutdown_closes_streams_with_reason(make_server):
     assert s.ended.wait(8)
     srv.proc.wait(10)
     assert time.monotonic() - started < 8, "streams held up the shutdown"
+
+
+def test_query_token_stream_bypasses_the_anonymous_cache(make_server):
+    # With `?access_token=` the guard sees no Authorization header (an
+    # anonymous GET); a stream must still never be cached or buffered.
+    srv = make_server("--config", config_with(anon_cache_ttl_ms=5000))
+    a, b = sign_up(srv), sign_up(srv)
+    first = SSE(srv, "/api/v1/streaming/public", params={"access_token": a.token})
+    second = SSE(srv, "/api/v1/streaming/public", params={"access_token": a.token})
+    assert first.status == second.status == 200
+    posted = b.status("live, not cached")
+    for s in (first, second):
+        assert json.loads(s.next({"update"})[1])["id"] == posted["id"]
+        s.close()
