@@ -331,8 +331,10 @@ impl Subscriber {
                 continue;
             }
             if rendered.is_none() {
-                rendered = Some(match self.state.service.status(viewer, s.id).await {
-                    Ok(b) => Some(entities::status(&self.state.service, &b)),
+                // The stream's check above already applied the visibility
+                // rule, so the bundle is loaded directly (one query less).
+                rendered = Some(match self.state.service.bundles(viewer, &[s.id]).await {
+                    Ok(b) => b.first().map(|b| entities::status(&self.state.service, b)),
                     Err(_) => None,
                 });
             }
