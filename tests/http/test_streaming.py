@@ -493,3 +493,23 @@ def test_query_token_stream_bypasses_the_anonymous_cache(make_server):
     for s in (first, second):
         assert json.loads(s.next({"update"})[1])["id"] == posted["id"]
         s.close()
+
+
+def test_a_flood_of_upgrades_is_rate_limited(make_server):
+    # Streams skip admission, not the rate limits: a flood of WebSocket
+    # upgrades with one token runs into the per-token budget like any flood.
+    srv = make_server("--config", config_with(rate_token_requests=5))
+    a = sign_up(srv)
+    opened, refused = [], None
+    for _ in range(10):
+        ws = WS(srv, a.token, "?stream=public")
+        if ws.status != 101:
+            refused = ws
+            break
+        opened.append(ws)
+    assert refused is not None and refused.status == 429, "no upgrade was refused"
+    assert refused.json()["error"] == "Too many requests"
+    assert 1 <= len(opened) <= 5
+    assert metric(srv, "holdfast_streaming_slots") == len(opened)
+    for ws in opened:
+        ws.close()
