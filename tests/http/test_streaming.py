@@ -293,6 +293,14 @@ def test_websocket_reblog_reaches_followers(server, alice, bob, carol):
     payload = json.loads(m["payload"])
     assert payload["reblog"]["id"] == original["id"]
     assert payload["account"]["id"] == bob.id
+    # Undoing the reblog deletes it: the reblog's own id is announced.
+    assert bob.post(f"/api/v1/statuses/{original['id']}/unreblog").status_code == 200
+    assert ws.next({"delete"})["payload"] == payload["id"]
+    # Deleting the original takes its reblogs along: each is announced.
+    again = json.loads(bob.post(f"/api/v1/statuses/{original['id']}/reblog").text)
+    assert json.loads(ws.next({"update"})["payload"])["id"] == again["id"]
+    assert carol.delete(f"/api/v1/statuses/{original['id']}").status_code == 200
+    assert ws.next({"delete"})["payload"] == again["id"]
     ws.close()
 
 

@@ -43,6 +43,18 @@ impl StatusEvent {
         }
     }
 
+    /// The reblog `id` of this status by `account_id`, as far as routing cares.
+    pub fn reblog_by(&self, id: Id, account_id: Id) -> StatusEvent {
+        StatusEvent {
+            id,
+            account_id,
+            visibility: self.visibility,
+            reblog_of_account_id: Some(self.account_id),
+            tags: Vec::new(),
+            mentions: Vec::new(),
+        }
+    }
+
     pub fn is_reblog(&self) -> bool {
         self.reblog_of_account_id.is_some()
     }

@@ -205,9 +205,19 @@ impl Service {
         if before.status.account_id != me {
             return Err(ServiceError::not_found());
         }
+        // Its reblogs go with it; streams are told about each.
+        let reblogs = if before.status.reblog_of_id.is_none() {
+            self.reblogs_of(id, None).await
+        } else {
+            Vec::new()
+        };
         self.store.delete_status(me, id).await?;
-        self.events
-            .publish(Event::Deleted(StatusEvent::of(&before)));
+        let gone = StatusEvent::of(&before);
+        for (reblog_id, by) in reblogs {
+            self.events
+                .publish(Event::Deleted(gone.reblog_by(reblog_id, by)));
+        }
+        self.events.publish(Event::Deleted(gone));
         // The rows went with the status (cascade); now the bytes.
         let keys: Vec<String> = before
             .media
@@ -299,8 +309,45 @@ impl Service {
 
     pub async fn unreblog(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
         let target = self.action_target(me, id).await?;
+        let mine = self.reblogs_of(target, Some(me)).await;
         self.store.unreblog(me, target).await?;
-        self.status(Some(me), target).await
+        let bundle = self.status(Some(me), target).await?;
+        let original = StatusEvent::of(&bundle);
+        for (reblog_id, by) in mine {
+            self.events
+                .publish(Event::Deleted(original.reblog_by(reblog_id, by)));
+        }
+        Ok(bundle)
+    }
+
+    /// (reblog id, reblogger) of the reblogs of `status_id` (only `by`'s when
+    /// given), for announcing their deletion; bounded, best effort.
+    async fn reblogs_of(&self, status_id: Id, by: Option<Id>) -> Vec<(Id, Id)> {
+        const PAGE: u32 = 80;
+        const PAGES_MAX: usize = 5;
+        let mut out = Vec::new();
+        let mut max_id = None;
+        for _ in 0..PAGES_MAX {
+            let page = holdfast_store::Page {
+                max_id,
+                since_id: None,
+                min_id: None,
+                limit: PAGE,
+            };
+            let Ok(rows) = self.store.reblogged_by(status_id, page).await else {
+                break;
+            };
+            for r in &rows {
+                if by.is_none_or(|b| b == r.item) {
+                    out.push((r.cursor, r.item));
+                }
+            }
+            if rows.len() < PAGE as usize || (by.is_some() && !out.is_empty()) {
+                break;
+            }
+            max_id = rows.last().map(|r| r.cursor);
+        }
+        out
     }
 
     pub async fn bookmark(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
