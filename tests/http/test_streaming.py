@@ -521,3 +521,23 @@ def test_a_flood_of_upgrades_is_rate_limited(make_server):
     assert metric(srv, "holdfast_streaming_slots") == len(opened)
     for ws in opened:
         ws.close()
+
+
+def test_revoked_token_and_suspended_account_end_their_streams(make_server):
+    srv = make_server("--config", config_with(streaming_token_recheck_ms=200))
+    a, b = sign_up(srv), sign_up(srv)
+    ws = WS(srv, a.token, "?stream=public")
+    sse = SSE(srv, "/api/v1/streaming/public", a.token)
+    kept = WS(srv, b.token, "?stream=public")
+    assert ws.status == 101 and sse.status == 200 and kept.status == 101
+    r = requests.post(srv.url("/oauth/revoke"), data={"token": a.token, "client_id": a.app["client_id"],
+                                                       "client_secret": a.app["client_secret"]}, timeout=10)
+    assert r.status_code == 200, r.text
+    assert ws.closed.wait(5) and ws.close_frame == (1008, "access token revoked")
+    assert sse.ended.wait(5)
+    assert not kept.closed.is_set()
+    # Suspending an account (operator CLI, another process) ends its streams too.
+    res = srv.cli("user", "suspend", b.username)
+    assert res.returncode == 0, res.stderr
+    assert kept.closed.wait(5) and kept.close_frame == (1008, "access token revoked")
+    assert metric(srv, "holdfast_streaming_dropped_total", reason="revoked") == 3

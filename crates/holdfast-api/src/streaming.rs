@@ -206,6 +206,8 @@ struct Outgoing {
 struct Subscriber {
     state: AppState,
     principal: Principal,
+    /// Checked again now and then: a revoked token (or a suspended account) ends the stream.
+    token: String,
     streams: Vec<Stream>,
     /// The newest notification already sent (or there when the stream started).
     notification_cursor: Option<Id>,
@@ -237,6 +239,15 @@ fn holds(
 impl Subscriber {
     fn viewer(&self) -> Option<Id> {
         self.principal.account_id
+    }
+
+    /// False once the token no longer authenticates (revoked, account
+    /// suspended); a database hiccup is not a revocation.
+    async fn still_authorized(&self) -> bool {
+        !matches!(
+            self.state.service.authenticate(&self.token).await,
+            Err(ServiceError::Unauthorized(_))
+        )
     }
 
     /// Adds a stream (a second subscription to the same stream is a no-op).
@@ -660,14 +671,14 @@ async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     query: &HashMap<String, String>,
-) -> Result<(Principal, Option<String>), Response> {
+) -> Result<(Principal, String, bool), Response> {
     let Some((token, from_protocol)) = token_of(headers, query) else {
         return Err(
             ApiError::new(StatusCode::UNAUTHORIZED, "Missing access token").into_response(),
         );
     };
     match state.service.authenticate(&token).await {
-        Ok(p) => Ok((p, from_protocol.then_some(token))),
+        Ok(p) => Ok((p, token, from_protocol)),
         Err(ServiceError::Unauthorized(_)) => {
             Err(ApiError::new(StatusCode::UNAUTHORIZED, "Invalid access token").into_response())
         }
@@ -738,7 +749,7 @@ async fn open_sse(
     query: HashMap<String, String>,
     headers: HeaderMap,
 ) -> Response {
-    let (principal, _) = match authenticate(&state, &headers, &query).await {
+    let (principal, token, _) = match authenticate(&state, &headers, &query).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -754,6 +765,7 @@ async fn open_sse(
     let mut sub = Subscriber {
         state: state.clone(),
         principal,
+        token,
         streams: Vec::new(),
         notification_cursor: None,
     };
@@ -793,6 +805,14 @@ async fn open_sse(
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
+/// How often a stream checks that its token still authenticates (first check after one period).
+fn recheck_interval(state: &AppState) -> tokio::time::Interval {
+    let period = Duration::from_millis(state.service.limits().streaming_token_recheck_ms.max(100));
+    let mut i = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    i
+}
+
 struct Gauge<'a>(&'a AtomicUsize);
 impl<'a> Gauge<'a> {
     fn up(a: &'a AtomicUsize) -> Gauge<'a> {
@@ -829,11 +849,16 @@ async fn run_sse(
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     heartbeat.tick().await;
     // Mastodon opens with a comment, so proxies and clients see bytes at once.
+    let mut recheck = recheck_interval(&state);
     let mut ok = outbox.push(Bytes::from_static(b":)\n"), 3);
     let mut reason = None;
     while ok {
         tokio::select! {
             () = outbox.closed() => break,
+            _ = recheck.tick() => if !sub.still_authorized().await {
+                reason = Some(DropReason::Revoked);
+                break;
+            },
             _ = shutdown.changed() => { reason = Some(DropReason::Shutdown); break }
             _ = heartbeat.tick() => ok = outbox.push(Bytes::from_static(b":thump\n"), 7),
             received = events.recv() => match received {
@@ -886,13 +911,14 @@ pub async fn websocket(
             };
         }
     };
-    let (principal, protocol) = match authenticate(&state, &headers, &query).await {
+    let (principal, token, from_protocol) = match authenticate(&state, &headers, &query).await {
         Ok(p) => p,
         Err(r) => return r,
     };
     let mut sub = Subscriber {
         state: state.clone(),
         principal,
+        token,
         streams: Vec::new(),
         notification_cursor: None,
     };
@@ -925,9 +951,9 @@ pub async fn websocket(
     let mut upgrade = upgrade
         .max_message_size(message_max)
         .max_frame_size(message_max);
-    if let Some(token) = protocol {
+    if from_protocol {
         // The client offered its token as the subprotocol; it must be echoed.
-        upgrade = upgrade.protocols([token]);
+        upgrade = upgrade.protocols([sub.token.clone()]);
     }
     let events = state.service.events.subscribe();
     upgrade.on_upgrade(move |socket| run_ws(socket, sub, events, slot))
@@ -1009,6 +1035,7 @@ async fn run_ws(
     ping.tick().await;
     let idle = Duration::from_millis(limits.streaming_idle_timeout_ms);
     let mut last_heard = Instant::now();
+    let mut recheck = recheck_interval(&state);
     let mut reason: Option<DropReason> = None;
     let mut close: Option<(u16, &'static str)> = None;
 
@@ -1023,6 +1050,11 @@ async fn run_ws(
                 close = Some((1001, "server shutting down"));
                 break;
             }
+            _ = recheck.tick() => if !sub.still_authorized().await {
+                reason = Some(DropReason::Revoked);
+                close = Some((1008, "access token revoked"));
+                break;
+            },
             _ = ping.tick() => {
                 if last_heard.elapsed() >= idle {
                     reason = Some(DropReason::Idle);

@@ -133,6 +133,9 @@ pub struct Limits {
     pub streaming_write_timeout_ms: u64,
     /// Largest message a WebSocket client may send (subscribe/unsubscribe are tiny).
     pub streaming_client_message_max_bytes: usize,
+    /// How often an open stream checks that its token still authenticates; a revoked
+    /// token or a suspended account ends the stream within this long.
+    pub streaming_token_recheck_ms: u64,
     /// PostgreSQL event feed (across nodes): how often a node reads the feed even
     /// without a notification (the safety net for a lost `NOTIFY`).
     pub streaming_feed_poll_ms: u64,
@@ -342,6 +345,7 @@ impl Default for Limits {
             streaming_idle_timeout_ms: 60_000,
             streaming_write_timeout_ms: 10_000,
             streaming_client_message_max_bytes: 4 * 1024,
+            streaming_token_recheck_ms: 60_000,
             streaming_feed_poll_ms: 2_000,
             streaming_feed_retention_s: 600,
             streaming_feed_reconnect_max_ms: 5_000,

@@ -141,15 +141,18 @@ pub enum DropReason {
     WriteTimeout,
     /// The node is shutting down.
     Shutdown,
+    /// The token was revoked (or its account suspended).
+    Revoked,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 5] = [
+    pub const ALL: [DropReason; 6] = [
         DropReason::SlowConsumer,
         DropReason::Lagged,
         DropReason::Idle,
         DropReason::WriteTimeout,
         DropReason::Shutdown,
+        DropReason::Revoked,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -158,6 +161,7 @@ impl DropReason {
             DropReason::Idle => "idle",
             DropReason::WriteTimeout => "write_timeout",
             DropReason::Shutdown => "shutdown",
+            DropReason::Revoked => "revoked",
         }
     }
 }
@@ -189,7 +193,7 @@ pub struct HubStats {
     pub events_published: AtomicU64,
     pub messages_sent: AtomicU64,
     pub bytes_queued: AtomicUsize,
-    dropped: [AtomicU64; 5],
+    dropped: [AtomicU64; 6],
     refused: [AtomicU64; 3],
 }
 
