@@ -454,3 +454,31 @@ def test_large_file_with_the_anonymous_cache_on(make_server, tmp_path):
         assert r.status_code == 200
         sizes.add(len(r.content))
     assert len(sizes) == 1 and sizes.pop() > 600 * 1024
+
+
+def test_thumbnail_on_upload_and_update(server, alice):
+    r = alice.post("/api/v2/media", files={
+        "file": ("big.png", image_bytes("PNG", size=(800, 600)), "image/png"),
+        "thumbnail": ("t.png", image_bytes("PNG", size=(100, 50), color=(0, 0, 255)), "image/png")})
+    assert r.status_code == 200, r.text
+    m = r.json()
+    assert (m["meta"]["small"]["width"], m["meta"]["small"]["height"]) == (100, 50)
+    assert m["meta"]["original"]["width"] == 800
+    with Image.open(io.BytesIO(fetch(server, m["preview_url"]).content)) as img:
+        assert img.size == (100, 50)
+    r = alice.put(f"/api/v1/media/{m['id']}", files={
+        "thumbnail": ("t2.png", image_bytes("PNG", size=(1000, 1000)), "image/png")},
+        data={"description": "with a new preview"})
+    assert r.status_code == 200, r.text
+    u = r.json()
+    assert u["description"] == "with a new preview"
+    assert u["preview_url"] != m["preview_url"] and u["url"] == m["url"]
+    assert (u["meta"]["small"]["width"], u["meta"]["small"]["height"]) == (640, 640)
+    assert u["meta"]["original"]["width"] == 800
+    assert_error(fetch(server, m["preview_url"]), 404)  # the old preview is gone
+    assert fetch(server, u["preview_url"]).status_code == 200
+    # A bad thumbnail changes nothing.
+    r = alice.put(f"/api/v1/media/{m['id']}", files={"thumbnail": ("x.png", b"nope", "image/png")},
+                  data={"description": "should not stick"})
+    assert_error(r, 422)
+    assert alice.get(f"/api/v1/media/{m['id']}").json()["description"] == "with a new preview"

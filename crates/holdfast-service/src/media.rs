@@ -66,6 +66,8 @@ impl DecodePool {
 
 pub struct UploadInput<B> {
     pub file: B,
+    /// A picture to use as the preview instead of one made from `file`.
+    pub thumbnail: Option<B>,
     pub description: Option<String>,
     /// `"x,y"` as Mastodon takes it.
     pub focus: Option<String>,
@@ -164,11 +166,24 @@ impl Service {
         let bounds = self.image_bounds();
         let preview_px = self.limits().media_preview_side_px;
         let file = input.file;
-        let processed = self
+        let thumbnail = input.thumbnail;
+        let mut processed = self
             .decoder
-            .run(move || imaging::process_attachment(file.as_ref(), &bounds, preview_px))
+            .run(move || {
+                let mut p = imaging::process_attachment(file.as_ref(), &bounds, preview_px)?;
+                if let Some(t) = thumbnail {
+                    p.small = imaging::process_profile_image(
+                        t.as_ref(),
+                        &bounds,
+                        preview_px,
+                        preview_px,
+                    )?;
+                }
+                Ok::<_, imaging::ImageError>(p)
+            })
             .await?
             .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+        let small_bytes = std::mem::take(&mut processed.small.bytes);
 
         let stem = random_stem()?;
         let file_key = format!("{stem}-original.{}", processed.original.ext);
@@ -180,7 +195,7 @@ impl Service {
         .to_string();
         self.put_all(vec![
             (file_key.clone(), processed.original.bytes),
-            (preview_key.clone(), processed.small.bytes),
+            (preview_key.clone(), small_bytes),
         ])
         .await?;
         let created = self
@@ -210,24 +225,64 @@ impl Service {
         Ok(self.store.media(me, id).await?)
     }
 
-    /// `PUT /api/v1/media/:id`: description and focus, while unattached.
-    pub async fn update_media(
+    /// `PUT /api/v1/media/:id`: description, focus and a new preview
+    /// (`thumbnail`), while unattached.
+    pub async fn update_media<B>(
         &self,
         me: Id,
         id: Id,
         description: Option<String>,
         focus: Option<String>,
-    ) -> ServiceResult<MediaRow> {
+        thumbnail: Option<B>,
+    ) -> ServiceResult<MediaRow>
+    where
+        B: AsRef<[u8]> + Send + 'static,
+    {
         self.check_description(&description)?;
         let focus = focus
             .as_deref()
             .filter(|f| !f.is_empty())
             .map(parse_focus)
             .transpose()?;
-        Ok(self
-            .store
-            .update_media(me, id, MediaUpdate { description, focus })
-            .await?)
+        let Some(thumbnail) = thumbnail else {
+            let update = MediaUpdate {
+                description,
+                focus,
+                preview: None,
+            };
+            return Ok(self.store.update_media(me, id, update).await?);
+        };
+        let before = self.store.media(me, id).await?;
+        if before.status_id.is_some() {
+            return Err(ServiceError::not_found());
+        }
+        let bounds = self.image_bounds();
+        let side = self.limits().media_preview_side_px;
+        let small = self
+            .decoder
+            .run(move || imaging::process_profile_image(thumbnail.as_ref(), &bounds, side, side))
+            .await?
+            .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+        let mut meta: serde_json::Value =
+            serde_json::from_str(&before.meta).unwrap_or_else(|_| json!({}));
+        meta["small"] = size_json(&small);
+        let key = format!("{}-small.{}", random_stem()?, small.ext);
+        self.put_all(vec![(key.clone(), small.bytes)]).await?;
+        let update = MediaUpdate {
+            description,
+            focus,
+            preview: Some((key.clone(), meta.to_string())),
+        };
+        match self.store.update_media(me, id, update).await {
+            Ok(row) => {
+                self.forget_media(&[before.preview_key]).await;
+                Ok(row)
+            }
+            Err(e) => {
+                self.forget_media(&[key]).await;
+                Err(e.into())
+            }
+        }
     }
 
     /// `DELETE /api/v1/media/:id`: only while no status uses it (422 otherwise).

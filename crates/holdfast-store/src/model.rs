@@ -397,6 +397,8 @@ pub struct NewMedia {
 pub struct MediaUpdate {
     pub description: Option<String>,
     pub focus: Option<(f64, f64)>,
+    /// A new preview (from a `thumbnail`) and the meta that describes it.
+    pub preview: Option<(String, String)>,
 }
 
 /// The two pictures of a profile.

@@ -2338,7 +2338,7 @@ async fn media_rows_owner_update_delete(b: Backend) {
             m.id,
             MediaUpdate {
                 description: Some("a dog".into()),
-                focus: None,
+                ..MediaUpdate::default()
             },
         )
         .await
@@ -2350,13 +2350,29 @@ async fn media_rows_owner_update_delete(b: Backend) {
             a.id,
             m.id,
             MediaUpdate {
-                description: None,
                 focus: Some((-1.0, 1.0)),
+                ..MediaUpdate::default()
             },
         )
         .await
         .unwrap();
     assert_eq!(u.description.as_deref(), Some("a dog"));
+    assert_eq!(u.focus, Some((-1.0, 1.0)));
+    assert_eq!(u.preview_key, "aa01-small.jpg");
+    let u = s
+        .update_media(
+            a.id,
+            m.id,
+            MediaUpdate {
+                preview: Some(("aa02-small.png".into(), r#"{"small":{}}"#.into())),
+                ..MediaUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.preview_key, "aa02-small.png");
+    assert_eq!(u.meta, r#"{"small":{}}"#);
+    assert_eq!(u.file_key, "aa01-original.jpg");
     assert_eq!(u.focus, Some((-1.0, 1.0)));
 
     assert!(matches!(

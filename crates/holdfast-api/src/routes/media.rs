@@ -37,6 +37,7 @@ pub async fn create(
             me,
             UploadInput {
                 file,
+                thumbnail: params.file("thumbnail").map(|u| u.bytes.clone()),
                 description: params.str("description")?,
                 focus: params.str("focus")?,
             },
@@ -55,9 +56,8 @@ pub async fn show(
     Ok(Json(entities::media_attachment(&state.service, &row)))
 }
 
-/// Description and focus, while the upload is not attached (404 after, as
-/// Mastodon does). A `thumbnail` is not taken: images get their preview
-/// made from themselves.
+/// Description, focus and `thumbnail` (a new preview), while the upload is
+/// not attached (404 after, as Mastodon does).
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,6 +72,7 @@ pub async fn update(
             path_id(&id)?,
             params.str("description")?,
             params.str("focus")?,
+            params.file("thumbnail").map(|u| u.bytes.clone()),
         )
         .await?;
     Ok(Json(entities::media_attachment(&state.service, &row)))

@@ -77,13 +77,24 @@ pub async fn update(
     }
     let description = update.description.as_deref().map(clean).or(row.description);
     let focus = update.focus.or(row.focus);
+    let (preview_key, meta) = update
+        .preview
+        .clone()
+        .unwrap_or((row.preview_key, row.meta));
     let row = db
         .query_one(
             &format!(
-                "UPDATE media_attachments m SET description = $1, focus_x = $2, focus_y = $3 WHERE m.id = $4 \
-                 RETURNING {MEDIA_COLUMNS}"
+                "UPDATE media_attachments m SET description = $1, focus_x = $2, focus_y = $3, preview_key = $4, meta = $5 \
+                 WHERE m.id = $6 RETURNING {MEDIA_COLUMNS}"
             ),
-            &[&description, &focus.map(|f| f.0), &focus.map(|f| f.1), &id],
+            &[
+                &description,
+                &focus.map(|f| f.0),
+                &focus.map(|f| f.1),
+                &preview_key,
+                &meta,
+                &id,
+            ],
         )
         .await?;
     Ok(media_row(&row))
