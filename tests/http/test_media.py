@@ -338,6 +338,12 @@ def test_only_media_filters(server, alice):
     assert all(s["media_attachments"] for s in public)
 
 
+def test_metrics_show_the_decode_pool(server):
+    text = anon_get(server, "/metrics").text
+    assert "holdfast_media_decode_slots 2" in text
+    assert "holdfast_media_decodes_running 0" in text
+
+
 def test_instance_reports_media_limits(server):
     for path in ("/api/v1/instance", "/api/v2/instance"):
         conf = json_of(anon_get(server, path))["configuration"]
