@@ -311,7 +311,14 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
-        let key = format!("{host}{}", request.uri());
+        // The scheme too: `Link` headers differ between http and https (the
+        // listener leaves X-Forwarded-Proto only from trusted proxies).
+        let proto = request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let key = format!("{proto}|{host}{}", request.uri());
         match guard.cache.lookup(key) {
             Lookup::Hit(cached) => return with_rate_headers(cached.to_response(), reported),
             Lookup::Wait(slot) => {
