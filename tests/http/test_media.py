@@ -92,6 +92,15 @@ def test_upload_each_format(server, alice, fmt, mime):
         assert img.size == (640, 360)
 
 
+def test_large_originals_are_scaled_to_3840x2160_pixels(server, alice):
+    m = uploaded(alice, image_bytes("JPEG", size=(4000, 3000)), name="big.jpg", mime="image/jpeg")
+    o = m["meta"]["original"]
+    assert 8_000_000 < o["width"] * o["height"] <= 3840 * 2160, o
+    assert abs(o["aspect"] - 4 / 3) < 0.01
+    with Image.open(io.BytesIO(fetch(server, m["url"]).content)) as img:
+        assert img.size == (o["width"], o["height"])
+
+
 def test_v1_upload_and_get(alice):
     m = uploaded(alice, image_bytes("PNG"), version="v1", focus="0.5,-0.25")
     assert m["meta"]["focus"] == {"x": 0.5, "y": -0.25}

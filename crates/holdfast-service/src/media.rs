@@ -111,6 +111,7 @@ impl Service {
         ImageBounds {
             max_bytes: l.media_image_max_bytes,
             max_pixels: l.media_image_max_pixels,
+            original_max_pixels: l.media_original_max_pixels,
             max_side_px: l.media_image_max_side_px,
             max_alloc_bytes: l.media_decode_alloc_max_bytes,
             jpeg_quality: l.media_jpeg_quality,
