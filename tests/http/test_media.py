@@ -497,3 +497,12 @@ def test_thumbnail_on_upload_and_update(server, alice):
                   data={"description": "should not stick"})
     assert_error(r, 422)
     assert alice.get(f"/api/v1/media/{m['id']}").json()["description"] == "with a new preview"
+
+
+def test_front_page_shows_pictures_with_alt_text(server, alice):
+    m = uploaded(alice, image_bytes("PNG"), description='a "quoted" <cat>')
+    alice.status("look", media_ids=[m["id"]])
+    html = anon_get(server, "/").text
+    assert f'src="{m["preview_url"]}"' in html
+    assert 'alt="a &quot;quoted&quot; &lt;cat&gt;"' in html
+    assert "<cat>" not in html
