@@ -463,12 +463,21 @@ def test_large_file_with_the_anonymous_cache_on(make_server, tmp_path):
     buf = io.BytesIO()
     noisy.save(buf, "PNG")
     m = uploaded(c, buf.getvalue())
-    sizes = set()
+    bodies = set()
     for _ in range(3):
         r = fetch(s, m["url"])
         assert r.status_code == 200
-        sizes.add(len(r.content))
-    assert len(sizes) == 1 and sizes.pop() > 600 * 1024
+        assert int(r.headers["Content-Length"]) == len(r.content)
+        bodies.add(r.content)
+    assert len(bodies) == 1
+    whole = bodies.pop()
+    assert len(whole) > 600 * 1024  # several serving chunks (256 KiB each)
+    with Image.open(io.BytesIO(whole)) as img:
+        img.load()
+        assert img.size == (1200, 900)
+    # A range across chunk boundaries.
+    r = fetch(s, m["url"], headers={"Range": "bytes=262000-530000"})
+    assert r.status_code == 206 and r.content == whole[262000:530001]
 
 
 def test_thumbnail_on_upload_and_update(server, alice):

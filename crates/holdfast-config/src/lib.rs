@@ -225,6 +225,9 @@ pub struct Limits {
     pub media_decode_concurrency: usize,
     /// How long an upload waits for a decoding slot before 503.
     pub media_decode_wait_ms: u64,
+    /// Media files are served in chunks of this size, so a download holds
+    /// this much memory however large the file.
+    pub media_serve_chunk_bytes: usize,
     /// Previews (`small`) fit in a square of this side, in pixels.
     pub media_preview_side_px: u32,
     /// Avatars are scaled down to fit in a square of this side, in pixels.
@@ -360,6 +363,7 @@ impl Default for Limits {
             media_decode_alloc_max_bytes: 256 * 1024 * 1024,
             media_decode_concurrency: 2,
             media_decode_wait_ms: 10_000,
+            media_serve_chunk_bytes: 256 * 1024,
             media_preview_side_px: 640,
             media_avatar_side_px: 400,
             media_header_width_px: 1_500,

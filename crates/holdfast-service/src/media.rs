@@ -329,9 +329,14 @@ impl Service {
         Ok(row)
     }
 
-    /// The bytes behind a media URL.
-    pub async fn media_bytes(&self, key: &str) -> ServiceResult<Vec<u8>> {
-        Ok(self.media.get(key).await?)
+    /// How many bytes are behind a media URL (404 if none).
+    pub async fn media_size(&self, key: &str) -> ServiceResult<u64> {
+        Ok(self.media.size(key).await?)
+    }
+
+    /// One chunk of the bytes behind a media URL.
+    pub async fn media_chunk(&self, key: &str, start: u64, len: usize) -> ServiceResult<Vec<u8>> {
+        Ok(self.media.read_range(key, start, len).await?)
     }
 
     /// Avatar or header from an uploaded picture, scaled down to its box:

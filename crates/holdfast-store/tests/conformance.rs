@@ -2596,6 +2596,31 @@ async fn media_bytes_put_get_delete(b: Backend) {
         m.get("ff09-none.jpg").await,
         Err(StoreError::NotFound)
     ));
+    // Served in chunks: size, then ranges; a range past the end is cut short.
+    assert_eq!(m.size("ff01-original.jpg").await.unwrap(), 100_000);
+    assert_eq!(
+        m.read_range("ff01-original.jpg", 0, 10).await.unwrap(),
+        bytes[..10].to_vec()
+    );
+    assert_eq!(
+        m.read_range("ff01-original.jpg", 65_536, 70_000)
+            .await
+            .unwrap(),
+        bytes[65_536..].to_vec()
+    );
+    assert!(m
+        .read_range("ff01-original.jpg", 100_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        m.size("ff09-none.jpg").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        m.read_range("ff09-none.jpg", 0, 1).await,
+        Err(StoreError::NotFound)
+    ));
     // A key that is not a key names nothing, on every backend.
     assert!(matches!(
         m.get("../holdfast.db").await,

@@ -189,6 +189,46 @@ impl MediaStore for PgStore {
         .await
     }
 
+    async fn size(&self, key: &str) -> StoreResult<u64> {
+        if !valid_key(key) {
+            return Err(StoreError::NotFound);
+        }
+        self.read(key.to_owned(), |db, key| {
+            Box::pin(async move {
+                let row = db
+                    .query_one(
+                        "SELECT octet_length(bytes)::BIGINT FROM media_blobs WHERE key = $1",
+                        &[key],
+                    )
+                    .await?;
+                Ok(row.get::<_, i64>(0).max(0) as u64)
+            })
+        })
+        .await
+    }
+
+    async fn read_range(&self, key: &str, start: u64, len: usize) -> StoreResult<Vec<u8>> {
+        if !valid_key(key) {
+            return Err(StoreError::NotFound);
+        }
+        // substring() on uncompressed (STORAGE EXTERNAL) bytea reads only the
+        // TOAST chunks it needs. Positions are 1-based.
+        let from = i64::try_from(start).unwrap_or(i64::MAX).saturating_add(1);
+        let count = i64::try_from(len).unwrap_or(i64::MAX);
+        self.read((key.to_owned(), from, count), |db, (key, from, count)| {
+            Box::pin(async move {
+                let row = db
+                    .query_one(
+                        "SELECT substring(bytes FROM $2::BIGINT::INT FOR $3::BIGINT::INT) FROM media_blobs WHERE key = $1",
+                        &[key, from, count],
+                    )
+                    .await?;
+                Ok(row.get(0))
+            })
+        })
+        .await
+    }
+
     async fn delete(&self, keys: &[String]) -> StoreResult<()> {
         let keys: Vec<String> = keys.iter().filter(|k| valid_key(k)).cloned().collect();
         if keys.is_empty() {
