@@ -490,8 +490,11 @@ def test_thumbnail_on_upload_and_update(server, alice):
     assert m["meta"]["original"]["width"] == 800
     with Image.open(io.BytesIO(fetch(server, m["preview_url"]).content)) as img:
         assert img.size == (100, 50)
+    noisy = io.BytesIO()
+    Image.effect_noise((1000, 1000), 64).convert("RGB").save(noisy, "PNG")
+    assert len(noisy.getvalue()) > 512 * 1024  # over the default body cap: PUT takes the media cap
     r = alice.put(f"/api/v1/media/{m['id']}", files={
-        "thumbnail": ("t2.png", image_bytes("PNG", size=(1000, 1000)), "image/png")},
+        "thumbnail": ("t2.png", noisy.getvalue(), "image/png")},
         data={"description": "with a new preview"})
     assert r.status_code == 200, r.text
     u = r.json()
