@@ -83,6 +83,8 @@ def test_upload_each_format(server, alice, fmt, mime):
     assert "default-src 'none'" in original.headers["Content-Security-Policy"]
     assert "immutable" in original.headers["Cache-Control"]
     assert original.headers.get("ETag")
+    assert original.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in original.headers
     with Image.open(io.BytesIO(original.content)) as img:
         assert img.size == (1280, 720)
         assert Image.MIME[img.format] == original.headers["Content-Type"]

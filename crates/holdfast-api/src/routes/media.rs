@@ -136,6 +136,16 @@ pub async fn serve(
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     fixed.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    // Public pictures: web clients on other origins may fetch them (canvas,
+    // downloads), never with credentials.
+    fixed.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    fixed.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
     if let Ok(v) = HeaderValue::from_str(&etag) {
         fixed.insert(header::ETAG, v);
     }
