@@ -188,6 +188,10 @@ def test_get_update_delete_only_own(alice, bob):
     assert r.json()["description"] == "updated"
     assert r.json()["meta"]["focus"] == {"x": -1.0, "y": 1.0}
     assert_error(alice.put(f"/api/v1/media/{m['id']}", json={"focus": "1"}), 422)
+    r = alice.put(f"/api/v1/media/{m['id']}", json={"description": ""})
+    assert r.status_code == 200 and r.json()["description"] is None
+    r = alice.put(f"/api/v1/media/{m['id']}", json={"description": "updated"})
+    assert r.status_code == 200 and r.json()["description"] == "updated"
     assert alice.get(f"/api/v1/media/{m['id']}").json()["description"] == "updated"
     assert alice.delete(f"/api/v1/media/{m['id']}").status_code == 200
     assert_error(alice.get(f"/api/v1/media/{m['id']}"), 404)

@@ -392,7 +392,8 @@ pub struct NewMedia {
     pub preview_key: String,
 }
 
-/// What `PUT /api/v1/media/:id` may change; None leaves a field as it is.
+/// What `PUT /api/v1/media/:id` may change; None leaves a field as it is,
+/// an empty description clears it.
 #[derive(Clone, Debug, Default)]
 pub struct MediaUpdate {
     pub description: Option<String>,

@@ -2374,6 +2374,18 @@ async fn media_rows_owner_update_delete(b: Backend) {
     assert_eq!(u.meta, r#"{"small":{}}"#);
     assert_eq!(u.file_key, "aa01-original.jpg");
     assert_eq!(u.focus, Some((-1.0, 1.0)));
+    let u = s
+        .update_media(
+            a.id,
+            m.id,
+            MediaUpdate {
+                description: Some(String::new()),
+                ..MediaUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.description, None, "an empty description clears it");
 
     assert!(matches!(
         s.delete_media(o.id, m.id).await,

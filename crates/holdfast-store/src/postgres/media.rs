@@ -75,7 +75,13 @@ pub async fn update(
     if row.status_id.is_some() {
         return Err(StoreError::NotFound);
     }
-    let description = update.description.as_deref().map(clean).or(row.description);
+    // An empty description clears it.
+    let description = update
+        .description
+        .as_deref()
+        .map(clean)
+        .or(row.description)
+        .filter(|d| !d.is_empty());
     let focus = update.focus.or(row.focus);
     let (preview_key, meta) = update
         .preview

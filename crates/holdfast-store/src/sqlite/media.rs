@@ -59,7 +59,12 @@ pub fn update(
     if row.status_id.is_some() {
         return Err(StoreError::NotFound);
     }
-    let description = update.description.clone().or(row.description);
+    // An empty description clears it.
+    let description = update
+        .description
+        .clone()
+        .or(row.description)
+        .filter(|d| !d.is_empty());
     let focus = update.focus.or(row.focus);
     let (preview_key, meta) = update
         .preview
