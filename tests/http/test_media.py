@@ -9,7 +9,7 @@ import pytest
 import requests
 from PIL import Image
 
-from helpers import TIMEOUT, anon_get, assert_error, assert_status, ids, json_of
+from helpers import TIMEOUT, anon_get, assert_error, assert_status, ids, json_of, raw_http
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -386,3 +386,71 @@ def test_unattached_uploads_are_cleaned_up(make_server, tmp_path):
     assert_error(fetch(s, loose["url"]), 404)
     assert c.get(f"/api/v1/media/{kept['id']}").status_code == 200
     assert fetch(s, kept["url"]).status_code == 200
+
+
+def test_upload_over_the_media_body_cap_is_413(server, alice):
+    boundary = "holdfastbench"
+    blob = os.urandom(17 * 1024 * 1024 + 1)
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + blob + f"\r\n--{boundary}--\r\n".encode()
+    status, headers, rest = raw_http(server, "POST", "/api/v2/media", {
+        "Authorization": f"Bearer {alice.token}",
+        "Content-Type": f"multipart/form-data; boundary={boundary}"}, body, timeout=60)
+    assert status == 413, rest[:300]
+    # Under the cap but over the image cap: 422, not 413.
+    big_image = b"\xff\xd8\xff" + os.urandom(16 * 1024 * 1024 + 10)
+    assert_error(upload(alice, big_image, name="x.jpg", mime="image/jpeg"), 422)
+
+
+def test_decode_pool_is_bounded(make_server, tmp_path):
+    """One decode at a time and no waiting: uploads that find the pool busy get
+    503 with Retry-After at once, and the pool serves again afterwards."""
+    import concurrent.futures
+    from conftest import sign_up
+    s = make_server("--config", config_with(
+        tmp_path, "media_decode_concurrency = 1\nmedia_decode_wait_ms = 0\n"))
+    clients = [sign_up(s) for _ in range(4)]
+    photo = image_bytes("PNG", size=(4000, 3000))  # ~1 s of work each, so they overlap
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda c: upload(c, photo), clients))
+    codes = sorted(r.status_code for r in answers)
+    assert 200 in codes and 503 in codes, codes
+    busy = [r for r in answers if r.status_code == 503]
+    for r in busy:
+        assert r.headers.get("Retry-After")
+        assert_error(r, 503)
+    # Refused by the decode pool in the handler, not by the guard's admission ("The server is busy").
+    assert all("busy" not in r.json()["error"] for r in busy), [r.text for r in busy]
+    assert upload(clients[0], image_bytes("PNG")).status_code == 200
+
+
+def test_media_files_do_not_spend_the_api_budget(make_server, tmp_path):
+    """Pictures load as plain image requests; a page of them must not exhaust
+    the anonymous API budget (Mastodon does not count them either)."""
+    from conftest import sign_up
+    s = make_server("--config", config_with(tmp_path, "rate_anonymous_ip_requests = 5\n"))
+    c = sign_up(s)
+    m = uploaded(c, image_bytes("PNG"))
+    for _ in range(12):
+        assert fetch(s, m["preview_url"]).status_code == 200
+    for _ in range(6):
+        r = anon_get(s, "/api/v1/timelines/public")
+    assert_error(r, 429)
+
+
+def test_large_file_with_the_anonymous_cache_on(make_server, tmp_path):
+    """The anonymous GET cache (on by default, off in the suite's config) must
+    never cut a large picture short."""
+    from conftest import sign_up
+    s = make_server("--config", config_with(tmp_path, "anon_cache_ttl_ms = 1000\n"))
+    c = sign_up(s)
+    noisy = Image.effect_noise((1200, 900), 64).convert("RGB")
+    buf = io.BytesIO()
+    noisy.save(buf, "PNG")
+    m = uploaded(c, buf.getvalue())
+    sizes = set()
+    for _ in range(3):
+        r = fetch(s, m["url"])
+        assert r.status_code == 200
+        sizes.add(len(r.content))
+    assert len(sizes) == 1 and sizes.pop() > 600 * 1024

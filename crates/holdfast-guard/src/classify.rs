@@ -63,6 +63,11 @@ pub fn is_upload(method: &Method, path: &str, content_type: Option<&str>) -> boo
     }
 }
 
+/// A media file (`/system/media/<key>`): served without an API rate budget.
+pub fn is_media_file(path: &str) -> bool {
+    path.starts_with("/system/media/")
+}
+
 /// Paging back past `floor_id` (an id older than the deep-page age) reads cold data.
 fn is_deep_page(uri: &Uri, floor_id: i64) -> bool {
     uri.query().is_some_and(|q| {
@@ -121,6 +126,8 @@ mod tests {
         );
         assert!(is_ops("/metrics"));
         assert!(is_upload(&Method::POST, "/api/v2/media", None));
+        assert!(is_media_file("/system/media/ab-small.jpg"));
+        assert!(!is_media_file("/api/v1/media/1"));
         assert!(!is_upload(&Method::GET, "/api/v1/media/5", None));
         assert!(is_upload(
             &Method::PATCH,

@@ -32,7 +32,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-use crate::netaddr::client_key;
+use crate::netaddr::{client_key, Cidr};
 use crate::refusals::{ConnectionReason, Refusals};
 
 /// hyper's smallest allowed read buffer; the head cap cannot go below it.
@@ -59,6 +59,8 @@ impl std::fmt::Debug for TlsConfig {
 pub struct ListenerConfig {
     /// None: plain HTTP (HTTP/1.1, and HTTP/2 with prior knowledge).
     pub tls: Option<TlsConfig>,
+    /// Peers whose `X-Forwarded-Proto` is believed (see `forwarded_scheme`).
+    pub trusted_proxies: Arc<Vec<Cidr>>,
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
     pub header_read_timeout: Duration,
@@ -71,6 +73,7 @@ impl ListenerConfig {
     pub fn from_limits(l: &holdfast_config::Limits) -> ListenerConfig {
         ListenerConfig {
             tls: None,
+            trusted_proxies: Arc::default(),
             max_connections: l.max_connections,
             max_connections_per_ip: l.max_connections_per_ip,
             header_read_timeout: Duration::from_millis(l.header_read_timeout_ms),
@@ -168,9 +171,12 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let is_tls = config.tls.is_some();
+        let trusted = config.trusted_proxies.clone();
         let service =
             TowerToHyperService::new(app.clone().map_request(move |mut req: Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(addr));
+                normalize_origin_headers(&mut req, addr.ip(), is_tls, &trusted);
                 req
             }));
         let builder = builder.clone();
@@ -247,5 +253,94 @@ async fn serve_connection<I, S>(
         {
             refusals.count_connection(ConnectionReason::HeaderTimeout);
         }
+    }
+}
+
+/// What handlers may trust about how the client reached us, settled at the
+/// edge so that URLs built per request (`Link` headers) are right:
+/// - `X-Forwarded-Proto` is kept only from a trusted proxy; from anyone else
+///   it is replaced by the truth of this connection (`https` under TLS) or
+///   removed, so a client cannot make us write links with a scheme of its choosing.
+/// - An HTTP/2 request carries its host in `:authority`, not `Host`; it is
+///   copied into `Host` so code reading `Host` sees the same on both versions.
+fn normalize_origin_headers<B>(
+    req: &mut Request<B>,
+    peer: IpAddr,
+    is_tls: bool,
+    trusted_proxies: &[Cidr],
+) {
+    use axum::http::{header, HeaderValue};
+    const FORWARDED_PROTO: &str = "x-forwarded-proto";
+    let trusted = trusted_proxies.iter().any(|c| c.contains(peer));
+    if !trusted {
+        req.headers_mut().remove(FORWARDED_PROTO);
+        if is_tls {
+            req.headers_mut()
+                .insert(FORWARDED_PROTO, HeaderValue::from_static("https"));
+        }
+    } else if is_tls && !req.headers().contains_key(FORWARDED_PROTO) {
+        req.headers_mut()
+            .insert(FORWARDED_PROTO, HeaderValue::from_static("https"));
+    }
+    if !req.headers().contains_key(header::HOST) {
+        if let Some(v) = req
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        {
+            req.headers_mut().insert(header::HOST, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(headers: &[(&str, &str)], uri: &str) -> Request<()> {
+        let mut b = Request::builder().uri(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap()
+    }
+
+    fn proto(r: &Request<()>) -> Option<&str> {
+        r.headers()
+            .get("x-forwarded-proto")
+            .map(|v| v.to_str().unwrap())
+    }
+
+    #[test]
+    fn forwarded_proto_only_from_trusted_proxies() {
+        let proxies = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let stranger: IpAddr = "192.0.2.7".parse().unwrap();
+        let proxy: IpAddr = "10.1.2.3".parse().unwrap();
+
+        let mut r = request(&[("x-forwarded-proto", "https")], "/");
+        normalize_origin_headers(&mut r, stranger, false, &proxies);
+        assert_eq!(proto(&r), None, "a stranger cannot claim https");
+
+        let mut r = request(&[("x-forwarded-proto", "http")], "/");
+        normalize_origin_headers(&mut r, stranger, true, &proxies);
+        assert_eq!(proto(&r), Some("https"), "nor http over TLS");
+
+        let mut r = request(&[("x-forwarded-proto", "https")], "/");
+        normalize_origin_headers(&mut r, proxy, false, &proxies);
+        assert_eq!(proto(&r), Some("https"), "a trusted proxy is believed");
+
+        let mut r = request(&[], "/");
+        normalize_origin_headers(&mut r, proxy, true, &proxies);
+        assert_eq!(proto(&r), Some("https"));
+    }
+
+    #[test]
+    fn http2_authority_becomes_host() {
+        let mut r = request(&[], "https://social.example:8443/api/v1/x");
+        normalize_origin_headers(&mut r, "127.0.0.1".parse().unwrap(), true, &[]);
+        assert_eq!(r.headers()["host"], "social.example:8443");
+        let mut r = request(&[("host", "a.example")], "https://b.example/");
+        normalize_origin_headers(&mut r, "127.0.0.1".parse().unwrap(), true, &[]);
+        assert_eq!(r.headers()["host"], "a.example", "an explicit Host is kept");
     }
 }

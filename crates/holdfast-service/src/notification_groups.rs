@@ -301,7 +301,7 @@ impl Service {
                         kind: n.kind,
                         count: 1,
                         most_recent_id: n.id,
-                        page: paged.then(|| GroupPageData {
+                        page: paged.then_some(GroupPageData {
                             min_id: n.id,
                             max_id: n.id,
                             latest_at_ms: n.created_at_ms,
