@@ -150,8 +150,13 @@ def main():
                 barrier.wait()
                 started = time.monotonic()
                 while True:
-                    r = session.post(f"{base}/api/v2/media", files={"file": ("p.jpg", data, "image/jpeg")},
-                                     timeout=UPLOAD_DEADLINE_S)
+                    try:
+                        r = session.post(f"{base}/api/v2/media", files={"file": ("p.jpg", data, "image/jpeg")},
+                                         timeout=UPLOAD_DEADLINE_S)
+                    except requests.RequestException as e:
+                        with lock:
+                            failures.append(f"request failed: {e}")
+                        break
                     if r.status_code == 200:
                         with lock:
                             latencies.append(time.monotonic() - started)

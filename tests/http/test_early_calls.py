@@ -126,6 +126,26 @@ def test_types_and_exclude_types(busy):
     assert "Link" not in r.headers
 
 
+def test_account_id_keeps_one_sender(busy):
+    alice, bob, carol, dave, s, m = busy
+    body, _ = v2(alice, account_id=dave.id)
+    assert [g["type"] for g in body["notification_groups"]] == ["mention", "favourite"]
+    # The groups themselves stay whole (Mastodon sums a group up by its key).
+    assert body["notification_groups"][1]["notifications_count"] == 3
+    assert dave.id in ids(body["accounts"])
+    v1 = alice.get("/api/v1/notifications", params={"account_id": bob.id}).json()
+    assert [n["type"] for n in v1] == ["follow", "reblog", "favourite"]
+    assert alice.get("/api/v1/notifications/unread_count",
+                     params={"account_id": carol.id}).json() == {"count": 2}
+    assert alice.get("/api/v2/notifications/unread_count",
+                     params={"account_id": carol.id}).json() == {"count": 2}
+    # Blank means no filter, as in Mastodon; a non-id names nobody.
+    assert len(alice.get("/api/v1/notifications", params={"account_id": ""}).json()) == 7
+    for bad in ("abc", "-1", "99999999999999999999"):
+        assert alice.get("/api/v1/notifications", params={"account_id": bad}).json() == []
+        assert v2(alice, account_id=bad)[0]["notification_groups"] == []
+
+
 def test_expand_accounts_partial_avatars(busy):
     alice, bob, carol, dave, s, m = busy
     body, _ = v2(alice, expand_accounts="partial_avatars")

@@ -267,6 +267,7 @@ impl Subscriber {
                     me,
                     &[],
                     &[],
+                    None,
                     PageRequest {
                         limit: Some(1),
                         ..Default::default()
@@ -484,6 +485,7 @@ impl Subscriber {
                     me,
                     &[],
                     &[],
+                    None,
                     PageRequest {
                         min_id: Some(cursor),
                         limit: Some(NOTIFICATIONS_PER_FETCH),
@@ -813,6 +815,15 @@ fn recheck_interval(state: &AppState) -> tokio::time::Interval {
     i
 }
 
+/// Resolves once the node shuts down (at once if it already has, which a
+/// stream that opened in the last moment would otherwise miss).
+async fn shutting_down(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    let down = rx.wait_for(|down| *down).await.is_ok();
+    if !down {
+        std::future::pending::<()>().await;
+    }
+}
+
 struct Gauge<'a>(&'a AtomicUsize);
 impl<'a> Gauge<'a> {
     fn up(a: &'a AtomicUsize) -> Gauge<'a> {
@@ -859,7 +870,7 @@ async fn run_sse(
                 reason = Some(DropReason::Revoked);
                 break;
             },
-            _ = shutdown.changed() => { reason = Some(DropReason::Shutdown); break }
+            () = shutting_down(&mut shutdown) => { reason = Some(DropReason::Shutdown); break }
             _ = heartbeat.tick() => ok = outbox.push(Bytes::from_static(b":thump\n"), 7),
             received = events.recv() => match received {
                 Ok(event) => {
@@ -1045,7 +1056,7 @@ async fn run_ws(
                 if let Ok(Some(r)) = done { reason = Some(r); }
                 break;
             }
-            _ = shutdown.changed() => {
+            () = shutting_down(&mut shutdown) => {
                 reason = Some(DropReason::Shutdown);
                 close = Some((1001, "server shutting down"));
                 break;

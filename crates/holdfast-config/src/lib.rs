@@ -250,6 +250,9 @@ pub struct Limits {
     /// before decoding, so a decompression bomb is refused before it allocates
     /// (instance `image_matrix_limit`; Mastodon's is 7680x4320).
     pub media_image_max_pixels: u64,
+    /// Stored originals larger than this many pixels are scaled down to it, as
+    /// Mastodon does (3840x2160): it bounds what is kept, served and encoded.
+    pub media_original_max_pixels: u64,
     /// Longest side an image may declare, in pixels (also given to the decoder).
     pub media_image_max_side_px: u32,
     /// Most memory one decode may allocate (the decoder's own `max_alloc`).
@@ -258,6 +261,9 @@ pub struct Limits {
     pub media_decode_concurrency: usize,
     /// How long an upload waits for a decoding slot before 503.
     pub media_decode_wait_ms: u64,
+    /// Media files are served in chunks of this size, so a download holds
+    /// this much memory however large the file.
+    pub media_serve_chunk_bytes: usize,
     /// Previews (`small`) fit in a square of this side, in pixels.
     pub media_preview_side_px: u32,
     /// Avatars are scaled down to fit in a square of this side, in pixels.
@@ -403,10 +409,12 @@ impl Default for Limits {
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,
+            media_original_max_pixels: 3_840 * 2_160,
             media_image_max_side_px: 16_384,
             media_decode_alloc_max_bytes: 256 * 1024 * 1024,
             media_decode_concurrency: 2,
             media_decode_wait_ms: 10_000,
+            media_serve_chunk_bytes: 256 * 1024,
             media_preview_side_px: 640,
             media_avatar_side_px: 400,
             media_header_width_px: 1_500,

@@ -363,6 +363,16 @@ impl Hub {
         })
     }
 
+    /// Waits (at most `limit`) until every streaming connection has closed:
+    /// after `shut_down`, so WebSockets get their close frames before the
+    /// process exits (upgraded connections are not the listener's to drain).
+    pub async fn drained(&self, limit: std::time::Duration) {
+        let started = std::time::Instant::now();
+        while self.open_connections() > 0 && started.elapsed() < limit {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn open_connections(&self) -> usize {
         self.inner
             .counts

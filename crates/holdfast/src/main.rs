@@ -299,6 +299,7 @@ async fn serve(config: Config) -> Result<(), String> {
         }
     }
     let hub = service.events.clone();
+    let streams = service.events.clone();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -349,6 +350,9 @@ async fn serve(config: Config) -> Result<(), String> {
         },
     )
     .await;
+    streams
+        .drained(Duration::from_millis(limits.streaming_write_timeout_ms))
+        .await;
     tracing::info!("stopped");
     Ok(())
 }

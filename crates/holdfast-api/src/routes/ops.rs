@@ -44,6 +44,12 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = state.service.store.pool_usage();
     let mut text = state.metrics.render(pool.in_use, pool.size);
+    let decode_slots = state.service.limits().media_decode_concurrency.max(1);
+    text.push_str(&format!(
+        "# TYPE holdfast_media_decodes_running gauge\nholdfast_media_decodes_running {}\n\
+         # TYPE holdfast_media_decode_slots gauge\nholdfast_media_decode_slots {decode_slots}\n",
+        state.service.decoder.busy(decode_slots)
+    ));
     streaming_metrics(&state, &mut text);
     if let Some(extra) = &state.extra_metrics {
         extra(&mut text);

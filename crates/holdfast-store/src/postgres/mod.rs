@@ -803,14 +803,15 @@ impl Store for PgStore {
     }
 
     // ---- notifications ----
-    async fn notifications(
+    async fn notifications_from(
         &self,
         account_id: Id,
         types: &[NotificationType],
+        from: Option<Id>,
         page: Page,
     ) -> StoreResult<Vec<Paged<NotificationRow>>> {
         self.read(types.to_vec(), move |db, t| {
-            Box::pin(notifications::list(db, account_id, t, page))
+            Box::pin(notifications::list(db, account_id, t, from, page))
         })
         .await
     }
@@ -852,12 +853,13 @@ impl Store for PgStore {
         account_id: Id,
         types: &[NotificationType],
         grouped: &[NotificationType],
+        from: Option<Id>,
         page: Page,
         scan_max: u32,
     ) -> StoreResult<NotificationGroupPage> {
         self.read((types.to_vec(), grouped.to_vec()), move |db, (t, g)| {
             Box::pin(notifications::group_page(
-                db, account_id, t, g, page, scan_max,
+                db, account_id, t, g, from, page, scan_max,
             ))
         })
         .await
@@ -899,13 +901,14 @@ impl Store for PgStore {
         account_id: Id,
         types: &[NotificationType],
         grouped: &[NotificationType],
+        from: Option<Id>,
         after_id: Option<Id>,
         limit: u32,
         scan_max: u32,
     ) -> StoreResult<u32> {
         self.read((types.to_vec(), grouped.to_vec()), move |db, (t, g)| {
             Box::pin(notifications::unread(
-                db, account_id, t, g, after_id, limit, scan_max,
+                db, account_id, t, g, from, after_id, limit, scan_max,
             ))
         })
         .await
