@@ -174,8 +174,10 @@ pub struct Limits {
     /// A TLS client must finish its handshake within this long, or is disconnected
     /// (the connection holds its listener slots meanwhile).
     pub tls_handshake_timeout_ms: u64,
-    /// Proxies (CIDRs or single addresses) whose `X-Forwarded-Proto` is believed;
-    /// from anyone else the header is ignored. Empty: believe nobody.
+    /// Proxies (CIDRs or single addresses) whose word is taken about the client:
+    /// `X-Forwarded-Proto`, `X-Forwarded-For` and the PROXY protocol (v1/v2, read
+    /// when a connection from one of them starts with it). From anyone else these
+    /// are ignored. Empty: believe nobody.
     pub trusted_proxies: Vec<String>,
 
     // ---- content ----

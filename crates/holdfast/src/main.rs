@@ -274,11 +274,15 @@ async fn serve(config: Config) -> Result<(), String> {
         }),
         _ => None,
     };
-    // Not used yet: per-request URLs from X-Forwarded-Proto come with issue 9;
-    // a typo is refused now all the same.
-    for proxy in &limits.trusted_proxies {
-        holdfast_guard::netaddr::Cidr::parse(proxy).map_err(|e| format!("trusted_proxies: {e}"))?;
-    }
+    // Whose word the listener takes for the client's address (PROXY header,
+    // X-Forwarded-For), so per-address limits work behind HAProxy.
+    let trusted_proxies = limits
+        .trusted_proxies
+        .iter()
+        .map(|p| {
+            holdfast_guard::netaddr::Cidr::parse(p).map_err(|e| format!("trusted_proxies: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let service = open_service(config).await?;
     service.spawn_media_cleanup();
     let listener = tokio::net::TcpListener::bind(&listen)
@@ -288,6 +292,7 @@ async fn serve(config: Config) -> Result<(), String> {
     listener_config.max_connections = fd_budget::fit_connections(listener_config.max_connections);
     let tls_enabled = tls.is_some();
     listener_config.tls = tls;
+    listener_config.trusted_proxies = Arc::new(trusted_proxies);
 
     let guard = Guard::new(&limits)?;
     guard.spawn_attack_log(Duration::from_secs(ATTACK_LOG_INTERVAL_S));
