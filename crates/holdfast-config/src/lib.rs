@@ -88,6 +88,13 @@ pub struct Limits {
     /// Prepared statements kept per connection.
     pub pg_statement_cache_max: usize,
 
+    // ---- failover ----
+    /// After the PostgreSQL primary could not be reached, for this long reads go
+    /// straight to a standby and writes are refused at once (503 + Retry-After)
+    /// before the primary is tried again. Only with a multi-host database URL
+    /// (the hosts are searched for a standby); one host: every request tries it.
+    pub pg_primary_recheck_ms: u64,
+
     // ---- passwords ----
     /// Concurrent argon2id hashes (dedicated threads); each takes ~19 MiB and a core
     /// for ~30 ms. One on a 2-core machine keeps a core for everything else.
@@ -293,6 +300,7 @@ impl Default for Limits {
             pg_operation_timeout_ms: 8_000,
             pg_tx_retries_max: 3,
             pg_statement_cache_max: 256,
+            pg_primary_recheck_ms: 1_000,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,

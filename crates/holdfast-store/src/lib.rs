@@ -41,12 +41,30 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// See `Store::readiness`. The strings say why, for operators.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Reads are served (from a standby); writes are refused with 503.
+    Degraded(String),
+    Down(String),
+}
+
 /// Everything holdfast keeps. `viewer` is the account looking (None when anonymous);
 /// every method that returns statuses returns only those the viewer may see.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// A cheap round trip, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
+    /// What the store can do now, for `/readyz`: everything, only reads (no
+    /// primary, but a standby answers), or nothing. A backend without
+    /// standbys is ready or down, as `ping` says.
+    async fn readiness(&self) -> Readiness {
+        match self.ping().await {
+            Ok(()) => Readiness::Ready,
+            Err(e) => Readiness::Down(e.to_string()),
+        }
+    }
     /// Connections in use and the pool size, for `/metrics`.
     fn pool_usage(&self) -> PoolUsage;
     /// (active accounts, statuses) for the instance entity.

@@ -12,7 +12,11 @@
 //!   re-runs it (bounded), anything else rolls it back whole;
 //! - every operation is bounded in time on the client side too, and a
 //!   connection that timed out or lost its server is thrown away, so a
-//!   database outage is a quick 503 and the node heals when it returns.
+//!   database outage is a quick 503 and the node heals when it returns;
+//! - with several hosts in the URL (a Patroni cluster), reads outlive the
+//!   primary: while no read-write host answers, reads run on whichever host
+//!   does (a standby) and writes are refused at once with 503, until a
+//!   primary is back (`pg_primary_recheck_ms` between attempts).
 
 mod accounts;
 mod graph;
@@ -26,6 +30,7 @@ mod timelines;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -34,8 +39,8 @@ use tokio_postgres::config::TargetSessionAttrs;
 use tokio_postgres::error::SqlState;
 
 use crate::model::*;
-use crate::{PoolUsage, Store, StoreError, StoreResult};
-use pool::{Db, Pool};
+use crate::{PoolUsage, Readiness, Store, StoreError, StoreResult};
+use pool::{AcquireError, Db, Pool};
 
 const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -69,10 +74,22 @@ const TX_CONFLICT: &str = "transaction conflict";
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
 
 pub struct PgStore {
+    /// Connections to the primary (`target_session_attrs=read-write`).
     pool: Pool,
+    /// Connections to any host of a multi-host URL, for reads while no
+    /// primary answers (during a failover, or with the primary lost).
+    standby: Option<Pool>,
+    /// Until when (ms since epoch) the primary counts as unreachable: reads
+    /// go to `standby`, writes are refused at once. 0: the primary is fine.
+    /// Only ever set when `standby` exists.
+    primary_down_until_ms: AtomicU64,
+    primary_recheck_ms: u64,
     operation_timeout: Duration,
     tx_retries_max: u32,
 }
+
+/// The message of a write refused while no primary is reachable.
+const NO_PRIMARY: &str = "no PostgreSQL primary reachable; serving reads from a standby";
 
 /// Turns the operator's URL into a connection config with holdfast's bounds
 /// applied. Always `target_session_attrs=read-write`: holdfast writes, so a
@@ -105,15 +122,28 @@ impl PgStore {
     /// concurrent starts are safe) and returns the store.
     pub async fn open(url: &str, limits: &Limits) -> StoreResult<PgStore> {
         let config = connection_config(url, limits)?;
-        let pool = Pool::new(
-            config,
-            limits.pg_pool_size,
-            Duration::from_millis(limits.db_acquire_timeout_ms),
-            Duration::from_millis(limits.pg_connect_timeout_ms),
-            limits.pg_statement_cache_max,
-        );
+        let new_pool = |config| {
+            Pool::new(
+                config,
+                limits.pg_pool_size,
+                Duration::from_millis(limits.db_acquire_timeout_ms),
+                Duration::from_millis(limits.pg_connect_timeout_ms),
+                limits.pg_statement_cache_max,
+            )
+        };
+        // Several hosts: a cluster, where some host may serve reads while none
+        // is primary. The standby pool takes any host (a standby, or the
+        // primary if it answers there); it opens connections only when used.
+        let standby = (config.get_hosts().len() > 1).then(|| {
+            let mut any = config.clone();
+            any.target_session_attrs(TargetSessionAttrs::Any);
+            new_pool(any)
+        });
         let store = PgStore {
-            pool,
+            pool: new_pool(config),
+            standby,
+            primary_down_until_ms: AtomicU64::new(0),
+            primary_recheck_ms: limits.pg_primary_recheck_ms,
             operation_timeout: Duration::from_millis(limits.pg_operation_timeout_ms),
             tx_retries_max: limits.pg_tx_retries_max,
         };
@@ -158,17 +188,85 @@ impl PgStore {
         result
     }
 
-    /// Runs one read on a pooled connection (autocommit), bounded in time.
+    /// Whether the primary was found unreachable less than
+    /// `pg_primary_recheck_ms` ago (never without a standby pool).
+    fn primary_down(&self) -> bool {
+        let until = self.primary_down_until_ms.load(Ordering::Relaxed);
+        until != 0 && crate::ids::now_ms() < until as i64
+    }
+
+    /// The primary could not be reached: until the recheck, reads go to a
+    /// standby and writes are refused at once. Logged once per outage.
+    fn mark_primary_down(&self, why: &str) {
+        if self.standby.is_none() {
+            return;
+        }
+        let until = crate::ids::now_ms().max(0) as u64 + self.primary_recheck_ms;
+        if self.primary_down_until_ms.swap(until, Ordering::Relaxed) == 0 {
+            tracing::warn!(reason = %why, "no PostgreSQL primary reachable: reads from a standby, writes refused");
+        }
+    }
+
+    fn mark_primary_up(&self) {
+        if self.primary_down_until_ms.load(Ordering::Relaxed) != 0
+            && self.primary_down_until_ms.swap(0, Ordering::Relaxed) != 0
+        {
+            tracing::info!("PostgreSQL primary reachable again: writes resume");
+        }
+    }
+
+    /// Runs one read (autocommit), bounded in time: on the primary, or on a
+    /// standby while no primary answers (multi-host URLs only).
     async fn read<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
     where
         D: Send + Sync,
         T: Send,
-        F: for<'a> FnOnce(Db<'a>, &'a D) -> BoxFut<'a, T> + Send,
+        F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
     {
-        let mut lease = self.pool.acquire().await?;
+        let Some(standby) = &self.standby else {
+            return self
+                .read_on(&self.pool, &data, &f)
+                .await
+                .map_err(Into::into);
+        };
+        if !self.primary_down() {
+            match self.read_on(&self.pool, &data, &f).await {
+                Ok(value) => {
+                    self.mark_primary_up();
+                    return Ok(value);
+                }
+                // The node is saturated, not the primary gone: a standby
+                // would only spread the overload.
+                Err(ReadError::Busy(e)) => return Err(e),
+                // The primary answered with an error of the operation's own
+                // (not found, a conflict, a bug): that is the answer.
+                Err(ReadError::Failed(e)) if !matches!(e, StoreError::Unavailable(_)) => {
+                    return Err(e)
+                }
+                Err(ReadError::Failed(e) | ReadError::Unreachable(e)) => {
+                    self.mark_primary_down(&e.to_string());
+                }
+            }
+        }
+        self.read_on(standby, &data, &f).await.map_err(Into::into)
+    }
+
+    /// One read on one pool. A connection that failed is dropped (with the
+    /// other idle ones, see `Lease::discard`).
+    async fn read_on<D, T, F>(&self, pool: &Pool, data: &D, f: &F) -> Result<T, ReadError>
+    where
+        D: Send + Sync,
+        T: Send,
+        F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
+    {
+        let mut lease = match pool.acquire().await {
+            Ok(lease) => lease,
+            Err(AcquireError::Busy) => return Err(ReadError::Busy(AcquireError::Busy.into())),
+            Err(AcquireError::Connect(e)) => return Err(ReadError::Unreachable(e)),
+        };
         let conn = lease.conn();
-        let db = self.pool.db(&conn.client, &conn.statements);
-        let result = match tokio::time::timeout(self.operation_timeout, f(db, &data)).await {
+        let db = pool.db(&conn.client, &conn.statements);
+        let result = match tokio::time::timeout(self.operation_timeout, f(db, data)).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::Unavailable(
                 "PostgreSQL did not answer in time".into(),
@@ -178,7 +276,7 @@ impl PgStore {
             tracing::warn!(reason = %why, "PostgreSQL read failed; dropping the connection");
             lease.discard();
         }
-        result
+        result.map_err(ReadError::Failed)
     }
 
     /// Runs `f` in one transaction: committed if it returns Ok, rolled back
@@ -191,9 +289,19 @@ impl PgStore {
         T: Send,
         F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
     {
+        if self.primary_down() {
+            return Err(StoreError::Unavailable(NO_PRIMARY.into()));
+        }
         let mut attempt = 0;
         loop {
-            let mut lease = self.pool.acquire().await?;
+            let mut lease = match self.pool.acquire().await {
+                Ok(lease) => lease,
+                Err(AcquireError::Connect(e)) => {
+                    self.mark_primary_down(&e.to_string());
+                    return Err(e);
+                }
+                Err(busy) => return Err(busy.into()),
+            };
             let conn = lease.conn();
             let (client, statements) = (&mut conn.client, &conn.statements);
             let pool = &self.pool;
@@ -223,8 +331,28 @@ impl PgStore {
                     }
                     return Err(StoreError::Unavailable(why));
                 }
+                Ok(value) => {
+                    self.mark_primary_up();
+                    return Ok(value);
+                }
                 other => return other,
             }
+        }
+    }
+}
+
+/// How one read on one pool failed: no free slot (this node is saturated),
+/// the server could not be reached, or the operation itself failed.
+enum ReadError {
+    Busy(StoreError),
+    Unreachable(StoreError),
+    Failed(StoreError),
+}
+
+impl From<ReadError> for StoreError {
+    fn from(e: ReadError) -> StoreError {
+        match e {
+            ReadError::Busy(e) | ReadError::Unreachable(e) | ReadError::Failed(e) => e,
         }
     }
 }
@@ -303,6 +431,39 @@ impl Store for PgStore {
             })
         })
         .await
+    }
+
+    /// The primary is asked first, always (this is also how the node notices
+    /// that a primary is back before the recheck time); without one, a
+    /// standby that answers makes the node degraded rather than down.
+    async fn readiness(&self) -> Readiness {
+        fn select_one<'a>(db: Db<'a>, _: &'a ()) -> BoxFut<'a, ()> {
+            Box::pin(async move {
+                db.query("SELECT 1", &[]).await?;
+                Ok(())
+            })
+        }
+        let primary = match self.read_on(&self.pool, &(), &select_one).await {
+            Ok(()) => {
+                self.mark_primary_up();
+                return Readiness::Ready;
+            }
+            // Saturated: as before standbys existed, not ready (the balancer
+            // sends new work elsewhere until slots free up).
+            Err(ReadError::Busy(e)) => return Readiness::Down(e.to_string()),
+            Err(ReadError::Unreachable(e) | ReadError::Failed(e)) => e.to_string(),
+        };
+        let Some(standby) = &self.standby else {
+            return Readiness::Down(primary);
+        };
+        self.mark_primary_down(&primary);
+        match self.read_on(standby, &(), &select_one).await {
+            Ok(()) => Readiness::Degraded(format!("{NO_PRIMARY} ({primary})")),
+            Err(e) => Readiness::Down(format!(
+                "{primary}; no standby either: {}",
+                StoreError::from(e)
+            )),
+        }
     }
 
     fn pool_usage(&self) -> PoolUsage {

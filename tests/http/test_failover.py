@@ -1,0 +1,178 @@
+"""Degraded mode on PostgreSQL: with a primary and a streaming standby named
+in one multi-host URL, losing the primary leaves reads working (from the
+standby), refuses writes at once with 503 + Retry-After, and makes /readyz
+say `degraded` with 200 (so a load balancer keeps sending reads). Once the
+standby is promoted, writes resume by themselves, without a restart.
+
+Runs with HOLDFAST_TEST_BACKEND=postgres; the test starts its own two
+PostgreSQL servers (the session's shared one is never stopped)."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+from conftest import BACKEND, Server, _pg_bin, free_port, sign_up
+
+pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL only (HOLDFAST_TEST_BACKEND=postgres)")
+
+START_TIMEOUT_S = 60
+REPLAY_TIMEOUT_S = 30
+HEAL_TIMEOUT_S = 30
+# A refused write must be refused quickly, not after connect timeouts.
+FAST_REFUSAL_S = 3.0
+
+
+class PrimaryAndStandby:
+    """Two PostgreSQL servers on loopback: a primary and a hot standby that
+    streams from it (pg_basebackup -R), in one temporary directory."""
+
+    def __init__(self):
+        self.bin = _pg_bin()
+        self.dir = tempfile.mkdtemp(prefix="holdfast-failover-")
+        self.user = None
+        if os.geteuid() == 0:
+            self.user = "postgres" if subprocess.run(["id", "postgres"], capture_output=True).returncode == 0 else "nobody"
+            subprocess.run(["chown", "-R", self.user, self.dir], check=True)
+            os.chmod(self.dir, 0o755)
+        self.primary_data = os.path.join(self.dir, "primary")
+        self.standby_data = os.path.join(self.dir, "standby")
+        self.primary_port, self.standby_port = free_port(), free_port()
+        self._run("initdb", "-D", self.primary_data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--lc-collate=C", "--lc-ctype=C.UTF-8", "--no-sync")
+        self._start(self.primary_data, self.primary_port)
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port), "-U", "postgres",
+                  "-D", self.standby_data, "-R", "-X", "stream", "--no-sync")
+        self._start(self.standby_data, self.standby_port)
+
+    def _run(self, tool, *args):
+        cmd = [os.path.join(self.bin, tool), *args]
+        if self.user:
+            cmd = ["runuser", "-u", self.user, "--", *cmd]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            raise RuntimeError(f"{tool} failed: {res.stdout}{res.stderr}")
+        return res.stdout
+
+    def _start(self, data, port):
+        opts = f"-p {port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", data, "-l", data + ".log", "-o", opts, "-w", "-t", str(START_TIMEOUT_S), "start")
+
+    def psql(self, port, database, sql):
+        res = subprocess.run([os.path.join(self.bin, "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+                              "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", database, "-c", sql],
+                             capture_output=True, text=True, timeout=60)
+        if res.returncode != 0:
+            raise RuntimeError(f"psql {sql!r} failed: {res.stderr}")
+        return res.stdout.strip()
+
+    def url(self, database):
+        return (f"postgres://postgres@127.0.0.1:{self.primary_port},127.0.0.1:{self.standby_port}/{database}")
+
+    def wait_replayed(self, database):
+        """Until the standby has replayed everything the primary has written."""
+        target = self.psql(self.primary_port, database, "SELECT pg_current_wal_lsn()")
+        deadline = time.monotonic() + REPLAY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            caught_up = self.psql(self.standby_port, database,
+                                  f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")
+            if caught_up == "t":
+                return
+            time.sleep(0.1)
+        raise AssertionError("the standby did not catch up")
+
+    def kill_primary(self):
+        self._run("pg_ctl", "-D", self.primary_data, "-m", "immediate", "-w", "stop")
+
+    def promote_standby(self):
+        self._run("pg_ctl", "-D", self.standby_data, "-w", "promote")
+
+    def stop(self):
+        for data in (self.primary_data, self.standby_data):
+            try:
+                self._run("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+            except Exception:  # already stopped (the killed primary)
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def replicated():
+    pg = PrimaryAndStandby()
+    yield pg
+    pg.stop()
+
+
+def test_reads_survive_the_primary_and_writes_resume_after_promotion(replicated, make_server):
+    pg = replicated
+    pg.psql(pg.primary_port, "postgres", "CREATE DATABASE holdfast")
+    server = make_server(database=pg.url("holdfast"))
+    assert requests.get(server.url("/readyz"), timeout=10).json()["status"] == "ready"
+    alice, bob = sign_up(server), sign_up(server)
+    assert bob.post(f"/api/v1/accounts/{alice.id}/follow").status_code == 200
+    posted = [alice.post("/api/v1/statuses", json={"status": f"before the failover {i}"}).json()["id"]
+              for i in range(3)]
+    pg.wait_replayed("holdfast")
+
+    pg.kill_primary()
+
+    # Reads: by id, timelines (home needs the follow graph), the account,
+    # token authentication itself, anonymous pages.
+    for sid in posted:
+        r = bob.get(f"/api/v1/statuses/{sid}")
+        assert r.status_code == 200, r.text
+        assert r.json()["id"] == sid
+    home = bob.get("/api/v1/timelines/home")
+    assert home.status_code == 200, home.text
+    assert [s["id"] for s in home.json()][:3] == posted[::-1]
+    assert alice.get("/api/v1/accounts/verify_credentials").json()["statuses_count"] == 3
+    assert requests.get(server.url(f"/api/v1/accounts/{alice.id}/statuses"), timeout=10).status_code == 200
+    assert requests.get(server.url("/api/v1/timelines/public"), timeout=10).status_code == 200
+
+    # Writes: refused at once, with the retry hint, and nothing half-done.
+    started = time.monotonic()
+    r = alice.post("/api/v1/statuses", json={"status": "during the failover"})
+    assert r.status_code == 503, r.text
+    assert time.monotonic() - started < FAST_REFUSAL_S
+    assert "error" in r.json()
+    assert int(r.headers["Retry-After"]) >= 1
+    assert alice.post(f"/api/v1/statuses/{posted[0]}/favourite").status_code == 503
+
+    # The operator and the load balancer see it: 200, degraded, and why.
+    ready = requests.get(server.url("/readyz"), timeout=10)
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "degraded"
+    assert ready.json()["writes"] == "unavailable"
+    assert "primary" in ready.json()["store"]
+
+    # Patroni would promote the standby; here we do. The node finds the new
+    # primary by itself (target_session_attrs=read-write over both hosts).
+    pg.promote_standby()
+    deadline = time.monotonic() + HEAL_TIMEOUT_S
+    while True:
+        r = alice.post("/api/v1/statuses", json={"status": "after the failover"})
+        if r.status_code == 200:
+            break
+        assert r.status_code == 503, r.text
+        assert time.monotonic() < deadline, "writes did not resume after the promotion"
+        time.sleep(0.2)
+    after = r.json()["id"]
+    assert int(after) > int(posted[-1]), "ids keep their order across the failover"
+    assert requests.get(server.url("/readyz"), timeout=10).json()["status"] == "ready"
+    timeline = [s["id"] for s in bob.get("/api/v1/timelines/home").json()]
+    assert timeline[:4] == [after, *posted[::-1]]
+
+
+def test_a_node_with_no_database_at_all_is_not_ready(replicated, make_server):
+    pg = replicated
+    pg.psql(pg.primary_port, "postgres", "CREATE DATABASE holdfast")
+    server = make_server(database=pg.url("holdfast"))
+    pg.wait_replayed("holdfast")
+    pg.stop()
+    r = requests.get(server.url("/readyz"), timeout=30)
+    assert r.status_code == 503
+    assert r.json()["status"] == "not ready"
+    assert requests.get(server.url("/api/v1/timelines/public"), timeout=30).status_code == 503
