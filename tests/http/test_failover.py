@@ -115,6 +115,11 @@ def test_reads_survive_the_primary_and_writes_resume_after_promotion(replicated,
     assert bob.post(f"/api/v1/accounts/{alice.id}/follow").status_code == 200
     posted = [alice.post("/api/v1/statuses", json={"status": f"before the failover {i}"}).json()["id"]
               for i in range(3)]
+    # Say the old primary's clock ran an hour ahead of the standby's, and it
+    # had promised ids up to there (its lease): the new primary must not
+    # mint ids that sort before those.
+    lease_ms = int(pg.psql(pg.primary_port, "holdfast",
+                           "UPDATE holdfast_id_clock SET lease_ms = lease_ms + 3600000 RETURNING lease_ms"))
     pg.wait_replayed("holdfast")
 
     pg.kill_primary()
@@ -161,6 +166,7 @@ def test_reads_survive_the_primary_and_writes_resume_after_promotion(replicated,
         time.sleep(0.2)
     after = r.json()["id"]
     assert int(after) > int(posted[-1]), "ids keep their order across the failover"
+    assert int(after) >> 16 >= lease_ms, "the new primary starts at the old one's lease"
     assert requests.get(server.url("/readyz"), timeout=10).json()["status"] == "ready"
     timeline = [s["id"] for s in bob.get("/api/v1/timelines/home").json()]
     assert timeline[:4] == [after, *posted[::-1]]

@@ -59,6 +59,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_notification_groups",
         include_str!("../../migrations/postgres/0004_notification_groups.sql"),
     ),
+    (
+        "0005_id_floor",
+        include_str!("../../migrations/postgres/0005_id_floor.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
