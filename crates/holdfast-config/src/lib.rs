@@ -94,6 +94,11 @@ pub struct Limits {
     /// before the primary is tried again. Only with a multi-host database URL
     /// (the hosts are searched for a standby); one host: every request tries it.
     pub pg_primary_recheck_ms: u64,
+    /// How long a write waits out a lost primary (retrying while nothing was
+    /// committed) before it is answered 503; also how long into an outage
+    /// writes keep waiting at all, after which they are refused at once.
+    /// Multi-host URLs only. Keep it below `request_timeout_ms`.
+    pub pg_write_retry_window_ms: u64,
 
     // ---- passwords ----
     /// Concurrent argon2id hashes (dedicated threads); each takes ~19 MiB and a core
@@ -301,6 +306,7 @@ impl Default for Limits {
             pg_tx_retries_max: 3,
             pg_statement_cache_max: 256,
             pg_primary_recheck_ms: 1_000,
+            pg_write_retry_window_ms: 8_000,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,

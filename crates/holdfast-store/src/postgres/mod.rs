@@ -30,7 +30,7 @@ mod timelines;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -87,13 +87,21 @@ pub struct PgStore {
     /// go to `standby`, writes are refused at once. 0: the primary is fine.
     /// Only ever set when `standby` exists.
     primary_down_until_ms: AtomicU64,
+    /// When (ms since epoch) the current outage of the primary began.
+    primary_down_since_ms: AtomicU64,
     primary_recheck_ms: u64,
+    write_retry_window_ms: u64,
     operation_timeout: Duration,
     tx_retries_max: u32,
 }
 
 /// The message of a write refused while no primary is reachable.
 const NO_PRIMARY: &str = "no PostgreSQL primary reachable; serving reads from a standby";
+/// Pauses between attempts of a write waiting out a failover: short at first
+/// (a switchover takes about a second), then at most this (a crash takes a
+/// few seconds to detect). Within `pg_write_retry_window_ms` in total.
+const WRITE_RETRY_PAUSE_FIRST_MS: u64 = 100;
+const WRITE_RETRY_PAUSE_MAX_MS: u64 = 1_000;
 
 /// Turns the operator's URL into a connection config with holdfast's bounds
 /// applied. Always `target_session_attrs=read-write`: holdfast writes, so a
@@ -147,7 +155,9 @@ impl PgStore {
             pool: new_pool(config),
             standby,
             primary_down_until_ms: AtomicU64::new(0),
+            primary_down_since_ms: AtomicU64::new(0),
             primary_recheck_ms: limits.pg_primary_recheck_ms,
+            write_retry_window_ms: limits.pg_write_retry_window_ms,
             operation_timeout: Duration::from_millis(limits.pg_operation_timeout_ms),
             tx_retries_max: limits.pg_tx_retries_max,
         };
@@ -205,10 +215,31 @@ impl PgStore {
         if self.standby.is_none() {
             return;
         }
-        let until = crate::ids::now_ms().max(0) as u64 + self.primary_recheck_ms;
+        let now = crate::ids::now_ms().max(0) as u64;
+        let until = now + self.primary_recheck_ms;
         if self.primary_down_until_ms.swap(until, Ordering::Relaxed) == 0 {
+            self.primary_down_since_ms.store(now, Ordering::Relaxed);
             tracing::warn!(reason = %why, "no PostgreSQL primary reachable: reads from a standby, writes refused");
         }
+    }
+
+    /// A write waits out a failover for at most `pg_write_retry_window_ms`
+    /// (from its start, and from the outage's start): the failover usually
+    /// fits, and the client sees a slower answer instead of an error. Past
+    /// it, the outage is long and writes are refused at once (503) until the
+    /// next recheck finds a primary.
+    fn writes_refused_at_once(&self) -> bool {
+        if !self.primary_down() {
+            return false;
+        }
+        let since = self.primary_down_since_ms.load(Ordering::Relaxed) as i64;
+        crate::ids::now_ms() - since >= self.write_retry_window_ms as i64
+    }
+
+    fn may_retry_write(&self, started: std::time::Instant, pause: Duration) -> bool {
+        self.standby.is_some()
+            && !self.writes_refused_at_once()
+            && started.elapsed() + pause < Duration::from_millis(self.write_retry_window_ms)
     }
 
     fn mark_primary_up(&self) {
@@ -293,15 +324,23 @@ impl PgStore {
         T: Send,
         F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
     {
-        if self.primary_down() {
-            return Err(StoreError::Unavailable(NO_PRIMARY.into()));
-        }
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(WRITE_RETRY_PAUSE_FIRST_MS);
         let mut attempt = 0;
         loop {
+            if self.writes_refused_at_once() {
+                return Err(StoreError::Unavailable(NO_PRIMARY.into()));
+            }
             let mut lease = match self.pool.acquire().await {
                 Ok(lease) => lease,
                 Err(AcquireError::Connect(e)) => {
+                    // Nothing was sent: safe to try again, for any write.
                     self.mark_primary_down(&e.to_string());
+                    if self.may_retry_write(started, pause) {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_millis(WRITE_RETRY_PAUSE_MAX_MS));
+                        continue;
+                    }
                     return Err(e);
                 }
                 Err(busy) => return Err(busy.into()),
@@ -309,9 +348,13 @@ impl PgStore {
             let conn = lease.conn();
             let (client, statements) = (&mut conn.client, &conn.statements);
             let pool = &self.pool;
+            // Set once COMMIT is on its way: from then on a lost connection
+            // leaves the outcome unknown, and the write is not retried here.
+            let committing = AtomicBool::new(false);
             let run = async {
                 let tx = client.transaction().await?;
                 let value = f(pool.db_tx(&tx, statements), &data).await?;
+                committing.store(true, Ordering::Relaxed);
                 tx.commit().await?;
                 Ok(value)
             };
@@ -329,9 +372,24 @@ impl PgStore {
                     tracing::debug!(attempt, reason = %why, "re-running a transaction that lost a race");
                 }
                 Err(StoreError::Unavailable(why)) => {
-                    if !why.starts_with(TX_CONFLICT) {
-                        tracing::warn!(reason = %why, "PostgreSQL write failed; dropping the connection");
-                        lease.discard();
+                    if why.starts_with(TX_CONFLICT) {
+                        return Err(StoreError::Unavailable(why));
+                    }
+                    tracing::warn!(reason = %why, "PostgreSQL write failed; dropping the connection");
+                    // The primary went away (connection closed, shutting down,
+                    // now a standby) before COMMIT was sent: the server rolled
+                    // the transaction back, so running it again is safe.
+                    let lost = lease.conn().client.is_closed() || lost_primary(&why);
+                    lease.discard();
+                    drop(lease);
+                    if lost && !committing.load(Ordering::Relaxed) {
+                        self.mark_primary_down(&why);
+                        if self.may_retry_write(started, pause) {
+                            tokio::time::sleep(pause).await;
+                            pause =
+                                (pause * 2).min(Duration::from_millis(WRITE_RETRY_PAUSE_MAX_MS));
+                            continue;
+                        }
                     }
                     return Err(StoreError::Unavailable(why));
                 }
@@ -359,6 +417,15 @@ impl From<ReadError> for StoreError {
             ReadError::Busy(e) | ReadError::Unreachable(e) | ReadError::Failed(e) => e,
         }
     }
+}
+
+/// Whether an error says this server is no longer a primary that can take
+/// the write (as opposed to the write's own failure or a timeout): SQLSTATE
+/// read_only_sql_transaction (a demoted primary) and the shutdown codes.
+fn lost_primary(why: &str) -> bool {
+    ["(25006)", "(57P01)", "(57P02)", "(57P03)"]
+        .iter()
+        .any(|code| why.contains(code))
 }
 
 /// The message and SQLSTATE of a database error, or the client-side error.
