@@ -46,6 +46,8 @@ enum Command {
     Migrate(CommonArgs),
     /// Flood a server on loopback with legitimate users and attackers; report what got through.
     Siege(holdfast_testbed::siege::SiegeArgs),
+    /// A local cluster on loopback: etcd, PostgreSQL under Patroni, holdfast nodes, HAProxy.
+    Cluster(holdfast_testbed::cluster::ClusterArgs),
 }
 
 #[derive(Args, Clone)]
@@ -257,6 +259,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
         }
         Command::Siege(args) => holdfast_testbed::siege::run(args).await,
+        Command::Cluster(args) => holdfast_testbed::cluster::run(args).await,
     }
 }
 
