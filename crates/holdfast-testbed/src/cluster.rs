@@ -108,6 +108,9 @@ pub struct ClusterState {
     /// name (etcd1, patroni1, node1, haproxy) -> pid
     pub pids: BTreeMap<String, u32>,
     pub pg_bin: PathBuf,
+    /// The binary the nodes run (to restart one).
+    #[serde(default)]
+    pub holdfast: PathBuf,
 }
 
 impl ClusterState {
@@ -123,7 +126,7 @@ impl ClusterState {
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    fn save(&self) -> Result<(), String> {
+    pub fn save(&self) -> Result<(), String> {
         let path = self.dir.join(STATE_FILE);
         let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
@@ -234,6 +237,7 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
         Some(old) => ClusterState {
             pids: BTreeMap::new(),
             pg_bin,
+            holdfast: holdfast.clone(),
             ..old
         },
         None => ClusterState {
@@ -247,6 +251,7 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
             haproxy_stats_port: ports[5 * MEMBERS + 1],
             pids: BTreeMap::new(),
             pg_bin,
+            holdfast: holdfast.clone(),
         },
     };
     // Saved after every start, so `down` can stop what started even if `up` fails half-way.
@@ -600,7 +605,7 @@ listen stats
 }
 
 /// How many standbys Patroni reports as streaming.
-fn replicas_streaming(state: &ClusterState) -> usize {
+pub fn replicas_streaming(state: &ClusterState) -> usize {
     let Ok(cluster) = state.patroni_cluster() else {
         return 0;
     };
@@ -619,6 +624,41 @@ fn replicas_streaming(state: &ClusterState) -> usize {
                 })
                 .count()
         })
+}
+
+/// Starts one stopped process of the cluster again (after a drill's fault):
+/// `etcdN`, `patroniN` (PostgreSQL rejoins, rewound if it diverged) or `nodeN`.
+pub fn restart(state: &mut ClusterState, name: &str) -> Result<(), String> {
+    if state.pids.get(name).is_some_and(|pid| alive(*pid)) {
+        return Ok(());
+    }
+    let index = |prefix: &str| -> Result<usize, String> {
+        let n: usize = name[prefix.len()..]
+            .parse()
+            .map_err(|_| format!("no process {name}"))?;
+        (1..=MEMBERS)
+            .contains(&n)
+            .then_some(n - 1)
+            .ok_or_else(|| format!("no process {name}"))
+    };
+    if name.starts_with("etcd") {
+        start_etcd_again(state, index("etcd")?)?;
+    } else if name.starts_with("patroni") {
+        let owner = postgres_user()?;
+        start_patroni(state, index("patroni")?, &owner)?;
+    } else if name.starts_with("node") {
+        let holdfast = state.holdfast.clone();
+        let config = state.dir.join("holdfast.toml");
+        start_node(state, index("node")?, &holdfast, &config)?;
+    } else {
+        return Err(format!("cannot restart {name}"));
+    }
+    state.save()
+}
+
+/// An etcd member that was part of the cluster rejoins with its data.
+fn start_etcd_again(state: &mut ClusterState, i: usize) -> Result<(), String> {
+    start_etcd(state, i)
 }
 
 // ---- status ----

@@ -7,4 +7,5 @@
 //! before a single packet leaves.
 
 pub mod cluster;
+pub mod drill;
 pub mod siege;

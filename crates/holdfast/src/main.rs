@@ -48,6 +48,8 @@ enum Command {
     Siege(holdfast_testbed::siege::SiegeArgs),
     /// A local cluster on loopback: etcd, PostgreSQL under Patroni, holdfast nodes, HAProxy.
     Cluster(holdfast_testbed::cluster::ClusterArgs),
+    /// Run a workload through a local cluster, inject a fault, check every acknowledged write.
+    Drill(holdfast_testbed::drill::DrillArgs),
 }
 
 #[derive(Args, Clone)]
@@ -260,6 +262,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Siege(args) => holdfast_testbed::siege::run(args).await,
         Command::Cluster(args) => holdfast_testbed::cluster::run(args).await,
+        Command::Drill(args) => holdfast_testbed::drill::run(args).await,
     }
 }
 
