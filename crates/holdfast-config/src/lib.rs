@@ -527,4 +527,19 @@ mod tests {
             Registrations::Approval
         );
     }
+
+    #[test]
+    fn the_deploy_example_config_is_valid() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/holdfast.toml");
+        let config = FileConfig::load(std::path::Path::new(path)).unwrap();
+        assert_eq!(
+            config.limits.trusted_proxies,
+            vec!["10.0.0.0/24".to_string()]
+        );
+        assert!(
+            config.database.unwrap().contains(','),
+            "every database host"
+        );
+        assert!(config.limits.pg_write_retry_window_ms < config.limits.request_timeout_ms);
+    }
 }
