@@ -112,6 +112,8 @@ pub struct RoundReport {
     pub round: u32,
     pub fault: String,
     pub fault_detail: String,
+    /// When the fault was injected, ms since the workload started.
+    pub fault_at_ms: u64,
     pub writes_acknowledged: usize,
     pub writes_refused: usize,
     pub writes_failed: usize,
@@ -132,7 +134,7 @@ pub struct RoundReport {
     pub stale: usize,
     pub refused_but_present: usize,
     pub heal_ms: u64,
-    /// Per second since the start: acknowledged writes, failed attempts, reads ok.
+    /// Per second since the start: [second, acknowledged writes, failed attempts, reads ok].
     pub timeline: Vec<[u64; 4]>,
     pub passed: bool,
 }
@@ -169,6 +171,9 @@ pub async fn run(args: DrillArgs) -> Result<(), String> {
             serde_json::to_string_pretty(&report).unwrap_or_default(),
         )
         .map_err(|e| format!("{}: {e}", path.display()))?;
+        let svg = args.out.join(format!("round-{round:03}.svg"));
+        std::fs::write(&svg, timeline_svg(&report))
+            .map_err(|e| format!("{}: {e}", svg.display()))?;
         eprintln!(
             "  acked {} lost {} dup {} stale {} failed writes {} reads {} | write stall {} ms | read p99 {:?} ms | {}",
             report.writes_acknowledged,
@@ -594,6 +599,7 @@ async fn round_once(
         round,
         fault: args.fault.clone(),
         fault_detail: detail,
+        fault_at_ms: fault_ms,
         writes_acknowledged: l.acked.len(),
         writes_refused: l.refused.len(),
         writes_failed: l.failed_writes,
@@ -830,9 +836,93 @@ fn summary_table(fault: &str, reports: &[RoundReport]) -> String {
     s
 }
 
+/// The round's timeline: acknowledged writes, failed attempts and reads per
+/// second, with the fault marked.
+pub fn timeline_svg(r: &RoundReport) -> String {
+    const W: f64 = 900.0;
+    const H: f64 = 320.0;
+    const PAD: f64 = 50.0;
+    let seconds = r.timeline.len().max(2) as f64 - 1.0;
+    let top = r
+        .timeline
+        .iter()
+        .flat_map(|p| [p[1], p[2], p[3]])
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let x = |s: f64| PAD + s / seconds * (W - 2.0 * PAD);
+    let y = |v: f64| H - PAD - v / top * (H - 2.0 * PAD);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{PAD}\" y=\"20\" font-size=\"14\">round {}: {} (write stall {} ms, lost {}, duplicated {}, stale {})</text>\n\
+         <line x1=\"{PAD}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n\
+         <line x1=\"{PAD}\" y1=\"{PAD}\" x2=\"{PAD}\" y2=\"{}\" stroke=\"black\"/>\n\
+         <text x=\"{}\" y=\"{}\">seconds</text><text x=\"5\" y=\"{}\">{top}/s</text>\n",
+        r.round,
+        r.fault,
+        r.write_unavailable_ms,
+        r.lost,
+        r.duplicated,
+        r.stale,
+        H - PAD,
+        W - PAD,
+        H - PAD,
+        H - PAD,
+        W / 2.0,
+        H - 15.0,
+        PAD + 4.0,
+    );
+    let fault_x = x(r.fault_at_ms as f64 / 1000.0);
+    svg += &format!(
+        "<line x1=\"{fault_x:.1}\" y1=\"{PAD}\" x2=\"{fault_x:.1}\" y2=\"{}\" stroke=\"#c0392b\" stroke-dasharray=\"4 3\"/>\n\
+         <text x=\"{:.1}\" y=\"{}\" fill=\"#c0392b\">fault</text>\n",
+        H - PAD,
+        fault_x + 3.0,
+        PAD + 12.0
+    );
+    let series = [
+        (1, "#1b7f3b", "writes acknowledged/s"),
+        (2, "#c0392b", "failed attempts/s"),
+        (3, "#2c5aa0", "reads/s"),
+    ];
+    for (n, (column, colour, name)) in series.iter().enumerate() {
+        let points: Vec<String> = r
+            .timeline
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p[0] as f64), y(p[*column] as f64)))
+            .collect();
+        svg += &format!(
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>\n\
+             <text x=\"{}\" y=\"{}\" fill=\"{colour}\">{name}</text>\n",
+            points.join(" "),
+            W - 220.0,
+            PAD + 15.0 * n as f64,
+        );
+    }
+    svg + "</svg>\n"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_timeline_plot_is_an_svg_with_the_fault_marked() {
+        let r = RoundReport {
+            round: 1,
+            fault: "kill-node".into(),
+            fault_at_ms: 2_000,
+            timeline: vec![[0, 3, 0, 4], [1, 3, 1, 4], [2, 0, 5, 4], [3, 4, 0, 4]],
+            ..Default::default()
+        };
+        let svg = timeline_svg(&r);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+        assert!(svg.contains("fault") && svg.contains("kill-node"));
+        assert_eq!(svg.matches("<polyline").count(), 3);
+        // An empty round still renders.
+        assert!(timeline_svg(&RoundReport::default()).contains("</svg>"));
+    }
 
     #[test]
     fn faults_parse_and_unknown_ones_are_refused() {
