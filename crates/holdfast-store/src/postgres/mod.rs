@@ -273,12 +273,11 @@ impl PgStore {
                 // The node is saturated, not the primary gone: a standby
                 // would only spread the overload.
                 Err(ReadError::Busy(e)) => return Err(e),
-                // The primary answered with an error of the operation's own
-                // (not found, a conflict, a bug): that is the answer.
-                Err(ReadError::Failed(e)) if !matches!(e, StoreError::Unavailable(_)) => {
-                    return Err(e)
-                }
-                Err(ReadError::Failed(e) | ReadError::Unreachable(e)) => {
+                // The primary answered, with an error of the operation's own
+                // (not found, a bug) or of load (a statement timeout): that
+                // is the answer; a standby would not do better.
+                Err(ReadError::Failed(e)) => return Err(e),
+                Err(ReadError::Unreachable(e)) => {
                     self.mark_primary_down(&e.to_string());
                 }
             }
@@ -309,7 +308,13 @@ impl PgStore {
         };
         if let Err(StoreError::Unavailable(why)) = &result {
             tracing::warn!(reason = %why, "PostgreSQL read failed; dropping the connection");
+            // The server went away under us (closed, shutting down, demoted):
+            // as good as unreachable.
+            let lost = lease.conn().client.is_closed() || lost_primary(why);
             lease.discard();
+            if lost {
+                return Err(ReadError::Unreachable(result.err().expect("an error")));
+            }
         }
         result.map_err(ReadError::Failed)
     }
@@ -404,7 +409,8 @@ impl PgStore {
 }
 
 /// How one read on one pool failed: no free slot (this node is saturated),
-/// the server could not be reached, or the operation itself failed.
+/// the server could not be reached or went away mid-read, or the operation
+/// itself failed (including a timeout: the server is there but slow).
 enum ReadError {
     Busy(StoreError),
     Unreachable(StoreError),
