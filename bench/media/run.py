@@ -150,8 +150,13 @@ def main():
                 barrier.wait()
                 started = time.monotonic()
                 while True:
-                    r = session.post(f"{base}/api/v2/media", files={"file": ("p.jpg", data, "image/jpeg")},
-                                     timeout=UPLOAD_DEADLINE_S)
+                    try:
+                        r = session.post(f"{base}/api/v2/media", files={"file": ("p.jpg", data, "image/jpeg")},
+                                         timeout=UPLOAD_DEADLINE_S)
+                    except requests.RequestException as e:
+                        with lock:
+                            failures.append(f"request failed: {e}")
+                        break
                     if r.status_code == 200:
                         with lock:
                             latencies.append(time.monotonic() - started)
@@ -203,6 +208,7 @@ def main():
         with open(os.path.join(HERE, "results", "summary.json"), "w") as f:
             json.dump(summary, f, indent=2)
         print(json.dumps(summary, indent=2))
+        write_plot(os.path.join(HERE, "results", "rss.svg"), samples, t0, RSS_BOUND_MIB, summary)
         ok = done == UPLOADERS * ROUNDS and hwm <= RSS_BOUND_MIB
         if hwm > RSS_BOUND_MIB:
             print(f"FAIL: peak RSS {hwm} MiB is above the bound of {RSS_BOUND_MIB} MiB", file=sys.stderr)
@@ -217,6 +223,37 @@ def main():
             server.kill()
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_plot(path, samples, t0, bound_mib, summary):
+    """Server RSS over time as a small standalone SVG (no plotting library needed)."""
+    points = [(t - t0, rss) for t, rss in samples if t >= t0]
+    if not points:
+        return
+    width, height, pad = 640, 320, 48
+    t_max = max(p[0] for p in points) or 1.0
+    y_max = max(bound_mib, max(p[1] for p in points)) * 1.1
+    x = lambda t: pad + (width - 2 * pad) * t / t_max
+    y = lambda v: height - pad - (height - 2 * pad) * v / y_max
+    line = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in points)
+    title = (f"{summary['uploaders']} concurrent uploads of {summary['photo']['megapixels']} MP, "
+             f"{summary['rounds']} rounds: server RSS (MiB)")
+    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{pad}" y="20" font-size="13">{title}</text>
+<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>
+<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>
+<line x1="{pad}" y1="{y(bound_mib):.1f}" x2="{width - pad}" y2="{y(bound_mib):.1f}" stroke="red" stroke-dasharray="4 3"/>
+<text x="{width - pad - 90}" y="{y(bound_mib) - 4:.1f}" fill="red">bound {bound_mib} MiB</text>
+<polyline points="{line}" fill="none" stroke="steelblue" stroke-width="1.5"/>
+<text x="{pad - 4}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>
+<text x="{pad - 4}" y="{y(y_max / 1.1) + 4:.1f}" text-anchor="end">{y_max / 1.1:.0f}</text>
+<text x="{width - pad}" y="{height - pad + 16}" text-anchor="end">{t_max:.0f} s</text>
+<text x="{width / 2}" y="{height - 10}" text-anchor="middle">time since the first upload (s)</text>
+</svg>
+"""
+    with open(path, "w") as f:
+        f.write(svg)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,20 @@ function drawPng() {
   return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
 }
 
+/** Show an image from holdfast's origin, as a client shows media and avatars. */
+async function showImage(name, src) {
+  const img = new Image();
+  img.alt = name;
+  await new Promise((resolve) => {
+    img.onload = resolve;
+    img.onerror = resolve;
+    img.src = src;
+  });
+  document.body.appendChild(img);
+  record(name, img.naturalWidth > 0, { src, width: img.naturalWidth, height: img.naturalHeight });
+  return { width: img.naturalWidth, height: img.naturalHeight };
+}
+
 async function resume(params) {
   const saved = JSON.parse(sessionStorage.getItem(STORE) || "null");
   if (!saved) throw new Error("came back from sign-in without saved state");
@@ -161,6 +175,18 @@ async function resume(params) {
     body: JSON.stringify({ status: "hello from another origin", media_ids: [media.id] }),
   });
 
+  const shown = await showImage("show the picture", media.preview_url || media.url);
+
+  const profile = new FormData();
+  profile.append("display_name", "Signed in from another origin");
+  profile.append("avatar", await drawPng(), "avatar.png");
+  const { body: updated } = await call("set avatar (PATCH, multipart)", `${server}/api/v1/accounts/update_credentials`, {
+    method: "PATCH",
+    headers: auth,
+    body: profile,
+  });
+  await showImage("show the avatar", updated.avatar);
+
   const { response: home, body: timeline } = await call("home timeline", `${server}/api/v1/timelines/home?limit=1`, {
     headers: auth,
   });
@@ -180,6 +206,9 @@ async function resume(params) {
     mediaUrl: media.url,
     statusId: status.id,
     statusMedia: (status.media_attachments || []).map((m) => m.id),
+    shown,
+    displayName: updated.display_name,
+    avatar: updated.avatar,
     homeFirst: timeline[0] && timeline[0].id,
     exposed,
     notFoundType: gone.headers.get("Content-Type"),

@@ -8,7 +8,8 @@ the page registers an app and goes to holdfast's /oauth/authorize with PKCE
 S256; the test signs in through holdfast's own page (log-in step, then
 consent); back on the client's origin, the page exchanges the code, calls the
 API with the token (preflighted Authorization), uploads an image with
-FormData, posts a status with it, and writes what happened into the DOM.
+FormData, posts a status with it, shows the picture, sets an avatar with a
+multipart PATCH, and writes what happened into the DOM.
 
 The test fails if any step failed or the browser log mentions CORS. It is
 skipped (with the reason) only when Chromium or ChromeDriver is not installed
@@ -60,7 +61,7 @@ class StaticSite:
 
     def __init__(self):
         handler = functools.partial(_QuietHandler, directory=HERE)
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.origin = f"http://localhost:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -242,6 +243,9 @@ def test_web_client_on_another_origin_signs_in_with_pkce_and_posts_a_picture(ser
     assert result["username"] == user.username
     assert result["statusMedia"] == [result["mediaId"]]
     assert result["homeFirst"] == result["statusId"]
+    assert result["shown"]["width"] > 0
+    assert result["displayName"] == "Signed in from another origin"
+    assert user.get("/api/v1/accounts/verify_credentials").json()["avatar"] == result["avatar"]
     assert result["exposed"]["link"] and result["exposed"]["rateLimitLimit"]
     assert result["notFoundType"].startswith("application/json")
     status = user.get(f"/api/v1/statuses/{result['statusId']}").json()

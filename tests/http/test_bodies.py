@@ -304,7 +304,7 @@ def test_query_and_body_merge_body_wins(alice):
 def test_wrong_method_on_known_path_is_405_json(alice):
     for method, path, allowed in [("DELETE", "/api/v1/instance", "GET"),
                                   ("PUT", "/api/v1/timelines/home", "GET"),
-                                  ("GET", "/api/v1/statuses", "POST")]:
+                                  ("GET", "/api/v1/accounts/update_credentials", "PATCH")]:
         r = alice.session.request(method, alice.server.url(path), timeout=T)
         body = assert_error(r, 405)
         assert allowed in r.headers.get("Allow", ""), (path, r.headers)
@@ -315,3 +315,12 @@ def test_unknown_path_is_404_json(alice):
     assert_error(alice.get("/api/v1/no_such_thing"), 404)
     assert_error(alice.post("/no/such/page"), 404)
     json_of(alice.get("/api/v9/whatever"))
+
+
+def test_framework_rejections_are_json_too(alice):
+    """A path segment that is not UTF-8 is refused by the router's extractor; still JSON."""
+    for path in ["/api/v1/statuses/%FF", "/api/v1/accounts/%C3%28/followers",
+                 "/api/v1/timelines/tag/%FF", "/api/v1/tags/%FF"]:
+        r = alice.get(path)
+        body = assert_error(r, 400, 404)
+        assert body["error"], path

@@ -126,6 +126,26 @@ def test_types_and_exclude_types(busy):
     assert "Link" not in r.headers
 
 
+def test_account_id_keeps_one_sender(busy):
+    alice, bob, carol, dave, s, m = busy
+    body, _ = v2(alice, account_id=dave.id)
+    assert [g["type"] for g in body["notification_groups"]] == ["mention", "favourite"]
+    # The groups themselves stay whole (Mastodon sums a group up by its key).
+    assert body["notification_groups"][1]["notifications_count"] == 3
+    assert dave.id in ids(body["accounts"])
+    v1 = alice.get("/api/v1/notifications", params={"account_id": bob.id}).json()
+    assert [n["type"] for n in v1] == ["follow", "reblog", "favourite"]
+    assert alice.get("/api/v1/notifications/unread_count",
+                     params={"account_id": carol.id}).json() == {"count": 2}
+    assert alice.get("/api/v2/notifications/unread_count",
+                     params={"account_id": carol.id}).json() == {"count": 2}
+    # Blank means no filter, as in Mastodon; a non-id names nobody.
+    assert len(alice.get("/api/v1/notifications", params={"account_id": ""}).json()) == 7
+    for bad in ("abc", "-1", "99999999999999999999"):
+        assert alice.get("/api/v1/notifications", params={"account_id": bad}).json() == []
+        assert v2(alice, account_id=bad)[0]["notification_groups"] == []
+
+
 def test_expand_accounts_partial_avatars(busy):
     alice, bob, carol, dave, s, m = busy
     body, _ = v2(alice, expand_accounts="partial_avatars")
@@ -178,6 +198,41 @@ def test_group_paging_walks_every_notification(busy):
     (g,) = body["notification_groups"]
     assert g["type"] == "favourite"
     assert int(g["page_max_id"]) > oldest
+
+
+def test_group_paging_cut_short_by_the_scan_bound_still_walks_everything(make_server, tmp_path):
+    # With notification_groups_scan_max = 3, a page looks at no more than 3
+    # notifications (or `limit`, if larger); a page cut short links on from
+    # where the scan stopped, so walking `next` still ends and sees everything.
+    from conftest import TEST_CONFIG
+    conf = tmp_path / "scan.toml"
+    conf.write_text(open(TEST_CONFIG).read() + "notification_groups_scan_max = 3\n")
+    srv = make_server("--config", str(conf))
+    me = sign_up(srv)
+    st = me.status("popular")
+    fans = [sign_up(srv) for _ in range(7)]
+    for f in fans:
+        assert f.post(f"/api/v1/statuses/{st['id']}/favourite").status_code == 200
+    assert fans[0].post(f"/api/v1/accounts/{me.id}/follow").status_code == 200
+    every = {int(n["id"]) for n in me.get("/api/v1/notifications").json()}
+    assert len(every) == 8
+    seen, path, pages = set(), "/api/v2/notifications?limit=3", 0
+    while path and pages < 10:
+        r = me.get(path)
+        assert r.status_code == 200, r.text
+        groups = r.json()["notification_groups"]
+        if not groups:
+            break
+        for g in groups:
+            assert_group(g)
+            seen |= {i for i in every if int(g["page_min_id"]) <= i <= int(g["page_max_id"])}
+        links = parse_link(r)
+        path = path_and_query(links["next"]) if "next" in links else None
+        pages += 1
+    assert pages < 10 and seen == every
+    first = v2(me, limit=3)[0]["notification_groups"]
+    assert [g["type"] for g in first] == ["follow", "favourite"]
+    assert first[1]["notifications_count"] == 7  # counted over the whole group, not the scan
 
 
 def test_group_paging_bad_parameters_are_lenient(busy):
@@ -361,6 +416,8 @@ def test_tags_have_ids(server, alice):
     assert t["name"] == tag and is_id(t["id"])
     info = anon_get(server, f"/api/v1/tags/{tag}").json()
     assert info["id"] == t["id"]
+    # A name nobody used has no id yet; Mastodon renders it as "".
+    assert anon_get(server, f"/api/v1/tags/{uniq('unused')}").json()["id"] == ""
     found = alice.get("/api/v2/search", params={"q": f"#{tag}", "type": "hashtags"}).json()
     assert [h["id"] for h in found["hashtags"]] == [t["id"]]
 
@@ -483,3 +540,23 @@ def test_status_with_a_nul_posts_and_is_found(alice):
     assert ids(found.json()["statuses"]) == [s["id"]]
     found = alice.get("/api/v2/search", params={"q": f"{word}\x00", "type": "statuses"})
     assert found.status_code == 200 and ids(found.json()["statuses"]) == [s["id"]]
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("GET", "/api/v1/timelines/tag/a%00b", None),
+    ("GET", "/api/v1/tags/a%00b", None),
+    ("GET", "/api/v1/accounts/lookup?acct=a%00b", None),
+    ("GET", "/api/v2/search?q=%40a%00b&type=accounts", None),
+    ("GET", "/api/v2/search?q=%23a%00b&type=hashtags", None),
+    ("POST", "/api/v1/statuses", {"status": "x\x00y #t\x00ag", "spoiler_text": "s\x00p"}),
+    ("PATCH", "/api/v1/accounts/update_credentials", {"display_name": "n\x00m", "note": "n\x00te"}),
+    ("GET", "/api/v2/notifications/a%00b/accounts", None),
+    ("POST", "/api/v2/notifications/a%00b/dismiss", None),
+    ("GET", "/api/v2/notifications?grouped_types[]=%00&types[]=a%00b", None),
+    ("GET", "/api/v1/notifications/unread_count?types[]=a%00b", None),
+])
+def test_nul_in_free_text_is_never_a_500(alice, method, path, body):
+    r = alice.session.request(method, alice.server.url(path), json=body, timeout=30)
+    assert r.status_code in (200, 404, 422), r.text
+    if r.status_code != 200:
+        assert_error(r, r.status_code)

@@ -9,7 +9,7 @@ import pytest
 import requests
 from PIL import Image
 
-from helpers import TIMEOUT, anon_get, assert_error, assert_status, ids, json_of
+from helpers import TIMEOUT, anon_get, assert_error, assert_status, ids, json_of, raw_http
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -83,6 +83,8 @@ def test_upload_each_format(server, alice, fmt, mime):
     assert "default-src 'none'" in original.headers["Content-Security-Policy"]
     assert "immutable" in original.headers["Cache-Control"]
     assert original.headers.get("ETag")
+    assert original.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in original.headers
     with Image.open(io.BytesIO(original.content)) as img:
         assert img.size == (1280, 720)
         assert Image.MIME[img.format] == original.headers["Content-Type"]
@@ -90,6 +92,15 @@ def test_upload_each_format(server, alice, fmt, mime):
     assert preview.status_code == 200
     with Image.open(io.BytesIO(preview.content)) as img:
         assert img.size == (640, 360)
+
+
+def test_large_originals_are_scaled_to_3840x2160_pixels(server, alice):
+    m = uploaded(alice, image_bytes("JPEG", size=(4000, 3000)), name="big.jpg", mime="image/jpeg")
+    o = m["meta"]["original"]
+    assert 8_000_000 < o["width"] * o["height"] <= 3840 * 2160, o
+    assert abs(o["aspect"] - 4 / 3) < 0.01
+    with Image.open(io.BytesIO(fetch(server, m["url"]).content)) as img:
+        assert img.size == (o["width"], o["height"])
 
 
 def test_v1_upload_and_get(alice):
@@ -177,6 +188,10 @@ def test_get_update_delete_only_own(alice, bob):
     assert r.json()["description"] == "updated"
     assert r.json()["meta"]["focus"] == {"x": -1.0, "y": 1.0}
     assert_error(alice.put(f"/api/v1/media/{m['id']}", json={"focus": "1"}), 422)
+    r = alice.put(f"/api/v1/media/{m['id']}", json={"description": ""})
+    assert r.status_code == 200 and r.json()["description"] is None
+    r = alice.put(f"/api/v1/media/{m['id']}", json={"description": "updated"})
+    assert r.status_code == 200 and r.json()["description"] == "updated"
     assert alice.get(f"/api/v1/media/{m['id']}").json()["description"] == "updated"
     assert alice.delete(f"/api/v1/media/{m['id']}").status_code == 200
     assert_error(alice.get(f"/api/v1/media/{m['id']}"), 404)
@@ -338,6 +353,12 @@ def test_only_media_filters(server, alice):
     assert all(s["media_attachments"] for s in public)
 
 
+def test_metrics_show_the_decode_pool(server):
+    text = anon_get(server, "/metrics").text
+    assert "holdfast_media_decode_slots 2" in text
+    assert "holdfast_media_decodes_running 0" in text
+
+
 def test_instance_reports_media_limits(server):
     for path in ("/api/v1/instance", "/api/v2/instance"):
         conf = json_of(anon_get(server, path))["configuration"]
@@ -386,3 +407,120 @@ def test_unattached_uploads_are_cleaned_up(make_server, tmp_path):
     assert_error(fetch(s, loose["url"]), 404)
     assert c.get(f"/api/v1/media/{kept['id']}").status_code == 200
     assert fetch(s, kept["url"]).status_code == 200
+
+
+def test_upload_over_the_media_body_cap_is_413(server, alice):
+    boundary = "holdfastbench"
+    blob = os.urandom(17 * 1024 * 1024 + 1)
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + blob + f"\r\n--{boundary}--\r\n".encode()
+    status, headers, rest = raw_http(server, "POST", "/api/v2/media", {
+        "Authorization": f"Bearer {alice.token}",
+        "Content-Type": f"multipart/form-data; boundary={boundary}"}, body, timeout=60)
+    assert status == 413, rest[:300]
+    # Under the cap but over the image cap: 422, not 413.
+    big_image = b"\xff\xd8\xff" + os.urandom(16 * 1024 * 1024 + 10)
+    assert_error(upload(alice, big_image, name="x.jpg", mime="image/jpeg"), 422)
+
+
+def test_decode_pool_is_bounded(make_server, tmp_path):
+    """One decode at a time and no waiting: uploads that find the pool busy get
+    503 with Retry-After at once, and the pool serves again afterwards."""
+    import concurrent.futures
+    from conftest import sign_up
+    s = make_server("--config", config_with(
+        tmp_path, "media_decode_concurrency = 1\nmedia_decode_wait_ms = 0\n"))
+    clients = [sign_up(s) for _ in range(4)]
+    photo = image_bytes("PNG", size=(4000, 3000))  # ~1 s of work each, so they overlap
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda c: upload(c, photo), clients))
+    codes = sorted(r.status_code for r in answers)
+    assert 200 in codes and 503 in codes, codes
+    busy = [r for r in answers if r.status_code == 503]
+    for r in busy:
+        assert r.headers.get("Retry-After")
+        assert_error(r, 503)
+    # Refused by the decode pool in the handler, not by the guard's admission ("The server is busy").
+    assert all("busy" not in r.json()["error"] for r in busy), [r.text for r in busy]
+    assert upload(clients[0], image_bytes("PNG")).status_code == 200
+
+
+def test_media_files_do_not_spend_the_api_budget(make_server, tmp_path):
+    """Pictures load as plain image requests; a page of them must not exhaust
+    the anonymous API budget (Mastodon does not count them either)."""
+    from conftest import sign_up
+    s = make_server("--config", config_with(tmp_path, "rate_anonymous_ip_requests = 5\n"))
+    c = sign_up(s)
+    m = uploaded(c, image_bytes("PNG"))
+    for _ in range(12):
+        assert fetch(s, m["preview_url"]).status_code == 200
+    for _ in range(6):
+        r = anon_get(s, "/api/v1/timelines/public")
+    assert_error(r, 429)
+
+
+def test_large_file_with_the_anonymous_cache_on(make_server, tmp_path):
+    """The anonymous GET cache (on by default, off in the suite's config) must
+    never cut a large picture short."""
+    from conftest import sign_up
+    s = make_server("--config", config_with(tmp_path, "anon_cache_ttl_ms = 1000\n"))
+    c = sign_up(s)
+    noisy = Image.effect_noise((1200, 900), 64).convert("RGB")
+    buf = io.BytesIO()
+    noisy.save(buf, "PNG")
+    m = uploaded(c, buf.getvalue())
+    bodies = set()
+    for _ in range(3):
+        r = fetch(s, m["url"])
+        assert r.status_code == 200
+        assert int(r.headers["Content-Length"]) == len(r.content)
+        bodies.add(r.content)
+    assert len(bodies) == 1
+    whole = bodies.pop()
+    assert len(whole) > 600 * 1024  # several serving chunks (256 KiB each)
+    with Image.open(io.BytesIO(whole)) as img:
+        img.load()
+        assert img.size == (1200, 900)
+    # A range across chunk boundaries.
+    r = fetch(s, m["url"], headers={"Range": "bytes=262000-530000"})
+    assert r.status_code == 206 and r.content == whole[262000:530001]
+
+
+def test_thumbnail_on_upload_and_update(server, alice):
+    r = alice.post("/api/v2/media", files={
+        "file": ("big.png", image_bytes("PNG", size=(800, 600)), "image/png"),
+        "thumbnail": ("t.png", image_bytes("PNG", size=(100, 50), color=(0, 0, 255)), "image/png")})
+    assert r.status_code == 200, r.text
+    m = r.json()
+    assert (m["meta"]["small"]["width"], m["meta"]["small"]["height"]) == (100, 50)
+    assert m["meta"]["original"]["width"] == 800
+    with Image.open(io.BytesIO(fetch(server, m["preview_url"]).content)) as img:
+        assert img.size == (100, 50)
+    noisy = io.BytesIO()
+    Image.effect_noise((1000, 1000), 64).convert("RGB").save(noisy, "PNG")
+    assert len(noisy.getvalue()) > 512 * 1024  # over the default body cap: PUT takes the media cap
+    r = alice.put(f"/api/v1/media/{m['id']}", files={
+        "thumbnail": ("t2.png", noisy.getvalue(), "image/png")},
+        data={"description": "with a new preview"})
+    assert r.status_code == 200, r.text
+    u = r.json()
+    assert u["description"] == "with a new preview"
+    assert u["preview_url"] != m["preview_url"] and u["url"] == m["url"]
+    assert (u["meta"]["small"]["width"], u["meta"]["small"]["height"]) == (640, 640)
+    assert u["meta"]["original"]["width"] == 800
+    assert_error(fetch(server, m["preview_url"]), 404)  # the old preview is gone
+    assert fetch(server, u["preview_url"]).status_code == 200
+    # A bad thumbnail changes nothing.
+    r = alice.put(f"/api/v1/media/{m['id']}", files={"thumbnail": ("x.png", b"nope", "image/png")},
+                  data={"description": "should not stick"})
+    assert_error(r, 422)
+    assert alice.get(f"/api/v1/media/{m['id']}").json()["description"] == "with a new preview"
+
+
+def test_front_page_shows_pictures_with_alt_text(server, alice):
+    m = uploaded(alice, image_bytes("PNG"), description='a "quoted" <cat>')
+    alice.status("look", media_ids=[m["id"]])
+    html = anon_get(server, "/").text
+    assert f'src="{m["preview_url"]}"' in html
+    assert 'alt="a &quot;quoted&quot; &lt;cat&gt;"' in html
+    assert "<cat>" not in html

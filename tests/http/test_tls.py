@@ -201,3 +201,72 @@ def test_bad_certificate_stops_the_start_with_a_clear_message(pki):
 
     res = run_serve("--tls-cert", pki["cert"])
     assert res.returncode != 0 and "--tls-key" in res.stderr, res.stderr
+
+
+def link_of(client, headers=None):
+    for i in range(3):
+        client.status(f"paged {i}")
+    r = client.get(f"/api/v1/accounts/{client.id}/statuses?limit=1", headers=headers or {})
+    assert r.status_code == 200, r.text
+    return r.headers["Link"]
+
+
+def test_links_use_https_under_tls_whatever_the_client_claims(tls_server, pki, monkeypatch):
+    server = tls_server()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", pki["cert"])
+    client = conftest.sign_up(server)
+    link = link_of(client, {"X-Forwarded-Proto": "http"})
+    assert link.startswith(f"<https://127.0.0.1:{server.port}/api/v1/accounts/"), link
+
+
+def test_links_over_http2_name_the_host(tls_server, pki, monkeypatch):
+    curl = shutil.which("curl")
+    if curl is None or "HTTP2" not in subprocess.run([curl, "--version"], capture_output=True,
+                                                       text=True).stdout:
+        pytest.skip("curl with HTTP/2 is not installed")
+    server = tls_server()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", pki["cert"])
+    client = conftest.sign_up(server)
+    for i in range(3):
+        client.status(f"h2 paged {i}")
+    out = subprocess.run([curl, "--http2", "-sS", "--cacert", pki["cert"], "-D", "-", "-o", "/dev/null",
+                          "-H", f"Authorization: Bearer {client.token}",
+                          server.url(f"/api/v1/accounts/{client.id}/statuses?limit=1")],
+                         capture_output=True, text=True, timeout=T)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("HTTP/2 200"), out.stdout
+    link = [l for l in out.stdout.splitlines() if l.lower().startswith("link:")]
+    assert link and f"<https://127.0.0.1:{server.port}/" in link[0], out.stdout
+
+
+def test_forwarded_proto_only_from_trusted_proxies(make_server):
+    plain = make_server()
+    client = conftest.sign_up(plain)
+    link = link_of(client, {"X-Forwarded-Proto": "https"})
+    assert link.startswith("<http://"), f"an untrusted client chose the scheme: {link}"
+
+    proxied = make_server("--config", config_with(trusted_proxies='["127.0.0.1/32"]'))
+    client = conftest.sign_up(proxied)
+    assert link_of(client, {"X-Forwarded-Proto": "https"}).startswith("<https://")
+    assert link_of(client).startswith("<http://")
+
+
+def test_bad_trusted_proxy_stops_the_start():
+    fd, path = tempfile.mkstemp(suffix=".toml")
+    with os.fdopen(fd, "w") as f:
+        f.write('[limits]\ntrusted_proxies = ["10.0.0.0/99"]\n')
+    res = run_serve("--config", path)
+    assert res.returncode != 0 and "trusted_proxies" in res.stderr, res.stderr
+
+
+def test_anonymous_cache_keeps_http_and_https_links_apart(make_server):
+    server = make_server("--config", config_with(trusted_proxies='["127.0.0.1/32"]',
+                                                 anon_cache_ttl_ms=60000))
+    client = conftest.sign_up(server)
+    for i in range(3):
+        client.status(f"cached {i}")
+    path = server.url(f"/api/v1/accounts/{client.id}/statuses?limit=1")
+    https = requests.get(path, headers={"X-Forwarded-Proto": "https"}, timeout=T)
+    http = requests.get(path, timeout=T)
+    assert https.headers["Link"].startswith("<https://"), https.headers["Link"]
+    assert http.headers["Link"].startswith("<http://"), http.headers["Link"]

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod paging;
 pub mod params;
 mod routes;
+pub mod streaming;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,11 +52,55 @@ pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(limits.request_body_max_bytes))
+        .layer(middleware::from_fn(json_refusals))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             observe_and_bound,
         ))
         .with_state(state)
+}
+
+/// axum's own rejections are one line of text; more is never expected.
+const REFUSAL_TEXT_MAX_BYTES: usize = 4096;
+
+/// Every refusal leaves as Mastodon's `{"error": …}`: the framework's own
+/// rejections (a path segment that is not UTF-8, say) are plain text or
+/// empty, and are rewritten here with the same status and their message.
+async fn json_refusals(request: Request, next: Next) -> Response {
+    use axum::http::{header, HeaderValue};
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let plain = content_type.starts_with("text/plain");
+    let bare =
+        content_type.is_empty() && http_body::Body::size_hint(response.body()).exact() == Some(0);
+    if !(plain || bare) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, REFUSAL_TEXT_MAX_BYTES)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_owned()
+    } else {
+        text
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = serde_json::json!({ "error": message }).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Times every request, bounds it by `request_timeout_ms` (503 past it), and records metrics.

@@ -577,7 +577,7 @@ fn leading_integer(s: &str) -> Option<u32> {
             _ => break,
         }
     }
-    (digits > 0).then(|| value as u32)
+    (digits > 0).then_some(value as u32)
 }
 
 /// Ids in paths and parameters: decimal digits only, no sign, fits in i64.

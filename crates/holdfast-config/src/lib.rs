@@ -122,6 +122,42 @@ pub struct Limits {
     pub max_connections: usize,
     /// Open connections from one client address (IPv6 grouped by /64); more are closed at once.
     pub max_connections_per_ip: usize,
+    // ---- streaming ----
+    /// Streaming connections (SSE and WebSocket) open at once on this node, all clients together.
+    pub streaming_connections_max: usize,
+    /// Streaming connections one account may hold at once on this node; more are refused (429).
+    pub streaming_connections_per_account_max: usize,
+    /// Streaming connections from one client address (IPv6 by /64) at once; more are refused (429).
+    pub streaming_connections_per_ip_max: usize,
+    /// Streams one WebSocket may be subscribed to at once; a subscription past it gets an error message.
+    pub streaming_subscriptions_per_connection_max: usize,
+    /// Bytes of events queued for one connection that the client has not taken yet;
+    /// past it the client is a slow consumer and is disconnected (with a close reason).
+    pub streaming_send_buffer_bytes: usize,
+    /// Events the in-process hub keeps for subscribers that are behind; one that falls
+    /// further behind has missed events and is disconnected (it reconnects and refetches).
+    pub streaming_hub_events_max: usize,
+    /// SSE heartbeat (`:thump`) and WebSocket ping interval.
+    pub streaming_heartbeat_ms: u64,
+    /// A WebSocket that sends nothing (not even a pong) for this long is closed.
+    pub streaming_idle_timeout_ms: u64,
+    /// One write to a streaming client that makes no progress for this long drops the connection.
+    pub streaming_write_timeout_ms: u64,
+    /// Largest message a WebSocket client may send (subscribe/unsubscribe are tiny).
+    pub streaming_client_message_max_bytes: usize,
+    /// How often an open stream checks that its token still authenticates; a revoked
+    /// token or a suspended account ends the stream within this long.
+    pub streaming_token_recheck_ms: u64,
+    /// PostgreSQL event feed (across nodes): how often a node reads the feed even
+    /// without a notification (the safety net for a lost `NOTIFY`).
+    pub streaming_feed_poll_ms: u64,
+    /// How long feed rows are kept before they are pruned.
+    pub streaming_feed_retention_s: u64,
+    /// Longest pause between reconnection attempts of the feed's connections.
+    pub streaming_feed_reconnect_max_ms: u64,
+    /// Events queued for publishing to (or delivery from) the feed; past it they are dropped and counted.
+    pub streaming_feed_queue_max: usize,
+
     /// A client must send a complete request head within this long, and an idle
     /// keep-alive connection is closed after it: hyper runs this timer whenever it
     /// waits for a request head, which is what defeats slowloris.
@@ -228,6 +264,9 @@ pub struct Limits {
     /// before decoding, so a decompression bomb is refused before it allocates
     /// (instance `image_matrix_limit`; Mastodon's is 7680x4320).
     pub media_image_max_pixels: u64,
+    /// Stored originals larger than this many pixels are scaled down to it, as
+    /// Mastodon does (3840x2160): it bounds what is kept, served and encoded.
+    pub media_original_max_pixels: u64,
     /// Longest side an image may declare, in pixels (also given to the decoder).
     pub media_image_max_side_px: u32,
     /// Most memory one decode may allocate (the decoder's own `max_alloc`).
@@ -236,6 +275,9 @@ pub struct Limits {
     pub media_decode_concurrency: usize,
     /// How long an upload waits for a decoding slot before 503.
     pub media_decode_wait_ms: u64,
+    /// Media files are served in chunks of this size, so a download holds
+    /// this much memory however large the file.
+    pub media_serve_chunk_bytes: usize,
     /// Previews (`small`) fit in a square of this side, in pixels.
     pub media_preview_side_px: u32,
     /// Avatars are scaled down to fit in a square of this side, in pixels.
@@ -315,6 +357,21 @@ impl Default for Limits {
             shutdown_grace_ms: 10_000,
             max_connections: 10_000,
             max_connections_per_ip: 64,
+            streaming_connections_max: 8_000,
+            streaming_connections_per_account_max: 16,
+            streaming_connections_per_ip_max: 48,
+            streaming_subscriptions_per_connection_max: 32,
+            streaming_send_buffer_bytes: 512 * 1024,
+            streaming_hub_events_max: 4_096,
+            streaming_heartbeat_ms: 15_000,
+            streaming_idle_timeout_ms: 60_000,
+            streaming_write_timeout_ms: 10_000,
+            streaming_client_message_max_bytes: 4 * 1024,
+            streaming_token_recheck_ms: 60_000,
+            streaming_feed_poll_ms: 2_000,
+            streaming_feed_retention_s: 600,
+            streaming_feed_reconnect_max_ms: 5_000,
+            streaming_feed_queue_max: 4_096,
             header_read_timeout_ms: 5_000,
             header_max_bytes: 16 * 1024,
             h2_max_concurrent_streams: 64,
@@ -368,10 +425,12 @@ impl Default for Limits {
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,
+            media_original_max_pixels: 3_840 * 2_160,
             media_image_max_side_px: 16_384,
             media_decode_alloc_max_bytes: 256 * 1024 * 1024,
             media_decode_concurrency: 2,
             media_decode_wait_ms: 10_000,
+            media_serve_chunk_bytes: 256 * 1024,
             media_preview_side_px: 640,
             media_avatar_side_px: 400,
             media_header_width_px: 1_500,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tokio::sync::watch;
 
 #[derive(Clone)]
@@ -125,11 +125,22 @@ impl Filler {
         if response.status() != StatusCode::OK || !shareable(response.headers()) {
             return response;
         }
+        // A body that may be larger than the cache takes is passed through
+        // untouched (and not cached): reading it first would cut it short.
+        let fits = axum::body::HttpBody::size_hint(response.body())
+            .upper()
+            .is_some_and(|upper| upper <= self.cache.body_max_bytes as u64);
+        if !fits {
+            return response;
+        }
         let (parts, body) = response.into_parts();
         let bytes = match axum::body::to_bytes(body, self.cache.body_max_bytes).await {
             Ok(b) => b,
-            // Too large to cache, or the body failed: the client gets an error either way.
-            Err(_) => return Response::from_parts(parts, Body::empty()),
+            // The body itself failed mid-way: nothing to cache, and the client
+            // must see a failure, not a short 200.
+            Err(_) => {
+                return (StatusCode::INTERNAL_SERVER_ERROR, Body::empty()).into_response();
+            }
         };
         let cached = Arc::new(Cached {
             status: parts.status,
@@ -218,6 +229,27 @@ mod tests {
                 "{name}: {value} must not be cached"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn an_answer_larger_than_the_cache_takes_passes_through_whole() {
+        let cache = AnonCache::new(Duration::from_secs(5), 16, 1024);
+        let Lookup::Fill(filler) = cache.lookup("big".into()) else {
+            panic!("first lookup fills")
+        };
+        let big = vec![b'x'; 4096];
+        let response = filler
+            .complete(Response::new(Body::from(big.clone())))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(body.len(), big.len(), "the client gets the whole body");
+        assert!(
+            matches!(cache.lookup("big".into()), Lookup::Fill(_)),
+            "too large to keep"
+        );
     }
 
     #[tokio::test]

@@ -19,6 +19,16 @@ pub fn is_ops(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 
+/// The streaming API: long-lived responses that must not hold an admission
+/// slot (or be cached); they are rate-limited like any request and counted
+/// by the event hub's own connection caps instead.
+pub fn is_streaming(path: &str) -> bool {
+    path == "/api/v1/streaming"
+        || path
+            .strip_prefix("/api/v1/streaming")
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 pub fn special(method: &Method, path: &str) -> Option<Special> {
     match (method, path) {
         (&Method::POST, "/api/v1/accounts") => Some(Special::Signup),
@@ -54,13 +64,24 @@ pub fn class(method: &Method, uri: &Uri, has_token: bool, deep_page_floor_id: i6
 pub fn is_upload(method: &Method, path: &str, content_type: Option<&str>) -> bool {
     match (method, path) {
         (&Method::POST, "/api/v1/media") | (&Method::POST, "/api/v2/media") => true,
-        (&Method::PATCH, "/api/v1/accounts/update_credentials") => content_type.is_some_and(|c| {
-            c.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/")
-        }),
+        (&Method::PATCH, "/api/v1/accounts/update_credentials") => is_multipart(content_type),
+        // A new thumbnail for an upload.
+        (&Method::PUT, p) if p.starts_with("/api/v1/media/") => is_multipart(content_type),
         _ => false,
     }
+}
+
+/// A media file (`/system/media/<key>`): served without an API rate budget.
+pub fn is_media_file(path: &str) -> bool {
+    path.starts_with("/system/media/")
+}
+
+fn is_multipart(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|c| {
+        c.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/")
+    })
 }
 
 /// Paging back past `floor_id` (an id older than the deep-page age) reads cold data.
@@ -120,8 +141,23 @@ mod tests {
             Some(Special::Delete)
         );
         assert!(is_ops("/metrics"));
+        assert!(is_streaming("/api/v1/streaming"));
+        assert!(is_streaming("/api/v1/streaming/user"));
+        assert!(!is_streaming("/api/v1/streamingx"));
         assert!(is_upload(&Method::POST, "/api/v2/media", None));
+        assert!(is_media_file("/system/media/ab-small.jpg"));
+        assert!(!is_media_file("/api/v1/media/1"));
         assert!(!is_upload(&Method::GET, "/api/v1/media/5", None));
+        assert!(is_upload(
+            &Method::PUT,
+            "/api/v1/media/5",
+            Some("multipart/form-data; boundary=x")
+        ));
+        assert!(!is_upload(
+            &Method::PUT,
+            "/api/v1/media/5",
+            Some("application/json")
+        ));
         assert!(is_upload(
             &Method::PATCH,
             "/api/v1/accounts/update_credentials",

@@ -255,7 +255,10 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
 
     // ---- rate limits ----
     let over = guard.override_for(ip);
-    let exempt = matches!(over, Some(Override::Exempt));
+    // Media files are not API calls: a client shows a page of pictures with
+    // plain image requests (no token), and Mastodon does not count them against
+    // the API budgets either. They still pass admission and the connection caps.
+    let exempt = matches!(over, Some(Override::Exempt)) || classify::is_media_file(path);
     let ip_budget = match over {
         Some(Override::Budget(n)) => Some(Budget {
             requests: *n,
@@ -293,11 +296,20 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     }
     let reported = decisions.first().copied();
 
+    // ---- streams: past the rate limits, but no cache and no admission slot ----
+    // (a stream lives for hours; the hub caps streaming connections itself)
+    if classify::is_streaming(path) {
+        return with_rate_headers(next.run(request).await, reported);
+    }
+
     // ---- cheap answers for anonymous reads ----
     // A range request must not be answered with (or fill the cache with) a whole body.
     let cacheable = token.is_none()
         && request.method() == axum::http::Method::GET
         && !request.headers().contains_key(header::RANGE)
+        // Media files are large and immutable (clients cache them for a year);
+        // the cache is for small answers computed per request.
+        && !classify::is_media_file(path)
         && !request.headers().contains_key(header::COOKIE);
     let mut filler = None;
     if cacheable {
@@ -306,7 +318,14 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
-        let key = format!("{host}{}", request.uri());
+        // The scheme too: `Link` headers differ between http and https (the
+        // listener leaves X-Forwarded-Proto only from trusted proxies).
+        let proto = request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let key = format!("{proto}|{host}{}", request.uri());
         match guard.cache.lookup(key) {
             Lookup::Hit(cached) => return with_rate_headers(cached.to_response(), reported),
             Lookup::Wait(slot) => {

@@ -63,7 +63,8 @@ impl std::fmt::Debug for TlsConfig {
 pub struct ListenerConfig {
     /// None: plain HTTP (HTTP/1.1, and HTTP/2 with prior knowledge).
     pub tls: Option<TlsConfig>,
-    /// Peers believed about who the client is (PROXY header, `X-Forwarded-For`).
+    /// Peers believed about the client: who it is (PROXY header,
+    /// `X-Forwarded-For`) and how it reached them (`X-Forwarded-Proto`).
     pub trusted_proxies: Arc<Vec<Cidr>>,
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
@@ -183,6 +184,7 @@ pub async fn serve(
         }
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let is_tls = config.tls.is_some();
         let trusted = config.trusted_proxies.clone();
         let per_ip = per_ip.clone();
         let max_per_ip = config.max_connections_per_ip;
@@ -221,8 +223,12 @@ pub async fn serve(
             }
             let service =
                 TowerToHyperService::new(app.map_request(move |mut req: Request<Incoming>| {
-                    // Per request: a trusted proxy may name the client in X-Forwarded-For.
+                    // Per request: a trusted proxy may name the client in
+                    // X-Forwarded-For and the scheme in X-Forwarded-Proto. The
+                    // peer judged is the one the PROXY header named, if any:
+                    // behind a TCP-mode proxy, the headers are the client's own.
                     let ip = forwarded::client_address(req.headers(), client.ip(), &trusted);
+                    normalize_origin_headers(&mut req, client.ip(), is_tls, &trusted);
                     req.extensions_mut()
                         .insert(ConnectInfo::<SocketAddr>(SocketAddr::new(
                             ip,
@@ -298,5 +304,94 @@ async fn serve_connection<I, S>(
         {
             refusals.count_connection(ConnectionReason::HeaderTimeout);
         }
+    }
+}
+
+/// What handlers may trust about how the client reached us, settled at the
+/// edge so that URLs built per request (`Link` headers) are right:
+/// - `X-Forwarded-Proto` is kept only from a trusted proxy; from anyone else
+///   it is replaced by the truth of this connection (`https` under TLS) or
+///   removed, so a client cannot make us write links with a scheme of its choosing.
+/// - An HTTP/2 request carries its host in `:authority`, not `Host`; it is
+///   copied into `Host` so code reading `Host` sees the same on both versions.
+fn normalize_origin_headers<B>(
+    req: &mut Request<B>,
+    peer: IpAddr,
+    is_tls: bool,
+    trusted_proxies: &[Cidr],
+) {
+    use axum::http::{header, HeaderValue};
+    const FORWARDED_PROTO: &str = "x-forwarded-proto";
+    let trusted = trusted_proxies.iter().any(|c| c.contains(peer));
+    if !trusted {
+        req.headers_mut().remove(FORWARDED_PROTO);
+        if is_tls {
+            req.headers_mut()
+                .insert(FORWARDED_PROTO, HeaderValue::from_static("https"));
+        }
+    } else if is_tls && !req.headers().contains_key(FORWARDED_PROTO) {
+        req.headers_mut()
+            .insert(FORWARDED_PROTO, HeaderValue::from_static("https"));
+    }
+    if !req.headers().contains_key(header::HOST) {
+        if let Some(v) = req
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        {
+            req.headers_mut().insert(header::HOST, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(headers: &[(&str, &str)], uri: &str) -> Request<()> {
+        let mut b = Request::builder().uri(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap()
+    }
+
+    fn proto(r: &Request<()>) -> Option<&str> {
+        r.headers()
+            .get("x-forwarded-proto")
+            .map(|v| v.to_str().unwrap())
+    }
+
+    #[test]
+    fn forwarded_proto_only_from_trusted_proxies() {
+        let proxies = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let stranger: IpAddr = "192.0.2.7".parse().unwrap();
+        let proxy: IpAddr = "10.1.2.3".parse().unwrap();
+
+        let mut r = request(&[("x-forwarded-proto", "https")], "/");
+        normalize_origin_headers(&mut r, stranger, false, &proxies);
+        assert_eq!(proto(&r), None, "a stranger cannot claim https");
+
+        let mut r = request(&[("x-forwarded-proto", "http")], "/");
+        normalize_origin_headers(&mut r, stranger, true, &proxies);
+        assert_eq!(proto(&r), Some("https"), "nor http over TLS");
+
+        let mut r = request(&[("x-forwarded-proto", "https")], "/");
+        normalize_origin_headers(&mut r, proxy, false, &proxies);
+        assert_eq!(proto(&r), Some("https"), "a trusted proxy is believed");
+
+        let mut r = request(&[], "/");
+        normalize_origin_headers(&mut r, proxy, true, &proxies);
+        assert_eq!(proto(&r), Some("https"));
+    }
+
+    #[test]
+    fn http2_authority_becomes_host() {
+        let mut r = request(&[], "https://social.example:8443/api/v1/x");
+        normalize_origin_headers(&mut r, "127.0.0.1".parse().unwrap(), true, &[]);
+        assert_eq!(r.headers()["host"], "social.example:8443");
+        let mut r = request(&[("host", "a.example")], "https://b.example/");
+        normalize_origin_headers(&mut r, "127.0.0.1".parse().unwrap(), true, &[]);
+        assert_eq!(r.headers()["host"], "a.example", "an explicit Host is kept");
     }
 }

@@ -158,6 +158,7 @@ impl Service {
                 notify.unwrap_or(rel.notifying),
             )
             .await?;
+        self.announce_notified(me, target);
         self.relationship(me, target).await
     }
 

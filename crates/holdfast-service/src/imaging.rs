@@ -20,6 +20,8 @@ use crate::blurhash;
 pub struct ImageBounds {
     pub max_bytes: usize,
     pub max_pixels: u64,
+    /// Originals above this are scaled down to it before they are stored.
+    pub original_max_pixels: u64,
     pub max_side_px: u32,
     pub max_alloc_bytes: u64,
     pub jpeg_quality: u8,
@@ -169,6 +171,18 @@ pub fn fit(img: &DynamicImage, max_w: u32, max_h: u32) -> Option<DynamicImage> {
     Some(img.thumbnail(max_w, max_h))
 }
 
+/// Scales down (keeping the aspect ratio) to at most `max_pixels`, or None if it already fits.
+pub fn shrink_to_pixels(img: &DynamicImage, max_pixels: u64) -> Option<DynamicImage> {
+    let (w, h) = (img.width() as u64, img.height() as u64);
+    if w * h <= max_pixels || max_pixels == 0 {
+        return None;
+    }
+    let scale = (max_pixels as f64 / (w * h) as f64).sqrt();
+    let nw = ((w as f64 * scale).floor() as u32).max(1);
+    let nh = ((h as f64 * scale).floor() as u32).max(1);
+    Some(img.thumbnail(nw, nh))
+}
+
 /// True if some pixel is not fully opaque.
 fn has_transparency(img: &DynamicImage) -> bool {
     match img {
@@ -244,7 +258,14 @@ pub fn process_attachment(
     bounds: &ImageBounds,
     preview_side_px: u32,
 ) -> Result<Processed, ImageError> {
-    let img = decode(bytes, bounds)?;
+    let decoded = decode(bytes, bounds)?;
+    let img = match shrink_to_pixels(&decoded, bounds.original_max_pixels) {
+        Some(smaller) => {
+            drop(decoded);
+            smaller
+        }
+        None => decoded,
+    };
     let original = encode(&img, bounds.jpeg_quality)?;
     let scaled = fit(&img, preview_side_px, preview_side_px);
     let small_img = scaled.as_ref().unwrap_or(&img);
@@ -278,6 +299,7 @@ mod tests {
         ImageBounds {
             max_bytes: 1 << 24,
             max_pixels: 4_000_000,
+            original_max_pixels: 2_000_000,
             max_side_px: 4_000,
             max_alloc_bytes: 64 << 20,
             jpeg_quality: 85,
@@ -301,6 +323,16 @@ mod tests {
         assert_eq!((p.small.width, p.small.height), (640, 320));
         assert_eq!(p.blurhash.len(), 28);
         assert_eq!(sniff(&p.original.bytes), Some(ImageFormat::Jpeg));
+    }
+
+    #[test]
+    fn large_originals_are_scaled_down_to_the_pixel_cap() {
+        let img = DynamicImage::ImageRgb8(RgbImage::new(2000, 1500));
+        let p = process_attachment(&png_bytes(&img), &bounds(), 640).unwrap();
+        let (w, h) = (p.original.width as u64, p.original.height as u64);
+        assert!(w * h <= 2_000_000, "{w}x{h}");
+        assert!(w * h > 1_900_000, "{w}x{h}: not shrunk more than needed");
+        assert!((w as f64 / h as f64 - 4.0 / 3.0).abs() < 0.01);
     }
 
     #[test]

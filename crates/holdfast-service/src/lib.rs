@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod batch;
 pub mod blurhash;
+pub mod events;
 pub mod imaging;
 pub mod lists;
 pub mod media;
@@ -161,6 +162,8 @@ pub struct Service {
     pub decoder: media::DecodePool,
     /// `https://domain` (or `http://localhost:port` for a local instance): the base of every URL we render.
     pub base_url: Arc<str>,
+    /// Live events for the streaming API (in process, this node).
+    pub events: events::Hub,
 }
 
 impl Service {
@@ -178,7 +181,9 @@ impl Service {
             config.limits.media_decode_concurrency,
             Duration::from_millis(config.limits.media_decode_wait_ms),
         );
+        let events = events::Hub::new(&config.limits);
         Service {
+            events,
             store,
             media,
             decoder,

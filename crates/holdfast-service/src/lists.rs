@@ -78,6 +78,7 @@ impl Service {
         me: Id,
         types: &[String],
         exclude_types: &[String],
+        from_account: Option<Id>,
         req: PageRequest,
     ) -> ServiceResult<PageOf<NotificationView>> {
         let wanted: Vec<NotificationType> = NotificationType::ALL
@@ -96,7 +97,10 @@ impl Service {
             self.limits().notifications_page_default,
             self.limits().notifications_page_max,
         );
-        let paged = self.store.notifications(me, &wanted, page).await?;
+        let paged = self
+            .store
+            .notifications_from(me, &wanted, from_account, page)
+            .await?;
         let rows: Vec<NotificationRow> = paged.iter().map(|p| p.item.clone()).collect();
         let items = self.notification_views(me, rows).await?;
         Ok(PageOf::map_from(&paged, items))

@@ -17,19 +17,44 @@ use tokio::sync::Semaphore;
 use crate::imaging::{self, Encoded, ImageBounds};
 use crate::{Service, ServiceError, ServiceResult};
 
-/// Decoding runs here: at most `media_decode_concurrency` at once, each on a
-/// blocking thread; a request that cannot get a slot within
+/// Decoding runs here: at most `media_decode_concurrency` at once, on that
+/// many dedicated threads; a request that cannot get a slot within
 /// `media_decode_wait_ms` is refused with 503 rather than queued for ever.
+/// Dedicated threads, not tokio's blocking pool, for the reason passwords
+/// have them: each thread that allocates a decoded picture keeps a malloc
+/// arena of that size, so decodes spread over many blocking threads would
+/// grow the process with the number of threads ever used.
 #[derive(Clone)]
 pub struct DecodePool {
     permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
     wait: Duration,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 impl DecodePool {
     pub fn new(concurrency: usize, wait: Duration) -> DecodePool {
+        let threads = concurrency.max(1);
+        // At most `threads` jobs exist at once (the semaphore), so the channel never holds more.
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(threads);
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("decode-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+                        Ok(job) => job,
+                        Err(_) => return, // every pool handle is gone
+                    };
+                    job();
+                })
+                .expect("can start an image decoding thread");
+        }
         DecodePool {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(threads)),
+            jobs,
             wait,
         }
     }
@@ -52,20 +77,32 @@ impl DecodePool {
                 )
             })?
             .map_err(|_| ServiceError::Unavailable("image processing is shut down".into()))?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
         // The permit goes with the work: if the request is abandoned, the
         // slot stays taken until the decode really ends.
-        tokio::task::spawn_blocking(move || {
-            let out = f();
+        let job: Job = Box::new(move || {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
             drop(permit);
-            out
-        })
-        .await
-        .map_err(|_| ServiceError::Internal("image processing panicked".into()))
+            let _ = tx.send(out);
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| ServiceError::Unavailable("image processing is shut down".into()))?;
+        match rx.await {
+            Ok(Ok(value)) => Ok(value),
+            // A decoder that panics on a file is refusing that file.
+            Ok(Err(_)) => Err(ServiceError::Unprocessable(
+                "Validation failed: File could not be processed as an image".into(),
+            )),
+            Err(_) => Err(ServiceError::Internal("image processing stopped".into())),
+        }
     }
 }
 
 pub struct UploadInput<B> {
     pub file: B,
+    /// A picture to use as the preview instead of one made from `file`.
+    pub thumbnail: Option<B>,
     pub description: Option<String>,
     /// `"x,y"` as Mastodon takes it.
     pub focus: Option<String>,
@@ -109,6 +146,7 @@ impl Service {
         ImageBounds {
             max_bytes: l.media_image_max_bytes,
             max_pixels: l.media_image_max_pixels,
+            original_max_pixels: l.media_original_max_pixels,
             max_side_px: l.media_image_max_side_px,
             max_alloc_bytes: l.media_decode_alloc_max_bytes,
             jpeg_quality: l.media_jpeg_quality,
@@ -164,11 +202,24 @@ impl Service {
         let bounds = self.image_bounds();
         let preview_px = self.limits().media_preview_side_px;
         let file = input.file;
-        let processed = self
+        let thumbnail = input.thumbnail;
+        let mut processed = self
             .decoder
-            .run(move || imaging::process_attachment(file.as_ref(), &bounds, preview_px))
+            .run(move || {
+                let mut p = imaging::process_attachment(file.as_ref(), &bounds, preview_px)?;
+                if let Some(t) = thumbnail {
+                    p.small = imaging::process_profile_image(
+                        t.as_ref(),
+                        &bounds,
+                        preview_px,
+                        preview_px,
+                    )?;
+                }
+                Ok::<_, imaging::ImageError>(p)
+            })
             .await?
             .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+        let small_bytes = std::mem::take(&mut processed.small.bytes);
 
         let stem = random_stem()?;
         let file_key = format!("{stem}-original.{}", processed.original.ext);
@@ -180,7 +231,7 @@ impl Service {
         .to_string();
         self.put_all(vec![
             (file_key.clone(), processed.original.bytes),
-            (preview_key.clone(), processed.small.bytes),
+            (preview_key.clone(), small_bytes),
         ])
         .await?;
         let created = self
@@ -210,24 +261,64 @@ impl Service {
         Ok(self.store.media(me, id).await?)
     }
 
-    /// `PUT /api/v1/media/:id`: description and focus, while unattached.
-    pub async fn update_media(
+    /// `PUT /api/v1/media/:id`: description, focus and a new preview
+    /// (`thumbnail`), while unattached.
+    pub async fn update_media<B>(
         &self,
         me: Id,
         id: Id,
         description: Option<String>,
         focus: Option<String>,
-    ) -> ServiceResult<MediaRow> {
+        thumbnail: Option<B>,
+    ) -> ServiceResult<MediaRow>
+    where
+        B: AsRef<[u8]> + Send + 'static,
+    {
         self.check_description(&description)?;
         let focus = focus
             .as_deref()
             .filter(|f| !f.is_empty())
             .map(parse_focus)
             .transpose()?;
-        Ok(self
-            .store
-            .update_media(me, id, MediaUpdate { description, focus })
-            .await?)
+        let Some(thumbnail) = thumbnail else {
+            let update = MediaUpdate {
+                description,
+                focus,
+                preview: None,
+            };
+            return Ok(self.store.update_media(me, id, update).await?);
+        };
+        let before = self.store.media(me, id).await?;
+        if before.status_id.is_some() {
+            return Err(ServiceError::not_found());
+        }
+        let bounds = self.image_bounds();
+        let side = self.limits().media_preview_side_px;
+        let small = self
+            .decoder
+            .run(move || imaging::process_profile_image(thumbnail.as_ref(), &bounds, side, side))
+            .await?
+            .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+        let mut meta: serde_json::Value =
+            serde_json::from_str(&before.meta).unwrap_or_else(|_| json!({}));
+        meta["small"] = size_json(&small);
+        let key = format!("{}-small.{}", random_stem()?, small.ext);
+        self.put_all(vec![(key.clone(), small.bytes)]).await?;
+        let update = MediaUpdate {
+            description,
+            focus,
+            preview: Some((key.clone(), meta.to_string())),
+        };
+        match self.store.update_media(me, id, update).await {
+            Ok(row) => {
+                self.forget_media(&[before.preview_key]).await;
+                Ok(row)
+            }
+            Err(e) => {
+                self.forget_media(&[key]).await;
+                Err(e.into())
+            }
+        }
     }
 
     /// `DELETE /api/v1/media/:id`: only while no status uses it (422 otherwise).
@@ -238,9 +329,14 @@ impl Service {
         Ok(row)
     }
 
-    /// The bytes behind a media URL.
-    pub async fn media_bytes(&self, key: &str) -> ServiceResult<Vec<u8>> {
-        Ok(self.media.get(key).await?)
+    /// How many bytes are behind a media URL (404 if none).
+    pub async fn media_size(&self, key: &str) -> ServiceResult<u64> {
+        Ok(self.media.size(key).await?)
+    }
+
+    /// One chunk of the bytes behind a media URL.
+    pub async fn media_chunk(&self, key: &str, start: u64, len: usize) -> ServiceResult<Vec<u8>> {
+        Ok(self.media.read_range(key, start, len).await?)
     }
 
     /// Avatar or header from an uploaded picture, scaled down to its box:

@@ -21,6 +21,8 @@ pub struct GroupFilter {
     pub exclude_types: Vec<String>,
     /// `grouped_types[]`: None (or empty) means every type Mastodon groups.
     pub grouped_types: Option<Vec<String>>,
+    /// `account_id`: only notifications from this account.
+    pub from_account: Option<Id>,
 }
 
 /// Where a group sits in the page it was returned in.
@@ -96,6 +98,7 @@ impl Service {
                 me,
                 &filter.wanted(),
                 &grouped,
+                filter.from_account,
                 page,
                 limits.notification_groups_scan_max,
             )
@@ -248,6 +251,7 @@ impl Service {
                 me,
                 &filter.wanted(),
                 &grouped_types,
+                filter.from_account,
                 marker,
                 limit,
                 limits.notification_groups_scan_max,
@@ -301,7 +305,7 @@ impl Service {
                         kind: n.kind,
                         count: 1,
                         most_recent_id: n.id,
-                        page: paged.then(|| GroupPageData {
+                        page: paged.then_some(GroupPageData {
                             min_id: n.id,
                             max_id: n.id,
                             latest_at_ms: n.created_at_ms,

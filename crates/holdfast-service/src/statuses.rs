@@ -4,6 +4,7 @@
 
 use holdfast_store::{AccountRow, Id, NewStatus, StatusBundle, Visibility};
 
+use crate::events::{Event, StatusEvent};
 use crate::text::{self, ResolvedMention};
 use crate::{PageOf, PageRequest, Principal, Service, ServiceError, ServiceResult};
 
@@ -148,7 +149,34 @@ impl Service {
                 limits.idempotency_key_ttl_s,
             )
             .await?;
-        self.status(Some(me), id).await
+        let bundle = self.status(Some(me), id).await?;
+        self.announce_post(&bundle);
+        Ok(bundle)
+    }
+
+    /// Streams a new status, and pokes everyone it notified.
+    fn announce_post(&self, bundle: &StatusBundle) {
+        let event = StatusEvent::of(bundle);
+        for account_id in &event.mentions {
+            if *account_id != event.account_id {
+                self.events.publish(Event::Notified {
+                    account_id: *account_id,
+                });
+            }
+        }
+        if let Some(author) = event.reblog_of_account_id {
+            if author != event.account_id {
+                self.events.publish(Event::Notified { account_id: author });
+            }
+        }
+        self.events.publish(Event::Posted(event));
+    }
+
+    /// Pokes `account_id`'s streams to fetch its new notifications (not for one's own actions).
+    pub(crate) fn announce_notified(&self, me: Id, account_id: Id) {
+        if me != account_id {
+            self.events.publish(Event::Notified { account_id });
+        }
     }
 
     /// One status as the viewer sees it, or 404.
@@ -177,7 +205,19 @@ impl Service {
         if before.status.account_id != me {
             return Err(ServiceError::not_found());
         }
+        // Its reblogs go with it; streams are told about each.
+        let reblogs = if before.status.reblog_of_id.is_none() {
+            self.reblogs_of(id, None).await
+        } else {
+            Vec::new()
+        };
         self.store.delete_status(me, id).await?;
+        let gone = StatusEvent::of(&before);
+        for (reblog_id, by) in reblogs {
+            self.events
+                .publish(Event::Deleted(gone.reblog_by(reblog_id, by)));
+        }
+        self.events.publish(Event::Deleted(gone));
         // The rows went with the status (cascade); now the bytes.
         let keys: Vec<String> = before
             .media
@@ -213,7 +253,9 @@ impl Service {
     pub async fn favourite(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
         let target = self.action_target(me, id).await?;
         self.store.favourite(me, target).await?;
-        self.status(Some(me), target).await
+        let bundle = self.status(Some(me), target).await?;
+        self.announce_notified(me, bundle.status.account_id);
+        Ok(bundle)
     }
 
     pub async fn unfavourite(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
@@ -228,6 +270,7 @@ impl Service {
         id: Id,
         visibility: Option<&str>,
     ) -> ServiceResult<StatusBundle> {
+        let started_ms = holdfast_config::time::now_ms();
         let target = self.action_target(me, id).await?;
         let original = self.store.status(target).await?;
         // Only what anyone may see can be boosted; a private post may be boosted by its author only.
@@ -256,13 +299,55 @@ impl Service {
             requested
         };
         let reblog_id = self.store.reblog(me, target, visibility).await?;
-        self.status(Some(me), reblog_id).await
+        let bundle = self.status(Some(me), reblog_id).await?;
+        // Reblogging again returns the existing reblog: announced once, when it was made.
+        if bundle.status.created_at_ms >= started_ms {
+            self.announce_post(&bundle);
+        }
+        Ok(bundle)
     }
 
     pub async fn unreblog(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
         let target = self.action_target(me, id).await?;
+        let mine = self.reblogs_of(target, Some(me)).await;
         self.store.unreblog(me, target).await?;
-        self.status(Some(me), target).await
+        let bundle = self.status(Some(me), target).await?;
+        let original = StatusEvent::of(&bundle);
+        for (reblog_id, by) in mine {
+            self.events
+                .publish(Event::Deleted(original.reblog_by(reblog_id, by)));
+        }
+        Ok(bundle)
+    }
+
+    /// (reblog id, reblogger) of the reblogs of `status_id` (only `by`'s when
+    /// given), for announcing their deletion; bounded, best effort.
+    async fn reblogs_of(&self, status_id: Id, by: Option<Id>) -> Vec<(Id, Id)> {
+        const PAGE: u32 = 80;
+        const PAGES_MAX: usize = 5;
+        let mut out = Vec::new();
+        let mut max_id = None;
+        for _ in 0..PAGES_MAX {
+            let page = holdfast_store::Page {
+                max_id,
+                since_id: None,
+                min_id: None,
+                limit: PAGE,
+            };
+            let Ok(rows) = self.store.reblogged_by(status_id, page).await else {
+                break;
+            };
+            for r in &rows {
+                if by.is_none_or(|b| b == r.item) {
+                    out.push((r.cursor, r.item));
+                }
+            }
+            if rows.len() < PAGE as usize || (by.is_some() && !out.is_empty()) {
+                break;
+            }
+            max_id = rows.last().map(|r| r.cursor);
+        }
+        out
     }
 
     pub async fn bookmark(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {

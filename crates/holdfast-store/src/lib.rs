@@ -10,6 +10,7 @@
 //! where the uniqueness constraints live.
 
 mod assemble;
+pub mod feed;
 pub mod groups;
 pub mod ids;
 pub mod media;
@@ -18,6 +19,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
+pub use feed::{EventFeed, FeedStats};
 pub use media::{FileMediaStore, MediaStore};
 pub use model::*;
 
@@ -222,11 +224,22 @@ pub trait Store: Send + Sync + 'static {
         account_id: Id,
         types: &[NotificationType],
         page: Page,
+    ) -> StoreResult<Vec<Paged<NotificationRow>>> {
+        self.notifications_from(account_id, types, None, page).await
+    }
+    /// `notifications`, only those sent by `from` when given (Mastodon's `account_id`).
+    async fn notifications_from(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        from: Option<Id>,
+        page: Page,
     ) -> StoreResult<Vec<Paged<NotificationRow>>>;
     async fn notification(&self, account_id: Id, id: Id) -> StoreResult<NotificationRow>;
     async fn dismiss_notification(&self, account_id: Id, id: Id) -> StoreResult<()>;
     async fn clear_notifications(&self, account_id: Id) -> StoreResult<()>;
-    /// Grouped paging (Mastodon's `/api/v2/notifications`): among at most
+    /// Grouped paging (Mastodon's `/api/v2/notifications`; `from` as in
+    /// `notifications_from`): among at most
     /// `scan_max` notifications of `types` inside the page bounds (the newest,
     /// or with `min_id` the oldest), the first `page.limit` groups in walking
     /// order, each by the notification that opened it (its newest, or with
@@ -237,6 +250,7 @@ pub trait Store: Send + Sync + 'static {
         account_id: Id,
         types: &[NotificationType],
         grouped: &[NotificationType],
+        from: Option<Id>,
         page: Page,
         scan_max: u32,
     ) -> StoreResult<NotificationGroupPage>;
@@ -268,6 +282,7 @@ pub trait Store: Send + Sync + 'static {
         account_id: Id,
         types: &[NotificationType],
         grouped: &[NotificationType],
+        from: Option<Id>,
         after_id: Option<Id>,
         limit: u32,
         scan_max: u32,

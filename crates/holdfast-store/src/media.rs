@@ -28,6 +28,11 @@ pub trait MediaStore: Send + Sync + 'static {
     async fn put(&self, key: &str, bytes: Vec<u8>) -> StoreResult<()>;
     /// The bytes under `key`; NotFound if there are none.
     async fn get(&self, key: &str) -> StoreResult<Vec<u8>>;
+    /// How many bytes are under `key`; NotFound if there are none.
+    async fn size(&self, key: &str) -> StoreResult<u64>;
+    /// Up to `len` bytes under `key` from `start` (fewer at the end), so a
+    /// file is served in bounded chunks rather than loaded whole.
+    async fn read_range(&self, key: &str, start: u64, len: usize) -> StoreResult<Vec<u8>>;
     /// Removes the keys; missing ones are not an error.
     async fn delete(&self, keys: &[String]) -> StoreResult<()>;
 }
@@ -92,6 +97,13 @@ fn io(e: std::io::Error) -> StoreError {
     StoreError::Unavailable(format!("media storage: {e}"))
 }
 
+fn not_found_or_io(e: std::io::Error) -> StoreError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => StoreError::NotFound,
+        _ => io(e),
+    }
+}
+
 /// temp file in the same directory → write → fsync → rename → fsync directory.
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut nonce = [0u8; 8];
@@ -130,10 +142,30 @@ impl MediaStore for FileMediaStore {
         tokio::task::spawn_blocking(move || std::fs::read(path))
             .await
             .map_err(|_| StoreError::Internal("a media read panicked".into()))?
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => StoreError::NotFound,
-                _ => io(e),
-            })
+            .map_err(not_found_or_io)
+    }
+
+    async fn size(&self, key: &str) -> StoreResult<u64> {
+        let path = self.path(key)?;
+        tokio::task::spawn_blocking(move || std::fs::metadata(path).map(|m| m.len()))
+            .await
+            .map_err(|_| StoreError::Internal("a media read panicked".into()))?
+            .map_err(not_found_or_io)
+    }
+
+    async fn read_range(&self, key: &str, start: u64, len: usize) -> StoreResult<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let path = self.path(key)?;
+        tokio::task::spawn_blocking(move || {
+            let mut f = std::fs::File::open(path)?;
+            f.seek(SeekFrom::Start(start))?;
+            let mut buf = Vec::with_capacity(len);
+            f.take(len as u64).read_to_end(&mut buf)?;
+            Ok(buf)
+        })
+        .await
+        .map_err(|_| StoreError::Internal("a media read panicked".into()))?
+        .map_err(not_found_or_io)
     }
 
     async fn delete(&self, keys: &[String]) -> StoreResult<()> {

@@ -392,11 +392,14 @@ pub struct NewMedia {
     pub preview_key: String,
 }
 
-/// What `PUT /api/v1/media/:id` may change; None leaves a field as it is.
+/// What `PUT /api/v1/media/:id` may change; None leaves a field as it is,
+/// an empty description clears it.
 #[derive(Clone, Debug, Default)]
 pub struct MediaUpdate {
     pub description: Option<String>,
     pub focus: Option<(f64, f64)>,
+    /// A new preview (from a `thumbnail`) and the meta that describes it.
+    pub preview: Option<(String, String)>,
 }
 
 /// The two pictures of a profile.

@@ -2064,7 +2064,14 @@ async fn notification_groups_keys_pages_and_counts(b: Backend) {
 
     // One page of groups: each group once, by its newest notification.
     let gp = s
-        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, page(10), 100)
+        .notification_group_page(
+            me.id,
+            &NotificationType::ALL,
+            &GROUPABLE,
+            None,
+            page(10),
+            100,
+        )
         .await
         .unwrap();
     assert_eq!(gp.scan_stopped_at, None);
@@ -2089,6 +2096,7 @@ async fn notification_groups_keys_pages_and_counts(b: Backend) {
             me.id,
             &NotificationType::ALL,
             &[NotificationType::Favourite],
+            None,
             page(10),
             100,
         )
@@ -2097,13 +2105,20 @@ async fn notification_groups_keys_pages_and_counts(b: Backend) {
     assert_eq!(gp.rows.len(), 5);
     // Grouping nothing: every notification is its own group.
     let gp = s
-        .notification_group_page(me.id, &NotificationType::ALL, &[], page(10), 100)
+        .notification_group_page(me.id, &NotificationType::ALL, &[], None, page(10), 100)
         .await
         .unwrap();
     assert_eq!(gp.rows.len(), 7);
     // The limit counts groups; min_id walks up from the oldest.
     let gp = s
-        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, page(2), 100)
+        .notification_group_page(
+            me.id,
+            &NotificationType::ALL,
+            &GROUPABLE,
+            None,
+            page(2),
+            100,
+        )
         .await
         .unwrap();
     assert_eq!(gp.rows.len(), 2);
@@ -2112,6 +2127,7 @@ async fn notification_groups_keys_pages_and_counts(b: Backend) {
             me.id,
             &NotificationType::ALL,
             &GROUPABLE,
+            None,
             Page {
                 min_id: Some(0),
                 ..page(1)
@@ -2126,7 +2142,14 @@ async fn notification_groups_keys_pages_and_counts(b: Backend) {
         "the oldest notification opens the oldest group"
     );
     assert!(s
-        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, page(0), 100)
+        .notification_group_page(
+            me.id,
+            &NotificationType::ALL,
+            &GROUPABLE,
+            None,
+            page(0),
+            100
+        )
         .await
         .unwrap()
         .rows
@@ -2195,25 +2218,25 @@ async fn notification_groups_keys_pages_and_counts(b: Backend) {
     // Unread counts: each notification, or each group once.
     let all_types = NotificationType::ALL;
     assert_eq!(
-        s.unread_notifications(me.id, &all_types, &[], None, 100, 100)
+        s.unread_notifications(me.id, &all_types, &[], None, None, 100, 100)
             .await
             .unwrap(),
         7
     );
     assert_eq!(
-        s.unread_notifications(me.id, &all_types, &GROUPABLE, None, 100, 100)
+        s.unread_notifications(me.id, &all_types, &GROUPABLE, None, None, 100, 100)
             .await
             .unwrap(),
         4
     );
     assert_eq!(
-        s.unread_notifications(me.id, &all_types, &[], None, 3, 100)
+        s.unread_notifications(me.id, &all_types, &[], None, None, 3, 100)
             .await
             .unwrap(),
         3
     );
     assert_eq!(
-        s.unread_notifications(me.id, &all_types, &[], Some(all[2].item.id), 100, 100)
+        s.unread_notifications(me.id, &all_types, &[], None, Some(all[2].item.id), 100, 100)
             .await
             .unwrap(),
         2
@@ -2224,12 +2247,43 @@ async fn notification_groups_keys_pages_and_counts(b: Backend) {
             &[NotificationType::Favourite],
             &GROUPABLE,
             None,
+            None,
             100,
             100
         )
         .await
         .unwrap(),
         2
+    );
+    // Only from one sender (Mastodon's `account_id`).
+    let from_a = Some(fans[0].id);
+    assert_eq!(
+        s.unread_notifications(me.id, &all_types, &[], from_a, None, 100, 100)
+            .await
+            .unwrap(),
+        3,
+        "fan a: a favourite of each status and a follow"
+    );
+    let listed = s
+        .notifications_from(me.id, &all_types, from_a, page(10))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().all(|n| n.item.from_account_id == fans[0].id));
+    let gp = s
+        .notification_group_page(
+            me.id,
+            &all_types,
+            &GROUPABLE,
+            Some(fans[2].id),
+            page(10),
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        gp.rows.iter().map(|n| n.kind).collect::<Vec<_>>(),
+        vec![NotificationType::Mention, NotificationType::Favourite]
     );
 
     // Dismissing a group removes all of it, and only the recipient's.
@@ -2280,20 +2334,27 @@ async fn notification_group_page_stops_at_its_scan_bound(b: Backend) {
         .unwrap();
     // Scanning 3 notifications finds the follow and the favourite group, then stops.
     let gp = s
-        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, page(3), 3)
+        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, None, page(3), 3)
         .await
         .unwrap();
     assert_eq!(gp.rows.len(), 2);
     assert_eq!(gp.scan_stopped_at, Some(all[2].item.id));
     // With room to scan everything, no stop is reported.
     let gp = s
-        .notification_group_page(me.id, &NotificationType::ALL, &GROUPABLE, page(10), 50)
+        .notification_group_page(
+            me.id,
+            &NotificationType::ALL,
+            &GROUPABLE,
+            None,
+            page(10),
+            50,
+        )
         .await
         .unwrap();
     assert_eq!((gp.rows.len(), gp.scan_stopped_at), (2, None));
     // The scan never looks at fewer notifications than the page asks for groups.
     let gp = s
-        .notification_group_page(me.id, &NotificationType::ALL, &[], page(4), 1)
+        .notification_group_page(me.id, &NotificationType::ALL, &[], None, page(4), 1)
         .await
         .unwrap();
     assert_eq!(gp.rows.len(), 4);
@@ -2339,7 +2400,7 @@ async fn media_rows_owner_update_delete(b: Backend) {
             m.id,
             MediaUpdate {
                 description: Some("a dog".into()),
-                focus: None,
+                ..MediaUpdate::default()
             },
         )
         .await
@@ -2351,14 +2412,42 @@ async fn media_rows_owner_update_delete(b: Backend) {
             a.id,
             m.id,
             MediaUpdate {
-                description: None,
                 focus: Some((-1.0, 1.0)),
+                ..MediaUpdate::default()
             },
         )
         .await
         .unwrap();
     assert_eq!(u.description.as_deref(), Some("a dog"));
     assert_eq!(u.focus, Some((-1.0, 1.0)));
+    assert_eq!(u.preview_key, "aa01-small.jpg");
+    let u = s
+        .update_media(
+            a.id,
+            m.id,
+            MediaUpdate {
+                preview: Some(("aa02-small.png".into(), r#"{"small":{}}"#.into())),
+                ..MediaUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.preview_key, "aa02-small.png");
+    assert_eq!(u.meta, r#"{"small":{}}"#);
+    assert_eq!(u.file_key, "aa01-original.jpg");
+    assert_eq!(u.focus, Some((-1.0, 1.0)));
+    let u = s
+        .update_media(
+            a.id,
+            m.id,
+            MediaUpdate {
+                description: Some(String::new()),
+                ..MediaUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.description, None, "an empty description clears it");
 
     assert!(matches!(
         s.delete_media(o.id, m.id).await,
@@ -2579,6 +2668,31 @@ async fn media_bytes_put_get_delete(b: Backend) {
     assert_eq!(m.get("ff02-small.png").await.unwrap(), vec![1, 2, 3]);
     assert!(matches!(
         m.get("ff09-none.jpg").await,
+        Err(StoreError::NotFound)
+    ));
+    // Served in chunks: size, then ranges; a range past the end is cut short.
+    assert_eq!(m.size("ff01-original.jpg").await.unwrap(), 100_000);
+    assert_eq!(
+        m.read_range("ff01-original.jpg", 0, 10).await.unwrap(),
+        bytes[..10].to_vec()
+    );
+    assert_eq!(
+        m.read_range("ff01-original.jpg", 65_536, 70_000)
+            .await
+            .unwrap(),
+        bytes[65_536..].to_vec()
+    );
+    assert!(m
+        .read_range("ff01-original.jpg", 100_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        m.size("ff09-none.jpg").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        m.read_range("ff09-none.jpg", 0, 1).await,
         Err(StoreError::NotFound)
     ));
     // A key that is not a key names nothing, on every backend.

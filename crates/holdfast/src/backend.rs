@@ -6,7 +6,7 @@ use std::sync::Arc;
 use holdfast_config::Config;
 use holdfast_store::postgres::PgStore;
 use holdfast_store::sqlite::SqliteStore;
-use holdfast_store::{FileMediaStore, MediaStore, Store};
+use holdfast_store::{EventFeed, FileMediaStore, MediaStore, Store};
 
 /// The store and where media bytes go with it: files under
 /// `<data_dir>/media/` beside SQLite, the `media_blobs` table with PostgreSQL.
@@ -38,5 +38,18 @@ pub async fn open_store(config: &Config) -> Result<(Arc<dyn Store>, Arc<dyn Medi
                         leave it out to use SQLite in the data directory"
                 .into(),
         ),
+    }
+}
+
+/// The streaming API's cluster feed: PostgreSQL's (every node sees every
+/// node's events); none with SQLite (one node, the in-process hub is all).
+pub fn open_feed(config: &Config) -> Result<Option<Arc<dyn EventFeed>>, String> {
+    match &config.database_url {
+        None => Ok(None),
+        Some(url) => {
+            let feed = holdfast_store::postgres::PgFeed::start(url, &config.limits)
+                .map_err(|e| format!("PostgreSQL event feed: {e}"))?;
+            Ok(Some(Arc::new(feed)))
+        }
     }
 }

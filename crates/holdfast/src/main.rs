@@ -280,8 +280,9 @@ async fn serve(config: Config) -> Result<(), String> {
         }),
         _ => None,
     };
-    // Whose word the listener takes for the client's address (PROXY header,
-    // X-Forwarded-For), so per-address limits work behind HAProxy.
+    // Whose word the listener takes about the client: its address (PROXY
+    // header, X-Forwarded-For), so per-address limits work behind HAProxy,
+    // and its scheme (X-Forwarded-Proto, for Link headers).
     let trusted_proxies = limits
         .trusted_proxies
         .iter()
@@ -289,8 +290,24 @@ async fn serve(config: Config) -> Result<(), String> {
             holdfast_guard::netaddr::Cidr::parse(p).map_err(|e| format!("trusted_proxies: {e}"))
         })
         .collect::<Result<Vec<_>, String>>()?;
+    let feed_config = config.clone();
     let service = open_service(config).await?;
     service.spawn_media_cleanup();
+    // After the migrations (the feed's table exists); serving starts once the
+    // feed listens, or after a bounded wait (then /readyz says it is down).
+    if let Some(feed) = backend::open_feed(&feed_config)? {
+        service.events.attach_feed(feed.clone());
+        let wait = Duration::from_millis(limits.pg_connect_timeout_ms * 2);
+        let started = std::time::Instant::now();
+        while !feed.is_live() && started.elapsed() < wait {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if !feed.is_live() {
+            tracing::warn!("the streaming event feed is not live yet; serving anyway");
+        }
+    }
+    let hub = service.events.clone();
+    let streams = service.events.clone();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -333,9 +350,17 @@ async fn serve(config: Config) -> Result<(), String> {
         app,
         listener_config,
         guard.refusals.clone(),
-        shutdown_signal(),
+        async move {
+            shutdown_signal().await;
+            // Streams end first (SSE finishes, WebSockets get a close frame),
+            // so the listener's drain is not held up by them.
+            hub.shut_down();
+        },
     )
     .await;
+    streams
+        .drained(Duration::from_millis(limits.streaming_write_timeout_ms))
+        .await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -38,6 +38,19 @@ fn statuses_config(state: &AppState) -> Value {
     })
 }
 
+/// Where the streaming API answers: the base URL with `ws`/`wss`, no path
+/// (clients append `/api/v1/streaming`), as Mastodon advertises it.
+fn streaming_url(svc: &holdfast_service::Service) -> String {
+    let base = &*svc.base_url;
+    if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.to_owned()
+    }
+}
+
 pub async fn v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let svc = &state.service;
     let (users, statuses) = svc.stats().await?;
@@ -49,9 +62,7 @@ pub async fn v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "description": DESCRIPTION,
         "email": svc.config.contact_email,
         "version": version(),
-        // No `streaming_api` until streaming exists: advertising an endpoint
-        // that does not answer would send clients into reconnect loops.
-        "urls": {},
+        "urls": {"streaming_api": streaming_url(svc)},
         "stats": {"user_count": users, "status_count": statuses, "domain_count": 0},
         "thumbnail": null,
         "languages": ["en"],
@@ -84,8 +95,7 @@ pub async fn v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "icon": [],
         "languages": ["en"],
         "configuration": {
-            // No `streaming` until streaming exists (see v1).
-            "urls": {},
+            "urls": {"streaming": streaming_url(svc)},
             "vapid": {"public_key": ""},
             "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
             "statuses": statuses_config(&state),

@@ -1,7 +1,7 @@
 //! /api/v1/media, /api/v2/media, profile pictures, and serving the bytes
 //! under /system/media/<key>.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -37,6 +37,7 @@ pub async fn create(
             me,
             UploadInput {
                 file,
+                thumbnail: params.file("thumbnail").map(|u| u.bytes.clone()),
                 description: params.str("description")?,
                 focus: params.str("focus")?,
             },
@@ -55,9 +56,8 @@ pub async fn show(
     Ok(Json(entities::media_attachment(&state.service, &row)))
 }
 
-/// Description and focus, while the upload is not attached (404 after, as
-/// Mastodon does). A `thumbnail` is not taken: images get their preview
-/// made from themselves.
+/// Description, focus and `thumbnail` (a new preview), while the upload is
+/// not attached (404 after, as Mastodon does).
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,6 +72,7 @@ pub async fn update(
             path_id(&id)?,
             params.str("description")?,
             params.str("focus")?,
+            params.file("thumbnail").map(|u| u.bytes.clone()),
         )
         .await?;
     Ok(Json(entities::media_attachment(&state.service, &row)))
@@ -135,6 +136,16 @@ pub async fn serve(
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     fixed.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    // Public pictures: web clients on other origins may fetch them (canvas,
+    // downloads), never with credentials.
+    fixed.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    fixed.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
     if let Ok(v) = HeaderValue::from_str(&etag) {
         fixed.insert(header::ETAG, v);
     }
@@ -145,16 +156,15 @@ pub async fn serve(
     if not_modified {
         return (StatusCode::NOT_MODIFIED, fixed).into_response();
     }
-    let bytes = match state.service.media_bytes(&key).await {
-        Ok(b) => b,
+    let len = match state.service.media_size(&key).await {
+        Ok(n) => n,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let len = bytes.len() as u64;
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .map(|v| parse_range(v, len));
-    match range {
+    let (status, start, end) = match range {
         Some(RangeAnswer::Unsatisfiable) => {
             let mut h = fixed;
             h.remove(header::CONTENT_TYPE);
@@ -164,20 +174,44 @@ pub async fn serve(
             let mut r = ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "Range Not Satisfiable")
                 .into_response();
             r.headers_mut().extend(h);
-            r
+            return r;
         }
         Some(RangeAnswer::Part(start, end)) => {
-            let mut h = fixed;
             if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
-                h.insert(header::CONTENT_RANGE, v);
+                fixed.insert(header::CONTENT_RANGE, v);
             }
-            let part = bytes[start as usize..=end as usize].to_vec();
-            (StatusCode::PARTIAL_CONTENT, h, Body::from(part)).into_response()
+            (StatusCode::PARTIAL_CONTENT, start, end)
         }
-        Some(RangeAnswer::Whole) | None => {
-            (StatusCode::OK, fixed, Body::from(bytes)).into_response()
-        }
+        Some(RangeAnswer::Whole) | None => (StatusCode::OK, 0, len.saturating_sub(1)),
+    };
+    let body_len = if len == 0 { 0 } else { end - start + 1 };
+    fixed.insert(header::CONTENT_LENGTH, HeaderValue::from(body_len));
+    if body_len == 0 {
+        return (status, fixed, Body::empty()).into_response();
     }
+    let chunk = state.service.limits().media_serve_chunk_bytes.max(4096) as u64;
+    let service = state.service.clone();
+    // Read one chunk at a time as the client takes them: memory per download
+    // is one chunk, whatever the file's size.
+    let chunks = futures_util::stream::unfold(Some(start), move |next| {
+        let (service, key) = (service.clone(), key.clone());
+        async move {
+            let pos = next?;
+            let want = chunk.min(end + 1 - pos);
+            match service.media_chunk(&key, pos, want as usize).await {
+                Ok(bytes) if !bytes.is_empty() => {
+                    let after = pos + bytes.len() as u64;
+                    let next = (after <= end).then_some(after);
+                    Some((Ok::<_, std::io::Error>(Bytes::from(bytes)), next))
+                }
+                // Shorter than announced (deleted meanwhile) or unreadable:
+                // end the body early, which the client sees as a cut transfer.
+                Ok(_) => Some((Err(std::io::Error::other("media file shrank")), None)),
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+            }
+        }
+    });
+    (status, fixed, Body::from_stream(chunks)).into_response()
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -69,6 +69,11 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
     let uploads = Router::new()
         .route("/api/v1/media", post(media::create))
         .route("/api/v2/media", post(media::create))
+        // PUT may carry a `thumbnail`.
+        .route(
+            "/api/v1/media/{id}",
+            get(media::show).put(media::update).delete(media::delete),
+        )
         .route(
             "/api/v1/accounts/update_credentials",
             axum::routing::patch(accounts::update_credentials),
@@ -96,6 +101,10 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
         .route("/api/v1/instance/", get(instance::v1))
         .route("/api/v2/instance", get(instance::v2))
         .route("/api/v2/instance/", get(instance::v2))
+        // streaming (SSE under the path, WebSocket at the root)
+        .route("/api/v1/streaming", get(crate::streaming::websocket))
+        .route("/api/v1/streaming/", get(crate::streaming::websocket))
+        .route("/api/v1/streaming/{*path}", get(crate::streaming::sse))
         .route("/api/v1/instance/peers", get(instance::empty_list))
         .route("/api/v1/instance/activity", get(instance::empty_list))
         .route("/api/v1/instance/rules", get(instance::empty_list))
@@ -124,11 +133,7 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
         .route("/api/v1/accounts/{id}/unblock", post(accounts::unblock))
         .route("/api/v1/accounts/{id}/mute", post(accounts::mute))
         .route("/api/v1/accounts/{id}/unmute", post(accounts::unmute))
-        // media (uploads are above, under the media body cap)
-        .route(
-            "/api/v1/media/{id}",
-            get(media::show).put(media::update).delete(media::delete),
-        )
+        // media (uploads and /api/v1/media/{id} are above, under the media body cap)
         .route(
             "/api/v1/profile/avatar",
             axum::routing::delete(media::delete_avatar),

@@ -29,6 +29,7 @@ pub async fn list(
             me,
             &params.list("types")?,
             &params.list("exclude_types")?,
+            from_account(&params),
             params.page()?,
         )
         .await?;
@@ -101,6 +102,16 @@ pub async fn set_markers(
     Ok(Json(entities::markers(&list)))
 }
 
+/// `account_id`: only notifications from that account (blank: no filter, as
+/// in Mastodon). A value that is not an id names no account, so nothing matches.
+fn from_account(params: &Params) -> Option<holdfast_store::Id> {
+    match params.str("account_id") {
+        Ok(Some(raw)) if !raw.trim().is_empty() => Some(parse_id(raw.trim()).unwrap_or(-1)),
+        Ok(_) => None,
+        Err(_) => Some(-1),
+    }
+}
+
 fn group_filter(params: &Params) -> ApiResult<GroupFilter> {
     Ok(GroupFilter {
         types: params.list("types")?,
@@ -110,6 +121,7 @@ fn group_filter(params: &Params) -> ApiResult<GroupFilter> {
         } else {
             None
         },
+        from_account: from_account(params),
     })
 }
 

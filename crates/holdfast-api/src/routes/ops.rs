@@ -15,29 +15,41 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready to serve: the store answers a query. `degraded` (still 200, so a
-/// load balancer keeps sending reads here) when only reads can be served: no
-/// database primary is reachable but a standby answers; writes get 503 with
-/// `Retry-After` meanwhile. 503 only when the node can serve nothing.
+/// Ready to serve: the store answers a query, and (in a cluster) the
+/// streaming event feed is live, so this node's streams hear every node.
+/// `degraded` (still 200, so a load balancer keeps sending reads here) when
+/// only reads can be served: no database primary is reachable but a standby
+/// answers; writes wait out a failover, then get 503 with `Retry-After`, and
+/// the event feed (on the primary) is down meanwhile. 503 only when the node
+/// can serve nothing.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let feed_live = state.service.events.feed().map(|f| f.is_live());
+    let events = |body: &mut serde_json::Value| {
+        if let Some(live) = feed_live {
+            body["events"] = json!(if live { "live" } else { "down" });
+        }
+    };
     match state.service.store.readiness().await {
-        Readiness::Ready => (
-            StatusCode::OK,
-            Json(json!({"status": "ready", "store": "ok", "writes": "ok"})),
+        Readiness::Ready if feed_live == Some(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not ready", "store": "ok", "writes": "ok", "events": "down"})),
         ),
+        Readiness::Ready => {
+            let mut body = json!({"status": "ready", "store": "ok", "writes": "ok"});
+            events(&mut body);
+            (StatusCode::OK, Json(body))
+        }
         Readiness::Degraded(why) => {
             tracing::warn!(reason = %why, "degraded: reads only");
-            (
-                StatusCode::OK,
-                Json(json!({"status": "degraded", "store": why, "writes": "unavailable"})),
-            )
+            let mut body = json!({"status": "degraded", "store": why, "writes": "unavailable"});
+            events(&mut body);
+            (StatusCode::OK, Json(body))
         }
         Readiness::Down(why) => {
             tracing::warn!(error = %why, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "not ready", "store": why, "writes": "unavailable"})),
-            )
+            let mut body = json!({"status": "not ready", "store": why, "writes": "unavailable"});
+            events(&mut body);
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body))
         }
     }
 }
@@ -45,6 +57,13 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = state.service.store.pool_usage();
     let mut text = state.metrics.render(pool.in_use, pool.size);
+    let decode_slots = state.service.limits().media_decode_concurrency.max(1);
+    text.push_str(&format!(
+        "# TYPE holdfast_media_decodes_running gauge\nholdfast_media_decodes_running {}\n\
+         # TYPE holdfast_media_decode_slots gauge\nholdfast_media_decode_slots {decode_slots}\n",
+        state.service.decoder.busy(decode_slots)
+    ));
+    streaming_metrics(&state, &mut text);
     if let Some(extra) = &state.extra_metrics {
         extra(&mut text);
     }
@@ -55,4 +74,92 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         text,
     )
+}
+
+/// The streaming API's gauges and counters.
+fn streaming_metrics(state: &AppState, out: &mut String) {
+    use holdfast_service::events::{DropReason, Refusal};
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let hub = &state.service.events;
+    let s = hub.stats();
+    out.push_str("# TYPE holdfast_streaming_connections gauge\n");
+    let _ = writeln!(
+        out,
+        "holdfast_streaming_connections{{transport=\"sse\"}} {}",
+        s.connections_sse.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "holdfast_streaming_connections{{transport=\"websocket\"}} {}",
+        s.connections_ws.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_streaming_slots gauge\nholdfast_streaming_slots {}",
+        hub.open_connections()
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_streaming_subscriptions gauge\nholdfast_streaming_subscriptions {}",
+        s.subscriptions.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_streaming_queued_bytes gauge\nholdfast_streaming_queued_bytes {}",
+        s.bytes_queued.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_streaming_events_total counter\nholdfast_streaming_events_total {}",
+        s.events_published.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_streaming_messages_total counter\nholdfast_streaming_messages_total {}",
+        s.messages_sent.load(Relaxed)
+    );
+    out.push_str("# TYPE holdfast_streaming_dropped_total counter\n");
+    for r in DropReason::ALL {
+        let _ = writeln!(
+            out,
+            "holdfast_streaming_dropped_total{{reason=\"{}\"}} {}",
+            r.as_str(),
+            s.dropped(r)
+        );
+    }
+    if let Some(feed) = hub.feed() {
+        let f = feed.stats();
+        let _ = writeln!(
+            out,
+            "# TYPE holdfast_streaming_feed_live gauge\nholdfast_streaming_feed_live {}",
+            u8::from(feed.is_live())
+        );
+        out.push_str("# TYPE holdfast_streaming_feed_events_total counter\n");
+        for (what, n) in [
+            ("published", &f.published),
+            ("received", &f.received),
+            ("dropped", &f.dropped),
+        ] {
+            let _ = writeln!(
+                out,
+                "holdfast_streaming_feed_events_total{{direction=\"{what}\"}} {}",
+                n.load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# TYPE holdfast_streaming_feed_connects_total counter\nholdfast_streaming_feed_connects_total {}",
+            f.connects.load(Relaxed)
+        );
+    }
+    out.push_str("# TYPE holdfast_streaming_refused_total counter\n");
+    for r in Refusal::ALL {
+        let _ = writeln!(
+            out,
+            "holdfast_streaming_refused_total{{reason=\"{}\"}} {}",
+            r.as_str(),
+            s.refused(r)
+        );
+    }
 }

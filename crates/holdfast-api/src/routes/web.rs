@@ -15,7 +15,8 @@ use crate::AppState;
 pub const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}\
     label{display:block;margin:.5rem 0}input{display:block;width:100%;padding:.4rem;box-sizing:border-box}\
     button{margin-top:.8rem;padding:.5rem 1.2rem}.error{color:#a00}article{border-top:1px solid #ddd;padding:.6rem 0}\
-    .meta{color:#666;font-size:.85rem}code{word-break:break-all}";
+    .meta{color:#666;font-size:.85rem}code{word-break:break-all}\
+    .media img{max-width:100%;max-height:20rem;margin:.3rem .3rem 0 0;border-radius:4px}";
 
 pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let svc = &state.service;
@@ -46,8 +47,21 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse>
                 s.content
             )
         };
+        // Pictures: the preview, linking to the full size, with the author's description as alt text.
+        let mut pictures = String::new();
+        for m in &b.media {
+            pictures += &format!(
+                "<a href=\"{}\"><img src=\"{}\" alt=\"{}\" loading=\"lazy\"></a>",
+                escape(&svc.media_url(&m.file_key)),
+                escape(&svc.media_url(&m.preview_key)),
+                escape(m.description.as_deref().unwrap_or("")),
+            );
+        }
+        if !pictures.is_empty() {
+            pictures = format!("<div class=\"media\">{pictures}</div>");
+        }
         posts += &format!(
-            "<article><div class=\"meta\"><strong>{}</strong> @{} · <time datetime=\"{t}\">{t}</time></div>{body}</article>",
+            "<article><div class=\"meta\"><strong>{}</strong> @{} · <time datetime=\"{t}\">{t}</time></div>{body}{pictures}</article>",
             escape(name),
             escape(&b.account.username),
             t = iso8601(s.created_at_ms),

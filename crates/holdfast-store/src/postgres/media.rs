@@ -75,15 +75,32 @@ pub async fn update(
     if row.status_id.is_some() {
         return Err(StoreError::NotFound);
     }
-    let description = update.description.as_deref().map(clean).or(row.description);
+    // An empty description clears it.
+    let description = update
+        .description
+        .as_deref()
+        .map(clean)
+        .or(row.description)
+        .filter(|d| !d.is_empty());
     let focus = update.focus.or(row.focus);
+    let (preview_key, meta) = update
+        .preview
+        .clone()
+        .unwrap_or((row.preview_key, row.meta));
     let row = db
         .query_one(
             &format!(
-                "UPDATE media_attachments m SET description = $1, focus_x = $2, focus_y = $3 WHERE m.id = $4 \
-                 RETURNING {MEDIA_COLUMNS}"
+                "UPDATE media_attachments m SET description = $1, focus_x = $2, focus_y = $3, preview_key = $4, meta = $5 \
+                 WHERE m.id = $6 RETURNING {MEDIA_COLUMNS}"
             ),
-            &[&description, &focus.map(|f| f.0), &focus.map(|f| f.1), &id],
+            &[
+                &description,
+                &focus.map(|f| f.0),
+                &focus.map(|f| f.1),
+                &preview_key,
+                &meta,
+                &id,
+            ],
         )
         .await?;
     Ok(media_row(&row))
@@ -171,6 +188,46 @@ impl MediaStore for PgStore {
             Box::pin(async move {
                 let row = db
                     .query_one("SELECT bytes FROM media_blobs WHERE key = $1", &[key])
+                    .await?;
+                Ok(row.get(0))
+            })
+        })
+        .await
+    }
+
+    async fn size(&self, key: &str) -> StoreResult<u64> {
+        if !valid_key(key) {
+            return Err(StoreError::NotFound);
+        }
+        self.read(key.to_owned(), |db, key| {
+            Box::pin(async move {
+                let row = db
+                    .query_one(
+                        "SELECT octet_length(bytes)::BIGINT FROM media_blobs WHERE key = $1",
+                        &[key],
+                    )
+                    .await?;
+                Ok(row.get::<_, i64>(0).max(0) as u64)
+            })
+        })
+        .await
+    }
+
+    async fn read_range(&self, key: &str, start: u64, len: usize) -> StoreResult<Vec<u8>> {
+        if !valid_key(key) {
+            return Err(StoreError::NotFound);
+        }
+        // substring() on uncompressed (STORAGE EXTERNAL) bytea reads only the
+        // TOAST chunks it needs. Positions are 1-based.
+        let from = i64::try_from(start).unwrap_or(i64::MAX).saturating_add(1);
+        let count = i64::try_from(len).unwrap_or(i64::MAX);
+        self.read((key.to_owned(), from, count), |db, (key, from, count)| {
+            Box::pin(async move {
+                let row = db
+                    .query_one(
+                        "SELECT substring(bytes FROM $2::BIGINT::INT FOR $3::BIGINT::INT) FROM media_blobs WHERE key = $1",
+                        &[key, from, count],
+                    )
                     .await?;
                 Ok(row.get(0))
             })

@@ -19,6 +19,7 @@
 //!   primary is back (`pg_primary_recheck_ms` between attempts).
 
 mod accounts;
+mod feed;
 mod graph;
 mod media;
 mod notifications;
@@ -40,6 +41,7 @@ use tokio_postgres::error::SqlState;
 
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreError, StoreResult};
+pub use feed::PgFeed;
 use pool::{AcquireError, Db, Pool};
 
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -62,6 +64,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_id_floor",
         include_str!("../../migrations/postgres/0005_id_floor.sql"),
+    ),
+    (
+        "0006_stream_events",
+        include_str!("../../migrations/postgres/0006_stream_events.sql"),
     ),
 ];
 
@@ -1035,14 +1041,15 @@ impl Store for PgStore {
     }
 
     // ---- notifications ----
-    async fn notifications(
+    async fn notifications_from(
         &self,
         account_id: Id,
         types: &[NotificationType],
+        from: Option<Id>,
         page: Page,
     ) -> StoreResult<Vec<Paged<NotificationRow>>> {
         self.read(types.to_vec(), move |db, t| {
-            Box::pin(notifications::list(db, account_id, t, page))
+            Box::pin(notifications::list(db, account_id, t, from, page))
         })
         .await
     }
@@ -1084,12 +1091,13 @@ impl Store for PgStore {
         account_id: Id,
         types: &[NotificationType],
         grouped: &[NotificationType],
+        from: Option<Id>,
         page: Page,
         scan_max: u32,
     ) -> StoreResult<NotificationGroupPage> {
         self.read((types.to_vec(), grouped.to_vec()), move |db, (t, g)| {
             Box::pin(notifications::group_page(
-                db, account_id, t, g, page, scan_max,
+                db, account_id, t, g, from, page, scan_max,
             ))
         })
         .await
@@ -1131,13 +1139,14 @@ impl Store for PgStore {
         account_id: Id,
         types: &[NotificationType],
         grouped: &[NotificationType],
+        from: Option<Id>,
         after_id: Option<Id>,
         limit: u32,
         scan_max: u32,
     ) -> StoreResult<u32> {
         self.read((types.to_vec(), grouped.to_vec()), move |db, (t, g)| {
             Box::pin(notifications::unread(
-                db, account_id, t, g, after_id, limit, scan_max,
+                db, account_id, t, g, from, after_id, limit, scan_max,
             ))
         })
         .await

@@ -32,6 +32,9 @@ fn notification_row(r: &Row) -> NotificationRow {
 
 const COLUMNS: &str = "n.id, n.type, n.created_at, n.from_account_id, n.status_id, n.group_key";
 
+/// Only notifications from one account when `$3` is not NULL (Mastodon's `account_id`).
+const FROM: &str = "($3::BIGINT IS NULL OR n.from_account_id = $3::BIGINT)";
+
 /// The key a notification is grouped under: its stored key when its type is
 /// one of `grouped`, else `ungrouped-<id>`. Types come from a closed enum.
 fn group_expr(grouped: &[NotificationType]) -> String {
@@ -52,19 +55,20 @@ pub async fn list(
     db: Db<'_>,
     account_id: Id,
     types: &[NotificationType],
+    from: Option<Id>,
     page: Page,
 ) -> StoreResult<Vec<Paged<NotificationRow>>> {
     let types: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
-    let bounds = sql::page_clause("n.id", page, 3);
+    let bounds = sql::page_clause("n.id", page, 4);
     let rows = db
         .query(
             &format!(
                 "SELECT {COLUMNS} FROM notifications n \
-                 WHERE n.account_id = $1 AND n.type = ANY($2::TEXT[]) AND {}{}",
+                 WHERE n.account_id = $1 AND n.type = ANY($2::TEXT[]) AND {FROM} AND {}{}",
                 shown(),
                 bounds.sql
             ),
-            &sql::with_page(&[&account_id, &types], &bounds),
+            &sql::with_page(&[&account_id, &types, &from], &bounds),
         )
         .await?;
     let mut out: Vec<Paged<NotificationRow>> = rows
@@ -167,6 +171,7 @@ pub async fn group_page(
     account_id: Id,
     types: &[NotificationType],
     grouped: &[NotificationType],
+    from: Option<Id>,
     page: Page,
     scan_max: u32,
 ) -> StoreResult<NotificationGroupPage> {
@@ -187,14 +192,14 @@ pub async fn group_page(
             limit: scan,
             ..page
         },
-        3,
+        4,
     );
     let rows = db
         .query(
             &format!(
                 "WITH w AS ( \
                    SELECT n.id AS id, {key} AS k FROM notifications n \
-                   WHERE n.account_id = $1 AND n.type = ANY($2::TEXT[]) AND {shown}{window} \
+                   WHERE n.account_id = $1 AND n.type = ANY($2::TEXT[]) AND {FROM} AND {shown}{window} \
                  ) \
                  SELECT {COLUMNS}, (SELECT COUNT(*) FROM w), (SELECT {edge}(id) FROM w) \
                  FROM notifications n WHERE n.id IN ( \
@@ -205,7 +210,7 @@ pub async fn group_page(
                 window = window.sql,
                 limit = page.limit,
             ),
-            &sql::with_page(&[&account_id, &types], &window),
+            &sql::with_page(&[&account_id, &types, &from], &window),
         )
         .await?;
     let mut out = NotificationGroupPage::default();
@@ -327,6 +332,7 @@ pub async fn unread(
     account_id: Id,
     types: &[NotificationType],
     grouped: &[NotificationType],
+    from: Option<Id>,
     after_id: Option<Id>,
     limit: u32,
     scan_max: u32,
@@ -340,14 +346,14 @@ pub async fn unread(
             &format!(
                 "SELECT COUNT(*) FROM (SELECT DISTINCT w.k FROM ( \
                    SELECT {key} AS k FROM notifications n \
-                   WHERE n.account_id = $1 AND n.type = ANY($2::TEXT[]) AND n.id > $3 AND {shown} \
+                   WHERE n.account_id = $1 AND n.type = ANY($2::TEXT[]) AND {FROM} AND n.id > $4 AND {shown} \
                    ORDER BY n.id ASC LIMIT {scan} \
                  ) w LIMIT {limit}) c",
                 key = group_expr(grouped),
                 shown = shown(),
                 scan = scan_max.max(limit),
             ),
-            &[&account_id, &types, &after_id.unwrap_or(0)],
+            &[&account_id, &types, &from, &after_id.unwrap_or(0)],
         )
         .await?;
     let n: i64 = row.get(0);

@@ -59,11 +59,21 @@ pub fn update(
     if row.status_id.is_some() {
         return Err(StoreError::NotFound);
     }
-    let description = update.description.clone().or(row.description);
+    // An empty description clears it.
+    let description = update
+        .description
+        .clone()
+        .or(row.description)
+        .filter(|d| !d.is_empty());
     let focus = update.focus.or(row.focus);
+    let (preview_key, meta) = update
+        .preview
+        .clone()
+        .unwrap_or((row.preview_key, row.meta));
     t.tx.execute(
-        "UPDATE media_attachments SET description = ?1, focus_x = ?2, focus_y = ?3 WHERE id = ?4",
-        params![description, focus.map(|f| f.0), focus.map(|f| f.1), id],
+        "UPDATE media_attachments SET description = ?1, focus_x = ?2, focus_y = ?3, preview_key = ?4, meta = ?5 \
+         WHERE id = ?6",
+        params![description, focus.map(|f| f.0), focus.map(|f| f.1), preview_key, meta, id],
     )?;
     Ok(by_id(&t.tx, id)?)
 }

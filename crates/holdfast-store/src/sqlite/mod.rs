@@ -661,14 +661,15 @@ impl Store for SqliteStore {
     }
 
     // ---- notifications ----
-    async fn notifications(
+    async fn notifications_from(
         &self,
         account_id: Id,
         types: &[NotificationType],
+        from: Option<Id>,
         page: Page,
     ) -> StoreResult<Vec<Paged<NotificationRow>>> {
         let types = types.to_vec();
-        self.read(move |c| notifications::list(c, account_id, &types, page))
+        self.read(move |c| notifications::list(c, account_id, &types, from, page))
             .await
     }
     async fn notification(&self, account_id: Id, id: Id) -> StoreResult<NotificationRow> {
@@ -702,12 +703,13 @@ impl Store for SqliteStore {
         account_id: Id,
         types: &[NotificationType],
         grouped: &[NotificationType],
+        from: Option<Id>,
         page: Page,
         scan_max: u32,
     ) -> StoreResult<NotificationGroupPage> {
         let (types, grouped) = (types.to_vec(), grouped.to_vec());
         self.read(move |c| {
-            notifications::group_page(c, account_id, &types, &grouped, page, scan_max)
+            notifications::group_page(c, account_id, &types, &grouped, from, page, scan_max)
         })
         .await
     }
@@ -749,13 +751,16 @@ impl Store for SqliteStore {
         account_id: Id,
         types: &[NotificationType],
         grouped: &[NotificationType],
+        from: Option<Id>,
         after_id: Option<Id>,
         limit: u32,
         scan_max: u32,
     ) -> StoreResult<u32> {
         let (types, grouped) = (types.to_vec(), grouped.to_vec());
         self.read(move |c| {
-            notifications::unread(c, account_id, &types, &grouped, after_id, limit, scan_max)
+            notifications::unread(
+                c, account_id, &types, &grouped, from, after_id, limit, scan_max,
+            )
         })
         .await
     }

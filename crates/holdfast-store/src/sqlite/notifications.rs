@@ -31,6 +31,9 @@ fn notification_row(r: &Row<'_>) -> rusqlite::Result<NotificationRow> {
 
 const COLUMNS: &str = "n.id, n.type, n.created_at, n.from_account_id, n.status_id, n.group_key";
 
+/// Only notifications from one account when `?2` is not NULL (Mastodon's `account_id`).
+const FROM: &str = "(?2 IS NULL OR n.from_account_id = ?2)";
+
 /// The key a notification is grouped under: its stored key when its type is
 /// one of `grouped`, else `ungrouped-<id>`. Types come from a closed enum.
 fn group_expr(grouped: &[NotificationType]) -> String {
@@ -55,18 +58,19 @@ pub fn list(
     c: &Connection,
     account_id: Id,
     types: &[NotificationType],
+    from: Option<Id>,
     page: Page,
 ) -> rusqlite::Result<Vec<Paged<NotificationRow>>> {
     // Types come from a closed enum, so their names are safe to inline.
     let types = type_list(types);
     let sql = format!(
         "SELECT {COLUMNS} FROM notifications n \
-         WHERE n.account_id = ?1 AND n.type IN ({types}) AND {} {}",
+         WHERE n.account_id = ?1 AND n.type IN ({types}) AND {FROM} AND {} {}",
         shown(),
         sql::page_clause("n.id", page)
     );
     let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map([account_id], |r| {
+    let rows = stmt.query_map(params![account_id, from], |r| {
         Ok(Paged {
             cursor: r.get(0)?,
             item: notification_row(r)?,
@@ -151,6 +155,7 @@ pub fn group_page(
     account_id: Id,
     types: &[NotificationType],
     grouped: &[NotificationType],
+    from: Option<Id>,
     page: Page,
     scan_max: u32,
 ) -> rusqlite::Result<NotificationGroupPage> {
@@ -174,7 +179,7 @@ pub fn group_page(
     let sql = format!(
         "WITH w AS ( \
            SELECT n.id AS id, {key} AS k FROM notifications n \
-           WHERE n.account_id = ?1 AND n.type IN ({types}) AND {shown}{window} \
+           WHERE n.account_id = ?1 AND n.type IN ({types}) AND {FROM} AND {shown}{window} \
          ) \
          SELECT {COLUMNS}, (SELECT COUNT(*) FROM w), (SELECT {edge}(id) FROM w) \
          FROM notifications n WHERE n.id IN ( \
@@ -187,7 +192,7 @@ pub fn group_page(
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let mut out = NotificationGroupPage::default();
-    let rows = stmt.query_map([account_id], |r| {
+    let rows = stmt.query_map(params![account_id, from], |r| {
         Ok((
             notification_row(r)?,
             r.get::<_, i64>(6)?,
@@ -311,6 +316,7 @@ pub fn unread(
     account_id: Id,
     types: &[NotificationType],
     grouped: &[NotificationType],
+    from: Option<Id>,
     after_id: Option<Id>,
     limit: u32,
     scan_max: u32,
@@ -321,7 +327,7 @@ pub fn unread(
     let sql = format!(
         "SELECT COUNT(*) FROM (SELECT DISTINCT w.k FROM ( \
            SELECT {key} AS k FROM notifications n \
-           WHERE n.account_id = ?1 AND n.type IN ({types}) AND n.id > ?2 AND {shown} \
+           WHERE n.account_id = ?1 AND n.type IN ({types}) AND {FROM} AND n.id > ?3 AND {shown} \
            ORDER BY n.id ASC LIMIT {scan} \
          ) w LIMIT {limit})",
         key = group_expr(grouped),
@@ -331,6 +337,8 @@ pub fn unread(
     );
     let n: i64 = c
         .prepare_cached(&sql)?
-        .query_row(params![account_id, after_id.unwrap_or(0)], |r| r.get(0))?;
+        .query_row(params![account_id, from, after_id.unwrap_or(0)], |r| {
+            r.get(0)
+        })?;
     Ok(n as u32)
 }
