@@ -6,12 +6,14 @@ client with its own budget was told apart; one whose budget ran out was not.
 
 On loopback, 127.0.0.2 plays the trusted proxy and 127.0.0.1 a stranger."""
 import os
+import shutil
 import socket
 import struct
 import subprocess
 import tempfile
 import time
 
+import pytest
 import requests
 
 from conftest import BINARY
@@ -211,3 +213,38 @@ def test_bad_trusted_proxies_are_refused_at_start(tmp_path):
                           "--config", str(config)], capture_output=True, text=True, timeout=30)
     assert res.returncode != 0
     assert "trusted_proxies" in res.stderr
+
+
+def test_proxy_protocol_comes_before_tls(tmp_path):
+    """HAProxy in TCP mode passing TLS through: the PROXY header is read first,
+    then the TLS handshake, and the client it names is the one counted."""
+    import ssl
+    import test_tls  # the suite's certificate fixture and https server
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command makes the test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    config = tmp_path / "c.toml"
+    config.write_text(LIMITS + f'rate_anonymous_ip_requests = {BUDGET}\ntrusted_proxies = ["{PROXY}"]\n')
+    cls = type("ProxyTlsServer", (test_tls.TlsServer,), {"cert": str(cert)})
+    server = cls(("--config", str(config), "--tls-cert", str(cert), "--tls-key", str(key)), None)
+    context = ssl.create_default_context(cafile=str(cert))
+
+    def get_over_tls(client_ip):
+        raw = socket.create_connection(("127.0.0.1", server.port), timeout=10, source_address=(PROXY, 0))
+        raw.sendall(proxy_v1(client_ip))
+        with context.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(f"GET {PATH} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        return int(data.split(b" ", 2)[1])
+
+    try:
+        assert [get_over_tls("198.51.100.30") for _ in range(BUDGET + 1)] == SPENT
+        assert get_over_tls("198.51.100.31") == 200
+    finally:
+        server.stop()
