@@ -10,9 +10,11 @@ Longer drills and their results live in bench/drills.
 """
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -36,14 +38,19 @@ def holdfast(*args, timeout):
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("cluster") / "c"
+def cluster():
+    # PostgreSQL runs as its own user, which must reach the directory: not
+    # under pytest's 0700 temporary root.
+    parent = tempfile.mkdtemp(prefix="holdfast-cluster-")
+    os.chmod(parent, 0o755)
+    directory = pathlib.Path(parent) / "c"
     up = holdfast("cluster", "up", "--dir", str(directory), timeout=UP_TIMEOUT_S)
     try:
         assert up.returncode == 0, up.stderr + up.stdout
         yield directory
     finally:
         holdfast("cluster", "down", "--dir", str(directory), timeout=DOWN_TIMEOUT_S)
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def drill(cluster, out, fault):

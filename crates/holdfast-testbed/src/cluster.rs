@@ -440,6 +440,18 @@ tags:
     let config_path = home.join("patroni.yml");
     std::fs::write(&config_path, config).map_err(|e| format!("{}: {e}", config_path.display()))?;
     chown_tree(&home, owner)?;
+    // PostgreSQL's user must reach the directory (every parent searchable).
+    let readable = as_user(owner, "test")
+        .arg("-r")
+        .arg(&config_path)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !readable {
+        return Err(format!(
+            "the {owner} user cannot read {}: every directory above it must be searchable by others (chmod o+x), or use a directory under /tmp or /srv",
+            config_path.display()
+        ));
+    }
     let mut cmd = as_user(owner, "patroni");
     cmd.arg(&config_path).current_dir(&home).env("HOME", &home);
     let pid = spawn(&state.dir, &name, cmd)?;
