@@ -461,7 +461,7 @@ async fn round_once(
             let r = reader
                 .client
                 .send(Request::post_form(
-                    &format!("/api/v1/accounts/{}/follow", w.id),
+                    format!("/api/v1/accounts/{}/follow", w.id),
                     &[],
                 ))
                 .await;
@@ -810,8 +810,8 @@ async fn wait_for(
 }
 
 fn summary_table(fault: &str, reports: &[RoundReport]) -> String {
-    let mut s = format!(
-        "| round | fault | acked | lost | dup | stale | failed writes | failed reads | write stall ms | write p50/p99 ms | read p50/p99 ms | heal ms | result |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    let mut s = String::from(
+        "| round | fault | acked | lost | dup | stale | failed writes | failed reads | write stall ms | write p50/p99 ms | read p50/p99 ms | heal ms | result |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let ms = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     for r in reports {
