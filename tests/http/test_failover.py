@@ -109,6 +109,13 @@ def replicated():
     pg.stop()
 
 
+def metric(server, name):
+    for line in requests.get(server.url("/metrics"), timeout=10).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
 def node(make_server, pg, tmp_path, **limits):
     """A holdfast node on both hosts, with the suites' relaxed limits plus `limits`."""
     pg.psql(pg.primary_port, "postgres", "CREATE DATABASE holdfast")
@@ -168,6 +175,8 @@ def test_reads_survive_the_primary_and_a_write_waits_out_the_promotion(replicate
     assert int(during) > int(posted[-1]), "ids keep their order across the failover"
     assert int(during) >> 16 >= lease_ms, "the new primary starts at the old one's lease"
     assert requests.get(server.url("/readyz"), timeout=10).json()["status"] == "ready"
+    assert metric(server, "holdfast_store_write_retries_total") >= 1, "the write was retried"
+    assert metric(server, "holdfast_store_standby_reads_total") >= 1
     after = alice.status("after the failover")["id"]
     assert int(after) > int(during)
     timeline = [s["id"] for s in bob.get("/api/v1/timelines/home").json()]
@@ -214,6 +223,7 @@ def test_a_long_outage_refuses_writes_at_once_and_heals(replicated, make_server,
     assert ready.json()["status"] == "degraded"
     assert ready.json()["writes"] == "unavailable"
     assert "primary" in ready.json()["store"]
+    assert metric(server, "holdfast_store_primary_reachable") == 0
 
     # A primary again: writes resume by themselves.
     pg.promote_standby()
@@ -226,6 +236,7 @@ def test_a_long_outage_refuses_writes_at_once_and_heals(replicated, make_server,
         assert time.monotonic() < deadline, "writes did not resume after the promotion"
         time.sleep(0.2)
     assert requests.get(server.url("/readyz"), timeout=10).json()["status"] == "ready"
+    assert metric(server, "holdfast_store_primary_reachable") == 1
 
 
 def test_a_node_with_no_database_at_all_is_not_ready(replicated, make_server, tmp_path):

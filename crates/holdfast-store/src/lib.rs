@@ -330,4 +330,10 @@ pub trait Store: Send + Sync + 'static {
 pub struct PoolUsage {
     pub in_use: usize,
     pub size: usize,
+    /// False while a PostgreSQL node is in degraded mode (no primary reachable).
+    pub primary_down: bool,
+    /// Reads served by a standby because no primary answered (since start).
+    pub standby_reads: u64,
+    /// Write attempts run again while waiting out a failover (since start).
+    pub write_retries: u64,
 }

@@ -64,6 +64,15 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         state.service.decoder.busy(decode_slots)
     ));
     streaming_metrics(&state, &mut text);
+    text.push_str(&format!(
+        "# HELP holdfast_store_primary_reachable 0 while in degraded mode: no database primary, reads from a standby.\n\
+         # TYPE holdfast_store_primary_reachable gauge\nholdfast_store_primary_reachable {}\n\
+         # TYPE holdfast_store_standby_reads_total counter\nholdfast_store_standby_reads_total {}\n\
+         # TYPE holdfast_store_write_retries_total counter\nholdfast_store_write_retries_total {}\n",
+        u8::from(!pool.primary_down),
+        pool.standby_reads,
+        pool.write_retries
+    ));
     if let Some(extra) = &state.extra_metrics {
         extra(&mut text);
     }

@@ -97,6 +97,9 @@ pub struct PgStore {
     primary_down_since_ms: AtomicU64,
     primary_recheck_ms: u64,
     write_retry_window_ms: u64,
+    /// Counters for /metrics: reads a standby served, write attempts re-run.
+    standby_reads: AtomicU64,
+    write_retries: AtomicU64,
     operation_timeout: Duration,
     tx_retries_max: u32,
 }
@@ -164,6 +167,8 @@ impl PgStore {
             primary_down_since_ms: AtomicU64::new(0),
             primary_recheck_ms: limits.pg_primary_recheck_ms,
             write_retry_window_ms: limits.pg_write_retry_window_ms,
+            standby_reads: AtomicU64::new(0),
+            write_retries: AtomicU64::new(0),
             operation_timeout: Duration::from_millis(limits.pg_operation_timeout_ms),
             tx_retries_max: limits.pg_tx_retries_max,
         };
@@ -288,6 +293,7 @@ impl PgStore {
                 }
             }
         }
+        self.standby_reads.fetch_add(1, Ordering::Relaxed);
         self.read_on(standby, &data, &f).await.map_err(Into::into)
     }
 
@@ -348,6 +354,7 @@ impl PgStore {
                     // Nothing was sent: safe to try again, for any write.
                     self.mark_primary_down(&e.to_string());
                     if self.may_retry_write(started, pause) {
+                        self.write_retries.fetch_add(1, Ordering::Relaxed);
                         tokio::time::sleep(pause).await;
                         pause = (pause * 2).min(Duration::from_millis(WRITE_RETRY_PAUSE_MAX_MS));
                         continue;
@@ -396,6 +403,7 @@ impl PgStore {
                     if lost && !committing.load(Ordering::Relaxed) {
                         self.mark_primary_down(&why);
                         if self.may_retry_write(started, pause) {
+                            self.write_retries.fetch_add(1, Ordering::Relaxed);
                             tokio::time::sleep(pause).await;
                             pause =
                                 (pause * 2).min(Duration::from_millis(WRITE_RETRY_PAUSE_MAX_MS));
@@ -553,6 +561,9 @@ impl Store for PgStore {
         PoolUsage {
             in_use: self.pool.in_use(),
             size: self.pool.size,
+            primary_down: self.primary_down(),
+            standby_reads: self.standby_reads.load(Ordering::Relaxed),
+            write_retries: self.write_retries.load(Ordering::Relaxed),
         }
     }
 
