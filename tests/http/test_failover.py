@@ -18,7 +18,7 @@ import time
 import pytest
 import requests
 
-from conftest import BACKEND, TEST_CONFIG, _pg_bin, free_port, sign_up
+from conftest import BACKEND, BINARY, TEST_CONFIG, _pg_bin, free_port, sign_up
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL only (HOLDFAST_TEST_BACKEND=postgres)")
 
@@ -248,3 +248,12 @@ def test_a_node_with_no_database_at_all_is_not_ready(replicated, make_server, tm
     assert r.status_code == 503
     assert r.json()["status"] == "not ready"
     assert requests.get(server.url("/api/v1/timelines/public"), timeout=30).status_code == 503
+
+
+def test_a_retry_window_past_the_request_timeout_is_refused_at_start(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[limits]\npg_write_retry_window_ms = 20000\nrequest_timeout_ms = 15000\n")
+    res = subprocess.run([BINARY, "serve", "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"),
+                          "--config", str(config)], capture_output=True, text=True, timeout=30)
+    assert res.returncode != 0
+    assert "pg_write_retry_window_ms" in res.stderr

@@ -280,6 +280,14 @@ async fn serve(config: Config) -> Result<(), String> {
         }),
         _ => None,
     };
+    // A write waiting out a failover must still answer within the request's
+    // own deadline, or the client gets the request timeout's 503 instead.
+    if limits.pg_write_retry_window_ms >= limits.request_timeout_ms {
+        return Err(format!(
+            "pg_write_retry_window_ms ({}) must be below request_timeout_ms ({})",
+            limits.pg_write_retry_window_ms, limits.request_timeout_ms
+        ));
+    }
     // Whose word the listener takes about the client: its address (PROXY
     // header, X-Forwarded-For), so per-address limits work behind HAProxy,
     // and its scheme (X-Forwarded-Proto, for Link headers).
