@@ -492,13 +492,14 @@ def test_other_self_actions_change_nothing(alice, action):
 
 # ---- instance ----
 
-def test_instance_contact_email_and_no_streaming_url(server, make_server, tmp_path):
+def test_instance_contact_email_and_streaming_url(server, make_server, tmp_path):
     v1 = anon_get(server, "/api/v1/instance").json()
     v2i = anon_get(server, "/api/v2/instance").json()
     assert v1["email"] == "" and v2i["contact"]["email"] == ""
-    # Streaming does not exist yet, so neither entity points at it.
-    assert "streaming_api" not in v1["urls"]
-    assert "streaming" not in v2i["configuration"]["urls"]
+    # Both entities say where streaming lives: the base URL as ws://, no path.
+    expected = server.url("").rstrip("/").replace("http://", "ws://", 1)
+    assert v1["urls"]["streaming_api"] == expected
+    assert v2i["configuration"]["urls"]["streaming"] == expected
     s = make_server("--contact-email", "ops@example.org")
     assert anon_get(s, "/api/v1/instance").json()["email"] == "ops@example.org"
     assert anon_get(s, "/api/v2/instance").json()["contact"]["email"] == "ops@example.org"
