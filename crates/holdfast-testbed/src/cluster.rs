@@ -3,8 +3,10 @@
 //!
 //! - etcd, 3 members (the consensus store Patroni elects a leader in);
 //! - 3 PostgreSQL servers, each run by Patroni (as the `postgres` user:
-//!   PostgreSQL refuses root), with `synchronous_mode` on, so a commit is on
-//!   two servers before it is acknowledged;
+//!   PostgreSQL refuses root), with `synchronous_mode` and
+//!   `synchronous_mode_strict` on, so a commit is on two servers before it is
+//!   acknowledged, always (without a synchronous standby, writes wait rather
+//!   than go on asynchronously and be lost in the next failover);
 //! - 3 holdfast nodes, each given all three database hosts (the node finds the
 //!   primary with `target_session_attrs=read-write`, and reads from a standby
 //!   while there is none);
@@ -302,9 +304,9 @@ fn start_all(
         state.primary().is_some()
     })?;
     wait_until(
-        "both standbys to stream from the primary",
+        "both standbys to stream from the primary, one of them synchronous",
         REPLICAS_TIMEOUT_MS,
-        || replicas_streaming(state) >= MEMBERS - 1,
+        || replicas_streaming(state) >= MEMBERS - 1 && has_sync_standby(state),
     )?;
     let primary = state
         .primary()
@@ -390,6 +392,7 @@ bootstrap:
     retry_timeout: 2
     maximum_lag_on_failover: 1048576
     synchronous_mode: true
+    synchronous_mode_strict: true
     postgresql:
       use_pg_rewind: true
       use_slots: false
@@ -614,6 +617,20 @@ listen stats
     let pid = spawn(&state.dir, "haproxy", cmd)?;
     state.pids.insert("haproxy".into(), pid);
     Ok(())
+}
+
+/// Whether Patroni names a synchronous standby (commits are on two servers).
+pub fn has_sync_standby(state: &ClusterState) -> bool {
+    state.patroni_cluster().is_ok_and(|c| {
+        c.get("members")
+            .and_then(|m| m.as_array())
+            .is_some_and(|members| {
+                members.iter().any(|m| {
+                    m.get("role").and_then(|r| r.as_str()) == Some("sync_standby")
+                        && m.get("state").and_then(|s| s.as_str()) == Some("running")
+                })
+            })
+    })
 }
 
 /// How many standbys Patroni reports as streaming.

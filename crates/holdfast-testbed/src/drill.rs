@@ -48,6 +48,8 @@ const HEAL_TIMEOUT_MS: u64 = 120_000;
 const POLL_MS: u64 = 250;
 /// Most clients of each kind (each gets its own loopback source address).
 const CLIENTS_MAX: usize = 200;
+/// How long pause-db-primary freezes the primary.
+const PAUSE_S: u64 = 10;
 /// Most rounds in one drill.
 const ROUNDS_MAX: u32 = 100;
 
@@ -56,7 +58,8 @@ pub struct DrillArgs {
     /// The cluster's directory (from `holdfast cluster up`).
     #[arg(long)]
     pub cluster: PathBuf,
-    /// kill-db-primary, kill-db-replica, kill-node, restart-node or kill-etcd-member.
+    /// kill-db-primary, kill-db-replica, kill-node, restart-node, kill-etcd-member
+    /// or pause-db-primary.
     #[arg(long)]
     pub fault: String,
     #[arg(long, default_value_t = 1)]
@@ -89,6 +92,7 @@ pub enum Fault {
     KillNode,
     RestartNode,
     KillEtcdMember,
+    PauseDbPrimary,
 }
 
 impl Fault {
@@ -99,10 +103,11 @@ impl Fault {
             "kill-node" => Fault::KillNode,
             "restart-node" => Fault::RestartNode,
             "kill-etcd-member" => Fault::KillEtcdMember,
+            "pause-db-primary" => Fault::PauseDbPrimary,
             "partition-db-primary" => {
                 return Err("partition-db-primary is not implemented yet (it needs network namespaces or firewall rules); use kill-db-primary".into())
             }
-            _ => return Err(format!("unknown fault {s:?}: kill-db-primary, kill-db-replica, kill-node, restart-node or kill-etcd-member")),
+            _ => return Err(format!("unknown fault {s:?}: kill-db-primary, kill-db-replica, kill-node, restart-node, kill-etcd-member or pause-db-primary")),
         })
     }
 }
@@ -752,6 +757,41 @@ async fn inject(fault: Fault, state: &mut ClusterState) -> Result<(String, Vec<S
             cluster::signal(pid, libc::SIGKILL);
             Ok((format!("SIGKILL etcd1 (pid {pid})"), vec!["etcd1".into()]))
         }
+        Fault::PauseDbPrimary => {
+            // The primary's machine freezes (SIGSTOP to Patroni, the
+            // postmaster and every backend): to everyone else it is cut off.
+            // It wakes PAUSE_S later, after a new primary was elected, and
+            // must not acknowledge a write as the old primary (split brain).
+            let p = state.primary().ok_or("no primary to pause")?;
+            let mut pids: Vec<u32> = state
+                .pids
+                .get(&format!("patroni{}", p + 1))
+                .copied()
+                .into_iter()
+                .collect();
+            if let Some(pm) = state.postmaster_pid(p) {
+                pids.push(pm);
+                pids.extend(children_of(pm));
+            }
+            for pid in &pids {
+                cluster::signal(*pid, libc::SIGSTOP);
+            }
+            let resume = pids.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(PAUSE_S)).await;
+                for pid in resume {
+                    cluster::signal(pid, libc::SIGCONT);
+                }
+            });
+            Ok((
+                format!(
+                    "SIGSTOP pg{} (Patroni, PostgreSQL and {} processes) for {PAUSE_S} s",
+                    p + 1,
+                    pids.len()
+                ),
+                Vec::new(),
+            ))
+        }
         Fault::RestartNode => {
             // Rolling: one node at a time, the next only once this one is ready.
             for i in 0..MEMBERS {
@@ -773,11 +813,31 @@ async fn inject(fault: Fault, state: &mut ClusterState) -> Result<(String, Vec<S
     }
 }
 
+/// The direct children of `parent` (a postmaster's backends and workers).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let (_, rest) = s.rsplit_once(") ")?;
+                    rest.split(' ').nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
 async fn wait_healthy(state: &ClusterState) -> Result<(), String> {
     let s = state.clone();
     wait_for(HEAL_TIMEOUT_MS, move || {
         s.primary().is_some()
             && cluster::replicas_streaming(&s) >= MEMBERS - 1
+            && cluster::has_sync_standby(&s)
             && s.node_ports
                 .iter()
                 .all(|p| matches!(cluster::http_get(*p, "/readyz"), Ok((200, body)) if body.contains("\"ready\"")))
@@ -928,6 +988,7 @@ mod tests {
     fn faults_parse_and_unknown_ones_are_refused() {
         assert_eq!(Fault::parse("kill-db-primary"), Ok(Fault::KillDbPrimary));
         assert_eq!(Fault::parse("restart-node"), Ok(Fault::RestartNode));
+        assert_eq!(Fault::parse("pause-db-primary"), Ok(Fault::PauseDbPrimary));
         assert!(Fault::parse("partition-db-primary").is_err());
         assert!(Fault::parse("rm-rf").is_err());
     }

@@ -312,17 +312,24 @@ impl PgStore {
         };
         let conn = lease.conn();
         let db = pool.db(&conn.client, &conn.statements);
-        let result = match tokio::time::timeout(self.operation_timeout, f(db, data)).await {
-            Ok(result) => result,
-            Err(_) => Err(StoreError::Unavailable(
-                "PostgreSQL did not answer in time".into(),
-            )),
-        };
+        let (result, timed_out) =
+            match tokio::time::timeout(self.operation_timeout, f(db, data)).await {
+                Ok(result) => (result, false),
+                Err(_) => (
+                    Err(StoreError::Unavailable(
+                        "PostgreSQL did not answer in time".into(),
+                    )),
+                    true,
+                ),
+            };
         if let Err(StoreError::Unavailable(why)) = &result {
             tracing::warn!(reason = %why, "PostgreSQL read failed; dropping the connection");
-            // The server went away under us (closed, shutting down, demoted):
-            // as good as unreachable.
-            let lost = lease.conn().client.is_closed() || lost_primary(why);
+            // The server went away under us (closed, shutting down, demoted),
+            // or stopped answering at all (a frozen or cut-off host looks the
+            // same as a very slow one): as good as unreachable, so the read
+            // is tried on a standby. A statement timeout (the server said
+            // so) is the server's answer, not a lost server.
+            let lost = timed_out || lease.conn().client.is_closed() || lost_primary(why);
             lease.discard();
             if lost {
                 return Err(ReadError::Unreachable(result.err().expect("an error")));
