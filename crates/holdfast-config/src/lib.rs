@@ -88,6 +88,18 @@ pub struct Limits {
     /// Prepared statements kept per connection.
     pub pg_statement_cache_max: usize,
 
+    // ---- failover ----
+    /// After the PostgreSQL primary could not be reached, for this long reads go
+    /// straight to a standby and writes are refused at once (503 + Retry-After)
+    /// before the primary is tried again. Only with a multi-host database URL
+    /// (the hosts are searched for a standby); one host: every request tries it.
+    pub pg_primary_recheck_ms: u64,
+    /// How long a write waits out a lost primary (retrying while nothing was
+    /// committed) before it is answered 503; also how long into an outage
+    /// writes keep waiting at all, after which they are refused at once.
+    /// Multi-host URLs only. Keep it below `request_timeout_ms`.
+    pub pg_write_retry_window_ms: u64,
+
     // ---- passwords ----
     /// Concurrent argon2id hashes (dedicated threads); each takes ~19 MiB and a core
     /// for ~30 ms. One on a 2-core machine keeps a core for everything else.
@@ -210,8 +222,10 @@ pub struct Limits {
     /// A TLS client must finish its handshake within this long, or is disconnected
     /// (the connection holds its listener slots meanwhile).
     pub tls_handshake_timeout_ms: u64,
-    /// Proxies (CIDRs or single addresses) whose `X-Forwarded-Proto` is believed;
-    /// from anyone else the header is ignored. Empty: believe nobody.
+    /// Proxies (CIDRs or single addresses) whose word is taken about the client:
+    /// `X-Forwarded-Proto`, `X-Forwarded-For` and the PROXY protocol (v1/v2, read
+    /// when a connection from one of them starts with it). From anyone else these
+    /// are ignored. Empty: believe nobody.
     pub trusted_proxies: Vec<String>,
 
     // ---- content ----
@@ -333,6 +347,8 @@ impl Default for Limits {
             pg_operation_timeout_ms: 8_000,
             pg_tx_retries_max: 3,
             pg_statement_cache_max: 256,
+            pg_primary_recheck_ms: 1_000,
+            pg_write_retry_window_ms: 8_000,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,
@@ -569,5 +585,20 @@ mod tests {
             Registrations::default_for_domain("social.example"),
             Registrations::Approval
         );
+    }
+
+    #[test]
+    fn the_deploy_example_config_is_valid() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/holdfast.toml");
+        let config = FileConfig::load(std::path::Path::new(path)).unwrap();
+        assert_eq!(
+            config.limits.trusted_proxies,
+            vec!["10.0.0.0/24".to_string()]
+        );
+        assert!(
+            config.database.unwrap().contains(','),
+            "every database host"
+        );
+        assert!(config.limits.pg_write_retry_window_ms < config.limits.request_timeout_ms);
     }
 }

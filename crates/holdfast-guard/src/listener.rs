@@ -12,6 +12,9 @@
 //! - Bounded head size and HTTP/2 concurrent streams.
 //! - Optional TLS (see `tls`): the handshake runs under its own timeout while
 //!   the connection holds its slots; ALPN picks HTTP/2 or HTTP/1.1.
+//! - Behind a trusted proxy (see `forwarded`): the client's address comes from
+//!   the PROXY protocol header or `X-Forwarded-For`, and the per-address cap
+//!   applies to that client, not to the proxy that carries everyone.
 //! - Graceful shutdown that waits for in-flight requests, but not forever.
 
 use std::collections::HashMap;
@@ -32,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use crate::forwarded;
 use crate::netaddr::{client_key, Cidr};
 use crate::refusals::{ConnectionReason, Refusals};
 
@@ -59,7 +63,8 @@ impl std::fmt::Debug for TlsConfig {
 pub struct ListenerConfig {
     /// None: plain HTTP (HTTP/1.1, and HTTP/2 with prior knowledge).
     pub tls: Option<TlsConfig>,
-    /// Peers whose `X-Forwarded-Proto` is believed (see `forwarded_scheme`).
+    /// Peers believed about the client: who it is (PROXY header,
+    /// `X-Forwarded-For`) and how it reached them (`X-Forwarded-Proto`).
     pub trusted_proxies: Arc<Vec<Cidr>>,
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
@@ -161,30 +166,76 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = IpSlot::take(
-            &per_ip,
-            client_key(addr.ip()),
-            config.max_connections_per_ip,
-        ) else {
-            refusals.count_connection(ConnectionReason::PerIpCap);
-            drop(stream);
-            continue;
-        };
+        // A trusted proxy carries many clients: its connections are counted
+        // against the client it names (below), or only against the global cap.
+        let from_proxy = forwarded::is_trusted(addr.ip(), &config.trusted_proxies);
+        let mut slot = None;
+        if !from_proxy {
+            let Some(taken) = IpSlot::take(
+                &per_ip,
+                client_key(addr.ip()),
+                config.max_connections_per_ip,
+            ) else {
+                refusals.count_connection(ConnectionReason::PerIpCap);
+                drop(stream);
+                continue;
+            };
+            slot = Some(taken);
+        }
         let _ = stream.set_nodelay(true);
+        let app = app.clone();
         let is_tls = config.tls.is_some();
         let trusted = config.trusted_proxies.clone();
-        let service =
-            TowerToHyperService::new(app.clone().map_request(move |mut req: Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(addr));
-                normalize_origin_headers(&mut req, addr.ip(), is_tls, &trusted);
-                req
-            }));
+        let per_ip = per_ip.clone();
+        let max_per_ip = config.max_connections_per_ip;
+        let header_read_timeout = config.header_read_timeout;
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let refusals = refusals.clone();
         let tls = config.tls.clone();
         tokio::spawn(async move {
             refusals.connection_opened();
+            let mut stream = stream;
+            // Who is on the other end: the peer, or the client a trusted
+            // proxy names in a PROXY header (read before TLS or HTTP starts).
+            let mut client = addr;
+            if from_proxy {
+                match forwarded::read_proxy_header(&mut stream, header_read_timeout).await {
+                    Ok(None) => {}
+                    Ok(Some(source)) => {
+                        client = SocketAddr::new(source.ip().to_canonical(), source.port());
+                        match IpSlot::take(&per_ip, client_key(client.ip()), max_per_ip) {
+                            Some(taken) => slot = Some(taken),
+                            None => {
+                                refusals.count_connection(ConnectionReason::PerIpCap);
+                                refusals.connection_closed();
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(peer = %addr, error = %e, "PROXY header refused");
+                        refusals.count_connection(ConnectionReason::ProxyHeader);
+                        refusals.connection_closed();
+                        return;
+                    }
+                }
+            }
+            let service =
+                TowerToHyperService::new(app.map_request(move |mut req: Request<Incoming>| {
+                    // Per request: a trusted proxy may name the client in
+                    // X-Forwarded-For and the scheme in X-Forwarded-Proto. The
+                    // peer judged is the one the PROXY header named, if any:
+                    // behind a TCP-mode proxy, the headers are the client's own.
+                    let ip = forwarded::client_address(req.headers(), client.ip(), &trusted);
+                    normalize_origin_headers(&mut req, client.ip(), is_tls, &trusted);
+                    req.extensions_mut()
+                        .insert(ConnectInfo::<SocketAddr>(SocketAddr::new(
+                            ip,
+                            client.port(),
+                        )));
+                    req
+                }));
             match tls {
                 None => {
                     serve_connection(TokioIo::new(stream), &builder, service, watcher, &refusals)

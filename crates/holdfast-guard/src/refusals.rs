@@ -39,13 +39,18 @@ pub enum ConnectionReason {
     HeaderTimeout,
     /// Closed because the TLS handshake failed or did not finish in time.
     TlsHandshake,
+    /// Closed because a trusted proxy's PROXY header was malformed or late.
+    ProxyHeader,
 }
 
+const CONNECTION_REASONS: usize = ConnectionReason::ALL.len();
+
 impl ConnectionReason {
-    const ALL: [ConnectionReason; 3] = [
+    const ALL: [ConnectionReason; 4] = [
         ConnectionReason::PerIpCap,
         ConnectionReason::HeaderTimeout,
         ConnectionReason::TlsHandshake,
+        ConnectionReason::ProxyHeader,
     ];
 
     fn as_str(self) -> &'static str {
@@ -53,6 +58,7 @@ impl ConnectionReason {
             ConnectionReason::PerIpCap => "per_ip_cap",
             ConnectionReason::HeaderTimeout => "header_timeout",
             ConnectionReason::TlsHandshake => "tls_handshake",
+            ConnectionReason::ProxyHeader => "proxy_header",
         }
     }
 }
@@ -60,10 +66,10 @@ impl ConnectionReason {
 #[derive(Default)]
 pub struct Refusals {
     requests: [[AtomicU64; 3]; 3],
-    connections: [AtomicU64; 3],
+    connections: [AtomicU64; CONNECTION_REASONS],
     open_connections: AtomicU64,
     /// Totals at the last log line, to log only what is new.
-    logged: Mutex<([[u64; 3]; 3], [u64; 3])>,
+    logged: Mutex<([[u64; 3]; 3], [u64; CONNECTION_REASONS])>,
 }
 
 impl Refusals {

@@ -43,12 +43,30 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// See `Store::readiness`. The strings say why, for operators.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Reads are served (from a standby); writes are refused with 503.
+    Degraded(String),
+    Down(String),
+}
+
 /// Everything holdfast keeps. `viewer` is the account looking (None when anonymous);
 /// every method that returns statuses returns only those the viewer may see.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// A cheap round trip, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
+    /// What the store can do now, for `/readyz`: everything, only reads (no
+    /// primary, but a standby answers), or nothing. A backend without
+    /// standbys is ready or down, as `ping` says.
+    async fn readiness(&self) -> Readiness {
+        match self.ping().await {
+            Ok(()) => Readiness::Ready,
+            Err(e) => Readiness::Down(e.to_string()),
+        }
+    }
     /// Connections in use and the pool size, for `/metrics`.
     fn pool_usage(&self) -> PoolUsage;
     /// (active accounts, statuses) for the instance entity.
@@ -312,4 +330,10 @@ pub trait Store: Send + Sync + 'static {
 pub struct PoolUsage {
     pub in_use: usize,
     pub size: usize,
+    /// False while a PostgreSQL node is in degraded mode (no primary reachable).
+    pub primary_down: bool,
+    /// Reads served by a standby because no primary answered (since start).
+    pub standby_reads: u64,
+    /// Write attempts run again while waiting out a failover (since start).
+    pub write_retries: u64,
 }

@@ -1880,6 +1880,7 @@ async fn account_statuses_filters(b: Backend) {
 async fn stats_ping_and_pool(b: Backend) {
     let s = &b.store;
     s.ping().await.unwrap();
+    assert_eq!(s.readiness().await, holdfast_store::Readiness::Ready);
     assert_eq!(s.stats().await.unwrap(), (0, 0));
     let a = account(s, "stats").await;
     s.create_account(NewAccount {

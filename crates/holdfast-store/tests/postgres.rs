@@ -154,3 +154,69 @@ async fn recovers_by_itself_when_its_connections_are_killed() {
         a.id
     );
 }
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_never_sort_before_acknowledged_ones_after_a_new_primary_takes_over() {
+    let url = support::fresh_database();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let store = PgStore::open(&url, &support::limits()).await.unwrap();
+    let psql = |sql: &str| support::cluster().psql(&db, sql);
+    let first = store.create_account(new_account("before")).await.unwrap();
+    // A healthy primary mints from its own clock.
+    let ms = first.id >> 16;
+    assert!((ms - now_ms()).abs() < 5_000, "id time {ms} is now");
+    let lease: i64 = psql("SELECT lease_ms FROM holdfast_id_clock")
+        .parse()
+        .unwrap();
+    assert!(lease > ms, "the lease covers the id");
+
+    // The old primary's clock was an hour ahead of this one, and it minted
+    // ids up to its lease; then this server (another holder) took over.
+    let ahead = now_ms() + 3_600_000;
+    psql(&format!(
+        "UPDATE holdfast_id_clock SET lease_ms = {ahead}, holder = 'the old primary'"
+    ));
+    let after = store.create_account(new_account("after")).await.unwrap();
+    assert!(
+        after.id >> 16 >= ahead,
+        "the new holder starts at the lease"
+    );
+    let offset: i64 = psql("SELECT offset_ms FROM holdfast_id_clock")
+        .parse()
+        .unwrap();
+    assert!(offset > 3_500_000, "its clock is shifted, offset {offset}");
+    // Later ids go on from there, in order, without a row write each.
+    let mut previous = after.id;
+    for i in 0..20 {
+        let a = store
+            .create_account(new_account(&format!("later{i}")))
+            .await
+            .unwrap();
+        assert!(a.id > previous);
+        previous = a.id;
+    }
+    assert!(previous >> 16 < ahead + 60_000, "shifted, not running away");
+
+    // The same holder whose clock steps back by more than the lease span
+    // (NTP) does not go back either.
+    psql("UPDATE holdfast_id_clock SET offset_ms = offset_ms - 600000");
+    let stepped = store.create_account(new_account("stepped")).await.unwrap();
+    assert!(stepped.id > previous);
+
+    // Once the real clock is past the lease, the shift is dropped.
+    let me = psql("SELECT holder FROM holdfast_id_clock");
+    psql(&format!(
+        "UPDATE holdfast_id_clock SET lease_ms = {}, offset_ms = 5000, holder = '{me}'",
+        now_ms() - 1_000
+    ));
+    let back = store.create_account(new_account("back")).await.unwrap();
+    assert!(((back.id >> 16) - now_ms()).abs() < 5_000);
+    assert_eq!(psql("SELECT offset_ms FROM holdfast_id_clock"), "0");
+}

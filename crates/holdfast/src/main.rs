@@ -46,6 +46,10 @@ enum Command {
     Migrate(CommonArgs),
     /// Flood a server on loopback with legitimate users and attackers; report what got through.
     Siege(holdfast_testbed::siege::SiegeArgs),
+    /// A local cluster on loopback: etcd, PostgreSQL under Patroni, holdfast nodes, HAProxy.
+    Cluster(holdfast_testbed::cluster::ClusterArgs),
+    /// Run a workload through a local cluster, inject a fault, check every acknowledged write.
+    Drill(holdfast_testbed::drill::DrillArgs),
 }
 
 #[derive(Args, Clone)]
@@ -257,6 +261,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
         }
         Command::Siege(args) => holdfast_testbed::siege::run(args).await,
+        Command::Cluster(args) => holdfast_testbed::cluster::run(args).await,
+        Command::Drill(args) => holdfast_testbed::drill::run(args).await,
     }
 }
 
@@ -274,7 +280,17 @@ async fn serve(config: Config) -> Result<(), String> {
         }),
         _ => None,
     };
-    // Whose X-Forwarded-Proto the listener believes (for Link headers).
+    // A write waiting out a failover must still answer within the request's
+    // own deadline, or the client gets the request timeout's 503 instead.
+    if limits.pg_write_retry_window_ms >= limits.request_timeout_ms {
+        return Err(format!(
+            "pg_write_retry_window_ms ({}) must be below request_timeout_ms ({})",
+            limits.pg_write_retry_window_ms, limits.request_timeout_ms
+        ));
+    }
+    // Whose word the listener takes about the client: its address (PROXY
+    // header, X-Forwarded-For), so per-address limits work behind HAProxy,
+    // and its scheme (X-Forwarded-Proto, for Link headers).
     let trusted_proxies = limits
         .trusted_proxies
         .iter()

@@ -6,6 +6,8 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
+use holdfast_store::Readiness;
+
 use crate::AppState;
 
 /// The process is up and answering; says nothing about the database.
@@ -15,27 +17,38 @@ pub async fn healthz() -> impl IntoResponse {
 
 /// Ready to serve: the store answers a query, and (in a cluster) the
 /// streaming event feed is live, so this node's streams hear every node.
+/// `degraded` (still 200, so a load balancer keeps sending reads here) when
+/// only reads can be served: no database primary is reachable but a standby
+/// answers; writes wait out a failover, then get 503 with `Retry-After`, and
+/// the event feed (on the primary) is down meanwhile. 503 only when the node
+/// can serve nothing.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let feed_live = state.service.events.feed().map(|f| f.is_live());
-    match state.service.store.ping().await {
-        Ok(()) if feed_live == Some(false) => (
+    let events = |body: &mut serde_json::Value| {
+        if let Some(live) = feed_live {
+            body["events"] = json!(if live { "live" } else { "down" });
+        }
+    };
+    match state.service.store.readiness().await {
+        Readiness::Ready if feed_live == Some(false) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not ready", "store": "ok", "events": "down"})),
+            Json(json!({"status": "not ready", "store": "ok", "writes": "ok", "events": "down"})),
         ),
-        Ok(()) if feed_live == Some(true) => (
-            StatusCode::OK,
-            Json(json!({"status": "ready", "store": "ok", "events": "live"})),
-        ),
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({"status": "ready", "store": "ok"})),
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            let mut body = json!({"status": "not ready", "store": e.to_string()});
-            if let Some(live) = feed_live {
-                body["events"] = json!(if live { "live" } else { "down" });
-            }
+        Readiness::Ready => {
+            let mut body = json!({"status": "ready", "store": "ok", "writes": "ok"});
+            events(&mut body);
+            (StatusCode::OK, Json(body))
+        }
+        Readiness::Degraded(why) => {
+            tracing::warn!(reason = %why, "degraded: reads only");
+            let mut body = json!({"status": "degraded", "store": why, "writes": "unavailable"});
+            events(&mut body);
+            (StatusCode::OK, Json(body))
+        }
+        Readiness::Down(why) => {
+            tracing::warn!(error = %why, "readiness check failed");
+            let mut body = json!({"status": "not ready", "store": why, "writes": "unavailable"});
+            events(&mut body);
             (StatusCode::SERVICE_UNAVAILABLE, Json(body))
         }
     }
@@ -51,6 +64,15 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         state.service.decoder.busy(decode_slots)
     ));
     streaming_metrics(&state, &mut text);
+    text.push_str(&format!(
+        "# HELP holdfast_store_primary_reachable 0 while in degraded mode: no database primary, reads from a standby.\n\
+         # TYPE holdfast_store_primary_reachable gauge\nholdfast_store_primary_reachable {}\n\
+         # TYPE holdfast_store_standby_reads_total counter\nholdfast_store_standby_reads_total {}\n\
+         # TYPE holdfast_store_write_retries_total counter\nholdfast_store_write_retries_total {}\n",
+        u8::from(!pool.primary_down),
+        pool.standby_reads,
+        pool.write_retries
+    ));
     if let Some(extra) = &state.extra_metrics {
         extra(&mut text);
     }

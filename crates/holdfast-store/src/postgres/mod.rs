@@ -12,7 +12,11 @@
 //!   re-runs it (bounded), anything else rolls it back whole;
 //! - every operation is bounded in time on the client side too, and a
 //!   connection that timed out or lost its server is thrown away, so a
-//!   database outage is a quick 503 and the node heals when it returns.
+//!   database outage is a quick 503 and the node heals when it returns;
+//! - with several hosts in the URL (a Patroni cluster), reads outlive the
+//!   primary: while no read-write host answers, reads run on whichever host
+//!   does (a standby) and writes are refused at once with 503, until a
+//!   primary is back (`pg_primary_recheck_ms` between attempts).
 
 mod accounts;
 mod feed;
@@ -27,6 +31,7 @@ mod timelines;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -35,9 +40,9 @@ use tokio_postgres::config::TargetSessionAttrs;
 use tokio_postgres::error::SqlState;
 
 use crate::model::*;
-use crate::{PoolUsage, Store, StoreError, StoreResult};
+use crate::{PoolUsage, Readiness, Store, StoreError, StoreResult};
 pub use feed::PgFeed;
-use pool::{Db, Pool};
+use pool::{AcquireError, Db, Pool};
 
 const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -55,6 +60,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_notification_groups",
         include_str!("../../migrations/postgres/0004_notification_groups.sql"),
+    ),
+    (
+        "0005_id_floor",
+        include_str!("../../migrations/postgres/0005_id_floor.sql"),
     ),
     (
         "0006_stream_events",
@@ -75,10 +84,33 @@ const TX_CONFLICT: &str = "transaction conflict";
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
 
 pub struct PgStore {
+    /// Connections to the primary (`target_session_attrs=read-write`).
     pool: Pool,
+    /// Connections to any host of a multi-host URL, for reads while no
+    /// primary answers (during a failover, or with the primary lost).
+    standby: Option<Pool>,
+    /// Until when (ms since epoch) the primary counts as unreachable: reads
+    /// go to `standby`, writes are refused at once. 0: the primary is fine.
+    /// Only ever set when `standby` exists.
+    primary_down_until_ms: AtomicU64,
+    /// When (ms since epoch) the current outage of the primary began.
+    primary_down_since_ms: AtomicU64,
+    primary_recheck_ms: u64,
+    write_retry_window_ms: u64,
+    /// Counters for /metrics: reads a standby served, write attempts re-run.
+    standby_reads: AtomicU64,
+    write_retries: AtomicU64,
     operation_timeout: Duration,
     tx_retries_max: u32,
 }
+
+/// The message of a write refused while no primary is reachable.
+const NO_PRIMARY: &str = "no PostgreSQL primary reachable; serving reads from a standby";
+/// Pauses between attempts of a write waiting out a failover: short at first
+/// (a switchover takes about a second), then at most this (a crash takes a
+/// few seconds to detect). Within `pg_write_retry_window_ms` in total.
+const WRITE_RETRY_PAUSE_FIRST_MS: u64 = 100;
+const WRITE_RETRY_PAUSE_MAX_MS: u64 = 1_000;
 
 /// Turns the operator's URL into a connection config with holdfast's bounds
 /// applied. Always `target_session_attrs=read-write`: holdfast writes, so a
@@ -111,15 +143,32 @@ impl PgStore {
     /// concurrent starts are safe) and returns the store.
     pub async fn open(url: &str, limits: &Limits) -> StoreResult<PgStore> {
         let config = connection_config(url, limits)?;
-        let pool = Pool::new(
-            config,
-            limits.pg_pool_size,
-            Duration::from_millis(limits.db_acquire_timeout_ms),
-            Duration::from_millis(limits.pg_connect_timeout_ms),
-            limits.pg_statement_cache_max,
-        );
+        let new_pool = |config| {
+            Pool::new(
+                config,
+                limits.pg_pool_size,
+                Duration::from_millis(limits.db_acquire_timeout_ms),
+                Duration::from_millis(limits.pg_connect_timeout_ms),
+                limits.pg_statement_cache_max,
+            )
+        };
+        // Several hosts: a cluster, where some host may serve reads while none
+        // is primary. The standby pool takes any host (a standby, or the
+        // primary if it answers there); it opens connections only when used.
+        let standby = (config.get_hosts().len() > 1).then(|| {
+            let mut any = config.clone();
+            any.target_session_attrs(TargetSessionAttrs::Any);
+            new_pool(any)
+        });
         let store = PgStore {
-            pool,
+            pool: new_pool(config),
+            standby,
+            primary_down_until_ms: AtomicU64::new(0),
+            primary_down_since_ms: AtomicU64::new(0),
+            primary_recheck_ms: limits.pg_primary_recheck_ms,
+            write_retry_window_ms: limits.pg_write_retry_window_ms,
+            standby_reads: AtomicU64::new(0),
+            write_retries: AtomicU64::new(0),
             operation_timeout: Duration::from_millis(limits.pg_operation_timeout_ms),
             tx_retries_max: limits.pg_tx_retries_max,
         };
@@ -164,27 +213,129 @@ impl PgStore {
         result
     }
 
-    /// Runs one read on a pooled connection (autocommit), bounded in time.
+    /// Whether the primary was found unreachable less than
+    /// `pg_primary_recheck_ms` ago (never without a standby pool).
+    fn primary_down(&self) -> bool {
+        let until = self.primary_down_until_ms.load(Ordering::Relaxed);
+        until != 0 && crate::ids::now_ms() < until as i64
+    }
+
+    /// The primary could not be reached: until the recheck, reads go to a
+    /// standby and writes are refused at once. Logged once per outage.
+    fn mark_primary_down(&self, why: &str) {
+        if self.standby.is_none() {
+            return;
+        }
+        let now = crate::ids::now_ms().max(0) as u64;
+        let until = now + self.primary_recheck_ms;
+        if self.primary_down_until_ms.swap(until, Ordering::Relaxed) == 0 {
+            self.primary_down_since_ms.store(now, Ordering::Relaxed);
+            tracing::warn!(reason = %why, "no PostgreSQL primary reachable: reads from a standby, writes refused");
+        }
+    }
+
+    /// A write waits out a failover for at most `pg_write_retry_window_ms`
+    /// (from its start, and from the outage's start): the failover usually
+    /// fits, and the client sees a slower answer instead of an error. Past
+    /// it, the outage is long and writes are refused at once (503) until the
+    /// next recheck finds a primary.
+    fn writes_refused_at_once(&self) -> bool {
+        if !self.primary_down() {
+            return false;
+        }
+        let since = self.primary_down_since_ms.load(Ordering::Relaxed) as i64;
+        crate::ids::now_ms() - since >= self.write_retry_window_ms as i64
+    }
+
+    fn may_retry_write(&self, started: std::time::Instant, pause: Duration) -> bool {
+        self.standby.is_some()
+            && !self.writes_refused_at_once()
+            && started.elapsed() + pause < Duration::from_millis(self.write_retry_window_ms)
+    }
+
+    fn mark_primary_up(&self) {
+        if self.primary_down_until_ms.load(Ordering::Relaxed) != 0
+            && self.primary_down_until_ms.swap(0, Ordering::Relaxed) != 0
+        {
+            tracing::info!("PostgreSQL primary reachable again: writes resume");
+        }
+    }
+
+    /// Runs one read (autocommit), bounded in time: on the primary, or on a
+    /// standby while no primary answers (multi-host URLs only).
     async fn read<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
     where
         D: Send + Sync,
         T: Send,
-        F: for<'a> FnOnce(Db<'a>, &'a D) -> BoxFut<'a, T> + Send,
+        F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
     {
-        let mut lease = self.pool.acquire().await?;
-        let conn = lease.conn();
-        let db = self.pool.db(&conn.client, &conn.statements);
-        let result = match tokio::time::timeout(self.operation_timeout, f(db, &data)).await {
-            Ok(result) => result,
-            Err(_) => Err(StoreError::Unavailable(
-                "PostgreSQL did not answer in time".into(),
-            )),
+        let Some(standby) = &self.standby else {
+            return self
+                .read_on(&self.pool, &data, &f)
+                .await
+                .map_err(Into::into);
         };
+        if !self.primary_down() {
+            match self.read_on(&self.pool, &data, &f).await {
+                Ok(value) => {
+                    self.mark_primary_up();
+                    return Ok(value);
+                }
+                // The node is saturated, not the primary gone: a standby
+                // would only spread the overload.
+                Err(ReadError::Busy(e)) => return Err(e),
+                // The primary answered, with an error of the operation's own
+                // (not found, a bug) or of load (a statement timeout): that
+                // is the answer; a standby would not do better.
+                Err(ReadError::Failed(e)) => return Err(e),
+                Err(ReadError::Unreachable(e)) => {
+                    self.mark_primary_down(&e.to_string());
+                }
+            }
+        }
+        self.standby_reads.fetch_add(1, Ordering::Relaxed);
+        self.read_on(standby, &data, &f).await.map_err(Into::into)
+    }
+
+    /// One read on one pool. A connection that failed is dropped (with the
+    /// other idle ones, see `Lease::discard`).
+    async fn read_on<D, T, F>(&self, pool: &Pool, data: &D, f: &F) -> Result<T, ReadError>
+    where
+        D: Send + Sync,
+        T: Send,
+        F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
+    {
+        let mut lease = match pool.acquire().await {
+            Ok(lease) => lease,
+            Err(AcquireError::Busy) => return Err(ReadError::Busy(AcquireError::Busy.into())),
+            Err(AcquireError::Connect(e)) => return Err(ReadError::Unreachable(e)),
+        };
+        let conn = lease.conn();
+        let db = pool.db(&conn.client, &conn.statements);
+        let (result, timed_out) =
+            match tokio::time::timeout(self.operation_timeout, f(db, data)).await {
+                Ok(result) => (result, false),
+                Err(_) => (
+                    Err(StoreError::Unavailable(
+                        "PostgreSQL did not answer in time".into(),
+                    )),
+                    true,
+                ),
+            };
         if let Err(StoreError::Unavailable(why)) = &result {
             tracing::warn!(reason = %why, "PostgreSQL read failed; dropping the connection");
+            // The server went away under us (closed, shutting down, demoted),
+            // or stopped answering at all (a frozen or cut-off host looks the
+            // same as a very slow one): as good as unreachable, so the read
+            // is tried on a standby. A statement timeout (the server said
+            // so) is the server's answer, not a lost server.
+            let lost = timed_out || lease.conn().client.is_closed() || lost_primary(why);
             lease.discard();
+            if lost {
+                return Err(ReadError::Unreachable(result.err().expect("an error")));
+            }
         }
-        result
+        result.map_err(ReadError::Failed)
     }
 
     /// Runs `f` in one transaction: committed if it returns Ok, rolled back
@@ -197,15 +348,38 @@ impl PgStore {
         T: Send,
         F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
     {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(WRITE_RETRY_PAUSE_FIRST_MS);
         let mut attempt = 0;
         loop {
-            let mut lease = self.pool.acquire().await?;
+            if self.writes_refused_at_once() {
+                return Err(StoreError::Unavailable(NO_PRIMARY.into()));
+            }
+            let mut lease = match self.pool.acquire().await {
+                Ok(lease) => lease,
+                Err(AcquireError::Connect(e)) => {
+                    // Nothing was sent: safe to try again, for any write.
+                    self.mark_primary_down(&e.to_string());
+                    if self.may_retry_write(started, pause) {
+                        self.write_retries.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_millis(WRITE_RETRY_PAUSE_MAX_MS));
+                        continue;
+                    }
+                    return Err(e);
+                }
+                Err(busy) => return Err(busy.into()),
+            };
             let conn = lease.conn();
             let (client, statements) = (&mut conn.client, &conn.statements);
             let pool = &self.pool;
+            // Set once COMMIT is on its way: from then on a lost connection
+            // leaves the outcome unknown, and the write is not retried here.
+            let committing = AtomicBool::new(false);
             let run = async {
                 let tx = client.transaction().await?;
                 let value = f(pool.db_tx(&tx, statements), &data).await?;
+                committing.store(true, Ordering::Relaxed);
                 tx.commit().await?;
                 Ok(value)
             };
@@ -223,16 +397,62 @@ impl PgStore {
                     tracing::debug!(attempt, reason = %why, "re-running a transaction that lost a race");
                 }
                 Err(StoreError::Unavailable(why)) => {
-                    if !why.starts_with(TX_CONFLICT) {
-                        tracing::warn!(reason = %why, "PostgreSQL write failed; dropping the connection");
-                        lease.discard();
+                    if why.starts_with(TX_CONFLICT) {
+                        return Err(StoreError::Unavailable(why));
+                    }
+                    tracing::warn!(reason = %why, "PostgreSQL write failed; dropping the connection");
+                    // The primary went away (connection closed, shutting down,
+                    // now a standby) before COMMIT was sent: the server rolled
+                    // the transaction back, so running it again is safe.
+                    let lost = lease.conn().client.is_closed() || lost_primary(&why);
+                    lease.discard();
+                    drop(lease);
+                    if lost && !committing.load(Ordering::Relaxed) {
+                        self.mark_primary_down(&why);
+                        if self.may_retry_write(started, pause) {
+                            self.write_retries.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(pause).await;
+                            pause =
+                                (pause * 2).min(Duration::from_millis(WRITE_RETRY_PAUSE_MAX_MS));
+                            continue;
+                        }
                     }
                     return Err(StoreError::Unavailable(why));
+                }
+                Ok(value) => {
+                    self.mark_primary_up();
+                    return Ok(value);
                 }
                 other => return other,
             }
         }
     }
+}
+
+/// How one read on one pool failed: no free slot (this node is saturated),
+/// the server could not be reached or went away mid-read, or the operation
+/// itself failed (including a timeout: the server is there but slow).
+enum ReadError {
+    Busy(StoreError),
+    Unreachable(StoreError),
+    Failed(StoreError),
+}
+
+impl From<ReadError> for StoreError {
+    fn from(e: ReadError) -> StoreError {
+        match e {
+            ReadError::Busy(e) | ReadError::Unreachable(e) | ReadError::Failed(e) => e,
+        }
+    }
+}
+
+/// Whether an error says this server is no longer a primary that can take
+/// the write (as opposed to the write's own failure or a timeout): SQLSTATE
+/// read_only_sql_transaction (a demoted primary) and the shutdown codes.
+fn lost_primary(why: &str) -> bool {
+    ["(25006)", "(57P01)", "(57P02)", "(57P03)"]
+        .iter()
+        .any(|code| why.contains(code))
 }
 
 /// The message and SQLSTATE of a database error, or the client-side error.
@@ -311,10 +531,46 @@ impl Store for PgStore {
         .await
     }
 
+    /// The primary is asked first, always (this is also how the node notices
+    /// that a primary is back before the recheck time); without one, a
+    /// standby that answers makes the node degraded rather than down.
+    async fn readiness(&self) -> Readiness {
+        fn select_one<'a>(db: Db<'a>, _: &'a ()) -> BoxFut<'a, ()> {
+            Box::pin(async move {
+                db.query("SELECT 1", &[]).await?;
+                Ok(())
+            })
+        }
+        let primary = match self.read_on(&self.pool, &(), &select_one).await {
+            Ok(()) => {
+                self.mark_primary_up();
+                return Readiness::Ready;
+            }
+            // Saturated: as before standbys existed, not ready (the balancer
+            // sends new work elsewhere until slots free up).
+            Err(ReadError::Busy(e)) => return Readiness::Down(e.to_string()),
+            Err(ReadError::Unreachable(e) | ReadError::Failed(e)) => e.to_string(),
+        };
+        let Some(standby) = &self.standby else {
+            return Readiness::Down(primary);
+        };
+        self.mark_primary_down(&primary);
+        match self.read_on(standby, &(), &select_one).await {
+            Ok(()) => Readiness::Degraded(format!("{NO_PRIMARY} ({primary})")),
+            Err(e) => Readiness::Down(format!(
+                "{primary}; no standby either: {}",
+                StoreError::from(e)
+            )),
+        }
+    }
+
     fn pool_usage(&self) -> PoolUsage {
         PoolUsage {
             in_use: self.pool.in_use(),
             size: self.pool.size,
+            primary_down: self.primary_down(),
+            standby_reads: self.standby_reads.load(Ordering::Relaxed),
+            write_retries: self.write_retries.load(Ordering::Relaxed),
         }
     }
 

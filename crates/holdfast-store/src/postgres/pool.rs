@@ -106,15 +106,11 @@ impl Pool {
     }
 
     /// Waits (bounded) for a free slot, then reuses an idle live connection or opens one.
-    pub async fn acquire(&self) -> StoreResult<Lease<'_>> {
+    pub async fn acquire(&self) -> Result<Lease<'_>, AcquireError> {
         let permit = tokio::time::timeout(self.acquire_timeout, self.permits.acquire())
             .await
-            .map_err(|_| {
-                StoreError::Unavailable(
-                    "timed out waiting for a PostgreSQL connection (pool exhausted)".into(),
-                )
-            })?
-            .map_err(|_| StoreError::Unavailable("store is closed".into()))?;
+            .map_err(|_| AcquireError::Busy)?
+            .map_err(|_| AcquireError::Busy)?;
         loop {
             let candidate = lock(&self.idle).pop();
             match candidate {
@@ -130,7 +126,7 @@ impl Pool {
                 None => break,
             }
         }
-        let conn = self.connect().await?;
+        let conn = self.connect().await.map_err(AcquireError::Connect)?;
         Ok(Lease {
             pool: self,
             conn: Some(conn),
@@ -198,6 +194,26 @@ impl Pool {
             client: Handle::Tx(tx),
             statements,
             cache_max: self.statement_cache_max,
+        }
+    }
+}
+
+/// Why no connection was lent: every slot busy past the acquire timeout (the
+/// database may be fine, this node is saturated), or the server could not be
+/// reached (for the primary pool: no read-write host answers).
+#[derive(Debug)]
+pub(crate) enum AcquireError {
+    Busy,
+    Connect(StoreError),
+}
+
+impl From<AcquireError> for StoreError {
+    fn from(e: AcquireError) -> StoreError {
+        match e {
+            AcquireError::Busy => StoreError::Unavailable(
+                "timed out waiting for a PostgreSQL connection (pool exhausted)".into(),
+            ),
+            AcquireError::Connect(e) => e,
         }
     }
 }

@@ -279,6 +279,7 @@ impl Store for SqliteStore {
         PoolUsage {
             in_use: size.saturating_sub(free),
             size,
+            ..PoolUsage::default()
         }
     }
 

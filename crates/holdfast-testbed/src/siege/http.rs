@@ -58,6 +58,8 @@ pub struct Request {
     pub bearer: Option<Arc<str>>,
     pub content_type: Option<&'static str>,
     pub body: Arc<[u8]>,
+    /// Sent as `Idempotency-Key` (the drill's writes).
+    pub idempotency_key: Option<String>,
 }
 
 impl Request {
@@ -68,6 +70,7 @@ impl Request {
             bearer: None,
             content_type: None,
             body: Arc::from(&b""[..]),
+            idempotency_key: None,
         }
     }
 
@@ -98,6 +101,7 @@ impl Request {
             bearer: None,
             content_type: Some(content_type),
             body,
+            idempotency_key: None,
         }
     }
 
@@ -116,6 +120,9 @@ impl Request {
         }
         if let Some(ct) = self.content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
+        }
+        if let Some(key) = &self.idempotency_key {
+            head.push_str(&format!("Idempotency-Key: {key}\r\n"));
         }
         if self.method != "GET" || !self.body.is_empty() {
             head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));

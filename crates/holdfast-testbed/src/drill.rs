@@ -1,0 +1,1013 @@
+//! `holdfast drill --cluster DIR --fault NAME --rounds N --out DIR`: runs a
+//! workload through a local cluster's HAProxy, injects a fault, lets the
+//! cluster heal, then checks everything that was acknowledged.
+//!
+//! Workload (per round, fresh accounts): writers post statuses, each with its
+//! own `Idempotency-Key`, retrying a failed attempt (5xx, a dropped
+//! connection) until the client's deadline; readers follow every writer and
+//! read their home timelines. Every outcome is recorded: acknowledged (with
+//! the status id), refused with a definite error (4xx), or failed at the
+//! deadline.
+//!
+//! Check (a Jepsen-style set check, once the cluster is healthy again): every
+//! acknowledged status is in its author's statuses exactly once (lost,
+//! duplicated), and in every reader's home timeline (stale); nothing refused
+//! with a definite error turned up later.
+//!
+//! Faults: `kill-db-primary` (host loss: Patroni and PostgreSQL, SIGKILL),
+//! `kill-db-replica`, `kill-node` (a holdfast node), `restart-node` (graceful,
+//! rolling through every node), `kill-etcd-member`. Killed processes are
+//! started again after the workload, so the next round finds three of each.
+//!
+//! Safety: the drill only acts on a cluster whose every recorded process is
+//! running and was started from its directory (seen in /proc), on loopback;
+//! every loop is bounded in count and time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::cluster::{self, ClusterState, MEMBERS};
+use crate::siege::http::{connect, Conn, Request, Response};
+use crate::siege::stats::percentile_sorted;
+
+/// Pause between two attempts of one operation.
+const RETRY_PAUSE_MS: u64 = 200;
+/// One HTTP attempt's own bound (the operation's deadline bounds the retries).
+const ATTEMPT_TIMEOUT_MS: u64 = 5_000;
+/// Pages read per timeline in the check (40 statuses a page).
+const CHECK_PAGES_MAX: usize = 200;
+const CHECK_PAGE_LIMIT: usize = 40;
+/// How long the cluster may take to heal after the workload.
+const HEAL_TIMEOUT_MS: u64 = 120_000;
+const POLL_MS: u64 = 250;
+/// Most clients of each kind (each gets its own loopback source address).
+const CLIENTS_MAX: usize = 200;
+/// How long pause-db-primary freezes the primary.
+const PAUSE_S: u64 = 10;
+/// Most rounds in one drill.
+const ROUNDS_MAX: u32 = 100;
+
+#[derive(Args, Debug, Clone)]
+pub struct DrillArgs {
+    /// The cluster's directory (from `holdfast cluster up`).
+    #[arg(long)]
+    pub cluster: PathBuf,
+    /// kill-db-primary, kill-db-replica, kill-node, restart-node, kill-etcd-member
+    /// or pause-db-primary.
+    #[arg(long)]
+    pub fault: String,
+    #[arg(long, default_value_t = 1)]
+    pub rounds: u32,
+    /// Where the report goes (report.json, summary.md, one JSON per round).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 8)]
+    pub writers: usize,
+    #[arg(long, default_value_t = 4)]
+    pub readers: usize,
+    /// Seconds of workload per round.
+    #[arg(long, default_value_t = 20)]
+    pub duration_s: u64,
+    /// When the fault is injected, seconds into the workload.
+    #[arg(long, default_value_t = 5)]
+    pub fault_at_s: u64,
+    /// A client's deadline for one operation, retries included.
+    #[arg(long, default_value_t = 10)]
+    pub deadline_s: u64,
+    /// Operations per second per client (the nodes' per-token rate limit is 300 per 5 min).
+    #[arg(long, default_value_t = 4.0)]
+    pub rate: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    KillDbPrimary,
+    KillDbReplica,
+    KillNode,
+    RestartNode,
+    KillEtcdMember,
+    PauseDbPrimary,
+}
+
+impl Fault {
+    pub fn parse(s: &str) -> Result<Fault, String> {
+        Ok(match s {
+            "kill-db-primary" => Fault::KillDbPrimary,
+            "kill-db-replica" => Fault::KillDbReplica,
+            "kill-node" => Fault::KillNode,
+            "restart-node" => Fault::RestartNode,
+            "kill-etcd-member" => Fault::KillEtcdMember,
+            "pause-db-primary" => Fault::PauseDbPrimary,
+            "partition-db-primary" => {
+                return Err("partition-db-primary is not implemented yet (it needs network namespaces or firewall rules); use kill-db-primary".into())
+            }
+            _ => return Err(format!("unknown fault {s:?}: kill-db-primary, kill-db-replica, kill-node, restart-node, kill-etcd-member or pause-db-primary")),
+        })
+    }
+}
+
+#[derive(Serialize, Default, Debug)]
+pub struct RoundReport {
+    pub round: u32,
+    pub fault: String,
+    pub fault_detail: String,
+    /// When the fault was injected, ms since the workload started.
+    pub fault_at_ms: u64,
+    pub writes_acknowledged: usize,
+    pub writes_refused: usize,
+    pub writes_failed: usize,
+    pub reads_ok: usize,
+    pub reads_failed: usize,
+    /// Operations that failed at their deadline, by endpoint and last status.
+    pub failed_by_endpoint: BTreeMap<String, usize>,
+    /// Attempts that failed (and were retried, or not), by endpoint and status.
+    pub attempt_errors: BTreeMap<String, usize>,
+    /// Longest time without an acknowledged write after the fault (ms).
+    pub write_unavailable_ms: u64,
+    pub write_latency_ms_p50: Option<u64>,
+    pub write_latency_ms_p99: Option<u64>,
+    pub read_latency_ms_p50: Option<u64>,
+    pub read_latency_ms_p99: Option<u64>,
+    pub lost: usize,
+    pub duplicated: usize,
+    pub stale: usize,
+    pub refused_but_present: usize,
+    pub heal_ms: u64,
+    /// Per second since the start: [second, acknowledged writes, failed attempts, reads ok].
+    pub timeline: Vec<[u64; 4]>,
+    pub passed: bool,
+}
+
+pub async fn run(args: DrillArgs) -> Result<(), String> {
+    let fault = Fault::parse(&args.fault)?;
+    if args.rounds == 0 || args.rounds > ROUNDS_MAX {
+        return Err(format!("--rounds must be 1..={ROUNDS_MAX}"));
+    }
+    if args.writers == 0 || args.writers > CLIENTS_MAX || args.readers > CLIENTS_MAX {
+        return Err(format!(
+            "--writers 1..={CLIENTS_MAX}, --readers 0..={CLIENTS_MAX}"
+        ));
+    }
+    if args.fault_at_s >= args.duration_s || !(args.rate > 0.0 && args.rate <= 50.0) {
+        return Err("--fault-at-s must be before the end (--duration-s); --rate 0..50".into());
+    }
+    let dir = std::path::absolute(&args.cluster).map_err(|e| e.to_string())?;
+    let mut state = ClusterState::load(&dir)?;
+    check_local(&state)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let run_id = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        % 100_000) as u32;
+    let mut reports = Vec::new();
+    for round in 1..=args.rounds {
+        eprintln!("round {round}/{}: {}", args.rounds, args.fault);
+        let report = round_once(&args, fault, &mut state, run_id, round).await?;
+        let path = args.out.join(format!("round-{round:03}.json"));
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&report).unwrap_or_default(),
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+        let svg = args.out.join(format!("round-{round:03}.svg"));
+        std::fs::write(&svg, timeline_svg(&report))
+            .map_err(|e| format!("{}: {e}", svg.display()))?;
+        eprintln!(
+            "  acked {} lost {} dup {} stale {} failed writes {} reads {} | write stall {} ms | read p99 {:?} ms | {}",
+            report.writes_acknowledged,
+            report.lost,
+            report.duplicated,
+            report.stale,
+            report.writes_failed,
+            report.reads_failed,
+            report.write_unavailable_ms,
+            report.read_latency_ms_p99,
+            if report.passed { "pass" } else { "FAIL" }
+        );
+        reports.push(report);
+    }
+    let summary = summary_table(&args.fault, &reports);
+    std::fs::write(args.out.join("summary.md"), &summary).map_err(|e| e.to_string())?;
+    std::fs::write(
+        args.out.join("report.json"),
+        serde_json::to_string_pretty(&reports).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())?;
+    println!("{summary}");
+    if reports.iter().all(|r| r.passed) {
+        Ok(())
+    } else {
+        Err("the drill found lost, duplicated or stale writes, or failed reads".into())
+    }
+}
+
+/// Refuses any cluster it cannot see is ours and local: every recorded
+/// process running and started from the cluster's directory.
+fn check_local(state: &ClusterState) -> Result<(), String> {
+    let dir = state.dir.to_string_lossy().to_string();
+    for (name, pid) in &state.pids {
+        if !cluster::alive(*pid) {
+            return Err(format!("{name} (pid {pid}) is not running: start the cluster with `holdfast cluster up --dir {dir}`"));
+        }
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        if !cmdline.contains(&dir) {
+            return Err(format!(
+                "pid {pid} ({name}) was not started from {dir}: refusing to touch it"
+            ));
+        }
+    }
+    if state.pids.len() < 3 * MEMBERS + 1 {
+        return Err("the cluster is incomplete".into());
+    }
+    Ok(())
+}
+
+/// A client with its own loopback source address, keeping its connection.
+struct Client {
+    addr: SocketAddr,
+    host: String,
+    source: IpAddr,
+    conn: Option<Conn>,
+    token: Option<Arc<str>>,
+}
+
+impl Client {
+    fn new(port: u16, source: IpAddr) -> Client {
+        Client {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            host: format!("127.0.0.1:{port}"),
+            source,
+            conn: None,
+            token: None,
+        }
+    }
+
+    /// One attempt: a status, or why not.
+    async fn send(&mut self, mut req: Request) -> Result<Response, String> {
+        if let Some(t) = &self.token {
+            req = req.bearer(t);
+        }
+        if self.conn.is_none() {
+            self.conn = Some(
+                connect(self.addr, Some(self.source))
+                    .await
+                    .map_err(|e| format!("connect: {e:?}"))?,
+            );
+        }
+        let conn = self.conn.as_mut().expect("just connected");
+        match tokio::time::timeout(
+            Duration::from_millis(ATTEMPT_TIMEOUT_MS),
+            conn.send(&self.host, &req),
+        )
+        .await
+        {
+            Ok(Ok(r)) => {
+                if !r.keep_alive {
+                    self.conn = None;
+                }
+                Ok(r)
+            }
+            Ok(Err(e)) => {
+                self.conn = None;
+                Err(format!("{e:?}")
+                    .split('(')
+                    .next()
+                    .unwrap_or("error")
+                    .to_owned())
+            }
+            Err(_) => {
+                self.conn = None;
+                Err("timeout".into())
+            }
+        }
+    }
+
+    /// Retries until a 2xx, a definite refusal (4xx), or the deadline.
+    async fn operation(
+        &mut self,
+        req: Request,
+        deadline: Duration,
+        endpoint: &str,
+        log: &Log,
+    ) -> Outcome {
+        let started = Instant::now();
+        loop {
+            let last = match self.send(req.clone()).await {
+                Ok(r) if (200..300).contains(&r.status) => {
+                    return Outcome::Ok(r, started.elapsed())
+                }
+                Ok(r) if (400..500).contains(&r.status) && r.status != 429 && r.status != 408 => {
+                    log.attempt_error(endpoint, &r.status.to_string());
+                    return Outcome::Refused(r.status);
+                }
+                Ok(r) => r.status.to_string(),
+                Err(e) => e,
+            };
+            log.attempt_error(endpoint, &last);
+            if started.elapsed() + Duration::from_millis(RETRY_PAUSE_MS) >= deadline {
+                return Outcome::Failed(last);
+            }
+            tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await;
+        }
+    }
+}
+
+enum Outcome {
+    Ok(Response, Duration),
+    Refused(u16),
+    Failed(String),
+}
+
+/// What every client saw, shared.
+#[derive(Default)]
+struct Log {
+    inner: Mutex<LogInner>,
+}
+
+#[derive(Default)]
+struct LogInner {
+    /// key -> (status id, ack time since start in ms)
+    acked: HashMap<String, (String, u64)>,
+    refused: Vec<String>,
+    failed_writes: usize,
+    reads_ok: usize,
+    reads_failed: usize,
+    failed_by_endpoint: BTreeMap<String, usize>,
+    attempt_errors: BTreeMap<String, usize>,
+    /// (time since start ms, latency ms)
+    write_latency: Vec<(u64, u64)>,
+    read_latency: Vec<(u64, u64)>,
+    /// per-second [acked, attempt errors, reads ok, reads failed]
+    timeline: BTreeMap<u64, [u64; 4]>,
+    start: Option<Instant>,
+}
+
+impl Log {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LogInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn now_ms(inner: &LogInner) -> u64 {
+        inner.start.map_or(0, |s| s.elapsed().as_millis() as u64)
+    }
+
+    fn attempt_error(&self, endpoint: &str, what: &str) {
+        let mut l = self.lock();
+        *l.attempt_errors
+            .entry(format!("{endpoint} {what}"))
+            .or_default() += 1;
+        let t = Self::now_ms(&l) / 1000;
+        l.timeline.entry(t).or_default()[1] += 1;
+    }
+}
+
+struct Account {
+    client: Client,
+    id: String,
+}
+
+async fn sign_up(port: u16, source: IpAddr, username: &str) -> Result<Account, String> {
+    let mut c = Client::new(port, source);
+    let fail = |what: &str, r: Result<Response, String>| match r {
+        Ok(r) => format!("{what}: {} {}", r.status, String::from_utf8_lossy(&r.body)),
+        Err(e) => format!("{what}: {e}"),
+    };
+    let app = c
+        .send(Request::post_form(
+            "/api/v1/apps",
+            &[
+                ("client_name", "holdfast-drill"),
+                ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
+                ("scopes", "read write follow"),
+            ],
+        ))
+        .await;
+    let app = match app {
+        Ok(r) if r.status == 200 => r.json().ok_or("app: not JSON")?,
+        other => return Err(fail("register an app", other)),
+    };
+    let field = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    let token = c
+        .send(Request::post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &field(&app, "client_id")),
+                ("client_secret", &field(&app, "client_secret")),
+                ("scope", "read write follow"),
+            ],
+        ))
+        .await;
+    let app_token: Arc<str> = match token {
+        Ok(r) if r.status == 200 => {
+            field(&r.json().ok_or("token: not JSON")?, "access_token").into()
+        }
+        other => return Err(fail("app token", other)),
+    };
+    let body = serde_json::json!({
+        "username": username, "email": format!("{username}@drill.invalid"),
+        "password": format!("drill-{username}-password"), "agreement": true, "locale": "en",
+    });
+    let r = c
+        .send(Request::post_json("/api/v1/accounts", &body).bearer(&app_token))
+        .await;
+    let user_token: Arc<str> = match r {
+        Ok(r) if r.status == 200 => {
+            field(&r.json().ok_or("sign-up: not JSON")?, "access_token").into()
+        }
+        other => return Err(fail("sign up", other)),
+    };
+    c.token = Some(user_token);
+    let me = c
+        .send(Request::get("/api/v1/accounts/verify_credentials"))
+        .await;
+    let id = match me {
+        Ok(r) if r.status == 200 => field(&r.json().ok_or("me: not JSON")?, "id"),
+        other => return Err(fail("verify credentials", other)),
+    };
+    Ok(Account { client: c, id })
+}
+
+fn source_address(run_id: u32, round: u32, kind: u8, index: usize) -> IpAddr {
+    // 127.X.Y.Z: X from the run and round (so a later drill does not reuse an
+    // address whose sign-up budget is spent), Y the kind, Z the index.
+    let x = 100 + ((run_id + round) % 100) as u8;
+    IpAddr::V4(Ipv4Addr::new(127, x, kind, (index + 2) as u8))
+}
+
+async fn round_once(
+    args: &DrillArgs,
+    fault: Fault,
+    state: &mut ClusterState,
+    run_id: u32,
+    round: u32,
+) -> Result<RoundReport, String> {
+    let port = state.haproxy_port;
+    // Accounts: writers, then readers who follow every writer.
+    let mut writers = Vec::new();
+    for i in 0..args.writers {
+        let name = format!("d{run_id}r{round}w{i}");
+        writers.push(sign_up(port, source_address(run_id, round, 1, i), &name).await?);
+    }
+    let mut readers = Vec::new();
+    for i in 0..args.readers {
+        let name = format!("d{run_id}r{round}r{i}");
+        let mut reader = sign_up(port, source_address(run_id, round, 2, i), &name).await?;
+        for w in &writers {
+            let r = reader
+                .client
+                .send(Request::post_form(
+                    format!("/api/v1/accounts/{}/follow", w.id),
+                    &[],
+                ))
+                .await;
+            if !matches!(&r, Ok(r) if r.status == 200) {
+                return Err(format!("follow failed: {:?}", r.map(|r| r.status)));
+            }
+        }
+        readers.push(reader);
+    }
+
+    let log = Arc::new(Log::default());
+    log.lock().start = Some(Instant::now());
+    let started = Instant::now();
+    let end = started + Duration::from_secs(args.duration_s);
+    let deadline = Duration::from_secs(args.deadline_s);
+    let period = Duration::from_secs_f64(1.0 / args.rate);
+    let mut tasks = Vec::new();
+    for (i, mut w) in writers.into_iter().enumerate() {
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut k = 0u64;
+            while Instant::now() < end {
+                let next = Instant::now() + period;
+                let key = format!("drill-{run_id}-{round}-{i}-{k}");
+                let mut req = Request::post_json(
+                    "/api/v1/statuses",
+                    &serde_json::json!({"status": format!("drill write {key}")}),
+                );
+                req.idempotency_key = Some(key.clone());
+                match w
+                    .client
+                    .operation(req, deadline, "POST /api/v1/statuses", &log)
+                    .await
+                {
+                    Outcome::Ok(r, took) => {
+                        let id = r
+                            .json()
+                            .and_then(|v| v["id"].as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        let mut l = log.lock();
+                        let t = Log::now_ms(&l);
+                        l.acked.insert(key, (id, t));
+                        l.write_latency.push((t, took.as_millis() as u64));
+                        l.timeline.entry(t / 1000).or_default()[0] += 1;
+                    }
+                    Outcome::Refused(status) => {
+                        let mut l = log.lock();
+                        l.refused.push(key);
+                        *l.failed_by_endpoint
+                            .entry(format!("POST /api/v1/statuses {status}"))
+                            .or_default() += 1;
+                    }
+                    Outcome::Failed(last) => {
+                        let mut l = log.lock();
+                        l.failed_writes += 1;
+                        *l.failed_by_endpoint
+                            .entry(format!("POST /api/v1/statuses {last}"))
+                            .or_default() += 1;
+                    }
+                }
+                k += 1;
+                tokio::time::sleep_until(next.into()).await;
+            }
+            (w, k)
+        }));
+    }
+    let mut read_tasks = Vec::new();
+    for mut r in readers.into_iter() {
+        let log = log.clone();
+        read_tasks.push(tokio::spawn(async move {
+            while Instant::now() < end {
+                let next = Instant::now() + period;
+                let req = Request::get("/api/v1/timelines/home?limit=20");
+                match r
+                    .client
+                    .operation(req, deadline, "GET /api/v1/timelines/home", &log)
+                    .await
+                {
+                    Outcome::Ok(_, took) => {
+                        let mut l = log.lock();
+                        let t = Log::now_ms(&l);
+                        l.reads_ok += 1;
+                        l.read_latency.push((t, took.as_millis() as u64));
+                        l.timeline.entry(t / 1000).or_default()[2] += 1;
+                    }
+                    Outcome::Refused(status) => {
+                        let mut l = log.lock();
+                        l.reads_failed += 1;
+                        *l.failed_by_endpoint
+                            .entry(format!("GET /api/v1/timelines/home {status}"))
+                            .or_default() += 1;
+                    }
+                    Outcome::Failed(last) => {
+                        let mut l = log.lock();
+                        l.reads_failed += 1;
+                        let t = Log::now_ms(&l);
+                        l.timeline.entry(t / 1000).or_default()[3] += 1;
+                        *l.failed_by_endpoint
+                            .entry(format!("GET /api/v1/timelines/home {last}"))
+                            .or_default() += 1;
+                    }
+                }
+                tokio::time::sleep_until(next.into()).await;
+            }
+            r
+        }));
+    }
+
+    // The fault, at its time.
+    tokio::time::sleep_until((started + Duration::from_secs(args.fault_at_s)).into()).await;
+    let fault_ms = started.elapsed().as_millis() as u64;
+    let (detail, to_restart) = inject(fault, state).await?;
+    eprintln!("  fault at {fault_ms} ms: {detail}");
+
+    let mut writers = Vec::new();
+    for t in tasks {
+        writers.push(t.await.map_err(|e| e.to_string())?.0);
+    }
+    let mut readers = Vec::new();
+    for t in read_tasks {
+        readers.push(t.await.map_err(|e| e.to_string())?);
+    }
+
+    // Heal: start what was killed, wait for a primary, two standbys and ready nodes.
+    let heal_started = Instant::now();
+    for name in &to_restart {
+        cluster::restart(state, name)?;
+    }
+    wait_healthy(state).await?;
+    let heal_ms = heal_started.elapsed().as_millis() as u64;
+
+    // Check.
+    let l = std::mem::take(&mut *log.lock());
+    let mut report = RoundReport {
+        round,
+        fault: args.fault.clone(),
+        fault_detail: detail,
+        fault_at_ms: fault_ms,
+        writes_acknowledged: l.acked.len(),
+        writes_refused: l.refused.len(),
+        writes_failed: l.failed_writes,
+        reads_ok: l.reads_ok,
+        reads_failed: l.reads_failed,
+        failed_by_endpoint: l.failed_by_endpoint.clone(),
+        attempt_errors: l.attempt_errors.clone(),
+        heal_ms,
+        ..Default::default()
+    };
+    let during = |v: &[(u64, u64)]| {
+        let mut x: Vec<u64> = v
+            .iter()
+            .filter(|(t, _)| *t >= fault_ms)
+            .map(|(_, d)| *d)
+            .collect();
+        x.sort_unstable();
+        (percentile_sorted(&x, 0.5), percentile_sorted(&x, 0.99))
+    };
+    (report.write_latency_ms_p50, report.write_latency_ms_p99) = during(&l.write_latency);
+    (report.read_latency_ms_p50, report.read_latency_ms_p99) = during(&l.read_latency);
+    let mut ack_times: Vec<u64> = l
+        .acked
+        .values()
+        .map(|(_, t)| *t)
+        .filter(|t| *t >= fault_ms)
+        .collect();
+    ack_times.sort_unstable();
+    let mut previous = fault_ms;
+    for t in &ack_times {
+        report.write_unavailable_ms = report.write_unavailable_ms.max(t - previous);
+        previous = *t;
+    }
+    let last_second = l.timeline.keys().next_back().copied().unwrap_or(0);
+    report.timeline = (0..=last_second)
+        .map(|s| {
+            let v = l.timeline.get(&s).copied().unwrap_or_default();
+            [s, v[0], v[1], v[2]]
+        })
+        .collect();
+
+    // Every writer's own statuses: each acknowledged key exactly once.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut checker = Client::new(port, source_address(run_id, round, 3, 0));
+    checker.token = writers.first().and_then(|w| w.client.token.clone());
+    for w in &writers {
+        for text in read_all(&mut checker, &format!("/api/v1/accounts/{}/statuses", w.id)).await? {
+            if let Some(key) = drill_key(&text) {
+                *seen.entry(key).or_default() += 1;
+            }
+        }
+    }
+    report.lost = l.acked.keys().filter(|k| !seen.contains_key(*k)).count();
+    report.duplicated = seen.values().filter(|n| **n > 1).count();
+    report.refused_but_present = l.refused.iter().filter(|k| seen.contains_key(*k)).count();
+    // Every reader's home timeline holds every acknowledged status.
+    for r in &mut readers {
+        let mut home = std::collections::HashSet::new();
+        for text in read_all(&mut r.client, "/api/v1/timelines/home").await? {
+            if let Some(key) = drill_key(&text) {
+                home.insert(key);
+            }
+        }
+        report.stale += l.acked.keys().filter(|k| !home.contains(*k)).count();
+    }
+    report.passed = report.lost == 0
+        && report.duplicated == 0
+        && report.stale == 0
+        && report.refused_but_present == 0
+        && report.reads_failed == 0;
+    Ok(report)
+}
+
+fn drill_key(content: &str) -> Option<String> {
+    let at = content.find("drill-")?;
+    let key: String = content[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    Some(key)
+}
+
+/// Every status' content on a timeline, oldest pages last, bounded.
+async fn read_all(client: &mut Client, path: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut max_id: Option<String> = None;
+    for _ in 0..CHECK_PAGES_MAX {
+        let url = match &max_id {
+            Some(m) => format!("{path}?limit={CHECK_PAGE_LIMIT}&max_id={m}"),
+            None => format!("{path}?limit={CHECK_PAGE_LIMIT}"),
+        };
+        let mut page = None;
+        for _ in 0..20 {
+            match client.send(Request::get(url.clone())).await {
+                Ok(r) if r.status == 200 => {
+                    page = r.json();
+                    break;
+                }
+                _ => tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await,
+            }
+        }
+        let page = page.ok_or_else(|| format!("check: cannot read {url}"))?;
+        let items = page.as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            break;
+        }
+        for s in &items {
+            out.push(s["content"].as_str().unwrap_or_default().to_owned());
+        }
+        max_id = items
+            .last()
+            .and_then(|s| s["id"].as_str().map(str::to_owned));
+    }
+    Ok(out)
+}
+
+/// Injects the fault; returns what was done and which processes to start again.
+async fn inject(fault: Fault, state: &mut ClusterState) -> Result<(String, Vec<String>), String> {
+    let kill_member = |state: &ClusterState, i: usize| -> String {
+        let name = format!("patroni{}", i + 1);
+        let patroni = state.pids.get(&name).copied().unwrap_or(0);
+        let postmaster = state.postmaster_pid(i).unwrap_or(0);
+        cluster::signal(patroni, libc::SIGKILL);
+        cluster::signal(postmaster, libc::SIGKILL);
+        format!(
+            "SIGKILL Patroni (pid {patroni}) and PostgreSQL (pid {postmaster}) of pg{}",
+            i + 1
+        )
+    };
+    match fault {
+        Fault::KillDbPrimary => {
+            let p = state.primary().ok_or("no primary to kill")?;
+            Ok((kill_member(state, p), vec![format!("patroni{}", p + 1)]))
+        }
+        Fault::KillDbReplica => {
+            let p = state.primary().ok_or("no primary")?;
+            let r = (p + 1) % MEMBERS;
+            Ok((kill_member(state, r), vec![format!("patroni{}", r + 1)]))
+        }
+        Fault::KillNode => {
+            let pid = state.pids.get("node1").copied().unwrap_or(0);
+            cluster::signal(pid, libc::SIGKILL);
+            Ok((
+                format!("SIGKILL holdfast node1 (pid {pid})"),
+                vec!["node1".into()],
+            ))
+        }
+        Fault::KillEtcdMember => {
+            let pid = state.pids.get("etcd1").copied().unwrap_or(0);
+            cluster::signal(pid, libc::SIGKILL);
+            Ok((format!("SIGKILL etcd1 (pid {pid})"), vec!["etcd1".into()]))
+        }
+        Fault::PauseDbPrimary => {
+            // The primary's machine freezes (SIGSTOP to Patroni, the
+            // postmaster and every backend): to everyone else it is cut off.
+            // It wakes PAUSE_S later, after a new primary was elected, and
+            // must not acknowledge a write as the old primary (split brain).
+            let p = state.primary().ok_or("no primary to pause")?;
+            let mut pids: Vec<u32> = state
+                .pids
+                .get(&format!("patroni{}", p + 1))
+                .copied()
+                .into_iter()
+                .collect();
+            if let Some(pm) = state.postmaster_pid(p) {
+                pids.push(pm);
+                pids.extend(children_of(pm));
+            }
+            for pid in &pids {
+                cluster::signal(*pid, libc::SIGSTOP);
+            }
+            let resume = pids.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(PAUSE_S)).await;
+                for pid in resume {
+                    cluster::signal(pid, libc::SIGCONT);
+                }
+            });
+            Ok((
+                format!(
+                    "SIGSTOP pg{} (Patroni, PostgreSQL and {} processes) for {PAUSE_S} s",
+                    p + 1,
+                    pids.len()
+                ),
+                Vec::new(),
+            ))
+        }
+        Fault::RestartNode => {
+            // Rolling: one node at a time, the next only once this one is ready.
+            for i in 0..MEMBERS {
+                let name = format!("node{}", i + 1);
+                let pid = state.pids.get(&name).copied().unwrap_or(0);
+                cluster::stop(&[pid]);
+                cluster::restart(state, &name)?;
+                let port = state.node_ports[i];
+                wait_for(HEAL_TIMEOUT_MS, move || {
+                    matches!(cluster::http_get(port, "/readyz"), Ok((200, _)))
+                })
+                .await?;
+            }
+            Ok((
+                "SIGTERM and start again, node1..node3 in turn".into(),
+                Vec::new(),
+            ))
+        }
+    }
+}
+
+/// The direct children of `parent` (a postmaster's backends and workers).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let (_, rest) = s.rsplit_once(") ")?;
+                    rest.split(' ').nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
+async fn wait_healthy(state: &ClusterState) -> Result<(), String> {
+    let s = state.clone();
+    wait_for(HEAL_TIMEOUT_MS, move || {
+        s.primary().is_some()
+            && cluster::replicas_streaming(&s) >= MEMBERS - 1
+            && cluster::has_sync_standby(&s)
+            && s.node_ports
+                .iter()
+                .all(|p| matches!(cluster::http_get(*p, "/readyz"), Ok((200, body)) if body.contains("\"ready\"")))
+    })
+    .await
+}
+
+async fn wait_for(
+    timeout_ms: u64,
+    ready: impl FnMut() -> bool + Send + 'static,
+) -> Result<(), String> {
+    let ready = Arc::new(Mutex::new(ready));
+    let deadline = Instant::now() + Duration::from_millis(timeout_ms);
+    loop {
+        let r = ready.clone();
+        let ok =
+            tokio::task::spawn_blocking(move || (r.lock().unwrap_or_else(|p| p.into_inner()))())
+                .await
+                .unwrap_or(false);
+        if ok {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "the cluster did not become healthy within {timeout_ms} ms"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+    }
+}
+
+fn summary_table(fault: &str, reports: &[RoundReport]) -> String {
+    let mut s = String::from(
+        "| round | fault | acked | lost | dup | stale | failed writes | failed reads | write stall ms | write p50/p99 ms | read p50/p99 ms | heal ms | result |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let ms = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    for r in reports {
+        s += &format!(
+            "| {} | {fault} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {} | {} |\n",
+            r.round,
+            r.writes_acknowledged,
+            r.lost,
+            r.duplicated,
+            r.stale,
+            r.writes_failed,
+            r.reads_failed,
+            r.write_unavailable_ms,
+            ms(r.write_latency_ms_p50),
+            ms(r.write_latency_ms_p99),
+            ms(r.read_latency_ms_p50),
+            ms(r.read_latency_ms_p99),
+            r.heal_ms,
+            if r.passed { "pass" } else { "FAIL" }
+        );
+    }
+    s
+}
+
+/// The round's timeline: acknowledged writes, failed attempts and reads per
+/// second, with the fault marked.
+pub fn timeline_svg(r: &RoundReport) -> String {
+    const W: f64 = 900.0;
+    const H: f64 = 320.0;
+    const PAD: f64 = 50.0;
+    let seconds = r.timeline.len().max(2) as f64 - 1.0;
+    let top = r
+        .timeline
+        .iter()
+        .flat_map(|p| [p[1], p[2], p[3]])
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let x = |s: f64| PAD + s / seconds * (W - 2.0 * PAD);
+    let y = |v: f64| H - PAD - v / top * (H - 2.0 * PAD);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{PAD}\" y=\"20\" font-size=\"14\">round {}: {} (write stall {} ms, lost {}, duplicated {}, stale {})</text>\n\
+         <line x1=\"{PAD}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n\
+         <line x1=\"{PAD}\" y1=\"{PAD}\" x2=\"{PAD}\" y2=\"{}\" stroke=\"black\"/>\n\
+         <text x=\"{}\" y=\"{}\">seconds</text><text x=\"5\" y=\"{}\">{top}/s</text>\n",
+        r.round,
+        r.fault,
+        r.write_unavailable_ms,
+        r.lost,
+        r.duplicated,
+        r.stale,
+        H - PAD,
+        W - PAD,
+        H - PAD,
+        H - PAD,
+        W / 2.0,
+        H - 15.0,
+        PAD + 4.0,
+    );
+    let fault_x = x(r.fault_at_ms as f64 / 1000.0);
+    svg += &format!(
+        "<line x1=\"{fault_x:.1}\" y1=\"{PAD}\" x2=\"{fault_x:.1}\" y2=\"{}\" stroke=\"#c0392b\" stroke-dasharray=\"4 3\"/>\n\
+         <text x=\"{:.1}\" y=\"{}\" fill=\"#c0392b\">fault</text>\n",
+        H - PAD,
+        fault_x + 3.0,
+        PAD + 12.0
+    );
+    let series = [
+        (1, "#1b7f3b", "writes acknowledged/s"),
+        (2, "#c0392b", "failed attempts/s"),
+        (3, "#2c5aa0", "reads/s"),
+    ];
+    for (n, (column, colour, name)) in series.iter().enumerate() {
+        let points: Vec<String> = r
+            .timeline
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p[0] as f64), y(p[*column] as f64)))
+            .collect();
+        svg += &format!(
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>\n\
+             <text x=\"{}\" y=\"{}\" fill=\"{colour}\">{name}</text>\n",
+            points.join(" "),
+            W - 220.0,
+            PAD + 15.0 * n as f64,
+        );
+    }
+    svg + "</svg>\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timeline_plot_is_an_svg_with_the_fault_marked() {
+        let r = RoundReport {
+            round: 1,
+            fault: "kill-node".into(),
+            fault_at_ms: 2_000,
+            timeline: vec![[0, 3, 0, 4], [1, 3, 1, 4], [2, 0, 5, 4], [3, 4, 0, 4]],
+            ..Default::default()
+        };
+        let svg = timeline_svg(&r);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+        assert!(svg.contains("fault") && svg.contains("kill-node"));
+        assert_eq!(svg.matches("<polyline").count(), 3);
+        // An empty round still renders.
+        assert!(timeline_svg(&RoundReport::default()).contains("</svg>"));
+    }
+
+    #[test]
+    fn faults_parse_and_unknown_ones_are_refused() {
+        assert_eq!(Fault::parse("kill-db-primary"), Ok(Fault::KillDbPrimary));
+        assert_eq!(Fault::parse("restart-node"), Ok(Fault::RestartNode));
+        assert_eq!(Fault::parse("pause-db-primary"), Ok(Fault::PauseDbPrimary));
+        assert!(Fault::parse("partition-db-primary").is_err());
+        assert!(Fault::parse("rm-rf").is_err());
+    }
+
+    #[test]
+    fn keys_are_found_in_rendered_content() {
+        assert_eq!(
+            drill_key("<p>drill write drill-12-1-3-44</p>").as_deref(),
+            Some("drill-12-1-3-44")
+        );
+        assert_eq!(drill_key("<p>hello</p>"), None);
+    }
+
+    #[test]
+    fn source_addresses_are_loopback_and_distinct() {
+        let a = source_address(7, 1, 1, 0);
+        let b = source_address(7, 1, 1, 1);
+        let c = source_address(7, 1, 2, 0);
+        assert!(a.is_loopback() && b.is_loopback() && c.is_loopback());
+        assert!(a != b && a != c);
+    }
+}
