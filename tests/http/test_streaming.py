@@ -364,7 +364,8 @@ def test_streams_do_not_hold_admission_or_request_timeout(make_server):
     # Two admission slots and a 1 s request budget; six open streams; requests
     # still pass, and a stream outlives the request timeout.
     srv = make_server("--config", config_with(admission_initial_concurrency=2, admission_min_concurrency=1,
-                                              admission_max_concurrency=2, request_timeout_ms=1000))
+                                              admission_max_concurrency=2, request_timeout_ms=1000,
+                                              pg_write_retry_window_ms=500))
     a, b = sign_up(srv), sign_up(srv)
     streams = [SSE(srv, "/api/v1/streaming/public", a.token) for _ in range(3)]
     sockets = [WS(srv, a.token, "?stream=public") for _ in range(3)]

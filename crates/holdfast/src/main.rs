@@ -282,7 +282,9 @@ async fn serve(config: Config) -> Result<(), String> {
     };
     // A write waiting out a failover must still answer within the request's
     // own deadline, or the client gets the request timeout's 503 instead.
-    if limits.pg_write_retry_window_ms >= limits.request_timeout_ms {
+    // (Only PostgreSQL retries writes across a failover.)
+    if config.database_url.is_some() && limits.pg_write_retry_window_ms >= limits.request_timeout_ms
+    {
         return Err(format!(
             "pg_write_retry_window_ms ({}) must be below request_timeout_ms ({})",
             limits.pg_write_retry_window_ms, limits.request_timeout_ms
