@@ -238,7 +238,9 @@ mod tests {
             panic!("first lookup fills")
         };
         let big = vec![b'x'; 4096];
-        let response = filler.complete(Response::new(Body::from(big.clone()))).await;
+        let response = filler
+            .complete(Response::new(Body::from(big.clone())))
+            .await;
         assert_eq!(response.status(), StatusCode::OK);
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await

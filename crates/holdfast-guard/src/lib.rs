@@ -13,6 +13,7 @@ pub mod admission;
 pub mod cache;
 pub mod classify;
 pub mod cors;
+pub mod linger;
 pub mod listener;
 pub mod netaddr;
 pub mod ratelimit;
