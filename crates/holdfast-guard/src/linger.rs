@@ -122,3 +122,59 @@ pub async fn linger<T: AsyncRead + AsyncWrite + Unpin>(
     };
     tokio::time::timeout_at(deadline, work).await.unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn bounds(max_bytes: usize) -> LingerBounds {
+        LingerBounds {
+            total: Duration::from_millis(300),
+            idle: Duration::from_millis(100),
+            max_bytes,
+        }
+    }
+
+    #[tokio::test]
+    async fn endless_sender_is_cut_off_at_the_total_time() {
+        let (server, mut client) = tokio::io::duplex(1024);
+        tokio::spawn(async move {
+            let chunk = [7u8; 256];
+            loop {
+                if client.write_all(&chunk).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let start = Instant::now();
+        linger(server, bounds(usize::MAX)).await;
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(250), "{took:?}");
+        assert!(took < Duration::from_millis(1000), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn byte_bound_and_idle_bound_end_it_early() {
+        let (server, mut client) = tokio::io::duplex(1 << 16);
+        client.write_all(&[1u8; 40_000]).await.unwrap();
+        let discarded = linger(server, bounds(10_000)).await;
+        assert!((10_000..40_000).contains(&discarded), "{discarded}");
+
+        // A silent client: the idle bound ends it before the total bound.
+        let (server, _client) = tokio::io::duplex(1024);
+        let start = Instant::now();
+        assert_eq!(linger(server, bounds(usize::MAX)).await, 0);
+        assert!(start.elapsed() < Duration::from_millis(250));
+    }
+
+    #[tokio::test]
+    async fn reclaim_hands_the_stream_back_on_drop() {
+        let (server, _client) = tokio::io::duplex(16);
+        let (wrapped, mut back) = Reclaim::new(server);
+        assert!(back.try_recv().is_err(), "not before drop");
+        drop(wrapped);
+        assert!(back.try_recv().is_ok());
+    }
+}
