@@ -118,6 +118,15 @@ pub struct Limits {
     pub shutdown_grace_ms: u64,
 
     // ---- listener ----
+    // ---- lingering close ----
+    /// After the server is done with a connection, it stops writing and reads and
+    /// discards what the client still sends, for at most this long in total, so the
+    /// client gets the answer instead of a reset (nginx's lingering close).
+    pub linger_time_ms: u64,
+    /// While lingering, the longest wait for the next bytes from the client.
+    pub linger_idle_ms: u64,
+    /// While lingering, the most bytes read and discarded before closing anyway.
+    pub linger_bytes_max: usize,
     /// Open connections at once, all clients together; accepting pauses at the cap.
     pub max_connections: usize,
     /// Open connections from one client address (IPv6 grouped by /64); more are closed at once.
@@ -355,6 +364,9 @@ impl Default for Limits {
             credentials_body_max_bytes: 16 * 1024,
             request_timeout_ms: 15_000,
             shutdown_grace_ms: 10_000,
+            linger_time_ms: 2_000,
+            linger_idle_ms: 500,
+            linger_bytes_max: 64 * 1024 * 1024,
             max_connections: 10_000,
             max_connections_per_ip: 64,
             streaming_connections_max: 8_000,

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod classify;
 pub mod cors;
 pub mod forwarded;
+pub mod linger;
 pub mod listener;
 pub mod netaddr;
 pub mod ratelimit;

@@ -36,6 +36,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::forwarded;
+use crate::linger::{linger, LingerBounds, Reclaim};
 use crate::netaddr::{client_key, Cidr};
 use crate::refusals::{ConnectionReason, Refusals};
 
@@ -72,6 +73,8 @@ pub struct ListenerConfig {
     pub header_max_bytes: usize,
     pub h2_max_concurrent_streams: u32,
     pub shutdown_grace: Duration,
+    /// Bounds of the lingering close after each connection (see `linger`).
+    pub linger: LingerBounds,
 }
 
 impl ListenerConfig {
@@ -85,6 +88,11 @@ impl ListenerConfig {
             header_max_bytes: l.header_max_bytes,
             h2_max_concurrent_streams: l.h2_max_concurrent_streams,
             shutdown_grace: Duration::from_millis(l.shutdown_grace_ms),
+            linger: LingerBounds {
+                total: Duration::from_millis(l.linger_time_ms),
+                idle: Duration::from_millis(l.linger_idle_ms),
+                max_bytes: l.linger_bytes_max,
+            },
         }
     }
 }
@@ -193,6 +201,7 @@ pub async fn serve(
         let watcher = graceful.watcher();
         let refusals = refusals.clone();
         let tls = config.tls.clone();
+        let bounds = config.linger;
         tokio::spawn(async move {
             refusals.connection_opened();
             let mut stream = stream;
@@ -238,14 +247,17 @@ pub async fn serve(
                 }));
             match tls {
                 None => {
+                    let (stream, back) = Reclaim::new(stream);
                     serve_connection(TokioIo::new(stream), &builder, service, watcher, &refusals)
-                        .await
+                        .await;
+                    linger_if_returned(back, bounds).await;
                 }
                 Some(tls) => {
                     match tokio::time::timeout(tls.handshake_timeout, tls.acceptor.accept(stream))
                         .await
                     {
                         Ok(Ok(stream)) => {
+                            let (stream, back) = Reclaim::new(stream);
                             serve_connection(
                                 TokioIo::new(stream),
                                 &builder,
@@ -253,7 +265,8 @@ pub async fn serve(
                                 watcher,
                                 &refusals,
                             )
-                            .await
+                            .await;
+                            linger_if_returned(back, bounds).await;
                         }
                         Ok(Err(_)) | Err(_) => {
                             refusals.count_connection(ConnectionReason::TlsHandshake)
@@ -275,6 +288,21 @@ pub async fn serve(
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(config.shutdown_grace) => {
             tracing::warn!("shutdown grace expired; closing connections with requests still in flight");
+        }
+    }
+}
+
+/// Lingers on the stream if hyper has let go of it. An upgraded connection
+/// (WebSocket) still holds its stream and is left alone: it ends on its own.
+async fn linger_if_returned<T>(back: tokio::sync::oneshot::Receiver<T>, bounds: LingerBounds)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut back = back;
+    if let Ok(stream) = back.try_recv() {
+        let discarded = linger(stream, bounds).await;
+        if discarded > 0 {
+            tracing::debug!(discarded, "lingering close discarded unread request bytes");
         }
     }
 }
