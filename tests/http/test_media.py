@@ -275,6 +275,8 @@ def test_range_requests_and_etag(server, alice):
     assert r.status_code == 206 and r.content == data[-3:]
     r = fetch(server, m["url"], headers={"Range": f"bytes={n}-"})
     assert r.status_code == 416 and r.headers["Content-Range"] == f"bytes */{n}"
+    # A refusal must not be cached in the picture's place.
+    assert r.headers["Cache-Control"] == "no-store" and "ETag" not in r.headers
     r = fetch(server, m["url"], headers={"Range": "bytes=0-1,4-5"})
     assert r.status_code == 200 and r.content == data
     r = fetch(server, m["url"], headers={"If-None-Match": whole.headers["ETag"]})
@@ -524,3 +526,33 @@ def test_front_page_shows_pictures_with_alt_text(server, alice):
     assert f'src="{m["preview_url"]}"' in html
     assert 'alt="a &quot;quoted&quot; &lt;cat&gt;"' in html
     assert "<cat>" not in html
+
+
+def test_upload_routes_refuse_strangers_before_reading_the_body(server, alice):
+    # Anonymous and invalid-token callers get their 401 at once: the request
+    # declares a 4 MiB body and sends none of it, so a server that read the body
+    # first would not answer within the wait.
+    import socket
+    for auth in ("", "Authorization: Bearer nope\r\n"):
+        for method, path in (("POST", "/api/v2/media"), ("PATCH", "/api/v1/accounts/update_credentials")):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                sock.sendall((f"{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}"
+                              "Content-Type: application/json\r\nContent-Length: 4194304\r\n\r\n").encode())
+                sock.settimeout(3)
+                first = sock.recv(4096)
+            assert first.startswith(b"HTTP/1.1 401"), (method, path, auth, first[:200])
+
+
+def test_upload_routes_keep_the_ordinary_cap_for_json_and_forms(server, alice):
+    # Only files may be large: a 1 MiB JSON or form body to an upload route is a 413.
+    token = alice.token
+    big_json = b'{"display_name": "' + b"x" * (1024 * 1024) + b'"}'
+    got, _, raw = raw_http(server, "PATCH", "/api/v1/accounts/update_credentials",
+                           {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, big_json)
+    assert got == 413, raw[:200]
+    got, _, raw = raw_http(server, "PATCH", "/api/v1/accounts/update_credentials",
+                           {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Bearer {token}"},
+                           b"note=" + b"y" * (1024 * 1024))
+    assert got == 413, raw[:200]
+    # Nothing changed.
+    assert alice.get("/api/v1/accounts/verify_credentials").json()["display_name"] != "x" * 10

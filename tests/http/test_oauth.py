@@ -512,6 +512,20 @@ def test_authorization_code_redirect_flow_clean(alice):
     assert m.status_code == 200 and m.json()["id"] == alice.id
 
 
+def test_code_exchange_must_repeat_the_redirect_uri(alice):
+    # RFC 6749 4.1.3: the redirect URI of the authorization request is required
+    # again at the token endpoint, and must be the same.
+    s = alice.server
+    app = redirect_app(s)
+    code = code_of(authorize(s, alice, app, redirect_uri=CB, scope="read"))
+    data = dict(grant_type="authorization_code", code=code, client_id=app["client_id"],
+                client_secret=app["client_secret"])
+    r = requests.post(s.url("/oauth/token"), data=data, timeout=T)
+    assert_oauth_error(r, 400, "invalid_grant")
+    code = code_of(authorize(s, alice, app, redirect_uri=CB, scope="read"))
+    assert_oauth_error(exchange_code(s, app, code, redirect_uri=CB + "/other"), 400, "invalid_grant")
+
+
 def test_redirect_uri_with_query_keeps_it(alice):
     s = alice.server
     cb = "https://app.example/cb?tenant=7"

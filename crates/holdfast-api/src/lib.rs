@@ -41,7 +41,7 @@ pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
         metrics: Arc::new(Metrics::default()),
         extra_metrics,
     };
-    routes::router(&limits)
+    routes::router(&limits, &state)
         .fallback(|| async { ApiError::not_found() })
         // A known path with a method it does not take: JSON like every other
         // refusal (axum's default is an empty body); axum adds `Allow`.

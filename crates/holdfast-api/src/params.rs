@@ -86,7 +86,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bounds = ParseBounds::from_limits(AppState::from_ref(state).service.limits());
+        let limits = AppState::from_ref(state).service.limits().clone();
+        let bounds = ParseBounds::from_limits(&limits);
+        // Only files may be large: JSON and form bodies keep the ordinary cap
+        // even on the upload routes, so nobody makes the server parse
+        // megabytes of JSON values.
+        let text_cap = limits.request_body_max_bytes;
         let mut params = Params::default();
         if let Some(q) = req.uri().query() {
             params.0 = parse_form(q.as_bytes(), bounds)?;
@@ -131,7 +136,10 @@ where
                 read_multipart(body, &content_type, bounds, &mut params.1).await?
             }
             _ => {
-                let bytes = axum::body::to_bytes(body, usize::MAX)
+                if declared.is_some_and(|n| n > text_cap as u64) {
+                    return Err(too_large());
+                }
+                let bytes = axum::body::to_bytes(body, text_cap)
                     .await
                     .map_err(|e| body_error(&e))?;
                 if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -350,7 +350,9 @@ fn normalize_origin_headers<B>(
 ) {
     use axum::http::{header, HeaderValue};
     const FORWARDED_PROTO: &str = "x-forwarded-proto";
-    let trusted = trusted_proxies.iter().any(|c| c.contains(peer));
+    // Canonical form, as for X-Forwarded-For: on a dual-stack socket an IPv4
+    // proxy arrives as ::ffff:a.b.c.d.
+    let trusted = forwarded::is_trusted(peer, trusted_proxies);
     if !trusted {
         req.headers_mut().remove(FORWARDED_PROTO);
         if is_tls {

@@ -418,7 +418,9 @@ impl Service {
             Err(StoreError::NotFound) => return Err(invalid()),
             other => other?,
         };
-        if grant.app_id != app.id || redirect_uri.is_some_and(|r| r != grant.redirect_uri) {
+        // RFC 6749 §4.1.3: the redirect URI of the authorization request must be
+        // sent again, and be the same (Doorkeeper, hence Mastodon, requires it too).
+        if grant.app_id != app.id || redirect_uri != Some(grant.redirect_uri.as_str()) {
             return Err(invalid());
         }
         let pkce = match (&grant.code_challenge, &grant.code_challenge_method) {

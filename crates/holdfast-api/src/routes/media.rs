@@ -166,14 +166,15 @@ pub async fn serve(
         .map(|v| parse_range(v, len));
     let (status, start, end) = match range {
         Some(RangeAnswer::Unsatisfiable) => {
-            let mut h = fixed;
-            h.remove(header::CONTENT_TYPE);
+            // A fresh set of headers: the file's year-long cache headers and
+            // ETag must not make a shared cache keep this refusal in its place.
+            let mut r = ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "Range Not Satisfiable")
+                .into_response();
+            let h = r.headers_mut();
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
                 h.insert(header::CONTENT_RANGE, v);
             }
-            let mut r = ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "Range Not Satisfiable")
-                .into_response();
-            r.headers_mut().extend(h);
             return r;
         }
         Some(RangeAnswer::Part(start, end)) => {

@@ -45,7 +45,7 @@ use holdfast_store::Id;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
+pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppState> {
     // Forms that carry credentials are small; a tighter body cap here means a
     // log-in or sign-up flood cannot make the server buffer large bodies.
     let credentials = Router::new()
@@ -78,7 +78,11 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
             "/api/v1/accounts/update_credentials",
             axum::routing::patch(accounts::update_credentials),
         )
-        .layer(DefaultBodyLimit::max(limits.media_upload_body_max_bytes));
+        .layer(DefaultBodyLimit::max(limits.media_upload_body_max_bytes))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signed_in_before_body,
+        ));
     Router::new()
         .merge(credentials)
         .merge(uploads)
@@ -211,6 +215,31 @@ pub fn router(limits: &holdfast_config::Limits) -> Router<AppState> {
             "/api/v1/markers",
             get(notifications::markers).post(notifications::set_markers),
         )
+}
+
+/// Routes with the large media body cap answer a caller without a valid user
+/// token before a byte of the body is read: an anonymous client must not make
+/// the server read and parse megabytes only to be told 401. (Scopes are still
+/// checked by each handler.)
+async fn signed_in_before_body(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::extract::FromRequestParts;
+    use axum::response::IntoResponse;
+    let (mut parts, body) = request.into_parts();
+    match crate::auth::Caller::from_request_parts(&mut parts, &state).await {
+        Ok(crate::auth::Caller(Some(p))) if p.account_id.is_some() => {
+            next.run(axum::extract::Request::from_parts(parts, body))
+                .await
+        }
+        Ok(crate::auth::Caller(Some(_))) => {
+            ApiError::unprocessable("This method requires an authenticated user").into_response()
+        }
+        Ok(crate::auth::Caller(None)) => ApiError::unauthorized().into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Ids in paths: anything that is not an id names nothing (404).
