@@ -15,6 +15,7 @@ pub mod scopes;
 pub mod secrets;
 pub mod statuses;
 pub mod text;
+pub mod threads;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,61 +7,30 @@
 //! landed removes them again; a crash in between leaves bytes no row names,
 //! which are never listed and cost only disk.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use holdfast_store::{AccountRow, Id, MediaRow, MediaUpdate, NewMedia, ProfileImage};
 use serde_json::json;
-use tokio::sync::Semaphore;
 
 use crate::imaging::{self, Encoded, ImageBounds};
+use crate::threads::{DedicatedThreads, Refusal};
 use crate::{Service, ServiceError, ServiceResult};
 
 /// Decoding runs here: at most `media_decode_concurrency` at once, on that
-/// many dedicated threads; a request that cannot get a slot within
+/// many dedicated threads (see [`DedicatedThreads`] for why not tokio's
+/// blocking pool); a request that cannot get a slot within
 /// `media_decode_wait_ms` is refused with 503 rather than queued for ever.
-/// Dedicated threads, not tokio's blocking pool, for the reason passwords
-/// have them: each thread that allocates a decoded picture keeps a malloc
-/// arena of that size, so decodes spread over many blocking threads would
-/// grow the process with the number of threads ever used.
 #[derive(Clone)]
-pub struct DecodePool {
-    permits: Arc<Semaphore>,
-    jobs: std::sync::mpsc::SyncSender<Job>,
-    wait: Duration,
-}
-
-type Job = Box<dyn FnOnce() + Send>;
+pub struct DecodePool(DedicatedThreads);
 
 impl DecodePool {
     pub fn new(concurrency: usize, wait: Duration) -> DecodePool {
-        let threads = concurrency.max(1);
-        // At most `threads` jobs exist at once (the semaphore), so the channel never holds more.
-        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(threads);
-        let rx = Arc::new(std::sync::Mutex::new(rx));
-        for i in 0..threads {
-            let rx = rx.clone();
-            std::thread::Builder::new()
-                .name(format!("decode-{i}"))
-                .spawn(move || loop {
-                    let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
-                        Ok(job) => job,
-                        Err(_) => return, // every pool handle is gone
-                    };
-                    job();
-                })
-                .expect("can start an image decoding thread");
-        }
-        DecodePool {
-            permits: Arc::new(Semaphore::new(threads)),
-            jobs,
-            wait,
-        }
+        DecodePool(DedicatedThreads::new("decode", concurrency, wait))
     }
 
     /// Decodes running now (for `/metrics`).
-    pub fn busy(&self, size: usize) -> usize {
-        size.saturating_sub(self.permits.available_permits())
+    pub fn busy(&self) -> usize {
+        self.0.busy()
     }
 
     async fn run<T, F>(&self, f: F) -> ServiceResult<T>
@@ -69,32 +38,19 @@ impl DecodePool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| {
-                ServiceError::Unavailable(
-                    "Too many images are being processed, retry shortly".into(),
-                )
-            })?
-            .map_err(|_| ServiceError::Unavailable("image processing is shut down".into()))?;
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        // The permit goes with the work: if the request is abandoned, the
-        // slot stays taken until the decode really ends.
-        let job: Job = Box::new(move || {
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-            drop(permit);
-            let _ = tx.send(out);
-        });
-        self.jobs
-            .send(job)
-            .map_err(|_| ServiceError::Unavailable("image processing is shut down".into()))?;
-        match rx.await {
+        match self.0.run(f).await {
             Ok(Ok(value)) => Ok(value),
             // A decoder that panics on a file is refusing that file.
             Ok(Err(_)) => Err(ServiceError::Unprocessable(
                 "Validation failed: File could not be processed as an image".into(),
             )),
-            Err(_) => Err(ServiceError::Internal("image processing stopped".into())),
+            Err(Refusal::Busy) => Err(ServiceError::Unavailable(
+                "Too many images are being processed, retry shortly".into(),
+            )),
+            Err(Refusal::Closed) => Err(ServiceError::Unavailable(
+                "image processing is shut down".into(),
+            )),
+            Err(Refusal::Lost) => Err(ServiceError::Internal("image processing stopped".into())),
         }
     }
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
+use crate::threads::{DedicatedThreads, Refusal};
 use crate::ServiceError;
 
 /// A fresh random secret, URL-safe (43 characters of base64url, no padding).
@@ -53,14 +53,10 @@ pub fn base64url(bytes: &[u8]) -> String {
     out
 }
 
-/// argon2id hashing and verification on a bounded number of blocking threads.
-type Job = Box<dyn FnOnce() + Send>;
-
+/// argon2id hashing and verification on a bounded number of dedicated threads.
 #[derive(Clone)]
 pub struct PasswordPool {
-    permits: Arc<Semaphore>,
-    jobs: std::sync::mpsc::SyncSender<Job>,
-    wait: Duration,
+    threads: DedicatedThreads,
     /// Verified against when the e-mail is unknown, so a miss costs as much as a hit
     /// and response time does not reveal which addresses have accounts.
     decoy_hash: Arc<String>,
@@ -70,27 +66,8 @@ impl PasswordPool {
     pub fn new(concurrency: usize, wait: Duration) -> PasswordPool {
         let decoy =
             hash_now("decoy password that is never anyone's").expect("hashing a constant works");
-        let threads = concurrency.max(1);
-        // At most `threads` jobs exist at once (the semaphore), so the channel never holds more.
-        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(threads);
-        let rx = Arc::new(std::sync::Mutex::new(rx));
-        for i in 0..threads {
-            let rx = rx.clone();
-            std::thread::Builder::new()
-                .name(format!("argon2-{i}"))
-                .spawn(move || loop {
-                    let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
-                        Ok(job) => job,
-                        Err(_) => return, // every pool handle is gone
-                    };
-                    job();
-                })
-                .expect("can start a password hashing thread");
-        }
         PasswordPool {
-            permits: Arc::new(Semaphore::new(threads)),
-            jobs,
-            wait,
+            threads: DedicatedThreads::new("argon2", concurrency, wait),
             decoy_hash: Arc::new(decoy),
         }
     }
@@ -125,22 +102,16 @@ impl PasswordPool {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
-        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| {
-                ServiceError::Unavailable("too many log-ins at once, try again shortly".into())
-            })?
-            .map_err(|_| ServiceError::Unavailable("shutting down".into()))?;
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = tx.send(f());
-            drop(permit);
-        });
-        self.jobs
-            .send(job)
-            .map_err(|_| ServiceError::Internal("password hashing threads are gone".into()))?;
-        rx.await
-            .map_err(|_| ServiceError::Internal("password hashing failed".into()))
+        match self.threads.run(f).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(_)) | Err(Refusal::Lost) => {
+                Err(ServiceError::Internal("password hashing failed".into()))
+            }
+            Err(Refusal::Busy) => Err(ServiceError::Unavailable(
+                "too many log-ins at once, try again shortly".into(),
+            )),
+            Err(Refusal::Closed) => Err(ServiceError::Unavailable("shutting down".into())),
+        }
     }
 }
 

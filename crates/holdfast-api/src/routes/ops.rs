@@ -61,7 +61,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     text.push_str(&format!(
         "# TYPE holdfast_media_decodes_running gauge\nholdfast_media_decodes_running {}\n\
          # TYPE holdfast_media_decode_slots gauge\nholdfast_media_decode_slots {decode_slots}\n",
-        state.service.decoder.busy(decode_slots)
+        state.service.decoder.busy()
     ));
     streaming_metrics(&state, &mut text);
     text.push_str(&format!(
