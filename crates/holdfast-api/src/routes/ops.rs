@@ -103,30 +103,35 @@ fn streaming_metrics(state: &AppState, out: &mut String) {
         "holdfast_streaming_connections{{transport=\"websocket\"}} {}",
         s.connections_ws.load(Relaxed)
     );
-    let _ = writeln!(
+    sample(
         out,
-        "# TYPE holdfast_streaming_slots gauge\nholdfast_streaming_slots {}",
-        hub.open_connections()
+        "holdfast_streaming_slots",
+        "gauge",
+        hub.open_connections(),
     );
-    let _ = writeln!(
+    sample(
         out,
-        "# TYPE holdfast_streaming_subscriptions gauge\nholdfast_streaming_subscriptions {}",
-        s.subscriptions.load(Relaxed)
+        "holdfast_streaming_subscriptions",
+        "gauge",
+        s.subscriptions.load(Relaxed),
     );
-    let _ = writeln!(
+    sample(
         out,
-        "# TYPE holdfast_streaming_queued_bytes gauge\nholdfast_streaming_queued_bytes {}",
-        s.bytes_queued.load(Relaxed)
+        "holdfast_streaming_queued_bytes",
+        "gauge",
+        s.bytes_queued.load(Relaxed),
     );
-    let _ = writeln!(
+    sample(
         out,
-        "# TYPE holdfast_streaming_events_total counter\nholdfast_streaming_events_total {}",
-        s.events_published.load(Relaxed)
+        "holdfast_streaming_events_total",
+        "counter",
+        s.events_published.load(Relaxed),
     );
-    let _ = writeln!(
+    sample(
         out,
-        "# TYPE holdfast_streaming_messages_total counter\nholdfast_streaming_messages_total {}",
-        s.messages_sent.load(Relaxed)
+        "holdfast_streaming_messages_total",
+        "counter",
+        s.messages_sent.load(Relaxed),
     );
     out.push_str("# TYPE holdfast_streaming_dropped_total counter\n");
     for r in DropReason::ALL {
@@ -139,10 +144,11 @@ fn streaming_metrics(state: &AppState, out: &mut String) {
     }
     if let Some(feed) = hub.feed() {
         let f = feed.stats();
-        let _ = writeln!(
+        sample(
             out,
-            "# TYPE holdfast_streaming_feed_live gauge\nholdfast_streaming_feed_live {}",
-            u8::from(feed.is_live())
+            "holdfast_streaming_feed_live",
+            "gauge",
+            u8::from(feed.is_live()),
         );
         out.push_str("# TYPE holdfast_streaming_feed_events_total counter\n");
         for (what, n) in [
@@ -156,10 +162,11 @@ fn streaming_metrics(state: &AppState, out: &mut String) {
                 n.load(Relaxed)
             );
         }
-        let _ = writeln!(
+        sample(
             out,
-            "# TYPE holdfast_streaming_feed_connects_total counter\nholdfast_streaming_feed_connects_total {}",
-            f.connects.load(Relaxed)
+            "holdfast_streaming_feed_connects_total",
+            "counter",
+            f.connects.load(Relaxed),
         );
     }
     out.push_str("# TYPE holdfast_streaming_refused_total counter\n");
@@ -171,4 +178,10 @@ fn streaming_metrics(state: &AppState, out: &mut String) {
             s.refused(r)
         );
     }
+}
+
+/// One unlabelled Prometheus sample with its `# TYPE` line.
+fn sample(out: &mut String, name: &str, kind: &str, value: impl std::fmt::Display) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "# TYPE {name} {kind}\n{name} {value}");
 }
