@@ -19,6 +19,10 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Already resolved for this request (the upload routes do it before the body).
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(Caller(Some(principal.clone())));
+        }
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Ok(Caller(None));
         };

@@ -231,6 +231,8 @@ async fn signed_in_before_body(
     let (mut parts, body) = request.into_parts();
     match crate::auth::Caller::from_request_parts(&mut parts, &state).await {
         Ok(crate::auth::Caller(Some(p))) if p.account_id.is_some() => {
+            // The handler's own `Caller` reuses it: one token lookup per request.
+            parts.extensions.insert(p);
             next.run(axum::extract::Request::from_parts(parts, body))
                 .await
         }
