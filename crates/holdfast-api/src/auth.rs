@@ -1,8 +1,16 @@
 //! Who is calling: the bearer token, resolved once per request.
+//!
+//! Two extractors: [`Caller`] for routes anyone may call (optional token),
+//! and [`User`] for routes only a signed-in user may call. `User<S>` proves
+//! once, before the handler runs, that the token is valid, grants the scope
+//! `S` and belongs to an account; handlers and the service then take the
+//! account id as a plain `Id`, never an `Option`.
+
+use std::marker::PhantomData;
 
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
-use holdfast_service::Principal;
+use holdfast_service::{Principal, Scopes};
 use holdfast_store::Id;
 
 use crate::error::{ApiError, ApiResult};
@@ -46,13 +54,6 @@ impl Caller {
         Ok(p)
     }
 
-    /// A user token with `scope`: the account acting.
-    pub fn user(&self, scope: &str) -> ApiResult<Id> {
-        let p = self.require(scope)?;
-        p.account_id
-            .ok_or_else(|| ApiError::unprocessable("This method requires an authenticated user"))
-    }
-
     /// Optional authentication for public reads: anonymous is fine, but a
     /// token that lacks `scope` is refused rather than ignored.
     pub fn viewer(&self, scope: &str) -> ApiResult<Option<Id>> {
@@ -60,6 +61,86 @@ impl Caller {
             None => Ok(None),
             Some(p) if !p.scopes.allows(scope) => Err(ApiError::outside_scopes()),
             Some(p) => Ok(p.account_id),
+        }
+    }
+}
+
+/// A scope a route demands, named by a type so the [`User`] extractor checks
+/// it before the handler runs (see [`scope`]).
+pub trait Scope: 'static {
+    /// Whether the token's granted scopes cover this one.
+    fn allowed_by(granted: &Scopes) -> bool;
+}
+
+/// A signed-in user whose token grants `S`: the account acting (`id`) and
+/// the token it acts with. Refusals in Mastodon's order: no or invalid token
+/// 401, scope not granted 403, an app-only token 422.
+pub struct User<S> {
+    pub id: Id,
+    pub principal: Principal,
+    scope: PhantomData<fn() -> S>,
+}
+
+impl<S: Scope> FromRequestParts<AppState> for User<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
+        let principal = principal.ok_or_else(ApiError::unauthorized)?;
+        if !S::allowed_by(&principal.scopes) {
+            return Err(ApiError::outside_scopes());
+        }
+        let id = principal.account_id.ok_or_else(ApiError::user_required)?;
+        Ok(User {
+            id,
+            principal,
+            scope: PhantomData,
+        })
+    }
+}
+
+/// The scopes routes demand of a [`User`], one type each.
+pub mod scope {
+    use super::{Scope, Scopes};
+
+    macro_rules! scopes {
+        ($($ty:ident => $name:literal),* $(,)?) => {$(
+            #[doc = concat!("`", $name, "`")]
+            pub struct $ty;
+            impl Scope for $ty {
+                fn allowed_by(granted: &Scopes) -> bool {
+                    granted.allows($name)
+                }
+            }
+        )*};
+    }
+
+    scopes! {
+        ReadAccounts => "read:accounts",
+        ReadBookmarks => "read:bookmarks",
+        ReadFavourites => "read:favourites",
+        ReadFollows => "read:follows",
+        ReadNotifications => "read:notifications",
+        ReadStatuses => "read:statuses",
+        WriteAccounts => "write:accounts",
+        WriteBlocks => "write:blocks",
+        WriteBookmarks => "write:bookmarks",
+        WriteFavourites => "write:favourites",
+        WriteFollows => "write:follows",
+        WriteMedia => "write:media",
+        WriteMutes => "write:mutes",
+        WriteNotifications => "write:notifications",
+        WriteStatuses => "write:statuses",
+    }
+
+    /// `read:accounts` or `profile`: what `verify_credentials` accepts.
+    pub struct Profile;
+    impl Scope for Profile {
+        fn allowed_by(granted: &Scopes) -> bool {
+            granted.allows("read:accounts") || granted.allows("profile")
         }
     }
 }

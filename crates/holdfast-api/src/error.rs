@@ -2,11 +2,14 @@
 //! JSON shape, `{"error": "…"}` (plus `error_description` for OAuth), with
 //! the status that says whose fault it was. Internal detail is logged, not sent.
 
+use std::collections::BTreeMap;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_service::ServiceError;
-use serde_json::json;
+
+use crate::entities::{Error, ErrorDetail};
 
 /// Seconds a client should wait after a 503 before retrying.
 const RETRY_AFTER_S: &str = "1";
@@ -17,7 +20,7 @@ pub struct ApiError {
     pub error: String,
     pub description: Option<String>,
     /// Per-field validation errors (`details`), as Mastodon's sign-up answers.
-    pub details: Option<serde_json::Value>,
+    pub details: Option<BTreeMap<String, Vec<ErrorDetail>>>,
 }
 
 impl ApiError {
@@ -40,6 +43,10 @@ impl ApiError {
     }
     pub fn unauthorized() -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "The access token is invalid")
+    }
+    /// An app-only token on a route that acts as a user.
+    pub fn user_required() -> ApiError {
+        ApiError::unprocessable("This method requires an authenticated user")
     }
     pub fn outside_scopes() -> ApiError {
         ApiError::new(
@@ -80,20 +87,21 @@ impl From<ServiceError> for ApiError {
                 };
             }
             ServiceError::Validation { message, details } => {
-                let mut by_field = serde_json::Map::new();
+                let mut by_field: BTreeMap<String, Vec<ErrorDetail>> = BTreeMap::new();
                 for d in details {
-                    let entry = by_field
+                    by_field
                         .entry(d.field.to_owned())
-                        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-                    if let serde_json::Value::Array(list) = entry {
-                        list.push(json!({"error": format!("ERR_{}", d.code), "description": d.description}));
-                    }
+                        .or_default()
+                        .push(ErrorDetail {
+                            error: format!("ERR_{}", d.code),
+                            description: d.description,
+                        });
                 }
                 return ApiError {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
                     error: message,
                     description: None,
-                    details: Some(serde_json::Value::Object(by_field)),
+                    details: Some(by_field),
                 };
             }
             ServiceError::Internal(m) => {
@@ -110,13 +118,11 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = match &self.description {
-            Some(d) => json!({ "error": self.error, "error_description": d }),
-            None => json!({ "error": self.error }),
+        let body = Error {
+            error: self.error,
+            error_description: self.description,
+            details: self.details,
         };
-        if let Some(details) = self.details {
-            body["details"] = details;
-        }
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response

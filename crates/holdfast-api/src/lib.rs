@@ -29,6 +29,8 @@ pub type ExtraMetrics = Arc<dyn Fn(&mut String) + Send + Sync>;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Service,
+    /// Every URL a response carries is built here, from the base URL.
+    pub urls: entities::Urls,
     pub metrics: Arc<Metrics>,
     pub extra_metrics: Option<ExtraMetrics>,
 }
@@ -37,6 +39,7 @@ pub struct AppState {
 pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
     let limits = service.limits().clone();
     let state = AppState {
+        urls: entities::Urls::new(&service.base_url),
         service,
         metrics: Arc::new(Metrics::default()),
         extra_metrics,
@@ -99,7 +102,11 @@ async fn json_refusals(request: Request, next: Next) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let body = serde_json::json!({ "error": message }).to_string();
+    let body = entities::to_json(&entities::Error {
+        error: message,
+        error_description: None,
+        details: None,
+    });
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 

@@ -7,7 +7,6 @@ use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_service::PageOf;
-use serde_json::Value;
 
 const PAGING_KEYS: [&str; 3] = ["max_id", "since_id", "min_id"];
 
@@ -49,13 +48,13 @@ pub fn link_header(
 }
 
 /// A JSON array response with its `Link` header.
-pub fn page_response<T>(
+pub fn page_response<T, E: serde::Serialize>(
     headers: &HeaderMap,
     uri: &Uri,
     page: &PageOf<T>,
-    items: Vec<Value>,
+    items: Vec<E>,
 ) -> Response {
-    let mut response = Json(Value::Array(items)).into_response();
+    let mut response = Json(items).into_response();
     if let Some(link) = link_header(headers, uri, page.next_max_id, page.prev_min_id) {
         if let Ok(v) = HeaderValue::from_str(&link) {
             response.headers_mut().insert(header::LINK, v);

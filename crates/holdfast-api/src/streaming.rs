@@ -32,7 +32,7 @@ use holdfast_store::{Id, Page, Visibility};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::entities;
+use crate::entities::{self, Account, Conversation, Notification, Status};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -308,7 +308,7 @@ impl Subscriber {
         let viewer = self.viewer();
         let public = s.visibility == Visibility::Public && !s.is_reblog();
         let mut out = Vec::new();
-        let mut rendered: Option<Option<Value>> = None;
+        let mut rendered: Option<Option<Status>> = None;
         for stream in &self.streams {
             let pass = match stream.kind {
                 Kind::User => match viewer {
@@ -346,7 +346,7 @@ impl Subscriber {
                 // The stream's check above already applied the visibility
                 // rule, so the bundle is loaded directly (one query less).
                 rendered = Some(match self.state.service.bundles(viewer, &[s.id]).await {
-                    Ok(b) => b.first().map(|b| entities::status(&self.state.service, b)),
+                    Ok(b) => b.first().map(|b| Status::new(&self.state.urls, b)),
                     Err(_) => None,
                 });
             }
@@ -357,13 +357,13 @@ impl Subscriber {
                 out.push(Outgoing {
                     stream: stream.label(),
                     event: "conversation",
-                    payload: self.conversation(s, status).await.to_string(),
+                    payload: entities::to_json(&self.conversation(s, status).await),
                 });
             } else {
                 out.push(Outgoing {
                     stream: stream.label(),
                     event: "update",
-                    payload: status.to_string(),
+                    payload: entities::to_json(status),
                 });
             }
         }
@@ -393,26 +393,26 @@ impl Subscriber {
 
     /// Mastodon's Conversation entity for a direct message: the participants
     /// other than the viewer, and the status as the last one.
-    async fn conversation(&self, s: &StatusEvent, status: &Value) -> Value {
+    async fn conversation<'a>(&self, s: &StatusEvent, status: &'a Status) -> Conversation<'a> {
         let viewer = self.viewer().unwrap_or_default();
         let mut ids: Vec<Id> = std::iter::once(s.account_id)
             .chain(s.mentions.iter().copied())
             .filter(|id| *id != viewer)
             .collect();
         ids.dedup();
-        let accounts: Vec<Value> = match self.state.service.store.accounts(&ids).await {
+        let accounts = match self.state.service.store.accounts(&ids).await {
             Ok(rows) => rows
                 .iter()
-                .map(|a| entities::account(&self.state.service, a))
+                .map(|a| Account::new(&self.state.urls, a))
                 .collect(),
             Err(_) => Vec::new(),
         };
-        json!({
-            "id": s.id.to_string(),
-            "unread": s.account_id != viewer,
-            "accounts": accounts,
-            "last_status": status,
-        })
+        Conversation {
+            id: entities::id(s.id),
+            unread: s.account_id != viewer,
+            accounts,
+            last_status: Some(status),
+        }
     }
 
     async fn deleted(&self, s: &StatusEvent) -> Vec<Outgoing> {
@@ -506,7 +506,7 @@ impl Subscriber {
             }
             items.sort_by_key(|n| n.row.id);
             for n in &items {
-                let payload = entities::notification(&self.state.service, n).to_string();
+                let payload = entities::to_json(&Notification::new(&self.state.urls, n));
                 for label in &labels {
                     out.push(Outgoing {
                         stream: label.clone(),

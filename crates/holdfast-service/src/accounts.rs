@@ -98,14 +98,6 @@ impl Service {
             .await?)
     }
 
-    /// The bio as HTML (same rules as statuses: escaped, linked).
-    pub fn note_html(&self, note: &str) -> String {
-        if note.trim().is_empty() {
-            return String::new();
-        }
-        crate::text::render_html(note, &self.base_url, &|_, _| None)
-    }
-
     pub async fn relationships(&self, me: Id, ids: &[Id]) -> ServiceResult<Vec<Relationship>> {
         if ids.len() > self.limits().relationships_ids_max {
             return Err(ServiceError::BadRequest(format!(

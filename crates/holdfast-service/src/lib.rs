@@ -122,15 +122,6 @@ pub struct Principal {
     pub scopes: Scopes,
 }
 
-impl Principal {
-    /// The account behind the token, or 401-style refusal for app-only tokens.
-    pub fn account(&self) -> ServiceResult<Id> {
-        self.account_id.ok_or_else(|| {
-            ServiceError::Unprocessable("This method requires an authenticated user".into())
-        })
-    }
-}
-
 /// A page of results and the cursors for the `Link` header.
 #[derive(Debug)]
 pub struct PageOf<T> {
@@ -196,19 +187,6 @@ impl Service {
 
     pub fn limits(&self) -> &holdfast_config::Limits {
         &self.config.limits
-    }
-
-    pub fn account_url(&self, username: &str) -> String {
-        format!("{}/@{}", self.base_url, username)
-    }
-
-    /// Where a media key is served (`/system/media/<key>`).
-    pub fn media_url(&self, key: &str) -> String {
-        format!("{}/system/media/{}", self.base_url, key)
-    }
-
-    pub fn status_url(&self, username: &str, id: Id) -> String {
-        format!("{}/@{}/{}", self.base_url, username, id)
     }
 }
 

@@ -8,19 +8,46 @@ use holdfast_store::{
 
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
 
+/// Which list of statuses, and who reads it: the user-only lists carry
+/// their reader's account id (`me`), the public ones an optional viewer.
 pub enum Timeline<'a> {
-    Home,
+    Home {
+        me: Id,
+    },
+    Favourites {
+        me: Id,
+    },
+    Bookmarks {
+        me: Id,
+    },
     Public {
+        viewer: Option<Id>,
         only_media: bool,
     },
-    Tag(&'a str),
-    Favourites,
-    Bookmarks,
+    Tag {
+        viewer: Option<Id>,
+        name: &'a str,
+    },
     Account {
+        viewer: Option<Id>,
         id: Id,
         filter: AccountStatusesFilter,
         tagged: Option<&'a str>,
     },
+}
+
+impl Timeline<'_> {
+    /// Whose eyes the statuses are rendered for (visibility, `favourited`, …).
+    pub fn viewer(&self) -> Option<Id> {
+        match *self {
+            Timeline::Home { me } | Timeline::Favourites { me } | Timeline::Bookmarks { me } => {
+                Some(me)
+            }
+            Timeline::Public { viewer, .. }
+            | Timeline::Tag { viewer, .. }
+            | Timeline::Account { viewer, .. } => viewer,
+        }
+    }
 }
 
 pub struct NotificationView {
@@ -41,7 +68,6 @@ pub const MARKER_TIMELINES: [&str; 2] = ["home", "notifications"];
 impl Service {
     pub async fn timeline(
         &self,
-        viewer: Option<Id>,
         which: Timeline<'_>,
         req: PageRequest,
     ) -> ServiceResult<PageOf<StatusBundle>> {
@@ -49,18 +75,18 @@ impl Service {
             self.limits().statuses_page_default,
             self.limits().statuses_page_max,
         );
-        let need = || {
-            viewer.ok_or_else(|| ServiceError::Unauthorized("The access token is invalid".into()))
-        };
+        let viewer = which.viewer();
         let paged: Vec<Paged<Id>> = match which {
-            Timeline::Home => self.store.home_timeline(need()?, page).await?,
-            Timeline::Public { only_media } => {
+            Timeline::Home { me } => self.store.home_timeline(me, page).await?,
+            Timeline::Public { only_media, .. } => {
                 self.store.public_timeline(viewer, only_media, page).await?
             }
-            Timeline::Tag(tag) => self.store.tag_timeline(viewer, tag, page).await?,
-            Timeline::Favourites => self.store.favourites(need()?, page).await?,
-            Timeline::Bookmarks => self.store.bookmarks(need()?, page).await?,
-            Timeline::Account { id, filter, tagged } => {
+            Timeline::Tag { name, .. } => self.store.tag_timeline(viewer, name, page).await?,
+            Timeline::Favourites { me } => self.store.favourites(me, page).await?,
+            Timeline::Bookmarks { me } => self.store.bookmarks(me, page).await?,
+            Timeline::Account {
+                id, filter, tagged, ..
+            } => {
                 self.account(viewer, id).await?;
                 self.store
                     .account_statuses(viewer, id, filter, tagged, page)

@@ -6,7 +6,7 @@ use holdfast_store::{AccountRow, Id, NewStatus, StatusBundle, Visibility};
 
 use crate::events::{Event, StatusEvent};
 use crate::text::{self, ResolvedMention};
-use crate::{PageOf, PageRequest, Principal, Service, ServiceError, ServiceResult};
+use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
 
 pub struct PostInput {
     pub status: Option<String>,
@@ -22,12 +22,13 @@ pub struct PostInput {
 }
 
 impl Service {
+    /// Posts as `me`, through the app `app_id` (shown as the status' `application`).
     pub async fn post_status(
         &self,
-        caller: &Principal,
+        me: Id,
+        app_id: Id,
         input: PostInput,
     ) -> ServiceResult<StatusBundle> {
-        let me = caller.account()?;
         let limits = self.limits();
         let author = self.store.account(me).await?;
         let text = input.status.unwrap_or_default();
@@ -121,7 +122,6 @@ impl Service {
                 .find(|a| a.username.eq_ignore_ascii_case(username))
                 .map(|a| ResolvedMention {
                     username: a.username.clone(),
-                    url: self.account_url(&a.username),
                 })
         };
         let content = text::render_html(&text, &self.base_url, &resolve);
@@ -140,7 +140,7 @@ impl Service {
                     visibility,
                     language,
                     in_reply_to: input.in_reply_to_id,
-                    app_id: Some(caller.app_id),
+                    app_id: Some(app_id),
                     mentions: mentioned.iter().map(|a| a.id).collect(),
                     tags,
                     idempotency_key: input.idempotency_key,
@@ -244,24 +244,32 @@ impl Service {
         ))
     }
 
-    /// Actions on a reblog act on the status it reblogged, as in Mastodon.
-    async fn action_target(&self, me: Id, id: Id) -> ServiceResult<Id> {
+    /// The status an action acts on, as `me` sees it, loaded once: a reblog
+    /// stands for the status it reblogged, as in Mastodon. The action writes,
+    /// then [`acted`] brings this copy up to date instead of loading it again.
+    async fn action_target(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
         let bundle = self.status(Some(me), id).await?;
-        Ok(bundle.status.reblog_of_id.unwrap_or(id))
+        Ok(match bundle.reblog {
+            Some(original) => *original,
+            None => bundle,
+        })
     }
 
     pub async fn favourite(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
-        let target = self.action_target(me, id).await?;
-        self.store.favourite(me, target).await?;
-        let bundle = self.status(Some(me), target).await?;
-        self.announce_notified(me, bundle.status.account_id);
-        Ok(bundle)
+        let mut target = self.action_target(me, id).await?;
+        self.store.favourite(me, target.status.id).await?;
+        let s = &mut target.status;
+        acted(&mut target.favourited, true, &mut s.favourites_count);
+        self.announce_notified(me, target.status.account_id);
+        Ok(target)
     }
 
     pub async fn unfavourite(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
-        let target = self.action_target(me, id).await?;
-        self.store.unfavourite(me, target).await?;
-        self.status(Some(me), target).await
+        let mut target = self.action_target(me, id).await?;
+        self.store.unfavourite(me, target.status.id).await?;
+        let s = &mut target.status;
+        acted(&mut target.favourited, false, &mut s.favourites_count);
+        Ok(target)
     }
 
     pub async fn reblog(
@@ -271,8 +279,8 @@ impl Service {
         visibility: Option<&str>,
     ) -> ServiceResult<StatusBundle> {
         let started_ms = holdfast_config::time::now_ms();
-        let target = self.action_target(me, id).await?;
-        let original = self.store.status(target).await?;
+        let mut target = self.action_target(me, id).await?;
+        let original = &target.status;
         // Only what anyone may see can be boosted; a private post may be boosted by its author only.
         let allowed = match original.visibility {
             Visibility::Public | Visibility::Unlisted => true,
@@ -298,8 +306,25 @@ impl Service {
         } else {
             requested
         };
-        let reblog_id = self.store.reblog(me, target, visibility).await?;
-        let bundle = self.status(Some(me), reblog_id).await?;
+        let reblog_id = self.store.reblog(me, original.id, visibility).await?;
+        // The reblog is a new status (or the one made before): its own row
+        // and author, wrapped around the original we already hold.
+        let row = self.store.status(reblog_id).await?;
+        let author = self.store.account(me).await?;
+        let s = &mut target.status;
+        acted(&mut target.reblogged, true, &mut s.reblogs_count);
+        let bundle = StatusBundle {
+            status: row,
+            account: author,
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            favourited: false,
+            reblogged: false,
+            bookmarked: false,
+            muted: target.muted,
+            media: Vec::new(),
+            reblog: Some(Box::new(target)),
+        };
         // Reblogging again returns the existing reblog: announced once, when it was made.
         if bundle.status.created_at_ms >= started_ms {
             self.announce_post(&bundle);
@@ -308,16 +333,17 @@ impl Service {
     }
 
     pub async fn unreblog(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
-        let target = self.action_target(me, id).await?;
-        let mine = self.reblogs_of(target, Some(me)).await;
-        self.store.unreblog(me, target).await?;
-        let bundle = self.status(Some(me), target).await?;
-        let original = StatusEvent::of(&bundle);
+        let mut target = self.action_target(me, id).await?;
+        let mine = self.reblogs_of(target.status.id, Some(me)).await;
+        self.store.unreblog(me, target.status.id).await?;
+        let s = &mut target.status;
+        acted(&mut target.reblogged, false, &mut s.reblogs_count);
+        let original = StatusEvent::of(&target);
         for (reblog_id, by) in mine {
             self.events
                 .publish(Event::Deleted(original.reblog_by(reblog_id, by)));
         }
-        Ok(bundle)
+        Ok(target)
     }
 
     /// (reblog id, reblogger) of the reblogs of `status_id` (only `by`'s when
@@ -351,15 +377,17 @@ impl Service {
     }
 
     pub async fn bookmark(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
-        let target = self.action_target(me, id).await?;
-        self.store.bookmark(me, target).await?;
-        self.status(Some(me), target).await
+        let mut target = self.action_target(me, id).await?;
+        self.store.bookmark(me, target.status.id).await?;
+        target.bookmarked = true;
+        Ok(target)
     }
 
     pub async fn unbookmark(&self, me: Id, id: Id) -> ServiceResult<StatusBundle> {
-        let target = self.action_target(me, id).await?;
-        self.store.unbookmark(me, target).await?;
-        self.status(Some(me), target).await
+        let mut target = self.action_target(me, id).await?;
+        self.store.unbookmark(me, target.status.id).await?;
+        target.bookmarked = false;
+        Ok(target)
     }
 
     pub async fn favourited_by(
@@ -390,5 +418,15 @@ impl Service {
         );
         let paged = self.store.reblogged_by(id, page).await?;
         self.account_page(paged).await
+    }
+}
+
+/// Brings a loaded status up to date after an idempotent action wrote
+/// `now` for the caller: the caller's flag, and the count only if the flag
+/// changed (favouriting twice counts once, as the store does).
+fn acted(flag: &mut bool, now: bool, count: &mut i64) {
+    if *flag != now {
+        *flag = now;
+        *count = if now { *count + 1 } else { (*count - 1).max(0) };
     }
 }

@@ -168,10 +168,19 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// How a mention resolved: to a local account (linked) or not (left as text).
+/// How a mention resolved: to a local account (linked to its profile,
+/// `<base>/@username`) or not (left as text).
 pub struct ResolvedMention {
     pub username: String,
-    pub url: String,
+}
+
+/// An account's bio as HTML: the same rules as statuses (escaped, linked),
+/// with mentions left as text. Empty stays empty.
+pub fn note_html(note: &str, base_url: &str) -> String {
+    if note.trim().is_empty() {
+        return String::new();
+    }
+    render_html(note, base_url, &|_, _| None)
 }
 
 /// Renders segments to HTML: paragraphs on blank lines, `<br />` on single
@@ -208,8 +217,9 @@ pub fn render_html(
             } => match resolve(username, domain) {
                 Some(m) => {
                     html += &format!(
-                        r#"<span class="h-card" translate="no"><a href="{}" class="u-url mention">@<span>{}</span></a></span>"#,
-                        escape(&m.url),
+                        r#"<span class="h-card" translate="no"><a href="{}/@{}" class="u-url mention">@<span>{}</span></a></span>"#,
+                        escape(base_url),
+                        escape(&m.username),
                         escape(&m.username)
                     );
                 }
@@ -322,7 +332,6 @@ mod tests {
         let resolve = |u: &str, _: Option<&str>| {
             (u == "alice").then(|| ResolvedMention {
                 username: "alice".into(),
-                url: "https://h/@alice".into(),
             })
         };
         let html = render_html("@alice #Fun\n\nbye", "https://h", &resolve);

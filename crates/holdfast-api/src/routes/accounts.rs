@@ -5,12 +5,11 @@ use axum::Json;
 use holdfast_service::accounts::ProfileUpdate;
 use holdfast_service::oauth::SignUp;
 use holdfast_store::{Id, ProfileImage};
-use serde_json::{json, Value};
 
 use super::path_id;
-use crate::auth::Caller;
-use crate::entities;
-use crate::error::{ApiError, ApiResult};
+use crate::auth::{scope, Caller, User};
+use crate::entities::{Account, CredentialAccount, Preferences, Relationship, Token};
+use crate::error::ApiResult;
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
@@ -18,7 +17,7 @@ pub async fn sign_up(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Token>> {
     let principal = caller.require("write:accounts")?;
     let (_, token) = state
         .service
@@ -33,7 +32,7 @@ pub async fn sign_up(
             },
         )
         .await?;
-    Ok(Json(super::oauth::token_json(&token)))
+    Ok(Json(Token::new(&token)))
 }
 
 /// `GET /api/v1/accounts?id[]=`: several accounts at once; unknown or malformed ids are skipped.
@@ -41,7 +40,7 @@ pub async fn index(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<Account>>> {
     let viewer = caller.viewer("read:accounts")?;
     let ids: Vec<Id> = params
         .list("id")?
@@ -49,37 +48,29 @@ pub async fn index(
         .filter_map(|s| parse_id(s))
         .collect();
     let accounts = state.service.accounts_by_ids(viewer, &ids).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         accounts
             .iter()
-            .map(|a| entities::account(&state.service, a))
+            .map(|a| Account::new(&state.urls, a))
             .collect(),
-    )))
+    ))
 }
 
 pub async fn verify_credentials(
     State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<Value>> {
-    let p = caller.0.as_ref().ok_or_else(ApiError::unauthorized)?;
-    if !(p.scopes.allows("read:accounts") || p.scopes.allows("profile")) {
-        return Err(ApiError::outside_scopes());
-    }
-    let me = caller.user(if p.scopes.allows("read:accounts") {
-        "read:accounts"
-    } else {
-        "profile"
-    })?;
+    user: User<scope::Profile>,
+) -> ApiResult<Json<CredentialAccount>> {
+    let me = user.id;
     let account = state.service.account(Some(me), me).await?;
-    Ok(Json(entities::credential_account(&state.service, &account)))
+    Ok(Json(CredentialAccount::new(&state.urls, &account)))
 }
 
 pub async fn update_credentials(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteAccounts>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:accounts")?;
+) -> ApiResult<Json<CredentialAccount>> {
+    let me = user.id;
     let source = params.object("source")?.unwrap_or_default();
     let update = ProfileUpdate {
         display_name: params.str("display_name")?,
@@ -123,7 +114,7 @@ pub async fn update_credentials(
     for (which, key) in stored {
         account = state.service.use_profile_image(me, which, key).await?;
     }
-    Ok(Json(entities::credential_account(&state.service, &account)))
+    Ok(Json(CredentialAccount::new(&state.urls, &account)))
 }
 
 async fn forget(state: &AppState, stored: &[(ProfileImage, String)]) {
@@ -131,45 +122,42 @@ async fn forget(state: &AppState, stored: &[(ProfileImage, String)]) {
     state.service.forget_media(&keys).await;
 }
 
-pub async fn preferences(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let me = caller.user("read:accounts")?;
+pub async fn preferences(
+    State(state): State<AppState>,
+    user: User<scope::ReadAccounts>,
+) -> ApiResult<Json<Preferences>> {
+    let me = user.id;
     let a = state.service.account(Some(me), me).await?;
-    Ok(Json(json!({
-        "posting:default:visibility": a.default_visibility.as_str(),
-        "posting:default:sensitive": a.default_sensitive,
-        "posting:default:language": a.default_language,
-        "reading:expand:media": "default",
-        "reading:expand:spoilers": false,
-    })))
+    Ok(Json(Preferences::new(&a)))
 }
 
 pub async fn lookup(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Account>> {
     caller.viewer("read:accounts")?;
     let acct = params.required_str("acct")?;
     let account = state.service.lookup(&acct).await?;
-    Ok(Json(entities::account(&state.service, &account)))
+    Ok(Json(Account::new(&state.urls, &account)))
 }
 
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Account>> {
     let viewer = caller.viewer("read:accounts")?;
     let account = state.service.account(viewer, path_id(&id)?).await?;
-    Ok(Json(entities::account(&state.service, &account)))
+    Ok(Json(Account::new(&state.urls, &account)))
 }
 
 pub async fn relationships(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadFollows>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("read:follows")?;
+) -> ApiResult<Json<Vec<Relationship>>> {
+    let me = user.id;
     // Unknown or malformed ids are skipped, as Mastodon does.
     let ids: Vec<Id> = params
         .list("id")?
@@ -177,9 +165,7 @@ pub async fn relationships(
         .filter_map(|s| parse_id(s))
         .collect();
     let rels = state.service.relationships(me, &ids).await?;
-    Ok(Json(Value::Array(
-        rels.iter().map(entities::relationship).collect(),
-    )))
+    Ok(Json(rels.iter().map(Relationship::new).collect()))
 }
 
 account_page_handler!(followers, followers);
@@ -187,11 +173,11 @@ account_page_handler!(following, following);
 
 pub async fn follow(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteFollows>,
     Path(id): Path<String>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:follows")?;
+) -> ApiResult<Json<Relationship>> {
+    let me = user.id;
     let rel = state
         .service
         .follow(
@@ -201,63 +187,63 @@ pub async fn follow(
             params.bool("notify")?,
         )
         .await?;
-    Ok(Json(entities::relationship(&rel)))
+    Ok(Json(Relationship::new(&rel)))
 }
 
 pub async fn unfollow(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteFollows>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:follows")?;
-    Ok(Json(entities::relationship(
+) -> ApiResult<Json<Relationship>> {
+    let me = user.id;
+    Ok(Json(Relationship::new(
         &state.service.unfollow(me, path_id(&id)?).await?,
     )))
 }
 
 pub async fn block(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteBlocks>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:blocks")?;
-    Ok(Json(entities::relationship(
+) -> ApiResult<Json<Relationship>> {
+    let me = user.id;
+    Ok(Json(Relationship::new(
         &state.service.block(me, path_id(&id)?).await?,
     )))
 }
 
 pub async fn unblock(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteBlocks>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:blocks")?;
-    Ok(Json(entities::relationship(
+) -> ApiResult<Json<Relationship>> {
+    let me = user.id;
+    Ok(Json(Relationship::new(
         &state.service.unblock(me, path_id(&id)?).await?,
     )))
 }
 
 pub async fn mute(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteMutes>,
     Path(id): Path<String>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:mutes")?;
+) -> ApiResult<Json<Relationship>> {
+    let me = user.id;
     let rel = state
         .service
         .mute(me, path_id(&id)?, params.bool("notifications")?)
         .await?;
-    Ok(Json(entities::relationship(&rel)))
+    Ok(Json(Relationship::new(&rel)))
 }
 
 pub async fn unmute(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteMutes>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:mutes")?;
-    Ok(Json(entities::relationship(
+) -> ApiResult<Json<Relationship>> {
+    let me = user.id;
+    Ok(Json(Relationship::new(
         &state.service.unmute(me, path_id(&id)?).await?,
     )))
 }

@@ -2,9 +2,9 @@
 
 use axum::extract::State;
 use axum::Json;
-use holdfast_config::{Registrations, HOLDFAST_VERSION, MASTODON_COMPAT_VERSION};
-use serde_json::{json, Value};
+use holdfast_config::{HOLDFAST_VERSION, MASTODON_COMPAT_VERSION};
 
+use crate::entities::{Instance, InstanceFacts, V1Instance};
 use crate::error::ApiResult;
 use crate::AppState;
 
@@ -15,101 +15,31 @@ pub fn version() -> String {
 
 const DESCRIPTION: &str = "A holdfast server: Mastodon-compatible microblogging that stays up.";
 
-/// What uploads may be: images only (no video or audio yet, so their limits are 0).
-fn media_config(state: &AppState) -> Value {
-    let l = state.service.limits();
-    json!({
-        "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
-        "description_limit": l.media_description_max_chars,
-        "image_size_limit": l.media_image_max_bytes,
-        "image_matrix_limit": l.media_image_max_pixels,
-        "video_size_limit": 0,
-        "video_frame_rate_limit": 0,
-        "video_matrix_limit": 0,
+async fn facts(state: &AppState) -> ApiResult<InstanceFacts<'_>> {
+    let (users, statuses) = state.service.stats().await?;
+    let config = &state.service.config;
+    Ok(InstanceFacts {
+        domain: &config.domain,
+        registrations: config.registrations,
+        contact_email: &config.contact_email,
+        limits: &config.limits,
+        urls: &state.urls,
+        version: version(),
+        description: DESCRIPTION,
+        users,
+        statuses,
     })
 }
 
-fn statuses_config(state: &AppState) -> Value {
-    let l = state.service.limits();
-    json!({
-        "max_characters": l.status_max_chars,
-        "max_media_attachments": l.statuses_media_max,
-        "characters_reserved_per_url": l.status_url_chars,
-    })
+pub async fn v1(State(state): State<AppState>) -> ApiResult<Json<V1Instance>> {
+    Ok(Json(V1Instance::new(&facts(&state).await?)))
 }
 
-/// Where the streaming API answers: the base URL with `ws`/`wss`, no path
-/// (clients append `/api/v1/streaming`), as Mastodon advertises it.
-fn streaming_url(svc: &holdfast_service::Service) -> String {
-    let base = &*svc.base_url;
-    if let Some(rest) = base.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if let Some(rest) = base.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else {
-        base.to_owned()
-    }
+pub async fn v2(State(state): State<AppState>) -> ApiResult<Json<Instance>> {
+    Ok(Json(Instance::new(&facts(&state).await?)))
 }
 
-pub async fn v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let svc = &state.service;
-    let (users, statuses) = svc.stats().await?;
-    let reg = svc.config.registrations;
-    Ok(Json(json!({
-        "uri": svc.config.domain,
-        "title": "holdfast",
-        "short_description": DESCRIPTION,
-        "description": DESCRIPTION,
-        "email": svc.config.contact_email,
-        "version": version(),
-        "urls": {"streaming_api": streaming_url(svc)},
-        "stats": {"user_count": users, "status_count": statuses, "domain_count": 0},
-        "thumbnail": null,
-        "languages": ["en"],
-        "registrations": reg != Registrations::Closed,
-        "approval_required": reg == Registrations::Approval,
-        "invites_enabled": false,
-        "configuration": {
-            "accounts": {"max_featured_tags": 0},
-            "statuses": statuses_config(&state),
-            "media_attachments": media_config(&state),
-            "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
-        },
-        "contact_account": null,
-        "rules": [],
-    })))
-}
-
-pub async fn v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let svc = &state.service;
-    let (users, _) = svc.stats().await?;
-    let reg = svc.config.registrations;
-    Ok(Json(json!({
-        "domain": svc.config.domain,
-        "title": "holdfast",
-        "version": version(),
-        "source_url": "https://github.com/holdfast-social/holdfast",
-        "description": DESCRIPTION,
-        "usage": {"users": {"active_month": users}},
-        "thumbnail": {"url": format!("{}/avatars/original/missing.png", svc.base_url)},
-        "icon": [],
-        "languages": ["en"],
-        "configuration": {
-            "urls": {"streaming": streaming_url(svc)},
-            "vapid": {"public_key": ""},
-            "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
-            "statuses": statuses_config(&state),
-            "media_attachments": media_config(&state),
-            "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
-            "translation": {"enabled": false},
-        },
-        "registrations": {"enabled": reg != Registrations::Closed, "approval_required": reg == Registrations::Approval, "message": null},
-        "api_versions": {"mastodon": 2},
-        "contact": {"email": svc.config.contact_email, "account": null},
-        "rules": [],
-    })))
-}
-
-pub async fn empty_list() -> Json<Value> {
-    Json(json!([]))
+/// Lists holdfast has nothing in yet (peers, rules, custom emojis, …).
+pub async fn empty_list() -> Json<[(); 0]> {
+    Json([])
 }

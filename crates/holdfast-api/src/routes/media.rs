@@ -7,12 +7,11 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_service::media::UploadInput;
-use holdfast_store::ProfileImage;
-use serde_json::Value;
+use holdfast_store::{Id, ProfileImage};
 
 use super::path_id;
-use crate::auth::Caller;
-use crate::entities;
+use crate::auth::{scope, User};
+use crate::entities::{CredentialAccount, Empty, MediaAttachment};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::AppState;
@@ -22,10 +21,10 @@ use crate::AppState;
 /// for images processed at once.
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteMedia>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:media")?;
+) -> ApiResult<Json<MediaAttachment>> {
+    let me = user.id;
     let file = params
         .file("file")
         .ok_or_else(|| ApiError::unprocessable("Validation failed: File can't be blank"))?
@@ -43,28 +42,28 @@ pub async fn create(
             },
         )
         .await?;
-    Ok(Json(entities::media_attachment(&state.service, &row)))
+    Ok(Json(MediaAttachment::new(&state.urls, &row)))
 }
 
 pub async fn show(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteMedia>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:media")?;
+) -> ApiResult<Json<MediaAttachment>> {
+    let me = user.id;
     let row = state.service.media_attachment(me, path_id(&id)?).await?;
-    Ok(Json(entities::media_attachment(&state.service, &row)))
+    Ok(Json(MediaAttachment::new(&state.urls, &row)))
 }
 
 /// Description, focus and `thumbnail` (a new preview), while the upload is
 /// not attached (404 after, as Mastodon does).
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteMedia>,
     Path(id): Path<String>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:media")?;
+) -> ApiResult<Json<MediaAttachment>> {
+    let me = user.id;
     let row = state
         .service
         .update_media(
@@ -75,37 +74,36 @@ pub async fn update(
             params.file("thumbnail").map(|u| u.bytes.clone()),
         )
         .await?;
-    Ok(Json(entities::media_attachment(&state.service, &row)))
+    Ok(Json(MediaAttachment::new(&state.urls, &row)))
 }
 
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteMedia>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:media")?;
+) -> ApiResult<Json<Empty>> {
+    let me = user.id;
     state.service.delete_media(me, path_id(&id)?).await?;
-    Ok(Json(Value::Object(Default::default())))
+    Ok(Json(Empty {}))
 }
 
 pub async fn delete_avatar(
     State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<Value>> {
-    clear(state, caller, ProfileImage::Avatar).await
+    user: User<scope::WriteAccounts>,
+) -> ApiResult<Json<CredentialAccount>> {
+    clear(state, user.id, ProfileImage::Avatar).await
 }
 
 pub async fn delete_header(
     State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<Value>> {
-    clear(state, caller, ProfileImage::Header).await
+    user: User<scope::WriteAccounts>,
+) -> ApiResult<Json<CredentialAccount>> {
+    clear(state, user.id, ProfileImage::Header).await
 }
 
-async fn clear(state: AppState, caller: Caller, which: ProfileImage) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:accounts")?;
+async fn clear(state: AppState, me: Id, which: ProfileImage) -> ApiResult<Json<CredentialAccount>> {
     let account = state.service.clear_profile_image(me, which).await?;
-    Ok(Json(entities::credential_account(&state.service, &account)))
+    Ok(Json(CredentialAccount::new(&state.urls, &account)))
 }
 
 /// The bytes behind a media URL. Keys are unguessable and content under a

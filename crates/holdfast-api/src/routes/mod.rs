@@ -17,10 +17,10 @@ macro_rules! account_page_handler {
                 .service
                 .$op(viewer, super::path_id(&id)?, params.page()?)
                 .await?;
-            let items = page
+            let items: Vec<crate::entities::Account> = page
                 .items
                 .iter()
-                .map(|a| crate::entities::account(&state.service, a))
+                .map(|a| crate::entities::Account::new(&state.urls, a))
                 .collect();
             Ok(crate::paging::page_response(&headers, &uri, &page, items))
         }
@@ -236,9 +236,7 @@ async fn signed_in_before_body(
             next.run(axum::extract::Request::from_parts(parts, body))
                 .await
         }
-        Ok(crate::auth::Caller(Some(_))) => {
-            ApiError::unprocessable("This method requires an authenticated user").into_response()
-        }
+        Ok(crate::auth::Caller(Some(_))) => ApiError::user_required().into_response(),
         Ok(crate::auth::Caller(None)) => ApiError::unauthorized().into_response(),
         Err(e) => e.into_response(),
     }

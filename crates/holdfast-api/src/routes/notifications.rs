@@ -1,15 +1,19 @@
 //! /api/v1/notifications, /api/v2/notifications (grouped) and /api/v1/markers.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_service::notification_groups::GroupFilter;
-use serde_json::{json, Value};
+use holdfast_store::Id;
 
 use super::path_id;
-use crate::auth::Caller;
-use crate::entities;
+use crate::auth::{scope, User};
+use crate::entities::{
+    Account, Empty, GroupedNotificationsResults, Marker, Notification, UnreadCount,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{link_header, page_response};
 use crate::params::{parse_id, Params};
@@ -17,12 +21,12 @@ use crate::AppState;
 
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadNotifications>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let me = caller.user("read:notifications")?;
+    let me = user.id;
     let page = state
         .service
         .notifications(
@@ -36,56 +40,59 @@ pub async fn list(
     let items = page
         .items
         .iter()
-        .map(|n| entities::notification(&state.service, n))
+        .map(|n| Notification::new(&state.urls, n))
         .collect();
     Ok(page_response(&headers, &uri, &page, items))
 }
 
 pub async fn show(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadNotifications>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("read:notifications")?;
+) -> ApiResult<Json<Notification>> {
+    let me = user.id;
     let n = state.service.notification(me, path_id(&id)?).await?;
-    Ok(Json(entities::notification(&state.service, &n)))
+    Ok(Json(Notification::new(&state.urls, &n)))
 }
 
 pub async fn dismiss(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteNotifications>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:notifications")?;
+) -> ApiResult<Json<Empty>> {
+    let me = user.id;
     state
         .service
         .dismiss_notification(me, path_id(&id)?)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
-pub async fn clear(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:notifications")?;
+pub async fn clear(
+    State(state): State<AppState>,
+    user: User<scope::WriteNotifications>,
+) -> ApiResult<Json<Empty>> {
+    let me = user.id;
     state.service.clear_notifications(me).await?;
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 pub async fn markers(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadStatuses>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("read:statuses")?;
+) -> ApiResult<Json<BTreeMap<String, Marker>>> {
+    let me = user.id;
     let list = state.service.markers(me, &params.list("timeline")?).await?;
-    Ok(Json(entities::markers(&list)))
+    Ok(Json(Marker::by_timeline(&list)))
 }
 
 pub async fn set_markers(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteStatuses>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:statuses")?;
+) -> ApiResult<Json<BTreeMap<String, Marker>>> {
+    let me = user.id;
     let mut updates = Vec::new();
     for timeline in holdfast_service::lists::MARKER_TIMELINES {
         if let Some(obj) = params.object(timeline)? {
@@ -99,7 +106,7 @@ pub async fn set_markers(
         }
     }
     let list = state.service.set_markers(me, &updates).await?;
-    Ok(Json(entities::markers(&list)))
+    Ok(Json(Marker::by_timeline(&list)))
 }
 
 /// `account_id`: only notifications from that account (blank: no filter, as
@@ -128,12 +135,12 @@ fn group_filter(params: &Params) -> ApiResult<GroupFilter> {
 /// `GET /api/v2/notifications`: grouped, with `Link` headers.
 pub async fn grouped(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadNotifications>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let me = caller.user("read:notifications")?;
+    let me = user.id;
     let partial = match params.str("expand_accounts")?.as_deref() {
         None | Some("full") => false,
         Some("partial_avatars") => true,
@@ -148,8 +155,8 @@ pub async fn grouped(
         .notification_groups(me, &group_filter(&params)?, params.page()?, partial)
         .await?;
     let body = match page.items.pop() {
-        Some(g) => entities::grouped_notifications(&state.service, &g, partial),
-        None => entities::grouped_notifications(&state.service, &Default::default(), partial),
+        Some(g) => GroupedNotificationsResults::new(&state.urls, &g, partial),
+        None => GroupedNotificationsResults::new(&state.urls, &Default::default(), partial),
     };
     let mut response = Json(body).into_response();
     if let Some(link) = link_header(&headers, &uri, page.next_max_id, page.prev_min_id) {
@@ -162,13 +169,13 @@ pub async fn grouped(
 
 pub async fn group(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadNotifications>,
     Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("read:notifications")?;
+) -> ApiResult<Json<GroupedNotificationsResults>> {
+    let me = user.id;
     let g = state.service.notification_group(me, &key).await?;
-    Ok(Json(entities::grouped_notifications(
-        &state.service,
+    Ok(Json(GroupedNotificationsResults::new(
+        &state.urls,
         &g,
         false,
     )))
@@ -176,23 +183,23 @@ pub async fn group(
 
 pub async fn dismiss_group(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteNotifications>,
     Path(key): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:notifications")?;
+) -> ApiResult<Json<Empty>> {
+    let me = user.id;
     state.service.dismiss_notification_group(me, &key).await?;
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 pub async fn group_accounts(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadNotifications>,
     Path(key): Path<String>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let me = caller.user("read:notifications")?;
+    let me = user.id;
     let page = state
         .service
         .notification_group_accounts(me, &key, params.page()?)
@@ -200,39 +207,38 @@ pub async fn group_accounts(
     let items = page
         .items
         .iter()
-        .map(|a| entities::account(&state.service, a))
+        .map(|a| Account::new(&state.urls, a))
         .collect();
     Ok(page_response(&headers, &uri, &page, items))
 }
 
 async fn unread(
     state: AppState,
-    caller: Caller,
+    me: Id,
     params: Params,
     grouped: bool,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("read:notifications")?;
+) -> ApiResult<Json<UnreadCount>> {
     let count = state
         .service
         .unread_notifications(me, &group_filter(&params)?, grouped, params.limit("limit"))
         .await?;
-    Ok(Json(json!({ "count": count })))
+    Ok(Json(UnreadCount { count }))
 }
 
 /// `GET /api/v1/notifications/unread_count`: every notification counts.
 pub async fn unread_count(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadNotifications>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    unread(state, caller, params, false).await
+) -> ApiResult<Json<UnreadCount>> {
+    unread(state, user.id, params, false).await
 }
 
 /// `GET /api/v2/notifications/unread_count`: a group counts once.
 pub async fn unread_group_count(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadNotifications>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    unread(state, caller, params, true).await
+) -> ApiResult<Json<UnreadCount>> {
+    unread(state, user.id, params, true).await
 }

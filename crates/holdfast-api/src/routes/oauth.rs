@@ -12,8 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use holdfast_service::oauth::{
-    csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, IssuedToken, Pkce,
-    OOB_REDIRECT,
+    csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, Pkce, OOB_REDIRECT,
 };
 use holdfast_service::text::escape;
 use holdfast_service::{Scopes, ServiceError};
@@ -21,6 +20,7 @@ use holdfast_store::{AccountRow, AppRow};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
+use crate::entities::{Application, CredentialApplication, Empty, Token};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::AppState;
@@ -30,45 +30,10 @@ const SESSION_COOKIE: &str = "holdfast_session";
 /// The cookie only travels to the OAuth pages, not to every API call.
 const SESSION_COOKIE_PATH: &str = "/oauth";
 
-/// The Application entity (Mastodon 4.3): what `POST /api/v1/apps` and
-/// `GET /api/v1/apps/verify_credentials` share.
-fn application_json(
-    id: i64,
-    name: &str,
-    website: Option<&str>,
-    scopes: &str,
-    redirect_uris: &[String],
-) -> Value {
-    json!({
-        "id": id.to_string(),
-        "name": name,
-        "website": website,
-        "scopes": scopes.split_whitespace().collect::<Vec<_>>(),
-        "redirect_uri": redirect_uris.join("\n"),
-        "redirect_uris": redirect_uris,
-    })
-}
-
-fn app_json(app: &AppRow) -> Value {
-    application_json(
-        app.id,
-        &app.name,
-        app.website.as_deref(),
-        &app.scopes,
-        &app.redirect_uris,
-    )
-}
-
-pub fn token_json(t: &IssuedToken) -> Value {
-    json!({
-        "access_token": t.access_token,
-        "token_type": "Bearer",
-        "scope": t.scopes.to_string(),
-        "created_at": t.created_at_s,
-    })
-}
-
-pub async fn create_app(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+pub async fn create_app(
+    State(state): State<AppState>,
+    params: Params,
+) -> ApiResult<Json<CredentialApplication>> {
     // A list (`redirect_uris[]=…`, a JSON array) or one string of URIs separated by
     // whitespace (newlines, as Mastodon stores them).
     let redirect_uris = match params.0.get("redirect_uris") {
@@ -94,16 +59,24 @@ pub async fn create_app(State(state): State<AppState>, params: Params) -> ApiRes
             website: params.str("website")?,
         })
         .await?;
-    let mut body = app_json(&created.app);
-    body["client_id"] = json!(created.app.client_id);
-    body["client_secret"] = json!(created.client_secret);
-    body["client_secret_expires_at"] = json!(0);
-    Ok(Json(body))
+    let app = &created.app;
+    Ok(Json(CredentialApplication {
+        application: Application::new(
+            app.id,
+            &app.name,
+            app.website.as_deref(),
+            &app.scopes,
+            &app.redirect_uris,
+        ),
+        client_id: app.client_id.clone(),
+        client_secret: created.client_secret,
+        client_secret_expires_at: 0,
+    }))
 }
 
-pub async fn verify_app(caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn verify_app(caller: Caller) -> ApiResult<Json<Application>> {
     let p = caller.0.as_ref().ok_or_else(ApiError::unauthorized)?;
-    Ok(Json(application_json(
+    Ok(Json(Application::new(
         p.app_id,
         &p.app_name,
         p.app_website.as_deref(),
@@ -852,7 +825,7 @@ pub async fn token(
             }),
         };
     // RFC 6749 §5.1: token responses are never cached.
-    let mut response = Json(token_json(&issued)).into_response();
+    let mut response = Json(Token::new(&issued)).into_response();
     no_store(&mut response);
     Ok(response)
 }
@@ -861,7 +834,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Empty>> {
     let (client_id, client_secret) = client_credentials(&headers, &params)?;
     let client_id = client_id.ok_or_else(|| ApiError::unprocessable("client_id is required"))?;
     let client_secret =
@@ -872,7 +845,7 @@ pub async fn revoke(
         .authenticate_client(&client_id, &client_secret)
         .await?;
     state.service.revoke(&app, &token).await?;
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 #[cfg(test)]

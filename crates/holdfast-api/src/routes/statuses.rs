@@ -4,22 +4,20 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use holdfast_service::statuses::PostInput;
-use serde_json::{json, Value};
 
 use super::path_id;
-use crate::auth::Caller;
-use crate::entities;
+use crate::auth::{scope, Caller, User};
+use crate::entities::{Context, Status};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::AppState;
 
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteStatuses>,
     headers: HeaderMap,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let principal = caller.require("write:statuses")?;
+) -> ApiResult<Json<Status>> {
     let idempotency_key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => Some(
@@ -53,8 +51,11 @@ pub async fn create(
             .collect::<ApiResult<Vec<_>>>()?,
         has_poll: params.has("poll"),
     };
-    let bundle = state.service.post_status(principal, input).await?;
-    Ok(Json(entities::status(&state.service, &bundle)))
+    let bundle = state
+        .service
+        .post_status(user.id, user.principal.app_id, input)
+        .await?;
+    Ok(Json(Status::new(&state.urls, &bundle)))
 }
 
 /// `GET /api/v1/statuses?id[]=`: several statuses at once; unknown, invisible
@@ -63,7 +64,7 @@ pub async fn index(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<Status>>> {
     let viewer = caller.viewer("read:statuses")?;
     let ids: Vec<holdfast_store::Id> = params
         .list("id")?
@@ -71,85 +72,74 @@ pub async fn index(
         .filter_map(|s| crate::params::parse_id(s))
         .collect();
     let bundles = state.service.statuses_by_ids(viewer, &ids).await?;
-    Ok(Json(Value::Array(
-        bundles
-            .iter()
-            .map(|b| entities::status(&state.service, b))
-            .collect(),
-    )))
+    Ok(Json(Status::list(&state.urls, &bundles)))
 }
 
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Status>> {
     let viewer = caller.viewer("read:statuses")?;
     let bundle = state.service.status(viewer, path_id(&id)?).await?;
-    Ok(Json(entities::status(&state.service, &bundle)))
+    Ok(Json(Status::new(&state.urls, &bundle)))
 }
 
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteStatuses>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:statuses")?;
-    let bundle = state.service.delete_status(me, path_id(&id)?).await?;
-    Ok(Json(entities::deleted_status(&state.service, &bundle)))
+) -> ApiResult<Json<Status>> {
+    let bundle = state.service.delete_status(user.id, path_id(&id)?).await?;
+    Ok(Json(Status::deleted(&state.urls, &bundle)))
 }
 
 pub async fn context(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Context>> {
     let viewer = caller.viewer("read:statuses")?;
     let (ancestors, descendants) = state.service.context(viewer, path_id(&id)?).await?;
-    let render = |list: &[holdfast_store::StatusBundle]| {
-        list.iter()
-            .map(|b| entities::status(&state.service, b))
-            .collect::<Vec<_>>()
-    };
-    Ok(Json(
-        json!({"ancestors": render(&ancestors), "descendants": render(&descendants)}),
-    ))
+    Ok(Json(Context {
+        ancestors: Status::list(&state.urls, &ancestors),
+        descendants: Status::list(&state.urls, &descendants),
+    }))
 }
 
 /// The shape every status action shares: scope, id, one service call, the status back.
 macro_rules! status_action {
-    ($name:ident, $scope:literal, $op:ident) => {
+    ($name:ident, $scope:ident, $op:ident) => {
         pub async fn $name(
             State(state): State<AppState>,
-            caller: Caller,
+            user: User<scope::$scope>,
             Path(id): Path<String>,
-        ) -> ApiResult<Json<Value>> {
-            let me = caller.user($scope)?;
-            let bundle = state.service.$op(me, path_id(&id)?).await?;
-            Ok(Json(entities::status(&state.service, &bundle)))
+        ) -> ApiResult<Json<Status>> {
+            let bundle = state.service.$op(user.id, path_id(&id)?).await?;
+            Ok(Json(Status::new(&state.urls, &bundle)))
         }
     };
 }
 
-status_action!(favourite, "write:favourites", favourite);
-status_action!(unfavourite, "write:favourites", unfavourite);
-status_action!(unreblog, "write:statuses", unreblog);
-status_action!(bookmark, "write:bookmarks", bookmark);
-status_action!(unbookmark, "write:bookmarks", unbookmark);
+status_action!(favourite, WriteFavourites, favourite);
+status_action!(unfavourite, WriteFavourites, unfavourite);
+status_action!(unreblog, WriteStatuses, unreblog);
+status_action!(bookmark, WriteBookmarks, bookmark);
+status_action!(unbookmark, WriteBookmarks, unbookmark);
 
 pub async fn reblog(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteStatuses>,
     Path(id): Path<String>,
     params: Params,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:statuses")?;
+) -> ApiResult<Json<Status>> {
+    let me = user.id;
     let visibility = params.str("visibility")?;
     let bundle = state
         .service
         .reblog(me, path_id(&id)?, visibility.as_deref())
         .await?;
-    Ok(Json(entities::status(&state.service, &bundle)))
+    Ok(Json(Status::new(&state.urls, &bundle)))
 }
 
 account_page_handler!(favourited_by, favourited_by);

@@ -6,12 +6,11 @@ use axum::response::Response;
 use axum::Json;
 use holdfast_service::lists::Timeline;
 use holdfast_service::PageOf;
-use holdfast_store::{AccountStatusesFilter, Id, StatusBundle};
-use serde_json::Value;
+use holdfast_store::{AccountStatusesFilter, StatusBundle};
 
 use super::path_id;
-use crate::auth::Caller;
-use crate::entities;
+use crate::auth::{scope, Caller, User};
+use crate::entities::{Search, Status, Tag};
 use crate::error::ApiResult;
 use crate::paging::page_response;
 use crate::params::Params;
@@ -23,38 +22,30 @@ fn statuses(
     uri: &Uri,
     page: PageOf<StatusBundle>,
 ) -> Response {
-    let items = page
-        .items
-        .iter()
-        .map(|b| entities::status(&state.service, b))
-        .collect();
+    let items = Status::list(&state.urls, &page.items);
     page_response(headers, uri, &page, items)
 }
 
 async fn timeline(
     state: &AppState,
-    viewer: Option<Id>,
     which: Timeline<'_>,
     headers: &HeaderMap,
     uri: &Uri,
     params: &Params,
 ) -> ApiResult<Response> {
-    let page = state
-        .service
-        .timeline(viewer, which, params.page()?)
-        .await?;
+    let page = state.service.timeline(which, params.page()?).await?;
     Ok(statuses(state, headers, uri, page))
 }
 
 pub async fn home(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadStatuses>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let me = caller.user("read:statuses")?;
-    timeline(&state, Some(me), Timeline::Home, &headers, &uri, &params).await
+    let which = Timeline::Home { me: user.id };
+    timeline(&state, which, &headers, &uri, &params).await
 }
 
 pub async fn public(
@@ -81,15 +72,8 @@ pub async fn public(
             },
         ));
     }
-    timeline(
-        &state,
-        viewer,
-        Timeline::Public { only_media },
-        &headers,
-        &uri,
-        &params,
-    )
-    .await
+    let which = Timeline::Public { viewer, only_media };
+    timeline(&state, which, &headers, &uri, &params).await
 }
 
 pub async fn tag(
@@ -101,25 +85,21 @@ pub async fn tag(
     params: Params,
 ) -> ApiResult<Response> {
     let viewer = caller.viewer("read:statuses")?;
-    timeline(
-        &state,
+    let which = Timeline::Tag {
         viewer,
-        Timeline::Tag(hashtag.trim_start_matches('#')),
-        &headers,
-        &uri,
-        &params,
-    )
-    .await
+        name: hashtag.trim_start_matches('#'),
+    };
+    timeline(&state, which, &headers, &uri, &params).await
 }
 
 pub async fn tag_info(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Tag>> {
     caller.viewer("read:statuses")?;
     let tag = state.service.tag(&name).await?;
-    Ok(Json(entities::tag(&state.service, &tag)))
+    Ok(Json(Tag::new(&state.urls, &tag)))
 }
 
 pub async fn account_statuses(
@@ -139,56 +119,41 @@ pub async fn account_statuses(
     };
     let tagged = params.str("tagged")?;
     let which = Timeline::Account {
+        viewer,
         id: path_id(&id)?,
         filter,
         tagged: tagged.as_deref().map(|t| t.trim_start_matches('#')),
     };
-    timeline(&state, viewer, which, &headers, &uri, &params).await
+    timeline(&state, which, &headers, &uri, &params).await
 }
 
 pub async fn favourites(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadFavourites>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let me = caller.user("read:favourites")?;
-    timeline(
-        &state,
-        Some(me),
-        Timeline::Favourites,
-        &headers,
-        &uri,
-        &params,
-    )
-    .await
+    let which = Timeline::Favourites { me: user.id };
+    timeline(&state, which, &headers, &uri, &params).await
 }
 
 pub async fn bookmarks(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadBookmarks>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let me = caller.user("read:bookmarks")?;
-    timeline(
-        &state,
-        Some(me),
-        Timeline::Bookmarks,
-        &headers,
-        &uri,
-        &params,
-    )
-    .await
+    let which = Timeline::Bookmarks { me: user.id };
+    timeline(&state, which, &headers, &uri, &params).await
 }
 
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Search>> {
     let viewer = caller.viewer("read:search")?;
     let q = params.str("q")?.unwrap_or_default();
     let kind = params.str("type")?;
@@ -202,5 +167,5 @@ pub async fn search(
             params.u32("offset")?,
         )
         .await?;
-    Ok(Json(entities::search(&state.service, &results)))
+    Ok(Json(Search::new(&state.urls, &results)))
 }

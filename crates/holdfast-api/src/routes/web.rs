@@ -22,8 +22,10 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse>
     let svc = &state.service;
     let page = svc
         .timeline(
-            None,
-            Timeline::Public { only_media: false },
+            Timeline::Public {
+                viewer: None,
+                only_media: false,
+            },
             PageRequest {
                 limit: Some(20),
                 ..Default::default()
@@ -52,8 +54,8 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse>
         for m in &b.media {
             pictures += &format!(
                 "<a href=\"{}\"><img src=\"{}\" alt=\"{}\" loading=\"lazy\"></a>",
-                escape(&svc.media_url(&m.file_key)),
-                escape(&svc.media_url(&m.preview_key)),
+                escape(&state.urls.media(&m.file_key)),
+                escape(&state.urls.media(&m.preview_key)),
                 escape(m.description.as_deref().unwrap_or("")),
             );
         }

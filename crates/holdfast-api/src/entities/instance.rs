@@ -1,0 +1,300 @@
+//! Instance (`/api/v2/instance`) and V1_Instance (`/api/v1/instance`): what
+//! this server is and its limits, which clients read to size their forms.
+
+use holdfast_config::{Limits, Registrations};
+use serde::Serialize;
+
+use super::{Account, Urls};
+
+/// What a rendering of either version is made from.
+pub struct InstanceFacts<'a> {
+    /// The bare domain (`uri`, `domain`).
+    pub domain: &'a str,
+    pub registrations: Registrations,
+    pub contact_email: &'a str,
+    pub limits: &'a Limits,
+    pub urls: &'a Urls,
+    /// `version`: the Mastodon version clients should assume, then ours.
+    pub version: String,
+    pub description: &'static str,
+    pub users: i64,
+    pub statuses: i64,
+}
+
+#[derive(Serialize)]
+pub struct StatusesConfig {
+    pub max_characters: usize,
+    pub max_media_attachments: usize,
+    pub characters_reserved_per_url: usize,
+}
+
+/// What uploads may be: images only (no video or audio yet, so their limits are 0).
+#[derive(Serialize)]
+pub struct MediaConfig {
+    pub supported_mime_types: [&'static str; 4],
+    pub description_limit: usize,
+    pub image_size_limit: usize,
+    pub image_matrix_limit: u64,
+    pub video_size_limit: u64,
+    pub video_frame_rate_limit: u64,
+    pub video_matrix_limit: u64,
+}
+
+/// Polls are not supported yet: every bound is 0.
+#[derive(Serialize, Default)]
+pub struct PollsConfig {
+    pub max_options: u32,
+    pub max_characters_per_option: u32,
+    pub min_expiration: u32,
+    pub max_expiration: u32,
+}
+
+impl StatusesConfig {
+    fn new(l: &Limits) -> StatusesConfig {
+        StatusesConfig {
+            max_characters: l.status_max_chars,
+            max_media_attachments: l.statuses_media_max,
+            characters_reserved_per_url: l.status_url_chars,
+        }
+    }
+}
+
+impl MediaConfig {
+    fn new(l: &Limits) -> MediaConfig {
+        MediaConfig {
+            supported_mime_types: ["image/jpeg", "image/png", "image/gif", "image/webp"],
+            description_limit: l.media_description_max_chars,
+            image_size_limit: l.media_image_max_bytes,
+            image_matrix_limit: l.media_image_max_pixels,
+            video_size_limit: 0,
+            video_frame_rate_limit: 0,
+            video_matrix_limit: 0,
+        }
+    }
+}
+
+// ------------------------------------------------------------------ v2
+
+#[derive(Serialize)]
+pub struct Instance {
+    pub domain: String,
+    pub title: &'static str,
+    pub version: String,
+    pub source_url: &'static str,
+    pub description: &'static str,
+    pub usage: Usage,
+    pub thumbnail: Thumbnail,
+    pub icon: Vec<Thumbnail>,
+    pub languages: Vec<&'static str>,
+    pub configuration: Configuration,
+    pub registrations: RegistrationsV2,
+    pub api_versions: ApiVersions,
+    pub contact: Contact,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+pub struct Usage {
+    pub users: UsageUsers,
+}
+
+#[derive(Serialize)]
+pub struct UsageUsers {
+    pub active_month: i64,
+}
+
+#[derive(Serialize)]
+pub struct Thumbnail {
+    pub url: String,
+}
+
+#[derive(Serialize)]
+pub struct Configuration {
+    pub urls: ConfigurationUrls,
+    pub vapid: Vapid,
+    pub accounts: AccountsConfig,
+    pub statuses: StatusesConfig,
+    pub media_attachments: MediaConfig,
+    pub polls: PollsConfig,
+    pub translation: Translation,
+}
+
+#[derive(Serialize)]
+pub struct ConfigurationUrls {
+    pub streaming: String,
+}
+
+/// Web push is not supported yet: no key.
+#[derive(Serialize)]
+pub struct Vapid {
+    pub public_key: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct AccountsConfig {
+    pub max_featured_tags: u32,
+    pub max_pinned_statuses: u32,
+}
+
+#[derive(Serialize)]
+pub struct Translation {
+    pub enabled: bool,
+}
+
+#[derive(Serialize)]
+pub struct RegistrationsV2 {
+    pub enabled: bool,
+    pub approval_required: bool,
+    pub message: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ApiVersions {
+    pub mastodon: u32,
+}
+
+#[derive(Serialize)]
+pub struct Contact {
+    pub email: String,
+    pub account: Option<Account>,
+}
+
+/// A server rule (none yet).
+#[derive(Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub text: String,
+    pub hint: String,
+}
+
+impl Instance {
+    pub fn new(f: &InstanceFacts) -> Instance {
+        let reg = f.registrations;
+        Instance {
+            domain: f.domain.to_owned(),
+            title: "holdfast",
+            version: f.version.clone(),
+            source_url: "https://github.com/holdfast-social/holdfast",
+            description: f.description,
+            usage: Usage {
+                users: UsageUsers {
+                    active_month: f.users,
+                },
+            },
+            thumbnail: Thumbnail {
+                url: f.urls.missing_avatar(),
+            },
+            icon: Vec::new(),
+            languages: vec!["en"],
+            configuration: Configuration {
+                urls: ConfigurationUrls {
+                    streaming: f.urls.streaming(),
+                },
+                vapid: Vapid { public_key: "" },
+                accounts: AccountsConfig {
+                    max_featured_tags: 0,
+                    max_pinned_statuses: 0,
+                },
+                statuses: StatusesConfig::new(f.limits),
+                media_attachments: MediaConfig::new(f.limits),
+                polls: PollsConfig::default(),
+                translation: Translation { enabled: false },
+            },
+            registrations: RegistrationsV2 {
+                enabled: reg != Registrations::Closed,
+                approval_required: reg == Registrations::Approval,
+                message: None,
+            },
+            api_versions: ApiVersions { mastodon: 2 },
+            contact: Contact {
+                email: f.contact_email.to_owned(),
+                account: None,
+            },
+            rules: Vec::new(),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ v1
+
+#[derive(Serialize)]
+pub struct V1Instance {
+    pub uri: String,
+    pub title: &'static str,
+    pub short_description: &'static str,
+    pub description: &'static str,
+    pub email: String,
+    pub version: String,
+    pub urls: V1Urls,
+    pub stats: V1Stats,
+    pub thumbnail: Option<String>,
+    pub languages: Vec<&'static str>,
+    pub registrations: bool,
+    pub approval_required: bool,
+    pub invites_enabled: bool,
+    pub configuration: V1Configuration,
+    pub contact_account: Option<Account>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+pub struct V1Urls {
+    pub streaming_api: String,
+}
+
+#[derive(Serialize)]
+pub struct V1Stats {
+    pub user_count: i64,
+    pub status_count: i64,
+    pub domain_count: i64,
+}
+
+#[derive(Serialize)]
+pub struct V1Configuration {
+    pub accounts: V1AccountsConfig,
+    pub statuses: StatusesConfig,
+    pub media_attachments: MediaConfig,
+    pub polls: PollsConfig,
+}
+
+#[derive(Serialize)]
+pub struct V1AccountsConfig {
+    pub max_featured_tags: u32,
+}
+
+impl V1Instance {
+    pub fn new(f: &InstanceFacts) -> V1Instance {
+        let reg = f.registrations;
+        V1Instance {
+            uri: f.domain.to_owned(),
+            title: "holdfast",
+            short_description: f.description,
+            description: f.description,
+            email: f.contact_email.to_owned(),
+            version: f.version.clone(),
+            urls: V1Urls {
+                streaming_api: f.urls.streaming(),
+            },
+            stats: V1Stats {
+                user_count: f.users,
+                status_count: f.statuses,
+                domain_count: 0,
+            },
+            thumbnail: None,
+            languages: vec!["en"],
+            registrations: reg != Registrations::Closed,
+            approval_required: reg == Registrations::Approval,
+            invites_enabled: false,
+            configuration: V1Configuration {
+                accounts: V1AccountsConfig {
+                    max_featured_tags: 0,
+                },
+                statuses: StatusesConfig::new(f.limits),
+                media_attachments: MediaConfig::new(f.limits),
+                polls: PollsConfig::default(),
+            },
+            contact_account: None,
+            rules: Vec::new(),
+        }
+    }
+}

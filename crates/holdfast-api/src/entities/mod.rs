@@ -1,0 +1,100 @@
+//! Mastodon's JSON entities (content/en/entities in the Mastodon docs), as
+//! typed structs built from store rows. Only this module decides how things
+//! look on the wire: a field's name is a struct field's name, so a misspelt
+//! one does not compile, and `tests/entity_fields.rs` checks every struct's
+//! fields against the documentation's. One file per entity family.
+//!
+//! `Option` fields serialize as `null`: the docs' nullable fields. Fields
+//! the docs mark optional (present only sometimes) are skipped when `None`.
+
+mod account;
+mod instance;
+mod notification;
+mod oauth;
+mod status;
+
+pub use account::*;
+pub use instance::*;
+pub use notification::*;
+pub use oauth::*;
+pub use status::*;
+
+use std::sync::Arc;
+
+pub use holdfast_config::time::{date_only, iso8601};
+
+/// Every URL holdfast renders, built from the base URL (`https://domain`).
+/// Only the API layer builds URLs; the service hands over rows and keys.
+#[derive(Clone, Debug)]
+pub struct Urls {
+    base: Arc<str>,
+}
+
+impl Urls {
+    pub fn new(base: &str) -> Urls {
+        Urls {
+            base: base.trim_end_matches('/').into(),
+        }
+    }
+
+    /// `https://domain`, no trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// An account's profile page, also its `uri` (`/@name`).
+    pub fn account(&self, username: &str) -> String {
+        format!("{}/@{}", self.base, username)
+    }
+
+    pub fn status(&self, username: &str, id: holdfast_store::Id) -> String {
+        format!("{}/@{}/{}", self.base, username, id)
+    }
+
+    /// Where a media key is served (`/system/media/<key>`).
+    pub fn media(&self, key: &str) -> String {
+        format!("{}/system/media/{}", self.base, key)
+    }
+
+    pub fn tag(&self, name: &str) -> String {
+        format!("{}/tags/{}", self.base, name)
+    }
+
+    /// The picture shown for an account without an avatar.
+    pub fn missing_avatar(&self) -> String {
+        format!("{}/avatars/original/missing.png", self.base)
+    }
+
+    /// The picture shown for an account without a header.
+    pub fn missing_header(&self) -> String {
+        format!("{}/headers/original/missing.png", self.base)
+    }
+
+    /// Where the streaming API answers: the base URL with `ws`/`wss`, no path
+    /// (clients append `/api/v1/streaming`), as Mastodon advertises it.
+    pub fn streaming(&self) -> String {
+        if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            self.base.to_string()
+        }
+    }
+}
+
+/// Ids leave as strings: ours exceed 2^53, which JavaScript clients would round.
+pub fn id(id: holdfast_store::Id) -> String {
+    id.to_string()
+}
+
+/// A JSON object with nothing in it (`{}`), the answer of several actions.
+#[derive(serde::Serialize, Default)]
+pub struct Empty {}
+
+/// An entity as JSON text (a streaming payload). Our entities are plain
+/// structs with string keys, which always serialize; `null` is the
+/// unreachable fallback rather than a panic.
+pub fn to_json<T: serde::Serialize>(entity: &T) -> String {
+    serde_json::to_string(entity).unwrap_or_else(|_| "null".to_owned())
+}

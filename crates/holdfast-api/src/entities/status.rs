@@ -1,0 +1,258 @@
+//! Status (with its Status::Mention, Status::Tag and application), the
+//! deleted status with its source text, MediaAttachment, Context, Tag and
+//! Search.
+
+use holdfast_service::lists::SearchResults;
+use holdfast_store::{AccountRow, MediaRow, StatusBundle, TagRef, TagRow};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{id, iso8601, Account, CustomEmoji, Urls};
+
+#[derive(Serialize)]
+pub struct Status {
+    pub id: String,
+    pub uri: String,
+    pub created_at: String,
+    pub account: Account,
+    /// HTML, rendered once when the status was posted.
+    pub content: String,
+    pub visibility: &'static str,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub media_attachments: Vec<MediaAttachment>,
+    /// The app that posted it (absent for statuses made without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<StatusApplication>,
+    pub mentions: Vec<Mention>,
+    pub tags: Vec<StatusTag>,
+    pub emojis: Vec<CustomEmoji>,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub replies_count: i64,
+    pub url: Option<String>,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub reblog: Option<Box<Status>>,
+    /// Polls are not supported yet: always null.
+    pub poll: Option<Value>,
+    /// Link previews are not made yet: always null.
+    pub card: Option<Value>,
+    pub language: Option<String>,
+    /// The source text: only in the answer to a delete (for "delete and redraft").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub edited_at: Option<String>,
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub muted: bool,
+    pub bookmarked: bool,
+    pub pinned: bool,
+    /// Filters are not supported yet: always empty.
+    pub filtered: Vec<Value>,
+}
+
+#[derive(Serialize)]
+pub struct StatusApplication {
+    pub name: String,
+    pub website: Option<String>,
+}
+
+/// `Status::Mention`.
+#[derive(Serialize)]
+pub struct Mention {
+    pub id: String,
+    pub username: String,
+    pub url: String,
+    pub acct: String,
+}
+
+/// `Status::Tag`.
+#[derive(Serialize)]
+pub struct StatusTag {
+    pub name: String,
+    pub url: String,
+}
+
+impl Status {
+    pub fn new(urls: &Urls, b: &StatusBundle) -> Status {
+        let s = &b.status;
+        let url = urls.status(&b.account.username, s.id);
+        Status {
+            id: id(s.id),
+            uri: url.clone(),
+            created_at: iso8601(s.created_at_ms),
+            account: Account::new(urls, &b.account),
+            content: s.content.clone(),
+            visibility: s.visibility.as_str(),
+            sensitive: s.sensitive,
+            spoiler_text: s.spoiler_text.clone(),
+            media_attachments: b
+                .media
+                .iter()
+                .map(|m| MediaAttachment::new(urls, m))
+                .collect(),
+            application: s.app_name.as_ref().map(|name| StatusApplication {
+                name: name.clone(),
+                website: s.app_website.clone(),
+            }),
+            mentions: b.mentions.iter().map(|a| Mention::new(urls, a)).collect(),
+            tags: b.tags.iter().map(|t| StatusTag::new(urls, t)).collect(),
+            emojis: Vec::new(),
+            reblogs_count: s.reblogs_count,
+            favourites_count: s.favourites_count,
+            replies_count: s.replies_count,
+            url: Some(url),
+            in_reply_to_id: s.in_reply_to_id.map(id),
+            in_reply_to_account_id: s.in_reply_to_account_id.map(id),
+            reblog: b.reblog.as_deref().map(|r| Box::new(Status::new(urls, r))),
+            poll: None,
+            card: None,
+            language: s.language.clone(),
+            text: None,
+            edited_at: None,
+            favourited: b.favourited,
+            reblogged: b.reblogged,
+            muted: b.muted,
+            bookmarked: b.bookmarked,
+            pinned: false,
+            filtered: Vec::new(),
+        }
+    }
+
+    /// A deleted status, with its source text so a client can offer "delete and redraft".
+    pub fn deleted(urls: &Urls, b: &StatusBundle) -> Status {
+        Status {
+            text: Some(b.status.text.clone()),
+            ..Status::new(urls, b)
+        }
+    }
+
+    pub fn list(urls: &Urls, bundles: &[StatusBundle]) -> Vec<Status> {
+        bundles.iter().map(|b| Status::new(urls, b)).collect()
+    }
+}
+
+impl Mention {
+    fn new(urls: &Urls, a: &AccountRow) -> Mention {
+        Mention {
+            id: id(a.id),
+            username: a.username.clone(),
+            url: urls.account(&a.username),
+            acct: a.username.clone(),
+        }
+    }
+}
+
+impl StatusTag {
+    fn new(urls: &Urls, t: &TagRef) -> StatusTag {
+        StatusTag {
+            name: t.name.clone(),
+            url: urls.tag(&t.name),
+        }
+    }
+}
+
+/// Mastodon's MediaAttachment. `meta` is what processing measured, plus `focus`.
+#[derive(Serialize)]
+pub struct MediaAttachment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: Option<String>,
+    pub preview_url: Option<String>,
+    pub remote_url: Option<String>,
+    /// Not in the docs, but Mastodon's serializer sends it (null for local media).
+    pub preview_remote_url: Option<String>,
+    pub meta: Option<Value>,
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Focus {
+    x: f64,
+    y: f64,
+}
+
+impl MediaAttachment {
+    pub fn new(urls: &Urls, m: &MediaRow) -> MediaAttachment {
+        // `meta` was written by our own processing; unreadable is a bug, shown as `{}`.
+        let mut meta: Value =
+            serde_json::from_str(&m.meta).unwrap_or_else(|_| Value::Object(Default::default()));
+        if let (Some((x, y)), Value::Object(o)) = (m.focus, &mut meta) {
+            if let Ok(focus) = serde_json::to_value(Focus { x, y }) {
+                o.insert("focus".into(), focus);
+            }
+        }
+        MediaAttachment {
+            id: id(m.id),
+            kind: m.kind.clone(),
+            url: Some(urls.media(&m.file_key)),
+            preview_url: Some(urls.media(&m.preview_key)),
+            remote_url: None,
+            preview_remote_url: None,
+            meta: Some(meta),
+            description: m.description.clone(),
+            blurhash: m.blurhash.clone(),
+        }
+    }
+}
+
+/// A status' thread: what it replies to, and the replies.
+#[derive(Serialize)]
+pub struct Context {
+    pub ancestors: Vec<Status>,
+    pub descendants: Vec<Status>,
+}
+
+/// A hashtag with its use history (empty: trends are not computed yet).
+#[derive(Serialize)]
+pub struct Tag {
+    /// A name nobody has used yet has no id; Mastodon renders it as "".
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub history: Vec<Value>,
+    pub following: bool,
+}
+
+impl Tag {
+    pub fn new(urls: &Urls, t: &TagRow) -> Tag {
+        Tag {
+            id: t.id.map(id).unwrap_or_default(),
+            name: t.name.clone(),
+            url: urls.tag(&t.name),
+            history: Vec::new(),
+            following: false,
+        }
+    }
+}
+
+/// `GET /api/v2/search`.
+#[derive(Serialize)]
+pub struct Search {
+    pub accounts: Vec<Account>,
+    pub statuses: Vec<Status>,
+    pub hashtags: Vec<Tag>,
+}
+
+impl Search {
+    pub fn new(urls: &Urls, r: &SearchResults) -> Search {
+        Search {
+            accounts: r.accounts.iter().map(|a| Account::new(urls, a)).collect(),
+            statuses: Status::list(urls, &r.statuses),
+            hashtags: r.hashtags.iter().map(|t| Tag::new(urls, t)).collect(),
+        }
+    }
+}
+
+/// A direct conversation (`conversation` streaming event): the participants
+/// other than the viewer, and its latest status.
+#[derive(Serialize)]
+pub struct Conversation<'a> {
+    pub id: String,
+    pub unread: bool,
+    pub accounts: Vec<Account>,
+    pub last_status: Option<&'a Status>,
+}

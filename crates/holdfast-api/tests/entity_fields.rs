@@ -1,0 +1,501 @@
+//! Every entity holdfast renders, serialized, has exactly the fields the
+//! Mastodon documentation lists for it (`mastodon_entity_fields.json`,
+//! written by `scripts/mastodon_entity_fields.py` from the docs' `### \`field\``
+//! headings), except the ones listed below with the reason. A misspelt
+//! field, a field dropped by accident or one the docs do not know fails here.
+//!
+//! Nested fields use the docs' bracket form (`source[privacy]`); an object
+//! is looked into only where the docs list fields inside it, so a nested
+//! entity (a status' `account`) is checked as its own entity instead.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use holdfast_api::entities::*;
+use holdfast_config::{Limits, Registrations};
+use holdfast_service::lists::{NotificationView, SearchResults};
+use holdfast_service::notification_groups::{
+    GroupPageData, GroupedNotifications, NotificationGroup as Group,
+};
+use holdfast_service::oauth::IssuedToken;
+use holdfast_service::Scopes;
+use holdfast_store::{
+    AccountRow, MediaRow, NotificationRow, NotificationType, Relationship as RelationshipRow,
+    StatusBundle, StatusRow, TagRef, TagRow, Visibility,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Documented fields holdfast does not send: (entity, field, why).
+#[rustfmt::skip]
+const NOT_SENT: &[(&str, &str, &str)] = &[
+    ("Account", "moved", "optional; no account ever moves (no federation)"),
+    ("Account", "memorial", "optional; memorial accounts do not exist here"),
+    ("Account", "suspended", "optional; suspended accounts are 404, never rendered"),
+    ("Account", "limited", "optional; accounts are never limited (no moderation tools yet)"),
+    ("Account", "show_media", "profile tab settings are not implemented"),
+    ("Account", "show_media_replies", "profile tab settings are not implemented"),
+    ("Account", "show_featured", "profile tab settings are not implemented"),
+    ("Account", "feature_approval", "featured collections are not implemented"),
+    ("CredentialAccount", "source[attribution_domains]", "author attribution is not implemented"),
+    ("CredentialAccount", "source[quote_policy]", "quote posts are not implemented"),
+    ("Status", "quotes_count", "quote posts are not implemented"),
+    ("Status", "quote", "quote posts are not implemented"),
+    ("Status", "quote_approval", "quote posts are not implemented"),
+    ("Status", "tagged_collections", "collections are not implemented"),
+    ("MediaAttachment", "text_url", "the docs mark it removed from Mastodon"),
+    ("Tag", "featuring", "optional; featured tags are not implemented"),
+    ("Notification", "report", "optional; reports are not implemented"),
+    ("Notification", "event", "optional; no federation, so no severed relationships"),
+    ("Notification", "moderation_warning", "optional; moderation is not implemented"),
+    ("Notification", "fallback", "optional; every notification type we send is a known one"),
+    ("Notification", "collection", "optional; collections are not implemented"),
+    ("NotificationGroup", "report", "optional; reports are not implemented"),
+    ("NotificationGroup", "event", "optional; no federation, so no severed relationships"),
+    ("NotificationGroup", "moderation_warning", "optional; moderation is not implemented"),
+    ("NotificationGroup", "fallback", "optional; every notification type we send is a known one"),
+    ("Application", "vapid_key", "deprecated; web push is not implemented"),
+    ("Role", "collection_limit", "collections are not implemented"),
+    ("Instance", "wrapstodon", "annual reports are not implemented"),
+    ("Instance", "thumbnail[description]", "no instance thumbnail is configured"),
+    ("Instance", "thumbnail[blurhash]", "optional; no instance thumbnail is configured"),
+    ("Instance", "thumbnail[versions]", "optional; no instance thumbnail is configured"),
+    ("Instance", "thumbnail[versions][@1x]", "optional; no instance thumbnail is configured"),
+    ("Instance", "thumbnail[versions][@2x]", "optional; no instance thumbnail is configured"),
+    ("Instance", "configuration[urls][status]", "no status page is configured"),
+    ("Instance", "configuration[urls][about]", "no about page yet"),
+    ("Instance", "configuration[urls][privacy_policy]", "no privacy policy page yet"),
+    ("Instance", "configuration[urls][terms_of_service]", "no terms of service page yet"),
+    ("Instance", "configuration[accounts][max_display_name_length]", "newer than the Mastodon version we advertise"),
+    ("Instance", "configuration[accounts][max_note_length]", "newer than the Mastodon version we advertise"),
+    ("Instance", "configuration[accounts][max_avatar_description_length]", "newer than the Mastodon version we advertise"),
+    ("Instance", "configuration[accounts][max_header_description_length]", "newer than the Mastodon version we advertise"),
+    ("Instance", "configuration[accounts][max_profile_fields]", "profile fields are not implemented"),
+    ("Instance", "configuration[accounts][profile_field_name_limit]", "profile fields are not implemented"),
+    ("Instance", "configuration[accounts][profile_field_value_limit]", "profile fields are not implemented"),
+    ("Instance", "configuration[limited_federation]", "no federation"),
+    ("Instance", "configuration[timelines_access]", "newer than the Mastodon version we advertise; every timeline is open"),
+    ("Instance", "configuration[timelines_access][live_feeds]", "see configuration[timelines_access]"),
+    ("Instance", "configuration[timelines_access][live_feeds][local]", "see configuration[timelines_access]"),
+    ("Instance", "configuration[timelines_access][live_feeds][remote]", "see configuration[timelines_access]"),
+    ("Instance", "configuration[timelines_access][hashtag_feeds]", "see configuration[timelines_access]"),
+    ("Instance", "configuration[timelines_access][hashtag_feeds][local]", "see configuration[timelines_access]"),
+    ("Instance", "configuration[timelines_access][hashtag_feeds][remote]", "see configuration[timelines_access]"),
+    ("Instance", "configuration[timelines_access][trending_link_feeds]", "see configuration[timelines_access]"),
+    ("Instance", "configuration[timelines_access][trending_link_feeds][local]", "see configuration[timelines_access]"),
+    ("Instance", "configuration[timelines_access][trending_link_feeds][remote]", "see configuration[timelines_access]"),
+    ("Instance", "registrations[min_age]", "no minimum age is configured"),
+    ("Instance", "registrations[reason_required]", "sign-up takes no reason"),
+    ("Instance", "registrations[url]", "sign-up happens here, not elsewhere"),
+    ("Rule", "translations", "there are no rules to translate yet"),
+    ("Tag", "history[][day]", "use history is not computed yet: the list is empty"),
+    ("Tag", "history[][uses]", "use history is not computed yet: the list is empty"),
+    ("Tag", "history[][accounts]", "use history is not computed yet: the list is empty"),
+];
+
+/// Fields holdfast sends that the entity's docs do not list: (entity, field, why).
+#[rustfmt::skip]
+const EXTRA: &[(&str, &str, &str)] = &[
+    ("MediaAttachment", "preview_remote_url", "Mastodon's serializer sends it (null for local media)"),
+    ("V1_Instance", "configuration[media_attachments][description_limit]", "as in v2; clients size the alt-text box with it"),
+    ("Error", "details", "Mastodon's validation errors send per-field ERR_* codes (ValidationErrorFormatter)"),
+    ("MediaAttachment", "meta[original]", "what processing measured, as in Mastodon's meta hash (the docs describe it in prose)"),
+    ("MediaAttachment", "meta[small]", "the preview's size, as in Mastodon's meta hash (the docs describe it in prose)"),
+];
+
+fn documented() -> BTreeMap<String, BTreeSet<String>> {
+    serde_json::from_str(include_str!("mastodon_entity_fields.json")).expect("the fixture is JSON")
+}
+
+/// The field paths `value` has, looked into as deep as `docs` lists fields.
+fn paths(value: &Value, prefix: &str, docs: &BTreeSet<String>, out: &mut BTreeSet<String>) {
+    let Value::Object(map) = value else { return };
+    for (key, v) in map {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}[{key}]")
+        };
+        let inner = format!("{path}[");
+        let looked_into = v.is_object() && docs.iter().any(|d| d.starts_with(&inner));
+        if looked_into {
+            paths(v, &path, docs, out);
+        }
+        // An object whose own heading the docs skip (`configuration[vapid]`) counts through its fields.
+        if !looked_into || docs.contains(&path) {
+            out.insert(path);
+        }
+    }
+}
+
+/// Checks one rendering of `entity` (merged with `also`'s docs, for the
+/// entities the docs define as another plus fields).
+fn check(entity: &str, also: &[&str], sample: impl Serialize) -> Vec<String> {
+    let all = documented();
+    let mut docs: BTreeSet<String> = all
+        .get(entity)
+        .unwrap_or_else(|| panic!("{entity} is not in the fixture"))
+        .clone();
+    for other in also {
+        docs.extend(all[*other].iter().cloned());
+    }
+    let owners: Vec<&str> = std::iter::once(entity)
+        .chain(also.iter().copied())
+        .collect();
+    let value = serde_json::to_value(&sample).expect("entities serialize");
+    let mut sent = BTreeSet::new();
+    paths(&value, "", &docs, &mut sent);
+    let not_sent: BTreeSet<String> = NOT_SENT
+        .iter()
+        .filter(|(e, _, _)| owners.contains(e))
+        .map(|(_, f, _)| f.to_string())
+        .collect();
+    let extra: BTreeSet<String> = EXTRA
+        .iter()
+        .filter(|(e, _, _)| owners.contains(e))
+        .map(|(_, f, _)| f.to_string())
+        .collect();
+    let mut problems = Vec::new();
+    for f in docs.difference(&sent) {
+        if !not_sent.contains(f) {
+            problems.push(format!("{entity}: documented field `{f}` is not sent (send it, or list it in NOT_SENT with the reason)"));
+        }
+    }
+    for f in sent.difference(&docs) {
+        if !extra.contains(f) {
+            problems.push(format!("{entity}: sends `{f}`, which the docs do not list (misspelt? else list it in EXTRA with the reason)"));
+        }
+    }
+    for f in not_sent.intersection(&sent) {
+        problems.push(format!("{entity}: `{f}` is listed in NOT_SENT but is sent"));
+    }
+    for f in not_sent.difference(&docs) {
+        problems.push(format!(
+            "{entity}: `{f}` is listed in NOT_SENT but the docs do not list it"
+        ));
+    }
+    problems
+}
+
+// ---------------------------------------------------------------- samples
+// Every optional part is filled in, so fields skipped when absent appear.
+
+fn urls() -> Urls {
+    Urls::new("https://example.test")
+}
+
+fn account_row(id: i64) -> AccountRow {
+    AccountRow {
+        id,
+        username: format!("user{id}"),
+        display_name: "A user".into(),
+        note: "Hello #world".into(),
+        locked: false,
+        bot: false,
+        discoverable: true,
+        created_at_ms: 1_700_000_000_000,
+        suspended: false,
+        approved: true,
+        followers_count: 1,
+        following_count: 2,
+        statuses_count: 3,
+        last_status_at_ms: Some(1_700_000_000_000),
+        default_visibility: Visibility::Public,
+        default_sensitive: false,
+        default_language: Some("en".into()),
+        avatar_key: Some("avatar.png".into()),
+        header_key: None,
+    }
+}
+
+fn media_row() -> MediaRow {
+    MediaRow {
+        id: 7,
+        account_id: 1,
+        status_id: Some(10),
+        kind: "image".into(),
+        description: Some("a cat".into()),
+        focus: Some((0.5, -0.5)),
+        meta: r#"{"original":{"width":2,"height":1},"small":{"width":2,"height":1}}"#.into(),
+        blurhash: Some("LEHV6nWB2yk8".into()),
+        file_key: "f.png".into(),
+        preview_key: "p.png".into(),
+        created_at_ms: 1_700_000_000_000,
+    }
+}
+
+fn bundle(id: i64, reblog: Option<StatusBundle>) -> StatusBundle {
+    StatusBundle {
+        status: StatusRow {
+            id,
+            account_id: 1,
+            text: "hi @user2 #tag".into(),
+            content: "<p>hi</p>".into(),
+            spoiler_text: String::new(),
+            sensitive: false,
+            visibility: Visibility::Public,
+            language: Some("en".into()),
+            in_reply_to_id: Some(9),
+            in_reply_to_account_id: Some(2),
+            reblog_of_id: reblog.as_ref().map(|r| r.status.id),
+            app_name: Some("an app".into()),
+            app_website: None,
+            replies_count: 0,
+            reblogs_count: 1,
+            favourites_count: 2,
+            created_at_ms: 1_700_000_000_000,
+        },
+        account: account_row(1),
+        mentions: vec![account_row(2)],
+        tags: vec![TagRef {
+            id: 5,
+            name: "tag".into(),
+        }],
+        favourited: true,
+        reblogged: false,
+        bookmarked: false,
+        muted: false,
+        media: vec![media_row()],
+        reblog: reblog.map(Box::new),
+    }
+}
+
+fn notification_view() -> NotificationView {
+    NotificationView {
+        row: NotificationRow {
+            id: 20,
+            kind: NotificationType::Mention,
+            created_at_ms: 1_700_000_000_000,
+            from_account_id: 1,
+            status_id: Some(10),
+            group_key: Some("ungrouped-20".into()),
+        },
+        account: account_row(1),
+        status: Some(bundle(10, None)),
+    }
+}
+
+fn grouped() -> GroupedNotifications {
+    GroupedNotifications {
+        groups: vec![Group {
+            group_key: "favourite-10-1".into(),
+            kind: NotificationType::Favourite,
+            count: 2,
+            most_recent_id: 21,
+            page: Some(GroupPageData {
+                min_id: 20,
+                max_id: 21,
+                latest_at_ms: 1_700_000_000_000,
+            }),
+            sample_account_ids: vec![1, 2],
+            status_id: Some(10),
+        }],
+        accounts: vec![account_row(1)],
+        partial_accounts: vec![account_row(2)],
+        statuses: vec![bundle(10, None)],
+    }
+}
+
+fn instance_facts<'a>(limits: &'a Limits, urls: &'a Urls) -> InstanceFacts<'a> {
+    InstanceFacts {
+        domain: "example.test",
+        registrations: Registrations::Open,
+        contact_email: "admin@example.test",
+        limits,
+        urls,
+        version: "4.3.0 (compatible; holdfast)".into(),
+        description: "a test",
+        users: 1,
+        statuses: 2,
+    }
+}
+
+// ---------------------------------------------------------------- the check
+
+#[test]
+fn every_entity_has_the_documented_fields() {
+    let u = urls();
+    let limits = Limits::default();
+    let facts = instance_facts(&limits, &u);
+    let status = Status::new(&u, &bundle(10, None));
+    let mut problems = Vec::new();
+    problems.extend(check("Account", &[], Account::new(&u, &account_row(1))));
+    problems.extend(check(
+        "CredentialAccount",
+        &["Account"],
+        CredentialAccount::new(&u, &account_row(1)),
+    ));
+    problems.extend(check(
+        "PartialAccountWithAvatar",
+        &[],
+        PartialAccountWithAvatar::new(&u, &account_row(1)),
+    ));
+    problems.extend(check(
+        "Field",
+        &[],
+        Field {
+            name: "n".into(),
+            value: "v".into(),
+            verified_at: None,
+        },
+    ));
+    problems.extend(check(
+        "AccountRole",
+        &[],
+        AccountRole {
+            id: "1".into(),
+            name: "n".into(),
+            color: String::new(),
+        },
+    ));
+    problems.extend(check(
+        "CustomEmoji",
+        &[],
+        CustomEmoji {
+            shortcode: "s".into(),
+            url: "u".into(),
+            static_url: "u".into(),
+            visible_in_picker: true,
+            category: None,
+        },
+    ));
+    problems.extend(check(
+        "Role",
+        &[],
+        CredentialAccount::new(&u, &account_row(1)).role,
+    ));
+    let rel = RelationshipRow {
+        id: 2,
+        following: true,
+        showing_reblogs: true,
+        notifying: false,
+        followed_by: false,
+        blocking: false,
+        blocked_by: false,
+        muting: false,
+        muting_notifications: false,
+        requested: false,
+        requested_by: false,
+    };
+    problems.extend(check("Relationship", &[], Relationship::new(&rel)));
+    problems.extend(check("Preferences", &[], Preferences::new(&account_row(1))));
+    // `text` is sent only in the answer to a delete: that rendering has every field.
+    let reblog = bundle(11, Some(bundle(10, None)));
+    problems.extend(check("Status", &[], Status::deleted(&u, &reblog)));
+    problems.extend(check("Status::Mention", &[], &status.mentions[0]));
+    problems.extend(check("Status::Tag", &[], &status.tags[0]));
+    problems.extend(check(
+        "MediaAttachment",
+        &[],
+        MediaAttachment::new(&u, &media_row()),
+    ));
+    problems.extend(check(
+        "Context",
+        &[],
+        Context {
+            ancestors: vec![],
+            descendants: vec![],
+        },
+    ));
+    let tag = TagRow {
+        id: Some(5),
+        name: "tag".into(),
+        uses_last_week: 1,
+        accounts_last_week: 1,
+    };
+    problems.extend(check("Tag", &[], Tag::new(&u, &tag)));
+    let results = SearchResults {
+        accounts: vec![account_row(1)],
+        statuses: vec![bundle(10, None)],
+        hashtags: vec![tag],
+    };
+    problems.extend(check("Search", &[], Search::new(&u, &results)));
+    problems.extend(check(
+        "Notification",
+        &[],
+        Notification::new(&u, &notification_view()),
+    ));
+    let groups = GroupedNotificationsResults::new(&u, &grouped(), true);
+    problems.extend(check(
+        "NotificationGroup",
+        &[],
+        &groups.notification_groups[0],
+    ));
+    problems.extend(check("GroupedNotificationsResults", &[], &groups));
+    problems.extend(check(
+        "Marker",
+        &[],
+        Marker {
+            last_read_id: "1".into(),
+            version: 1,
+            updated_at: iso8601(0),
+        },
+    ));
+    let app = Application::new(
+        1,
+        "app",
+        Some("https://app.test"),
+        "read write",
+        &["urn:ietf:wg:oauth:2.0:oob".into()],
+    );
+    problems.extend(check("Application", &[], &app));
+    problems.extend(check(
+        "CredentialApplication",
+        &["Application"],
+        CredentialApplication {
+            application: app,
+            client_id: "id".into(),
+            client_secret: "secret".into(),
+            client_secret_expires_at: 0,
+        },
+    ));
+    let token = IssuedToken {
+        access_token: "t".into(),
+        scopes: Scopes::parse("read").expect("read is a scope"),
+        created_at_s: 1,
+    };
+    problems.extend(check("Token", &[], Token::new(&token)));
+    problems.extend(check(
+        "Error",
+        &[],
+        Error {
+            error: "Validation failed".into(),
+            error_description: Some("why".into()),
+            details: Some(BTreeMap::from([(
+                "username".to_owned(),
+                vec![ErrorDetail {
+                    error: "ERR_TAKEN".into(),
+                    description: "is taken".into(),
+                }],
+            )])),
+        },
+    ));
+    problems.extend(check("Instance", &[], Instance::new(&facts)));
+    problems.extend(check("V1_Instance", &[], V1Instance::new(&facts)));
+    problems.extend(check(
+        "Rule",
+        &[],
+        Rule {
+            id: "1".into(),
+            text: "be kind".into(),
+            hint: String::new(),
+        },
+    ));
+    problems.extend(check(
+        "Conversation",
+        &[],
+        Conversation {
+            id: "1".into(),
+            unread: true,
+            accounts: vec![Account::new(&u, &account_row(2))],
+            last_status: Some(&status),
+        },
+    ));
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+#[test]
+fn every_exception_has_a_reason() {
+    for (entity, field, why) in NOT_SENT.iter().chain(EXTRA) {
+        assert!(!why.trim().is_empty(), "{entity}.{field} needs a reason");
+    }
+}
