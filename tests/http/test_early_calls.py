@@ -163,7 +163,8 @@ def test_expand_accounts_partial_avatars(busy):
     assert ids(body["accounts"]) == [dave.id]
     assert set(ids(body["partial_accounts"])) == {carol.id, bob.id}
     for a in body["partial_accounts"]:
-        assert set(a) == {"id", "acct", "locked", "bot", "url", "avatar", "avatar_static"}
+        assert set(a) == {"id", "acct", "locked", "bot", "url", "avatar", "avatar_static",
+                          "avatar_description"}
     body, _ = v2(alice, expand_accounts="full")
     assert "partial_accounts" not in body
     r = alice.get("/api/v2/notifications", params={"expand_accounts": "everything"})

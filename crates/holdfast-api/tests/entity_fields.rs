@@ -95,6 +95,7 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
 /// Fields holdfast sends that the entity's docs do not list: (entity, field, why).
 #[rustfmt::skip]
 const EXTRA: &[(&str, &str, &str)] = &[
+    ("Status::Tag", "id", "the tag's id, as Tag has it: clients match a status' tags to followed tags by id"),
     ("MediaAttachment", "preview_remote_url", "Mastodon's serializer sends it (null for local media)"),
     ("V1_Instance", "configuration[media_attachments][description_limit]", "as in v2; clients size the alt-text box with it"),
     ("Error", "details", "Mastodon's validation errors send per-field ERR_* codes (ValidationErrorFormatter)"),

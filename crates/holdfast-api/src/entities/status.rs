@@ -21,8 +21,8 @@ pub struct Status {
     pub sensitive: bool,
     pub spoiler_text: String,
     pub media_attachments: Vec<MediaAttachment>,
-    /// The app that posted it (absent for statuses made without one).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The app that posted it (null for statuses made without one; the
+    /// docs call it optional, and clients here expect the key).
     pub application: Option<StatusApplication>,
     pub mentions: Vec<Mention>,
     pub tags: Vec<StatusTag>,
@@ -67,9 +67,10 @@ pub struct Mention {
     pub acct: String,
 }
 
-/// `Status::Tag`.
+/// `Status::Tag`, with the tag's `id` as in `GET /api/v1/tags/:name`.
 #[derive(Serialize)]
 pub struct StatusTag {
+    pub id: String,
     pub name: String,
     pub url: String,
 }
@@ -147,6 +148,7 @@ impl Mention {
 impl StatusTag {
     fn new(urls: &Urls, t: &TagRef) -> StatusTag {
         StatusTag {
+            id: id(t.id),
             name: t.name.clone(),
             url: urls.tag(&t.name),
         }
