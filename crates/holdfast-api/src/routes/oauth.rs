@@ -271,10 +271,10 @@ impl AuthorizeRequest {
         out
     }
 
-    fn hidden_fields(&self) -> String {
+    fn hidden_fields_html(&self) -> String {
         self.pairs()
             .iter()
-            .map(|(k, v)| hidden(k, v))
+            .map(|(k, v)| hidden_html(k, v))
             .collect::<String>()
     }
 
@@ -291,7 +291,7 @@ impl AuthorizeRequest {
     }
 }
 
-fn hidden(name: &str, value: &str) -> String {
+fn hidden_html(name: &str, value: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
         escape(name),
@@ -325,7 +325,8 @@ fn no_store(response: &mut Response) {
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-fn page(lang: &str, status: StatusCode, title: &str, body: &str) -> Response {
+/// A whole page around `body_html`, which the caller built from escaped parts.
+fn page(lang: &str, status: StatusCode, title: &str, body_html: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{} · holdfast</title><style>{}</style></head><body><main><h1>{}</h1>{}</main></body></html>",
@@ -333,7 +334,7 @@ fn page(lang: &str, status: StatusCode, title: &str, body: &str) -> Response {
         escape(title),
         crate::routes::web::STYLE,
         escape(title),
-        body
+        body_html
     );
     let mut response = (status, Html(html)).into_response();
     no_store(&mut response);
@@ -399,24 +400,25 @@ fn scope_in_words(scope: &str) -> &'static str {
 }
 
 fn login_page(req: &AuthorizeRequest, status: StatusCode, error: Option<&str>) -> Response {
-    let body = format!(
+    let error_html = error
+        .map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let body_html = format!(
         "<p><strong id=\"app-name\">{}</strong> wants to use your account. Log in to continue.</p>{}\
          <form method=\"post\" action=\"/oauth/authorize\" id=\"log-in-form\">{}{}\
          <label>E-mail <input type=\"email\" name=\"email\" id=\"email\" autocomplete=\"username\" required></label>\
          <label>Password <input type=\"password\" name=\"password\" id=\"password\" autocomplete=\"current-password\" required></label>\
          <button type=\"submit\" id=\"log-in\">Log in</button></form>",
         escape(&req.app.name),
-        error
-            .map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", escape(e)))
-            .unwrap_or_default(),
-        req.hidden_fields(),
-        hidden("step", "log-in"),
+        error_html,
+        req.hidden_fields_html(),
+        hidden_html("step", "log-in"),
     );
-    page(&req.lang, status, "Log in", &body)
+    page(&req.lang, status, "Log in", &body_html)
 }
 
 fn consent_page(req: &AuthorizeRequest, account: &AccountRow, session: &str) -> Response {
-    let scopes: String = req
+    let scopes_html: String = req
         .scopes
         .as_vec()
         .iter()
@@ -428,13 +430,13 @@ fn consent_page(req: &AuthorizeRequest, account: &AccountRow, session: &str) -> 
             )
         })
         .collect();
-    let website = req
+    let website_html = req
         .app
         .website
         .as_deref()
         .map(|w| format!("<p class=\"meta\">App website: {}</p>", escape(w)))
         .unwrap_or_default();
-    let body = format!(
+    let body_html = format!(
         "<p><strong id=\"app-name\">{}</strong> wants to use your account <strong>@{}</strong>.</p>{}\
          <p>It asks for permission to:</p><ul id=\"scopes\">{}</ul>\
          <form method=\"post\" action=\"/oauth/authorize\" id=\"consent-form\">{}{}\
@@ -443,14 +445,14 @@ fn consent_page(req: &AuthorizeRequest, account: &AccountRow, session: &str) -> 
          <p class=\"meta\"><a href=\"{}\" id=\"switch-account\">Not @{}? Log in with another account</a></p>",
         escape(&req.app.name),
         escape(&account.username),
-        website,
-        scopes,
-        req.hidden_fields(),
-        hidden("csrf_token", &csrf_token(session)),
+        website_html,
+        scopes_html,
+        req.hidden_fields_html(),
+        hidden_html("csrf_token", &csrf_token(session)),
         escape(&req.url(&[("force_login", "true")])),
         escape(&account.username),
     );
-    page(&req.lang, StatusCode::OK, "Authorize", &body)
+    page(&req.lang, StatusCode::OK, "Authorize", &body_html)
 }
 
 /// Whether a form post comes from our own pages, as far as the browser says.
