@@ -156,9 +156,9 @@ fn opt(params: &Params, key: &str) -> Option<String> {
         .filter(|s| !s.is_empty() && s != "None")
 }
 
-fn page_lang(params: &Params) -> String {
+fn page_lang(params: &Params, max_chars: usize) -> String {
     opt(params, "lang")
-        .filter(|l| valid_language(l))
+        .filter(|l| valid_language(l, max_chars))
         .unwrap_or_else(|| "en".into())
 }
 
@@ -169,7 +169,7 @@ async fn authorize_request(
     state: &AppState,
     params: &Params,
 ) -> Result<AuthorizeRequest, Response> {
-    let lang = page_lang(params);
+    let lang = page_lang(params, state.service.limits().language_max_chars);
     let fail = |msg: &str| error_page(&lang, StatusCode::BAD_REQUEST, msg);
     let client_id = opt(params, "client_id").unwrap_or_default();
     let app = match state.service.app(&client_id).await {
@@ -739,6 +739,7 @@ fn invalid_client() -> ApiError {
 fn client_credentials(
     headers: &HeaderMap,
     params: &Params,
+    limits: &holdfast_config::Limits,
 ) -> ApiResult<(Option<String>, Option<String>)> {
     let form_id = params.str("client_id")?.filter(|s| !s.is_empty());
     let form_secret = params.str("client_secret")?.filter(|s| !s.is_empty());
@@ -752,7 +753,8 @@ fn client_credentials(
     if !scheme.eq_ignore_ascii_case("basic") {
         return Ok((form_id, form_secret));
     }
-    let decoded = decode_base64(encoded.trim()).ok_or_else(invalid_client)?;
+    let decoded =
+        decode_base64(encoded.trim(), limits.basic_auth_max_bytes).ok_or_else(invalid_client)?;
     let decoded = String::from_utf8(decoded).map_err(|_| invalid_client())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(invalid_client)?;
     let unescape = |s: &str| -> String {
@@ -768,9 +770,9 @@ fn client_credentials(
     Ok((Some(id), Some(secret)))
 }
 
-/// Standard base64 (with or without padding); None when malformed or over 4 KiB.
-fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    if s.len() > 4096 {
+/// Standard base64 (with or without padding); None when malformed or over `max_bytes`.
+fn decode_base64(s: &str, max_bytes: usize) -> Option<Vec<u8>> {
+    if s.len() > max_bytes {
         return None;
     }
     let s = s.trim_end_matches('=');
@@ -805,7 +807,7 @@ pub async fn token(
     let grant_type = params
         .str("grant_type")?
         .ok_or_else(|| missing("grant_type"))?;
-    let (client_id, client_secret) = client_credentials(&headers, &params)?;
+    let (client_id, client_secret) = client_credentials(&headers, &params, svc.limits())?;
     let client_id = client_id.ok_or_else(|| missing("client_id"))?;
     let (app, client) = match client_secret {
         Some(secret) => (
@@ -864,7 +866,8 @@ pub async fn revoke(
     headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let (client_id, client_secret) = client_credentials(&headers, &params)?;
+    let (client_id, client_secret) =
+        client_credentials(&headers, &params, state.service.limits())?;
     let client_id = client_id.ok_or_else(|| ApiError::unprocessable("client_id is required"))?;
     let client_secret =
         client_secret.ok_or_else(|| ApiError::unprocessable("client_secret is required"))?;
@@ -883,10 +886,10 @@ mod tests {
 
     #[test]
     fn base64_decodes_standard_and_url_alphabets() {
-        assert_eq!(decode_base64("aWQ6c2VjcmV0").unwrap(), b"id:secret");
-        assert_eq!(decode_base64("YQ==").unwrap(), b"a");
-        assert_eq!(decode_base64("YWI").unwrap(), b"ab");
-        assert!(decode_base64("not base64!").is_none());
+        assert_eq!(decode_base64("aWQ6c2VjcmV0", 4096).unwrap(), b"id:secret");
+        assert_eq!(decode_base64("YQ==", 4096).unwrap(), b"a");
+        assert_eq!(decode_base64("YWI", 4096).unwrap(), b"ab");
+        assert!(decode_base64("not base64!", 4096).is_none());
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -25,7 +25,7 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse>
             None,
             Timeline::Public { only_media: false },
             PageRequest {
-                limit: Some(20),
+                limit: Some(svc.limits().web_statuses_page),
                 ..Default::default()
             },
         )
@@ -81,11 +81,17 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse>
     Ok(Html(html))
 }
 
-pub async fn missing_image() -> impl IntoResponse {
+pub async fn missing_image(State(state): State<AppState>) -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, "image/png"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::CONTENT_TYPE, "image/png".to_owned()),
+            (
+                header::CACHE_CONTROL,
+                format!(
+                    "public, max-age={}",
+                    state.service.limits().web_static_max_age_s
+                ),
+            ),
         ],
         include_bytes!("missing.png").as_slice(),
     )
