@@ -4,15 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_service::ServiceError;
 
 use crate::entities::{Error, ErrorDetail};
-
-/// Seconds a client should wait after a 503 before retrying.
-const RETRY_AFTER_S: &str = "1";
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -123,12 +120,14 @@ impl IntoResponse for ApiError {
             error_description: self.description,
             details: self.details,
         };
-        let mut response = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
-        }
-        response
+        // `Retry-After` on 503 and 429 is added by the app's outermost layer
+        // (`observe_and_bound`), from the one policy, `Limits::retry_after_for`.
+        (self.status, Json(body)).into_response()
     }
+}
+
+/// A refusal in Mastodon's shape, for the guard (`holdfast_guard::RefusalBody`):
+/// the one place that writes the error body, whoever refuses.
+pub fn refusal(status: StatusCode, message: &str) -> Response {
+    ApiError::new(status, message).into_response()
 }
