@@ -150,7 +150,13 @@ impl Service {
                 limits.idempotency_key_ttl_s,
             )
             .await?;
-        let bundle = self.status(Some(me), id).await?;
+        // Our own new status: visible to us, so no visibility check first.
+        let bundle = self
+            .store
+            .status_bundles(Some(me), &[id])
+            .await?
+            .pop()
+            .ok_or_else(ServiceError::not_found)?;
         self.announce_post(&bundle);
         Ok(bundle)
     }
