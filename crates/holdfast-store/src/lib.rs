@@ -11,6 +11,7 @@
 
 mod assemble;
 pub mod bulk;
+pub mod core;
 pub mod feed;
 pub mod groups;
 pub mod ids;
