@@ -326,6 +326,14 @@ pub struct Limits {
     pub fetch_statuses_ids_max: usize,
     /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
     pub fetch_accounts_ids_max: usize,
+    // ---- store core (issue 8): bounds the store used to keep to itself ----
+    /// Deepest reply chain `context` follows, up or down; ancestors beyond it
+    /// are not shown (so it also caps the ancestors `context_statuses_max` allows).
+    pub thread_depth_max: u32,
+    /// How far back a tag's use counts for its history (`uses_last_week`, `accounts_last_week`).
+    pub tag_usage_window_s: u64,
+    /// Idle time before TCP keepalive probes start on a PostgreSQL connection.
+    pub pg_keepalive_idle_s: u64,
     /// Most statuses returned on each side of a thread by `context`.
     pub context_statuses_max: u32,
 
@@ -528,6 +536,9 @@ impl Default for Limits {
             unread_count_max: 1_000,
             fetch_statuses_ids_max: 20,
             fetch_accounts_ids_max: 40,
+            thread_depth_max: 256,
+            tag_usage_window_s: 7 * 24 * 3600,
+            pg_keepalive_idle_s: 10,
             context_statuses_max: 4_096,
             runtime_reserved_fds: 256,
             fitted_connections_min: 16,
