@@ -893,7 +893,9 @@ mod tests {
         assert!(!plausible_email("nobody"));
         assert!(!plausible_email("a@localhost"));
         assert!(
-            valid_language("en", 10) && valid_language("pt-BR", 10) && !valid_language("English", 10)
+            valid_language("en", 10)
+                && valid_language("pt-BR", 10)
+                && !valid_language("English", 10)
         );
         assert!(!valid_language("en-abcdefghi", 10), "over the bound");
     }

@@ -12,8 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use holdfast_service::oauth::{
-    csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, Pkce,
-    OOB_REDIRECT,
+    csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, Pkce, OOB_REDIRECT,
 };
 use holdfast_service::text::escape;
 use holdfast_service::{OAuthError, Scopes, ServiceError};
@@ -856,8 +855,7 @@ pub async fn revoke(
     headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let (client_id, client_secret) =
-        client_credentials(&headers, &params, state.service.limits())?;
+    let (client_id, client_secret) = client_credentials(&headers, &params, state.service.limits())?;
     let client_id = client_id.ok_or_else(|| ApiError::unprocessable("client_id is required"))?;
     let client_secret =
         client_secret.ok_or_else(|| ApiError::unprocessable("client_secret is required"))?;
