@@ -323,7 +323,8 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let mut listener_config = ListenerConfig::from_limits(&limits);
-    listener_config.max_connections = fd_budget::fit_connections(listener_config.max_connections, &limits);
+    listener_config.max_connections =
+        fd_budget::fit_connections(listener_config.max_connections, &limits);
     let tls_enabled = tls.is_some();
     listener_config.tls = tls;
     listener_config.trusted_proxies = Arc::new(trusted_proxies);
