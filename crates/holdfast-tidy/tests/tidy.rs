@@ -218,7 +218,8 @@ fn names_a_bound(name: &str) -> bool {
 /// - `max-age=86400` in a string;
 /// - a numeric `const`/`static` whose value is written out (`const X: u64 = 10;`);
 /// - a length compared with a number (`s.len() > 512`, `(2..=10).contains(&s.len())`);
-/// - a floor or cap on a value (`.max(100)`, `.min(16)`, `.clamp(1, 100)`);
+/// - a floor, cap or default of a value (`.max(100)`, `.min(16)`, `.clamp(1, 100)`,
+///   `.unwrap_or(20)`);
 /// - a bound-named field or flag set to a number (`limit: Some(20)`, `default_value_t = 1000`);
 /// - a bound stated in a message (`"must be 1 to 200 characters"`).
 ///
@@ -340,9 +341,12 @@ fn bounds_in(file: &SourceFile) -> Vec<Finding> {
         }
         // .max(100), .min(16), .clamp(1, 100)
         if i > 0 && is(i - 1, ".") && is(i + 1, "(") {
-            if (t.text == "max" || t.text == "min") && is(i + 3, ")") {
+            if ["max", "min", "unwrap_or"].contains(&t.text.as_str()) && is(i + 3, ")") {
                 if let Some(n) = num(i + 2).filter(|n| is_bound_number(n)) {
-                    push(t.line, format!("a floor or cap: `.{}({n})`", t.text));
+                    push(
+                        t.line,
+                        format!("a floor, cap or default: `.{}({n})`", t.text),
+                    );
                 }
             }
             if t.text == "clamp" && is(i + 3, ",") && is(i + 5, ")") {
@@ -766,7 +770,7 @@ fn f(s: &str, name: &str, content: &str) {
     let n = 64 * 1024;
     let h = "public, max-age=86400";
     if s.len() > 512 || s.chars().count() <= 10 || !(2..=10).contains(&s.len()) {}
-    let x = y.max(100);
+    let x = y.max(100).unwrap_or(40);
     let p = Page { limit: Some(20) };
     let page = format!("<p>{}</p><b>{content}</b>{body_html}", name);
     let t = Html(name.to_owned());
@@ -775,7 +779,7 @@ fn f(s: &str, name: &str, content: &str) {
 "##,
     );
     let bounds: Vec<String> = bounds_in(&bad).into_iter().map(|f| f.what).collect();
-    assert_eq!(bounds.len(), 10, "{bounds:#?}");
+    assert_eq!(bounds.len(), 11, "{bounds:#?}");
     let html: Vec<String> = html_in(&bad).into_iter().map(|f| f.what).collect();
     assert_eq!(html.len(), 3, "{html:#?}");
 
