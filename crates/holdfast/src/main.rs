@@ -43,6 +43,9 @@ enum Command {
     Migrate(CommonArgs),
     /// Flood a server on loopback with legitimate users and attackers; report what got through.
     Siege(holdfast_testbed::siege::SiegeArgs),
+    /// Benchmarks at scale: `bench seed` builds a synthetic instance, `bench run` drives a scenario.
+    #[command(subcommand)]
+    Bench(holdfast_testbed::bench::BenchCommand),
     /// A local cluster on loopback: etcd, PostgreSQL under Patroni, holdfast nodes, HAProxy.
     Cluster(holdfast_testbed::cluster::ClusterArgs),
     /// Run a workload through a local cluster, inject a fault, check every acknowledged write.
@@ -258,6 +261,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
         }
         Command::Siege(args) => holdfast_testbed::siege::run(args).await,
+        Command::Bench(command) => holdfast_testbed::bench::run(command).await,
         Command::Cluster(args) => holdfast_testbed::cluster::run(args).await,
         Command::Drill(args) => holdfast_testbed::drill::run(args).await,
     }
