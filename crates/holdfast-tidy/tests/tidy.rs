@@ -967,8 +967,11 @@ fn is_constant_name(name: &str) -> bool {
 // Reading the tree
 // ---------------------------------------------------------------------------
 
+/// The workspace; `HOLDFAST_TIDY_ROOT` points the rules at another checkout.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("HOLDFAST_TIDY_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
 fn sources() -> Vec<SourceFile> {
