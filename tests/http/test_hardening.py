@@ -284,4 +284,4 @@ def test_nul_in_a_search_query_is_not_a_500(server):
     for path in ("/api/v2/search?q=a%00b", "/api/v1/accounts/search?q=a%00b",
                  "/api/v2/search?q=%00&type=statuses"):
         r = alice.get(path)
-        assert r.status_code in (200, 400, 422), (path, r.status_code, r.text)
+        assert r.status_code < 500, (path, r.status_code, r.text)
