@@ -2,14 +2,11 @@
 //! JSON shape, `{"error": "…"}` (plus `error_description` for OAuth), with
 //! the status that says whose fault it was. Internal detail is logged, not sent.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_service::ServiceError;
 use serde_json::json;
-
-/// Seconds a client should wait after a 503 before retrying.
-const RETRY_AFTER_S: &str = "1";
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -117,12 +114,14 @@ impl IntoResponse for ApiError {
         if let Some(details) = self.details {
             body["details"] = details;
         }
-        let mut response = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
-        }
-        response
+        // `Retry-After` on 503 and 429 is added by the app's outermost layer
+        // (`observe_and_bound`), from the one policy, `Limits::retry_after_for`.
+        (self.status, Json(body)).into_response()
     }
+}
+
+/// A refusal in Mastodon's shape, for the guard (`holdfast_guard::RefusalBody`):
+/// the one place that writes the error body, whoever refuses.
+pub fn refusal(status: StatusCode, message: &str) -> Response {
+    ApiError::new(status, message).into_response()
 }

@@ -34,7 +34,7 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use holdfast_config::{time, Limits};
 use sha2::{Digest, Sha256};
 
@@ -70,7 +70,15 @@ enum Override {
     Budget(u32),
 }
 
+/// Writes a refusal's body (`{"error": message}`) with its status. holdfast-api
+/// provides it (`holdfast_api::refusal`): the guard knows when to refuse, not
+/// the shape of Mastodon's JSON.
+pub type RefusalBody = fn(StatusCode, &str) -> Response;
+
 pub struct Guard {
+    refusal_body: RefusalBody,
+    /// Only `retry_after_for` is read at request time.
+    limits: Limits,
     tables: Tables,
     overrides: Vec<(Cidr, Override)>,
     window_ms: u64,
@@ -86,7 +94,7 @@ pub struct Guard {
 }
 
 impl Guard {
-    pub fn new(limits: &Limits) -> Result<Arc<Guard>, String> {
+    pub fn new(limits: &Limits, refusal_body: RefusalBody) -> Result<Arc<Guard>, String> {
         let keys = limits.rate_keys_max;
         let window_ms = limits.rate_window_s * 1000;
         let table = |requests: u32, window_ms: u64| {
@@ -96,6 +104,7 @@ impl Guard {
                     window_ms,
                 },
                 keys,
+                limits.rate_table_shards,
             )
         };
         let overrides = limits
@@ -113,8 +122,9 @@ impl Guard {
                 ))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let wait = limits.admission_wait_ms.map(Duration::from_millis);
         Ok(Arc::new(Guard {
+            refusal_body,
+            limits: limits.clone(),
             tables: Tables {
                 token: table(limits.rate_token_requests, window_ms),
                 account: table(limits.rate_account_requests, window_ms),
@@ -138,19 +148,13 @@ impl Guard {
             },
             overrides,
             window_ms,
-            admission: Admission::new(AdmissionConfig {
-                initial: limits.admission_initial_concurrency,
-                min: limits.admission_min_concurrency,
-                max: limits.admission_max_concurrency,
-                queue_max: limits.admission_queue_max,
-                wait,
-            }),
+            admission: Admission::new(AdmissionConfig::from_limits(limits)),
             cache: AnonCache::new(
                 Duration::from_millis(limits.anon_cache_ttl_ms),
                 limits.anon_cache_entries_max,
                 limits.anon_cache_body_max_bytes,
             ),
-            admission_wait: wait,
+            admission_wait: limits.admission_wait_ms.map(Duration::from_millis),
             deep_page_age_ms: (limits.deep_page_age_s * 1000) as i64,
             bodies: BodyBounds {
                 prebuffer_max: limits.body_prebuffer_bytes_max,
@@ -301,6 +305,7 @@ fn token_key(token: &str) -> u128 {
     u128::from_be_bytes(
         digest[..16]
             .try_into()
+            // fact: SHA-256's output size
             .expect("a SHA-256 digest has 32 bytes"),
     )
 }
@@ -324,7 +329,9 @@ impl Who {
     /// The key of per-principal budgets (search, delete, uploads). Accounts
     /// are tagged so they can never collide with an address or a token hash.
     fn principal(self, ip_key: u128) -> u128 {
-        const ACCOUNT_TAG: u128 = 1 << 120;
+        // fact: address keys are IPv4 (below 2^32) or an IPv6 /64 (low 64 bits
+        // zero), so 2^64 + id (ids are positive) is never an address' key.
+        const ACCOUNT_TAG: u128 = 1 << 64;
         match self {
             Who::Anonymous => ip_key,
             Who::Account { account, .. } => ACCOUNT_TAG | account as u64 as u128,
@@ -352,7 +359,7 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         }
         let d = guard.tables.ops_ip.check(ip_key, None);
         if !d.allowed {
-            return rate_limited(&d);
+            return guard.rate_limited(&d);
         }
         return next.run(request).await;
     }
@@ -383,7 +390,8 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         }
     };
     let path = request.uri().path();
-    let deep_floor_id = (time::now_ms() - guard.deep_page_age_ms) << 16;
+    let deep_floor_id =
+        holdfast_config::ids::id_floor_at_ms(time::now_ms() - guard.deep_page_age_ms);
     let class = classify::class(
         request.method(),
         request.uri(),
@@ -439,7 +447,7 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         if !who.signed_in() {
             return anonymous_refused(&guard, ip, &request, refused);
         }
-        return rate_limited(refused);
+        return guard.rate_limited(refused);
     }
     // Reported in X-RateLimit-*: the budget closest to running out, as Mastodon does.
     let reported = decisions.iter().min_by_key(|d| d.remaining).copied();
@@ -498,7 +506,7 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
             Ok(body) => Request::from_parts(parts, body),
             Err(failure) => {
                 guard.refusals.count(Reason::SlowBody, class);
-                return with_rate_headers(body_refused(failure, version), reported);
+                return with_rate_headers(guard.body_refused(failure, version), reported);
             }
         }
     };
@@ -512,7 +520,7 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
                 admission::Refusal::Timeout => Reason::QueueTimeout,
             };
             guard.refusals.count(reason, class);
-            return with_rate_headers(overloaded(), reported);
+            return with_rate_headers(guard.overloaded(), reported);
         }
     };
     let response = next.run(request).await;
@@ -534,7 +542,7 @@ fn anonymous_refused(guard: &Guard, ip: IpAddr, request: &Request, d: &Decision)
             close.close();
         }
     }
-    let mut r = rate_limited(d);
+    let mut r = guard.rate_limited(d);
     if request.version() <= axum::http::Version::HTTP_11 {
         r.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -556,45 +564,60 @@ fn with_rate_headers(mut response: Response, decision: Option<Decision>) -> Resp
     response
 }
 
-pub(crate) fn error_body(status: StatusCode, message: &str) -> Response {
-    let body = format!("{{\"error\":\"{message}\"}}");
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-fn rate_limited(d: &Decision) -> Response {
-    let mut r = with_rate_headers(
-        error_body(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
-        Some(*d),
-    );
-    let retry_s = d.retry_after_ms.div_ceil(1000).max(1);
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
-    r
-}
-
-/// A body that stalled or broke off: 408 (or 400), and on HTTP/1.1 the
-/// connection is closed, since the rest of the body will never be read.
-fn body_refused(failure: BodyFailure, version: axum::http::Version) -> Response {
-    let mut r = match failure {
-        BodyFailure::TooSlow => error_body(
-            StatusCode::REQUEST_TIMEOUT,
-            "The request body arrived too slowly",
-        ),
-        BodyFailure::Broken => error_body(StatusCode::BAD_REQUEST, "The request body is broken"),
-    };
-    if version <= axum::http::Version::HTTP_11 {
+impl Guard {
+    fn rate_limited(&self, d: &Decision) -> Response {
+        let mut r = with_rate_headers(
+            (self.refusal_body)(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+            Some(*d),
+        );
+        let retry_s = self.limits.retry_after_for(Some(d.retry_after_ms));
         r.headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
+        r
     }
-    r
+
+    fn overloaded(&self) -> Response {
+        let mut r = (self.refusal_body)(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server is busy, please retry shortly",
+        );
+        let retry_s = self.limits.retry_after_for(None);
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
+        r
+    }
+
+    /// A body that stalled or broke off: 408 (or 400), and on HTTP/1.1 the
+    /// connection is closed, since the rest of the body will never be read.
+    fn body_refused(&self, failure: BodyFailure, version: axum::http::Version) -> Response {
+        let mut r = match failure {
+            BodyFailure::TooSlow => (self.refusal_body)(
+                StatusCode::REQUEST_TIMEOUT,
+                "The request body arrived too slowly",
+            ),
+            BodyFailure::Broken => {
+                (self.refusal_body)(StatusCode::BAD_REQUEST, "The request body is broken")
+            }
+        };
+        if version <= axum::http::Version::HTTP_11 {
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        r
+    }
 }
 
-fn overloaded() -> Response {
-    let mut r = error_body(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The server is busy, please retry shortly",
-    );
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    r
+/// The HTTP edge around the application, innermost first: the guard's
+/// `screen` (None: the guard is off, to measure its effect), then CORS,
+/// outermost, so preflights are answered before the guard sees them and the
+/// guard's own refusals leave with the CORS headers.
+pub fn edge(app: axum::Router, guard: Option<Arc<Guard>>, limits: &Limits) -> axum::Router {
+    let app = match guard {
+        Some(guard) => app.layer(axum::middleware::from_fn_with_state(guard, screen)),
+        None => app,
+    };
+    app.layer(axum::middleware::from_fn_with_state(
+        cors::Cors::new(limits),
+        cors::apply,
+    ))
 }

@@ -44,10 +44,8 @@ use crate::netaddr::{client_key, Cidr};
 use crate::offenders::Offenders;
 use crate::refusals::{ConnectionReason, Refusals};
 
-/// hyper's smallest allowed read buffer; the head cap cannot go below it.
+// fact: hyper's smallest allowed read buffer; the head cap cannot go below it.
 const HYPER_MIN_BUF_BYTES: usize = 8192;
-/// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
-const ACCEPT_ERROR_PAUSE_MS: u64 = 100;
 
 /// TLS for every accepted connection, with the handshake's time bound.
 #[derive(Clone)]
@@ -81,8 +79,17 @@ pub struct ListenerConfig {
     pub shutdown_grace: Duration,
     /// Bounds of the lingering close after each connection (see `linger`).
     pub linger: LingerBounds,
+    /// After `accept` fails (out of descriptors, say), the listener pauses this long.
+    pub accept_error_pause: Duration,
+    /// The PROXY header reader's pause before peeking again at a partial header.
+    pub proxy_peek_retry: Duration,
     /// Addresses banned for flooding after 429 (see `offenders`): refused at accept.
     pub offenders: Option<Arc<Offenders>>,
+    /// The body of the listener's own refusals (`holdfast_api::refusal`);
+    /// None: an empty body.
+    pub refusal_body: Option<crate::RefusalBody>,
+    /// `Retry-After` of those refusals (the one policy, `Limits::retry_after_for`).
+    pub retry_after_s: u64,
 }
 
 impl ListenerConfig {
@@ -101,8 +108,13 @@ impl ListenerConfig {
                 total: Duration::from_millis(l.linger_time_ms),
                 idle: Duration::from_millis(l.linger_idle_ms),
                 max_bytes: l.linger_bytes_max,
+                buffer_bytes: l.linger_buffer_bytes,
             },
+            accept_error_pause: Duration::from_millis(l.accept_error_pause_ms),
+            proxy_peek_retry: Duration::from_millis(l.proxy_header_peek_retry_ms),
             offenders: None,
+            refusal_body: None,
+            retry_after_s: l.retry_after_for(None),
         }
     }
 }
@@ -190,7 +202,8 @@ pub async fn serve(
                 Ok(pair) => pair,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed; pausing");
-                    tokio::time::sleep(Duration::from_millis(ACCEPT_ERROR_PAUSE_MS)).await;
+                    // Pausing so the loop does not spin.
+                    tokio::time::sleep(config.accept_error_pause).await;
                     continue;
                 }
             },
@@ -230,7 +243,9 @@ pub async fn serve(
         let max_per_ip = config.max_connections_per_ip;
         let requests_per_ip = requests_per_ip.clone();
         let max_requests_per_ip = config.requests_in_flight_per_ip_max;
+        let (refusal_body, retry_after_s) = (config.refusal_body, config.retry_after_s);
         let header_read_timeout = config.header_read_timeout;
+        let proxy_peek_retry = config.proxy_peek_retry;
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let refusals = refusals.clone();
@@ -243,7 +258,7 @@ pub async fn serve(
             // proxy names in a PROXY header (read before TLS or HTTP starts).
             let mut client = addr;
             if from_proxy {
-                match forwarded::read_proxy_header(&mut stream, header_read_timeout).await {
+                match forwarded::read_proxy_header(&mut stream, header_read_timeout, proxy_peek_retry).await {
                     Ok(None) => {}
                     Ok(Some(source)) => {
                         client = SocketAddr::new(source.ip().to_canonical(), source.port());
@@ -267,6 +282,10 @@ pub async fn serve(
             let refusals_for_requests = refusals.clone();
             let close = CloseConnection(Arc::new(tokio::sync::Notify::new()));
             let close_here = close.0.clone();
+            let refusal = ListenerRefusal {
+                body: refusal_body,
+                retry_after_s,
+            };
             let service = TowerToHyperService::new(tower::service_fn(
                 move |mut req: Request<Incoming>| {
                     // Per request: a trusted proxy may name the client in
@@ -293,12 +312,13 @@ pub async fn serve(
                     let app = app.clone();
                     let refusals = refusals_for_requests.clone();
                     async move {
+                        let refuse = |message| cheap_429(&refusal, req.version(), message);
                         if banned {
-                            return Ok(cheap_429(req.version(), "This address is banned for a while"));
+                            return Ok(refuse("This address is banned for a while"));
                         }
                         let Some(slot) = slot else {
                             refusals.count_connection(ConnectionReason::PerIpRequests);
-                            return Ok(cheap_429(req.version(), "Too many requests in flight"));
+                            return Ok(refuse("Too many requests in flight"));
                         };
                         // Held until the response head is ready: a stream's
                         // long body (SSE) does not count, a slow request body does.
@@ -363,14 +383,32 @@ pub async fn serve(
     }
 }
 
+/// How the listener words its own refusals.
+#[derive(Clone, Copy)]
+struct ListenerRefusal {
+    body: Option<crate::RefusalBody>,
+    retry_after_s: u64,
+}
+
 /// The listener's own refusal (past the per-address cap on requests in
 /// flight, or from a banned address): cheap, and on HTTP/1.1 it closes the
 /// connection (the client is holding or sending too much already).
-fn cheap_429(version: axum::http::Version, message: &str) -> axum::response::Response {
+fn cheap_429(
+    refusal: &ListenerRefusal,
+    version: axum::http::Version,
+    message: &str,
+) -> axum::response::Response {
     use axum::http::{header, HeaderValue, StatusCode};
-    let mut response = crate::error_body(StatusCode::TOO_MANY_REQUESTS, message);
+    let mut response = match refusal.body {
+        Some(body) => body(StatusCode::TOO_MANY_REQUESTS, message),
+        None => {
+            let mut r = axum::response::Response::new(axum::body::Body::empty());
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            r
+        }
+    };
     let headers = response.headers_mut();
-    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(refusal.retry_after_s));
     if version <= axum::http::Version::HTTP_11 {
         headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }

@@ -113,7 +113,7 @@ impl Offenders {
         }
         let length = b
             .ban_base
-            .saturating_mul(1u32 << r.bans.min(16))
+            .saturating_mul(2u32.saturating_pow(r.bans))
             .min(b.ban_max);
         r.bans += 1;
         r.strikes = 0;

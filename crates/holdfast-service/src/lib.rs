@@ -3,6 +3,7 @@
 //! and nothing of SQL (that is `holdfast-store`).
 
 pub mod accounts;
+pub mod admin;
 pub mod batch;
 pub mod blurhash;
 pub mod events;
@@ -14,6 +15,7 @@ pub mod oauth;
 pub mod scopes;
 pub mod secrets;
 pub mod statuses;
+pub mod streams;
 pub mod text;
 pub mod threads;
 
@@ -154,7 +156,9 @@ impl<T> PageOf<T> {
 /// The domain layer, shared by every request.
 #[derive(Clone)]
 pub struct Service {
-    pub store: Arc<dyn Store>,
+    /// Private: every use of the store goes through a service method, so the
+    /// domain rules (visibility, validation) cannot be walked around.
+    store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub passwords: secrets::PasswordPool,
     /// Where media bytes live (files on one node, PostgreSQL in a cluster).

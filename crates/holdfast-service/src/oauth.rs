@@ -128,6 +128,7 @@ impl Pkce {
 
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
 pub fn valid_code_verifier(v: &str) -> bool {
+    // fact: RFC 7636's length bounds
     (43..=128).contains(&v.len())
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
@@ -162,7 +163,7 @@ pub struct SignUp {
 impl Service {
     pub async fn authenticate(&self, bearer: &str) -> ServiceResult<Principal> {
         let invalid = || ServiceError::Unauthorized("The access token is invalid".into());
-        if bearer.is_empty() || bearer.len() > 512 {
+        if bearer.is_empty() || bearer.len() > self.limits().oauth_token_max_bytes {
             return Err(invalid());
         }
         let token = match self.store.token_by_hash(&hash_secret(bearer)).await {
@@ -411,7 +412,7 @@ impl Service {
         let invalid = || {
             ServiceError::oauth(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
         };
-        if code.is_empty() || code.len() > 512 {
+        if code.is_empty() || code.len() > self.limits().oauth_token_max_bytes {
             return Err(invalid());
         }
         let grant = match self.store.take_auth_code(&hash_secret(code)).await {
@@ -549,7 +550,9 @@ impl Service {
                 email: email.to_owned(),
                 password_hash,
                 approved,
-                locale: input.locale.filter(|l| valid_language(l)),
+                locale: input
+                    .locale
+                    .filter(|l| valid_language(l, self.limits().language_max_chars)),
             })
             .await
         {
@@ -643,7 +646,7 @@ impl Service {
             errors.push(field("agreement", "ACCEPTED", "must be accepted".into()));
         }
         if let Some(locale) = input.locale.as_deref().filter(|l| !l.is_empty()) {
-            if !valid_language(locale) {
+            if !valid_language(locale, self.limits().language_max_chars) {
                 errors.push(field(
                     "locale",
                     "INCLUSION",
@@ -805,6 +808,7 @@ fn plausible_email(email: &str) -> bool {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
+                // fact: RFC 5321 caps an address at 254 octets
                 && email.len() <= 254
                 && !email.contains(char::is_whitespace)
                 && !domain.contains('@')
@@ -813,12 +817,14 @@ fn plausible_email(email: &str) -> bool {
     }
 }
 
-/// ISO 639-1 style: two or three lowercase letters, optionally a region.
-pub fn valid_language(lang: &str) -> bool {
+/// ISO 639-1 style: two or three lowercase letters, optionally a region;
+/// at most `max_chars` in all (`language_max_chars`).
+pub fn valid_language(lang: &str, max_chars: usize) -> bool {
     let base = lang.split(['-', '_']).next().unwrap_or("");
+    // fact: an ISO 639 language code has two or three letters
     (2..=3).contains(&base.len())
         && base.chars().all(|c| c.is_ascii_lowercase())
-        && lang.len() <= 10
+        && lang.chars().count() <= max_chars
 }
 
 #[cfg(test)]
@@ -894,6 +900,9 @@ mod tests {
         assert!(plausible_email("a@example.com"));
         assert!(!plausible_email("nobody"));
         assert!(!plausible_email("a@localhost"));
-        assert!(valid_language("en") && valid_language("pt-BR") && !valid_language("English"));
+        assert!(
+            valid_language("en", 10) && valid_language("pt-BR", 10) && !valid_language("English", 10)
+        );
+        assert!(!valid_language("en-abcdefghi", 10), "over the bound");
     }
 }
