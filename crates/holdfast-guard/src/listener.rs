@@ -258,7 +258,13 @@ pub async fn serve(
             // proxy names in a PROXY header (read before TLS or HTTP starts).
             let mut client = addr;
             if from_proxy {
-                match forwarded::read_proxy_header(&mut stream, header_read_timeout, proxy_peek_retry).await {
+                match forwarded::read_proxy_header(
+                    &mut stream,
+                    header_read_timeout,
+                    proxy_peek_retry,
+                )
+                .await
+                {
                     Ok(None) => {}
                     Ok(Some(source)) => {
                         client = SocketAddr::new(source.ip().to_canonical(), source.port());

@@ -43,6 +43,9 @@ enum Command {
     Migrate(CommonArgs),
     /// Flood a server on loopback with legitimate users and attackers; report what got through.
     Siege(holdfast_testbed::siege::SiegeArgs),
+    /// Benchmarks at scale: `bench seed` builds a synthetic instance, `bench run` drives a scenario.
+    #[command(subcommand)]
+    Bench(holdfast_testbed::bench::BenchCommand),
     /// A local cluster on loopback: etcd, PostgreSQL under Patroni, holdfast nodes, HAProxy.
     Cluster(holdfast_testbed::cluster::ClusterArgs),
     /// Run a workload through a local cluster, inject a fault, check every acknowledged write.
@@ -258,6 +261,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
         }
         Command::Siege(args) => holdfast_testbed::siege::run(args).await,
+        Command::Bench(command) => holdfast_testbed::bench::run(command).await,
         Command::Cluster(args) => holdfast_testbed::cluster::run(args).await,
         Command::Drill(args) => holdfast_testbed::drill::run(args).await,
     }
@@ -319,7 +323,8 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let mut listener_config = ListenerConfig::from_limits(&limits);
-    listener_config.max_connections = fd_budget::fit_connections(listener_config.max_connections, &limits);
+    listener_config.max_connections =
+        fd_budget::fit_connections(listener_config.max_connections, &limits);
     let tls_enabled = tls.is_some();
     listener_config.tls = tls;
     listener_config.trusted_proxies = Arc::new(trusted_proxies);

@@ -10,7 +10,7 @@ use holdfast_service::media::UploadInput;
 use holdfast_store::ProfileImage;
 use serde_json::Value;
 
-use super::path_id;
+use super::helpers::path_id;
 use crate::auth::Caller;
 use crate::entities;
 use crate::error::{ApiError, ApiResult};

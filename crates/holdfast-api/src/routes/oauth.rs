@@ -12,11 +12,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use holdfast_service::oauth::{
-    csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, IssuedToken, Pkce,
-    OOB_REDIRECT,
+    csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, Pkce, OOB_REDIRECT,
 };
 use holdfast_service::text::escape;
-use holdfast_service::{Scopes, ServiceError};
+use holdfast_service::{OAuthError, Scopes, ServiceError};
 use holdfast_store::{AccountRow, AppRow};
 use serde_json::{json, Value};
 
@@ -57,15 +56,6 @@ fn app_json(app: &AppRow) -> Value {
         &app.scopes,
         &app.redirect_uris,
     )
-}
-
-pub fn token_json(t: &IssuedToken) -> Value {
-    json!({
-        "access_token": t.access_token,
-        "token_type": "Bearer",
-        "scope": t.scopes.to_string(),
-        "created_at": t.created_at_s,
-    })
 }
 
 pub async fn create_app(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
@@ -332,7 +322,7 @@ fn page(lang: &str, status: StatusCode, title: &str, body_html: &str) -> Respons
          <title>{} · holdfast</title><style>{}</style></head><body><main><h1>{}</h1>{}</main></body></html>",
         escape(lang),
         escape(title),
-        crate::routes::web::STYLE,
+        super::helpers::STYLE,
         escape(title),
         body_html
     );
@@ -728,8 +718,7 @@ fn missing(what: &str) -> ApiError {
 
 fn invalid_client() -> ApiError {
     ApiError::from(ServiceError::oauth(
-        401,
-        "invalid_client",
+        OAuthError::InvalidClient,
         "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
     ))
 }
@@ -856,7 +845,7 @@ pub async fn token(
             }),
         };
     // RFC 6749 §5.1: token responses are never cached.
-    let mut response = Json(token_json(&issued)).into_response();
+    let mut response = Json(super::helpers::token_json(&issued)).into_response();
     no_store(&mut response);
     Ok(response)
 }
@@ -866,8 +855,7 @@ pub async fn revoke(
     headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let (client_id, client_secret) =
-        client_credentials(&headers, &params, state.service.limits())?;
+    let (client_id, client_secret) = client_credentials(&headers, &params, state.service.limits())?;
     let client_id = client_id.ok_or_else(|| ApiError::unprocessable("client_id is required"))?;
     let client_secret =
         client_secret.ok_or_else(|| ApiError::unprocessable("client_secret is required"))?;
