@@ -368,6 +368,21 @@ pub struct Limits {
     pub tag_usage_window_s: u64,
     /// Idle time before TCP keepalive probes start on a PostgreSQL connection.
     pub pg_keepalive_idle_s: u64,
+    /// A write waiting out a failover pauses this long before its second
+    /// attempt, doubling after each, up to `pg_write_retry_pause_max_ms`
+    /// (a switchover takes about a second, a crash a few to detect).
+    pub pg_write_retry_pause_first_ms: u64,
+    pub pg_write_retry_pause_max_ms: u64,
+    /// Prepared statements kept per SQLite connection (the store's query
+    /// texts are a fixed set of a few dozen shapes; more only costs memory).
+    pub sqlite_statement_cache_max: usize,
+    /// Event rows the PostgreSQL feed reads per catch-up query.
+    pub streaming_feed_read_batch_max: u32,
+    /// How far below its cursor (in event ids) the feed reads again, for rows
+    /// that committed after a higher id (sequences are not commit-ordered).
+    pub streaming_feed_gap_window_ids: u32,
+    /// Attempts to write one event to the feed before it is dropped.
+    pub streaming_feed_publish_attempts_max: u32,
     /// Most statuses returned on each side of a thread by `context`.
     pub context_statuses_max: u32,
 
@@ -586,6 +601,12 @@ impl Default for Limits {
             thread_depth_max: 256,
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,
+            pg_write_retry_pause_first_ms: 100,
+            pg_write_retry_pause_max_ms: 1_000,
+            sqlite_statement_cache_max: 128,
+            streaming_feed_read_batch_max: 1_000,
+            streaming_feed_gap_window_ids: 256,
+            streaming_feed_publish_attempts_max: 3,
             context_statuses_max: 4_096,
             runtime_reserved_fds: 256,
             fitted_connections_min: 16,
@@ -627,6 +648,28 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The admission limiter's tuning must be fractions (and a tolerance of at
+    /// least 1), or the limit would swing or never shrink; checked at start.
+    pub fn check_admission_tuning(&self) -> Result<(), String> {
+        let fraction = |name: &str, v: f64| {
+            if v > 0.0 && v <= 1.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} ({v}) must be above 0 and at most 1"))
+            }
+        };
+        fraction("admission_long_rtt_weight", self.admission_long_rtt_weight)?;
+        fraction("admission_smoothing", self.admission_smoothing)?;
+        fraction("admission_expensive_share", self.admission_expensive_share)?;
+        if self.admission_latency_tolerance < 1.0 {
+            return Err(format!(
+                "admission_latency_tolerance ({}) must be at least 1",
+                self.admission_latency_tolerance
+            ));
+        }
+        Ok(())
+    }
+
     /// The one `Retry-After` policy, for the guard and the API alike: the
     /// seconds until `known_wait_ms` ends (a rate limit's next slot), rounded
     /// up, or `retry_after_s` when the end is unknown; never 0.
@@ -742,6 +785,22 @@ mod tests {
         assert!(check_contact_email("a b@example.org").is_err());
         let f: FileConfig = toml::from_str("contact_email = \"ops@example.org\"\n").unwrap();
         assert_eq!(f.contact_email.as_deref(), Some("ops@example.org"));
+    }
+
+    #[test]
+    fn admission_tuning_is_checked() {
+        assert!(Limits::default().check_admission_tuning().is_ok());
+        let l = Limits {
+            admission_expensive_share: 1.5,
+            ..Limits::default()
+        };
+        let err = l.check_admission_tuning().unwrap_err();
+        assert!(err.contains("admission_expensive_share"), "{err}");
+        let l = Limits {
+            admission_latency_tolerance: 0.5,
+            ..Limits::default()
+        };
+        assert!(l.check_admission_tuning().is_err());
     }
 
     #[test]
