@@ -334,6 +334,21 @@ pub struct Limits {
     pub tag_usage_window_s: u64,
     /// Idle time before TCP keepalive probes start on a PostgreSQL connection.
     pub pg_keepalive_idle_s: u64,
+    /// A write waiting out a failover pauses this long before its second
+    /// attempt, doubling after each, up to `pg_write_retry_pause_max_ms`
+    /// (a switchover takes about a second, a crash a few to detect).
+    pub pg_write_retry_pause_first_ms: u64,
+    pub pg_write_retry_pause_max_ms: u64,
+    /// Prepared statements kept per SQLite connection (the store's query
+    /// texts are a fixed set of a few dozen shapes; more only costs memory).
+    pub sqlite_statement_cache_max: usize,
+    /// Event rows the PostgreSQL feed reads per catch-up query.
+    pub streaming_feed_read_batch_max: u32,
+    /// How far below its cursor (in event ids) the feed reads again, for rows
+    /// that committed after a higher id (sequences are not commit-ordered).
+    pub streaming_feed_gap_window_ids: u32,
+    /// Attempts to write one event to the feed before it is dropped.
+    pub streaming_feed_publish_attempts_max: u32,
     /// Most statuses returned on each side of a thread by `context`.
     pub context_statuses_max: u32,
 
@@ -539,6 +554,12 @@ impl Default for Limits {
             thread_depth_max: 256,
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,
+            pg_write_retry_pause_first_ms: 100,
+            pg_write_retry_pause_max_ms: 1_000,
+            sqlite_statement_cache_max: 128,
+            streaming_feed_read_batch_max: 1_000,
+            streaming_feed_gap_window_ids: 256,
+            streaming_feed_publish_attempts_max: 3,
             context_statuses_max: 4_096,
             runtime_reserved_fds: 256,
             fitted_connections_min: 16,

@@ -118,6 +118,19 @@ pub async fn paged(
     args: &[Arg<'_>],
     page: Page,
 ) -> StoreResult<Vec<Paged<Id>>> {
+    paged_rows(c, select, cursor_col, args, page, |r| r.get(1)).await
+}
+
+/// `paged`, for a `select` whose first column is the cursor and whose
+/// whole row `item` reads.
+pub async fn paged_rows<T>(
+    c: &dyn Conn,
+    select: &str,
+    cursor_col: &str,
+    args: &[Arg<'_>],
+    page: Page,
+    item: impl Fn(&Row) -> StoreResult<T>,
+) -> StoreResult<Vec<Paged<T>>> {
     let bounds = page_clause(cursor_col, page, args.len() + 1);
     let mut all = args.to_vec();
     all.extend(bounds.values.iter().map(|v| Arg::Int(*v)));
@@ -127,7 +140,7 @@ pub async fn paged(
         .map(|r| {
             Ok(Paged {
                 cursor: r.get(0)?,
-                item: r.get(1)?,
+                item: item(r)?,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
