@@ -601,6 +601,28 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The admission limiter's tuning must be fractions (and a tolerance of at
+    /// least 1), or the limit would swing or never shrink; checked at start.
+    pub fn check_admission_tuning(&self) -> Result<(), String> {
+        let fraction = |name: &str, v: f64| {
+            if v > 0.0 && v <= 1.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} ({v}) must be above 0 and at most 1"))
+            }
+        };
+        fraction("admission_long_rtt_weight", self.admission_long_rtt_weight)?;
+        fraction("admission_smoothing", self.admission_smoothing)?;
+        fraction("admission_expensive_share", self.admission_expensive_share)?;
+        if self.admission_latency_tolerance < 1.0 {
+            return Err(format!(
+                "admission_latency_tolerance ({}) must be at least 1",
+                self.admission_latency_tolerance
+            ));
+        }
+        Ok(())
+    }
+
     /// The one `Retry-After` policy, for the guard and the API alike: the
     /// seconds until `known_wait_ms` ends (a rate limit's next slot), rounded
     /// up, or `retry_after_s` when the end is unknown; never 0.
@@ -716,6 +738,22 @@ mod tests {
         assert!(check_contact_email("a b@example.org").is_err());
         let f: FileConfig = toml::from_str("contact_email = \"ops@example.org\"\n").unwrap();
         assert_eq!(f.contact_email.as_deref(), Some("ops@example.org"));
+    }
+
+    #[test]
+    fn admission_tuning_is_checked() {
+        assert!(Limits::default().check_admission_tuning().is_ok());
+        let l = Limits {
+            admission_expensive_share: 1.5,
+            ..Limits::default()
+        };
+        let err = l.check_admission_tuning().unwrap_err();
+        assert!(err.contains("admission_expensive_share"), "{err}");
+        let l = Limits {
+            admission_latency_tolerance: 0.5,
+            ..Limits::default()
+        };
+        assert!(l.check_admission_tuning().is_err());
     }
 
     #[test]

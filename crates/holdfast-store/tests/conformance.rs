@@ -76,6 +76,7 @@ conformance!(
     media_expiry_takes_only_old_unattached,
     media_profile_images,
     media_bytes_put_get_delete,
+    store_bounds_come_from_limits,
 );
 
 // ---- helpers ----
@@ -2772,4 +2773,59 @@ async fn media_bytes_put_get_delete(b: Backend) {
             .collect();
         assert_eq!(names, vec!["ff02-small.png".to_string()]);
     }
+}
+
+/// The thread depth and the tag usage window are `Limits`, not constants of
+/// the store: a store opened with smaller ones follows fewer replies and counts
+/// no recent use.
+async fn store_bounds_come_from_limits(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "chain").await;
+    let root = post_with(
+        s,
+        NewStatus {
+            tags: vec!["chained".into()],
+            ..new_status(a.id, "link 0 #chained")
+        },
+    )
+    .await;
+    let mut chain = vec![root];
+    for i in 1..=4 {
+        let next = post_with(
+            s,
+            NewStatus {
+                in_reply_to: chain.last().copied(),
+                ..new_status(a.id, &format!("link {i}"))
+            },
+        )
+        .await;
+        chain.push(next);
+    }
+    let deepest = *chain.last().unwrap();
+    let (up, _) = s.context(Some(a.id), deepest, 100).await.unwrap();
+    assert_eq!(
+        up,
+        chain[..4].to_vec(),
+        "the default depth follows the whole chain"
+    );
+    let (_, down) = s.context(Some(a.id), root, 100).await.unwrap();
+    assert_eq!(down, chain[1..].to_vec());
+    assert_eq!(s.tag("chained").await.unwrap().uses_last_week, 1);
+
+    let small = support::limits();
+    let small = holdfast_config::Limits {
+        thread_depth_max: 2,
+        tag_usage_window_s: 0,
+        ..small
+    };
+    let shallow = b.reopened_with(small).await;
+    let (up, _) = shallow.context(Some(a.id), deepest, 100).await.unwrap();
+    assert_eq!(up, chain[2..4].to_vec(), "two ancestors at depth 2");
+    let (_, down) = shallow.context(Some(a.id), root, 100).await.unwrap();
+    assert_eq!(down, chain[1..3].to_vec(), "two descendants at depth 2");
+    assert_eq!(
+        shallow.tag("chained").await.unwrap().uses_last_week,
+        0,
+        "a window of 0 s counts nothing"
+    );
 }

@@ -281,6 +281,7 @@ async fn serve(config: Config) -> Result<(), String> {
         }),
         _ => None,
     };
+    limits.check_admission_tuning()?;
     // A write waiting out a failover must still answer within the request's
     // own deadline, or the client gets the request timeout's 503 instead.
     // (Only PostgreSQL retries writes across a failover.)
