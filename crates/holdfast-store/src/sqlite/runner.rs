@@ -112,14 +112,6 @@ fn value(v: ValueRef<'_>) -> StoreResult<Value> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn json_strings_escape_quotes_backslashes_and_controls() {
-        assert_eq!(super::json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
-    }
-}
-
 #[async_trait]
 impl Conn for SqliteConn<'_> {
     fn dialect(&self) -> Dialect {
@@ -253,5 +245,13 @@ impl Db for SqliteDb {
             Ok(Ok(result)) => result,
             Ok(Err(_)) | Err(_) => Err(panicked()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_strings_escape_quotes_backslashes_and_controls() {
+        assert_eq!(super::json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
     }
 }
