@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use holdfast_service::ServiceError;
+use holdfast_service::{OAuthError, ServiceError};
 
 use crate::entities::{Error, ErrorDetail};
 
@@ -70,15 +70,21 @@ impl From<ServiceError> for ApiError {
                     "Service temporarily unavailable, please retry".to_owned(),
                 )
             }
-            ServiceError::OAuth {
-                status,
-                error,
-                description,
-            } => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            ServiceError::OAuth { error, description } => {
+                // RFC 6749 §5.2: a client that failed to authenticate is a 401;
+                // a refusal by the owner or the server, 403; the rest, 400.
+                let status = match error {
+                    OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
+                    OAuthError::AccessDenied | OAuthError::UnauthorizedClient => {
+                        StatusCode::FORBIDDEN
+                    }
+                    OAuthError::InvalidRequest
+                    | OAuthError::InvalidGrant
+                    | OAuthError::InvalidScope => StatusCode::BAD_REQUEST,
+                };
                 return ApiError {
                     status,
-                    error: error.to_owned(),
+                    error: error.as_str().to_owned(),
                     description: Some(description),
                     details: None,
                 };

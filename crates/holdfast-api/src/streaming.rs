@@ -384,8 +384,7 @@ impl Subscriber {
                     Some(v) if v == s.account_id || s.mentions.contains(&v) => true,
                     Some(v) if s.visibility != Visibility::Direct => {
                         if following.is_none() {
-                            following =
-                                Some(self.state.service.follows(v, s.account_id).await);
+                            following = Some(self.state.service.follows(v, s.account_id).await);
                         }
                         following == Some(true)
                     }

@@ -179,12 +179,9 @@ impl Admission {
         }
         unadmit(&mut s, class);
         // Hand freed slots to waiters, highest class with room first.
-        while let Some(next) = Class::ALL
-            .into_iter()
-            .find(|c| {
-                !s.queues[*c as usize].is_empty() && room(&s, *c, self.config.expensive_share)
-            })
-        {
+        while let Some(next) = Class::ALL.into_iter().find(|c| {
+            !s.queues[*c as usize].is_empty() && room(&s, *c, self.config.expensive_share)
+        }) {
             let waiter = s.queues[next as usize]
                 .pop_front()
                 .expect("the queue was not empty");

@@ -454,7 +454,12 @@ mod tests {
                 client.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
                 client
             });
-            let got = read_proxy_header(&mut server, Duration::from_secs(2), Duration::from_millis(5)).await;
+            let got = read_proxy_header(
+                &mut server,
+                Duration::from_secs(2),
+                Duration::from_millis(5),
+            )
+            .await;
             assert_eq!(got, Ok(want));
             let _client = writer.await.unwrap();
             let mut rest = [0u8; 16];
@@ -472,7 +477,12 @@ mod tests {
             .unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
         client.write_all(b"PROXY TCP4 1.2").await.unwrap();
-        let got = read_proxy_header(&mut server, Duration::from_millis(100), Duration::from_millis(5)).await;
+        let got = read_proxy_header(
+            &mut server,
+            Duration::from_millis(100),
+            Duration::from_millis(5),
+        )
+        .await;
         assert_eq!(got, Err(ProxyError::TimedOut));
     }
 }

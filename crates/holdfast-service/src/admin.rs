@@ -14,7 +14,11 @@ impl Service {
     }
 
     /// Suspends (or lifts the suspension of) an account: its sessions end and it disappears from view.
-    pub async fn set_suspended(&self, username: &str, suspended: bool) -> ServiceResult<AccountRow> {
+    pub async fn set_suspended(
+        &self,
+        username: &str,
+        suspended: bool,
+    ) -> ServiceResult<AccountRow> {
         Ok(self.store.set_suspended(username, suspended).await?)
     }
 

@@ -6,7 +6,7 @@ use holdfast_store::{AccountRow, AppRow, AuthCode, Id, NewAccount, NewApp, Store
 use sha2::{Digest, Sha256};
 
 use crate::secrets::{hash_secret, random_secret, same_hash};
-use crate::{FieldError, Principal, Scopes, Service, ServiceError, ServiceResult};
+use crate::{FieldError, OAuthError, Principal, Scopes, Service, ServiceError, ServiceResult};
 
 pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
 
@@ -75,7 +75,7 @@ impl Pkce {
         challenge: Option<&str>,
         method: Option<&str>,
     ) -> ServiceResult<Option<Pkce>> {
-        let bad = |why: &str| ServiceError::oauth(400, "invalid_request", why.to_owned());
+        let bad = |why: &str| ServiceError::oauth(OAuthError::InvalidRequest, why.to_owned());
         let method =
             match method {
                 None => None,
@@ -294,16 +294,14 @@ impl Service {
             None => Scopes::parse(crate::scopes::DEFAULT).expect("the default scope is valid"),
             Some(s) => Scopes::parse(s).map_err(|bad| {
                 ServiceError::oauth(
-                    400,
-                    "invalid_scope",
+                    OAuthError::InvalidScope,
                     format!("The requested scope is invalid, unknown, or malformed: {bad}"),
                 )
             })?,
         };
         if !wanted.within(&app_scopes) {
             return Err(ServiceError::oauth(
-                400,
-                "invalid_scope",
+                OAuthError::InvalidScope,
                 "The requested scope exceeds the scope granted to the application.",
             ));
         }
@@ -313,7 +311,7 @@ impl Service {
     /// Checks e-mail and password; the same error for unknown e-mail and wrong password.
     pub async fn check_password(&self, email: &str, password: &str) -> ServiceResult<Id> {
         let bad = || {
-            ServiceError::oauth(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, or the credentials are wrong.")
+            ServiceError::oauth(OAuthError::InvalidGrant, "The provided authorization grant is invalid, expired, revoked, or the credentials are wrong.")
         };
         let creds = match self.store.credentials_by_email(email.trim()).await {
             Ok(c) => Some(c),
@@ -333,15 +331,13 @@ impl Service {
         };
         if creds.suspended {
             return Err(ServiceError::oauth(
-                403,
-                "access_denied",
+                OAuthError::AccessDenied,
                 "Your login is currently disabled",
             ));
         }
         if !creds.approved {
             return Err(ServiceError::oauth(
-                403,
-                "access_denied",
+                OAuthError::AccessDenied,
                 "Your login is pending approval",
             ));
         }
@@ -410,7 +406,7 @@ impl Service {
         code_verifier: Option<&str>,
     ) -> ServiceResult<IssuedToken> {
         let invalid = || {
-            ServiceError::oauth(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
+            ServiceError::oauth(OAuthError::InvalidGrant, "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
         };
         if code.is_empty() || code.len() > self.limits().oauth_token_max_bytes {
             return Err(invalid());
@@ -437,22 +433,19 @@ impl Service {
             // A verifier for a code that had no challenge: refused (OAuth 2.1 §4.1.3),
             // so PKCE cannot be silently downgraded.
             (None, Some(_)) => return Err(ServiceError::oauth(
-                400,
-                "invalid_grant",
+                OAuthError::InvalidGrant,
                 "A code_verifier was sent, but the authorization request had no code_challenge.",
             )),
             (Some(_), None) => {
                 return Err(ServiceError::oauth(
-                    400,
-                    "invalid_grant",
+                    OAuthError::InvalidGrant,
                     "The authorization request used PKCE: code_verifier is required.",
                 ))
             }
             (Some(p), Some(verifier)) => {
                 if !p.verifies(verifier) {
                     return Err(ServiceError::oauth(
-                        400,
-                        "invalid_grant",
+                        OAuthError::InvalidGrant,
                         "The code_verifier does not match the code_challenge of the authorization request.",
                     ));
                 }
@@ -510,8 +503,7 @@ impl Service {
         match self.store.token_by_hash(&hash).await {
             Ok(found) if found.app.id != app.id => {
                 return Err(ServiceError::oauth(
-                    403,
-                    "unauthorized_client",
+                    OAuthError::UnauthorizedClient,
                     "You are not authorized to revoke this token",
                 ))
             }
@@ -734,7 +726,7 @@ fn validation(details: Vec<FieldError>) -> ServiceError {
 }
 
 fn invalid_client() -> ServiceError {
-    ServiceError::oauth(401, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.")
+    ServiceError::oauth(OAuthError::InvalidClient, "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.")
 }
 
 /// The out-of-band URN, or an absolute URI with a scheme (apps use custom schemes like `tusky://`).
@@ -901,7 +893,9 @@ mod tests {
         assert!(!plausible_email("nobody"));
         assert!(!plausible_email("a@localhost"));
         assert!(
-            valid_language("en", 10) && valid_language("pt-BR", 10) && !valid_language("English", 10)
+            valid_language("en", 10)
+                && valid_language("pt-BR", 10)
+                && !valid_language("English", 10)
         );
         assert!(!valid_language("en-abcdefghi", 10), "over the bound");
     }

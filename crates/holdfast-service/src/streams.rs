@@ -9,8 +9,14 @@ use crate::{Service, ServiceResult};
 /// A timeline a stream shows.
 pub enum StreamTimeline<'a> {
     Home(Id),
-    Public { viewer: Option<Id>, only_media: bool },
-    Tag { viewer: Option<Id>, tag: &'a str },
+    Public {
+        viewer: Option<Id>,
+        only_media: bool,
+    },
+    Tag {
+        viewer: Option<Id>,
+        tag: &'a str,
+    },
 }
 
 impl Service {

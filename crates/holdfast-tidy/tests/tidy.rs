@@ -41,11 +41,7 @@ const EXEMPT: &[(&str, &str, &str)] = &[(
 /// ports them (rule, path).
 /// Temporary: must be empty when the work lands; an entry whose file has
 /// become clean fails the test too, so the list only shrinks.
-const PENDING: &[(&str, &str)] = &[
-    ("http", "crates/holdfast-service/src/oauth.rs"),
-    // The store's bounds move into Limits with the store core (issue 8).
-    ("bounds", "crates/holdfast-store/"),
-];
+const PENDING: &[(&str, &str)] = &[];
 
 // ---------------------------------------------------------------------------
 // Rule: only holdfast-store has SQL
@@ -65,9 +61,8 @@ fn sql_lives_only_in_the_store() {
                     t.line,
                     format!("SQL in a string: {:?}", first_chars(&t.text)),
                 )),
-                Kind::Ident if t.text == "rusqlite" || t.text == "tokio_postgres" => {
-                    found.push(file.finding("sql", t.line, format!("a database driver: `{}`", t.text)))
-                }
+                Kind::Ident if t.text == "rusqlite" || t.text == "tokio_postgres" => found
+                    .push(file.finding("sql", t.line, format!("a database driver: `{}`", t.text))),
                 _ => {}
             }
         }
@@ -91,9 +86,11 @@ fn looks_like_sql(s: &str) -> bool {
         || pair("INSERT", "INTO")
         || pair("DELETE", "FROM")
         || (has("UPDATE") && has("SET"))
-        || ["TABLE", "INDEX", "DATABASE", "UNIQUE", "SEQUENCE", "FUNCTION"]
-            .iter()
-            .any(|w| pair("CREATE", w) || pair("ALTER", w) || pair("DROP", w))
+        || [
+            "TABLE", "INDEX", "DATABASE", "UNIQUE", "SEQUENCE", "FUNCTION",
+        ]
+        .iter()
+        .any(|w| pair("CREATE", w) || pair("ALTER", w) || pair("DROP", w))
         || has("PRAGMA")
         || pair("ON", "CONFLICT")
         || pair("WITH", "RECURSIVE")
@@ -131,6 +128,26 @@ const HTTP_NAMES: &[&str] = &[
 fn http_lives_only_in_the_api_and_the_guard() {
     let mut found = Vec::new();
     for file in sources() {
+        // Mastodon's error body is written by holdfast-api alone (the guard's
+        // refusals too, through `holdfast_api::refusal`).
+        if SERVER_CRATES.contains(&file.krate.as_str()) && file.krate != "holdfast-api" {
+            for t in file
+                .tokens
+                .iter()
+                .filter(|t| t.kind == Kind::Str && !t.in_test)
+            {
+                if t.text == "error" || t.text.contains("\\\"error\\\"") {
+                    found.push(file.finding(
+                        "http",
+                        t.line,
+                        format!(
+                            "Mastodon's error JSON written by hand: {:?}",
+                            first_chars(&t.text)
+                        ),
+                    ));
+                }
+            }
+        }
         if !NO_HTTP_CRATES.contains(&file.krate.as_str()) {
             continue;
         }
@@ -170,7 +187,7 @@ fn http_lives_only_in_the_api_and_the_guard() {
     report(
         "http",
         found,
-        "only holdfast-api (handlers, errors) and holdfast-guard (the edge) know HTTP: return a domain error or value (ServiceError, a row) and let holdfast-api map it to a status and a body; a number that is not a status is a bound, which belongs in Limits",
+        "only holdfast-api (handlers, errors) and holdfast-guard (the edge) know HTTP: return a domain error or value (ServiceError, a row) and let holdfast-api map it to a status and a body; a number that is not a status is a bound, which belongs in Limits; an error body is written by holdfast-api only (the guard gets `holdfast_api::refusal`)",
     );
 }
 
@@ -205,9 +222,11 @@ const NUMERIC_TYPES: &[&str] = &[
 /// Fields and arguments whose name says they hold a bound.
 fn names_a_bound(name: &str) -> bool {
     name == "limit"
-        || ["_max", "_min", "_ms", "_s", "_secs", "_bytes", "_timeout", "_chars", "_px"]
-            .iter()
-            .any(|unit| name.ends_with(unit))
+        || [
+            "_max", "_min", "_ms", "_s", "_secs", "_bytes", "_timeout", "_chars", "_px",
+        ]
+        .iter()
+        .any(|unit| name.ends_with(unit))
 }
 
 /// What the `bounds` rule finds in one file (non-test code only):
@@ -216,7 +235,8 @@ fn names_a_bound(name: &str) -> bool {
 /// - `max-age=86400` in a string;
 /// - a numeric `const`/`static` whose value is written out (`const X: u64 = 10;`);
 /// - a length compared with a number (`s.len() > 512`, `(2..=10).contains(&s.len())`);
-/// - a floor or cap on a value (`.max(100)`, `.min(16)`, `.clamp(1, 100)`);
+/// - a floor, cap or default of a value (`.max(100)`, `.min(16)`, `.clamp(1, 100)`,
+///   `.unwrap_or(20)`);
 /// - a bound-named field or flag set to a number (`limit: Some(20)`, `default_value_t = 1000`);
 /// - a bound stated in a message (`"must be 1 to 200 characters"`).
 ///
@@ -224,8 +244,15 @@ fn names_a_bound(name: &str) -> bool {
 fn bounds_in(file: &SourceFile) -> Vec<Finding> {
     let mut found = Vec::new();
     let toks: Vec<&Tok> = file.tokens.iter().filter(|t| !t.in_test).collect();
-    let is = |i: usize, text: &str| toks.get(i).is_some_and(|t| t.text == text && t.kind != Kind::Str);
-    let num = |i: usize| toks.get(i).filter(|t| t.kind == Kind::Num).map(|t| t.text.clone());
+    let is = |i: usize, text: &str| {
+        toks.get(i)
+            .is_some_and(|t| t.text == text && t.kind != Kind::Str)
+    };
+    let num = |i: usize| {
+        toks.get(i)
+            .filter(|t| t.kind == Kind::Num)
+            .map(|t| t.text.clone())
+    };
     let mut push = |line: usize, what: String| {
         if !file.has_fact(line) {
             found.push(file.finding("bounds", line, what));
@@ -242,14 +269,20 @@ fn bounds_in(file: &SourceFile) -> Vec<Finding> {
             }
         }
         // 64 * 1024
-        if t.kind == Kind::Num && integer(&t.text) == Some(1024) && (is(i + 1, "*") || (i > 0 && is(i - 1, "*"))) {
+        if t.kind == Kind::Num
+            && integer(&t.text) == Some(1024)
+            && (is(i + 1, "*") || (i > 0 && is(i - 1, "*")))
+        {
             push(t.line, "size arithmetic `* 1024`".into());
         }
         // "public, max-age=86400"
         if t.kind == Kind::Str {
             if let Some(at) = t.text.find("max-age=") {
                 if t.text[at + 8..].starts_with(|c: char| c.is_ascii_digit()) {
-                    push(t.line, format!("a cache lifetime in a string: {:?}", first_chars(&t.text)));
+                    push(
+                        t.line,
+                        format!("a cache lifetime in a string: {:?}", first_chars(&t.text)),
+                    );
                 }
             }
         }
@@ -257,7 +290,10 @@ fn bounds_in(file: &SourceFile) -> Vec<Finding> {
         // stale when the configured one changes.
         if t.kind == Kind::Str {
             if number_before_unit(&t.text).is_some() {
-                push(t.line, format!("a bound written in a message: {:?}", first_chars(&t.text)));
+                push(
+                    t.line,
+                    format!("a bound written in a message: {:?}", first_chars(&t.text)),
+                );
             }
         }
         // const X_MS: u64 = 100;
@@ -269,17 +305,16 @@ fn bounds_in(file: &SourceFile) -> Vec<Finding> {
                     .take_while(|t| t.text != ";")
                     .copied()
                     .collect();
-                let written_out = value.iter().any(|t| t.kind == Kind::Num && is_bound_number(&t.text))
+                let written_out = value
+                    .iter()
+                    .any(|t| t.kind == Kind::Num && is_bound_number(&t.text))
                     && value.iter().all(|t| {
                         t.kind == Kind::Num
                             || (t.kind == Kind::Punct && "+-*/()<>".contains(t.text.as_str()))
                             || (t.kind == Kind::Ident && is_constant_name(&t.text))
                     });
                 if written_out {
-                    push(
-                        t.line,
-                        format!("a numeric constant `{}`", toks[i + 1].text),
-                    );
+                    push(t.line, format!("a numeric constant `{}`", toks[i + 1].text));
                 }
             }
         }
@@ -294,7 +329,10 @@ fn bounds_in(file: &SourceFile) -> Vec<Finding> {
             };
             if !op.is_empty() {
                 if let Some(n) = num(at).filter(|n| is_bound_number(n)) {
-                    push(t.line, format!("a length compared with a number: `{}() {op} {n}`", t.text));
+                    push(
+                        t.line,
+                        format!("a length compared with a number: `{}() {op} {n}`", t.text),
+                    );
                 }
             }
         }
@@ -310,16 +348,22 @@ fn bounds_in(file: &SourceFile) -> Vec<Finding> {
                         && is(arg_end - 2, "(")
                         && is(arg_end - 1, ")");
                     if measures && (is_bound_number(&lo) || is_bound_number(&hi)) {
-                        push(t.line, format!("a length checked against a range: `{lo}..{hi}`"));
+                        push(
+                            t.line,
+                            format!("a length checked against a range: `{lo}..{hi}`"),
+                        );
                     }
                 }
             }
         }
         // .max(100), .min(16), .clamp(1, 100)
         if i > 0 && is(i - 1, ".") && is(i + 1, "(") {
-            if (t.text == "max" || t.text == "min") && is(i + 3, ")") {
+            if ["max", "min", "unwrap_or"].contains(&t.text.as_str()) && is(i + 3, ")") {
                 if let Some(n) = num(i + 2).filter(|n| is_bound_number(n)) {
-                    push(t.line, format!("a floor or cap: `.{}({n})`", t.text));
+                    push(
+                        t.line,
+                        format!("a floor, cap or default: `.{}({n})`", t.text),
+                    );
                 }
             }
             if t.text == "clamp" && is(i + 3, ",") && is(i + 5, ")") {
@@ -331,9 +375,15 @@ fn bounds_in(file: &SourceFile) -> Vec<Finding> {
             }
         }
         // limit: Some(20), timeout_ms: 500, default_value_t = 1000
-        if t.kind == Kind::Ident && (is(i + 1, ":") && !is(i + 2, ":") || t.text == "default_value_t" && is(i + 1, "=")) {
+        if t.kind == Kind::Ident
+            && (is(i + 1, ":") && !is(i + 2, ":") || t.text == "default_value_t" && is(i + 1, "="))
+        {
             let named = names_a_bound(&t.text) || t.text == "default_value_t";
-            let at = if is(i + 2, "Some") && is(i + 3, "(") { i + 4 } else { i + 2 };
+            let at = if is(i + 2, "Some") && is(i + 3, "(") {
+                i + 4
+            } else {
+                i + 2
+            };
             if named {
                 if let Some(n) = num(at).filter(|n| is_bound_number(n)) {
                     push(t.line, format!("`{}` set to {n}", t.text));
@@ -347,8 +397,20 @@ fn bounds_in(file: &SourceFile) -> Vec<Finding> {
 /// A number (2 or more) right before a unit word: `200 characters`, `4 KiB`.
 fn number_before_unit(s: &str) -> Option<u64> {
     const UNITS: &[&str] = &[
-        "character", "characters", "byte", "bytes", "KiB", "MiB", "ids", "items", "second",
-        "seconds", "minutes", "hours", "days", "ms",
+        "character",
+        "characters",
+        "byte",
+        "bytes",
+        "KiB",
+        "MiB",
+        "ids",
+        "items",
+        "second",
+        "seconds",
+        "minutes",
+        "hours",
+        "days",
+        "ms",
     ];
     let words: Vec<&str> = s.split_whitespace().collect();
     words.windows(2).find_map(|w| {
@@ -392,7 +454,10 @@ fn has_html_tag(s: &str) -> bool {
         if rest.starts_with(b"!") {
             return true;
         }
-        let name_len = rest.iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+        let name_len = rest
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
         name_len > 0
             && rest[0].is_ascii_alphabetic()
             && rest
@@ -465,7 +530,9 @@ fn html_in(file: &SourceFile) -> Vec<Finding> {
         if t.text == "Html" && toks.get(i + 1).is_some_and(|t| t.text == "(") {
             if let Some(close) = matching(&toks, i + 1) {
                 let arg = &toks[i + 2..close];
-                let is_format = arg.first().is_some_and(|t| FORMAT_MACROS.contains(&t.text.as_str()))
+                let is_format = arg
+                    .first()
+                    .is_some_and(|t| FORMAT_MACROS.contains(&t.text.as_str()))
                     && arg.get(1).is_some_and(|t| t.text == "!");
                 if !is_format && !safe_in_html(arg) {
                     found.push(file.finding(
@@ -483,7 +550,9 @@ fn html_in(file: &SourceFile) -> Vec<Finding> {
         if !is_macro {
             continue;
         }
-        let Some(close) = matching(&toks, i + 2) else { continue };
+        let Some(close) = matching(&toks, i + 2) else {
+            continue;
+        };
         let args = split_args(&toks[i + 3..close]);
         let Some(template_at) = args
             .iter()
@@ -572,6 +641,134 @@ fn user_text_reaches_html_only_escaped() {
 }
 
 // ---------------------------------------------------------------------------
+// Rule: handlers share helpers through routes/helpers.rs, not the router file
+// ---------------------------------------------------------------------------
+
+#[test]
+fn handlers_do_not_import_from_the_router_file() {
+    let mut found = Vec::new();
+    for file in sources() {
+        let in_routes = file.path.starts_with("crates/holdfast-api/src/routes/")
+            && !file.path.ends_with("/routes/mod.rs")
+            && !file.path.ends_with("/routes/helpers.rs");
+        if !in_routes {
+            continue;
+        }
+        let toks: Vec<&Tok> = file.tokens.iter().filter(|t| !t.in_test).collect();
+        for (i, t) in toks.iter().enumerate() {
+            // `super::x` or `crate::routes::x`, where x is not `helpers`
+            let via = if t.text == "super" {
+                Some(i + 3)
+            } else if t.text == "crate" && toks.get(i + 3).is_some_and(|t| t.text == "routes") {
+                Some(i + 6)
+            } else {
+                None
+            };
+            let Some(at) = via else { continue };
+            let path_sep = toks.get(at - 2).is_some_and(|t| t.text == ":")
+                && toks.get(at - 1).is_some_and(|t| t.text == ":");
+            let target = toks.get(at).map(|t| t.text.as_str()).unwrap_or("");
+            if path_sep && target != "helpers" && t.kind == Kind::Ident {
+                found.push(file.finding(
+                    "routes",
+                    t.line,
+                    format!(
+                        "a handler reaches into the router file or another handler: `{}::{target}`",
+                        t.text
+                    ),
+                ));
+            }
+        }
+    }
+    report(
+        "routes",
+        found,
+        "routes/mod.rs only lists routes: move what handlers share into routes/helpers.rs and import it from there",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The map names every rule, and every crate uses what it depends on
+// ---------------------------------------------------------------------------
+
+#[test]
+fn architecture_names_every_rule_and_its_test() {
+    let this = std::fs::read_to_string(root().join("crates/holdfast-tidy/tests/tidy.rs"))
+        .expect("this file");
+    let map = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let rules: Vec<&str> = this
+        .split("#[test]\nfn ")
+        .skip(1)
+        .filter_map(|rest| rest.split('(').next())
+        .filter(|name| !name.starts_with("the_rules_"))
+        .collect();
+    assert!(rules.len() >= 6, "the rules were not found: {rules:?}");
+    let missing: Vec<&&str> = rules
+        .iter()
+        .filter(|r| !map.contains(&format!("`{r}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md (Invariants) must name each rule's test: {missing:?}"
+    );
+}
+
+#[test]
+fn every_dependency_is_used() {
+    let mut found = Vec::new();
+    let files = sources();
+    for entry in std::fs::read_dir(root().join("crates")).expect("crates/") {
+        let dir = entry.expect("a directory entry").path();
+        let krate = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
+        let manifest = format!("crates/{krate}/Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(root().join(&manifest)) else {
+            continue;
+        };
+        let idents: HashSet<&str> = files
+            .iter()
+            .filter(|f| f.krate == krate)
+            .flat_map(|f| f.tokens.iter())
+            .filter(|t| t.kind == Kind::Ident)
+            .map(|t| t.text.as_str())
+            .collect();
+        let mut section = "";
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                section = line;
+                continue;
+            }
+            if !(section == "[dependencies]" || section == "[dev-dependencies]") {
+                continue;
+            }
+            let Some(name) = line
+                .split(['=', '.', ' '])
+                .next()
+                .filter(|n| !n.is_empty() && !n.starts_with('#'))
+            else {
+                continue;
+            };
+            if !idents.contains(name.replace('-', "_").as_str()) {
+                found.push(Finding {
+                    rule: "deps",
+                    at: format!("{manifest}:{}", i + 1),
+                    what: format!("`{name}` is never named in the crate's code"),
+                });
+            }
+        }
+    }
+    report(
+        "deps",
+        found,
+        "remove the dependency from the crate's Cargo.toml (a lean tree builds faster and has less to audit)",
+    );
+}
+
+// ---------------------------------------------------------------------------
 // The rules bite: each one on a deliberate violation
 // ---------------------------------------------------------------------------
 
@@ -590,7 +787,7 @@ fn f(s: &str, name: &str, content: &str) {
     let n = 64 * 1024;
     let h = "public, max-age=86400";
     if s.len() > 512 || s.chars().count() <= 10 || !(2..=10).contains(&s.len()) {}
-    let x = y.max(100);
+    let x = y.max(100).unwrap_or(40);
     let p = Page { limit: Some(20) };
     let page = format!("<p>{}</p><b>{content}</b>{body_html}", name);
     let t = Html(name.to_owned());
@@ -599,7 +796,7 @@ fn f(s: &str, name: &str, content: &str) {
 "##,
     );
     let bounds: Vec<String> = bounds_in(&bad).into_iter().map(|f| f.what).collect();
-    assert_eq!(bounds.len(), 10, "{bounds:#?}");
+    assert_eq!(bounds.len(), 11, "{bounds:#?}");
     let html: Vec<String> = html_in(&bad).into_iter().map(|f| f.what).collect();
     assert_eq!(html.len(), 3, "{html:#?}");
 
@@ -623,8 +820,16 @@ mod tests {
 }
 "##,
     );
-    assert!(bounds_in(&good).is_empty(), "{:#?}", bounds_in(&good).iter().map(|f| &f.what).collect::<Vec<_>>());
-    assert!(html_in(&good).is_empty(), "{:#?}", html_in(&good).iter().map(|f| &f.what).collect::<Vec<_>>());
+    assert!(
+        bounds_in(&good).is_empty(),
+        "{:#?}",
+        bounds_in(&good).iter().map(|f| &f.what).collect::<Vec<_>>()
+    );
+    assert!(
+        html_in(&good).is_empty(),
+        "{:#?}",
+        html_in(&good).iter().map(|f| &f.what).collect::<Vec<_>>()
+    );
     assert!(looks_like_sql("SELECT id FROM statuses WHERE id = ?1"));
     assert!(looks_like_sql("CREATE DATABASE holdfast"));
     assert!(!looks_like_sql("Select the account you want to update"));
@@ -651,7 +856,10 @@ fn report(rule: &str, found: Vec<Finding>, fix: &str) {
         .filter(|(r, _, _)| *r == rule)
         .map(|(_, f, _)| *f)
         .collect();
-    let file_of = |f: &Finding| f.at.rsplit_once(':').map_or(f.at.clone(), |(p, _)| p.to_owned());
+    let file_of = |f: &Finding| {
+        f.at.rsplit_once(':')
+            .map_or(f.at.clone(), |(p, _)| p.to_owned())
+    };
     let mut still_pending = HashSet::new();
     let mut lines = Vec::new();
     for f in &found {
@@ -730,7 +938,9 @@ fn value(text: &str) -> Option<f64> {
         .iter()
         .find_map(|ty| digits.strip_suffix(ty))
         .unwrap_or(&digits);
-    integer(digits).map(|v| v as f64).or_else(|| digits.parse().ok())
+    integer(digits)
+        .map(|v| v as f64)
+        .or_else(|| digits.parse().ok())
 }
 
 fn is_zero(text: &str) -> bool {
@@ -754,11 +964,20 @@ fn is_constant_name(name: &str) -> bool {
 // Reading the tree
 // ---------------------------------------------------------------------------
 
+/// The workspace; `HOLDFAST_TIDY_ROOT` points the rules at another checkout.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("HOLDFAST_TIDY_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
-fn sources() -> Vec<SourceFile> {
+/// Every `.rs` file under `crates/`, read and tokenized once for all the rules.
+fn sources() -> &'static [SourceFile] {
+    static SOURCES: std::sync::OnceLock<Vec<SourceFile>> = std::sync::OnceLock::new();
+    SOURCES.get_or_init(read_sources)
+}
+
+fn read_sources() -> Vec<SourceFile> {
     let mut paths = Vec::new();
     collect(&root().join("crates"), &mut paths);
     paths.sort();
@@ -781,7 +1000,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("a readable directory") {
         let path = entry.expect("a directory entry").path();
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "target" && n != "node_modules") {
+            if path
+                .file_name()
+                .is_some_and(|n| n != "target" && n != "node_modules")
+            {
                 collect(&path, out);
             }
         } else if path.extension().is_some_and(|e| e == "rs") {
@@ -1040,7 +1262,12 @@ fn tokenize(src: &str) -> (Vec<Tok>, Vec<(usize, String)>) {
                 }
                 i += 1;
             }
-            push(&mut toks, Kind::Str, c[body_start..i.min(c.len())].iter().collect(), start_line);
+            push(
+                &mut toks,
+                Kind::Str,
+                c[body_start..i.min(c.len())].iter().collect(),
+                start_line,
+            );
             i += 1 + hashes;
         } else if ch == '"' || (ch == 'b' && at(i + 1) == '"') {
             let start_line = line;
@@ -1055,7 +1282,12 @@ fn tokenize(src: &str) -> (Vec<Tok>, Vec<(usize, String)>) {
                 }
                 i += 1;
             }
-            push(&mut toks, Kind::Str, c[body_start..i.min(c.len())].iter().collect(), start_line);
+            push(
+                &mut toks,
+                Kind::Str,
+                c[body_start..i.min(c.len())].iter().collect(),
+                start_line,
+            );
             i += 1;
         } else if ch == '\'' || (ch == 'b' && at(i + 1) == '\'') {
             let start = i;
@@ -1076,7 +1308,12 @@ fn tokenize(src: &str) -> (Vec<Tok>, Vec<(usize, String)>) {
                 while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_') {
                     i += 1;
                 }
-                push(&mut toks, Kind::Lifetime, c[start..i].iter().collect(), line);
+                push(
+                    &mut toks,
+                    Kind::Lifetime,
+                    c[start..i].iter().collect(),
+                    line,
+                );
             }
         } else if ch.is_ascii_digit() {
             let start = i;
@@ -1097,7 +1334,12 @@ fn tokenize(src: &str) -> (Vec<Tok>, Vec<(usize, String)>) {
                 i += 1;
             }
             let text: String = c[start..i].iter().collect();
-            push(&mut toks, Kind::Ident, text.trim_start_matches("r#").to_owned(), line);
+            push(
+                &mut toks,
+                Kind::Ident,
+                text.trim_start_matches("r#").to_owned(),
+                line,
+            );
         } else {
             push(&mut toks, Kind::Punct, ch.to_string(), line);
             i += 1;

@@ -43,6 +43,9 @@ enum Command {
     Migrate(CommonArgs),
     /// Flood a server on loopback with legitimate users and attackers; report what got through.
     Siege(holdfast_testbed::siege::SiegeArgs),
+    /// Benchmarks at scale: `bench seed` builds a synthetic instance, `bench run` drives a scenario.
+    #[command(subcommand)]
+    Bench(holdfast_testbed::bench::BenchCommand),
     /// A local cluster on loopback: etcd, PostgreSQL under Patroni, holdfast nodes, HAProxy.
     Cluster(holdfast_testbed::cluster::ClusterArgs),
     /// Run a workload through a local cluster, inject a fault, check every acknowledged write.
@@ -258,6 +261,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
         }
         Command::Siege(args) => holdfast_testbed::siege::run(args).await,
+        Command::Bench(command) => holdfast_testbed::bench::run(command).await,
         Command::Cluster(args) => holdfast_testbed::cluster::run(args).await,
         Command::Drill(args) => holdfast_testbed::drill::run(args).await,
     }
@@ -277,6 +281,7 @@ async fn serve(config: Config) -> Result<(), String> {
         }),
         _ => None,
     };
+    limits.check_admission_tuning()?;
     // A write waiting out a failover must still answer within the request's
     // own deadline, or the client gets the request timeout's 503 instead.
     // (Only PostgreSQL retries writes across a failover.)
@@ -319,12 +324,16 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let mut listener_config = ListenerConfig::from_limits(&limits);
-    listener_config.max_connections = fd_budget::fit_connections(listener_config.max_connections, &limits);
+    listener_config.max_connections =
+        fd_budget::fit_connections(listener_config.max_connections, &limits);
     let tls_enabled = tls.is_some();
     listener_config.tls = tls;
     listener_config.trusted_proxies = Arc::new(trusted_proxies);
 
     let guard = Guard::new(&limits, holdfast_api::refusal)?;
+    guard.attach_token_directory(Arc::new(TokenOwners(service.clone())));
+    listener_config.offenders = Some(guard.offenders.clone());
+    listener_config.refusal_body = Some(holdfast_api::refusal);
     guard.spawn_attack_log(Duration::from_secs(limits.attack_log_interval_s));
     let metrics_guard = guard.clone();
     let app = holdfast_api::app(
@@ -362,6 +371,24 @@ async fn serve(config: Config) -> Result<(), String> {
         .await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Answers the guard's question "whose token is this?" from the database,
+/// so signed-in budgets are per account and made-up tokens count as anonymous.
+struct TokenOwners(Service);
+
+impl holdfast_guard::tokens::TokenDirectory for TokenOwners {
+    fn owner<'a>(&'a self, token: &'a str) -> holdfast_guard::tokens::OwnerFuture<'a> {
+        use holdfast_guard::tokens::TokenOwner;
+        use holdfast_service::ServiceError;
+        Box::pin(async move {
+            match self.0.authenticate(token).await {
+                Ok(p) => Some(p.account_id.map_or(TokenOwner::App, TokenOwner::Account)),
+                Err(ServiceError::Unauthorized(_)) => Some(TokenOwner::Unknown),
+                Err(_) => None,
+            }
+        })
+    }
 }
 
 async fn shutdown_signal() {

@@ -6,7 +6,7 @@ use holdfast_service::accounts::ProfileUpdate;
 use holdfast_service::oauth::SignUp;
 use holdfast_store::{Id, ProfileImage};
 
-use super::path_id;
+use super::helpers::path_id;
 use crate::auth::{scope, Caller, User};
 use crate::entities::{Account, CredentialAccount, Preferences, Relationship, Token};
 use crate::error::ApiResult;

@@ -9,7 +9,7 @@ use axum::Json;
 use holdfast_service::media::UploadInput;
 use holdfast_store::{Id, ProfileImage};
 
-use super::path_id;
+use super::helpers::path_id;
 use crate::auth::{scope, User};
 use crate::entities::{CredentialAccount, Empty, MediaAttachment};
 use crate::error::{ApiError, ApiResult};

@@ -9,7 +9,7 @@ use axum::Json;
 use holdfast_service::notification_groups::GroupFilter;
 use holdfast_store::Id;
 
-use super::path_id;
+use super::helpers::path_id;
 use crate::auth::{scope, User};
 use crate::entities::{
     Account, Empty, GroupedNotificationsResults, Marker, Notification, UnreadCount,

@@ -15,7 +15,7 @@ use holdfast_service::oauth::{
     csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, Pkce, OOB_REDIRECT,
 };
 use holdfast_service::text::escape;
-use holdfast_service::{Scopes, ServiceError};
+use holdfast_service::{OAuthError, Scopes, ServiceError};
 use holdfast_store::{AccountRow, AppRow};
 use serde_json::{json, Value};
 
@@ -305,7 +305,7 @@ fn page(lang: &str, status: StatusCode, title: &str, body_html: &str) -> Respons
          <title>{} · holdfast</title><style>{}</style></head><body><main><h1>{}</h1>{}</main></body></html>",
         escape(lang),
         escape(title),
-        crate::routes::web::STYLE,
+        super::helpers::STYLE,
         escape(title),
         body_html
     );
@@ -701,8 +701,7 @@ fn missing(what: &str) -> ApiError {
 
 fn invalid_client() -> ApiError {
     ApiError::from(ServiceError::oauth(
-        401,
-        "invalid_client",
+        OAuthError::InvalidClient,
         "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
     ))
 }

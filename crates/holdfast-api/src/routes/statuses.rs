@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use holdfast_service::statuses::PostInput;
 
-use super::path_id;
+use super::helpers::path_id;
 use crate::auth::{scope, Caller, User};
 use crate::entities::{Context, Status};
 use crate::error::{ApiError, ApiResult};

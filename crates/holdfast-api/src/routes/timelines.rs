@@ -8,7 +8,7 @@ use holdfast_service::lists::Timeline;
 use holdfast_service::PageOf;
 use holdfast_store::{AccountStatusesFilter, StatusBundle};
 
-use super::path_id;
+use super::helpers::path_id;
 use crate::auth::{scope, Caller, User};
 use crate::entities::{Search, Status, Tag};
 use crate::error::ApiResult;
