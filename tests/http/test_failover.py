@@ -196,7 +196,12 @@ def test_reads_survive_the_primary_and_a_write_waits_out_the_promotion(replicate
     during = r.json()["id"]
     assert int(during) > int(posted[-1]), "ids keep their order across the failover"
     assert int(during) >> 16 >= lease_ms, "the new primary starts at the old one's lease"
-    assert requests.get(server.url("/readyz"), timeout=10).json()["status"] == "ready"
+    # Ready again by itself (the event feed reconnects with its own backoff,
+    # so this may take a moment after the first write).
+    deadline = time.monotonic() + HEAL_TIMEOUT_S
+    while (ready := requests.get(server.url("/readyz"), timeout=10).json())["status"] != "ready":
+        assert time.monotonic() < deadline, ready
+        time.sleep(0.2)
     assert metric(server, "holdfast_store_write_retries_total") >= 1, "the write was retried"
     assert metric(server, "holdfast_store_standby_reads_total") >= 1
     after = alice.status("after the failover")["id"]

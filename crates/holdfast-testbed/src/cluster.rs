@@ -460,6 +460,9 @@ restapi:
   connect_address: 127.0.0.1:{rest}
 etcd3:
   hosts: {etcd}
+  # Only these addresses (the relay's), never the members etcd advertises:
+  # otherwise Patroni finds etcd's own ports and a cut relay cuts nothing.
+  use_proxies: true
 bootstrap:
   dcs:
     ttl: 5
@@ -686,6 +689,9 @@ backend nodes
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
+    # A degraded node answers /readyz after trying the primary for up to
+    # pg_primary_read_timeout_ms: the check must wait that long.
+    timeout check 3s
     default-server inter 500ms fall 2 rise 2
     http-request disable-l7-retry unless METH_GET
 {servers}

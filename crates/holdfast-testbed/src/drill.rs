@@ -157,11 +157,12 @@ pub struct RoundReport {
     pub follows_lost: usize,
     /// Acknowledged favourites not in effect after the fault.
     pub favourites_lost: usize,
-    /// partition-db-primary: when the cut-off primary, seen from its own
-    /// side of the partition, turned read-only (ms after the cut); None if
-    /// it still took writes when the partition healed (split brain risk).
+    /// partition-db-primary: when the cut-off primary, seen from its own side
+    /// of the partition, stopped taking writes (read-only, or shut down as
+    /// Patroni does when it loses etcd), ms after the cut; None if it still
+    /// took writes when the partition healed (a split brain risk).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub old_primary_read_only_after_ms: Option<u64>,
+    pub old_primary_writes_stopped_after_ms: Option<u64>,
     pub heal_ms: u64,
     /// Per second since the start: [second, acknowledged writes, failed attempts, reads ok].
     pub timeline: Vec<[u64; 4]>,
@@ -222,6 +223,9 @@ pub async fn run(args: DrillArgs) -> Result<(), String> {
             report.read_latency_ms_p99,
             if report.passed { "pass" } else { "FAIL" }
         );
+        if let Some(ms) = report.old_primary_writes_stopped_after_ms {
+            eprintln!("  the cut-off primary stopped taking writes {ms} ms after the cut");
+        }
         reports.push(report);
     }
     let summary = summary_table(&args.fault, &reports);
@@ -633,7 +637,7 @@ async fn round_once(
     // it stops taking writes.
     let demotion = match (fault, state.primary()) {
         (Fault::PartitionDbPrimary, Some(p)) if state.has_relays() => Some(tokio::spawn(
-            read_only_after(state.pg_bin.join("psql"), state.pg_inner_ports[p]),
+            writes_stopped_after(state.pg_bin.join("psql"), state.pg_inner_ports[p]),
         )),
         _ => None,
     };
@@ -656,7 +660,7 @@ async fn round_once(
     for t in social_tasks {
         socials.push(t.await.map_err(|e| e.to_string())?);
     }
-    let old_primary_read_only_after_ms = match demotion {
+    let old_primary_writes_stopped_after_ms = match demotion {
         Some(watch) => watch.await.map_err(|e| e.to_string())?,
         None => None,
     };
@@ -685,7 +689,7 @@ async fn round_once(
         attempt_errors: l.attempt_errors.clone(),
         social_acknowledged: l.social_acked,
         social_failed: l.social_failed,
-        old_primary_read_only_after_ms,
+        old_primary_writes_stopped_after_ms,
         heal_ms,
         ..Default::default()
     };
@@ -753,7 +757,8 @@ async fn round_once(
     report.passed = report.lost == 0
         && report.follows_lost == 0
         && report.favourites_lost == 0
-        && (fault != Fault::PartitionDbPrimary || report.old_primary_read_only_after_ms.is_some())
+        && (fault != Fault::PartitionDbPrimary
+            || report.old_primary_writes_stopped_after_ms.is_some())
         && report.duplicated == 0
         && report.stale == 0
         && report.refused_but_present == 0
@@ -920,14 +925,17 @@ async fn get_json(client: &mut Client, url: &str) -> Result<serde_json::Value, S
 }
 
 /// Polls the cut-off primary directly on its inner port (as a client on its
-/// side of the partition would) until it says it is read-only: ms since the
-/// watch began, or None if it still took writes after PAUSE_S.
-async fn read_only_after(psql: PathBuf, port: u16) -> Option<u64> {
+/// side of the partition would) until it stops taking writes: read-only, or
+/// not accepting connections, twice in a row (one failed look could be a
+/// busy moment). ms since the watch began, or None if it still took writes
+/// after PAUSE_S.
+async fn writes_stopped_after(psql: PathBuf, port: u16) -> Option<u64> {
     let started = Instant::now();
     let polls = PAUSE_S * 1000 / DEMOTION_POLL_MS;
+    let mut stopped_since: Option<u64> = None;
     for _ in 0..polls {
         let psql = psql.clone();
-        let read_only = tokio::task::spawn_blocking(move || {
+        let writable = tokio::task::spawn_blocking(move || {
             std::process::Command::new(psql)
                 .args([
                     "-X",
@@ -944,12 +952,17 @@ async fn read_only_after(psql: PathBuf, port: u16) -> Option<u64> {
                 .env("PGCONNECT_TIMEOUT", "2")
                 .env("PGOPTIONS", "-c statement_timeout=1000")
                 .output()
-                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "on")
+                .is_ok_and(|o| {
+                    o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "off"
+                })
         })
         .await
-        .unwrap_or(false);
-        if read_only {
-            return Some(started.elapsed().as_millis() as u64);
+        .unwrap_or(true);
+        let now = started.elapsed().as_millis() as u64;
+        match (writable, stopped_since) {
+            (true, _) => stopped_since = None,
+            (false, None) => stopped_since = Some(now),
+            (false, Some(since)) => return Some(since),
         }
         tokio::time::sleep(Duration::from_millis(DEMOTION_POLL_MS)).await;
     }

@@ -574,20 +574,28 @@ impl Store for PgStore {
             })
         }
         let bound = self.standby.as_ref().map(|_| self.primary_read_timeout);
-        let primary = match self.read_on(&self.pool, &(), &select_one, bound).await {
-            Ok(()) => {
-                self.mark_primary_up();
-                return Readiness::Ready;
-            }
-            // Saturated: as before standbys existed, not ready (the balancer
-            // sends new work elsewhere until slots free up).
-            Err(ReadError::Busy(e)) => return Readiness::Down(e.to_string()),
-            Err(ReadError::Unreachable(e) | ReadError::Failed(e)) => e.to_string(),
+        // Known unreachable a moment ago: answer from the standby at once
+        // (health checks come often; the next one after the recheck tries
+        // the primary again).
+        let primary = if self.primary_down() {
+            "unreachable a moment ago".to_owned()
+        } else {
+            let why = match self.read_on(&self.pool, &(), &select_one, bound).await {
+                Ok(()) => {
+                    self.mark_primary_up();
+                    return Readiness::Ready;
+                }
+                // Saturated: as before standbys existed, not ready (the balancer
+                // sends new work elsewhere until slots free up).
+                Err(ReadError::Busy(e)) => return Readiness::Down(e.to_string()),
+                Err(ReadError::Unreachable(e) | ReadError::Failed(e)) => e.to_string(),
+            };
+            self.mark_primary_down(&why);
+            why
         };
         let Some(standby) = &self.standby else {
             return Readiness::Down(primary);
         };
-        self.mark_primary_down(&primary);
         match self.read_on(standby, &(), &select_one, None).await {
             Ok(()) => Readiness::Degraded(format!("{NO_PRIMARY} ({primary})")),
             Err(e) => Readiness::Down(format!(
