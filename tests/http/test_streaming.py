@@ -308,7 +308,8 @@ def test_websocket_reblog_reaches_followers(server, alice, bob, carol):
 
 def test_connection_and_subscription_caps(make_server):
     srv = make_server("--config", config_with(streaming_connections_per_account_max=2,
-                                              streaming_subscriptions_per_connection_max=2))
+                                              streaming_subscriptions_per_connection_max=2,
+                                              retry_after_s=3))
     a = sign_up(srv)
     s1 = SSE(srv, "/api/v1/streaming/public", a.token)
     w1 = WS(srv, a.token)
@@ -316,6 +317,8 @@ def test_connection_and_subscription_caps(make_server):
     r = requests.get(srv.url("/api/v1/streaming/public"), headers={"Authorization": f"Bearer {a.token}"},
                      timeout=10)
     assert_error(r, 429)
+    # The one Retry-After policy (`retry_after_s` when the wait is unknown).
+    assert r.headers.get("Retry-After") == "3"
     w2 = WS(srv, a.token)
     assert w2.status == 429
     assert metric(srv, "holdfast_streaming_refused_total", reason="per_account") == 2

@@ -2,14 +2,11 @@
 //! JSON shape, `{"error": "…"}` (plus `error_description` for OAuth), with
 //! the status that says whose fault it was. Internal detail is logged, not sent.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use holdfast_service::ServiceError;
+use holdfast_service::{OAuthError, ServiceError};
 use serde_json::json;
-
-/// Seconds a client should wait after a 503 before retrying.
-const RETRY_AFTER_S: &str = "1";
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -66,15 +63,21 @@ impl From<ServiceError> for ApiError {
                     "Service temporarily unavailable, please retry".to_owned(),
                 )
             }
-            ServiceError::OAuth {
-                status,
-                error,
-                description,
-            } => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            ServiceError::OAuth { error, description } => {
+                // RFC 6749 §5.2: a client that failed to authenticate is a 401;
+                // a refusal by the owner or the server, 403; the rest, 400.
+                let status = match error {
+                    OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
+                    OAuthError::AccessDenied | OAuthError::UnauthorizedClient => {
+                        StatusCode::FORBIDDEN
+                    }
+                    OAuthError::InvalidRequest
+                    | OAuthError::InvalidGrant
+                    | OAuthError::InvalidScope => StatusCode::BAD_REQUEST,
+                };
                 return ApiError {
                     status,
-                    error: error.to_owned(),
+                    error: error.as_str().to_owned(),
                     description: Some(description),
                     details: None,
                 };
@@ -117,12 +120,14 @@ impl IntoResponse for ApiError {
         if let Some(details) = self.details {
             body["details"] = details;
         }
-        let mut response = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
-        }
-        response
+        // `Retry-After` on 503 and 429 is added by the app's outermost layer
+        // (`observe_and_bound`), from the one policy, `Limits::retry_after_for`.
+        (self.status, Json(body)).into_response()
     }
+}
+
+/// A refusal in Mastodon's shape, for the guard (`holdfast_guard::RefusalBody`):
+/// the one place that writes the error body, whoever refuses.
+pub fn refusal(status: StatusCode, message: &str) -> Response {
+    ApiError::new(status, message).into_response()
 }

@@ -11,6 +11,8 @@ pub mod params;
 mod routes;
 pub mod streaming;
 
+pub use error::refusal;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,7 +54,10 @@ pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(limits.request_body_max_bytes))
-        .layer(middleware::from_fn(json_refusals))
+        .layer(middleware::from_fn_with_state(
+            limits.refusal_text_max_bytes,
+            json_refusals,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             observe_and_bound,
@@ -60,13 +65,16 @@ pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
         .with_state(state)
 }
 
-/// axum's own rejections are one line of text; more is never expected.
-const REFUSAL_TEXT_MAX_BYTES: usize = 4096;
-
 /// Every refusal leaves as Mastodon's `{"error": …}`: the framework's own
 /// rejections (a path segment that is not UTF-8, say) are plain text or
 /// empty, and are rewritten here with the same status and their message.
-async fn json_refusals(request: Request, next: Next) -> Response {
+/// axum's own rejections are one line of text; one longer than
+/// `refusal_text_max_bytes` is not read (its status still leaves as JSON).
+async fn json_refusals(
+    State(text_max_bytes): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
     use axum::http::{header, HeaderValue};
     let response = next.run(request).await;
     let status = response.status();
@@ -85,7 +93,7 @@ async fn json_refusals(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, REFUSAL_TEXT_MAX_BYTES)
+    let text = axum::body::to_bytes(body, text_max_bytes)
         .await
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .unwrap_or_default();
@@ -127,10 +135,28 @@ async fn observe_and_bound(
             .into_response()
         }
     };
+    let mut response = response;
+    retry_after_if_missing(&mut response, state.service.limits());
     let status = response.status().as_u16();
     state
         .metrics
         .record(&method, &route, status, started.elapsed());
     tracing::debug!(%method, %route, status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
     response
+}
+
+/// Every 503 and 429 says when to come back: a refusal that did not say
+/// (a database outage, a timeout, too many streams) gets the one policy's
+/// answer for an unknown wait.
+fn retry_after_if_missing(response: &mut Response, limits: &holdfast_config::Limits) {
+    use axum::http::{header, HeaderValue, StatusCode};
+    let status = response.status();
+    if (status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS)
+        && !response.headers().contains_key(header::RETRY_AFTER)
+    {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(limits.retry_after_for(None)),
+        );
+    }
 }

@@ -590,6 +590,7 @@ fn leading_integer(s: &str) -> Option<u32> {
 
 /// Ids in paths and parameters: decimal digits only, no sign, fits in i64.
 pub fn parse_id(s: &str) -> Option<Id> {
+    // fact: i64::MAX has 19 digits
     if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -27,19 +27,15 @@ use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use holdfast_service::events::{DropReason, Event, Refusal, Slot, StatusEvent};
+use holdfast_service::streams::StreamTimeline;
 use holdfast_service::{PageRequest, Principal, ServiceError};
-use holdfast_store::{Id, Page, Visibility};
+use holdfast_store::{Id, Visibility};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::entities;
 use crate::error::ApiError;
 use crate::AppState;
-
-/// Notifications fetched per round after a poke.
-const NOTIFICATIONS_PER_FETCH: u32 = 40;
-/// At most this many rounds per poke (the rest wait for the next poke).
-const NOTIFICATION_ROUNDS_MAX: usize = 5;
 
 // ---------------------------------------------------------------- streams
 
@@ -214,28 +210,6 @@ struct Subscriber {
 }
 
 /// A page holding exactly `id`, if the timeline has it.
-fn around(id: Id) -> Page {
-    Page {
-        max_id: Some(id.saturating_add(1)),
-        since_id: Some(id.saturating_sub(1)),
-        min_id: None,
-        limit: 1,
-    }
-}
-
-fn holds(
-    result: Result<Vec<holdfast_store::Paged<Id>>, holdfast_store::StoreError>,
-    id: Id,
-) -> bool {
-    match result {
-        Ok(page) => page.iter().any(|p| p.item == id),
-        Err(e) => {
-            tracing::warn!(error = %e, "streaming: visibility check failed; event skipped");
-            false
-        }
-    }
-}
-
 impl Subscriber {
     fn viewer(&self) -> Option<Id> {
         self.principal.account_id
@@ -304,7 +278,7 @@ impl Subscriber {
     }
 
     async fn posted(&self, s: &StatusEvent) -> Vec<Outgoing> {
-        let store = &self.state.service.store;
+        let service = &self.state.service;
         let viewer = self.viewer();
         let public = s.visibility == Visibility::Public && !s.is_reblog();
         let mut out = Vec::new();
@@ -312,28 +286,33 @@ impl Subscriber {
         for stream in &self.streams {
             let pass = match stream.kind {
                 Kind::User => match viewer {
-                    Some(v) => holds(store.home_timeline(v, around(s.id)).await, s.id),
+                    Some(v) => service.timeline_holds(StreamTimeline::Home(v), s.id).await,
                     None => false,
                 },
                 Kind::Public | Kind::PublicLocal => {
                     public
-                        && holds(
-                            store
-                                .public_timeline(viewer, stream.media, around(s.id))
-                                .await,
-                            s.id,
-                        )
+                        && service
+                            .timeline_holds(
+                                StreamTimeline::Public {
+                                    viewer,
+                                    only_media: stream.media,
+                                },
+                                s.id,
+                            )
+                            .await
                 }
                 Kind::Hashtag | Kind::HashtagLocal => {
                     let tag = stream.tag_key().unwrap_or_default();
                     public
                         && s.tags.contains(&tag)
-                        && holds(store.tag_timeline(viewer, &tag, around(s.id)).await, s.id)
+                        && service
+                            .timeline_holds(StreamTimeline::Tag { viewer, tag: &tag }, s.id)
+                            .await
                 }
                 Kind::Direct => match viewer {
                     Some(v) if s.visibility == Visibility::Direct => {
                         (s.account_id == v || s.mentions.contains(&v))
-                            && self.may_see_direct(v, s).await
+                            && service.may_see_direct(v, s.id, s.account_id).await
                     }
                     _ => false,
                 },
@@ -370,27 +349,6 @@ impl Subscriber {
         out
     }
 
-    /// A direct message reaches a participant unless they block or mute its author.
-    async fn may_see_direct(&self, viewer: Id, s: &StatusEvent) -> bool {
-        let store = &self.state.service.store;
-        if !store
-            .status_visible(Some(viewer), s.id)
-            .await
-            .unwrap_or(false)
-        {
-            return false;
-        }
-        if s.account_id == viewer {
-            return true;
-        }
-        match store.relationships(viewer, &[s.account_id]).await {
-            Ok(rels) => !rels
-                .first()
-                .is_some_and(|r| r.blocking || r.blocked_by || r.muting),
-            Err(_) => false,
-        }
-    }
-
     /// Mastodon's Conversation entity for a direct message: the participants
     /// other than the viewer, and the status as the last one.
     async fn conversation(&self, s: &StatusEvent, status: &Value) -> Value {
@@ -400,7 +358,7 @@ impl Subscriber {
             .filter(|id| *id != viewer)
             .collect();
         ids.dedup();
-        let accounts: Vec<Value> = match self.state.service.store.accounts(&ids).await {
+        let accounts: Vec<Value> = match self.state.service.participants(&ids).await {
             Ok(rows) => rows
                 .iter()
                 .map(|a| entities::account(&self.state.service, a))
@@ -426,16 +384,7 @@ impl Subscriber {
                     Some(v) if v == s.account_id || s.mentions.contains(&v) => true,
                     Some(v) if s.visibility != Visibility::Direct => {
                         if following.is_none() {
-                            following = Some(
-                                self.state
-                                    .service
-                                    .store
-                                    .relationships(v, &[s.account_id])
-                                    .await
-                                    .ok()
-                                    .and_then(|r| r.first().map(|r| r.following))
-                                    .unwrap_or(false),
-                            );
+                            following = Some(self.state.service.follows(v, s.account_id).await);
                         }
                         following == Some(true)
                     }
@@ -477,7 +426,10 @@ impl Subscriber {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for _ in 0..NOTIFICATION_ROUNDS_MAX {
+        // Rounds per poke are bounded; the rest wait for the next poke.
+        let limits = self.state.service.limits();
+        let per_fetch = limits.streaming_notifications_per_fetch;
+        for _ in 0..limits.streaming_notification_rounds_max {
             let page = match self
                 .state
                 .service
@@ -488,7 +440,7 @@ impl Subscriber {
                     None,
                     PageRequest {
                         min_id: Some(cursor),
-                        limit: Some(NOTIFICATIONS_PER_FETCH),
+                        limit: Some(per_fetch),
                         ..Default::default()
                     },
                 )
@@ -516,7 +468,7 @@ impl Subscriber {
                 }
                 cursor = cursor.max(n.row.id);
             }
-            if items.len() < NOTIFICATIONS_PER_FETCH as usize {
+            if items.len() < per_fetch as usize {
                 break;
             }
         }
@@ -699,10 +651,8 @@ fn refused(r: Refusal) -> Response {
             Refusal::PerAccount => "Too many streaming connections for this account",
             Refusal::PerAddress => "Too many streaming connections from this address",
         };
-        let mut resp = ApiError::new(StatusCode::TOO_MANY_REQUESTS, message).into_response();
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
-        resp
+        // Retry-After comes from the one policy, in the app's outermost layer.
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, message).into_response()
     }
 }
 
@@ -809,7 +759,7 @@ async fn open_sse(
 
 /// How often a stream checks that its token still authenticates (first check after one period).
 fn recheck_interval(state: &AppState) -> tokio::time::Interval {
-    let period = Duration::from_millis(state.service.limits().streaming_token_recheck_ms.max(100));
+    let period = Duration::from_millis(state.service.limits().streaming_token_recheck_ms.max(1));
     let mut i = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     i
@@ -1134,7 +1084,8 @@ async fn run_ws(
             outbox.push_control(WsOut::Close(code, why));
             drop(outbox);
             // The writer sends the close frame (within the write timeout) and ends.
-            let _ = tokio::time::timeout(write_timeout + Duration::from_secs(1), &mut writer).await;
+            let grace = Duration::from_millis(limits.streaming_close_grace_ms);
+            let _ = tokio::time::timeout(write_timeout + grace, &mut writer).await;
         }
     }
     writer.abort();

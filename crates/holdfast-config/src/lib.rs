@@ -5,6 +5,7 @@
 //! single node, and can be overridden from a TOML file (`[limits]` table).
 //! Nothing else in the workspace hard-codes a limit.
 
+pub mod ids;
 pub mod time;
 
 use std::path::PathBuf;
@@ -333,11 +334,84 @@ pub struct Limits {
     pub fetch_statuses_ids_max: usize,
     /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
     pub fetch_accounts_ids_max: usize,
+    // ---- store core (issue 8): bounds the store used to keep to itself ----
+    /// Deepest reply chain `context` follows, up or down; ancestors beyond it
+    /// are not shown (so it also caps the ancestors `context_statuses_max` allows).
+    pub thread_depth_max: u32,
+    /// How far back a tag's use counts for its history (`uses_last_week`, `accounts_last_week`).
+    pub tag_usage_window_s: u64,
+    /// Idle time before TCP keepalive probes start on a PostgreSQL connection.
+    pub pg_keepalive_idle_s: u64,
     /// Most statuses returned on each side of a thread by `context`.
     pub context_statuses_max: u32,
 
     // ---- OAuth ----
     // ---- OAuth: PKCE, log-in sessions, app registration ----
+    // ---- bounds that were written in the code (issue 8; the tidy test keeps them here) ----
+    /// Descriptors kept back for the database, logs and the runtime when the
+    /// connection cap is fitted to the open-files limit.
+    pub runtime_reserved_fds: u64,
+    /// The fitted connection cap never goes below this, however few descriptors there are.
+    pub fitted_connections_min: usize,
+    /// How often the guard logs what it refused (one line per kind, never per request).
+    pub attack_log_interval_s: u64,
+    /// At start, how often to look whether the event feed listens yet (for at
+    /// most twice `pg_connect_timeout_ms`).
+    pub feed_start_poll_ms: u64,
+    /// Accounts `holdfast user list` prints when not given `--limit`.
+    pub cli_user_list_default: u32,
+    /// Longest plain-text refusal of the framework that is turned into
+    /// Mastodon's `{"error": …}` (they are one line; longer ones are not read).
+    pub refusal_text_max_bytes: usize,
+    /// `Cache-Control: max-age` of media files (a key never changes content: `immutable`).
+    pub media_cache_max_age_s: u64,
+    /// Statuses on the web front page.
+    pub web_statuses_page: u32,
+    /// `Cache-Control: max-age` of the web UI's static pictures.
+    pub web_static_max_age_s: u64,
+    /// A stream catching up on notifications reads this many per query…
+    pub streaming_notifications_per_fetch: u32,
+    /// …and makes at most this many queries per wake-up.
+    pub streaming_notification_rounds_max: usize,
+    /// After its close frame is queued, a WebSocket's writer gets
+    /// `streaming_write_timeout_ms` plus this long to send it.
+    pub streaming_close_grace_ms: u64,
+    /// At shutdown, how often to look whether every stream has closed.
+    pub streaming_drain_poll_ms: u64,
+    /// Admission's gradient limiter: the weight of each latency in the
+    /// long-term ("normal") latency, an exponential moving average.
+    pub admission_long_rtt_weight: f64,
+    /// How much slower than normal a request may be before the limit shrinks.
+    pub admission_latency_tolerance: f64,
+    /// How far the limit moves towards its new target per request (0-1).
+    pub admission_smoothing: f64,
+    /// The share of the admission limit expensive work may hold at once
+    /// (at least one slot), so it never takes every slot from interactive users.
+    pub admission_expensive_share: f64,
+    /// The PROXY protocol reader waits this long before peeking again at a partial header.
+    pub proxy_header_peek_retry_ms: u64,
+    /// After `accept` fails (out of descriptors, say), the listener pauses this long.
+    pub accept_error_pause_ms: u64,
+    /// Lingering close reads and discards in chunks of this size.
+    pub linger_buffer_bytes: usize,
+    /// Rate-limit tables are split into this many locked shards (less contention).
+    pub rate_table_shards: usize,
+    /// Deleting a status announces the deletion of its reblogs to streams: they
+    /// are read in pages of this size…
+    pub reblog_deletions_page: u32,
+    /// …at most this many pages (best effort beyond).
+    pub reblog_deletions_pages_max: usize,
+    /// Longest bearer token or authorization code a client may present (ours
+    /// are 43 characters); longer ones are refused before hashing.
+    pub oauth_token_max_bytes: usize,
+    /// Longest `Authorization: Basic` credentials decoded (client id and secret).
+    pub basic_auth_max_bytes: usize,
+    /// Longest language code a status or account may carry (`en`, `pt-BR`, `zh-Hant`).
+    pub language_max_chars: usize,
+    /// `Retry-After` (seconds) on a refusal whose end is unknown: overload,
+    /// no database primary, too many streams. See `Limits::retry_after_for`.
+    pub retry_after_s: u64,
+
     /// How long a log-in on the authorize page stays valid (the session cookie's life).
     pub session_ttl_s: u64,
     /// Most live log-in sessions one account keeps; the oldest goes when a new one starts.
@@ -471,7 +545,37 @@ impl Default for Limits {
             unread_count_max: 1_000,
             fetch_statuses_ids_max: 20,
             fetch_accounts_ids_max: 40,
+            thread_depth_max: 256,
+            tag_usage_window_s: 7 * 24 * 3600,
+            pg_keepalive_idle_s: 10,
             context_statuses_max: 4_096,
+            runtime_reserved_fds: 256,
+            fitted_connections_min: 16,
+            attack_log_interval_s: 10,
+            feed_start_poll_ms: 20,
+            cli_user_list_default: 1_000,
+            refusal_text_max_bytes: 4_096,
+            media_cache_max_age_s: 365 * 24 * 3600,
+            web_statuses_page: 20,
+            web_static_max_age_s: 24 * 3600,
+            streaming_notifications_per_fetch: 40,
+            streaming_notification_rounds_max: 5,
+            streaming_close_grace_ms: 1_000,
+            streaming_drain_poll_ms: 10,
+            admission_long_rtt_weight: 0.01,
+            admission_latency_tolerance: 2.0,
+            admission_smoothing: 0.2,
+            admission_expensive_share: 0.25,
+            proxy_header_peek_retry_ms: 5,
+            accept_error_pause_ms: 100,
+            linger_buffer_bytes: 16 * 1024,
+            rate_table_shards: 16,
+            reblog_deletions_page: 80,
+            reblog_deletions_pages_max: 5,
+            oauth_token_max_bytes: 512,
+            basic_auth_max_bytes: 4_096,
+            language_max_chars: 10,
+            retry_after_s: 1,
             session_ttl_s: 7 * 24 * 3600,
             sessions_per_account_max: 16,
             app_website_max_chars: 2_000,
@@ -481,6 +585,17 @@ impl Default for Limits {
             redirect_uri_max_chars: 2_000,
             app_name_max_chars: 60,
         }
+    }
+}
+
+impl Limits {
+    /// The one `Retry-After` policy, for the guard and the API alike: the
+    /// seconds until `known_wait_ms` ends (a rate limit's next slot), rounded
+    /// up, or `retry_after_s` when the end is unknown; never 0.
+    pub fn retry_after_for(&self, known_wait_ms: Option<u64>) -> u64 {
+        known_wait_ms
+            .map_or(self.retry_after_s, |ms| ms.div_ceil(1000))
+            .max(1)
     }
 }
 
@@ -589,6 +704,15 @@ mod tests {
         assert!(check_contact_email("a b@example.org").is_err());
         let f: FileConfig = toml::from_str("contact_email = \"ops@example.org\"\n").unwrap();
         assert_eq!(f.contact_email.as_deref(), Some("ops@example.org"));
+    }
+
+    #[test]
+    fn retry_after_is_one_policy() {
+        let l = Limits::default();
+        assert_eq!(l.retry_after_for(None), l.retry_after_s);
+        assert_eq!(l.retry_after_for(Some(1)), 1, "rounded up");
+        assert_eq!(l.retry_after_for(Some(2_001)), 3);
+        assert_eq!(l.retry_after_for(Some(0)), 1, "never 0");
     }
 
     #[test]

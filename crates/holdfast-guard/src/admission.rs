@@ -45,6 +45,29 @@ pub struct AdmissionConfig {
     pub max: u32,
     pub queue_max: [usize; 3],
     pub wait: [Duration; 3],
+    /// The gradient rule's tuning (see `adapt`): weight of each latency in the
+    /// long-term one, tolerated slowdown, and how far the limit moves per request.
+    pub long_rtt_weight: f64,
+    pub tolerance: f64,
+    pub smoothing: f64,
+    /// The share of the limit expensive work may hold (at least one slot).
+    pub expensive_share: f64,
+}
+
+impl AdmissionConfig {
+    pub fn from_limits(l: &holdfast_config::Limits) -> AdmissionConfig {
+        AdmissionConfig {
+            initial: l.admission_initial_concurrency,
+            min: l.admission_min_concurrency,
+            max: l.admission_max_concurrency,
+            queue_max: l.admission_queue_max,
+            wait: l.admission_wait_ms.map(Duration::from_millis),
+            long_rtt_weight: l.admission_long_rtt_weight,
+            tolerance: l.admission_latency_tolerance,
+            smoothing: l.admission_smoothing,
+            expensive_share: l.admission_expensive_share,
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -60,8 +83,8 @@ struct Waiter {
 struct State {
     limit: f64,
     in_flight: u32,
-    /// Expensive work in flight; capped at a quarter of the limit so it can never
-    /// take every slot from interactive users.
+    /// Expensive work in flight; capped at `expensive_share` of the limit so it
+    /// can never take every slot from interactive users.
     expensive_in_flight: u32,
     queues: [VecDeque<Waiter>; 3],
     /// Smoothed long-term latency: what "normal" looks like.
@@ -79,10 +102,6 @@ pub struct Permit {
     started: Instant,
     class: Class,
 }
-
-const LONG_RTT_WEIGHT: f64 = 0.01;
-const TOLERANCE: f64 = 2.0;
-const SMOOTHING: f64 = 0.2;
 
 impl Admission {
     pub fn new(config: AdmissionConfig) -> Arc<Admission> {
@@ -121,7 +140,7 @@ impl Admission {
         let rx = {
             let mut s = self.lock();
             let higher_waiting = s.queues[..=class as usize].iter().any(|q| !q.is_empty());
-            if room(&s, class) && !higher_waiting {
+            if room(&s, class, self.config.expensive_share) && !higher_waiting {
                 admit(&mut s, class);
                 return Ok(Permit {
                     admission: self.clone(),
@@ -160,10 +179,9 @@ impl Admission {
         }
         unadmit(&mut s, class);
         // Hand freed slots to waiters, highest class with room first.
-        while let Some(next) = Class::ALL
-            .into_iter()
-            .find(|c| !s.queues[*c as usize].is_empty() && room(&s, *c))
-        {
+        while let Some(next) = Class::ALL.into_iter().find(|c| {
+            !s.queues[*c as usize].is_empty() && room(&s, *c, self.config.expensive_share)
+        }) {
             let waiter = s.queues[next as usize]
                 .pop_front()
                 .expect("the queue was not empty");
@@ -191,20 +209,21 @@ impl Admission {
         if s.long_rtt_s == 0.0 {
             s.long_rtt_s = rtt_s;
         }
-        s.long_rtt_s = s.long_rtt_s * (1.0 - LONG_RTT_WEIGHT) + rtt_s * LONG_RTT_WEIGHT;
-        let gradient = (TOLERANCE * s.long_rtt_s / rtt_s).clamp(0.5, 1.0);
+        let (weight, smoothing) = (self.config.long_rtt_weight, self.config.smoothing);
+        s.long_rtt_s = s.long_rtt_s * (1.0 - weight) + rtt_s * weight;
+        let gradient = (self.config.tolerance * s.long_rtt_s / rtt_s).clamp(0.5, 1.0);
         let headroom = s.limit.sqrt();
         let target = s.limit * gradient + headroom;
-        let next = s.limit * (1.0 - SMOOTHING) + target * SMOOTHING;
+        let next = s.limit * (1.0 - smoothing) + target * smoothing;
         s.limit = next.clamp(self.config.min.max(1) as f64, self.config.max.max(1) as f64);
     }
 }
 
-fn room(s: &State, class: Class) -> bool {
+fn room(s: &State, class: Class, expensive_share: f64) -> bool {
     let under_limit = (s.in_flight as f64) < s.limit.floor();
     under_limit
         && (class != Class::Expensive
-            || s.expensive_in_flight < (s.limit / 4.0).floor().max(1.0) as u32)
+            || s.expensive_in_flight < (s.limit * expensive_share).floor().max(1.0) as u32)
 }
 
 fn admit(s: &mut State, class: Class) {
@@ -243,6 +262,7 @@ mod tests {
                 Duration::from_secs(5),
                 Duration::from_millis(50),
             ],
+            ..AdmissionConfig::from_limits(&holdfast_config::Limits::default())
         }
     }
 

@@ -27,13 +27,11 @@ use crate::netaddr::Cidr;
 
 /// The PROXY protocol's own bounds (protocol facts, not tunables).
 const V1_PREFIX: &[u8] = b"PROXY ";
-/// A v1 header is at most 107 bytes including its CRLF (spec, section 2.1).
+// fact: a v1 header is at most 107 bytes including its CRLF (spec, section 2.1).
 const V1_MAX_BYTES: usize = 107;
 const V2_SIGNATURE: &[u8; 12] = b"\r\n\r\n\0\r\nQUIT\n";
+// fact: a v2 header's fixed part (signature, version, family, length).
 const V2_FIXED_BYTES: usize = 16;
-/// While a header arrives in pieces, how long to wait before looking again.
-/// Proxies send the header in one segment, so this is the rare path.
-const PEEK_RETRY_MS: u64 = 5;
 
 pub const FORWARDED_FOR: &str = "x-forwarded-for";
 
@@ -174,17 +172,22 @@ fn parse_v2(header: &[u8]) -> Result<Option<SocketAddr>, ProxyError> {
 /// Reads a PROXY header from the start of `stream` if there is one, consuming
 /// exactly its bytes and nothing after it. `Ok(None)`: no header (or one that
 /// names no client); the stream is untouched apart from the header.
+/// `peek_retry`: the pause before peeking again at a partial header.
 pub async fn read_proxy_header(
     stream: &mut TcpStream,
     timeout: Duration,
+    peek_retry: Duration,
 ) -> Result<Option<SocketAddr>, ProxyError> {
-    match tokio::time::timeout(timeout, read_proxy_header_inner(stream)).await {
+    match tokio::time::timeout(timeout, read_proxy_header_inner(stream, peek_retry)).await {
         Ok(r) => r,
         Err(_) => Err(ProxyError::TimedOut),
     }
 }
 
-async fn read_proxy_header_inner(stream: &mut TcpStream) -> Result<Option<SocketAddr>, ProxyError> {
+async fn read_proxy_header_inner(
+    stream: &mut TcpStream,
+    peek_retry: Duration,
+) -> Result<Option<SocketAddr>, ProxyError> {
     let mut buf = [0u8; V1_MAX_BYTES];
     let mut seen = 0;
     loop {
@@ -214,7 +217,7 @@ async fn read_proxy_header_inner(stream: &mut TcpStream) -> Result<Option<Socket
                 if n == seen {
                     // Nothing new since the last look: peek returns at once
                     // while data is pending, so wait a little before looking again.
-                    tokio::time::sleep(Duration::from_millis(PEEK_RETRY_MS)).await;
+                    tokio::time::sleep(peek_retry).await;
                 }
                 seen = n;
             }
@@ -451,7 +454,12 @@ mod tests {
                 client.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
                 client
             });
-            let got = read_proxy_header(&mut server, Duration::from_secs(2)).await;
+            let got = read_proxy_header(
+                &mut server,
+                Duration::from_secs(2),
+                Duration::from_millis(5),
+            )
+            .await;
             assert_eq!(got, Ok(want));
             let _client = writer.await.unwrap();
             let mut rest = [0u8; 16];
@@ -469,7 +477,12 @@ mod tests {
             .unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
         client.write_all(b"PROXY TCP4 1.2").await.unwrap();
-        let got = read_proxy_header(&mut server, Duration::from_millis(100)).await;
+        let got = read_proxy_header(
+            &mut server,
+            Duration::from_millis(100),
+            Duration::from_millis(5),
+        )
+        .await;
         assert_eq!(got, Err(ProxyError::TimedOut));
     }
 }

@@ -28,7 +28,7 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use holdfast_config::{time, Limits};
 use sha2::{Digest, Sha256};
 
@@ -55,7 +55,15 @@ enum Override {
     Budget(u32),
 }
 
+/// Writes a refusal's body (`{"error": message}`) with its status. holdfast-api
+/// provides it (`holdfast_api::refusal`): the guard knows when to refuse, not
+/// the shape of Mastodon's JSON.
+pub type RefusalBody = fn(StatusCode, &str) -> Response;
+
 pub struct Guard {
+    refusal_body: RefusalBody,
+    /// Only `retry_after_for` is read at request time.
+    limits: Limits,
     tables: Tables,
     overrides: Vec<(Cidr, Override)>,
     window_ms: u64,
@@ -67,7 +75,7 @@ pub struct Guard {
 }
 
 impl Guard {
-    pub fn new(limits: &Limits) -> Result<Arc<Guard>, String> {
+    pub fn new(limits: &Limits, refusal_body: RefusalBody) -> Result<Arc<Guard>, String> {
         let keys = limits.rate_keys_max;
         let window_ms = limits.rate_window_s * 1000;
         let table = |requests: u32, window_ms: u64| {
@@ -77,6 +85,7 @@ impl Guard {
                     window_ms,
                 },
                 keys,
+                limits.rate_table_shards,
             )
         };
         let overrides = limits
@@ -94,8 +103,9 @@ impl Guard {
                 ))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let wait = limits.admission_wait_ms.map(Duration::from_millis);
         Ok(Arc::new(Guard {
+            refusal_body,
+            limits: limits.clone(),
             tables: Tables {
                 token: table(limits.rate_token_requests, window_ms),
                 anonymous_ip: table(limits.rate_anonymous_ip_requests, window_ms),
@@ -117,19 +127,13 @@ impl Guard {
             },
             overrides,
             window_ms,
-            admission: Admission::new(AdmissionConfig {
-                initial: limits.admission_initial_concurrency,
-                min: limits.admission_min_concurrency,
-                max: limits.admission_max_concurrency,
-                queue_max: limits.admission_queue_max,
-                wait,
-            }),
+            admission: Admission::new(AdmissionConfig::from_limits(limits)),
             cache: AnonCache::new(
                 Duration::from_millis(limits.anon_cache_ttl_ms),
                 limits.anon_cache_entries_max,
                 limits.anon_cache_body_max_bytes,
             ),
-            admission_wait: wait,
+            admission_wait: limits.admission_wait_ms.map(Duration::from_millis),
             deep_page_age_ms: (limits.deep_page_age_s * 1000) as i64,
             refusals: Arc::new(Refusals::default()),
         }))
@@ -221,6 +225,7 @@ fn token_key(headers: &HeaderMap) -> Option<u128> {
     Some(u128::from_be_bytes(
         digest[..16]
             .try_into()
+            // fact: SHA-256's output size
             .expect("a SHA-256 digest has 32 bytes"),
     ))
 }
@@ -236,7 +241,8 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| client_key(c.0.ip()));
     let token = token_key(request.headers());
-    let deep_floor_id = (time::now_ms() - guard.deep_page_age_ms) << 16;
+    let deep_floor_id =
+        holdfast_config::ids::id_floor_at_ms(time::now_ms() - guard.deep_page_age_ms);
     let class = classify::class(
         request.method(),
         request.uri(),
@@ -293,7 +299,7 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     }
     if let Some(refused) = decisions.iter().find(|d| !d.allowed) {
         guard.refusals.count(Reason::RateLimited, class);
-        return rate_limited(refused);
+        return guard.rate_limited(refused);
     }
     let reported = decisions.first().copied();
 
@@ -350,7 +356,7 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
                 admission::Refusal::Timeout => Reason::QueueTimeout,
             };
             guard.refusals.count(reason, class);
-            return with_rate_headers(overloaded(), reported);
+            return with_rate_headers(guard.overloaded(), reported);
         }
     };
     let response = next.run(request).await;
@@ -376,28 +382,41 @@ fn with_rate_headers(mut response: Response, decision: Option<Decision>) -> Resp
     response
 }
 
-fn error_body(status: StatusCode, message: &str) -> Response {
-    let body = format!("{{\"error\":\"{message}\"}}");
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+impl Guard {
+    fn rate_limited(&self, d: &Decision) -> Response {
+        let mut r = with_rate_headers(
+            (self.refusal_body)(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+            Some(*d),
+        );
+        let retry_s = self.limits.retry_after_for(Some(d.retry_after_ms));
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
+        r
+    }
+
+    fn overloaded(&self) -> Response {
+        let mut r = (self.refusal_body)(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server is busy, please retry shortly",
+        );
+        let retry_s = self.limits.retry_after_for(None);
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
+        r
+    }
 }
 
-fn rate_limited(d: &Decision) -> Response {
-    let mut r = with_rate_headers(
-        error_body(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
-        Some(*d),
-    );
-    let retry_s = d.retry_after_ms.div_ceil(1000).max(1);
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
-    r
-}
-
-fn overloaded() -> Response {
-    let mut r = error_body(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The server is busy, please retry shortly",
-    );
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    r
+/// The HTTP edge around the application, innermost first: the guard's
+/// `screen` (None: the guard is off, to measure its effect), then CORS,
+/// outermost, so preflights are answered before the guard sees them and the
+/// guard's own refusals leave with the CORS headers.
+pub fn edge(app: axum::Router, guard: Option<Arc<Guard>>, limits: &Limits) -> axum::Router {
+    let app = match guard {
+        Some(guard) => app.layer(axum::middleware::from_fn_with_state(guard, screen)),
+        None => app,
+    };
+    app.layer(axum::middleware::from_fn_with_state(
+        cors::Cors::new(limits),
+        cors::apply,
+    ))
 }

@@ -26,6 +26,8 @@ pub struct LingerBounds {
     pub total: Duration,
     pub idle: Duration,
     pub max_bytes: usize,
+    /// Read (and discarded) in chunks of this size.
+    pub buffer_bytes: usize,
 }
 
 /// A stream that returns itself through `back` when dropped.
@@ -110,7 +112,7 @@ pub async fn linger<T: AsyncRead + AsyncWrite + Unpin>(
     let deadline = tokio::time::Instant::now() + bounds.total;
     let work = async {
         let _ = tokio::time::timeout(bounds.idle, stream.shutdown()).await;
-        let mut buf = [0u8; 16 * 1024];
+        let mut buf = vec![0u8; bounds.buffer_bytes.max(1)];
         let mut discarded = 0usize;
         while discarded < bounds.max_bytes {
             match tokio::time::timeout(bounds.idle, stream.read(&mut buf)).await {
@@ -133,6 +135,7 @@ mod tests {
             total: Duration::from_millis(300),
             idle: Duration::from_millis(100),
             max_bytes,
+            buffer_bytes: 16 * 1024,
         }
     }
 

@@ -40,10 +40,8 @@ use crate::linger::{linger, LingerBounds, Reclaim};
 use crate::netaddr::{client_key, Cidr};
 use crate::refusals::{ConnectionReason, Refusals};
 
-/// hyper's smallest allowed read buffer; the head cap cannot go below it.
+// fact: hyper's smallest allowed read buffer; the head cap cannot go below it.
 const HYPER_MIN_BUF_BYTES: usize = 8192;
-/// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
-const ACCEPT_ERROR_PAUSE_MS: u64 = 100;
 
 /// TLS for every accepted connection, with the handshake's time bound.
 #[derive(Clone)]
@@ -75,6 +73,10 @@ pub struct ListenerConfig {
     pub shutdown_grace: Duration,
     /// Bounds of the lingering close after each connection (see `linger`).
     pub linger: LingerBounds,
+    /// After `accept` fails (out of descriptors, say), the listener pauses this long.
+    pub accept_error_pause: Duration,
+    /// The PROXY header reader's pause before peeking again at a partial header.
+    pub proxy_peek_retry: Duration,
 }
 
 impl ListenerConfig {
@@ -92,7 +94,10 @@ impl ListenerConfig {
                 total: Duration::from_millis(l.linger_time_ms),
                 idle: Duration::from_millis(l.linger_idle_ms),
                 max_bytes: l.linger_bytes_max,
+                buffer_bytes: l.linger_buffer_bytes,
             },
+            accept_error_pause: Duration::from_millis(l.accept_error_pause_ms),
+            proxy_peek_retry: Duration::from_millis(l.proxy_header_peek_retry_ms),
         }
     }
 }
@@ -168,7 +173,8 @@ pub async fn serve(
                 Ok(pair) => pair,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed; pausing");
-                    tokio::time::sleep(Duration::from_millis(ACCEPT_ERROR_PAUSE_MS)).await;
+                    // Pausing so the loop does not spin.
+                    tokio::time::sleep(config.accept_error_pause).await;
                     continue;
                 }
             },
@@ -197,6 +203,7 @@ pub async fn serve(
         let per_ip = per_ip.clone();
         let max_per_ip = config.max_connections_per_ip;
         let header_read_timeout = config.header_read_timeout;
+        let proxy_peek_retry = config.proxy_peek_retry;
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let refusals = refusals.clone();
@@ -209,7 +216,13 @@ pub async fn serve(
             // proxy names in a PROXY header (read before TLS or HTTP starts).
             let mut client = addr;
             if from_proxy {
-                match forwarded::read_proxy_header(&mut stream, header_read_timeout).await {
+                match forwarded::read_proxy_header(
+                    &mut stream,
+                    header_read_timeout,
+                    proxy_peek_retry,
+                )
+                .await
+                {
                     Ok(None) => {}
                     Ok(Some(source)) => {
                         client = SocketAddr::new(source.ip().to_canonical(), source.port());

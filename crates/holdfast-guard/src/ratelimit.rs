@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-const SHARDS: usize = 16;
 /// The key newcomers share when a table is full of live keys.
 const OVERFLOW_KEY: u128 = u128::MAX;
 
@@ -43,11 +42,13 @@ pub struct RateTable {
 }
 
 impl RateTable {
-    pub fn new(budget: Budget, keys_max: usize) -> RateTable {
+    /// A table of at most `keys_max` keys, split into `shards` locks.
+    pub fn new(budget: Budget, keys_max: usize, shards: usize) -> RateTable {
+        let shards = shards.max(1);
         RateTable {
             budget,
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            shard_cap: (keys_max / SHARDS).max(1),
+            shards: (0..shards).map(|_| Mutex::new(HashMap::new())).collect(),
+            shard_cap: (keys_max / shards).max(1),
             start: Instant::now(),
         }
     }
@@ -69,7 +70,7 @@ impl RateTable {
         let requests = budget.requests.max(1) as u64;
         let window = budget.window_ms.max(1);
         let interval = (window / requests).max(1);
-        let shard = &self.shards[(key as usize ^ (key >> 64) as usize) % SHARDS];
+        let shard = &self.shards[(key as usize ^ (key >> 64) as usize) % self.shards.len()];
         let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
         let key = if map.contains_key(&key)
             || map.len() < self.shard_cap
@@ -125,6 +126,8 @@ fn prune(map: &mut HashMap<u128, u64>, now: u64, cap: usize) -> bool {
 mod tests {
     use super::*;
 
+    const SHARDS: usize = 16;
+
     #[test]
     fn allows_the_budget_then_refuses_until_time_passes() {
         let t = RateTable::new(
@@ -133,6 +136,7 @@ mod tests {
                 window_ms: 1_000,
             },
             100,
+            SHARDS,
         );
         let b = t.budget();
         for i in 0..5 {
@@ -158,6 +162,7 @@ mod tests {
                 window_ms: 60_000,
             },
             32,
+            SHARDS,
         );
         for key in 0..10_000u128 {
             t.check_at(key, t.budget(), 0);
@@ -173,6 +178,7 @@ mod tests {
                 window_ms: 1_000,
             },
             16,
+            SHARDS,
         );
         for key in 0..16u128 {
             t.check_at(key, t.budget(), 0);

@@ -74,7 +74,7 @@ impl Service {
             },
         };
         if let Some(l) = &u.language {
-            if !crate::oauth::valid_language(l) {
+            if !crate::oauth::valid_language(l, self.limits().language_max_chars) {
                 return Err(ServiceError::Unprocessable(
                     "Validation failed: Language is not a valid language code".into(),
                 ));

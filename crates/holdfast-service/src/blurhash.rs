@@ -89,6 +89,7 @@ pub fn encode(
             .iter()
             .flat_map(|c| c.iter())
             .fold(0.0f64, |m, v| m.max(v.abs()));
+        // fact: the blurhash format quantises the maximum AC value to 0..=82.
         let quantised = ((actual_max * 166.0 - 0.5).floor()).clamp(0.0, 82.0) as u32;
         base83(quantised, 1, &mut hash);
         (quantised as f64 + 1.0) / 166.0
@@ -102,6 +103,7 @@ pub fn encode(
         let q = |v: f64| -> u32 {
             (sign_pow(v / maximum_value, 0.5) * 9.0 + 9.5)
                 .floor()
+                // fact: the blurhash format quantises each AC component to 0..=18.
                 .clamp(0.0, 18.0) as u32
         };
         base83(q(c[0]) * 19 * 19 + q(c[1]) * 19 + q(c[2]), 2, &mut hash);

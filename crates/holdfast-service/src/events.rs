@@ -366,10 +366,11 @@ impl Hub {
     /// Waits (at most `limit`) until every streaming connection has closed:
     /// after `shut_down`, so WebSockets get their close frames before the
     /// process exits (upgraded connections are not the listener's to drain).
-    pub async fn drained(&self, limit: std::time::Duration) {
+    /// `poll`: how often to look.
+    pub async fn drained(&self, limit: std::time::Duration, poll: std::time::Duration) {
         let started = std::time::Instant::now();
         while self.open_connections() > 0 && started.elapsed() < limit {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tokio::time::sleep(poll).await;
         }
     }
 

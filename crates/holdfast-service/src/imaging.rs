@@ -225,6 +225,7 @@ pub fn encode(img: &DynamicImage, jpeg_quality: u8) -> Result<Encoded, ImageErro
             (Ok(w), Ok(h)) => (w, h),
             _ => return Err(ImageError::TooManyPixels { width, height }),
         };
+        // fact: JPEG quality is a percentage (1-100).
         jpeg_encoder::Encoder::new(&mut out, jpeg_quality.clamp(1, 100))
             .encode(buf.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb)
             .map_err(|e| ImageError::Corrupt(format!("encoding failed: {e}")))?;

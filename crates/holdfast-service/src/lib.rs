@@ -3,6 +3,7 @@
 //! and nothing of SQL (that is `holdfast-store`).
 
 pub mod accounts;
+pub mod admin;
 pub mod batch;
 pub mod blurhash;
 pub mod events;
@@ -14,6 +15,7 @@ pub mod oauth;
 pub mod scopes;
 pub mod secrets;
 pub mod statuses;
+pub mod streams;
 pub mod text;
 pub mod threads;
 
@@ -53,16 +55,47 @@ pub enum ServiceError {
     /// 503: try again later; nothing was changed.
     #[error("{0}")]
     Unavailable(String),
-    /// An OAuth protocol error (RFC 6749 §5.2): status, code, description.
+    /// An OAuth protocol error (RFC 6749 §5.2): which one, and why in words.
     #[error("{description}")]
     OAuth {
-        status: u16,
-        error: &'static str,
+        error: OAuthError,
         description: String,
     },
     /// 500: a bug or a broken database; logged with detail, reported vaguely.
     #[error("{0}")]
     Internal(String),
+}
+
+/// The OAuth errors holdfast reports (RFC 6749 §4.1.2.1, §5.2). The
+/// protocol names them; holdfast-api decides the HTTP status of each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OAuthError {
+    /// The request is missing or repeats a parameter, or is otherwise malformed.
+    InvalidRequest,
+    /// The client is unknown or failed to authenticate.
+    InvalidClient,
+    /// The code, password or refresh is invalid, expired, or for another client.
+    InvalidGrant,
+    /// The scope is unknown, malformed, or beyond the application's.
+    InvalidScope,
+    /// The client may not do this (revoke another client's token).
+    UnauthorizedClient,
+    /// The resource owner (or the server, for a suspended account) refused.
+    AccessDenied,
+}
+
+impl OAuthError {
+    /// The protocol's name for it (the `error` field).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest => "invalid_request",
+            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::InvalidGrant => "invalid_grant",
+            OAuthError::InvalidScope => "invalid_scope",
+            OAuthError::UnauthorizedClient => "unauthorized_client",
+            OAuthError::AccessDenied => "access_denied",
+        }
+    }
 }
 
 /// One failed check of one field: `field` as the client named it, `code`
@@ -81,9 +114,8 @@ impl ServiceError {
     pub fn forbidden() -> Self {
         ServiceError::Forbidden("This action is not allowed".into())
     }
-    pub fn oauth(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+    pub fn oauth(error: OAuthError, description: impl Into<String>) -> Self {
         ServiceError::OAuth {
-            status,
             error,
             description: description.into(),
         }
@@ -154,7 +186,9 @@ impl<T> PageOf<T> {
 /// The domain layer, shared by every request.
 #[derive(Clone)]
 pub struct Service {
-    pub store: Arc<dyn Store>,
+    /// Private: every use of the store goes through a service method, so the
+    /// domain rules (visibility, validation) cannot be walked around.
+    store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub passwords: secrets::PasswordPool,
     /// Where media bytes live (files on one node, PostgreSQL in a cluster).

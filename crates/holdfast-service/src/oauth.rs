@@ -6,7 +6,7 @@ use holdfast_store::{AccountRow, AppRow, AuthCode, Id, NewAccount, NewApp, Store
 use sha2::{Digest, Sha256};
 
 use crate::secrets::{hash_secret, random_secret, same_hash};
-use crate::{FieldError, Principal, Scopes, Service, ServiceError, ServiceResult};
+use crate::{FieldError, OAuthError, Principal, Scopes, Service, ServiceError, ServiceResult};
 
 pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
 
@@ -75,7 +75,7 @@ impl Pkce {
         challenge: Option<&str>,
         method: Option<&str>,
     ) -> ServiceResult<Option<Pkce>> {
-        let bad = |why: &str| ServiceError::oauth(400, "invalid_request", why.to_owned());
+        let bad = |why: &str| ServiceError::oauth(OAuthError::InvalidRequest, why.to_owned());
         let method =
             match method {
                 None => None,
@@ -128,6 +128,7 @@ impl Pkce {
 
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
 pub fn valid_code_verifier(v: &str) -> bool {
+    // fact: RFC 7636's length bounds
     (43..=128).contains(&v.len())
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
@@ -162,7 +163,7 @@ pub struct SignUp {
 impl Service {
     pub async fn authenticate(&self, bearer: &str) -> ServiceResult<Principal> {
         let invalid = || ServiceError::Unauthorized("The access token is invalid".into());
-        if bearer.is_empty() || bearer.len() > 512 {
+        if bearer.is_empty() || bearer.len() > self.limits().oauth_token_max_bytes {
             return Err(invalid());
         }
         let token = match self.store.token_by_hash(&hash_secret(bearer)).await {
@@ -293,16 +294,14 @@ impl Service {
             None => Scopes::parse(crate::scopes::DEFAULT).expect("the default scope is valid"),
             Some(s) => Scopes::parse(s).map_err(|bad| {
                 ServiceError::oauth(
-                    400,
-                    "invalid_scope",
+                    OAuthError::InvalidScope,
                     format!("The requested scope is invalid, unknown, or malformed: {bad}"),
                 )
             })?,
         };
         if !wanted.within(&app_scopes) {
             return Err(ServiceError::oauth(
-                400,
-                "invalid_scope",
+                OAuthError::InvalidScope,
                 "The requested scope exceeds the scope granted to the application.",
             ));
         }
@@ -312,7 +311,7 @@ impl Service {
     /// Checks e-mail and password; the same error for unknown e-mail and wrong password.
     pub async fn check_password(&self, email: &str, password: &str) -> ServiceResult<Id> {
         let bad = || {
-            ServiceError::oauth(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, or the credentials are wrong.")
+            ServiceError::oauth(OAuthError::InvalidGrant, "The provided authorization grant is invalid, expired, revoked, or the credentials are wrong.")
         };
         let creds = match self.store.credentials_by_email(email.trim()).await {
             Ok(c) => Some(c),
@@ -332,15 +331,13 @@ impl Service {
         };
         if creds.suspended {
             return Err(ServiceError::oauth(
-                403,
-                "access_denied",
+                OAuthError::AccessDenied,
                 "Your login is currently disabled",
             ));
         }
         if !creds.approved {
             return Err(ServiceError::oauth(
-                403,
-                "access_denied",
+                OAuthError::AccessDenied,
                 "Your login is pending approval",
             ));
         }
@@ -409,9 +406,9 @@ impl Service {
         code_verifier: Option<&str>,
     ) -> ServiceResult<IssuedToken> {
         let invalid = || {
-            ServiceError::oauth(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
+            ServiceError::oauth(OAuthError::InvalidGrant, "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
         };
-        if code.is_empty() || code.len() > 512 {
+        if code.is_empty() || code.len() > self.limits().oauth_token_max_bytes {
             return Err(invalid());
         }
         let grant = match self.store.take_auth_code(&hash_secret(code)).await {
@@ -436,22 +433,19 @@ impl Service {
             // A verifier for a code that had no challenge: refused (OAuth 2.1 §4.1.3),
             // so PKCE cannot be silently downgraded.
             (None, Some(_)) => return Err(ServiceError::oauth(
-                400,
-                "invalid_grant",
+                OAuthError::InvalidGrant,
                 "A code_verifier was sent, but the authorization request had no code_challenge.",
             )),
             (Some(_), None) => {
                 return Err(ServiceError::oauth(
-                    400,
-                    "invalid_grant",
+                    OAuthError::InvalidGrant,
                     "The authorization request used PKCE: code_verifier is required.",
                 ))
             }
             (Some(p), Some(verifier)) => {
                 if !p.verifies(verifier) {
                     return Err(ServiceError::oauth(
-                        400,
-                        "invalid_grant",
+                        OAuthError::InvalidGrant,
                         "The code_verifier does not match the code_challenge of the authorization request.",
                     ));
                 }
@@ -509,8 +503,7 @@ impl Service {
         match self.store.token_by_hash(&hash).await {
             Ok(found) if found.app.id != app.id => {
                 return Err(ServiceError::oauth(
-                    403,
-                    "unauthorized_client",
+                    OAuthError::UnauthorizedClient,
                     "You are not authorized to revoke this token",
                 ))
             }
@@ -549,7 +542,9 @@ impl Service {
                 email: email.to_owned(),
                 password_hash,
                 approved,
-                locale: input.locale.filter(|l| valid_language(l)),
+                locale: input
+                    .locale
+                    .filter(|l| valid_language(l, self.limits().language_max_chars)),
             })
             .await
         {
@@ -643,7 +638,7 @@ impl Service {
             errors.push(field("agreement", "ACCEPTED", "must be accepted".into()));
         }
         if let Some(locale) = input.locale.as_deref().filter(|l| !l.is_empty()) {
-            if !valid_language(locale) {
+            if !valid_language(locale, self.limits().language_max_chars) {
                 errors.push(field(
                     "locale",
                     "INCLUSION",
@@ -731,7 +726,7 @@ fn validation(details: Vec<FieldError>) -> ServiceError {
 }
 
 fn invalid_client() -> ServiceError {
-    ServiceError::oauth(401, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.")
+    ServiceError::oauth(OAuthError::InvalidClient, "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.")
 }
 
 /// The out-of-band URN, or an absolute URI with a scheme (apps use custom schemes like `tusky://`).
@@ -805,6 +800,7 @@ fn plausible_email(email: &str) -> bool {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
+                // fact: RFC 5321 caps an address at 254 octets
                 && email.len() <= 254
                 && !email.contains(char::is_whitespace)
                 && !domain.contains('@')
@@ -813,12 +809,14 @@ fn plausible_email(email: &str) -> bool {
     }
 }
 
-/// ISO 639-1 style: two or three lowercase letters, optionally a region.
-pub fn valid_language(lang: &str) -> bool {
+/// ISO 639-1 style: two or three lowercase letters, optionally a region;
+/// at most `max_chars` in all (`language_max_chars`).
+pub fn valid_language(lang: &str, max_chars: usize) -> bool {
     let base = lang.split(['-', '_']).next().unwrap_or("");
+    // fact: an ISO 639 language code has two or three letters
     (2..=3).contains(&base.len())
         && base.chars().all(|c| c.is_ascii_lowercase())
-        && lang.len() <= 10
+        && lang.chars().count() <= max_chars
 }
 
 #[cfg(test)]
@@ -894,6 +892,11 @@ mod tests {
         assert!(plausible_email("a@example.com"));
         assert!(!plausible_email("nobody"));
         assert!(!plausible_email("a@localhost"));
-        assert!(valid_language("en") && valid_language("pt-BR") && !valid_language("English"));
+        assert!(
+            valid_language("en", 10)
+                && valid_language("pt-BR", 10)
+                && !valid_language("English", 10)
+        );
+        assert!(!valid_language("en-abcdefghi", 10), "over the bound");
     }
 }

@@ -71,7 +71,7 @@ impl Service {
                 .ok_or_else(|| ServiceError::Unprocessable(format!("Validation failed: Visibility is not one of public, unlisted, private, direct ({v})")))?,
         };
         let language = match input.language.filter(|l| !l.is_empty()) {
-            Some(l) if !crate::oauth::valid_language(&l) => {
+            Some(l) if !crate::oauth::valid_language(&l, limits.language_max_chars) => {
                 return Err(ServiceError::Unprocessable(
                     "Validation failed: Language is not a valid language code".into(),
                 ))
@@ -80,9 +80,10 @@ impl Service {
         };
         if let Some(key) = &input.idempotency_key {
             if key.is_empty() || key.chars().count() > limits.idempotency_key_max_chars {
-                return Err(ServiceError::Unprocessable(
-                    "Idempotency-Key must be 1 to 200 characters".into(),
-                ));
+                return Err(ServiceError::Unprocessable(format!(
+                    "Idempotency-Key must be 1 to {} characters",
+                    limits.idempotency_key_max_chars
+                )));
             }
         }
         if let Some(parent) = input.in_reply_to_id {
@@ -323,16 +324,18 @@ impl Service {
     /// (reblog id, reblogger) of the reblogs of `status_id` (only `by`'s when
     /// given), for announcing their deletion; bounded, best effort.
     async fn reblogs_of(&self, status_id: Id, by: Option<Id>) -> Vec<(Id, Id)> {
-        const PAGE: u32 = 80;
-        const PAGES_MAX: usize = 5;
+        let (page_size, pages_max) = (
+            self.limits().reblog_deletions_page,
+            self.limits().reblog_deletions_pages_max,
+        );
         let mut out = Vec::new();
         let mut max_id = None;
-        for _ in 0..PAGES_MAX {
+        for _ in 0..pages_max {
             let page = holdfast_store::Page {
                 max_id,
                 since_id: None,
                 min_id: None,
-                limit: PAGE,
+                limit: page_size,
             };
             let Ok(rows) = self.store.reblogged_by(status_id, page).await else {
                 break;
@@ -342,7 +345,7 @@ impl Service {
                     out.push((r.cursor, r.item));
                 }
             }
-            if rows.len() < PAGE as usize || (by.is_some() && !out.is_empty()) {
+            if rows.len() < page_size as usize || (by.is_some() && !out.is_empty()) {
                 break;
             }
             max_id = rows.last().map(|r| r.cursor);

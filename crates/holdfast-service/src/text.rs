@@ -196,9 +196,9 @@ pub fn render_html(
                 }
             }
             Segment::Url(u) => {
-                let e = escape(u);
+                let url_html = escape(u);
                 html += &format!(
-                    r#"<a href="{e}" target="_blank" rel="nofollow noopener noreferrer" translate="no">{e}</a>"#
+                    r#"<a href="{url_html}" target="_blank" rel="nofollow noopener noreferrer" translate="no">{url_html}</a>"#
                 );
             }
             Segment::Mention {

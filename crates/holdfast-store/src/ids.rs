@@ -3,18 +3,12 @@
 //! creation time, which is what timelines and `max_id`/`min_id` paging rely on.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::Id;
 
-const SEQUENCE_BITS: u32 = 16;
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+// The layout lives in holdfast-config, where the guard can use it too.
+pub use holdfast_config::ids::{id_floor_at_ms, ms_of_id, SEQUENCE_BITS};
+pub use holdfast_config::time::now_ms;
 
 /// Hands out strictly increasing ids within this process, even when the
 /// clock stands still or steps back: the next id is always above the last.
@@ -65,15 +59,6 @@ impl IdGenerator {
     pub fn observe(&self, stored_max: Id) {
         self.last.fetch_max(stored_max, Ordering::Relaxed);
     }
-}
-
-/// The smallest id that could have been made at `ms`: for time-based paging bounds.
-pub fn id_floor_at_ms(ms: i64) -> Id {
-    ms << SEQUENCE_BITS
-}
-
-pub fn ms_of_id(id: Id) -> i64 {
-    id >> SEQUENCE_BITS
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! where the uniqueness constraints live.
 
 mod assemble;
+pub mod bulk;
+pub mod core;
 pub mod feed;
 pub mod groups;
 pub mod ids;

@@ -7,6 +7,7 @@
 //! traffic goes to loopback (127.0.0.0/8 or ::1); anything else is refused
 //! before a single packet leaves.
 
+pub mod bench;
 pub mod cluster;
 pub mod drill;
 pub mod relay;

@@ -3,12 +3,14 @@
 //! database and log files, so running out of descriptors shows up as the
 //! connection cap holding, not as `accept` failing.
 
-/// Descriptors kept back for the database, logs and the runtime.
-const FDS_RESERVED: u64 = 256;
+use holdfast_config::Limits;
 
-pub fn fit_connections(wanted: usize) -> usize {
+/// The connection cap that fits in the open-files limit, keeping
+/// `runtime_reserved_fds` back (never below `fitted_connections_min`).
+pub fn fit_connections(wanted: usize, limits: &Limits) -> usize {
     let available = raise_nofile_limit();
-    let fit = available.saturating_sub(FDS_RESERVED).max(16) as usize;
+    let fit = (available.saturating_sub(limits.runtime_reserved_fds) as usize)
+        .max(limits.fitted_connections_min);
     if fit < wanted {
         tracing::warn!(
             wanted,
@@ -28,7 +30,7 @@ fn raise_nofile_limit() -> u64 {
             rlim_max: 0,
         };
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-            return 1024;
+            return ASSUMED_NOFILE;
         }
         if lim.rlim_cur < lim.rlim_max {
             let raised = libc::rlimit {
@@ -45,5 +47,8 @@ fn raise_nofile_limit() -> u64 {
 
 #[cfg(not(unix))]
 fn raise_nofile_limit() -> u64 {
-    1024
+    ASSUMED_NOFILE
 }
+
+// fact: the usual soft open-files limit, assumed when it cannot be read
+const ASSUMED_NOFILE: u64 = 1024;

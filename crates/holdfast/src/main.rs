@@ -17,9 +17,6 @@ use holdfast_service::Service;
 mod backend;
 mod fd_budget;
 
-/// How often the guard logs what it refused (one line per kind, never per request).
-const ATTACK_LOG_INTERVAL_S: u64 = 10;
-
 #[derive(Parser)]
 #[command(
     name = "holdfast",
@@ -46,6 +43,9 @@ enum Command {
     Migrate(CommonArgs),
     /// Flood a server on loopback with legitimate users and attackers; report what got through.
     Siege(holdfast_testbed::siege::SiegeArgs),
+    /// Benchmarks at scale: `bench seed` builds a synthetic instance, `bench run` drives a scenario.
+    #[command(subcommand)]
+    Bench(holdfast_testbed::bench::BenchCommand),
     /// A local cluster on loopback: etcd, PostgreSQL under Patroni, holdfast nodes, HAProxy.
     Cluster(holdfast_testbed::cluster::ClusterArgs),
     /// Run a workload through a local cluster, inject a fault, check every acknowledged write.
@@ -111,10 +111,10 @@ enum UserAction {
         #[arg(long)]
         email: String,
     },
-    /// List accounts.
+    /// List accounts (at most `--limit`, by default `cli_user_list_default`).
     List {
-        #[arg(long, default_value_t = 1000)]
-        limit: u32,
+        #[arg(long)]
+        limit: Option<u32>,
     },
     /// Suspend an account: its sessions end and it disappears from view.
     Suspend { username: String },
@@ -261,6 +261,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
         }
         Command::Siege(args) => holdfast_testbed::siege::run(args).await,
+        Command::Bench(command) => holdfast_testbed::bench::run(command).await,
         Command::Cluster(args) => holdfast_testbed::cluster::run(args).await,
         Command::Drill(args) => holdfast_testbed::drill::run(args).await,
     }
@@ -310,7 +311,7 @@ async fn serve(config: Config) -> Result<(), String> {
         let wait = Duration::from_millis(limits.pg_connect_timeout_ms * 2);
         let started = std::time::Instant::now();
         while !feed.is_live() && started.elapsed() < wait {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(limits.feed_start_poll_ms)).await;
         }
         if !feed.is_live() {
             tracing::warn!("the streaming event feed is not live yet; serving anyway");
@@ -322,13 +323,14 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let mut listener_config = ListenerConfig::from_limits(&limits);
-    listener_config.max_connections = fd_budget::fit_connections(listener_config.max_connections);
+    listener_config.max_connections =
+        fd_budget::fit_connections(listener_config.max_connections, &limits);
     let tls_enabled = tls.is_some();
     listener_config.tls = tls;
     listener_config.trusted_proxies = Arc::new(trusted_proxies);
 
-    let guard = Guard::new(&limits)?;
-    guard.spawn_attack_log(Duration::from_secs(ATTACK_LOG_INTERVAL_S));
+    let guard = Guard::new(&limits, holdfast_api::refusal)?;
+    guard.spawn_attack_log(Duration::from_secs(limits.attack_log_interval_s));
     let metrics_guard = guard.clone();
     let app = holdfast_api::app(
         service,
@@ -336,23 +338,12 @@ async fn serve(config: Config) -> Result<(), String> {
             metrics_guard.render_metrics(out)
         })),
     );
-    let app = if guard_enabled {
-        app.layer(axum::middleware::from_fn_with_state(
-            guard.clone(),
-            holdfast_guard::screen,
-        ))
-    } else {
+    if !guard_enabled {
         tracing::warn!(
             "the guard is OFF: no rate limits, admission control or cache (measurement mode)"
         );
-        app
-    };
-    // Outermost: preflights are answered before the guard sees them, and the
-    // guard's own refusals leave with the CORS headers.
-    let app = app.layer(axum::middleware::from_fn_with_state(
-        holdfast_guard::cors::Cors::new(&limits),
-        holdfast_guard::cors::apply,
-    ));
+    }
+    let app = holdfast_guard::edge(app, guard_enabled.then(|| guard.clone()), &limits);
     tracing::info!(%listen, data_dir = %data_dir.display(), ?registrations, guard = guard_enabled,
         tls = tls_enabled, max_connections = listener_config.max_connections, "holdfast is serving");
     holdfast_guard::listener::serve(
@@ -369,7 +360,10 @@ async fn serve(config: Config) -> Result<(), String> {
     )
     .await;
     streams
-        .drained(Duration::from_millis(limits.streaming_write_timeout_ms))
+        .drained(
+            Duration::from_millis(limits.streaming_write_timeout_ms),
+            Duration::from_millis(limits.streaming_drain_poll_ms),
+        )
         .await;
     tracing::info!("stopped");
     Ok(())
@@ -394,7 +388,6 @@ async fn shutdown_signal() {
 }
 
 async fn user(service: Service, action: UserAction) -> Result<(), String> {
-    let store = &service.store;
     match action {
         UserAction::Create { username, email } => {
             let mut password = String::new();
@@ -411,7 +404,7 @@ async fn user(service: Service, action: UserAction) -> Result<(), String> {
         }
         UserAction::List { limit } => {
             println!("{:<20} {:<30} {:<32} status", "id", "username", "email");
-            for row in store
+            for row in service
                 .list_accounts(limit)
                 .await
                 .map_err(|e| e.to_string())?
@@ -428,22 +421,22 @@ async fn user(service: Service, action: UserAction) -> Result<(), String> {
             }
         }
         UserAction::Suspend { username } => {
-            let a = store
+            let a = service
                 .set_suspended(&username, true)
                 .await
                 .map_err(|e| format!("{username}: {e}"))?;
             println!("suspended {}", a.username);
         }
         UserAction::Unsuspend { username } => {
-            let a = store
+            let a = service
                 .set_suspended(&username, false)
                 .await
                 .map_err(|e| format!("{username}: {e}"))?;
             println!("unsuspended {}", a.username);
         }
         UserAction::Approve { username } => {
-            let a = store
-                .set_approved(&username)
+            let a = service
+                .approve(&username)
                 .await
                 .map_err(|e| format!("{username}: {e}"))?;
             println!("approved {}", a.username);

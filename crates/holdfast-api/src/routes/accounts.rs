@@ -7,7 +7,7 @@ use holdfast_service::oauth::SignUp;
 use holdfast_store::{Id, ProfileImage};
 use serde_json::{json, Value};
 
-use super::path_id;
+use super::helpers::path_id;
 use crate::auth::Caller;
 use crate::entities;
 use crate::error::{ApiError, ApiResult};
@@ -33,7 +33,7 @@ pub async fn sign_up(
             },
         )
         .await?;
-    Ok(Json(super::oauth::token_json(&token)))
+    Ok(Json(super::helpers::token_json(&token)))
 }
 
 /// `GET /api/v1/accounts?id[]=`: several accounts at once; unknown or malformed ids are skipped.

@@ -10,7 +10,7 @@ use holdfast_service::media::UploadInput;
 use holdfast_store::ProfileImage;
 use serde_json::Value;
 
-use super::path_id;
+use super::helpers::path_id;
 use crate::auth::Caller;
 use crate::entities;
 use crate::error::{ApiError, ApiResult};
@@ -131,10 +131,12 @@ pub async fn serve(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    fixed.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "public, max-age={}, immutable",
+        state.service.limits().media_cache_max_age_s
+    )) {
+        fixed.insert(header::CACHE_CONTROL, v);
+    }
     fixed.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     // Public pictures: web clients on other origins may fetch them (canvas,
     // downloads), never with credentials.
@@ -190,7 +192,7 @@ pub async fn serve(
     if body_len == 0 {
         return (status, fixed, Body::empty()).into_response();
     }
-    let chunk = state.service.limits().media_serve_chunk_bytes.max(4096) as u64;
+    let chunk = state.service.limits().media_serve_chunk_bytes.max(1) as u64;
     let service = state.service.clone();
     // Read one chunk at a time as the client takes them: memory per download
     // is one chunk, whatever the file's size.

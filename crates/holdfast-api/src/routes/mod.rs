@@ -1,32 +1,8 @@
 //! Every route in one place; handlers live in one file per resource.
 
-/// A paged list of accounts about one account or status (followers,
-/// favourited_by, …): same scope, same paging, one service call apart.
-macro_rules! account_page_handler {
-    ($name:ident, $op:ident) => {
-        pub async fn $name(
-            axum::extract::State(state): axum::extract::State<crate::AppState>,
-            caller: crate::auth::Caller,
-            axum::extract::Path(id): axum::extract::Path<String>,
-            headers: axum::http::HeaderMap,
-            axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
-            params: crate::params::Params,
-        ) -> crate::error::ApiResult<axum::response::Response> {
-            let viewer = caller.viewer("read:accounts")?;
-            let page = state
-                .service
-                .$op(viewer, super::path_id(&id)?, params.page()?)
-                .await?;
-            let items = page
-                .items
-                .iter()
-                .map(|a| crate::entities::account(&state.service, a))
-                .collect();
-            Ok(crate::paging::page_response(&headers, &uri, &page, items))
-        }
-    };
-}
-
+// Declared first: its macro (`account_page_handler!`) is used by the handler files.
+#[macro_use]
+mod helpers;
 mod accounts;
 mod instance;
 mod media;
@@ -40,9 +16,8 @@ mod web;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
-use holdfast_store::Id;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::AppState;
 
 pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppState> {
@@ -242,9 +217,4 @@ async fn signed_in_before_body(
         Ok(crate::auth::Caller(None)) => ApiError::unauthorized().into_response(),
         Err(e) => e.into_response(),
     }
-}
-
-/// Ids in paths: anything that is not an id names nothing (404).
-pub(crate) fn path_id(raw: &str) -> ApiResult<Id> {
-    crate::params::parse_id(raw).ok_or_else(ApiError::not_found)
 }

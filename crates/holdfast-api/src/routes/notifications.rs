@@ -7,7 +7,7 @@ use axum::Json;
 use holdfast_service::notification_groups::GroupFilter;
 use serde_json::{json, Value};
 
-use super::path_id;
+use super::helpers::path_id;
 use crate::auth::Caller;
 use crate::entities;
 use crate::error::{ApiError, ApiResult};

@@ -12,11 +12,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use holdfast_service::oauth::{
-    csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, IssuedToken, Pkce,
-    OOB_REDIRECT,
+    csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, Pkce, OOB_REDIRECT,
 };
 use holdfast_service::text::escape;
-use holdfast_service::{Scopes, ServiceError};
+use holdfast_service::{OAuthError, Scopes, ServiceError};
 use holdfast_store::{AccountRow, AppRow};
 use serde_json::{json, Value};
 
@@ -57,15 +56,6 @@ fn app_json(app: &AppRow) -> Value {
         &app.scopes,
         &app.redirect_uris,
     )
-}
-
-pub fn token_json(t: &IssuedToken) -> Value {
-    json!({
-        "access_token": t.access_token,
-        "token_type": "Bearer",
-        "scope": t.scopes.to_string(),
-        "created_at": t.created_at_s,
-    })
 }
 
 pub async fn create_app(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
@@ -156,9 +146,9 @@ fn opt(params: &Params, key: &str) -> Option<String> {
         .filter(|s| !s.is_empty() && s != "None")
 }
 
-fn page_lang(params: &Params) -> String {
+fn page_lang(params: &Params, max_chars: usize) -> String {
     opt(params, "lang")
-        .filter(|l| valid_language(l))
+        .filter(|l| valid_language(l, max_chars))
         .unwrap_or_else(|| "en".into())
 }
 
@@ -169,7 +159,7 @@ async fn authorize_request(
     state: &AppState,
     params: &Params,
 ) -> Result<AuthorizeRequest, Response> {
-    let lang = page_lang(params);
+    let lang = page_lang(params, state.service.limits().language_max_chars);
     let fail = |msg: &str| error_page(&lang, StatusCode::BAD_REQUEST, msg);
     let client_id = opt(params, "client_id").unwrap_or_default();
     let app = match state.service.app(&client_id).await {
@@ -271,10 +261,10 @@ impl AuthorizeRequest {
         out
     }
 
-    fn hidden_fields(&self) -> String {
+    fn hidden_fields_html(&self) -> String {
         self.pairs()
             .iter()
-            .map(|(k, v)| hidden(k, v))
+            .map(|(k, v)| hidden_html(k, v))
             .collect::<String>()
     }
 
@@ -291,7 +281,7 @@ impl AuthorizeRequest {
     }
 }
 
-fn hidden(name: &str, value: &str) -> String {
+fn hidden_html(name: &str, value: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
         escape(name),
@@ -325,15 +315,16 @@ fn no_store(response: &mut Response) {
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-fn page(lang: &str, status: StatusCode, title: &str, body: &str) -> Response {
+/// A whole page around `body_html`, which the caller built from escaped parts.
+fn page(lang: &str, status: StatusCode, title: &str, body_html: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{} · holdfast</title><style>{}</style></head><body><main><h1>{}</h1>{}</main></body></html>",
         escape(lang),
         escape(title),
-        crate::routes::web::STYLE,
+        super::helpers::STYLE,
         escape(title),
-        body
+        body_html
     );
     let mut response = (status, Html(html)).into_response();
     no_store(&mut response);
@@ -399,24 +390,25 @@ fn scope_in_words(scope: &str) -> &'static str {
 }
 
 fn login_page(req: &AuthorizeRequest, status: StatusCode, error: Option<&str>) -> Response {
-    let body = format!(
+    let error_html = error
+        .map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let body_html = format!(
         "<p><strong id=\"app-name\">{}</strong> wants to use your account. Log in to continue.</p>{}\
          <form method=\"post\" action=\"/oauth/authorize\" id=\"log-in-form\">{}{}\
          <label>E-mail <input type=\"email\" name=\"email\" id=\"email\" autocomplete=\"username\" required></label>\
          <label>Password <input type=\"password\" name=\"password\" id=\"password\" autocomplete=\"current-password\" required></label>\
          <button type=\"submit\" id=\"log-in\">Log in</button></form>",
         escape(&req.app.name),
-        error
-            .map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", escape(e)))
-            .unwrap_or_default(),
-        req.hidden_fields(),
-        hidden("step", "log-in"),
+        error_html,
+        req.hidden_fields_html(),
+        hidden_html("step", "log-in"),
     );
-    page(&req.lang, status, "Log in", &body)
+    page(&req.lang, status, "Log in", &body_html)
 }
 
 fn consent_page(req: &AuthorizeRequest, account: &AccountRow, session: &str) -> Response {
-    let scopes: String = req
+    let scopes_html: String = req
         .scopes
         .as_vec()
         .iter()
@@ -428,13 +420,13 @@ fn consent_page(req: &AuthorizeRequest, account: &AccountRow, session: &str) -> 
             )
         })
         .collect();
-    let website = req
+    let website_html = req
         .app
         .website
         .as_deref()
         .map(|w| format!("<p class=\"meta\">App website: {}</p>", escape(w)))
         .unwrap_or_default();
-    let body = format!(
+    let body_html = format!(
         "<p><strong id=\"app-name\">{}</strong> wants to use your account <strong>@{}</strong>.</p>{}\
          <p>It asks for permission to:</p><ul id=\"scopes\">{}</ul>\
          <form method=\"post\" action=\"/oauth/authorize\" id=\"consent-form\">{}{}\
@@ -443,14 +435,14 @@ fn consent_page(req: &AuthorizeRequest, account: &AccountRow, session: &str) -> 
          <p class=\"meta\"><a href=\"{}\" id=\"switch-account\">Not @{}? Log in with another account</a></p>",
         escape(&req.app.name),
         escape(&account.username),
-        website,
-        scopes,
-        req.hidden_fields(),
-        hidden("csrf_token", &csrf_token(session)),
+        website_html,
+        scopes_html,
+        req.hidden_fields_html(),
+        hidden_html("csrf_token", &csrf_token(session)),
         escape(&req.url(&[("force_login", "true")])),
         escape(&account.username),
     );
-    page(&req.lang, StatusCode::OK, "Authorize", &body)
+    page(&req.lang, StatusCode::OK, "Authorize", &body_html)
 }
 
 /// Whether a form post comes from our own pages, as far as the browser says.
@@ -726,8 +718,7 @@ fn missing(what: &str) -> ApiError {
 
 fn invalid_client() -> ApiError {
     ApiError::from(ServiceError::oauth(
-        401,
-        "invalid_client",
+        OAuthError::InvalidClient,
         "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
     ))
 }
@@ -737,6 +728,7 @@ fn invalid_client() -> ApiError {
 fn client_credentials(
     headers: &HeaderMap,
     params: &Params,
+    limits: &holdfast_config::Limits,
 ) -> ApiResult<(Option<String>, Option<String>)> {
     let form_id = params.str("client_id")?.filter(|s| !s.is_empty());
     let form_secret = params.str("client_secret")?.filter(|s| !s.is_empty());
@@ -750,7 +742,8 @@ fn client_credentials(
     if !scheme.eq_ignore_ascii_case("basic") {
         return Ok((form_id, form_secret));
     }
-    let decoded = decode_base64(encoded.trim()).ok_or_else(invalid_client)?;
+    let decoded =
+        decode_base64(encoded.trim(), limits.basic_auth_max_bytes).ok_or_else(invalid_client)?;
     let decoded = String::from_utf8(decoded).map_err(|_| invalid_client())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(invalid_client)?;
     let unescape = |s: &str| -> String {
@@ -766,9 +759,9 @@ fn client_credentials(
     Ok((Some(id), Some(secret)))
 }
 
-/// Standard base64 (with or without padding); None when malformed or over 4 KiB.
-fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    if s.len() > 4096 {
+/// Standard base64 (with or without padding); None when malformed or over `max_bytes`.
+fn decode_base64(s: &str, max_bytes: usize) -> Option<Vec<u8>> {
+    if s.len() > max_bytes {
         return None;
     }
     let s = s.trim_end_matches('=');
@@ -803,7 +796,7 @@ pub async fn token(
     let grant_type = params
         .str("grant_type")?
         .ok_or_else(|| missing("grant_type"))?;
-    let (client_id, client_secret) = client_credentials(&headers, &params)?;
+    let (client_id, client_secret) = client_credentials(&headers, &params, svc.limits())?;
     let client_id = client_id.ok_or_else(|| missing("client_id"))?;
     let (app, client) = match client_secret {
         Some(secret) => (
@@ -852,7 +845,7 @@ pub async fn token(
             }),
         };
     // RFC 6749 §5.1: token responses are never cached.
-    let mut response = Json(token_json(&issued)).into_response();
+    let mut response = Json(super::helpers::token_json(&issued)).into_response();
     no_store(&mut response);
     Ok(response)
 }
@@ -862,7 +855,7 @@ pub async fn revoke(
     headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let (client_id, client_secret) = client_credentials(&headers, &params)?;
+    let (client_id, client_secret) = client_credentials(&headers, &params, state.service.limits())?;
     let client_id = client_id.ok_or_else(|| ApiError::unprocessable("client_id is required"))?;
     let client_secret =
         client_secret.ok_or_else(|| ApiError::unprocessable("client_secret is required"))?;
@@ -881,10 +874,10 @@ mod tests {
 
     #[test]
     fn base64_decodes_standard_and_url_alphabets() {
-        assert_eq!(decode_base64("aWQ6c2VjcmV0").unwrap(), b"id:secret");
-        assert_eq!(decode_base64("YQ==").unwrap(), b"a");
-        assert_eq!(decode_base64("YWI").unwrap(), b"ab");
-        assert!(decode_base64("not base64!").is_none());
+        assert_eq!(decode_base64("aWQ6c2VjcmV0", 4096).unwrap(), b"id:secret");
+        assert_eq!(decode_base64("YQ==", 4096).unwrap(), b"a");
+        assert_eq!(decode_base64("YWI", 4096).unwrap(), b"ab");
+        assert!(decode_base64("not base64!", 4096).is_none());
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -29,7 +29,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             body["events"] = json!(if live { "live" } else { "down" });
         }
     };
-    match state.service.store.readiness().await {
+    match state.service.readiness().await {
         Readiness::Ready if feed_live == Some(false) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "not ready", "store": "ok", "writes": "ok", "events": "down"})),
@@ -55,7 +55,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let pool = state.service.store.pool_usage();
+    let pool = state.service.pool_usage();
     let mut text = state.metrics.render(pool.in_use, pool.size);
     let decode_slots = state.service.limits().media_decode_concurrency.max(1);
     text.push_str(&format!(

@@ -9,7 +9,7 @@ use holdfast_service::PageOf;
 use holdfast_store::{AccountStatusesFilter, Id, StatusBundle};
 use serde_json::Value;
 
-use super::path_id;
+use super::helpers::path_id;
 use crate::auth::Caller;
 use crate::entities;
 use crate::error::ApiResult;

@@ -8,15 +8,10 @@ use holdfast_service::lists::Timeline;
 use holdfast_service::text::escape;
 use holdfast_service::PageRequest;
 
+use super::helpers::STYLE;
 use crate::entities::iso8601;
 use crate::error::ApiResult;
 use crate::AppState;
-
-pub const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}\
-    label{display:block;margin:.5rem 0}input{display:block;width:100%;padding:.4rem;box-sizing:border-box}\
-    button{margin-top:.8rem;padding:.5rem 1.2rem}.error{color:#a00}article{border-top:1px solid #ddd;padding:.6rem 0}\
-    .meta{color:#666;font-size:.85rem}code{word-break:break-all}\
-    .media img{max-width:100%;max-height:20rem;margin:.3rem .3rem 0 0;border-radius:4px}";
 
 pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let svc = &state.service;
@@ -25,12 +20,12 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse>
             None,
             Timeline::Public { only_media: false },
             PageRequest {
-                limit: Some(20),
+                limit: Some(svc.limits().web_statuses_page),
                 ..Default::default()
             },
         )
         .await?;
-    let mut posts = String::new();
+    let mut posts_html = String::new();
     for b in &page.items {
         let s = &b.status;
         let name = if b.account.display_name.is_empty() {
@@ -38,53 +33,60 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<impl IntoResponse>
         } else {
             &b.account.display_name
         };
-        let body = if s.spoiler_text.is_empty() {
-            s.content.clone() // sanitized when it was posted
+        // Rendered from escaped segments when it was posted (text::render_html).
+        let content_html = &s.content;
+        let body_html = if s.spoiler_text.is_empty() {
+            content_html.clone()
         } else {
             format!(
-                "<details><summary>{}</summary>{}</details>",
+                "<details><summary>{}</summary>{content_html}</details>",
                 escape(&s.spoiler_text),
-                s.content
             )
         };
         // Pictures: the preview, linking to the full size, with the author's description as alt text.
-        let mut pictures = String::new();
+        let mut pictures_html = String::new();
         for m in &b.media {
-            pictures += &format!(
+            pictures_html += &format!(
                 "<a href=\"{}\"><img src=\"{}\" alt=\"{}\" loading=\"lazy\"></a>",
                 escape(&svc.media_url(&m.file_key)),
                 escape(&svc.media_url(&m.preview_key)),
                 escape(m.description.as_deref().unwrap_or("")),
             );
         }
-        if !pictures.is_empty() {
-            pictures = format!("<div class=\"media\">{pictures}</div>");
+        if !pictures_html.is_empty() {
+            pictures_html = format!("<div class=\"media\">{pictures_html}</div>");
         }
-        posts += &format!(
-            "<article><div class=\"meta\"><strong>{}</strong> @{} · <time datetime=\"{t}\">{t}</time></div>{body}{pictures}</article>",
+        posts_html += &format!(
+            "<article><div class=\"meta\"><strong>{}</strong> @{} · <time datetime=\"{t}\">{t}</time></div>{body_html}{pictures_html}</article>",
             escape(name),
             escape(&b.account.username),
-            t = iso8601(s.created_at_ms),
+            t = escape(&iso8601(s.created_at_ms)),
         );
     }
-    if posts.is_empty() {
-        posts = "<p>Nothing posted yet.</p>".into();
+    if posts_html.is_empty() {
+        posts_html = "<p>Nothing posted yet.</p>".into();
     }
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{domain} · holdfast</title><style>{STYLE}</style></head><body><main><h1>{domain}</h1>\
          <p>A holdfast server. Sign in with any Mastodon app (Tusky, Elk, toot, …) using this server's address.</p>\
-         <h2>Public timeline</h2>{posts}</main></body></html>",
+         <h2>Public timeline</h2>{posts_html}</main></body></html>",
         domain = escape(&svc.config.domain),
     );
     Ok(Html(html))
 }
 
-pub async fn missing_image() -> impl IntoResponse {
+pub async fn missing_image(State(state): State<AppState>) -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, "image/png"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::CONTENT_TYPE, "image/png".to_owned()),
+            (
+                header::CACHE_CONTROL,
+                format!(
+                    "public, max-age={}",
+                    state.service.limits().web_static_max_age_s
+                ),
+            ),
         ],
         include_bytes!("missing.png").as_slice(),
     )

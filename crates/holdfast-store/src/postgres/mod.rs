@@ -21,29 +21,21 @@
 //!   cut-off primary does not refuse, it stays silent) and goes to a standby;
 //!   new connections try every host at once (see `Pool::connect`).
 
-mod accounts;
 mod feed;
-mod graph;
 mod media;
-mod notifications;
-mod oauth;
 mod pool;
-mod sql;
-mod statuses;
-mod timelines;
+mod runner;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use holdfast_config::Limits;
 use tokio_postgres::config::TargetSessionAttrs;
 use tokio_postgres::error::SqlState;
 
-use crate::model::*;
-use crate::{PoolUsage, Readiness, Store, StoreError, StoreResult};
+use crate::{PoolUsage, Readiness, StoreError, StoreResult};
 pub use feed::PgFeed;
 use pool::{AcquireError, Db, Pool};
 
@@ -86,7 +78,22 @@ const TX_CONFLICT: &str = "transaction conflict";
 
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
 
-pub struct PgStore {
+/// The PostgreSQL store: the shared core over this backend's runner.
+pub type PgStore = crate::core::Core<PgDb>;
+
+impl PgStore {
+    /// Connects, applies pending migrations (under an advisory lock, so
+    /// concurrent starts are safe) and returns the store.
+    pub async fn open(url: &str, limits: &Limits) -> StoreResult<PgStore> {
+        Ok(crate::core::Core {
+            db: PgDb::open(url, limits).await?,
+            limits: limits.clone(),
+        })
+    }
+}
+
+/// PostgreSQL's runner: pools, failover, transactions with bounded re-runs.
+pub struct PgDb {
     /// Connections to the primary (`target_session_attrs=read-write`).
     pool: Pool,
     /// Connections to any host of a multi-host URL, for reads while no
@@ -130,7 +137,7 @@ pub fn connection_config(url: &str, limits: &Limits) -> StoreResult<tokio_postgr
     // operation timeout, not after the kernel's default of many minutes.
     config.tcp_user_timeout(Duration::from_millis(limits.pg_operation_timeout_ms));
     config.keepalives(true);
-    config.keepalives_idle(Duration::from_secs(10));
+    config.keepalives_idle(Duration::from_secs(limits.pg_keepalive_idle_s));
     if config.get_application_name().is_none() {
         config.application_name("holdfast");
     }
@@ -143,10 +150,8 @@ pub fn connection_config(url: &str, limits: &Limits) -> StoreResult<tokio_postgr
     Ok(config)
 }
 
-impl PgStore {
-    /// Connects, applies pending migrations (under an advisory lock, so
-    /// concurrent starts are safe) and returns the store.
-    pub async fn open(url: &str, limits: &Limits) -> StoreResult<PgStore> {
+impl PgDb {
+    async fn open(url: &str, limits: &Limits) -> StoreResult<PgDb> {
         let config = connection_config(url, limits)?;
         let new_pool = |config| {
             Pool::new(
@@ -165,7 +170,7 @@ impl PgStore {
             any.target_session_attrs(TargetSessionAttrs::Any);
             new_pool(any)
         });
-        let store = PgStore {
+        let store = PgDb {
             pool: new_pool(config),
             standby,
             primary_down_until_ms: AtomicU64::new(0),
@@ -551,22 +556,11 @@ impl From<tokio_postgres::Error> for StoreError {
     }
 }
 
-#[async_trait]
-impl Store for PgStore {
-    async fn ping(&self) -> StoreResult<()> {
-        self.read((), |db, _| {
-            Box::pin(async move {
-                db.query("SELECT 1", &[]).await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
+impl PgDb {
     /// The primary is asked first, always (this is also how the node notices
     /// that a primary is back before the recheck time); without one, a
     /// standby that answers makes the node degraded rather than down.
-    async fn readiness(&self) -> Readiness {
+    pub(crate) async fn readiness_now(&self) -> Readiness {
         fn select_one<'a>(db: Db<'a>, _: &'a ()) -> BoxFut<'a, ()> {
             Box::pin(async move {
                 db.query("SELECT 1", &[]).await?;
@@ -605,7 +599,7 @@ impl Store for PgStore {
         }
     }
 
-    fn pool_usage(&self) -> PoolUsage {
+    pub(crate) fn usage(&self) -> PoolUsage {
         PoolUsage {
             in_use: self.pool.in_use(),
             size: self.pool.size,
@@ -613,660 +607,5 @@ impl Store for PgStore {
             standby_reads: self.standby_reads.load(Ordering::Relaxed),
             write_retries: self.write_retries.load(Ordering::Relaxed),
         }
-    }
-
-    async fn stats(&self) -> StoreResult<(i64, i64)> {
-        self.read((), |db, _| {
-            Box::pin(async move {
-                let r = db
-                    .query_one(
-                        "SELECT (SELECT COUNT(*) FROM accounts WHERE NOT suspended AND approved), \
-                                (SELECT COUNT(*) FROM statuses WHERE reblog_of_id IS NULL)",
-                        &[],
-                    )
-                    .await?;
-                Ok((r.get(0), r.get(1)))
-            })
-        })
-        .await
-    }
-
-    // ---- accounts ----
-    async fn create_account(&self, new: NewAccount) -> StoreResult<AccountRow> {
-        self.write(new, |db, new| Box::pin(accounts::create(db, new)))
-            .await
-    }
-    async fn account(&self, id: Id) -> StoreResult<AccountRow> {
-        self.read(id, |db, id| Box::pin(accounts::by_id(db, *id)))
-            .await
-    }
-    async fn account_by_username(&self, username: &str) -> StoreResult<AccountRow> {
-        self.read(username.to_lowercase(), |db, u| {
-            Box::pin(accounts::by_username(db, u))
-        })
-        .await
-    }
-    async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<AccountRow>> {
-        self.read(ids.to_vec(), |db, ids| Box::pin(accounts::by_ids(db, ids)))
-            .await
-    }
-    async fn update_account(&self, id: Id, update: AccountUpdate) -> StoreResult<AccountRow> {
-        self.write((id, update), |db, (id, u)| {
-            Box::pin(accounts::update(db, *id, u))
-        })
-        .await
-    }
-    async fn credentials_by_email(&self, email: &str) -> StoreResult<Credentials> {
-        self.read(email.to_lowercase(), |db, e| {
-            Box::pin(accounts::credentials_by_email(db, e))
-        })
-        .await
-    }
-    async fn email_of(&self, id: Id) -> StoreResult<String> {
-        self.read(id, |db, id| {
-            Box::pin(async move {
-                Ok(db
-                    .query_one(
-                        "SELECT email_lower FROM credentials WHERE account_id = $1",
-                        &[id],
-                    )
-                    .await?
-                    .get(0))
-            })
-        })
-        .await
-    }
-    async fn set_suspended(&self, username: &str, suspended: bool) -> StoreResult<AccountRow> {
-        self.write(username.to_lowercase(), move |db, u| {
-            Box::pin(accounts::set_flag(db, u, "suspended", suspended))
-        })
-        .await
-    }
-    async fn set_approved(&self, username: &str) -> StoreResult<AccountRow> {
-        self.write(username.to_lowercase(), |db, u| {
-            Box::pin(accounts::set_flag(db, u, "approved", true))
-        })
-        .await
-    }
-    async fn list_accounts(&self, limit: u32) -> StoreResult<Vec<AccountAdminRow>> {
-        self.read(limit, |db, limit| Box::pin(accounts::list(db, *limit)))
-            .await
-    }
-    async fn search_accounts(
-        &self,
-        prefix: &str,
-        limit: u32,
-        offset: u32,
-    ) -> StoreResult<Vec<AccountRow>> {
-        self.read(prefix.to_lowercase(), move |db, p| {
-            Box::pin(accounts::search(db, p, limit, offset))
-        })
-        .await
-    }
-
-    // ---- OAuth ----
-    async fn create_app(&self, new: NewApp) -> StoreResult<AppRow> {
-        self.write(new, |db, new| Box::pin(oauth::create_app(db, new)))
-            .await
-    }
-    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<AppRow> {
-        self.read(client_id.to_owned(), |db, c| {
-            Box::pin(oauth::app_by_client_id(db, c))
-        })
-        .await
-    }
-    async fn create_token(
-        &self,
-        token_hash: &str,
-        app_id: Id,
-        account_id: Option<Id>,
-        scopes: &str,
-    ) -> StoreResult<Id> {
-        self.write(
-            (token_hash.to_owned(), scopes.to_owned()),
-            move |db, (h, s)| Box::pin(oauth::create_token(db, h, app_id, account_id, s)),
-        )
-        .await
-    }
-    async fn token_by_hash(&self, token_hash: &str) -> StoreResult<TokenRow> {
-        self.read(token_hash.to_owned(), |db, h| {
-            Box::pin(oauth::token_by_hash(db, h))
-        })
-        .await
-    }
-    async fn revoke_token(&self, token_hash: &str, app_id: Id) -> StoreResult<()> {
-        self.write(token_hash.to_owned(), move |db, h| {
-            Box::pin(oauth::revoke_token(db, h, app_id))
-        })
-        .await
-    }
-    async fn create_auth_code(
-        &self,
-        code_hash: &str,
-        code: AuthCode,
-        ttl_s: u64,
-    ) -> StoreResult<()> {
-        self.write((code_hash.to_owned(), code), move |db, (h, c)| {
-            Box::pin(oauth::create_auth_code(db, h, c, ttl_s))
-        })
-        .await
-    }
-    async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode> {
-        self.write(code_hash.to_owned(), |db, h| {
-            Box::pin(oauth::take_auth_code(db, h))
-        })
-        .await
-    }
-    async fn create_session(
-        &self,
-        session_hash: &str,
-        account_id: Id,
-        ttl_s: u64,
-        per_account_max: usize,
-    ) -> StoreResult<()> {
-        self.write(session_hash.to_owned(), move |db, h| {
-            Box::pin(oauth::create_session(
-                db,
-                h,
-                account_id,
-                ttl_s,
-                per_account_max,
-            ))
-        })
-        .await
-    }
-    async fn session(&self, session_hash: &str) -> StoreResult<SessionRow> {
-        self.read(session_hash.to_owned(), |db, h| {
-            Box::pin(oauth::session(db, h))
-        })
-        .await
-    }
-    async fn delete_session(&self, session_hash: &str) -> StoreResult<()> {
-        self.write(session_hash.to_owned(), |db, h| {
-            Box::pin(oauth::delete_session(db, h))
-        })
-        .await
-    }
-
-    // ---- statuses ----
-    async fn create_status(&self, new: NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
-        self.write(new, move |db, new| {
-            Box::pin(statuses::create(db, new, idempotency_ttl_s))
-        })
-        .await
-    }
-    async fn delete_status(&self, account_id: Id, status_id: Id) -> StoreResult<StatusRow> {
-        self.write((), move |db, _| {
-            Box::pin(statuses::delete(db, account_id, status_id))
-        })
-        .await
-    }
-    async fn status(&self, id: Id) -> StoreResult<StatusRow> {
-        self.read(id, |db, id| Box::pin(statuses::row(db, *id)))
-            .await
-    }
-    async fn status_visible(&self, viewer: Option<Id>, id: Id) -> StoreResult<bool> {
-        self.read((), move |db, _| Box::pin(statuses::visible(db, viewer, id)))
-            .await
-    }
-    async fn status_bundles(
-        &self,
-        viewer: Option<Id>,
-        ids: &[Id],
-    ) -> StoreResult<Vec<StatusBundle>> {
-        self.read(ids.to_vec(), move |db, ids| {
-            Box::pin(statuses::bundles(db, viewer, ids))
-        })
-        .await
-    }
-    async fn context(
-        &self,
-        viewer: Option<Id>,
-        id: Id,
-        max_each: u32,
-    ) -> StoreResult<(Vec<Id>, Vec<Id>)> {
-        self.read((), move |db, _| {
-            Box::pin(statuses::context(db, viewer, id, max_each))
-        })
-        .await
-    }
-    async fn favourite(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| {
-            Box::pin(statuses::favourite(db, account_id, status_id))
-        })
-        .await
-    }
-    async fn unfavourite(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| {
-            Box::pin(statuses::unfavourite(db, account_id, status_id))
-        })
-        .await
-    }
-    async fn reblog(
-        &self,
-        account_id: Id,
-        status_id: Id,
-        visibility: Visibility,
-    ) -> StoreResult<Id> {
-        self.write((), move |db, _| {
-            Box::pin(statuses::reblog(db, account_id, status_id, visibility))
-        })
-        .await
-    }
-    async fn unreblog(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| {
-            Box::pin(statuses::unreblog(db, account_id, status_id))
-        })
-        .await
-    }
-    async fn bookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| {
-            Box::pin(statuses::bookmark(db, account_id, status_id))
-        })
-        .await
-    }
-    async fn unbookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
-        self.write((account_id, status_id), |db, (a, s)| {
-            Box::pin(async move {
-                db.execute(
-                    "DELETE FROM bookmarks WHERE account_id = $1 AND status_id = $2",
-                    &[a, s],
-                )
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-    async fn favourited_by(&self, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(status_id, move |db, s| {
-            Box::pin(async move {
-                sql::paged(
-                db,
-                "SELECT f.id, f.account_id FROM favourites f JOIN accounts a ON a.id = f.account_id \
-                 WHERE f.status_id = $1 AND NOT a.suspended",
-                "f.id",
-                &[s],
-                page,
-                ).await
-            })
-        })
-        .await
-    }
-    async fn reblogged_by(&self, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(status_id, move |db, s| {
-            Box::pin(async move {
-                sql::paged(
-                db,
-                "SELECT s.id, s.account_id FROM statuses s JOIN accounts a ON a.id = s.account_id \
-                 WHERE s.reblog_of_id = $1 AND NOT a.suspended",
-                "s.id",
-                &[s],
-                page,
-                ).await
-            })
-        })
-        .await
-    }
-
-    // ---- timelines ----
-    async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read((), move |db, _| Box::pin(timelines::home(db, viewer, page)))
-            .await
-    }
-    async fn public_timeline(
-        &self,
-        viewer: Option<Id>,
-        only_media: bool,
-        page: Page,
-    ) -> StoreResult<Vec<Paged<Id>>> {
-        self.read((), move |db, _| {
-            Box::pin(timelines::public(db, viewer, only_media, page))
-        })
-        .await
-    }
-    async fn tag_timeline(
-        &self,
-        viewer: Option<Id>,
-        tag: &str,
-        page: Page,
-    ) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(tag.to_lowercase(), move |db, t| {
-            Box::pin(timelines::tag(db, viewer, t, page))
-        })
-        .await
-    }
-    async fn account_statuses(
-        &self,
-        viewer: Option<Id>,
-        account_id: Id,
-        filter: AccountStatusesFilter,
-        tagged: Option<&str>,
-        page: Page,
-    ) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(tagged.map(str::to_lowercase), move |db, t| {
-            Box::pin(timelines::account(
-                db,
-                viewer,
-                account_id,
-                filter,
-                t.as_deref(),
-                page,
-            ))
-        })
-        .await
-    }
-    async fn favourites(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read((), move |db, _| {
-            Box::pin(timelines::favourites(db, viewer, page))
-        })
-        .await
-    }
-    async fn bookmarks(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read((), move |db, _| {
-            Box::pin(timelines::bookmarks(db, viewer, page))
-        })
-        .await
-    }
-    async fn search_statuses(
-        &self,
-        viewer: Option<Id>,
-        query: &str,
-        limit: u32,
-        offset: u32,
-    ) -> StoreResult<Vec<Id>> {
-        self.read(query.to_owned(), move |db, q| {
-            Box::pin(timelines::search(db, viewer, q, limit, offset))
-        })
-        .await
-    }
-    async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagRow>> {
-        self.read(prefix.to_lowercase(), move |db, p| {
-            Box::pin(timelines::search_tags(db, p, limit, offset))
-        })
-        .await
-    }
-    async fn tag(&self, name: &str) -> StoreResult<TagRow> {
-        self.read(name.to_lowercase(), |db, n| {
-            Box::pin(timelines::tag_row_by_name(db, n))
-        })
-        .await
-    }
-
-    // ---- social graph ----
-    async fn follow(
-        &self,
-        account_id: Id,
-        target_id: Id,
-        reblogs: bool,
-        notify: bool,
-    ) -> StoreResult<FollowOutcome> {
-        self.write((), move |db, _| {
-            Box::pin(graph::follow(db, account_id, target_id, reblogs, notify))
-        })
-        .await
-    }
-    async fn unfollow(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| {
-            Box::pin(graph::unfollow(db, account_id, target_id))
-        })
-        .await
-    }
-    async fn block(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
-        self.write((), move |db, _| {
-            Box::pin(graph::block(db, account_id, target_id))
-        })
-        .await
-    }
-    async fn unblock(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
-        self.write((account_id, target_id), |db, (a, t)| {
-            Box::pin(async move {
-                db.execute(
-                    "DELETE FROM blocks WHERE account_id = $1 AND target_id = $2",
-                    &[a, t],
-                )
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-    async fn mute(&self, account_id: Id, target_id: Id, notifications: bool) -> StoreResult<()> {
-        self.write((account_id, target_id, notifications), |db, (a, t, n)| {
-            Box::pin(async move {
-                db.execute(
-                    "INSERT INTO mutes (account_id, target_id, notifications) VALUES ($1, $2, $3) \
-                     ON CONFLICT (account_id, target_id) DO UPDATE SET notifications = excluded.notifications",
-                    &[a, t, n],
-                )
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-    async fn unmute(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
-        self.write((account_id, target_id), |db, (a, t)| {
-            Box::pin(async move {
-                db.execute(
-                    "DELETE FROM mutes WHERE account_id = $1 AND target_id = $2",
-                    &[a, t],
-                )
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-    async fn relationships(
-        &self,
-        account_id: Id,
-        targets: &[Id],
-    ) -> StoreResult<Vec<Relationship>> {
-        self.read(targets.to_vec(), move |db, t| {
-            Box::pin(graph::relationships(db, account_id, t))
-        })
-        .await
-    }
-    async fn followers(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(account_id, move |db, a| {
-            Box::pin(async move {
-                sql::paged(
-                db,
-                "SELECT f.id, f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
-                 WHERE f.target_id = $1 AND NOT a.suspended",
-                "f.id",
-                &[a],
-                page,
-                ).await
-            })
-        })
-        .await
-    }
-    async fn following(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        self.read(account_id, move |db, a| {
-            Box::pin(async move {
-                sql::paged(
-                db,
-                "SELECT f.id, f.target_id FROM follows f JOIN accounts a ON a.id = f.target_id \
-                 WHERE f.account_id = $1 AND NOT a.suspended",
-                "f.id",
-                &[a],
-                page,
-                ).await
-            })
-        })
-        .await
-    }
-
-    // ---- notifications ----
-    async fn notifications_from(
-        &self,
-        account_id: Id,
-        types: &[NotificationType],
-        from: Option<Id>,
-        page: Page,
-    ) -> StoreResult<Vec<Paged<NotificationRow>>> {
-        self.read(types.to_vec(), move |db, t| {
-            Box::pin(notifications::list(db, account_id, t, from, page))
-        })
-        .await
-    }
-    async fn notification(&self, account_id: Id, id: Id) -> StoreResult<NotificationRow> {
-        self.read((), move |db, _| {
-            Box::pin(notifications::get(db, account_id, id))
-        })
-        .await
-    }
-    async fn dismiss_notification(&self, account_id: Id, id: Id) -> StoreResult<()> {
-        self.write((account_id, id), |db, (a, n)| {
-            Box::pin(async move {
-                match db
-                    .execute(
-                        "DELETE FROM notifications WHERE account_id = $1 AND id = $2",
-                        &[a, n],
-                    )
-                    .await?
-                {
-                    0 => Err(StoreError::NotFound),
-                    _ => Ok(()),
-                }
-            })
-        })
-        .await
-    }
-    async fn clear_notifications(&self, account_id: Id) -> StoreResult<()> {
-        self.write(account_id, |db, a| {
-            Box::pin(async move {
-                db.execute("DELETE FROM notifications WHERE account_id = $1", &[a])
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-    async fn notification_group_page(
-        &self,
-        account_id: Id,
-        types: &[NotificationType],
-        grouped: &[NotificationType],
-        from: Option<Id>,
-        page: Page,
-        scan_max: u32,
-    ) -> StoreResult<NotificationGroupPage> {
-        self.read((types.to_vec(), grouped.to_vec()), move |db, (t, g)| {
-            Box::pin(notifications::group_page(
-                db, account_id, t, g, from, page, scan_max,
-            ))
-        })
-        .await
-    }
-    async fn notification_groups(
-        &self,
-        account_id: Id,
-        keys: &[String],
-        from: Option<Id>,
-        until: Option<Id>,
-        samples: u32,
-    ) -> StoreResult<Vec<NotificationGroupRow>> {
-        self.read(keys.to_vec(), move |db, k| {
-            Box::pin(notifications::group_rows(
-                db, account_id, k, from, until, samples,
-            ))
-        })
-        .await
-    }
-    async fn group_notifications(
-        &self,
-        account_id: Id,
-        group_key: &str,
-        page: Page,
-    ) -> StoreResult<Vec<Paged<NotificationRow>>> {
-        self.read(group_key.to_owned(), move |db, k| {
-            Box::pin(notifications::by_group(db, account_id, k, page))
-        })
-        .await
-    }
-    async fn dismiss_notification_group(&self, account_id: Id, group_key: &str) -> StoreResult<()> {
-        self.write(group_key.to_owned(), move |db, k| {
-            Box::pin(notifications::dismiss_group(db, account_id, k))
-        })
-        .await
-    }
-    async fn unread_notifications(
-        &self,
-        account_id: Id,
-        types: &[NotificationType],
-        grouped: &[NotificationType],
-        from: Option<Id>,
-        after_id: Option<Id>,
-        limit: u32,
-        scan_max: u32,
-    ) -> StoreResult<u32> {
-        self.read((types.to_vec(), grouped.to_vec()), move |db, (t, g)| {
-            Box::pin(notifications::unread(
-                db, account_id, t, g, from, after_id, limit, scan_max,
-            ))
-        })
-        .await
-    }
-
-    // ---- media ----
-    async fn create_media(&self, new: NewMedia) -> StoreResult<MediaRow> {
-        self.write(new, |db, new| Box::pin(media::create(db, new)))
-            .await
-    }
-    async fn media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow> {
-        self.read((), move |db, _| Box::pin(media::owned(db, account_id, id)))
-            .await
-    }
-    async fn update_media(
-        &self,
-        account_id: Id,
-        id: Id,
-        update: MediaUpdate,
-    ) -> StoreResult<MediaRow> {
-        self.write(update, move |db, u| {
-            Box::pin(media::update(db, account_id, id, u))
-        })
-        .await
-    }
-    async fn delete_media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow> {
-        self.write((), move |db, _| Box::pin(media::delete(db, account_id, id)))
-            .await
-    }
-    async fn take_expired_media(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<MediaRow>> {
-        self.write((), move |db, _| {
-            Box::pin(media::take_expired(db, before_ms, limit))
-        })
-        .await
-    }
-    async fn set_profile_image(
-        &self,
-        account_id: Id,
-        which: ProfileImage,
-        key: Option<String>,
-    ) -> StoreResult<(AccountRow, Option<String>)> {
-        self.write(key, move |db, key| {
-            Box::pin(media::set_profile_image(db, account_id, which, key.clone()))
-        })
-        .await
-    }
-
-    // ---- markers ----
-    async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>> {
-        self.read(account_id, |db, a| Box::pin(notifications::markers(db, *a)))
-            .await
-    }
-    async fn set_marker(
-        &self,
-        account_id: Id,
-        timeline: &str,
-        last_read_id: Id,
-    ) -> StoreResult<Marker> {
-        self.write(timeline.to_owned(), move |db, t| {
-            Box::pin(notifications::set_marker(db, account_id, t, last_read_id))
-        })
-        .await
     }
 }

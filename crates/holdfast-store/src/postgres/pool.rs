@@ -335,7 +335,7 @@ pub(crate) struct Db<'a> {
 }
 
 impl Db<'_> {
-    async fn statement(&self, sql: &str) -> StoreResult<Statement> {
+    pub async fn statement(&self, sql: &str) -> StoreResult<Statement> {
         if let Some(s) = lock(self.statements).get(sql) {
             return Ok(s.clone());
         }
@@ -353,9 +353,17 @@ impl Db<'_> {
 
     pub async fn query(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<Row>> {
         let s = self.statement(sql).await?;
+        self.query_prepared(&s, params).await
+    }
+
+    pub async fn query_prepared(
+        &self,
+        s: &Statement,
+        params: &[Param<'_>],
+    ) -> StoreResult<Vec<Row>> {
         Ok(match self.client {
-            Handle::Client(c) => c.query(&s, params).await?,
-            Handle::Tx(t) => t.query(&s, params).await?,
+            Handle::Client(c) => c.query(s, params).await?,
+            Handle::Tx(t) => t.query(s, params).await?,
         })
     }
 
@@ -372,9 +380,13 @@ impl Db<'_> {
 
     pub async fn execute(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<u64> {
         let s = self.statement(sql).await?;
+        self.execute_prepared(&s, params).await
+    }
+
+    pub async fn execute_prepared(&self, s: &Statement, params: &[Param<'_>]) -> StoreResult<u64> {
         Ok(match self.client {
-            Handle::Client(c) => c.execute(&s, params).await?,
-            Handle::Tx(t) => t.execute(&s, params).await?,
+            Handle::Client(c) => c.execute(s, params).await?,
+            Handle::Tx(t) => t.execute(s, params).await?,
         })
     }
 }

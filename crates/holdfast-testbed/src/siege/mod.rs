@@ -11,7 +11,7 @@ pub mod http;
 mod plot;
 mod report;
 pub mod scenarios;
-mod server;
+pub mod server;
 mod slowloris;
 pub mod stats;
 pub mod target;
@@ -27,7 +27,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use scenarios::Scenario;
-use workload::Rng;
+pub use workload::Rng;
 
 /// Longest siege; per-second histograms cost ~32 KiB each, so this also bounds memory.
 pub const DURATION_MAX_S: u64 = 900;

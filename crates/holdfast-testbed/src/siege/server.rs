@@ -26,8 +26,19 @@ pub struct Server {
     child: Mutex<Child>,
     pub pid: u32,
     pub target: Target,
-    data_dir: PathBuf,
+    /// A throw-away data directory, removed at stop (None when the caller gave the data).
+    scratch_dir: Option<PathBuf>,
     pub log_path: PathBuf,
+}
+
+/// Where the started server keeps its data.
+pub enum ServerData {
+    /// A fresh SQLite data directory in the temp dir, removed at stop (siege).
+    Scratch,
+    /// An existing SQLite data directory, kept (a seeded bench instance).
+    Dir(PathBuf),
+    /// A PostgreSQL URL (`--database`), kept.
+    Postgres(String),
 }
 
 fn free_loopback_port() -> Result<u16, String> {
@@ -43,6 +54,17 @@ pub fn start(
     config: Option<&Path>,
     out_dir: &Path,
 ) -> Result<Server, String> {
+    start_on(exe, ServerData::Scratch, guard, config, out_dir)
+}
+
+/// Starts `exe serve` on the given data; its log goes to `out_dir/server.log`.
+pub fn start_on(
+    exe: &Path,
+    data: ServerData,
+    guard: Option<&str>,
+    config: Option<&Path>,
+    out_dir: &Path,
+) -> Result<Server, String> {
     let port = free_loopback_port()?;
     let listen = format!("127.0.0.1:{port}");
     let target = parse_target(&format!("http://{listen}"))?;
@@ -50,10 +72,12 @@ pub fn start(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let data_dir =
-        std::env::temp_dir().join(format!("holdfast-siege-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let scratch_dir = matches!(data, ServerData::Scratch).then(|| {
+        std::env::temp_dir().join(format!("holdfast-siege-{}-{nanos}", std::process::id()))
+    });
+    if let Some(d) = &scratch_dir {
+        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+    }
     let log_path = out_dir.join("server.log");
     let log = File::create(&log_path)
         .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
@@ -62,10 +86,13 @@ pub fn start(
     cmd.arg("serve")
         .arg("--listen")
         .arg(&listen)
-        .arg("--data-dir")
-        .arg(&data_dir)
         .arg("--domain")
         .arg("localhost");
+    match (&data, &scratch_dir) {
+        (ServerData::Postgres(url), _) => cmd.arg("--database").arg(url),
+        (ServerData::Dir(d), _) | (ServerData::Scratch, Some(d)) => cmd.arg("--data-dir").arg(d),
+        (ServerData::Scratch, None) => unreachable!("a scratch directory was made above"),
+    };
     if let Some(g) = guard {
         cmd.arg("--guard").arg(g);
     }
@@ -84,7 +111,7 @@ pub fn start(
         pid: child.id(),
         child: Mutex::new(child),
         target,
-        data_dir,
+        scratch_dir,
         log_path,
     })
 }
@@ -128,7 +155,7 @@ impl Server {
         ))
     }
 
-    /// SIGTERM, then SIGKILL after the grace; removes the data directory. Returns the exit status.
+    /// SIGTERM, then SIGKILL after the grace; removes a scratch data directory. Returns the exit status.
     pub async fn stop(&self) -> String {
         if self.exited().is_none() {
             // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
@@ -143,7 +170,9 @@ impl Server {
                 let _ = child.wait();
             }
         }
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some(d) = &self.scratch_dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
         self.exited().unwrap_or_else(|| "unknown".into())
     }
 }

@@ -109,6 +109,14 @@ impl Histogram {
         self.total
     }
 
+    /// Adds another histogram's counts (per-worker histograms into one).
+    pub fn merge(&mut self, other: &Histogram) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.total += other.total;
+    }
+
     /// Nearest-rank percentile, like `percentile_sorted`, to within one bucket.
     pub fn percentile(&self, p: f64) -> Option<u64> {
         if self.total == 0 {

@@ -1,0 +1,57 @@
+//! What several handlers share. Handlers import from here, never from the
+//! router file (`routes/mod.rs`), which only lists routes.
+
+/// A paged list of accounts about one account or status (followers,
+/// favourited_by, …): same scope, same paging, one service call apart.
+macro_rules! account_page_handler {
+    ($name:ident, $op:ident) => {
+        pub async fn $name(
+            axum::extract::State(state): axum::extract::State<crate::AppState>,
+            caller: crate::auth::Caller,
+            axum::extract::Path(id): axum::extract::Path<String>,
+            headers: axum::http::HeaderMap,
+            axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+            params: crate::params::Params,
+        ) -> crate::error::ApiResult<axum::response::Response> {
+            let viewer = caller.viewer("read:accounts")?;
+            let page = state
+                .service
+                .$op(viewer, super::helpers::path_id(&id)?, params.page()?)
+                .await?;
+            let items = page
+                .items
+                .iter()
+                .map(|a| crate::entities::account(&state.service, a))
+                .collect();
+            Ok(crate::paging::page_response(&headers, &uri, &page, items))
+        }
+    };
+}
+
+use holdfast_service::oauth::IssuedToken;
+use holdfast_store::Id;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Ids in paths: anything that is not an id names nothing (404).
+pub fn path_id(raw: &str) -> ApiResult<Id> {
+    crate::params::parse_id(raw).ok_or_else(ApiError::not_found)
+}
+
+/// The style sheet of the server-rendered pages (front page, authorize page).
+pub const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}\
+    label{display:block;margin:.5rem 0}input{display:block;width:100%;padding:.4rem;box-sizing:border-box}\
+    button{margin-top:.8rem;padding:.5rem 1.2rem}.error{color:#a00}article{border-top:1px solid #ddd;padding:.6rem 0}\
+    .meta{color:#666;font-size:.85rem}code{word-break:break-all}\
+    .media img{max-width:100%;max-height:20rem;margin:.3rem .3rem 0 0;border-radius:4px}";
+
+/// Mastodon's Token entity: what `/oauth/token` and a sign-up answer.
+pub fn token_json(t: &IssuedToken) -> Value {
+    json!({
+        "access_token": t.access_token,
+        "token_type": "Bearer",
+        "scope": t.scopes.to_string(),
+        "created_at": t.created_at_s,
+    })
+}

@@ -1,0 +1,170 @@
+//! The spellings that differ between SQLite and PostgreSQL, all in one place.
+//! Everything else (booleans, upserts, `RETURNING`, id generation) is written
+//! the same for both; see the conventions in `core/mod.rs`.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// `col` is one of the ids bound (as [`super::Arg::Ids`]) at parameter `n`.
+    /// PostgreSQL binds an array; SQLite a JSON array it unpacks. Either way
+    /// the SQL text does not depend on how many ids there are, so it is
+    /// prepared once.
+    pub fn in_ids(self, col: &str, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("{col} IN (SELECT value FROM json_each(?{n}))"),
+            Dialect::Postgres => format!("{col} = ANY(?{n})"),
+        }
+    }
+
+    /// `col` is one of the strings bound (as [`super::Arg::Texts`]) at parameter `n`.
+    pub fn in_texts(self, col: &str, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("{col} IN (SELECT value FROM json_each(?{n}))"),
+            Dialect::Postgres => format!("{col} = ANY(?{n}::TEXT[])"),
+        }
+    }
+}
+
+/// A full-text match of the statuses aliased `s`, in the dialect's engine:
+/// FTS5 on SQLite, the `search` tsvector column on PostgreSQL.
+pub struct TextMatch {
+    /// What to select from (`statuses s` and the index, if separate).
+    pub from: &'static str,
+    /// The match condition; its parameters are `?2` and on.
+    pub condition: &'static str,
+    /// The parameter values, in order.
+    pub text: String,
+    pub words: Vec<String>,
+}
+
+impl TextMatch {
+    pub fn args(&self) -> Vec<super::Arg<'_>> {
+        let mut args = vec![super::Arg::Text(&self.text)];
+        if !self.words.is_empty() {
+            args.push(super::Arg::Texts(&self.words));
+        }
+        args
+    }
+}
+
+impl Dialect {
+    /// `col` compared in byte order (SQLite's default; PostgreSQL's `"C"` collation).
+    pub fn byte_order(self, col: &str) -> String {
+        match self {
+            Dialect::Sqlite => col.to_owned(),
+            Dialect::Postgres => format!("{col} COLLATE \"C\""),
+        }
+    }
+
+    /// ` FOR UPDATE OF {alias}` where rows are locked by a read (PostgreSQL,
+    /// several writers); nothing on SQLite, whose one writer excludes the others.
+    pub fn for_update(self, alias: &str) -> String {
+        match self {
+            Dialect::Sqlite => String::new(),
+            Dialect::Postgres => format!(" FOR UPDATE OF {alias}"),
+        }
+    }
+
+    /// As `for_update`, skipping rows another transaction holds (two
+    /// PostgreSQL nodes sweeping at once take different rows).
+    pub fn for_update_skip_locked(self, alias: &str) -> String {
+        match self {
+            Dialect::Sqlite => String::new(),
+            Dialect::Postgres => format!(" FOR UPDATE OF {alias} SKIP LOCKED"),
+        }
+    }
+
+    /// The statement that adds a status's text to the search index (`?1`
+    /// the status id, `?2` the text), where the index is kept by hand;
+    /// PostgreSQL's is a generated column.
+    pub fn search_index_add(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => Some("INSERT INTO status_search (rowid, body) VALUES (?1, ?2)"),
+            Dialect::Postgres => None,
+        }
+    }
+
+    /// The statement that removes status `?1` from a by-hand search index.
+    pub fn search_index_remove(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => Some("DELETE FROM status_search WHERE rowid = ?1"),
+            Dialect::Postgres => None,
+        }
+    }
+
+    /// The match for a user's query: every word must occur. None when the
+    /// query has no word to look for. User input is only ever a parameter,
+    /// and reaches each engine as plain text, never as query syntax.
+    pub fn text_match(self, query: &str) -> Option<TextMatch> {
+        match self {
+            // Each word a quoted phrase, so FTS5 syntax in user input
+            // (`NEAR`, `*`, `:`) is matched literally instead of being interpreted.
+            Dialect::Sqlite => {
+                let phrases = query
+                    .split_whitespace()
+                    .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (!phrases.is_empty()).then(|| TextMatch {
+                    from: "status_search f JOIN statuses s ON s.id = f.rowid",
+                    condition: "status_search MATCH ?2",
+                    text: phrases,
+                    words: Vec::new(),
+                })
+            }
+            // A word that splits into several tokens (`state-of-the-art`)
+            // is a phrase, and a word with no token at all (`&`) is ignored.
+            // The `plainto_tsquery` prefilter (all tokens present) is what
+            // the GIN index answers; the per-word phrase check then runs on
+            // those candidates only. Both functions take plain text.
+            Dialect::Postgres => {
+                let words: Vec<String> = query
+                    .split_whitespace()
+                    .map(split_like_index)
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                (!words.is_empty()).then(|| TextMatch {
+                    from: "statuses s",
+                    condition: "s.search @@ plainto_tsquery('simple', ?2) \
+                        AND NOT EXISTS (SELECT 1 FROM unnest(?3::TEXT[]) w \
+                                        WHERE NOT s.search @@ phraseto_tsquery('simple', w))",
+                    text: words.join(" "),
+                    words,
+                })
+            }
+        }
+    }
+}
+
+/// The query side of PostgreSQL's `search` column rule: ASCII punctuation is a separator.
+fn split_like_index(word: &str) -> String {
+    word.split(|c: char| c.is_ascii_punctuation())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_words_split_on_ascii_punctuation() {
+        assert_eq!(split_like_index("of-the"), "of the");
+        assert_eq!(split_like_index("&"), "");
+        assert_eq!(split_like_index("!fox:*"), "fox");
+        assert_eq!(split_like_index("café"), "café");
+    }
+
+    #[test]
+    fn fts5_syntax_in_a_query_is_quoted() {
+        let m = Dialect::Sqlite.text_match("a\"b NEAR").unwrap();
+        assert_eq!(m.text, "\"a\"\"b\" \"NEAR\"");
+        assert!(Dialect::Sqlite.text_match("   ").is_none());
+        assert!(Dialect::Postgres.text_match("& !").is_none());
+    }
+}

@@ -1,0 +1,201 @@
+//! The social graph: follows (and requests to follow a locked account),
+//! blocks, mutes, and the relationship sets built from them.
+
+use std::collections::HashMap;
+
+use super::notifications::notify;
+use super::{args, sql, Arg, Conn};
+use crate::model::*;
+use crate::StoreResult;
+
+/// Follows, or asks to when the target is locked. Following again only
+/// updates the options, so a retried follow is harmless; two concurrent
+/// follows meet in `ON CONFLICT` and notify once.
+pub async fn follow(
+    c: &dyn Conn,
+    account_id: Id,
+    target_id: Id,
+    reblogs: bool,
+    notify_on_post: bool,
+) -> StoreResult<FollowOutcome> {
+    let updated = c
+        .execute(
+            "UPDATE follows SET reblogs = ?3, notify = ?4 WHERE account_id = ?1 AND target_id = ?2",
+            &args![account_id, target_id, reblogs, notify_on_post],
+        )
+        .await?;
+    if updated == 1 {
+        return Ok(FollowOutcome::Following);
+    }
+    let locked: bool = c
+        .query_one(
+            "SELECT locked FROM accounts WHERE id = ?1",
+            &args![target_id],
+        )
+        .await?
+        .get(0)?;
+    if locked {
+        let added = c
+            .execute(
+                "INSERT INTO follow_requests (id, account_id, target_id) VALUES (holdfast_next_id(), ?1, ?2) \
+                 ON CONFLICT (account_id, target_id) DO NOTHING",
+                &args![account_id, target_id],
+            )
+            .await?;
+        if added == 1 {
+            notify(
+                c,
+                target_id,
+                account_id,
+                NotificationType::FollowRequest,
+                None,
+            )
+            .await?;
+        }
+        return Ok(FollowOutcome::Requested);
+    }
+    c.execute(
+        "INSERT INTO follows (id, account_id, target_id, reblogs, notify) VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4) \
+         ON CONFLICT (account_id, target_id) DO UPDATE SET reblogs = excluded.reblogs, notify = excluded.notify",
+        &args![account_id, target_id, reblogs, notify_on_post],
+    )
+    .await?;
+    // Idempotent by the notifications_once index: a racing follow notifies once.
+    notify(c, target_id, account_id, NotificationType::Follow, None).await?;
+    Ok(FollowOutcome::Following)
+}
+
+pub async fn unfollow(c: &dyn Conn, account_id: Id, target_id: Id) -> StoreResult<()> {
+    let pair = args![account_id, target_id];
+    let removed = c
+        .execute(
+            "DELETE FROM follows WHERE account_id = ?1 AND target_id = ?2",
+            &pair,
+        )
+        .await?
+        + c.execute(
+            "DELETE FROM follow_requests WHERE account_id = ?1 AND target_id = ?2",
+            &pair,
+        )
+        .await?;
+    if removed > 0 {
+        c.execute(
+            "DELETE FROM notifications WHERE account_id = ?1 AND from_account_id = ?2 AND type IN ('follow', 'follow_request')",
+            &args![target_id, account_id],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Blocking also ends following in both directions, as in Mastodon.
+pub async fn block(c: &dyn Conn, account_id: Id, target_id: Id) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO blocks (account_id, target_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        &args![account_id, target_id],
+    )
+    .await?;
+    unfollow(c, account_id, target_id).await?;
+    unfollow(c, target_id, account_id).await?;
+    Ok(())
+}
+
+pub async fn unblock(c: &dyn Conn, account_id: Id, target_id: Id) -> StoreResult<()> {
+    c.execute(
+        "DELETE FROM blocks WHERE account_id = ?1 AND target_id = ?2",
+        &args![account_id, target_id],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn mute(
+    c: &dyn Conn,
+    account_id: Id,
+    target_id: Id,
+    notifications: bool,
+) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO mutes (account_id, target_id, notifications) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (account_id, target_id) DO UPDATE SET notifications = excluded.notifications",
+        &args![account_id, target_id, notifications],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn unmute(c: &dyn Conn, account_id: Id, target_id: Id) -> StoreResult<()> {
+    c.execute(
+        "DELETE FROM mutes WHERE account_id = ?1 AND target_id = ?2",
+        &args![account_id, target_id],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn relationships(c: &dyn Conn, me: Id, targets: &[Id]) -> StoreResult<Vec<Relationship>> {
+    let d = c.dialect();
+    // Each set: (target, (flag, flag)) for the targets in `?2`, seen from `?1`.
+    let set = |table: &str, mine: &str, theirs: &str, flags: &str| {
+        format!(
+            "SELECT {theirs}, {flags} FROM {table} WHERE {mine} = ?1 AND {}",
+            d.in_ids(theirs, 2)
+        )
+    };
+    let queries = [
+        set("follows", "account_id", "target_id", "reblogs, notify"),
+        set("follows", "target_id", "account_id", "FALSE, FALSE"),
+        set("blocks", "account_id", "target_id", "FALSE, FALSE"),
+        set("blocks", "target_id", "account_id", "FALSE, FALSE"),
+        set("mutes", "account_id", "target_id", "notifications, FALSE"),
+        set("follow_requests", "account_id", "target_id", "FALSE, FALSE"),
+        set("follow_requests", "target_id", "account_id", "FALSE, FALSE"),
+    ];
+    let mut sets = Vec::with_capacity(queries.len());
+    for query in &queries {
+        let rows = c.query(query, &[Arg::Int(me), Arg::Ids(targets)]).await?;
+        sets.push(
+            rows.iter()
+                .map(|r| Ok((r.get::<Id>(0)?, (r.get::<bool>(1)?, r.get::<bool>(2)?))))
+                .collect::<StoreResult<HashMap<_, _>>>()?,
+        );
+    }
+    let mut sets = sets.into_iter();
+    let mut next = || sets.next().unwrap_or_default();
+    Ok(crate::assemble::RelationshipSets {
+        following: next(),
+        followed_by: next(),
+        blocking: next(),
+        blocked_by: next(),
+        muting: next(),
+        requested: next(),
+        requested_by: next(),
+    }
+    .into_relationships(targets))
+}
+
+/// Followers of `account_id` (paged by follow), leaving out suspended accounts.
+pub async fn followers(c: &dyn Conn, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+    sql::paged(
+        c,
+        "SELECT f.id, f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
+         WHERE f.target_id = ?1 AND NOT a.suspended",
+        "f.id",
+        &args![account_id],
+        page,
+    )
+    .await
+}
+
+/// Accounts `account_id` follows (paged by follow), leaving out suspended accounts.
+pub async fn following(c: &dyn Conn, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+    sql::paged(
+        c,
+        "SELECT f.id, f.target_id FROM follows f JOIN accounts a ON a.id = f.target_id \
+         WHERE f.account_id = ?1 AND NOT a.suspended",
+        "f.id",
+        &args![account_id],
+        page,
+    )
+    .await
+}

@@ -1,0 +1,581 @@
+//! Statuses: posting (with mentions, tags, media, search entry and
+//! notifications), deleting, loading for rendering, threads, and the
+//! actions on a status (favourite, reblog, bookmark).
+
+use std::collections::{HashMap, HashSet};
+
+use super::notifications::notify;
+use super::sql::{
+    self, media_row, status_row, viewer_param, MEDIA_COLUMNS, STATUS_COLUMNS, STATUS_FROM,
+};
+use super::{accounts, args, Arg, Conn};
+use crate::ids::now_ms;
+use crate::model::*;
+use crate::{StoreError, StoreResult};
+
+/// Mastodon counts in `replies_count` only replies that anyone could see.
+fn counts_as_reply(visibility: Visibility) -> bool {
+    matches!(visibility, Visibility::Public | Visibility::Unlisted)
+}
+
+/// `col = col - 1`, never below zero, for a counter on status `?1`.
+fn decrement(col: &str) -> String {
+    format!(
+        "UPDATE statuses SET {col} = CASE WHEN {col} > 0 THEN {col} - 1 ELSE 0 END WHERE id = ?1"
+    )
+}
+
+/// Posts a status with its mentions, tags and notifications, in the caller's transaction.
+///
+/// Idempotency: the key row is claimed first, with `ON CONFLICT DO NOTHING`.
+/// On PostgreSQL, if another transaction holds the same key, this INSERT
+/// waits for it to finish; if it committed, the INSERT does nothing and we
+/// return the status it made. So the same Idempotency-Key posted to two
+/// nodes at the same moment yields one status.
+pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
+    let now = now_ms();
+    let mut claimed: Option<Id> = None;
+    if let Some(key) = &new.idempotency_key {
+        let oldest_valid = now - (idempotency_ttl_s as i64).saturating_mul(1000);
+        c.execute(
+            "DELETE FROM idempotency_keys WHERE account_id = ?1 AND created_at < ?2",
+            &args![new.account_id, oldest_valid],
+        )
+        .await?;
+        let row = c
+            .query_opt(
+                "INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES (?1, ?2, holdfast_next_id(), ?3) \
+                 ON CONFLICT (account_id, key) DO NOTHING RETURNING status_id",
+                &args![new.account_id, key, now],
+            )
+            .await?;
+        match row {
+            Some(r) => claimed = Some(r.get(0)?),
+            None => {
+                return c
+                    .query_one(
+                        "SELECT status_id FROM idempotency_keys WHERE account_id = ?1 AND key = ?2",
+                        &args![new.account_id, key],
+                    )
+                    .await?
+                    .get(0);
+            }
+        }
+    }
+
+    let in_reply_to_account_id: Option<Id> = match new.in_reply_to {
+        Some(parent) => Some(
+            c.query_one(
+                "SELECT account_id FROM statuses WHERE id = ?1 AND reblog_of_id IS NULL",
+                &args![parent],
+            )
+            .await?
+            .get(0)?,
+        ),
+        None => None,
+    };
+
+    let id: Id = c
+        .query_one(
+            "INSERT INTO statuses (id, account_id, text, content, spoiler_text, sensitive, visibility, language, \
+             in_reply_to_id, in_reply_to_account_id, app_id, created_at) \
+             VALUES (COALESCE(?1, holdfast_next_id()), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+            &args![
+                claimed,
+                new.account_id,
+                &new.text,
+                &new.content,
+                &new.spoiler_text,
+                new.sensitive,
+                new.visibility as i64,
+                new.language.as_deref(),
+                new.in_reply_to,
+                in_reply_to_account_id,
+                new.app_id,
+                now,
+            ],
+        )
+        .await?
+        .get(0)?;
+    for account in &new.mentions {
+        c.execute(
+            "INSERT INTO mentions (status_id, account_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            &args![id, *account],
+        )
+        .await?;
+        if *account != new.account_id {
+            notify(
+                c,
+                *account,
+                new.account_id,
+                NotificationType::Mention,
+                Some(id),
+            )
+            .await?;
+        }
+    }
+    for tag in &new.tags {
+        c.execute(
+            "INSERT INTO tags (id, name) VALUES (holdfast_next_id(), ?1) ON CONFLICT (name) DO NOTHING",
+            &args![tag],
+        )
+        .await?;
+        c.execute(
+            "INSERT INTO status_tags (tag_id, status_id) SELECT id, ?2 FROM tags WHERE name = ?1 ON CONFLICT DO NOTHING",
+            &args![tag, id],
+        )
+        .await?;
+    }
+    // Attach the uploads: each must be the author's and not yet attached.
+    // One failure rolls back the whole post (the caller's transaction); on
+    // PostgreSQL the row lock taken by UPDATE makes two posts racing for one
+    // upload attach it once.
+    for (position, media_id) in new.media_ids.iter().enumerate() {
+        let attached = c
+            .execute(
+                "UPDATE media_attachments SET status_id = ?1, position = ?2 \
+                 WHERE id = ?3 AND account_id = ?4 AND status_id IS NULL",
+                &args![id, position as i64, *media_id, new.account_id],
+            )
+            .await?;
+        if attached != 1 {
+            return Err(StoreError::Rejected(
+                "media_ids must name your own uploads that no status uses yet",
+            ));
+        }
+    }
+    if let Some(add) = c.dialect().search_index_add() {
+        let body = format!("{} {}", new.spoiler_text, new.text);
+        c.execute(add, &args![id, &body]).await?;
+    }
+    if let Some(parent) = new.in_reply_to {
+        if counts_as_reply(new.visibility) {
+            c.execute(
+                "UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?1",
+                &args![parent],
+            )
+            .await?;
+        }
+    }
+    Ok(id)
+}
+
+/// Deletes a status of `account_id` (its reblogs go with it); returns the row as it was.
+pub async fn delete(c: &dyn Conn, account_id: Id, status_id: Id) -> StoreResult<StatusRow> {
+    // Locked on PostgreSQL: two nodes deleting the same status at once delete it once.
+    let row = c
+        .query_one(
+            &format!(
+                "SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = ?1{}",
+                c.dialect().for_update("s")
+            ),
+            &args![status_id],
+        )
+        .await?;
+    let row = status_row(&row)?;
+    if row.account_id != account_id {
+        return Err(StoreError::NotFound);
+    }
+    if let Some(original) = row.reblog_of_id {
+        c.execute(&decrement("reblogs_count"), &args![original])
+            .await?;
+        delete_notification(c, original, account_id, NotificationType::Reblog).await?;
+    }
+    if let Some(parent) = row.in_reply_to_id {
+        if counts_as_reply(row.visibility) {
+            c.execute(&decrement("replies_count"), &args![parent])
+                .await?;
+        }
+    }
+    if let Some(remove) = c.dialect().search_index_remove() {
+        c.execute(remove, &args![status_id]).await?;
+    }
+    // Reblogs, favourites, bookmarks, mentions, tags and notifications go by cascade.
+    c.execute("DELETE FROM statuses WHERE id = ?1", &args![status_id])
+        .await?;
+    Ok(row)
+}
+
+pub async fn row(c: &dyn Conn, id: Id) -> StoreResult<StatusRow> {
+    let r = c
+        .query_one(
+            &format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = ?1"),
+            &args![id],
+        )
+        .await?;
+    status_row(&r)
+}
+
+pub async fn visible(c: &dyn Conn, viewer: Option<Id>, id: Id) -> StoreResult<bool> {
+    c.query_one(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM statuses s WHERE s.id = ?2 AND {})",
+            sql::visible_with_reblog("s")
+        ),
+        &args![viewer_param(viewer), id],
+    )
+    .await?
+    .get(0)
+}
+
+async fn rows(c: &dyn Conn, ids: &[Id]) -> StoreResult<Vec<StatusRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    c.query(
+        &format!(
+            "SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE {}",
+            c.dialect().in_ids("s.id", 1)
+        ),
+        &[Arg::Ids(ids)],
+    )
+    .await?
+    .iter()
+    .map(status_row)
+    .collect()
+}
+
+/// The first column of each row, as a set of ids.
+async fn id_set(c: &dyn Conn, sql: &str, args: &[Arg<'_>]) -> StoreResult<HashSet<Id>> {
+    c.query(sql, args).await?.iter().map(|r| r.get(0)).collect()
+}
+
+/// Loads statuses with authors, mentions, tags, media, the viewer's flags
+/// and the reblogged status, in a fixed number of queries whatever the number of ids.
+pub async fn bundles(
+    c: &dyn Conn,
+    viewer: Option<Id>,
+    ids: &[Id],
+) -> StoreResult<Vec<StatusBundle>> {
+    let d = c.dialect();
+    let mut all = rows(c, ids).await?;
+    let reblogged: Vec<Id> = all.iter().filter_map(|s| s.reblog_of_id).collect();
+    all.extend(rows(c, &reblogged).await?);
+    let by_id: HashMap<Id, StatusRow> = all.into_iter().map(|s| (s.id, s)).collect();
+    let list: Vec<Id> = by_id.keys().copied().collect();
+
+    let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
+    for r in c
+        .query(
+            &format!(
+                "SELECT status_id, account_id FROM mentions WHERE {}",
+                d.in_ids("status_id", 1)
+            ),
+            &[Arg::Ids(&list)],
+        )
+        .await?
+    {
+        mentions.entry(r.get(0)?).or_default().push(r.get(1)?);
+    }
+    let mut tags: HashMap<Id, Vec<TagRef>> = HashMap::new();
+    for r in c
+        .query(
+            &format!(
+                "SELECT st.status_id, t.name, t.id FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE {} ORDER BY {}",
+                d.in_ids("st.status_id", 1),
+                d.byte_order("t.name")
+            ),
+            &[Arg::Ids(&list)],
+        )
+        .await?
+    {
+        tags.entry(r.get(0)?).or_default().push(TagRef {
+            name: r.get(1)?,
+            id: r.get(2)?,
+        });
+    }
+    let mut media: HashMap<Id, Vec<MediaRow>> = HashMap::new();
+    for r in c
+        .query(
+            &format!(
+                "SELECT {MEDIA_COLUMNS} FROM media_attachments m WHERE {} ORDER BY m.status_id, m.position",
+                d.in_ids("m.status_id", 1)
+            ),
+            &[Arg::Ids(&list)],
+        )
+        .await?
+    {
+        let row = media_row(&r)?;
+        if let Some(status) = row.status_id {
+            media.entry(status).or_default().push(row);
+        }
+    }
+    let account_ids = crate::assemble::accounts_needed(&by_id, &mentions);
+    let accounts: HashMap<Id, AccountRow> = accounts::by_ids(c, &account_ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+
+    let (favourited, bookmarked, reblogged_by_viewer) = match viewer {
+        Some(v) => {
+            let mine = [Arg::Int(v), Arg::Ids(&list)];
+            (
+                id_set(
+                    c,
+                    &format!(
+                        "SELECT status_id FROM favourites WHERE account_id = ?1 AND {}",
+                        d.in_ids("status_id", 2)
+                    ),
+                    &mine,
+                )
+                .await?,
+                id_set(
+                    c,
+                    &format!(
+                        "SELECT status_id FROM bookmarks WHERE account_id = ?1 AND {}",
+                        d.in_ids("status_id", 2)
+                    ),
+                    &mine,
+                )
+                .await?,
+                id_set(
+                    c,
+                    &format!(
+                        "SELECT reblog_of_id FROM statuses WHERE account_id = ?1 AND {}",
+                        d.in_ids("reblog_of_id", 2)
+                    ),
+                    &mine,
+                )
+                .await?,
+            )
+        }
+        None => Default::default(),
+    };
+
+    Ok(crate::assemble::BundleParts {
+        statuses: by_id,
+        mentions,
+        tags,
+        media,
+        accounts,
+        favourited,
+        bookmarked,
+        reblogged: reblogged_by_viewer,
+    }
+    .into_bundles(ids))
+}
+
+/// Ancestors oldest first; descendants in the order they were posted. Reply
+/// chains are followed at most `depth_max` deep either way (`thread_depth_max`).
+pub async fn context(
+    c: &dyn Conn,
+    viewer: Option<Id>,
+    id: Id,
+    max_each: u32,
+    depth_max: u32,
+) -> StoreResult<(Vec<Id>, Vec<Id>)> {
+    let v = viewer_param(viewer);
+    let ancestors = c
+        .query(
+            &format!(
+                "WITH RECURSIVE up(id, depth) AS ( \
+                     SELECT in_reply_to_id, CAST(1 AS BIGINT) FROM statuses WHERE id = ?2 AND in_reply_to_id IS NOT NULL \
+                     UNION ALL \
+                     SELECT s.in_reply_to_id, up.depth + 1 FROM statuses s JOIN up ON s.id = up.id \
+                     WHERE s.in_reply_to_id IS NOT NULL AND up.depth < ?3) \
+                 SELECT s.id FROM up JOIN statuses s ON s.id = up.id WHERE {} ORDER BY s.id ASC",
+                sql::visible("s")
+            ),
+            &args![v, id, max_each.min(depth_max)],
+        )
+        .await?;
+    let descendants = c
+        .query(
+            &format!(
+                "WITH RECURSIVE down(id, depth) AS ( \
+                     SELECT id, CAST(1 AS BIGINT) FROM statuses WHERE in_reply_to_id = ?2 \
+                     UNION ALL \
+                     SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < ?4) \
+                 SELECT s.id FROM down JOIN statuses s ON s.id = down.id WHERE {} AND {} ORDER BY s.id ASC LIMIT ?3",
+                sql::visible("s"),
+                sql::not_filtered("s")
+            ),
+            &args![v, id, max_each, depth_max],
+        )
+        .await?;
+    Ok((
+        ancestors
+            .iter()
+            .map(|r| r.get(0))
+            .collect::<StoreResult<_>>()?,
+        descendants
+            .iter()
+            .map(|r| r.get(0))
+            .collect::<StoreResult<_>>()?,
+    ))
+}
+
+/// Undoing an action takes back the notification it caused, as Mastodon does.
+async fn delete_notification(
+    c: &dyn Conn,
+    status_id: Id,
+    from: Id,
+    kind: NotificationType,
+) -> StoreResult<()> {
+    c.execute(
+        "DELETE FROM notifications WHERE status_id = ?1 AND from_account_id = ?2 AND type = ?3",
+        &args![status_id, from, kind.as_str()],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn author_of(c: &dyn Conn, status_id: Id) -> StoreResult<Id> {
+    c.query_one(
+        "SELECT account_id FROM statuses WHERE id = ?1",
+        &args![status_id],
+    )
+    .await?
+    .get(0)
+}
+
+pub async fn favourite(c: &dyn Conn, account_id: Id, status_id: Id) -> StoreResult<()> {
+    let author = author_of(c, status_id).await?;
+    let added = c
+        .execute(
+            "INSERT INTO favourites (id, account_id, status_id) VALUES (holdfast_next_id(), ?1, ?2) \
+             ON CONFLICT (account_id, status_id) DO NOTHING",
+            &args![account_id, status_id],
+        )
+        .await?;
+    if added == 1 {
+        c.execute(
+            "UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = ?1",
+            &args![status_id],
+        )
+        .await?;
+        if author != account_id {
+            notify(
+                c,
+                author,
+                account_id,
+                NotificationType::Favourite,
+                Some(status_id),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn unfavourite(c: &dyn Conn, account_id: Id, status_id: Id) -> StoreResult<()> {
+    let removed = c
+        .execute(
+            "DELETE FROM favourites WHERE account_id = ?1 AND status_id = ?2",
+            &args![account_id, status_id],
+        )
+        .await?;
+    if removed == 1 {
+        c.execute(&decrement("favourites_count"), &args![status_id])
+            .await?;
+        delete_notification(c, status_id, account_id, NotificationType::Favourite).await?;
+    }
+    Ok(())
+}
+
+/// Returns the id of the reblog, existing or new.
+pub async fn reblog(
+    c: &dyn Conn,
+    account_id: Id,
+    status_id: Id,
+    visibility: Visibility,
+) -> StoreResult<Id> {
+    let author = author_of(c, status_id).await?;
+    // The partial unique index settles two reblogs racing: one inserts, the other finds it.
+    let inserted = c
+        .query_opt(
+            "INSERT INTO statuses (id, account_id, text, content, visibility, reblog_of_id, created_at) \
+             VALUES (holdfast_next_id(), ?1, '', '', ?2, ?3, ?4) \
+             ON CONFLICT (account_id, reblog_of_id) WHERE reblog_of_id IS NOT NULL DO NOTHING RETURNING id",
+            &args![account_id, visibility as i64, status_id, now_ms()],
+        )
+        .await?;
+    let Some(row) = inserted else {
+        return c
+            .query_one(
+                "SELECT id FROM statuses WHERE account_id = ?1 AND reblog_of_id = ?2",
+                &args![account_id, status_id],
+            )
+            .await?
+            .get(0);
+    };
+    let id: Id = row.get(0)?;
+    c.execute(
+        "UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = ?1",
+        &args![status_id],
+    )
+    .await?;
+    if author != account_id {
+        notify(
+            c,
+            author,
+            account_id,
+            NotificationType::Reblog,
+            Some(status_id),
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+pub async fn unreblog(c: &dyn Conn, account_id: Id, status_id: Id) -> StoreResult<()> {
+    let removed = c
+        .execute(
+            "DELETE FROM statuses WHERE account_id = ?1 AND reblog_of_id = ?2",
+            &args![account_id, status_id],
+        )
+        .await?;
+    if removed == 1 {
+        c.execute(&decrement("reblogs_count"), &args![status_id])
+            .await?;
+        delete_notification(c, status_id, account_id, NotificationType::Reblog).await?;
+    }
+    Ok(())
+}
+
+pub async fn bookmark(c: &dyn Conn, account_id: Id, status_id: Id) -> StoreResult<()> {
+    author_of(c, status_id).await?;
+    c.execute(
+        "INSERT INTO bookmarks (id, account_id, status_id) VALUES (holdfast_next_id(), ?1, ?2) \
+         ON CONFLICT (account_id, status_id) DO NOTHING",
+        &args![account_id, status_id],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn unbookmark(c: &dyn Conn, account_id: Id, status_id: Id) -> StoreResult<()> {
+    c.execute(
+        "DELETE FROM bookmarks WHERE account_id = ?1 AND status_id = ?2",
+        &args![account_id, status_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Accounts that favourited the status (paged by favourite), leaving out suspended ones.
+pub async fn favourited_by(c: &dyn Conn, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+    sql::paged(
+        c,
+        "SELECT f.id, f.account_id FROM favourites f JOIN accounts a ON a.id = f.account_id \
+         WHERE f.status_id = ?1 AND NOT a.suspended",
+        "f.id",
+        &args![status_id],
+        page,
+    )
+    .await
+}
+
+/// Accounts that reblogged the status (paged by reblog), leaving out suspended ones.
+pub async fn reblogged_by(c: &dyn Conn, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+    sql::paged(
+        c,
+        "SELECT s.id, s.account_id FROM statuses s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.reblog_of_id = ?1 AND NOT a.suspended",
+        "s.id",
+        &args![status_id],
+        page,
+    )
+    .await
+}

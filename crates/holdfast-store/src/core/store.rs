@@ -1,0 +1,667 @@
+//! The one implementation of `Store`: each method runs its topic function
+//! on the backend's runner, as a read or as one write transaction.
+
+use async_trait::async_trait;
+
+use super::accounts::{self, Flag};
+use super::{graph, media, notifications, oauth, statuses, timelines, Core, Db};
+use crate::model::*;
+use crate::{PoolUsage, Readiness, Store, StoreResult};
+
+#[async_trait]
+impl<B: Db> Store for Core<B> {
+    async fn ping(&self) -> StoreResult<()> {
+        self.db.read((), |c, _| Box::pin(ping(c))).await
+    }
+    async fn readiness(&self) -> Readiness {
+        self.db.readiness().await
+    }
+    fn pool_usage(&self) -> PoolUsage {
+        self.db.pool_usage()
+    }
+
+    // ---- social graph ----
+    async fn follow(
+        &self,
+        account_id: Id,
+        target_id: Id,
+        reblogs: bool,
+        notify: bool,
+    ) -> StoreResult<FollowOutcome> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(graph::follow(c, account_id, target_id, reblogs, notify))
+            })
+            .await
+    }
+    async fn unfollow(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(graph::unfollow(c, account_id, target_id))
+            })
+            .await
+    }
+    async fn block(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(graph::block(c, account_id, target_id))
+            })
+            .await
+    }
+    async fn unblock(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(graph::unblock(c, account_id, target_id))
+            })
+            .await
+    }
+    async fn mute(&self, account_id: Id, target_id: Id, notifications: bool) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(graph::mute(c, account_id, target_id, notifications))
+            })
+            .await
+    }
+    async fn unmute(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(graph::unmute(c, account_id, target_id))
+            })
+            .await
+    }
+    async fn relationships(
+        &self,
+        account_id: Id,
+        targets: &[Id],
+    ) -> StoreResult<Vec<Relationship>> {
+        self.db
+            .read(targets.to_vec(), move |c, targets| {
+                Box::pin(graph::relationships(c, account_id, targets))
+            })
+            .await
+    }
+    async fn followers(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(graph::followers(c, account_id, page))
+            })
+            .await
+    }
+    async fn following(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(graph::following(c, account_id, page))
+            })
+            .await
+    }
+
+    async fn stats(&self) -> StoreResult<(i64, i64)> {
+        self.db.read((), |c, _| Box::pin(accounts::stats(c))).await
+    }
+
+    // ---- accounts ----
+    async fn create_account(&self, new: NewAccount) -> StoreResult<AccountRow> {
+        self.db
+            .write(new, |c, new| Box::pin(accounts::create(c, new)))
+            .await
+    }
+    async fn account(&self, id: Id) -> StoreResult<AccountRow> {
+        self.db
+            .read((), move |c, _| Box::pin(accounts::by_id(c, id)))
+            .await
+    }
+    async fn account_by_username(&self, username: &str) -> StoreResult<AccountRow> {
+        self.db
+            .read(username.to_lowercase(), |c, u| {
+                Box::pin(accounts::by_username(c, u))
+            })
+            .await
+    }
+    async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<AccountRow>> {
+        self.db
+            .read(ids.to_vec(), |c, ids| Box::pin(accounts::by_ids(c, ids)))
+            .await
+    }
+    async fn update_account(&self, id: Id, update: AccountUpdate) -> StoreResult<AccountRow> {
+        self.db
+            .write(update, move |c, u| Box::pin(accounts::update(c, id, u)))
+            .await
+    }
+    async fn credentials_by_email(&self, email: &str) -> StoreResult<Credentials> {
+        self.db
+            .read(email.to_lowercase(), |c, e| {
+                Box::pin(accounts::credentials_by_email(c, e))
+            })
+            .await
+    }
+    async fn email_of(&self, id: Id) -> StoreResult<String> {
+        self.db
+            .read((), move |c, _| Box::pin(accounts::email_of(c, id)))
+            .await
+    }
+    async fn set_suspended(&self, username: &str, suspended: bool) -> StoreResult<AccountRow> {
+        self.db
+            .write(username.to_lowercase(), move |c, u| {
+                Box::pin(accounts::set_flag(c, u, Flag::Suspended, suspended))
+            })
+            .await
+    }
+    async fn set_approved(&self, username: &str) -> StoreResult<AccountRow> {
+        self.db
+            .write(username.to_lowercase(), |c, u| {
+                Box::pin(accounts::set_flag(c, u, Flag::Approved, true))
+            })
+            .await
+    }
+    async fn list_accounts(&self, limit: u32) -> StoreResult<Vec<AccountAdminRow>> {
+        self.db
+            .read((), move |c, _| Box::pin(accounts::list(c, limit)))
+            .await
+    }
+    async fn search_accounts(
+        &self,
+        prefix: &str,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AccountRow>> {
+        self.db
+            .read(prefix.to_lowercase(), move |c, p| {
+                Box::pin(accounts::search(c, p, limit, offset))
+            })
+            .await
+    }
+
+    // ---- statuses ----
+    async fn create_status(&self, new: NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
+        self.db
+            .write(new, move |c, new| {
+                Box::pin(statuses::create(c, new, idempotency_ttl_s))
+            })
+            .await
+    }
+    async fn delete_status(&self, account_id: Id, status_id: Id) -> StoreResult<StatusRow> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(statuses::delete(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn status(&self, id: Id) -> StoreResult<StatusRow> {
+        self.db
+            .read((), move |c, _| Box::pin(statuses::row(c, id)))
+            .await
+    }
+    async fn status_visible(&self, viewer: Option<Id>, id: Id) -> StoreResult<bool> {
+        self.db
+            .read((), move |c, _| Box::pin(statuses::visible(c, viewer, id)))
+            .await
+    }
+    async fn status_bundles(
+        &self,
+        viewer: Option<Id>,
+        ids: &[Id],
+    ) -> StoreResult<Vec<StatusBundle>> {
+        self.db
+            .read(ids.to_vec(), move |c, ids| {
+                Box::pin(statuses::bundles(c, viewer, ids))
+            })
+            .await
+    }
+    async fn context(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        max_each: u32,
+    ) -> StoreResult<(Vec<Id>, Vec<Id>)> {
+        let depth_max = self.limits.thread_depth_max;
+        self.db
+            .read((), move |c, _| {
+                Box::pin(statuses::context(c, viewer, id, max_each, depth_max))
+            })
+            .await
+    }
+    async fn favourite(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(statuses::favourite(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn unfavourite(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(statuses::unfavourite(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn reblog(
+        &self,
+        account_id: Id,
+        status_id: Id,
+        visibility: Visibility,
+    ) -> StoreResult<Id> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(statuses::reblog(c, account_id, status_id, visibility))
+            })
+            .await
+    }
+    async fn unreblog(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(statuses::unreblog(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn bookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(statuses::bookmark(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn unbookmark(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(statuses::unbookmark(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn favourited_by(&self, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(statuses::favourited_by(c, status_id, page))
+            })
+            .await
+    }
+    async fn reblogged_by(&self, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(statuses::reblogged_by(c, status_id, page))
+            })
+            .await
+    }
+
+    // ---- timelines ----
+    async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| Box::pin(timelines::home(c, viewer, page)))
+            .await
+    }
+    async fn public_timeline(
+        &self,
+        viewer: Option<Id>,
+        only_media: bool,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(timelines::public(c, viewer, only_media, page))
+            })
+            .await
+    }
+    async fn tag_timeline(
+        &self,
+        viewer: Option<Id>,
+        tag: &str,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read(tag.to_lowercase(), move |c, tag| {
+                Box::pin(timelines::tag(c, viewer, tag, page))
+            })
+            .await
+    }
+    async fn account_statuses(
+        &self,
+        viewer: Option<Id>,
+        account_id: Id,
+        filter: AccountStatusesFilter,
+        tagged: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read(tagged.map(str::to_lowercase), move |c, tagged| {
+                Box::pin(timelines::account(
+                    c,
+                    viewer,
+                    account_id,
+                    filter,
+                    tagged.as_deref(),
+                    page,
+                ))
+            })
+            .await
+    }
+    async fn favourites(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(timelines::favourites(c, viewer, page))
+            })
+            .await
+    }
+    async fn bookmarks(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(timelines::bookmarks(c, viewer, page))
+            })
+            .await
+    }
+    async fn search_statuses(
+        &self,
+        viewer: Option<Id>,
+        query: &str,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Id>> {
+        self.db
+            .read(query.to_owned(), move |c, q| {
+                Box::pin(timelines::search(c, viewer, q, limit, offset))
+            })
+            .await
+    }
+    async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagRow>> {
+        let window_s = self.limits.tag_usage_window_s;
+        self.db
+            .read(prefix.to_lowercase(), move |c, p| {
+                Box::pin(timelines::search_tags(c, p, limit, offset, window_s))
+            })
+            .await
+    }
+    async fn tag(&self, name: &str) -> StoreResult<TagRow> {
+        let window_s = self.limits.tag_usage_window_s;
+        self.db
+            .read(name.to_lowercase(), move |c, n| {
+                Box::pin(timelines::tag_row_by_name(c, n, window_s))
+            })
+            .await
+    }
+
+    // ---- OAuth ----
+    async fn create_app(&self, new: NewApp) -> StoreResult<AppRow> {
+        self.db
+            .write(new, |c, new| Box::pin(oauth::create_app(c, new)))
+            .await
+    }
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<AppRow> {
+        self.db
+            .read(client_id.to_owned(), |c, id| {
+                Box::pin(oauth::app_by_client_id(c, id))
+            })
+            .await
+    }
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        app_id: Id,
+        account_id: Option<Id>,
+        scopes: &str,
+    ) -> StoreResult<Id> {
+        self.db
+            .write(
+                (token_hash.to_owned(), scopes.to_owned()),
+                move |c, (hash, scopes)| {
+                    Box::pin(oauth::create_token(c, hash, app_id, account_id, scopes))
+                },
+            )
+            .await
+    }
+    async fn token_by_hash(&self, token_hash: &str) -> StoreResult<TokenRow> {
+        self.db
+            .read(token_hash.to_owned(), |c, hash| {
+                Box::pin(oauth::token_by_hash(c, hash))
+            })
+            .await
+    }
+    async fn revoke_token(&self, token_hash: &str, app_id: Id) -> StoreResult<()> {
+        self.db
+            .write(token_hash.to_owned(), move |c, hash| {
+                Box::pin(oauth::revoke_token(c, hash, app_id))
+            })
+            .await
+    }
+    async fn create_auth_code(
+        &self,
+        code_hash: &str,
+        code: AuthCode,
+        ttl_s: u64,
+    ) -> StoreResult<()> {
+        self.db
+            .write((code_hash.to_owned(), code), move |c, (hash, code)| {
+                Box::pin(oauth::create_auth_code(c, hash, code, ttl_s))
+            })
+            .await
+    }
+    async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode> {
+        self.db
+            .write(code_hash.to_owned(), |c, hash| {
+                Box::pin(oauth::take_auth_code(c, hash))
+            })
+            .await
+    }
+    async fn create_session(
+        &self,
+        session_hash: &str,
+        account_id: Id,
+        ttl_s: u64,
+        per_account_max: usize,
+    ) -> StoreResult<()> {
+        self.db
+            .write(session_hash.to_owned(), move |c, hash| {
+                Box::pin(oauth::create_session(
+                    c,
+                    hash,
+                    account_id,
+                    ttl_s,
+                    per_account_max,
+                ))
+            })
+            .await
+    }
+    async fn session(&self, session_hash: &str) -> StoreResult<SessionRow> {
+        self.db
+            .read(session_hash.to_owned(), |c, hash| {
+                Box::pin(oauth::session(c, hash))
+            })
+            .await
+    }
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()> {
+        self.db
+            .write(session_hash.to_owned(), |c, hash| {
+                Box::pin(oauth::delete_session(c, hash))
+            })
+            .await
+    }
+
+    // ---- notifications ----
+    async fn notifications_from(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        from: Option<Id>,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<NotificationRow>>> {
+        self.db
+            .read(types.to_vec(), move |c, types| {
+                Box::pin(notifications::list(c, account_id, types, from, page))
+            })
+            .await
+    }
+    async fn notification(&self, account_id: Id, id: Id) -> StoreResult<NotificationRow> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(notifications::get(c, account_id, id))
+            })
+            .await
+    }
+    async fn dismiss_notification(&self, account_id: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(notifications::dismiss(c, account_id, id))
+            })
+            .await
+    }
+    async fn clear_notifications(&self, account_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(notifications::clear(c, account_id))
+            })
+            .await
+    }
+    async fn notification_group_page(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        grouped: &[NotificationType],
+        from: Option<Id>,
+        page: Page,
+        scan_max: u32,
+    ) -> StoreResult<NotificationGroupPage> {
+        self.db
+            .read(
+                (types.to_vec(), grouped.to_vec()),
+                move |c, (types, grouped)| {
+                    Box::pin(notifications::group_page(
+                        c, account_id, types, grouped, from, page, scan_max,
+                    ))
+                },
+            )
+            .await
+    }
+    async fn notification_groups(
+        &self,
+        account_id: Id,
+        keys: &[String],
+        from: Option<Id>,
+        until: Option<Id>,
+        samples: u32,
+    ) -> StoreResult<Vec<NotificationGroupRow>> {
+        self.db
+            .read(keys.to_vec(), move |c, keys| {
+                Box::pin(notifications::group_rows(
+                    c, account_id, keys, from, until, samples,
+                ))
+            })
+            .await
+    }
+    async fn group_notifications(
+        &self,
+        account_id: Id,
+        group_key: &str,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<NotificationRow>>> {
+        self.db
+            .read(group_key.to_owned(), move |c, key| {
+                Box::pin(notifications::by_group(c, account_id, key, page))
+            })
+            .await
+    }
+    async fn dismiss_notification_group(&self, account_id: Id, group_key: &str) -> StoreResult<()> {
+        self.db
+            .write(group_key.to_owned(), move |c, key| {
+                Box::pin(notifications::dismiss_group(c, account_id, key))
+            })
+            .await
+    }
+    async fn unread_notifications(
+        &self,
+        account_id: Id,
+        types: &[NotificationType],
+        grouped: &[NotificationType],
+        from: Option<Id>,
+        after_id: Option<Id>,
+        limit: u32,
+        scan_max: u32,
+    ) -> StoreResult<u32> {
+        self.db
+            .read(
+                (types.to_vec(), grouped.to_vec()),
+                move |c, (types, grouped)| {
+                    Box::pin(notifications::unread(
+                        c, account_id, types, grouped, from, after_id, limit, scan_max,
+                    ))
+                },
+            )
+            .await
+    }
+
+    // ---- media ----
+    async fn create_media(&self, new: NewMedia) -> StoreResult<MediaRow> {
+        self.db
+            .write(new, |c, new| Box::pin(media::create(c, new)))
+            .await
+    }
+    async fn media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow> {
+        self.db
+            .read((), move |c, _| Box::pin(media::owned(c, account_id, id)))
+            .await
+    }
+    async fn update_media(
+        &self,
+        account_id: Id,
+        id: Id,
+        update: MediaUpdate,
+    ) -> StoreResult<MediaRow> {
+        self.db
+            .write(update, move |c, u| {
+                Box::pin(media::update(c, account_id, id, u))
+            })
+            .await
+    }
+    async fn delete_media(&self, account_id: Id, id: Id) -> StoreResult<MediaRow> {
+        self.db
+            .write((), move |c, _| Box::pin(media::delete(c, account_id, id)))
+            .await
+    }
+    async fn take_expired_media(&self, before_ms: i64, limit: u32) -> StoreResult<Vec<MediaRow>> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(media::take_expired(c, before_ms, limit))
+            })
+            .await
+    }
+    async fn set_profile_image(
+        &self,
+        account_id: Id,
+        which: ProfileImage,
+        key: Option<String>,
+    ) -> StoreResult<(AccountRow, Option<String>)> {
+        self.db
+            .write(key, move |c, key| {
+                Box::pin(media::set_profile_image(c, account_id, which, key.clone()))
+            })
+            .await
+    }
+
+    // ---- markers ----
+    async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(notifications::markers(c, account_id))
+            })
+            .await
+    }
+    async fn set_marker(
+        &self,
+        account_id: Id,
+        timeline: &str,
+        last_read_id: Id,
+    ) -> StoreResult<Marker> {
+        self.db
+            .write(timeline.to_owned(), move |c, timeline| {
+                Box::pin(notifications::set_marker(
+                    c,
+                    account_id,
+                    timeline,
+                    last_read_id,
+                ))
+            })
+            .await
+    }
+}
+
+/// A cheap round trip, for `/readyz`.
+pub(crate) async fn ping(c: &dyn super::Conn) -> StoreResult<()> {
+    c.query("SELECT 1", &[]).await?;
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! Timelines are computed on read (fan-out on read): the home timeline is the
+//! viewer's and followed accounts' statuses, found through the
+//! `(account_id, id)` index. Every list applies the visibility rule and the
+//! viewer's blocks and mutes.
+
+use super::sql::{self, viewer_param, vis};
+use super::{args, Arg, Conn, Row};
+use crate::model::*;
+use crate::StoreResult;
+
+pub async fn home(c: &dyn Conn, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+    let select = format!(
+        "SELECT s.id, s.id FROM statuses s \
+         WHERE s.account_id IN (SELECT target_id FROM follows WHERE account_id = ?1 UNION ALL SELECT CAST(?1 AS BIGINT)) \
+           AND (s.reblog_of_id IS NULL OR s.account_id = ?1 \
+                OR EXISTS (SELECT 1 FROM follows hf WHERE hf.account_id = ?1 AND hf.target_id = s.account_id AND hf.reblogs)) \
+           AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id IN (CAST(?1 AS BIGINT), s.account_id) \
+                OR s.in_reply_to_account_id IN (SELECT target_id FROM follows WHERE account_id = ?1)) \
+           AND {} AND {}",
+        sql::visible_with_reblog("s"),
+        sql::not_filtered("s")
+    );
+    sql::paged(c, &select, "s.id", &args![viewer], page).await
+}
+
+/// Public statuses, no reblogs; with `only_media`, only those with attachments.
+pub async fn public(
+    c: &dyn Conn,
+    viewer: Option<Id>,
+    only_media: bool,
+    page: Page,
+) -> StoreResult<Vec<Paged<Id>>> {
+    let mut select = format!(
+        "SELECT s.id, s.id FROM statuses s WHERE s.visibility = {} AND s.reblog_of_id IS NULL AND {} AND {}",
+        vis(Visibility::Public),
+        sql::visible("s"),
+        sql::not_filtered("s")
+    );
+    if only_media {
+        select += &format!(" AND {}", sql::has_media("s"));
+    }
+    sql::paged(c, &select, "s.id", &args![viewer_param(viewer)], page).await
+}
+
+pub async fn tag(
+    c: &dyn Conn,
+    viewer: Option<Id>,
+    tag: &str,
+    page: Page,
+) -> StoreResult<Vec<Paged<Id>>> {
+    let select = format!(
+        "SELECT s.id, s.id FROM statuses s \
+         JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id AND t.name = ?2 \
+         WHERE s.visibility = {} AND s.reblog_of_id IS NULL AND {} AND {}",
+        vis(Visibility::Public),
+        sql::visible("s"),
+        sql::not_filtered("s")
+    );
+    sql::paged(c, &select, "s.id", &args![viewer_param(viewer), tag], page).await
+}
+
+pub async fn account(
+    c: &dyn Conn,
+    viewer: Option<Id>,
+    account_id: Id,
+    filter: AccountStatusesFilter,
+    tagged: Option<&str>,
+    page: Page,
+) -> StoreResult<Vec<Paged<Id>>> {
+    // Nothing is pinned yet, so that filter selects nothing.
+    if filter.pinned {
+        return Ok(Vec::new());
+    }
+    let mut select = format!(
+        "SELECT s.id, s.id FROM statuses s WHERE s.account_id = ?2 AND {}",
+        sql::visible_with_reblog("s")
+    );
+    if filter.only_media {
+        // A reblog carries no media of its own: Mastodon's only_media lists the author's own posts.
+        select += &format!(" AND {}", sql::has_media("s"));
+    }
+    if filter.exclude_replies {
+        select += " AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)";
+    }
+    if filter.exclude_reblogs {
+        select += " AND s.reblog_of_id IS NULL";
+    }
+    let mut params = vec![Arg::Int(viewer_param(viewer)), Arg::Int(account_id)];
+    if let Some(tagged) = tagged {
+        select += " AND EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id AND t.name = ?3)";
+        params.push(Arg::Text(tagged));
+    }
+    sql::paged(c, &select, "s.id", &params, page).await
+}
+
+pub async fn favourites(c: &dyn Conn, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+    let select = format!(
+        "SELECT f.id, s.id FROM favourites f JOIN statuses s ON s.id = f.status_id WHERE f.account_id = ?1 AND {}",
+        sql::visible("s")
+    );
+    sql::paged(c, &select, "f.id", &args![viewer], page).await
+}
+
+pub async fn bookmarks(c: &dyn Conn, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+    let select = format!(
+        "SELECT b.id, s.id FROM bookmarks b JOIN statuses s ON s.id = b.status_id WHERE b.account_id = ?1 AND {}",
+        sql::visible("s")
+    );
+    sql::paged(c, &select, "b.id", &args![viewer], page).await
+}
+
+/// Full-text search (each database's own engine, see `Dialect::text_match`),
+/// newest first, only what the viewer may see.
+pub async fn search(
+    c: &dyn Conn,
+    viewer: Option<Id>,
+    query: &str,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Vec<Id>> {
+    let Some(m) = c.dialect().text_match(query) else {
+        return Ok(Vec::new());
+    };
+    let mut params = vec![Arg::Int(viewer_param(viewer))];
+    params.extend(m.args());
+    let n = params.len();
+    params.extend([Arg::from(limit), Arg::from(offset)]);
+    let rows = c
+        .query(
+            &format!(
+                "SELECT s.id FROM {} WHERE {} AND {} AND {} ORDER BY s.id DESC LIMIT ?{} OFFSET ?{}",
+                m.from,
+                m.condition,
+                sql::visible("s"),
+                sql::not_filtered("s"),
+                n + 1,
+                n + 2
+            ),
+            &params,
+        )
+        .await?;
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// A tag's name, its use in the window starting at parameter `?{since}`, and its id.
+fn tag_columns(since: usize) -> String {
+    format!(
+        "t.name, \
+         (SELECT COUNT(*) FROM status_tags st JOIN statuses s ON s.id = st.status_id WHERE st.tag_id = t.id AND s.created_at > ?{since}), \
+         (SELECT COUNT(DISTINCT s.account_id) FROM status_tags st JOIN statuses s ON s.id = st.status_id WHERE st.tag_id = t.id AND s.created_at > ?{since}), \
+         t.id"
+    )
+}
+
+fn tag_row(r: &Row) -> StoreResult<TagRow> {
+    Ok(TagRow {
+        name: r.get(0)?,
+        uses_last_week: r.get(1)?,
+        accounts_last_week: r.get(2)?,
+        id: r.get(3)?,
+    })
+}
+
+/// The start of the tag usage window (`tag_usage_window_s` ago), in ms.
+fn window_start_ms(window_s: u64) -> i64 {
+    crate::ids::now_ms() - (window_s as i64).saturating_mul(1000)
+}
+
+pub async fn search_tags(
+    c: &dyn Conn,
+    prefix_lower: &str,
+    limit: u32,
+    offset: u32,
+    window_s: u64,
+) -> StoreResult<Vec<TagRow>> {
+    let pattern = sql::like_prefix(prefix_lower);
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {} FROM tags t WHERE t.name LIKE ?1 ESCAPE '\\' \
+                 ORDER BY (t.name = ?2) DESC, length(t.name), {} LIMIT ?3 OFFSET ?4",
+                tag_columns(5),
+                c.dialect().byte_order("t.name")
+            ),
+            &args![
+                &pattern,
+                prefix_lower,
+                limit,
+                offset,
+                window_start_ms(window_s)
+            ],
+        )
+        .await?;
+    rows.iter().map(tag_row).collect()
+}
+
+pub async fn tag_row_by_name(c: &dyn Conn, name_lower: &str, window_s: u64) -> StoreResult<TagRow> {
+    let found = c
+        .query_opt(
+            &format!("SELECT {} FROM tags t WHERE t.name = ?1", tag_columns(2)),
+            &args![name_lower, window_start_ms(window_s)],
+        )
+        .await?;
+    // A tag nobody used yet still exists as a name (Mastodon answers 200 for any valid tag).
+    match found {
+        Some(r) => tag_row(&r),
+        None => Ok(TagRow {
+            id: None,
+            name: name_lower.to_owned(),
+            uses_last_week: 0,
+            accounts_last_week: 0,
+        }),
+    }
+}

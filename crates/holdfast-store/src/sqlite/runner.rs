@@ -1,0 +1,252 @@
+//! SQLite's side of the shared core: runs the core's queries on this
+//! backend's connections ([`Conn`]), reads on a pooled read-only connection
+//! and writes in one IMMEDIATE transaction on the single writer ([`Db`]).
+//!
+//! The core's functions are async (PostgreSQL's driver is), but nothing in
+//! them waits on anything but the database, and SQLite answers
+//! synchronously: so on SQLite each one completes on its first poll, on a
+//! blocking thread, never on the async workers.
+
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use async_trait::async_trait;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::Connection;
+
+use super::{lock, SqliteDb};
+use crate::core::{Arg, BoxFut, Conn, Db, Dialect, Row, Value};
+use crate::ids::IdGenerator;
+use crate::{PoolUsage, StoreError, StoreResult};
+
+/// `holdfast_next_id()` in SQL, as PostgreSQL has it: the core writes new
+/// rows' ids the same way on both databases.
+pub(super) fn register_next_id(c: &Connection, ids: Arc<IdGenerator>) -> StoreResult<()> {
+    c.create_scalar_function(
+        "holdfast_next_id",
+        0,
+        FunctionFlags::SQLITE_UTF8,
+        move |_| Ok(ids.next()),
+    )
+    .map_err(super::internal)
+}
+
+/// A connection as the core sees it. Behind a mutex only so that it can be
+/// shared as the core's `&dyn Conn` (which must be Sync); one thread uses it
+/// at a time anyway, so the lock is never contended.
+struct SqliteConn<'a> {
+    conn: &'a Mutex<Connection>,
+}
+
+impl SqliteConn<'_> {
+    fn batch(&self, sql: &str) -> StoreResult<()> {
+        lock(self.conn).execute_batch(sql).map_err(super::classify)
+    }
+}
+
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        use rusqlite::types::Value as V;
+        Ok(match *self {
+            Arg::Null => ToSqlOutput::Owned(V::Null),
+            Arg::Int(v) => ToSqlOutput::Owned(V::Integer(v)),
+            Arg::Bool(v) => ToSqlOutput::Owned(V::Integer(v as i64)),
+            Arg::Real(v) => ToSqlOutput::Owned(V::Real(v)),
+            Arg::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            // Unpacked by `json_each` (see `Dialect::in_ids`).
+            Arg::Ids(ids) => {
+                let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+                ToSqlOutput::Owned(V::Text(format!("[{}]", list.join(","))))
+            }
+            Arg::Texts(texts) => {
+                let list: Vec<String> = texts.iter().map(|t| json_string(t)).collect();
+                ToSqlOutput::Owned(V::Text(format!("[{}]", list.join(","))))
+            }
+        })
+    }
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for ch in text.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn prepare<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> StoreResult<rusqlite::CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    if stmt.parameter_count() != args.len() {
+        return Err(StoreError::Internal(format!(
+            "query takes {} parameters, {} given: {sql}",
+            stmt.parameter_count(),
+            args.len()
+        )));
+    }
+    for (i, arg) in args.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, arg)?;
+    }
+    Ok(stmt)
+}
+
+fn value(v: ValueRef<'_>) -> StoreResult<Value> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(_) => return Err(StoreError::Internal("unexpected BLOB column".into())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_strings_escape_quotes_backslashes_and_controls() {
+        assert_eq!(super::json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
+}
+
+#[async_trait]
+impl Conn for SqliteConn<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn query(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Vec<Row>> {
+        let conn = lock(self.conn);
+        let mut stmt = prepare(&conn, sql, args)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let values = (0..width)
+                .map(|i| value(r.get_ref(i)?))
+                .collect::<StoreResult<Vec<_>>>()?;
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+
+    async fn execute(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64> {
+        let conn = lock(self.conn);
+        let mut stmt = prepare(&conn, sql, args)?;
+        Ok(stmt.raw_execute()? as u64)
+    }
+}
+
+/// Drives a core future that only waits on SQLite, which answers at once.
+fn run_now<T>(mut fut: BoxFut<'_, T>) -> StoreResult<T> {
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(StoreError::Internal(
+            "a SQLite operation waited on something other than the database".into(),
+        )),
+    }
+}
+
+fn panicked() -> StoreError {
+    StoreError::Internal("a database task panicked".into())
+}
+
+#[async_trait]
+impl Db for SqliteDb {
+    fn pool_usage(&self) -> PoolUsage {
+        let size = self.inner.read_pool_size + 1;
+        let free = self.inner.read_permits.available_permits()
+            + self.inner.write_permit.available_permits();
+        PoolUsage {
+            in_use: size.saturating_sub(free),
+            size,
+            ..PoolUsage::default()
+        }
+    }
+
+    async fn read<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
+    {
+        let inner = self.inner.clone();
+        let permit = tokio::time::timeout(inner.acquire_timeout, inner.read_permits.acquire())
+            .await
+            .map_err(|_| StoreError::Unavailable("timed out waiting for a read connection".into()))?
+            .map_err(|_| StoreError::Unavailable("store is closed".into()))?;
+        permit.forget(); // handed back by the blocking closure below, even on panic
+        let job = tokio::task::spawn_blocking(move || {
+            let conn = Mutex::new(
+                lock(&inner.readers)
+                    .pop()
+                    .expect("a read permit guarantees a free connection"),
+            );
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let c = SqliteConn { conn: &conn };
+                run_now(f(&c, &data))
+            }));
+            lock(&inner.readers).push(conn.into_inner().unwrap_or_else(|p| p.into_inner()));
+            inner.read_permits.add_permits(1);
+            result
+        });
+        match job.await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) | Err(_) => Err(panicked()),
+        }
+    }
+
+    async fn write<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
+    {
+        let inner = self.inner.clone();
+        let permit = tokio::time::timeout(inner.acquire_timeout, inner.write_permit.acquire())
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable("timed out waiting for the write connection".into())
+            })?
+            .map_err(|_| StoreError::Unavailable("store is closed".into()))?;
+        permit.forget(); // handed back by the blocking closure below, even on panic
+        let job = tokio::task::spawn_blocking(move || {
+            // The write permit makes this the only user of the writer.
+            let c = SqliteConn {
+                conn: &inner.writer,
+            };
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                c.batch("BEGIN IMMEDIATE")?;
+                let result = run_now(f(&c, &data)).and_then(|value| {
+                    c.batch("COMMIT")?;
+                    Ok(value)
+                });
+                if result.is_err() {
+                    let _ = c.batch("ROLLBACK");
+                }
+                result
+            }));
+            if result.is_err() {
+                // A panic mid-transaction: leave the writer clean for the next one.
+                let _ = c.batch("ROLLBACK");
+            }
+            inner.write_permit.add_permits(1);
+            result
+        });
+        match job.await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) | Err(_) => Err(panicked()),
+        }
+    }
+}
