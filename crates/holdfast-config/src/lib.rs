@@ -184,15 +184,49 @@ pub struct Limits {
     pub header_max_bytes: usize,
     pub h2_max_concurrent_streams: u32,
 
+    // ---- guard: slow bodies and per-address requests (harden) ----
+    /// Requests in flight at once from one client address (IPv6 by /64) until
+    /// their response head, HTTP/1.1 requests and HTTP/2 streams alike; more are a 429.
+    pub requests_in_flight_per_ip_max: usize,
+    /// Bodies up to this size are read whole *before* admission, so a slow body
+    /// holds no admission slot; larger ones (uploads) stream on after admission.
+    pub body_prebuffer_bytes_max: usize,
+    /// A request body may take this long before its data rate is judged.
+    pub body_read_grace_ms: u64,
+    /// After the grace, a body must arrive at least this fast on average, or
+    /// the request is answered 408 and its connection closed.
+    pub body_min_rate_bytes_per_s: u64,
+    /// Look-ups of a token not seen lately, per client address per `rate_window_s`
+    /// (what a flood of made-up tokens may cost the database).
+    pub rate_token_lookup_ip_requests: u32,
+    /// How long the guard remembers a valid token's account (budgets only;
+    /// handlers authenticate every request themselves).
+    pub token_owner_cache_ttl_s: u64,
+    pub token_owner_cache_entries_max: usize,
+    /// `/readyz` and `/metrics` per client address per `rate_window_s`
+    /// (`/healthz` is free; exempt a monitoring network with `rate_overrides`).
+    pub rate_ops_ip_requests: u32,
+    /// Anonymous requests refused with 429 from one address within
+    /// `offender_window_ms` that ban the address (refused at accept).
+    pub offender_strikes_max: u32,
+    pub offender_window_ms: u64,
+    /// The first ban's length; each further ban while the address persists doubles it.
+    pub offender_ban_base_ms: u64,
+    pub offender_ban_max_ms: u64,
+    /// Addresses the ban table tracks at once.
+    pub offenders_max: usize,
+
     // ---- guard: rate limits (GCRA; Mastodon-like defaults) ----
     /// The window all request budgets below are counted over, unless named otherwise.
     pub rate_window_s: u64,
-    /// Per access token.
+    /// Per access token (Mastodon: 300 per 5 minutes).
     pub rate_token_requests: u32,
-    /// Per client address for anonymous requests.
+    /// Per account, all its tokens together (Mastodon: 1,500 per 5 minutes).
+    /// Signed-in requests have no per-address budget: people behind one
+    /// address (a NAT, an office) are each counted on their own.
+    pub rate_account_requests: u32,
+    /// Per client address for anonymous requests (no token, or one that is not valid).
     pub rate_anonymous_ip_requests: u32,
-    /// Per client address for requests with a token (several users can share one address).
-    pub rate_authenticated_ip_requests: u32,
     pub rate_signup_window_s: u64,
     /// Sign-ups per client address per `rate_signup_window_s`.
     pub rate_signup_requests: u32,
@@ -342,6 +376,21 @@ pub struct Limits {
     pub tag_usage_window_s: u64,
     /// Idle time before TCP keepalive probes start on a PostgreSQL connection.
     pub pg_keepalive_idle_s: u64,
+    /// A write waiting out a failover pauses this long before its second
+    /// attempt, doubling after each, up to `pg_write_retry_pause_max_ms`
+    /// (a switchover takes about a second, a crash a few to detect).
+    pub pg_write_retry_pause_first_ms: u64,
+    pub pg_write_retry_pause_max_ms: u64,
+    /// Prepared statements kept per SQLite connection (the store's query
+    /// texts are a fixed set of a few dozen shapes; more only costs memory).
+    pub sqlite_statement_cache_max: usize,
+    /// Event rows the PostgreSQL feed reads per catch-up query.
+    pub streaming_feed_read_batch_max: u32,
+    /// How far below its cursor (in event ids) the feed reads again, for rows
+    /// that committed after a higher id (sequences are not commit-ordered).
+    pub streaming_feed_gap_window_ids: u32,
+    /// Attempts to write one event to the feed before it is dropped.
+    pub streaming_feed_publish_attempts_max: u32,
     /// Most statuses returned on each side of a thread by `context`.
     pub context_statuses_max: u32,
 
@@ -470,10 +519,23 @@ impl Default for Limits {
             header_read_timeout_ms: 5_000,
             header_max_bytes: 16 * 1024,
             h2_max_concurrent_streams: 64,
+            requests_in_flight_per_ip_max: 128,
+            body_prebuffer_bytes_max: 64 * 1024,
+            body_read_grace_ms: 5_000,
+            body_min_rate_bytes_per_s: 4_096,
+            rate_token_lookup_ip_requests: 1_500,
+            token_owner_cache_ttl_s: 300,
+            token_owner_cache_entries_max: 100_000,
+            rate_ops_ip_requests: 1_200,
+            offender_strikes_max: 50,
+            offender_window_ms: 10_000,
+            offender_ban_base_ms: 10_000,
+            offender_ban_max_ms: 600_000,
+            offenders_max: 10_000,
             rate_window_s: 300,
             rate_token_requests: 300,
             rate_anonymous_ip_requests: 300,
-            rate_authenticated_ip_requests: 1_500,
+            rate_account_requests: 1_500,
             rate_signup_window_s: 1_800,
             rate_signup_requests: 5,
             rate_login_requests: 25,
@@ -548,6 +610,12 @@ impl Default for Limits {
             thread_depth_max: 256,
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,
+            pg_write_retry_pause_first_ms: 100,
+            pg_write_retry_pause_max_ms: 1_000,
+            sqlite_statement_cache_max: 128,
+            streaming_feed_read_batch_max: 1_000,
+            streaming_feed_gap_window_ids: 256,
+            streaming_feed_publish_attempts_max: 3,
             context_statuses_max: 4_096,
             runtime_reserved_fds: 256,
             fitted_connections_min: 16,
@@ -589,6 +657,28 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The admission limiter's tuning must be fractions (and a tolerance of at
+    /// least 1), or the limit would swing or never shrink; checked at start.
+    pub fn check_admission_tuning(&self) -> Result<(), String> {
+        let fraction = |name: &str, v: f64| {
+            if v > 0.0 && v <= 1.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} ({v}) must be above 0 and at most 1"))
+            }
+        };
+        fraction("admission_long_rtt_weight", self.admission_long_rtt_weight)?;
+        fraction("admission_smoothing", self.admission_smoothing)?;
+        fraction("admission_expensive_share", self.admission_expensive_share)?;
+        if self.admission_latency_tolerance < 1.0 {
+            return Err(format!(
+                "admission_latency_tolerance ({}) must be at least 1",
+                self.admission_latency_tolerance
+            ));
+        }
+        Ok(())
+    }
+
     /// The one `Retry-After` policy, for the guard and the API alike: the
     /// seconds until `known_wait_ms` ends (a rate limit's next slot), rounded
     /// up, or `retry_after_s` when the end is unknown; never 0.
@@ -704,6 +794,22 @@ mod tests {
         assert!(check_contact_email("a b@example.org").is_err());
         let f: FileConfig = toml::from_str("contact_email = \"ops@example.org\"\n").unwrap();
         assert_eq!(f.contact_email.as_deref(), Some("ops@example.org"));
+    }
+
+    #[test]
+    fn admission_tuning_is_checked() {
+        assert!(Limits::default().check_admission_tuning().is_ok());
+        let l = Limits {
+            admission_expensive_share: 1.5,
+            ..Limits::default()
+        };
+        let err = l.check_admission_tuning().unwrap_err();
+        assert!(err.contains("admission_expensive_share"), "{err}");
+        let l = Limits {
+            admission_latency_tolerance: 0.5,
+            ..Limits::default()
+        };
+        assert!(l.check_admission_tuning().is_err());
     }
 
     #[test]

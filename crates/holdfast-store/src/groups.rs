@@ -8,9 +8,11 @@
 use crate::model::{Id, NotificationType};
 
 /// A group never spans more than this many hour buckets (Mastodon's
-/// `MAXIMUM_GROUP_SPAN_HOURS`: a protocol fact clients rely on, not a tunable bound).
+/// `MAXIMUM_GROUP_SPAN_HOURS`).
+// fact: Mastodon's grouping rule, which clients rely on; not a tunable bound
 pub const GROUP_SPAN_HOURS: i64 = 12;
 
+// fact: an hour in milliseconds
 const HOUR_MS: i64 = 3_600_000;
 
 /// The types Mastodon groups (`GROUPABLE_NOTIFICATION_TYPES`).
@@ -57,6 +59,7 @@ pub fn range(prefix: &str) -> (String, String) {
 /// `ungrouped-<id>` names one notification; None for any other key.
 pub fn ungrouped_id(key: &str) -> Option<Id> {
     let digits = key.strip_prefix("ungrouped-")?;
+    // fact: an i64 has at most 19 decimal digits
     if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

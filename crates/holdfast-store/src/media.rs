@@ -44,10 +44,12 @@ pub fn valid_key(key: &str) -> bool {
         return false;
     };
     !stem.is_empty()
+        // fact: the key format holdfast writes (and so the only one it reads)
         && stem.len() <= 64
         && stem
             .bytes()
             .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'-')
+        // fact: extensions of the formats holdfast stores are 1 to 4 letters
         && (1..=4).contains(&ext.len())
         && ext.bytes().all(|b| b.is_ascii_lowercase())
 }

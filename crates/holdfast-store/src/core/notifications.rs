@@ -109,32 +109,6 @@ fn type_names(types: &[NotificationType]) -> Vec<String> {
     types.iter().map(|t| t.as_str().to_owned()).collect()
 }
 
-/// Runs a notification query whose page bounds follow `args`; newest first.
-async fn page_of(
-    c: &dyn Conn,
-    select: &str,
-    args: &[Arg<'_>],
-    page: Page,
-) -> StoreResult<Vec<Paged<NotificationRow>>> {
-    let bounds = sql::page_clause("n.id", page, args.len() + 1);
-    let mut all = args.to_vec();
-    all.extend(bounds.values.iter().map(|v| Arg::Int(*v)));
-    let rows = c.query(&format!("{select}{}", bounds.sql), &all).await?;
-    let mut out = rows
-        .iter()
-        .map(|r| {
-            Ok(Paged {
-                cursor: r.get(0)?,
-                item: notification_row(r)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    if bounds.ascending {
-        out.reverse();
-    }
-    Ok(out)
-}
-
 pub async fn list(
     c: &dyn Conn,
     account_id: Id,
@@ -148,13 +122,8 @@ pub async fn list(
         c.dialect().in_texts("n.type", 2),
         shown()
     );
-    page_of(
-        c,
-        &select,
-        &[Arg::Int(account_id), Arg::Texts(&types), from.into()],
-        page,
-    )
-    .await
+    let args = [Arg::Int(account_id), Arg::Texts(&types), from.into()];
+    sql::paged_rows(c, &select, "n.id", &args, page, notification_row).await
 }
 
 pub async fn get(c: &dyn Conn, account_id: Id, id: Id) -> StoreResult<NotificationRow> {
@@ -337,7 +306,15 @@ pub async fn by_group(
         "SELECT {COLUMNS} FROM notifications n WHERE n.account_id = ?1 AND n.group_key = ?2 AND {}",
         shown()
     );
-    page_of(c, &select, &args![account_id, group_key], page).await
+    sql::paged_rows(
+        c,
+        &select,
+        "n.id",
+        &args![account_id, group_key],
+        page,
+        notification_row,
+    )
+    .await
 }
 
 pub async fn dismiss_group(c: &dyn Conn, account_id: Id, group_key: &str) -> StoreResult<()> {

@@ -23,13 +23,6 @@ use crate::feed::{EventFeed, FeedStats};
 use crate::StoreResult;
 
 const CHANNEL: &str = "holdfast_events";
-/// Rows read per catch-up query.
-const READ_BATCH: i64 = 1000;
-/// Ids below the cursor read again, for rows that committed after a higher id
-/// (sequences are not commit-ordered); those already seen are skipped.
-const GAP_WINDOW: i64 = 256;
-/// Attempts to write one event before it is dropped.
-const PUBLISH_ATTEMPTS: u32 = 3;
 
 struct Shared {
     config: tokio_postgres::Config,
@@ -41,6 +34,13 @@ struct Shared {
     poll: Duration,
     retention_ms: i64,
     backoff_max: Duration,
+    /// Rows read per catch-up query (`streaming_feed_read_batch_max`).
+    read_batch: i64,
+    /// Ids below the cursor read again (`streaming_feed_gap_window_ids`);
+    /// those already seen are skipped.
+    gap_window: i64,
+    /// Attempts to write one event before it is dropped.
+    publish_attempts: u32,
 }
 
 pub struct PgFeed {
@@ -64,9 +64,12 @@ impl PgFeed {
             stats: FeedStats::default(),
             connect_timeout: Duration::from_millis(limits.pg_connect_timeout_ms),
             operation_timeout: Duration::from_millis(limits.pg_operation_timeout_ms),
-            poll: Duration::from_millis(limits.streaming_feed_poll_ms.max(10)),
+            poll: Duration::from_millis(limits.streaming_feed_poll_ms.max(1)),
             retention_ms: (limits.streaming_feed_retention_s * 1000) as i64,
-            backoff_max: Duration::from_millis(limits.streaming_feed_reconnect_max_ms.max(10)),
+            backoff_max: Duration::from_millis(limits.streaming_feed_reconnect_max_ms.max(1)),
+            read_batch: i64::from(limits.streaming_feed_read_batch_max.max(1)),
+            gap_window: i64::from(limits.streaming_feed_gap_window_ids),
+            publish_attempts: limits.streaming_feed_publish_attempts_max.max(1),
         });
         let (outgoing, to_publish) = mpsc::channel(limits.streaming_feed_queue_max.max(1));
         let (deliver, incoming) = mpsc::channel(limits.streaming_feed_queue_max.max(1));
@@ -152,7 +155,8 @@ async fn connect(shared: &Shared) -> Option<Connection> {
 }
 
 fn backoff(attempt: u32, max: Duration) -> Duration {
-    let ms = 100u64.saturating_mul(1 << attempt.min(10));
+    // Doubling from a tenth of a second; past 2^63 it is capped by `max` anyway.
+    let ms = 100u64.saturating_mul(1u64.checked_shl(attempt).unwrap_or(u64::MAX));
     Duration::from_millis(ms).min(max)
 }
 
@@ -191,7 +195,7 @@ async fn publisher(shared: Arc<Shared>, mut queue: mpsc::Receiver<String>) {
                 }
             }
             failures += 1;
-            if attempts >= PUBLISH_ATTEMPTS {
+            if attempts >= shared.publish_attempts {
                 shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
                 break;
             }
@@ -247,12 +251,12 @@ async fn listener(shared: Arc<Shared>, deliver: mpsc::Sender<String>) {
         failures = 0;
         let mut first = true;
         loop {
-            let from = cursor.unwrap_or(0).saturating_sub(GAP_WINDOW);
+            let from = cursor.unwrap_or(0).saturating_sub(shared.gap_window);
             let rows = tokio::time::timeout(
                 shared.operation_timeout,
                 conn.client.query(
                     "SELECT id, origin, payload FROM stream_events WHERE id > $1 ORDER BY id LIMIT $2",
-                    &[&from, &READ_BATCH],
+                    &[&from, &shared.read_batch],
                 ),
             )
             .await;
@@ -260,7 +264,7 @@ async fn listener(shared: Arc<Shared>, deliver: mpsc::Sender<String>) {
                 Ok(Ok(rows)) => rows,
                 _ => break,
             };
-            let full = rows.len() as i64 == READ_BATCH;
+            let full = rows.len() as i64 == shared.read_batch;
             for row in rows {
                 let id: i64 = row.get(0);
                 if !seen.insert(id) {
@@ -276,7 +280,7 @@ async fn listener(shared: Arc<Shared>, deliver: mpsc::Sender<String>) {
                     }
                 }
             }
-            let floor = cursor.unwrap_or(0).saturating_sub(GAP_WINDOW);
+            let floor = cursor.unwrap_or(0).saturating_sub(shared.gap_window);
             while seen_order.front().is_some_and(|id| *id <= floor) {
                 if let Some(id) = seen_order.pop_front() {
                     seen.remove(&id);

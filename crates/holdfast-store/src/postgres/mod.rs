@@ -64,6 +64,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_stream_events",
         include_str!("../../migrations/postgres/0006_stream_events.sql"),
     ),
+    (
+        "0012_account_counts",
+        include_str!("../../migrations/postgres/0012_account_counts.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
@@ -107,6 +111,10 @@ pub struct PgDb {
     primary_down_since_ms: AtomicU64,
     primary_recheck_ms: u64,
     write_retry_window_ms: u64,
+    /// Pauses between attempts of a write waiting out a failover, within
+    /// `write_retry_window_ms` in total: the first, and the most (doubling between).
+    write_retry_pause_first: Duration,
+    write_retry_pause_max: Duration,
     /// Counters for /metrics: reads a standby served, write attempts re-run.
     standby_reads: AtomicU64,
     write_retries: AtomicU64,
@@ -118,11 +126,6 @@ pub struct PgDb {
 
 /// The message of a write refused while no primary is reachable.
 const NO_PRIMARY: &str = "no PostgreSQL primary reachable; serving reads from a standby";
-/// Pauses between attempts of a write waiting out a failover: short at first
-/// (a switchover takes about a second), then at most this (a crash takes a
-/// few seconds to detect). Within `pg_write_retry_window_ms` in total.
-const WRITE_RETRY_PAUSE_FIRST_MS: u64 = 100;
-const WRITE_RETRY_PAUSE_MAX_MS: u64 = 1_000;
 
 /// Turns the operator's URL into a connection config with holdfast's bounds
 /// applied. Always `target_session_attrs=read-write`: holdfast writes, so a
@@ -177,6 +180,8 @@ impl PgDb {
             primary_down_since_ms: AtomicU64::new(0),
             primary_recheck_ms: limits.pg_primary_recheck_ms,
             write_retry_window_ms: limits.pg_write_retry_window_ms,
+            write_retry_pause_first: Duration::from_millis(limits.pg_write_retry_pause_first_ms),
+            write_retry_pause_max: Duration::from_millis(limits.pg_write_retry_pause_max_ms),
             standby_reads: AtomicU64::new(0),
             write_retries: AtomicU64::new(0),
             operation_timeout: Duration::from_millis(limits.pg_operation_timeout_ms),
@@ -386,7 +391,7 @@ impl PgDb {
         F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
     {
         let started = std::time::Instant::now();
-        let mut pause = Duration::from_millis(WRITE_RETRY_PAUSE_FIRST_MS);
+        let mut pause = self.write_retry_pause_first;
         let mut attempt = 0;
         loop {
             if self.writes_refused_at_once() {
@@ -400,7 +405,7 @@ impl PgDb {
                     if self.may_retry_write(started, pause) {
                         self.write_retries.fetch_add(1, Ordering::Relaxed);
                         tokio::time::sleep(pause).await;
-                        pause = (pause * 2).min(Duration::from_millis(WRITE_RETRY_PAUSE_MAX_MS));
+                        pause = (pause * 2).min(self.write_retry_pause_max);
                         continue;
                     }
                     return Err(e);
@@ -449,8 +454,7 @@ impl PgDb {
                         if self.may_retry_write(started, pause) {
                             self.write_retries.fetch_add(1, Ordering::Relaxed);
                             tokio::time::sleep(pause).await;
-                            pause =
-                                (pause * 2).min(Duration::from_millis(WRITE_RETRY_PAUSE_MAX_MS));
+                            pause = (pause * 2).min(self.write_retry_pause_max);
                             continue;
                         }
                     }

@@ -40,6 +40,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_notification_groups",
         include_str!("../../migrations/sqlite/0004_notification_groups.sql"),
     ),
+    (
+        "0012_account_counts",
+        include_str!("../../migrations/sqlite/0012_account_counts.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
@@ -54,10 +58,6 @@ impl SqliteStore {
         })
     }
 }
-
-/// Prepared statements kept per connection (the distinct query texts are a
-/// fixed, small set; more only costs memory).
-const STATEMENT_CACHE_CAPACITY: usize = 128;
 
 /// SQLite's runner: one writer connection, a pool of readers.
 pub struct SqliteDb {
@@ -82,10 +82,9 @@ impl SqliteDb {
             ))
         })?;
         let path = data_dir.join("holdfast.db");
-        let busy = Duration::from_millis(limits.db_busy_timeout_ms);
 
         let mut writer = Connection::open(&path).map_err(internal)?;
-        configure(&writer, busy)?;
+        configure(&writer, limits)?;
         migrate(&mut writer)?;
 
         let readers = (0..limits.db_read_connections.max(1))
@@ -95,7 +94,7 @@ impl SqliteDb {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )
                 .map_err(internal)?;
-                configure(&c, busy)?;
+                configure(&c, limits)?;
                 Ok(c)
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -134,10 +133,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn configure(c: &Connection, busy: Duration) -> StoreResult<()> {
-    c.busy_timeout(busy).map_err(internal)?;
-    // The shared core prepares every query through the cache; its distinct texts number a few dozen.
-    c.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+fn configure(c: &Connection, limits: &Limits) -> StoreResult<()> {
+    c.busy_timeout(Duration::from_millis(limits.db_busy_timeout_ms))
+        .map_err(internal)?;
+    // The shared core prepares every query through the cache.
+    c.set_prepared_statement_cache_capacity(limits.sqlite_statement_cache_max);
     c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
         .map_err(internal)?;
     Ok(())

@@ -112,14 +112,6 @@ fn value(v: ValueRef<'_>) -> StoreResult<Value> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn json_strings_escape_quotes_backslashes_and_controls() {
-        assert_eq!(super::json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
-    }
-}
-
 #[async_trait]
 impl Conn for SqliteConn<'_> {
     fn dialect(&self) -> Dialect {
@@ -158,6 +150,21 @@ fn run_now<T>(mut fut: BoxFut<'_, T>) -> StoreResult<T> {
     }
 }
 
+/// Waits (at most `acquire_timeout`) for a permit and keeps it: the blocking
+/// job hands it back when done, even after a panic.
+async fn take_permit(
+    inner: &super::Inner,
+    permits: &tokio::sync::Semaphore,
+    what: &str,
+) -> StoreResult<()> {
+    tokio::time::timeout(inner.acquire_timeout, permits.acquire())
+        .await
+        .map_err(|_| StoreError::Unavailable(format!("timed out waiting for {what}")))?
+        .map_err(|_| StoreError::Unavailable("store is closed".into()))?
+        .forget();
+    Ok(())
+}
+
 fn panicked() -> StoreError {
     StoreError::Internal("a database task panicked".into())
 }
@@ -182,11 +189,7 @@ impl Db for SqliteDb {
         F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
     {
         let inner = self.inner.clone();
-        let permit = tokio::time::timeout(inner.acquire_timeout, inner.read_permits.acquire())
-            .await
-            .map_err(|_| StoreError::Unavailable("timed out waiting for a read connection".into()))?
-            .map_err(|_| StoreError::Unavailable("store is closed".into()))?;
-        permit.forget(); // handed back by the blocking closure below, even on panic
+        take_permit(&inner, &inner.read_permits, "a read connection").await?;
         let job = tokio::task::spawn_blocking(move || {
             let conn = Mutex::new(
                 lock(&inner.readers)
@@ -214,13 +217,7 @@ impl Db for SqliteDb {
         F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
     {
         let inner = self.inner.clone();
-        let permit = tokio::time::timeout(inner.acquire_timeout, inner.write_permit.acquire())
-            .await
-            .map_err(|_| {
-                StoreError::Unavailable("timed out waiting for the write connection".into())
-            })?
-            .map_err(|_| StoreError::Unavailable("store is closed".into()))?;
-        permit.forget(); // handed back by the blocking closure below, even on panic
+        take_permit(&inner, &inner.write_permit, "the write connection").await?;
         let job = tokio::task::spawn_blocking(move || {
             // The write permit makes this the only user of the writer.
             let c = SqliteConn {
@@ -248,5 +245,13 @@ impl Db for SqliteDb {
             Ok(Ok(result)) => result,
             Ok(Err(_)) | Err(_) => Err(panicked()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_strings_escape_quotes_backslashes_and_controls() {
+        assert_eq!(super::json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
     }
 }

@@ -91,6 +91,19 @@ impl Backend {
         }
     }
 
+    /// Another store on this backend's data, opened with other limits. For
+    /// reads only: a second SQLite store on one file could mint colliding ids.
+    pub async fn reopened_with(&self, limits: Limits) -> Arc<dyn Store> {
+        match &self.kind {
+            Kind::Sqlite(dir) => Arc::new(SqliteStore::open(dir, &limits).expect("reopen SQLite")),
+            Kind::Postgres(url) => Arc::new(
+                PgStore::open(url, &limits)
+                    .await
+                    .expect("reopen PostgreSQL"),
+            ),
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.kind, Kind::Postgres(_))
     }
