@@ -16,6 +16,14 @@
 //! - new ids come from `holdfast_next_id()`, a function of both databases
 //!   (PostgreSQL's in its migrations, SQLite's registered by its runner from
 //!   [`crate::ids::IdGenerator`]).
+//!
+//! Adding a topic: a module here of `async fn`s taking `c: &dyn Conn` (its
+//! SQL once, with `args![..]` for parameters and `c.dialect()` for the
+//! spellings that differ; add a `Dialect` method rather than branching on the
+//! backend); the `Store` methods in `store.rs`, each running one of them with
+//! `self.db.read(..)` or `self.db.write(..)` (one transaction); its tables as
+//! one migration per backend under the same number; and conformance cases,
+//! which then run on both databases.
 
 pub(crate) mod accounts;
 pub(crate) mod dialect;

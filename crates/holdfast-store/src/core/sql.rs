@@ -157,6 +157,25 @@ pub async fn paged_rows<T>(
     Ok(out)
 }
 
+/// The accounts named by rows of `table` whose `matching` column is `id`
+/// (followers, followed, who favourited or reblogged), paged by the row's
+/// id and leaving out suspended accounts. Table and column names are the
+/// caller's constants, never input.
+pub async fn accounts_of(
+    c: &dyn Conn,
+    table: &str,
+    matching: &str,
+    account: &str,
+    id: Id,
+    page: Page,
+) -> StoreResult<Vec<Paged<Id>>> {
+    let select = format!(
+        "SELECT x.id, x.{account} FROM {table} x JOIN accounts a ON a.id = x.{account} \
+         WHERE x.{matching} = ?1 AND NOT a.suspended"
+    );
+    paged(c, &select, "x.id", &[Arg::Int(id)], page).await
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` prefix match.
 pub fn like_prefix(prefix: &str) -> String {
     let mut s = String::with_capacity(prefix.len() + 1);

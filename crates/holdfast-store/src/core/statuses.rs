@@ -556,26 +556,10 @@ pub async fn unbookmark(c: &dyn Conn, account_id: Id, status_id: Id) -> StoreRes
 
 /// Accounts that favourited the status (paged by favourite), leaving out suspended ones.
 pub async fn favourited_by(c: &dyn Conn, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-    sql::paged(
-        c,
-        "SELECT f.id, f.account_id FROM favourites f JOIN accounts a ON a.id = f.account_id \
-         WHERE f.status_id = ?1 AND NOT a.suspended",
-        "f.id",
-        &args![status_id],
-        page,
-    )
-    .await
+    sql::accounts_of(c, "favourites", "status_id", "account_id", status_id, page).await
 }
 
 /// Accounts that reblogged the status (paged by reblog), leaving out suspended ones.
 pub async fn reblogged_by(c: &dyn Conn, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-    sql::paged(
-        c,
-        "SELECT s.id, s.account_id FROM statuses s JOIN accounts a ON a.id = s.account_id \
-         WHERE s.reblog_of_id = ?1 AND NOT a.suspended",
-        "s.id",
-        &args![status_id],
-        page,
-    )
-    .await
+    sql::accounts_of(c, "statuses", "reblog_of_id", "account_id", status_id, page).await
 }
