@@ -75,6 +75,14 @@ pub struct Limits {
     pub db_acquire_timeout_ms: u64,
     /// How long SQLite waits on a locked database (e.g. the CLI writing while the server runs).
     pub db_busy_timeout_ms: u64,
+    // ---- failover: reads (drill) ----
+    /// With a standby to fall back on (a multi-host URL), a read on the
+    /// primary, getting a connection included, gives up after this and goes to
+    /// a standby: a frozen or cut-off primary stays silent rather than
+    /// refusing, and would otherwise cost each read `pg_operation_timeout_ms`.
+    /// The primary then counts as unreachable for `pg_primary_recheck_ms`.
+    pub pg_primary_read_timeout_ms: u64,
+
     /// PostgreSQL connections per node; requests beyond this wait up to `db_acquire_timeout_ms`.
     pub pg_pool_size: usize,
     /// How long opening one PostgreSQL connection (per host tried) may take.
@@ -473,6 +481,7 @@ impl Default for Limits {
             db_read_connections: 4,
             db_acquire_timeout_ms: 2_000,
             db_busy_timeout_ms: 5_000,
+            pg_primary_read_timeout_ms: 1_500,
             pg_pool_size: 8,
             pg_connect_timeout_ms: 3_000,
             pg_statement_timeout_ms: 5_000,
