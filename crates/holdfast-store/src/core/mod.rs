@@ -71,6 +71,12 @@ impl From<u32> for Arg<'_> {
         Arg::Int(v as i64)
     }
 }
+/// A visibility is stored as its enum value (see `sql::vis`).
+impl From<crate::model::Visibility> for Arg<'_> {
+    fn from(v: crate::model::Visibility) -> Self {
+        Arg::Int(sql::vis(v))
+    }
+}
 impl From<f64> for Arg<'_> {
     fn from(v: f64) -> Self {
         Arg::Real(v)
