@@ -232,7 +232,12 @@ pub async fn mute(
     let me = user.id;
     let rel = state
         .service
-        .mute(me, path_id(&id)?, params.bool("notifications")?)
+        .mute(
+            me,
+            path_id(&id)?,
+            params.bool("notifications")?,
+            params.u32("duration")?.map(u64::from),
+        )
         .await?;
     Ok(Json(Relationship::new(&rel)))
 }
