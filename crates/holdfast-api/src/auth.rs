@@ -120,9 +120,11 @@ pub mod scope {
 
     scopes! {
         ReadAccounts => "read:accounts",
+        ReadBlocks => "read:blocks",
         ReadBookmarks => "read:bookmarks",
         ReadFavourites => "read:favourites",
         ReadFollows => "read:follows",
+        ReadMutes => "read:mutes",
         ReadNotifications => "read:notifications",
         ReadStatuses => "read:statuses",
         WriteAccounts => "write:accounts",

@@ -326,6 +326,11 @@ fn every_entity_has_the_documented_fields() {
         CredentialAccount::new(&u, &account_row(1)),
     ));
     problems.extend(check(
+        "MutedAccount",
+        &["Account"],
+        MutedAccount::new(&u, &account_row(1), Some(1_700_000_000_000)),
+    ));
+    problems.extend(check(
         "PartialAccountWithAvatar",
         &[],
         PartialAccountWithAvatar::new(&u, &account_row(1)),

@@ -273,3 +273,21 @@ impl Preferences {
         }
     }
 }
+
+/// An account in `GET /api/v1/mutes`: with when the mute ends.
+#[derive(Serialize)]
+pub struct MutedAccount {
+    #[serde(flatten)]
+    pub account: Account,
+    /// Null for a mute without end.
+    pub mute_expires_at: Option<String>,
+}
+
+impl MutedAccount {
+    pub fn new(urls: &Urls, a: &AccountRow, expires_at_ms: Option<i64>) -> MutedAccount {
+        MutedAccount {
+            account: Account::new(urls, a),
+            mute_expires_at: expires_at_ms.map(iso8601),
+        }
+    }
+}

@@ -838,8 +838,7 @@ pub async fn revoke(
     headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Json<Empty>> {
-    let (client_id, client_secret) =
-        client_credentials(&headers, &params, state.service.limits())?;
+    let (client_id, client_secret) = client_credentials(&headers, &params, state.service.limits())?;
     let client_id = client_id.ok_or_else(|| ApiError::unprocessable("client_id is required"))?;
     let client_secret =
         client_secret.ok_or_else(|| ApiError::unprocessable("client_secret is required"))?;

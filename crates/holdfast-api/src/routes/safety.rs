@@ -5,110 +5,103 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
-use holdfast_service::{PageOf, Service};
+use holdfast_service::PageOf;
 use holdfast_store::AccountRow;
-use serde_json::Value;
 
 use super::helpers::path_id;
-use crate::auth::Caller;
-use crate::entities;
+use crate::auth::{scope, User};
+use crate::entities::{Account, MutedAccount, Relationship, Urls};
 use crate::error::ApiResult;
 use crate::params::Params;
 use crate::AppState;
 
 fn accounts_response(
-    svc: &Service,
+    urls: &Urls,
     headers: &HeaderMap,
     uri: &axum::http::Uri,
     page: &PageOf<AccountRow>,
 ) -> Response {
-    let items = page.items.iter().map(|a| entities::account(svc, a)).collect();
+    let items: Vec<Account> = page.items.iter().map(|a| Account::new(urls, a)).collect();
     crate::paging::page_response(headers, uri, page, items)
 }
 
 pub async fn blocks(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadBlocks>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let me = caller.user("read:blocks")?;
+    let me = user.id;
     let page = state.service.blocks(me, params.page()?).await?;
-    Ok(accounts_response(&state.service, &headers, &uri, &page))
+    Ok(accounts_response(&state.urls, &headers, &uri, &page))
 }
 
 /// Accounts, each with `mute_expires_at` (null for a mute without end).
 pub async fn mutes(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadMutes>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let me = caller.user("read:mutes")?;
+    let me = user.id;
     let page = state.service.mutes(me, params.page()?).await?;
     let items = page
         .items
         .iter()
-        .map(|m| {
-            let mut account = entities::account(&state.service, &m.account);
-            account["mute_expires_at"] = m
-                .expires_at_ms
-                .map_or(Value::Null, |ms| Value::String(entities::iso8601(ms)));
-            account
-        })
-        .collect();
+        .map(|m| MutedAccount::new(&state.urls, &m.account, m.expires_at_ms))
+        .collect::<Vec<_>>();
     Ok(crate::paging::page_response(&headers, &uri, &page, items))
 }
 
 pub async fn follow_requests(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::ReadFollows>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let me = caller.user("read:follows")?;
+    let me = user.id;
     let page = state.service.follow_requests(me, params.page()?).await?;
-    Ok(accounts_response(&state.service, &headers, &uri, &page))
+    Ok(accounts_response(&state.urls, &headers, &uri, &page))
 }
 
 pub async fn authorize_follow_request(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteFollows>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:follows")?;
+) -> ApiResult<Json<Relationship>> {
+    let me = user.id;
     let rel = state
         .service
         .authorize_follow_request(me, path_id(&id)?)
         .await?;
-    Ok(Json(entities::relationship(&rel)))
+    Ok(Json(Relationship::new(&rel)))
 }
 
 pub async fn reject_follow_request(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteFollows>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:follows")?;
+) -> ApiResult<Json<Relationship>> {
+    let me = user.id;
     let rel = state
         .service
         .reject_follow_request(me, path_id(&id)?)
         .await?;
-    Ok(Json(entities::relationship(&rel)))
+    Ok(Json(Relationship::new(&rel)))
 }
 
 pub async fn remove_from_followers(
     State(state): State<AppState>,
-    caller: Caller,
+    user: User<scope::WriteFollows>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let me = caller.user("write:follows")?;
+) -> ApiResult<Json<Relationship>> {
+    let me = user.id;
     let rel = state
         .service
         .remove_from_followers(me, path_id(&id)?)
         .await?;
-    Ok(Json(entities::relationship(&rel)))
+    Ok(Json(Relationship::new(&rel)))
 }
