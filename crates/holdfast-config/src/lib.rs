@@ -363,6 +363,14 @@ pub struct Limits {
     pub list_accounts_max: u32,
     /// Most ids in one `POST/DELETE /api/v1/lists/:id/accounts`.
     pub list_accounts_ids_max: usize,
+    /// Longest private note on an account (Mastodon: 2 000).
+    pub account_note_max_chars: usize,
+    /// Accounts one account may endorse.
+    pub endorsements_max: u32,
+    /// Domains one account may hide.
+    pub user_domain_blocks_max: u32,
+    /// Longest domain name (DNS: 253).
+    pub domain_max_chars: usize,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
     // ---- early client calls (grouped notifications, unread counts, fetch many) ----
@@ -616,6 +624,10 @@ impl Default for Limits {
             list_title_max_chars: 256,
             list_accounts_max: 1_000,
             list_accounts_ids_max: 100,
+            account_note_max_chars: 2_000,
+            endorsements_max: 100,
+            user_domain_blocks_max: 1_000,
+            domain_max_chars: 253,
             relationships_ids_max: 100,
             notification_groups_scan_max: 2_000,
             notification_group_samples_max: 8,
