@@ -253,6 +253,10 @@ pub struct Limits {
     /// How long an `Idempotency-Key` keeps returning the first result.
     pub idempotency_key_ttl_s: u64,
 
+    // ---- speed (issue 10) ----
+    /// Distinct account notes kept rendered as HTML (0: render every time).
+    pub rendered_notes_max: usize,
+
     // ---- pages ----
     pub statuses_page_default: u32,
     pub statuses_page_max: u32,
@@ -514,6 +518,7 @@ impl Default for Limits {
             tags_per_status_max: 30,
             idempotency_key_max_chars: 200,
             idempotency_key_ttl_s: 24 * 3600,
+            rendered_notes_max: 10_000,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,
