@@ -1219,6 +1219,42 @@ async fn home_timeline_rules_and_filters(b: Backend) {
         "reblogs of muted accounts are filtered"
     );
     assert!(home.contains(&theirs));
+
+    // The walk by id (for viewers following many accounts) finds the same pages.
+    let walk = b
+        .reopened_with(holdfast_config::Limits {
+            home_scan_followees_min: 0,
+            ..support::limits()
+        })
+        .await;
+    let by_index = b
+        .reopened_with(holdfast_config::Limits {
+            home_scan_followees_min: usize::MAX,
+            ..support::limits()
+        })
+        .await;
+    for p in [
+        page(20),
+        page(2),
+        Page {
+            max_id: Some(theirs),
+            ..page(20)
+        },
+        Page {
+            min_id: Some(mine),
+            ..page(2)
+        },
+    ] {
+        assert_eq!(
+            items(walk.home_timeline(me.id, p).await.unwrap()),
+            items(by_index.home_timeline(me.id, p).await.unwrap()),
+            "{p:?}"
+        );
+    }
+    assert_eq!(
+        items(walk.home_timeline(me.id, page(20)).await.unwrap()),
+        home
+    );
 }
 
 async fn pagination_max_since_min(b: Backend) {

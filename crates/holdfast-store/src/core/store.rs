@@ -284,8 +284,11 @@ impl<B: Db> Store for Core<B> {
 
     // ---- timelines ----
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        let scan_from = i64::try_from(self.limits.home_scan_followees_min).unwrap_or(i64::MAX);
         self.db
-            .read((), move |c, _| Box::pin(timelines::home(c, viewer, page)))
+            .read((), move |c, _| {
+                Box::pin(timelines::home(c, viewer, page, scan_from))
+            })
             .await
     }
     async fn public_timeline(
