@@ -13,6 +13,7 @@ pub mod media;
 pub mod notification_groups;
 pub mod oauth;
 pub mod rendered;
+pub mod safety;
 pub mod scopes;
 pub mod secrets;
 pub mod statuses;
