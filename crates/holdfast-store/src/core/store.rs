@@ -439,6 +439,21 @@ impl<B: Db> Store for Core<B> {
             })
             .await
     }
+    async fn bind_auth_code_token(&self, code_hash: &str, token_hash: &str) -> StoreResult<()> {
+        self.db
+            .write(
+                (code_hash.to_owned(), token_hash.to_owned()),
+                |c, (code, token)| Box::pin(oauth::bind_auth_code_token(c, code, token)),
+            )
+            .await
+    }
+    async fn revoke_replayed_code(&self, code_hash: &str) -> StoreResult<bool> {
+        self.db
+            .write(code_hash.to_owned(), |c, hash| {
+                Box::pin(oauth::revoke_replayed_code(c, hash))
+            })
+            .await
+    }
     async fn create_session(
         &self,
         session_hash: &str,

@@ -65,6 +65,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_account_counts",
         include_str!("../../migrations/postgres/0012_account_counts.sql"),
     ),
+    (
+        "0013_auth_code_replay",
+        include_str!("../../migrations/postgres/0013_auth_code_replay.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

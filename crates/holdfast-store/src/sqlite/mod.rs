@@ -44,6 +44,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_account_counts",
         include_str!("../../migrations/sqlite/0012_account_counts.sql"),
     ),
+    (
+        "0013_auth_code_replay",
+        include_str!("../../migrations/sqlite/0013_auth_code_replay.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
