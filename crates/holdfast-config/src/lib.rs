@@ -75,6 +75,14 @@ pub struct Limits {
     pub db_acquire_timeout_ms: u64,
     /// How long SQLite waits on a locked database (e.g. the CLI writing while the server runs).
     pub db_busy_timeout_ms: u64,
+    // ---- failover: reads (drill) ----
+    /// With a standby to fall back on (a multi-host URL), a read on the
+    /// primary, getting a connection included, gives up after this and goes to
+    /// a standby: a frozen or cut-off primary stays silent rather than
+    /// refusing, and would otherwise cost each read `pg_operation_timeout_ms`.
+    /// The primary then counts as unreachable for `pg_primary_recheck_ms`.
+    pub pg_primary_read_timeout_ms: u64,
+
     /// PostgreSQL connections per node; requests beyond this wait up to `db_acquire_timeout_ms`.
     pub pg_pool_size: usize,
     /// How long opening one PostgreSQL connection (per host tried) may take.
@@ -344,6 +352,17 @@ pub struct Limits {
     pub rate_media_window_s: u64,
     /// Uploads (media, avatar, header) per principal per `rate_media_window_s` (Mastodon: 30 per 30 min).
     pub rate_media_requests: u32,
+    // ---- relationships and lists (rel, issue 14) ----
+    /// Longest mute a `duration` may ask for (10 years; 0 is "until unmuted").
+    pub mute_duration_max_s: u64,
+    /// Lists one account may have (Mastodon: 50).
+    pub lists_per_account_max: u32,
+    /// Longest list title.
+    pub list_title_max_chars: usize,
+    /// Accounts in one list.
+    pub list_accounts_max: u32,
+    /// Most ids in one `POST/DELETE /api/v1/lists/:id/accounts`.
+    pub list_accounts_ids_max: usize,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
     // ---- early client calls (grouped notifications, unread counts, fetch many) ----
@@ -473,6 +492,7 @@ impl Default for Limits {
             db_read_connections: 4,
             db_acquire_timeout_ms: 2_000,
             db_busy_timeout_ms: 5_000,
+            pg_primary_read_timeout_ms: 1_500,
             pg_pool_size: 8,
             pg_connect_timeout_ms: 3_000,
             pg_statement_timeout_ms: 5_000,
@@ -591,6 +611,11 @@ impl Default for Limits {
             media_cleanup_batch_max: 100,
             rate_media_window_s: 1_800,
             rate_media_requests: 30,
+            mute_duration_max_s: 10 * 365 * 24 * 3600,
+            lists_per_account_max: 50,
+            list_title_max_chars: 256,
+            list_accounts_max: 1_000,
+            list_accounts_ids_max: 100,
             relationships_ids_max: 100,
             notification_groups_scan_max: 2_000,
             notification_group_samples_max: 8,

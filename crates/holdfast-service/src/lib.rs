@@ -12,6 +12,7 @@ pub mod lists;
 pub mod media;
 pub mod notification_groups;
 pub mod oauth;
+pub mod safety;
 pub mod scopes;
 pub mod secrets;
 pub mod statuses;

@@ -49,7 +49,8 @@ pub fn not_filtered(s: &str) -> String {
     let one = |a: &str| {
         format!(
             "(NOT EXISTS (SELECT 1 FROM blocks fb WHERE fb.account_id = ?1 AND fb.target_id = {a}) \
-              AND NOT EXISTS (SELECT 1 FROM mutes fm WHERE fm.account_id = ?1 AND fm.target_id = {a}))"
+              AND NOT EXISTS (SELECT 1 FROM mutes fm WHERE fm.account_id = ?1 AND fm.target_id = {a} AND {}))",
+            mute_in_force("fm")
         )
     };
     format!(
@@ -59,6 +60,12 @@ pub fn not_filtered(s: &str) -> String {
             "(SELECT fo.account_id FROM statuses fo WHERE fo.id = {s}.reblog_of_id)"
         ))
     )
+}
+
+/// A mute aliased `m` has not ended (`duration`): the rule every reader of
+/// `mutes` applies, so an ended mute stops hiding at once, without a sweeper.
+pub fn mute_in_force(m: &str) -> String {
+    format!("({m}.expires_at IS NULL OR {m}.expires_at > holdfast_now_ms())")
 }
 
 /// For a status aliased `s`: it has at least one attachment (`only_media`).
@@ -148,6 +155,25 @@ pub async fn paged_rows<T>(
         out.reverse();
     }
     Ok(out)
+}
+
+/// The accounts named by rows of `table` whose `matching` column is `id`
+/// (followers, followed, who favourited or reblogged), paged by the row's
+/// id and leaving out suspended accounts. Table and column names are the
+/// caller's constants, never input.
+pub async fn accounts_of(
+    c: &dyn Conn,
+    table: &str,
+    matching: &str,
+    account: &str,
+    id: Id,
+    page: Page,
+) -> StoreResult<Vec<Paged<Id>>> {
+    let select = format!(
+        "SELECT x.id, x.{account} FROM {table} x JOIN accounts a ON a.id = x.{account} \
+         WHERE x.{matching} = ?1 AND NOT a.suspended"
+    );
+    paged(c, &select, "x.id", &[Arg::Int(id)], page).await
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` prefix match.
