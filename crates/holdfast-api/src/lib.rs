@@ -41,7 +41,7 @@ pub struct AppState {
 pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
     let limits = service.limits().clone();
     let state = AppState {
-        urls: entities::Urls::new(&service.base_url),
+        urls: entities::Urls::new(&service.base_url, service.rendered_notes.clone()),
         service,
         metrics: Arc::new(Metrics::default()),
         extra_metrics,

@@ -181,7 +181,10 @@ fn check(entity: &str, also: &[&str], sample: impl Serialize) -> Vec<String> {
 // Every optional part is filled in, so fields skipped when absent appear.
 
 fn urls() -> Urls {
-    Urls::new("https://example.test")
+    Urls::new(
+        "https://example.test",
+        std::sync::Arc::new(holdfast_service::rendered::RenderedNotes::new(8)),
+    )
 }
 
 fn account_row(id: i64) -> AccountRow {
@@ -381,6 +384,8 @@ fn every_entity_has_the_documented_fields() {
         muting_notifications: false,
         requested: false,
         requested_by: false,
+        endorsed: false,
+        note: "a note".into(),
     };
     problems.extend(check("Relationship", &[], Relationship::new(&rel)));
     problems.extend(check("Preferences", &[], Preferences::new(&account_row(1))));

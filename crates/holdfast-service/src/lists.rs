@@ -28,6 +28,11 @@ pub enum Timeline<'a> {
         viewer: Option<Id>,
         name: &'a str,
     },
+    /// One of the reader's lists (someone else's is 404).
+    List {
+        me: Id,
+        id: Id,
+    },
     Account {
         viewer: Option<Id>,
         id: Id,
@@ -40,9 +45,10 @@ impl Timeline<'_> {
     /// Whose eyes the statuses are rendered for (visibility, `favourited`, …).
     pub fn viewer(&self) -> Option<Id> {
         match *self {
-            Timeline::Home { me } | Timeline::Favourites { me } | Timeline::Bookmarks { me } => {
-                Some(me)
-            }
+            Timeline::Home { me }
+            | Timeline::Favourites { me }
+            | Timeline::Bookmarks { me }
+            | Timeline::List { me, .. } => Some(me),
             Timeline::Public { viewer, .. }
             | Timeline::Tag { viewer, .. }
             | Timeline::Account { viewer, .. } => viewer,
@@ -84,6 +90,7 @@ impl Service {
             Timeline::Tag { name, .. } => self.store.tag_timeline(viewer, name, page).await?,
             Timeline::Favourites { me } => self.store.favourites(me, page).await?,
             Timeline::Bookmarks { me } => self.store.bookmarks(me, page).await?,
+            Timeline::List { me, id } => self.store.list_timeline(me, id, page).await?,
             Timeline::Account {
                 id, filter, tagged, ..
             } => {

@@ -1,7 +1,6 @@
 //! Account, CredentialAccount (with its `source` and `role`), the
 //! avatar-only PartialAccountWithAvatar, Relationship and Preferences.
 
-use holdfast_service::text;
 use holdfast_store::{AccountRow, Relationship as RelationshipRow};
 use serde::Serialize;
 
@@ -86,7 +85,7 @@ impl Account {
             url: Some(url.clone()),
             uri: url,
             display_name: a.display_name.clone(),
-            note: text::note_html(&a.note, urls.base()),
+            note: urls.note_html(&a.note).to_string(),
             avatar_static: avatar.clone(),
             avatar,
             avatar_description: String::new(),
@@ -241,8 +240,8 @@ impl Relationship {
             requested: r.requested,
             requested_by: r.requested_by,
             domain_blocking: false,
-            endorsed: false,
-            note: String::new(),
+            endorsed: r.endorsed,
+            note: r.note.clone(),
         }
     }
 }

@@ -21,20 +21,36 @@ pub use status::*;
 
 use std::sync::Arc;
 
+use holdfast_service::rendered::RenderedNotes;
+use holdfast_service::text;
+
 pub use holdfast_config::time::{date_only, iso8601};
 
-/// Every URL holdfast renders, built from the base URL (`https://domain`).
+/// Every URL holdfast renders, built from the base URL (`https://domain`),
+/// and the bios rendered as HTML (through the service's bounded cache of
+/// rendered notes, shared, so a page does not render one bio per status).
 /// Only the API layer builds URLs; the service hands over rows and keys.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Urls {
     base: Arc<str>,
+    notes: Arc<RenderedNotes>,
 }
 
 impl Urls {
-    pub fn new(base: &str) -> Urls {
+    pub fn new(base: &str, notes: Arc<RenderedNotes>) -> Urls {
         Urls {
             base: base.trim_end_matches('/').into(),
+            notes,
         }
+    }
+
+    /// An account's bio as HTML (`text::note_html`), rendered once per distinct text.
+    pub fn note_html(&self, note: &str) -> Arc<str> {
+        if note.trim().is_empty() {
+            return "".into();
+        }
+        self.notes
+            .get_or_render(note, |n| text::note_html(n, &self.base))
     }
 
     /// `https://domain`, no trailing slash.

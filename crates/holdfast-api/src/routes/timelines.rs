@@ -48,6 +48,22 @@ pub async fn home(
     timeline(&state, which, &headers, &uri, &params).await
 }
 
+/// `/api/v1/timelines/list/:id`: one of the caller's lists.
+pub async fn list(
+    State(state): State<AppState>,
+    user: User<scope::ReadLists>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
+    let which = Timeline::List {
+        me: user.id,
+        id: path_id(&id)?,
+    };
+    timeline(&state, which, &headers, &uri, &params).await
+}
+
 pub async fn public(
     State(state): State<AppState>,
     caller: Caller,
