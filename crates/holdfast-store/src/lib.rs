@@ -318,6 +318,29 @@ pub trait Store: Send + Sync + 'static {
         key: Option<String>,
     ) -> StoreResult<(AccountRow, Option<String>)>;
 
+    // ---- web push ----
+    /// Replaces the token's push subscription with this one.
+    async fn subscribe_push(&self, new: NewPushSubscription) -> StoreResult<PushSubscriptionRow>;
+    /// The token's subscription, or NotFound.
+    async fn push_subscription(&self, token_id: Id) -> StoreResult<PushSubscriptionRow>;
+    /// Replaces the alerts and policy of the token's subscription (NotFound if none).
+    async fn update_push_alerts(&self, token_id: Id, alerts: PushAlerts)
+        -> StoreResult<PushSubscriptionRow>;
+    /// Removes the token's subscription, if any, with its queued deliveries.
+    async fn unsubscribe_push(&self, token_id: Id) -> StoreResult<()>;
+    /// The instance's VAPID keys; `candidate` becomes them if none are stored yet.
+    async fn vapid_keys(&self, candidate: VapidKeys) -> StoreResult<VapidKeys>;
+    /// Claims up to `limit` deliveries due at `now_ms`, hidden from other
+    /// claims for `lease_ms`.
+    async fn claim_push_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PushDelivery>>;
+    async fn finish_push_delivery(&self, delivery: PushDelivery, end: PushDeliveryEnd)
+        -> StoreResult<()>;
+
     // ---- markers ----
     async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>>;
     async fn set_marker(

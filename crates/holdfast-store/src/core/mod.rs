@@ -23,6 +23,7 @@ pub(crate) mod graph;
 pub(crate) mod media;
 pub(crate) mod notifications;
 pub(crate) mod oauth;
+pub(crate) mod push;
 pub(crate) mod sql;
 pub(crate) mod statuses;
 mod store;

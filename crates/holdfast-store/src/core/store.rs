@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
-use super::{graph, media, notifications, oauth, statuses, timelines, Core, Db};
+use super::{graph, media, notifications, oauth, push, statuses, timelines, Core, Db};
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -630,6 +630,60 @@ impl<B: Db> Store for Core<B> {
             .write(key, move |c, key| {
                 Box::pin(media::set_profile_image(c, account_id, which, key.clone()))
             })
+            .await
+    }
+
+    // ---- web push ----
+    async fn subscribe_push(&self, new: NewPushSubscription) -> StoreResult<PushSubscriptionRow> {
+        self.db
+            .write(new, |c, new| Box::pin(push::subscribe(c, new)))
+            .await
+    }
+    async fn push_subscription(&self, token_id: Id) -> StoreResult<PushSubscriptionRow> {
+        self.db
+            .read((), move |c, _| Box::pin(push::by_token(c, token_id)))
+            .await
+    }
+    async fn update_push_alerts(
+        &self,
+        token_id: Id,
+        alerts: PushAlerts,
+    ) -> StoreResult<PushSubscriptionRow> {
+        self.db
+            .write(alerts, move |c, alerts| {
+                Box::pin(push::update_alerts(c, token_id, alerts))
+            })
+            .await
+    }
+    async fn unsubscribe_push(&self, token_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(push::unsubscribe(c, token_id)))
+            .await
+    }
+    async fn vapid_keys(&self, candidate: VapidKeys) -> StoreResult<VapidKeys> {
+        self.db
+            .write(candidate, |c, k| Box::pin(push::vapid_keys(c, k)))
+            .await
+    }
+    async fn claim_push_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PushDelivery>> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(push::claim(c, now_ms, lease_ms, limit))
+            })
+            .await
+    }
+    async fn finish_push_delivery(
+        &self,
+        delivery: PushDelivery,
+        end: PushDeliveryEnd,
+    ) -> StoreResult<()> {
+        self.db
+            .write(delivery, move |c, d| Box::pin(push::finish(c, d, end)))
             .await
     }
 

@@ -61,6 +61,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_stream_events",
         include_str!("../../migrations/postgres/0006_stream_events.sql"),
     ),
+    (
+        "0008_web_push",
+        include_str!("../../migrations/postgres/0008_web_push.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

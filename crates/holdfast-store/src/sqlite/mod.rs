@@ -40,6 +40,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_notification_groups",
         include_str!("../../migrations/sqlite/0004_notification_groups.sql"),
     ),
+    (
+        "0008_web_push",
+        include_str!("../../migrations/sqlite/0008_web_push.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
