@@ -156,6 +156,10 @@ pub struct Limits {
     pub push_request_timeout_ms: u64,
     /// How long a push service should keep an undelivered message (`TTL` header).
     pub push_ttl_s: u64,
+    /// The VAPID token's lifetime (RFC 8292 allows at most a day).
+    pub push_vapid_token_ttl_s: u64,
+    /// Characters of the status text sent as a push message's body (it must fit one 4 KiB record).
+    pub push_body_max_chars: usize,
     /// Streaming connections (SSE and WebSocket) open at once on this node, all clients together.
     pub streaming_connections_max: usize,
     /// Streaming connections one account may hold at once on this node; more are refused (429).
@@ -490,6 +494,8 @@ impl Default for Limits {
             push_retry_base_ms: 2_000,
             push_request_timeout_ms: 10_000,
             push_ttl_s: 48 * 3_600,
+            push_vapid_token_ttl_s: 12 * 3_600,
+            push_body_max_chars: 500,
             streaming_connections_max: 8_000,
             streaming_connections_per_account_max: 16,
             streaming_connections_per_ip_max: 48,

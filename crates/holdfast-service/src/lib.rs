@@ -12,6 +12,9 @@ pub mod lists;
 pub mod media;
 pub mod notification_groups;
 pub mod oauth;
+pub mod push;
+pub mod push_address;
+pub mod push_crypto;
 pub mod scopes;
 pub mod secrets;
 pub mod statuses;
@@ -199,6 +202,8 @@ pub struct Service {
     pub base_url: Arc<str>,
     /// Live events for the streaming API (in process, this node).
     pub events: events::Hub,
+    /// Web Push: the VAPID keys once loaded, delivery counts.
+    pub push: Arc<push::PushState>,
 }
 
 impl Service {
@@ -225,6 +230,7 @@ impl Service {
             config: Arc::new(config),
             passwords,
             base_url: base_url.into(),
+            push: Arc::default(),
         }
     }
 
