@@ -9,6 +9,7 @@ mod media;
 mod notifications;
 mod oauth;
 mod ops;
+mod push;
 mod statuses;
 mod timelines;
 mod web;
@@ -189,6 +190,13 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route(
             "/api/v1/markers",
             get(notifications::markers).post(notifications::set_markers),
+        )
+        .route(
+            "/api/v1/push/subscription",
+            get(push::show)
+                .post(push::create)
+                .put(push::update)
+                .delete(push::delete),
         )
 }
 
