@@ -2,11 +2,13 @@
 # Runs every siege scenario against a server siege starts itself, with the guard on
 # and off, and writes results/<scenario>-guard-<on|off>/{report.json,plot.svg,summary.txt}.
 #
-#   bench/flood/run.sh [SCENARIO...]        (default: all eight)
+#   bench/flood/run.sh [SCENARIO...]        (default: all eleven)
 #
 # Knobs (environment): HOLDFAST_BIN, DURATION_S (default 20), GUARDS ("on off"),
 # ATTACK_RATE_PER_S (default 6000 = 10x the ~600 req/s calm capacity measured on the
-# 2-core dev box, see README), ATTACK_CONCURRENCY (default 1024).
+# 2-core dev box, see README), ATTACK_CONCURRENCY (default 1024), SLOW_BODIES (1000),
+# SERVER_CPUS / SIEGE_CPUS (pin the server and siege to separate cores, e.g. 0 and 1;
+# empty: no pinning), OUT_SUFFIX (appended to each result directory's name).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 BIN="${HOLDFAST_BIN:-../../target/release/holdfast}"
@@ -14,13 +16,21 @@ DURATION_S="${DURATION_S:-20}"
 GUARDS="${GUARDS:-on off}"
 ATTACK_RATE_PER_S="${ATTACK_RATE_PER_S:-6000}"
 ATTACK_CONCURRENCY="${ATTACK_CONCURRENCY:-1024}"
+SLOW_BODIES="${SLOW_BODIES:-1000}"
+SERVER_CPUS="${SERVER_CPUS:-}"
+SIEGE_CPUS="${SIEGE_CPUS:-}"
+OUT_SUFFIX="${OUT_SUFFIX:-}"
+PIN=()
+[ -n "$SERVER_CPUS" ] && PIN+=(--server-cpus "$SERVER_CPUS")
+[ -n "$SIEGE_CPUS" ] && PIN+=(--siege-cpus "$SIEGE_CPUS")
 SCENARIOS=("$@")
 if [ ${#SCENARIOS[@]} -eq 0 ]; then
-  SCENARIOS=(calm anonymous-flood token-flood login-flood signup-flood slowloris big-bodies mixed)
+  SCENARIOS=(calm anonymous-flood token-flood login-flood signup-flood slowloris big-bodies mixed
+             fake-tokens slow-bodies shared-address)
 fi
 for scenario in "${SCENARIOS[@]}"; do
   for guard in $GUARDS; do
-    out="results/${scenario}-guard-${guard}"
+    out="results/${scenario}-guard-${guard}${OUT_SUFFIX}"
     rm -rf "$out"
     mkdir -p "$out"
     echo "== $scenario, guard $guard" >&2
@@ -28,7 +38,7 @@ for scenario in "${SCENARIOS[@]}"; do
     "$BIN" siege --scenario "$scenario" --guard "$guard" --duration-s "$DURATION_S" --out "$out" \
       --users 20 --legit-rate-per-s 50 \
       --attack-rate-per-s "$ATTACK_RATE_PER_S" --attack-concurrency "$ATTACK_CONCURRENCY" \
-      --slowloris-connections 5000 | tee "$out/summary.txt" || echo "siege exited non-zero" | tee -a "$out/summary.txt"
+      --slowloris-connections 5000 --slow-bodies "$SLOW_BODIES" ${PIN[@]+"${PIN[@]}"} | tee "$out/summary.txt" || echo "siege exited non-zero" | tee -a "$out/summary.txt"
     # The server log can be large under a flood and says nothing the report does not.
     rm -f "$out/server.log"
   done

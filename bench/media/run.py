@@ -49,7 +49,9 @@ CONFIG = """
 [limits]
 rate_token_requests = 1000000
 rate_anonymous_ip_requests = 1000000
-rate_authenticated_ip_requests = 1000000
+rate_account_requests = 1000000
+rate_token_lookup_ip_requests = 1000000
+rate_ops_ip_requests = 1000000
 rate_signup_requests = 1000000
 rate_login_requests = 1000000
 rate_media_requests = 1000000

@@ -1,8 +1,10 @@
 """`holdfast cluster` and `holdfast drill` end to end: a whole local cluster
 (etcd x3, PostgreSQL x3 under Patroni, holdfast x3, HAProxy) on loopback, one
-short `kill-db-primary` drill and one `kill-node` drill. Each fails if any
-acknowledged write is lost, duplicated or missing from a follower's home
-timeline, or if any read failed within the client's 10 s deadline.
+short `kill-db-primary`, `kill-node` and `partition-db-primary` drill each.
+Each fails if any acknowledged write (post, follow, unfollow, favourite) is
+lost, duplicated or missing from a follower's home timeline, if any read
+failed within the client's 10 s deadline, or, on the partition, if the
+cut-off primary kept taking writes.
 
 Runs once, in the PostgreSQL pass of the suite (HOLDFAST_TEST_BACKEND=postgres),
 and needs Debian's etcd-server, patroni and haproxy (scripts/test installs them).
@@ -73,7 +75,7 @@ def test_status_names_a_primary_and_every_process(cluster):
     assert len(state["pg_ports"]) == 3 and len(state["node_ports"]) == 3
 
 
-@pytest.mark.parametrize("fault", ["kill-db-primary", "kill-node"])
+@pytest.mark.parametrize("fault", ["kill-db-primary", "kill-node", "partition-db-primary"])
 def test_a_short_drill_loses_nothing(cluster, tmp_path, fault):
     res, reports = drill(cluster, tmp_path / fault, fault)
     assert res.returncode == 0, res.stderr + res.stdout
@@ -81,6 +83,12 @@ def test_a_short_drill_loses_nothing(cluster, tmp_path, fault):
     assert report["writes_acknowledged"] > 0
     assert report["lost"] == 0 and report["duplicated"] == 0 and report["stale"] == 0
     assert report["refused_but_present"] == 0
+    # Follows, unfollows and favourites during the fault: none acknowledged and lost.
+    assert report["social_acknowledged"] > 0
+    assert report["follows_lost"] == 0 and report["favourites_lost"] == 0
+    if fault == "partition-db-primary":
+        # No split brain: the cut-off primary stopped taking writes on its side.
+        assert report["old_primary_writes_stopped_after_ms"] is not None
     assert report["reads_failed"] == 0, report["failed_by_endpoint"]
     assert report["passed"]
     assert (tmp_path / fault / "summary.md").read_text().startswith("| round |")
@@ -107,9 +115,13 @@ def test_the_drill_refuses_what_is_not_a_local_cluster(tmp_path):
                    timeout=60)
     assert res.returncode != 0
     assert "refusing" in res.stderr
-    # Unknown faults and unsupported ones are refused before anything happens.
-    for fault in ("rm-rf", "partition-db-primary"):
-        res = holdfast("drill", "--cluster", str(tmp_path), "--fault", fault, "--out", str(tmp_path / "o"),
-                       timeout=60)
-        assert res.returncode != 0
-        assert "fault" in res.stderr or "partition" in res.stderr
+    # The partition too: its relays are the cluster's processes like any other.
+    res = holdfast("drill", "--cluster", str(tmp_path), "--fault", "partition-db-primary",
+                   "--out", str(tmp_path / "o"), timeout=60)
+    assert res.returncode != 0
+    assert "refusing" in res.stderr
+    # Unknown faults are refused before anything happens.
+    res = holdfast("drill", "--cluster", str(tmp_path), "--fault", "rm-rf", "--out", str(tmp_path / "o"),
+                   timeout=60)
+    assert res.returncode != 0
+    assert "fault" in res.stderr

@@ -126,3 +126,49 @@ def test_non_loopback_target_is_refused_and_nothing_is_sent(tmp_path):
     finally:
         if listener is not None:
             listener.close()
+
+
+# ---- issue 11's scenarios: a few seconds each, bounded; targets live in bench/flood ----
+
+SHORT_S = 4
+
+
+@pytest.mark.parametrize("scenario,extra", [
+    ("slow-bodies", ["--slow-bodies", "200", "--slowloris-trickle-ms", "1000"]),
+    ("shared-address", ["--attack-concurrency", "30"]),
+    ("fake-tokens", ["--attack-concurrency", "30"]),
+])
+def test_new_scenarios_run_short(tmp_path, scenario, extra):
+    out = tmp_path / "out"
+    res = siege("--scenario", scenario, "--duration-s", str(SHORT_S), "--out", str(out),
+                "--users", "6", "--legit-rate-per-s", "20", *extra)
+    assert res.returncode == 0, res.stderr + res.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["scenario"] == scenario
+    assert report["server"]["died_during_run"] is None
+    legit = report["totals"]["legit"]
+    assert legit["sent"] == SHORT_S * 20
+    assert legit["success_ratio"] >= 0.9, legit
+    if scenario == "slow-bodies":
+        assert report["slowloris"]["attack"] == "slow-body"
+        assert report["slowloris"]["open_max"] > 0
+    else:
+        assert report["totals"]["attacker"]["sent"] > 0
+
+
+def test_pinned_run_keeps_siege_off_the_server_cpu(tmp_path):
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("pinning needs two CPUs")
+    out = tmp_path / "out"
+    res = siege("--scenario", "calm", "--duration-s", "2", "--out", str(out), "--users", "2",
+                "--legit-rate-per-s", "10", "--server-cpus", "0", "--siege-cpus", "1")
+    assert res.returncode == 0, res.stderr + res.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["server_cpus"] == "0" and report["config"]["siege_cpus"] == "1"
+    # Read from /proc while it ran: every server thread inherited the pinning.
+    assert "server threads on CPUs 0" in res.stderr, res.stderr
+
+
+def test_bad_cpu_list_is_refused():
+    res = siege("--scenario", "calm", "--server-cpus", "x")
+    assert res.returncode != 0 and "CPU list" in res.stderr

@@ -10,6 +10,7 @@ Runs with HOLDFAST_TEST_BACKEND=postgres; the test starts its own two
 PostgreSQL servers (the session's shared one is never stopped)."""
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -89,6 +90,27 @@ class PrimaryAndStandby:
 
     def kill_primary(self):
         self._run("pg_ctl", "-D", self.primary_data, "-m", "immediate", "-w", "stop")
+
+    def freeze_primary(self):
+        """SIGSTOP the primary's postmaster and every backend: it keeps its
+        sockets but never answers, as a host cut off by the network looks to
+        its clients. Returns the pids, for thaw()."""
+        with open(os.path.join(self.primary_data, "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(postmaster)],
+                                  capture_output=True, text=True).stdout.split()
+        pids = [postmaster, *map(int, children)]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    @staticmethod
+    def thaw(pids):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
 
     def promote_standby(self):
         self._run("pg_ctl", "-D", self.standby_data, "-w", "promote")
@@ -174,7 +196,12 @@ def test_reads_survive_the_primary_and_a_write_waits_out_the_promotion(replicate
     during = r.json()["id"]
     assert int(during) > int(posted[-1]), "ids keep their order across the failover"
     assert int(during) >> 16 >= lease_ms, "the new primary starts at the old one's lease"
-    assert requests.get(server.url("/readyz"), timeout=10).json()["status"] == "ready"
+    # Ready again by itself (the event feed reconnects with its own backoff,
+    # so this may take a moment after the first write).
+    deadline = time.monotonic() + HEAL_TIMEOUT_S
+    while (ready := requests.get(server.url("/readyz"), timeout=10).json())["status"] != "ready":
+        assert time.monotonic() < deadline, ready
+        time.sleep(0.2)
     assert metric(server, "holdfast_store_write_retries_total") >= 1, "the write was retried"
     assert metric(server, "holdfast_store_standby_reads_total") >= 1
     after = alice.status("after the failover")["id"]
@@ -185,6 +212,43 @@ def test_reads_survive_the_primary_and_a_write_waits_out_the_promotion(replicate
     again = alice.post("/api/v1/statuses", json={"status": "during the failover"},
                        headers={"Idempotency-Key": "failover-1"})
     assert again.json()["id"] == during
+
+
+def test_a_frozen_primary_costs_a_read_the_short_bound_not_the_operation_timeout(replicated, make_server, tmp_path):
+    # A cut-off or frozen primary does not refuse: it is silent. Reads must
+    # go to the standby after pg_primary_read_timeout_ms, not wait out
+    # pg_operation_timeout_ms, and new connections must not stall on the
+    # silent host listed first in the URL.
+    pg = replicated
+    bound_s, operation_s = 1.0, 8.0
+    server = node(make_server, pg, tmp_path, pg_primary_read_timeout_ms=int(bound_s * 1000),
+                  pg_operation_timeout_ms=int(operation_s * 1000))
+    alice, bob = sign_up(server), sign_up(server)
+    assert bob.post(f"/api/v1/accounts/{alice.id}/follow").status_code == 200
+    posted = alice.status("before the freeze")["id"]
+    pg.wait_replayed("holdfast")
+
+    frozen = pg.freeze_primary()
+    try:
+        # The first read waits the short bound on the pooled connection; the
+        # later ones, past the recheck, look for the primary again (every host
+        # at once) and fall back within the bound too.
+        for _ in range(3):
+            started = time.monotonic()
+            home = bob.get("/api/v1/timelines/home")
+            took = time.monotonic() - started
+            assert home.status_code == 200, home.text
+            assert [s["id"] for s in home.json()][:1] == [posted]
+            assert took < operation_s / 2, f"a read took {took:.1f} s against a frozen primary"
+            time.sleep(1.2)
+        assert metric(server, "holdfast_store_standby_reads_total") >= 3
+    finally:
+        pg.thaw(frozen)
+    # Thawed, the primary serves again: writes work without a restart.
+    deadline = time.monotonic() + HEAL_TIMEOUT_S
+    while alice.post("/api/v1/statuses", json={"status": "thawed"}).status_code != 200:
+        assert time.monotonic() < deadline, "writes did not resume after the thaw"
+        time.sleep(0.2)
 
 
 def test_a_long_outage_refuses_writes_at_once_and_heals(replicated, make_server, tmp_path):
@@ -235,7 +299,10 @@ def test_a_long_outage_refuses_writes_at_once_and_heals(replicated, make_server,
         assert r.status_code == 503, r.text
         assert time.monotonic() < deadline, "writes did not resume after the promotion"
         time.sleep(0.2)
-    assert requests.get(server.url("/readyz"), timeout=10).json()["status"] == "ready"
+    # Ready by itself (the event feed reconnects with its own backoff).
+    while (ready := requests.get(server.url("/readyz"), timeout=10).json())["status"] != "ready":
+        assert time.monotonic() < deadline, ready
+        time.sleep(0.2)
     assert metric(server, "holdfast_store_primary_reachable") == 1
 
 

@@ -25,7 +25,9 @@ PATH = "/api/v1/timelines/public"
 LIMITS = """
 [limits]
 rate_token_requests = 100000
-rate_authenticated_ip_requests = 100000
+rate_account_requests = 100000
+rate_token_lookup_ip_requests = 100000
+rate_ops_ip_requests = 100000
 rate_signup_requests = 100000
 rate_login_requests = 100000
 rate_search_requests = 100000

@@ -74,7 +74,8 @@ def tls_server(pki):
 
 def config_with(**entries):
     base = dict(rate_token_requests=100000, rate_anonymous_ip_requests=100000,
-                rate_authenticated_ip_requests=100000, rate_signup_requests=100000,
+                rate_account_requests=100000, rate_signup_requests=100000,
+                rate_token_lookup_ip_requests=100000, rate_ops_ip_requests=100000,
                 rate_login_requests=100000, anon_cache_ttl_ms=0)
     top = {k: v for k, v in entries.items() if k in ("tls_cert", "tls_key")}
     limits = {**base, **{k: v for k, v in entries.items() if k not in top}}

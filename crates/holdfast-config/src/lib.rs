@@ -75,6 +75,14 @@ pub struct Limits {
     pub db_acquire_timeout_ms: u64,
     /// How long SQLite waits on a locked database (e.g. the CLI writing while the server runs).
     pub db_busy_timeout_ms: u64,
+    // ---- failover: reads (drill) ----
+    /// With a standby to fall back on (a multi-host URL), a read on the
+    /// primary, getting a connection included, gives up after this and goes to
+    /// a standby: a frozen or cut-off primary stays silent rather than
+    /// refusing, and would otherwise cost each read `pg_operation_timeout_ms`.
+    /// The primary then counts as unreachable for `pg_primary_recheck_ms`.
+    pub pg_primary_read_timeout_ms: u64,
+
     /// PostgreSQL connections per node; requests beyond this wait up to `db_acquire_timeout_ms`.
     pub pg_pool_size: usize,
     /// How long opening one PostgreSQL connection (per host tried) may take.
@@ -203,15 +211,49 @@ pub struct Limits {
     pub header_max_bytes: usize,
     pub h2_max_concurrent_streams: u32,
 
+    // ---- guard: slow bodies and per-address requests (harden) ----
+    /// Requests in flight at once from one client address (IPv6 by /64) until
+    /// their response head, HTTP/1.1 requests and HTTP/2 streams alike; more are a 429.
+    pub requests_in_flight_per_ip_max: usize,
+    /// Bodies up to this size are read whole *before* admission, so a slow body
+    /// holds no admission slot; larger ones (uploads) stream on after admission.
+    pub body_prebuffer_bytes_max: usize,
+    /// A request body may take this long before its data rate is judged.
+    pub body_read_grace_ms: u64,
+    /// After the grace, a body must arrive at least this fast on average, or
+    /// the request is answered 408 and its connection closed.
+    pub body_min_rate_bytes_per_s: u64,
+    /// Look-ups of a token not seen lately, per client address per `rate_window_s`
+    /// (what a flood of made-up tokens may cost the database).
+    pub rate_token_lookup_ip_requests: u32,
+    /// How long the guard remembers a valid token's account (budgets only;
+    /// handlers authenticate every request themselves).
+    pub token_owner_cache_ttl_s: u64,
+    pub token_owner_cache_entries_max: usize,
+    /// `/readyz` and `/metrics` per client address per `rate_window_s`
+    /// (`/healthz` is free; exempt a monitoring network with `rate_overrides`).
+    pub rate_ops_ip_requests: u32,
+    /// Anonymous requests refused with 429 from one address within
+    /// `offender_window_ms` that ban the address (refused at accept).
+    pub offender_strikes_max: u32,
+    pub offender_window_ms: u64,
+    /// The first ban's length; each further ban while the address persists doubles it.
+    pub offender_ban_base_ms: u64,
+    pub offender_ban_max_ms: u64,
+    /// Addresses the ban table tracks at once.
+    pub offenders_max: usize,
+
     // ---- guard: rate limits (GCRA; Mastodon-like defaults) ----
     /// The window all request budgets below are counted over, unless named otherwise.
     pub rate_window_s: u64,
-    /// Per access token.
+    /// Per access token (Mastodon: 300 per 5 minutes).
     pub rate_token_requests: u32,
-    /// Per client address for anonymous requests.
+    /// Per account, all its tokens together (Mastodon: 1,500 per 5 minutes).
+    /// Signed-in requests have no per-address budget: people behind one
+    /// address (a NAT, an office) are each counted on their own.
+    pub rate_account_requests: u32,
+    /// Per client address for anonymous requests (no token, or one that is not valid).
     pub rate_anonymous_ip_requests: u32,
-    /// Per client address for requests with a token (several users can share one address).
-    pub rate_authenticated_ip_requests: u32,
     pub rate_signup_window_s: u64,
     /// Sign-ups per client address per `rate_signup_window_s`.
     pub rate_signup_requests: u32,
@@ -466,6 +508,7 @@ impl Default for Limits {
             db_read_connections: 4,
             db_acquire_timeout_ms: 2_000,
             db_busy_timeout_ms: 5_000,
+            pg_primary_read_timeout_ms: 1_500,
             pg_pool_size: 8,
             pg_connect_timeout_ms: 3_000,
             pg_statement_timeout_ms: 5_000,
@@ -514,10 +557,23 @@ impl Default for Limits {
             header_read_timeout_ms: 5_000,
             header_max_bytes: 16 * 1024,
             h2_max_concurrent_streams: 64,
+            requests_in_flight_per_ip_max: 128,
+            body_prebuffer_bytes_max: 64 * 1024,
+            body_read_grace_ms: 5_000,
+            body_min_rate_bytes_per_s: 4_096,
+            rate_token_lookup_ip_requests: 1_500,
+            token_owner_cache_ttl_s: 300,
+            token_owner_cache_entries_max: 100_000,
+            rate_ops_ip_requests: 1_200,
+            offender_strikes_max: 50,
+            offender_window_ms: 10_000,
+            offender_ban_base_ms: 10_000,
+            offender_ban_max_ms: 600_000,
+            offenders_max: 10_000,
             rate_window_s: 300,
             rate_token_requests: 300,
             rate_anonymous_ip_requests: 300,
-            rate_authenticated_ip_requests: 1_500,
+            rate_account_requests: 1_500,
             rate_signup_window_s: 1_800,
             rate_signup_requests: 5,
             rate_login_requests: 25,
@@ -738,6 +794,10 @@ pub const DEFAULT_DOMAIN: &str = "localhost";
 
 /// The version we report: Mastodon clients gate features on the leading Mastodon version.
 pub const MASTODON_COMPAT_VERSION: &str = "4.3.0";
+/// The schemes' default ports (a protocol fact, for push endpoint URLs).
+pub const HTTPS_DEFAULT_PORT: u16 = 443;
+pub const HTTP_DEFAULT_PORT: u16 = 80;
+
 pub const HOLDFAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg(test)]

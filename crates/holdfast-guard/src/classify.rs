@@ -14,9 +14,16 @@ pub enum Special {
     Delete,
 }
 
-/// Operator endpoints are never limited or shed: they are how you see a flood.
+/// Operator endpoints are never shed (they are how you see a flood); only
+/// the ones that cost something have a budget (see `is_free_ops`).
 pub fn is_ops(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// `/healthz` answers from memory: no budget, so a load balancer polling it
+/// from one address never locks itself out.
+pub fn is_free_ops(path: &str) -> bool {
+    path == "/healthz"
 }
 
 /// The streaming API: long-lived responses that must not hold an admission

@@ -1,8 +1,11 @@
 //! The flood defence between the listener and the router.
 //!
-//! For every request, cheapest check first: operator endpoints pass; rate
-//! limits (per token, per address, and tighter ones for sign-up, log-in,
-//! search and delete) answer 429 with Mastodon's `X-RateLimit-*` headers;
+//! For every request, cheapest check first: operator endpoints pass (those
+//! that query something within a small budget); rate limits (per token and
+//! per account when signed in, per address when anonymous, and tighter ones
+//! for sign-up, log-in, search and delete) answer 429 with Mastodon's
+//! `X-RateLimit-*` headers, and anonymous 429s count against the address
+//! (see `offenders`); the body is read before admission (see `bodies`);
 //! anonymous GETs are answered from a short-lived cache; everything else
 //! must be admitted by the adaptive concurrency limit, in priority order,
 //! within its class' deadline, or gets 503 with `Retry-After` at once.
@@ -10,6 +13,7 @@
 //! shapes beyond the error body.
 
 pub mod admission;
+pub mod bodies;
 pub mod cache;
 pub mod classify;
 pub mod cors;
@@ -17,9 +21,11 @@ pub mod forwarded;
 pub mod linger;
 pub mod listener;
 pub mod netaddr;
+pub mod offenders;
 pub mod ratelimit;
 mod refusals;
 pub mod tls;
+pub mod tokens;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -33,16 +39,25 @@ use holdfast_config::{time, Limits};
 use sha2::{Digest, Sha256};
 
 use crate::admission::{Admission, AdmissionConfig, Class};
+use crate::bodies::{BodyBounds, BodyFailure};
 use crate::cache::{AnonCache, Lookup};
 use crate::classify::Special;
+use crate::listener::CloseConnection;
 use crate::netaddr::{client_key, Cidr};
+use crate::offenders::{OffenderBounds, Offenders};
 use crate::ratelimit::{Budget, Decision, RateTable};
+use crate::tokens::{KnownTokens, TokenDirectory, TokenOwner};
 pub use crate::refusals::{Reason, Refusals};
 
 struct Tables {
     token: RateTable,
+    account: RateTable,
     anonymous_ip: RateTable,
-    authenticated_ip: RateTable,
+    /// Look-ups of tokens not seen lately, per address: what a flood of
+    /// made-up tokens costs the database is bounded by this.
+    token_lookup_ip: RateTable,
+    /// `/readyz` (a database query) and `/metrics`, per address.
+    ops_ip: RateTable,
     signup: RateTable,
     login: RateTable,
     search: RateTable,
@@ -71,6 +86,10 @@ pub struct Guard {
     cache: Arc<AnonCache>,
     admission_wait: [Duration; 3],
     deep_page_age_ms: i64,
+    bodies: BodyBounds,
+    known_tokens: KnownTokens,
+    pub offenders: Arc<Offenders>,
+    directory: std::sync::OnceLock<Arc<dyn TokenDirectory>>,
     pub refusals: Arc<Refusals>,
 }
 
@@ -108,8 +127,10 @@ impl Guard {
             limits: limits.clone(),
             tables: Tables {
                 token: table(limits.rate_token_requests, window_ms),
+                account: table(limits.rate_account_requests, window_ms),
                 anonymous_ip: table(limits.rate_anonymous_ip_requests, window_ms),
-                authenticated_ip: table(limits.rate_authenticated_ip_requests, window_ms),
+                token_lookup_ip: table(limits.rate_token_lookup_ip_requests, window_ms),
+                ops_ip: table(limits.rate_ops_ip_requests, window_ms),
                 signup: table(
                     limits.rate_signup_requests,
                     limits.rate_signup_window_s * 1000,
@@ -135,8 +156,59 @@ impl Guard {
             ),
             admission_wait: limits.admission_wait_ms.map(Duration::from_millis),
             deep_page_age_ms: (limits.deep_page_age_s * 1000) as i64,
+            bodies: BodyBounds {
+                prebuffer_max: limits.body_prebuffer_bytes_max,
+                grace: Duration::from_millis(limits.body_read_grace_ms),
+                min_rate_bytes_per_s: limits.body_min_rate_bytes_per_s,
+            },
+            known_tokens: KnownTokens::new(
+                Duration::from_secs(limits.token_owner_cache_ttl_s),
+                limits.token_owner_cache_entries_max,
+            ),
+            offenders: Arc::new(Offenders::new(OffenderBounds {
+                strikes_max: limits.offender_strikes_max,
+                window: Duration::from_millis(limits.offender_window_ms),
+                ban_base: Duration::from_millis(limits.offender_ban_base_ms),
+                ban_max: Duration::from_millis(limits.offender_ban_max_ms),
+                entries_max: limits.offenders_max,
+            })),
+            directory: std::sync::OnceLock::new(),
             refusals: Arc::new(Refusals::default()),
         }))
+    }
+
+    /// Where the guard learns whose a token is. Without one (unit tests of
+    /// the guard alone), every token counts as an app token of its own.
+    pub fn attach_token_directory(&self, directory: Arc<dyn TokenDirectory>) {
+        let _ = self.directory.set(directory);
+    }
+
+    /// Whose `token` is: from the table of valid tokens seen lately, or a
+    /// look-up paid from the address' look-up budget (`Err` when it is spent).
+    async fn owner_of(
+        &self,
+        token: &str,
+        key: u128,
+        ip_key: u128,
+        exempt: bool,
+    ) -> Result<TokenOwner, Decision> {
+        let Some(directory) = self.directory.get() else {
+            return Ok(TokenOwner::App);
+        };
+        if let Some(owner) = self.known_tokens.get(key) {
+            return Ok(owner);
+        }
+        if !exempt {
+            let d = self.tables.token_lookup_ip.check(ip_key, None);
+            if !d.allowed {
+                return Err(d);
+            }
+        }
+        // Cannot tell (database unavailable): budget it as a token of its own;
+        // the handler answers 503 or 401 on its own authentication anyway.
+        let owner = directory.owner(token).await.unwrap_or(TokenOwner::App);
+        self.known_tokens.remember(key, owner);
+        Ok(owner)
     }
 
     /// Starts the once-per-interval log of what was refused (never one line per request).
@@ -163,6 +235,7 @@ impl Guard {
     pub fn render_metrics(&self, out: &mut String) {
         use std::fmt::Write;
         self.refusals.render(out);
+        self.offenders.render(out);
         let _ = writeln!(
             out,
             "# TYPE holdfast_guard_admission_limit gauge\nholdfast_guard_admission_limit {}",
@@ -190,8 +263,10 @@ impl Guard {
         let t = &self.tables;
         for (name, table) in [
             ("token", &t.token),
+            ("account", &t.account),
             ("anonymous_ip", &t.anonymous_ip),
-            ("authenticated_ip", &t.authenticated_ip),
+            ("token_lookup_ip", &t.token_lookup_ip),
+            ("ops_ip", &t.ops_ip),
             ("signup", &t.signup),
             ("login", &t.login),
             ("search", &t.search),
@@ -214,39 +289,113 @@ fn ip_u128(ip: IpAddr) -> u128 {
     }
 }
 
-/// The bearer token's hash (never the token itself is kept in memory tables).
-fn token_key(headers: &HeaderMap) -> Option<u128> {
+/// The bearer token, if the request carries one.
+fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
-    let digest = Sha256::digest(token.trim().as_bytes());
-    Some(u128::from_be_bytes(
+    Some(token.trim().to_owned())
+}
+
+/// A token's key in the tables: its hash (the token itself is never kept).
+fn token_key(token: &str) -> u128 {
+    let digest = Sha256::digest(token.as_bytes());
+    u128::from_be_bytes(
         digest[..16]
             .try_into()
             // fact: SHA-256's output size
             .expect("a SHA-256 digest has 32 bytes"),
-    ))
+    )
+}
+
+/// Who a request counts as, for budgets, priority and the cache.
+#[derive(Clone, Copy)]
+enum Who {
+    /// No token, or one that is not valid.
+    Anonymous,
+    /// A user token: budgets per token and per account.
+    Account { token: u128, account: i64 },
+    /// An app-only token: a budget per token.
+    App { token: u128 },
+}
+
+impl Who {
+    fn signed_in(self) -> bool {
+        !matches!(self, Who::Anonymous)
+    }
+
+    /// The key of per-principal budgets (search, delete, uploads). Accounts
+    /// are tagged so they can never collide with an address or a token hash.
+    fn principal(self, ip_key: u128) -> u128 {
+        // fact: address keys are IPv4 (below 2^32) or an IPv6 /64 (low 64 bits
+        // zero), so 2^64 + id (ids are positive) is never an address' key.
+        const ACCOUNT_TAG: u128 = 1 << 64;
+        match self {
+            Who::Anonymous => ip_key,
+            Who::Account { account, .. } => ACCOUNT_TAG | account as u64 as u128,
+            Who::App { token } => token,
+        }
+    }
 }
 
 /// The axum middleware: `axum::middleware::from_fn_with_state(guard, guard::screen)`.
 pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if classify::is_ops(path) {
-        return next.run(request).await;
-    }
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| client_key(c.0.ip()));
-    let token = token_key(request.headers());
+    let ip_key = ip_u128(ip);
+    let over = guard.override_for(ip);
+    let allow_listed = matches!(over, Some(Override::Exempt));
+    if classify::is_ops(path) {
+        // Health checks cost nothing; readiness asks the database and metrics
+        // render every table, so those get a small budget of their own
+        // (operators allow-list their monitoring with an exempt override).
+        if classify::is_free_ops(path) || allow_listed {
+            return next.run(request).await;
+        }
+        let d = guard.tables.ops_ip.check(ip_key, None);
+        if !d.allowed {
+            return guard.rate_limited(&d);
+        }
+        return next.run(request).await;
+    }
+    // Media files are not API calls: a client shows a page of pictures with
+    // plain image requests (no token), and Mastodon does not count them against
+    // the API budgets either. They still pass admission and the connection caps.
+    let exempt = allow_listed || classify::is_media_file(path);
+
+    // ---- who is asking: signed-in budgets are per account, as Mastodon's ----
+    // (Media files ignore tokens, so theirs are never looked up.)
+    let token = bearer(request.headers()).filter(|_| !classify::is_media_file(path));
+    let who = match token {
+        None => Who::Anonymous,
+        Some(token) => {
+            let key = token_key(&token);
+            match guard.owner_of(&token, key, ip_key, exempt).await {
+                Ok(TokenOwner::Account(account)) => Who::Account {
+                    token: key,
+                    account,
+                },
+                Ok(TokenOwner::App) => Who::App { token: key },
+                Ok(TokenOwner::Unknown) => Who::Anonymous,
+                Err(refused) => {
+                    guard.refusals.count(Reason::RateLimited, Class::Anonymous);
+                    return anonymous_refused(&guard, ip, &request, &refused);
+                }
+            }
+        }
+    };
+    let path = request.uri().path();
     let deep_floor_id =
         holdfast_config::ids::id_floor_at_ms(time::now_ms() - guard.deep_page_age_ms);
     let class = classify::class(
         request.method(),
         request.uri(),
-        token.is_some(),
+        who.signed_in(),
         deep_floor_id,
     );
     let special = classify::special(request.method(), path);
@@ -261,11 +410,6 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     let class = if upload { Class::Expensive } else { class };
 
     // ---- rate limits ----
-    let over = guard.override_for(ip);
-    // Media files are not API calls: a client shows a page of pictures with
-    // plain image requests (no token), and Mastodon does not count them against
-    // the API budgets either. They still pass admission and the connection caps.
-    let exempt = matches!(over, Some(Override::Exempt)) || classify::is_media_file(path);
     let ip_budget = match over {
         Some(Override::Budget(n)) => Some(Budget {
             requests: *n,
@@ -274,17 +418,18 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         _ => None,
     };
     let t = &guard.tables;
-    let ip_key = ip_u128(ip);
-    let principal = token.unwrap_or(ip_key);
-    // The first decision is the one reported in X-RateLimit-* headers, as Mastodon does.
+    let principal = who.principal(ip_key);
     let mut decisions: Vec<Decision> = Vec::with_capacity(3);
     if !exempt {
-        match token {
-            Some(tk) => {
-                decisions.push(t.token.check(tk, None));
-                decisions.push(t.authenticated_ip.check(ip_key, ip_budget));
+        // Per-address budgets only where there is no account: people behind
+        // one address (a NAT, an office) are each counted on their own.
+        match who {
+            Who::Account { token, .. } => {
+                decisions.push(t.token.check(token, None));
+                decisions.push(t.account.check(principal, None));
             }
-            None => decisions.push(t.anonymous_ip.check(ip_key, ip_budget)),
+            Who::App { token } => decisions.push(t.token.check(token, None)),
+            Who::Anonymous => decisions.push(t.anonymous_ip.check(ip_key, ip_budget)),
         }
         match special {
             Some(Special::Signup) => decisions.push(t.signup.check(ip_key, None)),
@@ -299,9 +444,13 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     }
     if let Some(refused) = decisions.iter().find(|d| !d.allowed) {
         guard.refusals.count(Reason::RateLimited, class);
+        if !who.signed_in() {
+            return anonymous_refused(&guard, ip, &request, refused);
+        }
         return guard.rate_limited(refused);
     }
-    let reported = decisions.first().copied();
+    // Reported in X-RateLimit-*: the budget closest to running out, as Mastodon does.
+    let reported = decisions.iter().min_by_key(|d| d.remaining).copied();
 
     // ---- streams: past the rate limits, but no cache and no admission slot ----
     // (a stream lives for hours; the hub caps streaming connections itself)
@@ -311,7 +460,9 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
 
     // ---- cheap answers for anonymous reads ----
     // A range request must not be answered with (or fill the cache with) a whole body.
-    let cacheable = token.is_none()
+    // A request with an unknown token counts as anonymous here too: the
+    // answer it gets is the anonymous one (or a 401, which is not cached).
+    let cacheable = !who.signed_in()
         && request.method() == axum::http::Method::GET
         && !request.headers().contains_key(header::RANGE)
         // Media files are large and immutable (clients cache them for a year);
@@ -347,6 +498,19 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         }
     }
 
+    // ---- the body, before admission: a slow one holds no slot ----
+    let request = {
+        let version = request.version();
+        let (parts, body) = request.into_parts();
+        match bodies::prebuffer(body, guard.bodies).await {
+            Ok(body) => Request::from_parts(parts, body),
+            Err(failure) => {
+                guard.refusals.count(Reason::SlowBody, class);
+                return with_rate_headers(guard.body_refused(failure, version), reported);
+            }
+        }
+    };
+
     // ---- admission ----
     let permit = match guard.admission.acquire(class).await {
         Ok(p) => p,
@@ -366,6 +530,24 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     };
     drop(permit);
     with_rate_headers(response, reported)
+}
+
+/// A 429 for an anonymous request: a strike against its address (enough of
+/// them ban it, and the connection is cut at once), and on HTTP/1.1 the
+/// connection is closed after the answer, so a client that ignores 429 pays a
+/// new connection for every refusal.
+fn anonymous_refused(guard: &Guard, ip: IpAddr, request: &Request, d: &Decision) -> Response {
+    if guard.offenders.strike(ip).is_some() {
+        if let Some(close) = request.extensions().get::<CloseConnection>() {
+            close.close();
+        }
+    }
+    let mut r = guard.rate_limited(d);
+    if request.version() <= axum::http::Version::HTTP_11 {
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    r
 }
 
 fn with_rate_headers(mut response: Response, decision: Option<Decision>) -> Response {
@@ -402,6 +584,25 @@ impl Guard {
         let retry_s = self.limits.retry_after_for(None);
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
+        r
+    }
+
+    /// A body that stalled or broke off: 408 (or 400), and on HTTP/1.1 the
+    /// connection is closed, since the rest of the body will never be read.
+    fn body_refused(&self, failure: BodyFailure, version: axum::http::Version) -> Response {
+        let mut r = match failure {
+            BodyFailure::TooSlow => (self.refusal_body)(
+                StatusCode::REQUEST_TIMEOUT,
+                "The request body arrived too slowly",
+            ),
+            BodyFailure::Broken => {
+                (self.refusal_body)(StatusCode::BAD_REQUEST, "The request body is broken")
+            }
+        };
+        if version <= axum::http::Version::HTTP_11 {
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         r
     }
 }

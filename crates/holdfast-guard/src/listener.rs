@@ -9,7 +9,10 @@
 //! - hyper's header-read timeout, with a timer installed so it actually fires:
 //!   a client that does not deliver a request head in time (slowloris, or an
 //!   idle keep-alive connection) is disconnected.
-//! - Bounded head size and HTTP/2 concurrent streams.
+//! - Bounded head size and HTTP/2 concurrent streams, and a per-address cap
+//!   on requests in flight (until their response head): HTTP/1.1 requests and
+//!   HTTP/2 streams count alike, so many streams on a few connections cannot
+//!   hold more than one address' share either.
 //! - Optional TLS (see `tls`): the handshake runs under its own timeout while
 //!   the connection holds its slots; ALPN picks HTTP/2 or HTTP/1.1.
 //! - Behind a trusted proxy (see `forwarded`): the client's address comes from
@@ -38,6 +41,7 @@ use tower::ServiceExt;
 use crate::forwarded;
 use crate::linger::{linger, LingerBounds, Reclaim};
 use crate::netaddr::{client_key, Cidr};
+use crate::offenders::Offenders;
 use crate::refusals::{ConnectionReason, Refusals};
 
 // fact: hyper's smallest allowed read buffer; the head cap cannot go below it.
@@ -70,6 +74,8 @@ pub struct ListenerConfig {
     pub header_read_timeout: Duration,
     pub header_max_bytes: usize,
     pub h2_max_concurrent_streams: u32,
+    /// Requests (HTTP/2 streams included) from one address in flight at once.
+    pub requests_in_flight_per_ip_max: usize,
     pub shutdown_grace: Duration,
     /// Bounds of the lingering close after each connection (see `linger`).
     pub linger: LingerBounds,
@@ -77,6 +83,13 @@ pub struct ListenerConfig {
     pub accept_error_pause: Duration,
     /// The PROXY header reader's pause before peeking again at a partial header.
     pub proxy_peek_retry: Duration,
+    /// Addresses banned for flooding after 429 (see `offenders`): refused at accept.
+    pub offenders: Option<Arc<Offenders>>,
+    /// The body of the listener's own refusals (`holdfast_api::refusal`);
+    /// None: an empty body.
+    pub refusal_body: Option<crate::RefusalBody>,
+    /// `Retry-After` of those refusals (the one policy, `Limits::retry_after_for`).
+    pub retry_after_s: u64,
 }
 
 impl ListenerConfig {
@@ -89,6 +102,7 @@ impl ListenerConfig {
             header_read_timeout: Duration::from_millis(l.header_read_timeout_ms),
             header_max_bytes: l.header_max_bytes,
             h2_max_concurrent_streams: l.h2_max_concurrent_streams,
+            requests_in_flight_per_ip_max: l.requests_in_flight_per_ip_max,
             shutdown_grace: Duration::from_millis(l.shutdown_grace_ms),
             linger: LingerBounds {
                 total: Duration::from_millis(l.linger_time_ms),
@@ -98,11 +112,25 @@ impl ListenerConfig {
             },
             accept_error_pause: Duration::from_millis(l.accept_error_pause_ms),
             proxy_peek_retry: Duration::from_millis(l.proxy_header_peek_retry_ms),
+            offenders: None,
+            refusal_body: None,
+            retry_after_s: l.retry_after_for(None),
         }
     }
 }
 
 type PerIp = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// In every request's extensions: lets the guard end the connection the
+/// request came on (HTTP/1.1 and HTTP/2 alike), without a graceful goodbye.
+#[derive(Clone)]
+pub struct CloseConnection(Arc<tokio::sync::Notify>);
+
+impl CloseConnection {
+    pub fn close(&self) {
+        self.0.notify_one();
+    }
+}
 
 /// One connection's claim on its address' share; released on drop.
 struct IpSlot {
@@ -147,6 +175,7 @@ pub async fn serve(
 ) {
     let global = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let per_ip: PerIp = Arc::default();
+    let requests_per_ip: PerIp = Arc::default();
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -183,6 +212,16 @@ pub async fn serve(
         // A trusted proxy carries many clients: its connections are counted
         // against the client it names (below), or only against the global cap.
         let from_proxy = forwarded::is_trusted(addr.ip(), &config.trusted_proxies);
+        let offenders = config.offenders.clone();
+        if !from_proxy
+            && offenders
+                .as_ref()
+                .is_some_and(|o| o.refuses(client_key(addr.ip())))
+        {
+            drop(stream);
+            drop(permit);
+            continue;
+        }
         let mut slot = None;
         if !from_proxy {
             let Some(taken) = IpSlot::take(
@@ -202,6 +241,9 @@ pub async fn serve(
         let trusted = config.trusted_proxies.clone();
         let per_ip = per_ip.clone();
         let max_per_ip = config.max_connections_per_ip;
+        let requests_per_ip = requests_per_ip.clone();
+        let max_requests_per_ip = config.requests_in_flight_per_ip_max;
+        let (refusal_body, retry_after_s) = (config.refusal_body, config.retry_after_s);
         let header_read_timeout = config.header_read_timeout;
         let proxy_peek_retry = config.proxy_peek_retry;
         let builder = builder.clone();
@@ -243,8 +285,15 @@ pub async fn serve(
                     }
                 }
             }
-            let service =
-                TowerToHyperService::new(app.map_request(move |mut req: Request<Incoming>| {
+            let refusals_for_requests = refusals.clone();
+            let close = CloseConnection(Arc::new(tokio::sync::Notify::new()));
+            let close_here = close.0.clone();
+            let refusal = ListenerRefusal {
+                body: refusal_body,
+                retry_after_s,
+            };
+            let service = TowerToHyperService::new(tower::service_fn(
+                move |mut req: Request<Incoming>| {
                     // Per request: a trusted proxy may name the client in
                     // X-Forwarded-For and the scheme in X-Forwarded-Proto. The
                     // peer judged is the one the PROXY header named, if any:
@@ -256,13 +305,47 @@ pub async fn serve(
                             ip,
                             client.port(),
                         )));
-                    req
-                }));
+                    req.extensions_mut().insert(close.clone());
+                    // Behind a proxy the client is only known now: a banned
+                    // one is turned away here, before any routing.
+                    let banned = offenders
+                        .as_ref()
+                        .is_some_and(|o| o.refuses(client_key(ip)));
+                    if banned {
+                        close.close();
+                    }
+                    let slot = IpSlot::take(&requests_per_ip, client_key(ip), max_requests_per_ip);
+                    let app = app.clone();
+                    let refusals = refusals_for_requests.clone();
+                    async move {
+                        let refuse = |message| cheap_429(&refusal, req.version(), message);
+                        if banned {
+                            return Ok(refuse("This address is banned for a while"));
+                        }
+                        let Some(slot) = slot else {
+                            refusals.count_connection(ConnectionReason::PerIpRequests);
+                            return Ok(refuse("Too many requests in flight"));
+                        };
+                        // Held until the response head is ready: a stream's
+                        // long body (SSE) does not count, a slow request body does.
+                        let response = app.oneshot(req).await;
+                        drop(slot);
+                        response
+                    }
+                },
+            ));
             match tls {
                 None => {
                     let (stream, back) = Reclaim::new(stream);
-                    serve_connection(TokioIo::new(stream), &builder, service, watcher, &refusals)
-                        .await;
+                    serve_connection(
+                        TokioIo::new(stream),
+                        &builder,
+                        service,
+                        watcher,
+                        &refusals,
+                        &close_here,
+                    )
+                    .await;
                     linger_if_returned(back, bounds).await;
                 }
                 Some(tls) => {
@@ -277,6 +360,7 @@ pub async fn serve(
                                 service,
                                 watcher,
                                 &refusals,
+                                &close_here,
                             )
                             .await;
                             linger_if_returned(back, bounds).await;
@@ -305,6 +389,38 @@ pub async fn serve(
     }
 }
 
+/// How the listener words its own refusals.
+#[derive(Clone, Copy)]
+struct ListenerRefusal {
+    body: Option<crate::RefusalBody>,
+    retry_after_s: u64,
+}
+
+/// The listener's own refusal (past the per-address cap on requests in
+/// flight, or from a banned address): cheap, and on HTTP/1.1 it closes the
+/// connection (the client is holding or sending too much already).
+fn cheap_429(
+    refusal: &ListenerRefusal,
+    version: axum::http::Version,
+    message: &str,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    let mut response = match refusal.body {
+        Some(body) => body(StatusCode::TOO_MANY_REQUESTS, message),
+        None => {
+            let mut r = axum::response::Response::new(axum::body::Body::empty());
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            r
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(refusal.retry_after_s));
+    if version <= axum::http::Version::HTTP_11 {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 /// Lingers on the stream if hyper has let go of it. An upgraded connection
 /// (WebSocket) still holds its stream and is left alone: it ends on its own.
 async fn linger_if_returned<T>(back: tokio::sync::oneshot::Receiver<T>, bounds: LingerBounds)
@@ -327,6 +443,7 @@ async fn serve_connection<I, S>(
     service: S,
     watcher: hyper_util::server::graceful::Watcher,
     refusals: &Refusals,
+    close: &tokio::sync::Notify,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     S: hyper::service::Service<Request<Incoming>, Response = axum::response::Response>
@@ -339,7 +456,12 @@ async fn serve_connection<I, S>(
     let connection = builder
         .serve_connection_with_upgrades(io, service)
         .into_owned();
-    if let Err(e) = watcher.watch(connection).await {
+    let result = tokio::select! {
+        result = watcher.watch(connection) => result,
+        // The guard cut this connection off (its address is banned).
+        () = close.notified() => return,
+    };
+    if let Err(e) = result {
         if e.downcast_ref::<hyper::Error>()
             .is_some_and(hyper::Error::is_timeout)
         {

@@ -16,16 +16,27 @@ pub enum Reason {
     QueueFull,
     /// 503: not admitted within the class' deadline.
     QueueTimeout,
+    /// 408: the request body came slower than the minimum data rate (it held
+    /// no admission slot meanwhile).
+    SlowBody,
 }
 
+const REASONS: usize = Reason::ALL.len();
+
 impl Reason {
-    const ALL: [Reason; 3] = [Reason::RateLimited, Reason::QueueFull, Reason::QueueTimeout];
+    const ALL: [Reason; 4] = [
+        Reason::RateLimited,
+        Reason::QueueFull,
+        Reason::QueueTimeout,
+        Reason::SlowBody,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
             Reason::RateLimited => "rate_limited",
             Reason::QueueFull => "queue_full",
             Reason::QueueTimeout => "queue_timeout",
+            Reason::SlowBody => "slow_body",
         }
     }
 }
@@ -41,16 +52,20 @@ pub enum ConnectionReason {
     TlsHandshake,
     /// Closed because a trusted proxy's PROXY header was malformed or late.
     ProxyHeader,
+    /// A request (or HTTP/2 stream) refused with 429 at once: its address
+    /// already had its share of requests in flight.
+    PerIpRequests,
 }
 
 const CONNECTION_REASONS: usize = ConnectionReason::ALL.len();
 
 impl ConnectionReason {
-    const ALL: [ConnectionReason; 4] = [
+    const ALL: [ConnectionReason; 5] = [
         ConnectionReason::PerIpCap,
         ConnectionReason::HeaderTimeout,
         ConnectionReason::TlsHandshake,
         ConnectionReason::ProxyHeader,
+        ConnectionReason::PerIpRequests,
     ];
 
     fn as_str(self) -> &'static str {
@@ -59,17 +74,18 @@ impl ConnectionReason {
             ConnectionReason::HeaderTimeout => "header_timeout",
             ConnectionReason::TlsHandshake => "tls_handshake",
             ConnectionReason::ProxyHeader => "proxy_header",
+            ConnectionReason::PerIpRequests => "per_ip_requests",
         }
     }
 }
 
 #[derive(Default)]
 pub struct Refusals {
-    requests: [[AtomicU64; 3]; 3],
+    requests: [[AtomicU64; 3]; REASONS],
     connections: [AtomicU64; CONNECTION_REASONS],
     open_connections: AtomicU64,
     /// Totals at the last log line, to log only what is new.
-    logged: Mutex<([[u64; 3]; 3], [u64; CONNECTION_REASONS])>,
+    logged: Mutex<([[u64; 3]; REASONS], [u64; CONNECTION_REASONS])>,
 }
 
 impl Refusals {

@@ -22,7 +22,7 @@ impl Endpoint {
     /// `scheme://host[:port]`, the VAPID audience.
     pub fn origin(&self) -> String {
         let scheme = if self.https { "https" } else { "http" };
-        let default_port = if self.https { 443 } else { 80 }; // fact: the schemes' ports
+        let default_port = default_port(self.https);
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
@@ -38,6 +38,14 @@ impl Endpoint {
     /// The `Host` header value.
     pub fn authority(&self) -> String {
         self.origin().split_once("://").map(|(_, a)| a.to_owned()).unwrap_or_default()
+    }
+}
+
+fn default_port(https: bool) -> u16 {
+    if https {
+        holdfast_config::HTTPS_DEFAULT_PORT
+    } else {
+        holdfast_config::HTTP_DEFAULT_PORT
     }
 }
 
@@ -59,7 +67,7 @@ pub fn parse(url: &str) -> Option<Endpoint> {
     if authority.contains('@') || authority.is_empty() || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
     }
-    let default_port = if https { 443 } else { 80 }; // fact: the schemes' ports
+    let default_port = default_port(https);
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6.split_once(']')?;
         let port = match after.strip_prefix(':') {

@@ -48,6 +48,7 @@ conformance!(
     idempotency_key_concurrent_on_two_nodes_makes_one_status,
     replies_counts_and_context,
     delete_status_cascades_and_fixes_counts,
+    account_counts_follow_every_change,
     favourite_is_idempotent_and_notifies_once,
     reblog_is_idempotent_and_renders_nested,
     concurrent_favourites_and_reblogs_count_once,
@@ -843,6 +844,60 @@ async fn delete_status_cascades_and_fixes_counts(b: Backend) {
         .unwrap()
         .is_empty());
     assert_eq!(s.account(a.id).await.unwrap().statuses_count, 0);
+}
+
+/// Follower, following and status counts are kept in the account row
+/// (migration 0012): every change moves them, cascades included, and
+/// repeating an idempotent change does not.
+async fn account_counts_follow_every_change(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "counted").await;
+    let f = account(s, "counter").await;
+    let g = account(s, "other").await;
+    let counts = |id| async move {
+        let r = s.account(id).await.unwrap();
+        (r.followers_count, r.following_count, r.statuses_count)
+    };
+    s.follow(f.id, a.id, true, false).await.unwrap();
+    s.follow(f.id, a.id, true, false).await.unwrap();
+    s.follow(g.id, a.id, true, false).await.unwrap();
+    s.follow(a.id, f.id, true, false).await.unwrap();
+    assert_eq!(counts(a.id).await, (2, 1, 0));
+    assert_eq!(counts(f.id).await, (1, 1, 0));
+    s.unfollow(g.id, a.id).await.unwrap();
+    s.unfollow(g.id, a.id).await.unwrap();
+    assert_eq!(counts(a.id).await, (1, 1, 0));
+    assert_eq!(counts(g.id).await, (0, 0, 0));
+
+    let first = post(s, a.id, "one").await;
+    let second = post(s, a.id, "two").await;
+    post_with(
+        s,
+        NewStatus {
+            visibility: Visibility::Direct,
+            mentions: vec![f.id],
+            ..new_status(a.id, "psst")
+        },
+    )
+    .await;
+    assert_eq!(counts(a.id).await.2, 2, "direct messages do not count");
+    let newest = s.account(a.id).await.unwrap().last_status_at_ms;
+    assert!(newest.is_some());
+    s.reblog(f.id, second, Visibility::Public).await.unwrap();
+    assert_eq!(counts(f.id).await.2, 1, "a reblog is a status");
+    // The original goes, and its reblog with it (a cascade): both counts drop.
+    s.delete_status(a.id, second).await.unwrap();
+    assert_eq!(counts(a.id).await.2, 1);
+    assert_eq!(counts(f.id).await.2, 0);
+    assert!(s.account(a.id).await.unwrap().last_status_at_ms <= newest);
+    s.delete_status(a.id, first).await.unwrap();
+    assert_eq!(counts(a.id).await.2, 0);
+    assert_eq!(s.account(a.id).await.unwrap().last_status_at_ms, None);
+
+    // A block ends the follows both ways.
+    s.block(a.id, f.id).await.unwrap();
+    assert_eq!(counts(a.id).await, (0, 0, 0));
+    assert_eq!(counts(f.id).await, (0, 0, 0));
 }
 
 async fn favourite_is_idempotent_and_notifies_once(b: Backend) {

@@ -73,6 +73,9 @@ pub enum ClusterAction {
     Status(DirArgs),
     /// Stop every process the cluster started (the directory is kept).
     Down(DirArgs),
+    /// (Started by `up`.) One database member's links, which a drill can cut.
+    #[command(hide = true)]
+    Relay(crate::relay::RelayArgs),
 }
 
 #[derive(Args, Debug)]
@@ -113,9 +116,48 @@ pub struct ClusterState {
     /// The binary the nodes run (to restart one).
     #[serde(default)]
     pub holdfast: PathBuf,
+    /// Where each PostgreSQL server and Patroni REST API really listen; the
+    /// advertised `pg_ports` and `patroni_ports` are their relay's (see
+    /// relay.rs), so a drill can cut a member off.
+    #[serde(default)]
+    pub pg_inner_ports: Vec<u16>,
+    #[serde(default)]
+    pub patroni_inner_ports: Vec<u16>,
+    /// Per member, its relay's port to each etcd member (its Patroni's etcd hosts).
+    #[serde(default)]
+    pub etcd_relay_ports: Vec<Vec<u16>>,
 }
 
 impl ClusterState {
+    /// The links of member `i`'s relay (see relay.rs).
+    pub fn relay_links(&self, i: usize) -> Vec<crate::relay::Link> {
+        let local = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        let mut links = vec![
+            crate::relay::Link {
+                listen: local(self.pg_ports[i]),
+                target: local(self.pg_inner_ports[i]),
+            },
+            crate::relay::Link {
+                listen: local(self.patroni_ports[i]),
+                target: local(self.patroni_inner_ports[i]),
+            },
+        ];
+        for (j, port) in self.etcd_relay_ports[i].iter().enumerate() {
+            links.push(crate::relay::Link {
+                listen: local(*port),
+                target: local(self.etcd_client_ports[j]),
+            });
+        }
+        links
+    }
+
+    /// Whether this cluster was started with relays (older ones were not).
+    pub fn has_relays(&self) -> bool {
+        self.pg_inner_ports.len() == MEMBERS
+            && self.patroni_inner_ports.len() == MEMBERS
+            && self.etcd_relay_ports.len() == MEMBERS
+    }
+
     pub fn load(dir: &Path) -> Result<ClusterState, String> {
         let path = dir.join(STATE_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -189,6 +231,9 @@ impl ClusterState {
 }
 
 pub async fn run(args: ClusterArgs) -> Result<(), String> {
+    if let ClusterAction::Relay(relay) = args.action {
+        return crate::relay::run(relay).await;
+    }
     tokio::task::spawn_blocking(move || match args.action {
         ClusterAction::Up(up_args) => up(up_args).map(|state| {
             println!("cluster up in {}", state.dir.display());
@@ -201,6 +246,7 @@ pub async fn run(args: ClusterArgs) -> Result<(), String> {
         }),
         ClusterAction::Status(a) => status(&a.dir),
         ClusterAction::Down(a) => down(&a.dir),
+        ClusterAction::Relay(_) => unreachable!("handled above"),
     })
     .await
     .map_err(|e| format!("cluster command failed: {e}"))?
@@ -254,8 +300,19 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
             pids: BTreeMap::new(),
             pg_bin,
             holdfast: holdfast.clone(),
+            pg_inner_ports: Vec::new(),
+            patroni_inner_ports: Vec::new(),
+            etcd_relay_ports: Vec::new(),
         },
     };
+    if !state.has_relays() {
+        // A new cluster, or one from before the relays: inner ports now.
+        let inner = free_ports((2 + MEMBERS) * MEMBERS)?;
+        let mut chunks = inner.chunks(MEMBERS).map(<[u16]>::to_vec);
+        state.pg_inner_ports = chunks.next().unwrap_or_default();
+        state.patroni_inner_ports = chunks.next().unwrap_or_default();
+        state.etcd_relay_ports = chunks.collect();
+    }
     // Saved after every start, so `down` can stop what started even if `up` fails half-way.
     let result = start_all(&mut state, &holdfast, args.node_config.as_deref());
     state.save()?;
@@ -285,6 +342,22 @@ fn start_all(
             .iter()
             .any(|p| matches!(http_get(*p, "/health"), Ok((200, body)) if body.contains("true")))
     })?;
+
+    eprintln!("starting the database members' relays");
+    for i in 0..MEMBERS {
+        start_relay(state, i)?;
+        state.save()?;
+    }
+    for i in 0..MEMBERS {
+        let port = state.pg_ports[i];
+        wait_until("a relay to listen", ETCD_READY_TIMEOUT_MS, || {
+            TcpStream::connect_timeout(
+                &SocketAddr::from(([127, 0, 0, 1], port)),
+                Duration::from_millis(HTTP_TIMEOUT_MS),
+            )
+            .is_ok()
+        })?;
+    }
 
     eprintln!("starting PostgreSQL under Patroni ({MEMBERS} members)");
     let owner = postgres_user()?;
@@ -371,8 +444,10 @@ fn start_patroni(state: &mut ClusterState, i: usize, owner: &str) -> Result<(), 
     let name = format!("patroni{}", i + 1);
     let home = state.dir.join(format!("pg{}", i + 1));
     std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
-    let etcd_hosts: Vec<String> = state
-        .etcd_client_ports
+    // Patroni reaches etcd, and everyone reaches this member, through the
+    // member's relay (so a drill can cut it off); the servers listen on
+    // inner ports.
+    let etcd_hosts: Vec<String> = state.etcd_relay_ports[i]
         .iter()
         .map(|p| format!("127.0.0.1:{p}"))
         .collect();
@@ -381,10 +456,13 @@ fn start_patroni(state: &mut ClusterState, i: usize, owner: &str) -> Result<(), 
 namespace: /holdfast/
 name: pg{member}
 restapi:
-  listen: 127.0.0.1:{rest}
+  listen: 127.0.0.1:{rest_inner}
   connect_address: 127.0.0.1:{rest}
 etcd3:
   hosts: {etcd}
+  # Only these addresses (the relay's), never the members etcd advertises:
+  # otherwise Patroni finds etcd's own ports and a cut relay cuts nothing.
+  use_proxies: true
 bootstrap:
   dcs:
     ttl: 5
@@ -393,6 +471,10 @@ bootstrap:
     maximum_lag_on_failover: 1048576
     synchronous_mode: true
     synchronous_mode_strict: true
+    # Every streaming standby synchronous, and commits acknowledged only once
+    # applied there: a read a node sends to a standby (no primary answering)
+    # sees every write acknowledged before it, the reader's own included.
+    synchronous_node_count: 2
     postgresql:
       use_pg_rewind: true
       use_slots: false
@@ -404,6 +486,11 @@ bootstrap:
         max_wal_senders: 10
         max_connections: 200
         wal_retrieve_retry_interval: 500ms
+        synchronous_commit: remote_apply
+        # Replay never waits long behind a standby's read (which would hold
+        # every commit under remote_apply); vacuum keeps what standbys read.
+        hot_standby_feedback: "on"
+        max_standby_streaming_delay: 1s
   initdb:
     - encoding: UTF8
     - locale: C.UTF-8
@@ -412,7 +499,7 @@ bootstrap:
     - host replication all 127.0.0.1/32 trust
     - host all all 127.0.0.1/32 trust
 postgresql:
-  listen: 127.0.0.1:{pg}
+  listen: 127.0.0.1:{pg_inner}
   connect_address: 127.0.0.1:{pg}
   data_dir: {data}
   bin_dir: {bin}
@@ -434,6 +521,8 @@ tags:
 "#,
         member = i + 1,
         rest = state.patroni_ports[i],
+        rest_inner = state.patroni_inner_ports[i],
+        pg_inner = state.pg_inner_ports[i],
         etcd = etcd_hosts.join(","),
         pg = state.pg_ports[i],
         data = state.pg_data(i).display(),
@@ -457,6 +546,19 @@ tags:
     }
     let mut cmd = as_user(owner, "patroni");
     cmd.arg(&config_path).current_dir(&home).env("HOME", &home);
+    let pid = spawn(&state.dir, &name, cmd)?;
+    state.pids.insert(name, pid);
+    Ok(())
+}
+
+/// Member `i`'s relay: `holdfast cluster relay` with its links.
+fn start_relay(state: &mut ClusterState, i: usize) -> Result<(), String> {
+    let name = format!("relay{}", i + 1);
+    let mut cmd = Command::new(&state.holdfast);
+    cmd.args(["cluster", "relay", "--dir"]).arg(&state.dir);
+    for link in state.relay_links(i) {
+        cmd.args(["--link", &link.arg()]);
+    }
     let pid = spawn(&state.dir, &name, cmd)?;
     state.pids.insert(name, pid);
     Ok(())
@@ -587,6 +689,9 @@ backend nodes
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
+    # A degraded node answers /readyz after trying the primary for up to
+    # pg_primary_read_timeout_ms: the check must wait that long.
+    timeout check 3s
     default-server inter 500ms fall 2 rise 2
     http-request disable-l7-retry unless METH_GET
 {servers}
@@ -719,6 +824,17 @@ pub fn status(dir: &Path) -> Result<(), String> {
                 "REST :{}, PostgreSQL :{} ({pm})",
                 state.patroni_ports[i], state.pg_ports[i]
             )
+        } else if let Some(n) = name.strip_prefix("relay") {
+            let i: usize = n.parse().unwrap_or(1) - 1;
+            format!(
+                "pg{} links: PostgreSQL :{} -> :{}, REST :{} -> :{}, etcd via {:?}",
+                i + 1,
+                state.pg_ports[i],
+                state.pg_inner_ports.get(i).copied().unwrap_or(0),
+                state.patroni_ports[i],
+                state.patroni_inner_ports.get(i).copied().unwrap_or(0),
+                state.etcd_relay_ports.get(i).cloned().unwrap_or_default()
+            )
         } else {
             format!(
                 ":{} (stats :{})",
@@ -774,7 +890,7 @@ pub fn down(dir: &Path) -> Result<(), String> {
     let state = ClusterState::load(&absolute(dir)?)?;
     // Clients' side first, the consensus store last, so Patroni can stop
     // PostgreSQL cleanly while etcd still answers.
-    let order = ["haproxy", "node", "patroni", "etcd"];
+    let order = ["haproxy", "node", "patroni", "relay", "etcd"];
     for prefix in order {
         let pids: Vec<u32> = state
             .pids

@@ -5,19 +5,25 @@
 //! Workload (per round, fresh accounts): writers post statuses, each with its
 //! own `Idempotency-Key`, retrying a failed attempt (5xx, a dropped
 //! connection) until the client's deadline; readers follow every writer and
-//! read their home timelines. Every outcome is recorded: acknowledged (with
-//! the status id), refused with a definite error (4xx), or failed at the
-//! deadline.
+//! read their home timelines; social clients follow and unfollow the writers
+//! and favourite their statuses, retrying the same way. Every outcome is
+//! recorded: acknowledged (with the status id), refused with a definite error
+//! (4xx), or failed at the deadline.
 //!
 //! Check (a Jepsen-style set check, once the cluster is healthy again): every
 //! acknowledged status is in its author's statuses exactly once (lost,
 //! duplicated), and in every reader's home timeline (stale); nothing refused
-//! with a definite error turned up later.
+//! with a definite error turned up later; every acknowledged follow, unfollow
+//! and favourite is in effect (unless a later one on the same pair failed,
+//! which leaves it unknown).
 //!
 //! Faults: `kill-db-primary` (host loss: Patroni and PostgreSQL, SIGKILL),
 //! `kill-db-replica`, `kill-node` (a holdfast node), `restart-node` (graceful,
-//! rolling through every node), `kill-etcd-member`. Killed processes are
-//! started again after the workload, so the next round finds three of each.
+//! rolling through every node), `kill-etcd-member`, `pause-db-primary`
+//! (SIGSTOP), `partition-db-primary` (the primary's relay cut, see relay.rs;
+//! the check adds that the old primary turned read-only on its side). Killed
+//! processes are started again after the workload, so the next round finds
+//! three of each.
 //!
 //! Safety: the drill only acts on a cluster whose every recorded process is
 //! running and was started from its directory (seen in /proc), on loopback;
@@ -48,8 +54,11 @@ const HEAL_TIMEOUT_MS: u64 = 120_000;
 const POLL_MS: u64 = 250;
 /// Most clients of each kind (each gets its own loopback source address).
 const CLIENTS_MAX: usize = 200;
-/// How long pause-db-primary freezes the primary.
+/// How long pause-db-primary freezes the primary, and partition-db-primary
+/// cuts it off.
 const PAUSE_S: u64 = 10;
+/// How often the drill looks whether a cut-off primary still takes writes.
+const DEMOTION_POLL_MS: u64 = 250;
 /// Most rounds in one drill.
 const ROUNDS_MAX: u32 = 100;
 
@@ -58,8 +67,8 @@ pub struct DrillArgs {
     /// The cluster's directory (from `holdfast cluster up`).
     #[arg(long)]
     pub cluster: PathBuf,
-    /// kill-db-primary, kill-db-replica, kill-node, restart-node, kill-etcd-member
-    /// or pause-db-primary.
+    /// kill-db-primary, kill-db-replica, kill-node, restart-node, kill-etcd-member,
+    /// pause-db-primary or partition-db-primary.
     #[arg(long)]
     pub fault: String,
     #[arg(long, default_value_t = 1)]
@@ -71,6 +80,10 @@ pub struct DrillArgs {
     pub writers: usize,
     #[arg(long, default_value_t = 4)]
     pub readers: usize,
+    /// Clients that follow and unfollow the writers and favourite their
+    /// statuses during the round (checked like the posts).
+    #[arg(long, default_value_t = 2)]
+    pub socials: usize,
     /// Seconds of workload per round.
     #[arg(long, default_value_t = 20)]
     pub duration_s: u64,
@@ -93,6 +106,7 @@ pub enum Fault {
     RestartNode,
     KillEtcdMember,
     PauseDbPrimary,
+    PartitionDbPrimary,
 }
 
 impl Fault {
@@ -104,10 +118,8 @@ impl Fault {
             "restart-node" => Fault::RestartNode,
             "kill-etcd-member" => Fault::KillEtcdMember,
             "pause-db-primary" => Fault::PauseDbPrimary,
-            "partition-db-primary" => {
-                return Err("partition-db-primary is not implemented yet (it needs network namespaces or firewall rules); use kill-db-primary".into())
-            }
-            _ => return Err(format!("unknown fault {s:?}: kill-db-primary, kill-db-replica, kill-node, restart-node, kill-etcd-member or pause-db-primary")),
+            "partition-db-primary" => Fault::PartitionDbPrimary,
+            _ => return Err(format!("unknown fault {s:?}: kill-db-primary, kill-db-replica, kill-node, restart-node, kill-etcd-member, pause-db-primary or partition-db-primary")),
         })
     }
 }
@@ -138,6 +150,19 @@ pub struct RoundReport {
     pub duplicated: usize,
     pub stale: usize,
     pub refused_but_present: usize,
+    /// Follows, unfollows and favourites acknowledged, and failed at their deadline.
+    pub social_acknowledged: usize,
+    pub social_failed: usize,
+    /// Acknowledged follows or unfollows not in effect after the fault.
+    pub follows_lost: usize,
+    /// Acknowledged favourites not in effect after the fault.
+    pub favourites_lost: usize,
+    /// partition-db-primary: when the cut-off primary, seen from its own side
+    /// of the partition, stopped taking writes (read-only, or shut down as
+    /// Patroni does when it loses etcd), ms after the cut; None if it still
+    /// took writes when the partition healed (a split brain risk).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_primary_writes_stopped_after_ms: Option<u64>,
     pub heal_ms: u64,
     /// Per second since the start: [second, acknowledged writes, failed attempts, reads ok].
     pub timeline: Vec<[u64; 4]>,
@@ -149,9 +174,13 @@ pub async fn run(args: DrillArgs) -> Result<(), String> {
     if args.rounds == 0 || args.rounds > ROUNDS_MAX {
         return Err(format!("--rounds must be 1..={ROUNDS_MAX}"));
     }
-    if args.writers == 0 || args.writers > CLIENTS_MAX || args.readers > CLIENTS_MAX {
+    if args.writers == 0
+        || args.writers > CLIENTS_MAX
+        || args.readers > CLIENTS_MAX
+        || args.socials > CLIENTS_MAX
+    {
         return Err(format!(
-            "--writers 1..={CLIENTS_MAX}, --readers 0..={CLIENTS_MAX}"
+            "--writers 1..={CLIENTS_MAX}, --readers and --socials 0..={CLIENTS_MAX}"
         ));
     }
     if args.fault_at_s >= args.duration_s || !(args.rate > 0.0 && args.rate <= 50.0) {
@@ -180,17 +209,23 @@ pub async fn run(args: DrillArgs) -> Result<(), String> {
         std::fs::write(&svg, timeline_svg(&report))
             .map_err(|e| format!("{}: {e}", svg.display()))?;
         eprintln!(
-            "  acked {} lost {} dup {} stale {} failed writes {} reads {} | write stall {} ms | read p99 {:?} ms | {}",
+            "  acked {} lost {} dup {} stale {} | follows/favs acked {} lost {} | failed writes {} follows/favs {} reads {} | write stall {} ms | read p99 {:?} ms | {}",
             report.writes_acknowledged,
             report.lost,
             report.duplicated,
             report.stale,
+            report.social_acknowledged,
+            report.follows_lost + report.favourites_lost,
             report.writes_failed,
+            report.social_failed,
             report.reads_failed,
             report.write_unavailable_ms,
             report.read_latency_ms_p99,
             if report.passed { "pass" } else { "FAIL" }
         );
+        if let Some(ms) = report.old_primary_writes_stopped_after_ms {
+            eprintln!("  the cut-off primary stopped taking writes {ms} ms after the cut");
+        }
         reports.push(report);
     }
     let summary = summary_table(&args.fault, &reports);
@@ -337,6 +372,10 @@ struct Log {
 struct LogInner {
     /// key -> (status id, ack time since start in ms)
     acked: HashMap<String, (String, u64)>,
+    /// Acknowledged status ids in the order acknowledged (what socials favourite).
+    acked_ids: Vec<String>,
+    social_acked: usize,
+    social_failed: usize,
     refused: Vec<String>,
     failed_writes: usize,
     reads_ok: usize,
@@ -476,6 +515,12 @@ async fn round_once(
         }
         readers.push(reader);
     }
+    let mut socials = Vec::new();
+    for i in 0..args.socials {
+        let name = format!("d{run_id}r{round}s{i}");
+        socials.push(sign_up(port, source_address(run_id, round, 4, i), &name).await?);
+    }
+    let writer_ids: Arc<[String]> = writers.iter().map(|w| w.id.clone()).collect();
 
     let log = Arc::new(Log::default());
     log.lock().start = Some(Instant::now());
@@ -508,6 +553,7 @@ async fn round_once(
                             .unwrap_or_default();
                         let mut l = log.lock();
                         let t = Log::now_ms(&l);
+                        l.acked_ids.push(id.clone());
                         l.acked.insert(key, (id, t));
                         l.write_latency.push((t, took.as_millis() as u64));
                         l.timeline.entry(t / 1000).or_default()[0] += 1;
@@ -575,6 +621,27 @@ async fn round_once(
         }));
     }
 
+    let mut social_tasks = Vec::new();
+    for s in socials.into_iter() {
+        social_tasks.push(tokio::spawn(social_client(
+            s,
+            writer_ids.clone(),
+            log.clone(),
+            end,
+            period,
+            deadline,
+        )));
+    }
+
+    // partition-db-primary: watch, from the cut-off primary's own side, when
+    // it stops taking writes.
+    let demotion = match (fault, state.primary()) {
+        (Fault::PartitionDbPrimary, Some(p)) if state.has_relays() => Some(tokio::spawn(
+            writes_stopped_after(state.pg_bin.join("psql"), state.pg_inner_ports[p]),
+        )),
+        _ => None,
+    };
+
     // The fault, at its time.
     tokio::time::sleep_until((started + Duration::from_secs(args.fault_at_s)).into()).await;
     let fault_ms = started.elapsed().as_millis() as u64;
@@ -589,6 +656,14 @@ async fn round_once(
     for t in read_tasks {
         readers.push(t.await.map_err(|e| e.to_string())?);
     }
+    let mut socials = Vec::new();
+    for t in social_tasks {
+        socials.push(t.await.map_err(|e| e.to_string())?);
+    }
+    let old_primary_writes_stopped_after_ms = match demotion {
+        Some(watch) => watch.await.map_err(|e| e.to_string())?,
+        None => None,
+    };
 
     // Heal: start what was killed, wait for a primary, two standbys and ready nodes.
     let heal_started = Instant::now();
@@ -612,6 +687,9 @@ async fn round_once(
         reads_failed: l.reads_failed,
         failed_by_endpoint: l.failed_by_endpoint.clone(),
         attempt_errors: l.attempt_errors.clone(),
+        social_acknowledged: l.social_acked,
+        social_failed: l.social_failed,
+        old_primary_writes_stopped_after_ms,
         heal_ms,
         ..Default::default()
     };
@@ -670,12 +748,225 @@ async fn round_once(
         }
         report.stale += l.acked.keys().filter(|k| !home.contains(*k)).count();
     }
+    // Every acknowledged follow, unfollow and favourite is in effect.
+    for s in &mut socials {
+        let (follows_lost, favourites_lost) = check_social(s).await?;
+        report.follows_lost += follows_lost;
+        report.favourites_lost += favourites_lost;
+    }
     report.passed = report.lost == 0
+        && report.follows_lost == 0
+        && report.favourites_lost == 0
+        && (fault != Fault::PartitionDbPrimary
+            || report.old_primary_writes_stopped_after_ms.is_some())
         && report.duplicated == 0
         && report.stale == 0
         && report.refused_but_present == 0
         && report.reads_failed == 0;
     Ok(report)
+}
+
+/// What a social client expects of one follow after its operations: the last
+/// acknowledged one, unless a later one failed (outcome unknown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    Following,
+    NotFollowing,
+    Unknown,
+}
+
+enum SocialOp {
+    /// Follow (true) or unfollow (false) this account.
+    Follow(String, bool),
+    Favourite(String),
+}
+
+/// A social client and what it was acknowledged.
+struct Social {
+    account: Account,
+    follows: HashMap<String, Expect>,
+    favourited: Vec<String>,
+}
+
+/// Alternates between following or unfollowing the next writer (toggling
+/// what it expects) and favouriting a recently acknowledged status, each
+/// operation retried to its deadline like the writers' posts (both are
+/// idempotent in Mastodon's API).
+async fn social_client(
+    mut account: Account,
+    writer_ids: Arc<[String]>,
+    log: Arc<Log>,
+    end: Instant,
+    period: Duration,
+    deadline: Duration,
+) -> Social {
+    let mut follows: HashMap<String, Expect> = HashMap::new();
+    let mut favourited = Vec::new();
+    let mut k = 0usize;
+    while Instant::now() < end {
+        let next = Instant::now() + period;
+        let op = if k % 2 == 0 && !writer_ids.is_empty() {
+            let target = writer_ids[(k / 2) % writer_ids.len()].clone();
+            let follow = follows.get(&target) != Some(&Expect::Following);
+            Some(SocialOp::Follow(target, follow))
+        } else {
+            let l = log.lock();
+            let recent = l.acked_ids.len().min(20);
+            (recent > 0).then(|| {
+                SocialOp::Favourite(l.acked_ids[l.acked_ids.len() - 1 - k % recent].clone())
+            })
+        };
+        if let Some(op) = op {
+            let (path, endpoint) = match &op {
+                SocialOp::Follow(id, true) => (
+                    format!("/api/v1/accounts/{id}/follow"),
+                    "POST /api/v1/accounts/:id/follow",
+                ),
+                SocialOp::Follow(id, false) => (
+                    format!("/api/v1/accounts/{id}/unfollow"),
+                    "POST /api/v1/accounts/:id/unfollow",
+                ),
+                SocialOp::Favourite(id) => (
+                    format!("/api/v1/statuses/{id}/favourite"),
+                    "POST /api/v1/statuses/:id/favourite",
+                ),
+            };
+            let outcome = account
+                .client
+                .operation(Request::post_form(path, &[]), deadline, endpoint, &log)
+                .await;
+            let ok = matches!(outcome, Outcome::Ok(..));
+            match op {
+                SocialOp::Follow(target, follow) => {
+                    let expect = match (ok, follow) {
+                        (true, true) => Expect::Following,
+                        (true, false) => Expect::NotFollowing,
+                        (false, _) => Expect::Unknown,
+                    };
+                    follows.insert(target, expect);
+                }
+                SocialOp::Favourite(id) if ok => favourited.push(id),
+                SocialOp::Favourite(_) => {}
+            }
+            let mut l = log.lock();
+            match outcome {
+                Outcome::Ok(..) => l.social_acked += 1,
+                Outcome::Refused(status) => {
+                    l.social_failed += 1;
+                    *l.failed_by_endpoint
+                        .entry(format!("{endpoint} {status}"))
+                        .or_default() += 1;
+                }
+                Outcome::Failed(last) => {
+                    l.social_failed += 1;
+                    *l.failed_by_endpoint
+                        .entry(format!("{endpoint} {last}"))
+                        .or_default() += 1;
+                }
+            }
+        }
+        k += 1;
+        tokio::time::sleep_until(next.into()).await;
+    }
+    Social {
+        account,
+        follows,
+        favourited,
+    }
+}
+
+/// (follows or unfollows not in effect, favourites not in effect).
+async fn check_social(s: &mut Social) -> Result<(usize, usize), String> {
+    let mut follows_lost = 0;
+    let known: Vec<(&String, &Expect)> = s
+        .follows
+        .iter()
+        .filter(|(_, e)| **e != Expect::Unknown)
+        .collect();
+    if !known.is_empty() {
+        let query: Vec<String> = known.iter().map(|(id, _)| format!("id[]={id}")).collect();
+        let url = format!("/api/v1/accounts/relationships?{}", query.join("&"));
+        let rels = get_json(&mut s.account.client, &url).await?;
+        for (id, expect) in known {
+            let following = rels
+                .as_array()
+                .and_then(|a| a.iter().find(|r| r["id"].as_str() == Some(id.as_str())))
+                .and_then(|r| r["following"].as_bool());
+            if following != Some(*expect == Expect::Following) {
+                follows_lost += 1;
+            }
+        }
+    }
+    let mut favourites_lost = 0;
+    let ids: std::collections::BTreeSet<String> = s.favourited.iter().cloned().collect();
+    for id in ids {
+        let status = get_json(&mut s.account.client, &format!("/api/v1/statuses/{id}")).await?;
+        if status["favourited"].as_bool() != Some(true) {
+            favourites_lost += 1;
+        }
+    }
+    Ok((follows_lost, favourites_lost))
+}
+
+/// One GET in the check, retried a few times (the cluster is healthy by now).
+async fn get_json(client: &mut Client, url: &str) -> Result<serde_json::Value, String> {
+    for _ in 0..20 {
+        match client.send(Request::get(url.to_owned())).await {
+            Ok(r) if r.status == 200 => {
+                if let Some(v) = r.json() {
+                    return Ok(v);
+                }
+            }
+            _ => {}
+        }
+        tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await;
+    }
+    Err(format!("check: cannot read {url}"))
+}
+
+/// Polls the cut-off primary directly on its inner port (as a client on its
+/// side of the partition would) until it stops taking writes: read-only, or
+/// not accepting connections, twice in a row (one failed look could be a
+/// busy moment). ms since the watch began, or None if it still took writes
+/// after PAUSE_S.
+async fn writes_stopped_after(psql: PathBuf, port: u16) -> Option<u64> {
+    let started = Instant::now();
+    let polls = PAUSE_S * 1000 / DEMOTION_POLL_MS;
+    let mut stopped_since: Option<u64> = None;
+    for _ in 0..polls {
+        let psql = psql.clone();
+        let writable = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(psql)
+                .args([
+                    "-X",
+                    "-A",
+                    "-t",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-d",
+                    "postgres",
+                ])
+                .args(["-p", &port.to_string(), "-c", "SHOW transaction_read_only"])
+                .env("PGCONNECT_TIMEOUT", "2")
+                .env("PGOPTIONS", "-c statement_timeout=1000")
+                .output()
+                .is_ok_and(|o| {
+                    o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "off"
+                })
+        })
+        .await
+        .unwrap_or(true);
+        let now = started.elapsed().as_millis() as u64;
+        match (writable, stopped_since) {
+            (true, _) => stopped_since = None,
+            (false, None) => stopped_since = Some(now),
+            (false, Some(since)) => return Some(since),
+        }
+        tokio::time::sleep(Duration::from_millis(DEMOTION_POLL_MS)).await;
+    }
+    None
 }
 
 fn drill_key(content: &str) -> Option<String> {
@@ -792,6 +1083,34 @@ async fn inject(fault: Fault, state: &mut ClusterState) -> Result<(String, Vec<S
                 Vec::new(),
             ))
         }
+        Fault::PartitionDbPrimary => {
+            // The primary's relay stops carrying anything: the nodes, the
+            // other members and etcd lose it, and it loses them (relay.rs).
+            // Healed PAUSE_S later, after a new primary was elected.
+            if !state.has_relays() {
+                return Err("this cluster has no relays (started by an older holdfast): `holdfast cluster down` and `up` again".into());
+            }
+            let p = state.primary().ok_or("no primary to cut off")?;
+            let relay = state
+                .pids
+                .get(&format!("relay{}", p + 1))
+                .copied()
+                .unwrap_or(0);
+            if !cluster::signal(relay, libc::SIGUSR1) {
+                return Err(format!("cannot signal relay{} (pid {relay})", p + 1));
+            }
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(PAUSE_S)).await;
+                cluster::signal(relay, libc::SIGUSR2);
+            });
+            Ok((
+                format!(
+                    "pg{} cut off (relay pid {relay}: PostgreSQL, Patroni's REST API and its etcd links) for {PAUSE_S} s",
+                    p + 1
+                ),
+                Vec::new(),
+            ))
+        }
         Fault::RestartNode => {
             // Rolling: one node at a time, the next only once this one is ready.
             for i in 0..MEMBERS {
@@ -871,18 +1190,20 @@ async fn wait_for(
 
 fn summary_table(fault: &str, reports: &[RoundReport]) -> String {
     let mut s = String::from(
-        "| round | fault | acked | lost | dup | stale | failed writes | failed reads | write stall ms | write p50/p99 ms | read p50/p99 ms | heal ms | result |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| round | fault | acked | lost | dup | stale | follows/favs acked | follows/favs lost | failed writes | failed reads | write stall ms | write p50/p99 ms | read p50/p99 ms | heal ms | result |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let ms = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     for r in reports {
         s += &format!(
-            "| {} | {fault} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {} | {} |\n",
+            "| {} | {fault} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {} | {} |\n",
             r.round,
             r.writes_acknowledged,
             r.lost,
             r.duplicated,
             r.stale,
-            r.writes_failed,
+            r.social_acknowledged,
+            r.follows_lost + r.favourites_lost,
+            r.writes_failed + r.social_failed,
             r.reads_failed,
             r.write_unavailable_ms,
             ms(r.write_latency_ms_p50),
@@ -989,7 +1310,10 @@ mod tests {
         assert_eq!(Fault::parse("kill-db-primary"), Ok(Fault::KillDbPrimary));
         assert_eq!(Fault::parse("restart-node"), Ok(Fault::RestartNode));
         assert_eq!(Fault::parse("pause-db-primary"), Ok(Fault::PauseDbPrimary));
-        assert!(Fault::parse("partition-db-primary").is_err());
+        assert_eq!(
+            Fault::parse("partition-db-primary"),
+            Ok(Fault::PartitionDbPrimary)
+        );
         assert!(Fault::parse("rm-rf").is_err());
     }
 

@@ -971,7 +971,13 @@ fn root() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
-fn sources() -> Vec<SourceFile> {
+/// Every `.rs` file under `crates/`, read and tokenized once for all the rules.
+fn sources() -> &'static [SourceFile] {
+    static SOURCES: std::sync::OnceLock<Vec<SourceFile>> = std::sync::OnceLock::new();
+    SOURCES.get_or_init(read_sources)
+}
+
+fn read_sources() -> Vec<SourceFile> {
     let mut paths = Vec::new();
     collect(&root().join("crates"), &mut paths);
     paths.sort();

@@ -332,6 +332,9 @@ async fn serve(config: Config) -> Result<(), String> {
     listener_config.trusted_proxies = Arc::new(trusted_proxies);
 
     let guard = Guard::new(&limits, holdfast_api::refusal)?;
+    guard.attach_token_directory(Arc::new(TokenOwners(service.clone())));
+    listener_config.offenders = Some(guard.offenders.clone());
+    listener_config.refusal_body = Some(holdfast_api::refusal);
     guard.spawn_attack_log(Duration::from_secs(limits.attack_log_interval_s));
     let metrics_guard = guard.clone();
     let app = holdfast_api::app(
@@ -369,6 +372,24 @@ async fn serve(config: Config) -> Result<(), String> {
         .await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Answers the guard's question "whose token is this?" from the database,
+/// so signed-in budgets are per account and made-up tokens count as anonymous.
+struct TokenOwners(Service);
+
+impl holdfast_guard::tokens::TokenDirectory for TokenOwners {
+    fn owner<'a>(&'a self, token: &'a str) -> holdfast_guard::tokens::OwnerFuture<'a> {
+        use holdfast_guard::tokens::TokenOwner;
+        use holdfast_service::ServiceError;
+        Box::pin(async move {
+            match self.0.authenticate(token).await {
+                Ok(p) => Some(p.account_id.map_or(TokenOwner::App, TokenOwner::Account)),
+                Err(ServiceError::Unauthorized(_)) => Some(TokenOwner::Unknown),
+                Err(_) => None,
+            }
+        })
+    }
 }
 
 async fn shutdown_signal() {

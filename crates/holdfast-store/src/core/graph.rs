@@ -176,26 +176,10 @@ pub async fn relationships(c: &dyn Conn, me: Id, targets: &[Id]) -> StoreResult<
 
 /// Followers of `account_id` (paged by follow), leaving out suspended accounts.
 pub async fn followers(c: &dyn Conn, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-    sql::paged(
-        c,
-        "SELECT f.id, f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
-         WHERE f.target_id = ?1 AND NOT a.suspended",
-        "f.id",
-        &args![account_id],
-        page,
-    )
-    .await
+    sql::accounts_of(c, "follows", "target_id", "account_id", account_id, page).await
 }
 
 /// Accounts `account_id` follows (paged by follow), leaving out suspended accounts.
 pub async fn following(c: &dyn Conn, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-    sql::paged(
-        c,
-        "SELECT f.id, f.target_id FROM follows f JOIN accounts a ON a.id = f.target_id \
-         WHERE f.account_id = ?1 AND NOT a.suspended",
-        "f.id",
-        &args![account_id],
-        page,
-    )
-    .await
+    sql::accounts_of(c, "follows", "account_id", "target_id", account_id, page).await
 }

@@ -16,6 +16,14 @@
 //! - new ids come from `holdfast_next_id()`, a function of both databases
 //!   (PostgreSQL's in its migrations, SQLite's registered by its runner from
 //!   [`crate::ids::IdGenerator`]).
+//!
+//! Adding a topic: a module here of `async fn`s taking `c: &dyn Conn` (its
+//! SQL once, with `args![..]` for parameters and `c.dialect()` for the
+//! spellings that differ; add a `Dialect` method rather than branching on the
+//! backend); the `Store` methods in `store.rs`, each running one of them with
+//! `self.db.read(..)` or `self.db.write(..)` (one transaction); its tables as
+//! one migration per backend under the same number; and conformance cases,
+//! which then run on both databases.
 
 pub(crate) mod accounts;
 pub(crate) mod dialect;
@@ -62,6 +70,12 @@ impl From<i64> for Arg<'_> {
 impl From<u32> for Arg<'_> {
     fn from(v: u32) -> Self {
         Arg::Int(v as i64)
+    }
+}
+/// A visibility is stored as its enum value (see `sql::vis`).
+impl From<crate::model::Visibility> for Arg<'_> {
+    fn from(v: crate::model::Visibility) -> Self {
+        Arg::Int(sql::vis(v))
     }
 }
 impl From<f64> for Arg<'_> {

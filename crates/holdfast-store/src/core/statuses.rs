@@ -87,7 +87,7 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
                 &new.content,
                 &new.spoiler_text,
                 new.sensitive,
-                new.visibility as i64,
+                new.visibility,
                 new.language.as_deref(),
                 new.in_reply_to,
                 in_reply_to_account_id,
@@ -488,7 +488,7 @@ pub async fn reblog(
             "INSERT INTO statuses (id, account_id, text, content, visibility, reblog_of_id, created_at) \
              VALUES (holdfast_next_id(), ?1, '', '', ?2, ?3, ?4) \
              ON CONFLICT (account_id, reblog_of_id) WHERE reblog_of_id IS NOT NULL DO NOTHING RETURNING id",
-            &args![account_id, visibility as i64, status_id, now_ms()],
+            &args![account_id, visibility, status_id, now_ms()],
         )
         .await?;
     let Some(row) = inserted else {
@@ -556,26 +556,10 @@ pub async fn unbookmark(c: &dyn Conn, account_id: Id, status_id: Id) -> StoreRes
 
 /// Accounts that favourited the status (paged by favourite), leaving out suspended ones.
 pub async fn favourited_by(c: &dyn Conn, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-    sql::paged(
-        c,
-        "SELECT f.id, f.account_id FROM favourites f JOIN accounts a ON a.id = f.account_id \
-         WHERE f.status_id = ?1 AND NOT a.suspended",
-        "f.id",
-        &args![status_id],
-        page,
-    )
-    .await
+    sql::accounts_of(c, "favourites", "status_id", "account_id", status_id, page).await
 }
 
 /// Accounts that reblogged the status (paged by reblog), leaving out suspended ones.
 pub async fn reblogged_by(c: &dyn Conn, status_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-    sql::paged(
-        c,
-        "SELECT s.id, s.account_id FROM statuses s JOIN accounts a ON a.id = s.account_id \
-         WHERE s.reblog_of_id = ?1 AND NOT a.suspended",
-        "s.id",
-        &args![status_id],
-        page,
-    )
-    .await
+    sql::accounts_of(c, "statuses", "reblog_of_id", "account_id", status_id, page).await
 }

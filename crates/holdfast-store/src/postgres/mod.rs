@@ -16,7 +16,10 @@
 //! - with several hosts in the URL (a Patroni cluster), reads outlive the
 //!   primary: while no read-write host answers, reads run on whichever host
 //!   does (a standby) and writes are refused at once with 503, until a
-//!   primary is back (`pg_primary_recheck_ms` between attempts).
+//!   primary is back (`pg_primary_recheck_ms` between attempts). A read on
+//!   the primary gives up after `pg_primary_read_timeout_ms` (a frozen or
+//!   cut-off primary does not refuse, it stays silent) and goes to a standby;
+//!   new connections try every host at once (see `Pool::connect`).
 
 mod feed;
 mod media;
@@ -64,6 +67,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0008_web_push",
         include_str!("../../migrations/postgres/0008_web_push.sql"),
+    ),
+    (
+        "0012_account_counts",
+        include_str!("../../migrations/postgres/0012_account_counts.sql"),
     ),
 ];
 
@@ -116,6 +123,8 @@ pub struct PgDb {
     standby_reads: AtomicU64,
     write_retries: AtomicU64,
     operation_timeout: Duration,
+    /// The bound on a read on the primary while a standby can take it.
+    primary_read_timeout: Duration,
     tx_retries_max: u32,
 }
 
@@ -180,6 +189,7 @@ impl PgDb {
             standby_reads: AtomicU64::new(0),
             write_retries: AtomicU64::new(0),
             operation_timeout: Duration::from_millis(limits.pg_operation_timeout_ms),
+            primary_read_timeout: Duration::from_millis(limits.pg_primary_read_timeout_ms),
             tx_retries_max: limits.pg_tx_retries_max,
         };
         store.migrate().await?;
@@ -281,12 +291,16 @@ impl PgDb {
     {
         let Some(standby) = &self.standby else {
             return self
-                .read_on(&self.pool, &data, &f)
+                .read_on(&self.pool, &data, &f, None)
                 .await
                 .map_err(Into::into);
         };
         if !self.primary_down() {
-            match self.read_on(&self.pool, &data, &f).await {
+            // A standby to fall back on: the primary gets the short bound, so
+            // a frozen or cut-off primary costs a read that, not the whole
+            // operation timeout.
+            let bound = Some(self.primary_read_timeout);
+            match self.read_on(&self.pool, &data, &f, bound).await {
                 Ok(value) => {
                     self.mark_primary_up();
                     return Ok(value);
@@ -304,34 +318,56 @@ impl PgDb {
             }
         }
         self.standby_reads.fetch_add(1, Ordering::Relaxed);
-        self.read_on(standby, &data, &f).await.map_err(Into::into)
+        self.read_on(standby, &data, &f, None)
+            .await
+            .map_err(Into::into)
     }
 
     /// One read on one pool. A connection that failed is dropped (with the
-    /// other idle ones, see `Lease::discard`).
-    async fn read_on<D, T, F>(&self, pool: &Pool, data: &D, f: &F) -> Result<T, ReadError>
+    /// other idle ones, see `Lease::discard`). `bound`, when given, caps the
+    /// whole read, getting a connection included; otherwise the operation
+    /// timeout caps the query (and the pool's own timeouts the connection).
+    async fn read_on<D, T, F>(
+        &self,
+        pool: &Pool,
+        data: &D,
+        f: &F,
+        bound: Option<Duration>,
+    ) -> Result<T, ReadError>
     where
         D: Send + Sync,
         T: Send,
         F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
     {
-        let mut lease = match pool.acquire().await {
-            Ok(lease) => lease,
-            Err(AcquireError::Busy) => return Err(ReadError::Busy(AcquireError::Busy.into())),
-            Err(AcquireError::Connect(e)) => return Err(ReadError::Unreachable(e)),
+        let started = std::time::Instant::now();
+        let acquired = match bound {
+            Some(bound) => tokio::time::timeout(bound, pool.acquire()).await,
+            None => Ok(pool.acquire().await),
         };
+        let mut lease = match acquired {
+            Ok(Ok(lease)) => lease,
+            Ok(Err(AcquireError::Busy)) => return Err(ReadError::Busy(AcquireError::Busy.into())),
+            Ok(Err(AcquireError::Connect(e))) => return Err(ReadError::Unreachable(e)),
+            Err(_) => {
+                return Err(ReadError::Unreachable(StoreError::Unavailable(
+                    "PostgreSQL did not answer in time (getting a connection)".into(),
+                )))
+            }
+        };
+        let limit = bound.map_or(self.operation_timeout, |b| {
+            b.saturating_sub(started.elapsed())
+        });
         let conn = lease.conn();
         let db = pool.db(&conn.client, &conn.statements);
-        let (result, timed_out) =
-            match tokio::time::timeout(self.operation_timeout, f(db, data)).await {
-                Ok(result) => (result, false),
-                Err(_) => (
-                    Err(StoreError::Unavailable(
-                        "PostgreSQL did not answer in time".into(),
-                    )),
-                    true,
-                ),
-            };
+        let (result, timed_out) = match tokio::time::timeout(limit, f(db, data)).await {
+            Ok(result) => (result, false),
+            Err(_) => (
+                Err(StoreError::Unavailable(
+                    "PostgreSQL did not answer in time".into(),
+                )),
+                true,
+            ),
+        };
         if let Err(StoreError::Unavailable(why)) = &result {
             tracing::warn!(reason = %why, "PostgreSQL read failed; dropping the connection");
             // The server went away under us (closed, shutting down, demoted),
@@ -539,21 +575,30 @@ impl PgDb {
                 Ok(())
             })
         }
-        let primary = match self.read_on(&self.pool, &(), &select_one).await {
-            Ok(()) => {
-                self.mark_primary_up();
-                return Readiness::Ready;
-            }
-            // Saturated: as before standbys existed, not ready (the balancer
-            // sends new work elsewhere until slots free up).
-            Err(ReadError::Busy(e)) => return Readiness::Down(e.to_string()),
-            Err(ReadError::Unreachable(e) | ReadError::Failed(e)) => e.to_string(),
+        let bound = self.standby.as_ref().map(|_| self.primary_read_timeout);
+        // Known unreachable a moment ago: answer from the standby at once
+        // (health checks come often; the next one after the recheck tries
+        // the primary again).
+        let primary = if self.primary_down() {
+            "unreachable a moment ago".to_owned()
+        } else {
+            let why = match self.read_on(&self.pool, &(), &select_one, bound).await {
+                Ok(()) => {
+                    self.mark_primary_up();
+                    return Readiness::Ready;
+                }
+                // Saturated: as before standbys existed, not ready (the balancer
+                // sends new work elsewhere until slots free up).
+                Err(ReadError::Busy(e)) => return Readiness::Down(e.to_string()),
+                Err(ReadError::Unreachable(e) | ReadError::Failed(e)) => e.to_string(),
+            };
+            self.mark_primary_down(&why);
+            why
         };
         let Some(standby) = &self.standby else {
             return Readiness::Down(primary);
         };
-        self.mark_primary_down(&primary);
-        match self.read_on(standby, &(), &select_one).await {
+        match self.read_on(standby, &(), &select_one, None).await {
             Ok(()) => Readiness::Degraded(format!("{NO_PRIMARY} ({primary})")),
             Err(e) => Readiness::Down(format!(
                 "{primary}; no standby either: {}",

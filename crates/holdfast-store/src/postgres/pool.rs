@@ -13,13 +13,15 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::task::JoinHandle;
+use tokio_postgres::config::{Config, Host};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement, Transaction};
 
 use crate::{StoreError, StoreResult};
 
 pub(crate) struct Pool {
-    config: tokio_postgres::Config,
+    /// One config per host of the URL (see `connect`).
+    host_configs: Vec<tokio_postgres::Config>,
     idle: Mutex<Vec<Conn>>,
     permits: Semaphore,
     pub size: usize,
@@ -91,7 +93,7 @@ impl Pool {
     ) -> Pool {
         let size = size.max(1);
         Pool {
-            config,
+            host_configs: per_host(&config),
             idle: Mutex::new(Vec::with_capacity(size)),
             permits: Semaphore::new(size),
             size,
@@ -135,32 +137,51 @@ impl Pool {
         })
     }
 
+    /// Opens one connection. With several hosts, every host is tried at
+    /// once and the first that qualifies (`target_session_attrs`) wins: a
+    /// frozen or cut-off host, which accepts the TCP connection and then
+    /// never answers, costs nothing while another host answers. (The driver
+    /// would try the hosts one after another and bound only the TCP connect
+    /// of each, so such a host listed first would stall every new connection.)
     pub async fn connect(&self) -> StoreResult<Conn> {
-        // tokio-postgres applies connect_timeout per host; the outer bound
-        // covers trying every host of a multi-host URL.
-        let hosts = self.config.get_hosts().len().max(1) as u32;
-        let (client, connection) =
-            tokio::time::timeout(self.connect_timeout * hosts, self.config.connect(NoTls))
-                .await
-                .map_err(|_| {
-                    tracing::warn!(
-                        timeout_ms = self.connect_timeout.as_millis() as u64,
-                        "PostgreSQL connect timed out"
-                    );
-                    StoreError::Unavailable("timed out connecting to PostgreSQL".into())
-                })?
-                .map_err(|e| {
-                    // tokio-postgres says only "error connecting to server"; the cause
-                    // (refused, no route, auth failed, no read-write host) is in the chain.
-                    let mut why = e.to_string();
-                    let mut source = std::error::Error::source(&e);
-                    while let Some(s) = source {
-                        why += &format!(": {s}");
-                        source = s.source();
-                    }
-                    tracing::warn!(error = %why, "cannot connect to PostgreSQL");
-                    StoreError::Unavailable(format!("cannot connect to PostgreSQL: {why}"))
-                })?;
+        let mut attempts = tokio::task::JoinSet::new();
+        for config in &self.host_configs {
+            let config = config.clone();
+            attempts.spawn(async move { config.connect(NoTls).await });
+        }
+        let mut why = String::from("no host to connect to");
+        let connected = tokio::time::timeout(self.connect_timeout, async {
+            while let Some(attempt) = attempts.join_next().await {
+                match attempt {
+                    Ok(Ok(connected)) => return Some(connected),
+                    Ok(Err(e)) => why = describe_connect_error(&e),
+                    Err(e) => why = e.to_string(),
+                }
+            }
+            None
+        })
+        .await;
+        // Dropping the set aborts the attempts still running (the losers).
+        drop(attempts);
+        let (client, connection) = match connected {
+            Ok(Some(connected)) => connected,
+            Ok(None) => {
+                tracing::warn!(error = %why, "cannot connect to PostgreSQL");
+                return Err(StoreError::Unavailable(format!(
+                    "cannot connect to PostgreSQL: {why}"
+                )));
+            }
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = self.connect_timeout.as_millis() as u64,
+                    last_error = %why,
+                    "PostgreSQL connect timed out"
+                );
+                return Err(StoreError::Unavailable(
+                    "timed out connecting to PostgreSQL".into(),
+                ));
+            }
+        };
         let driver = tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "PostgreSQL connection lost");
@@ -216,6 +237,78 @@ impl From<AcquireError> for StoreError {
             AcquireError::Connect(e) => e,
         }
     }
+}
+
+/// tokio-postgres says only "error connecting to server"; the cause
+/// (refused, no route, auth failed, not a read-write host) is in the chain.
+fn describe_connect_error(e: &tokio_postgres::Error) -> String {
+    let mut why = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        why += &format!(": {s}");
+        source = s.source();
+    }
+    why
+}
+
+/// The config split into one config per host, each with every other
+/// setting of the original. A config with one host comes back as it is.
+fn per_host(config: &Config) -> Vec<Config> {
+    let hosts = config.get_hosts();
+    if hosts.len() <= 1 {
+        return vec![config.clone()];
+    }
+    let ports = config.get_ports();
+    let hostaddrs = config.get_hostaddrs();
+    (0..hosts.len())
+        .map(|i| {
+            let mut c = Config::new();
+            match &hosts[i] {
+                Host::Tcp(h) => c.host(h),
+                Host::Unix(path) => c.host_path(path),
+            };
+            if let Some(addr) = hostaddrs.get(i) {
+                c.hostaddr(*addr);
+            }
+            if let Some(port) = ports.get(i).or(ports.first()) {
+                c.port(*port);
+            }
+            if let Some(v) = config.get_user() {
+                c.user(v);
+            }
+            if let Some(v) = config.get_password() {
+                c.password(v);
+            }
+            if let Some(v) = config.get_dbname() {
+                c.dbname(v);
+            }
+            if let Some(v) = config.get_options() {
+                c.options(v);
+            }
+            if let Some(v) = config.get_application_name() {
+                c.application_name(v);
+            }
+            if let Some(v) = config.get_connect_timeout() {
+                c.connect_timeout(*v);
+            }
+            if let Some(v) = config.get_tcp_user_timeout() {
+                c.tcp_user_timeout(*v);
+            }
+            if let Some(v) = config.get_keepalives_interval() {
+                c.keepalives_interval(v);
+            }
+            if let Some(v) = config.get_keepalives_retries() {
+                c.keepalives_retries(v);
+            }
+            c.ssl_mode(config.get_ssl_mode())
+                .ssl_negotiation(config.get_ssl_negotiation())
+                .keepalives(config.get_keepalives())
+                .keepalives_idle(config.get_keepalives_idle())
+                .target_session_attrs(config.get_target_session_attrs())
+                .channel_binding(config.get_channel_binding());
+            c
+        })
+        .collect()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -44,6 +44,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_web_push",
         include_str!("../../migrations/sqlite/0008_web_push.sql"),
     ),
+    (
+        "0012_account_counts",
+        include_str!("../../migrations/sqlite/0012_account_counts.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.

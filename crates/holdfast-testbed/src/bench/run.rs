@@ -548,6 +548,7 @@ pub async fn run(a: RunArgs) -> Result<(), String> {
                 Some(&a.guard),
                 a.server_config.as_deref(),
                 &a.out,
+                None,
             )?;
             if let Err(e) = s.wait_ready().await {
                 s.stop().await;

@@ -173,7 +173,20 @@ impl Flood {
                 Request::post_bytes("/api/v1/statuses", "application/json", kit.big_body.clone())
                     .bearer(kit.stolen_token.as_ref().expect("setup made a token"))
             }
-            Attack::Slowloris => unreachable!("slowloris is not a request flood"),
+            Attack::FakeTokens => {
+                // A new made-up token every time, on a route that needs one and
+                // on one that ignores it.
+                let token: Arc<str> =
+                    format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64()).into();
+                if rng.below(2) == 0 {
+                    Request::get("/api/v1/timelines/home?limit=40").bearer(&token)
+                } else {
+                    Request::get("/api/v1/instance").bearer(&token)
+                }
+            }
+            Attack::Slowloris | Attack::SlowBodies => {
+                unreachable!("slowloris and slow bodies are not request floods")
+            }
         }
     }
 

@@ -8,10 +8,12 @@
 
 mod attack;
 pub mod http;
+pub mod pinning;
 mod plot;
 mod report;
 pub mod scenarios;
 pub mod server;
+mod slowbodies;
 mod slowloris;
 pub mod stats;
 pub mod target;
@@ -35,6 +37,7 @@ pub const USERS_MAX: usize = 1_000;
 pub const LEGIT_RATE_MAX_PER_S: f64 = 5_000.0;
 pub const ATTACK_CONCURRENCY_MAX: usize = 8_192;
 pub const SLOWLORIS_CONNECTIONS_MAX: usize = 50_000;
+pub const SLOW_BODIES_MAX: usize = 20_000;
 pub const BIG_BODY_MAX_BYTES: usize = 64 * 1024 * 1024;
 pub const REQUEST_TIMEOUT_MAX_MS: u64 = 60_000;
 /// File descriptors kept back for everything that is not a siege socket.
@@ -48,7 +51,8 @@ pub struct SiegeArgs {
     /// Without it, siege starts `holdfast serve` itself and stops it afterwards.
     #[arg(long)]
     pub target: Option<String>,
-    /// calm, anonymous-flood, token-flood, login-flood, signup-flood, slowloris, big-bodies or mixed.
+    /// calm, anonymous-flood, token-flood, login-flood, signup-flood, slowloris, big-bodies,
+    /// mixed, fake-tokens, slow-bodies or shared-address.
     #[arg(long)]
     pub scenario: String,
     /// How long both sides run, after setup.
@@ -79,6 +83,17 @@ pub struct SiegeArgs {
     /// Slowloris sends one header byte per connection this often.
     #[arg(long, default_value_t = 3_000)]
     pub slowloris_trickle_ms: u64,
+    /// Stalled request bodies of the slow-bodies attack: half HTTP/1.1 requests
+    /// (one per connection), half HTTP/2 streams (16 per connection).
+    #[arg(long, default_value_t = 1_000)]
+    pub slow_bodies: usize,
+    /// Pin the server siege starts to these CPUs (e.g. 0), so attackers do not
+    /// share its cores; see also --siege-cpus.
+    #[arg(long)]
+    pub server_cpus: Option<String>,
+    /// Pin every siege thread (legitimate users and attackers) to these CPUs (e.g. 1).
+    #[arg(long)]
+    pub siege_cpus: Option<String>,
     /// Body size of the big-bodies attack.
     #[arg(long, default_value_t = 1024 * 1024)]
     pub big_body_bytes: usize,
@@ -153,6 +168,13 @@ fn check(args: &SiegeArgs) -> Result<(), String> {
         "--slowloris-trickle-ms must be at least 100",
     )?;
     within(
+        args.slow_bodies <= SLOW_BODIES_MAX,
+        &format!("--slow-bodies must be at most {SLOW_BODIES_MAX}"),
+    )?;
+    for cpus in [&args.server_cpus, &args.siege_cpus].into_iter().flatten() {
+        pinning::parse_cpus(cpus)?;
+    }
+    within(
         args.big_body_bytes <= BIG_BODY_MAX_BYTES,
         &format!("--big-body-bytes must be at most {BIG_BODY_MAX_BYTES}"),
     )?;
@@ -166,8 +188,8 @@ fn check(args: &SiegeArgs) -> Result<(), String> {
     }
     if args.target.is_some() {
         within(
-            args.guard.is_none() && args.server_config.is_none(),
-            "--guard and --server-config only apply when siege starts the server (no --target)",
+            args.guard.is_none() && args.server_config.is_none() && args.server_cpus.is_none(),
+            "--guard, --server-config and --server-cpus only apply when siege starts the server (no --target)",
         )?;
     } else {
         within(
@@ -192,6 +214,12 @@ fn fit_open_files(args: &mut SiegeArgs, scenario: Scenario) -> Result<(), String
     let fixed = legit + floods + SPARE_FILES;
     if fixed > limit {
         return Err(format!("needs about {fixed} open files but the limit is {limit}; lower --attack-concurrency or raise `ulimit -n`"));
+    }
+    if scenario.has_slow_bodies() {
+        let sockets = (args.slow_bodies / 2 + args.slow_bodies.div_ceil(2 * slowbodies::H2_STREAMS_PER_CONN)) as u64;
+        if fixed + sockets > limit {
+            return Err(format!("--slow-bodies {} needs about {} open files but the limit is {limit}", args.slow_bodies, fixed + sockets));
+        }
     }
     if scenario.has_slowloris() && fixed + args.slowloris_connections as u64 > limit {
         let capped = (limit - fixed) as usize;
@@ -220,11 +248,17 @@ pub async fn run(mut args: SiegeArgs) -> Result<(), String> {
         None => {
             let exe = std::env::current_exe()
                 .map_err(|e| format!("cannot find the holdfast executable: {e}"))?;
+            let server_cpus = args
+                .server_cpus
+                .as_deref()
+                .map(pinning::parse_cpus)
+                .transpose()?;
             let s = Arc::new(server::start(
                 &exe,
                 args.guard.as_deref(),
                 args.server_config.as_deref(),
                 &args.out,
+                server_cpus.as_deref(),
             )?);
             if let Err(e) = s.wait_ready().await {
                 s.stop().await;
@@ -234,9 +268,18 @@ pub async fn run(mut args: SiegeArgs) -> Result<(), String> {
                 "siege: started holdfast serve (pid {}) on {}",
                 s.pid, s.target.addr
             );
+            if server_cpus.is_some() {
+                eprintln!(
+                    "siege: server threads on CPUs {}",
+                    pinning::threads_cpus(s.pid).join(" | ")
+                );
+            }
             Some(s)
         }
     };
+    if let Some(cpus) = args.siege_cpus.as_deref().map(pinning::parse_cpus).transpose()? {
+        pinning::pin_this_process(&cpus)?;
+    }
     let result = siege(&args, scenario, given_target, server.clone()).await;
     if let Some(s) = &server {
         let status = s.stop().await;
@@ -269,8 +312,17 @@ async fn siege(
 
     let setup_start = Instant::now();
     eprintln!("siege: signing up {} users on {}", args.users, target.addr);
-    let legit =
-        Arc::new(workload::setup(&target, args.users, &run_tag, &mut rng, request_timeout).await?);
+    let legit = Arc::new(
+        workload::setup(
+            &target,
+            args.users,
+            &run_tag,
+            &mut rng,
+            request_timeout,
+            scenario.legit_share_an_address(),
+        )
+        .await?,
+    );
     let floods = scenario.request_floods();
     let kit = attack::setup(
         &target,
@@ -354,6 +406,16 @@ async fn siege(
             slow_stats.clone(),
         );
     }
+    if scenario.has_slow_bodies() {
+        slowbodies::spawn(
+            &mut attackers,
+            &target,
+            args.slow_bodies,
+            deadline,
+            Duration::from_millis(args.slowloris_trickle_ms),
+            slow_stats.clone(),
+        );
+    }
 
     let legit_done = tokio::task::spawn_blocking(move || legit_thread.join());
     match legit_done.await {
@@ -379,8 +441,9 @@ async fn siege(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    let slow = scenario.has_slowloris().then(|| report::SlowlorisJson {
-        connections_wanted: args.slowloris_connections,
+    let slow = (scenario.has_slowloris() || scenario.has_slow_bodies()).then(|| report::SlowlorisJson {
+        attack: if scenario.has_slow_bodies() { "slow-body" } else { "slowloris" },
+        connections_wanted: if scenario.has_slow_bodies() { args.slow_bodies } else { args.slowloris_connections },
         attempted: slow_stats.attempted.load(Ordering::Relaxed),
         connect_failed: slow_stats.connect_failed.load(Ordering::Relaxed),
         cut_by_server: slow_stats.cut_by_server.load(Ordering::Relaxed),

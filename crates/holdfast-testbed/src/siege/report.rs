@@ -109,6 +109,8 @@ pub struct ActionJson {
 
 #[derive(Serialize)]
 pub struct SlowlorisJson {
+    /// `slowloris` (unfinished heads) or `slow-body` (stalled bodies).
+    pub attack: &'static str,
     pub connections_wanted: usize,
     pub attempted: u64,
     pub connect_failed: u64,
@@ -264,8 +266,8 @@ impl Report {
         if let Some(s) = &self.slowloris {
             let _ = writeln!(
                 out,
-                "slowloris: {} wanted, {} opened at most, {} held to the end, {} cut by the server, {} connects failed",
-                s.connections_wanted, s.open_max, s.held_to_end, s.cut_by_server, s.connect_failed
+                "{}: {} wanted, {} opened at most, {} held to the end, {} cut by the server, {} connects failed",
+                s.attack, s.connections_wanted, s.open_max, s.held_to_end, s.cut_by_server, s.connect_failed
             );
         }
         let rss = self

@@ -15,6 +15,11 @@ pub enum Attack {
     BigBodies,
     /// Thousands of half-open connections trickling header bytes.
     Slowloris,
+    /// Requests with made-up bearer tokens (each new token is a look-up the server pays for).
+    FakeTokens,
+    /// Requests whose head arrives whole but whose body stalls after a few bytes,
+    /// over HTTP/1.1 connections and over HTTP/2 (many streams per connection).
+    SlowBodies,
 }
 
 impl Attack {
@@ -26,6 +31,8 @@ impl Attack {
             Attack::Signup => "signup",
             Attack::BigBodies => "big-body",
             Attack::Slowloris => "slowloris",
+            Attack::FakeTokens => "fake-token",
+            Attack::SlowBodies => "slow-body",
         }
     }
 }
@@ -40,9 +47,13 @@ pub enum Scenario {
     Slowloris,
     BigBodies,
     Mixed,
+    FakeTokens,
+    SlowBodies,
+    /// Every legitimate user behind one address (a NAT), during anonymous and token floods.
+    SharedAddress,
 }
 
-pub const SCENARIO_NAMES: [&str; 8] = [
+pub const SCENARIO_NAMES: [&str; 11] = [
     "calm",
     "anonymous-flood",
     "token-flood",
@@ -51,6 +62,9 @@ pub const SCENARIO_NAMES: [&str; 8] = [
     "slowloris",
     "big-bodies",
     "mixed",
+    "fake-tokens",
+    "slow-bodies",
+    "shared-address",
 ];
 
 impl Scenario {
@@ -64,6 +78,9 @@ impl Scenario {
             "slowloris" => Scenario::Slowloris,
             "big-bodies" => Scenario::BigBodies,
             "mixed" => Scenario::Mixed,
+            "fake-tokens" => Scenario::FakeTokens,
+            "slow-bodies" => Scenario::SlowBodies,
+            "shared-address" => Scenario::SharedAddress,
             _ => {
                 return Err(format!(
                     "unknown scenario {name:?}; one of: {}",
@@ -96,19 +113,31 @@ impl Scenario {
                 Attack::BigBodies,
                 Attack::Slowloris,
             ],
+            Scenario::FakeTokens => &[Attack::FakeTokens],
+            Scenario::SlowBodies => &[Attack::SlowBodies],
+            Scenario::SharedAddress => &[Attack::AnonymousRead, Attack::StolenToken],
         }
+    }
+
+    /// Whether every legitimate user sends from one shared address.
+    pub fn legit_share_an_address(self) -> bool {
+        self == Scenario::SharedAddress
     }
 
     pub fn request_floods(self) -> Vec<Attack> {
         self.attacks()
             .iter()
             .copied()
-            .filter(|a| *a != Attack::Slowloris)
+            .filter(|a| !matches!(a, Attack::Slowloris | Attack::SlowBodies))
             .collect()
     }
 
     pub fn has_slowloris(self) -> bool {
         self.attacks().contains(&Attack::Slowloris)
+    }
+
+    pub fn has_slow_bodies(self) -> bool {
+        self.attacks().contains(&Attack::SlowBodies)
     }
 }
 

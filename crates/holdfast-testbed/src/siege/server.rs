@@ -53,17 +53,20 @@ pub fn start(
     guard: Option<&str>,
     config: Option<&Path>,
     out_dir: &Path,
+    cpus: Option<&[usize]>,
 ) -> Result<Server, String> {
-    start_on(exe, ServerData::Scratch, guard, config, out_dir)
+    start_on(exe, ServerData::Scratch, guard, config, out_dir, cpus)
 }
 
 /// Starts `exe serve` on the given data; its log goes to `out_dir/server.log`.
+/// With `cpus`, the server is pinned to them (see `pinning`).
 pub fn start_on(
     exe: &Path,
     data: ServerData,
     guard: Option<&str>,
     config: Option<&Path>,
     out_dir: &Path,
+    cpus: Option<&[usize]>,
 ) -> Result<Server, String> {
     let port = free_loopback_port()?;
     let listen = format!("127.0.0.1:{port}");
@@ -104,6 +107,21 @@ pub fn start_on(
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2);
+    if let Some(cpus) = cpus {
+        // Pinned before exec, so every thread the server starts inherits it.
+        let set = super::pinning::cpu_set(cpus);
+        use std::os::unix::process::CommandExt;
+        // SAFETY: between fork and exec only one async-signal-safe system
+        // call runs, on a set computed before the fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
     let child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {} serve: {e}", exe.display()))?;

@@ -267,13 +267,17 @@ pub struct Legit {
 }
 
 /// Signs up `count` users (from their own addresses), has each follow the next ones
-/// in a ring, and posts one status each so favourites have targets.
+/// in a ring, and posts one status each so favourites have targets. With
+/// `shared_address`, every user then sends from the first user's address, as
+/// people behind one NAT do (they signed up elsewhere: sign-up has a tight
+/// per-address budget).
 pub async fn setup(
     target: &Target,
     count: usize,
     run_tag: &str,
     rng: &mut Rng,
     request_timeout: Duration,
+    shared_address: bool,
 ) -> Result<Legit, String> {
     let gate = Arc::new(Semaphore::new(SETUP_CONCURRENCY));
     let mut jobs = JoinSet::new();
@@ -284,6 +288,11 @@ pub async fn setup(
             let _slot = gate.acquire_owned().await.map_err(|e| e.to_string())?;
             let source = legit_source(&target, i);
             let account = sign_up(&target, source, &username, word).await?;
+            let source = if shared_address {
+                legit_source(&target, 0)
+            } else {
+                source
+            };
             Ok::<_, String>((
                 i,
                 User {

@@ -1,0 +1,287 @@
+"""Issue 11, one finding at a time, against a real server: slow request bodies
+(HTTP/1.1 and h2c over raw sockets), per-address caps on HTTP/2 streams,
+budgets per account instead of per address, made-up tokens, operator
+endpoints' budget, persistent offenders, and the smaller findings."""
+import socket
+import struct
+import threading
+import time
+
+import requests
+
+from conftest import sign_up
+from test_guard import guarded_server, metric
+
+STALLED_BODY_BYTES = 1000
+
+
+def stalled_post(port, source_ip, token=None):
+    """An HTTP/1.1 POST that sends its head and the start of its body, then nothing."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source_ip, 0))
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    s.sendall((f"POST /api/v1/statuses HTTP/1.1\r\nHost: x\r\n{auth}"
+               f"Content-Type: application/x-www-form-urlencoded\r\n"
+               f"Content-Length: {STALLED_BODY_BYTES}\r\n\r\nstatus=").encode())
+    return s
+
+
+# ---- a minimal HTTP/2 client (prior knowledge, no Huffman, no indexing) ----
+
+def h2_frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def hpack_literal(name, value):
+    """A header as 'literal without indexing, new name' (RFC 7541 §6.2.2), short strings only."""
+    name, value = name.encode(), value.encode()
+    assert len(name) < 127 and len(value) < 127
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def h2_connect(port, source_ip="127.0.0.1"):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source_ip, 0))
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0))
+    return s
+
+
+def h2_stalled_streams(s, count, token=None, first_stream=1):
+    """Opens `count` POST streams, each with a partial body and no END_STREAM."""
+    out = b""
+    for i in range(count):
+        stream = first_stream + 2 * i
+        headers = [(":method", "POST"), (":scheme", "http"), (":authority", "x"),
+                   (":path", "/api/v1/statuses"),
+                   ("content-type", "application/x-www-form-urlencoded"),
+                   ("content-length", str(STALLED_BODY_BYTES))]
+        if token:
+            headers.append(("authorization", f"Bearer {token}"))
+        block = b"".join(hpack_literal(n, v) for n, v in headers)
+        out += h2_frame(1, 0x4, stream, block)  # HEADERS, END_HEADERS
+        out += h2_frame(0, 0, stream, b"status=")  # DATA, stream stays open
+    s.sendall(out)
+
+
+def h2_frames(s, seconds):
+    """Frames the server sends within `seconds` (type, flags, stream); SETTINGS and PINGs answered."""
+    s.settimeout(0.2)
+    buf, frames = b"", []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 9:
+            length = int.from_bytes(buf[:3], "big")
+            if len(buf) < 9 + length:
+                break
+            kind, flags = buf[3], buf[4]
+            stream = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+            payload = buf[9:9 + length]
+            buf = buf[9 + length:]
+            frames.append((kind, flags, stream))
+            if kind == 4 and not flags & 1:
+                s.sendall(h2_frame(4, 1, 0))
+            if kind == 6 and not flags & 1:
+                s.sendall(h2_frame(6, 1, 0, payload))
+    return frames
+
+
+def answered_streams(frames):
+    """Streams the server answered (HEADERS) or reset (RST_STREAM)."""
+    return {stream for kind, _, stream in frames if kind in (1, 3) and stream}
+
+
+SLOW_BODY_LIMITS = dict(admission_initial_concurrency=4, admission_min_concurrency=4,
+                        admission_max_concurrency=4, body_read_grace_ms=2000,
+                        body_min_rate_bytes_per_s=4096, header_read_timeout_ms=20000)
+
+
+def assert_signed_in_served(user, rounds=10):
+    for _ in range(rounds):
+        started = time.monotonic()
+        r = user.get("/api/v1/timelines/home")
+        assert r.status_code == 200, (r.status_code, r.text)
+        assert time.monotonic() - started < 1.5
+
+
+def test_stalled_http1_bodies_hold_no_admission_slot(make_server):
+    # Before: 24 stalled bodies held all 4 admission slots and signed-in
+    # users got 503 within 2 s; now the body is read before admission.
+    server = guarded_server(make_server, **SLOW_BODY_LIMITS)
+    alice = sign_up(server)
+    stalled = [stalled_post(server.port, f"127.0.7.{1 + i % 3}", alice.token if i % 2 else None)
+               for i in range(24)]
+    try:
+        time.sleep(0.3)
+        assert_signed_in_served(alice)
+        # Past the grace, each stalled body is answered 408 and closed.
+        stalled[0].settimeout(6)
+        answer = stalled[0].recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
+        assert b"connection: close" in answer.lower()
+    finally:
+        for s in stalled:
+            s.close()
+    assert metric(server, 'holdfast_guard_refusals_total{reason="slow_body",class="anonymous"}') >= 1
+
+
+def test_stalled_h2c_streams_hold_no_admission_slot(make_server):
+    server = guarded_server(make_server, **SLOW_BODY_LIMITS)
+    alice = sign_up(server)
+    conn = h2_connect(server.port, "127.0.8.1")
+    try:
+        h2_frames(conn, 0.2)
+        h2_stalled_streams(conn, 17, alice.token)
+        time.sleep(0.3)
+        assert_signed_in_served(alice)
+        frames = h2_frames(conn, 4.5)
+        assert answered_streams(frames) >= {1 + 2 * i for i in range(17)}, \
+            "every stalled stream is answered (408) once it falls behind the rate"
+    finally:
+        conn.close()
+    assert metric(server, 'holdfast_guard_refusals_total{reason="slow_body",class="interactive"}') >= 17
+
+
+def test_per_address_cap_counts_http2_streams(make_server):
+    server = guarded_server(make_server, requests_in_flight_per_ip_max=8, **SLOW_BODY_LIMITS)
+    conn = h2_connect(server.port, "127.0.9.1")
+    try:
+        h2_frames(conn, 0.2)
+        h2_stalled_streams(conn, 17)
+        frames = h2_frames(conn, 1.0)
+        # Past the 8 in flight, streams are refused at once, long before the body grace.
+        assert len(answered_streams(frames)) >= 9
+        # Another address is not affected.
+        assert requests.get(server.url("/api/v1/instance"), timeout=10).status_code == 200
+    finally:
+        conn.close()
+    assert metric(server, 'holdfast_guard_connection_refusals_total{reason="per_ip_requests"}') >= 9
+
+
+def test_signed_in_budgets_are_per_account_not_per_address(make_server):
+    # Before: a per-address budget for signed-in traffic; 21 users behind
+    # one address shared it. Now each account has its own, and the address'
+    # anonymous budget being spent does not touch them.
+    server = guarded_server(make_server, rate_anonymous_ip_requests=12, rate_token_requests=30,
+                            rate_account_requests=30)
+    users = [sign_up(server) for _ in range(4)]  # 8 anonymous requests (apps, tokens)
+    codes = [requests.get(server.url("/api/v1/timelines/public"), timeout=10).status_code
+             for _ in range(8)]
+    assert codes[-1] == 429, codes
+    for user in users:
+        codes = {user.get("/api/v1/timelines/home").status_code for _ in range(20)}
+        assert codes == {200}, codes
+    # The account budget holds across its tokens: 30 per account.
+    r = users[0].get("/api/v1/timelines/home")
+    assert int(r.headers["X-RateLimit-Limit"]) == 30
+
+
+def test_made_up_tokens_are_anonymous_for_budgets_and_cache(make_server):
+    server = guarded_server(make_server, rate_anonymous_ip_requests=5, anon_cache_ttl_ms=60000)
+    codes = []
+    for i in range(8):
+        r = requests.get(server.url("/api/v1/instance"), headers={"Authorization": f"Bearer fake{i}"},
+                         timeout=10)
+        codes.append(r.status_code)
+        if r.status_code == 200:
+            # Before: the anonymous budget was lifted (300 -> 1500) and the cache skipped.
+            assert r.headers["X-RateLimit-Limit"] == "5"
+    assert codes.count(429) >= 3, codes
+    server2 = guarded_server(make_server, anon_cache_ttl_ms=60000)
+    requests.get(server2.url("/api/v1/instance"), timeout=10)
+    r = requests.get(server2.url("/api/v1/instance"), headers={"Authorization": "Bearer madeup"}, timeout=10)
+    assert r.headers.get("x-holdfast-cache") == "hit"
+
+
+def test_token_lookups_have_a_budget_per_address(make_server):
+    server = guarded_server(make_server, rate_token_lookup_ip_requests=3)
+    alice = sign_up(server)  # one look-up: the app token that signs her up
+    assert alice.get("/api/v1/timelines/home").status_code == 200  # hers, then remembered
+    codes = [requests.get(server.url("/api/v1/instance"), headers={"Authorization": f"Bearer x{i}"},
+                          timeout=10).status_code for i in range(5)]
+    assert codes[-1] == 429, codes
+    assert alice.get("/api/v1/timelines/home").status_code == 200, "a known token needs no look-up"
+
+
+def test_readyz_and_metrics_have_their_own_budget(make_server):
+    server = guarded_server(make_server, rate_ops_ip_requests=3)
+    codes = [requests.get(server.url("/readyz"), timeout=10).status_code for _ in range(4)]
+    assert codes[:3] == [200, 200, 200] and codes[3] == 429
+    assert requests.get(server.url("/healthz"), timeout=10).status_code == 200, "healthz is free"
+    exempt = guarded_server(make_server, rate_ops_ip_requests=1,
+                            rate_overrides='[{ cidr = "127.0.0.0/8", exempt = true }]')
+    assert {requests.get(exempt.url("/metrics"), timeout=10).status_code for _ in range(4)} == {200}
+
+
+def raw_get_status(port, source_ip, path="/api/v1/timelines/public"):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source_ip, 0))
+    except OSError:
+        return None
+    try:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data = s.recv(4096)
+        return int(data.split(b" ", 2)[1]) if data else None
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+def test_clients_that_ignore_429_are_cut_off_at_accept(make_server):
+    server = guarded_server(make_server, rate_anonymous_ip_requests=2, offender_strikes_max=5,
+                            offender_ban_base_ms=3000)
+    # A 429 closes the connection (HTTP/1.1), so a client that ignores it pays a reconnect.
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=5, source_address=("127.0.10.1", 0))
+    s.sendall(b"GET /api/v1/timelines/public HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    s.close()
+    assert data.count(b"HTTP/1.1 ") == 3 and b"HTTP/1.1 429" in data
+    codes = [raw_get_status(server.port, "127.0.10.1") for _ in range(8)]
+    assert codes[:3] == [429] * 3, codes
+    assert codes[4:] == [None] * 4, f"after 5 strikes the address is refused at accept: {codes}"
+    assert raw_get_status(server.port, "127.0.10.2") == 200, "other addresses are not"
+    assert metric(server, "holdfast_guard_bans_total") == 1
+    assert metric(server, "holdfast_guard_banned_addresses") == 1
+    time.sleep(3.2)
+    assert raw_get_status(server.port, "127.0.10.1") == 429, "the ban ends"
+
+
+def test_signed_in_429s_never_ban_an_address(make_server):
+    server = guarded_server(make_server, rate_token_requests=2, rate_account_requests=2,
+                            offender_strikes_max=3)
+    alice = sign_up(server)
+    codes = [alice.get("/api/v1/timelines/home").status_code for _ in range(10)]
+    assert 429 in codes
+    assert metric(server, "holdfast_guard_bans_total") == 0
+    assert requests.get(server.url("/api/v1/instance"), timeout=10).status_code == 200
+
+
+def test_forwarded_proto_from_a_stranger_does_not_reach_cached_links(make_server):
+    # Verified already fixed: the listener drops X-Forwarded-Proto from
+    # untrusted peers before the cache sees it.
+    server = guarded_server(make_server, anon_cache_ttl_ms=60000)
+    alice = sign_up(server)
+    for i in range(3):
+        alice.status(f"post {i}")
+    poisoned = requests.get(server.url("/api/v1/timelines/public?limit=1"),
+                            headers={"X-Forwarded-Proto": "https"}, timeout=10)
+    assert "https://" not in poisoned.headers.get("Link", "")
+    clean = requests.get(server.url("/api/v1/timelines/public?limit=1"), timeout=10)
+    assert "https://" not in clean.headers.get("Link", "") and clean.headers.get("Link")
+
+
+def test_nul_in_a_search_query_is_not_a_500(server):
+    alice = sign_up(server)
+    for path in ("/api/v2/search?q=a%00b", "/api/v1/accounts/search?q=a%00b",
+                 "/api/v2/search?q=%00&type=statuses"):
+        r = alice.get(path)
+        assert r.status_code < 500, (path, r.status_code, r.text)
