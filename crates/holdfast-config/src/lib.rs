@@ -379,6 +379,17 @@ pub struct Limits {
     pub rate_media_window_s: u64,
     /// Uploads (media, avatar, header) per principal per `rate_media_window_s` (Mastodon: 30 per 30 min).
     pub rate_media_requests: u32,
+    // ---- relationships and lists (rel, issue 14) ----
+    /// Longest mute a `duration` may ask for (10 years; 0 is "until unmuted").
+    pub mute_duration_max_s: u64,
+    /// Lists one account may have (Mastodon: 50).
+    pub lists_per_account_max: u32,
+    /// Longest list title.
+    pub list_title_max_chars: usize,
+    /// Accounts in one list.
+    pub list_accounts_max: u32,
+    /// Most ids in one `POST/DELETE /api/v1/lists/:id/accounts`.
+    pub list_accounts_ids_max: usize,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
     // ---- early client calls (grouped notifications, unread counts, fetch many) ----
@@ -638,6 +649,11 @@ impl Default for Limits {
             media_cleanup_batch_max: 100,
             rate_media_window_s: 1_800,
             rate_media_requests: 30,
+            mute_duration_max_s: 10 * 365 * 24 * 3600,
+            lists_per_account_max: 50,
+            list_title_max_chars: 256,
+            list_accounts_max: 1_000,
+            list_accounts_ids_max: 100,
             relationships_ids_max: 100,
             notification_groups_scan_max: 2_000,
             notification_group_samples_max: 8,

@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod push;
 pub mod push_address;
 pub mod push_crypto;
+pub mod safety;
 pub mod scopes;
 pub mod secrets;
 pub mod statuses;

@@ -213,12 +213,33 @@ pub trait Store: Send + Sync + 'static {
     async fn unfollow(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
     async fn block(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
     async fn unblock(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
-    async fn mute(&self, account_id: Id, target_id: Id, notifications: bool) -> StoreResult<()>;
+    /// Mutes until `expires_at_ms` (None: for good); an ended mute hides nothing.
+    async fn mute(
+        &self,
+        account_id: Id,
+        target_id: Id,
+        notifications: bool,
+        expires_at_ms: Option<i64>,
+    ) -> StoreResult<()>;
     async fn unmute(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
     async fn relationships(&self, account_id: Id, targets: &[Id])
         -> StoreResult<Vec<Relationship>>;
     async fn followers(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
     async fn following(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+
+    // ---- safety: blocks, mutes, follow requests ----
+    /// Accounts `account_id` blocks, paged by the block.
+    async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    /// Mutes of `account_id` still in force, paged by the mute.
+    async fn mutes(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Muted>>>;
+    /// Accounts asking to follow `account_id`, paged by the request.
+    async fn follow_requests(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    /// `from` follows `account_id` now; NotFound if `from` did not ask.
+    async fn authorize_follow_request(&self, account_id: Id, from: Id) -> StoreResult<()>;
+    /// `from`'s request is dropped; NotFound if `from` did not ask.
+    async fn reject_follow_request(&self, account_id: Id, from: Id) -> StoreResult<()>;
+    /// `follower` stops following `account_id`; not following is not an error.
+    async fn remove_from_followers(&self, account_id: Id, follower: Id) -> StoreResult<()>;
 
     // ---- notifications ----
     async fn notifications(

@@ -225,6 +225,14 @@ pub enum FollowOutcome {
     Requested,
 }
 
+/// One entry of an account's mutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Muted {
+    pub account_id: Id,
+    /// When the mute ends (ms since the epoch); None: until unmuted.
+    pub expires_at_ms: Option<i64>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Relationship {
     pub id: Id,

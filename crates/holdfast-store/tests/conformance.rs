@@ -77,6 +77,8 @@ conformance!(
     media_profile_images,
     media_bytes_put_get_delete,
     store_bounds_come_from_limits,
+    blocks_and_mutes_lists_page_and_mutes_end,
+    follow_requests_authorize_reject_and_remove_follower,
 );
 
 // ---- helpers ----
@@ -1205,14 +1207,14 @@ async fn home_timeline_rules_and_filters(b: Backend) {
         vec![private_friend, reply_to_me, friend_boost, theirs, mine]
     );
 
-    s.mute(me.id, friend.id, true).await.unwrap();
+    s.mute(me.id, friend.id, true, None).await.unwrap();
     assert_eq!(
         items(s.home_timeline(me.id, page(20)).await.unwrap()),
         vec![mine],
         "muted authors leave lists"
     );
     s.unmute(me.id, friend.id).await.unwrap();
-    s.mute(me.id, other.id, false).await.unwrap();
+    s.mute(me.id, other.id, false, None).await.unwrap();
     let home = items(s.home_timeline(me.id, page(20)).await.unwrap());
     assert!(
         !home.contains(&friend_boost),
@@ -1517,10 +1519,10 @@ async fn block_mute_and_relationships(b: Backend) {
     s.unblock(me.id, them.id).await.unwrap();
     assert!(!s.relationships(me.id, &[them.id]).await.unwrap()[0].blocking);
 
-    s.mute(me.id, them.id, false).await.unwrap();
+    s.mute(me.id, them.id, false, None).await.unwrap();
     let rel = &s.relationships(me.id, &[them.id]).await.unwrap()[0];
     assert!(rel.muting && !rel.muting_notifications);
-    s.mute(me.id, them.id, true).await.unwrap();
+    s.mute(me.id, them.id, true, None).await.unwrap();
     assert!(
         s.relationships(me.id, &[them.id]).await.unwrap()[0].muting_notifications,
         "muting again updates"
@@ -1623,7 +1625,7 @@ async fn notifications_types_paging_dismiss_clear(b: Backend) {
         "only the recipient's"
     );
 
-    s.mute(me.id, fan.id, true).await.unwrap();
+    s.mute(me.id, fan.id, true, None).await.unwrap();
     assert!(
         s.notifications(me.id, &NotificationType::ALL, page(10))
             .await
@@ -2828,4 +2830,124 @@ async fn store_bounds_come_from_limits(b: Backend) {
         0,
         "a window of 0 s counts nothing"
     );
+}
+
+async fn blocks_and_mutes_lists_page_and_mutes_end(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "bm_me").await;
+    let a = account(s, "bm_a").await;
+    let c = account(s, "bm_c").await;
+    let gone = account(s, "bm_gone").await;
+    for t in [a.id, c.id, gone.id] {
+        s.block(me.id, t).await.unwrap();
+    }
+    s.block(me.id, a.id).await.unwrap(); // again: still one block
+    s.set_suspended("bm_gone", true).await.unwrap();
+    let blocks = s.blocks(me.id, page(10)).await.unwrap();
+    assert_eq!(items(blocks.clone()), vec![c.id, a.id], "newest first, suspended left out");
+    let older = s
+        .blocks(
+            me.id,
+            Page {
+                max_id: Some(blocks[0].cursor),
+                ..page(10)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(items(older), vec![a.id], "paged by the block");
+    s.unblock(me.id, c.id).await.unwrap();
+    assert_eq!(items(s.blocks(me.id, page(10)).await.unwrap()), vec![a.id]);
+    assert!(s.blocks(a.id, page(10)).await.unwrap().is_empty(), "blocks are one-way");
+
+    // Mutes: with and without an end; an ended mute hides nothing.
+    let loud = account(s, "bm_loud").await;
+    let brief = account(s, "bm_brief").await;
+    let ended = account(s, "bm_ended").await;
+    let until = now_ms() + 3_600_000;
+    s.mute(me.id, loud.id, false, None).await.unwrap();
+    s.mute(me.id, brief.id, true, Some(until)).await.unwrap();
+    s.mute(me.id, ended.id, true, Some(now_ms() - 1)).await.unwrap();
+    let mutes = s.mutes(me.id, page(10)).await.unwrap();
+    let listed: Vec<Muted> = mutes.iter().map(|p| p.item).collect();
+    assert_eq!(
+        listed,
+        vec![
+            Muted { account_id: brief.id, expires_at_ms: Some(until) },
+            Muted { account_id: loud.id, expires_at_ms: None },
+        ]
+    );
+    let rels = s.relationships(me.id, &[loud.id, brief.id, ended.id]).await.unwrap();
+    assert!(rels[0].muting && !rels[0].muting_notifications);
+    assert!(rels[1].muting && rels[1].muting_notifications);
+    assert!(!rels[2].muting, "an ended mute is no mute");
+    // Muting again replaces the end.
+    s.mute(me.id, brief.id, true, None).await.unwrap();
+    assert_eq!(s.mutes(me.id, page(10)).await.unwrap()[0].item.expires_at_ms, None);
+    // What an ended mute no longer hides: the account's posts.
+    s.follow(me.id, ended.id, true, false).await.unwrap();
+    s.follow(me.id, loud.id, true, false).await.unwrap();
+    let shown = post(s, ended.id, "after the mute").await;
+    let hidden = post(s, loud.id, "still muted").await;
+    let home = items(s.home_timeline(me.id, page(20)).await.unwrap());
+    assert!(home.contains(&shown) && !home.contains(&hidden));
+}
+
+async fn follow_requests_authorize_reject_and_remove_follower(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "fr_me").await;
+    let x = account(s, "fr_x").await;
+    let y = account(s, "fr_y").await;
+    s.update_account(
+        me.id,
+        AccountUpdate {
+            locked: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for who in [x.id, y.id] {
+        assert_eq!(
+            s.follow(who, me.id, true, false).await.unwrap(),
+            FollowOutcome::Requested
+        );
+    }
+    assert_eq!(items(s.follow_requests(me.id, page(10)).await.unwrap()), vec![y.id, x.id]);
+    assert!(s.follow_requests(x.id, page(10)).await.unwrap().is_empty());
+
+    s.authorize_follow_request(me.id, x.id).await.unwrap();
+    assert!(matches!(
+        s.authorize_follow_request(me.id, x.id).await,
+        Err(StoreError::NotFound)
+    ), "a request is answered once");
+    let rel = &s.relationships(me.id, &[x.id]).await.unwrap()[0];
+    assert!(rel.followed_by && !rel.requested_by);
+    assert_eq!(items(s.followers(me.id, page(10)).await.unwrap()), vec![x.id]);
+    assert_eq!(s.account(me.id).await.unwrap().followers_count, 1);
+
+    s.reject_follow_request(me.id, y.id).await.unwrap();
+    assert!(matches!(
+        s.reject_follow_request(me.id, y.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.follow_requests(me.id, page(10)).await.unwrap().is_empty());
+    let rel = &s.relationships(y.id, &[me.id]).await.unwrap()[0];
+    assert!(!rel.following && !rel.requested);
+    // Answered requests leave no follow_request notification behind.
+    assert!(s
+        .notifications(me.id, &[NotificationType::FollowRequest], page(10))
+        .await
+        .unwrap()
+        .is_empty());
+    // Someone who never asked: NotFound, nothing changes.
+    assert!(matches!(
+        s.authorize_follow_request(me.id, y.id).await,
+        Err(StoreError::NotFound)
+    ));
+
+    s.remove_from_followers(me.id, x.id).await.unwrap();
+    s.remove_from_followers(me.id, x.id).await.unwrap(); // not a follower: fine
+    assert!(s.followers(me.id, page(10)).await.unwrap().is_empty());
+    assert_eq!(s.account(me.id).await.unwrap().followers_count, 0);
 }

@@ -10,6 +10,7 @@ mod notifications;
 mod oauth;
 mod ops;
 mod push;
+mod safety;
 mod statuses;
 mod timelines;
 mod web;
@@ -113,6 +114,22 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/api/v1/accounts/{id}/unblock", post(accounts::unblock))
         .route("/api/v1/accounts/{id}/mute", post(accounts::mute))
         .route("/api/v1/accounts/{id}/unmute", post(accounts::unmute))
+        // blocks, mutes, follow requests
+        .route(
+            "/api/v1/accounts/{id}/remove_from_followers",
+            post(safety::remove_from_followers),
+        )
+        .route("/api/v1/blocks", get(safety::blocks))
+        .route("/api/v1/mutes", get(safety::mutes))
+        .route("/api/v1/follow_requests", get(safety::follow_requests))
+        .route(
+            "/api/v1/follow_requests/{id}/authorize",
+            post(safety::authorize_follow_request),
+        )
+        .route(
+            "/api/v1/follow_requests/{id}/reject",
+            post(safety::reject_follow_request),
+        )
         // media (uploads and /api/v1/media/{id} are above, under the media body cap)
         .route(
             "/api/v1/profile/avatar",

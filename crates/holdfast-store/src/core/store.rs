@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
-use super::{graph, media, notifications, oauth, push, statuses, timelines, Core, Db};
+use super::{
+    graph, media, notifications, oauth, push, safety, statuses, timelines, Core, Db,
+};
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -55,10 +57,22 @@ impl<B: Db> Store for Core<B> {
             })
             .await
     }
-    async fn mute(&self, account_id: Id, target_id: Id, notifications: bool) -> StoreResult<()> {
+    async fn mute(
+        &self,
+        account_id: Id,
+        target_id: Id,
+        notifications: bool,
+        expires_at_ms: Option<i64>,
+    ) -> StoreResult<()> {
         self.db
             .write((), move |c, _| {
-                Box::pin(graph::mute(c, account_id, target_id, notifications))
+                Box::pin(graph::mute(
+                    c,
+                    account_id,
+                    target_id,
+                    notifications,
+                    expires_at_ms,
+                ))
             })
             .await
     }
@@ -91,6 +105,46 @@ impl<B: Db> Store for Core<B> {
         self.db
             .read((), move |c, _| {
                 Box::pin(graph::following(c, account_id, page))
+            })
+            .await
+    }
+
+    // ---- safety ----
+    async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| Box::pin(safety::blocks(c, account_id, page)))
+            .await
+    }
+    async fn mutes(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Muted>>> {
+        self.db
+            .read((), move |c, _| Box::pin(safety::mutes(c, account_id, page)))
+            .await
+    }
+    async fn follow_requests(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(safety::follow_requests(c, account_id, page))
+            })
+            .await
+    }
+    async fn authorize_follow_request(&self, account_id: Id, from: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(safety::authorize_follow_request(c, account_id, from))
+            })
+            .await
+    }
+    async fn reject_follow_request(&self, account_id: Id, from: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(safety::reject_follow_request(c, account_id, from))
+            })
+            .await
+    }
+    async fn remove_from_followers(&self, account_id: Id, follower: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(safety::remove_from_followers(c, account_id, follower))
             })
             .await
     }
