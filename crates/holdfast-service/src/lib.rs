@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod statuses;
 pub mod streams;
 pub mod text;
+pub mod user_lists;
 pub mod threads;
 
 use std::sync::Arc;

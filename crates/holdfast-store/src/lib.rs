@@ -227,6 +227,30 @@ pub trait Store: Send + Sync + 'static {
     async fn followers(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
     async fn following(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
 
+    // ---- lists (only ever the owner's: someone else's list is NotFound) ----
+    /// Rejected when `owner` has `per_account_max` lists already.
+    async fn create_list(&self, owner: Id, new: NewList, per_account_max: u32)
+        -> StoreResult<ListRow>;
+    async fn lists(&self, owner: Id) -> StoreResult<Vec<ListRow>>;
+    async fn list(&self, owner: Id, id: Id) -> StoreResult<ListRow>;
+    async fn update_list(&self, owner: Id, id: Id, update: ListUpdate) -> StoreResult<ListRow>;
+    async fn delete_list(&self, owner: Id, id: Id) -> StoreResult<()>;
+    async fn list_members(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    /// All or nothing: Rejected if one account is not followed by `owner`, or
+    /// the list would pass `members_max`; members already in are no error.
+    async fn add_list_members(
+        &self,
+        owner: Id,
+        id: Id,
+        accounts: &[Id],
+        members_max: u32,
+    ) -> StoreResult<()>;
+    async fn remove_list_members(&self, owner: Id, id: Id, accounts: &[Id]) -> StoreResult<()>;
+    /// `owner`'s lists that `member` is in.
+    async fn lists_containing(&self, owner: Id, member: Id) -> StoreResult<Vec<ListRow>>;
+    /// The list's timeline (status ids, newest first), seen by its owner.
+    async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+
     // ---- safety: blocks, mutes, follow requests ----
     /// Accounts `account_id` blocks, paged by the block.
     async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;

@@ -79,6 +79,8 @@ conformance!(
     store_bounds_come_from_limits,
     blocks_and_mutes_lists_page_and_mutes_end,
     follow_requests_authorize_reject_and_remove_follower,
+    lists_crud_members_and_owner_only,
+    list_timeline_replies_policy_and_exclusive,
 );
 
 // ---- helpers ----
@@ -2950,4 +2952,153 @@ async fn follow_requests_authorize_reject_and_remove_follower(b: Backend) {
     s.remove_from_followers(me.id, x.id).await.unwrap(); // not a follower: fine
     assert!(s.followers(me.id, page(10)).await.unwrap().is_empty());
     assert_eq!(s.account(me.id).await.unwrap().followers_count, 0);
+}
+
+fn new_list(title: &str) -> NewList {
+    NewList {
+        title: title.into(),
+        replies_policy: RepliesPolicy::List,
+        exclusive: false,
+    }
+}
+
+async fn lists_crud_members_and_owner_only(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "ls_me").await;
+    let other = account(s, "ls_other").await;
+    let friend = account(s, "ls_friend").await;
+    let stranger = account(s, "ls_stranger").await;
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+
+    let first = s.create_list(me.id, new_list("first"), 2).await.unwrap();
+    assert_eq!(first.title, "first");
+    assert_eq!(first.replies_policy, RepliesPolicy::List);
+    let second = s.create_list(me.id, new_list("second"), 2).await.unwrap();
+    assert!(matches!(
+        s.create_list(me.id, new_list("third"), 2).await,
+        Err(StoreError::Rejected(_))
+    ), "the per-account bound");
+    assert_eq!(s.lists(me.id).await.unwrap(), vec![first.clone(), second.clone()]);
+    assert!(s.lists(other.id).await.unwrap().is_empty());
+
+    // Someone else's list is NotFound for every operation, and stays as it was.
+    assert!(matches!(s.list(other.id, first.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.update_list(other.id, first.id, ListUpdate { title: Some("x".into()), ..Default::default() }).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(s.delete_list(other.id, first.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.list_members(other.id, first.id, page(10)).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.add_list_members(other.id, first.id, &[friend.id], 10).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(s.list_timeline(other.id, first.id, page(10)).await, Err(StoreError::NotFound)));
+
+    let updated = s
+        .update_list(
+            me.id,
+            first.id,
+            ListUpdate {
+                replies_policy: Some(RepliesPolicy::None),
+                exclusive: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.title, "first", "unchanged fields stay");
+    assert!(updated.exclusive && updated.replies_policy == RepliesPolicy::None);
+
+    // Members: only followed accounts; all or nothing; again is harmless.
+    assert!(matches!(
+        s.add_list_members(me.id, first.id, &[friend.id, stranger.id], 10).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert!(s.list_members(me.id, first.id, page(10)).await.unwrap().is_empty());
+    s.add_list_members(me.id, first.id, &[friend.id], 10).await.unwrap();
+    s.add_list_members(me.id, first.id, &[friend.id, friend.id], 10).await.unwrap();
+    assert_eq!(items(s.list_members(me.id, first.id, page(10)).await.unwrap()), vec![friend.id]);
+    s.follow(me.id, stranger.id, true, false).await.unwrap();
+    assert!(matches!(
+        s.add_list_members(me.id, first.id, &[stranger.id], 1).await,
+        Err(StoreError::Rejected(_))
+    ), "the per-list bound");
+    assert_eq!(s.lists_containing(me.id, friend.id).await.unwrap(), vec![updated.clone()]);
+    assert!(s.lists_containing(other.id, friend.id).await.unwrap().is_empty());
+
+    s.remove_list_members(me.id, first.id, &[friend.id, stranger.id]).await.unwrap();
+    assert!(s.list_members(me.id, first.id, page(10)).await.unwrap().is_empty());
+    // Unfollowing takes the account out of the follower's lists.
+    s.add_list_members(me.id, second.id, &[friend.id], 10).await.unwrap();
+    s.unfollow(me.id, friend.id).await.unwrap();
+    assert!(s.list_members(me.id, second.id, page(10)).await.unwrap().is_empty());
+
+    s.delete_list(me.id, first.id).await.unwrap();
+    assert!(matches!(s.list(me.id, first.id).await, Err(StoreError::NotFound)));
+    assert_eq!(s.lists(me.id).await.unwrap(), vec![second]);
+}
+
+async fn list_timeline_replies_policy_and_exclusive(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "lt_me").await;
+    let member = account(s, "lt_member").await;
+    let co = account(s, "lt_co").await;
+    let followed = account(s, "lt_followed").await;
+    let far = account(s, "lt_far").await;
+    for t in [member.id, co.id, followed.id] {
+        s.follow(me.id, t, true, false).await.unwrap();
+    }
+    let list = s.create_list(me.id, new_list("l"), 10).await.unwrap();
+    s.add_list_members(me.id, list.id, &[member.id, co.id], 10).await.unwrap();
+
+    let reply = |author: Id, to: Id, text: &str| {
+        let mut n = new_status(author, text);
+        n.in_reply_to = Some(to);
+        n
+    };
+    let plain = post(s, member.id, "plain").await;
+    let self_reply = post_with(s, reply(member.id, plain, "thread")).await;
+    let co_post = post(s, co.id, "co").await;
+    let to_member = post_with(s, reply(member.id, co_post, "to a member")).await;
+    let followed_post = post(s, followed.id, "followed").await;
+    let to_followed = post_with(s, reply(member.id, followed_post, "to followed")).await;
+    let far_post = post(s, far.id, "far").await;
+    let to_far = post_with(s, reply(member.id, far_post, "to far")).await;
+    let mut dm = new_status(member.id, "dm");
+    dm.visibility = Visibility::Direct;
+    let dm = post_with(s, dm).await;
+    let outsider = followed_post;
+
+    let seen = |policy| async move {
+        s.update_list(me.id, list.id, ListUpdate { replies_policy: Some(policy), ..Default::default() })
+            .await
+            .unwrap();
+        items(s.list_timeline(me.id, list.id, page(50)).await.unwrap())
+    };
+    let by_list = seen(RepliesPolicy::List).await;
+    assert_eq!(by_list, vec![to_member, co_post, self_reply, plain]);
+    let by_none = seen(RepliesPolicy::None).await;
+    assert_eq!(by_none, vec![co_post, self_reply, plain]);
+    let by_followed = seen(RepliesPolicy::Followed).await;
+    assert_eq!(by_followed, vec![to_followed, to_member, co_post, self_reply, plain]);
+    for hidden in [to_far, dm, outsider] {
+        assert!(!by_followed.contains(&hidden));
+    }
+
+    // Muting a member hides it in the list too.
+    s.mute(me.id, co.id, true, None).await.unwrap();
+    let muted = items(s.list_timeline(me.id, list.id, page(50)).await.unwrap());
+    assert!(!muted.contains(&co_post));
+    s.unmute(me.id, co.id).await.unwrap();
+
+    // Exclusive: members' posts leave the home timeline, others' stay.
+    let home = items(s.home_timeline(me.id, page(50)).await.unwrap());
+    assert!(home.contains(&plain) && home.contains(&followed_post));
+    s.update_list(me.id, list.id, ListUpdate { exclusive: Some(true), ..Default::default() })
+        .await
+        .unwrap();
+    let home = items(s.home_timeline(me.id, page(50)).await.unwrap());
+    assert!(!home.contains(&plain) && !home.contains(&co_post));
+    assert!(home.contains(&followed_post));
 }

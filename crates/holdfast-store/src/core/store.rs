@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
 use super::{
-    graph, media, notifications, oauth, push, safety, statuses, timelines, Core, Db,
+    graph, lists, media, notifications, oauth, push, safety, statuses, timelines, Core, Db,
 };
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
@@ -106,6 +106,75 @@ impl<B: Db> Store for Core<B> {
             .read((), move |c, _| {
                 Box::pin(graph::following(c, account_id, page))
             })
+            .await
+    }
+
+    // ---- lists ----
+    async fn create_list(
+        &self,
+        owner: Id,
+        new: NewList,
+        per_account_max: u32,
+    ) -> StoreResult<ListRow> {
+        self.db
+            .write(new, move |c, new| {
+                Box::pin(lists::create(c, owner, new, per_account_max))
+            })
+            .await
+    }
+    async fn lists(&self, owner: Id) -> StoreResult<Vec<ListRow>> {
+        self.db
+            .read((), move |c, _| Box::pin(lists::all(c, owner)))
+            .await
+    }
+    async fn list(&self, owner: Id, id: Id) -> StoreResult<ListRow> {
+        self.db
+            .read((), move |c, _| Box::pin(lists::get(c, owner, id)))
+            .await
+    }
+    async fn update_list(&self, owner: Id, id: Id, update: ListUpdate) -> StoreResult<ListRow> {
+        self.db
+            .write(update, move |c, u| Box::pin(lists::update(c, owner, id, u)))
+            .await
+    }
+    async fn delete_list(&self, owner: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(lists::delete(c, owner, id)))
+            .await
+    }
+    async fn list_members(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| Box::pin(lists::members(c, owner, id, page)))
+            .await
+    }
+    async fn add_list_members(
+        &self,
+        owner: Id,
+        id: Id,
+        accounts: &[Id],
+        members_max: u32,
+    ) -> StoreResult<()> {
+        self.db
+            .write(accounts.to_vec(), move |c, accounts| {
+                Box::pin(lists::add_members(c, owner, id, accounts, members_max))
+            })
+            .await
+    }
+    async fn remove_list_members(&self, owner: Id, id: Id, accounts: &[Id]) -> StoreResult<()> {
+        self.db
+            .write(accounts.to_vec(), move |c, accounts| {
+                Box::pin(lists::remove_members(c, owner, id, accounts))
+            })
+            .await
+    }
+    async fn lists_containing(&self, owner: Id, member: Id) -> StoreResult<Vec<ListRow>> {
+        self.db
+            .read((), move |c, _| Box::pin(lists::containing(c, owner, member)))
+            .await
+    }
+    async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| Box::pin(lists::timeline(c, owner, id, page)))
             .await
     }
 
