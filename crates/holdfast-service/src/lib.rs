@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod push;
 pub mod push_address;
 pub mod push_crypto;
+pub mod rendered;
 pub mod safety;
 pub mod scopes;
 pub mod secrets;
@@ -206,6 +207,8 @@ pub struct Service {
     pub events: events::Hub,
     /// Web Push: the VAPID keys once loaded, delivery counts.
     pub push: Arc<push::PushState>,
+    /// Account notes as HTML, rendered once per distinct text (bounded).
+    pub rendered_notes: Arc<rendered::RenderedNotes>,
 }
 
 impl Service {
@@ -224,8 +227,12 @@ impl Service {
             Duration::from_millis(config.limits.media_decode_wait_ms),
         );
         let events = events::Hub::new(&config.limits);
+        let rendered_notes = Arc::new(rendered::RenderedNotes::new(
+            config.limits.rendered_notes_max,
+        ));
         Service {
             events,
+            rendered_notes,
             store,
             media,
             decoder,

@@ -112,7 +112,13 @@ pub trait Store: Send + Sync + 'static {
         ttl_s: u64,
     ) -> StoreResult<()>;
     /// Returns the code once; a second use, or an expired code, is NotFound.
+    /// A used code is kept (marked used) until it expires, for `revoke_replayed_code`.
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode>;
+    /// Records the token a code was exchanged for.
+    async fn bind_auth_code_token(&self, code_hash: &str, token_hash: &str) -> StoreResult<()>;
+    /// A used code came back: revokes the token its first use issued (RFC 6749
+    /// §4.1.2). True if a token was revoked; nothing happens for unknown codes.
+    async fn revoke_replayed_code(&self, code_hash: &str) -> StoreResult<bool>;
     /// Starts a log-in session (keyed by the hash of its cookie) that ends after `ttl_s`;
     /// expired sessions are swept and the account keeps at most `per_account_max`
     /// (its oldest ones are ended to make room).

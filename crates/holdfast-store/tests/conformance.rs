@@ -42,6 +42,7 @@ conformance!(
     search_accounts_prefix_order_and_literal_wildcards,
     oauth_apps_tokens_and_codes,
     oauth_codes_keep_pkce_challenge,
+    oauth_replayed_code_revokes_its_token,
     oauth_sessions_expire_and_are_bounded_per_account,
     status_with_mentions_tags_and_notifications,
     idempotency_key_returns_first_status_until_it_expires,
@@ -485,6 +486,44 @@ async fn oauth_codes_keep_pkce_challenge(b: Backend) {
         s.take_auth_code("code-pkce").await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn oauth_replayed_code_revokes_its_token(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "replay").await;
+    let ap = app(s, "cid-replay").await;
+    let code = AuthCode {
+        app_id: ap.id,
+        account_id: a.id,
+        scopes: "read".into(),
+        redirect_uri: "urn:ietf:wg:oauth:2.0:oob".into(),
+        code_challenge: None,
+        code_challenge_method: None,
+    };
+    s.create_auth_code("code-r", code, 600).await.unwrap();
+    assert!(
+        !s.revoke_replayed_code("code-r").await.unwrap(),
+        "an unused code revokes nothing"
+    );
+    s.take_auth_code("code-r").await.unwrap();
+    s.create_token("tok-r", ap.id, Some(a.id), "read")
+        .await
+        .unwrap();
+    s.create_token("tok-other", ap.id, Some(a.id), "read")
+        .await
+        .unwrap();
+    s.bind_auth_code_token("code-r", "tok-r").await.unwrap();
+    assert!(matches!(
+        s.take_auth_code("code-r").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.revoke_replayed_code("code-r").await.unwrap());
+    assert!(matches!(
+        s.token_by_hash("tok-r").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.token_by_hash("tok-other").await.is_ok());
+    assert!(!s.revoke_replayed_code("unknown").await.unwrap());
 }
 
 async fn oauth_sessions_expire_and_are_bounded_per_account(b: Backend) {
@@ -1223,6 +1262,42 @@ async fn home_timeline_rules_and_filters(b: Backend) {
         "reblogs of muted accounts are filtered"
     );
     assert!(home.contains(&theirs));
+
+    // The walk by id (for viewers following many accounts) finds the same pages.
+    let walk = b
+        .reopened_with(holdfast_config::Limits {
+            home_scan_followees_min: 0,
+            ..support::limits()
+        })
+        .await;
+    let by_index = b
+        .reopened_with(holdfast_config::Limits {
+            home_scan_followees_min: usize::MAX,
+            ..support::limits()
+        })
+        .await;
+    for p in [
+        page(20),
+        page(2),
+        Page {
+            max_id: Some(theirs),
+            ..page(20)
+        },
+        Page {
+            min_id: Some(mine),
+            ..page(2)
+        },
+    ] {
+        assert_eq!(
+            items(walk.home_timeline(me.id, p).await.unwrap()),
+            items(by_index.home_timeline(me.id, p).await.unwrap()),
+            "{p:?}"
+        );
+    }
+    assert_eq!(
+        items(walk.home_timeline(me.id, page(20)).await.unwrap()),
+        home
+    );
 }
 
 async fn pagination_max_since_min(b: Backend) {

@@ -407,8 +407,11 @@ impl<B: Db> Store for Core<B> {
 
     // ---- timelines ----
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        let scan_from = i64::try_from(self.limits.home_scan_followees_min).unwrap_or(i64::MAX);
         self.db
-            .read((), move |c, _| Box::pin(timelines::home(c, viewer, page)))
+            .read((), move |c, _| {
+                Box::pin(timelines::home(c, viewer, page, scan_from))
+            })
             .await
     }
     async fn public_timeline(
@@ -559,6 +562,21 @@ impl<B: Db> Store for Core<B> {
         self.db
             .write(code_hash.to_owned(), |c, hash| {
                 Box::pin(oauth::take_auth_code(c, hash))
+            })
+            .await
+    }
+    async fn bind_auth_code_token(&self, code_hash: &str, token_hash: &str) -> StoreResult<()> {
+        self.db
+            .write(
+                (code_hash.to_owned(), token_hash.to_owned()),
+                |c, (code, token)| Box::pin(oauth::bind_auth_code_token(c, code, token)),
+            )
+            .await
+    }
+    async fn revoke_replayed_code(&self, code_hash: &str) -> StoreResult<bool> {
+        self.db
+            .write(code_hash.to_owned(), |c, hash| {
+                Box::pin(oauth::revoke_replayed_code(c, hash))
             })
             .await
     }
