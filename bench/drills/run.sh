@@ -12,8 +12,8 @@ mkdir -p "$(dirname "$dir")" && chmod 755 "$(dirname "$dir")"
 export RUST_LOG=warn
 "$bin" cluster up --dir "$dir" || exit 1
 status=0
-for run in "kill-db-primary 10" "partition-db-primary 5" "pause-db-primary 3" \
-           "kill-db-replica 3" "kill-node 3" "restart-node 2" "kill-etcd-member 3"; do
+for run in "kill-db-primary 10" "partition-db-primary 3" "pause-db-primary 2" \
+           "kill-db-replica 2" "kill-node 2" "restart-node 1" "kill-etcd-member 2"; do
   set -- $run
   rm -rf "bench/drills/$1"
   "$bin" drill --cluster "$dir" --fault "$1" --rounds "$2" --out "bench/drills/$1" \

@@ -413,3 +413,47 @@ impl Db<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_postgres::config::TargetSessionAttrs;
+
+    #[test]
+    fn a_multi_host_config_splits_into_one_config_per_host_with_every_setting() {
+        let mut config: Config = "postgres://app:secret@10.0.0.1:5433,10.0.0.2:5434,db3/holdfast?application_name=hf&options=-c%20statement_timeout%3D5000"
+            .parse()
+            .unwrap();
+        config
+            .target_session_attrs(TargetSessionAttrs::ReadWrite)
+            .connect_timeout(Duration::from_millis(1234))
+            .tcp_user_timeout(Duration::from_millis(4321));
+        let each = per_host(&config);
+        assert_eq!(each.len(), 3);
+        let hosts: Vec<_> = each.iter().map(|c| c.get_hosts().to_vec()).collect();
+        assert_eq!(
+            hosts,
+            [
+                vec![Host::Tcp("10.0.0.1".into())],
+                vec![Host::Tcp("10.0.0.2".into())],
+                vec![Host::Tcp("db3".into())]
+            ]
+        );
+        // A host without a port of its own takes the URL's default.
+        let ports: Vec<_> = each.iter().map(|c| c.get_ports().to_vec()).collect();
+        assert_eq!(ports, [vec![5433], vec![5434], vec![5432]]);
+        for c in &each {
+            assert_eq!(c.get_user(), Some("app"));
+            assert_eq!(c.get_password(), Some(&b"secret"[..]));
+            assert_eq!(c.get_dbname(), Some("holdfast"));
+            assert_eq!(c.get_application_name(), Some("hf"));
+            assert_eq!(c.get_options(), Some("-c statement_timeout=5000"));
+            assert_eq!(c.get_target_session_attrs(), TargetSessionAttrs::ReadWrite);
+            assert_eq!(c.get_connect_timeout(), Some(&Duration::from_millis(1234)));
+            assert_eq!(c.get_tcp_user_timeout(), Some(&Duration::from_millis(4321)));
+        }
+        // One host: the config as it is.
+        let one: Config = "postgres://app@10.0.0.1/holdfast".parse().unwrap();
+        assert_eq!(per_host(&one).len(), 1);
+    }
+}
