@@ -295,6 +295,14 @@ pub struct Limits {
     /// How long an `Idempotency-Key` keeps returning the first result.
     pub idempotency_key_ttl_s: u64,
 
+    // ---- speed (issue 10) ----
+    /// Distinct account notes kept rendered as HTML (0: render every time).
+    pub rendered_notes_max: usize,
+    /// A viewer following at least this many accounts gets the home page by
+    /// walking all statuses newest first instead of each followee's index
+    /// (cheaper past this point; measured in bench/perf).
+    pub home_scan_followees_min: usize,
+
     // ---- pages ----
     pub statuses_page_default: u32,
     pub statuses_page_max: u32,
@@ -352,6 +360,25 @@ pub struct Limits {
     pub rate_media_window_s: u64,
     /// Uploads (media, avatar, header) per principal per `rate_media_window_s` (Mastodon: 30 per 30 min).
     pub rate_media_requests: u32,
+    // ---- relationships and lists (rel, issue 14) ----
+    /// Longest mute a `duration` may ask for (10 years; 0 is "until unmuted").
+    pub mute_duration_max_s: u64,
+    /// Lists one account may have (Mastodon: 50).
+    pub lists_per_account_max: u32,
+    /// Longest list title.
+    pub list_title_max_chars: usize,
+    /// Accounts in one list.
+    pub list_accounts_max: u32,
+    /// Most ids in one `POST/DELETE /api/v1/lists/:id/accounts`.
+    pub list_accounts_ids_max: usize,
+    /// Longest private note on an account (Mastodon: 2 000).
+    pub account_note_max_chars: usize,
+    /// Accounts one account may endorse.
+    pub endorsements_max: u32,
+    /// Domains one account may hide.
+    pub user_domain_blocks_max: u32,
+    /// Longest domain name (DNS: 253).
+    pub domain_max_chars: usize,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
     // ---- early client calls (grouped notifications, unread counts, fetch many) ----
@@ -570,6 +597,8 @@ impl Default for Limits {
             tags_per_status_max: 30,
             idempotency_key_max_chars: 200,
             idempotency_key_ttl_s: 24 * 3600,
+            rendered_notes_max: 10_000,
+            home_scan_followees_min: 200,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,
@@ -600,6 +629,15 @@ impl Default for Limits {
             media_cleanup_batch_max: 100,
             rate_media_window_s: 1_800,
             rate_media_requests: 30,
+            mute_duration_max_s: 10 * 365 * 24 * 3600,
+            lists_per_account_max: 50,
+            list_title_max_chars: 256,
+            list_accounts_max: 1_000,
+            list_accounts_ids_max: 100,
+            account_note_max_chars: 2_000,
+            endorsements_max: 100,
+            user_domain_blocks_max: 1_000,
+            domain_max_chars: 253,
             relationships_ids_max: 100,
             notification_groups_scan_max: 2_000,
             notification_group_samples_max: 8,

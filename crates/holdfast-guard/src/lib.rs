@@ -46,8 +46,8 @@ use crate::listener::CloseConnection;
 use crate::netaddr::{client_key, Cidr};
 use crate::offenders::{OffenderBounds, Offenders};
 use crate::ratelimit::{Budget, Decision, RateTable};
-use crate::tokens::{KnownTokens, TokenDirectory, TokenOwner};
 pub use crate::refusals::{Reason, Refusals};
+use crate::tokens::{KnownTokens, TokenDirectory, TokenOwner};
 
 struct Tables {
     token: RateTable,

@@ -292,8 +292,8 @@ pub async fn serve(
                 body: refusal_body,
                 retry_after_s,
             };
-            let service = TowerToHyperService::new(tower::service_fn(
-                move |mut req: Request<Incoming>| {
+            let service =
+                TowerToHyperService::new(tower::service_fn(move |mut req: Request<Incoming>| {
                     // Per request: a trusted proxy may name the client in
                     // X-Forwarded-For and the scheme in X-Forwarded-Proto. The
                     // peer judged is the one the PROXY header named, if any:
@@ -332,8 +332,7 @@ pub async fn serve(
                         drop(slot);
                         response
                     }
-                },
-            ));
+                }));
             match tls {
                 None => {
                     let (stream, back) = Reclaim::new(stream);
@@ -414,7 +413,10 @@ fn cheap_429(
         }
     };
     let headers = response.headers_mut();
-    headers.insert(header::RETRY_AFTER, HeaderValue::from(refusal.retry_after_s));
+    headers.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(refusal.retry_after_s),
+    );
     if version <= axum::http::Version::HTTP_11 {
         headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }

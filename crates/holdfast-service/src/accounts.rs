@@ -103,7 +103,12 @@ impl Service {
         if note.trim().is_empty() {
             return String::new();
         }
-        crate::text::render_html(note, &self.base_url, &|_, _| None)
+        let base_url = &self.base_url;
+        self.rendered_notes
+            .get_or_render(note, |n| {
+                crate::text::render_html(n, base_url, &|_, _| None)
+            })
+            .to_string()
     }
 
     pub async fn relationships(&self, me: Id, ids: &[Id]) -> ServiceResult<Vec<Relationship>> {
@@ -116,7 +121,7 @@ impl Service {
         Ok(self.store.relationships(me, ids).await?)
     }
 
-    async fn relationship(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
+    pub(crate) async fn relationship(&self, me: Id, target: Id) -> ServiceResult<Relationship> {
         self.store
             .relationships(me, &[target])
             .await?
@@ -188,10 +193,12 @@ impl Service {
         me: Id,
         target: Id,
         notifications: Option<bool>,
+        duration_s: Option<u64>,
     ) -> ServiceResult<Relationship> {
+        let ends_at_ms = self.mute_end(duration_s)?;
         if self.graph_target(me, target).await?.is_some() {
             self.store
-                .mute(me, target, notifications.unwrap_or(true))
+                .mute(me, target, notifications.unwrap_or(true), ends_at_ms)
                 .await?;
         }
         self.relationship(me, target).await

@@ -109,6 +109,20 @@ const NO_HTTP_CRATES: &[&str] = &[
     "holdfast-store",
 ];
 
+/// The guard's decisions, which know no HTTP either: plain functions over
+/// addresses, keys, counts and clocks, testable without a server. The rest of
+/// the guard is its HTTP edge (`lib.rs`'s `screen`, listener, CORS, cache,
+/// classify, forwarded, bodies, tls), which turns requests into those inputs.
+const GUARD_DECISIONS: &[&str] = &[
+    "crates/holdfast-guard/src/admission.rs",
+    "crates/holdfast-guard/src/linger.rs",
+    "crates/holdfast-guard/src/netaddr.rs",
+    "crates/holdfast-guard/src/offenders.rs",
+    "crates/holdfast-guard/src/ratelimit.rs",
+    "crates/holdfast-guard/src/refusals.rs",
+    "crates/holdfast-guard/src/tokens.rs",
+];
+
 const HTTP_NAMES: &[&str] = &[
     "axum",
     "hyper",
@@ -144,6 +158,17 @@ fn http_lives_only_in_the_api_and_the_guard() {
                             "Mastodon's error JSON written by hand: {:?}",
                             first_chars(&t.text)
                         ),
+                    ));
+                }
+            }
+        }
+        if GUARD_DECISIONS.contains(&file.path.as_str()) {
+            for t in file.tokens.iter().filter(|t| t.kind == Kind::Ident) {
+                if HTTP_NAMES.contains(&t.text.as_str()) {
+                    found.push(file.finding(
+                        "http",
+                        t.line,
+                        format!("an HTTP name in one of the guard's decisions: `{}`", t.text),
                     ));
                 }
             }
@@ -833,6 +858,12 @@ mod tests {
     assert!(looks_like_sql("SELECT id FROM statuses WHERE id = ?1"));
     assert!(looks_like_sql("CREATE DATABASE holdfast"));
     assert!(!looks_like_sql("Select the account you want to update"));
+    for decision in GUARD_DECISIONS {
+        assert!(
+            root().join(decision).exists(),
+            "{decision} is gone: update GUARD_DECISIONS"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------

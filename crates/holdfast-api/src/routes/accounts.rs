@@ -246,7 +246,12 @@ pub async fn mute(
     let me = caller.user("write:mutes")?;
     let rel = state
         .service
-        .mute(me, path_id(&id)?, params.bool("notifications")?)
+        .mute(
+            me,
+            path_id(&id)?,
+            params.bool("notifications")?,
+            params.u32("duration")?.map(u64::from),
+        )
         .await?;
     Ok(Json(entities::relationship(&rel)))
 }

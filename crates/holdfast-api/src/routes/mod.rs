@@ -5,10 +5,13 @@
 mod helpers;
 mod accounts;
 mod instance;
+mod lists;
 mod media;
 mod notifications;
 mod oauth;
 mod ops;
+mod personal;
+mod safety;
 mod statuses;
 mod timelines;
 mod web;
@@ -112,6 +115,33 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/api/v1/accounts/{id}/unblock", post(accounts::unblock))
         .route("/api/v1/accounts/{id}/mute", post(accounts::mute))
         .route("/api/v1/accounts/{id}/unmute", post(accounts::unmute))
+        // blocks, mutes, follow requests
+        .route(
+            "/api/v1/accounts/{id}/remove_from_followers",
+            post(safety::remove_from_followers),
+        )
+        .route("/api/v1/accounts/{id}/lists", get(lists::containing))
+        .route("/api/v1/accounts/{id}/note", post(personal::note))
+        .route("/api/v1/accounts/{id}/pin", post(personal::pin))
+        .route("/api/v1/accounts/{id}/unpin", post(personal::unpin))
+        .route("/api/v1/endorsements", get(personal::endorsements))
+        .route(
+            "/api/v1/domain_blocks",
+            get(personal::domain_blocks)
+                .post(personal::block_domain)
+                .delete(personal::unblock_domain),
+        )
+        .route("/api/v1/blocks", get(safety::blocks))
+        .route("/api/v1/mutes", get(safety::mutes))
+        .route("/api/v1/follow_requests", get(safety::follow_requests))
+        .route(
+            "/api/v1/follow_requests/{id}/authorize",
+            post(safety::authorize_follow_request),
+        )
+        .route(
+            "/api/v1/follow_requests/{id}/reject",
+            post(safety::reject_follow_request),
+        )
         // media (uploads and /api/v1/media/{id} are above, under the media body cap)
         .route(
             "/api/v1/profile/avatar",
@@ -156,6 +186,18 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/api/v1/timelines/home", get(timelines::home))
         .route("/api/v1/timelines/public", get(timelines::public))
         .route("/api/v1/timelines/tag/{hashtag}", get(timelines::tag))
+        .route("/api/v1/timelines/list/{id}", get(timelines::list))
+        .route("/api/v1/lists", get(lists::index).post(lists::create))
+        .route(
+            "/api/v1/lists/{id}",
+            get(lists::show).put(lists::update).delete(lists::delete),
+        )
+        .route(
+            "/api/v1/lists/{id}/accounts",
+            get(lists::members)
+                .post(lists::add_members)
+                .delete(lists::remove_members),
+        )
         .route("/api/v1/tags/{name}", get(timelines::tag_info))
         .route("/api/v1/favourites", get(timelines::favourites))
         .route("/api/v1/bookmarks", get(timelines::bookmarks))

@@ -117,7 +117,7 @@ pub async fn update(c: &dyn Conn, id: Id, u: &AccountUpdate) -> StoreResult<Acco
             u.locked,
             u.bot,
             u.discoverable,
-            u.default_visibility.map(|v| v as i64),
+            u.default_visibility,
             u.default_sensitive,
             u.default_language.as_deref(),
         ],

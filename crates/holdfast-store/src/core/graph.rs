@@ -84,6 +84,13 @@ pub async fn unfollow(c: &dyn Conn, account_id: Id, target_id: Id) -> StoreResul
             &args![target_id, account_id],
         )
         .await?;
+        // Lists hold only followed accounts (as in Mastodon).
+        c.execute(
+            "DELETE FROM list_accounts WHERE account_id = ?2 \
+             AND list_id IN (SELECT id FROM lists WHERE account_id = ?1)",
+            &pair,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -91,7 +98,7 @@ pub async fn unfollow(c: &dyn Conn, account_id: Id, target_id: Id) -> StoreResul
 /// Blocking also ends following in both directions, as in Mastodon.
 pub async fn block(c: &dyn Conn, account_id: Id, target_id: Id) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO blocks (account_id, target_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        "INSERT INTO blocks (id, account_id, target_id) VALUES (holdfast_next_id(), ?1, ?2) ON CONFLICT DO NOTHING",
         &args![account_id, target_id],
     )
     .await?;
@@ -109,16 +116,19 @@ pub async fn unblock(c: &dyn Conn, account_id: Id, target_id: Id) -> StoreResult
     Ok(())
 }
 
+/// Mutes until `expires_at_ms` (None: until unmuted); muting again
+/// replaces the options and the end, and keeps the mute's place in the list.
 pub async fn mute(
     c: &dyn Conn,
     account_id: Id,
     target_id: Id,
     notifications: bool,
+    expires_at_ms: Option<i64>,
 ) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO mutes (account_id, target_id, notifications) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (account_id, target_id) DO UPDATE SET notifications = excluded.notifications",
-        &args![account_id, target_id, notifications],
+        "INSERT INTO mutes (id, account_id, target_id, notifications, expires_at) VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4) \
+         ON CONFLICT (account_id, target_id) DO UPDATE SET notifications = excluded.notifications, expires_at = excluded.expires_at",
+        &args![account_id, target_id, notifications, expires_at_ms],
     )
     .await?;
     Ok(())
@@ -138,8 +148,13 @@ pub async fn relationships(c: &dyn Conn, me: Id, targets: &[Id]) -> StoreResult<
     // Each set: (target, (flag, flag)) for the targets in `?2`, seen from `?1`.
     let set = |table: &str, mine: &str, theirs: &str, flags: &str| {
         format!(
-            "SELECT {theirs}, {flags} FROM {table} WHERE {mine} = ?1 AND {}",
-            d.in_ids(theirs, 2)
+            "SELECT {theirs}, {flags} FROM {table} WHERE {mine} = ?1 AND {}{}",
+            d.in_ids(theirs, 2),
+            if table == "mutes" {
+                format!(" AND {}", sql::mute_in_force(table))
+            } else {
+                String::new()
+            }
         )
     };
     let queries = [
@@ -162,7 +177,7 @@ pub async fn relationships(c: &dyn Conn, me: Id, targets: &[Id]) -> StoreResult<
     }
     let mut sets = sets.into_iter();
     let mut next = || sets.next().unwrap_or_default();
-    Ok(crate::assemble::RelationshipSets {
+    let mut rels = crate::assemble::RelationshipSets {
         following: next(),
         followed_by: next(),
         blocking: next(),
@@ -171,7 +186,13 @@ pub async fn relationships(c: &dyn Conn, me: Id, targets: &[Id]) -> StoreResult<
         requested: next(),
         requested_by: next(),
     }
-    .into_relationships(targets))
+    .into_relationships(targets);
+    let (notes, endorsed) = super::personal::marks(c, me, targets).await?;
+    for r in &mut rels {
+        r.note = notes.get(&r.id).cloned().unwrap_or_default();
+        r.endorsed = endorsed.contains_key(&r.id);
+    }
+    Ok(rels)
 }
 
 /// Followers of `account_id` (paged by follow), leaving out suspended accounts.

@@ -28,9 +28,12 @@
 pub(crate) mod accounts;
 pub(crate) mod dialect;
 pub(crate) mod graph;
+pub(crate) mod lists;
 pub(crate) mod media;
 pub(crate) mod notifications;
 pub(crate) mod oauth;
+pub(crate) mod personal;
+pub(crate) mod safety;
 pub(crate) mod sql;
 pub(crate) mod statuses;
 mod store;
@@ -69,6 +72,12 @@ impl From<i64> for Arg<'_> {
 impl From<u32> for Arg<'_> {
     fn from(v: u32) -> Self {
         Arg::Int(v as i64)
+    }
+}
+/// A visibility is stored as its enum value (see `sql::vis`).
+impl From<crate::model::Visibility> for Arg<'_> {
+    fn from(v: crate::model::Visibility) -> Self {
+        Arg::Int(sql::vis(v))
     }
 }
 impl From<f64> for Arg<'_> {

@@ -65,9 +65,10 @@ pub async fn group_key_for(
 fn shown() -> String {
     format!(
         "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = ?1 AND b.target_id = n.from_account_id) \
-         AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ?1 AND m.target_id = n.from_account_id AND m.notifications) \
+         AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ?1 AND m.target_id = n.from_account_id AND m.notifications AND {}) \
          AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = n.from_account_id AND a.suspended) \
          AND (n.status_id IS NULL OR EXISTS (SELECT 1 FROM statuses s WHERE s.id = n.status_id AND {}))",
+        super::sql::mute_in_force("m"),
         visible("s")
     )
 }

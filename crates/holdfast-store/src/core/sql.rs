@@ -49,7 +49,8 @@ pub fn not_filtered(s: &str) -> String {
     let one = |a: &str| {
         format!(
             "(NOT EXISTS (SELECT 1 FROM blocks fb WHERE fb.account_id = ?1 AND fb.target_id = {a}) \
-              AND NOT EXISTS (SELECT 1 FROM mutes fm WHERE fm.account_id = ?1 AND fm.target_id = {a}))"
+              AND NOT EXISTS (SELECT 1 FROM mutes fm WHERE fm.account_id = ?1 AND fm.target_id = {a} AND {}))",
+            mute_in_force("fm")
         )
     };
     format!(
@@ -59,6 +60,12 @@ pub fn not_filtered(s: &str) -> String {
             "(SELECT fo.account_id FROM statuses fo WHERE fo.id = {s}.reblog_of_id)"
         ))
     )
+}
+
+/// A mute aliased `m` has not ended (`duration`): the rule every reader of
+/// `mutes` applies, so an ended mute stops hiding at once, without a sweeper.
+pub fn mute_in_force(m: &str) -> String {
+    format!("({m}.expires_at IS NULL OR {m}.expires_at > holdfast_now_ms())")
 }
 
 /// For a status aliased `s`: it has at least one attachment (`only_media`).

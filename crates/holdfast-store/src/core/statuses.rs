@@ -87,7 +87,7 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
                 &new.content,
                 &new.spoiler_text,
                 new.sensitive,
-                new.visibility as i64,
+                new.visibility,
                 new.language.as_deref(),
                 new.in_reply_to,
                 in_reply_to_account_id,
@@ -488,7 +488,7 @@ pub async fn reblog(
             "INSERT INTO statuses (id, account_id, text, content, visibility, reblog_of_id, created_at) \
              VALUES (holdfast_next_id(), ?1, '', '', ?2, ?3, ?4) \
              ON CONFLICT (account_id, reblog_of_id) WHERE reblog_of_id IS NOT NULL DO NOTHING RETURNING id",
-            &args![account_id, visibility as i64, status_id, now_ms()],
+            &args![account_id, visibility, status_id, now_ms()],
         )
         .await?;
     let Some(row) = inserted else {

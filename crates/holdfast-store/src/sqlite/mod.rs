@@ -44,6 +44,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_account_counts",
         include_str!("../../migrations/sqlite/0012_account_counts.sql"),
     ),
+    (
+        "0009_relationships_lists",
+        include_str!("../../migrations/sqlite/0009_relationships_lists.sql"),
+    ),
+    (
+        "0013_auth_code_replay",
+        include_str!("../../migrations/sqlite/0013_auth_code_replay.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
@@ -140,7 +148,7 @@ fn configure(c: &Connection, limits: &Limits) -> StoreResult<()> {
     c.set_prepared_statement_cache_capacity(limits.sqlite_statement_cache_max);
     c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
         .map_err(internal)?;
-    Ok(())
+    runner::register_now_ms(c)
 }
 
 fn migrate(c: &mut Connection) -> StoreResult<()> {

@@ -32,6 +32,15 @@ pub(super) fn register_next_id(c: &Connection, ids: Arc<IdGenerator>) -> StoreRe
     .map_err(super::internal)
 }
 
+/// `holdfast_now_ms()` in SQL, as PostgreSQL has it (migration 0009): the
+/// clock ends (a mute's `expires_at`) are compared with, on every connection.
+pub(super) fn register_now_ms(c: &Connection) -> StoreResult<()> {
+    c.create_scalar_function("holdfast_now_ms", 0, FunctionFlags::SQLITE_UTF8, |_| {
+        Ok(crate::ids::now_ms())
+    })
+    .map_err(super::internal)
+}
+
 /// A connection as the core sees it. Behind a mutex only so that it can be
 /// shared as the core's `&dyn Conn` (which must be Sync); one thread uses it
 /// at a time anyway, so the lock is never contended.

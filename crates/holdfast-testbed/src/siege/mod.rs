@@ -216,9 +216,16 @@ fn fit_open_files(args: &mut SiegeArgs, scenario: Scenario) -> Result<(), String
         return Err(format!("needs about {fixed} open files but the limit is {limit}; lower --attack-concurrency or raise `ulimit -n`"));
     }
     if scenario.has_slow_bodies() {
-        let sockets = (args.slow_bodies / 2 + args.slow_bodies.div_ceil(2 * slowbodies::H2_STREAMS_PER_CONN)) as u64;
+        let sockets = (args.slow_bodies / 2
+            + args
+                .slow_bodies
+                .div_ceil(2 * slowbodies::H2_STREAMS_PER_CONN)) as u64;
         if fixed + sockets > limit {
-            return Err(format!("--slow-bodies {} needs about {} open files but the limit is {limit}", args.slow_bodies, fixed + sockets));
+            return Err(format!(
+                "--slow-bodies {} needs about {} open files but the limit is {limit}",
+                args.slow_bodies,
+                fixed + sockets
+            ));
         }
     }
     if scenario.has_slowloris() && fixed + args.slowloris_connections as u64 > limit {
@@ -277,7 +284,12 @@ pub async fn run(mut args: SiegeArgs) -> Result<(), String> {
             Some(s)
         }
     };
-    if let Some(cpus) = args.siege_cpus.as_deref().map(pinning::parse_cpus).transpose()? {
+    if let Some(cpus) = args
+        .siege_cpus
+        .as_deref()
+        .map(pinning::parse_cpus)
+        .transpose()?
+    {
         pinning::pin_this_process(&cpus)?;
     }
     let result = siege(&args, scenario, given_target, server.clone()).await;
@@ -441,15 +453,24 @@ async fn siege(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    let slow = (scenario.has_slowloris() || scenario.has_slow_bodies()).then(|| report::SlowlorisJson {
-        attack: if scenario.has_slow_bodies() { "slow-body" } else { "slowloris" },
-        connections_wanted: if scenario.has_slow_bodies() { args.slow_bodies } else { args.slowloris_connections },
-        attempted: slow_stats.attempted.load(Ordering::Relaxed),
-        connect_failed: slow_stats.connect_failed.load(Ordering::Relaxed),
-        cut_by_server: slow_stats.cut_by_server.load(Ordering::Relaxed),
-        held_to_end: slow_stats.held_to_end.load(Ordering::Relaxed),
-        open_max: slow_stats.open_max.load(Ordering::Relaxed),
-    });
+    let slow =
+        (scenario.has_slowloris() || scenario.has_slow_bodies()).then(|| report::SlowlorisJson {
+            attack: if scenario.has_slow_bodies() {
+                "slow-body"
+            } else {
+                "slowloris"
+            },
+            connections_wanted: if scenario.has_slow_bodies() {
+                args.slow_bodies
+            } else {
+                args.slowloris_connections
+            },
+            attempted: slow_stats.attempted.load(Ordering::Relaxed),
+            connect_failed: slow_stats.connect_failed.load(Ordering::Relaxed),
+            cut_by_server: slow_stats.cut_by_server.load(Ordering::Relaxed),
+            held_to_end: slow_stats.held_to_end.load(Ordering::Relaxed),
+            open_max: slow_stats.open_max.load(Ordering::Relaxed),
+        });
     let server_json = report::ServerJson {
         pid,
         self_started: server.is_some(),
