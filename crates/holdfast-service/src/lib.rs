@@ -12,6 +12,7 @@ pub mod lists;
 pub mod media;
 pub mod notification_groups;
 pub mod oauth;
+pub mod personal;
 pub mod push;
 pub mod push_address;
 pub mod push_crypto;

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
 use super::{
-    graph, lists, media, notifications, oauth, push, safety, statuses, timelines, Core, Db,
+    graph, lists, media, notifications, oauth, personal, push, safety, statuses, timelines, Core,
+    Db,
 };
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
@@ -175,6 +176,57 @@ impl<B: Db> Store for Core<B> {
     async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
             .read((), move |c, _| Box::pin(lists::timeline(c, owner, id, page)))
+            .await
+    }
+
+    // ---- personal marks ----
+    async fn set_account_note(&self, account_id: Id, target: Id, comment: &str) -> StoreResult<()> {
+        self.db
+            .write(comment.to_owned(), move |c, comment| {
+                Box::pin(personal::set_note(c, account_id, target, comment))
+            })
+            .await
+    }
+    async fn endorse(&self, account_id: Id, target: Id, max: u32) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(personal::endorse(c, account_id, target, max))
+            })
+            .await
+    }
+    async fn unendorse(&self, account_id: Id, target: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(personal::unendorse(c, account_id, target))
+            })
+            .await
+    }
+    async fn endorsements(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(personal::endorsements(c, account_id, page))
+            })
+            .await
+    }
+    async fn block_domain(&self, account_id: Id, domain: &str, max: u32) -> StoreResult<()> {
+        self.db
+            .write(domain.to_owned(), move |c, domain| {
+                Box::pin(personal::block_domain(c, account_id, domain, max))
+            })
+            .await
+    }
+    async fn unblock_domain(&self, account_id: Id, domain: &str) -> StoreResult<()> {
+        self.db
+            .write(domain.to_owned(), move |c, domain| {
+                Box::pin(personal::unblock_domain(c, account_id, domain))
+            })
+            .await
+    }
+    async fn domain_blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<String>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(personal::domain_blocks(c, account_id, page))
+            })
             .await
     }
 
