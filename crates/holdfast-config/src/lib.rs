@@ -77,8 +77,8 @@ pub struct Limits {
     pub db_busy_timeout_ms: u64,
     // ---- failover: reads (drill) ----
     /// With a standby to fall back on (a multi-host URL), a read on the
-    /// primary, getting a connection included, gives up after this and goes to
-    /// a standby: a frozen or cut-off primary stays silent rather than
+    /// primary (from getting a pool slot, opening a connection included)
+    /// gives up after this and goes to a standby: a frozen or cut-off primary stays silent rather than
     /// refusing, and would otherwise cost each read `pg_operation_timeout_ms`.
     /// The primary then counts as unreachable for `pg_primary_recheck_ms`.
     pub pg_primary_read_timeout_ms: u64,
