@@ -4,7 +4,10 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
-use super::{discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines, Core, Db};
+use super::{
+    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
+    Core, Db,
+};
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -167,12 +170,16 @@ impl<B: Db> Store for Core<B> {
     }
     async fn lists_containing(&self, owner: Id, member: Id) -> StoreResult<Vec<ListRow>> {
         self.db
-            .read((), move |c, _| Box::pin(lists::containing(c, owner, member)))
+            .read((), move |c, _| {
+                Box::pin(lists::containing(c, owner, member))
+            })
             .await
     }
     async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
-            .read((), move |c, _| Box::pin(lists::timeline(c, owner, id, page)))
+            .read((), move |c, _| {
+                Box::pin(lists::timeline(c, owner, id, page))
+            })
             .await
     }
 
@@ -204,7 +211,9 @@ impl<B: Db> Store for Core<B> {
     ) -> StoreResult<Vec<(Id, Vec<Id>)>> {
         self.db
             .read(targets.to_vec(), move |c, targets| {
-                Box::pin(discovery::familiar_followers(c, account_id, targets, each_max))
+                Box::pin(discovery::familiar_followers(
+                    c, account_id, targets, each_max,
+                ))
             })
             .await
     }
@@ -263,7 +272,9 @@ impl<B: Db> Store for Core<B> {
     // ---- safety ----
     async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
-            .read((), move |c, _| Box::pin(safety::blocks(c, account_id, page)))
+            .read((), move |c, _| {
+                Box::pin(safety::blocks(c, account_id, page))
+            })
             .await
     }
     async fn mutes(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Muted>>> {
