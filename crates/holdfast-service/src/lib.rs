@@ -24,8 +24,8 @@ pub mod secrets;
 pub mod statuses;
 pub mod streams;
 pub mod text;
-pub mod user_lists;
 pub mod threads;
+pub mod user_lists;
 
 use std::sync::Arc;
 use std::time::Duration;

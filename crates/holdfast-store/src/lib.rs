@@ -235,8 +235,12 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- lists (only ever the owner's: someone else's list is NotFound) ----
     /// Rejected when `owner` has `per_account_max` lists already.
-    async fn create_list(&self, owner: Id, new: NewList, per_account_max: u32)
-        -> StoreResult<ListRow>;
+    async fn create_list(
+        &self,
+        owner: Id,
+        new: NewList,
+        per_account_max: u32,
+    ) -> StoreResult<ListRow>;
     async fn lists(&self, owner: Id) -> StoreResult<Vec<ListRow>>;
     async fn list(&self, owner: Id, id: Id) -> StoreResult<ListRow>;
     async fn update_list(&self, owner: Id, id: Id, update: ListUpdate) -> StoreResult<ListRow>;

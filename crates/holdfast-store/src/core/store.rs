@@ -5,9 +5,10 @@ use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
 use super::{
-    discovery, graph, lists, media, notifications, oauth, personal, push, safety, statuses,
-    timelines, Core, Db,
+    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
+    Core, Db,
 };
+use super::push;
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -170,12 +171,16 @@ impl<B: Db> Store for Core<B> {
     }
     async fn lists_containing(&self, owner: Id, member: Id) -> StoreResult<Vec<ListRow>> {
         self.db
-            .read((), move |c, _| Box::pin(lists::containing(c, owner, member)))
+            .read((), move |c, _| {
+                Box::pin(lists::containing(c, owner, member))
+            })
             .await
     }
     async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
-            .read((), move |c, _| Box::pin(lists::timeline(c, owner, id, page)))
+            .read((), move |c, _| {
+                Box::pin(lists::timeline(c, owner, id, page))
+            })
             .await
     }
 
@@ -207,7 +212,9 @@ impl<B: Db> Store for Core<B> {
     ) -> StoreResult<Vec<(Id, Vec<Id>)>> {
         self.db
             .read(targets.to_vec(), move |c, targets| {
-                Box::pin(discovery::familiar_followers(c, account_id, targets, each_max))
+                Box::pin(discovery::familiar_followers(
+                    c, account_id, targets, each_max,
+                ))
             })
             .await
     }
@@ -266,7 +273,9 @@ impl<B: Db> Store for Core<B> {
     // ---- safety ----
     async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
-            .read((), move |c, _| Box::pin(safety::blocks(c, account_id, page)))
+            .read((), move |c, _| {
+                Box::pin(safety::blocks(c, account_id, page))
+            })
             .await
     }
     async fn mutes(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Muted>>> {
