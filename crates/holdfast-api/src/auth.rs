@@ -119,6 +119,7 @@ pub mod scope {
     }
 
     scopes! {
+        Push => "push",
         ReadAccounts => "read:accounts",
         ReadBlocks => "read:blocks",
         ReadBookmarks => "read:bookmarks",

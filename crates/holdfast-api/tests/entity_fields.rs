@@ -310,6 +310,7 @@ fn instance_facts<'a>(limits: &'a Limits, urls: &'a Urls) -> InstanceFacts<'a> {
         description: "a test",
         users: 1,
         statuses: 2,
+        vapid_public_key: "BPub".into(),
     }
 }
 

@@ -19,6 +19,8 @@ pub struct InstanceFacts<'a> {
     pub description: &'static str,
     pub users: i64,
     pub statuses: i64,
+    /// The server's VAPID public key, for Web Push (`configuration[vapid][public_key]`).
+    pub vapid_public_key: String,
 }
 
 #[derive(Serialize)]
@@ -124,10 +126,9 @@ pub struct ConfigurationUrls {
     pub streaming: String,
 }
 
-/// Web push is not supported yet: no key.
 #[derive(Serialize)]
 pub struct Vapid {
-    pub public_key: &'static str,
+    pub public_key: String,
 }
 
 #[derive(Serialize)]
@@ -190,7 +191,9 @@ impl Instance {
                 urls: ConfigurationUrls {
                     streaming: f.urls.streaming(),
                 },
-                vapid: Vapid { public_key: "" },
+                vapid: Vapid {
+                    public_key: f.vapid_public_key.clone(),
+                },
                 accounts: AccountsConfig {
                     max_featured_tags: 0,
                     max_pinned_statuses: 0,

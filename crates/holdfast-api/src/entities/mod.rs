@@ -11,12 +11,14 @@ mod account;
 mod instance;
 mod notification;
 mod oauth;
+mod push;
 mod status;
 
 pub use account::*;
 pub use instance::*;
 pub use notification::*;
 pub use oauth::*;
+pub use push::*;
 pub use status::*;
 
 use std::sync::Arc;

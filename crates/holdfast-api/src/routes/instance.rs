@@ -28,6 +28,7 @@ async fn facts(state: &AppState) -> ApiResult<InstanceFacts<'_>> {
         description: DESCRIPTION,
         users,
         statuses,
+        vapid_public_key: state.service.vapid_public_key().await?,
     })
 }
 

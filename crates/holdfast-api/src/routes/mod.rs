@@ -4,6 +4,7 @@
 #[macro_use]
 mod helpers;
 mod accounts;
+mod discovery;
 mod instance;
 mod lists;
 mod media;
@@ -11,6 +12,7 @@ mod notifications;
 mod oauth;
 mod ops;
 mod personal;
+mod push;
 mod safety;
 mod statuses;
 mod timelines;
@@ -121,6 +123,14 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             post(safety::remove_from_followers),
         )
         .route("/api/v1/accounts/{id}/lists", get(lists::containing))
+        .route("/api/v1/accounts/search", get(discovery::search))
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(discovery::familiar_followers),
+        )
+        .route("/api/v1/directory", get(discovery::directory))
+        .route("/api/v1/suggestions", get(discovery::suggestions_v1))
+        .route("/api/v2/suggestions", get(discovery::suggestions_v2))
         .route("/api/v1/accounts/{id}/note", post(personal::note))
         .route("/api/v1/accounts/{id}/pin", post(personal::pin))
         .route("/api/v1/accounts/{id}/unpin", post(personal::unpin))
@@ -231,6 +241,13 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route(
             "/api/v1/markers",
             get(notifications::markers).post(notifications::set_markers),
+        )
+        .route(
+            "/api/v1/push/subscription",
+            get(push::show)
+                .post(push::create)
+                .put(push::update)
+                .delete(push::delete),
         )
 }
 
