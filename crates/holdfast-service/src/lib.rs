@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod batch;
 pub mod blurhash;
+pub mod discovery;
 pub mod events;
 pub mod imaging;
 pub mod lists;

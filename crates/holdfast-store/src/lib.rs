@@ -74,6 +74,26 @@ pub trait Store: Send + Sync + 'static {
     /// (active accounts, statuses) for the instance entity.
     async fn stats(&self) -> StoreResult<(i64, i64)>;
 
+    // ---- discovery (nodeinfo, trends) ----
+    /// Accounts, those that posted since each of the two instants, and posts.
+    async fn usage(&self, month_start_ms: i64, halfyear_start_ms: i64) -> StoreResult<Usage>;
+    /// Tags of the newest `scan_max` public statuses after `since_id`, most accounts first.
+    async fn trending_tags(
+        &self,
+        since_id: Id,
+        scan_max: u32,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<TagRow>>;
+    /// Of those statuses, the most reblogged and favourited (at least once) first.
+    async fn trending_statuses(
+        &self,
+        since_id: Id,
+        scan_max: u32,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Id>>;
+
     // ---- accounts ----
     async fn create_account(&self, new: NewAccount) -> StoreResult<AccountRow>;
     async fn account(&self, id: Id) -> StoreResult<AccountRow>;

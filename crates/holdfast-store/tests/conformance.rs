@@ -2844,7 +2844,11 @@ async fn blocks_and_mutes_lists_page_and_mutes_end(b: Backend) {
     s.block(me.id, a.id).await.unwrap(); // again: still one block
     s.set_suspended("bm_gone", true).await.unwrap();
     let blocks = s.blocks(me.id, page(10)).await.unwrap();
-    assert_eq!(items(blocks.clone()), vec![c.id, a.id], "newest first, suspended left out");
+    assert_eq!(
+        items(blocks.clone()),
+        vec![c.id, a.id],
+        "newest first, suspended left out"
+    );
     let older = s
         .blocks(
             me.id,
@@ -2858,7 +2862,10 @@ async fn blocks_and_mutes_lists_page_and_mutes_end(b: Backend) {
     assert_eq!(items(older), vec![a.id], "paged by the block");
     s.unblock(me.id, c.id).await.unwrap();
     assert_eq!(items(s.blocks(me.id, page(10)).await.unwrap()), vec![a.id]);
-    assert!(s.blocks(a.id, page(10)).await.unwrap().is_empty(), "blocks are one-way");
+    assert!(
+        s.blocks(a.id, page(10)).await.unwrap().is_empty(),
+        "blocks are one-way"
+    );
 
     // Mutes: with and without an end; an ended mute hides nothing.
     let loud = account(s, "bm_loud").await;
@@ -2867,23 +2874,39 @@ async fn blocks_and_mutes_lists_page_and_mutes_end(b: Backend) {
     let until = now_ms() + 3_600_000;
     s.mute(me.id, loud.id, false, None).await.unwrap();
     s.mute(me.id, brief.id, true, Some(until)).await.unwrap();
-    s.mute(me.id, ended.id, true, Some(now_ms() - 1)).await.unwrap();
+    s.mute(me.id, ended.id, true, Some(now_ms() - 1))
+        .await
+        .unwrap();
     let mutes = s.mutes(me.id, page(10)).await.unwrap();
     let listed: Vec<Muted> = mutes.iter().map(|p| p.item).collect();
     assert_eq!(
         listed,
         vec![
-            Muted { account_id: brief.id, expires_at_ms: Some(until) },
-            Muted { account_id: loud.id, expires_at_ms: None },
+            Muted {
+                account_id: brief.id,
+                expires_at_ms: Some(until)
+            },
+            Muted {
+                account_id: loud.id,
+                expires_at_ms: None
+            },
         ]
     );
-    let rels = s.relationships(me.id, &[loud.id, brief.id, ended.id]).await.unwrap();
+    let rels = s
+        .relationships(me.id, &[loud.id, brief.id, ended.id])
+        .await
+        .unwrap();
     assert!(rels[0].muting && !rels[0].muting_notifications);
     assert!(rels[1].muting && rels[1].muting_notifications);
     assert!(!rels[2].muting, "an ended mute is no mute");
     // Muting again replaces the end.
     s.mute(me.id, brief.id, true, None).await.unwrap();
-    assert_eq!(s.mutes(me.id, page(10)).await.unwrap()[0].item.expires_at_ms, None);
+    assert_eq!(
+        s.mutes(me.id, page(10)).await.unwrap()[0]
+            .item
+            .expires_at_ms,
+        None
+    );
     // What an ended mute no longer hides: the account's posts.
     s.follow(me.id, ended.id, true, false).await.unwrap();
     s.follow(me.id, loud.id, true, false).await.unwrap();
@@ -2913,17 +2936,26 @@ async fn follow_requests_authorize_reject_and_remove_follower(b: Backend) {
             FollowOutcome::Requested
         );
     }
-    assert_eq!(items(s.follow_requests(me.id, page(10)).await.unwrap()), vec![y.id, x.id]);
+    assert_eq!(
+        items(s.follow_requests(me.id, page(10)).await.unwrap()),
+        vec![y.id, x.id]
+    );
     assert!(s.follow_requests(x.id, page(10)).await.unwrap().is_empty());
 
     s.authorize_follow_request(me.id, x.id).await.unwrap();
-    assert!(matches!(
-        s.authorize_follow_request(me.id, x.id).await,
-        Err(StoreError::NotFound)
-    ), "a request is answered once");
+    assert!(
+        matches!(
+            s.authorize_follow_request(me.id, x.id).await,
+            Err(StoreError::NotFound)
+        ),
+        "a request is answered once"
+    );
     let rel = &s.relationships(me.id, &[x.id]).await.unwrap()[0];
     assert!(rel.followed_by && !rel.requested_by);
-    assert_eq!(items(s.followers(me.id, page(10)).await.unwrap()), vec![x.id]);
+    assert_eq!(
+        items(s.followers(me.id, page(10)).await.unwrap()),
+        vec![x.id]
+    );
     assert_eq!(s.account(me.id).await.unwrap().followers_count, 1);
 
     s.reject_follow_request(me.id, y.id).await.unwrap();

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
-use super::{graph, media, notifications, oauth, safety, statuses, timelines, Core, Db};
+use super::{discovery, graph, media, notifications, oauth, safety, statuses, timelines, Core, Db};
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -110,7 +110,9 @@ impl<B: Db> Store for Core<B> {
     // ---- safety ----
     async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
-            .read((), move |c, _| Box::pin(safety::blocks(c, account_id, page)))
+            .read((), move |c, _| {
+                Box::pin(safety::blocks(c, account_id, page))
+            })
             .await
     }
     async fn mutes(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Muted>>> {
@@ -149,6 +151,45 @@ impl<B: Db> Store for Core<B> {
 
     async fn stats(&self) -> StoreResult<(i64, i64)> {
         self.db.read((), |c, _| Box::pin(accounts::stats(c))).await
+    }
+
+    // ---- discovery ----
+    async fn usage(&self, month_start_ms: i64, halfyear_start_ms: i64) -> StoreResult<Usage> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(discovery::usage(c, month_start_ms, halfyear_start_ms))
+            })
+            .await
+    }
+    async fn trending_tags(
+        &self,
+        since_id: Id,
+        scan_max: u32,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<TagRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(discovery::trending_tags(
+                    c, since_id, scan_max, limit, offset,
+                ))
+            })
+            .await
+    }
+    async fn trending_statuses(
+        &self,
+        since_id: Id,
+        scan_max: u32,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Id>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(discovery::trending_statuses(
+                    c, since_id, scan_max, limit, offset,
+                ))
+            })
+            .await
     }
 
     // ---- accounts ----
