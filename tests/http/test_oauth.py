@@ -1025,3 +1025,19 @@ def test_registration_token_works_for_everything_signup_asked(server):
     r = requests.get(server.url("/api/v1/accounts/verify_credentials"),
                      headers=bearer(c.token), timeout=T)
     assert r.status_code == 200
+
+
+def test_a_replayed_code_revokes_the_token_of_its_first_use(alice):
+    # Issue 11: RFC 6749 §4.1.2, a code used twice may have been stolen; the
+    # token of its first use is revoked (before: it stayed valid).
+    s = alice.server
+    app = redirect_app(s)
+    code = code_of(authorize(s, alice, app, redirect_uri=CB, scope="read"))
+    tok = exchange_code(s, app, code, redirect_uri=CB)
+    assert tok.status_code == 200, tok.text
+    token = tok.json()["access_token"]
+    assert me(s, token).status_code == 200
+    assert_oauth_error(exchange_code(s, app, code, redirect_uri=CB), 400, "invalid_grant")
+    assert me(s, token).status_code == 401
+    # Other tokens of the account are not touched.
+    assert alice.get("/api/v1/accounts/verify_credentials").status_code == 200

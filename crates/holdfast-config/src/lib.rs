@@ -355,6 +355,14 @@ pub struct Limits {
     /// How long an `Idempotency-Key` keeps returning the first result.
     pub idempotency_key_ttl_s: u64,
 
+    // ---- speed (issue 10) ----
+    /// Distinct account notes kept rendered as HTML (0: render every time).
+    pub rendered_notes_max: usize,
+    /// A viewer following at least this many accounts gets the home page by
+    /// walking all statuses newest first instead of each followee's index
+    /// (cheaper past this point; measured in bench/perf).
+    pub home_scan_followees_min: usize,
+
     // ---- pages ----
     pub statuses_page_default: u32,
     pub statuses_page_max: u32,
@@ -654,6 +662,8 @@ impl Default for Limits {
             tags_per_status_max: 30,
             idempotency_key_max_chars: 200,
             idempotency_key_ttl_s: 24 * 3600,
+            rendered_notes_max: 10_000,
+            home_scan_followees_min: 200,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,

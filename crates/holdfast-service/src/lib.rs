@@ -13,12 +13,14 @@ pub mod lists;
 pub mod media;
 pub mod notification_groups;
 pub mod oauth;
+pub mod rendered;
 pub mod safety;
 pub mod scopes;
 pub mod secrets;
 pub mod statuses;
 pub mod streams;
 pub mod text;
+pub mod user_lists;
 pub mod threads;
 
 use std::sync::Arc;
@@ -201,6 +203,8 @@ pub struct Service {
     pub base_url: Arc<str>,
     /// Live events for the streaming API (in process, this node).
     pub events: events::Hub,
+    /// Account notes as HTML, rendered once per distinct text (bounded).
+    pub rendered_notes: Arc<rendered::RenderedNotes>,
 }
 
 impl Service {
@@ -219,8 +223,12 @@ impl Service {
             Duration::from_millis(config.limits.media_decode_wait_ms),
         );
         let events = events::Hub::new(&config.limits);
+        let rendered_notes = Arc::new(rendered::RenderedNotes::new(
+            config.limits.rendered_notes_max,
+        ));
         Service {
             events,
+            rendered_notes,
             store,
             media,
             decoder,

@@ -16,6 +16,8 @@ pub enum Timeline<'a> {
     Tag(&'a str),
     Favourites,
     Bookmarks,
+    /// One of the viewer's lists (someone else's is 404).
+    List(Id),
     Account {
         id: Id,
         filter: AccountStatusesFilter,
@@ -60,6 +62,7 @@ impl Service {
             Timeline::Tag(tag) => self.store.tag_timeline(viewer, tag, page).await?,
             Timeline::Favourites => self.store.favourites(need()?, page).await?,
             Timeline::Bookmarks => self.store.bookmarks(need()?, page).await?,
+            Timeline::List(id) => self.store.list_timeline(need()?, id, page).await?,
             Timeline::Account { id, filter, tagged } => {
                 self.account(viewer, id).await?;
                 self.store

@@ -411,8 +411,16 @@ impl Service {
         if code.is_empty() || code.len() > self.limits().oauth_token_max_bytes {
             return Err(invalid());
         }
-        let grant = match self.store.take_auth_code(&hash_secret(code)).await {
-            Err(StoreError::NotFound) => return Err(invalid()),
+        let code_hash = hash_secret(code);
+        let grant = match self.store.take_auth_code(&code_hash).await {
+            Err(StoreError::NotFound) => {
+                // A code used before is being replayed: whoever holds it now
+                // may have stolen it, so the token it gave is revoked too.
+                if self.store.revoke_replayed_code(&code_hash).await? {
+                    tracing::warn!("authorization code replayed; the token it issued is revoked");
+                }
+                return Err(invalid());
+            }
             other => other?,
         };
         // RFC 6749 §4.1.3: the redirect URI of the authorization request must be
@@ -452,8 +460,13 @@ impl Service {
             }
         }
         let scopes = Scopes::parse(&grant.scopes).map_err(|_| invalid())?;
-        self.issue_token(app.id, Some(grant.account_id), scopes)
-            .await
+        let issued = self
+            .issue_token(app.id, Some(grant.account_id), scopes)
+            .await?;
+        self.store
+            .bind_auth_code_token(&code_hash, &hash_secret(&issued.access_token))
+            .await?;
+        Ok(issued)
     }
 
     /// Starts a log-in session for the authorize page; returns the cookie value

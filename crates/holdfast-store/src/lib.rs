@@ -132,7 +132,13 @@ pub trait Store: Send + Sync + 'static {
         ttl_s: u64,
     ) -> StoreResult<()>;
     /// Returns the code once; a second use, or an expired code, is NotFound.
+    /// A used code is kept (marked used) until it expires, for `revoke_replayed_code`.
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode>;
+    /// Records the token a code was exchanged for.
+    async fn bind_auth_code_token(&self, code_hash: &str, token_hash: &str) -> StoreResult<()>;
+    /// A used code came back: revokes the token its first use issued (RFC 6749
+    /// §4.1.2). True if a token was revoked; nothing happens for unknown codes.
+    async fn revoke_replayed_code(&self, code_hash: &str) -> StoreResult<bool>;
     /// Starts a log-in session (keyed by the hash of its cookie) that ends after `ttl_s`;
     /// expired sessions are swept and the account keeps at most `per_account_max`
     /// (its oldest ones are ended to make room).
@@ -246,6 +252,30 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<Vec<Relationship>>;
     async fn followers(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
     async fn following(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+
+    // ---- lists (only ever the owner's: someone else's list is NotFound) ----
+    /// Rejected when `owner` has `per_account_max` lists already.
+    async fn create_list(&self, owner: Id, new: NewList, per_account_max: u32)
+        -> StoreResult<ListRow>;
+    async fn lists(&self, owner: Id) -> StoreResult<Vec<ListRow>>;
+    async fn list(&self, owner: Id, id: Id) -> StoreResult<ListRow>;
+    async fn update_list(&self, owner: Id, id: Id, update: ListUpdate) -> StoreResult<ListRow>;
+    async fn delete_list(&self, owner: Id, id: Id) -> StoreResult<()>;
+    async fn list_members(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    /// All or nothing: Rejected if one account is not followed by `owner`, or
+    /// the list would pass `members_max`; members already in are no error.
+    async fn add_list_members(
+        &self,
+        owner: Id,
+        id: Id,
+        accounts: &[Id],
+        members_max: u32,
+    ) -> StoreResult<()>;
+    async fn remove_list_members(&self, owner: Id, id: Id, accounts: &[Id]) -> StoreResult<()>;
+    /// `owner`'s lists that `member` is in.
+    async fn lists_containing(&self, owner: Id, member: Id) -> StoreResult<Vec<ListRow>>;
+    /// The list's timeline (status ids, newest first), seen by its owner.
+    async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
 
     // ---- safety: blocks, mutes, follow requests ----
     /// Accounts `account_id` blocks, paged by the block.

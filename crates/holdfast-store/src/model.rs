@@ -225,6 +225,59 @@ pub enum FollowOutcome {
     Requested,
 }
 
+/// Which replies a list's timeline shows (Mastodon's `replies_policy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RepliesPolicy {
+    /// Replies to anyone the list's owner follows.
+    Followed,
+    /// Replies to members of the list.
+    List,
+    /// No replies (but a member's replies to itself, its threads).
+    None,
+}
+
+impl RepliesPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepliesPolicy::Followed => "followed",
+            RepliesPolicy::List => "list",
+            RepliesPolicy::None => "none",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RepliesPolicy> {
+        match s {
+            "followed" => Some(RepliesPolicy::Followed),
+            "list" => Some(RepliesPolicy::List),
+            "none" => Some(RepliesPolicy::None),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListRow {
+    pub id: Id,
+    pub title: String,
+    pub replies_policy: RepliesPolicy,
+    /// Members' posts stay out of the owner's home timeline.
+    pub exclusive: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewList {
+    pub title: String,
+    pub replies_policy: RepliesPolicy,
+    pub exclusive: bool,
+}
+
+/// What `PUT /api/v1/lists/:id` changes; None keeps the field.
+#[derive(Clone, Debug, Default)]
+pub struct ListUpdate {
+    pub title: Option<String>,
+    pub replies_policy: Option<RepliesPolicy>,
+    pub exclusive: Option<bool>,
+}
+
 /// One entry of an account's mutes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Muted {

@@ -42,6 +42,7 @@ conformance!(
     search_accounts_prefix_order_and_literal_wildcards,
     oauth_apps_tokens_and_codes,
     oauth_codes_keep_pkce_challenge,
+    oauth_replayed_code_revokes_its_token,
     oauth_sessions_expire_and_are_bounded_per_account,
     status_with_mentions_tags_and_notifications,
     idempotency_key_returns_first_status_until_it_expires,
@@ -79,6 +80,8 @@ conformance!(
     store_bounds_come_from_limits,
     blocks_and_mutes_lists_page_and_mutes_end,
     follow_requests_authorize_reject_and_remove_follower,
+    lists_crud_members_and_owner_only,
+    list_timeline_replies_policy_and_exclusive,
 );
 
 // ---- helpers ----
@@ -483,6 +486,44 @@ async fn oauth_codes_keep_pkce_challenge(b: Backend) {
         s.take_auth_code("code-pkce").await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn oauth_replayed_code_revokes_its_token(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "replay").await;
+    let ap = app(s, "cid-replay").await;
+    let code = AuthCode {
+        app_id: ap.id,
+        account_id: a.id,
+        scopes: "read".into(),
+        redirect_uri: "urn:ietf:wg:oauth:2.0:oob".into(),
+        code_challenge: None,
+        code_challenge_method: None,
+    };
+    s.create_auth_code("code-r", code, 600).await.unwrap();
+    assert!(
+        !s.revoke_replayed_code("code-r").await.unwrap(),
+        "an unused code revokes nothing"
+    );
+    s.take_auth_code("code-r").await.unwrap();
+    s.create_token("tok-r", ap.id, Some(a.id), "read")
+        .await
+        .unwrap();
+    s.create_token("tok-other", ap.id, Some(a.id), "read")
+        .await
+        .unwrap();
+    s.bind_auth_code_token("code-r", "tok-r").await.unwrap();
+    assert!(matches!(
+        s.take_auth_code("code-r").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.revoke_replayed_code("code-r").await.unwrap());
+    assert!(matches!(
+        s.token_by_hash("tok-r").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.token_by_hash("tok-other").await.is_ok());
+    assert!(!s.revoke_replayed_code("unknown").await.unwrap());
 }
 
 async fn oauth_sessions_expire_and_are_bounded_per_account(b: Backend) {
@@ -1221,6 +1262,42 @@ async fn home_timeline_rules_and_filters(b: Backend) {
         "reblogs of muted accounts are filtered"
     );
     assert!(home.contains(&theirs));
+
+    // The walk by id (for viewers following many accounts) finds the same pages.
+    let walk = b
+        .reopened_with(holdfast_config::Limits {
+            home_scan_followees_min: 0,
+            ..support::limits()
+        })
+        .await;
+    let by_index = b
+        .reopened_with(holdfast_config::Limits {
+            home_scan_followees_min: usize::MAX,
+            ..support::limits()
+        })
+        .await;
+    for p in [
+        page(20),
+        page(2),
+        Page {
+            max_id: Some(theirs),
+            ..page(20)
+        },
+        Page {
+            min_id: Some(mine),
+            ..page(2)
+        },
+    ] {
+        assert_eq!(
+            items(walk.home_timeline(me.id, p).await.unwrap()),
+            items(by_index.home_timeline(me.id, p).await.unwrap()),
+            "{p:?}"
+        );
+    }
+    assert_eq!(
+        items(walk.home_timeline(me.id, page(20)).await.unwrap()),
+        home
+    );
 }
 
 async fn pagination_max_since_min(b: Backend) {
@@ -2844,11 +2921,7 @@ async fn blocks_and_mutes_lists_page_and_mutes_end(b: Backend) {
     s.block(me.id, a.id).await.unwrap(); // again: still one block
     s.set_suspended("bm_gone", true).await.unwrap();
     let blocks = s.blocks(me.id, page(10)).await.unwrap();
-    assert_eq!(
-        items(blocks.clone()),
-        vec![c.id, a.id],
-        "newest first, suspended left out"
-    );
+    assert_eq!(items(blocks.clone()), vec![c.id, a.id], "newest first, suspended left out");
     let older = s
         .blocks(
             me.id,
@@ -2862,10 +2935,7 @@ async fn blocks_and_mutes_lists_page_and_mutes_end(b: Backend) {
     assert_eq!(items(older), vec![a.id], "paged by the block");
     s.unblock(me.id, c.id).await.unwrap();
     assert_eq!(items(s.blocks(me.id, page(10)).await.unwrap()), vec![a.id]);
-    assert!(
-        s.blocks(a.id, page(10)).await.unwrap().is_empty(),
-        "blocks are one-way"
-    );
+    assert!(s.blocks(a.id, page(10)).await.unwrap().is_empty(), "blocks are one-way");
 
     // Mutes: with and without an end; an ended mute hides nothing.
     let loud = account(s, "bm_loud").await;
@@ -2874,39 +2944,23 @@ async fn blocks_and_mutes_lists_page_and_mutes_end(b: Backend) {
     let until = now_ms() + 3_600_000;
     s.mute(me.id, loud.id, false, None).await.unwrap();
     s.mute(me.id, brief.id, true, Some(until)).await.unwrap();
-    s.mute(me.id, ended.id, true, Some(now_ms() - 1))
-        .await
-        .unwrap();
+    s.mute(me.id, ended.id, true, Some(now_ms() - 1)).await.unwrap();
     let mutes = s.mutes(me.id, page(10)).await.unwrap();
     let listed: Vec<Muted> = mutes.iter().map(|p| p.item).collect();
     assert_eq!(
         listed,
         vec![
-            Muted {
-                account_id: brief.id,
-                expires_at_ms: Some(until)
-            },
-            Muted {
-                account_id: loud.id,
-                expires_at_ms: None
-            },
+            Muted { account_id: brief.id, expires_at_ms: Some(until) },
+            Muted { account_id: loud.id, expires_at_ms: None },
         ]
     );
-    let rels = s
-        .relationships(me.id, &[loud.id, brief.id, ended.id])
-        .await
-        .unwrap();
+    let rels = s.relationships(me.id, &[loud.id, brief.id, ended.id]).await.unwrap();
     assert!(rels[0].muting && !rels[0].muting_notifications);
     assert!(rels[1].muting && rels[1].muting_notifications);
     assert!(!rels[2].muting, "an ended mute is no mute");
     // Muting again replaces the end.
     s.mute(me.id, brief.id, true, None).await.unwrap();
-    assert_eq!(
-        s.mutes(me.id, page(10)).await.unwrap()[0]
-            .item
-            .expires_at_ms,
-        None
-    );
+    assert_eq!(s.mutes(me.id, page(10)).await.unwrap()[0].item.expires_at_ms, None);
     // What an ended mute no longer hides: the account's posts.
     s.follow(me.id, ended.id, true, false).await.unwrap();
     s.follow(me.id, loud.id, true, false).await.unwrap();
@@ -2936,26 +2990,17 @@ async fn follow_requests_authorize_reject_and_remove_follower(b: Backend) {
             FollowOutcome::Requested
         );
     }
-    assert_eq!(
-        items(s.follow_requests(me.id, page(10)).await.unwrap()),
-        vec![y.id, x.id]
-    );
+    assert_eq!(items(s.follow_requests(me.id, page(10)).await.unwrap()), vec![y.id, x.id]);
     assert!(s.follow_requests(x.id, page(10)).await.unwrap().is_empty());
 
     s.authorize_follow_request(me.id, x.id).await.unwrap();
-    assert!(
-        matches!(
-            s.authorize_follow_request(me.id, x.id).await,
-            Err(StoreError::NotFound)
-        ),
-        "a request is answered once"
-    );
+    assert!(matches!(
+        s.authorize_follow_request(me.id, x.id).await,
+        Err(StoreError::NotFound)
+    ), "a request is answered once");
     let rel = &s.relationships(me.id, &[x.id]).await.unwrap()[0];
     assert!(rel.followed_by && !rel.requested_by);
-    assert_eq!(
-        items(s.followers(me.id, page(10)).await.unwrap()),
-        vec![x.id]
-    );
+    assert_eq!(items(s.followers(me.id, page(10)).await.unwrap()), vec![x.id]);
     assert_eq!(s.account(me.id).await.unwrap().followers_count, 1);
 
     s.reject_follow_request(me.id, y.id).await.unwrap();
@@ -2982,4 +3027,153 @@ async fn follow_requests_authorize_reject_and_remove_follower(b: Backend) {
     s.remove_from_followers(me.id, x.id).await.unwrap(); // not a follower: fine
     assert!(s.followers(me.id, page(10)).await.unwrap().is_empty());
     assert_eq!(s.account(me.id).await.unwrap().followers_count, 0);
+}
+
+fn new_list(title: &str) -> NewList {
+    NewList {
+        title: title.into(),
+        replies_policy: RepliesPolicy::List,
+        exclusive: false,
+    }
+}
+
+async fn lists_crud_members_and_owner_only(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "ls_me").await;
+    let other = account(s, "ls_other").await;
+    let friend = account(s, "ls_friend").await;
+    let stranger = account(s, "ls_stranger").await;
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+
+    let first = s.create_list(me.id, new_list("first"), 2).await.unwrap();
+    assert_eq!(first.title, "first");
+    assert_eq!(first.replies_policy, RepliesPolicy::List);
+    let second = s.create_list(me.id, new_list("second"), 2).await.unwrap();
+    assert!(matches!(
+        s.create_list(me.id, new_list("third"), 2).await,
+        Err(StoreError::Rejected(_))
+    ), "the per-account bound");
+    assert_eq!(s.lists(me.id).await.unwrap(), vec![first.clone(), second.clone()]);
+    assert!(s.lists(other.id).await.unwrap().is_empty());
+
+    // Someone else's list is NotFound for every operation, and stays as it was.
+    assert!(matches!(s.list(other.id, first.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.update_list(other.id, first.id, ListUpdate { title: Some("x".into()), ..Default::default() }).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(s.delete_list(other.id, first.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.list_members(other.id, first.id, page(10)).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.add_list_members(other.id, first.id, &[friend.id], 10).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(s.list_timeline(other.id, first.id, page(10)).await, Err(StoreError::NotFound)));
+
+    let updated = s
+        .update_list(
+            me.id,
+            first.id,
+            ListUpdate {
+                replies_policy: Some(RepliesPolicy::None),
+                exclusive: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.title, "first", "unchanged fields stay");
+    assert!(updated.exclusive && updated.replies_policy == RepliesPolicy::None);
+
+    // Members: only followed accounts; all or nothing; again is harmless.
+    assert!(matches!(
+        s.add_list_members(me.id, first.id, &[friend.id, stranger.id], 10).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert!(s.list_members(me.id, first.id, page(10)).await.unwrap().is_empty());
+    s.add_list_members(me.id, first.id, &[friend.id], 10).await.unwrap();
+    s.add_list_members(me.id, first.id, &[friend.id, friend.id], 10).await.unwrap();
+    assert_eq!(items(s.list_members(me.id, first.id, page(10)).await.unwrap()), vec![friend.id]);
+    s.follow(me.id, stranger.id, true, false).await.unwrap();
+    assert!(matches!(
+        s.add_list_members(me.id, first.id, &[stranger.id], 1).await,
+        Err(StoreError::Rejected(_))
+    ), "the per-list bound");
+    assert_eq!(s.lists_containing(me.id, friend.id).await.unwrap(), vec![updated.clone()]);
+    assert!(s.lists_containing(other.id, friend.id).await.unwrap().is_empty());
+
+    s.remove_list_members(me.id, first.id, &[friend.id, stranger.id]).await.unwrap();
+    assert!(s.list_members(me.id, first.id, page(10)).await.unwrap().is_empty());
+    // Unfollowing takes the account out of the follower's lists.
+    s.add_list_members(me.id, second.id, &[friend.id], 10).await.unwrap();
+    s.unfollow(me.id, friend.id).await.unwrap();
+    assert!(s.list_members(me.id, second.id, page(10)).await.unwrap().is_empty());
+
+    s.delete_list(me.id, first.id).await.unwrap();
+    assert!(matches!(s.list(me.id, first.id).await, Err(StoreError::NotFound)));
+    assert_eq!(s.lists(me.id).await.unwrap(), vec![second]);
+}
+
+async fn list_timeline_replies_policy_and_exclusive(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "lt_me").await;
+    let member = account(s, "lt_member").await;
+    let co = account(s, "lt_co").await;
+    let followed = account(s, "lt_followed").await;
+    let far = account(s, "lt_far").await;
+    for t in [member.id, co.id, followed.id] {
+        s.follow(me.id, t, true, false).await.unwrap();
+    }
+    let list = s.create_list(me.id, new_list("l"), 10).await.unwrap();
+    s.add_list_members(me.id, list.id, &[member.id, co.id], 10).await.unwrap();
+
+    let reply = |author: Id, to: Id, text: &str| {
+        let mut n = new_status(author, text);
+        n.in_reply_to = Some(to);
+        n
+    };
+    let plain = post(s, member.id, "plain").await;
+    let self_reply = post_with(s, reply(member.id, plain, "thread")).await;
+    let co_post = post(s, co.id, "co").await;
+    let to_member = post_with(s, reply(member.id, co_post, "to a member")).await;
+    let followed_post = post(s, followed.id, "followed").await;
+    let to_followed = post_with(s, reply(member.id, followed_post, "to followed")).await;
+    let far_post = post(s, far.id, "far").await;
+    let to_far = post_with(s, reply(member.id, far_post, "to far")).await;
+    let mut dm = new_status(member.id, "dm");
+    dm.visibility = Visibility::Direct;
+    let dm = post_with(s, dm).await;
+    let outsider = followed_post;
+
+    let seen = |policy| async move {
+        s.update_list(me.id, list.id, ListUpdate { replies_policy: Some(policy), ..Default::default() })
+            .await
+            .unwrap();
+        items(s.list_timeline(me.id, list.id, page(50)).await.unwrap())
+    };
+    let by_list = seen(RepliesPolicy::List).await;
+    assert_eq!(by_list, vec![to_member, co_post, self_reply, plain]);
+    let by_none = seen(RepliesPolicy::None).await;
+    assert_eq!(by_none, vec![co_post, self_reply, plain]);
+    let by_followed = seen(RepliesPolicy::Followed).await;
+    assert_eq!(by_followed, vec![to_followed, to_member, co_post, self_reply, plain]);
+    for hidden in [to_far, dm, outsider] {
+        assert!(!by_followed.contains(&hidden));
+    }
+
+    // Muting a member hides it in the list too.
+    s.mute(me.id, co.id, true, None).await.unwrap();
+    let muted = items(s.list_timeline(me.id, list.id, page(50)).await.unwrap());
+    assert!(!muted.contains(&co_post));
+    s.unmute(me.id, co.id).await.unwrap();
+
+    // Exclusive: members' posts leave the home timeline, others' stay.
+    let home = items(s.home_timeline(me.id, page(50)).await.unwrap());
+    assert!(home.contains(&plain) && home.contains(&followed_post));
+    s.update_list(me.id, list.id, ListUpdate { exclusive: Some(true), ..Default::default() })
+        .await
+        .unwrap();
+    let home = items(s.home_timeline(me.id, page(50)).await.unwrap());
+    assert!(!home.contains(&plain) && !home.contains(&co_post));
+    assert!(home.contains(&followed_post));
 }

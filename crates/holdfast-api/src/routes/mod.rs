@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod discovery;
 mod instance;
+mod lists;
 mod media;
 mod notifications;
 mod oauth;
@@ -150,6 +151,7 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             "/api/v1/accounts/{id}/remove_from_followers",
             post(safety::remove_from_followers),
         )
+        .route("/api/v1/accounts/{id}/lists", get(lists::containing))
         .route("/api/v1/blocks", get(safety::blocks))
         .route("/api/v1/mutes", get(safety::mutes))
         .route("/api/v1/follow_requests", get(safety::follow_requests))
@@ -205,6 +207,18 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/api/v1/timelines/home", get(timelines::home))
         .route("/api/v1/timelines/public", get(timelines::public))
         .route("/api/v1/timelines/tag/{hashtag}", get(timelines::tag))
+        .route("/api/v1/timelines/list/{id}", get(timelines::list))
+        .route("/api/v1/lists", get(lists::index).post(lists::create))
+        .route(
+            "/api/v1/lists/{id}",
+            get(lists::show).put(lists::update).delete(lists::delete),
+        )
+        .route(
+            "/api/v1/lists/{id}/accounts",
+            get(lists::members)
+                .post(lists::add_members)
+                .delete(lists::remove_members),
+        )
         .route("/api/v1/tags/{name}", get(timelines::tag_info))
         .route("/api/v1/favourites", get(timelines::favourites))
         .route("/api/v1/bookmarks", get(timelines::bookmarks))

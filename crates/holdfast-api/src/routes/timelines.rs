@@ -57,6 +57,20 @@ pub async fn home(
     timeline(&state, Some(me), Timeline::Home, &headers, &uri, &params).await
 }
 
+/// `/api/v1/timelines/list/:id`: one of the caller's lists.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
+    let me = caller.user("read:lists")?;
+    let which = Timeline::List(path_id(&id)?);
+    timeline(&state, Some(me), which, &headers, &uri, &params).await
+}
+
 pub async fn public(
     State(state): State<AppState>,
     caller: Caller,

@@ -84,6 +84,13 @@ pub async fn unfollow(c: &dyn Conn, account_id: Id, target_id: Id) -> StoreResul
             &args![target_id, account_id],
         )
         .await?;
+        // Lists hold only followed accounts (as in Mastodon).
+        c.execute(
+            "DELETE FROM list_accounts WHERE account_id = ?2 \
+             AND list_id IN (SELECT id FROM lists WHERE account_id = ?1)",
+            &pair,
+        )
+        .await?;
     }
     Ok(())
 }

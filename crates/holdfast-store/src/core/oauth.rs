@@ -139,11 +139,14 @@ pub async fn create_auth_code(
     Ok(())
 }
 
-/// One statement: of two PostgreSQL nodes redeeming the same code at once, exactly one gets it.
+/// One statement: of two PostgreSQL nodes redeeming the same code at once,
+/// exactly one gets it. The row stays, marked used, until it expires, so a
+/// replay can be recognised (`revoke_replayed_code`).
 pub async fn take_auth_code(c: &dyn Conn, code_hash: &str) -> StoreResult<AuthCode> {
     let r = c
         .query_opt(
-            "DELETE FROM auth_codes WHERE code_hash = ?1 AND expires_at >= ?2 \
+            "UPDATE auth_codes SET used_at = ?2 \
+             WHERE code_hash = ?1 AND expires_at >= ?2 AND used_at IS NULL \
              RETURNING app_id, account_id, scopes, redirect_uri, code_challenge, code_challenge_method",
             &args![code_hash, now_ms()],
         )
@@ -157,6 +160,30 @@ pub async fn take_auth_code(c: &dyn Conn, code_hash: &str) -> StoreResult<AuthCo
         code_challenge: r.get(4)?,
         code_challenge_method: r.get(5)?,
     })
+}
+
+pub async fn bind_auth_code_token(
+    c: &dyn Conn,
+    code_hash: &str,
+    token_hash: &str,
+) -> StoreResult<()> {
+    c.execute(
+        "UPDATE auth_codes SET token_hash = ?2 WHERE code_hash = ?1",
+        &args![code_hash, token_hash],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn revoke_replayed_code(c: &dyn Conn, code_hash: &str) -> StoreResult<bool> {
+    let revoked = c
+        .execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE revoked_at IS NULL AND token_hash = \
+             (SELECT token_hash FROM auth_codes WHERE code_hash = ?1 AND used_at IS NOT NULL)",
+            &args![code_hash, now_ms()],
+        )
+        .await?;
+    Ok(revoked > 0)
 }
 
 /// Starts a session; sweeps expired ones and keeps at most `per_account_max` per account

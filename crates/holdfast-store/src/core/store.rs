@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
-use super::{discovery, graph, media, notifications, oauth, safety, statuses, timelines, Core, Db};
+use super::{
+    discovery, graph, lists, media, notifications, oauth, safety, statuses, timelines, Core, Db,
+};
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -107,12 +109,79 @@ impl<B: Db> Store for Core<B> {
             .await
     }
 
+    // ---- lists ----
+    async fn create_list(
+        &self,
+        owner: Id,
+        new: NewList,
+        per_account_max: u32,
+    ) -> StoreResult<ListRow> {
+        self.db
+            .write(new, move |c, new| {
+                Box::pin(lists::create(c, owner, new, per_account_max))
+            })
+            .await
+    }
+    async fn lists(&self, owner: Id) -> StoreResult<Vec<ListRow>> {
+        self.db
+            .read((), move |c, _| Box::pin(lists::all(c, owner)))
+            .await
+    }
+    async fn list(&self, owner: Id, id: Id) -> StoreResult<ListRow> {
+        self.db
+            .read((), move |c, _| Box::pin(lists::get(c, owner, id)))
+            .await
+    }
+    async fn update_list(&self, owner: Id, id: Id, update: ListUpdate) -> StoreResult<ListRow> {
+        self.db
+            .write(update, move |c, u| Box::pin(lists::update(c, owner, id, u)))
+            .await
+    }
+    async fn delete_list(&self, owner: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(lists::delete(c, owner, id)))
+            .await
+    }
+    async fn list_members(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| Box::pin(lists::members(c, owner, id, page)))
+            .await
+    }
+    async fn add_list_members(
+        &self,
+        owner: Id,
+        id: Id,
+        accounts: &[Id],
+        members_max: u32,
+    ) -> StoreResult<()> {
+        self.db
+            .write(accounts.to_vec(), move |c, accounts| {
+                Box::pin(lists::add_members(c, owner, id, accounts, members_max))
+            })
+            .await
+    }
+    async fn remove_list_members(&self, owner: Id, id: Id, accounts: &[Id]) -> StoreResult<()> {
+        self.db
+            .write(accounts.to_vec(), move |c, accounts| {
+                Box::pin(lists::remove_members(c, owner, id, accounts))
+            })
+            .await
+    }
+    async fn lists_containing(&self, owner: Id, member: Id) -> StoreResult<Vec<ListRow>> {
+        self.db
+            .read((), move |c, _| Box::pin(lists::containing(c, owner, member)))
+            .await
+    }
+    async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| Box::pin(lists::timeline(c, owner, id, page)))
+            .await
+    }
+
     // ---- safety ----
     async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
-            .read((), move |c, _| {
-                Box::pin(safety::blocks(c, account_id, page))
-            })
+            .read((), move |c, _| Box::pin(safety::blocks(c, account_id, page)))
             .await
     }
     async fn mutes(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Muted>>> {
@@ -377,8 +446,11 @@ impl<B: Db> Store for Core<B> {
 
     // ---- timelines ----
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        let scan_from = i64::try_from(self.limits.home_scan_followees_min).unwrap_or(i64::MAX);
         self.db
-            .read((), move |c, _| Box::pin(timelines::home(c, viewer, page)))
+            .read((), move |c, _| {
+                Box::pin(timelines::home(c, viewer, page, scan_from))
+            })
             .await
     }
     async fn public_timeline(
@@ -529,6 +601,21 @@ impl<B: Db> Store for Core<B> {
         self.db
             .write(code_hash.to_owned(), |c, hash| {
                 Box::pin(oauth::take_auth_code(c, hash))
+            })
+            .await
+    }
+    async fn bind_auth_code_token(&self, code_hash: &str, token_hash: &str) -> StoreResult<()> {
+        self.db
+            .write(
+                (code_hash.to_owned(), token_hash.to_owned()),
+                |c, (code, token)| Box::pin(oauth::bind_auth_code_token(c, code, token)),
+            )
+            .await
+    }
+    async fn revoke_replayed_code(&self, code_hash: &str) -> StoreResult<bool> {
+        self.db
+            .write(code_hash.to_owned(), |c, hash| {
+                Box::pin(oauth::revoke_replayed_code(c, hash))
             })
             .await
     }

@@ -72,6 +72,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_relationships_lists",
         include_str!("../../migrations/postgres/0009_relationships_lists.sql"),
     ),
+    (
+        "0013_auth_code_replay",
+        include_str!("../../migrations/postgres/0013_auth_code_replay.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

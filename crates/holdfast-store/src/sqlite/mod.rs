@@ -48,6 +48,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_relationships_lists",
         include_str!("../../migrations/sqlite/0009_relationships_lists.sql"),
     ),
+    (
+        "0013_auth_code_replay",
+        include_str!("../../migrations/sqlite/0013_auth_code_replay.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.

@@ -1,0 +1,160 @@
+//! /api/v1/lists: an account's lists, their members, and which lists hold an
+//! account (`/api/v1/accounts/:id/lists`). The list timeline is in timelines.rs.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Json;
+use holdfast_service::user_lists::ListFields;
+use holdfast_store::{Id, ListRow};
+use serde_json::{json, Value};
+
+use super::helpers::path_id;
+use crate::auth::Caller;
+use crate::entities;
+use crate::error::{ApiError, ApiResult};
+use crate::params::{parse_id, Params};
+use crate::AppState;
+
+/// Mastodon's List entity.
+fn list_json(l: &ListRow) -> Value {
+    json!({
+        "id": l.id.to_string(),
+        "title": l.title,
+        "replies_policy": l.replies_policy.as_str(),
+        "exclusive": l.exclusive,
+    })
+}
+
+fn lists_json(lists: &[ListRow]) -> Json<Value> {
+    Json(Value::Array(lists.iter().map(list_json).collect()))
+}
+
+fn fields(params: &Params) -> ApiResult<ListFields> {
+    Ok(ListFields {
+        title: params.str("title")?,
+        replies_policy: params.str("replies_policy")?,
+        exclusive: params.bool("exclusive")?,
+    })
+}
+
+/// `account_ids[]`; an id that is not one names no account (404).
+fn account_ids(params: &Params) -> ApiResult<Vec<Id>> {
+    params
+        .list("account_ids")?
+        .iter()
+        .map(|s| parse_id(s).ok_or_else(ApiError::not_found))
+        .collect()
+}
+
+pub async fn index(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let me = caller.user("read:lists")?;
+    Ok(lists_json(&state.service.lists(me).await?))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("read:lists")?;
+    Ok(Json(list_json(
+        &state.service.list(me, path_id(&id)?).await?,
+    )))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:lists")?;
+    let list = state.service.create_list(me, fields(&params)?).await?;
+    Ok(Json(list_json(&list)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:lists")?;
+    let list = state
+        .service
+        .update_list(me, path_id(&id)?, fields(&params)?)
+        .await?;
+    Ok(Json(list_json(&list)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:lists")?;
+    state.service.delete_list(me, path_id(&id)?).await?;
+    Ok(Json(json!({})))
+}
+
+pub async fn members(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
+    let me = caller.user("read:lists")?;
+    let page = state
+        .service
+        .list_members(me, path_id(&id)?, params.page()?)
+        .await?;
+    let items = page
+        .items
+        .iter()
+        .map(|a| entities::account(&state.service, a))
+        .collect();
+    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+}
+
+pub async fn add_members(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:lists")?;
+    let id = path_id(&id)?;
+    state
+        .service
+        .add_list_members(me, id, &account_ids(&params)?)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+pub async fn remove_members(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:lists")?;
+    let id = path_id(&id)?;
+    state
+        .service
+        .remove_list_members(me, id, &account_ids(&params)?)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+pub async fn containing(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("read:lists")?;
+    Ok(lists_json(
+        &state.service.lists_containing(me, path_id(&id)?).await?,
+    ))
+}
