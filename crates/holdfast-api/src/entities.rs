@@ -160,8 +160,8 @@ pub fn relationship(r: &Relationship) -> Value {
         "requested": r.requested,
         "requested_by": r.requested_by,
         "domain_blocking": false,
-        "endorsed": false,
-        "note": "",
+        "endorsed": r.endorsed,
+        "note": r.note,
     })
 }
 

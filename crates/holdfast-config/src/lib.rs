@@ -137,8 +137,8 @@ pub struct Limits {
     pub db_busy_timeout_ms: u64,
     // ---- failover: reads (drill) ----
     /// With a standby to fall back on (a multi-host URL), a read on the
-    /// primary, getting a connection included, gives up after this and goes to
-    /// a standby: a frozen or cut-off primary stays silent rather than
+    /// primary (from getting a pool slot, opening a connection included)
+    /// gives up after this and goes to a standby: a frozen or cut-off primary stays silent rather than
     /// refusing, and would otherwise cost each read `pg_operation_timeout_ms`.
     /// The primary then counts as unreachable for `pg_primary_recheck_ms`.
     pub pg_primary_read_timeout_ms: u64,
@@ -431,6 +431,14 @@ pub struct Limits {
     pub list_accounts_max: u32,
     /// Most ids in one `POST/DELETE /api/v1/lists/:id/accounts`.
     pub list_accounts_ids_max: usize,
+    /// Longest private note on an account (Mastodon: 2 000).
+    pub account_note_max_chars: usize,
+    /// Accounts one account may endorse.
+    pub endorsements_max: u32,
+    /// Domains one account may hide.
+    pub user_domain_blocks_max: u32,
+    /// Longest domain name (DNS: 253).
+    pub domain_max_chars: usize,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
     // ---- early client calls (grouped notifications, unread counts, fetch many) ----
@@ -699,6 +707,10 @@ impl Default for Limits {
             list_title_max_chars: 256,
             list_accounts_max: 1_000,
             list_accounts_ids_max: 100,
+            account_note_max_chars: 2_000,
+            endorsements_max: 100,
+            user_domain_blocks_max: 1_000,
+            domain_max_chars: 253,
             relationships_ids_max: 100,
             notification_groups_scan_max: 2_000,
             notification_group_samples_max: 8,

@@ -13,6 +13,7 @@ pub mod lists;
 pub mod media;
 pub mod notification_groups;
 pub mod oauth;
+pub mod personal;
 pub mod rendered;
 pub mod safety;
 pub mod scopes;

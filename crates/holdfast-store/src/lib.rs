@@ -277,6 +277,18 @@ pub trait Store: Send + Sync + 'static {
     /// The list's timeline (status ids, newest first), seen by its owner.
     async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
 
+    // ---- personal marks: notes, endorsements, domain blocks ----
+    /// Sets `account_id`'s private note on `target`; "" removes it.
+    async fn set_account_note(&self, account_id: Id, target: Id, comment: &str) -> StoreResult<()>;
+    /// Rejected if `account_id` does not follow `target` or endorses `max` already.
+    async fn endorse(&self, account_id: Id, target: Id, max: u32) -> StoreResult<()>;
+    async fn unendorse(&self, account_id: Id, target: Id) -> StoreResult<()>;
+    async fn endorsements(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    /// `domain` normalized (lowercase); Rejected past `max` domains.
+    async fn block_domain(&self, account_id: Id, domain: &str, max: u32) -> StoreResult<()>;
+    async fn unblock_domain(&self, account_id: Id, domain: &str) -> StoreResult<()>;
+    async fn domain_blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<String>>>;
+
     // ---- safety: blocks, mutes, follow requests ----
     /// Accounts `account_id` blocks, paged by the block.
     async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;

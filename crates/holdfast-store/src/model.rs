@@ -299,6 +299,10 @@ pub struct Relationship {
     pub muting_notifications: bool,
     pub requested: bool,
     pub requested_by: bool,
+    /// The viewer's private note on the account ("" when none).
+    pub note: String,
+    /// The viewer features the account on its profile.
+    pub endorsed: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -82,6 +82,7 @@ conformance!(
     follow_requests_authorize_reject_and_remove_follower,
     lists_crud_members_and_owner_only,
     list_timeline_replies_policy_and_exclusive,
+    notes_endorsements_and_domain_blocks,
 );
 
 // ---- helpers ----
@@ -3176,4 +3177,43 @@ async fn list_timeline_replies_policy_and_exclusive(b: Backend) {
     let home = items(s.home_timeline(me.id, page(50)).await.unwrap());
     assert!(!home.contains(&plain) && !home.contains(&co_post));
     assert!(home.contains(&followed_post));
+}
+
+async fn notes_endorsements_and_domain_blocks(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "pm_me").await;
+    let friend = account(s, "pm_friend").await;
+    let other = account(s, "pm_other").await;
+
+    s.set_account_note(me.id, friend.id, "met at the fair").await.unwrap();
+    s.set_account_note(me.id, friend.id, "met at the fair, twice").await.unwrap();
+    let rels = s.relationships(me.id, &[friend.id, other.id]).await.unwrap();
+    assert_eq!(rels[0].note, "met at the fair, twice");
+    assert_eq!(rels[1].note, "");
+    assert_eq!(s.relationships(other.id, &[friend.id]).await.unwrap()[0].note, "", "notes are private");
+    s.set_account_note(me.id, friend.id, "").await.unwrap();
+    assert_eq!(s.relationships(me.id, &[friend.id]).await.unwrap()[0].note, "");
+
+    assert!(matches!(s.endorse(me.id, friend.id, 2).await, Err(StoreError::Rejected(_))), "follow first");
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    s.follow(me.id, other.id, true, false).await.unwrap();
+    s.endorse(me.id, friend.id, 1).await.unwrap();
+    s.endorse(me.id, friend.id, 1).await.unwrap();
+    assert!(matches!(s.endorse(me.id, other.id, 1).await, Err(StoreError::Rejected(_))), "the bound");
+    assert_eq!(items(s.endorsements(me.id, page(10)).await.unwrap()), vec![friend.id]);
+    assert!(s.relationships(me.id, &[friend.id]).await.unwrap()[0].endorsed);
+    s.unendorse(me.id, friend.id).await.unwrap();
+    s.unendorse(me.id, friend.id).await.unwrap();
+    assert!(s.endorsements(me.id, page(10)).await.unwrap().is_empty());
+
+    s.block_domain(me.id, "a.example", 2).await.unwrap();
+    s.block_domain(me.id, "b.example", 2).await.unwrap();
+    s.block_domain(me.id, "b.example", 2).await.unwrap();
+    assert!(matches!(s.block_domain(me.id, "c.example", 2).await, Err(StoreError::Rejected(_))));
+    let listed: Vec<String> = s.domain_blocks(me.id, page(10)).await.unwrap().into_iter().map(|p| p.item).collect();
+    assert_eq!(listed, vec!["b.example".to_owned(), "a.example".to_owned()]);
+    s.unblock_domain(me.id, "b.example").await.unwrap();
+    let listed: Vec<String> = s.domain_blocks(me.id, page(10)).await.unwrap().into_iter().map(|p| p.item).collect();
+    assert_eq!(listed, vec!["a.example".to_owned()]);
+    assert!(s.domain_blocks(other.id, page(10)).await.unwrap().is_empty());
 }

@@ -11,6 +11,7 @@ mod media;
 mod notifications;
 mod oauth;
 mod ops;
+mod personal;
 mod safety;
 mod statuses;
 mod timelines;
@@ -152,6 +153,16 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             post(safety::remove_from_followers),
         )
         .route("/api/v1/accounts/{id}/lists", get(lists::containing))
+        .route("/api/v1/accounts/{id}/note", post(personal::note))
+        .route("/api/v1/accounts/{id}/pin", post(personal::pin))
+        .route("/api/v1/accounts/{id}/unpin", post(personal::unpin))
+        .route("/api/v1/endorsements", get(personal::endorsements))
+        .route(
+            "/api/v1/domain_blocks",
+            get(personal::domain_blocks)
+                .post(personal::block_domain)
+                .delete(personal::unblock_domain),
+        )
         .route("/api/v1/blocks", get(safety::blocks))
         .route("/api/v1/mutes", get(safety::mutes))
         .route("/api/v1/follow_requests", get(safety::follow_requests))

@@ -1,102 +1,113 @@
-//! Discovery: how much this server is used (nodeinfo) and what is trending
-//! on it, all computed from local activity. Every query reads a bounded
-//! slice: the newest public statuses of a time window, at most a fixed number.
+//! Finding people, from the local follow graph: the directory, follow
+//! suggestions, and which of the accounts one follows also follow another
+//! (familiar followers). Only approved, unsuspended accounts are found.
 
-use super::sql::vis;
-use super::{args, Conn};
+use super::sql::account_columns;
+use super::{args, sql, Arg, Conn};
 use crate::model::*;
 use crate::StoreResult;
 
-/// Accounts and posts, for nodeinfo's `usage`. "Active" means posted in the
-/// window (holdfast keeps no log-in history, Mastodon counts log-ins).
-pub async fn usage(
+/// Accounts that chose to be found (`discoverable`), most recently posting
+/// first (`active`) or newest first.
+pub async fn directory(
     c: &dyn Conn,
-    month_start_ms: i64,
-    halfyear_start_ms: i64,
-) -> StoreResult<Usage> {
-    let r = c
-        .query_one(
-            "SELECT (SELECT COUNT(*) FROM accounts WHERE NOT suspended AND approved), \
-                    (SELECT COUNT(*) FROM accounts WHERE NOT suspended AND approved AND last_status_at > ?1), \
-                    (SELECT COUNT(*) FROM accounts WHERE NOT suspended AND approved AND last_status_at > ?2), \
-                    (SELECT COUNT(*) FROM statuses WHERE reblog_of_id IS NULL)",
-            &args![month_start_ms, halfyear_start_ms],
-        )
-        .await?;
-    Ok(Usage {
-        users: r.get(0)?,
-        active_month: r.get(1)?,
-        active_halfyear: r.get(2)?,
-        local_posts: r.get(3)?,
-    })
-}
-
-/// The newest public originals since id `?1`, at most `?2` of them, by
-/// authors in good standing: the sample every trend is computed from.
-fn recent_public() -> String {
-    format!(
-        "SELECT rs.id FROM statuses rs \
-         WHERE rs.id > ?1 AND rs.visibility = {public} AND rs.reblog_of_id IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM accounts ra WHERE ra.id = rs.account_id AND (ra.suspended OR NOT ra.approved)) \
-         ORDER BY rs.id DESC LIMIT ?2",
-        public = vis(Visibility::Public)
-    )
-}
-
-/// Tags used by the most distinct accounts in the sample, then by the most uses.
-/// `uses_last_week`/`accounts_last_week` are the counts within the sample.
-pub async fn trending_tags(
-    c: &dyn Conn,
-    since_id: Id,
-    scan_max: u32,
+    order: DirectoryOrder,
     limit: u32,
     offset: u32,
-) -> StoreResult<Vec<TagRow>> {
-    let rows = c
+) -> StoreResult<Vec<AccountRow>> {
+    let order_by = match order {
+        DirectoryOrder::Active => "a.last_status_at IS NULL, a.last_status_at DESC, a.id DESC",
+        DirectoryOrder::New => "a.id DESC",
+    };
+    c.query(
+        &format!(
+            "SELECT {} FROM accounts a WHERE a.discoverable AND NOT a.suspended AND a.approved \
+             ORDER BY {order_by} LIMIT ?1 OFFSET ?2",
+            account_columns()
+        ),
+        &args![limit, offset],
+    )
+    .await?
+    .iter()
+    .map(sql::account_row)
+    .collect()
+}
+
+/// Who `me` might follow: accounts that the accounts `me` follows follow
+/// (most such followers first), then the most followed discoverable
+/// accounts; never `me`, an account `me` follows or asked to follow, blocks
+/// (either way) or mutes.
+pub async fn suggestions(c: &dyn Conn, me: Id, limit: u32) -> StoreResult<Vec<Suggestion>> {
+    let eligible = "a.id <> ?1 AND NOT a.suspended AND a.approved \
+        AND NOT EXISTS (SELECT 1 FROM follows x WHERE x.account_id = ?1 AND x.target_id = a.id) \
+        AND NOT EXISTS (SELECT 1 FROM follow_requests x WHERE x.account_id = ?1 AND x.target_id = a.id) \
+        AND NOT EXISTS (SELECT 1 FROM blocks x WHERE (x.account_id = ?1 AND x.target_id = a.id) \
+                                                  OR (x.account_id = a.id AND x.target_id = ?1)) \
+        AND NOT EXISTS (SELECT 1 FROM mutes x WHERE x.account_id = ?1 AND x.target_id = a.id)";
+    let mut out: Vec<Suggestion> = c
         .query(
             &format!(
-                "SELECT t.name, COUNT(*), COUNT(DISTINCT s.account_id), t.id \
-                 FROM status_tags st JOIN statuses s ON s.id = st.status_id JOIN tags t ON t.id = st.tag_id \
-                 WHERE st.status_id IN ({}) \
-                 GROUP BY t.id, t.name \
-                 ORDER BY COUNT(DISTINCT s.account_id) DESC, COUNT(*) DESC, t.id DESC \
-                 LIMIT ?3 OFFSET ?4",
-                recent_public()
+                "SELECT a.id FROM follows mine JOIN follows theirs ON theirs.account_id = mine.target_id \
+                 JOIN accounts a ON a.id = theirs.target_id \
+                 WHERE mine.account_id = ?1 AND {eligible} \
+                 GROUP BY a.id ORDER BY COUNT(*) DESC, a.id DESC LIMIT ?2"
             ),
-            &args![since_id, scan_max, limit, offset],
+            &args![me, limit],
         )
-        .await?;
-    rows.iter()
+        .await?
+        .iter()
         .map(|r| {
-            Ok(TagRow {
-                name: r.get(0)?,
-                uses_last_week: r.get(1)?,
-                accounts_last_week: r.get(2)?,
-                id: Some(r.get(3)?),
+            Ok(Suggestion {
+                account_id: r.get(0)?,
+                source: SuggestionSource::FriendsOfFriends,
             })
         })
-        .collect()
+        .collect::<StoreResult<_>>()?;
+    let room = limit.saturating_sub(out.len() as u32);
+    if room > 0 {
+        let taken: Vec<Id> = out.iter().map(|s| s.account_id).collect();
+        let popular = c
+            .query(
+                &format!(
+                    "SELECT a.id FROM accounts a WHERE a.discoverable AND {eligible} AND NOT {} \
+                     ORDER BY a.followers_count DESC, a.id DESC LIMIT ?3",
+                    c.dialect().in_ids("a.id", 2)
+                ),
+                &[Arg::Int(me), Arg::Ids(&taken), Arg::Int(room as i64)],
+            )
+            .await?;
+        for r in &popular {
+            out.push(Suggestion {
+                account_id: r.get(0)?,
+                source: SuggestionSource::MostFollowed,
+            });
+        }
+    }
+    Ok(out)
 }
 
-/// Statuses of the sample that drew the most reblogs and favourites (at least one).
-pub async fn trending_statuses(
+/// For each of `targets`: at most `each_max` accounts `me` follows that follow it.
+pub async fn familiar_followers(
     c: &dyn Conn,
-    since_id: Id,
-    scan_max: u32,
-    limit: u32,
-    offset: u32,
-) -> StoreResult<Vec<Id>> {
-    let rows = c
-        .query(
-            &format!(
-                "SELECT s.id FROM statuses s WHERE s.id IN ({}) \
-                   AND s.reblogs_count + s.favourites_count > 0 \
-                 ORDER BY s.reblogs_count + s.favourites_count DESC, s.id DESC \
-                 LIMIT ?3 OFFSET ?4",
-                recent_public()
-            ),
-            &args![since_id, scan_max, limit, offset],
-        )
-        .await?;
-    rows.iter().map(|r| r.get(0)).collect()
+    me: Id,
+    targets: &[Id],
+    each_max: u32,
+) -> StoreResult<Vec<(Id, Vec<Id>)>> {
+    let mut out = Vec::with_capacity(targets.len());
+    for &target in targets {
+        let ids = c
+            .query(
+                "SELECT f.account_id FROM follows mine JOIN follows f ON f.account_id = mine.target_id \
+                 JOIN accounts a ON a.id = f.account_id \
+                 WHERE mine.account_id = ?1 AND f.target_id = ?2 AND NOT a.suspended \
+                 ORDER BY f.id DESC LIMIT ?3",
+                &args![me, target, each_max],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect::<StoreResult<Vec<Id>>>()?;
+        out.push((target, ids));
+    }
+    Ok(out)
 }

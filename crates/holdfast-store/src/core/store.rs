@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
 use super::{
-    discovery, graph, lists, media, notifications, oauth, safety, statuses, timelines, Core, Db,
+    graph, lists, media, notifications, oauth, personal, safety, statuses, timelines, trends, Core,
+    Db,
 };
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
@@ -178,6 +179,57 @@ impl<B: Db> Store for Core<B> {
             .await
     }
 
+    // ---- personal marks ----
+    async fn set_account_note(&self, account_id: Id, target: Id, comment: &str) -> StoreResult<()> {
+        self.db
+            .write(comment.to_owned(), move |c, comment| {
+                Box::pin(personal::set_note(c, account_id, target, comment))
+            })
+            .await
+    }
+    async fn endorse(&self, account_id: Id, target: Id, max: u32) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(personal::endorse(c, account_id, target, max))
+            })
+            .await
+    }
+    async fn unendorse(&self, account_id: Id, target: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(personal::unendorse(c, account_id, target))
+            })
+            .await
+    }
+    async fn endorsements(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(personal::endorsements(c, account_id, page))
+            })
+            .await
+    }
+    async fn block_domain(&self, account_id: Id, domain: &str, max: u32) -> StoreResult<()> {
+        self.db
+            .write(domain.to_owned(), move |c, domain| {
+                Box::pin(personal::block_domain(c, account_id, domain, max))
+            })
+            .await
+    }
+    async fn unblock_domain(&self, account_id: Id, domain: &str) -> StoreResult<()> {
+        self.db
+            .write(domain.to_owned(), move |c, domain| {
+                Box::pin(personal::unblock_domain(c, account_id, domain))
+            })
+            .await
+    }
+    async fn domain_blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<String>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(personal::domain_blocks(c, account_id, page))
+            })
+            .await
+    }
+
     // ---- safety ----
     async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
@@ -226,7 +278,7 @@ impl<B: Db> Store for Core<B> {
     async fn usage(&self, month_start_ms: i64, halfyear_start_ms: i64) -> StoreResult<Usage> {
         self.db
             .read((), move |c, _| {
-                Box::pin(discovery::usage(c, month_start_ms, halfyear_start_ms))
+                Box::pin(trends::usage(c, month_start_ms, halfyear_start_ms))
             })
             .await
     }
@@ -239,7 +291,7 @@ impl<B: Db> Store for Core<B> {
     ) -> StoreResult<Vec<TagRow>> {
         self.db
             .read((), move |c, _| {
-                Box::pin(discovery::trending_tags(
+                Box::pin(trends::trending_tags(
                     c, since_id, scan_max, limit, offset,
                 ))
             })
@@ -254,7 +306,7 @@ impl<B: Db> Store for Core<B> {
     ) -> StoreResult<Vec<Id>> {
         self.db
             .read((), move |c, _| {
-                Box::pin(discovery::trending_statuses(
+                Box::pin(trends::trending_statuses(
                     c, since_id, scan_max, limit, offset,
                 ))
             })
