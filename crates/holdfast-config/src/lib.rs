@@ -439,6 +439,10 @@ pub struct Limits {
     pub user_domain_blocks_max: u32,
     /// Longest domain name (DNS: 253).
     pub domain_max_chars: usize,
+    /// Followers shown per account by `familiar_followers`.
+    pub familiar_followers_each_max: u32,
+    /// Furthest `offset` into the directory (deep offsets cost a scan).
+    pub directory_offset_max: u32,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
     // ---- early client calls (grouped notifications, unread counts, fetch many) ----
@@ -711,6 +715,8 @@ impl Default for Limits {
             endorsements_max: 100,
             user_domain_blocks_max: 1_000,
             domain_max_chars: 253,
+            familiar_followers_each_max: 10,
+            directory_offset_max: 10_000,
             relationships_ids_max: 100,
             notification_groups_scan_max: 2_000,
             notification_group_samples_max: 8,

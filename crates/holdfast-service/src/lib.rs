@@ -23,6 +23,7 @@ pub mod streams;
 pub mod text;
 pub mod user_lists;
 pub mod threads;
+pub mod trends;
 
 use std::sync::Arc;
 use std::time::Duration;

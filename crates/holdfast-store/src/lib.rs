@@ -277,6 +277,24 @@ pub trait Store: Send + Sync + 'static {
     /// The list's timeline (status ids, newest first), seen by its owner.
     async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
 
+    // ---- discovery, from the local follow graph ----
+    /// Discoverable accounts in `order`.
+    async fn directory(
+        &self,
+        order: DirectoryOrder,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AccountRow>>;
+    /// At most `limit` accounts `account_id` might follow, best first.
+    async fn suggestions(&self, account_id: Id, limit: u32) -> StoreResult<Vec<Suggestion>>;
+    /// For each target, at most `each_max` accounts `account_id` follows that follow it.
+    async fn familiar_followers(
+        &self,
+        account_id: Id,
+        targets: &[Id],
+        each_max: u32,
+    ) -> StoreResult<Vec<(Id, Vec<Id>)>>;
+
     // ---- personal marks: notes, endorsements, domain blocks ----
     /// Sets `account_id`'s private note on `target`; "" removes it.
     async fn set_account_note(&self, account_id: Id, target: Id, comment: &str) -> StoreResult<()>;

@@ -278,6 +278,29 @@ pub struct ListUpdate {
     pub exclusive: Option<bool>,
 }
 
+/// How `GET /api/v1/directory` orders accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirectoryOrder {
+    /// Most recently posting first.
+    Active,
+    /// Newest accounts first.
+    New,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuggestionSource {
+    /// Followed by accounts the viewer follows.
+    FriendsOfFriends,
+    /// Among the most followed accounts here.
+    MostFollowed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    pub account_id: Id,
+    pub source: SuggestionSource,
+}
+
 /// One entry of an account's mutes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Muted {

@@ -83,6 +83,7 @@ conformance!(
     lists_crud_members_and_owner_only,
     list_timeline_replies_policy_and_exclusive,
     notes_endorsements_and_domain_blocks,
+    directory_suggestions_and_familiar_followers,
 );
 
 // ---- helpers ----
@@ -3216,4 +3217,64 @@ async fn notes_endorsements_and_domain_blocks(b: Backend) {
     let listed: Vec<String> = s.domain_blocks(me.id, page(10)).await.unwrap().into_iter().map(|p| p.item).collect();
     assert_eq!(listed, vec!["a.example".to_owned()]);
     assert!(s.domain_blocks(other.id, page(10)).await.unwrap().is_empty());
+}
+
+async fn directory_suggestions_and_familiar_followers(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "dv_me").await;
+    let friend = account(s, "dv_friend").await;
+    let fof = account(s, "dv_fof").await;
+    let fof2 = account(s, "dv_fof2").await;
+    let hidden = account(s, "dv_hidden").await;
+    let blocked = account(s, "dv_blocked").await;
+    s.update_account(hidden.id, AccountUpdate { discoverable: Some(false), ..Default::default() })
+        .await
+        .unwrap();
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    for t in [fof.id, fof2.id, blocked.id] {
+        s.follow(friend.id, t, true, false).await.unwrap();
+    }
+    let other_friend = account(s, "dv_friend2").await;
+    s.follow(me.id, other_friend.id, true, false).await.unwrap();
+    s.follow(other_friend.id, fof2.id, true, false).await.unwrap();
+    s.block(me.id, blocked.id).await.unwrap();
+    let popular = account(s, "dv_popular").await;
+    s.follow(fof.id, popular.id, true, false).await.unwrap();
+
+    let suggested = s.suggestions(me.id, 50).await.unwrap();
+    let fofs: Vec<Id> = suggested
+        .iter()
+        .filter(|x| x.source == SuggestionSource::FriendsOfFriends)
+        .map(|x| x.account_id)
+        .collect();
+    assert_eq!(fofs, vec![fof2.id, fof.id], "most shared followers first");
+    let all: Vec<Id> = suggested.iter().map(|x| x.account_id).collect();
+    for never in [me.id, friend.id, other_friend.id, blocked.id, hidden.id] {
+        assert!(!all.contains(&never), "{never} suggested");
+    }
+    assert_eq!(
+        suggested[2..].iter().map(|x| (x.account_id, x.source)).collect::<Vec<_>>(),
+        vec![(popular.id, SuggestionSource::MostFollowed)],
+        "topped up with the most followed"
+    );
+    assert_eq!(s.suggestions(me.id, 1).await.unwrap().len(), 1);
+
+    let found = s.familiar_followers(me.id, &[fof2.id, hidden.id], 10).await.unwrap();
+    assert_eq!(found[0].0, fof2.id);
+    let mut f: Vec<Id> = found[0].1.clone();
+    f.sort();
+    let mut want = vec![friend.id, other_friend.id];
+    want.sort();
+    assert_eq!(f, want);
+    assert!(found[1].1.is_empty());
+    assert_eq!(s.familiar_followers(me.id, &[fof2.id], 1).await.unwrap()[0].1.len(), 1);
+
+    let newest = s.directory(DirectoryOrder::New, 200, 0).await.unwrap();
+    let ids: Vec<Id> = newest.iter().map(|a| a.id).collect();
+    assert!(!ids.contains(&hidden.id) && ids.contains(&me.id));
+    let pos = |id: Id| ids.iter().position(|x| *x == id).unwrap();
+    assert!(pos(other_friend.id) < pos(me.id), "newest first");
+    post(s, me.id, "active now").await;
+    let active = s.directory(DirectoryOrder::Active, 1, 0).await.unwrap();
+    assert_eq!(active[0].id, me.id, "the latest poster first");
 }

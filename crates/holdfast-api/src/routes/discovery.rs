@@ -1,160 +1,122 @@
-//! How other software finds this server and its people (WebFinger,
-//! host-meta, NodeInfo), and what is trending on it (computed locally).
+//! Finding people: `/api/v1/directory`, `/api/v1|v2/suggestions`,
+//! `/api/v1/accounts/familiar_followers`, `/api/v1/accounts/search`.
 
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
-use holdfast_config::{Registrations, HOLDFAST_VERSION};
+use holdfast_service::discovery::SuggestedAccount;
+use holdfast_store::{AccountRow, Id, SuggestionSource};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::entities;
-use crate::error::{ApiError, ApiResult};
-use crate::params::Params;
+use crate::error::ApiResult;
+use crate::params::{parse_id, Params};
 use crate::AppState;
 
-const NODEINFO_SCHEMA: &str = "http://nodeinfo.diaspora.software/ns/schema/2.0";
-
-fn typed(content_type: &'static str, body: String) -> Response {
-    ([(CONTENT_TYPE, content_type)], body).into_response()
-}
-
-/// The username a WebFinger `resource` names on this server: `acct:name@domain`
-/// (or without `acct:`), or the account's URL (`/@name`, `/users/name`).
-/// None for a resource that is not one of ours.
-fn webfinger_username<'r>(state: &AppState, resource: &'r str) -> Option<&'r str> {
-    let svc = &state.service;
-    if let Some(path) = resource.strip_prefix(&*svc.base_url) {
-        let name = path
-            .strip_prefix("/@")
-            .or_else(|| path.strip_prefix("/users/"))?;
-        return Some(name);
-    }
-    let acct = resource.strip_prefix("acct:").unwrap_or(resource);
-    let acct = acct.strip_prefix('@').unwrap_or(acct);
-    let (name, domain) = acct.split_once('@')?;
-    domain
-        .eq_ignore_ascii_case(&svc.config.domain)
-        .then_some(name)
-}
-
-/// `GET /.well-known/webfinger?resource=`: 400 without a resource, 404 for
-/// anyone not a local account (holdfast does not federate, so no `self` link).
-pub async fn webfinger(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
-    let resource = params.str("resource")?.unwrap_or_default();
-    let resource = resource.trim();
-    if resource.is_empty() {
-        return Err(ApiError::bad_request("resource is required"));
-    }
-    let username = webfinger_username(&state, resource).ok_or_else(ApiError::not_found)?;
-    if username.is_empty() || username.contains(['/', '@', '?', '#']) {
-        return Err(ApiError::not_found());
-    }
-    let account = state.service.lookup(username).await?;
-    let url = state.service.account_url(&account.username);
-    let body = json!({
-        "subject": format!("acct:{}@{}", account.username, state.service.config.domain),
-        "aliases": [url],
-        "links": [
-            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": url},
-        ],
-    });
-    Ok(typed(
-        "application/jrd+json; charset=utf-8",
-        body.to_string(),
-    ))
-}
-
-/// `GET /.well-known/host-meta`: where WebFinger answers, as XRD.
-pub async fn host_meta(State(state): State<AppState>) -> Response {
-    let base = holdfast_service::text::escape(&state.service.base_url);
-    typed(
-        "application/xrd+xml; charset=utf-8",
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-             <XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  \
-             <Link rel=\"lrdd\" template=\"{base}/.well-known/webfinger?resource={{uri}}\"/>\n\
-             </XRD>\n"
-        ),
-    )
-}
-
-/// `GET /.well-known/nodeinfo`: where the NodeInfo document is.
-pub async fn nodeinfo_index(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "links": [{"rel": NODEINFO_SCHEMA, "href": format!("{}/nodeinfo/2.0", state.service.base_url)}],
-    }))
-}
-
-/// `GET /nodeinfo/2.0` with real counts. `protocols` is empty: holdfast speaks
-/// no federation protocol (a README "Known difference").
-pub async fn nodeinfo(State(state): State<AppState>) -> ApiResult<Response> {
-    let svc = &state.service;
-    let usage = svc.usage().await?;
-    let body = json!({
-        "version": "2.0",
-        "software": {"name": "holdfast", "version": HOLDFAST_VERSION},
-        "protocols": [],
-        "services": {"outbound": [], "inbound": []},
-        "usage": {
-            "users": {
-                "total": usage.users,
-                "activeMonth": usage.active_month,
-                "activeHalfyear": usage.active_halfyear,
-            },
-            "localPosts": usage.local_posts,
-        },
-        "openRegistrations": svc.config.registrations == Registrations::Open,
-        "metadata": {"nodeName": "holdfast", "nodeDescription": super::instance::DESCRIPTION},
-    });
-    Ok(typed(
-        "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.0#\"",
-        body.to_string(),
-    ))
-}
-
-/// `GET /api/v1/trends/tags`: tags of recent public statuses, most authors first.
-pub async fn trending_tags(
-    State(state): State<AppState>,
-    caller: Caller,
-    params: Params,
-) -> ApiResult<Json<Value>> {
-    caller.viewer("read")?;
-    let tags = state
-        .service
-        .trending_tags(params.limit("limit"), params.u32("offset")?)
-        .await?;
-    Ok(Json(Value::Array(
-        tags.iter()
-            .map(|t| entities::tag(&state.service, t))
-            .collect(),
-    )))
-}
-
-/// `GET /api/v1/trends/statuses`: recent public statuses, most reblogged and favourited first.
-pub async fn trending_statuses(
-    State(state): State<AppState>,
-    caller: Caller,
-    params: Params,
-) -> ApiResult<Json<Value>> {
-    let viewer = caller.viewer("read:statuses")?;
-    let statuses = state
-        .service
-        .trending_statuses(viewer, params.limit("limit"), params.u32("offset")?)
-        .await?;
-    Ok(Json(Value::Array(
-        statuses
+fn accounts_json(state: &AppState, accounts: &[AccountRow]) -> Json<Value> {
+    Json(Value::Array(
+        accounts
             .iter()
-            .map(|s| entities::status(&state.service, s))
+            .map(|a| entities::account(&state.service, a))
+            .collect(),
+    ))
+}
+
+pub async fn directory(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    caller.viewer("read:accounts")?;
+    let order = params.str("order")?;
+    let accounts = state
+        .service
+        .directory(order.as_deref(), params.u32("limit")?, params.u32("offset")?)
+        .await?;
+    Ok(accounts_json(&state, &accounts))
+}
+
+pub async fn suggestions_v1(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("read:accounts")?;
+    let found = state.service.suggestions(me, params.u32("limit")?).await?;
+    let accounts: Vec<AccountRow> = found.into_iter().map(|s| s.account).collect();
+    Ok(accounts_json(&state, &accounts))
+}
+
+/// Mastodon's Suggestion entity: `source` (deprecated) and `sources`.
+fn suggestion_json(state: &AppState, s: &SuggestedAccount) -> Value {
+    let (source, sources) = match s.source {
+        SuggestionSource::FriendsOfFriends => ("past_interactions", "friends_of_friends"),
+        SuggestionSource::MostFollowed => ("global", "most_followed"),
+    };
+    json!({
+        "source": source,
+        "sources": [sources],
+        "account": entities::account(&state.service, &s.account),
+    })
+}
+
+pub async fn suggestions_v2(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("read:accounts")?;
+    let found = state.service.suggestions(me, params.u32("limit")?).await?;
+    Ok(Json(Value::Array(
+        found.iter().map(|s| suggestion_json(&state, s)).collect(),
+    )))
+}
+
+pub async fn familiar_followers(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("read:follows")?;
+    // Unknown or malformed ids are skipped, as relationships does.
+    let ids: Vec<Id> = params
+        .list("id")?
+        .iter()
+        .filter_map(|s| parse_id(s))
+        .collect();
+    let found = state.service.familiar_followers(me, &ids).await?;
+    Ok(Json(Value::Array(
+        found
+            .iter()
+            .map(|(id, accounts)| {
+                json!({
+                    "id": id.to_string(),
+                    "accounts": accounts
+                        .iter()
+                        .map(|a| entities::account(&state.service, a))
+                        .collect::<Vec<_>>(),
+                })
+            })
             .collect(),
     )))
 }
 
-/// `GET /api/v1/trends/links`: always empty, holdfast makes no link previews.
-pub async fn trending_links(caller: Caller, params: Params) -> ApiResult<Json<Value>> {
-    caller.viewer("read")?;
-    // Checked like the other trends, so a bad offset is a 400 here too.
-    params.u32("offset")?;
-    Ok(Json(json!([])))
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let viewer = caller.viewer("read:accounts")?;
+    let q = params.required_str("q")?;
+    let accounts = state
+        .service
+        .search_accounts(
+            viewer,
+            &q,
+            params.u32("limit")?,
+            params.u32("offset")?,
+            params.bool("following")?.unwrap_or(false),
+        )
+        .await?;
+    Ok(accounts_json(&state, &accounts))
 }

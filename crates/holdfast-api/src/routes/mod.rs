@@ -15,7 +15,9 @@ mod personal;
 mod safety;
 mod statuses;
 mod timelines;
+mod trends;
 mod web;
+mod well_known;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -115,14 +117,14 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             get(instance::translation_languages),
         )
         // discovery: WebFinger, host-meta, NodeInfo, trends
-        .route("/.well-known/webfinger", get(discovery::webfinger))
-        .route("/.well-known/host-meta", get(discovery::host_meta))
-        .route("/.well-known/nodeinfo", get(discovery::nodeinfo_index))
-        .route("/nodeinfo/2.0", get(discovery::nodeinfo))
-        .route("/api/v1/trends", get(discovery::trending_tags))
-        .route("/api/v1/trends/tags", get(discovery::trending_tags))
-        .route("/api/v1/trends/statuses", get(discovery::trending_statuses))
-        .route("/api/v1/trends/links", get(discovery::trending_links))
+        .route("/.well-known/webfinger", get(well_known::webfinger))
+        .route("/.well-known/host-meta", get(well_known::host_meta))
+        .route("/.well-known/nodeinfo", get(well_known::nodeinfo_index))
+        .route("/nodeinfo/2.0", get(well_known::nodeinfo))
+        .route("/api/v1/trends", get(trends::trending_tags))
+        .route("/api/v1/trends/tags", get(trends::trending_tags))
+        .route("/api/v1/trends/statuses", get(trends::trending_statuses))
+        .route("/api/v1/trends/links", get(trends::trending_links))
         .route("/api/v1/preferences", get(accounts::preferences))
         // accounts
         .route(
@@ -153,6 +155,14 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             post(safety::remove_from_followers),
         )
         .route("/api/v1/accounts/{id}/lists", get(lists::containing))
+        .route("/api/v1/accounts/search", get(discovery::search))
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(discovery::familiar_followers),
+        )
+        .route("/api/v1/directory", get(discovery::directory))
+        .route("/api/v1/suggestions", get(discovery::suggestions_v1))
+        .route("/api/v2/suggestions", get(discovery::suggestions_v2))
         .route("/api/v1/accounts/{id}/note", post(personal::note))
         .route("/api/v1/accounts/{id}/pin", post(personal::pin))
         .route("/api/v1/accounts/{id}/unpin", post(personal::unpin))

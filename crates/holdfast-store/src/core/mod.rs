@@ -27,6 +27,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod dialect;
+pub(crate) mod discovery;
 pub(crate) mod graph;
 pub(crate) mod lists;
 pub(crate) mod media;

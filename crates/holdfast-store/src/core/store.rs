@@ -5,8 +5,8 @@ use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
 use super::{
-    graph, lists, media, notifications, oauth, personal, safety, statuses, timelines, trends, Core,
-    Db,
+    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
+    trends, Core, Db,
 };
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
@@ -176,6 +176,39 @@ impl<B: Db> Store for Core<B> {
     async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
             .read((), move |c, _| Box::pin(lists::timeline(c, owner, id, page)))
+            .await
+    }
+
+    // ---- discovery ----
+    async fn directory(
+        &self,
+        order: DirectoryOrder,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AccountRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(discovery::directory(c, order, limit, offset))
+            })
+            .await
+    }
+    async fn suggestions(&self, account_id: Id, limit: u32) -> StoreResult<Vec<Suggestion>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(discovery::suggestions(c, account_id, limit))
+            })
+            .await
+    }
+    async fn familiar_followers(
+        &self,
+        account_id: Id,
+        targets: &[Id],
+        each_max: u32,
+    ) -> StoreResult<Vec<(Id, Vec<Id>)>> {
+        self.db
+            .read(targets.to_vec(), move |c, targets| {
+                Box::pin(discovery::familiar_followers(c, account_id, targets, each_max))
+            })
             .await
     }
 
