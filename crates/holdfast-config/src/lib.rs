@@ -201,6 +201,33 @@ pub struct Limits {
     /// Open connections from one client address (IPv6 grouped by /64); more are closed at once.
     pub max_connections_per_ip: usize,
     // ---- streaming ----
+    // ---- web push (issue 12) ----
+    /// Push endpoints (host names or IP addresses) that may be private,
+    /// loopback or link-local and plain http; everything else must be a
+    /// public https address (a push endpoint is a URL a user gives us).
+    /// Empty: none (tests list 127.0.0.1 to reach a loopback receiver).
+    pub push_allowed_hosts: Vec<String>,
+    /// Longest push endpoint URL accepted; a longer one is a 422.
+    pub push_endpoint_max_bytes: usize,
+    /// How often a node looks for due push deliveries.
+    pub push_poll_interval_ms: u64,
+    /// Deliveries one node claims per look.
+    pub push_batch_max: u32,
+    /// A claimed delivery is hidden from other nodes this long; if its node
+    /// dies meanwhile, another picks it up after.
+    pub push_lease_ms: u64,
+    /// Attempts per delivery before it is dropped.
+    pub push_attempts_max: u32,
+    /// Wait before the first retry; doubled for each later one.
+    pub push_retry_base_ms: u64,
+    /// Longest wait for a push service's answer (connect, TLS, response).
+    pub push_request_timeout_ms: u64,
+    /// How long a push service should keep an undelivered message (`TTL` header).
+    pub push_ttl_s: u64,
+    /// The VAPID token's lifetime (RFC 8292 allows at most a day).
+    pub push_vapid_token_ttl_s: u64,
+    /// Characters of the status text sent as a push message's body (it must fit one 4 KiB record).
+    pub push_body_max_chars: usize,
     /// Streaming connections (SSE and WebSocket) open at once on this node, all clients together.
     pub streaming_connections_max: usize,
     /// Streaming connections one account may hold at once on this node; more are refused (429).
@@ -605,6 +632,17 @@ impl Default for Limits {
             linger_bytes_max: 64 * 1024 * 1024,
             max_connections: 10_000,
             max_connections_per_ip: 64,
+            push_allowed_hosts: Vec::new(),
+            push_endpoint_max_bytes: 2_048,
+            push_poll_interval_ms: 500,
+            push_batch_max: 32,
+            push_lease_ms: 60_000,
+            push_attempts_max: 5,
+            push_retry_base_ms: 2_000,
+            push_request_timeout_ms: 10_000,
+            push_ttl_s: 48 * 3_600,
+            push_vapid_token_ttl_s: 12 * 3_600,
+            push_body_max_chars: 500,
             streaming_connections_max: 8_000,
             streaming_connections_per_account_max: 16,
             streaming_connections_per_ip_max: 48,
@@ -881,6 +919,10 @@ pub const DEFAULT_DOMAIN: &str = "localhost";
 
 /// The version we report: Mastodon clients gate features on the leading Mastodon version.
 pub const MASTODON_COMPAT_VERSION: &str = "4.3.0";
+/// The schemes' default ports (a protocol fact, for push endpoint URLs).
+pub const HTTPS_DEFAULT_PORT: u16 = 443;
+pub const HTTP_DEFAULT_PORT: u16 = 80;
+
 pub const HOLDFAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg(test)]

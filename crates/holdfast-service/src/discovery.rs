@@ -51,7 +51,10 @@ impl Service {
         me: Id,
         limit: Option<u32>,
     ) -> ServiceResult<Vec<SuggestedAccount>> {
-        let found = self.store.suggestions(me, self.accounts_limit(limit)).await?;
+        let found = self
+            .store
+            .suggestions(me, self.accounts_limit(limit))
+            .await?;
         let ids: Vec<Id> = found.iter().map(|s| s.account_id).collect();
         let accounts = self.store.accounts(&ids).await?;
         Ok(found
@@ -105,9 +108,8 @@ impl Service {
             .await?
             .accounts;
         if following {
-            let me = me.ok_or_else(|| {
-                ServiceError::Unauthorized("The access token is invalid".into())
-            })?;
+            let me =
+                me.ok_or_else(|| ServiceError::Unauthorized("The access token is invalid".into()))?;
             let ids: Vec<Id> = accounts.iter().map(|a| a.id).collect();
             let rels = self.store.relationships(me, &ids).await?;
             accounts.retain(|a| rels.iter().any(|r| r.id == a.id && r.following));

@@ -21,7 +21,9 @@ impl Service {
             )));
         }
         self.account(Some(me), target).await?;
-        self.store.set_account_note(me, target, comment.trim()).await?;
+        self.store
+            .set_account_note(me, target, comment.trim())
+            .await?;
         self.relationship(me, target).await
     }
 
@@ -40,7 +42,11 @@ impl Service {
         self.relationship(me, target).await
     }
 
-    pub async fn endorsements(&self, me: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
+    pub async fn endorsements(
+        &self,
+        me: Id,
+        req: PageRequest,
+    ) -> ServiceResult<PageOf<AccountRow>> {
         let page = req.page(
             self.limits().accounts_page_default,
             self.limits().accounts_page_max,
@@ -52,7 +58,11 @@ impl Service {
     /// A domain as a client names it, lowercased: labels of letters, digits
     /// and hyphens between dots. 422 otherwise.
     fn domain(&self, raw: Option<String>) -> ServiceResult<String> {
-        let domain = raw.unwrap_or_default().trim().trim_end_matches('.').to_lowercase();
+        let domain = raw
+            .unwrap_or_default()
+            .trim()
+            .trim_end_matches('.')
+            .to_lowercase();
         if domain.is_empty() {
             return Err(ServiceError::Unprocessable(
                 "Validation failed: Domain can't be blank".into(),

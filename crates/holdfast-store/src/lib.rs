@@ -255,8 +255,12 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- lists (only ever the owner's: someone else's list is NotFound) ----
     /// Rejected when `owner` has `per_account_max` lists already.
-    async fn create_list(&self, owner: Id, new: NewList, per_account_max: u32)
-        -> StoreResult<ListRow>;
+    async fn create_list(
+        &self,
+        owner: Id,
+        new: NewList,
+        per_account_max: u32,
+    ) -> StoreResult<ListRow>;
     async fn lists(&self, owner: Id) -> StoreResult<Vec<ListRow>>;
     async fn list(&self, owner: Id, id: Id) -> StoreResult<ListRow>;
     async fn update_list(&self, owner: Id, id: Id, update: ListUpdate) -> StoreResult<ListRow>;
@@ -418,6 +422,29 @@ pub trait Store: Send + Sync + 'static {
         which: ProfileImage,
         key: Option<String>,
     ) -> StoreResult<(AccountRow, Option<String>)>;
+
+    // ---- web push ----
+    /// Replaces the token's push subscription with this one.
+    async fn subscribe_push(&self, new: NewPushSubscription) -> StoreResult<PushSubscriptionRow>;
+    /// The token's subscription, or NotFound.
+    async fn push_subscription(&self, token_id: Id) -> StoreResult<PushSubscriptionRow>;
+    /// Replaces the alerts and policy of the token's subscription (NotFound if none).
+    async fn update_push_alerts(&self, token_id: Id, alerts: PushAlerts)
+        -> StoreResult<PushSubscriptionRow>;
+    /// Removes the token's subscription, if any, with its queued deliveries.
+    async fn unsubscribe_push(&self, token_id: Id) -> StoreResult<()>;
+    /// The instance's VAPID keys; `candidate` becomes them if none are stored yet.
+    async fn vapid_keys(&self, candidate: VapidKeys) -> StoreResult<VapidKeys>;
+    /// Claims up to `limit` deliveries due at `now_ms`, hidden from other
+    /// claims for `lease_ms`.
+    async fn claim_push_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PushDelivery>>;
+    async fn finish_push_delivery(&self, delivery: PushDelivery, end: PushDeliveryEnd)
+        -> StoreResult<()>;
 
     // ---- markers ----
     async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>>;

@@ -31,7 +31,11 @@ pub async fn directory(
     let order = params.str("order")?;
     let accounts = state
         .service
-        .directory(order.as_deref(), params.u32("limit")?, params.u32("offset")?)
+        .directory(
+            order.as_deref(),
+            params.u32("limit")?,
+            params.u32("offset")?,
+        )
         .await?;
     Ok(accounts_json(&state, &accounts))
 }

@@ -12,6 +12,7 @@ mod notifications;
 mod oauth;
 mod ops;
 mod personal;
+mod push;
 mod safety;
 mod statuses;
 mod timelines;
@@ -273,6 +274,13 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route(
             "/api/v1/markers",
             get(notifications::markers).post(notifications::set_markers),
+        )
+        .route(
+            "/api/v1/push/subscription",
+            get(push::show)
+                .post(push::create)
+                .put(push::update)
+                .delete(push::delete),
         )
 }
 

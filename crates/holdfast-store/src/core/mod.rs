@@ -34,6 +34,7 @@ pub(crate) mod media;
 pub(crate) mod notifications;
 pub(crate) mod oauth;
 pub(crate) mod personal;
+pub(crate) mod push;
 pub(crate) mod safety;
 pub(crate) mod sql;
 pub(crate) mod statuses;

@@ -49,7 +49,10 @@ pub async fn endorse(c: &dyn Conn, me: Id, target: Id, max: u32) -> StoreResult<
     )
     .await?;
     let count: i64 = c
-        .query_one("SELECT COUNT(*) FROM endorsements WHERE account_id = ?1", &args![me])
+        .query_one(
+            "SELECT COUNT(*) FROM endorsements WHERE account_id = ?1",
+            &args![me],
+        )
         .await?
         .get(0)?;
     if count > max as i64 {
@@ -90,7 +93,10 @@ pub async fn block_domain(c: &dyn Conn, me: Id, domain: &str, max: u32) -> Store
     )
     .await?;
     let count: i64 = c
-        .query_one("SELECT COUNT(*) FROM user_domain_blocks WHERE account_id = ?1", &args![me])
+        .query_one(
+            "SELECT COUNT(*) FROM user_domain_blocks WHERE account_id = ?1",
+            &args![me],
+        )
         .await?
         .get(0)?;
     if count > max as i64 {

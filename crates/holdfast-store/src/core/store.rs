@@ -8,6 +8,7 @@ use super::{
     discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
     trends, Core, Db,
 };
+use super::push;
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -170,12 +171,16 @@ impl<B: Db> Store for Core<B> {
     }
     async fn lists_containing(&self, owner: Id, member: Id) -> StoreResult<Vec<ListRow>> {
         self.db
-            .read((), move |c, _| Box::pin(lists::containing(c, owner, member)))
+            .read((), move |c, _| {
+                Box::pin(lists::containing(c, owner, member))
+            })
             .await
     }
     async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
-            .read((), move |c, _| Box::pin(lists::timeline(c, owner, id, page)))
+            .read((), move |c, _| {
+                Box::pin(lists::timeline(c, owner, id, page))
+            })
             .await
     }
 
@@ -207,7 +212,9 @@ impl<B: Db> Store for Core<B> {
     ) -> StoreResult<Vec<(Id, Vec<Id>)>> {
         self.db
             .read(targets.to_vec(), move |c, targets| {
-                Box::pin(discovery::familiar_followers(c, account_id, targets, each_max))
+                Box::pin(discovery::familiar_followers(
+                    c, account_id, targets, each_max,
+                ))
             })
             .await
     }
@@ -266,7 +273,9 @@ impl<B: Db> Store for Core<B> {
     // ---- safety ----
     async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
-            .read((), move |c, _| Box::pin(safety::blocks(c, account_id, page)))
+            .read((), move |c, _| {
+                Box::pin(safety::blocks(c, account_id, page))
+            })
             .await
     }
     async fn mutes(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Muted>>> {
@@ -895,6 +904,60 @@ impl<B: Db> Store for Core<B> {
             .write(key, move |c, key| {
                 Box::pin(media::set_profile_image(c, account_id, which, key.clone()))
             })
+            .await
+    }
+
+    // ---- web push ----
+    async fn subscribe_push(&self, new: NewPushSubscription) -> StoreResult<PushSubscriptionRow> {
+        self.db
+            .write(new, |c, new| Box::pin(push::subscribe(c, new)))
+            .await
+    }
+    async fn push_subscription(&self, token_id: Id) -> StoreResult<PushSubscriptionRow> {
+        self.db
+            .read((), move |c, _| Box::pin(push::by_token(c, token_id)))
+            .await
+    }
+    async fn update_push_alerts(
+        &self,
+        token_id: Id,
+        alerts: PushAlerts,
+    ) -> StoreResult<PushSubscriptionRow> {
+        self.db
+            .write(alerts, move |c, alerts| {
+                Box::pin(push::update_alerts(c, token_id, alerts))
+            })
+            .await
+    }
+    async fn unsubscribe_push(&self, token_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(push::unsubscribe(c, token_id)))
+            .await
+    }
+    async fn vapid_keys(&self, candidate: VapidKeys) -> StoreResult<VapidKeys> {
+        self.db
+            .write(candidate, |c, k| Box::pin(push::vapid_keys(c, k)))
+            .await
+    }
+    async fn claim_push_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PushDelivery>> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(push::claim(c, now_ms, lease_ms, limit))
+            })
+            .await
+    }
+    async fn finish_push_delivery(
+        &self,
+        delivery: PushDelivery,
+        end: PushDeliveryEnd,
+    ) -> StoreResult<()> {
+        self.db
+            .write(delivery, move |c, d| Box::pin(push::finish(c, d, end)))
             .await
     }
 

@@ -65,6 +65,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/postgres/0006_stream_events.sql"),
     ),
     (
+        "0008_web_push",
+        include_str!("../../migrations/postgres/0008_web_push.sql"),
+    ),
+    (
         "0012_account_counts",
         include_str!("../../migrations/postgres/0012_account_counts.sql"),
     ),
