@@ -429,8 +429,11 @@ pub trait Store: Send + Sync + 'static {
     /// The token's subscription, or NotFound.
     async fn push_subscription(&self, token_id: Id) -> StoreResult<PushSubscriptionRow>;
     /// Replaces the alerts and policy of the token's subscription (NotFound if none).
-    async fn update_push_alerts(&self, token_id: Id, alerts: PushAlerts)
-        -> StoreResult<PushSubscriptionRow>;
+    async fn update_push_alerts(
+        &self,
+        token_id: Id,
+        alerts: PushAlerts,
+    ) -> StoreResult<PushSubscriptionRow>;
     /// Removes the token's subscription, if any, with its queued deliveries.
     async fn unsubscribe_push(&self, token_id: Id) -> StoreResult<()>;
     /// The instance's VAPID keys; `candidate` becomes them if none are stored yet.
@@ -443,8 +446,11 @@ pub trait Store: Send + Sync + 'static {
         lease_ms: i64,
         limit: u32,
     ) -> StoreResult<Vec<PushDelivery>>;
-    async fn finish_push_delivery(&self, delivery: PushDelivery, end: PushDeliveryEnd)
-        -> StoreResult<()>;
+    async fn finish_push_delivery(
+        &self,
+        delivery: PushDelivery,
+        end: PushDeliveryEnd,
+    ) -> StoreResult<()>;
 
     // ---- markers ----
     async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>>;

@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
+use super::push;
 use super::{
     discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
     trends, Core, Db,
 };
-use super::push;
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
