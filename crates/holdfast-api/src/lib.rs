@@ -8,6 +8,7 @@ pub mod error;
 pub mod metrics;
 pub mod paging;
 pub mod params;
+pub mod push_client;
 mod routes;
 pub mod streaming;
 

@@ -61,7 +61,67 @@ pub struct Config {
     /// Serve https with this PEM certificate chain and key (both or neither).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// What the operator tells people about this server (rules, policies).
+    pub instance: InstanceTexts,
     pub limits: Limits,
+}
+
+/// The operator's texts about this server, from the config file's `[instance]`
+/// table. Plain text (paragraphs separated by blank lines); the API renders it
+/// as HTML. Empty means "not written", and each endpoint answers that honestly.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InstanceTexts {
+    /// `GET /api/v1/instance/extended_description`.
+    pub extended_description: String,
+    /// `GET /api/v1/instance/privacy_policy`.
+    pub privacy_policy: String,
+    /// `GET /api/v1/instance/terms_of_service` (404 while empty, as Mastodon).
+    pub terms_of_service: String,
+    /// The day the terms took effect, `YYYY-MM-DD`; required with `terms_of_service`.
+    pub terms_of_service_effective_date: String,
+    /// The server rules, in order; their ids are their positions from 1.
+    pub rules: Vec<InstanceRule>,
+    /// When this node read the texts (their `updated_at`: holdfast keeps no edit history).
+    #[serde(skip)]
+    pub loaded_at_ms: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceRule {
+    pub text: String,
+    #[serde(default)]
+    pub hint: String,
+}
+
+impl InstanceTexts {
+    /// Refuses texts the API could not answer truthfully (terms without a date).
+    pub fn check(self) -> Result<Self, String> {
+        let date = self.terms_of_service_effective_date.trim();
+        if !self.terms_of_service.trim().is_empty() || !date.is_empty() {
+            let ok = date.len() == 10
+                && date.char_indices().all(|(i, c)| {
+                    if i == 4 || i == 7 {
+                        c == '-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                });
+            if !ok {
+                return Err(format!(
+                    "[instance] terms_of_service needs terms_of_service_effective_date as YYYY-MM-DD, not {date:?}"
+                ));
+            }
+        }
+        if let Some(r) = self.rules.iter().find(|r| r.text.trim().is_empty()) {
+            return Err(format!("[instance] a rule has no text (hint {:?})", r.hint));
+        }
+        Ok(InstanceTexts {
+            loaded_at_ms: time::now_ms(),
+            ..self
+        })
+    }
 }
 
 /// Every bound, with units last in names.
@@ -77,8 +137,8 @@ pub struct Limits {
     pub db_busy_timeout_ms: u64,
     // ---- failover: reads (drill) ----
     /// With a standby to fall back on (a multi-host URL), a read on the
-    /// primary, getting a connection included, gives up after this and goes to
-    /// a standby: a frozen or cut-off primary stays silent rather than
+    /// primary (from getting a pool slot, opening a connection included)
+    /// gives up after this and goes to a standby: a frozen or cut-off primary stays silent rather than
     /// refusing, and would otherwise cost each read `pg_operation_timeout_ms`.
     /// The primary then counts as unreachable for `pg_primary_recheck_ms`.
     pub pg_primary_read_timeout_ms: u64,
@@ -141,6 +201,33 @@ pub struct Limits {
     /// Open connections from one client address (IPv6 grouped by /64); more are closed at once.
     pub max_connections_per_ip: usize,
     // ---- streaming ----
+    // ---- web push (issue 12) ----
+    /// Push endpoints (host names or IP addresses) that may be private,
+    /// loopback or link-local and plain http; everything else must be a
+    /// public https address (a push endpoint is a URL a user gives us).
+    /// Empty: none (tests list 127.0.0.1 to reach a loopback receiver).
+    pub push_allowed_hosts: Vec<String>,
+    /// Longest push endpoint URL accepted; a longer one is a 422.
+    pub push_endpoint_max_bytes: usize,
+    /// How often a node looks for due push deliveries.
+    pub push_poll_interval_ms: u64,
+    /// Deliveries one node claims per look.
+    pub push_batch_max: u32,
+    /// A claimed delivery is hidden from other nodes this long; if its node
+    /// dies meanwhile, another picks it up after.
+    pub push_lease_ms: u64,
+    /// Attempts per delivery before it is dropped.
+    pub push_attempts_max: u32,
+    /// Wait before the first retry; doubled for each later one.
+    pub push_retry_base_ms: u64,
+    /// Longest wait for a push service's answer (connect, TLS, response).
+    pub push_request_timeout_ms: u64,
+    /// How long a push service should keep an undelivered message (`TTL` header).
+    pub push_ttl_s: u64,
+    /// The VAPID token's lifetime (RFC 8292 allows at most a day).
+    pub push_vapid_token_ttl_s: u64,
+    /// Characters of the status text sent as a push message's body (it must fit one 4 KiB record).
+    pub push_body_max_chars: usize,
     /// Streaming connections (SSE and WebSocket) open at once on this node, all clients together.
     pub streaming_connections_max: usize,
     /// Streaming connections one account may hold at once on this node; more are refused (429).
@@ -371,6 +458,18 @@ pub struct Limits {
     pub list_accounts_max: u32,
     /// Most ids in one `POST/DELETE /api/v1/lists/:id/accounts`.
     pub list_accounts_ids_max: usize,
+    /// Longest private note on an account (Mastodon: 2 000).
+    pub account_note_max_chars: usize,
+    /// Accounts one account may endorse.
+    pub endorsements_max: u32,
+    /// Domains one account may hide.
+    pub user_domain_blocks_max: u32,
+    /// Longest domain name (DNS: 253).
+    pub domain_max_chars: usize,
+    /// Followers shown per account by `familiar_followers`.
+    pub familiar_followers_each_max: u32,
+    /// Furthest `offset` into the directory (deep offsets cost a scan).
+    pub directory_offset_max: u32,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
     // ---- early client calls (grouped notifications, unread counts, fetch many) ----
@@ -383,6 +482,19 @@ pub struct Limits {
     pub unread_count_default: u32,
     /// Highest `limit` `unread_count` counts to (Mastodon: 1000).
     pub unread_count_max: u32,
+    // ---- discovery: trends (misc, issue 14) ----
+    /// Trends look at public statuses this recent.
+    pub trends_window_s: u64,
+    /// ... and at most this many of them, the newest (bounds the work of a trends request).
+    pub trends_scan_statuses_max: u32,
+    /// `GET /api/v1/trends/tags` page size (Mastodon: 10, at most 20).
+    pub trends_tags_page_default: u32,
+    pub trends_tags_page_max: u32,
+    /// `GET /api/v1/trends/statuses` page size (Mastodon: 20, at most 40).
+    pub trends_statuses_page_default: u32,
+    pub trends_statuses_page_max: u32,
+    /// Highest `offset` a trends page may start at (more is a 400).
+    pub trends_offset_max: u32,
     /// Most distinct ids in one `GET /api/v1/statuses?id[]=` (Mastodon: 20; more is a 422).
     pub fetch_statuses_ids_max: usize,
     /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
@@ -520,6 +632,17 @@ impl Default for Limits {
             linger_bytes_max: 64 * 1024 * 1024,
             max_connections: 10_000,
             max_connections_per_ip: 64,
+            push_allowed_hosts: Vec::new(),
+            push_endpoint_max_bytes: 2_048,
+            push_poll_interval_ms: 500,
+            push_batch_max: 32,
+            push_lease_ms: 60_000,
+            push_attempts_max: 5,
+            push_retry_base_ms: 2_000,
+            push_request_timeout_ms: 10_000,
+            push_ttl_s: 48 * 3_600,
+            push_vapid_token_ttl_s: 12 * 3_600,
+            push_body_max_chars: 500,
             streaming_connections_max: 8_000,
             streaming_connections_per_account_max: 16,
             streaming_connections_per_ip_max: 48,
@@ -626,11 +749,24 @@ impl Default for Limits {
             list_title_max_chars: 256,
             list_accounts_max: 1_000,
             list_accounts_ids_max: 100,
+            account_note_max_chars: 2_000,
+            endorsements_max: 100,
+            user_domain_blocks_max: 1_000,
+            domain_max_chars: 253,
+            familiar_followers_each_max: 10,
+            directory_offset_max: 10_000,
             relationships_ids_max: 100,
             notification_groups_scan_max: 2_000,
             notification_group_samples_max: 8,
             unread_count_default: 100,
             unread_count_max: 1_000,
+            trends_window_s: 7 * 24 * 3600,
+            trends_scan_statuses_max: 5000,
+            trends_tags_page_default: 10,
+            trends_tags_page_max: 20,
+            trends_statuses_page_default: 20,
+            trends_statuses_page_max: 40,
+            trends_offset_max: 400,
             fetch_statuses_ids_max: 20,
             fetch_accounts_ids_max: 40,
             thread_depth_max: 256,
@@ -741,6 +877,7 @@ pub struct FileConfig {
     pub guard: Option<bool>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub instance: InstanceTexts,
     pub limits: Limits,
 }
 
@@ -782,6 +919,10 @@ pub const DEFAULT_DOMAIN: &str = "localhost";
 
 /// The version we report: Mastodon clients gate features on the leading Mastodon version.
 pub const MASTODON_COMPAT_VERSION: &str = "4.3.0";
+/// The schemes' default ports (a protocol fact, for push endpoint URLs).
+pub const HTTPS_DEFAULT_PORT: u16 = 443;
+pub const HTTP_DEFAULT_PORT: u16 = 80;
+
 pub const HOLDFAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg(test)]

@@ -6,12 +6,17 @@ pub mod accounts;
 pub mod admin;
 pub mod batch;
 pub mod blurhash;
+pub mod discovery;
 pub mod events;
 pub mod imaging;
 pub mod lists;
 pub mod media;
 pub mod notification_groups;
 pub mod oauth;
+pub mod personal;
+pub mod push;
+pub mod push_address;
+pub mod push_crypto;
 pub mod rendered;
 pub mod safety;
 pub mod scopes;
@@ -19,8 +24,9 @@ pub mod secrets;
 pub mod statuses;
 pub mod streams;
 pub mod text;
-pub mod user_lists;
 pub mod threads;
+pub mod trends;
+pub mod user_lists;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -202,6 +208,8 @@ pub struct Service {
     pub base_url: Arc<str>,
     /// Live events for the streaming API (in process, this node).
     pub events: events::Hub,
+    /// Web Push: the VAPID keys once loaded, delivery counts.
+    pub push: Arc<push::PushState>,
     /// Account notes as HTML, rendered once per distinct text (bounded).
     pub rendered_notes: Arc<rendered::RenderedNotes>,
 }
@@ -234,6 +242,7 @@ impl Service {
             config: Arc::new(config),
             passwords,
             base_url: base_url.into(),
+            push: Arc::default(),
         }
     }
 

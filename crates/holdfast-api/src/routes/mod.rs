@@ -4,16 +4,21 @@
 #[macro_use]
 mod helpers;
 mod accounts;
+mod discovery;
 mod instance;
 mod lists;
 mod media;
 mod notifications;
 mod oauth;
 mod ops;
+mod personal;
+mod push;
 mod safety;
 mod statuses;
 mod timelines;
+mod trends;
 mod web;
+mod well_known;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -88,8 +93,39 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/api/v1/streaming/{*path}", get(crate::streaming::sse))
         .route("/api/v1/instance/peers", get(instance::empty_list))
         .route("/api/v1/instance/activity", get(instance::empty_list))
-        .route("/api/v1/instance/rules", get(instance::empty_list))
+        .route("/api/v1/instance/rules", get(instance::rules_list))
         .route("/api/v1/custom_emojis", get(instance::empty_list))
+        .route(
+            "/api/v1/instance/extended_description",
+            get(instance::extended_description),
+        )
+        .route(
+            "/api/v1/instance/privacy_policy",
+            get(instance::privacy_policy),
+        )
+        .route(
+            "/api/v1/instance/terms_of_service",
+            get(instance::terms_of_service),
+        )
+        .route(
+            "/api/v1/instance/terms_of_service/{date}",
+            get(instance::terms_of_service_on),
+        )
+        // holdfast does not federate, so it blocks no domains and knows no peers
+        .route("/api/v1/instance/domain_blocks", get(instance::empty_list))
+        .route(
+            "/api/v1/instance/translation_languages",
+            get(instance::translation_languages),
+        )
+        // discovery: WebFinger, host-meta, NodeInfo, trends
+        .route("/.well-known/webfinger", get(well_known::webfinger))
+        .route("/.well-known/host-meta", get(well_known::host_meta))
+        .route("/.well-known/nodeinfo", get(well_known::nodeinfo_index))
+        .route("/nodeinfo/2.0", get(well_known::nodeinfo))
+        .route("/api/v1/trends", get(trends::trending_tags))
+        .route("/api/v1/trends/tags", get(trends::trending_tags))
+        .route("/api/v1/trends/statuses", get(trends::trending_statuses))
+        .route("/api/v1/trends/links", get(trends::trending_links))
         .route("/api/v1/preferences", get(accounts::preferences))
         // accounts
         .route(
@@ -120,6 +156,24 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             post(safety::remove_from_followers),
         )
         .route("/api/v1/accounts/{id}/lists", get(lists::containing))
+        .route("/api/v1/accounts/search", get(discovery::search))
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(discovery::familiar_followers),
+        )
+        .route("/api/v1/directory", get(discovery::directory))
+        .route("/api/v1/suggestions", get(discovery::suggestions_v1))
+        .route("/api/v2/suggestions", get(discovery::suggestions_v2))
+        .route("/api/v1/accounts/{id}/note", post(personal::note))
+        .route("/api/v1/accounts/{id}/pin", post(personal::pin))
+        .route("/api/v1/accounts/{id}/unpin", post(personal::unpin))
+        .route("/api/v1/endorsements", get(personal::endorsements))
+        .route(
+            "/api/v1/domain_blocks",
+            get(personal::domain_blocks)
+                .post(personal::block_domain)
+                .delete(personal::unblock_domain),
+        )
         .route("/api/v1/blocks", get(safety::blocks))
         .route("/api/v1/mutes", get(safety::mutes))
         .route("/api/v1/follow_requests", get(safety::follow_requests))
@@ -220,6 +274,13 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route(
             "/api/v1/markers",
             get(notifications::markers).post(notifications::set_markers),
+        )
+        .route(
+            "/api/v1/push/subscription",
+            get(push::show)
+                .post(push::create)
+                .put(push::update)
+                .delete(push::delete),
         )
 }
 

@@ -27,16 +27,20 @@
 
 pub(crate) mod accounts;
 pub(crate) mod dialect;
+pub(crate) mod discovery;
 pub(crate) mod graph;
 pub(crate) mod lists;
 pub(crate) mod media;
 pub(crate) mod notifications;
 pub(crate) mod oauth;
+pub(crate) mod personal;
+pub(crate) mod push;
 pub(crate) mod safety;
 pub(crate) mod sql;
 pub(crate) mod statuses;
 mod store;
 pub(crate) mod timelines;
+pub(crate) mod trends;
 
 use std::future::Future;
 use std::pin::Pin;
