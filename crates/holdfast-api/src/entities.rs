@@ -4,7 +4,9 @@
 use holdfast_service::lists::{NotificationView, SearchResults};
 use holdfast_service::notification_groups::GroupedNotifications;
 use holdfast_service::Service;
-use holdfast_store::{AccountRow, Marker, MediaRow, Relationship, StatusBundle, TagRow};
+use holdfast_store::{
+    AccountRow, Marker, MediaRow, PushSubscriptionRow, Relationship, StatusBundle, TagRow,
+};
 use serde_json::{json, Value};
 
 pub use holdfast_config::time::{date_only, iso8601};
@@ -160,8 +162,8 @@ pub fn relationship(r: &Relationship) -> Value {
         "requested": r.requested,
         "requested_by": r.requested_by,
         "domain_blocking": false,
-        "endorsed": false,
-        "note": "",
+        "endorsed": r.endorsed,
+        "note": r.note,
     })
 }
 
@@ -262,4 +264,21 @@ pub fn grouped_notifications(svc: &Service, g: &GroupedNotifications, partial: b
         );
     }
     out
+}
+
+/// Mastodon's WebPushSubscription. `standard` is true: holdfast sends RFC
+/// 8291 (`aes128gcm`) messages only, never the legacy `aesgcm` draft.
+pub fn web_push_subscription(row: &PushSubscriptionRow, server_key: &str) -> Value {
+    let alerts: serde_json::Map<String, Value> = holdfast_service::push::ALERT_TYPES
+        .iter()
+        .map(|t| ((*t).to_owned(), Value::Bool(holdfast_service::push::alert_on(row, t))))
+        .collect();
+    json!({
+        "id": row.id.to_string(),
+        "endpoint": row.endpoint,
+        "standard": true,
+        "alerts": alerts,
+        "policy": row.alerts.policy,
+        "server_key": server_key,
+    })
 }

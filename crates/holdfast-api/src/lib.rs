@@ -7,6 +7,7 @@ pub mod entities;
 pub mod error;
 pub mod metrics;
 pub mod paging;
+pub mod push_client;
 pub mod params;
 mod routes;
 pub mod streaming;

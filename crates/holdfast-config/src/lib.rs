@@ -77,8 +77,8 @@ pub struct Limits {
     pub db_busy_timeout_ms: u64,
     // ---- failover: reads (drill) ----
     /// With a standby to fall back on (a multi-host URL), a read on the
-    /// primary, getting a connection included, gives up after this and goes to
-    /// a standby: a frozen or cut-off primary stays silent rather than
+    /// primary (from getting a pool slot, opening a connection included)
+    /// gives up after this and goes to a standby: a frozen or cut-off primary stays silent rather than
     /// refusing, and would otherwise cost each read `pg_operation_timeout_ms`.
     /// The primary then counts as unreachable for `pg_primary_recheck_ms`.
     pub pg_primary_read_timeout_ms: u64,
@@ -141,6 +141,33 @@ pub struct Limits {
     /// Open connections from one client address (IPv6 grouped by /64); more are closed at once.
     pub max_connections_per_ip: usize,
     // ---- streaming ----
+    // ---- web push (issue 12) ----
+    /// Push endpoints (host names or IP addresses) that may be private,
+    /// loopback or link-local and plain http; everything else must be a
+    /// public https address (a push endpoint is a URL a user gives us).
+    /// Empty: none (tests list 127.0.0.1 to reach a loopback receiver).
+    pub push_allowed_hosts: Vec<String>,
+    /// Longest push endpoint URL accepted; a longer one is a 422.
+    pub push_endpoint_max_bytes: usize,
+    /// How often a node looks for due push deliveries.
+    pub push_poll_interval_ms: u64,
+    /// Deliveries one node claims per look.
+    pub push_batch_max: u32,
+    /// A claimed delivery is hidden from other nodes this long; if its node
+    /// dies meanwhile, another picks it up after.
+    pub push_lease_ms: u64,
+    /// Attempts per delivery before it is dropped.
+    pub push_attempts_max: u32,
+    /// Wait before the first retry; doubled for each later one.
+    pub push_retry_base_ms: u64,
+    /// Longest wait for a push service's answer (connect, TLS, response).
+    pub push_request_timeout_ms: u64,
+    /// How long a push service should keep an undelivered message (`TTL` header).
+    pub push_ttl_s: u64,
+    /// The VAPID token's lifetime (RFC 8292 allows at most a day).
+    pub push_vapid_token_ttl_s: u64,
+    /// Characters of the status text sent as a push message's body (it must fit one 4 KiB record).
+    pub push_body_max_chars: usize,
     /// Streaming connections (SSE and WebSocket) open at once on this node, all clients together.
     pub streaming_connections_max: usize,
     /// Streaming connections one account may hold at once on this node; more are refused (429).
@@ -295,6 +322,14 @@ pub struct Limits {
     /// How long an `Idempotency-Key` keeps returning the first result.
     pub idempotency_key_ttl_s: u64,
 
+    // ---- speed (issue 10) ----
+    /// Distinct account notes kept rendered as HTML (0: render every time).
+    pub rendered_notes_max: usize,
+    /// A viewer following at least this many accounts gets the home page by
+    /// walking all statuses newest first instead of each followee's index
+    /// (cheaper past this point; measured in bench/perf).
+    pub home_scan_followees_min: usize,
+
     // ---- pages ----
     pub statuses_page_default: u32,
     pub statuses_page_max: u32,
@@ -363,6 +398,18 @@ pub struct Limits {
     pub list_accounts_max: u32,
     /// Most ids in one `POST/DELETE /api/v1/lists/:id/accounts`.
     pub list_accounts_ids_max: usize,
+    /// Longest private note on an account (Mastodon: 2 000).
+    pub account_note_max_chars: usize,
+    /// Accounts one account may endorse.
+    pub endorsements_max: u32,
+    /// Domains one account may hide.
+    pub user_domain_blocks_max: u32,
+    /// Longest domain name (DNS: 253).
+    pub domain_max_chars: usize,
+    /// Followers shown per account by `familiar_followers`.
+    pub familiar_followers_each_max: u32,
+    /// Furthest `offset` into the directory (deep offsets cost a scan).
+    pub directory_offset_max: u32,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
     // ---- early client calls (grouped notifications, unread counts, fetch many) ----
@@ -512,6 +559,17 @@ impl Default for Limits {
             linger_bytes_max: 64 * 1024 * 1024,
             max_connections: 10_000,
             max_connections_per_ip: 64,
+            push_allowed_hosts: Vec::new(),
+            push_endpoint_max_bytes: 2_048,
+            push_poll_interval_ms: 500,
+            push_batch_max: 32,
+            push_lease_ms: 60_000,
+            push_attempts_max: 5,
+            push_retry_base_ms: 2_000,
+            push_request_timeout_ms: 10_000,
+            push_ttl_s: 48 * 3_600,
+            push_vapid_token_ttl_s: 12 * 3_600,
+            push_body_max_chars: 500,
             streaming_connections_max: 8_000,
             streaming_connections_per_account_max: 16,
             streaming_connections_per_ip_max: 48,
@@ -581,6 +639,8 @@ impl Default for Limits {
             tags_per_status_max: 30,
             idempotency_key_max_chars: 200,
             idempotency_key_ttl_s: 24 * 3600,
+            rendered_notes_max: 10_000,
+            home_scan_followees_min: 200,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,
@@ -616,6 +676,12 @@ impl Default for Limits {
             list_title_max_chars: 256,
             list_accounts_max: 1_000,
             list_accounts_ids_max: 100,
+            account_note_max_chars: 2_000,
+            endorsements_max: 100,
+            user_domain_blocks_max: 1_000,
+            domain_max_chars: 253,
+            familiar_followers_each_max: 10,
+            directory_offset_max: 10_000,
             relationships_ids_max: 100,
             notification_groups_scan_max: 2_000,
             notification_group_samples_max: 8,
@@ -772,6 +838,10 @@ pub const DEFAULT_DOMAIN: &str = "localhost";
 
 /// The version we report: Mastodon clients gate features on the leading Mastodon version.
 pub const MASTODON_COMPAT_VERSION: &str = "4.3.0";
+/// The schemes' default ports (a protocol fact, for push endpoint URLs).
+pub const HTTPS_DEFAULT_PORT: u16 = 443;
+pub const HTTP_DEFAULT_PORT: u16 = 80;
+
 pub const HOLDFAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg(test)]

@@ -103,7 +103,12 @@ impl Service {
         if note.trim().is_empty() {
             return String::new();
         }
-        crate::text::render_html(note, &self.base_url, &|_, _| None)
+        let base_url = &self.base_url;
+        self.rendered_notes
+            .get_or_render(note, |n| {
+                crate::text::render_html(n, base_url, &|_, _| None)
+            })
+            .to_string()
     }
 
     pub async fn relationships(&self, me: Id, ids: &[Id]) -> ServiceResult<Vec<Relationship>> {

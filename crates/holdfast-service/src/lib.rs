@@ -6,20 +6,26 @@ pub mod accounts;
 pub mod admin;
 pub mod batch;
 pub mod blurhash;
+pub mod discovery;
 pub mod events;
 pub mod imaging;
 pub mod lists;
 pub mod media;
 pub mod notification_groups;
 pub mod oauth;
+pub mod personal;
+pub mod push;
+pub mod push_address;
+pub mod push_crypto;
+pub mod rendered;
 pub mod safety;
 pub mod scopes;
 pub mod secrets;
 pub mod statuses;
 pub mod streams;
 pub mod text;
-pub mod user_lists;
 pub mod threads;
+pub mod user_lists;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -201,6 +207,10 @@ pub struct Service {
     pub base_url: Arc<str>,
     /// Live events for the streaming API (in process, this node).
     pub events: events::Hub,
+    /// Web Push: the VAPID keys once loaded, delivery counts.
+    pub push: Arc<push::PushState>,
+    /// Account notes as HTML, rendered once per distinct text (bounded).
+    pub rendered_notes: Arc<rendered::RenderedNotes>,
 }
 
 impl Service {
@@ -219,14 +229,19 @@ impl Service {
             Duration::from_millis(config.limits.media_decode_wait_ms),
         );
         let events = events::Hub::new(&config.limits);
+        let rendered_notes = Arc::new(rendered::RenderedNotes::new(
+            config.limits.rendered_notes_max,
+        ));
         Service {
             events,
+            rendered_notes,
             store,
             media,
             decoder,
             config: Arc::new(config),
             passwords,
             base_url: base_url.into(),
+            push: Arc::default(),
         }
     }
 

@@ -20,7 +20,10 @@ impl Service {
     }
 
     pub async fn blocks(&self, me: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
-        let paged = self.store.blocks(me, self.accounts_page_bounds(req)).await?;
+        let paged = self
+            .store
+            .blocks(me, self.accounts_page_bounds(req))
+            .await?;
         self.account_page(paged).await
     }
 
@@ -46,12 +49,12 @@ impl Service {
     pub(crate) fn mute_end(&self, duration_s: Option<u64>) -> ServiceResult<Option<i64>> {
         match duration_s {
             None | Some(0) => Ok(None),
-            Some(s) if s > self.limits().mute_duration_max_s => Err(ServiceError::Unprocessable(
-                format!(
+            Some(s) if s > self.limits().mute_duration_max_s => {
+                Err(ServiceError::Unprocessable(format!(
                     "Validation failed: Duration must be at most {} seconds",
                     self.limits().mute_duration_max_s
-                ),
-            )),
+                )))
+            }
             Some(s) => Ok(Some(holdfast_store::ids::now_ms() + (s as i64) * 1000)),
         }
     }

@@ -102,6 +102,8 @@ impl RelationshipSets {
                 muting_notifications: self.muting.get(&id).is_some_and(|m| m.0),
                 requested: self.requested.contains_key(&id),
                 requested_by: self.requested_by.contains_key(&id),
+                // Filled in by the caller (core::personal::marks).
+                ..Default::default()
             })
             .collect()
     }

@@ -235,8 +235,12 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- lists (only ever the owner's: someone else's list is NotFound) ----
     /// Rejected when `owner` has `per_account_max` lists already.
-    async fn create_list(&self, owner: Id, new: NewList, per_account_max: u32)
-        -> StoreResult<ListRow>;
+    async fn create_list(
+        &self,
+        owner: Id,
+        new: NewList,
+        per_account_max: u32,
+    ) -> StoreResult<ListRow>;
     async fn lists(&self, owner: Id) -> StoreResult<Vec<ListRow>>;
     async fn list(&self, owner: Id, id: Id) -> StoreResult<ListRow>;
     async fn update_list(&self, owner: Id, id: Id, update: ListUpdate) -> StoreResult<ListRow>;
@@ -256,6 +260,36 @@ pub trait Store: Send + Sync + 'static {
     async fn lists_containing(&self, owner: Id, member: Id) -> StoreResult<Vec<ListRow>>;
     /// The list's timeline (status ids, newest first), seen by its owner.
     async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+
+    // ---- discovery, from the local follow graph ----
+    /// Discoverable accounts in `order`.
+    async fn directory(
+        &self,
+        order: DirectoryOrder,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AccountRow>>;
+    /// At most `limit` accounts `account_id` might follow, best first.
+    async fn suggestions(&self, account_id: Id, limit: u32) -> StoreResult<Vec<Suggestion>>;
+    /// For each target, at most `each_max` accounts `account_id` follows that follow it.
+    async fn familiar_followers(
+        &self,
+        account_id: Id,
+        targets: &[Id],
+        each_max: u32,
+    ) -> StoreResult<Vec<(Id, Vec<Id>)>>;
+
+    // ---- personal marks: notes, endorsements, domain blocks ----
+    /// Sets `account_id`'s private note on `target`; "" removes it.
+    async fn set_account_note(&self, account_id: Id, target: Id, comment: &str) -> StoreResult<()>;
+    /// Rejected if `account_id` does not follow `target` or endorses `max` already.
+    async fn endorse(&self, account_id: Id, target: Id, max: u32) -> StoreResult<()>;
+    async fn unendorse(&self, account_id: Id, target: Id) -> StoreResult<()>;
+    async fn endorsements(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    /// `domain` normalized (lowercase); Rejected past `max` domains.
+    async fn block_domain(&self, account_id: Id, domain: &str, max: u32) -> StoreResult<()>;
+    async fn unblock_domain(&self, account_id: Id, domain: &str) -> StoreResult<()>;
+    async fn domain_blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<String>>>;
 
     // ---- safety: blocks, mutes, follow requests ----
     /// Accounts `account_id` blocks, paged by the block.
@@ -368,6 +402,29 @@ pub trait Store: Send + Sync + 'static {
         which: ProfileImage,
         key: Option<String>,
     ) -> StoreResult<(AccountRow, Option<String>)>;
+
+    // ---- web push ----
+    /// Replaces the token's push subscription with this one.
+    async fn subscribe_push(&self, new: NewPushSubscription) -> StoreResult<PushSubscriptionRow>;
+    /// The token's subscription, or NotFound.
+    async fn push_subscription(&self, token_id: Id) -> StoreResult<PushSubscriptionRow>;
+    /// Replaces the alerts and policy of the token's subscription (NotFound if none).
+    async fn update_push_alerts(&self, token_id: Id, alerts: PushAlerts)
+        -> StoreResult<PushSubscriptionRow>;
+    /// Removes the token's subscription, if any, with its queued deliveries.
+    async fn unsubscribe_push(&self, token_id: Id) -> StoreResult<()>;
+    /// The instance's VAPID keys; `candidate` becomes them if none are stored yet.
+    async fn vapid_keys(&self, candidate: VapidKeys) -> StoreResult<VapidKeys>;
+    /// Claims up to `limit` deliveries due at `now_ms`, hidden from other
+    /// claims for `lease_ms`.
+    async fn claim_push_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PushDelivery>>;
+    async fn finish_push_delivery(&self, delivery: PushDelivery, end: PushDeliveryEnd)
+        -> StoreResult<()>;
 
     // ---- markers ----
     async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>>;

@@ -278,6 +278,29 @@ pub struct ListUpdate {
     pub exclusive: Option<bool>,
 }
 
+/// How `GET /api/v1/directory` orders accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirectoryOrder {
+    /// Most recently posting first.
+    Active,
+    /// Newest accounts first.
+    New,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuggestionSource {
+    /// Followed by accounts the viewer follows.
+    FriendsOfFriends,
+    /// Among the most followed accounts here.
+    MostFollowed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    pub account_id: Id,
+    pub source: SuggestionSource,
+}
+
 /// One entry of an account's mutes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Muted {
@@ -299,6 +322,10 @@ pub struct Relationship {
     pub muting_notifications: bool,
     pub requested: bool,
     pub requested_by: bool,
+    /// The viewer's private note on the account ("" when none).
+    pub note: String,
+    /// The viewer features the account on its profile.
+    pub endorsed: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -468,4 +495,68 @@ pub struct MediaUpdate {
 pub enum ProfileImage {
     Avatar,
     Header,
+}
+
+// ---- web push ----
+
+/// A Web Push subscription as a client asks for it (one per access token).
+#[derive(Clone, Debug)]
+pub struct NewPushSubscription {
+    pub token_id: Id,
+    pub account_id: Id,
+    pub endpoint: String,
+    /// The browser's P-256 public key and auth secret, base64url as sent.
+    pub key_p256dh: String,
+    pub key_auth: String,
+    pub alerts: PushAlerts,
+}
+
+/// Which notification types a subscription wants, and from whom.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PushAlerts {
+    /// Notification type names (`mention`, `follow`, ...), as Mastodon spells them.
+    pub types: Vec<String>,
+    /// `all`, `followed` (senders the user follows), `follower` (senders
+    /// following the user) or `none`.
+    pub policy: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct PushSubscriptionRow {
+    pub id: Id,
+    pub token_id: Id,
+    pub account_id: Id,
+    pub endpoint: String,
+    pub key_p256dh: String,
+    pub key_auth: String,
+    pub alerts: PushAlerts,
+}
+
+/// The instance's VAPID key pair: PKCS#8 private key and uncompressed
+/// public point, both base64url.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VapidKeys {
+    pub private_key: String,
+    pub public_key: String,
+}
+
+/// One claimed delivery: a notification to send to one subscription.
+#[derive(Clone, Debug)]
+pub struct PushDelivery {
+    pub id: Id,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    pub notification_id: Id,
+    pub subscription: PushSubscriptionRow,
+}
+
+/// How a delivery attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PushDeliveryEnd {
+    /// Sent, or given up on: the row goes.
+    Finished,
+    /// Try again at this time (ms since the epoch).
+    RetryAt(i64),
+    /// The push service says the subscription no longer exists: it goes, with its queue.
+    SubscriptionGone,
 }

@@ -82,6 +82,8 @@ conformance!(
     follow_requests_authorize_reject_and_remove_follower,
     lists_crud_members_and_owner_only,
     list_timeline_replies_policy_and_exclusive,
+    notes_endorsements_and_domain_blocks,
+    directory_suggestions_and_familiar_followers,
 );
 
 // ---- helpers ----
@@ -1262,6 +1264,42 @@ async fn home_timeline_rules_and_filters(b: Backend) {
         "reblogs of muted accounts are filtered"
     );
     assert!(home.contains(&theirs));
+
+    // The walk by id (for viewers following many accounts) finds the same pages.
+    let walk = b
+        .reopened_with(holdfast_config::Limits {
+            home_scan_followees_min: 0,
+            ..support::limits()
+        })
+        .await;
+    let by_index = b
+        .reopened_with(holdfast_config::Limits {
+            home_scan_followees_min: usize::MAX,
+            ..support::limits()
+        })
+        .await;
+    for p in [
+        page(20),
+        page(2),
+        Page {
+            max_id: Some(theirs),
+            ..page(20)
+        },
+        Page {
+            min_id: Some(mine),
+            ..page(2)
+        },
+    ] {
+        assert_eq!(
+            items(walk.home_timeline(me.id, p).await.unwrap()),
+            items(by_index.home_timeline(me.id, p).await.unwrap()),
+            "{p:?}"
+        );
+    }
+    assert_eq!(
+        items(walk.home_timeline(me.id, page(20)).await.unwrap()),
+        home
+    );
 }
 
 async fn pagination_max_since_min(b: Backend) {
@@ -2885,7 +2923,11 @@ async fn blocks_and_mutes_lists_page_and_mutes_end(b: Backend) {
     s.block(me.id, a.id).await.unwrap(); // again: still one block
     s.set_suspended("bm_gone", true).await.unwrap();
     let blocks = s.blocks(me.id, page(10)).await.unwrap();
-    assert_eq!(items(blocks.clone()), vec![c.id, a.id], "newest first, suspended left out");
+    assert_eq!(
+        items(blocks.clone()),
+        vec![c.id, a.id],
+        "newest first, suspended left out"
+    );
     let older = s
         .blocks(
             me.id,
@@ -2899,7 +2941,10 @@ async fn blocks_and_mutes_lists_page_and_mutes_end(b: Backend) {
     assert_eq!(items(older), vec![a.id], "paged by the block");
     s.unblock(me.id, c.id).await.unwrap();
     assert_eq!(items(s.blocks(me.id, page(10)).await.unwrap()), vec![a.id]);
-    assert!(s.blocks(a.id, page(10)).await.unwrap().is_empty(), "blocks are one-way");
+    assert!(
+        s.blocks(a.id, page(10)).await.unwrap().is_empty(),
+        "blocks are one-way"
+    );
 
     // Mutes: with and without an end; an ended mute hides nothing.
     let loud = account(s, "bm_loud").await;
@@ -2908,23 +2953,39 @@ async fn blocks_and_mutes_lists_page_and_mutes_end(b: Backend) {
     let until = now_ms() + 3_600_000;
     s.mute(me.id, loud.id, false, None).await.unwrap();
     s.mute(me.id, brief.id, true, Some(until)).await.unwrap();
-    s.mute(me.id, ended.id, true, Some(now_ms() - 1)).await.unwrap();
+    s.mute(me.id, ended.id, true, Some(now_ms() - 1))
+        .await
+        .unwrap();
     let mutes = s.mutes(me.id, page(10)).await.unwrap();
     let listed: Vec<Muted> = mutes.iter().map(|p| p.item).collect();
     assert_eq!(
         listed,
         vec![
-            Muted { account_id: brief.id, expires_at_ms: Some(until) },
-            Muted { account_id: loud.id, expires_at_ms: None },
+            Muted {
+                account_id: brief.id,
+                expires_at_ms: Some(until)
+            },
+            Muted {
+                account_id: loud.id,
+                expires_at_ms: None
+            },
         ]
     );
-    let rels = s.relationships(me.id, &[loud.id, brief.id, ended.id]).await.unwrap();
+    let rels = s
+        .relationships(me.id, &[loud.id, brief.id, ended.id])
+        .await
+        .unwrap();
     assert!(rels[0].muting && !rels[0].muting_notifications);
     assert!(rels[1].muting && rels[1].muting_notifications);
     assert!(!rels[2].muting, "an ended mute is no mute");
     // Muting again replaces the end.
     s.mute(me.id, brief.id, true, None).await.unwrap();
-    assert_eq!(s.mutes(me.id, page(10)).await.unwrap()[0].item.expires_at_ms, None);
+    assert_eq!(
+        s.mutes(me.id, page(10)).await.unwrap()[0]
+            .item
+            .expires_at_ms,
+        None
+    );
     // What an ended mute no longer hides: the account's posts.
     s.follow(me.id, ended.id, true, false).await.unwrap();
     s.follow(me.id, loud.id, true, false).await.unwrap();
@@ -2954,17 +3015,26 @@ async fn follow_requests_authorize_reject_and_remove_follower(b: Backend) {
             FollowOutcome::Requested
         );
     }
-    assert_eq!(items(s.follow_requests(me.id, page(10)).await.unwrap()), vec![y.id, x.id]);
+    assert_eq!(
+        items(s.follow_requests(me.id, page(10)).await.unwrap()),
+        vec![y.id, x.id]
+    );
     assert!(s.follow_requests(x.id, page(10)).await.unwrap().is_empty());
 
     s.authorize_follow_request(me.id, x.id).await.unwrap();
-    assert!(matches!(
-        s.authorize_follow_request(me.id, x.id).await,
-        Err(StoreError::NotFound)
-    ), "a request is answered once");
+    assert!(
+        matches!(
+            s.authorize_follow_request(me.id, x.id).await,
+            Err(StoreError::NotFound)
+        ),
+        "a request is answered once"
+    );
     let rel = &s.relationships(me.id, &[x.id]).await.unwrap()[0];
     assert!(rel.followed_by && !rel.requested_by);
-    assert_eq!(items(s.followers(me.id, page(10)).await.unwrap()), vec![x.id]);
+    assert_eq!(
+        items(s.followers(me.id, page(10)).await.unwrap()),
+        vec![x.id]
+    );
     assert_eq!(s.account(me.id).await.unwrap().followers_count, 1);
 
     s.reject_follow_request(me.id, y.id).await.unwrap();
@@ -3013,26 +3083,53 @@ async fn lists_crud_members_and_owner_only(b: Backend) {
     assert_eq!(first.title, "first");
     assert_eq!(first.replies_policy, RepliesPolicy::List);
     let second = s.create_list(me.id, new_list("second"), 2).await.unwrap();
-    assert!(matches!(
-        s.create_list(me.id, new_list("third"), 2).await,
-        Err(StoreError::Rejected(_))
-    ), "the per-account bound");
-    assert_eq!(s.lists(me.id).await.unwrap(), vec![first.clone(), second.clone()]);
+    assert!(
+        matches!(
+            s.create_list(me.id, new_list("third"), 2).await,
+            Err(StoreError::Rejected(_))
+        ),
+        "the per-account bound"
+    );
+    assert_eq!(
+        s.lists(me.id).await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
     assert!(s.lists(other.id).await.unwrap().is_empty());
 
     // Someone else's list is NotFound for every operation, and stays as it was.
-    assert!(matches!(s.list(other.id, first.id).await, Err(StoreError::NotFound)));
     assert!(matches!(
-        s.update_list(other.id, first.id, ListUpdate { title: Some("x".into()), ..Default::default() }).await,
+        s.list(other.id, first.id).await,
         Err(StoreError::NotFound)
     ));
-    assert!(matches!(s.delete_list(other.id, first.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(s.list_members(other.id, first.id, page(10)).await, Err(StoreError::NotFound)));
     assert!(matches!(
-        s.add_list_members(other.id, first.id, &[friend.id], 10).await,
+        s.update_list(
+            other.id,
+            first.id,
+            ListUpdate {
+                title: Some("x".into()),
+                ..Default::default()
+            }
+        )
+        .await,
         Err(StoreError::NotFound)
     ));
-    assert!(matches!(s.list_timeline(other.id, first.id, page(10)).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.delete_list(other.id, first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.list_members(other.id, first.id, page(10)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.add_list_members(other.id, first.id, &[friend.id], 10)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.list_timeline(other.id, first.id, page(10)).await,
+        Err(StoreError::NotFound)
+    ));
 
     let updated = s
         .update_list(
@@ -3051,30 +3148,67 @@ async fn lists_crud_members_and_owner_only(b: Backend) {
 
     // Members: only followed accounts; all or nothing; again is harmless.
     assert!(matches!(
-        s.add_list_members(me.id, first.id, &[friend.id, stranger.id], 10).await,
+        s.add_list_members(me.id, first.id, &[friend.id, stranger.id], 10)
+            .await,
         Err(StoreError::Rejected(_))
     ));
-    assert!(s.list_members(me.id, first.id, page(10)).await.unwrap().is_empty());
-    s.add_list_members(me.id, first.id, &[friend.id], 10).await.unwrap();
-    s.add_list_members(me.id, first.id, &[friend.id, friend.id], 10).await.unwrap();
-    assert_eq!(items(s.list_members(me.id, first.id, page(10)).await.unwrap()), vec![friend.id]);
+    assert!(s
+        .list_members(me.id, first.id, page(10))
+        .await
+        .unwrap()
+        .is_empty());
+    s.add_list_members(me.id, first.id, &[friend.id], 10)
+        .await
+        .unwrap();
+    s.add_list_members(me.id, first.id, &[friend.id, friend.id], 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        items(s.list_members(me.id, first.id, page(10)).await.unwrap()),
+        vec![friend.id]
+    );
     s.follow(me.id, stranger.id, true, false).await.unwrap();
-    assert!(matches!(
-        s.add_list_members(me.id, first.id, &[stranger.id], 1).await,
-        Err(StoreError::Rejected(_))
-    ), "the per-list bound");
-    assert_eq!(s.lists_containing(me.id, friend.id).await.unwrap(), vec![updated.clone()]);
-    assert!(s.lists_containing(other.id, friend.id).await.unwrap().is_empty());
+    assert!(
+        matches!(
+            s.add_list_members(me.id, first.id, &[stranger.id], 1).await,
+            Err(StoreError::Rejected(_))
+        ),
+        "the per-list bound"
+    );
+    assert_eq!(
+        s.lists_containing(me.id, friend.id).await.unwrap(),
+        vec![updated.clone()]
+    );
+    assert!(s
+        .lists_containing(other.id, friend.id)
+        .await
+        .unwrap()
+        .is_empty());
 
-    s.remove_list_members(me.id, first.id, &[friend.id, stranger.id]).await.unwrap();
-    assert!(s.list_members(me.id, first.id, page(10)).await.unwrap().is_empty());
+    s.remove_list_members(me.id, first.id, &[friend.id, stranger.id])
+        .await
+        .unwrap();
+    assert!(s
+        .list_members(me.id, first.id, page(10))
+        .await
+        .unwrap()
+        .is_empty());
     // Unfollowing takes the account out of the follower's lists.
-    s.add_list_members(me.id, second.id, &[friend.id], 10).await.unwrap();
+    s.add_list_members(me.id, second.id, &[friend.id], 10)
+        .await
+        .unwrap();
     s.unfollow(me.id, friend.id).await.unwrap();
-    assert!(s.list_members(me.id, second.id, page(10)).await.unwrap().is_empty());
+    assert!(s
+        .list_members(me.id, second.id, page(10))
+        .await
+        .unwrap()
+        .is_empty());
 
     s.delete_list(me.id, first.id).await.unwrap();
-    assert!(matches!(s.list(me.id, first.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.list(me.id, first.id).await,
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(s.lists(me.id).await.unwrap(), vec![second]);
 }
 
@@ -3089,7 +3223,9 @@ async fn list_timeline_replies_policy_and_exclusive(b: Backend) {
         s.follow(me.id, t, true, false).await.unwrap();
     }
     let list = s.create_list(me.id, new_list("l"), 10).await.unwrap();
-    s.add_list_members(me.id, list.id, &[member.id, co.id], 10).await.unwrap();
+    s.add_list_members(me.id, list.id, &[member.id, co.id], 10)
+        .await
+        .unwrap();
 
     let reply = |author: Id, to: Id, text: &str| {
         let mut n = new_status(author, text);
@@ -3110,9 +3246,16 @@ async fn list_timeline_replies_policy_and_exclusive(b: Backend) {
     let outsider = followed_post;
 
     let seen = |policy| async move {
-        s.update_list(me.id, list.id, ListUpdate { replies_policy: Some(policy), ..Default::default() })
-            .await
-            .unwrap();
+        s.update_list(
+            me.id,
+            list.id,
+            ListUpdate {
+                replies_policy: Some(policy),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         items(s.list_timeline(me.id, list.id, page(50)).await.unwrap())
     };
     let by_list = seen(RepliesPolicy::List).await;
@@ -3120,7 +3263,10 @@ async fn list_timeline_replies_policy_and_exclusive(b: Backend) {
     let by_none = seen(RepliesPolicy::None).await;
     assert_eq!(by_none, vec![co_post, self_reply, plain]);
     let by_followed = seen(RepliesPolicy::Followed).await;
-    assert_eq!(by_followed, vec![to_followed, to_member, co_post, self_reply, plain]);
+    assert_eq!(
+        by_followed,
+        vec![to_followed, to_member, co_post, self_reply, plain]
+    );
     for hidden in [to_far, dm, outsider] {
         assert!(!by_followed.contains(&hidden));
     }
@@ -3134,10 +3280,183 @@ async fn list_timeline_replies_policy_and_exclusive(b: Backend) {
     // Exclusive: members' posts leave the home timeline, others' stay.
     let home = items(s.home_timeline(me.id, page(50)).await.unwrap());
     assert!(home.contains(&plain) && home.contains(&followed_post));
-    s.update_list(me.id, list.id, ListUpdate { exclusive: Some(true), ..Default::default() })
-        .await
-        .unwrap();
+    s.update_list(
+        me.id,
+        list.id,
+        ListUpdate {
+            exclusive: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let home = items(s.home_timeline(me.id, page(50)).await.unwrap());
     assert!(!home.contains(&plain) && !home.contains(&co_post));
     assert!(home.contains(&followed_post));
+}
+
+async fn notes_endorsements_and_domain_blocks(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "pm_me").await;
+    let friend = account(s, "pm_friend").await;
+    let other = account(s, "pm_other").await;
+
+    s.set_account_note(me.id, friend.id, "met at the fair")
+        .await
+        .unwrap();
+    s.set_account_note(me.id, friend.id, "met at the fair, twice")
+        .await
+        .unwrap();
+    let rels = s
+        .relationships(me.id, &[friend.id, other.id])
+        .await
+        .unwrap();
+    assert_eq!(rels[0].note, "met at the fair, twice");
+    assert_eq!(rels[1].note, "");
+    assert_eq!(
+        s.relationships(other.id, &[friend.id]).await.unwrap()[0].note,
+        "",
+        "notes are private"
+    );
+    s.set_account_note(me.id, friend.id, "").await.unwrap();
+    assert_eq!(
+        s.relationships(me.id, &[friend.id]).await.unwrap()[0].note,
+        ""
+    );
+
+    assert!(
+        matches!(
+            s.endorse(me.id, friend.id, 2).await,
+            Err(StoreError::Rejected(_))
+        ),
+        "follow first"
+    );
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    s.follow(me.id, other.id, true, false).await.unwrap();
+    s.endorse(me.id, friend.id, 1).await.unwrap();
+    s.endorse(me.id, friend.id, 1).await.unwrap();
+    assert!(
+        matches!(
+            s.endorse(me.id, other.id, 1).await,
+            Err(StoreError::Rejected(_))
+        ),
+        "the bound"
+    );
+    assert_eq!(
+        items(s.endorsements(me.id, page(10)).await.unwrap()),
+        vec![friend.id]
+    );
+    assert!(s.relationships(me.id, &[friend.id]).await.unwrap()[0].endorsed);
+    s.unendorse(me.id, friend.id).await.unwrap();
+    s.unendorse(me.id, friend.id).await.unwrap();
+    assert!(s.endorsements(me.id, page(10)).await.unwrap().is_empty());
+
+    s.block_domain(me.id, "a.example", 2).await.unwrap();
+    s.block_domain(me.id, "b.example", 2).await.unwrap();
+    s.block_domain(me.id, "b.example", 2).await.unwrap();
+    assert!(matches!(
+        s.block_domain(me.id, "c.example", 2).await,
+        Err(StoreError::Rejected(_))
+    ));
+    let listed: Vec<String> = s
+        .domain_blocks(me.id, page(10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.item)
+        .collect();
+    assert_eq!(listed, vec!["b.example".to_owned(), "a.example".to_owned()]);
+    s.unblock_domain(me.id, "b.example").await.unwrap();
+    let listed: Vec<String> = s
+        .domain_blocks(me.id, page(10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.item)
+        .collect();
+    assert_eq!(listed, vec!["a.example".to_owned()]);
+    assert!(s
+        .domain_blocks(other.id, page(10))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn directory_suggestions_and_familiar_followers(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "dv_me").await;
+    let friend = account(s, "dv_friend").await;
+    let fof = account(s, "dv_fof").await;
+    let fof2 = account(s, "dv_fof2").await;
+    let hidden = account(s, "dv_hidden").await;
+    let blocked = account(s, "dv_blocked").await;
+    s.update_account(
+        hidden.id,
+        AccountUpdate {
+            discoverable: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    for t in [fof.id, fof2.id, blocked.id] {
+        s.follow(friend.id, t, true, false).await.unwrap();
+    }
+    let other_friend = account(s, "dv_friend2").await;
+    s.follow(me.id, other_friend.id, true, false).await.unwrap();
+    s.follow(other_friend.id, fof2.id, true, false)
+        .await
+        .unwrap();
+    s.block(me.id, blocked.id).await.unwrap();
+    let popular = account(s, "dv_popular").await;
+    s.follow(fof.id, popular.id, true, false).await.unwrap();
+
+    let suggested = s.suggestions(me.id, 50).await.unwrap();
+    let fofs: Vec<Id> = suggested
+        .iter()
+        .filter(|x| x.source == SuggestionSource::FriendsOfFriends)
+        .map(|x| x.account_id)
+        .collect();
+    assert_eq!(fofs, vec![fof2.id, fof.id], "most shared followers first");
+    let all: Vec<Id> = suggested.iter().map(|x| x.account_id).collect();
+    for never in [me.id, friend.id, other_friend.id, blocked.id, hidden.id] {
+        assert!(!all.contains(&never), "{never} suggested");
+    }
+    assert_eq!(
+        suggested[2..]
+            .iter()
+            .map(|x| (x.account_id, x.source))
+            .collect::<Vec<_>>(),
+        vec![(popular.id, SuggestionSource::MostFollowed)],
+        "topped up with the most followed"
+    );
+    assert_eq!(s.suggestions(me.id, 1).await.unwrap().len(), 1);
+
+    let found = s
+        .familiar_followers(me.id, &[fof2.id, hidden.id], 10)
+        .await
+        .unwrap();
+    assert_eq!(found[0].0, fof2.id);
+    let mut f: Vec<Id> = found[0].1.clone();
+    f.sort();
+    let mut want = vec![friend.id, other_friend.id];
+    want.sort();
+    assert_eq!(f, want);
+    assert!(found[1].1.is_empty());
+    assert_eq!(
+        s.familiar_followers(me.id, &[fof2.id], 1).await.unwrap()[0]
+            .1
+            .len(),
+        1
+    );
+
+    let newest = s.directory(DirectoryOrder::New, 200, 0).await.unwrap();
+    let ids: Vec<Id> = newest.iter().map(|a| a.id).collect();
+    assert!(!ids.contains(&hidden.id) && ids.contains(&me.id));
+    let pos = |id: Id| ids.iter().position(|x| *x == id).unwrap();
+    assert!(pos(other_friend.id) < pos(me.id), "newest first");
+    post(s, me.id, "active now").await;
+    let active = s.directory(DirectoryOrder::Active, 1, 0).await.unwrap();
+    assert_eq!(active[0].id, me.id, "the latest poster first");
 }

@@ -96,7 +96,7 @@ pub async fn v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "languages": ["en"],
         "configuration": {
             "urls": {"streaming": streaming_url(svc)},
-            "vapid": {"public_key": ""},
+            "vapid": {"public_key": svc.vapid_public_key().await?},
             "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
             "statuses": statuses_config(&state),
             "media_attachments": media_config(&state),

@@ -4,12 +4,15 @@
 #[macro_use]
 mod helpers;
 mod accounts;
+mod discovery;
 mod instance;
 mod lists;
 mod media;
 mod notifications;
 mod oauth;
 mod ops;
+mod personal;
+mod push;
 mod safety;
 mod statuses;
 mod timelines;
@@ -120,6 +123,24 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             post(safety::remove_from_followers),
         )
         .route("/api/v1/accounts/{id}/lists", get(lists::containing))
+        .route("/api/v1/accounts/search", get(discovery::search))
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(discovery::familiar_followers),
+        )
+        .route("/api/v1/directory", get(discovery::directory))
+        .route("/api/v1/suggestions", get(discovery::suggestions_v1))
+        .route("/api/v2/suggestions", get(discovery::suggestions_v2))
+        .route("/api/v1/accounts/{id}/note", post(personal::note))
+        .route("/api/v1/accounts/{id}/pin", post(personal::pin))
+        .route("/api/v1/accounts/{id}/unpin", post(personal::unpin))
+        .route("/api/v1/endorsements", get(personal::endorsements))
+        .route(
+            "/api/v1/domain_blocks",
+            get(personal::domain_blocks)
+                .post(personal::block_domain)
+                .delete(personal::unblock_domain),
+        )
         .route("/api/v1/blocks", get(safety::blocks))
         .route("/api/v1/mutes", get(safety::mutes))
         .route("/api/v1/follow_requests", get(safety::follow_requests))
@@ -220,6 +241,13 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route(
             "/api/v1/markers",
             get(notifications::markers).post(notifications::set_markers),
+        )
+        .route(
+            "/api/v1/push/subscription",
+            get(push::show)
+                .post(push::create)
+                .put(push::update)
+                .delete(push::delete),
         )
 }
 

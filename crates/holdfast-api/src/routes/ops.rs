@@ -64,6 +64,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         state.service.decoder.busy()
     ));
     streaming_metrics(&state, &mut text);
+    push_metrics(&state, &mut text);
     text.push_str(&format!(
         "# HELP holdfast_store_primary_reachable 0 while in degraded mode: no database primary, reads from a standby.\n\
          # TYPE holdfast_store_primary_reachable gauge\nholdfast_store_primary_reachable {}\n\
@@ -83,6 +84,22 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         text,
     )
+}
+
+/// Web Push deliveries by this node, by how they ended.
+fn push_metrics(state: &AppState, out: &mut String) {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let p = &state.service.push;
+    out.push_str("# TYPE holdfast_push_deliveries_total counter\n");
+    for (outcome, n) in [
+        ("sent", p.sent.load(Relaxed)),
+        ("retried", p.retried.load(Relaxed)),
+        ("dropped", p.dropped.load(Relaxed)),
+        ("gone", p.gone.load(Relaxed)),
+    ] {
+        let _ = writeln!(out, "holdfast_push_deliveries_total{{outcome=\"{outcome}\"}} {n}");
+    }
 }
 
 /// The streaming API's gauges and counters.

@@ -22,7 +22,11 @@ fn accounts_response(
     uri: &axum::http::Uri,
     page: &PageOf<AccountRow>,
 ) -> Response {
-    let items = page.items.iter().map(|a| entities::account(svc, a)).collect();
+    let items = page
+        .items
+        .iter()
+        .map(|a| entities::account(svc, a))
+        .collect();
     crate::paging::page_response(headers, uri, page, items)
 }
 

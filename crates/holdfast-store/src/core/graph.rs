@@ -177,7 +177,7 @@ pub async fn relationships(c: &dyn Conn, me: Id, targets: &[Id]) -> StoreResult<
     }
     let mut sets = sets.into_iter();
     let mut next = || sets.next().unwrap_or_default();
-    Ok(crate::assemble::RelationshipSets {
+    let mut rels = crate::assemble::RelationshipSets {
         following: next(),
         followed_by: next(),
         blocking: next(),
@@ -186,7 +186,13 @@ pub async fn relationships(c: &dyn Conn, me: Id, targets: &[Id]) -> StoreResult<
         requested: next(),
         requested_by: next(),
     }
-    .into_relationships(targets))
+    .into_relationships(targets);
+    let (notes, endorsed) = super::personal::marks(c, me, targets).await?;
+    for r in &mut rels {
+        r.note = notes.get(&r.id).cloned().unwrap_or_default();
+        r.endorsed = endorsed.contains_key(&r.id);
+    }
+    Ok(rels)
 }
 
 /// Followers of `account_id` (paged by follow), leaving out suspended accounts.

@@ -37,11 +37,16 @@ pub async fn create(
     )
     .await?;
     let count: i64 = c
-        .query_one("SELECT COUNT(*) FROM lists WHERE account_id = ?1", &args![owner])
+        .query_one(
+            "SELECT COUNT(*) FROM lists WHERE account_id = ?1",
+            &args![owner],
+        )
         .await?
         .get(0)?;
     if count >= per_account_max as i64 {
-        return Err(StoreError::Rejected("You have reached the maximum number of lists"));
+        return Err(StoreError::Rejected(
+            "You have reached the maximum number of lists",
+        ));
     }
     let row = c
         .query_one(
@@ -156,7 +161,9 @@ pub async fn add_members(
     distinct.sort_unstable();
     distinct.dedup();
     if followed != distinct.len() as i64 {
-        return Err(StoreError::Rejected("You must follow an account to add it to a list"));
+        return Err(StoreError::Rejected(
+            "You must follow an account to add it to a list",
+        ));
     }
     for account in &distinct {
         c.execute(
@@ -167,12 +174,17 @@ pub async fn add_members(
         .await?;
     }
     let count: i64 = c
-        .query_one("SELECT COUNT(*) FROM list_accounts WHERE list_id = ?1", &args![id])
+        .query_one(
+            "SELECT COUNT(*) FROM list_accounts WHERE list_id = ?1",
+            &args![id],
+        )
         .await?
         .get(0)?;
     if count > members_max as i64 {
         // Rejected rolls the whole transaction back: nothing was added.
-        return Err(StoreError::Rejected("A list cannot have that many accounts"));
+        return Err(StoreError::Rejected(
+            "A list cannot have that many accounts",
+        ));
     }
     Ok(())
 }

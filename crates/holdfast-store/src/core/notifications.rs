@@ -20,12 +20,17 @@ pub(crate) async fn notify(
 ) -> StoreResult<()> {
     let now = now_ms();
     let group_key = group_key_for(c, to, kind, status, now).await?;
-    c.execute(
-        "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at, group_key) \
-         VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-        &args![to, from, kind.as_str(), status, now, group_key.as_deref()],
-    )
-    .await?;
+    let written = c
+        .query_opt(
+            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at, group_key) \
+             VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING RETURNING id",
+            &args![to, from, kind.as_str(), status, now, group_key.as_deref()],
+        )
+        .await?;
+    // Only a new notification is pushed (a repeated action writes none).
+    if let Some(row) = written {
+        super::push::enqueue(c, row.get(0)?, to, from, kind).await?;
+    }
     Ok(())
 }
 

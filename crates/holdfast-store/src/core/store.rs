@@ -4,7 +4,11 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
-use super::{graph, lists, media, notifications, oauth, safety, statuses, timelines, Core, Db};
+use super::{
+    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
+    Core, Db,
+};
+use super::push;
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -167,19 +171,111 @@ impl<B: Db> Store for Core<B> {
     }
     async fn lists_containing(&self, owner: Id, member: Id) -> StoreResult<Vec<ListRow>> {
         self.db
-            .read((), move |c, _| Box::pin(lists::containing(c, owner, member)))
+            .read((), move |c, _| {
+                Box::pin(lists::containing(c, owner, member))
+            })
             .await
     }
     async fn list_timeline(&self, owner: Id, id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
-            .read((), move |c, _| Box::pin(lists::timeline(c, owner, id, page)))
+            .read((), move |c, _| {
+                Box::pin(lists::timeline(c, owner, id, page))
+            })
+            .await
+    }
+
+    // ---- discovery ----
+    async fn directory(
+        &self,
+        order: DirectoryOrder,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AccountRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(discovery::directory(c, order, limit, offset))
+            })
+            .await
+    }
+    async fn suggestions(&self, account_id: Id, limit: u32) -> StoreResult<Vec<Suggestion>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(discovery::suggestions(c, account_id, limit))
+            })
+            .await
+    }
+    async fn familiar_followers(
+        &self,
+        account_id: Id,
+        targets: &[Id],
+        each_max: u32,
+    ) -> StoreResult<Vec<(Id, Vec<Id>)>> {
+        self.db
+            .read(targets.to_vec(), move |c, targets| {
+                Box::pin(discovery::familiar_followers(
+                    c, account_id, targets, each_max,
+                ))
+            })
+            .await
+    }
+
+    // ---- personal marks ----
+    async fn set_account_note(&self, account_id: Id, target: Id, comment: &str) -> StoreResult<()> {
+        self.db
+            .write(comment.to_owned(), move |c, comment| {
+                Box::pin(personal::set_note(c, account_id, target, comment))
+            })
+            .await
+    }
+    async fn endorse(&self, account_id: Id, target: Id, max: u32) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(personal::endorse(c, account_id, target, max))
+            })
+            .await
+    }
+    async fn unendorse(&self, account_id: Id, target: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(personal::unendorse(c, account_id, target))
+            })
+            .await
+    }
+    async fn endorsements(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(personal::endorsements(c, account_id, page))
+            })
+            .await
+    }
+    async fn block_domain(&self, account_id: Id, domain: &str, max: u32) -> StoreResult<()> {
+        self.db
+            .write(domain.to_owned(), move |c, domain| {
+                Box::pin(personal::block_domain(c, account_id, domain, max))
+            })
+            .await
+    }
+    async fn unblock_domain(&self, account_id: Id, domain: &str) -> StoreResult<()> {
+        self.db
+            .write(domain.to_owned(), move |c, domain| {
+                Box::pin(personal::unblock_domain(c, account_id, domain))
+            })
+            .await
+    }
+    async fn domain_blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<String>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(personal::domain_blocks(c, account_id, page))
+            })
             .await
     }
 
     // ---- safety ----
     async fn blocks(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
-            .read((), move |c, _| Box::pin(safety::blocks(c, account_id, page)))
+            .read((), move |c, _| {
+                Box::pin(safety::blocks(c, account_id, page))
+            })
             .await
     }
     async fn mutes(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<Muted>>> {
@@ -405,8 +501,11 @@ impl<B: Db> Store for Core<B> {
 
     // ---- timelines ----
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        let scan_from = i64::try_from(self.limits.home_scan_followees_min).unwrap_or(i64::MAX);
         self.db
-            .read((), move |c, _| Box::pin(timelines::home(c, viewer, page)))
+            .read((), move |c, _| {
+                Box::pin(timelines::home(c, viewer, page, scan_from))
+            })
             .await
     }
     async fn public_timeline(
@@ -766,6 +865,60 @@ impl<B: Db> Store for Core<B> {
             .write(key, move |c, key| {
                 Box::pin(media::set_profile_image(c, account_id, which, key.clone()))
             })
+            .await
+    }
+
+    // ---- web push ----
+    async fn subscribe_push(&self, new: NewPushSubscription) -> StoreResult<PushSubscriptionRow> {
+        self.db
+            .write(new, |c, new| Box::pin(push::subscribe(c, new)))
+            .await
+    }
+    async fn push_subscription(&self, token_id: Id) -> StoreResult<PushSubscriptionRow> {
+        self.db
+            .read((), move |c, _| Box::pin(push::by_token(c, token_id)))
+            .await
+    }
+    async fn update_push_alerts(
+        &self,
+        token_id: Id,
+        alerts: PushAlerts,
+    ) -> StoreResult<PushSubscriptionRow> {
+        self.db
+            .write(alerts, move |c, alerts| {
+                Box::pin(push::update_alerts(c, token_id, alerts))
+            })
+            .await
+    }
+    async fn unsubscribe_push(&self, token_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(push::unsubscribe(c, token_id)))
+            .await
+    }
+    async fn vapid_keys(&self, candidate: VapidKeys) -> StoreResult<VapidKeys> {
+        self.db
+            .write(candidate, |c, k| Box::pin(push::vapid_keys(c, k)))
+            .await
+    }
+    async fn claim_push_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<PushDelivery>> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(push::claim(c, now_ms, lease_ms, limit))
+            })
+            .await
+    }
+    async fn finish_push_delivery(
+        &self,
+        delivery: PushDelivery,
+        end: PushDeliveryEnd,
+    ) -> StoreResult<()> {
+        self.db
+            .write(delivery, move |c, d| Box::pin(push::finish(c, d, end)))
             .await
     }
 

@@ -8,10 +8,39 @@ use super::{args, Arg, Conn, Row};
 use crate::model::*;
 use crate::StoreResult;
 
-pub async fn home(c: &dyn Conn, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+/// Two ways to find a home page, chosen by how many accounts the viewer
+/// follows (kept in the account row). Following few: read each author's
+/// newest statuses through the `(account_id, id)` index and sort them; this
+/// costs the followees' whole history, 320 ms at 5,000 followees on a 10k
+/// instance. Following many (`scan_from_followees` or more): walk all
+/// statuses newest first and keep the followees' ones; a page is found after
+/// a few dozen rows, but for an account following a handful of quiet
+/// accounts that walk would cover the whole table (160 ms at 10 followees).
+/// The unary `+` keeps the author term off the index, so the walk is by id.
+pub async fn home(
+    c: &dyn Conn,
+    viewer: Id,
+    page: Page,
+    scan_from_followees: i64,
+) -> StoreResult<Vec<Paged<Id>>> {
+    let following: i64 = match c
+        .query_opt(
+            "SELECT following_count FROM accounts WHERE id = ?1",
+            &args![viewer],
+        )
+        .await?
+    {
+        Some(r) => r.get(0)?,
+        None => 0,
+    };
+    let author = if following >= scan_from_followees {
+        "+s.account_id"
+    } else {
+        "s.account_id"
+    };
     let select = format!(
         "SELECT s.id, s.id FROM statuses s \
-         WHERE s.account_id IN (SELECT target_id FROM follows WHERE account_id = ?1 UNION ALL SELECT CAST(?1 AS BIGINT)) \
+         WHERE {author} IN (SELECT target_id FROM follows WHERE account_id = ?1 UNION ALL SELECT CAST(?1 AS BIGINT)) \
            AND (s.reblog_of_id IS NULL OR s.account_id = ?1 \
                 OR EXISTS (SELECT 1 FROM follows hf WHERE hf.account_id = ?1 AND hf.target_id = s.account_id AND hf.reblogs)) \
            AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id IN (CAST(?1 AS BIGINT), s.account_id) \

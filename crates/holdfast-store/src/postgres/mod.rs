@@ -65,6 +65,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/postgres/0006_stream_events.sql"),
     ),
     (
+        "0008_web_push",
+        include_str!("../../migrations/postgres/0008_web_push.sql"),
+    ),
+    (
         "0012_account_counts",
         include_str!("../../migrations/postgres/0012_account_counts.sql"),
     ),
@@ -329,8 +333,10 @@ impl PgDb {
 
     /// One read on one pool. A connection that failed is dropped (with the
     /// other idle ones, see `Lease::discard`). `bound`, when given, caps the
-    /// whole read, getting a connection included; otherwise the operation
-    /// timeout caps the query (and the pool's own timeouts the connection).
+    /// read from the moment a pool slot is granted, opening a connection
+    /// included (waiting for a slot is saturation, answered Busy as ever);
+    /// otherwise the operation timeout caps the query and the pool's own
+    /// timeouts the connection.
     async fn read_on<D, T, F>(
         &self,
         pool: &Pool,
@@ -343,23 +349,14 @@ impl PgDb {
         T: Send,
         F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
     {
-        let started = std::time::Instant::now();
-        let acquired = match bound {
-            Some(bound) => tokio::time::timeout(bound, pool.acquire()).await,
-            None => Ok(pool.acquire().await),
+        let mut lease = match pool.acquire_within(bound).await {
+            Ok(lease) => lease,
+            Err(AcquireError::Busy) => return Err(ReadError::Busy(AcquireError::Busy.into())),
+            Err(AcquireError::Connect(e)) => return Err(ReadError::Unreachable(e)),
         };
-        let mut lease = match acquired {
-            Ok(Ok(lease)) => lease,
-            Ok(Err(AcquireError::Busy)) => return Err(ReadError::Busy(AcquireError::Busy.into())),
-            Ok(Err(AcquireError::Connect(e))) => return Err(ReadError::Unreachable(e)),
-            Err(_) => {
-                return Err(ReadError::Unreachable(StoreError::Unavailable(
-                    "PostgreSQL did not answer in time (getting a connection)".into(),
-                )))
-            }
-        };
+        // The bound counts from the slot, not from the wait for one.
         let limit = bound.map_or(self.operation_timeout, |b| {
-            b.saturating_sub(started.elapsed())
+            b.saturating_sub(lease.granted.elapsed())
         });
         let conn = lease.conn();
         let db = pool.db(&conn.client, &conn.statements);

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::task::JoinHandle;
@@ -53,6 +53,8 @@ pub(crate) struct Lease<'p> {
     pool: &'p Pool,
     conn: Option<Conn>,
     broken: bool,
+    /// When the slot was granted (what a caller's own bound counts from).
+    pub granted: Instant,
     _permit: SemaphorePermit<'p>,
 }
 
@@ -109,10 +111,21 @@ impl Pool {
 
     /// Waits (bounded) for a free slot, then reuses an idle live connection or opens one.
     pub async fn acquire(&self) -> Result<Lease<'_>, AcquireError> {
+        self.acquire_within(None).await
+    }
+
+    /// As `acquire`, with opening a connection bounded by `connect_bound`
+    /// too when given (the wait for a slot is not: a saturated node is busy,
+    /// not cut off from its database).
+    pub async fn acquire_within(
+        &self,
+        connect_bound: Option<Duration>,
+    ) -> Result<Lease<'_>, AcquireError> {
         let permit = tokio::time::timeout(self.acquire_timeout, self.permits.acquire())
             .await
             .map_err(|_| AcquireError::Busy)?
             .map_err(|_| AcquireError::Busy)?;
+        let granted = Instant::now();
         loop {
             let candidate = lock(&self.idle).pop();
             match candidate {
@@ -122,17 +135,23 @@ impl Pool {
                         pool: self,
                         conn: Some(conn),
                         broken: false,
+                        granted,
                         _permit: permit,
                     })
                 }
                 None => break,
             }
         }
-        let conn = self.connect().await.map_err(AcquireError::Connect)?;
+        let timeout = connect_bound.map_or(self.connect_timeout, |b| b.min(self.connect_timeout));
+        let conn = self
+            .connect_within(timeout)
+            .await
+            .map_err(AcquireError::Connect)?;
         Ok(Lease {
             pool: self,
             conn: Some(conn),
             broken: false,
+            granted,
             _permit: permit,
         })
     }
@@ -144,13 +163,17 @@ impl Pool {
     /// would try the hosts one after another and bound only the TCP connect
     /// of each, so such a host listed first would stall every new connection.)
     pub async fn connect(&self) -> StoreResult<Conn> {
+        self.connect_within(self.connect_timeout).await
+    }
+
+    async fn connect_within(&self, timeout: Duration) -> StoreResult<Conn> {
         let mut attempts = tokio::task::JoinSet::new();
         for config in &self.host_configs {
             let config = config.clone();
             attempts.spawn(async move { config.connect(NoTls).await });
         }
         let mut why = String::from("no host to connect to");
-        let connected = tokio::time::timeout(self.connect_timeout, async {
+        let connected = tokio::time::timeout(timeout, async {
             while let Some(attempt) = attempts.join_next().await {
                 match attempt {
                     Ok(Ok(connected)) => return Some(connected),
@@ -173,7 +196,7 @@ impl Pool {
             }
             Err(_) => {
                 tracing::warn!(
-                    timeout_ms = self.connect_timeout.as_millis() as u64,
+                    timeout_ms = timeout.as_millis() as u64,
                     last_error = %why,
                     "PostgreSQL connect timed out"
                 );
@@ -388,5 +411,49 @@ impl Db<'_> {
             Handle::Client(c) => c.execute(s, params).await?,
             Handle::Tx(t) => t.execute(s, params).await?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_postgres::config::TargetSessionAttrs;
+
+    #[test]
+    fn a_multi_host_config_splits_into_one_config_per_host_with_every_setting() {
+        let mut config: Config = "postgres://app:secret@10.0.0.1:5433,10.0.0.2:5434,db3/holdfast?application_name=hf&options=-c%20statement_timeout%3D5000"
+            .parse()
+            .unwrap();
+        config
+            .target_session_attrs(TargetSessionAttrs::ReadWrite)
+            .connect_timeout(Duration::from_millis(1234))
+            .tcp_user_timeout(Duration::from_millis(4321));
+        let each = per_host(&config);
+        assert_eq!(each.len(), 3);
+        let hosts: Vec<_> = each.iter().map(|c| c.get_hosts().to_vec()).collect();
+        assert_eq!(
+            hosts,
+            [
+                vec![Host::Tcp("10.0.0.1".into())],
+                vec![Host::Tcp("10.0.0.2".into())],
+                vec![Host::Tcp("db3".into())]
+            ]
+        );
+        // A host without a port of its own takes the URL's default.
+        let ports: Vec<_> = each.iter().map(|c| c.get_ports().to_vec()).collect();
+        assert_eq!(ports, [vec![5433], vec![5434], vec![5432]]);
+        for c in &each {
+            assert_eq!(c.get_user(), Some("app"));
+            assert_eq!(c.get_password(), Some(&b"secret"[..]));
+            assert_eq!(c.get_dbname(), Some("holdfast"));
+            assert_eq!(c.get_application_name(), Some("hf"));
+            assert_eq!(c.get_options(), Some("-c statement_timeout=5000"));
+            assert_eq!(c.get_target_session_attrs(), TargetSessionAttrs::ReadWrite);
+            assert_eq!(c.get_connect_timeout(), Some(&Duration::from_millis(1234)));
+            assert_eq!(c.get_tcp_user_timeout(), Some(&Duration::from_millis(4321)));
+        }
+        // One host: the config as it is.
+        let one: Config = "postgres://app@10.0.0.1/holdfast".parse().unwrap();
+        assert_eq!(per_host(&one).len(), 1);
     }
 }

@@ -41,6 +41,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_notification_groups.sql"),
     ),
     (
+        "0008_web_push",
+        include_str!("../../migrations/sqlite/0008_web_push.sql"),
+    ),
+    (
         "0012_account_counts",
         include_str!("../../migrations/sqlite/0012_account_counts.sql"),
     ),

@@ -1,0 +1,23 @@
+#!/bin/bash
+# Every fault against one local cluster, release build. Usage:
+#   cargo build --release -p holdfast
+#   bench/drills/run.sh /tmp/hfc/rel        # the cluster's directory (made here)
+# Results: bench/drills/<fault>/ (round JSON + SVG, summary.md, report.json)
+# and bench/drills/<fault>.log (the drill's own output).
+set -u
+cd "$(dirname "$0")/../.."
+bin=$PWD/target/release/holdfast
+dir=${1:?the cluster directory}
+mkdir -p "$(dirname "$dir")" && chmod 755 "$(dirname "$dir")"
+export RUST_LOG=warn
+"$bin" cluster up --dir "$dir" || exit 1
+status=0
+for run in "kill-db-primary 10" "partition-db-primary 3" "pause-db-primary 2" \
+           "kill-db-replica 2" "kill-node 2" "restart-node 1" "kill-etcd-member 2"; do
+  set -- $run
+  rm -rf "bench/drills/$1"
+  "$bin" drill --cluster "$dir" --fault "$1" --rounds "$2" --out "bench/drills/$1" \
+    2> "bench/drills/$1.log" > /dev/null || status=1
+done
+"$bin" cluster down --dir "$dir"
+exit $status

@@ -1,0 +1,106 @@
+//! Private notes (`accounts/:id/note`), endorsements (`accounts/:id/pin`,
+//! `unpin`, `/api/v1/endorsements`) and a user's hidden domains (`/api/v1/domain_blocks`).
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::helpers::path_id;
+use crate::auth::Caller;
+use crate::entities;
+use crate::error::ApiResult;
+use crate::params::Params;
+use crate::AppState;
+
+pub async fn note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:accounts")?;
+    let rel = state
+        .service
+        .set_account_note(me, path_id(&id)?, params.str("comment")?)
+        .await?;
+    Ok(Json(entities::relationship(&rel)))
+}
+
+pub async fn pin(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:accounts")?;
+    let rel = state.service.endorse(me, path_id(&id)?).await?;
+    Ok(Json(entities::relationship(&rel)))
+}
+
+pub async fn unpin(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:accounts")?;
+    let rel = state.service.unendorse(me, path_id(&id)?).await?;
+    Ok(Json(entities::relationship(&rel)))
+}
+
+pub async fn endorsements(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
+    let me = caller.user("read:accounts")?;
+    let page = state.service.endorsements(me, params.page()?).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|a| entities::account(&state.service, a))
+        .collect();
+    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+}
+
+/// An array of domain names, paged with `Link`.
+pub async fn domain_blocks(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
+    let me = caller.user("read:blocks")?;
+    let page = state.service.domain_blocks(me, params.page()?).await?;
+    let items = page.items.iter().map(|d| json!(d)).collect();
+    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+}
+
+pub async fn block_domain(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:blocks")?;
+    state
+        .service
+        .block_domain(me, params.str("domain")?)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+pub async fn unblock_domain(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let me = caller.user("write:blocks")?;
+    state
+        .service
+        .unblock_domain(me, params.str("domain")?)
+        .await?;
+    Ok(Json(json!({})))
+}
