@@ -271,7 +271,12 @@ pub fn grouped_notifications(svc: &Service, g: &GroupedNotifications, partial: b
 pub fn web_push_subscription(row: &PushSubscriptionRow, server_key: &str) -> Value {
     let alerts: serde_json::Map<String, Value> = holdfast_service::push::ALERT_TYPES
         .iter()
-        .map(|t| ((*t).to_owned(), Value::Bool(holdfast_service::push::alert_on(row, t))))
+        .map(|t| {
+            (
+                (*t).to_owned(),
+                Value::Bool(holdfast_service::push::alert_on(row, t)),
+            )
+        })
         .collect();
     json!({
         "id": row.id.to_string(),

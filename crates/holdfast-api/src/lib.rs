@@ -7,8 +7,8 @@ pub mod entities;
 pub mod error;
 pub mod metrics;
 pub mod paging;
-pub mod push_client;
 pub mod params;
+pub mod push_client;
 mod routes;
 pub mod streaming;
 

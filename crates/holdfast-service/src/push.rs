@@ -77,7 +77,8 @@ pub enum PushResponse {
 
 /// Sends one request to a push service (implemented over HTTP in `holdfast-api`).
 pub trait PushTransport: Send + Sync + 'static {
-    fn send(&self, request: PushRequest) -> Pin<Box<dyn Future<Output = PushResponse> + Send + '_>>;
+    fn send(&self, request: PushRequest)
+        -> Pin<Box<dyn Future<Output = PushResponse> + Send + '_>>;
 }
 
 /// Per-node state: the VAPID keys once loaded, and counts for `/metrics`.
@@ -107,7 +108,10 @@ impl AlertsInput {
     fn checked(&self) -> ServiceResult<PushAlerts> {
         let policy = self.policy.clone().unwrap_or_else(|| "all".to_owned());
         if !POLICIES.contains(&policy.as_str()) {
-            return Err(unprocessable(format!("Policy is not one of {}", POLICIES.join(", "))));
+            return Err(unprocessable(format!(
+                "Policy is not one of {}",
+                POLICIES.join(", ")
+            )));
         }
         let mut types: Vec<String> = ALERT_TYPES
             .iter()
@@ -167,7 +171,10 @@ impl Service {
 
     pub async fn push_subscription(&self, p: &Principal) -> ServiceResult<PushSubscriptionRow> {
         p.account()?;
-        self.store.push_subscription(p.token_id).await.map_err(not_found)
+        self.store
+            .push_subscription(p.token_id)
+            .await
+            .map_err(not_found)
     }
 
     pub async fn update_push_alerts(
@@ -190,7 +197,10 @@ impl Service {
 
     /// Claims one batch of due deliveries and sends them all at once;
     /// returns how many were claimed.
-    pub async fn deliver_due_pushes(&self, transport: &Arc<dyn PushTransport>) -> ServiceResult<usize> {
+    pub async fn deliver_due_pushes(
+        &self,
+        transport: &Arc<dyn PushTransport>,
+    ) -> ServiceResult<usize> {
         let l = self.limits();
         let claimed = self
             .store
@@ -239,11 +249,18 @@ impl Service {
         let l = self.limits();
         if d.attempts >= l.push_attempts_max {
             self.push.dropped.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(delivery = d.id, attempts = d.attempts, why, "push delivery given up");
+            tracing::warn!(
+                delivery = d.id,
+                attempts = d.attempts,
+                why,
+                "push delivery given up"
+            );
             return PushDeliveryEnd::Finished;
         }
         self.push.retried.fetch_add(1, Ordering::Relaxed);
-        let factor = 1u64.checked_shl(d.attempts.saturating_sub(1)).unwrap_or(u64::MAX);
+        let factor = 1u64
+            .checked_shl(d.attempts.saturating_sub(1))
+            .unwrap_or(u64::MAX);
         let wait = l.push_retry_base_ms.saturating_mul(factor);
         PushDeliveryEnd::RetryAt(now_ms().saturating_add(wait as i64))
     }
@@ -252,13 +269,21 @@ impl Service {
     /// is no longer there for its recipient.
     async fn push_request(&self, d: &PushDelivery) -> ServiceResult<Option<PushRequest>> {
         let sub = &d.subscription;
-        let notification = match self.store.notification(sub.account_id, d.notification_id).await {
+        let notification = match self
+            .store
+            .notification(sub.account_id, d.notification_id)
+            .await
+        {
             Ok(n) => n,
             Err(StoreError::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         let from = self.store.account(notification.from_account_id).await?;
-        let name = if from.display_name.is_empty() { &from.username } else { &from.display_name };
+        let name = if from.display_name.is_empty() {
+            &from.username
+        } else {
+            &from.display_name
+        };
         let title = match notification.kind {
             NotificationType::Mention => format!("{name} mentioned you"),
             NotificationType::Favourite => format!("{name} favourited your post"),
@@ -267,10 +292,18 @@ impl Service {
             NotificationType::FollowRequest => format!("{name} requested to follow you"),
         };
         let body = match notification.status_id {
-            Some(id) => self.store.status(id).await.map(|s| s.text).unwrap_or_default(),
+            Some(id) => self
+                .store
+                .status(id)
+                .await
+                .map(|s| s.text)
+                .unwrap_or_default(),
             None => String::new(),
         };
-        let body: String = body.chars().take(self.limits().push_body_max_chars).collect();
+        let body: String = body
+            .chars()
+            .take(self.limits().push_body_max_chars)
+            .collect();
         let payload = serde_json::json!({
             "notification_id": notification.id.to_string(),
             "notification_type": notification.kind.as_str(),

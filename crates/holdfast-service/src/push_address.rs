@@ -37,7 +37,10 @@ impl Endpoint {
 
     /// The `Host` header value.
     pub fn authority(&self) -> String {
-        self.origin().split_once("://").map(|(_, a)| a.to_owned()).unwrap_or_default()
+        self.origin()
+            .split_once("://")
+            .map(|(_, a)| a.to_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -63,8 +66,15 @@ pub fn parse(url: &str) -> Option<Endpoint> {
         None => (rest, "/"),
     };
     let path = path.split('#').next().unwrap_or("/");
-    let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
-    if authority.contains('@') || authority.is_empty() || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    if authority.contains('@')
+        || authority.is_empty()
+        || path.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return None;
     }
     let default_port = default_port(https);
@@ -134,9 +144,14 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 pub type Refusal = &'static str;
 
 /// Checks `url` and resolves it: the addresses a delivery may connect to.
-pub async fn vet(url: &str, allowed_hosts: &[String]) -> Result<(Endpoint, Vec<SocketAddr>), Refusal> {
+pub async fn vet(
+    url: &str,
+    allowed_hosts: &[String],
+) -> Result<(Endpoint, Vec<SocketAddr>), Refusal> {
     let endpoint = parse(url).ok_or("Endpoint is not a valid URL")?;
-    let allowed = allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(&endpoint.host));
+    let allowed = allowed_hosts
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(&endpoint.host));
     if !endpoint.https && !allowed {
         return Err("Endpoint must be an https URL");
     }
@@ -172,7 +187,14 @@ mod tests {
         assert_eq!(e.origin(), "http://127.0.0.1:8123");
         let e = parse("https://[::1]:9/p").unwrap();
         assert_eq!((e.host.as_str(), e.port), ("::1", 9));
-        for bad in ["ftp://x/", "https://", "https://user@host/", "https://h:99999/", "x", "https://a b/"] {
+        for bad in [
+            "ftp://x/",
+            "https://",
+            "https://user@host/",
+            "https://h:99999/",
+            "x",
+            "https://a b/",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }
@@ -180,8 +202,19 @@ mod tests {
     #[test]
     fn private_addresses_are_not_public() {
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "100.64.0.1", "255.255.255.255", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "255.255.255.255",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }

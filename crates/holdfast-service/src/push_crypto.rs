@@ -110,7 +110,8 @@ pub fn encrypt(
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &salt).extract(&ikm);
     let mut cek = [0u8; 16];
     let mut nonce = [0u8; 12];
-    expand(&prk, b"Content-Encoding: aes128gcm\0", &mut cek).map_err(|_| PushCryptoError::Random)?;
+    expand(&prk, b"Content-Encoding: aes128gcm\0", &mut cek)
+        .map_err(|_| PushCryptoError::Random)?;
     expand(&prk, b"Content-Encoding: nonce\0", &mut nonce).map_err(|_| PushCryptoError::Random)?;
     let key = aead::LessSafeKey::new(
         aead::UnboundKey::new(&aead::AES_128_GCM, &cek).map_err(|_| PushCryptoError::Random)?,
@@ -214,7 +215,10 @@ mod tests {
             check_keys(&good, &encode_b64(&[1u8; 5])).unwrap_err(),
             PushCryptoError::BadAuthSecret
         );
-        assert_eq!(check_keys("not base64!", "x").unwrap_err(), PushCryptoError::BadPublicKey);
+        assert_eq!(
+            check_keys("not base64!", "x").unwrap_err(),
+            PushCryptoError::BadPublicKey
+        );
         assert!(encrypt(&public, &[1u8; 16], &[0u8; 4096]).is_err());
     }
 
@@ -222,7 +226,11 @@ mod tests {
     fn the_vapid_header_is_a_three_part_jwt_and_the_key() {
         let keys = new_vapid_keys().unwrap();
         let h = vapid_authorization(&keys, "https://push.example", 1, "mailto:a@b").unwrap();
-        let (t, k) = h.strip_prefix("vapid t=").unwrap().split_once(", k=").unwrap();
+        let (t, k) = h
+            .strip_prefix("vapid t=")
+            .unwrap()
+            .split_once(", k=")
+            .unwrap();
         assert_eq!(k, keys.public_key);
         let parts: Vec<&str> = t.split('.').collect();
         assert_eq!(parts.len(), 3);

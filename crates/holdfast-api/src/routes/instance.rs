@@ -1,11 +1,12 @@
 //! /api/v1/instance and /api/v2/instance: what this server is and its limits.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::Json;
+use holdfast_config::time::iso8601;
 use holdfast_config::{Registrations, HOLDFAST_VERSION, MASTODON_COMPAT_VERSION};
 use serde_json::{json, Value};
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// Clients read the leading Mastodon version to decide which API features exist.
@@ -13,7 +14,7 @@ pub fn version() -> String {
     format!("{MASTODON_COMPAT_VERSION} (compatible; holdfast {HOLDFAST_VERSION})")
 }
 
-const DESCRIPTION: &str = "A holdfast server: Mastodon-compatible microblogging that stays up.";
+pub const DESCRIPTION: &str = "A holdfast server: Mastodon-compatible microblogging that stays up.";
 
 /// What uploads may be: images only (no video or audio yet, so their limits are 0).
 fn media_config(state: &AppState) -> Value {
@@ -76,7 +77,7 @@ pub async fn v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
             "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
         },
         "contact_account": null,
-        "rules": [],
+        "rules": rules(&state),
     })))
 }
 
@@ -106,8 +107,91 @@ pub async fn v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "registrations": {"enabled": reg != Registrations::Closed, "approval_required": reg == Registrations::Approval, "message": null},
         "api_versions": {"mastodon": 2},
         "contact": {"email": svc.config.contact_email, "account": null},
-        "rules": [],
+        "rules": rules(&state),
     })))
+}
+
+/// The operator's rules (`[instance] rules`), ids their positions from 1.
+fn rules(state: &AppState) -> Value {
+    let texts = &state.service.config.instance;
+    Value::Array(
+        texts
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| json!({"id": (i + 1).to_string(), "text": r.text, "hint": r.hint}))
+            .collect(),
+    )
+}
+
+pub async fn rules_list(State(state): State<AppState>) -> Json<Value> {
+    Json(rules(&state))
+}
+
+/// An operator's plain text as HTML: paragraphs at blank lines, line breaks kept.
+fn text_html(text: &str) -> String {
+    let normalized = text.replace("\r\n", "\n");
+    normalized
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let lines: Vec<String> = p.lines().map(holdfast_service::text::escape).collect();
+            format!("<p>{}</p>", lines.join("<br>"))
+        })
+        .collect()
+}
+
+/// ExtendedDescription; `content` is "" when the operator wrote none (Mastodon's empty form).
+pub async fn extended_description(State(state): State<AppState>) -> Json<Value> {
+    let texts = &state.service.config.instance;
+    Json(json!({
+        "updated_at": iso8601(texts.loaded_at_ms),
+        "content": text_html(&texts.extended_description),
+    }))
+}
+
+/// PrivacyPolicy; `content` is "" when the operator wrote none.
+pub async fn privacy_policy(State(state): State<AppState>) -> Json<Value> {
+    let texts = &state.service.config.instance;
+    Json(json!({
+        "updated_at": iso8601(texts.loaded_at_ms),
+        "content": text_html(&texts.privacy_policy),
+    }))
+}
+
+/// TermsOfService: one version (holdfast keeps no history of them); 404 while none is configured.
+pub async fn terms_of_service(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    terms(&state, None)
+}
+
+/// The terms in effect from `date`: only the configured version's date is known.
+pub async fn terms_of_service_on(
+    State(state): State<AppState>,
+    Path(date): Path<String>,
+) -> ApiResult<Json<Value>> {
+    terms(&state, Some(&date))
+}
+
+fn terms(state: &AppState, date: Option<&str>) -> ApiResult<Json<Value>> {
+    let texts = &state.service.config.instance;
+    let effective_date = texts.terms_of_service_effective_date.trim();
+    if texts.terms_of_service.trim().is_empty() || date.is_some_and(|d| d != effective_date) {
+        return Err(ApiError::not_found());
+    }
+    // ISO dates compare as strings; today's is the first 10 characters of an ISO time.
+    let today = iso8601(holdfast_config::time::now_ms());
+    Ok(Json(json!({
+        "effective_date": effective_date,
+        "effective": effective_date <= &today[..10],
+        "content": text_html(&texts.terms_of_service),
+        "succeeded_by": null,
+    })))
+}
+
+/// No translation service: no language pairs (Mastodon's answer when translation is off).
+pub async fn translation_languages() -> Json<Value> {
+    Json(json!({}))
 }
 
 pub async fn empty_list() -> Json<Value> {

@@ -98,7 +98,10 @@ fn push_metrics(state: &AppState, out: &mut String) {
         ("dropped", p.dropped.load(Relaxed)),
         ("gone", p.gone.load(Relaxed)),
     ] {
-        let _ = writeln!(out, "holdfast_push_deliveries_total{{outcome=\"{outcome}\"}} {n}");
+        let _ = writeln!(
+            out,
+            "holdfast_push_deliveries_total{{outcome=\"{outcome}\"}} {n}"
+        );
     }
 }
 

@@ -68,7 +68,10 @@ pub async fn update(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let p = caller.require("push")?;
-    let row = state.service.update_push_alerts(p, alerts(&params)?).await?;
+    let row = state
+        .service
+        .update_push_alerts(p, alerts(&params)?)
+        .await?;
     let key = state.service.vapid_public_key().await?;
     Ok(Json(entities::web_push_subscription(&row, &key)))
 }
