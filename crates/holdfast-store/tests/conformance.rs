@@ -85,6 +85,7 @@ conformance!(
     list_timeline_replies_policy_and_exclusive,
     notes_endorsements_and_domain_blocks,
     directory_suggestions_and_familiar_followers,
+    trends_and_usage_from_recent_public_statuses,
 );
 
 // ---- helpers ----
@@ -3578,4 +3579,88 @@ async fn push_queue_follows_alerts_policy_and_leases(b: Backend) {
     };
     assert_eq!(s.vapid_keys(k1.clone()).await.unwrap(), k1);
     assert_eq!(s.vapid_keys(k2).await.unwrap(), k1);
+}
+
+/// Trends read only the newest public originals (by authors in good standing)
+/// after the window's first id, at most `scan_max` of them; usage counts
+/// accounts by their last post.
+async fn trends_and_usage_from_recent_public_statuses(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "trender").await;
+    let c = account(s, "trender2").await;
+    let gone = account(s, "trender3").await;
+    let tagged = |author: Id, tag: &str, visibility: Visibility| NewStatus {
+        tags: vec![tag.into()],
+        visibility,
+        ..new_status(author, tag)
+    };
+    let old = post_with(s, tagged(a.id, "old", Visibility::Public)).await;
+    let window = old + 1; // everything after `old` is in the window
+    for author in [a.id, c.id] {
+        post_with(s, tagged(author, "wide", Visibility::Public)).await;
+    }
+    for _ in 0..3 {
+        post_with(s, tagged(a.id, "deep", Visibility::Public)).await;
+    }
+    post_with(s, tagged(a.id, "quiet", Visibility::Unlisted)).await;
+    post_with(s, tagged(gone.id, "banned", Visibility::Public)).await;
+    s.set_suspended("trender3", true).await.unwrap();
+
+    let names = |tags: Vec<TagRow>| tags.into_iter().map(|t| t.name).collect::<Vec<_>>();
+    let tags = s.trending_tags(window, 1000, 10, 0).await.unwrap();
+    assert_eq!(
+        (tags[0].uses_last_week, tags[0].accounts_last_week),
+        (2, 2),
+        "counts are within the window"
+    );
+    assert_eq!(
+        names(tags),
+        vec!["wide", "deep"],
+        "most authors first; no unlisted, old or suspended"
+    );
+    assert_eq!(
+        names(s.trending_tags(window, 1000, 1, 1).await.unwrap()),
+        vec!["deep"]
+    );
+    assert_eq!(
+        names(s.trending_tags(window, 3, 10, 0).await.unwrap()),
+        vec!["deep"],
+        "only the newest scan_max statuses count"
+    );
+    assert!(s
+        .trending_tags(Id::MAX - 1, 1000, 10, 0)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let liked = post(s, c.id, "liked").await;
+    let loved = post(s, c.id, "loved").await;
+    let private = post_with(s, tagged(c.id, "p", Visibility::Private)).await;
+    s.favourite(a.id, liked).await.unwrap();
+    s.favourite(a.id, loved).await.unwrap();
+    s.reblog(a.id, loved, Visibility::Public).await.unwrap();
+    s.favourite(c.id, private).await.unwrap();
+    s.favourite(a.id, old).await.unwrap();
+    assert_eq!(
+        s.trending_statuses(window, 1000, 10, 0).await.unwrap(),
+        vec![loved, liked],
+        "most interactions first; none without any, none private or before the window"
+    );
+    assert_eq!(
+        s.trending_statuses(window, 1000, 1, 1).await.unwrap(),
+        vec![liked]
+    );
+
+    let usage = s.usage(0, 0).await.unwrap();
+    assert_eq!(
+        (usage.users, usage.active_month),
+        (2, 2),
+        "the suspended account is not counted"
+    );
+    let future = now_ms() + 60_000;
+    assert_eq!(s.usage(future, 0).await.unwrap().active_month, 0);
+    assert_eq!(
+        usage.local_posts, 11,
+        "every original, the suspended author's too; no reblog"
+    );
 }
