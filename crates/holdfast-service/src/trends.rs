@@ -6,6 +6,7 @@ use holdfast_store::{StatusBundle, TagRow, Usage};
 
 use crate::{Id, Service, ServiceError, ServiceResult};
 
+// fact: a day; NodeInfo defines activeMonth and activeHalfyear as 30 and 180 days.
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Which trend a page is of; each has its own page size in `Limits`.

@@ -6,6 +6,7 @@ use holdfast_config::time::iso8601;
 use holdfast_config::{Registrations, HOLDFAST_VERSION, MASTODON_COMPAT_VERSION};
 use serde_json::{json, Value};
 
+use super::helpers::DESCRIPTION;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -13,8 +14,6 @@ use crate::AppState;
 pub fn version() -> String {
     format!("{MASTODON_COMPAT_VERSION} (compatible; holdfast {HOLDFAST_VERSION})")
 }
-
-pub const DESCRIPTION: &str = "A holdfast server: Mastodon-compatible microblogging that stays up.";
 
 /// What uploads may be: images only (no video or audio yet, so their limits are 0).
 fn media_config(state: &AppState) -> Value {
@@ -137,7 +136,8 @@ fn text_html(text: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let lines: Vec<String> = p.lines().map(holdfast_service::text::escape).collect();
-            format!("<p>{}</p>", lines.join("<br>"))
+            let paragraph_html = lines.join("<br>");
+            format!("<p>{paragraph_html}</p>")
         })
         .collect()
 }

@@ -8,6 +8,7 @@ use axum::Json;
 use holdfast_config::{Registrations, HOLDFAST_VERSION};
 use serde_json::{json, Value};
 
+use super::helpers::DESCRIPTION;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::AppState;
@@ -66,13 +67,13 @@ pub async fn webfinger(State(state): State<AppState>, params: Params) -> ApiResu
 
 /// `GET /.well-known/host-meta`: where WebFinger answers, as XRD.
 pub async fn host_meta(State(state): State<AppState>) -> Response {
-    let base = holdfast_service::text::escape(&state.service.base_url);
+    let base_html = holdfast_service::text::escape(&state.service.base_url);
     typed(
         "application/xrd+xml; charset=utf-8",
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
              <XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  \
-             <Link rel=\"lrdd\" template=\"{base}/.well-known/webfinger?resource={{uri}}\"/>\n\
+             <Link rel=\"lrdd\" template=\"{base_html}/.well-known/webfinger?resource={{uri}}\"/>\n\
              </XRD>\n"
         ),
     )
@@ -104,7 +105,7 @@ pub async fn nodeinfo(State(state): State<AppState>) -> ApiResult<Response> {
             "localPosts": usage.local_posts,
         },
         "openRegistrations": svc.config.registrations == Registrations::Open,
-        "metadata": {"nodeName": "holdfast", "nodeDescription": super::instance::DESCRIPTION},
+        "metadata": {"nodeName": "holdfast", "nodeDescription": DESCRIPTION},
     });
     Ok(typed(
         "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.0#\"",
