@@ -223,3 +223,14 @@ def test_trending_statuses_rank_by_interactions(make_server):
 
 def test_trending_links_are_empty(server):
     assert anon_get(server, "/api/v1/trends/links").json() == []
+
+
+# ---- announcements (none can be written yet) ----
+
+def test_announcements_are_empty_and_need_a_user(server, alice):
+    assert alice.get("/api/v1/announcements").json() == []
+    assert_error(anon_get(server, "/api/v1/announcements"), 401)
+    assert_error(alice.post("/api/v1/announcements/1/dismiss"), 404)
+    assert_error(alice.put("/api/v1/announcements/1/reactions/%F0%9F%91%8D"), 404)
+    assert_error(alice.delete("/api/v1/announcements/1/reactions/%F0%9F%91%8D"), 404)
+    assert_error(requests.post(server.url("/api/v1/announcements/1/dismiss"), timeout=T), 401)

@@ -4,6 +4,7 @@
 #[macro_use]
 mod helpers;
 mod accounts;
+mod announcements;
 mod discovery;
 mod instance;
 mod lists;
@@ -126,6 +127,15 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/api/v1/trends/tags", get(trends::trending_tags))
         .route("/api/v1/trends/statuses", get(trends::trending_statuses))
         .route("/api/v1/trends/links", get(trends::trending_links))
+        .route("/api/v1/announcements", get(announcements::list))
+        .route(
+            "/api/v1/announcements/{id}/dismiss",
+            post(announcements::dismiss),
+        )
+        .route(
+            "/api/v1/announcements/{id}/reactions/{name}",
+            axum::routing::put(announcements::reaction).delete(announcements::reaction),
+        )
         .route("/api/v1/preferences", get(accounts::preferences))
         // accounts
         .route(
