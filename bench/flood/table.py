@@ -5,7 +5,8 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ORDER = ["calm", "anonymous-flood", "token-flood", "login-flood", "signup-flood", "slowloris", "big-bodies", "mixed"]
+ORDER = ["calm", "anonymous-flood", "token-flood", "login-flood", "signup-flood", "slowloris", "big-bodies", "mixed",
+         "fake-tokens", "slow-bodies", "shared-address"]
 
 
 def fmt(v, pattern="{:.1f}"):

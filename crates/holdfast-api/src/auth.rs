@@ -120,6 +120,7 @@ pub mod scope {
 
     scopes! {
         Push => "push",
+        Read => "read",
         ReadAccounts => "read:accounts",
         ReadBlocks => "read:blocks",
         ReadBookmarks => "read:bookmarks",

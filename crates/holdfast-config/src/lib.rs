@@ -61,7 +61,67 @@ pub struct Config {
     /// Serve https with this PEM certificate chain and key (both or neither).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// What the operator tells people about this server (rules, policies).
+    pub instance: InstanceTexts,
     pub limits: Limits,
+}
+
+/// The operator's texts about this server, from the config file's `[instance]`
+/// table. Plain text (paragraphs separated by blank lines); the API renders it
+/// as HTML. Empty means "not written", and each endpoint answers that honestly.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InstanceTexts {
+    /// `GET /api/v1/instance/extended_description`.
+    pub extended_description: String,
+    /// `GET /api/v1/instance/privacy_policy`.
+    pub privacy_policy: String,
+    /// `GET /api/v1/instance/terms_of_service` (404 while empty, as Mastodon).
+    pub terms_of_service: String,
+    /// The day the terms took effect, `YYYY-MM-DD`; required with `terms_of_service`.
+    pub terms_of_service_effective_date: String,
+    /// The server rules, in order; their ids are their positions from 1.
+    pub rules: Vec<InstanceRule>,
+    /// When this node read the texts (their `updated_at`: holdfast keeps no edit history).
+    #[serde(skip)]
+    pub loaded_at_ms: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceRule {
+    pub text: String,
+    #[serde(default)]
+    pub hint: String,
+}
+
+impl InstanceTexts {
+    /// Refuses texts the API could not answer truthfully (terms without a date).
+    pub fn check(self) -> Result<Self, String> {
+        let date = self.terms_of_service_effective_date.trim();
+        if !self.terms_of_service.trim().is_empty() || !date.is_empty() {
+            let ok = date.len() == 10
+                && date.char_indices().all(|(i, c)| {
+                    if i == 4 || i == 7 {
+                        c == '-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                });
+            if !ok {
+                return Err(format!(
+                    "[instance] terms_of_service needs terms_of_service_effective_date as YYYY-MM-DD, not {date:?}"
+                ));
+            }
+        }
+        if let Some(r) = self.rules.iter().find(|r| r.text.trim().is_empty()) {
+            return Err(format!("[instance] a rule has no text (hint {:?})", r.hint));
+        }
+        Ok(InstanceTexts {
+            loaded_at_ms: time::now_ms(),
+            ..self
+        })
+    }
 }
 
 /// Every bound, with units last in names.
@@ -422,6 +482,19 @@ pub struct Limits {
     pub unread_count_default: u32,
     /// Highest `limit` `unread_count` counts to (Mastodon: 1000).
     pub unread_count_max: u32,
+    // ---- discovery: trends (misc, issue 14) ----
+    /// Trends look at public statuses this recent.
+    pub trends_window_s: u64,
+    /// ... and at most this many of them, the newest (bounds the work of a trends request).
+    pub trends_scan_statuses_max: u32,
+    /// `GET /api/v1/trends/tags` page size (Mastodon: 10, at most 20).
+    pub trends_tags_page_default: u32,
+    pub trends_tags_page_max: u32,
+    /// `GET /api/v1/trends/statuses` page size (Mastodon: 20, at most 40).
+    pub trends_statuses_page_default: u32,
+    pub trends_statuses_page_max: u32,
+    /// Highest `offset` a trends page may start at (more is a 400).
+    pub trends_offset_max: u32,
     /// Most distinct ids in one `GET /api/v1/statuses?id[]=` (Mastodon: 20; more is a 422).
     pub fetch_statuses_ids_max: usize,
     /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
@@ -687,6 +760,13 @@ impl Default for Limits {
             notification_group_samples_max: 8,
             unread_count_default: 100,
             unread_count_max: 1_000,
+            trends_window_s: 7 * 24 * 3600,
+            trends_scan_statuses_max: 5000,
+            trends_tags_page_default: 10,
+            trends_tags_page_max: 20,
+            trends_statuses_page_default: 20,
+            trends_statuses_page_max: 40,
+            trends_offset_max: 400,
             fetch_statuses_ids_max: 20,
             fetch_accounts_ids_max: 40,
             thread_depth_max: 256,
@@ -797,6 +877,7 @@ pub struct FileConfig {
     pub guard: Option<bool>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub instance: InstanceTexts,
     pub limits: Limits,
 }
 

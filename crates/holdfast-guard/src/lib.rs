@@ -191,7 +191,7 @@ impl Guard {
         key: u128,
         ip_key: u128,
         exempt: bool,
-    ) -> Result<TokenOwner, Decision> {
+    ) -> Result<TokenOwner, Unidentified> {
         let Some(directory) = self.directory.get() else {
             return Ok(TokenOwner::App);
         };
@@ -201,12 +201,20 @@ impl Guard {
         if !exempt {
             let d = self.tables.token_lookup_ip.check(ip_key, None);
             if !d.allowed {
-                return Err(d);
+                return Err(Unidentified::OverBudget(d));
             }
         }
+        // The look-up asks the database for someone not known yet: it waits
+        // for admission like anonymous work, so under a flood of made-up
+        // tokens the signed-in users already known are served first.
+        let permit = match self.admission.acquire(Class::Anonymous).await {
+            Ok(p) => p,
+            Err(_) => return Err(Unidentified::Overloaded),
+        };
         // Cannot tell (database unavailable): budget it as a token of its own;
         // the handler answers 503 or 401 on its own authentication anyway.
         let owner = directory.owner(token).await.unwrap_or(TokenOwner::App);
+        drop(permit);
         self.known_tokens.remember(key, owner);
         Ok(owner)
     }
@@ -310,6 +318,14 @@ fn token_key(token: &str) -> u128 {
     )
 }
 
+/// Why a token's owner is not known for this request.
+enum Unidentified {
+    /// The address spent its look-up budget.
+    OverBudget(Decision),
+    /// No admission slot for the look-up in time.
+    Overloaded,
+}
+
 /// Who a request counts as, for budgets, priority and the cache.
 #[derive(Clone, Copy)]
 enum Who {
@@ -382,9 +398,13 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
                 },
                 Ok(TokenOwner::App) => Who::App { token: key },
                 Ok(TokenOwner::Unknown) => Who::Anonymous,
-                Err(refused) => {
+                Err(Unidentified::OverBudget(refused)) => {
                     guard.refusals.count(Reason::RateLimited, Class::Anonymous);
                     return anonymous_refused(&guard, ip, &request, &refused);
+                }
+                Err(Unidentified::Overloaded) => {
+                    guard.refusals.count(Reason::QueueTimeout, Class::Anonymous);
+                    return guard.overloaded();
                 }
             }
         }

@@ -25,6 +25,7 @@ pub mod statuses;
 pub mod streams;
 pub mod text;
 pub mod threads;
+pub mod trends;
 pub mod user_lists;
 
 use std::sync::Arc;

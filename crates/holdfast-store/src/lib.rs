@@ -74,6 +74,26 @@ pub trait Store: Send + Sync + 'static {
     /// (active accounts, statuses) for the instance entity.
     async fn stats(&self) -> StoreResult<(i64, i64)>;
 
+    // ---- discovery (nodeinfo, trends) ----
+    /// Accounts, those that posted since each of the two instants, and posts.
+    async fn usage(&self, month_start_ms: i64, halfyear_start_ms: i64) -> StoreResult<Usage>;
+    /// Tags of the newest `scan_max` public statuses after `since_id`, most accounts first.
+    async fn trending_tags(
+        &self,
+        since_id: Id,
+        scan_max: u32,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<TagRow>>;
+    /// Of those statuses, the most reblogged and favourited (at least once) first.
+    async fn trending_statuses(
+        &self,
+        since_id: Id,
+        scan_max: u32,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Id>>;
+
     // ---- accounts ----
     async fn create_account(&self, new: NewAccount) -> StoreResult<AccountRow>;
     async fn account(&self, id: Id) -> StoreResult<AccountRow>;
@@ -409,8 +429,11 @@ pub trait Store: Send + Sync + 'static {
     /// The token's subscription, or NotFound.
     async fn push_subscription(&self, token_id: Id) -> StoreResult<PushSubscriptionRow>;
     /// Replaces the alerts and policy of the token's subscription (NotFound if none).
-    async fn update_push_alerts(&self, token_id: Id, alerts: PushAlerts)
-        -> StoreResult<PushSubscriptionRow>;
+    async fn update_push_alerts(
+        &self,
+        token_id: Id,
+        alerts: PushAlerts,
+    ) -> StoreResult<PushSubscriptionRow>;
     /// Removes the token's subscription, if any, with its queued deliveries.
     async fn unsubscribe_push(&self, token_id: Id) -> StoreResult<()>;
     /// The instance's VAPID keys; `candidate` becomes them if none are stored yet.
@@ -423,8 +446,11 @@ pub trait Store: Send + Sync + 'static {
         lease_ms: i64,
         limit: u32,
     ) -> StoreResult<Vec<PushDelivery>>;
-    async fn finish_push_delivery(&self, delivery: PushDelivery, end: PushDeliveryEnd)
-        -> StoreResult<()>;
+    async fn finish_push_delivery(
+        &self,
+        delivery: PushDelivery,
+        end: PushDeliveryEnd,
+    ) -> StoreResult<()>;
 
     // ---- markers ----
     async fn markers(&self, account_id: Id) -> StoreResult<Vec<Marker>>;

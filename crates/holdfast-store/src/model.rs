@@ -497,6 +497,17 @@ pub enum ProfileImage {
     Header,
 }
 
+/// How much the server is used, for nodeinfo.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub users: i64,
+    /// Accounts that posted in the last 30 days / 180 days.
+    pub active_month: i64,
+    pub active_halfyear: i64,
+    /// Statuses written here (reblogs not counted).
+    pub local_posts: i64,
+}
+
 // ---- web push ----
 
 /// A Web Push subscription as a client asks for it (one per access token).

@@ -75,6 +75,7 @@ conformance!(
     media_attach_rules_and_atomic_post,
     media_only_media_filters_and_delete_with_status,
     media_expiry_takes_only_old_unattached,
+    push_queue_follows_alerts_policy_and_leases,
     media_profile_images,
     media_bytes_put_get_delete,
     store_bounds_come_from_limits,
@@ -84,6 +85,7 @@ conformance!(
     list_timeline_replies_policy_and_exclusive,
     notes_endorsements_and_domain_blocks,
     directory_suggestions_and_familiar_followers,
+    trends_and_usage_from_recent_public_statuses,
 );
 
 // ---- helpers ----
@@ -3459,4 +3461,206 @@ async fn directory_suggestions_and_familiar_followers(b: Backend) {
     post(s, me.id, "active now").await;
     let active = s.directory(DirectoryOrder::Active, 1, 0).await.unwrap();
     assert_eq!(active[0].id, me.id, "the latest poster first");
+}
+
+/// Web Push: a notification queues one delivery per subscription that wants
+/// its type from its sender; a claim hides rows for its lease and counts the
+/// attempt; retry, finish and a gone subscription (which takes its queue).
+async fn push_queue_follows_alerts_policy_and_leases(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "p_me").await;
+    let friend = account(s, "p_friend").await;
+    let stranger = account(s, "p_stranger").await;
+    let ap = app(s, "cid-push").await;
+    let sub = |token_id: Id, types: &[&str], policy: &str| NewPushSubscription {
+        token_id,
+        account_id: me.id,
+        endpoint: format!("https://push.example/{token_id}"),
+        key_p256dh: "k".into(),
+        key_auth: "a".into(),
+        alerts: PushAlerts {
+            types: types.iter().map(|t| t.to_string()).collect(),
+            policy: policy.into(),
+        },
+    };
+    let t_all = s
+        .create_token("tok-p1", ap.id, Some(me.id), "push")
+        .await
+        .unwrap();
+    let t_followed = s
+        .create_token("tok-p2", ap.id, Some(me.id), "push")
+        .await
+        .unwrap();
+    let all = s
+        .subscribe_push(sub(t_all, &["mention", "follow"], "all"))
+        .await
+        .unwrap();
+    let followed = s
+        .subscribe_push(sub(t_followed, &["mention"], "followed"))
+        .await
+        .unwrap();
+    assert_eq!(all.alerts.types, vec!["follow", "mention"]);
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+
+    let mention = |from: Id, text: &str| NewStatus {
+        mentions: vec![me.id],
+        ..new_status(from, text)
+    };
+    post_with(s, mention(stranger.id, "@p_me hello")).await; // all: yes; followed: no
+    post_with(s, mention(friend.id, "@p_me hi")).await; // both
+    s.follow(stranger.id, me.id, true, false).await.unwrap(); // all only (follow alert)
+    let now = now_ms() + 1;
+    let claimed = s.claim_push_deliveries(now, 60_000, 100).await.unwrap();
+    let mut got: Vec<(Id, u32)> = claimed
+        .iter()
+        .map(|d| (d.subscription.id, d.attempts))
+        .collect();
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        vec![(all.id, 1), (all.id, 1), (all.id, 1), (followed.id, 1)]
+    );
+    // Leased: not claimed again until the lease ends.
+    assert!(s
+        .claim_push_deliveries(now, 60_000, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    let mut rows = s
+        .claim_push_deliveries(now + 60_001, 60_000, 2)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2, "bounded batch");
+    assert!(rows.iter().all(|d| d.attempts == 2));
+    let one = rows.pop().unwrap();
+    s.finish_push_delivery(one, PushDeliveryEnd::RetryAt(now + 500_000))
+        .await
+        .unwrap();
+    s.finish_push_delivery(rows.pop().unwrap(), PushDeliveryEnd::Finished)
+        .await
+        .unwrap();
+    let rest = s
+        .claim_push_deliveries(now + 120_002, 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 2);
+    // The followed-policy subscription goes as gone, with its queued rows.
+    for d in rest {
+        let end = if d.subscription.id == followed.id {
+            PushDeliveryEnd::SubscriptionGone
+        } else {
+            PushDeliveryEnd::Finished
+        };
+        s.finish_push_delivery(d, end).await.unwrap();
+    }
+    assert!(matches!(
+        s.push_subscription(t_followed).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.push_subscription(t_all).await.unwrap().id, all.id);
+    let retried = s
+        .claim_push_deliveries(now + 500_000, 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(retried.len(), 1, "the retry comes back at its time");
+    assert_eq!(retried[0].attempts, 3);
+    // A second subscribe replaces the token's subscription.
+    let again = s.subscribe_push(sub(t_all, &[], "none")).await.unwrap();
+    assert_ne!(again.id, all.id);
+    assert!(again.alerts.types.is_empty());
+    // One key pair: the first stored wins.
+    let k1 = VapidKeys {
+        private_key: "p1".into(),
+        public_key: "k1".into(),
+    };
+    let k2 = VapidKeys {
+        private_key: "p2".into(),
+        public_key: "k2".into(),
+    };
+    assert_eq!(s.vapid_keys(k1.clone()).await.unwrap(), k1);
+    assert_eq!(s.vapid_keys(k2).await.unwrap(), k1);
+}
+
+/// Trends read only the newest public originals (by authors in good standing)
+/// after the window's first id, at most `scan_max` of them; usage counts
+/// accounts by their last post.
+async fn trends_and_usage_from_recent_public_statuses(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "trender").await;
+    let c = account(s, "trender2").await;
+    let gone = account(s, "trender3").await;
+    let tagged = |author: Id, tag: &str, visibility: Visibility| NewStatus {
+        tags: vec![tag.into()],
+        visibility,
+        ..new_status(author, tag)
+    };
+    let old = post_with(s, tagged(a.id, "old", Visibility::Public)).await;
+    let window = old + 1; // everything after `old` is in the window
+    for author in [a.id, c.id] {
+        post_with(s, tagged(author, "wide", Visibility::Public)).await;
+    }
+    for _ in 0..3 {
+        post_with(s, tagged(a.id, "deep", Visibility::Public)).await;
+    }
+    post_with(s, tagged(a.id, "quiet", Visibility::Unlisted)).await;
+    post_with(s, tagged(gone.id, "banned", Visibility::Public)).await;
+    s.set_suspended("trender3", true).await.unwrap();
+
+    let names = |tags: Vec<TagRow>| tags.into_iter().map(|t| t.name).collect::<Vec<_>>();
+    let tags = s.trending_tags(window, 1000, 10, 0).await.unwrap();
+    assert_eq!(
+        (tags[0].uses_last_week, tags[0].accounts_last_week),
+        (2, 2),
+        "counts are within the window"
+    );
+    assert_eq!(
+        names(tags),
+        vec!["wide", "deep"],
+        "most authors first; no unlisted, old or suspended"
+    );
+    assert_eq!(
+        names(s.trending_tags(window, 1000, 1, 1).await.unwrap()),
+        vec!["deep"]
+    );
+    assert_eq!(
+        names(s.trending_tags(window, 3, 10, 0).await.unwrap()),
+        vec!["deep"],
+        "only the newest scan_max statuses count"
+    );
+    assert!(s
+        .trending_tags(Id::MAX - 1, 1000, 10, 0)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let liked = post(s, c.id, "liked").await;
+    let loved = post(s, c.id, "loved").await;
+    let private = post_with(s, tagged(c.id, "p", Visibility::Private)).await;
+    s.favourite(a.id, liked).await.unwrap();
+    s.favourite(a.id, loved).await.unwrap();
+    s.reblog(a.id, loved, Visibility::Public).await.unwrap();
+    s.favourite(c.id, private).await.unwrap();
+    s.favourite(a.id, old).await.unwrap();
+    assert_eq!(
+        s.trending_statuses(window, 1000, 10, 0).await.unwrap(),
+        vec![loved, liked],
+        "most interactions first; none without any, none private or before the window"
+    );
+    assert_eq!(
+        s.trending_statuses(window, 1000, 1, 1).await.unwrap(),
+        vec![liked]
+    );
+
+    let usage = s.usage(0, 0).await.unwrap();
+    assert_eq!(
+        (usage.users, usage.active_month),
+        (2, 2),
+        "the suspended account is not counted"
+    );
+    let future = now_ms() + 60_000;
+    assert_eq!(s.usage(future, 0).await.unwrap().active_month, 0);
+    assert_eq!(
+        usage.local_posts, 11,
+        "every original, the suspended author's too; no reblog"
+    );
 }

@@ -181,6 +181,7 @@ fn resolve(common: &CommonArgs, serve: ServeOptions) -> Result<Config, String> {
                 .or(file.contact_email.as_deref())
                 .unwrap_or(""),
         )?,
+        instance: file.instance.check()?,
         limits: file.limits,
     })
 }

@@ -32,6 +32,9 @@ use holdfast_store::Id;
 
 use crate::error::{ApiError, ApiResult};
 
+/// What this server says about itself (instance entities, NodeInfo).
+pub const DESCRIPTION: &str = "A holdfast server: Mastodon-compatible microblogging that stays up.";
+
 /// Ids in paths: anything that is not an id names nothing (404).
 pub fn path_id(raw: &str) -> ApiResult<Id> {
     crate::params::parse_id(raw).ok_or_else(ApiError::not_found)

@@ -4,6 +4,7 @@
 #[macro_use]
 mod helpers;
 mod accounts;
+mod announcements;
 mod discovery;
 mod instance;
 mod lists;
@@ -16,7 +17,9 @@ mod push;
 mod safety;
 mod statuses;
 mod timelines;
+mod trends;
 mod web;
+mod well_known;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -91,8 +94,48 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/api/v1/streaming/{*path}", get(crate::streaming::sse))
         .route("/api/v1/instance/peers", get(instance::empty_list))
         .route("/api/v1/instance/activity", get(instance::empty_list))
-        .route("/api/v1/instance/rules", get(instance::empty_list))
+        .route("/api/v1/instance/rules", get(instance::rules_list))
         .route("/api/v1/custom_emojis", get(instance::empty_list))
+        .route(
+            "/api/v1/instance/extended_description",
+            get(instance::extended_description),
+        )
+        .route(
+            "/api/v1/instance/privacy_policy",
+            get(instance::privacy_policy),
+        )
+        .route(
+            "/api/v1/instance/terms_of_service",
+            get(instance::terms_of_service),
+        )
+        .route(
+            "/api/v1/instance/terms_of_service/{date}",
+            get(instance::terms_of_service_on),
+        )
+        // holdfast does not federate, so it blocks no domains and knows no peers
+        .route("/api/v1/instance/domain_blocks", get(instance::empty_list))
+        .route(
+            "/api/v1/instance/translation_languages",
+            get(instance::translation_languages),
+        )
+        // discovery: WebFinger, host-meta, NodeInfo, trends
+        .route("/.well-known/webfinger", get(well_known::webfinger))
+        .route("/.well-known/host-meta", get(well_known::host_meta))
+        .route("/.well-known/nodeinfo", get(well_known::nodeinfo_index))
+        .route("/nodeinfo/2.0", get(well_known::nodeinfo))
+        .route("/api/v1/trends", get(trends::trending_tags))
+        .route("/api/v1/trends/tags", get(trends::trending_tags))
+        .route("/api/v1/trends/statuses", get(trends::trending_statuses))
+        .route("/api/v1/trends/links", get(trends::trending_links))
+        .route("/api/v1/announcements", get(announcements::list))
+        .route(
+            "/api/v1/announcements/{id}/dismiss",
+            post(announcements::dismiss),
+        )
+        .route(
+            "/api/v1/announcements/{id}/reactions/{name}",
+            axum::routing::put(announcements::reaction).delete(announcements::reaction),
+        )
         .route("/api/v1/preferences", get(accounts::preferences))
         // accounts
         .route(

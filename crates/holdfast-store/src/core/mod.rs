@@ -40,6 +40,7 @@ pub(crate) mod sql;
 pub(crate) mod statuses;
 mod store;
 pub(crate) mod timelines;
+pub(crate) mod trends;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -12,7 +12,11 @@ use crate::StoreResult;
 const SUBSCRIPTION_COLUMNS: &str =
     "p.id, p.token_id, p.account_id, p.endpoint, p.key_p256dh, p.key_auth, p.policy";
 
-async fn subscription_row(c: &dyn Conn, r: &Row, offset: usize) -> StoreResult<PushSubscriptionRow> {
+async fn subscription_row(
+    c: &dyn Conn,
+    r: &Row,
+    offset: usize,
+) -> StoreResult<PushSubscriptionRow> {
     let id: Id = r.get(offset)?;
     let types = c
         .query(
@@ -40,7 +44,9 @@ async fn subscription_row(c: &dyn Conn, r: &Row, offset: usize) -> StoreResult<P
 pub async fn by_token(c: &dyn Conn, token_id: Id) -> StoreResult<PushSubscriptionRow> {
     let row = c
         .query_one(
-            &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM push_subscriptions p WHERE p.token_id = ?1"),
+            &format!(
+                "SELECT {SUBSCRIPTION_COLUMNS} FROM push_subscriptions p WHERE p.token_id = ?1"
+            ),
             &args![token_id],
         )
         .await?;
@@ -69,7 +75,10 @@ async fn set_alerts(c: &dyn Conn, subscription_id: Id, alerts: &PushAlerts) -> S
 }
 
 /// Replaces the token's subscription (and drops the old one's queue).
-pub async fn subscribe(c: &dyn Conn, new: &NewPushSubscription) -> StoreResult<PushSubscriptionRow> {
+pub async fn subscribe(
+    c: &dyn Conn,
+    new: &NewPushSubscription,
+) -> StoreResult<PushSubscriptionRow> {
     c.execute(
         "DELETE FROM push_subscriptions WHERE token_id = ?1",
         &args![new.token_id],

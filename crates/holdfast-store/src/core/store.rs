@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
+use super::push;
 use super::{
     discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
-    Core, Db,
+    trends, Core, Db,
 };
-use super::push;
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -314,6 +314,45 @@ impl<B: Db> Store for Core<B> {
 
     async fn stats(&self) -> StoreResult<(i64, i64)> {
         self.db.read((), |c, _| Box::pin(accounts::stats(c))).await
+    }
+
+    // ---- discovery ----
+    async fn usage(&self, month_start_ms: i64, halfyear_start_ms: i64) -> StoreResult<Usage> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(trends::usage(c, month_start_ms, halfyear_start_ms))
+            })
+            .await
+    }
+    async fn trending_tags(
+        &self,
+        since_id: Id,
+        scan_max: u32,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<TagRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(trends::trending_tags(
+                    c, since_id, scan_max, limit, offset,
+                ))
+            })
+            .await
+    }
+    async fn trending_statuses(
+        &self,
+        since_id: Id,
+        scan_max: u32,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Id>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(trends::trending_statuses(
+                    c, since_id, scan_max, limit, offset,
+                ))
+            })
+            .await
     }
 
     // ---- accounts ----
