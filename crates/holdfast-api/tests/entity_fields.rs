@@ -11,7 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use holdfast_api::entities::*;
-use holdfast_config::{Limits, Registrations};
+use holdfast_config::{InstanceRule, InstanceTexts, Limits, Registrations};
+use holdfast_service::discovery::SuggestedAccount;
 use holdfast_service::lists::{NotificationView, SearchResults};
 use holdfast_service::notification_groups::{
     GroupPageData, GroupedNotifications, NotificationGroup as Group,
@@ -19,8 +20,9 @@ use holdfast_service::notification_groups::{
 use holdfast_service::oauth::IssuedToken;
 use holdfast_service::Scopes;
 use holdfast_store::{
-    AccountRow, MediaRow, NotificationRow, NotificationType, Relationship as RelationshipRow,
-    StatusBundle, StatusRow, TagRef, TagRow, Visibility,
+    AccountRow, ListRow, MediaRow, NotificationRow, NotificationType,
+    Relationship as RelationshipRow, RepliesPolicy, StatusBundle, StatusRow, SuggestionSource,
+    TagRef, TagRow, Visibility,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -86,7 +88,7 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("Instance", "registrations[min_age]", "no minimum age is configured"),
     ("Instance", "registrations[reason_required]", "sign-up takes no reason"),
     ("Instance", "registrations[url]", "sign-up happens here, not elsewhere"),
-    ("Rule", "translations", "there are no rules to translate yet"),
+    ("Rule", "translations", "rules are configured in one language: there are no translations"),
     ("Tag", "history[][day]", "use history is not computed yet: the list is empty"),
     ("Tag", "history[][uses]", "use history is not computed yet: the list is empty"),
     ("Tag", "history[][accounts]", "use history is not computed yet: the list is empty"),
@@ -299,7 +301,11 @@ fn grouped() -> GroupedNotifications {
     }
 }
 
-fn instance_facts<'a>(limits: &'a Limits, urls: &'a Urls) -> InstanceFacts<'a> {
+fn instance_facts<'a>(
+    limits: &'a Limits,
+    urls: &'a Urls,
+    rules: &'a [InstanceRule],
+) -> InstanceFacts<'a> {
     InstanceFacts {
         domain: "example.test",
         registrations: Registrations::Open,
@@ -311,6 +317,7 @@ fn instance_facts<'a>(limits: &'a Limits, urls: &'a Urls) -> InstanceFacts<'a> {
         users: 1,
         statuses: 2,
         vapid_public_key: "BPub".into(),
+        rules,
     }
 }
 
@@ -320,7 +327,18 @@ fn instance_facts<'a>(limits: &'a Limits, urls: &'a Urls) -> InstanceFacts<'a> {
 fn every_entity_has_the_documented_fields() {
     let u = urls();
     let limits = Limits::default();
-    let facts = instance_facts(&limits, &u);
+    let texts = InstanceTexts {
+        extended_description: "About us".into(),
+        privacy_policy: "Private".into(),
+        terms_of_service: "Be nice".into(),
+        terms_of_service_effective_date: "2025-01-01".into(),
+        rules: vec![InstanceRule {
+            text: "be kind".into(),
+            hint: "to everyone".into(),
+        }],
+        loaded_at_ms: 1_700_000_000_000,
+    };
+    let facts = instance_facts(&limits, &u, &texts.rules);
     let status = Status::new(&u, &bundle(10, None));
     let mut problems = Vec::new();
     problems.extend(check("Account", &[], Account::new(&u, &account_row(1))));
@@ -483,14 +501,43 @@ fn every_entity_has_the_documented_fields() {
     ));
     problems.extend(check("Instance", &[], Instance::new(&facts)));
     problems.extend(check("V1_Instance", &[], V1Instance::new(&facts)));
+    problems.extend(check("Rule", &[], &Rule::all(&texts.rules)[0]));
     problems.extend(check(
-        "Rule",
+        "ExtendedDescription",
         &[],
-        Rule {
-            id: "1".into(),
-            text: "be kind".into(),
-            hint: String::new(),
-        },
+        ExtendedDescription::new(&texts),
+    ));
+    problems.extend(check("PrivacyPolicy", &[], PrivacyPolicy::new(&texts)));
+    problems.extend(check(
+        "TermsOfService",
+        &[],
+        TermsOfService::new(&texts, 1_700_000_000_000),
+    ));
+    problems.extend(check(
+        "List",
+        &[],
+        List::new(&ListRow {
+            id: 3,
+            title: "friends".into(),
+            replies_policy: RepliesPolicy::List,
+            exclusive: false,
+        }),
+    ));
+    problems.extend(check(
+        "Suggestion",
+        &[],
+        Suggestion::new(
+            &u,
+            &SuggestedAccount {
+                account: account_row(2),
+                source: SuggestionSource::FriendsOfFriends,
+            },
+        ),
+    ));
+    problems.extend(check(
+        "FamiliarFollowers",
+        &[],
+        FamiliarFollowers::new(&u, 2, &[account_row(1)]),
     ));
     problems.extend(check(
         "Conversation",

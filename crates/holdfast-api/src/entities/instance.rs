@@ -1,10 +1,12 @@
 //! Instance (`/api/v2/instance`) and V1_Instance (`/api/v1/instance`): what
 //! this server is and its limits, which clients read to size their forms.
+//! Also the operator's texts: Rule, ExtendedDescription, PrivacyPolicy and
+//! TermsOfService.
 
-use holdfast_config::{Limits, Registrations};
+use holdfast_config::{InstanceRule, InstanceTexts, Limits, Registrations};
 use serde::Serialize;
 
-use super::{Account, Urls};
+use super::{iso8601, Account, Urls};
 
 /// What a rendering of either version is made from.
 pub struct InstanceFacts<'a> {
@@ -21,6 +23,8 @@ pub struct InstanceFacts<'a> {
     pub statuses: i64,
     /// The server's VAPID public key, for Web Push (`configuration[vapid][public_key]`).
     pub vapid_public_key: String,
+    /// The operator's rules (`[instance] rules`).
+    pub rules: &'a [InstanceRule],
 }
 
 #[derive(Serialize)]
@@ -160,12 +164,28 @@ pub struct Contact {
     pub account: Option<Account>,
 }
 
-/// A server rule (none yet).
+/// A server rule, from the config file's `[instance] rules`.
 #[derive(Serialize)]
 pub struct Rule {
+    /// Its position from 1.
     pub id: String,
     pub text: String,
     pub hint: String,
+}
+
+impl Rule {
+    /// The operator's rules in order, ids their positions from 1.
+    pub fn all(rules: &[InstanceRule]) -> Vec<Rule> {
+        rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Rule {
+                id: (i + 1).to_string(),
+                text: r.text.clone(),
+                hint: r.hint.clone(),
+            })
+            .collect()
+    }
 }
 
 impl Instance {
@@ -213,7 +233,7 @@ impl Instance {
                 email: f.contact_email.to_owned(),
                 account: None,
             },
-            rules: Vec::new(),
+            rules: Rule::all(f.rules),
         }
     }
 }
@@ -297,7 +317,84 @@ impl V1Instance {
                 polls: PollsConfig::default(),
             },
             contact_account: None,
-            rules: Vec::new(),
+            rules: Rule::all(f.rules),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ texts
+
+/// An operator's plain text as HTML: paragraphs at blank lines, line breaks kept.
+pub fn text_html(text: &str) -> String {
+    let normalized = text.replace("\r\n", "\n");
+    normalized
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let lines: Vec<String> = p.lines().map(holdfast_service::text::escape).collect();
+            let paragraph_html = lines.join("<br>");
+            format!("<p>{paragraph_html}</p>")
+        })
+        .collect()
+}
+
+/// `content` is "" when the operator wrote none (Mastodon's empty form).
+#[derive(Serialize)]
+pub struct ExtendedDescription {
+    /// When this node read the texts: holdfast keeps no edit history.
+    pub updated_at: String,
+    pub content: String,
+}
+
+impl ExtendedDescription {
+    pub fn new(texts: &InstanceTexts) -> ExtendedDescription {
+        ExtendedDescription {
+            updated_at: iso8601(texts.loaded_at_ms),
+            content: text_html(&texts.extended_description),
+        }
+    }
+}
+
+/// `content` is "" when the operator wrote none.
+#[derive(Serialize)]
+pub struct PrivacyPolicy {
+    /// When this node read the texts: holdfast keeps no edit history.
+    pub updated_at: String,
+    pub content: String,
+}
+
+impl PrivacyPolicy {
+    pub fn new(texts: &InstanceTexts) -> PrivacyPolicy {
+        PrivacyPolicy {
+            updated_at: iso8601(texts.loaded_at_ms),
+            content: text_html(&texts.privacy_policy),
+        }
+    }
+}
+
+/// The one configured version of the terms (holdfast keeps no history of them).
+#[derive(Serialize)]
+pub struct TermsOfService {
+    /// `YYYY-MM-DD`.
+    pub effective_date: String,
+    pub effective: bool,
+    pub content: String,
+    /// Always null: there is never a newer version.
+    pub succeeded_by: Option<String>,
+}
+
+impl TermsOfService {
+    /// `today_ms`: now, to tell whether the terms are in effect yet.
+    pub fn new(texts: &InstanceTexts, today_ms: i64) -> TermsOfService {
+        let effective_date = texts.terms_of_service_effective_date.trim();
+        // ISO dates compare as strings; today's is the first 10 characters of an ISO time.
+        let today = iso8601(today_ms);
+        TermsOfService {
+            effective_date: effective_date.to_owned(),
+            effective: effective_date <= &today[..10],
+            content: text_html(&texts.terms_of_service),
+            succeeded_by: None,
         }
     }
 }

@@ -8,14 +8,18 @@
 //! the docs mark optional (present only sometimes) are skipped when `None`.
 
 mod account;
+mod discovery;
 mod instance;
+mod list;
 mod notification;
 mod oauth;
 mod push;
 mod status;
 
 pub use account::*;
+pub use discovery::*;
 pub use instance::*;
+pub use list::*;
 pub use notification::*;
 pub use oauth::*;
 pub use push::*;

@@ -3,9 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use holdfast_service::discovery::SuggestedAccount;
-use holdfast_store::{AccountRow, Id, SuggestionSource};
-use serde_json::{json, Value};
+use holdfast_store::{AccountRow, Id};
 
 use crate::auth::{scope, Caller, User};
 use crate::entities;
@@ -13,20 +11,20 @@ use crate::error::ApiResult;
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
-fn accounts_json(state: &AppState, accounts: &[AccountRow]) -> Json<Value> {
-    Json(Value::Array(
+fn accounts_json(state: &AppState, accounts: &[AccountRow]) -> Json<Vec<entities::Account>> {
+    Json(
         accounts
             .iter()
-            .map(|a| json!(entities::Account::new(&state.urls, a)))
+            .map(|a| entities::Account::new(&state.urls, a))
             .collect(),
-    ))
+    )
 }
 
 pub async fn directory(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<entities::Account>>> {
     caller.viewer("read:accounts")?;
     let order = params.str("order")?;
     let accounts = state
@@ -44,43 +42,33 @@ pub async fn suggestions_v1(
     State(state): State<AppState>,
     user: User<scope::ReadAccounts>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<entities::Account>>> {
     let me = user.id;
     let found = state.service.suggestions(me, params.u32("limit")?).await?;
     let accounts: Vec<AccountRow> = found.into_iter().map(|s| s.account).collect();
     Ok(accounts_json(&state, &accounts))
 }
 
-/// Mastodon's Suggestion entity: `source` (deprecated) and `sources`.
-fn suggestion_json(state: &AppState, s: &SuggestedAccount) -> Value {
-    let (source, sources) = match s.source {
-        SuggestionSource::FriendsOfFriends => ("past_interactions", "friends_of_friends"),
-        SuggestionSource::MostFollowed => ("global", "most_followed"),
-    };
-    json!({
-        "source": source,
-        "sources": [sources],
-        "account": json!(entities::Account::new(&state.urls, &s.account)),
-    })
-}
-
 pub async fn suggestions_v2(
     State(state): State<AppState>,
     user: User<scope::ReadAccounts>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<entities::Suggestion>>> {
     let me = user.id;
     let found = state.service.suggestions(me, params.u32("limit")?).await?;
-    Ok(Json(Value::Array(
-        found.iter().map(|s| suggestion_json(&state, s)).collect(),
-    )))
+    Ok(Json(
+        found
+            .iter()
+            .map(|s| entities::Suggestion::new(&state.urls, s))
+            .collect(),
+    ))
 }
 
 pub async fn familiar_followers(
     State(state): State<AppState>,
     user: User<scope::ReadFollows>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<entities::FamiliarFollowers>>> {
     let me = user.id;
     // Unknown or malformed ids are skipped, as relationships does.
     let ids: Vec<Id> = params
@@ -89,27 +77,19 @@ pub async fn familiar_followers(
         .filter_map(|s| parse_id(s))
         .collect();
     let found = state.service.familiar_followers(me, &ids).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         found
             .iter()
-            .map(|(id, accounts)| {
-                json!({
-                    "id": id.to_string(),
-                    "accounts": accounts
-                        .iter()
-                        .map(|a| json!(entities::Account::new(&state.urls, a)))
-                        .collect::<Vec<_>>(),
-                })
-            })
+            .map(|(id, accounts)| entities::FamiliarFollowers::new(&state.urls, *id, accounts))
             .collect(),
-    )))
+    ))
 }
 
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<entities::Account>>> {
     let viewer = caller.viewer("read:accounts")?;
     let q = params.required_str("q")?;
     let accounts = state

@@ -16,18 +16,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
-/// Mastodon's List entity.
-fn list_json(l: &ListRow) -> Value {
-    json!({
-        "id": l.id.to_string(),
-        "title": l.title,
-        "replies_policy": l.replies_policy.as_str(),
-        "exclusive": l.exclusive,
-    })
-}
-
-fn lists_json(lists: &[ListRow]) -> Json<Value> {
-    Json(Value::Array(lists.iter().map(list_json).collect()))
+fn lists_json(lists: &[ListRow]) -> Json<Vec<entities::List>> {
+    Json(lists.iter().map(entities::List::new).collect())
 }
 
 fn fields(params: &Params) -> ApiResult<ListFields> {
@@ -50,7 +40,7 @@ fn account_ids(params: &Params) -> ApiResult<Vec<Id>> {
 pub async fn index(
     State(state): State<AppState>,
     user: User<scope::ReadLists>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<entities::List>>> {
     let me = user.id;
     Ok(lists_json(&state.service.lists(me).await?))
 }
@@ -59,9 +49,9 @@ pub async fn show(
     State(state): State<AppState>,
     user: User<scope::ReadLists>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::List>> {
     let me = user.id;
-    Ok(Json(list_json(
+    Ok(Json(entities::List::new(
         &state.service.list(me, path_id(&id)?).await?,
     )))
 }
@@ -70,10 +60,10 @@ pub async fn create(
     State(state): State<AppState>,
     user: User<scope::WriteLists>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::List>> {
     let me = user.id;
     let list = state.service.create_list(me, fields(&params)?).await?;
-    Ok(Json(list_json(&list)))
+    Ok(Json(entities::List::new(&list)))
 }
 
 pub async fn update(
@@ -81,13 +71,13 @@ pub async fn update(
     user: User<scope::WriteLists>,
     Path(id): Path<String>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::List>> {
     let me = user.id;
     let list = state
         .service
         .update_list(me, path_id(&id)?, fields(&params)?)
         .await?;
-    Ok(Json(list_json(&list)))
+    Ok(Json(entities::List::new(&list)))
 }
 
 pub async fn delete(
@@ -155,7 +145,7 @@ pub async fn containing(
     State(state): State<AppState>,
     user: User<scope::ReadLists>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<entities::List>>> {
     let me = user.id;
     Ok(lists_json(
         &state.service.lists_containing(me, path_id(&id)?).await?,

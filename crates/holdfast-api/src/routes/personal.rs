@@ -75,8 +75,12 @@ pub async fn domain_blocks(
 ) -> ApiResult<Response> {
     let me = user.id;
     let page = state.service.domain_blocks(me, params.page()?).await?;
-    let items = page.items.iter().map(|d| json!(d)).collect();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(crate::paging::page_response(
+        &headers,
+        &uri,
+        &page,
+        page.items.clone(),
+    ))
 }
 
 pub async fn block_domain(

@@ -15,17 +15,17 @@ pub async fn trending_tags(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<entities::Tag>>> {
     caller.viewer("read")?;
     let tags = state
         .service
         .trending_tags(params.limit("limit"), params.u32("offset")?)
         .await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         tags.iter()
-            .map(|t| json!(entities::Tag::new(&state.urls, t)))
+            .map(|t| entities::Tag::new(&state.urls, t))
             .collect(),
-    )))
+    ))
 }
 
 /// `GET /api/v1/trends/statuses`: recent public statuses, most reblogged and favourited first.
@@ -33,18 +33,18 @@ pub async fn trending_statuses(
     State(state): State<AppState>,
     caller: Caller,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<entities::Status>>> {
     let viewer = caller.viewer("read:statuses")?;
     let statuses = state
         .service
         .trending_statuses(viewer, params.limit("limit"), params.u32("offset")?)
         .await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         statuses
             .iter()
-            .map(|s| json!(entities::Status::new(&state.urls, s)))
+            .map(|s| entities::Status::new(&state.urls, s))
             .collect(),
-    )))
+    ))
 }
 
 /// `GET /api/v1/trends/links`: always empty, holdfast makes no link previews.
