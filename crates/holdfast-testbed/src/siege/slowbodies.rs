@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,18 +14,15 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::http::connect;
-use super::slowloris::Stats;
-use super::target::{attacker_source, Target, SLOWLORIS_REGION};
+use super::slowloris::{hold_slot, Stats};
+use super::target::Target;
 
 /// Streams one HTTP/2 connection stalls at once (the server allows 64).
 pub const H2_STREAMS_PER_CONN: usize = 16;
 /// The body every stalled request announces; only its first bytes are sent.
 const DECLARED_BODY_BYTES: usize = 1_000;
+/// Stalled bodies open over this long at the start rather than all in one burst.
 const RAMP_MS: u64 = 2_000;
-const CONNECT_TIMEOUT_MS: u64 = 5_000;
-const RECONNECT_PAUSE_MS: u64 = 500;
-const RECONNECTS_PER_SLOT_MAX: u32 = 50;
 /// Largest frame siege reads from the server (its own SETTINGS allow 16 KiB).
 const H2_FRAME_MAX_BYTES: usize = 1 << 20;
 
@@ -49,48 +45,18 @@ pub fn spawn(
         let streams = (slot >= h1).then_some(H2_STREAMS_PER_CONN);
         tasks.spawn(async move {
             tokio::time::sleep_until(opens_at).await;
-            hold_slot(&target, slot, streams, deadline, trickle, &stats).await;
+            let host = target.host.clone();
+            hold_slot(&target, slot, deadline, &stats, |stream| {
+                let host = host.clone();
+                Box::pin(async move {
+                    match streams {
+                        None => hold_h1(stream, &host, deadline, trickle).await,
+                        Some(n) => hold_h2(stream, &host, n, deadline, trickle).await,
+                    }
+                })
+            })
+            .await;
         });
-    }
-}
-
-async fn hold_slot(
-    target: &Target,
-    slot: usize,
-    h2_streams: Option<usize>,
-    deadline: Instant,
-    trickle: Duration,
-    stats: &Stats,
-) {
-    let source = attacker_source(target, SLOWLORIS_REGION, slot);
-    let mut reconnects = 0;
-    while Instant::now() < deadline && reconnects <= RECONNECTS_PER_SLOT_MAX {
-        stats.attempted.fetch_add(1, Ordering::Relaxed);
-        let conn = tokio::time::timeout(
-            Duration::from_millis(CONNECT_TIMEOUT_MS),
-            connect(target.addr, source),
-        )
-        .await;
-        let Ok(Ok(mut conn)) = conn else {
-            stats.connect_failed.fetch_add(1, Ordering::Relaxed);
-            reconnects += 1;
-            tokio::time::sleep(Duration::from_millis(RECONNECT_PAUSE_MS)).await;
-            continue;
-        };
-        let open = stats.open.fetch_add(1, Ordering::Relaxed) + 1;
-        stats.open_max.fetch_max(open, Ordering::Relaxed);
-        let held = match h2_streams {
-            None => hold_h1(conn.stream(), &target.host, deadline, trickle).await,
-            Some(n) => hold_h2(conn.stream(), &target.host, n, deadline, trickle).await,
-        };
-        stats.open.fetch_sub(1, Ordering::Relaxed);
-        if held {
-            stats.held_to_end.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        stats.cut_by_server.fetch_add(1, Ordering::Relaxed);
-        reconnects += 1;
-        tokio::time::sleep(Duration::from_millis(RECONNECT_PAUSE_MS)).await;
     }
 }
 

