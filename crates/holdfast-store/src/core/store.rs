@@ -333,9 +333,7 @@ impl<B: Db> Store for Core<B> {
     ) -> StoreResult<Vec<TagRow>> {
         self.db
             .read((), move |c, _| {
-                Box::pin(trends::trending_tags(
-                    c, since_id, scan_max, limit, offset,
-                ))
+                Box::pin(trends::trending_tags(c, since_id, scan_max, limit, offset))
             })
             .await
     }
