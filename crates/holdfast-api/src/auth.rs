@@ -133,6 +133,7 @@ pub mod scope {
         WriteAccounts => "write:accounts",
         WriteBlocks => "write:blocks",
         WriteBookmarks => "write:bookmarks",
+        WriteConversations => "write:conversations",
         WriteFavourites => "write:favourites",
         WriteFollows => "write:follows",
         WriteLists => "write:lists",

@@ -33,7 +33,7 @@ use holdfast_store::{Id, Visibility};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::entities::{self, Account, Conversation, Notification, Status};
+use crate::entities::{self, Conversation, Notification, Status};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -333,10 +333,13 @@ impl Subscriber {
                 break;
             };
             if stream.kind == Kind::Direct {
+                let Some(conversation) = self.conversation(s).await else {
+                    continue;
+                };
                 out.push(Outgoing {
                     stream: stream.label(),
                     event: "conversation",
-                    payload: entities::to_json(&self.conversation(s, status).await),
+                    payload: entities::to_json(&conversation),
                 });
             } else {
                 out.push(Outgoing {
@@ -349,27 +352,17 @@ impl Subscriber {
         out
     }
 
-    /// Mastodon's Conversation entity for a direct message: the participants
-    /// other than the viewer, and the status as the last one.
-    async fn conversation<'a>(&self, s: &StatusEvent, status: &'a Status) -> Conversation<'a> {
-        let viewer = self.viewer().unwrap_or_default();
-        let mut ids: Vec<Id> = std::iter::once(s.account_id)
-            .chain(s.mentions.iter().copied())
-            .filter(|id| *id != viewer)
-            .collect();
-        ids.dedup();
-        let accounts = match self.state.service.participants(&ids).await {
-            Ok(rows) => rows
-                .iter()
-                .map(|a| Account::new(&self.state.urls, a))
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        Conversation {
-            id: entities::id(s.id),
-            unread: s.account_id != viewer,
-            accounts,
-            last_status: Some(status),
+    /// The viewer's conversation the direct message is in (its id, unread
+    /// mark and participants, as `GET /api/v1/conversations` lists it); None
+    /// when the viewer has none (a participant who mutes the author).
+    async fn conversation(&self, s: &StatusEvent) -> Option<Conversation> {
+        let viewer = self.viewer()?;
+        match self.state.service.conversation_of_status(viewer, s.id).await {
+            Ok(view) => view.map(|v| Conversation::new(&self.state.urls, &v)),
+            Err(e) => {
+                tracing::warn!(error = %e, "streaming: conversation lookup failed; event skipped");
+                None
+            }
         }
     }
 

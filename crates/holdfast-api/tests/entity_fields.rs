@@ -12,15 +12,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use holdfast_api::entities::*;
 use holdfast_config::{InstanceRule, InstanceTexts, Limits, Registrations};
+use holdfast_service::conversations::ConversationView;
 use holdfast_service::discovery::SuggestedAccount;
 use holdfast_service::lists::{NotificationView, SearchResults};
 use holdfast_service::notification_groups::{
     GroupPageData, GroupedNotifications, NotificationGroup as Group,
 };
 use holdfast_service::oauth::IssuedToken;
+use holdfast_service::tags::{TagUse, TagView};
 use holdfast_service::Scopes;
 use holdfast_store::{
-    AccountRow, ListRow, MediaRow, NotificationRow, NotificationType,
+    AccountRow, FeaturedTagRow, ListRow, MediaRow, NotificationRow, NotificationType,
     Relationship as RelationshipRow, RepliesPolicy, StatusBundle, StatusRow, SuggestionSource,
     TagRef, TagRow, Visibility,
 };
@@ -45,7 +47,7 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("Status", "quote_approval", "quote posts are not implemented"),
     ("Status", "tagged_collections", "collections are not implemented"),
     ("MediaAttachment", "text_url", "the docs mark it removed from Mastodon"),
-    ("Tag", "featuring", "optional; featured tags are not implemented"),
+    ("Tag", "featuring", "optional; left out (featured tags are listed by `featured_tags`)"),
     ("Notification", "report", "optional; reports are not implemented"),
     ("Notification", "event", "optional; no federation, so no severed relationships"),
     ("Notification", "moderation_warning", "optional; moderation is not implemented"),
@@ -89,9 +91,6 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("Instance", "registrations[reason_required]", "sign-up takes no reason"),
     ("Instance", "registrations[url]", "sign-up happens here, not elsewhere"),
     ("Rule", "translations", "rules are configured in one language: there are no translations"),
-    ("Tag", "history[][day]", "use history is not computed yet: the list is empty"),
-    ("Tag", "history[][uses]", "use history is not computed yet: the list is empty"),
-    ("Tag", "history[][accounts]", "use history is not computed yet: the list is empty"),
 ];
 
 /// Fields holdfast sends that the entity's docs do not list: (entity, field, why).
@@ -432,13 +431,40 @@ fn every_entity_has_the_documented_fields() {
         uses_last_week: 1,
         accounts_last_week: 1,
     };
+    let tag = TagView {
+        tag,
+        history: vec![TagUse {
+            day_start_s: 86_400,
+            uses: 2,
+            accounts: 1,
+        }],
+        following: true,
+    };
     problems.extend(check("Tag", &[], Tag::new(&u, &tag)));
     let results = SearchResults {
         accounts: vec![account_row(1)],
         statuses: vec![bundle(10, None)],
-        hashtags: vec![tag],
+        hashtags: vec![tag.tag.clone()],
     };
-    problems.extend(check("Search", &[], Search::new(&u, &results)));
+    problems.extend(check(
+        "Search",
+        &[],
+        Search::new(&u, &results, std::slice::from_ref(&tag)),
+    ));
+    problems.extend(check(
+        "FeaturedTag",
+        &[],
+        FeaturedTag::new(
+            &u,
+            "user1",
+            &FeaturedTagRow {
+                id: 3,
+                name: "tag".into(),
+                statuses_count: 1,
+                last_status_at_ms: Some(1),
+            },
+        ),
+    ));
     problems.extend(check(
         "Notification",
         &[],
@@ -542,12 +568,15 @@ fn every_entity_has_the_documented_fields() {
     problems.extend(check(
         "Conversation",
         &[],
-        Conversation {
-            id: "1".into(),
-            unread: true,
-            accounts: vec![Account::new(&u, &account_row(2))],
-            last_status: Some(&status),
-        },
+        Conversation::new(
+            &u,
+            &ConversationView {
+                id: 1,
+                unread: true,
+                accounts: vec![account_row(2)],
+                last_status: Some(bundle(10, None)),
+            },
+        ),
     ));
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
 }

@@ -482,6 +482,28 @@ pub struct Limits {
     pub unread_count_default: u32,
     /// Highest `limit` `unread_count` counts to (Mastodon: 1000).
     pub unread_count_max: u32,
+    // ---- social: conversations and tags (social, issue 14) ----
+    /// Hashtags one account may follow.
+    pub followed_tags_max: u32,
+    /// `GET /api/v1/followed_tags` page size (Mastodon: 100, at most 200).
+    pub followed_tags_page_default: u32,
+    pub followed_tags_page_max: u32,
+    /// Hashtags one account may feature on its profile (Mastodon: 10).
+    pub featured_tags_max: u32,
+    /// `featured_tags/suggestions` looks at this many of the caller's newest statuses ...
+    pub featured_tag_suggestions_scan_max: u32,
+    /// ... and suggests at most this many tags (Mastodon: 10).
+    pub featured_tag_suggestions_max: u32,
+    /// Days a Tag's `history` covers, today included (Mastodon: 7).
+    pub tag_history_days: u32,
+    /// `GET /api/v1/conversations` page size (Mastodon: 20, at most 40).
+    pub conversations_page_default: u32,
+    pub conversations_page_max: u32,
+    /// Followers told of one new post by a `status` notification (`notify`
+    /// follows), the oldest follows first: bounds the posting transaction.
+    pub status_subscribers_notified_max: u32,
+    /// Languages one follow may be narrowed to (`languages[]`).
+    pub follow_languages_max: usize,
     // ---- discovery: trends (misc, issue 14) ----
     /// Trends look at public statuses this recent.
     pub trends_window_s: u64,
@@ -760,6 +782,17 @@ impl Default for Limits {
             notification_group_samples_max: 8,
             unread_count_default: 100,
             unread_count_max: 1_000,
+            followed_tags_max: 1_000,
+            followed_tags_page_default: 100,
+            followed_tags_page_max: 200,
+            featured_tags_max: 10,
+            featured_tag_suggestions_scan_max: 1_000,
+            featured_tag_suggestions_max: 10,
+            tag_history_days: 7,
+            conversations_page_default: 20,
+            conversations_page_max: 40,
+            status_subscribers_notified_max: 10_000,
+            follow_languages_max: 100,
             trends_window_s: 7 * 24 * 3600,
             trends_scan_statuses_max: 5000,
             trends_tags_page_default: 10,

@@ -1,6 +1,8 @@
 //! Accounts and the social graph: profiles, follows, blocks, mutes.
 
-use holdfast_store::{AccountRow, AccountUpdate, Id, Relationship, StoreError, Visibility};
+use holdfast_store::{
+    AccountRow, AccountUpdate, FollowOptions, Id, Relationship, StoreError, Visibility,
+};
 
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
 
@@ -125,13 +127,19 @@ impl Service {
         Ok((target != me).then_some(account))
     }
 
+    /// `languages`: None keeps what a follow has; empty means all languages.
     pub async fn follow(
         &self,
         me: Id,
         target: Id,
         reblogs: Option<bool>,
         notify: Option<bool>,
+        languages: Option<Vec<String>>,
     ) -> ServiceResult<Relationship> {
+        let languages = match languages {
+            Some(list) => Some(self.follow_languages(list)?),
+            None => None,
+        };
         if self.graph_target(me, target).await?.is_none() {
             // Mastodon's `check_following_self`: 403 with this message.
             return Err(ServiceError::Forbidden(
@@ -142,14 +150,12 @@ impl Service {
         if rel.blocked_by || rel.blocking {
             return Err(ServiceError::forbidden());
         }
-        self.store
-            .follow(
-                me,
-                target,
-                reblogs.unwrap_or(rel.showing_reblogs || !rel.following),
-                notify.unwrap_or(rel.notifying),
-            )
-            .await?;
+        let options = FollowOptions {
+            reblogs: reblogs.unwrap_or(rel.showing_reblogs || !rel.following),
+            notify: notify.unwrap_or(rel.notifying),
+            languages,
+        };
+        self.store.follow_with(me, target, options).await?;
         self.announce_notified(me, target);
         self.relationship(me, target).await
     }

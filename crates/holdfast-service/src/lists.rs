@@ -257,13 +257,6 @@ impl Service {
         Ok(self.store.stats().await?)
     }
 
-    pub async fn tag(&self, name: &str) -> ServiceResult<TagRow> {
-        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return Err(ServiceError::not_found());
-        }
-        Ok(self.store.tag(name).await?)
-    }
-
     pub async fn markers(&self, me: Id, timelines: &[String]) -> ServiceResult<Vec<Marker>> {
         let all = self.store.markers(me).await?;
         Ok(all

@@ -289,6 +289,7 @@ impl Service {
             NotificationType::Reblog => format!("{name} boosted your post"),
             NotificationType::Follow => format!("{name} followed you"),
             NotificationType::FollowRequest => format!("{name} requested to follow you"),
+            NotificationType::Status => format!("{name} just posted"),
         };
         let body = match notification.status_id {
             Some(id) => self

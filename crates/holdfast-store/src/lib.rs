@@ -229,13 +229,21 @@ pub trait Store: Send + Sync + 'static {
     async fn tag(&self, name: &str) -> StoreResult<TagRow>;
 
     // ---- social graph ----
+    /// `follow_with`, leaving the languages of an existing follow as they are.
     async fn follow(
         &self,
         account_id: Id,
         target_id: Id,
         reblogs: bool,
         notify: bool,
-    ) -> StoreResult<FollowOutcome>;
+    ) -> StoreResult<FollowOutcome> {
+        let options = FollowOptions {
+            reblogs,
+            notify,
+            languages: None,
+        };
+        self.follow_with(account_id, target_id, options).await
+    }
     async fn unfollow(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
     async fn block(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
     async fn unblock(&self, account_id: Id, target_id: Id) -> StoreResult<()>;
@@ -460,6 +468,59 @@ pub trait Store: Send + Sync + 'static {
         timeline: &str,
         last_read_id: Id,
     ) -> StoreResult<Marker>;
+
+    // ---- social: followed and featured tags, conversations, suggestions (issue 14) ----
+    /// `account_id` follows the tag (made if new); following it again is no
+    /// error. Rejected past `max` followed tags.
+    async fn follow_tag(&self, account_id: Id, name: &str, max: u32) -> StoreResult<()>;
+    /// Not following it is no error.
+    async fn unfollow_tag(&self, account_id: Id, name: &str) -> StoreResult<()>;
+    /// The tags `account_id` follows, paged by the follow.
+    async fn followed_tags(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<TagRef>>>;
+    /// Of `tags`, those `account_id` follows.
+    async fn followed_among(&self, account_id: Id, tags: &[Id]) -> StoreResult<Vec<Id>>;
+    /// Public uses of `tags` per day since `since_ms` (days with none are left out).
+    async fn tag_history(&self, tags: &[Id], since_ms: i64) -> StoreResult<Vec<TagDay>>;
+    /// Conflict if featured already, Rejected past `max`.
+    async fn feature_tag(&self, account_id: Id, name: &str, max: u32)
+        -> StoreResult<FeaturedTagRow>;
+    /// NotFound unless it is `account_id`'s.
+    async fn unfeature_tag(&self, account_id: Id, id: Id) -> StoreResult<()>;
+    async fn featured_tags(&self, account_id: Id) -> StoreResult<Vec<FeaturedTagRow>>;
+    /// Tags `account_id` used most in its newest `scan_max` statuses, not featured yet.
+    async fn featured_tag_suggestions(
+        &self,
+        account_id: Id,
+        scan_max: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<TagRef>>;
+    /// Follows (or asks to follow a locked account, keeping `options` on the
+    /// request until it is authorized).
+    async fn follow_with(
+        &self,
+        account_id: Id,
+        target_id: Id,
+        options: FollowOptions,
+    ) -> StoreResult<FollowOutcome>;
+    /// `account_id`'s direct conversations, paged by their newest status.
+    async fn conversations(
+        &self,
+        account_id: Id,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<ConversationRow>>>;
+    /// NotFound unless it is `account_id`'s.
+    async fn conversation(&self, account_id: Id, id: Id) -> StoreResult<ConversationRow>;
+    async fn mark_conversation_read(&self, account_id: Id, id: Id)
+        -> StoreResult<ConversationRow>;
+    async fn remove_conversation(&self, account_id: Id, id: Id) -> StoreResult<()>;
+    /// `account_id`'s conversation that direct status `status_id` is in, if any.
+    async fn conversation_of_status(
+        &self,
+        account_id: Id,
+        status_id: Id,
+    ) -> StoreResult<Option<ConversationRow>>;
+    /// `target` is not suggested to `account_id` again.
+    async fn dismiss_suggestion(&self, account_id: Id, target: Id) -> StoreResult<()>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

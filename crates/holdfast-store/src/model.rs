@@ -335,15 +335,18 @@ pub enum NotificationType {
     Mention,
     Favourite,
     Reblog,
+    /// A followed account (followed with `notify`) posted.
+    Status,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 5] = [
+    pub const ALL: [NotificationType; 6] = [
         NotificationType::Follow,
         NotificationType::FollowRequest,
         NotificationType::Mention,
         NotificationType::Favourite,
         NotificationType::Reblog,
+        NotificationType::Status,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -353,6 +356,7 @@ impl NotificationType {
             NotificationType::Mention => "mention",
             NotificationType::Favourite => "favourite",
             NotificationType::Reblog => "reblog",
+            NotificationType::Status => "status",
         }
     }
 
@@ -570,4 +574,47 @@ pub enum PushDeliveryEnd {
     RetryAt(i64),
     /// The push service says the subscription no longer exists: it goes, with its queue.
     SubscriptionGone,
+}
+
+// ---- social (issue 14): conversations, followed and featured tags ----
+
+/// A tag's use on one day (`day`: days since the epoch, UTC).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagDay {
+    pub tag_id: Id,
+    pub day: i64,
+    pub uses: i64,
+    pub accounts: i64,
+}
+
+/// A tag on a profile, with the owner's public posts using it.
+#[derive(Clone, Debug)]
+pub struct FeaturedTagRow {
+    pub id: Id,
+    pub name: String,
+    pub statuses_count: i64,
+    pub last_status_at_ms: Option<i64>,
+}
+
+/// A direct conversation as one participant sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConversationRow {
+    pub id: Id,
+    /// The other participants, ascending (none when writing to oneself).
+    pub participants: Vec<Id>,
+    pub last_status_id: Id,
+    pub unread: bool,
+}
+
+/// How one account follows another, kept on a request to a locked account
+/// until it is authorized.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FollowOptions {
+    /// Show the account's reblogs in home.
+    pub reblogs: bool,
+    /// A `status` notification for each of its posts.
+    pub notify: bool,
+    /// Only posts in these ISO 639-1 languages (empty: all); None keeps what
+    /// an existing follow has.
+    pub languages: Option<Vec<String>>,
 }

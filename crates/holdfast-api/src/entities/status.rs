@@ -1,13 +1,15 @@
 //! Status (with its Status::Mention, Status::Tag and application), the
-//! deleted status with its source text, MediaAttachment, Context, Tag and
-//! Search.
+//! deleted status with its source text, MediaAttachment, Context, Tag,
+//! FeaturedTag, Search and Conversation.
 
+use holdfast_service::conversations::ConversationView;
 use holdfast_service::lists::SearchResults;
-use holdfast_store::{AccountRow, MediaRow, StatusBundle, TagRef, TagRow};
+use holdfast_service::tags::TagView;
+use holdfast_store::{AccountRow, FeaturedTagRow, MediaRow, StatusBundle, TagRef};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{id, iso8601, Account, CustomEmoji, Urls};
+use super::{date_only, id, iso8601, Account, CustomEmoji, Urls};
 
 #[derive(Serialize)]
 pub struct Status {
@@ -208,25 +210,67 @@ pub struct Context {
     pub descendants: Vec<Status>,
 }
 
-/// A hashtag with its use history (empty: trends are not computed yet).
+/// A hashtag with its public use per day and whether the viewer follows it.
 #[derive(Serialize)]
 pub struct Tag {
     /// A name nobody has used yet has no id; Mastodon renders it as "".
     pub id: String,
     pub name: String,
     pub url: String,
-    pub history: Vec<Value>,
+    pub history: Vec<TagHistory>,
     pub following: bool,
 }
 
+/// `Tag::history[]`: one day, numbers as strings (as Mastodon sends them).
+#[derive(Serialize)]
+pub struct TagHistory {
+    pub day: String,
+    pub uses: String,
+    pub accounts: String,
+}
+
 impl Tag {
-    pub fn new(urls: &Urls, t: &TagRow) -> Tag {
+    pub fn new(urls: &Urls, t: &TagView) -> Tag {
         Tag {
-            id: t.id.map(id).unwrap_or_default(),
+            id: t.tag.id.map(id).unwrap_or_default(),
+            name: t.tag.name.clone(),
+            url: urls.tag(&t.tag.name),
+            history: t
+                .history
+                .iter()
+                .map(|d| TagHistory {
+                    day: d.day_start_s.to_string(),
+                    uses: d.uses.to_string(),
+                    accounts: d.accounts.to_string(),
+                })
+                .collect(),
+            following: t.following,
+        }
+    }
+
+    pub fn list(urls: &Urls, tags: &[TagView]) -> Vec<Tag> {
+        tags.iter().map(|t| Tag::new(urls, t)).collect()
+    }
+}
+
+/// `FeaturedTag`: a tag on a profile, linking to the owner's posts with it.
+#[derive(Serialize)]
+pub struct FeaturedTag {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub statuses_count: String,
+    pub last_status_at: Option<String>,
+}
+
+impl FeaturedTag {
+    pub fn new(urls: &Urls, owner: &str, t: &FeaturedTagRow) -> FeaturedTag {
+        FeaturedTag {
+            id: id(t.id),
             name: t.name.clone(),
-            url: urls.tag(&t.name),
-            history: Vec::new(),
-            following: false,
+            url: format!("{}/tagged/{}", urls.account(owner), t.name),
+            statuses_count: t.statuses_count.to_string(),
+            last_status_at: t.last_status_at_ms.map(date_only),
         }
     }
 }
@@ -240,21 +284,34 @@ pub struct Search {
 }
 
 impl Search {
-    pub fn new(urls: &Urls, r: &SearchResults) -> Search {
+    /// `hashtags`: the results' tags as `Service::tag_views` renders them.
+    pub fn new(urls: &Urls, r: &SearchResults, hashtags: &[TagView]) -> Search {
         Search {
             accounts: r.accounts.iter().map(|a| Account::new(urls, a)).collect(),
             statuses: Status::list(urls, &r.statuses),
-            hashtags: r.hashtags.iter().map(|t| Tag::new(urls, t)).collect(),
+            hashtags: Tag::list(urls, hashtags),
         }
     }
 }
 
-/// A direct conversation (`conversation` streaming event): the participants
-/// other than the viewer, and its latest status.
+/// A direct conversation as one participant sees it (`GET /api/v1/conversations`,
+/// and the `conversation` streaming event): the other participants and the
+/// newest status.
 #[derive(Serialize)]
-pub struct Conversation<'a> {
+pub struct Conversation {
     pub id: String,
     pub unread: bool,
     pub accounts: Vec<Account>,
-    pub last_status: Option<&'a Status>,
+    pub last_status: Option<Status>,
+}
+
+impl Conversation {
+    pub fn new(urls: &Urls, c: &ConversationView) -> Conversation {
+        Conversation {
+            id: id(c.id),
+            unread: c.unread,
+            accounts: c.accounts.iter().map(|a| Account::new(urls, a)).collect(),
+            last_status: c.last_status.as_ref().map(|b| Status::new(urls, b)),
+        }
+    }
 }

@@ -185,6 +185,11 @@ pub async fn follow(
             path_id(&id)?,
             params.bool("reblogs")?,
             params.bool("notify")?,
+            if params.has("languages") {
+                Some(params.list("languages")?)
+            } else {
+                None
+            },
         )
         .await?;
     Ok(Json(Relationship::new(&rel)))

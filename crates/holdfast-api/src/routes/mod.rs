@@ -5,6 +5,7 @@
 mod helpers;
 mod accounts;
 mod announcements;
+mod conversations;
 mod discovery;
 mod instance;
 mod lists;
@@ -16,6 +17,7 @@ mod personal;
 mod push;
 mod safety;
 mod statuses;
+mod tags;
 mod timelines;
 mod trends;
 mod web;
@@ -174,6 +176,10 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/api/v1/directory", get(discovery::directory))
         .route("/api/v1/suggestions", get(discovery::suggestions_v1))
         .route("/api/v2/suggestions", get(discovery::suggestions_v2))
+        .route(
+            "/api/v1/suggestions/{id}",
+            axum::routing::delete(conversations::dismiss_suggestion),
+        )
         .route("/api/v1/accounts/{id}/note", post(personal::note))
         .route("/api/v1/accounts/{id}/pin", post(personal::pin))
         .route("/api/v1/accounts/{id}/unpin", post(personal::unpin))
@@ -251,7 +257,35 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
                 .post(lists::add_members)
                 .delete(lists::remove_members),
         )
-        .route("/api/v1/tags/{name}", get(timelines::tag_info))
+        .route("/api/v1/conversations", get(conversations::index))
+        .route(
+            "/api/v1/conversations/{id}",
+            axum::routing::delete(conversations::remove),
+        )
+        .route(
+            "/api/v1/conversations/{id}/read",
+            post(conversations::read),
+        )
+        .route("/api/v1/tags/{name}", get(tags::show))
+        .route("/api/v1/tags/{name}/follow", post(tags::follow))
+        .route("/api/v1/tags/{name}/unfollow", post(tags::unfollow))
+        .route("/api/v1/followed_tags", get(tags::followed))
+        .route(
+            "/api/v1/featured_tags",
+            get(tags::featured).post(tags::feature),
+        )
+        .route(
+            "/api/v1/featured_tags/suggestions",
+            get(tags::suggestions),
+        )
+        .route(
+            "/api/v1/featured_tags/{id}",
+            axum::routing::delete(tags::unfeature),
+        )
+        .route(
+            "/api/v1/accounts/{id}/featured_tags",
+            get(tags::of_account),
+        )
         .route("/api/v1/favourites", get(timelines::favourites))
         .route("/api/v1/bookmarks", get(timelines::bookmarks))
         .route("/api/v2/search", get(timelines::search))

@@ -10,7 +10,7 @@ use holdfast_store::{AccountStatusesFilter, StatusBundle};
 
 use super::helpers::path_id;
 use crate::auth::{scope, Caller, User};
-use crate::entities::{Search, Status, Tag};
+use crate::entities::{Search, Status};
 use crate::error::ApiResult;
 use crate::paging::page_response;
 use crate::params::Params;
@@ -108,16 +108,6 @@ pub async fn tag(
     timeline(&state, which, &headers, &uri, &params).await
 }
 
-pub async fn tag_info(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(name): Path<String>,
-) -> ApiResult<Json<Tag>> {
-    caller.viewer("read:statuses")?;
-    let tag = state.service.tag(&name).await?;
-    Ok(Json(Tag::new(&state.urls, &tag)))
-}
-
 pub async fn account_statuses(
     State(state): State<AppState>,
     caller: Caller,
@@ -183,5 +173,9 @@ pub async fn search(
             params.u32("offset")?,
         )
         .await?;
-    Ok(Json(Search::new(&state.urls, &results)))
+    let hashtags = state
+        .service
+        .tag_views(viewer, results.hashtags.clone())
+        .await?;
+    Ok(Json(Search::new(&state.urls, &results, &hashtags)))
 }

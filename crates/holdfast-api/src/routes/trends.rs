@@ -16,16 +16,13 @@ pub async fn trending_tags(
     caller: Caller,
     params: Params,
 ) -> ApiResult<Json<Vec<entities::Tag>>> {
-    caller.viewer("read")?;
+    let viewer = caller.viewer("read")?;
     let tags = state
         .service
         .trending_tags(params.limit("limit"), params.u32("offset")?)
         .await?;
-    Ok(Json(
-        tags.iter()
-            .map(|t| entities::Tag::new(&state.urls, t))
-            .collect(),
-    ))
+    let tags = state.service.tag_views(viewer, tags).await?;
+    Ok(Json(entities::Tag::list(&state.urls, &tags)))
 }
 
 /// `GET /api/v1/trends/statuses`: recent public statuses, most reblogged and favourited first.

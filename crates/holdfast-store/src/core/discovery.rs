@@ -36,14 +36,15 @@ pub async fn directory(
 /// Who `me` might follow: accounts that the accounts `me` follows follow
 /// (most such followers first), then the most followed discoverable
 /// accounts; never `me`, an account `me` follows or asked to follow, blocks
-/// (either way) or mutes.
+/// (either way), mutes or dismissed.
 pub async fn suggestions(c: &dyn Conn, me: Id, limit: u32) -> StoreResult<Vec<Suggestion>> {
     let eligible = "a.id <> ?1 AND NOT a.suspended AND a.approved \
         AND NOT EXISTS (SELECT 1 FROM follows x WHERE x.account_id = ?1 AND x.target_id = a.id) \
         AND NOT EXISTS (SELECT 1 FROM follow_requests x WHERE x.account_id = ?1 AND x.target_id = a.id) \
         AND NOT EXISTS (SELECT 1 FROM blocks x WHERE (x.account_id = ?1 AND x.target_id = a.id) \
                                                   OR (x.account_id = a.id AND x.target_id = ?1)) \
-        AND NOT EXISTS (SELECT 1 FROM mutes x WHERE x.account_id = ?1 AND x.target_id = a.id)";
+        AND NOT EXISTS (SELECT 1 FROM mutes x WHERE x.account_id = ?1 AND x.target_id = a.id) \
+        AND NOT EXISTS (SELECT 1 FROM suggestion_dismissals x WHERE x.account_id = ?1 AND x.target_id = a.id)";
     let mut out: Vec<Suggestion> = c
         .query(
             &format!(
@@ -110,4 +111,14 @@ pub async fn familiar_followers(
         out.push((target, ids));
     }
     Ok(out)
+}
+
+/// `target` is not suggested to `me` again (dismissing twice is no error).
+pub async fn dismiss(c: &dyn Conn, me: Id, target: Id) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO suggestion_dismissals (account_id, target_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        &args![me, target],
+    )
+    .await?;
+    Ok(())
 }

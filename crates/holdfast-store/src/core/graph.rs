@@ -8,20 +8,25 @@ use super::{args, sql, Arg, Conn};
 use crate::model::*;
 use crate::StoreResult;
 
-/// Follows, or asks to when the target is locked. Following again only
-/// updates the options, so a retried follow is harmless; two concurrent
-/// follows meet in `ON CONFLICT` and notify once.
+/// Follows, or asks to when the target is locked (the request keeps the
+/// options, for when it is authorized). Following again only updates the
+/// options, so a retried follow is harmless; two concurrent follows meet in
+/// `ON CONFLICT` and notify once.
 pub async fn follow(
     c: &dyn Conn,
     account_id: Id,
     target_id: Id,
-    reblogs: bool,
-    notify_on_post: bool,
+    options: &FollowOptions,
 ) -> StoreResult<FollowOutcome> {
+    // NULL keeps the languages a follow has; "" is all languages.
+    let languages = options.languages.as_ref().map(|l| l.join(","));
+    let languages = languages.as_deref();
+    let (reblogs, notify_on_post) = (options.reblogs, options.notify);
     let updated = c
         .execute(
-            "UPDATE follows SET reblogs = ?3, notify = ?4 WHERE account_id = ?1 AND target_id = ?2",
-            &args![account_id, target_id, reblogs, notify_on_post],
+            "UPDATE follows SET reblogs = ?3, notify = ?4, languages = COALESCE(?5, languages) \
+             WHERE account_id = ?1 AND target_id = ?2",
+            &args![account_id, target_id, reblogs, notify_on_post, languages],
         )
         .await?;
     if updated == 1 {
@@ -37,9 +42,11 @@ pub async fn follow(
     if locked {
         let added = c
             .execute(
-                "INSERT INTO follow_requests (id, account_id, target_id) VALUES (holdfast_next_id(), ?1, ?2) \
-                 ON CONFLICT (account_id, target_id) DO NOTHING",
-                &args![account_id, target_id],
+                "INSERT INTO follow_requests (id, account_id, target_id, reblogs, notify, languages) \
+                 VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (account_id, target_id) DO UPDATE SET reblogs = excluded.reblogs, \
+                   notify = excluded.notify, languages = COALESCE(excluded.languages, follow_requests.languages)",
+                &args![account_id, target_id, reblogs, notify_on_post, languages],
             )
             .await?;
         if added == 1 {
@@ -55,14 +62,51 @@ pub async fn follow(
         return Ok(FollowOutcome::Requested);
     }
     c.execute(
-        "INSERT INTO follows (id, account_id, target_id, reblogs, notify) VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4) \
-         ON CONFLICT (account_id, target_id) DO UPDATE SET reblogs = excluded.reblogs, notify = excluded.notify",
-        &args![account_id, target_id, reblogs, notify_on_post],
+        "INSERT INTO follows (id, account_id, target_id, reblogs, notify, languages) VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (account_id, target_id) DO UPDATE SET reblogs = excluded.reblogs, notify = excluded.notify, \
+           languages = COALESCE(excluded.languages, follows.languages)",
+        &args![account_id, target_id, reblogs, notify_on_post, languages],
     )
     .await?;
     // Idempotent by the notifications_once index: a racing follow notifies once.
     notify(c, target_id, account_id, NotificationType::Follow, None).await?;
     Ok(FollowOutcome::Following)
+}
+
+/// Followers who asked to hear of `author`'s posts (`notify`) get a `status`
+/// notification for status `id`, as Mastodon sends it: not for direct
+/// messages or replies to others, and only to followers who may see it.
+/// At most `max`, the oldest follows first, so one post's transaction stays bounded.
+pub async fn notify_subscribers(c: &dyn Conn, id: Id, new: &NewStatus, max: u32) -> StoreResult<()> {
+    if new.visibility == Visibility::Direct {
+        return Ok(());
+    }
+    if let Some(parent) = new.in_reply_to {
+        let parent_author: Option<Id> = c
+            .query_opt(
+                "SELECT account_id FROM statuses WHERE id = ?1",
+                &args![parent],
+            )
+            .await?
+            .map(|r| r.get(0))
+            .transpose()?;
+        if parent_author != Some(new.account_id) {
+            return Ok(());
+        }
+    }
+    let subscribers = c
+        .query(
+            "SELECT f.account_id FROM follows f WHERE f.target_id = ?1 AND f.notify \
+             AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = ?1 AND b.target_id = f.account_id) \
+             ORDER BY f.id LIMIT ?2",
+            &args![new.account_id, max],
+        )
+        .await?;
+    for r in &subscribers {
+        let to: Id = r.get(0)?;
+        notify(c, to, new.account_id, NotificationType::Status, Some(id)).await?;
+    }
+    Ok(())
 }
 
 pub async fn unfollow(c: &dyn Conn, account_id: Id, target_id: Id) -> StoreResult<()> {

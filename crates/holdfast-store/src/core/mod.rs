@@ -26,6 +26,7 @@
 //! which then run on both databases.
 
 pub(crate) mod accounts;
+pub(crate) mod conversations;
 pub(crate) mod dialect;
 pub(crate) mod discovery;
 pub(crate) mod graph;
@@ -39,6 +40,7 @@ pub(crate) mod safety;
 pub(crate) mod sql;
 pub(crate) mod statuses;
 mod store;
+pub(crate) mod tags;
 pub(crate) mod timelines;
 pub(crate) mod trends;
 

@@ -55,43 +55,43 @@ pub async fn follow_requests(c: &dyn Conn, me: Id, page: Page) -> StoreResult<Ve
 }
 
 /// Takes `from`'s request to follow `me` out (with the notification that
-/// announced it); NotFound if there is none.
-async fn take_request(c: &dyn Conn, me: Id, from: Id) -> StoreResult<()> {
-    let removed = c
-        .execute(
-            "DELETE FROM follow_requests WHERE account_id = ?1 AND target_id = ?2",
+/// announced it) and returns the options it kept; NotFound if there is none.
+async fn take_request(c: &dyn Conn, me: Id, from: Id) -> StoreResult<(bool, bool, Option<String>)> {
+    let Some(row) = c
+        .query_opt(
+            "DELETE FROM follow_requests WHERE account_id = ?1 AND target_id = ?2 RETURNING reblogs, notify, languages",
             &args![from, me],
         )
-        .await?;
-    if removed == 0 {
+        .await?
+    else {
         return Err(StoreError::NotFound);
-    }
+    };
     c.execute(
         "DELETE FROM notifications WHERE account_id = ?1 AND from_account_id = ?2 AND type = 'follow_request'",
         &args![me, from],
     )
     .await?;
-    Ok(())
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
 }
 
-/// `from` now follows `me` (reblogs shown, no post notifications: the
-/// defaults, as a request does not keep its options). Accepting notifies
-/// nobody and the request's notification goes, as in Mastodon. NotFound if
-/// `from` did not ask; so a retried authorize answers 404 once the first went
-/// through, also as in Mastodon.
+/// `from` now follows `me`, with the options it asked with (reblogs, post
+/// notifications, languages). Accepting notifies nobody and the request's
+/// notification goes, as in Mastodon. NotFound if `from` did not ask; so a
+/// retried authorize answers 404 once the first went through, also as in Mastodon.
 pub async fn authorize_follow_request(c: &dyn Conn, me: Id, from: Id) -> StoreResult<()> {
-    take_request(c, me, from).await?;
+    let (reblogs, notify, languages) = take_request(c, me, from).await?;
     c.execute(
-        "INSERT INTO follows (id, account_id, target_id, reblogs, notify) VALUES (holdfast_next_id(), ?1, ?2, TRUE, FALSE) \
+        "INSERT INTO follows (id, account_id, target_id, reblogs, notify, languages) \
+         VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT (account_id, target_id) DO NOTHING",
-        &args![from, me],
+        &args![from, me, reblogs, notify, languages.as_deref()],
     )
     .await?;
     Ok(())
 }
 
 pub async fn reject_follow_request(c: &dyn Conn, me: Id, from: Id) -> StoreResult<()> {
-    take_request(c, me, from).await
+    take_request(c, me, from).await.map(|_| ())
 }
 
 /// `follower` no longer follows `me` (nothing happens if it did not): the

@@ -157,6 +157,10 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
             .await?;
         }
     }
+    if new.visibility == Visibility::Direct {
+        super::conversations::add_status(c, id, new.account_id, new.in_reply_to, &new.mentions)
+            .await?;
+    }
     Ok(id)
 }
 
@@ -189,6 +193,9 @@ pub async fn delete(c: &dyn Conn, account_id: Id, status_id: Id) -> StoreResult<
     }
     if let Some(remove) = c.dialect().search_index_remove() {
         c.execute(remove, &args![status_id]).await?;
+    }
+    if row.visibility == Visibility::Direct {
+        super::conversations::remove_status(c, status_id, account_id).await?;
     }
     // Reblogs, favourites, bookmarks, mentions, tags and notifications go by cascade.
     c.execute("DELETE FROM statuses WHERE id = ?1", &args![status_id])

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use super::accounts::{self, Flag};
 use super::push;
 use super::{
-    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
-    trends, Core, Db,
+    conversations, discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, tags,
+    timelines, trends, Core, Db,
 };
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
@@ -25,19 +25,6 @@ impl<B: Db> Store for Core<B> {
     }
 
     // ---- social graph ----
-    async fn follow(
-        &self,
-        account_id: Id,
-        target_id: Id,
-        reblogs: bool,
-        notify: bool,
-    ) -> StoreResult<FollowOutcome> {
-        self.db
-            .write((), move |c, _| {
-                Box::pin(graph::follow(c, account_id, target_id, reblogs, notify))
-            })
-            .await
-    }
     async fn unfollow(&self, account_id: Id, target_id: Id) -> StoreResult<()> {
         self.db
             .write((), move |c, _| {
@@ -427,9 +414,14 @@ impl<B: Db> Store for Core<B> {
 
     // ---- statuses ----
     async fn create_status(&self, new: NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
+        let subscribers_max = self.limits.status_subscribers_notified_max;
         self.db
             .write(new, move |c, new| {
-                Box::pin(statuses::create(c, new, idempotency_ttl_s))
+                Box::pin(async move {
+                    let id = statuses::create(c, new, idempotency_ttl_s).await?;
+                    graph::notify_subscribers(c, id, new, subscribers_max).await?;
+                    Ok(id)
+                })
             })
             .await
     }
@@ -981,6 +973,139 @@ impl<B: Db> Store for Core<B> {
                     timeline,
                     last_read_id,
                 ))
+            })
+            .await
+    }
+
+    // ---- social: followed and featured tags, conversations, suggestions (issue 14) ----
+    async fn follow_tag(&self, account_id: Id, name: &str, max: u32) -> StoreResult<()> {
+        self.db
+            .write(name.to_lowercase(), move |c, n| {
+                Box::pin(tags::follow(c, account_id, n, max))
+            })
+            .await
+    }
+    async fn unfollow_tag(&self, account_id: Id, name: &str) -> StoreResult<()> {
+        self.db
+            .write(name.to_lowercase(), move |c, n| {
+                Box::pin(tags::unfollow(c, account_id, n))
+            })
+            .await
+    }
+    async fn followed_tags(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<TagRef>>> {
+        self.db
+            .read((), move |c, _| Box::pin(tags::followed(c, account_id, page)))
+            .await
+    }
+    async fn followed_among(&self, account_id: Id, tag_ids: &[Id]) -> StoreResult<Vec<Id>> {
+        self.db
+            .read(tag_ids.to_vec(), move |c, t| {
+                Box::pin(tags::followed_among(c, account_id, t))
+            })
+            .await
+    }
+    async fn tag_history(&self, tag_ids: &[Id], since_ms: i64) -> StoreResult<Vec<TagDay>> {
+        self.db
+            .read(tag_ids.to_vec(), move |c, t| {
+                Box::pin(tags::history(c, t, since_ms))
+            })
+            .await
+    }
+    async fn feature_tag(
+        &self,
+        account_id: Id,
+        name: &str,
+        max: u32,
+    ) -> StoreResult<FeaturedTagRow> {
+        self.db
+            .write(name.to_lowercase(), move |c, n| {
+                Box::pin(tags::feature(c, account_id, n, max))
+            })
+            .await
+    }
+    async fn unfeature_tag(&self, account_id: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(tags::unfeature(c, account_id, id)))
+            .await
+    }
+    async fn featured_tags(&self, account_id: Id) -> StoreResult<Vec<FeaturedTagRow>> {
+        self.db
+            .read((), move |c, _| Box::pin(tags::featured(c, account_id)))
+            .await
+    }
+    async fn featured_tag_suggestions(
+        &self,
+        account_id: Id,
+        scan_max: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<TagRef>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(tags::suggestions(c, account_id, scan_max, limit))
+            })
+            .await
+    }
+    async fn follow_with(
+        &self,
+        account_id: Id,
+        target_id: Id,
+        options: FollowOptions,
+    ) -> StoreResult<FollowOutcome> {
+        self.db
+            .write(options, move |c, o| {
+                Box::pin(graph::follow(c, account_id, target_id, o))
+            })
+            .await
+    }
+    async fn conversations(
+        &self,
+        account_id: Id,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<ConversationRow>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(conversations::list(c, account_id, page))
+            })
+            .await
+    }
+    async fn conversation(&self, account_id: Id, id: Id) -> StoreResult<ConversationRow> {
+        self.db
+            .read((), move |c, _| Box::pin(conversations::get(c, account_id, id)))
+            .await
+    }
+    async fn mark_conversation_read(
+        &self,
+        account_id: Id,
+        id: Id,
+    ) -> StoreResult<ConversationRow> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(conversations::mark_read(c, account_id, id))
+            })
+            .await
+    }
+    async fn remove_conversation(&self, account_id: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(conversations::remove(c, account_id, id))
+            })
+            .await
+    }
+    async fn conversation_of_status(
+        &self,
+        account_id: Id,
+        status_id: Id,
+    ) -> StoreResult<Option<ConversationRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(conversations::of_status(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn dismiss_suggestion(&self, account_id: Id, target: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(discovery::dismiss(c, account_id, target))
             })
             .await
     }

@@ -1,6 +1,7 @@
 //! Timelines are computed on read (fan-out on read): the home timeline is the
 //! viewer's and followed accounts' statuses, found through the
-//! `(account_id, id)` index. Every list applies the visibility rule and the
+//! `(account_id, id)` index, and public posts with a hashtag the viewer
+//! follows. Every list applies the visibility rule and the
 //! viewer's blocks and mutes.
 
 use super::sql::{self, viewer_param, vis};
@@ -38,13 +39,34 @@ pub async fn home(
     } else {
         "s.account_id"
     };
+    // Followed hashtags bring in public posts (not reblogs) from anyone, as
+    // Mastodon's fan-out to tag followers does; the visibility, block and
+    // mute rules below apply to them as to the rest. Asked only of viewers
+    // who follow a tag, so the plans above stay as they are for the others.
+    let follows_tags = c
+        .query_opt(
+            "SELECT 1 FROM tag_follows WHERE account_id = ?1 LIMIT 1",
+            &args![viewer],
+        )
+        .await?
+        .is_some();
+    let tagged = if follows_tags {
+        format!(
+            " OR (s.visibility = {} AND s.reblog_of_id IS NULL AND s.id IN \
+               (SELECT ht.status_id FROM status_tags ht JOIN tag_follows htf ON htf.tag_id = ht.tag_id \
+                WHERE htf.account_id = ?1))",
+            vis(Visibility::Public)
+        )
+    } else {
+        String::new()
+    };
     let select = format!(
         "SELECT s.id, s.id FROM statuses s \
-         WHERE {author} IN (SELECT target_id FROM follows WHERE account_id = ?1 UNION ALL SELECT CAST(?1 AS BIGINT)) \
+         WHERE (({author} IN (SELECT target_id FROM follows WHERE account_id = ?1 UNION ALL SELECT CAST(?1 AS BIGINT)) \
            AND (s.reblog_of_id IS NULL OR s.account_id = ?1 \
                 OR EXISTS (SELECT 1 FROM follows hf WHERE hf.account_id = ?1 AND hf.target_id = s.account_id AND hf.reblogs)) \
            AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id IN (CAST(?1 AS BIGINT), s.account_id) \
-                OR s.in_reply_to_account_id IN (SELECT target_id FROM follows WHERE account_id = ?1)) \
+                OR s.in_reply_to_account_id IN (SELECT target_id FROM follows WHERE account_id = ?1))){tagged}) \
            AND NOT EXISTS (SELECT 1 FROM list_accounts xm JOIN lists xl ON xl.id = xm.list_id \
                            WHERE xl.account_id = ?1 AND xl.exclusive AND xm.account_id = s.account_id) \
            AND {} AND {}",
