@@ -122,6 +122,13 @@ fn paths(value: &Value, prefix: &str, docs: &BTreeSet<String>, out: &mut BTreeSe
         if looked_into {
             paths(v, &path, docs, out);
         }
+        // A list of objects the docs describe field by field (`history[][day]`): its first item.
+        let items = format!("{path}[]");
+        if let (Value::Array(list), true) = (v, docs.iter().any(|d| d.starts_with(&items))) {
+            if let Some(first) = list.first() {
+                paths(first, &items, docs, out);
+            }
+        }
         // An object whose own heading the docs skip (`configuration[vapid]`) counts through its fields.
         if !looked_into || docs.contains(&path) {
             out.insert(path);

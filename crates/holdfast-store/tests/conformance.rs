@@ -86,6 +86,10 @@ conformance!(
     notes_endorsements_and_domain_blocks,
     directory_suggestions_and_familiar_followers,
     trends_and_usage_from_recent_public_statuses,
+    followed_tags_feed_home_without_leaking,
+    featured_tags_suggestions_and_history,
+    conversations_unread_read_remove_and_delete,
+    follow_options_status_notifications_and_dismissals,
 );
 
 // ---- helpers ----
@@ -3663,4 +3667,325 @@ async fn trends_and_usage_from_recent_public_statuses(b: Backend) {
         usage.local_posts, 11,
         "every original, the suspended author's too; no reblog"
     );
+}
+
+// ---- social (issue 14): followed and featured tags, conversations, follow options ----
+
+fn with_tag(author: Id, tag: &str, visibility: Visibility) -> NewStatus {
+    NewStatus {
+        tags: vec![tag.into()],
+        visibility,
+        ..new_status(author, &format!("#{tag}"))
+    }
+}
+
+/// A followed tag brings public originals from anyone into home, under the
+/// same visibility, block and mute rules; never private, unlisted or direct
+/// posts, nor a stranger's reblog of a tagged post.
+async fn followed_tags_feed_home_without_leaking(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "tagfan").await;
+    let stranger = account(s, "tagstranger").await;
+    let blocked = account(s, "tagblocked").await;
+    let muted = account(s, "tagmuted").await;
+    let blocker = account(s, "tagblocker").await;
+    let before = post_with(s, with_tag(stranger.id, "rust", Visibility::Public)).await;
+    assert!(
+        items(s.home_timeline(me.id, page(20)).await.unwrap()).is_empty(),
+        "nothing before the tag is followed"
+    );
+    s.follow_tag(me.id, "Rust", 10).await.unwrap();
+    s.follow_tag(me.id, "rust", 10).await.unwrap(); // again: no error
+    s.block(me.id, blocked.id).await.unwrap();
+    s.mute(me.id, muted.id, true, None).await.unwrap();
+    s.block(blocker.id, me.id).await.unwrap();
+    let public = post_with(s, with_tag(stranger.id, "rust", Visibility::Public)).await;
+    let _unlisted = post_with(s, with_tag(stranger.id, "rust", Visibility::Unlisted)).await;
+    let _private = post_with(s, with_tag(stranger.id, "rust", Visibility::Private)).await;
+    let _direct = post_with(s, with_tag(stranger.id, "rust", Visibility::Direct)).await;
+    let _other_tag = post_with(s, with_tag(stranger.id, "go", Visibility::Public)).await;
+    let _from_blocked = post_with(s, with_tag(blocked.id, "rust", Visibility::Public)).await;
+    let _from_muted = post_with(s, with_tag(muted.id, "rust", Visibility::Public)).await;
+    let _from_blocker = post_with(s, with_tag(blocker.id, "rust", Visibility::Public)).await;
+    let _boost = s
+        .reblog(muted.id, public, Visibility::Public)
+        .await
+        .unwrap();
+    let _boost2 = s
+        .reblog(blocker.id, public, Visibility::Public)
+        .await
+        .unwrap();
+    assert_eq!(
+        items(s.home_timeline(me.id, page(20)).await.unwrap()),
+        vec![public, before],
+        "public tagged originals only, from authors the viewer neither blocks nor mutes"
+    );
+    let tags = s.followed_tags(me.id, page(10)).await.unwrap();
+    assert_eq!(
+        tags.iter().map(|t| t.item.name.as_str()).collect::<Vec<_>>(),
+        vec!["rust"]
+    );
+    let rust_id = tags[0].item.id;
+    let go_id = s.tag("go").await.unwrap().id.unwrap();
+    assert_eq!(
+        s.followed_among(me.id, &[rust_id, go_id]).await.unwrap(),
+        vec![rust_id]
+    );
+    assert!(s.followed_among(stranger.id, &[rust_id]).await.unwrap().is_empty());
+    // The bound: one more than `max` is refused and changes nothing.
+    assert!(matches!(
+        s.follow_tag(me.id, "go", 1).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert_eq!(s.followed_tags(me.id, page(10)).await.unwrap().len(), 1);
+    s.unfollow_tag(me.id, "RUST").await.unwrap();
+    s.unfollow_tag(me.id, "never_used").await.unwrap();
+    assert!(items(s.home_timeline(me.id, page(20)).await.unwrap()).is_empty());
+    assert!(s.followed_tags(me.id, page(10)).await.unwrap().is_empty());
+}
+
+async fn featured_tags_suggestions_and_history(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "featurer").await;
+    let other = account(s, "featurer2").await;
+    post_with(s, with_tag(me.id, "cats", Visibility::Public)).await;
+    post_with(s, with_tag(me.id, "cats", Visibility::Unlisted)).await;
+    post_with(s, with_tag(me.id, "cats", Visibility::Private)).await;
+    post_with(s, with_tag(me.id, "dogs", Visibility::Public)).await;
+    post_with(s, with_tag(other.id, "cats", Visibility::Public)).await;
+
+    let suggested = s.featured_tag_suggestions(me.id, 100, 10).await.unwrap();
+    assert_eq!(
+        suggested.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        vec!["cats", "dogs"],
+        "most used first"
+    );
+    let cats = s.feature_tag(me.id, "Cats", 2).await.unwrap();
+    assert_eq!(cats.name, "cats");
+    assert_eq!(cats.statuses_count, 2, "public and unlisted posts of the owner only");
+    assert!(cats.last_status_at_ms.is_some());
+    assert!(matches!(
+        s.feature_tag(me.id, "cats", 2).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let fresh = s.feature_tag(me.id, "unused", 2).await.unwrap();
+    assert_eq!((fresh.statuses_count, fresh.last_status_at_ms), (0, None));
+    assert!(matches!(
+        s.feature_tag(me.id, "dogs", 2).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert_eq!(
+        s.featured_tag_suggestions(me.id, 100, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["dogs"],
+        "featured tags are not suggested"
+    );
+    assert!(matches!(
+        s.unfeature_tag(other.id, cats.id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.unfeature_tag(me.id, cats.id).await.unwrap();
+    let left = s.featured_tags(me.id).await.unwrap();
+    assert_eq!(left.iter().map(|t| t.id).collect::<Vec<_>>(), vec![fresh.id]);
+
+    let cats_id = s.tag("cats").await.unwrap().id.unwrap();
+    let history = s.tag_history(&[cats_id], 0).await.unwrap();
+    assert_eq!(history.len(), 1, "all posted today");
+    let today = now_ms() / 86_400_000;
+    assert_eq!(
+        history[0],
+        TagDay {
+            tag_id: cats_id,
+            day: today,
+            uses: 2,
+            accounts: 2
+        },
+        "public posts only, two authors"
+    );
+    assert!(s
+        .tag_history(&[cats_id], now_ms() + 86_400_000)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+fn direct(author: Id, text: &str, to: &[Id], in_reply_to: Option<Id>) -> NewStatus {
+    NewStatus {
+        visibility: Visibility::Direct,
+        mentions: to.to_vec(),
+        in_reply_to,
+        ..new_status(author, text)
+    }
+}
+
+async fn conversations_unread_read_remove_and_delete(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "dm_a").await;
+    let bee = account(s, "dm_b").await;
+    let c = account(s, "dm_c").await;
+    let muter = account(s, "dm_muter").await;
+    s.mute(muter.id, a.id, true, None).await.unwrap();
+    let first = post_with(s, direct(a.id, "hi", &[bee.id, muter.id], None)).await;
+    let list_of = |who: Id| async move {
+        s.conversations(who, page(10))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.item)
+            .collect::<Vec<_>>()
+    };
+    let mine = list_of(a.id).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].participants, {
+        let mut p = vec![bee.id, muter.id];
+        p.sort();
+        p
+    });
+    assert!(!mine[0].unread, "the author has read their own message");
+    let theirs = list_of(bee.id).await;
+    assert_eq!(theirs.len(), 1);
+    assert!(theirs[0].unread);
+    assert_eq!(theirs[0].last_status_id, first);
+    assert!(list_of(c.id).await.is_empty(), "not a participant");
+    assert!(list_of(muter.id).await.is_empty(), "muting the author keeps it out");
+
+    // A reply joins the thread: same conversation, the newest status, unread for the author now.
+    let reply = post_with(s, direct(bee.id, "hey", &[a.id, muter.id], Some(first))).await;
+    let mine = list_of(a.id).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!((mine[0].last_status_id, mine[0].unread), (reply, true));
+    assert_eq!(
+        s.conversation_of_status(a.id, reply).await.unwrap(),
+        Some(mine[0].clone())
+    );
+    assert_eq!(s.conversation_of_status(c.id, reply).await.unwrap(), None);
+
+    // Read and remove are the owner's only.
+    assert!(matches!(
+        s.mark_conversation_read(c.id, mine[0].id).await,
+        Err(StoreError::NotFound)
+    ));
+    let read = s.mark_conversation_read(a.id, mine[0].id).await.unwrap();
+    assert!(!read.unread);
+    assert!(matches!(
+        s.remove_conversation(bee.id, mine[0].id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.remove_conversation(a.id, mine[0].id).await.unwrap();
+    assert!(list_of(a.id).await.is_empty());
+    assert!(matches!(
+        s.conversation(a.id, mine[0].id).await,
+        Err(StoreError::NotFound)
+    ));
+    // A new message brings it back.
+    let again = post_with(s, direct(bee.id, "still there?", &[a.id, muter.id], Some(reply))).await;
+    let mine = list_of(a.id).await;
+    assert_eq!((mine.len(), mine[0].last_status_id), (1, again));
+
+    // Deleting the newest status falls back to the one before; deleting the
+    // only one removes the conversation.
+    s.delete_status(bee.id, again).await.unwrap();
+    assert_eq!(list_of(a.id).await[0].last_status_id, reply);
+    let lone = post_with(s, direct(c.id, "psst", &[a.id], None)).await;
+    assert_eq!(list_of(a.id).await.len(), 2);
+    assert_eq!(list_of(a.id).await[0].last_status_id, lone, "newest first");
+    s.delete_status(c.id, lone).await.unwrap();
+    assert_eq!(list_of(a.id).await.len(), 1);
+    assert!(list_of(c.id).await.is_empty());
+
+    // Paging is by the newest status.
+    let p = s
+        .conversations(a.id, Page { max_id: Some(reply), ..page(10) })
+        .await
+        .unwrap();
+    assert!(p.is_empty());
+}
+
+async fn follow_options_status_notifications_and_dismissals(b: Backend) {
+    let s = &b.store;
+    let fan = account(s, "opt_fan").await;
+    let star = account(s, "opt_star").await;
+    let other = account(s, "opt_other").await;
+    s.update_account(
+        star.id,
+        AccountUpdate {
+            locked: Some(true),
+            ..AccountUpdate::default()
+        },
+    )
+    .await
+    .unwrap();
+    let options = FollowOptions {
+        reblogs: false,
+        notify: true,
+        languages: Some(vec!["de".into(), "en".into()]),
+    };
+    assert_eq!(
+        s.follow_with(fan.id, star.id, options).await.unwrap(),
+        FollowOutcome::Requested
+    );
+    s.authorize_follow_request(star.id, fan.id).await.unwrap();
+    let rel = &s.relationships(fan.id, &[star.id]).await.unwrap()[0];
+    assert!(rel.following && rel.notifying && !rel.showing_reblogs, "the request's options apply");
+
+    let post_id = post(s, star.id, "news").await;
+    let _reply_to_other = post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(post(s, other.id, "q").await),
+            ..new_status(star.id, "a")
+        },
+    )
+    .await;
+    let _dm = post_with(s, direct(star.id, "dm", &[other.id], None)).await;
+    let thread = post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(post_id),
+            ..new_status(star.id, "more")
+        },
+    )
+    .await;
+    let got: Vec<(NotificationType, Option<Id>)> = s
+        .notifications(fan.id, &[NotificationType::Status], page(10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.item.kind, n.item.status_id))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (NotificationType::Status, Some(thread)),
+            (NotificationType::Status, Some(post_id))
+        ],
+        "posts and self-replies; not replies to others, not direct messages"
+    );
+    assert!(s
+        .notifications(other.id, &[NotificationType::Status], page(10))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Dismissed suggestions stay away.
+    let suggested: Vec<Id> = s
+        .suggestions(other.id, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|x| x.account_id)
+        .collect();
+    assert!(suggested.contains(&fan.id));
+    s.dismiss_suggestion(other.id, fan.id).await.unwrap();
+    s.dismiss_suggestion(other.id, fan.id).await.unwrap();
+    assert!(!s
+        .suggestions(other.id, 10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|x| x.account_id == fan.id));
 }
