@@ -563,7 +563,10 @@ fn html_in(file: &SourceFile) -> Vec<Finding> {
             found.push(file.finding(
                 "html",
                 t.line,
-                format!("`{}` outside {TRUSTED_HTML}: maud would not escape it", t.text),
+                format!(
+                    "`{}` outside {TRUSTED_HTML}: maud would not escape it",
+                    t.text
+                ),
             ));
             continue;
         }
@@ -841,7 +844,10 @@ fn f(s: &str, name: &str, content: &str) {
     assert_eq!(bounds.len(), 11, "{bounds:#?}");
     let html: Vec<String> = html_in(&bad).into_iter().map(|f| f.what).collect();
     assert_eq!(html.len(), 4, "{html:#?}");
-    let trusted = in_memory(TRUSTED_HTML, "pub fn c(s: &str) -> PreEscaped<&str> { PreEscaped(s) }");
+    let trusted = in_memory(
+        TRUSTED_HTML,
+        "pub fn c(s: &str) -> PreEscaped<&str> { PreEscaped(s) }",
+    );
     assert!(html_in(&trusted).is_empty());
 
     let good = in_memory(
