@@ -1,8 +1,9 @@
-//! Timelines are computed on read (fan-out on read): the home timeline is the
-//! viewer's and followed accounts' statuses, found through the
-//! `(account_id, id)` index, and public posts with a hashtag the viewer
-//! follows. Every list applies the visibility rule and the
-//! viewer's blocks and mutes.
+//! Timelines computed on read: public, tag, account, favourites, bookmarks,
+//! and the home timeline's fan-out-on-read query (the viewer's and followed
+//! accounts' statuses, found through the `(account_id, id)` index), which
+//! builds the materialized feeds (`home_feed`) and answers when a feed cannot
+//! be built, and the public posts of followed hashtags that both merge in. Every list applies the visibility rule and the viewer's blocks
+//! and mutes.
 
 use super::sql::{self, viewer_param, vis};
 use super::{args, Arg, Conn, Row};
@@ -34,15 +35,34 @@ pub async fn home(
         Some(r) => r.get(0)?,
         None => 0,
     };
-    let author = if following >= scan_from_followees {
-        "+s.account_id"
-    } else {
-        "s.account_id"
-    };
-    // Followed hashtags bring in public posts (not reblogs) from anyone, as
-    // Mastodon's fan-out to tag followers does; the visibility, block and
-    // mute rules below apply to them as to the rest. Asked only of viewers
-    // who follow a tag, so the plans above stay as they are for the others.
+    let author = home_author_term(following, scan_from_followees);
+    let select = format!(
+        "SELECT s.id, s.id FROM statuses s \
+         WHERE {author} IN (SELECT target_id FROM follows WHERE account_id = ?1 UNION ALL SELECT CAST(?1 AS BIGINT)) \
+           AND {}",
+        home_rules("s")
+    );
+    let followed = sql::paged(c, &select, "s.id", &args![viewer], page).await?;
+    match followed_tags_page(c, viewer, page).await? {
+        Some(tagged) => Ok(super::home_feed::merge(
+            followed.into_iter().chain(tagged).collect(),
+            page,
+        )),
+        None => Ok(followed),
+    }
+}
+
+/// The home timeline's third source, merged on read with the feed (and the
+/// fan-out-on-read query): public originals (no reblogs) with a hashtag the
+/// viewer follows, from anyone, as Mastodon's fan-out to tag followers sends
+/// them, under the visibility, block and mute rules (not the reply rules:
+/// Mastodon does not apply them to tags either). None, at the cost of one
+/// indexed lookup, for a viewer who follows no tag.
+pub async fn followed_tags_page(
+    c: &dyn Conn,
+    viewer: Id,
+    page: Page,
+) -> StoreResult<Option<Vec<Paged<Id>>>> {
     let follows_tags = c
         .query_opt(
             "SELECT 1 FROM tag_follows WHERE account_id = ?1 LIMIT 1",
@@ -50,30 +70,52 @@ pub async fn home(
         )
         .await?
         .is_some();
-    let tagged = if follows_tags {
-        format!(
-            " OR (s.visibility = {} AND s.reblog_of_id IS NULL AND s.id IN \
-               (SELECT ht.status_id FROM status_tags ht JOIN tag_follows htf ON htf.tag_id = ht.tag_id \
-                WHERE htf.account_id = ?1))",
-            vis(Visibility::Public)
-        )
-    } else {
-        String::new()
-    };
+    if !follows_tags {
+        return Ok(None);
+    }
+    // Driven from the followed tags' `(tag_id, status_id)` keys; DISTINCT:
+    // a status with two followed tags is one row.
     let select = format!(
-        "SELECT s.id, s.id FROM statuses s \
-         WHERE (({author} IN (SELECT target_id FROM follows WHERE account_id = ?1 UNION ALL SELECT CAST(?1 AS BIGINT)) \
-           AND (s.reblog_of_id IS NULL OR s.account_id = ?1 \
-                OR EXISTS (SELECT 1 FROM follows hf WHERE hf.account_id = ?1 AND hf.target_id = s.account_id AND hf.reblogs)) \
-           AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id IN (CAST(?1 AS BIGINT), s.account_id) \
-                OR s.in_reply_to_account_id IN (SELECT target_id FROM follows WHERE account_id = ?1))){tagged}) \
-           AND NOT EXISTS (SELECT 1 FROM list_accounts xm JOIN lists xl ON xl.id = xm.list_id \
-                           WHERE xl.account_id = ?1 AND xl.exclusive AND xm.account_id = s.account_id) \
-           AND {} AND {}",
-        sql::visible_with_reblog("s"),
+        "SELECT DISTINCT st.status_id, st.status_id FROM tag_follows tf \
+         JOIN status_tags st ON st.tag_id = tf.tag_id JOIN statuses s ON s.id = st.status_id \
+         WHERE tf.account_id = ?1 AND s.visibility = {} AND s.reblog_of_id IS NULL AND {} AND {}",
+        vis(Visibility::Public),
+        sql::visible("s"),
         sql::not_filtered("s")
     );
-    sql::paged(c, &select, "s.id", &args![viewer], page).await
+    Ok(Some(
+        sql::paged(c, &select, "st.status_id", &args![viewer], page).await?,
+    ))
+}
+
+/// The author term of a query over the followees' statuses: the unary `+`
+/// keeps it off the `(account_id, id)` index, so the plan is the walk by id
+/// (see [`home`]).
+pub fn home_author_term(following: i64, scan_from_followees: i64) -> &'static str {
+    if following >= scan_from_followees {
+        "+s.account_id"
+    } else {
+        "s.account_id"
+    }
+}
+
+/// What a status `s` by the viewer (`?1`) or a followee must pass to be on
+/// the viewer's home timeline: reblogs only from followees whose reblogs the
+/// viewer wants, replies only to the viewer, the author or a followee, no
+/// author of an exclusive list, visible, and not blocked or muted. Shared by
+/// the fan-out-on-read query and the materialized feed (`home_feed`).
+pub fn home_rules(s: &str) -> String {
+    format!(
+        "({s}.reblog_of_id IS NULL OR {s}.account_id = ?1 \
+              OR EXISTS (SELECT 1 FROM follows hf WHERE hf.account_id = ?1 AND hf.target_id = {s}.account_id AND hf.reblogs)) \
+           AND ({s}.in_reply_to_account_id IS NULL OR {s}.in_reply_to_account_id IN (CAST(?1 AS BIGINT), {s}.account_id) \
+                OR {s}.in_reply_to_account_id IN (SELECT target_id FROM follows WHERE account_id = ?1)) \
+           AND NOT EXISTS (SELECT 1 FROM list_accounts xm JOIN lists xl ON xl.id = xm.list_id \
+                           WHERE xl.account_id = ?1 AND xl.exclusive AND xm.account_id = {s}.account_id) \
+           AND {} AND {}",
+        sql::visible_with_reblog(s),
+        sql::not_filtered(s)
+    )
 }
 
 /// Public statuses, no reblogs; with `only_media`, only those with attachments.
