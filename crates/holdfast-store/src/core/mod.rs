@@ -44,6 +44,7 @@ mod store;
 pub(crate) mod tags;
 pub(crate) mod timelines;
 pub(crate) mod trends;
+pub(crate) mod web;
 
 use std::future::Future;
 use std::pin::Pin;
