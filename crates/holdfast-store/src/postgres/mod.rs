@@ -80,6 +80,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_auth_code_replay",
         include_str!("../../migrations/postgres/0013_auth_code_replay.sql"),
     ),
+    (
+        "0011_filters_notification_policies",
+        include_str!("../../migrations/postgres/0011_filters_notification_policies.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

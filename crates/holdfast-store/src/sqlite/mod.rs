@@ -56,6 +56,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_auth_code_replay",
         include_str!("../../migrations/sqlite/0013_auth_code_replay.sql"),
     ),
+    (
+        "0011_filters_notification_policies",
+        include_str!("../../migrations/sqlite/0011_filters_notification_policies.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
