@@ -21,9 +21,9 @@ use holdfast_service::oauth::IssuedToken;
 use holdfast_service::Scopes;
 use holdfast_store::{
     AccountRow, FilterAction, FilterContext, FilterKeywordRow, FilterMatch, FilterRow,
-    FilterStatusRow, NotificationPolicyRow, NotificationRequestRow, PendingSummary, ListRow, MediaRow, NotificationRow, NotificationType,
-    Relationship as RelationshipRow, RepliesPolicy, StatusBundle, StatusRow, SuggestionSource,
-    TagRef, TagRow, Visibility,
+    FilterStatusRow, ListRow, MediaRow, NotificationPolicyRow, NotificationRequestRow,
+    NotificationRow, NotificationType, PendingSummary, Relationship as RelationshipRow,
+    RepliesPolicy, StatusBundle, StatusRow, SuggestionSource, TagRef, TagRow, Visibility,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -538,8 +538,16 @@ fn every_entity_has_the_documented_fields() {
     ));
     let filter = filter_row();
     problems.extend(check("Filter", &[], Filter::new(&filter)));
-    problems.extend(check("FilterKeyword", &[], FilterKeyword::new(&filter.keywords[0])));
-    problems.extend(check("FilterStatus", &[], FilterStatus::new(&filter.statuses[0])));
+    problems.extend(check(
+        "FilterKeyword",
+        &[],
+        FilterKeyword::new(&filter.keywords[0]),
+    ));
+    problems.extend(check(
+        "FilterStatus",
+        &[],
+        FilterStatus::new(&filter.statuses[0]),
+    ));
     let hit = FilterMatch {
         filter: filter.clone(),
         keyword_matches: vec!["cat".into()],

@@ -152,8 +152,11 @@ pub fn keyword_matches(text: &str, keyword: &str, whole_word: bool) -> bool {
     let check_end = keyword.chars().next_back().is_some_and(is_word_char);
     text.match_indices(keyword).any(|(at, _)| {
         let before_ok = !check_start || !text[..at].chars().next_back().is_some_and(is_word_char);
-        let after_ok =
-            !check_end || !text[at + keyword.len()..].chars().next().is_some_and(is_word_char);
+        let after_ok = !check_end
+            || !text[at + keyword.len()..]
+                .chars()
+                .next()
+                .is_some_and(is_word_char);
         before_ok && after_ok
     })
 }
@@ -328,7 +331,8 @@ impl Service {
     /// account's streams (on every node) are told `filters_changed`.
     fn filters_changed(&self, me: Id) {
         self.filter_cache.forget(me);
-        self.events.publish(Event::FiltersChanged { account_id: me });
+        self.events
+            .publish(Event::FiltersChanged { account_id: me });
     }
 
     pub async fn create_filter(&self, me: Id, f: FilterFields) -> ServiceResult<FilterRow> {
@@ -409,7 +413,11 @@ impl Service {
         Ok(())
     }
 
-    pub async fn filter_keywords(&self, me: Id, filter: Id) -> ServiceResult<Vec<FilterKeywordRow>> {
+    pub async fn filter_keywords(
+        &self,
+        me: Id,
+        filter: Id,
+    ) -> ServiceResult<Vec<FilterKeywordRow>> {
         Ok(self.store.filter(me, filter).await?.keywords)
     }
 
@@ -467,7 +475,10 @@ impl Service {
         self.store.filter(me, filter).await?;
         self.status(Some(me), status).await?;
         let max = self.limits().filter_statuses_per_filter_max;
-        let row = self.store.add_filter_status(me, filter, status, max).await?;
+        let row = self
+            .store
+            .add_filter_status(me, filter, status, max)
+            .await?;
         self.filters_changed(me);
         Ok(row)
     }

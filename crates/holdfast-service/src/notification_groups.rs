@@ -8,8 +8,8 @@ use std::collections::HashSet;
 
 use holdfast_store::groups::{ungrouped_id, GROUPABLE};
 use holdfast_store::{
-    AccountRow, FilterContext, Id, NotificationGroupRow, NotificationRow, NotificationType, Page, StatusBundle,
-    StoreError,
+    AccountRow, FilterContext, Id, NotificationGroupRow, NotificationRow, NotificationType, Page,
+    StatusBundle, StoreError,
 };
 
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};

@@ -526,8 +526,11 @@ pub trait Store: Send + Sync + 'static {
         account: Id,
         page: Page,
     ) -> StoreResult<Vec<Paged<NotificationRequestRow>>>;
-    async fn notification_request(&self, account: Id, id: Id)
-        -> StoreResult<NotificationRequestRow>;
+    async fn notification_request(
+        &self,
+        account: Id,
+        id: Id,
+    ) -> StoreResult<NotificationRequestRow>;
     /// Accepts the account's requests among `ids` (others' are skipped):
     /// their notifications are shown, their senders no longer filtered.
     /// Returns how many were the account's.

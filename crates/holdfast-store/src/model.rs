@@ -744,9 +744,13 @@ impl PolicyChoice {
         }
     }
     pub fn parse(s: &str) -> Option<PolicyChoice> {
-        [PolicyChoice::Accept, PolicyChoice::Filter, PolicyChoice::Drop]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [
+            PolicyChoice::Accept,
+            PolicyChoice::Filter,
+            PolicyChoice::Drop,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 }
 

@@ -3709,7 +3709,10 @@ async fn filters_crud_keywords_statuses_and_owner_only(b: Backend) {
         .await
         .unwrap();
     assert_eq!(first.title, "cats");
-    assert_eq!(first.contexts, vec![FilterContext::Home, FilterContext::Thread]);
+    assert_eq!(
+        first.contexts,
+        vec![FilterContext::Home, FilterContext::Thread]
+    );
     assert_eq!(first.action, FilterAction::Warn);
     assert_eq!(
         first
@@ -3723,7 +3726,10 @@ async fn filters_crud_keywords_statuses_and_owner_only(b: Backend) {
     assert!(matches!(
         s.create_filter(
             me.id,
-            new_filter("many", (0..4).map(|i| keyword(&format!("k{i}"), true)).collect()),
+            new_filter(
+                "many",
+                (0..4).map(|i| keyword(&format!("k{i}"), true)).collect()
+            ),
             b2
         )
         .await,
@@ -3735,7 +3741,8 @@ async fn filters_crud_keywords_statuses_and_owner_only(b: Backend) {
         .unwrap();
     assert!(
         matches!(
-            s.create_filter(me.id, new_filter("third", vec![]), b2).await,
+            s.create_filter(me.id, new_filter("third", vec![]), b2)
+                .await,
             Err(StoreError::Rejected(_))
         ),
         "the per-account bound"
@@ -3888,11 +3895,20 @@ async fn filters_crud_keywords_statuses_and_owner_only(b: Backend) {
         .update_filter_keyword(other.id, k.id, Some("x".into()), None)
         .await
         .map(|_| ())));
-    assert!(nf(s.delete_filter_keyword(other.id, k.id).await.map(|_| ())));
+    assert!(nf(s
+        .delete_filter_keyword(other.id, k.id)
+        .await
+        .map(|_| ())));
     assert!(nf(s.filter_status(other.id, fs.id).await.map(|_| ())));
-    assert!(nf(s.add_filter_status(other.id, second.id, p3, 9).await.map(|_| ())));
+    assert!(nf(s
+        .add_filter_status(other.id, second.id, p3, 9)
+        .await
+        .map(|_| ())));
     assert!(nf(s.delete_filter_status(other.id, fs.id).await));
-    assert_eq!(s.filter(me.id, second.id).await.unwrap().keywords, vec![k2.clone()]);
+    assert_eq!(
+        s.filter(me.id, second.id).await.unwrap().keywords,
+        vec![k2.clone()]
+    );
 
     // Deletes; a filter takes its keywords and statuses with it.
     assert_eq!(s.delete_filter_keyword(me.id, k.id).await.unwrap(), k2);
@@ -3939,7 +3955,10 @@ async fn notification_policy_filters_into_requests(b: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        shown.iter().map(|n| n.item.from_account_id).collect::<Vec<_>>(),
+        shown
+            .iter()
+            .map(|n| n.item.from_account_id)
+            .collect::<Vec<_>>(),
         vec![friend.id],
         "filtered notifications are not listed"
     );
@@ -3961,7 +3980,9 @@ async fn notification_policy_filters_into_requests(b: Backend) {
     assert_eq!(from_stranger.notifications_count, 2);
     assert_eq!(from_stranger.last_status_id, Some(m2));
     assert_eq!(
-        s.notification_request(me.id, from_stranger.id).await.unwrap(),
+        s.notification_request(me.id, from_stranger.id)
+            .await
+            .unwrap(),
         from_stranger
     );
     // Another account's ids are skipped (bulk) and NotFound (one).

@@ -18,7 +18,8 @@ fn expires_in(params: &Params) -> ApiResult<Option<ExpiresIn>> {
     if !params.0.contains_key("expires_in") {
         return Ok(None);
     }
-    let bad = || ApiError::unprocessable("Validation failed: expires_in must be a number of seconds");
+    let bad =
+        || ApiError::unprocessable("Validation failed: expires_in must be a number of seconds");
     match params.0.get("expires_in") {
         None | Some(Value::Null) => Ok(Some(ExpiresIn::Never)),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(Some(ExpiresIn::Never)),
@@ -89,7 +90,10 @@ pub async fn create(
     user: User<scope::WriteFilters>,
     params: Params,
 ) -> ApiResult<Json<entities::Filter>> {
-    let f = state.service.create_filter(user.id, fields(&params)?).await?;
+    let f = state
+        .service
+        .create_filter(user.id, fields(&params)?)
+        .await?;
     Ok(Json(entities::Filter::new(&f)))
 }
 
@@ -121,8 +125,13 @@ pub async fn keywords(
     user: User<scope::ReadFilters>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<entities::FilterKeyword>>> {
-    let rows = state.service.filter_keywords(user.id, path_id(&id)?).await?;
-    Ok(Json(rows.iter().map(entities::FilterKeyword::new).collect()))
+    let rows = state
+        .service
+        .filter_keywords(user.id, path_id(&id)?)
+        .await?;
+    Ok(Json(
+        rows.iter().map(entities::FilterKeyword::new).collect(),
+    ))
 }
 
 pub async fn add_keyword(
@@ -182,7 +191,10 @@ pub async fn statuses(
     user: User<scope::ReadFilters>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<entities::FilterStatus>>> {
-    let rows = state.service.filter_statuses(user.id, path_id(&id)?).await?;
+    let rows = state
+        .service
+        .filter_statuses(user.id, path_id(&id)?)
+        .await?;
     Ok(Json(rows.iter().map(entities::FilterStatus::new).collect()))
 }
 
@@ -283,6 +295,9 @@ pub async fn v1_delete(
     user: User<scope::WriteFilters>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    state.service.delete_v1_filter(user.id, path_id(&id)?).await?;
+    state
+        .service
+        .delete_v1_filter(user.id, path_id(&id)?)
+        .await?;
     Ok(Json(json!({})))
 }

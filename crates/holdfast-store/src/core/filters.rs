@@ -157,7 +157,9 @@ async fn keywords_within(c: &dyn Conn, filter: Id, max: u32) -> StoreResult<()> 
     )
     .await?;
     if n > max as i64 {
-        return Err(StoreError::Rejected("a filter cannot have that many keywords"));
+        return Err(StoreError::Rejected(
+            "a filter cannot have that many keywords",
+        ));
     }
     Ok(())
 }
@@ -179,7 +181,12 @@ pub async fn create(
         &args![owner],
     )
     .await?;
-    let n = count(c, "SELECT COUNT(*) FROM filters WHERE account_id = ?1", owner).await?;
+    let n = count(
+        c,
+        "SELECT COUNT(*) FROM filters WHERE account_id = ?1",
+        owner,
+    )
+    .await?;
     if n >= bounds.filters_max as i64 {
         return Err(StoreError::Rejected(
             "You have reached the maximum number of filters",
@@ -374,7 +381,9 @@ pub async fn add_status(
     )
     .await?;
     if n > max as i64 {
-        return Err(StoreError::Rejected("a filter cannot have that many statuses"));
+        return Err(StoreError::Rejected(
+            "a filter cannot have that many statuses",
+        ));
     }
     let row = c
         .query_one(

@@ -5,11 +5,11 @@ use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
 use super::push;
-use super::{filters, notification_policies};
 use super::{
     discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
     trends, Core, Db,
 };
+use super::{filters, notification_policies};
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -1054,18 +1054,28 @@ impl<B: Db> Store for Core<B> {
     ) -> StoreResult<FilterKeywordRow> {
         self.db
             .write(keyword, move |c, k| {
-                Box::pin(filters::update_keyword(c, owner, id, k.as_deref(), whole_word))
+                Box::pin(filters::update_keyword(
+                    c,
+                    owner,
+                    id,
+                    k.as_deref(),
+                    whole_word,
+                ))
             })
             .await
     }
     async fn delete_filter_keyword(&self, owner: Id, id: Id) -> StoreResult<FilterKeywordRow> {
         self.db
-            .write((), move |c, _| Box::pin(filters::delete_keyword(c, owner, id)))
+            .write((), move |c, _| {
+                Box::pin(filters::delete_keyword(c, owner, id))
+            })
             .await
     }
     async fn filter_status(&self, owner: Id, id: Id) -> StoreResult<FilterStatusRow> {
         self.db
-            .read((), move |c, _| Box::pin(filters::filter_status(c, owner, id)))
+            .read((), move |c, _| {
+                Box::pin(filters::filter_status(c, owner, id))
+            })
             .await
     }
     async fn add_filter_status(
@@ -1083,7 +1093,9 @@ impl<B: Db> Store for Core<B> {
     }
     async fn delete_filter_status(&self, owner: Id, id: Id) -> StoreResult<()> {
         self.db
-            .write((), move |c, _| Box::pin(filters::delete_status(c, owner, id)))
+            .write((), move |c, _| {
+                Box::pin(filters::delete_status(c, owner, id))
+            })
             .await
     }
 
