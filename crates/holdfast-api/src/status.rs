@@ -1,0 +1,524 @@
+//! The operator's view of this node (and of its cluster): `/readyz`'s
+//! decision, and the report behind `/status` (HTML) and `/status.json`.
+//! Readable without logging in, so it shows figures and reasons only: no
+//! tokens, addresses of clients, database URLs or credentials.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::sync::atomic::Ordering::Relaxed;
+
+use holdfast_service::text::escape;
+use holdfast_store::Readiness;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::cluster_view::ClusterView;
+use crate::recent::RequestFigures;
+use crate::AppState;
+
+/// Why a node whose store is fine says `degraded`.
+const FEED_DOWN: &str = "the cross-node event feed is reconnecting: streams on this node miss other nodes' events meanwhile";
+
+/// What `/readyz` says, and whether it is 200 (`serves`) or 503. `degraded`
+/// (still 200, so a load balancer keeps sending requests here) when the
+/// node serves only part of what it should: no database primary is
+/// reachable but a standby answers (reads are served; writes wait out a
+/// failover, then get 503 with `Retry-After`), or the event feed is
+/// reconnecting (REST is whole; this node's streams miss other nodes'
+/// events meanwhile). After a failover every node's feed reconnects at
+/// about the same moment: answering 503 then took every node out of the
+/// balancer at once, and clients got the balancer's 503 instead of reads
+/// this node could serve. Not serving (503) only when the node can serve nothing.
+pub async fn readiness(state: &AppState) -> (bool, Value) {
+    let feed_live = state.service.events.feed().map(|f| f.is_live());
+    let events = |body: &mut Value| {
+        if let Some(live) = feed_live {
+            body["events"] = json!(if live { "live" } else { "down" });
+        }
+    };
+    match state.service.readiness().await {
+        Readiness::Ready if feed_live == Some(false) => {
+            tracing::warn!("degraded: the event feed is reconnecting");
+            (
+                true,
+                json!({"status": "degraded", "store": "ok", "writes": "ok", "events": "down",
+                       "reason": FEED_DOWN}),
+            )
+        }
+        Readiness::Ready => {
+            let mut body = json!({"status": "ready", "store": "ok", "writes": "ok"});
+            events(&mut body);
+            (true, body)
+        }
+        Readiness::Degraded(why) => {
+            tracing::warn!(reason = %why, "degraded: reads only");
+            let mut body =
+                json!({"status": "degraded", "store": why, "writes": "unavailable", "reason": why});
+            events(&mut body);
+            (true, body)
+        }
+        Readiness::Down(why) => {
+            tracing::warn!(error = %why, "readiness check failed");
+            let mut body = json!({"status": "not ready", "store": why, "writes": "unavailable",
+                                  "reason": why});
+            events(&mut body);
+            (false, body)
+        }
+    }
+}
+
+/// Counters that only grow, by name, for the window's snapshots: the
+/// guard's refusals (`refused:<reason>:<class>`, `closed:<reason>`), reads a
+/// standby served, writes retried, the event feed's traffic.
+pub fn counter_totals(state: &AppState) -> BTreeMap<String, u64> {
+    let mut totals: BTreeMap<String, u64> = state
+        .guard_counters
+        .as_ref()
+        .map(|source| source().into_iter().collect())
+        .unwrap_or_default();
+    let pool = state.service.pool_usage();
+    totals.insert("store:standby_reads".into(), pool.standby_reads);
+    totals.insert("store:write_retries".into(), pool.write_retries);
+    if let Some(feed) = state.service.events.feed() {
+        let f = feed.stats();
+        totals.insert("feed:connects".into(), f.connects.load(Relaxed));
+        totals.insert("feed:received".into(), f.received.load(Relaxed));
+        totals.insert("feed:published".into(), f.published.load(Relaxed));
+        totals.insert("feed:dropped".into(), f.dropped.load(Relaxed));
+    }
+    totals
+}
+
+#[derive(Serialize)]
+pub struct StatusReport {
+    /// `ok`, `degraded` or `down`: this node, as `/readyz` decides.
+    pub status: &'static str,
+    /// Why, when not `ok` (this node's, then the cluster's).
+    pub reasons: Vec<String>,
+    pub node: NodeFigures,
+    pub store: StoreFigures,
+    pub requests: WindowedRequests,
+    pub guard: GuardFigures,
+    pub streaming: StreamingFigures,
+    pub events: EventFigures,
+    /// None on a single node (no `[cluster]` in the config).
+    pub cluster: Option<ClusterView>,
+}
+
+#[derive(Serialize)]
+pub struct NodeFigures {
+    pub version: &'static str,
+    pub uptime_s: u64,
+    pub domain: String,
+}
+
+#[derive(Serialize)]
+pub struct StoreFigures {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// `/readyz`'s word: `ready`, `degraded`, `not ready`.
+    pub readiness: String,
+    /// Can this node reach a database primary (writes possible)?
+    pub primary_reachable: bool,
+    /// Is this node reading from a standby because no primary answers?
+    pub standby_in_use: bool,
+    pub writes: String,
+    pub pool_in_use: usize,
+    pub pool_size: usize,
+    /// Within the window.
+    pub standby_reads: u64,
+    pub write_retries: u64,
+}
+
+#[derive(Serialize)]
+pub struct WindowedRequests {
+    pub window_s: u64,
+    #[serde(flatten)]
+    pub figures: RequestFigures,
+}
+
+#[derive(Serialize)]
+pub struct Refused {
+    pub reason: String,
+    /// The admission class (`interactive`, `anonymous`, `expensive`), or
+    /// `connection` for connections the listener closed.
+    pub class: String,
+    pub count: u64,
+}
+
+#[derive(Serialize)]
+pub struct GuardFigures {
+    pub enabled: bool,
+    pub window_s: u64,
+    /// Requests refused and connections closed within the window.
+    pub refused: u64,
+    /// Every reason and class with a refusal in the window, most first.
+    pub by_reason: Vec<Refused>,
+}
+
+#[derive(Serialize)]
+pub struct StreamingFigures {
+    pub connections: usize,
+    pub sse: usize,
+    pub websocket: usize,
+}
+
+#[derive(Serialize)]
+pub struct EventFigures {
+    /// `live`, `down`, or `none` (a single node needs no feed).
+    pub feed: &'static str,
+    /// Within the window.
+    pub connects: u64,
+    pub received: u64,
+    pub published: u64,
+    pub dropped: u64,
+}
+
+pub async fn report(state: &AppState) -> StatusReport {
+    let svc = &state.service;
+    let limits = svc.limits();
+    let window_s = limits.status_window_s;
+    let ((serves, ready), cluster) = tokio::join!(readiness(state), async {
+        match &state.cluster {
+            Some(watch) => Some(watch.view().await),
+            None => None,
+        }
+    });
+    let word = ready["status"].as_str().unwrap_or("unknown").to_owned();
+    let mut reasons = Vec::new();
+    if let Some(why) = ready["reason"].as_str() {
+        reasons.push(why.to_owned());
+    }
+    if let Some(c) = &cluster {
+        reasons.extend(cluster_problems(c));
+    }
+    let status = match (serves, word.as_str()) {
+        (false, _) => "down",
+        (true, "ready") if reasons.is_empty() => "ok",
+        _ => "degraded",
+    };
+    let pool = svc.pool_usage();
+    let growth = state.recent.growth(&counter_totals(state));
+    let grew = |k: &str| growth.get(k).copied().unwrap_or(0);
+    let mut by_reason: Vec<Refused> = growth
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .filter_map(|(k, n)| {
+            let mut parts = k.split(':');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("refused"), Some(reason), Some(class)) => Some(Refused {
+                    reason: reason.into(),
+                    class: class.into(),
+                    count: *n,
+                }),
+                (Some("closed"), Some(reason), None) => Some(Refused {
+                    reason: reason.into(),
+                    class: "connection".into(),
+                    count: *n,
+                }),
+                _ => None,
+            }
+        })
+        .collect();
+    by_reason.sort_by(|a, b| b.count.cmp(&a.count));
+    let hub = &svc.events;
+    let s = hub.stats();
+    StatusReport {
+        status,
+        reasons,
+        node: NodeFigures {
+            version: holdfast_config::HOLDFAST_VERSION,
+            uptime_s: state.recent.uptime().as_secs(),
+            domain: svc.config.domain.clone(),
+        },
+        store: StoreFigures {
+            backend: if svc.config.database_url.is_some() {
+                "postgres"
+            } else {
+                "sqlite"
+            },
+            primary_reachable: ready["writes"] == "ok",
+            standby_in_use: pool.primary_down,
+            writes: ready["writes"].as_str().unwrap_or("unknown").to_owned(),
+            readiness: word,
+            pool_in_use: pool.in_use,
+            pool_size: pool.size,
+            standby_reads: grew("store:standby_reads"),
+            write_retries: grew("store:write_retries"),
+        },
+        requests: WindowedRequests {
+            window_s,
+            figures: state.recent.requests(),
+        },
+        guard: GuardFigures {
+            enabled: state.guard_counters.is_some(),
+            window_s,
+            refused: by_reason.iter().map(|r| r.count).sum(),
+            by_reason,
+        },
+        streaming: StreamingFigures {
+            connections: hub.open_connections(),
+            sse: s.connections_sse.load(Relaxed),
+            websocket: s.connections_ws.load(Relaxed),
+        },
+        events: EventFigures {
+            feed: match hub.feed() {
+                None => "none",
+                Some(f) if f.is_live() => "live",
+                Some(_) => "down",
+            },
+            connects: grew("feed:connects"),
+            received: grew("feed:received"),
+            published: grew("feed:published"),
+            dropped: grew("feed:dropped"),
+        },
+        cluster,
+    }
+}
+
+/// What is wrong elsewhere in the cluster, in words.
+fn cluster_problems(c: &ClusterView) -> Vec<String> {
+    let mut out: Vec<String> = c
+        .nodes
+        .iter()
+        .filter(|n| n.status != "ready")
+        .map(|n| match &n.reason {
+            Some(why) => format!("node {} is {}: {why}", n.address, n.status),
+            None => format!("node {} is {}", n.address, n.status),
+        })
+        .collect();
+    if let Some(db) = &c.database {
+        if db.answered_by.is_none() {
+            out.push("no Patroni REST API answered: the database cluster's state is unknown".into());
+        } else if db.primary.is_none() {
+            out.push("Patroni names no running primary: a failover is under way or the database cluster is down".into());
+        }
+        for m in db.members.iter().filter(|m| {
+            m.role != "leader" && !matches!(m.state.as_str(), "streaming" | "running")
+        }) {
+            out.push(format!("database member {} is {}", m.name, m.state));
+        }
+        for u in &db.unreachable {
+            out.push(format!(
+                "Patroni at {} did not answer: {}",
+                u.address,
+                u.reason.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    out
+}
+
+/// Prometheus lines for the window's figures and the cluster view.
+pub fn render_metrics(state: &AppState, cluster: Option<&ClusterView>, out: &mut String) {
+    use std::fmt::Write;
+    let f = state.recent.requests();
+    let _ = writeln!(
+        out,
+        "# HELP holdfast_build_info This node's version.\n# TYPE holdfast_build_info gauge\n\
+         holdfast_build_info{{version=\"{}\"}} 1\n\
+         # TYPE holdfast_uptime_seconds gauge\nholdfast_uptime_seconds {}\n\
+         # HELP holdfast_recent_requests_per_second Requests answered per second over the status window (ops endpoints excluded).\n\
+         # TYPE holdfast_recent_requests_per_second gauge\nholdfast_recent_requests_per_second {}\n\
+         # HELP holdfast_recent_error_ratio Share of 5xx answers over the status window.\n\
+         # TYPE holdfast_recent_error_ratio gauge\nholdfast_recent_error_ratio {}\n\
+         # HELP holdfast_recent_latency_seconds Latency quantiles over the status window.\n\
+         # TYPE holdfast_recent_latency_seconds gauge",
+        holdfast_config::HOLDFAST_VERSION,
+        state.recent.uptime().as_secs(),
+        f.per_second,
+        f.error_ratio,
+    );
+    for (q, v) in [("0.5", f.p50_ms), ("0.99", f.p99_ms)] {
+        if let Some(ms) = v {
+            let _ = writeln!(
+                out,
+                "holdfast_recent_latency_seconds{{quantile=\"{q}\"}} {}",
+                ms / 1000.0
+            );
+        }
+    }
+    if let Some(view) = cluster {
+        out.push_str("# HELP holdfast_cluster_node_ready Each configured node's /readyz: 1 ready, 0.5 degraded, 0 otherwise.\n# TYPE holdfast_cluster_node_ready gauge\n");
+        for n in &view.nodes {
+            let v = match n.status.as_str() {
+                "ready" => "1",
+                "degraded" => "0.5",
+                _ => "0",
+            };
+            let _ = writeln!(out, "holdfast_cluster_node_ready{{node=\"{}\"}} {v}", n.address);
+        }
+        if let Some(db) = &view.database {
+            let _ = writeln!(
+                out,
+                "# HELP holdfast_cluster_db_primary 1 when Patroni names a running primary.\n# TYPE holdfast_cluster_db_primary gauge\nholdfast_cluster_db_primary {}",
+                u8::from(db.primary.is_some())
+            );
+            out.push_str("# TYPE holdfast_cluster_db_member_lag_bytes gauge\n");
+            for m in &db.members {
+                if let Some(lag) = m.lag.as_ref().and_then(Value::as_u64) {
+                    let _ = writeln!(
+                        out,
+                        "holdfast_cluster_db_member_lag_bytes{{member=\"{}\",role=\"{}\"}} {lag}",
+                        m.name, m.role
+                    );
+                }
+            }
+        }
+    }
+}
+
+// ---- HTML ----
+
+/// Plain text, escaped, for a page cell.
+fn text_html(v: impl Display) -> String {
+    escape(&v.to_string())
+}
+
+/// A table whose every cell is plain text (escaped here).
+fn table_html(head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut html = String::from("<table><thead><tr>");
+    for h in head {
+        html += &format!("<th scope=\"col\">{}</th>", text_html(h));
+    }
+    html += "</tr></thead><tbody>";
+    for row in rows {
+        html += "<tr>";
+        for cell in row {
+            html += &format!("<td>{}</td>", text_html(cell));
+        }
+        html += "</tr>";
+    }
+    html + "</tbody></table>"
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("–".into(), |ms| format!("{ms:.1} ms"))
+}
+
+/// The status page: every figure of the report, server-rendered, no script.
+pub fn render_html(r: &StatusReport, style_html: &str) -> String {
+    let mut reasons_html = String::new();
+    for why in &r.reasons {
+        reasons_html += &format!("<li>{}</li>", text_html(why));
+    }
+    if !reasons_html.is_empty() {
+        reasons_html = format!("<ul class=\"reasons\">{reasons_html}</ul>");
+    }
+    let node_html = table_html(
+        &["version", "uptime", "domain", "store", "readiness", "primary reachable", "standby in use", "writes", "connections in use"],
+        &[vec![
+            r.node.version.into(),
+            format!("{} s", r.node.uptime_s),
+            r.node.domain.clone(),
+            r.store.backend.into(),
+            r.store.readiness.clone(),
+            yes_no(r.store.primary_reachable),
+            yes_no(r.store.standby_in_use),
+            r.store.writes.clone(),
+            format!("{} of {}", r.store.pool_in_use, r.store.pool_size),
+        ]],
+    );
+    let q = &r.requests.figures;
+    let requests_html = table_html(
+        &["requests", "per second", "5xx answers", "error rate", "p50", "p99", "standby reads", "write retries"],
+        &[vec![
+            q.requests.to_string(),
+            format!("{:.2}", q.per_second),
+            q.server_errors.to_string(),
+            format!("{:.2} %", q.error_ratio * 100.0),
+            ms(q.p50_ms),
+            ms(q.p99_ms),
+            r.store.standby_reads.to_string(),
+            r.store.write_retries.to_string(),
+        ]],
+    );
+    let guard_html = if !r.guard.enabled {
+        "<p>The guard is off (measurement mode): nothing is refused for load.</p>".to_owned()
+    } else if r.guard.by_reason.is_empty() {
+        "<p>Nothing refused.</p>".to_owned()
+    } else {
+        let rows: Vec<Vec<String>> = r
+            .guard
+            .by_reason
+            .iter()
+            .map(|x| vec![x.reason.clone(), x.class.clone(), x.count.to_string()])
+            .collect();
+        table_html(&["reason", "class", "refused"], &rows)
+    };
+    let streaming_html = table_html(
+        &["stream connections", "SSE", "WebSocket", "event feed", "feed (re)connects", "events received", "events published", "events dropped"],
+        &[vec![
+            r.streaming.connections.to_string(),
+            r.streaming.sse.to_string(),
+            r.streaming.websocket.to_string(),
+            r.events.feed.into(),
+            r.events.connects.to_string(),
+            r.events.received.to_string(),
+            r.events.published.to_string(),
+            r.events.dropped.to_string(),
+        ]],
+    );
+    let cluster_html = match &r.cluster {
+        None => "<p>A single node (no <code>[cluster]</code> configured).</p>".to_owned(),
+        Some(c) => cluster_html(c),
+    };
+    let window_html = text_html(format!("{} s", r.requests.window_s));
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <meta http-equiv=\"refresh\" content=\"5\"><title>Status · {domain_html}</title><style>{style_html}\
+         table{{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}}th,td{{border:1px solid #ccc;padding:.25rem .4rem;text-align:left}}\
+         .ok{{color:#064}}.degraded{{color:#850}}.down{{color:#a00}}main{{max-width:60rem}}</style></head>\
+         <body><main><h1>Status of {domain_html}: <span class=\"{status_html}\">{status_html}</span></h1>{reasons_html}\
+         <h2>This node</h2>{node_html}<h2>Requests (last {window_html})</h2>{requests_html}\
+         <h2>Refused by the guard (last {window_html})</h2>{guard_html}<h2>Streaming</h2>{streaming_html}\
+         <h2>Cluster</h2>{cluster_html}<p><a href=\"/status.json\">JSON</a> · refreshes every 5 s</p></main></body></html>",
+        domain_html = text_html(&r.node.domain),
+        status_html = text_html(r.status),
+    )
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+fn cluster_html(c: &ClusterView) -> String {
+    let nodes: Vec<Vec<String>> = c
+        .nodes
+        .iter()
+        .map(|n| vec![n.address.clone(), n.status.clone(), n.reason.clone().unwrap_or_default()])
+        .collect();
+    let mut html = table_html(&["node", "status", "why"], &nodes);
+    if let Some(db) = &c.database {
+        let members: Vec<Vec<String>> = db
+            .members
+            .iter()
+            .map(|m| {
+                vec![
+                    m.name.clone(),
+                    m.address.clone(),
+                    m.role.clone(),
+                    m.state.clone(),
+                    m.lag.as_ref().map_or(String::new(), Value::to_string),
+                    m.timeline.map_or(String::new(), |t| t.to_string()),
+                ]
+            })
+            .collect();
+        let source_html = text_html(format!(
+            "Database (Patroni, as {} sees it; primary: {})",
+            db.answered_by.as_deref().unwrap_or("no member"),
+            db.primary.as_deref().unwrap_or("none")
+        ));
+        html += &format!("<h3>{source_html}</h3>");
+        html += &table_html(&["member", "address", "role", "state", "lag (bytes)", "timeline"], &members);
+        if !db.unreachable.is_empty() {
+            let rows: Vec<Vec<String>> = db
+                .unreachable
+                .iter()
+                .map(|u| vec![u.address.clone(), u.reason.clone().unwrap_or_default()])
+                .collect();
+            html += &table_html(&["Patroni REST API not answering", "why"], &rows);
+        }
+    }
+    html + &format!("<p class=\"meta\">{}</p>", text_html(format!("fetched {} ms ago", c.age_ms)))
+}
