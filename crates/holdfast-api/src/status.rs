@@ -28,7 +28,9 @@ const FEED_DOWN: &str = "the cross-node event feed is reconnecting: streams on t
 /// events meanwhile). After a failover every node's feed reconnects at
 /// about the same moment: answering 503 then took every node out of the
 /// balancer at once, and clients got the balancer's 503 instead of reads
-/// this node could serve. Not serving (503) only when the node can serve nothing.
+/// this node could serve. With no database host at all but recent timeline
+/// pages in the read cache, still degraded: those pages are served. Not
+/// serving (503) only when the node can serve nothing.
 pub async fn readiness(state: &AppState) -> (bool, Value) {
     let feed_live = state.service.events.feed().map(|f| f.is_live());
     let events = |body: &mut Value| {
@@ -57,6 +59,18 @@ pub async fn readiness(state: &AppState) -> (bool, Value) {
             events(&mut body);
             (true, body)
         }
+        Readiness::Down(why) if state.service.read_cache.fresh_pages() > 0 => {
+            let why = format!(
+                "no database host answers ({why}): answering the {} most recent timeline pages from memory, at most {} s old; everything else gets 503",
+                state.service.read_cache.fresh_pages(),
+                state.service.limits().read_cache_stale_max_s
+            );
+            tracing::warn!(reason = %why, "degraded: read cache only");
+            let mut body = json!({"status": "degraded", "store": "unavailable", "writes": "unavailable",
+                                  "reason": why});
+            events(&mut body);
+            (true, body)
+        }
         Readiness::Down(why) => {
             tracing::warn!(error = %why, "readiness check failed");
             let mut body = json!({"status": "not ready", "store": why, "writes": "unavailable",
@@ -79,6 +93,10 @@ pub fn counter_totals(state: &AppState) -> BTreeMap<String, u64> {
     let pool = state.service.pool_usage();
     totals.insert("store:standby_reads".into(), pool.standby_reads);
     totals.insert("store:write_retries".into(), pool.write_retries);
+    totals.insert(
+        "store:read_cache_served".into(),
+        state.service.read_cache.served.load(Relaxed),
+    );
     if let Some(feed) = state.service.events.feed() {
         let f = feed.stats();
         totals.insert("feed:connects".into(), f.connects.load(Relaxed));
@@ -128,6 +146,8 @@ pub struct StoreFigures {
     /// Within the window.
     pub standby_reads: u64,
     pub write_retries: u64,
+    /// Timeline pages answered from the read cache because no database host answered.
+    pub cached_pages: u64,
 }
 
 #[derive(Serialize)]
@@ -245,6 +265,7 @@ pub async fn report(state: &AppState) -> StatusReport {
             pool_size: pool.size,
             standby_reads: grew("store:standby_reads"),
             write_retries: grew("store:write_retries"),
+            cached_pages: grew("store:read_cache_served"),
         },
         requests: WindowedRequests {
             window_s,
@@ -322,12 +343,15 @@ pub fn render_metrics(state: &AppState, cluster: Option<&ClusterView>, out: &mut
          # TYPE holdfast_recent_requests_per_second gauge\nholdfast_recent_requests_per_second {}\n\
          # HELP holdfast_recent_error_ratio Share of 5xx answers over the status window.\n\
          # TYPE holdfast_recent_error_ratio gauge\nholdfast_recent_error_ratio {}\n\
+         # HELP holdfast_read_cache_served_total Timeline pages answered from the read cache (no database host answered).\n\
+         # TYPE holdfast_read_cache_served_total counter\nholdfast_read_cache_served_total {}\n\
          # HELP holdfast_recent_latency_seconds Latency quantiles over the status window.\n\
          # TYPE holdfast_recent_latency_seconds gauge",
         holdfast_config::HOLDFAST_VERSION,
         state.recent.uptime().as_secs(),
         f.per_second,
         f.error_ratio,
+        state.service.read_cache.served.load(Relaxed),
     );
     for (q, v) in [("0.5", f.p50_ms), ("0.99", f.p99_ms)] {
         if let Some(ms) = v {
@@ -421,7 +445,7 @@ pub fn render_html(r: &StatusReport, style_html: &str) -> String {
     );
     let q = &r.requests.figures;
     let requests_html = table_html(
-        &["requests", "per second", "5xx answers", "error rate", "p50", "p99", "standby reads", "write retries"],
+        &["requests", "per second", "5xx answers", "error rate", "p50", "p99", "standby reads", "write retries", "pages from the read cache"],
         &[vec![
             q.requests.to_string(),
             format!("{:.2}", q.per_second),
@@ -431,6 +455,7 @@ pub fn render_html(r: &StatusReport, style_html: &str) -> String {
             ms(q.p99_ms),
             r.store.standby_reads.to_string(),
             r.store.write_retries.to_string(),
+            r.store.cached_pages.to_string(),
         ]],
     );
     let guard_html = if !r.guard.enabled {
@@ -468,7 +493,7 @@ pub fn render_html(r: &StatusReport, style_html: &str) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <meta http-equiv=\"refresh\" content=\"5\"><title>Status · {domain_html}</title><style>{style_html}\
          table{{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}}th,td{{border:1px solid #ccc;padding:.25rem .4rem;text-align:left}}\
-         .ok{{color:#064}}.degraded{{color:#850}}.down{{color:#a00}}main{{max-width:60rem}}</style></head>\
+         body{{max-width:64rem}}.ok{{color:#064}}.degraded{{color:#850}}.down{{color:#a00}}</style></head>\
          <body><main><h1>Status of {domain_html}: <span class=\"{status_html}\">{status_html}</span></h1>{reasons_html}\
          <h2>This node</h2>{node_html}<h2>Requests (last {window_html})</h2>{requests_html}\
          <h2>Refused by the guard (last {window_html})</h2>{guard_html}<h2>Streaming</h2>{streaming_html}\

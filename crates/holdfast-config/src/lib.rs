@@ -228,6 +228,11 @@ pub struct Limits {
     pub status_fetch_body_max_bytes: usize,
     /// Most peer nodes, and most Patroni REST APIs, a `[cluster]` table may list.
     pub status_cluster_members_max: usize,
+    /// Timeline pages kept in memory to answer again while no database host
+    /// answers at all (degraded mode's last resort); 0 turns it off.
+    pub read_cache_entries_max: usize,
+    /// Oldest copy of a page the read cache may answer with.
+    pub read_cache_stale_max_s: u64,
 
     // ---- passwords ----
     /// Concurrent argon2id hashes (dedicated threads); each takes ~19 MiB and a core
@@ -569,7 +574,11 @@ pub struct Limits {
     pub pg_keepalive_idle_s: u64,
     /// A write waiting out a failover pauses this long before its second
     /// attempt, doubling after each, up to `pg_write_retry_pause_max_ms`
-    /// (a switchover takes about a second, a crash a few to detect).
+    /// (a switchover takes about a second, a crash a few to detect). The cap
+    /// is short because a waiting write notices the new primary only at its
+    /// next attempt (on average half a pause late), and an attempt is cheap:
+    /// one connection try to every host at once, which the old and standby
+    /// hosts refuse at once.
     pub pg_write_retry_pause_first_ms: u64,
     pub pg_write_retry_pause_max_ms: u64,
     /// Prepared statements kept per SQLite connection (the store's query
@@ -687,6 +696,8 @@ impl Default for Limits {
             status_cluster_cache_ms: 2_000,
             status_fetch_body_max_bytes: 64 * 1024,
             status_cluster_members_max: 16,
+            read_cache_entries_max: 512,
+            read_cache_stale_max_s: 300,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,
@@ -839,7 +850,7 @@ impl Default for Limits {
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,
             pg_write_retry_pause_first_ms: 100,
-            pg_write_retry_pause_max_ms: 1_000,
+            pg_write_retry_pause_max_ms: 250,
             sqlite_statement_cache_max: 128,
             streaming_feed_read_batch_max: 1_000,
             streaming_feed_gap_window_ids: 256,

@@ -17,6 +17,7 @@ pub mod personal;
 pub mod push;
 pub mod push_address;
 pub mod push_crypto;
+pub mod read_cache;
 pub mod rendered;
 pub mod safety;
 pub mod scopes;
@@ -203,6 +204,8 @@ pub struct Service {
     pub push: Arc<push::PushState>,
     /// Account notes as HTML, rendered once per distinct text (bounded).
     pub rendered_notes: Arc<rendered::RenderedNotes>,
+    /// Recent timeline pages, answered again while no database host answers.
+    pub read_cache: Arc<read_cache::ReadCache>,
 }
 
 impl Service {
@@ -224,9 +227,14 @@ impl Service {
         let rendered_notes = Arc::new(rendered::RenderedNotes::new(
             config.limits.rendered_notes_max,
         ));
+        let read_cache = Arc::new(read_cache::ReadCache::new(
+            config.limits.read_cache_entries_max,
+            config.limits.read_cache_stale_max_s,
+        ));
         Service {
             events,
             rendered_notes,
+            read_cache,
             store,
             media,
             decoder,
