@@ -14,6 +14,7 @@ pub mod recent;
 mod routes;
 pub mod status;
 pub mod streaming;
+pub mod web;
 
 pub use error::refusal;
 
