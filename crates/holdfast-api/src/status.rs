@@ -4,16 +4,17 @@
 //! tokens, addresses of clients, database URLs or credentials.
 
 use std::collections::BTreeMap;
-use std::fmt::Display;
 use std::sync::atomic::Ordering::Relaxed;
 
-use holdfast_service::text::escape;
+use axum::response::Response;
 use holdfast_store::Readiness;
+use maud::{html, Markup};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::cluster_view::ClusterView;
 use crate::recent::RequestFigures;
+use crate::web::layout::Page;
 use crate::AppState;
 
 /// Why a node whose store is fine says `degraded`.
@@ -394,156 +395,130 @@ pub fn render_metrics(state: &AppState, cluster: Option<&ClusterView>, out: &mut
 
 // ---- HTML ----
 
-/// Plain text, escaped, for a page cell.
-fn text_html(v: impl Display) -> String {
-    escape(&v.to_string())
-}
-
-/// A table whose every cell is plain text (escaped here).
-fn table_html(head: &[&str], rows: &[Vec<String>]) -> String {
-    let mut html = String::from("<table><thead><tr>");
-    for h in head {
-        html += &format!("<th scope=\"col\">{}</th>", text_html(h));
-    }
-    html += "</tr></thead><tbody>";
-    for row in rows {
-        html += "<tr>";
-        for cell in row {
-            html += &format!("<td>{}</td>", text_html(cell));
+/// A table whose every cell is plain text (maud escapes it).
+fn table(head: &[&str], rows: &[Vec<String>]) -> Markup {
+    html! {
+        table {
+            thead { tr { @for h in head { th scope="col" { (h) } } } }
+            tbody { @for row in rows { tr { @for cell in row { td { (cell) } } } } }
         }
-        html += "</tr>";
     }
-    html + "</tbody></table>"
 }
 
 fn ms(v: Option<f64>) -> String {
     v.map_or("–".into(), |ms| format!("{ms:.1} ms"))
 }
 
-/// The status page: every figure of the report, server-rendered, no script.
-pub fn render_html(r: &StatusReport, style_html: &str) -> String {
-    let mut reasons_html = String::new();
-    for why in &r.reasons {
-        reasons_html += &format!("<li>{}</li>", text_html(why));
-    }
-    if !reasons_html.is_empty() {
-        reasons_html = format!("<ul class=\"reasons\">{reasons_html}</ul>");
-    }
-    let node_html = table_html(
-        &["version", "uptime", "domain", "store", "readiness", "primary reachable", "standby in use", "writes", "connections in use"],
-        &[vec![
-            r.node.version.into(),
-            format!("{} s", r.node.uptime_s),
-            r.node.domain.clone(),
-            r.store.backend.into(),
-            r.store.readiness.clone(),
-            yes_no(r.store.primary_reachable),
-            yes_no(r.store.standby_in_use),
-            r.store.writes.clone(),
-            format!("{} of {}", r.store.pool_in_use, r.store.pool_size),
-        ]],
-    );
-    let q = &r.requests.figures;
-    let requests_html = table_html(
-        &["requests", "per second", "5xx answers", "error rate", "p50", "p99", "standby reads", "write retries", "pages from the read cache"],
-        &[vec![
-            q.requests.to_string(),
-            format!("{:.2}", q.per_second),
-            q.server_errors.to_string(),
-            format!("{:.2} %", q.error_ratio * 100.0),
-            ms(q.p50_ms),
-            ms(q.p99_ms),
-            r.store.standby_reads.to_string(),
-            r.store.write_retries.to_string(),
-            r.store.cached_pages.to_string(),
-        ]],
-    );
-    let guard_html = if !r.guard.enabled {
-        "<p>The guard is off (measurement mode): nothing is refused for load.</p>".to_owned()
-    } else if r.guard.by_reason.is_empty() {
-        "<p>Nothing refused.</p>".to_owned()
-    } else {
-        let rows: Vec<Vec<String>> = r
-            .guard
-            .by_reason
-            .iter()
-            .map(|x| vec![x.reason.clone(), x.class.clone(), x.count.to_string()])
-            .collect();
-        table_html(&["reason", "class", "refused"], &rows)
-    };
-    let streaming_html = table_html(
-        &["stream connections", "SSE", "WebSocket", "event feed", "feed (re)connects", "events received", "events published", "events dropped"],
-        &[vec![
-            r.streaming.connections.to_string(),
-            r.streaming.sse.to_string(),
-            r.streaming.websocket.to_string(),
-            r.events.feed.into(),
-            r.events.connects.to_string(),
-            r.events.received.to_string(),
-            r.events.published.to_string(),
-            r.events.dropped.to_string(),
-        ]],
-    );
-    let cluster_html = match &r.cluster {
-        None => "<p>A single node (no <code>[cluster]</code> configured).</p>".to_owned(),
-        Some(c) => cluster_html(c),
-    };
-    let window_html = text_html(format!("{} s", r.requests.window_s));
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <meta http-equiv=\"refresh\" content=\"5\"><title>Status · {domain_html}</title><style>{style_html}\
-         table{{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}}th,td{{border:1px solid #ccc;padding:.25rem .4rem;text-align:left}}\
-         body{{max-width:64rem}}.ok{{color:#064}}.degraded{{color:#850}}.down{{color:#a00}}</style></head>\
-         <body><main><h1>Status of {domain_html}: <span class=\"{status_html}\">{status_html}</span></h1>{reasons_html}\
-         <h2>This node</h2>{node_html}<h2>Requests (last {window_html})</h2>{requests_html}\
-         <h2>Refused by the guard (last {window_html})</h2>{guard_html}<h2>Streaming</h2>{streaming_html}\
-         <h2>Cluster</h2>{cluster_html}<p><a href=\"/status.json\">JSON</a> · refreshes every 5 s</p></main></body></html>",
-        domain_html = text_html(&r.node.domain),
-        status_html = text_html(r.status),
-    )
-}
-
 fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.into()
 }
 
-fn cluster_html(c: &ClusterView) -> String {
+/// The status page: every figure of the report, server-rendered in the web
+/// UI's page shell (its stylesheet and Content-Security-Policy), never cached.
+pub fn render_page(state: &AppState, r: &StatusReport) -> Response {
+    let q = &r.requests.figures;
+    let window = format!("last {} s", r.requests.window_s);
+    let main = html! {
+        p.(r.status) { strong { "This node is " (r.status) "." } }
+        @if !r.reasons.is_empty() {
+            ul.reasons { @for why in &r.reasons { li { (why) } } }
+        }
+        h2 { "This node" }
+        (table(
+            &["version", "uptime", "store", "readiness", "primary reachable", "standby in use", "writes", "connections in use"],
+            &[vec![
+                r.node.version.into(),
+                format!("{} s", r.node.uptime_s),
+                r.store.backend.into(),
+                r.store.readiness.clone(),
+                yes_no(r.store.primary_reachable),
+                yes_no(r.store.standby_in_use),
+                r.store.writes.clone(),
+                format!("{} of {}", r.store.pool_in_use, r.store.pool_size),
+            ]],
+        ))
+        h2 { "Requests (" (window) ")" }
+        (table(
+            &["requests", "per second", "5xx answers", "error rate", "p50", "p99", "standby reads", "write retries", "pages from the read cache"],
+            &[vec![
+                q.requests.to_string(),
+                format!("{:.2}", q.per_second),
+                q.server_errors.to_string(),
+                format!("{:.2} %", q.error_ratio * 100.0),
+                ms(q.p50_ms),
+                ms(q.p99_ms),
+                r.store.standby_reads.to_string(),
+                r.store.write_retries.to_string(),
+                r.store.cached_pages.to_string(),
+            ]],
+        ))
+        h2 { "Refused by the guard (" (window) ")" }
+        @if !r.guard.enabled {
+            p { "The guard is off (measurement mode): nothing is refused for load." }
+        } @else if r.guard.by_reason.is_empty() {
+            p { "Nothing refused." }
+        } @else {
+            (table(
+                &["reason", "class", "refused"],
+                &r.guard.by_reason.iter().map(|x| vec![x.reason.clone(), x.class.clone(), x.count.to_string()]).collect::<Vec<_>>(),
+            ))
+        }
+        h2 { "Streaming" }
+        (table(
+            &["stream connections", "SSE", "WebSocket", "event feed", "feed (re)connects", "events received", "events published", "events dropped"],
+            &[vec![
+                r.streaming.connections.to_string(),
+                r.streaming.sse.to_string(),
+                r.streaming.websocket.to_string(),
+                r.events.feed.into(),
+                r.events.connects.to_string(),
+                r.events.received.to_string(),
+                r.events.published.to_string(),
+                r.events.dropped.to_string(),
+            ]],
+        ))
+        h2 { "Cluster" }
+        @match &r.cluster {
+            None => p { "A single node (no " code { "[cluster]" } " configured)." },
+            Some(c) => (cluster_markup(c)),
+        }
+        p { a href="/status.json" { "The same as JSON" } " · reload for fresh figures" }
+    };
+    let title = format!("Status: {}", r.status);
+    Page::new(&title, None).private().render(state, main)
+}
+
+fn cluster_markup(c: &ClusterView) -> Markup {
     let nodes: Vec<Vec<String>> = c
         .nodes
         .iter()
         .map(|n| vec![n.address.clone(), n.status.clone(), n.reason.clone().unwrap_or_default()])
         .collect();
-    let mut html = table_html(&["node", "status", "why"], &nodes);
-    if let Some(db) = &c.database {
-        let members: Vec<Vec<String>> = db
-            .members
-            .iter()
-            .map(|m| {
-                vec![
+    html! {
+        (table(&["node", "status", "why"], &nodes))
+        @if let Some(db) = &c.database {
+            h3 {
+                "Database (Patroni, as " (db.answered_by.as_deref().unwrap_or("no member"))
+                " sees it; primary: " (db.primary.as_deref().unwrap_or("none")) ")"
+            }
+            (table(
+                &["member", "address", "role", "state", "lag (bytes)", "timeline"],
+                &db.members.iter().map(|m| vec![
                     m.name.clone(),
                     m.address.clone(),
                     m.role.clone(),
                     m.state.clone(),
                     m.lag.as_ref().map_or(String::new(), Value::to_string),
                     m.timeline.map_or(String::new(), |t| t.to_string()),
-                ]
-            })
-            .collect();
-        let source_html = text_html(format!(
-            "Database (Patroni, as {} sees it; primary: {})",
-            db.answered_by.as_deref().unwrap_or("no member"),
-            db.primary.as_deref().unwrap_or("none")
-        ));
-        html += &format!("<h3>{source_html}</h3>");
-        html += &table_html(&["member", "address", "role", "state", "lag (bytes)", "timeline"], &members);
-        if !db.unreachable.is_empty() {
-            let rows: Vec<Vec<String>> = db
-                .unreachable
-                .iter()
-                .map(|u| vec![u.address.clone(), u.reason.clone().unwrap_or_default()])
-                .collect();
-            html += &table_html(&["Patroni REST API not answering", "why"], &rows);
+                ]).collect::<Vec<_>>(),
+            ))
+            @if !db.unreachable.is_empty() {
+                (table(
+                    &["Patroni REST API not answering", "why"],
+                    &db.unreachable.iter().map(|u| vec![u.address.clone(), u.reason.clone().unwrap_or_default()]).collect::<Vec<_>>(),
+                ))
+            }
         }
+        p.meta { "fetched " (c.age_ms) " ms ago" }
     }
-    html + &format!("<p class=\"meta\">{}</p>", text_html(format!("fetched {} ms ago", c.age_ms)))
 }

@@ -2,11 +2,10 @@
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-use super::helpers::STYLE;
 use crate::AppState;
 
 /// The process is up and answering; says nothing about the database.
@@ -29,10 +28,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// The status page for operators: readable without logging in, no secrets.
 pub async fn status_page(State(state): State<AppState>) -> impl IntoResponse {
     let report = crate::status::report(&state).await;
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(crate::status::render_html(&report, STYLE)),
-    )
+    crate::status::render_page(&state, &report)
 }
 
 /// The status page's figures as JSON.
