@@ -8,10 +8,12 @@ pub mod batch;
 pub mod blurhash;
 pub mod discovery;
 pub mod events;
+pub mod filters;
 pub mod imaging;
 pub mod lists;
 pub mod media;
 pub mod notification_groups;
+pub mod notification_policies;
 pub mod oauth;
 pub mod personal;
 pub mod push;
@@ -207,6 +209,8 @@ pub struct Service {
     pub rendered_notes: Arc<rendered::RenderedNotes>,
     /// Recent timeline pages, answered again while no database host answers.
     pub read_cache: Arc<read_cache::ReadCache>,
+    /// Each account's active filters, compiled (bounded).
+    pub filter_cache: Arc<filters::FilterCache>,
 }
 
 impl Service {
@@ -232,7 +236,9 @@ impl Service {
             config.limits.read_cache_entries_max,
             config.limits.read_cache_stale_max_s,
         ));
+        let filter_cache = Arc::new(filters::FilterCache::new(&config.limits));
         Service {
+            filter_cache,
             events,
             rendered_notes,
             read_cache,
