@@ -460,6 +460,12 @@ pub trait Store: Send + Sync + 'static {
         timeline: &str,
         last_read_id: Id,
     ) -> StoreResult<Marker>;
+
+    // ---- stream ----
+    /// Who does not see `author`'s public posts in public and hashtag
+    /// timelines (blocks either way, mutes in force), asked once per event by
+    /// the live streams; `None` when more than `streaming_event_hiders_max`.
+    async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -42,6 +42,10 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         )
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
+        .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
         .route("/api/v1/apps", post(oauth::create_app))
         .route(
             "/api/v1/accounts",

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use super::accounts::{self, Flag};
 use super::push;
 use super::{
-    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
-    trends, Core, Db,
+    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, streams,
+    timelines, trends, Core, Db,
 };
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
@@ -982,6 +982,14 @@ impl<B: Db> Store for Core<B> {
                     last_read_id,
                 ))
             })
+            .await
+    }
+
+    // ---- stream ----
+    async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>> {
+        let max = self.limits.streaming_event_hiders_max;
+        self.db
+            .read((), move |c, _| Box::pin(streams::hiders(c, author, max)))
             .await
     }
 }

@@ -80,6 +80,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_auth_code_replay",
         include_str!("../../migrations/postgres/0013_auth_code_replay.sql"),
     ),
+    (
+        "0019_streaming",
+        include_str!("../../migrations/postgres/0019_streaming.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

@@ -56,6 +56,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_auth_code_replay",
         include_str!("../../migrations/sqlite/0013_auth_code_replay.sql"),
     ),
+    (
+        "0019_streaming",
+        include_str!("../../migrations/sqlite/0019_streaming.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
