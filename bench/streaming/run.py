@@ -15,6 +15,7 @@ when a level misses its targets (RSS_BOUND_MIB total at the largest level,
 P99_BOUND_S at every level) or a stream did not get every post.
 """
 import json
+import multiprocessing
 import os
 import resource
 import selectors
@@ -33,6 +34,10 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 BINARY = os.environ.get("HOLDFAST_BIN", os.path.join(REPO, "target", "release", "holdfast"))
 LEVELS = [int(x) for x in os.environ.get("LEVELS", "1000,10000").split(",")]
 POSTS = int(os.environ.get("POSTS", "20"))
+# Distinct watching accounts (streams take them in turn), and client processes
+# (each with its own share of the streams and its own selector).
+WATCHERS = int(os.environ.get("WATCHERS", "20"))
+CLIENT_PROCS = int(os.environ.get("CLIENT_PROCS", "2"))
 RSS_BOUND_MIB = float(os.environ.get("RSS_BOUND_MIB", "512"))
 P99_BOUND_S = float(os.environ.get("P99_BOUND_S", "1.0"))
 DELIVERY_TIMEOUT_S = 60
@@ -95,11 +100,11 @@ def sign_up(base):
     return r.json()["access_token"]
 
 
-def open_streams(port, token, n, sel):
+def open_streams(port, tokens, n, sel):
     socks = []
-    request = (f"GET /api/v1/streaming/public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-               f"Authorization: Bearer {token}\r\n\r\n").encode()
-    for _ in range(n):
+    for i in range(n):
+        request = (f"GET /api/v1/streaming/public HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   f"Authorization: Bearer {tokens[i % len(tokens)]}\r\n\r\n").encode()
         s = socket.create_connection(("127.0.0.1", port))
         s.sendall(request)
         s.setblocking(False)
@@ -131,42 +136,73 @@ def pump(sel, timeout, on_data):
         on_data(key, chunk)
 
 
+def client(port, tokens, n, conn):
+    """One client process: opens its `n` streams, reports how many opened,
+    then for each marker the parent sends, the arrival time on every stream
+    (CLOCK_MONOTONIC, the same clock in every process)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    sel = selectors.DefaultSelector()
+    socks, ok = open_streams(port, tokens, n, sel)
+    conn.send(ok)
+    while True:
+        marker = conn.recv()
+        if marker is None:
+            break
+        want = marker.encode()
+        got = {}
+
+        def on_data(key, chunk):
+            if want in key.data["buf"] and key.fileobj not in got:
+                got[key.fileobj] = time.monotonic()
+
+        deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+        while len(got) < ok and time.monotonic() < deadline:
+            pump(sel, 0.1, on_data)
+        conn.send((list(got.values()), ok - len(got)))
+    for s in socks:
+        s.close()
+
+
 def run_level(n):
     proc, port, base = start_server(n)
     try:
-        watcher, poster = sign_up(base), sign_up(base)
+        watchers = [sign_up(base) for _ in range(WATCHERS)]
+        poster = sign_up(base)
         idle_before = rss_kib(proc.pid)
-        sel = selectors.DefaultSelector()
         started = time.monotonic()
-        socks, ok = open_streams(port, watcher, n, sel)
+        clients = []
+        for i in range(CLIENT_PROCS):
+            share = n // CLIENT_PROCS + (1 if i < n % CLIENT_PROCS else 0)
+            parent, child = multiprocessing.Pipe()
+            p = multiprocessing.Process(target=client, args=(port, watchers, share, child), daemon=True)
+            p.start()
+            clients.append((p, parent))
+        ok = sum(parent.recv() for _, parent in clients)
         open_s = time.monotonic() - started
         time.sleep(1)
         idle_after = rss_kib(proc.pid)
         latencies, missing = [], 0
         for i in range(POSTS):
             marker = f"bench{i}x{uuid.uuid4().hex[:8]}"
-            got = {}
             sent = time.monotonic()
             r = requests.post(base + "/api/v1/statuses", headers={"Authorization": f"Bearer {poster}"},
                               json={"status": marker}, timeout=30)
             r.raise_for_status()
-            want = marker.encode()
-
-            def on_data(key, chunk):
-                if want in key.data["buf"] and key.fileobj not in got:
-                    got[key.fileobj] = time.monotonic()
-
-            deadline = time.monotonic() + DELIVERY_TIMEOUT_S
-            while len(got) < ok and time.monotonic() < deadline:
-                pump(sel, 0.1, on_data)
-            latencies += [t - sent for t in got.values()]
-            missing += ok - len(got)
+            for _, parent in clients:
+                parent.send(marker)
+            for _, parent in clients:
+                arrived, missed = parent.recv()
+                latencies += [t - sent for t in arrived]
+                missing += missed
         peak = rss_kib(proc.pid, "VmHWM")
-        for s in socks:
-            s.close()
+        for p, parent in clients:
+            parent.send(None)
+            p.join(30)
         lat = sorted(latencies)
         result = {
             "connections": n, "opened": ok, "open_seconds": round(open_s, 2),
+            "watchers": WATCHERS, "client_processes": CLIENT_PROCS,
             "rss_idle_server_mib": round(idle_before / 1024, 1),
             "rss_with_streams_mib": round(idle_after / 1024, 1),
             "rss_per_connection_kib": round((idle_after - idle_before) / max(ok, 1), 1),
@@ -174,11 +210,23 @@ def run_level(n):
             "posts": POSTS, "deliveries": len(lat), "missing": missing,
             "delivery_p50_s": round(statistics.median(lat), 4) if lat else None,
             "delivery_p99_s": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 4) if lat else None,
+            "dropped": dropped(base),
         }
         return result
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def dropped(base):
+    """Streams the server dropped, by reason (from /metrics)."""
+    out = {}
+    for line in requests.get(base + "/metrics", timeout=30).text.splitlines():
+        if line.startswith("holdfast_streaming_dropped_total{"):
+            reason = line.split('reason="')[1].split('"')[0]
+            if float(line.split()[-1]):
+                out[reason] = float(line.split()[-1])
+    return out
 
 
 def main():
