@@ -3700,14 +3700,36 @@ async fn hiders_are_exactly_who_the_public_timeline_leaves_out(b: Backend) {
         min_id: None,
         limit: 1,
     };
-    let hiders: HashSet<Id> = s.hiders_of(author.id).await.unwrap().unwrap().into_iter().collect();
+    let hiders: HashSet<Id> = s
+        .hiders_of(author.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(hiders, HashSet::from([blocker.id, blocked.id, muter.id]));
     for viewer in [&author, &blocker, &blocked, &muter, &ended, &plain] {
-        let public = s.public_timeline(Some(viewer.id), false, around).await.unwrap();
-        let tagged = s.tag_timeline(Some(viewer.id), "hidden", around).await.unwrap();
+        let public = s
+            .public_timeline(Some(viewer.id), false, around)
+            .await
+            .unwrap();
+        let tagged = s
+            .tag_timeline(Some(viewer.id), "hidden", around)
+            .await
+            .unwrap();
         let sees = !hiders.contains(&viewer.id);
-        assert_eq!(public.len() == 1, sees, "public timeline of {}", viewer.username);
-        assert_eq!(tagged.len() == 1, sees, "tag timeline of {}", viewer.username);
+        assert_eq!(
+            public.len() == 1,
+            sees,
+            "public timeline of {}",
+            viewer.username
+        );
+        assert_eq!(
+            tagged.len() == 1,
+            sees,
+            "tag timeline of {}",
+            viewer.username
+        );
     }
     // Past the bound, the streams ask per viewer instead.
     let tight = b

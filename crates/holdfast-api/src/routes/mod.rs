@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod announcements;
 mod discovery;
+mod fixed;
 mod instance;
 mod lists;
 mod media;
@@ -296,6 +297,37 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
                 .put(push::update)
                 .delete(push::delete),
         )
+        // ---- stream: small documented endpoints (issue 14) ----
+        .route("/health", get(fixed::health))
+        .route(
+            "/api/v1/accounts/{id}/identity_proofs",
+            get(fixed::identity_proofs),
+        )
+        .route("/api/v1/accounts/{id}/endorse", post(personal::pin))
+        .route("/api/v1/accounts/{id}/unendorse", post(personal::unpin))
+        .route(
+            "/api/v1/accounts/{id}/endorsements",
+            get(personal::account_endorsements),
+        )
+        .route("/api/v1/annual_reports", get(fixed::annual_reports))
+        .route("/api/v1/annual_reports/{year}", get(fixed::annual_report))
+        .route(
+            "/api/v1/annual_reports/{year}/state",
+            get(fixed::annual_report_state),
+        )
+        .route(
+            "/api/v1/annual_reports/{year}/generate",
+            post(fixed::generate_annual_report),
+        )
+        .route(
+            "/api/v1/annual_reports/{year}/read",
+            post(fixed::read_annual_report),
+        )
+        .route(
+            "/api/v1_alpha/async_refreshes/{id}",
+            get(fixed::async_refresh),
+        )
+        .route("/api/v1/timelines/link", get(fixed::link_timeline))
 }
 
 /// Routes with the large media body cap answer a caller without a valid user
