@@ -400,6 +400,15 @@ pub struct Limits {
     /// (cheaper past this point; measured in bench/perf).
     pub home_scan_followees_min: usize,
 
+    // ---- web UI (web, issue 13) ----
+    /// How long browsers keep the web UI's stylesheet and script; their URLs
+    /// carry a hash of their content, so a new build is fetched at once anyway.
+    pub web_assets_max_age_s: u64,
+    /// Most accounts shown on one page of followers, following or follow requests.
+    pub web_accounts_page: u32,
+    /// Most authorized apps listed on the settings page.
+    pub web_authorized_apps_max: u32,
+
     // ---- pages ----
     pub statuses_page_default: u32,
     pub statuses_page_max: u32,
@@ -749,6 +758,9 @@ impl Default for Limits {
             idempotency_key_ttl_s: 24 * 3600,
             rendered_notes_max: 10_000,
             home_scan_followees_min: 200,
+            web_assets_max_age_s: 365 * 24 * 3600,
+            web_accounts_page: 40,
+            web_authorized_apps_max: 100,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,

@@ -461,6 +461,25 @@ pub trait Store: Send + Sync + 'static {
         last_read_id: Id,
     ) -> StoreResult<Marker>;
 
+    // ---- web ----
+    /// The account's live log-in sessions, newest first.
+    async fn sessions_of(&self, account_id: Id) -> StoreResult<Vec<WebSession>>;
+    /// Ends one of the account's sessions; another account's session is left alone.
+    async fn end_account_session(&self, account_id: Id, session_hash: &str) -> StoreResult<()>;
+    /// Apps holding live tokens for the account (at most `limit`), most recent first.
+    async fn authorized_apps(&self, account_id: Id, limit: u32) -> StoreResult<Vec<AuthorizedApp>>;
+    /// Revokes every token `app_id` holds for the account.
+    async fn revoke_app_authorization(&self, account_id: Id, app_id: Id) -> StoreResult<()>;
+    /// Sets a new password hash and ends every session but `keep_session_hash`.
+    async fn set_password_hash(
+        &self,
+        account_id: Id,
+        password_hash: &str,
+        keep_session_hash: &str,
+    ) -> StoreResult<()>;
+    /// Deletes the account and everything it made (the schema cascades).
+    async fn delete_account(&self, account_id: Id) -> StoreResult<()>;
+
     // ---- stream ----
     /// Who does not see `author`'s public posts in public and hashtag
     /// timelines (blocks either way, mutes in force), asked once per event by

@@ -8,7 +8,7 @@ use super::home_feed::{self, FeedLimits};
 use super::push;
 use super::{
     discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, streams,
-    timelines, trends, Core, Db,
+    timelines, trends, web, Core, Db,
 };
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
@@ -1028,6 +1028,52 @@ impl<B: Db> Store for Core<B> {
                     last_read_id,
                 ))
             })
+            .await
+    }
+
+    // ---- web ----
+    async fn sessions_of(&self, account_id: Id) -> StoreResult<Vec<WebSession>> {
+        self.db
+            .read((), move |c, _| Box::pin(web::sessions_of(c, account_id)))
+            .await
+    }
+    async fn end_account_session(&self, account_id: Id, session_hash: &str) -> StoreResult<()> {
+        self.db
+            .write(session_hash.to_owned(), move |c, hash| {
+                Box::pin(web::end_account_session(c, account_id, hash))
+            })
+            .await
+    }
+    async fn authorized_apps(&self, account_id: Id, limit: u32) -> StoreResult<Vec<AuthorizedApp>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(web::authorized_apps(c, account_id, limit))
+            })
+            .await
+    }
+    async fn revoke_app_authorization(&self, account_id: Id, app_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(web::revoke_app_authorization(c, account_id, app_id))
+            })
+            .await
+    }
+    async fn set_password_hash(
+        &self,
+        account_id: Id,
+        password_hash: &str,
+        keep_session_hash: &str,
+    ) -> StoreResult<()> {
+        self.db
+            .write(
+                (password_hash.to_owned(), keep_session_hash.to_owned()),
+                move |c, (hash, keep)| Box::pin(web::set_password_hash(c, account_id, hash, keep)),
+            )
+            .await
+    }
+    async fn delete_account(&self, account_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(web::delete_account(c, account_id)))
             .await
     }
 
