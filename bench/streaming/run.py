@@ -77,7 +77,10 @@ def start_server(max_conns):
             f.write(f"{k} = 10000000\n")
         f.write(f"max_connections = {n}\nmax_connections_per_ip = {n}\n"
                 f"streaming_connections_max = {n}\nstreaming_connections_per_ip_max = {n}\n"
-                f"streaming_connections_per_account_max = {n}\n")
+                f"streaming_connections_per_account_max = {n}\n"
+                # Every stream is a request in flight until its head is sent: one
+                # loopback client opening thousands at once must not meet the cap.
+                f"requests_in_flight_per_ip_max = {n}\n")
     port = free_port()
     log = open(os.path.join(tmp, "server.log"), "w")
     proc = subprocess.Popen([BINARY, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir",
