@@ -43,6 +43,7 @@ pub(crate) mod safety;
 pub(crate) mod sql;
 pub(crate) mod statuses;
 mod store;
+pub(crate) mod streams;
 pub(crate) mod tags;
 pub(crate) mod timelines;
 pub(crate) mod trends;

@@ -8,7 +8,7 @@ use super::home_feed::{self, FeedLimits};
 use super::push;
 use super::{
     conversations, discovery, graph, lists, media, notifications, oauth, personal, safety,
-    statuses, tags, timelines, trends, web, Core, Db,
+    statuses, streams, tags, timelines, trends, web, Core, Db,
 };
 use super::{filters, notification_policies};
 use crate::model::*;
@@ -554,13 +554,21 @@ impl<B: Db> Store for Core<B> {
         if let Some(found) = read().await? {
             return Ok(found);
         }
-        match self
-            .db
-            .write((), move |c, _| {
-                Box::pin(home_feed::rebuild(c, viewer, feed))
-            })
-            .await
-        {
+        // With no primary (a failover under way), building the feed would
+        // wait out the write retry window (seconds) inside a read, and make
+        // the outage look older than it is to the writes that follow: the
+        // page is computed on read instead, which finds the same statuses.
+        let primary_down = self.db.pool_usage().primary_down;
+        let built = if primary_down {
+            Err(crate::StoreError::Unavailable("no primary".into()))
+        } else {
+            self.db
+                .write((), move |c, _| {
+                    Box::pin(home_feed::rebuild(c, viewer, feed))
+                })
+                .await
+        };
+        match built {
             Ok(()) => {
                 if let Some(found) = read().await? {
                     return Ok(found);
@@ -1373,6 +1381,14 @@ impl<B: Db> Store for Core<B> {
             .write(ids.to_vec(), move |c, ids| {
                 Box::pin(notification_policies::dismiss(c, account, ids))
             })
+            .await
+    }
+
+    // ---- stream ----
+    async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>> {
+        let max = self.limits.streaming_event_hiders_max;
+        self.db
+            .read((), move |c, _| Box::pin(streams::hiders(c, author, max)))
             .await
     }
 }

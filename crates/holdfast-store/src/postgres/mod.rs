@@ -92,6 +92,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0017_conversations_tags",
         include_str!("../../migrations/postgres/0017_conversations_tags.sql"),
     ),
+    (
+        "0019_streaming",
+        include_str!("../../migrations/postgres/0019_streaming.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

@@ -70,6 +70,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0017_conversations_tags",
         include_str!("../../migrations/sqlite/0017_conversations_tags.sql"),
     ),
+    (
+        "0019_streaming",
+        include_str!("../../migrations/sqlite/0019_streaming.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
