@@ -29,7 +29,7 @@ use futures_util::{SinkExt, StreamExt};
 use holdfast_service::events::{DropReason, Event, Refusal, Slot, StatusEvent};
 use holdfast_service::streams::StreamTimeline;
 use holdfast_service::{PageRequest, Principal, ServiceError};
-use holdfast_store::{Id, Visibility};
+use holdfast_store::{FilterContext, Id, StatusBundle, Visibility};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
@@ -289,7 +289,9 @@ impl Subscriber {
         let viewer = self.viewer();
         let public = s.visibility == Visibility::Public && !s.is_reblog();
         let mut out = Vec::new();
-        let mut rendered: Option<Option<Status>> = None;
+        let mut loaded: Option<Option<StatusBundle>> = None;
+        // Rendered once per filter context (None: hidden there).
+        let mut rendered: Vec<(Option<&'static str>, Option<Status>)> = Vec::new();
         for stream in &self.streams {
             let pass = match stream.kind {
                 Kind::User => match viewer {
@@ -328,16 +330,42 @@ impl Subscriber {
             if !pass {
                 continue;
             }
-            if rendered.is_none() {
+            if loaded.is_none() {
                 // The stream's check above already applied the visibility
                 // rule, so the bundle is loaded directly (one query less).
-                rendered = Some(match self.state.service.bundles(viewer, &[s.id]).await {
-                    Ok(b) => b.first().map(|b| Status::new(&self.state.urls, b)),
+                loaded = Some(match self.state.service.bundles(viewer, &[s.id]).await {
+                    Ok(b) => b.into_iter().next(),
                     Err(_) => None,
                 });
             }
-            let Some(Some(status)) = &rendered else {
+            let Some(Some(bundle)) = &loaded else {
                 break;
+            };
+            // The viewer's filters, in the context of the stream's timeline:
+            // a `hide` match is not sent, others carry `filtered`.
+            let context = match stream.kind {
+                Kind::User => Some(FilterContext::Home),
+                Kind::Public | Kind::PublicLocal | Kind::Hashtag | Kind::HashtagLocal => {
+                    Some(FilterContext::Public)
+                }
+                _ => None,
+            };
+            let key = context.map(FilterContext::as_str);
+            if !rendered.iter().any(|(k, _)| *k == key) {
+                let shown = match context {
+                    Some(context) => self
+                        .state
+                        .service
+                        .apply_filters_one(viewer, context, bundle.clone())
+                        .await
+                        .unwrap_or_else(|_| Some(bundle.clone())),
+                    None => Some(bundle.clone()),
+                };
+                let status = shown.map(|b| Status::new(&self.state.urls, &b));
+                rendered.push((key, status));
+            }
+            let Some((_, Some(status))) = rendered.iter().find(|(k, _)| *k == key) else {
+                continue;
             };
             if stream.kind == Kind::Direct {
                 out.push(Outgoing {
