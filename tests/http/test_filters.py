@@ -404,3 +404,15 @@ def test_streamed_updates_are_filtered(server, alice, bob):
     assert got["id"] == warned["id"], "the hidden status was streamed"
     assert got["filtered"][0]["keyword_matches"] == ["mango"]
     user.close()
+
+
+def test_public_stream_applies_each_viewers_filters(server, alice, bob, carol):
+    make_filter(alice, "hide", context=("public",), action="hide", keywords=(("durian", True),))
+    mine = SSE(server, "/api/v1/streaming/public/local", alice.token)
+    theirs = SSE(server, "/api/v1/streaming/public/local", carol.token)
+    hidden = bob.status("durian on the public stream")
+    shown = bob.status("apples on the public stream")
+    assert json.loads(theirs.next({"update"})[1])["id"] == hidden["id"]
+    assert json.loads(mine.next({"update"})[1])["id"] == shown["id"]
+    mine.close()
+    theirs.close()

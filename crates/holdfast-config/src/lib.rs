@@ -271,6 +271,16 @@ pub struct Limits {
     pub header_max_bytes: usize,
     pub h2_max_concurrent_streams: u32,
 
+    // ---- streaming: shared per-event answers (stream, issue 12) ----
+    /// Per event, the accounts that hide its author (blocks either way, mutes)
+    /// are read once for all public and hashtag subscribers; past this many,
+    /// each subscriber asks the store for itself instead.
+    pub streaming_event_hiders_max: usize,
+    /// Recent events whose shared answers (visibility, hiders, the anonymous
+    /// rendering) are kept for subscribers still working through them; a
+    /// subscriber further behind computes its own.
+    pub streaming_event_memos_max: usize,
+
     // ---- guard: slow bodies and per-address requests (harden) ----
     /// Requests in flight at once from one client address (IPv6 by /64) until
     /// their response head, HTTP/1.1 requests and HTTP/2 streams alike; more are a 429.
@@ -715,6 +725,8 @@ impl Default for Limits {
             header_read_timeout_ms: 5_000,
             header_max_bytes: 16 * 1024,
             h2_max_concurrent_streams: 64,
+            streaming_event_hiders_max: 10_000,
+            streaming_event_memos_max: 64,
             requests_in_flight_per_ip_max: 128,
             body_prebuffer_bytes_max: 64 * 1024,
             body_read_grace_ms: 5_000,

@@ -556,6 +556,12 @@ pub trait Store: Send + Sync + 'static {
     async fn accept_notification_requests(&self, account: Id, ids: &[Id]) -> StoreResult<usize>;
     /// Dismisses the account's requests among `ids`, with their notifications.
     async fn dismiss_notification_requests(&self, account: Id, ids: &[Id]) -> StoreResult<usize>;
+
+    // ---- stream ----
+    /// Who does not see `author`'s public posts in public and hashtag
+    /// timelines (blocks either way, mutes in force), asked once per event by
+    /// the live streams; `None` when more than `streaming_event_hiders_max`.
+    async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -42,6 +42,7 @@ pub(crate) mod safety;
 pub(crate) mod sql;
 pub(crate) mod statuses;
 mod store;
+pub(crate) mod streams;
 pub(crate) mod timelines;
 pub(crate) mod trends;
 pub(crate) mod web;

@@ -7,8 +7,8 @@ use super::accounts::{self, Flag};
 use super::home_feed::{self, FeedLimits};
 use super::push;
 use super::{
-    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
-    trends, web, Core, Db,
+    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, streams,
+    timelines, trends, web, Core, Db,
 };
 use super::{filters, notification_policies};
 use crate::model::*;
@@ -1252,6 +1252,14 @@ impl<B: Db> Store for Core<B> {
             .write(ids.to_vec(), move |c, ids| {
                 Box::pin(notification_policies::dismiss(c, account, ids))
             })
+            .await
+    }
+
+    // ---- stream ----
+    async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>> {
+        let max = self.limits.streaming_event_hiders_max;
+        self.db
+            .read((), move |c, _| Box::pin(streams::hiders(c, author, max)))
             .await
     }
 }
