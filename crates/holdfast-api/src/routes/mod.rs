@@ -81,6 +81,8 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/status", get(ops::status_page))
+        .route("/status.json", get(ops::status_json))
         // web
         .route("/", get(crate::web::timeline::landing))
         .route("/avatars/original/missing.png", get(web::missing_image))

@@ -572,13 +572,21 @@ impl<B: Db> Store for Core<B> {
         if let Some(found) = read().await? {
             return Ok(found);
         }
-        match self
-            .db
-            .write((), move |c, _| {
-                Box::pin(home_feed::rebuild(c, viewer, feed))
-            })
-            .await
-        {
+        // With no primary (a failover under way), building the feed would
+        // wait out the write retry window (seconds) inside a read, and make
+        // the outage look older than it is to the writes that follow: the
+        // page is computed on read instead, which finds the same statuses.
+        let primary_down = self.db.pool_usage().primary_down;
+        let built = if primary_down {
+            Err(crate::StoreError::Unavailable("no primary".into()))
+        } else {
+            self.db
+                .write((), move |c, _| {
+                    Box::pin(home_feed::rebuild(c, viewer, feed))
+                })
+                .await
+        };
+        match built {
             Ok(()) => {
                 if let Some(found) = read().await? {
                     return Ok(found);
