@@ -11,6 +11,7 @@ pub mod events;
 pub mod imaging;
 pub mod lists;
 pub mod media;
+pub mod moderation;
 pub mod notification_groups;
 pub mod oauth;
 pub mod personal;

@@ -31,6 +31,7 @@ pub(crate) mod discovery;
 pub(crate) mod graph;
 pub(crate) mod lists;
 pub(crate) mod media;
+pub(crate) mod moderation;
 pub(crate) mod notifications;
 pub(crate) mod oauth;
 pub(crate) mod personal;

@@ -80,6 +80,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_auth_code_replay",
         include_str!("../../migrations/postgres/0013_auth_code_replay.sql"),
     ),
+    (
+        "0014_moderation",
+        include_str!("../../migrations/postgres/0014_moderation.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
