@@ -552,8 +552,7 @@ impl Service {
         Ok(self.store.revoke_token(&hash, app.id).await?)
     }
 
-    /// `POST /api/v1/accounts`: sign-up through an app token, from an
-    /// unknown address (see `sign_up_from`).
+    /// `POST /api/v1/accounts`: sign-up through an app token.
     pub async fn sign_up(
         &self,
         caller: &Principal,
@@ -562,8 +561,7 @@ impl Service {
         self.sign_up_from(caller, input, None).await
     }
 
-    /// Sign-up from `addr`: the address blocks in force may refuse it or make
-    /// it wait for approval; the address is kept for moderators (`ip`).
+    /// `sign_up` from `addr` (see `register_from`).
     pub async fn sign_up_from(
         &self,
         caller: &Principal,
@@ -575,6 +573,29 @@ impl Service {
                 "This action is outside the authorized scopes".into(),
             ));
         }
+        let account = self.register_from(input, addr).await?;
+        // A pending account gets its token now, as in Mastodon; `authenticate`
+        // refuses it until an operator approves the account.
+        let token = self
+            .issue_token(caller.app_id, Some(account.id), caller.scopes.clone())
+            .await?;
+        Ok((account, token))
+    }
+
+    /// Creates an account as the server's registration mode allows (open:
+    /// approved at once; approval: pending; closed: refused), after checking
+    /// every field. Shared by the API's sign-up and the web sign-up page.
+    pub async fn register(&self, input: SignUp) -> ServiceResult<AccountRow> {
+        self.register_from(input, None).await
+    }
+
+    /// `register` from `addr`: the address blocks in force may refuse it or
+    /// make it wait for approval; the address is kept for moderators (`ip`).
+    pub async fn register_from(
+        &self,
+        input: SignUp,
+        addr: Option<std::net::IpAddr>,
+    ) -> ServiceResult<AccountRow> {
         let registrations = self.config.registrations;
         if registrations == Registrations::Closed {
             return Err(ServiceError::Forbidden(
@@ -621,12 +642,7 @@ impl Service {
                 .set_sign_up_ip(account.id, &a.to_string())
                 .await?;
         }
-        // A pending account gets its token now, as in Mastodon; `authenticate`
-        // refuses it until an operator approves the account.
-        let token = self
-            .issue_token(caller.app_id, Some(account.id), caller.scopes.clone())
-            .await?;
-        Ok((account, token))
+        Ok(account)
     }
 
     /// Every sign-up field checked at once, as Mastodon does: a 422 naming

@@ -29,6 +29,7 @@ pub(crate) mod accounts;
 pub(crate) mod dialect;
 pub(crate) mod discovery;
 pub(crate) mod graph;
+pub(crate) mod home_feed;
 pub(crate) mod lists;
 pub(crate) mod media;
 pub(crate) mod moderation;

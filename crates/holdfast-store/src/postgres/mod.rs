@@ -84,6 +84,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0014_moderation",
         include_str!("../../migrations/postgres/0014_moderation.sql"),
     ),
+    (
+        "0016_home_feed",
+        include_str!("../../migrations/postgres/0016_home_feed.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
