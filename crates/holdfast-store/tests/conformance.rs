@@ -3870,6 +3870,8 @@ async fn concurrent_writes_fail_alone(b: Backend) {
         .await
         .unwrap();
     assert_eq!(mentions.len(), 30, "failed posts notified nobody");
+}
+
 // ---- moderation (admin, issue 14) ----
 
 fn audit_entry(actor: Option<Id>, action: &str) -> NewAudit {

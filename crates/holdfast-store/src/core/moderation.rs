@@ -651,9 +651,10 @@ pub async fn create_ip_block(
         },
     )
     .await?;
-    ip_block(c, id).await
+    ip_block_as_written(c, id).await
 }
 
+/// A block in force; an ended one is NotFound.
 pub async fn ip_block(c: &dyn Conn, id: Id) -> StoreResult<IpBlockRow> {
     let row = c
         .query_one(
@@ -661,6 +662,17 @@ pub async fn ip_block(c: &dyn Conn, id: Id) -> StoreResult<IpBlockRow> {
                 "SELECT {IP_BLOCK_COLUMNS} FROM ip_blocks b WHERE b.id = ?1 AND {}",
                 ip_block_live()
             ),
+            &args![id],
+        )
+        .await?;
+    ip_block_row(&row)
+}
+
+/// The block as written, ended or not (the answer to a create or update).
+async fn ip_block_as_written(c: &dyn Conn, id: Id) -> StoreResult<IpBlockRow> {
+    let row = c
+        .query_one(
+            &format!("SELECT {IP_BLOCK_COLUMNS} FROM ip_blocks b WHERE b.id = ?1"),
             &args![id],
         )
         .await?;
@@ -713,7 +725,7 @@ pub async fn update_ip_block(
         return Err(StoreError::NotFound);
     }
     record(c, audit).await?;
-    ip_block(c, id).await
+    ip_block_as_written(c, id).await
 }
 
 pub async fn delete_ip_block(c: &dyn Conn, id: Id, audit: &NewAudit) -> StoreResult<()> {
