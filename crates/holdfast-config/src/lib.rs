@@ -396,6 +396,8 @@ pub struct Limits {
     pub web_assets_max_age_s: u64,
     /// Most accounts shown on one page of followers, following or follow requests.
     pub web_accounts_page: u32,
+    /// Most authorized apps listed on the settings page.
+    pub web_authorized_apps_max: u32,
 
     // ---- pages ----
     pub statuses_page_default: u32,
@@ -773,6 +775,7 @@ impl Default for Limits {
             home_scan_followees_min: 200,
             web_assets_max_age_s: 365 * 24 * 3600,
             web_accounts_page: 40,
+            web_authorized_apps_max: 100,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,

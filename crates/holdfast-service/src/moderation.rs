@@ -332,7 +332,7 @@ impl Service {
         let target = self.check_target(actor, id).await?;
         match self
             .store
-            .delete_account(
+            .remove_account(
                 id,
                 true,
                 audit(
@@ -368,7 +368,7 @@ impl Service {
             ));
         }
         self.store
-            .delete_account(
+            .remove_account(
                 id,
                 false,
                 audit(
@@ -398,7 +398,7 @@ impl Service {
     pub async fn delete_user(&self, username: &str) -> ServiceResult<AccountRow> {
         let a = self.store.account_by_username(username).await?;
         self.store
-            .delete_account(
+            .remove_account(
                 a.id,
                 false,
                 audit(
@@ -414,7 +414,7 @@ impl Service {
         Ok(a)
     }
 
-    // ---------------------------------------------------------------- account management (the user's own)
+    // ---------------------------------------------------------------- passwords (the operator's; users change theirs in `web`)
 
     fn check_new_password(&self, password: &str) -> ServiceResult<()> {
         let limits = self.limits();
@@ -428,68 +428,14 @@ impl Service {
         Ok(())
     }
 
-    /// Whether `password` is the account's.
-    async fn password_matches(&self, id: Id, password: &str) -> ServiceResult<bool> {
-        let email = self.store.email_of(id).await?;
-        let creds = self.store.credentials_by_email(&email).await?;
-        self.passwords
-            .verify(password.to_owned(), Some(creds.password_hash))
-            .await
-    }
-
-    /// Changes the caller's password (the current one proves it is them) and
-    /// ends every other token and log-in session; `keep_token` (the caller's
-    /// own token, if they act through one) stays.
-    pub async fn change_password(
-        &self,
-        me: Id,
-        keep_token: Option<Id>,
-        current: &str,
-        new: String,
-    ) -> ServiceResult<()> {
-        if !self.password_matches(me, current).await? {
-            return Err(ServiceError::Unprocessable(
-                "Validation failed: Current password is invalid".into(),
-            ));
-        }
-        self.check_new_password(&new)?;
-        let hash = self.passwords.hash(new).await?;
-        Ok(self.store.set_password(me, &hash, keep_token).await?)
-    }
-
     /// The CLI's `holdfast user password`: sets it and ends every session.
     pub async fn reset_password(&self, username: &str, new: String) -> ServiceResult<AccountRow> {
         let a = self.store.account_by_username(username).await?;
         self.check_new_password(&new)?;
         let hash = self.passwords.hash(new).await?;
-        self.store.set_password(a.id, &hash, None).await?;
+        // No session is kept: the operator is not logged in as the account.
+        self.store.set_password_hash(a.id, &hash, "").await?;
         Ok(a)
-    }
-
-    /// Deletes the caller's own account and all it owns (the password proves
-    /// it is them); every token and session goes with it.
-    pub async fn delete_own_account(&self, me: Id, password: &str) -> ServiceResult<()> {
-        if !self.password_matches(me, password).await? {
-            return Err(ServiceError::Unprocessable(
-                "Validation failed: Current password is invalid".into(),
-            ));
-        }
-        let a = self.store.account(me).await?;
-        Ok(self
-            .store
-            .delete_account(
-                me,
-                false,
-                audit(
-                    Actor::Account(me),
-                    "delete_own_account",
-                    "account",
-                    Some(me),
-                    &a.username,
-                    String::new(),
-                ),
-            )
-            .await?)
     }
 
     // ---------------------------------------------------------------- reports

@@ -479,14 +479,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<AdminAccountRow>;
     /// Deletes the account and all it owns, with its audit entry; with
     /// `pending_only`, Rejected unless the account awaits approval.
-    async fn delete_account(&self, id: Id, pending_only: bool, audit: NewAudit) -> StoreResult<()>;
-    /// A new password hash; every token but `keep_token`, and every session, ends.
-    async fn set_password(
-        &self,
-        id: Id,
-        password_hash: &str,
-        keep_token: Option<Id>,
-    ) -> StoreResult<()>;
+    async fn remove_account(&self, id: Id, pending_only: bool, audit: NewAudit) -> StoreResult<()>;
     async fn set_sign_up_ip(&self, id: Id, ip: &str) -> StoreResult<()>;
     async fn audit_log(&self, page: Page) -> StoreResult<Vec<Paged<AuditRow>>>;
     /// An audit entry for an action that changes nothing else (a warning).
@@ -572,6 +565,24 @@ pub trait Store: Send + Sync + 'static {
         add: bool,
         max: u32,
     ) -> StoreResult<()>;
+    // ---- web ----
+    /// The account's live log-in sessions, newest first.
+    async fn sessions_of(&self, account_id: Id) -> StoreResult<Vec<WebSession>>;
+    /// Ends one of the account's sessions; another account's session is left alone.
+    async fn end_account_session(&self, account_id: Id, session_hash: &str) -> StoreResult<()>;
+    /// Apps holding live tokens for the account (at most `limit`), most recent first.
+    async fn authorized_apps(&self, account_id: Id, limit: u32) -> StoreResult<Vec<AuthorizedApp>>;
+    /// Revokes every token `app_id` holds for the account.
+    async fn revoke_app_authorization(&self, account_id: Id, app_id: Id) -> StoreResult<()>;
+    /// Sets a new password hash and ends every session but `keep_session_hash`, and every token.
+    async fn set_password_hash(
+        &self,
+        account_id: Id,
+        password_hash: &str,
+        keep_session_hash: &str,
+    ) -> StoreResult<()>;
+    /// Deletes the account and everything it made (the schema cascades).
+    async fn delete_account(&self, account_id: Id) -> StoreResult<()>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

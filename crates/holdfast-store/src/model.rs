@@ -816,3 +816,24 @@ pub struct AnnouncementRow {
     /// (name, count, whether the viewer reacted so), most used first.
     pub reactions: Vec<(String, i64, bool)>,
 }
+
+// ---- web ----
+
+/// A live log-in session, for the account's own settings page.
+#[derive(Clone, Debug)]
+pub struct WebSession {
+    /// The SHA-256 of the cookie: names the session without being able to act as it.
+    pub session_hash: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// An app that holds live tokens for an account.
+#[derive(Clone, Debug)]
+pub struct AuthorizedApp {
+    pub app_id: Id,
+    pub name: String,
+    pub website: Option<String>,
+    pub last_authorized_at_ms: i64,
+    pub tokens: i64,
+}

@@ -94,6 +94,8 @@ conformance!(
     moderation_domain_and_address_blocks,
     moderation_announcements_reads_and_reactions,
     moderation_account_deletion_and_passwords,
+    // ---- web ----
+    web_sessions_apps_password_and_account_deletion,
 );
 
 // ---- helpers ----
@@ -4389,15 +4391,11 @@ async fn moderation_account_deletion_and_passwords(b: Backend) {
     let gone = account(s, "gone").await;
     let friend = account(s, "friend").await;
     let ap = app(s, "cid-del").await;
-    // Passwords: every token but the kept one ends.
-    let keep = s
-        .create_token("tok-keep", ap.id, Some(friend.id), "read")
-        .await
-        .unwrap();
+    // A password change ends every token (the web block's set_password_hash).
     s.create_token("tok-other", ap.id, Some(friend.id), "read")
         .await
         .unwrap();
-    s.set_password(friend.id, "new-hash", Some(keep))
+    s.set_password_hash(friend.id, "new-hash", "")
         .await
         .unwrap();
     assert_eq!(
@@ -4407,13 +4405,8 @@ async fn moderation_account_deletion_and_passwords(b: Backend) {
             .password_hash,
         "new-hash"
     );
-    assert!(s.token_by_hash("tok-keep").await.is_ok());
     assert!(matches!(
         s.token_by_hash("tok-other").await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        s.set_password(i64::MAX, "h", None).await,
         Err(StoreError::NotFound)
     ));
 
@@ -4429,11 +4422,11 @@ async fn moderation_account_deletion_and_passwords(b: Backend) {
     let before = s.status(original).await.unwrap();
     assert_eq!((before.replies_count, before.reblogs_count), (1, 1));
     assert!(matches!(
-        s.delete_account(gone.id, true, audit_entry(None, "reject"))
+        s.remove_account(gone.id, true, audit_entry(None, "reject"))
             .await,
         Err(StoreError::Rejected(_))
     ));
-    s.delete_account(gone.id, false, audit_entry(None, "delete_account"))
+    s.remove_account(gone.id, false, audit_entry(None, "delete_account"))
         .await
         .unwrap();
     assert!(matches!(
@@ -4449,7 +4442,7 @@ async fn moderation_account_deletion_and_passwords(b: Backend) {
         .unwrap()
         .is_empty());
     assert!(matches!(
-        s.delete_account(gone.id, false, audit_entry(None, "delete_account"))
+        s.remove_account(gone.id, false, audit_entry(None, "delete_account"))
             .await,
         Err(StoreError::NotFound)
     ));
@@ -4479,7 +4472,7 @@ async fn moderation_account_deletion_and_passwords(b: Backend) {
             .as_deref(),
         Some("127.0.0.1")
     );
-    s.delete_account(pending.id, true, audit_entry(None, "reject"))
+    s.remove_account(pending.id, true, audit_entry(None, "reject"))
         .await
         .unwrap();
     assert!(matches!(
@@ -4489,4 +4482,86 @@ async fn moderation_account_deletion_and_passwords(b: Backend) {
     let log = s.audit_log(page(10)).await.unwrap();
     assert_eq!(log[0].item.action, "reject");
     assert_eq!(log[1].item.action, "delete_account");
+}
+
+// ---- web ----
+
+async fn web_sessions_apps_password_and_account_deletion(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "websettings").await;
+    let other = account(s, "webother").await;
+    s.create_session("ws-1", a.id, 600, 5).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    s.create_session("ws-2", a.id, 600, 5).await.unwrap();
+    s.create_session("ws-other", other.id, 600, 5)
+        .await
+        .unwrap();
+    let mine: Vec<String> = s
+        .sessions_of(a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.session_hash)
+        .collect();
+    assert_eq!(mine, ["ws-2", "ws-1"], "newest first, only this account's");
+    // Another account's session cannot be ended through this account.
+    s.end_account_session(a.id, "ws-other").await.unwrap();
+    assert!(s.session("ws-other").await.is_ok());
+    s.end_account_session(a.id, "ws-1").await.unwrap();
+    assert!(matches!(s.session("ws-1").await, Err(StoreError::NotFound)));
+
+    // Apps with live tokens, one row each; revoking cuts every token of that app.
+    let phone = app(s, "cid-web-phone").await;
+    let desk = app(s, "cid-web-desk").await;
+    s.create_token("wt-1", phone.id, Some(a.id), "read")
+        .await
+        .unwrap();
+    s.create_token("wt-2", phone.id, Some(a.id), "read")
+        .await
+        .unwrap();
+    s.create_token("wt-3", desk.id, Some(a.id), "read")
+        .await
+        .unwrap();
+    s.create_token("wt-4", desk.id, Some(other.id), "read")
+        .await
+        .unwrap();
+    let apps = s.authorized_apps(a.id, 10).await.unwrap();
+    assert_eq!(apps.len(), 2);
+    let phone_row = apps.iter().find(|x| x.app_id == phone.id).unwrap();
+    assert_eq!(phone_row.tokens, 2);
+    assert_eq!(s.authorized_apps(a.id, 1).await.unwrap().len(), 1);
+    s.revoke_app_authorization(a.id, phone.id).await.unwrap();
+    assert!(matches!(
+        s.token_by_hash("wt-1").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.token_by_hash("wt-2").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.token_by_hash("wt-3").await.is_ok());
+    s.revoke_app_authorization(a.id, desk.id).await.unwrap();
+    assert!(
+        s.token_by_hash("wt-4").await.is_ok(),
+        "the other account keeps its token"
+    );
+
+    // A new password ends every session but the one kept.
+    s.create_session("ws-3", a.id, 600, 5).await.unwrap();
+    s.set_password_hash(a.id, "new-hash", "ws-3").await.unwrap();
+    assert!(matches!(s.session("ws-2").await, Err(StoreError::NotFound)));
+    assert!(s.session("ws-3").await.is_ok());
+    let email = s.email_of(a.id).await.unwrap();
+    assert_eq!(
+        s.credentials_by_email(&email).await.unwrap().password_hash,
+        "new-hash"
+    );
+
+    // Deleting the account takes what it made with it.
+    let id = post_with(s, new_status(a.id, "gone with the account")).await;
+    s.delete_account(a.id).await.unwrap();
+    assert!(matches!(s.account(a.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.status(id).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.session("ws-3").await, Err(StoreError::NotFound)));
+    assert!(s.account(other.id).await.is_ok());
 }

@@ -364,7 +364,7 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
 
 /// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).
 fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
-    use crate::web::{assets, auth, people, timeline};
+    use crate::web::{assets, auth, people, settings, timeline};
     // Log-in and sign-up forms are small, like the API's credential forms.
     let credentials = Router::new()
         .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
@@ -373,6 +373,7 @@ fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
     // Posting may carry a picture.
     let uploads = Router::new()
         .route("/statuses", post(timeline::post))
+        .route("/settings/profile", post(settings::save_profile))
         .layer(DefaultBodyLimit::max(limits.media_upload_body_max_bytes));
     Router::new()
         .merge(credentials)
@@ -394,6 +395,14 @@ fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
         )
         .route("/notifications", get(people::notifications))
         .route("/search", get(people::search))
+        .route("/settings", get(settings::page))
+        .route("/settings/password", post(settings::change_password))
+        .route(
+            "/settings/sessions/{hash}/revoke",
+            post(settings::end_session),
+        )
+        .route("/settings/apps/{id}/revoke", post(settings::revoke_app))
+        .route("/settings/delete", post(settings::delete_account))
 }
 
 /// Routes with the large media body cap answer a caller without a valid user

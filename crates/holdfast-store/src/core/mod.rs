@@ -43,6 +43,7 @@ pub(crate) mod statuses;
 mod store;
 pub(crate) mod timelines;
 pub(crate) mod trends;
+pub(crate) mod web;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -121,42 +121,22 @@ pub async fn change_account(
         change,
         AccountChange::Suspended(true) | AccountChange::Disabled(true)
     ) {
-        end_sessions(c, id, None).await?;
+        end_sessions(c, id).await?;
     }
     record(c, audit).await?;
     admin_account(c, id).await
 }
 
-/// Ends every token of the account but `keep` (the caller's own), and every
-/// log-in session.
-pub async fn end_sessions(c: &dyn Conn, id: Id, keep: Option<Id>) -> StoreResult<()> {
+/// Ends every token and log-in session of the account.
+pub async fn end_sessions(c: &dyn Conn, id: Id) -> StoreResult<()> {
     c.execute(
-        "UPDATE tokens SET revoked_at = ?2 WHERE account_id = ?1 AND revoked_at IS NULL AND id <> ?3",
-        &args![id, now_ms(), keep.unwrap_or(0)],
+        "UPDATE tokens SET revoked_at = ?2 WHERE account_id = ?1 AND revoked_at IS NULL",
+        &args![id, now_ms()],
     )
     .await?;
     c.execute("DELETE FROM sessions WHERE account_id = ?1", &args![id])
         .await?;
     Ok(())
-}
-
-/// Sets a new password hash and ends every other token and session.
-pub async fn set_password(
-    c: &dyn Conn,
-    id: Id,
-    password_hash: &str,
-    keep_token: Option<Id>,
-) -> StoreResult<()> {
-    let changed = c
-        .execute(
-            "UPDATE credentials SET password_hash = ?2 WHERE account_id = ?1",
-            &args![id, password_hash],
-        )
-        .await?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    end_sessions(c, id, keep_token).await
 }
 
 /// Deletes the account and everything it owns (the foreign keys cascade);
@@ -174,9 +154,15 @@ pub async fn delete_account(
     if pending_only && approved {
         return Err(StoreError::Rejected("the account is not pending"));
     }
-    // Each status goes the way a deletion by its author goes, so the counts
-    // on others' statuses and the search index stay right; one that went
-    // already (a reblog of one of its own) is no error.
+    purge(c, id).await?;
+    record(c, audit).await
+}
+
+/// Deletes the account and everything it made. Each status goes the way a
+/// deletion by its author goes, so the counts on others' statuses and the
+/// search index stay right; the rest goes by the schema's cascades.
+pub async fn purge(c: &dyn Conn, id: Id) -> StoreResult<()> {
+    // One that went already (a reblog of one of its own) is no error.
     let ids: Vec<Id> = c
         .query(
             "SELECT id FROM statuses WHERE account_id = ?1 ORDER BY id DESC",
@@ -194,7 +180,7 @@ pub async fn delete_account(
     }
     c.execute("DELETE FROM accounts WHERE id = ?1", &args![id])
         .await?;
-    record(c, audit).await
+    Ok(())
 }
 
 pub async fn set_sign_up_ip(c: &dyn Conn, id: Id, ip: &str) -> StoreResult<()> {

@@ -9,7 +9,7 @@ use super::moderation;
 use super::push;
 use super::{
     discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
-    trends, Core, Db,
+    trends, web, Core, Db,
 };
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
@@ -1061,22 +1061,10 @@ impl<B: Db> Store for Core<B> {
             })
             .await
     }
-    async fn delete_account(&self, id: Id, pending_only: bool, audit: NewAudit) -> StoreResult<()> {
+    async fn remove_account(&self, id: Id, pending_only: bool, audit: NewAudit) -> StoreResult<()> {
         self.db
             .write(audit, move |c, audit| {
                 Box::pin(moderation::delete_account(c, id, pending_only, audit))
-            })
-            .await
-    }
-    async fn set_password(
-        &self,
-        id: Id,
-        password_hash: &str,
-        keep_token: Option<Id>,
-    ) -> StoreResult<()> {
-        self.db
-            .write(password_hash.to_owned(), move |c, hash| {
-                Box::pin(moderation::set_password(c, id, hash, keep_token))
             })
             .await
     }
@@ -1301,6 +1289,51 @@ impl<B: Db> Store for Core<B> {
                     c, account_id, id, name, add, max,
                 ))
             })
+            .await
+    }
+    // ---- web ----
+    async fn sessions_of(&self, account_id: Id) -> StoreResult<Vec<WebSession>> {
+        self.db
+            .read((), move |c, _| Box::pin(web::sessions_of(c, account_id)))
+            .await
+    }
+    async fn end_account_session(&self, account_id: Id, session_hash: &str) -> StoreResult<()> {
+        self.db
+            .write(session_hash.to_owned(), move |c, hash| {
+                Box::pin(web::end_account_session(c, account_id, hash))
+            })
+            .await
+    }
+    async fn authorized_apps(&self, account_id: Id, limit: u32) -> StoreResult<Vec<AuthorizedApp>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(web::authorized_apps(c, account_id, limit))
+            })
+            .await
+    }
+    async fn revoke_app_authorization(&self, account_id: Id, app_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(web::revoke_app_authorization(c, account_id, app_id))
+            })
+            .await
+    }
+    async fn set_password_hash(
+        &self,
+        account_id: Id,
+        password_hash: &str,
+        keep_session_hash: &str,
+    ) -> StoreResult<()> {
+        self.db
+            .write(
+                (password_hash.to_owned(), keep_session_hash.to_owned()),
+                move |c, (hash, keep)| Box::pin(web::set_password_hash(c, account_id, hash, keep)),
+            )
+            .await
+    }
+    async fn delete_account(&self, account_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(web::delete_account(c, account_id)))
             .await
     }
 }
