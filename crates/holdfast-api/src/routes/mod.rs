@@ -8,9 +8,12 @@ mod admin;
 mod announcements;
 mod discovery;
 mod emails;
+mod filters;
+mod fixed;
 mod instance;
 mod lists;
 mod media;
+mod notification_requests;
 mod notifications;
 mod oauth;
 mod ops;
@@ -45,6 +48,10 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         )
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
+        .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
         .route("/api/v1/apps", post(oauth::create_app))
         .route(
             "/api/v1/accounts",
@@ -77,6 +84,8 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/status", get(ops::status_page))
+        .route("/status.json", get(ops::status_json))
         // web
         .route("/", get(crate::web::timeline::landing))
         .route("/avatars/original/missing.png", get(web::missing_image))
@@ -360,6 +369,110 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
                 .put(admin::update_ip_block)
                 .delete(admin::delete_ip_block),
         )
+        // filters (v2, and v1's view of their keywords)
+        .route("/api/v2/filters", get(filters::index).post(filters::create))
+        .route(
+            "/api/v2/filters/{id}",
+            get(filters::show)
+                .put(filters::update)
+                .delete(filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(filters::keywords).post(filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(filters::keyword)
+                .put(filters::update_keyword)
+                .delete(filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(filters::statuses).post(filters::add_status),
+        )
+        .route(
+            "/api/v2/filters/statuses/{id}",
+            get(filters::status).delete(filters::delete_status),
+        )
+        .route(
+            "/api/v1/filters",
+            get(filters::v1_index).post(filters::v1_create),
+        )
+        .route(
+            "/api/v1/filters/{id}",
+            get(filters::v1_show)
+                .put(filters::v1_update)
+                .delete(filters::v1_delete),
+        )
+        // notification policies and requests
+        .route(
+            "/api/v2/notifications/policy",
+            get(notification_requests::policy).patch(notification_requests::update_policy),
+        )
+        .route(
+            "/api/v1/notifications/policy",
+            get(notification_requests::v1_policy).put(notification_requests::v1_update_policy),
+        )
+        .route(
+            "/api/v1/notifications/requests",
+            get(notification_requests::requests),
+        )
+        .route(
+            "/api/v1/notifications/requests/merged",
+            get(notification_requests::merged),
+        )
+        .route(
+            "/api/v1/notifications/requests/accept",
+            post(notification_requests::accept_many),
+        )
+        .route(
+            "/api/v1/notifications/requests/dismiss",
+            post(notification_requests::dismiss_many),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}",
+            get(notification_requests::request),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/accept",
+            post(notification_requests::accept),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/dismiss",
+            post(notification_requests::dismiss),
+        )
+        // ---- stream: small documented endpoints (issue 14) ----
+        .route("/health", get(fixed::health))
+        .route(
+            "/api/v1/accounts/{id}/identity_proofs",
+            get(fixed::identity_proofs),
+        )
+        .route("/api/v1/accounts/{id}/endorse", post(personal::pin))
+        .route("/api/v1/accounts/{id}/unendorse", post(personal::unpin))
+        .route(
+            "/api/v1/accounts/{id}/endorsements",
+            get(personal::account_endorsements),
+        )
+        .route("/api/v1/annual_reports", get(fixed::annual_reports))
+        .route("/api/v1/annual_reports/{year}", get(fixed::annual_report))
+        .route(
+            "/api/v1/annual_reports/{year}/state",
+            get(fixed::annual_report_state),
+        )
+        .route(
+            "/api/v1/annual_reports/{year}/generate",
+            post(fixed::generate_annual_report),
+        )
+        .route(
+            "/api/v1/annual_reports/{year}/read",
+            post(fixed::read_annual_report),
+        )
+        .route(
+            "/api/v1_alpha/async_refreshes/{id}",
+            get(fixed::async_refresh),
+        )
+        .route("/api/v1/timelines/link", get(fixed::link_timeline))
 }
 
 /// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).

@@ -88,6 +88,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_home_feed",
         include_str!("../../migrations/postgres/0016_home_feed.sql"),
     ),
+    (
+        "0011_filters_notification_policies",
+        include_str!("../../migrations/postgres/0011_filters_notification_policies.sql"),
+    ),
+    (
+        "0019_streaming",
+        include_str!("../../migrations/postgres/0019_streaming.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

@@ -66,6 +66,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_home_feed",
         include_str!("../../migrations/sqlite/0016_home_feed.sql"),
     ),
+    (
+        "0011_filters_notification_policies",
+        include_str!("../../migrations/sqlite/0011_filters_notification_policies.sql"),
+    ),
+    (
+        "0019_streaming",
+        include_str!("../../migrations/sqlite/0019_streaming.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
