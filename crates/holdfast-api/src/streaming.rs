@@ -29,7 +29,7 @@ use futures_util::{SinkExt, StreamExt};
 use holdfast_service::events::{DropReason, Event, Published, Refusal, Slot, StatusEvent};
 use holdfast_service::streams::{EventMemo, StreamTimeline};
 use holdfast_service::{PageRequest, Principal, ServiceError};
-use holdfast_store::{FilterContext, Id, StatusBundle, Visibility};
+use holdfast_store::{Id, Visibility};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
@@ -327,7 +327,7 @@ impl Subscriber {
                 // … public and hashtag streams send one rendering for all
                 // (as Mastodon's do): a new public status has no per-viewer state.
                 Kind::Public | Kind::PublicLocal | Kind::Hashtag | Kind::HashtagLocal => {
-                    self.public_payload(s.id, memo).await
+                    memo.anonymous(|| self.render(None, s.id)).await
                 }
                 Kind::Direct => self.conversation_payload(s).await,
                 _ => {
@@ -353,49 +353,19 @@ impl Subscriber {
         out
     }
 
-    /// The status as `viewer` sees it in the home stream, as the client's
-    /// JSON, with the viewer's filters applied (None: hidden by one). The
-    /// stream's check already applied the visibility rule, so the bundle is
-    /// loaded directly (one query less).
+    /// The status as `viewer` sees it, as the client's JSON. The stream's
+    /// check already applied the visibility rule, so the bundle is loaded
+    /// directly (one query less).
     async fn render(&self, viewer: Option<Id>, id: Id) -> Option<Arc<str>> {
-        let service = &self.state.service;
-        let bundle = match service.bundles(viewer, &[id]).await {
-            Ok(mut b) => b.pop()?,
+        match self.state.service.bundles(viewer, &[id]).await {
+            Ok(b) => b
+                .first()
+                .map(|b| Arc::from(entities::to_json(&Status::new(&self.state.urls, b)))),
             Err(e) => {
                 tracing::warn!(error = %e, "streaming: status not loaded; event skipped");
-                return None;
+                None
             }
-        };
-        let shown = match viewer {
-            Some(v) => service.filtered_for(v, FilterContext::Home, bundle).await?,
-            None => bundle,
-        };
-        Some(self.to_payload(&shown))
-    }
-
-    /// A public or hashtag stream's payload: the one rendering every
-    /// subscriber shares, unless this viewer's filters match the status (a
-    /// `hide` filter drops it, a `warn` filter gets its own rendering with
-    /// `filtered`), as the REST public timeline shows it.
-    async fn public_payload(&self, id: Id, memo: &EventMemo) -> Option<Arc<str>> {
-        let service = &self.state.service;
-        let bundle = memo.bundle(service, id).await?;
-        let shared = || memo.anonymous(|| async { Some(self.to_payload(&bundle)) });
-        let Some(viewer) = self.viewer() else {
-            return shared().await;
-        };
-        let shown = service
-            .filtered_for(viewer, FilterContext::Public, (*bundle).clone())
-            .await?;
-        if shown.filtered.is_empty() {
-            shared().await
-        } else {
-            Some(self.to_payload(&shown))
         }
-    }
-
-    fn to_payload(&self, bundle: &StatusBundle) -> Arc<str> {
-        Arc::from(entities::to_json(&Status::new(&self.state.urls, bundle)))
     }
 
     /// The `conversation` payload of a direct message for this viewer.

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use holdfast_store::{AccountRow, FilterContext, Id, Page, StatusBundle};
+use holdfast_store::{AccountRow, Id, Page};
 use tokio::sync::OnceCell;
 
 use crate::{Service, ServiceResult};
@@ -28,31 +28,12 @@ pub struct EventMemo {
     tags: Mutex<HashMap<String, Arc<OnceCell<bool>>>>,
     /// `Store::hiders_of` the author; `None`: too many, or not known.
     hiders: OnceCell<Option<HashSet<Id>>>,
-    /// The status loaded for no viewer in particular (public and hashtag
-    /// streams: a new public status has no per-viewer state) …
-    bundle: OnceCell<Option<Arc<StatusBundle>>>,
-    /// … and rendered, as the client's JSON text (what subscribers without a
-    /// matching filter are sent, as Mastodon's public streams do).
+    /// The status rendered for no viewer in particular (what public and
+    /// hashtag streams send, as Mastodon's do), as the client's JSON text.
     anonymous: OnceCell<Option<Arc<str>>>,
 }
 
 impl EventMemo {
-    /// The status as nobody in particular sees it, loaded once per event.
-    pub async fn bundle(&self, service: &Service, id: Id) -> Option<Arc<StatusBundle>> {
-        self.bundle
-            .get_or_init(|| async {
-                match service.bundles(None, &[id]).await {
-                    Ok(mut b) => b.pop().map(Arc::new),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "streaming: status not loaded; event skipped");
-                        None
-                    }
-                }
-            })
-            .await
-            .clone()
-    }
-
     /// The anonymous rendering, made by `render` once per event.
     pub async fn anonymous<F, Fut>(&self, render: F) -> Option<Arc<str>>
     where
@@ -193,26 +174,6 @@ impl Service {
         match hiders {
             Some(set) => !set.contains(&viewer),
             None => per_viewer().await,
-        }
-    }
-
-    /// `bundle` as `viewer` is shown it in `context`: their filters applied,
-    /// as the REST timelines apply them; None when a `hide` filter matches.
-    /// Filters are a preference, not a permission: if they cannot be read,
-    /// the status goes out unfiltered (and the failure is logged).
-    pub async fn filtered_for(
-        &self,
-        viewer: Id,
-        context: FilterContext,
-        bundle: StatusBundle,
-    ) -> Option<StatusBundle> {
-        let fallback = bundle.clone();
-        match self.apply_filters_one(Some(viewer), context, bundle).await {
-            Ok(shown) => shown,
-            Err(e) => {
-                tracing::warn!(error = %e, "streaming: filters not read; sent unfiltered");
-                Some(fallback)
-            }
         }
     }
 
