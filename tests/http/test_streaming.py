@@ -602,3 +602,36 @@ def test_filters_changed_on_user_streams_without_payload(server, alice, bob):
         other.next({"filters_changed"}, timeout=1)
     for s in (sse, ws, notes, other):
         s.close()
+
+
+def test_streams_apply_the_viewers_filters_like_the_rest_timelines(server, alice, bob, carol):
+    """A `hide` filter keeps a status out of the streams of its context; a
+    `warn` filter sends it with `filtered`; others get the shared rendering."""
+    word = unique_name("spoil")
+    follow(alice, bob)
+    assert alice.post("/api/v2/filters", json={
+        "title": "hide", "context": ["home", "public"], "filter_action": "hide",
+        "keywords_attributes": [{"keyword": word}]}).status_code == 200
+    assert carol.post("/api/v2/filters", json={
+        "title": "warn", "context": ["public"], "filter_action": "warn",
+        "keywords_attributes": [{"keyword": word}]}).status_code == 200
+    hidden_home = SSE(server, "/api/v1/streaming/user", alice.token)
+    hidden_public = WS(server, alice.token, "?stream=public")
+    warned = SSE(server, "/api/v1/streaming/public", carol.token)
+    plain = SSE(server, "/api/v1/streaming/public", bob.token)
+    assert hidden_public.status == 101
+    time.sleep(0.3)
+    spoiler = bob.status(f"the butler did it {word}")
+    last = bob.status("nothing to hide here")
+    got = json.loads(warned.next({"update"})[1])
+    assert got["id"] == spoiler["id"]
+    assert [r["filter"]["title"] for r in got["filtered"]] == ["warn"]
+    got = json.loads(plain.next({"update"})[1])
+    assert got["id"] == spoiler["id"] and got.get("filtered", []) == []
+    for stream_next in (lambda: json.loads(hidden_home.next({"update"})[1])["id"],
+                        lambda: json.loads(hidden_public.next({"update"})["payload"])["id"]):
+        assert stream_next() == last["id"], "the hidden status was streamed"
+    # The REST timelines agree.
+    assert spoiler["id"] not in [s["id"] for s in alice.get("/api/v1/timelines/home").json()]
+    for s in (hidden_home, hidden_public, warned, plain):
+        s.close()

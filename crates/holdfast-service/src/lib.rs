@@ -14,6 +14,7 @@ pub mod follow_options;
 pub mod imaging;
 pub mod lists;
 pub mod media;
+pub mod moderation;
 pub mod notification_groups;
 pub mod notification_policies;
 pub mod oauth;
