@@ -265,7 +265,8 @@ impl Subscriber {
 
     async fn messages_for(&mut self, event: &Event) -> Vec<Outgoing> {
         match event {
-            Event::Posted(s) => self.posted(s).await,
+            Event::Posted(s) => self.posted(s, "update").await,
+            Event::Edited(s) => self.posted(s, "status.update").await,
             Event::Deleted(s) => self.deleted(s).await,
             Event::Notified { account_id } => {
                 if self.viewer() == Some(*account_id) {
@@ -277,7 +278,11 @@ impl Subscriber {
         }
     }
 
-    async fn posted(&self, s: &StatusEvent) -> Vec<Outgoing> {
+    /// A new status (`update`) or an edited one (`status.update`), to the
+    /// streams whose timeline holds it (an edit is not a new conversation
+    /// message, so the direct stream hears only of new ones).
+    async fn posted(&self, s: &StatusEvent, event: &'static str) -> Vec<Outgoing> {
+        let edited = event != "update";
         let service = &self.state.service;
         let viewer = self.viewer();
         let public = s.visibility == Visibility::Public && !s.is_reblog();
@@ -310,7 +315,7 @@ impl Subscriber {
                             .await
                 }
                 Kind::Direct => match viewer {
-                    Some(v) if s.visibility == Visibility::Direct => {
+                    Some(v) if s.visibility == Visibility::Direct && !edited => {
                         (s.account_id == v || s.mentions.contains(&v))
                             && service.may_see_direct(v, s.id, s.account_id).await
                     }
@@ -341,7 +346,7 @@ impl Subscriber {
             } else {
                 out.push(Outgoing {
                     stream: stream.label(),
-                    event: "update",
+                    event,
                     payload: entities::to_json(status),
                 });
             }

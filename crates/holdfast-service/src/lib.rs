@@ -14,6 +14,7 @@ pub mod media;
 pub mod notification_groups;
 pub mod oauth;
 pub mod personal;
+pub mod posts;
 pub mod push;
 pub mod push_address;
 pub mod push_crypto;

@@ -28,14 +28,17 @@
 pub(crate) mod accounts;
 pub(crate) mod dialect;
 pub(crate) mod discovery;
+pub(crate) mod edits;
 pub(crate) mod graph;
 pub(crate) mod lists;
 pub(crate) mod media;
 pub(crate) mod notifications;
 pub(crate) mod oauth;
 pub(crate) mod personal;
+pub(crate) mod polls;
 pub(crate) mod push;
 pub(crate) mod safety;
+pub(crate) mod scheduled;
 pub(crate) mod sql;
 pub(crate) mod statuses;
 mod store;

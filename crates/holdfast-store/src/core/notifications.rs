@@ -18,6 +18,12 @@ pub(crate) async fn notify(
     kind: NotificationType,
     status: Option<Id>,
 ) -> StoreResult<()> {
+    // A muted conversation notifies nothing (Mastodon), whoever acts in it.
+    if let Some(status) = status {
+        if super::edits::thread_muted(c, to, status).await? {
+            return Ok(());
+        }
+    }
     let now = now_ms();
     let group_key = group_key_for(c, to, kind, status, now).await?;
     let written = c

@@ -80,6 +80,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_auth_code_replay",
         include_str!("../../migrations/postgres/0013_auth_code_replay.sql"),
     ),
+    (
+        "0010_edits_pins_polls_scheduled",
+        include_str!("../../migrations/postgres/0010_edits_pins_polls_scheduled.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

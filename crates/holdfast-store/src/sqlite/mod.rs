@@ -56,6 +56,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_auth_code_replay",
         include_str!("../../migrations/sqlite/0013_auth_code_replay.sql"),
     ),
+    (
+        "0010_edits_pins_polls_scheduled",
+        include_str!("../../migrations/sqlite/0010_edits_pins_polls_scheduled.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
