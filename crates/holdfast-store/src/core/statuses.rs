@@ -129,7 +129,8 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
         )
         .await?;
     }
-    // Attach the uploads: each must be the author's and not yet attached.
+    // Attach the uploads: each must be the author's and not yet attached
+    // (nor reserved by a scheduled status).
     // One failure rolls back the whole post (the caller's transaction); on
     // PostgreSQL the row lock taken by UPDATE makes two posts racing for one
     // upload attach it once.
@@ -137,7 +138,7 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
         let attached = c
             .execute(
                 "UPDATE media_attachments SET status_id = ?1, position = ?2 \
-                 WHERE id = ?3 AND account_id = ?4 AND status_id IS NULL",
+                 WHERE id = ?3 AND account_id = ?4 AND status_id IS NULL AND scheduled_status_id IS NULL",
                 &args![id, position as i64, *media_id, new.account_id],
             )
             .await?;
