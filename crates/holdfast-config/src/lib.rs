@@ -390,6 +390,13 @@ pub struct Limits {
     /// (cheaper past this point; measured in bench/perf).
     pub home_scan_followees_min: usize,
 
+    // ---- web UI (web, issue 13) ----
+    /// How long browsers keep the web UI's stylesheet and script; their URLs
+    /// carry a hash of their content, so a new build is fetched at once anyway.
+    pub web_assets_max_age_s: u64,
+    /// Most accounts shown on one page of followers, following or follow requests.
+    pub web_accounts_page: u32,
+
     // ---- pages ----
     pub statuses_page_default: u32,
     pub statuses_page_max: u32,
@@ -401,6 +408,29 @@ pub struct Limits {
     pub search_page_max: u32,
     /// Deepest `offset` search accepts; deeper paging is refused with 400.
     pub search_offset_max: u32,
+    // ---- home feeds and group commit (perf, issue 10) ----
+    /// Statuses kept per account in its materialized home feed (`home_feed`);
+    /// older rows are trimmed. Paging past them finds nothing, as in Mastodon.
+    pub home_feed_max: usize,
+    /// An author who posts with at least this many followers is read on
+    /// merge (its statuses are looked up when a follower opens home) instead of
+    /// copied into every follower's feed; sticky once reached. Below it, a post
+    /// writes one feed row per follower in its own transaction (measured in
+    /// bench/perf: the post-followers curve).
+    pub home_fanout_followers_max: usize,
+    /// Statuses of a newly followed account copied into the follower's feed.
+    pub home_follow_backfill_max: usize,
+    /// Every this many posts of an author, its followers' feeds are trimmed
+    /// to `home_feed_max` (so a feed holds at most about
+    /// `home_feed_max` + followees x this).
+    pub home_feed_trim_every_posts: usize,
+    /// Writes the SQLite writer commits together in one transaction (one
+    /// fsync), each in its own savepoint; each is acknowledged after the commit.
+    pub sqlite_group_commit_max: usize,
+    /// Writes waiting for the SQLite writer; past this a write waits (up to
+    /// `db_acquire_timeout_ms`) for room, then gets 503.
+    pub sqlite_write_queue_max: usize,
+
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
     /// `update_credentials`): the image cap plus room for a thumbnail and form fields.
@@ -735,6 +765,8 @@ impl Default for Limits {
             idempotency_key_ttl_s: 24 * 3600,
             rendered_notes_max: 10_000,
             home_scan_followees_min: 200,
+            web_assets_max_age_s: 365 * 24 * 3600,
+            web_accounts_page: 40,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,
@@ -744,6 +776,12 @@ impl Default for Limits {
             search_page_default: 20,
             search_page_max: 40,
             search_offset_max: 10_000,
+            home_feed_max: 800,
+            home_fanout_followers_max: 10_000,
+            home_follow_backfill_max: 100,
+            home_feed_trim_every_posts: 64,
+            sqlite_group_commit_max: 64,
+            sqlite_write_queue_max: 1_024,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,

@@ -28,6 +28,7 @@ pub mod text;
 pub mod threads;
 pub mod trends;
 pub mod user_lists;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -25,7 +25,7 @@ pub use feed::{EventFeed, FeedStats};
 pub use media::{FileMediaStore, MediaStore};
 pub use model::*;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,

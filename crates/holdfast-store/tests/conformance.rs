@@ -86,6 +86,9 @@ conformance!(
     notes_endorsements_and_domain_blocks,
     directory_suggestions_and_familiar_followers,
     trends_and_usage_from_recent_public_statuses,
+    home_feed_fan_out_backfill_trim_and_removals,
+    home_feed_merges_big_authors_on_read,
+    concurrent_writes_fail_alone,
 );
 
 // ---- helpers ----
@@ -3664,4 +3667,203 @@ async fn trends_and_usage_from_recent_public_statuses(b: Backend) {
         usage.local_posts, 11,
         "every original, the suspended author's too; no reblog"
     );
+}
+
+// ---- perf (materialized home feeds) ----
+
+/// The feed is written on post and on follow, trimmed to its bound, and
+/// what is deleted, unfollowed or blocked leaves home at once.
+async fn home_feed_fan_out_backfill_trim_and_removals(b: Backend) {
+    let s = b
+        .reopened_with(holdfast_config::Limits {
+            home_feed_max: 4,
+            home_follow_backfill_max: 2,
+            home_feed_trim_every_posts: 1,
+            ..support::limits()
+        })
+        .await;
+    let me = account(&s, "feed_me").await;
+    let friend = account(&s, "feed_friend").await;
+    let home =
+        |s: Arc<dyn Store>| async move { items(s.home_timeline(me.id, page(20)).await.unwrap()) };
+    assert_eq!(
+        home(s.clone()).await,
+        Vec::<Id>::new(),
+        "a first read builds an empty feed"
+    );
+    let _a1 = post(&s, friend.id, "a1").await;
+    let a2 = post(&s, friend.id, "a2").await;
+    let a3 = post(&s, friend.id, "a3").await;
+    assert_eq!(
+        home(s.clone()).await,
+        Vec::<Id>::new(),
+        "not followed: not fanned out"
+    );
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    assert_eq!(
+        home(s.clone()).await,
+        vec![a3, a2],
+        "a follow backfills the newest two"
+    );
+    let a4 = post(&s, friend.id, "a4").await;
+    let private = post_with(
+        &s,
+        NewStatus {
+            visibility: Visibility::Private,
+            ..new_status(friend.id, "followers only")
+        },
+    )
+    .await;
+    assert_eq!(home(s.clone()).await, vec![private, a4, a3, a2]);
+    let a5 = post(&s, friend.id, "a5").await;
+    assert_eq!(
+        home(s.clone()).await,
+        vec![a5, private, a4, a3],
+        "the feed keeps its newest home_feed_max rows"
+    );
+    s.delete_status(friend.id, a4).await.unwrap();
+    assert_eq!(
+        home(s.clone()).await,
+        vec![a5, private, a3],
+        "a deleted status leaves home"
+    );
+    let mine = post(&s, me.id, "mine").await;
+    s.unfollow(me.id, friend.id).await.unwrap();
+    assert_eq!(
+        home(s.clone()).await,
+        vec![mine],
+        "an unfollowed account's statuses leave home"
+    );
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    assert!(home(s.clone()).await.contains(&private));
+    s.block(friend.id, me.id).await.unwrap();
+    assert_eq!(
+        home(s.clone()).await,
+        vec![mine],
+        "a block ends the follow and hides its statuses"
+    );
+}
+
+/// An author with `home_fanout_followers_max` followers is merged on read:
+/// its posts are not copied, yet home pages (newest, max_id, min_id) are
+/// the same as if they were, and its own home holds them too.
+async fn home_feed_merges_big_authors_on_read(b: Backend) {
+    let s = b
+        .reopened_with(holdfast_config::Limits {
+            home_fanout_followers_max: 2,
+            ..support::limits()
+        })
+        .await;
+    let me = account(&s, "merge_me").await;
+    let fan = account(&s, "merge_fan").await;
+    let star = account(&s, "merge_star").await;
+    let friend = account(&s, "merge_friend").await;
+    s.follow(me.id, star.id, true, false).await.unwrap();
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    let before = post(&s, star.id, "with one follower: fanned out").await;
+    s.follow(fan.id, star.id, true, false).await.unwrap();
+    let mut stars = vec![before];
+    let mut expected = vec![before];
+    for k in 0..3 {
+        let star_post = post(&s, star.id, &format!("star {k}")).await;
+        stars.push(star_post);
+        expected.push(star_post);
+        expected.push(post(&s, friend.id, &format!("friend {k}")).await);
+    }
+    stars.reverse();
+    expected.reverse();
+    let home = |who: Id, p: Page| {
+        let s = s.clone();
+        async move { items(s.home_timeline(who, p).await.unwrap()) }
+    };
+    assert_eq!(home(me.id, page(20)).await, expected);
+    assert_eq!(home(me.id, page(3)).await, expected[..3]);
+    assert_eq!(
+        home(
+            me.id,
+            Page {
+                max_id: Some(expected[2]),
+                ..page(3)
+            }
+        )
+        .await,
+        expected[3..6]
+    );
+    assert_eq!(
+        home(
+            me.id,
+            Page {
+                min_id: Some(expected[6]),
+                ..page(2)
+            }
+        )
+        .await,
+        expected[4..6],
+        "min_id: the page just above it"
+    );
+    assert_eq!(home(fan.id, page(20)).await, stars);
+    assert_eq!(
+        home(star.id, page(20)).await,
+        stars,
+        "an author's own home holds its posts"
+    );
+    s.mute(me.id, star.id, true, None).await.unwrap();
+    let friends: Vec<Id> = expected
+        .iter()
+        .copied()
+        .filter(|id| !stars.contains(id))
+        .collect();
+    assert_eq!(
+        home(me.id, page(20)).await,
+        friends,
+        "merged statuses pass the same rules"
+    );
+}
+
+/// Many writes at once (on SQLite, committed together in one transaction,
+/// each in its own savepoint): the half-written ones leave nothing behind
+/// and do not take the good ones with them; every good one answered is there.
+async fn concurrent_writes_fail_alone(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "group_a").await;
+    let m = account(s, "group_m").await;
+    let mut tasks = Vec::new();
+    for k in 0..40u32 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            // Every fourth mentions an account that does not exist: it fails
+            // after its status row and first mention were written.
+            let mentions = if k % 4 == 0 {
+                vec![m.id, m.id + 999_999]
+            } else {
+                vec![m.id]
+            };
+            let new = NewStatus {
+                mentions,
+                ..new_status(a.id, &format!("group {k}"))
+            };
+            (k, s.create_status(new, 3600).await)
+        }));
+    }
+    let mut good = Vec::new();
+    for t in tasks {
+        let (k, result) = t.await.unwrap();
+        match result {
+            Ok(id) => {
+                assert_ne!(k % 4, 0, "post {k} should have failed");
+                good.push(id);
+            }
+            Err(_) => assert_eq!(k % 4, 0, "post {k} failed"),
+        }
+    }
+    assert_eq!(good.len(), 30);
+    assert_eq!(s.account(a.id).await.unwrap().statuses_count, 30);
+    for id in good {
+        assert!(s.status(id).await.is_ok());
+    }
+    let mentions = s
+        .notifications(m.id, &NotificationType::ALL, page(80))
+        .await
+        .unwrap();
+    assert_eq!(mentions.len(), 30, "failed posts notified nobody");
 }

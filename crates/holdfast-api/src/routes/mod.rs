@@ -71,12 +71,13 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
     Router::new()
         .merge(credentials)
         .merge(uploads)
+        .merge(web_pages(limits))
         // operators
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         // web
-        .route("/", get(web::home))
+        .route("/", get(crate::web::timeline::landing))
         .route("/avatars/original/missing.png", get(web::missing_image))
         .route("/headers/original/missing.png", get(web::missing_image))
         // OAuth 2 (the credential forms are above)
@@ -319,6 +320,40 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
                 .put(push::update)
                 .delete(push::delete),
         )
+}
+
+/// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).
+fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
+    use crate::web::{assets, auth, people, timeline};
+    // Log-in and sign-up forms are small, like the API's credential forms.
+    let credentials = Router::new()
+        .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
+        .route("/auth/sign_up", get(auth::sign_up_form).post(auth::sign_up))
+        .layer(DefaultBodyLimit::max(limits.credentials_body_max_bytes));
+    // Posting may carry a picture.
+    let uploads = Router::new()
+        .route("/statuses", post(timeline::post))
+        .layer(DefaultBodyLimit::max(limits.media_upload_body_max_bytes));
+    Router::new()
+        .merge(credentials)
+        .merge(uploads)
+        .route("/auth/sign_out", post(auth::sign_out))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/home", get(timeline::home))
+        .route("/tags/{name}", get(timeline::tag))
+        .route("/@{username}", get(people::profile))
+        .route("/@{username}/followers", get(people::followers))
+        .route("/@{username}/following", get(people::following))
+        .route("/@{username}/{id}", get(timeline::thread))
+        .route("/statuses/{id}/{action}", post(timeline::act))
+        .route("/accounts/{id}/{action}", post(people::act))
+        .route("/follow_requests", get(people::follow_requests))
+        .route(
+            "/follow_requests/{id}/{answer}",
+            post(people::answer_follow_request),
+        )
+        .route("/notifications", get(people::notifications))
+        .route("/search", get(people::search))
 }
 
 /// Routes with the large media body cap answer a caller without a valid user

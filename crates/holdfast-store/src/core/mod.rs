@@ -30,6 +30,7 @@ pub(crate) mod dialect;
 pub(crate) mod discovery;
 pub(crate) mod edits;
 pub(crate) mod graph;
+pub(crate) mod home_feed;
 pub(crate) mod lists;
 pub(crate) mod media;
 pub(crate) mod notifications;

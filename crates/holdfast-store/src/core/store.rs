@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
+use super::home_feed::{self, FeedLimits};
 use super::push;
 use super::{edits, polls, scheduled};
 use super::{
@@ -33,9 +34,16 @@ impl<B: Db> Store for Core<B> {
         reblogs: bool,
         notify: bool,
     ) -> StoreResult<FollowOutcome> {
+        let feed = FeedLimits::new(&self.limits);
         self.db
             .write((), move |c, _| {
-                Box::pin(graph::follow(c, account_id, target_id, reblogs, notify))
+                Box::pin(async move {
+                    let outcome = graph::follow(c, account_id, target_id, reblogs, notify).await?;
+                    if outcome == FollowOutcome::Following {
+                        home_feed::backfill(c, account_id, target_id, feed).await?;
+                    }
+                    Ok(outcome)
+                })
             })
             .await
     }
@@ -292,9 +300,13 @@ impl<B: Db> Store for Core<B> {
             .await
     }
     async fn authorize_follow_request(&self, account_id: Id, from: Id) -> StoreResult<()> {
+        let feed = FeedLimits::new(&self.limits);
         self.db
             .write((), move |c, _| {
-                Box::pin(safety::authorize_follow_request(c, account_id, from))
+                Box::pin(async move {
+                    safety::authorize_follow_request(c, account_id, from).await?;
+                    home_feed::backfill(c, from, account_id, feed).await
+                })
             })
             .await
     }
@@ -428,9 +440,14 @@ impl<B: Db> Store for Core<B> {
 
     // ---- statuses ----
     async fn create_status(&self, new: NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
+        let feed = FeedLimits::new(&self.limits);
         self.db
             .write(new, move |c, new| {
-                Box::pin(statuses::create(c, new, idempotency_ttl_s))
+                Box::pin(async move {
+                    let id = statuses::create(c, new, idempotency_ttl_s).await?;
+                    home_feed::fan_out(c, new.account_id, id, feed).await?;
+                    Ok(id)
+                })
             })
             .await
     }
@@ -495,9 +512,14 @@ impl<B: Db> Store for Core<B> {
         status_id: Id,
         visibility: Visibility,
     ) -> StoreResult<Id> {
+        let feed = FeedLimits::new(&self.limits);
         self.db
             .write((), move |c, _| {
-                Box::pin(statuses::reblog(c, account_id, status_id, visibility))
+                Box::pin(async move {
+                    let id = statuses::reblog(c, account_id, status_id, visibility).await?;
+                    home_feed::fan_out(c, account_id, id, feed).await?;
+                    Ok(id)
+                })
             })
             .await
     }
@@ -538,11 +560,35 @@ impl<B: Db> Store for Core<B> {
     }
 
     // ---- timelines ----
+    /// From the materialized feed; a viewer without one gets it built first
+    /// (once). If it cannot be written (no primary), the page is computed on
+    /// read, which finds the same statuses, only slower.
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
-        let scan_from = i64::try_from(self.limits.home_scan_followees_min).unwrap_or(i64::MAX);
+        let feed = FeedLimits::new(&self.limits);
+        let read = move || {
+            self.db
+                .read((), move |c, _| Box::pin(home_feed::page(c, viewer, page)))
+        };
+        if let Some(found) = read().await? {
+            return Ok(found);
+        }
+        match self
+            .db
+            .write((), move |c, _| {
+                Box::pin(home_feed::rebuild(c, viewer, feed))
+            })
+            .await
+        {
+            Ok(()) => {
+                if let Some(found) = read().await? {
+                    return Ok(found);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "home feed not built; computing the page on read"),
+        }
         self.db
             .read((), move |c, _| {
-                Box::pin(timelines::home(c, viewer, page, scan_from))
+                Box::pin(timelines::home(c, viewer, page, feed.scan_from_followees))
             })
             .await
     }

@@ -1,7 +1,9 @@
-//! Timelines are computed on read (fan-out on read): the home timeline is the
-//! viewer's and followed accounts' statuses, found through the
-//! `(account_id, id)` index. Every list applies the visibility rule and the
-//! viewer's blocks and mutes.
+//! Timelines computed on read: public, tag, account, favourites, bookmarks,
+//! and the home timeline's fan-out-on-read query (the viewer's and followed
+//! accounts' statuses, found through the `(account_id, id)` index), which
+//! builds the materialized feeds (`home_feed`) and answers when a feed cannot
+//! be built. Every list applies the visibility rule and the viewer's blocks
+//! and mutes.
 
 use super::sql::{self, viewer_param, vis};
 use super::{args, Arg, Conn, Row};
@@ -33,25 +35,44 @@ pub async fn home(
         Some(r) => r.get(0)?,
         None => 0,
     };
-    let author = if following >= scan_from_followees {
-        "+s.account_id"
-    } else {
-        "s.account_id"
-    };
+    let author = home_author_term(following, scan_from_followees);
     let select = format!(
         "SELECT s.id, s.id FROM statuses s \
          WHERE {author} IN (SELECT target_id FROM follows WHERE account_id = ?1 UNION ALL SELECT CAST(?1 AS BIGINT)) \
-           AND (s.reblog_of_id IS NULL OR s.account_id = ?1 \
-                OR EXISTS (SELECT 1 FROM follows hf WHERE hf.account_id = ?1 AND hf.target_id = s.account_id AND hf.reblogs)) \
-           AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id IN (CAST(?1 AS BIGINT), s.account_id) \
-                OR s.in_reply_to_account_id IN (SELECT target_id FROM follows WHERE account_id = ?1)) \
-           AND NOT EXISTS (SELECT 1 FROM list_accounts xm JOIN lists xl ON xl.id = xm.list_id \
-                           WHERE xl.account_id = ?1 AND xl.exclusive AND xm.account_id = s.account_id) \
-           AND {} AND {}",
-        sql::visible_with_reblog("s"),
-        sql::not_filtered("s")
+           AND {}",
+        home_rules("s")
     );
     sql::paged(c, &select, "s.id", &args![viewer], page).await
+}
+
+/// The author term of a query over the followees' statuses: the unary `+`
+/// keeps it off the `(account_id, id)` index, so the plan is the walk by id
+/// (see [`home`]).
+pub fn home_author_term(following: i64, scan_from_followees: i64) -> &'static str {
+    if following >= scan_from_followees {
+        "+s.account_id"
+    } else {
+        "s.account_id"
+    }
+}
+
+/// What a status `s` by the viewer (`?1`) or a followee must pass to be on
+/// the viewer's home timeline: reblogs only from followees whose reblogs the
+/// viewer wants, replies only to the viewer, the author or a followee, no
+/// author of an exclusive list, visible, and not blocked or muted. Shared by
+/// the fan-out-on-read query and the materialized feed (`home_feed`).
+pub fn home_rules(s: &str) -> String {
+    format!(
+        "({s}.reblog_of_id IS NULL OR {s}.account_id = ?1 \
+              OR EXISTS (SELECT 1 FROM follows hf WHERE hf.account_id = ?1 AND hf.target_id = {s}.account_id AND hf.reblogs)) \
+           AND ({s}.in_reply_to_account_id IS NULL OR {s}.in_reply_to_account_id IN (CAST(?1 AS BIGINT), {s}.account_id) \
+                OR {s}.in_reply_to_account_id IN (SELECT target_id FROM follows WHERE account_id = ?1)) \
+           AND NOT EXISTS (SELECT 1 FROM list_accounts xm JOIN lists xl ON xl.id = xm.list_id \
+                           WHERE xl.account_id = ?1 AND xl.exclusive AND xm.account_id = {s}.account_id) \
+           AND {} AND {}",
+        sql::visible_with_reblog(s),
+        sql::not_filtered(s)
+    )
 }
 
 /// Public statuses, no reblogs; with `only_media`, only those with attachments.

@@ -2,10 +2,12 @@
 //!
 //! Durability: WAL journal with `synchronous=FULL`, so a committed write has
 //! reached the disk before the caller hears "ok". Concurrency: SQLite allows
-//! one writer at a time, so there is exactly one writer connection (behind a
-//! semaphore of one) and a small pool of read-only connections; both are
-//! acquired with a timeout, and the blocking work runs on tokio's blocking
-//! threads, never on the async workers.
+//! one writer at a time, so there is exactly one writer connection, owned by
+//! a writer thread that takes writes from a bounded queue and commits as many
+//! as are waiting in one transaction (group commit: one fsync for many
+//! writes, each in its own savepoint, each answered only after the commit);
+//! and a small pool of read-only connections, acquired with a timeout, whose
+//! work runs on tokio's blocking threads, never on the async workers.
 //!
 //! The queries themselves are the shared core's (`crate::core`); this
 //! module holds what only SQLite has: connections, transactions, migrations.
@@ -57,6 +59,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0013_auth_code_replay.sql"),
     ),
     (
+        "0016_home_feed",
+        include_str!("../../migrations/sqlite/0016_home_feed.sql"),
+    ),
+    (
         "0010_edits_pins_polls_scheduled",
         include_str!("../../migrations/sqlite/0010_edits_pins_polls_scheduled.sql"),
     ),
@@ -81,8 +87,9 @@ pub struct SqliteDb {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
-    write_permit: Semaphore,
+    /// Writes queued for the writer thread (`runner::writer_loop`), which
+    /// owns the one write connection.
+    writes: tokio::sync::mpsc::Sender<Box<dyn runner::QueuedWrite>>,
     readers: Mutex<Vec<Connection>>,
     read_permits: Semaphore,
     read_pool_size: usize,
@@ -130,10 +137,15 @@ impl SqliteDb {
         runner::register_next_id(&writer, ids)?;
 
         let read_pool_size = readers.len();
+        let (writes, queued) = tokio::sync::mpsc::channel(limits.sqlite_write_queue_max.max(1));
+        let group_max = limits.sqlite_group_commit_max;
+        std::thread::Builder::new()
+            .name("holdfast-sqlite-writer".into())
+            .spawn(move || runner::writer_loop(Mutex::new(writer), queued, group_max))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteDb {
             inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                write_permit: Semaphore::new(1),
+                writes,
                 readers: Mutex::new(readers),
                 read_permits: Semaphore::new(read_pool_size),
                 read_pool_size,

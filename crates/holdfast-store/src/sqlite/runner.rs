@@ -44,7 +44,7 @@ pub(super) fn register_now_ms(c: &Connection) -> StoreResult<()> {
 /// A connection as the core sees it. Behind a mutex only so that it can be
 /// shared as the core's `&dyn Conn` (which must be Sync); one thread uses it
 /// at a time anyway, so the lock is never contended.
-struct SqliteConn<'a> {
+pub(super) struct SqliteConn<'a> {
     conn: &'a Mutex<Connection>,
 }
 
@@ -182,8 +182,9 @@ fn panicked() -> StoreError {
 impl Db for SqliteDb {
     fn pool_usage(&self) -> PoolUsage {
         let size = self.inner.read_pool_size + 1;
-        let free = self.inner.read_permits.available_permits()
-            + self.inner.write_permit.available_permits();
+        // The writer counts as in use while any write is queued or running.
+        let writer_idle = self.inner.writes.capacity() == self.inner.writes.max_capacity();
+        let free = self.inner.read_permits.available_permits() + usize::from(writer_idle);
         PoolUsage {
             in_use: size.saturating_sub(free),
             size,
@@ -219,42 +220,123 @@ impl Db for SqliteDb {
         }
     }
 
+    /// Queued for the writer thread, which commits many writes at once
+    /// (see [`writer_loop`]); answers after the commit that made it durable.
     async fn write<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
     where
         D: Send + Sync + 'static,
         T: Send + 'static,
         F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
     {
-        let inner = self.inner.clone();
-        take_permit(&inner, &inner.write_permit, "the write connection").await?;
-        let job = tokio::task::spawn_blocking(move || {
-            // The write permit makes this the only user of the writer.
-            let c = SqliteConn {
-                conn: &inner.writer,
-            };
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                c.batch("BEGIN IMMEDIATE")?;
-                let result = run_now(f(&c, &data)).and_then(|value| {
-                    c.batch("COMMIT")?;
-                    Ok(value)
-                });
-                if result.is_err() {
-                    let _ = c.batch("ROLLBACK");
-                }
-                result
-            }));
-            if result.is_err() {
-                // A panic mid-transaction: leave the writer clean for the next one.
-                let _ = c.batch("ROLLBACK");
-            }
-            inner.write_permit.add_permits(1);
-            result
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Box<dyn QueuedWrite> = Box::new(Pending {
+            data,
+            f,
+            result: None,
+            answer,
         });
-        match job.await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) | Err(_) => Err(panicked()),
+        match tokio::time::timeout(self.inner.acquire_timeout, self.inner.writes.send(job)).await {
+            Err(_) => {
+                return Err(StoreError::Unavailable(
+                    "timed out waiting for room in the write queue".into(),
+                ))
+            }
+            Ok(Err(_)) => return Err(StoreError::Unavailable("store is closed".into())),
+            Ok(Ok(())) => {}
+        }
+        answered.await.map_err(|_| panicked())?
+    }
+}
+
+/// A write waiting for the writer thread, its type erased so that writes of
+/// every result type share one queue.
+pub(super) trait QueuedWrite: Send {
+    /// Runs the write on the writer (inside its savepoint); true if it succeeded.
+    fn run(&mut self, c: &SqliteConn<'_>) -> bool;
+    /// Answers the caller once the fate of its transaction is known.
+    fn answer(self: Box<Self>, committed: &StoreResult<()>);
+}
+
+struct Pending<D, T, F> {
+    data: D,
+    f: F,
+    result: Option<StoreResult<T>>,
+    answer: tokio::sync::oneshot::Sender<StoreResult<T>>,
+}
+
+impl<D, T, F> QueuedWrite for Pending<D, T, F>
+where
+    D: Send + Sync + 'static,
+    T: Send + 'static,
+    F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
+{
+    fn run(&mut self, c: &SqliteConn<'_>) -> bool {
+        let (f, data) = (&self.f, &self.data);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_now(f(c, data))))
+            .unwrap_or_else(|_| Err(panicked()));
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn answer(self: Box<Self>, committed: &StoreResult<()>) {
+        let result = match (self.result, committed) {
+            // Its own failure was rolled back to its savepoint: that is its answer.
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(v)), Ok(())) => Ok(v),
+            (Some(Ok(_)) | None, Err(e)) => Err(e.clone()),
+            (None, Ok(())) => Err(StoreError::Internal("a queued write was not run".into())),
+        };
+        // The caller may have gone (timed out); its write stands all the same.
+        let _ = self.answer.send(result);
+    }
+}
+
+/// The writer thread: takes the queued writes (up to `group_max` at a time,
+/// as many as are waiting), runs them in one IMMEDIATE transaction, each in
+/// its own savepoint so that one failing does not undo the others, commits
+/// once (one fsync for all), then answers each. Under load the queue fills
+/// while a commit syncs, so the batch grows with the load; alone, a write
+/// commits at once as before.
+pub(super) fn writer_loop(
+    conn: Mutex<Connection>,
+    mut writes: tokio::sync::mpsc::Receiver<Box<dyn QueuedWrite>>,
+    group_max: usize,
+) {
+    let c = SqliteConn { conn: &conn };
+    while let Some(first) = writes.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < group_max.max(1) {
+            match writes.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let committed = run_batch(&c, &mut batch);
+        for job in batch {
+            job.answer(&committed);
         }
     }
+}
+
+fn run_batch(c: &SqliteConn<'_>, batch: &mut [Box<dyn QueuedWrite>]) -> StoreResult<()> {
+    c.batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        for job in batch.iter_mut() {
+            c.batch("SAVEPOINT queued_write")?;
+            if !job.run(c) {
+                c.batch("ROLLBACK TO queued_write")?;
+            }
+            c.batch("RELEASE queued_write")?;
+        }
+        c.batch("COMMIT")
+    })();
+    if result.is_err() {
+        // An error that ended the transaction itself (I/O, disk full):
+        // nothing of the batch stands, and every write in it hears so.
+        let _ = c.batch("ROLLBACK");
+    }
+    result
 }
 
 #[cfg(test)]

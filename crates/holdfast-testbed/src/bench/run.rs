@@ -486,6 +486,36 @@ fn maker(scenario: Scenario, seed: &SeedInfo) -> Result<Maker, String> {
 }
 
 /// Posts as a scale author and polls sampled follower homes until the post shows.
+/// Opens home once for every viewer the scenario will use, before anything
+/// is measured: a viewer's first home request builds its materialized feed
+/// (a seeded instance has none), a one-time cost that is not the steady state.
+async fn build_home_feeds(target: &Target, scenario: Scenario, seed: &SeedInfo) {
+    let viewers: Vec<&SeedUser> = match scenario {
+        Scenario::Home | Scenario::Mixed => seed.viewers.iter().collect(),
+        Scenario::HomeFollowees => seed.scale_viewers.iter().map(|v| &v.user).collect(),
+        Scenario::PostFollowers => seed
+            .scale_authors
+            .iter()
+            .flat_map(|a| a.sample_followers.iter())
+            .collect(),
+        _ => return,
+    };
+    let started = Instant::now();
+    let mut conn = None;
+    let mut failed = 0;
+    for v in &viewers {
+        let home = Request::get("/api/v1/timelines/home?limit=1").bearer(&bearer(v));
+        if send(target, &mut conn, &home).await.is_err() {
+            failed += 1;
+        }
+    }
+    eprintln!(
+        "bench: built {} home feeds in {:.1} s ({failed} failed)",
+        viewers.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
 async fn time_to_visible(
     target: &Target,
     author: &SeedUser,
@@ -598,6 +628,7 @@ async fn drive(
     let target_ms = a
         .p99_target_ms
         .unwrap_or(if scenario.writes() { 20.0 } else { 10.0 });
+    build_home_feeds(target, scenario, seed).await;
     let healthz = if a.no_healthz || scenario == Scenario::Healthz {
         None
     } else {
