@@ -21,9 +21,8 @@ use holdfast_service::oauth::IssuedToken;
 use holdfast_service::Scopes;
 use holdfast_store::{
     AccountRow, ListRow, MediaRow, NewPoll, NotificationRow, NotificationType, PollOptionRow,
-    PollView, ScheduledStatusRow, StatusVersion,
-    Relationship as RelationshipRow, RepliesPolicy, StatusBundle, StatusRow, SuggestionSource,
-    TagRef, TagRow, Visibility,
+    PollView, Relationship as RelationshipRow, RepliesPolicy, ScheduledStatusRow, StatusBundle,
+    StatusRow, StatusVersion, SuggestionSource, TagRef, TagRow, Visibility,
 };
 use serde::Serialize;
 use serde_json::Value;

@@ -51,6 +51,7 @@ impl Service {
             return Err(invalid("a status cannot have both media and a poll"));
         }
         let options: Vec<String> = poll.options.iter().map(|o| o.trim().to_owned()).collect();
+        // fact: a poll is a choice, so between two options at least
         if options.len() < 2 {
             return Err(invalid("Poll options must have more than one item"));
         }
@@ -153,7 +154,10 @@ impl Service {
             .edit_status(me, id, edit, self.limits().status_versions_max)
             .await?;
         let after = self.status(Some(me), id).await?;
-        for account_id in rebloggers.iter().chain(after.mentions.iter().map(|a| &a.id)) {
+        for account_id in rebloggers
+            .iter()
+            .chain(after.mentions.iter().map(|a| &a.id))
+        {
             self.announce_notified(me, *account_id);
         }
         self.events.publish(Event::Edited(StatusEvent::of(&after)));
@@ -375,11 +379,7 @@ impl Service {
         let mut ran = 0;
         while ran < l.due_jobs_per_tick_max {
             let now = holdfast_config::time::now_ms();
-            let Some(done) = self
-                .store
-                .run_due_job(now, l.idempotency_key_ttl_s)
-                .await?
-            else {
+            let Some(done) = self.store.run_due_job(now, l.idempotency_key_ttl_s).await? else {
                 break;
             };
             ran += 1;

@@ -4,7 +4,6 @@
 
 use holdfast_store::{AccountRow, Id, NewStatus, StatusBundle, Visibility};
 
-
 use crate::events::{Event, StatusEvent};
 use crate::text::{self, ResolvedMention};
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};

@@ -484,8 +484,13 @@ pub trait Store: Send + Sync + 'static {
     async fn poll_status(&self, poll_id: Id) -> StoreResult<Id>;
     /// Votes; Rejected (with the reason) if the poll ended at `now_ms`, is the
     /// voter's own, was voted on already, or a choice does not fit.
-    async fn vote(&self, account_id: Id, poll_id: Id, choices: &[u32], now_ms: i64)
-        -> StoreResult<()>;
+    async fn vote(
+        &self,
+        account_id: Id,
+        poll_id: Id,
+        choices: &[u32],
+        now_ms: i64,
+    ) -> StoreResult<()>;
     /// Schedules a status (its uploads reserved); with an idempotency key
     /// already used by a waiting scheduled status, returns that one.
     async fn create_scheduled_status(
@@ -510,8 +515,11 @@ pub trait Store: Send + Sync + 'static {
     async fn cancel_scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<()>;
     /// Claims one job due at `now_ms` and does it, claim and work in one
     /// transaction: exactly once across restarts and nodes. None: nothing due.
-    async fn run_due_job(&self, now_ms: i64, idempotency_ttl_s: u64)
-        -> StoreResult<Option<JobDone>>;
+    async fn run_due_job(
+        &self,
+        now_ms: i64,
+        idempotency_ttl_s: u64,
+    ) -> StoreResult<Option<JobDone>>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -697,5 +697,9 @@ pub enum JobDone {
     PollEnded { status_id: Id, notified: Vec<Id> },
     /// The job's target was gone or could no longer be done (a scheduled
     /// reply whose parent was deleted): dropped, with the reason.
-    Dropped { kind: String, target_id: Id, why: String },
+    Dropped {
+        kind: String,
+        target_id: Id,
+        why: String,
+    },
 }

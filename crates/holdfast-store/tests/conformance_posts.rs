@@ -125,7 +125,10 @@ fn rejected<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
 }
 
 async fn bundle(s: &Arc<dyn Store>, viewer: Id, id: Id) -> StatusBundle {
-    s.status_bundles(Some(viewer), &[id]).await.unwrap().remove(0)
+    s.status_bundles(Some(viewer), &[id])
+        .await
+        .unwrap()
+        .remove(0)
 }
 
 // ---- edits ----
@@ -177,8 +180,13 @@ async fn edit_keeps_history_moves_mentions_and_tells_rebloggers(b: Backend) {
         ]
     );
     assert!(history[1].sensitive && !history[2].sensitive);
-    assert!(history.windows(2).all(|w| w[0].created_at_ms <= w[1].created_at_ms));
-    assert!(bundle(s, a.id, id).await.mentions.is_empty(), "the mention left with the text");
+    assert!(history
+        .windows(2)
+        .all(|w| w[0].created_at_ms <= w[1].created_at_ms));
+    assert!(
+        bundle(s, a.id, id).await.mentions.is_empty(),
+        "the mention left with the text"
+    );
     // One `update` for the booster however many edits (the newest one).
     assert_eq!(
         kinds(s, r.id).await,
@@ -186,8 +194,15 @@ async fn edit_keeps_history_moves_mentions_and_tells_rebloggers(b: Backend) {
         "one update notification for the latest edit"
     );
     // The search index follows the text.
-    assert_eq!(s.search_statuses(Some(a.id), "third", 10, 0).await.unwrap(), [id]);
-    assert!(s.search_statuses(Some(a.id), "first", 10, 0).await.unwrap().is_empty());
+    assert_eq!(
+        s.search_statuses(Some(a.id), "third", 10, 0).await.unwrap(),
+        [id]
+    );
+    assert!(s
+        .search_statuses(Some(a.id), "first", 10, 0)
+        .await
+        .unwrap()
+        .is_empty());
 
     // Bounded: three versions now, a bound of three refuses a fourth.
     rejected(s.edit_status(a.id, id, edit("fourth"), 3).await, "edited");
@@ -237,7 +252,11 @@ async fn pins_are_own_bounded_and_listed(b: Backend) {
             .collect::<Vec<_>>()
         }
     };
-    assert_eq!(pinned(None).await, [p3, p1], "newest pin first, anyone may see");
+    assert_eq!(
+        pinned(None).await,
+        [p3, p1],
+        "newest pin first, anyone may see"
+    );
     s.unpin_status(a.id, p3).await.unwrap();
     assert_eq!(pinned(Some(o.id)).await, [p1]);
     // A deleted status leaves the pins with it.
@@ -263,14 +282,23 @@ async fn muted_conversation_notifies_nothing(b: Backend) {
     s.mute_conversation(a.id, reply).await.unwrap();
     assert!(bundle(s, a.id, root).await.muted);
     assert!(!bundle(s, a.id, other).await.muted);
-    assert!(!bundle(s, f.id, root).await.muted, "a mute is the muter's own");
+    assert!(
+        !bundle(s, f.id, root).await.muted,
+        "a mute is the muter's own"
+    );
     s.favourite(f.id, root).await.unwrap();
     let mut deeper = new_status(f.id, "@cm_a deeper");
     deeper.in_reply_to = Some(reply);
     deeper.mentions = vec![a.id];
     let deeper = post(s, deeper).await;
-    assert!(kinds(s, a.id).await.is_empty(), "nothing from a muted thread");
-    assert!(bundle(s, a.id, deeper).await.muted, "a new reply joins the thread");
+    assert!(
+        kinds(s, a.id).await.is_empty(),
+        "nothing from a muted thread"
+    );
+    assert!(
+        bundle(s, a.id, deeper).await.muted,
+        "a new reply joins the thread"
+    );
 
     s.favourite(f.id, other).await.unwrap();
     assert_eq!(kinds(s, a.id).await, [NotificationType::Favourite]);
@@ -303,20 +331,37 @@ async fn polls_vote_rules_counts_and_one_end(b: Backend) {
     let now = now_ms();
 
     rejected(s.vote(a.id, single_poll.id, &[0], now).await, "own");
-    rejected(s.vote(v1.id, single_poll.id, &[2], now).await, "does not exist");
-    rejected(s.vote(v1.id, single_poll.id, &[0, 1], now).await, "one choice");
+    rejected(
+        s.vote(v1.id, single_poll.id, &[2], now).await,
+        "does not exist",
+    );
+    rejected(
+        s.vote(v1.id, single_poll.id, &[0, 1], now).await,
+        "one choice",
+    );
     s.vote(v1.id, single_poll.id, &[1], now).await.unwrap();
-    rejected(s.vote(v1.id, single_poll.id, &[0], now).await, "already voted");
+    rejected(
+        s.vote(v1.id, single_poll.id, &[0], now).await,
+        "already voted",
+    );
     s.vote(v1.id, many_poll.id, &[0, 2], now).await.unwrap();
     s.vote(v2.id, many_poll.id, &[2], now).await.unwrap();
     let seen = bundle(s, v1.id, many).await.poll.unwrap();
     assert_eq!(seen.own_votes, [0, 2]);
     assert_eq!((seen.votes_count, seen.voters_count), (3, 2));
     assert_eq!(
-        seen.options.iter().map(|o| o.votes_count).collect::<Vec<_>>(),
+        seen.options
+            .iter()
+            .map(|o| o.votes_count)
+            .collect::<Vec<_>>(),
         [1, 0, 2]
     );
-    assert!(bundle(s, a.id, many).await.poll.unwrap().own_votes.is_empty());
+    assert!(bundle(s, a.id, many)
+        .await
+        .poll
+        .unwrap()
+        .own_votes
+        .is_empty());
 
     let ends = seen.expires_at_ms;
     assert!(ends > now);
@@ -369,11 +414,17 @@ async fn polls_vote_rules_counts_and_one_end(b: Backend) {
             notified: vec![v1.id, a.id]
         }
     );
-    assert!(matches!(&ended[1], JobDone::PollEnded { status_id, notified } if *status_id == many && notified == &vec![a.id]));
+    assert!(
+        matches!(&ended[1], JobDone::PollEnded { status_id, notified } if *status_id == many && notified == &vec![a.id])
+    );
     assert_eq!(s.run_due_job(later, 3600).await.unwrap(), None);
     assert_eq!(kinds(s, v1.id).await, [NotificationType::Poll]);
     assert_eq!(kinds(s, a.id).await, [NotificationType::Poll; 2]);
-    assert_eq!(kinds(s, v2.id).await, [], "v2's votes were reset by the edit");
+    assert_eq!(
+        kinds(s, v2.id).await,
+        [],
+        "v2's votes were reset by the edit"
+    );
 
     // A deleted status takes its poll; its job is dropped, not retried.
     let mut gone = new_status(a.id, "gone");
@@ -423,7 +474,10 @@ async fn scheduled_statuses_bounds_reservations_and_one_publication(b: Backend) 
     let mut first = scheduled(a.id, "with a picture and a poll-free body", base + 1000);
     first.status.media_ids = vec![upload.id];
     first.status.idempotency_key = Some("k1".into());
-    let first_id = s.create_scheduled_status(first.clone(), bounds).await.unwrap();
+    let first_id = s
+        .create_scheduled_status(first.clone(), bounds)
+        .await
+        .unwrap();
     assert_eq!(
         s.create_scheduled_status(first, bounds).await.unwrap(),
         first_id,
@@ -466,7 +520,10 @@ async fn scheduled_statuses_bounds_reservations_and_one_publication(b: Backend) 
         .collect();
     assert_eq!(listed, [third_id, second_id, first_id]);
     let row = s.scheduled_status(a.id, first_id).await.unwrap();
-    assert_eq!((row.media_ids.clone(), row.media.len()), (vec![upload.id], 1));
+    assert_eq!(
+        (row.media_ids.clone(), row.media.len()),
+        (vec![upload.id], 1)
+    );
     assert_eq!(row.idempotency_key.as_deref(), Some("k1"));
     assert_eq!(
         s.scheduled_status(a.id, second_id).await.unwrap().poll,
@@ -481,11 +538,16 @@ async fn scheduled_statuses_bounds_reservations_and_one_publication(b: Backend) 
         s.cancel_scheduled_status(o.id, first_id).await,
         Err(StoreError::NotFound)
     ));
-    assert!(s.scheduled_statuses(o.id, page(10)).await.unwrap().is_empty());
+    assert!(s
+        .scheduled_statuses(o.id, page(10))
+        .await
+        .unwrap()
+        .is_empty());
 
     // Moving one onto a full day is refused; onto the day it is on, fine.
     rejected(
-        s.reschedule_status(a.id, third_id, base + 5000, bounds).await,
+        s.reschedule_status(a.id, third_id, base + 5000, bounds)
+            .await,
         "for that day",
     );
     let moved = s
@@ -532,7 +594,11 @@ async fn scheduled_statuses_bounds_reservations_and_one_publication(b: Backend) 
     assert_eq!(pictured.media[0].id, upload.id);
     let polled = mine.iter().find(|b| b.poll.is_some()).unwrap();
     assert_eq!(polled.status.text, "vote later");
-    assert!(s.scheduled_statuses(a.id, page(10)).await.unwrap().is_empty());
+    assert!(s
+        .scheduled_statuses(a.id, page(10))
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(s.run_due_job(at, 3600).await.unwrap(), None);
 
     // A scheduled reply whose parent was deleted is dropped, not retried.
@@ -545,5 +611,9 @@ async fn scheduled_statuses_bounds_reservations_and_one_publication(b: Backend) 
         s.run_due_job(base + day + 1, 3600).await.unwrap(),
         Some(JobDone::Dropped { .. })
     ));
-    assert!(s.scheduled_statuses(a.id, page(10)).await.unwrap().is_empty());
+    assert!(s
+        .scheduled_statuses(a.id, page(10))
+        .await
+        .unwrap()
+        .is_empty());
 }

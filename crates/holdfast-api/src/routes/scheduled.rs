@@ -38,7 +38,10 @@ pub async fn show(
     user: User<scope::ReadStatuses>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ScheduledStatus>> {
-    let row = state.service.scheduled_status(user.id, path_id(&id)?).await?;
+    let row = state
+        .service
+        .scheduled_status(user.id, path_id(&id)?)
+        .await?;
     Ok(Json(ScheduledStatus::new(&state.urls, &row)))
 }
 

@@ -38,7 +38,9 @@ fn poll_input(params: &Params) -> ApiResult<Option<PollInput>> {
         None => None,
         Some(s) if s.is_empty() => None,
         Some(s) => Some(s.trim().parse::<i64>().map_err(|_| {
-            ApiError::unprocessable("Validation failed: poll[expires_in] must be a number of seconds")
+            ApiError::unprocessable(
+                "Validation failed: poll[expires_in] must be a number of seconds",
+            )
         })?),
     };
     Ok(Some(PollInput {
@@ -161,7 +163,11 @@ pub async fn revoke_quote(
     user: User<scope::WriteStatuses>,
     Path((id, _quoting)): Path<(String, String)>,
 ) -> ApiResult<Json<Status>> {
-    Err(state.service.revoke_quote(user.id, path_id(&id)?).await.into())
+    Err(state
+        .service
+        .revoke_quote(user.id, path_id(&id)?)
+        .await
+        .into())
 }
 
 /// `GET /api/v1/statuses?id[]=`: several statuses at once; unknown, invisible

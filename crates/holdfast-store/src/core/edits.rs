@@ -17,7 +17,9 @@ pub(crate) fn ids_text(ids: &[Id]) -> String {
 }
 
 pub(crate) fn ids_from_text(text: &str) -> Vec<Id> {
-    text.split_whitespace().filter_map(|i| i.parse().ok()).collect()
+    text.split_whitespace()
+        .filter_map(|i| i.parse().ok())
+        .collect()
 }
 
 /// Records the status as it is now as one version in its history.
@@ -323,14 +325,10 @@ pub async fn pin(c: &dyn Conn, account_id: Id, status_id: Id, max: u32) -> Store
         .await?,
     )?;
     if s.account_id != account_id || s.reblog_of_id.is_some() {
-        return Err(StoreError::Rejected(
-            "only your own statuses can be pinned",
-        ));
+        return Err(StoreError::Rejected("only your own statuses can be pinned"));
     }
     if s.visibility == Visibility::Direct {
-        return Err(StoreError::Rejected(
-            "private mentions cannot be pinned",
-        ));
+        return Err(StoreError::Rejected("private mentions cannot be pinned"));
     }
     let r = c
         .query_one(

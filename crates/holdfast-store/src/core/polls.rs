@@ -24,7 +24,13 @@ pub async fn create(
         .query_one(
             "INSERT INTO polls (id, status_id, account_id, multiple, hide_totals, expires_at) \
              VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5) RETURNING id",
-            &args![status_id, account_id, poll.multiple, poll.hide_totals, expires_at],
+            &args![
+                status_id,
+                account_id,
+                poll.multiple,
+                poll.hide_totals,
+                expires_at
+            ],
         )
         .await?;
     let id: Id = row.get(0)?;
@@ -82,8 +88,11 @@ pub async fn replace(
     if old_options != poll.options || old_multiple != poll.multiple {
         c.execute("DELETE FROM poll_votes WHERE poll_id = ?1", &args![old_id])
             .await?;
-        c.execute("DELETE FROM poll_options WHERE poll_id = ?1", &args![old_id])
-            .await?;
+        c.execute(
+            "DELETE FROM poll_options WHERE poll_id = ?1",
+            &args![old_id],
+        )
+        .await?;
         write_options(c, old_id, &poll.options).await?;
     }
     let expires_at = ends_at(poll, now);
@@ -246,7 +255,9 @@ pub async fn vote(
         return Err(StoreError::Rejected("This poll allows one choice only"));
     }
     if choices.iter().any(|&ch| i64::from(ch) >= options) {
-        return Err(StoreError::Rejected("The chosen vote option does not exist"));
+        return Err(StoreError::Rejected(
+            "The chosen vote option does not exist",
+        ));
     }
     for choice in choices {
         c.execute(

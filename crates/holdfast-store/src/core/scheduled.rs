@@ -309,7 +309,12 @@ pub async fn create(
         )
         .await?
         .get(0)?;
-    for (position, title) in poll.map(|p| p.options.as_slice()).unwrap_or_default().iter().enumerate() {
+    for (position, title) in poll
+        .map(|p| p.options.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         c.execute(
             "INSERT INTO scheduled_poll_options (scheduled_id, position, title) VALUES (?1, ?2, ?3)",
             &args![id, position as i64, title],

@@ -6,11 +6,11 @@ use async_trait::async_trait;
 use super::accounts::{self, Flag};
 use super::home_feed::{self, FeedLimits};
 use super::push;
-use super::{edits, polls, scheduled};
 use super::{
     discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
     trends, Core, Db,
 };
+use super::{edits, polls, scheduled};
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -1103,7 +1103,9 @@ impl<B: Db> Store for Core<B> {
         bounds: ScheduleBounds,
     ) -> StoreResult<Id> {
         self.db
-            .write(new, move |c, new| Box::pin(scheduled::create(c, new, bounds)))
+            .write(new, move |c, new| {
+                Box::pin(scheduled::create(c, new, bounds))
+            })
             .await
     }
     async fn scheduled_statuses(
@@ -1112,7 +1114,9 @@ impl<B: Db> Store for Core<B> {
         page: Page,
     ) -> StoreResult<Vec<Paged<ScheduledStatusRow>>> {
         self.db
-            .read((), move |c, _| Box::pin(scheduled::list(c, account_id, page)))
+            .read((), move |c, _| {
+                Box::pin(scheduled::list(c, account_id, page))
+            })
             .await
     }
     async fn scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<ScheduledStatusRow> {
@@ -1135,7 +1139,9 @@ impl<B: Db> Store for Core<B> {
     }
     async fn cancel_scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<()> {
         self.db
-            .write((), move |c, _| Box::pin(scheduled::cancel(c, account_id, id)))
+            .write((), move |c, _| {
+                Box::pin(scheduled::cancel(c, account_id, id))
+            })
             .await
     }
     async fn run_due_job(
