@@ -207,3 +207,88 @@ def test_registrations_closed_and_approval(make_server):
     r = v.sign_in()
     assert r.status_code == 401 and "pending approval" in r.text
     del fields
+
+
+def test_settings_change_the_profile(server):
+    from imagegen import png
+    u = signed_up(server)
+    page = u.get("/settings")
+    fields = form_fields(page.text, 'id="profile-form"')
+    files = {k: (None, v) for k, v in fields.items()}
+    files.update(display_name=(None, "Web Person"), note=(None, "hello\nthere"), locked=(None, "true"),
+                 avatar=("a.png", png(64, 64), "image/png"))
+    r = u.post("/settings/profile", files=files)
+    assert r.status_code == 303, r.text
+    acct = requests.get(server.url(f"/api/v1/accounts/lookup?acct={u.username}"), timeout=T).json()
+    assert acct["display_name"] == "Web Person" and acct["locked"] is True
+    assert "hello<br />there" in acct["note"] and "missing.png" not in acct["avatar"]
+    profile = u.get(f"/@{u.username}").text
+    assert "Web Person" in profile and "/system/media/" in profile
+
+
+def test_password_change_ends_other_sessions(server):
+    u = signed_up(server)
+    other = WebUser(server, username=u.username, password=u.password)
+    assert other.sign_in().status_code == 303
+    r = u.submit("/settings", 'id="password-form"', current_password="wrong-password", password="a-new-password-1")
+    assert r.status_code == 403
+    r = u.submit("/settings", 'id="password-form"', current_password=u.password, password="a-new-password-1")
+    assert r.status_code == 303
+    assert u.get("/home").status_code == 200  # this browser stays in
+    assert other.get("/home", allow_redirects=False).status_code == 303  # the other one is out
+    fresh = WebUser(server, username=u.username, password="a-new-password-1")
+    assert fresh.sign_in().status_code == 303
+
+
+def test_sessions_and_apps_can_be_revoked(server):
+    u = signed_up(server)
+    other = WebUser(server, username=u.username, password=u.password)
+    assert other.sign_in().status_code == 303
+    page = u.get("/settings").text
+    assert "(this browser)" in page
+    revoke = re.findall(r'action="(/settings/sessions/[0-9a-f]+/revoke)"', page)
+    assert len(revoke) == 1
+    assert u.submit("/settings", f'action="{revoke[0]}"').status_code == 303
+    assert other.get("/home", allow_redirects=False).status_code == 303
+    # An app authorized with the password grant shows up and can be cut off.
+    app = requests.post(server.url("/api/v1/apps"), data={"client_name": "Phone app", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                                                          "scopes": "read"}, timeout=T).json()
+    tok = requests.post(server.url("/oauth/token"), data={"grant_type": "password", "client_id": app["client_id"],
+                        "client_secret": app["client_secret"], "username": u.email, "password": u.password,
+                        "scope": "read"}, timeout=T).json()["access_token"]
+    auth = {"Authorization": f"Bearer {tok}"}
+    assert requests.get(server.url("/api/v1/accounts/verify_credentials"), headers=auth, timeout=T).status_code == 200
+    page = u.get("/settings").text
+    assert "Phone app" in page
+    r = u.submit("/settings", f'action="/settings/apps/{app["id"]}/revoke"')
+    assert r.status_code == 303
+    assert requests.get(server.url("/api/v1/accounts/verify_credentials"), headers=auth, timeout=T).status_code == 401
+
+
+def test_account_deletion_needs_the_password_and_removes_everything(server):
+    u = signed_up(server)
+    assert u.post_status("soon gone").status_code == 303
+    [sid] = status_ids(u.get("/home").text)
+    assert u.submit("/settings", 'id="delete-form"', password="wrong").status_code == 403
+    r = u.submit("/settings", 'id="delete-form"', password=u.password)
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+    assert requests.get(server.url(f"/api/v1/statuses/{sid}"), timeout=T).status_code == 404
+    assert requests.get(server.url(f"/@{u.username}"), timeout=T).status_code == 404
+    assert WebUser(server, username=u.username, password=u.password).sign_in().status_code in (401, 403)
+
+
+def test_follow_requests_for_a_locked_account(server):
+    owner, fan = signed_up(server), signed_up(server)
+    page = owner.get("/settings")
+    fields = form_fields(page.text, 'id="profile-form"')
+    assert owner.post("/settings/profile", files={**{k: (None, v) for k, v in fields.items()},
+                                                 "locked": (None, "true")}).status_code == 303
+    r = fan.submit(f"/@{owner.username}", 'action="/accounts/')
+    assert r.status_code == 303
+    assert "Cancel follow request" in fan.get(f"/@{owner.username}").text
+    page = owner.get("/follow_requests").text
+    assert fan.username in page
+    m = re.search(r'action="(/follow_requests/\d+/authorize)"', page)
+    assert owner.submit("/follow_requests", f'action="{m.group(1)}"').status_code == 303
+    assert "Unfollow" in fan.get(f"/@{owner.username}").text
+    assert fan.username in owner.get(f"/@{owner.username}/followers").text

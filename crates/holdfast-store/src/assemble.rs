@@ -61,6 +61,7 @@ impl BundleParts {
                 pinned: self.pinned.contains(&id),
                 poll: self.polls.get(&id).cloned(),
                 reblog: None,
+                filtered: Vec::new(),
                 status,
                 account,
             })

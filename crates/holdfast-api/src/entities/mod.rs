@@ -9,6 +9,7 @@
 
 mod account;
 mod discovery;
+mod filter;
 mod instance;
 mod list;
 mod notification;
@@ -19,6 +20,7 @@ mod status;
 
 pub use account::*;
 pub use discovery::*;
+pub use filter::*;
 pub use instance::*;
 pub use list::*;
 pub use notification::*;

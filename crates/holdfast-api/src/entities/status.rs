@@ -7,7 +7,7 @@ use holdfast_store::{AccountRow, MediaRow, StatusBundle, TagRef, TagRow};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{id, iso8601, Account, CustomEmoji, Poll, Urls};
+use super::{id, iso8601, Account, CustomEmoji, FilterResult, Poll, Urls};
 
 #[derive(Serialize)]
 pub struct Status {
@@ -47,8 +47,9 @@ pub struct Status {
     pub muted: bool,
     pub bookmarked: bool,
     pub pinned: bool,
-    /// Filters are not supported yet: always empty.
-    pub filtered: Vec<Value>,
+    /// The viewer's warn/blur filters that match it where it is shown
+    /// (hidden statuses are not sent at all).
+    pub filtered: Vec<FilterResult>,
 }
 
 #[derive(Serialize)]
@@ -116,7 +117,7 @@ impl Status {
             muted: b.muted,
             bookmarked: b.bookmarked,
             pinned: b.pinned,
-            filtered: Vec::new(),
+            filtered: b.filtered.iter().map(FilterResult::new).collect(),
         }
     }
 

@@ -6,9 +6,11 @@ mod helpers;
 mod accounts;
 mod announcements;
 mod discovery;
+mod filters;
 mod instance;
 mod lists;
 mod media;
+mod notification_requests;
 mod notifications;
 mod oauth;
 mod ops;
@@ -320,11 +322,84 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
                 .put(push::update)
                 .delete(push::delete),
         )
+        // filters (v2, and v1's view of their keywords)
+        .route("/api/v2/filters", get(filters::index).post(filters::create))
+        .route(
+            "/api/v2/filters/{id}",
+            get(filters::show)
+                .put(filters::update)
+                .delete(filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(filters::keywords).post(filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(filters::keyword)
+                .put(filters::update_keyword)
+                .delete(filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(filters::statuses).post(filters::add_status),
+        )
+        .route(
+            "/api/v2/filters/statuses/{id}",
+            get(filters::status).delete(filters::delete_status),
+        )
+        .route(
+            "/api/v1/filters",
+            get(filters::v1_index).post(filters::v1_create),
+        )
+        .route(
+            "/api/v1/filters/{id}",
+            get(filters::v1_show)
+                .put(filters::v1_update)
+                .delete(filters::v1_delete),
+        )
+        // notification policies and requests
+        .route(
+            "/api/v2/notifications/policy",
+            get(notification_requests::policy).patch(notification_requests::update_policy),
+        )
+        .route(
+            "/api/v1/notifications/policy",
+            get(notification_requests::v1_policy).put(notification_requests::v1_update_policy),
+        )
+        .route(
+            "/api/v1/notifications/requests",
+            get(notification_requests::requests),
+        )
+        .route(
+            "/api/v1/notifications/requests/merged",
+            get(notification_requests::merged),
+        )
+        .route(
+            "/api/v1/notifications/requests/accept",
+            post(notification_requests::accept_many),
+        )
+        .route(
+            "/api/v1/notifications/requests/dismiss",
+            post(notification_requests::dismiss_many),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}",
+            get(notification_requests::request),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/accept",
+            post(notification_requests::accept),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/dismiss",
+            post(notification_requests::dismiss),
+        )
 }
 
 /// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).
 fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
-    use crate::web::{assets, auth, people, timeline};
+    use crate::web::{assets, auth, people, settings, timeline};
     // Log-in and sign-up forms are small, like the API's credential forms.
     let credentials = Router::new()
         .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
@@ -333,6 +408,7 @@ fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
     // Posting may carry a picture.
     let uploads = Router::new()
         .route("/statuses", post(timeline::post))
+        .route("/settings/profile", post(settings::save_profile))
         .layer(DefaultBodyLimit::max(limits.media_upload_body_max_bytes));
     Router::new()
         .merge(credentials)
@@ -354,6 +430,14 @@ fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
         )
         .route("/notifications", get(people::notifications))
         .route("/search", get(people::search))
+        .route("/settings", get(settings::page))
+        .route("/settings/password", post(settings::change_password))
+        .route(
+            "/settings/sessions/{hash}/revoke",
+            post(settings::end_session),
+        )
+        .route("/settings/apps/{id}/revoke", post(settings::revoke_app))
+        .route("/settings/delete", post(settings::delete_account))
 }
 
 /// Routes with the large media body cap answer a caller without a valid user

@@ -11,5 +11,6 @@ pub mod layout;
 pub mod parts;
 pub mod people;
 pub mod session;
+pub mod settings;
 pub mod timeline;
 mod trusted;

@@ -77,7 +77,7 @@ pub async fn home(
             p.notice role="status" { (n) }
         }
         (compose(&viewer, "/home", None, svc.limits().status_max_chars))
-        h2 { "Home" }
+        h2 { "Your timeline" }
         (statuses(&page.items, Some(&viewer), "/home"))
         (pager("/home", &page))
     };

@@ -63,6 +63,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0016_home_feed.sql"),
     ),
     (
+        "0011_filters_notification_policies",
+        include_str!("../../migrations/sqlite/0011_filters_notification_policies.sql"),
+    ),
+    (
         "0010_edits_pins_polls_scheduled",
         include_str!("../../migrations/sqlite/0010_edits_pins_polls_scheduled.sql"),
     ),
