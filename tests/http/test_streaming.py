@@ -545,3 +545,29 @@ def test_revoked_token_and_suspended_account_end_their_streams(make_server):
     assert res.returncode == 0, res.stderr
     assert kept.closed.wait(5) and kept.close_frame == (1008, "access token revoked")
     assert metric(srv, "holdfast_streaming_dropped_total", reason="revoked") == 3
+
+
+def test_public_stream_shares_one_answer_per_event_yet_decides_per_viewer(server):
+    """Public and hashtag subscribers share the per-event answers (is the post
+    public, who hides its author); each still gets exactly what its REST
+    public timeline would show."""
+    author, plain, muter, blocked_by_author, marker = (sign_up(server) for _ in range(5))
+    assert muter.post(f"/api/v1/accounts/{author.id}/mute").status_code == 200
+    assert author.post(f"/api/v1/accounts/{blocked_by_author.id}/block").status_code == 200
+    tag = unique_name("shared")
+    streams = {v.username: (SSE(server, "/api/v1/streaming/public", v.token),
+                            SSE(server, "/api/v1/streaming/hashtag", v.token, params={"tag": tag}))
+               for v in (plain, muter, blocked_by_author)}
+    time.sleep(0.3)
+    posted = author.status(f"for everyone but two #{tag}")
+    last = marker.status(f"marker #{tag}")
+    for v in (plain, muter, blocked_by_author):
+        for s in streams[v.username]:
+            seen = []
+            while not seen or seen[-1] != last["id"]:
+                seen.append(json.loads(s.next({"update"})[1])["id"])
+            assert (posted["id"] in seen) == (v is plain), (v.username, seen)
+            # The REST public timeline agrees with the stream.
+            rest = [x["id"] for x in v.get("/api/v1/timelines/public", params={"limit": 40}).json()]
+            assert (posted["id"] in rest) == (v is plain)
+            s.close()

@@ -57,7 +57,6 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("NotificationGroup", "event", "optional; no federation, so no severed relationships"),
     ("NotificationGroup", "moderation_warning", "optional; moderation is not implemented"),
     ("NotificationGroup", "fallback", "optional; every notification type we send is a known one"),
-    ("Application", "vapid_key", "deprecated; web push is not implemented"),
     ("Role", "collection_limit", "collections are not implemented"),
     ("Instance", "wrapstodon", "annual reports are not implemented"),
     ("Instance", "thumbnail[description]", "no instance thumbnail is configured"),
@@ -522,6 +521,7 @@ fn every_entity_has_the_documented_fields() {
         Some("https://app.test"),
         "read write",
         &["urn:ietf:wg:oauth:2.0:oob".into()],
+        "BKey".into(),
     );
     problems.extend(check("Application", &[], &app));
     problems.extend(check(

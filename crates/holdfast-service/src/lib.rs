@@ -20,6 +20,7 @@ pub mod posts;
 pub mod push;
 pub mod push_address;
 pub mod push_crypto;
+pub mod read_cache;
 pub mod rendered;
 pub mod safety;
 pub mod scopes;
@@ -207,6 +208,8 @@ pub struct Service {
     pub push: Arc<push::PushState>,
     /// Account notes as HTML, rendered once per distinct text (bounded).
     pub rendered_notes: Arc<rendered::RenderedNotes>,
+    /// Recent timeline pages, answered again while no database host answers.
+    pub read_cache: Arc<read_cache::ReadCache>,
     /// Each account's active filters, compiled (bounded).
     pub filter_cache: Arc<filters::FilterCache>,
 }
@@ -230,11 +233,16 @@ impl Service {
         let rendered_notes = Arc::new(rendered::RenderedNotes::new(
             config.limits.rendered_notes_max,
         ));
+        let read_cache = Arc::new(read_cache::ReadCache::new(
+            config.limits.read_cache_entries_max,
+            config.limits.read_cache_stale_max_s,
+        ));
         let filter_cache = Arc::new(filters::FilterCache::new(&config.limits));
         Service {
             filter_cache,
             events,
             rendered_notes,
+            read_cache,
             store,
             media,
             decoder,

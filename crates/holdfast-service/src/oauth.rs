@@ -166,17 +166,30 @@ impl Service {
         if bearer.is_empty() || bearer.len() > self.limits().oauth_token_max_bytes {
             return Err(invalid());
         }
-        let token = match self.store.token_by_hash(&hash_secret(bearer)).await {
-            Err(StoreError::NotFound) => return Err(invalid()),
+        let hash = hash_secret(bearer);
+        let token = match self.store.token_by_hash(&hash).await {
+            Err(StoreError::NotFound) => {
+                self.read_cache.forget_principal(&hash);
+                return Err(invalid());
+            }
+            // No database answers: a token proved moments ago still reads
+            // what the read cache holds (read_cache.rs).
+            Err(StoreError::Unavailable(why)) => {
+                return self
+                    .read_cache
+                    .principal(&hash)
+                    .ok_or(ServiceError::Unavailable(why))
+            }
             other => other?,
         };
         if token.account_id.is_some() && (token.account_suspended || !token.account_approved) {
+            self.read_cache.forget_principal(&hash);
             return Err(ServiceError::Unauthorized(
                 "Your login is currently disabled".into(),
             ));
         }
         let scopes = Scopes::parse(&token.scopes).map_err(|_| invalid())?;
-        Ok(Principal {
+        let principal = Principal {
             token_id: token.id,
             app_id: token.app.id,
             app_name: token.app.name,
@@ -185,7 +198,9 @@ impl Service {
             app_scopes: token.app.scopes,
             account_id: token.account_id,
             scopes,
-        })
+        };
+        self.read_cache.keep_principal(&hash, &principal);
+        Ok(principal)
     }
 
     pub async fn create_app(&self, input: AppInput) -> ServiceResult<NewAppResult> {

@@ -616,6 +616,12 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
         idempotency_ttl_s: u64,
     ) -> StoreResult<Option<JobDone>>;
+
+    // ---- stream ----
+    /// Who does not see `author`'s public posts in public and hashtag
+    /// timelines (blocks either way, mutes in force), asked once per event by
+    /// the live streams; `None` when more than `streaming_event_hiders_max`.
+    async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

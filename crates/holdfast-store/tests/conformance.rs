@@ -93,6 +93,7 @@ conformance!(
     web_sessions_apps_password_and_account_deletion,
     filters_crud_keywords_statuses_and_owner_only,
     notification_policy_filters_into_requests,
+    hiders_are_exactly_who_the_public_timeline_leaves_out,
 );
 
 // ---- helpers ----
@@ -3671,6 +3672,79 @@ async fn trends_and_usage_from_recent_public_statuses(b: Backend) {
         usage.local_posts, 11,
         "every original, the suspended author's too; no reblog"
     );
+}
+
+/// `hiders_of` (asked once per event by the live streams) must name exactly
+/// the viewers whose public and tag timelines leave out a public post that
+/// anyone else sees: blocks either way and mutes in force, nobody else.
+async fn hiders_are_exactly_who_the_public_timeline_leaves_out(b: Backend) {
+    let s = &b.store;
+    let author = account(s, "hauthor").await;
+    let blocker = account(s, "hblocker").await;
+    let blocked = account(s, "hblocked").await;
+    let muter = account(s, "hmuter").await;
+    let ended = account(s, "hended").await;
+    let plain = account(s, "hplain").await;
+    s.block(blocker.id, author.id).await.unwrap();
+    s.block(author.id, blocked.id).await.unwrap();
+    s.mute(muter.id, author.id, true, None).await.unwrap();
+    s.mute(ended.id, author.id, true, Some(now_ms() - 1_000))
+        .await
+        .unwrap();
+    let id = post_with(
+        s,
+        NewStatus {
+            tags: vec!["hidden".into()],
+            ..new_status(author.id, "public #hidden")
+        },
+    )
+    .await;
+    let around = Page {
+        max_id: Some(id + 1),
+        since_id: Some(id - 1),
+        min_id: None,
+        limit: 1,
+    };
+    let hiders: HashSet<Id> = s
+        .hiders_of(author.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(hiders, HashSet::from([blocker.id, blocked.id, muter.id]));
+    for viewer in [&author, &blocker, &blocked, &muter, &ended, &plain] {
+        let public = s
+            .public_timeline(Some(viewer.id), false, around)
+            .await
+            .unwrap();
+        let tagged = s
+            .tag_timeline(Some(viewer.id), "hidden", around)
+            .await
+            .unwrap();
+        let sees = !hiders.contains(&viewer.id);
+        assert_eq!(
+            public.len() == 1,
+            sees,
+            "public timeline of {}",
+            viewer.username
+        );
+        assert_eq!(
+            tagged.len() == 1,
+            sees,
+            "tag timeline of {}",
+            viewer.username
+        );
+    }
+    // Past the bound, the streams ask per viewer instead.
+    let tight = b
+        .reopened_with(holdfast_config::Limits {
+            streaming_event_hiders_max: 2,
+            ..support::limits()
+        })
+        .await;
+    assert_eq!(tight.hiders_of(author.id).await.unwrap(), None);
+    assert_eq!(tight.hiders_of(plain.id).await.unwrap(), Some(vec![]));
 }
 
 // ---- perf (materialized home feeds) ----

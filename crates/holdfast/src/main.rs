@@ -182,6 +182,7 @@ fn resolve(common: &CommonArgs, serve: ServeOptions) -> Result<Config, String> {
                 .unwrap_or(""),
         )?,
         instance: file.instance.check()?,
+        cluster: file.cluster.check(&file.limits)?,
         limits: file.limits,
     })
 }
@@ -339,11 +340,14 @@ async fn serve(config: Config) -> Result<(), String> {
     listener_config.refusal_body = Some(holdfast_api::refusal);
     guard.spawn_attack_log(Duration::from_secs(limits.attack_log_interval_s));
     let metrics_guard = guard.clone();
+    let refusals = guard.refusals.clone();
+    let guard_counters: holdfast_api::CounterSource = Arc::new(move || refusals.totals());
     let app = holdfast_api::app(
         service,
         Some(Arc::new(move |out: &mut String| {
             metrics_guard.render_metrics(out)
         })),
+        guard_enabled.then_some(guard_counters),
     );
     if !guard_enabled {
         tracing::warn!(

@@ -7,6 +7,7 @@ mod accounts;
 mod announcements;
 mod discovery;
 mod filters;
+mod fixed;
 mod instance;
 mod lists;
 mod media;
@@ -46,6 +47,10 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         )
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
+        .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
         .route("/api/v1/apps", post(oauth::create_app))
         .route(
             "/api/v1/accounts",
@@ -78,6 +83,8 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/status", get(ops::status_page))
+        .route("/status.json", get(ops::status_json))
         // web
         .route("/", get(crate::web::timeline::landing))
         .route("/avatars/original/missing.png", get(web::missing_image))
@@ -395,6 +402,37 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             "/api/v1/notifications/requests/{id}/dismiss",
             post(notification_requests::dismiss),
         )
+        // ---- stream: small documented endpoints (issue 14) ----
+        .route("/health", get(fixed::health))
+        .route(
+            "/api/v1/accounts/{id}/identity_proofs",
+            get(fixed::identity_proofs),
+        )
+        .route("/api/v1/accounts/{id}/endorse", post(personal::pin))
+        .route("/api/v1/accounts/{id}/unendorse", post(personal::unpin))
+        .route(
+            "/api/v1/accounts/{id}/endorsements",
+            get(personal::account_endorsements),
+        )
+        .route("/api/v1/annual_reports", get(fixed::annual_reports))
+        .route("/api/v1/annual_reports/{year}", get(fixed::annual_report))
+        .route(
+            "/api/v1/annual_reports/{year}/state",
+            get(fixed::annual_report_state),
+        )
+        .route(
+            "/api/v1/annual_reports/{year}/generate",
+            post(fixed::generate_annual_report),
+        )
+        .route(
+            "/api/v1/annual_reports/{year}/read",
+            post(fixed::read_annual_report),
+        )
+        .route(
+            "/api/v1_alpha/async_refreshes/{id}",
+            get(fixed::async_refresh),
+        )
+        .route("/api/v1/timelines/link", get(fixed::link_timeline))
 }
 
 /// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).

@@ -7,8 +7,8 @@ use super::accounts::{self, Flag};
 use super::home_feed::{self, FeedLimits};
 use super::push;
 use super::{
-    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
-    trends, web, Core, Db,
+    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, streams,
+    timelines, trends, web, Core, Db,
 };
 use super::{edits, polls, scheduled};
 use super::{filters, notification_policies};
@@ -573,13 +573,21 @@ impl<B: Db> Store for Core<B> {
         if let Some(found) = read().await? {
             return Ok(found);
         }
-        match self
-            .db
-            .write((), move |c, _| {
-                Box::pin(home_feed::rebuild(c, viewer, feed))
-            })
-            .await
-        {
+        // With no primary (a failover under way), building the feed would
+        // wait out the write retry window (seconds) inside a read, and make
+        // the outage look older than it is to the writes that follow: the
+        // page is computed on read instead, which finds the same statuses.
+        let primary_down = self.db.pool_usage().primary_down;
+        let built = if primary_down {
+            Err(crate::StoreError::Unavailable("no primary".into()))
+        } else {
+            self.db
+                .write((), move |c, _| {
+                    Box::pin(home_feed::rebuild(c, viewer, feed))
+                })
+                .await
+        };
+        match built {
             Ok(()) => {
                 if let Some(found) = read().await? {
                     return Ok(found);
@@ -1377,6 +1385,14 @@ impl<B: Db> Store for Core<B> {
             .write((), move |c, _| {
                 Box::pin(scheduled::run_due_job(c, now_ms, idempotency_ttl_s))
             })
+            .await
+    }
+
+    // ---- stream ----
+    async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>> {
+        let max = self.limits.streaming_event_hiders_max;
+        self.db
+            .read((), move |c, _| Box::pin(streams::hiders(c, author, max)))
             .await
     }
 }

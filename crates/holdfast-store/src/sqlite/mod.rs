@@ -67,6 +67,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0011_filters_notification_policies.sql"),
     ),
     (
+        "0019_streaming",
+        include_str!("../../migrations/sqlite/0019_streaming.sql"),
+    ),
+    (
         "0010_edits_pins_polls_scheduled",
         include_str!("../../migrations/sqlite/0010_edits_pins_polls_scheduled.sql"),
     ),
