@@ -29,7 +29,7 @@ use futures_util::{SinkExt, StreamExt};
 use holdfast_service::events::{DropReason, Event, Published, Refusal, Slot, StatusEvent};
 use holdfast_service::streams::{EventMemo, StreamTimeline};
 use holdfast_service::{PageRequest, Principal, ServiceError};
-use holdfast_store::{Id, Visibility};
+use holdfast_store::{FilterContext, Id, Visibility};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
@@ -339,13 +339,23 @@ impl Subscriber {
             let payload = match stream.kind {
                 // … public and hashtag streams send one rendering for all
                 // (as Mastodon's do): a new public status has no per-viewer state.
+                // A viewer with filters for public timelines gets its own
+                // rendering (hidden, or with `filtered`); the others share one.
                 Kind::Public | Kind::PublicLocal | Kind::Hashtag | Kind::HashtagLocal => {
-                    memo.anonymous(|| self.render(None, s.id)).await
+                    let context = FilterContext::Public;
+                    if self.state.service.has_filters(viewer, context).await {
+                        self.render_filtered(viewer, s.id, context).await
+                    } else {
+                        memo.anonymous(|| self.render(None, s.id)).await
+                    }
                 }
                 Kind::Direct => self.conversation_payload(s).await,
                 _ => {
                     if own.is_none() {
-                        own = Some(self.render(viewer, s.id).await);
+                        own = Some(
+                            self.render_filtered(viewer, s.id, FilterContext::Home)
+                                .await,
+                        );
                     }
                     own.clone().flatten()
                 }
@@ -379,6 +389,34 @@ impl Subscriber {
                 None
             }
         }
+    }
+
+    /// The status for this viewer after its filters for `context`: None when
+    /// one hides it there, else with its `filtered` matches.
+    async fn render_filtered(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        context: FilterContext,
+    ) -> Option<Arc<str>> {
+        let service = &self.state.service;
+        let bundle = service
+            .bundles(viewer, &[id])
+            .await
+            .ok()?
+            .into_iter()
+            .next()?;
+        let shown = match service
+            .apply_filters_one(viewer, context, bundle.clone())
+            .await
+        {
+            Ok(shown) => shown?,
+            Err(_) => bundle,
+        };
+        Some(Arc::from(entities::to_json(&Status::new(
+            &self.state.urls,
+            &shown,
+        ))))
     }
 
     /// The `conversation` payload of a direct message for this viewer.

@@ -273,6 +273,9 @@ struct Inner {
     max_per_address: usize,
     /// The cluster feed, when the backend has one.
     feed: OnceLock<Arc<dyn EventFeed>>,
+    /// Told when another node says an account changed its filters (this
+    /// node's compiled copy is then stale).
+    on_filters_changed: OnceLock<Box<dyn Fn(Id) + Send + Sync>>,
 }
 
 /// The in-process hub. Cheap to clone.
@@ -297,6 +300,7 @@ impl Hub {
                 max_per_account: limits.streaming_connections_per_account_max,
                 max_per_address: limits.streaming_connections_per_ip_max,
                 feed: OnceLock::new(),
+                on_filters_changed: OnceLock::new(),
             }),
         }
     }
@@ -347,13 +351,25 @@ impl Hub {
         tokio::spawn(async move {
             while let Some(text) = incoming.recv().await {
                 match Event::from_json(&text) {
-                    Some(event) => hub.deliver_locally(event),
+                    Some(event) => {
+                        if let (Event::FiltersChanged { account_id }, Some(hook)) =
+                            (&event, hub.inner.on_filters_changed.get())
+                        {
+                            hook(*account_id);
+                        }
+                        hub.deliver_locally(event)
+                    }
                     None => {
                         tracing::warn!("event feed: an event this node cannot read was skipped")
                     }
                 }
             }
         });
+    }
+
+    /// What to do when another node reports `FiltersChanged` (once).
+    pub fn on_filters_changed(&self, hook: Box<dyn Fn(Id) + Send + Sync>) {
+        let _ = self.inner.on_filters_changed.set(hook);
     }
 
     /// The cluster feed, if this node has one (for `/readyz` and `/metrics`).
