@@ -667,7 +667,7 @@ impl<T> Drop for OutboxReceiver<T> {
 // ---------------------------------------------------------------- request side
 
 /// The client's address as the listener saw it.
-pub struct ClientAddr(IpAddr);
+pub struct ClientAddr(pub IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;

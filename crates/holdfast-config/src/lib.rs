@@ -628,6 +628,33 @@ pub struct Limits {
     pub fetch_statuses_ids_max: usize,
     /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
     pub fetch_accounts_ids_max: usize,
+    // ---- moderation (admin, issue 14) ----
+    /// Longest report comment (Mastodon: 1 000).
+    pub report_comment_max_chars: usize,
+    /// Most statuses one report may name.
+    pub report_statuses_max: usize,
+    /// Most rule ids one report may name.
+    pub report_rules_max: usize,
+    /// Reports one account may have open (unresolved) at once.
+    pub reports_open_per_account_max: u32,
+    /// Admin list pages (accounts, reports, blocks, audit log): default and most
+    /// (Mastodon: 100 and 200).
+    pub admin_page_default: u32,
+    pub admin_page_max: u32,
+    /// Longest free text a moderator writes (resolution note, block comments).
+    pub moderation_note_max_chars: usize,
+    /// Instance-level domain blocks kept at most.
+    pub admin_domain_blocks_max: u32,
+    /// Address blocks kept at most (sign-up and log-in read them all).
+    pub ip_blocks_max: u32,
+    /// Longest announcement text.
+    pub announcement_text_max_chars: usize,
+    /// Announcements kept at most (`GET /api/v1/announcements` shows the active ones).
+    pub announcements_max: u32,
+    /// Longest reaction name (one emoji, perhaps with modifiers).
+    pub announcement_reaction_name_max_chars: usize,
+    /// Distinct reactions one announcement may gather.
+    pub announcement_reactions_max: u32,
     // ---- store core (issue 8): bounds the store used to keep to itself ----
     /// Deepest reply chain `context` follows, up or down; ancestors beyond it
     /// are not shown (so it also caps the ancestors `context_statuses_max` allows).
@@ -930,6 +957,19 @@ impl Default for Limits {
             trends_offset_max: 400,
             fetch_statuses_ids_max: 20,
             fetch_accounts_ids_max: 40,
+            report_comment_max_chars: 1_000,
+            report_statuses_max: 100,
+            report_rules_max: 20,
+            reports_open_per_account_max: 100,
+            admin_page_default: 100,
+            admin_page_max: 200,
+            moderation_note_max_chars: 1_000,
+            admin_domain_blocks_max: 10_000,
+            ip_blocks_max: 1_000,
+            announcement_text_max_chars: 5_000,
+            announcements_max: 100,
+            announcement_reaction_name_max_chars: 16,
+            announcement_reactions_max: 40,
             thread_depth_max: 256,
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,

@@ -12,6 +12,7 @@ pub mod filters;
 pub mod imaging;
 pub mod lists;
 pub mod media;
+pub mod moderation;
 pub mod notification_groups;
 pub mod notification_policies;
 pub mod oauth;

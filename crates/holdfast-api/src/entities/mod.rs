@@ -8,6 +8,7 @@
 //! the docs mark optional (present only sometimes) are skipped when `None`.
 
 mod account;
+mod admin;
 mod discovery;
 mod filter;
 mod instance;
@@ -18,6 +19,7 @@ mod push;
 mod status;
 
 pub use account::*;
+pub use admin::*;
 pub use discovery::*;
 pub use filter::*;
 pub use instance::*;

@@ -33,6 +33,7 @@ pub(crate) mod graph;
 pub(crate) mod home_feed;
 pub(crate) mod lists;
 pub(crate) mod media;
+pub(crate) mod moderation;
 pub(crate) mod notification_policies;
 pub(crate) mod notifications;
 pub(crate) mod oauth;

@@ -59,6 +59,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0013_auth_code_replay.sql"),
     ),
     (
+        "0014_moderation",
+        include_str!("../../migrations/sqlite/0014_moderation.sql"),
+    ),
+    (
         "0016_home_feed",
         include_str!("../../migrations/sqlite/0016_home_feed.sql"),
     ),
