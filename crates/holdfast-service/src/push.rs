@@ -290,6 +290,8 @@ impl Service {
             NotificationType::Follow => format!("{name} followed you"),
             NotificationType::FollowRequest => format!("{name} requested to follow you"),
             NotificationType::Status => format!("{name} just posted"),
+            NotificationType::Poll => "A poll you voted in or created has ended".to_owned(),
+            NotificationType::Update => format!("{name} edited a post you boosted"),
         };
         let body = match notification.status_id {
             Some(id) => self

@@ -257,6 +257,8 @@ fn notification_words(kind: NotificationType) -> &'static str {
         NotificationType::Favourite => "favourited your post",
         NotificationType::Reblog => "boosted your post",
         NotificationType::Status => "just posted",
+        NotificationType::Poll => "ended a poll you voted in or made",
+        NotificationType::Update => "edited a post you boosted",
     }
 }
 
