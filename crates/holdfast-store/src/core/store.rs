@@ -564,9 +564,11 @@ impl<B: Db> Store for Core<B> {
     /// read, which finds the same statuses, only slower.
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         let feed = FeedLimits::new(&self.limits);
+        let rounds_max = self.limits.home_page_rounds_max;
         let read = move || {
-            self.db
-                .read((), move |c, _| Box::pin(home_feed::page(c, viewer, page)))
+            self.db.read((), move |c, _| {
+                Box::pin(home_feed::page(c, viewer, page, rounds_max))
+            })
         };
         if let Some(found) = read().await? {
             return Ok(found);
