@@ -479,7 +479,7 @@ def test_log_in_sets_a_safe_session_cookie(alice):
     name, _, rest = cookie.partition("=")
     assert name == "holdfast_session"
     attrs = [a.strip().lower() for a in cookie.split(";")[1:]]
-    assert "httponly" in attrs and "samesite=lax" in attrs and "path=/oauth" in attrs
+    assert "httponly" in attrs and "samesite=lax" in attrs and "path=/" in attrs
     assert "secure" not in attrs  # the test server's base URL is http
     assert any(a.startswith("max-age=") for a in attrs)
     assert "no-store" in r.headers.get("Cache-Control", "")

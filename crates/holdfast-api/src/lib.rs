@@ -11,6 +11,7 @@ pub mod params;
 pub mod push_client;
 mod routes;
 pub mod streaming;
+pub mod web;
 
 pub use error::refusal;
 

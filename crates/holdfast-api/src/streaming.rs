@@ -274,6 +274,13 @@ impl Subscriber {
                     Vec::new()
                 }
             }
+            Event::FiltersChanged { account_id } => {
+                if self.viewer() == Some(*account_id) {
+                    self.filters_changed()
+                } else {
+                    Vec::new()
+                }
+            }
         }
     }
 
@@ -412,6 +419,19 @@ impl Subscriber {
     }
 
     /// New notifications past the cursor, oldest first, as the REST API lists them.
+    /// `filters_changed` (no payload) on the viewer's `user` streams.
+    fn filters_changed(&self) -> Vec<Outgoing> {
+        self.streams
+            .iter()
+            .filter(|s| s.kind == Kind::User)
+            .map(|s| Outgoing {
+                stream: s.label(),
+                event: "filters_changed",
+                payload: String::new(),
+            })
+            .collect()
+    }
+
     async fn notified(&mut self) -> Vec<Outgoing> {
         let labels: Vec<Vec<String>> = self
             .streams
@@ -1051,7 +1071,13 @@ async fn run_ws(
                 Ok(event) => {
                     let mut full = false;
                     for m in sub.messages_for(&event).await {
-                        let text = json!({"stream": m.stream, "event": m.event, "payload": m.payload}).to_string();
+                        // An event without a payload (`filters_changed`) has no `payload` key, as Mastodon sends it.
+                        let text = if m.payload.is_empty() {
+                            json!({"stream": m.stream, "event": m.event})
+                        } else {
+                            json!({"stream": m.stream, "event": m.event, "payload": m.payload})
+                        }
+                        .to_string();
                         let size = text.len();
                         if !outbox.push(WsOut::Text(text), size) { full = true; break; }
                         stats.messages_sent.fetch_add(1, Ordering::Relaxed);

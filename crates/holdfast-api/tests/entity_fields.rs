@@ -20,9 +20,10 @@ use holdfast_service::notification_groups::{
 use holdfast_service::oauth::IssuedToken;
 use holdfast_service::Scopes;
 use holdfast_store::{
-    AccountRow, ListRow, MediaRow, NotificationRow, NotificationType,
-    Relationship as RelationshipRow, RepliesPolicy, StatusBundle, StatusRow, SuggestionSource,
-    TagRef, TagRow, Visibility,
+    AccountRow, FilterAction, FilterContext, FilterKeywordRow, FilterMatch, FilterRow,
+    FilterStatusRow, ListRow, MediaRow, NotificationPolicyRow, NotificationRequestRow,
+    NotificationRow, NotificationType, PendingSummary, Relationship as RelationshipRow,
+    RepliesPolicy, StatusBundle, StatusRow, SuggestionSource, TagRef, TagRow, Visibility,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -229,6 +230,27 @@ fn media_row() -> MediaRow {
     }
 }
 
+fn filter_row() -> FilterRow {
+    FilterRow {
+        id: 4,
+        title: "cats".into(),
+        contexts: vec![FilterContext::Home, FilterContext::Public],
+        action: FilterAction::Warn,
+        expires_at_ms: Some(1_700_000_000_000),
+        keywords: vec![FilterKeywordRow {
+            id: 6,
+            filter_id: 4,
+            keyword: "cat".into(),
+            whole_word: true,
+        }],
+        statuses: vec![FilterStatusRow {
+            id: 7,
+            filter_id: 4,
+            status_id: 10,
+        }],
+    }
+}
+
 fn bundle(id: i64, reblog: Option<StatusBundle>) -> StatusBundle {
     StatusBundle {
         status: StatusRow {
@@ -262,6 +284,7 @@ fn bundle(id: i64, reblog: Option<StatusBundle>) -> StatusBundle {
         muted: false,
         media: vec![media_row()],
         reblog: reblog.map(Box::new),
+        filtered: Vec::new(),
     }
 }
 
@@ -512,6 +535,63 @@ fn every_entity_has_the_documented_fields() {
         "TermsOfService",
         &[],
         TermsOfService::new(&texts, 1_700_000_000_000),
+    ));
+    let filter = filter_row();
+    problems.extend(check("Filter", &[], Filter::new(&filter)));
+    problems.extend(check(
+        "FilterKeyword",
+        &[],
+        FilterKeyword::new(&filter.keywords[0]),
+    ));
+    problems.extend(check(
+        "FilterStatus",
+        &[],
+        FilterStatus::new(&filter.statuses[0]),
+    ));
+    let hit = FilterMatch {
+        filter: filter.clone(),
+        keyword_matches: vec!["cat".into()],
+        status_matches: vec![10],
+    };
+    problems.extend(check("FilterResult", &[], FilterResult::new(&hit)));
+    problems.extend(check(
+        "V1_Filter",
+        &[],
+        V1Filter::new(&holdfast_service::filters::V1Filter {
+            keyword: filter.keywords[0].clone(),
+            filter: filter.clone(),
+        }),
+    ));
+    let policy = NotificationPolicyRow::default();
+    let pending = PendingSummary::default();
+    problems.extend(check(
+        "NotificationPolicy",
+        &[],
+        NotificationPolicy::new(&policy, &pending),
+    ));
+    problems.extend(check(
+        "V1_NotificationPolicy",
+        &[],
+        V1NotificationPolicy::new(&policy, &pending),
+    ));
+    problems.extend(check(
+        "NotificationRequest",
+        &[],
+        NotificationRequest::new(
+            &u,
+            &holdfast_service::notification_policies::RequestView {
+                row: NotificationRequestRow {
+                    id: 5,
+                    from_account_id: 1,
+                    last_status_id: Some(10),
+                    notifications_count: 2,
+                    created_at_ms: 1_700_000_000_000,
+                    updated_at_ms: 1_700_000_000_000,
+                },
+                account: account_row(1),
+                last_status: Some(bundle(10, None)),
+            },
+        ),
     ));
     problems.extend(check(
         "List",

@@ -390,6 +390,15 @@ pub struct Limits {
     /// (cheaper past this point; measured in bench/perf).
     pub home_scan_followees_min: usize,
 
+    // ---- web UI (web, issue 13) ----
+    /// How long browsers keep the web UI's stylesheet and script; their URLs
+    /// carry a hash of their content, so a new build is fetched at once anyway.
+    pub web_assets_max_age_s: u64,
+    /// Most accounts shown on one page of followers, following or follow requests.
+    pub web_accounts_page: u32,
+    /// Most authorized apps listed on the settings page.
+    pub web_authorized_apps_max: u32,
+
     // ---- pages ----
     pub statuses_page_default: u32,
     pub statuses_page_max: u32,
@@ -498,6 +507,28 @@ pub struct Limits {
     pub directory_offset_max: u32,
     /// Most ids in one `relationships?id[]=` query.
     pub relationships_ids_max: usize,
+    // ---- filters and notification policies (filters, issue 14) ----
+    /// Filters one account may have.
+    pub filters_per_account_max: u32,
+    /// Keywords in one filter.
+    pub filter_keywords_per_filter_max: u32,
+    /// Statuses in one filter.
+    pub filter_statuses_per_filter_max: u32,
+    /// Longest filter keyword (v1: phrase).
+    pub filter_keyword_max_chars: usize,
+    /// Longest filter title.
+    pub filter_title_max_chars: usize,
+    /// Latest a filter's `expires_in` may reach (10 years).
+    pub filter_expires_in_max_s: u64,
+    /// Accounts whose compiled filters are kept in memory; past it, the
+    /// least recently compiled are dropped.
+    pub filter_cache_accounts_max: usize,
+    /// How long a compiled filter set is used before it is read again. A
+    /// change on this node drops it at once; this bounds how long a change
+    /// made on another node of a cluster takes to apply here.
+    pub filter_cache_ttl_ms: u64,
+    /// Most ids in one bulk accept or dismiss of notification requests.
+    pub notification_requests_ids_max: usize,
     // ---- early client calls (grouped notifications, unread counts, fetch many) ----
     /// Most notifications one grouped page (`/api/v2/notifications`) walks to
     /// find its groups; a page cut short by it links on from where it stopped.
@@ -740,6 +771,9 @@ impl Default for Limits {
             idempotency_key_ttl_s: 24 * 3600,
             rendered_notes_max: 10_000,
             home_scan_followees_min: 200,
+            web_assets_max_age_s: 365 * 24 * 3600,
+            web_accounts_page: 40,
+            web_authorized_apps_max: 100,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,
@@ -789,6 +823,15 @@ impl Default for Limits {
             familiar_followers_each_max: 10,
             directory_offset_max: 10_000,
             relationships_ids_max: 100,
+            filters_per_account_max: 100,
+            filter_keywords_per_filter_max: 100,
+            filter_statuses_per_filter_max: 100,
+            filter_keyword_max_chars: 100,
+            filter_title_max_chars: 256,
+            filter_expires_in_max_s: 10 * 365 * 24 * 3600,
+            filter_cache_accounts_max: 10_000,
+            filter_cache_ttl_ms: 2_000,
+            notification_requests_ids_max: 100,
             notification_groups_scan_max: 2_000,
             notification_group_samples_max: 8,
             unread_count_default: 100,

@@ -102,6 +102,8 @@ pub enum Event {
     Deleted(StatusEvent),
     /// The account has new notifications; its own connections fetch them as itself.
     Notified { account_id: Id },
+    /// The account changed its filters: `filters_changed` on its user streams.
+    FiltersChanged { account_id: Id },
 }
 
 impl Event {
@@ -111,6 +113,9 @@ impl Event {
             Event::Posted(s) => json!({"type": "posted", "status": s.to_json()}),
             Event::Deleted(s) => json!({"type": "deleted", "status": s.to_json()}),
             Event::Notified { account_id } => json!({"type": "notified", "account_id": account_id}),
+            Event::FiltersChanged { account_id } => {
+                json!({"type": "filters_changed", "account_id": account_id})
+            }
         }
         .to_string()
     }
@@ -121,6 +126,9 @@ impl Event {
             "posted" => Some(Event::Posted(StatusEvent::from_json(v.get("status")?)?)),
             "deleted" => Some(Event::Deleted(StatusEvent::from_json(v.get("status")?)?)),
             "notified" => Some(Event::Notified {
+                account_id: v.get("account_id")?.as_i64()?,
+            }),
+            "filters_changed" => Some(Event::FiltersChanged {
                 account_id: v.get("account_id")?.as_i64()?,
             }),
             _ => None,
@@ -478,6 +486,10 @@ mod tests {
         assert!(matches!(
             Event::from_json(&Event::Notified { account_id: 2 }.to_json()),
             Some(Event::Notified { account_id: 2 })
+        ));
+        assert!(matches!(
+            Event::from_json(&Event::FiltersChanged { account_id: 6 }.to_json()),
+            Some(Event::FiltersChanged { account_id: 6 })
         ));
         assert!(Event::from_json("{\"type\":\"other\"}").is_none());
     }

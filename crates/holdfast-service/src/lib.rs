@@ -8,10 +8,12 @@ pub mod batch;
 pub mod blurhash;
 pub mod discovery;
 pub mod events;
+pub mod filters;
 pub mod imaging;
 pub mod lists;
 pub mod media;
 pub mod notification_groups;
+pub mod notification_policies;
 pub mod oauth;
 pub mod personal;
 pub mod push;
@@ -27,6 +29,7 @@ pub mod text;
 pub mod threads;
 pub mod trends;
 pub mod user_lists;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -203,6 +206,8 @@ pub struct Service {
     pub push: Arc<push::PushState>,
     /// Account notes as HTML, rendered once per distinct text (bounded).
     pub rendered_notes: Arc<rendered::RenderedNotes>,
+    /// Each account's active filters, compiled (bounded).
+    pub filter_cache: Arc<filters::FilterCache>,
 }
 
 impl Service {
@@ -224,7 +229,9 @@ impl Service {
         let rendered_notes = Arc::new(rendered::RenderedNotes::new(
             config.limits.rendered_notes_max,
         ));
+        let filter_cache = Arc::new(filters::FilterCache::new(&config.limits));
         Service {
+            filter_cache,
             events,
             rendered_notes,
             store,

@@ -2,8 +2,8 @@
 //! notifications, search; and the read markers that go with them.
 
 use holdfast_store::{
-    AccountRow, AccountStatusesFilter, Id, Marker, NotificationRow, NotificationType, Paged,
-    StatusBundle, TagRow,
+    AccountRow, AccountStatusesFilter, FilterContext, Id, Marker, NotificationRow,
+    NotificationType, Paged, StatusBundle, TagRow,
 };
 
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
@@ -42,6 +42,17 @@ pub enum Timeline<'a> {
 }
 
 impl Timeline<'_> {
+    /// The filter context a timeline is shown in (favourites and bookmarks
+    /// are the reader's own picks: no filter applies, as in Mastodon).
+    pub fn filter_context(&self) -> Option<FilterContext> {
+        match self {
+            Timeline::Home { .. } | Timeline::List { .. } => Some(FilterContext::Home),
+            Timeline::Public { .. } | Timeline::Tag { .. } => Some(FilterContext::Public),
+            Timeline::Account { .. } => Some(FilterContext::Account),
+            Timeline::Favourites { .. } | Timeline::Bookmarks { .. } => None,
+        }
+    }
+
     /// Whose eyes the statuses are rendered for (visibility, `favourited`, …).
     pub fn viewer(&self) -> Option<Id> {
         match *self {
@@ -82,6 +93,7 @@ impl Service {
             self.limits().statuses_page_max,
         );
         let viewer = which.viewer();
+        let context = which.filter_context();
         let paged: Vec<Paged<Id>> = match which {
             Timeline::Home { me } => self.store.home_timeline(me, page).await?,
             Timeline::Public { only_media, .. } => {
@@ -101,7 +113,11 @@ impl Service {
             }
         };
         let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
-        let bundles = self.bundles(viewer, &ids).await?;
+        let mut bundles = self.bundles(viewer, &ids).await?;
+        if let Some(context) = context {
+            bundles = self.apply_filters(viewer, context, bundles).await?;
+        }
+        // The cursors are the fetched page's, so hiding never breaks paging.
         Ok(PageOf::map_from(&paged, bundles))
     }
 
@@ -155,7 +171,11 @@ impl Service {
         let account_ids: Vec<Id> = rows.iter().map(|r| r.from_account_id).collect();
         let status_ids: Vec<Id> = rows.iter().filter_map(|r| r.status_id).collect();
         let accounts = self.store.accounts(&account_ids).await?;
+        // A notification whose status the reader's filters hide goes with it.
         let statuses = self.bundles(Some(me), &status_ids).await?;
+        let statuses = self
+            .apply_filters(Some(me), FilterContext::Notifications, statuses)
+            .await?;
         Ok(rows
             .into_iter()
             .filter_map(|row| {
@@ -247,7 +267,11 @@ impl Service {
                 .store
                 .search_statuses(viewer, query, limit, offset)
                 .await?;
-            out.statuses = self.bundles(viewer, &ids).await?;
+            let found = self.bundles(viewer, &ids).await?;
+            // Search has no context of its own: the public one applies.
+            out.statuses = self
+                .apply_filters(viewer, FilterContext::Public, found)
+                .await?;
         }
         Ok(out)
     }

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 
 use holdfast_store::groups::{ungrouped_id, GROUPABLE};
 use holdfast_store::{
-    AccountRow, Id, NotificationGroupRow, NotificationRow, NotificationType, Page, StatusBundle,
-    StoreError,
+    AccountRow, FilterContext, Id, NotificationGroupRow, NotificationRow, NotificationType, Page,
+    StatusBundle, StoreError,
 };
 
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
@@ -356,6 +356,17 @@ impl Service {
         let accounts = self.store.accounts(&full_ids).await?;
         let partial_accounts = self.store.accounts(&partial_ids).await?;
         let statuses = self.bundles(Some(me), &status_ids).await?;
+        // A group about a status the reader's filters hide goes with it.
+        let statuses = self
+            .apply_filters(Some(me), FilterContext::Notifications, statuses)
+            .await?;
+        let groups = groups
+            .into_iter()
+            .filter(|g| {
+                g.status_id
+                    .is_none_or(|id| statuses.iter().any(|s| s.status.id == id))
+            })
+            .collect();
         Ok(GroupedNotifications {
             groups,
             accounts,

@@ -537,6 +537,19 @@ impl Service {
                 "This action is outside the authorized scopes".into(),
             ));
         }
+        let account = self.register(input).await?;
+        // A pending account gets its token now, as in Mastodon; `authenticate`
+        // refuses it until an operator approves the account.
+        let token = self
+            .issue_token(caller.app_id, Some(account.id), caller.scopes.clone())
+            .await?;
+        Ok((account, token))
+    }
+
+    /// Creates an account as the server's registration mode allows (open:
+    /// approved at once; approval: pending; closed: refused), after checking
+    /// every field. Shared by the API's sign-up and the web sign-up page.
+    pub async fn register(&self, input: SignUp) -> ServiceResult<AccountRow> {
         let registrations = self.config.registrations;
         if registrations == Registrations::Closed {
             return Err(ServiceError::Forbidden(
@@ -568,12 +581,7 @@ impl Service {
             }
             other => other?,
         };
-        // A pending account gets its token now, as in Mastodon; `authenticate`
-        // refuses it until an operator approves the account.
-        let token = self
-            .issue_token(caller.app_id, Some(account.id), caller.scopes.clone())
-            .await?;
-        Ok((account, token))
+        Ok(account)
     }
 
     /// Every sign-up field checked at once, as Mastodon does: a 422 naming

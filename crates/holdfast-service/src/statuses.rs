@@ -245,9 +245,12 @@ impl Service {
             .store
             .context(viewer, id, self.limits().context_statuses_max)
             .await?;
+        let thread = holdfast_store::FilterContext::Thread;
+        let up = self.bundles(viewer, &up).await?;
+        let down = self.bundles(viewer, &down).await?;
         Ok((
-            self.bundles(viewer, &up).await?,
-            self.bundles(viewer, &down).await?,
+            self.apply_filters(viewer, thread, up).await?,
+            self.apply_filters(viewer, thread, down).await?,
         ))
     }
 
@@ -331,6 +334,7 @@ impl Service {
             muted: target.muted,
             media: Vec::new(),
             reblog: Some(Box::new(target)),
+            filtered: Vec::new(),
         };
         // Reblogging again returns the existing reblog: announced once, when it was made.
         if bundle.status.created_at_ms >= started_ms {

@@ -54,6 +54,7 @@ impl BundleParts {
                 bookmarked: self.bookmarked.contains(&id),
                 muted: false,
                 reblog: None,
+                filtered: Vec::new(),
                 status,
                 account,
             })

@@ -460,6 +460,102 @@ pub trait Store: Send + Sync + 'static {
         timeline: &str,
         last_read_id: Id,
     ) -> StoreResult<Marker>;
+
+    // ---- web ----
+    /// The account's live log-in sessions, newest first.
+    async fn sessions_of(&self, account_id: Id) -> StoreResult<Vec<WebSession>>;
+    /// Ends one of the account's sessions; another account's session is left alone.
+    async fn end_account_session(&self, account_id: Id, session_hash: &str) -> StoreResult<()>;
+    /// Apps holding live tokens for the account (at most `limit`), most recent first.
+    async fn authorized_apps(&self, account_id: Id, limit: u32) -> StoreResult<Vec<AuthorizedApp>>;
+    /// Revokes every token `app_id` holds for the account.
+    async fn revoke_app_authorization(&self, account_id: Id, app_id: Id) -> StoreResult<()>;
+    /// Sets a new password hash and ends every session but `keep_session_hash`.
+    async fn set_password_hash(
+        &self,
+        account_id: Id,
+        password_hash: &str,
+        keep_session_hash: &str,
+    ) -> StoreResult<()>;
+    /// Deletes the account and everything it made (the schema cascades).
+    async fn delete_account(&self, account_id: Id) -> StoreResult<()>;
+
+    // ---- filters (only ever the owner's: someone else's filter, keyword
+    // or filtered status is NotFound) ----
+    /// Rejected past `bounds` (filters per account, keywords per filter).
+    async fn create_filter(
+        &self,
+        owner: Id,
+        new: NewFilter,
+        bounds: FilterBounds,
+    ) -> StoreResult<FilterRow>;
+    /// Every filter of `owner`, expired ones too, oldest first.
+    async fn filters(&self, owner: Id) -> StoreResult<Vec<FilterRow>>;
+    async fn filter(&self, owner: Id, id: Id) -> StoreResult<FilterRow>;
+    /// All or nothing; a keyword id not of this filter is NotFound.
+    async fn update_filter(
+        &self,
+        owner: Id,
+        id: Id,
+        update: FilterUpdate,
+        bounds: FilterBounds,
+    ) -> StoreResult<FilterRow>;
+    async fn delete_filter(&self, owner: Id, id: Id) -> StoreResult<()>;
+    async fn filter_keyword(&self, owner: Id, id: Id) -> StoreResult<FilterKeywordRow>;
+    async fn add_filter_keyword(
+        &self,
+        owner: Id,
+        filter: Id,
+        keyword: NewKeyword,
+        max: u32,
+    ) -> StoreResult<FilterKeywordRow>;
+    async fn update_filter_keyword(
+        &self,
+        owner: Id,
+        id: Id,
+        keyword: Option<String>,
+        whole_word: Option<bool>,
+    ) -> StoreResult<FilterKeywordRow>;
+    /// Returns the keyword as it was.
+    async fn delete_filter_keyword(&self, owner: Id, id: Id) -> StoreResult<FilterKeywordRow>;
+    async fn filter_status(&self, owner: Id, id: Id) -> StoreResult<FilterStatusRow>;
+    /// Adding a status again returns the first row; Rejected past `max`.
+    async fn add_filter_status(
+        &self,
+        owner: Id,
+        filter: Id,
+        status: Id,
+        max: u32,
+    ) -> StoreResult<FilterStatusRow>;
+    async fn delete_filter_status(&self, owner: Id, id: Id) -> StoreResult<()>;
+
+    // ---- notification policies and requests ----
+    /// The account's policy (Mastodon's defaults if never set) and what waits.
+    async fn notification_policy(
+        &self,
+        account: Id,
+    ) -> StoreResult<(NotificationPolicyRow, PendingSummary)>;
+    async fn set_notification_policy(
+        &self,
+        account: Id,
+        policy: NotificationPolicyRow,
+    ) -> StoreResult<()>;
+    async fn notification_requests(
+        &self,
+        account: Id,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<NotificationRequestRow>>>;
+    async fn notification_request(
+        &self,
+        account: Id,
+        id: Id,
+    ) -> StoreResult<NotificationRequestRow>;
+    /// Accepts the account's requests among `ids` (others' are skipped):
+    /// their notifications are shown, their senders no longer filtered.
+    /// Returns how many were the account's.
+    async fn accept_notification_requests(&self, account: Id, ids: &[Id]) -> StoreResult<usize>;
+    /// Dismisses the account's requests among `ids`, with their notifications.
+    async fn dismiss_notification_requests(&self, account: Id, ids: &[Id]) -> StoreResult<usize>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -195,6 +195,9 @@ pub struct StatusBundle {
     /// Attachments in the order the author gave them.
     pub media: Vec<MediaRow>,
     pub reblog: Option<Box<StatusBundle>>,
+    /// The viewer's filters that match it in the context it is shown in;
+    /// the store leaves this empty, the service fills it (`filters`).
+    pub filtered: Vec<FilterMatch>,
 }
 
 #[derive(Clone, Debug)]
@@ -570,4 +573,251 @@ pub enum PushDeliveryEnd {
     RetryAt(i64),
     /// The push service says the subscription no longer exists: it goes, with its queue.
     SubscriptionGone,
+}
+
+// ---- web ----
+
+/// A live log-in session, for the account's own settings page.
+#[derive(Clone, Debug)]
+pub struct WebSession {
+    /// The SHA-256 of the cookie: names the session without being able to act as it.
+    pub session_hash: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// An app that holds live tokens for an account.
+#[derive(Clone, Debug)]
+pub struct AuthorizedApp {
+    pub app_id: Id,
+    pub name: String,
+    pub website: Option<String>,
+    pub last_authorized_at_ms: i64,
+    pub tokens: i64,
+}
+
+// ---- filters (filters, issue 14) ----
+
+/// Where a filter applies, as Mastodon names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterContext {
+    /// The home timeline and lists.
+    Home,
+    Notifications,
+    /// The public and hashtag timelines (and search).
+    Public,
+    /// A status' context (ancestors and descendants).
+    Thread,
+    /// A profile's statuses.
+    Account,
+}
+
+impl FilterContext {
+    pub const ALL: [FilterContext; 5] = [
+        FilterContext::Home,
+        FilterContext::Notifications,
+        FilterContext::Public,
+        FilterContext::Thread,
+        FilterContext::Account,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilterContext::Home => "home",
+            FilterContext::Notifications => "notifications",
+            FilterContext::Public => "public",
+            FilterContext::Thread => "thread",
+            FilterContext::Account => "account",
+        }
+    }
+    pub fn parse(s: &str) -> Option<FilterContext> {
+        FilterContext::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// What a matching filter does to a status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterAction {
+    /// Shown with a warning naming the filter.
+    Warn,
+    /// Not shown at all.
+    Hide,
+    /// Shown with its media hidden behind a warning.
+    Blur,
+}
+
+impl FilterAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilterAction::Warn => "warn",
+            FilterAction::Hide => "hide",
+            FilterAction::Blur => "blur",
+        }
+    }
+    pub fn parse(s: &str) -> Option<FilterAction> {
+        [FilterAction::Warn, FilterAction::Hide, FilterAction::Blur]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterKeywordRow {
+    pub id: Id,
+    pub filter_id: Id,
+    pub keyword: String,
+    pub whole_word: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterStatusRow {
+    pub id: Id,
+    pub filter_id: Id,
+    pub status_id: Id,
+}
+
+/// A filter with its keywords and statuses (oldest first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterRow {
+    pub id: Id,
+    pub title: String,
+    pub contexts: Vec<FilterContext>,
+    pub action: FilterAction,
+    /// Milliseconds since the epoch; None: never.
+    pub expires_at_ms: Option<i64>,
+    pub keywords: Vec<FilterKeywordRow>,
+    pub statuses: Vec<FilterStatusRow>,
+}
+
+/// A keyword as given: the phrase and whether it matches whole words only.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewKeyword {
+    pub keyword: String,
+    pub whole_word: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewFilter {
+    pub title: String,
+    pub contexts: Vec<FilterContext>,
+    pub action: FilterAction,
+    pub expires_at_ms: Option<i64>,
+    pub keywords: Vec<NewKeyword>,
+}
+
+/// One change to a filter's keywords (`keywords_attributes[]`).
+#[derive(Clone, Debug)]
+pub enum KeywordChange {
+    Add(NewKeyword),
+    /// Changes the given parts of one of the filter's keywords.
+    Edit {
+        id: Id,
+        keyword: Option<String>,
+        whole_word: Option<bool>,
+    },
+    Remove(Id),
+}
+
+/// A filter change: None leaves a field as it is; `expires_at_ms:
+/// Some(None)` makes it never expire.
+#[derive(Clone, Debug, Default)]
+pub struct FilterUpdate {
+    pub title: Option<String>,
+    pub contexts: Option<Vec<FilterContext>>,
+    pub action: Option<FilterAction>,
+    pub expires_at_ms: Option<Option<i64>>,
+    pub keywords: Vec<KeywordChange>,
+}
+
+/// The per-account bounds a filter write keeps (from `Limits`).
+#[derive(Clone, Copy, Debug)]
+pub struct FilterBounds {
+    pub filters_max: u32,
+    pub keywords_max: u32,
+    pub statuses_max: u32,
+}
+
+/// A filter that matched a status, for the status' `filtered`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterMatch {
+    /// The filter, without its keywords and statuses.
+    pub filter: FilterRow,
+    pub keyword_matches: Vec<String>,
+    pub status_matches: Vec<Id>,
+}
+
+// ---- notification policies (filters, issue 14) ----
+
+/// What happens to a notification from one kind of sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyChoice {
+    Accept,
+    /// Kept aside, in a notification request.
+    Filter,
+    Drop,
+}
+
+impl PolicyChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyChoice::Accept => "accept",
+            PolicyChoice::Filter => "filter",
+            PolicyChoice::Drop => "drop",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PolicyChoice> {
+        [
+            PolicyChoice::Accept,
+            PolicyChoice::Filter,
+            PolicyChoice::Drop,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// An account's notification policy (the defaults when it never set one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotificationPolicyRow {
+    /// Senders the recipient does not follow.
+    pub for_not_following: PolicyChoice,
+    /// Senders who do not follow the recipient.
+    pub for_not_followers: PolicyChoice,
+    /// Accounts younger than 30 days.
+    pub for_new_accounts: PolicyChoice,
+    /// Direct mentions the recipient did not ask for (not a reply to its own,
+    /// from someone it does not follow).
+    pub for_private_mentions: PolicyChoice,
+    /// Accounts limited by moderators (holdfast has none yet).
+    pub for_limited_accounts: PolicyChoice,
+}
+
+impl Default for NotificationPolicyRow {
+    /// Mastodon's defaults.
+    fn default() -> Self {
+        NotificationPolicyRow {
+            for_not_following: PolicyChoice::Accept,
+            for_not_followers: PolicyChoice::Accept,
+            for_new_accounts: PolicyChoice::Accept,
+            for_private_mentions: PolicyChoice::Filter,
+            for_limited_accounts: PolicyChoice::Filter,
+        }
+    }
+}
+
+/// Filtered notifications waiting, for the policy's `summary`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PendingSummary {
+    pub requests: i64,
+    pub notifications: i64,
+}
+
+/// Filtered notifications from one sender, waiting for the recipient.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotificationRequestRow {
+    pub id: Id,
+    pub from_account_id: Id,
+    pub last_status_id: Option<Id>,
+    pub notifications_count: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
 }

@@ -90,6 +90,10 @@ conformance!(
     home_feed_merges_big_authors_on_read,
     concurrent_writes_fail_alone,
     home_feed_pages_past_hidden_rows,
+    // ---- web ----
+    web_sessions_apps_password_and_account_deletion,
+    filters_crud_keywords_statuses_and_owner_only,
+    notification_policy_filters_into_requests,
 );
 
 // ---- helpers ----
@@ -3896,4 +3900,483 @@ async fn home_feed_pages_past_hidden_rows(b: Backend) {
         items(one_round.home_timeline(me.id, page(2)).await.unwrap()).is_empty(),
         "one round of 4 candidates sees only noise"
     );
+}
+
+// ---- web ----
+
+async fn web_sessions_apps_password_and_account_deletion(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "websettings").await;
+    let other = account(s, "webother").await;
+    s.create_session("ws-1", a.id, 600, 5).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    s.create_session("ws-2", a.id, 600, 5).await.unwrap();
+    s.create_session("ws-other", other.id, 600, 5)
+        .await
+        .unwrap();
+    let mine: Vec<String> = s
+        .sessions_of(a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.session_hash)
+        .collect();
+    assert_eq!(mine, ["ws-2", "ws-1"], "newest first, only this account's");
+    // Another account's session cannot be ended through this account.
+    s.end_account_session(a.id, "ws-other").await.unwrap();
+    assert!(s.session("ws-other").await.is_ok());
+    s.end_account_session(a.id, "ws-1").await.unwrap();
+    assert!(matches!(s.session("ws-1").await, Err(StoreError::NotFound)));
+
+    // Apps with live tokens, one row each; revoking cuts every token of that app.
+    let phone = app(s, "cid-web-phone").await;
+    let desk = app(s, "cid-web-desk").await;
+    s.create_token("wt-1", phone.id, Some(a.id), "read")
+        .await
+        .unwrap();
+    s.create_token("wt-2", phone.id, Some(a.id), "read")
+        .await
+        .unwrap();
+    s.create_token("wt-3", desk.id, Some(a.id), "read")
+        .await
+        .unwrap();
+    s.create_token("wt-4", desk.id, Some(other.id), "read")
+        .await
+        .unwrap();
+    let apps = s.authorized_apps(a.id, 10).await.unwrap();
+    assert_eq!(apps.len(), 2);
+    let phone_row = apps.iter().find(|x| x.app_id == phone.id).unwrap();
+    assert_eq!(phone_row.tokens, 2);
+    assert_eq!(s.authorized_apps(a.id, 1).await.unwrap().len(), 1);
+    s.revoke_app_authorization(a.id, phone.id).await.unwrap();
+    assert!(matches!(
+        s.token_by_hash("wt-1").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.token_by_hash("wt-2").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.token_by_hash("wt-3").await.is_ok());
+    s.revoke_app_authorization(a.id, desk.id).await.unwrap();
+    assert!(
+        s.token_by_hash("wt-4").await.is_ok(),
+        "the other account keeps its token"
+    );
+
+    // A new password ends every session but the one kept.
+    s.create_session("ws-3", a.id, 600, 5).await.unwrap();
+    s.set_password_hash(a.id, "new-hash", "ws-3").await.unwrap();
+    assert!(matches!(s.session("ws-2").await, Err(StoreError::NotFound)));
+    assert!(s.session("ws-3").await.is_ok());
+    let email = s.email_of(a.id).await.unwrap();
+    assert_eq!(
+        s.credentials_by_email(&email).await.unwrap().password_hash,
+        "new-hash"
+    );
+
+    // Deleting the account takes what it made with it.
+    let id = post_with(s, new_status(a.id, "gone with the account")).await;
+    s.delete_account(a.id).await.unwrap();
+    assert!(matches!(s.account(a.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.status(id).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.session("ws-3").await, Err(StoreError::NotFound)));
+    assert!(s.account(other.id).await.is_ok());
+}
+
+// ---- filters (filters, issue 14) ----
+
+fn bounds(filters_max: u32, keywords_max: u32) -> FilterBounds {
+    FilterBounds {
+        filters_max,
+        keywords_max,
+        statuses_max: 2,
+    }
+}
+
+fn keyword(k: &str, whole_word: bool) -> NewKeyword {
+    NewKeyword {
+        keyword: k.into(),
+        whole_word,
+    }
+}
+
+fn new_filter(title: &str, keywords: Vec<NewKeyword>) -> NewFilter {
+    NewFilter {
+        title: title.into(),
+        contexts: vec![FilterContext::Home, FilterContext::Thread],
+        action: FilterAction::Warn,
+        expires_at_ms: None,
+        keywords,
+    }
+}
+
+async fn filters_crud_keywords_statuses_and_owner_only(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "fl_me").await;
+    let other = account(s, "fl_other").await;
+    let b2 = bounds(2, 3);
+
+    let first = s
+        .create_filter(
+            me.id,
+            new_filter("cats", vec![keyword("cat", true), keyword("Kitten", false)]),
+            b2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.title, "cats");
+    assert_eq!(
+        first.contexts,
+        vec![FilterContext::Home, FilterContext::Thread]
+    );
+    assert_eq!(first.action, FilterAction::Warn);
+    assert_eq!(
+        first
+            .keywords
+            .iter()
+            .map(|k| (k.keyword.as_str(), k.whole_word))
+            .collect::<Vec<_>>(),
+        vec![("cat", true), ("Kitten", false)]
+    );
+    // Too many keywords: nothing is made.
+    assert!(matches!(
+        s.create_filter(
+            me.id,
+            new_filter(
+                "many",
+                (0..4).map(|i| keyword(&format!("k{i}"), true)).collect()
+            ),
+            b2
+        )
+        .await,
+        Err(StoreError::Rejected(_))
+    ));
+    let second = s
+        .create_filter(me.id, new_filter("dogs", vec![]), b2)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            s.create_filter(me.id, new_filter("third", vec![]), b2)
+                .await,
+            Err(StoreError::Rejected(_))
+        ),
+        "the per-account bound"
+    );
+    assert_eq!(
+        s.filters(me.id).await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+    assert!(s.filters(other.id).await.unwrap().is_empty());
+
+    // Update: fields and keyword changes together, all or nothing.
+    let (cat, kitten) = (first.keywords[0].id, first.keywords[1].id);
+    let updated = s
+        .update_filter(
+            me.id,
+            first.id,
+            FilterUpdate {
+                title: Some("kitties".into()),
+                action: Some(FilterAction::Hide),
+                expires_at_ms: Some(Some(4_000_000_000_000)),
+                keywords: vec![
+                    KeywordChange::Remove(cat),
+                    KeywordChange::Edit {
+                        id: kitten,
+                        keyword: Some("kitty".into()),
+                        whole_word: None,
+                    },
+                    KeywordChange::Add(keyword("meow", true)),
+                ],
+                ..Default::default()
+            },
+            b2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.title, "kitties");
+    assert_eq!(updated.action, FilterAction::Hide);
+    assert_eq!(updated.expires_at_ms, Some(4_000_000_000_000));
+    assert_eq!(updated.contexts, first.contexts);
+    assert_eq!(
+        updated
+            .keywords
+            .iter()
+            .map(|k| (k.id == kitten, k.keyword.as_str(), k.whole_word))
+            .collect::<Vec<_>>(),
+        vec![(true, "kitty", false), (false, "meow", true)]
+    );
+    // A keyword of another filter, or a removed one: NotFound, nothing changed.
+    for bad in [KeywordChange::Remove(cat), KeywordChange::Remove(999)] {
+        assert!(matches!(
+            s.update_filter(
+                me.id,
+                first.id,
+                FilterUpdate {
+                    title: Some("changed".into()),
+                    keywords: vec![bad],
+                    ..Default::default()
+                },
+                b2
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+    // Past the keyword bound: Rejected, nothing changed.
+    assert!(matches!(
+        s.update_filter(
+            me.id,
+            first.id,
+            FilterUpdate {
+                keywords: vec![
+                    KeywordChange::Add(keyword("a", true)),
+                    KeywordChange::Add(keyword("b", true))
+                ],
+                ..Default::default()
+            },
+            b2
+        )
+        .await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert_eq!(s.filter(me.id, first.id).await.unwrap(), updated);
+    // Expiry cleared.
+    let never = s
+        .update_filter(
+            me.id,
+            first.id,
+            FilterUpdate {
+                expires_at_ms: Some(None),
+                ..Default::default()
+            },
+            b2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(never.expires_at_ms, None);
+
+    // Keywords one by one.
+    let k = s
+        .add_filter_keyword(me.id, second.id, keyword("dog", false), 1)
+        .await
+        .unwrap();
+    assert_eq!(s.filter_keyword(me.id, k.id).await.unwrap(), k);
+    assert!(matches!(
+        s.add_filter_keyword(me.id, second.id, keyword("pup", false), 1)
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    let k2 = s
+        .update_filter_keyword(me.id, k.id, Some("dogs".into()), Some(true))
+        .await
+        .unwrap();
+    assert_eq!((k2.keyword.as_str(), k2.whole_word), ("dogs", true));
+
+    // Statuses: adding twice is one row; bounded.
+    let author = account(s, "fl_author").await;
+    let (p1, p2, p3) = (
+        post(s, author.id, "one").await,
+        post(s, author.id, "two").await,
+        post(s, author.id, "three").await,
+    );
+    let fs = s.add_filter_status(me.id, second.id, p1, 2).await.unwrap();
+    assert_eq!(fs.status_id, p1);
+    assert_eq!(
+        s.add_filter_status(me.id, second.id, p1, 2).await.unwrap(),
+        fs
+    );
+    s.add_filter_status(me.id, second.id, p2, 2).await.unwrap();
+    assert!(matches!(
+        s.add_filter_status(me.id, second.id, p3, 2).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert_eq!(s.filter(me.id, second.id).await.unwrap().statuses.len(), 2);
+    assert_eq!(s.filter_status(me.id, fs.id).await.unwrap(), fs);
+
+    // Someone else's filter, keyword or filtered status is NotFound everywhere.
+    let nf = |r: StoreResult<_>| matches!(r, Err(StoreError::NotFound));
+    assert!(nf(s.filter(other.id, first.id).await.map(|_| ())));
+    assert!(nf(s
+        .update_filter(other.id, first.id, FilterUpdate::default(), b2)
+        .await
+        .map(|_| ())));
+    assert!(nf(s.delete_filter(other.id, first.id).await));
+    assert!(nf(s.filter_keyword(other.id, k.id).await.map(|_| ())));
+    assert!(nf(s
+        .add_filter_keyword(other.id, second.id, keyword("x", true), 9)
+        .await
+        .map(|_| ())));
+    assert!(nf(s
+        .update_filter_keyword(other.id, k.id, Some("x".into()), None)
+        .await
+        .map(|_| ())));
+    assert!(nf(s
+        .delete_filter_keyword(other.id, k.id)
+        .await
+        .map(|_| ())));
+    assert!(nf(s.filter_status(other.id, fs.id).await.map(|_| ())));
+    assert!(nf(s
+        .add_filter_status(other.id, second.id, p3, 9)
+        .await
+        .map(|_| ())));
+    assert!(nf(s.delete_filter_status(other.id, fs.id).await));
+    assert_eq!(
+        s.filter(me.id, second.id).await.unwrap().keywords,
+        vec![k2.clone()]
+    );
+
+    // Deletes; a filter takes its keywords and statuses with it.
+    assert_eq!(s.delete_filter_keyword(me.id, k.id).await.unwrap(), k2);
+    s.delete_filter_status(me.id, fs.id).await.unwrap();
+    assert_eq!(s.filter(me.id, second.id).await.unwrap().statuses.len(), 1);
+    s.delete_filter(me.id, second.id).await.unwrap();
+    assert!(nf(s.filter(me.id, second.id).await.map(|_| ())));
+    assert_eq!(s.filters(me.id).await.unwrap().len(), 1);
+    // A deleted status leaves its filters.
+    let fs3 = s.add_filter_status(me.id, first.id, p3, 2).await.unwrap();
+    s.delete_status(author.id, p3).await.unwrap();
+    assert!(nf(s.filter_status(me.id, fs3.id).await.map(|_| ())));
+}
+
+async fn notification_policy_filters_into_requests(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "np_me").await;
+    let friend = account(s, "np_friend").await;
+    let stranger = account(s, "np_stranger").await;
+    let spammer = account(s, "np_spammer").await;
+    let (policy, summary) = s.notification_policy(me.id).await.unwrap();
+    assert_eq!(policy, NotificationPolicyRow::default());
+    assert_eq!(summary, PendingSummary::default());
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    s.set_notification_policy(
+        me.id,
+        NotificationPolicyRow {
+            for_not_following: PolicyChoice::Filter,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mention = |from: Id, text: &'static str| NewStatus {
+        mentions: vec![me.id],
+        ..new_status(from, text)
+    };
+    post_with(s, mention(friend.id, "hi from a friend")).await;
+    let m1 = post_with(s, mention(stranger.id, "hi from a stranger")).await;
+    let m2 = post_with(s, mention(stranger.id, "hi again")).await;
+    post_with(s, mention(spammer.id, "buy")).await;
+    let shown = s
+        .notifications(me.id, &NotificationType::ALL, page(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        shown
+            .iter()
+            .map(|n| n.item.from_account_id)
+            .collect::<Vec<_>>(),
+        vec![friend.id],
+        "filtered notifications are not listed"
+    );
+    let (_, summary) = s.notification_policy(me.id).await.unwrap();
+    assert_eq!(
+        summary,
+        PendingSummary {
+            requests: 2,
+            notifications: 3
+        }
+    );
+    let reqs = items_of(s.notification_requests(me.id, page(10)).await.unwrap());
+    assert_eq!(
+        reqs.iter().map(|r| r.from_account_id).collect::<Vec<_>>(),
+        vec![spammer.id, stranger.id],
+        "newest first"
+    );
+    let from_stranger = reqs[1].clone();
+    assert_eq!(from_stranger.notifications_count, 2);
+    assert_eq!(from_stranger.last_status_id, Some(m2));
+    assert_eq!(
+        s.notification_request(me.id, from_stranger.id)
+            .await
+            .unwrap(),
+        from_stranger
+    );
+    // Another account's ids are skipped (bulk) and NotFound (one).
+    assert_eq!(
+        s.accept_notification_requests(friend.id, &[from_stranger.id])
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(matches!(
+        s.notification_request(friend.id, from_stranger.id).await,
+        Err(StoreError::NotFound)
+    ));
+    // Accept: the notifications join the list; the sender passes from now on.
+    assert_eq!(
+        s.accept_notification_requests(me.id, &[from_stranger.id])
+            .await
+            .unwrap(),
+        1
+    );
+    let m3 = post_with(s, mention(stranger.id, "thanks")).await;
+    let shown: Vec<Option<Id>> = s
+        .notifications(me.id, &NotificationType::ALL, page(10))
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.item.status_id)
+        .collect();
+    for m in [m1, m2, m3] {
+        assert!(shown.contains(&Some(m)));
+    }
+    // Dismiss: the request and its notifications go.
+    let spam_req = reqs[0].id;
+    assert_eq!(
+        s.dismiss_notification_requests(me.id, &[spam_req, 12345])
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(items_of(s.notification_requests(me.id, page(10)).await.unwrap()).is_empty());
+    let (_, summary) = s.notification_policy(me.id).await.unwrap();
+    assert_eq!(summary, PendingSummary::default());
+    // Drop keeps nothing at all.
+    s.set_notification_policy(
+        me.id,
+        NotificationPolicyRow {
+            for_not_following: PolicyChoice::Drop,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    post_with(s, mention(spammer.id, "buy now")).await;
+    assert!(items_of(s.notification_requests(me.id, page(10)).await.unwrap()).is_empty());
+    let (_, summary) = s.notification_policy(me.id).await.unwrap();
+    assert_eq!(summary.notifications, 0);
+    // Follow requests are always shown (a locked account must answer them).
+    s.update_account(
+        me.id,
+        AccountUpdate {
+            locked: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.follow(spammer.id, me.id, true, false).await.unwrap();
+    let kinds: Vec<NotificationType> = s
+        .notifications(me.id, &[NotificationType::FollowRequest], page(10))
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.item.kind)
+        .collect();
+    assert_eq!(kinds, vec![NotificationType::FollowRequest]);
+}
+
+fn items_of<T>(p: Vec<Paged<T>>) -> Vec<T> {
+    p.into_iter().map(|x| x.item).collect()
 }

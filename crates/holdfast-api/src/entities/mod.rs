@@ -9,6 +9,7 @@
 
 mod account;
 mod discovery;
+mod filter;
 mod instance;
 mod list;
 mod notification;
@@ -18,6 +19,7 @@ mod status;
 
 pub use account::*;
 pub use discovery::*;
+pub use filter::*;
 pub use instance::*;
 pub use list::*;
 pub use notification::*;

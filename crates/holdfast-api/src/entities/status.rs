@@ -7,7 +7,7 @@ use holdfast_store::{AccountRow, MediaRow, StatusBundle, TagRef, TagRow};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{id, iso8601, Account, CustomEmoji, Urls};
+use super::{id, iso8601, Account, CustomEmoji, FilterResult, Urls};
 
 #[derive(Serialize)]
 pub struct Status {
@@ -48,8 +48,9 @@ pub struct Status {
     pub muted: bool,
     pub bookmarked: bool,
     pub pinned: bool,
-    /// Filters are not supported yet: always empty.
-    pub filtered: Vec<Value>,
+    /// The viewer's warn/blur filters that match it where it is shown
+    /// (hidden statuses are not sent at all).
+    pub filtered: Vec<FilterResult>,
 }
 
 #[derive(Serialize)]
@@ -117,7 +118,7 @@ impl Status {
             muted: b.muted,
             bookmarked: b.bookmarked,
             pinned: false,
-            filtered: Vec::new(),
+            filtered: b.filtered.iter().map(FilterResult::new).collect(),
         }
     }
 

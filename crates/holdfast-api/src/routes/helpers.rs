@@ -39,10 +39,3 @@ pub const DESCRIPTION: &str = "A holdfast server: Mastodon-compatible microblogg
 pub fn path_id(raw: &str) -> ApiResult<Id> {
     crate::params::parse_id(raw).ok_or_else(ApiError::not_found)
 }
-
-/// The style sheet of the server-rendered pages (front page, authorize page).
-pub const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}\
-    label{display:block;margin:.5rem 0}input{display:block;width:100%;padding:.4rem;box-sizing:border-box}\
-    button{margin-top:.8rem;padding:.5rem 1.2rem}.error{color:#a00}article{border-top:1px solid #ddd;padding:.6rem 0}\
-    .meta{color:#666;font-size:.85rem}code{word-break:break-all}\
-    .media img{max-width:100%;max-height:20rem;margin:.3rem .3rem 0 0;border-radius:4px}";

@@ -6,9 +6,11 @@ mod helpers;
 mod accounts;
 mod announcements;
 mod discovery;
+mod filters;
 mod instance;
 mod lists;
 mod media;
+mod notification_requests;
 mod notifications;
 mod oauth;
 mod ops;
@@ -69,12 +71,13 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
     Router::new()
         .merge(credentials)
         .merge(uploads)
+        .merge(web_pages(limits))
         // operators
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         // web
-        .route("/", get(web::home))
+        .route("/", get(crate::web::timeline::landing))
         .route("/avatars/original/missing.png", get(web::missing_image))
         .route("/headers/original/missing.png", get(web::missing_image))
         // OAuth 2 (the credential forms are above)
@@ -292,6 +295,122 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
                 .put(push::update)
                 .delete(push::delete),
         )
+        // filters (v2, and v1's view of their keywords)
+        .route("/api/v2/filters", get(filters::index).post(filters::create))
+        .route(
+            "/api/v2/filters/{id}",
+            get(filters::show)
+                .put(filters::update)
+                .delete(filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(filters::keywords).post(filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(filters::keyword)
+                .put(filters::update_keyword)
+                .delete(filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(filters::statuses).post(filters::add_status),
+        )
+        .route(
+            "/api/v2/filters/statuses/{id}",
+            get(filters::status).delete(filters::delete_status),
+        )
+        .route(
+            "/api/v1/filters",
+            get(filters::v1_index).post(filters::v1_create),
+        )
+        .route(
+            "/api/v1/filters/{id}",
+            get(filters::v1_show)
+                .put(filters::v1_update)
+                .delete(filters::v1_delete),
+        )
+        // notification policies and requests
+        .route(
+            "/api/v2/notifications/policy",
+            get(notification_requests::policy).patch(notification_requests::update_policy),
+        )
+        .route(
+            "/api/v1/notifications/policy",
+            get(notification_requests::v1_policy).put(notification_requests::v1_update_policy),
+        )
+        .route(
+            "/api/v1/notifications/requests",
+            get(notification_requests::requests),
+        )
+        .route(
+            "/api/v1/notifications/requests/merged",
+            get(notification_requests::merged),
+        )
+        .route(
+            "/api/v1/notifications/requests/accept",
+            post(notification_requests::accept_many),
+        )
+        .route(
+            "/api/v1/notifications/requests/dismiss",
+            post(notification_requests::dismiss_many),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}",
+            get(notification_requests::request),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/accept",
+            post(notification_requests::accept),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/dismiss",
+            post(notification_requests::dismiss),
+        )
+}
+
+/// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).
+fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
+    use crate::web::{assets, auth, people, settings, timeline};
+    // Log-in and sign-up forms are small, like the API's credential forms.
+    let credentials = Router::new()
+        .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
+        .route("/auth/sign_up", get(auth::sign_up_form).post(auth::sign_up))
+        .layer(DefaultBodyLimit::max(limits.credentials_body_max_bytes));
+    // Posting may carry a picture.
+    let uploads = Router::new()
+        .route("/statuses", post(timeline::post))
+        .route("/settings/profile", post(settings::save_profile))
+        .layer(DefaultBodyLimit::max(limits.media_upload_body_max_bytes));
+    Router::new()
+        .merge(credentials)
+        .merge(uploads)
+        .route("/auth/sign_out", post(auth::sign_out))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/home", get(timeline::home))
+        .route("/tags/{name}", get(timeline::tag))
+        .route("/@{username}", get(people::profile))
+        .route("/@{username}/followers", get(people::followers))
+        .route("/@{username}/following", get(people::following))
+        .route("/@{username}/{id}", get(timeline::thread))
+        .route("/statuses/{id}/{action}", post(timeline::act))
+        .route("/accounts/{id}/{action}", post(people::act))
+        .route("/follow_requests", get(people::follow_requests))
+        .route(
+            "/follow_requests/{id}/{answer}",
+            post(people::answer_follow_request),
+        )
+        .route("/notifications", get(people::notifications))
+        .route("/search", get(people::search))
+        .route("/settings", get(settings::page))
+        .route("/settings/password", post(settings::change_password))
+        .route(
+            "/settings/sessions/{hash}/revoke",
+            post(settings::end_session),
+        )
+        .route("/settings/apps/{id}/revoke", post(settings::revoke_app))
+        .route("/settings/delete", post(settings::delete_account))
 }
 
 /// Routes with the large media body cap answer a caller without a valid user

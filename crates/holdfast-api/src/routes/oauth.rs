@@ -9,12 +9,11 @@
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_service::oauth::{
     csrf_token, csrf_token_matches, valid_language, AppInput, ClientAuth, Pkce, OOB_REDIRECT,
 };
-use holdfast_service::text::escape;
 use holdfast_service::{OAuthError, Scopes, ServiceError};
 use holdfast_store::{AccountRow, AppRow};
 use serde_json::{json, Value};
@@ -23,12 +22,11 @@ use crate::auth::Caller;
 use crate::entities::{Application, CredentialApplication, Empty, Token};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
+use crate::web::auth::log_in_form;
+use crate::web::layout::Page;
+use crate::web::session::{cookie, set_session_cookie, SESSION_COOKIE};
 use crate::AppState;
-
-/// The log-in session cookie of the authorize page.
-const SESSION_COOKIE: &str = "holdfast_session";
-/// The cookie only travels to the OAuth pages, not to every API call.
-const SESSION_COOKIE_PATH: &str = "/oauth";
+use maud::{html, Markup};
 
 pub async fn create_app(
     State(state): State<AppState>,
@@ -244,13 +242,6 @@ impl AuthorizeRequest {
         out
     }
 
-    fn hidden_fields_html(&self) -> String {
-        self.pairs()
-            .iter()
-            .map(|(k, v)| hidden_html(k, v))
-            .collect::<String>()
-    }
-
     /// `/oauth/authorize?…` for this request, with extra pairs.
     fn url(&self, extra: &[(&str, &str)]) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
@@ -262,14 +253,6 @@ impl AuthorizeRequest {
         }
         format!("/oauth/authorize?{}", q.finish())
     }
-}
-
-fn hidden_html(name: &str, value: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-        escape(name),
-        escape(value)
-    )
 }
 
 /// 302 to the client's redirect URI with `pairs` added to its query (empty values left out).
@@ -298,33 +281,12 @@ fn no_store(response: &mut Response) {
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-/// A whole page around `body_html`, which the caller built from escaped parts.
-fn page(lang: &str, status: StatusCode, title: &str, body_html: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{} · holdfast</title><style>{}</style></head><body><main><h1>{}</h1>{}</main></body></html>",
-        escape(lang),
-        escape(title),
-        super::helpers::STYLE,
-        escape(title),
-        body_html
-    );
-    let mut response = (status, Html(html)).into_response();
-    no_store(&mut response);
-    let h = response.headers_mut();
-    // The consent form must not be framed (clickjacking).
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("frame-ancestors 'none'"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // Not `no-referrer`: with it, browsers send `Origin: null` on the page's own
-    // form posts, and the origin check below could no longer tell them apart.
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    response
+/// A page of the authorize flow: the web UI's shell, never cached, never framed.
+fn page(lang: &str, status: StatusCode, title: &str, main: Markup) -> Response {
+    Page::new(title, None)
+        .status(status)
+        .oauth(lang)
+        .render_bare(main)
 }
 
 fn error_page(lang: &str, status: StatusCode, msg: &str) -> Response {
@@ -332,7 +294,7 @@ fn error_page(lang: &str, status: StatusCode, msg: &str) -> Response {
         lang,
         status,
         "Authorization failed",
-        &format!("<p class=\"error\" id=\"error\">{}</p>", escape(msg)),
+        html! { p.error #error role="alert" { (msg) } },
     )
 }
 
@@ -373,59 +335,40 @@ fn scope_in_words(scope: &str) -> &'static str {
 }
 
 fn login_page(req: &AuthorizeRequest, status: StatusCode, error: Option<&str>) -> Response {
-    let error_html = error
-        .map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", escape(e)))
-        .unwrap_or_default();
-    let body_html = format!(
-        "<p><strong id=\"app-name\">{}</strong> wants to use your account. Log in to continue.</p>{}\
-         <form method=\"post\" action=\"/oauth/authorize\" id=\"log-in-form\">{}{}\
-         <label>E-mail <input type=\"email\" name=\"email\" id=\"email\" autocomplete=\"username\" required></label>\
-         <label>Password <input type=\"password\" name=\"password\" id=\"password\" autocomplete=\"current-password\" required></label>\
-         <button type=\"submit\" id=\"log-in\">Log in</button></form>",
-        escape(&req.app.name),
-        error_html,
-        req.hidden_fields_html(),
-        hidden_html("step", "log-in"),
-    );
-    page(&req.lang, status, "Log in", &body_html)
+    let mut hidden = req.pairs();
+    hidden.push(("step", "log-in".to_owned()));
+    let main = html! {
+        p { strong #app-name { (req.app.name) } " wants to use your account. Log in to continue." }
+        (log_in_form("/oauth/authorize", &hidden, error, ""))
+    };
+    page(&req.lang, status, "Log in", main)
 }
 
 fn consent_page(req: &AuthorizeRequest, account: &AccountRow, session: &str) -> Response {
-    let scopes_html: String = req
-        .scopes
-        .as_vec()
-        .iter()
-        .map(|s| {
-            format!(
-                "<li>{} <code>{}</code></li>",
-                escape(scope_in_words(s)),
-                escape(s)
-            )
-        })
-        .collect();
-    let website_html = req
-        .app
-        .website
-        .as_deref()
-        .map(|w| format!("<p class=\"meta\">App website: {}</p>", escape(w)))
-        .unwrap_or_default();
-    let body_html = format!(
-        "<p><strong id=\"app-name\">{}</strong> wants to use your account <strong>@{}</strong>.</p>{}\
-         <p>It asks for permission to:</p><ul id=\"scopes\">{}</ul>\
-         <form method=\"post\" action=\"/oauth/authorize\" id=\"consent-form\">{}{}\
-         <button type=\"submit\" name=\"decision\" value=\"authorize\" id=\"authorize\">Authorize</button> \
-         <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Deny</button></form>\
-         <p class=\"meta\"><a href=\"{}\" id=\"switch-account\">Not @{}? Log in with another account</a></p>",
-        escape(&req.app.name),
-        escape(&account.username),
-        website_html,
-        scopes_html,
-        req.hidden_fields_html(),
-        hidden_html("csrf_token", &csrf_token(session)),
-        escape(&req.url(&[("force_login", "true")])),
-        escape(&account.username),
-    );
-    page(&req.lang, StatusCode::OK, "Authorize", &body_html)
+    let mut hidden = req.pairs();
+    hidden.push(("csrf_token", csrf_token(session)));
+    let main = html! {
+        p { strong #app-name { (req.app.name) } " wants to use your account " strong { "@" (account.username) } "." }
+        @if let Some(w) = &req.app.website {
+            p.meta { "App website: " (w) }
+        }
+        p { "It asks for permission to:" }
+        ul #scopes {
+            @for s in req.scopes.as_vec() {
+                li { (scope_in_words(&s)) " " code { (s) } }
+            }
+        }
+        form #consent-form method="post" action="/oauth/authorize" {
+            @for (name, value) in &hidden {
+                input type="hidden" name=(name) value=(value);
+            }
+            button #authorize type="submit" name="decision" value="authorize" { "Authorize" }
+            " "
+            button #deny type="submit" name="decision" value="deny" { "Deny" }
+        }
+        p.meta { a #switch-account href=(req.url(&[("force_login", "true")])) { "Not @" (account.username) "? Log in with another account" } }
+    };
+    page(&req.lang, StatusCode::OK, "Authorize", main)
 }
 
 /// Whether a form post comes from our own pages, as far as the browser says.
@@ -455,36 +398,8 @@ fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
         || ours.is_some_and(|o| authority.eq_ignore_ascii_case(o.trim_end_matches('/')))
 }
 
-/// The value of our session cookie, if the browser sent one.
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
-}
-
-fn set_session_cookie(state: &AppState, response: &mut Response, secret: &str) {
-    let cookie = session_cookie_header(
-        secret,
-        state.service.limits().session_ttl_s,
-        state.service.base_url.starts_with("https://"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-}
-
-/// `Secure` whenever the instance is served over https, so the cookie never
-/// travels in the clear.
-fn session_cookie_header(secret: &str, ttl_s: u64, https: bool) -> String {
-    let secure = if https { "; Secure" } else { "" };
-    format!(
-        "{SESSION_COOKIE}={secret}; Path={SESSION_COOKIE_PATH}; Max-Age={ttl_s}; HttpOnly; SameSite=Lax{secure}"
-    )
+    cookie(headers, SESSION_COOKIE)
 }
 
 /// The logged-in account of this browser, if its session is live.
@@ -626,10 +541,7 @@ async fn consent_step(
                     &req.lang,
                     StatusCode::OK,
                     "Authorization denied",
-                    &format!(
-                        "<p id=\"denied\">You did not allow <strong>{}</strong> to use your account. You can close this page.</p>",
-                        escape(&req.app.name)
-                    ),
+                    html! { p #denied { "You did not allow " strong { (req.app.name) } " to use your account. You can close this page." } },
                 );
             }
             return redirect_to(
@@ -671,10 +583,10 @@ async fn consent_step(
             &req.lang,
             StatusCode::OK,
             "Authorization code",
-            &format!(
-                "<p>Copy this code and paste it into the application:</p><p><code id=\"oauth-code\">{}</code></p>",
-                escape(&code)
-            ),
+            html! {
+                p { "Copy this code and paste it into the application:" }
+                p { code #oauth-code { (code) } }
+            },
         );
     }
     redirect_to(
@@ -918,30 +830,6 @@ mod tests {
             &headers(&[("sec-fetch-site", "same-origin"), ("origin", "null")]),
             base
         ));
-    }
-
-    #[test]
-    fn session_cookie_is_secure_on_https_only() {
-        let c = session_cookie_header("abc", 60, true);
-        assert_eq!(
-            c,
-            "holdfast_session=abc; Path=/oauth; Max-Age=60; HttpOnly; SameSite=Lax; Secure"
-        );
-        assert!(!session_cookie_header("abc", 60, false).contains("Secure"));
-    }
-
-    #[test]
-    fn session_cookie_is_found_among_others() {
-        let h = headers(&[
-            ("cookie", "a=1; holdfast_session=abc; b=2"),
-            ("cookie", "c=3"),
-        ]);
-        assert_eq!(session_cookie(&h).as_deref(), Some("abc"));
-        assert_eq!(
-            session_cookie(&headers(&[("cookie", "x=holdfast_session")])),
-            None
-        );
-        assert_eq!(session_cookie(&headers(&[])), None);
     }
 
     #[test]

@@ -28,10 +28,12 @@
 pub(crate) mod accounts;
 pub(crate) mod dialect;
 pub(crate) mod discovery;
+pub(crate) mod filters;
 pub(crate) mod graph;
 pub(crate) mod home_feed;
 pub(crate) mod lists;
 pub(crate) mod media;
+pub(crate) mod notification_policies;
 pub(crate) mod notifications;
 pub(crate) mod oauth;
 pub(crate) mod personal;
@@ -42,6 +44,7 @@ pub(crate) mod statuses;
 mod store;
 pub(crate) mod timelines;
 pub(crate) mod trends;
+pub(crate) mod web;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,6 +1,7 @@
 //! Notifications: written by the actions that cause them, read as plain or
 //! grouped pages, and markers.
 
+use super::notification_policies;
 use super::sql::{self, visible};
 use super::{args, Arg, Conn, Row};
 use crate::groups;
@@ -19,17 +20,29 @@ pub(crate) async fn notify(
     status: Option<Id>,
 ) -> StoreResult<()> {
     let now = now_ms();
+    // The recipient's notification policy decides first: dropped, or kept
+    // aside (filtered, under a request for the sender), or shown.
+    let filtered = match notification_policies::decide(c, to, from, kind, status).await? {
+        PolicyChoice::Drop => return Ok(()),
+        PolicyChoice::Filter => true,
+        PolicyChoice::Accept => false,
+    };
     let group_key = group_key_for(c, to, kind, status, now).await?;
     let written = c
         .query_opt(
-            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at, group_key) \
-             VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING RETURNING id",
-            &args![to, from, kind.as_str(), status, now, group_key.as_deref()],
+            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at, group_key, filtered) \
+             VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING RETURNING id",
+            &args![to, from, kind.as_str(), status, now, group_key.as_deref(), filtered],
         )
         .await?;
-    // Only a new notification is pushed (a repeated action writes none).
+    // Only a new notification is pushed (a repeated action writes none),
+    // and a filtered one is not pushed: it waits in its request.
     if let Some(row) = written {
-        super::push::enqueue(c, row.get(0)?, to, from, kind).await?;
+        if filtered {
+            notification_policies::file_request(c, to, from, status, now).await?;
+        } else {
+            super::push::enqueue(c, row.get(0)?, to, from, kind).await?;
+        }
     }
     Ok(())
 }
@@ -66,10 +79,11 @@ pub async fn group_key_for(
 
 /// Notifications from accounts the recipient blocks, or mutes with
 /// notifications, are kept but not shown; so are those about statuses the
-/// recipient may no longer see. (`?1` is the recipient.)
+/// recipient may no longer see, and those its notification policy filtered
+/// (until their request is accepted). (`?1` is the recipient.)
 fn shown() -> String {
     format!(
-        "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = ?1 AND b.target_id = n.from_account_id) \
+        "NOT n.filtered AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = ?1 AND b.target_id = n.from_account_id) \
          AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ?1 AND m.target_id = n.from_account_id AND m.notifications AND {}) \
          AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = n.from_account_id AND a.suspended) \
          AND (n.status_id IS NULL OR EXISTS (SELECT 1 FROM statuses s WHERE s.id = n.status_id AND {}))",

@@ -8,8 +8,9 @@ use super::home_feed::{self, FeedLimits};
 use super::push;
 use super::{
     discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
-    trends, Core, Db,
+    trends, web, Core, Db,
 };
+use super::{filters, notification_policies};
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
 
@@ -1029,6 +1030,229 @@ impl<B: Db> Store for Core<B> {
                     timeline,
                     last_read_id,
                 ))
+            })
+            .await
+    }
+
+    // ---- web ----
+    async fn sessions_of(&self, account_id: Id) -> StoreResult<Vec<WebSession>> {
+        self.db
+            .read((), move |c, _| Box::pin(web::sessions_of(c, account_id)))
+            .await
+    }
+    async fn end_account_session(&self, account_id: Id, session_hash: &str) -> StoreResult<()> {
+        self.db
+            .write(session_hash.to_owned(), move |c, hash| {
+                Box::pin(web::end_account_session(c, account_id, hash))
+            })
+            .await
+    }
+    async fn authorized_apps(&self, account_id: Id, limit: u32) -> StoreResult<Vec<AuthorizedApp>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(web::authorized_apps(c, account_id, limit))
+            })
+            .await
+    }
+    async fn revoke_app_authorization(&self, account_id: Id, app_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(web::revoke_app_authorization(c, account_id, app_id))
+            })
+            .await
+    }
+    async fn set_password_hash(
+        &self,
+        account_id: Id,
+        password_hash: &str,
+        keep_session_hash: &str,
+    ) -> StoreResult<()> {
+        self.db
+            .write(
+                (password_hash.to_owned(), keep_session_hash.to_owned()),
+                move |c, (hash, keep)| Box::pin(web::set_password_hash(c, account_id, hash, keep)),
+            )
+            .await
+    }
+    async fn delete_account(&self, account_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(web::delete_account(c, account_id)))
+            .await
+    }
+
+    // ---- filters ----
+    async fn create_filter(
+        &self,
+        owner: Id,
+        new: NewFilter,
+        bounds: FilterBounds,
+    ) -> StoreResult<FilterRow> {
+        self.db
+            .write(new, move |c, new| {
+                Box::pin(filters::create(c, owner, new, bounds))
+            })
+            .await
+    }
+    async fn filters(&self, owner: Id) -> StoreResult<Vec<FilterRow>> {
+        self.db
+            .read((), move |c, _| Box::pin(filters::all(c, owner)))
+            .await
+    }
+    async fn filter(&self, owner: Id, id: Id) -> StoreResult<FilterRow> {
+        self.db
+            .read((), move |c, _| Box::pin(filters::get(c, owner, id)))
+            .await
+    }
+    async fn update_filter(
+        &self,
+        owner: Id,
+        id: Id,
+        update: FilterUpdate,
+        bounds: FilterBounds,
+    ) -> StoreResult<FilterRow> {
+        self.db
+            .write(update, move |c, u| {
+                Box::pin(filters::update(c, owner, id, u, bounds))
+            })
+            .await
+    }
+    async fn delete_filter(&self, owner: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(filters::delete(c, owner, id)))
+            .await
+    }
+    async fn filter_keyword(&self, owner: Id, id: Id) -> StoreResult<FilterKeywordRow> {
+        self.db
+            .read((), move |c, _| Box::pin(filters::keyword(c, owner, id)))
+            .await
+    }
+    async fn add_filter_keyword(
+        &self,
+        owner: Id,
+        filter: Id,
+        keyword: NewKeyword,
+        max: u32,
+    ) -> StoreResult<FilterKeywordRow> {
+        self.db
+            .write(keyword, move |c, k| {
+                Box::pin(filters::add_keyword(c, owner, filter, k, max))
+            })
+            .await
+    }
+    async fn update_filter_keyword(
+        &self,
+        owner: Id,
+        id: Id,
+        keyword: Option<String>,
+        whole_word: Option<bool>,
+    ) -> StoreResult<FilterKeywordRow> {
+        self.db
+            .write(keyword, move |c, k| {
+                Box::pin(filters::update_keyword(
+                    c,
+                    owner,
+                    id,
+                    k.as_deref(),
+                    whole_word,
+                ))
+            })
+            .await
+    }
+    async fn delete_filter_keyword(&self, owner: Id, id: Id) -> StoreResult<FilterKeywordRow> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(filters::delete_keyword(c, owner, id))
+            })
+            .await
+    }
+    async fn filter_status(&self, owner: Id, id: Id) -> StoreResult<FilterStatusRow> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(filters::filter_status(c, owner, id))
+            })
+            .await
+    }
+    async fn add_filter_status(
+        &self,
+        owner: Id,
+        filter: Id,
+        status: Id,
+        max: u32,
+    ) -> StoreResult<FilterStatusRow> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(filters::add_status(c, owner, filter, status, max))
+            })
+            .await
+    }
+    async fn delete_filter_status(&self, owner: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(filters::delete_status(c, owner, id))
+            })
+            .await
+    }
+
+    // ---- notification policies and requests ----
+    async fn notification_policy(
+        &self,
+        account: Id,
+    ) -> StoreResult<(NotificationPolicyRow, PendingSummary)> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(async move {
+                    Ok((
+                        notification_policies::policy(c, account).await?,
+                        notification_policies::summary(c, account).await?,
+                    ))
+                })
+            })
+            .await
+    }
+    async fn set_notification_policy(
+        &self,
+        account: Id,
+        policy: NotificationPolicyRow,
+    ) -> StoreResult<()> {
+        self.db
+            .write(policy, move |c, p| {
+                Box::pin(notification_policies::set_policy(c, account, p))
+            })
+            .await
+    }
+    async fn notification_requests(
+        &self,
+        account: Id,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<NotificationRequestRow>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(notification_policies::requests(c, account, page))
+            })
+            .await
+    }
+    async fn notification_request(
+        &self,
+        account: Id,
+        id: Id,
+    ) -> StoreResult<NotificationRequestRow> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(notification_policies::request(c, account, id))
+            })
+            .await
+    }
+    async fn accept_notification_requests(&self, account: Id, ids: &[Id]) -> StoreResult<usize> {
+        self.db
+            .write(ids.to_vec(), move |c, ids| {
+                Box::pin(notification_policies::accept(c, account, ids))
+            })
+            .await
+    }
+    async fn dismiss_notification_requests(&self, account: Id, ids: &[Id]) -> StoreResult<usize> {
+        self.db
+            .write(ids.to_vec(), move |c, ids| {
+                Box::pin(notification_policies::dismiss(c, account, ids))
             })
             .await
     }

@@ -84,6 +84,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_home_feed",
         include_str!("../../migrations/postgres/0016_home_feed.sql"),
     ),
+    (
+        "0011_filters_notification_policies",
+        include_str!("../../migrations/postgres/0011_filters_notification_policies.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

@@ -62,6 +62,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_home_feed",
         include_str!("../../migrations/sqlite/0016_home_feed.sql"),
     ),
+    (
+        "0011_filters_notification_policies",
+        include_str!("../../migrations/sqlite/0011_filters_notification_policies.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
@@ -207,11 +211,9 @@ fn migrate(c: &mut Connection) -> StoreResult<()> {
 /// a home request's CPU in bench/perf. Row counts are all the plans need.
 fn drop_value_samples(c: &Connection) -> StoreResult<()> {
     let sampled: bool = c
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_stat4)",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_stat4)", [], |r| {
+            r.get(0)
+        })
         .unwrap_or(false);
     if sampled {
         // `ANALYZE sqlite_schema` reloads the statistics this connection planned with.

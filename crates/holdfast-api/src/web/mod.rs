@@ -1,0 +1,16 @@
+//! The web UI: server-rendered pages for people with only a browser.
+//!
+//! Templates are maud (`html!`): checked at compile time, every value escaped
+//! unless it passes through `trusted` (the one audited door). Pages work with
+//! JavaScript off; `enhance.js` only adds (a character counter). Sessions and
+//! CSRF are in `session`; the page shell and its headers in `layout`.
+
+pub mod assets;
+pub mod auth;
+pub mod layout;
+pub mod parts;
+pub mod people;
+pub mod session;
+pub mod settings;
+pub mod timeline;
+mod trusted;

@@ -1,0 +1,333 @@
+//! Profiles, followers and following, follow requests, notifications and
+//! search, and the small forms that follow, block and mute.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use holdfast_service::lists::Timeline;
+use holdfast_service::{PageOf, PageRequest};
+use holdfast_store::{AccountRow, AccountStatusesFilter, NotificationType, Relationship};
+use maud::{html, Markup};
+
+use super::layout::{see_other, Page, WebError, WebResult};
+use super::parts::{
+    account_line, action, avatar_path, display_name, header_path, pager, profile_path, status,
+    statuses, time,
+};
+use super::session::{checked_form, local_path, MaybeViewer, SignedIn, Viewer};
+use super::trusted;
+use crate::params::{parse_id, Params};
+use crate::AppState;
+
+/// A local account by name; suspended and pending accounts are 404 (`lookup`).
+async fn account_named(state: &AppState, username: &str) -> WebResult<AccountRow> {
+    Ok(state
+        .service
+        .lookup(username.trim_start_matches('@'))
+        .await?)
+}
+
+fn relationship_forms(viewer: &Viewer, a: &AccountRow, rel: &Relationship, back: &str) -> Markup {
+    let base = format!("/accounts/{}", a.id);
+    html! {
+        div.actions #relationship {
+            @if rel.following {
+                (action(viewer, &format!("{base}/unfollow"), back, html! { "Unfollow" }, None, ""))
+            } @else if rel.requested {
+                (action(viewer, &format!("{base}/unfollow"), back, html! { "Cancel follow request" }, None, ""))
+            } @else if !rel.blocking {
+                (action(viewer, &format!("{base}/follow"), back, html! { "Follow" }, None, ""))
+            }
+            @if rel.muting {
+                (action(viewer, &format!("{base}/unmute"), back, html! { "Unmute" }, None, "quiet"))
+            } @else {
+                (action(viewer, &format!("{base}/mute"), back, html! { "Mute" }, None, "quiet"))
+            }
+            @if rel.blocking {
+                (action(viewer, &format!("{base}/unblock"), back, html! { "Unblock" }, None, "quiet"))
+            } @else {
+                (action(viewer, &format!("{base}/block"), back, html! { "Block" }, None, "quiet"))
+            }
+            @if rel.followed_by { span.meta { "Follows you" } }
+        }
+    }
+}
+
+fn profile_head(state: &AppState, a: &AccountRow) -> Markup {
+    let note = state.urls.note_html(&a.note);
+    html! {
+        img.profile-header src=(header_path(a)) alt="";
+        div.account {
+            img.avatar.big src=(avatar_path(a)) alt={ "Avatar of " (display_name(a)) } width="96" height="96";
+            p { span.meta { "@" (a.username) } @if a.locked { " · " span.meta { "Approves followers" } } @if a.bot { " · " span.meta { "Bot" } } }
+        }
+        @if !note.is_empty() {
+            div.bio { (trusted::note(&note)) }
+        }
+        ul.counts {
+            li { strong #statuses-count { (a.statuses_count) } " posts" }
+            li { a href={ (profile_path(a)) "/following" } { strong #following-count { (a.following_count) } " following" } }
+            li { a href={ (profile_path(a)) "/followers" } { strong #followers-count { (a.followers_count) } " followers" } }
+        }
+    }
+}
+
+/// `GET /@{username}`: who they are and what they posted.
+pub async fn profile(
+    State(state): State<AppState>,
+    MaybeViewer(viewer): MaybeViewer,
+    Path(username): Path<String>,
+    params: Params,
+) -> WebResult<Response> {
+    let a = account_named(&state, &username).await?;
+    let me = viewer.as_ref().map(|v| v.id());
+    let svc = &state.service;
+    let mut req = params.page()?;
+    req.limit = Some(svc.limits().web_statuses_page);
+    let page = svc
+        .timeline(
+            Timeline::Account {
+                viewer: me,
+                id: a.id,
+                filter: AccountStatusesFilter::default(),
+                tagged: None,
+            },
+            req,
+        )
+        .await?;
+    let here = profile_path(&a);
+    let rel = match &viewer {
+        Some(v) if v.id() != a.id => svc.relationships(v.id(), &[a.id]).await?.pop(),
+        _ => None,
+    };
+    let main = html! {
+        (profile_head(&state, &a))
+        @if let (Some(v), Some(rel)) = (&viewer, &rel) {
+            (relationship_forms(v, &a, rel, &here))
+        }
+        h2 { "Posts" }
+        (statuses(&page.items, viewer.as_ref(), &here))
+        (pager(&here, &page))
+    };
+    Ok(Page::new(display_name(&a), viewer.as_ref()).render(&state, main))
+}
+
+fn accounts_list(items: &[AccountRow]) -> Markup {
+    html! {
+        @if items.is_empty() { p.empty { "No one yet." } }
+        ul.plain { @for a in items { li { (account_line(a)) } } }
+    }
+}
+
+async fn people_page(
+    state: &AppState,
+    viewer: Option<&Viewer>,
+    username: &str,
+    params: &Params,
+    followers: bool,
+) -> WebResult<Response> {
+    let a = account_named(state, username).await?;
+    let mut req: PageRequest = params.page()?;
+    req.limit = Some(state.service.limits().web_accounts_page);
+    let me = viewer.map(|v| v.id());
+    let page: PageOf<AccountRow> = if followers {
+        state.service.followers(me, a.id, req).await?
+    } else {
+        state.service.following(me, a.id, req).await?
+    };
+    let what = if followers { "followers" } else { "following" };
+    let path = format!("{}/{what}", profile_path(&a));
+    let title = if followers {
+        format!("People following {}", display_name(&a))
+    } else {
+        format!("People {} follows", display_name(&a))
+    };
+    let main = html! {
+        p { a href=(profile_path(&a)) { "← " (display_name(&a)) } }
+        (accounts_list(&page.items))
+        (pager(&path, &page))
+    };
+    Ok(Page::new(&title, viewer).render(state, main))
+}
+
+/// `GET /@{username}/followers`
+pub async fn followers(
+    State(state): State<AppState>,
+    MaybeViewer(viewer): MaybeViewer,
+    Path(username): Path<String>,
+    params: Params,
+) -> WebResult<Response> {
+    people_page(&state, viewer.as_ref(), &username, &params, true).await
+}
+
+/// `GET /@{username}/following`
+pub async fn following(
+    State(state): State<AppState>,
+    MaybeViewer(viewer): MaybeViewer,
+    Path(username): Path<String>,
+    params: Params,
+) -> WebResult<Response> {
+    people_page(&state, viewer.as_ref(), &username, &params, false).await
+}
+
+/// `POST /accounts/{id}/{action}`: follow, unfollow, block, unblock, mute, unmute.
+pub async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    params: Params,
+) -> WebResult<Response> {
+    let viewer = checked_form(&state, &headers, &params).await?;
+    let target = parse_id(&id).ok_or_else(WebError::not_found)?;
+    let (me, svc) = (viewer.id(), &state.service);
+    match action.as_str() {
+        "follow" => svc.follow(me, target, None, None).await?,
+        "unfollow" => svc.unfollow(me, target).await?,
+        "block" => svc.block(me, target).await?,
+        "unblock" => svc.unblock(me, target).await?,
+        "mute" => svc.mute(me, target, None, None).await?,
+        "unmute" => svc.unmute(me, target).await?,
+        _ => return Err(WebError::not_found()),
+    };
+    Ok(see_other(&local_path(
+        params.str("back").ok().flatten(),
+        "/home",
+    )))
+}
+
+/// `GET /follow_requests`: who asked to follow a locked account.
+pub async fn follow_requests(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    params: Params,
+) -> WebResult<Response> {
+    let mut req = params.page()?;
+    req.limit = Some(state.service.limits().web_accounts_page);
+    let page = state.service.follow_requests(viewer.id(), req).await?;
+    let main = html! {
+        @if page.items.is_empty() { p.empty { "No one is waiting." } }
+        ul.plain {
+            @for a in &page.items {
+                li {
+                    (account_line(a))
+                    div.actions {
+                        (action(&viewer, &format!("/follow_requests/{}/authorize", a.id), "/follow_requests", html! { "Accept" }, None, ""))
+                        (action(&viewer, &format!("/follow_requests/{}/reject", a.id), "/follow_requests", html! { "Reject" }, None, "quiet"))
+                    }
+                }
+            }
+        }
+        (pager("/follow_requests", &page))
+    };
+    Ok(Page::new("Follow requests", Some(&viewer)).render(&state, main))
+}
+
+/// `POST /follow_requests/{id}/{authorize|reject}`
+pub async fn answer_follow_request(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, answer)): Path<(String, String)>,
+    params: Params,
+) -> WebResult<Response> {
+    let viewer = checked_form(&state, &headers, &params).await?;
+    let from = parse_id(&id).ok_or_else(WebError::not_found)?;
+    match answer.as_str() {
+        "authorize" => {
+            state
+                .service
+                .authorize_follow_request(viewer.id(), from)
+                .await?
+        }
+        "reject" => {
+            state
+                .service
+                .reject_follow_request(viewer.id(), from)
+                .await?
+        }
+        _ => return Err(WebError::not_found()),
+    };
+    Ok(see_other("/follow_requests"))
+}
+
+fn notification_words(kind: NotificationType) -> &'static str {
+    match kind {
+        NotificationType::Follow => "followed you",
+        NotificationType::FollowRequest => "asked to follow you",
+        NotificationType::Mention => "mentioned you",
+        NotificationType::Favourite => "favourited your post",
+        NotificationType::Reblog => "boosted your post",
+    }
+}
+
+/// `GET /notifications`
+pub async fn notifications(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    params: Params,
+) -> WebResult<Response> {
+    let page = state
+        .service
+        .notifications(viewer.id(), &[], &[], None, params.page()?)
+        .await?;
+    let main = html! {
+        p { a href="/follow_requests" { "Follow requests" } }
+        @if page.items.is_empty() { p.empty { "Nothing new." } }
+        ul.plain #notifications {
+            @for n in &page.items {
+                li {
+                    p {
+                        a href=(profile_path(&n.account)) { strong { (display_name(&n.account)) } }
+                        " " (notification_words(n.row.kind)) " · " (time(n.row.created_at_ms))
+                    }
+                    @if let Some(s) = &n.status {
+                        (status(s, Some(&viewer), "/notifications", false))
+                    }
+                }
+            }
+        }
+        (pager("/notifications", &page))
+    };
+    Ok(Page::new("Notifications", Some(&viewer)).render(&state, main))
+}
+
+/// `GET /search?q=`: accounts, hashtags and posts.
+pub async fn search(
+    State(state): State<AppState>,
+    MaybeViewer(viewer): MaybeViewer,
+    params: Params,
+) -> WebResult<Response> {
+    let q = params.str("q").ok().flatten().unwrap_or_default();
+    let me = viewer.as_ref().map(|v| v.id());
+    let results = if q.trim().is_empty() {
+        None
+    } else {
+        Some(state.service.search(me, &q, None, None, None).await?)
+    };
+    let main = html! {
+        form role="search" method="get" action="/search" {
+            label for="q" { "Search for people, hashtags and posts" }
+            input #q type="search" name="q" value=(q);
+            button type="submit" { "Search" }
+        }
+        @if let Some(r) = &results {
+            section aria-labelledby="found-people" {
+                h2 #found-people { "People" }
+                (accounts_list(&r.accounts))
+            }
+            section aria-labelledby="found-tags" {
+                h2 #found-tags { "Hashtags" }
+                @if r.hashtags.is_empty() { p.empty { "None." } }
+                ul.plain { @for t in &r.hashtags { li { a href={ "/tags/" (t.name) } { "#" (t.name) } } } }
+            }
+            section aria-labelledby="found-posts" {
+                h2 #found-posts { "Posts" }
+                (statuses(&r.statuses, viewer.as_ref(), "/search"))
+            }
+        }
+    };
+    let mut page = Page::new("Search", viewer.as_ref());
+    if results.is_some() {
+        page = page.private();
+    }
+    Ok(page.render(&state, main))
+}
