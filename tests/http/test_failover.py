@@ -327,3 +327,40 @@ def test_a_retry_window_past_the_request_timeout_is_refused_at_start(tmp_path):
                           "--config", str(config)], capture_output=True, text=True, timeout=30)
     assert res.returncode != 0
     assert "pg_write_retry_window_ms" in res.stderr
+
+
+def test_with_no_database_at_all_recent_timeline_pages_come_from_the_read_cache(replicated, make_server, tmp_path):
+    """Degraded mode's last resort: with no database host answering, the
+    timeline pages this node served recently are answered again from memory
+    (bounded, at most read_cache_stale_max_s old), /readyz stays 200
+    degraded and says why, and anything not in memory gets 503."""
+    pg = replicated
+    server = node(make_server, pg, tmp_path)
+    alice, bob = sign_up(server), sign_up(server)
+    assert alice.post(f"/api/v1/accounts/{bob.id}/follow").status_code == 200
+    posted = [bob.status(f"before the outage {i}")["id"] for i in range(3)]
+    home = alice.get("/api/v1/timelines/home")
+    assert home.status_code == 200
+    assert [s["id"] for s in home.json()] == posted[::-1]
+    public = requests.get(server.url("/api/v1/timelines/public"), timeout=10)
+    assert public.status_code == 200
+    pg.wait_replayed("holdfast")
+
+    pg.stop()
+
+    r = alice.get("/api/v1/timelines/home")
+    assert r.status_code == 200, r.text
+    assert [s["id"] for s in r.json()] == posted[::-1]
+    # A viewer sees only their own copy: bob never read his home timeline.
+    assert bob.get("/api/v1/timelines/home").status_code == 503
+    # A page never served is not invented.
+    assert alice.get("/api/v1/timelines/home", params={"limit": 1}).status_code == 503
+    assert requests.get(server.url("/api/v1/timelines/public"), timeout=30).status_code == 200
+    ready = requests.get(server.url("/readyz"), timeout=30)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "degraded"
+    assert "from memory" in ready.json()["reason"]
+    assert metric(server, "holdfast_read_cache_served_total") >= 2
+    status = requests.get(server.url("/status.json"), timeout=30).json()
+    assert status["store"]["cached_pages"] >= 2
+    assert status["status"] == "degraded"

@@ -189,9 +189,10 @@ def test_app_verify_credentials_shape_matches_the_app(server):
     r = tget(server, tok, "/api/v1/apps/verify_credentials")
     assert r.status_code == 200, r.text
     body = r.json()
+    vapid = requests.get(server.url("/api/v2/instance"), timeout=30).json()["configuration"]["vapid"]["public_key"]
     assert body == {"id": app["id"], "name": "Shape", "website": "https://shape.example",
                     "scopes": ["read", "write:statuses"], "redirect_uri": "\n".join(uris),
-                    "redirect_uris": uris}
+                    "redirect_uris": uris, "vapid_key": vapid}
     assert "client_id" not in body and "client_secret" not in body
     # POST /api/v1/apps returned the same, plus the credentials.
     assert {k: app[k] for k in body} == body

@@ -109,3 +109,58 @@ def test_database_outage_keeps_streams_and_catches_up(make_server, tmp_path):
         ws.close()
     finally:
         proxy.close()
+
+
+def restart_database(cluster):
+    """A real PostgreSQL restart (fast shutdown: every connection is cut, then
+    the server starts again with the same options)."""
+    cluster._run("pg_ctl", "-D", cluster.data, "-l", cluster.dir + "/postgres.log", "-m", "fast",
+                 "-w", "-t", "60", "restart")
+
+
+def test_database_restart_keeps_streams_one_node_and_two(make_server, tmp_path):
+    # A cluster of its own: restarting the session's would disturb other tests' servers.
+    from conftest import PgCluster
+    cluster = PgCluster()
+    try:
+        url = cluster.url(cluster.create_database())
+        a = make_server("--config", fast_config(tmp_path), database=url)
+        b = make_server("--config", fast_config(tmp_path), database=url)
+        wait_ready(a)
+        wait_ready(b)
+        alice, bob = sign_up(a), sign_up(a)
+        assert requests.post(a.url(f"/api/v1/accounts/{bob.id}/follow"),
+                             headers={"Authorization": f"Bearer {alice.token}"}, timeout=T).status_code == 200
+        # Subscribers on the node that posts (in-process) and on the other (the feed).
+        local = WS(a, alice.token, "?stream=user")
+        remote = WS(b, alice.token, "?stream=public")
+        remote_sse = SSE(b, "/api/v1/streaming/user", alice.token)
+        assert local.status == 101 and remote.status == 101 and remote_sse.status == 200
+        before = bob.status("before the restart")
+        assert json.loads(local.next({"update"})["payload"])["id"] == before["id"]
+        assert json.loads(remote.next({"update"})["payload"])["id"] == before["id"]
+        assert json.loads(remote_sse.next({"update"})[1])["id"] == before["id"]
+
+        restart_database(cluster)
+        wait_ready(a, timeout=30)
+        wait_ready(b, timeout=30)
+        deadline = time.monotonic() + 30
+        while True:  # the first write after the restart may meet a connection the restart cut
+            r = bob.post("/api/v1/statuses", json={"status": "after the restart"})
+            if r.status_code == 200:
+                after = r.json()
+                break
+            assert r.status_code == 503 and time.monotonic() < deadline, r.text
+            time.sleep(0.2)
+        assert json.loads(local.next({"update"}, timeout=20)["payload"])["id"] == after["id"]
+        assert json.loads(remote.next({"update"}, timeout=20)["payload"])["id"] == after["id"]
+        assert json.loads(remote_sse.next({"update"}, timeout=20)[1])["id"] == after["id"]
+        # The same sockets: none was closed, and a notification still finds its way.
+        bob.status(f"@{alice.username} still there?")
+        assert json.loads(local.next({"notification"}, timeout=20)["payload"])["type"] == "mention"
+        assert json.loads(remote_sse.next({"notification"}, timeout=20)[1])["type"] == "mention"
+        assert not local.closed.is_set() and not remote.closed.is_set() and not remote_sse.ended.is_set()
+        for s in (local, remote, remote_sse):
+            s.close()
+    finally:
+        cluster.stop()

@@ -3,13 +3,16 @@
 //! shapes and HTTP; handlers parse, call one service operation, and render.
 
 pub mod auth;
+pub mod cluster_view;
 pub mod entities;
 pub mod error;
 pub mod metrics;
 pub mod paging;
 pub mod params;
 pub mod push_client;
+pub mod recent;
 mod routes;
+pub mod status;
 pub mod streaming;
 pub mod web;
 
@@ -30,6 +33,10 @@ use crate::metrics::Metrics;
 /// Appends more Prometheus text to `/metrics` (the guard's counters, say).
 pub type ExtraMetrics = Arc<dyn Fn(&mut String) + Send + Sync>;
 
+/// Totals of counters that only grow, by name (the guard's refusals:
+/// `refused:<reason>:<class>`, `closed:<reason>`), for the status page's window.
+pub type CounterSource = Arc<dyn Fn() -> Vec<(String, u64)> + Send + Sync>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub service: Service,
@@ -37,17 +44,34 @@ pub struct AppState {
     pub urls: entities::Urls,
     pub metrics: Arc<Metrics>,
     pub extra_metrics: Option<ExtraMetrics>,
+    /// The last few minutes, for the status page.
+    pub recent: Arc<recent::Recent>,
+    /// The guard's refusal counters (None when the guard is off).
+    pub guard_counters: Option<CounterSource>,
+    /// The rest of the cluster (None on a single node).
+    pub cluster: Option<Arc<cluster_view::ClusterWatch>>,
 }
 
 /// The whole HTTP application, with its per-request limits applied.
-pub fn app(service: Service, extra_metrics: Option<ExtraMetrics>) -> Router {
+pub fn app(
+    service: Service,
+    extra_metrics: Option<ExtraMetrics>,
+    guard_counters: Option<CounterSource>,
+) -> Router {
     let limits = service.limits().clone();
     let state = AppState {
         urls: entities::Urls::new(&service.base_url, service.rendered_notes.clone()),
+        recent: Arc::new(recent::Recent::new(
+            limits.status_window_s,
+            limits.status_slot_s,
+        )),
+        cluster: cluster_view::ClusterWatch::new(&service.config.cluster, &limits).map(Arc::new),
         service,
         metrics: Arc::new(Metrics::default()),
         extra_metrics,
+        guard_counters,
     };
+    spawn_status_snapshots(&state);
     routes::router(&limits, &state)
         .fallback(|| async { ApiError::not_found() })
         // A known path with a method it does not take: JSON like every other
@@ -150,6 +174,11 @@ async fn observe_and_bound(
     state
         .metrics
         .record(&method, &route, status, started.elapsed());
+    // The status page describes client traffic, not its own polling or the
+    // load balancer's health checks.
+    if !is_ops_route(&route) {
+        state.recent.record(status, started.elapsed());
+    }
     tracing::debug!(%method, %route, status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
     response
 }
@@ -168,4 +197,29 @@ fn retry_after_if_missing(response: &mut Response, limits: &holdfast_config::Lim
             HeaderValue::from(limits.retry_after_for(None)),
         );
     }
+}
+
+fn is_ops_route(route: &str) -> bool {
+    matches!(
+        route,
+        "/healthz" | "/readyz" | "/metrics" | "/status" | "/status.json"
+    )
+}
+
+/// Every `status_slot_s`, the totals of the growing counters are kept, so the
+/// status page can say what grew within its window. Only inside a runtime
+/// (`serve`); the task ends with it.
+fn spawn_status_snapshots(state: &AppState) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let state = state.clone();
+    let every = Duration::from_secs(state.service.limits().status_slot_s.max(1));
+    runtime.spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            state.recent.snapshot(status::counter_totals(&state));
+        }
+    });
 }

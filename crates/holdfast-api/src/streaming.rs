@@ -26,10 +26,10 @@ use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use holdfast_service::events::{DropReason, Event, Refusal, Slot, StatusEvent};
-use holdfast_service::streams::StreamTimeline;
+use holdfast_service::events::{DropReason, Event, Published, Refusal, Slot, StatusEvent};
+use holdfast_service::streams::{EventMemo, StreamTimeline};
 use holdfast_service::{PageRequest, Principal, ServiceError};
-use holdfast_store::{Id, Visibility};
+use holdfast_store::{FilterContext, Id, Visibility};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
@@ -263,9 +263,9 @@ impl Subscriber {
         before != self.streams.len()
     }
 
-    async fn messages_for(&mut self, event: &Event) -> Vec<Outgoing> {
-        match event {
-            Event::Posted(s) => self.posted(s).await,
+    async fn messages_for(&mut self, published: &Published) -> Vec<Outgoing> {
+        match &published.event {
+            Event::Posted(s) => self.posted(s, &published.memo()).await,
             Event::Deleted(s) => self.deleted(s).await,
             Event::Notified { account_id } => {
                 if self.viewer() == Some(*account_id) {
@@ -284,12 +284,13 @@ impl Subscriber {
         }
     }
 
-    async fn posted(&self, s: &StatusEvent) -> Vec<Outgoing> {
+    async fn posted(&self, s: &StatusEvent, memo: &EventMemo) -> Vec<Outgoing> {
         let service = &self.state.service;
         let viewer = self.viewer();
         let public = s.visibility == Visibility::Public && !s.is_reblog();
         let mut out = Vec::new();
-        let mut rendered: Option<Option<Status>> = None;
+        // Rendered for this viewer (home and direct streams) …
+        let mut own: Option<Option<Arc<str>>> = None;
         for stream in &self.streams {
             let pass = match stream.kind {
                 Kind::User => match viewer {
@@ -299,13 +300,7 @@ impl Subscriber {
                 Kind::Public | Kind::PublicLocal => {
                     public
                         && service
-                            .timeline_holds(
-                                StreamTimeline::Public {
-                                    viewer,
-                                    only_media: stream.media,
-                                },
-                                s.id,
-                            )
+                            .public_holds(memo, viewer, stream.media, s.id, s.account_id)
                             .await
                 }
                 Kind::Hashtag | Kind::HashtagLocal => {
@@ -313,7 +308,7 @@ impl Subscriber {
                     public
                         && s.tags.contains(&tag)
                         && service
-                            .timeline_holds(StreamTimeline::Tag { viewer, tag: &tag }, s.id)
+                            .tag_holds(memo, viewer, &tag, s.id, s.account_id)
                             .await
                 }
                 Kind::Direct => match viewer {
@@ -328,32 +323,101 @@ impl Subscriber {
             if !pass {
                 continue;
             }
-            if rendered.is_none() {
-                // The stream's check above already applied the visibility
-                // rule, so the bundle is loaded directly (one query less).
-                rendered = Some(match self.state.service.bundles(viewer, &[s.id]).await {
-                    Ok(b) => b.first().map(|b| Status::new(&self.state.urls, b)),
-                    Err(_) => None,
-                });
-            }
-            let Some(Some(status)) = &rendered else {
-                break;
+            let payload = match stream.kind {
+                // … public and hashtag streams send one rendering for all
+                // (as Mastodon's do): a new public status has no per-viewer state.
+                // A viewer with filters for public timelines gets its own
+                // rendering (hidden, or with `filtered`); the others share one.
+                Kind::Public | Kind::PublicLocal | Kind::Hashtag | Kind::HashtagLocal => {
+                    let context = FilterContext::Public;
+                    if self.state.service.has_filters(viewer, context).await {
+                        self.render_filtered(viewer, s.id, context).await
+                    } else {
+                        memo.anonymous(|| self.render(None, s.id)).await
+                    }
+                }
+                Kind::Direct => self.conversation_payload(s).await,
+                _ => {
+                    if own.is_none() {
+                        own = Some(
+                            self.render_filtered(viewer, s.id, FilterContext::Home)
+                                .await,
+                        );
+                    }
+                    own.clone().flatten()
+                }
             };
-            if stream.kind == Kind::Direct {
-                out.push(Outgoing {
-                    stream: stream.label(),
-                    event: "conversation",
-                    payload: entities::to_json(&self.conversation(s, status).await),
-                });
-            } else {
-                out.push(Outgoing {
-                    stream: stream.label(),
-                    event: "update",
-                    payload: entities::to_json(status),
-                });
-            }
+            let Some(payload) = payload else {
+                continue;
+            };
+            out.push(Outgoing {
+                stream: stream.label(),
+                event: if stream.kind == Kind::Direct {
+                    "conversation"
+                } else {
+                    "update"
+                },
+                payload: payload.to_string(),
+            });
         }
         out
+    }
+
+    /// The status as `viewer` sees it, as the client's JSON. The stream's
+    /// check already applied the visibility rule, so the bundle is loaded
+    /// directly (one query less).
+    async fn render(&self, viewer: Option<Id>, id: Id) -> Option<Arc<str>> {
+        match self.state.service.bundles(viewer, &[id]).await {
+            Ok(b) => b
+                .first()
+                .map(|b| Arc::from(entities::to_json(&Status::new(&self.state.urls, b)))),
+            Err(e) => {
+                tracing::warn!(error = %e, "streaming: status not loaded; event skipped");
+                None
+            }
+        }
+    }
+
+    /// The status for this viewer after its filters for `context`: None when
+    /// one hides it there, else with its `filtered` matches.
+    async fn render_filtered(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        context: FilterContext,
+    ) -> Option<Arc<str>> {
+        let service = &self.state.service;
+        let bundle = service
+            .bundles(viewer, &[id])
+            .await
+            .ok()?
+            .into_iter()
+            .next()?;
+        let shown = match service
+            .apply_filters_one(viewer, context, bundle.clone())
+            .await
+        {
+            Ok(shown) => shown?,
+            Err(_) => bundle,
+        };
+        Some(Arc::from(entities::to_json(&Status::new(
+            &self.state.urls,
+            &shown,
+        ))))
+    }
+
+    /// The `conversation` payload of a direct message for this viewer.
+    async fn conversation_payload(&self, s: &StatusEvent) -> Option<Arc<str>> {
+        let bundles = self
+            .state
+            .service
+            .bundles(self.viewer(), &[s.id])
+            .await
+            .ok()?;
+        let status = Status::new(&self.state.urls, bundles.first()?);
+        Some(Arc::from(entities::to_json(
+            &self.conversation(s, &status).await,
+        )))
     }
 
     /// Mastodon's Conversation entity for a direct message: the participants
@@ -603,7 +667,7 @@ impl<T> Drop for OutboxReceiver<T> {
 // ---------------------------------------------------------------- request side
 
 /// The client's address as the listener saw it.
-pub struct ClientAddr(IpAddr);
+pub struct ClientAddr(pub IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
@@ -814,7 +878,7 @@ fn sse_frame(m: &Outgoing) -> Bytes {
 
 async fn run_sse(
     mut sub: Subscriber,
-    mut events: broadcast::Receiver<Arc<Event>>,
+    mut events: broadcast::Receiver<Arc<Published>>,
     outbox: Outbox<Bytes>,
     aborted: Arc<AtomicBool>,
 ) {
@@ -966,7 +1030,7 @@ fn first_string(v: &Option<Value>) -> Option<String> {
 async fn run_ws(
     socket: WebSocket,
     mut sub: Subscriber,
-    mut events: broadcast::Receiver<Arc<Event>>,
+    mut events: broadcast::Receiver<Arc<Published>>,
     _slot: Slot,
 ) {
     let state = sub.state.clone();

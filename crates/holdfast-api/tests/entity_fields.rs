@@ -34,7 +34,7 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("Account", "moved", "optional; no account ever moves (no federation)"),
     ("Account", "memorial", "optional; memorial accounts do not exist here"),
     ("Account", "suspended", "optional; suspended accounts are 404, never rendered"),
-    ("Account", "limited", "optional; accounts are never limited (no moderation tools yet)"),
+    ("Account", "limited", "optional; a silenced account is shown without the flag to those who may see it"),
     ("Account", "show_media", "profile tab settings are not implemented"),
     ("Account", "show_media_replies", "profile tab settings are not implemented"),
     ("Account", "show_featured", "profile tab settings are not implemented"),
@@ -47,16 +47,20 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("Status", "tagged_collections", "collections are not implemented"),
     ("MediaAttachment", "text_url", "the docs mark it removed from Mastodon"),
     ("Tag", "featuring", "optional; featured tags are not implemented"),
-    ("Notification", "report", "optional; reports are not implemented"),
+    ("Notification", "report", "optional; moderators are not notified of reports (they read the queue)"),
     ("Notification", "event", "optional; no federation, so no severed relationships"),
     ("Notification", "moderation_warning", "optional; moderation is not implemented"),
     ("Notification", "fallback", "optional; every notification type we send is a known one"),
     ("Notification", "collection", "optional; collections are not implemented"),
-    ("NotificationGroup", "report", "optional; reports are not implemented"),
+    ("NotificationGroup", "report", "optional; moderators are not notified of reports (they read the queue)"),
     ("NotificationGroup", "event", "optional; no federation, so no severed relationships"),
     ("NotificationGroup", "moderation_warning", "optional; moderation is not implemented"),
     ("NotificationGroup", "fallback", "optional; every notification type we send is a known one"),
-    ("Application", "vapid_key", "deprecated; web push is not implemented"),
+    ("Report", "collection_ids", "collections are not implemented"),
+    ("Admin_Account", "created_by_application_id", "optional; the app an account signed up with is not kept"),
+    ("Admin_Account", "invited_by_account_id", "optional; holdfast has no invites"),
+    ("Reaction", "url", "optional; only for custom emojis, and holdfast has none"),
+    ("Reaction", "static_url", "optional; only for custom emojis, and holdfast has none"),
     ("Role", "collection_limit", "collections are not implemented"),
     ("Instance", "wrapstodon", "annual reports are not implemented"),
     ("Instance", "thumbnail[description]", "no instance thumbnail is configured"),
@@ -211,6 +215,7 @@ fn account_row(id: i64) -> AccountRow {
         default_language: Some("en".into()),
         avatar_key: Some("avatar.png".into()),
         header_key: None,
+        role: holdfast_store::Role::Moderator,
     }
 }
 
@@ -489,6 +494,7 @@ fn every_entity_has_the_documented_fields() {
         Some("https://app.test"),
         "read write",
         &["urn:ietf:wg:oauth:2.0:oob".into()],
+        "BKey".into(),
     );
     problems.extend(check("Application", &[], &app));
     problems.extend(check(
@@ -629,6 +635,97 @@ fn every_entity_has_the_documented_fields() {
             last_status: Some(&status),
         },
     ));
+    // moderation (admin, issue 14)
+    let admin_account = holdfast_store::AdminAccountRow {
+        account: account_row(1),
+        email: "a@example.test".into(),
+        silenced: false,
+        sensitized: false,
+        disabled: false,
+        sign_up_ip: Some("127.0.0.1".into()),
+    };
+    let report = holdfast_store::ReportRow {
+        id: 5,
+        account_id: 1,
+        target_account_id: 2,
+        status_ids: vec![10],
+        comment: "spam".into(),
+        category: "violation".into(),
+        forwarded: false,
+        rule_ids: vec!["1".into()],
+        assigned_account_id: Some(1),
+        action_taken_at_ms: Some(1_700_000_000_000),
+        action_taken_by_account_id: Some(1),
+        resolution_note: "done".into(),
+        created_at_ms: 1_700_000_000_000,
+        updated_at_ms: 1_700_000_000_000,
+    };
+    problems.extend(check(
+        "Report",
+        &[],
+        Report::new(&u, &report, &account_row(2)),
+    ));
+    problems.extend(check(
+        "Admin_Account",
+        &[],
+        AdminAccount::new(&u, &admin_account),
+    ));
+    problems.extend(check(
+        "Admin_Ip",
+        &[],
+        &AdminAccount::new(&u, &admin_account).ips[0],
+    ));
+    let view = holdfast_service::moderation::ReportView {
+        report: report.clone(),
+        account: admin_account.clone(),
+        target: admin_account.clone(),
+        assigned: Some(admin_account.clone()),
+        action_taken_by: Some(admin_account.clone()),
+        statuses: vec![bundle(10, None)],
+        rules: vec![("1".into(), texts.rules[0].clone())],
+    };
+    problems.extend(check("Admin_Report", &[], AdminReport::new(&u, &view)));
+    problems.extend(check(
+        "Admin_DomainBlock",
+        &[],
+        AdminDomainBlock::new(&holdfast_store::DomainBlockRow {
+            id: 1,
+            domain: "example.test".into(),
+            severity: "suspend".into(),
+            reject_media: true,
+            reject_reports: true,
+            private_comment: Some("p".into()),
+            public_comment: Some("q".into()),
+            obfuscate: false,
+            created_at_ms: 1_700_000_000_000,
+        }),
+    ));
+    problems.extend(check(
+        "Admin_IpBlock",
+        &[],
+        AdminIpBlock::new(&holdfast_store::IpBlockRow {
+            id: 1,
+            ip: "10.0.0.0/8".into(),
+            severity: "no_access".into(),
+            comment: "c".into(),
+            created_at_ms: 1_700_000_000_000,
+            expires_at_ms: Some(1_800_000_000_000),
+        }),
+    ));
+    let announcement = Announcement::new(&holdfast_store::AnnouncementRow {
+        id: 1,
+        text: "hi".into(),
+        content: "<p>hi</p>".into(),
+        starts_at_ms: Some(1_700_000_000_000),
+        ends_at_ms: Some(1_800_000_000_000),
+        all_day: false,
+        published_at_ms: 1_700_000_000_000,
+        updated_at_ms: 1_700_000_000_000,
+        read: false,
+        reactions: vec![("👍".into(), 2, true)],
+    });
+    problems.extend(check("Reaction", &[], &announcement.reactions[0]));
+    problems.extend(check("Announcement", &[], announcement));
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
 }
 

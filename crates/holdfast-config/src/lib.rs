@@ -63,7 +63,49 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     /// What the operator tells people about this server (rules, policies).
     pub instance: InstanceTexts,
+    /// The other members of a cluster, for the status page (`[cluster]`).
+    pub cluster: ClusterMembers,
     pub limits: Limits,
+}
+
+/// Where the status page asks about the rest of a cluster, from the config
+/// file's `[cluster]` table (`holdfast cluster up` writes one). Empty on a
+/// single node. URLs are `http://host:port`, without credentials (the
+/// status page only reads: `/readyz`, and Patroni's `GET /cluster`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterMembers {
+    /// Every holdfast node's base URL (this one may be among them); the
+    /// status page shows each one's `/readyz`.
+    pub nodes: Vec<String>,
+    /// Every Patroni member's REST API; the status page shows the database
+    /// cluster as the first that answers `GET /cluster` sees it.
+    pub patroni: Vec<String>,
+}
+
+impl ClusterMembers {
+    /// Refuses lists longer than `status_cluster_members_max` and URLs that
+    /// are not plain `http://` (the status page's client speaks only that).
+    pub fn check(self, limits: &Limits) -> Result<Self, String> {
+        for (what, urls) in [("nodes", &self.nodes), ("patroni", &self.patroni)] {
+            if urls.len() > limits.status_cluster_members_max {
+                return Err(format!(
+                    "[cluster] {what} lists {} URLs; at most status_cluster_members_max ({})",
+                    urls.len(),
+                    limits.status_cluster_members_max
+                ));
+            }
+            if let Some(bad) = urls
+                .iter()
+                .find(|u| !u.starts_with("http://") || u.contains('@'))
+            {
+                return Err(format!(
+                    "[cluster] {what}: {bad:?} is not an http://host:port URL without credentials"
+                ));
+            }
+        }
+        Ok(self)
+    }
 }
 
 /// The operator's texts about this server, from the config file's `[instance]`
@@ -169,6 +211,29 @@ pub struct Limits {
     /// Multi-host URLs only. Keep it below `request_timeout_ms`.
     pub pg_write_retry_window_ms: u64,
 
+    // ---- status page and ops (ops, issue 13) ----
+    /// What the status page's recent figures cover (request rate, error rate,
+    /// p50/p99 latency, the guard's refusals): the last this many seconds.
+    pub status_window_s: u64,
+    /// The window slides in steps of this much; it keeps `status_window_s /
+    /// status_slot_s` slots of counts and a latency histogram each.
+    pub status_slot_s: u64,
+    /// How long one fetch of a peer node's `/readyz` or of a Patroni REST API
+    /// may take before that member shows as unreachable on the status page.
+    pub status_fetch_timeout_ms: u64,
+    /// How long the cluster's view (peers, Patroni) is reused before the next
+    /// status request fetches it again.
+    pub status_cluster_cache_ms: u64,
+    /// Largest answer read from a peer node or from Patroni.
+    pub status_fetch_body_max_bytes: usize,
+    /// Most peer nodes, and most Patroni REST APIs, a `[cluster]` table may list.
+    pub status_cluster_members_max: usize,
+    /// Timeline pages kept in memory to answer again while no database host
+    /// answers at all (degraded mode's last resort); 0 turns it off.
+    pub read_cache_entries_max: usize,
+    /// Oldest copy of a page the read cache may answer with.
+    pub read_cache_stale_max_s: u64,
+
     // ---- passwords ----
     /// Concurrent argon2id hashes (dedicated threads); each takes ~19 MiB and a core
     /// for ~30 ms. One on a 2-core machine keeps a core for everything else.
@@ -270,6 +335,16 @@ pub struct Limits {
     /// Largest request head (request line plus headers).
     pub header_max_bytes: usize,
     pub h2_max_concurrent_streams: u32,
+
+    // ---- streaming: shared per-event answers (stream, issue 12) ----
+    /// Per event, the accounts that hide its author (blocks either way, mutes)
+    /// are read once for all public and hashtag subscribers; past this many,
+    /// each subscriber asks the store for itself instead.
+    pub streaming_event_hiders_max: usize,
+    /// Recent events whose shared answers (visibility, hiders, the anonymous
+    /// rendering) are kept for subscribers still working through them; a
+    /// subscriber further behind computes its own.
+    pub streaming_event_memos_max: usize,
 
     // ---- guard: slow bodies and per-address requests (harden) ----
     /// Requests in flight at once from one client address (IPv6 by /64) until
@@ -556,6 +631,33 @@ pub struct Limits {
     pub fetch_statuses_ids_max: usize,
     /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
     pub fetch_accounts_ids_max: usize,
+    // ---- moderation (admin, issue 14) ----
+    /// Longest report comment (Mastodon: 1 000).
+    pub report_comment_max_chars: usize,
+    /// Most statuses one report may name.
+    pub report_statuses_max: usize,
+    /// Most rule ids one report may name.
+    pub report_rules_max: usize,
+    /// Reports one account may have open (unresolved) at once.
+    pub reports_open_per_account_max: u32,
+    /// Admin list pages (accounts, reports, blocks, audit log): default and most
+    /// (Mastodon: 100 and 200).
+    pub admin_page_default: u32,
+    pub admin_page_max: u32,
+    /// Longest free text a moderator writes (resolution note, block comments).
+    pub moderation_note_max_chars: usize,
+    /// Instance-level domain blocks kept at most.
+    pub admin_domain_blocks_max: u32,
+    /// Address blocks kept at most (sign-up and log-in read them all).
+    pub ip_blocks_max: u32,
+    /// Longest announcement text.
+    pub announcement_text_max_chars: usize,
+    /// Announcements kept at most (`GET /api/v1/announcements` shows the active ones).
+    pub announcements_max: u32,
+    /// Longest reaction name (one emoji, perhaps with modifiers).
+    pub announcement_reaction_name_max_chars: usize,
+    /// Distinct reactions one announcement may gather.
+    pub announcement_reactions_max: u32,
     // ---- store core (issue 8): bounds the store used to keep to itself ----
     /// Deepest reply chain `context` follows, up or down; ancestors beyond it
     /// are not shown (so it also caps the ancestors `context_statuses_max` allows).
@@ -566,7 +668,11 @@ pub struct Limits {
     pub pg_keepalive_idle_s: u64,
     /// A write waiting out a failover pauses this long before its second
     /// attempt, doubling after each, up to `pg_write_retry_pause_max_ms`
-    /// (a switchover takes about a second, a crash a few to detect).
+    /// (a switchover takes about a second, a crash a few to detect). The cap
+    /// is short because a waiting write notices the new primary only at its
+    /// next attempt (on average half a pause late), and an attempt is cheap:
+    /// one connection try to every host at once, which the old and standby
+    /// hosts refuse at once.
     pub pg_write_retry_pause_first_ms: u64,
     pub pg_write_retry_pause_max_ms: u64,
     /// Prepared statements kept per SQLite connection (the store's query
@@ -678,6 +784,14 @@ impl Default for Limits {
             pg_statement_cache_max: 256,
             pg_primary_recheck_ms: 1_000,
             pg_write_retry_window_ms: 8_000,
+            status_window_s: 300,
+            status_slot_s: 10,
+            status_fetch_timeout_ms: 1_000,
+            status_cluster_cache_ms: 2_000,
+            status_fetch_body_max_bytes: 64 * 1024,
+            status_cluster_members_max: 16,
+            read_cache_entries_max: 512,
+            read_cache_stale_max_s: 300,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,
@@ -718,6 +832,8 @@ impl Default for Limits {
             header_read_timeout_ms: 5_000,
             header_max_bytes: 16 * 1024,
             h2_max_concurrent_streams: 64,
+            streaming_event_hiders_max: 10_000,
+            streaming_event_memos_max: 64,
             requests_in_flight_per_ip_max: 128,
             body_prebuffer_bytes_max: 64 * 1024,
             body_read_grace_ms: 5_000,
@@ -845,11 +961,24 @@ impl Default for Limits {
             trends_offset_max: 400,
             fetch_statuses_ids_max: 20,
             fetch_accounts_ids_max: 40,
+            report_comment_max_chars: 1_000,
+            report_statuses_max: 100,
+            report_rules_max: 20,
+            reports_open_per_account_max: 100,
+            admin_page_default: 100,
+            admin_page_max: 200,
+            moderation_note_max_chars: 1_000,
+            admin_domain_blocks_max: 10_000,
+            ip_blocks_max: 1_000,
+            announcement_text_max_chars: 5_000,
+            announcements_max: 100,
+            announcement_reaction_name_max_chars: 16,
+            announcement_reactions_max: 40,
             thread_depth_max: 256,
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,
             pg_write_retry_pause_first_ms: 100,
-            pg_write_retry_pause_max_ms: 1_000,
+            pg_write_retry_pause_max_ms: 250,
             sqlite_statement_cache_max: 128,
             streaming_feed_read_batch_max: 1_000,
             streaming_feed_gap_window_ids: 256,
@@ -954,6 +1083,7 @@ pub struct FileConfig {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub instance: InstanceTexts,
+    pub cluster: ClusterMembers,
     pub limits: Limits,
 }
 

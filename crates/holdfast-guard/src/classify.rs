@@ -17,7 +17,10 @@ pub enum Special {
 /// Operator endpoints are never shed (they are how you see a flood); only
 /// the ones that cost something have a budget (see `is_free_ops`).
 pub fn is_ops(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics")
+    matches!(
+        path,
+        "/healthz" | "/readyz" | "/metrics" | "/status" | "/status.json"
+    )
 }
 
 /// `/healthz` answers from memory: no budget, so a load balancer polling it

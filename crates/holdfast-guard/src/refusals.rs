@@ -109,6 +109,27 @@ impl Refusals {
         self.requests[reason as usize][class as usize].load(Ordering::Relaxed)
     }
 
+    /// Every counter by name (`refused:<reason>:<class>`, `closed:<reason>`),
+    /// for the status page's window over the last minutes.
+    pub fn totals(&self) -> Vec<(String, u64)> {
+        let mut out = Vec::with_capacity(REASONS * Class::ALL.len() + CONNECTION_REASONS);
+        for reason in Reason::ALL {
+            for class in Class::ALL {
+                out.push((
+                    format!("refused:{}:{}", reason.as_str(), class.as_str()),
+                    self.total(reason, class),
+                ));
+            }
+        }
+        for reason in ConnectionReason::ALL {
+            out.push((
+                format!("closed:{}", reason.as_str()),
+                self.connections[reason as usize].load(Ordering::Relaxed),
+            ));
+        }
+        out
+    }
+
     pub fn render(&self, out: &mut String) {
         out.push_str("# HELP holdfast_guard_refusals_total Requests refused by the guard, by reason and class.\n");
         out.push_str("# TYPE holdfast_guard_refusals_total counter\n");

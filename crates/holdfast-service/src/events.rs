@@ -9,14 +9,16 @@
 //! (a subscriber further behind is told it lagged and is disconnected), and
 //! connections are counted per account, per address and in total.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use holdfast_store::{EventFeed, Id, StatusBundle, Visibility};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, watch};
+
+use crate::streams::EventMemo;
 
 /// A status as far as routing cares, without its text.
 #[derive(Clone, Debug)]
@@ -136,6 +138,23 @@ impl Event {
     }
 }
 
+/// An event as every subscriber of this node receives it, with the answers
+/// its subscribers share (asked once, by whichever needs them first).
+pub struct Published {
+    pub event: Event,
+    /// Kept by the hub for the last `streaming_event_memos_max` events only,
+    /// so memory stays bounded however far behind a subscriber is.
+    memo: Weak<EventMemo>,
+}
+
+impl Published {
+    /// The shared answers, or fresh ones (asked again, for this subscriber
+    /// alone) when the hub has already let them go.
+    pub fn memo(&self) -> Arc<EventMemo> {
+        self.memo.upgrade().unwrap_or_default()
+    }
+}
+
 /// Why a streaming connection ended on the server's initiative (for `/metrics`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DropReason {
@@ -238,7 +257,10 @@ struct Counts {
 }
 
 struct Inner {
-    sender: broadcast::Sender<Arc<Event>>,
+    sender: broadcast::Sender<Arc<Published>>,
+    /// The shared answers of the latest events (see `Published::memo`).
+    memos: Mutex<VecDeque<Arc<EventMemo>>>,
+    memos_max: usize,
     shutdown: watch::Sender<bool>,
     counts: Mutex<Counts>,
     stats: HubStats,
@@ -247,6 +269,9 @@ struct Inner {
     max_per_address: usize,
     /// The cluster feed, when the backend has one.
     feed: OnceLock<Arc<dyn EventFeed>>,
+    /// Told when another node says an account changed its filters (this
+    /// node's compiled copy is then stale).
+    on_filters_changed: OnceLock<Box<dyn Fn(Id) + Send + Sync>>,
 }
 
 /// The in-process hub. Cheap to clone.
@@ -262,6 +287,8 @@ impl Hub {
         Hub {
             inner: Arc::new(Inner {
                 sender,
+                memos: Mutex::default(),
+                memos_max: limits.streaming_event_memos_max,
                 shutdown,
                 counts: Mutex::default(),
                 stats: HubStats::default(),
@@ -269,6 +296,7 @@ impl Hub {
                 max_per_account: limits.streaming_connections_per_account_max,
                 max_per_address: limits.streaming_connections_per_ip_max,
                 feed: OnceLock::new(),
+                on_filters_changed: OnceLock::new(),
             }),
         }
     }
@@ -291,7 +319,19 @@ impl Hub {
             .stats
             .events_published
             .fetch_add(1, Ordering::Relaxed);
-        let _ = self.inner.sender.send(Arc::new(event));
+        let memo = Arc::new(EventMemo::default());
+        let published = Arc::new(Published {
+            event,
+            memo: Arc::downgrade(&memo),
+        });
+        {
+            let mut memos = self.inner.memos.lock().unwrap_or_else(|p| p.into_inner());
+            memos.push_back(memo);
+            while memos.len() > self.inner.memos_max {
+                memos.pop_front();
+            }
+        }
+        let _ = self.inner.sender.send(published);
     }
 
     /// Joins the cluster: events of this node go out through `feed`, and the
@@ -307,7 +347,14 @@ impl Hub {
         tokio::spawn(async move {
             while let Some(text) = incoming.recv().await {
                 match Event::from_json(&text) {
-                    Some(event) => hub.deliver_locally(event),
+                    Some(event) => {
+                        if let (Event::FiltersChanged { account_id }, Some(hook)) =
+                            (&event, hub.inner.on_filters_changed.get())
+                        {
+                            hook(*account_id);
+                        }
+                        hub.deliver_locally(event)
+                    }
                     None => {
                         tracing::warn!("event feed: an event this node cannot read was skipped")
                     }
@@ -316,12 +363,17 @@ impl Hub {
         });
     }
 
+    /// What to do when another node reports `FiltersChanged` (once).
+    pub fn on_filters_changed(&self, hook: Box<dyn Fn(Id) + Send + Sync>) {
+        let _ = self.inner.on_filters_changed.set(hook);
+    }
+
     /// The cluster feed, if this node has one (for `/readyz` and `/metrics`).
     pub fn feed(&self) -> Option<&Arc<dyn EventFeed>> {
         self.inner.feed.get()
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.inner.sender.subscribe()
     }
 

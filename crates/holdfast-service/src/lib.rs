@@ -12,6 +12,7 @@ pub mod filters;
 pub mod imaging;
 pub mod lists;
 pub mod media;
+pub mod moderation;
 pub mod notification_groups;
 pub mod notification_policies;
 pub mod oauth;
@@ -19,6 +20,7 @@ pub mod personal;
 pub mod push;
 pub mod push_address;
 pub mod push_crypto;
+pub mod read_cache;
 pub mod rendered;
 pub mod safety;
 pub mod scopes;
@@ -206,6 +208,8 @@ pub struct Service {
     pub push: Arc<push::PushState>,
     /// Account notes as HTML, rendered once per distinct text (bounded).
     pub rendered_notes: Arc<rendered::RenderedNotes>,
+    /// Recent timeline pages, answered again while no database host answers.
+    pub read_cache: Arc<read_cache::ReadCache>,
     /// Each account's active filters, compiled (bounded).
     pub filter_cache: Arc<filters::FilterCache>,
 }
@@ -229,11 +233,24 @@ impl Service {
         let rendered_notes = Arc::new(rendered::RenderedNotes::new(
             config.limits.rendered_notes_max,
         ));
+        let read_cache = Arc::new(read_cache::ReadCache::new(
+            config.limits.read_cache_entries_max,
+            config.limits.read_cache_stale_max_s,
+        ));
         let filter_cache = Arc::new(filters::FilterCache::new(&config.limits));
+        // A change made on another node drops this node's copy as soon as
+        // its event arrives (the cache's lifetime bounds it otherwise).
+        let cache = Arc::downgrade(&filter_cache);
+        events.on_filters_changed(Box::new(move |account| {
+            if let Some(cache) = cache.upgrade() {
+                cache.forget(account);
+            }
+        }));
         Service {
             filter_cache,
             events,
             rendered_notes,
+            read_cache,
             store,
             media,
             decoder,

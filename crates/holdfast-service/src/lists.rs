@@ -83,7 +83,9 @@ pub struct SearchResults {
 pub const MARKER_TIMELINES: [&str; 2] = ["home", "notifications"];
 
 impl Service {
-    pub async fn timeline(
+    /// A page of a timeline from the store (`Service::timeline` adds the
+    /// read cache for database outages, `read_cache.rs`).
+    pub(crate) async fn timeline_from_store(
         &self,
         which: Timeline<'_>,
         req: PageRequest,

@@ -166,17 +166,30 @@ impl Service {
         if bearer.is_empty() || bearer.len() > self.limits().oauth_token_max_bytes {
             return Err(invalid());
         }
-        let token = match self.store.token_by_hash(&hash_secret(bearer)).await {
-            Err(StoreError::NotFound) => return Err(invalid()),
+        let hash = hash_secret(bearer);
+        let token = match self.store.token_by_hash(&hash).await {
+            Err(StoreError::NotFound) => {
+                self.read_cache.forget_principal(&hash);
+                return Err(invalid());
+            }
+            // No database answers: a token proved moments ago still reads
+            // what the read cache holds (read_cache.rs).
+            Err(StoreError::Unavailable(why)) => {
+                return self
+                    .read_cache
+                    .principal(&hash)
+                    .ok_or(ServiceError::Unavailable(why))
+            }
             other => other?,
         };
         if token.account_id.is_some() && (token.account_suspended || !token.account_approved) {
+            self.read_cache.forget_principal(&hash);
             return Err(ServiceError::Unauthorized(
                 "Your login is currently disabled".into(),
             ));
         }
         let scopes = Scopes::parse(&token.scopes).map_err(|_| invalid())?;
-        Ok(Principal {
+        let principal = Principal {
             token_id: token.id,
             app_id: token.app.id,
             app_name: token.app.name,
@@ -185,7 +198,9 @@ impl Service {
             app_scopes: token.app.scopes,
             account_id: token.account_id,
             scopes,
-        })
+        };
+        self.read_cache.keep_principal(&hash, &principal);
+        Ok(principal)
     }
 
     pub async fn create_app(&self, input: AppInput) -> ServiceResult<NewAppResult> {
@@ -350,6 +365,7 @@ impl Service {
         account_id: Option<Id>,
         scopes: Scopes,
     ) -> ServiceResult<IssuedToken> {
+        self.check_admin_scopes(account_id, &scopes).await?;
         let access_token = random_secret();
         self.store
             .create_token(
@@ -366,6 +382,30 @@ impl Service {
         })
     }
 
+    /// `admin:` scopes go only to moderators and admins (an app-only token
+    /// never gets them): anyone else asking is refused with `invalid_scope`.
+    async fn check_admin_scopes(
+        &self,
+        account_id: Option<Id>,
+        scopes: &Scopes,
+    ) -> ServiceResult<()> {
+        if !scopes.has_admin() {
+            return Ok(());
+        }
+        let staff = match account_id {
+            Some(id) => self.role(id).await?.is_staff(),
+            None => false,
+        };
+        if staff {
+            Ok(())
+        } else {
+            Err(ServiceError::oauth(
+                OAuthError::InvalidScope,
+                "The requested scope is invalid: admin scopes are only for moderators and admins.",
+            ))
+        }
+    }
+
     /// After a successful log-in form: a one-time code bound to app, account, scopes and redirect URI.
     pub async fn issue_code(
         &self,
@@ -375,6 +415,7 @@ impl Service {
         redirect_uri: &str,
         pkce: Option<&Pkce>,
     ) -> ServiceResult<String> {
+        self.check_admin_scopes(Some(account_id), scopes).await?;
         let code = random_secret();
         self.store
             .create_auth_code(
@@ -532,12 +573,22 @@ impl Service {
         caller: &Principal,
         input: SignUp,
     ) -> ServiceResult<(AccountRow, IssuedToken)> {
+        self.sign_up_from(caller, input, None).await
+    }
+
+    /// `sign_up` from `addr` (see `register_from`).
+    pub async fn sign_up_from(
+        &self,
+        caller: &Principal,
+        input: SignUp,
+        addr: Option<std::net::IpAddr>,
+    ) -> ServiceResult<(AccountRow, IssuedToken)> {
         if !caller.scopes.allows("write:accounts") {
             return Err(ServiceError::Forbidden(
                 "This action is outside the authorized scopes".into(),
             ));
         }
-        let account = self.register(input).await?;
+        let account = self.register_from(input, addr).await?;
         // A pending account gets its token now, as in Mastodon; `authenticate`
         // refuses it until an operator approves the account.
         let token = self
@@ -550,6 +601,16 @@ impl Service {
     /// approved at once; approval: pending; closed: refused), after checking
     /// every field. Shared by the API's sign-up and the web sign-up page.
     pub async fn register(&self, input: SignUp) -> ServiceResult<AccountRow> {
+        self.register_from(input, None).await
+    }
+
+    /// `register` from `addr`: the address blocks in force may refuse it or
+    /// make it wait for approval; the address is kept for moderators (`ip`).
+    pub async fn register_from(
+        &self,
+        input: SignUp,
+        addr: Option<std::net::IpAddr>,
+    ) -> ServiceResult<AccountRow> {
         let registrations = self.config.registrations;
         if registrations == Registrations::Closed {
             return Err(ServiceError::Forbidden(
@@ -560,7 +621,17 @@ impl Service {
         let email = input.email.trim();
         self.check_sign_up(username, email, &input).await?;
         let password_hash = self.passwords.hash(input.password).await?;
-        let approved = registrations == Registrations::Open;
+        let verdict = match addr {
+            Some(a) => self.check_sign_up_address(a).await?,
+            None => crate::moderation::SignUpAddress::Allowed,
+        };
+        if verdict == crate::moderation::SignUpAddress::Refused {
+            return Err(ServiceError::Forbidden(
+                "Sign-ups from your address are not allowed on this server".into(),
+            ));
+        }
+        let approved = registrations == Registrations::Open
+            && verdict == crate::moderation::SignUpAddress::Allowed;
         let account = match self
             .store
             .create_account(NewAccount {
@@ -581,6 +652,11 @@ impl Service {
             }
             other => other?,
         };
+        if let Some(a) = addr {
+            self.store
+                .set_sign_up_ip(account.id, &a.to_string())
+                .await?;
+        }
         Ok(account)
     }
 

@@ -55,6 +55,18 @@ impl Service {
         self.account_page(paged).await
     }
 
+    /// The accounts `id` features on its profile, as anyone may see them
+    /// (`GET /api/v1/accounts/:id/endorsements`, Mastodon 4.4).
+    pub async fn account_endorsements(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        req: PageRequest,
+    ) -> ServiceResult<PageOf<AccountRow>> {
+        self.account(viewer, id).await?;
+        self.endorsements(id, req).await
+    }
+
     /// A domain as a client names it, lowercased: labels of letters, digits
     /// and hyphens between dots. 422 otherwise.
     fn domain(&self, raw: Option<String>) -> ServiceResult<String> {

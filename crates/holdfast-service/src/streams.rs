@@ -1,10 +1,48 @@
 //! The questions a live stream asks about one event, answered by the same
 //! queries as the REST timelines (narrowed to one id), so streaming has no
 //! visibility rule of its own.
+//!
+//! Public and hashtag streams share their answers per event (`EventMemo`):
+//! whether the status is in the timeline for nobody in particular, and who
+//! hides its author. For a public status that is exactly the REST rule per
+//! viewer (`sql::visible` and `sql::not_filtered` differ from the anonymous
+//! case only by blocks and mutes), so 10k subscribers cost two queries, not
+//! 10k.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use holdfast_store::{AccountRow, Id, Page};
+use tokio::sync::OnceCell;
 
 use crate::{Service, ServiceResult};
+
+/// The answers the subscribers of one event share, each asked at most once
+/// (the first subscriber asks, the others wait for its answer).
+#[derive(Default)]
+pub struct EventMemo {
+    /// In the public timeline for an anonymous reader; by `only_media`.
+    public: [OnceCell<bool>; 2],
+    /// In the tag's timeline for an anonymous reader; by lowercased tag.
+    tags: Mutex<HashMap<String, Arc<OnceCell<bool>>>>,
+    /// `Store::hiders_of` the author; `None`: too many, or not known.
+    hiders: OnceCell<Option<HashSet<Id>>>,
+    /// The status rendered for no viewer in particular (what public and
+    /// hashtag streams send, as Mastodon's do), as the client's JSON text.
+    anonymous: OnceCell<Option<Arc<str>>>,
+}
+
+impl EventMemo {
+    /// The anonymous rendering, made by `render` once per event.
+    pub async fn anonymous<F, Fut>(&self, render: F) -> Option<Arc<str>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Option<Arc<str>>>,
+    {
+        self.anonymous.get_or_init(render).await.clone()
+    }
+}
 
 /// A timeline a stream shows.
 pub enum StreamTimeline<'a> {
@@ -44,6 +82,98 @@ impl Service {
                 tracing::warn!(error = %e, "streaming: visibility check failed; event skipped");
                 false
             }
+        }
+    }
+
+    /// Whether the public status `id` by `author` is in `viewer`'s public
+    /// timeline (`only_media`), from the answers shared per event.
+    pub async fn public_holds(
+        &self,
+        memo: &EventMemo,
+        viewer: Option<Id>,
+        only_media: bool,
+        id: Id,
+        author: Id,
+    ) -> bool {
+        let anyone = *memo.public[usize::from(only_media)]
+            .get_or_init(|| {
+                self.timeline_holds(
+                    StreamTimeline::Public {
+                        viewer: None,
+                        only_media,
+                    },
+                    id,
+                )
+            })
+            .await;
+        anyone
+            && self
+                .not_hidden(memo, viewer, author, || {
+                    self.timeline_holds(StreamTimeline::Public { viewer, only_media }, id)
+                })
+                .await
+    }
+
+    /// Whether the public status `id` by `author` is in `viewer`'s timeline
+    /// of `tag` (lowercased), from the answers shared per event.
+    pub async fn tag_holds(
+        &self,
+        memo: &EventMemo,
+        viewer: Option<Id>,
+        tag: &str,
+        id: Id,
+        author: Id,
+    ) -> bool {
+        let cell = memo
+            .tags
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(tag.to_owned())
+            .or_default()
+            .clone();
+        let anyone = *cell
+            .get_or_init(|| self.timeline_holds(StreamTimeline::Tag { viewer: None, tag }, id))
+            .await;
+        anyone
+            && self
+                .not_hidden(memo, viewer, author, || {
+                    self.timeline_holds(StreamTimeline::Tag { viewer, tag }, id)
+                })
+                .await
+    }
+
+    /// A status anyone sees stays out of `viewer`'s list only if the viewer
+    /// is among the author's hiders; when they are not known (too many, or
+    /// the store failed), `per_viewer` asks for this viewer alone.
+    async fn not_hidden<F, Fut>(
+        &self,
+        memo: &EventMemo,
+        viewer: Option<Id>,
+        author: Id,
+        per_viewer: F,
+    ) -> bool
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let Some(viewer) = viewer else {
+            return true;
+        };
+        let hiders = memo
+            .hiders
+            .get_or_init(|| async {
+                match self.store.hiders_of(author).await {
+                    Ok(h) => h.map(|ids| ids.into_iter().collect()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "streaming: hiders not known; asking per viewer");
+                        None
+                    }
+                }
+            })
+            .await;
+        match hiders {
+            Some(set) => !set.contains(&viewer),
+            None => per_viewer().await,
         }
     }
 

@@ -65,6 +65,7 @@ pub struct AccountRow {
     pub avatar_key: Option<String>,
     /// Media-store key of the header; None means the default picture.
     pub header_key: Option<String>,
+    pub role: Role,
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +100,7 @@ pub struct AccountAdminRow {
 pub struct Credentials {
     pub account_id: Id,
     pub password_hash: String,
+    /// Suspended or disabled: may not log in.
     pub suspended: bool,
     pub approved: bool,
 }
@@ -133,6 +135,7 @@ pub struct TokenRow {
     pub account_id: Option<Id>,
     pub scopes: String,
     pub created_at_ms: i64,
+    /// Suspended or disabled: its tokens do not work.
     pub account_suspended: bool,
     pub account_approved: bool,
 }
@@ -573,6 +576,248 @@ pub enum PushDeliveryEnd {
     RetryAt(i64),
     /// The push service says the subscription no longer exists: it goes, with its queue.
     SubscriptionGone,
+}
+
+// ---- admin (moderation, issue 14) ----
+
+/// What an account may do beyond using the server: moderators handle
+/// reports and accounts; admins also the instance's blocks and announcements.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    #[default]
+    User = 0,
+    Moderator = 1,
+    Admin = 2,
+}
+
+impl Role {
+    pub fn from_i64(v: i64) -> Role {
+        match v {
+            1 => Role::Moderator,
+            2 => Role::Admin,
+            _ => Role::User,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "user" => Some(Role::User),
+            "moderator" => Some(Role::Moderator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Moderator => "moderator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Moderator or admin.
+    pub fn is_staff(self) -> bool {
+        self >= Role::Moderator
+    }
+}
+
+/// An account as moderators see it: with its e-mail and every flag.
+#[derive(Clone, Debug)]
+pub struct AdminAccountRow {
+    pub account: AccountRow,
+    pub email: String,
+    pub silenced: bool,
+    pub sensitized: bool,
+    pub disabled: bool,
+    pub sign_up_ip: Option<String>,
+}
+
+/// `status` of the admin account list (v1's booleans map onto it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountState {
+    Active,
+    Pending,
+    Disabled,
+    Silenced,
+    Suspended,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AdminAccountFilter {
+    pub state: Option<AccountState>,
+    /// Only moderators and admins.
+    pub staff: bool,
+    /// Prefixes, case-insensitive.
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    /// The sign-up address, exactly.
+    pub ip: Option<String>,
+}
+
+/// One change a moderator (or the CLI) makes to an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountChange {
+    /// Suspending also ends every token and session.
+    Suspended(bool),
+    Silenced(bool),
+    Sensitized(bool),
+    /// Disabling also ends every token and session.
+    Disabled(bool),
+    Approved,
+    Role(Role),
+}
+
+/// An entry for the audit log, written in the transaction of the change it records.
+#[derive(Clone, Debug)]
+pub struct NewAudit {
+    /// None: the operator, through the CLI.
+    pub actor: Option<Id>,
+    /// What was done (`suspend`, `resolve_report`, `create_ip_block`, ...).
+    pub action: String,
+    /// `account`, `report`, `domain_block`, `ip_block`, `announcement`.
+    pub target_type: &'static str,
+    pub target_id: Option<Id>,
+    /// What the target was called then (a username, a domain, an address).
+    pub target_name: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuditRow {
+    pub id: Id,
+    pub actor: Option<Id>,
+    /// The actor's username now (None: the CLI, or an account deleted since).
+    pub actor_username: Option<String>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<Id>,
+    pub target_name: String,
+    pub detail: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewReport {
+    pub account_id: Id,
+    pub target_account_id: Id,
+    pub status_ids: Vec<Id>,
+    pub comment: String,
+    pub category: String,
+    pub forwarded: bool,
+    pub rule_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReportRow {
+    pub id: Id,
+    pub account_id: Id,
+    pub target_account_id: Id,
+    pub status_ids: Vec<Id>,
+    pub comment: String,
+    pub category: String,
+    pub forwarded: bool,
+    pub rule_ids: Vec<String>,
+    pub assigned_account_id: Option<Id>,
+    pub action_taken_at_ms: Option<i64>,
+    pub action_taken_by_account_id: Option<Id>,
+    pub resolution_note: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ReportFilter {
+    pub resolved: Option<bool>,
+    pub account_id: Option<Id>,
+    pub target_account_id: Option<Id>,
+}
+
+#[derive(Clone, Debug)]
+pub enum ReportChange {
+    Assign(Option<Id>),
+    /// `by` None: the operator, through the CLI.
+    Resolve {
+        by: Option<Id>,
+        note: String,
+    },
+    Reopen,
+    Update {
+        category: Option<String>,
+        rule_ids: Option<Vec<String>>,
+    },
+}
+
+/// An instance-level domain block (holdfast does not federate: it is kept
+/// and listed for moderation apps, and blocks sign-ups with e-mail there).
+#[derive(Clone, Debug)]
+pub struct DomainBlockRow {
+    pub id: Id,
+    pub domain: String,
+    pub severity: String,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub private_comment: Option<String>,
+    pub public_comment: Option<String>,
+    pub obfuscate: bool,
+    pub created_at_ms: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct DomainBlockInput {
+    pub domain: String,
+    pub severity: String,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub private_comment: Option<String>,
+    pub public_comment: Option<String>,
+    pub obfuscate: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct IpBlockRow {
+    pub id: Id,
+    /// CIDR, normalized by the service.
+    pub ip: String,
+    pub severity: String,
+    pub comment: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct IpBlockInput {
+    pub ip: String,
+    pub severity: String,
+    pub comment: String,
+    pub expires_at_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AnnouncementInput {
+    pub text: String,
+    /// The text rendered to HTML by the service.
+    pub content: String,
+    pub starts_at_ms: Option<i64>,
+    pub ends_at_ms: Option<i64>,
+    pub all_day: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AnnouncementRow {
+    pub id: Id,
+    pub text: String,
+    pub content: String,
+    pub starts_at_ms: Option<i64>,
+    pub ends_at_ms: Option<i64>,
+    pub all_day: bool,
+    pub published_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// Whether the viewer dismissed it.
+    pub read: bool,
+    /// (name, count, whether the viewer reacted so), most used first.
+    pub reactions: Vec<(String, i64, bool)>,
 }
 
 // ---- web ----

@@ -626,6 +626,24 @@ fn node_config_file(state: &ClusterState, extra: Option<&Path>) -> Result<PathBu
             text.push_str(line);
         }
     }
+    // The status page's view of the cluster: every node's /readyz and the
+    // database as Patroni sees it (through the members' relays, as everyone
+    // else reaches them).
+    if text.contains("[cluster]") {
+        return Err("--node-config must not have a [cluster] table (the cluster writes it)".into());
+    }
+    let urls = |ports: &[u16]| {
+        ports
+            .iter()
+            .map(|p| format!("\"http://127.0.0.1:{p}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    text.push_str(&format!(
+        "\n[cluster]\nnodes = [{}]\npatroni = [{}]\n",
+        urls(&state.node_ports),
+        urls(&state.patroni_ports)
+    ));
     let path = state.dir.join("holdfast.toml");
     std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)

@@ -8,6 +8,7 @@
 //! the docs mark optional (present only sometimes) are skipped when `None`.
 
 mod account;
+mod admin;
 mod discovery;
 mod filter;
 mod instance;
@@ -18,6 +19,7 @@ mod push;
 mod status;
 
 pub use account::*;
+pub use admin::*;
 pub use discovery::*;
 pub use filter::*;
 pub use instance::*;
@@ -80,8 +82,10 @@ impl Urls {
         format!("{}/system/media/{}", self.base, key)
     }
 
+    /// A hashtag's page; a name with letters outside ASCII is
+    /// percent-encoded, so the URL is a valid URI (as Mastodon's are).
     pub fn tag(&self, name: &str) -> String {
-        format!("{}/tags/{}", self.base, name)
+        format!("{}/tags/{}", self.base, path_segment(name))
     }
 
     /// The picture shown for an account without an avatar.
@@ -121,4 +125,27 @@ pub struct Empty {}
 /// unreachable fallback rather than a panic.
 pub fn to_json<T: serde::Serialize>(entity: &T) -> String {
     serde_json::to_string(entity).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// `raw` as one URL path segment: RFC 3986 unreserved characters as they
+/// are, every other byte of its UTF-8 as `%XX`.
+fn path_segment(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod url_tests {
+    #[test]
+    fn tag_urls_are_valid_uris() {
+        assert_eq!(super::path_segment("rust_2024"), "rust_2024");
+        assert_eq!(super::path_segment("æu"), "%C3%A6u");
+    }
 }

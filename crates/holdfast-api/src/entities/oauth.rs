@@ -18,6 +18,9 @@ pub struct Application {
     pub redirect_uris: Vec<String>,
     /// Deprecated by Mastodon but still sent: the URIs joined by newlines.
     pub redirect_uri: String,
+    /// Deprecated by Mastodon but still sent (clients of Mastodon before 4.3
+    /// read it): the server's VAPID public key, as instance v2 shows it.
+    pub vapid_key: String,
 }
 
 impl Application {
@@ -27,6 +30,7 @@ impl Application {
         website: Option<&str>,
         scopes: &str,
         redirect_uris: &[String],
+        vapid_key: String,
     ) -> Application {
         Application {
             id: id(app_id),
@@ -35,6 +39,7 @@ impl Application {
             scopes: scopes.split_whitespace().map(str::to_owned).collect(),
             redirect_uri: redirect_uris.join("\n"),
             redirect_uris: redirect_uris.to_vec(),
+            vapid_key,
         }
     }
 }

@@ -4,9 +4,12 @@
 #[macro_use]
 mod helpers;
 mod accounts;
+mod admin;
 mod announcements;
 mod discovery;
+mod emails;
 mod filters;
+mod fixed;
 mod instance;
 mod lists;
 mod media;
@@ -16,6 +19,7 @@ mod oauth;
 mod ops;
 mod personal;
 mod push;
+mod reports;
 mod safety;
 mod statuses;
 mod timelines;
@@ -44,6 +48,10 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         )
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
+        .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
         .route("/api/v1/apps", post(oauth::create_app))
         .route(
             "/api/v1/accounts",
@@ -76,6 +84,8 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/status", get(ops::status_page))
+        .route("/status.json", get(ops::status_json))
         // web
         .route("/", get(crate::web::timeline::landing))
         .route("/avatars/original/missing.png", get(web::missing_image))
@@ -137,7 +147,7 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         )
         .route(
             "/api/v1/announcements/{id}/reactions/{name}",
-            axum::routing::put(announcements::reaction).delete(announcements::reaction),
+            axum::routing::put(announcements::add_reaction).delete(announcements::remove_reaction),
         )
         .route("/api/v1/preferences", get(accounts::preferences))
         // accounts
@@ -295,6 +305,70 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
                 .put(push::update)
                 .delete(push::delete),
         )
+        // reports, the admin API, e-mail confirmation (admin, issue 14)
+        .route("/api/v1/reports", post(reports::create))
+        .route(
+            "/api/v1/emails/confirmations",
+            post(emails::resend_confirmation),
+        )
+        .route(
+            "/api/v1/emails/check_confirmation",
+            get(emails::check_confirmation),
+        )
+        .route("/api/v1/admin/accounts", get(admin::accounts_v1))
+        .route("/api/v2/admin/accounts", get(admin::accounts_v2))
+        .route(
+            "/api/v1/admin/accounts/{id}",
+            get(admin::account).delete(admin::delete_account),
+        )
+        .route("/api/v1/admin/accounts/{id}/action", post(admin::action))
+        .route("/api/v1/admin/accounts/{id}/approve", post(admin::approve))
+        .route("/api/v1/admin/accounts/{id}/reject", post(admin::reject))
+        .route("/api/v1/admin/accounts/{id}/enable", post(admin::enable))
+        .route(
+            "/api/v1/admin/accounts/{id}/unsilence",
+            post(admin::unsilence),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsuspend",
+            post(admin::unsuspend),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsensitive",
+            post(admin::unsensitive),
+        )
+        .route("/api/v1/admin/reports", get(admin::reports))
+        .route(
+            "/api/v1/admin/reports/{id}",
+            get(admin::report).put(admin::update_report),
+        )
+        .route(
+            "/api/v1/admin/reports/{id}/assign_to_self",
+            post(admin::assign_to_self),
+        )
+        .route("/api/v1/admin/reports/{id}/unassign", post(admin::unassign))
+        .route("/api/v1/admin/reports/{id}/resolve", post(admin::resolve))
+        .route("/api/v1/admin/reports/{id}/reopen", post(admin::reopen))
+        .route(
+            "/api/v1/admin/domain_blocks",
+            get(admin::domain_blocks).post(admin::create_domain_block),
+        )
+        .route(
+            "/api/v1/admin/domain_blocks/{id}",
+            get(admin::domain_block)
+                .put(admin::update_domain_block)
+                .delete(admin::delete_domain_block),
+        )
+        .route(
+            "/api/v1/admin/ip_blocks",
+            get(admin::ip_blocks).post(admin::create_ip_block),
+        )
+        .route(
+            "/api/v1/admin/ip_blocks/{id}",
+            get(admin::ip_block)
+                .put(admin::update_ip_block)
+                .delete(admin::delete_ip_block),
+        )
         // filters (v2, and v1's view of their keywords)
         .route("/api/v2/filters", get(filters::index).post(filters::create))
         .route(
@@ -368,6 +442,37 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             "/api/v1/notifications/requests/{id}/dismiss",
             post(notification_requests::dismiss),
         )
+        // ---- stream: small documented endpoints (issue 14) ----
+        .route("/health", get(fixed::health))
+        .route(
+            "/api/v1/accounts/{id}/identity_proofs",
+            get(fixed::identity_proofs),
+        )
+        .route("/api/v1/accounts/{id}/endorse", post(personal::pin))
+        .route("/api/v1/accounts/{id}/unendorse", post(personal::unpin))
+        .route(
+            "/api/v1/accounts/{id}/endorsements",
+            get(personal::account_endorsements),
+        )
+        .route("/api/v1/annual_reports", get(fixed::annual_reports))
+        .route("/api/v1/annual_reports/{year}", get(fixed::annual_report))
+        .route(
+            "/api/v1/annual_reports/{year}/state",
+            get(fixed::annual_report_state),
+        )
+        .route(
+            "/api/v1/annual_reports/{year}/generate",
+            post(fixed::generate_annual_report),
+        )
+        .route(
+            "/api/v1/annual_reports/{year}/read",
+            post(fixed::read_annual_report),
+        )
+        .route(
+            "/api/v1_alpha/async_refreshes/{id}",
+            get(fixed::async_refresh),
+        )
+        .route("/api/v1/timelines/link", get(fixed::link_timeline))
 }
 
 /// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).

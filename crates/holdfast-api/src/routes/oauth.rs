@@ -18,8 +18,8 @@ use holdfast_service::{OAuthError, Scopes, ServiceError};
 use holdfast_store::{AccountRow, AppRow};
 use serde_json::{json, Value};
 
-use crate::auth::Caller;
-use crate::entities::{Application, CredentialApplication, Empty, Token};
+use crate::auth::{scope, Caller, User};
+use crate::entities::{Account, Application, CredentialApplication, Empty, Token};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::web::auth::log_in_form;
@@ -65,6 +65,7 @@ pub async fn create_app(
             app.website.as_deref(),
             &app.scopes,
             &app.redirect_uris,
+            state.service.vapid_public_key().await?,
         ),
         client_id: app.client_id.clone(),
         client_secret: created.client_secret,
@@ -72,7 +73,10 @@ pub async fn create_app(
     }))
 }
 
-pub async fn verify_app(caller: Caller) -> ApiResult<Json<Application>> {
+pub async fn verify_app(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Application>> {
     let p = caller.0.as_ref().ok_or_else(ApiError::unauthorized)?;
     Ok(Json(Application::new(
         p.app_id,
@@ -80,6 +84,7 @@ pub async fn verify_app(caller: Caller) -> ApiResult<Json<Application>> {
         p.app_website.as_deref(),
         &p.app_scopes,
         &p.app_redirect_uris,
+        state.service.vapid_public_key().await?,
     )))
 }
 
@@ -94,6 +99,7 @@ pub async fn server_metadata(State(state): State<AppState>) -> Json<Value> {
         "token_endpoint": format!("{base}/oauth/token"),
         "app_registration_endpoint": format!("{base}/api/v1/apps"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "userinfo_endpoint": format!("{base}/oauth/userinfo"),
         "scopes_supported": holdfast_service::scopes::all(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -101,6 +107,25 @@ pub async fn server_metadata(State(state): State<AppState>) -> Json<Value> {
         "grant_types_supported": ["authorization_code", "password", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
     }))
+}
+
+/// `GET`/`POST /oauth/userinfo` (Mastodon 4.4): the OpenID Connect claims
+/// of the signed-in user; `iss` is the metadata's `issuer`.
+pub async fn userinfo(
+    State(state): State<AppState>,
+    user: User<scope::Profile>,
+) -> ApiResult<Json<Value>> {
+    let row = state.service.account(Some(user.id), user.id).await?;
+    let account = Account::new(&state.urls, &row);
+    let base = state.service.base_url.trim_end_matches('/');
+    Ok(Json(json!({
+        "iss": format!("{base}/"),
+        "sub": account.uri,
+        "name": account.display_name,
+        "preferred_username": account.username,
+        "profile": account.url,
+        "picture": account.avatar,
+    })))
 }
 
 // ---------------------------------------------------------------- authorize
@@ -330,6 +355,22 @@ fn scope_in_words(scope: &str) -> &'static str {
         "write:notifications" => "clear your notifications",
         "write:reports" => "report other people",
         "write:statuses" => "publish posts",
+        "admin:read" => "see every moderation record (moderators and admins)",
+        "admin:write" => "take moderation actions (moderators and admins)",
+        "admin:read:accounts" => "see accounts' moderation records",
+        "admin:read:reports" => "see reports",
+        "admin:read:domain_allows" => "see the allowed domains",
+        "admin:read:domain_blocks" => "see the blocked domains",
+        "admin:read:ip_blocks" => "see the blocked addresses",
+        "admin:read:email_domain_blocks" => "see the blocked e-mail domains",
+        "admin:read:canonical_email_blocks" => "see the blocked e-mail addresses",
+        "admin:write:accounts" => "take moderation actions on accounts",
+        "admin:write:reports" => "handle reports",
+        "admin:write:domain_allows" => "allow domains",
+        "admin:write:domain_blocks" => "block domains",
+        "admin:write:ip_blocks" => "block addresses",
+        "admin:write:email_domain_blocks" => "block e-mail domains",
+        "admin:write:canonical_email_blocks" => "block e-mail addresses",
         _ => "a permission holdfast does not know",
     }
 }

@@ -1,12 +1,10 @@
-//! Operator endpoints: liveness, readiness, metrics.
+//! Operator endpoints: liveness, readiness, metrics, the status page.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
-
-use holdfast_store::Readiness;
 
 use crate::AppState;
 
@@ -15,43 +13,28 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready to serve: the store answers a query, and (in a cluster) the
-/// streaming event feed is live, so this node's streams hear every node.
-/// `degraded` (still 200, so a load balancer keeps sending reads here) when
-/// only reads can be served: no database primary is reachable but a standby
-/// answers; writes wait out a failover, then get 503 with `Retry-After`, and
-/// the event feed (on the primary) is down meanwhile. 503 only when the node
-/// can serve nothing.
+/// Ready to serve, `degraded` (200: reads or REST are served) or not ready
+/// (503: the node can serve nothing); see `status::readiness`.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let feed_live = state.service.events.feed().map(|f| f.is_live());
-    let events = |body: &mut serde_json::Value| {
-        if let Some(live) = feed_live {
-            body["events"] = json!(if live { "live" } else { "down" });
-        }
+    let (serves, body) = crate::status::readiness(&state).await;
+    let code = if serves {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
     };
-    match state.service.readiness().await {
-        Readiness::Ready if feed_live == Some(false) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not ready", "store": "ok", "writes": "ok", "events": "down"})),
-        ),
-        Readiness::Ready => {
-            let mut body = json!({"status": "ready", "store": "ok", "writes": "ok"});
-            events(&mut body);
-            (StatusCode::OK, Json(body))
-        }
-        Readiness::Degraded(why) => {
-            tracing::warn!(reason = %why, "degraded: reads only");
-            let mut body = json!({"status": "degraded", "store": why, "writes": "unavailable"});
-            events(&mut body);
-            (StatusCode::OK, Json(body))
-        }
-        Readiness::Down(why) => {
-            tracing::warn!(error = %why, "readiness check failed");
-            let mut body = json!({"status": "not ready", "store": why, "writes": "unavailable"});
-            events(&mut body);
-            (StatusCode::SERVICE_UNAVAILABLE, Json(body))
-        }
-    }
+    (code, Json(body))
+}
+
+/// The status page for operators: readable without logging in, no secrets.
+pub async fn status_page(State(state): State<AppState>) -> impl IntoResponse {
+    let report = crate::status::report(&state).await;
+    crate::status::render_page(&state, &report)
+}
+
+/// The status page's figures as JSON.
+pub async fn status_json(State(state): State<AppState>) -> impl IntoResponse {
+    let report = crate::status::report(&state).await;
+    ([(header::CACHE_CONTROL, "no-store")], Json(report))
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
@@ -74,6 +57,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         pool.standby_reads,
         pool.write_retries
     ));
+    let cluster = match &state.cluster {
+        Some(watch) => Some(watch.view().await),
+        None => None,
+    };
+    crate::status::render_metrics(&state, cluster.as_ref(), &mut text);
     if let Some(extra) = &state.extra_metrics {
         extra(&mut text);
     }

@@ -108,3 +108,5 @@ pub async fn unblock_domain(
         .await?;
     Ok(Json(json!({})))
 }
+
+account_page_handler!(account_endorsements, account_endorsements);

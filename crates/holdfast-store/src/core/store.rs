@@ -5,10 +5,11 @@ use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
 use super::home_feed::{self, FeedLimits};
+use super::moderation;
 use super::push;
 use super::{
-    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, timelines,
-    trends, web, Core, Db,
+    discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, streams,
+    timelines, trends, web, Core, Db,
 };
 use super::{filters, notification_policies};
 use crate::model::*;
@@ -574,13 +575,21 @@ impl<B: Db> Store for Core<B> {
         if let Some(found) = read().await? {
             return Ok(found);
         }
-        match self
-            .db
-            .write((), move |c, _| {
-                Box::pin(home_feed::rebuild(c, viewer, feed))
-            })
-            .await
-        {
+        // With no primary (a failover under way), building the feed would
+        // wait out the write retry window (seconds) inside a read, and make
+        // the outage look older than it is to the writes that follow: the
+        // page is computed on read instead, which finds the same statuses.
+        let primary_down = self.db.pool_usage().primary_down;
+        let built = if primary_down {
+            Err(crate::StoreError::Unavailable("no primary".into()))
+        } else {
+            self.db
+                .write((), move |c, _| {
+                    Box::pin(home_feed::rebuild(c, viewer, feed))
+                })
+                .await
+        };
+        match built {
             Ok(()) => {
                 if let Some(found) = read().await? {
                     return Ok(found);
@@ -1034,6 +1043,265 @@ impl<B: Db> Store for Core<B> {
             .await
     }
 
+    // ---- admin (moderation, issue 14) ----
+    async fn admin_account(&self, id: Id) -> StoreResult<AdminAccountRow> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::admin_account(c, id)))
+            .await
+    }
+    async fn admin_accounts(
+        &self,
+        filter: AdminAccountFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<AdminAccountRow>>> {
+        self.db
+            .read(filter, move |c, f| {
+                Box::pin(moderation::admin_accounts(c, f, page))
+            })
+            .await
+    }
+    async fn change_account(
+        &self,
+        id: Id,
+        change: AccountChange,
+        audit: NewAudit,
+    ) -> StoreResult<AdminAccountRow> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::change_account(c, id, change, audit))
+            })
+            .await
+    }
+    async fn remove_account(&self, id: Id, pending_only: bool, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::delete_account(c, id, pending_only, audit))
+            })
+            .await
+    }
+    async fn set_sign_up_ip(&self, id: Id, ip: &str) -> StoreResult<()> {
+        self.db
+            .write(ip.to_owned(), move |c, ip| {
+                Box::pin(moderation::set_sign_up_ip(c, id, ip))
+            })
+            .await
+    }
+    async fn audit_log(&self, page: Page) -> StoreResult<Vec<Paged<AuditRow>>> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::audit_log(c, page)))
+            .await
+    }
+    async fn record_audit(&self, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::record(c, audit))
+            })
+            .await
+    }
+    async fn create_report(&self, new: NewReport, open_max: u32) -> StoreResult<ReportRow> {
+        self.db
+            .write(new, move |c, new| {
+                Box::pin(moderation::create_report(c, new, open_max))
+            })
+            .await
+    }
+    async fn report(&self, id: Id) -> StoreResult<ReportRow> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::report(c, id)))
+            .await
+    }
+    async fn reports(
+        &self,
+        filter: ReportFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<ReportRow>>> {
+        self.db
+            .read(filter, move |c, f| {
+                Box::pin(moderation::reports(c, f, page))
+            })
+            .await
+    }
+    async fn change_report(
+        &self,
+        id: Id,
+        change: ReportChange,
+        audit: NewAudit,
+    ) -> StoreResult<ReportRow> {
+        self.db
+            .write((change, audit), move |c, (change, audit)| {
+                Box::pin(moderation::change_report(c, id, change, audit))
+            })
+            .await
+    }
+    async fn create_domain_block(
+        &self,
+        block: DomainBlockInput,
+        max: u32,
+        audit: NewAudit,
+    ) -> StoreResult<DomainBlockRow> {
+        self.db
+            .write((block, audit), move |c, (block, audit)| {
+                Box::pin(moderation::create_domain_block(c, block, max, audit))
+            })
+            .await
+    }
+    async fn domain_block(&self, id: Id) -> StoreResult<DomainBlockRow> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::domain_block(c, id)))
+            .await
+    }
+    async fn instance_domain_blocks(&self, page: Page) -> StoreResult<Vec<Paged<DomainBlockRow>>> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::domain_blocks(c, page)))
+            .await
+    }
+    async fn domain_blocked(&self, domain: &str) -> StoreResult<bool> {
+        self.db
+            .read(domain.to_owned(), move |c, d| {
+                Box::pin(moderation::domain_blocked(c, d))
+            })
+            .await
+    }
+    async fn update_domain_block(
+        &self,
+        id: Id,
+        block: DomainBlockInput,
+        audit: NewAudit,
+    ) -> StoreResult<DomainBlockRow> {
+        self.db
+            .write((block, audit), move |c, (block, audit)| {
+                Box::pin(moderation::update_domain_block(c, id, block, audit))
+            })
+            .await
+    }
+    async fn delete_domain_block(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::delete_domain_block(c, id, audit))
+            })
+            .await
+    }
+    async fn create_ip_block(
+        &self,
+        block: IpBlockInput,
+        max: u32,
+        audit: NewAudit,
+    ) -> StoreResult<IpBlockRow> {
+        self.db
+            .write((block, audit), move |c, (block, audit)| {
+                Box::pin(moderation::create_ip_block(c, block, max, audit))
+            })
+            .await
+    }
+    async fn ip_block(&self, id: Id) -> StoreResult<IpBlockRow> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::ip_block(c, id)))
+            .await
+    }
+    async fn ip_blocks(&self, page: Page) -> StoreResult<Vec<Paged<IpBlockRow>>> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::ip_blocks(c, page)))
+            .await
+    }
+    async fn live_ip_blocks(&self, limit: u32) -> StoreResult<Vec<IpBlockRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(moderation::live_ip_blocks(c, limit))
+            })
+            .await
+    }
+    async fn update_ip_block(
+        &self,
+        id: Id,
+        block: IpBlockInput,
+        audit: NewAudit,
+    ) -> StoreResult<IpBlockRow> {
+        self.db
+            .write((block, audit), move |c, (block, audit)| {
+                Box::pin(moderation::update_ip_block(c, id, block, audit))
+            })
+            .await
+    }
+    async fn delete_ip_block(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::delete_ip_block(c, id, audit))
+            })
+            .await
+    }
+    async fn create_announcement(
+        &self,
+        announcement: AnnouncementInput,
+        max: u32,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow> {
+        self.db
+            .write((announcement, audit), move |c, (a, audit)| {
+                Box::pin(moderation::create_announcement(c, a, max, audit))
+            })
+            .await
+    }
+    async fn announcement(&self, id: Id, viewer: Option<Id>) -> StoreResult<AnnouncementRow> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(moderation::announcement(c, id, viewer))
+            })
+            .await
+    }
+    async fn announcements(
+        &self,
+        viewer: Option<Id>,
+        active_only: bool,
+        limit: u32,
+    ) -> StoreResult<Vec<AnnouncementRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(moderation::announcements(c, viewer, active_only, limit))
+            })
+            .await
+    }
+    async fn update_announcement(
+        &self,
+        id: Id,
+        announcement: AnnouncementInput,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow> {
+        self.db
+            .write((announcement, audit), move |c, (a, audit)| {
+                Box::pin(moderation::update_announcement(c, id, a, audit))
+            })
+            .await
+    }
+    async fn delete_announcement(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::delete_announcement(c, id, audit))
+            })
+            .await
+    }
+    async fn dismiss_announcement(&self, account_id: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(moderation::dismiss_announcement(c, account_id, id))
+            })
+            .await
+    }
+    async fn react_to_announcement(
+        &self,
+        account_id: Id,
+        id: Id,
+        name: &str,
+        add: bool,
+        max: u32,
+    ) -> StoreResult<()> {
+        self.db
+            .write(name.to_owned(), move |c, name| {
+                Box::pin(moderation::react_to_announcement(
+                    c, account_id, id, name, add, max,
+                ))
+            })
+            .await
+    }
     // ---- web ----
     async fn sessions_of(&self, account_id: Id) -> StoreResult<Vec<WebSession>> {
         self.db
@@ -1254,6 +1522,14 @@ impl<B: Db> Store for Core<B> {
             .write(ids.to_vec(), move |c, ids| {
                 Box::pin(notification_policies::dismiss(c, account, ids))
             })
+            .await
+    }
+
+    // ---- stream ----
+    async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>> {
+        let max = self.limits.streaming_event_hiders_max;
+        self.db
+            .read((), move |c, _| Box::pin(streams::hiders(c, author, max)))
             .await
     }
 }

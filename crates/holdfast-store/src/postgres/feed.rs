@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use holdfast_config::Limits;
 use tokio::sync::{mpsc, Notify};
-use tokio_postgres::{AsyncMessage, Client, NoTls};
+use tokio_postgres::{AsyncMessage, Client};
 
 use crate::feed::{EventFeed, FeedStats};
 use crate::StoreResult;
@@ -25,7 +25,8 @@ use crate::StoreResult;
 const CHANNEL: &str = "holdfast_events";
 
 struct Shared {
-    config: tokio_postgres::Config,
+    /// One config per database host: connections try them all at once.
+    hosts: Vec<tokio_postgres::Config>,
     origin: String,
     live: AtomicBool,
     stats: FeedStats,
@@ -58,7 +59,7 @@ impl PgFeed {
             .map_err(|e| crate::StoreError::Internal(format!("no randomness: {e}")))?;
         let origin: String = id.iter().map(|b| format!("{b:02x}")).collect();
         let shared = Arc::new(Shared {
-            config,
+            hosts: super::pool::per_host(&config),
             origin,
             live: AtomicBool::new(false),
             stats: FeedStats::default(),
@@ -118,17 +119,16 @@ struct Connection {
 }
 
 async fn connect(shared: &Shared) -> Option<Connection> {
-    let hosts = shared.config.get_hosts().len().max(1) as u32;
+    // Every host at once, first read-write answer wins (as the pools do):
+    // after a failover the feed is back as soon as the new primary answers,
+    // not after the dead or silent hosts listed before it time out.
     let (client, mut connection) =
-        match tokio::time::timeout(shared.connect_timeout * hosts, shared.config.connect(NoTls))
-            .await
-        {
-            Ok(Ok(pair)) => pair,
-            Ok(Err(e)) => {
+        match super::pool::connect_first(&shared.hosts, shared.connect_timeout).await {
+            Ok(pair) => pair,
+            Err(e) => {
                 tracing::debug!(error = %e, "event feed: cannot connect");
                 return None;
             }
-            Err(_) => return None,
         };
     let wake = Arc::new(Notify::new());
     let notify = wake.clone();

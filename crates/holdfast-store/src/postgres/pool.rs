@@ -167,44 +167,7 @@ impl Pool {
     }
 
     async fn connect_within(&self, timeout: Duration) -> StoreResult<Conn> {
-        let mut attempts = tokio::task::JoinSet::new();
-        for config in &self.host_configs {
-            let config = config.clone();
-            attempts.spawn(async move { config.connect(NoTls).await });
-        }
-        let mut why = String::from("no host to connect to");
-        let connected = tokio::time::timeout(timeout, async {
-            while let Some(attempt) = attempts.join_next().await {
-                match attempt {
-                    Ok(Ok(connected)) => return Some(connected),
-                    Ok(Err(e)) => why = describe_connect_error(&e),
-                    Err(e) => why = e.to_string(),
-                }
-            }
-            None
-        })
-        .await;
-        // Dropping the set aborts the attempts still running (the losers).
-        drop(attempts);
-        let (client, connection) = match connected {
-            Ok(Some(connected)) => connected,
-            Ok(None) => {
-                tracing::warn!(error = %why, "cannot connect to PostgreSQL");
-                return Err(StoreError::Unavailable(format!(
-                    "cannot connect to PostgreSQL: {why}"
-                )));
-            }
-            Err(_) => {
-                tracing::warn!(
-                    timeout_ms = timeout.as_millis() as u64,
-                    last_error = %why,
-                    "PostgreSQL connect timed out"
-                );
-                return Err(StoreError::Unavailable(
-                    "timed out connecting to PostgreSQL".into(),
-                ));
-            }
-        };
+        let (client, connection) = connect_first(&self.host_configs, timeout).await?;
         let driver = tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "PostgreSQL connection lost");
@@ -238,6 +201,57 @@ impl Pool {
             client: Handle::Tx(tx),
             statements,
             cache_max: self.statement_cache_max,
+        }
+    }
+}
+
+/// A connection and the driver's half of it, as `Config::connect` gives them.
+pub(crate) type Connected = (
+    Client,
+    tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+);
+
+/// Opens one connection to whichever of `hosts` qualifies first: every host
+/// is tried at once (see `Pool::connect`), the losers are dropped, and the
+/// whole attempt is bounded by `timeout`. Used by the pools and by the event
+/// feed, so neither waits on a silent host listed first.
+pub(crate) async fn connect_first(hosts: &[Config], timeout: Duration) -> StoreResult<Connected> {
+    let mut attempts = tokio::task::JoinSet::new();
+    for config in hosts {
+        let config = config.clone();
+        attempts.spawn(async move { config.connect(NoTls).await });
+    }
+    let mut why = String::from("no host to connect to");
+    let connected = tokio::time::timeout(timeout, async {
+        while let Some(attempt) = attempts.join_next().await {
+            match attempt {
+                Ok(Ok(connected)) => return Some(connected),
+                Ok(Err(e)) => why = describe_connect_error(&e),
+                Err(e) => why = e.to_string(),
+            }
+        }
+        None
+    })
+    .await;
+    // Dropping the set aborts the attempts still running (the losers).
+    drop(attempts);
+    match connected {
+        Ok(Some(connected)) => Ok(connected),
+        Ok(None) => {
+            tracing::warn!(error = %why, "cannot connect to PostgreSQL");
+            Err(StoreError::Unavailable(format!(
+                "cannot connect to PostgreSQL: {why}"
+            )))
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = timeout.as_millis() as u64,
+                last_error = %why,
+                "PostgreSQL connect timed out"
+            );
+            Err(StoreError::Unavailable(
+                "timed out connecting to PostgreSQL".into(),
+            ))
         }
     }
 }
@@ -276,7 +290,7 @@ fn describe_connect_error(e: &tokio_postgres::Error) -> String {
 
 /// The config split into one config per host, each with every other
 /// setting of the original. A config with one host comes back as it is.
-fn per_host(config: &Config) -> Vec<Config> {
+pub(crate) fn per_host(config: &Config) -> Vec<Config> {
     let hosts = config.get_hosts();
     if hosts.len() <= 1 {
         return vec![config.clone()];

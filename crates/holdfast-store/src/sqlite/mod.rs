@@ -59,12 +59,20 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0013_auth_code_replay.sql"),
     ),
     (
+        "0014_moderation",
+        include_str!("../../migrations/sqlite/0014_moderation.sql"),
+    ),
+    (
         "0016_home_feed",
         include_str!("../../migrations/sqlite/0016_home_feed.sql"),
     ),
     (
         "0011_filters_notification_policies",
         include_str!("../../migrations/sqlite/0011_filters_notification_policies.sql"),
+    ),
+    (
+        "0019_streaming",
+        include_str!("../../migrations/sqlite/0019_streaming.sql"),
     ),
 ];
 

@@ -1,0 +1,217 @@
+//! The last resort of degraded mode: the most recent timeline pages served,
+//! kept in memory, answered again when no database host answers at all (no
+//! primary and no standby), so readers keep seeing their timelines through a
+//! total database outage instead of 503s.
+//!
+//! Bounded: at most `read_cache_entries_max` pages (the oldest goes), and a
+//! page older than `read_cache_stale_max_s` is never served. Every
+//! successful read of a page replaces its copy, so what is served is what
+//! that reader last saw, at most that old. Stale by design: a status deleted
+//! or a block made after the copy was taken still shows in it until the
+//! database is back (while no database answers, nothing new can be written).
+//! Home timelines, public and tag timelines, and profiles are kept; a
+//! page's key includes its reader, so nobody is served someone else's view.
+//!
+//! Signed-in readers need their token proved, which also takes the database:
+//! the principals of recently proved tokens (by the token's hash) are kept
+//! alongside, with the same bounds, and used only while the store cannot
+//! answer. A token revoked (or an account suspended) on another node just
+//! before the outage may so read its cached pages for at most
+//! `read_cache_stale_max_s`; nothing can be written meanwhile.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use holdfast_store::{AccountStatusesFilter, Id, StatusBundle};
+
+use crate::lists::Timeline;
+use crate::{PageOf, PageRequest, Principal, Service, ServiceError, ServiceResult};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+enum Which {
+    Home(Id),
+    Public(Option<Id>, bool),
+    Tag(Option<Id>, String),
+    /// Viewer, account, the filter's four switches, tag.
+    Account(Option<Id>, Id, [bool; 4], Option<String>),
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct Key {
+    which: Which,
+    page: (Option<Id>, Option<Id>, Option<Id>, Option<u32>),
+}
+
+struct Copy {
+    taken: Instant,
+    items: Arc<Vec<StatusBundle>>,
+    next_max_id: Option<Id>,
+    prev_min_id: Option<Id>,
+}
+
+pub struct ReadCache {
+    entries: Mutex<HashMap<Key, Copy>>,
+    /// Token hash -> when proved, and whose it is.
+    principals: Mutex<HashMap<String, (Instant, Principal)>>,
+    entries_max: usize,
+    stale_max: Duration,
+    /// Pages answered from here (since start), for the status page and `/metrics`.
+    pub served: AtomicU64,
+}
+
+impl ReadCache {
+    pub fn new(entries_max: usize, stale_max_s: u64) -> ReadCache {
+        ReadCache {
+            entries: Mutex::new(HashMap::new()),
+            principals: Mutex::new(HashMap::new()),
+            entries_max,
+            stale_max: Duration::from_secs(stale_max_s),
+            served: AtomicU64::new(0),
+        }
+    }
+
+    fn key(which: &Timeline<'_>, req: &PageRequest) -> Option<Key> {
+        let which = match which {
+            Timeline::Home { me } => Which::Home(*me),
+            Timeline::Public { viewer, only_media } => Which::Public(*viewer, *only_media),
+            Timeline::Tag { viewer, name } => Which::Tag(*viewer, (*name).to_owned()),
+            Timeline::Account {
+                viewer,
+                id,
+                filter,
+                tagged,
+            } => Which::Account(*viewer, *id, filter_key(filter), tagged.map(str::to_owned)),
+            _ => return None,
+        };
+        Some(Key {
+            which,
+            page: (req.max_id, req.since_id, req.min_id, req.limit),
+        })
+    }
+
+    fn keep(&self, key: Key, page: &PageOf<StatusBundle>) {
+        if self.entries_max == 0 {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= self.entries_max && !entries.contains_key(&key) {
+            // The oldest copy goes (a scan of a bounded map, on a store hit only).
+            if let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, c)| c.taken)
+                .map(|(k, _)| k.clone())
+            {
+                entries.remove(&oldest);
+            }
+        }
+        entries.insert(
+            key,
+            Copy {
+                taken: Instant::now(),
+                items: Arc::new(page.items.clone()),
+                next_max_id: page.next_max_id,
+                prev_min_id: page.prev_min_id,
+            },
+        );
+    }
+
+    /// A token just proved against the store.
+    pub(crate) fn keep_principal(&self, token_hash: &str, principal: &Principal) {
+        if self.entries_max == 0 {
+            return;
+        }
+        let mut principals = self.principals.lock().unwrap_or_else(|p| p.into_inner());
+        // Proved moments ago: the copy is as good (spares a clone per request).
+        if principals
+            .get(token_hash)
+            .is_some_and(|(at, _)| at.elapsed() * 10 < self.stale_max)
+        {
+            return;
+        }
+        if principals.len() >= self.entries_max && !principals.contains_key(token_hash) {
+            if let Some(oldest) = principals
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(k, _)| k.clone())
+            {
+                principals.remove(&oldest);
+            }
+        }
+        principals.insert(token_hash.to_owned(), (Instant::now(), principal.clone()));
+    }
+
+    /// A token the store says is no longer good (unknown, suspended).
+    pub(crate) fn forget_principal(&self, token_hash: &str) {
+        let mut principals = self.principals.lock().unwrap_or_else(|p| p.into_inner());
+        principals.remove(token_hash);
+    }
+
+    /// Whose a token was when last proved, if recently enough (store down only).
+    pub(crate) fn principal(&self, token_hash: &str) -> Option<Principal> {
+        let principals = self.principals.lock().unwrap_or_else(|p| p.into_inner());
+        principals
+            .get(token_hash)
+            .filter(|(at, _)| at.elapsed() <= self.stale_max)
+            .map(|(_, p)| p.clone())
+    }
+
+    /// Pages young enough to be answered: while there are any, a node
+    /// without a database can still serve something (`/readyz` says degraded).
+    pub fn fresh_pages(&self) -> usize {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .values()
+            .filter(|c| c.taken.elapsed() <= self.stale_max)
+            .count()
+    }
+
+    fn copy_of(&self, key: &Key) -> Option<PageOf<StatusBundle>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let copy = entries
+            .get(key)
+            .filter(|c| c.taken.elapsed() <= self.stale_max)?;
+        self.served.fetch_add(1, Ordering::Relaxed);
+        Some(PageOf {
+            items: copy.items.as_ref().clone(),
+            next_max_id: copy.next_max_id,
+            prev_min_id: copy.prev_min_id,
+        })
+    }
+}
+
+fn filter_key(f: &AccountStatusesFilter) -> [bool; 4] {
+    [f.exclude_replies, f.exclude_reblogs, f.only_media, f.pinned]
+}
+
+impl Service {
+    /// A page of a timeline. When the store cannot answer at all (no
+    /// database host), the last copy of the same page this node served is
+    /// answered instead, if it is recent enough (see the module's comment).
+    pub async fn timeline(
+        &self,
+        which: Timeline<'_>,
+        req: PageRequest,
+    ) -> ServiceResult<PageOf<StatusBundle>> {
+        let key = ReadCache::key(&which, &req);
+        match self.timeline_from_store(which, req).await {
+            Ok(page) => {
+                if let Some(key) = key {
+                    self.read_cache.keep(key, &page);
+                }
+                Ok(page)
+            }
+            Err(ServiceError::Unavailable(why)) => {
+                match key.and_then(|k| self.read_cache.copy_of(&k)) {
+                    Some(page) => {
+                        tracing::debug!(reason = %why, "served a timeline page from the read cache");
+                        Ok(page)
+                    }
+                    None => Err(ServiceError::Unavailable(why)),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
