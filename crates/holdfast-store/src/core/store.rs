@@ -1643,9 +1643,21 @@ impl<B: Db> Store for Core<B> {
         now_ms: i64,
         idempotency_ttl_s: u64,
     ) -> StoreResult<Option<JobDone>> {
+        let feed = FeedLimits::new(&self.limits);
         self.db
             .write((), move |c, _| {
-                Box::pin(scheduled::run_due_job(c, now_ms, idempotency_ttl_s))
+                Box::pin(async move {
+                    let done = scheduled::run_due_job(c, now_ms, idempotency_ttl_s).await?;
+                    // A published status reaches home feeds like any post (perf).
+                    if let Some(JobDone::Published {
+                        account_id,
+                        status_id,
+                    }) = &done
+                    {
+                        home_feed::fan_out(c, *account_id, *status_id, feed).await?;
+                    }
+                    Ok(done)
+                })
             })
             .await
     }
