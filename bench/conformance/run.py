@@ -419,7 +419,8 @@ def fuzz(hf, token, schema, report_dir, max_examples, max_time_s):
            "--exclude-path-regex", "^/api/v1/streaming/(?!health$)", "--seed", "14", "--no-shrink",
            "--request-timeout", "20", "--suppress-health-check", "all", "--max-time", str(max_time_s),
            "--report", "junit", "--report-junit-path", junit]
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    # Run in the report folder, so schemathesis' own cache stays out of the checkout.
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=report_dir)
     with open(os.path.join(report_dir, "schemathesis.log"), "w") as f:
         f.write(res.stdout + res.stderr)
     if not os.path.exists(junit):

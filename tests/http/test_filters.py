@@ -2,6 +2,7 @@
 the view of their keywords; applied by the server in the context they name
 (hide drops the status, warn/blur set `filtered`); expiry; someone else's
 filter is 404; bounds; the `filters_changed` streaming event."""
+import json
 import time
 
 import pytest
@@ -389,3 +390,29 @@ def test_filters_changed_is_streamed(server, alice):
     alice.delete(f"/api/v2/filters/{made['id']}")
     assert user.next({"filters_changed"})[0] == "filters_changed"
     user.close()
+
+
+def test_streamed_updates_are_filtered(server, alice, bob):
+    follow(alice, bob)
+    make_filter(alice, "hide", context=("home",), action="hide", keywords=(("durian", True),))
+    make_filter(alice, "warn", context=("home",), keywords=(("mango", True),))
+    user = SSE(server, "/api/v1/streaming/user", alice.token)
+    bob.status("durian here")
+    warned = bob.status("mango here")
+    kind, data = user.next({"update"})
+    got = json.loads(data)
+    assert got["id"] == warned["id"], "the hidden status was streamed"
+    assert got["filtered"][0]["keyword_matches"] == ["mango"]
+    user.close()
+
+
+def test_public_stream_applies_each_viewers_filters(server, alice, bob, carol):
+    make_filter(alice, "hide", context=("public",), action="hide", keywords=(("durian", True),))
+    mine = SSE(server, "/api/v1/streaming/public/local", alice.token)
+    theirs = SSE(server, "/api/v1/streaming/public/local", carol.token)
+    hidden = bob.status("durian on the public stream")
+    shown = bob.status("apples on the public stream")
+    assert json.loads(theirs.next({"update"})[1])["id"] == hidden["id"]
+    assert json.loads(mine.next({"update"})[1])["id"] == shown["id"]
+    mine.close()
+    theirs.close()

@@ -571,3 +571,67 @@ def test_public_stream_shares_one_answer_per_event_yet_decides_per_viewer(server
             rest = [x["id"] for x in v.get("/api/v1/timelines/public", params={"limit": 40}).json()]
             assert (posted["id"] in rest) == (v is plain)
             s.close()
+
+
+# ---------------------------------------------------------------- filters_changed (filters engineer's event)
+
+def test_filters_changed_on_user_streams_without_payload(server, alice, bob):
+    sse = SSE(server, "/api/v1/streaming/user", alice.token)
+    ws = WS(server, alice.token, "?stream=user")
+    notes = SSE(server, "/api/v1/streaming/user/notification", alice.token)
+    other = WS(server, bob.token, "?stream=user")
+    assert ws.status == 101 and other.status == 101
+    time.sleep(0.3)
+    r = alice.post("/api/v2/filters", json={"title": "spoilers", "context": ["home"],
+                                             "keywords_attributes": [{"keyword": "spoiler"}]})
+    assert r.status_code == 200, r.text
+    kind, data = sse.next({"filters_changed"})
+    assert data in ("", "undefined")
+    m = ws.next({"filters_changed"})
+    assert m["stream"] == ["user"] and "payload" not in m
+    # Changing and removing announce it too.
+    fid = r.json()["id"]
+    assert alice.put(f"/api/v2/filters/{fid}", json={"title": "spoilers!"}).status_code == 200
+    ws.next({"filters_changed"})
+    assert alice.delete(f"/api/v2/filters/{fid}").status_code == 200
+    ws.next({"filters_changed"})
+    # Only the user stream hears it, and only the owner's.
+    with pytest.raises(AssertionError):
+        notes.next({"filters_changed"}, timeout=1)
+    with pytest.raises(AssertionError):
+        other.next({"filters_changed"}, timeout=1)
+    for s in (sse, ws, notes, other):
+        s.close()
+
+
+def test_streams_apply_the_viewers_filters_like_the_rest_timelines(server, alice, bob, carol):
+    """A `hide` filter keeps a status out of the streams of its context; a
+    `warn` filter sends it with `filtered`; others get the shared rendering."""
+    word = unique_name("spoil")
+    follow(alice, bob)
+    assert alice.post("/api/v2/filters", json={
+        "title": "hide", "context": ["home", "public"], "filter_action": "hide",
+        "keywords_attributes": [{"keyword": word}]}).status_code == 200
+    assert carol.post("/api/v2/filters", json={
+        "title": "warn", "context": ["public"], "filter_action": "warn",
+        "keywords_attributes": [{"keyword": word}]}).status_code == 200
+    hidden_home = SSE(server, "/api/v1/streaming/user", alice.token)
+    hidden_public = WS(server, alice.token, "?stream=public")
+    warned = SSE(server, "/api/v1/streaming/public", carol.token)
+    plain = SSE(server, "/api/v1/streaming/public", bob.token)
+    assert hidden_public.status == 101
+    time.sleep(0.3)
+    spoiler = bob.status(f"the butler did it {word}")
+    last = bob.status("nothing to hide here")
+    got = json.loads(warned.next({"update"})[1])
+    assert got["id"] == spoiler["id"]
+    assert [r["filter"]["title"] for r in got["filtered"]] == ["warn"]
+    got = json.loads(plain.next({"update"})[1])
+    assert got["id"] == spoiler["id"] and got.get("filtered", []) == []
+    for stream_next in (lambda: json.loads(hidden_home.next({"update"})[1])["id"],
+                        lambda: json.loads(hidden_public.next({"update"})["payload"])["id"]):
+        assert stream_next() == last["id"], "the hidden status was streamed"
+    # The REST timelines agree.
+    assert spoiler["id"] not in [s["id"] for s in alice.get("/api/v1/timelines/home").json()]
+    for s in (hidden_home, hidden_public, warned, plain):
+        s.close()

@@ -292,3 +292,60 @@ def test_follow_requests_for_a_locked_account(server):
     assert owner.submit("/follow_requests", f'action="{m.group(1)}"').status_code == 303
     assert "Unfollow" in fan.get(f"/@{owner.username}").text
     assert fan.username in owner.get(f"/@{owner.username}/followers").text
+
+
+def test_picture_with_its_description(server):
+    from imagegen import png
+    u = signed_up(server)
+    data = {"csrf_token": u.csrf(), "status": "", "back": "/home"}
+    files = {k: (None, v) for k, v in data.items()}
+    files["image"] = ("p.png", png(80, 60), "image/png")
+    files["image_description"] = (None, 'a red square <b>"quoted"</b>')
+    r = u.post("/statuses", files=files)
+    assert r.status_code == 303, r.text
+    page = u.get("/home").text
+    assert 'alt="a red square &lt;b&gt;&quot;quoted&quot;&lt;/b&gt;"' in page
+    [sid] = status_ids(page)
+    st = requests.get(server.url(f"/api/v1/statuses/{sid}"), timeout=T).json()
+    assert st["media_attachments"][0]["description"] == 'a red square <b>"quoted"</b>'
+
+
+def test_boost_bookmark_block_and_mute(server):
+    alice, bob = signed_up(server), signed_up(server)
+    assert bob.post_status("boost me").status_code == 303
+    [sid] = status_ids(bob.get("/home").text)
+    thread = f"/@{bob.username}/{sid}"
+    assert alice.submit(thread, f'action="/statuses/{sid}/reblog"').status_code == 303
+    assert alice.submit(thread, f'action="/statuses/{sid}/bookmark"').status_code == 303
+    page = alice.get(thread).text
+    assert "Unboost" in page and "Remove bookmark" in page
+    assert re.search(r'class="reblogs">1<', page)
+    # The boost shows on Alice's profile, under "boosted".
+    assert "boosted" in alice.get(f"/@{alice.username}").text
+    profile = f"/@{bob.username}"
+    mute = re.search(r'action="(/accounts/\d+/mute)"', alice.get(profile).text).group(1)
+    assert alice.submit(profile, f'action="{mute}"').status_code == 303
+    assert "Unmute" in alice.get(profile).text
+    block = mute.replace("/mute", "/block")
+    assert alice.submit(profile, f'action="{block}"').status_code == 303
+    page = alice.get(profile).text
+    assert "Unblock" in page and ">Follow<" not in page
+
+
+def test_older_and_newer_pages(server):
+    u = signed_up(server)
+    for i in range(23):
+        assert u.post_status(f"numbered {i}").status_code == 303
+    first = u.get("/home").text
+    assert len(status_ids(first)) == 20
+    older = re.search(r'rel="next" href="([^"]+)"', first).group(1)
+    second = u.get(html_unescape(older)).text
+    assert len(status_ids(second)) == 3 and "numbered 0" in second
+    newer = re.search(r'rel="prev" href="([^"]+)"', second).group(1)
+    back = u.get(html_unescape(newer)).text
+    assert "numbered 3" in back and "numbered 0" not in back
+
+
+def html_unescape(s):
+    import html
+    return html.unescape(s)

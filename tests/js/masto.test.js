@@ -202,6 +202,28 @@ describe("masto.js against holdfast", () => {
     assert.ok(pages >= 3, `walked ${pages} pages`);
   });
 
+  step("alice filters bob's posts (v2 filters): warned in home, hidden once the action is hide", async () => {
+    const filter = await alice.api.v2.filters.create({
+      title: "masto.js filter",
+      context: ["home"],
+      filterAction: "warn",
+      keywordsAttributes: [{ keyword: word, wholeWord: true }],
+    });
+    assert.equal(filter.keywords[0].keyword, word);
+    const home = await alice.api.v1.timelines.home.list({ limit: 40 });
+    const warned = home.find((s) => s.id === bobPosts[1]);
+    assert.equal(warned?.filtered?.[0]?.filter?.id, filter.id, JSON.stringify(warned?.filtered));
+    assert.deepEqual(warned.filtered[0].keywordMatches, [word]);
+    const kw = await alice.api.v2.filters.$select(filter.id).keywords.create({ keyword: "other", wholeWord: false });
+    assert.equal((await alice.api.v2.filters.keywords.$select(kw.id).fetch()).keyword, "other");
+    const hide = await alice.api.v2.filters.$select(filter.id).update({ filterAction: "hide" });
+    assert.equal(hide.filterAction, "hide");
+    const hidden = await alice.api.v1.timelines.home.list({ limit: 40 });
+    assert.ok(!hidden.some((s) => s.id === bobPosts[1]), "a hide filter drops the status");
+    await alice.api.v2.filters.$select(filter.id).remove();
+    assert.deepEqual(await alice.api.v2.filters.list(), []);
+  });
+
   step("alice favourites and reblogs a post", async () => {
     const fav = await alice.api.v1.statuses.$select(target).favourite();
     assert.equal(fav.favourited, true);

@@ -119,6 +119,14 @@ pub mod scope {
     }
 
     scopes! {
+        AdminReadAccounts => "admin:read:accounts",
+        AdminReadDomainBlocks => "admin:read:domain_blocks",
+        AdminReadIpBlocks => "admin:read:ip_blocks",
+        AdminReadReports => "admin:read:reports",
+        AdminWriteAccounts => "admin:write:accounts",
+        AdminWriteDomainBlocks => "admin:write:domain_blocks",
+        AdminWriteIpBlocks => "admin:write:ip_blocks",
+        AdminWriteReports => "admin:write:reports",
         Push => "push",
         Read => "read",
         ReadAccounts => "read:accounts",
@@ -141,6 +149,7 @@ pub mod scope {
         WriteMedia => "write:media",
         WriteMutes => "write:mutes",
         WriteNotifications => "write:notifications",
+        WriteReports => "write:reports",
         WriteStatuses => "write:statuses",
     }
 

@@ -119,13 +119,20 @@ impl ClusterWatch {
             database,
             age_ms: 0,
         };
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), view.clone()));
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), view.clone()));
         view
     }
 
     async fn node_health(&self, base: &str) -> NodeHealth {
         let address = address_of(base);
-        match get_json(&format!("{}/readyz", base.trim_end_matches('/')), self.timeout, self.body_max).await {
+        match get_json(
+            &format!("{}/readyz", base.trim_end_matches('/')),
+            self.timeout,
+            self.body_max,
+        )
+        .await
+        {
             Ok((_, body)) => NodeHealth {
                 address,
                 status: body
@@ -148,11 +155,17 @@ impl ClusterWatch {
 
     /// Every Patroni REST API at once; the first `/cluster` that answers is the view.
     async fn database(&self) -> DatabaseView {
-        let answers = futures_util::future::join_all(self.members.patroni.iter().map(|url| async move {
-            let got = get_json(&format!("{}/cluster", url.trim_end_matches('/')), self.timeout, self.body_max).await;
-            (address_of(url), got)
-        }))
-        .await;
+        let answers =
+            futures_util::future::join_all(self.members.patroni.iter().map(|url| async move {
+                let got = get_json(
+                    &format!("{}/cluster", url.trim_end_matches('/')),
+                    self.timeout,
+                    self.body_max,
+                )
+                .await;
+                (address_of(url), got)
+            }))
+            .await;
         let mut view = DatabaseView {
             answered_by: None,
             primary: None,
@@ -272,7 +285,10 @@ mod tests {
 
     #[test]
     fn addresses_never_show_credentials_or_paths() {
-        assert_eq!(address_of("http://u:secret@10.0.0.1:8008/x?y"), "10.0.0.1:8008");
+        assert_eq!(
+            address_of("http://u:secret@10.0.0.1:8008/x?y"),
+            "10.0.0.1:8008"
+        );
         assert_eq!(address_of("http://db1"), "db1");
     }
 

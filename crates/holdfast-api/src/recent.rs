@@ -192,7 +192,12 @@ impl Recent {
         let base = snapshots.front().map_or(&empty, |(_, t)| t);
         totals
             .iter()
-            .map(|(k, v)| (k.clone(), v.saturating_sub(base.get(k).copied().unwrap_or(0))))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.saturating_sub(base.get(k).copied().unwrap_or(0)),
+                )
+            })
             .collect()
     }
 }
@@ -203,10 +208,24 @@ mod tests {
 
     #[test]
     fn buckets_bound_a_value_within_an_eighth() {
-        for us in [1u64, 7, 8, 9, 100, 999, 1_000, 12_345, 1_000_000, 5_000_000_000] {
+        for us in [
+            1u64,
+            7,
+            8,
+            9,
+            100,
+            999,
+            1_000,
+            12_345,
+            1_000_000,
+            5_000_000_000,
+        ] {
             let ceiling = bucket_ceiling_us(bucket_of(us));
             assert!(ceiling >= us, "{us} -> {ceiling}");
-            assert!(ceiling as f64 <= us as f64 * 1.25 + 1.0, "{us} -> {ceiling}");
+            assert!(
+                ceiling as f64 <= us as f64 * 1.25 + 1.0,
+                "{us} -> {ceiling}"
+            );
         }
         assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
     }

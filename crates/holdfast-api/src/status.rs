@@ -311,13 +311,17 @@ fn cluster_problems(c: &ClusterView) -> Vec<String> {
         .collect();
     if let Some(db) = &c.database {
         if db.answered_by.is_none() {
-            out.push("no Patroni REST API answered: the database cluster's state is unknown".into());
+            out.push(
+                "no Patroni REST API answered: the database cluster's state is unknown".into(),
+            );
         } else if db.primary.is_none() {
             out.push("Patroni names no running primary: a failover is under way or the database cluster is down".into());
         }
-        for m in db.members.iter().filter(|m| {
-            m.role != "leader" && !matches!(m.state.as_str(), "streaming" | "running")
-        }) {
+        for m in db
+            .members
+            .iter()
+            .filter(|m| m.role != "leader" && !matches!(m.state.as_str(), "streaming" | "running"))
+        {
             out.push(format!("database member {} is {}", m.name, m.state));
         }
         for u in &db.unreachable {
@@ -371,7 +375,11 @@ pub fn render_metrics(state: &AppState, cluster: Option<&ClusterView>, out: &mut
                 "degraded" => "0.5",
                 _ => "0",
             };
-            let _ = writeln!(out, "holdfast_cluster_node_ready{{node=\"{}\"}} {v}", n.address);
+            let _ = writeln!(
+                out,
+                "holdfast_cluster_node_ready{{node=\"{}\"}} {v}",
+                n.address
+            );
         }
         if let Some(db) = &view.database {
             let _ = writeln!(
@@ -492,7 +500,13 @@ fn cluster_markup(c: &ClusterView) -> Markup {
     let nodes: Vec<Vec<String>> = c
         .nodes
         .iter()
-        .map(|n| vec![n.address.clone(), n.status.clone(), n.reason.clone().unwrap_or_default()])
+        .map(|n| {
+            vec![
+                n.address.clone(),
+                n.status.clone(),
+                n.reason.clone().unwrap_or_default(),
+            ]
+        })
         .collect();
     html! {
         (table(&["node", "status", "why"], &nodes))

@@ -29,7 +29,7 @@ use futures_util::{SinkExt, StreamExt};
 use holdfast_service::events::{DropReason, Event, Published, Refusal, Slot, StatusEvent};
 use holdfast_service::streams::{EventMemo, StreamTimeline};
 use holdfast_service::{PageRequest, Principal, ServiceError};
-use holdfast_store::{Id, Visibility};
+use holdfast_store::{FilterContext, Id, Visibility};
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
@@ -265,7 +265,11 @@ impl Subscriber {
 
     async fn messages_for(&mut self, published: &Published) -> Vec<Outgoing> {
         match &published.event {
-            Event::Posted(s) => self.posted(s, &published.memo()).await,
+            Event::Posted(s) => self.posted(s, &published.memo(), "update").await,
+            Event::Edited(s) => {
+                self.posted(s, &published.memo(), "status.update")
+                    .await
+            }
             Event::Deleted(s) => self.deleted(s).await,
             Event::Notified { account_id } => {
                 if self.viewer() == Some(*account_id) {
@@ -284,7 +288,16 @@ impl Subscriber {
         }
     }
 
-    async fn posted(&self, s: &StatusEvent, memo: &EventMemo) -> Vec<Outgoing> {
+    /// A new status (`update`) or an edited one (`status.update`), to the
+    /// streams whose timeline holds it (an edit is not a new conversation
+    /// message, so the direct stream hears only of new ones).
+    async fn posted(
+        &self,
+        s: &StatusEvent,
+        memo: &EventMemo,
+        event: &'static str,
+    ) -> Vec<Outgoing> {
+        let edited = event != "update";
         let service = &self.state.service;
         let viewer = self.viewer();
         let public = s.visibility == Visibility::Public && !s.is_reblog();
@@ -312,7 +325,7 @@ impl Subscriber {
                             .await
                 }
                 Kind::Direct => match viewer {
-                    Some(v) if s.visibility == Visibility::Direct => {
+                    Some(v) if s.visibility == Visibility::Direct && !edited => {
                         (s.account_id == v || s.mentions.contains(&v))
                             && service.may_see_direct(v, s.id, s.account_id).await
                     }
@@ -326,13 +339,23 @@ impl Subscriber {
             let payload = match stream.kind {
                 // … public and hashtag streams send one rendering for all
                 // (as Mastodon's do): a new public status has no per-viewer state.
+                // A viewer with filters for public timelines gets its own
+                // rendering (hidden, or with `filtered`); the others share one.
                 Kind::Public | Kind::PublicLocal | Kind::Hashtag | Kind::HashtagLocal => {
-                    memo.anonymous(|| self.render(None, s.id)).await
+                    let context = FilterContext::Public;
+                    if self.state.service.has_filters(viewer, context).await {
+                        self.render_filtered(viewer, s.id, context).await
+                    } else {
+                        memo.anonymous(|| self.render(None, s.id)).await
+                    }
                 }
                 Kind::Direct => self.conversation_payload(s).await,
                 _ => {
                     if own.is_none() {
-                        own = Some(self.render(viewer, s.id).await);
+                        own = Some(
+                            self.render_filtered(viewer, s.id, FilterContext::Home)
+                                .await,
+                        );
                     }
                     own.clone().flatten()
                 }
@@ -345,7 +368,7 @@ impl Subscriber {
                 event: if stream.kind == Kind::Direct {
                     "conversation"
                 } else {
-                    "update"
+                    event
                 },
                 payload: payload.to_string(),
             });
@@ -366,6 +389,34 @@ impl Subscriber {
                 None
             }
         }
+    }
+
+    /// The status for this viewer after its filters for `context`: None when
+    /// one hides it there, else with its `filtered` matches.
+    async fn render_filtered(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+        context: FilterContext,
+    ) -> Option<Arc<str>> {
+        let service = &self.state.service;
+        let bundle = service
+            .bundles(viewer, &[id])
+            .await
+            .ok()?
+            .into_iter()
+            .next()?;
+        let shown = match service
+            .apply_filters_one(viewer, context, bundle.clone())
+            .await
+        {
+            Ok(shown) => shown?,
+            Err(_) => bundle,
+        };
+        Some(Arc::from(entities::to_json(&Status::new(
+            &self.state.urls,
+            &shown,
+        ))))
     }
 
     /// The `conversation` payload of a direct message for this viewer.
@@ -629,7 +680,7 @@ impl<T> Drop for OutboxReceiver<T> {
 // ---------------------------------------------------------------- request side
 
 /// The client's address as the listener saw it.
-pub struct ClientAddr(IpAddr);
+pub struct ClientAddr(pub IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;

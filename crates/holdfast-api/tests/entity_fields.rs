@@ -21,9 +21,10 @@ use holdfast_service::oauth::IssuedToken;
 use holdfast_service::Scopes;
 use holdfast_store::{
     AccountRow, FilterAction, FilterContext, FilterKeywordRow, FilterMatch, FilterRow,
-    FilterStatusRow, ListRow, MediaRow, NotificationPolicyRow, NotificationRequestRow,
-    NotificationRow, NotificationType, PendingSummary, Relationship as RelationshipRow,
-    RepliesPolicy, StatusBundle, StatusRow, SuggestionSource, TagRef, TagRow, Visibility,
+    FilterStatusRow, ListRow, MediaRow, NewPoll, NotificationPolicyRow, NotificationRequestRow,
+    NotificationRow, NotificationType, PendingSummary, PollOptionRow, PollView,
+    Relationship as RelationshipRow, RepliesPolicy, ScheduledStatusRow, StatusBundle, StatusRow,
+    StatusVersion, SuggestionSource, TagRef, TagRow, Visibility,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -34,7 +35,7 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("Account", "moved", "optional; no account ever moves (no federation)"),
     ("Account", "memorial", "optional; memorial accounts do not exist here"),
     ("Account", "suspended", "optional; suspended accounts are 404, never rendered"),
-    ("Account", "limited", "optional; accounts are never limited (no moderation tools yet)"),
+    ("Account", "limited", "optional; a silenced account is shown without the flag to those who may see it"),
     ("Account", "show_media", "profile tab settings are not implemented"),
     ("Account", "show_media_replies", "profile tab settings are not implemented"),
     ("Account", "show_featured", "profile tab settings are not implemented"),
@@ -47,15 +48,20 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("Status", "tagged_collections", "collections are not implemented"),
     ("MediaAttachment", "text_url", "the docs mark it removed from Mastodon"),
     ("Tag", "featuring", "optional; featured tags are not implemented"),
-    ("Notification", "report", "optional; reports are not implemented"),
+    ("Notification", "report", "optional; moderators are not notified of reports (they read the queue)"),
     ("Notification", "event", "optional; no federation, so no severed relationships"),
     ("Notification", "moderation_warning", "optional; moderation is not implemented"),
     ("Notification", "fallback", "optional; every notification type we send is a known one"),
     ("Notification", "collection", "optional; collections are not implemented"),
-    ("NotificationGroup", "report", "optional; reports are not implemented"),
+    ("NotificationGroup", "report", "optional; moderators are not notified of reports (they read the queue)"),
     ("NotificationGroup", "event", "optional; no federation, so no severed relationships"),
     ("NotificationGroup", "moderation_warning", "optional; moderation is not implemented"),
     ("NotificationGroup", "fallback", "optional; every notification type we send is a known one"),
+    ("Report", "collection_ids", "collections are not implemented"),
+    ("Admin_Account", "created_by_application_id", "optional; the app an account signed up with is not kept"),
+    ("Admin_Account", "invited_by_account_id", "optional; holdfast has no invites"),
+    ("Reaction", "url", "optional; only for custom emojis, and holdfast has none"),
+    ("Reaction", "static_url", "optional; only for custom emojis, and holdfast has none"),
     ("Role", "collection_limit", "collections are not implemented"),
     ("Instance", "wrapstodon", "annual reports are not implemented"),
     ("Instance", "thumbnail[description]", "no instance thumbnail is configured"),
@@ -92,6 +98,10 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("Tag", "history[][day]", "use history is not computed yet: the list is empty"),
     ("Tag", "history[][uses]", "use history is not computed yet: the list is empty"),
     ("Tag", "history[][accounts]", "use history is not computed yet: the list is empty"),
+    ("StatusEdit", "quote", "optional; quote posts are not implemented"),
+    ("StatusEdit", "poll.options[]", "the docs' dotted name for poll[options], sent inside `poll` (checked as a whole)"),
+    ("StatusEdit", "poll.options[].title", "the docs' dotted name for each option's title, sent inside `poll`"),
+    ("ScheduledStatus", "params[poll][options[]]", "the docs' name for params[poll][options], which is sent"),
 ];
 
 /// Fields holdfast sends that the entity's docs do not list: (entity, field, why).
@@ -103,6 +113,7 @@ const EXTRA: &[(&str, &str, &str)] = &[
     ("Error", "details", "Mastodon's validation errors send per-field ERR_* codes (ValidationErrorFormatter)"),
     ("MediaAttachment", "meta[original]", "what processing measured, as in Mastodon's meta hash (the docs describe it in prose)"),
     ("MediaAttachment", "meta[small]", "the preview's size, as in Mastodon's meta hash (the docs describe it in prose)"),
+    ("ScheduledStatus", "params[poll][options]", "the poll's options, which the docs head as params[poll][options[]]"),
 ];
 
 fn documented() -> BTreeMap<String, BTreeSet<String>> {
@@ -210,6 +221,7 @@ fn account_row(id: i64) -> AccountRow {
         default_language: Some("en".into()),
         avatar_key: Some("avatar.png".into()),
         header_key: None,
+        role: holdfast_store::Role::Moderator,
     }
 }
 
@@ -270,6 +282,7 @@ fn bundle(id: i64, reblog: Option<StatusBundle>) -> StatusBundle {
             reblogs_count: 1,
             favourites_count: 2,
             created_at_ms: 1_700_000_000_000,
+            edited_at_ms: Some(1_700_000_000_500),
         },
         account: account_row(1),
         mentions: vec![account_row(2)],
@@ -284,6 +297,32 @@ fn bundle(id: i64, reblog: Option<StatusBundle>) -> StatusBundle {
         media: vec![media_row()],
         reblog: reblog.map(Box::new),
         filtered: Vec::new(),
+        pinned: false,
+        poll: Some(poll_view()),
+    }
+}
+
+fn poll_view() -> PollView {
+    PollView {
+        id: 30,
+        status_id: 10,
+        account_id: 1,
+        options: vec![
+            PollOptionRow {
+                title: "yes".into(),
+                votes_count: 2,
+            },
+            PollOptionRow {
+                title: "no".into(),
+                votes_count: 1,
+            },
+        ],
+        multiple: true,
+        hide_totals: false,
+        expires_at_ms: 1_700_000_000_000,
+        votes_count: 3,
+        voters_count: 2,
+        own_votes: vec![0],
     }
 }
 
@@ -629,6 +668,139 @@ fn every_entity_has_the_documented_fields() {
             last_status: Some(&status),
         },
     ));
+    problems.extend(check("Poll", &[], Poll::new(&poll_view())));
+    let edited = bundle(10, None);
+    let versions = [StatusVersion {
+        content: "<p>hi</p>".into(),
+        spoiler_text: String::new(),
+        sensitive: false,
+        created_at_ms: 1_700_000_000_000,
+        media: vec![media_row()],
+        poll_options: Some(vec!["yes".into(), "no".into()]),
+    }];
+    problems.extend(check(
+        "StatusEdit",
+        &[],
+        &StatusEdit::list(&u, &edited, &versions)[0],
+    ));
+    problems.extend(check("StatusSource", &[], StatusSource::new(&edited)));
+    let scheduled = ScheduledStatusRow {
+        id: 40,
+        account_id: 1,
+        scheduled_at_ms: 1_700_000_000_000,
+        text: "later".into(),
+        spoiler_text: "cw".into(),
+        sensitive: true,
+        visibility: Visibility::Public,
+        language: Some("en".into()),
+        in_reply_to_id: Some(9),
+        app_id: Some(3),
+        idempotency_key: Some("k".into()),
+        media_ids: vec![7],
+        media: vec![media_row()],
+        poll: Some(NewPoll {
+            options: vec!["a".into(), "b".into()],
+            expires_in_s: 600,
+            multiple: false,
+            hide_totals: false,
+        }),
+    };
+    problems.extend(check(
+        "ScheduledStatus",
+        &[],
+        ScheduledStatus::new(&u, &scheduled),
+    ));
+    // moderation (admin, issue 14)
+    let admin_account = holdfast_store::AdminAccountRow {
+        account: account_row(1),
+        email: "a@example.test".into(),
+        silenced: false,
+        sensitized: false,
+        disabled: false,
+        sign_up_ip: Some("127.0.0.1".into()),
+    };
+    let report = holdfast_store::ReportRow {
+        id: 5,
+        account_id: 1,
+        target_account_id: 2,
+        status_ids: vec![10],
+        comment: "spam".into(),
+        category: "violation".into(),
+        forwarded: false,
+        rule_ids: vec!["1".into()],
+        assigned_account_id: Some(1),
+        action_taken_at_ms: Some(1_700_000_000_000),
+        action_taken_by_account_id: Some(1),
+        resolution_note: "done".into(),
+        created_at_ms: 1_700_000_000_000,
+        updated_at_ms: 1_700_000_000_000,
+    };
+    problems.extend(check(
+        "Report",
+        &[],
+        Report::new(&u, &report, &account_row(2)),
+    ));
+    problems.extend(check(
+        "Admin_Account",
+        &[],
+        AdminAccount::new(&u, &admin_account),
+    ));
+    problems.extend(check(
+        "Admin_Ip",
+        &[],
+        &AdminAccount::new(&u, &admin_account).ips[0],
+    ));
+    let view = holdfast_service::moderation::ReportView {
+        report: report.clone(),
+        account: admin_account.clone(),
+        target: admin_account.clone(),
+        assigned: Some(admin_account.clone()),
+        action_taken_by: Some(admin_account.clone()),
+        statuses: vec![bundle(10, None)],
+        rules: vec![("1".into(), texts.rules[0].clone())],
+    };
+    problems.extend(check("Admin_Report", &[], AdminReport::new(&u, &view)));
+    problems.extend(check(
+        "Admin_DomainBlock",
+        &[],
+        AdminDomainBlock::new(&holdfast_store::DomainBlockRow {
+            id: 1,
+            domain: "example.test".into(),
+            severity: "suspend".into(),
+            reject_media: true,
+            reject_reports: true,
+            private_comment: Some("p".into()),
+            public_comment: Some("q".into()),
+            obfuscate: false,
+            created_at_ms: 1_700_000_000_000,
+        }),
+    ));
+    problems.extend(check(
+        "Admin_IpBlock",
+        &[],
+        AdminIpBlock::new(&holdfast_store::IpBlockRow {
+            id: 1,
+            ip: "10.0.0.0/8".into(),
+            severity: "no_access".into(),
+            comment: "c".into(),
+            created_at_ms: 1_700_000_000_000,
+            expires_at_ms: Some(1_800_000_000_000),
+        }),
+    ));
+    let announcement = Announcement::new(&holdfast_store::AnnouncementRow {
+        id: 1,
+        text: "hi".into(),
+        content: "<p>hi</p>".into(),
+        starts_at_ms: Some(1_700_000_000_000),
+        ends_at_ms: Some(1_800_000_000_000),
+        all_day: false,
+        published_at_ms: 1_700_000_000_000,
+        updated_at_ms: 1_700_000_000_000,
+        read: false,
+        reactions: vec![("👍".into(), 2, true)],
+    });
+    problems.extend(check("Reaction", &[], &announcement.reactions[0]));
+    problems.extend(check("Announcement", &[], announcement));
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
 }
 

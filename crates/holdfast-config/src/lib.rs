@@ -554,6 +554,27 @@ pub struct Limits {
     pub rate_media_window_s: u64,
     /// Uploads (media, avatar, header) per principal per `rate_media_window_s` (Mastodon: 30 per 30 min).
     pub rate_media_requests: u32,
+    // ---- statuses: edits, pins, polls, scheduled (posts, issue 14) ----
+    /// Versions one status may have (the original and each edit).
+    pub status_versions_max: u32,
+    /// Statuses one account may pin to its profile (Mastodon: 5).
+    pub pinned_statuses_max: u32,
+    /// Options in one poll (Mastodon: 4).
+    pub poll_options_max: usize,
+    /// Longest poll option, in characters (Mastodon: 50).
+    pub poll_option_max_chars: usize,
+    /// Shortest and longest a poll may run (Mastodon: 5 minutes, about a month).
+    pub poll_expires_in_min_s: u64,
+    pub poll_expires_in_max_s: u64,
+    /// How soon a scheduled status may be published, at the earliest (Mastodon: 5 minutes).
+    pub scheduled_lead_min_s: u64,
+    /// Scheduled statuses one account may have waiting (Mastodon: 300), and on one day (25).
+    pub scheduled_statuses_max: u32,
+    pub scheduled_statuses_per_day_max: u32,
+    /// How often each node looks for due jobs (poll ends, scheduled statuses).
+    pub due_jobs_poll_interval_ms: u64,
+    /// Most jobs one node runs per look; the rest wait for the next.
+    pub due_jobs_per_tick_max: u32,
     // ---- relationships and lists (rel, issue 14) ----
     /// Longest mute a `duration` may ask for (10 years; 0 is "until unmuted").
     pub mute_duration_max_s: u64,
@@ -628,6 +649,33 @@ pub struct Limits {
     pub fetch_statuses_ids_max: usize,
     /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
     pub fetch_accounts_ids_max: usize,
+    // ---- moderation (admin, issue 14) ----
+    /// Longest report comment (Mastodon: 1 000).
+    pub report_comment_max_chars: usize,
+    /// Most statuses one report may name.
+    pub report_statuses_max: usize,
+    /// Most rule ids one report may name.
+    pub report_rules_max: usize,
+    /// Reports one account may have open (unresolved) at once.
+    pub reports_open_per_account_max: u32,
+    /// Admin list pages (accounts, reports, blocks, audit log): default and most
+    /// (Mastodon: 100 and 200).
+    pub admin_page_default: u32,
+    pub admin_page_max: u32,
+    /// Longest free text a moderator writes (resolution note, block comments).
+    pub moderation_note_max_chars: usize,
+    /// Instance-level domain blocks kept at most.
+    pub admin_domain_blocks_max: u32,
+    /// Address blocks kept at most (sign-up and log-in read them all).
+    pub ip_blocks_max: u32,
+    /// Longest announcement text.
+    pub announcement_text_max_chars: usize,
+    /// Announcements kept at most (`GET /api/v1/announcements` shows the active ones).
+    pub announcements_max: u32,
+    /// Longest reaction name (one emoji, perhaps with modifiers).
+    pub announcement_reaction_name_max_chars: usize,
+    /// Distinct reactions one announcement may gather.
+    pub announcement_reactions_max: u32,
     // ---- store core (issue 8): bounds the store used to keep to itself ----
     /// Deepest reply chain `context` follows, up or down; ancestors beyond it
     /// are not shown (so it also caps the ancestors `context_statuses_max` allows).
@@ -896,6 +944,17 @@ impl Default for Limits {
             media_cleanup_batch_max: 100,
             rate_media_window_s: 1_800,
             rate_media_requests: 30,
+            status_versions_max: 100,
+            pinned_statuses_max: 5,
+            poll_options_max: 4,
+            poll_option_max_chars: 50,
+            poll_expires_in_min_s: 300,
+            poll_expires_in_max_s: 2_629_746,
+            scheduled_lead_min_s: 300,
+            scheduled_statuses_max: 300,
+            scheduled_statuses_per_day_max: 25,
+            due_jobs_poll_interval_ms: 1_000,
+            due_jobs_per_tick_max: 50,
             mute_duration_max_s: 10 * 365 * 24 * 3600,
             lists_per_account_max: 50,
             list_title_max_chars: 256,
@@ -930,6 +989,19 @@ impl Default for Limits {
             trends_offset_max: 400,
             fetch_statuses_ids_max: 20,
             fetch_accounts_ids_max: 40,
+            report_comment_max_chars: 1_000,
+            report_statuses_max: 100,
+            report_rules_max: 20,
+            reports_open_per_account_max: 100,
+            admin_page_default: 100,
+            admin_page_max: 200,
+            moderation_note_max_chars: 1_000,
+            admin_domain_blocks_max: 10_000,
+            ip_blocks_max: 1_000,
+            announcement_text_max_chars: 5_000,
+            announcements_max: 100,
+            announcement_reaction_name_max_chars: 16,
+            announcement_reactions_max: 40,
             thread_depth_max: 256,
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,

@@ -46,6 +46,10 @@ pub fn special(method: &Method, path: &str) -> Option<Special> {
         | (&Method::POST, "/oauth/authorize")
         | (&Method::POST, "/oauth/authorize/") => Some(Special::Login),
         (_, "/api/v2/search") | (_, "/api/v1/accounts/search") => Some(Special::Search),
+        // The web UI's forms spend the same budgets as the API's (web, issue 13).
+        (&Method::POST, "/auth/sign_up") => Some(Special::Signup),
+        (&Method::POST, "/auth/sign_in") => Some(Special::Login),
+        (&Method::GET, "/search") => Some(Special::Search),
         (&Method::DELETE, p) if p.starts_with("/api/v1/statuses/") => Some(Special::Delete),
         _ => None,
     }
@@ -150,6 +154,11 @@ mod tests {
             special(&Method::DELETE, "/api/v1/statuses/1"),
             Some(Special::Delete)
         );
+        assert_eq!(
+            class(&Method::POST, &uri("/auth/sign_in"), false, 0),
+            Class::Expensive
+        );
+        assert_eq!(special(&Method::POST, "/auth/sign_up"), Some(Special::Signup));
         assert!(is_ops("/metrics"));
         assert!(is_streaming("/api/v1/streaming"));
         assert!(is_streaming("/api/v1/streaming/user"));

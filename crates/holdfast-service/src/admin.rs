@@ -13,18 +13,21 @@ impl Service {
         Ok(self.store.list_accounts(limit).await?)
     }
 
-    /// Suspends (or lifts the suspension of) an account: its sessions end and it disappears from view.
+    /// Suspends (or lifts the suspension of) an account: its sessions end and
+    /// it disappears from view. Recorded in the audit log as the operator's.
     pub async fn set_suspended(
         &self,
         username: &str,
         suspended: bool,
     ) -> ServiceResult<AccountRow> {
-        Ok(self.store.set_suspended(username, suspended).await?)
+        let change = holdfast_store::AccountChange::Suspended(suspended);
+        Ok(self.change_account_by_name(username, change).await?.account)
     }
 
     /// Approves a pending sign-up: the account may log in.
     pub async fn approve(&self, username: &str) -> ServiceResult<AccountRow> {
-        Ok(self.store.set_approved(username).await?)
+        let change = holdfast_store::AccountChange::Approved;
+        Ok(self.change_account_by_name(username, change).await?.account)
     }
 
     /// Whether the store answers, and whether it can take writes (`/readyz`).

@@ -102,6 +102,8 @@ pub enum Event {
     Posted(StatusEvent),
     /// A status is gone: `delete` with its bare id.
     Deleted(StatusEvent),
+    /// A status was edited: `status.update`, to whoever may see it where they see it.
+    Edited(StatusEvent),
     /// The account has new notifications; its own connections fetch them as itself.
     Notified { account_id: Id },
     /// The account changed its filters: `filters_changed` on its user streams.
@@ -114,6 +116,7 @@ impl Event {
         match self {
             Event::Posted(s) => json!({"type": "posted", "status": s.to_json()}),
             Event::Deleted(s) => json!({"type": "deleted", "status": s.to_json()}),
+            Event::Edited(s) => json!({"type": "edited", "status": s.to_json()}),
             Event::Notified { account_id } => json!({"type": "notified", "account_id": account_id}),
             Event::FiltersChanged { account_id } => {
                 json!({"type": "filters_changed", "account_id": account_id})
@@ -127,6 +130,7 @@ impl Event {
         match v.get("type")?.as_str()? {
             "posted" => Some(Event::Posted(StatusEvent::from_json(v.get("status")?)?)),
             "deleted" => Some(Event::Deleted(StatusEvent::from_json(v.get("status")?)?)),
+            "edited" => Some(Event::Edited(StatusEvent::from_json(v.get("status")?)?)),
             "notified" => Some(Event::Notified {
                 account_id: v.get("account_id")?.as_i64()?,
             }),
@@ -269,6 +273,9 @@ struct Inner {
     max_per_address: usize,
     /// The cluster feed, when the backend has one.
     feed: OnceLock<Arc<dyn EventFeed>>,
+    /// Told when another node says an account changed its filters (this
+    /// node's compiled copy is then stale).
+    on_filters_changed: OnceLock<Box<dyn Fn(Id) + Send + Sync>>,
 }
 
 /// The in-process hub. Cheap to clone.
@@ -293,6 +300,7 @@ impl Hub {
                 max_per_account: limits.streaming_connections_per_account_max,
                 max_per_address: limits.streaming_connections_per_ip_max,
                 feed: OnceLock::new(),
+                on_filters_changed: OnceLock::new(),
             }),
         }
     }
@@ -343,13 +351,25 @@ impl Hub {
         tokio::spawn(async move {
             while let Some(text) = incoming.recv().await {
                 match Event::from_json(&text) {
-                    Some(event) => hub.deliver_locally(event),
+                    Some(event) => {
+                        if let (Event::FiltersChanged { account_id }, Some(hook)) =
+                            (&event, hub.inner.on_filters_changed.get())
+                        {
+                            hook(*account_id);
+                        }
+                        hub.deliver_locally(event)
+                    }
                     None => {
                         tracing::warn!("event feed: an event this node cannot read was skipped")
                     }
                 }
             }
         });
+    }
+
+    /// What to do when another node reports `FiltersChanged` (once).
+    pub fn on_filters_changed(&self, hook: Box<dyn Fn(Id) + Send + Sync>) {
+        let _ = self.inner.on_filters_changed.set(hook);
     }
 
     /// The cluster feed, if this node has one (for `/readyz` and `/metrics`).

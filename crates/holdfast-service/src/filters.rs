@@ -690,6 +690,20 @@ impl Service {
         }
     }
 
+    /// Whether the viewer has active filters for `context` (from the cache:
+    /// cheap), so a shared rendering can be used when it has none.
+    pub async fn has_filters(&self, viewer: Option<Id>, context: FilterContext) -> bool {
+        let Some(me) = viewer else { return false };
+        let now = now_ms();
+        match self.compiled_filters(me).await {
+            Ok(filters) => filters.iter().any(|f| {
+                f.row.contexts.contains(&context) && f.row.expires_at_ms.is_none_or(|e| e > now)
+            }),
+            // Unknown: the viewer's own rendering, where filters apply if they can.
+            Err(_) => true,
+        }
+    }
+
     /// One status for `context`: None when the viewer hides it there.
     pub async fn apply_filters_one(
         &self,

@@ -12,10 +12,12 @@ pub mod filters;
 pub mod imaging;
 pub mod lists;
 pub mod media;
+pub mod moderation;
 pub mod notification_groups;
 pub mod notification_policies;
 pub mod oauth;
 pub mod personal;
+pub mod posts;
 pub mod push;
 pub mod push_address;
 pub mod push_crypto;
@@ -237,6 +239,14 @@ impl Service {
             config.limits.read_cache_stale_max_s,
         ));
         let filter_cache = Arc::new(filters::FilterCache::new(&config.limits));
+        // A change made on another node drops this node's copy as soon as
+        // its event arrives (the cache's lifetime bounds it otherwise).
+        let cache = Arc::downgrade(&filter_cache);
+        events.on_filters_changed(Box::new(move |account| {
+            if let Some(cache) = cache.upgrade() {
+                cache.forget(account);
+            }
+        }));
         Service {
             filter_cache,
             events,

@@ -365,6 +365,7 @@ impl Service {
         account_id: Option<Id>,
         scopes: Scopes,
     ) -> ServiceResult<IssuedToken> {
+        self.check_admin_scopes(account_id, &scopes).await?;
         let access_token = random_secret();
         self.store
             .create_token(
@@ -381,6 +382,30 @@ impl Service {
         })
     }
 
+    /// `admin:` scopes go only to moderators and admins (an app-only token
+    /// never gets them): anyone else asking is refused with `invalid_scope`.
+    async fn check_admin_scopes(
+        &self,
+        account_id: Option<Id>,
+        scopes: &Scopes,
+    ) -> ServiceResult<()> {
+        if !scopes.has_admin() {
+            return Ok(());
+        }
+        let staff = match account_id {
+            Some(id) => self.role(id).await?.is_staff(),
+            None => false,
+        };
+        if staff {
+            Ok(())
+        } else {
+            Err(ServiceError::oauth(
+                OAuthError::InvalidScope,
+                "The requested scope is invalid: admin scopes are only for moderators and admins.",
+            ))
+        }
+    }
+
     /// After a successful log-in form: a one-time code bound to app, account, scopes and redirect URI.
     pub async fn issue_code(
         &self,
@@ -390,6 +415,7 @@ impl Service {
         redirect_uri: &str,
         pkce: Option<&Pkce>,
     ) -> ServiceResult<String> {
+        self.check_admin_scopes(Some(account_id), scopes).await?;
         let code = random_secret();
         self.store
             .create_auth_code(
@@ -547,12 +573,22 @@ impl Service {
         caller: &Principal,
         input: SignUp,
     ) -> ServiceResult<(AccountRow, IssuedToken)> {
+        self.sign_up_from(caller, input, None).await
+    }
+
+    /// `sign_up` from `addr` (see `register_from`).
+    pub async fn sign_up_from(
+        &self,
+        caller: &Principal,
+        input: SignUp,
+        addr: Option<std::net::IpAddr>,
+    ) -> ServiceResult<(AccountRow, IssuedToken)> {
         if !caller.scopes.allows("write:accounts") {
             return Err(ServiceError::Forbidden(
                 "This action is outside the authorized scopes".into(),
             ));
         }
-        let account = self.register(input).await?;
+        let account = self.register_from(input, addr).await?;
         // A pending account gets its token now, as in Mastodon; `authenticate`
         // refuses it until an operator approves the account.
         let token = self
@@ -565,6 +601,16 @@ impl Service {
     /// approved at once; approval: pending; closed: refused), after checking
     /// every field. Shared by the API's sign-up and the web sign-up page.
     pub async fn register(&self, input: SignUp) -> ServiceResult<AccountRow> {
+        self.register_from(input, None).await
+    }
+
+    /// `register` from `addr`: the address blocks in force may refuse it or
+    /// make it wait for approval; the address is kept for moderators (`ip`).
+    pub async fn register_from(
+        &self,
+        input: SignUp,
+        addr: Option<std::net::IpAddr>,
+    ) -> ServiceResult<AccountRow> {
         let registrations = self.config.registrations;
         if registrations == Registrations::Closed {
             return Err(ServiceError::Forbidden(
@@ -575,7 +621,17 @@ impl Service {
         let email = input.email.trim();
         self.check_sign_up(username, email, &input).await?;
         let password_hash = self.passwords.hash(input.password).await?;
-        let approved = registrations == Registrations::Open;
+        let verdict = match addr {
+            Some(a) => self.check_sign_up_address(a).await?,
+            None => crate::moderation::SignUpAddress::Allowed,
+        };
+        if verdict == crate::moderation::SignUpAddress::Refused {
+            return Err(ServiceError::Forbidden(
+                "Sign-ups from your address are not allowed on this server".into(),
+            ));
+        }
+        let approved = registrations == Registrations::Open
+            && verdict == crate::moderation::SignUpAddress::Allowed;
         let account = match self
             .store
             .create_account(NewAccount {
@@ -596,6 +652,11 @@ impl Service {
             }
             other => other?,
         };
+        if let Some(a) = addr {
+            self.store
+                .set_sign_up_ip(account.id, &a.to_string())
+                .await?;
+        }
         Ok(account)
     }
 

@@ -82,12 +82,7 @@ impl ReadCache {
                 id,
                 filter,
                 tagged,
-            } => Which::Account(
-                *viewer,
-                *id,
-                filter_key(filter),
-                tagged.map(str::to_owned),
-            ),
+            } => Which::Account(*viewer, *id, filter_key(filter), tagged.map(str::to_owned)),
             _ => return None,
         };
         Some(Key {
@@ -174,7 +169,9 @@ impl ReadCache {
 
     fn copy_of(&self, key: &Key) -> Option<PageOf<StatusBundle>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let copy = entries.get(key).filter(|c| c.taken.elapsed() <= self.stale_max)?;
+        let copy = entries
+            .get(key)
+            .filter(|c| c.taken.elapsed() <= self.stale_max)?;
         self.served.fetch_add(1, Ordering::Relaxed);
         Some(PageOf {
             items: copy.items.as_ref().clone(),

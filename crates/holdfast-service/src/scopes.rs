@@ -32,6 +32,18 @@ const WRITE_SUB: &[&str] = &[
     "reports",
     "statuses",
 ];
+/// `admin:read:*` and `admin:write:*` (Mastodon's list). Only moderators and
+/// admins may be granted any `admin:` scope, and the admin API checks the
+/// role again on every call.
+const ADMIN_SUB: &[&str] = &[
+    "accounts",
+    "reports",
+    "domain_allows",
+    "domain_blocks",
+    "ip_blocks",
+    "email_domain_blocks",
+    "canonical_email_blocks",
+];
 const FOLLOW_COVERS: &[&str] = &[
     "read:blocks",
     "write:blocks",
@@ -50,6 +62,10 @@ pub fn all() -> Vec<String> {
     out.extend(WRITE_SUB.iter().map(|s| format!("write:{s}")));
     out.extend(READ_SUB.iter().map(|s| format!("read:{s}")));
     out.extend(["follow", "push", "profile"].map(str::to_owned));
+    for kind in ["read", "write"] {
+        out.push(format!("admin:{kind}"));
+        out.extend(ADMIN_SUB.iter().map(|s| format!("admin:{kind}:{s}")));
+    }
     debug_assert!(out.iter().all(|s| is_known(s)));
     out
 }
@@ -57,6 +73,13 @@ pub fn all() -> Vec<String> {
 pub fn is_known(scope: &str) -> bool {
     if TOP.contains(&scope) {
         return true;
+    }
+    if let Some(rest) = scope.strip_prefix("admin:") {
+        return match rest.split_once(':') {
+            None => rest == "read" || rest == "write",
+            Some(("read" | "write", sub)) => ADMIN_SUB.contains(&sub),
+            Some(_) => false,
+        };
     }
     match scope.split_once(':') {
         Some(("read", sub)) => READ_SUB.contains(&sub),
@@ -105,6 +128,11 @@ impl Scopes {
         self.0.iter().all(|s| ceiling.allows(s))
     }
 
+    /// Does it name any `admin:` scope (which only staff may hold)?
+    pub fn has_admin(&self) -> bool {
+        self.0.iter().any(|s| s.starts_with("admin:"))
+    }
+
     pub fn as_vec(&self) -> &[String] {
         &self.0
     }
@@ -148,6 +176,18 @@ mod tests {
             "read write"
         );
         assert!(Scopes::parse("read,write").is_err());
+    }
+
+    #[test]
+    fn admin_scopes_cover_their_sub_scopes_and_nothing_else() {
+        let s = Scopes::parse("admin:read admin:write:reports").unwrap();
+        assert!(s.allows("admin:read:accounts") && s.allows("admin:write:reports"));
+        assert!(!s.allows("admin:write:accounts") && !s.allows("read:accounts"));
+        assert!(s.has_admin());
+        assert!(!Scopes::parse("read write").unwrap().allows("admin:read"));
+        assert!(!Scopes::parse("read write follow").unwrap().has_admin());
+        assert!(Scopes::parse("admin:read:bogus").is_err() && Scopes::parse("admin").is_err());
+        assert!(all().iter().all(|s| is_known(s)));
     }
 
     #[test]

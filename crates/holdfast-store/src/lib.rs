@@ -461,6 +461,110 @@ pub trait Store: Send + Sync + 'static {
         last_read_id: Id,
     ) -> StoreResult<Marker>;
 
+    // ---- admin (moderation, issue 14) ----
+    async fn admin_account(&self, id: Id) -> StoreResult<AdminAccountRow>;
+    /// Accounts matching every given filter, newest first.
+    async fn admin_accounts(
+        &self,
+        filter: AdminAccountFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<AdminAccountRow>>>;
+    /// One change and its audit entry, in one transaction; suspending or
+    /// disabling also ends every token and session of the account.
+    async fn change_account(
+        &self,
+        id: Id,
+        change: AccountChange,
+        audit: NewAudit,
+    ) -> StoreResult<AdminAccountRow>;
+    /// Deletes the account and all it owns, with its audit entry; with
+    /// `pending_only`, Rejected unless the account awaits approval.
+    async fn remove_account(&self, id: Id, pending_only: bool, audit: NewAudit) -> StoreResult<()>;
+    async fn set_sign_up_ip(&self, id: Id, ip: &str) -> StoreResult<()>;
+    async fn audit_log(&self, page: Page) -> StoreResult<Vec<Paged<AuditRow>>>;
+    /// An audit entry for an action that changes nothing else (a warning).
+    async fn record_audit(&self, audit: NewAudit) -> StoreResult<()>;
+    /// Rejected if a status is not the target's, or the reporter has
+    /// `open_max` unresolved reports.
+    async fn create_report(&self, new: NewReport, open_max: u32) -> StoreResult<ReportRow>;
+    async fn report(&self, id: Id) -> StoreResult<ReportRow>;
+    async fn reports(&self, filter: ReportFilter, page: Page)
+        -> StoreResult<Vec<Paged<ReportRow>>>;
+    async fn change_report(
+        &self,
+        id: Id,
+        change: ReportChange,
+        audit: NewAudit,
+    ) -> StoreResult<ReportRow>;
+    /// Conflict if the domain is blocked already; Rejected past `max` blocks.
+    async fn create_domain_block(
+        &self,
+        block: DomainBlockInput,
+        max: u32,
+        audit: NewAudit,
+    ) -> StoreResult<DomainBlockRow>;
+    async fn domain_block(&self, id: Id) -> StoreResult<DomainBlockRow>;
+    async fn instance_domain_blocks(&self, page: Page) -> StoreResult<Vec<Paged<DomainBlockRow>>>;
+    /// Whether the domain, or one it is under, is blocked.
+    async fn domain_blocked(&self, domain: &str) -> StoreResult<bool>;
+    async fn update_domain_block(
+        &self,
+        id: Id,
+        block: DomainBlockInput,
+        audit: NewAudit,
+    ) -> StoreResult<DomainBlockRow>;
+    async fn delete_domain_block(&self, id: Id, audit: NewAudit) -> StoreResult<()>;
+    /// Conflict if the address is blocked already; Rejected past `max` blocks in force.
+    async fn create_ip_block(
+        &self,
+        block: IpBlockInput,
+        max: u32,
+        audit: NewAudit,
+    ) -> StoreResult<IpBlockRow>;
+    /// A block in force (an ended one is NotFound).
+    async fn ip_block(&self, id: Id) -> StoreResult<IpBlockRow>;
+    async fn ip_blocks(&self, page: Page) -> StoreResult<Vec<Paged<IpBlockRow>>>;
+    /// Every block in force, at most `limit`.
+    async fn live_ip_blocks(&self, limit: u32) -> StoreResult<Vec<IpBlockRow>>;
+    async fn update_ip_block(
+        &self,
+        id: Id,
+        block: IpBlockInput,
+        audit: NewAudit,
+    ) -> StoreResult<IpBlockRow>;
+    async fn delete_ip_block(&self, id: Id, audit: NewAudit) -> StoreResult<()>;
+    /// Rejected past `max` announcements.
+    async fn create_announcement(
+        &self,
+        announcement: AnnouncementInput,
+        max: u32,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow>;
+    async fn announcement(&self, id: Id, viewer: Option<Id>) -> StoreResult<AnnouncementRow>;
+    /// Newest first, at most `limit`; with `active_only` those begun and not ended.
+    async fn announcements(
+        &self,
+        viewer: Option<Id>,
+        active_only: bool,
+        limit: u32,
+    ) -> StoreResult<Vec<AnnouncementRow>>;
+    async fn update_announcement(
+        &self,
+        id: Id,
+        announcement: AnnouncementInput,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow>;
+    async fn delete_announcement(&self, id: Id, audit: NewAudit) -> StoreResult<()>;
+    async fn dismiss_announcement(&self, account_id: Id, id: Id) -> StoreResult<()>;
+    /// Adds or removes a reaction; Rejected past `max` distinct names.
+    async fn react_to_announcement(
+        &self,
+        account_id: Id,
+        id: Id,
+        name: &str,
+        add: bool,
+        max: u32,
+    ) -> StoreResult<()>;
     // ---- web ----
     /// The account's live log-in sessions, newest first.
     async fn sessions_of(&self, account_id: Id) -> StoreResult<Vec<WebSession>>;
@@ -470,7 +574,7 @@ pub trait Store: Send + Sync + 'static {
     async fn authorized_apps(&self, account_id: Id, limit: u32) -> StoreResult<Vec<AuthorizedApp>>;
     /// Revokes every token `app_id` holds for the account.
     async fn revoke_app_authorization(&self, account_id: Id, app_id: Id) -> StoreResult<()>;
-    /// Sets a new password hash and ends every session but `keep_session_hash`.
+    /// Sets a new password hash and ends every session but `keep_session_hash`, and every token.
     async fn set_password_hash(
         &self,
         account_id: Id,
@@ -556,6 +660,66 @@ pub trait Store: Send + Sync + 'static {
     async fn accept_notification_requests(&self, account: Id, ids: &[Id]) -> StoreResult<usize>;
     /// Dismisses the account's requests among `ids`, with their notifications.
     async fn dismiss_notification_requests(&self, account: Id, ids: &[Id]) -> StoreResult<usize>;
+
+    // ---- posts: edits, pins, conversation mutes, polls, scheduled statuses ----
+    /// Edits a status of `account_id` (NotFound for anyone else's); returns
+    /// the accounts that reblogged it (each got an `update` notification).
+    /// Rejected past `versions_max` versions in its history.
+    async fn edit_status(
+        &self,
+        account_id: Id,
+        status_id: Id,
+        edit: StatusEdit,
+        versions_max: u32,
+    ) -> StoreResult<Vec<Id>>;
+    /// The versions of an edited status, oldest first; empty if never edited.
+    async fn status_history(&self, status_id: Id) -> StoreResult<Vec<StatusVersion>>;
+    /// Rejected for a status not `account_id`'s, a direct one, or past `max` pins.
+    async fn pin_status(&self, account_id: Id, status_id: Id, max: u32) -> StoreResult<()>;
+    async fn unpin_status(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    /// No notifications for `account_id` from the thread of `status_id` any more.
+    async fn mute_conversation(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    async fn unmute_conversation(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    /// The status a poll is attached to.
+    async fn poll_status(&self, poll_id: Id) -> StoreResult<Id>;
+    /// Votes; Rejected (with the reason) if the poll ended at `now_ms`, is the
+    /// voter's own, was voted on already, or a choice does not fit.
+    async fn vote(
+        &self,
+        account_id: Id,
+        poll_id: Id,
+        choices: &[u32],
+        now_ms: i64,
+    ) -> StoreResult<()>;
+    /// Schedules a status (its uploads reserved); with an idempotency key
+    /// already used by a waiting scheduled status, returns that one.
+    async fn create_scheduled_status(
+        &self,
+        new: NewScheduledStatus,
+        bounds: ScheduleBounds,
+    ) -> StoreResult<Id>;
+    async fn scheduled_statuses(
+        &self,
+        account_id: Id,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<ScheduledStatusRow>>>;
+    /// One of `account_id`'s scheduled statuses; anyone else's is NotFound.
+    async fn scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<ScheduledStatusRow>;
+    async fn reschedule_status(
+        &self,
+        account_id: Id,
+        id: Id,
+        at_ms: i64,
+        bounds: ScheduleBounds,
+    ) -> StoreResult<ScheduledStatusRow>;
+    async fn cancel_scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<()>;
+    /// Claims one job due at `now_ms` and does it, claim and work in one
+    /// transaction: exactly once across restarts and nodes. None: nothing due.
+    async fn run_due_job(
+        &self,
+        now_ms: i64,
+        idempotency_ttl_s: u64,
+    ) -> StoreResult<Option<JobDone>>;
 
     // ---- stream ----
     /// Who does not see `author`'s public posts in public and hashtag

@@ -65,6 +65,7 @@ pub struct AccountRow {
     pub avatar_key: Option<String>,
     /// Media-store key of the header; None means the default picture.
     pub header_key: Option<String>,
+    pub role: Role,
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +100,7 @@ pub struct AccountAdminRow {
 pub struct Credentials {
     pub account_id: Id,
     pub password_hash: String,
+    /// Suspended or disabled: may not log in.
     pub suspended: bool,
     pub approved: bool,
 }
@@ -133,6 +135,7 @@ pub struct TokenRow {
     pub account_id: Option<Id>,
     pub scopes: String,
     pub created_at_ms: i64,
+    /// Suspended or disabled: its tokens do not work.
     pub account_suspended: bool,
     pub account_approved: bool,
 }
@@ -178,6 +181,8 @@ pub struct StatusRow {
     pub reblogs_count: i64,
     pub favourites_count: i64,
     pub created_at_ms: i64,
+    /// When it was last edited; None if never.
+    pub edited_at_ms: Option<i64>,
 }
 
 /// A status with everything needed to render it for one viewer, loaded in a
@@ -195,6 +200,9 @@ pub struct StatusBundle {
     /// Attachments in the order the author gave them.
     pub media: Vec<MediaRow>,
     pub reblog: Option<Box<StatusBundle>>,
+    /// On its author's profile (only ever true for the author's own statuses).
+    pub pinned: bool,
+    pub poll: Option<PollView>,
     /// The viewer's filters that match it in the context it is shown in;
     /// the store leaves this empty, the service fills it (`filters`).
     pub filtered: Vec<FilterMatch>,
@@ -219,6 +227,7 @@ pub struct NewStatus {
     /// Uploads to attach, in order: each must be the author's and unattached,
     /// or nothing is written (`StoreError::Rejected`).
     pub media_ids: Vec<Id>,
+    pub poll: Option<NewPoll>,
 }
 
 /// The outcome of a follow: following at once, or a request to a locked account.
@@ -338,15 +347,21 @@ pub enum NotificationType {
     Mention,
     Favourite,
     Reblog,
+    /// A poll the account voted in or made has ended.
+    Poll,
+    /// A status the account reblogged was edited.
+    Update,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 5] = [
+    pub const ALL: [NotificationType; 7] = [
         NotificationType::Follow,
         NotificationType::FollowRequest,
         NotificationType::Mention,
         NotificationType::Favourite,
         NotificationType::Reblog,
+        NotificationType::Poll,
+        NotificationType::Update,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -356,6 +371,8 @@ impl NotificationType {
             NotificationType::Mention => "mention",
             NotificationType::Favourite => "favourite",
             NotificationType::Reblog => "reblog",
+            NotificationType::Poll => "poll",
+            NotificationType::Update => "update",
         }
     }
 
@@ -573,6 +590,248 @@ pub enum PushDeliveryEnd {
     RetryAt(i64),
     /// The push service says the subscription no longer exists: it goes, with its queue.
     SubscriptionGone,
+}
+
+// ---- admin (moderation, issue 14) ----
+
+/// What an account may do beyond using the server: moderators handle
+/// reports and accounts; admins also the instance's blocks and announcements.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    #[default]
+    User = 0,
+    Moderator = 1,
+    Admin = 2,
+}
+
+impl Role {
+    pub fn from_i64(v: i64) -> Role {
+        match v {
+            1 => Role::Moderator,
+            2 => Role::Admin,
+            _ => Role::User,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "user" => Some(Role::User),
+            "moderator" => Some(Role::Moderator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Moderator => "moderator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Moderator or admin.
+    pub fn is_staff(self) -> bool {
+        self >= Role::Moderator
+    }
+}
+
+/// An account as moderators see it: with its e-mail and every flag.
+#[derive(Clone, Debug)]
+pub struct AdminAccountRow {
+    pub account: AccountRow,
+    pub email: String,
+    pub silenced: bool,
+    pub sensitized: bool,
+    pub disabled: bool,
+    pub sign_up_ip: Option<String>,
+}
+
+/// `status` of the admin account list (v1's booleans map onto it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountState {
+    Active,
+    Pending,
+    Disabled,
+    Silenced,
+    Suspended,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AdminAccountFilter {
+    pub state: Option<AccountState>,
+    /// Only moderators and admins.
+    pub staff: bool,
+    /// Prefixes, case-insensitive.
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    /// The sign-up address, exactly.
+    pub ip: Option<String>,
+}
+
+/// One change a moderator (or the CLI) makes to an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountChange {
+    /// Suspending also ends every token and session.
+    Suspended(bool),
+    Silenced(bool),
+    Sensitized(bool),
+    /// Disabling also ends every token and session.
+    Disabled(bool),
+    Approved,
+    Role(Role),
+}
+
+/// An entry for the audit log, written in the transaction of the change it records.
+#[derive(Clone, Debug)]
+pub struct NewAudit {
+    /// None: the operator, through the CLI.
+    pub actor: Option<Id>,
+    /// What was done (`suspend`, `resolve_report`, `create_ip_block`, ...).
+    pub action: String,
+    /// `account`, `report`, `domain_block`, `ip_block`, `announcement`.
+    pub target_type: &'static str,
+    pub target_id: Option<Id>,
+    /// What the target was called then (a username, a domain, an address).
+    pub target_name: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuditRow {
+    pub id: Id,
+    pub actor: Option<Id>,
+    /// The actor's username now (None: the CLI, or an account deleted since).
+    pub actor_username: Option<String>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<Id>,
+    pub target_name: String,
+    pub detail: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewReport {
+    pub account_id: Id,
+    pub target_account_id: Id,
+    pub status_ids: Vec<Id>,
+    pub comment: String,
+    pub category: String,
+    pub forwarded: bool,
+    pub rule_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReportRow {
+    pub id: Id,
+    pub account_id: Id,
+    pub target_account_id: Id,
+    pub status_ids: Vec<Id>,
+    pub comment: String,
+    pub category: String,
+    pub forwarded: bool,
+    pub rule_ids: Vec<String>,
+    pub assigned_account_id: Option<Id>,
+    pub action_taken_at_ms: Option<i64>,
+    pub action_taken_by_account_id: Option<Id>,
+    pub resolution_note: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ReportFilter {
+    pub resolved: Option<bool>,
+    pub account_id: Option<Id>,
+    pub target_account_id: Option<Id>,
+}
+
+#[derive(Clone, Debug)]
+pub enum ReportChange {
+    Assign(Option<Id>),
+    /// `by` None: the operator, through the CLI.
+    Resolve {
+        by: Option<Id>,
+        note: String,
+    },
+    Reopen,
+    Update {
+        category: Option<String>,
+        rule_ids: Option<Vec<String>>,
+    },
+}
+
+/// An instance-level domain block (holdfast does not federate: it is kept
+/// and listed for moderation apps, and blocks sign-ups with e-mail there).
+#[derive(Clone, Debug)]
+pub struct DomainBlockRow {
+    pub id: Id,
+    pub domain: String,
+    pub severity: String,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub private_comment: Option<String>,
+    pub public_comment: Option<String>,
+    pub obfuscate: bool,
+    pub created_at_ms: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct DomainBlockInput {
+    pub domain: String,
+    pub severity: String,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub private_comment: Option<String>,
+    pub public_comment: Option<String>,
+    pub obfuscate: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct IpBlockRow {
+    pub id: Id,
+    /// CIDR, normalized by the service.
+    pub ip: String,
+    pub severity: String,
+    pub comment: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct IpBlockInput {
+    pub ip: String,
+    pub severity: String,
+    pub comment: String,
+    pub expires_at_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AnnouncementInput {
+    pub text: String,
+    /// The text rendered to HTML by the service.
+    pub content: String,
+    pub starts_at_ms: Option<i64>,
+    pub ends_at_ms: Option<i64>,
+    pub all_day: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AnnouncementRow {
+    pub id: Id,
+    pub text: String,
+    pub content: String,
+    pub starts_at_ms: Option<i64>,
+    pub ends_at_ms: Option<i64>,
+    pub all_day: bool,
+    pub published_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// Whether the viewer dismissed it.
+    pub read: bool,
+    /// (name, count, whether the viewer reacted so), most used first.
+    pub reactions: Vec<(String, i64, bool)>,
 }
 
 // ---- web ----
@@ -820,4 +1079,122 @@ pub struct NotificationRequestRow {
     pub notifications_count: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+}
+
+// ---- posts: edits, pins, polls, scheduled statuses (issue 14) ----
+
+/// A poll to attach to a status. It ends `expires_in_s` after the status is
+/// published (for a scheduled status, after it is published, not scheduled).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPoll {
+    pub options: Vec<String>,
+    pub expires_in_s: i64,
+    pub multiple: bool,
+    pub hide_totals: bool,
+}
+
+/// A poll as one viewer sees it. Counts are those of every vote; hiding
+/// them (`hide_totals` before the end) is the renderer's decision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PollView {
+    pub id: Id,
+    pub status_id: Id,
+    pub account_id: Id,
+    pub options: Vec<PollOptionRow>,
+    pub multiple: bool,
+    pub hide_totals: bool,
+    pub expires_at_ms: i64,
+    /// Chosen options, summed over voters (a multiple-choice voter counts once per choice).
+    pub votes_count: i64,
+    pub voters_count: i64,
+    /// The viewer's choices, by index (empty: has not voted, or anonymous).
+    pub own_votes: Vec<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PollOptionRow {
+    pub title: String,
+    pub votes_count: i64,
+}
+
+/// What `PUT /api/v1/statuses/:id` sets, all prepared by the service
+/// (rendered HTML, resolved mentions and tags). The media list replaces the
+/// old one (uploads of the author, unattached or already on this status);
+/// the poll replaces the old one (None removes it); votes are kept only if
+/// the options and `multiple` did not change.
+#[derive(Clone, Debug)]
+pub struct StatusEdit {
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub mentions: Vec<Id>,
+    pub tags: Vec<String>,
+    pub media_ids: Vec<Id>,
+    pub poll: Option<NewPoll>,
+}
+
+/// One version of an edited status, oldest first in a history.
+#[derive(Clone, Debug)]
+pub struct StatusVersion {
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at_ms: i64,
+    /// Attachments of that version that still exist, in order.
+    pub media: Vec<MediaRow>,
+    pub poll_options: Option<Vec<String>>,
+}
+
+/// A status to publish at `scheduled_at_ms`, prepared as a post is
+/// (`status.poll`'s clock starts at publication). Its uploads are reserved
+/// (not swept as unattached) until it is published or cancelled.
+#[derive(Clone, Debug)]
+pub struct NewScheduledStatus {
+    pub status: NewStatus,
+    pub scheduled_at_ms: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScheduledStatusRow {
+    pub id: Id,
+    pub account_id: Id,
+    pub scheduled_at_ms: i64,
+    pub text: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub visibility: Visibility,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<Id>,
+    pub app_id: Option<Id>,
+    pub idempotency_key: Option<String>,
+    pub media_ids: Vec<Id>,
+    /// The reserved uploads, in order.
+    pub media: Vec<MediaRow>,
+    pub poll: Option<NewPoll>,
+}
+
+/// How many scheduled statuses an account may keep (Mastodon: 300 in all,
+/// 25 on any one day, a day being the 24 hours from midnight UTC).
+#[derive(Clone, Copy, Debug)]
+pub struct ScheduleBounds {
+    pub total_max: u32,
+    pub per_day_max: u32,
+}
+
+/// What one due job did (see `Store::run_due_job`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobDone {
+    /// A scheduled status became status `status_id` of `account_id`.
+    Published { account_id: Id, status_id: Id },
+    /// A poll ended; these accounts (voters and the author) were notified.
+    PollEnded { status_id: Id, notified: Vec<Id> },
+    /// The job's target was gone or could no longer be done (a scheduled
+    /// reply whose parent was deleted): dropped, with the reason.
+    Dropped {
+        kind: String,
+        target_id: Id,
+        why: String,
+    },
 }

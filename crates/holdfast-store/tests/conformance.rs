@@ -89,6 +89,11 @@ conformance!(
     home_feed_fan_out_backfill_trim_and_removals,
     home_feed_merges_big_authors_on_read,
     concurrent_writes_fail_alone,
+    moderation_roles_account_changes_and_audit,
+    moderation_reports_validate_and_change,
+    moderation_domain_and_address_blocks,
+    moderation_announcements_reads_and_reactions,
+    moderation_account_deletion_and_passwords,
     // ---- web ----
     web_sessions_apps_password_and_account_deletion,
     filters_crud_keywords_statuses_and_owner_only,
@@ -125,6 +130,7 @@ fn new_status(author: Id, text: &str) -> NewStatus {
         tags: vec![],
         idempotency_key: None,
         media_ids: vec![],
+        poll: None,
     }
 }
 
@@ -3943,6 +3949,616 @@ async fn concurrent_writes_fail_alone(b: Backend) {
         .await
         .unwrap();
     assert_eq!(mentions.len(), 30, "failed posts notified nobody");
+}
+
+// ---- moderation (admin, issue 14) ----
+
+fn audit_entry(actor: Option<Id>, action: &str) -> NewAudit {
+    NewAudit {
+        actor,
+        action: action.into(),
+        target_type: "account",
+        target_id: None,
+        target_name: "t".into(),
+        detail: String::new(),
+    }
+}
+
+async fn moderation_roles_account_changes_and_audit(b: Backend) {
+    let s = &b.store;
+    let m = account(s, "modr").await;
+    let bad = account(s, "badr").await;
+    let quiet = account(s, "quietr").await;
+    let fan = account(s, "fanr").await;
+    assert_eq!(m.role, Role::User);
+    let row = s
+        .change_account(
+            m.id,
+            AccountChange::Role(Role::Moderator),
+            audit_entry(None, "change_role"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.account.role, Role::Moderator);
+    assert_eq!(s.account(m.id).await.unwrap().role, Role::Moderator);
+    let staff = AdminAccountFilter {
+        staff: true,
+        ..AdminAccountFilter::default()
+    };
+    let found: Vec<Id> = s
+        .admin_accounts(staff, page(10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.item.account.id)
+        .collect();
+    assert_eq!(found, vec![m.id]);
+    let by_name = AdminAccountFilter {
+        username: Some("BAD".into()),
+        ..AdminAccountFilter::default()
+    };
+    let found = s.admin_accounts(by_name, page(10)).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].item.email, "badr@example.com");
+
+    // Suspension ends the tokens and hides the statuses; lifting it brings them back.
+    let ap = app(s, "cid-mod").await;
+    s.create_token("tok-bad", ap.id, Some(bad.id), "read")
+        .await
+        .unwrap();
+    let st = post(s, bad.id, "bad post").await;
+    let public = |s: Arc<dyn Store>, viewer: Option<Id>| async move {
+        items(s.public_timeline(viewer, false, page(20)).await.unwrap())
+    };
+    assert!(public(s.clone(), None).await.contains(&st));
+    s.change_account(
+        bad.id,
+        AccountChange::Suspended(true),
+        audit_entry(Some(m.id), "suspend"),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.token_by_hash("tok-bad").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(!public(s.clone(), None).await.contains(&st));
+    assert!(!s.status_visible(Some(fan.id), st).await.unwrap());
+    let suspended = AdminAccountFilter {
+        state: Some(AccountState::Suspended),
+        ..AdminAccountFilter::default()
+    };
+    assert_eq!(
+        s.admin_accounts(suspended, page(10)).await.unwrap().len(),
+        1
+    );
+    s.change_account(
+        bad.id,
+        AccountChange::Suspended(false),
+        audit_entry(Some(m.id), "unsuspend"),
+    )
+    .await
+    .unwrap();
+    assert!(public(s.clone(), None).await.contains(&st));
+
+    // Silence: out of public timelines, except for followers and the author.
+    let q = post(s, quiet.id, "quiet post").await;
+    s.follow(fan.id, quiet.id, true, false).await.unwrap();
+    let row = s
+        .change_account(
+            quiet.id,
+            AccountChange::Silenced(true),
+            audit_entry(Some(m.id), "silence"),
+        )
+        .await
+        .unwrap();
+    assert!(row.silenced);
+    assert!(!public(s.clone(), None).await.contains(&q));
+    assert!(!public(s.clone(), Some(bad.id)).await.contains(&q));
+    assert!(public(s.clone(), Some(fan.id)).await.contains(&q));
+    assert!(public(s.clone(), Some(quiet.id)).await.contains(&q));
+    assert!(
+        s.status_visible(None, q).await.unwrap(),
+        "a silenced status is still reachable"
+    );
+    s.change_account(
+        quiet.id,
+        AccountChange::Silenced(false),
+        audit_entry(Some(m.id), "unsilence"),
+    )
+    .await
+    .unwrap();
+    assert!(public(s.clone(), None).await.contains(&q));
+
+    // Disabled: may not log in, tokens end; enabled again: may.
+    s.create_token("tok-quiet", ap.id, Some(quiet.id), "read")
+        .await
+        .unwrap();
+    s.change_account(
+        quiet.id,
+        AccountChange::Disabled(true),
+        audit_entry(Some(m.id), "disable"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.credentials_by_email("quietr@example.com")
+            .await
+            .unwrap()
+            .suspended
+    );
+    assert!(matches!(
+        s.token_by_hash("tok-quiet").await,
+        Err(StoreError::NotFound)
+    ));
+    s.change_account(
+        quiet.id,
+        AccountChange::Disabled(false),
+        audit_entry(Some(m.id), "enable"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        !s.credentials_by_email("quietr@example.com")
+            .await
+            .unwrap()
+            .suspended
+    );
+
+    // Unknown accounts are NotFound and write no audit entry.
+    let before = s.audit_log(page(100)).await.unwrap().len();
+    assert!(matches!(
+        s.change_account(
+            i64::MAX,
+            AccountChange::Silenced(true),
+            audit_entry(None, "silence")
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
+    let log = s.audit_log(page(100)).await.unwrap();
+    assert_eq!(log.len(), before);
+    let actions: Vec<&str> = log.iter().map(|e| e.item.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec![
+            "enable",
+            "disable",
+            "unsilence",
+            "silence",
+            "unsuspend",
+            "suspend",
+            "change_role"
+        ]
+    );
+    assert_eq!(log[0].item.actor_username.as_deref(), Some("modr"));
+    assert_eq!(log.last().unwrap().item.actor, None);
+}
+
+async fn moderation_reports_validate_and_change(b: Backend) {
+    let s = &b.store;
+    let reporter = account(s, "reporter").await;
+    let target = account(s, "target").await;
+    let m = account(s, "moder").await;
+    let theirs = post(s, target.id, "offending").await;
+    let mine = post(s, reporter.id, "not theirs").await;
+    let new = |status_ids: Vec<Id>| NewReport {
+        account_id: reporter.id,
+        target_account_id: target.id,
+        status_ids,
+        comment: "spam".into(),
+        category: "spam".into(),
+        forwarded: false,
+        rule_ids: vec!["1".into()],
+    };
+    assert!(matches!(
+        s.create_report(new(vec![theirs, mine]), 10).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert!(matches!(
+        s.create_report(new(vec![i64::MAX]), 10).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert!(
+        s.reports(ReportFilter::default(), page(10))
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing written"
+    );
+    let r = s.create_report(new(vec![theirs]), 10).await.unwrap();
+    assert_eq!(r.status_ids, vec![theirs]);
+    assert_eq!(r.rule_ids, vec!["1".to_owned()]);
+    assert!(r.action_taken_at_ms.is_none());
+    let r2 = s.create_report(new(vec![]), 2).await.unwrap();
+    assert!(matches!(
+        s.create_report(new(vec![]), 2).await,
+        Err(StoreError::Rejected(_))
+    ));
+
+    let unresolved = ReportFilter {
+        resolved: Some(false),
+        ..ReportFilter::default()
+    };
+    let ids: Vec<Id> = s
+        .reports(unresolved.clone(), page(10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.item.id)
+        .collect();
+    assert_eq!(ids, vec![r2.id, r.id]);
+    let about_other = ReportFilter {
+        target_account_id: Some(m.id),
+        ..ReportFilter::default()
+    };
+    assert!(s.reports(about_other, page(10)).await.unwrap().is_empty());
+
+    let audit = |a: &str| NewAudit {
+        target_type: "report",
+        ..audit_entry(Some(m.id), a)
+    };
+    let r = s
+        .change_report(r.id, ReportChange::Assign(Some(m.id)), audit("assign"))
+        .await
+        .unwrap();
+    assert_eq!(r.assigned_account_id, Some(m.id));
+    let r = s
+        .change_report(
+            r.id,
+            ReportChange::Resolve {
+                by: Some(m.id),
+                note: "warned".into(),
+            },
+            audit("resolve"),
+        )
+        .await
+        .unwrap();
+    assert!(r.action_taken_at_ms.is_some());
+    assert_eq!(r.action_taken_by_account_id, Some(m.id));
+    assert_eq!(r.resolution_note, "warned");
+    let left: Vec<Id> = s
+        .reports(unresolved.clone(), page(10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.item.id)
+        .collect();
+    assert_eq!(left, vec![r2.id]);
+    let r = s
+        .change_report(r.id, ReportChange::Reopen, audit("reopen"))
+        .await
+        .unwrap();
+    assert!(r.action_taken_at_ms.is_none());
+    let r = s
+        .change_report(
+            r.id,
+            ReportChange::Update {
+                category: Some("other".into()),
+                rule_ids: None,
+            },
+            audit("update"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.category, "other");
+    assert_eq!(r.rule_ids, vec!["1".to_owned()]);
+    assert!(matches!(
+        s.change_report(i64::MAX, ReportChange::Reopen, audit("reopen"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.report(i64::MAX).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.audit_log(page(100)).await.unwrap().len(), 4);
+    // A deleted status leaves the report.
+    s.delete_status(target.id, theirs).await.unwrap();
+    assert!(s.report(r.id).await.unwrap().status_ids.is_empty());
+}
+
+async fn moderation_domain_and_address_blocks(b: Backend) {
+    let s = &b.store;
+    let block = |domain: &str| DomainBlockInput {
+        domain: domain.into(),
+        severity: "suspend".into(),
+        reject_media: true,
+        reject_reports: false,
+        private_comment: Some("spam farm".into()),
+        public_comment: None,
+        obfuscate: false,
+    };
+    let audit = || NewAudit {
+        target_type: "domain_block",
+        ..audit_entry(None, "create_domain_block")
+    };
+    let d = s
+        .create_domain_block(block("spam.example"), 2, audit())
+        .await
+        .unwrap();
+    assert_eq!(d.domain, "spam.example");
+    assert!(matches!(
+        s.create_domain_block(block("spam.example"), 2, audit())
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(s.domain_blocked("mail.spam.example").await.unwrap());
+    assert!(s.domain_blocked("spam.example").await.unwrap());
+    assert!(!s.domain_blocked("example").await.unwrap());
+    assert!(!s.domain_blocked("notspam.example").await.unwrap());
+    s.create_domain_block(block("b.example"), 2, audit())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_domain_block(block("c.example"), 2, audit()).await,
+        Err(StoreError::Rejected(_))
+    ));
+    let mut changed = block("spam.example");
+    changed.severity = "silence".into();
+    let d2 = s.update_domain_block(d.id, changed, audit()).await.unwrap();
+    assert_eq!(d2.severity, "silence");
+    assert_eq!(s.instance_domain_blocks(page(10)).await.unwrap().len(), 2);
+    s.delete_domain_block(d.id, audit()).await.unwrap();
+    assert!(matches!(
+        s.domain_block(d.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_domain_block(d.id, audit()).await,
+        Err(StoreError::NotFound)
+    ));
+    let log = s.audit_log(page(10)).await.unwrap();
+    assert_eq!(
+        log[0].item.target_name, "spam.example",
+        "the deleted block's domain is named"
+    );
+
+    let ip = |net: &str, expires_at_ms: Option<i64>| IpBlockInput {
+        ip: net.into(),
+        severity: "no_access".into(),
+        comment: String::new(),
+        expires_at_ms,
+    };
+    let a = s
+        .create_ip_block(ip("10.0.0.0/8", None), 3, audit())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_ip_block(ip("10.0.0.0/8", None), 3, audit()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let ended = s
+        .create_ip_block(ip("192.0.2.0/24", Some(now_ms() - 1)), 3, audit())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.ip_block(ended.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let live: Vec<String> = s
+        .live_ip_blocks(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.ip)
+        .collect();
+    assert_eq!(live, vec!["10.0.0.0/8".to_owned()]);
+    assert_eq!(s.ip_blocks(page(10)).await.unwrap().len(), 1);
+    // The ended block does not count against the bound.
+    s.create_ip_block(ip("2001:db8::/32", None), 3, audit())
+        .await
+        .unwrap();
+    s.create_ip_block(ip("198.51.100.0/24", None), 3, audit())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_ip_block(ip("203.0.113.0/24", None), 3, audit())
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    let mut longer = ip("10.0.0.0/8", None);
+    longer.severity = "sign_up_block".into();
+    assert_eq!(
+        s.update_ip_block(a.id, longer, audit())
+            .await
+            .unwrap()
+            .severity,
+        "sign_up_block"
+    );
+    s.delete_ip_block(a.id, audit()).await.unwrap();
+    assert_eq!(s.live_ip_blocks(10).await.unwrap().len(), 2);
+}
+
+async fn moderation_announcements_reads_and_reactions(b: Backend) {
+    let s = &b.store;
+    let u = account(s, "ann").await;
+    let v = account(s, "ann2").await;
+    let input = |text: &str, starts: Option<i64>, ends: Option<i64>| AnnouncementInput {
+        text: text.into(),
+        content: format!("<p>{text}</p>"),
+        starts_at_ms: starts,
+        ends_at_ms: ends,
+        all_day: false,
+    };
+    let audit = || NewAudit {
+        target_type: "announcement",
+        ..audit_entry(None, "create_announcement")
+    };
+    let now = now_ms();
+    let live = s
+        .create_announcement(input("live", None, None), 3, audit())
+        .await
+        .unwrap();
+    let future = s
+        .create_announcement(input("future", Some(now + 3_600_000), None), 3, audit())
+        .await
+        .unwrap();
+    s.create_announcement(input("ended", None, Some(now - 1)), 3, audit())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_announcement(input("one too many", None, None), 3, audit())
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    let active: Vec<Id> = s
+        .announcements(Some(u.id), true, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(active, vec![live.id]);
+    assert_eq!(s.announcements(None, false, 10).await.unwrap().len(), 3);
+    assert_eq!(s.announcements(None, false, 2).await.unwrap().len(), 2);
+
+    s.dismiss_announcement(u.id, live.id).await.unwrap();
+    s.dismiss_announcement(u.id, live.id).await.unwrap();
+    assert!(s.announcement(live.id, Some(u.id)).await.unwrap().read);
+    assert!(!s.announcement(live.id, Some(v.id)).await.unwrap().read);
+    assert!(matches!(
+        s.dismiss_announcement(u.id, i64::MAX).await,
+        Err(StoreError::NotFound)
+    ));
+
+    s.react_to_announcement(u.id, live.id, "👍", true, 2)
+        .await
+        .unwrap();
+    s.react_to_announcement(u.id, live.id, "👍", true, 2)
+        .await
+        .unwrap();
+    s.react_to_announcement(v.id, live.id, "👍", true, 2)
+        .await
+        .unwrap();
+    s.react_to_announcement(v.id, live.id, "🎉", true, 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.react_to_announcement(v.id, live.id, "🐢", true, 2).await,
+        Err(StoreError::Rejected(_))
+    ));
+    let a = s.announcement(live.id, Some(u.id)).await.unwrap();
+    assert_eq!(
+        a.reactions,
+        vec![("👍".to_owned(), 2, true), ("🎉".to_owned(), 1, false)]
+    );
+    s.react_to_announcement(v.id, live.id, "🎉", false, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.announcement(live.id, None).await.unwrap().reactions.len(),
+        1
+    );
+
+    let edited = s
+        .update_announcement(future.id, input("soon", None, None), audit())
+        .await
+        .unwrap();
+    assert_eq!(edited.text, "soon");
+    s.delete_announcement(future.id, audit()).await.unwrap();
+    assert!(matches!(
+        s.delete_announcement(future.id, audit()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn moderation_account_deletion_and_passwords(b: Backend) {
+    let s = &b.store;
+    let gone = account(s, "gone").await;
+    let friend = account(s, "friend").await;
+    let ap = app(s, "cid-del").await;
+    // A password change ends every token (the web block's set_password_hash).
+    s.create_token("tok-other", ap.id, Some(friend.id), "read")
+        .await
+        .unwrap();
+    s.set_password_hash(friend.id, "new-hash", "")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.credentials_by_email("friend@example.com")
+            .await
+            .unwrap()
+            .password_hash,
+        "new-hash"
+    );
+    assert!(matches!(
+        s.token_by_hash("tok-other").await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Deletion takes the account's statuses, and fixes the counts they touched.
+    let original = post(s, friend.id, "by a friend").await;
+    let mut reply = new_status(gone.id, "a reply searchable-word");
+    reply.in_reply_to = Some(original);
+    post_with(s, reply).await;
+    s.reblog(gone.id, original, Visibility::Public)
+        .await
+        .unwrap();
+    s.follow(gone.id, friend.id, true, false).await.unwrap();
+    let before = s.status(original).await.unwrap();
+    assert_eq!((before.replies_count, before.reblogs_count), (1, 1));
+    assert!(matches!(
+        s.remove_account(gone.id, true, audit_entry(None, "reject"))
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    s.remove_account(gone.id, false, audit_entry(None, "delete_account"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.account(gone.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let after = s.status(original).await.unwrap();
+    assert_eq!((after.replies_count, after.reblogs_count), (0, 0));
+    assert_eq!(s.account(friend.id).await.unwrap().followers_count, 0);
+    assert!(s
+        .search_statuses(None, "searchable-word", 10, 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        s.remove_account(gone.id, false, audit_entry(None, "delete_account"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    // A pending sign-up may be rejected (deleted).
+    let pending = s
+        .create_account(NewAccount {
+            username: "pendingdel".into(),
+            email: "pd@example.com".into(),
+            password_hash: "h".into(),
+            approved: false,
+            locale: None,
+        })
+        .await
+        .unwrap();
+    let filter = AdminAccountFilter {
+        state: Some(AccountState::Pending),
+        ..AdminAccountFilter::default()
+    };
+    assert_eq!(s.admin_accounts(filter, page(10)).await.unwrap().len(), 1);
+    s.set_sign_up_ip(pending.id, "127.0.0.1").await.unwrap();
+    assert_eq!(
+        s.admin_account(pending.id)
+            .await
+            .unwrap()
+            .sign_up_ip
+            .as_deref(),
+        Some("127.0.0.1")
+    );
+    s.remove_account(pending.id, true, audit_entry(None, "reject"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.account(pending.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let log = s.audit_log(page(10)).await.unwrap();
+    assert_eq!(log[0].item.action, "reject");
+    assert_eq!(log[1].item.action, "delete_account");
 }
 
 // ---- web ----

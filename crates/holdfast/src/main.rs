@@ -12,7 +12,9 @@ use holdfast_config::{
 };
 use holdfast_guard::listener::ListenerConfig;
 use holdfast_guard::Guard;
+use holdfast_service::moderation::Actor;
 use holdfast_service::Service;
+use holdfast_store::{AccountChange, Role};
 
 mod backend;
 mod fd_budget;
@@ -41,6 +43,21 @@ enum Command {
     },
     /// Apply pending database migrations and exit (serve also does this at start).
     Migrate(CommonArgs),
+    /// The moderation audit log: who did what, newest first.
+    Audit {
+        /// At most this many entries (default and cap: the admin page size).
+        #[arg(long)]
+        limit: Option<u32>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Announcements to every user (shown by apps through /api/v1/announcements).
+    Announce {
+        #[command(subcommand)]
+        action: AnnounceAction,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Flood a server on loopback with legitimate users and attackers; report what got through.
     Siege(holdfast_testbed::siege::SiegeArgs),
     /// Benchmarks at scale: `bench seed` builds a synthetic instance, `bench run` drives a scenario.
@@ -122,6 +139,44 @@ enum UserAction {
     Unsuspend { username: String },
     /// Approve an account that signed up while registrations needed approval.
     Approve { username: String },
+    /// Make an account a moderator or an admin (the admin API and moderation pages).
+    Grant {
+        username: String,
+        /// moderator or admin
+        role: String,
+    },
+    /// Take an account's role away (it becomes a plain user).
+    Revoke { username: String },
+    /// Hide an account from public timelines (its followers still see it).
+    Silence { username: String },
+    /// Lift a silence.
+    Unsilence { username: String },
+    /// Set a new password (read from the first line of standard input);
+    /// every token and log-in session of the account ends.
+    Password { username: String },
+    /// Delete an account and everything it owns, for good.
+    Delete { username: String },
+}
+
+#[derive(Subcommand)]
+enum AnnounceAction {
+    /// Publish an announcement to every user.
+    Create {
+        text: String,
+        /// Shown from this many seconds from now (default: at once).
+        #[arg(long)]
+        starts_in_s: Option<u32>,
+        /// No longer shown this many seconds from now (default: until deleted).
+        #[arg(long)]
+        ends_in_s: Option<u32>,
+        /// The times are whole days.
+        #[arg(long)]
+        all_day: bool,
+    },
+    /// List every announcement, ended and future ones included.
+    List,
+    /// Delete an announcement.
+    Delete { id: i64 },
 }
 
 fn resolve(common: &CommonArgs, serve: ServeOptions) -> Result<Config, String> {
@@ -262,6 +317,20 @@ async fn run(cli: Cli) -> Result<(), String> {
             )
             .await
         }
+        Command::Audit { limit, common } => {
+            audit(
+                open_service(resolve(&common, ServeOptions::default())?).await?,
+                limit,
+            )
+            .await
+        }
+        Command::Announce { action, common } => {
+            announce(
+                open_service(resolve(&common, ServeOptions::default())?).await?,
+                action,
+            )
+            .await
+        }
         Command::Siege(args) => holdfast_testbed::siege::run(args).await,
         Command::Bench(command) => holdfast_testbed::bench::run(command).await,
         Command::Cluster(args) => holdfast_testbed::cluster::run(args).await,
@@ -308,6 +377,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let service = open_service(config).await?;
     service.spawn_media_cleanup();
     service.spawn_push_delivery(holdfast_api::push_client::transport());
+    service.spawn_due_jobs();
     // After the migrations (the feed's table exists); serving starts once the
     // feed listens, or after a bounded wait (then /readyz says it is down).
     if let Some(feed) = backend::open_feed(&feed_config)? {
@@ -418,12 +488,7 @@ async fn shutdown_signal() {
 async fn user(service: Service, action: UserAction) -> Result<(), String> {
     match action {
         UserAction::Create { username, email } => {
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .map_err(|e| format!("cannot read the password: {e}"))?;
-            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let password = read_password()?;
             let account = service
                 .create_user(&username, &email, password)
                 .await
@@ -431,7 +496,10 @@ async fn user(service: Service, action: UserAction) -> Result<(), String> {
             println!("created {} (id {})", account.username, account.id);
         }
         UserAction::List { limit } => {
-            println!("{:<20} {:<30} {:<32} status", "id", "username", "email");
+            println!(
+                "{:<20} {:<30} {:<32} {:<10} status",
+                "id", "username", "email", "role"
+            );
             for row in service
                 .list_accounts(limit)
                 .await
@@ -445,7 +513,13 @@ async fn user(service: Service, action: UserAction) -> Result<(), String> {
                 } else {
                     "active"
                 };
-                println!("{:<20} {:<30} {:<32} {state}", a.id, a.username, row.email);
+                println!(
+                    "{:<20} {:<30} {:<32} {:<10} {state}",
+                    a.id,
+                    a.username,
+                    row.email,
+                    a.role.as_str()
+                );
             }
         }
         UserAction::Suspend { username } => {
@@ -468,6 +542,142 @@ async fn user(service: Service, action: UserAction) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("{username}: {e}"))?;
             println!("approved {}", a.username);
+        }
+        UserAction::Grant { username, role } => {
+            let role = match Role::parse(&role) {
+                Some(r @ (Role::Moderator | Role::Admin)) => r,
+                _ => return Err(format!("the role must be moderator or admin, not {role}")),
+            };
+            let a = service
+                .set_role_of(&username, role)
+                .await
+                .map_err(|e| format!("{username}: {e}"))?;
+            println!("{} is now {}", a.account.username, role.as_str());
+        }
+        UserAction::Revoke { username } => {
+            let a = service
+                .set_role_of(&username, Role::User)
+                .await
+                .map_err(|e| format!("{username}: {e}"))?;
+            println!("{} is now a user", a.account.username);
+        }
+        UserAction::Silence { username } => {
+            let a = service
+                .change_account_by_name(&username, AccountChange::Silenced(true))
+                .await
+                .map_err(|e| format!("{username}: {e}"))?;
+            println!("silenced {}", a.account.username);
+        }
+        UserAction::Unsilence { username } => {
+            let a = service
+                .change_account_by_name(&username, AccountChange::Silenced(false))
+                .await
+                .map_err(|e| format!("{username}: {e}"))?;
+            println!("unsilenced {}", a.account.username);
+        }
+        UserAction::Password { username } => {
+            let password = read_password()?;
+            let a = service
+                .reset_password(&username, password)
+                .await
+                .map_err(|e| format!("{username}: {e}"))?;
+            println!("password of {} changed; its sessions ended", a.username);
+        }
+        UserAction::Delete { username } => {
+            let a = service
+                .delete_user(&username)
+                .await
+                .map_err(|e| format!("{username}: {e}"))?;
+            println!("deleted {}", a.username);
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> Result<String, String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn audit(service: Service, limit: Option<u32>) -> Result<(), String> {
+    let page = holdfast_service::PageRequest {
+        limit,
+        ..Default::default()
+    };
+    let log = service
+        .audit_log(Actor::Operator, page)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{:<24} {:<16} {:<20} {:<14} {:<24} detail",
+        "when", "who", "action", "target type", "target"
+    );
+    for e in log.items {
+        println!(
+            "{:<24} {:<16} {:<20} {:<14} {:<24} {}",
+            holdfast_config::time::iso8601(e.created_at_ms),
+            e.actor_username.as_deref().unwrap_or(if e.actor.is_some() {
+                "(deleted)"
+            } else {
+                "(operator)"
+            }),
+            e.action,
+            e.target_type,
+            e.target_name,
+            e.detail
+        );
+    }
+    Ok(())
+}
+
+async fn announce(service: Service, action: AnnounceAction) -> Result<(), String> {
+    let at = |s: Option<u32>| s.map(|s| holdfast_config::time::now_ms() + i64::from(s) * 1000);
+    match action {
+        AnnounceAction::Create {
+            text,
+            starts_in_s,
+            ends_in_s,
+            all_day,
+        } => {
+            let a = service
+                .create_announcement(
+                    Actor::Operator,
+                    &text,
+                    at(starts_in_s),
+                    at(ends_in_s),
+                    all_day,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("announcement {} published", a.id);
+        }
+        AnnounceAction::List => {
+            for a in service
+                .all_announcements(Actor::Operator)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                let when =
+                    |ms: Option<i64>| ms.map_or("-".to_owned(), holdfast_config::time::iso8601);
+                println!(
+                    "{:<20} {:<24} {:<24} {}",
+                    a.id,
+                    when(a.starts_at_ms),
+                    when(a.ends_at_ms),
+                    a.text
+                );
+            }
+        }
+        AnnounceAction::Delete { id } => {
+            service
+                .delete_announcement(Actor::Operator, id)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("announcement {id} deleted");
         }
     }
     Ok(())

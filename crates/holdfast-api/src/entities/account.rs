@@ -1,7 +1,7 @@
 //! Account, CredentialAccount (with its `source` and `role`), the
 //! avatar-only PartialAccountWithAvatar, Relationship and Preferences.
 
-use holdfast_store::{AccountRow, Relationship as RelationshipRow};
+use holdfast_store::{AccountRow, Relationship as RelationshipRow, Role as StoreRole};
 use serde::Serialize;
 
 use super::{date_only, id, iso8601, Urls};
@@ -59,7 +59,7 @@ pub struct CustomEmoji {
     pub category: Option<String>,
 }
 
-/// A role shown on a profile (none yet).
+/// A role shown on a profile (moderators' and admins').
 #[derive(Serialize)]
 pub struct AccountRole {
     pub id: String,
@@ -106,8 +106,23 @@ impl Account {
             followers_count: a.followers_count,
             following_count: a.following_count,
             hide_collections: Some(false),
-            roles: Some(Vec::new()),
+            roles: Some(AccountRole::shown(a.role)),
         }
+    }
+}
+
+impl AccountRole {
+    /// Staff roles are shown on profiles (highlighted, as Mastodon's are).
+    pub fn shown(role: StoreRole) -> Vec<AccountRole> {
+        if !role.is_staff() {
+            return Vec::new();
+        }
+        let r = Role::of(role);
+        vec![AccountRole {
+            id: r.id,
+            name: r.name,
+            color: r.color,
+        }]
     }
 }
 
@@ -134,7 +149,7 @@ pub struct Source {
     pub indexable: bool,
 }
 
-/// The caller's role: everyone's is the default role.
+/// The caller's role (`-99`, Mastodon's everyone role, for users).
 #[derive(Serialize)]
 pub struct Role {
     pub id: String,
@@ -159,13 +174,26 @@ impl CredentialAccount {
                 discoverable: Some(a.discoverable),
                 indexable: a.discoverable,
             },
-            role: Role {
-                id: "-99".into(),
-                name: String::new(),
-                color: String::new(),
-                permissions: "0".into(),
-                highlighted: false,
-            },
+            role: Role::of(a.role),
+        }
+    }
+}
+
+impl Role {
+    /// Mastodon's permission bits: administrator (1) covers everything; a
+    /// moderator may view the audit log (4), manage reports (16) and users (1024).
+    pub fn of(role: StoreRole) -> Role {
+        let (id, name, permissions, highlighted) = match role {
+            StoreRole::User => ("-99", "", "0", false),
+            StoreRole::Moderator => ("1", "Moderator", "1044", true),
+            StoreRole::Admin => ("2", "Admin", "1", true),
+        };
+        Role {
+            id: id.into(),
+            name: name.into(),
+            color: String::new(),
+            permissions: permissions.into(),
+            highlighted,
         }
     }
 }

@@ -8,22 +8,26 @@
 //! the docs mark optional (present only sometimes) are skipped when `None`.
 
 mod account;
+mod admin;
 mod discovery;
 mod filter;
 mod instance;
 mod list;
 mod notification;
 mod oauth;
+mod posts;
 mod push;
 mod status;
 
 pub use account::*;
+pub use admin::*;
 pub use discovery::*;
 pub use filter::*;
 pub use instance::*;
 pub use list::*;
 pub use notification::*;
 pub use oauth::*;
+pub use posts::*;
 pub use push::*;
 pub use status::*;
 

@@ -11,17 +11,21 @@ use crate::auth::{scope, Caller, User};
 use crate::entities::{Account, CredentialAccount, Preferences, Relationship, Token};
 use crate::error::ApiResult;
 use crate::params::{parse_id, Params};
+use crate::streaming::ClientAddr;
 use crate::AppState;
 
+/// Sign-up, checked against the address blocks in force (by the client's
+/// address as the listener resolved it).
 pub async fn sign_up(
     State(state): State<AppState>,
     caller: Caller,
+    ClientAddr(addr): ClientAddr,
     params: Params,
 ) -> ApiResult<Json<Token>> {
     let principal = caller.require("write:accounts")?;
     let (_, token) = state
         .service
-        .sign_up(
+        .sign_up_from(
             principal,
             SignUp {
                 username: params.str("username")?.unwrap_or_default(),
@@ -30,6 +34,7 @@ pub async fn sign_up(
                 agreement: params.bool("agreement")?.unwrap_or(false),
                 locale: params.str("locale")?,
             },
+            Some(addr),
         )
         .await?;
     Ok(Json(Token::new(&token)))

@@ -4,8 +4,10 @@
 #[macro_use]
 mod helpers;
 mod accounts;
+mod admin;
 mod announcements;
 mod discovery;
+mod emails;
 mod filters;
 mod fixed;
 mod instance;
@@ -16,8 +18,11 @@ mod notifications;
 mod oauth;
 mod ops;
 mod personal;
+mod polls;
 mod push;
+mod reports;
 mod safety;
+mod scheduled;
 mod statuses;
 mod timelines;
 mod trends;
@@ -144,7 +149,7 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         )
         .route(
             "/api/v1/announcements/{id}/reactions/{name}",
-            axum::routing::put(announcements::reaction).delete(announcements::reaction),
+            axum::routing::put(announcements::add_reaction).delete(announcements::remove_reaction),
         )
         .route("/api/v1/preferences", get(accounts::preferences))
         // accounts
@@ -222,7 +227,9 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         )
         .route(
             "/api/v1/statuses/{id}",
-            get(statuses::show).delete(statuses::delete),
+            get(statuses::show)
+                .delete(statuses::delete)
+                .put(statuses::update),
         )
         .route("/api/v1/statuses/{id}/context", get(statuses::context))
         .route("/api/v1/statuses/{id}/favourite", post(statuses::favourite))
@@ -244,6 +251,29 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route(
             "/api/v1/statuses/{id}/reblogged_by",
             get(statuses::reblogged_by),
+        )
+        // editing, pins, conversation mutes, translation, quotes (posts)
+        .route("/api/v1/statuses/{id}/history", get(statuses::history))
+        .route("/api/v1/statuses/{id}/source", get(statuses::source))
+        .route("/api/v1/statuses/{id}/pin", post(statuses::pin))
+        .route("/api/v1/statuses/{id}/unpin", post(statuses::unpin))
+        .route("/api/v1/statuses/{id}/mute", post(statuses::mute))
+        .route("/api/v1/statuses/{id}/unmute", post(statuses::unmute))
+        .route("/api/v1/statuses/{id}/translate", post(statuses::translate))
+        .route("/api/v1/statuses/{id}/quotes", get(statuses::quotes))
+        .route(
+            "/api/v1/statuses/{id}/quotes/{quoting}/revoke",
+            post(statuses::revoke_quote),
+        )
+        // polls and scheduled statuses (posts)
+        .route("/api/v1/polls/{id}", get(polls::show))
+        .route("/api/v1/polls/{id}/votes", post(polls::vote))
+        .route("/api/v1/scheduled_statuses", get(scheduled::index))
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            get(scheduled::show)
+                .put(scheduled::update)
+                .delete(scheduled::delete),
         )
         // timelines and lists
         .route("/api/v1/timelines/home", get(timelines::home))
@@ -301,6 +331,70 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
                 .post(push::create)
                 .put(push::update)
                 .delete(push::delete),
+        )
+        // reports, the admin API, e-mail confirmation (admin, issue 14)
+        .route("/api/v1/reports", post(reports::create))
+        .route(
+            "/api/v1/emails/confirmations",
+            post(emails::resend_confirmation),
+        )
+        .route(
+            "/api/v1/emails/check_confirmation",
+            get(emails::check_confirmation),
+        )
+        .route("/api/v1/admin/accounts", get(admin::accounts_v1))
+        .route("/api/v2/admin/accounts", get(admin::accounts_v2))
+        .route(
+            "/api/v1/admin/accounts/{id}",
+            get(admin::account).delete(admin::delete_account),
+        )
+        .route("/api/v1/admin/accounts/{id}/action", post(admin::action))
+        .route("/api/v1/admin/accounts/{id}/approve", post(admin::approve))
+        .route("/api/v1/admin/accounts/{id}/reject", post(admin::reject))
+        .route("/api/v1/admin/accounts/{id}/enable", post(admin::enable))
+        .route(
+            "/api/v1/admin/accounts/{id}/unsilence",
+            post(admin::unsilence),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsuspend",
+            post(admin::unsuspend),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsensitive",
+            post(admin::unsensitive),
+        )
+        .route("/api/v1/admin/reports", get(admin::reports))
+        .route(
+            "/api/v1/admin/reports/{id}",
+            get(admin::report).put(admin::update_report),
+        )
+        .route(
+            "/api/v1/admin/reports/{id}/assign_to_self",
+            post(admin::assign_to_self),
+        )
+        .route("/api/v1/admin/reports/{id}/unassign", post(admin::unassign))
+        .route("/api/v1/admin/reports/{id}/resolve", post(admin::resolve))
+        .route("/api/v1/admin/reports/{id}/reopen", post(admin::reopen))
+        .route(
+            "/api/v1/admin/domain_blocks",
+            get(admin::domain_blocks).post(admin::create_domain_block),
+        )
+        .route(
+            "/api/v1/admin/domain_blocks/{id}",
+            get(admin::domain_block)
+                .put(admin::update_domain_block)
+                .delete(admin::delete_domain_block),
+        )
+        .route(
+            "/api/v1/admin/ip_blocks",
+            get(admin::ip_blocks).post(admin::create_ip_block),
+        )
+        .route(
+            "/api/v1/admin/ip_blocks/{id}",
+            get(admin::ip_block)
+                .put(admin::update_ip_block)
+                .delete(admin::delete_ip_block),
         )
         // filters (v2, and v1's view of their keywords)
         .route("/api/v2/filters", get(filters::index).post(filters::create))

@@ -129,7 +129,7 @@ pub async fn update(c: &dyn Conn, id: Id, u: &AccountUpdate) -> StoreResult<Acco
 pub async fn credentials_by_email(c: &dyn Conn, email_lower: &str) -> StoreResult<Credentials> {
     let r = c
         .query_one(
-            "SELECT c.account_id, c.password_hash, a.suspended, a.approved FROM credentials c \
+            "SELECT c.account_id, c.password_hash, a.suspended OR a.disabled, a.approved FROM credentials c \
              JOIN accounts a ON a.id = c.account_id WHERE c.email_lower = ?1",
             &args![email_lower],
         )
@@ -200,7 +200,7 @@ pub async fn list(c: &dyn Conn, limit: u32) -> StoreResult<Vec<AccountAdminRow>>
         .map(|r| {
             Ok(AccountAdminRow {
                 account: account_row(r)?,
-                email: r.get(19)?, // after the 19 account columns
+                email: r.get(20)?, // after the 20 account columns
             })
         })
         .collect()

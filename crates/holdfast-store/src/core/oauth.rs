@@ -83,7 +83,7 @@ pub async fn token_by_hash(c: &dyn Conn, token_hash: &str) -> StoreResult<TokenR
     let r = c
         .query_one(
             &format!(
-                "SELECT t.id, t.account_id, t.scopes, t.created_at, COALESCE(a.suspended, FALSE), COALESCE(a.approved, TRUE), {APP_COLUMNS} \
+                "SELECT t.id, t.account_id, t.scopes, t.created_at, COALESCE(a.suspended OR a.disabled, FALSE), COALESCE(a.approved, TRUE), {APP_COLUMNS} \
                  FROM tokens t JOIN apps ap ON ap.id = t.app_id LEFT JOIN accounts a ON a.id = t.account_id \
                  WHERE t.token_hash = ?1 AND t.revoked_at IS NULL"
             ),

@@ -68,6 +68,16 @@ pub fn mute_in_force(m: &str) -> String {
     format!("({m}.expires_at IS NULL OR {m}.expires_at > holdfast_now_ms())")
 }
 
+/// For a status aliased `s` in a public timeline: its author is not
+/// silenced, unless the viewer (`?1`) is the author or follows them.
+pub fn not_silenced(s: &str) -> String {
+    format!(
+        "(NOT EXISTS (SELECT 1 FROM accounts sa WHERE sa.id = {s}.account_id AND sa.silenced) \
+          OR {s}.account_id = ?1 \
+          OR EXISTS (SELECT 1 FROM follows sf WHERE sf.account_id = ?1 AND sf.target_id = {s}.account_id))"
+    )
+}
+
 /// For a status aliased `s`: it has at least one attachment (`only_media`).
 pub fn has_media(s: &str) -> String {
     format!("EXISTS (SELECT 1 FROM media_attachments om WHERE om.status_id = {s}.id)")
@@ -193,7 +203,7 @@ pub fn like_prefix(prefix: &str) -> String {
 pub fn account_columns() -> String {
     "a.id, a.username, a.display_name, a.note, a.locked, a.bot, a.discoverable, a.created_at, \
      a.suspended, a.approved, a.followers_count, a.following_count, a.statuses_count, a.last_status_at, \
-     a.default_visibility, a.default_sensitive, a.default_language, a.avatar_key, a.header_key"
+     a.default_visibility, a.default_sensitive, a.default_language, a.avatar_key, a.header_key, a.role"
         .to_owned()
 }
 
@@ -218,12 +228,13 @@ pub fn account_row(r: &Row) -> StoreResult<AccountRow> {
         default_language: r.get(16)?,
         avatar_key: r.get(17)?,
         header_key: r.get(18)?,
+        role: Role::from_i64(r.get(19)?),
     })
 }
 
 pub const STATUS_COLUMNS: &str = "s.id, s.account_id, s.text, s.content, s.spoiler_text, s.sensitive, s.visibility, s.language, \
     s.in_reply_to_id, s.in_reply_to_account_id, s.reblog_of_id, ap.name, ap.website, \
-    s.replies_count, s.reblogs_count, s.favourites_count, s.created_at";
+    s.replies_count, s.reblogs_count, s.favourites_count, s.created_at, s.edited_at";
 
 pub const STATUS_FROM: &str = "statuses s LEFT JOIN apps ap ON ap.id = s.app_id";
 
@@ -246,6 +257,7 @@ pub fn status_row(r: &Row) -> StoreResult<StatusRow> {
         reblogs_count: r.get(14)?,
         favourites_count: r.get(15)?,
         created_at_ms: r.get(16)?,
+        edited_at_ms: r.get(17)?,
     })
 }
 

@@ -5,11 +5,13 @@ use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
 use super::home_feed::{self, FeedLimits};
+use super::moderation;
 use super::push;
 use super::{
     discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, streams,
     timelines, trends, web, Core, Db,
 };
+use super::{edits, polls, scheduled};
 use super::{filters, notification_policies};
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
@@ -1040,6 +1042,265 @@ impl<B: Db> Store for Core<B> {
             .await
     }
 
+    // ---- admin (moderation, issue 14) ----
+    async fn admin_account(&self, id: Id) -> StoreResult<AdminAccountRow> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::admin_account(c, id)))
+            .await
+    }
+    async fn admin_accounts(
+        &self,
+        filter: AdminAccountFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<AdminAccountRow>>> {
+        self.db
+            .read(filter, move |c, f| {
+                Box::pin(moderation::admin_accounts(c, f, page))
+            })
+            .await
+    }
+    async fn change_account(
+        &self,
+        id: Id,
+        change: AccountChange,
+        audit: NewAudit,
+    ) -> StoreResult<AdminAccountRow> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::change_account(c, id, change, audit))
+            })
+            .await
+    }
+    async fn remove_account(&self, id: Id, pending_only: bool, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::delete_account(c, id, pending_only, audit))
+            })
+            .await
+    }
+    async fn set_sign_up_ip(&self, id: Id, ip: &str) -> StoreResult<()> {
+        self.db
+            .write(ip.to_owned(), move |c, ip| {
+                Box::pin(moderation::set_sign_up_ip(c, id, ip))
+            })
+            .await
+    }
+    async fn audit_log(&self, page: Page) -> StoreResult<Vec<Paged<AuditRow>>> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::audit_log(c, page)))
+            .await
+    }
+    async fn record_audit(&self, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::record(c, audit))
+            })
+            .await
+    }
+    async fn create_report(&self, new: NewReport, open_max: u32) -> StoreResult<ReportRow> {
+        self.db
+            .write(new, move |c, new| {
+                Box::pin(moderation::create_report(c, new, open_max))
+            })
+            .await
+    }
+    async fn report(&self, id: Id) -> StoreResult<ReportRow> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::report(c, id)))
+            .await
+    }
+    async fn reports(
+        &self,
+        filter: ReportFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<ReportRow>>> {
+        self.db
+            .read(filter, move |c, f| {
+                Box::pin(moderation::reports(c, f, page))
+            })
+            .await
+    }
+    async fn change_report(
+        &self,
+        id: Id,
+        change: ReportChange,
+        audit: NewAudit,
+    ) -> StoreResult<ReportRow> {
+        self.db
+            .write((change, audit), move |c, (change, audit)| {
+                Box::pin(moderation::change_report(c, id, change, audit))
+            })
+            .await
+    }
+    async fn create_domain_block(
+        &self,
+        block: DomainBlockInput,
+        max: u32,
+        audit: NewAudit,
+    ) -> StoreResult<DomainBlockRow> {
+        self.db
+            .write((block, audit), move |c, (block, audit)| {
+                Box::pin(moderation::create_domain_block(c, block, max, audit))
+            })
+            .await
+    }
+    async fn domain_block(&self, id: Id) -> StoreResult<DomainBlockRow> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::domain_block(c, id)))
+            .await
+    }
+    async fn instance_domain_blocks(&self, page: Page) -> StoreResult<Vec<Paged<DomainBlockRow>>> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::domain_blocks(c, page)))
+            .await
+    }
+    async fn domain_blocked(&self, domain: &str) -> StoreResult<bool> {
+        self.db
+            .read(domain.to_owned(), move |c, d| {
+                Box::pin(moderation::domain_blocked(c, d))
+            })
+            .await
+    }
+    async fn update_domain_block(
+        &self,
+        id: Id,
+        block: DomainBlockInput,
+        audit: NewAudit,
+    ) -> StoreResult<DomainBlockRow> {
+        self.db
+            .write((block, audit), move |c, (block, audit)| {
+                Box::pin(moderation::update_domain_block(c, id, block, audit))
+            })
+            .await
+    }
+    async fn delete_domain_block(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::delete_domain_block(c, id, audit))
+            })
+            .await
+    }
+    async fn create_ip_block(
+        &self,
+        block: IpBlockInput,
+        max: u32,
+        audit: NewAudit,
+    ) -> StoreResult<IpBlockRow> {
+        self.db
+            .write((block, audit), move |c, (block, audit)| {
+                Box::pin(moderation::create_ip_block(c, block, max, audit))
+            })
+            .await
+    }
+    async fn ip_block(&self, id: Id) -> StoreResult<IpBlockRow> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::ip_block(c, id)))
+            .await
+    }
+    async fn ip_blocks(&self, page: Page) -> StoreResult<Vec<Paged<IpBlockRow>>> {
+        self.db
+            .read((), move |c, _| Box::pin(moderation::ip_blocks(c, page)))
+            .await
+    }
+    async fn live_ip_blocks(&self, limit: u32) -> StoreResult<Vec<IpBlockRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(moderation::live_ip_blocks(c, limit))
+            })
+            .await
+    }
+    async fn update_ip_block(
+        &self,
+        id: Id,
+        block: IpBlockInput,
+        audit: NewAudit,
+    ) -> StoreResult<IpBlockRow> {
+        self.db
+            .write((block, audit), move |c, (block, audit)| {
+                Box::pin(moderation::update_ip_block(c, id, block, audit))
+            })
+            .await
+    }
+    async fn delete_ip_block(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::delete_ip_block(c, id, audit))
+            })
+            .await
+    }
+    async fn create_announcement(
+        &self,
+        announcement: AnnouncementInput,
+        max: u32,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow> {
+        self.db
+            .write((announcement, audit), move |c, (a, audit)| {
+                Box::pin(moderation::create_announcement(c, a, max, audit))
+            })
+            .await
+    }
+    async fn announcement(&self, id: Id, viewer: Option<Id>) -> StoreResult<AnnouncementRow> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(moderation::announcement(c, id, viewer))
+            })
+            .await
+    }
+    async fn announcements(
+        &self,
+        viewer: Option<Id>,
+        active_only: bool,
+        limit: u32,
+    ) -> StoreResult<Vec<AnnouncementRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(moderation::announcements(c, viewer, active_only, limit))
+            })
+            .await
+    }
+    async fn update_announcement(
+        &self,
+        id: Id,
+        announcement: AnnouncementInput,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow> {
+        self.db
+            .write((announcement, audit), move |c, (a, audit)| {
+                Box::pin(moderation::update_announcement(c, id, a, audit))
+            })
+            .await
+    }
+    async fn delete_announcement(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::delete_announcement(c, id, audit))
+            })
+            .await
+    }
+    async fn dismiss_announcement(&self, account_id: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(moderation::dismiss_announcement(c, account_id, id))
+            })
+            .await
+    }
+    async fn react_to_announcement(
+        &self,
+        account_id: Id,
+        id: Id,
+        name: &str,
+        add: bool,
+        max: u32,
+    ) -> StoreResult<()> {
+        self.db
+            .write(name.to_owned(), move |c, name| {
+                Box::pin(moderation::react_to_announcement(
+                    c, account_id, id, name, add, max,
+                ))
+            })
+            .await
+    }
     // ---- web ----
     async fn sessions_of(&self, account_id: Id) -> StoreResult<Vec<WebSession>> {
         self.db
@@ -1259,6 +1520,130 @@ impl<B: Db> Store for Core<B> {
         self.db
             .write(ids.to_vec(), move |c, ids| {
                 Box::pin(notification_policies::dismiss(c, account, ids))
+            })
+            .await
+    }
+
+    // ---- posts ----
+    async fn edit_status(
+        &self,
+        account_id: Id,
+        status_id: Id,
+        edit: StatusEdit,
+        versions_max: u32,
+    ) -> StoreResult<Vec<Id>> {
+        self.db
+            .write(edit, move |c, edit| {
+                Box::pin(edits::edit(c, account_id, status_id, edit, versions_max))
+            })
+            .await
+    }
+    async fn status_history(&self, status_id: Id) -> StoreResult<Vec<StatusVersion>> {
+        self.db
+            .read((), move |c, _| Box::pin(edits::history(c, status_id)))
+            .await
+    }
+    async fn pin_status(&self, account_id: Id, status_id: Id, max: u32) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(edits::pin(c, account_id, status_id, max))
+            })
+            .await
+    }
+    async fn unpin_status(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(edits::unpin(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn mute_conversation(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(edits::mute_conversation(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn unmute_conversation(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(edits::unmute_conversation(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn poll_status(&self, poll_id: Id) -> StoreResult<Id> {
+        self.db
+            .read((), move |c, _| Box::pin(polls::status_of(c, poll_id)))
+            .await
+    }
+    async fn vote(
+        &self,
+        account_id: Id,
+        poll_id: Id,
+        choices: &[u32],
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        self.db
+            .write(choices.to_vec(), move |c, choices| {
+                Box::pin(polls::vote(c, account_id, poll_id, choices, now_ms))
+            })
+            .await
+    }
+    async fn create_scheduled_status(
+        &self,
+        new: NewScheduledStatus,
+        bounds: ScheduleBounds,
+    ) -> StoreResult<Id> {
+        self.db
+            .write(new, move |c, new| {
+                Box::pin(scheduled::create(c, new, bounds))
+            })
+            .await
+    }
+    async fn scheduled_statuses(
+        &self,
+        account_id: Id,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<ScheduledStatusRow>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(scheduled::list(c, account_id, page))
+            })
+            .await
+    }
+    async fn scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<ScheduledStatusRow> {
+        self.db
+            .read((), move |c, _| Box::pin(scheduled::get(c, account_id, id)))
+            .await
+    }
+    async fn reschedule_status(
+        &self,
+        account_id: Id,
+        id: Id,
+        at_ms: i64,
+        bounds: ScheduleBounds,
+    ) -> StoreResult<ScheduledStatusRow> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(scheduled::reschedule(c, account_id, id, at_ms, bounds))
+            })
+            .await
+    }
+    async fn cancel_scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(scheduled::cancel(c, account_id, id))
+            })
+            .await
+    }
+    async fn run_due_job(
+        &self,
+        now_ms: i64,
+        idempotency_ttl_s: u64,
+    ) -> StoreResult<Option<JobDone>> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(scheduled::run_due_job(c, now_ms, idempotency_ttl_s))
             })
             .await
     }

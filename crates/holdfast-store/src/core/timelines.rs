@@ -83,10 +83,11 @@ pub async fn public(
     page: Page,
 ) -> StoreResult<Vec<Paged<Id>>> {
     let mut select = format!(
-        "SELECT s.id, s.id FROM statuses s WHERE s.visibility = {} AND s.reblog_of_id IS NULL AND {} AND {}",
+        "SELECT s.id, s.id FROM statuses s WHERE s.visibility = {} AND s.reblog_of_id IS NULL AND {} AND {} AND {}",
         vis(Visibility::Public),
         sql::visible("s"),
-        sql::not_filtered("s")
+        sql::not_filtered("s"),
+        sql::not_silenced("s")
     );
     if only_media {
         select += &format!(" AND {}", sql::has_media("s"));
@@ -103,10 +104,11 @@ pub async fn tag(
     let select = format!(
         "SELECT s.id, s.id FROM statuses s \
          JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id AND t.name = ?2 \
-         WHERE s.visibility = {} AND s.reblog_of_id IS NULL AND {} AND {}",
+         WHERE s.visibility = {} AND s.reblog_of_id IS NULL AND {} AND {} AND {}",
         vis(Visibility::Public),
         sql::visible("s"),
-        sql::not_filtered("s")
+        sql::not_filtered("s"),
+        sql::not_silenced("s")
     );
     sql::paged(c, &select, "s.id", &args![viewer_param(viewer), tag], page).await
 }
@@ -119,9 +121,8 @@ pub async fn account(
     tagged: Option<&str>,
     page: Page,
 ) -> StoreResult<Vec<Paged<Id>>> {
-    // Nothing is pinned yet, so that filter selects nothing.
     if filter.pinned {
-        return Ok(Vec::new());
+        return super::edits::pinned(c, viewer, account_id, page).await;
     }
     let mut select = format!(
         "SELECT s.id, s.id FROM statuses s WHERE s.account_id = ?2 AND {}",

@@ -95,12 +95,18 @@ pub async fn set_password_hash(
         &args![account_id, keep_session_hash],
     )
     .await?;
+    // Apps signed in with the old password lose their tokens too (issue 14:
+    // a password change ends every other session).
+    c.execute(
+        "UPDATE tokens SET revoked_at = holdfast_now_ms() WHERE account_id = ?1 AND revoked_at IS NULL",
+        &args![account_id],
+    )
+    .await?;
     Ok(())
 }
 
-/// Deletes the account and, by the schema's cascades, everything it made.
+/// Deletes the account and everything it made, the way moderation does
+/// (counts on others' statuses and the search index kept right).
 pub async fn delete_account(c: &dyn Conn, account_id: Id) -> StoreResult<()> {
-    c.execute("DELETE FROM accounts WHERE id = ?1", &args![account_id])
-        .await?;
-    Ok(())
+    super::moderation::purge(c, account_id).await
 }

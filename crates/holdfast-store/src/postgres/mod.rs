@@ -81,6 +81,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/postgres/0013_auth_code_replay.sql"),
     ),
     (
+        "0014_moderation",
+        include_str!("../../migrations/postgres/0014_moderation.sql"),
+    ),
+    (
         "0016_home_feed",
         include_str!("../../migrations/postgres/0016_home_feed.sql"),
     ),
@@ -91,6 +95,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0019_streaming",
         include_str!("../../migrations/postgres/0019_streaming.sql"),
+    ),
+    (
+        "0010_edits_pins_polls_scheduled",
+        include_str!("../../migrations/postgres/0010_edits_pins_polls_scheduled.sql"),
     ),
 ];
 

@@ -45,7 +45,8 @@ const VISIBLE_TRIALS: usize = 5;
 #[derive(clap::Args, Clone, Debug, Serialize)]
 pub struct RunArgs {
     /// home, public, account, context, notifications, post, mixed, healthz,
-    /// home-followees (scale curve) or post-followers (scale curve + time to visible).
+    /// home-followees (scale curve), post-followers (scale curve + time to visible),
+    /// or web-home (the web UI's home page for the same viewers as `home`; SQLite seeds).
     #[arg(long)]
     pub scenario: String,
     /// The directory `holdfast bench seed --out` wrote (seed.json, data/).
@@ -109,6 +110,8 @@ enum Scenario {
     Mixed,
     HomeFollowees,
     PostFollowers,
+    /// `GET /home` of the web UI, logged in with a session cookie.
+    WebHome,
 }
 
 impl Scenario {
@@ -124,6 +127,7 @@ impl Scenario {
             "mixed" => Scenario::Mixed,
             "home-followees" => Scenario::HomeFollowees,
             "post-followers" => Scenario::PostFollowers,
+            "web-home" => Scenario::WebHome,
             other => return Err(format!("unknown scenario {other:?}; see --help")),
         })
     }
@@ -432,12 +436,54 @@ fn bearer(u: &SeedUser) -> Arc<str> {
     Arc::from(u.token.as_str())
 }
 
+/// The web-home scenario's session cookies (`holdfast_session=…`, in viewer
+/// order), made once by [`web_sessions`] before the server starts.
+static WEB_COOKIES: std::sync::OnceLock<Vec<Arc<str>>> = std::sync::OnceLock::new();
+
+/// A web UI session for each seeded viewer, written straight into the seed's
+/// SQLite store (seeded accounts have no password to log in with).
+async fn web_sessions(
+    seed_dir: &std::path::Path,
+    seed: &SeedInfo,
+) -> Result<Vec<Arc<str>>, String> {
+    use holdfast_service::secrets::{hash_secret, random_secret};
+    use holdfast_store::Store;
+    if seed.database.is_some() {
+        return Err(
+            "web-home needs a SQLite seed (its sessions are written into the data directory)"
+                .into(),
+        );
+    }
+    let limits = holdfast_config::Limits::default();
+    let store = holdfast_store::sqlite::SqliteStore::open(&seed_dir.join("data"), &limits)
+        .map_err(|e| e.to_string())?;
+    let mut cookies = Vec::with_capacity(seed.viewers.len());
+    for v in &seed.viewers {
+        let secret = random_secret();
+        store
+            .create_session(
+                &hash_secret(&secret),
+                v.id,
+                limits.session_ttl_s,
+                limits.sessions_per_account_max,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        cookies.push(Arc::from(format!("holdfast_session={secret}").as_str()));
+    }
+    Ok(cookies)
+}
+
 /// The request maker for a read or write scenario over the seeded viewers.
 fn maker(scenario: Scenario, seed: &SeedInfo) -> Result<Maker, String> {
     if seed.viewers.is_empty() {
         return Err("seed.json has no viewers".into());
     }
     let tokens: Arc<Vec<Arc<str>>> = Arc::new(seed.viewers.iter().map(bearer).collect());
+    let cookies: Arc<Vec<Arc<str>>> = Arc::new(WEB_COOKIES.get().cloned().unwrap_or_default());
+    if scenario == Scenario::WebHome && cookies.is_empty() {
+        return Err("web-home: no sessions were made".into());
+    }
     let accounts = Arc::new(seed.busy_accounts.clone());
     let threads = Arc::new(seed.threads.clone());
     if threads.is_empty() && matches!(scenario, Scenario::Context | Scenario::Mixed) {
@@ -461,6 +507,9 @@ fn maker(scenario: Scenario, seed: &SeedInfo) -> Result<Maker, String> {
             ))
             .bearer(token),
             Scenario::Notifications => Request::get("/api/v1/notifications?limit=20").bearer(token),
+            Scenario::WebHome => {
+                Request::get("/home").cookie(&cookies[(k as usize) % cookies.len()])
+            }
             _ => Request::post_json(
                 "/api/v1/statuses",
                 &json!({"status": format!("bench post {k} with a little text #bench{}", k % 200)}),
@@ -491,7 +540,7 @@ fn maker(scenario: Scenario, seed: &SeedInfo) -> Result<Maker, String> {
 /// (a seeded instance has none), a one-time cost that is not the steady state.
 async fn build_home_feeds(target: &Target, scenario: Scenario, seed: &SeedInfo) {
     let viewers: Vec<&SeedUser> = match scenario {
-        Scenario::Home | Scenario::Mixed => seed.viewers.iter().collect(),
+        Scenario::Home | Scenario::Mixed | Scenario::WebHome => seed.viewers.iter().collect(),
         Scenario::HomeFollowees => seed.scale_viewers.iter().map(|v| &v.user).collect(),
         Scenario::PostFollowers => seed
             .scale_authors
@@ -563,6 +612,9 @@ pub async fn run(a: RunArgs) -> Result<(), String> {
     std::fs::create_dir_all(&a.out)
         .map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     crate::siege::target::raise_open_files_limit();
+    if scenario == Scenario::WebHome {
+        let _ = WEB_COOKIES.set(web_sessions(&a.seed_dir, &seed).await?);
+    }
     let server = match &given {
         Some(_) => None,
         None => {

@@ -60,6 +60,8 @@ pub struct Request {
     pub body: Arc<[u8]>,
     /// Sent as `Idempotency-Key` (the drill's writes).
     pub idempotency_key: Option<String>,
+    /// Sent as `Cookie` (a web UI session).
+    pub cookie: Option<Arc<str>>,
 }
 
 impl Request {
@@ -71,6 +73,7 @@ impl Request {
             content_type: None,
             body: Arc::from(&b""[..]),
             idempotency_key: None,
+            cookie: None,
         }
     }
 
@@ -102,11 +105,18 @@ impl Request {
             content_type: Some(content_type),
             body,
             idempotency_key: None,
+            cookie: None,
         }
     }
 
     pub fn bearer(mut self, token: &Arc<str>) -> Self {
         self.bearer = Some(token.clone());
+        self
+    }
+
+    /// A request of a browser logged in to the web UI (`name=value`).
+    pub fn cookie(mut self, cookie: &Arc<str>) -> Self {
+        self.cookie = Some(cookie.clone());
         self
     }
 
@@ -117,6 +127,9 @@ impl Request {
         );
         if let Some(token) = &self.bearer {
             head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        if let Some(cookie) = &self.cookie {
+            head.push_str(&format!("Cookie: {cookie}\r\n"));
         }
         if let Some(ct) = self.content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
