@@ -265,7 +265,11 @@ impl Subscriber {
 
     async fn messages_for(&mut self, published: &Published) -> Vec<Outgoing> {
         match &published.event {
-            Event::Posted(s) => self.posted(s, &published.memo()).await,
+            Event::Posted(s) => self.posted(s, &published.memo(), "update").await,
+            Event::Edited(s) => {
+                self.posted(s, &published.memo(), "status.update")
+                    .await
+            }
             Event::Deleted(s) => self.deleted(s).await,
             Event::Notified { account_id } => {
                 if self.viewer() == Some(*account_id) {
@@ -284,7 +288,16 @@ impl Subscriber {
         }
     }
 
-    async fn posted(&self, s: &StatusEvent, memo: &EventMemo) -> Vec<Outgoing> {
+    /// A new status (`update`) or an edited one (`status.update`), to the
+    /// streams whose timeline holds it (an edit is not a new conversation
+    /// message, so the direct stream hears only of new ones).
+    async fn posted(
+        &self,
+        s: &StatusEvent,
+        memo: &EventMemo,
+        event: &'static str,
+    ) -> Vec<Outgoing> {
+        let edited = event != "update";
         let service = &self.state.service;
         let viewer = self.viewer();
         let public = s.visibility == Visibility::Public && !s.is_reblog();
@@ -312,7 +325,7 @@ impl Subscriber {
                             .await
                 }
                 Kind::Direct => match viewer {
-                    Some(v) if s.visibility == Visibility::Direct => {
+                    Some(v) if s.visibility == Visibility::Direct && !edited => {
                         (s.account_id == v || s.mentions.contains(&v))
                             && service.may_see_direct(v, s.id, s.account_id).await
                     }
@@ -355,7 +368,7 @@ impl Subscriber {
                 event: if stream.kind == Kind::Direct {
                     "conversation"
                 } else {
-                    "update"
+                    event
                 },
                 payload: payload.to_string(),
             });

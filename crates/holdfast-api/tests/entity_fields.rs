@@ -21,9 +21,10 @@ use holdfast_service::oauth::IssuedToken;
 use holdfast_service::Scopes;
 use holdfast_store::{
     AccountRow, FilterAction, FilterContext, FilterKeywordRow, FilterMatch, FilterRow,
-    FilterStatusRow, ListRow, MediaRow, NotificationPolicyRow, NotificationRequestRow,
-    NotificationRow, NotificationType, PendingSummary, Relationship as RelationshipRow,
-    RepliesPolicy, StatusBundle, StatusRow, SuggestionSource, TagRef, TagRow, Visibility,
+    FilterStatusRow, ListRow, MediaRow, NewPoll, NotificationPolicyRow, NotificationRequestRow,
+    NotificationRow, NotificationType, PendingSummary, PollOptionRow, PollView,
+    Relationship as RelationshipRow, RepliesPolicy, ScheduledStatusRow, StatusBundle, StatusRow,
+    StatusVersion, SuggestionSource, TagRef, TagRow, Visibility,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -97,6 +98,10 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("Tag", "history[][day]", "use history is not computed yet: the list is empty"),
     ("Tag", "history[][uses]", "use history is not computed yet: the list is empty"),
     ("Tag", "history[][accounts]", "use history is not computed yet: the list is empty"),
+    ("StatusEdit", "quote", "optional; quote posts are not implemented"),
+    ("StatusEdit", "poll.options[]", "the docs' dotted name for poll[options], sent inside `poll` (checked as a whole)"),
+    ("StatusEdit", "poll.options[].title", "the docs' dotted name for each option's title, sent inside `poll`"),
+    ("ScheduledStatus", "params[poll][options[]]", "the docs' name for params[poll][options], which is sent"),
 ];
 
 /// Fields holdfast sends that the entity's docs do not list: (entity, field, why).
@@ -108,6 +113,7 @@ const EXTRA: &[(&str, &str, &str)] = &[
     ("Error", "details", "Mastodon's validation errors send per-field ERR_* codes (ValidationErrorFormatter)"),
     ("MediaAttachment", "meta[original]", "what processing measured, as in Mastodon's meta hash (the docs describe it in prose)"),
     ("MediaAttachment", "meta[small]", "the preview's size, as in Mastodon's meta hash (the docs describe it in prose)"),
+    ("ScheduledStatus", "params[poll][options]", "the poll's options, which the docs head as params[poll][options[]]"),
 ];
 
 fn documented() -> BTreeMap<String, BTreeSet<String>> {
@@ -276,6 +282,7 @@ fn bundle(id: i64, reblog: Option<StatusBundle>) -> StatusBundle {
             reblogs_count: 1,
             favourites_count: 2,
             created_at_ms: 1_700_000_000_000,
+            edited_at_ms: Some(1_700_000_000_500),
         },
         account: account_row(1),
         mentions: vec![account_row(2)],
@@ -290,6 +297,32 @@ fn bundle(id: i64, reblog: Option<StatusBundle>) -> StatusBundle {
         media: vec![media_row()],
         reblog: reblog.map(Box::new),
         filtered: Vec::new(),
+        pinned: false,
+        poll: Some(poll_view()),
+    }
+}
+
+fn poll_view() -> PollView {
+    PollView {
+        id: 30,
+        status_id: 10,
+        account_id: 1,
+        options: vec![
+            PollOptionRow {
+                title: "yes".into(),
+                votes_count: 2,
+            },
+            PollOptionRow {
+                title: "no".into(),
+                votes_count: 1,
+            },
+        ],
+        multiple: true,
+        hide_totals: false,
+        expires_at_ms: 1_700_000_000_000,
+        votes_count: 3,
+        voters_count: 2,
+        own_votes: vec![0],
     }
 }
 
@@ -634,6 +667,48 @@ fn every_entity_has_the_documented_fields() {
             accounts: vec![Account::new(&u, &account_row(2))],
             last_status: Some(&status),
         },
+    ));
+    problems.extend(check("Poll", &[], Poll::new(&poll_view())));
+    let edited = bundle(10, None);
+    let versions = [StatusVersion {
+        content: "<p>hi</p>".into(),
+        spoiler_text: String::new(),
+        sensitive: false,
+        created_at_ms: 1_700_000_000_000,
+        media: vec![media_row()],
+        poll_options: Some(vec!["yes".into(), "no".into()]),
+    }];
+    problems.extend(check(
+        "StatusEdit",
+        &[],
+        &StatusEdit::list(&u, &edited, &versions)[0],
+    ));
+    problems.extend(check("StatusSource", &[], StatusSource::new(&edited)));
+    let scheduled = ScheduledStatusRow {
+        id: 40,
+        account_id: 1,
+        scheduled_at_ms: 1_700_000_000_000,
+        text: "later".into(),
+        spoiler_text: "cw".into(),
+        sensitive: true,
+        visibility: Visibility::Public,
+        language: Some("en".into()),
+        in_reply_to_id: Some(9),
+        app_id: Some(3),
+        idempotency_key: Some("k".into()),
+        media_ids: vec![7],
+        media: vec![media_row()],
+        poll: Some(NewPoll {
+            options: vec!["a".into(), "b".into()],
+            expires_in_s: 600,
+            multiple: false,
+            hide_totals: false,
+        }),
+    };
+    problems.extend(check(
+        "ScheduledStatus",
+        &[],
+        ScheduledStatus::new(&u, &scheduled),
     ));
     // moderation (admin, issue 14)
     let admin_account = holdfast_store::AdminAccountRow {

@@ -554,6 +554,27 @@ pub struct Limits {
     pub rate_media_window_s: u64,
     /// Uploads (media, avatar, header) per principal per `rate_media_window_s` (Mastodon: 30 per 30 min).
     pub rate_media_requests: u32,
+    // ---- statuses: edits, pins, polls, scheduled (posts, issue 14) ----
+    /// Versions one status may have (the original and each edit).
+    pub status_versions_max: u32,
+    /// Statuses one account may pin to its profile (Mastodon: 5).
+    pub pinned_statuses_max: u32,
+    /// Options in one poll (Mastodon: 4).
+    pub poll_options_max: usize,
+    /// Longest poll option, in characters (Mastodon: 50).
+    pub poll_option_max_chars: usize,
+    /// Shortest and longest a poll may run (Mastodon: 5 minutes, about a month).
+    pub poll_expires_in_min_s: u64,
+    pub poll_expires_in_max_s: u64,
+    /// How soon a scheduled status may be published, at the earliest (Mastodon: 5 minutes).
+    pub scheduled_lead_min_s: u64,
+    /// Scheduled statuses one account may have waiting (Mastodon: 300), and on one day (25).
+    pub scheduled_statuses_max: u32,
+    pub scheduled_statuses_per_day_max: u32,
+    /// How often each node looks for due jobs (poll ends, scheduled statuses).
+    pub due_jobs_poll_interval_ms: u64,
+    /// Most jobs one node runs per look; the rest wait for the next.
+    pub due_jobs_per_tick_max: u32,
     // ---- relationships and lists (rel, issue 14) ----
     /// Longest mute a `duration` may ask for (10 years; 0 is "until unmuted").
     pub mute_duration_max_s: u64,
@@ -923,6 +944,17 @@ impl Default for Limits {
             media_cleanup_batch_max: 100,
             rate_media_window_s: 1_800,
             rate_media_requests: 30,
+            status_versions_max: 100,
+            pinned_statuses_max: 5,
+            poll_options_max: 4,
+            poll_option_max_chars: 50,
+            poll_expires_in_min_s: 300,
+            poll_expires_in_max_s: 2_629_746,
+            scheduled_lead_min_s: 300,
+            scheduled_statuses_max: 300,
+            scheduled_statuses_per_day_max: 25,
+            due_jobs_poll_interval_ms: 1_000,
+            due_jobs_per_tick_max: 50,
             mute_duration_max_s: 10 * 365 * 24 * 3600,
             lists_per_account_max: 50,
             list_title_max_chars: 256,

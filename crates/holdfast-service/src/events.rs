@@ -102,6 +102,8 @@ pub enum Event {
     Posted(StatusEvent),
     /// A status is gone: `delete` with its bare id.
     Deleted(StatusEvent),
+    /// A status was edited: `status.update`, to whoever may see it where they see it.
+    Edited(StatusEvent),
     /// The account has new notifications; its own connections fetch them as itself.
     Notified { account_id: Id },
     /// The account changed its filters: `filters_changed` on its user streams.
@@ -114,6 +116,7 @@ impl Event {
         match self {
             Event::Posted(s) => json!({"type": "posted", "status": s.to_json()}),
             Event::Deleted(s) => json!({"type": "deleted", "status": s.to_json()}),
+            Event::Edited(s) => json!({"type": "edited", "status": s.to_json()}),
             Event::Notified { account_id } => json!({"type": "notified", "account_id": account_id}),
             Event::FiltersChanged { account_id } => {
                 json!({"type": "filters_changed", "account_id": account_id})
@@ -127,6 +130,7 @@ impl Event {
         match v.get("type")?.as_str()? {
             "posted" => Some(Event::Posted(StatusEvent::from_json(v.get("status")?)?)),
             "deleted" => Some(Event::Deleted(StatusEvent::from_json(v.get("status")?)?)),
+            "edited" => Some(Event::Edited(StatusEvent::from_json(v.get("status")?)?)),
             "notified" => Some(Event::Notified {
                 account_id: v.get("account_id")?.as_i64()?,
             }),

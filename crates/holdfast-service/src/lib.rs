@@ -17,6 +17,7 @@ pub mod notification_groups;
 pub mod notification_policies;
 pub mod oauth;
 pub mod personal;
+pub mod posts;
 pub mod push;
 pub mod push_address;
 pub mod push_crypto;

@@ -289,6 +289,8 @@ impl Service {
             NotificationType::Reblog => format!("{name} boosted your post"),
             NotificationType::Follow => format!("{name} followed you"),
             NotificationType::FollowRequest => format!("{name} requested to follow you"),
+            NotificationType::Poll => "A poll you voted in or created has ended".to_owned(),
+            NotificationType::Update => format!("{name} edited a post you boosted"),
         };
         let body = match notification.status_id {
             Some(id) => self

@@ -18,7 +18,24 @@ pub struct PostInput {
     pub idempotency_key: Option<String>,
     /// Uploads to attach, in order (`media_ids[]`).
     pub media_ids: Vec<Id>,
-    pub has_poll: bool,
+    pub poll: Option<PollInput>,
+}
+
+/// `poll[...]` of a post or an edit, as the client sent it.
+#[derive(Clone, Debug, Default)]
+pub struct PollInput {
+    pub options: Vec<String>,
+    pub expires_in_s: Option<i64>,
+    pub multiple: Option<bool>,
+    pub hide_totals: Option<bool>,
+}
+
+/// What the text of a status becomes once checked: its HTML, the local
+/// accounts it mentions and its tags.
+pub(crate) struct Composed {
+    pub content: String,
+    pub mentions: Vec<Id>,
+    pub tags: Vec<String>,
 }
 
 impl Service {
@@ -29,27 +46,35 @@ impl Service {
         app_id: Id,
         input: PostInput,
     ) -> ServiceResult<StatusBundle> {
+        let new = self.prepare_post(me, app_id, input).await?;
+        let id = self
+            .store
+            .create_status(new, self.limits().idempotency_key_ttl_s)
+            .await?;
+        // Our own new status: visible to us, so no visibility check first.
+        let bundle = self
+            .store
+            .status_bundles(Some(me), &[id])
+            .await?
+            .pop()
+            .ok_or_else(ServiceError::not_found)?;
+        self.announce_post(&bundle);
+        Ok(bundle)
+    }
+
+    /// Checks a post and prepares it for the store (rendered, mentions
+    /// resolved): the same for posting now and for scheduling.
+    pub(crate) async fn prepare_post(
+        &self,
+        me: Id,
+        app_id: Id,
+        input: PostInput,
+    ) -> ServiceResult<NewStatus> {
         let limits = self.limits();
         let author = self.store.account(me).await?;
         let text = input.status.unwrap_or_default();
-        // The same upload twice in one post is one attachment, as in Mastodon.
-        let mut media_ids: Vec<Id> = Vec::with_capacity(input.media_ids.len());
-        for id in &input.media_ids {
-            if !media_ids.contains(id) {
-                media_ids.push(*id);
-            }
-        }
-        if media_ids.len() > limits.statuses_media_max {
-            return Err(ServiceError::Unprocessable(format!(
-                "Validation failed: at most {} media attachments per status",
-                limits.statuses_media_max
-            )));
-        }
-        if input.has_poll {
-            return Err(ServiceError::Unprocessable(
-                "Validation failed: polls are not supported yet".into(),
-            ));
-        }
+        let media_ids = self.check_media_ids(&input.media_ids)?;
+        let poll = self.check_poll(input.poll.as_ref(), &media_ids)?;
         // With media, the text may be empty (a picture alone is a post).
         if text.trim().is_empty() && media_ids.is_empty() {
             return Err(ServiceError::Unprocessable(
@@ -57,28 +82,15 @@ impl Service {
             ));
         }
         let spoiler_text = input.spoiler_text.unwrap_or_default();
-        // Mastodon counts the content warning against the same limit as the text.
-        let length =
-            text::mastodon_length(&text, limits.status_url_chars) + spoiler_text.chars().count();
-        if length > limits.status_max_chars {
-            return Err(ServiceError::Unprocessable(format!(
-                "Validation failed: Text character limit of {} exceeded",
-                limits.status_max_chars
-            )));
-        }
+        self.check_length(&text, &spoiler_text)?;
         let visibility = match input.visibility.as_deref().filter(|v| !v.is_empty()) {
             None => author.default_visibility,
             Some(v) => Visibility::parse(v)
                 .ok_or_else(|| ServiceError::Unprocessable(format!("Validation failed: Visibility is not one of public, unlisted, private, direct ({v})")))?,
         };
-        let language = match input.language.filter(|l| !l.is_empty()) {
-            Some(l) if !crate::oauth::valid_language(&l, limits.language_max_chars) => {
-                return Err(ServiceError::Unprocessable(
-                    "Validation failed: Language is not a valid language code".into(),
-                ))
-            }
-            other => other.or(author.default_language.clone()),
-        };
+        let language = self
+            .check_language(input.language)?
+            .or(author.default_language.clone());
         if let Some(key) = &input.idempotency_key {
             if key.is_empty() || key.chars().count() > limits.idempotency_key_max_chars {
                 return Err(ServiceError::Unprocessable(format!(
@@ -95,10 +107,75 @@ impl Service {
                 ));
             }
         }
+        let composed = self.compose(&text).await;
+        Ok(NewStatus {
+            account_id: me,
+            text,
+            content: composed.content,
+            spoiler_text,
+            sensitive: input.sensitive.unwrap_or(author.default_sensitive),
+            visibility,
+            language,
+            in_reply_to: input.in_reply_to_id,
+            app_id: Some(app_id),
+            mentions: composed.mentions,
+            tags: composed.tags,
+            idempotency_key: input.idempotency_key,
+            media_ids,
+            poll,
+        })
+    }
 
-        // Mentions resolve to local accounts; unknown names stay plain text.
+    /// The uploads, each once (the same upload twice in one post is one
+    /// attachment, as in Mastodon), at most `statuses_media_max`.
+    pub(crate) fn check_media_ids(&self, ids: &[Id]) -> ServiceResult<Vec<Id>> {
+        let mut media_ids: Vec<Id> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if !media_ids.contains(id) {
+                media_ids.push(*id);
+            }
+        }
+        let max = self.limits().statuses_media_max;
+        if media_ids.len() > max {
+            return Err(ServiceError::Unprocessable(format!(
+                "Validation failed: at most {max} media attachments per status"
+            )));
+        }
+        Ok(media_ids)
+    }
+
+    /// Mastodon counts the content warning against the same limit as the text.
+    pub(crate) fn check_length(&self, text: &str, spoiler_text: &str) -> ServiceResult<()> {
+        let limits = self.limits();
+        let length =
+            text::mastodon_length(text, limits.status_url_chars) + spoiler_text.chars().count();
+        if length > limits.status_max_chars {
+            return Err(ServiceError::Unprocessable(format!(
+                "Validation failed: Text character limit of {} exceeded",
+                limits.status_max_chars
+            )));
+        }
+        Ok(())
+    }
+
+    /// A language code as given (None for none or empty), or 422.
+    pub(crate) fn check_language(&self, language: Option<String>) -> ServiceResult<Option<String>> {
+        match language.filter(|l| !l.is_empty()) {
+            Some(l) if !crate::oauth::valid_language(&l, self.limits().language_max_chars) => {
+                Err(ServiceError::Unprocessable(
+                    "Validation failed: Language is not a valid language code".into(),
+                ))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Renders the text once and resolves its mentions (local accounts
+    /// only; unknown names stay plain text) and hashtags, within the limits.
+    pub(crate) async fn compose(&self, text: &str) -> Composed {
+        let limits = self.limits();
         let mut mentioned: Vec<AccountRow> = Vec::new();
-        for (username, domain) in text::mentions(&text)
+        for (username, domain) in text::mentions(text)
             .into_iter()
             .take(limits.mentions_per_status_max)
         {
@@ -125,44 +202,24 @@ impl Service {
                     username: a.username.clone(),
                 })
         };
-        let content = text::render_html(&text, &self.base_url, &resolve);
-        let mut tags = text::hashtags(&text);
+        let content = text::render_html(text, &self.base_url, &resolve);
+        let mut tags = text::hashtags(text);
         tags.truncate(limits.tags_per_status_max);
-
-        let id = self
-            .store
-            .create_status(
-                NewStatus {
-                    account_id: me,
-                    text,
-                    content,
-                    spoiler_text,
-                    sensitive: input.sensitive.unwrap_or(author.default_sensitive),
-                    visibility,
-                    language,
-                    in_reply_to: input.in_reply_to_id,
-                    app_id: Some(app_id),
-                    mentions: mentioned.iter().map(|a| a.id).collect(),
-                    tags,
-                    idempotency_key: input.idempotency_key,
-                    media_ids,
-                },
-                limits.idempotency_key_ttl_s,
-            )
-            .await?;
-        // Our own new status: visible to us, so no visibility check first.
-        let bundle = self
-            .store
-            .status_bundles(Some(me), &[id])
-            .await?
-            .pop()
-            .ok_or_else(ServiceError::not_found)?;
-        self.announce_post(&bundle);
-        Ok(bundle)
+        let mut mentions: Vec<Id> = Vec::with_capacity(mentioned.len());
+        for a in &mentioned {
+            if !mentions.contains(&a.id) {
+                mentions.push(a.id);
+            }
+        }
+        Composed {
+            content,
+            mentions,
+            tags,
+        }
     }
 
     /// Streams a new status, and pokes everyone it notified.
-    fn announce_post(&self, bundle: &StatusBundle) {
+    pub(crate) fn announce_post(&self, bundle: &StatusBundle) {
         let event = StatusEvent::of(bundle);
         for account_id in &event.mentions {
             if *account_id != event.account_id {
@@ -333,6 +390,8 @@ impl Service {
             bookmarked: false,
             muted: target.muted,
             media: Vec::new(),
+            pinned: false,
+            poll: None,
             reblog: Some(Box::new(target)),
             filtered: Vec::new(),
         };

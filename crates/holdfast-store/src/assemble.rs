@@ -18,6 +18,11 @@ pub struct BundleParts {
     pub favourited: HashSet<Id>,
     pub bookmarked: HashSet<Id>,
     pub reblogged: HashSet<Id>,
+    /// The viewer's pinned statuses, and those in threads the viewer muted.
+    pub pinned: HashSet<Id>,
+    pub muted: HashSet<Id>,
+    /// Polls by status id, as the viewer sees them.
+    pub polls: HashMap<Id, PollView>,
 }
 
 /// Authors and mentioned accounts of `statuses`: the accounts a page needs, each once.
@@ -52,7 +57,9 @@ impl BundleParts {
                 favourited: self.favourited.contains(&id),
                 reblogged: self.reblogged.contains(&id),
                 bookmarked: self.bookmarked.contains(&id),
-                muted: false,
+                muted: self.muted.contains(&id),
+                pinned: self.pinned.contains(&id),
+                poll: self.polls.get(&id).cloned(),
                 reblog: None,
                 filtered: Vec::new(),
                 status,

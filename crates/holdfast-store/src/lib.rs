@@ -661,6 +661,66 @@ pub trait Store: Send + Sync + 'static {
     /// Dismisses the account's requests among `ids`, with their notifications.
     async fn dismiss_notification_requests(&self, account: Id, ids: &[Id]) -> StoreResult<usize>;
 
+    // ---- posts: edits, pins, conversation mutes, polls, scheduled statuses ----
+    /// Edits a status of `account_id` (NotFound for anyone else's); returns
+    /// the accounts that reblogged it (each got an `update` notification).
+    /// Rejected past `versions_max` versions in its history.
+    async fn edit_status(
+        &self,
+        account_id: Id,
+        status_id: Id,
+        edit: StatusEdit,
+        versions_max: u32,
+    ) -> StoreResult<Vec<Id>>;
+    /// The versions of an edited status, oldest first; empty if never edited.
+    async fn status_history(&self, status_id: Id) -> StoreResult<Vec<StatusVersion>>;
+    /// Rejected for a status not `account_id`'s, a direct one, or past `max` pins.
+    async fn pin_status(&self, account_id: Id, status_id: Id, max: u32) -> StoreResult<()>;
+    async fn unpin_status(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    /// No notifications for `account_id` from the thread of `status_id` any more.
+    async fn mute_conversation(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    async fn unmute_conversation(&self, account_id: Id, status_id: Id) -> StoreResult<()>;
+    /// The status a poll is attached to.
+    async fn poll_status(&self, poll_id: Id) -> StoreResult<Id>;
+    /// Votes; Rejected (with the reason) if the poll ended at `now_ms`, is the
+    /// voter's own, was voted on already, or a choice does not fit.
+    async fn vote(
+        &self,
+        account_id: Id,
+        poll_id: Id,
+        choices: &[u32],
+        now_ms: i64,
+    ) -> StoreResult<()>;
+    /// Schedules a status (its uploads reserved); with an idempotency key
+    /// already used by a waiting scheduled status, returns that one.
+    async fn create_scheduled_status(
+        &self,
+        new: NewScheduledStatus,
+        bounds: ScheduleBounds,
+    ) -> StoreResult<Id>;
+    async fn scheduled_statuses(
+        &self,
+        account_id: Id,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<ScheduledStatusRow>>>;
+    /// One of `account_id`'s scheduled statuses; anyone else's is NotFound.
+    async fn scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<ScheduledStatusRow>;
+    async fn reschedule_status(
+        &self,
+        account_id: Id,
+        id: Id,
+        at_ms: i64,
+        bounds: ScheduleBounds,
+    ) -> StoreResult<ScheduledStatusRow>;
+    async fn cancel_scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<()>;
+    /// Claims one job due at `now_ms` and does it, claim and work in one
+    /// transaction: exactly once across restarts and nodes. None: nothing due.
+    async fn run_due_job(
+        &self,
+        now_ms: i64,
+        idempotency_ttl_s: u64,
+    ) -> StoreResult<Option<JobDone>>;
+
     // ---- stream ----
     /// Who does not see `author`'s public posts in public and hashtag
     /// timelines (blocks either way, mutes in force), asked once per event by

@@ -181,6 +181,8 @@ pub struct StatusRow {
     pub reblogs_count: i64,
     pub favourites_count: i64,
     pub created_at_ms: i64,
+    /// When it was last edited; None if never.
+    pub edited_at_ms: Option<i64>,
 }
 
 /// A status with everything needed to render it for one viewer, loaded in a
@@ -198,6 +200,9 @@ pub struct StatusBundle {
     /// Attachments in the order the author gave them.
     pub media: Vec<MediaRow>,
     pub reblog: Option<Box<StatusBundle>>,
+    /// On its author's profile (only ever true for the author's own statuses).
+    pub pinned: bool,
+    pub poll: Option<PollView>,
     /// The viewer's filters that match it in the context it is shown in;
     /// the store leaves this empty, the service fills it (`filters`).
     pub filtered: Vec<FilterMatch>,
@@ -222,6 +227,7 @@ pub struct NewStatus {
     /// Uploads to attach, in order: each must be the author's and unattached,
     /// or nothing is written (`StoreError::Rejected`).
     pub media_ids: Vec<Id>,
+    pub poll: Option<NewPoll>,
 }
 
 /// The outcome of a follow: following at once, or a request to a locked account.
@@ -341,15 +347,21 @@ pub enum NotificationType {
     Mention,
     Favourite,
     Reblog,
+    /// A poll the account voted in or made has ended.
+    Poll,
+    /// A status the account reblogged was edited.
+    Update,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 5] = [
+    pub const ALL: [NotificationType; 7] = [
         NotificationType::Follow,
         NotificationType::FollowRequest,
         NotificationType::Mention,
         NotificationType::Favourite,
         NotificationType::Reblog,
+        NotificationType::Poll,
+        NotificationType::Update,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -359,6 +371,8 @@ impl NotificationType {
             NotificationType::Mention => "mention",
             NotificationType::Favourite => "favourite",
             NotificationType::Reblog => "reblog",
+            NotificationType::Poll => "poll",
+            NotificationType::Update => "update",
         }
     }
 
@@ -1065,4 +1079,122 @@ pub struct NotificationRequestRow {
     pub notifications_count: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+}
+
+// ---- posts: edits, pins, polls, scheduled statuses (issue 14) ----
+
+/// A poll to attach to a status. It ends `expires_in_s` after the status is
+/// published (for a scheduled status, after it is published, not scheduled).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPoll {
+    pub options: Vec<String>,
+    pub expires_in_s: i64,
+    pub multiple: bool,
+    pub hide_totals: bool,
+}
+
+/// A poll as one viewer sees it. Counts are those of every vote; hiding
+/// them (`hide_totals` before the end) is the renderer's decision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PollView {
+    pub id: Id,
+    pub status_id: Id,
+    pub account_id: Id,
+    pub options: Vec<PollOptionRow>,
+    pub multiple: bool,
+    pub hide_totals: bool,
+    pub expires_at_ms: i64,
+    /// Chosen options, summed over voters (a multiple-choice voter counts once per choice).
+    pub votes_count: i64,
+    pub voters_count: i64,
+    /// The viewer's choices, by index (empty: has not voted, or anonymous).
+    pub own_votes: Vec<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PollOptionRow {
+    pub title: String,
+    pub votes_count: i64,
+}
+
+/// What `PUT /api/v1/statuses/:id` sets, all prepared by the service
+/// (rendered HTML, resolved mentions and tags). The media list replaces the
+/// old one (uploads of the author, unattached or already on this status);
+/// the poll replaces the old one (None removes it); votes are kept only if
+/// the options and `multiple` did not change.
+#[derive(Clone, Debug)]
+pub struct StatusEdit {
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub mentions: Vec<Id>,
+    pub tags: Vec<String>,
+    pub media_ids: Vec<Id>,
+    pub poll: Option<NewPoll>,
+}
+
+/// One version of an edited status, oldest first in a history.
+#[derive(Clone, Debug)]
+pub struct StatusVersion {
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at_ms: i64,
+    /// Attachments of that version that still exist, in order.
+    pub media: Vec<MediaRow>,
+    pub poll_options: Option<Vec<String>>,
+}
+
+/// A status to publish at `scheduled_at_ms`, prepared as a post is
+/// (`status.poll`'s clock starts at publication). Its uploads are reserved
+/// (not swept as unattached) until it is published or cancelled.
+#[derive(Clone, Debug)]
+pub struct NewScheduledStatus {
+    pub status: NewStatus,
+    pub scheduled_at_ms: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScheduledStatusRow {
+    pub id: Id,
+    pub account_id: Id,
+    pub scheduled_at_ms: i64,
+    pub text: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub visibility: Visibility,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<Id>,
+    pub app_id: Option<Id>,
+    pub idempotency_key: Option<String>,
+    pub media_ids: Vec<Id>,
+    /// The reserved uploads, in order.
+    pub media: Vec<MediaRow>,
+    pub poll: Option<NewPoll>,
+}
+
+/// How many scheduled statuses an account may keep (Mastodon: 300 in all,
+/// 25 on any one day, a day being the 24 hours from midnight UTC).
+#[derive(Clone, Copy, Debug)]
+pub struct ScheduleBounds {
+    pub total_max: u32,
+    pub per_day_max: u32,
+}
+
+/// What one due job did (see `Store::run_due_job`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobDone {
+    /// A scheduled status became status `status_id` of `account_id`.
+    Published { account_id: Id, status_id: Id },
+    /// A poll ended; these accounts (voters and the author) were notified.
+    PollEnded { status_id: Id, notified: Vec<Id> },
+    /// The job's target was gone or could no longer be done (a scheduled
+    /// reply whose parent was deleted): dropped, with the reason.
+    Dropped {
+        kind: String,
+        target_id: Id,
+        why: String,
+    },
 }

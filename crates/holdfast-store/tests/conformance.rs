@@ -130,6 +130,7 @@ fn new_status(author: Id, text: &str) -> NewStatus {
         tags: vec![],
         idempotency_key: None,
         media_ids: vec![],
+        poll: None,
     }
 }
 

@@ -46,13 +46,24 @@ pub struct MediaConfig {
     pub video_matrix_limit: u64,
 }
 
-/// Polls are not supported yet: every bound is 0.
-#[derive(Serialize, Default)]
+/// The bounds a poll must keep (`Limits`).
+#[derive(Serialize)]
 pub struct PollsConfig {
-    pub max_options: u32,
-    pub max_characters_per_option: u32,
-    pub min_expiration: u32,
-    pub max_expiration: u32,
+    pub max_options: usize,
+    pub max_characters_per_option: usize,
+    pub min_expiration: u64,
+    pub max_expiration: u64,
+}
+
+impl PollsConfig {
+    fn new(l: &Limits) -> PollsConfig {
+        PollsConfig {
+            max_options: l.poll_options_max,
+            max_characters_per_option: l.poll_option_max_chars,
+            min_expiration: l.poll_expires_in_min_s,
+            max_expiration: l.poll_expires_in_max_s,
+        }
+    }
 }
 
 impl StatusesConfig {
@@ -216,11 +227,11 @@ impl Instance {
                 },
                 accounts: AccountsConfig {
                     max_featured_tags: 0,
-                    max_pinned_statuses: 0,
+                    max_pinned_statuses: f.limits.pinned_statuses_max,
                 },
                 statuses: StatusesConfig::new(f.limits),
                 media_attachments: MediaConfig::new(f.limits),
-                polls: PollsConfig::default(),
+                polls: PollsConfig::new(f.limits),
                 translation: Translation { enabled: false },
             },
             registrations: RegistrationsV2 {
@@ -314,7 +325,7 @@ impl V1Instance {
                 },
                 statuses: StatusesConfig::new(f.limits),
                 media_attachments: MediaConfig::new(f.limits),
-                polls: PollsConfig::default(),
+                polls: PollsConfig::new(f.limits),
             },
             contact_account: None,
             rules: Rule::all(f.rules),

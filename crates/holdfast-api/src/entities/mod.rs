@@ -15,6 +15,7 @@ mod instance;
 mod list;
 mod notification;
 mod oauth;
+mod posts;
 mod push;
 mod status;
 
@@ -26,6 +27,7 @@ pub use instance::*;
 pub use list::*;
 pub use notification::*;
 pub use oauth::*;
+pub use posts::*;
 pub use push::*;
 pub use status::*;
 

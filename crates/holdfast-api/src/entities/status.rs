@@ -7,7 +7,7 @@ use holdfast_store::{AccountRow, MediaRow, StatusBundle, TagRef, TagRow};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{id, iso8601, Account, CustomEmoji, FilterResult, Urls};
+use super::{id, iso8601, Account, CustomEmoji, FilterResult, Poll, Urls};
 
 #[derive(Serialize)]
 pub struct Status {
@@ -34,8 +34,7 @@ pub struct Status {
     pub in_reply_to_id: Option<String>,
     pub in_reply_to_account_id: Option<String>,
     pub reblog: Option<Box<Status>>,
-    /// Polls are not supported yet: always null.
-    pub poll: Option<Value>,
+    pub poll: Option<Poll>,
     /// Link previews are not made yet: always null.
     pub card: Option<Value>,
     pub language: Option<String>,
@@ -108,16 +107,16 @@ impl Status {
             in_reply_to_id: s.in_reply_to_id.map(id),
             in_reply_to_account_id: s.in_reply_to_account_id.map(id),
             reblog: b.reblog.as_deref().map(|r| Box::new(Status::new(urls, r))),
-            poll: None,
+            poll: b.poll.as_ref().map(Poll::new),
             card: None,
             language: s.language.clone(),
             text: None,
-            edited_at: None,
+            edited_at: s.edited_at_ms.map(iso8601),
             favourited: b.favourited,
             reblogged: b.reblogged,
             muted: b.muted,
             bookmarked: b.bookmarked,
-            pinned: false,
+            pinned: b.pinned,
             filtered: b.filtered.iter().map(FilterResult::new).collect(),
         }
     }

@@ -18,9 +18,11 @@ mod notifications;
 mod oauth;
 mod ops;
 mod personal;
+mod polls;
 mod push;
 mod reports;
 mod safety;
+mod scheduled;
 mod statuses;
 mod timelines;
 mod trends;
@@ -225,7 +227,9 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         )
         .route(
             "/api/v1/statuses/{id}",
-            get(statuses::show).delete(statuses::delete),
+            get(statuses::show)
+                .delete(statuses::delete)
+                .put(statuses::update),
         )
         .route("/api/v1/statuses/{id}/context", get(statuses::context))
         .route("/api/v1/statuses/{id}/favourite", post(statuses::favourite))
@@ -247,6 +251,29 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route(
             "/api/v1/statuses/{id}/reblogged_by",
             get(statuses::reblogged_by),
+        )
+        // editing, pins, conversation mutes, translation, quotes (posts)
+        .route("/api/v1/statuses/{id}/history", get(statuses::history))
+        .route("/api/v1/statuses/{id}/source", get(statuses::source))
+        .route("/api/v1/statuses/{id}/pin", post(statuses::pin))
+        .route("/api/v1/statuses/{id}/unpin", post(statuses::unpin))
+        .route("/api/v1/statuses/{id}/mute", post(statuses::mute))
+        .route("/api/v1/statuses/{id}/unmute", post(statuses::unmute))
+        .route("/api/v1/statuses/{id}/translate", post(statuses::translate))
+        .route("/api/v1/statuses/{id}/quotes", get(statuses::quotes))
+        .route(
+            "/api/v1/statuses/{id}/quotes/{quoting}/revoke",
+            post(statuses::revoke_quote),
+        )
+        // polls and scheduled statuses (posts)
+        .route("/api/v1/polls/{id}", get(polls::show))
+        .route("/api/v1/polls/{id}/votes", post(polls::vote))
+        .route("/api/v1/scheduled_statuses", get(scheduled::index))
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            get(scheduled::show)
+                .put(scheduled::update)
+                .delete(scheduled::delete),
         )
         // timelines and lists
         .route("/api/v1/timelines/home", get(timelines::home))

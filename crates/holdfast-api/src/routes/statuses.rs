@@ -2,22 +2,62 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use holdfast_service::statuses::PostInput;
+use holdfast_config::time::parse_iso8601;
+use holdfast_service::posts::EditInput;
+use holdfast_service::statuses::{PollInput, PostInput};
+use holdfast_store::Id;
 
 use super::helpers::path_id;
 use crate::auth::{scope, Caller, User};
-use crate::entities::{Context, Status};
+use crate::entities::{Context, ScheduledStatus, Status, StatusEdit, StatusSource};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::AppState;
 
+/// `media_ids[]` as ids, or 422.
+fn media_ids(params: &Params) -> ApiResult<Vec<Id>> {
+    params
+        .list("media_ids")?
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            crate::params::parse_id(s)
+                .ok_or_else(|| ApiError::unprocessable("Validation failed: media_ids must be ids"))
+        })
+        .collect()
+}
+
+/// `poll[options][]`, `poll[expires_in]`, `poll[multiple]`, `poll[hide_totals]`.
+fn poll_input(params: &Params) -> ApiResult<Option<PollInput>> {
+    let Some(poll) = params.object("poll")? else {
+        return Ok(None);
+    };
+    let expires_in_s = match poll.str("expires_in")? {
+        None => None,
+        Some(s) if s.is_empty() => None,
+        Some(s) => Some(s.trim().parse::<i64>().map_err(|_| {
+            ApiError::unprocessable(
+                "Validation failed: poll[expires_in] must be a number of seconds",
+            )
+        })?),
+    };
+    Ok(Some(PollInput {
+        options: poll.list("options")?,
+        expires_in_s,
+        multiple: poll.bool("multiple")?,
+        hide_totals: poll.bool("hide_totals")?,
+    }))
+}
+
+/// `POST /api/v1/statuses`: a Status, or with `scheduled_at` a ScheduledStatus.
 pub async fn create(
     State(state): State<AppState>,
     user: User<scope::WriteStatuses>,
     headers: HeaderMap,
     params: Params,
-) -> ApiResult<Json<Status>> {
+) -> ApiResult<Response> {
     let idempotency_key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => Some(
@@ -26,11 +66,12 @@ pub async fn create(
                 .to_owned(),
         ),
     };
-    if params.has("scheduled_at") {
-        return Err(ApiError::unprocessable(
-            "Scheduled statuses are not supported yet",
-        ));
-    }
+    let scheduled_at = match params.str("scheduled_at")?.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(at) => Some(parse_iso8601(&at).ok_or_else(|| {
+            ApiError::unprocessable("Validation failed: Scheduled at is not a valid date-time")
+        })?),
+    };
     let input = PostInput {
         status: params.str("status")?,
         in_reply_to_id: params.id("in_reply_to_id")?,
@@ -39,23 +80,94 @@ pub async fn create(
         sensitive: params.bool("sensitive")?,
         language: params.str("language")?,
         idempotency_key,
-        media_ids: params
-            .list("media_ids")?
-            .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                crate::params::parse_id(s).ok_or_else(|| {
-                    ApiError::unprocessable("Validation failed: media_ids must be ids")
-                })
-            })
-            .collect::<ApiResult<Vec<_>>>()?,
-        has_poll: params.has("poll"),
+        media_ids: media_ids(&params)?,
+        poll: poll_input(&params)?,
+    };
+    let (me, app) = (user.id, user.principal.app_id);
+    Ok(match scheduled_at {
+        Some(at) => {
+            let row = state.service.schedule_status(me, app, input, at).await?;
+            Json(ScheduledStatus::new(&state.urls, &row)).into_response()
+        }
+        None => {
+            let bundle = state.service.post_status(me, app, input).await?;
+            Json(Status::new(&state.urls, &bundle)).into_response()
+        }
+    })
+}
+
+/// `PUT /api/v1/statuses/:id`: the author edits it.
+pub async fn update(
+    State(state): State<AppState>,
+    user: User<scope::WriteStatuses>,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Status>> {
+    let input = EditInput {
+        status: params.str("status")?,
+        spoiler_text: params.str("spoiler_text")?,
+        sensitive: params.bool("sensitive")?,
+        language: params.str("language")?,
+        media_ids: media_ids(&params)?,
+        poll: poll_input(&params)?,
     };
     let bundle = state
         .service
-        .post_status(user.id, user.principal.app_id, input)
+        .edit_status(user.id, path_id(&id)?, input)
         .await?;
     Ok(Json(Status::new(&state.urls, &bundle)))
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<StatusEdit>>> {
+    let viewer = caller.viewer("read:statuses")?;
+    let h = state.service.status_history(viewer, path_id(&id)?).await?;
+    Ok(Json(StatusEdit::list(&state.urls, &h.bundle, &h.versions)))
+}
+
+pub async fn source(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<StatusSource>> {
+    let viewer = caller.viewer("read:statuses")?;
+    let bundle = state.service.status_source(viewer, path_id(&id)?).await?;
+    Ok(Json(StatusSource::new(&bundle)))
+}
+
+/// No translation service is configured: always an error (403 or 404).
+pub async fn translate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Status>> {
+    let viewer = caller.viewer("read:statuses")?;
+    Err(state.service.translate(viewer, path_id(&id)?).await.into())
+}
+
+/// Quotes of a status: holdfast makes no quote posts, so an empty page.
+pub async fn quotes(
+    State(state): State<AppState>,
+    user: User<scope::ReadStatuses>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Status>>> {
+    let quotes = state.service.quotes(Some(user.id), path_id(&id)?).await?;
+    Ok(Json(Status::list(&state.urls, &quotes)))
+}
+
+pub async fn revoke_quote(
+    State(state): State<AppState>,
+    user: User<scope::WriteStatuses>,
+    Path((id, _quoting)): Path<(String, String)>,
+) -> ApiResult<Json<Status>> {
+    Err(state
+        .service
+        .revoke_quote(user.id, path_id(&id)?)
+        .await
+        .into())
 }
 
 /// `GET /api/v1/statuses?id[]=`: several statuses at once; unknown, invisible
@@ -126,6 +238,10 @@ status_action!(unfavourite, WriteFavourites, unfavourite);
 status_action!(unreblog, WriteStatuses, unreblog);
 status_action!(bookmark, WriteBookmarks, bookmark);
 status_action!(unbookmark, WriteBookmarks, unbookmark);
+status_action!(pin, WriteAccounts, pin);
+status_action!(unpin, WriteAccounts, unpin);
+status_action!(mute, WriteMutes, mute_conversation);
+status_action!(unmute, WriteMutes, unmute_conversation);
 
 pub async fn reblog(
     State(state): State<AppState>,

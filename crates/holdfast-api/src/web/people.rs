@@ -256,6 +256,8 @@ fn notification_words(kind: NotificationType) -> &'static str {
         NotificationType::Mention => "mentioned you",
         NotificationType::Favourite => "favourited your post",
         NotificationType::Reblog => "boosted your post",
+        NotificationType::Poll => "ended a poll you voted in or made",
+        NotificationType::Update => "edited a post you boosted",
     }
 }
 

@@ -200,7 +200,7 @@ pub async fn post(
             language: None,
             idempotency_key: None,
             media_ids,
-            has_poll: false,
+            poll: None,
         },
     )
     .await?;

@@ -125,7 +125,8 @@ pub async fn take_expired(c: &dyn Conn, before_ms: i64, limit: u32) -> StoreResu
         .query(
             &format!(
                 "DELETE FROM media_attachments WHERE id IN ( \
-                   SELECT x.id FROM media_attachments x WHERE x.status_id IS NULL AND x.created_at < ?1 \
+                   SELECT x.id FROM media_attachments x WHERE x.status_id IS NULL AND x.scheduled_status_id IS NULL \
+                   AND x.created_at < ?1 \
                    ORDER BY x.created_at LIMIT ?2{}) \
                  RETURNING {}",
                 c.dialect().for_update_skip_locked("x"),

@@ -28,6 +28,7 @@
 pub(crate) mod accounts;
 pub(crate) mod dialect;
 pub(crate) mod discovery;
+pub(crate) mod edits;
 pub(crate) mod filters;
 pub(crate) mod graph;
 pub(crate) mod home_feed;
@@ -38,8 +39,10 @@ pub(crate) mod notification_policies;
 pub(crate) mod notifications;
 pub(crate) mod oauth;
 pub(crate) mod personal;
+pub(crate) mod polls;
 pub(crate) mod push;
 pub(crate) mod safety;
+pub(crate) mod scheduled;
 pub(crate) mod sql;
 pub(crate) mod statuses;
 mod store;

@@ -71,6 +71,16 @@ pub(crate) async fn decide(
         return Ok(PolicyChoice::Accept);
     }
     let p = policy(c, to).await?;
+    // Most accounts keep the defaults, where only a private mention can be
+    // filtered: everything else is accepted without asking about the sender.
+    let sender_blind = [p.for_not_following, p.for_not_followers, p.for_new_accounts]
+        .iter()
+        .all(|c| *c == PolicyChoice::Accept);
+    if sender_blind
+        && (kind != NotificationType::Mention || p.for_private_mentions == PolicyChoice::Accept)
+    {
+        return Ok(PolicyChoice::Accept);
+    }
     let r = c
         .query_one(
             "SELECT NOT EXISTS (SELECT 1 FROM follows WHERE account_id = ?1 AND target_id = ?2), \

@@ -19,6 +19,12 @@ pub(crate) async fn notify(
     kind: NotificationType,
     status: Option<Id>,
 ) -> StoreResult<()> {
+    // A muted conversation notifies nothing (Mastodon), whoever acts in it.
+    if let Some(status) = status {
+        if super::edits::thread_muted(c, to, status).await? {
+            return Ok(());
+        }
+    }
     let now = now_ms();
     // The recipient's notification policy decides first: dropped, or kept
     // aside (filtered, under a request for the sender), or shown.

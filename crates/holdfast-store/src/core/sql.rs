@@ -234,7 +234,7 @@ pub fn account_row(r: &Row) -> StoreResult<AccountRow> {
 
 pub const STATUS_COLUMNS: &str = "s.id, s.account_id, s.text, s.content, s.spoiler_text, s.sensitive, s.visibility, s.language, \
     s.in_reply_to_id, s.in_reply_to_account_id, s.reblog_of_id, ap.name, ap.website, \
-    s.replies_count, s.reblogs_count, s.favourites_count, s.created_at";
+    s.replies_count, s.reblogs_count, s.favourites_count, s.created_at, s.edited_at";
 
 pub const STATUS_FROM: &str = "statuses s LEFT JOIN apps ap ON ap.id = s.app_id";
 
@@ -257,6 +257,7 @@ pub fn status_row(r: &Row) -> StoreResult<StatusRow> {
         reblogs_count: r.get(14)?,
         favourites_count: r.get(15)?,
         created_at_ms: r.get(16)?,
+        edited_at_ms: r.get(17)?,
     })
 }
 

@@ -63,23 +63,25 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
         }
     }
 
-    let in_reply_to_account_id: Option<Id> = match new.in_reply_to {
-        Some(parent) => Some(
-            c.query_one(
-                "SELECT account_id FROM statuses WHERE id = ?1 AND reblog_of_id IS NULL",
-                &args![parent],
-            )
-            .await?
-            .get(0)?,
-        ),
-        None => None,
+    // A reply joins its parent's thread (see `thread_id` in migration 0010).
+    let (in_reply_to_account_id, thread_id): (Option<Id>, Option<Id>) = match new.in_reply_to {
+        Some(parent) => {
+            let r = c
+                .query_one(
+                    "SELECT account_id, COALESCE(thread_id, id) FROM statuses WHERE id = ?1 AND reblog_of_id IS NULL",
+                    &args![parent],
+                )
+                .await?;
+            (Some(r.get(0)?), Some(r.get(1)?))
+        }
+        None => (None, None),
     };
 
     let id: Id = c
         .query_one(
             "INSERT INTO statuses (id, account_id, text, content, spoiler_text, sensitive, visibility, language, \
-             in_reply_to_id, in_reply_to_account_id, app_id, created_at) \
-             VALUES (COALESCE(?1, holdfast_next_id()), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+             in_reply_to_id, in_reply_to_account_id, app_id, created_at, thread_id) \
+             VALUES (COALESCE(?1, holdfast_next_id()), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
             &args![
                 claimed,
                 new.account_id,
@@ -93,6 +95,7 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
                 in_reply_to_account_id,
                 new.app_id,
                 now,
+                thread_id,
             ],
         )
         .await?
@@ -126,7 +129,8 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
         )
         .await?;
     }
-    // Attach the uploads: each must be the author's and not yet attached.
+    // Attach the uploads: each must be the author's and not yet attached
+    // (nor reserved by a scheduled status).
     // One failure rolls back the whole post (the caller's transaction); on
     // PostgreSQL the row lock taken by UPDATE makes two posts racing for one
     // upload attach it once.
@@ -134,7 +138,7 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
         let attached = c
             .execute(
                 "UPDATE media_attachments SET status_id = ?1, position = ?2 \
-                 WHERE id = ?3 AND account_id = ?4 AND status_id IS NULL",
+                 WHERE id = ?3 AND account_id = ?4 AND status_id IS NULL AND scheduled_status_id IS NULL",
                 &args![id, position as i64, *media_id, new.account_id],
             )
             .await?;
@@ -147,6 +151,9 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
     if let Some(add) = c.dialect().search_index_add() {
         let body = format!("{} {}", new.spoiler_text, new.text);
         c.execute(add, &args![id, &body]).await?;
+    }
+    if let Some(poll) = &new.poll {
+        super::polls::create(c, id, new.account_id, poll, now).await?;
     }
     if let Some(parent) = new.in_reply_to {
         if counts_as_reply(new.visibility) {
@@ -307,6 +314,12 @@ pub async fn bundles(
         .map(|a| (a.id, a))
         .collect();
 
+    let (pinned, muted) = match viewer {
+        Some(v) => super::edits::viewer_marks(c, v, &list).await?,
+        None => Default::default(),
+    };
+    let polls = super::polls::for_statuses(c, viewer, &list).await?;
+
     let (favourited, bookmarked, reblogged_by_viewer) = match viewer {
         Some(v) => {
             let mine = [Arg::Int(v), Arg::Ids(&list)];
@@ -352,6 +365,9 @@ pub async fn bundles(
         favourited,
         bookmarked,
         reblogged: reblogged_by_viewer,
+        pinned,
+        muted,
+        polls,
     }
     .into_bundles(ids))
 }

@@ -11,6 +11,7 @@ use super::{
     discovery, graph, lists, media, notifications, oauth, personal, safety, statuses, streams,
     timelines, trends, web, Core, Db,
 };
+use super::{edits, polls, scheduled};
 use super::{filters, notification_policies};
 use crate::model::*;
 use crate::{PoolUsage, Readiness, Store, StoreResult};
@@ -1519,6 +1520,130 @@ impl<B: Db> Store for Core<B> {
         self.db
             .write(ids.to_vec(), move |c, ids| {
                 Box::pin(notification_policies::dismiss(c, account, ids))
+            })
+            .await
+    }
+
+    // ---- posts ----
+    async fn edit_status(
+        &self,
+        account_id: Id,
+        status_id: Id,
+        edit: StatusEdit,
+        versions_max: u32,
+    ) -> StoreResult<Vec<Id>> {
+        self.db
+            .write(edit, move |c, edit| {
+                Box::pin(edits::edit(c, account_id, status_id, edit, versions_max))
+            })
+            .await
+    }
+    async fn status_history(&self, status_id: Id) -> StoreResult<Vec<StatusVersion>> {
+        self.db
+            .read((), move |c, _| Box::pin(edits::history(c, status_id)))
+            .await
+    }
+    async fn pin_status(&self, account_id: Id, status_id: Id, max: u32) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(edits::pin(c, account_id, status_id, max))
+            })
+            .await
+    }
+    async fn unpin_status(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(edits::unpin(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn mute_conversation(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(edits::mute_conversation(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn unmute_conversation(&self, account_id: Id, status_id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(edits::unmute_conversation(c, account_id, status_id))
+            })
+            .await
+    }
+    async fn poll_status(&self, poll_id: Id) -> StoreResult<Id> {
+        self.db
+            .read((), move |c, _| Box::pin(polls::status_of(c, poll_id)))
+            .await
+    }
+    async fn vote(
+        &self,
+        account_id: Id,
+        poll_id: Id,
+        choices: &[u32],
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        self.db
+            .write(choices.to_vec(), move |c, choices| {
+                Box::pin(polls::vote(c, account_id, poll_id, choices, now_ms))
+            })
+            .await
+    }
+    async fn create_scheduled_status(
+        &self,
+        new: NewScheduledStatus,
+        bounds: ScheduleBounds,
+    ) -> StoreResult<Id> {
+        self.db
+            .write(new, move |c, new| {
+                Box::pin(scheduled::create(c, new, bounds))
+            })
+            .await
+    }
+    async fn scheduled_statuses(
+        &self,
+        account_id: Id,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<ScheduledStatusRow>>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(scheduled::list(c, account_id, page))
+            })
+            .await
+    }
+    async fn scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<ScheduledStatusRow> {
+        self.db
+            .read((), move |c, _| Box::pin(scheduled::get(c, account_id, id)))
+            .await
+    }
+    async fn reschedule_status(
+        &self,
+        account_id: Id,
+        id: Id,
+        at_ms: i64,
+        bounds: ScheduleBounds,
+    ) -> StoreResult<ScheduledStatusRow> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(scheduled::reschedule(c, account_id, id, at_ms, bounds))
+            })
+            .await
+    }
+    async fn cancel_scheduled_status(&self, account_id: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(scheduled::cancel(c, account_id, id))
+            })
+            .await
+    }
+    async fn run_due_job(
+        &self,
+        now_ms: i64,
+        idempotency_ttl_s: u64,
+    ) -> StoreResult<Option<JobDone>> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(scheduled::run_due_job(c, now_ms, idempotency_ttl_s))
             })
             .await
     }

@@ -121,9 +121,8 @@ pub async fn account(
     tagged: Option<&str>,
     page: Page,
 ) -> StoreResult<Vec<Paged<Id>>> {
-    // Nothing is pinned yet, so that filter selects nothing.
     if filter.pinned {
-        return Ok(Vec::new());
+        return super::edits::pinned(c, viewer, account_id, page).await;
     }
     let mut select = format!(
         "SELECT s.id, s.id FROM statuses s WHERE s.account_id = ?2 AND {}",

@@ -96,6 +96,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0019_streaming",
         include_str!("../../migrations/postgres/0019_streaming.sql"),
     ),
+    (
+        "0010_edits_pins_polls_scheduled",
+        include_str!("../../migrations/postgres/0010_edits_pins_polls_scheduled.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

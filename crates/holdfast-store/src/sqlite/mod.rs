@@ -74,6 +74,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0019_streaming",
         include_str!("../../migrations/sqlite/0019_streaming.sql"),
     ),
+    (
+        "0010_edits_pins_polls_scheduled",
+        include_str!("../../migrations/sqlite/0010_edits_pins_polls_scheduled.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
