@@ -12,12 +12,15 @@ mkdir -p "$(dirname "$dir")" && chmod 755 "$(dirname "$dir")"
 export RUST_LOG=warn
 "$bin" cluster up --dir "$dir" || exit 1
 status=0
+# How loaded the machine was (other people's builds share its 2 cores).
+echo "start $(date -u +%FT%TZ) $(cat /proc/loadavg)" > bench/drills/load.txt
 for run in "kill-db-primary 10" "partition-db-primary 3" "pause-db-primary 2" \
            "kill-db-replica 2" "kill-node 2" "restart-node 1" "kill-etcd-member 2"; do
   set -- $run
   rm -rf "bench/drills/$1"
   "$bin" drill --cluster "$dir" --fault "$1" --rounds "$2" --out "bench/drills/$1" \
     2> "bench/drills/$1.log" > /dev/null || status=1
+  echo "$1 done $(date -u +%FT%TZ) $(cat /proc/loadavg)" >> bench/drills/load.txt
 done
 "$bin" cluster down --dir "$dir"
 exit $status

@@ -635,3 +635,52 @@ def test_streams_apply_the_viewers_filters_like_the_rest_timelines(server, alice
     assert spoiler["id"] not in [s["id"] for s in alice.get("/api/v1/timelines/home").json()]
     for s in (hidden_home, hidden_public, warned, plain):
         s.close()
+
+
+# ---------------------------------------------------------------- status.update (posts engineer's event)
+
+def test_status_update_reaches_home_public_and_hashtag_streams_raw(server, alice, bob, carol):
+    """An edit is announced as `status.update` with the edited Status (JSON
+    string payload), on SSE and WebSocket alike, to those who may see it."""
+    follow(alice, bob)
+    tag = unique_name("edit")
+    home = SSE(server, "/api/v1/streaming/user", alice.token)
+    ws = WS(server, alice.token, "?stream=public")
+    assert ws.status == 101
+    ws.subscribe("hashtag", tag=tag)
+    stranger_home = SSE(server, "/api/v1/streaming/user", carol.token)
+    time.sleep(0.3)
+    posted = bob.status(f"first words #{tag}")
+    assert json.loads(home.next({"update"})[1])["id"] == posted["id"]
+    r = bob.put(f"/api/v1/statuses/{posted['id']}", json={"status": f"second words #{tag}"})
+    assert r.status_code == 200, r.text
+    kind, data = home.next({"status.update"})
+    edited = json.loads(data)
+    assert edited["id"] == posted["id"] and "second words" in edited["content"]
+    assert edited["edited_at"] is not None
+    seen = set()
+    while seen != {"public", "hashtag"}:
+        m = ws.next({"status.update"})
+        assert isinstance(m["payload"], str)
+        assert json.loads(m["payload"])["id"] == posted["id"]
+        seen.add(m["stream"][0])
+    # carol does not follow bob: nothing of it in her home stream.
+    with pytest.raises(AssertionError):
+        stranger_home.next({"update", "status.update"}, timeout=1)
+    for s in (home, ws, stranger_home):
+        s.close()
+
+
+def test_status_update_of_a_private_post_only_to_followers(server, alice, bob, carol):
+    follow(alice, bob)
+    a = SSE(server, "/api/v1/streaming/user", alice.token)
+    c = WS(server, carol.token, "?stream=public")
+    assert c.status == 101
+    time.sleep(0.3)
+    private = bob.status("for followers", visibility="private")
+    assert bob.put(f"/api/v1/statuses/{private['id']}", json={"status": "for followers, edited"}).status_code == 200
+    assert json.loads(a.next({"status.update"})[1])["id"] == private["id"]
+    with pytest.raises(AssertionError):
+        c.next({"update", "status.update"}, timeout=1)
+    a.close()
+    c.close()

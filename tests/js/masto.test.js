@@ -293,6 +293,45 @@ describe("masto.js against holdfast", () => {
     );
   });
 
+  step("alice edits a status and reads its history and source", async () => {
+    const st = await alice.api.v1.statuses.create({ status: `before ${word}` });
+    const edited = await alice.api.v1.statuses.$select(st.id).update({ status: `after ${word}` });
+    assert.equal(edited.id, st.id);
+    assert.ok(edited.editedAt, "an edited status has editedAt");
+    const history = await alice.api.v1.statuses.$select(st.id).history.list();
+    assert.equal(history.length, 2);
+    assert.match(history[0].content, /before/);
+    const source = await alice.api.v1.statuses.$select(st.id).source.fetch();
+    assert.equal(source.text, `after ${word}`);
+  });
+
+  step("bob votes in alice's poll; a second vote is a MastoHttpError 422", async () => {
+    const st = await alice.api.v1.statuses.create({
+      status: "which?",
+      poll: { options: ["one", "two"], expiresIn: 600 },
+    });
+    const poll = await bob.api.v1.polls.$select(st.poll.id).votes.create({ choices: [1] });
+    assert.equal(poll.voted, true);
+    assert.deepEqual(poll.ownVotes, [1]);
+    await assert.rejects(
+      () => bob.api.v1.polls.$select(st.poll.id).votes.create({ choices: [0] }),
+      (err) => err instanceof MastoHttpError && err.statusCode === 422,
+    );
+  });
+
+  step("alice schedules a status, moves it and cancels it", async () => {
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const sched = await alice.api.v1.statuses.create({ status: "later", scheduledAt: at });
+    assert.equal(sched.params.text, "later");
+    const listed = await alice.api.v1.scheduledStatuses.list();
+    assert.deepEqual(listed.map((s) => s.id), [sched.id]);
+    const later = new Date(Date.now() + 7_200_000).toISOString();
+    const moved = await alice.api.v1.scheduledStatuses.$select(sched.id).update({ scheduledAt: later });
+    assert.ok(new Date(moved.scheduledAt) > new Date(sched.scheduledAt));
+    await alice.api.v1.scheduledStatuses.$select(sched.id).remove();
+    assert.deepEqual(await alice.api.v1.scheduledStatuses.list(), []);
+  });
+
   step("an unknown account is a MastoHttpError 404", async () => {
     await assert.rejects(
       () => alice.api.v1.accounts.$select("1").fetch(),

@@ -266,10 +266,7 @@ impl Subscriber {
     async fn messages_for(&mut self, published: &Published) -> Vec<Outgoing> {
         match &published.event {
             Event::Posted(s) => self.posted(s, &published.memo(), "update").await,
-            Event::Edited(s) => {
-                self.posted(s, &published.memo(), "status.update")
-                    .await
-            }
+            Event::Edited(s) => self.posted(s, &published.memo(), "status.update").await,
             Event::Deleted(s) => self.deleted(s).await,
             Event::Notified { account_id } => {
                 if self.viewer() == Some(*account_id) {

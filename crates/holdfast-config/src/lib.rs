@@ -501,6 +501,9 @@ pub struct Limits {
     /// to `home_feed_max` (so a feed holds at most about
     /// `home_feed_max` + followees x this).
     pub home_feed_trim_every_posts: usize,
+    /// Rounds of "next candidates, then the rules" a home page may take
+    /// before it is answered short (many hidden statuses in a row).
+    pub home_page_rounds_max: usize,
     /// Writes the SQLite writer commits together in one transaction (one
     /// fsync), each in its own savepoint; each is acknowledged after the commit.
     pub sqlite_group_commit_max: usize,
@@ -921,6 +924,7 @@ impl Default for Limits {
             home_fanout_followers_max: 10_000,
             home_follow_backfill_max: 100,
             home_feed_trim_every_posts: 64,
+            home_page_rounds_max: 8,
             sqlite_group_commit_max: 64,
             sqlite_write_queue_max: 1_024,
             media_upload_body_max_bytes: 17 * 1024 * 1024,

@@ -158,7 +158,10 @@ mod tests {
             class(&Method::POST, &uri("/auth/sign_in"), false, 0),
             Class::Expensive
         );
-        assert_eq!(special(&Method::POST, "/auth/sign_up"), Some(Special::Signup));
+        assert_eq!(
+            special(&Method::POST, "/auth/sign_up"),
+            Some(Special::Signup)
+        );
         assert!(is_ops("/metrics"));
         assert!(is_streaming("/api/v1/streaming"));
         assert!(is_streaming("/api/v1/streaming/user"));

@@ -89,6 +89,7 @@ conformance!(
     home_feed_fan_out_backfill_trim_and_removals,
     home_feed_merges_big_authors_on_read,
     concurrent_writes_fail_alone,
+    home_feed_pages_past_hidden_rows,
     moderation_roles_account_changes_and_audit,
     moderation_reports_validate_and_change,
     moderation_domain_and_address_blocks,
@@ -3949,6 +3950,36 @@ async fn concurrent_writes_fail_alone(b: Backend) {
         .await
         .unwrap();
     assert_eq!(mentions.len(), 30, "failed posts notified nobody");
+}
+
+/// A page is filled from past a run of hidden statuses longer than one
+/// round of candidates (2 x limit), and stays short only past the rounds bound.
+async fn home_feed_pages_past_hidden_rows(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "hidden_me").await;
+    let friend = account(s, "hidden_friend").await;
+    let noisy = account(s, "hidden_noisy").await;
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    s.follow(me.id, noisy.id, true, false).await.unwrap();
+    let old = post(s, friend.id, "before the noise").await;
+    for k in 0..9 {
+        post(s, noisy.id, &format!("noise {k}")).await;
+    }
+    s.mute(me.id, noisy.id, true, None).await.unwrap();
+    assert_eq!(
+        items(s.home_timeline(me.id, page(2)).await.unwrap()),
+        vec![old]
+    );
+    let one_round = b
+        .reopened_with(holdfast_config::Limits {
+            home_page_rounds_max: 1,
+            ..support::limits()
+        })
+        .await;
+    assert!(
+        items(one_round.home_timeline(me.id, page(2)).await.unwrap()).is_empty(),
+        "one round of 4 candidates sees only noise"
+    );
 }
 
 // ---- moderation (admin, issue 14) ----

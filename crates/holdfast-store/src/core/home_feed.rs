@@ -15,9 +15,11 @@
 //! their rows stop qualifying at once. A page therefore costs the rows it
 //! reads, not the history behind them.
 
-use super::sql::{self};
+use std::collections::HashSet;
+
+use super::sql;
 use super::timelines::{self, home_rules};
-use super::{args, Conn};
+use super::{args, Arg, Conn};
 use crate::model::*;
 use crate::StoreResult;
 
@@ -163,7 +165,19 @@ pub async fn rebuild(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()>
 
 /// A home page from the feed, merged with the followed `fanout_on_read`
 /// authors' statuses; None if the viewer's feed was never built.
-pub async fn page(c: &dyn Conn, viewer: Id, page: Page) -> StoreResult<Option<Vec<Paged<Id>>>> {
+///
+/// Candidates first, rules second: each source (the feed, each merged
+/// author's index) gives its next `2 x limit` ids within the page bounds, the
+/// newest of them all are checked against the home rules in one query, and
+/// this repeats past the last id checked (at most `rounds_max` times) until
+/// the page is full or the sources are spent. So the rules run on about a
+/// page of rows however many authors are merged.
+pub async fn page(
+    c: &dyn Conn,
+    viewer: Id,
+    page: Page,
+    rounds_max: usize,
+) -> StoreResult<Option<Vec<Paged<Id>>>> {
     let built: bool = match c
         .query_opt(
             "SELECT home_feed_built FROM accounts WHERE id = ?1",
@@ -177,72 +191,117 @@ pub async fn page(c: &dyn Conn, viewer: Id, page: Page) -> StoreResult<Option<Ve
     if !built {
         return Ok(None);
     }
-    let rules = home_rules("s");
-    let from_feed = format!(
-        "SELECT h.status_id, h.status_id FROM home_feed h JOIN statuses s ON s.id = h.status_id \
-         WHERE h.account_id = ?1 \
-           AND (s.account_id = ?1 OR EXISTS (SELECT 1 FROM follows hw WHERE hw.account_id = ?1 AND hw.target_id = s.account_id)) \
-           AND {rules}"
-    );
-    let mut all = sql::paged(c, &from_feed, "h.status_id", &args![viewer], page).await?;
-    let merged = c
+    let merged: Vec<Id> = c
         .query(
             "SELECT f.target_id FROM follows f JOIN accounts a ON a.id = f.target_id \
              WHERE f.account_id = ?1 AND a.fanout_on_read",
             &args![viewer],
         )
-        .await?;
-    if merged.is_empty() {
-        return Ok(Some(all));
-    }
-    let by_author =
-        format!("SELECT s.id, s.id FROM statuses s WHERE s.account_id = ?2 AND {rules}");
-    for r in merged {
-        let author: Id = r.get(0)?;
-        all.extend(sql::paged(c, &by_author, "s.id", &args![viewer, author], page).await?);
-    }
-    Ok(Some(merge(all, page)))
-}
-
-/// One page out of several sources' pages (each newest first, each already
-/// the right page of its own source): newest first, no duplicates, `limit`
-/// long, the lowest ids for a `min_id` page (the page just above it).
-fn merge(mut all: Vec<Paged<Id>>, page: Page) -> Vec<Paged<Id>> {
-    all.sort_by(|a, b| b.cursor.cmp(&a.cursor));
-    all.dedup_by_key(|p| p.cursor);
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect::<StoreResult<_>>()?;
+    let ascending = page.min_id.is_some();
     let limit = page.limit as usize;
-    if page.min_id.is_some() {
-        let extra = all.len().saturating_sub(limit);
-        all.drain(..extra);
-    } else {
-        all.truncate(limit);
+    let per_source = (limit * 2).max(1);
+    let mut bounds = Page {
+        limit: per_source as u32,
+        ..page
+    };
+    let mut found = Vec::with_capacity(limit);
+    for _ in 0..rounds_max.max(1) {
+        let mut candidates =
+            next_ids(c, "home_feed", "account_id", "status_id", viewer, bounds).await?;
+        let mut more = candidates.len() == per_source;
+        for &author in &merged {
+            let ids = next_ids(c, "statuses", "account_id", "id", author, bounds).await?;
+            more |= ids.len() == per_source;
+            candidates.extend(ids);
+        }
+        if ascending {
+            candidates.sort_unstable();
+        } else {
+            candidates.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        candidates.dedup();
+        // Past the first `per_source`, a source that was cut short may hold
+        // ids in between: those wait for the next round.
+        candidates.truncate(per_source);
+        let Some(&last) = candidates.last() else {
+            break;
+        };
+        let passing = passing_rules(c, viewer, &candidates).await?;
+        found.extend(
+            candidates
+                .iter()
+                .copied()
+                .filter(|id| passing.contains(id))
+                .take(limit - found.len()),
+        );
+        if found.len() == limit || !more {
+            break;
+        }
+        if ascending {
+            bounds.min_id = Some(last);
+        } else {
+            bounds.max_id = Some(last);
+        }
     }
-    all
+    if ascending {
+        found.reverse();
+    }
+    Ok(Some(
+        found
+            .into_iter()
+            .map(|id| Paged {
+                cursor: id,
+                item: id,
+            })
+            .collect(),
+    ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The next ids of one source within `bounds`, in the page's order: rows of
+/// `table` whose `owner` column is `owner`, paged by `id_col`. Table and
+/// column names are this module's constants, never input.
+async fn next_ids(
+    c: &dyn Conn,
+    table: &str,
+    owner_col: &str,
+    id_col: &str,
+    owner: Id,
+    bounds: Page,
+) -> StoreResult<Vec<Id>> {
+    let clause = sql::page_clause(id_col, bounds, 2);
+    let mut params = vec![Arg::Int(owner)];
+    params.extend(clause.values.iter().map(|v| Arg::Int(*v)));
+    c.query(
+        &format!(
+            "SELECT {id_col} FROM {table} WHERE {owner_col} = ?1{}",
+            clause.sql
+        ),
+        &params,
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
 
-    fn ids(v: &[Id]) -> Vec<Paged<Id>> {
-        v.iter().map(|&i| Paged { cursor: i, item: i }).collect()
-    }
-
-    #[test]
-    fn merge_keeps_the_page_newest_first_without_duplicates() {
-        let p = Page {
-            max_id: None,
-            since_id: None,
-            min_id: None,
-            limit: 3,
-        };
-        let got = merge(ids(&[9, 5, 3, 8, 5, 1]), p);
-        assert_eq!(got.iter().map(|x| x.item).collect::<Vec<_>>(), [9, 8, 5]);
-        let above = Page {
-            min_id: Some(0),
-            ..p
-        };
-        let got = merge(ids(&[9, 5, 3, 8, 5, 1]), above);
-        assert_eq!(got.iter().map(|x| x.item).collect::<Vec<_>>(), [5, 3, 1]);
-    }
+/// Which of `ids` pass the home rules for `viewer` (and still exist).
+async fn passing_rules(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<HashSet<Id>> {
+    c.query(
+        &format!(
+            "SELECT s.id FROM statuses s WHERE {} \
+               AND (s.account_id = ?1 OR EXISTS (SELECT 1 FROM follows hw WHERE hw.account_id = ?1 AND hw.target_id = s.account_id)) \
+               AND {}",
+            c.dialect().in_ids("s.id", 2),
+            home_rules("s")
+        ),
+        &[Arg::Int(viewer), Arg::Ids(ids)],
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
 }

@@ -567,9 +567,11 @@ impl<B: Db> Store for Core<B> {
     /// read, which finds the same statuses, only slower.
     async fn home_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         let feed = FeedLimits::new(&self.limits);
+        let rounds_max = self.limits.home_page_rounds_max;
         let read = move || {
-            self.db
-                .read((), move |c, _| Box::pin(home_feed::page(c, viewer, page)))
+            self.db.read((), move |c, _| {
+                Box::pin(home_feed::page(c, viewer, page, rounds_max))
+            })
         };
         if let Some(found) = read().await? {
             return Ok(found);
@@ -1641,9 +1643,21 @@ impl<B: Db> Store for Core<B> {
         now_ms: i64,
         idempotency_ttl_s: u64,
     ) -> StoreResult<Option<JobDone>> {
+        let feed = FeedLimits::new(&self.limits);
         self.db
             .write((), move |c, _| {
-                Box::pin(scheduled::run_due_job(c, now_ms, idempotency_ttl_s))
+                Box::pin(async move {
+                    let done = scheduled::run_due_job(c, now_ms, idempotency_ttl_s).await?;
+                    // A published status reaches home feeds like any post (perf).
+                    if let Some(JobDone::Published {
+                        account_id,
+                        status_id,
+                    }) = &done
+                    {
+                        home_feed::fan_out(c, *account_id, *status_id, feed).await?;
+                    }
+                    Ok(done)
+                })
             })
             .await
     }

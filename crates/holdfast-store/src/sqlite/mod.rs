@@ -212,6 +212,27 @@ fn migrate(c: &mut Connection) -> StoreResult<()> {
         }
         tx.commit().map_err(internal)?;
     }
+    drop_value_samples(c)
+}
+
+/// Keeps `ANALYZE`'s row counts (`sqlite_stat1`) but not its per-value
+/// samples (`sqlite_stat4`, which `holdfast bench seed` or an operator's
+/// ANALYZE leave behind). With samples, a plan depends on the values bound,
+/// so SQLite re-prepares a cached statement whenever such a parameter
+/// changes: on nearly every query here (an account id, a token hash), 23 % of
+/// a home request's CPU in bench/perf. Row counts are all the plans need.
+fn drop_value_samples(c: &Connection) -> StoreResult<()> {
+    let sampled: bool = c
+        .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_stat4)", [], |r| {
+            r.get(0)
+        })
+        .unwrap_or(false);
+    if sampled {
+        // `ANALYZE sqlite_schema` reloads the statistics this connection planned with.
+        c.execute_batch("DELETE FROM sqlite_stat4; ANALYZE sqlite_schema;")
+            .map_err(internal)?;
+        tracing::info!("dropped ANALYZE's per-value samples (sqlite_stat4)");
+    }
     Ok(())
 }
 
