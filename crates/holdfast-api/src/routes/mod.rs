@@ -538,7 +538,7 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
 
 /// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).
 fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
-    use crate::web::{assets, auth, people, settings, timeline};
+    use crate::web::{assets, auth, moderation, people, settings, timeline};
     // Log-in and sign-up forms are small, like the API's credential forms.
     let credentials = Router::new()
         .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
@@ -577,6 +577,17 @@ fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
         )
         .route("/settings/apps/{id}/revoke", post(settings::revoke_app))
         .route("/settings/delete", post(settings::delete_account))
+        .route("/admin/reports", get(moderation::reports))
+        .route(
+            "/admin/reports/{id}/{action}",
+            post(moderation::act_on_report),
+        )
+        .route("/admin/accounts", get(moderation::accounts))
+        .route(
+            "/admin/accounts/{id}/{action}",
+            post(moderation::act_on_account),
+        )
+        .route("/admin/audit", get(moderation::audit))
 }
 
 /// Routes with the large media body cap answer a caller without a valid user

@@ -1,5 +1,6 @@
 //! Log in, log out, sign up. The same credentials and password hashing as the
-//! API (`Service::check_password`, `Service::register`); the log-in form is
+//! API (`Service::check_password`, `Service::register_from`, so address blocks
+//! apply to web sign-ups too); the log-in form is
 //! the one the OAuth authorize page shows too.
 
 use axum::extract::State;
@@ -16,6 +17,7 @@ use super::session::{
     set_form_cookie, set_session_cookie, viewer_of, MaybeViewer, CSRF_FIELD, SESSION_COOKIE,
 };
 use crate::params::Params;
+use crate::streaming::ClientAddr;
 use crate::AppState;
 
 /// The log-in form, shared with the OAuth authorize page: `action` is where
@@ -202,6 +204,7 @@ pub async fn sign_up_form(
 pub async fn sign_up(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientAddr(addr): ClientAddr,
     params: Params,
 ) -> WebResult<Response> {
     if !anonymous_form_ok(&headers, &params) {
@@ -216,7 +219,7 @@ pub async fn sign_up(
         agreement: matches!(text("agreement").as_str(), "true" | "on" | "1"),
         locale: None,
     };
-    let account = match state.service.register(input).await {
+    let account = match state.service.register_from(input, Some(addr)).await {
         Ok(a) => a,
         Err(
             e @ (ServiceError::Validation { .. }

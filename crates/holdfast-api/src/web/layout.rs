@@ -127,6 +127,7 @@ fn navigation(viewer: Option<&Viewer>) -> Markup {
                     li { a href="/search" { "Search" } }
                     li { a href={ "/@" (v.account.username) } { "Profile" } }
                     li { a href="/settings" { "Settings" } }
+                    @if super::moderation::is_staff(v) { li { a href="/admin/reports" { "Moderation" } } }
                     li {
                         form.inline method="post" action="/auth/sign_out" {
                             (csrf_field(v))

@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod auth;
 pub mod layout;
+pub mod moderation;
 pub mod parts;
 pub mod people;
 pub mod session;
