@@ -422,10 +422,15 @@ impl Subscriber {
     /// participant who mutes the author).
     async fn conversation_payload(&self, s: &StatusEvent) -> Option<Arc<str>> {
         let viewer = self.viewer()?;
-        match self.state.service.conversation_of_status(viewer, s.id).await {
-            Ok(view) => view.map(|v| {
-                Arc::from(entities::to_json(&Conversation::new(&self.state.urls, &v)))
-            }),
+        match self
+            .state
+            .service
+            .conversation_of_status(viewer, s.id)
+            .await
+        {
+            Ok(view) => {
+                view.map(|v| Arc::from(entities::to_json(&Conversation::new(&self.state.urls, &v))))
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "streaming: conversation not loaded; event skipped");
                 None

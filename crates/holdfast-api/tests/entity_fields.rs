@@ -22,11 +22,11 @@ use holdfast_service::oauth::IssuedToken;
 use holdfast_service::tags::{TagUse, TagView};
 use holdfast_service::Scopes;
 use holdfast_store::{
-    AccountRow, FeaturedTagRow, FilterAction, FilterContext, FilterKeywordRow, FilterMatch, FilterRow,
-    FilterStatusRow, ListRow, MediaRow, NewPoll, NotificationPolicyRow, NotificationRequestRow,
-    NotificationRow, NotificationType, PendingSummary, PollOptionRow, PollView,
-    Relationship as RelationshipRow, RepliesPolicy, ScheduledStatusRow, StatusBundle, StatusRow,
-    StatusVersion, SuggestionSource, TagRef, TagRow, Visibility,
+    AccountRow, FeaturedTagRow, FilterAction, FilterContext, FilterKeywordRow, FilterMatch,
+    FilterRow, FilterStatusRow, ListRow, MediaRow, NewPoll, NotificationPolicyRow,
+    NotificationRequestRow, NotificationRow, NotificationType, PendingSummary, PollOptionRow,
+    PollView, Relationship as RelationshipRow, RepliesPolicy, ScheduledStatusRow, StatusBundle,
+    StatusRow, StatusVersion, SuggestionSource, TagRef, TagRow, Visibility,
 };
 use serde::Serialize;
 use serde_json::Value;

@@ -42,7 +42,11 @@ fn tag_name(raw: &str) -> Option<String> {
 impl Service {
     /// Renders rows as Tag entities see them: history from real public use,
     /// and `following` for `viewer`. Two queries, whatever the number of tags.
-    pub async fn tag_views(&self, viewer: Option<Id>, rows: Vec<TagRow>) -> ServiceResult<Vec<TagView>> {
+    pub async fn tag_views(
+        &self,
+        viewer: Option<Id>,
+        rows: Vec<TagRow>,
+    ) -> ServiceResult<Vec<TagView>> {
         let ids: Vec<Id> = rows.iter().filter_map(|t| t.id).collect();
         let days = i64::from(self.limits().tag_history_days);
         let today = now_ms().div_euclid(DAY_MS);

@@ -482,8 +482,12 @@ pub trait Store: Send + Sync + 'static {
     /// Public uses of `tags` per day since `since_ms` (days with none are left out).
     async fn tag_history(&self, tags: &[Id], since_ms: i64) -> StoreResult<Vec<TagDay>>;
     /// Conflict if featured already, Rejected past `max`.
-    async fn feature_tag(&self, account_id: Id, name: &str, max: u32)
-        -> StoreResult<FeaturedTagRow>;
+    async fn feature_tag(
+        &self,
+        account_id: Id,
+        name: &str,
+        max: u32,
+    ) -> StoreResult<FeaturedTagRow>;
     /// NotFound unless it is `account_id`'s.
     async fn unfeature_tag(&self, account_id: Id, id: Id) -> StoreResult<()>;
     async fn featured_tags(&self, account_id: Id) -> StoreResult<Vec<FeaturedTagRow>>;
@@ -510,8 +514,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Paged<ConversationRow>>>;
     /// NotFound unless it is `account_id`'s.
     async fn conversation(&self, account_id: Id, id: Id) -> StoreResult<ConversationRow>;
-    async fn mark_conversation_read(&self, account_id: Id, id: Id)
-        -> StoreResult<ConversationRow>;
+    async fn mark_conversation_read(&self, account_id: Id, id: Id) -> StoreResult<ConversationRow>;
     async fn remove_conversation(&self, account_id: Id, id: Id) -> StoreResult<()>;
     /// `account_id`'s conversation that direct status `status_id` is in, if any.
     async fn conversation_of_status(

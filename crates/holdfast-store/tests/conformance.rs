@@ -4039,7 +4039,9 @@ async fn followed_tags_feed_home_without_leaking(b: Backend) {
     );
     let tags = s.followed_tags(me.id, page(10)).await.unwrap();
     assert_eq!(
-        tags.iter().map(|t| t.item.name.as_str()).collect::<Vec<_>>(),
+        tags.iter()
+            .map(|t| t.item.name.as_str())
+            .collect::<Vec<_>>(),
         vec!["rust"]
     );
     let rust_id = tags[0].item.id;
@@ -4048,7 +4050,11 @@ async fn followed_tags_feed_home_without_leaking(b: Backend) {
         s.followed_among(me.id, &[rust_id, go_id]).await.unwrap(),
         vec![rust_id]
     );
-    assert!(s.followed_among(stranger.id, &[rust_id]).await.unwrap().is_empty());
+    assert!(s
+        .followed_among(stranger.id, &[rust_id])
+        .await
+        .unwrap()
+        .is_empty());
     // The bound: one more than `max` is refused and changes nothing.
     assert!(matches!(
         s.follow_tag(me.id, "go", 1).await,
@@ -4073,13 +4079,19 @@ async fn featured_tags_suggestions_and_history(b: Backend) {
 
     let suggested = s.featured_tag_suggestions(me.id, 100, 10).await.unwrap();
     assert_eq!(
-        suggested.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        suggested
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
         vec!["cats", "dogs"],
         "most used first"
     );
     let cats = s.feature_tag(me.id, "Cats", 2).await.unwrap();
     assert_eq!(cats.name, "cats");
-    assert_eq!(cats.statuses_count, 2, "public and unlisted posts of the owner only");
+    assert_eq!(
+        cats.statuses_count, 2,
+        "public and unlisted posts of the owner only"
+    );
     assert!(cats.last_status_at_ms.is_some());
     assert!(matches!(
         s.feature_tag(me.id, "cats", 2).await,
@@ -4107,7 +4119,10 @@ async fn featured_tags_suggestions_and_history(b: Backend) {
     ));
     s.unfeature_tag(me.id, cats.id).await.unwrap();
     let left = s.featured_tags(me.id).await.unwrap();
-    assert_eq!(left.iter().map(|t| t.id).collect::<Vec<_>>(), vec![fresh.id]);
+    assert_eq!(
+        left.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![fresh.id]
+    );
 
     let cats_id = s.tag("cats").await.unwrap().id.unwrap();
     let history = s.tag_history(&[cats_id], 0).await.unwrap();
@@ -4168,7 +4183,10 @@ async fn conversations_unread_read_remove_and_delete(b: Backend) {
     assert!(theirs[0].unread);
     assert_eq!(theirs[0].last_status_id, first);
     assert!(list_of(c.id).await.is_empty(), "not a participant");
-    assert!(list_of(muter.id).await.is_empty(), "muting the author keeps it out");
+    assert!(
+        list_of(muter.id).await.is_empty(),
+        "muting the author keeps it out"
+    );
 
     // A reply joins the thread: same conversation, the newest status, unread for the author now.
     let reply = post_with(s, direct(bee.id, "hey", &[a.id, muter.id], Some(first))).await;
@@ -4199,7 +4217,11 @@ async fn conversations_unread_read_remove_and_delete(b: Backend) {
         Err(StoreError::NotFound)
     ));
     // A new message brings it back.
-    let again = post_with(s, direct(bee.id, "still there?", &[a.id, muter.id], Some(reply))).await;
+    let again = post_with(
+        s,
+        direct(bee.id, "still there?", &[a.id, muter.id], Some(reply)),
+    )
+    .await;
     let mine = list_of(a.id).await;
     assert_eq!((mine.len(), mine[0].last_status_id), (1, again));
 
@@ -4216,7 +4238,13 @@ async fn conversations_unread_read_remove_and_delete(b: Backend) {
 
     // Paging is by the newest status.
     let p = s
-        .conversations(a.id, Page { max_id: Some(reply), ..page(10) })
+        .conversations(
+            a.id,
+            Page {
+                max_id: Some(reply),
+                ..page(10)
+            },
+        )
         .await
         .unwrap();
     assert!(p.is_empty());
@@ -4247,7 +4275,10 @@ async fn follow_options_status_notifications_and_dismissals(b: Backend) {
     );
     s.authorize_follow_request(star.id, fan.id).await.unwrap();
     let rel = &s.relationships(fan.id, &[star.id]).await.unwrap()[0];
-    assert!(rel.following && rel.notifying && !rel.showing_reblogs, "the request's options apply");
+    assert!(
+        rel.following && rel.notifying && !rel.showing_reblogs,
+        "the request's options apply"
+    );
 
     let post_id = post(s, star.id, "news").await;
     let _reply_to_other = post_with(

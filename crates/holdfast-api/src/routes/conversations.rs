@@ -21,10 +21,7 @@ pub async fn index(
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let page = state
-        .service
-        .conversations(user.id, params.page()?)
-        .await?;
+    let page = state.service.conversations(user.id, params.page()?).await?;
     let items: Vec<Conversation> = page
         .items
         .iter()

@@ -302,10 +302,7 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             "/api/v1/conversations/{id}",
             axum::routing::delete(conversations::remove),
         )
-        .route(
-            "/api/v1/conversations/{id}/read",
-            post(conversations::read),
-        )
+        .route("/api/v1/conversations/{id}/read", post(conversations::read))
         .route("/api/v1/tags/{name}", get(tags::show))
         .route("/api/v1/tags/{name}/follow", post(tags::follow))
         .route("/api/v1/tags/{name}/unfollow", post(tags::unfollow))
@@ -314,18 +311,12 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             "/api/v1/featured_tags",
             get(tags::featured).post(tags::feature),
         )
-        .route(
-            "/api/v1/featured_tags/suggestions",
-            get(tags::suggestions),
-        )
+        .route("/api/v1/featured_tags/suggestions", get(tags::suggestions))
         .route(
             "/api/v1/featured_tags/{id}",
             axum::routing::delete(tags::unfeature),
         )
-        .route(
-            "/api/v1/accounts/{id}/featured_tags",
-            get(tags::of_account),
-        )
+        .route("/api/v1/accounts/{id}/featured_tags", get(tags::of_account))
         .route("/api/v1/favourites", get(timelines::favourites))
         .route("/api/v1/bookmarks", get(timelines::bookmarks))
         .route("/api/v2/search", get(timelines::search))

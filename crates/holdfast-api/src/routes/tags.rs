@@ -50,10 +50,7 @@ pub async fn followed(
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    let page = state
-        .service
-        .followed_tags(user.id, params.page()?)
-        .await?;
+    let page = state.service.followed_tags(user.id, params.page()?).await?;
     let items = Tag::list(&state.urls, &page.items);
     Ok(crate::paging::page_response(&headers, &uri, &page, items))
 }

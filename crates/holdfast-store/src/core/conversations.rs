@@ -9,10 +9,7 @@ use crate::model::*;
 use crate::{StoreError, StoreResult};
 
 fn participants_text(ids: &[Id]) -> String {
-    ids.iter()
-        .map(Id::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    ids.iter().map(Id::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// A conversation read from `COLUMNS`, starting at column `at`.
@@ -183,7 +180,11 @@ pub async fn remove(c: &dyn Conn, me: Id, id: Id) -> StoreResult<()> {
 
 /// The conversation of `me` that direct status `status_id` is in (the one
 /// whose newest status it is, if several), for the streaming event.
-pub async fn of_status(c: &dyn Conn, me: Id, status_id: Id) -> StoreResult<Option<ConversationRow>> {
+pub async fn of_status(
+    c: &dyn Conn,
+    me: Id,
+    status_id: Id,
+) -> StoreResult<Option<ConversationRow>> {
     c.query_opt(
         &format!(
             "SELECT {COLUMNS} FROM account_conversations ac JOIN direct_threads dt ON dt.conversation_id = ac.conversation_id \

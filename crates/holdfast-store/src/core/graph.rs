@@ -77,7 +77,12 @@ pub async fn follow(
 /// notification for status `id`, as Mastodon sends it: not for direct
 /// messages or replies to others, and only to followers who may see it.
 /// At most `max`, the oldest follows first, so one post's transaction stays bounded.
-pub async fn notify_subscribers(c: &dyn Conn, id: Id, new: &NewStatus, max: u32) -> StoreResult<()> {
+pub async fn notify_subscribers(
+    c: &dyn Conn,
+    id: Id,
+    new: &NewStatus,
+    max: u32,
+) -> StoreResult<()> {
     if new.visibility == Visibility::Direct {
         return Ok(());
     }

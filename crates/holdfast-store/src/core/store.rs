@@ -1043,7 +1043,9 @@ impl<B: Db> Store for Core<B> {
     }
     async fn followed_tags(&self, account_id: Id, page: Page) -> StoreResult<Vec<Paged<TagRef>>> {
         self.db
-            .read((), move |c, _| Box::pin(tags::followed(c, account_id, page)))
+            .read((), move |c, _| {
+                Box::pin(tags::followed(c, account_id, page))
+            })
             .await
     }
     async fn followed_among(&self, account_id: Id, tag_ids: &[Id]) -> StoreResult<Vec<Id>> {
@@ -1126,14 +1128,12 @@ impl<B: Db> Store for Core<B> {
     }
     async fn conversation(&self, account_id: Id, id: Id) -> StoreResult<ConversationRow> {
         self.db
-            .read((), move |c, _| Box::pin(conversations::get(c, account_id, id)))
+            .read((), move |c, _| {
+                Box::pin(conversations::get(c, account_id, id))
+            })
             .await
     }
-    async fn mark_conversation_read(
-        &self,
-        account_id: Id,
-        id: Id,
-    ) -> StoreResult<ConversationRow> {
+    async fn mark_conversation_read(&self, account_id: Id, id: Id) -> StoreResult<ConversationRow> {
         self.db
             .write((), move |c, _| {
                 Box::pin(conversations::mark_read(c, account_id, id))
