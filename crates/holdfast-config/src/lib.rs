@@ -848,7 +848,7 @@ impl Default for Limits {
             linger_time_ms: 2_000,
             linger_idle_ms: 500,
             linger_bytes_max: 64 * 1024 * 1024,
-            linger_bytes_per_s_max: 32 * 1024 * 1024,
+            linger_bytes_per_s_max: 16 * 1024 * 1024,
             max_connections: 10_000,
             max_connections_per_ip: 64,
             push_allowed_hosts: Vec::new(),

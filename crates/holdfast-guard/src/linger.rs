@@ -54,19 +54,22 @@ impl LingerBudget {
         }
     }
 
-    /// Takes up to `want` bytes; returns how many may be read (0: none left).
-    fn take(&self, want: usize) -> usize {
+    /// Takes `want` bytes if the budget has them all; false when it does not.
+    /// All or nothing: a nearly spent budget granting crumbs would have every
+    /// lingering connection spin on tiny reads, the very work it is there to stop.
+    fn take(&self, want: usize) -> bool {
         self.take_at(want, Instant::now())
     }
 
-    fn take_at(&self, want: usize, now: Instant) -> usize {
+    fn take_at(&self, want: usize, now: Instant) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let (left, since) = *state;
         let earned = (now.saturating_duration_since(since).as_secs_f64() * self.bytes_per_s as f64) as u64;
         let left = left.saturating_add(earned).min(self.bytes_per_s);
-        let granted = left.min(want as u64);
-        *state = (left - granted, if earned > 0 { now } else { since });
-        granted as usize
+        let since = if earned > 0 { now } else { since };
+        let granted = left >= want as u64;
+        *state = (if granted { left - want as u64 } else { left }, since);
+        granted
     }
 }
 
@@ -156,11 +159,10 @@ pub async fn linger<T: AsyncRead + AsyncWrite + Unpin>(
         let mut buf = vec![0u8; bounds.buffer_bytes.max(1)];
         let mut discarded = 0usize;
         while discarded < bounds.max_bytes {
-            let granted = budget.take(buf.len());
-            if granted == 0 {
+            if !budget.take(buf.len()) {
                 break;
             }
-            match tokio::time::timeout(bounds.idle, stream.read(&mut buf[..granted])).await {
+            match tokio::time::timeout(bounds.idle, stream.read(&mut buf)).await {
                 Ok(Ok(n)) if n > 0 => discarded += n,
                 _ => break,
             }
@@ -223,11 +225,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_spent_budget_ends_lingering_at_once() {
-        let budget = LingerBudget::new(30_000);
-        let (server, mut client) = tokio::io::duplex(1 << 16);
-        client.write_all(&[1u8; 50_000]).await.unwrap();
+        // Two 16 KiB chunks fit in the budget, the third does not.
+        let budget = LingerBudget::new(40 * 1024);
+        let (server, mut client) = tokio::io::duplex(1 << 17);
+        client.write_all(&[1u8; 100_000]).await.unwrap();
         let discarded = linger(server, bounds(usize::MAX), &budget).await;
-        assert_eq!(discarded, 30_000, "reads stop where the budget ends");
+        assert_eq!(discarded, 32 * 1024, "reads stop where the budget ends");
 
         let (server, mut client) = tokio::io::duplex(1 << 16);
         client.write_all(&[1u8; 1_000]).await.unwrap();
@@ -235,13 +238,16 @@ mod tests {
     }
 
     #[test]
-    fn the_budget_refills_with_time_up_to_one_second() {
+    fn the_budget_refills_with_time_up_to_one_second_all_or_nothing() {
         let budget = LingerBudget::new(1_000);
         let start = Instant::now();
-        assert_eq!(budget.take_at(5_000, start), 1_000);
-        assert_eq!(budget.take_at(10, start), 0);
-        assert_eq!(budget.take_at(5_000, start + Duration::from_millis(500)), 500);
-        assert_eq!(budget.take_at(5_000, start + Duration::from_secs(60)), 1_000);
+        assert!(budget.take_at(600, start));
+        assert!(!budget.take_at(600, start), "400 left: no crumbs");
+        assert!(budget.take_at(400, start));
+        assert!(!budget.take_at(500, start + Duration::from_millis(400)));
+        assert!(budget.take_at(500, start + Duration::from_millis(500)));
+        assert!(budget.take_at(1_000, start + Duration::from_secs(60)));
+        assert!(!budget.take_at(1_001, start + Duration::from_secs(120)), "never more than a second's worth");
     }
 
     #[tokio::test]
