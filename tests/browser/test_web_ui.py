@@ -248,3 +248,14 @@ def test_readme_screenshots(server, browser):
             browser.resize(w, h)
             browser.get(server.url(path))
             browser.screenshot(os.path.join(out, f"{name}-{label}.png"))
+
+
+def test_status_page_refreshes_itself(server, browser, shots):
+    browser.get(server.url("/status"))
+    browser.wait_for("the report", lambda: browser.find("#status-report[data-refresh]"))
+    browser.script("window.__sameDocument = true")
+    before = browser.text("#status-report table")
+    # The uptime (in seconds) changes between two refreshes (every 10 s).
+    browser.wait_for("fresh figures", lambda: browser.text("#status-report table") != before, timeout_s=25)
+    assert browser.script("return window.__sameDocument === true"), "the page was reloaded"
+    browser.screenshot(shots("status"))

@@ -1,5 +1,6 @@
 // Progressive enhancement for holdfast's pages; every page works without it:
-// a character counter, confirmation before destructive forms, the live home timeline.
+// a character counter, confirmation before destructive forms, the live home
+// timeline, and a status page that refreshes itself.
 // Served from /assets under a strict Content-Security-Policy (no inline script).
 "use strict";
 
@@ -76,8 +77,34 @@ function attachLive(timeline) {
   });
 }
 
+// A report that refreshes itself (the status page: data-refresh names the
+// page it is part of): fetched again now and then, and swapped in whole,
+// with the page's title, which says the status too.
+const REFRESH_EVERY_MS = 10000;
+
+function attachRefresh(report) {
+  if (!window.fetch || !window.DOMParser) return;
+  setInterval(async () => {
+    try {
+      const response = await fetch(report.dataset.refresh, { credentials: "same-origin" });
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.getElementById(report.id);
+      const heading = page.querySelector("main h1");
+      if (!fresh) return;
+      report.replaceChildren(...Array.from(fresh.childNodes, (n) => document.importNode(n, true)));
+      if (heading) {
+        document.querySelector("main h1").textContent = heading.textContent;
+        document.title = page.title;
+      }
+    } catch (e) {
+      // The node may be down: keep the last figures; the next round tries again.
+    }
+  }, REFRESH_EVERY_MS);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("textarea[data-counter]").forEach(attachCounter);
   document.querySelectorAll("form[data-confirm]").forEach(attachConfirm);
   document.querySelectorAll("[data-live]").forEach(attachLive);
+  document.querySelectorAll("[data-refresh]").forEach(attachRefresh);
 });
