@@ -439,9 +439,15 @@ fn ip_block_input(params: &Params, old: Option<&IpBlockRow>) -> WebResult<IpBloc
             Some(holdfast_config::time::now_ms() + days * 86_400_000)
         }
     };
+    // On an edit, a field left out keeps its value (the page's form sends them all).
+    let or_old = |key: &str, old_value: Option<&String>| {
+        field(params, key)
+            .or_else(|| old_value.cloned())
+            .unwrap_or_default()
+    };
     Ok(IpBlockInput {
-        ip: field(params, "ip").unwrap_or_default(),
-        severity: field(params, "severity").unwrap_or_default(),
+        ip: or_old("ip", old.map(|b| &b.ip)),
+        severity: or_old("severity", old.map(|b| &b.severity)),
         comment: field(params, "comment").unwrap_or_default(),
         expires_at_ms,
     })

@@ -195,9 +195,19 @@ pub async fn accounts(
         .service
         .admin_accounts(actor(&viewer), filter, params.page()?)
         .await?;
-    let path = match shown {
-        Some(s) => format!("/admin/accounts?state={}", state_word(s)),
-        None => "/admin/accounts".to_owned(),
+    // Where the page's forms come back to: this same view (state, name).
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(s) = shown {
+        query.append_pair("state", state_word(s));
+    }
+    if let Some(u) = &username {
+        query.append_pair("username", u);
+    }
+    let query = query.finish();
+    let path = if query.is_empty() {
+        "/admin/accounts".to_owned()
+    } else {
+        format!("/admin/accounts?{query}")
     };
     let main = html! {
         (tabs(&viewer))
