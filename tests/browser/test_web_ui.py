@@ -4,6 +4,7 @@ saving screenshots into the test output ($HOLDFAST_TEST_OUT or the test's
 temporary folder). HTTP-level checks (CSRF, cookies, headers) are in
 tests/http/test_web.py."""
 import os
+import re
 import uuid
 
 import pytest
@@ -141,7 +142,7 @@ def test_script_injection_in_every_field_is_inert(make_server, browser, shots):
     list_path = "/lists/" + r.headers["Location"].rsplit("-", 1)[1]
     r = viewer.submit("/admin/announcements", 'id="new-announcement"', text=payload, publish="false")
     assert r.status_code == 303, r.text[:300]
-    r = viewer.submit("/admin/domain_blocks", 'id="new-domain-block"', domain=f"{evil.username}.example",
+    r = viewer.submit("/admin/domain_blocks", 'id="new-domain-block"', domain=f"{evil.username.replace('_', '-')}.example",
                       severity="silence", public_comment=payload[:900], private_comment=PAYLOADS[2])
     assert r.status_code == 303, r.text[:300]
 
@@ -235,8 +236,20 @@ def test_readme_screenshots(server, browser):
     alice = signed_up(server)
     alice.submit(f"/@{bob.username}", 'action="/accounts/')
     alice.post_status("Trying the web UI: it works with JavaScript off, too.")
+    # Alice moderates: a report to look at, an announcement, a list of her own.
+    assert server.cli("user", "grant", alice.username, "admin").returncode == 0
+    carol = signed_up(server)
+    carol.post_status("Buy cheap followers at spam.example!")
+    [spam] = re.findall(r'id="status-(\d+)"', carol.get("/home").text)[:1]
+    reporter = signed_up(server)
+    reporter.submit(f"/@{carol.username}/report?status={spam}", 'id="report-form"',
+                    comment="Selling followers in every reply.", category="spam")
+    alice.submit("/admin/announcements", 'id="new-announcement"',
+                 text="The server moves to a new machine on Sunday at 10:00 UTC.", publish="false")
+    alice.submit("/lists", 'id="new-list"', title="Sailing friends")
     log_in(browser, server, alice)
-    pages = {"home": "/home", "profile": f"/@{bob.username}", "settings": "/settings"}
+    pages = {"home": "/home", "profile": f"/@{bob.username}", "settings": "/settings",
+             "reports": "/admin/reports", "announcements": "/admin/announcements", "lists": "/lists"}
     for label, (w, h) in {"phone": PHONE, "desktop": DESKTOP}.items():
         for name, path in pages.items():
             browser.resize(w, h)

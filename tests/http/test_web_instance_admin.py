@@ -98,7 +98,7 @@ def test_domain_blocks_through_the_web_are_the_admin_apis(make_server):
     server = make_server()  # its own: others expect no domain blocks on the shared one
     admin = moderator(server, "admin")
     api = staff_without_sign_up(server)
-    domain = f"{admin.username}.example"
+    domain = f"{admin.username.replace('_', '-')}.example"
     r = admin.submit("/admin/domain_blocks", 'id="new-domain-block"', domain=domain.upper(),
                      severity="suspend", reject_media="true", public_comment="spam <script>")
     bid = created_id(r, "domain-block")
