@@ -4646,27 +4646,38 @@ async fn moderation_reports_validate_and_change(b: Backend) {
 }
 
 async fn moderation_domain_and_address_blocks(b: Backend) {
+    use BlockKind::{Domain, Ip};
     let s = &b.store;
-    let block = |domain: &str| DomainBlockInput {
-        domain: domain.into(),
-        severity: "suspend".into(),
-        reject_media: true,
-        reject_reports: false,
-        private_comment: Some("spam farm".into()),
-        public_comment: None,
-        obfuscate: false,
+    let block = |domain: &str| {
+        BlockInput::Domain(DomainBlockInput {
+            domain: domain.into(),
+            severity: "suspend".into(),
+            reject_media: true,
+            reject_reports: false,
+            private_comment: Some("spam farm".into()),
+            public_comment: None,
+            obfuscate: false,
+        })
+    };
+    let severity = |b: BlockRow| match b {
+        BlockRow::Domain(b) => b.severity,
+        BlockRow::Ip(b) => b.severity,
     };
     let audit = || NewAudit {
         target_type: "domain_block",
         ..audit_entry(None, "create_domain_block")
     };
     let d = s
-        .create_domain_block(block("spam.example"), 2, audit())
+        .create_instance_block(block("spam.example"), 2, audit())
         .await
         .unwrap();
-    assert_eq!(d.domain, "spam.example");
+    assert_eq!(d.key(), "spam.example");
+    let BlockRow::Domain(d) = d else {
+        panic!("a domain block")
+    };
+    assert!(d.reject_media);
     assert!(matches!(
-        s.create_domain_block(block("spam.example"), 2, audit())
+        s.create_instance_block(block("spam.example"), 2, audit())
             .await,
         Err(StoreError::Conflict(_))
     ));
@@ -4674,25 +4685,41 @@ async fn moderation_domain_and_address_blocks(b: Backend) {
     assert!(s.domain_blocked("spam.example").await.unwrap());
     assert!(!s.domain_blocked("example").await.unwrap());
     assert!(!s.domain_blocked("notspam.example").await.unwrap());
-    s.create_domain_block(block("b.example"), 2, audit())
+    s.create_instance_block(block("b.example"), 2, audit())
         .await
         .unwrap();
     assert!(matches!(
-        s.create_domain_block(block("c.example"), 2, audit()).await,
+        s.create_instance_block(block("c.example"), 2, audit())
+            .await,
         Err(StoreError::Rejected(_))
     ));
     let mut changed = block("spam.example");
-    changed.severity = "silence".into();
-    let d2 = s.update_domain_block(d.id, changed, audit()).await.unwrap();
-    assert_eq!(d2.severity, "silence");
-    assert_eq!(s.instance_domain_blocks(page(10)).await.unwrap().len(), 2);
-    s.delete_domain_block(d.id, audit()).await.unwrap();
+    if let BlockInput::Domain(c) = &mut changed {
+        c.severity = "silence".into();
+    }
+    let d2 = s
+        .update_instance_block(d.id, changed, audit())
+        .await
+        .unwrap();
+    assert_eq!(severity(d2), "silence");
+    assert_eq!(s.instance_blocks(Domain, page(10)).await.unwrap().len(), 2);
+    assert!(
+        s.instance_blocks(Ip, page(10)).await.unwrap().is_empty(),
+        "the kinds are kept apart"
+    );
     assert!(matches!(
-        s.domain_block(d.id).await,
+        s.instance_block(Ip, d.id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_instance_block(Domain, d.id, audit())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.instance_block(Domain, d.id).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.delete_domain_block(d.id, audit()).await,
+        s.delete_instance_block(Domain, d.id, audit()).await,
         Err(StoreError::NotFound)
     ));
     let log = s.audit_log(page(10)).await.unwrap();
@@ -4701,60 +4728,75 @@ async fn moderation_domain_and_address_blocks(b: Backend) {
         "the deleted block's domain is named"
     );
 
-    let ip = |net: &str, expires_at_ms: Option<i64>| IpBlockInput {
-        ip: net.into(),
-        severity: "no_access".into(),
-        comment: String::new(),
-        expires_at_ms,
+    let ip = |net: &str, expires_at_ms: Option<i64>| {
+        BlockInput::Ip(IpBlockInput {
+            ip: net.into(),
+            severity: "no_access".into(),
+            comment: String::new(),
+            expires_at_ms,
+        })
     };
     let a = s
-        .create_ip_block(ip("10.0.0.0/8", None), 3, audit())
+        .create_instance_block(ip("10.0.0.0/8", None), 3, audit())
         .await
         .unwrap();
+    assert!(matches!(a, BlockRow::Ip(_)));
     assert!(matches!(
-        s.create_ip_block(ip("10.0.0.0/8", None), 3, audit()).await,
+        s.create_instance_block(ip("10.0.0.0/8", None), 3, audit())
+            .await,
         Err(StoreError::Conflict(_))
     ));
     let ended = s
-        .create_ip_block(ip("192.0.2.0/24", Some(now_ms() - 1)), 3, audit())
+        .create_instance_block(ip("192.0.2.0/24", Some(now_ms() - 1)), 3, audit())
         .await
         .unwrap();
+    let BlockRow::Ip(ended) = ended else {
+        panic!("an address block")
+    };
+    assert!(
+        ended.expires_at_ms.is_some(),
+        "the answer is the block as written"
+    );
     assert!(matches!(
-        s.ip_block(ended.id).await,
+        s.instance_block(Ip, ended.id).await,
         Err(StoreError::NotFound)
     ));
     let live: Vec<String> = s
-        .live_ip_blocks(10)
+        .live_instance_blocks(Ip, 10)
         .await
         .unwrap()
-        .into_iter()
-        .map(|b| b.ip)
+        .iter()
+        .map(|b| b.key().to_owned())
         .collect();
     assert_eq!(live, vec!["10.0.0.0/8".to_owned()]);
-    assert_eq!(s.ip_blocks(page(10)).await.unwrap().len(), 1);
+    assert_eq!(s.instance_blocks(Ip, page(10)).await.unwrap().len(), 1);
     // The ended block does not count against the bound.
-    s.create_ip_block(ip("2001:db8::/32", None), 3, audit())
+    s.create_instance_block(ip("2001:db8::/32", None), 3, audit())
         .await
         .unwrap();
-    s.create_ip_block(ip("198.51.100.0/24", None), 3, audit())
+    s.create_instance_block(ip("198.51.100.0/24", None), 3, audit())
         .await
         .unwrap();
     assert!(matches!(
-        s.create_ip_block(ip("203.0.113.0/24", None), 3, audit())
+        s.create_instance_block(ip("203.0.113.0/24", None), 3, audit())
             .await,
         Err(StoreError::Rejected(_))
     ));
     let mut longer = ip("10.0.0.0/8", None);
-    longer.severity = "sign_up_block".into();
+    if let BlockInput::Ip(l) = &mut longer {
+        l.severity = "sign_up_block".into();
+    }
+    let a_id = a.id();
     assert_eq!(
-        s.update_ip_block(a.id, longer, audit())
-            .await
-            .unwrap()
-            .severity,
+        severity(
+            s.update_instance_block(a_id, longer, audit())
+                .await
+                .unwrap()
+        ),
         "sign_up_block"
     );
-    s.delete_ip_block(a.id, audit()).await.unwrap();
-    assert_eq!(s.live_ip_blocks(10).await.unwrap().len(), 2);
+    s.delete_instance_block(Ip, a_id, audit()).await.unwrap();
+    assert_eq!(s.live_instance_blocks(Ip, 10).await.unwrap().len(), 2);
 }
 
 async fn moderation_announcements_reads_and_reactions(b: Backend) {

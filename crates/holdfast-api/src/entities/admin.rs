@@ -2,7 +2,9 @@
 //! Admin::Report, Admin::DomainBlock, Admin::IpBlock, and Announcement.
 
 use holdfast_service::moderation::ReportView;
-use holdfast_store::{AdminAccountRow, AnnouncementRow, DomainBlockRow, IpBlockRow, ReportRow};
+use holdfast_store::{
+    AdminAccountRow, AnnouncementRow, BlockRow, DomainBlockRow, IpBlockRow, ReportRow,
+};
 use serde::Serialize;
 
 use super::{id, iso8601, Account, Role, Rule, Status, Urls};
@@ -204,6 +206,23 @@ impl AdminIpBlock {
             comment: b.comment.clone(),
             created_at: iso8601(b.created_at_ms),
             expires_at: b.expires_at_ms.map(iso8601),
+        }
+    }
+}
+
+/// An instance block as its kind's entity (Admin::DomainBlock or Admin::IpBlock).
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum AdminBlock {
+    Domain(AdminDomainBlock),
+    Ip(AdminIpBlock),
+}
+
+impl AdminBlock {
+    pub fn new(b: &BlockRow) -> AdminBlock {
+        match b {
+            BlockRow::Domain(b) => AdminBlock::Domain(AdminDomainBlock::new(b)),
+            BlockRow::Ip(b) => AdminBlock::Ip(AdminIpBlock::new(b)),
         }
     }
 }
