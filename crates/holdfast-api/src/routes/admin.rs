@@ -3,8 +3,7 @@
 //! scope (403), and the service refuses anyone below the role it needs (403:
 //! moderators for accounts and reports, admins for blocks).
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, Uri};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use holdfast_service::moderation::{AccountAction, Actor};
@@ -18,6 +17,7 @@ use super::helpers::path_id;
 use crate::auth::{scope, Scope, User};
 use crate::entities::{AdminAccount, AdminBlock, AdminReport, Empty, Urls};
 use crate::error::{ApiError, ApiResult};
+use crate::paging::Paging;
 use crate::params::Params;
 use crate::AppState;
 
@@ -27,16 +27,10 @@ fn actor<S>(user: &User<S>) -> Actor {
 
 fn accounts_page(
     urls: &Urls,
-    headers: &HeaderMap,
-    uri: &Uri,
+    paging: &Paging,
     page: &PageOf<holdfast_store::AdminAccountRow>,
 ) -> Response {
-    let items: Vec<AdminAccount> = page
-        .items
-        .iter()
-        .map(|a| AdminAccount::new(urls, a))
-        .collect();
-    crate::paging::page_response(headers, uri, page, items)
+    paging.each(page, |a| AdminAccount::new(urls, a))
 }
 
 /// The filters both list versions share. `None`: the filters ask for remote
@@ -69,15 +63,14 @@ fn empty_page() -> PageOf<holdfast_store::AdminAccountRow> {
 pub async fn accounts_v1(
     State(state): State<AppState>,
     user: User<scope::AdminReadAccounts>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let Some(mut filter) = account_filter(&params, &state)? else {
-        return Ok(accounts_page(&state.urls, &headers, &uri, &empty_page()));
+        return Ok(accounts_page(&state.urls, &paging, &empty_page()));
     };
     if params.bool("remote")?.unwrap_or(false) {
-        return Ok(accounts_page(&state.urls, &headers, &uri, &empty_page()));
+        return Ok(accounts_page(&state.urls, &paging, &empty_page()));
     }
     for (key, s) in [
         ("active", AccountState::Active),
@@ -95,23 +88,22 @@ pub async fn accounts_v1(
         .service
         .admin_accounts(actor(&user), filter, params.page()?)
         .await?;
-    Ok(accounts_page(&state.urls, &headers, &uri, &page))
+    Ok(accounts_page(&state.urls, &paging, &page))
 }
 
 /// `GET /api/v2/admin/accounts` (v2: `origin`, `status`, `permissions`).
 pub async fn accounts_v2(
     State(state): State<AppState>,
     user: User<scope::AdminReadAccounts>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let Some(mut filter) = account_filter(&params, &state)? else {
-        return Ok(accounts_page(&state.urls, &headers, &uri, &empty_page()));
+        return Ok(accounts_page(&state.urls, &paging, &empty_page()));
     };
     match params.str("origin")?.as_deref() {
         None | Some("") | Some("local") => {}
-        Some("remote") => return Ok(accounts_page(&state.urls, &headers, &uri, &empty_page())),
+        Some("remote") => return Ok(accounts_page(&state.urls, &paging, &empty_page())),
         Some(_) => return Err(ApiError::unprocessable("origin must be local or remote")),
     }
     filter.state = match params.str("status")?.as_deref() {
@@ -136,7 +128,7 @@ pub async fn accounts_v2(
         .service
         .admin_accounts(actor(&user), filter, params.page()?)
         .await?;
-    Ok(accounts_page(&state.urls, &headers, &uri, &page))
+    Ok(accounts_page(&state.urls, &paging, &page))
 }
 
 pub async fn account(
@@ -237,8 +229,7 @@ pub async fn delete_account(
 pub async fn reports(
     State(state): State<AppState>,
     user: User<scope::AdminReadReports>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let filter = ReportFilter {
@@ -250,12 +241,7 @@ pub async fn reports(
         .service
         .admin_reports(actor(&user), filter, params.page()?)
         .await?;
-    let items: Vec<AdminReport> = page
-        .items
-        .iter()
-        .map(|r| AdminReport::new(&state.urls, r))
-        .collect();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, |r| AdminReport::new(&state.urls, r)))
 }
 
 pub async fn report(
@@ -430,16 +416,14 @@ fn changed_block(old: BlockRow, params: &Params) -> ApiResult<BlockInput> {
 pub async fn blocks<K: BlockRoutes>(
     State(state): State<AppState>,
     user: User<K::Read>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let page = state
         .service
         .instance_blocks(actor(&user), K::KIND, params.page()?)
         .await?;
-    let items: Vec<AdminBlock> = page.items.iter().map(AdminBlock::new).collect();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, AdminBlock::new))
 }
 
 pub async fn block<K: BlockRoutes>(
