@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use super::{id, iso8601, Account, Role, Rule, Status, Urls};
 
-/// `POST /api/v1/reports`' answer.
+/// What a report says, as both its reporter (`Report`) and moderators
+/// (`Admin::Report`) see it: the fields the two entities share, first in each.
 #[derive(Serialize)]
-pub struct Report {
+pub struct ReportFields {
     pub id: String,
     pub action_taken: bool,
     pub action_taken_at: Option<String>,
@@ -19,6 +20,27 @@ pub struct Report {
     pub comment: String,
     pub forwarded: bool,
     pub created_at: String,
+}
+
+impl ReportFields {
+    pub fn new(r: &ReportRow) -> ReportFields {
+        ReportFields {
+            id: id(r.id),
+            action_taken: r.action_taken_at_ms.is_some(),
+            action_taken_at: r.action_taken_at_ms.map(iso8601),
+            category: r.category.clone(),
+            comment: r.comment.clone(),
+            forwarded: r.forwarded,
+            created_at: iso8601(r.created_at_ms),
+        }
+    }
+}
+
+/// `POST /api/v1/reports`' answer.
+#[derive(Serialize)]
+pub struct Report {
+    #[serde(flatten)]
+    pub fields: ReportFields,
     pub status_ids: Option<Vec<String>>,
     pub rule_ids: Option<Vec<String>>,
     pub target_account: Account,
@@ -27,13 +49,7 @@ pub struct Report {
 impl Report {
     pub fn new(urls: &Urls, r: &ReportRow, target: &holdfast_store::AccountRow) -> Report {
         Report {
-            id: id(r.id),
-            action_taken: r.action_taken_at_ms.is_some(),
-            action_taken_at: r.action_taken_at_ms.map(iso8601),
-            category: r.category.clone(),
-            comment: r.comment.clone(),
-            forwarded: r.forwarded,
-            created_at: iso8601(r.created_at_ms),
+            fields: ReportFields::new(r),
             status_ids: Some(r.status_ids.iter().map(|s| id(*s)).collect()),
             rule_ids: Some(r.rule_ids.clone()),
             target_account: Account::new(urls, target),
@@ -106,13 +122,8 @@ impl AdminAccount {
 
 #[derive(Serialize)]
 pub struct AdminReport {
-    pub id: String,
-    pub action_taken: bool,
-    pub action_taken_at: Option<String>,
-    pub category: String,
-    pub comment: String,
-    pub forwarded: bool,
-    pub created_at: String,
+    #[serde(flatten)]
+    pub fields: ReportFields,
     pub updated_at: String,
     pub account: AdminAccount,
     pub target_account: AdminAccount,
@@ -126,13 +137,7 @@ impl AdminReport {
     pub fn new(urls: &Urls, v: &ReportView) -> AdminReport {
         let r = &v.report;
         AdminReport {
-            id: id(r.id),
-            action_taken: r.action_taken_at_ms.is_some(),
-            action_taken_at: r.action_taken_at_ms.map(iso8601),
-            category: r.category.clone(),
-            comment: r.comment.clone(),
-            forwarded: r.forwarded,
-            created_at: iso8601(r.created_at_ms),
+            fields: ReportFields::new(r),
             updated_at: iso8601(r.updated_at_ms),
             account: AdminAccount::new(urls, &v.account),
             target_account: AdminAccount::new(urls, &v.target),
