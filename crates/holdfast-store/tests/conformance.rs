@@ -1,5 +1,5 @@
 //! The store conformance suite: every store operation and its edge cases,
-//! run against both backends by the `conformance!` macro below. SQLite is
+//! run against both backends by the `conformance!` macro (support/common.rs). SQLite is
 //! the reference; PostgreSQL must behave the same. Each test gets its own
 //! SQLite directory or its own PostgreSQL database (see support/mod.rs).
 
@@ -11,29 +11,8 @@ use std::time::Duration;
 
 use holdfast_store::ids::{ms_of_id, now_ms};
 use holdfast_store::*;
+use support::common::*;
 use support::Backend;
-
-/// Runs each named test once per backend: `sqlite::name` and `postgres::name`.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::support::sqlite().await).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::support::postgres().await).await
-                }
-            )*
-        }
-    };
-}
 
 conformance!(
     accounts_create_lookup_and_conflicts,
@@ -107,54 +86,6 @@ conformance!(
 );
 
 // ---- helpers ----
-
-async fn account(s: &Arc<dyn Store>, name: &str) -> AccountRow {
-    s.create_account(NewAccount {
-        username: name.into(),
-        email: format!("{name}@example.com"),
-        password_hash: "hash".into(),
-        approved: true,
-        locale: Some("en".into()),
-    })
-    .await
-    .unwrap()
-}
-
-fn new_status(author: Id, text: &str) -> NewStatus {
-    NewStatus {
-        account_id: author,
-        text: text.into(),
-        content: format!("<p>{text}</p>"),
-        spoiler_text: String::new(),
-        sensitive: false,
-        visibility: Visibility::Public,
-        language: Some("en".into()),
-        in_reply_to: None,
-        app_id: None,
-        mentions: vec![],
-        tags: vec![],
-        idempotency_key: None,
-        media_ids: vec![],
-        poll: None,
-    }
-}
-
-async fn post(s: &Arc<dyn Store>, author: Id, text: &str) -> Id {
-    s.create_status(new_status(author, text), 3600)
-        .await
-        .unwrap()
-}
-
-async fn post_with(s: &Arc<dyn Store>, new: NewStatus) -> Id {
-    s.create_status(new, 3600).await.unwrap()
-}
-
-fn page(limit: u32) -> Page {
-    Page {
-        limit,
-        ..Page::default()
-    }
-}
 
 fn items(p: Vec<Paged<Id>>) -> Vec<Id> {
     p.into_iter().map(|x| x.item).collect()
