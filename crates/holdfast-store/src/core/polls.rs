@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::notifications::notify;
+use super::notifications::notify_all;
 use super::scheduled::{schedule_job, unschedule_job, JOB_POLL};
 use super::{args, Arg, Conn};
 use crate::model::*;
@@ -293,8 +293,13 @@ pub async fn end(c: &dyn Conn, poll_id: Id) -> StoreResult<Option<(Id, Vec<Id>)>
         .map(|r| r.get(0))
         .collect::<StoreResult<_>>()?;
     notified.push(author);
-    for to in &notified {
-        notify(c, *to, author, NotificationType::Poll, Some(status_id)).await?;
-    }
+    notify_all(
+        c,
+        &notified,
+        author,
+        NotificationType::Poll,
+        Some(status_id),
+    )
+    .await?;
     Ok(Some((status_id, notified)))
 }
