@@ -225,13 +225,19 @@ async fn muted_conversation_notifies_nothing(b: Backend) {
         "a mute is the muter's own"
     );
     s.favourite(f.id, root).await.unwrap();
-    let mut deeper = new_status(f.id, "@cm_a deeper");
+    let g = account(s, "cm_g").await;
+    let mut deeper = new_status(f.id, "@cm_a @cm_g deeper");
     deeper.in_reply_to = Some(reply);
-    deeper.mentions = vec![a.id];
+    deeper.mentions = vec![a.id, g.id];
     let deeper = post_with(s, deeper).await;
     assert!(
         kinds(s, a.id).await.is_empty(),
         "nothing from a muted thread"
+    );
+    assert_eq!(
+        kinds(s, g.id).await,
+        [NotificationType::Mention],
+        "the mute is a's alone: others mentioned with a are told"
     );
     assert!(
         bundle(s, a.id, deeper).await.muted,
