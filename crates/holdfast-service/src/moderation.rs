@@ -135,6 +135,12 @@ fn change_name(change: AccountChange) -> &'static str {
 }
 
 impl Service {
+    /// A page of an admin list, clamped to the admin bounds.
+    fn admin_page(&self, req: PageRequest) -> holdfast_store::Page {
+        let limits = self.limits();
+        req.page(limits.admin_page_default, limits.admin_page_max)
+    }
+
     // ---------------------------------------------------------------- roles
 
     /// The account's role (a missing account has none).
@@ -196,16 +202,11 @@ impl Service {
         page: PageRequest,
     ) -> ServiceResult<PageOf<AdminAccountRow>> {
         self.authorize(actor, Role::Moderator).await?;
-        let limits = self.limits();
         let paged = self
             .store
-            .admin_accounts(
-                filter,
-                page.page(limits.admin_page_default, limits.admin_page_max),
-            )
+            .admin_accounts(filter, self.admin_page(page))
             .await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
+        Ok(PageOf::from_paged(paged))
     }
 
     pub async fn admin_account(&self, actor: Actor, id: Id) -> ServiceResult<AdminAccountRow> {
@@ -569,14 +570,7 @@ impl Service {
         page: PageRequest,
     ) -> ServiceResult<PageOf<ReportView>> {
         self.authorize(actor, Role::Moderator).await?;
-        let limits = self.limits();
-        let paged = self
-            .store
-            .reports(
-                filter,
-                page.page(limits.admin_page_default, limits.admin_page_max),
-            )
-            .await?;
+        let paged = self.store.reports(filter, self.admin_page(page)).await?;
         let mut items = Vec::with_capacity(paged.len());
         for p in &paged {
             items.push(self.report_view(p.item.clone()).await?);
@@ -721,13 +715,8 @@ impl Service {
         page: PageRequest,
     ) -> ServiceResult<PageOf<AuditRow>> {
         self.authorize(actor, Role::Moderator).await?;
-        let limits = self.limits();
-        let paged = self
-            .store
-            .audit_log(page.page(limits.admin_page_default, limits.admin_page_max))
-            .await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
+        let paged = self.store.audit_log(self.admin_page(page)).await?;
+        Ok(PageOf::from_paged(paged))
     }
 
     // ---------------------------------------------------------------- instance blocks
@@ -838,16 +827,11 @@ impl Service {
         page: PageRequest,
     ) -> ServiceResult<PageOf<BlockRow>> {
         self.authorize(actor, Role::Admin).await?;
-        let limits = self.limits();
         let paged = self
             .store
-            .instance_blocks(
-                kind,
-                page.page(limits.admin_page_default, limits.admin_page_max),
-            )
+            .instance_blocks(kind, self.admin_page(page))
             .await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
+        Ok(PageOf::from_paged(paged))
     }
 
     pub async fn instance_block(

@@ -344,8 +344,7 @@ impl Service {
             self.limits().statuses_page_max,
         );
         let paged = self.store.scheduled_statuses(me, page).await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
+        Ok(PageOf::from_paged(paged))
     }
 
     pub async fn scheduled_status(&self, me: Id, id: Id) -> ServiceResult<ScheduledStatusRow> {
