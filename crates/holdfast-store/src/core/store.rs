@@ -1798,6 +1798,20 @@ impl<B: Db> Store for Core<B> {
             .await
     }
 
+    // ---- web ----
+    async fn publish_announcement(
+        &self,
+        id: Id,
+        published: bool,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::publish_announcement(c, id, published, audit))
+            })
+            .await
+    }
+
     // ---- fanout ----
     async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>> {
         let feed = FeedLimits::new(&self.limits);
