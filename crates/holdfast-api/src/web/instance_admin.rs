@@ -143,7 +143,8 @@ pub async fn announcements(
             article.announcement id={ "announcement-" (a.id) } {
                 div.content { (trusted::announcement(&a.content)) }
                 p.meta {
-                    "Published " (time(a.published_at_ms)) " · " strong { (when_shown(a)) }
+                    @if a.published { "Published " } @else { "Written " }
+                    (time(a.published_at_ms)) " · " strong { (when_shown(a)) }
                     @if let Some(s) = a.starts_at_ms { " · from " (time(s)) }
                     @if let Some(e) = a.ends_at_ms { " · until " (time(e)) }
                 }
@@ -160,6 +161,7 @@ pub async fn announcements(
                     (csrf_field(&viewer))
                     button.quiet type="submit" id={ (verb) "-announcement-" (a.id) } { (label) }
                 }
+                " "
                 (delete_button(&viewer, &format!("/admin/announcements/{}/delete", a.id),
                     "this announcement", &format!("delete-announcement-{}", a.id)))
             }
