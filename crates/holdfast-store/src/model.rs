@@ -929,6 +929,20 @@ impl BlockRow {
             BlockRow::Ip(b) => &b.ip,
         }
     }
+
+    pub fn as_domain(&self) -> Option<&DomainBlockRow> {
+        match self {
+            BlockRow::Domain(b) => Some(b),
+            BlockRow::Ip(_) => None,
+        }
+    }
+
+    pub fn as_ip(&self) -> Option<&IpBlockRow> {
+        match self {
+            BlockRow::Ip(b) => Some(b),
+            BlockRow::Domain(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -5481,7 +5481,11 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
     // A restart before the job ran: the job is still there.
     drop(s);
     let s = b.reopened_with(limits.clone()).await;
-    let first = s.run_fanout_batch().await.unwrap().expect("the job survived");
+    let first = s
+        .run_fanout_batch()
+        .await
+        .unwrap()
+        .expect("the job survived");
     assert_eq!(
         (first.status_id, first.copied, first.finished, first.dropped),
         (p, 2, false, false),
@@ -5514,7 +5518,12 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
     assert_eq!(home(&s, fans[0]).await, vec![p]);
     let dropped = s.run_fanout_batch().await.unwrap().expect("its job");
     assert_eq!(
-        (dropped.status_id, dropped.copied, dropped.finished, dropped.dropped),
+        (
+            dropped.status_id,
+            dropped.copied,
+            dropped.finished,
+            dropped.dropped
+        ),
         (gone, 0, true, true)
     );
     // Deleted after its job ran: it leaves home at once.
