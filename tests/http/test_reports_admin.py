@@ -259,6 +259,39 @@ def test_silence_hides_from_public_timelines_only(mserver):
     assert visible_everywhere(stranger, s1, tag, word)[0] is True
 
 
+def test_limited_accounts_policy_follows_silence(mserver):
+    """`for_limited_accounts` (Mastodon's default: filter) applies to
+    accounts moderators silenced, unless the recipient follows them."""
+    admin = staff(mserver)
+    quiet, target, friend = sign_up(mserver), sign_up(mserver), sign_up(mserver)
+    assert apost(admin, f"/api/v1/admin/accounts/{quiet.id}/action", json={"type": "silence"}).status_code == 200
+
+    def mentions(of):
+        return [n["account"]["id"] for n in of.get("/api/v1/notifications?types[]=mention").json()]
+    quiet.status(f"@{target.username} hello from a limited account")
+    assert mentions(target) == [], "filtered by default"
+    [req] = target.get("/api/v1/notifications/requests").json()
+    assert req["account"]["id"] == quiet.id
+    policy = target.get("/api/v2/notifications/policy").json()
+    assert policy["for_limited_accounts"] == "filter" and policy["summary"]["pending_requests_count"] == 1
+    # Followed: not limited for this recipient.
+    assert friend.post(f"/api/v1/accounts/{quiet.id}/follow").status_code == 200
+    quiet.status(f"@{friend.username} hi friend")
+    assert mentions(friend) == [quiet.id]
+    # accept lets them through, drop keeps nothing.
+    assert target.patch("/api/v2/notifications/policy", json={"for_limited_accounts": "accept"}).status_code == 200
+    quiet.post(f"/api/v1/accounts/{target.id}/follow")
+    assert [n["type"] for n in target.get("/api/v1/notifications").json()] == ["follow"]
+    other = sign_up(mserver)
+    assert other.patch("/api/v2/notifications/policy", json={"for_limited_accounts": "drop"}).status_code == 200
+    quiet.status(f"@{other.username} dropped")
+    assert mentions(other) == [] and other.get("/api/v1/notifications/requests").json() == []
+    # Once unsilenced, nothing is limited any more.
+    apost(admin, f"/api/v1/admin/accounts/{quiet.id}/unsilence")
+    quiet.status(f"@{other.username} back")
+    assert mentions(other) == [quiet.id]
+
+
 def test_disable_and_enable_log_in(mserver):
     admin = staff(mserver)
     user = sign_up(mserver)

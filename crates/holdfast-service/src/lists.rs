@@ -42,8 +42,9 @@ pub enum Timeline<'a> {
 }
 
 impl Timeline<'_> {
-    /// The filter context a timeline is shown in (favourites and bookmarks
-    /// are the reader's own picks: no filter applies, as in Mastodon).
+    /// The filter context a timeline is shown in; favourites and bookmarks
+    /// have none (their statuses carry every context's matches and none is
+    /// hidden, as in Mastodon: `Service::annotate_filters`).
     pub fn filter_context(&self) -> Option<FilterContext> {
         match self {
             Timeline::Home { .. } | Timeline::List { .. } => Some(FilterContext::Home),
@@ -116,9 +117,10 @@ impl Service {
         };
         let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
         let mut bundles = self.bundles(viewer, &ids).await?;
-        if let Some(context) = context {
-            bundles = self.apply_filters(viewer, context, bundles).await?;
-        }
+        bundles = match context {
+            Some(context) => self.apply_filters(viewer, context, bundles).await?,
+            None => self.annotate_filters(viewer, bundles).await?,
+        };
         // The cursors are the fetched page's, so hiding never breaks paging.
         Ok(PageOf::map_from(&paged, bundles))
     }

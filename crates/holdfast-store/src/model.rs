@@ -1093,7 +1093,7 @@ pub struct NotificationPolicyRow {
     /// Direct mentions the recipient did not ask for (not a reply to its own,
     /// from someone it does not follow).
     pub for_private_mentions: PolicyChoice,
-    /// Accounts limited by moderators (holdfast has none yet).
+    /// Accounts moderators limited (silenced), unless the recipient follows them.
     pub for_limited_accounts: PolicyChoice,
 }
 
@@ -1179,6 +1179,10 @@ pub struct StatusEdit {
     pub mentions: Vec<Id>,
     pub tags: Vec<String>,
     pub media_ids: Vec<Id>,
+    /// New descriptions and focal points of attachments among `media_ids`
+    /// (Mastodon's `media_attributes[]`: attached media are changed only
+    /// through an edit of their status); others' ids are ignored.
+    pub media_attributes: Vec<(Id, MediaUpdate)>,
     pub poll: Option<NewPoll>,
 }
 

@@ -1765,10 +1765,12 @@ impl<B: Db> Store for Core<B> {
         idempotency_ttl_s: u64,
     ) -> StoreResult<Option<JobDone>> {
         let feed = FeedLimits::new(&self.limits);
+        let poll_batch = self.limits.poll_end_notified_per_job_max;
         self.db
             .write((), move |c, _| {
                 Box::pin(async move {
-                    let done = scheduled::run_due_job(c, now_ms, idempotency_ttl_s).await?;
+                    let done =
+                        scheduled::run_due_job(c, now_ms, idempotency_ttl_s, poll_batch).await?;
                     // A published status reaches home feeds like any post (perf).
                     if let Some(JobDone::Published {
                         account_id,

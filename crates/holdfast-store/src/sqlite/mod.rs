@@ -82,6 +82,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_edits_pins_polls_scheduled",
         include_str!("../../migrations/sqlite/0010_edits_pins_polls_scheduled.sql"),
     ),
+    (
+        "0021_poll_end_batches",
+        include_str!("../../migrations/sqlite/0021_poll_end_batches.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
