@@ -353,10 +353,12 @@ pub enum NotificationType {
     Poll,
     /// A status the account reblogged was edited.
     Update,
+    /// Someone filed a report (told to moderators and admins).
+    AdminReport,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 8] = [
+    pub const ALL: [NotificationType; 9] = [
         NotificationType::Follow,
         NotificationType::FollowRequest,
         NotificationType::Mention,
@@ -365,6 +367,7 @@ impl NotificationType {
         NotificationType::Status,
         NotificationType::Poll,
         NotificationType::Update,
+        NotificationType::AdminReport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -377,6 +380,7 @@ impl NotificationType {
             NotificationType::Status => "status",
             NotificationType::Poll => "poll",
             NotificationType::Update => "update",
+            NotificationType::AdminReport => "admin.report",
         }
     }
 
@@ -392,6 +396,8 @@ pub struct NotificationRow {
     pub created_at_ms: i64,
     pub from_account_id: Id,
     pub status_id: Option<Id>,
+    /// The report an `admin.report` notification is about.
+    pub report_id: Option<Id>,
     /// Set when written, for the types Mastodon groups (see `groups`); None otherwise.
     pub group_key: Option<String>,
 }

@@ -1221,9 +1221,10 @@ impl<B: Db> Store for Core<B> {
             .await
     }
     async fn create_report(&self, new: NewReport, open_max: u32) -> StoreResult<ReportRow> {
+        let staff_max = self.limits.report_staff_notified_max;
         self.db
             .write(new, move |c, new| {
-                Box::pin(moderation::create_report(c, new, open_max))
+                Box::pin(moderation::create_report(c, new, open_max, staff_max))
             })
             .await
     }

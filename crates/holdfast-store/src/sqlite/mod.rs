@@ -83,8 +83,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0010_edits_pins_polls_scheduled.sql"),
     ),
     (
-        "0021_poll_end_batches",
-        include_str!("../../migrations/sqlite/0021_poll_end_batches.sql"),
+        "0021_poll_ends_report_notifications",
+        include_str!("../../migrations/sqlite/0021_poll_ends_report_notifications.sql"),
     ),
 ];
 
