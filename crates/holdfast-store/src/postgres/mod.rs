@@ -105,6 +105,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/postgres/0010_edits_pins_polls_scheduled.sql"),
     ),
     (
+        "0015_web_moderation",
+        include_str!("../../migrations/postgres/0015_web_moderation.sql"),
+    ),
+    (
+        "0022_home_fanout_jobs",
+        include_str!("../../migrations/postgres/0022_home_fanout_jobs.sql"),
+    ),
+    (
         "0021_poll_ends_report_notifications",
         include_str!("../../migrations/postgres/0021_poll_ends_report_notifications.sql"),
     ),
