@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod embed;
 pub mod layout;
 pub mod moderation;
 pub mod parts;
