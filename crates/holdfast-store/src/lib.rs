@@ -790,6 +790,16 @@ pub trait Store: Send + Sync + 'static {
     /// the live streams; `None` when more than `streaming_event_hiders_max`.
     async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>>;
 
+    // ---- web ----
+    /// Publishes a draft announcement (its `published_at` becomes now), or
+    /// takes a published one back to a draft; with its audit entry.
+    async fn publish_announcement(
+        &self,
+        id: Id,
+        published: bool,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow>;
+
     // ---- api: direct timeline, collections (issue 14) ----
     /// The viewer's direct statuses, written or received, newest first.
     async fn direct_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;

@@ -1792,6 +1792,20 @@ impl<B: Db> Store for Core<B> {
             .await
     }
 
+    // ---- web ----
+    async fn publish_announcement(
+        &self,
+        id: Id,
+        published: bool,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::publish_announcement(c, id, published, audit))
+            })
+            .await
+    }
+
     // ---- api: direct timeline, collections (issue 14) ----
     async fn direct_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
         self.db
