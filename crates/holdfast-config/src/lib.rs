@@ -361,8 +361,8 @@ pub struct Limits {
     /// Look-ups of a token not seen lately, per client address per `rate_window_s`
     /// (what a flood of made-up tokens may cost the database).
     pub rate_token_lookup_ip_requests: u32,
-    /// How long the guard remembers a valid token's account (budgets only;
-    /// handlers authenticate every request themselves).
+    /// How long after its last use the guard remembers a valid token's account
+    /// (budgets and bans only; handlers authenticate every request themselves).
     pub token_owner_cache_ttl_s: u64,
     pub token_owner_cache_entries_max: usize,
     /// `/readyz` and `/metrics` per client address per `rate_window_s`
@@ -377,6 +377,13 @@ pub struct Limits {
     pub offender_ban_max_ms: u64,
     /// Addresses the ban table tracks at once.
     pub offenders_max: usize,
+
+    // ---- guard: bans spare signed-in users behind the address (harden, issue 11) ----
+    /// A banned address where a request with a valid token (one the guard
+    /// already knows) was served within this long is not refused at accept:
+    /// its requests are judged one by one, and only those with such a token
+    /// are served.
+    pub offender_signed_in_window_ms: u64,
 
     // ---- guard: rate limits (GCRA; Mastodon-like defaults) ----
     /// The window all request budgets below are counted over, unless named otherwise.
@@ -890,6 +897,7 @@ impl Default for Limits {
             offender_ban_base_ms: 10_000,
             offender_ban_max_ms: 600_000,
             offenders_max: 10_000,
+            offender_signed_in_window_ms: 600_000,
             rate_window_s: 300,
             rate_token_requests: 300,
             rate_anonymous_ip_requests: 300,
