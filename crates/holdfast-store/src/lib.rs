@@ -789,6 +789,16 @@ pub trait Store: Send + Sync + 'static {
     /// timelines (blocks either way, mutes in force), asked once per event by
     /// the live streams; `None` when more than `streaming_event_hiders_max`.
     async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>>;
+
+    // ---- web ----
+    /// Publishes a draft announcement (its `published_at` becomes now), or
+    /// takes a published one back to a draft; with its audit entry.
+    async fn publish_announcement(
+        &self,
+        id: Id,
+        published: bool,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

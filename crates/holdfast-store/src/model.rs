@@ -863,6 +863,8 @@ pub struct AnnouncementInput {
     pub starts_at_ms: Option<i64>,
     pub ends_at_ms: Option<i64>,
     pub all_day: bool,
+    /// At creation only: false makes a draft. Later, `publish_announcement`.
+    pub published: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -873,6 +875,9 @@ pub struct AnnouncementRow {
     pub starts_at_ms: Option<i64>,
     pub ends_at_ms: Option<i64>,
     pub all_day: bool,
+    /// False for a draft, which only admins see (`publish_announcement`).
+    pub published: bool,
+    /// When it was (last) published; for a draft, when it was made.
     pub published_at_ms: i64,
     pub updated_at_ms: i64,
     /// Whether the viewer dismissed it.

@@ -4767,6 +4767,7 @@ async fn moderation_announcements_reads_and_reactions(b: Backend) {
         starts_at_ms: starts,
         ends_at_ms: ends,
         all_day: false,
+        published: true,
     };
     let audit = || NewAudit {
         target_type: "announcement",
@@ -4846,6 +4847,37 @@ async fn moderation_announcements_reads_and_reactions(b: Backend) {
     s.delete_announcement(future.id, audit()).await.unwrap();
     assert!(matches!(
         s.delete_announcement(future.id, audit()).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // A draft is listed for admins only, until it is published (web, 0015).
+    let draft = s
+        .create_announcement(
+            AnnouncementInput {
+                published: false,
+                ..input("draft", None, None)
+            },
+            3,
+            audit(),
+        )
+        .await
+        .unwrap();
+    assert!(!draft.published);
+    let shown = |all: Vec<AnnouncementRow>| all.iter().map(|a| a.id).collect::<Vec<Id>>();
+    assert!(!shown(s.announcements(Some(u.id), true, 10).await.unwrap()).contains(&draft.id));
+    assert!(shown(s.announcements(None, false, 10).await.unwrap()).contains(&draft.id));
+    let published = s
+        .publish_announcement(draft.id, true, audit())
+        .await
+        .unwrap();
+    assert!(published.published && published.published_at_ms >= draft.published_at_ms);
+    assert!(shown(s.announcements(Some(u.id), true, 10).await.unwrap()).contains(&draft.id));
+    s.publish_announcement(draft.id, false, audit())
+        .await
+        .unwrap();
+    assert!(!shown(s.announcements(Some(u.id), true, 10).await.unwrap()).contains(&draft.id));
+    assert!(matches!(
+        s.publish_announcement(i64::MAX, true, audit()).await,
         Err(StoreError::NotFound)
     ));
 }

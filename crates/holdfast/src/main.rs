@@ -650,6 +650,7 @@ async fn announce(service: Service, action: AnnounceAction) -> Result<(), String
                     at(starts_in_s),
                     at(ends_in_s),
                     all_day,
+                    true,
                 )
                 .await
                 .map_err(|e| e.to_string())?;

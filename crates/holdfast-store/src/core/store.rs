@@ -1790,6 +1790,20 @@ impl<B: Db> Store for Core<B> {
             .read((), move |c, _| Box::pin(streams::hiders(c, author, max)))
             .await
     }
+
+    // ---- web ----
+    async fn publish_announcement(
+        &self,
+        id: Id,
+        published: bool,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::publish_announcement(c, id, published, audit))
+            })
+            .await
+    }
 }
 
 /// A cheap round trip, for `/readyz`.

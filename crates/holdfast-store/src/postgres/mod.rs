@@ -104,6 +104,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_edits_pins_polls_scheduled",
         include_str!("../../migrations/postgres/0010_edits_pins_polls_scheduled.sql"),
     ),
+    (
+        "0015_web_moderation",
+        include_str!("../../migrations/postgres/0015_web_moderation.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
