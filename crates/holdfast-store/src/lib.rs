@@ -799,6 +799,13 @@ pub trait Store: Send + Sync + 'static {
         published: bool,
         audit: NewAudit,
     ) -> StoreResult<AnnouncementRow>;
+
+    // ---- fanout ----
+    /// Runs one batch (at most `home_fanout_batch_max` followers) of the
+    /// oldest home fan-out job, copying its status into those followers'
+    /// feeds in one transaction with the job's progress: exactly once across
+    /// restarts and nodes. None: no job is waiting.
+    async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]
