@@ -800,6 +800,13 @@ pub trait Store: Send + Sync + 'static {
         audit: NewAudit,
     ) -> StoreResult<AnnouncementRow>;
 
+    // ---- fanout ----
+    /// Runs one batch (at most `home_fanout_batch_max` followers) of the
+    /// oldest home fan-out job, copying its status into those followers'
+    /// feeds in one transaction with the job's progress: exactly once across
+    /// restarts and nodes. None: no job is waiting.
+    async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>>;
+
     // ---- api: direct timeline, collections (issue 14) ----
     /// The viewer's direct statuses, written or received, newest first.
     async fn direct_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;

@@ -1235,6 +1235,19 @@ pub struct ScheduleBounds {
     pub per_day_max: u32,
 }
 
+/// What one batch of a home fan-out job did (see `Store::run_fanout_batch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FanoutBatch {
+    /// The status being fanned out.
+    pub status_id: Id,
+    /// Feed rows written by this batch (a row already there is not counted).
+    pub copied: u64,
+    /// This was the job's last batch: the job is gone.
+    pub finished: bool,
+    /// The status was deleted before the job ran: nothing was copied.
+    pub dropped: bool,
+}
+
 /// What one due job did (see `Store::run_due_job`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobDone {

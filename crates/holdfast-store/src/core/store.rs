@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
 use super::collections;
+use super::fanout;
 use super::home_feed::{self, FeedLimits};
 use super::moderation;
 use super::push;
@@ -553,7 +554,13 @@ impl<B: Db> Store for Core<B> {
         let rounds_max = self.limits.home_page_rounds_max;
         let read = move || {
             self.db.read((), move |c, _| {
-                Box::pin(home_feed::page(c, viewer, page, rounds_max))
+                Box::pin(home_feed::page(
+                    c,
+                    viewer,
+                    page,
+                    rounds_max,
+                    feed.pending_merge_max,
+                ))
             })
         };
         if let Some(found) = read().await? {
@@ -1802,6 +1809,16 @@ impl<B: Db> Store for Core<B> {
         self.db
             .write(audit, move |c, audit| {
                 Box::pin(moderation::publish_announcement(c, id, published, audit))
+            })
+            .await
+    }
+
+    // ---- fanout ----
+    async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>> {
+        let feed = FeedLimits::new(&self.limits);
+        self.db
+            .write((), move |c, _| {
+                Box::pin(fanout::run_batch(c, feed.fanout_batch_max, feed.max))
             })
             .await
     }

@@ -112,6 +112,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0015_web_moderation",
         include_str!("../../migrations/postgres/0015_web_moderation.sql"),
     ),
+    (
+        "0022_home_fanout_jobs",
+        include_str!("../../migrations/postgres/0022_home_fanout_jobs.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
