@@ -6,9 +6,12 @@ pub mod accounts;
 pub mod admin;
 pub mod batch;
 pub mod blurhash;
+pub mod collections;
 pub mod conversations;
 pub mod discovery;
+pub mod embeds;
 pub mod events;
+pub mod fanout;
 pub mod filters;
 pub mod follow_options;
 pub mod imaging;
@@ -216,6 +219,8 @@ pub struct Service {
     pub read_cache: Arc<read_cache::ReadCache>,
     /// Each account's active filters, compiled (bounded).
     pub filter_cache: Arc<filters::FilterCache>,
+    /// The home fan-out workers' wake-up and counts (fanout, issue 10).
+    pub fanout: Arc<fanout::FanoutState>,
 }
 
 impl Service {
@@ -262,6 +267,7 @@ impl Service {
             passwords,
             base_url: base_url.into(),
             push: Arc::default(),
+            fanout: Arc::default(),
         }
     }
 

@@ -1235,6 +1235,19 @@ pub struct ScheduleBounds {
     pub per_day_max: u32,
 }
 
+/// What one batch of a home fan-out job did (see `Store::run_fanout_batch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FanoutBatch {
+    /// The status being fanned out.
+    pub status_id: Id,
+    /// Feed rows written by this batch (a row already there is not counted).
+    pub copied: u64,
+    /// This was the job's last batch: the job is gone.
+    pub finished: bool,
+    /// The status was deleted before the job ran: nothing was copied.
+    pub dropped: bool,
+}
+
 /// What one due job did (see `Store::run_due_job`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobDone {
@@ -1249,4 +1262,38 @@ pub enum JobDone {
         target_id: Id,
         why: String,
     },
+}
+
+// ---- api: collections (issue 14) ----
+
+/// What a collection says about itself (Mastodon 4.6's featured
+/// collections): the same fields whether made or edited.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionFields {
+    pub name: String,
+    pub description: String,
+    pub language: Option<String>,
+    /// Lower-cased, without `#`; None: no hashtag.
+    pub tag_name: Option<String>,
+    pub sensitive: bool,
+    pub discoverable: bool,
+}
+
+/// A collection of accounts its owner recommends to others.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionRow {
+    pub id: Id,
+    pub account_id: Id,
+    pub fields: CollectionFields,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// One account in a collection (always accepted: every account is local).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionItemRow {
+    pub id: Id,
+    pub collection_id: Id,
+    pub account_id: Id,
+    pub created_at_ms: i64,
 }

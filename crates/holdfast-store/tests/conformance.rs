@@ -104,6 +104,11 @@ conformance!(
     filters_crud_keywords_statuses_and_owner_only,
     notification_policy_filters_into_requests,
     hiders_are_exactly_who_the_public_timeline_leaves_out,
+    // ---- fanout ----
+    home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted,
+    // ---- api ----
+    direct_timeline_is_the_viewers_direct_statuses,
+    collections_bounds_owner_keys_and_cascades,
 );
 
 // ---- helpers ----
@@ -3759,6 +3764,11 @@ async fn hiders_are_exactly_who_the_public_timeline_leaves_out(b: Backend) {
 
 // ---- perf (materialized home feeds) ----
 
+/// Runs every queued home fan-out job to its end, as the workers would.
+async fn fan_out_all(s: &Arc<dyn Store>) {
+    while s.run_fanout_batch().await.unwrap().is_some() {}
+}
+
 /// The feed is written on post and on follow, trimmed to its bound, and
 /// what is deleted, unfollowed or blocked leaves home at once.
 async fn home_feed_fan_out_backfill_trim_and_removals(b: Backend) {
@@ -3794,6 +3804,7 @@ async fn home_feed_fan_out_backfill_trim_and_removals(b: Backend) {
         "a follow backfills the newest two"
     );
     let a4 = post(&s, friend.id, "a4").await;
+    fan_out_all(&s).await;
     let private = post_with(
         &s,
         NewStatus {
@@ -3802,12 +3813,19 @@ async fn home_feed_fan_out_backfill_trim_and_removals(b: Backend) {
         },
     )
     .await;
+    fan_out_all(&s).await;
     assert_eq!(home(s.clone()).await, vec![private, a4, a3, a2]);
     let a5 = post(&s, friend.id, "a5").await;
     assert_eq!(
         home(s.clone()).await,
+        vec![a5, private, a4, a3, a2],
+        "a post is on home before its fan-out job ran"
+    );
+    fan_out_all(&s).await;
+    assert_eq!(
+        home(s.clone()).await,
         vec![a5, private, a4, a3],
-        "the feed keeps its newest home_feed_max rows"
+        "the job trims the feed to its newest home_feed_max rows"
     );
     s.delete_status(friend.id, a4).await.unwrap();
     assert_eq!(
@@ -5457,4 +5475,263 @@ async fn notification_policy_filters_into_requests(b: Backend) {
 
 fn items_of<T>(p: Vec<Paged<T>>) -> Vec<T> {
     p.into_iter().map(|x| x.item).collect()
+}
+
+// ---- fanout ----
+
+/// A post's fan-out is a job: followers see the post before it ran (merged
+/// on read), it survives a restart, it copies in batches of
+/// `home_fanout_batch_max` with two nodes racing and reaches each follower
+/// once, and a status deleted before (or after) it never shows.
+async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Backend) {
+    let limits = holdfast_config::Limits {
+        home_fanout_batch_max: 2,
+        ..support::limits()
+    };
+    let s = b.reopened_with(limits.clone()).await;
+    let author = account(&s, "fo_author").await;
+    let mut fans = Vec::new();
+    for i in 0..5 {
+        let fan = account(&s, &format!("fo_fan{i}")).await;
+        s.follow(fan.id, author.id, true, false).await.unwrap();
+        fans.push(fan.id);
+    }
+    let home = |s: &Arc<dyn Store>, who: Id| {
+        let s = s.clone();
+        async move { items(s.home_timeline(who, page(20)).await.unwrap()) }
+    };
+    for &fan in &fans {
+        assert_eq!(home(&s, fan).await, Vec::<Id>::new(), "builds the feed");
+    }
+    let p = post(&s, author.id, "fanned out by a job").await;
+    for &who in fans.iter().chain([&author.id]) {
+        assert_eq!(home(&s, who).await, vec![p], "visible before the job ran");
+    }
+
+    // A restart before the job ran: the job is still there.
+    drop(s);
+    let s = b.reopened_with(limits.clone()).await;
+    let first = s.run_fanout_batch().await.unwrap().expect("the job survived");
+    assert_eq!(
+        (first.status_id, first.copied, first.finished, first.dropped),
+        (p, 2, false, false),
+        "one batch: two followers"
+    );
+    for &fan in &fans {
+        assert_eq!(home(&s, fan).await, vec![p], "mid-job: once, for everyone");
+    }
+
+    // Two nodes race through the rest: three more rows, each written once.
+    let other = b.reopened_with(limits.clone()).await;
+    let drain = |s: Arc<dyn Store>| async move {
+        let mut copied = 0;
+        while let Some(batch) = s.run_fanout_batch().await.unwrap() {
+            assert_eq!(batch.status_id, p);
+            copied += batch.copied;
+        }
+        copied
+    };
+    let (mine, theirs) = tokio::join!(drain(s.clone()), drain(other.clone()));
+    assert_eq!(mine + theirs, 3, "the other three followers, once each");
+    assert_eq!(s.run_fanout_batch().await.unwrap(), None, "the job is gone");
+    for &fan in &fans {
+        assert_eq!(home(&s, fan).await, vec![p], "from the feed now");
+    }
+
+    // Deleted before its job ran: never on home, and the job copies nothing.
+    let gone = post(&s, author.id, "deleted at once").await;
+    s.delete_status(author.id, gone).await.unwrap();
+    assert_eq!(home(&s, fans[0]).await, vec![p]);
+    let dropped = s.run_fanout_batch().await.unwrap().expect("its job");
+    assert_eq!(
+        (dropped.status_id, dropped.copied, dropped.finished, dropped.dropped),
+        (gone, 0, true, true)
+    );
+    // Deleted after its job ran: it leaves home at once.
+    let later = post(&s, author.id, "deleted later").await;
+    fan_out_all(&s).await;
+    assert_eq!(home(&s, fans[4]).await, vec![later, p]);
+    s.delete_status(author.id, later).await.unwrap();
+    assert_eq!(home(&s, fans[4]).await, vec![p]);
+
+    // The due-time worker never takes a fan-out job.
+    let queued = post(&s, author.id, "queued").await;
+    assert_eq!(
+        s.run_due_job(now_ms() + 3_600_000, 3600).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.run_fanout_batch().await.unwrap().map(|b| b.status_id),
+        Some(queued)
+    );
+}
+
+// ---- api: direct timeline, collections (issue 14) ----
+
+async fn direct_timeline_is_the_viewers_direct_statuses(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "dt_me").await;
+    let friend = account(s, "dt_friend").await;
+    let other = account(s, "dt_other").await;
+    let direct = |author: Id, to: Id, text: &str| NewStatus {
+        visibility: Visibility::Direct,
+        mentions: vec![to],
+        ..new_status(author, text)
+    };
+    let sent = post_with(s, direct(me.id, friend.id, "sent")).await;
+    let got = post_with(s, direct(friend.id, me.id, "got")).await;
+    post_with(s, direct(friend.id, other.id, "not mine")).await;
+    post(s, me.id, "public").await;
+    post_with(
+        s,
+        NewStatus {
+            visibility: Visibility::Private,
+            ..new_status(me.id, "private")
+        },
+    )
+    .await;
+    assert_eq!(
+        items(s.direct_timeline(me.id, page(10)).await.unwrap()),
+        vec![got, sent]
+    );
+    assert_eq!(
+        items(s.direct_timeline(me.id, page(1)).await.unwrap()),
+        vec![got],
+        "paged like every timeline"
+    );
+    // A blocked or muted author's messages leave the list.
+    s.block(me.id, friend.id).await.unwrap();
+    assert_eq!(
+        items(s.direct_timeline(me.id, page(10)).await.unwrap()),
+        vec![sent]
+    );
+}
+
+async fn collections_bounds_owner_keys_and_cascades(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "co_me").await;
+    let other = account(s, "co_other").await;
+    let a = account(s, "co_a").await;
+    let z = account(s, "co_z").await;
+    let fields = |name: &str| CollectionFields {
+        name: name.into(),
+        description: "d".into(),
+        language: Some("en".into()),
+        tag_name: Some("people".into()),
+        sensitive: false,
+        discoverable: true,
+    };
+    let first = s
+        .create_collection(me.id, fields("first"), vec![a.id, z.id], 2, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.account_id, first.fields.clone()),
+        (me.id, fields("first"))
+    );
+    assert_eq!(s.collection(first.id).await.unwrap(), first);
+    let items = s.collection_items(&[first.id]).await.unwrap();
+    assert_eq!(
+        items.iter().map(|i| i.account_id).collect::<Vec<_>>(),
+        vec![a.id, z.id],
+        "in the order given"
+    );
+    // Bounds: accounts per collection, collections per account; nothing is left behind.
+    assert!(matches!(
+        s.create_collection(me.id, fields("big"), vec![a.id, z.id, other.id], 2, 2)
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    let hidden = CollectionFields {
+        discoverable: false,
+        ..fields("second")
+    };
+    let second = s
+        .create_collection(me.id, hidden, vec![], 2, 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_collection(me.id, fields("third"), vec![], 2, 2)
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    let ids = |v: Vec<CollectionRow>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.account_collections(me.id, false, 10, 0).await.unwrap()),
+        vec![second.id, first.id]
+    );
+    assert_eq!(
+        ids(s.account_collections(me.id, true, 10, 0).await.unwrap()),
+        vec![first.id],
+        "discoverable only"
+    );
+    assert_eq!(
+        ids(s.account_collections(me.id, false, 1, 1).await.unwrap()),
+        vec![first.id],
+        "limit and offset"
+    );
+    // Items: a conflict, the bound, someone else's collection.
+    assert!(matches!(
+        s.add_collection_item(me.id, second.id, a.id, 1).await,
+        Ok(CollectionItemRow { account_id, .. }) if account_id == a.id
+    ));
+    assert!(matches!(
+        s.add_collection_item(me.id, second.id, a.id, 5).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.add_collection_item(me.id, second.id, z.id, 1).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert!(matches!(
+        s.add_collection_item(other.id, second.id, z.id, 5).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        ids(s.collections_featuring(a.id, 10, 0).await.unwrap()),
+        vec![second.id, first.id],
+        "newest inclusion first"
+    );
+    // Updates and deletes are keyed by the owner.
+    assert!(matches!(
+        s.update_collection(other.id, first.id, fields("stolen"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let renamed = s
+        .update_collection(me.id, first.id, fields("renamed"))
+        .await
+        .unwrap();
+    assert_eq!(renamed.fields.name, "renamed");
+    assert_eq!(renamed.created_at_ms, first.created_at_ms);
+    assert!(renamed.updated_at_ms >= first.updated_at_ms);
+    let z_item = items[1].id;
+    assert!(matches!(
+        s.remove_collection_item(second.id, z_item).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.collection_item(first.id, z_item).await.unwrap(), items[1]);
+    s.remove_collection_item(first.id, z_item).await.unwrap();
+    assert!(matches!(
+        s.collection_item(first.id, z_item).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_collection(other.id, first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_collection(me.id, first.id).await.unwrap();
+    assert!(matches!(
+        s.collection(first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.collection_items(&[first.id]).await.unwrap().is_empty());
+    // An account's deletion takes its collections and its items with it.
+    s.delete_account(a.id).await.unwrap();
+    assert!(s.collection_items(&[second.id]).await.unwrap().is_empty());
+    s.delete_account(me.id).await.unwrap();
+    assert!(matches!(
+        s.collection(second.id).await,
+        Err(StoreError::NotFound)
+    ));
 }
