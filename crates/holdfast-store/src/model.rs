@@ -353,10 +353,12 @@ pub enum NotificationType {
     Poll,
     /// A status the account reblogged was edited.
     Update,
+    /// Someone filed a report (told to moderators and admins).
+    AdminReport,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 8] = [
+    pub const ALL: [NotificationType; 9] = [
         NotificationType::Follow,
         NotificationType::FollowRequest,
         NotificationType::Mention,
@@ -365,6 +367,7 @@ impl NotificationType {
         NotificationType::Status,
         NotificationType::Poll,
         NotificationType::Update,
+        NotificationType::AdminReport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -377,6 +380,7 @@ impl NotificationType {
             NotificationType::Status => "status",
             NotificationType::Poll => "poll",
             NotificationType::Update => "update",
+            NotificationType::AdminReport => "admin.report",
         }
     }
 
@@ -392,6 +396,8 @@ pub struct NotificationRow {
     pub created_at_ms: i64,
     pub from_account_id: Id,
     pub status_id: Option<Id>,
+    /// The report an `admin.report` notification is about.
+    pub report_id: Option<Id>,
     /// Set when written, for the types Mastodon groups (see `groups`); None otherwise.
     pub group_key: Option<String>,
 }
@@ -1188,7 +1194,7 @@ pub struct NotificationPolicyRow {
     /// Direct mentions the recipient did not ask for (not a reply to its own,
     /// from someone it does not follow).
     pub for_private_mentions: PolicyChoice,
-    /// Accounts limited by moderators (holdfast has none yet).
+    /// Accounts moderators limited (silenced), unless the recipient follows them.
     pub for_limited_accounts: PolicyChoice,
 }
 
@@ -1274,6 +1280,10 @@ pub struct StatusEdit {
     pub mentions: Vec<Id>,
     pub tags: Vec<String>,
     pub media_ids: Vec<Id>,
+    /// New descriptions and focal points of attachments among `media_ids`
+    /// (Mastodon's `media_attributes[]`: attached media are changed only
+    /// through an edit of their status); others' ids are ignored.
+    pub media_attributes: Vec<(Id, MediaUpdate)>,
     pub poll: Option<NewPoll>,
 }
 
@@ -1352,4 +1362,38 @@ pub enum JobDone {
         target_id: Id,
         why: String,
     },
+}
+
+// ---- api: collections (issue 14) ----
+
+/// What a collection says about itself (Mastodon 4.6's featured
+/// collections): the same fields whether made or edited.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionFields {
+    pub name: String,
+    pub description: String,
+    pub language: Option<String>,
+    /// Lower-cased, without `#`; None: no hashtag.
+    pub tag_name: Option<String>,
+    pub sensitive: bool,
+    pub discoverable: bool,
+}
+
+/// A collection of accounts its owner recommends to others.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionRow {
+    pub id: Id,
+    pub account_id: Id,
+    pub fields: CollectionFields,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// One account in a collection (always accepted: every account is local).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionItemRow {
+    pub id: Id,
+    pub collection_id: Id,
+    pub account_id: Id,
+    pub created_at_ms: i64,
 }

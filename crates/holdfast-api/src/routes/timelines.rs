@@ -163,3 +163,18 @@ pub async fn search(
         .await?;
     Ok(Json(Search::new(&state.urls, &results, &hashtags)))
 }
+
+// ---- api: `timelines/direct` (issue 14) ----
+
+/// `GET /api/v1/timelines/direct`: the caller's direct statuses, written or
+/// received, paged like the other timelines (removed from Mastodon in 3.0,
+/// still asked for by older apps).
+pub async fn direct(
+    State(state): State<AppState>,
+    user: User<scope::ReadStatuses>,
+    paging: Paging,
+    params: Params,
+) -> ApiResult<Response> {
+    let which = Timeline::Direct { me: user.id };
+    timeline(&state, which, &paging, &params).await
+}
