@@ -17,17 +17,7 @@ pub fn link_header(
     prev_min_id: Option<i64>,
 ) -> Option<String> {
     let (next, prev) = (next_max_id?, prev_min_id?);
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-    {
-        Some("https") => "https",
-        _ => "http",
-    };
+    let (host, scheme) = origin(headers);
     let kept: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .filter(|(k, _)| !PAGING_KEYS.contains(&k.as_ref()))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -45,6 +35,54 @@ pub fn link_header(
         url("max_id", next),
         url("min_id", prev)
     ))
+}
+
+/// `Link` for a list paged by `offset` (Mastodon's collections): `next`
+/// and `prev` where there are such pages, each repeating the request's
+/// other parameters.
+pub fn offset_link_header(
+    headers: &HeaderMap,
+    uri: &Uri,
+    next_offset: Option<u32>,
+    prev_offset: Option<u32>,
+) -> Option<HeaderValue> {
+    let (host, scheme) = origin(headers);
+    let kept: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(k, _)| k != "offset")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let url = |offset: u32| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &kept {
+            q.append_pair(k, v);
+        }
+        q.append_pair("offset", &offset.to_string());
+        format!("{scheme}://{host}{}?{}", uri.path(), q.finish())
+    };
+    let links: Vec<String> = [(next_offset, "next"), (prev_offset, "prev")]
+        .into_iter()
+        .filter_map(|(at, rel)| at.map(|o| format!("<{}>; rel=\"{rel}\"", url(o))))
+        .collect();
+    if links.is_empty() {
+        return None;
+    }
+    HeaderValue::from_str(&links.join(", ")).ok()
+}
+
+/// Host and scheme the client reached us by, for absolute links.
+fn origin(headers: &HeaderMap) -> (&str, &'static str) {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    (host, scheme)
 }
 
 /// A JSON array response with its `Link` header.

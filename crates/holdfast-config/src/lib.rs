@@ -701,6 +701,24 @@ pub struct Limits {
     pub fetch_statuses_ids_max: usize,
     /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
     pub fetch_accounts_ids_max: usize,
+    // ---- collections, profile, oEmbed (api, issue 14) ----
+    /// Collections one account may make (Mastodon's role `collection_limit`).
+    pub collections_per_account_max: u32,
+    /// Accounts in one collection (Mastodon: 25).
+    pub collection_items_max: u32,
+    /// Longest collection name (Mastodon: 40).
+    pub collection_name_max_chars: usize,
+    /// Longest collection description (Mastodon: 100).
+    pub collection_description_max_chars: usize,
+    /// `accounts/:id/collections` and `in_collections` page size (Mastodon: 40, at most 80).
+    pub collections_page_default: u32,
+    pub collections_page_max: u32,
+    /// Highest `offset` those pages may start at (more is a 400).
+    pub collections_offset_max: u32,
+    /// `GET /api/oembed`: how long a consumer may cache the answer (Mastodon: a day) ...
+    pub oembed_cache_age_s: u64,
+    /// ... and the embed's width when the consumer asks none (Mastodon: 400).
+    pub oembed_width_default: u32,
     // ---- moderation (admin, issue 14) ----
     /// Longest report comment (Mastodon: 1 000).
     pub report_comment_max_chars: usize,
@@ -1059,6 +1077,15 @@ impl Default for Limits {
             trends_offset_max: 400,
             fetch_statuses_ids_max: 20,
             fetch_accounts_ids_max: 40,
+            collections_per_account_max: 10,
+            collection_items_max: 25,
+            collection_name_max_chars: 40,
+            collection_description_max_chars: 100,
+            collections_page_default: 40,
+            collections_page_max: 80,
+            collections_offset_max: 1_000,
+            oembed_cache_age_s: 24 * 3600,
+            oembed_width_default: 400,
             report_comment_max_chars: 1_000,
             report_statuses_max: 100,
             report_rules_max: 20,

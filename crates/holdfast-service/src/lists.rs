@@ -39,6 +39,11 @@ pub enum Timeline<'a> {
         filter: AccountStatusesFilter,
         tagged: Option<&'a str>,
     },
+    /// The reader's direct statuses, written or received (`timelines/direct`,
+    /// which Mastodon removed in 3.0 for conversations; apps may still ask).
+    Direct {
+        me: Id,
+    },
 }
 
 impl Timeline<'_> {
@@ -49,7 +54,10 @@ impl Timeline<'_> {
             Timeline::Home { .. } | Timeline::List { .. } => Some(FilterContext::Home),
             Timeline::Public { .. } | Timeline::Tag { .. } => Some(FilterContext::Public),
             Timeline::Account { .. } => Some(FilterContext::Account),
-            Timeline::Favourites { .. } | Timeline::Bookmarks { .. } => None,
+            // Private conversations: no filter context applies, as in conversations.
+            Timeline::Favourites { .. } | Timeline::Bookmarks { .. } | Timeline::Direct { .. } => {
+                None
+            }
         }
     }
 
@@ -59,7 +67,8 @@ impl Timeline<'_> {
             Timeline::Home { me }
             | Timeline::Favourites { me }
             | Timeline::Bookmarks { me }
-            | Timeline::List { me, .. } => Some(me),
+            | Timeline::List { me, .. }
+            | Timeline::Direct { me } => Some(me),
             Timeline::Public { viewer, .. }
             | Timeline::Tag { viewer, .. }
             | Timeline::Account { viewer, .. } => viewer,
@@ -105,6 +114,7 @@ impl Service {
             Timeline::Favourites { me } => self.store.favourites(me, page).await?,
             Timeline::Bookmarks { me } => self.store.bookmarks(me, page).await?,
             Timeline::List { me, id } => self.store.list_timeline(me, id, page).await?,
+            Timeline::Direct { me } => self.store.direct_timeline(me, page).await?,
             Timeline::Account {
                 id, filter, tagged, ..
             } => {

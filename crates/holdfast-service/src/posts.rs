@@ -449,3 +449,35 @@ pub fn poll_expired(p: &PollView, now_ms: i64) -> bool {
 pub fn pinnable(v: Visibility) -> bool {
     v != Visibility::Direct
 }
+
+// ---- api: interaction policies (issue 14) ----
+
+/// Who may quote a status (`quote_approval_policy`), as Mastodon names them.
+pub const QUOTE_POLICIES: [&str; 3] = ["public", "followers", "nobody"];
+
+impl Service {
+    /// `PUT /api/v1/statuses/:id/interaction_policy`: only the author's own
+    /// status (404 for anyone else, as Mastodon answers), and only a policy
+    /// Mastodon knows (422). holdfast makes no quote posts, so there is
+    /// nothing the policy would govern: it is checked, not kept, and the
+    /// status is answered as it is.
+    pub async fn set_interaction_policy(
+        &self,
+        me: Id,
+        id: Id,
+        quote_approval_policy: Option<&str>,
+    ) -> ServiceResult<StatusBundle> {
+        let bundle = self.status(Some(me), id).await?;
+        if bundle.status.account_id != me || bundle.status.reblog_of_id.is_some() {
+            return Err(ServiceError::not_found());
+        }
+        if let Some(policy) = quote_approval_policy {
+            if !QUOTE_POLICIES.contains(&policy) {
+                return Err(ServiceError::Unprocessable(
+                    "Validation failed: Quote approval policy is not included in the list".into(),
+                ));
+            }
+        }
+        Ok(bundle)
+    }
+}

@@ -806,6 +806,61 @@ pub trait Store: Send + Sync + 'static {
     /// feeds in one transaction with the job's progress: exactly once across
     /// restarts and nodes. None: no job is waiting.
     async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>>;
+
+    // ---- api: direct timeline, collections (issue 14) ----
+    /// The viewer's direct statuses, written or received, newest first.
+    async fn direct_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    /// Makes `owner`'s collection with its first `accounts`, in one
+    /// transaction; Rejected past `per_account_max` collections of the owner
+    /// or `items_max` accounts.
+    async fn create_collection(
+        &self,
+        owner: Id,
+        fields: CollectionFields,
+        accounts: Vec<Id>,
+        per_account_max: u32,
+        items_max: u32,
+    ) -> StoreResult<CollectionRow>;
+    async fn collection(&self, id: Id) -> StoreResult<CollectionRow>;
+    /// NotFound unless the collection is `owner`'s.
+    async fn update_collection(
+        &self,
+        owner: Id,
+        id: Id,
+        fields: CollectionFields,
+    ) -> StoreResult<CollectionRow>;
+    /// NotFound unless the collection is `owner`'s; its items go with it.
+    async fn delete_collection(&self, owner: Id, id: Id) -> StoreResult<()>;
+    /// `account`'s collections, newest first; only the discoverable ones
+    /// with `discoverable_only`.
+    async fn account_collections(
+        &self,
+        account: Id,
+        discoverable_only: bool,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<CollectionRow>>;
+    /// The collections `account` is in, newest inclusion first.
+    async fn collections_featuring(
+        &self,
+        account: Id,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<CollectionRow>>;
+    /// The items of `collections`, oldest first within each.
+    async fn collection_items(&self, collections: &[Id]) -> StoreResult<Vec<CollectionItemRow>>;
+    /// Adds `account` to `owner`'s collection (NotFound if not `owner`'s):
+    /// Conflict if it is in already, Rejected past `items_max` items.
+    async fn add_collection_item(
+        &self,
+        owner: Id,
+        collection: Id,
+        account: Id,
+        items_max: u32,
+    ) -> StoreResult<CollectionItemRow>;
+    async fn collection_item(&self, collection: Id, id: Id) -> StoreResult<CollectionItemRow>;
+    /// NotFound unless item `id` is in `collection`.
+    async fn remove_collection_item(&self, collection: Id, id: Id) -> StoreResult<()>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

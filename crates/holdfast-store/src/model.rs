@@ -1263,3 +1263,37 @@ pub enum JobDone {
         why: String,
     },
 }
+
+// ---- api: collections (issue 14) ----
+
+/// What a collection says about itself (Mastodon 4.6's featured
+/// collections): the same fields whether made or edited.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionFields {
+    pub name: String,
+    pub description: String,
+    pub language: Option<String>,
+    /// Lower-cased, without `#`; None: no hashtag.
+    pub tag_name: Option<String>,
+    pub sensitive: bool,
+    pub discoverable: bool,
+}
+
+/// A collection of accounts its owner recommends to others.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionRow {
+    pub id: Id,
+    pub account_id: Id,
+    pub fields: CollectionFields,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// One account in a collection (always accepted: every account is local).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionItemRow {
+    pub id: Id,
+    pub collection_id: Id,
+    pub account_id: Id,
+    pub created_at_ms: i64,
+}

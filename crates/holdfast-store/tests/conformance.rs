@@ -106,6 +106,9 @@ conformance!(
     hiders_are_exactly_who_the_public_timeline_leaves_out,
     // ---- fanout ----
     home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted,
+    // ---- api ----
+    direct_timeline_is_the_viewers_direct_statuses,
+    collections_bounds_owner_keys_and_cascades,
 );
 
 // ---- helpers ----
@@ -5561,4 +5564,174 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
         s.run_fanout_batch().await.unwrap().map(|b| b.status_id),
         Some(queued)
     );
+}
+
+// ---- api: direct timeline, collections (issue 14) ----
+
+async fn direct_timeline_is_the_viewers_direct_statuses(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "dt_me").await;
+    let friend = account(s, "dt_friend").await;
+    let other = account(s, "dt_other").await;
+    let direct = |author: Id, to: Id, text: &str| NewStatus {
+        visibility: Visibility::Direct,
+        mentions: vec![to],
+        ..new_status(author, text)
+    };
+    let sent = post_with(s, direct(me.id, friend.id, "sent")).await;
+    let got = post_with(s, direct(friend.id, me.id, "got")).await;
+    post_with(s, direct(friend.id, other.id, "not mine")).await;
+    post(s, me.id, "public").await;
+    post_with(
+        s,
+        NewStatus {
+            visibility: Visibility::Private,
+            ..new_status(me.id, "private")
+        },
+    )
+    .await;
+    assert_eq!(
+        items(s.direct_timeline(me.id, page(10)).await.unwrap()),
+        vec![got, sent]
+    );
+    assert_eq!(
+        items(s.direct_timeline(me.id, page(1)).await.unwrap()),
+        vec![got],
+        "paged like every timeline"
+    );
+    // A blocked or muted author's messages leave the list.
+    s.block(me.id, friend.id).await.unwrap();
+    assert_eq!(
+        items(s.direct_timeline(me.id, page(10)).await.unwrap()),
+        vec![sent]
+    );
+}
+
+async fn collections_bounds_owner_keys_and_cascades(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "co_me").await;
+    let other = account(s, "co_other").await;
+    let a = account(s, "co_a").await;
+    let z = account(s, "co_z").await;
+    let fields = |name: &str| CollectionFields {
+        name: name.into(),
+        description: "d".into(),
+        language: Some("en".into()),
+        tag_name: Some("people".into()),
+        sensitive: false,
+        discoverable: true,
+    };
+    let first = s
+        .create_collection(me.id, fields("first"), vec![a.id, z.id], 2, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.account_id, first.fields.clone()),
+        (me.id, fields("first"))
+    );
+    assert_eq!(s.collection(first.id).await.unwrap(), first);
+    let items = s.collection_items(&[first.id]).await.unwrap();
+    assert_eq!(
+        items.iter().map(|i| i.account_id).collect::<Vec<_>>(),
+        vec![a.id, z.id],
+        "in the order given"
+    );
+    // Bounds: accounts per collection, collections per account; nothing is left behind.
+    assert!(matches!(
+        s.create_collection(me.id, fields("big"), vec![a.id, z.id, other.id], 2, 2)
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    let hidden = CollectionFields {
+        discoverable: false,
+        ..fields("second")
+    };
+    let second = s
+        .create_collection(me.id, hidden, vec![], 2, 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_collection(me.id, fields("third"), vec![], 2, 2)
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    let ids = |v: Vec<CollectionRow>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.account_collections(me.id, false, 10, 0).await.unwrap()),
+        vec![second.id, first.id]
+    );
+    assert_eq!(
+        ids(s.account_collections(me.id, true, 10, 0).await.unwrap()),
+        vec![first.id],
+        "discoverable only"
+    );
+    assert_eq!(
+        ids(s.account_collections(me.id, false, 1, 1).await.unwrap()),
+        vec![first.id],
+        "limit and offset"
+    );
+    // Items: a conflict, the bound, someone else's collection.
+    assert!(matches!(
+        s.add_collection_item(me.id, second.id, a.id, 1).await,
+        Ok(CollectionItemRow { account_id, .. }) if account_id == a.id
+    ));
+    assert!(matches!(
+        s.add_collection_item(me.id, second.id, a.id, 5).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.add_collection_item(me.id, second.id, z.id, 1).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert!(matches!(
+        s.add_collection_item(other.id, second.id, z.id, 5).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        ids(s.collections_featuring(a.id, 10, 0).await.unwrap()),
+        vec![second.id, first.id],
+        "newest inclusion first"
+    );
+    // Updates and deletes are keyed by the owner.
+    assert!(matches!(
+        s.update_collection(other.id, first.id, fields("stolen"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let renamed = s
+        .update_collection(me.id, first.id, fields("renamed"))
+        .await
+        .unwrap();
+    assert_eq!(renamed.fields.name, "renamed");
+    assert_eq!(renamed.created_at_ms, first.created_at_ms);
+    assert!(renamed.updated_at_ms >= first.updated_at_ms);
+    let z_item = items[1].id;
+    assert!(matches!(
+        s.remove_collection_item(second.id, z_item).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.collection_item(first.id, z_item).await.unwrap(), items[1]);
+    s.remove_collection_item(first.id, z_item).await.unwrap();
+    assert!(matches!(
+        s.collection_item(first.id, z_item).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_collection(other.id, first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_collection(me.id, first.id).await.unwrap();
+    assert!(matches!(
+        s.collection(first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.collection_items(&[first.id]).await.unwrap().is_empty());
+    // An account's deletion takes its collections and its items with it.
+    s.delete_account(a.id).await.unwrap();
+    assert!(s.collection_items(&[second.id]).await.unwrap().is_empty());
+    s.delete_account(me.id).await.unwrap();
+    assert!(matches!(
+        s.collection(second.id).await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -260,3 +260,21 @@ pub async fn reblog(
 
 account_page_handler!(favourited_by, favourited_by);
 account_page_handler!(reblogged_by, reblogged_by);
+
+// ---- api: interaction policies (issue 14) ----
+
+/// `PUT /api/v1/statuses/:id/interaction_policy`: the author's own status
+/// (404 otherwise), with a known `quote_approval_policy` (422 otherwise).
+pub async fn interaction_policy(
+    State(state): State<AppState>,
+    user: User<scope::WriteStatuses>,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Status>> {
+    let policy = params.str("quote_approval_policy")?;
+    let bundle = state
+        .service
+        .set_interaction_policy(user.id, path_id(&id)?, policy.as_deref())
+        .await?;
+    Ok(Json(Status::new(&state.urls, &bundle)))
+}

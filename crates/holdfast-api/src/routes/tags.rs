@@ -114,3 +114,25 @@ pub async fn suggestions(
     let tags = state.service.featured_tag_suggestions(user.id).await?;
     Ok(Json(Tag::list(&state.urls, &tags)))
 }
+
+// ---- api: `tags/:name/feature` and `unfeature` (issue 14) ----
+
+/// `POST /api/v1/tags/:name/feature`: the Tag, `featuring: true`.
+pub async fn feature_by_name(
+    State(state): State<AppState>,
+    user: User<scope::WriteAccounts>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Tag>> {
+    let tag = state.service.feature_tag_named(user.id, &name).await?;
+    Ok(Json(Tag::new(&state.urls, &tag)))
+}
+
+/// `POST /api/v1/tags/:name/unfeature`: the Tag, `featuring: false`.
+pub async fn unfeature_by_name(
+    State(state): State<AppState>,
+    user: User<scope::WriteAccounts>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Tag>> {
+    let tag = state.service.unfeature_tag_named(user.id, &name).await?;
+    Ok(Json(Tag::new(&state.urls, &tag)))
+}

@@ -179,3 +179,19 @@ pub async fn search(
         .await?;
     Ok(Json(Search::new(&state.urls, &results, &hashtags)))
 }
+
+// ---- api: `timelines/direct` (issue 14) ----
+
+/// `GET /api/v1/timelines/direct`: the caller's direct statuses, written or
+/// received, paged like the other timelines (removed from Mastodon in 3.0,
+/// still asked for by older apps).
+pub async fn direct(
+    State(state): State<AppState>,
+    user: User<scope::ReadStatuses>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
+    let which = Timeline::Direct { me: user.id };
+    timeline(&state, which, &headers, &uri, &params).await
+}

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
+use super::collections;
 use super::fanout;
 use super::home_feed::{self, FeedLimits};
 use super::moderation;
@@ -1818,6 +1819,123 @@ impl<B: Db> Store for Core<B> {
         self.db
             .write((), move |c, _| {
                 Box::pin(fanout::run_batch(c, feed.fanout_batch_max, feed.max))
+            })
+            .await
+    }
+
+    // ---- api: direct timeline, collections (issue 14) ----
+    async fn direct_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| Box::pin(timelines::direct(c, viewer, page)))
+            .await
+    }
+    async fn create_collection(
+        &self,
+        owner: Id,
+        fields: CollectionFields,
+        accounts: Vec<Id>,
+        per_account_max: u32,
+        items_max: u32,
+    ) -> StoreResult<CollectionRow> {
+        self.db
+            .write((fields, accounts), move |c, d| {
+                Box::pin(collections::create(
+                    c,
+                    owner,
+                    &d.0,
+                    &d.1,
+                    per_account_max,
+                    items_max,
+                ))
+            })
+            .await
+    }
+    async fn collection(&self, id: Id) -> StoreResult<CollectionRow> {
+        self.db
+            .read((), move |c, _| Box::pin(collections::get(c, id)))
+            .await
+    }
+    async fn update_collection(
+        &self,
+        owner: Id,
+        id: Id,
+        fields: CollectionFields,
+    ) -> StoreResult<CollectionRow> {
+        self.db
+            .write(fields, move |c, f| {
+                Box::pin(collections::update(c, owner, id, f))
+            })
+            .await
+    }
+    async fn delete_collection(&self, owner: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(collections::delete(c, owner, id)))
+            .await
+    }
+    async fn account_collections(
+        &self,
+        account: Id,
+        discoverable_only: bool,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<CollectionRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(collections::of_account(
+                    c,
+                    account,
+                    discoverable_only,
+                    limit,
+                    offset,
+                ))
+            })
+            .await
+    }
+    async fn collections_featuring(
+        &self,
+        account: Id,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<CollectionRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(collections::featuring(c, account, limit, offset))
+            })
+            .await
+    }
+    async fn collection_items(&self, ids: &[Id]) -> StoreResult<Vec<CollectionItemRow>> {
+        self.db
+            .read(ids.to_vec(), move |c, ids| {
+                Box::pin(collections::items(c, ids))
+            })
+            .await
+    }
+    async fn add_collection_item(
+        &self,
+        owner: Id,
+        collection: Id,
+        account: Id,
+        items_max: u32,
+    ) -> StoreResult<CollectionItemRow> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(collections::add_item(
+                    c, owner, collection, account, items_max,
+                ))
+            })
+            .await
+    }
+    async fn collection_item(&self, collection: Id, id: Id) -> StoreResult<CollectionItemRow> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(collections::item(c, collection, id))
+            })
+            .await
+    }
+    async fn remove_collection_item(&self, collection: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(collections::remove_item(c, collection, id))
             })
             .await
     }

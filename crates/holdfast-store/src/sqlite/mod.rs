@@ -79,6 +79,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0019_streaming.sql"),
     ),
     (
+        "0020_collections",
+        include_str!("../../migrations/sqlite/0020_collections.sql"),
+    ),
+    (
         "0010_edits_pins_polls_scheduled",
         include_str!("../../migrations/sqlite/0010_edits_pins_polls_scheduled.sql"),
     ),
