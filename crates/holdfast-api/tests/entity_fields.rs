@@ -339,10 +339,12 @@ fn notification_view() -> NotificationView {
             created_at_ms: 1_700_000_000_000,
             from_account_id: 1,
             status_id: Some(10),
+            report_id: None,
             group_key: Some("ungrouped-20".into()),
         },
         account: account_row(1),
         status: Some(bundle(10, None)),
+        report: None,
     }
 }
 
@@ -360,10 +362,12 @@ fn grouped() -> GroupedNotifications {
             }),
             sample_account_ids: vec![1, 2],
             status_id: Some(10),
+            report_id: None,
         }],
         accounts: vec![account_row(1)],
         partial_accounts: vec![account_row(2)],
         statuses: vec![bundle(10, None)],
+        reports: vec![],
     }
 }
 

@@ -684,6 +684,14 @@ pub struct Limits {
     pub status_subscribers_notified_max: u32,
     /// Languages one follow may be narrowed to (`languages[]`).
     pub follow_languages_max: usize,
+    // ---- conformance gaps (conform, issue 14) ----
+    /// Accounts told of a poll's end by one run of its durable job (the
+    /// author first, then voters in id order); a bigger poll's end is told
+    /// by further runs of the same job, each its own transaction.
+    pub poll_end_notified_per_job_max: u32,
+    /// Moderators and admins told of one new report (`admin.report`), the
+    /// longest-standing accounts first: bounds the report's transaction.
+    pub report_staff_notified_max: u32,
     // ---- discovery: trends (misc, issue 14) ----
     /// Trends look at public statuses this recent.
     pub trends_window_s: u64,
@@ -1068,6 +1076,8 @@ impl Default for Limits {
             conversations_page_max: 40,
             status_subscribers_notified_max: 10_000,
             follow_languages_max: 100,
+            poll_end_notified_per_job_max: 500,
+            report_staff_notified_max: 100,
             trends_window_s: 7 * 24 * 3600,
             trends_scan_statuses_max: 5000,
             trends_tags_page_default: 10,

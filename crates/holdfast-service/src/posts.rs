@@ -23,7 +23,25 @@ pub struct EditInput {
     pub sensitive: Option<bool>,
     pub language: Option<String>,
     pub media_ids: Vec<Id>,
+    /// `media_attributes[]`: a new description or focal point for
+    /// attachments among `media_ids` (others are ignored, as in Mastodon).
+    pub media_attributes: Vec<MediaAttributes>,
     pub poll: Option<PollInput>,
+}
+
+/// One `media_attributes[]` entry of an edit, as given.
+pub struct MediaAttributes {
+    pub id: Id,
+    pub description: Option<String>,
+    pub focus: Option<String>,
+}
+
+/// What `POST /api/v1/statuses` with `scheduled_at` made: a scheduled
+/// status, or, for a time already past, the status itself (as Mastodon,
+/// which posts at once what was scheduled for the past).
+pub enum Scheduling {
+    Later(ScheduledStatusRow),
+    Now(StatusBundle),
 }
 
 /// A status as it was at one version (`StatusEdit`), with its author.
@@ -128,6 +146,7 @@ impl Service {
         let text = input.status.unwrap_or_else(|| s.text.clone());
         let spoiler_text = input.spoiler_text.unwrap_or_else(|| s.spoiler_text.clone());
         let media_ids = self.check_media_ids(&input.media_ids)?;
+        let media_attributes = self.check_media_attributes(input.media_attributes, &media_ids)?;
         let poll = self.check_poll(input.poll.as_ref(), &media_ids)?;
         if text.trim().is_empty() && media_ids.is_empty() {
             return Err(invalid("Text can't be blank"));
@@ -147,6 +166,7 @@ impl Service {
             mentions: composed.mentions,
             tags: composed.tags,
             media_ids,
+            media_attributes,
             poll,
         };
         let rebloggers = self
@@ -311,14 +331,19 @@ impl Service {
     }
 
     /// Schedules a post for `at_ms`, checked now as a post is (its
-    /// mentions resolved now, as its text is rendered).
+    /// mentions resolved now, as its text is rendered). A time already
+    /// past posts it now; a future one sooner than `scheduled_lead_min_s`
+    /// is 422 (both as Mastodon).
     pub async fn schedule_status(
         &self,
         me: Id,
         app_id: Id,
         input: PostInput,
         at_ms: i64,
-    ) -> ServiceResult<ScheduledStatusRow> {
+    ) -> ServiceResult<Scheduling> {
+        if at_ms <= holdfast_config::time::now_ms() {
+            return Ok(Scheduling::Now(self.post_status(me, app_id, input).await?));
+        }
         self.check_scheduled_at(at_ms)?;
         let status = self.prepare_post(me, app_id, input).await?;
         let id = self
@@ -331,7 +356,7 @@ impl Service {
                 self.schedule_bounds(),
             )
             .await?;
-        Ok(self.store.scheduled_status(me, id).await?)
+        Ok(Scheduling::Later(self.store.scheduled_status(me, id).await?))
     }
 
     pub async fn scheduled_statuses(

@@ -353,10 +353,12 @@ pub enum NotificationType {
     Poll,
     /// A status the account reblogged was edited.
     Update,
+    /// Someone filed a report (told to moderators and admins).
+    AdminReport,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 8] = [
+    pub const ALL: [NotificationType; 9] = [
         NotificationType::Follow,
         NotificationType::FollowRequest,
         NotificationType::Mention,
@@ -365,6 +367,7 @@ impl NotificationType {
         NotificationType::Status,
         NotificationType::Poll,
         NotificationType::Update,
+        NotificationType::AdminReport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -377,6 +380,7 @@ impl NotificationType {
             NotificationType::Status => "status",
             NotificationType::Poll => "poll",
             NotificationType::Update => "update",
+            NotificationType::AdminReport => "admin.report",
         }
     }
 
@@ -392,6 +396,8 @@ pub struct NotificationRow {
     pub created_at_ms: i64,
     pub from_account_id: Id,
     pub status_id: Option<Id>,
+    /// The report an `admin.report` notification is about.
+    pub report_id: Option<Id>,
     /// Set when written, for the types Mastodon groups (see `groups`); None otherwise.
     pub group_key: Option<String>,
 }
@@ -1098,7 +1104,7 @@ pub struct NotificationPolicyRow {
     /// Direct mentions the recipient did not ask for (not a reply to its own,
     /// from someone it does not follow).
     pub for_private_mentions: PolicyChoice,
-    /// Accounts limited by moderators (holdfast has none yet).
+    /// Accounts moderators limited (silenced), unless the recipient follows them.
     pub for_limited_accounts: PolicyChoice,
 }
 
@@ -1184,6 +1190,10 @@ pub struct StatusEdit {
     pub mentions: Vec<Id>,
     pub tags: Vec<String>,
     pub media_ids: Vec<Id>,
+    /// New descriptions and focal points of attachments among `media_ids`
+    /// (Mastodon's `media_attributes[]`: attached media are changed only
+    /// through an edit of their status); others' ids are ignored.
+    pub media_attributes: Vec<(Id, MediaUpdate)>,
     pub poll: Option<NewPoll>,
 }
 

@@ -3959,7 +3959,7 @@ async fn concurrent_writes_fail_alone(b: Backend) {
                 assert_ne!(k % 4, 0, "post {k} should have failed");
                 good.push(id);
             }
-            Err(_) => assert_eq!(k % 4, 0, "post {k} failed"),
+            Err(e) => assert_eq!(k % 4, 0, "post {k} failed: {e:?}"),
         }
     }
     assert_eq!(good.len(), 30);

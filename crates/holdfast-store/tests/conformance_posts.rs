@@ -38,6 +38,7 @@ conformance!(
     pins_are_own_bounded_and_listed,
     muted_conversation_notifies_nothing,
     polls_vote_rules_counts_and_one_end,
+    poll_end_is_told_in_bounded_runs,
     scheduled_statuses_bounds_reservations_and_one_publication,
 );
 
@@ -104,6 +105,7 @@ fn edit(text: &str) -> StatusEdit {
         mentions: vec![],
         tags: vec![],
         media_ids: vec![],
+        media_attributes: vec![],
         poll: None,
     }
 }
@@ -411,7 +413,7 @@ async fn polls_vote_rules_counts_and_one_end(b: Backend) {
         ended[0],
         JobDone::PollEnded {
             status_id: single,
-            notified: vec![v1.id, a.id]
+            notified: vec![a.id, v1.id]
         }
     );
     assert!(
@@ -444,6 +446,58 @@ fn scheduled(author: Id, text: &str, at_ms: i64) -> NewScheduledStatus {
     NewScheduledStatus {
         status: new_status(author, text),
         scheduled_at_ms: at_ms,
+    }
+}
+
+/// A poll's end tells at most `poll_end_notified_per_job_max` accounts per
+/// run of its job (one transaction each): the author first, then the
+/// voters in id order, each once; the job is due again until all are told.
+async fn poll_end_is_told_in_bounded_runs(b: Backend) {
+    // Every write through the one store opened with the small batch (a
+    // second SQLite store on a file mints its own ids).
+    let s = &b
+        .reopened_with(holdfast_config::Limits {
+            poll_end_notified_per_job_max: 2,
+            ..support::limits()
+        })
+        .await;
+    let a = account(s, "batch_a").await;
+    let mut voters = Vec::new();
+    for i in 0..5 {
+        voters.push(account(s, &format!("batch_v{i}")).await.id);
+    }
+    voters.sort_unstable();
+    let mut st = new_status(a.id, "a big poll");
+    st.poll = Some(poll(&["yes", "no"], 300, false));
+    let st = post(s, st).await;
+    let p = bundle(s, a.id, st).await.poll.unwrap();
+    let now = now_ms();
+    for v in &voters {
+        s.vote(*v, p.id, &[0], now).await.unwrap();
+    }
+    let later = now + 3_600_000;
+    let mut runs = Vec::new();
+    while let Some(done) = s.run_due_job(later, 3600).await.unwrap() {
+        runs.push(done);
+        assert!(runs.len() <= 10, "the job ends: {runs:?}");
+    }
+    let told: Vec<Vec<Id>> = runs
+        .iter()
+        .map(|d| match d {
+            JobDone::PollEnded { status_id, notified } if *status_id == st => notified.clone(),
+            other => panic!("unexpected job {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        told,
+        [
+            vec![a.id, voters[0]],
+            vec![voters[1], voters[2]],
+            vec![voters[3], voters[4]]
+        ]
+    );
+    for who in voters.iter().chain([&a.id]) {
+        assert_eq!(kinds(s, *who).await, [NotificationType::Poll], "{who}");
     }
 }
 

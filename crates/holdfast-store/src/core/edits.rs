@@ -136,6 +136,9 @@ pub async fn edit(
         &[Arg::Int(status_id), Arg::Ids(&edit.media_ids)],
     )
     .await?;
+    for (media_id, update) in &edit.media_attributes {
+        super::media::update_attached(c, account_id, status_id, *media_id, update).await?;
+    }
 
     c.execute(
         "UPDATE statuses SET text = ?2, content = ?3, spoiler_text = ?4, sensitive = ?5, language = ?6, edited_at = ?7 \

@@ -276,9 +276,15 @@ async fn report_status_ids(c: &dyn Conn, report_id: Id) -> StoreResult<Vec<Id>> 
     .collect()
 }
 
-/// Files a report. Rejected if a status is not the target's, or the
-/// reporter has `open_max` unresolved reports already.
-pub async fn create_report(c: &dyn Conn, new: &NewReport, open_max: u32) -> StoreResult<ReportRow> {
+/// Files a report, and tells moderators and admins (at most `staff_max`)
+/// with an `admin.report` notification. Rejected if a status is not the
+/// target's, or the reporter has `open_max` unresolved reports already.
+pub async fn create_report(
+    c: &dyn Conn,
+    new: &NewReport,
+    open_max: u32,
+    staff_max: u32,
+) -> StoreResult<ReportRow> {
     if !new.status_ids.is_empty() {
         let theirs: i64 = c
             .query_one(
@@ -332,6 +338,7 @@ pub async fn create_report(c: &dyn Conn, new: &NewReport, open_max: u32) -> Stor
         )
         .await?;
     }
+    super::notifications::notify_staff_of_report(c, id, new.account_id, now, staff_max).await?;
     report(c, id).await
 }
 

@@ -53,6 +53,43 @@ pub(crate) async fn notify(
     Ok(())
 }
 
+/// Tells moderators and admins (at most `max`, the longest-standing
+/// accounts first) of report `report_id` from `reporter`: an `admin.report`
+/// notification each, pushed like any other. Their notification policies
+/// do not apply: reports are their work (as in Mastodon). The reporter is
+/// not told of its own report.
+pub(crate) async fn notify_staff_of_report(
+    c: &dyn Conn,
+    report_id: Id,
+    reporter: Id,
+    now: i64,
+    max: u32,
+) -> StoreResult<()> {
+    let staff: Vec<Id> = c
+        .query(
+            "SELECT id FROM accounts WHERE role > 0 AND NOT suspended AND id <> ?1 ORDER BY id LIMIT ?2",
+            &args![reporter, i64::from(max)],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect::<StoreResult<_>>()?;
+    let kind = NotificationType::AdminReport;
+    for to in staff {
+        let written = c
+            .query_opt(
+                "INSERT INTO notifications (id, account_id, from_account_id, type, report_id, created_at, filtered) \
+                 VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING RETURNING id",
+                &args![to, reporter, kind.as_str(), report_id, now, false],
+            )
+            .await?;
+        if let Some(row) = written {
+            super::push::enqueue(c, row.get(0)?, to, reporter, kind).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The group a new notification joins: the latest bucket of its prefix if
 /// still open, else a new one (see `groups`).
 pub async fn group_key_for(
@@ -107,10 +144,12 @@ fn notification_row(r: &Row) -> StoreResult<NotificationRow> {
         from_account_id: r.get(3)?,
         status_id: r.get(4)?,
         group_key: r.get(5)?,
+        report_id: r.get(6)?,
     })
 }
 
-const COLUMNS: &str = "n.id, n.type, n.created_at, n.from_account_id, n.status_id, n.group_key";
+const COLUMNS: &str =
+    "n.id, n.type, n.created_at, n.from_account_id, n.status_id, n.group_key, n.report_id";
 
 /// Only notifications from one account when `?3` is not NULL (Mastodon's `account_id`).
 const FROM: &str = "(CAST(?3 AS BIGINT) IS NULL OR n.from_account_id = ?3)";
@@ -239,9 +278,9 @@ pub async fn group_page(
         .await?;
     let mut out = NotificationGroupPage::default();
     for r in &rows {
-        let scanned: i64 = r.get(6)?;
+        let scanned: i64 = r.get(7)?;
         if scanned >= i64::from(scan) {
-            out.scan_stopped_at = r.get(7)?;
+            out.scan_stopped_at = r.get(8)?;
         }
         out.rows.push(notification_row(r)?);
     }

@@ -1229,9 +1229,10 @@ impl<B: Db> Store for Core<B> {
             .await
     }
     async fn create_report(&self, new: NewReport, open_max: u32) -> StoreResult<ReportRow> {
+        let staff_max = self.limits.report_staff_notified_max;
         self.db
             .write(new, move |c, new| {
-                Box::pin(moderation::create_report(c, new, open_max))
+                Box::pin(moderation::create_report(c, new, open_max, staff_max))
             })
             .await
     }
@@ -1773,10 +1774,12 @@ impl<B: Db> Store for Core<B> {
         idempotency_ttl_s: u64,
     ) -> StoreResult<Option<JobDone>> {
         let feed = FeedLimits::new(&self.limits);
+        let poll_batch = self.limits.poll_end_notified_per_job_max;
         self.db
             .write((), move |c, _| {
                 Box::pin(async move {
-                    let done = scheduled::run_due_job(c, now_ms, idempotency_ttl_s).await?;
+                    let done =
+                        scheduled::run_due_job(c, now_ms, idempotency_ttl_s, poll_batch).await?;
                     // A published status reaches home feeds like any post (perf).
                     if let Some(JobDone::Published {
                         account_id,

@@ -116,6 +116,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0022_home_fanout_jobs",
         include_str!("../../migrations/postgres/0022_home_fanout_jobs.sql"),
     ),
+    (
+        "0021_poll_ends_report_notifications",
+        include_str!("../../migrations/postgres/0021_poll_ends_report_notifications.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

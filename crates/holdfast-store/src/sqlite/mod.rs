@@ -94,6 +94,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0022_home_fanout_jobs",
         include_str!("../../migrations/sqlite/0022_home_fanout_jobs.sql"),
     ),
+    (
+        "0021_poll_ends_report_notifications",
+        include_str!("../../migrations/sqlite/0021_poll_ends_report_notifications.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
