@@ -6,9 +6,12 @@ pub mod accounts;
 pub mod admin;
 pub mod batch;
 pub mod blurhash;
+pub mod collections;
 pub mod conversations;
 pub mod discovery;
+pub mod embeds;
 pub mod events;
+pub mod fanout;
 pub mod filters;
 pub mod follow_options;
 pub mod imaging;
@@ -183,6 +186,20 @@ pub struct PageOf<T> {
 }
 
 impl<T> PageOf<T> {
+    /// The store's page as it is, with its cursors.
+    pub fn from_paged(paged: Vec<holdfast_store::Paged<T>>) -> PageOf<T> {
+        let (next_max_id, prev_min_id) = (
+            paged.last().map(|p| p.cursor),
+            paged.first().map(|p| p.cursor),
+        );
+        PageOf {
+            items: paged.into_iter().map(|p| p.item).collect(),
+            next_max_id,
+            prev_min_id,
+        }
+    }
+
+    /// `items` made from the store's page, with that page's cursors.
     pub fn map_from<U>(paged: &[holdfast_store::Paged<U>], items: Vec<T>) -> PageOf<T> {
         PageOf {
             items,
@@ -216,6 +233,8 @@ pub struct Service {
     pub read_cache: Arc<read_cache::ReadCache>,
     /// Each account's active filters, compiled (bounded).
     pub filter_cache: Arc<filters::FilterCache>,
+    /// The home fan-out workers' wake-up and counts (fanout, issue 10).
+    pub fanout: Arc<fanout::FanoutState>,
 }
 
 impl Service {
@@ -262,6 +281,7 @@ impl Service {
             passwords,
             base_url: base_url.into(),
             push: Arc::default(),
+            fanout: Arc::default(),
         }
     }
 

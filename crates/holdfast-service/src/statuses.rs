@@ -218,8 +218,10 @@ impl Service {
         }
     }
 
-    /// Streams a new status, and pokes everyone it notified.
+    /// Streams a new status, pokes everyone it notified, and wakes a home
+    /// fan-out worker for the job the post queued.
     pub(crate) fn announce_post(&self, bundle: &StatusBundle) {
+        self.wake_fanout();
         let event = StatusEvent::of(bundle);
         for account_id in &event.mentions {
             if *account_id != event.account_id {
@@ -250,6 +252,16 @@ impl Service {
         }
         self.store
             .status_bundles(viewer, &[id])
+            .await?
+            .pop()
+            .ok_or_else(ServiceError::not_found)
+    }
+
+    /// `GET /api/v1/statuses/:id`: the status with the viewer's filter
+    /// matches in every context (`annotate_filters`).
+    pub async fn show_status(&self, viewer: Option<Id>, id: Id) -> ServiceResult<StatusBundle> {
+        let bundle = self.status(viewer, id).await?;
+        self.annotate_filters(viewer, vec![bundle])
             .await?
             .pop()
             .ok_or_else(ServiceError::not_found)
