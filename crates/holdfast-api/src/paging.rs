@@ -3,14 +3,17 @@
 //! request's other parameters. An empty page has no links, so a client
 //! walking `next` stops there.
 
-use axum::http::{header, HeaderMap, HeaderValue, Uri};
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_service::PageOf;
 
 const PAGING_KEYS: [&str; 3] = ["max_id", "since_id", "min_id"];
 
-pub fn link_header(
+fn link_header(
     headers: &HeaderMap,
     uri: &Uri,
     next_max_id: Option<i64>,
@@ -85,20 +88,47 @@ fn origin(headers: &HeaderMap) -> (&str, &'static str) {
     (host, scheme)
 }
 
-/// A JSON array response with its `Link` header.
-pub fn page_response<T, E: serde::Serialize>(
-    headers: &HeaderMap,
-    uri: &Uri,
-    page: &PageOf<T>,
-    items: Vec<E>,
-) -> Response {
-    let mut response = Json(items).into_response();
-    if let Some(link) = link_header(headers, uri, page.next_max_id, page.prev_min_id) {
-        if let Ok(v) = HeaderValue::from_str(&link) {
+/// What a paged answer needs of its request: the host and scheme its `Link`
+/// URLs name and the query they repeat. Handlers of paged lists extract it
+/// and answer with [`Paging::respond`] (or [`Paging::each`]).
+pub struct Paging {
+    headers: HeaderMap,
+    uri: Uri,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let OriginalUri(uri) = OriginalUri::from_request_parts(parts, state).await?;
+        Ok(Paging {
+            headers: parts.headers.clone(),
+            uri,
+        })
+    }
+}
+
+impl Paging {
+    /// `body` (the page's entities, or what a grouped page renders) as JSON,
+    /// with the page's `Link` header.
+    pub fn respond<T, B: serde::Serialize>(&self, page: &PageOf<T>, body: B) -> Response {
+        let mut response = Json(body).into_response();
+        let link = link_header(&self.headers, &self.uri, page.next_max_id, page.prev_min_id);
+        if let Some(v) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
             response.headers_mut().insert(header::LINK, v);
         }
+        response
     }
-    response
+
+    /// Each item of the page as its entity: a JSON array with `Link`.
+    pub fn each<T, E: serde::Serialize>(
+        &self,
+        page: &PageOf<T>,
+        entity: impl FnMut(&T) -> E,
+    ) -> Response {
+        let items: Vec<E> = page.items.iter().map(entity).collect();
+        self.respond(page, items)
+    }
 }
 
 #[cfg(test)]

@@ -384,6 +384,10 @@ pub struct Limits {
     /// its requests are judged one by one, and only those with such a token
     /// are served.
     pub offender_signed_in_window_ms: u64,
+    /// A write to a client that takes nothing for this long ends its connection:
+    /// hyper has no write timeout, and a client that stops reading (an SSE stream
+    /// above all) would otherwise hold its connection and slots for as long as it likes.
+    pub write_stall_timeout_ms: u64,
 
     // ---- guard: rate limits (GCRA; Mastodon-like defaults) ----
     /// The window all request budgets below are counted over, unless named otherwise.
@@ -940,6 +944,7 @@ impl Default for Limits {
             offender_ban_max_ms: 600_000,
             offenders_max: 10_000,
             offender_signed_in_window_ms: 600_000,
+            write_stall_timeout_ms: 30_000,
             rate_window_s: 300,
             rate_token_requests: 300,
             rate_anonymous_ip_requests: 300,

@@ -356,7 +356,9 @@ impl Service {
                 self.schedule_bounds(),
             )
             .await?;
-        Ok(Scheduling::Later(self.store.scheduled_status(me, id).await?))
+        Ok(Scheduling::Later(
+            self.store.scheduled_status(me, id).await?,
+        ))
     }
 
     pub async fn scheduled_statuses(
@@ -369,8 +371,7 @@ impl Service {
             self.limits().statuses_page_max,
         );
         let paged = self.store.scheduled_statuses(me, page).await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
+        Ok(PageOf::from_paged(paged))
     }
 
     pub async fn scheduled_status(&self, me: Id, id: Id) -> ServiceResult<ScheduledStatusRow> {

@@ -559,43 +559,40 @@ pub trait Store: Send + Sync + 'static {
         change: ReportChange,
         audit: NewAudit,
     ) -> StoreResult<ReportRow>;
-    /// Conflict if the domain is blocked already; Rejected past `max` blocks.
-    async fn create_domain_block(
+    // Instance blocks, by domain and by address (`BlockKind`): one code path.
+    /// Conflict if the key (domain, address) is blocked already; Rejected
+    /// past `max` blocks of its kind in force.
+    async fn create_instance_block(
         &self,
-        block: DomainBlockInput,
+        block: BlockInput,
         max: u32,
         audit: NewAudit,
-    ) -> StoreResult<DomainBlockRow>;
-    async fn domain_block(&self, id: Id) -> StoreResult<DomainBlockRow>;
-    async fn instance_domain_blocks(&self, page: Page) -> StoreResult<Vec<Paged<DomainBlockRow>>>;
+    ) -> StoreResult<BlockRow>;
+    /// A block in force (an ended address block is NotFound).
+    async fn instance_block(&self, kind: BlockKind, id: Id) -> StoreResult<BlockRow>;
+    async fn instance_blocks(
+        &self,
+        kind: BlockKind,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<BlockRow>>>;
+    /// Every block of the kind in force, at most `limit`.
+    async fn live_instance_blocks(&self, kind: BlockKind, limit: u32)
+        -> StoreResult<Vec<BlockRow>>;
+    /// NotFound if there is no such block; the answer is the block as written.
+    async fn update_instance_block(
+        &self,
+        id: Id,
+        block: BlockInput,
+        audit: NewAudit,
+    ) -> StoreResult<BlockRow>;
+    async fn delete_instance_block(
+        &self,
+        kind: BlockKind,
+        id: Id,
+        audit: NewAudit,
+    ) -> StoreResult<()>;
     /// Whether the domain, or one it is under, is blocked.
     async fn domain_blocked(&self, domain: &str) -> StoreResult<bool>;
-    async fn update_domain_block(
-        &self,
-        id: Id,
-        block: DomainBlockInput,
-        audit: NewAudit,
-    ) -> StoreResult<DomainBlockRow>;
-    async fn delete_domain_block(&self, id: Id, audit: NewAudit) -> StoreResult<()>;
-    /// Conflict if the address is blocked already; Rejected past `max` blocks in force.
-    async fn create_ip_block(
-        &self,
-        block: IpBlockInput,
-        max: u32,
-        audit: NewAudit,
-    ) -> StoreResult<IpBlockRow>;
-    /// A block in force (an ended one is NotFound).
-    async fn ip_block(&self, id: Id) -> StoreResult<IpBlockRow>;
-    async fn ip_blocks(&self, page: Page) -> StoreResult<Vec<Paged<IpBlockRow>>>;
-    /// Every block in force, at most `limit`.
-    async fn live_ip_blocks(&self, limit: u32) -> StoreResult<Vec<IpBlockRow>>;
-    async fn update_ip_block(
-        &self,
-        id: Id,
-        block: IpBlockInput,
-        audit: NewAudit,
-    ) -> StoreResult<IpBlockRow>;
-    async fn delete_ip_block(&self, id: Id, audit: NewAudit) -> StoreResult<()>;
     /// Rejected past `max` announcements.
     async fn create_announcement(
         &self,

@@ -861,6 +861,96 @@ pub struct IpBlockInput {
     pub expires_at_ms: Option<i64>,
 }
 
+/// The kinds of instance-wide block an admin keeps. Both are kept, listed,
+/// changed and removed by one code path (`core/instance_blocks.rs`, the
+/// service's `instance_block*` and the admin routes); only their columns and
+/// their checks differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    Domain,
+    Ip,
+}
+
+impl BlockKind {
+    /// `domain_block` or `ip_block`: the audit log's target type, and the
+    /// stem of its actions (`create_domain_block`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockKind::Domain => "domain_block",
+            BlockKind::Ip => "ip_block",
+        }
+    }
+}
+
+/// A new or changed instance block, of either kind.
+#[derive(Clone, Debug)]
+pub enum BlockInput {
+    Domain(DomainBlockInput),
+    Ip(IpBlockInput),
+}
+
+impl BlockInput {
+    pub fn kind(&self) -> BlockKind {
+        match self {
+            BlockInput::Domain(_) => BlockKind::Domain,
+            BlockInput::Ip(_) => BlockKind::Ip,
+        }
+    }
+
+    /// What the block is keyed by: the domain, or the address (CIDR).
+    pub fn key(&self) -> &str {
+        match self {
+            BlockInput::Domain(b) => &b.domain,
+            BlockInput::Ip(b) => &b.ip,
+        }
+    }
+
+    pub fn severity(&self) -> &str {
+        match self {
+            BlockInput::Domain(b) => &b.severity,
+            BlockInput::Ip(b) => &b.severity,
+        }
+    }
+}
+
+/// An instance block as stored, of either kind.
+#[derive(Clone, Debug)]
+pub enum BlockRow {
+    Domain(DomainBlockRow),
+    Ip(IpBlockRow),
+}
+
+impl BlockRow {
+    pub fn id(&self) -> Id {
+        match self {
+            BlockRow::Domain(b) => b.id,
+            BlockRow::Ip(b) => b.id,
+        }
+    }
+
+    /// What the block is keyed by: the domain, or the address (CIDR).
+    pub fn key(&self) -> &str {
+        match self {
+            BlockRow::Domain(b) => &b.domain,
+            BlockRow::Ip(b) => &b.ip,
+        }
+    }
+
+    pub fn as_domain(&self) -> Option<&DomainBlockRow> {
+        match self {
+            BlockRow::Domain(b) => Some(b),
+            BlockRow::Ip(_) => None,
+        }
+    }
+
+    pub fn as_ip(&self) -> Option<&IpBlockRow> {
+        match self {
+            BlockRow::Ip(b) => Some(b),
+            BlockRow::Domain(_) => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct AnnouncementInput {
     pub text: String,

@@ -1,5 +1,5 @@
 //! The store conformance suite: every store operation and its edge cases,
-//! run against both backends by the `conformance!` macro below. SQLite is
+//! run against both backends by the `conformance!` macro (support/common.rs). SQLite is
 //! the reference; PostgreSQL must behave the same. Each test gets its own
 //! SQLite directory or its own PostgreSQL database (see support/mod.rs).
 
@@ -11,29 +11,8 @@ use std::time::Duration;
 
 use holdfast_store::ids::{ms_of_id, now_ms};
 use holdfast_store::*;
+use support::common::*;
 use support::Backend;
-
-/// Runs each named test once per backend: `sqlite::name` and `postgres::name`.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::support::sqlite().await).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::support::postgres().await).await
-                }
-            )*
-        }
-    };
-}
 
 conformance!(
     accounts_create_lookup_and_conflicts,
@@ -112,54 +91,6 @@ conformance!(
 );
 
 // ---- helpers ----
-
-async fn account(s: &Arc<dyn Store>, name: &str) -> AccountRow {
-    s.create_account(NewAccount {
-        username: name.into(),
-        email: format!("{name}@example.com"),
-        password_hash: "hash".into(),
-        approved: true,
-        locale: Some("en".into()),
-    })
-    .await
-    .unwrap()
-}
-
-fn new_status(author: Id, text: &str) -> NewStatus {
-    NewStatus {
-        account_id: author,
-        text: text.into(),
-        content: format!("<p>{text}</p>"),
-        spoiler_text: String::new(),
-        sensitive: false,
-        visibility: Visibility::Public,
-        language: Some("en".into()),
-        in_reply_to: None,
-        app_id: None,
-        mentions: vec![],
-        tags: vec![],
-        idempotency_key: None,
-        media_ids: vec![],
-        poll: None,
-    }
-}
-
-async fn post(s: &Arc<dyn Store>, author: Id, text: &str) -> Id {
-    s.create_status(new_status(author, text), 3600)
-        .await
-        .unwrap()
-}
-
-async fn post_with(s: &Arc<dyn Store>, new: NewStatus) -> Id {
-    s.create_status(new, 3600).await.unwrap()
-}
-
-fn page(limit: u32) -> Page {
-    Page {
-        limit,
-        ..Page::default()
-    }
-}
 
 fn items(p: Vec<Paged<Id>>) -> Vec<Id> {
     p.into_iter().map(|x| x.item).collect()
@@ -4664,27 +4595,38 @@ async fn moderation_reports_validate_and_change(b: Backend) {
 }
 
 async fn moderation_domain_and_address_blocks(b: Backend) {
+    use BlockKind::{Domain, Ip};
     let s = &b.store;
-    let block = |domain: &str| DomainBlockInput {
-        domain: domain.into(),
-        severity: "suspend".into(),
-        reject_media: true,
-        reject_reports: false,
-        private_comment: Some("spam farm".into()),
-        public_comment: None,
-        obfuscate: false,
+    let block = |domain: &str| {
+        BlockInput::Domain(DomainBlockInput {
+            domain: domain.into(),
+            severity: "suspend".into(),
+            reject_media: true,
+            reject_reports: false,
+            private_comment: Some("spam farm".into()),
+            public_comment: None,
+            obfuscate: false,
+        })
+    };
+    let severity = |b: BlockRow| match b {
+        BlockRow::Domain(b) => b.severity,
+        BlockRow::Ip(b) => b.severity,
     };
     let audit = || NewAudit {
         target_type: "domain_block",
         ..audit_entry(None, "create_domain_block")
     };
     let d = s
-        .create_domain_block(block("spam.example"), 2, audit())
+        .create_instance_block(block("spam.example"), 2, audit())
         .await
         .unwrap();
-    assert_eq!(d.domain, "spam.example");
+    assert_eq!(d.key(), "spam.example");
+    let BlockRow::Domain(d) = d else {
+        panic!("a domain block")
+    };
+    assert!(d.reject_media);
     assert!(matches!(
-        s.create_domain_block(block("spam.example"), 2, audit())
+        s.create_instance_block(block("spam.example"), 2, audit())
             .await,
         Err(StoreError::Conflict(_))
     ));
@@ -4692,25 +4634,41 @@ async fn moderation_domain_and_address_blocks(b: Backend) {
     assert!(s.domain_blocked("spam.example").await.unwrap());
     assert!(!s.domain_blocked("example").await.unwrap());
     assert!(!s.domain_blocked("notspam.example").await.unwrap());
-    s.create_domain_block(block("b.example"), 2, audit())
+    s.create_instance_block(block("b.example"), 2, audit())
         .await
         .unwrap();
     assert!(matches!(
-        s.create_domain_block(block("c.example"), 2, audit()).await,
+        s.create_instance_block(block("c.example"), 2, audit())
+            .await,
         Err(StoreError::Rejected(_))
     ));
     let mut changed = block("spam.example");
-    changed.severity = "silence".into();
-    let d2 = s.update_domain_block(d.id, changed, audit()).await.unwrap();
-    assert_eq!(d2.severity, "silence");
-    assert_eq!(s.instance_domain_blocks(page(10)).await.unwrap().len(), 2);
-    s.delete_domain_block(d.id, audit()).await.unwrap();
+    if let BlockInput::Domain(c) = &mut changed {
+        c.severity = "silence".into();
+    }
+    let d2 = s
+        .update_instance_block(d.id, changed, audit())
+        .await
+        .unwrap();
+    assert_eq!(severity(d2), "silence");
+    assert_eq!(s.instance_blocks(Domain, page(10)).await.unwrap().len(), 2);
+    assert!(
+        s.instance_blocks(Ip, page(10)).await.unwrap().is_empty(),
+        "the kinds are kept apart"
+    );
     assert!(matches!(
-        s.domain_block(d.id).await,
+        s.instance_block(Ip, d.id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_instance_block(Domain, d.id, audit())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.instance_block(Domain, d.id).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.delete_domain_block(d.id, audit()).await,
+        s.delete_instance_block(Domain, d.id, audit()).await,
         Err(StoreError::NotFound)
     ));
     let log = s.audit_log(page(10)).await.unwrap();
@@ -4719,60 +4677,75 @@ async fn moderation_domain_and_address_blocks(b: Backend) {
         "the deleted block's domain is named"
     );
 
-    let ip = |net: &str, expires_at_ms: Option<i64>| IpBlockInput {
-        ip: net.into(),
-        severity: "no_access".into(),
-        comment: String::new(),
-        expires_at_ms,
+    let ip = |net: &str, expires_at_ms: Option<i64>| {
+        BlockInput::Ip(IpBlockInput {
+            ip: net.into(),
+            severity: "no_access".into(),
+            comment: String::new(),
+            expires_at_ms,
+        })
     };
     let a = s
-        .create_ip_block(ip("10.0.0.0/8", None), 3, audit())
+        .create_instance_block(ip("10.0.0.0/8", None), 3, audit())
         .await
         .unwrap();
+    assert!(matches!(a, BlockRow::Ip(_)));
     assert!(matches!(
-        s.create_ip_block(ip("10.0.0.0/8", None), 3, audit()).await,
+        s.create_instance_block(ip("10.0.0.0/8", None), 3, audit())
+            .await,
         Err(StoreError::Conflict(_))
     ));
     let ended = s
-        .create_ip_block(ip("192.0.2.0/24", Some(now_ms() - 1)), 3, audit())
+        .create_instance_block(ip("192.0.2.0/24", Some(now_ms() - 1)), 3, audit())
         .await
         .unwrap();
+    let BlockRow::Ip(ended) = ended else {
+        panic!("an address block")
+    };
+    assert!(
+        ended.expires_at_ms.is_some(),
+        "the answer is the block as written"
+    );
     assert!(matches!(
-        s.ip_block(ended.id).await,
+        s.instance_block(Ip, ended.id).await,
         Err(StoreError::NotFound)
     ));
     let live: Vec<String> = s
-        .live_ip_blocks(10)
+        .live_instance_blocks(Ip, 10)
         .await
         .unwrap()
-        .into_iter()
-        .map(|b| b.ip)
+        .iter()
+        .map(|b| b.key().to_owned())
         .collect();
     assert_eq!(live, vec!["10.0.0.0/8".to_owned()]);
-    assert_eq!(s.ip_blocks(page(10)).await.unwrap().len(), 1);
+    assert_eq!(s.instance_blocks(Ip, page(10)).await.unwrap().len(), 1);
     // The ended block does not count against the bound.
-    s.create_ip_block(ip("2001:db8::/32", None), 3, audit())
+    s.create_instance_block(ip("2001:db8::/32", None), 3, audit())
         .await
         .unwrap();
-    s.create_ip_block(ip("198.51.100.0/24", None), 3, audit())
+    s.create_instance_block(ip("198.51.100.0/24", None), 3, audit())
         .await
         .unwrap();
     assert!(matches!(
-        s.create_ip_block(ip("203.0.113.0/24", None), 3, audit())
+        s.create_instance_block(ip("203.0.113.0/24", None), 3, audit())
             .await,
         Err(StoreError::Rejected(_))
     ));
     let mut longer = ip("10.0.0.0/8", None);
-    longer.severity = "sign_up_block".into();
+    if let BlockInput::Ip(l) = &mut longer {
+        l.severity = "sign_up_block".into();
+    }
+    let a_id = a.id();
     assert_eq!(
-        s.update_ip_block(a.id, longer, audit())
-            .await
-            .unwrap()
-            .severity,
+        severity(
+            s.update_instance_block(a_id, longer, audit())
+                .await
+                .unwrap()
+        ),
         "sign_up_block"
     );
-    s.delete_ip_block(a.id, audit()).await.unwrap();
-    assert_eq!(s.live_ip_blocks(10).await.unwrap().len(), 2);
+    s.delete_instance_block(Ip, a_id, audit()).await.unwrap();
+    assert_eq!(s.live_instance_blocks(Ip, 10).await.unwrap().len(), 2);
 }
 
 async fn moderation_announcements_reads_and_reactions(b: Backend) {
@@ -5511,7 +5484,11 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
     // A restart before the job ran: the job is still there.
     drop(s);
     let s = b.reopened_with(limits.clone()).await;
-    let first = s.run_fanout_batch().await.unwrap().expect("the job survived");
+    let first = s
+        .run_fanout_batch()
+        .await
+        .unwrap()
+        .expect("the job survived");
     assert_eq!(
         (first.status_id, first.copied, first.finished, first.dropped),
         (p, 2, false, false),
@@ -5544,7 +5521,12 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
     assert_eq!(home(&s, fans[0]).await, vec![p]);
     let dropped = s.run_fanout_batch().await.unwrap().expect("its job");
     assert_eq!(
-        (dropped.status_id, dropped.copied, dropped.finished, dropped.dropped),
+        (
+            dropped.status_id,
+            dropped.copied,
+            dropped.finished,
+            dropped.dropped
+        ),
         (gone, 0, true, true)
     );
     // Deleted after its job ran: it leaves home at once.

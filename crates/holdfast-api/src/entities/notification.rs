@@ -39,7 +39,10 @@ impl Notification {
             created_at: iso8601(n.row.created_at_ms),
             account: Account::new(urls, &n.account),
             status: n.status.as_ref().map(|s| Status::new(urls, s)),
-            report: n.report.as_ref().map(|(r, target)| Report::new(urls, r, target)),
+            report: n
+                .report
+                .as_ref()
+                .map(|(r, target)| Report::new(urls, r, target)),
         }
     }
 }

@@ -410,23 +410,24 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/api/v1/admin/reports/{id}/reopen", post(admin::reopen))
         .route(
             "/api/v1/admin/domain_blocks",
-            get(admin::domain_blocks).post(admin::create_domain_block),
+            get(admin::blocks::<admin::DomainBlocks>)
+                .post(admin::create_block::<admin::DomainBlocks>),
         )
         .route(
             "/api/v1/admin/domain_blocks/{id}",
-            get(admin::domain_block)
-                .put(admin::update_domain_block)
-                .delete(admin::delete_domain_block),
+            get(admin::block::<admin::DomainBlocks>)
+                .put(admin::update_block::<admin::DomainBlocks>)
+                .delete(admin::delete_block::<admin::DomainBlocks>),
         )
         .route(
             "/api/v1/admin/ip_blocks",
-            get(admin::ip_blocks).post(admin::create_ip_block),
+            get(admin::blocks::<admin::IpBlocks>).post(admin::create_block::<admin::IpBlocks>),
         )
         .route(
             "/api/v1/admin/ip_blocks/{id}",
-            get(admin::ip_block)
-                .put(admin::update_ip_block)
-                .delete(admin::delete_ip_block),
+            get(admin::block::<admin::IpBlocks>)
+                .put(admin::update_block::<admin::IpBlocks>)
+                .delete(admin::delete_block::<admin::IpBlocks>),
         )
         // filters (v2, and v1's view of their keywords)
         .route("/api/v2/filters", get(filters::index).post(filters::create))

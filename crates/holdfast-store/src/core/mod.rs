@@ -35,6 +35,7 @@ pub(crate) mod fanout;
 pub(crate) mod filters;
 pub(crate) mod graph;
 pub(crate) mod home_feed;
+pub(crate) mod instance_blocks;
 pub(crate) mod lists;
 pub(crate) mod media;
 pub(crate) mod moderation;

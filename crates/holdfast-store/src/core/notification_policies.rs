@@ -134,13 +134,18 @@ pub(crate) async fn decide(
 
 /// Whether `account` is limited (silenced by moderators).
 async fn limited(c: &dyn Conn, account: Id) -> StoreResult<bool> {
-    Ok(match c
-        .query_opt("SELECT silenced FROM accounts WHERE id = ?1", &args![account])
-        .await?
-    {
-        Some(r) => r.get(0)?,
-        None => false,
-    })
+    Ok(
+        match c
+            .query_opt(
+                "SELECT silenced FROM accounts WHERE id = ?1",
+                &args![account],
+            )
+            .await?
+        {
+            Some(r) => r.get(0)?,
+            None => false,
+        },
+    )
 }
 
 /// Files a just-written filtered notification under the request for its

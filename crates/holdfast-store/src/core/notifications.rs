@@ -9,9 +9,7 @@ use crate::ids::now_ms;
 use crate::model::*;
 use crate::{StoreError, StoreResult};
 
-/// Tells `to` that `from` did `kind` (on `status`). At most once per
-/// (recipient, sender, type, status), by the notifications_once index, so a
-/// retried or racing action notifies once.
+/// Tells `to` that `from` did `kind` (on `status`); see [`notify_all`].
 pub(crate) async fn notify(
     c: &dyn Conn,
     to: Id,
@@ -19,12 +17,41 @@ pub(crate) async fn notify(
     kind: NotificationType,
     status: Option<Id>,
 ) -> StoreResult<()> {
+    notify_all(c, &[to], from, kind, status).await
+}
+
+/// Tells each of `recipients` that `from` did `kind` (on `status`). At most
+/// once per (recipient, sender, type, status), by the notifications_once
+/// index, so a retried or racing action notifies once. What one event asks
+/// of all its recipients is asked once: who of them muted the conversation.
+pub(crate) async fn notify_all(
+    c: &dyn Conn,
+    recipients: &[Id],
+    from: Id,
+    kind: NotificationType,
+    status: Option<Id>,
+) -> StoreResult<()> {
     // A muted conversation notifies nothing (Mastodon), whoever acts in it.
-    if let Some(status) = status {
-        if super::edits::thread_muted(c, to, status).await? {
-            return Ok(());
+    let muted = match status {
+        Some(status) if !recipients.is_empty() => {
+            super::edits::thread_muters(c, status, recipients).await?
         }
+        _ => Default::default(),
+    };
+    for &to in recipients.iter().filter(|to| !muted.contains(to)) {
+        notify_one(c, to, from, kind, status).await?;
     }
+    Ok(())
+}
+
+/// `notify` for a recipient who has not muted the conversation.
+async fn notify_one(
+    c: &dyn Conn,
+    to: Id,
+    from: Id,
+    kind: NotificationType,
+    status: Option<Id>,
+) -> StoreResult<()> {
     let now = now_ms();
     // The recipient's notification policy decides first: dropped, or kept
     // aside (filtered, under a request for the sender), or shown.

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::notifications::notify;
+use super::notifications::notify_all;
 use super::scheduled::{schedule_job, unschedule_job, JOB_POLL};
 use super::{args, Arg, Conn};
 use crate::model::*;
@@ -315,9 +315,14 @@ pub async fn end(
     voters.truncate(wanted.max(0) as usize);
     let cursor = voters.last().copied().or(through).unwrap_or(Id::MIN);
     notified.extend(voters);
-    for to in &notified {
-        notify(c, *to, author, NotificationType::Poll, Some(status_id)).await?;
-    }
+    notify_all(
+        c,
+        &notified,
+        author,
+        NotificationType::Poll,
+        Some(status_id),
+    )
+    .await?;
     c.execute(
         "UPDATE polls SET end_notified_through = ?2 WHERE id = ?1",
         &args![poll_id, cursor],

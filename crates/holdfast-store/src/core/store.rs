@@ -7,6 +7,7 @@ use super::accounts::{self, Flag};
 use super::collections;
 use super::fanout;
 use super::home_feed::{self, FeedLimits};
+use super::instance_blocks;
 use super::moderation;
 use super::push;
 use super::{
@@ -1264,99 +1265,73 @@ impl<B: Db> Store for Core<B> {
             })
             .await
     }
-    async fn create_domain_block(
+    async fn create_instance_block(
         &self,
-        block: DomainBlockInput,
+        block: BlockInput,
         max: u32,
         audit: NewAudit,
-    ) -> StoreResult<DomainBlockRow> {
+    ) -> StoreResult<BlockRow> {
         self.db
             .write((block, audit), move |c, (block, audit)| {
-                Box::pin(moderation::create_domain_block(c, block, max, audit))
+                Box::pin(instance_blocks::create(c, block, max, audit))
             })
             .await
     }
-    async fn domain_block(&self, id: Id) -> StoreResult<DomainBlockRow> {
+    async fn instance_block(&self, kind: BlockKind, id: Id) -> StoreResult<BlockRow> {
         self.db
-            .read((), move |c, _| Box::pin(moderation::domain_block(c, id)))
+            .read((), move |c, _| Box::pin(instance_blocks::get(c, kind, id)))
             .await
     }
-    async fn instance_domain_blocks(&self, page: Page) -> StoreResult<Vec<Paged<DomainBlockRow>>> {
+    async fn instance_blocks(
+        &self,
+        kind: BlockKind,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<BlockRow>>> {
         self.db
-            .read((), move |c, _| Box::pin(moderation::domain_blocks(c, page)))
+            .read((), move |c, _| {
+                Box::pin(instance_blocks::page(c, kind, page))
+            })
+            .await
+    }
+    async fn live_instance_blocks(
+        &self,
+        kind: BlockKind,
+        limit: u32,
+    ) -> StoreResult<Vec<BlockRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(instance_blocks::live(c, kind, limit))
+            })
+            .await
+    }
+    async fn update_instance_block(
+        &self,
+        id: Id,
+        block: BlockInput,
+        audit: NewAudit,
+    ) -> StoreResult<BlockRow> {
+        self.db
+            .write((block, audit), move |c, (block, audit)| {
+                Box::pin(instance_blocks::update(c, id, block, audit))
+            })
+            .await
+    }
+    async fn delete_instance_block(
+        &self,
+        kind: BlockKind,
+        id: Id,
+        audit: NewAudit,
+    ) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(instance_blocks::delete(c, kind, id, audit))
+            })
             .await
     }
     async fn domain_blocked(&self, domain: &str) -> StoreResult<bool> {
         self.db
             .read(domain.to_owned(), move |c, d| {
-                Box::pin(moderation::domain_blocked(c, d))
-            })
-            .await
-    }
-    async fn update_domain_block(
-        &self,
-        id: Id,
-        block: DomainBlockInput,
-        audit: NewAudit,
-    ) -> StoreResult<DomainBlockRow> {
-        self.db
-            .write((block, audit), move |c, (block, audit)| {
-                Box::pin(moderation::update_domain_block(c, id, block, audit))
-            })
-            .await
-    }
-    async fn delete_domain_block(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
-        self.db
-            .write(audit, move |c, audit| {
-                Box::pin(moderation::delete_domain_block(c, id, audit))
-            })
-            .await
-    }
-    async fn create_ip_block(
-        &self,
-        block: IpBlockInput,
-        max: u32,
-        audit: NewAudit,
-    ) -> StoreResult<IpBlockRow> {
-        self.db
-            .write((block, audit), move |c, (block, audit)| {
-                Box::pin(moderation::create_ip_block(c, block, max, audit))
-            })
-            .await
-    }
-    async fn ip_block(&self, id: Id) -> StoreResult<IpBlockRow> {
-        self.db
-            .read((), move |c, _| Box::pin(moderation::ip_block(c, id)))
-            .await
-    }
-    async fn ip_blocks(&self, page: Page) -> StoreResult<Vec<Paged<IpBlockRow>>> {
-        self.db
-            .read((), move |c, _| Box::pin(moderation::ip_blocks(c, page)))
-            .await
-    }
-    async fn live_ip_blocks(&self, limit: u32) -> StoreResult<Vec<IpBlockRow>> {
-        self.db
-            .read((), move |c, _| {
-                Box::pin(moderation::live_ip_blocks(c, limit))
-            })
-            .await
-    }
-    async fn update_ip_block(
-        &self,
-        id: Id,
-        block: IpBlockInput,
-        audit: NewAudit,
-    ) -> StoreResult<IpBlockRow> {
-        self.db
-            .write((block, audit), move |c, (block, audit)| {
-                Box::pin(moderation::update_ip_block(c, id, block, audit))
-            })
-            .await
-    }
-    async fn delete_ip_block(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
-        self.db
-            .write(audit, move |c, audit| {
-                Box::pin(moderation::delete_ip_block(c, id, audit))
+                Box::pin(instance_blocks::domain_blocked(c, d))
             })
             .await
     }
