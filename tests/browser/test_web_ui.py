@@ -4,6 +4,7 @@ saving screenshots into the test output ($HOLDFAST_TEST_OUT or the test's
 temporary folder). HTTP-level checks (CSRF, cookies, headers) are in
 tests/http/test_web.py."""
 import os
+import re
 import uuid
 
 import pytest
@@ -111,28 +112,86 @@ PAYLOADS = [
 ]
 
 
-def test_script_injection_in_every_field_is_inert(server, browser, shots):
+def test_script_injection_in_every_field_is_inert(make_server, browser, shots):
+    """Every field a person (or an admin) fills in, shown on every page that
+    shows it: display name, bio, status text, content warning, alt text, poll
+    options, list titles, hashtags, search query, report comment, and the
+    admins' announcements and domain-block reasons. On a server of its own:
+    others expect no domain blocks on the shared one."""
+    from imagegen import png
+    server = make_server()
     evil = sign_up(server)
     payload = " ".join(PAYLOADS)
     r = evil.patch("/api/v1/accounts/update_credentials", data={"display_name": payload[:30], "note": payload})
     assert r.status_code == 200, r.text
     st = evil.status(payload[:400], spoiler_text=PAYLOADS[1])
     evil.status(PAYLOADS[0] + " #inert", visibility="public")
+    poll = evil.status("vote", visibility="public",
+                       poll={"options": [p[:50] for p in PAYLOADS[:3]], "expires_in": 3600})
+    media = evil.post("/api/v2/media", files={"file": ("p.png", png(40, 30), "image/png")},
+                      data={"description": payload})
+    assert media.status_code in (200, 202), media.text
+    pictured = evil.status("a picture", visibility="public", media_ids=[media.json()["id"]])
     viewer = signed_up(server)
+    assert server.cli("user", "grant", viewer.username, "admin").returncode == 0
+    r = evil.post("/api/v1/reports", json={"account_id": sign_up(server).id, "comment": payload,
+                                           "category": "other"})
+    assert r.status_code == 200, r.text
+    r = viewer.submit("/lists", 'id="new-list"', title=payload[:256])
+    assert r.status_code == 303, r.text[:300]
+    list_path = "/lists/" + r.headers["Location"].rsplit("-", 1)[1]
+    r = viewer.submit("/admin/announcements", 'id="new-announcement"', text=payload, publish="false")
+    assert r.status_code == 303, r.text[:300]
+    r = viewer.submit("/admin/domain_blocks", 'id="new-domain-block"', domain=f"{evil.username.replace('_', '-')}.example",
+                      severity="silence", public_comment=payload[:900], private_comment=PAYLOADS[2])
+    assert r.status_code == 303, r.text[:300]
+
     log_in(browser, server, viewer)
     pages = ["/", f"/@{evil.username}", f"/@{evil.username}/{st['id']}", "/tags/inert",
              f"/search?q={requests.utils.quote(PAYLOADS[0])}", f"/search?q={evil.username}",
-             f"/@{evil.username}/followers"]
+             f"/@{evil.username}/followers", f"/@{evil.username}/{poll['id']}",
+             f"/@{evil.username}/{pictured['id']}", "/lists", list_path, "/admin/reports",
+             "/admin/announcements", "/admin/domain_blocks", "/home"]
     for path in pages:
         browser.get(server.url(path))
         for d in browser.find_all("details"):
-            browser.click(d)  # open content warnings, so their content renders
+            browser.click(d)  # open content warnings and edit forms, so their content renders
         assert not browser.alert_open(), path
         assert browser.script("return window.__pwned === undefined"), path
-        assert not browser.find("main script, main svg, main img[onerror]"), path
+        assert not browser.find("main script, main svg, main img[onerror], main [onload]"), path
+    checks = {f"/@{evil.username}/{st['id']}": "<script>", f"/@{evil.username}/{poll['id']}": "<svg onload",
+              "/lists": "<script>", "/admin/reports": "<script>", "/admin/announcements": "<script>"}
+    for path, shown in checks.items():
+        browser.get(server.url(path))
+        assert shown in browser.text("main"), (path, "the payload shows as text")
+    browser.get(server.url(f"/@{evil.username}/{pictured['id']}"))
+    alt = browser.script("const i = document.querySelector('main .media img'); return i ? i.alt : null")
+    assert alt == payload, alt
     browser.get(server.url(f"/@{evil.username}/{st['id']}"))
-    assert "<script>" in browser.text("main"), "the payload shows as text"
     browser.screenshot(shots("inert"))
+    browser.get(server.url("/admin/reports"))
+    browser.screenshot(shots("inert-report"))
+
+
+def test_live_home_timeline_shows_new_posts_without_a_reload(server, browser, shots):
+    author = sign_up(server)
+    reader = signed_up(server)
+    assert reader.submit(f"/@{author.username}", 'action="/accounts/').status_code == 303
+    log_in(browser, server, reader)
+    browser.wait_for("the live timeline", lambda: browser.find("#timeline[data-live]"))
+    browser.script("window.__sameDocument = true")
+    text = f"arrives by itself {uuid.uuid4().hex[:6]}"
+    author.status(text, visibility="public")
+    browser.wait_for("the new post", lambda: text in browser.text("#timeline"))
+    assert browser.script("return window.__sameDocument === true"), "the page was reloaded"
+    assert "1 new post" in browser.text("#live-status")
+    # The new post's forms work like the others' (it is the server's own rendering).
+    assert browser.find("#timeline article.status form[action$='/favourite'] input[name=csrf_token]")
+    browser.screenshot(shots("live-update"))
+    # A deleted post leaves.
+    sid = browser.script("return document.querySelector('#timeline article.status').id.replace('status-', '')")
+    assert author.delete(f"/api/v1/statuses/{sid}").status_code == 200
+    browser.wait_for("the post to leave", lambda: text not in browser.text("#timeline"))
 
 
 def test_keyboard_only_log_in_and_post(server, browser, shots):
@@ -177,8 +236,20 @@ def test_readme_screenshots(server, browser):
     alice = signed_up(server)
     alice.submit(f"/@{bob.username}", 'action="/accounts/')
     alice.post_status("Trying the web UI: it works with JavaScript off, too.")
+    # Alice moderates: a report to look at, an announcement, a list of her own.
+    assert server.cli("user", "grant", alice.username, "admin").returncode == 0
+    carol = signed_up(server)
+    carol.post_status("Buy cheap followers at spam.example!")
+    [spam] = re.findall(r'id="status-(\d+)"', carol.get("/home").text)[:1]
+    reporter = signed_up(server)
+    reporter.submit(f"/@{carol.username}/report?status={spam}", 'id="report-form"',
+                    comment="Selling followers in every reply.", category="spam")
+    alice.submit("/admin/announcements", 'id="new-announcement"',
+                 text="The server moves to a new machine on Sunday at 10:00 UTC.", publish="false")
+    alice.submit("/lists", 'id="new-list"', title="Sailing friends")
     log_in(browser, server, alice)
-    pages = {"home": "/home", "profile": f"/@{bob.username}", "settings": "/settings"}
+    pages = {"home": "/home", "profile": f"/@{bob.username}", "settings": "/settings",
+             "reports": "/admin/reports", "announcements": "/admin/announcements", "lists": "/lists"}
     for label, (w, h) in {"phone": PHONE, "desktop": DESKTOP}.items():
         for name, path in pages.items():
             browser.resize(w, h)
@@ -190,3 +261,14 @@ def test_readme_screenshots(server, browser):
             browser.resize(w, h)
             browser.get(server.url(path))
             browser.screenshot(os.path.join(out, f"{name}-{label}.png"))
+
+
+def test_status_page_refreshes_itself(server, browser, shots):
+    browser.get(server.url("/status"))
+    browser.wait_for("the report", lambda: browser.find("#status-report[data-refresh]"))
+    browser.script("window.__sameDocument = true")
+    before = browser.text("#status-report table")
+    # The uptime (in seconds) changes between two refreshes (every 10 s).
+    browser.wait_for("fresh figures", lambda: browser.text("#status-report table") != before, timeout_s=25)
+    assert browser.script("return window.__sameDocument === true"), "the page was reloaded"
+    browser.screenshot(shots("status"))

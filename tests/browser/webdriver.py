@@ -162,6 +162,11 @@ class WebDriver:
             f.write(base64.b64decode(data))
         return path
 
+    def accept_alert(self):
+        """Answers OK to the dialog the page opened (`confirm`), once it is open."""
+        self.wait_for("a dialog", self.alert_open)
+        self._call("POST", "/alert/accept")
+
     def alert_open(self):
         r = requests.get(f"{self.base}/session/{self.session}/alert/text", timeout=HTTP_TIMEOUT_S)
         return r.status_code == 200

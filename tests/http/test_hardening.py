@@ -219,13 +219,15 @@ def test_readyz_and_metrics_have_their_own_budget(make_server):
     assert {requests.get(exempt.url("/metrics"), timeout=10).status_code for _ in range(4)} == {200}
 
 
-def raw_get_status(port, source_ip, path="/api/v1/timelines/public"):
+def raw_get_status(port, source_ip, path="/api/v1/timelines/public", token=None):
+    """One GET on a new connection from `source_ip`; None when the server closes it unanswered."""
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source_ip, 0))
     except OSError:
         return None
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
     try:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode())
         data = s.recv(4096)
         return int(data.split(b" ", 2)[1]) if data else None
     except OSError:
@@ -253,6 +255,42 @@ def test_clients_that_ignore_429_are_cut_off_at_accept(make_server):
     assert metric(server, "holdfast_guard_banned_addresses") == 1
     time.sleep(3.2)
     assert raw_get_status(server.port, "127.0.10.1") == 429, "the ban ends"
+
+
+def test_a_ban_spares_signed_in_users_behind_the_address(make_server):
+    # Before: a ban held everyone behind the address, so a signed-in user
+    # sharing it with an anonymous flood had every new connection closed at accept.
+    server = guarded_server(make_server, rate_anonymous_ip_requests=2, offender_strikes_max=5,
+                            offender_ban_base_ms=30000)
+    alice = sign_up(server)
+    shared, alone = "127.0.12.1", "127.0.12.2"
+    home = "/api/v1/timelines/home"
+    assert raw_get_status(server.port, shared, home, alice.token) == 200
+    # The same anonymous flood, ignoring 429, from both addresses: both banned.
+    for ip in (shared, alone):
+        codes = [raw_get_status(server.port, ip) for _ in range(7)]
+        # (the strike that bans cuts its connection, answered or not)
+        assert codes[:6] == [200, 200] + [429] * 4 and codes[6] in (429, None), codes
+    assert metric(server, "holdfast_guard_bans_total") == 2
+    for _ in range(5):
+        assert raw_get_status(server.port, shared, home, alice.token) == 200, \
+            "the signed-in user keeps being served, on new connections"
+        assert raw_get_status(server.port, shared) == 429, "anonymous requests get a cheap refusal"
+        assert raw_get_status(server.port, shared, home, "made-up") == 429, \
+            "a token the guard does not know as valid is anonymous (and not looked up)"
+        assert raw_get_status(server.port, alone) is None, \
+            "an address with nobody signed in is still refused at accept"
+    # The refusal closes the connection: a client that ignores it pays a reconnect.
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=5, source_address=(shared, 0))
+    s.sendall(b"GET /api/v1/timelines/public HTTP/1.1\r\nHost: x\r\n\r\n" * 2)
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    s.close()
+    assert data.count(b"HTTP/1.1 ") == 1 and data.startswith(b"HTTP/1.1 429"), data[:200]
+    assert metric(server, 'holdfast_guard_banned_requests_total{outcome="served"}') == 5
+    assert metric(server, 'holdfast_guard_banned_requests_total{outcome="refused"}') == 11
+    assert metric(server, "holdfast_guard_banned_connections_total") == 5
 
 
 def test_signed_in_429s_never_ban_an_address(make_server):

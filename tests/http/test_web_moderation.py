@@ -2,7 +2,7 @@
 /admin/audit) at the HTTP level: only moderators and admins get in, every
 form needs its CSRF token, and what a moderator does there is what the admin
 API does (the same service calls, the same audit log). The browser flow is
-in tests/browser/test_web_moderation.py."""
+in tests/browser/test_moderation_in_browser.py."""
 import html
 import re
 

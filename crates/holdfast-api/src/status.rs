@@ -429,7 +429,10 @@ fn yes_no(b: bool) -> String {
 pub fn render_page(state: &AppState, r: &StatusReport) -> Response {
     let q = &r.requests.figures;
     let window = format!("last {} s", r.requests.window_s);
+    // `data-refresh`: the page's script fetches the page again now and then and
+    // puts the new figures in (progressive enhancement; without it, reload).
     let main = html! {
+        div #status-report data-refresh="/status" {
         p.(r.status) { strong { "This node is " (r.status) "." } }
         @if !r.reasons.is_empty() {
             ul.reasons { @for why in &r.reasons { li { (why) } } }
@@ -493,7 +496,8 @@ pub fn render_page(state: &AppState, r: &StatusReport) -> Response {
             None => p { "A single node (no " code { "[cluster]" } " configured)." },
             Some(c) => (cluster_markup(c)),
         }
-        p { a href="/status.json" { "The same as JSON" } " · reload for fresh figures" }
+        p { a href="/status.json" { "The same as JSON" } " · reload for fresh figures (with JavaScript on, they refresh by themselves)" }
+        }
     };
     let title = format!("Status: {}", r.status);
     Page::new(&title, None).private().render(state, main)

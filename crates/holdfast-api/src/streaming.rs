@@ -27,6 +27,7 @@ use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use holdfast_service::events::{DropReason, Event, Published, Refusal, Slot, StatusEvent};
+use holdfast_service::scopes::Scopes;
 use holdfast_service::streams::{EventMemo, StreamTimeline};
 use holdfast_service::{PageRequest, Principal, ServiceError};
 use holdfast_store::{FilterContext, Id, Visibility};
@@ -198,12 +199,20 @@ struct Outgoing {
     payload: String,
 }
 
+/// What a connection proved its viewer with; checked again now and then, so
+/// a revoked token, an ended log-in session or a suspended account ends the stream.
+enum Credential {
+    /// An OAuth access token (the streaming API).
+    Token(String),
+    /// The secret of a web log-in session (the web UI's live home, `web_user_sse`).
+    WebSession(String),
+}
+
 /// A connection's viewer, its subscriptions and its notification cursor.
 struct Subscriber {
     state: AppState,
     principal: Principal,
-    /// Checked again now and then: a revoked token (or a suspended account) ends the stream.
-    token: String,
+    credential: Credential,
     streams: Vec<Stream>,
     /// The newest notification already sent (or there when the stream started).
     notification_cursor: Option<Id>,
@@ -216,12 +225,18 @@ impl Subscriber {
     }
 
     /// False once the token no longer authenticates (revoked, account
-    /// suspended); a database hiccup is not a revocation.
+    /// suspended) or the web session ended; a database hiccup is not a revocation.
     async fn still_authorized(&self) -> bool {
-        !matches!(
-            self.state.service.authenticate(&self.token).await,
-            Err(ServiceError::Unauthorized(_))
-        )
+        let service = &self.state.service;
+        match &self.credential {
+            Credential::Token(token) => !matches!(
+                service.authenticate(token).await,
+                Err(ServiceError::Unauthorized(_))
+            ),
+            Credential::WebSession(secret) => {
+                !matches!(service.session_account(secret).await, Ok(None))
+            }
+        }
     }
 
     /// Adds a stream (a second subscription to the same stream is a no-op).
@@ -792,13 +807,57 @@ async fn open_sse(
         Ok(s) => s,
         Err(e) => return e.response(),
     };
-    let mut sub = Subscriber {
+    let sub = Subscriber {
         state: state.clone(),
         principal,
-        token,
+        credential: Credential::Token(token),
         streams: Vec::new(),
         notification_cursor: None,
     };
+    start_sse(state, ip, sub, stream).await
+}
+
+/// `GET /home/live`: the `user` stream of a browser signed in to the web UI,
+/// as Server-Sent Events for its script (`web/enhance.js`). The log-in
+/// session stands for a token: read-only, as the web app, re-checked like one.
+pub async fn web_user_sse(
+    state: AppState,
+    ip: IpAddr,
+    account_id: Id,
+    session_secret: String,
+) -> Response {
+    let app_id = match state.service.web_app_id().await {
+        Ok(id) => id,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let (Ok(scopes), Ok(stream)) = (
+        Scopes::parse("read"),
+        parse_stream("user", None, None, false),
+    ) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let principal = Principal {
+        token_id: 0,
+        app_id,
+        app_name: "Web".into(),
+        app_website: None,
+        app_redirect_uris: Vec::new(),
+        app_scopes: "read".into(),
+        account_id: Some(account_id),
+        scopes,
+    };
+    let sub = Subscriber {
+        state: state.clone(),
+        principal,
+        credential: Credential::WebSession(session_secret),
+        streams: Vec::new(),
+        notification_cursor: None,
+    };
+    start_sse(state, ip, sub, stream).await
+}
+
+/// Subscribes `sub` to `stream` and answers with the event stream.
+async fn start_sse(state: AppState, ip: IpAddr, mut sub: Subscriber, stream: Stream) -> Response {
     if let Err(e) = sub.add(stream).await {
         return e.response();
     }
@@ -957,7 +1016,7 @@ pub async fn websocket(
     let mut sub = Subscriber {
         state: state.clone(),
         principal,
-        token,
+        credential: Credential::Token(token),
         streams: Vec::new(),
         notification_cursor: None,
     };
@@ -990,9 +1049,9 @@ pub async fn websocket(
     let mut upgrade = upgrade
         .max_message_size(message_max)
         .max_frame_size(message_max);
-    if from_protocol {
+    if let (true, Credential::Token(token)) = (from_protocol, &sub.credential) {
         // The client offered its token as the subprotocol; it must be echoed.
-        upgrade = upgrade.protocols([sub.token.clone()]);
+        upgrade = upgrade.protocols([token.clone()]);
     }
     let events = state.service.events.subscribe();
     upgrade.on_upgrade(move |socket| run_ws(socket, sub, events, slot))

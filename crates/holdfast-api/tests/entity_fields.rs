@@ -830,6 +830,7 @@ fn every_entity_has_the_documented_fields() {
         starts_at_ms: Some(1_700_000_000_000),
         ends_at_ms: Some(1_800_000_000_000),
         all_day: false,
+        published: true,
         published_at_ms: 1_700_000_000_000,
         updated_at_ms: 1_700_000_000_000,
         read: false,

@@ -382,8 +382,8 @@ pub struct Limits {
     /// Look-ups of a token not seen lately, per client address per `rate_window_s`
     /// (what a flood of made-up tokens may cost the database).
     pub rate_token_lookup_ip_requests: u32,
-    /// How long the guard remembers a valid token's account (budgets only;
-    /// handlers authenticate every request themselves).
+    /// How long after its last use the guard remembers a valid token's account
+    /// (budgets and bans only; handlers authenticate every request themselves).
     pub token_owner_cache_ttl_s: u64,
     pub token_owner_cache_entries_max: usize,
     /// `/readyz` and `/metrics` per client address per `rate_window_s`
@@ -398,6 +398,13 @@ pub struct Limits {
     pub offender_ban_max_ms: u64,
     /// Addresses the ban table tracks at once.
     pub offenders_max: usize,
+
+    // ---- guard: bans spare signed-in users behind the address (harden, issue 11) ----
+    /// A banned address where a request with a valid token (one the guard
+    /// already knows) was served within this long is not refused at accept:
+    /// its requests are judged one by one, and only those with such a token
+    /// are served.
+    pub offender_signed_in_window_ms: u64,
 
     // ---- guard: rate limits (GCRA; Mastodon-like defaults) ----
     /// The window all request budgets below are counted over, unless named otherwise.
@@ -513,13 +520,14 @@ pub struct Limits {
     /// An author who posts with at least this many followers is read on
     /// merge (its statuses are looked up when a follower opens home) instead of
     /// copied into every follower's feed; sticky once reached. Below it, a post
-    /// writes one feed row per follower in its own transaction (measured in
-    /// bench/perf: the post-followers curve).
+    /// queues a fan-out job that copies it to every follower's feed in batches
+    /// (`home_fanout_batch_max`; measured in bench/perf: the post-followers curve).
     pub home_fanout_followers_max: usize,
     /// Statuses of a newly followed account copied into the follower's feed.
     pub home_follow_backfill_max: usize,
-    /// Every this many posts of an author, its followers' feeds are trimmed
-    /// to `home_feed_max` (so a feed holds at most about
+    /// Every this many posts of an author, the fan-out job of the post trims
+    /// the feeds it writes to (and the post trims the author's own) to
+    /// `home_feed_max` (so a feed holds at most about
     /// `home_feed_max` + followees x this).
     pub home_feed_trim_every_posts: usize,
     /// Rounds of "next candidates, then the rules" a home page may take
@@ -531,6 +539,21 @@ pub struct Limits {
     /// Writes waiting for the SQLite writer; past this a write waits (up to
     /// `db_acquire_timeout_ms`) for room, then gets 503.
     pub sqlite_write_queue_max: usize,
+
+    // ---- home fan-out jobs (fanout, issue 10) ----
+    /// Followers one fan-out batch copies a post to, in one transaction (a
+    /// post's own transaction writes only a job row; workers copy it in
+    /// batches of this many, so no write waits on a post's whole audience).
+    pub home_fanout_batch_max: usize,
+    /// Fan-out workers per node (each runs one batch at a time; on SQLite
+    /// they share the one writer, on PostgreSQL they take different jobs).
+    pub home_fanout_workers_max: usize,
+    /// How often an idle fan-out worker looks for jobs other nodes queued
+    /// (a post on its own node wakes it at once).
+    pub home_fanout_poll_interval_ms: u64,
+    /// Pending fan-out jobs a home page merges on read (newest first), so a
+    /// post is on its followers' home timelines before its job has run.
+    pub home_fanout_pending_merge_max: usize,
 
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
@@ -914,6 +937,7 @@ impl Default for Limits {
             offender_ban_base_ms: 10_000,
             offender_ban_max_ms: 600_000,
             offenders_max: 10_000,
+            offender_signed_in_window_ms: 600_000,
             rate_window_s: 300,
             rate_token_requests: 300,
             rate_anonymous_ip_requests: 300,
@@ -973,6 +997,10 @@ impl Default for Limits {
             home_page_rounds_max: 8,
             sqlite_group_commit_max: 64,
             sqlite_write_queue_max: 1_024,
+            home_fanout_batch_max: 500,
+            home_fanout_workers_max: 2,
+            home_fanout_poll_interval_ms: 250,
+            home_fanout_pending_merge_max: 1_000,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,

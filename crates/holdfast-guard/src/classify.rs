@@ -29,11 +29,13 @@ pub fn is_free_ops(path: &str) -> bool {
     path == "/healthz"
 }
 
-/// The streaming API: long-lived responses that must not hold an admission
-/// slot (or be cached); they are rate-limited like any request and counted
-/// by the event hub's own connection caps instead.
+/// The streaming API (and the web UI's live home, the same stream): long-lived
+/// responses that must not hold an admission slot (or be cached); they are
+/// rate-limited like any request and counted by the event hub's own
+/// connection caps instead.
 pub fn is_streaming(path: &str) -> bool {
     path == "/api/v1/streaming"
+        || path == "/home/live"
         || path
             .strip_prefix("/api/v1/streaming")
             .is_some_and(|rest| rest.starts_with('/'))
@@ -165,6 +167,7 @@ mod tests {
         assert!(is_ops("/metrics"));
         assert!(is_streaming("/api/v1/streaming"));
         assert!(is_streaming("/api/v1/streaming/user"));
+        assert!(is_streaming("/home/live"));
         assert!(!is_streaming("/api/v1/streamingx"));
         assert!(is_upload(&Method::POST, "/api/v2/media", None));
         assert!(is_media_file("/system/media/ab-small.jpg"));

@@ -41,7 +41,7 @@ use tower::ServiceExt;
 use crate::forwarded;
 use crate::linger::{linger, LingerBounds, Reclaim};
 use crate::netaddr::{client_key, Cidr};
-use crate::offenders::Offenders;
+use crate::offenders::{BannedAddress, Offenders, Standing};
 use crate::refusals::{ConnectionReason, Refusals};
 
 // fact: hyper's smallest allowed read buffer; the head cap cannot go below it.
@@ -83,7 +83,8 @@ pub struct ListenerConfig {
     pub accept_error_pause: Duration,
     /// The PROXY header reader's pause before peeking again at a partial header.
     pub proxy_peek_retry: Duration,
-    /// Addresses banned for flooding after 429 (see `offenders`): refused at accept.
+    /// Addresses banned for flooding after 429 (see `offenders`): refused at
+    /// accept, unless signed-in users were served from them lately.
     pub offenders: Option<Arc<Offenders>>,
     /// The body of the listener's own refusals (`holdfast_api::refusal`);
     /// None: an empty body.
@@ -216,7 +217,7 @@ pub async fn serve(
         if !from_proxy
             && offenders
                 .as_ref()
-                .is_some_and(|o| o.refuses(client_key(addr.ip())))
+                .is_some_and(|o| o.standing(client_key(addr.ip())) == Standing::Refused)
         {
             drop(stream);
             drop(permit);
@@ -307,12 +308,17 @@ pub async fn serve(
                         )));
                     req.extensions_mut().insert(close.clone());
                     // Behind a proxy the client is only known now: a banned
-                    // one is turned away here, before any routing.
-                    let banned = offenders
+                    // one is turned away here, before any routing. One that
+                    // signed-in users share goes on, marked: the guard judges
+                    // each of its requests by its token.
+                    let standing = offenders
                         .as_ref()
-                        .is_some_and(|o| o.refuses(client_key(ip)));
+                        .map_or(Standing::Clear, |o| o.standing(client_key(ip)));
+                    let banned = standing == Standing::Refused;
                     if banned {
                         close.close();
+                    } else if standing == Standing::TokensOnly {
+                        req.extensions_mut().insert(BannedAddress);
                     }
                     let slot = IpSlot::take(&requests_per_ip, client_key(ip), max_requests_per_ip);
                     let app = app.clone();

@@ -9,6 +9,7 @@ pub mod blurhash;
 pub mod conversations;
 pub mod discovery;
 pub mod events;
+pub mod fanout;
 pub mod filters;
 pub mod follow_options;
 pub mod imaging;
@@ -216,6 +217,8 @@ pub struct Service {
     pub read_cache: Arc<read_cache::ReadCache>,
     /// Each account's active filters, compiled (bounded).
     pub filter_cache: Arc<filters::FilterCache>,
+    /// The home fan-out workers' wake-up and counts (fanout, issue 10).
+    pub fanout: Arc<fanout::FanoutState>,
 }
 
 impl Service {
@@ -272,6 +275,7 @@ impl Service {
             passwords,
             base_url: base_url.into(),
             push: Arc::default(),
+            fanout: Arc::default(),
         }
     }
 

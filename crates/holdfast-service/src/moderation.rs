@@ -962,6 +962,7 @@ impl Service {
         starts_at_ms: Option<i64>,
         ends_at_ms: Option<i64>,
         all_day: bool,
+        published: bool,
     ) -> ServiceResult<AnnouncementInput> {
         let text = text.trim();
         if text.is_empty() {
@@ -985,10 +986,12 @@ impl Service {
             starts_at_ms,
             ends_at_ms,
             all_day,
+            published,
         })
     }
 
-    /// Publishes an announcement to every user (admins and the operator).
+    /// Publishes an announcement to every user, or keeps it as a draft only
+    /// admins see until `publish_announcement` (admins and the operator).
     pub async fn create_announcement(
         &self,
         actor: Actor,
@@ -996,9 +999,10 @@ impl Service {
         starts_at_ms: Option<i64>,
         ends_at_ms: Option<i64>,
         all_day: bool,
+        published: bool,
     ) -> ServiceResult<AnnouncementRow> {
         self.authorize(actor, Role::Admin).await?;
-        let input = self.announcement_input(text, starts_at_ms, ends_at_ms, all_day)?;
+        let input = self.announcement_input(text, starts_at_ms, ends_at_ms, all_day, published)?;
         let entry = audit(
             actor,
             "create_announcement",
@@ -1023,7 +1027,8 @@ impl Service {
         all_day: bool,
     ) -> ServiceResult<AnnouncementRow> {
         self.authorize(actor, Role::Admin).await?;
-        let input = self.announcement_input(text, starts_at_ms, ends_at_ms, all_day)?;
+        // Whether it is published stays as it is (`publish_announcement`).
+        let input = self.announcement_input(text, starts_at_ms, ends_at_ms, all_day, true)?;
         let entry = audit(
             actor,
             "update_announcement",
@@ -1033,6 +1038,26 @@ impl Service {
             input.text.clone(),
         );
         Ok(self.store.update_announcement(id, input, entry).await?)
+    }
+
+    /// Publishes a draft now, or takes a published announcement back to a draft.
+    pub async fn publish_announcement(
+        &self,
+        actor: Actor,
+        id: Id,
+        published: bool,
+    ) -> ServiceResult<AnnouncementRow> {
+        self.authorize(actor, Role::Admin).await?;
+        let action = if published {
+            "publish_announcement"
+        } else {
+            "unpublish_announcement"
+        };
+        let entry = audit(actor, action, "announcement", Some(id), "", String::new());
+        Ok(self
+            .store
+            .publish_announcement(id, published, entry)
+            .await?)
     }
 
     pub async fn delete_announcement(&self, actor: Actor, id: Id) -> ServiceResult<()> {
@@ -1084,7 +1109,7 @@ impl Service {
         let a = self.store.announcement(id, None).await?;
         let begun = a.starts_at_ms.is_none_or(|s| s <= now);
         let ended = a.ends_at_ms.is_some_and(|e| e <= now);
-        if !begun || ended {
+        if !a.published || !begun || ended {
             return Err(ServiceError::not_found());
         }
         Ok(())

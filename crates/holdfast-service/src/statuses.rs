@@ -218,8 +218,10 @@ impl Service {
         }
     }
 
-    /// Streams a new status, and pokes everyone it notified.
+    /// Streams a new status, pokes everyone it notified, and wakes a home
+    /// fan-out worker for the job the post queued.
     pub(crate) fn announce_post(&self, bundle: &StatusBundle) {
+        self.wake_fanout();
         let event = StatusEvent::of(bundle);
         for account_id in &event.mentions {
             if *account_id != event.account_id {

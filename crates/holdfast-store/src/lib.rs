@@ -789,6 +789,23 @@ pub trait Store: Send + Sync + 'static {
     /// timelines (blocks either way, mutes in force), asked once per event by
     /// the live streams; `None` when more than `streaming_event_hiders_max`.
     async fn hiders_of(&self, author: Id) -> StoreResult<Option<Vec<Id>>>;
+
+    // ---- web ----
+    /// Publishes a draft announcement (its `published_at` becomes now), or
+    /// takes a published one back to a draft; with its audit entry.
+    async fn publish_announcement(
+        &self,
+        id: Id,
+        published: bool,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow>;
+
+    // ---- fanout ----
+    /// Runs one batch (at most `home_fanout_batch_max` followers) of the
+    /// oldest home fan-out job, copying its status into those followers'
+    /// feeds in one transaction with the job's progress: exactly once across
+    /// restarts and nodes. None: no job is waiting.
+    async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

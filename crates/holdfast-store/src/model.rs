@@ -863,6 +863,8 @@ pub struct AnnouncementInput {
     pub starts_at_ms: Option<i64>,
     pub ends_at_ms: Option<i64>,
     pub all_day: bool,
+    /// At creation only: false makes a draft. Later, `publish_announcement`.
+    pub published: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -873,6 +875,9 @@ pub struct AnnouncementRow {
     pub starts_at_ms: Option<i64>,
     pub ends_at_ms: Option<i64>,
     pub all_day: bool,
+    /// False for a draft, which only admins see (`publish_announcement`).
+    pub published: bool,
+    /// When it was (last) published; for a draft, when it was made.
     pub published_at_ms: i64,
     pub updated_at_ms: i64,
     /// Whether the viewer dismissed it.
@@ -1228,6 +1233,19 @@ pub struct ScheduledStatusRow {
 pub struct ScheduleBounds {
     pub total_max: u32,
     pub per_day_max: u32,
+}
+
+/// What one batch of a home fan-out job did (see `Store::run_fanout_batch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FanoutBatch {
+    /// The status being fanned out.
+    pub status_id: Id,
+    /// Feed rows written by this batch (a row already there is not counted).
+    pub copied: u64,
+    /// This was the job's last batch: the job is gone.
+    pub finished: bool,
+    /// The status was deleted before the job ran: nothing was copied.
+    pub dropped: bool,
 }
 
 /// What one due job did (see `Store::run_due_job`).

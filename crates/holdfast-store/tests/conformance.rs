@@ -104,6 +104,8 @@ conformance!(
     filters_crud_keywords_statuses_and_owner_only,
     notification_policy_filters_into_requests,
     hiders_are_exactly_who_the_public_timeline_leaves_out,
+    // ---- fanout ----
+    home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted,
 );
 
 // ---- helpers ----
@@ -3759,6 +3761,11 @@ async fn hiders_are_exactly_who_the_public_timeline_leaves_out(b: Backend) {
 
 // ---- perf (materialized home feeds) ----
 
+/// Runs every queued home fan-out job to its end, as the workers would.
+async fn fan_out_all(s: &Arc<dyn Store>) {
+    while s.run_fanout_batch().await.unwrap().is_some() {}
+}
+
 /// The feed is written on post and on follow, trimmed to its bound, and
 /// what is deleted, unfollowed or blocked leaves home at once.
 async fn home_feed_fan_out_backfill_trim_and_removals(b: Backend) {
@@ -3794,6 +3801,7 @@ async fn home_feed_fan_out_backfill_trim_and_removals(b: Backend) {
         "a follow backfills the newest two"
     );
     let a4 = post(&s, friend.id, "a4").await;
+    fan_out_all(&s).await;
     let private = post_with(
         &s,
         NewStatus {
@@ -3802,12 +3810,19 @@ async fn home_feed_fan_out_backfill_trim_and_removals(b: Backend) {
         },
     )
     .await;
+    fan_out_all(&s).await;
     assert_eq!(home(s.clone()).await, vec![private, a4, a3, a2]);
     let a5 = post(&s, friend.id, "a5").await;
     assert_eq!(
         home(s.clone()).await,
+        vec![a5, private, a4, a3, a2],
+        "a post is on home before its fan-out job ran"
+    );
+    fan_out_all(&s).await;
+    assert_eq!(
+        home(s.clone()).await,
         vec![a5, private, a4, a3],
-        "the feed keeps its newest home_feed_max rows"
+        "the job trims the feed to its newest home_feed_max rows"
     );
     s.delete_status(friend.id, a4).await.unwrap();
     assert_eq!(
@@ -4767,6 +4782,7 @@ async fn moderation_announcements_reads_and_reactions(b: Backend) {
         starts_at_ms: starts,
         ends_at_ms: ends,
         all_day: false,
+        published: true,
     };
     let audit = || NewAudit {
         target_type: "announcement",
@@ -4846,6 +4862,37 @@ async fn moderation_announcements_reads_and_reactions(b: Backend) {
     s.delete_announcement(future.id, audit()).await.unwrap();
     assert!(matches!(
         s.delete_announcement(future.id, audit()).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // A draft is listed for admins only, until it is published (web, 0015).
+    let draft = s
+        .create_announcement(
+            AnnouncementInput {
+                published: false,
+                ..input("draft", None, None)
+            },
+            3,
+            audit(),
+        )
+        .await
+        .unwrap();
+    assert!(!draft.published);
+    let shown = |all: Vec<AnnouncementRow>| all.iter().map(|a| a.id).collect::<Vec<Id>>();
+    assert!(!shown(s.announcements(Some(u.id), true, 10).await.unwrap()).contains(&draft.id));
+    assert!(shown(s.announcements(None, false, 10).await.unwrap()).contains(&draft.id));
+    let published = s
+        .publish_announcement(draft.id, true, audit())
+        .await
+        .unwrap();
+    assert!(published.published && published.published_at_ms >= draft.published_at_ms);
+    assert!(shown(s.announcements(Some(u.id), true, 10).await.unwrap()).contains(&draft.id));
+    s.publish_announcement(draft.id, false, audit())
+        .await
+        .unwrap();
+    assert!(!shown(s.announcements(Some(u.id), true, 10).await.unwrap()).contains(&draft.id));
+    assert!(matches!(
+        s.publish_announcement(i64::MAX, true, audit()).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -5425,4 +5472,93 @@ async fn notification_policy_filters_into_requests(b: Backend) {
 
 fn items_of<T>(p: Vec<Paged<T>>) -> Vec<T> {
     p.into_iter().map(|x| x.item).collect()
+}
+
+// ---- fanout ----
+
+/// A post's fan-out is a job: followers see the post before it ran (merged
+/// on read), it survives a restart, it copies in batches of
+/// `home_fanout_batch_max` with two nodes racing and reaches each follower
+/// once, and a status deleted before (or after) it never shows.
+async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Backend) {
+    let limits = holdfast_config::Limits {
+        home_fanout_batch_max: 2,
+        ..support::limits()
+    };
+    let s = b.reopened_with(limits.clone()).await;
+    let author = account(&s, "fo_author").await;
+    let mut fans = Vec::new();
+    for i in 0..5 {
+        let fan = account(&s, &format!("fo_fan{i}")).await;
+        s.follow(fan.id, author.id, true, false).await.unwrap();
+        fans.push(fan.id);
+    }
+    let home = |s: &Arc<dyn Store>, who: Id| {
+        let s = s.clone();
+        async move { items(s.home_timeline(who, page(20)).await.unwrap()) }
+    };
+    for &fan in &fans {
+        assert_eq!(home(&s, fan).await, Vec::<Id>::new(), "builds the feed");
+    }
+    let p = post(&s, author.id, "fanned out by a job").await;
+    for &who in fans.iter().chain([&author.id]) {
+        assert_eq!(home(&s, who).await, vec![p], "visible before the job ran");
+    }
+
+    // A restart before the job ran: the job is still there.
+    drop(s);
+    let s = b.reopened_with(limits.clone()).await;
+    let first = s.run_fanout_batch().await.unwrap().expect("the job survived");
+    assert_eq!(
+        (first.status_id, first.copied, first.finished, first.dropped),
+        (p, 2, false, false),
+        "one batch: two followers"
+    );
+    for &fan in &fans {
+        assert_eq!(home(&s, fan).await, vec![p], "mid-job: once, for everyone");
+    }
+
+    // Two nodes race through the rest: three more rows, each written once.
+    let other = b.reopened_with(limits.clone()).await;
+    let drain = |s: Arc<dyn Store>| async move {
+        let mut copied = 0;
+        while let Some(batch) = s.run_fanout_batch().await.unwrap() {
+            assert_eq!(batch.status_id, p);
+            copied += batch.copied;
+        }
+        copied
+    };
+    let (mine, theirs) = tokio::join!(drain(s.clone()), drain(other.clone()));
+    assert_eq!(mine + theirs, 3, "the other three followers, once each");
+    assert_eq!(s.run_fanout_batch().await.unwrap(), None, "the job is gone");
+    for &fan in &fans {
+        assert_eq!(home(&s, fan).await, vec![p], "from the feed now");
+    }
+
+    // Deleted before its job ran: never on home, and the job copies nothing.
+    let gone = post(&s, author.id, "deleted at once").await;
+    s.delete_status(author.id, gone).await.unwrap();
+    assert_eq!(home(&s, fans[0]).await, vec![p]);
+    let dropped = s.run_fanout_batch().await.unwrap().expect("its job");
+    assert_eq!(
+        (dropped.status_id, dropped.copied, dropped.finished, dropped.dropped),
+        (gone, 0, true, true)
+    );
+    // Deleted after its job ran: it leaves home at once.
+    let later = post(&s, author.id, "deleted later").await;
+    fan_out_all(&s).await;
+    assert_eq!(home(&s, fans[4]).await, vec![later, p]);
+    s.delete_status(author.id, later).await.unwrap();
+    assert_eq!(home(&s, fans[4]).await, vec![p]);
+
+    // The due-time worker never takes a fan-out job.
+    let queued = post(&s, author.id, "queued").await;
+    assert_eq!(
+        s.run_due_job(now_ms() + 3_600_000, 3600).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.run_fanout_batch().await.unwrap().map(|b| b.status_id),
+        Some(queued)
+    );
 }

@@ -378,6 +378,7 @@ async fn serve(config: Config) -> Result<(), String> {
     service.spawn_media_cleanup();
     service.spawn_push_delivery(holdfast_api::push_client::transport());
     service.spawn_due_jobs();
+    service.spawn_home_fanout();
     // After the migrations (the feed's table exists); serving starts once the
     // feed listens, or after a bounded wait (then /readyz says it is down).
     if let Some(feed) = backend::open_feed(&feed_config)? {
@@ -650,6 +651,7 @@ async fn announce(service: Service, action: AnnounceAction) -> Result<(), String
                     at(starts_in_s),
                     at(ends_in_s),
                     all_day,
+                    true,
                 )
                 .await
                 .map_err(|e| e.to_string())?;

@@ -529,7 +529,7 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
 
 /// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).
 fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
-    use crate::web::{assets, auth, moderation, people, settings, timeline};
+    use crate::web::{assets, auth, instance_admin, lists, moderation, people, settings, timeline};
     // Log-in and sign-up forms are small, like the API's credential forms.
     let credentials = Router::new()
         .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
@@ -579,6 +579,40 @@ fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
             post(moderation::act_on_account),
         )
         .route("/admin/audit", get(moderation::audit))
+        .route("/home/live", get(timeline::live))
+        .route("/lists", get(lists::index).post(lists::create))
+        .route("/lists/{id}", get(lists::show))
+        .route("/lists/{id}/{action}", post(lists::act))
+        .route("/polls/{id}/vote", post(timeline::vote))
+        .route(
+            "/@{username}/report",
+            get(people::report_form).post(people::report),
+        )
+        .route(
+            "/admin/announcements",
+            get(instance_admin::announcements).post(instance_admin::create_announcement),
+        )
+        .route(
+            "/admin/announcements/{id}/{action}",
+            post(instance_admin::act_on_announcement),
+        )
+        .route(
+            "/admin/domain_blocks",
+            get(instance_admin::domain_blocks).post(instance_admin::create_domain_block),
+        )
+        .route(
+            "/admin/domain_blocks/{id}/{action}",
+            post(instance_admin::act_on_domain_block),
+        )
+        .route(
+            "/admin/ip_blocks",
+            get(instance_admin::ip_blocks).post(instance_admin::create_ip_block),
+        )
+        .route(
+            "/admin/ip_blocks/{id}/{action}",
+            post(instance_admin::act_on_ip_block),
+        )
+        .route("/admin/rules", get(instance_admin::rules))
 }
 
 /// Routes with the large media body cap answer a caller without a valid user

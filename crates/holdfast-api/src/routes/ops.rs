@@ -48,6 +48,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ));
     streaming_metrics(&state, &mut text);
     push_metrics(&state, &mut text);
+    fanout_metrics(&state, &mut text);
     text.push_str(&format!(
         "# HELP holdfast_store_primary_reachable 0 while in degraded mode: no database primary, reads from a standby.\n\
          # TYPE holdfast_store_primary_reachable gauge\nholdfast_store_primary_reachable {}\n\
@@ -89,6 +90,25 @@ fn push_metrics(state: &AppState, out: &mut String) {
         let _ = writeln!(
             out,
             "holdfast_push_deliveries_total{{outcome=\"{outcome}\"}} {n}"
+        );
+    }
+}
+
+/// The home fan-out workers' counts and lag (from a post to its job's last batch).
+fn fanout_metrics(state: &AppState, out: &mut String) {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let f = &state.service.fanout;
+    for (name, kind, v) in [
+        ("batches_total", "counter", f.batches.load(Relaxed)),
+        ("rows_total", "counter", f.rows.load(Relaxed)),
+        ("jobs_total", "counter", f.jobs.load(Relaxed)),
+        ("lag_ms_last", "gauge", f.lag_ms_last.load(Relaxed)),
+        ("lag_ms_max", "gauge", f.lag_ms_max.load(Relaxed)),
+    ] {
+        let _ = writeln!(
+            out,
+            "# TYPE holdfast_home_fanout_{name} {kind}\nholdfast_home_fanout_{name} {v}"
         );
     }
 }

@@ -12,10 +12,11 @@ use super::session::{Viewer, CSRF_FIELD};
 use crate::error::ApiError;
 use crate::AppState;
 
-/// Only our own stylesheet, script and pictures; forms post only here; no
-/// frames anywhere (clickjacking); no `<base>` games.
+/// Only our own stylesheet, script and pictures; the script talks only to
+/// this site (the live home timeline); forms post only here; no frames
+/// anywhere (clickjacking); no `<base>` games.
 const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
-                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /// The OAuth authorize page's consent form ends in a redirect to the app's own
 /// URI (another origin, or a custom scheme), which `form-action 'self'` would block.
 const CSP_OAUTH: &str =
@@ -125,6 +126,7 @@ fn navigation(viewer: Option<&Viewer>) -> Markup {
                     li { a href="/home" { "Home" } }
                     li { a href="/notifications" { "Notifications" } }
                     li { a href="/search" { "Search" } }
+                    li { a href="/lists" { "Lists" } }
                     li { a href={ "/@" (v.account.username) } { "Profile" } }
                     li { a href="/settings" { "Settings" } }
                     @if super::moderation::is_staff(v) { li { a href="/admin/reports" { "Moderation" } } }

@@ -1,6 +1,6 @@
 //! Moderation pages for moderators and admins: the reports queue, account
 //! actions (approve or reject sign-ups, silence, suspend, unsuspend) and the
-//! audit log. Every decision is the service's (`authorize` and the moderation
+//! audit log (the instance's own pages are in `instance_admin`). Every decision is the service's (`authorize` and the moderation
 //! methods); these pages only show it and post CSRF-checked forms to it, so a
 //! person without the role gets the service's 403 here as in the admin API.
 
@@ -26,13 +26,25 @@ fn actor(viewer: &Viewer) -> Actor {
     Actor::Account(viewer.id())
 }
 
-/// The moderation pages' own links, under the page title.
-fn tabs() -> Markup {
+/// Whether the navigation offers the admins' pages (the service checks again).
+pub fn is_admin(viewer: &Viewer) -> bool {
+    viewer.account.role >= Role::Admin
+}
+
+/// The moderation pages' own links, under the page title; the instance's
+/// pages (`instance_admin`) only for admins.
+pub fn tabs(viewer: &Viewer) -> Markup {
     html! {
-        nav.pager aria-label="Moderation" {
+        nav.tabs aria-label="Moderation" {
             a href="/admin/reports" { "Reports" }
             a href="/admin/accounts" { "Accounts" }
             a href="/admin/audit" { "Audit log" }
+            a href="/admin/rules" { "Rules" }
+            @if is_admin(viewer) {
+                a href="/admin/announcements" { "Announcements" }
+                a href="/admin/domain_blocks" { "Domain blocks" }
+                a href="/admin/ip_blocks" { "Address blocks" }
+            }
         }
     }
 }
@@ -64,7 +76,7 @@ pub async fn reports(
         "/admin/reports"
     };
     let main = html! {
-        (tabs())
+        (tabs(&viewer))
         p {
             @if resolved { a href="/admin/reports" { "Open reports" } " · " strong { "Resolved" } }
             @else { strong { "Open" } " · " a href="/admin/reports?resolved=true" { "Resolved reports" } }
@@ -183,12 +195,22 @@ pub async fn accounts(
         .service
         .admin_accounts(actor(&viewer), filter, params.page()?)
         .await?;
-    let path = match shown {
-        Some(s) => format!("/admin/accounts?state={}", state_word(s)),
-        None => "/admin/accounts".to_owned(),
+    // Where the page's forms come back to: this same view (state, name).
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(s) = shown {
+        query.append_pair("state", state_word(s));
+    }
+    if let Some(u) = &username {
+        query.append_pair("username", u);
+    }
+    let query = query.finish();
+    let path = if query.is_empty() {
+        "/admin/accounts".to_owned()
+    } else {
+        format!("/admin/accounts?{query}")
     };
     let main = html! {
-        (tabs())
+        (tabs(&viewer))
         p {
             a href="/admin/accounts" { "All" }
             @for s in [AccountState::Pending, AccountState::Active, AccountState::Silenced, AccountState::Suspended] {
@@ -298,7 +320,7 @@ pub async fn audit(
         .audit_log(actor(&viewer), params.page()?)
         .await?;
     let main = html! {
-        (tabs())
+        (tabs(&viewer))
         @if page.items.is_empty() { p.empty #no-audit { "Nothing has been done yet." } }
         table #audit-log {
             thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Target" } th scope="col" { "Note" } } }

@@ -115,11 +115,13 @@ pub fn status(b: &StatusBundle, viewer: Option<&Viewer>, back: &str, focused: bo
             @if s.spoiler_text.is_empty() {
                 div.content { (trusted::status_content(&s.content)) }
                 (pictures(shown))
+                (poll(shown, viewer, back))
             } @else {
                 details {
                     summary { (s.spoiler_text) }
                     div.content { (trusted::status_content(&s.content)) }
                     (pictures(shown))
+                    (poll(shown, viewer, back))
                 }
             }
             footer.actions {
@@ -141,6 +143,8 @@ pub fn status(b: &StatusBundle, viewer: Option<&Viewer>, back: &str, focused: bo
                         Some(shown.bookmarked), "quiet"))
                     @if shown.account.id == v.id() {
                         (action(v, &format!("{base}/delete"), "/home", html! { "Delete" }, None, "quiet"))
+                    } @else {
+                        a.meta href={ (profile_path(&shown.account)) "/report?status=" (id) } { "Report" }
                     }
                 } @else {
                     span.meta { (s.favourites_count) " favourites · " (s.reblogs_count) " boosts" }
@@ -160,6 +164,52 @@ fn pictures(b: &StatusBundle) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A status' poll: a form to vote while it is open and the viewer has not
+/// voted (and is not its author), else the options with their counts (hidden
+/// until the end when the author asked so).
+fn poll(b: &StatusBundle, viewer: Option<&Viewer>, back: &str) -> Markup {
+    let Some(p) = &b.poll else {
+        return html! {};
+    };
+    let ended = p.expires_at_ms <= holdfast_config::time::now_ms();
+    let can_vote = !ended && p.own_votes.is_empty();
+    let voter = viewer.filter(|v| can_vote && v.id() != p.account_id);
+    let totals = !p.hide_totals || ended;
+    let kind = if p.multiple { "checkbox" } else { "radio" };
+    html! {
+        @if let Some(v) = voter {
+            form.poll method="post" action={ "/polls/" (p.id) "/vote" } {
+                (csrf_field(v))
+                input type="hidden" name="back" value=(back);
+                fieldset {
+                    legend { @if p.multiple { "Poll: choose any" } @else { "Poll: choose one" } }
+                    @for (i, o) in p.options.iter().enumerate() {
+                        label.check { input type=(kind) name="choices[]" value=(i); (o.title) }
+                    }
+                }
+                button.quiet type="submit" { "Vote" }
+            }
+        } @else {
+            ul.poll aria-label="Poll" {
+                @for (i, o) in p.options.iter().enumerate() {
+                    li {
+                        (o.title)
+                        @if totals {
+                            " · " (o.votes_count) " votes "
+                            meter min="0" max=(p.votes_count.max(1)) value=(o.votes_count) {}
+                        }
+                        @if p.own_votes.contains(&(i as u32)) { " · " strong { "your choice" } }
+                    }
+                }
+            }
+        }
+        p.meta {
+            @if p.voters_count == 1 { "1 person voted" } @else { (p.voters_count) " people voted" }
+            " · " @if ended { "ended " } @else { "ends " } (time(p.expires_at_ms))
         }
     }
 }

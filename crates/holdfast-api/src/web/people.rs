@@ -48,6 +48,7 @@ fn relationship_forms(viewer: &Viewer, a: &AccountRow, rel: &Relationship, back:
             } @else {
                 (action(viewer, &format!("{base}/block"), back, html! { "Block" }, None, "quiet"))
             }
+            a.meta #report-link href={ (profile_path(a)) "/report" } { "Report" }
             @if rel.followed_by { span.meta { "Follows you" } }
         }
     }
@@ -333,4 +334,91 @@ pub async fn search(
         page = page.private();
     }
     Ok(page.render(&state, main))
+}
+
+// ---------------------------------------------------------------- reports
+
+/// What a person may report an account for (Mastodon's categories; a rule
+/// violation needs the rules, which only the API's form names for now).
+const REPORT_CATEGORIES: &[(&str, &str)] = &[
+    ("spam", "Spam"),
+    ("legal", "Something illegal"),
+    ("other", "Something else"),
+];
+
+/// `GET /@{username}/report` (`?status=` a post of theirs to include): the
+/// form that tells the moderators.
+pub async fn report_form(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path(username): Path<String>,
+    params: Params,
+) -> WebResult<Response> {
+    let a = account_named(&state, &username).await?;
+    let here = format!("{}/report", profile_path(&a));
+    if params.str("sent").ok().flatten().is_some() {
+        let main = html! {
+            p.notice #report-sent role="status" { "Thank you: the moderators will look at it." }
+            p { a href=(profile_path(&a)) { "← " (display_name(&a)) } }
+        };
+        return Ok(Page::new("Report sent", Some(&viewer)).render(&state, main));
+    }
+    let reported = match params
+        .str("status")
+        .ok()
+        .flatten()
+        .and_then(|s| parse_id(&s))
+    {
+        Some(id) => Some(state.service.status(Some(viewer.id()), id).await?)
+            .filter(|b| b.account.id == a.id),
+        None => None,
+    };
+    let main = html! {
+        (account_line(&a))
+        @if let Some(b) = &reported { (status(b, None, &here, false)) }
+        form #report-form method="post" action=(here) {
+            (super::layout::csrf_field(&viewer))
+            @if let Some(b) = &reported { input type="hidden" name="status_ids[]" value=(b.status.id); }
+            label for="report-category" { "What is wrong?" }
+            select #report-category name="category" {
+                @for (value, label) in REPORT_CATEGORIES { option value=(value) { (label) } }
+            }
+            label for="report-comment" { "Anything the moderators should know" }
+            textarea #report-comment name="comment" {}
+            button #send-report type="submit" { "Send to the moderators" }
+        }
+    };
+    let title = format!("Report {}", display_name(&a));
+    Ok(Page::new(&title, Some(&viewer)).render(&state, main))
+}
+
+/// `POST /@{username}/report`: files it through the same checks as `POST /api/v1/reports`.
+pub async fn report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+    params: Params,
+) -> WebResult<Response> {
+    let viewer = checked_form(&state, &headers, &params).await?;
+    let a = account_named(&state, &username).await?;
+    let status_ids = params
+        .list("status_ids")?
+        .iter()
+        .map(|raw| parse_id(raw).ok_or_else(WebError::not_found))
+        .collect::<WebResult<Vec<_>>>()?;
+    let input = holdfast_service::moderation::ReportInput {
+        account_id: a.id,
+        status_ids,
+        comment: params
+            .str("comment")
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .replace("\r\n", "\n"),
+        forward: false,
+        category: params.str("category").ok().flatten(),
+        rule_ids: Vec::new(),
+    };
+    state.service.file_report(viewer.id(), input).await?;
+    Ok(see_other(&format!("{}/report?sent=1", profile_path(&a))))
 }

@@ -4,7 +4,7 @@
 //! the same visibility rules and limits hold.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use holdfast_service::lists::Timeline;
 use holdfast_service::media::UploadInput;
@@ -16,6 +16,7 @@ use super::layout::{see_other, Page, WebError, WebResult};
 use super::parts::{compose, pager, status, statuses};
 use super::session::{checked_form, local_path, MaybeViewer, SignedIn};
 use crate::params::{parse_id, Params};
+use crate::streaming::ClientAddr;
 use crate::AppState;
 
 /// A web page of statuses: the page's `max_id`/`min_id`, the web page size.
@@ -72,16 +73,42 @@ pub async fn home(
         )
         .await?;
     let notice = params.str("notice").ok().flatten();
+    // Only the newest page takes live updates: an older page stays as it was.
+    let newest = !params.has("max_id") && !params.has("min_id");
     let main = html! {
         @if let Some(n) = notice.as_deref().and_then(notice_text) {
             p.notice role="status" { (n) }
         }
         (compose(&viewer, "/home", None, svc.limits().status_max_chars))
         h2 { "Your timeline" }
-        (statuses(&page.items, Some(&viewer), "/home"))
+        @if newest {
+            p.hint #live-status aria-live="polite" {}
+            div #timeline data-live="/home/live" data-page="/home" {
+                (statuses(&page.items, Some(&viewer), "/home"))
+            }
+        } @else {
+            (statuses(&page.items, Some(&viewer), "/home"))
+        }
         (pager("/home", &page))
     };
     Ok(Page::new("Home", Some(&viewer)).render(&state, main))
+}
+
+/// `GET /home/live`: the home timeline's events for the page's script, which
+/// then fetches `/home` and adds the posts it does not show yet (see
+/// `enhance.js`). The same stream and rules as `/api/v1/streaming/user`.
+pub async fn live(
+    State(state): State<AppState>,
+    ClientAddr(ip): ClientAddr,
+    MaybeViewer(viewer): MaybeViewer,
+) -> WebResult<Response> {
+    // Not a redirect to the log-in page: an event stream cannot follow one.
+    let viewer = viewer.ok_or(WebError::Shown {
+        status: StatusCode::UNAUTHORIZED,
+        message: "Log in to see your home timeline.".into(),
+    })?;
+    let (id, secret) = (viewer.id(), viewer.secret().to_owned());
+    Ok(crate::streaming::web_user_sse(state, ip, id, secret).await)
 }
 
 /// Short notices a redirect may ask for (never text from the query itself).
@@ -238,4 +265,28 @@ pub async fn act(
     }
     let back = local_path(params.str("back").ok().flatten(), "/home");
     Ok(see_other(&format!("{back}#status-{id}")))
+}
+
+/// `POST /polls/{id}/vote`: the chosen options (`choices[]`, by index), checked
+/// by the service as for `POST /api/v1/polls/:id/votes`.
+pub async fn vote(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    params: Params,
+) -> WebResult<Response> {
+    let viewer = checked_form(&state, &headers, &params).await?;
+    let id = parse_id(&id).ok_or_else(WebError::not_found)?;
+    let choices = params
+        .list("choices")?
+        .iter()
+        .map(|c| c.parse::<u32>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| WebError::Shown {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: "Choose one of the poll's options.".into(),
+        })?;
+    let poll = state.service.vote(viewer.id(), id, &choices).await?;
+    let back = local_path(params.str("back").ok().flatten(), "/home");
+    Ok(see_other(&format!("{back}#status-{}", poll.status_id)))
 }

@@ -17,3 +17,9 @@ pub fn status_content(content: &str) -> PreEscaped<&str> {
 pub fn note(rendered: &str) -> PreEscaped<&str> {
     PreEscaped(rendered)
 }
+
+/// An announcement's text: rendered by the service with `text::note_html`,
+/// the same escaping renderer as bios.
+pub fn announcement(rendered: &str) -> PreEscaped<&str> {
+    PreEscaped(rendered)
+}

@@ -1,12 +1,14 @@
-//! Materialized home timelines with a hybrid fan-out (migration 0016).
+//! Materialized home timelines with a hybrid fan-out (migrations 0016, 0022).
 //!
-//! Each reader has a feed of candidate status ids (`home_feed`). A post is
-//! copied into its author's feed and, for an ordinary author, into every
-//! follower's feed in the posting transaction (fan-out on write: visible on
-//! commit). An author who posts with `home_fanout_followers_max` followers or
-//! more is marked `fanout_on_read` for good; its statuses are read from its own
+//! Each reader has a feed of candidate status ids (`home_feed`). A post goes
+//! into its author's feed in the posting transaction and, for an ordinary
+//! author, into every follower's feed by a durable fan-out job that runs in
+//! bounded batches after the commit ([`super::fanout`]); until the job has
+//! reached a follower, that follower's home pages merge the post on read. An
+//! author who posts with `home_fanout_followers_max` followers or more is
+//! marked `fanout_on_read` for good; its statuses are read from its own
 //! `(account_id, id)` index when a follower opens home and merged into the
-//! page (merge on read), so a post costs the same whatever the audience.
+//! page (merge on read).
 //!
 //! The feed only says where to look: every row read still passes the home
 //! rules ([`timelines::home_rules`]: followed, visible, not blocked or muted,
@@ -31,6 +33,8 @@ pub struct FeedLimits {
     pub backfill_max: i64,
     pub trim_every_posts: i64,
     pub scan_from_followees: i64,
+    pub fanout_batch_max: i64,
+    pub pending_merge_max: i64,
 }
 
 impl FeedLimits {
@@ -42,12 +46,17 @@ impl FeedLimits {
             backfill_max: int(l.home_follow_backfill_max),
             trim_every_posts: int(l.home_feed_trim_every_posts).max(1),
             scan_from_followees: int(l.home_scan_followees_min),
+            fanout_batch_max: int(l.home_fanout_batch_max).max(1),
+            pending_merge_max: int(l.home_fanout_pending_merge_max),
         }
     }
 }
 
-/// Copies a new status (or reblog) of `author` into the feeds that should
-/// hold it, in the posting transaction.
+/// A new status (or reblog) of `author`, in the posting transaction: into
+/// the author's own feed at once (one sees one's own post), and, for an
+/// ordinary author with followers, a fan-out job that copies it into their
+/// feeds in batches after the commit ([`super::fanout`]); home pages merge
+/// it on read until then. So a post costs the same whatever its audience.
 pub async fn fan_out(c: &dyn Conn, author: Id, status_id: Id, f: FeedLimits) -> StoreResult<()> {
     let Some(r) = c
         .query_opt(
@@ -69,32 +78,17 @@ pub async fn fan_out(c: &dyn Conn, author: Id, status_id: Id, f: FeedLimits) -> 
         )
         .await?;
     }
-    // The author's own feed always holds it: home shows one's own posts.
     c.execute(
         "INSERT INTO home_feed (account_id, status_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         &args![author, status_id],
     )
     .await?;
-    if on_read {
-        return Ok(());
-    }
-    c.execute(
-        "INSERT INTO home_feed (account_id, status_id) \
-         SELECT account_id, CAST(?2 AS BIGINT) FROM follows WHERE target_id = ?1 ON CONFLICT DO NOTHING",
-        &args![author, status_id],
-    )
-    .await?;
-    if statuses % f.trim_every_posts == 0 {
-        let followers = c
-            .query(
-                "SELECT account_id FROM follows WHERE target_id = ?1",
-                &args![author],
-            )
-            .await?;
+    let feed_trim = statuses % f.trim_every_posts == 0;
+    if feed_trim {
         trim(c, author, f.max).await?;
-        for r in followers {
-            trim(c, r.get(0)?, f.max).await?;
-        }
+    }
+    if !on_read && followers > 0 {
+        super::fanout::queue(c, author, status_id, feed_trim).await?;
     }
     Ok(())
 }
@@ -163,7 +157,8 @@ pub async fn rebuild(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()>
     trim(c, viewer, f.max).await
 }
 
-/// A home page from the feed, merged with the followed `fanout_on_read`
+/// A home page from the feed, merged with the statuses of pending fan-out
+/// jobs that have not reached the viewer, the followed `fanout_on_read`
 /// authors' statuses and the public posts of followed hashtags
 /// (`timelines::followed_tags_page`); None if the viewer's feed was never built.
 ///
@@ -178,6 +173,7 @@ pub async fn page(
     viewer: Id,
     page: Page,
     rounds_max: usize,
+    pending_max: i64,
 ) -> StoreResult<Option<Vec<Paged<Id>>>> {
     let built: bool = match c
         .query_opt(
@@ -202,6 +198,9 @@ pub async fn page(
         .iter()
         .map(|r| r.get(0))
         .collect::<StoreResult<_>>()?;
+    // Posts whose fan-out job has not reached this viewer yet: a source of
+    // their own, read before the feed (see `fanout::pending`).
+    let pending = super::fanout::pending(c, viewer, pending_max).await?;
     let ascending = page.min_id.is_some();
     let limit = page.limit as usize;
     let per_source = (limit * 2).max(1);
@@ -214,6 +213,7 @@ pub async fn page(
         let mut candidates =
             next_ids(c, "home_feed", "account_id", "status_id", viewer, bounds).await?;
         let mut more = candidates.len() == per_source;
+        candidates.extend(pending.iter().copied().filter(|&id| within(id, bounds)));
         for &author in &merged {
             let ids = next_ids(c, "statuses", "account_id", "id", author, bounds).await?;
             more |= ids.len() == per_source;
@@ -231,6 +231,10 @@ pub async fn page(
         let Some(&last) = candidates.last() else {
             break;
         };
+        // Pending ids past this round's last wait for the next round.
+        more |= pending.iter().any(|&id| {
+            within(id, bounds) && if ascending { id > last } else { id < last }
+        });
         let passing = passing_rules(c, viewer, &candidates).await?;
         found.extend(
             candidates
@@ -264,6 +268,12 @@ pub async fn page(
         Some(tagged) => Ok(Some(merge(found.into_iter().chain(tagged).collect(), page))),
         None => Ok(Some(found)),
     }
+}
+
+/// Whether `id` is inside the bounds of `page` (`max_id` above it,
+/// `min_id` or else `since_id` below it), as `sql::page_clause` bounds a query.
+fn within(id: Id, page: Page) -> bool {
+    page.max_id.is_none_or(|max| id < max) && page.min_id.or(page.since_id).is_none_or(|min| id > min)
 }
 
 /// One page out of several sources' pages (each newest first, each already

@@ -30,6 +30,7 @@ pub(crate) mod conversations;
 pub(crate) mod dialect;
 pub(crate) mod discovery;
 pub(crate) mod edits;
+pub(crate) mod fanout;
 pub(crate) mod filters;
 pub(crate) mod graph;
 pub(crate) mod home_feed;

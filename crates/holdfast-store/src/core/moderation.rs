@@ -731,7 +731,7 @@ pub async fn delete_ip_block(c: &dyn Conn, id: Id, audit: &NewAudit) -> StoreRes
 // ---------------------------------------------------------------- announcements
 
 const ANNOUNCEMENT_COLUMNS: &str = "n.id, n.text, n.content, n.starts_at, n.ends_at, n.all_day, \
-    n.published_at, n.updated_at";
+    n.published_at, n.updated_at, n.published";
 
 async fn announcement_row(
     c: &dyn Conn,
@@ -768,6 +768,7 @@ async fn announcement_row(
         starts_at_ms: r.get(3)?,
         ends_at_ms: r.get(4)?,
         all_day: r.get(5)?,
+        published: r.get(8)?,
         published_at_ms: r.get(6)?,
         updated_at_ms: r.get(7)?,
         read,
@@ -793,9 +794,9 @@ pub async fn create_announcement(
     let now = now_ms();
     let id: Id = c
         .query_one(
-            "INSERT INTO announcements (id, text, content, starts_at, ends_at, all_day, published_at, updated_at) \
-             VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
-            &args![&a.text, &a.content, a.starts_at_ms, a.ends_at_ms, a.all_day, now],
+            "INSERT INTO announcements (id, text, content, starts_at, ends_at, all_day, published_at, updated_at, \
+             published) VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7) RETURNING id",
+            &args![&a.text, &a.content, a.starts_at_ms, a.ends_at_ms, a.all_day, now, a.published],
         )
         .await?
         .get(0)?;
@@ -825,7 +826,7 @@ pub async fn announcement(
 }
 
 /// Announcements newest first (at most `limit`): with `active_only`, those
-/// whose time has come and not yet ended.
+/// published whose time has come and not yet ended.
 pub async fn announcements(
     c: &dyn Conn,
     viewer: Option<Id>,
@@ -833,7 +834,7 @@ pub async fn announcements(
     limit: u32,
 ) -> StoreResult<Vec<AnnouncementRow>> {
     let filter = if active_only {
-        "(n.starts_at IS NULL OR n.starts_at <= holdfast_now_ms()) \
+        "n.published AND (n.starts_at IS NULL OR n.starts_at <= holdfast_now_ms()) \
          AND (n.ends_at IS NULL OR n.ends_at > holdfast_now_ms())"
     } else {
         "TRUE"
@@ -866,6 +867,34 @@ pub async fn update_announcement(
             &args![id, &a.text, &a.content, a.starts_at_ms, a.ends_at_ms, a.all_day, now_ms()],
         )
         .await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    record(c, audit).await?;
+    announcement(c, id, None).await
+}
+
+/// Publishes a draft (as of now) or takes a published one back to a draft.
+pub async fn publish_announcement(
+    c: &dyn Conn,
+    id: Id,
+    published: bool,
+    audit: &NewAudit,
+) -> StoreResult<AnnouncementRow> {
+    let now = now_ms();
+    let changed = if published {
+        c.execute(
+            "UPDATE announcements SET published = ?2, published_at = ?3, updated_at = ?3 WHERE id = ?1",
+            &args![id, published, now],
+        )
+        .await?
+    } else {
+        c.execute(
+            "UPDATE announcements SET published = ?2, updated_at = ?3 WHERE id = ?1",
+            &args![id, published, now],
+        )
+        .await?
+    };
     if changed == 0 {
         return Err(StoreError::NotFound);
     }

@@ -44,7 +44,8 @@ pub async fn unschedule_job(c: &dyn Conn, kind: &str, target: Id) -> StoreResult
 }
 
 /// Claims the oldest job due at `now` and does it, in the caller's
-/// transaction. None when nothing is due.
+/// transaction. None when nothing is due. Home fan-out jobs are not due at
+/// a time: their own workers run them (`fanout::run_batch`).
 pub async fn run_due_job(
     c: &dyn Conn,
     now: i64,
@@ -54,9 +55,10 @@ pub async fn run_due_job(
         .query_opt(
             &format!(
                 "UPDATE due_jobs SET claimed_at = ?1 WHERE id = ( \
-                   SELECT j.id FROM due_jobs j WHERE j.claimed_at IS NULL AND j.due_at <= ?1 \
-                   ORDER BY j.due_at, j.id LIMIT 1{}) \
+                   SELECT j.id FROM due_jobs j WHERE j.claimed_at IS NULL AND j.kind <> '{}' \
+                   AND j.due_at <= ?1 ORDER BY j.due_at, j.id LIMIT 1{}) \
                  AND claimed_at IS NULL RETURNING kind, target_id",
+                super::fanout::JOB_FANOUT,
                 c.dialect().for_update_skip_locked("j")
             ),
             &args![now],

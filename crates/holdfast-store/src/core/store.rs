@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
+use super::fanout;
 use super::home_feed::{self, FeedLimits};
 use super::moderation;
 use super::push;
@@ -552,7 +553,13 @@ impl<B: Db> Store for Core<B> {
         let rounds_max = self.limits.home_page_rounds_max;
         let read = move || {
             self.db.read((), move |c, _| {
-                Box::pin(home_feed::page(c, viewer, page, rounds_max))
+                Box::pin(home_feed::page(
+                    c,
+                    viewer,
+                    page,
+                    rounds_max,
+                    feed.pending_merge_max,
+                ))
             })
         };
         if let Some(found) = read().await? {
@@ -1788,6 +1795,30 @@ impl<B: Db> Store for Core<B> {
         let max = self.limits.streaming_event_hiders_max;
         self.db
             .read((), move |c, _| Box::pin(streams::hiders(c, author, max)))
+            .await
+    }
+
+    // ---- web ----
+    async fn publish_announcement(
+        &self,
+        id: Id,
+        published: bool,
+        audit: NewAudit,
+    ) -> StoreResult<AnnouncementRow> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(moderation::publish_announcement(c, id, published, audit))
+            })
+            .await
+    }
+
+    // ---- fanout ----
+    async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>> {
+        let feed = FeedLimits::new(&self.limits);
+        self.db
+            .write((), move |c, _| {
+                Box::pin(fanout::run_batch(c, feed.fanout_batch_max, feed.max))
+            })
             .await
     }
 }

@@ -104,6 +104,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_edits_pins_polls_scheduled",
         include_str!("../../migrations/postgres/0010_edits_pins_polls_scheduled.sql"),
     ),
+    (
+        "0015_web_moderation",
+        include_str!("../../migrations/postgres/0015_web_moderation.sql"),
+    ),
+    (
+        "0022_home_fanout_jobs",
+        include_str!("../../migrations/postgres/0022_home_fanout_jobs.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

@@ -82,6 +82,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_edits_pins_polls_scheduled",
         include_str!("../../migrations/sqlite/0010_edits_pins_polls_scheduled.sql"),
     ),
+    (
+        "0015_web_moderation",
+        include_str!("../../migrations/sqlite/0015_web_moderation.sql"),
+    ),
+    (
+        "0022_home_fanout_jobs",
+        include_str!("../../migrations/sqlite/0022_home_fanout_jobs.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.

@@ -41,6 +41,9 @@ const ACHIEVED_SHARE_MIN: f64 = 0.95;
 const VISIBLE_POLLS_MAX: usize = 1_000;
 const VISIBLE_POLL_PAUSE_MS: u64 = 10;
 const VISIBLE_TRIALS: usize = 5;
+/// Time-to-visible: sampled followers per scale author when seed.json has
+/// none (seeds made before the seed kept viewers as samples).
+const VISIBLE_SAMPLES: usize = 4;
 
 #[derive(clap::Args, Clone, Debug, Serialize)]
 pub struct RunArgs {
@@ -199,6 +202,11 @@ struct Visible {
     trials: usize,
     /// Per trial: the slowest sampled follower, ms (None: never seen within the polls).
     slowest_ms: Vec<Option<f64>>,
+    /// Per trial: from the post to the end of the fan-out job (the post in
+    /// every follower's feed), as the server's `/metrics` reports its last
+    /// finished job (None: no job, the author is merged on read, or none
+    /// finished within the polls).
+    fanout_lag_ms: Vec<Option<f64>>,
 }
 
 fn check(a: &RunArgs) -> Result<(), String> {
@@ -538,15 +546,16 @@ fn maker(scenario: Scenario, seed: &SeedInfo) -> Result<Maker, String> {
 /// Opens home once for every viewer the scenario will use, before anything
 /// is measured: a viewer's first home request builds its materialized feed
 /// (a seeded instance has none), a one-time cost that is not the steady state.
-async fn build_home_feeds(target: &Target, scenario: Scenario, seed: &SeedInfo) {
+async fn build_home_feeds(
+    target: &Target,
+    scenario: Scenario,
+    seed: &SeedInfo,
+    samples: &[Vec<SeedUser>],
+) {
     let viewers: Vec<&SeedUser> = match scenario {
         Scenario::Home | Scenario::Mixed | Scenario::WebHome => seed.viewers.iter().collect(),
         Scenario::HomeFollowees => seed.scale_viewers.iter().map(|v| &v.user).collect(),
-        Scenario::PostFollowers => seed
-            .scale_authors
-            .iter()
-            .flat_map(|a| a.sample_followers.iter())
-            .collect(),
+        Scenario::PostFollowers => samples.iter().flatten().collect(),
         _ => return,
     };
     let started = Instant::now();
@@ -565,27 +574,116 @@ async fn build_home_feeds(target: &Target, scenario: Scenario, seed: &SeedInfo) 
     );
 }
 
+/// Per scale author, the followers time-to-visible polls: seed.json's
+/// samples, or else (older seeds) viewers that follow the author, found
+/// through `GET /api/v1/accounts/relationships` as each viewer.
+async fn visible_samples(target: &Target, seed: &SeedInfo) -> Vec<Vec<SeedUser>> {
+    let mut samples: Vec<Vec<SeedUser>> = seed
+        .scale_authors
+        .iter()
+        .map(|a| a.sample_followers.clone())
+        .collect();
+    if samples.iter().all(|s| !s.is_empty()) {
+        return samples;
+    }
+    let query: Vec<String> = seed
+        .scale_authors
+        .iter()
+        .map(|a| format!("id[]={}", a.user.id))
+        .collect();
+    let path = format!("/api/v1/accounts/relationships?{}", query.join("&"));
+    let mut conn = None;
+    for viewer in &seed.viewers {
+        if samples.iter().all(|s| s.len() >= VISIBLE_SAMPLES) {
+            break;
+        }
+        let Ok(r) = send(target, &mut conn, &Request::get(&path).bearer(&bearer(viewer))).await
+        else {
+            continue;
+        };
+        let Some(rels) = r.json().and_then(|v| v.as_array().cloned()) else {
+            continue;
+        };
+        for (k, author) in seed.scale_authors.iter().enumerate() {
+            let follows = rels.iter().any(|rel| {
+                rel["id"] == author.user.id.to_string().as_str() && rel["following"] == true
+            });
+            if follows && samples[k].len() < VISIBLE_SAMPLES && author.sample_followers.is_empty()
+            {
+                samples[k].push(viewer.clone());
+            }
+        }
+    }
+    samples
+}
+
+/// The server's count of finished fan-out jobs and the lag of the last one
+/// (`/metrics`), if it reports them.
+async fn fanout_metrics(target: &Target, conn: &mut Option<crate::siege::http::Conn>) -> Option<(u64, u64)> {
+    let r = send(target, conn, &Request::get("/metrics")).await.ok()?;
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<u64>().ok())
+    };
+    Some((
+        value("holdfast_home_fanout_jobs_total")?,
+        value("holdfast_home_fanout_lag_ms_last")?,
+    ))
+}
+
+/// Posts as `author`; how long until the post shows on every sampled
+/// follower's home (ms), and until its fan-out job finished (ms, from the
+/// server's metrics).
 async fn time_to_visible(
     target: &Target,
     author: &SeedUser,
     followers: &[SeedUser],
     trial: usize,
-) -> Option<f64> {
+) -> (Option<f64>, Option<f64>) {
     let mut conn = None;
+    let jobs_before = fanout_metrics(target, &mut conn).await.map(|(jobs, _)| jobs);
+    let visible = visible_after_post(target, &mut conn, author, followers, trial).await;
+    let mut lag = None;
+    if let Some(before) = jobs_before {
+        for _ in 0..VISIBLE_POLLS_MAX {
+            match fanout_metrics(target, &mut conn).await {
+                Some((jobs, last_ms)) if jobs > before => {
+                    lag = Some(last_ms as f64);
+                    break;
+                }
+                Some(_) => tokio::time::sleep(Duration::from_millis(VISIBLE_POLL_PAUSE_MS)).await,
+                None => break,
+            }
+        }
+    }
+    (visible, lag)
+}
+
+async fn visible_after_post(
+    target: &Target,
+    conn: &mut Option<crate::siege::http::Conn>,
+    author: &SeedUser,
+    followers: &[SeedUser],
+    trial: usize,
+) -> Option<f64> {
+    if followers.is_empty() {
+        return None;
+    }
     let req = Request::post_json(
         "/api/v1/statuses",
         &json!({"status": format!("visible check {trial} from {}", author.username)}),
     )
     .bearer(&bearer(author));
     let posted = Instant::now();
-    let r = send(target, &mut conn, &req).await.ok()?;
+    let r = send(target, conn, &req).await.ok()?;
     let id = r.json()?.get("id")?.as_str()?.to_owned();
     let mut slowest = 0.0f64;
     for f in followers {
         let home = Request::get("/api/v1/timelines/home?limit=5").bearer(&bearer(f));
         let mut seen = false;
         for _ in 0..VISIBLE_POLLS_MAX {
-            if let Ok(r) = send(target, &mut conn, &home).await {
+            if let Ok(r) = send(target, conn, &home).await {
                 if r.json()
                     .and_then(|v| v.as_array().cloned())
                     .is_some_and(|a| a.iter().any(|s| s["id"] == id.as_str()))
@@ -680,7 +778,12 @@ async fn drive(
     let target_ms = a
         .p99_target_ms
         .unwrap_or(if scenario.writes() { 20.0 } else { 10.0 });
-    build_home_feeds(target, scenario, seed).await;
+    let samples = if scenario == Scenario::PostFollowers {
+        visible_samples(target, seed).await
+    } else {
+        Vec::new()
+    };
+    build_home_feeds(target, scenario, seed, &samples).await;
     let healthz = if a.no_healthz || scenario == Scenario::Healthz {
         None
     } else {
@@ -714,7 +817,7 @@ async fn drive(
             }
         }
         Scenario::PostFollowers => {
-            for author in &seed.scale_authors {
+            for (author, sampled) in seed.scale_authors.iter().zip(&samples) {
                 let token = bearer(&author.user);
                 let make: Maker = Arc::new(move |k| {
                     Request::post_json(
@@ -738,20 +841,25 @@ async fn drive(
                     .await,
                 );
                 let mut slowest = Vec::new();
+                let mut lags = Vec::new();
                 for trial in 0..VISIBLE_TRIALS {
-                    slowest.push(
-                        time_to_visible(target, &author.user, &author.sample_followers, trial)
-                            .await,
-                    );
+                    let (shown, lag) =
+                        time_to_visible(target, &author.user, sampled, trial).await;
+                    slowest.push(shown);
+                    lags.push(lag);
                 }
                 eprintln!(
-                    "bench: {} followers: time to visible {:?} ms",
-                    author.followers, slowest
+                    "bench: {} followers ({} sampled): time to visible {:?} ms, fan-out done {:?} ms",
+                    author.followers,
+                    sampled.len(),
+                    slowest,
+                    lags
                 );
                 visible.push(Visible {
                     followers: author.followers,
                     trials: VISIBLE_TRIALS,
                     slowest_ms: slowest,
+                    fanout_lag_ms: lags,
                 });
             }
         }
@@ -841,8 +949,8 @@ fn summary(r: &Result_) -> String {
     }
     for v in &r.time_to_visible {
         out += &format!(
-            "  time to visible, {} followers: {:?} ms\n",
-            v.followers, v.slowest_ms
+            "  time to visible, {} followers: {:?} ms; fan-out job done: {:?} ms\n",
+            v.followers, v.slowest_ms, v.fanout_lag_ms
         );
     }
     if let Some(m) = r.server_rss_max_mib {

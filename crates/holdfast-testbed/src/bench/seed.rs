@@ -461,7 +461,13 @@ pub async fn run(a: SeedArgs) -> Result<(), String> {
         .filter(|u| !scale_set.contains(u))
         .map(|u| tokened(&mut batch, u))
         .collect();
-    let viewer_set: HashSet<usize> = (0..n).step_by(viewer_stride).take(VIEWERS_MAX).collect();
+    // A viewer picked as a sample follower keeps its one token.
+    let viewer_of: std::collections::HashMap<usize, SeedUser> = (0..n)
+        .step_by(viewer_stride)
+        .take(VIEWERS_MAX)
+        .filter(|u| !scale_set.contains(u))
+        .zip(viewers.iter().cloned())
+        .collect();
     let mut scale_authors = Vec::new();
     for (k, &followers) in p.scale_followers.iter().enumerate() {
         let stride = p.scale_stride(k);
@@ -473,8 +479,11 @@ pub async fn run(a: SeedArgs) -> Result<(), String> {
         picks.dedup();
         let sample_followers = picks
             .into_iter()
-            .filter(|u| *u < n && !scale_set.contains(u) && !viewer_set.contains(u))
-            .map(|u| tokened(&mut batch, u))
+            .filter(|u| *u < n && !scale_set.contains(u))
+            .map(|u| match viewer_of.get(&u) {
+                Some(viewer) => viewer.clone(),
+                None => tokened(&mut batch, u),
+            })
             .collect();
         scale_authors.push(ScaleAuthor {
             followers,

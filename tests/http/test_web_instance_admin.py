@@ -1,0 +1,181 @@
+"""The admins' web pages about the instance (/admin/announcements,
+/admin/domain_blocks, /admin/ip_blocks) at the HTTP level: only admins get
+in, every form needs its CSRF token, bad input is refused and changes
+nothing, and what an admin does there is what the admin API sees (the same
+service calls, the same audit log)."""
+import re
+
+import requests
+
+from conftest import sign_up
+from test_reports_admin import areq, staff_without_sign_up
+from test_web_moderation import moderator
+from webclient import WebUser
+
+T = 30
+PAGES = ["/admin/announcements", "/admin/domain_blocks", "/admin/ip_blocks"]
+
+
+def created_id(response, prefix):
+    """The id a create form's redirect points at (`...#prefix-ID`)."""
+    assert response.status_code == 303, response.text[:500]
+    m = re.search(rf"#{prefix}-(\d+)$", response.headers["Location"])
+    assert m, response.headers["Location"]
+    return m.group(1)
+
+
+def test_only_admins_get_in(server):
+    mod = moderator(server)
+    admin = moderator(server, "admin")
+    for path in PAGES:
+        r = mod.get(path, allow_redirects=False)
+        assert r.status_code == 403, (path, r.status_code)
+        assert 'id="error"' in r.text
+        assert admin.get(path).status_code == 200, path
+        r = requests.get(server.url(path), timeout=T, allow_redirects=False)
+        assert r.status_code == 303 and r.headers["Location"].startswith("/auth/sign_in")
+    # A moderator's well-formed post is refused too, and creates nothing.
+    r = mod.post("/admin/domain_blocks", {"csrf_token": mod.csrf(), "domain": "mod-tried.example", "severity": "silence"})
+    assert r.status_code == 403
+    assert "mod-tried.example" not in admin.get("/admin/domain_blocks").text
+    # Only admins see the tabs.
+    assert 'href="/admin/announcements"' in admin.get("/admin/reports").text
+    assert 'href="/admin/announcements"' not in mod.get("/admin/reports").text
+
+
+def test_announcements_are_published_edited_and_deleted(make_server):
+    server = make_server()  # its own: other tests expect no announcements on the shared one
+    admin = moderator(server, "admin")
+    reader = sign_up(server)
+    text = f"Maintenance <b>tonight</b> {admin.username}"
+    r = admin.submit("/admin/announcements", 'id="new-announcement"', text=text)
+    assert r.status_code == 303, r.text[:500]
+    aid = created_id(r, "announcement")
+    page = admin.get("/admin/announcements").text
+    assert f'id="announcement-{aid}"' in page
+    assert "&lt;b&gt;tonight&lt;/b&gt;" in page  # the text is shown escaped
+    [a] = [a for a in reader.get("/api/v1/announcements").json() if a["id"] == aid]
+    assert "&lt;b&gt;tonight" in a["content"]
+
+    r = admin.submit("/admin/announcements", f'action="/admin/announcements/{aid}/update"',
+                     text="Maintenance moved to Friday", starts_at="", ends_at="")
+    assert r.status_code == 303, r.text[:500]
+    [a] = [a for a in reader.get("/api/v1/announcements").json() if a["id"] == aid]
+    assert "Friday" in a["content"]
+
+    # Bad input: an end before the start is refused and changes nothing.
+    r = admin.submit("/admin/announcements", f'action="/admin/announcements/{aid}/update"',
+                     text="never saved", starts_at="2030-01-02T10:00", ends_at="2030-01-01T10:00")
+    assert r.status_code == 422 and 'id="error"' in r.text
+    r = admin.submit("/admin/announcements", 'id="new-announcement"', text="   ")
+    assert r.status_code == 422
+    assert "never saved" not in admin.get("/admin/announcements").text
+
+    # A draft: only admins see it, until it is published.
+    r = admin.submit("/admin/announcements", 'id="new-announcement"', text="Draft for later", publish="false")
+    did = created_id(r, "announcement")
+    assert did not in [a["id"] for a in reader.get("/api/v1/announcements").json()]
+    assert reader.post(f"/api/v1/announcements/{did}/dismiss").status_code == 404
+    assert "draft" in admin.get("/admin/announcements").text.split(f'id="announcement-{did}"')[1][:2000]
+    r = admin.submit("/admin/announcements", f'action="/admin/announcements/{did}/publish"')
+    assert r.status_code == 303
+    assert did in [a["id"] for a in reader.get("/api/v1/announcements").json()]
+    r = admin.submit("/admin/announcements", f'action="/admin/announcements/{did}/unpublish"')
+    assert r.status_code == 303
+    assert did not in [a["id"] for a in reader.get("/api/v1/announcements").json()]
+    admin.submit("/admin/announcements", f'action="/admin/announcements/{did}/delete"')
+
+    r = admin.submit("/admin/announcements", f'action="/admin/announcements/{aid}/delete"')
+    assert r.status_code == 303
+    assert aid not in [a["id"] for a in reader.get("/api/v1/announcements").json()]
+    audit = admin.get("/admin/audit").text
+    for action in ["create_announcement", "update_announcement", "publish_announcement",
+                   "unpublish_announcement", "delete_announcement"]:
+        assert f"<td>{action}</td>" in audit, action
+
+
+def test_domain_blocks_through_the_web_are_the_admin_apis(make_server):
+    server = make_server()  # its own: others expect no domain blocks on the shared one
+    admin = moderator(server, "admin")
+    api = staff_without_sign_up(server)
+    domain = f"{admin.username.replace('_', '-')}.example"
+    r = admin.submit("/admin/domain_blocks", 'id="new-domain-block"', domain=domain.upper(),
+                     severity="suspend", reject_media="true", public_comment="spam <script>")
+    bid = created_id(r, "domain-block")
+    b = areq(api, "GET", f"/api/v1/admin/domain_blocks/{bid}").json()
+    assert b["domain"] == domain
+    assert b["severity"] == "suspend" and b["reject_media"] and not b["reject_reports"]
+    assert b["public_comment"] == "spam <script>"
+    page = admin.get("/admin/domain_blocks").text
+    assert "spam &lt;script&gt;" in page and "<script>" not in page.split("<main")[1]
+
+    r = admin.submit("/admin/domain_blocks", f'action="/admin/domain_blocks/{b["id"]}/update"',
+                     severity="silence", public_comment="")
+    # The box left unticked is absent from the post, as a browser sends it: the flag goes off.
+    assert r.status_code == 303
+    after = areq(api, "GET", f"/api/v1/admin/domain_blocks/{b['id']}").json()
+    assert after["severity"] == "silence" and after["domain"] == domain and not after["reject_media"]
+
+    # Bad input is refused with the service's message and creates nothing.
+    for bad in [{"domain": "not a domain"}, {"domain": f"x.{domain}", "severity": "obliterate"}]:
+        r = admin.submit("/admin/domain_blocks", 'id="new-domain-block"', **bad)
+        assert r.status_code == 422 and 'id="error"' in r.text, bad
+    assert f"x.{domain}" not in admin.get("/admin/domain_blocks").text
+
+    r = admin.submit("/admin/domain_blocks", f'action="/admin/domain_blocks/{b["id"]}/delete"')
+    assert r.status_code == 303
+    assert areq(api, "GET", f"/api/v1/admin/domain_blocks/{b['id']}").status_code == 404
+    audit = admin.get("/admin/audit").text
+    for action in ["create_domain_block", "update_domain_block", "delete_domain_block"]:
+        assert f"<td>{action}</td>" in audit, action
+
+
+def test_address_blocks_through_the_web_stop_sign_ups(make_server):
+    s = make_server()
+    admin = WebUser(s)
+    res = s.cli("user", "create", admin.username, "--email", admin.email, input=admin.password + "\n")
+    assert res.returncode == 0, res.stderr
+    assert s.cli("user", "grant", admin.username, "admin").returncode == 0
+    assert admin.sign_in().status_code == 303
+
+    # Without its CSRF token: refused, nothing blocked.
+    r = admin.post("/admin/ip_blocks", {"ip": "127.0.0.0/8", "severity": "sign_up_block"})
+    assert r.status_code == 403
+    assert WebUser(s).sign_up().status_code == 303
+
+    r = admin.submit("/admin/ip_blocks", 'id="new-ip-block"', ip="127.0.0.1/8", severity="sign_up_block",
+                     expires_in_days="14", comment="flood from here")
+    bid = created_id(r, "ip-block")
+    page = admin.get("/admin/ip_blocks").text
+    assert "127.0.0.0/8" in page and "flood from here" in page  # normalized by the service
+    u = WebUser(s)
+    r = u.sign_up()
+    assert r.status_code == 403 and 'id="error"' in r.text
+
+    r = admin.submit("/admin/ip_blocks", f'action="/admin/ip_blocks/{bid}/update"',
+                     severity="sign_up_requires_approval", expires_in_days="keep")
+    assert r.status_code == 303
+    assert 'id="pending"' in WebUser(s).sign_up().text
+    r = admin.submit("/admin/ip_blocks", 'id="new-ip-block"', ip="300.1.2.3", severity="sign_up_block")
+    assert r.status_code == 422
+    r = admin.submit("/admin/ip_blocks", 'id="new-ip-block"', ip="10.0.0.0/8", expires_in_days="9999")
+    assert r.status_code == 422
+
+    r = admin.submit("/admin/ip_blocks", f'action="/admin/ip_blocks/{bid}/delete"')
+    assert r.status_code == 303
+    assert WebUser(s).sign_up().status_code == 303
+    audit = admin.get("/admin/audit").text
+    for action in ["create_ip_block", "update_ip_block", "delete_ip_block"]:
+        assert f"<td>{action}</td>" in audit, action
+
+
+def test_rules_page_shows_the_configured_rules(make_server):
+    from test_reports_admin import RULES, config_with
+    s = make_server("--config", config_with(RULES))
+    mod, user = moderator(s), WebUser(s)
+    assert user.sign_up().status_code == 303
+    page = mod.get("/admin/rules")
+    assert page.status_code == 200
+    items = re.findall(r"<li>(.*?)</li>", page.text.split('id="rules"')[1].split("</ol>")[0], re.S)
+    assert [re.sub(r"<[^>]+>", "", i).strip() for i in items] == ["No spam", "Be kind"], page.text[:2000]
+    assert user.get("/admin/rules", allow_redirects=False).status_code == 403
