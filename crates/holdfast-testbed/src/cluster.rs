@@ -19,19 +19,17 @@
 //! `status`, `down` and `holdfast drill` read. Processes are started in their
 //! own process groups and stopped by their recorded ids, never by name.
 //!
-//! Settings that fail over in about 5 s on a small loaded machine: Patroni
-//! ttl 4 / loop_wait 1 / retry_timeout 1, `wal_retrieve_retry_interval=500ms`,
+//! Settings known to fail over in about 5 s on a small machine: Patroni
+//! ttl 5 / loop_wait 1 / retry_timeout 2, `wal_retrieve_retry_interval=500ms`,
 //! no replication slots (`use_slots: false`) with `wal_keep_size` instead.
 //! Most of a failover is waiting for the dead leader's key to expire (up to
-//! `ttl` after its last renewal), so ttl is the lever; ttl 5 / retry_timeout
-//! 2 gave a median write stall of 5.6 s. Safe against split brain: Patroni's
-//! rule `loop_wait + 2 * retry_timeout <= ttl` (1 + 2 <= 4) makes a leader
-//! that cannot renew its key demote itself before the key expires, and under
-//! `synchronous_mode_strict` a primary cut off from its standbys cannot
-//! acknowledge a commit anyway (no standby confirms it). The cost: a leader
-//! whose etcd requests stall for a second (a loaded machine) fails over
-//! needlessly; production on real machines keeps ttl 5 or more
-//! (deploy/patroni.yml).
+//! `ttl` after its last renewal), so ttl is the lever, but Patroni needs
+//! `loop_wait + 2 * retry_timeout <= ttl` (so a leader that cannot renew its
+//! key demotes itself before the key expires: no split brain), and ttl 4
+//! therefore means retry_timeout 1: tried on this loaded 2-core machine, the
+//! standbys' etcd requests (each gets retry_timeout / 3) timed out ("Error
+//! communicating with DCS") and after a kill of the primary none could take
+//! the leader key for minutes. ttl 5 / retry_timeout 2 stays.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -475,9 +473,9 @@ etcd3:
   use_proxies: true
 bootstrap:
   dcs:
-    ttl: 4
+    ttl: 5
     loop_wait: 1
-    retry_timeout: 1
+    retry_timeout: 2
     maximum_lag_on_failover: 1048576
     synchronous_mode: true
     synchronous_mode_strict: true
