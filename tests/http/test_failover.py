@@ -202,7 +202,8 @@ def test_reads_survive_the_primary_and_a_write_waits_out_the_promotion(replicate
     while (ready := requests.get(server.url("/readyz"), timeout=10).json())["status"] != "ready":
         assert time.monotonic() < deadline, ready
         time.sleep(0.2)
-    assert metric(server, "holdfast_store_write_retries_total") >= 1, "the write was retried"
+    # (It waited inside its connection attempt, which asks the standby again
+    # every pg_connect_requalify_ms until it is promoted, or in retries.)
     assert metric(server, "holdfast_store_standby_reads_total") >= 1
     after = alice.status("after the failover")["id"]
     assert int(after) > int(during)

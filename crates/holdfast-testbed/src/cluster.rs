@@ -784,7 +784,17 @@ pub fn standbys_streaming(state: &ClusterState) -> usize {
         .copied()
         .unwrap_or(0);
     let out = Command::new(state.pg_bin.join("psql"))
-        .args(["-X", "-A", "-t", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres"])
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+        ])
         .args(["-p", &port.to_string()])
         .args([
             "-c",

@@ -1086,9 +1086,8 @@ fn new_leader_and_sync(
     old_leader: Option<usize>,
 ) -> (bool, bool) {
     let members = view["members"].as_array().cloned().unwrap_or_default();
-    let running = |m: &serde_json::Value| {
-        matches!(m["state"].as_str(), Some("running" | "streaming"))
-    };
+    let running =
+        |m: &serde_json::Value| matches!(m["state"].as_str(), Some("running" | "streaming"));
     let new_leader = members.iter().any(|m| {
         m["role"].as_str() == Some("leader")
             && running(m)

@@ -293,13 +293,21 @@ impl PgDb {
     /// The primary could not be reached: until the recheck, reads go to a
     /// standby and writes are refused at once. Logged once per outage.
     fn mark_primary_down(&self, why: &str) {
+        self.mark_primary_down_since(why, crate::ids::now_ms().max(0) as u64);
+    }
+
+    /// As `mark_primary_down`, for an outage noticed by an attempt that began
+    /// at `since` (ms since epoch; a connection attempt waits for a standby
+    /// to be promoted before it gives up, and the outage began when it did).
+    fn mark_primary_down_since(&self, why: &str, since: u64) {
         if self.standby.is_none() {
             return;
         }
         let now = crate::ids::now_ms().max(0) as u64;
         let until = now + self.primary_recheck_ms;
         if self.primary_down_until_ms.swap(until, Ordering::Relaxed) == 0 {
-            self.primary_down_since_ms.store(now, Ordering::Relaxed);
+            self.primary_down_since_ms
+                .store(since.min(now), Ordering::Relaxed);
             tracing::warn!(reason = %why, "no PostgreSQL primary reachable: reads from a standby, writes refused");
         }
     }
@@ -321,6 +329,11 @@ impl PgDb {
         self.standby.is_some()
             && !self.writes_refused_at_once()
             && started.elapsed() + pause < Duration::from_millis(self.write_retry_window_ms)
+    }
+
+    /// Whether reads go to a standby first (see `standby_first_until_ms`).
+    fn standby_first(&self) -> bool {
+        crate::ids::now_ms() < self.standby_first_until_ms.load(Ordering::Relaxed) as i64
     }
 
     fn mark_primary_up(&self) {
@@ -350,7 +363,7 @@ impl PgDb {
         };
         if !self.primary_down() {
             let avoid = self.pool.latest_host();
-            if crate::ids::now_ms() < self.standby_first_until_ms.load(Ordering::Relaxed) as i64 {
+            if self.standby_first() {
                 // The primary just left a read unanswered: the standby first,
                 // without waiting on the primary (whose pool slots may all be
                 // held by writes waiting for it); the primary if that fails.
@@ -504,11 +517,17 @@ impl PgDb {
             if self.writes_refused_at_once() {
                 return Err(StoreError::Unavailable(NO_PRIMARY.into()));
             }
-            let mut lease = match self.pool.acquire().await {
+            // Opening a connection waits for a standby to be promoted
+            // (`pg_connect_requalify_ms`), for at most what is left of the window.
+            let attempt_started = crate::ids::now_ms().max(0) as u64;
+            let window_left = Duration::from_millis(self.write_retry_window_ms)
+                .saturating_sub(started.elapsed())
+                .max(self.write_retry_pause_first);
+            let mut lease = match self.pool.acquire_within(Some(window_left), None).await {
                 Ok(lease) => lease,
                 Err(AcquireError::Connect(e)) => {
                     // Nothing was sent: safe to try again, for any write.
-                    self.mark_primary_down(&e.to_string());
+                    self.mark_primary_down_since(&e.to_string(), attempt_started);
                     if self.may_retry_write(started, pause) {
                         self.write_retries.fetch_add(1, Ordering::Relaxed);
                         // Or sooner: as soon as another request of this node
@@ -702,7 +721,10 @@ impl PgDb {
         let primary = if self.primary_down() {
             "unreachable a moment ago".to_owned()
         } else {
-            let why = match self.read_on(&self.pool, &(), &select_one, bound, None).await {
+            let why = match self
+                .read_on(&self.pool, &(), &select_one, bound, None)
+                .await
+            {
                 Ok(()) => {
                     self.mark_primary_up();
                     return Readiness::Ready;
@@ -732,7 +754,10 @@ impl PgDb {
         PoolUsage {
             in_use: self.pool.in_use(),
             size: self.pool.size,
-            primary_down: self.primary_down(),
+            // A primary that just left a read unanswered counts too: the
+            // store must not start a write inside a read on it (a home feed
+            // built on first read would wait out the operation timeout).
+            primary_down: self.primary_down() || self.standby_first(),
             standby_reads: self.standby_reads.load(Ordering::Relaxed),
             write_retries: self.write_retries.load(Ordering::Relaxed),
         }

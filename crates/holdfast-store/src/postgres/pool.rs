@@ -152,12 +152,8 @@ impl Pool {
         self.size.saturating_sub(self.permits.available_permits())
     }
 
-    /// Waits (bounded) for a free slot, then reuses an idle live connection or opens one.
-    pub async fn acquire(&self) -> Result<Lease<'_>, AcquireError> {
-        self.acquire_within(None, None).await
-    }
-
-    /// As `acquire`, with opening a connection bounded by `connect_bound`
+    /// Waits (bounded) for a free slot, then reuses an idle live connection
+    /// or opens one, with opening a connection bounded by `connect_bound`
     /// too when given (the wait for a slot is not: a saturated node is busy,
     /// not cut off from its database), and never on host `avoid` (for the
     /// standby pool: the host the primary pool is on, which is the one
