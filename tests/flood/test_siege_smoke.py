@@ -136,6 +136,8 @@ SHORT_S = 4
 @pytest.mark.parametrize("scenario,extra", [
     ("slow-bodies", ["--slow-bodies", "200", "--slowloris-trickle-ms", "1000"]),
     ("shared-address", ["--attack-concurrency", "30"]),
+    # The floods from the users' own address: it gets banned, its users stay served.
+    ("shared-address", ["--attack-concurrency", "30", "--attack-from-legit-address"]),
     ("fake-tokens", ["--attack-concurrency", "30"]),
 ])
 def test_new_scenarios_run_short(tmp_path, scenario, extra):

@@ -11,6 +11,7 @@ import requests
 
 from conftest import sign_up
 from test_guard import guarded_server, metric
+from test_streaming import _post_until, _raw_sse_not_reading, config_with
 
 STALLED_BODY_BYTES = 1000
 
@@ -219,13 +220,15 @@ def test_readyz_and_metrics_have_their_own_budget(make_server):
     assert {requests.get(exempt.url("/metrics"), timeout=10).status_code for _ in range(4)} == {200}
 
 
-def raw_get_status(port, source_ip, path="/api/v1/timelines/public"):
+def raw_get_status(port, source_ip, path="/api/v1/timelines/public", token=None):
+    """One GET on a new connection from `source_ip`; None when the server closes it unanswered."""
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source_ip, 0))
     except OSError:
         return None
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
     try:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode())
         data = s.recv(4096)
         return int(data.split(b" ", 2)[1]) if data else None
     except OSError:
@@ -253,6 +256,42 @@ def test_clients_that_ignore_429_are_cut_off_at_accept(make_server):
     assert metric(server, "holdfast_guard_banned_addresses") == 1
     time.sleep(3.2)
     assert raw_get_status(server.port, "127.0.10.1") == 429, "the ban ends"
+
+
+def test_a_ban_spares_signed_in_users_behind_the_address(make_server):
+    # Before: a ban held everyone behind the address, so a signed-in user
+    # sharing it with an anonymous flood had every new connection closed at accept.
+    server = guarded_server(make_server, rate_anonymous_ip_requests=2, offender_strikes_max=5,
+                            offender_ban_base_ms=30000)
+    alice = sign_up(server)
+    shared, alone = "127.0.12.1", "127.0.12.2"
+    home = "/api/v1/timelines/home"
+    assert raw_get_status(server.port, shared, home, alice.token) == 200
+    # The same anonymous flood, ignoring 429, from both addresses: both banned.
+    for ip in (shared, alone):
+        codes = [raw_get_status(server.port, ip) for _ in range(7)]
+        # (the strike that bans cuts its connection, answered or not)
+        assert codes[:6] == [200, 200] + [429] * 4 and codes[6] in (429, None), codes
+    assert metric(server, "holdfast_guard_bans_total") == 2
+    for _ in range(5):
+        assert raw_get_status(server.port, shared, home, alice.token) == 200, \
+            "the signed-in user keeps being served, on new connections"
+        assert raw_get_status(server.port, shared) == 429, "anonymous requests get a cheap refusal"
+        assert raw_get_status(server.port, shared, home, "made-up") == 429, \
+            "a token the guard does not know as valid is anonymous (and not looked up)"
+        assert raw_get_status(server.port, alone) is None, \
+            "an address with nobody signed in is still refused at accept"
+    # The refusal closes the connection: a client that ignores it pays a reconnect.
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=5, source_address=(shared, 0))
+    s.sendall(b"GET /api/v1/timelines/public HTTP/1.1\r\nHost: x\r\n\r\n" * 2)
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    s.close()
+    assert data.count(b"HTTP/1.1 ") == 1 and data.startswith(b"HTTP/1.1 429"), data[:200]
+    assert metric(server, 'holdfast_guard_banned_requests_total{outcome="served"}') == 5
+    assert metric(server, 'holdfast_guard_banned_requests_total{outcome="refused"}') == 11
+    assert metric(server, "holdfast_guard_banned_connections_total") == 5
 
 
 def test_signed_in_429s_never_ban_an_address(make_server):
@@ -285,3 +324,29 @@ def test_nul_in_a_search_query_is_not_a_500(server):
                  "/api/v2/search?q=%00&type=statuses"):
         r = alice.get(path)
         assert r.status_code < 500, (path, r.status_code, r.text)
+
+
+def test_an_sse_client_that_stops_reading_is_cut_off(make_server):
+    # Before: nothing bounded a write to a client that stopped reading; its SSE
+    # connection, and the streaming slot it holds, stayed open for good.
+    srv = make_server("--config", config_with(
+        streaming_send_buffer_bytes=64 * 1024, status_max_chars=60000,
+        request_body_max_bytes=1024 * 1024, streaming_connections_per_account_max=1,
+        write_stall_timeout_ms=1000))
+    a, b = sign_up(srv), sign_up(srv)
+    sock = _raw_sse_not_reading(srv, a.token)
+    try:
+        time.sleep(0.3)
+
+        def slot_free():
+            r = requests.get(srv.url("/api/v1/streaming/public"), stream=True, timeout=10,
+                             headers={"Authorization": f"Bearer {a.token}"})
+            r.close()
+            return r.status_code == 200
+
+        assert not slot_free(), "one stream per account: the stalled one holds it"
+        # Large posts fill the socket buffers; the write then stalls and is cut.
+        _post_until(b, "z" * 50000, slot_free, 400)
+    finally:
+        sock.close()
+    assert metric(srv, 'holdfast_guard_connection_refusals_total{reason="write_stall"}') >= 1

@@ -26,6 +26,7 @@ pub mod ratelimit;
 mod refusals;
 pub mod tls;
 pub mod tokens;
+pub mod write_stall;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -44,7 +45,7 @@ use crate::cache::{AnonCache, Lookup};
 use crate::classify::Special;
 use crate::listener::CloseConnection;
 use crate::netaddr::{client_key, Cidr};
-use crate::offenders::{OffenderBounds, Offenders};
+use crate::offenders::{BannedAddress, OffenderBounds, Offenders};
 use crate::ratelimit::{Budget, Decision, RateTable};
 pub use crate::refusals::{Reason, Refusals};
 use crate::tokens::{KnownTokens, TokenDirectory, TokenOwner};
@@ -171,6 +172,7 @@ impl Guard {
                 ban_base: Duration::from_millis(limits.offender_ban_base_ms),
                 ban_max: Duration::from_millis(limits.offender_ban_max_ms),
                 entries_max: limits.offenders_max,
+                signed_in_window: Duration::from_millis(limits.offender_signed_in_window_ms),
             })),
             directory: std::sync::OnceLock::new(),
             refusals: Arc::new(Refusals::default()),
@@ -211,12 +213,18 @@ impl Guard {
             Ok(p) => p,
             Err(_) => return Err(Unidentified::Overloaded),
         };
-        // Cannot tell (database unavailable): budget it as a token of its own;
-        // the handler answers 503 or 401 on its own authentication anyway.
-        let owner = directory.owner(token).await.unwrap_or(TokenOwner::App);
+        let looked_up = directory.owner(token).await;
         drop(permit);
-        self.known_tokens.remember(key, owner);
-        Ok(owner)
+        match looked_up {
+            Some(owner) => {
+                self.known_tokens.remember(key, owner);
+                Ok(owner)
+            }
+            // Cannot tell (database unavailable): budget it as a token of its
+            // own, but do not remember the guess (it is not known as valid);
+            // the handler answers 503 or 401 on its own authentication anyway.
+            None => Ok(TokenOwner::App),
+        }
     }
 
     /// Starts the once-per-interval log of what was refused (never one line per request).
@@ -364,6 +372,18 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| client_key(c.0.ip()));
     let ip_key = ip_u128(ip);
+    // A banned address that signed-in users share (the listener let it
+    // through): only a token already known as valid is served, and nothing
+    // is looked up for anyone else.
+    if request.extensions().get::<BannedAddress>().is_some() {
+        let known = bearer(request.headers())
+            .and_then(|token| guard.known_tokens.get(token_key(&token)))
+            .is_some_and(|owner| owner != TokenOwner::Unknown);
+        guard.offenders.count_judged(known);
+        if !known {
+            return guard.banned(&request);
+        }
+    }
     let over = guard.override_for(ip);
     let allow_listed = matches!(over, Some(Override::Exempt));
     if classify::is_ops(path) {
@@ -468,6 +488,10 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
             return anonymous_refused(&guard, ip, &request, refused);
         }
         return guard.rate_limited(refused);
+    }
+    if who.signed_in() {
+        // Its address is then not refused at accept if it gets banned (see `offenders`).
+        guard.offenders.signed_in_served(ip);
     }
     // Reported in X-RateLimit-*: the budget closest to running out, as Mastodon does.
     let reported = decisions.iter().min_by_key(|d| d.remaining).copied();
@@ -593,6 +617,26 @@ impl Guard {
         let retry_s = self.limits.retry_after_for(Some(d.retry_after_ms));
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
+        r
+    }
+
+    /// An anonymous request from a banned address that signed-in users share:
+    /// a cheap 429, and the connection is closed (after the answer on
+    /// HTTP/1.1; at once on HTTP/2, where the answer cannot be awaited).
+    fn banned(&self, request: &Request) -> Response {
+        let mut r = (self.refusal_body)(
+            StatusCode::TOO_MANY_REQUESTS,
+            "This address is banned for a while",
+        );
+        let retry_s = self.limits.retry_after_for(None);
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_s));
+        if request.version() <= axum::http::Version::HTTP_11 {
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        } else if let Some(close) = request.extensions().get::<CloseConnection>() {
+            close.close();
+        }
         r
     }
 

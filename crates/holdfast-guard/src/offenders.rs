@@ -3,19 +3,31 @@
 //! Answering a refused request still costs a parse and a response; a client
 //! that ignores 429 and `Retry-After` should pay for that, not the server.
 //! Each anonymous request refused by a rate limit is a strike against its
-//! address; `strikes_max` strikes within `window` ban the address: the
-//! listener closes its new connections straight after accept (and the guard
-//! closes the connection the last strike came on). The ban lasts `ban_base`,
-//! doubling with each ban while the address persists, up to `ban_max`.
+//! address; `strikes_max` strikes within `window` ban the address. The ban
+//! lasts `ban_base`, doubling with each ban while the address persists, up
+//! to `ban_max`.
 //!
-//! Only anonymous abuse counts: a signed-in user's 429s are budgets per
-//! account, and never ban the address the user shares with others. A ban
-//! does apply to everyone at that address while it lasts (at accept nobody
-//! is known yet): that is the price of an address that floods.
+//! An address is judged by its anonymous abuse only: a signed-in user's 429s
+//! are budgets per account and never strike. And people who share an address
+//! with an attacker (a NAT, an office) are not banned with it. The guard marks
+//! an address each time it serves a request with a token it knows as valid
+//! (`signed_in_served`); while banned, an address
+//! - with no such request within `signed_in_window` is refused at accept
+//!   (`Standing::Refused`: the listener closes its new connections at once,
+//!   and the guard closes the connection the last strike came on);
+//! - with one is accepted (`Standing::TokensOnly`), and each request is judged
+//!   by the guard: a token it already knows as valid is served as usual,
+//!   anything else (no token, a token it does not know: no database look-up
+//!   for a banned address) gets a cheap 429 and its connection closed.
+//! An attacker who holds one valid token keeps the second kind of ban for
+//! its address; its anonymous requests still cost it a connection each.
 //!
-//! The table is bounded (`entries_max`); when full, records without a
-//! running ban are dropped first, and newcomers are not tracked until there
-//! is room (they are still rate-limited as usual).
+//! The table is bounded (`entries_max`). When it is full, a strike (what the
+//! table is for) drops every record without a running ban or recent strikes,
+//! signed-in marks included; a mark only drops records that no longer
+//! matter, at most once per `window`, so a table full of live marks costs a
+//! look-up per signed-in request, not a scan. Addresses not tracked are still
+//! rate-limited as usual.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -30,7 +42,27 @@ pub struct OffenderBounds {
     pub ban_base: Duration,
     pub ban_max: Duration,
     pub entries_max: usize,
+    /// A banned address where a signed-in user was served within this long
+    /// is judged per request instead of refused at accept.
+    pub signed_in_window: Duration,
 }
+
+/// What a ban means for a connection or a request from an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// Not banned.
+    Clear,
+    /// Banned, and nobody signed in was served from it lately: refused outright.
+    Refused,
+    /// Banned, but signed-in users were served from it lately: only requests
+    /// with a token the guard knows as valid are served.
+    TokensOnly,
+}
+
+/// In the extensions of a request whose address stands `TokensOnly`: the
+/// listener let it through, the guard judges it by its token.
+#[derive(Clone, Copy, Debug)]
+pub struct BannedAddress;
 
 struct Record {
     strikes: u32,
@@ -39,13 +71,70 @@ struct Record {
     /// Bans so far; each one doubles the next. Forgotten once the address
     /// has been quiet for `ban_max` after its last ban.
     bans: u32,
+    /// The last request served here with a token the guard knows as valid.
+    signed_in_at: Option<Instant>,
+}
+
+impl Record {
+    fn new(now: Instant) -> Record {
+        Record {
+            strikes: 0,
+            window_start: now,
+            banned_until: None,
+            bans: 0,
+            signed_in_at: None,
+        }
+    }
+
+    fn banned(&self, now: Instant) -> bool {
+        self.banned_until.is_some_and(|until| until > now)
+    }
+
+    fn striking(&self, now: Instant, b: &OffenderBounds) -> bool {
+        self.strikes > 0 && now.duration_since(self.window_start) < b.window
+    }
+
+    fn signed_in_lately(&self, now: Instant, b: &OffenderBounds) -> bool {
+        self.signed_in_at
+            .is_some_and(|at| now.duration_since(at) < b.signed_in_window)
+    }
+}
+
+struct Table {
+    records: HashMap<IpAddr, Record>,
+    /// When a signed-in mark last pruned the full table.
+    marks_pruned_at: Option<Instant>,
+}
+
+impl Table {
+    /// Whether `ip` has, or can now be given, a record (see the module doc).
+    fn has_room(&mut self, ip: IpAddr, now: Instant, b: &OffenderBounds, for_strike: bool) -> bool {
+        if self.records.contains_key(&ip) || self.records.len() < b.entries_max {
+            return true;
+        }
+        if !for_strike {
+            if self
+                .marks_pruned_at
+                .is_some_and(|at| now.duration_since(at) < b.window)
+            {
+                return false;
+            }
+            self.marks_pruned_at = Some(now);
+        }
+        self.records.retain(|_, r| {
+            r.banned(now) || r.striking(now, b) || (!for_strike && r.signed_in_lately(now, b))
+        });
+        self.records.len() < b.entries_max
+    }
 }
 
 pub struct Offenders {
     bounds: OffenderBounds,
-    table: Mutex<HashMap<IpAddr, Record>>,
+    table: Mutex<Table>,
     bans_total: AtomicU64,
     refused_total: AtomicU64,
+    banned_served_total: AtomicU64,
+    banned_refused_total: AtomicU64,
 }
 
 impl std::fmt::Debug for Offenders {
@@ -60,13 +149,18 @@ impl Offenders {
     pub fn new(bounds: OffenderBounds) -> Offenders {
         Offenders {
             bounds,
-            table: Mutex::new(HashMap::new()),
+            table: Mutex::new(Table {
+                records: HashMap::new(),
+                marks_pruned_at: None,
+            }),
             bans_total: AtomicU64::new(0),
             refused_total: AtomicU64::new(0),
+            banned_served_total: AtomicU64::new(0),
+            banned_refused_total: AtomicU64::new(0),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Record>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -78,22 +172,11 @@ impl Offenders {
     fn strike_at(&self, ip: IpAddr, now: Instant) -> Option<Duration> {
         let b = self.bounds;
         let mut table = self.lock();
-        if !table.contains_key(&ip) && table.len() >= b.entries_max {
-            table.retain(|_, r| {
-                r.banned_until.is_some_and(|until| until > now)
-                    || now.duration_since(r.window_start) < b.window
-            });
-            if table.len() >= b.entries_max {
-                return None;
-            }
+        if !table.has_room(ip, now, &b, true) {
+            return None;
         }
-        let r = table.entry(ip).or_insert(Record {
-            strikes: 0,
-            window_start: now,
-            banned_until: None,
-            bans: 0,
-        });
-        if r.banned_until.is_some_and(|until| until > now) {
+        let r = table.records.entry(ip).or_insert_with(|| Record::new(now));
+        if r.banned(now) {
             return None;
         }
         // Quiet long enough after the last ban: start over.
@@ -103,7 +186,7 @@ impl Offenders {
             r.bans = 0;
             r.banned_until = None;
         }
-        if now.duration_since(r.window_start) >= b.window {
+        if r.strikes == 0 || now.duration_since(r.window_start) >= b.window {
             r.window_start = now;
             r.strikes = 0;
         }
@@ -120,23 +203,57 @@ impl Offenders {
         r.window_start = now;
         r.banned_until = Some(now + length);
         self.bans_total.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(address = %ip, ban_s = length.as_secs_f64(), bans = r.bans,
-            "address banned: it kept sending anonymous requests after 429");
+        let signed_in_lately = r.signed_in_lately(now, &b);
+        tracing::warn!(address = %ip, ban_s = length.as_secs_f64(), bans = r.bans, signed_in_lately,
+            "address banned: it kept sending anonymous requests after 429{}",
+            if signed_in_lately { "; its signed-in users are still served" } else { "" });
         Some(length)
     }
 
-    /// Whether connections from `ip` are refused now (counted when they are).
-    pub fn refuses(&self, ip: IpAddr) -> bool {
-        let now = Instant::now();
-        let banned = self
-            .lock()
-            .get(&ip)
-            .and_then(|r| r.banned_until)
-            .is_some_and(|until| until > now);
-        if banned {
+    /// Marks `ip` as an address where a request with a token the guard knows
+    /// as valid was just served.
+    pub fn signed_in_served(&self, ip: IpAddr) {
+        self.signed_in_served_at(ip, Instant::now());
+    }
+
+    fn signed_in_served_at(&self, ip: IpAddr, now: Instant) {
+        let b = self.bounds;
+        let mut table = self.lock();
+        if table.has_room(ip, now, &b, false) {
+            table
+                .records
+                .entry(ip)
+                .or_insert_with(|| Record::new(now))
+                .signed_in_at = Some(now);
+        }
+    }
+
+    /// How a connection or request from `ip` stands now (counted when refused).
+    pub fn standing(&self, ip: IpAddr) -> Standing {
+        self.standing_at(ip, Instant::now())
+    }
+
+    fn standing_at(&self, ip: IpAddr, now: Instant) -> Standing {
+        let b = self.bounds;
+        let standing = match self.lock().records.get(&ip) {
+            Some(r) if r.banned(now) && r.signed_in_lately(now, &b) => Standing::TokensOnly,
+            Some(r) if r.banned(now) => Standing::Refused,
+            _ => Standing::Clear,
+        };
+        if standing == Standing::Refused {
             self.refused_total.fetch_add(1, Ordering::Relaxed);
         }
-        banned
+        standing
+    }
+
+    /// Counts the guard's verdict on one request from a `TokensOnly` address.
+    pub fn count_judged(&self, served: bool) {
+        let counter = if served {
+            &self.banned_served_total
+        } else {
+            &self.banned_refused_total
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn render(&self, out: &mut String) {
@@ -144,18 +261,25 @@ impl Offenders {
         let now = Instant::now();
         let banned = self
             .lock()
+            .records
             .values()
-            .filter(|r| r.banned_until.is_some_and(|until| until > now))
+            .filter(|r| r.banned(now))
             .count();
         let _ = writeln!(
             out,
             "# HELP holdfast_guard_bans_total Addresses banned for sending after 429.\n\
              # TYPE holdfast_guard_bans_total counter\nholdfast_guard_bans_total {}\n\
              # TYPE holdfast_guard_banned_addresses gauge\nholdfast_guard_banned_addresses {banned}\n\
-             # HELP holdfast_guard_banned_connections_total Connections closed at accept because their address is banned.\n\
-             # TYPE holdfast_guard_banned_connections_total counter\nholdfast_guard_banned_connections_total {}",
+             # HELP holdfast_guard_banned_connections_total Connections (or requests) refused because their address is banned and nobody signed in was served from it lately.\n\
+             # TYPE holdfast_guard_banned_connections_total counter\nholdfast_guard_banned_connections_total {}\n\
+             # HELP holdfast_guard_banned_requests_total Requests from a banned address that signed-in users share, judged by their token.\n\
+             # TYPE holdfast_guard_banned_requests_total counter\n\
+             holdfast_guard_banned_requests_total{{outcome=\"served\"}} {}\n\
+             holdfast_guard_banned_requests_total{{outcome=\"refused\"}} {}",
             self.bans_total.load(Ordering::Relaxed),
             self.refused_total.load(Ordering::Relaxed),
+            self.banned_served_total.load(Ordering::Relaxed),
+            self.banned_refused_total.load(Ordering::Relaxed),
         );
     }
 }
@@ -171,7 +295,13 @@ mod tests {
             ban_base: Duration::from_secs(1),
             ban_max: Duration::from_secs(4),
             entries_max: 2,
+            signed_in_window: Duration::from_secs(30),
         }
+    }
+
+    fn ban(o: &Offenders, ip: IpAddr, now: Instant) {
+        let banned = (0..3).find_map(|_| o.strike_at(ip, now));
+        assert!(banned.is_some(), "three strikes ban");
     }
 
     #[test]
@@ -208,7 +338,83 @@ mod tests {
         let t0 = Instant::now();
         for i in 0..100u32 {
             o.strike_at(IpAddr::from(i.to_be_bytes()), t0);
+            o.signed_in_served_at(IpAddr::from((i + 1000).to_be_bytes()), t0);
         }
-        assert!(o.lock().len() <= 2);
+        assert!(o.lock().records.len() <= 2);
+    }
+
+    #[test]
+    fn a_banned_address_shared_with_signed_in_users_is_judged_per_request() {
+        let o = Offenders::new(bounds());
+        let shared: IpAddr = "192.0.2.1".parse().unwrap();
+        let alone: IpAddr = "192.0.2.2".parse().unwrap();
+        let t0 = Instant::now();
+        o.signed_in_served_at(shared, t0);
+        assert_eq!(
+            o.standing_at(shared, t0),
+            Standing::Clear,
+            "a mark alone never bans"
+        );
+        ban(&o, shared, t0);
+        ban(&o, alone, t0);
+        assert_eq!(o.standing_at(shared, t0), Standing::TokensOnly);
+        assert_eq!(o.standing_at(alone, t0), Standing::Refused);
+        assert_eq!(o.refused_total.load(Ordering::Relaxed), 1);
+        // After the ban, both are clear again.
+        let later = t0 + Duration::from_millis(1_100);
+        assert_eq!(o.standing_at(shared, later), Standing::Clear);
+        assert_eq!(o.standing_at(alone, later), Standing::Clear);
+    }
+
+    #[test]
+    fn signed_in_marks_wear_off() {
+        let o = Offenders::new(bounds());
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let t0 = Instant::now();
+        o.signed_in_served_at(ip, t0);
+        let late = t0 + Duration::from_secs(31);
+        ban(&o, ip, late);
+        assert_eq!(o.standing_at(ip, late), Standing::Refused);
+        // A user served again (through the guard's per-request path) renews it.
+        o.signed_in_served_at(ip, late);
+        assert_eq!(o.standing_at(ip, late), Standing::TokensOnly);
+    }
+
+    #[test]
+    fn strikes_evict_marks_from_a_full_table() {
+        let o = Offenders::new(bounds());
+        let [a, b, c, d]: [IpAddr; 4] =
+            ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"].map(|s| s.parse().unwrap());
+        let t0 = Instant::now();
+        o.signed_in_served_at(a, t0);
+        o.signed_in_served_at(b, t0);
+        o.signed_in_served_at(c, t0);
+        assert!(
+            !o.lock().records.contains_key(&c),
+            "full of live marks: not tracked"
+        );
+        ban(&o, d, t0);
+        assert_eq!(
+            o.standing_at(d, t0),
+            Standing::Refused,
+            "a strike is: it matters more"
+        );
+    }
+
+    #[test]
+    fn marks_prune_a_full_table_at_most_once_per_window() {
+        let o = Offenders::new(bounds());
+        let [a, b, c]: [IpAddr; 3] =
+            ["192.0.2.1", "192.0.2.2", "192.0.2.3"].map(|s| s.parse().unwrap());
+        let t0 = Instant::now();
+        let at = |s| t0 + Duration::from_secs(s);
+        o.signed_in_served_at(a, t0);
+        o.signed_in_served_at(b, t0);
+        o.signed_in_served_at(c, at(25)); // a scan that frees nothing
+        o.signed_in_served_at(c, at(31)); // a and b are stale now, but no scan yet
+        assert!(!o.lock().records.contains_key(&c));
+        o.signed_in_served_at(c, at(36));
+        assert!(o.lock().records.contains_key(&c));
+        assert_eq!(o.lock().records.len(), 1);
     }
 }

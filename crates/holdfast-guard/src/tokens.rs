@@ -3,9 +3,10 @@
 //! Signed-in budgets are kept per account and per token, as Mastodon does, so
 //! the guard must know a token's account before it counts the request. It
 //! asks a `TokenDirectory` (the binary answers from the database) and keeps
-//! the answer for valid tokens in a bounded table for `ttl`. Only budgets and
-//! priorities depend on it: handlers still authenticate every request
-//! themselves, so a token revoked meanwhile is refused as usual.
+//! the answer for valid tokens in a bounded table for `ttl` after their last
+//! use. Only budgets, priorities and bans (see `offenders`) depend on it:
+//! handlers still authenticate every request themselves, so a token revoked
+//! meanwhile is refused as usual.
 //!
 //! Unknown tokens are not remembered (a flood of made-up tokens would only
 //! fill the table); each look-up of an uncached token is paid for from its
@@ -55,10 +56,18 @@ impl KnownTokens {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A token in use stays known: each use restarts its `ttl`, so a user
+    /// behind a banned address is still recognised, without a database look-up,
+    /// for as long as the ban lasts. (Handlers authenticate every request, so
+    /// a token revoked meanwhile is still refused; only its budget is kept.)
     pub fn get(&self, key: u128) -> Option<TokenOwner> {
-        let entries = self.lock();
-        let (owner, at) = entries.get(&key)?;
-        (at.elapsed() < self.ttl).then_some(*owner)
+        let mut entries = self.lock();
+        let (owner, at) = entries.get_mut(&key)?;
+        if at.elapsed() >= self.ttl {
+            return None;
+        }
+        *at = Instant::now();
+        Some(*owner)
     }
 
     /// Remembers a valid token; unknown ones are never stored.
@@ -103,6 +112,16 @@ mod tests {
         assert_eq!(known.get(2), Some(TokenOwner::App));
         assert_eq!(known.get(3), None, "full of live tokens");
         assert_eq!(known.len(), 2);
+    }
+
+    #[test]
+    fn a_token_in_use_stays_known() {
+        let known = KnownTokens::new(Duration::from_millis(1_000), 2);
+        known.remember(1, TokenOwner::Account(7));
+        for _ in 0..2 {
+            std::thread::sleep(Duration::from_millis(600));
+            assert_eq!(known.get(1), Some(TokenOwner::Account(7)));
+        }
     }
 
     #[test]

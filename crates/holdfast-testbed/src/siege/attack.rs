@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::http::{connect, ClientError, Conn, Request};
 use super::scenarios::Attack;
 use super::stats::{Class, Recorder};
-use super::target::{attacker_source, Target, FLOOD_REGION};
+use super::target::{attacker_source, legit_source, Target, FLOOD_REGION};
 use super::workload::{app_token, create_app, sign_up, Rng};
 use super::Budget;
 
@@ -121,6 +121,9 @@ pub struct Flood {
     pub request_timeout: Duration,
     /// Distinct source addresses the floods rotate through.
     pub source_ips: usize,
+    /// Every flood connection comes from the legitimate users' shared address
+    /// instead (`--attack-from-legit-address`).
+    pub from_legit_address: bool,
 }
 
 impl Flood {
@@ -215,12 +218,14 @@ impl Flood {
                 _ => {
                     // Each new connection comes from the worker's next address.
                     address = (address + workers) % self.source_ips.max(1);
+                    let source = if self.from_legit_address {
+                        legit_source(&self.target, 0)
+                    } else {
+                        attacker_source(&self.target, FLOOD_REGION, address)
+                    };
                     let timeout = tokio::time::timeout(
                         self.request_timeout,
-                        connect(
-                            self.target.addr,
-                            attacker_source(&self.target, FLOOD_REGION, address),
-                        ),
+                        connect(self.target.addr, source),
                     );
                     timeout.await.unwrap_or(Err(ClientError::Timeout))
                 }

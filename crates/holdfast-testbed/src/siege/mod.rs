@@ -77,6 +77,10 @@ pub struct SiegeArgs {
     /// Distinct 127.1.x.y source addresses the floods rotate through.
     #[arg(long, default_value_t = 4_096)]
     pub attack_source_ips: usize,
+    /// shared-address only: the floods send from the legitimate users' shared
+    /// address too, so the server must tell them apart by token, not by address.
+    #[arg(long)]
+    pub attack_from_legit_address: bool,
     /// Half-open connections for slowloris (each from its own 127.2.x.y address).
     #[arg(long, default_value_t = 5_000)]
     pub slowloris_connections: usize,
@@ -246,6 +250,9 @@ pub async fn run(mut args: SiegeArgs) -> Result<(), String> {
         .map(target::parse_target)
         .transpose()?;
     check(&args)?;
+    if args.attack_from_legit_address && !scenario.legit_share_an_address() {
+        return Err("--attack-from-legit-address only applies to shared-address".into());
+    }
     fit_open_files(&mut args, scenario)?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
@@ -399,6 +406,7 @@ async fn siege(
             .then(|| attack::Pacer::new(start, args.attack_rate_per_s)),
         request_timeout,
         source_ips: args.attack_source_ips,
+        from_legit_address: args.attack_from_legit_address,
     });
     flood.spawn(
         &mut attackers,
