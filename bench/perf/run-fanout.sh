@@ -1,7 +1,8 @@
 #!/bin/sh
 # fanout, issue 10: the runs behind bench/perf/README.md's "Session 6" section.
 set -u
-cd /work/wt/fanout
+cd "$(dirname "$0")/../.."
+# SEED_MIGRATED: a copy of a 10k seed (holdfast bench seed --users 10000), migrated once here; each run gets a fresh copy of it.
 HF=target/release/holdfast
 OUT=bench/perf/results
 fresh() { rm -rf /tmp/fo/run && cp -r ${SEED_MIGRATED:-/tmp/fo/seed-10k-orig} /tmp/fo/run; }
