@@ -48,7 +48,17 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CONFIG = os.path.join(REPO, "tests", "holdfast-test.toml")
+# Terms of service, so `instance/terms_of_service` has something to answer
+# (an operator writes them in the config's [instance] table).
+TERMS_DATE = "2026-01-01"
+INSTANCE_TEXTS = f"""
+[instance]
+terms_of_service = "Be kind. Post nothing unlawful."
+terms_of_service_effective_date = "{TERMS_DATE}"
+"""
 SCOPES = ("read write follow push profile admin:read admin:write")
+# What a user without a staff role may have (admin:* is for staff only).
+USER_SCOPES = "read write follow push profile"
 METHODS = ("get", "post", "put", "patch", "delete")
 TIMEOUT_S = 30
 
@@ -81,9 +91,14 @@ class Holdfast:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(self.tmp, "server.log"), "w")
+        self.config = os.path.join(self.tmp, "holdfast.toml")
+        with open(self.config, "w") as f:
+            # The push subscription points at a closed loopback port (this
+            # machine resolves no outside names): allowed, never answered.
+            f.write(open(CONFIG).read() + 'push_allowed_hosts = ["127.0.0.1"]\n' + INSTANCE_TEXTS)
         self.proc = subprocess.Popen(
             [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data,
-             "--domain", "localhost", "--config", CONFIG],
+             "--domain", "localhost", "--config", self.config],
             stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, RUST_LOG="warn"))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -98,7 +113,7 @@ class Holdfast:
         raise SystemExit("holdfast did not become healthy")
 
     def cli(self, *args, stdin=None):
-        return subprocess.run([self.binary, *args, "--data-dir", self.data], input=stdin,
+        return subprocess.run([self.binary, *args, "--data-dir", self.data, "--config", self.config], input=stdin,
                               capture_output=True, text=True, timeout=60)
 
     def stop(self):
@@ -135,16 +150,29 @@ class User:
                                 "agreement": True, "locale": "en"}, timeout=TIMEOUT_S)
         r.raise_for_status()
         self.name = name
-        # A password grant gives the account a token with every scope the app has.
-        tok = requests.post(hf.base + "/oauth/token", data={
-            "grant_type": "password", "client_id": self.app["client_id"],
-            "client_secret": self.app["client_secret"], "username": f"{name}@example.com",
-            "password": self.password, "scope": scopes}, timeout=TIMEOUT_S)
-        self.token = tok.json()["access_token"] if tok.status_code == 200 else r.json()["access_token"]
+        self.signup_token = r.json()["access_token"]
+        self.token = self.password_token(hf, scopes) or self.password_token(hf, USER_SCOPES) or self.signup_token
         self.s = requests.Session()
         self.s.headers["Authorization"] = "Bearer " + self.token
         self.base = hf.base
         self.id = self.get("/api/v1/accounts/verify_credentials").json()["id"]
+
+    def password_token(self, hf, scopes):
+        """A password grant: a token with `scopes` (None when refused, e.g.
+        admin scopes for an account without a staff role)."""
+        tok = requests.post(hf.base + "/oauth/token", data={
+            "grant_type": "password", "client_id": self.app["client_id"],
+            "client_secret": self.app["client_secret"], "username": f"{self.name}@example.com",
+            "password": self.password, "scope": scopes}, timeout=TIMEOUT_S)
+        return tok.json()["access_token"] if tok.status_code == 200 else None
+
+    def app_token(self, hf):
+        """A client-credentials token of this user's app (no account): what sign-up takes."""
+        grant = requests.post(hf.base + "/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": self.app["client_id"],
+            "client_secret": self.app["client_secret"], "scope": "read write"}, timeout=TIMEOUT_S)
+        grant.raise_for_status()
+        return grant.json()["access_token"]
 
     def get(self, path, **kw):
         return self.s.get(self.base + path, timeout=TIMEOUT_S, **kw)
@@ -183,7 +211,8 @@ def seed(hf):
     bobs = bob.post("/api/v1/statuses", json={"status": f"@alice hi #conformance"}).json()
     bob.post("/api/v1/statuses", json={"status": "@alice a secret", "visibility": "direct"})
     bob.post(f"/api/v1/statuses/{mine['id']}/favourite")
-    poll = alice.post("/api/v1/statuses", json={"status": "a poll", "poll": {"options": ["a", "b"], "expires_in": 3600}})
+    # The probe (alice) votes, so the poll is bob's: nobody votes in their own poll (Mastodon).
+    poll = bob.post("/api/v1/statuses", json={"status": "a poll", "poll": {"options": ["a", "b"], "expires_in": 3600}})
     poll_id = poll.json().get("poll", {}).get("id") if poll.status_code == 200 and poll.json().get("poll") else None
     media = alice.post("/api/v2/media", files={"file": ("red.png", tiny_png(), "image/png")})
     media_id = created(media)
@@ -200,7 +229,9 @@ def seed(hf):
     filter_v1 = created(alice.post("/api/v1/filters", json={"phrase": "boring", "context": ["home"]}))
     scheduled = created(alice.post("/api/v1/statuses", json={
         "status": "later", "scheduled_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7200))}))
-    featured = created(alice.post("/api/v1/featured_tags", json={"name": "conformance"}))
+    # Two featured tags: `tags/:id/unfeature` takes one, DELETE the other.
+    alice.post("/api/v1/featured_tags", json={"name": "conformance"})
+    featured = created(alice.post("/api/v1/featured_tags", json={"name": "probed"}))
     # A follow request to a locked alice, for authorize/reject.
     alice.s.patch(alice.base + "/api/v1/accounts/update_credentials", data={"locked": "true"}, timeout=TIMEOUT_S)
     carol.post(f"/api/v1/accounts/{alice.id}/follow")
@@ -211,13 +242,34 @@ def seed(hf):
     r = alice.get("/api/v2/notifications")
     if r.status_code == 200 and isinstance(r.json(), dict) and r.json().get("notification_groups"):
         group = r.json()["notification_groups"][0]["group_key"]
+    # An announcement, made by the operator (as an admin would), to dismiss and react to.
+    hf.cli("announce", "create", "The conformance probe is running.")
     announcement = alice.first_id("/api/v1/announcements")
+    # A notification of alice's own to dismiss, from someone nothing else
+    # in the probe blocks, mutes or rejects.
+    erin = User(hf, "erin")
+    alice.post(f"/api/v1/accounts/{erin.id}/follow")
+    erin.post(f"/api/v1/statuses/{mine['id']}/favourite")
+    dismissable = alice.first_id(f"/api/v1/notifications?account_id={erin.id}&types[]=favourite")
+    # Filtered notifications, so there are notification requests to show,
+    # accept and dismiss (one by one and in bulk): strangers mention alice
+    # while her policy filters accounts she does not follow.
+    alice.s.patch(alice.base + "/api/v2/notifications/policy", json={"for_not_following": "filter"}, timeout=TIMEOUT_S)
+    for name in ("frank", "gina", "hank", "ivy", "judy"):
+        User(hf, name).post("/api/v1/statuses", json={"status": f"@alice hello from {name}"})
+    r = alice.get("/api/v1/notifications/requests?limit=10")
+    requests_ = [str(x["id"]) for x in r.json()] if r.status_code == 200 and isinstance(r.json(), list) else []
+    requests_ += [None] * (5 - len(requests_))
+    # A push subscription, so reading, changing and deleting it find one.
+    alice.post("/api/v1/push/subscription", json=BODIES[("post", "/api/v1/push/subscription")])
     ids = {
         "account": bob.id, "status": mine["id"], "other_status": spare["id"], "poll": poll_id,
         "media": media_id, "list": lst, "filter_v2": filter_v2, "filter_keyword": filter_kw,
         "filter_status": filter_st, "filter_v1": filter_v1, "scheduled": scheduled,
         "featured_tag": featured, "requester": carol.id, "rejected": dave.id, "conversation": conversation,
-        "notification": notification, "group": group, "announcement": announcement,
+        "notification": dismissable or notification, "group": group, "announcement": announcement,
+        "request_show": requests_[0], "request_accept": requests_[1], "request_dismiss": requests_[2],
+        "requests_accept": requests_[3], "requests_dismiss": requests_[4],
     }
     return alice, admin, granted, ids
 
@@ -230,6 +282,8 @@ def path_values(path, ids):
             return ids["rejected" if path.endswith("/reject") else "requester"]
         if name in ("account_id",) or (name == "id" and path.startswith("/api/v1/accounts/")):
             return ids["account"]
+        if path.startswith("/api/v1/notifications/requests/{id}"):
+            return ids[{"accept": "request_accept", "dismiss": "request_dismiss"}.get(path.rsplit("/", 1)[-1], "request_show")] or made_up
         if name == "quoting_status_id":
             return ids["other_status"]
         if name == "id" and path.startswith("/api/v1/statuses/"):
@@ -281,9 +335,11 @@ BODIES = {
     ("put", "/api/v2/filters/keywords/{id}"): {"keyword": "spoiler"},
     ("post", "/api/v2/filters/{filter_id}/statuses"): {"status_id": "{status}"},
     ("post", "/api/v1/polls/{id}/votes"): {"choices": [0]},
+    ("post", "/api/v1/notifications/requests/accept"): {"id": ["{requests_accept}"]},
+    ("post", "/api/v1/notifications/requests/dismiss"): {"id": ["{requests_dismiss}"]},
     ("put", "/api/v1/scheduled_statuses/{id}"): {"scheduled_at": "2099-01-01T00:00:00Z"},
     ("post", "/api/v1/push/subscription"): {
-        "subscription": {"endpoint": "https://push.example/abc",
+        "subscription": {"endpoint": "http://127.0.0.1:9/push",
                          "keys": {"p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
                                   "auth": "BTBZMqHH6r4Tts7J_aSIgg"}},
         "data": {"alerts": {"mention": True}}},
@@ -383,7 +439,15 @@ def probe(hf, alice, spec, method, path, op, ids):
         url += f"?response_type=code&client_id={alice.app['client_id']}&redirect_uri=urn:ietf:wg:oauth:2.0:oob"
     if (method, path) in QUERIES:
         kw["params"] = fill(QUERIES[(method, path)], ids)
-    r = alice.s.request(method.upper(), url, timeout=TIMEOUT_S, allow_redirects=False, **kw)
+    session = alice.s
+    if (method, path) == ("post", "/api/v1/accounts"):
+        # Sign-up is done by an app for someone new: the app's own token, a fresh name.
+        name = "probe" + uuid.uuid4().hex[:8]
+        kw = {"json": {"username": name, "email": f"{name}@example.com", "password": "pw-" + uuid.uuid4().hex,
+                       "agreement": True, "locale": "en"}}
+        session = requests.Session()
+        session.headers["Authorization"] = "Bearer " + alice.app_token(hf)
+    r = session.request(method.upper(), url, timeout=TIMEOUT_S, allow_redirects=False, **kw)
     result = {"status": r.status_code}
     if r.status_code == 404 and "{" not in path:
         # A fixed path: 404 means no route, unless Mastodon answers 404 there too.

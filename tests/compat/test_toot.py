@@ -243,3 +243,79 @@ def test_login_failures_and_multiple_accounts(server, toot):
     assert refused.returncode != 0
     assert "Traceback" not in refused.stderr, refused.stderr
     assert "Error" in refused.stderr, refused.stderr
+
+
+def test_lists_follow_requests_polls_scheduled_and_tags(server, toot):
+    """The issue's client features as toot drives them: lists (members and
+    their timeline), follow requests to a locked account, polls (post, show,
+    vote), scheduled posts, and followed hashtags."""
+    alice, bob, carol = sign_up(server), sign_up(server), sign_up(server)
+    toot.login(server, alice)
+    word = uuid.uuid4().hex[:8]
+
+    # lists: create, add a followed account, read its timeline, remove, delete
+    assert bob.post(f"/api/v1/accounts/{alice.id}/follow").status_code == 200
+    alice.post(f"/api/v1/accounts/{bob.id}/follow")
+    title = f"friends-{word}"
+    made = toot.json("lists", "create", title)
+    assert made["title"] == title
+    toot.run("lists", "add", title, bob.username)
+    members = toot.json("lists", "accounts", title)
+    assert [a["id"] for a in members] == [bob.id]
+    bob.status(f"for the list {word}")
+    listed = toot.json("timelines", "list", title)
+    assert [word in s["content"] for s in listed] == [True]
+    assert [x["title"] for x in toot.json("lists", "list")] == [title]
+    toot.run("lists", "remove", title, bob.username)
+    assert alice.get(f"/api/v1/lists/{made['id']}/accounts").json() == []
+    toot.run("lists", "delete", title)
+    assert alice.get("/api/v1/lists").json() == []
+
+    # follow requests: a locked alice accepts carol and rejects dave
+    alice.patch("/api/v1/accounts/update_credentials", data={"locked": "true"})
+    dave = sign_up(server)
+    assert carol.post(f"/api/v1/accounts/{alice.id}/follow").json()["requested"] is True
+    assert dave.post(f"/api/v1/accounts/{alice.id}/follow").json()["requested"] is True
+    pending = toot.json("follow-requests", "list")
+    assert {a["id"] for a in pending} == {carol.id, dave.id}
+    toot.run("follow-requests", "accept", carol.username)
+    toot.run("follow-requests", "reject", dave.username)
+    assert carol.get("/api/v1/accounts/relationships", params={"id[]": alice.id}).json()[0]["following"] is True
+    rel = dave.get("/api/v1/accounts/relationships", params={"id[]": alice.id}).json()[0]
+    assert rel["following"] is False and rel["requested"] is False
+    assert alice.get("/api/v1/follow_requests").json() == []
+
+    # polls: toot posts one; bob votes; toot shows it and refuses nothing it should not
+    st = toot.json("post", "--poll-option", "tea", "--poll-option", "coffee",
+                   "--poll-expires-in", "1 hour", f"which one {word}")
+    poll = st["poll"]
+    assert [o["title"] for o in poll["options"]] == ["tea", "coffee"] and poll["multiple"] is False
+    voted = bob.post(f"/api/v1/polls/{poll['id']}/votes", json={"choices": [1]}).json()
+    assert voted["own_votes"] == [1]
+    shown = toot.json("polls", "show", poll["id"])
+    assert [o["votes_count"] for o in shown["options"]] == [0, 1] and shown["voters_count"] == 1
+    other = bob.status("pick one", poll={"options": ["yes", "no"], "expires_in": 3600})
+    assert toot.json("polls", "vote", other["poll"]["id"], "0")["own_votes"] == [0]
+    own = toot.run("polls", "vote", poll["id"], "0", ok=False)
+    assert own.returncode != 0, "voting in one's own poll is refused"
+
+    # scheduled posts: toot schedules one; it waits, not posted yet
+    sched = toot.json("post", "--scheduled-in", "2 hours", f"later {word}")
+    assert sched["params"]["text"] == f"later {word}"
+    waiting = alice.get("/api/v1/scheduled_statuses").json()
+    assert [s["id"] for s in waiting] == [sched["id"]]
+    own_posts = alice.get(f"/api/v1/accounts/{alice.id}/statuses").json()
+    assert all(f"later {word}" not in s["content"] for s in own_posts)
+
+    # followed tags: follow, list, and the tag's posts reach home
+    tag = f"t{word}"
+    followed = toot.json("tags", "follow", tag)
+    assert followed["name"] == tag and followed["following"] is True
+    assert [t["name"] for t in toot.json("tags", "followed")] == [tag]
+    stranger = sign_up(server)
+    tagged = stranger.status(f"about #{tag}")
+    home = eventually(lambda: toot.json("timelines", "home"),
+                      lambda ss: any(s["id"] == tagged["id"] for s in ss), "the followed tag in home")
+    assert any(s["id"] == tagged["id"] for s in home)
+    toot.run("tags", "unfollow", tag)
+    assert alice.get("/api/v1/followed_tags").json() == []

@@ -74,6 +74,39 @@ def test_edit_keeps_what_is_not_given(alice):
     assert "keep me" in edited["content"] and edited["sensitive"] is True
 
 
+def test_edit_changes_attached_media_descriptions(alice, bob):
+    """`media_attributes[]` changes an attachment's description and focal
+    point through an edit of its status (PUT /api/v1/media/:id no longer
+    can once it is attached); entries for media not kept are ignored."""
+    from test_media import image_bytes, uploaded
+    pic = uploaded(alice, image_bytes("PNG"), description="before")
+    other = uploaded(alice, image_bytes("PNG"), description="not attached")
+    st = json_of(alice.post("/api/v1/statuses", json={"status": "a picture", "media_ids": [pic["id"]]}))
+    assert_error(alice.put(f"/api/v1/media/{pic['id']}", json={"description": "direct"}), 404)
+    r = alice.put(f"/api/v1/statuses/{st['id']}", json={
+        "status": "a picture", "media_ids": [pic["id"]],
+        "media_attributes": [{"id": pic["id"], "description": "after", "focus": "0.5,-0.25"},
+                             {"id": other["id"], "description": "ignored"}]})
+    edited = json_of(r)
+    assert r.status_code == 200, edited
+    [m] = edited["media_attachments"]
+    assert m["id"] == pic["id"] and m["description"] == "after"
+    assert m["meta"]["focus"] == {"x": 0.5, "y": -0.25}
+    assert json_of(bob.get(f"/api/v1/statuses/{st['id']}"))["media_attachments"][0]["description"] == "after"
+    assert json_of(alice.get(f"/api/v1/media/{other['id']}"))["description"] == "not attached"
+    # Form encoding, as Rails takes it.
+    r = alice.put(f"/api/v1/statuses/{st['id']}", data={
+        "status": "a picture", "media_ids[]": pic["id"], "media_attributes[][id]": pic["id"],
+        "media_attributes[][description]": "by form"})
+    assert json_of(r)["media_attachments"][0]["description"] == "by form"
+    # Bad attributes are refused and change nothing.
+    for bad in ({"id": pic["id"], "description": "x" * 1501}, {"id": pic["id"], "focus": "2,0"}, {"description": "no id"}):
+        assert_error(alice.put(f"/api/v1/statuses/{st['id']}", json={
+            "status": "changed?", "media_ids": [pic["id"]], "media_attributes": [bad]}), 422)
+    now = json_of(alice.get(f"/api/v1/statuses/{st['id']}"))
+    assert "changed?" not in now["content"] and now["media_attachments"][0]["description"] == "by form"
+
+
 def test_only_the_author_edits(alice, bob):
     st = alice.status("mine")
     assert_error(bob.put(f"/api/v1/statuses/{st['id']}", json={"status": "yours"}), 404)
@@ -321,12 +354,27 @@ def test_schedule_list_show_move_cancel(alice, bob):
     assert_error(alice.get(f"/api/v1/scheduled_statuses/{sched['id']}"), 404)
 
 
-@pytest.mark.parametrize("at", ["yesterday", iso_in(-3600), iso_in(60), "2020-01-01T00:00:00Z"])
-def test_schedule_in_the_past_or_too_soon_is_refused(alice, at):
+@pytest.mark.parametrize("at", ["yesterday", iso_in(60), iso_in(290)])
+def test_schedule_too_soon_or_not_a_time_is_refused(alice, at):
     r = alice.post("/api/v1/statuses", json={"status": "when?", "scheduled_at": at})
     assert_error(r, 422)
     assert json_of(alice.get("/api/v1/scheduled_statuses")) == []
     assert json_of(alice.get(f"/api/v1/accounts/{alice.id}/statuses")) == []
+
+
+@pytest.mark.parametrize("at", [iso_in(-3600), "2020-01-01T00:00:00Z"])
+def test_schedule_in_the_past_posts_at_once(alice, at):
+    """Mastodon drops a `scheduled_at` already past and posts the status:
+    the answer is a Status, and nothing waits in the schedule."""
+    r = alice.post("/api/v1/statuses", json={"status": "better late", "scheduled_at": at})
+    st = json_of(r)
+    assert r.status_code == 200, st
+    assert "better late" in st["content"] and "params" not in st and is_datetime(st["created_at"])
+    assert json_of(alice.get("/api/v1/scheduled_statuses")) == []
+    assert [s["id"] for s in json_of(alice.get(f"/api/v1/accounts/{alice.id}/statuses"))] == [st["id"]]
+    # Moving a waiting one into the past is still refused (it would publish nothing on time).
+    sched = json_of(alice.post("/api/v1/statuses", json={"status": "later", "scheduled_at": iso_in(3600)}))
+    assert_error(alice.put(f"/api/v1/scheduled_statuses/{sched['id']}", json={"scheduled_at": at}), 422)
 
 
 def test_schedule_validates_like_a_post(alice):

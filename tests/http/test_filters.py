@@ -286,6 +286,40 @@ def test_blur_whole_word_and_status_filters(alice, bob):
     assert fs["status_id"] == by_id["id"]
 
 
+def test_status_by_id_favourites_and_bookmarks_carry_every_match(alice, bob):
+    """Outside a timeline (a status opened by id, several by `id[]`, the
+    reader's favourites and bookmarks) nothing is removed: each status
+    carries the matches of the reader's filters in every context, `hide`
+    ones included, and the app applies the context (as Mastodon renders them)."""
+    durian = bob.status("Durian season again")
+    broccoli = bob.status("broccoli for lunch")
+    plain = bob.status("nothing to see")
+    for st in (durian, broccoli, plain):
+        alice.post(f"/api/v1/statuses/{st['id']}/favourite")
+        alice.post(f"/api/v1/statuses/{st['id']}/bookmark")
+    hide = make_filter(alice, "hide public", context=("public",), action="hide", keywords=(("durian", True),))
+    warn = make_filter(alice, "warn thread", context=("thread",), action="warn", keywords=(("broccoli", False),))
+
+    def matches(shown):
+        return [(f["filter"]["id"], f["filter"]["filter_action"], f["keyword_matches"]) for f in shown["filtered"]]
+    by_id = {st["id"]: json_of(alice.get(f"/api/v1/statuses/{st['id']}")) for st in (durian, broccoli, plain)}
+    assert matches(by_id[durian["id"]]) == [(hide["id"], "hide", ["durian"])]
+    assert matches(by_id[broccoli["id"]]) == [(warn["id"], "warn", ["broccoli"])]
+    assert matches(by_id[plain["id"]]) == []
+    several = json_of(alice.get("/api/v1/statuses", params={"id[]": [durian["id"], plain["id"]]}))
+    assert [matches(s) for s in several] == [[(hide["id"], "hide", ["durian"])], []]
+    for path in ("/api/v1/favourites", "/api/v1/bookmarks"):
+        listed = {s["id"]: matches(s) for s in json_of(alice.get(path))}
+        assert listed == {durian["id"]: [(hide["id"], "hide", ["durian"])],
+                          broccoli["id"]: [(warn["id"], "warn", ["broccoli"])], plain["id"]: []}, path
+    # Someone without filters, and the author, see no matches.
+    assert json_of(bob.get(f"/api/v1/statuses/{durian['id']}"))["filtered"] == []
+    # An expired filter no longer matches.
+    alice.put(f"/api/v2/filters/{hide['id']}", json={"expires_in": 1})
+    time.sleep(2.5)
+    assert json_of(alice.get(f"/api/v1/statuses/{durian['id']}"))["filtered"] == []
+
+
 def test_hidden_statuses_keep_paging_correct(alice, bob):
     follow(alice, bob)
     posts = [bob.status(f"page item {i} {'durian' if i % 2 else 'apple'}") for i in range(6)]

@@ -11,6 +11,7 @@ import requests
 
 from conftest import sign_up
 from test_guard import guarded_server, metric
+from test_streaming import _post_until, _raw_sse_not_reading, config_with
 
 STALLED_BODY_BYTES = 1000
 
@@ -323,3 +324,29 @@ def test_nul_in_a_search_query_is_not_a_500(server):
                  "/api/v2/search?q=%00&type=statuses"):
         r = alice.get(path)
         assert r.status_code < 500, (path, r.status_code, r.text)
+
+
+def test_an_sse_client_that_stops_reading_is_cut_off(make_server):
+    # Before: nothing bounded a write to a client that stopped reading; its SSE
+    # connection, and the streaming slot it holds, stayed open for good.
+    srv = make_server("--config", config_with(
+        streaming_send_buffer_bytes=64 * 1024, status_max_chars=60000,
+        request_body_max_bytes=1024 * 1024, streaming_connections_per_account_max=1,
+        write_stall_timeout_ms=1000))
+    a, b = sign_up(srv), sign_up(srv)
+    sock = _raw_sse_not_reading(srv, a.token)
+    try:
+        time.sleep(0.3)
+
+        def slot_free():
+            r = requests.get(srv.url("/api/v1/streaming/public"), stream=True, timeout=10,
+                             headers={"Authorization": f"Bearer {a.token}"})
+            r.close()
+            return r.status_code == 200
+
+        assert not slot_free(), "one stream per account: the stalled one holds it"
+        # Large posts fill the socket buffers; the write then stalls and is cut.
+        _post_until(b, "z" * 50000, slot_free, 400)
+    finally:
+        sock.close()
+    assert metric(srv, 'holdfast_guard_connection_refusals_total{reason="write_stall"}') >= 1

@@ -159,6 +159,41 @@ def test_report_happy_path_and_bad_inputs(mserver):
                        json={"account_id": target.id}), 401, 403, 422)
 
 
+def test_staff_are_told_of_new_reports(mserver):
+    """Each new report is an `admin.report` notification, with the report,
+    to every moderator and admin (v1 and grouped v2); users are not told."""
+    admin, mod = staff(mserver), staff(mserver, "moderator")
+    reporter, target, bystander = sign_up(mserver), sign_up(mserver), sign_up(mserver)
+    s1 = target.status("reported " + uniq())
+
+    def told(who, report_id):
+        notes = aget(who, "/api/v1/notifications", params={"types[]": "admin.report", "limit": 40}).json()
+        return [n for n in notes if n["report"]["id"] == report_id]
+    reports = []
+    for comment in ("look at this", "and this"):
+        r = reporter.post("/api/v1/reports", json={"account_id": target.id, "status_ids": [s1["id"]],
+                                                   "comment": comment})
+        assert r.status_code == 200, r.text
+        reports.append(r.json())
+    for who in (admin, mod):
+        for rep in reports:
+            [n] = told(who, rep["id"])
+            assert n["type"] == "admin.report" and n["account"]["id"] == reporter.id
+            assert n["report"]["target_account"]["id"] == target.id
+            assert n["report"]["comment"] == rep["comment"] and n["report"]["status_ids"] == [s1["id"]]
+            assert "status" not in n
+            assert aget(who, f"/api/v1/notifications/{n['id']}").json()["report"]["id"] == rep["id"]
+        grouped = aget(who, "/api/v2/notifications", params={"types[]": "admin.report"}).json()
+        by_report = {g["report"]["id"]: g for g in grouped["notification_groups"] if g["type"] == "admin.report"}
+        assert set(by_report) >= {rep["id"] for rep in reports}
+        assert by_report[reports[0]["id"]]["notifications_count"] == 1
+        assert reporter.id in {a["id"] for a in grouped["accounts"]}
+    # Nobody else is told, the reporter included; the other types are unaffected.
+    for who in (reporter, target, bystander):
+        assert who.get("/api/v1/notifications", params={"types[]": "admin.report"}).json() == []
+    assert all(n["type"] != "admin.report" for n in target.get("/api/v1/notifications").json())
+
+
 def test_admin_reports_queue_assign_resolve_reopen(mserver):
     admin = staff(mserver)
     reporter, target = sign_up(mserver), sign_up(mserver)
@@ -257,6 +292,39 @@ def test_silence_hides_from_public_timelines_only(mserver):
     a = apost(admin, f"/api/v1/admin/accounts/{quiet.id}/unsilence").json()
     assert a["silenced"] is False
     assert visible_everywhere(stranger, s1, tag, word)[0] is True
+
+
+def test_limited_accounts_policy_follows_silence(mserver):
+    """`for_limited_accounts` (Mastodon's default: filter) applies to
+    accounts moderators silenced, unless the recipient follows them."""
+    admin = staff(mserver)
+    quiet, target, friend = sign_up(mserver), sign_up(mserver), sign_up(mserver)
+    assert apost(admin, f"/api/v1/admin/accounts/{quiet.id}/action", json={"type": "silence"}).status_code == 200
+
+    def mentions(of):
+        return [n["account"]["id"] for n in of.get("/api/v1/notifications?types[]=mention").json()]
+    quiet.status(f"@{target.username} hello from a limited account")
+    assert mentions(target) == [], "filtered by default"
+    [req] = target.get("/api/v1/notifications/requests").json()
+    assert req["account"]["id"] == quiet.id
+    policy = target.get("/api/v2/notifications/policy").json()
+    assert policy["for_limited_accounts"] == "filter" and policy["summary"]["pending_requests_count"] == 1
+    # Followed: not limited for this recipient.
+    assert friend.post(f"/api/v1/accounts/{quiet.id}/follow").status_code == 200
+    quiet.status(f"@{friend.username} hi friend")
+    assert mentions(friend) == [quiet.id]
+    # accept lets them through, drop keeps nothing.
+    assert target.patch("/api/v2/notifications/policy", json={"for_limited_accounts": "accept"}).status_code == 200
+    quiet.post(f"/api/v1/accounts/{target.id}/follow")
+    assert [n["type"] for n in target.get("/api/v1/notifications").json()] == ["follow"]
+    other = sign_up(mserver)
+    assert other.patch("/api/v2/notifications/policy", json={"for_limited_accounts": "drop"}).status_code == 200
+    quiet.status(f"@{other.username} dropped")
+    assert mentions(other) == [] and other.get("/api/v1/notifications/requests").json() == []
+    # Once unsilenced, nothing is limited any more.
+    apost(admin, f"/api/v1/admin/accounts/{quiet.id}/unsilence")
+    quiet.status(f"@{other.username} back")
+    assert mentions(other) == [quiet.id]
 
 
 def test_disable_and_enable_log_in(mserver):

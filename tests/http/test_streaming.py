@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import tempfile
+import threading
 import time
 
 import pytest
@@ -684,3 +685,131 @@ def test_status_update_of_a_private_post_only_to_followers(server, alice, bob, c
         c.next({"update", "status.update"}, timeout=1)
     a.close()
     c.close()
+
+
+# ---------------------------------------------------------------- conversation, raw on both transports
+
+def test_conversation_event_on_sse_and_websocket_alike(server):
+    """A direct message is announced on the `direct` stream as `conversation`
+    with the Conversation the REST list has (a JSON string payload), over SSE
+    and the WebSocket alike; a reply announces it again; no one else hears it."""
+    a, b, outsider = sign_up(server), sign_up(server), sign_up(server)
+    sse = SSE(server, "/api/v1/streaming/direct", b.token)
+    ws = WS(server, b.token, "?stream=direct")
+    outsider_ws = WS(server, outsider.token)
+    assert ws.status == 101 and outsider_ws.status == 101
+    outsider_ws.subscribe("direct")
+    outsider_ws.subscribe("public")
+    time.sleep(0.3)
+    dm = a.status(f"@{b.username} by every transport", visibility="direct")
+    kind, data = sse.next({"conversation"})
+    by_sse = json.loads(data)
+    m = ws.next({"conversation"})
+    assert m["stream"] == ["direct"]
+    assert isinstance(m["payload"], str), "the payload is a JSON string, as Mastodon sends it"
+    by_ws = json.loads(m["payload"])
+    listed = b.get("/api/v1/conversations").json()[0]
+    for event in (by_sse, by_ws):
+        assert event["id"] == listed["id"]
+        assert event["last_status"]["id"] == dm["id"]
+        assert event["unread"] is True
+        assert [x["id"] for x in event["accounts"]] == [a.id]
+    # Read, then answered: the conversation comes again, unread, with the new last status.
+    assert b.post(f"/api/v1/conversations/{listed['id']}/read").status_code == 200
+    reply = a.status(f"@{b.username} and again", visibility="direct", in_reply_to_id=dm["id"])
+    again = json.loads(ws.next({"conversation"})["payload"])
+    assert again["id"] == listed["id"]
+    assert again["last_status"]["id"] == reply["id"] and again["unread"] is True
+    assert json.loads(sse.next({"conversation"})[1])["last_status"]["id"] == reply["id"]
+    # A direct message is on no one else's stream, and never on a public one.
+    with pytest.raises(AssertionError):
+        outsider_ws.next({"conversation", "update"}, timeout=1)
+    for s in (sse, ws, outsider_ws):
+        s.close()
+
+
+# ---------------------------------------------------------------- reconnect, then refetch
+
+def _timeline_since(client, path, since_id, pages_max=10):
+    """Every status newer than `since_id`, oldest first, walking `min_id` pages."""
+    got, cursor = [], since_id
+    for _ in range(pages_max):
+        page = client.get(path, params={"min_id": cursor, "limit": 40}).json()
+        if not page:
+            return got
+        page.sort(key=lambda s: int(s["id"]))
+        got += page
+        cursor = page[-1]["id"]
+    raise AssertionError(f"more than {pages_max} pages since {since_id}")
+
+
+def test_reconnect_then_refetch_fills_the_gap_without_replays(server, alice, bob):
+    """Mastodon's convention: a stream does not replay what a client missed
+    while away; a client that reconnects refetches the timeline from the last
+    status it saw (`min_id`), and the new stream carries on from now, with
+    nothing delivered twice."""
+    follow(alice, bob)
+    ws = WS(server, alice.token, "?stream=user")
+    assert ws.status == 101
+    time.sleep(0.3)
+    seen = bob.status("before the drop")
+    assert json.loads(ws.next({"update"})["payload"])["id"] == seen["id"]
+    ws.close()
+    missed = [bob.status(f"while away {i}") for i in range(3)]
+    again = WS(server, alice.token, "?stream=user")
+    assert again.status == 101
+    time.sleep(0.3)
+    refetched = _timeline_since(alice, "/api/v1/timelines/home", seen["id"])
+    assert [s["id"] for s in refetched] == [s["id"] for s in missed]
+    after = bob.status("after the reconnect")
+    m = again.next({"update"})
+    assert json.loads(m["payload"])["id"] == after["id"], "the new stream replayed a missed status"
+    with pytest.raises(AssertionError):
+        again.next({"update"}, timeout=1)
+    again.close()
+
+
+def test_a_lagging_websocket_is_told_to_reconnect_and_refetch(make_server):
+    """A subscriber that falls behind the hub (here it holds one event) is
+    closed with 1013 and a reason saying to reconnect and refetch, counted as
+    `lagged`; the timeline it refetches has every status it missed."""
+    srv = make_server("--config", config_with(streaming_hub_events_max=1))
+    a, b = sign_up(srv), sign_up(srv)
+    ws = WS(srv, a.token, "?stream=public")
+    assert ws.status == 101
+    time.sleep(0.3)
+    posted = []
+    errors = []
+
+    def post_burst(n):
+        for i in range(n):
+            if ws.closed.is_set():
+                return
+            r = b.post("/api/v1/statuses", json={"status": f"burst {i}"})
+            if r.status_code != 200:
+                errors.append(r.text)
+                return
+            posted.append(r.json()["id"])
+
+    for _ in range(10):  # bounded: at most 10 rounds of 4 × 10 posts
+        threads = [threading.Thread(target=post_burst, args=(10,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        if ws.closed.wait(1):
+            break
+    assert not errors, errors
+    assert ws.closed.is_set(), f"no lag after {len(posted)} posts"
+    assert ws.close_frame == (1013, "missed events; reconnect and refetch")
+    assert metric(srv, "holdfast_streaming_dropped_total", reason="lagged") >= 1
+    delivered = set()
+    while not ws.messages.empty():
+        m = ws.messages.get()
+        if isinstance(m, dict) and m.get("event") == "update" and m["stream"] == ["public"]:
+            delivered.add(json.loads(m["payload"])["id"])
+    assert set(posted) - delivered, "the closed stream had missed nothing"
+    first_missed = min((p for p in posted if p not in delivered), key=int)
+    since = str(int(first_missed) - 1)
+    refetched = {s["id"] for s in _timeline_since(a, "/api/v1/timelines/public", since, pages_max=20)}
+    assert set(posted) - delivered <= refetched

@@ -332,6 +332,46 @@ describe("masto.js against holdfast", () => {
     assert.deepEqual(await alice.api.v1.scheduledStatuses.list(), []);
   });
 
+  step("alice makes a list with bob, reads its timeline, then empties and deletes it", async () => {
+    const list = await alice.api.v1.lists.create({ title: `friends ${word}`, exclusive: false });
+    assert.equal(list.title, `friends ${word}`);
+    await alice.api.v1.lists.$select(list.id).accounts.create({ accountIds: [bob.id] });
+    const members = await alice.api.v1.lists.$select(list.id).accounts.list();
+    assert.deepEqual(members.map((a) => a.id), [bob.id]);
+    const posted = await bob.api.v1.statuses.create({ status: `for the list ${word}` });
+    const timeline = await alice.api.v1.timelines.list.$select(list.id).list({ limit: 5 });
+    assert.equal(timeline[0].id, posted.id);
+    assert.ok(timeline.every((s) => s.account.id === bob.id));
+    const lists = await alice.api.v1.lists.list();
+    assert.deepEqual(lists.map((l) => l.id), [list.id]);
+    await alice.api.v1.lists.$select(list.id).accounts.remove({ accountIds: [bob.id] });
+    assert.deepEqual(await alice.api.v1.lists.$select(list.id).accounts.list(), []);
+    await alice.api.v1.lists.$select(list.id).remove();
+    await assert.rejects(
+      () => alice.api.v1.lists.$select(list.id).fetch(),
+      (err) => err instanceof MastoHttpError && err.statusCode === 404,
+    );
+  });
+
+  step("bob asks to follow a locked alice; she lists and authorizes the request", async () => {
+    const me = await alice.api.v1.accounts.updateCredentials({ locked: true });
+    assert.equal(me.locked, true);
+    const asked = await bob.api.v1.accounts.$select(alice.id).follow();
+    assert.equal(asked.requested, true);
+    assert.equal(asked.following, false);
+    const pending = await alice.api.v1.followRequests.list();
+    assert.deepEqual(pending.map((a) => a.id), [bob.id]);
+    const rel = await alice.api.v1.followRequests.$select(bob.id).authorize();
+    assert.equal(rel.followedBy, true);
+    assert.deepEqual(await alice.api.v1.followRequests.list(), []);
+    const [now] = await bob.api.v1.accounts.relationships.fetch({ id: [alice.id] });
+    assert.equal(now.following, true);
+    await assert.rejects(
+      () => alice.api.v1.followRequests.$select(bob.id).reject(),
+      (err) => err instanceof MastoHttpError && err.statusCode === 404,
+    );
+  });
+
   step("an unknown account is a MastoHttpError 404", async () => {
     await assert.rejects(
       () => alice.api.v1.accounts.$select("1").fetch(),

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_service::{OAuthError, ServiceError};
 
-use crate::entities::{Error, ErrorDetail};
+use crate::entities::{Error, ErrorDetail, WrappedError};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -129,6 +129,40 @@ impl IntoResponse for ApiError {
         // `Retry-After` on 503 and 429 is added by the app's outermost layer
         // (`observe_and_bound`), from the one policy, `Limits::retry_after_for`.
         (self.status, Json(body)).into_response()
+    }
+}
+
+/// An [`ApiError`] whose validation failures (those with `details`) leave
+/// nested one level, as Mastodon's collections answer them; every other
+/// failure leaves as usual.
+pub struct NestedValidation(pub ApiError);
+
+impl From<ApiError> for NestedValidation {
+    fn from(e: ApiError) -> NestedValidation {
+        NestedValidation(e)
+    }
+}
+
+impl From<ServiceError> for NestedValidation {
+    fn from(e: ServiceError) -> NestedValidation {
+        NestedValidation(e.into())
+    }
+}
+
+impl IntoResponse for NestedValidation {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        if e.details.is_none() {
+            return e.into_response();
+        }
+        let body = WrappedError {
+            error: Error {
+                error: e.error,
+                error_description: e.description,
+                details: e.details,
+            },
+        };
+        (e.status, Json(body)).into_response()
     }
 }
 

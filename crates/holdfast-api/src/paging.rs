@@ -3,31 +3,24 @@
 //! request's other parameters. An empty page has no links, so a client
 //! walking `next` stops there.
 
-use axum::http::{header, HeaderMap, HeaderValue, Uri};
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_service::PageOf;
 
 const PAGING_KEYS: [&str; 3] = ["max_id", "since_id", "min_id"];
 
-pub fn link_header(
+fn link_header(
     headers: &HeaderMap,
     uri: &Uri,
     next_max_id: Option<i64>,
     prev_min_id: Option<i64>,
 ) -> Option<String> {
     let (next, prev) = (next_max_id?, prev_min_id?);
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-    {
-        Some("https") => "https",
-        _ => "http",
-    };
+    let (host, scheme) = origin(headers);
     let kept: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .filter(|(k, _)| !PAGING_KEYS.contains(&k.as_ref()))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -47,20 +40,95 @@ pub fn link_header(
     ))
 }
 
-/// A JSON array response with its `Link` header.
-pub fn page_response<T, E: serde::Serialize>(
+/// `Link` for a list paged by `offset` (Mastodon's collections): `next`
+/// and `prev` where there are such pages, each repeating the request's
+/// other parameters.
+pub fn offset_link_header(
     headers: &HeaderMap,
     uri: &Uri,
-    page: &PageOf<T>,
-    items: Vec<E>,
-) -> Response {
-    let mut response = Json(items).into_response();
-    if let Some(link) = link_header(headers, uri, page.next_max_id, page.prev_min_id) {
-        if let Ok(v) = HeaderValue::from_str(&link) {
+    next_offset: Option<u32>,
+    prev_offset: Option<u32>,
+) -> Option<HeaderValue> {
+    let (host, scheme) = origin(headers);
+    let kept: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(k, _)| k != "offset")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let url = |offset: u32| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &kept {
+            q.append_pair(k, v);
+        }
+        q.append_pair("offset", &offset.to_string());
+        format!("{scheme}://{host}{}?{}", uri.path(), q.finish())
+    };
+    let links: Vec<String> = [(next_offset, "next"), (prev_offset, "prev")]
+        .into_iter()
+        .filter_map(|(at, rel)| at.map(|o| format!("<{}>; rel=\"{rel}\"", url(o))))
+        .collect();
+    if links.is_empty() {
+        return None;
+    }
+    HeaderValue::from_str(&links.join(", ")).ok()
+}
+
+/// Host and scheme the client reached us by, for absolute links.
+fn origin(headers: &HeaderMap) -> (&str, &'static str) {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    (host, scheme)
+}
+
+/// What a paged answer needs of its request: the host and scheme its `Link`
+/// URLs name and the query they repeat. Handlers of paged lists extract it
+/// and answer with [`Paging::respond`] (or [`Paging::each`]).
+pub struct Paging {
+    headers: HeaderMap,
+    uri: Uri,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let OriginalUri(uri) = OriginalUri::from_request_parts(parts, state).await?;
+        Ok(Paging {
+            headers: parts.headers.clone(),
+            uri,
+        })
+    }
+}
+
+impl Paging {
+    /// `body` (the page's entities, or what a grouped page renders) as JSON,
+    /// with the page's `Link` header.
+    pub fn respond<T, B: serde::Serialize>(&self, page: &PageOf<T>, body: B) -> Response {
+        let mut response = Json(body).into_response();
+        let link = link_header(&self.headers, &self.uri, page.next_max_id, page.prev_min_id);
+        if let Some(v) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
             response.headers_mut().insert(header::LINK, v);
         }
+        response
     }
-    response
+
+    /// Each item of the page as its entity: a JSON array with `Link`.
+    pub fn each<T, E: serde::Serialize>(
+        &self,
+        page: &PageOf<T>,
+        entity: impl FnMut(&T) -> E,
+    ) -> Response {
+        let items: Vec<E> = page.items.iter().map(entity).collect();
+        self.respond(page, items)
+    }
 }
 
 #[cfg(test)]

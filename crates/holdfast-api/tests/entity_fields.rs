@@ -41,30 +41,29 @@ const NOT_SENT: &[(&str, &str, &str)] = &[
     ("Account", "show_media", "profile tab settings are not implemented"),
     ("Account", "show_media_replies", "profile tab settings are not implemented"),
     ("Account", "show_featured", "profile tab settings are not implemented"),
-    ("Account", "feature_approval", "featured collections are not implemented"),
+    ("Account", "feature_approval", "no per-account feature policy: a discoverable account may be added to collections (see collections.rs)"),
     ("CredentialAccount", "source[attribution_domains]", "author attribution is not implemented"),
     ("CredentialAccount", "source[quote_policy]", "quote posts are not implemented"),
     ("Status", "quotes_count", "quote posts are not implemented"),
     ("Status", "quote", "quote posts are not implemented"),
     ("Status", "quote_approval", "quote posts are not implemented"),
-    ("Status", "tagged_collections", "collections are not implemented"),
+    ("Status", "tagged_collections", "statuses do not link to collections"),
     ("MediaAttachment", "text_url", "the docs mark it removed from Mastodon"),
-    ("Tag", "featuring", "optional; left out (featured tags are listed by `featured_tags`)"),
     ("Notification", "report", "optional; moderators are not notified of reports (they read the queue)"),
     ("Notification", "event", "optional; no federation, so no severed relationships"),
     ("Notification", "moderation_warning", "optional; moderation is not implemented"),
     ("Notification", "fallback", "optional; every notification type we send is a known one"),
-    ("Notification", "collection", "optional; collections are not implemented"),
+    ("Notification", "collection", "optional; no notification is sent about collections"),
     ("NotificationGroup", "report", "optional; moderators are not notified of reports (they read the queue)"),
     ("NotificationGroup", "event", "optional; no federation, so no severed relationships"),
     ("NotificationGroup", "moderation_warning", "optional; moderation is not implemented"),
     ("NotificationGroup", "fallback", "optional; every notification type we send is a known one"),
-    ("Report", "collection_ids", "collections are not implemented"),
+    ("Report", "collection_ids", "collections cannot be reported"),
     ("Admin_Account", "created_by_application_id", "optional; the app an account signed up with is not kept"),
     ("Admin_Account", "invited_by_account_id", "optional; holdfast has no invites"),
     ("Reaction", "url", "optional; only for custom emojis, and holdfast has none"),
     ("Reaction", "static_url", "optional; only for custom emojis, and holdfast has none"),
-    ("Role", "collection_limit", "collections are not implemented"),
+    ("Role", "collection_limit", "one bound for everyone (`collections_per_account_max`), not per role"),
     ("Instance", "wrapstodon", "annual reports are not implemented"),
     ("Instance", "thumbnail[description]", "no instance thumbnail is configured"),
     ("Instance", "thumbnail[blurhash]", "optional; no instance thumbnail is configured"),
@@ -340,10 +339,12 @@ fn notification_view() -> NotificationView {
             created_at_ms: 1_700_000_000_000,
             from_account_id: 1,
             status_id: Some(10),
+            report_id: None,
             group_key: Some("ungrouped-20".into()),
         },
         account: account_row(1),
         status: Some(bundle(10, None)),
+        report: None,
     }
 }
 
@@ -361,10 +362,12 @@ fn grouped() -> GroupedNotifications {
             }),
             sample_account_ids: vec![1, 2],
             status_id: Some(10),
+            report_id: None,
         }],
         accounts: vec![account_row(1)],
         partial_accounts: vec![account_row(2)],
         statuses: vec![bundle(10, None)],
+        reports: vec![],
     }
 }
 
@@ -507,6 +510,7 @@ fn every_entity_has_the_documented_fields() {
             accounts: 1,
         }],
         following: true,
+        featuring: Some(true),
     };
     problems.extend(check("Tag", &[], Tag::new(&u, &tag)));
     let results = SearchResults {
@@ -838,7 +842,69 @@ fn every_entity_has_the_documented_fields() {
     });
     problems.extend(check("Reaction", &[], &announcement.reactions[0]));
     problems.extend(check("Announcement", &[], announcement));
+    problems.extend(collection_entities(&u));
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+// ---- api: Profile and collections (issue 14) ----
+fn collection_entities(u: &Urls) -> Vec<String> {
+    use holdfast_service::collections::{CollectionView, CollectionWithAccounts as WithAccounts};
+    use holdfast_store::{CollectionFields, CollectionItemRow, CollectionRow};
+    let mut problems = check("Profile", &[], Profile::new(u, &account_row(1)));
+    let item = CollectionItemRow {
+        id: 3,
+        collection_id: 2,
+        account_id: 4,
+        created_at_ms: 1_700_000_000_000,
+    };
+    let view = CollectionView {
+        collection: CollectionRow {
+            id: 2,
+            account_id: 1,
+            fields: CollectionFields {
+                name: "People".into(),
+                description: "Worth following".into(),
+                language: Some("en".into()),
+                tag_name: Some("people".into()),
+                sensitive: false,
+                discoverable: true,
+            },
+            created_at_ms: 1_700_000_000_000,
+            updated_at_ms: 1_700_000_000_000,
+        },
+        items: vec![item.clone()],
+    };
+    let collection = Collection::new(u, &view);
+    problems.extend(check("ShallowTag", &[], &collection.tag));
+    problems.extend(check("CollectionItem", &[], &collection.items[0]));
+    problems.extend(check("Collection", &[], &collection));
+    problems.extend(check(
+        "WrappedCollection",
+        &[],
+        WrappedCollection::new(u, &view),
+    ));
+    problems.extend(check(
+        "Collections",
+        &[],
+        Collections::new(u, std::slice::from_ref(&view)),
+    ));
+    problems.extend(check(
+        "WrappedCollectionItem",
+        &[],
+        WrappedCollectionItem::new(&item),
+    ));
+    problems.extend(check(
+        "CollectionWithAccounts",
+        &[],
+        CollectionWithAccounts::new(
+            u,
+            &WithAccounts {
+                view,
+                accounts: vec![account_row(1), account_row(4)],
+            },
+        ),
+    ));
+    problems
 }
 
 #[test]

@@ -405,6 +405,10 @@ pub struct Limits {
     /// its requests are judged one by one, and only those with such a token
     /// are served.
     pub offender_signed_in_window_ms: u64,
+    /// A write to a client that takes nothing for this long ends its connection:
+    /// hyper has no write timeout, and a client that stops reading (an SSE stream
+    /// above all) would otherwise hold its connection and slots for as long as it likes.
+    pub write_stall_timeout_ms: u64,
 
     // ---- guard: rate limits (GCRA; Mastodon-like defaults) ----
     /// The window all request budgets below are counted over, unless named otherwise.
@@ -701,6 +705,14 @@ pub struct Limits {
     pub status_subscribers_notified_max: u32,
     /// Languages one follow may be narrowed to (`languages[]`).
     pub follow_languages_max: usize,
+    // ---- conformance gaps (conform, issue 14) ----
+    /// Accounts told of a poll's end by one run of its durable job (the
+    /// author first, then voters in id order); a bigger poll's end is told
+    /// by further runs of the same job, each its own transaction.
+    pub poll_end_notified_per_job_max: u32,
+    /// Moderators and admins told of one new report (`admin.report`), the
+    /// longest-standing accounts first: bounds the report's transaction.
+    pub report_staff_notified_max: u32,
     // ---- discovery: trends (misc, issue 14) ----
     /// Trends look at public statuses this recent.
     pub trends_window_s: u64,
@@ -718,6 +730,24 @@ pub struct Limits {
     pub fetch_statuses_ids_max: usize,
     /// Most distinct ids in one `GET /api/v1/accounts?id[]=` (Mastodon: 40; more is a 422).
     pub fetch_accounts_ids_max: usize,
+    // ---- collections, profile, oEmbed (api, issue 14) ----
+    /// Collections one account may make (Mastodon's role `collection_limit`).
+    pub collections_per_account_max: u32,
+    /// Accounts in one collection (Mastodon: 25).
+    pub collection_items_max: u32,
+    /// Longest collection name (Mastodon: 40).
+    pub collection_name_max_chars: usize,
+    /// Longest collection description (Mastodon: 100).
+    pub collection_description_max_chars: usize,
+    /// `accounts/:id/collections` and `in_collections` page size (Mastodon: 40, at most 80).
+    pub collections_page_default: u32,
+    pub collections_page_max: u32,
+    /// Highest `offset` those pages may start at (more is a 400).
+    pub collections_offset_max: u32,
+    /// `GET /api/oembed`: how long a consumer may cache the answer (Mastodon: a day) ...
+    pub oembed_cache_age_s: u64,
+    /// ... and the embed's width when the consumer asks none (Mastodon: 400).
+    pub oembed_width_default: u32,
     // ---- moderation (admin, issue 14) ----
     /// Longest report comment (Mastodon: 1 000).
     pub report_comment_max_chars: usize,
@@ -938,6 +968,7 @@ impl Default for Limits {
             offender_ban_max_ms: 600_000,
             offenders_max: 10_000,
             offender_signed_in_window_ms: 600_000,
+            write_stall_timeout_ms: 30_000,
             rate_window_s: 300,
             rate_token_requests: 300,
             rate_anonymous_ip_requests: 300,
@@ -1069,6 +1100,8 @@ impl Default for Limits {
             conversations_page_max: 40,
             status_subscribers_notified_max: 10_000,
             follow_languages_max: 100,
+            poll_end_notified_per_job_max: 500,
+            report_staff_notified_max: 100,
             trends_window_s: 7 * 24 * 3600,
             trends_scan_statuses_max: 5000,
             trends_tags_page_default: 10,
@@ -1078,6 +1111,15 @@ impl Default for Limits {
             trends_offset_max: 400,
             fetch_statuses_ids_max: 20,
             fetch_accounts_ids_max: 40,
+            collections_per_account_max: 10,
+            collection_items_max: 25,
+            collection_name_max_chars: 40,
+            collection_description_max_chars: 100,
+            collections_page_default: 40,
+            collections_page_max: 80,
+            collections_offset_max: 1_000,
+            oembed_cache_age_s: 24 * 3600,
+            oembed_width_default: 400,
             report_comment_max_chars: 1_000,
             report_statuses_max: 100,
             report_rules_max: 20,

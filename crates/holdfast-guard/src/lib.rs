@@ -26,6 +26,7 @@ pub mod ratelimit;
 mod refusals;
 pub mod tls;
 pub mod tokens;
+pub mod write_stall;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;

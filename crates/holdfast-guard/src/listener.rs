@@ -18,6 +18,8 @@
 //! - Behind a trusted proxy (see `forwarded`): the client's address comes from
 //!   the PROXY protocol header or `X-Forwarded-For`, and the per-address cap
 //!   applies to that client, not to the proxy that carries everyone.
+//! - A write timeout (see `write_stall`): a client that stops reading (an
+//!   SSE stream above all) is dropped, not kept with its slots forever.
 //! - Graceful shutdown that waits for in-flight requests, but not forever.
 
 use std::collections::HashMap;
@@ -43,6 +45,7 @@ use crate::linger::{linger, LingerBounds, Reclaim};
 use crate::netaddr::{client_key, Cidr};
 use crate::offenders::{BannedAddress, Offenders, Standing};
 use crate::refusals::{ConnectionReason, Refusals};
+use crate::write_stall::WriteStall;
 
 // fact: hyper's smallest allowed read buffer; the head cap cannot go below it.
 const HYPER_MIN_BUF_BYTES: usize = 8192;
@@ -74,6 +77,8 @@ pub struct ListenerConfig {
     pub header_read_timeout: Duration,
     pub header_max_bytes: usize,
     pub h2_max_concurrent_streams: u32,
+    /// A write that makes no progress for this long ends the connection.
+    pub write_stall_timeout: Duration,
     /// Requests (HTTP/2 streams included) from one address in flight at once.
     pub requests_in_flight_per_ip_max: usize,
     pub shutdown_grace: Duration,
@@ -103,6 +108,7 @@ impl ListenerConfig {
             header_read_timeout: Duration::from_millis(l.header_read_timeout_ms),
             header_max_bytes: l.header_max_bytes,
             h2_max_concurrent_streams: l.h2_max_concurrent_streams,
+            write_stall_timeout: Duration::from_millis(l.write_stall_timeout_ms),
             requests_in_flight_per_ip_max: l.requests_in_flight_per_ip_max,
             shutdown_grace: Duration::from_millis(l.shutdown_grace_ms),
             linger: LingerBounds {
@@ -246,6 +252,7 @@ pub async fn serve(
         let max_requests_per_ip = config.requests_in_flight_per_ip_max;
         let (refusal_body, retry_after_s) = (config.refusal_body, config.retry_after_s);
         let header_read_timeout = config.header_read_timeout;
+        let write_stall = config.write_stall_timeout;
         let proxy_peek_retry = config.proxy_peek_retry;
         let builder = builder.clone();
         let watcher = graceful.watcher();
@@ -342,6 +349,7 @@ pub async fn serve(
             match tls {
                 None => {
                     let (stream, back) = Reclaim::new(stream);
+                    let stream = WriteStall::new(stream, write_stall, Some(refusals.clone()));
                     serve_connection(
                         TokioIo::new(stream),
                         &builder,
@@ -359,6 +367,8 @@ pub async fn serve(
                     {
                         Ok(Ok(stream)) => {
                             let (stream, back) = Reclaim::new(stream);
+                            let stream =
+                                WriteStall::new(stream, write_stall, Some(refusals.clone()));
                             serve_connection(
                                 TokioIo::new(stream),
                                 &builder,

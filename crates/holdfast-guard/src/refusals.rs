@@ -55,17 +55,20 @@ pub enum ConnectionReason {
     /// A request (or HTTP/2 stream) refused with 429 at once: its address
     /// already had its share of requests in flight.
     PerIpRequests,
+    /// Closed because a write to the client made no progress in time (see `write_stall`).
+    WriteStall,
 }
 
 const CONNECTION_REASONS: usize = ConnectionReason::ALL.len();
 
 impl ConnectionReason {
-    const ALL: [ConnectionReason; 5] = [
+    const ALL: [ConnectionReason; 6] = [
         ConnectionReason::PerIpCap,
         ConnectionReason::HeaderTimeout,
         ConnectionReason::TlsHandshake,
         ConnectionReason::ProxyHeader,
         ConnectionReason::PerIpRequests,
+        ConnectionReason::WriteStall,
     ];
 
     fn as_str(self) -> &'static str {
@@ -75,6 +78,7 @@ impl ConnectionReason {
             ConnectionReason::TlsHandshake => "tls_handshake",
             ConnectionReason::ProxyHeader => "proxy_header",
             ConnectionReason::PerIpRequests => "per_ip_requests",
+            ConnectionReason::WriteStall => "write_stall",
         }
     }
 }

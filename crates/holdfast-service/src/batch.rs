@@ -36,7 +36,8 @@ impl Service {
                 visible.push(id);
             }
         }
-        self.bundles(viewer, &visible).await
+        let bundles = self.bundles(viewer, &visible).await?;
+        self.annotate_filters(viewer, bundles).await
     }
 
     /// The accounts others may see (not suspended, approved), in the order asked.

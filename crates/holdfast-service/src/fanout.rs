@@ -43,7 +43,8 @@ impl Service {
                     match service.store.run_fanout_batch().await {
                         Ok(Some(batch)) => service.count_batch(batch),
                         Ok(None) => {
-                            let _ = tokio::time::timeout(idle, service.fanout.wake.notified()).await;
+                            let _ =
+                                tokio::time::timeout(idle, service.fanout.wake.notified()).await;
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "home fan-out batch failed; will retry");

@@ -181,13 +181,23 @@ enum Verdict {
     Show(Vec<FilterMatch>),
 }
 
-fn judge(filters: &[Compiled], context: FilterContext, now: i64, b: &StatusBundle) -> Verdict {
+/// `context` None judges in every context at once and hides nothing: a
+/// `hide` match is reported like the others (what Mastodon renders on a
+/// status shown by itself, a favourite or a bookmark, where the app
+/// decides per context).
+fn judge(
+    filters: &[Compiled],
+    context: Option<FilterContext>,
+    now: i64,
+    b: &StatusBundle,
+) -> Verdict {
     // A reblog is judged by the status it reblogs.
     let proper = b.reblog.as_deref().unwrap_or(b);
     let mut text: Option<String> = None;
     let mut matches = Vec::new();
     for f in filters {
-        if !f.row.contexts.contains(&context) || f.row.expires_at_ms.is_some_and(|e| e <= now) {
+        let other_context = context.is_some_and(|c| !f.row.contexts.contains(&c));
+        if other_context || f.row.expires_at_ms.is_some_and(|e| e <= now) {
             continue;
         }
         let status_matches: Vec<Id> = f
@@ -209,7 +219,7 @@ fn judge(filters: &[Compiled], context: FilterContext, now: i64, b: &StatusBundl
         if keyword_hits.is_empty() && status_matches.is_empty() {
             continue;
         }
-        if f.row.action == FilterAction::Hide {
+        if context.is_some() && f.row.action == FilterAction::Hide {
             return Verdict::Hide;
         }
         matches.push(FilterMatch {
@@ -651,6 +661,27 @@ impl Service {
         context: FilterContext,
         bundles: Vec<StatusBundle>,
     ) -> ServiceResult<Vec<StatusBundle>> {
+        self.judge_bundles(viewer, Some(context), bundles).await
+    }
+
+    /// Statuses shown outside any filter context (one opened by id, the
+    /// viewer's favourites and bookmarks): each carries the matches of the
+    /// viewer's filters in every context, `hide` ones included, and none is
+    /// removed; Mastodon renders them so, and the app applies the context.
+    pub async fn annotate_filters(
+        &self,
+        viewer: Option<Id>,
+        bundles: Vec<StatusBundle>,
+    ) -> ServiceResult<Vec<StatusBundle>> {
+        self.judge_bundles(viewer, None, bundles).await
+    }
+
+    async fn judge_bundles(
+        &self,
+        viewer: Option<Id>,
+        context: Option<FilterContext>,
+        bundles: Vec<StatusBundle>,
+    ) -> ServiceResult<Vec<StatusBundle>> {
         let Some(me) = viewer else {
             return Ok(bundles);
         };
@@ -669,7 +700,7 @@ impl Service {
     fn filtered_bundle(
         &self,
         filters: &[Compiled],
-        context: FilterContext,
+        context: Option<FilterContext>,
         now: i64,
         me: Id,
         mut b: StatusBundle,

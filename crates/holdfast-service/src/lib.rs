@@ -6,8 +6,10 @@ pub mod accounts;
 pub mod admin;
 pub mod batch;
 pub mod blurhash;
+pub mod collections;
 pub mod conversations;
 pub mod discovery;
+pub mod embeds;
 pub mod events;
 pub mod fanout;
 pub mod filters;
@@ -184,6 +186,20 @@ pub struct PageOf<T> {
 }
 
 impl<T> PageOf<T> {
+    /// The store's page as it is, with its cursors.
+    pub fn from_paged(paged: Vec<holdfast_store::Paged<T>>) -> PageOf<T> {
+        let (next_max_id, prev_min_id) = (
+            paged.last().map(|p| p.cursor),
+            paged.first().map(|p| p.cursor),
+        );
+        PageOf {
+            items: paged.into_iter().map(|p| p.item).collect(),
+            next_max_id,
+            prev_min_id,
+        }
+    }
+
+    /// `items` made from the store's page, with that page's cursors.
     pub fn map_from<U>(paged: &[holdfast_store::Paged<U>], items: Vec<T>) -> PageOf<T> {
         PageOf {
             items,

@@ -3,7 +3,7 @@
 
 use holdfast_store::{
     AccountRow, AccountStatusesFilter, FilterContext, Id, Marker, NotificationRow,
-    NotificationType, Paged, StatusBundle, TagRow,
+    NotificationType, Paged, ReportRow, StatusBundle, StoreError, TagRow,
 };
 
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
@@ -39,17 +39,26 @@ pub enum Timeline<'a> {
         filter: AccountStatusesFilter,
         tagged: Option<&'a str>,
     },
+    /// The reader's direct statuses, written or received (`timelines/direct`,
+    /// which Mastodon removed in 3.0 for conversations; apps may still ask).
+    Direct {
+        me: Id,
+    },
 }
 
 impl Timeline<'_> {
-    /// The filter context a timeline is shown in (favourites and bookmarks
-    /// are the reader's own picks: no filter applies, as in Mastodon).
+    /// The filter context a timeline is shown in; favourites and bookmarks
+    /// have none (their statuses carry every context's matches and none is
+    /// hidden, as in Mastodon: `Service::annotate_filters`).
     pub fn filter_context(&self) -> Option<FilterContext> {
         match self {
             Timeline::Home { .. } | Timeline::List { .. } => Some(FilterContext::Home),
             Timeline::Public { .. } | Timeline::Tag { .. } => Some(FilterContext::Public),
             Timeline::Account { .. } => Some(FilterContext::Account),
-            Timeline::Favourites { .. } | Timeline::Bookmarks { .. } => None,
+            // Private conversations: no filter context applies, as in conversations.
+            Timeline::Favourites { .. } | Timeline::Bookmarks { .. } | Timeline::Direct { .. } => {
+                None
+            }
         }
     }
 
@@ -59,7 +68,8 @@ impl Timeline<'_> {
             Timeline::Home { me }
             | Timeline::Favourites { me }
             | Timeline::Bookmarks { me }
-            | Timeline::List { me, .. } => Some(me),
+            | Timeline::List { me, .. }
+            | Timeline::Direct { me } => Some(me),
             Timeline::Public { viewer, .. }
             | Timeline::Tag { viewer, .. }
             | Timeline::Account { viewer, .. } => viewer,
@@ -71,6 +81,8 @@ pub struct NotificationView {
     pub row: NotificationRow,
     pub account: AccountRow,
     pub status: Option<StatusBundle>,
+    /// An `admin.report` notification's report, with the reported account.
+    pub report: Option<(ReportRow, AccountRow)>,
 }
 
 #[derive(Default)]
@@ -105,6 +117,7 @@ impl Service {
             Timeline::Favourites { me } => self.store.favourites(me, page).await?,
             Timeline::Bookmarks { me } => self.store.bookmarks(me, page).await?,
             Timeline::List { me, id } => self.store.list_timeline(me, id, page).await?,
+            Timeline::Direct { me } => self.store.direct_timeline(me, page).await?,
             Timeline::Account {
                 id, filter, tagged, ..
             } => {
@@ -116,9 +129,10 @@ impl Service {
         };
         let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
         let mut bundles = self.bundles(viewer, &ids).await?;
-        if let Some(context) = context {
-            bundles = self.apply_filters(viewer, context, bundles).await?;
-        }
+        bundles = match context {
+            Some(context) => self.apply_filters(viewer, context, bundles).await?,
+            None => self.annotate_filters(viewer, bundles).await?,
+        };
         // The cursors are the fetched page's, so hiding never breaks paging.
         Ok(PageOf::map_from(&paged, bundles))
     }
@@ -178,6 +192,8 @@ impl Service {
         let statuses = self
             .apply_filters(Some(me), FilterContext::Notifications, statuses)
             .await?;
+        let report_ids: Vec<Id> = rows.iter().filter_map(|r| r.report_id).collect();
+        let reports = self.notified_reports(&report_ids).await?;
         Ok(rows
             .into_iter()
             .filter_map(|row| {
@@ -189,13 +205,40 @@ impl Service {
                     Some(sid) => Some(statuses.iter().find(|s| s.status.id == sid)?.clone()),
                     None => None,
                 };
+                let report = match row.report_id {
+                    Some(rid) => Some(reports.iter().find(|(r, _)| r.id == rid)?.clone()),
+                    None => None,
+                };
                 Some(NotificationView {
                     row,
                     account,
                     status,
+                    report,
                 })
             })
             .collect())
+    }
+
+    /// The reports `admin.report` notifications name (a page's worth at
+    /// most), each with the reported account; a deleted one is left out.
+    pub(crate) async fn notified_reports(
+        &self,
+        ids: &[Id],
+    ) -> ServiceResult<Vec<(ReportRow, AccountRow)>> {
+        let mut out: Vec<(ReportRow, AccountRow)> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if out.iter().any(|(r, _)| r.id == *id) {
+                continue;
+            }
+            let report = match self.store.report(*id).await {
+                Ok(r) => r,
+                Err(StoreError::NotFound) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let target = self.store.account(report.target_account_id).await?;
+            out.push((report, target));
+        }
+        Ok(out)
     }
 
     pub async fn dismiss_notification(&self, me: Id, id: Id) -> ServiceResult<()> {

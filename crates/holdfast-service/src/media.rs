@@ -119,6 +119,38 @@ impl Service {
         Ok(())
     }
 
+    /// An edit's `media_attributes[]`, checked as `PUT /api/v1/media/:id`
+    /// checks them; entries for media the edit does not keep are ignored
+    /// (as Mastodon does), at most one per attachment.
+    pub(crate) fn check_media_attributes(
+        &self,
+        given: Vec<crate::posts::MediaAttributes>,
+        media_ids: &[Id],
+    ) -> ServiceResult<Vec<(Id, MediaUpdate)>> {
+        let mut checked: Vec<(Id, MediaUpdate)> = Vec::new();
+        for a in given {
+            if !media_ids.contains(&a.id) || checked.iter().any(|(id, _)| *id == a.id) {
+                continue;
+            }
+            self.check_description(&a.description)?;
+            let focus = a
+                .focus
+                .as_deref()
+                .filter(|f| !f.is_empty())
+                .map(parse_focus)
+                .transpose()?;
+            checked.push((
+                a.id,
+                MediaUpdate {
+                    description: a.description,
+                    focus,
+                    preview: None,
+                },
+            ));
+        }
+        Ok(checked)
+    }
+
     /// Stores encoded pictures under fresh keys; all or none.
     async fn put_all(&self, items: Vec<(String, Vec<u8>)>) -> ServiceResult<()> {
         let mut done: Vec<String> = Vec::new();

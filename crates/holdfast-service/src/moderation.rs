@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use holdfast_store::{
     AccountChange, AccountRow, AdminAccountFilter, AdminAccountRow, AnnouncementInput,
-    AnnouncementRow, AuditRow, DomainBlockInput, DomainBlockRow, Id, IpBlockInput, IpBlockRow,
+    AnnouncementRow, AuditRow, BlockInput, BlockKind, BlockRow, DomainBlockInput, Id, IpBlockInput,
     NewAudit, NewReport, ReportChange, ReportFilter, ReportRow, Role, StatusBundle, StoreError,
 };
 
@@ -135,6 +135,12 @@ fn change_name(change: AccountChange) -> &'static str {
 }
 
 impl Service {
+    /// A page of an admin list, clamped to the admin bounds.
+    fn admin_page(&self, req: PageRequest) -> holdfast_store::Page {
+        let limits = self.limits();
+        req.page(limits.admin_page_default, limits.admin_page_max)
+    }
+
     // ---------------------------------------------------------------- roles
 
     /// The account's role (a missing account has none).
@@ -196,16 +202,11 @@ impl Service {
         page: PageRequest,
     ) -> ServiceResult<PageOf<AdminAccountRow>> {
         self.authorize(actor, Role::Moderator).await?;
-        let limits = self.limits();
         let paged = self
             .store
-            .admin_accounts(
-                filter,
-                page.page(limits.admin_page_default, limits.admin_page_max),
-            )
+            .admin_accounts(filter, self.admin_page(page))
             .await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
+        Ok(PageOf::from_paged(paged))
     }
 
     pub async fn admin_account(&self, actor: Actor, id: Id) -> ServiceResult<AdminAccountRow> {
@@ -569,14 +570,7 @@ impl Service {
         page: PageRequest,
     ) -> ServiceResult<PageOf<ReportView>> {
         self.authorize(actor, Role::Moderator).await?;
-        let limits = self.limits();
-        let paged = self
-            .store
-            .reports(
-                filter,
-                page.page(limits.admin_page_default, limits.admin_page_max),
-            )
-            .await?;
+        let paged = self.store.reports(filter, self.admin_page(page)).await?;
         let mut items = Vec::with_capacity(paged.len());
         for p in &paged {
             items.push(self.report_view(p.item.clone()).await?);
@@ -721,16 +715,19 @@ impl Service {
         page: PageRequest,
     ) -> ServiceResult<PageOf<AuditRow>> {
         self.authorize(actor, Role::Moderator).await?;
-        let limits = self.limits();
-        let paged = self
-            .store
-            .audit_log(page.page(limits.admin_page_default, limits.admin_page_max))
-            .await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
+        let paged = self.store.audit_log(self.admin_page(page)).await?;
+        Ok(PageOf::from_paged(paged))
     }
 
-    // ---------------------------------------------------------------- domain blocks
+    // ---------------------------------------------------------------- instance blocks
+
+    /// Normalizes the block's key and checks it against its kind's rules.
+    fn check_block(&self, block: &mut BlockInput) -> ServiceResult<()> {
+        match block {
+            BlockInput::Domain(b) => self.check_domain_block(b),
+            BlockInput::Ip(b) => self.check_ip_block(b),
+        }
+    }
 
     fn check_domain_block(&self, b: &mut DomainBlockInput) -> ServiceResult<()> {
         let limits = self.limits();
@@ -762,84 +759,6 @@ impl Service {
         Ok(())
     }
 
-    pub async fn create_domain_block(
-        &self,
-        actor: Actor,
-        mut block: DomainBlockInput,
-    ) -> ServiceResult<DomainBlockRow> {
-        self.authorize(actor, Role::Admin).await?;
-        self.check_domain_block(&mut block)?;
-        let entry = audit(
-            actor,
-            "create_domain_block",
-            "domain_block",
-            None,
-            &block.domain,
-            block.severity.clone(),
-        );
-        Ok(self
-            .store
-            .create_domain_block(block, self.limits().admin_domain_blocks_max, entry)
-            .await?)
-    }
-
-    pub async fn instance_domain_blocks(
-        &self,
-        actor: Actor,
-        page: PageRequest,
-    ) -> ServiceResult<PageOf<DomainBlockRow>> {
-        self.authorize(actor, Role::Admin).await?;
-        let limits = self.limits();
-        let paged = self
-            .store
-            .instance_domain_blocks(page.page(limits.admin_page_default, limits.admin_page_max))
-            .await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
-    }
-
-    pub async fn domain_block(&self, actor: Actor, id: Id) -> ServiceResult<DomainBlockRow> {
-        self.authorize(actor, Role::Admin).await?;
-        Ok(self.store.domain_block(id).await?)
-    }
-
-    /// Changes severity, flags and comments (the domain stays).
-    pub async fn update_domain_block(
-        &self,
-        actor: Actor,
-        id: Id,
-        mut block: DomainBlockInput,
-    ) -> ServiceResult<DomainBlockRow> {
-        self.authorize(actor, Role::Admin).await?;
-        let old = self.store.domain_block(id).await?;
-        block.domain = old.domain.clone();
-        self.check_domain_block(&mut block)?;
-        let entry = audit(
-            actor,
-            "update_domain_block",
-            "domain_block",
-            Some(id),
-            &old.domain,
-            block.severity.clone(),
-        );
-        Ok(self.store.update_domain_block(id, block, entry).await?)
-    }
-
-    pub async fn delete_domain_block(&self, actor: Actor, id: Id) -> ServiceResult<()> {
-        self.authorize(actor, Role::Admin).await?;
-        let entry = audit(
-            actor,
-            "delete_domain_block",
-            "domain_block",
-            Some(id),
-            "",
-            String::new(),
-        );
-        Ok(self.store.delete_domain_block(id, entry).await?)
-    }
-
-    // ---------------------------------------------------------------- address blocks
-
     fn check_ip_block(&self, b: &mut IpBlockInput) -> ServiceResult<()> {
         b.ip = Network::parse(&b.ip)
             .ok_or_else(|| {
@@ -859,78 +778,108 @@ impl Service {
         Ok(())
     }
 
-    pub async fn create_ip_block(
+    /// How many blocks of the kind may be in force.
+    fn blocks_max(&self, kind: BlockKind) -> u32 {
+        match kind {
+            BlockKind::Domain => self.limits().admin_domain_blocks_max,
+            BlockKind::Ip => self.limits().ip_blocks_max,
+        }
+    }
+
+    /// The audit entry for `action` (`create`, `update`, `delete`) on a block.
+    fn block_audit(
+        actor: Actor,
+        action: &str,
+        kind: BlockKind,
+        id: Option<Id>,
+        key: &str,
+        severity: &str,
+    ) -> NewAudit {
+        audit(
+            actor,
+            &format!("{action}_{}", kind.name()),
+            kind.name(),
+            id,
+            key,
+            severity.to_owned(),
+        )
+    }
+
+    pub async fn create_instance_block(
         &self,
         actor: Actor,
-        mut block: IpBlockInput,
-    ) -> ServiceResult<IpBlockRow> {
+        mut block: BlockInput,
+    ) -> ServiceResult<BlockRow> {
         self.authorize(actor, Role::Admin).await?;
-        self.check_ip_block(&mut block)?;
-        let entry = audit(
-            actor,
-            "create_ip_block",
-            "ip_block",
-            None,
-            &block.ip,
-            block.severity.clone(),
-        );
+        self.check_block(&mut block)?;
+        let kind = block.kind();
+        let entry = Self::block_audit(actor, "create", kind, None, block.key(), block.severity());
         Ok(self
             .store
-            .create_ip_block(block, self.limits().ip_blocks_max, entry)
+            .create_instance_block(block, self.blocks_max(kind), entry)
             .await?)
     }
 
-    pub async fn ip_blocks(
+    pub async fn instance_blocks(
         &self,
         actor: Actor,
+        kind: BlockKind,
         page: PageRequest,
-    ) -> ServiceResult<PageOf<IpBlockRow>> {
+    ) -> ServiceResult<PageOf<BlockRow>> {
         self.authorize(actor, Role::Admin).await?;
-        let limits = self.limits();
         let paged = self
             .store
-            .ip_blocks(page.page(limits.admin_page_default, limits.admin_page_max))
+            .instance_blocks(kind, self.admin_page(page))
             .await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
+        Ok(PageOf::from_paged(paged))
     }
 
-    pub async fn ip_block(&self, actor: Actor, id: Id) -> ServiceResult<IpBlockRow> {
+    pub async fn instance_block(
+        &self,
+        actor: Actor,
+        kind: BlockKind,
+        id: Id,
+    ) -> ServiceResult<BlockRow> {
         self.authorize(actor, Role::Admin).await?;
-        Ok(self.store.ip_block(id).await?)
+        Ok(self.store.instance_block(kind, id).await?)
     }
 
-    pub async fn update_ip_block(
+    /// Changes a block in force. A domain block keeps its domain (Mastodon's
+    /// update takes none); an address block may move to another address.
+    pub async fn update_instance_block(
         &self,
         actor: Actor,
         id: Id,
-        mut block: IpBlockInput,
-    ) -> ServiceResult<IpBlockRow> {
+        mut block: BlockInput,
+    ) -> ServiceResult<BlockRow> {
         self.authorize(actor, Role::Admin).await?;
-        self.store.ip_block(id).await?;
-        self.check_ip_block(&mut block)?;
-        let entry = audit(
+        let kind = block.kind();
+        let old = self.store.instance_block(kind, id).await?;
+        if let (BlockInput::Domain(new), BlockRow::Domain(old)) = (&mut block, &old) {
+            new.domain.clone_from(&old.domain);
+        }
+        self.check_block(&mut block)?;
+        let entry = Self::block_audit(
             actor,
-            "update_ip_block",
-            "ip_block",
+            "update",
+            kind,
             Some(id),
-            &block.ip,
-            block.severity.clone(),
+            block.key(),
+            block.severity(),
         );
-        Ok(self.store.update_ip_block(id, block, entry).await?)
+        Ok(self.store.update_instance_block(id, block, entry).await?)
     }
 
-    pub async fn delete_ip_block(&self, actor: Actor, id: Id) -> ServiceResult<()> {
+    pub async fn delete_instance_block(
+        &self,
+        actor: Actor,
+        kind: BlockKind,
+        id: Id,
+    ) -> ServiceResult<()> {
         self.authorize(actor, Role::Admin).await?;
-        let entry = audit(
-            actor,
-            "delete_ip_block",
-            "ip_block",
-            Some(id),
-            "",
-            String::new(),
-        );
-        Ok(self.store.delete_ip_block(id, entry).await?)
+        // The store names the key it removed in the entry.
+        let entry = Self::block_audit(actor, "delete", kind, Some(id), "", "");
+        Ok(self.store.delete_instance_block(kind, id, entry).await?)
     }
 
     /// What the address blocks in force say about a sign-up from `addr`:
@@ -939,10 +888,11 @@ impl Service {
     pub async fn check_sign_up_address(&self, addr: IpAddr) -> ServiceResult<SignUpAddress> {
         let blocks = self
             .store
-            .live_ip_blocks(self.limits().ip_blocks_max)
+            .live_instance_blocks(BlockKind::Ip, self.blocks_max(BlockKind::Ip))
             .await?;
         let mut verdict = SignUpAddress::Allowed;
         for b in blocks {
+            let BlockRow::Ip(b) = b else { continue };
             if !Network::parse(&b.ip).is_some_and(|n| n.contains(addr)) {
                 continue;
             }

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use holdfast_store::groups::{ungrouped_id, GROUPABLE};
 use holdfast_store::{
     AccountRow, FilterContext, Id, NotificationGroupRow, NotificationRow, NotificationType, Page,
-    StatusBundle, StoreError,
+    ReportRow, StatusBundle, StoreError,
 };
 
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
@@ -43,6 +43,8 @@ pub struct NotificationGroup {
     pub page: Option<GroupPageData>,
     pub sample_account_ids: Vec<Id>,
     pub status_id: Option<Id>,
+    /// An `admin.report` group's report.
+    pub report_id: Option<Id>,
 }
 
 /// What `/api/v2/notifications` renders: groups plus the accounts and
@@ -55,6 +57,8 @@ pub struct GroupedNotifications {
     /// With `expand_accounts=partial_avatars`: the other sample accounts, rendered in part.
     pub partial_accounts: Vec<AccountRow>,
     pub statuses: Vec<StatusBundle>,
+    /// The reports of `admin.report` groups, with the reported accounts.
+    pub reports: Vec<(ReportRow, AccountRow)>,
 }
 
 impl GroupFilter {
@@ -299,6 +303,7 @@ impl Service {
                         }),
                         sample_account_ids: d.sample_account_ids.clone(),
                         status_id: n.status_id,
+                        report_id: n.report_id,
                     },
                     None => NotificationGroup {
                         group_key: format!("ungrouped-{}", n.id),
@@ -312,6 +317,7 @@ impl Service {
                         }),
                         sample_account_ids: vec![n.from_account_id],
                         status_id: n.status_id,
+                        report_id: n.report_id,
                     },
                 }
             })
@@ -360,11 +366,15 @@ impl Service {
         let statuses = self
             .apply_filters(Some(me), FilterContext::Notifications, statuses)
             .await?;
+        let report_ids: Vec<Id> = groups.iter().filter_map(|g| g.report_id).collect();
+        let reports = self.notified_reports(&report_ids).await?;
         let groups = groups
             .into_iter()
             .filter(|g| {
                 g.status_id
                     .is_none_or(|id| statuses.iter().any(|s| s.status.id == id))
+                    && g.report_id
+                        .is_none_or(|id| reports.iter().any(|(r, _)| r.id == id))
             })
             .collect();
         Ok(GroupedNotifications {
@@ -372,6 +382,7 @@ impl Service {
             accounts,
             partial_accounts,
             statuses,
+            reports,
         })
     }
 }

@@ -114,7 +114,6 @@ impl Service {
             self.limits().accounts_page_max,
         );
         let paged = self.store.domain_blocks(me, page).await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
+        Ok(PageOf::from_paged(paged))
     }
 }

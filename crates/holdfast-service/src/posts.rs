@@ -23,7 +23,25 @@ pub struct EditInput {
     pub sensitive: Option<bool>,
     pub language: Option<String>,
     pub media_ids: Vec<Id>,
+    /// `media_attributes[]`: a new description or focal point for
+    /// attachments among `media_ids` (others are ignored, as in Mastodon).
+    pub media_attributes: Vec<MediaAttributes>,
     pub poll: Option<PollInput>,
+}
+
+/// One `media_attributes[]` entry of an edit, as given.
+pub struct MediaAttributes {
+    pub id: Id,
+    pub description: Option<String>,
+    pub focus: Option<String>,
+}
+
+/// What `POST /api/v1/statuses` with `scheduled_at` made: a scheduled
+/// status, or, for a time already past, the status itself (as Mastodon,
+/// which posts at once what was scheduled for the past).
+pub enum Scheduling {
+    Later(ScheduledStatusRow),
+    Now(StatusBundle),
 }
 
 /// A status as it was at one version (`StatusEdit`), with its author.
@@ -128,6 +146,7 @@ impl Service {
         let text = input.status.unwrap_or_else(|| s.text.clone());
         let spoiler_text = input.spoiler_text.unwrap_or_else(|| s.spoiler_text.clone());
         let media_ids = self.check_media_ids(&input.media_ids)?;
+        let media_attributes = self.check_media_attributes(input.media_attributes, &media_ids)?;
         let poll = self.check_poll(input.poll.as_ref(), &media_ids)?;
         if text.trim().is_empty() && media_ids.is_empty() {
             return Err(invalid("Text can't be blank"));
@@ -147,6 +166,7 @@ impl Service {
             mentions: composed.mentions,
             tags: composed.tags,
             media_ids,
+            media_attributes,
             poll,
         };
         let rebloggers = self
@@ -311,14 +331,19 @@ impl Service {
     }
 
     /// Schedules a post for `at_ms`, checked now as a post is (its
-    /// mentions resolved now, as its text is rendered).
+    /// mentions resolved now, as its text is rendered). A time already
+    /// past posts it now; a future one sooner than `scheduled_lead_min_s`
+    /// is 422 (both as Mastodon).
     pub async fn schedule_status(
         &self,
         me: Id,
         app_id: Id,
         input: PostInput,
         at_ms: i64,
-    ) -> ServiceResult<ScheduledStatusRow> {
+    ) -> ServiceResult<Scheduling> {
+        if at_ms <= holdfast_config::time::now_ms() {
+            return Ok(Scheduling::Now(self.post_status(me, app_id, input).await?));
+        }
         self.check_scheduled_at(at_ms)?;
         let status = self.prepare_post(me, app_id, input).await?;
         let id = self
@@ -331,7 +356,9 @@ impl Service {
                 self.schedule_bounds(),
             )
             .await?;
-        Ok(self.store.scheduled_status(me, id).await?)
+        Ok(Scheduling::Later(
+            self.store.scheduled_status(me, id).await?,
+        ))
     }
 
     pub async fn scheduled_statuses(
@@ -344,8 +371,7 @@ impl Service {
             self.limits().statuses_page_max,
         );
         let paged = self.store.scheduled_statuses(me, page).await?;
-        let items = paged.iter().map(|p| p.item.clone()).collect();
-        Ok(PageOf::map_from(&paged, items))
+        Ok(PageOf::from_paged(paged))
     }
 
     pub async fn scheduled_status(&self, me: Id, id: Id) -> ServiceResult<ScheduledStatusRow> {
@@ -448,4 +474,36 @@ pub fn poll_expired(p: &PollView, now_ms: i64) -> bool {
 /// Pins are for what others may see on a profile: not private mentions.
 pub fn pinnable(v: Visibility) -> bool {
     v != Visibility::Direct
+}
+
+// ---- api: interaction policies (issue 14) ----
+
+/// Who may quote a status (`quote_approval_policy`), as Mastodon names them.
+pub const QUOTE_POLICIES: [&str; 3] = ["public", "followers", "nobody"];
+
+impl Service {
+    /// `PUT /api/v1/statuses/:id/interaction_policy`: only the author's own
+    /// status (404 for anyone else, as Mastodon answers), and only a policy
+    /// Mastodon knows (422). holdfast makes no quote posts, so there is
+    /// nothing the policy would govern: it is checked, not kept, and the
+    /// status is answered as it is.
+    pub async fn set_interaction_policy(
+        &self,
+        me: Id,
+        id: Id,
+        quote_approval_policy: Option<&str>,
+    ) -> ServiceResult<StatusBundle> {
+        let bundle = self.status(Some(me), id).await?;
+        if bundle.status.account_id != me || bundle.status.reblog_of_id.is_some() {
+            return Err(ServiceError::not_found());
+        }
+        if let Some(policy) = quote_approval_policy {
+            if !QUOTE_POLICIES.contains(&policy) {
+                return Err(ServiceError::Unprocessable(
+                    "Validation failed: Quote approval policy is not included in the list".into(),
+                ));
+            }
+        }
+        Ok(bundle)
+    }
 }

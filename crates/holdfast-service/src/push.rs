@@ -292,6 +292,7 @@ impl Service {
             NotificationType::Status => format!("{name} just posted"),
             NotificationType::Poll => "A poll you voted in or created has ended".to_owned(),
             NotificationType::Update => format!("{name} edited a post you boosted"),
+            NotificationType::AdminReport => format!("{name} filed a report"),
         };
         let body = match notification.status_id {
             Some(id) => self

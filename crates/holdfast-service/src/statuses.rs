@@ -257,6 +257,16 @@ impl Service {
             .ok_or_else(ServiceError::not_found)
     }
 
+    /// `GET /api/v1/statuses/:id`: the status with the viewer's filter
+    /// matches in every context (`annotate_filters`).
+    pub async fn show_status(&self, viewer: Option<Id>, id: Id) -> ServiceResult<StatusBundle> {
+        let bundle = self.status(viewer, id).await?;
+        self.annotate_filters(viewer, vec![bundle])
+            .await?
+            .pop()
+            .ok_or_else(ServiceError::not_found)
+    }
+
     pub async fn bundles(
         &self,
         viewer: Option<Id>,

@@ -3,7 +3,7 @@
 //! entity carries: its use per day (`history`) and whether the viewer follows it.
 
 use holdfast_config::time::now_ms;
-use holdfast_store::{AccountRow, FeaturedTagRow, Id, TagRef, TagRow};
+use holdfast_store::{AccountRow, FeaturedTagRow, Id, StoreError, TagRef, TagRow};
 
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
 
@@ -17,6 +17,9 @@ pub struct TagView {
     /// One entry per day, newest first, `tag_history_days` of them.
     pub history: Vec<TagUse>,
     pub following: bool,
+    /// Whether the viewer features it on their profile, where an answer says
+    /// (`tags/:name/feature` and `unfeature`); None elsewhere (not sent).
+    pub featuring: Option<bool>,
 }
 
 /// A tag's public use on one day.
@@ -31,7 +34,7 @@ pub struct TagUse {
 /// A tag name as a client names it (`#` allowed in front), if it is one:
 /// letters, digits and `_`, with at least one that is not a digit, as in
 /// Mastodon. Lower-cased, as tags are stored.
-fn tag_name(raw: &str) -> Option<String> {
+pub(crate) fn tag_name(raw: &str) -> Option<String> {
     let name = raw.strip_prefix('#').unwrap_or(raw);
     let valid = !name.is_empty()
         && name.chars().all(|c| c.is_alphanumeric() || c == '_')
@@ -82,6 +85,7 @@ impl Service {
                     tag,
                     history,
                     following,
+                    featuring: None,
                 }
             })
             .collect())
@@ -177,6 +181,47 @@ impl Service {
             .await?;
         self.tag_views(Some(me), tags.iter().map(ref_row).collect())
             .await
+    }
+}
+
+// ---- api: `tags/:name/feature` and `unfeature` (issue 14) ----
+// Mastodon 4.4's aliases of `featured_tags`, by tag name: the same rows and
+// the same bound (`featured_tags_max`), answered as the Tag entity.
+impl Service {
+    /// Featuring a tag featured already is no error (Mastodon answers the tag
+    /// either way); an invalid name is 404, past `featured_tags_max` 422.
+    pub async fn feature_tag_named(&self, me: Id, name: &str) -> ServiceResult<TagView> {
+        let name = tag_name(name).ok_or_else(ServiceError::not_found)?;
+        match self
+            .store
+            .feature_tag(me, &name, self.limits().featured_tags_max)
+            .await
+        {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.featuring_view(me, &name, true).await
+    }
+
+    /// Not featuring it is no error.
+    pub async fn unfeature_tag_named(&self, me: Id, name: &str) -> ServiceResult<TagView> {
+        let name = tag_name(name).ok_or_else(ServiceError::not_found)?;
+        // At most `featured_tags_max` rows: the tag is found among them by name.
+        let featured = self.store.featured_tags(me).await?;
+        if let Some(f) = featured.iter().find(|f| f.name == name) {
+            match self.store.unfeature_tag(me, f.id).await {
+                // Gone already (a concurrent unfeature): the same answer.
+                Ok(()) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.featuring_view(me, &name, false).await
+    }
+
+    async fn featuring_view(&self, me: Id, name: &str, featuring: bool) -> ServiceResult<TagView> {
+        let mut view = self.tag_view(Some(me), name).await?;
+        view.featuring = Some(featuring);
+        Ok(view)
     }
 }
 

@@ -559,43 +559,40 @@ pub trait Store: Send + Sync + 'static {
         change: ReportChange,
         audit: NewAudit,
     ) -> StoreResult<ReportRow>;
-    /// Conflict if the domain is blocked already; Rejected past `max` blocks.
-    async fn create_domain_block(
+    // Instance blocks, by domain and by address (`BlockKind`): one code path.
+    /// Conflict if the key (domain, address) is blocked already; Rejected
+    /// past `max` blocks of its kind in force.
+    async fn create_instance_block(
         &self,
-        block: DomainBlockInput,
+        block: BlockInput,
         max: u32,
         audit: NewAudit,
-    ) -> StoreResult<DomainBlockRow>;
-    async fn domain_block(&self, id: Id) -> StoreResult<DomainBlockRow>;
-    async fn instance_domain_blocks(&self, page: Page) -> StoreResult<Vec<Paged<DomainBlockRow>>>;
+    ) -> StoreResult<BlockRow>;
+    /// A block in force (an ended address block is NotFound).
+    async fn instance_block(&self, kind: BlockKind, id: Id) -> StoreResult<BlockRow>;
+    async fn instance_blocks(
+        &self,
+        kind: BlockKind,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<BlockRow>>>;
+    /// Every block of the kind in force, at most `limit`.
+    async fn live_instance_blocks(&self, kind: BlockKind, limit: u32)
+        -> StoreResult<Vec<BlockRow>>;
+    /// NotFound if there is no such block; the answer is the block as written.
+    async fn update_instance_block(
+        &self,
+        id: Id,
+        block: BlockInput,
+        audit: NewAudit,
+    ) -> StoreResult<BlockRow>;
+    async fn delete_instance_block(
+        &self,
+        kind: BlockKind,
+        id: Id,
+        audit: NewAudit,
+    ) -> StoreResult<()>;
     /// Whether the domain, or one it is under, is blocked.
     async fn domain_blocked(&self, domain: &str) -> StoreResult<bool>;
-    async fn update_domain_block(
-        &self,
-        id: Id,
-        block: DomainBlockInput,
-        audit: NewAudit,
-    ) -> StoreResult<DomainBlockRow>;
-    async fn delete_domain_block(&self, id: Id, audit: NewAudit) -> StoreResult<()>;
-    /// Conflict if the address is blocked already; Rejected past `max` blocks in force.
-    async fn create_ip_block(
-        &self,
-        block: IpBlockInput,
-        max: u32,
-        audit: NewAudit,
-    ) -> StoreResult<IpBlockRow>;
-    /// A block in force (an ended one is NotFound).
-    async fn ip_block(&self, id: Id) -> StoreResult<IpBlockRow>;
-    async fn ip_blocks(&self, page: Page) -> StoreResult<Vec<Paged<IpBlockRow>>>;
-    /// Every block in force, at most `limit`.
-    async fn live_ip_blocks(&self, limit: u32) -> StoreResult<Vec<IpBlockRow>>;
-    async fn update_ip_block(
-        &self,
-        id: Id,
-        block: IpBlockInput,
-        audit: NewAudit,
-    ) -> StoreResult<IpBlockRow>;
-    async fn delete_ip_block(&self, id: Id, audit: NewAudit) -> StoreResult<()>;
     /// Rejected past `max` announcements.
     async fn create_announcement(
         &self,
@@ -806,6 +803,61 @@ pub trait Store: Send + Sync + 'static {
     /// feeds in one transaction with the job's progress: exactly once across
     /// restarts and nodes. None: no job is waiting.
     async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>>;
+
+    // ---- api: direct timeline, collections (issue 14) ----
+    /// The viewer's direct statuses, written or received, newest first.
+    async fn direct_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>>;
+    /// Makes `owner`'s collection with its first `accounts`, in one
+    /// transaction; Rejected past `per_account_max` collections of the owner
+    /// or `items_max` accounts.
+    async fn create_collection(
+        &self,
+        owner: Id,
+        fields: CollectionFields,
+        accounts: Vec<Id>,
+        per_account_max: u32,
+        items_max: u32,
+    ) -> StoreResult<CollectionRow>;
+    async fn collection(&self, id: Id) -> StoreResult<CollectionRow>;
+    /// NotFound unless the collection is `owner`'s.
+    async fn update_collection(
+        &self,
+        owner: Id,
+        id: Id,
+        fields: CollectionFields,
+    ) -> StoreResult<CollectionRow>;
+    /// NotFound unless the collection is `owner`'s; its items go with it.
+    async fn delete_collection(&self, owner: Id, id: Id) -> StoreResult<()>;
+    /// `account`'s collections, newest first; only the discoverable ones
+    /// with `discoverable_only`.
+    async fn account_collections(
+        &self,
+        account: Id,
+        discoverable_only: bool,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<CollectionRow>>;
+    /// The collections `account` is in, newest inclusion first.
+    async fn collections_featuring(
+        &self,
+        account: Id,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<CollectionRow>>;
+    /// The items of `collections`, oldest first within each.
+    async fn collection_items(&self, collections: &[Id]) -> StoreResult<Vec<CollectionItemRow>>;
+    /// Adds `account` to `owner`'s collection (NotFound if not `owner`'s):
+    /// Conflict if it is in already, Rejected past `items_max` items.
+    async fn add_collection_item(
+        &self,
+        owner: Id,
+        collection: Id,
+        account: Id,
+        items_max: u32,
+    ) -> StoreResult<CollectionItemRow>;
+    async fn collection_item(&self, collection: Id, id: Id) -> StoreResult<CollectionItemRow>;
+    /// NotFound unless item `id` is in `collection`.
+    async fn remove_collection_item(&self, collection: Id, id: Id) -> StoreResult<()>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -353,10 +353,12 @@ pub enum NotificationType {
     Poll,
     /// A status the account reblogged was edited.
     Update,
+    /// Someone filed a report (told to moderators and admins).
+    AdminReport,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 8] = [
+    pub const ALL: [NotificationType; 9] = [
         NotificationType::Follow,
         NotificationType::FollowRequest,
         NotificationType::Mention,
@@ -365,6 +367,7 @@ impl NotificationType {
         NotificationType::Status,
         NotificationType::Poll,
         NotificationType::Update,
+        NotificationType::AdminReport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -377,6 +380,7 @@ impl NotificationType {
             NotificationType::Status => "status",
             NotificationType::Poll => "poll",
             NotificationType::Update => "update",
+            NotificationType::AdminReport => "admin.report",
         }
     }
 
@@ -392,6 +396,8 @@ pub struct NotificationRow {
     pub created_at_ms: i64,
     pub from_account_id: Id,
     pub status_id: Option<Id>,
+    /// The report an `admin.report` notification is about.
+    pub report_id: Option<Id>,
     /// Set when written, for the types Mastodon groups (see `groups`); None otherwise.
     pub group_key: Option<String>,
 }
@@ -855,6 +861,96 @@ pub struct IpBlockInput {
     pub expires_at_ms: Option<i64>,
 }
 
+/// The kinds of instance-wide block an admin keeps. Both are kept, listed,
+/// changed and removed by one code path (`core/instance_blocks.rs`, the
+/// service's `instance_block*` and the admin routes); only their columns and
+/// their checks differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    Domain,
+    Ip,
+}
+
+impl BlockKind {
+    /// `domain_block` or `ip_block`: the audit log's target type, and the
+    /// stem of its actions (`create_domain_block`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockKind::Domain => "domain_block",
+            BlockKind::Ip => "ip_block",
+        }
+    }
+}
+
+/// A new or changed instance block, of either kind.
+#[derive(Clone, Debug)]
+pub enum BlockInput {
+    Domain(DomainBlockInput),
+    Ip(IpBlockInput),
+}
+
+impl BlockInput {
+    pub fn kind(&self) -> BlockKind {
+        match self {
+            BlockInput::Domain(_) => BlockKind::Domain,
+            BlockInput::Ip(_) => BlockKind::Ip,
+        }
+    }
+
+    /// What the block is keyed by: the domain, or the address (CIDR).
+    pub fn key(&self) -> &str {
+        match self {
+            BlockInput::Domain(b) => &b.domain,
+            BlockInput::Ip(b) => &b.ip,
+        }
+    }
+
+    pub fn severity(&self) -> &str {
+        match self {
+            BlockInput::Domain(b) => &b.severity,
+            BlockInput::Ip(b) => &b.severity,
+        }
+    }
+}
+
+/// An instance block as stored, of either kind.
+#[derive(Clone, Debug)]
+pub enum BlockRow {
+    Domain(DomainBlockRow),
+    Ip(IpBlockRow),
+}
+
+impl BlockRow {
+    pub fn id(&self) -> Id {
+        match self {
+            BlockRow::Domain(b) => b.id,
+            BlockRow::Ip(b) => b.id,
+        }
+    }
+
+    /// What the block is keyed by: the domain, or the address (CIDR).
+    pub fn key(&self) -> &str {
+        match self {
+            BlockRow::Domain(b) => &b.domain,
+            BlockRow::Ip(b) => &b.ip,
+        }
+    }
+
+    pub fn as_domain(&self) -> Option<&DomainBlockRow> {
+        match self {
+            BlockRow::Domain(b) => Some(b),
+            BlockRow::Ip(_) => None,
+        }
+    }
+
+    pub fn as_ip(&self) -> Option<&IpBlockRow> {
+        match self {
+            BlockRow::Ip(b) => Some(b),
+            BlockRow::Domain(_) => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct AnnouncementInput {
     pub text: String,
@@ -1098,7 +1194,7 @@ pub struct NotificationPolicyRow {
     /// Direct mentions the recipient did not ask for (not a reply to its own,
     /// from someone it does not follow).
     pub for_private_mentions: PolicyChoice,
-    /// Accounts limited by moderators (holdfast has none yet).
+    /// Accounts moderators limited (silenced), unless the recipient follows them.
     pub for_limited_accounts: PolicyChoice,
 }
 
@@ -1184,6 +1280,10 @@ pub struct StatusEdit {
     pub mentions: Vec<Id>,
     pub tags: Vec<String>,
     pub media_ids: Vec<Id>,
+    /// New descriptions and focal points of attachments among `media_ids`
+    /// (Mastodon's `media_attributes[]`: attached media are changed only
+    /// through an edit of their status); others' ids are ignored.
+    pub media_attributes: Vec<(Id, MediaUpdate)>,
     pub poll: Option<NewPoll>,
 }
 
@@ -1262,4 +1362,38 @@ pub enum JobDone {
         target_id: Id,
         why: String,
     },
+}
+
+// ---- api: collections (issue 14) ----
+
+/// What a collection says about itself (Mastodon 4.6's featured
+/// collections): the same fields whether made or edited.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionFields {
+    pub name: String,
+    pub description: String,
+    pub language: Option<String>,
+    /// Lower-cased, without `#`; None: no hashtag.
+    pub tag_name: Option<String>,
+    pub sensitive: bool,
+    pub discoverable: bool,
+}
+
+/// A collection of accounts its owner recommends to others.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionRow {
+    pub id: Id,
+    pub account_id: Id,
+    pub fields: CollectionFields,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// One account in a collection (always accepted: every account is local).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectionItemRow {
+    pub id: Id,
+    pub collection_id: Id,
+    pub account_id: Id,
+    pub created_at_ms: i64,
 }

@@ -1,5 +1,5 @@
 //! The store conformance suite: every store operation and its edge cases,
-//! run against both backends by the `conformance!` macro below. SQLite is
+//! run against both backends by the `conformance!` macro (support/common.rs). SQLite is
 //! the reference; PostgreSQL must behave the same. Each test gets its own
 //! SQLite directory or its own PostgreSQL database (see support/mod.rs).
 
@@ -11,29 +11,8 @@ use std::time::Duration;
 
 use holdfast_store::ids::{ms_of_id, now_ms};
 use holdfast_store::*;
+use support::common::*;
 use support::Backend;
-
-/// Runs each named test once per backend: `sqlite::name` and `postgres::name`.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::support::sqlite().await).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::support::postgres().await).await
-                }
-            )*
-        }
-    };
-}
 
 conformance!(
     accounts_create_lookup_and_conflicts,
@@ -106,57 +85,12 @@ conformance!(
     hiders_are_exactly_who_the_public_timeline_leaves_out,
     // ---- fanout ----
     home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted,
+    // ---- api ----
+    direct_timeline_is_the_viewers_direct_statuses,
+    collections_bounds_owner_keys_and_cascades,
 );
 
 // ---- helpers ----
-
-async fn account(s: &Arc<dyn Store>, name: &str) -> AccountRow {
-    s.create_account(NewAccount {
-        username: name.into(),
-        email: format!("{name}@example.com"),
-        password_hash: "hash".into(),
-        approved: true,
-        locale: Some("en".into()),
-    })
-    .await
-    .unwrap()
-}
-
-fn new_status(author: Id, text: &str) -> NewStatus {
-    NewStatus {
-        account_id: author,
-        text: text.into(),
-        content: format!("<p>{text}</p>"),
-        spoiler_text: String::new(),
-        sensitive: false,
-        visibility: Visibility::Public,
-        language: Some("en".into()),
-        in_reply_to: None,
-        app_id: None,
-        mentions: vec![],
-        tags: vec![],
-        idempotency_key: None,
-        media_ids: vec![],
-        poll: None,
-    }
-}
-
-async fn post(s: &Arc<dyn Store>, author: Id, text: &str) -> Id {
-    s.create_status(new_status(author, text), 3600)
-        .await
-        .unwrap()
-}
-
-async fn post_with(s: &Arc<dyn Store>, new: NewStatus) -> Id {
-    s.create_status(new, 3600).await.unwrap()
-}
-
-fn page(limit: u32) -> Page {
-    Page {
-        limit,
-        ..Page::default()
-    }
-}
 
 fn items(p: Vec<Paged<Id>>) -> Vec<Id> {
     p.into_iter().map(|x| x.item).collect()
@@ -3956,7 +3890,7 @@ async fn concurrent_writes_fail_alone(b: Backend) {
                 assert_ne!(k % 4, 0, "post {k} should have failed");
                 good.push(id);
             }
-            Err(_) => assert_eq!(k % 4, 0, "post {k} failed"),
+            Err(e) => assert_eq!(k % 4, 0, "post {k} failed: {e:?}"),
         }
     }
     assert_eq!(good.len(), 30);
@@ -4661,27 +4595,38 @@ async fn moderation_reports_validate_and_change(b: Backend) {
 }
 
 async fn moderation_domain_and_address_blocks(b: Backend) {
+    use BlockKind::{Domain, Ip};
     let s = &b.store;
-    let block = |domain: &str| DomainBlockInput {
-        domain: domain.into(),
-        severity: "suspend".into(),
-        reject_media: true,
-        reject_reports: false,
-        private_comment: Some("spam farm".into()),
-        public_comment: None,
-        obfuscate: false,
+    let block = |domain: &str| {
+        BlockInput::Domain(DomainBlockInput {
+            domain: domain.into(),
+            severity: "suspend".into(),
+            reject_media: true,
+            reject_reports: false,
+            private_comment: Some("spam farm".into()),
+            public_comment: None,
+            obfuscate: false,
+        })
+    };
+    let severity = |b: BlockRow| match b {
+        BlockRow::Domain(b) => b.severity,
+        BlockRow::Ip(b) => b.severity,
     };
     let audit = || NewAudit {
         target_type: "domain_block",
         ..audit_entry(None, "create_domain_block")
     };
     let d = s
-        .create_domain_block(block("spam.example"), 2, audit())
+        .create_instance_block(block("spam.example"), 2, audit())
         .await
         .unwrap();
-    assert_eq!(d.domain, "spam.example");
+    assert_eq!(d.key(), "spam.example");
+    let BlockRow::Domain(d) = d else {
+        panic!("a domain block")
+    };
+    assert!(d.reject_media);
     assert!(matches!(
-        s.create_domain_block(block("spam.example"), 2, audit())
+        s.create_instance_block(block("spam.example"), 2, audit())
             .await,
         Err(StoreError::Conflict(_))
     ));
@@ -4689,25 +4634,41 @@ async fn moderation_domain_and_address_blocks(b: Backend) {
     assert!(s.domain_blocked("spam.example").await.unwrap());
     assert!(!s.domain_blocked("example").await.unwrap());
     assert!(!s.domain_blocked("notspam.example").await.unwrap());
-    s.create_domain_block(block("b.example"), 2, audit())
+    s.create_instance_block(block("b.example"), 2, audit())
         .await
         .unwrap();
     assert!(matches!(
-        s.create_domain_block(block("c.example"), 2, audit()).await,
+        s.create_instance_block(block("c.example"), 2, audit())
+            .await,
         Err(StoreError::Rejected(_))
     ));
     let mut changed = block("spam.example");
-    changed.severity = "silence".into();
-    let d2 = s.update_domain_block(d.id, changed, audit()).await.unwrap();
-    assert_eq!(d2.severity, "silence");
-    assert_eq!(s.instance_domain_blocks(page(10)).await.unwrap().len(), 2);
-    s.delete_domain_block(d.id, audit()).await.unwrap();
+    if let BlockInput::Domain(c) = &mut changed {
+        c.severity = "silence".into();
+    }
+    let d2 = s
+        .update_instance_block(d.id, changed, audit())
+        .await
+        .unwrap();
+    assert_eq!(severity(d2), "silence");
+    assert_eq!(s.instance_blocks(Domain, page(10)).await.unwrap().len(), 2);
+    assert!(
+        s.instance_blocks(Ip, page(10)).await.unwrap().is_empty(),
+        "the kinds are kept apart"
+    );
     assert!(matches!(
-        s.domain_block(d.id).await,
+        s.instance_block(Ip, d.id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_instance_block(Domain, d.id, audit())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.instance_block(Domain, d.id).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.delete_domain_block(d.id, audit()).await,
+        s.delete_instance_block(Domain, d.id, audit()).await,
         Err(StoreError::NotFound)
     ));
     let log = s.audit_log(page(10)).await.unwrap();
@@ -4716,60 +4677,75 @@ async fn moderation_domain_and_address_blocks(b: Backend) {
         "the deleted block's domain is named"
     );
 
-    let ip = |net: &str, expires_at_ms: Option<i64>| IpBlockInput {
-        ip: net.into(),
-        severity: "no_access".into(),
-        comment: String::new(),
-        expires_at_ms,
+    let ip = |net: &str, expires_at_ms: Option<i64>| {
+        BlockInput::Ip(IpBlockInput {
+            ip: net.into(),
+            severity: "no_access".into(),
+            comment: String::new(),
+            expires_at_ms,
+        })
     };
     let a = s
-        .create_ip_block(ip("10.0.0.0/8", None), 3, audit())
+        .create_instance_block(ip("10.0.0.0/8", None), 3, audit())
         .await
         .unwrap();
+    assert!(matches!(a, BlockRow::Ip(_)));
     assert!(matches!(
-        s.create_ip_block(ip("10.0.0.0/8", None), 3, audit()).await,
+        s.create_instance_block(ip("10.0.0.0/8", None), 3, audit())
+            .await,
         Err(StoreError::Conflict(_))
     ));
     let ended = s
-        .create_ip_block(ip("192.0.2.0/24", Some(now_ms() - 1)), 3, audit())
+        .create_instance_block(ip("192.0.2.0/24", Some(now_ms() - 1)), 3, audit())
         .await
         .unwrap();
+    let BlockRow::Ip(ended) = ended else {
+        panic!("an address block")
+    };
+    assert!(
+        ended.expires_at_ms.is_some(),
+        "the answer is the block as written"
+    );
     assert!(matches!(
-        s.ip_block(ended.id).await,
+        s.instance_block(Ip, ended.id).await,
         Err(StoreError::NotFound)
     ));
     let live: Vec<String> = s
-        .live_ip_blocks(10)
+        .live_instance_blocks(Ip, 10)
         .await
         .unwrap()
-        .into_iter()
-        .map(|b| b.ip)
+        .iter()
+        .map(|b| b.key().to_owned())
         .collect();
     assert_eq!(live, vec!["10.0.0.0/8".to_owned()]);
-    assert_eq!(s.ip_blocks(page(10)).await.unwrap().len(), 1);
+    assert_eq!(s.instance_blocks(Ip, page(10)).await.unwrap().len(), 1);
     // The ended block does not count against the bound.
-    s.create_ip_block(ip("2001:db8::/32", None), 3, audit())
+    s.create_instance_block(ip("2001:db8::/32", None), 3, audit())
         .await
         .unwrap();
-    s.create_ip_block(ip("198.51.100.0/24", None), 3, audit())
+    s.create_instance_block(ip("198.51.100.0/24", None), 3, audit())
         .await
         .unwrap();
     assert!(matches!(
-        s.create_ip_block(ip("203.0.113.0/24", None), 3, audit())
+        s.create_instance_block(ip("203.0.113.0/24", None), 3, audit())
             .await,
         Err(StoreError::Rejected(_))
     ));
     let mut longer = ip("10.0.0.0/8", None);
-    longer.severity = "sign_up_block".into();
+    if let BlockInput::Ip(l) = &mut longer {
+        l.severity = "sign_up_block".into();
+    }
+    let a_id = a.id();
     assert_eq!(
-        s.update_ip_block(a.id, longer, audit())
-            .await
-            .unwrap()
-            .severity,
+        severity(
+            s.update_instance_block(a_id, longer, audit())
+                .await
+                .unwrap()
+        ),
         "sign_up_block"
     );
-    s.delete_ip_block(a.id, audit()).await.unwrap();
-    assert_eq!(s.live_ip_blocks(10).await.unwrap().len(), 2);
+    s.delete_instance_block(Ip, a_id, audit()).await.unwrap();
+    assert_eq!(s.live_instance_blocks(Ip, 10).await.unwrap().len(), 2);
 }
 
 async fn moderation_announcements_reads_and_reactions(b: Backend) {
@@ -5508,7 +5484,11 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
     // A restart before the job ran: the job is still there.
     drop(s);
     let s = b.reopened_with(limits.clone()).await;
-    let first = s.run_fanout_batch().await.unwrap().expect("the job survived");
+    let first = s
+        .run_fanout_batch()
+        .await
+        .unwrap()
+        .expect("the job survived");
     assert_eq!(
         (first.status_id, first.copied, first.finished, first.dropped),
         (p, 2, false, false),
@@ -5541,7 +5521,12 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
     assert_eq!(home(&s, fans[0]).await, vec![p]);
     let dropped = s.run_fanout_batch().await.unwrap().expect("its job");
     assert_eq!(
-        (dropped.status_id, dropped.copied, dropped.finished, dropped.dropped),
+        (
+            dropped.status_id,
+            dropped.copied,
+            dropped.finished,
+            dropped.dropped
+        ),
         (gone, 0, true, true)
     );
     // Deleted after its job ran: it leaves home at once.
@@ -5561,4 +5546,174 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
         s.run_fanout_batch().await.unwrap().map(|b| b.status_id),
         Some(queued)
     );
+}
+
+// ---- api: direct timeline, collections (issue 14) ----
+
+async fn direct_timeline_is_the_viewers_direct_statuses(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "dt_me").await;
+    let friend = account(s, "dt_friend").await;
+    let other = account(s, "dt_other").await;
+    let direct = |author: Id, to: Id, text: &str| NewStatus {
+        visibility: Visibility::Direct,
+        mentions: vec![to],
+        ..new_status(author, text)
+    };
+    let sent = post_with(s, direct(me.id, friend.id, "sent")).await;
+    let got = post_with(s, direct(friend.id, me.id, "got")).await;
+    post_with(s, direct(friend.id, other.id, "not mine")).await;
+    post(s, me.id, "public").await;
+    post_with(
+        s,
+        NewStatus {
+            visibility: Visibility::Private,
+            ..new_status(me.id, "private")
+        },
+    )
+    .await;
+    assert_eq!(
+        items(s.direct_timeline(me.id, page(10)).await.unwrap()),
+        vec![got, sent]
+    );
+    assert_eq!(
+        items(s.direct_timeline(me.id, page(1)).await.unwrap()),
+        vec![got],
+        "paged like every timeline"
+    );
+    // A blocked or muted author's messages leave the list.
+    s.block(me.id, friend.id).await.unwrap();
+    assert_eq!(
+        items(s.direct_timeline(me.id, page(10)).await.unwrap()),
+        vec![sent]
+    );
+}
+
+async fn collections_bounds_owner_keys_and_cascades(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "co_me").await;
+    let other = account(s, "co_other").await;
+    let a = account(s, "co_a").await;
+    let z = account(s, "co_z").await;
+    let fields = |name: &str| CollectionFields {
+        name: name.into(),
+        description: "d".into(),
+        language: Some("en".into()),
+        tag_name: Some("people".into()),
+        sensitive: false,
+        discoverable: true,
+    };
+    let first = s
+        .create_collection(me.id, fields("first"), vec![a.id, z.id], 2, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.account_id, first.fields.clone()),
+        (me.id, fields("first"))
+    );
+    assert_eq!(s.collection(first.id).await.unwrap(), first);
+    let items = s.collection_items(&[first.id]).await.unwrap();
+    assert_eq!(
+        items.iter().map(|i| i.account_id).collect::<Vec<_>>(),
+        vec![a.id, z.id],
+        "in the order given"
+    );
+    // Bounds: accounts per collection, collections per account; nothing is left behind.
+    assert!(matches!(
+        s.create_collection(me.id, fields("big"), vec![a.id, z.id, other.id], 2, 2)
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    let hidden = CollectionFields {
+        discoverable: false,
+        ..fields("second")
+    };
+    let second = s
+        .create_collection(me.id, hidden, vec![], 2, 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_collection(me.id, fields("third"), vec![], 2, 2)
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    let ids = |v: Vec<CollectionRow>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.account_collections(me.id, false, 10, 0).await.unwrap()),
+        vec![second.id, first.id]
+    );
+    assert_eq!(
+        ids(s.account_collections(me.id, true, 10, 0).await.unwrap()),
+        vec![first.id],
+        "discoverable only"
+    );
+    assert_eq!(
+        ids(s.account_collections(me.id, false, 1, 1).await.unwrap()),
+        vec![first.id],
+        "limit and offset"
+    );
+    // Items: a conflict, the bound, someone else's collection.
+    assert!(matches!(
+        s.add_collection_item(me.id, second.id, a.id, 1).await,
+        Ok(CollectionItemRow { account_id, .. }) if account_id == a.id
+    ));
+    assert!(matches!(
+        s.add_collection_item(me.id, second.id, a.id, 5).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.add_collection_item(me.id, second.id, z.id, 1).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert!(matches!(
+        s.add_collection_item(other.id, second.id, z.id, 5).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        ids(s.collections_featuring(a.id, 10, 0).await.unwrap()),
+        vec![second.id, first.id],
+        "newest inclusion first"
+    );
+    // Updates and deletes are keyed by the owner.
+    assert!(matches!(
+        s.update_collection(other.id, first.id, fields("stolen"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let renamed = s
+        .update_collection(me.id, first.id, fields("renamed"))
+        .await
+        .unwrap();
+    assert_eq!(renamed.fields.name, "renamed");
+    assert_eq!(renamed.created_at_ms, first.created_at_ms);
+    assert!(renamed.updated_at_ms >= first.updated_at_ms);
+    let z_item = items[1].id;
+    assert!(matches!(
+        s.remove_collection_item(second.id, z_item).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.collection_item(first.id, z_item).await.unwrap(), items[1]);
+    s.remove_collection_item(first.id, z_item).await.unwrap();
+    assert!(matches!(
+        s.collection_item(first.id, z_item).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_collection(other.id, first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_collection(me.id, first.id).await.unwrap();
+    assert!(matches!(
+        s.collection(first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.collection_items(&[first.id]).await.unwrap().is_empty());
+    // An account's deletion takes its collections and its items with it.
+    s.delete_account(a.id).await.unwrap();
+    assert!(s.collection_items(&[second.id]).await.unwrap().is_empty());
+    s.delete_account(me.id).await.unwrap();
+    assert!(matches!(
+        s.collection(second.id).await,
+        Err(StoreError::NotFound)
+    ));
 }

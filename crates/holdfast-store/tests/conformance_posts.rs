@@ -10,80 +10,19 @@ use std::sync::Arc;
 
 use holdfast_store::ids::now_ms;
 use holdfast_store::*;
+use support::common::*;
 use support::Backend;
-
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::support::sqlite().await).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::support::postgres().await).await
-                }
-            )*
-        }
-    };
-}
 
 conformance!(
     edit_keeps_history_moves_mentions_and_tells_rebloggers,
     pins_are_own_bounded_and_listed,
     muted_conversation_notifies_nothing,
     polls_vote_rules_counts_and_one_end,
+    poll_end_is_told_in_bounded_runs,
     scheduled_statuses_bounds_reservations_and_one_publication,
 );
 
 // ---- helpers ----
-
-async fn account(s: &Arc<dyn Store>, name: &str) -> AccountRow {
-    s.create_account(NewAccount {
-        username: name.into(),
-        email: format!("{name}@example.com"),
-        password_hash: "hash".into(),
-        approved: true,
-        locale: Some("en".into()),
-    })
-    .await
-    .unwrap()
-}
-
-fn new_status(author: Id, text: &str) -> NewStatus {
-    NewStatus {
-        account_id: author,
-        text: text.into(),
-        content: format!("<p>{text}</p>"),
-        spoiler_text: String::new(),
-        sensitive: false,
-        visibility: Visibility::Public,
-        language: Some("en".into()),
-        in_reply_to: None,
-        app_id: None,
-        mentions: vec![],
-        tags: vec![],
-        idempotency_key: None,
-        media_ids: vec![],
-        poll: None,
-    }
-}
-
-async fn post(s: &Arc<dyn Store>, new: NewStatus) -> Id {
-    s.create_status(new, 3600).await.unwrap()
-}
-
-fn page(limit: u32) -> Page {
-    Page {
-        limit,
-        ..Page::default()
-    }
-}
 
 async fn kinds(s: &Arc<dyn Store>, account_id: Id) -> Vec<NotificationType> {
     s.notifications(account_id, &NotificationType::ALL, page(40))
@@ -104,6 +43,7 @@ fn edit(text: &str) -> StatusEdit {
         mentions: vec![],
         tags: vec![],
         media_ids: vec![],
+        media_attributes: vec![],
         poll: None,
     }
 }
@@ -140,7 +80,7 @@ async fn edit_keeps_history_moves_mentions_and_tells_rebloggers(b: Backend) {
     let m = account(s, "ed_mentioned").await;
     let mut first = new_status(a.id, "first #old");
     first.tags = vec!["old".into()];
-    let id = post(s, first).await;
+    let id = post_with(s, first).await;
     s.reblog(r.id, id, Visibility::Public).await.unwrap();
     assert!(s.status_history(id).await.unwrap().is_empty());
     assert_eq!(s.status(id).await.unwrap().edited_at_ms, None);
@@ -215,13 +155,13 @@ async fn pins_are_own_bounded_and_listed(b: Backend) {
     let s = &b.store;
     let a = account(s, "pin_a").await;
     let o = account(s, "pin_other").await;
-    let p1 = post(s, new_status(a.id, "one")).await;
-    let p2 = post(s, new_status(a.id, "two")).await;
-    let p3 = post(s, new_status(a.id, "three")).await;
+    let p1 = post_with(s, new_status(a.id, "one")).await;
+    let p2 = post_with(s, new_status(a.id, "two")).await;
+    let p3 = post_with(s, new_status(a.id, "three")).await;
     let mut dm = new_status(a.id, "secret");
     dm.visibility = Visibility::Direct;
-    let dm = post(s, dm).await;
-    let theirs = post(s, new_status(o.id, "theirs")).await;
+    let dm = post_with(s, dm).await;
+    let theirs = post_with(s, new_status(o.id, "theirs")).await;
 
     rejected(s.pin_status(a.id, theirs, 2).await, "own");
     rejected(s.pin_status(a.id, dm, 2).await, "private");
@@ -270,11 +210,11 @@ async fn muted_conversation_notifies_nothing(b: Backend) {
     let s = &b.store;
     let a = account(s, "cm_a").await;
     let f = account(s, "cm_f").await;
-    let root = post(s, new_status(a.id, "root")).await;
+    let root = post_with(s, new_status(a.id, "root")).await;
     let mut reply = new_status(f.id, "reply");
     reply.in_reply_to = Some(root);
-    let reply = post(s, reply).await;
-    let other = post(s, new_status(a.id, "elsewhere")).await;
+    let reply = post_with(s, reply).await;
+    let other = post_with(s, new_status(a.id, "elsewhere")).await;
     assert_eq!(kinds(s, a.id).await.len(), 0);
 
     // Muting through a reply mutes the whole thread.
@@ -287,13 +227,19 @@ async fn muted_conversation_notifies_nothing(b: Backend) {
         "a mute is the muter's own"
     );
     s.favourite(f.id, root).await.unwrap();
-    let mut deeper = new_status(f.id, "@cm_a deeper");
+    let g = account(s, "cm_g").await;
+    let mut deeper = new_status(f.id, "@cm_a @cm_g deeper");
     deeper.in_reply_to = Some(reply);
-    deeper.mentions = vec![a.id];
-    let deeper = post(s, deeper).await;
+    deeper.mentions = vec![a.id, g.id];
+    let deeper = post_with(s, deeper).await;
     assert!(
         kinds(s, a.id).await.is_empty(),
         "nothing from a muted thread"
+    );
+    assert_eq!(
+        kinds(s, g.id).await,
+        [NotificationType::Mention],
+        "the mute is a's alone: others mentioned with a are told"
     );
     assert!(
         bundle(s, a.id, deeper).await.muted,
@@ -321,10 +267,10 @@ async fn polls_vote_rules_counts_and_one_end(b: Backend) {
     let v2 = account(s, "poll_v2").await;
     let mut single = new_status(a.id, "pick one");
     single.poll = Some(poll(&["yes", "no"], 600, false));
-    let single = post(s, single).await;
+    let single = post_with(s, single).await;
     let mut many = new_status(a.id, "pick any");
     many.poll = Some(poll(&["a", "b", "c"], 600, true));
-    let many = post(s, many).await;
+    let many = post_with(s, many).await;
     let single_poll = bundle(s, a.id, single).await.poll.unwrap();
     let many_poll = bundle(s, a.id, many).await.poll.unwrap();
     assert_eq!(s.poll_status(many_poll.id).await.unwrap(), many);
@@ -411,7 +357,7 @@ async fn polls_vote_rules_counts_and_one_end(b: Backend) {
         ended[0],
         JobDone::PollEnded {
             status_id: single,
-            notified: vec![v1.id, a.id]
+            notified: vec![a.id, v1.id]
         }
     );
     assert!(
@@ -429,7 +375,7 @@ async fn polls_vote_rules_counts_and_one_end(b: Backend) {
     // A deleted status takes its poll; its job is dropped, not retried.
     let mut gone = new_status(a.id, "gone");
     gone.poll = Some(poll(&["x", "y"], 300, false));
-    let gone = post(s, gone).await;
+    let gone = post_with(s, gone).await;
     s.delete_status(a.id, gone).await.unwrap();
     assert!(matches!(
         s.run_due_job(later, 3600).await.unwrap(),
@@ -444,6 +390,61 @@ fn scheduled(author: Id, text: &str, at_ms: i64) -> NewScheduledStatus {
     NewScheduledStatus {
         status: new_status(author, text),
         scheduled_at_ms: at_ms,
+    }
+}
+
+/// A poll's end tells at most `poll_end_notified_per_job_max` accounts per
+/// run of its job (one transaction each): the author first, then the
+/// voters in id order, each once; the job is due again until all are told.
+async fn poll_end_is_told_in_bounded_runs(b: Backend) {
+    // Every write through the one store opened with the small batch (a
+    // second SQLite store on a file mints its own ids).
+    let s = &b
+        .reopened_with(holdfast_config::Limits {
+            poll_end_notified_per_job_max: 2,
+            ..support::limits()
+        })
+        .await;
+    let a = account(s, "batch_a").await;
+    let mut voters = Vec::new();
+    for i in 0..5 {
+        voters.push(account(s, &format!("batch_v{i}")).await.id);
+    }
+    voters.sort_unstable();
+    let mut st = new_status(a.id, "a big poll");
+    st.poll = Some(poll(&["yes", "no"], 300, false));
+    let st = post_with(s, st).await;
+    let p = bundle(s, a.id, st).await.poll.unwrap();
+    let now = now_ms();
+    for v in &voters {
+        s.vote(*v, p.id, &[0], now).await.unwrap();
+    }
+    let later = now + 3_600_000;
+    let mut runs = Vec::new();
+    while let Some(done) = s.run_due_job(later, 3600).await.unwrap() {
+        runs.push(done);
+        assert!(runs.len() <= 10, "the job ends: {runs:?}");
+    }
+    let told: Vec<Vec<Id>> = runs
+        .iter()
+        .map(|d| match d {
+            JobDone::PollEnded {
+                status_id,
+                notified,
+            } if *status_id == st => notified.clone(),
+            other => panic!("unexpected job {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        told,
+        [
+            vec![a.id, voters[0]],
+            vec![voters[1], voters[2]],
+            vec![voters[3], voters[4]]
+        ]
+    );
+    for who in voters.iter().chain([&a.id]) {
+        assert_eq!(kinds(s, *who).await, [NotificationType::Poll], "{who}");
     }
 }
 
@@ -602,7 +603,7 @@ async fn scheduled_statuses_bounds_reservations_and_one_publication(b: Backend) 
     assert_eq!(s.run_due_job(at, 3600).await.unwrap(), None);
 
     // A scheduled reply whose parent was deleted is dropped, not retried.
-    let parent = post(s, new_status(o.id, "parent")).await;
+    let parent = post_with(s, new_status(o.id, "parent")).await;
     let mut reply = scheduled(a.id, "reply", base + day);
     reply.status.in_reply_to = Some(parent);
     s.create_scheduled_status(reply, bounds).await.unwrap();

@@ -318,3 +318,60 @@ impl MutedAccount {
         }
     }
 }
+
+// ---- api: Profile (issue 14) ----
+
+/// `GET/PATCH /api/v1/profile`: the caller's profile with what they typed
+/// (Mastodon 4.6). Pictures are null when unset (unlike Account's). The
+/// profile tabs are not settings here: they are shown, as Mastodon's default.
+#[derive(Serialize)]
+pub struct Profile {
+    pub id: String,
+    pub display_name: String,
+    /// The bio as typed, not HTML.
+    pub note: String,
+    pub fields: Vec<Field>,
+    pub avatar: Option<String>,
+    pub avatar_static: Option<String>,
+    pub avatar_description: String,
+    pub header: Option<String>,
+    pub header_static: Option<String>,
+    pub header_description: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub hide_collections: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub indexable: bool,
+    pub show_media: bool,
+    pub show_media_replies: bool,
+    pub show_featured: bool,
+    pub attribution_domains: Vec<String>,
+}
+
+impl Profile {
+    pub fn new(urls: &Urls, a: &AccountRow) -> Profile {
+        let avatar = a.avatar_key.as_deref().map(|k| urls.media(k));
+        let header = a.header_key.as_deref().map(|k| urls.media(k));
+        Profile {
+            id: id(a.id),
+            display_name: a.display_name.clone(),
+            note: a.note.clone(),
+            fields: Vec::new(),
+            avatar_static: avatar.clone(),
+            avatar,
+            avatar_description: String::new(),
+            header_static: header.clone(),
+            header,
+            header_description: String::new(),
+            locked: a.locked,
+            bot: a.bot,
+            hide_collections: Some(false),
+            discoverable: Some(a.discoverable),
+            indexable: a.discoverable,
+            show_media: true,
+            show_media_replies: true,
+            show_featured: true,
+            attribution_domains: Vec::new(),
+        }
+    }
+}

@@ -2,14 +2,17 @@
 //! Admin::Report, Admin::DomainBlock, Admin::IpBlock, and Announcement.
 
 use holdfast_service::moderation::ReportView;
-use holdfast_store::{AdminAccountRow, AnnouncementRow, DomainBlockRow, IpBlockRow, ReportRow};
+use holdfast_store::{
+    AdminAccountRow, AnnouncementRow, BlockRow, DomainBlockRow, IpBlockRow, ReportRow,
+};
 use serde::Serialize;
 
 use super::{id, iso8601, Account, Role, Rule, Status, Urls};
 
-/// `POST /api/v1/reports`' answer.
+/// What a report says, as both its reporter (`Report`) and moderators
+/// (`Admin::Report`) see it: the fields the two entities share, first in each.
 #[derive(Serialize)]
-pub struct Report {
+pub struct ReportFields {
     pub id: String,
     pub action_taken: bool,
     pub action_taken_at: Option<String>,
@@ -17,6 +20,27 @@ pub struct Report {
     pub comment: String,
     pub forwarded: bool,
     pub created_at: String,
+}
+
+impl ReportFields {
+    pub fn new(r: &ReportRow) -> ReportFields {
+        ReportFields {
+            id: id(r.id),
+            action_taken: r.action_taken_at_ms.is_some(),
+            action_taken_at: r.action_taken_at_ms.map(iso8601),
+            category: r.category.clone(),
+            comment: r.comment.clone(),
+            forwarded: r.forwarded,
+            created_at: iso8601(r.created_at_ms),
+        }
+    }
+}
+
+/// `POST /api/v1/reports`' answer.
+#[derive(Serialize)]
+pub struct Report {
+    #[serde(flatten)]
+    pub fields: ReportFields,
     pub status_ids: Option<Vec<String>>,
     pub rule_ids: Option<Vec<String>>,
     pub target_account: Account,
@@ -25,13 +49,7 @@ pub struct Report {
 impl Report {
     pub fn new(urls: &Urls, r: &ReportRow, target: &holdfast_store::AccountRow) -> Report {
         Report {
-            id: id(r.id),
-            action_taken: r.action_taken_at_ms.is_some(),
-            action_taken_at: r.action_taken_at_ms.map(iso8601),
-            category: r.category.clone(),
-            comment: r.comment.clone(),
-            forwarded: r.forwarded,
-            created_at: iso8601(r.created_at_ms),
+            fields: ReportFields::new(r),
             status_ids: Some(r.status_ids.iter().map(|s| id(*s)).collect()),
             rule_ids: Some(r.rule_ids.clone()),
             target_account: Account::new(urls, target),
@@ -104,13 +122,8 @@ impl AdminAccount {
 
 #[derive(Serialize)]
 pub struct AdminReport {
-    pub id: String,
-    pub action_taken: bool,
-    pub action_taken_at: Option<String>,
-    pub category: String,
-    pub comment: String,
-    pub forwarded: bool,
-    pub created_at: String,
+    #[serde(flatten)]
+    pub fields: ReportFields,
     pub updated_at: String,
     pub account: AdminAccount,
     pub target_account: AdminAccount,
@@ -124,13 +137,7 @@ impl AdminReport {
     pub fn new(urls: &Urls, v: &ReportView) -> AdminReport {
         let r = &v.report;
         AdminReport {
-            id: id(r.id),
-            action_taken: r.action_taken_at_ms.is_some(),
-            action_taken_at: r.action_taken_at_ms.map(iso8601),
-            category: r.category.clone(),
-            comment: r.comment.clone(),
-            forwarded: r.forwarded,
-            created_at: iso8601(r.created_at_ms),
+            fields: ReportFields::new(r),
             updated_at: iso8601(r.updated_at_ms),
             account: AdminAccount::new(urls, &v.account),
             target_account: AdminAccount::new(urls, &v.target),
@@ -204,6 +211,23 @@ impl AdminIpBlock {
             comment: b.comment.clone(),
             created_at: iso8601(b.created_at_ms),
             expires_at: b.expires_at_ms.map(iso8601),
+        }
+    }
+}
+
+/// An instance block as its kind's entity (Admin::DomainBlock or Admin::IpBlock).
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum AdminBlock {
+    Domain(AdminDomainBlock),
+    Ip(AdminIpBlock),
+}
+
+impl AdminBlock {
+    pub fn new(b: &BlockRow) -> AdminBlock {
+        match b {
+            BlockRow::Domain(b) => AdminBlock::Domain(AdminDomainBlock::new(b)),
+            BlockRow::Ip(b) => AdminBlock::Ip(AdminIpBlock::new(b)),
         }
     }
 }

@@ -9,7 +9,9 @@
 
 mod account;
 mod admin;
+mod collection;
 mod discovery;
+mod embed;
 mod filter;
 mod instance;
 mod list;
@@ -21,7 +23,9 @@ mod status;
 
 pub use account::*;
 pub use admin::*;
+pub use collection::*;
 pub use discovery::*;
+pub use embed::*;
 pub use filter::*;
 pub use instance::*;
 pub use list::*;
@@ -77,6 +81,11 @@ impl Urls {
 
     pub fn status(&self, username: &str, id: holdfast_store::Id) -> String {
         format!("{}/@{}/{}", self.base, username, id)
+    }
+
+    /// A collection's identifier (`uri`); no page answers there yet.
+    pub fn collection(&self, id: holdfast_store::Id) -> String {
+        format!("{}/collections/{}", self.base, id)
     }
 
     /// Where a media key is served (`/system/media/<key>`).

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use holdfast_service::lists::NotificationView;
 use holdfast_service::notification_groups::{GroupedNotifications, NotificationGroup as Group};
-use holdfast_store::Marker as MarkerRow;
+use holdfast_store::{AccountRow, Marker as MarkerRow, ReportRow};
 use serde::Serialize;
 
-use super::{id, iso8601, Account, PartialAccountWithAvatar, Status, Urls};
+use super::{id, iso8601, Account, PartialAccountWithAvatar, Report, Status, Urls};
 
 #[derive(Serialize)]
 pub struct Notification {
@@ -21,6 +21,9 @@ pub struct Notification {
     /// The status it is about (absent for follows).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+    /// The report an `admin.report` notification is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
 }
 
 impl Notification {
@@ -36,6 +39,10 @@ impl Notification {
             created_at: iso8601(n.row.created_at_ms),
             account: Account::new(urls, &n.account),
             status: n.status.as_ref().map(|s| Status::new(urls, s)),
+            report: n
+                .report
+                .as_ref()
+                .map(|(r, target)| Report::new(urls, r, target)),
         }
     }
 }
@@ -70,10 +77,13 @@ pub struct NotificationGroup {
     pub sample_account_ids: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_id: Option<String>,
+    /// An `admin.report` group's report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
 }
 
 impl NotificationGroup {
-    fn new(g: &Group) -> NotificationGroup {
+    fn new(urls: &Urls, g: &Group, reports: &[(ReportRow, AccountRow)]) -> NotificationGroup {
         NotificationGroup {
             group_key: g.group_key.clone(),
             notifications_count: g.count,
@@ -84,6 +94,10 @@ impl NotificationGroup {
             latest_page_notification_at: g.page.as_ref().map(|p| iso8601(p.latest_at_ms)),
             sample_account_ids: g.sample_account_ids.iter().copied().map(id).collect(),
             status_id: g.status_id.map(id),
+            report: g.report_id.and_then(|rid| {
+                let (r, target) = reports.iter().find(|(r, _)| r.id == rid)?;
+                Some(Report::new(urls, r, target))
+            }),
         }
     }
 }
@@ -99,7 +113,11 @@ impl GroupedNotificationsResults {
                     .collect()
             }),
             statuses: Status::list(urls, &g.statuses),
-            notification_groups: g.groups.iter().map(NotificationGroup::new).collect(),
+            notification_groups: g
+                .groups
+                .iter()
+                .map(|group| NotificationGroup::new(urls, group, &g.reports))
+                .collect(),
         }
     }
 }

@@ -88,6 +88,13 @@ pub struct Error {
     pub details: Option<BTreeMap<String, Vec<ErrorDetail>>>,
 }
 
+/// An Error one level down, `{"error": {"error": …, "details": …}}`: how
+/// Mastodon's collections answer a validation failure.
+#[derive(Serialize)]
+pub struct WrappedError {
+    pub error: Error,
+}
+
 #[derive(Serialize, Clone, Debug)]
 pub struct ErrorDetail {
     /// `ERR_TAKEN`, `ERR_BLANK`, …

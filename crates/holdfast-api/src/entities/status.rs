@@ -219,6 +219,9 @@ pub struct Tag {
     pub url: String,
     pub history: Vec<TagHistory>,
     pub following: bool,
+    /// Optional: only the answers of `tags/:name/feature` and `unfeature` say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featuring: Option<bool>,
 }
 
 /// `Tag::history[]`: one day, numbers as strings (as Mastodon sends them).
@@ -245,6 +248,7 @@ impl Tag {
                 })
                 .collect(),
             following: t.following,
+            featuring: t.featuring,
         }
     }
 

@@ -8,7 +8,7 @@ use holdfast_store::{Id, ProfileImage};
 
 use super::helpers::path_id;
 use crate::auth::{scope, Caller, User};
-use crate::entities::{Account, CredentialAccount, Preferences, Relationship, Token};
+use crate::entities::{Account, CredentialAccount, Preferences, Profile, Relationship, Token};
 use crate::error::ApiResult;
 use crate::params::{parse_id, Params};
 use crate::streaming::ClientAddr;
@@ -75,7 +75,17 @@ pub async fn update_credentials(
     user: User<scope::WriteAccounts>,
     params: Params,
 ) -> ApiResult<Json<CredentialAccount>> {
-    let me = user.id;
+    let account = apply_profile_update(&state, user.id, &params).await?;
+    Ok(Json(CredentialAccount::new(&state.urls, &account)))
+}
+
+/// The one way a profile changes, for `update_credentials` and
+/// `PATCH /api/v1/profile` alike: the same fields, the same checks.
+async fn apply_profile_update(
+    state: &AppState,
+    me: Id,
+    params: &Params,
+) -> ApiResult<holdfast_store::AccountRow> {
     let source = params.object("source")?.unwrap_or_default();
     let update = ProfileUpdate {
         display_name: params.str("display_name")?,
@@ -104,7 +114,7 @@ pub async fn update_credentials(
         {
             Ok(key) => stored.push((which, key)),
             Err(e) => {
-                forget(&state, &stored).await;
+                forget(state, &stored).await;
                 return Err(e.into());
             }
         }
@@ -112,14 +122,35 @@ pub async fn update_credentials(
     let mut account = match state.service.update_profile(me, update).await {
         Ok(a) => a,
         Err(e) => {
-            forget(&state, &stored).await;
+            forget(state, &stored).await;
             return Err(e.into());
         }
     };
     for (which, key) in stored {
         account = state.service.use_profile_image(me, which, key).await?;
     }
-    Ok(Json(CredentialAccount::new(&state.urls, &account)))
+    Ok(account)
+}
+
+// ---- api: `GET/PATCH /api/v1/profile` (issue 14) ----
+
+/// `GET /api/v1/profile`: the caller's profile as typed (`profile` or `read:accounts`).
+pub async fn profile(
+    State(state): State<AppState>,
+    user: User<scope::Profile>,
+) -> ApiResult<Json<Profile>> {
+    let account = state.service.account(Some(user.id), user.id).await?;
+    Ok(Json(Profile::new(&state.urls, &account)))
+}
+
+/// `PATCH /api/v1/profile`: `update_credentials`' change, answered as the Profile.
+pub async fn update_profile(
+    State(state): State<AppState>,
+    user: User<scope::WriteAccounts>,
+    params: Params,
+) -> ApiResult<Json<Profile>> {
+    let account = apply_profile_update(&state, user.id, &params).await?;
+    Ok(Json(Profile::new(&state.urls, &account)))
 }
 
 async fn forget(state: &AppState, stored: &[(ProfileImage, String)]) {

@@ -3,20 +3,21 @@
 //! scope (403), and the service refuses anyone below the role it needs (403:
 //! moderators for accounts and reports, admins for blocks).
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, Uri};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use holdfast_service::moderation::{AccountAction, Actor};
 use holdfast_service::PageOf;
 use holdfast_store::{
-    AccountChange, AccountState, AdminAccountFilter, DomainBlockInput, IpBlockInput, ReportFilter,
+    AccountChange, AccountState, AdminAccountFilter, BlockInput, BlockKind, BlockRow,
+    DomainBlockInput, IpBlockInput, ReportFilter,
 };
 
 use super::helpers::path_id;
-use crate::auth::{scope, User};
-use crate::entities::{AdminAccount, AdminDomainBlock, AdminIpBlock, AdminReport, Empty, Urls};
+use crate::auth::{scope, Scope, User};
+use crate::entities::{AdminAccount, AdminBlock, AdminReport, Empty, Urls};
 use crate::error::{ApiError, ApiResult};
+use crate::paging::Paging;
 use crate::params::Params;
 use crate::AppState;
 
@@ -26,16 +27,10 @@ fn actor<S>(user: &User<S>) -> Actor {
 
 fn accounts_page(
     urls: &Urls,
-    headers: &HeaderMap,
-    uri: &Uri,
+    paging: &Paging,
     page: &PageOf<holdfast_store::AdminAccountRow>,
 ) -> Response {
-    let items: Vec<AdminAccount> = page
-        .items
-        .iter()
-        .map(|a| AdminAccount::new(urls, a))
-        .collect();
-    crate::paging::page_response(headers, uri, page, items)
+    paging.each(page, |a| AdminAccount::new(urls, a))
 }
 
 /// The filters both list versions share. `None`: the filters ask for remote
@@ -68,15 +63,14 @@ fn empty_page() -> PageOf<holdfast_store::AdminAccountRow> {
 pub async fn accounts_v1(
     State(state): State<AppState>,
     user: User<scope::AdminReadAccounts>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let Some(mut filter) = account_filter(&params, &state)? else {
-        return Ok(accounts_page(&state.urls, &headers, &uri, &empty_page()));
+        return Ok(accounts_page(&state.urls, &paging, &empty_page()));
     };
     if params.bool("remote")?.unwrap_or(false) {
-        return Ok(accounts_page(&state.urls, &headers, &uri, &empty_page()));
+        return Ok(accounts_page(&state.urls, &paging, &empty_page()));
     }
     for (key, s) in [
         ("active", AccountState::Active),
@@ -94,23 +88,22 @@ pub async fn accounts_v1(
         .service
         .admin_accounts(actor(&user), filter, params.page()?)
         .await?;
-    Ok(accounts_page(&state.urls, &headers, &uri, &page))
+    Ok(accounts_page(&state.urls, &paging, &page))
 }
 
 /// `GET /api/v2/admin/accounts` (v2: `origin`, `status`, `permissions`).
 pub async fn accounts_v2(
     State(state): State<AppState>,
     user: User<scope::AdminReadAccounts>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let Some(mut filter) = account_filter(&params, &state)? else {
-        return Ok(accounts_page(&state.urls, &headers, &uri, &empty_page()));
+        return Ok(accounts_page(&state.urls, &paging, &empty_page()));
     };
     match params.str("origin")?.as_deref() {
         None | Some("") | Some("local") => {}
-        Some("remote") => return Ok(accounts_page(&state.urls, &headers, &uri, &empty_page())),
+        Some("remote") => return Ok(accounts_page(&state.urls, &paging, &empty_page())),
         Some(_) => return Err(ApiError::unprocessable("origin must be local or remote")),
     }
     filter.state = match params.str("status")?.as_deref() {
@@ -135,7 +128,7 @@ pub async fn accounts_v2(
         .service
         .admin_accounts(actor(&user), filter, params.page()?)
         .await?;
-    Ok(accounts_page(&state.urls, &headers, &uri, &page))
+    Ok(accounts_page(&state.urls, &paging, &page))
 }
 
 pub async fn account(
@@ -236,8 +229,7 @@ pub async fn delete_account(
 pub async fn reports(
     State(state): State<AppState>,
     user: User<scope::AdminReadReports>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let filter = ReportFilter {
@@ -249,12 +241,7 @@ pub async fn reports(
         .service
         .admin_reports(actor(&user), filter, params.page()?)
         .await?;
-    let items: Vec<AdminReport> = page
-        .items
-        .iter()
-        .map(|r| AdminReport::new(&state.urls, r))
-        .collect();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, |r| AdminReport::new(&state.urls, r)))
 }
 
 pub async fn report(
@@ -344,101 +331,32 @@ pub async fn reopen(
     Ok(Json(AdminReport::new(&state.urls, &r)))
 }
 
-// ---------------------------------------------------------------- domain blocks
+// ---------------------------------------------------------------- instance blocks
 
-fn domain_block_input(params: &Params, domain: String) -> ApiResult<DomainBlockInput> {
-    Ok(DomainBlockInput {
-        domain,
-        severity: params
-            .str("severity")?
-            .unwrap_or_else(|| "silence".to_owned()),
-        reject_media: params.bool("reject_media")?.unwrap_or(false),
-        reject_reports: params.bool("reject_reports")?.unwrap_or(false),
-        private_comment: params.str("private_comment")?,
-        public_comment: params.str("public_comment")?,
-        obfuscate: params.bool("obfuscate")?.unwrap_or(false),
-    })
+/// One kind of instance block as its routes see it (`/admin/domain_blocks`,
+/// `/admin/ip_blocks`): which kind, and the scopes reading and writing it
+/// need. The handlers below serve both kinds.
+pub trait BlockRoutes: Send + Sync + 'static {
+    const KIND: BlockKind;
+    type Read: Scope;
+    type Write: Scope;
 }
 
-pub async fn domain_blocks(
-    State(state): State<AppState>,
-    user: User<scope::AdminReadDomainBlocks>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    params: Params,
-) -> ApiResult<Response> {
-    let page = state
-        .service
-        .instance_domain_blocks(actor(&user), params.page()?)
-        .await?;
-    let items: Vec<AdminDomainBlock> = page.items.iter().map(AdminDomainBlock::new).collect();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+pub struct DomainBlocks;
+
+impl BlockRoutes for DomainBlocks {
+    const KIND: BlockKind = BlockKind::Domain;
+    type Read = scope::AdminReadDomainBlocks;
+    type Write = scope::AdminWriteDomainBlocks;
 }
 
-pub async fn domain_block(
-    State(state): State<AppState>,
-    user: User<scope::AdminReadDomainBlocks>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<AdminDomainBlock>> {
-    let b = state
-        .service
-        .domain_block(actor(&user), path_id(&id)?)
-        .await?;
-    Ok(Json(AdminDomainBlock::new(&b)))
-}
+pub struct IpBlocks;
 
-pub async fn create_domain_block(
-    State(state): State<AppState>,
-    user: User<scope::AdminWriteDomainBlocks>,
-    params: Params,
-) -> ApiResult<Json<AdminDomainBlock>> {
-    let domain = params.required_str("domain")?;
-    let input = domain_block_input(&params, domain)?;
-    let b = state
-        .service
-        .create_domain_block(actor(&user), input)
-        .await?;
-    Ok(Json(AdminDomainBlock::new(&b)))
+impl BlockRoutes for IpBlocks {
+    const KIND: BlockKind = BlockKind::Ip;
+    type Read = scope::AdminReadIpBlocks;
+    type Write = scope::AdminWriteIpBlocks;
 }
-
-pub async fn update_domain_block(
-    State(state): State<AppState>,
-    user: User<scope::AdminWriteDomainBlocks>,
-    Path(id): Path<String>,
-    params: Params,
-) -> ApiResult<Json<AdminDomainBlock>> {
-    let id = path_id(&id)?;
-    let old = state.service.domain_block(actor(&user), id).await?;
-    // Fields left out keep their values.
-    let input = DomainBlockInput {
-        domain: old.domain.clone(),
-        severity: params.str("severity")?.unwrap_or(old.severity),
-        reject_media: params.bool("reject_media")?.unwrap_or(old.reject_media),
-        reject_reports: params.bool("reject_reports")?.unwrap_or(old.reject_reports),
-        private_comment: params.str("private_comment")?.or(old.private_comment),
-        public_comment: params.str("public_comment")?.or(old.public_comment),
-        obfuscate: params.bool("obfuscate")?.unwrap_or(old.obfuscate),
-    };
-    let b = state
-        .service
-        .update_domain_block(actor(&user), id, input)
-        .await?;
-    Ok(Json(AdminDomainBlock::new(&b)))
-}
-
-pub async fn delete_domain_block(
-    State(state): State<AppState>,
-    user: User<scope::AdminWriteDomainBlocks>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Empty>> {
-    state
-        .service
-        .delete_domain_block(actor(&user), path_id(&id)?)
-        .await?;
-    Ok(Json(Empty {}))
-}
-
-// ---------------------------------------------------------------- address blocks
 
 /// `expires_in` (seconds from now) to an instant.
 fn expires_at(params: &Params) -> ApiResult<Option<i64>> {
@@ -447,78 +365,119 @@ fn expires_at(params: &Params) -> ApiResult<Option<i64>> {
         .map(|s| holdfast_config::time::now_ms() + i64::from(s) * 1000))
 }
 
-pub async fn ip_blocks(
+/// A new block of the kind, from the request's parameters.
+fn new_block(kind: BlockKind, params: &Params) -> ApiResult<BlockInput> {
+    Ok(match kind {
+        BlockKind::Domain => BlockInput::Domain(DomainBlockInput {
+            domain: params.required_str("domain")?,
+            severity: params
+                .str("severity")?
+                .unwrap_or_else(|| "silence".to_owned()),
+            reject_media: params.bool("reject_media")?.unwrap_or(false),
+            reject_reports: params.bool("reject_reports")?.unwrap_or(false),
+            private_comment: params.str("private_comment")?,
+            public_comment: params.str("public_comment")?,
+            obfuscate: params.bool("obfuscate")?.unwrap_or(false),
+        }),
+        BlockKind::Ip => BlockInput::Ip(IpBlockInput {
+            ip: params.required_str("ip")?,
+            severity: params.required_str("severity")?,
+            comment: params.str("comment")?.unwrap_or_default(),
+            expires_at_ms: expires_at(params)?,
+        }),
+    })
+}
+
+/// `old` changed by the request's parameters: fields left out keep their values.
+fn changed_block(old: BlockRow, params: &Params) -> ApiResult<BlockInput> {
+    Ok(match old {
+        BlockRow::Domain(old) => BlockInput::Domain(DomainBlockInput {
+            domain: old.domain,
+            severity: params.str("severity")?.unwrap_or(old.severity),
+            reject_media: params.bool("reject_media")?.unwrap_or(old.reject_media),
+            reject_reports: params.bool("reject_reports")?.unwrap_or(old.reject_reports),
+            private_comment: params.str("private_comment")?.or(old.private_comment),
+            public_comment: params.str("public_comment")?.or(old.public_comment),
+            obfuscate: params.bool("obfuscate")?.unwrap_or(old.obfuscate),
+        }),
+        BlockRow::Ip(old) => BlockInput::Ip(IpBlockInput {
+            ip: params.str("ip")?.unwrap_or(old.ip),
+            severity: params.str("severity")?.unwrap_or(old.severity),
+            comment: params.str("comment")?.unwrap_or(old.comment),
+            expires_at_ms: if params.has("expires_in") {
+                expires_at(params)?
+            } else {
+                old.expires_at_ms
+            },
+        }),
+    })
+}
+
+pub async fn blocks<K: BlockRoutes>(
     State(state): State<AppState>,
-    user: User<scope::AdminReadIpBlocks>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    user: User<K::Read>,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let page = state
         .service
-        .ip_blocks(actor(&user), params.page()?)
+        .instance_blocks(actor(&user), K::KIND, params.page()?)
         .await?;
-    let items: Vec<AdminIpBlock> = page.items.iter().map(AdminIpBlock::new).collect();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, AdminBlock::new))
 }
 
-pub async fn ip_block(
+pub async fn block<K: BlockRoutes>(
     State(state): State<AppState>,
-    user: User<scope::AdminReadIpBlocks>,
+    user: User<K::Read>,
     Path(id): Path<String>,
-) -> ApiResult<Json<AdminIpBlock>> {
-    let b = state.service.ip_block(actor(&user), path_id(&id)?).await?;
-    Ok(Json(AdminIpBlock::new(&b)))
-}
-
-pub async fn create_ip_block(
-    State(state): State<AppState>,
-    user: User<scope::AdminWriteIpBlocks>,
-    params: Params,
-) -> ApiResult<Json<AdminIpBlock>> {
-    let input = IpBlockInput {
-        ip: params.required_str("ip")?,
-        severity: params.required_str("severity")?,
-        comment: params.str("comment")?.unwrap_or_default(),
-        expires_at_ms: expires_at(&params)?,
-    };
-    let b = state.service.create_ip_block(actor(&user), input).await?;
-    Ok(Json(AdminIpBlock::new(&b)))
-}
-
-pub async fn update_ip_block(
-    State(state): State<AppState>,
-    user: User<scope::AdminWriteIpBlocks>,
-    Path(id): Path<String>,
-    params: Params,
-) -> ApiResult<Json<AdminIpBlock>> {
-    let id = path_id(&id)?;
-    let old = state.service.ip_block(actor(&user), id).await?;
-    let input = IpBlockInput {
-        ip: params.str("ip")?.unwrap_or(old.ip),
-        severity: params.str("severity")?.unwrap_or(old.severity),
-        comment: params.str("comment")?.unwrap_or(old.comment),
-        expires_at_ms: if params.has("expires_in") {
-            expires_at(&params)?
-        } else {
-            old.expires_at_ms
-        },
-    };
+) -> ApiResult<Json<AdminBlock>> {
     let b = state
         .service
-        .update_ip_block(actor(&user), id, input)
+        .instance_block(actor(&user), K::KIND, path_id(&id)?)
         .await?;
-    Ok(Json(AdminIpBlock::new(&b)))
+    Ok(Json(AdminBlock::new(&b)))
 }
 
-pub async fn delete_ip_block(
+pub async fn create_block<K: BlockRoutes>(
     State(state): State<AppState>,
-    user: User<scope::AdminWriteIpBlocks>,
+    user: User<K::Write>,
+    params: Params,
+) -> ApiResult<Json<AdminBlock>> {
+    let input = new_block(K::KIND, &params)?;
+    let b = state
+        .service
+        .create_instance_block(actor(&user), input)
+        .await?;
+    Ok(Json(AdminBlock::new(&b)))
+}
+
+pub async fn update_block<K: BlockRoutes>(
+    State(state): State<AppState>,
+    user: User<K::Write>,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<AdminBlock>> {
+    let id = path_id(&id)?;
+    let old = state
+        .service
+        .instance_block(actor(&user), K::KIND, id)
+        .await?;
+    let input = changed_block(old, &params)?;
+    let b = state
+        .service
+        .update_instance_block(actor(&user), id, input)
+        .await?;
+    Ok(Json(AdminBlock::new(&b)))
+}
+
+pub async fn delete_block<K: BlockRoutes>(
+    State(state): State<AppState>,
+    user: User<K::Write>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Empty>> {
     state
         .service
-        .delete_ip_block(actor(&user), path_id(&id)?)
+        .delete_instance_block(actor(&user), K::KIND, path_id(&id)?)
         .await?;
     Ok(Json(Empty {}))
 }

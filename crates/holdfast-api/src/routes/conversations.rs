@@ -1,8 +1,7 @@
 //! Direct conversations: `GET /api/v1/conversations`, `POST …/:id/read`,
 //! `DELETE …/:id`; and dismissing a follow suggestion.
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 
@@ -10,6 +9,7 @@ use super::helpers::path_id;
 use crate::auth::{scope, User};
 use crate::entities::{Conversation, Empty};
 use crate::error::ApiResult;
+use crate::paging::Paging;
 use crate::params::Params;
 use crate::AppState;
 
@@ -17,17 +17,11 @@ use crate::AppState;
 pub async fn index(
     State(state): State<AppState>,
     user: User<scope::ReadStatuses>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let page = state.service.conversations(user.id, params.page()?).await?;
-    let items: Vec<Conversation> = page
-        .items
-        .iter()
-        .map(|c| Conversation::new(&state.urls, c))
-        .collect();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, |c| Conversation::new(&state.urls, c)))
 }
 
 pub async fn read(

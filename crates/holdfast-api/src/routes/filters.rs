@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use holdfast_service::filters::{ExpiresIn, FilterFields, KeywordFields, V1FilterFields};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::helpers::path_id;
 use crate::auth::{scope, User};
@@ -115,9 +115,9 @@ pub async fn delete(
     State(state): State<AppState>,
     user: User<scope::WriteFilters>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::Empty>> {
     state.service.delete_filter(user.id, path_id(&id)?).await?;
-    Ok(Json(json!({})))
+    Ok(Json(entities::Empty {}))
 }
 
 pub async fn keywords(
@@ -178,12 +178,12 @@ pub async fn delete_keyword(
     State(state): State<AppState>,
     user: User<scope::WriteFilters>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::Empty>> {
     state
         .service
         .delete_filter_keyword(user.id, path_id(&id)?)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(entities::Empty {}))
 }
 
 pub async fn statuses(
@@ -227,12 +227,12 @@ pub async fn delete_status(
     State(state): State<AppState>,
     user: User<scope::WriteFilters>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::Empty>> {
     state
         .service
         .delete_filter_status(user.id, path_id(&id)?)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(entities::Empty {}))
 }
 
 // ---- v1 ----
@@ -294,10 +294,10 @@ pub async fn v1_delete(
     State(state): State<AppState>,
     user: User<scope::WriteFilters>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::Empty>> {
     state
         .service
         .delete_v1_filter(user.id, path_id(&id)?)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(entities::Empty {}))
 }

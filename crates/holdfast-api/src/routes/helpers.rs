@@ -9,8 +9,7 @@ macro_rules! account_page_handler {
             axum::extract::State(state): axum::extract::State<crate::AppState>,
             caller: crate::auth::Caller,
             axum::extract::Path(id): axum::extract::Path<String>,
-            headers: axum::http::HeaderMap,
-            axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+            paging: crate::paging::Paging,
             params: crate::params::Params,
         ) -> crate::error::ApiResult<axum::response::Response> {
             let viewer = caller.viewer("read:accounts")?;
@@ -18,12 +17,7 @@ macro_rules! account_page_handler {
                 .service
                 .$op(viewer, super::helpers::path_id(&id)?, params.page()?)
                 .await?;
-            let items: Vec<crate::entities::Account> = page
-                .items
-                .iter()
-                .map(|a| crate::entities::Account::new(&state.urls, a))
-                .collect();
-            Ok(crate::paging::page_response(&headers, &uri, &page, items))
+            Ok(paging.each(&page, |a| crate::entities::Account::new(&state.urls, a)))
         }
     };
 }

@@ -1,18 +1,17 @@
 //! /api/v1/lists: an account's lists, their members, and which lists hold an
 //! account (`/api/v1/accounts/:id/lists`). The list timeline is in timelines.rs.
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use holdfast_service::user_lists::ListFields;
 use holdfast_store::{Id, ListRow};
-use serde_json::{json, Value};
 
 use super::helpers::path_id;
 use crate::auth::{scope, User};
 use crate::entities;
 use crate::error::{ApiError, ApiResult};
+use crate::paging::Paging;
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
@@ -84,18 +83,17 @@ pub async fn delete(
     State(state): State<AppState>,
     user: User<scope::WriteLists>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::Empty>> {
     let me = user.id;
     state.service.delete_list(me, path_id(&id)?).await?;
-    Ok(Json(json!({})))
+    Ok(Json(entities::Empty {}))
 }
 
 pub async fn members(
     State(state): State<AppState>,
     user: User<scope::ReadLists>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let me = user.id;
@@ -103,12 +101,7 @@ pub async fn members(
         .service
         .list_members(me, path_id(&id)?, params.page()?)
         .await?;
-    let items: Vec<entities::Account> = page
-        .items
-        .iter()
-        .map(|a| entities::Account::new(&state.urls, a))
-        .collect();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, |a| entities::Account::new(&state.urls, a)))
 }
 
 pub async fn add_members(
@@ -116,14 +109,14 @@ pub async fn add_members(
     user: User<scope::WriteLists>,
     Path(id): Path<String>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::Empty>> {
     let me = user.id;
     let id = path_id(&id)?;
     state
         .service
         .add_list_members(me, id, &account_ids(&params)?)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(entities::Empty {}))
 }
 
 pub async fn remove_members(
@@ -131,14 +124,14 @@ pub async fn remove_members(
     user: User<scope::WriteLists>,
     Path(id): Path<String>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::Empty>> {
     let me = user.id;
     let id = path_id(&id)?;
     state
         .service
         .remove_list_members(me, id, &account_ids(&params)?)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(entities::Empty {}))
 }
 
 pub async fn containing(

@@ -6,9 +6,11 @@ mod helpers;
 mod accounts;
 mod admin;
 mod announcements;
+mod collections;
 mod conversations;
 mod discovery;
 mod emails;
+mod embeds;
 mod filters;
 mod fixed;
 mod instance;
@@ -74,6 +76,11 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route(
             "/api/v1/accounts/update_credentials",
             axum::routing::patch(accounts::update_credentials),
+        )
+        // ---- api: the profile (issue 14); PATCH may carry pictures ----
+        .route(
+            "/api/v1/profile",
+            get(accounts::profile).patch(accounts::update_profile),
         )
         .layer(DefaultBodyLimit::max(limits.media_upload_body_max_bytes))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -403,23 +410,24 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
         .route("/api/v1/admin/reports/{id}/reopen", post(admin::reopen))
         .route(
             "/api/v1/admin/domain_blocks",
-            get(admin::domain_blocks).post(admin::create_domain_block),
+            get(admin::blocks::<admin::DomainBlocks>)
+                .post(admin::create_block::<admin::DomainBlocks>),
         )
         .route(
             "/api/v1/admin/domain_blocks/{id}",
-            get(admin::domain_block)
-                .put(admin::update_domain_block)
-                .delete(admin::delete_domain_block),
+            get(admin::block::<admin::DomainBlocks>)
+                .put(admin::update_block::<admin::DomainBlocks>)
+                .delete(admin::delete_block::<admin::DomainBlocks>),
         )
         .route(
             "/api/v1/admin/ip_blocks",
-            get(admin::ip_blocks).post(admin::create_ip_block),
+            get(admin::blocks::<admin::IpBlocks>).post(admin::create_block::<admin::IpBlocks>),
         )
         .route(
             "/api/v1/admin/ip_blocks/{id}",
-            get(admin::ip_block)
-                .put(admin::update_ip_block)
-                .delete(admin::delete_ip_block),
+            get(admin::block::<admin::IpBlocks>)
+                .put(admin::update_block::<admin::IpBlocks>)
+                .delete(admin::delete_block::<admin::IpBlocks>),
         )
         // filters (v2, and v1's view of their keywords)
         .route("/api/v2/filters", get(filters::index).post(filters::create))
@@ -525,6 +533,45 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
             get(fixed::async_refresh),
         )
         .route("/api/v1/timelines/link", get(fixed::link_timeline))
+        // ---- api: collections, feature by tag name, direct timeline, oEmbed, interaction policies (issue 14) ----
+        .route("/api/v1/collections", post(collections::create))
+        .route(
+            "/api/v1/collections/{id}",
+            get(collections::show)
+                .patch(collections::update)
+                .delete(collections::delete),
+        )
+        .route(
+            "/api/v1/collections/{id}/items",
+            post(collections::add_item),
+        )
+        .route(
+            "/api/v1/collections/{id}/items/{item}",
+            axum::routing::delete(collections::remove_item),
+        )
+        .route(
+            "/api/v1/collections/{id}/items/{item}/revoke",
+            post(collections::revoke_item),
+        )
+        .route(
+            "/api/v1/accounts/{id}/collections",
+            get(collections::of_account),
+        )
+        .route(
+            "/api/v1/accounts/{id}/in_collections",
+            get(collections::featuring),
+        )
+        .route("/api/v1/tags/{name}/feature", post(tags::feature_by_name))
+        .route(
+            "/api/v1/tags/{name}/unfeature",
+            post(tags::unfeature_by_name),
+        )
+        .route("/api/v1/timelines/direct", get(timelines::direct))
+        .route("/api/oembed", get(embeds::show))
+        .route(
+            "/api/v1/statuses/{id}/interaction_policy",
+            axum::routing::put(statuses::interaction_policy),
+        )
 }
 
 /// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).

@@ -1,8 +1,7 @@
 //! Notification policies (/api/v2/notifications/policy and v1's) and the
 //! requests filtered notifications wait in (/api/v1/notifications/requests).
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use holdfast_service::notification_policies::PolicyFields;
@@ -11,9 +10,9 @@ use serde_json::{json, Value};
 
 use super::helpers::path_id;
 use crate::auth::{scope, User};
-use crate::entities::{NotificationPolicy, NotificationRequest, V1NotificationPolicy};
+use crate::entities::{Empty, NotificationPolicy, NotificationRequest, V1NotificationPolicy};
 use crate::error::{ApiError, ApiResult};
-use crate::paging::page_response;
+use crate::paging::Paging;
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
@@ -80,20 +79,14 @@ pub async fn v1_update_policy(
 pub async fn requests(
     State(state): State<AppState>,
     user: User<scope::ReadNotifications>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let page = state
         .service
         .notification_requests(user.id, params.page()?)
         .await?;
-    let items: Vec<NotificationRequest> = page
-        .items
-        .iter()
-        .map(|r| NotificationRequest::new(&state.urls, r))
-        .collect();
-    Ok(page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, |r| NotificationRequest::new(&state.urls, r)))
 }
 
 pub async fn request(
@@ -112,26 +105,26 @@ pub async fn accept(
     State(state): State<AppState>,
     user: User<scope::WriteNotifications>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Empty>> {
     let id = path_id(&id)?;
     state
         .service
         .accept_notification_requests(user.id, &[id], true)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 pub async fn dismiss(
     State(state): State<AppState>,
     user: User<scope::WriteNotifications>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Empty>> {
     let id = path_id(&id)?;
     state
         .service
         .dismiss_notification_requests(user.id, &[id], true)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 /// `id[]`; an id that is not one names no request (skipped, as others' are).
@@ -147,26 +140,26 @@ pub async fn accept_many(
     State(state): State<AppState>,
     user: User<scope::WriteNotifications>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Empty>> {
     let ids = ids(&params)?;
     state
         .service
         .accept_notification_requests(user.id, &ids, false)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 pub async fn dismiss_many(
     State(state): State<AppState>,
     user: User<scope::WriteNotifications>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Empty>> {
     let ids = ids(&params)?;
     state
         .service
         .dismiss_notification_requests(user.id, &ids, false)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 /// Accepting merges at once here (no background job), so it is always merged.

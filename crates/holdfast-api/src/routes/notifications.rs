@@ -2,9 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::Json;
 use holdfast_service::notification_groups::GroupFilter;
 use holdfast_store::Id;
@@ -15,15 +14,14 @@ use crate::entities::{
     Account, Empty, GroupedNotificationsResults, Marker, Notification, UnreadCount,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::paging::{link_header, page_response};
+use crate::paging::Paging;
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
 pub async fn list(
     State(state): State<AppState>,
     user: User<scope::ReadNotifications>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let me = user.id;
@@ -37,12 +35,7 @@ pub async fn list(
             params.page()?,
         )
         .await?;
-    let items = page
-        .items
-        .iter()
-        .map(|n| Notification::new(&state.urls, n))
-        .collect();
-    Ok(page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, |n| Notification::new(&state.urls, n)))
 }
 
 pub async fn show(
@@ -136,8 +129,7 @@ fn group_filter(params: &Params) -> ApiResult<GroupFilter> {
 pub async fn grouped(
     State(state): State<AppState>,
     user: User<scope::ReadNotifications>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let me = user.id;
@@ -158,13 +150,7 @@ pub async fn grouped(
         Some(g) => GroupedNotificationsResults::new(&state.urls, &g, partial),
         None => GroupedNotificationsResults::new(&state.urls, &Default::default(), partial),
     };
-    let mut response = Json(body).into_response();
-    if let Some(link) = link_header(&headers, &uri, page.next_max_id, page.prev_min_id) {
-        if let Ok(v) = HeaderValue::from_str(&link) {
-            response.headers_mut().insert(header::LINK, v);
-        }
-    }
-    Ok(response)
+    Ok(paging.respond(&page, body))
 }
 
 pub async fn group(
@@ -195,8 +181,7 @@ pub async fn group_accounts(
     State(state): State<AppState>,
     user: User<scope::ReadNotifications>,
     Path(key): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let me = user.id;
@@ -204,12 +189,7 @@ pub async fn group_accounts(
         .service
         .notification_group_accounts(me, &key, params.page()?)
         .await?;
-    let items = page
-        .items
-        .iter()
-        .map(|a| Account::new(&state.urls, a))
-        .collect();
-    Ok(page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, |a| Account::new(&state.urls, a)))
 }
 
 async fn unread(

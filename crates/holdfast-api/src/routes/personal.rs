@@ -1,16 +1,15 @@
 //! Private notes (`accounts/:id/note`), endorsements (`accounts/:id/pin`,
 //! `unpin`, `/api/v1/endorsements`) and a user's hidden domains (`/api/v1/domain_blocks`).
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
-use serde_json::{json, Value};
 
 use super::helpers::path_id;
 use crate::auth::{scope, User};
 use crate::entities;
 use crate::error::ApiResult;
+use crate::paging::Paging;
 use crate::params::Params;
 use crate::AppState;
 
@@ -51,62 +50,50 @@ pub async fn unpin(
 pub async fn endorsements(
     State(state): State<AppState>,
     user: User<scope::ReadAccounts>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let me = user.id;
     let page = state.service.endorsements(me, params.page()?).await?;
-    let items: Vec<entities::Account> = page
-        .items
-        .iter()
-        .map(|a| entities::Account::new(&state.urls, a))
-        .collect();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, |a| entities::Account::new(&state.urls, a)))
 }
 
 /// An array of domain names, paged with `Link`.
 pub async fn domain_blocks(
     State(state): State<AppState>,
     user: User<scope::ReadBlocks>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let me = user.id;
     let page = state.service.domain_blocks(me, params.page()?).await?;
-    Ok(crate::paging::page_response(
-        &headers,
-        &uri,
-        &page,
-        page.items.clone(),
-    ))
+    Ok(paging.respond(&page, &page.items))
 }
 
 pub async fn block_domain(
     State(state): State<AppState>,
     user: User<scope::WriteBlocks>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::Empty>> {
     let me = user.id;
     state
         .service
         .block_domain(me, params.str("domain")?)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(entities::Empty {}))
 }
 
 pub async fn unblock_domain(
     State(state): State<AppState>,
     user: User<scope::WriteBlocks>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<entities::Empty>> {
     let me = user.id;
     state
         .service
         .unblock_domain(me, params.str("domain")?)
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(entities::Empty {}))
 }
 
 account_page_handler!(account_endorsements, account_endorsements);

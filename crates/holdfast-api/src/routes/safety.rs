@@ -1,8 +1,7 @@
 //! Blocks, mutes, follow requests and removing followers
 //! (`/api/v1/blocks`, `/mutes`, `/follow_requests`, `accounts/:id/remove_from_followers`).
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use holdfast_service::PageOf;
@@ -12,59 +11,48 @@ use super::helpers::path_id;
 use crate::auth::{scope, User};
 use crate::entities::{Account, MutedAccount, Relationship, Urls};
 use crate::error::ApiResult;
+use crate::paging::Paging;
 use crate::params::Params;
 use crate::AppState;
 
-fn accounts_response(
-    urls: &Urls,
-    headers: &HeaderMap,
-    uri: &axum::http::Uri,
-    page: &PageOf<AccountRow>,
-) -> Response {
-    let items: Vec<Account> = page.items.iter().map(|a| Account::new(urls, a)).collect();
-    crate::paging::page_response(headers, uri, page, items)
+fn accounts_response(urls: &Urls, paging: &Paging, page: &PageOf<AccountRow>) -> Response {
+    paging.each(page, |a| Account::new(urls, a))
 }
 
 pub async fn blocks(
     State(state): State<AppState>,
     user: User<scope::ReadBlocks>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let me = user.id;
     let page = state.service.blocks(me, params.page()?).await?;
-    Ok(accounts_response(&state.urls, &headers, &uri, &page))
+    Ok(accounts_response(&state.urls, &paging, &page))
 }
 
 /// Accounts, each with `mute_expires_at` (null for a mute without end).
 pub async fn mutes(
     State(state): State<AppState>,
     user: User<scope::ReadMutes>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let me = user.id;
     let page = state.service.mutes(me, params.page()?).await?;
-    let items = page
-        .items
-        .iter()
-        .map(|m| MutedAccount::new(&state.urls, &m.account, m.expires_at_ms))
-        .collect::<Vec<_>>();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, |m| {
+        MutedAccount::new(&state.urls, &m.account, m.expires_at_ms)
+    }))
 }
 
 pub async fn follow_requests(
     State(state): State<AppState>,
     user: User<scope::ReadFollows>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let me = user.id;
     let page = state.service.follow_requests(me, params.page()?).await?;
-    Ok(accounts_response(&state.urls, &headers, &uri, &page))
+    Ok(accounts_response(&state.urls, &paging, &page))
 }
 
 pub async fn authorize_follow_request(

@@ -1,36 +1,30 @@
 //! /api/v1/scheduled_statuses: the caller's statuses waiting to be
 //! published (someone else's is 404).
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use holdfast_config::time::parse_iso8601;
 
 use super::helpers::path_id;
 use crate::auth::{scope, User};
-use crate::entities::ScheduledStatus;
+use crate::entities::{Empty, ScheduledStatus};
 use crate::error::{ApiError, ApiResult};
+use crate::paging::Paging;
 use crate::params::Params;
 use crate::AppState;
 
 pub async fn index(
     State(state): State<AppState>,
     user: User<scope::ReadStatuses>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let page = state
         .service
         .scheduled_statuses(user.id, params.page()?)
         .await?;
-    let items: Vec<ScheduledStatus> = page
-        .items
-        .iter()
-        .map(|s| ScheduledStatus::new(&state.urls, s))
-        .collect();
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(paging.each(&page, |s| ScheduledStatus::new(&state.urls, s)))
 }
 
 pub async fn show(
@@ -68,10 +62,10 @@ pub async fn delete(
     State(state): State<AppState>,
     user: User<scope::WriteStatuses>,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Empty>> {
     state
         .service
         .cancel_scheduled_status(user.id, path_id(&id)?)
         .await?;
-    Ok(Json(serde_json::Value::Object(Default::default())))
+    Ok(Json(Empty {}))
 }

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use holdfast_config::time::parse_iso8601;
-use holdfast_service::posts::EditInput;
+use holdfast_service::posts::{EditInput, MediaAttributes, Scheduling};
 use holdfast_service::statuses::{PollInput, PostInput};
 use holdfast_store::Id;
 
@@ -25,6 +25,26 @@ fn media_ids(params: &Params) -> ApiResult<Vec<Id>> {
         .map(|s| {
             crate::params::parse_id(s)
                 .ok_or_else(|| ApiError::unprocessable("Validation failed: media_ids must be ids"))
+        })
+        .collect()
+}
+
+/// `media_attributes[][id]`, `[description]`, `[focus]` of an edit
+/// (`[thumbnail]` is not taken: a new preview is uploaded through
+/// `PUT /api/v1/media/:id` before the media is attached).
+fn media_attributes(params: &Params) -> ApiResult<Vec<MediaAttributes>> {
+    params
+        .object_list("media_attributes")?
+        .iter()
+        .map(|a| {
+            let id = a.id("id")?.ok_or_else(|| {
+                ApiError::unprocessable("Validation failed: media_attributes[][id] is required")
+            })?;
+            Ok(MediaAttributes {
+                id,
+                description: a.str("description")?,
+                focus: a.str("focus")?,
+            })
         })
         .collect()
 }
@@ -85,10 +105,10 @@ pub async fn create(
     };
     let (me, app) = (user.id, user.principal.app_id);
     Ok(match scheduled_at {
-        Some(at) => {
-            let row = state.service.schedule_status(me, app, input, at).await?;
-            Json(ScheduledStatus::new(&state.urls, &row)).into_response()
-        }
+        Some(at) => match state.service.schedule_status(me, app, input, at).await? {
+            Scheduling::Later(row) => Json(ScheduledStatus::new(&state.urls, &row)).into_response(),
+            Scheduling::Now(bundle) => Json(Status::new(&state.urls, &bundle)).into_response(),
+        },
         None => {
             let bundle = state.service.post_status(me, app, input).await?;
             Json(Status::new(&state.urls, &bundle)).into_response()
@@ -109,6 +129,7 @@ pub async fn update(
         sensitive: params.bool("sensitive")?,
         language: params.str("language")?,
         media_ids: media_ids(&params)?,
+        media_attributes: media_attributes(&params)?,
         poll: poll_input(&params)?,
     };
     let bundle = state
@@ -193,7 +214,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Status>> {
     let viewer = caller.viewer("read:statuses")?;
-    let bundle = state.service.status(viewer, path_id(&id)?).await?;
+    let bundle = state.service.show_status(viewer, path_id(&id)?).await?;
     Ok(Json(Status::new(&state.urls, &bundle)))
 }
 
@@ -260,3 +281,21 @@ pub async fn reblog(
 
 account_page_handler!(favourited_by, favourited_by);
 account_page_handler!(reblogged_by, reblogged_by);
+
+// ---- api: interaction policies (issue 14) ----
+
+/// `PUT /api/v1/statuses/:id/interaction_policy`: the author's own status
+/// (404 otherwise), with a known `quote_approval_policy` (422 otherwise).
+pub async fn interaction_policy(
+    State(state): State<AppState>,
+    user: User<scope::WriteStatuses>,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Status>> {
+    let policy = params.str("quote_approval_policy")?;
+    let bundle = state
+        .service
+        .set_interaction_policy(user.id, path_id(&id)?, policy.as_deref())
+        .await?;
+    Ok(Json(Status::new(&state.urls, &bundle)))
+}

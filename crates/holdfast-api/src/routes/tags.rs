@@ -1,8 +1,7 @@
 //! Hashtags an account follows (`tags/:name/follow`, `followed_tags`) or
 //! features on its profile (`featured_tags`), and `tags/:name` itself.
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 
@@ -10,6 +9,7 @@ use super::helpers::path_id;
 use crate::auth::{scope, Caller, User};
 use crate::entities::{self, FeaturedTag, Tag};
 use crate::error::ApiResult;
+use crate::paging::Paging;
 use crate::params::Params;
 use crate::AppState;
 
@@ -46,13 +46,12 @@ pub async fn unfollow(
 pub async fn followed(
     State(state): State<AppState>,
     user: User<scope::ReadFollows>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let page = state.service.followed_tags(user.id, params.page()?).await?;
     let items = Tag::list(&state.urls, &page.items);
-    Ok(crate::paging::page_response(&headers, &uri, &page, items))
+    Ok(paging.respond(&page, items))
 }
 
 /// `GET /api/v1/featured_tags`: the caller's own.
@@ -113,4 +112,26 @@ pub async fn suggestions(
 ) -> ApiResult<Json<Vec<Tag>>> {
     let tags = state.service.featured_tag_suggestions(user.id).await?;
     Ok(Json(Tag::list(&state.urls, &tags)))
+}
+
+// ---- api: `tags/:name/feature` and `unfeature` (issue 14) ----
+
+/// `POST /api/v1/tags/:name/feature`: the Tag, `featuring: true`.
+pub async fn feature_by_name(
+    State(state): State<AppState>,
+    user: User<scope::WriteAccounts>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Tag>> {
+    let tag = state.service.feature_tag_named(user.id, &name).await?;
+    Ok(Json(Tag::new(&state.urls, &tag)))
+}
+
+/// `POST /api/v1/tags/:name/unfeature`: the Tag, `featuring: false`.
+pub async fn unfeature_by_name(
+    State(state): State<AppState>,
+    user: User<scope::WriteAccounts>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Tag>> {
+    let tag = state.service.unfeature_tag_named(user.id, &name).await?;
+    Ok(Json(Tag::new(&state.urls, &tag)))
 }

@@ -1,7 +1,6 @@
 //! Timelines, favourites, bookmarks, tags and search.
 
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, Uri};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use holdfast_service::lists::Timeline;
@@ -12,40 +11,32 @@ use super::helpers::path_id;
 use crate::auth::{scope, Caller, User};
 use crate::entities::{Search, Status};
 use crate::error::ApiResult;
-use crate::paging::page_response;
+use crate::paging::Paging;
 use crate::params::Params;
 use crate::AppState;
 
-fn statuses(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
-    page: PageOf<StatusBundle>,
-) -> Response {
-    let items = Status::list(&state.urls, &page.items);
-    page_response(headers, uri, &page, items)
+fn statuses(state: &AppState, paging: &Paging, page: PageOf<StatusBundle>) -> Response {
+    paging.respond(&page, Status::list(&state.urls, &page.items))
 }
 
 async fn timeline(
     state: &AppState,
     which: Timeline<'_>,
-    headers: &HeaderMap,
-    uri: &Uri,
+    paging: &Paging,
     params: &Params,
 ) -> ApiResult<Response> {
     let page = state.service.timeline(which, params.page()?).await?;
-    Ok(statuses(state, headers, uri, page))
+    Ok(statuses(state, paging, page))
 }
 
 pub async fn home(
     State(state): State<AppState>,
     user: User<scope::ReadStatuses>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let which = Timeline::Home { me: user.id };
-    timeline(&state, which, &headers, &uri, &params).await
+    timeline(&state, which, &paging, &params).await
 }
 
 /// `/api/v1/timelines/list/:id`: one of the caller's lists.
@@ -53,22 +44,20 @@ pub async fn list(
     State(state): State<AppState>,
     user: User<scope::ReadLists>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let which = Timeline::List {
         me: user.id,
         id: path_id(&id)?,
     };
-    timeline(&state, which, &headers, &uri, &params).await
+    timeline(&state, which, &paging, &params).await
 }
 
 pub async fn public(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let viewer = caller.viewer("read:statuses")?;
@@ -79,8 +68,7 @@ pub async fn public(
         params.page()?;
         return Ok(statuses(
             &state,
-            &headers,
-            &uri,
+            &paging,
             PageOf {
                 items: Vec::new(),
                 next_max_id: None,
@@ -89,15 +77,14 @@ pub async fn public(
         ));
     }
     let which = Timeline::Public { viewer, only_media };
-    timeline(&state, which, &headers, &uri, &params).await
+    timeline(&state, which, &paging, &params).await
 }
 
 pub async fn tag(
     State(state): State<AppState>,
     caller: Caller,
     Path(hashtag): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let viewer = caller.viewer("read:statuses")?;
@@ -105,15 +92,14 @@ pub async fn tag(
         viewer,
         name: hashtag.trim_start_matches('#'),
     };
-    timeline(&state, which, &headers, &uri, &params).await
+    timeline(&state, which, &paging, &params).await
 }
 
 pub async fn account_statuses(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let viewer = caller.viewer("read:statuses")?;
@@ -130,29 +116,27 @@ pub async fn account_statuses(
         filter,
         tagged: tagged.as_deref().map(|t| t.trim_start_matches('#')),
     };
-    timeline(&state, which, &headers, &uri, &params).await
+    timeline(&state, which, &paging, &params).await
 }
 
 pub async fn favourites(
     State(state): State<AppState>,
     user: User<scope::ReadFavourites>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let which = Timeline::Favourites { me: user.id };
-    timeline(&state, which, &headers, &uri, &params).await
+    timeline(&state, which, &paging, &params).await
 }
 
 pub async fn bookmarks(
     State(state): State<AppState>,
     user: User<scope::ReadBookmarks>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    paging: Paging,
     params: Params,
 ) -> ApiResult<Response> {
     let which = Timeline::Bookmarks { me: user.id };
-    timeline(&state, which, &headers, &uri, &params).await
+    timeline(&state, which, &paging, &params).await
 }
 
 pub async fn search(
@@ -178,4 +162,19 @@ pub async fn search(
         .tag_views(viewer, results.hashtags.clone())
         .await?;
     Ok(Json(Search::new(&state.urls, &results, &hashtags)))
+}
+
+// ---- api: `timelines/direct` (issue 14) ----
+
+/// `GET /api/v1/timelines/direct`: the caller's direct statuses, written or
+/// received, paged like the other timelines (removed from Mastodon in 3.0,
+/// still asked for by older apps).
+pub async fn direct(
+    State(state): State<AppState>,
+    user: User<scope::ReadStatuses>,
+    paging: Paging,
+    params: Params,
+) -> ApiResult<Response> {
+    let which = Timeline::Direct { me: user.id };
+    timeline(&state, which, &paging, &params).await
 }

@@ -9,7 +9,10 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use holdfast_service::moderation::Actor;
-use holdfast_store::{AnnouncementRow, DomainBlockInput, DomainBlockRow, IpBlockInput, IpBlockRow};
+use holdfast_store::{
+    AnnouncementRow, BlockInput, BlockKind, BlockRow, DomainBlockInput, DomainBlockRow,
+    IpBlockInput, IpBlockRow,
+};
 use maud::{html, Markup};
 
 use super::layout::{csrf_field, see_other, Page, WebError, WebResult};
@@ -294,8 +297,9 @@ pub async fn domain_blocks(
 ) -> WebResult<Response> {
     let page = state
         .service
-        .instance_domain_blocks(actor(&viewer), params.page()?)
+        .instance_blocks(actor(&viewer), BlockKind::Domain, params.page()?)
         .await?;
+    let blocks: Vec<&DomainBlockRow> = page.items.iter().filter_map(BlockRow::as_domain).collect();
     let main = html! {
         (tabs(&viewer))
         p.hint { "holdfast does not federate yet, so no other server reaches this one: a block is kept, listed and applied once federation exists." }
@@ -308,8 +312,8 @@ pub async fn domain_blocks(
             button #block-domain type="submit" { "Block" }
         }
         h2 { "Blocked domains" }
-        @if page.items.is_empty() { p.empty #no-domain-blocks { "No domain is blocked." } }
-        @for b in &page.items {
+        @if blocks.is_empty() { p.empty #no-domain-blocks { "No domain is blocked." } }
+        @for b in blocks {
             article.block id={ "domain-block-" (b.id) } {
                 h3 { (b.domain) }
                 p.meta {
@@ -345,13 +349,14 @@ pub async fn create_domain_block(
 ) -> WebResult<Response> {
     let viewer = checked_form(&state, &headers, &params).await?;
     let domain = field(&params, "domain").unwrap_or_default();
+    let input = BlockInput::Domain(domain_block_input(&params, domain));
     let b = state
         .service
-        .create_domain_block(actor(&viewer), domain_block_input(&params, domain))
+        .create_instance_block(actor(&viewer), input)
         .await?;
     Ok(see_other(&format!(
         "/admin/domain_blocks#domain-block-{}",
-        b.id
+        b.id()
     )))
 }
 
@@ -368,14 +373,15 @@ pub async fn act_on_domain_block(
     match what.as_str() {
         "update" => {
             // The service keeps the domain; only what the form edits changes.
-            let input = domain_block_input(&params, String::new());
-            svc.update_domain_block(actor(&viewer), id, input).await?;
+            let input = BlockInput::Domain(domain_block_input(&params, String::new()));
+            svc.update_instance_block(actor(&viewer), id, input).await?;
             Ok(see_other(&format!(
                 "/admin/domain_blocks#domain-block-{id}"
             )))
         }
         "delete" => {
-            svc.delete_domain_block(actor(&viewer), id).await?;
+            svc.delete_instance_block(actor(&viewer), BlockKind::Domain, id)
+                .await?;
             Ok(see_other("/admin/domain_blocks"))
         }
         _ => Err(WebError::not_found()),
@@ -463,8 +469,9 @@ pub async fn ip_blocks(
 ) -> WebResult<Response> {
     let page = state
         .service
-        .ip_blocks(actor(&viewer), params.page()?)
+        .instance_blocks(actor(&viewer), BlockKind::Ip, params.page()?)
         .await?;
+    let blocks: Vec<&IpBlockRow> = page.items.iter().filter_map(BlockRow::as_ip).collect();
     let main = html! {
         (tabs(&viewer))
         p.hint { "Address blocks are checked when someone signs up, here and through the API." }
@@ -475,8 +482,8 @@ pub async fn ip_blocks(
             button #block-ip type="submit" { "Block" }
         }
         h2 { "Blocked addresses" }
-        @if page.items.is_empty() { p.empty #no-ip-blocks { "No address is blocked." } }
-        @for b in &page.items {
+        @if blocks.is_empty() { p.empty #no-ip-blocks { "No address is blocked." } }
+        @for b in blocks {
             article.block id={ "ip-block-" (b.id) } {
                 h3 { (b.ip) }
                 p.meta {
@@ -509,11 +516,12 @@ pub async fn create_ip_block(
     params: Params,
 ) -> WebResult<Response> {
     let viewer = checked_form(&state, &headers, &params).await?;
+    let input = BlockInput::Ip(ip_block_input(&params, None)?);
     let b = state
         .service
-        .create_ip_block(actor(&viewer), ip_block_input(&params, None)?)
+        .create_instance_block(actor(&viewer), input)
         .await?;
-    Ok(see_other(&format!("/admin/ip_blocks#ip-block-{}", b.id)))
+    Ok(see_other(&format!("/admin/ip_blocks#ip-block-{}", b.id())))
 }
 
 /// `POST /admin/ip_blocks/{id}/{update|delete}`
@@ -528,13 +536,16 @@ pub async fn act_on_ip_block(
     let svc = &state.service;
     match what.as_str() {
         "update" => {
-            let old = svc.ip_block(actor(&viewer), id).await?;
-            let input = ip_block_input(&params, Some(&old))?;
-            svc.update_ip_block(actor(&viewer), id, input).await?;
+            let old = svc
+                .instance_block(actor(&viewer), BlockKind::Ip, id)
+                .await?;
+            let input = BlockInput::Ip(ip_block_input(&params, old.as_ip())?);
+            svc.update_instance_block(actor(&viewer), id, input).await?;
             Ok(see_other(&format!("/admin/ip_blocks#ip-block-{id}")))
         }
         "delete" => {
-            svc.delete_ip_block(actor(&viewer), id).await?;
+            svc.delete_instance_block(actor(&viewer), BlockKind::Ip, id)
+                .await?;
             Ok(see_other("/admin/ip_blocks"))
         }
         _ => Err(WebError::not_found()),

@@ -8,6 +8,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod embed;
 pub mod instance_admin;
 pub mod layout;
 pub mod lists;

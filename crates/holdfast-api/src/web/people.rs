@@ -260,6 +260,7 @@ fn notification_words(kind: NotificationType) -> &'static str {
         NotificationType::Status => "just posted",
         NotificationType::Poll => "ended a poll you voted in or made",
         NotificationType::Update => "edited a post you boosted",
+        NotificationType::AdminReport => "filed a report",
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::notifications::notify;
+use super::notifications::notify_all;
 use super::sql::{self, media_row, status_row, MEDIA_COLUMNS, STATUS_COLUMNS, STATUS_FROM};
 use super::{args, Arg, Conn};
 use crate::ids::now_ms;
@@ -136,6 +136,9 @@ pub async fn edit(
         &[Arg::Int(status_id), Arg::Ids(&edit.media_ids)],
     )
     .await?;
+    for (media_id, update) in &edit.media_attributes {
+        super::media::update_attached(c, account_id, status_id, *media_id, update).await?;
+    }
 
     c.execute(
         "UPDATE statuses SET text = ?2, content = ?3, spoiler_text = ?4, sensitive = ?5, language = ?6, edited_at = ?7 \
@@ -170,6 +173,8 @@ pub async fn edit(
         &[Arg::Int(status_id), Arg::Ids(&edit.mentions)],
     )
     .await?;
+    // Only the newly mentioned hear of it.
+    let mut newly_mentioned = Vec::new();
     for account in &edit.mentions {
         let added = c
             .execute(
@@ -178,16 +183,17 @@ pub async fn edit(
             )
             .await?;
         if added == 1 && *account != account_id {
-            notify(
-                c,
-                *account,
-                account_id,
-                NotificationType::Mention,
-                Some(status_id),
-            )
-            .await?;
+            newly_mentioned.push(*account);
         }
     }
+    notify_all(
+        c,
+        &newly_mentioned,
+        account_id,
+        NotificationType::Mention,
+        Some(status_id),
+    )
+    .await?;
     c.execute(
         "DELETE FROM status_tags WHERE status_id = ?1",
         &args![status_id],
@@ -233,15 +239,15 @@ pub async fn edit(
             &args![*to, status_id, NotificationType::Update.as_str()],
         )
         .await?;
-        notify(
-            c,
-            *to,
-            account_id,
-            NotificationType::Update,
-            Some(status_id),
-        )
-        .await?;
     }
+    notify_all(
+        c,
+        &rebloggers,
+        account_id,
+        NotificationType::Update,
+        Some(status_id),
+    )
+    .await?;
     Ok(rebloggers)
 }
 
@@ -413,15 +419,25 @@ pub async fn unmute_conversation(c: &dyn Conn, account_id: Id, status_id: Id) ->
     Ok(())
 }
 
-/// Whether `to` muted the thread `status_id` is in (then it is not notified).
-pub(crate) async fn thread_muted(c: &dyn Conn, to: Id, status_id: Id) -> StoreResult<bool> {
-    c.query_one(
-        "SELECT EXISTS (SELECT 1 FROM statuses s JOIN conversation_mutes cm \
-         ON cm.thread_id = COALESCE(s.thread_id, s.id) WHERE s.id = ?2 AND cm.account_id = ?1)",
-        &args![to, status_id],
+/// Of `accounts`, those who muted the thread `status_id` is in (they are
+/// not notified of it). One query, however many accounts.
+pub(crate) async fn thread_muters(
+    c: &dyn Conn,
+    status_id: Id,
+    accounts: &[Id],
+) -> StoreResult<HashSet<Id>> {
+    c.query(
+        &format!(
+            "SELECT cm.account_id FROM statuses s JOIN conversation_mutes cm \
+             ON cm.thread_id = COALESCE(s.thread_id, s.id) WHERE s.id = ?1 AND {}",
+            c.dialect().in_ids("cm.account_id", 2)
+        ),
+        &[Arg::Int(status_id), Arg::Ids(accounts)],
     )
     .await?
-    .get(0)
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
 }
 
 /// Of these statuses, those `viewer` pinned, and those in threads `viewer` muted.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::notifications::notify;
+use super::notifications::{notify, notify_all};
 use super::{args, sql, Arg, Conn};
 use crate::model::*;
 use crate::StoreResult;
@@ -107,10 +107,18 @@ pub async fn notify_subscribers(
             &args![new.account_id, max],
         )
         .await?;
-    for r in &subscribers {
-        let to: Id = r.get(0)?;
-        notify(c, to, new.account_id, NotificationType::Status, Some(id)).await?;
-    }
+    let subscribers: Vec<Id> = subscribers
+        .iter()
+        .map(|r| r.get(0))
+        .collect::<StoreResult<_>>()?;
+    notify_all(
+        c,
+        &subscribers,
+        new.account_id,
+        NotificationType::Status,
+        Some(id),
+    )
+    .await?;
     Ok(())
 }
 

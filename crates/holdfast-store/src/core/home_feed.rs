@@ -232,9 +232,9 @@ pub async fn page(
             break;
         };
         // Pending ids past this round's last wait for the next round.
-        more |= pending.iter().any(|&id| {
-            within(id, bounds) && if ascending { id > last } else { id < last }
-        });
+        more |= pending
+            .iter()
+            .any(|&id| within(id, bounds) && if ascending { id > last } else { id < last });
         let passing = passing_rules(c, viewer, &candidates).await?;
         found.extend(
             candidates
@@ -273,7 +273,8 @@ pub async fn page(
 /// Whether `id` is inside the bounds of `page` (`max_id` above it,
 /// `min_id` or else `since_id` below it), as `sql::page_clause` bounds a query.
 fn within(id: Id, page: Page) -> bool {
-    page.max_id.is_none_or(|max| id < max) && page.min_id.or(page.since_id).is_none_or(|min| id > min)
+    page.max_id.is_none_or(|max| id < max)
+        && page.min_id.or(page.since_id).is_none_or(|min| id > min)
 }
 
 /// One page out of several sources' pages (each newest first, each already

@@ -81,6 +81,30 @@ pub async fn update(
     if row.status_id.is_some() {
         return Err(StoreError::NotFound);
     }
+    apply_update(c, row, update).await
+}
+
+/// Changes the description, focal point or preview of the caller's
+/// attachment `id` on its status `status_id` (a status edit's
+/// `media_attributes[]`); None when it is not on that status.
+pub async fn update_attached(
+    c: &dyn Conn,
+    account_id: Id,
+    status_id: Id,
+    id: Id,
+    update: &MediaUpdate,
+) -> StoreResult<Option<MediaRow>> {
+    let row = match owned_for_update(c, account_id, id).await {
+        Ok(row) if row.status_id == Some(status_id) => row,
+        Ok(_) | Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(apply_update(c, row, update).await?))
+}
+
+/// Writes `update` over `row` (what it leaves out keeps its value).
+async fn apply_update(c: &dyn Conn, row: MediaRow, update: &MediaUpdate) -> StoreResult<MediaRow> {
+    let id = row.id;
     // An empty description clears it.
     let description = update
         .description

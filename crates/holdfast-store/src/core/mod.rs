@@ -26,6 +26,7 @@
 //! which then run on both databases.
 
 pub(crate) mod accounts;
+pub(crate) mod collections;
 pub(crate) mod conversations;
 pub(crate) mod dialect;
 pub(crate) mod discovery;
@@ -34,6 +35,7 @@ pub(crate) mod fanout;
 pub(crate) mod filters;
 pub(crate) mod graph;
 pub(crate) mod home_feed;
+pub(crate) mod instance_blocks;
 pub(crate) mod lists;
 pub(crate) mod media;
 pub(crate) mod moderation;

@@ -1,5 +1,6 @@
-//! Moderation: roles and account actions, reports, the audit log, the
-//! instance's domain and address blocks, and announcements.
+//! Moderation: roles and account actions, reports, the audit log and
+//! announcements. The instance's domain and address blocks are in
+//! `instance_blocks.rs`.
 //!
 //! Every change a moderator makes writes its audit entry in the same
 //! transaction, so the log cannot miss a change nor record one that failed.
@@ -276,9 +277,15 @@ async fn report_status_ids(c: &dyn Conn, report_id: Id) -> StoreResult<Vec<Id>> 
     .collect()
 }
 
-/// Files a report. Rejected if a status is not the target's, or the
-/// reporter has `open_max` unresolved reports already.
-pub async fn create_report(c: &dyn Conn, new: &NewReport, open_max: u32) -> StoreResult<ReportRow> {
+/// Files a report, and tells moderators and admins (at most `staff_max`)
+/// with an `admin.report` notification. Rejected if a status is not the
+/// target's, or the reporter has `open_max` unresolved reports already.
+pub async fn create_report(
+    c: &dyn Conn,
+    new: &NewReport,
+    open_max: u32,
+    staff_max: u32,
+) -> StoreResult<ReportRow> {
     if !new.status_ids.is_empty() {
         let theirs: i64 = c
             .query_one(
@@ -332,6 +339,7 @@ pub async fn create_report(c: &dyn Conn, new: &NewReport, open_max: u32) -> Stor
         )
         .await?;
     }
+    super::notifications::notify_staff_of_report(c, id, new.account_id, now, staff_max).await?;
     report(c, id).await
 }
 
@@ -427,305 +435,6 @@ pub async fn change_report(
     }
     record(c, audit).await?;
     report(c, id).await
-}
-
-// ---------------------------------------------------------------- domain blocks
-
-const DOMAIN_BLOCK_COLUMNS: &str = "d.id, d.domain, d.severity, d.reject_media, d.reject_reports, \
-    d.private_comment, d.public_comment, d.obfuscate, d.created_at";
-
-fn domain_block_row(r: &Row) -> StoreResult<DomainBlockRow> {
-    Ok(DomainBlockRow {
-        id: r.get(0)?,
-        domain: r.get(1)?,
-        severity: r.get(2)?,
-        reject_media: r.get(3)?,
-        reject_reports: r.get(4)?,
-        private_comment: r.get(5)?,
-        public_comment: r.get(6)?,
-        obfuscate: r.get(7)?,
-        created_at_ms: r.get(8)?,
-    })
-}
-
-pub async fn create_domain_block(
-    c: &dyn Conn,
-    b: &DomainBlockInput,
-    max: u32,
-    audit: &NewAudit,
-) -> StoreResult<DomainBlockRow> {
-    let count: i64 = c
-        .query_one("SELECT COUNT(*) FROM instance_domain_blocks", &[])
-        .await?
-        .get(0)?;
-    if count >= max as i64 {
-        return Err(StoreError::Rejected("too many domain blocks"));
-    }
-    let id: Id = c
-        .query_opt(
-            "INSERT INTO instance_domain_blocks (id, domain, severity, reject_media, reject_reports, \
-             private_comment, public_comment, obfuscate, created_at) \
-             VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT (domain) DO NOTHING RETURNING id",
-            &args![
-                &b.domain,
-                &b.severity,
-                b.reject_media,
-                b.reject_reports,
-                b.private_comment.as_deref(),
-                b.public_comment.as_deref(),
-                b.obfuscate,
-                now_ms()
-            ],
-        )
-        .await?
-        .ok_or(StoreError::Conflict("domain"))?
-        .get(0)?;
-    record(
-        c,
-        &NewAudit {
-            target_id: Some(id),
-            ..audit.clone()
-        },
-    )
-    .await?;
-    domain_block(c, id).await
-}
-
-pub async fn domain_block(c: &dyn Conn, id: Id) -> StoreResult<DomainBlockRow> {
-    let row = c
-        .query_one(
-            &format!("SELECT {DOMAIN_BLOCK_COLUMNS} FROM instance_domain_blocks d WHERE d.id = ?1"),
-            &args![id],
-        )
-        .await?;
-    domain_block_row(&row)
-}
-
-pub async fn domain_blocks(c: &dyn Conn, page: Page) -> StoreResult<Vec<Paged<DomainBlockRow>>> {
-    sql::paged_rows(
-        c,
-        &format!("SELECT d.id, {DOMAIN_BLOCK_COLUMNS} FROM instance_domain_blocks d WHERE TRUE"),
-        "d.id",
-        &[],
-        page,
-        |r| domain_block_row(&Row(r.0[1..].to_vec())),
-    )
-    .await
-}
-
-/// Whether `domain` or a domain it is under is blocked (at any severity).
-pub async fn domain_blocked(c: &dyn Conn, domain: &str) -> StoreResult<bool> {
-    let domain = domain.to_lowercase();
-    let mut candidates: Vec<String> = Vec::new();
-    let mut rest = domain.as_str();
-    loop {
-        candidates.push(rest.to_owned());
-        match rest.split_once('.') {
-            Some((_, parent)) if parent.contains('.') => rest = parent,
-            _ => break,
-        }
-    }
-    Ok(c.query_opt(
-        &format!(
-            "SELECT 1 FROM instance_domain_blocks WHERE {}",
-            c.dialect().in_texts("domain", 1)
-        ),
-        &[Arg::Texts(&candidates)],
-    )
-    .await?
-    .is_some())
-}
-
-pub async fn update_domain_block(
-    c: &dyn Conn,
-    id: Id,
-    b: &DomainBlockInput,
-    audit: &NewAudit,
-) -> StoreResult<DomainBlockRow> {
-    let changed = c
-        .execute(
-            "UPDATE instance_domain_blocks SET severity = ?2, reject_media = ?3, reject_reports = ?4, \
-             private_comment = ?5, public_comment = ?6, obfuscate = ?7 WHERE id = ?1",
-            &args![
-                id,
-                &b.severity,
-                b.reject_media,
-                b.reject_reports,
-                b.private_comment.as_deref(),
-                b.public_comment.as_deref(),
-                b.obfuscate
-            ],
-        )
-        .await?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await?;
-    domain_block(c, id).await
-}
-
-pub async fn delete_domain_block(c: &dyn Conn, id: Id, audit: &NewAudit) -> StoreResult<()> {
-    let b = domain_block(c, id).await?;
-    c.execute(
-        "DELETE FROM instance_domain_blocks WHERE id = ?1",
-        &args![id],
-    )
-    .await?;
-    record(
-        c,
-        &NewAudit {
-            target_name: b.domain,
-            ..audit.clone()
-        },
-    )
-    .await
-}
-
-// ---------------------------------------------------------------- address blocks
-
-const IP_BLOCK_COLUMNS: &str = "b.id, b.ip, b.severity, b.comment, b.created_at, b.expires_at";
-
-fn ip_block_row(r: &Row) -> StoreResult<IpBlockRow> {
-    Ok(IpBlockRow {
-        id: r.get(0)?,
-        ip: r.get(1)?,
-        severity: r.get(2)?,
-        comment: r.get(3)?,
-        created_at_ms: r.get(4)?,
-        expires_at_ms: r.get(5)?,
-    })
-}
-
-fn ip_block_live() -> &'static str {
-    "(b.expires_at IS NULL OR b.expires_at > holdfast_now_ms())"
-}
-
-pub async fn create_ip_block(
-    c: &dyn Conn,
-    b: &IpBlockInput,
-    max: u32,
-    audit: &NewAudit,
-) -> StoreResult<IpBlockRow> {
-    // Ended blocks go first, so they do not count against the bound.
-    c.execute(
-        "DELETE FROM ip_blocks WHERE expires_at IS NOT NULL AND expires_at <= holdfast_now_ms()",
-        &[],
-    )
-    .await?;
-    let count: i64 = c
-        .query_one("SELECT COUNT(*) FROM ip_blocks", &[])
-        .await?
-        .get(0)?;
-    if count >= max as i64 {
-        return Err(StoreError::Rejected("too many IP blocks"));
-    }
-    let id: Id = c
-        .query_opt(
-            "INSERT INTO ip_blocks (id, ip, severity, comment, created_at, expires_at) \
-             VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5) ON CONFLICT (ip) DO NOTHING RETURNING id",
-            &args![&b.ip, &b.severity, &b.comment, now_ms(), b.expires_at_ms],
-        )
-        .await?
-        .ok_or(StoreError::Conflict("ip"))?
-        .get(0)?;
-    record(
-        c,
-        &NewAudit {
-            target_id: Some(id),
-            ..audit.clone()
-        },
-    )
-    .await?;
-    ip_block_as_written(c, id).await
-}
-
-/// A block in force; an ended one is NotFound.
-pub async fn ip_block(c: &dyn Conn, id: Id) -> StoreResult<IpBlockRow> {
-    let row = c
-        .query_one(
-            &format!(
-                "SELECT {IP_BLOCK_COLUMNS} FROM ip_blocks b WHERE b.id = ?1 AND {}",
-                ip_block_live()
-            ),
-            &args![id],
-        )
-        .await?;
-    ip_block_row(&row)
-}
-
-/// The block as written, ended or not (the answer to a create or update).
-async fn ip_block_as_written(c: &dyn Conn, id: Id) -> StoreResult<IpBlockRow> {
-    let row = c
-        .query_one(
-            &format!("SELECT {IP_BLOCK_COLUMNS} FROM ip_blocks b WHERE b.id = ?1"),
-            &args![id],
-        )
-        .await?;
-    ip_block_row(&row)
-}
-
-pub async fn ip_blocks(c: &dyn Conn, page: Page) -> StoreResult<Vec<Paged<IpBlockRow>>> {
-    sql::paged_rows(
-        c,
-        &format!(
-            "SELECT b.id, {IP_BLOCK_COLUMNS} FROM ip_blocks b WHERE {}",
-            ip_block_live()
-        ),
-        "b.id",
-        &[],
-        page,
-        |r| ip_block_row(&Row(r.0[1..].to_vec())),
-    )
-    .await
-}
-
-/// Every block in force (at most `limit`), for the service to match an address against.
-pub async fn live_ip_blocks(c: &dyn Conn, limit: u32) -> StoreResult<Vec<IpBlockRow>> {
-    c.query(
-        &format!(
-            "SELECT {IP_BLOCK_COLUMNS} FROM ip_blocks b WHERE {} ORDER BY b.id LIMIT ?1",
-            ip_block_live()
-        ),
-        &args![limit],
-    )
-    .await?
-    .iter()
-    .map(ip_block_row)
-    .collect()
-}
-
-pub async fn update_ip_block(
-    c: &dyn Conn,
-    id: Id,
-    b: &IpBlockInput,
-    audit: &NewAudit,
-) -> StoreResult<IpBlockRow> {
-    let changed = c
-        .execute(
-            "UPDATE ip_blocks SET ip = ?2, severity = ?3, comment = ?4, expires_at = ?5 WHERE id = ?1",
-            &args![id, &b.ip, &b.severity, &b.comment, b.expires_at_ms],
-        )
-        .await?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await?;
-    ip_block_as_written(c, id).await
-}
-
-pub async fn delete_ip_block(c: &dyn Conn, id: Id, audit: &NewAudit) -> StoreResult<()> {
-    let b = ip_block(c, id).await?;
-    c.execute("DELETE FROM ip_blocks WHERE id = ?1", &args![id])
-        .await?;
-    record(
-        c,
-        &NewAudit {
-            target_name: b.ip,
-            ..audit.clone()
-        },
-    )
-    .await
 }
 
 // ---------------------------------------------------------------- announcements

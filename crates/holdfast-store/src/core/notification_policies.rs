@@ -1,6 +1,6 @@
 //! Notification policies and requests: an account says what happens to
 //! notifications from senders it does not follow, who do not follow it, new
-//! accounts and unasked private mentions: accepted, filtered (kept aside as
+//! accounts, limited (silenced) accounts and unasked private mentions: accepted, filtered (kept aside as
 //! one request per sender, until accepted or dismissed) or dropped. The
 //! decision is made once, when the notification is written (`notify`).
 
@@ -71,13 +71,15 @@ pub(crate) async fn decide(
         return Ok(PolicyChoice::Accept);
     }
     let p = policy(c, to).await?;
-    // Most accounts keep the defaults, where only a private mention can be
-    // filtered: everything else is accepted without asking about the sender.
+    // Most accounts keep the defaults, where only a private mention, or
+    // anything from a limited (silenced) account not followed, can be
+    // filtered: the rest is accepted after one look at the sender.
     let sender_blind = [p.for_not_following, p.for_not_followers, p.for_new_accounts]
         .iter()
         .all(|c| *c == PolicyChoice::Accept);
     if sender_blind
         && (kind != NotificationType::Mention || p.for_private_mentions == PolicyChoice::Accept)
+        && (p.for_limited_accounts == PolicyChoice::Accept || !limited(c, from).await?)
     {
         return Ok(PolicyChoice::Accept);
     }
@@ -88,7 +90,8 @@ pub(crate) async fn decide(
              (SELECT a.created_at FROM accounts a WHERE a.id = ?2), \
              EXISTS (SELECT 1 FROM notification_permissions WHERE account_id = ?1 AND from_account_id = ?2), \
              EXISTS (SELECT 1 FROM statuses s WHERE s.id = ?3 AND s.visibility = ?4 \
-                     AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id <> ?1))",
+                     AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id <> ?1)), \
+             (SELECT a.silenced FROM accounts a WHERE a.id = ?2)",
             &args![to, from, status, Visibility::Direct],
         )
         .await?;
@@ -97,6 +100,7 @@ pub(crate) async fn decide(
     let created_at: i64 = r.get(2)?;
     let permitted: bool = r.get(3)?;
     let unasked_direct: bool = r.get(4)?;
+    let silenced: bool = r.get(5)?;
     if permitted {
         return Ok(PolicyChoice::Accept);
     }
@@ -114,6 +118,11 @@ pub(crate) async fn decide(
     if kind == NotificationType::Mention && unasked_direct && not_following {
         applies.push(p.for_private_mentions);
     }
+    // A limited account is one moderators silenced; one the recipient
+    // follows is not limited for it (Mastodon).
+    if silenced && not_following {
+        applies.push(p.for_limited_accounts);
+    }
     Ok(if applies.contains(&PolicyChoice::Drop) {
         PolicyChoice::Drop
     } else if applies.contains(&PolicyChoice::Filter) {
@@ -121,6 +130,22 @@ pub(crate) async fn decide(
     } else {
         PolicyChoice::Accept
     })
+}
+
+/// Whether `account` is limited (silenced by moderators).
+async fn limited(c: &dyn Conn, account: Id) -> StoreResult<bool> {
+    Ok(
+        match c
+            .query_opt(
+                "SELECT silenced FROM accounts WHERE id = ?1",
+                &args![account],
+            )
+            .await?
+        {
+            Some(r) => r.get(0)?,
+            None => false,
+        },
+    )
 }
 
 /// Files a just-written filtered notification under the request for its

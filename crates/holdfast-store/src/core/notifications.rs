@@ -9,9 +9,7 @@ use crate::ids::now_ms;
 use crate::model::*;
 use crate::{StoreError, StoreResult};
 
-/// Tells `to` that `from` did `kind` (on `status`). At most once per
-/// (recipient, sender, type, status), by the notifications_once index, so a
-/// retried or racing action notifies once.
+/// Tells `to` that `from` did `kind` (on `status`); see [`notify_all`].
 pub(crate) async fn notify(
     c: &dyn Conn,
     to: Id,
@@ -19,12 +17,41 @@ pub(crate) async fn notify(
     kind: NotificationType,
     status: Option<Id>,
 ) -> StoreResult<()> {
+    notify_all(c, &[to], from, kind, status).await
+}
+
+/// Tells each of `recipients` that `from` did `kind` (on `status`). At most
+/// once per (recipient, sender, type, status), by the notifications_once
+/// index, so a retried or racing action notifies once. What one event asks
+/// of all its recipients is asked once: who of them muted the conversation.
+pub(crate) async fn notify_all(
+    c: &dyn Conn,
+    recipients: &[Id],
+    from: Id,
+    kind: NotificationType,
+    status: Option<Id>,
+) -> StoreResult<()> {
     // A muted conversation notifies nothing (Mastodon), whoever acts in it.
-    if let Some(status) = status {
-        if super::edits::thread_muted(c, to, status).await? {
-            return Ok(());
+    let muted = match status {
+        Some(status) if !recipients.is_empty() => {
+            super::edits::thread_muters(c, status, recipients).await?
         }
+        _ => Default::default(),
+    };
+    for &to in recipients.iter().filter(|to| !muted.contains(to)) {
+        notify_one(c, to, from, kind, status).await?;
     }
+    Ok(())
+}
+
+/// `notify` for a recipient who has not muted the conversation.
+async fn notify_one(
+    c: &dyn Conn,
+    to: Id,
+    from: Id,
+    kind: NotificationType,
+    status: Option<Id>,
+) -> StoreResult<()> {
     let now = now_ms();
     // The recipient's notification policy decides first: dropped, or kept
     // aside (filtered, under a request for the sender), or shown.
@@ -48,6 +75,43 @@ pub(crate) async fn notify(
             notification_policies::file_request(c, to, from, status, now).await?;
         } else {
             super::push::enqueue(c, row.get(0)?, to, from, kind).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Tells moderators and admins (at most `max`, the longest-standing
+/// accounts first) of report `report_id` from `reporter`: an `admin.report`
+/// notification each, pushed like any other. Their notification policies
+/// do not apply: reports are their work (as in Mastodon). The reporter is
+/// not told of its own report.
+pub(crate) async fn notify_staff_of_report(
+    c: &dyn Conn,
+    report_id: Id,
+    reporter: Id,
+    now: i64,
+    max: u32,
+) -> StoreResult<()> {
+    let staff: Vec<Id> = c
+        .query(
+            "SELECT id FROM accounts WHERE role > 0 AND NOT suspended AND id <> ?1 ORDER BY id LIMIT ?2",
+            &args![reporter, i64::from(max)],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect::<StoreResult<_>>()?;
+    let kind = NotificationType::AdminReport;
+    for to in staff {
+        let written = c
+            .query_opt(
+                "INSERT INTO notifications (id, account_id, from_account_id, type, report_id, created_at, filtered) \
+                 VALUES (holdfast_next_id(), ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING RETURNING id",
+                &args![to, reporter, kind.as_str(), report_id, now, false],
+            )
+            .await?;
+        if let Some(row) = written {
+            super::push::enqueue(c, row.get(0)?, to, reporter, kind).await?;
         }
     }
     Ok(())
@@ -107,10 +171,12 @@ fn notification_row(r: &Row) -> StoreResult<NotificationRow> {
         from_account_id: r.get(3)?,
         status_id: r.get(4)?,
         group_key: r.get(5)?,
+        report_id: r.get(6)?,
     })
 }
 
-const COLUMNS: &str = "n.id, n.type, n.created_at, n.from_account_id, n.status_id, n.group_key";
+const COLUMNS: &str =
+    "n.id, n.type, n.created_at, n.from_account_id, n.status_id, n.group_key, n.report_id";
 
 /// Only notifications from one account when `?3` is not NULL (Mastodon's `account_id`).
 const FROM: &str = "(CAST(?3 AS BIGINT) IS NULL OR n.from_account_id = ?3)";
@@ -239,9 +305,9 @@ pub async fn group_page(
         .await?;
     let mut out = NotificationGroupPage::default();
     for r in &rows {
-        let scanned: i64 = r.get(6)?;
+        let scanned: i64 = r.get(7)?;
         if scanned >= i64::from(scan) {
-            out.scan_stopped_at = r.get(7)?;
+            out.scan_stopped_at = r.get(8)?;
         }
         out.rows.push(notification_row(r)?);
     }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::notifications::notify;
+use super::notifications::notify_all;
 use super::scheduled::{schedule_job, unschedule_job, JOB_POLL};
 use super::{args, Arg, Conn};
 use crate::model::*;
@@ -97,7 +97,8 @@ pub async fn replace(
     }
     let expires_at = ends_at(poll, now);
     c.execute(
-        "UPDATE polls SET multiple = ?2, hide_totals = ?3, expires_at = ?4 WHERE id = ?1",
+        "UPDATE polls SET multiple = ?2, hide_totals = ?3, expires_at = ?4, end_notified_through = NULL \
+         WHERE id = ?1",
         &args![old_id, poll.multiple, poll.hide_totals, expires_at],
     )
     .await?;
@@ -270,31 +271,65 @@ pub async fn vote(
     Ok(())
 }
 
-/// The poll's end: each voter, and the author, gets a `poll` notification
-/// (from the author). None when the poll is gone (its status was deleted).
-pub async fn end(c: &dyn Conn, poll_id: Id) -> StoreResult<Option<(Id, Vec<Id>)>> {
+/// One run of the poll's end: the author (on the first run), then the
+/// next voters in id order, at most `batch` accounts in all, each get a
+/// `poll` notification (from the author). When voters remain, the job is
+/// made due again at `now` and the next run goes on after the last voter
+/// told (`polls.end_notified_through`; NULL until the first run), so a poll of any size ends in
+/// bounded transactions. None when the poll is gone (its status was deleted).
+pub async fn end(
+    c: &dyn Conn,
+    poll_id: Id,
+    now: i64,
+    batch: u32,
+) -> StoreResult<Option<(Id, Vec<Id>)>> {
     let Some(r) = c
         .query_opt(
-            "SELECT status_id, account_id FROM polls WHERE id = ?1",
+            "SELECT status_id, account_id, end_notified_through FROM polls WHERE id = ?1",
             &args![poll_id],
         )
         .await?
     else {
         return Ok(None);
     };
-    let (status_id, author): (Id, Id) = (r.get(0)?, r.get(1)?);
-    let mut notified: Vec<Id> = c
+    let (status_id, author, through): (Id, Id, Option<Id>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+    let batch = i64::from(batch.max(1));
+    let mut notified: Vec<Id> = Vec::new();
+    if through.is_none() {
+        notified.push(author);
+    }
+    // One more than this run takes, to know whether another run is needed.
+    let wanted = batch - notified.len() as i64;
+    let mut voters: Vec<Id> = c
         .query(
-            "SELECT DISTINCT account_id FROM poll_votes WHERE poll_id = ?1 AND account_id <> ?2",
-            &args![poll_id, author],
+            "SELECT DISTINCT account_id FROM poll_votes \
+             WHERE poll_id = ?1 AND account_id <> ?2 AND account_id > ?3 \
+             ORDER BY account_id LIMIT ?4",
+            &args![poll_id, author, through.unwrap_or(Id::MIN), wanted + 1],
         )
         .await?
         .iter()
         .map(|r| r.get(0))
         .collect::<StoreResult<_>>()?;
-    notified.push(author);
-    for to in &notified {
-        notify(c, *to, author, NotificationType::Poll, Some(status_id)).await?;
+    let more = voters.len() as i64 > wanted;
+    voters.truncate(wanted.max(0) as usize);
+    let cursor = voters.last().copied().or(through).unwrap_or(Id::MIN);
+    notified.extend(voters);
+    notify_all(
+        c,
+        &notified,
+        author,
+        NotificationType::Poll,
+        Some(status_id),
+    )
+    .await?;
+    c.execute(
+        "UPDATE polls SET end_notified_through = ?2 WHERE id = ?1",
+        &args![poll_id, cursor],
+    )
+    .await?;
+    if more {
+        schedule_job(c, JOB_POLL, poll_id, now).await?;
     }
     Ok(Some((status_id, notified)))
 }

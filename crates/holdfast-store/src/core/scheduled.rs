@@ -44,12 +44,15 @@ pub async fn unschedule_job(c: &dyn Conn, kind: &str, target: Id) -> StoreResult
 }
 
 /// Claims the oldest job due at `now` and does it, in the caller's
-/// transaction. None when nothing is due. Home fan-out jobs are not due at
-/// a time: their own workers run them (`fanout::run_batch`).
+/// transaction. None when nothing is due. A poll's end tells at most
+/// `poll_batch` accounts per run (the job is due again at once for the
+/// rest). Home fan-out jobs are not due at a time: their own workers run
+/// them (`fanout::run_batch`).
 pub async fn run_due_job(
     c: &dyn Conn,
     now: i64,
     idempotency_ttl_s: u64,
+    poll_batch: u32,
 ) -> StoreResult<Option<JobDone>> {
     let claimed = c
         .query_opt(
@@ -74,7 +77,7 @@ pub async fn run_due_job(
         why: why.to_owned(),
     };
     Ok(Some(match kind.as_str() {
-        JOB_POLL => match super::polls::end(c, target).await? {
+        JOB_POLL => match super::polls::end(c, target, now, poll_batch).await? {
             Some((status_id, notified)) => JobDone::PollEnded {
                 status_id,
                 notified,

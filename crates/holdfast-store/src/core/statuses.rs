@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::notifications::notify;
+use super::notifications::{notify, notify_all};
 use super::sql::{
     self, media_row, status_row, viewer_param, MEDIA_COLUMNS, STATUS_COLUMNS, STATUS_FROM,
 };
@@ -106,17 +106,21 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
             &args![id, *account],
         )
         .await?;
-        if *account != new.account_id {
-            notify(
-                c,
-                *account,
-                new.account_id,
-                NotificationType::Mention,
-                Some(id),
-            )
-            .await?;
-        }
     }
+    let mentioned: Vec<Id> = new
+        .mentions
+        .iter()
+        .copied()
+        .filter(|a| *a != new.account_id)
+        .collect();
+    notify_all(
+        c,
+        &mentioned,
+        new.account_id,
+        NotificationType::Mention,
+        Some(id),
+    )
+    .await?;
     for tag in &new.tags {
         c.execute(
             "INSERT INTO tags (id, name) VALUES (holdfast_next_id(), ?1) ON CONFLICT (name) DO NOTHING",

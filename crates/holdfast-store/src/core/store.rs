@@ -4,8 +4,10 @@
 use async_trait::async_trait;
 
 use super::accounts::{self, Flag};
+use super::collections;
 use super::fanout;
 use super::home_feed::{self, FeedLimits};
+use super::instance_blocks;
 use super::moderation;
 use super::push;
 use super::{
@@ -1228,9 +1230,10 @@ impl<B: Db> Store for Core<B> {
             .await
     }
     async fn create_report(&self, new: NewReport, open_max: u32) -> StoreResult<ReportRow> {
+        let staff_max = self.limits.report_staff_notified_max;
         self.db
             .write(new, move |c, new| {
-                Box::pin(moderation::create_report(c, new, open_max))
+                Box::pin(moderation::create_report(c, new, open_max, staff_max))
             })
             .await
     }
@@ -1262,99 +1265,73 @@ impl<B: Db> Store for Core<B> {
             })
             .await
     }
-    async fn create_domain_block(
+    async fn create_instance_block(
         &self,
-        block: DomainBlockInput,
+        block: BlockInput,
         max: u32,
         audit: NewAudit,
-    ) -> StoreResult<DomainBlockRow> {
+    ) -> StoreResult<BlockRow> {
         self.db
             .write((block, audit), move |c, (block, audit)| {
-                Box::pin(moderation::create_domain_block(c, block, max, audit))
+                Box::pin(instance_blocks::create(c, block, max, audit))
             })
             .await
     }
-    async fn domain_block(&self, id: Id) -> StoreResult<DomainBlockRow> {
+    async fn instance_block(&self, kind: BlockKind, id: Id) -> StoreResult<BlockRow> {
         self.db
-            .read((), move |c, _| Box::pin(moderation::domain_block(c, id)))
+            .read((), move |c, _| Box::pin(instance_blocks::get(c, kind, id)))
             .await
     }
-    async fn instance_domain_blocks(&self, page: Page) -> StoreResult<Vec<Paged<DomainBlockRow>>> {
+    async fn instance_blocks(
+        &self,
+        kind: BlockKind,
+        page: Page,
+    ) -> StoreResult<Vec<Paged<BlockRow>>> {
         self.db
-            .read((), move |c, _| Box::pin(moderation::domain_blocks(c, page)))
+            .read((), move |c, _| {
+                Box::pin(instance_blocks::page(c, kind, page))
+            })
+            .await
+    }
+    async fn live_instance_blocks(
+        &self,
+        kind: BlockKind,
+        limit: u32,
+    ) -> StoreResult<Vec<BlockRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(instance_blocks::live(c, kind, limit))
+            })
+            .await
+    }
+    async fn update_instance_block(
+        &self,
+        id: Id,
+        block: BlockInput,
+        audit: NewAudit,
+    ) -> StoreResult<BlockRow> {
+        self.db
+            .write((block, audit), move |c, (block, audit)| {
+                Box::pin(instance_blocks::update(c, id, block, audit))
+            })
+            .await
+    }
+    async fn delete_instance_block(
+        &self,
+        kind: BlockKind,
+        id: Id,
+        audit: NewAudit,
+    ) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(instance_blocks::delete(c, kind, id, audit))
+            })
             .await
     }
     async fn domain_blocked(&self, domain: &str) -> StoreResult<bool> {
         self.db
             .read(domain.to_owned(), move |c, d| {
-                Box::pin(moderation::domain_blocked(c, d))
-            })
-            .await
-    }
-    async fn update_domain_block(
-        &self,
-        id: Id,
-        block: DomainBlockInput,
-        audit: NewAudit,
-    ) -> StoreResult<DomainBlockRow> {
-        self.db
-            .write((block, audit), move |c, (block, audit)| {
-                Box::pin(moderation::update_domain_block(c, id, block, audit))
-            })
-            .await
-    }
-    async fn delete_domain_block(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
-        self.db
-            .write(audit, move |c, audit| {
-                Box::pin(moderation::delete_domain_block(c, id, audit))
-            })
-            .await
-    }
-    async fn create_ip_block(
-        &self,
-        block: IpBlockInput,
-        max: u32,
-        audit: NewAudit,
-    ) -> StoreResult<IpBlockRow> {
-        self.db
-            .write((block, audit), move |c, (block, audit)| {
-                Box::pin(moderation::create_ip_block(c, block, max, audit))
-            })
-            .await
-    }
-    async fn ip_block(&self, id: Id) -> StoreResult<IpBlockRow> {
-        self.db
-            .read((), move |c, _| Box::pin(moderation::ip_block(c, id)))
-            .await
-    }
-    async fn ip_blocks(&self, page: Page) -> StoreResult<Vec<Paged<IpBlockRow>>> {
-        self.db
-            .read((), move |c, _| Box::pin(moderation::ip_blocks(c, page)))
-            .await
-    }
-    async fn live_ip_blocks(&self, limit: u32) -> StoreResult<Vec<IpBlockRow>> {
-        self.db
-            .read((), move |c, _| {
-                Box::pin(moderation::live_ip_blocks(c, limit))
-            })
-            .await
-    }
-    async fn update_ip_block(
-        &self,
-        id: Id,
-        block: IpBlockInput,
-        audit: NewAudit,
-    ) -> StoreResult<IpBlockRow> {
-        self.db
-            .write((block, audit), move |c, (block, audit)| {
-                Box::pin(moderation::update_ip_block(c, id, block, audit))
-            })
-            .await
-    }
-    async fn delete_ip_block(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
-        self.db
-            .write(audit, move |c, audit| {
-                Box::pin(moderation::delete_ip_block(c, id, audit))
+                Box::pin(instance_blocks::domain_blocked(c, d))
             })
             .await
     }
@@ -1772,10 +1749,12 @@ impl<B: Db> Store for Core<B> {
         idempotency_ttl_s: u64,
     ) -> StoreResult<Option<JobDone>> {
         let feed = FeedLimits::new(&self.limits);
+        let poll_batch = self.limits.poll_end_notified_per_job_max;
         self.db
             .write((), move |c, _| {
                 Box::pin(async move {
-                    let done = scheduled::run_due_job(c, now_ms, idempotency_ttl_s).await?;
+                    let done =
+                        scheduled::run_due_job(c, now_ms, idempotency_ttl_s, poll_batch).await?;
                     // A published status reaches home feeds like any post (perf).
                     if let Some(JobDone::Published {
                         account_id,
@@ -1818,6 +1797,123 @@ impl<B: Db> Store for Core<B> {
         self.db
             .write((), move |c, _| {
                 Box::pin(fanout::run_batch(c, feed.fanout_batch_max, feed.max))
+            })
+            .await
+    }
+
+    // ---- api: direct timeline, collections (issue 14) ----
+    async fn direct_timeline(&self, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+        self.db
+            .read((), move |c, _| Box::pin(timelines::direct(c, viewer, page)))
+            .await
+    }
+    async fn create_collection(
+        &self,
+        owner: Id,
+        fields: CollectionFields,
+        accounts: Vec<Id>,
+        per_account_max: u32,
+        items_max: u32,
+    ) -> StoreResult<CollectionRow> {
+        self.db
+            .write((fields, accounts), move |c, d| {
+                Box::pin(collections::create(
+                    c,
+                    owner,
+                    &d.0,
+                    &d.1,
+                    per_account_max,
+                    items_max,
+                ))
+            })
+            .await
+    }
+    async fn collection(&self, id: Id) -> StoreResult<CollectionRow> {
+        self.db
+            .read((), move |c, _| Box::pin(collections::get(c, id)))
+            .await
+    }
+    async fn update_collection(
+        &self,
+        owner: Id,
+        id: Id,
+        fields: CollectionFields,
+    ) -> StoreResult<CollectionRow> {
+        self.db
+            .write(fields, move |c, f| {
+                Box::pin(collections::update(c, owner, id, f))
+            })
+            .await
+    }
+    async fn delete_collection(&self, owner: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| Box::pin(collections::delete(c, owner, id)))
+            .await
+    }
+    async fn account_collections(
+        &self,
+        account: Id,
+        discoverable_only: bool,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<CollectionRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(collections::of_account(
+                    c,
+                    account,
+                    discoverable_only,
+                    limit,
+                    offset,
+                ))
+            })
+            .await
+    }
+    async fn collections_featuring(
+        &self,
+        account: Id,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<CollectionRow>> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(collections::featuring(c, account, limit, offset))
+            })
+            .await
+    }
+    async fn collection_items(&self, ids: &[Id]) -> StoreResult<Vec<CollectionItemRow>> {
+        self.db
+            .read(ids.to_vec(), move |c, ids| {
+                Box::pin(collections::items(c, ids))
+            })
+            .await
+    }
+    async fn add_collection_item(
+        &self,
+        owner: Id,
+        collection: Id,
+        account: Id,
+        items_max: u32,
+    ) -> StoreResult<CollectionItemRow> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(collections::add_item(
+                    c, owner, collection, account, items_max,
+                ))
+            })
+            .await
+    }
+    async fn collection_item(&self, collection: Id, id: Id) -> StoreResult<CollectionItemRow> {
+        self.db
+            .read((), move |c, _| {
+                Box::pin(collections::item(c, collection, id))
+            })
+            .await
+    }
+    async fn remove_collection_item(&self, collection: Id, id: Id) -> StoreResult<()> {
+        self.db
+            .write((), move |c, _| {
+                Box::pin(collections::remove_item(c, collection, id))
             })
             .await
     }

@@ -308,3 +308,21 @@ pub async fn tag_row_by_name(c: &dyn Conn, name_lower: &str, window_s: u64) -> S
         }),
     }
 }
+
+// ---- api: `timelines/direct` (issue 14) ----
+
+/// The viewer's direct statuses: those it wrote and those that mention it,
+/// newest first, under the visibility, block and mute rules (Mastodon's
+/// direct timeline, removed in 3.0 for conversations). Found through the
+/// `(account_id, id)` index and the mentions' `(account_id, status_id)` index.
+pub async fn direct(c: &dyn Conn, viewer: Id, page: Page) -> StoreResult<Vec<Paged<Id>>> {
+    let select = format!(
+        "SELECT s.id, s.id FROM statuses s WHERE s.visibility = {} AND s.reblog_of_id IS NULL \
+           AND (s.account_id = ?1 OR s.id IN (SELECT dm.status_id FROM mentions dm WHERE dm.account_id = ?1)) \
+           AND {} AND {}",
+        vis(Visibility::Direct),
+        sql::visible("s"),
+        sql::not_filtered("s")
+    );
+    sql::paged(c, &select, "s.id", &args![viewer], page).await
+}

@@ -101,6 +101,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/postgres/0019_streaming.sql"),
     ),
     (
+        "0020_collections",
+        include_str!("../../migrations/postgres/0020_collections.sql"),
+    ),
+    (
         "0010_edits_pins_polls_scheduled",
         include_str!("../../migrations/postgres/0010_edits_pins_polls_scheduled.sql"),
     ),
@@ -111,6 +115,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0022_home_fanout_jobs",
         include_str!("../../migrations/postgres/0022_home_fanout_jobs.sql"),
+    ),
+    (
+        "0021_poll_ends_report_notifications",
+        include_str!("../../migrations/postgres/0021_poll_ends_report_notifications.sql"),
     ),
 ];
 

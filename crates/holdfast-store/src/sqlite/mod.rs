@@ -79,6 +79,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0019_streaming.sql"),
     ),
     (
+        "0020_collections",
+        include_str!("../../migrations/sqlite/0020_collections.sql"),
+    ),
+    (
         "0010_edits_pins_polls_scheduled",
         include_str!("../../migrations/sqlite/0010_edits_pins_polls_scheduled.sql"),
     ),
@@ -89,6 +93,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0022_home_fanout_jobs",
         include_str!("../../migrations/sqlite/0022_home_fanout_jobs.sql"),
+    ),
+    (
+        "0021_poll_ends_report_notifications",
+        include_str!("../../migrations/sqlite/0021_poll_ends_report_notifications.sql"),
     ),
 ];
 

@@ -21,6 +21,8 @@ use holdfast_store::postgres::PgStore;
 use holdfast_store::sqlite::SqliteStore;
 use holdfast_store::Store;
 
+pub mod common;
+
 /// How long the throwaway cluster may take to accept connections.
 const PG_START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Connections per test store: tests run in parallel against one cluster.

@@ -597,7 +597,12 @@ async fn visible_samples(target: &Target, seed: &SeedInfo) -> Vec<Vec<SeedUser>>
         if samples.iter().all(|s| s.len() >= VISIBLE_SAMPLES) {
             break;
         }
-        let Ok(r) = send(target, &mut conn, &Request::get(&path).bearer(&bearer(viewer))).await
+        let Ok(r) = send(
+            target,
+            &mut conn,
+            &Request::get(&path).bearer(&bearer(viewer)),
+        )
+        .await
         else {
             continue;
         };
@@ -608,8 +613,7 @@ async fn visible_samples(target: &Target, seed: &SeedInfo) -> Vec<Vec<SeedUser>>
             let follows = rels.iter().any(|rel| {
                 rel["id"] == author.user.id.to_string().as_str() && rel["following"] == true
             });
-            if follows && samples[k].len() < VISIBLE_SAMPLES && author.sample_followers.is_empty()
-            {
+            if follows && samples[k].len() < VISIBLE_SAMPLES && author.sample_followers.is_empty() {
                 samples[k].push(viewer.clone());
             }
         }
@@ -619,12 +623,20 @@ async fn visible_samples(target: &Target, seed: &SeedInfo) -> Vec<Vec<SeedUser>>
 
 /// The server's count of finished fan-out jobs and the lag of the last one
 /// (`/metrics`), if it reports them.
-async fn fanout_metrics(target: &Target, conn: &mut Option<crate::siege::http::Conn>) -> Option<(u64, u64)> {
+async fn fanout_metrics(
+    target: &Target,
+    conn: &mut Option<crate::siege::http::Conn>,
+) -> Option<(u64, u64)> {
     let r = send(target, conn, &Request::get("/metrics")).await.ok()?;
     let text = String::from_utf8_lossy(&r.body).into_owned();
     let value = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<u64>().ok())
+        text.lines().find_map(|l| {
+            l.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
     };
     Some((
         value("holdfast_home_fanout_jobs_total")?,
@@ -642,7 +654,9 @@ async fn time_to_visible(
     trial: usize,
 ) -> (Option<f64>, Option<f64>) {
     let mut conn = None;
-    let jobs_before = fanout_metrics(target, &mut conn).await.map(|(jobs, _)| jobs);
+    let jobs_before = fanout_metrics(target, &mut conn)
+        .await
+        .map(|(jobs, _)| jobs);
     let visible = visible_after_post(target, &mut conn, author, followers, trial).await;
     let mut lag = None;
     if let Some(before) = jobs_before {
@@ -843,8 +857,7 @@ async fn drive(
                 let mut slowest = Vec::new();
                 let mut lags = Vec::new();
                 for trial in 0..VISIBLE_TRIALS {
-                    let (shown, lag) =
-                        time_to_visible(target, &author.user, sampled, trial).await;
+                    let (shown, lag) = time_to_visible(target, &author.user, sampled, trial).await;
                     slowest.push(shown);
                     lags.push(lag);
                 }
