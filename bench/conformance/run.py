@@ -93,7 +93,9 @@ class Holdfast:
         self.log = open(os.path.join(self.tmp, "server.log"), "w")
         self.config = os.path.join(self.tmp, "holdfast.toml")
         with open(self.config, "w") as f:
-            f.write(open(CONFIG).read() + INSTANCE_TEXTS)
+            # The push subscription points at a closed loopback port (this
+            # machine resolves no outside names): allowed, never answered.
+            f.write(open(CONFIG).read() + 'push_allowed_hosts = ["127.0.0.1"]\n' + INSTANCE_TEXTS)
         self.proc = subprocess.Popen(
             [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data,
              "--domain", "localhost", "--config", self.config],
@@ -227,7 +229,9 @@ def seed(hf):
     filter_v1 = created(alice.post("/api/v1/filters", json={"phrase": "boring", "context": ["home"]}))
     scheduled = created(alice.post("/api/v1/statuses", json={
         "status": "later", "scheduled_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7200))}))
-    featured = created(alice.post("/api/v1/featured_tags", json={"name": "conformance"}))
+    # Two featured tags: `tags/:id/unfeature` takes one, DELETE the other.
+    alice.post("/api/v1/featured_tags", json={"name": "conformance"})
+    featured = created(alice.post("/api/v1/featured_tags", json={"name": "probed"}))
     # A follow request to a locked alice, for authorize/reject.
     alice.s.patch(alice.base + "/api/v1/accounts/update_credentials", data={"locked": "true"}, timeout=TIMEOUT_S)
     carol.post(f"/api/v1/accounts/{alice.id}/follow")
@@ -335,7 +339,7 @@ BODIES = {
     ("post", "/api/v1/notifications/requests/dismiss"): {"id": ["{requests_dismiss}"]},
     ("put", "/api/v1/scheduled_statuses/{id}"): {"scheduled_at": "2099-01-01T00:00:00Z"},
     ("post", "/api/v1/push/subscription"): {
-        "subscription": {"endpoint": "https://push.example/abc",
+        "subscription": {"endpoint": "http://127.0.0.1:9/push",
                          "keys": {"p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
                                   "auth": "BTBZMqHH6r4Tts7J_aSIgg"}},
         "data": {"alerts": {"mention": True}}},

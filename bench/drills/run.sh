@@ -6,7 +6,8 @@
 # and bench/drills/<fault>.log (the drill's own output).
 set -u
 cd "$(dirname "$0")/../.."
-bin=$PWD/target/release/holdfast
+# A copy of the binary may be given (so a build during the run changes nothing).
+bin=${HOLDFAST_BIN:-$PWD/target/release/holdfast}
 dir=${1:?the cluster directory}
 mkdir -p "$(dirname "$dir")" && chmod 755 "$(dirname "$dir")"
 export RUST_LOG=warn
@@ -14,8 +15,8 @@ export RUST_LOG=warn
 status=0
 # How loaded the machine was (other people's builds share its 2 cores).
 echo "start $(date -u +%FT%TZ) $(cat /proc/loadavg)" > bench/drills/load.txt
-for run in "kill-db-primary 10" "partition-db-primary 3" "pause-db-primary 2" \
-           "kill-db-replica 2" "kill-node 2" "restart-node 1" "kill-etcd-member 2"; do
+for run in "kill-db-primary 10" "partition-db-primary 1" "pause-db-primary 1" \
+           "kill-db-replica 1" "kill-node 1" "restart-node 1" "kill-etcd-member 1"; do
   set -- $run
   rm -rf "bench/drills/$1"
   "$bin" drill --cluster "$dir" --fault "$1" --rounds "$2" --out "bench/drills/$1" \

@@ -350,6 +350,8 @@ pub fn render_metrics(state: &AppState, cluster: Option<&ClusterView>, out: &mut
          # TYPE holdfast_recent_error_ratio gauge\nholdfast_recent_error_ratio {}\n\
          # HELP holdfast_read_cache_served_total Timeline pages answered from the read cache (no database host answered).\n\
          # TYPE holdfast_read_cache_served_total counter\nholdfast_read_cache_served_total {}\n\
+         # HELP holdfast_read_cache_invalidated_total Cached timeline pages changed or dropped because a status in them was deleted or edited (on any node).\n\
+         # TYPE holdfast_read_cache_invalidated_total counter\nholdfast_read_cache_invalidated_total {}\n\
          # HELP holdfast_recent_latency_seconds Latency quantiles over the status window.\n\
          # TYPE holdfast_recent_latency_seconds gauge",
         holdfast_config::HOLDFAST_VERSION,
@@ -357,6 +359,7 @@ pub fn render_metrics(state: &AppState, cluster: Option<&ClusterView>, out: &mut
         f.per_second,
         f.error_ratio,
         state.service.read_cache.served.load(Relaxed),
+        state.service.read_cache.invalidated.load(Relaxed),
     );
     for (q, v) in [("0.5", f.p50_ms), ("0.99", f.p99_ms)] {
         if let Some(ms) = v {

@@ -234,6 +234,27 @@ pub struct Limits {
     /// Oldest copy of a page the read cache may answer with.
     pub read_cache_stale_max_s: u64,
 
+    // ---- failover drills (drills, issue 9) ----
+    /// Statuses deleted or edited lately (on any node, learnt from the event
+    /// feed) that the read cache remembers, so a page read just before the
+    /// change cannot be kept with it (each is remembered for
+    /// `request_timeout_ms`, the longest a read can be in flight). Past this
+    /// many at once the whole read cache is dropped rather than risk it.
+    pub read_cache_tombstones_max: usize,
+    /// With a standby to fall back on (a multi-host URL), a read the primary
+    /// has not answered after this long is started on a standby as well (any
+    /// host but the primary's) and the first answer is used: a primary that
+    /// is frozen or cut off by the network costs a read this much, not
+    /// `pg_primary_read_timeout_ms`. Only the slowest reads are sent twice.
+    /// Standbys are synchronous with `remote_apply` (see `holdfast cluster`),
+    /// so a standby's answer holds every acknowledged write.
+    pub pg_read_hedge_ms: u64,
+    /// Within one attempt to open a connection to the primary (a
+    /// multi-host URL), a host that answered as a standby is asked again
+    /// after this long: a write waiting out a failover reaches the standby
+    /// Patroni promotes this long after the promotion at most.
+    pub pg_connect_requalify_ms: u64,
+
     // ---- passwords ----
     /// Concurrent argon2id hashes (dedicated threads); each takes ~19 MiB and a core
     /// for ~30 ms. One on a 2-core machine keeps a core for everything else.
@@ -894,6 +915,9 @@ impl Default for Limits {
             status_cluster_members_max: 16,
             read_cache_entries_max: 512,
             read_cache_stale_max_s: 300,
+            read_cache_tombstones_max: 4_096,
+            pg_read_hedge_ms: 300,
+            pg_connect_requalify_ms: 200,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,

@@ -276,6 +276,27 @@ struct Inner {
     /// Told when another node says an account changed its filters (this
     /// node's compiled copy is then stale).
     on_filters_changed: OnceLock<Box<dyn Fn(Id) + Send + Sync>>,
+    /// Told when a status is deleted or edited, on this node or another,
+    /// before the event is delivered (the read cache must not answer with
+    /// the old copy).
+    on_status_changed: OnceLock<Box<dyn Fn(StatusChange) + Send + Sync>>,
+}
+
+/// What happened to a status, for caches of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusChange {
+    Deleted(Id),
+    Edited(Id),
+}
+
+impl StatusChange {
+    fn of(event: &Event) -> Option<StatusChange> {
+        match event {
+            Event::Deleted(s) => Some(StatusChange::Deleted(s.id)),
+            Event::Edited(s) => Some(StatusChange::Edited(s.id)),
+            _ => None,
+        }
+    }
 }
 
 /// The in-process hub. Cheap to clone.
@@ -301,6 +322,7 @@ impl Hub {
                 max_per_address: limits.streaming_connections_per_ip_max,
                 feed: OnceLock::new(),
                 on_filters_changed: OnceLock::new(),
+                on_status_changed: OnceLock::new(),
             }),
         }
     }
@@ -308,6 +330,7 @@ impl Hub {
     /// Sends an event to every subscriber of this node, and through the
     /// cluster feed (if any) to the other nodes; never blocks.
     pub fn publish(&self, event: Event) {
+        self.status_changed(&event);
         if let Some(feed) = self.inner.feed.get() {
             feed.publish(event.to_json());
         }
@@ -357,6 +380,7 @@ impl Hub {
                         {
                             hook(*account_id);
                         }
+                        hub.status_changed(&event);
                         hub.deliver_locally(event)
                     }
                     None => {
@@ -370,6 +394,20 @@ impl Hub {
     /// What to do when another node reports `FiltersChanged` (once).
     pub fn on_filters_changed(&self, hook: Box<dyn Fn(Id) + Send + Sync>) {
         let _ = self.inner.on_filters_changed.set(hook);
+    }
+
+    /// What to do when a status is deleted or edited anywhere in the
+    /// cluster (once): called for this node's events and the feed's alike.
+    pub fn on_status_changed(&self, hook: Box<dyn Fn(StatusChange) + Send + Sync>) {
+        let _ = self.inner.on_status_changed.set(hook);
+    }
+
+    fn status_changed(&self, event: &Event) {
+        if let (Some(change), Some(hook)) =
+            (StatusChange::of(event), self.inner.on_status_changed.get())
+        {
+            hook(change);
+        }
     }
 
     /// The cluster feed, if this node has one (for `/readyz` and `/metrics`).

@@ -259,7 +259,17 @@ impl Service {
         let read_cache = Arc::new(read_cache::ReadCache::new(
             config.limits.read_cache_entries_max,
             config.limits.read_cache_stale_max_s,
+            config.limits.read_cache_tombstones_max,
+            Duration::from_millis(config.limits.request_timeout_ms),
         ));
+        // A status deleted or edited on any node (the event feed brings the
+        // others' events) leaves this node's cached pages at once.
+        let pages = Arc::downgrade(&read_cache);
+        events.on_status_changed(Box::new(move |change| {
+            if let Some(pages) = pages.upgrade() {
+                pages.status_changed(change);
+            }
+        }));
         let filter_cache = Arc::new(filters::FilterCache::new(&config.limits));
         // A change made on another node drops this node's copy as soon as
         // its event arrives (the cache's lifetime bounds it otherwise).

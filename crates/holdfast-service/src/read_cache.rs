@@ -12,6 +12,17 @@
 //! Home timelines, public and tag timelines, and profiles are kept; a
 //! page's key includes its reader, so nobody is served someone else's view.
 //!
+//! A status deleted or edited on any node leaves the cached pages as soon as
+//! its event arrives (this node's own events, and the other nodes' through
+//! the cluster's event feed, `events::Hub::on_status_changed`): a deleted
+//! status is taken out of every page that holds it, a page holding an edited
+//! one is dropped (its copy shows the old text). A read in flight when the
+//! event arrives may bring back a page taken before the change, so the
+//! changed ids are remembered (tombstones) for `request_timeout_ms`, the
+//! longest a read can be in flight, and such a page is kept without them
+//! (or not at all). Past `read_cache_tombstones_max` remembered changes the
+//! whole cache is dropped rather than forget one.
+//!
 //! Signed-in readers need their token proved, which also takes the database:
 //! the principals of recently proved tokens (by the token's hash) are kept
 //! alongside, with the same bounds, and used only while the store cannot
@@ -26,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use holdfast_store::{AccountStatusesFilter, Id, StatusBundle};
 
+use crate::events::StatusChange;
 use crate::lists::Timeline;
 use crate::{PageOf, PageRequest, Principal, Service, ServiceError, ServiceResult};
 
@@ -57,19 +69,100 @@ pub struct ReadCache {
     principals: Mutex<HashMap<String, (Instant, Principal)>>,
     entries_max: usize,
     stale_max: Duration,
+    /// Statuses deleted or edited lately, and when we learnt it (see the
+    /// module's comment): at most `tombstones_max`, each for `tombstone_life`.
+    tombstones: Mutex<HashMap<Id, (Instant, StatusChange)>>,
+    tombstones_max: usize,
+    tombstone_life: Duration,
     /// Pages answered from here (since start), for the status page and `/metrics`.
     pub served: AtomicU64,
+    /// Pages changed or dropped because a status in them was deleted or
+    /// edited (since start), for `/metrics`.
+    pub invalidated: AtomicU64,
 }
 
 impl ReadCache {
-    pub fn new(entries_max: usize, stale_max_s: u64) -> ReadCache {
+    pub fn new(
+        entries_max: usize,
+        stale_max_s: u64,
+        tombstones_max: usize,
+        tombstone_life: Duration,
+    ) -> ReadCache {
         ReadCache {
             entries: Mutex::new(HashMap::new()),
             principals: Mutex::new(HashMap::new()),
             entries_max,
             stale_max: Duration::from_secs(stale_max_s),
+            tombstones: Mutex::new(HashMap::new()),
+            tombstones_max,
+            tombstone_life,
             served: AtomicU64::new(0),
+            invalidated: AtomicU64::new(0),
         }
+    }
+
+    /// A status was deleted or edited (here or on another node): no page
+    /// this cache answers with may show it as it was.
+    pub fn status_changed(&self, change: StatusChange) {
+        if self.entries_max == 0 {
+            return;
+        }
+        let id = match change {
+            StatusChange::Deleted(id) | StatusChange::Edited(id) => id,
+        };
+        let overflow = {
+            let mut tombstones = self.tombstones.lock().unwrap_or_else(|p| p.into_inner());
+            let life = self.tombstone_life;
+            tombstones.retain(|_, (at, _)| at.elapsed() <= life);
+            tombstones.insert(id, (Instant::now(), change));
+            tombstones.len() > self.tombstones_max
+        };
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if overflow {
+            // More changes at once than we can remember: forget every page
+            // rather than risk keeping one with a change forgotten.
+            let dropped = entries.len() as u64;
+            entries.clear();
+            drop(entries);
+            self.tombstones
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+            self.invalidated.fetch_add(dropped, Ordering::Relaxed);
+            return;
+        }
+        let mut changed = 0;
+        entries.retain(|_, copy| match apply(&copy.items, id, change) {
+            Applied::Untouched => true,
+            Applied::Dropped => {
+                changed += 1;
+                false
+            }
+            Applied::Without(items) => {
+                changed += 1;
+                copy.items = Arc::new(items);
+                true
+            }
+        });
+        self.invalidated.fetch_add(changed, Ordering::Relaxed);
+    }
+
+    /// The page as it may be kept: without statuses deleted since it was
+    /// read, and not at all if one of them was edited.
+    fn without_tombstones(&self, items: &[StatusBundle]) -> Option<Vec<StatusBundle>> {
+        let tombstones = self.tombstones.lock().unwrap_or_else(|p| p.into_inner());
+        let mut items = items.to_vec();
+        for (id, (at, change)) in tombstones.iter() {
+            if at.elapsed() > self.tombstone_life {
+                continue;
+            }
+            match apply(&items, *id, *change) {
+                Applied::Untouched => {}
+                Applied::Dropped => return None,
+                Applied::Without(rest) => items = rest,
+            }
+        }
+        Some(items)
     }
 
     fn key(which: &Timeline<'_>, req: &PageRequest) -> Option<Key> {
@@ -95,6 +188,14 @@ impl ReadCache {
         if self.entries_max == 0 {
             return;
         }
+        let Some(items) = self.without_tombstones(&page.items) else {
+            // Holds a status edited while it was read: no copy of it.
+            self.entries
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&key);
+            return;
+        };
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= self.entries_max && !entries.contains_key(&key) {
             // The oldest copy goes (a scan of a bounded map, on a store hit only).
@@ -110,7 +211,7 @@ impl ReadCache {
             key,
             Copy {
                 taken: Instant::now(),
-                items: Arc::new(page.items.clone()),
+                items: Arc::new(items),
                 next_max_id: page.next_max_id,
                 prev_min_id: page.prev_min_id,
             },
@@ -178,6 +279,31 @@ impl ReadCache {
             next_max_id: copy.next_max_id,
             prev_min_id: copy.prev_min_id,
         })
+    }
+}
+
+/// What a change to status `id` does to one page of the cache.
+enum Applied {
+    /// Not in the page.
+    Untouched,
+    /// Edited: the page's copy is stale as a whole.
+    Dropped,
+    /// Deleted: the page without it (and without reblogs of it).
+    Without(Vec<StatusBundle>),
+}
+
+fn apply(items: &[StatusBundle], id: Id, change: StatusChange) -> Applied {
+    let shows = |b: &StatusBundle| {
+        b.status.id == id || b.reblog.as_ref().is_some_and(|r| r.status.id == id)
+    };
+    if !items.iter().any(shows) {
+        return Applied::Untouched;
+    }
+    match change {
+        StatusChange::Edited(_) => Applied::Dropped,
+        StatusChange::Deleted(_) => {
+            Applied::Without(items.iter().filter(|b| !shows(b)).cloned().collect())
+        }
     }
 }
 

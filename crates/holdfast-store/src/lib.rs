@@ -864,7 +864,9 @@ pub trait Store: Send + Sync + 'static {
 pub struct PoolUsage {
     pub in_use: usize,
     pub size: usize,
-    /// False while a PostgreSQL node is in degraded mode (no primary reachable).
+    /// True while a PostgreSQL node is in degraded mode (no primary
+    /// reachable), or reads go to a standby first because the primary just
+    /// left one unanswered.
     pub primary_down: bool,
     /// Reads served by a standby because no primary answered (since start).
     pub standby_reads: u64,

@@ -22,6 +22,14 @@
 //! Settings known to fail over in about 5 s on a small machine: Patroni
 //! ttl 5 / loop_wait 1 / retry_timeout 2, `wal_retrieve_retry_interval=500ms`,
 //! no replication slots (`use_slots: false`) with `wal_keep_size` instead.
+//! Most of a failover is waiting for the dead leader's key to expire (up to
+//! `ttl` after its last renewal), so ttl is the lever, but Patroni needs
+//! `loop_wait + 2 * retry_timeout <= ttl` (so a leader that cannot renew its
+//! key demotes itself before the key expires: no split brain), and ttl 4
+//! therefore means retry_timeout 1: tried on this loaded 2-core machine, the
+//! standbys' etcd requests (each gets retry_timeout / 3) timed out ("Error
+//! communicating with DCS") and after a kill of the primary none could take
+//! the leader key for minutes. ttl 5 / retry_timeout 2 stays.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -379,7 +387,7 @@ fn start_all(
     wait_until(
         "both standbys to stream from the primary, one of them synchronous",
         REPLICAS_TIMEOUT_MS,
-        || replicas_streaming(state) >= MEMBERS - 1 && has_sync_standby(state),
+        || standbys_streaming(state) >= MEMBERS - 1 && has_sync_standby(state),
     )?;
     let primary = state
         .primary()
@@ -712,6 +720,8 @@ backend nodes
     timeout check 3s
     default-server inter 500ms fall 2 rise 2
     http-request disable-l7-retry unless METH_GET
+    # Which node answered (the drill records it per attempt).
+    http-response set-header X-Served-By %[srv_name]
 {servers}
 listen stats
     bind 127.0.0.1:{stats}
@@ -756,26 +766,50 @@ pub fn has_sync_standby(state: &ClusterState) -> bool {
     })
 }
 
-/// How many standbys Patroni reports as streaming.
-pub fn replicas_streaming(state: &ClusterState) -> usize {
-    let Ok(cluster) = state.patroni_cluster() else {
+/// How many standbys stream from the primary, as the primary itself says
+/// (`pg_stat_replication`, asked on its own port, past the relay). Patroni's
+/// view is not enough: it calls a standby "running" while it waits to be
+/// rewound or replays a base backup, which is no standby at all for a
+/// synchronous commit (a drill once started its fault on such a cluster: the
+/// new primary had no standby to confirm a commit, and under
+/// `synchronous_mode_strict` every write waited for 20 s).
+pub fn standbys_streaming(state: &ClusterState) -> usize {
+    let Some(primary) = state.primary() else {
         return 0;
     };
-    cluster
-        .get("members")
-        .and_then(|m| m.as_array())
-        .map_or(0, |members| {
-            members
-                .iter()
-                .filter(|m| {
-                    m.get("role").and_then(|r| r.as_str()) != Some("leader")
-                        && matches!(
-                            m.get("state").and_then(|s| s.as_str()),
-                            Some("streaming" | "running")
-                        )
-                })
-                .count()
-        })
+    let port = state
+        .pg_inner_ports
+        .get(primary)
+        .or(state.pg_ports.get(primary))
+        .copied()
+        .unwrap_or(0);
+    let out = Command::new(state.pg_bin.join("psql"))
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+        ])
+        .args(["-p", &port.to_string()])
+        .args([
+            "-c",
+            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+        ])
+        .env("PGCONNECT_TIMEOUT", "2")
+        .env("PGOPTIONS", "-c statement_timeout=1000")
+        .output();
+    match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// Starts one stopped process of the cluster again (after a drill's fault):

@@ -61,6 +61,8 @@ const PAUSE_S: u64 = 10;
 const DEMOTION_POLL_MS: u64 = 250;
 /// Most rounds in one drill.
 const ROUNDS_MAX: u32 = 100;
+/// How often the drill asks Patroni who leads during a round.
+const PATRONI_POLL_MS: u64 = 100;
 
 #[derive(Args, Debug, Clone)]
 pub struct DrillArgs {
@@ -164,8 +166,26 @@ pub struct RoundReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_primary_writes_stopped_after_ms: Option<u64>,
     pub heal_ms: u64,
+    /// Standbys streaming from the primary (its `pg_stat_replication`) just
+    /// before the fault: a round counts only if the cluster was whole.
+    pub standbys_at_fault: usize,
+    /// Where the write stall goes, from Patroni's view polled during the
+    /// round (ms after the fault): when it first named a running leader other
+    /// than the one before the fault, and when it first named a running
+    /// synchronous standby of that new leader (strict synchronous mode: from
+    /// then on commits can be acknowledged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_leader_after_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_sync_standby_after_ms: Option<u64>,
+    /// The first post acknowledged after the fault, ms after it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_write_after_ms: Option<u64>,
     /// Per second since the start: [second, acknowledged writes, failed attempts, reads ok].
     pub timeline: Vec<[u64; 4]>,
+    /// Every attempt, as tab-separated lines (written to `round-NNN-attempts.tsv`).
+    #[serde(skip)]
+    pub attempts_tsv: String,
     pub passed: bool,
 }
 
@@ -205,6 +225,9 @@ pub async fn run(args: DrillArgs) -> Result<(), String> {
             serde_json::to_string_pretty(&report).unwrap_or_default(),
         )
         .map_err(|e| format!("{}: {e}", path.display()))?;
+        let tsv = args.out.join(format!("round-{round:03}-attempts.tsv"));
+        std::fs::write(&tsv, &report.attempts_tsv)
+            .map_err(|e| format!("{}: {e}", tsv.display()))?;
         let svg = args.out.join(format!("round-{round:03}.svg"));
         std::fs::write(&svg, timeline_svg(&report))
             .map_err(|e| format!("{}: {e}", svg.display()))?;
@@ -223,6 +246,18 @@ pub async fn run(args: DrillArgs) -> Result<(), String> {
             report.read_latency_ms_p99,
             if report.passed { "pass" } else { "FAIL" }
         );
+        eprintln!(
+            "  after the fault: Patroni named a new leader at {} ms, its synchronous standby at {} ms; first write acknowledged at {} ms",
+            opt_ms(report.new_leader_after_ms),
+            opt_ms(report.new_sync_standby_after_ms),
+            opt_ms(report.first_write_after_ms),
+        );
+        if report.standbys_at_fault < MEMBERS - 1 {
+            eprintln!(
+                "  the cluster was not whole at the fault: {} standby(s) streaming from the primary",
+                report.standbys_at_fault
+            );
+        }
         if let Some(ms) = report.old_primary_writes_stopped_after_ms {
             eprintln!("  the cut-off primary stopped taking writes {ms} ms after the cut");
         }
@@ -239,7 +274,7 @@ pub async fn run(args: DrillArgs) -> Result<(), String> {
     if reports.iter().all(|r| r.passed) {
         Ok(())
     } else {
-        Err("the drill found lost, duplicated or stale writes, or failed reads".into())
+        Err("the drill found lost, duplicated or stale writes, or failed reads (or a round began on a cluster without both standbys streaming)".into())
     }
 }
 
@@ -331,12 +366,28 @@ impl Client {
         &mut self,
         req: Request,
         deadline: Duration,
-        endpoint: &str,
+        endpoint: &'static str,
         log: &Log,
     ) -> Outcome {
         let started = Instant::now();
         loop {
-            let last = match self.send(req.clone()).await {
+            let sent_ms = Log::now_ms(&log.lock());
+            let sent = Instant::now();
+            let answer = self.send(req.clone()).await;
+            log.attempt(Attempt {
+                sent_ms,
+                took_ms: sent.elapsed().as_millis() as u64,
+                endpoint,
+                outcome: match &answer {
+                    Ok(r) => r.status.to_string(),
+                    Err(e) => e.clone(),
+                },
+                node: match &answer {
+                    Ok(r) => r.header("x-served-by").unwrap_or("-").to_owned(),
+                    Err(_) => "-".into(),
+                },
+            });
+            let last = match answer {
                 Ok(r) if (200..300).contains(&r.status) => {
                     return Outcome::Ok(r, started.elapsed())
                 }
@@ -387,7 +438,22 @@ struct LogInner {
     read_latency: Vec<(u64, u64)>,
     /// per-second [acked, attempt errors, reads ok, reads failed]
     timeline: BTreeMap<u64, [u64; 4]>,
+    /// Every attempt of every operation (bounded: the round's duration,
+    /// rate and deadline bound the attempts), for `round-NNN-attempts.tsv`.
+    attempts: Vec<Attempt>,
     start: Option<Instant>,
+}
+
+/// One HTTP attempt as a client saw it.
+struct Attempt {
+    /// When it was sent, ms since the workload started.
+    sent_ms: u64,
+    took_ms: u64,
+    endpoint: &'static str,
+    /// The status, or why there was none (`timeout`, a connection error).
+    outcome: String,
+    /// The node that answered (HAProxy's `X-Served-By`), or `-`.
+    node: String,
 }
 
 impl Log {
@@ -397,6 +463,10 @@ impl Log {
 
     fn now_ms(inner: &LogInner) -> u64 {
         inner.start.map_or(0, |s| s.elapsed().as_millis() as u64)
+    }
+
+    fn attempt(&self, a: Attempt) {
+        self.lock().attempts.push(a);
     }
 
     fn attempt_error(&self, endpoint: &str, what: &str) {
@@ -491,6 +561,9 @@ async fn round_once(
     round: u32,
 ) -> Result<RoundReport, String> {
     let port = state.haproxy_port;
+    // A whole cluster first (the previous round's heal, or whatever ran
+    // before): a fault on top of an unhealed one measures a double fault.
+    wait_healthy(state).await?;
     // Accounts: writers, then readers who follow every writer.
     let mut writers = Vec::new();
     for i in 0..args.writers {
@@ -642,11 +715,26 @@ async fn round_once(
         _ => None,
     };
 
-    // The fault, at its time.
+    // The fault, at its time, and Patroni watched from then on.
+    let old_leader = state.primary();
+    let standbys_at_fault = {
+        let s = state.clone();
+        tokio::task::spawn_blocking(move || cluster::standbys_streaming(&s))
+            .await
+            .unwrap_or(0)
+    };
     tokio::time::sleep_until((started + Duration::from_secs(args.fault_at_s)).into()).await;
     let fault_ms = started.elapsed().as_millis() as u64;
+    let fault_at = Instant::now();
     let (detail, to_restart) = inject(fault, state).await?;
     eprintln!("  fault at {fault_ms} ms: {detail}");
+    let watch_until = end + deadline;
+    let patroni = tokio::spawn(watch_patroni(
+        state.clone(),
+        old_leader,
+        fault_at,
+        watch_until,
+    ));
 
     let mut writers = Vec::new();
     for t in tasks {
@@ -664,6 +752,8 @@ async fn round_once(
         Some(watch) => watch.await.map_err(|e| e.to_string())?,
         None => None,
     };
+    let (new_leader_after_ms, new_sync_standby_after_ms) =
+        patroni.await.map_err(|e| e.to_string())?;
 
     // Heal: start what was killed, wait for a primary, two standbys and ready nodes.
     let heal_started = Instant::now();
@@ -690,6 +780,9 @@ async fn round_once(
         social_acknowledged: l.social_acked,
         social_failed: l.social_failed,
         old_primary_writes_stopped_after_ms,
+        new_leader_after_ms,
+        new_sync_standby_after_ms,
+        standbys_at_fault,
         heal_ms,
         ..Default::default()
     };
@@ -711,11 +804,13 @@ async fn round_once(
         .filter(|t| *t >= fault_ms)
         .collect();
     ack_times.sort_unstable();
+    report.first_write_after_ms = ack_times.first().map(|t| t - fault_ms);
     let mut previous = fault_ms;
     for t in &ack_times {
         report.write_unavailable_ms = report.write_unavailable_ms.max(t - previous);
         previous = *t;
     }
+    report.attempts_tsv = attempts_tsv(&l.attempts);
     let last_second = l.timeline.keys().next_back().copied().unwrap_or(0);
     report.timeline = (0..=last_second)
         .map(|s| {
@@ -754,7 +849,8 @@ async fn round_once(
         report.follows_lost += follows_lost;
         report.favourites_lost += favourites_lost;
     }
-    report.passed = report.lost == 0
+    report.passed = report.standbys_at_fault >= MEMBERS - 1
+        && report.lost == 0
         && report.follows_lost == 0
         && report.favourites_lost == 0
         && (fault != Fault::PartitionDbPrimary
@@ -922,6 +1018,88 @@ async fn get_json(client: &mut Client, url: &str) -> Result<serde_json::Value, S
         tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await;
     }
     Err(format!("check: cannot read {url}"))
+}
+
+fn opt_ms(v: Option<u64>) -> String {
+    v.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+fn attempts_tsv(attempts: &[Attempt]) -> String {
+    let mut out = String::from("sent_ms\ttook_ms\tendpoint\toutcome\tnode\n");
+    let mut sorted: Vec<&Attempt> = attempts.iter().collect();
+    sorted.sort_by_key(|a| a.sent_ms);
+    for a in sorted {
+        out += &format!(
+            "{}\t{}\t{}\t{}\t{}\n",
+            a.sent_ms, a.took_ms, a.endpoint, a.outcome, a.node
+        );
+    }
+    out
+}
+
+/// Watches Patroni from the fault until `until`: (when it first named a
+/// running leader other than `old_leader`, when it first named a running
+/// synchronous standby beside that new leader), in ms after `fault_at`.
+/// Every member but the old leader is asked at once (a frozen or cut-off
+/// member does not answer, or answers from its stale view).
+async fn watch_patroni(
+    state: ClusterState,
+    old_leader: Option<usize>,
+    fault_at: Instant,
+    until: Instant,
+) -> (Option<u64>, Option<u64>) {
+    let state = Arc::new(state);
+    let (mut leader_at, mut sync_at) = (None, None);
+    while Instant::now() < until && sync_at.is_none() {
+        let mut asks = tokio::task::JoinSet::new();
+        for i in (0..MEMBERS).filter(|i| Some(*i) != old_leader) {
+            let state = state.clone();
+            asks.spawn_blocking(move || {
+                cluster::http_get(state.patroni_ports[i], "/cluster")
+                    .ok()
+                    .filter(|(status, _)| *status == 200)
+                    .and_then(|(_, body)| serde_json::from_str::<serde_json::Value>(&body).ok())
+                    .map(|view| new_leader_and_sync(&state, &view, old_leader))
+            });
+        }
+        let now = fault_at.elapsed().as_millis() as u64;
+        while let Some(answer) = asks.join_next().await {
+            if let Ok(Some((leader, sync))) = answer {
+                if leader && leader_at.is_none() {
+                    leader_at = Some(now);
+                }
+                if leader && sync && sync_at.is_none() {
+                    sync_at = Some(now);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(PATRONI_POLL_MS)).await;
+    }
+    (leader_at, sync_at)
+}
+
+/// In one view of Patroni's: (a running leader that is not `old_leader`,
+/// and beside it a running synchronous standby).
+fn new_leader_and_sync(
+    state: &ClusterState,
+    view: &serde_json::Value,
+    old_leader: Option<usize>,
+) -> (bool, bool) {
+    let members = view["members"].as_array().cloned().unwrap_or_default();
+    let running =
+        |m: &serde_json::Value| matches!(m["state"].as_str(), Some("running" | "streaming"));
+    let new_leader = members.iter().any(|m| {
+        m["role"].as_str() == Some("leader")
+            && running(m)
+            && m["port"]
+                .as_u64()
+                .and_then(|p| state.pg_ports.iter().position(|q| u64::from(*q) == p))
+                != old_leader
+    });
+    let sync = members
+        .iter()
+        .any(|m| m["role"].as_str() == Some("sync_standby") && running(m));
+    (new_leader, new_leader && sync)
 }
 
 /// Polls the cut-off primary directly on its inner port (as a client on its
@@ -1155,7 +1333,7 @@ async fn wait_healthy(state: &ClusterState) -> Result<(), String> {
     let s = state.clone();
     wait_for(HEAL_TIMEOUT_MS, move || {
         s.primary().is_some()
-            && cluster::replicas_streaming(&s) >= MEMBERS - 1
+            && cluster::standbys_streaming(&s) >= MEMBERS - 1
             && cluster::has_sync_standby(&s)
             && s.node_ports
                 .iter()

@@ -161,6 +161,11 @@ pub struct PgDb {
     primary_down_until_ms: AtomicU64,
     /// When (ms since epoch) the current outage of the primary began.
     primary_down_since_ms: AtomicU64,
+    /// Until when (ms since epoch) reads go to a standby first, because the
+    /// primary left a hedged read unanswered (silent, or very slow). Unlike
+    /// `primary_down_until_ms` it says nothing about writes: a primary that
+    /// is only slow must not get writes refused.
+    standby_first_until_ms: AtomicU64,
     primary_recheck_ms: u64,
     write_retry_window_ms: u64,
     /// Pauses between attempts of a write waiting out a failover, within
@@ -173,6 +178,8 @@ pub struct PgDb {
     operation_timeout: Duration,
     /// The bound on a read on the primary while a standby can take it.
     primary_read_timeout: Duration,
+    /// How long a read waits on the primary alone before a standby runs it too.
+    read_hedge: Duration,
     tx_retries_max: u32,
 }
 
@@ -214,6 +221,7 @@ impl PgDb {
                 limits.pg_pool_size,
                 Duration::from_millis(limits.db_acquire_timeout_ms),
                 Duration::from_millis(limits.pg_connect_timeout_ms),
+                Duration::from_millis(limits.pg_connect_requalify_ms),
                 limits.pg_statement_cache_max,
             )
         };
@@ -230,6 +238,7 @@ impl PgDb {
             standby,
             primary_down_until_ms: AtomicU64::new(0),
             primary_down_since_ms: AtomicU64::new(0),
+            standby_first_until_ms: AtomicU64::new(0),
             primary_recheck_ms: limits.pg_primary_recheck_ms,
             write_retry_window_ms: limits.pg_write_retry_window_ms,
             write_retry_pause_first: Duration::from_millis(limits.pg_write_retry_pause_first_ms),
@@ -238,6 +247,7 @@ impl PgDb {
             write_retries: AtomicU64::new(0),
             operation_timeout: Duration::from_millis(limits.pg_operation_timeout_ms),
             primary_read_timeout: Duration::from_millis(limits.pg_primary_read_timeout_ms),
+            read_hedge: Duration::from_millis(limits.pg_read_hedge_ms),
             tx_retries_max: limits.pg_tx_retries_max,
         };
         store.migrate().await?;
@@ -291,13 +301,21 @@ impl PgDb {
     /// The primary could not be reached: until the recheck, reads go to a
     /// standby and writes are refused at once. Logged once per outage.
     fn mark_primary_down(&self, why: &str) {
+        self.mark_primary_down_since(why, crate::ids::now_ms().max(0) as u64);
+    }
+
+    /// As `mark_primary_down`, for an outage noticed by an attempt that began
+    /// at `since` (ms since epoch; a connection attempt waits for a standby
+    /// to be promoted before it gives up, and the outage began when it did).
+    fn mark_primary_down_since(&self, why: &str, since: u64) {
         if self.standby.is_none() {
             return;
         }
         let now = crate::ids::now_ms().max(0) as u64;
         let until = now + self.primary_recheck_ms;
         if self.primary_down_until_ms.swap(until, Ordering::Relaxed) == 0 {
-            self.primary_down_since_ms.store(now, Ordering::Relaxed);
+            self.primary_down_since_ms
+                .store(since.min(now), Ordering::Relaxed);
             tracing::warn!(reason = %why, "no PostgreSQL primary reachable: reads from a standby, writes refused");
         }
     }
@@ -321,7 +339,15 @@ impl PgDb {
             && started.elapsed() + pause < Duration::from_millis(self.write_retry_window_ms)
     }
 
+    /// Whether reads go to a standby first (see `standby_first_until_ms`).
+    fn standby_first(&self) -> bool {
+        crate::ids::now_ms() < self.standby_first_until_ms.load(Ordering::Relaxed) as i64
+    }
+
     fn mark_primary_up(&self) {
+        if self.standby_first_until_ms.load(Ordering::Relaxed) != 0 {
+            self.standby_first_until_ms.store(0, Ordering::Relaxed);
+        }
         if self.primary_down_until_ms.load(Ordering::Relaxed) != 0
             && self.primary_down_until_ms.swap(0, Ordering::Relaxed) != 0
         {
@@ -339,36 +365,90 @@ impl PgDb {
     {
         let Some(standby) = &self.standby else {
             return self
-                .read_on(&self.pool, &data, &f, None)
+                .read_on(&self.pool, &data, &f, None, None)
                 .await
                 .map_err(Into::into);
         };
         if !self.primary_down() {
-            // A standby to fall back on: the primary gets the short bound, so
-            // a frozen or cut-off primary costs a read that, not the whole
-            // operation timeout.
-            let bound = Some(self.primary_read_timeout);
-            match self.read_on(&self.pool, &data, &f, bound).await {
-                Ok(value) => {
-                    self.mark_primary_up();
+            let avoid = self.pool.latest_host();
+            if self.standby_first() {
+                // The primary just left a read unanswered: the standby first,
+                // without waiting on the primary (whose pool slots may all be
+                // held by writes waiting for it); the primary if that fails.
+                let bound = Some(self.primary_read_timeout);
+                if let Ok(value) = self.read_on(standby, &data, &f, bound, avoid).await {
+                    self.standby_reads.fetch_add(1, Ordering::Relaxed);
                     return Ok(value);
                 }
-                // The node is saturated, not the primary gone: a standby
-                // would only spread the overload.
-                Err(ReadError::Busy(e)) => return Err(e),
-                // The primary answered, with an error of the operation's own
-                // (not found, a bug) or of load (a statement timeout): that
-                // is the answer; a standby would not do better.
-                Err(ReadError::Failed(e)) => return Err(e),
-                Err(ReadError::Unreachable(e)) => {
-                    self.mark_primary_down(&e.to_string());
-                }
+            }
+            match self.read_hedged(standby, &data, &f).await {
+                Hedged::Answered(result) => return result,
+                Hedged::PrimaryUnreachable(e) => self.mark_primary_down(&e.to_string()),
             }
         }
         self.standby_reads.fetch_add(1, Ordering::Relaxed);
-        self.read_on(standby, &data, &f, None)
+        let avoid = self.pool.latest_host();
+        self.read_on(standby, &data, &f, None, avoid)
             .await
             .map_err(Into::into)
+    }
+
+    /// A read on the primary, with the short bound (a frozen or cut-off
+    /// primary costs a read that, not the whole operation timeout), hedged:
+    /// if the primary has not answered after `read_hedge`, a standby (any
+    /// host but the primary's) runs the read too and the first answer wins.
+    async fn read_hedged<D, T, F>(&self, standby: &Pool, data: &D, f: &F) -> Hedged<T>
+    where
+        D: Send + Sync,
+        T: Send,
+        F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
+    {
+        let bound = Some(self.primary_read_timeout);
+        let on_primary = self.read_on(&self.pool, data, f, bound, None);
+        tokio::pin!(on_primary);
+        let outcome = match tokio::time::timeout(self.read_hedge, &mut on_primary).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                let avoid = self.pool.latest_host();
+                let on_standby = self.read_on(standby, data, f, bound, avoid);
+                tokio::pin!(on_standby);
+                tokio::select! {
+                    outcome = &mut on_primary => match outcome {
+                        // Gone: the standby's answer (already on its way) it is.
+                        Err(ReadError::Unreachable(e)) => {
+                            self.mark_primary_down(&e.to_string());
+                            self.standby_reads.fetch_add(1, Ordering::Relaxed);
+                            return Hedged::Answered(on_standby.await.map_err(Into::into));
+                        }
+                        outcome => outcome,
+                    },
+                    outcome = &mut on_standby => match outcome {
+                        Ok(value) => {
+                            self.standby_reads.fetch_add(1, Ordering::Relaxed);
+                            let until = crate::ids::now_ms().max(0) as u64 + self.primary_recheck_ms;
+                            self.standby_first_until_ms.store(until, Ordering::Relaxed);
+                            return Hedged::Answered(Ok(value));
+                        }
+                        // The standby could not: the primary's answer, whatever it is.
+                        Err(_) => on_primary.await,
+                    },
+                }
+            }
+        };
+        match outcome {
+            Ok(value) => {
+                self.mark_primary_up();
+                Hedged::Answered(Ok(value))
+            }
+            // The node is saturated, not the primary gone: a standby would
+            // only spread the overload.
+            Err(ReadError::Busy(e)) => Hedged::Answered(Err(e)),
+            // The primary answered, with an error of the operation's own (not
+            // found, a bug) or of load (a statement timeout): that is the
+            // answer; a standby would not do better.
+            Err(ReadError::Failed(e)) => Hedged::Answered(Err(e)),
+            Err(ReadError::Unreachable(e)) => Hedged::PrimaryUnreachable(e),
+        }
     }
 
     /// One read on one pool. A connection that failed is dropped (with the
@@ -383,13 +463,14 @@ impl PgDb {
         data: &D,
         f: &F,
         bound: Option<Duration>,
+        avoid: Option<usize>,
     ) -> Result<T, ReadError>
     where
         D: Send + Sync,
         T: Send,
         F: for<'a> Fn(Db<'a>, &'a D) -> BoxFut<'a, T> + Send + Sync,
     {
-        let mut lease = match pool.acquire_within(bound).await {
+        let mut lease = match pool.acquire_within(bound, avoid).await {
             Ok(lease) => lease,
             Err(AcquireError::Busy) => return Err(ReadError::Busy(AcquireError::Busy.into())),
             Err(AcquireError::Connect(e)) => return Err(ReadError::Unreachable(e)),
@@ -421,6 +502,8 @@ impl PgDb {
             if lost {
                 return Err(ReadError::Unreachable(result.err().expect("an error")));
             }
+        } else {
+            lease.finished();
         }
         result.map_err(ReadError::Failed)
     }
@@ -442,14 +525,22 @@ impl PgDb {
             if self.writes_refused_at_once() {
                 return Err(StoreError::Unavailable(NO_PRIMARY.into()));
             }
-            let mut lease = match self.pool.acquire().await {
+            // Opening a connection waits for a standby to be promoted
+            // (`pg_connect_requalify_ms`), for at most what is left of the window.
+            let attempt_started = crate::ids::now_ms().max(0) as u64;
+            let window_left = Duration::from_millis(self.write_retry_window_ms)
+                .saturating_sub(started.elapsed())
+                .max(self.write_retry_pause_first);
+            let mut lease = match self.pool.acquire_within(Some(window_left), None).await {
                 Ok(lease) => lease,
                 Err(AcquireError::Connect(e)) => {
                     // Nothing was sent: safe to try again, for any write.
-                    self.mark_primary_down(&e.to_string());
+                    self.mark_primary_down_since(&e.to_string(), attempt_started);
                     if self.may_retry_write(started, pause) {
                         self.write_retries.fetch_add(1, Ordering::Relaxed);
-                        tokio::time::sleep(pause).await;
+                        // Or sooner: as soon as another request of this node
+                        // has reached the new primary.
+                        self.pool.opened_within(pause).await;
                         pause = (pause * 2).min(self.write_retry_pause_max);
                         continue;
                     }
@@ -480,11 +571,15 @@ impl PgDb {
                 Err(StoreError::Unavailable(why))
                     if why.starts_with(TX_CONFLICT) && attempt < self.tx_retries_max =>
                 {
+                    // Rolled back (the driver sends ROLLBACK when the
+                    // transaction is dropped): the connection is fine.
+                    lease.finished();
                     attempt += 1;
                     tracing::debug!(attempt, reason = %why, "re-running a transaction that lost a race");
                 }
                 Err(StoreError::Unavailable(why)) => {
                     if why.starts_with(TX_CONFLICT) {
+                        lease.finished();
                         return Err(StoreError::Unavailable(why));
                     }
                     tracing::warn!(reason = %why, "PostgreSQL write failed; dropping the connection");
@@ -498,7 +593,7 @@ impl PgDb {
                         self.mark_primary_down(&why);
                         if self.may_retry_write(started, pause) {
                             self.write_retries.fetch_add(1, Ordering::Relaxed);
-                            tokio::time::sleep(pause).await;
+                            self.pool.opened_within(pause).await;
                             pause = (pause * 2).min(self.write_retry_pause_max);
                             continue;
                         }
@@ -506,13 +601,24 @@ impl PgDb {
                     return Err(StoreError::Unavailable(why));
                 }
                 Ok(value) => {
+                    lease.finished();
                     self.mark_primary_up();
                     return Ok(value);
                 }
-                other => return other,
+                other => {
+                    lease.finished();
+                    return other;
+                }
             }
         }
     }
+}
+
+/// How a hedged read on the primary ended: with the answer (the primary's
+/// or a standby's), or with the primary unreachable and no answer yet.
+enum Hedged<T> {
+    Answered(StoreResult<T>),
+    PrimaryUnreachable(StoreError),
 }
 
 /// How one read on one pool failed: no free slot (this node is saturated),
@@ -623,7 +729,10 @@ impl PgDb {
         let primary = if self.primary_down() {
             "unreachable a moment ago".to_owned()
         } else {
-            let why = match self.read_on(&self.pool, &(), &select_one, bound).await {
+            let why = match self
+                .read_on(&self.pool, &(), &select_one, bound, None)
+                .await
+            {
                 Ok(()) => {
                     self.mark_primary_up();
                     return Readiness::Ready;
@@ -639,7 +748,8 @@ impl PgDb {
         let Some(standby) = &self.standby else {
             return Readiness::Down(primary);
         };
-        match self.read_on(standby, &(), &select_one, None).await {
+        let avoid = self.pool.latest_host();
+        match self.read_on(standby, &(), &select_one, None, avoid).await {
             Ok(()) => Readiness::Degraded(format!("{NO_PRIMARY} ({primary})")),
             Err(e) => Readiness::Down(format!(
                 "{primary}; no standby either: {}",
@@ -652,7 +762,10 @@ impl PgDb {
         PoolUsage {
             in_use: self.pool.in_use(),
             size: self.pool.size,
-            primary_down: self.primary_down(),
+            // A primary that just left a read unanswered counts too: the
+            // store must not start a write inside a read on it (a home feed
+            // built on first read would wait out the operation timeout).
+            primary_down: self.primary_down() || self.standby_first(),
             standby_reads: self.standby_reads.load(Ordering::Relaxed),
             write_retries: self.write_retries.load(Ordering::Relaxed),
         }

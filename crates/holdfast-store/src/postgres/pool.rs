@@ -8,10 +8,11 @@
 //! by the acquire timeout; opening one by the connect timeout.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 use tokio::task::JoinHandle;
 use tokio_postgres::config::{Config, Host};
 use tokio_postgres::types::ToSql;
@@ -27,13 +28,27 @@ pub(crate) struct Pool {
     pub size: usize,
     acquire_timeout: Duration,
     connect_timeout: Duration,
+    /// How soon a host that answered but did not qualify (a standby, for
+    /// the primary pool) is asked again within one connection attempt.
+    requalify: Duration,
     statement_cache_max: usize,
+    /// Which of `host_configs` the latest connection was opened to
+    /// (`NO_HOST` before the first): for the primary pool, where the primary
+    /// is as far as this node knows.
+    latest_host: AtomicUsize,
+    /// Woken whenever a connection is opened: requests waiting for a host
+    /// to qualify (a write waiting for the new primary) try again at once.
+    opened: Notify,
 }
+
+const NO_HOST: usize = usize::MAX;
 
 /// One open connection: the client, the task that drives its socket, and
 /// the statements prepared on it.
 pub(crate) struct Conn {
     pub client: Client,
+    /// Which of the pool's hosts it is connected to.
+    host: usize,
     driver: JoinHandle<()>,
     pub statements: Mutex<HashMap<String, Statement>>,
 }
@@ -46,13 +61,21 @@ impl Drop for Conn {
     }
 }
 
-/// A connection lent out by the pool. Goes back on drop unless it was
-/// marked broken or its socket has closed; then it is dropped and a fresh
-/// one is opened when next needed.
+/// A connection lent out by the pool. Goes back on drop only if its user
+/// said the work on it ended cleanly (`finished`) and its socket is open;
+/// otherwise it is dropped and a fresh one is opened when next needed.
+///
+/// Why "finished" rather than "not broken": a lease can also be dropped in
+/// the middle of a query, when the request holding it is cancelled (the
+/// client went away, the request's time budget ran out, a hedged read lost
+/// its race). Its server may still be working on the query, or be frozen
+/// and never answer; handed out again, the next request would wait behind
+/// it (on a frozen primary: until the operation timeout, request after
+/// request).
 pub(crate) struct Lease<'p> {
     pool: &'p Pool,
     conn: Option<Conn>,
-    broken: bool,
+    finished: bool,
     /// When the slot was granted (what a caller's own bound counts from).
     pub granted: Instant,
     _permit: SemaphorePermit<'p>,
@@ -70,15 +93,21 @@ impl Lease<'_> {
     /// died the same way, so they are dropped too rather than each costing
     /// a request its timeout.
     pub fn discard(&mut self) {
-        self.broken = true;
+        self.finished = false;
         lock(&self.pool.idle).clear();
+    }
+
+    /// The work on the connection ended with the server's answer (success
+    /// or an error of the operation's own): it may serve the next request.
+    pub fn finished(&mut self) {
+        self.finished = true;
     }
 }
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            if !self.broken && !conn.client.is_closed() {
+            if self.finished && !conn.client.is_closed() {
                 lock(&self.pool.idle).push(conn);
             }
         }
@@ -91,6 +120,7 @@ impl Pool {
         size: usize,
         acquire_timeout: Duration,
         connect_timeout: Duration,
+        requalify: Duration,
         statement_cache_max: usize,
     ) -> Pool {
         let size = size.max(1);
@@ -101,25 +131,38 @@ impl Pool {
             size,
             acquire_timeout,
             connect_timeout,
+            requalify,
             statement_cache_max: statement_cache_max.max(1),
+            latest_host: AtomicUsize::new(NO_HOST),
+            opened: Notify::new(),
         }
+    }
+
+    /// Waits until this pool opens a connection, or `at_most`.
+    pub async fn opened_within(&self, at_most: Duration) {
+        let _ = tokio::time::timeout(at_most, self.opened.notified()).await;
+    }
+
+    /// The host the latest connection was opened to, if any.
+    pub fn latest_host(&self) -> Option<usize> {
+        Some(self.latest_host.load(Ordering::Relaxed)).filter(|h| *h != NO_HOST)
     }
 
     pub fn in_use(&self) -> usize {
         self.size.saturating_sub(self.permits.available_permits())
     }
 
-    /// Waits (bounded) for a free slot, then reuses an idle live connection or opens one.
-    pub async fn acquire(&self) -> Result<Lease<'_>, AcquireError> {
-        self.acquire_within(None).await
-    }
-
-    /// As `acquire`, with opening a connection bounded by `connect_bound`
+    /// Waits (bounded) for a free slot, then reuses an idle live connection
+    /// or opens one, with opening a connection bounded by `connect_bound`
     /// too when given (the wait for a slot is not: a saturated node is busy,
-    /// not cut off from its database).
+    /// not cut off from its database), and never on host `avoid` (for the
+    /// standby pool: the host the primary pool is on, which is the one
+    /// suspected of not answering when a read goes to a standby; idle
+    /// connections to it are closed).
     pub async fn acquire_within(
         &self,
         connect_bound: Option<Duration>,
+        avoid: Option<usize>,
     ) -> Result<Lease<'_>, AcquireError> {
         let permit = tokio::time::timeout(self.acquire_timeout, self.permits.acquire())
             .await
@@ -130,11 +173,12 @@ impl Pool {
             let candidate = lock(&self.idle).pop();
             match candidate {
                 Some(conn) if conn.client.is_closed() => continue, // died while idle
+                Some(conn) if Some(conn.host) == avoid => continue,
                 Some(conn) => {
                     return Ok(Lease {
                         pool: self,
                         conn: Some(conn),
-                        broken: false,
+                        finished: false,
                         granted,
                         _permit: permit,
                     })
@@ -144,13 +188,13 @@ impl Pool {
         }
         let timeout = connect_bound.map_or(self.connect_timeout, |b| b.min(self.connect_timeout));
         let conn = self
-            .connect_within(timeout)
+            .connect_within(timeout, avoid)
             .await
             .map_err(AcquireError::Connect)?;
         Ok(Lease {
             pool: self,
             conn: Some(conn),
-            broken: false,
+            finished: false,
             granted,
             _permit: permit,
         })
@@ -163,11 +207,14 @@ impl Pool {
     /// would try the hosts one after another and bound only the TCP connect
     /// of each, so such a host listed first would stall every new connection.)
     pub async fn connect(&self) -> StoreResult<Conn> {
-        self.connect_within(self.connect_timeout).await
+        self.connect_within(self.connect_timeout, None).await
     }
 
-    async fn connect_within(&self, timeout: Duration) -> StoreResult<Conn> {
-        let (client, connection) = connect_first(&self.host_configs, timeout).await?;
+    async fn connect_within(&self, timeout: Duration, avoid: Option<usize>) -> StoreResult<Conn> {
+        let (host, (client, connection)) =
+            connect_first_except(&self.host_configs, avoid, Some(self.requalify), timeout).await?;
+        self.latest_host.store(host, Ordering::Relaxed);
+        self.opened.notify_waiters();
         let driver = tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "PostgreSQL connection lost");
@@ -175,6 +222,7 @@ impl Pool {
         });
         Ok(Conn {
             client,
+            host,
             driver,
             statements: Mutex::new(HashMap::new()),
         })
@@ -216,17 +264,46 @@ pub(crate) type Connected = (
 /// whole attempt is bounded by `timeout`. Used by the pools and by the event
 /// feed, so neither waits on a silent host listed first.
 pub(crate) async fn connect_first(hosts: &[Config], timeout: Duration) -> StoreResult<Connected> {
+    Ok(connect_first_except(hosts, None, None, timeout).await?.1)
+}
+
+/// As `connect_first`, leaving out host `skip`; says which host won. With
+/// `requalify` (and several hosts), a host that answers but does not
+/// qualify (a standby, when a primary is wanted) is asked again that much
+/// later, within `timeout`: during a failover the standby promoted is found
+/// as soon as it is promoted, rather than when this attempt gives up on a
+/// silent old primary (a frozen or cut-off host never refuses, so without
+/// this an attempt begun before the promotion waits out its whole timeout).
+async fn connect_first_except(
+    hosts: &[Config],
+    skip: Option<usize>,
+    requalify: Option<Duration>,
+    timeout: Duration,
+) -> StoreResult<(usize, Connected)> {
+    let requalify = requalify.filter(|_| hosts.len() > 1);
     let mut attempts = tokio::task::JoinSet::new();
-    for config in hosts {
+    for (i, config) in hosts.iter().enumerate() {
+        if Some(i) == skip {
+            continue;
+        }
         let config = config.clone();
-        attempts.spawn(async move { config.connect(NoTls).await });
+        attempts.spawn(async move {
+            loop {
+                match config.connect(NoTls).await {
+                    Err(e) if requalify.is_some() && wrong_role(&e) => {
+                        tokio::time::sleep(requalify.unwrap_or_default()).await
+                    }
+                    outcome => return (i, outcome),
+                }
+            }
+        });
     }
     let mut why = String::from("no host to connect to");
     let connected = tokio::time::timeout(timeout, async {
         while let Some(attempt) = attempts.join_next().await {
             match attempt {
-                Ok(Ok(connected)) => return Some(connected),
-                Ok(Err(e)) => why = describe_connect_error(&e),
+                Ok((i, Ok(connected))) => return Some((i, connected)),
+                Ok((_, Err(e))) => why = describe_connect_error(&e),
                 Err(e) => why = e.to_string(),
             }
         }
@@ -274,6 +351,12 @@ impl From<AcquireError> for StoreError {
             AcquireError::Connect(e) => e,
         }
     }
+}
+
+/// The host answered, but is not what `target_session_attrs` asks for.
+fn wrong_role(e: &tokio_postgres::Error) -> bool {
+    let why = describe_connect_error(e);
+    why.contains("does not allow writes") || why.contains("is not read only")
 }
 
 /// tokio-postgres says only "error connecting to server"; the cause
