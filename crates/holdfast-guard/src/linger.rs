@@ -7,6 +7,12 @@
 //! read and thrown away, within a total time, an idle time and a byte bound,
 //! and only then is the socket closed.
 //!
+//! Lingering is a courtesy to well-behaved clients, and a flood must not turn
+//! it into work: a client that sends megabyte bodies as fast as it is refused
+//! would otherwise make the server read every byte. All connections together
+//! may discard at most `LingerBudget`'s bytes per second; once it is spent, a
+//! connection is closed at once (the client gets a reset, as without lingering).
+//!
 //! hyper owns the stream while it serves it and drops it when done; the
 //! stream is wrapped in `Reclaim`, whose drop hands the stream back through a
 //! one-shot channel so the connection task can linger on it while it still
@@ -14,8 +20,9 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::oneshot;
@@ -28,6 +35,42 @@ pub struct LingerBounds {
     pub max_bytes: usize,
     /// Read (and discarded) in chunks of this size.
     pub buffer_bytes: usize,
+}
+
+/// Bytes all lingering connections together may discard per second: a token
+/// bucket holding at most one second's worth.
+#[derive(Debug)]
+pub struct LingerBudget {
+    bytes_per_s: u64,
+    /// Bytes left, and when they were last topped up.
+    state: Mutex<(u64, Instant)>,
+}
+
+impl LingerBudget {
+    pub fn new(bytes_per_s: u64) -> LingerBudget {
+        LingerBudget {
+            bytes_per_s,
+            state: Mutex::new((bytes_per_s, Instant::now())),
+        }
+    }
+
+    /// Takes `want` bytes if the budget has them all; false when it does not.
+    /// All or nothing: a nearly spent budget granting crumbs would have every
+    /// lingering connection spin on tiny reads, the very work it is there to stop.
+    fn take(&self, want: usize) -> bool {
+        self.take_at(want, Instant::now())
+    }
+
+    fn take_at(&self, want: usize, now: Instant) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (left, since) = *state;
+        let earned = (now.saturating_duration_since(since).as_secs_f64() * self.bytes_per_s as f64) as u64;
+        let left = left.saturating_add(earned).min(self.bytes_per_s);
+        let since = if earned > 0 { now } else { since };
+        let granted = left >= want as u64;
+        *state = (if granted { left - want as u64 } else { left }, since);
+        granted
+    }
 }
 
 /// A stream that returns itself through `back` when dropped.
@@ -103,11 +146,12 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Reclaim<T> {
     }
 }
 
-/// Shuts down the write side, then reads and discards until the client closes
-/// or a bound is reached. Returns the bytes discarded.
+/// Shuts down the write side, then reads and discards until the client closes,
+/// a bound is reached or the shared budget is spent. Returns the bytes discarded.
 pub async fn linger<T: AsyncRead + AsyncWrite + Unpin>(
     mut stream: T,
     bounds: LingerBounds,
+    budget: &LingerBudget,
 ) -> usize {
     let deadline = tokio::time::Instant::now() + bounds.total;
     let work = async {
@@ -115,6 +159,9 @@ pub async fn linger<T: AsyncRead + AsyncWrite + Unpin>(
         let mut buf = vec![0u8; bounds.buffer_bytes.max(1)];
         let mut discarded = 0usize;
         while discarded < bounds.max_bytes {
+            if !budget.take(buf.len()) {
+                break;
+            }
             match tokio::time::timeout(bounds.idle, stream.read(&mut buf)).await {
                 Ok(Ok(n)) if n > 0 => discarded += n,
                 _ => break,
@@ -152,7 +199,7 @@ mod tests {
             }
         });
         let start = Instant::now();
-        linger(server, bounds(usize::MAX)).await;
+        linger(server, bounds(usize::MAX), &plenty()).await;
         let took = start.elapsed();
         assert!(took >= Duration::from_millis(250), "{took:?}");
         assert!(took < Duration::from_millis(1000), "{took:?}");
@@ -162,14 +209,45 @@ mod tests {
     async fn byte_bound_and_idle_bound_end_it_early() {
         let (server, mut client) = tokio::io::duplex(1 << 16);
         client.write_all(&[1u8; 40_000]).await.unwrap();
-        let discarded = linger(server, bounds(10_000)).await;
+        let discarded = linger(server, bounds(10_000), &plenty()).await;
         assert!((10_000..40_000).contains(&discarded), "{discarded}");
 
         // A silent client: the idle bound ends it before the total bound.
         let (server, _client) = tokio::io::duplex(1024);
         let start = Instant::now();
-        assert_eq!(linger(server, bounds(usize::MAX)).await, 0);
+        assert_eq!(linger(server, bounds(usize::MAX), &plenty()).await, 0);
         assert!(start.elapsed() < Duration::from_millis(250));
+    }
+
+    fn plenty() -> LingerBudget {
+        LingerBudget::new(u64::MAX / 2)
+    }
+
+    #[tokio::test]
+    async fn a_spent_budget_ends_lingering_at_once() {
+        // Two 16 KiB chunks fit in the budget, the third does not.
+        let budget = LingerBudget::new(40 * 1024);
+        let (server, mut client) = tokio::io::duplex(1 << 17);
+        client.write_all(&[1u8; 100_000]).await.unwrap();
+        let discarded = linger(server, bounds(usize::MAX), &budget).await;
+        assert_eq!(discarded, 32 * 1024, "reads stop where the budget ends");
+
+        let (server, mut client) = tokio::io::duplex(1 << 16);
+        client.write_all(&[1u8; 1_000]).await.unwrap();
+        assert_eq!(linger(server, bounds(usize::MAX), &budget).await, 0);
+    }
+
+    #[test]
+    fn the_budget_refills_with_time_up_to_one_second_all_or_nothing() {
+        let budget = LingerBudget::new(1_000);
+        let start = Instant::now();
+        assert!(budget.take_at(600, start));
+        assert!(!budget.take_at(600, start), "400 left: no crumbs");
+        assert!(budget.take_at(400, start));
+        assert!(!budget.take_at(500, start + Duration::from_millis(400)));
+        assert!(budget.take_at(500, start + Duration::from_millis(500)));
+        assert!(budget.take_at(1_000, start + Duration::from_secs(60)));
+        assert!(!budget.take_at(1_001, start + Duration::from_secs(120)), "never more than a second's worth");
     }
 
     #[tokio::test]

@@ -41,7 +41,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::forwarded;
-use crate::linger::{linger, LingerBounds, Reclaim};
+use crate::linger::{linger, LingerBounds, LingerBudget, Reclaim};
 use crate::netaddr::{client_key, Cidr};
 use crate::offenders::{BannedAddress, Offenders, Standing};
 use crate::refusals::{ConnectionReason, Refusals};
@@ -84,6 +84,8 @@ pub struct ListenerConfig {
     pub shutdown_grace: Duration,
     /// Bounds of the lingering close after each connection (see `linger`).
     pub linger: LingerBounds,
+    /// Bytes all lingering connections together may discard per second.
+    pub linger_budget: Arc<LingerBudget>,
     /// After `accept` fails (out of descriptors, say), the listener pauses this long.
     pub accept_error_pause: Duration,
     /// The PROXY header reader's pause before peeking again at a partial header.
@@ -117,6 +119,7 @@ impl ListenerConfig {
                 max_bytes: l.linger_bytes_max,
                 buffer_bytes: l.linger_buffer_bytes,
             },
+            linger_budget: Arc::new(LingerBudget::new(l.linger_bytes_per_s_max)),
             accept_error_pause: Duration::from_millis(l.accept_error_pause_ms),
             proxy_peek_retry: Duration::from_millis(l.proxy_header_peek_retry_ms),
             offenders: None,
@@ -259,6 +262,7 @@ pub async fn serve(
         let refusals = refusals.clone();
         let tls = config.tls.clone();
         let bounds = config.linger;
+        let linger_budget = config.linger_budget.clone();
         tokio::spawn(async move {
             refusals.connection_opened();
             let mut stream = stream;
@@ -359,7 +363,7 @@ pub async fn serve(
                         &close_here,
                     )
                     .await;
-                    linger_if_returned(back, bounds).await;
+                    linger_if_returned(back, bounds, &linger_budget).await;
                 }
                 Some(tls) => {
                     match tokio::time::timeout(tls.handshake_timeout, tls.acceptor.accept(stream))
@@ -378,7 +382,7 @@ pub async fn serve(
                                 &close_here,
                             )
                             .await;
-                            linger_if_returned(back, bounds).await;
+                            linger_if_returned(back, bounds, &linger_budget).await;
                         }
                         Ok(Err(_)) | Err(_) => {
                             refusals.count_connection(ConnectionReason::TlsHandshake)
@@ -441,13 +445,16 @@ fn cheap_429(
 
 /// Lingers on the stream if hyper has let go of it. An upgraded connection
 /// (WebSocket) still holds its stream and is left alone: it ends on its own.
-async fn linger_if_returned<T>(back: tokio::sync::oneshot::Receiver<T>, bounds: LingerBounds)
-where
+async fn linger_if_returned<T>(
+    back: tokio::sync::oneshot::Receiver<T>,
+    bounds: LingerBounds,
+    budget: &LingerBudget,
+) where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let mut back = back;
     if let Ok(stream) = back.try_recv() {
-        let discarded = linger(stream, bounds).await;
+        let discarded = linger(stream, bounds, budget).await;
         if discarded > 0 {
             tracing::debug!(discarded, "lingering close discarded unread request bytes");
         }

@@ -305,6 +305,8 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
                 .delete(lists::remove_members),
         )
         .route("/api/v1/conversations", get(conversations::index))
+        // Mastodon.py asks for `/api/v1/conversations/`; Rails takes the slash.
+        .route("/api/v1/conversations/", get(conversations::index))
         .route(
             "/api/v1/conversations/{id}",
             axum::routing::delete(conversations::remove),

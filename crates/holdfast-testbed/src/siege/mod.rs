@@ -98,6 +98,11 @@ pub struct SiegeArgs {
     /// Pin every siege thread (legitimate users and attackers) to these CPUs (e.g. 1).
     #[arg(long)]
     pub siege_cpus: Option<String>,
+    /// Then move the legitimate users' thread to these CPUs (e.g. 0, beside the
+    /// server): on a 2-core box the attackers saturate their core, and legitimate
+    /// requests sent late from it would measure siege, not the server.
+    #[arg(long)]
+    pub legit_cpus: Option<String>,
     /// Body size of the big-bodies attack.
     #[arg(long, default_value_t = 1024 * 1024)]
     pub big_body_bytes: usize,
@@ -175,7 +180,10 @@ fn check(args: &SiegeArgs) -> Result<(), String> {
         args.slow_bodies <= SLOW_BODIES_MAX,
         &format!("--slow-bodies must be at most {SLOW_BODIES_MAX}"),
     )?;
-    for cpus in [&args.server_cpus, &args.siege_cpus].into_iter().flatten() {
+    for cpus in [&args.server_cpus, &args.siege_cpus, &args.legit_cpus]
+        .into_iter()
+        .flatten()
+    {
         pinning::parse_cpus(cpus)?;
     }
     within(
@@ -383,9 +391,17 @@ async fn siege(
             rng.next_u64(),
         );
         let rate = args.legit_rate_per_s;
+        let cpus = args
+            .legit_cpus
+            .as_deref()
+            .map(pinning::parse_cpus)
+            .transpose()?;
         std::thread::Builder::new()
             .name("siege-legit".into())
             .spawn(move || -> Result<(), String> {
+                if let Some(cpus) = cpus {
+                    pinning::pin(0, &cpus)?;
+                }
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()

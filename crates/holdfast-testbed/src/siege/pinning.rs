@@ -2,7 +2,9 @@
 //! a flood measures how much CPU siege itself takes from the server as much
 //! as how well the server defends. `--server-cpus` pins the server siege
 //! starts, `--siege-cpus` pins every thread of siege (legitimate users and
-//! attackers alike), with `sched_setaffinity`.
+//! attackers alike), with `sched_setaffinity`; `--legit-cpus` then moves the
+//! legitimate users' one thread (e.g. beside the server), so that a saturated
+//! attacker core cannot delay their requests.
 
 /// Parses "0", "1,3" or "0-2" into CPU numbers.
 pub fn parse_cpus(list: &str) -> Result<Vec<usize>, String> {
