@@ -64,7 +64,8 @@ impl LingerBudget {
     fn take_at(&self, want: usize, now: Instant) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let (left, since) = *state;
-        let earned = (now.saturating_duration_since(since).as_secs_f64() * self.bytes_per_s as f64) as u64;
+        let earned =
+            (now.saturating_duration_since(since).as_secs_f64() * self.bytes_per_s as f64) as u64;
         let left = left.saturating_add(earned).min(self.bytes_per_s);
         let since = if earned > 0 { now } else { since };
         let granted = left >= want as u64;
@@ -247,7 +248,10 @@ mod tests {
         assert!(!budget.take_at(500, start + Duration::from_millis(400)));
         assert!(budget.take_at(500, start + Duration::from_millis(500)));
         assert!(budget.take_at(1_000, start + Duration::from_secs(60)));
-        assert!(!budget.take_at(1_001, start + Duration::from_secs(120)), "never more than a second's worth");
+        assert!(
+            !budget.take_at(1_001, start + Duration::from_secs(120)),
+            "never more than a second's worth"
+        );
     }
 
     #[tokio::test]
