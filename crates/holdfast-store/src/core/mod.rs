@@ -48,6 +48,7 @@ pub(crate) mod push;
 pub(crate) mod safety;
 pub(crate) mod scheduled;
 pub(crate) mod sql;
+pub(crate) mod status_parts;
 pub(crate) mod statuses;
 mod store;
 pub(crate) mod streams;
@@ -272,4 +273,6 @@ pub struct Core<B> {
     pub(crate) db: B,
     /// The bounds the queries apply (thread depth, tag window).
     pub(crate) limits: holdfast_config::Limits,
+    /// Statuses' mentions, tags and media, kept between pages (bounded).
+    pub(crate) parts: std::sync::Arc<status_parts::StatusParts>,
 }
