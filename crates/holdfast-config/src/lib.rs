@@ -250,9 +250,11 @@ pub struct Limits {
     /// so a standby's answer holds every acknowledged write.
     pub pg_read_hedge_ms: u64,
     /// Within one attempt to open a connection to the primary (a
-    /// multi-host URL), a host that answered as a standby is asked again
-    /// after this long: a write waiting out a failover reaches the standby
-    /// Patroni promotes this long after the promotion at most.
+    /// multi-host URL), a host that answered as a standby is asked every
+    /// this long whether it takes writes yet, on one connection kept open
+    /// (a tiny query, not a new backend): a write waiting out a failover
+    /// reaches the standby Patroni promotes this long after the promotion at
+    /// most. Each waiting write asks each standby this often.
     pub pg_connect_requalify_ms: u64,
 
     // ---- passwords ----
@@ -917,7 +919,7 @@ impl Default for Limits {
             read_cache_stale_max_s: 300,
             read_cache_tombstones_max: 4_096,
             pg_read_hedge_ms: 300,
-            pg_connect_requalify_ms: 200,
+            pg_connect_requalify_ms: 50,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,
