@@ -12,6 +12,11 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+/// The web UI's log-in session cookie. The web pages read it to know the
+/// viewer; the guard reads it to budget a signed-in browser per account, as it
+/// does an API token.
+pub const SESSION_COOKIE: &str = "holdfast_session";
+
 /// Who may sign up through `POST /api/v1/accounts`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -511,6 +516,14 @@ pub struct Limits {
     pub web_accounts_page: u32,
     /// Most authorized apps listed on the settings page.
     pub web_authorized_apps_max: u32,
+
+    // ---- server rules (webui, issue 13) ----
+    /// Rules in force at once; the moderation pages refuse another past it.
+    pub rules_max: u32,
+    /// Rule rows kept, the deleted rules included (reports cite them by id).
+    pub rules_kept_max: u32,
+    pub rule_text_max_chars: usize,
+    pub rule_hint_max_chars: usize,
 
     // ---- pages ----
     pub statuses_page_default: u32,
@@ -1019,6 +1032,10 @@ impl Default for Limits {
             web_assets_max_age_s: 365 * 24 * 3600,
             web_accounts_page: 40,
             web_authorized_apps_max: 100,
+            rules_max: 100,
+            rules_kept_max: 1_000,
+            rule_text_max_chars: 300,
+            rule_hint_max_chars: 2_000,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,

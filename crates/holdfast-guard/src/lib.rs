@@ -33,11 +33,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use holdfast_config::{time, Limits};
-use sha2::{Digest, Sha256};
 
 use crate::admission::{Admission, AdmissionConfig, Class};
 use crate::bodies::{BodyBounds, BodyFailure};
@@ -48,7 +47,7 @@ use crate::netaddr::{client_key, Cidr};
 use crate::offenders::{BannedAddress, OffenderBounds, Offenders};
 use crate::ratelimit::{Budget, Decision, RateTable};
 pub use crate::refusals::{Reason, Refusals};
-use crate::tokens::{KnownTokens, TokenDirectory, TokenOwner};
+use crate::tokens::{Credential, KnownTokens, TokenDirectory, TokenOwner};
 
 struct Tables {
     token: RateTable,
@@ -185,11 +184,12 @@ impl Guard {
         let _ = self.directory.set(directory);
     }
 
-    /// Whose `token` is: from the table of valid tokens seen lately, or a
-    /// look-up paid from the address' look-up budget (`Err` when it is spent).
+    /// Whose `credential` is (a token or a web session): from the table of
+    /// valid ones seen lately, or a look-up paid from the address' look-up
+    /// budget (`Err` when it is spent).
     async fn owner_of(
         &self,
-        token: &str,
+        credential: &Credential,
         key: u128,
         ip_key: u128,
         exempt: bool,
@@ -213,7 +213,7 @@ impl Guard {
             Ok(p) => p,
             Err(_) => return Err(Unidentified::Overloaded),
         };
-        let looked_up = directory.owner(token).await;
+        let looked_up = directory.owner(credential).await;
         drop(permit);
         match looked_up {
             Some(owner) => {
@@ -305,27 +305,6 @@ fn ip_u128(ip: IpAddr) -> u128 {
     }
 }
 
-/// The bearer token, if the request carries one.
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    Some(token.trim().to_owned())
-}
-
-/// A token's key in the tables: its hash (the token itself is never kept).
-fn token_key(token: &str) -> u128 {
-    let digest = Sha256::digest(token.as_bytes());
-    u128::from_be_bytes(
-        digest[..16]
-            .try_into()
-            // fact: SHA-256's output size
-            .expect("a SHA-256 digest has 32 bytes"),
-    )
-}
-
 /// Why a token's owner is not known for this request.
 enum Unidentified {
     /// The address spent its look-up budget.
@@ -373,11 +352,11 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| client_key(c.0.ip()));
     let ip_key = ip_u128(ip);
     // A banned address that signed-in users share (the listener let it
-    // through): only a token already known as valid is served, and nothing
-    // is looked up for anyone else.
+    // through): only a token or web session already known as valid is
+    // served, and nothing is looked up for anyone else.
     if request.extensions().get::<BannedAddress>().is_some() {
-        let known = bearer(request.headers())
-            .and_then(|token| guard.known_tokens.get(token_key(&token)))
+        let known = Credential::of(request.headers())
+            .and_then(|credential| guard.known_tokens.get(credential.key()))
             .is_some_and(|owner| owner != TokenOwner::Unknown);
         guard.offenders.count_judged(known);
         if !known {
@@ -405,13 +384,14 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     let exempt = allow_listed || classify::is_media_file(path);
 
     // ---- who is asking: signed-in budgets are per account, as Mastodon's ----
-    // (Media files ignore tokens, so theirs are never looked up.)
-    let token = bearer(request.headers()).filter(|_| !classify::is_media_file(path));
-    let who = match token {
+    // A web session counts as its account's, as a token does. (Media files
+    // ignore credentials, so theirs are never looked up.)
+    let credential = Credential::of(request.headers()).filter(|_| !classify::is_media_file(path));
+    let who = match credential {
         None => Who::Anonymous,
-        Some(token) => {
-            let key = token_key(&token);
-            match guard.owner_of(&token, key, ip_key, exempt).await {
+        Some(credential) => {
+            let key = credential.key();
+            match guard.owner_of(&credential, key, ip_key, exempt).await {
                 Ok(TokenOwner::Account(account)) => Who::Account {
                     token: key,
                     account,

@@ -11,12 +11,80 @@
 //! Unknown tokens are not remembered (a flood of made-up tokens would only
 //! fill the table); each look-up of an uncached token is paid for from its
 //! address' look-up budget instead, and the request counts as anonymous.
+//!
+//! A web page's session cookie is a credential like a token (`Credential`):
+//! a signed-in browser gets its account's budgets, priority and ban
+//! exemption as an app does, from the same table, so a person using the web
+//! UI behind a busy shared address is not counted as that address' anonymous
+//! traffic.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use axum::http::{header, HeaderMap};
+use sha2::{Digest, Sha256};
+
+/// What a request shows to say who sends it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// `Authorization: Bearer …`: an API token.
+    Token(String),
+    /// The web UI's session cookie (`holdfast_config::SESSION_COOKIE`).
+    Session(String),
+}
+
+impl Credential {
+    /// The bearer token if there is one (the API's way), else the web
+    /// session cookie; `None` for a request that shows neither.
+    pub fn of(headers: &HeaderMap) -> Option<Credential> {
+        bearer(headers)
+            .map(Credential::Token)
+            .or_else(|| session_cookie(headers).map(Credential::Session))
+    }
+
+    /// Its key in the tables: a hash (the secret itself is never kept), with
+    /// the kind hashed in, so a session and a token never share a key.
+    pub fn key(&self) -> u128 {
+        let (kind, secret): (&[u8], &str) = match self {
+            Credential::Token(t) => (b"token\0", t),
+            Credential::Session(s) => (b"session\0", s),
+        };
+        let digest = Sha256::new()
+            .chain_update(kind)
+            .chain_update(secret.as_bytes())
+            .finalize();
+        u128::from_be_bytes(
+            digest[..16]
+                .try_into()
+                // fact: SHA-256's output size
+                .expect("a SHA-256 digest has 32 bytes"),
+        )
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    Some(token.trim().to_owned())
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == holdfast_config::SESSION_COOKIE)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
+        .filter(|value| !value.is_empty())
+}
 
 /// Who holds a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,9 +99,9 @@ pub enum TokenOwner {
 
 pub type OwnerFuture<'a> = Pin<Box<dyn Future<Output = Option<TokenOwner>> + Send + 'a>>;
 
-/// Looks tokens up; `None` when it cannot tell now (database unavailable).
+/// Looks credentials up; `None` when it cannot tell now (database unavailable).
 pub trait TokenDirectory: Send + Sync {
-    fn owner<'a>(&'a self, token: &'a str) -> OwnerFuture<'a>;
+    fn owner<'a>(&'a self, credential: &'a Credential) -> OwnerFuture<'a>;
 }
 
 /// Valid tokens seen lately, keyed on the token's hash; bounded in size and age.
@@ -122,6 +190,54 @@ mod tests {
             std::thread::sleep(Duration::from_millis(600));
             assert_eq!(known.get(1), Some(TokenOwner::Account(7)));
         }
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.append(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn a_request_shows_a_token_first_then_its_session_cookie() {
+        let session = |v: &str| Some(Credential::Session(v.to_owned()));
+        assert_eq!(Credential::of(&headers(&[])), None);
+        assert_eq!(
+            Credential::of(&headers(&[("cookie", "a=1; holdfast_session=abc; b=2")])),
+            session("abc")
+        );
+        assert_eq!(
+            Credential::of(&headers(&[
+                ("cookie", "holdfast_session=abc"),
+                ("authorization", "Bearer tok"),
+            ])),
+            Some(Credential::Token("tok".into()))
+        );
+        // Other cookies, an empty session cookie and other schemes show nothing.
+        assert_eq!(
+            Credential::of(&headers(&[(
+                "cookie",
+                "holdfast_form=x; holdfast_session="
+            )])),
+            None
+        );
+        assert_eq!(
+            Credential::of(&headers(&[("authorization", "Basic abc")])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_session_and_a_token_with_the_same_secret_have_different_keys() {
+        let token = Credential::Token("same".into()).key();
+        let session = Credential::Session("same".into()).key();
+        assert_ne!(token, session);
+        assert_eq!(token, Credential::Token("same".into()).key());
     }
 
     #[test]
