@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use holdfast_config::{time, Limits};
@@ -298,6 +298,35 @@ impl Guard {
     }
 }
 
+/// What the request shows to say who sends it: the bearer token if there is
+/// one (the API's way), else the web session cookie.
+fn credential(headers: &HeaderMap) -> Option<Credential> {
+    bearer(headers)
+        .map(Credential::Token)
+        .or_else(|| session_cookie(headers).map(Credential::Session))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    Some(token.trim().to_owned())
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == holdfast_config::SESSION_COOKIE)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
+        .filter(|value| !value.is_empty())
+}
+
 fn ip_u128(ip: IpAddr) -> u128 {
     match ip {
         IpAddr::V4(v4) => u32::from(v4) as u128,
@@ -355,7 +384,7 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     // through): only a token or web session already known as valid is
     // served, and nothing is looked up for anyone else.
     if request.extensions().get::<BannedAddress>().is_some() {
-        let known = Credential::of(request.headers())
+        let known = credential(request.headers())
             .and_then(|credential| guard.known_tokens.get(credential.key()))
             .is_some_and(|owner| owner != TokenOwner::Unknown);
         guard.offenders.count_judged(known);
@@ -386,7 +415,7 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     // ---- who is asking: signed-in budgets are per account, as Mastodon's ----
     // A web session counts as its account's, as a token does. (Media files
     // ignore credentials, so theirs are never looked up.)
-    let credential = Credential::of(request.headers()).filter(|_| !classify::is_media_file(path));
+    let credential = credential(request.headers()).filter(|_| !classify::is_media_file(path));
     let who = match credential {
         None => Who::Anonymous,
         Some(credential) => {
@@ -664,4 +693,49 @@ pub fn edge(app: axum::Router, guard: Option<Arc<Guard>>, limits: &Limits) -> ax
         cors::Cors::new(limits),
         cors::apply,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.append(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn a_request_shows_a_token_first_then_its_session_cookie() {
+        let session = |v: &str| Some(Credential::Session(v.to_owned()));
+        assert_eq!(credential(&headers(&[])), None);
+        assert_eq!(
+            credential(&headers(&[("cookie", "a=1; holdfast_session=abc; b=2")])),
+            session("abc")
+        );
+        assert_eq!(
+            credential(&headers(&[
+                ("cookie", "holdfast_session=abc"),
+                ("authorization", "Bearer tok"),
+            ])),
+            Some(Credential::Token("tok".into()))
+        );
+        // Other cookies, an empty session cookie and other schemes show nothing.
+        assert_eq!(
+            credential(&headers(&[(
+                "cookie",
+                "holdfast_form=x; holdfast_session="
+            )])),
+            None
+        );
+        assert_eq!(
+            credential(&headers(&[("authorization", "Basic abc")])),
+            None
+        );
+    }
 }

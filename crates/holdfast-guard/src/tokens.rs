@@ -24,7 +24,6 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::{header, HeaderMap};
 use sha2::{Digest, Sha256};
 
 /// What a request shows to say who sends it.
@@ -37,14 +36,6 @@ pub enum Credential {
 }
 
 impl Credential {
-    /// The bearer token if there is one (the API's way), else the web
-    /// session cookie; `None` for a request that shows neither.
-    pub fn of(headers: &HeaderMap) -> Option<Credential> {
-        bearer(headers)
-            .map(Credential::Token)
-            .or_else(|| session_cookie(headers).map(Credential::Session))
-    }
-
     /// Its key in the tables: a hash (the secret itself is never kept), with
     /// the kind hashed in, so a session and a token never share a key.
     pub fn key(&self) -> u128 {
@@ -63,27 +54,6 @@ impl Credential {
                 .expect("a SHA-256 digest has 32 bytes"),
         )
     }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    Some(token.trim().to_owned())
-}
-
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == holdfast_config::SESSION_COOKIE)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
-        .filter(|value| !value.is_empty())
 }
 
 /// Who holds a token.
@@ -190,46 +160,6 @@ mod tests {
             std::thread::sleep(Duration::from_millis(600));
             assert_eq!(known.get(1), Some(TokenOwner::Account(7)));
         }
-    }
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (name, value) in pairs {
-            h.append(
-                axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            );
-        }
-        h
-    }
-
-    #[test]
-    fn a_request_shows_a_token_first_then_its_session_cookie() {
-        let session = |v: &str| Some(Credential::Session(v.to_owned()));
-        assert_eq!(Credential::of(&headers(&[])), None);
-        assert_eq!(
-            Credential::of(&headers(&[("cookie", "a=1; holdfast_session=abc; b=2")])),
-            session("abc")
-        );
-        assert_eq!(
-            Credential::of(&headers(&[
-                ("cookie", "holdfast_session=abc"),
-                ("authorization", "Bearer tok"),
-            ])),
-            Some(Credential::Token("tok".into()))
-        );
-        // Other cookies, an empty session cookie and other schemes show nothing.
-        assert_eq!(
-            Credential::of(&headers(&[(
-                "cookie",
-                "holdfast_form=x; holdfast_session="
-            )])),
-            None
-        );
-        assert_eq!(
-            Credential::of(&headers(&[("authorization", "Basic abc")])),
-            None
-        );
     }
 
     #[test]
