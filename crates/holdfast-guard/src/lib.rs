@@ -2,8 +2,9 @@
 //!
 //! For every request, cheapest check first: operator endpoints pass (those
 //! that query something within a small budget); rate limits (per token and
-//! per account when signed in, per address when anonymous, and tighter ones
-//! for sign-up, log-in, search and delete) answer 429 with Mastodon's
+//! per account when signed in, with a bearer token or the web log-in cookie;
+//! per address when anonymous; tighter ones for sign-up, log-in, search and
+//! delete) answer 429 with Mastodon's
 //! `X-RateLimit-*` headers, and anonymous 429s count against the address
 //! (see `offenders`); the body is read before admission (see `bodies`);
 //! anonymous GETs are answered from a short-lived cache; everything else
@@ -37,6 +38,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use holdfast_config::{time, Limits};
+use sha2::{Digest, Sha256};
 
 use crate::admission::{Admission, AdmissionConfig, Class};
 use crate::bodies::{BodyBounds, BodyFailure};
@@ -47,7 +49,7 @@ use crate::netaddr::{client_key, Cidr};
 use crate::offenders::{BannedAddress, OffenderBounds, Offenders};
 use crate::ratelimit::{Budget, Decision, RateTable};
 pub use crate::refusals::{Reason, Refusals};
-use crate::tokens::{Credential, KnownTokens, TokenDirectory, TokenOwner};
+use crate::tokens::{KnownTokens, TokenDirectory, TokenOwner};
 
 struct Tables {
     token: RateTable,
@@ -184,9 +186,8 @@ impl Guard {
         let _ = self.directory.set(directory);
     }
 
-    /// Whose `credential` is (a token or a web session): from the table of
-    /// valid ones seen lately, or a look-up paid from the address' look-up
-    /// budget (`Err` when it is spent).
+    /// Whose `token` is: from the table of valid tokens seen lately, or a
+    /// look-up paid from the address' look-up budget (`Err` when it is spent).
     async fn owner_of(
         &self,
         credential: &Credential,
@@ -209,11 +210,14 @@ impl Guard {
         // The look-up asks the database for someone not known yet: it waits
         // for admission like anonymous work, so under a flood of made-up
         // tokens the signed-in users already known are served first.
-        let permit = match self.admission.acquire(Class::Anonymous).await {
+        let permit = match self.admission.acquire(Class::Anonymous, None).await {
             Ok(p) => p,
             Err(_) => return Err(Unidentified::Overloaded),
         };
-        let looked_up = directory.owner(credential).await;
+        let looked_up = match credential {
+            Credential::Bearer(token) => directory.owner(token).await,
+            Credential::Session(secret) => directory.session_owner(secret).await,
+        };
         drop(permit);
         match looked_up {
             Some(owner) => {
@@ -225,6 +229,16 @@ impl Guard {
             // the handler answers 503 or 401 on its own authentication anyway.
             None => Ok(TokenOwner::App),
         }
+    }
+
+    /// What the request signs in with: a bearer token, else the web log-in
+    /// cookie (known only once a directory is attached).
+    fn credential(&self, headers: &HeaderMap) -> Option<Credential> {
+        if let Some(token) = bearer(headers) {
+            return Some(Credential::Bearer(token));
+        }
+        let name = self.directory.get()?.session_cookie();
+        cookie(headers, name).map(Credential::Session)
     }
 
     /// Starts the once-per-interval log of what was refused (never one line per request).
@@ -298,14 +312,14 @@ impl Guard {
     }
 }
 
-/// What the request shows to say who sends it: the bearer token if there is
-/// one (the API's way), else the web session cookie.
-fn credential(headers: &HeaderMap) -> Option<Credential> {
-    bearer(headers)
-        .map(Credential::Token)
-        .or_else(|| session_cookie(headers).map(Credential::Session))
+fn ip_u128(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u32::from(v4) as u128,
+        IpAddr::V6(v6) => u128::from(v6),
+    }
 }
 
+/// The bearer token, if the request carries one.
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -315,23 +329,47 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     Some(token.trim().to_owned())
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `name`, if the request carries one.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == holdfast_config::SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.trim_matches('"').to_owned())
         .filter(|value| !value.is_empty())
 }
 
-fn ip_u128(ip: IpAddr) -> u128 {
-    match ip {
-        IpAddr::V4(v4) => u32::from(v4) as u128,
-        IpAddr::V6(v6) => u128::from(v6),
+/// What a request signs in with, as far as budgets and bans care (handlers
+/// authenticate every request themselves).
+enum Credential {
+    Bearer(String),
+    /// The web log-in cookie's secret.
+    Session(String),
+}
+
+impl Credential {
+    /// Its key in the tables: a hash (the secret itself is never kept); a
+    /// session's is tagged, so the same string as a bearer token is another key.
+    fn key(&self) -> u128 {
+        match self {
+            Credential::Bearer(token) => token_key(token),
+            Credential::Session(secret) => token_key(&format!("session\0{secret}")),
+        }
     }
+}
+
+/// A token's key in the tables: its hash (the token itself is never kept).
+fn token_key(token: &str) -> u128 {
+    let digest = Sha256::digest(token.as_bytes());
+    u128::from_be_bytes(
+        digest[..16]
+            .try_into()
+            // fact: SHA-256's output size
+            .expect("a SHA-256 digest has 32 bytes"),
+    )
 }
 
 /// Why a token's owner is not known for this request.
@@ -381,10 +419,11 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| client_key(c.0.ip()));
     let ip_key = ip_u128(ip);
     // A banned address that signed-in users share (the listener let it
-    // through): only a token or web session already known as valid is
-    // served, and nothing is looked up for anyone else.
+    // through): only a token already known as valid is served, and nothing
+    // is looked up for anyone else.
     if request.extensions().get::<BannedAddress>().is_some() {
-        let known = credential(request.headers())
+        let known = guard
+            .credential(request.headers())
             .and_then(|credential| guard.known_tokens.get(credential.key()))
             .is_some_and(|owner| owner != TokenOwner::Unknown);
         guard.offenders.count_judged(known);
@@ -413,9 +452,10 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     let exempt = allow_listed || classify::is_media_file(path);
 
     // ---- who is asking: signed-in budgets are per account, as Mastodon's ----
-    // A web session counts as its account's, as a token does. (Media files
-    // ignore credentials, so theirs are never looked up.)
-    let credential = credential(request.headers()).filter(|_| !classify::is_media_file(path));
+    // (Media files ignore tokens and sessions, so theirs are never looked up.)
+    let credential = guard
+        .credential(request.headers())
+        .filter(|_| !classify::is_media_file(path));
     let who = match credential {
         None => Who::Anonymous,
         Some(credential) => {
@@ -427,6 +467,13 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
                 },
                 Ok(TokenOwner::App) => Who::App { token: key },
                 Ok(TokenOwner::Unknown) => Who::Anonymous,
+                // A session the address may no longer look up: budgeted as
+                // anonymous (the handler still checks the session itself).
+                Err(Unidentified::OverBudget(_))
+                    if matches!(credential, Credential::Session(_)) =>
+                {
+                    Who::Anonymous
+                }
                 Err(Unidentified::OverBudget(refused)) => {
                     guard.refusals.count(Reason::RateLimited, Class::Anonymous);
                     return anonymous_refused(&guard, ip, &request, &refused);
@@ -565,12 +612,15 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     };
 
     // ---- admission ----
-    let permit = match guard.admission.acquire(class).await {
+    // A signed-in principal may hold only its share of the slots (see `admission`).
+    let admitted_as = who.signed_in().then_some(principal);
+    let permit = match guard.admission.acquire(class, admitted_as).await {
         Ok(p) => p,
         Err(refusal) => {
             let reason = match refusal {
                 admission::Refusal::QueueFull => Reason::QueueFull,
                 admission::Refusal::Timeout => Reason::QueueTimeout,
+                admission::Refusal::PrincipalShare => Reason::PrincipalShare,
             };
             guard.refusals.count(reason, class);
             return with_rate_headers(guard.overloaded(), reported);
@@ -630,8 +680,9 @@ impl Guard {
     }
 
     /// An anonymous request from a banned address that signed-in users share:
-    /// a cheap 429, and the connection is closed (after the answer on
-    /// HTTP/1.1; at once on HTTP/2, where the answer cannot be awaited).
+    /// a cheap 429, and the connection takes no more requests: closed after
+    /// the answer on HTTP/1.1; on HTTP/2 a GOAWAY, so the other streams in
+    /// flight on it (a signed-in user's, say) still finish.
     fn banned(&self, request: &Request) -> Response {
         let mut r = (self.refusal_body)(
             StatusCode::TOO_MANY_REQUESTS,
@@ -644,7 +695,7 @@ impl Guard {
             r.headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         } else if let Some(close) = request.extensions().get::<CloseConnection>() {
-            close.close();
+            close.goodbye();
         }
         r
     }
@@ -693,49 +744,4 @@ pub fn edge(app: axum::Router, guard: Option<Arc<Guard>>, limits: &Limits) -> ax
         cors::Cors::new(limits),
         cors::apply,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (name, value) in pairs {
-            h.append(
-                axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            );
-        }
-        h
-    }
-
-    #[test]
-    fn a_request_shows_a_token_first_then_its_session_cookie() {
-        let session = |v: &str| Some(Credential::Session(v.to_owned()));
-        assert_eq!(credential(&headers(&[])), None);
-        assert_eq!(
-            credential(&headers(&[("cookie", "a=1; holdfast_session=abc; b=2")])),
-            session("abc")
-        );
-        assert_eq!(
-            credential(&headers(&[
-                ("cookie", "holdfast_session=abc"),
-                ("authorization", "Bearer tok"),
-            ])),
-            Some(Credential::Token("tok".into()))
-        );
-        // Other cookies, an empty session cookie and other schemes show nothing.
-        assert_eq!(
-            credential(&headers(&[(
-                "cookie",
-                "holdfast_form=x; holdfast_session="
-            )])),
-            None
-        );
-        assert_eq!(
-            credential(&headers(&[("authorization", "Basic abc")])),
-            None
-        );
-    }
 }

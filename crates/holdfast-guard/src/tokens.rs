@@ -12,49 +12,17 @@
 //! fill the table); each look-up of an uncached token is paid for from its
 //! address' look-up budget instead, and the request counts as anonymous.
 //!
-//! A web page's session cookie is a credential like a token (`Credential`):
-//! a signed-in browser gets its account's budgets, priority and ban
-//! exemption as an app does, from the same table, so a person using the web
-//! UI behind a busy shared address is not counted as that address' anonymous
-//! traffic.
+//! A web session (the log-in cookie) is a credential like a token: the guard
+//! asks the directory whose it is, remembers valid ones in the same table (a
+//! key of their own, so a session secret sent as a bearer token is not taken
+//! for the session), and counts the browser as its account: per-account
+//! budgets, and served at a banned address its users share, as a known token is.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use sha2::{Digest, Sha256};
-
-/// What a request shows to say who sends it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Credential {
-    /// `Authorization: Bearer …`: an API token.
-    Token(String),
-    /// The web UI's session cookie (`holdfast_config::SESSION_COOKIE`).
-    Session(String),
-}
-
-impl Credential {
-    /// Its key in the tables: a hash (the secret itself is never kept), with
-    /// the kind hashed in, so a session and a token never share a key.
-    pub fn key(&self) -> u128 {
-        let (kind, secret): (&[u8], &str) = match self {
-            Credential::Token(t) => (b"token\0", t),
-            Credential::Session(s) => (b"session\0", s),
-        };
-        let digest = Sha256::new()
-            .chain_update(kind)
-            .chain_update(secret.as_bytes())
-            .finalize();
-        u128::from_be_bytes(
-            digest[..16]
-                .try_into()
-                // fact: SHA-256's output size
-                .expect("a SHA-256 digest has 32 bytes"),
-        )
-    }
-}
 
 /// Who holds a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,9 +37,15 @@ pub enum TokenOwner {
 
 pub type OwnerFuture<'a> = Pin<Box<dyn Future<Output = Option<TokenOwner>> + Send + 'a>>;
 
-/// Looks credentials up; `None` when it cannot tell now (database unavailable).
+/// Looks tokens and web sessions up; `None` when it cannot tell now
+/// (database unavailable).
 pub trait TokenDirectory: Send + Sync {
-    fn owner<'a>(&'a self, credential: &'a Credential) -> OwnerFuture<'a>;
+    fn owner<'a>(&'a self, token: &'a str) -> OwnerFuture<'a>;
+    /// Whose web session `secret` (the log-in cookie's value) is:
+    /// `Account`, or `Unknown` when it is not a live session.
+    fn session_owner<'a>(&'a self, secret: &'a str) -> OwnerFuture<'a>;
+    /// The name of the log-in cookie.
+    fn session_cookie(&self) -> &'static str;
 }
 
 /// Valid tokens seen lately, keyed on the token's hash; bounded in size and age.
@@ -160,14 +134,6 @@ mod tests {
             std::thread::sleep(Duration::from_millis(600));
             assert_eq!(known.get(1), Some(TokenOwner::Account(7)));
         }
-    }
-
-    #[test]
-    fn a_session_and_a_token_with_the_same_secret_have_different_keys() {
-        let token = Credential::Token("same".into()).key();
-        let session = Credential::Session("same".into()).key();
-        assert_ne!(token, session);
-        assert_eq!(token, Credential::Token("same".into()).key());
     }
 
     #[test]

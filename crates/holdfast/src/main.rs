@@ -451,31 +451,36 @@ async fn serve(config: Config) -> Result<(), String> {
 }
 
 /// Answers the guard's question "whose token (or web session) is this?" from
-/// the database, so signed-in budgets are per account, for the API and the web
-/// pages alike, and made-up credentials count as anonymous.
+/// the database, so signed-in budgets are per account and made-up tokens count
+/// as anonymous.
 struct TokenOwners(Service);
 
 impl holdfast_guard::tokens::TokenDirectory for TokenOwners {
-    fn owner<'a>(
-        &'a self,
-        credential: &'a holdfast_guard::tokens::Credential,
-    ) -> holdfast_guard::tokens::OwnerFuture<'a> {
-        use holdfast_guard::tokens::{Credential, TokenOwner};
+    fn owner<'a>(&'a self, token: &'a str) -> holdfast_guard::tokens::OwnerFuture<'a> {
+        use holdfast_guard::tokens::TokenOwner;
         use holdfast_service::ServiceError;
         Box::pin(async move {
-            match credential {
-                Credential::Token(token) => match self.0.authenticate(token).await {
-                    Ok(p) => Some(p.account_id.map_or(TokenOwner::App, TokenOwner::Account)),
-                    Err(ServiceError::Unauthorized(_)) => Some(TokenOwner::Unknown),
-                    Err(_) => None,
-                },
-                Credential::Session(secret) => match self.0.session_account(secret).await {
-                    Ok(Some(account)) => Some(TokenOwner::Account(account.id)),
-                    Ok(None) => Some(TokenOwner::Unknown),
-                    Err(_) => None,
-                },
+            match self.0.authenticate(token).await {
+                Ok(p) => Some(p.account_id.map_or(TokenOwner::App, TokenOwner::Account)),
+                Err(ServiceError::Unauthorized(_)) => Some(TokenOwner::Unknown),
+                Err(_) => None,
             }
         })
+    }
+
+    fn session_owner<'a>(&'a self, secret: &'a str) -> holdfast_guard::tokens::OwnerFuture<'a> {
+        use holdfast_guard::tokens::TokenOwner;
+        Box::pin(async move {
+            match self.0.session_account(secret).await {
+                Ok(Some(account)) => Some(TokenOwner::Account(account.id)),
+                Ok(None) => Some(TokenOwner::Unknown),
+                Err(_) => None,
+            }
+        })
+    }
+
+    fn session_cookie(&self) -> &'static str {
+        holdfast_api::web::session::SESSION_COOKIE
     }
 }
 

@@ -25,7 +25,7 @@ use crate::params::Params;
 use crate::AppState;
 
 /// The log-in session cookie (web pages and the OAuth authorize page).
-pub const SESSION_COOKIE: &str = holdfast_config::SESSION_COOKIE;
+pub const SESSION_COOKIE: &str = "holdfast_session";
 /// The anonymous forms' CSRF cookie (log in, sign up), set when such a form is shown.
 pub const FORM_COOKIE: &str = "holdfast_form";
 /// The hidden field every form's CSRF token travels in.
