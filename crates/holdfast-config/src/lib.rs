@@ -444,6 +444,25 @@ pub struct Limits {
     /// Per-network exemptions or tighter budgets, e.g. `{ cidr = "10.0.0.0/8", exempt = true }`.
     pub rate_overrides: Vec<RateOverride>,
 
+    // ---- hardening: password hashing and fair admission (flood, issue 11) ----
+    /// Log-ins and sign-ups waiting for a hashing slot at once; one more is a
+    /// 503 at once. The hashing threads run at the lowest CPU priority
+    /// (`SCHED_IDLE`), so under load the queue drains slowly: it is kept short.
+    pub password_hash_queue_max: usize,
+    /// The share of the admission limit one signed-in principal (an account,
+    /// or an app token) may hold, admitted and waiting together; past it, its
+    /// next request is a 503 at once. A stolen token's burst cannot then take
+    /// every slot and place in the queue ahead of real users while the limit
+    /// is still small.
+    pub admission_principal_share: f64,
+    /// What one principal may always hold, however small the limit (a client
+    /// loading a page asks a few things at once).
+    pub admission_principal_slots_min: u32,
+    /// An HTTP/2 connection refused a request because its address is banned
+    /// (and signed-in users share it) gets a GOAWAY, not a cut: its other
+    /// streams in flight may finish for this long, then it is cut.
+    pub banned_goodbye_grace_ms: u64,
+
     // ---- guard: admission control ----
     pub admission_initial_concurrency: u32,
     pub admission_min_concurrency: u32,
@@ -988,6 +1007,10 @@ impl Default for Limits {
             rate_delete_requests: 30,
             rate_keys_max: 100_000,
             rate_overrides: Vec::new(),
+            password_hash_queue_max: 8,
+            admission_principal_share: 0.25,
+            admission_principal_slots_min: 4,
+            banned_goodbye_grace_ms: 2_000,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,
@@ -1203,6 +1226,7 @@ impl Limits {
         fraction("admission_long_rtt_weight", self.admission_long_rtt_weight)?;
         fraction("admission_smoothing", self.admission_smoothing)?;
         fraction("admission_expensive_share", self.admission_expensive_share)?;
+        fraction("admission_principal_share", self.admission_principal_share)?;
         if self.admission_latency_tolerance < 1.0 {
             return Err(format!(
                 "admission_latency_tolerance ({}) must be at least 1",

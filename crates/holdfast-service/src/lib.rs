@@ -246,6 +246,7 @@ impl Service {
     ) -> Service {
         let passwords = secrets::PasswordPool::new(
             config.limits.password_hash_concurrency,
+            config.limits.password_hash_queue_max,
             Duration::from_millis(config.limits.password_hash_wait_ms),
         );
         let decoder = media::DecodePool::new(

@@ -26,6 +26,7 @@
 //! which then run on both databases.
 
 pub(crate) mod accounts;
+pub(crate) mod bounded;
 pub(crate) mod collections;
 pub(crate) mod conversations;
 pub(crate) mod dialect;
