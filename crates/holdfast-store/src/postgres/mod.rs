@@ -120,6 +120,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0021_poll_ends_report_notifications",
         include_str!("../../migrations/postgres/0021_poll_ends_report_notifications.sql"),
     ),
+    (
+        "0023_instance_rules",
+        include_str!("../../migrations/postgres/0023_instance_rules.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
