@@ -63,23 +63,21 @@ impl Dialect {
         }
     }
 
-    /// A fan-out batch's condition on the follows `f` it copies along. On
-    /// SQLite a batch copies only into feeds that were built (a feed is built
-    /// on its owner's first home read, `home_feed::rebuild`): most followers
-    /// on a large instance never open home, and each row is a dirty index
-    /// page. Safe there because batches and rebuilds both run on the one
-    /// writer: a rebuild after a batch that skipped the feed reads the
-    /// (already committed) status itself. On PostgreSQL, under read
-    /// committed, a rebuild in flight (its snapshot taken before the post
-    /// committed) and a batch that sees the feed unbuilt could both miss the
-    /// status, so every follower's feed gets the row there (closing that
-    /// needs the batch to lock the followers' account rows).
-    pub fn fanout_feeds_condition(self) -> &'static str {
-            match self {
-            Dialect::Sqlite => {
-                " AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = f.account_id AND a.home_feed_built)"
-            }
-            Dialect::Postgres => "",
+    /// Whether fan-out batches copy only into feeds that were built. On
+    /// SQLite, yes (a feed is built on its owner's first home read,
+    /// `home_feed::rebuild`): most followers on a large instance never open
+    /// home, and each row is a dirty index page. Safe there because batches
+    /// and rebuilds both run on the one writer: a rebuild after a batch that
+    /// skipped the feed reads the (already committed) status itself. On
+    /// PostgreSQL, under read committed, a rebuild in flight (its snapshot
+    /// taken before the post committed) and a batch that sees the feed
+    /// unbuilt could both miss the status, so every follower's feed gets the
+    /// row there (closing that needs the batch to lock the followers'
+    /// account rows).
+    pub fn fanout_to_built_feeds_only(self) -> bool {
+        match self {
+            Dialect::Sqlite => true,
+            Dialect::Postgres => false,
         }
     }
 

@@ -130,6 +130,23 @@ async fn run_job(
         .query_opt("SELECT 1 FROM statuses WHERE id = ?1", &args![status_id])
         .await?
         .is_none();
+    let built_only = c.dialect().fanout_to_built_feeds_only();
+    if !gone && built_only {
+        if let Some((copied, walked)) =
+            copy_to_few_built_feeds(c, author, status_id, progress, batch_max, feed_trim, feed_max)
+                .await?
+        {
+            c.execute("DELETE FROM due_jobs WHERE id = ?1", &args![job_id])
+                .await?;
+            let batch = FanoutBatch {
+                status_id,
+                copied,
+                finished: true,
+                dropped: false,
+            };
+            return Ok(Some((batch, walked)));
+        }
+    }
     // The step's followers: how many and the last follow id, from the
     // index alone (`follows_by_target`); only the copy reads the rows.
     let (walked, last): (i64, Option<Id>) = if gone {
@@ -152,7 +169,7 @@ async fn run_job(
                     "INSERT INTO home_feed (account_id, status_id) \
                      SELECT f.account_id, CAST(?2 AS BIGINT) FROM follows f \
                      WHERE f.target_id = ?1 AND f.id > ?3 AND f.id <= ?4{} ON CONFLICT DO NOTHING",
-                    c.dialect().fanout_feeds_condition()
+                    if built_only { BUILT_FOLLOWER } else { "" }
                 ),
                 &args![author, status_id, progress, last],
             )
@@ -194,6 +211,72 @@ async fn run_job(
     };
     Ok(Some((batch, walked)))
 }
+
+/// The follower `f` has a built feed (see `Dialect::fanout_to_built_feeds_only`).
+const BUILT_FOLLOWER: &str =
+    " AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = f.account_id AND a.home_feed_built)";
+
+/// When fewer feeds are built than the author has followers (and no more
+/// than `budget`), copies the status to the built feeds of followers not
+/// reached yet, starting from the built side (`accounts_home_feed_built`,
+/// migration 0025): the cost of the smaller side, not of the audience.
+/// Finishes the job; with the number of feeds looked at. None: walking the
+/// followers is cheaper.
+async fn copy_to_few_built_feeds(
+    c: &dyn Conn,
+    author: Id,
+    status_id: Id,
+    progress: Id,
+    budget: i64,
+    feed_trim: bool,
+    feed_max: i64,
+) -> StoreResult<Option<(u64, i64)>> {
+    let followers: i64 = c
+        .query_one(
+            "SELECT followers_count FROM accounts WHERE id = ?1",
+            &args![author],
+        )
+        .await?
+        .get(0)?;
+    let cap = budget.min(followers);
+    let built: i64 = c
+        .query_one(
+            &format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM accounts{} WHERE home_feed_built LIMIT ?1) x",
+                c.dialect().indexed_by(BUILT_INDEX)
+            ),
+            &args![cap + 1],
+        )
+        .await?
+        .get(0)?;
+    if built > cap {
+        return Ok(None);
+    }
+    let reached: Vec<Id> = c
+        .query(
+            &format!(
+                "INSERT INTO home_feed (account_id, status_id) \
+                 SELECT a.id, CAST(?2 AS BIGINT) FROM accounts a{} WHERE a.home_feed_built \
+                   AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = a.id AND f.target_id = ?1 AND f.id > ?3) \
+                 ON CONFLICT DO NOTHING RETURNING account_id",
+                c.dialect().indexed_by(BUILT_INDEX)
+            ),
+            &args![author, status_id, progress],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect::<StoreResult<_>>()?;
+    if feed_trim {
+        for &follower in &reached {
+            trim(c, follower, feed_max).await?;
+        }
+    }
+    Ok(Some((reached.len() as u64, built)))
+}
+
+/// The accounts whose feed is built (migration 0025).
+const BUILT_INDEX: &str = "accounts_home_feed_built";
 
 /// The statuses of pending fan-out jobs that `viewer` follows the author of
 /// and has not been reached by yet (its follow comes after the job's

@@ -120,6 +120,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0021_poll_ends_report_notifications",
         include_str!("../../migrations/postgres/0021_poll_ends_report_notifications.sql"),
     ),
+    (
+        "0025_home_feed_built_index",
+        include_str!("../../migrations/postgres/0025_home_feed_built_index.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
