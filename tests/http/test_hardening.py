@@ -10,6 +10,7 @@ import time
 import requests
 
 from conftest import sign_up
+from webclient import WebUser
 from test_guard import guarded_server, metric
 from test_streaming import _post_until, _raw_sse_not_reading, config_with
 
@@ -220,13 +221,14 @@ def test_readyz_and_metrics_have_their_own_budget(make_server):
     assert {requests.get(exempt.url("/metrics"), timeout=10).status_code for _ in range(4)} == {200}
 
 
-def raw_get_status(port, source_ip, path="/api/v1/timelines/public", token=None):
+def raw_get_status(port, source_ip, path="/api/v1/timelines/public", token=None, cookie=None):
     """One GET on a new connection from `source_ip`; None when the server closes it unanswered."""
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source_ip, 0))
     except OSError:
         return None
     auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    auth += f"Cookie: {cookie}\r\n" if cookie else ""
     try:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode())
         data = s.recv(4096)
@@ -350,3 +352,89 @@ def test_an_sse_client_that_stops_reading_is_cut_off(make_server):
     finally:
         sock.close()
     assert metric(srv, 'holdfast_guard_connection_refusals_total{reason="write_stall"}') >= 1
+
+
+def ban_the_shared_address(server, shared):
+    """An anonymous flood from `shared` that ignores 429 (budget 2, 5 strikes): banned."""
+    codes = [raw_get_status(server.port, shared) for _ in range(7)]
+    assert codes[:6] == [200, 200] + [429] * 4 and codes[6] in (429, None), codes
+
+
+def test_a_web_session_is_served_at_a_banned_shared_address(make_server):
+    # Before: the guard could not tell a session cookie from any other (checking
+    # one needs the database), so its browser was budgeted as the address'
+    # anonymous traffic and refused with everyone else when the address was banned.
+    server = guarded_server(make_server, rate_anonymous_ip_requests=2, offender_strikes_max=5,
+                            offender_ban_base_ms=30000,
+                            rate_overrides='[{ cidr = "127.0.0.1/32", exempt = true }]')
+    web = WebUser(server)
+    assert web.sign_up().status_code == 303
+    session = f"holdfast_session={web.http.cookies['holdfast_session']}"
+    shared = "127.0.13.1"
+    assert raw_get_status(server.port, shared, "/home", cookie=session) == 200
+    ban_the_shared_address(server, shared)
+    assert metric(server, "holdfast_guard_bans_total") == 1
+    for _ in range(3):
+        assert raw_get_status(server.port, shared, "/home", cookie=session) == 200, \
+            "the signed-in browser is budgeted per account and served through the ban"
+        assert raw_get_status(server.port, shared, "/home") == 429
+        assert raw_get_status(server.port, shared, "/home", cookie="holdfast_session=" + "x" * 43) == 429, \
+            "a session the guard does not know is not looked up at a banned address"
+
+
+def h2_get(s, stream, path):
+    block = b"".join(hpack_literal(n, v) for n, v in [
+        (":method", "GET"), (":scheme", "http"), (":authority", "x"), (":path", path)])
+    s.sendall(h2_frame(1, 0x5, stream, block))  # HEADERS, END_STREAM | END_HEADERS
+
+
+def test_a_refusal_at_a_banned_address_over_http2_lets_other_streams_finish(make_server):
+    # Before: an anonymous stream refused at a banned address cut the whole
+    # HTTP/2 connection, and with it a signed-in user's stream in flight on it.
+    server = guarded_server(make_server, rate_anonymous_ip_requests=2, offender_strikes_max=5,
+                            offender_ban_base_ms=30000)
+    alice = sign_up(server)
+    shared = "127.0.14.1"
+    assert raw_get_status(server.port, shared, "/api/v1/timelines/home", alice.token) == 200
+    ban_the_shared_address(server, shared)
+    s = h2_connect(server.port, shared)
+    try:
+        h2_stalled_streams(s, 1, token=alice.token)  # stream 1: her post, its body still coming
+        h2_get(s, 3, "/api/v1/timelines/public")  # stream 3: anonymous
+        frames = h2_frames(s, 1.0)
+        assert 3 in answered_streams(frames), frames
+        assert any(kind == 7 for kind, _, _ in frames), f"a GOAWAY, not a cut: {frames}"
+        s.sendall(h2_frame(0, 0x1, 1, b"x" * (STALLED_BODY_BYTES - len(b"status="))))
+        frames = h2_frames(s, 1.5)
+        assert 1 in answered_streams(frames), f"her stream finished on that connection: {frames}"
+    finally:
+        s.close()
+
+
+def test_password_hashing_has_a_bounded_queue_and_log_in_still_works(make_server):
+    # One hashing thread and no waiting room: log-ins that find it busy are
+    # refused at once with a Mastodon-shaped 503, never queued without bound.
+    server = guarded_server(make_server, password_hash_concurrency=1, password_hash_queue_max=0,
+                            admission_expensive_share=1.0)
+    alice = sign_up(server)
+    grant = {"grant_type": "password", "client_id": alice.app["client_id"],
+             "client_secret": alice.app["client_secret"], "username": alice.email,
+             "password": alice.password, "scope": "read"}
+    answers = []
+
+    def log_in():
+        answers.append(requests.post(server.url("/oauth/token"), data=grant, timeout=30))
+
+    threads = [threading.Thread(target=log_in) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status_code for r in answers)
+    assert set(codes) <= {200, 503} and 200 in codes and 503 in codes, codes
+    for r in answers:
+        if r.status_code == 503:
+            assert r.headers.get("Retry-After") and "error" in r.json(), (r.headers, r.text)
+    # The queue bound costs nothing once the burst is over.
+    r = requests.post(server.url("/oauth/token"), data=grant, timeout=30)
+    assert r.status_code == 200 and r.json()["access_token"], r.text

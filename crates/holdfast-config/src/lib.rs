@@ -250,9 +250,11 @@ pub struct Limits {
     /// so a standby's answer holds every acknowledged write.
     pub pg_read_hedge_ms: u64,
     /// Within one attempt to open a connection to the primary (a
-    /// multi-host URL), a host that answered as a standby is asked again
-    /// after this long: a write waiting out a failover reaches the standby
-    /// Patroni promotes this long after the promotion at most.
+    /// multi-host URL), a host that answered as a standby is asked every
+    /// this long whether it takes writes yet, on one connection kept open
+    /// (a tiny query, not a new backend): a write waiting out a failover
+    /// reaches the standby Patroni promotes this long after the promotion at
+    /// most. Each waiting write asks each standby this often.
     pub pg_connect_requalify_ms: u64,
 
     // ---- passwords ----
@@ -278,7 +280,11 @@ pub struct Limits {
     /// discards what the client still sends, for at most this long in total, so the
     /// client gets the answer instead of a reset (nginx's lingering close).
     pub linger_time_ms: u64,
-    /// While lingering, the longest wait for the next bytes from the client.
+    /// While lingering, the longest wait for the next bytes from the client. As
+    /// long as `linger_time_ms`: a client slow to react to the early answer (a
+    /// loaded machine, a high-latency link) sends its next bytes or closes late,
+    /// and at 500 ms Node's fetch lost its 413 to a reset in 7 of 10 uploads at
+    /// load 14. A silent connection still lets go within `linger_time_ms`.
     pub linger_idle_ms: u64,
     /// While lingering, the most bytes read and discarded before closing anyway.
     pub linger_bytes_max: usize,
@@ -444,6 +450,25 @@ pub struct Limits {
     /// Per-network exemptions or tighter budgets, e.g. `{ cidr = "10.0.0.0/8", exempt = true }`.
     pub rate_overrides: Vec<RateOverride>,
 
+    // ---- hardening: password hashing and fair admission (flood, issue 11) ----
+    /// Log-ins and sign-ups waiting for a hashing slot at once; one more is a
+    /// 503 at once. The hashing threads run at the lowest CPU priority
+    /// (`SCHED_IDLE`), so under load the queue drains slowly: it is kept short.
+    pub password_hash_queue_max: usize,
+    /// The share of the admission limit one signed-in principal (an account,
+    /// or an app token) may hold, admitted and waiting together; past it, its
+    /// next request is a 503 at once. A stolen token's burst cannot then take
+    /// every slot and place in the queue ahead of real users while the limit
+    /// is still small.
+    pub admission_principal_share: f64,
+    /// What one principal may always hold, however small the limit (a client
+    /// loading a page asks a few things at once).
+    pub admission_principal_slots_min: u32,
+    /// An HTTP/2 connection refused a request because its address is banned
+    /// (and signed-in users share it) gets a GOAWAY, not a cut: its other
+    /// streams in flight may finish for this long, then it is cut.
+    pub banned_goodbye_grace_ms: u64,
+
     // ---- guard: admission control ----
     pub admission_initial_concurrency: u32,
     pub admission_min_concurrency: u32,
@@ -511,6 +536,14 @@ pub struct Limits {
     pub web_accounts_page: u32,
     /// Most authorized apps listed on the settings page.
     pub web_authorized_apps_max: u32,
+
+    // ---- server rules (webui, issue 13) ----
+    /// Rules in force at once; the moderation pages refuse another past it.
+    pub rules_max: u32,
+    /// Rule rows kept, the deleted rules included (reports cite them by id).
+    pub rules_kept_max: u32,
+    pub rule_text_max_chars: usize,
+    pub rule_hint_max_chars: usize,
 
     // ---- pages ----
     pub statuses_page_default: u32,
@@ -941,7 +974,7 @@ impl Default for Limits {
             read_cache_stale_max_s: 300,
             read_cache_tombstones_max: 4_096,
             pg_read_hedge_ms: 300,
-            pg_connect_requalify_ms: 200,
+            pg_connect_requalify_ms: 50,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,
@@ -949,7 +982,7 @@ impl Default for Limits {
             request_timeout_ms: 15_000,
             shutdown_grace_ms: 10_000,
             linger_time_ms: 2_000,
-            linger_idle_ms: 500,
+            linger_idle_ms: 2_000,
             linger_bytes_max: 64 * 1024 * 1024,
             linger_bytes_per_s_max: 64 * 1024 * 1024,
             max_connections: 10_000,
@@ -1012,6 +1045,10 @@ impl Default for Limits {
             rate_delete_requests: 30,
             rate_keys_max: 100_000,
             rate_overrides: Vec::new(),
+            password_hash_queue_max: 8,
+            admission_principal_share: 0.25,
+            admission_principal_slots_min: 4,
+            banned_goodbye_grace_ms: 2_000,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,
@@ -1043,6 +1080,10 @@ impl Default for Limits {
             web_assets_max_age_s: 365 * 24 * 3600,
             web_accounts_page: 40,
             web_authorized_apps_max: 100,
+            rules_max: 100,
+            rules_kept_max: 1_000,
+            rule_text_max_chars: 300,
+            rule_hint_max_chars: 2_000,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,
@@ -1232,6 +1273,7 @@ impl Limits {
         fraction("admission_long_rtt_weight", self.admission_long_rtt_weight)?;
         fraction("admission_smoothing", self.admission_smoothing)?;
         fraction("admission_expensive_share", self.admission_expensive_share)?;
+        fraction("admission_principal_share", self.admission_principal_share)?;
         if self.admission_latency_tolerance < 1.0 {
             return Err(format!(
                 "admission_latency_tolerance ({}) must be at least 1",

@@ -2,8 +2,9 @@
 //!
 //! For every request, cheapest check first: operator endpoints pass (those
 //! that query something within a small budget); rate limits (per token and
-//! per account when signed in, per address when anonymous, and tighter ones
-//! for sign-up, log-in, search and delete) answer 429 with Mastodon's
+//! per account when signed in, with a bearer token or the web log-in cookie;
+//! per address when anonymous; tighter ones for sign-up, log-in, search and
+//! delete) answer 429 with Mastodon's
 //! `X-RateLimit-*` headers, and anonymous 429s count against the address
 //! (see `offenders`); the body is read before admission (see `bodies`);
 //! anonymous GETs are answered from a short-lived cache; everything else
@@ -189,7 +190,7 @@ impl Guard {
     /// look-up paid from the address' look-up budget (`Err` when it is spent).
     async fn owner_of(
         &self,
-        token: &str,
+        credential: &Credential,
         key: u128,
         ip_key: u128,
         exempt: bool,
@@ -209,11 +210,14 @@ impl Guard {
         // The look-up asks the database for someone not known yet: it waits
         // for admission like anonymous work, so under a flood of made-up
         // tokens the signed-in users already known are served first.
-        let permit = match self.admission.acquire(Class::Anonymous).await {
+        let permit = match self.admission.acquire(Class::Anonymous, None).await {
             Ok(p) => p,
             Err(_) => return Err(Unidentified::Overloaded),
         };
-        let looked_up = directory.owner(token).await;
+        let looked_up = match credential {
+            Credential::Bearer(token) => directory.owner(token).await,
+            Credential::Session(secret) => directory.session_owner(secret).await,
+        };
         drop(permit);
         match looked_up {
             Some(owner) => {
@@ -225,6 +229,16 @@ impl Guard {
             // the handler answers 503 or 401 on its own authentication anyway.
             None => Ok(TokenOwner::App),
         }
+    }
+
+    /// What the request signs in with: a bearer token, else the web log-in
+    /// cookie (known only once a directory is attached).
+    fn credential(&self, headers: &HeaderMap) -> Option<Credential> {
+        if let Some(token) = bearer(headers) {
+            return Some(Credential::Bearer(token));
+        }
+        let name = self.directory.get()?.session_cookie();
+        cookie(headers, name).map(Credential::Session)
     }
 
     /// Starts the once-per-interval log of what was refused (never one line per request).
@@ -315,6 +329,38 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     Some(token.trim().to_owned())
 }
 
+/// The value of cookie `name`, if the request carries one.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// What a request signs in with, as far as budgets and bans care (handlers
+/// authenticate every request themselves).
+enum Credential {
+    Bearer(String),
+    /// The web log-in cookie's secret.
+    Session(String),
+}
+
+impl Credential {
+    /// Its key in the tables: a hash (the secret itself is never kept); a
+    /// session's is tagged, so the same string as a bearer token is another key.
+    fn key(&self) -> u128 {
+        match self {
+            Credential::Bearer(token) => token_key(token),
+            Credential::Session(secret) => token_key(&format!("session\0{secret}")),
+        }
+    }
+}
+
 /// A token's key in the tables: its hash (the token itself is never kept).
 fn token_key(token: &str) -> u128 {
     let digest = Sha256::digest(token.as_bytes());
@@ -376,8 +422,9 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     // through): only a token already known as valid is served, and nothing
     // is looked up for anyone else.
     if request.extensions().get::<BannedAddress>().is_some() {
-        let known = bearer(request.headers())
-            .and_then(|token| guard.known_tokens.get(token_key(&token)))
+        let known = guard
+            .credential(request.headers())
+            .and_then(|credential| guard.known_tokens.get(credential.key()))
             .is_some_and(|owner| owner != TokenOwner::Unknown);
         guard.offenders.count_judged(known);
         if !known {
@@ -405,19 +452,28 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     let exempt = allow_listed || classify::is_media_file(path);
 
     // ---- who is asking: signed-in budgets are per account, as Mastodon's ----
-    // (Media files ignore tokens, so theirs are never looked up.)
-    let token = bearer(request.headers()).filter(|_| !classify::is_media_file(path));
-    let who = match token {
+    // (Media files ignore tokens and sessions, so theirs are never looked up.)
+    let credential = guard
+        .credential(request.headers())
+        .filter(|_| !classify::is_media_file(path));
+    let who = match credential {
         None => Who::Anonymous,
-        Some(token) => {
-            let key = token_key(&token);
-            match guard.owner_of(&token, key, ip_key, exempt).await {
+        Some(credential) => {
+            let key = credential.key();
+            match guard.owner_of(&credential, key, ip_key, exempt).await {
                 Ok(TokenOwner::Account(account)) => Who::Account {
                     token: key,
                     account,
                 },
                 Ok(TokenOwner::App) => Who::App { token: key },
                 Ok(TokenOwner::Unknown) => Who::Anonymous,
+                // A session the address may no longer look up: budgeted as
+                // anonymous (the handler still checks the session itself).
+                Err(Unidentified::OverBudget(_))
+                    if matches!(credential, Credential::Session(_)) =>
+                {
+                    Who::Anonymous
+                }
                 Err(Unidentified::OverBudget(refused)) => {
                     guard.refusals.count(Reason::RateLimited, Class::Anonymous);
                     return anonymous_refused(&guard, ip, &request, &refused);
@@ -556,12 +612,15 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     };
 
     // ---- admission ----
-    let permit = match guard.admission.acquire(class).await {
+    // A signed-in principal may hold only its share of the slots (see `admission`).
+    let admitted_as = who.signed_in().then_some(principal);
+    let permit = match guard.admission.acquire(class, admitted_as).await {
         Ok(p) => p,
         Err(refusal) => {
             let reason = match refusal {
                 admission::Refusal::QueueFull => Reason::QueueFull,
                 admission::Refusal::Timeout => Reason::QueueTimeout,
+                admission::Refusal::PrincipalShare => Reason::PrincipalShare,
             };
             guard.refusals.count(reason, class);
             return with_rate_headers(guard.overloaded(), reported);
@@ -621,8 +680,9 @@ impl Guard {
     }
 
     /// An anonymous request from a banned address that signed-in users share:
-    /// a cheap 429, and the connection is closed (after the answer on
-    /// HTTP/1.1; at once on HTTP/2, where the answer cannot be awaited).
+    /// a cheap 429, and the connection takes no more requests: closed after
+    /// the answer on HTTP/1.1; on HTTP/2 a GOAWAY, so the other streams in
+    /// flight on it (a signed-in user's, say) still finish.
     fn banned(&self, request: &Request) -> Response {
         let mut r = (self.refusal_body)(
             StatusCode::TOO_MANY_REQUESTS,
@@ -635,7 +695,7 @@ impl Guard {
             r.headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         } else if let Some(close) = request.extensions().get::<CloseConnection>() {
-            close.close();
+            close.goodbye();
         }
         r
     }

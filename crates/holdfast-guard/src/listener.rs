@@ -21,6 +21,9 @@
 //! - A write timeout (see `write_stall`): a client that stops reading (an
 //!   SSE stream above all) is dropped, not kept with its slots forever.
 //! - Graceful shutdown that waits for in-flight requests, but not forever.
+//! - The guard may end a connection (`CloseConnection`): at once, or with a
+//!   goodbye (HTTP/2 GOAWAY: no new streams, those in flight finish) that
+//!   turns into a cut after `goodbye_grace`.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -34,7 +37,6 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -98,6 +100,9 @@ pub struct ListenerConfig {
     pub refusal_body: Option<crate::RefusalBody>,
     /// `Retry-After` of those refusals (the one policy, `Limits::retry_after_for`).
     pub retry_after_s: u64,
+    /// How long a connection told goodbye (`CloseConnection::goodbye`) may
+    /// still finish its requests in flight before it is cut.
+    pub goodbye_grace: Duration,
 }
 
 impl ListenerConfig {
@@ -125,6 +130,7 @@ impl ListenerConfig {
             offenders: None,
             refusal_body: None,
             retry_after_s: l.retry_after_for(None),
+            goodbye_grace: Duration::from_millis(l.banned_goodbye_grace_ms),
         }
     }
 }
@@ -132,13 +138,27 @@ impl ListenerConfig {
 type PerIp = Arc<Mutex<HashMap<IpAddr, usize>>>;
 
 /// In every request's extensions: lets the guard end the connection the
-/// request came on (HTTP/1.1 and HTTP/2 alike), without a graceful goodbye.
-#[derive(Clone)]
-pub struct CloseConnection(Arc<tokio::sync::Notify>);
+/// request came on (HTTP/1.1 and HTTP/2 alike).
+#[derive(Clone, Default)]
+pub struct CloseConnection(Arc<CloseSignals>);
+
+#[derive(Default)]
+struct CloseSignals {
+    now: tokio::sync::Notify,
+    goodbye: tokio::sync::Notify,
+}
 
 impl CloseConnection {
+    /// Cuts the connection at once, whatever is in flight on it.
     pub fn close(&self) {
-        self.0.notify_one();
+        self.0.now.notify_one();
+    }
+
+    /// Takes no new requests on the connection (on HTTP/2 a GOAWAY, so other
+    /// streams in flight, a signed-in user's say, still finish; on HTTP/1.1
+    /// it closes after the answer in flight) and cuts it after the grace.
+    pub fn goodbye(&self) {
+        self.0.goodbye.notify_one();
     }
 }
 
@@ -186,7 +206,9 @@ pub async fn serve(
     let global = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let per_ip: PerIp = Arc::default();
     let requests_per_ip: PerIp = Arc::default();
-    let graceful = GracefulShutdown::new();
+    // Connections watch this to drain at shutdown; each holds a receiver, so
+    // the sender knows how many are left and when the last one is gone.
+    let (drain, drain_watch) = tokio::sync::watch::channel(false);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -258,7 +280,8 @@ pub async fn serve(
         let write_stall = config.write_stall_timeout;
         let proxy_peek_retry = config.proxy_peek_retry;
         let builder = builder.clone();
-        let watcher = graceful.watcher();
+        let drain_watch = drain_watch.clone();
+        let goodbye_grace = config.goodbye_grace;
         let refusals = refusals.clone();
         let tls = config.tls.clone();
         let bounds = config.linger;
@@ -298,8 +321,12 @@ pub async fn serve(
                 }
             }
             let refusals_for_requests = refusals.clone();
-            let close = CloseConnection(Arc::new(tokio::sync::Notify::new()));
-            let close_here = close.0.clone();
+            let close = CloseConnection::default();
+            let ending = Ending {
+                drain: drain_watch,
+                close: close.clone(),
+                goodbye_grace,
+            };
             let refusal = ListenerRefusal {
                 body: refusal_body,
                 retry_after_s,
@@ -354,15 +381,8 @@ pub async fn serve(
                 None => {
                     let (stream, back) = Reclaim::new(stream);
                     let stream = WriteStall::new(stream, write_stall, Some(refusals.clone()));
-                    serve_connection(
-                        TokioIo::new(stream),
-                        &builder,
-                        service,
-                        watcher,
-                        &refusals,
-                        &close_here,
-                    )
-                    .await;
+                    serve_connection(TokioIo::new(stream), &builder, service, ending, &refusals)
+                        .await;
                     linger_if_returned(back, bounds, &linger_budget).await;
                 }
                 Some(tls) => {
@@ -377,9 +397,8 @@ pub async fn serve(
                                 TokioIo::new(stream),
                                 &builder,
                                 service,
-                                watcher,
+                                ending,
                                 &refusals,
-                                &close_here,
                             )
                             .await;
                             linger_if_returned(back, bounds, &linger_budget).await;
@@ -396,12 +415,14 @@ pub async fn serve(
         });
     }
     drop(listener);
+    drop(drain_watch);
     tracing::info!(
-        connections = graceful.count(),
+        connections = drain.receiver_count(),
         "listener closed; draining connections"
     );
+    let _ = drain.send(true);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = drain.closed() => {}
         () = tokio::time::sleep(config.shutdown_grace) => {
             tracing::warn!("shutdown grace expired; closing connections with requests still in flight");
         }
@@ -461,14 +482,22 @@ async fn linger_if_returned<T>(
     }
 }
 
-/// Serves one connection (plain or TLS) until it closes or shutdown drains it.
+/// How a connection may end other than by itself.
+struct Ending {
+    /// Becomes true (or its sender goes) when the server shuts down: drain.
+    drain: tokio::sync::watch::Receiver<bool>,
+    close: CloseConnection,
+    goodbye_grace: Duration,
+}
+
+/// Serves one connection (plain or TLS) until it closes, shutdown drains it,
+/// or the guard ends it.
 async fn serve_connection<I, S>(
     io: I,
     builder: &auto::Builder<TokioExecutor>,
     service: S,
-    watcher: hyper_util::server::graceful::Watcher,
+    mut ending: Ending,
     refusals: &Refusals,
-    close: &tokio::sync::Notify,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     S: hyper::service::Service<Request<Incoming>, Response = axum::response::Response>
@@ -481,10 +510,32 @@ async fn serve_connection<I, S>(
     let connection = builder
         .serve_connection_with_upgrades(io, service)
         .into_owned();
-    let result = tokio::select! {
-        result = watcher.watch(connection) => result,
-        // The guard cut this connection off (its address is banned).
-        () = close.notified() => return,
+    tokio::pin!(connection);
+    let mut draining = false;
+    let mut cut_at: Option<tokio::time::Instant> = None;
+    let result = loop {
+        let cut = async {
+            match cut_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            result = connection.as_mut() => break result,
+            // Shutdown (or the listener gone): finish what is in flight, take nothing new.
+            _ = ending.drain.changed(), if !draining => {
+                draining = true;
+                connection.as_mut().graceful_shutdown();
+            }
+            // The guard cut this connection off (its address is banned).
+            () = ending.close.0.now.notified() => return,
+            // The guard said goodbye: GOAWAY now, cut after the grace.
+            () = ending.close.0.goodbye.notified(), if cut_at.is_none() => {
+                connection.as_mut().graceful_shutdown();
+                cut_at = Some(tokio::time::Instant::now() + ending.goodbye_grace);
+            }
+            () = cut => return,
+        }
     };
     if let Err(e) = result {
         if e.downcast_ref::<hyper::Error>()

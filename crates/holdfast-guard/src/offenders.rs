@@ -417,4 +417,44 @@ mod tests {
         assert!(o.lock().records.contains_key(&c));
         assert_eq!(o.lock().records.len(), 1);
     }
+
+    /// What marking an address as signed-in costs per request (the guard does
+    /// it on every signed-in request): one thread, and two at once on one
+    /// address (the worst case: every request takes the same lock). Prints
+    /// nanoseconds per call; numbers in bench/flood/README.md.
+    #[test]
+    #[ignore = "a micro-benchmark: cargo test -p holdfast-guard --release --lib signed_in_mark_cost -- --ignored --nocapture"]
+    fn signed_in_mark_cost() {
+        const CALLS: u32 = 2_000_000;
+        let o = std::sync::Arc::new(Offenders::new(OffenderBounds {
+            entries_max: 100_000,
+            ..bounds()
+        }));
+        let per_call = |threads: u32, spread: u32| {
+            let started = Instant::now();
+            std::thread::scope(|scope| {
+                for t in 0..threads {
+                    let o = o.clone();
+                    scope.spawn(move || {
+                        for i in 0..CALLS {
+                            let n = (i % spread) + t * spread;
+                            o.signed_in_served(IpAddr::from(n.to_be_bytes()));
+                        }
+                    });
+                }
+            });
+            started.elapsed().as_nanos() as f64 / (CALLS * threads) as f64
+        };
+        for (threads, spread, what) in [
+            (1, 1, "1 thread, 1 address"),
+            (1, 1_000, "1 thread, 1,000 addresses"),
+            (2, 1, "2 threads, 1 address each"),
+            (2, 1_000, "2 threads, 1,000 addresses each"),
+        ] {
+            println!(
+                "signed_in_served: {:.0} ns per call ({what})",
+                per_call(threads, spread)
+            );
+        }
+    }
 }

@@ -16,6 +16,9 @@ pub enum Reason {
     QueueFull,
     /// 503: not admitted within the class' deadline.
     QueueTimeout,
+    /// 503: one signed-in principal already held its share of the admission
+    /// slots (with what it had waiting).
+    PrincipalShare,
     /// 408: the request body came slower than the minimum data rate (it held
     /// no admission slot meanwhile).
     SlowBody,
@@ -24,10 +27,11 @@ pub enum Reason {
 const REASONS: usize = Reason::ALL.len();
 
 impl Reason {
-    const ALL: [Reason; 4] = [
+    const ALL: [Reason; 5] = [
         Reason::RateLimited,
         Reason::QueueFull,
         Reason::QueueTimeout,
+        Reason::PrincipalShare,
         Reason::SlowBody,
     ];
 
@@ -36,6 +40,7 @@ impl Reason {
             Reason::RateLimited => "rate_limited",
             Reason::QueueFull => "queue_full",
             Reason::QueueTimeout => "queue_timeout",
+            Reason::PrincipalShare => "principal_share",
             Reason::SlowBody => "slow_body",
         }
     }

@@ -11,6 +11,12 @@
 //! Unknown tokens are not remembered (a flood of made-up tokens would only
 //! fill the table); each look-up of an uncached token is paid for from its
 //! address' look-up budget instead, and the request counts as anonymous.
+//!
+//! A web session (the log-in cookie) is a credential like a token: the guard
+//! asks the directory whose it is, remembers valid ones in the same table (a
+//! key of their own, so a session secret sent as a bearer token is not taken
+//! for the session), and counts the browser as its account: per-account
+//! budgets, and served at a banned address its users share, as a known token is.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -31,9 +37,15 @@ pub enum TokenOwner {
 
 pub type OwnerFuture<'a> = Pin<Box<dyn Future<Output = Option<TokenOwner>> + Send + 'a>>;
 
-/// Looks tokens up; `None` when it cannot tell now (database unavailable).
+/// Looks tokens and web sessions up; `None` when it cannot tell now
+/// (database unavailable).
 pub trait TokenDirectory: Send + Sync {
     fn owner<'a>(&'a self, token: &'a str) -> OwnerFuture<'a>;
+    /// Whose web session `secret` (the log-in cookie's value) is:
+    /// `Account`, or `Unknown` when it is not a live session.
+    fn session_owner<'a>(&'a self, secret: &'a str) -> OwnerFuture<'a>;
+    /// The name of the log-in cookie.
+    fn session_cookie(&self) -> &'static str;
 }
 
 /// Valid tokens seen lately, keyed on the token's hash; bounded in size and age.

@@ -454,36 +454,37 @@ impl Service {
         }
     }
 
-    /// `DELETE /api/v1/collections/:id/items/:item`: the owner's only.
+    /// Takes item `item` out of `collection`: `DELETE …/items/:item` by the
+    /// collection's owner, or `POST …/items/:item/revoke` by the featured
+    /// account itself. 404 for no such collection or item, then 403 for
+    /// anyone but the one `by` names.
     pub async fn remove_collection_item(
         &self,
         me: Id,
         collection: Id,
         item: Id,
+        by: ItemRemover,
     ) -> ServiceResult<()> {
         let row = self.store.collection(collection).await?;
-        self.store.collection_item(collection, item).await?;
-        if row.account_id != me {
-            return Err(ServiceError::forbidden());
-        }
-        Ok(self.store.remove_collection_item(collection, item).await?)
-    }
-
-    /// `POST /api/v1/collections/:id/items/:item/revoke`: the featured
-    /// account takes itself out of someone's collection (403 for anyone else).
-    pub async fn revoke_collection_item(
-        &self,
-        me: Id,
-        collection: Id,
-        item: Id,
-    ) -> ServiceResult<()> {
-        self.store.collection(collection).await?;
         let found = self.store.collection_item(collection, item).await?;
-        if found.account_id != me {
+        let allowed = match by {
+            ItemRemover::Owner => row.account_id,
+            ItemRemover::Featured => found.account_id,
+        };
+        if allowed != me {
             return Err(ServiceError::forbidden());
         }
         Ok(self.store.remove_collection_item(collection, item).await?)
     }
+}
+
+/// Who may take an item out of a collection, by the route asked.
+#[derive(Clone, Copy, Debug)]
+pub enum ItemRemover {
+    /// The collection's owner (`DELETE /api/v1/collections/:id/items/:item`).
+    Owner,
+    /// The featured account (`POST …/items/:item/revoke`).
+    Featured,
 }
 
 fn too_many_items(max: u32) -> ServiceError {

@@ -28,6 +28,7 @@ pub mod push_address;
 pub mod push_crypto;
 pub mod read_cache;
 pub mod rendered;
+pub mod rules;
 pub mod safety;
 pub mod scopes;
 pub mod secrets;
@@ -246,6 +247,7 @@ impl Service {
     ) -> Service {
         let passwords = secrets::PasswordPool::new(
             config.limits.password_hash_concurrency,
+            config.limits.password_hash_queue_max,
             Duration::from_millis(config.limits.password_hash_wait_ms),
         );
         let decoder = media::DecodePool::new(

@@ -4,7 +4,10 @@
 //! only their SHA-256 is stored, so a leaked database leaks no usable
 //! credential. Passwords are hashed with argon2id on a bounded pool: each hash
 //! costs ~19 MiB and tens of milliseconds of a core, so an unbounded number of
-//! concurrent log-ins could starve everything else.
+//! concurrent log-ins could starve everything else. The pool's threads run at
+//! the lowest CPU priority (`SCHED_IDLE`) with a bounded queue: the log-ins a
+//! flood gets past the rate limits use only the CPU that requests leave idle,
+//! and past the queue a log-in is refused with 503 at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +16,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 
-use crate::threads::{DedicatedThreads, Refusal};
+use crate::threads::{DedicatedThreads, PoolBounds, Priority, Refusal};
 use crate::ServiceError;
 
 /// A fresh random secret, URL-safe (43 characters of base64url, no padding).
@@ -63,11 +66,19 @@ pub struct PasswordPool {
 }
 
 impl PasswordPool {
-    pub fn new(concurrency: usize, wait: Duration) -> PasswordPool {
+    pub fn new(concurrency: usize, queue_max: usize, wait: Duration) -> PasswordPool {
         let decoy =
             hash_now("decoy password that is never anyone's").expect("hashing a constant works");
         PasswordPool {
-            threads: DedicatedThreads::new("argon2", concurrency, wait),
+            threads: DedicatedThreads::with_bounds(
+                "argon2",
+                PoolBounds {
+                    threads: concurrency,
+                    queue_max: Some(queue_max),
+                    wait,
+                    priority: Priority::Idle,
+                },
+            ),
             decoy_hash: Arc::new(decoy),
         }
     }
@@ -148,7 +159,7 @@ mod tests {
 
     #[tokio::test]
     async fn passwords_verify_and_decoy_never_matches() {
-        let pool = PasswordPool::new(1, Duration::from_secs(5));
+        let pool = PasswordPool::new(1, 4, Duration::from_secs(5));
         let h = pool.hash("correct horse".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(pool

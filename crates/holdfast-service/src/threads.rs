@@ -5,7 +5,16 @@
 //! work spread over many blocking threads grows the process with the number
 //! of threads ever used (measured under log-in and upload floods); on a fixed
 //! set it stays bounded.
+//!
+//! A pool may run its threads at the lowest CPU priority (`Priority::Idle`,
+//! Linux `SCHED_IDLE`): the kernel then runs them only when the process'
+//! other threads (the ones answering requests) have nothing to do, and
+//! preempts them the moment one wakes. Password hashing runs so: a flood of
+//! log-ins can make log-ins slow, never everyone else's requests. (Under
+//! autogroup or a cgroup the policy ranks threads within the server's own
+//! group, so other processes on the machine do not starve it.)
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,18 +33,53 @@ pub enum Refusal {
     Lost,
 }
 
+/// The CPU priority of a pool's threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Priority {
+    /// As the rest of the process.
+    Normal,
+    /// Only what the process' other threads leave (Linux `SCHED_IDLE`;
+    /// elsewhere, as `Normal`).
+    Idle,
+}
+
+/// How big a pool is and how long and how many callers may wait for it.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolBounds {
+    pub threads: usize,
+    /// Callers waiting for a thread at once; one more is refused at once
+    /// (`None`: bounded only by `wait` and by admission in front of the pool).
+    pub queue_max: Option<usize>,
+    pub wait: Duration,
+    pub priority: Priority,
+}
+
 #[derive(Clone)]
 pub struct DedicatedThreads {
     permits: Arc<Semaphore>,
     jobs: std::sync::mpsc::SyncSender<Job>,
     wait: Duration,
     size: usize,
+    queue_max: Option<usize>,
+    waiting: Arc<AtomicUsize>,
 }
 
 impl DedicatedThreads {
     /// `concurrency` threads named `name-N`; callers wait at most `wait` for one.
     pub fn new(name: &str, concurrency: usize, wait: Duration) -> DedicatedThreads {
-        let size = concurrency.max(1);
+        DedicatedThreads::with_bounds(
+            name,
+            PoolBounds {
+                threads: concurrency,
+                queue_max: None,
+                wait,
+                priority: Priority::Normal,
+            },
+        )
+    }
+
+    pub fn with_bounds(name: &str, bounds: PoolBounds) -> DedicatedThreads {
+        let size = bounds.threads.max(1);
         // At most `size` jobs exist at once (the semaphore), so the channel never holds more.
         let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(size);
         let rx = Arc::new(std::sync::Mutex::new(rx));
@@ -43,20 +87,21 @@ impl DedicatedThreads {
             let rx = rx.clone();
             std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
-                .spawn(move || loop {
-                    let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
-                        Ok(job) => job,
-                        Err(_) => return, // every pool handle is gone
-                    };
-                    job();
+                .spawn(move || {
+                    if bounds.priority == Priority::Idle {
+                        run_at_idle_priority();
+                    }
+                    worker_loop(&rx)
                 })
                 .expect("can start a dedicated worker thread");
         }
         DedicatedThreads {
             permits: Arc::new(Semaphore::new(size)),
             jobs,
-            wait,
+            wait: bounds.wait,
             size,
+            queue_max: bounds.queue_max,
+            waiting: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -72,10 +117,17 @@ impl DedicatedThreads {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| Refusal::Busy)?
-            .map_err(|_| Refusal::Closed)?;
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(Refusal::Closed),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                let _place = self.queue_place().ok_or(Refusal::Busy)?;
+                tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+                    .await
+                    .map_err(|_| Refusal::Busy)?
+                    .map_err(|_| Refusal::Closed)?
+            }
+        };
         let (tx, rx) = tokio::sync::oneshot::channel();
         // The permit goes with the work: if the request is abandoned, the
         // slot stays taken until the work really ends.
@@ -87,7 +139,54 @@ impl DedicatedThreads {
         self.jobs.send(job).map_err(|_| Refusal::Closed)?;
         rx.await.map_err(|_| Refusal::Lost)
     }
+
+    /// A place among the callers waiting for a thread, if the queue has room.
+    fn queue_place(&self) -> Option<QueuePlace> {
+        let queue_max = self.queue_max.unwrap_or(usize::MAX);
+        self.waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < queue_max).then_some(n + 1)
+            })
+            .ok()?;
+        Some(QueuePlace(self.waiting.clone()))
+    }
 }
+
+/// Held while waiting for a thread; gives the place back on drop.
+struct QueuePlace(Arc<AtomicUsize>);
+
+impl Drop for QueuePlace {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn worker_loop(rx: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
+    loop {
+        let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+            Ok(job) => job,
+            Err(_) => return, // every pool handle is gone
+        };
+        job();
+    }
+}
+
+/// Puts the calling thread under `SCHED_IDLE` (Linux applies scheduling
+/// policies per thread, and pid 0 is the caller). If the kernel refuses, the
+/// thread runs at normal priority and says so once.
+#[cfg(target_os = "linux")]
+fn run_at_idle_priority() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: pid 0 names the calling thread; `param` outlives the call.
+    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+    if rc != 0 {
+        tracing::warn!(error = %std::io::Error::last_os_error(),
+            "could not lower a worker thread to SCHED_IDLE; it runs at normal priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run_at_idle_priority() {}
 
 #[cfg(test)]
 mod tests {
@@ -110,5 +209,64 @@ mod tests {
         assert_eq!(pool.run(|| ()).await.unwrap_err(), Refusal::Busy);
         running.await.unwrap().unwrap().unwrap();
         assert_eq!(pool.busy(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let pool = DedicatedThreads::with_bounds(
+            "test",
+            PoolBounds {
+                threads: 1,
+                queue_max: Some(1),
+                wait: Duration::from_secs(5),
+                priority: Priority::Normal,
+            },
+        );
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let running = {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.run(move || hold.recv()).await })
+        };
+        while pool.busy() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let queued = {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.run(|| 7).await })
+        };
+        while pool.waiting.load(Ordering::Acquire) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // The one place in the queue is taken: refused now, not after `wait`.
+        let started = std::time::Instant::now();
+        assert_eq!(pool.run(|| ()).await.unwrap_err(), Refusal::Busy);
+        assert!(started.elapsed() < Duration::from_secs(1));
+        release.send(()).unwrap();
+        running.await.unwrap().unwrap().unwrap().unwrap();
+        assert_eq!(queued.await.unwrap().unwrap().unwrap(), 7);
+        assert_eq!(pool.waiting.load(Ordering::Acquire), 0, "places given back");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn idle_priority_threads_run_under_sched_idle() {
+        let pool = DedicatedThreads::with_bounds(
+            "test",
+            PoolBounds {
+                threads: 1,
+                queue_max: Some(1),
+                wait: Duration::from_secs(5),
+                priority: Priority::Idle,
+            },
+        );
+        // SAFETY: sched_getscheduler(0) only reads the calling thread's policy.
+        let policy = pool
+            .run(|| unsafe { libc::sched_getscheduler(0) })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(policy, libc::SCHED_IDLE);
+        // SAFETY: as above, on the test's own thread.
+        assert_ne!(unsafe { libc::sched_getscheduler(0) }, libc::SCHED_IDLE);
     }
 }

@@ -450,8 +450,9 @@ async fn serve(config: Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Answers the guard's question "whose token is this?" from the database,
-/// so signed-in budgets are per account and made-up tokens count as anonymous.
+/// Answers the guard's question "whose token (or web session) is this?" from
+/// the database, so signed-in budgets are per account and made-up tokens count
+/// as anonymous.
 struct TokenOwners(Service);
 
 impl holdfast_guard::tokens::TokenDirectory for TokenOwners {
@@ -465,6 +466,21 @@ impl holdfast_guard::tokens::TokenDirectory for TokenOwners {
                 Err(_) => None,
             }
         })
+    }
+
+    fn session_owner<'a>(&'a self, secret: &'a str) -> holdfast_guard::tokens::OwnerFuture<'a> {
+        use holdfast_guard::tokens::TokenOwner;
+        Box::pin(async move {
+            match self.0.session_account(secret).await {
+                Ok(Some(account)) => Some(TokenOwner::Account(account.id)),
+                Ok(None) => Some(TokenOwner::Unknown),
+                Err(_) => None,
+            }
+        })
+    }
+
+    fn session_cookie(&self) -> &'static str {
+        holdfast_api::web::session::SESSION_COOKIE
     }
 }
 

@@ -7,7 +7,7 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use holdfast_service::collections::{CollectionInput, CollectionPage};
+use holdfast_service::collections::{CollectionInput, CollectionPage, ItemRemover};
 use holdfast_store::Id;
 
 use super::helpers::path_id;
@@ -129,13 +129,9 @@ pub async fn add_item(
 pub async fn remove_item(
     State(state): State<AppState>,
     user: User<scope::WriteCollections>,
-    Path((id, item)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
 ) -> ApiResult<Json<entities::Empty>> {
-    state
-        .service
-        .remove_collection_item(user.id, path_id(&id)?, path_id(&item)?)
-        .await?;
-    Ok(Json(entities::Empty {}))
+    take_out(&state, user.id, ids, ItemRemover::Owner).await
 }
 
 /// `POST /api/v1/collections/:id/items/:item/revoke`: the featured account
@@ -143,11 +139,20 @@ pub async fn remove_item(
 pub async fn revoke_item(
     State(state): State<AppState>,
     user: User<scope::WriteCollections>,
-    Path((id, item)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
+) -> ApiResult<Json<entities::Empty>> {
+    take_out(&state, user.id, ids, ItemRemover::Featured).await
+}
+
+async fn take_out(
+    state: &AppState,
+    me: Id,
+    (collection, item): (String, String),
+    by: ItemRemover,
 ) -> ApiResult<Json<entities::Empty>> {
     state
         .service
-        .revoke_collection_item(user.id, path_id(&id)?, path_id(&item)?)
+        .remove_collection_item(me, path_id(&collection)?, path_id(&item)?, by)
         .await?;
     Ok(Json(entities::Empty {}))
 }

@@ -5,6 +5,7 @@
 //! collection) are counted inside the writing transaction, under a lock on the
 //! row they belong to, so two nodes adding at once count in turn.
 
+use super::bounded::{self, Children};
 use super::{args, Arg, Conn, Row};
 use crate::model::*;
 use crate::{StoreError, StoreResult};
@@ -17,6 +18,17 @@ const COLLECTION_RETURNING: &str = "id, account_id, name, description, language,
 
 const ITEM_COLUMNS: &str = "i.id, i.collection_id, i.account_id, i.created_at";
 const ITEM_RETURNING: &str = "id, collection_id, account_id, created_at";
+
+/// An account's collections, and a collection's items (both bounded).
+const COLLECTIONS: Children = Children {
+    table: "collections",
+    parent_column: "account_id",
+};
+const ITEMS: Children = Children {
+    table: "collection_items",
+    parent_column: "collection_id",
+};
+const TOO_MANY_ITEMS: &str = "too many accounts in the collection";
 
 fn collection_row(r: &Row) -> StoreResult<CollectionRow> {
     Ok(CollectionRow {
@@ -56,28 +68,18 @@ pub async fn create(
     items_max: u32,
 ) -> StoreResult<CollectionRow> {
     if accounts.len() > items_max as usize {
-        return Err(StoreError::Rejected("too many accounts in the collection"));
+        return Err(StoreError::Rejected(TOO_MANY_ITEMS));
     }
-    c.query_one(
-        &format!(
-            "SELECT a.id FROM accounts a WHERE a.id = ?1{}",
-            c.dialect().for_update("a")
-        ),
-        &args![owner],
+    bounded::lock_account(c, owner).await?;
+    bounded::within(
+        c,
+        COLLECTIONS,
+        owner,
+        1,
+        per_account_max,
+        "You have reached the maximum number of collections",
     )
     .await?;
-    let count: i64 = c
-        .query_one(
-            "SELECT COUNT(*) FROM collections WHERE account_id = ?1",
-            &args![owner],
-        )
-        .await?
-        .get(0)?;
-    if count >= i64::from(per_account_max) {
-        return Err(StoreError::Rejected(
-            "You have reached the maximum number of collections",
-        ));
-    }
     let now = crate::ids::now_ms();
     let row = c
         .query_one(
@@ -253,24 +255,8 @@ pub async fn add_item(
     account: Id,
     items_max: u32,
 ) -> StoreResult<CollectionItemRow> {
-    c.query_one(
-        &format!(
-            "SELECT c.id FROM collections c WHERE c.id = ?1 AND c.account_id = ?2{}",
-            c.dialect().for_update("c")
-        ),
-        &args![collection, owner],
-    )
-    .await?;
-    let count: i64 = c
-        .query_one(
-            "SELECT COUNT(*) FROM collection_items WHERE collection_id = ?1",
-            &args![collection],
-        )
-        .await?
-        .get(0)?;
-    if count >= i64::from(items_max) {
-        return Err(StoreError::Rejected("too many accounts in the collection"));
-    }
+    bounded::lock_owned(c, "collections", owner, collection).await?;
+    bounded::within(c, ITEMS, collection, 1, items_max, TOO_MANY_ITEMS).await?;
     let now = crate::ids::now_ms();
     let item = insert_item(c, collection, account, now).await?;
     touch(c, collection, now).await?;

@@ -315,14 +315,7 @@ pub async fn history(c: &dyn Conn, status_id: Id) -> StoreResult<Vec<StatusVersi
 /// Rejected for anyone else's status, a reblog, a private mention, or past
 /// `max` pins; the account's row is locked so two pins racing count right.
 pub async fn pin(c: &dyn Conn, account_id: Id, status_id: Id, max: u32) -> StoreResult<()> {
-    c.query_one(
-        &format!(
-            "SELECT a.id FROM accounts a WHERE a.id = ?1{}",
-            c.dialect().for_update("a")
-        ),
-        &args![account_id],
-    )
-    .await?;
+    super::bounded::lock_account(c, account_id).await?;
     let s = status_row(
         &c.query_one(
             &format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = ?1"),

@@ -6,6 +6,7 @@
 //! Matching happens in the service, over the page the store fetched; here
 //! are only the rows.
 
+use super::bounded::{self, Children};
 use super::{args, Arg, Conn, Row};
 use crate::model::*;
 use crate::{StoreError, StoreResult};
@@ -122,20 +123,22 @@ pub async fn get(c: &dyn Conn, owner: Id, id: Id) -> StoreResult<FilterRow> {
 /// Locks the owner's filter (PostgreSQL), so two nodes changing its
 /// keywords count in turn; NotFound when it is not the owner's.
 async fn lock_filter(c: &dyn Conn, owner: Id, id: Id) -> StoreResult<()> {
-    c.query_one(
-        &format!(
-            "SELECT f.id FROM filters f WHERE f.id = ?1 AND f.account_id = ?2{}",
-            c.dialect().for_update("f")
-        ),
-        &args![id, owner],
-    )
-    .await?;
-    Ok(())
+    bounded::lock_owned(c, "filters", owner, id).await
 }
 
-async fn count(c: &dyn Conn, sql: &str, id: Id) -> StoreResult<i64> {
-    c.query_one(sql, &args![id]).await?.get(0)
-}
+/// An account's filters, and a filter's keywords and statuses (all bounded).
+const FILTERS: Children = Children {
+    table: "filters",
+    parent_column: "account_id",
+};
+const KEYWORDS: Children = Children {
+    table: "filter_keywords",
+    parent_column: "filter_id",
+};
+const STATUSES: Children = Children {
+    table: "filter_statuses",
+    parent_column: "filter_id",
+};
 
 async fn insert_keyword(c: &dyn Conn, filter: Id, k: &NewKeyword) -> StoreResult<Id> {
     c.query_one(
@@ -150,18 +153,15 @@ async fn insert_keyword(c: &dyn Conn, filter: Id, k: &NewKeyword) -> StoreResult
 /// Rejected (rolling back the whole write) when the filter now has more
 /// keywords than `max`.
 async fn keywords_within(c: &dyn Conn, filter: Id, max: u32) -> StoreResult<()> {
-    let n = count(
+    bounded::within(
         c,
-        "SELECT COUNT(*) FROM filter_keywords WHERE filter_id = ?1",
+        KEYWORDS,
         filter,
+        0,
+        max,
+        "a filter cannot have that many keywords",
     )
-    .await?;
-    if n > max as i64 {
-        return Err(StoreError::Rejected(
-            "a filter cannot have that many keywords",
-        ));
-    }
-    Ok(())
+    .await
 }
 
 /// Creates a filter with its keywords; Rejected when the owner has
@@ -173,25 +173,16 @@ pub async fn create(
     new: &NewFilter,
     bounds: FilterBounds,
 ) -> StoreResult<FilterRow> {
-    c.query_one(
-        &format!(
-            "SELECT a.id FROM accounts a WHERE a.id = ?1{}",
-            c.dialect().for_update("a")
-        ),
-        &args![owner],
-    )
-    .await?;
-    let n = count(
+    bounded::lock_account(c, owner).await?;
+    bounded::within(
         c,
-        "SELECT COUNT(*) FROM filters WHERE account_id = ?1",
+        FILTERS,
         owner,
+        1,
+        bounds.filters_max,
+        "You have reached the maximum number of filters",
     )
     .await?;
-    if n >= bounds.filters_max as i64 {
-        return Err(StoreError::Rejected(
-            "You have reached the maximum number of filters",
-        ));
-    }
     let id: Id = c
         .query_one(
             "INSERT INTO filters (id, account_id, title, context, action, expires_at) \
@@ -374,17 +365,15 @@ pub async fn add_status(
         &args![filter, status],
     )
     .await?;
-    let n = count(
+    bounded::within(
         c,
-        "SELECT COUNT(*) FROM filter_statuses WHERE filter_id = ?1",
+        STATUSES,
         filter,
+        0,
+        max,
+        "a filter cannot have that many statuses",
     )
     .await?;
-    if n > max as i64 {
-        return Err(StoreError::Rejected(
-            "a filter cannot have that many statuses",
-        ));
-    }
     let row = c
         .query_one(
             &format!(

@@ -3,12 +3,23 @@
 //! query here is keyed by the owner and an id of someone else's list is
 //! NotFound, never a refusal that would tell it exists.
 
+use super::bounded::{self, Children};
 use super::sql::{self, vis};
 use super::{args, Arg, Conn, Row};
 use crate::model::*;
 use crate::{StoreError, StoreResult};
 
 const LIST_COLUMNS: &str = "l.id, l.title, l.replies_policy, l.exclusive";
+
+/// An account's lists, and a list's members (both bounded).
+const LISTS: Children = Children {
+    table: "lists",
+    parent_column: "account_id",
+};
+const MEMBERS: Children = Children {
+    table: "list_accounts",
+    parent_column: "list_id",
+};
 
 fn list_row(r: &Row) -> StoreResult<ListRow> {
     let policy: String = r.get(2)?;
@@ -28,26 +39,16 @@ pub async fn create(
     new: &NewList,
     per_account_max: u32,
 ) -> StoreResult<ListRow> {
-    c.query_one(
-        &format!(
-            "SELECT a.id FROM accounts a WHERE a.id = ?1{}",
-            c.dialect().for_update("a")
-        ),
-        &args![owner],
+    bounded::lock_account(c, owner).await?;
+    bounded::within(
+        c,
+        LISTS,
+        owner,
+        1,
+        per_account_max,
+        "You have reached the maximum number of lists",
     )
     .await?;
-    let count: i64 = c
-        .query_one(
-            "SELECT COUNT(*) FROM lists WHERE account_id = ?1",
-            &args![owner],
-        )
-        .await?
-        .get(0)?;
-    if count >= per_account_max as i64 {
-        return Err(StoreError::Rejected(
-            "You have reached the maximum number of lists",
-        ));
-    }
     let row = c
         .query_one(
             "INSERT INTO lists (id, account_id, title, replies_policy, exclusive) \
@@ -138,14 +139,7 @@ pub async fn add_members(
     accounts: &[Id],
     members_max: u32,
 ) -> StoreResult<()> {
-    c.query_one(
-        &format!(
-            "SELECT l.id FROM lists l WHERE l.id = ?1 AND l.account_id = ?2{}",
-            c.dialect().for_update("l")
-        ),
-        &args![id, owner],
-    )
-    .await?;
+    bounded::lock_owned(c, "lists", owner, id).await?;
     let d = c.dialect();
     let followed: i64 = c
         .query_one(
@@ -173,20 +167,17 @@ pub async fn add_members(
         )
         .await?;
     }
-    let count: i64 = c
-        .query_one(
-            "SELECT COUNT(*) FROM list_accounts WHERE list_id = ?1",
-            &args![id],
-        )
-        .await?
-        .get(0)?;
-    if count > members_max as i64 {
-        // Rejected rolls the whole transaction back: nothing was added.
-        return Err(StoreError::Rejected(
-            "A list cannot have that many accounts",
-        ));
-    }
-    Ok(())
+    // Counted after adding (a member added again is no new row); Rejected
+    // rolls the whole transaction back: nothing was added.
+    bounded::within(
+        c,
+        MEMBERS,
+        id,
+        0,
+        members_max,
+        "A list cannot have that many accounts",
+    )
+    .await
 }
 
 /// Removes accounts from the owner's list; accounts not in it are no error.

@@ -26,6 +26,7 @@
 //! which then run on both databases.
 
 pub(crate) mod accounts;
+pub(crate) mod bounded;
 pub(crate) mod collections;
 pub(crate) mod conversations;
 pub(crate) mod dialect;
@@ -45,6 +46,7 @@ pub(crate) mod oauth;
 pub(crate) mod personal;
 pub(crate) mod polls;
 pub(crate) mod push;
+pub(crate) mod rules;
 pub(crate) mod safety;
 pub(crate) mod scheduled;
 pub(crate) mod sql;

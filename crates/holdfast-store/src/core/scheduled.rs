@@ -10,6 +10,7 @@
 //! exactly once, across restarts and across nodes. Claimed rows are kept
 //! as a record.
 
+use super::bounded;
 use super::edits::{ids_from_text, ids_text};
 use super::sql::{self, media_row, MEDIA_COLUMNS};
 use super::{args, Arg, Conn, Row};
@@ -219,19 +220,6 @@ async fn poll_of(c: &dyn Conn, id: Id, row: &Row, at: usize) -> StoreResult<Opti
     }))
 }
 
-/// Locks `account_id`'s row (PostgreSQL), so two schedulings racing count right.
-async fn lock_account(c: &dyn Conn, account_id: Id) -> StoreResult<()> {
-    c.query_one(
-        &format!(
-            "SELECT a.id FROM accounts a WHERE a.id = ?1{}",
-            c.dialect().for_update("a")
-        ),
-        &args![account_id],
-    )
-    .await?;
-    Ok(())
-}
-
 /// Rejected when the account would pass either bound with a status at
 /// `at_ms` (`except` is the one being moved, not counted).
 async fn check_bounds(
@@ -271,7 +259,8 @@ pub async fn create(
     bounds: ScheduleBounds,
 ) -> StoreResult<Id> {
     let s = &new.status;
-    lock_account(c, s.account_id).await?;
+    // The account's row is locked, so two schedulings racing count right.
+    bounded::lock_account(c, s.account_id).await?;
     if let Some(key) = &s.idempotency_key {
         if let Some(r) = c
             .query_opt(
@@ -438,7 +427,7 @@ pub async fn reschedule(
     at_ms: i64,
     bounds: ScheduleBounds,
 ) -> StoreResult<ScheduledStatusRow> {
-    lock_account(c, account_id).await?;
+    bounded::lock_account(c, account_id).await?;
     get(c, account_id, id).await?;
     check_bounds(c, account_id, at_ms, id, bounds).await?;
     c.execute(

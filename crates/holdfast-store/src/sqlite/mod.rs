@@ -99,6 +99,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0021_poll_ends_report_notifications.sql"),
     ),
     (
+        "0023_instance_rules",
+        include_str!("../../migrations/sqlite/0023_instance_rules.sql"),
+    ),
+    (
         "0025_home_feed_built_index",
         include_str!("../../migrations/sqlite/0025_home_feed_built_index.sql"),
     ),
