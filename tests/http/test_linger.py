@@ -2,7 +2,7 @@
 unknown route, 413 on a body over the cap) reaches the client instead of a
 connection reset, and a client that never stops sending is still cut off
 within the linger bounds (tests/holdfast-test.toml keeps the defaults:
-linger_time_ms 2000, linger_idle_ms 500)."""
+linger_time_ms 2000, linger_idle_ms 2000)."""
 import json
 import shutil
 import socket

@@ -155,22 +155,31 @@ pub async fn linger<T: AsyncRead + AsyncWrite + Unpin>(
     budget: &LingerBudget,
 ) -> usize {
     let deadline = tokio::time::Instant::now() + bounds.total;
+    let mut discarded = 0usize;
     let work = async {
         let _ = tokio::time::timeout(bounds.idle, stream.shutdown()).await;
         let mut buf = vec![0u8; bounds.buffer_bytes.max(1)];
-        let mut discarded = 0usize;
-        while discarded < bounds.max_bytes {
+        loop {
+            if discarded >= bounds.max_bytes {
+                return "byte bound";
+            }
             if !budget.take(buf.len()) {
-                break;
+                return "budget spent";
             }
             match tokio::time::timeout(bounds.idle, stream.read(&mut buf)).await {
                 Ok(Ok(n)) if n > 0 => discarded += n,
-                _ => break,
+                Ok(Ok(_)) => return "client closed",
+                Ok(Err(_)) => return "read error",
+                Err(_) => return "idle bound",
             }
         }
-        discarded
     };
-    tokio::time::timeout_at(deadline, work).await.unwrap_or(0)
+    let end = tokio::time::timeout_at(deadline, work)
+        .await
+        .unwrap_or("total time bound");
+    // Which bound ended it says whether the bounds suit real clients.
+    tracing::debug!(discarded, end, "lingering close ended");
+    discarded
 }
 
 #[cfg(test)]

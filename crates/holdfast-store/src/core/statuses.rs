@@ -385,6 +385,12 @@ pub async fn bundles(
 
 /// Ancestors oldest first; descendants in the order they were posted. Reply
 /// chains are followed at most `depth_max` deep either way (`thread_depth_max`).
+///
+/// `CROSS JOIN` makes SQLite walk the (small) chain and look each status up by
+/// id. With a plain join, SQLite 3.50 knows nothing of the chain's size and,
+/// to save the sort, scans every status in id order probing the chain: 200 to
+/// 400 ms per request on 100k statuses, even for a status with no replies.
+/// PostgreSQL plans a `CROSS JOIN … WHERE` like any inner join.
 pub async fn context(
     c: &dyn Conn,
     viewer: Option<Id>,
@@ -401,7 +407,7 @@ pub async fn context(
                      UNION ALL \
                      SELECT s.in_reply_to_id, up.depth + 1 FROM statuses s JOIN up ON s.id = up.id \
                      WHERE s.in_reply_to_id IS NOT NULL AND up.depth < ?3) \
-                 SELECT s.id FROM up JOIN statuses s ON s.id = up.id WHERE {} ORDER BY s.id ASC",
+                 SELECT s.id FROM up CROSS JOIN statuses s WHERE s.id = up.id AND {} ORDER BY s.id ASC",
                 sql::visible("s")
             ),
             &args![v, id, max_each.min(depth_max)],
@@ -414,7 +420,7 @@ pub async fn context(
                      SELECT id, CAST(1 AS BIGINT) FROM statuses WHERE in_reply_to_id = ?2 \
                      UNION ALL \
                      SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < ?4) \
-                 SELECT s.id FROM down JOIN statuses s ON s.id = down.id WHERE {} AND {} ORDER BY s.id ASC LIMIT ?3",
+                 SELECT s.id FROM down CROSS JOIN statuses s WHERE s.id = down.id AND {} AND {} ORDER BY s.id ASC LIMIT ?3",
                 sql::visible("s"),
                 sql::not_filtered("s")
             ),
