@@ -1,6 +1,8 @@
-"""Moderation and the forms' defences in real headless Chromium: a person
-reports a post from its page, a moderator resolves the report with a note
-and suspends the account (whose posts then disappear), and a form posted
+"""Moderation and the forms' defences in real headless Chromium: an admin
+writes a server rule, a person reports a post from its page citing it, a
+moderator resolves the report with a note and suspends the account (whose
+posts then disappear), the admin deletes the rule and the report still shows
+it; and a form posted
 without its CSRF token, or from another site, is refused. Each test saves
 screenshots into the test output (see webdriver.py)."""
 import uuid
@@ -31,18 +33,31 @@ def public_page(server):
     return requests.get(server.url("/"), timeout=T).text
 
 
-def test_moderator_resolves_a_report_and_suspends_the_account(server, browser, shots):
+def test_moderator_resolves_a_report_and_suspends_the_account(make_server, browser, shots):
+    server = make_server()  # its own: the rule written here must not reach other tests
     spammer = sign_up(server)
     text = f"cheap followers here {uuid.uuid4().hex[:6]}"
     st = spammer.status(text, visibility="public")
-    reporter, mod = signed_up(server), moderator(server)
+    reporter, mod, admin = signed_up(server), moderator(server), moderator(server, "admin")
 
-    # A person reports the post from its own page.
+    # An admin writes a server rule on the rules page.
+    log_in(browser, server, admin)
+    browser.get(server.url("/admin/rules"))
+    fill(browser, "#new-rule-text", "No commercial spam")
+    fill(browser, "#new-rule-hint", "Selling followers, likes or adverts.")
+    click(browser, "#add-rule")
+    browser.wait_for("the rule", lambda: "No commercial spam" in browser.text("#rules"))
+    rule_id = browser.script("return document.querySelector('#rules li.rule').id.replace('rule-', '')")
+    browser.screenshot(shots("rule-written"))
+    log_out(browser)
+
+    # A person reports the post from its own page, citing the rule.
     log_in(browser, server, reporter)
     browser.get(server.url(f"/@{spammer.username}/{st['id']}"))
     click(browser, f"a[href='/@{spammer.username}/report?status={st['id']}']")
     browser.wait_for("the report form", lambda: browser.find("#report-form"))
     fill(browser, "#report-comment", "Selling followers, again.")
+    click(browser, f"#report-rule-{rule_id}")
     browser.screenshot(shots("report-form"))
     click(browser, "#send-report")
     browser.wait_for("the thanks", lambda: browser.find("#report-sent"))
@@ -57,6 +72,7 @@ def test_moderator_resolves_a_report_and_suspends_the_account(server, browser, s
         "return s ? s.closest('article.report').id.replace('report-', '') : null", f"status-{st['id']}")
     assert report_id, browser.text("main")[:1000]
     assert "Selling followers, again." in browser.text(f"#report-{report_id}")
+    assert "No commercial spam" in browser.text(f"#report-{report_id}-rule-{rule_id}")
     browser.screenshot(shots("reports-queue"))
     fill(browser, f"#note-{report_id}", "Suspended: commercial spam.")
     click(browser, f"#report-{report_id} form[action$='/resolve'] button")
@@ -80,6 +96,20 @@ def test_moderator_resolves_a_report_and_suspends_the_account(server, browser, s
     audit = browser.text("#audit-log")
     assert "resolve_report" in audit and "suspend" in audit and spammer.username in audit
     browser.screenshot(shots("audit-log"))
+    log_out(browser)
+
+    # The admin deletes the rule (the form asks first): it leaves the list,
+    # and the report still shows which rule it cited.
+    log_in(browser, server, admin)
+    browser.get(server.url("/admin/rules"))
+    click(browser, f"#delete-rule-{rule_id}")
+    browser.accept_alert()
+    browser.wait_for("the empty list", lambda: browser.find("#no-rules"))
+    assert requests.get(server.url("/api/v1/instance/rules"), timeout=T).json() == []
+    browser.get(server.url("/admin/reports?resolved=true"))
+    cited = browser.text(f"#report-{report_id}-rule-{rule_id}")
+    assert "No commercial spam" in cited and "deleted" in cited, cited
+    browser.screenshot(shots("report-cites-a-deleted-rule"))
 
 
 def test_forms_without_their_csrf_token_are_refused(server, browser, shots):

@@ -263,6 +263,26 @@ def test_readme_screenshots(server, browser):
             browser.screenshot(os.path.join(out, f"{name}-{label}.png"))
 
 
+@pytest.mark.skipif(not os.environ.get("HOLDFAST_SCREENSHOTS_DIR"),
+                    reason="set HOLDFAST_SCREENSHOTS_DIR=docs/screenshots to refresh the README's screenshots")
+def test_readme_screenshots_of_the_rules_page(make_server, browser):
+    """The admins' rules page, phone and desktop, on a server of its own
+    (its rules must not reach the other tests)."""
+    out = os.environ["HOLDFAST_SCREENSHOTS_DIR"]
+    server = make_server()
+    admin = signed_up(server)
+    assert server.cli("user", "grant", admin.username, "admin").returncode == 0
+    for text, hint in [("Be kind to each other", "No harassment, no hate speech, no dog-piling."),
+                       ("No spam", "No adverts, no selling followers, no automated replies."),
+                       ("Mark sensitive media", "Use a content warning for anything graphic.")]:
+        assert admin.submit("/admin/rules", 'id="new-rule"', text=text, hint=hint).status_code == 303
+    log_in(browser, server, admin)
+    for label, (w, h) in {"phone": PHONE, "desktop": DESKTOP}.items():
+        browser.resize(w, h)
+        browser.get(server.url("/admin/rules"))
+        browser.screenshot(os.path.join(out, f"rules-{label}.png"))
+
+
 def test_status_page_refreshes_itself(server, browser, shots):
     browser.get(server.url("/status"))
     browser.wait_for("the report", lambda: browser.find("#status-report[data-refresh]"))

@@ -86,6 +86,29 @@ def test_token_budget_is_per_token(make_server):
     assert bob.get("/api/v1/timelines/home").status_code == 200
 
 
+def test_a_signed_in_web_user_is_budgeted_per_account_not_as_the_busy_address(make_server):
+    """A web session counts as its account's, as an API token does: when the
+    anonymous traffic of a shared address (a NAT, an office) spends the
+    address' budget, a person signed in to the web UI behind it still gets
+    pages, and the budget they are shown is their account's."""
+    from webclient import signed_up
+    server = guarded_server(make_server, rate_anonymous_ip_requests=30, rate_token_requests=1000)
+    person = signed_up(server)  # a few anonymous requests, then a session cookie
+    assert person.get("/home").status_code == 200
+    anonymous = [requests.get(server.url("/api/v1/timelines/public"), timeout=10).status_code
+                 for _ in range(35)]
+    assert anonymous[-1] == 429, anonymous
+    assert requests.get(server.url("/home"), timeout=10).status_code == 429  # no session: the address'
+    # A made-up session is anonymous too (and is not remembered).
+    forged = requests.get(server.url("/home"), cookies={"holdfast_session": "x" * 43}, timeout=10)
+    assert forged.status_code == 429
+    for _ in range(5):
+        r = person.get("/home")
+        assert r.status_code == 200, r.text[:300]
+        assert 'id="compose"' in r.text
+        assert r.headers["X-RateLimit-Limit"] == "1000"
+
+
 def test_signup_budget_is_tighter_and_refusal_writes_nothing(make_server):
     server = guarded_server(make_server, rate_signup_requests=2)
     app = create_app(server)

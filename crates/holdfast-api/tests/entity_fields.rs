@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use holdfast_api::entities::*;
-use holdfast_config::{InstanceRule, InstanceTexts, Limits, Registrations};
+use holdfast_config::{InstanceTexts, Limits, Registrations};
 use holdfast_service::conversations::ConversationView;
 use holdfast_service::discovery::SuggestedAccount;
 use holdfast_service::lists::{NotificationView, SearchResults};
@@ -374,7 +374,7 @@ fn grouped() -> GroupedNotifications {
 fn instance_facts<'a>(
     limits: &'a Limits,
     urls: &'a Urls,
-    rules: &'a [InstanceRule],
+    rules: &'a [holdfast_store::RuleRow],
 ) -> InstanceFacts<'a> {
     InstanceFacts {
         domain: "example.test",
@@ -402,13 +402,19 @@ fn every_entity_has_the_documented_fields() {
         privacy_policy: "Private".into(),
         terms_of_service: "Be nice".into(),
         terms_of_service_effective_date: "2025-01-01".into(),
-        rules: vec![InstanceRule {
-            text: "be kind".into(),
-            hint: "to everyone".into(),
-        }],
+        rules: vec![],
         loaded_at_ms: 1_700_000_000_000,
     };
-    let facts = instance_facts(&limits, &u, &texts.rules);
+    let rules = vec![holdfast_store::RuleRow {
+        id: 1,
+        priority: 1,
+        text: "be kind".into(),
+        hint: "to everyone".into(),
+        created_at_ms: 1_700_000_000_000,
+        updated_at_ms: 1_700_000_000_000,
+        deleted_at_ms: None,
+    }];
+    let facts = instance_facts(&limits, &u, &rules);
     let status = Status::new(&u, &bundle(10, None));
     let mut problems = Vec::new();
     problems.extend(check("Account", &[], Account::new(&u, &account_row(1))));
@@ -600,7 +606,7 @@ fn every_entity_has_the_documented_fields() {
     ));
     problems.extend(check("Instance", &[], Instance::new(&facts)));
     problems.extend(check("V1_Instance", &[], V1Instance::new(&facts)));
-    problems.extend(check("Rule", &[], &Rule::all(&texts.rules)[0]));
+    problems.extend(check("Rule", &[], &Rule::all(&rules)[0]));
     problems.extend(check(
         "ExtendedDescription",
         &[],
@@ -797,7 +803,7 @@ fn every_entity_has_the_documented_fields() {
         assigned: Some(admin_account.clone()),
         action_taken_by: Some(admin_account.clone()),
         statuses: vec![bundle(10, None)],
-        rules: vec![("1".into(), texts.rules[0].clone())],
+        rules: rules.clone(),
     };
     problems.extend(check("Admin_Report", &[], AdminReport::new(&u, &view)));
     problems.extend(check(

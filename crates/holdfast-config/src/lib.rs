@@ -250,9 +250,11 @@ pub struct Limits {
     /// so a standby's answer holds every acknowledged write.
     pub pg_read_hedge_ms: u64,
     /// Within one attempt to open a connection to the primary (a
-    /// multi-host URL), a host that answered as a standby is asked again
-    /// after this long: a write waiting out a failover reaches the standby
-    /// Patroni promotes this long after the promotion at most.
+    /// multi-host URL), a host that answered as a standby is asked every
+    /// this long whether it takes writes yet, on one connection kept open
+    /// (a tiny query, not a new backend): a write waiting out a failover
+    /// reaches the standby Patroni promotes this long after the promotion at
+    /// most. Each waiting write asks each standby this often.
     pub pg_connect_requalify_ms: u64,
 
     // ---- passwords ----
@@ -534,6 +536,14 @@ pub struct Limits {
     pub web_accounts_page: u32,
     /// Most authorized apps listed on the settings page.
     pub web_authorized_apps_max: u32,
+
+    // ---- server rules (webui, issue 13) ----
+    /// Rules in force at once; the moderation pages refuse another past it.
+    pub rules_max: u32,
+    /// Rule rows kept, the deleted rules included (reports cite them by id).
+    pub rules_kept_max: u32,
+    pub rule_text_max_chars: usize,
+    pub rule_hint_max_chars: usize,
 
     // ---- pages ----
     pub statuses_page_default: u32,
@@ -940,7 +950,7 @@ impl Default for Limits {
             read_cache_stale_max_s: 300,
             read_cache_tombstones_max: 4_096,
             pg_read_hedge_ms: 300,
-            pg_connect_requalify_ms: 200,
+            pg_connect_requalify_ms: 50,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,
@@ -1046,6 +1056,10 @@ impl Default for Limits {
             web_assets_max_age_s: 365 * 24 * 3600,
             web_accounts_page: 40,
             web_authorized_apps_max: 100,
+            rules_max: 100,
+            rules_kept_max: 1_000,
+            rule_text_max_chars: 300,
+            rule_hint_max_chars: 2_000,
             statuses_page_default: 20,
             statuses_page_max: 40,
             accounts_page_default: 40,

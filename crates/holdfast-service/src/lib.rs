@@ -28,6 +28,7 @@ pub mod push_address;
 pub mod push_crypto;
 pub mod read_cache;
 pub mod rendered;
+pub mod rules;
 pub mod safety;
 pub mod scopes;
 pub mod secrets;

@@ -78,8 +78,9 @@ pub struct ReportView {
     pub action_taken_by: Option<AdminAccountRow>,
     /// The reported statuses that still exist, whoever may see them.
     pub statuses: Vec<StatusBundle>,
-    /// (id, rule) of each rule the report names.
-    pub rules: Vec<(String, holdfast_config::InstanceRule)>,
+    /// The rules the report cites, in its order; a rule deleted since is
+    /// still here, with its `deleted_at_ms`.
+    pub rules: Vec<holdfast_store::RuleRow>,
 }
 
 const REPORT_CATEGORIES: &[&str] = &["spam", "legal", "violation", "other"];
@@ -95,7 +96,7 @@ pub enum SignUpAddress {
     Refused,
 }
 
-fn audit(
+pub(crate) fn audit(
     actor: Actor,
     action: &str,
     target_type: &'static str,
@@ -113,7 +114,7 @@ fn audit(
     }
 }
 
-fn too_long(what: &str, max: usize) -> ServiceError {
+pub(crate) fn too_long(what: &str, max: usize) -> ServiceError {
     ServiceError::Unprocessable(format!(
         "Validation failed: {what} is too long (maximum is {max} characters)"
     ))
@@ -443,7 +444,7 @@ impl Service {
 
     /// `POST /api/v1/reports`. The reported account must be one the caller
     /// may see, every status one of its statuses the caller may see, every
-    /// rule a configured rule; `violation` needs rules, rules make it `violation`.
+    /// rule a rule in force; `violation` needs rules, rules make it `violation`.
     pub async fn file_report(&self, me: Id, input: ReportInput) -> ServiceResult<ReportRow> {
         let limits = self.limits();
         let target = self.account(Some(me), input.account_id).await?;
@@ -476,21 +477,7 @@ impl Service {
         }
         let mut rule_ids = input.rule_ids.clone();
         rule_ids.dedup();
-        if rule_ids.len() > limits.report_rules_max {
-            return Err(ServiceError::Unprocessable(format!(
-                "Validation failed: a report may name at most {} rules",
-                limits.report_rules_max
-            )));
-        }
-        let rules = &self.config.instance.rules;
-        for r in &rule_ids {
-            let known = r.parse::<usize>().is_ok_and(|n| n >= 1 && n <= rules.len());
-            if !known {
-                return Err(ServiceError::Unprocessable(format!(
-                    "Validation failed: Rule ids: {r} is not one of the server's rules"
-                )));
-            }
-        }
+        self.check_rule_ids(&rule_ids).await?;
         let category = match input.category.as_deref().map(str::trim) {
             _ if !rule_ids.is_empty() => "violation".to_owned(),
             None | Some("") => "other".to_owned(),
@@ -543,15 +530,7 @@ impl Service {
         let action_taken_by = one(report.action_taken_by_account_id).await?;
         // Moderators see what was reported whoever it was meant for.
         let statuses = self.bundles(None, &report.status_ids).await?;
-        let rules = report
-            .rule_ids
-            .iter()
-            .filter_map(|id| {
-                let n: usize = id.parse().ok()?;
-                let rule = self.config.instance.rules.get(n.checked_sub(1)?)?;
-                Some((id.clone(), rule.clone()))
-            })
-            .collect();
+        let rules = self.rules_cited(&report.rule_ids).await?;
         Ok(ReportView {
             report,
             account,
@@ -680,16 +659,7 @@ impl Service {
             }
         }
         if let Some(ids) = &rule_ids {
-            let n = self.config.instance.rules.len();
-            if ids.len() > self.limits().report_rules_max
-                || !ids
-                    .iter()
-                    .all(|r| r.parse::<usize>().is_ok_and(|i| i >= 1 && i <= n))
-            {
-                return Err(ServiceError::Unprocessable(
-                    "Validation failed: Rule ids must be the server's rules".into(),
-                ));
-            }
+            self.check_rule_ids(ids).await?;
         }
         let detail = format!(
             "{} {}",

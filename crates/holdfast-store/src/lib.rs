@@ -858,6 +858,27 @@ pub trait Store: Send + Sync + 'static {
     async fn collection_item(&self, collection: Id, id: Id) -> StoreResult<CollectionItemRow>;
     /// NotFound unless item `id` is in `collection`.
     async fn remove_collection_item(&self, collection: Id, id: Id) -> StoreResult<()>;
+
+    // ---- webui: server rules (issue 13) ----
+    /// Writes the configured rules as ids 1..n unless the table has ever
+    /// held a rule; safe for several nodes at once.
+    async fn seed_rules(&self, rules: Vec<NewRule>) -> StoreResult<()>;
+    /// The rules in order; the deleted ones too with `include_deleted`.
+    async fn rules(&self, include_deleted: bool) -> StoreResult<Vec<RuleRow>>;
+    /// Adds a rule after the others, with its audit entry (its `target_id`
+    /// set to the new rule); Rejected past the bounds.
+    async fn create_rule(
+        &self,
+        rule: NewRule,
+        bounds: RuleBounds,
+        audit: NewAudit,
+    ) -> StoreResult<RuleRow>;
+    /// NotFound for a deleted or unknown rule.
+    async fn update_rule(&self, id: Id, rule: NewRule, audit: NewAudit) -> StoreResult<RuleRow>;
+    /// One place earlier (or later) among the rules in force; at an end, nothing changes.
+    async fn move_rule(&self, id: Id, earlier: bool, audit: NewAudit) -> StoreResult<()>;
+    /// Marks it deleted (the row stays for reports); NotFound if already deleted.
+    async fn delete_rule(&self, id: Id, audit: NewAudit) -> StoreResult<()>;
 }
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -1397,3 +1397,35 @@ pub struct CollectionItemRow {
     pub account_id: Id,
     pub created_at_ms: i64,
 }
+
+// ---- webui: server rules (issue 13) ----
+
+/// A server rule as an admin writes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRule {
+    pub text: String,
+    pub hint: String,
+}
+
+/// A server rule. Its id is stable (reports cite it); a deleted rule keeps
+/// its row, with `deleted_at_ms`, for the reports that cite it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleRow {
+    pub id: Id,
+    /// Rules are listed by priority (smallest first), then id.
+    pub priority: i64,
+    pub text: String,
+    pub hint: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub deleted_at_ms: Option<i64>,
+}
+
+/// How many rules the table may hold.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleBounds {
+    /// Rules in force.
+    pub live_max: u32,
+    /// Rows, the deleted rules included.
+    pub kept_max: u32,
+}

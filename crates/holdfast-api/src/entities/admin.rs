@@ -147,15 +147,7 @@ impl AdminReport {
                 .as_ref()
                 .map(|a| AdminAccount::new(urls, a)),
             statuses: Status::list(urls, &v.statuses),
-            rules: v
-                .rules
-                .iter()
-                .map(|(rule_id, rule)| Rule {
-                    id: rule_id.clone(),
-                    text: rule.text.clone(),
-                    hint: rule.hint.clone(),
-                })
-                .collect(),
+            rules: Rule::all(&v.rules),
         }
     }
 }

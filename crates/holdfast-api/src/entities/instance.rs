@@ -3,7 +3,8 @@
 //! Also the operator's texts: Rule, ExtendedDescription, PrivacyPolicy and
 //! TermsOfService.
 
-use holdfast_config::{InstanceRule, InstanceTexts, Limits, Registrations};
+use holdfast_config::{InstanceTexts, Limits, Registrations};
+use holdfast_store::RuleRow;
 use serde::Serialize;
 
 use super::{iso8601, Account, Urls};
@@ -23,8 +24,8 @@ pub struct InstanceFacts<'a> {
     pub statuses: i64,
     /// The server's VAPID public key, for Web Push (`configuration[vapid][public_key]`).
     pub vapid_public_key: String,
-    /// The operator's rules (`[instance] rules`).
-    pub rules: &'a [InstanceRule],
+    /// The server rules in force, in order.
+    pub rules: &'a [RuleRow],
 }
 
 #[derive(Serialize)]
@@ -175,27 +176,26 @@ pub struct Contact {
     pub account: Option<Account>,
 }
 
-/// A server rule, from the config file's `[instance] rules`.
+/// A server rule (admins edit them on the moderation pages).
 #[derive(Serialize)]
 pub struct Rule {
-    /// Its position from 1.
+    /// Stable: reports cite rules by it.
     pub id: String,
     pub text: String,
     pub hint: String,
 }
 
 impl Rule {
-    /// The operator's rules in order, ids their positions from 1.
-    pub fn all(rules: &[InstanceRule]) -> Vec<Rule> {
-        rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| Rule {
-                id: (i + 1).to_string(),
-                text: r.text.clone(),
-                hint: r.hint.clone(),
-            })
-            .collect()
+    pub fn new(r: &RuleRow) -> Rule {
+        Rule {
+            id: r.id.to_string(),
+            text: r.text.clone(),
+            hint: r.hint.clone(),
+        }
+    }
+
+    pub fn all(rules: &[RuleRow]) -> Vec<Rule> {
+        rules.iter().map(Rule::new).collect()
     }
 }
 

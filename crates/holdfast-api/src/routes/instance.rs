@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use holdfast_config::{HOLDFAST_VERSION, MASTODON_COMPAT_VERSION};
+use holdfast_store::RuleRow;
 use serde_json::{json, Value};
 
 use super::helpers::DESCRIPTION;
@@ -19,12 +20,13 @@ pub fn version() -> String {
 
 /// What either version of the Instance entity is made from; `vapid_public_key`
 /// is shown by v2 only.
-fn facts(
-    state: &AppState,
+fn facts<'a>(
+    state: &'a AppState,
     users: i64,
     statuses: i64,
     vapid_public_key: String,
-) -> InstanceFacts<'_> {
+    rules: &'a [RuleRow],
+) -> InstanceFacts<'a> {
     let svc = &state.service;
     InstanceFacts {
         domain: &svc.config.domain,
@@ -37,33 +39,37 @@ fn facts(
         users,
         statuses,
         vapid_public_key,
-        rules: &svc.config.instance.rules,
+        rules,
     }
 }
 
 pub async fn v1(State(state): State<AppState>) -> ApiResult<Json<V1Instance>> {
     let (users, statuses) = state.service.stats().await?;
+    let rules = state.service.instance_rules().await?;
     Ok(Json(V1Instance::new(&facts(
         &state,
         users,
         statuses,
         String::new(),
+        &rules,
     ))))
 }
 
 pub async fn v2(State(state): State<AppState>) -> ApiResult<Json<Instance>> {
     let (users, statuses) = state.service.stats().await?;
     let vapid_public_key = state.service.vapid_public_key().await?;
+    let rules = state.service.instance_rules().await?;
     Ok(Json(Instance::new(&facts(
         &state,
         users,
         statuses,
         vapid_public_key,
+        &rules,
     ))))
 }
 
-pub async fn rules_list(State(state): State<AppState>) -> Json<Vec<Rule>> {
-    Json(Rule::all(&state.service.config.instance.rules))
+pub async fn rules_list(State(state): State<AppState>) -> ApiResult<Json<Vec<Rule>>> {
+    Ok(Json(Rule::all(&state.service.instance_rules().await?)))
 }
 
 pub async fn extended_description(State(state): State<AppState>) -> Json<ExtendedDescription> {

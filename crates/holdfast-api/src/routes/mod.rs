@@ -578,7 +578,9 @@ pub fn router(limits: &holdfast_config::Limits, state: &AppState) -> Router<AppS
 
 /// The web UI (`crate::web`): pages, and the forms they post (each with its CSRF token).
 fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
-    use crate::web::{assets, auth, instance_admin, lists, moderation, people, settings, timeline};
+    use crate::web::{
+        assets, auth, instance_admin, lists, moderation, people, rules, settings, timeline,
+    };
     // Log-in and sign-up forms are small, like the API's credential forms.
     let credentials = Router::new()
         .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
@@ -661,7 +663,8 @@ fn web_pages(limits: &holdfast_config::Limits) -> Router<AppState> {
             "/admin/ip_blocks/{id}/{action}",
             post(instance_admin::act_on_ip_block),
         )
-        .route("/admin/rules", get(instance_admin::rules))
+        .route("/admin/rules", get(rules::page).post(rules::create))
+        .route("/admin/rules/{id}/{action}", post(rules::act))
 }
 
 /// Routes with the large media body cap answer a caller without a valid user

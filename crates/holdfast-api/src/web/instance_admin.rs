@@ -1,58 +1,38 @@
-//! The admins' pages about the instance as a whole: announcements, domain
-//! blocks and address blocks, and the rules (shown; they are set in the
-//! config file). As on the other moderation pages, every
-//! decision (who may, what is valid, the audit entry) is the service's, the
-//! same calls the admin API and `holdfast announce` make; these pages only
-//! turn a CSRF-checked form into that call and show the result.
+//! The admins' pages about the instance as a whole: announcements, and
+//! domain and address blocks (one page shape for both kinds, as the service
+//! and the admin API have one path: `BlockKind`); the rules are in `rules`.
+//! As on the other moderation pages, every decision (who may, what is valid,
+//! the audit entry) is the service's, the same calls the admin API and
+//! `holdfast announce` make; these pages only turn a CSRF-checked form into
+//! that call and show the result.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use holdfast_service::moderation::Actor;
 use holdfast_store::{
     AnnouncementRow, BlockInput, BlockKind, BlockRow, DomainBlockInput, DomainBlockRow,
     IpBlockInput, IpBlockRow,
 };
 use maud::{html, Markup};
 
-use super::layout::{csrf_field, see_other, Page, WebError, WebResult};
-use super::moderation::tabs;
+use super::layout::{see_other, Page, WebError, WebResult};
+use super::moderation::{actor, button_form, edit_form, field, id_of, new_form, tabs, ticked};
 use super::parts::time;
 use super::session::{checked_form, SignedIn, Viewer};
 use super::trusted;
-use crate::params::{parse_id, Params};
+use crate::params::Params;
 use crate::AppState;
 
-fn actor(viewer: &Viewer) -> Actor {
-    Actor::Account(viewer.id())
-}
-
-fn id_of(raw: &str) -> WebResult<holdfast_store::Id> {
-    parse_id(raw).ok_or_else(WebError::not_found)
-}
-
-/// A text field of the form; an empty one counts as not given.
-fn field(params: &Params, key: &str) -> Option<String> {
-    params
-        .str(key)
-        .ok()
-        .flatten()
-        .map(|s| s.replace("\r\n", "\n").trim().to_owned())
-        .filter(|s| !s.is_empty())
-}
-
-/// A checkbox: sent (`value="true"`) when ticked, absent when not.
-fn ticked(params: &Params, key: &str) -> bool {
-    params.bool(key).ok().flatten().unwrap_or(false)
-}
-
-fn delete_button(viewer: &Viewer, action: &str, what: &str, id: &str) -> Markup {
-    html! {
-        form.inline method="post" action=(action) data-confirm={ "Delete " (what) "?" } {
-            (csrf_field(viewer))
-            button.quiet type="submit" id=(id) { "Delete" }
-        }
-    }
+/// A form's "Delete" button, which asks first.
+pub(super) fn delete_button(viewer: &Viewer, action: &str, what: &str, id: &str) -> Markup {
+    button_form(
+        viewer,
+        action,
+        id,
+        "Delete",
+        Some(&format!("Delete {what}?")),
+        &[],
+    )
 }
 
 // ---------------------------------------------------------------- announcements
@@ -132,14 +112,13 @@ pub async fn announcements(
     let main = html! {
         (tabs(&viewer))
         p.hint { "Published announcements are shown to everyone signed in, in apps, between their times. A draft waits here until it is published." }
-        form #new-announcement method="post" action="/admin/announcements" {
-            (csrf_field(&viewer))
-            h2 { "New announcement" }
-            (announcement_fields("new-announcement", None))
-            button #publish-announcement type="submit" name="publish" value="true" { "Publish" }
-            " "
-            button.quiet #save-draft type="submit" name="publish" value="false" { "Save as draft" }
-        }
+        (new_form(&viewer, "new-announcement", "/admin/announcements", "New announcement",
+            announcement_fields("new-announcement", None),
+            html! {
+                button #publish-announcement type="submit" name="publish" value="true" { "Publish" }
+                " "
+                button.quiet #save-draft type="submit" name="publish" value="false" { "Save as draft" }
+            }))
         h2 { "Announcements" }
         @if all.is_empty() { p.empty #no-announcements { "No announcements yet." } }
         @for a in &all {
@@ -151,19 +130,11 @@ pub async fn announcements(
                     @if let Some(s) = a.starts_at_ms { " · from " (time(s)) }
                     @if let Some(e) = a.ends_at_ms { " · until " (time(e)) }
                 }
-                details {
-                    summary { "Edit" }
-                    form method="post" action={ "/admin/announcements/" (a.id) "/update" } {
-                        (csrf_field(&viewer))
-                        (announcement_fields(&format!("announcement-{}", a.id), Some(a)))
-                        button type="submit" { "Save" }
-                    }
-                }
+                (edit_form(&viewer, &format!("/admin/announcements/{}/update", a.id),
+                    announcement_fields(&format!("announcement-{}", a.id), Some(a))))
                 @let (verb, label) = if a.published { ("unpublish", "Back to draft") } else { ("publish", "Publish") };
-                form.inline method="post" action={ "/admin/announcements/" (a.id) "/" (verb) } {
-                    (csrf_field(&viewer))
-                    button.quiet type="submit" id={ (verb) "-announcement-" (a.id) } { (label) }
-                }
+                (button_form(&viewer, &format!("/admin/announcements/{}/{verb}", a.id),
+                    &format!("{verb}-announcement-{}", a.id), label, None, &[]))
                 " "
                 (delete_button(&viewer, &format!("/admin/announcements/{}/delete", a.id),
                     "this announcement", &format!("delete-announcement-{}", a.id)))
@@ -240,7 +211,56 @@ pub async fn act_on_announcement(
     }
 }
 
-// ---------------------------------------------------------------- domain blocks
+// ---------------------------------------------------------------- blocks
+
+/// What the domain-block and address-block pages say and where they live:
+/// all that differs between them beyond their fields.
+struct BlockPage {
+    /// The page, and the stem of its forms' actions.
+    path: &'static str,
+    title: &'static str,
+    /// The element ids' stem: `domain-block`, `ip-block`.
+    stem: &'static str,
+    hint: &'static str,
+    new_heading: &'static str,
+    list_heading: &'static str,
+    /// The new form's button id (`block-domain`, `block-ip`).
+    button_id: &'static str,
+    /// The empty list's id and words.
+    empty_id: &'static str,
+    empty: &'static str,
+}
+
+const DOMAIN_PAGE: BlockPage = BlockPage {
+    path: "/admin/domain_blocks",
+    title: "Domain blocks",
+    stem: "domain-block",
+    hint: "holdfast does not federate yet, so no other server reaches this one: a block is kept, listed and applied once federation exists.",
+    new_heading: "Block a domain",
+    list_heading: "Blocked domains",
+    button_id: "block-domain",
+    empty_id: "no-domain-blocks",
+    empty: "No domain is blocked.",
+};
+
+const IP_PAGE: BlockPage = BlockPage {
+    path: "/admin/ip_blocks",
+    title: "Address blocks",
+    stem: "ip-block",
+    hint: "Address blocks are checked when someone signs up, here and through the API.",
+    new_heading: "Block an address",
+    list_heading: "Blocked addresses",
+    button_id: "block-ip",
+    empty_id: "no-ip-blocks",
+    empty: "No address is blocked.",
+};
+
+fn page_of(kind: BlockKind) -> &'static BlockPage {
+    match kind {
+        BlockKind::Domain => &DOMAIN_PAGE,
+        BlockKind::Ip => &IP_PAGE,
+    }
+}
 
 const DOMAIN_SEVERITY_CHOICES: &[(&str, &str)] = &[
     ("silence", "Silence: hide from public timelines"),
@@ -248,8 +268,43 @@ const DOMAIN_SEVERITY_CHOICES: &[(&str, &str)] = &[
     ("noop", "None: only reject media or reports"),
 ];
 
+const IP_SEVERITY_CHOICES: &[(&str, &str)] = &[
+    ("sign_up_requires_approval", "Sign-ups wait for approval"),
+    ("sign_up_block", "Sign-ups are refused"),
+    ("no_access", "No access (sign-ups refused)"),
+];
+
+/// How long a new address block lasts, in days ("" never ends).
+const IP_EXPIRY_CHOICES: &[(&str, &str)] = &[
+    ("", "Never ends"),
+    ("1", "A day"),
+    ("14", "Two weeks"),
+    ("30", "A month"),
+    ("365", "A year"),
+];
+
+fn severity_select(prefix: &str, label: &str, choices: &[(&str, &str)], chosen: &str) -> Markup {
+    html! {
+        label for={ (prefix) "-severity" } { (label) }
+        select id={ (prefix) "-severity" } name="severity" {
+            @for (value, label) in choices {
+                option value=(value) selected[*value == chosen] { (label) }
+            }
+        }
+    }
+}
+
+/// The block's own fields, filled in from `b` when editing. A domain is
+/// given once, in the new form (the service keeps it on an edit); an address
+/// may be changed.
+fn block_fields(prefix: &str, kind: BlockKind, b: Option<&BlockRow>) -> Markup {
+    match kind {
+        BlockKind::Domain => domain_block_fields(prefix, b.and_then(BlockRow::as_domain)),
+        BlockKind::Ip => ip_block_fields(prefix, b.and_then(BlockRow::as_ip)),
+    }
+}
+
 fn domain_block_fields(prefix: &str, b: Option<&DomainBlockRow>) -> Markup {
-    let severity = b.map_or("silence", |b| b.severity.as_str());
     let flag = |name: &str, label: &str, on: bool| {
         html! {
             label.check {
@@ -259,12 +314,11 @@ fn domain_block_fields(prefix: &str, b: Option<&DomainBlockRow>) -> Markup {
         }
     };
     html! {
-        label for={ (prefix) "-severity" } { "Severity" }
-        select id={ (prefix) "-severity" } name="severity" {
-            @for (value, label) in DOMAIN_SEVERITY_CHOICES {
-                option value=(value) selected[*value == severity] { (label) }
-            }
+        @if b.is_none() {
+            label for={ (prefix) "-domain" } { "Domain" }
+            input id={ (prefix) "-domain" } type="text" name="domain" required placeholder="spam.example";
         }
+        (severity_select(prefix, "Severity", DOMAIN_SEVERITY_CHOICES, b.map_or("silence", |b| b.severity.as_str())))
         (flag("reject_media", "Reject its media", b.is_some_and(|b| b.reject_media)))
         (flag("reject_reports", "Reject its reports", b.is_some_and(|b| b.reject_reports)))
         (flag("obfuscate", "Obfuscate the domain in the public list", b.is_some_and(|b| b.obfuscate)))
@@ -277,146 +331,12 @@ fn domain_block_fields(prefix: &str, b: Option<&DomainBlockRow>) -> Markup {
     }
 }
 
-fn domain_block_input(params: &Params, domain: String) -> DomainBlockInput {
-    DomainBlockInput {
-        domain,
-        severity: field(params, "severity").unwrap_or_default(),
-        reject_media: ticked(params, "reject_media"),
-        reject_reports: ticked(params, "reject_reports"),
-        private_comment: field(params, "private_comment"),
-        public_comment: field(params, "public_comment"),
-        obfuscate: ticked(params, "obfuscate"),
-    }
-}
-
-/// `GET /admin/domain_blocks`
-pub async fn domain_blocks(
-    State(state): State<AppState>,
-    SignedIn(viewer): SignedIn,
-    params: Params,
-) -> WebResult<Response> {
-    let page = state
-        .service
-        .instance_blocks(actor(&viewer), BlockKind::Domain, params.page()?)
-        .await?;
-    let blocks: Vec<&DomainBlockRow> = page.items.iter().filter_map(BlockRow::as_domain).collect();
-    let main = html! {
-        (tabs(&viewer))
-        p.hint { "holdfast does not federate yet, so no other server reaches this one: a block is kept, listed and applied once federation exists." }
-        form #new-domain-block method="post" action="/admin/domain_blocks" {
-            (csrf_field(&viewer))
-            h2 { "Block a domain" }
-            label for="new-domain" { "Domain" }
-            input #new-domain type="text" name="domain" required placeholder="spam.example";
-            (domain_block_fields("new-domain-block", None))
-            button #block-domain type="submit" { "Block" }
-        }
-        h2 { "Blocked domains" }
-        @if blocks.is_empty() { p.empty #no-domain-blocks { "No domain is blocked." } }
-        @for b in blocks {
-            article.block id={ "domain-block-" (b.id) } {
-                h3 { (b.domain) }
-                p.meta {
-                    strong { (b.severity) }
-                    @if b.reject_media { " · rejects media" }
-                    @if b.reject_reports { " · rejects reports" }
-                    " · since " (time(b.created_at_ms))
-                }
-                @if let Some(c) = &b.public_comment { p { "Public reason: " (c) } }
-                @if let Some(c) = &b.private_comment { p { "Note: " (c) } }
-                details {
-                    summary { "Edit" }
-                    form method="post" action={ "/admin/domain_blocks/" (b.id) "/update" } {
-                        (csrf_field(&viewer))
-                        (domain_block_fields(&format!("domain-block-{}", b.id), Some(b)))
-                        button type="submit" { "Save" }
-                    }
-                }
-                (delete_button(&viewer, &format!("/admin/domain_blocks/{}/delete", b.id),
-                    &format!("the block of {}", b.domain), &format!("delete-domain-block-{}", b.id)))
-            }
-        }
-        (super::parts::pager("/admin/domain_blocks", &page))
-    };
-    Ok(Page::new("Domain blocks", Some(&viewer)).render(&state, main))
-}
-
-/// `POST /admin/domain_blocks`
-pub async fn create_domain_block(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
-) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
-    let domain = field(&params, "domain").unwrap_or_default();
-    let input = BlockInput::Domain(domain_block_input(&params, domain));
-    let b = state
-        .service
-        .create_instance_block(actor(&viewer), input)
-        .await?;
-    Ok(see_other(&format!(
-        "/admin/domain_blocks#domain-block-{}",
-        b.id()
-    )))
-}
-
-/// `POST /admin/domain_blocks/{id}/{update|delete}`
-pub async fn act_on_domain_block(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((id, what)): Path<(String, String)>,
-    params: Params,
-) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
-    let id = id_of(&id)?;
-    let svc = &state.service;
-    match what.as_str() {
-        "update" => {
-            // The service keeps the domain; only what the form edits changes.
-            let input = BlockInput::Domain(domain_block_input(&params, String::new()));
-            svc.update_instance_block(actor(&viewer), id, input).await?;
-            Ok(see_other(&format!(
-                "/admin/domain_blocks#domain-block-{id}"
-            )))
-        }
-        "delete" => {
-            svc.delete_instance_block(actor(&viewer), BlockKind::Domain, id)
-                .await?;
-            Ok(see_other("/admin/domain_blocks"))
-        }
-        _ => Err(WebError::not_found()),
-    }
-}
-
-// ---------------------------------------------------------------- address blocks
-
-const IP_SEVERITY_CHOICES: &[(&str, &str)] = &[
-    ("sign_up_requires_approval", "Sign-ups wait for approval"),
-    ("sign_up_block", "Sign-ups are refused"),
-    ("no_access", "No access (sign-ups refused)"),
-];
-
-/// How long a new block lasts, in days ("" never ends).
-const IP_EXPIRY_CHOICES: &[(&str, &str)] = &[
-    ("", "Never ends"),
-    ("1", "A day"),
-    ("14", "Two weeks"),
-    ("30", "A month"),
-    ("365", "A year"),
-];
-
 fn ip_block_fields(prefix: &str, b: Option<&IpBlockRow>) -> Markup {
-    let severity = b.map_or("sign_up_block", |b| b.severity.as_str());
     html! {
         label for={ (prefix) "-ip" } { "Address or network (CIDR)" }
         input id={ (prefix) "-ip" } type="text" name="ip" required placeholder="192.0.2.0/24"
             value=(b.map_or("", |b| b.ip.as_str()));
-        label for={ (prefix) "-severity" } { "What it does" }
-        select id={ (prefix) "-severity" } name="severity" {
-            @for (value, label) in IP_SEVERITY_CHOICES {
-                option value=(value) selected[*value == severity] { (label) }
-            }
-        }
+        (severity_select(prefix, "What it does", IP_SEVERITY_CHOICES, b.map_or("sign_up_block", |b| b.severity.as_str())))
         label for={ (prefix) "-expires" } { "Lasts" }
         select id={ (prefix) "-expires" } name="expires_in_days" {
             @if b.is_some() { option value="keep" selected { "As it is" } }
@@ -428,6 +348,48 @@ fn ip_block_fields(prefix: &str, b: Option<&IpBlockRow>) -> Markup {
         input id={ (prefix) "-comment" } type="text" name="comment"
             value=(b.map_or("", |b| b.comment.as_str()));
     }
+}
+
+/// What a block's list entry says under its name.
+fn block_summary(b: &BlockRow) -> Markup {
+    match b {
+        BlockRow::Domain(b) => html! {
+            p.meta {
+                strong { (b.severity) }
+                @if b.reject_media { " · rejects media" }
+                @if b.reject_reports { " · rejects reports" }
+                " · since " (time(b.created_at_ms))
+            }
+            @if let Some(c) = &b.public_comment { p { "Public reason: " (c) } }
+            @if let Some(c) = &b.private_comment { p { "Note: " (c) } }
+        },
+        BlockRow::Ip(b) => html! {
+            p.meta {
+                strong { (b.severity) }
+                " · since " (time(b.created_at_ms))
+                @if let Some(e) = b.expires_at_ms { " · until " (time(e)) }
+            }
+            @if !b.comment.is_empty() { p { "Note: " (b.comment) } }
+        },
+    }
+}
+
+/// The posted form as the service's input; on an edit, `old` is the block
+/// as it is (a field the form leaves out keeps its value).
+fn block_input(kind: BlockKind, params: &Params, old: Option<&BlockRow>) -> WebResult<BlockInput> {
+    Ok(match kind {
+        // On an edit the domain is empty: the service keeps the block's own.
+        BlockKind::Domain => BlockInput::Domain(DomainBlockInput {
+            domain: field(params, "domain").unwrap_or_default(),
+            severity: field(params, "severity").unwrap_or_default(),
+            reject_media: ticked(params, "reject_media"),
+            reject_reports: ticked(params, "reject_reports"),
+            private_comment: field(params, "private_comment"),
+            public_comment: field(params, "public_comment"),
+            obfuscate: ticked(params, "obfuscate"),
+        }),
+        BlockKind::Ip => BlockInput::Ip(ip_block_input(params, old.and_then(BlockRow::as_ip))?),
+    })
 }
 
 fn ip_block_input(params: &Params, old: Option<&IpBlockRow>) -> WebResult<IpBlockInput> {
@@ -447,7 +409,6 @@ fn ip_block_input(params: &Params, old: Option<&IpBlockRow>) -> WebResult<IpBloc
             Some(holdfast_config::time::now_ms() + days * 86_400_000)
         }
     };
-    // On an edit, a field left out keeps its value (the page's form sends them all).
     let or_old = |key: &str, old_value: Option<&String>| {
         field(params, key)
             .or_else(|| old_value.cloned())
@@ -461,120 +422,133 @@ fn ip_block_input(params: &Params, old: Option<&IpBlockRow>) -> WebResult<IpBloc
     })
 }
 
-/// `GET /admin/ip_blocks`
-pub async fn ip_blocks(
-    State(state): State<AppState>,
-    SignedIn(viewer): SignedIn,
+/// `GET /admin/domain_blocks` and `GET /admin/ip_blocks`: the blocks, and the form for a new one.
+async fn blocks_page(
+    state: AppState,
+    viewer: Viewer,
     params: Params,
+    kind: BlockKind,
 ) -> WebResult<Response> {
+    let p = page_of(kind);
     let page = state
         .service
-        .instance_blocks(actor(&viewer), BlockKind::Ip, params.page()?)
+        .instance_blocks(actor(&viewer), kind, params.page()?)
         .await?;
-    let blocks: Vec<&IpBlockRow> = page.items.iter().filter_map(BlockRow::as_ip).collect();
     let main = html! {
         (tabs(&viewer))
-        p.hint { "Address blocks are checked when someone signs up, here and through the API." }
-        form #new-ip-block method="post" action="/admin/ip_blocks" {
-            (csrf_field(&viewer))
-            h2 { "Block an address" }
-            (ip_block_fields("new-ip-block", None))
-            button #block-ip type="submit" { "Block" }
-        }
-        h2 { "Blocked addresses" }
-        @if blocks.is_empty() { p.empty #no-ip-blocks { "No address is blocked." } }
-        @for b in blocks {
-            article.block id={ "ip-block-" (b.id) } {
-                h3 { (b.ip) }
-                p.meta {
-                    strong { (b.severity) }
-                    " · since " (time(b.created_at_ms))
-                    @if let Some(e) = b.expires_at_ms { " · until " (time(e)) }
-                }
-                @if !b.comment.is_empty() { p { "Note: " (b.comment) } }
-                details {
-                    summary { "Edit" }
-                    form method="post" action={ "/admin/ip_blocks/" (b.id) "/update" } {
-                        (csrf_field(&viewer))
-                        (ip_block_fields(&format!("ip-block-{}", b.id), Some(b)))
-                        button type="submit" { "Save" }
-                    }
-                }
-                (delete_button(&viewer, &format!("/admin/ip_blocks/{}/delete", b.id),
-                    &format!("the block of {}", b.ip), &format!("delete-ip-block-{}", b.id)))
+        p.hint { (p.hint) }
+        (new_form(&viewer, &format!("new-{}", p.stem), p.path, p.new_heading,
+            block_fields(&format!("new-{}", p.stem), kind, None),
+            html! { button id=(p.button_id) type="submit" { "Block" } }))
+        h2 { (p.list_heading) }
+        @if page.items.is_empty() { p.empty id=(p.empty_id) { (p.empty) } }
+        @for b in &page.items {
+            article.block id={ (p.stem) "-" (b.id()) } {
+                h3 { (b.key()) }
+                (block_summary(b))
+                (edit_form(&viewer, &format!("{}/{}/update", p.path, b.id()),
+                    block_fields(&format!("{}-{}", p.stem, b.id()), kind, Some(b))))
+                (delete_button(&viewer, &format!("{}/{}/delete", p.path, b.id()),
+                    &format!("the block of {}", b.key()), &format!("delete-{}-{}", p.stem, b.id())))
             }
         }
-        (super::parts::pager("/admin/ip_blocks", &page))
+        (super::parts::pager(p.path, &page))
     };
-    Ok(Page::new("Address blocks", Some(&viewer)).render(&state, main))
+    Ok(Page::new(p.title, Some(&viewer)).render(&state, main))
 }
 
-/// `POST /admin/ip_blocks`
-pub async fn create_ip_block(
-    State(state): State<AppState>,
+/// `POST /admin/domain_blocks` and `POST /admin/ip_blocks`
+async fn create_block(
+    state: AppState,
     headers: HeaderMap,
     params: Params,
+    kind: BlockKind,
 ) -> WebResult<Response> {
     let viewer = checked_form(&state, &headers, &params).await?;
-    let input = BlockInput::Ip(ip_block_input(&params, None)?);
+    let input = block_input(kind, &params, None)?;
     let b = state
         .service
         .create_instance_block(actor(&viewer), input)
         .await?;
-    Ok(see_other(&format!("/admin/ip_blocks#ip-block-{}", b.id())))
+    let p = page_of(kind);
+    Ok(see_other(&format!("{}#{}-{}", p.path, p.stem, b.id())))
 }
 
-/// `POST /admin/ip_blocks/{id}/{update|delete}`
-pub async fn act_on_ip_block(
-    State(state): State<AppState>,
+/// `POST /admin/{domain_blocks|ip_blocks}/{id}/{update|delete}`
+async fn act_on_block(
+    state: AppState,
     headers: HeaderMap,
-    Path((id, what)): Path<(String, String)>,
+    (id, what): (String, String),
     params: Params,
+    kind: BlockKind,
 ) -> WebResult<Response> {
     let viewer = checked_form(&state, &headers, &params).await?;
     let id = id_of(&id)?;
     let svc = &state.service;
+    let p = page_of(kind);
     match what.as_str() {
         "update" => {
-            let old = svc
-                .instance_block(actor(&viewer), BlockKind::Ip, id)
-                .await?;
-            let input = BlockInput::Ip(ip_block_input(&params, old.as_ip())?);
+            let old = svc.instance_block(actor(&viewer), kind, id).await?;
+            let input = block_input(kind, &params, Some(&old))?;
             svc.update_instance_block(actor(&viewer), id, input).await?;
-            Ok(see_other(&format!("/admin/ip_blocks#ip-block-{id}")))
+            Ok(see_other(&format!("{}#{}-{id}", p.path, p.stem)))
         }
         "delete" => {
-            svc.delete_instance_block(actor(&viewer), BlockKind::Ip, id)
-                .await?;
-            Ok(see_other("/admin/ip_blocks"))
+            svc.delete_instance_block(actor(&viewer), kind, id).await?;
+            Ok(see_other(p.path))
         }
         _ => Err(WebError::not_found()),
     }
 }
 
-// ---------------------------------------------------------------- rules
+// The routes' handlers: one per path, each the shared one with its kind.
 
-/// `GET /admin/rules`: the server rules as people and reports see them. They
-/// live in the config file (`[instance] rules`; a report names them by
-/// position), so this page shows them and says where to change them.
-pub async fn rules(
+pub async fn domain_blocks(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
+    params: Params,
 ) -> WebResult<Response> {
-    state
-        .service
-        .authorize(actor(&viewer), holdfast_store::Role::Moderator)
-        .await?;
-    let rules = &state.service.config.instance.rules;
-    let main = html! {
-        (tabs(&viewer))
-        p.hint { "The rules are set by the operator in the config file (" code { "[instance] rules" } ") and read at start; reports name them by their number." }
-        @if rules.is_empty() { p.empty #no-rules { "This server has no rules yet." } }
-        ol #rules {
-            @for r in rules {
-                li { (r.text) @if !r.hint.is_empty() { br; span.meta { (r.hint) } } }
-            }
-        }
-    };
-    Ok(Page::new("Server rules", Some(&viewer)).render(&state, main))
+    blocks_page(state, viewer, params, BlockKind::Domain).await
+}
+
+pub async fn create_domain_block(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> WebResult<Response> {
+    create_block(state, headers, params, BlockKind::Domain).await
+}
+
+pub async fn act_on_domain_block(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(target): Path<(String, String)>,
+    params: Params,
+) -> WebResult<Response> {
+    act_on_block(state, headers, target, params, BlockKind::Domain).await
+}
+
+pub async fn ip_blocks(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    params: Params,
+) -> WebResult<Response> {
+    blocks_page(state, viewer, params, BlockKind::Ip).await
+}
+
+pub async fn create_ip_block(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> WebResult<Response> {
+    create_block(state, headers, params, BlockKind::Ip).await
+}
+
+pub async fn act_on_ip_block(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(target): Path<(String, String)>,
+    params: Params,
+) -> WebResult<Response> {
+    act_on_block(state, headers, target, params, BlockKind::Ip).await
 }

@@ -15,6 +15,7 @@ pub mod lists;
 pub mod moderation;
 pub mod parts;
 pub mod people;
+pub mod rules;
 pub mod session;
 pub mod settings;
 pub mod timeline;

@@ -22,7 +22,7 @@ pub fn is_staff(viewer: &Viewer) -> bool {
     viewer.account.role >= Role::Moderator
 }
 
-fn actor(viewer: &Viewer) -> Actor {
+pub(super) fn actor(viewer: &Viewer) -> Actor {
     Actor::Account(viewer.id())
 }
 
@@ -49,8 +49,80 @@ pub fn tabs(viewer: &Viewer) -> Markup {
     }
 }
 
-fn id_of(raw: &str) -> WebResult<holdfast_store::Id> {
+pub(super) fn id_of(raw: &str) -> WebResult<holdfast_store::Id> {
     parse_id(raw).ok_or_else(WebError::not_found)
+}
+
+// ---------------------------------------------------------------- forms
+// The moderation pages' forms all have one of three shapes; these make them,
+// so each page only says what differs (where it posts, its fields, its words).
+
+/// A one-button form: posts the CSRF token and `hidden` fields to `action`;
+/// with `confirm`, the page's script asks that question first.
+pub(super) fn button_form(
+    viewer: &Viewer,
+    action: &str,
+    id: &str,
+    label: &str,
+    confirm: Option<&str>,
+    hidden: &[(&str, &str)],
+) -> Markup {
+    html! {
+        form.inline method="post" action=(action) data-confirm=[confirm] {
+            (csrf_field(viewer))
+            @for (name, value) in hidden { input type="hidden" name=(name) value=(value); }
+            button.quiet type="submit" id=(id) { (label) }
+        }
+    }
+}
+
+/// The form that makes something new: a heading, its fields, its buttons.
+pub(super) fn new_form(
+    viewer: &Viewer,
+    form_id: &str,
+    action: &str,
+    heading: &str,
+    fields: Markup,
+    buttons: Markup,
+) -> Markup {
+    html! {
+        form id=(form_id) method="post" action=(action) {
+            (csrf_field(viewer))
+            h2 { (heading) }
+            (fields)
+            (buttons)
+        }
+    }
+}
+
+/// The folded "Edit" form under an item: its fields, filled in, and Save.
+pub(super) fn edit_form(viewer: &Viewer, action: &str, fields: Markup) -> Markup {
+    html! {
+        details {
+            summary { "Edit" }
+            form method="post" action=(action) {
+                (csrf_field(viewer))
+                (fields)
+                button type="submit" { "Save" }
+            }
+        }
+    }
+}
+
+/// A text field of a posted form, trimmed, with the browser's line ends
+/// made `\n`; an empty one counts as not given.
+pub(super) fn field(params: &Params, key: &str) -> Option<String> {
+    params
+        .str(key)
+        .ok()
+        .flatten()
+        .map(|s| s.replace("\r\n", "\n").trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// A checkbox: sent (`value="true"`) when ticked, absent when not.
+pub(super) fn ticked(params: &Params, key: &str) -> bool {
+    params.bool(key).ok().flatten().unwrap_or(false)
 }
 
 // ---------------------------------------------------------------- reports
@@ -101,6 +173,17 @@ fn report(viewer: &Viewer, v: &ReportView, back: &str) -> Markup {
             }
             (account_line(&v.target.account))
             @if !r.comment.is_empty() { blockquote.comment { (r.comment) } }
+            @if !v.rules.is_empty() {
+                h3 { "Rules it cites" }
+                ul.rules-cited {
+                    @for rule in &v.rules {
+                        li id={ "report-" (r.id) "-rule-" (rule.id) } {
+                            (rule.text)
+                            @if rule.deleted_at_ms.is_some() { " " span.meta { "(rule deleted since)" } }
+                        }
+                    }
+                }
+            }
             @if !v.statuses.is_empty() {
                 h3 { "Reported posts" }
                 (statuses(&v.statuses, Some(viewer), back))
@@ -257,12 +340,8 @@ fn account_actions(
     offered.push(if suspended { "unsuspend" } else { "suspend" });
     html! {
         @for what in offered {
-            form.inline method="post" action={ "/admin/accounts/" (id) "/" (what) }
-                data-confirm={ (what) " @" (username) "?" } {
-                (csrf_field(viewer))
-                input type="hidden" name="back" value=(back);
-                button.quiet type="submit" id={ (what) "-" (id) } { (what) }
-            }
+            (button_form(viewer, &format!("/admin/accounts/{id}/{what}"), &format!("{what}-{id}"),
+                what, Some(&format!("{what} @{username}?")), &[("back", back)]))
         }
     }
 }

@@ -339,8 +339,8 @@ pub async fn search(
 
 // ---------------------------------------------------------------- reports
 
-/// What a person may report an account for (Mastodon's categories; a rule
-/// violation needs the rules, which only the API's form names for now).
+/// What a person may report an account for (Mastodon's categories; ticking
+/// a server rule makes the report a rule violation, as in the API).
 const REPORT_CATEGORIES: &[(&str, &str)] = &[
     ("spam", "Spam"),
     ("legal", "Something illegal"),
@@ -374,6 +374,7 @@ pub async fn report_form(
             .filter(|b| b.account.id == a.id),
         None => None,
     };
+    let rules = state.service.instance_rules().await?;
     let main = html! {
         (account_line(&a))
         @if let Some(b) = &reported { (status(b, None, &here, false)) }
@@ -383,6 +384,17 @@ pub async fn report_form(
             label for="report-category" { "What is wrong?" }
             select #report-category name="category" {
                 @for (value, label) in REPORT_CATEGORIES { option value=(value) { (label) } }
+            }
+            @if !rules.is_empty() {
+                fieldset #report-rules {
+                    legend { "Server rules it breaks, if any" }
+                    @for r in &rules {
+                        label.check {
+                            input id={ "report-rule-" (r.id) } type="checkbox" name="rule_ids[]" value=(r.id);
+                            (r.text)
+                        }
+                    }
+                }
             }
             label for="report-comment" { "Anything the moderators should know" }
             textarea #report-comment name="comment" {}
@@ -418,7 +430,7 @@ pub async fn report(
             .replace("\r\n", "\n"),
         forward: false,
         category: params.str("category").ok().flatten(),
-        rule_ids: Vec::new(),
+        rule_ids: params.list("rule_ids")?,
     };
     state.service.file_report(viewer.id(), input).await?;
     Ok(see_other(&format!("{}/report?sent=1", profile_path(&a))))

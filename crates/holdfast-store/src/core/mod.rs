@@ -46,6 +46,7 @@ pub(crate) mod oauth;
 pub(crate) mod personal;
 pub(crate) mod polls;
 pub(crate) mod push;
+pub(crate) mod rules;
 pub(crate) mod safety;
 pub(crate) mod scheduled;
 pub(crate) mod sql;

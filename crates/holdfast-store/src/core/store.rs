@@ -10,6 +10,7 @@ use super::home_feed::{self, FeedLimits};
 use super::instance_blocks;
 use super::moderation;
 use super::push;
+use super::rules;
 use super::{
     conversations, discovery, graph, lists, media, notifications, oauth, personal, safety,
     statuses, streams, tags, timelines, trends, web, Core, Db,
@@ -1915,6 +1916,49 @@ impl<B: Db> Store for Core<B> {
             .write((), move |c, _| {
                 Box::pin(collections::remove_item(c, collection, id))
             })
+            .await
+    }
+
+    // ---- webui: server rules (issue 13) ----
+    async fn seed_rules(&self, rules: Vec<NewRule>) -> StoreResult<()> {
+        self.db
+            .write(rules, move |c, given| Box::pin(rules::seed(c, given)))
+            .await
+    }
+    async fn rules(&self, include_deleted: bool) -> StoreResult<Vec<RuleRow>> {
+        self.db
+            .read((), move |c, _| Box::pin(rules::all(c, include_deleted)))
+            .await
+    }
+    async fn create_rule(
+        &self,
+        rule: NewRule,
+        bounds: RuleBounds,
+        audit: NewAudit,
+    ) -> StoreResult<RuleRow> {
+        self.db
+            .write((rule, audit), move |c, (rule, audit)| {
+                Box::pin(rules::create(c, rule, bounds, audit))
+            })
+            .await
+    }
+    async fn update_rule(&self, id: Id, rule: NewRule, audit: NewAudit) -> StoreResult<RuleRow> {
+        self.db
+            .write((rule, audit), move |c, (rule, audit)| {
+                Box::pin(rules::update(c, id, rule, audit))
+            })
+            .await
+    }
+    async fn move_rule(&self, id: Id, earlier: bool, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| {
+                Box::pin(rules::move_rule(c, id, earlier, audit))
+            })
+            .await
+    }
+    async fn delete_rule(&self, id: Id, audit: NewAudit) -> StoreResult<()> {
+        self.db
+            .write(audit, move |c, audit| Box::pin(rules::delete(c, id, audit)))
             .await
     }
 }

@@ -98,6 +98,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0021_poll_ends_report_notifications",
         include_str!("../../migrations/sqlite/0021_poll_ends_report_notifications.sql"),
     ),
+    (
+        "0023_instance_rules",
+        include_str!("../../migrations/sqlite/0023_instance_rules.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.

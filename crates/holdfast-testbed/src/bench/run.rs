@@ -47,9 +47,10 @@ const VISIBLE_SAMPLES: usize = 4;
 
 #[derive(clap::Args, Clone, Debug, Serialize)]
 pub struct RunArgs {
-    /// home, public, account, context, notifications, post, mixed, healthz,
+    /// home, public, account, context, thread, notifications, post, mixed, healthz,
     /// home-followees (scale curve), post-followers (scale curve + time to visible),
-    /// or web-home (the web UI's home page for the same viewers as `home`; SQLite seeds).
+    /// or a web page against its API call (SQLite seeds): web-home (vs home),
+    /// web-status (a thread's page, vs thread), web-profile (vs account).
     #[arg(long)]
     pub scenario: String,
     /// The directory `holdfast bench seed --out` wrote (seed.json, data/).
@@ -115,6 +116,13 @@ enum Scenario {
     PostFollowers,
     /// `GET /home` of the web UI, logged in with a session cookie.
     WebHome,
+    /// What an app asks to show a thread: the status, then its context
+    /// (alternating, so one view is two requests).
+    Thread,
+    /// A thread's web page (`/@user/id`: the status and its context), signed in.
+    WebStatus,
+    /// A profile's web page (`/@user`: the account and its statuses), signed in.
+    WebProfile,
 }
 
 impl Scenario {
@@ -131,11 +139,21 @@ impl Scenario {
             "home-followees" => Scenario::HomeFollowees,
             "post-followers" => Scenario::PostFollowers,
             "web-home" => Scenario::WebHome,
+            "thread" => Scenario::Thread,
+            "web-status" => Scenario::WebStatus,
+            "web-profile" => Scenario::WebProfile,
             other => return Err(format!("unknown scenario {other:?}; see --help")),
         })
     }
     fn writes(self) -> bool {
         matches!(self, Scenario::Post | Scenario::PostFollowers)
+    }
+    /// A web page, asked for with a viewer's session cookie.
+    fn web(self) -> bool {
+        matches!(
+            self,
+            Scenario::WebHome | Scenario::WebStatus | Scenario::WebProfile
+        )
     }
 }
 
@@ -444,9 +462,61 @@ fn bearer(u: &SeedUser) -> Arc<str> {
     Arc::from(u.token.as_str())
 }
 
-/// The web-home scenario's session cookies (`holdfast_session=…`, in viewer
+/// The web scenarios' session cookies (`holdfast_session=…`, in viewer
 /// order), made once by [`web_sessions`] before the server starts.
 static WEB_COOKIES: std::sync::OnceLock<Vec<Arc<str>>> = std::sync::OnceLock::new();
+
+/// The web pages of the seed's threads and busy accounts (`/@user/id`,
+/// `/@user`), in the order of `threads` and `busy_accounts`: the pages are
+/// addressed by username, which seed.json does not keep, so [`web_paths`]
+/// asks the API once before the run.
+static WEB_PATHS: std::sync::OnceLock<WebPaths> = std::sync::OnceLock::new();
+
+#[derive(Default)]
+struct WebPaths {
+    threads: Vec<Arc<str>>,
+    profiles: Vec<Arc<str>>,
+}
+
+/// Looks up (through the API, before anything is measured) who wrote each
+/// seeded thread and each busy account's username.
+async fn web_paths(target: &Target, seed: &SeedInfo) -> Result<WebPaths, String> {
+    let token = bearer(seed.viewers.first().ok_or("seed.json has no viewers")?);
+    let mut conn = None;
+    let mut paths = WebPaths::default();
+    for id in &seed.threads {
+        let path = format!("/api/v1/statuses/{id}");
+        let user = username_at(target, &mut conn, &token, &path, "/account/acct").await?;
+        paths
+            .threads
+            .push(Arc::from(format!("/@{user}/{id}").as_str()));
+    }
+    for id in &seed.busy_accounts {
+        let path = format!("/api/v1/accounts/{id}");
+        let user = username_at(target, &mut conn, &token, &path, "/acct").await?;
+        paths.profiles.push(Arc::from(format!("/@{user}").as_str()));
+    }
+    Ok(paths)
+}
+
+/// The username at `pointer` (a JSON pointer) in the API's answer to `path`.
+async fn username_at(
+    target: &Target,
+    conn: &mut Option<crate::siege::http::Conn>,
+    token: &Arc<str>,
+    path: &str,
+    pointer: &str,
+) -> Result<String, String> {
+    let r = send(target, conn, &Request::get(path).bearer(token))
+        .await
+        .map_err(|e| format!("{path}: {e:?}"))?;
+    r.json()
+        .as_ref()
+        .and_then(|v| v.pointer(pointer))
+        .and_then(|name| name.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{path}: no username in the answer"))
+}
 
 /// A web UI session for each seeded viewer, written straight into the seed's
 /// SQLite store (seeded accounts have no password to log in with).
@@ -489,13 +559,28 @@ fn maker(scenario: Scenario, seed: &SeedInfo) -> Result<Maker, String> {
     }
     let tokens: Arc<Vec<Arc<str>>> = Arc::new(seed.viewers.iter().map(bearer).collect());
     let cookies: Arc<Vec<Arc<str>>> = Arc::new(WEB_COOKIES.get().cloned().unwrap_or_default());
-    if scenario == Scenario::WebHome && cookies.is_empty() {
-        return Err("web-home: no sessions were made".into());
+    if scenario.web() && cookies.is_empty() {
+        return Err("web pages: no sessions were made".into());
     }
     let accounts = Arc::new(seed.busy_accounts.clone());
     let threads = Arc::new(seed.threads.clone());
-    if threads.is_empty() && matches!(scenario, Scenario::Context | Scenario::Mixed) {
+    if threads.is_empty()
+        && matches!(
+            scenario,
+            Scenario::Context | Scenario::Mixed | Scenario::Thread | Scenario::WebStatus
+        )
+    {
         return Err("seed.json has no threads (seed a larger instance)".into());
+    }
+    let pages = WEB_PATHS.get();
+    let (thread_pages, profile_pages) = (
+        Arc::new(pages.map(|p| p.threads.clone()).unwrap_or_default()),
+        Arc::new(pages.map(|p| p.profiles.clone()).unwrap_or_default()),
+    );
+    if (scenario == Scenario::WebStatus && thread_pages.is_empty())
+        || (scenario == Scenario::WebProfile && profile_pages.is_empty())
+    {
+        return Err("web pages: their addresses were not looked up".into());
     }
     let pick = move |k: u64, what: Scenario| -> Request {
         let token = &tokens[(k as usize) % tokens.len()];
@@ -517,6 +602,25 @@ fn maker(scenario: Scenario, seed: &SeedInfo) -> Result<Maker, String> {
             Scenario::Notifications => Request::get("/api/v1/notifications?limit=20").bearer(token),
             Scenario::WebHome => {
                 Request::get("/home").cookie(&cookies[(k as usize) % cookies.len()])
+            }
+            // The same thread for both halves of a view (k and k + 1).
+            Scenario::Thread => {
+                let thread = threads
+                    [((k / 2).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % threads.len()];
+                let path = if k % 2 == 0 {
+                    format!("/api/v1/statuses/{thread}")
+                } else {
+                    format!("/api/v1/statuses/{thread}/context")
+                };
+                Request::get(path).bearer(token)
+            }
+            // The same spread as `context` and `account`, so each page and its
+            // API call ask for the same threads and accounts.
+            Scenario::WebStatus => Request::get(thread_pages[spread % thread_pages.len()].as_ref())
+                .cookie(&cookies[(k as usize) % cookies.len()]),
+            Scenario::WebProfile => {
+                Request::get(profile_pages[spread % profile_pages.len()].as_ref())
+                    .cookie(&cookies[(k as usize) % cookies.len()])
             }
             _ => Request::post_json(
                 "/api/v1/statuses",
@@ -724,7 +828,7 @@ pub async fn run(a: RunArgs) -> Result<(), String> {
     std::fs::create_dir_all(&a.out)
         .map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     crate::siege::target::raise_open_files_limit();
-    if scenario == Scenario::WebHome {
+    if scenario.web() {
         let _ = WEB_COOKIES.set(web_sessions(&a.seed_dir, &seed).await?);
     }
     let server = match &given {
@@ -798,6 +902,9 @@ async fn drive(
         Vec::new()
     };
     build_home_feeds(target, scenario, seed, &samples).await;
+    if matches!(scenario, Scenario::WebStatus | Scenario::WebProfile) {
+        let _ = WEB_PATHS.set(web_paths(target, seed).await?);
+    }
     let healthz = if a.no_healthz || scenario == Scenario::Healthz {
         None
     } else {
