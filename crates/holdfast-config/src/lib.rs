@@ -455,9 +455,9 @@ pub struct Limits {
     /// 503 at once. The hashing threads run at the lowest CPU priority
     /// (`SCHED_IDLE`), so under load the queue drains slowly: it is kept short.
     pub password_hash_queue_max: usize,
-    /// The share of the admission limit one signed-in principal (an account,
-    /// or an app token) may hold, admitted and waiting together; past it, its
-    /// next request is a 503 at once. A stolen token's burst cannot then take
+    /// Once half the admission limit is in use, the share of it one signed-in
+    /// principal (an account, or an app token) may hold, admitted and waiting
+    /// together; past it, its next request is a 503 at once. A stolen token's burst cannot then take
     /// every slot and place in the queue ahead of real users while the limit
     /// is still small.
     pub admission_principal_share: f64,
