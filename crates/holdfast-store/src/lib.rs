@@ -798,11 +798,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<AnnouncementRow>;
 
     // ---- fanout ----
-    /// Runs one batch (at most `home_fanout_batch_max` followers) of the
-    /// oldest home fan-out job, copying its status into those followers'
-    /// feeds in one transaction with the job's progress: exactly once across
-    /// restarts and nodes. None: no job is waiting.
-    async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>>;
+    /// Runs one batch of home fan-out: the oldest jobs in turn until
+    /// `home_fanout_batch_max` followers were walked, copying each status into
+    /// those followers' feeds in one transaction with the jobs' progress:
+    /// exactly once across restarts and nodes. One entry per job worked on,
+    /// oldest first (only the last may be unfinished); empty: no job is waiting.
+    async fn run_fanout_batch(&self) -> StoreResult<Vec<FanoutBatch>>;
 
     // ---- api: direct timeline, collections (issue 14) ----
     /// The viewer's direct statuses, written or received, newest first.

@@ -35,6 +35,9 @@ pub struct FeedLimits {
     pub scan_from_followees: i64,
     pub fanout_batch_max: i64,
     pub pending_merge_max: i64,
+    /// See `home_fanout_backlog_age_max_ms`; `i64::MAX` where nobody can be
+    /// told to try again (a scheduled status published by its due job).
+    pub backlog_age_max_ms: i64,
 }
 
 impl FeedLimits {
@@ -48,6 +51,8 @@ impl FeedLimits {
             scan_from_followees: int(l.home_scan_followees_min),
             fanout_batch_max: int(l.home_fanout_batch_max).max(1),
             pending_merge_max: int(l.home_fanout_pending_merge_max),
+            backlog_age_max_ms: i64::try_from(l.home_fanout_backlog_age_max_ms)
+                .unwrap_or(i64::MAX),
         }
     }
 }
@@ -88,6 +93,7 @@ pub async fn fan_out(c: &dyn Conn, author: Id, status_id: Id, f: FeedLimits) -> 
         trim(c, author, f.max).await?;
     }
     if !on_read && followers > 0 {
+        super::fanout::refuse_when_behind(c, f.backlog_age_max_ms).await?;
         super::fanout::queue(c, author, status_id, feed_trim).await?;
     }
     Ok(())

@@ -257,6 +257,17 @@ pub trait Db: Send + Sync + 'static {
         T: Send + 'static,
         F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static;
 
+    /// A write no request waits for (a fan-out batch): as `write`, but a
+    /// backend with one writer runs the requests' writes first.
+    async fn write_background<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
+    {
+        self.write(data, f).await
+    }
+
     /// Connections in use and the pool size, for `/metrics`.
     fn pool_usage(&self) -> crate::PoolUsage;
 

@@ -1755,7 +1755,11 @@ impl<B: Db> Store for Core<B> {
         now_ms: i64,
         idempotency_ttl_s: u64,
     ) -> StoreResult<Option<JobDone>> {
-        let feed = FeedLimits::new(&self.limits);
+        // A due job has nobody to tell "try again": it publishes whatever the backlog.
+        let feed = FeedLimits {
+            backlog_age_max_ms: i64::MAX,
+            ..FeedLimits::new(&self.limits)
+        };
         let poll_batch = self.limits.poll_end_notified_per_job_max;
         self.db
             .write((), move |c, _| {
@@ -1799,10 +1803,10 @@ impl<B: Db> Store for Core<B> {
     }
 
     // ---- fanout ----
-    async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>> {
+    async fn run_fanout_batch(&self) -> StoreResult<Vec<FanoutBatch>> {
         let feed = FeedLimits::new(&self.limits);
         self.db
-            .write((), move |c, _| {
+            .write_background((), move |c, _| {
                 Box::pin(fanout::run_batch(c, feed.fanout_batch_max, feed.max))
             })
             .await
