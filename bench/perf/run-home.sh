@@ -1,0 +1,49 @@
+#!/bin/sh
+# Issue 10, the read side (home, session 7): every home-timeline number in
+# bench/perf/README.md "Session 7 (home)", in one command, each run on a fresh
+# copy of its seed (a server migrates and writes feeds into the seed it runs on).
+#   HF=target/release/holdfast sh bench/perf/run-home.sh
+# Seeds (see run.sh): SEED (10k users, SQLite), SEED_100K, SEED_PG (10k users on
+# PostgreSQL: its seed.json names the database; that one is used in place).
+# Also prints the server's CPU per home request at a fixed rate (CPU_RATE), the
+# figure that stays comparable on a loaded machine.
+set -eu
+HF=${HF:-target/release/holdfast}
+STEP_S=${STEP_S:-3}
+OUT=${OUT:-bench/perf/results}
+SEED=${SEED:-/tmp/seed-10k}
+SEED_100K=${SEED_100K:-/tmp/seed-100k}
+SEED_PG=${SEED_PG:-}
+CPU_RATE=${CPU_RATE:-250}
+WORK=${WORK:-/tmp/run-home.$$}
+mkdir -p "$WORK"
+trap 'rm -rf "$WORK"' EXIT
+
+fresh() { rm -rf "$WORK/seed"; cp -a "$1" "$WORK/seed"; echo "$WORK/seed"; }
+run() { name=$1; shift; echo "== $name, load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/$name.txt";
+        "$HF" bench run --step-s "$STEP_S" --connections 32 --out "$OUT/$name" "$@" 2>&1 | grep -v '^bench: ' | tee -a "$OUT/$name.txt"; }
+
+# Server CPU per request: a fixed-rate round, CPU read from /proc around its middle.
+cpu_per_request() {
+    seed=$1
+    "$HF" bench run --scenario home --seed-dir "$seed" --rate "$CPU_RATE" --rounds 1 --step-s 14 \
+        --connections 32 --no-healthz --out "$WORK/cpu" > "$WORK/cpu.log" 2>&1 &
+    bench=$!
+    pid=
+    for _ in $(seq 1 600); do
+        grep -q 'built' "$WORK/cpu.log" 2>/dev/null && pid=$(sed -n 's/.*started holdfast serve (pid \([0-9]*\)).*/\1/p' "$WORK/cpu.log") && break
+        sleep 0.2
+    done
+    sleep 3
+    hz=$(getconf CLK_TCK)
+    a=$(awk '{print $14+$15}' "/proc/$pid/stat"); sleep 8; b=$(awk '{print $14+$15}' "/proc/$pid/stat")
+    wait "$bench"
+    echo "server CPU per home request at $CPU_RATE/s: $(echo "($b-$a)*1000/$hz/8/$CPU_RATE" | bc -l | cut -c1-5) ms (load $(cut -d' ' -f1 /proc/loadavg))"
+}
+
+cpu_per_request "$(fresh "$SEED")" | tee "$OUT/home-10k-cpu.txt"
+run home-10k-s7 --scenario home --seed-dir "$(fresh "$SEED")" --rate-start 200
+run home-followees-10k-s7 --scenario home-followees --seed-dir "$(fresh "$SEED")" --rate-start 100 --no-healthz
+[ -n "$SEED_PG" ] && run home-10k-pg-s7 --scenario home --seed-dir "$SEED_PG" --rate-start 50
+[ -d "$SEED_100K" ] && run home-100k-s7 --scenario home --seed-dir "$(fresh "$SEED_100K")" --rate-start 200
+exit 0
