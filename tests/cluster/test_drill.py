@@ -92,9 +92,23 @@ def test_a_short_drill_loses_nothing(cluster, tmp_path, fault):
     if fault == "partition-db-primary":
         # No split brain: the cut-off primary stopped taking writes on its side.
         assert report["old_primary_writes_stopped_after_ms"] is not None
+    if fault == "kill-db-primary":
+        # The stall is split: the drill saw the new primary take a commit itself.
+        assert report["new_primary_commits_after_ms"] is not None
+        assert report["new_primary_promoted_after_ms"] <= report["new_primary_commits_after_ms"]
     assert report["reads_failed"] == 0, report["failed_by_endpoint"]
     assert report["passed"]
     assert (tmp_path / fault / "summary.md").read_text().startswith("| round |")
+
+
+def test_cluster_up_refuses_patroni_timing_that_breaks_patronis_rule(tmp_path):
+    # ttl 4 with retry_timeout 2: a leader cut off from etcd would still be
+    # retrying when its key expires and a standby is promoted.
+    res = holdfast("cluster", "up", "--dir", str(tmp_path / "c"), "--patroni-ttl-s", "4",
+                   "--patroni-loop-wait-s", "1", "--patroni-retry-timeout-s", "2", timeout=60)
+    assert res.returncode != 0
+    assert "loop_wait + 2 x retry_timeout <= ttl" in res.stderr
+    assert not (tmp_path / "c").exists()
 
 
 def test_the_drill_refuses_what_is_not_a_local_cluster(tmp_path):

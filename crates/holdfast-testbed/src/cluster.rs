@@ -49,6 +49,15 @@ const ETCD_READY_TIMEOUT_MS: u64 = 30_000;
 const LEADER_TIMEOUT_MS: u64 = 90_000;
 const REPLICAS_TIMEOUT_MS: u64 = 90_000;
 const NODE_READY_TIMEOUT_MS: u64 = 30_000;
+/// etcd's raft timing. Patroni gives each etcd request at least 1 s and
+/// tries the members in turn, and a leader that cannot renew its key
+/// within `retry_timeout` demotes its PostgreSQL: with etcd's default
+/// election timeout (1 s, randomized up to 2 s) the etcd leader's death
+/// left Patroni's requests to both survivors timing out, and the primary
+/// demoted (session 6's kill-etcd-member stall). Elected within 0.5-1 s,
+/// a leader is there before Patroni's second try.
+const ETCD_HEARTBEAT_MS: u64 = 50;
+const ETCD_ELECTION_TIMEOUT_MS: u64 = 500;
 /// How long `down` waits after SIGTERM before SIGKILL.
 const STOP_TIMEOUT_MS: u64 = 20_000;
 /// Between two looks while waiting.
@@ -105,6 +114,46 @@ pub struct UpArgs {
     /// used, with `trusted_proxies` set to loopback for HAProxy.
     #[arg(long)]
     pub node_config: Option<PathBuf>,
+    #[command(flatten)]
+    pub patroni: PatroniTiming,
+}
+
+/// Patroni's failover timing (its dynamic configuration, set when the
+/// cluster is first bootstrapped). Whole seconds: Patroni 3.0 reads these
+/// as integers (a fraction is cut off).
+#[derive(Args, Debug, Clone, Copy)]
+pub struct PatroniTiming {
+    /// Seconds the leader key lives after its last renewal: how long a dead
+    /// primary goes unnoticed at most.
+    #[arg(long = "patroni-ttl-s", default_value_t = 5)]
+    pub ttl_s: u32,
+    /// Seconds between two runs of Patroni's loop (the leader renews its
+    /// key in each).
+    #[arg(long = "patroni-loop-wait-s", default_value_t = 1)]
+    pub loop_wait_s: u32,
+    /// Seconds Patroni keeps retrying the DCS (and PostgreSQL) before it
+    /// gives up; a leader that cannot renew its key in that time demotes.
+    #[arg(long = "patroni-retry-timeout-s", default_value_t = 2)]
+    pub retry_timeout_s: u32,
+}
+
+impl PatroniTiming {
+    /// Patroni's rule `loop_wait + 2 × retry_timeout <= ttl`: a leader that
+    /// cannot renew its key (cut off from etcd) has given up and demoted
+    /// before the key expires and a standby may take over, so two servers
+    /// never both act as primary.
+    pub fn check(&self) -> Result<(), String> {
+        if self.ttl_s == 0 || self.loop_wait_s == 0 || self.retry_timeout_s == 0 {
+            return Err("Patroni's ttl, loop_wait and retry_timeout must be at least 1 s".into());
+        }
+        if self.loop_wait_s + 2 * self.retry_timeout_s > self.ttl_s {
+            return Err(format!(
+                "Patroni needs loop_wait + 2 x retry_timeout <= ttl (so a leader cut off from etcd demotes before its key expires); {} + 2 x {} > {}",
+                self.loop_wait_s, self.retry_timeout_s, self.ttl_s
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Ports and process ids, written by `up`.
@@ -263,6 +312,7 @@ pub async fn run(args: ClusterArgs) -> Result<(), String> {
 // ---- up ----
 
 pub fn up(args: UpArgs) -> Result<ClusterState, String> {
+    args.patroni.check()?;
     let dir = absolute(&args.dir)?;
     // A stopped cluster starts again on its old ports: etcd's members and
     // Patroni's configuration name them.
@@ -322,7 +372,12 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
         state.etcd_relay_ports = chunks.collect();
     }
     // Saved after every start, so `down` can stop what started even if `up` fails half-way.
-    let result = start_all(&mut state, &holdfast, args.node_config.as_deref());
+    let result = start_all(
+        &mut state,
+        &holdfast,
+        args.node_config.as_deref(),
+        args.patroni,
+    );
     state.save()?;
     if let Err(e) = result {
         return Err(format!(
@@ -338,6 +393,7 @@ fn start_all(
     state: &mut ClusterState,
     holdfast: &Path,
     node_config: Option<&Path>,
+    timing: PatroniTiming,
 ) -> Result<(), String> {
     eprintln!("starting etcd ({MEMBERS} members)");
     for i in 0..MEMBERS {
@@ -371,7 +427,7 @@ fn start_all(
     let owner = postgres_user()?;
     let fresh = !state.pg_data(0).exists();
     for i in 0..MEMBERS {
-        start_patroni(state, i, &owner)?;
+        start_patroni(state, i, &owner, timing)?;
         state.save()?;
         if i == 0 && fresh {
             // The first one bootstraps (initdb); the others then copy it.
@@ -441,14 +497,26 @@ fn start_etcd(state: &mut ClusterState, i: usize) -> Result<(), String> {
         .args(["--initial-cluster", &initial.join(",")])
         .args(["--initial-cluster-token", "holdfast-local"])
         .args(["--initial-cluster-state", "new"])
-        // Loopback is fast: detect a dead leader in about a second.
-        .args(["--heartbeat-interval", "100", "--election-timeout", "1000"]);
+        // Loopback is fast: a dead raft leader is replaced within about
+        // ETCD_ELECTION_TIMEOUT_MS to twice that (etcd randomizes it), and
+        // Patroni's requests wait that out (see ETCD_ELECTION_TIMEOUT_MS).
+        .args(["--heartbeat-interval", &ETCD_HEARTBEAT_MS.to_string()])
+        .args(["--election-timeout", &ETCD_ELECTION_TIMEOUT_MS.to_string()])
+        // A member that was cut off or starved asks "would you vote for
+        // me?" before it calls an election, so it cannot depose a healthy
+        // leader (each election stalls every request for a moment).
+        .arg("--pre-vote");
     let pid = spawn(&state.dir, &name, cmd)?;
     state.pids.insert(name, pid);
     Ok(())
 }
 
-fn start_patroni(state: &mut ClusterState, i: usize, owner: &str) -> Result<(), String> {
+fn start_patroni(
+    state: &mut ClusterState,
+    i: usize,
+    owner: &str,
+    timing: PatroniTiming,
+) -> Result<(), String> {
     let name = format!("patroni{}", i + 1);
     let home = state.dir.join(format!("pg{}", i + 1));
     std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
@@ -473,9 +541,9 @@ etcd3:
   use_proxies: true
 bootstrap:
   dcs:
-    ttl: 5
-    loop_wait: 1
-    retry_timeout: 2
+    ttl: {ttl}
+    loop_wait: {loop_wait}
+    retry_timeout: {retry_timeout}
     maximum_lag_on_failover: 1048576
     synchronous_mode: true
     synchronous_mode_strict: true
@@ -528,6 +596,9 @@ tags:
   nosync: false
 "#,
         member = i + 1,
+        ttl = timing.ttl_s,
+        loop_wait = timing.loop_wait_s,
+        retry_timeout = timing.retry_timeout_s,
         rest = state.patroni_ports[i],
         rest_inner = state.patroni_inner_ports[i],
         pg_inner = state.pg_inner_ports[i],
@@ -831,7 +902,14 @@ pub fn restart(state: &mut ClusterState, name: &str) -> Result<(), String> {
         start_etcd_again(state, index("etcd")?)?;
     } else if name.starts_with("patroni") {
         let owner = postgres_user()?;
-        start_patroni(state, index("patroni")?, &owner)?;
+        // The timing lives in the DCS since the bootstrap; the file's copy
+        // is read only by a bootstrap, so any valid value does here.
+        let timing = PatroniTiming {
+            ttl_s: 5,
+            loop_wait_s: 1,
+            retry_timeout_s: 2,
+        };
+        start_patroni(state, index("patroni")?, &owner, timing)?;
     } else if name.starts_with("node") {
         let holdfast = state.holdfast.clone();
         let config = state.dir.join("holdfast.toml");

@@ -63,6 +63,11 @@ const DEMOTION_POLL_MS: u64 = 250;
 const ROUNDS_MAX: u32 = 100;
 /// How often the drill asks Patroni who leads during a round.
 const PATRONI_POLL_MS: u64 = 100;
+/// How often the drill asks each surviving database member directly whether
+/// it is out of recovery yet (on one open connection: a cheap query).
+const PROBE_POLL_MS: u64 = 20;
+/// One connection attempt, or one query, of that probe.
+const PROBE_TIMEOUT_MS: u64 = 1_000;
 
 #[derive(Args, Debug, Clone)]
 pub struct DrillArgs {
@@ -181,6 +186,29 @@ pub struct RoundReport {
     /// The first post acknowledged after the fault, ms after it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_write_after_ms: Option<u64>,
+    /// The write stall split in two, from the drill's own probe of every
+    /// member but the old primary, on its own port (a connection kept open,
+    /// asked `pg_is_in_recovery()` every PROBE_POLL_MS, then one commit):
+    /// when a new primary was out of recovery, and when it first
+    /// acknowledged a commit (strict synchronous mode: once a standby streams
+    /// from it), ms after the fault. That is Patroni's part (detection,
+    /// leader race, promotion) and PostgreSQL's (a standby re-attaching).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_primary_promoted_after_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_primary_commits_after_ms: Option<u64>,
+    /// holdfast's part: from the moment the new primary acknowledged its
+    /// first commit to the acknowledged post that ended the write stall, as
+    /// the client saw it (reconnect, retry, HAProxy, the HTTP answer). Can be
+    /// slightly negative: a node's commit and the probe's wait for the same
+    /// standby, and either may be answered first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holdfast_part_ms: Option<i64>,
+    /// How many timelines the primary moved on between the fault and the
+    /// heal, per Patroni (a promotion, or a demotion and promotion again):
+    /// 0 means the primary rode out the fault (kill-etcd-member should).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline_changes: Option<u64>,
     /// Per second since the start: [second, acknowledged writes, failed attempts, reads ok].
     pub timeline: Vec<[u64; 4]>,
     /// Every attempt, as tab-separated lines (written to `round-NNN-attempts.tsv`).
@@ -252,6 +280,18 @@ pub async fn run(args: DrillArgs) -> Result<(), String> {
             opt_ms(report.new_sync_standby_after_ms),
             opt_ms(report.first_write_after_ms),
         );
+        if let Some(commits) = report.new_primary_commits_after_ms {
+            eprintln!(
+                "  the new primary was out of recovery at {} ms and acknowledged a commit at {commits} ms; holdfast's part after that: {} ms",
+                opt_ms(report.new_primary_promoted_after_ms),
+                report
+                    .holdfast_part_ms
+                    .map_or_else(|| "-".into(), |v| v.to_string()),
+            );
+        }
+        if let Some(n) = report.timeline_changes {
+            eprintln!("  the primary moved on {n} timeline(s)");
+        }
         if report.standbys_at_fault < MEMBERS - 1 {
             eprintln!(
                 "  the cluster was not whole at the fault: {} standby(s) streaming from the primary",
@@ -717,6 +757,7 @@ async fn round_once(
 
     // The fault, at its time, and Patroni watched from then on.
     let old_leader = state.primary();
+    let timeline_before = leader_timeline(state).await;
     let standbys_at_fault = {
         let s = state.clone();
         tokio::task::spawn_blocking(move || cluster::standbys_streaming(&s))
@@ -735,6 +776,18 @@ async fn round_once(
         fault_at,
         watch_until,
     ));
+    let new_primary = matches!(
+        fault,
+        Fault::KillDbPrimary | Fault::PauseDbPrimary | Fault::PartitionDbPrimary
+    )
+    .then(|| {
+        tokio::spawn(watch_new_primary(
+            state.clone(),
+            old_leader,
+            fault_at,
+            watch_until,
+        ))
+    });
 
     let mut writers = Vec::new();
     for t in tasks {
@@ -754,6 +807,10 @@ async fn round_once(
     };
     let (new_leader_after_ms, new_sync_standby_after_ms) =
         patroni.await.map_err(|e| e.to_string())?;
+    let (new_primary_promoted_after_ms, new_primary_commits_after_ms) = match new_primary {
+        Some(probe) => probe.await.map_err(|e| e.to_string())?,
+        None => (None, None),
+    };
 
     // Heal: start what was killed, wait for a primary, two standbys and ready nodes.
     let heal_started = Instant::now();
@@ -762,6 +819,10 @@ async fn round_once(
     }
     wait_healthy(state).await?;
     let heal_ms = heal_started.elapsed().as_millis() as u64;
+    let timeline_changes = match (timeline_before, leader_timeline(state).await) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+        _ => None,
+    };
 
     // Check.
     let l = std::mem::take(&mut *log.lock());
@@ -782,6 +843,9 @@ async fn round_once(
         old_primary_writes_stopped_after_ms,
         new_leader_after_ms,
         new_sync_standby_after_ms,
+        new_primary_promoted_after_ms,
+        new_primary_commits_after_ms,
+        timeline_changes,
         standbys_at_fault,
         heal_ms,
         ..Default::default()
@@ -806,10 +870,18 @@ async fn round_once(
     ack_times.sort_unstable();
     report.first_write_after_ms = ack_times.first().map(|t| t - fault_ms);
     let mut previous = fault_ms;
+    let mut stall_end = None;
     for t in &ack_times {
-        report.write_unavailable_ms = report.write_unavailable_ms.max(t - previous);
+        if t - previous > report.write_unavailable_ms {
+            report.write_unavailable_ms = t - previous;
+            stall_end = Some(*t);
+        }
         previous = *t;
     }
+    report.holdfast_part_ms = match (stall_end, new_primary_commits_after_ms) {
+        (Some(end), Some(commits)) => Some(end as i64 - (fault_ms + commits) as i64),
+        _ => None,
+    };
     report.attempts_tsv = attempts_tsv(&l.attempts);
     let last_second = l.timeline.keys().next_back().copied().unwrap_or(0);
     report.timeline = (0..=last_second)
@@ -1102,6 +1174,107 @@ fn new_leader_and_sync(
     (new_leader, new_leader && sync)
 }
 
+/// The timeline of Patroni's current leader, if it names one.
+async fn leader_timeline(state: &ClusterState) -> Option<u64> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let view = state.patroni_cluster().ok()?;
+        view["members"]
+            .as_array()?
+            .iter()
+            .find(|m| m["role"].as_str() == Some("leader"))?["timeline"]
+            .as_u64()
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Probes every member but `old_leader` directly, on its own port (past
+/// its relay), until one of them is a primary that acknowledges a commit:
+/// (when it was first out of recovery, when its first commit was
+/// acknowledged), ms after `fault_at`. Both are what the nodes could have
+/// seen at best, so the write stall beyond them is holdfast's.
+async fn watch_new_primary(
+    state: ClusterState,
+    old_leader: Option<usize>,
+    fault_at: Instant,
+    until: Instant,
+) -> (Option<u64>, Option<u64>) {
+    let mut probes = tokio::task::JoinSet::new();
+    for i in (0..MEMBERS).filter(|i| Some(*i) != old_leader) {
+        let port = state
+            .pg_inner_ports
+            .get(i)
+            .or(state.pg_ports.get(i))
+            .copied()
+            .unwrap_or(0);
+        probes.spawn(probe_member(port, fault_at, until));
+    }
+    let mut found = (None, None);
+    while let Some(answer) = probes.join_next().await {
+        if let Ok((promoted, Some(commits))) = answer {
+            found = (promoted, Some(commits));
+            break; // dropping the set stops the other probes
+        }
+    }
+    found
+}
+
+/// One member's probe (see `watch_new_primary`): a connection kept open,
+/// `pg_is_in_recovery()` every PROBE_POLL_MS until false, then one
+/// `txid_current()`, whose commit (it has a transaction id) waits for the
+/// synchronous standbys like any write's.
+async fn probe_member(port: u16, fault_at: Instant, until: Instant) -> (Option<u64>, Option<u64>) {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host("127.0.0.1")
+        .port(port)
+        .user("postgres")
+        .dbname("postgres")
+        .application_name("holdfast-drill-probe")
+        .connect_timeout(Duration::from_millis(PROBE_TIMEOUT_MS));
+    let bound = Duration::from_millis(PROBE_TIMEOUT_MS);
+    let since = |at: Instant| at.duration_since(fault_at).as_millis() as u64;
+    let mut promoted = None;
+    while Instant::now() < until {
+        let connected = tokio::time::timeout(bound, config.connect(tokio_postgres::NoTls)).await;
+        let Ok(Ok((client, connection))) = connected else {
+            tokio::time::sleep(Duration::from_millis(PROBE_POLL_MS)).await;
+            continue;
+        };
+        let driver = tokio::spawn(connection);
+        while promoted.is_none() && Instant::now() < until {
+            let asked =
+                tokio::time::timeout(bound, client.simple_query("SELECT pg_is_in_recovery()"))
+                    .await;
+            let in_recovery = match asked {
+                Ok(Ok(messages)) => messages.iter().any(|m| {
+                    matches!(m, tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("t"))
+                }),
+                _ => break, // reconnect
+            };
+            if in_recovery {
+                tokio::time::sleep(Duration::from_millis(PROBE_POLL_MS)).await;
+            } else {
+                promoted = Some(since(Instant::now()));
+            }
+        }
+        if promoted.is_some() {
+            let left = until.saturating_duration_since(Instant::now());
+            let commit =
+                tokio::time::timeout(left, client.simple_query("SELECT txid_current()")).await;
+            if matches!(commit, Ok(Ok(_))) {
+                driver.abort();
+                return (promoted, Some(since(Instant::now())));
+            }
+        }
+        driver.abort();
+        tokio::time::sleep(Duration::from_millis(PROBE_POLL_MS)).await;
+    }
+    (promoted, None)
+}
+
 /// Polls the cut-off primary directly on its inner port (as a client on its
 /// side of the partition would) until it stops taking writes: read-only, or
 /// not accepting connections, twice in a row (one failed look could be a
@@ -1222,9 +1395,19 @@ async fn inject(fault: Fault, state: &mut ClusterState) -> Result<(String, Vec<S
             ))
         }
         Fault::KillEtcdMember => {
-            let pid = state.pids.get("etcd1").copied().unwrap_or(0);
+            // The raft leader: the worst case (the others must elect one
+            // while Patroni's requests wait), and the one a random member
+            // hits only one time in three.
+            let leader = etcd_leader(state).await;
+            let name = format!("etcd{}", leader.map_or(1, |i| i + 1));
+            let pid = state.pids.get(&name).copied().unwrap_or(0);
             cluster::signal(pid, libc::SIGKILL);
-            Ok((format!("SIGKILL etcd1 (pid {pid})"), vec!["etcd1".into()]))
+            let role = if leader.is_some() {
+                "the raft leader"
+            } else {
+                "no leader seen"
+            };
+            Ok((format!("SIGKILL {name} (pid {pid}, {role})"), vec![name]))
         }
         Fault::PauseDbPrimary => {
             // The primary's machine freezes (SIGSTOP to Patroni, the
@@ -1310,6 +1493,21 @@ async fn inject(fault: Fault, state: &mut ClusterState) -> Result<(String, Vec<S
     }
 }
 
+/// Which etcd member is the raft leader (its `/metrics` says
+/// `etcd_server_is_leader 1`).
+async fn etcd_leader(state: &ClusterState) -> Option<usize> {
+    let ports = state.etcd_client_ports.clone();
+    tokio::task::spawn_blocking(move || {
+        ports.iter().position(|port| {
+            matches!(cluster::http_get(*port, "/metrics"), Ok((200, body))
+                if body.lines().any(|l| l.trim() == "etcd_server_is_leader 1"))
+        })
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 /// The direct children of `parent` (a postmaster's backends and workers).
 fn children_of(parent: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -1368,12 +1566,12 @@ async fn wait_for(
 
 fn summary_table(fault: &str, reports: &[RoundReport]) -> String {
     let mut s = String::from(
-        "| round | fault | acked | lost | dup | stale | follows/favs acked | follows/favs lost | failed writes | failed reads | write stall ms | write p50/p99 ms | read p50/p99 ms | heal ms | result |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| round | fault | acked | lost | dup | stale | follows/favs acked | follows/favs lost | failed writes | failed reads | write stall ms | new primary commits ms | holdfast part ms | write p50/p99 ms | read p50/p99 ms | heal ms | result |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let ms = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     for r in reports {
         s += &format!(
-            "| {} | {fault} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {} | {} |\n",
+            "| {} | {fault} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {} | {} |\n",
             r.round,
             r.writes_acknowledged,
             r.lost,
@@ -1384,6 +1582,9 @@ fn summary_table(fault: &str, reports: &[RoundReport]) -> String {
             r.writes_failed + r.social_failed,
             r.reads_failed,
             r.write_unavailable_ms,
+            ms(r.new_primary_commits_after_ms),
+            r.holdfast_part_ms
+                .map_or_else(|| "-".to_string(), |v| v.to_string()),
             ms(r.write_latency_ms_p50),
             ms(r.write_latency_ms_p99),
             ms(r.read_latency_ms_p50),

@@ -124,6 +124,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0023_instance_rules",
         include_str!("../../migrations/postgres/0023_instance_rules.sql"),
     ),
+    (
+        "0025_home_feed_built_index",
+        include_str!("../../migrations/postgres/0025_home_feed_built_index.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
@@ -148,6 +152,9 @@ impl PgStore {
         Ok(crate::core::Core {
             db: PgDb::open(url, limits).await?,
             limits: limits.clone(),
+            parts: std::sync::Arc::new(crate::core::status_parts::StatusParts::new(
+                limits.status_parts_cache_max,
+            )),
         })
     }
 }
@@ -186,6 +193,9 @@ pub struct PgDb {
     read_hedge: Duration,
     tx_retries_max: u32,
 }
+
+/// Why a write left a silent primary for the one found on another host.
+const PRIMARY_MOVED: &str = "PostgreSQL primary found on another host; the old one did not answer";
 
 /// The message of a write refused while no primary is reachable.
 const NO_PRIMARY: &str = "no PostgreSQL primary reachable; serving reads from a standby";
@@ -553,6 +563,7 @@ impl PgDb {
                 Err(busy) => return Err(busy.into()),
             };
             let conn = lease.conn();
+            let host = conn.host();
             let (client, statements) = (&mut conn.client, &conn.statements);
             let pool = &self.pool;
             // Set once COMMIT is on its way: from then on a lost connection
@@ -565,11 +576,25 @@ impl PgDb {
                 tx.commit().await?;
                 Ok(value)
             };
-            let result = match tokio::time::timeout(self.operation_timeout, run).await {
-                Ok(result) => result,
-                Err(_) => Err(StoreError::Unavailable(
-                    "PostgreSQL did not answer in time".into(),
-                )),
+            // A primary that went silent (cut off, frozen) answers nothing
+            // until the operation timeout; once this node has reached a
+            // primary on another host, a write that has not sent COMMIT
+            // gives up on the silent one and runs again there (nothing of
+            // it can commit: the transaction is abandoned before COMMIT).
+            let moved_away = async {
+                pool.opened_elsewhere(host).await;
+                if committing.load(Ordering::Relaxed) {
+                    std::future::pending::<()>().await;
+                }
+            };
+            let result = tokio::select! {
+                outcome = tokio::time::timeout(self.operation_timeout, run) => match outcome {
+                    Ok(result) => result,
+                    Err(_) => Err(StoreError::Unavailable(
+                        "PostgreSQL did not answer in time".into(),
+                    )),
+                },
+                () = moved_away => Err(StoreError::Unavailable(PRIMARY_MOVED.into())),
             };
             match result {
                 Err(StoreError::Unavailable(why))
@@ -590,7 +615,9 @@ impl PgDb {
                     // The primary went away (connection closed, shutting down,
                     // now a standby) before COMMIT was sent: the server rolled
                     // the transaction back, so running it again is safe.
-                    let lost = lease.conn().client.is_closed() || lost_primary(&why);
+                    let lost = lease.conn().client.is_closed()
+                        || lost_primary(&why)
+                        || why == PRIMARY_MOVED;
                     lease.discard();
                     drop(lease);
                     if lost && !committing.load(Ordering::Relaxed) {

@@ -28,8 +28,9 @@ pub(crate) struct Pool {
     pub size: usize,
     acquire_timeout: Duration,
     connect_timeout: Duration,
-    /// How soon a host that answered but did not qualify (a standby, for
-    /// the primary pool) is asked again within one connection attempt.
+    /// How often a host that answered but did not qualify (a standby, for
+    /// the primary pool) is asked again within one connection attempt, on
+    /// the connection it opened (see `await_promotion`).
     requalify: Duration,
     statement_cache_max: usize,
     /// Which of `host_configs` the latest connection was opened to
@@ -51,6 +52,13 @@ pub(crate) struct Conn {
     host: usize,
     driver: JoinHandle<()>,
     pub statements: Mutex<HashMap<String, Statement>>,
+}
+
+impl Conn {
+    /// Which of the pool's hosts it is connected to.
+    pub fn host(&self) -> usize {
+        self.host
+    }
 }
 
 impl Drop for Conn {
@@ -146,6 +154,19 @@ impl Pool {
     /// The host the latest connection was opened to, if any.
     pub fn latest_host(&self) -> Option<usize> {
         Some(self.latest_host.load(Ordering::Relaxed)).filter(|h| *h != NO_HOST)
+    }
+
+    /// Resolves once this pool has opened a connection to a host other than
+    /// `host`: for the primary pool, a primary elsewhere (after a failover;
+    /// the old one may be silent rather than gone).
+    pub async fn opened_elsewhere(&self, host: usize) {
+        loop {
+            let opened = self.opened.notified();
+            if self.latest_host().is_some_and(|h| h != host) {
+                return;
+            }
+            opened.await;
+        }
     }
 
     pub fn in_use(&self) -> usize {
@@ -269,11 +290,12 @@ pub(crate) async fn connect_first(hosts: &[Config], timeout: Duration) -> StoreR
 
 /// As `connect_first`, leaving out host `skip`; says which host won. With
 /// `requalify` (and several hosts), a host that answers but does not
-/// qualify (a standby, when a primary is wanted) is asked again that much
-/// later, within `timeout`: during a failover the standby promoted is found
-/// as soon as it is promoted, rather than when this attempt gives up on a
-/// silent old primary (a frozen or cut-off host never refuses, so without
-/// this an attempt begun before the promotion waits out its whole timeout).
+/// qualify (a standby, when a primary is wanted) is watched for its
+/// promotion every `requalify`, within `timeout` (`await_promotion`): during
+/// a failover the standby promoted is found as soon as it is promoted,
+/// rather than when this attempt gives up on a silent old primary (a frozen
+/// or cut-off host never refuses, so without this an attempt begun before
+/// the promotion waits out its whole timeout).
 async fn connect_first_except(
     hosts: &[Config],
     skip: Option<usize>,
@@ -289,11 +311,14 @@ async fn connect_first_except(
         let config = config.clone();
         attempts.spawn(async move {
             loop {
-                match config.connect(NoTls).await {
-                    Err(e) if requalify.is_some() && wrong_role(&e) => {
-                        tokio::time::sleep(requalify.unwrap_or_default()).await
+                match (config.connect(NoTls).await, requalify) {
+                    (Err(e), Some(every)) if wrong_role(&e) => {
+                        if let Some(promoted) = await_promotion(&config, every).await {
+                            return (i, Ok(promoted));
+                        }
+                        tokio::time::sleep(every).await
                     }
-                    outcome => return (i, outcome),
+                    (outcome, _) => return (i, outcome),
                 }
             }
         });
@@ -330,6 +355,35 @@ async fn connect_first_except(
                 "timed out connecting to PostgreSQL".into(),
             ))
         }
+    }
+}
+
+/// A host answered as a standby: keep one connection to it (any role) and
+/// ask it every `every` whether it takes writes now, the check
+/// `target_session_attrs=read-write` makes (`transaction_read_only` off);
+/// once it does, that connection is a primary's (a session opened during
+/// recovery may write once recovery ended). None if the connection fails
+/// (the caller connects again). Asking on an open connection costs the
+/// standby one tiny query per `every`, not a new backend, so the promotion
+/// is noticed within `every` of it.
+async fn await_promotion(config: &Config, every: Duration) -> Option<Connected> {
+    let mut any_role = config.clone();
+    any_role.target_session_attrs(tokio_postgres::config::TargetSessionAttrs::Any);
+    let (client, mut connection) = any_role.connect(NoTls).await.ok()?;
+    loop {
+        // The connection is driven only while a query is in flight; between
+        // them the socket just buffers.
+        let answer = tokio::select! {
+            answer = client.simple_query("SHOW transaction_read_only") => answer.ok()?,
+            _ = &mut connection => return None,
+        };
+        let writable = answer.iter().any(|m| {
+            matches!(m, tokio_postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("off"))
+        });
+        if writable {
+            return Some((client, connection));
+        }
+        tokio::time::sleep(every).await;
     }
 }
 
