@@ -600,6 +600,12 @@ pub struct Limits {
     /// post is on its followers' home timelines before its job has run.
     pub home_fanout_pending_merge_max: usize,
 
+    // ---- home timeline: the read side (home, issue 10) ----
+    /// Statuses whose mentions, tags and attachments are kept between pages
+    /// (by id, used only while the status' `edited_at` is unchanged; 0: read
+    /// them with every page). Measured in bench/perf (home).
+    pub status_parts_cache_max: usize,
+
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
     /// `update_credentials`): the image cap plus room for a thumbnail and form fields.
@@ -1104,6 +1110,7 @@ impl Default for Limits {
             home_fanout_workers_max: 2,
             home_fanout_poll_interval_ms: 250,
             home_fanout_pending_merge_max: 1_000,
+            status_parts_cache_max: 20_000,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,

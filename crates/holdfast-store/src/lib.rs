@@ -880,6 +880,26 @@ pub trait Store: Send + Sync + 'static {
     async fn move_rule(&self, id: Id, earlier: bool, audit: NewAudit) -> StoreResult<()>;
     /// Marks it deleted (the row stays for reports); NotFound if already deleted.
     async fn delete_rule(&self, id: Id, audit: NewAudit) -> StoreResult<()>;
+
+    // ---- home (issue 10, the read side) ----
+    /// A home page (as `home_timeline`) with its statuses loaded for the
+    /// viewer (as `status_bundles`), in one read: one pool connection and,
+    /// on SQLite, one hop to a blocking thread per page instead of two.
+    async fn home_page(
+        &self,
+        viewer: Id,
+        page: Page,
+    ) -> StoreResult<(Vec<Paged<Id>>, Vec<StatusBundle>)>;
+    /// The kept mentions, tags and media of statuses (`status_parts_cache_max`).
+    fn status_parts_counts(&self) -> CacheCounts;
+}
+
+/// A cache's hits and misses since start, and the entries it holds now (for `/metrics`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheCounts {
+    pub hits: u64,
+    pub misses: u64,
+    pub entries: usize,
 }
 
 #[derive(Clone, Copy, Debug, Default)]

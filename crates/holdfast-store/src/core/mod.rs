@@ -50,6 +50,7 @@ pub(crate) mod rules;
 pub(crate) mod safety;
 pub(crate) mod scheduled;
 pub(crate) mod sql;
+pub(crate) mod status_parts;
 pub(crate) mod statuses;
 mod store;
 pub(crate) mod streams;
@@ -285,4 +286,6 @@ pub struct Core<B> {
     pub(crate) db: B,
     /// The bounds the queries apply (thread depth, tag window).
     pub(crate) limits: holdfast_config::Limits,
+    /// Statuses' mentions, tags and media, kept between pages (bounded).
+    pub(crate) parts: std::sync::Arc<status_parts::StatusParts>,
 }

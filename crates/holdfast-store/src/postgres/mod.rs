@@ -152,6 +152,9 @@ impl PgStore {
         Ok(crate::core::Core {
             db: PgDb::open(url, limits).await?,
             limits: limits.clone(),
+            parts: std::sync::Arc::new(crate::core::status_parts::StatusParts::new(
+                limits.status_parts_cache_max,
+            )),
         })
     }
 }

@@ -206,7 +206,7 @@ impl Db for SqliteDb {
     {
         let inner = self.inner.clone();
         take_permit(&inner, &inner.read_permits, "a read connection").await?;
-        let job = tokio::task::spawn_blocking(move || {
+        let job = move || {
             let conn = Mutex::new(
                 lock(&inner.readers)
                     .pop()
@@ -219,8 +219,20 @@ impl Db for SqliteDb {
             lock(&inner.readers).push(conn.into_inner().unwrap_or_else(|p| p.into_inner()));
             inner.read_permits.add_permits(1);
             result
-        });
-        match job.await {
+        };
+        // On the server's multi-threaded runtime a read runs right here: the
+        // worker hands its other tasks to another worker meanwhile, which is
+        // cheaper than a hop to a blocking thread and back (two wake-ups per
+        // read; bench/perf, issue 10). A current-thread runtime (tests, the
+        // CLI) cannot do that, so it keeps the blocking thread.
+        let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread;
+        let outcome = if multi_thread {
+            Ok(tokio::task::block_in_place(job))
+        } else {
+            tokio::task::spawn_blocking(job).await
+        };
+        match outcome {
             Ok(Ok(result)) => result,
             Ok(Err(_)) | Err(_) => Err(panicked()),
         }
