@@ -455,9 +455,9 @@ pub struct Limits {
     /// 503 at once. The hashing threads run at the lowest CPU priority
     /// (`SCHED_IDLE`), so under load the queue drains slowly: it is kept short.
     pub password_hash_queue_max: usize,
-    /// The share of the admission limit one signed-in principal (an account,
-    /// or an app token) may hold, admitted and waiting together; past it, its
-    /// next request is a 503 at once. A stolen token's burst cannot then take
+    /// Once half the admission limit is in use, the share of it one signed-in
+    /// principal (an account, or an app token) may hold, admitted and waiting
+    /// together; past it, its next request is a 503 at once. A stolen token's burst cannot then take
     /// every slot and place in the queue ahead of real users while the limit
     /// is still small.
     pub admission_principal_share: f64,
@@ -584,9 +584,11 @@ pub struct Limits {
     pub sqlite_write_queue_max: usize,
 
     // ---- home fan-out jobs (fanout, issue 10) ----
-    /// Followers one fan-out batch copies a post to, in one transaction (a
-    /// post's own transaction writes only a job row; workers copy it in
-    /// batches of this many, so no write waits on a post's whole audience).
+    /// Followers one fan-out batch walks, in one transaction (a post's own
+    /// transaction writes only a job row; workers copy it in batches of this
+    /// many, so no write waits on a post's whole audience). A batch goes on
+    /// to the next jobs while it has followers to spare, so posts with small
+    /// audiences share one.
     pub home_fanout_batch_max: usize,
     /// Fan-out workers per node (each runs one batch at a time; on SQLite
     /// they share the one writer, on PostgreSQL they take different jobs).
@@ -597,6 +599,12 @@ pub struct Limits {
     /// Pending fan-out jobs a home page merges on read (newest first), so a
     /// post is on its followers' home timelines before its job has run.
     pub home_fanout_pending_merge_max: usize,
+
+    // ---- home timeline: the read side (home, issue 10) ----
+    /// Statuses whose mentions, tags and attachments are kept between pages
+    /// (by id, used only while the status' `edited_at` is unchanged; 0: read
+    /// them with every page). Measured in bench/perf (home).
+    pub status_parts_cache_max: usize,
 
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
@@ -644,6 +652,28 @@ pub struct Limits {
     pub rate_media_window_s: u64,
     /// Uploads (media, avatar, header) per principal per `rate_media_window_s` (Mastodon: 30 per 30 min).
     pub rate_media_requests: u32,
+    // ---- posting at scale: writer priority, fan-out backlog (post, issue 10) ----
+    /// A background write (a fan-out batch) is set aside by the SQLite writer
+    /// while requests' writes fill every group commit; once it has waited
+    /// this long it joins the next one anyway, so posts cannot starve it.
+    pub sqlite_background_write_wait_max_ms: u64,
+    /// The bound on the home fan-out backlog: while the oldest pending
+    /// fan-out job is older than this, a post that would queue another one is
+    /// refused with 503 (try again later), so the jobs, the rows they hold
+    /// and the cost of merging them on read stop growing until the workers
+    /// catch up. Posts merged on read (large audiences) are not affected.
+    pub home_fanout_backlog_age_max_ms: u64,
+    /// How often a thread of its own checkpoints SQLite's WAL into the
+    /// database file (PASSIVE: never waits for the writer), so that commits
+    /// do not wait behind checkpoints.
+    pub sqlite_checkpoint_interval_ms: u64,
+    /// WAL pages past which the writer checkpoints itself after a commit
+    /// anyway (SQLite's `wal_autocheckpoint`; its default is 1,000): only
+    /// reached if the checkpoint thread falls far behind.
+    pub sqlite_writer_checkpoint_pages: u32,
+    /// The SQLite writer connection's page cache, KiB (SQLite's default is
+    /// 2,000): the index pages posts and fan-out batches write to stay in it.
+    pub sqlite_writer_cache_kib: u32,
     // ---- statuses: edits, pins, polls, scheduled (posts, issue 14) ----
     /// Versions one status may have (the original and each edit).
     pub status_versions_max: u32,
@@ -1080,6 +1110,7 @@ impl Default for Limits {
             home_fanout_workers_max: 2,
             home_fanout_poll_interval_ms: 250,
             home_fanout_pending_merge_max: 1_000,
+            status_parts_cache_max: 20_000,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,
@@ -1101,6 +1132,11 @@ impl Default for Limits {
             media_cleanup_batch_max: 100,
             rate_media_window_s: 1_800,
             rate_media_requests: 30,
+            sqlite_background_write_wait_max_ms: 20,
+            home_fanout_backlog_age_max_ms: 10_000,
+            sqlite_checkpoint_interval_ms: 200,
+            sqlite_writer_checkpoint_pages: 16_000,
+            sqlite_writer_cache_kib: 32 * 1024,
             status_versions_max: 100,
             pinned_statuses_max: 5,
             poll_options_max: 4,

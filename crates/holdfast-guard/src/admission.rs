@@ -9,12 +9,14 @@
 //! within its class' deadline, or finds its queue full, is refused at once:
 //! it never waits unboundedly.
 //!
-//! One principal (a signed-in account or app) may hold at most a share of
-//! the limit, admitted and waiting together (`principal_share`, at least
-//! `principal_slots_min`); past it, its next request is refused at once. A
-//! stolen token's burst (Mastodon's 300 per token arrive within a second)
-//! would otherwise fill the interactive class' slots and waiting room ahead
-//! of every real user while the limit is still small, at start-up above all.
+//! Once half the limit is in use, one principal (a signed-in account or app)
+//! may hold at most a share of the limit, admitted and waiting together
+//! (`principal_share`, at least `principal_slots_min`); past it, its next
+//! request is refused at once. A stolen token's burst (Mastodon's 300 per
+//! token arrive within a second) would otherwise fill the interactive class'
+//! slots and waiting room ahead of every real user while the limit is still
+//! small, at start-up above all. Below half, anyone may take a free slot: a
+//! client that opens with ten requests at once is not refused by a quiet server.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -198,7 +200,8 @@ impl Admission {
         let rx = {
             let mut s = self.lock();
             if let Some(key) = principal {
-                if s.held.get(&key).copied().unwrap_or(0) >= self.principal_cap(&s) {
+                let busy = s.in_flight as f64 >= (s.limit / 2.0).floor();
+                if busy && s.held.get(&key).copied().unwrap_or(0) >= self.principal_cap(&s) {
                     return Err(Refusal::PrincipalShare);
                 }
             }
@@ -479,14 +482,15 @@ mod tests {
         let a = Admission::new(c);
         let (stolen, other) = (Some(1), Some(2));
         let mut held: Vec<Permit> = Vec::new();
-        for _ in 0..4 {
+        // A quiet server: it may take free slots up to half the limit.
+        for _ in 0..8 {
             held.push(a.acquire(Class::Interactive, stolen).await.unwrap());
         }
         let started = Instant::now();
         assert_eq!(
             a.acquire(Class::Interactive, stolen).await.err(),
             Some(Refusal::PrincipalShare),
-            "a quarter of 16 is 4"
+            "half the slots are in use, and it holds more than a quarter of 16"
         );
         assert!(
             started.elapsed() < Duration::from_millis(50),
@@ -496,12 +500,19 @@ mod tests {
         for _ in 0..4 {
             held.push(a.acquire(Class::Interactive, other).await.unwrap());
         }
-        for _ in 0..8 {
+        assert_eq!(
+            a.acquire(Class::Interactive, other).await.err(),
+            Some(Refusal::PrincipalShare),
+            "busy: a quarter of 16 is 4"
+        );
+        for _ in 0..4 {
             held.push(a.acquire(Class::Anonymous, None).await.unwrap());
         }
         assert_eq!(a.in_flight(), 16);
-        // One of its own done: it may have one more.
-        drop(held.remove(0));
+        // Its own requests done down to its share: it may have one more.
+        for _ in 0..5 {
+            drop(held.remove(0));
+        }
         held.push(a.acquire(Class::Interactive, stolen).await.unwrap());
         drop(held);
         assert_eq!(a.in_flight(), 0);

@@ -39,4 +39,9 @@ impl Service {
     pub fn pool_usage(&self) -> PoolUsage {
         self.store.pool_usage()
     }
+
+    /// The store's cache of statuses' mentions, tags and media, for `/metrics`.
+    pub fn status_parts_counts(&self) -> holdfast_store::CacheCounts {
+        self.store.status_parts_counts()
+    }
 }

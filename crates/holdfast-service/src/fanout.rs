@@ -1,5 +1,5 @@
 //! The home fan-out workers: every node runs `home_fanout_workers_max` of
-//! them, each copying one batch of the oldest fan-out job at a time into
+//! them, each copying one batch of the oldest fan-out jobs at a time into
 //! followers' home feeds (`Store::run_fanout_batch`: one transaction per
 //! batch, exactly once across restarts and nodes), never on a request's
 //! path. A post on this node wakes one at once; jobs queued on other nodes
@@ -41,8 +41,10 @@ impl Service {
             tokio::spawn(async move {
                 loop {
                     match service.store.run_fanout_batch().await {
-                        Ok(Some(batch)) => service.count_batch(batch),
-                        Ok(None) => {
+                        Ok(batches) if !batches.is_empty() => {
+                            batches.into_iter().for_each(|b| service.count_batch(b))
+                        }
+                        Ok(_) => {
                             let _ =
                                 tokio::time::timeout(idle, service.fanout.wake.notified()).await;
                         }

@@ -108,6 +108,14 @@ impl Service {
         );
         let viewer = which.viewer();
         let context = which.filter_context();
+        if let Timeline::Home { me } = which {
+            // The page and its statuses in one read of the store.
+            let (paged, bundles) = self.store.home_page(me, page).await?;
+            let bundles = self
+                .apply_filters(viewer, FilterContext::Home, bundles)
+                .await?;
+            return Ok(PageOf::map_from(&paged, bundles));
+        }
         let paged: Vec<Paged<Id>> = match which {
             Timeline::Home { me } => self.store.home_timeline(me, page).await?,
             Timeline::Public { only_media, .. } => {

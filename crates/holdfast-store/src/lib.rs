@@ -798,11 +798,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<AnnouncementRow>;
 
     // ---- fanout ----
-    /// Runs one batch (at most `home_fanout_batch_max` followers) of the
-    /// oldest home fan-out job, copying its status into those followers'
-    /// feeds in one transaction with the job's progress: exactly once across
-    /// restarts and nodes. None: no job is waiting.
-    async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>>;
+    /// Runs one batch of home fan-out: the oldest jobs in turn until
+    /// `home_fanout_batch_max` followers were walked, copying each status into
+    /// those followers' feeds in one transaction with the jobs' progress:
+    /// exactly once across restarts and nodes. One entry per job worked on,
+    /// oldest first (only the last may be unfinished); empty: no job is waiting.
+    async fn run_fanout_batch(&self) -> StoreResult<Vec<FanoutBatch>>;
 
     // ---- api: direct timeline, collections (issue 14) ----
     /// The viewer's direct statuses, written or received, newest first.
@@ -879,6 +880,26 @@ pub trait Store: Send + Sync + 'static {
     async fn move_rule(&self, id: Id, earlier: bool, audit: NewAudit) -> StoreResult<()>;
     /// Marks it deleted (the row stays for reports); NotFound if already deleted.
     async fn delete_rule(&self, id: Id, audit: NewAudit) -> StoreResult<()>;
+
+    // ---- home (issue 10, the read side) ----
+    /// A home page (as `home_timeline`) with its statuses loaded for the
+    /// viewer (as `status_bundles`), in one read: one pool connection and,
+    /// on SQLite, one hop to a blocking thread per page instead of two.
+    async fn home_page(
+        &self,
+        viewer: Id,
+        page: Page,
+    ) -> StoreResult<(Vec<Paged<Id>>, Vec<StatusBundle>)>;
+    /// The kept mentions, tags and media of statuses (`status_parts_cache_max`).
+    fn status_parts_counts(&self) -> CacheCounts;
+}
+
+/// A cache's hits and misses since start, and the entries it holds now (for `/metrics`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheCounts {
+    pub hits: u64,
+    pub misses: u64,
+    pub entries: usize,
 }
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -85,6 +85,8 @@ conformance!(
     hiders_are_exactly_who_the_public_timeline_leaves_out,
     // ---- fanout ----
     home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted,
+    // ---- post ----
+    home_fanout_batch_runs_several_jobs_and_its_backlog_is_bounded,
     // ---- api ----
     direct_timeline_is_the_viewers_direct_statuses,
     collections_bounds_owner_keys_and_cascades,
@@ -3697,7 +3699,7 @@ async fn hiders_are_exactly_who_the_public_timeline_leaves_out(b: Backend) {
 
 /// Runs every queued home fan-out job to its end, as the workers would.
 async fn fan_out_all(s: &Arc<dyn Store>) {
-    while s.run_fanout_batch().await.unwrap().is_some() {}
+    while !s.run_fanout_batch().await.unwrap().is_empty() {}
 }
 
 /// The feed is written on post and on follow, trimmed to its bound, and
@@ -5493,11 +5495,9 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
     // A restart before the job ran: the job is still there.
     drop(s);
     let s = b.reopened_with(limits.clone()).await;
-    let first = s
-        .run_fanout_batch()
-        .await
-        .unwrap()
-        .expect("the job survived");
+    let first = s.run_fanout_batch().await.unwrap();
+    assert_eq!(first.len(), 1, "the job survived");
+    let first = first[0];
     assert_eq!(
         (first.status_id, first.copied, first.finished, first.dropped),
         (p, 2, false, false),
@@ -5511,15 +5511,21 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
     let other = b.reopened_with(limits.clone()).await;
     let drain = |s: Arc<dyn Store>| async move {
         let mut copied = 0;
-        while let Some(batch) = s.run_fanout_batch().await.unwrap() {
-            assert_eq!(batch.status_id, p);
-            copied += batch.copied;
+        loop {
+            let batches = s.run_fanout_batch().await.unwrap();
+            if batches.is_empty() {
+                break;
+            }
+            for batch in batches {
+                assert_eq!(batch.status_id, p);
+                copied += batch.copied;
+            }
         }
         copied
     };
     let (mine, theirs) = tokio::join!(drain(s.clone()), drain(other.clone()));
     assert_eq!(mine + theirs, 3, "the other three followers, once each");
-    assert_eq!(s.run_fanout_batch().await.unwrap(), None, "the job is gone");
+    assert_eq!(s.run_fanout_batch().await.unwrap(), vec![], "the job is gone");
     for &fan in &fans {
         assert_eq!(home(&s, fan).await, vec![p], "from the feed now");
     }
@@ -5528,7 +5534,9 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
     let gone = post(&s, author.id, "deleted at once").await;
     s.delete_status(author.id, gone).await.unwrap();
     assert_eq!(home(&s, fans[0]).await, vec![p]);
-    let dropped = s.run_fanout_batch().await.unwrap().expect("its job");
+    let dropped = s.run_fanout_batch().await.unwrap();
+    assert_eq!(dropped.len(), 1, "its job");
+    let dropped = dropped[0];
     assert_eq!(
         (
             dropped.status_id,
@@ -5552,9 +5560,76 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
         None
     );
     assert_eq!(
-        s.run_fanout_batch().await.unwrap().map(|b| b.status_id),
-        Some(queued)
+        s.run_fanout_batch()
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| b.status_id)
+            .collect::<Vec<_>>(),
+        vec![queued]
     );
+}
+
+// ---- post ----
+
+/// One fan-out batch finishes several small jobs (up to
+/// `home_fanout_batch_max` followers walked); on SQLite it copies only into
+/// feeds that were built, and a follower whose feed is built later still
+/// sees every post. While the oldest pending job is older than
+/// `home_fanout_backlog_age_max_ms`, a post that would queue another is
+/// refused (and leaves nothing behind); once the workers caught up, posting
+/// works again.
+async fn home_fanout_batch_runs_several_jobs_and_its_backlog_is_bounded(b: Backend) {
+    let limits = holdfast_config::Limits {
+        home_fanout_batch_max: 10,
+        home_fanout_backlog_age_max_ms: 200,
+        ..support::limits()
+    };
+    let s = b.reopened_with(limits).await;
+    let author = account(&s, "fb_author").await;
+    let reader = account(&s, "fb_reader").await;
+    let later = account(&s, "fb_later").await;
+    for fan in [reader.id, later.id] {
+        s.follow(fan, author.id, true, false).await.unwrap();
+    }
+    assert_eq!(items(s.home_timeline(reader.id, page(20)).await.unwrap()), Vec::<Id>::new());
+    let posts = [
+        post(&s, author.id, "one").await,
+        post(&s, author.id, "two").await,
+        post(&s, author.id, "three").await,
+    ];
+    let batches = s.run_fanout_batch().await.unwrap();
+    assert_eq!(
+        batches.iter().map(|b| (b.status_id, b.finished)).collect::<Vec<_>>(),
+        posts.iter().map(|&p| (p, true)).collect::<Vec<_>>(),
+        "three jobs of two followers each fit one batch of ten"
+    );
+    let copied: u64 = batches.iter().map(|b| b.copied).sum();
+    // SQLite skips `later`'s feed, never built; PostgreSQL copies to both.
+    assert_eq!(copied, if b.is_postgres() { 6 } else { 3 });
+    let newest_first: Vec<Id> = posts.iter().rev().copied().collect();
+    assert_eq!(items(s.home_timeline(reader.id, page(20)).await.unwrap()), newest_first);
+    assert_eq!(
+        items(s.home_timeline(later.id, page(20)).await.unwrap()),
+        newest_first,
+        "a feed built after the batches still has every post"
+    );
+
+    // The backlog bound: a job left pending past the bound refuses the next post.
+    let waiting = post(&s, author.id, "waiting").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = s.create_status(new_status(author.id, "refused"), 3600).await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable(_))),
+        "refused while behind: {refused:?}"
+    );
+    assert_eq!(
+        items(s.home_timeline(author.id, page(20)).await.unwrap())[0],
+        waiting,
+        "the refused post left nothing"
+    );
+    assert_eq!(s.run_fanout_batch().await.unwrap().len(), 1);
+    post(&s, author.id, "accepted again").await;
 }
 
 // ---- api: direct timeline, collections (issue 14) ----

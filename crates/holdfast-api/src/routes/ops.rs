@@ -49,6 +49,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     streaming_metrics(&state, &mut text);
     push_metrics(&state, &mut text);
     fanout_metrics(&state, &mut text);
+    status_parts_metrics(&state, &mut text);
     text.push_str(&format!(
         "# HELP holdfast_store_primary_reachable 0 while in degraded mode: no database primary, reads from a standby.\n\
          # TYPE holdfast_store_primary_reachable gauge\nholdfast_store_primary_reachable {}\n\
@@ -111,6 +112,24 @@ fn fanout_metrics(state: &AppState, out: &mut String) {
             "# TYPE holdfast_home_fanout_{name} {kind}\nholdfast_home_fanout_{name} {v}"
         );
     }
+}
+
+/// The cache of statuses' mentions, tags and media (home, issue 10).
+fn status_parts_metrics(state: &AppState, out: &mut String) {
+    use std::fmt::Write;
+    let c = state.service.status_parts_counts();
+    out.push_str("# TYPE holdfast_status_parts_cache_total counter\n");
+    for (outcome, n) in [("hit", c.hits), ("miss", c.misses)] {
+        let _ = writeln!(
+            out,
+            "holdfast_status_parts_cache_total{{outcome=\"{outcome}\"}} {n}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_status_parts_cache_entries gauge\nholdfast_status_parts_cache_entries {}",
+        c.entries
+    );
 }
 
 /// The streaming API's gauges and counters.

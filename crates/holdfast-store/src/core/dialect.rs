@@ -52,6 +52,35 @@ impl TextMatch {
 }
 
 impl Dialect {
+    /// Names the index a query on a table must use (after the table and its
+    /// alias). Only for SQLite, whose planner, without statistics on a queue
+    /// table, prefers an equality on another index and sorts every row of it
+    /// (`bench/perf/post-plans.sql`); PostgreSQL's planner chooses well.
+    pub fn indexed_by(self, index: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!(" INDEXED BY {index}"),
+            Dialect::Postgres => String::new(),
+        }
+    }
+
+    /// Whether fan-out batches copy only into feeds that were built. On
+    /// SQLite, yes (a feed is built on its owner's first home read,
+    /// `home_feed::rebuild`): most followers on a large instance never open
+    /// home, and each row is a dirty index page. Safe there because batches
+    /// and rebuilds both run on the one writer: a rebuild after a batch that
+    /// skipped the feed reads the (already committed) status itself. On
+    /// PostgreSQL, under read committed, a rebuild in flight (its snapshot
+    /// taken before the post committed) and a batch that sees the feed
+    /// unbuilt could both miss the status, so every follower's feed gets the
+    /// row there (closing that needs the batch to lock the followers'
+    /// account rows).
+    pub fn fanout_to_built_feeds_only(self) -> bool {
+        match self {
+            Dialect::Sqlite => true,
+            Dialect::Postgres => false,
+        }
+    }
+
     /// `col` compared in byte order (SQLite's default; PostgreSQL's `"C"` collation).
     pub fn byte_order(self, col: &str) -> String {
         match self {

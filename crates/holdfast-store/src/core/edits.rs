@@ -432,36 +432,3 @@ pub(crate) async fn thread_muters(
     .map(|r| r.get(0))
     .collect()
 }
-
-/// Of these statuses, those `viewer` pinned, and those in threads `viewer` muted.
-pub async fn viewer_marks(
-    c: &dyn Conn,
-    viewer: Id,
-    ids: &[Id],
-) -> StoreResult<(HashSet<Id>, HashSet<Id>)> {
-    let d = c.dialect();
-    let mine = [Arg::Int(viewer), Arg::Ids(ids)];
-    let set = |rows: Vec<super::Row>| -> StoreResult<HashSet<Id>> {
-        rows.iter().map(|r| r.get(0)).collect()
-    };
-    let pinned = set(c
-        .query(
-            &format!(
-                "SELECT status_id FROM status_pins WHERE account_id = ?1 AND {}",
-                d.in_ids("status_id", 2)
-            ),
-            &mine,
-        )
-        .await?)?;
-    let muted = set(c
-        .query(
-            &format!(
-                "SELECT s.id FROM statuses s JOIN conversation_mutes cm \
-                 ON cm.thread_id = COALESCE(s.thread_id, s.id) AND cm.account_id = ?1 WHERE {}",
-                d.in_ids("s.id", 2)
-            ),
-            &mine,
-        )
-        .await?)?;
-    Ok((pinned, muted))
-}

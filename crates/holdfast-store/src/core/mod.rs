@@ -50,6 +50,7 @@ pub(crate) mod rules;
 pub(crate) mod safety;
 pub(crate) mod scheduled;
 pub(crate) mod sql;
+pub(crate) mod status_parts;
 pub(crate) mod statuses;
 mod store;
 pub(crate) mod streams;
@@ -256,6 +257,17 @@ pub trait Db: Send + Sync + 'static {
         T: Send + 'static,
         F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static;
 
+    /// A write no request waits for (a fan-out batch): as `write`, but a
+    /// backend with one writer runs the requests' writes first.
+    async fn write_background<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
+    {
+        self.write(data, f).await
+    }
+
     /// Connections in use and the pool size, for `/metrics`.
     fn pool_usage(&self) -> crate::PoolUsage;
 
@@ -274,4 +286,6 @@ pub struct Core<B> {
     pub(crate) db: B,
     /// The bounds the queries apply (thread depth, tag window).
     pub(crate) limits: holdfast_config::Limits,
+    /// Statuses' mentions, tags and media, kept between pages (bounded).
+    pub(crate) parts: std::sync::Arc<status_parts::StatusParts>,
 }

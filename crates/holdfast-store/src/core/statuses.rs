@@ -8,6 +8,7 @@ use super::notifications::{notify, notify_all};
 use super::sql::{
     self, media_row, status_row, viewer_param, MEDIA_COLUMNS, STATUS_COLUMNS, STATUS_FROM,
 };
+use super::status_parts::{Parts, StatusParts};
 use super::{accounts, args, Arg, Conn};
 use crate::ids::now_ms;
 use crate::model::*;
@@ -253,19 +254,16 @@ async fn rows(c: &dyn Conn, ids: &[Id]) -> StoreResult<Vec<StatusRow>> {
     .collect()
 }
 
-/// The first column of each row, as a set of ids.
-async fn id_set(c: &dyn Conn, sql: &str, args: &[Arg<'_>]) -> StoreResult<HashSet<Id>> {
-    c.query(sql, args).await?.iter().map(|r| r.get(0)).collect()
-}
-
 /// Loads statuses with authors, mentions, tags, media, the viewer's flags
-/// and the reblogged status, in a fixed number of queries whatever the number of ids.
+/// and the reblogged status, in a fixed number of queries whatever the number
+/// of ids. Mentions, tags and media come from `cache` where it holds them for
+/// the row's `edited_at` (see `status_parts`); only the others are read.
 pub async fn bundles(
     c: &dyn Conn,
     viewer: Option<Id>,
     ids: &[Id],
+    cache: &StatusParts,
 ) -> StoreResult<Vec<StatusBundle>> {
-    let d = c.dialect();
     let mut all = rows(c, ids).await?;
     let reblogged: Vec<Id> = all.iter().filter_map(|s| s.reblog_of_id).collect();
     all.extend(rows(c, &reblogged).await?);
@@ -273,49 +271,31 @@ pub async fn bundles(
     let list: Vec<Id> = by_id.keys().copied().collect();
 
     let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
-    for r in c
-        .query(
-            &format!(
-                "SELECT status_id, account_id FROM mentions WHERE {}",
-                d.in_ids("status_id", 1)
-            ),
-            &[Arg::Ids(&list)],
-        )
-        .await?
-    {
-        mentions.entry(r.get(0)?).or_default().push(r.get(1)?);
-    }
     let mut tags: HashMap<Id, Vec<TagRef>> = HashMap::new();
-    for r in c
-        .query(
-            &format!(
-                "SELECT st.status_id, t.name, t.id FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE {} ORDER BY {}",
-                d.in_ids("st.status_id", 1),
-                d.byte_order("t.name")
-            ),
-            &[Arg::Ids(&list)],
-        )
-        .await?
-    {
-        tags.entry(r.get(0)?).or_default().push(TagRef {
-            name: r.get(1)?,
-            id: r.get(2)?,
-        });
-    }
     let mut media: HashMap<Id, Vec<MediaRow>> = HashMap::new();
-    for r in c
-        .query(
-            &format!(
-                "SELECT {MEDIA_COLUMNS} FROM media_attachments m WHERE {} ORDER BY m.status_id, m.position",
-                d.in_ids("m.status_id", 1)
-            ),
-            &[Arg::Ids(&list)],
-        )
-        .await?
-    {
-        let row = media_row(&r)?;
-        if let Some(status) = row.status_id {
-            media.entry(status).or_default().push(row);
+    let mut unknown: Vec<Id> = Vec::new();
+    for s in by_id.values() {
+        match cache.get(s.id, s.edited_at_ms) {
+            Some(p) => {
+                mentions.insert(s.id, p.mentions.clone());
+                tags.insert(s.id, p.tags.clone());
+                media.insert(s.id, p.media.clone());
+            }
+            None => unknown.push(s.id),
+        }
+    }
+    if !unknown.is_empty() {
+        let read = read_parts(c, &unknown).await?;
+        for id in unknown {
+            let p = Parts {
+                mentions: read.mentions.get(&id).cloned().unwrap_or_default(),
+                tags: read.tags.get(&id).cloned().unwrap_or_default(),
+                media: read.media.get(&id).cloned().unwrap_or_default(),
+            };
+            mentions.insert(id, p.mentions.clone());
+            tags.insert(id, p.tags.clone());
+            media.insert(id, p.media.clone());
+            cache.put(id, by_id[&id].edited_at_ms, p);
         }
     }
     let account_ids = crate::assemble::accounts_needed(&by_id, &mentions);
@@ -325,46 +305,10 @@ pub async fn bundles(
         .map(|a| (a.id, a))
         .collect();
 
-    let (pinned, muted) = match viewer {
-        Some(v) => super::edits::viewer_marks(c, v, &list).await?,
-        None => Default::default(),
-    };
     let polls = super::polls::for_statuses(c, viewer, &list).await?;
-
-    let (favourited, bookmarked, reblogged_by_viewer) = match viewer {
-        Some(v) => {
-            let mine = [Arg::Int(v), Arg::Ids(&list)];
-            (
-                id_set(
-                    c,
-                    &format!(
-                        "SELECT status_id FROM favourites WHERE account_id = ?1 AND {}",
-                        d.in_ids("status_id", 2)
-                    ),
-                    &mine,
-                )
-                .await?,
-                id_set(
-                    c,
-                    &format!(
-                        "SELECT status_id FROM bookmarks WHERE account_id = ?1 AND {}",
-                        d.in_ids("status_id", 2)
-                    ),
-                    &mine,
-                )
-                .await?,
-                id_set(
-                    c,
-                    &format!(
-                        "SELECT reblog_of_id FROM statuses WHERE account_id = ?1 AND {}",
-                        d.in_ids("reblog_of_id", 2)
-                    ),
-                    &mine,
-                )
-                .await?,
-            )
-        }
-        None => Default::default(),
+    let flags = match viewer {
+        Some(v) => viewer_flags(c, v, &list).await?,
+        None => ViewerFlags::default(),
     };
 
     Ok(crate::assemble::BundleParts {
@@ -373,14 +317,113 @@ pub async fn bundles(
         tags,
         media,
         accounts,
-        favourited,
-        bookmarked,
-        reblogged: reblogged_by_viewer,
-        pinned,
-        muted,
+        favourited: flags.favourited,
+        bookmarked: flags.bookmarked,
+        reblogged: flags.reblogged,
+        pinned: flags.pinned,
+        muted: flags.muted,
         polls,
     }
     .into_bundles(ids))
+}
+
+/// Mentions, tags and media of some statuses, as read.
+#[derive(Default)]
+struct ReadParts {
+    mentions: HashMap<Id, Vec<Id>>,
+    tags: HashMap<Id, Vec<TagRef>>,
+    media: HashMap<Id, Vec<MediaRow>>,
+}
+
+async fn read_parts(c: &dyn Conn, list: &[Id]) -> StoreResult<ReadParts> {
+    let d = c.dialect();
+    let mut read = ReadParts::default();
+    for r in c
+        .query(
+            &format!(
+                "SELECT status_id, account_id FROM mentions WHERE {}",
+                d.in_ids("status_id", 1)
+            ),
+            &[Arg::Ids(list)],
+        )
+        .await?
+    {
+        read.mentions.entry(r.get(0)?).or_default().push(r.get(1)?);
+    }
+    for r in c
+        .query(
+            &format!(
+                "SELECT st.status_id, t.name, t.id FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE {} ORDER BY {}",
+                d.in_ids("st.status_id", 1),
+                d.byte_order("t.name")
+            ),
+            &[Arg::Ids(list)],
+        )
+        .await?
+    {
+        read.tags.entry(r.get(0)?).or_default().push(TagRef {
+            name: r.get(1)?,
+            id: r.get(2)?,
+        });
+    }
+    for r in c
+        .query(
+            &format!(
+                "SELECT {MEDIA_COLUMNS} FROM media_attachments m WHERE {} ORDER BY m.status_id, m.position",
+                d.in_ids("m.status_id", 1)
+            ),
+            &[Arg::Ids(list)],
+        )
+        .await?
+    {
+        let row = media_row(&r)?;
+        if let Some(status) = row.status_id {
+            read.media.entry(status).or_default().push(row);
+        }
+    }
+    Ok(read)
+}
+
+/// Which of `ids` the viewer favourited, bookmarked, reblogged, pinned, or
+/// sees in a thread it muted.
+#[derive(Default)]
+struct ViewerFlags {
+    favourited: HashSet<Id>,
+    bookmarked: HashSet<Id>,
+    reblogged: HashSet<Id>,
+    pinned: HashSet<Id>,
+    muted: HashSet<Id>,
+}
+
+/// The viewer's flags for a page in one statement (one round trip on
+/// PostgreSQL, one prepared statement on SQLite), each row tagged with its flag.
+async fn viewer_flags(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<ViewerFlags> {
+    let d = c.dialect();
+    let sql = format!(
+        "SELECT CAST(1 AS BIGINT), status_id FROM favourites WHERE account_id = ?1 AND {} \
+         UNION ALL SELECT CAST(2 AS BIGINT), status_id FROM bookmarks WHERE account_id = ?1 AND {} \
+         UNION ALL SELECT CAST(3 AS BIGINT), reblog_of_id FROM statuses WHERE account_id = ?1 AND {} \
+         UNION ALL SELECT CAST(4 AS BIGINT), status_id FROM status_pins WHERE account_id = ?1 AND {} \
+         UNION ALL SELECT CAST(5 AS BIGINT), s.id FROM statuses s JOIN conversation_mutes cm \
+           ON cm.thread_id = COALESCE(s.thread_id, s.id) AND cm.account_id = ?1 WHERE {}",
+        d.in_ids("status_id", 2),
+        d.in_ids("status_id", 2),
+        d.in_ids("reblog_of_id", 2),
+        d.in_ids("status_id", 2),
+        d.in_ids("s.id", 2),
+    );
+    let mut flags = ViewerFlags::default();
+    for r in c.query(&sql, &[Arg::Int(viewer), Arg::Ids(ids)]).await? {
+        let set = match r.get::<i64>(0)? {
+            1 => &mut flags.favourited,
+            2 => &mut flags.bookmarked,
+            3 => &mut flags.reblogged,
+            4 => &mut flags.pinned,
+            _ => &mut flags.muted,
+        };
+        set.insert(r.get(1)?);
+    }
+    Ok(flags)
 }
 
 /// Ancestors oldest first; descendants in the order they were posted. Reply

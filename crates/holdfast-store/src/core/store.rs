@@ -462,9 +462,10 @@ impl<B: Db> Store for Core<B> {
         ids: &[Id],
     ) -> StoreResult<Vec<StatusBundle>> {
         self.db
-            .read(ids.to_vec(), move |c, ids| {
-                Box::pin(statuses::bundles(c, viewer, ids))
-            })
+            .read(
+                (ids.to_vec(), self.parts.clone()),
+                move |c, (ids, parts)| Box::pin(statuses::bundles(c, viewer, ids, parts)),
+            )
             .await
     }
     async fn context(
@@ -1640,11 +1641,16 @@ impl<B: Db> Store for Core<B> {
         edit: StatusEdit,
         versions_max: u32,
     ) -> StoreResult<Vec<Id>> {
-        self.db
+        let edited = self
+            .db
             .write(edit, move |c, edit| {
                 Box::pin(edits::edit(c, account_id, status_id, edit, versions_max))
             })
-            .await
+            .await;
+        // Its new `edited_at` makes the old parts unusable anyway; this
+        // also covers two edits within one millisecond (status_parts.rs).
+        self.parts.forget(status_id);
+        edited
     }
     async fn status_history(&self, status_id: Id) -> StoreResult<Vec<StatusVersion>> {
         self.db
@@ -1749,7 +1755,11 @@ impl<B: Db> Store for Core<B> {
         now_ms: i64,
         idempotency_ttl_s: u64,
     ) -> StoreResult<Option<JobDone>> {
-        let feed = FeedLimits::new(&self.limits);
+        // A due job has nobody to tell "try again": it publishes whatever the backlog.
+        let feed = FeedLimits {
+            backlog_age_max_ms: i64::MAX,
+            ..FeedLimits::new(&self.limits)
+        };
         let poll_batch = self.limits.poll_end_notified_per_job_max;
         self.db
             .write((), move |c, _| {
@@ -1793,10 +1803,10 @@ impl<B: Db> Store for Core<B> {
     }
 
     // ---- fanout ----
-    async fn run_fanout_batch(&self) -> StoreResult<Option<FanoutBatch>> {
+    async fn run_fanout_batch(&self) -> StoreResult<Vec<FanoutBatch>> {
         let feed = FeedLimits::new(&self.limits);
         self.db
-            .write((), move |c, _| {
+            .write_background((), move |c, _| {
                 Box::pin(fanout::run_batch(c, feed.fanout_batch_max, feed.max))
             })
             .await
@@ -1960,6 +1970,43 @@ impl<B: Db> Store for Core<B> {
         self.db
             .write(audit, move |c, audit| Box::pin(rules::delete(c, id, audit)))
             .await
+    }
+
+    // ---- home ----
+    async fn home_page(
+        &self,
+        viewer: Id,
+        page: Page,
+    ) -> StoreResult<(Vec<Paged<Id>>, Vec<StatusBundle>)> {
+        let feed = FeedLimits::new(&self.limits);
+        let rounds_max = self.limits.home_page_rounds_max;
+        let found = self
+            .db
+            .read(self.parts.clone(), move |c, parts| {
+                Box::pin(async move {
+                    let Some(paged) =
+                        home_feed::page(c, viewer, page, rounds_max, feed.pending_merge_max)
+                            .await?
+                    else {
+                        return Ok(None);
+                    };
+                    let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
+                    let bundles = statuses::bundles(c, Some(viewer), &ids, parts).await?;
+                    Ok(Some((paged, bundles)))
+                })
+            })
+            .await?;
+        if let Some(found) = found {
+            return Ok(found);
+        }
+        // No feed yet: `home_timeline` builds it (a write) first, once.
+        let paged = self.home_timeline(viewer, page).await?;
+        let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
+        let bundles = self.status_bundles(Some(viewer), &ids).await?;
+        Ok((paged, bundles))
+    }
+    fn status_parts_counts(&self) -> crate::CacheCounts {
+        self.parts.counts()
     }
 }
 

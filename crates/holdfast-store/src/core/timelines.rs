@@ -109,7 +109,7 @@ pub fn home_rules(s: &str) -> String {
         "({s}.reblog_of_id IS NULL OR {s}.account_id = ?1 \
               OR EXISTS (SELECT 1 FROM follows hf WHERE hf.account_id = ?1 AND hf.target_id = {s}.account_id AND hf.reblogs)) \
            AND ({s}.in_reply_to_account_id IS NULL OR {s}.in_reply_to_account_id IN (CAST(?1 AS BIGINT), {s}.account_id) \
-                OR {s}.in_reply_to_account_id IN (SELECT target_id FROM follows WHERE account_id = ?1)) \
+                OR EXISTS (SELECT 1 FROM follows hr WHERE hr.account_id = ?1 AND hr.target_id = {s}.in_reply_to_account_id)) \
            AND NOT EXISTS (SELECT 1 FROM list_accounts xm JOIN lists xl ON xl.id = xm.list_id \
                            WHERE xl.account_id = ?1 AND xl.exclusive AND xm.account_id = {s}.account_id) \
            AND {} AND {}",

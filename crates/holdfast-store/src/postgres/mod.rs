@@ -124,6 +124,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0023_instance_rules",
         include_str!("../../migrations/postgres/0023_instance_rules.sql"),
     ),
+    (
+        "0025_home_feed_built_index",
+        include_str!("../../migrations/postgres/0025_home_feed_built_index.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
@@ -148,6 +152,9 @@ impl PgStore {
         Ok(crate::core::Core {
             db: PgDb::open(url, limits).await?,
             limits: limits.clone(),
+            parts: std::sync::Arc::new(crate::core::status_parts::StatusParts::new(
+                limits.status_parts_cache_max,
+            )),
         })
     }
 }

@@ -102,6 +102,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0023_instance_rules",
         include_str!("../../migrations/sqlite/0023_instance_rules.sql"),
     ),
+    (
+        "0025_home_feed_built_index",
+        include_str!("../../migrations/sqlite/0025_home_feed_built_index.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
@@ -113,6 +117,9 @@ impl SqliteStore {
         Ok(crate::core::Core {
             db: SqliteDb::open(data_dir, limits)?,
             limits: limits.clone(),
+            parts: std::sync::Arc::new(crate::core::status_parts::StatusParts::new(
+                limits.status_parts_cache_max,
+            )),
         })
     }
 }
@@ -172,22 +179,54 @@ impl SqliteDb {
         ids.observe(max_id);
         runner::register_next_id(&writer, ids)?;
 
+        // WAL checkpoints (copying committed pages into the database file and
+        // syncing it) run on a connection of their own, off the writer, so a
+        // commit never waits behind one (a p99 spike every ~1,000 pages);
+        // the writer still checkpoints itself if the WAL grows far past that
+        // (`sqlite_writer_checkpoint_pages`), say if the checkpointer stalls.
+        writer
+            .pragma_update(None, "wal_autocheckpoint", limits.sqlite_writer_checkpoint_pages)
+            .map_err(internal)?;
+        // Each queued write runs in a savepoint, whose journal (the original
+        // of every page it changes) otherwise spills to a temporary file past
+        // 64 KiB: a fan-out batch did, in pwrite calls (bench/perf, issue 10).
+        // And the writer's page cache holds the index pages posts and fan-out
+        // batches touch, instead of reading them again from the OS.
+        writer
+            .execute_batch("PRAGMA temp_store = MEMORY")
+            .map_err(internal)?;
+        writer
+            .pragma_update(None, "cache_size", -i64::from(limits.sqlite_writer_cache_kib))
+            .map_err(internal)?;
+        let checkpointer = Connection::open(&path).map_err(internal)?;
+        configure(&checkpointer, limits)?;
+
         let read_pool_size = readers.len();
         let (writes, queued) = tokio::sync::mpsc::channel(limits.sqlite_write_queue_max.max(1));
         let group_max = limits.sqlite_group_commit_max;
+        let background_wait_max = Duration::from_millis(limits.sqlite_background_write_wait_max_ms);
         std::thread::Builder::new()
             .name("holdfast-sqlite-writer".into())
-            .spawn(move || runner::writer_loop(Mutex::new(writer), queued, group_max))
+            .spawn(move || {
+                runner::writer_loop(Mutex::new(writer), queued, group_max, background_wait_max)
+            })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
-        Ok(SqliteDb {
-            inner: Arc::new(Inner {
-                writes,
-                readers: Mutex::new(readers),
-                read_permits: Semaphore::new(read_pool_size),
-                read_pool_size,
-                acquire_timeout: Duration::from_millis(limits.db_acquire_timeout_ms),
-            }),
-        })
+        let inner = Arc::new(Inner {
+            writes,
+            readers: Mutex::new(readers),
+            read_permits: Semaphore::new(read_pool_size),
+            read_pool_size,
+            acquire_timeout: Duration::from_millis(limits.db_acquire_timeout_ms),
+        });
+        let (open, every) = (
+            Arc::downgrade(&inner),
+            Duration::from_millis(limits.sqlite_checkpoint_interval_ms.max(1)),
+        );
+        std::thread::Builder::new()
+            .name("holdfast-sqlite-checkpoint".into())
+            .spawn(move || runner::checkpoint_loop(checkpointer, open, every))
+            .map_err(|e| StoreError::Internal(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(SqliteDb { inner })
     }
 }
 
@@ -202,6 +241,16 @@ fn configure(c: &Connection, limits: &Limits) -> StoreResult<()> {
         .map_err(internal)?;
     // The shared core prepares every query through the cache.
     c.set_prepared_statement_cache_capacity(limits.sqlite_statement_cache_max);
+    // Plans that do not depend on the values bound (the query planner
+    // stability guarantee). Without it SQLite marks a cached statement stale
+    // whenever a parameter it planned with (a `LIMIT ?`, a bound compared
+    // with a partial index's terms) is bound again, and parses it anew on
+    // every run: `sqlite3Reprepare` was 5 % of a home page's CPU (bench/perf).
+    c.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(internal)?;
     c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
         .map_err(internal)?;
     runner::register_now_ms(c)

@@ -7,8 +7,10 @@
 //! synchronously: so on SQLite each one completes on its first poll, on a
 //! blocking thread, never on the async workers.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rusqlite::functions::FunctionFlags;
@@ -49,8 +51,12 @@ pub(super) struct SqliteConn<'a> {
 }
 
 impl SqliteConn<'_> {
-    fn batch(&self, sql: &str) -> StoreResult<()> {
-        lock(self.conn).execute_batch(sql).map_err(super::classify)
+    /// One transaction-control statement (BEGIN, SAVEPOINT, COMMIT...),
+    /// prepared once: the writer runs three per queued write.
+    fn control(&self, sql: &str) -> StoreResult<()> {
+        let conn = lock(self.conn);
+        conn.prepare_cached(sql)?.raw_execute()?;
+        Ok(())
     }
 }
 
@@ -200,7 +206,7 @@ impl Db for SqliteDb {
     {
         let inner = self.inner.clone();
         take_permit(&inner, &inner.read_permits, "a read connection").await?;
-        let job = tokio::task::spawn_blocking(move || {
+        let job = move || {
             let conn = Mutex::new(
                 lock(&inner.readers)
                     .pop()
@@ -213,8 +219,20 @@ impl Db for SqliteDb {
             lock(&inner.readers).push(conn.into_inner().unwrap_or_else(|p| p.into_inner()));
             inner.read_permits.add_permits(1);
             result
-        });
-        match job.await {
+        };
+        // On the server's multi-threaded runtime a read runs right here: the
+        // worker hands its other tasks to another worker meanwhile, which is
+        // cheaper than a hop to a blocking thread and back (two wake-ups per
+        // read; bench/perf, issue 10). A current-thread runtime (tests, the
+        // CLI) cannot do that, so it keeps the blocking thread.
+        let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread;
+        let outcome = if multi_thread {
+            Ok(tokio::task::block_in_place(job))
+        } else {
+            tokio::task::spawn_blocking(job).await
+        };
+        match outcome {
             Ok(Ok(result)) => result,
             Ok(Err(_)) | Err(_) => Err(panicked()),
         }
@@ -228,10 +246,33 @@ impl Db for SqliteDb {
         T: Send + 'static,
         F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
     {
+        self.queue(data, f, Priority::Request).await
+    }
+
+    /// Queued like [`Db::write`], but the writer runs it only after the
+    /// requests' writes waiting with it (see [`writer_loop`]).
+    async fn write_background<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
+    {
+        self.queue(data, f, Priority::Background).await
+    }
+}
+
+impl SqliteDb {
+    async fn queue<D, T, F>(&self, data: D, f: F, priority: Priority) -> StoreResult<T>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
+    {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Box<dyn QueuedWrite> = Box::new(Pending {
             data,
             f,
+            priority,
             result: None,
             answer,
         });
@@ -248,6 +289,14 @@ impl Db for SqliteDb {
     }
 }
 
+/// Whose write it is: a request waits for it (a post, a follow), or a
+/// background worker does (a fan-out batch), which can wait longer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Priority {
+    Request,
+    Background,
+}
+
 /// A write waiting for the writer thread, its type erased so that writes of
 /// every result type share one queue.
 pub(super) trait QueuedWrite: Send {
@@ -255,11 +304,13 @@ pub(super) trait QueuedWrite: Send {
     fn run(&mut self, c: &SqliteConn<'_>) -> bool;
     /// Answers the caller once the fate of its transaction is known.
     fn answer(self: Box<Self>, committed: &StoreResult<()>);
+    fn priority(&self) -> Priority;
 }
 
 struct Pending<D, T, F> {
     data: D,
     f: F,
+    priority: Priority,
     result: Option<StoreResult<T>>,
     answer: tokio::sync::oneshot::Sender<StoreResult<T>>,
 }
@@ -290,6 +341,10 @@ where
         // The caller may have gone (timed out); its write stands all the same.
         let _ = self.answer.send(result);
     }
+
+    fn priority(&self) -> Priority {
+        self.priority
+    }
 }
 
 /// The writer thread: takes the queued writes (up to `group_max` at a time,
@@ -298,43 +353,97 @@ where
 /// once (one fsync for all), then answers each. Under load the queue fills
 /// while a commit syncs, so the batch grows with the load; alone, a write
 /// commits at once as before.
+///
+/// Requests' writes come first: background writes (fan-out batches) are set
+/// aside as they are taken from the queue, and one of them joins a
+/// transaction, after the requests' writes, only when those did not fill it
+/// (or it has waited `background_wait_max` already, so a steady stream of
+/// posts cannot starve the fan-out for good; the backlog has a bound of its
+/// own, `home_fanout_backlog_age_max_ms`). At most one is set aside per
+/// background worker, since each waits for its answer before queuing more.
 pub(super) fn writer_loop(
     conn: Mutex<Connection>,
     mut writes: tokio::sync::mpsc::Receiver<Box<dyn QueuedWrite>>,
     group_max: usize,
+    background_wait_max: Duration,
 ) {
     let c = SqliteConn { conn: &conn };
-    while let Some(first) = writes.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < group_max.max(1) {
+    let group_max = group_max.max(1);
+    let mut background: SetAside = VecDeque::new();
+    let mut batch: Vec<Box<dyn QueuedWrite>> = Vec::with_capacity(group_max + 1);
+    loop {
+        // Block for work only when nothing is set aside.
+        if background.is_empty() {
+            match writes.blocking_recv() {
+                Some(job) => take(job, &mut batch, &mut background),
+                None => return,
+            }
+        }
+        while batch.len() < group_max {
             match writes.try_recv() {
-                Ok(next) => batch.push(next),
+                Ok(job) => take(job, &mut batch, &mut background),
                 Err(_) => break,
             }
         }
+        let waited_long = background
+            .front()
+            .is_some_and(|(since, _)| since.elapsed() >= background_wait_max);
+        if batch.len() < group_max || waited_long {
+            if let Some((_, job)) = background.pop_front() {
+                batch.push(job);
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
         let committed = run_batch(&c, &mut batch);
-        for job in batch {
+        for job in batch.drain(..) {
             job.answer(&committed);
         }
     }
 }
 
+/// The checkpoint thread: every `every`, a PASSIVE checkpoint (it copies
+/// what it can without waiting for the writer or blocking readers) on its
+/// own connection, until the store is dropped.
+pub(super) fn checkpoint_loop(conn: Connection, open: std::sync::Weak<super::Inner>, every: Duration) {
+    loop {
+        std::thread::sleep(every);
+        if open.upgrade().is_none() {
+            return;
+        }
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
+    }
+}
+
+type SetAside = VecDeque<(Instant, Box<dyn QueuedWrite>)>;
+
+/// A queued write joins the batch, or is set aside if it is a background one.
+fn take(job: Box<dyn QueuedWrite>, batch: &mut Vec<Box<dyn QueuedWrite>>, set_aside: &mut SetAside) {
+    match job.priority() {
+        Priority::Request => batch.push(job),
+        Priority::Background => set_aside.push_back((Instant::now(), job)),
+    }
+}
+
 fn run_batch(c: &SqliteConn<'_>, batch: &mut [Box<dyn QueuedWrite>]) -> StoreResult<()> {
-    c.batch("BEGIN IMMEDIATE")?;
+    c.control("BEGIN IMMEDIATE")?;
     let result = (|| {
         for job in batch.iter_mut() {
-            c.batch("SAVEPOINT queued_write")?;
+            c.control("SAVEPOINT queued_write")?;
             if !job.run(c) {
-                c.batch("ROLLBACK TO queued_write")?;
+                c.control("ROLLBACK TO queued_write")?;
             }
-            c.batch("RELEASE queued_write")?;
+            c.control("RELEASE queued_write")?;
         }
-        c.batch("COMMIT")
+        c.control("COMMIT")
     })();
     if result.is_err() {
         // An error that ended the transaction itself (I/O, disk full):
         // nothing of the batch stands, and every write in it hears so.
-        let _ = c.batch("ROLLBACK");
+        let _ = c.control("ROLLBACK");
     }
     result
 }
