@@ -36,3 +36,7 @@ EXPLAIN QUERY PLAN UPDATE due_jobs SET progress = 2 WHERE id = 1;
 EXPLAIN QUERY PLAN DELETE FROM due_jobs WHERE id = 1;
 .print '-- pending jobs merged on read'
 EXPLAIN QUERY PLAN SELECT j.target_id FROM due_jobs j INDEXED BY due_jobs_fanout_queue WHERE j.kind = 'fanout' AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = 1 AND f.target_id = j.owner_id AND f.id > j.progress) ORDER BY j.id DESC LIMIT 1000;
+.print '-- a fan-out step that starts from the built feeds (migration 0025)'
+EXPLAIN QUERY PLAN SELECT followers_count FROM accounts WHERE id = 1;
+EXPLAIN QUERY PLAN SELECT COUNT(*) FROM (SELECT 1 FROM accounts INDEXED BY accounts_home_feed_built WHERE home_feed_built LIMIT 501) x;
+EXPLAIN QUERY PLAN INSERT INTO home_feed (account_id, status_id) SELECT a.id, CAST(2 AS BIGINT) FROM accounts a INDEXED BY accounts_home_feed_built WHERE a.home_feed_built AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = a.id AND f.target_id = 1 AND f.id > 3) ON CONFLICT DO NOTHING RETURNING account_id;

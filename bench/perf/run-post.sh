@@ -21,9 +21,9 @@ WORK=${WORK:-/tmp/post-bench}
 SEED=${SEED:-/tmp/seed-10k}
 SEED_100K=${SEED_100K:-/tmp/seed-100k}
 SEED_PG=${SEED_PG:-/tmp/seed-10k-pg}
-POST_RATE=${POST_RATE:-1000}
-STEP_S=${STEP_S:-5}
-CONNS=${CONNS:-64}
+POST_RATE=${POST_RATE:-700}
+STEP_S=${STEP_S:-3}
+CONNS=${CONNS:-32}
 SUFFIX=${SUFFIX:-}
 WHAT=${*:-ramp rounds followers mixed calm pg}
 mkdir -p "$WORK" "$OUT"
@@ -50,7 +50,7 @@ for what in $WHAT; do
     case $what in
     ramp)
         migrated seed-10k "$SEED" && fresh seed-10k
-        bench "post-10k-ramp$SUFFIX" --scenario post --step-s "$STEP_S" --rate-start 250 --p99-limit-ms 50
+        bench "post-10k-ramp$SUFFIX" --scenario post --step-s "$STEP_S" --rate-start 200 --no-healthz
         ;;
     rounds)
         migrated seed-10k "$SEED" && fresh seed-10k
@@ -62,7 +62,7 @@ for what in $WHAT; do
         ;;
     mixed)
         migrated seed-10k "$SEED" && fresh seed-10k
-        bench "mixed-10k$SUFFIX" --scenario mixed --step-s "$STEP_S" --rate-start 250 --no-healthz
+        bench "mixed-10k$SUFFIX" --scenario mixed --step-s "$STEP_S" --rate-start 200 --no-healthz
         ;;
     calm)
         # siege's legitimate mix alone (bench/flood's "calm capacity"): open loop,
@@ -70,9 +70,12 @@ for what in $WHAT; do
         dir="$OUT/siege-calm$SUFFIX"
         mkdir -p "$dir"
         load | tee "$dir/summary.txt"
-        for rate in ${CALM_RATES:-500 1000 2000 3000 4500 6000}; do
+        for rate in ${CALM_RATES:-600 1200 2400 4800}; do
             "$HF" siege --scenario calm --guard off --duration-s 8 --users 20 --legit-rate-per-s "$rate" \
-                --out "$dir/rate-$rate" 2>&1 | grep -i "legit\|calm" | sed "s/^/rate $rate: /" | tee -a "$dir/summary.txt"
+                --out "$dir/rate-$rate" >/dev/null 2>&1
+            python3 -c "import json; t = json.load(open('$dir/rate-$rate/report.json'))['totals']['legit']; \
+print('rate $rate/s: sent', t['sent'], 'ok', t['ok'], 'success', t['success_ratio'], 'p50', t['p50_ms'], 'p99', t['p99_ms'], 'ms')" \
+                | tee -a "$dir/summary.txt"
             rm -f "$dir/rate-$rate/server.log"
         done
         load | tee -a "$dir/summary.txt"

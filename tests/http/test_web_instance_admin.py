@@ -173,6 +173,10 @@ def test_rules_page_shows_the_configured_rules(make_server):
     from test_reports_admin import RULES, config_with
     s = make_server("--config", config_with(RULES))
     mod, user = moderator(s), WebUser(s)
+    # The sign-up form lists them above the agreement.
+    form = user.get("/auth/sign_up").text
+    assert form.index('id="sign-up-rules"') < form.index("No spam") < form.index("Be kind") \
+        < form.index('id="agreement"')
     assert user.sign_up().status_code == 303
     page = mod.get("/admin/rules")
     assert page.status_code == 200

@@ -5525,7 +5525,11 @@ async fn home_fanout_job_is_batched_durable_exactly_once_and_skips_deleted(b: Ba
     };
     let (mine, theirs) = tokio::join!(drain(s.clone()), drain(other.clone()));
     assert_eq!(mine + theirs, 3, "the other three followers, once each");
-    assert_eq!(s.run_fanout_batch().await.unwrap(), vec![], "the job is gone");
+    assert_eq!(
+        s.run_fanout_batch().await.unwrap(),
+        vec![],
+        "the job is gone"
+    );
     for &fan in &fans {
         assert_eq!(home(&s, fan).await, vec![p], "from the feed now");
     }
@@ -5592,7 +5596,10 @@ async fn home_fanout_batch_runs_several_jobs_and_its_backlog_is_bounded(b: Backe
     for fan in [reader.id, later.id] {
         s.follow(fan, author.id, true, false).await.unwrap();
     }
-    assert_eq!(items(s.home_timeline(reader.id, page(20)).await.unwrap()), Vec::<Id>::new());
+    assert_eq!(
+        items(s.home_timeline(reader.id, page(20)).await.unwrap()),
+        Vec::<Id>::new()
+    );
     let posts = [
         post(&s, author.id, "one").await,
         post(&s, author.id, "two").await,
@@ -5600,7 +5607,10 @@ async fn home_fanout_batch_runs_several_jobs_and_its_backlog_is_bounded(b: Backe
     ];
     let batches = s.run_fanout_batch().await.unwrap();
     assert_eq!(
-        batches.iter().map(|b| (b.status_id, b.finished)).collect::<Vec<_>>(),
+        batches
+            .iter()
+            .map(|b| (b.status_id, b.finished))
+            .collect::<Vec<_>>(),
         posts.iter().map(|&p| (p, true)).collect::<Vec<_>>(),
         "three jobs of two followers each fit one batch of ten"
     );
@@ -5608,7 +5618,10 @@ async fn home_fanout_batch_runs_several_jobs_and_its_backlog_is_bounded(b: Backe
     // SQLite skips `later`'s feed, never built; PostgreSQL copies to both.
     assert_eq!(copied, if b.is_postgres() { 6 } else { 3 });
     let newest_first: Vec<Id> = posts.iter().rev().copied().collect();
-    assert_eq!(items(s.home_timeline(reader.id, page(20)).await.unwrap()), newest_first);
+    assert_eq!(
+        items(s.home_timeline(reader.id, page(20)).await.unwrap()),
+        newest_first
+    );
     assert_eq!(
         items(s.home_timeline(later.id, page(20)).await.unwrap()),
         newest_first,
@@ -5618,7 +5631,9 @@ async fn home_fanout_batch_runs_several_jobs_and_its_backlog_is_bounded(b: Backe
     // The backlog bound: a job left pending past the bound refuses the next post.
     let waiting = post(&s, author.id, "waiting").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let refused = s.create_status(new_status(author.id, "refused"), 3600).await;
+    let refused = s
+        .create_status(new_status(author.id, "refused"), 3600)
+        .await;
     assert!(
         matches!(refused, Err(StoreError::Unavailable(_))),
         "refused while behind: {refused:?}"

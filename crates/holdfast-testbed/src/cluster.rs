@@ -26,10 +26,14 @@
 //! `ttl` after its last renewal), so ttl is the lever, but Patroni needs
 //! `loop_wait + 2 * retry_timeout <= ttl` (so a leader that cannot renew its
 //! key demotes itself before the key expires: no split brain), and ttl 4
-//! therefore means retry_timeout 1: tried on this loaded 2-core machine, the
-//! standbys' etcd requests (each gets retry_timeout / 3) timed out ("Error
-//! communicating with DCS") and after a kill of the primary none could take
-//! the leader key for minutes. ttl 5 / retry_timeout 2 stays.
+//! therefore means retry_timeout 1 (Patroni 3.0 reads whole seconds: 1.5 is
+//! 1). That cannot work with Patroni 3.0's etcd3 client: taking or renewing
+//! the leader key gives up ("Error communicating with DCS") when less than
+//! 1 s of retry_timeout is left after renewing its lease, which with
+//! retry_timeout 1 is always; after a kill of the primary no member ever
+//! took the leader key (tried twice, sessions 6 and 7). ttl 5 /
+//! retry_timeout 2 is the floor; `--patroni-*` flags set other values, and
+//! `up` refuses those that break the rule.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

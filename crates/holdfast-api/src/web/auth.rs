@@ -134,13 +134,20 @@ pub async fn sign_out(
     Ok(response)
 }
 
+/// The server rules a person agrees to by signing up. A store that cannot
+/// answer now shows the form without them (signing up then fails anyway,
+/// with its own message).
+async fn rules_to_agree_to(state: &AppState) -> Vec<holdfast_store::RuleRow> {
+    state.service.instance_rules().await.unwrap_or_default()
+}
+
 fn sign_up_page(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
     error: Option<&str>,
-    username: &str,
-    email: &str,
+    (username, email): (&str, &str),
+    rules: &[holdfast_store::RuleRow],
 ) -> Response {
     let registrations = state.service.config.registrations;
     let (token, fresh) = anonymous_form_token(headers);
@@ -169,6 +176,14 @@ fn sign_up_page(
                     input #password type="password" name="password" autocomplete="new-password" required
                         minlength=(limits.password_min_chars) aria-describedby="password-hint";
                     p.hint #password-hint { "At least " (limits.password_min_chars) " characters." }
+                    @if !rules.is_empty() {
+                        h2 #rules-heading { "This server's rules" }
+                        ol #sign-up-rules aria-labelledby="rules-heading" {
+                            @for r in rules {
+                                li { (r.text) @if !r.hint.is_empty() { br; span.meta { (r.hint) } } }
+                            }
+                        }
+                    }
                     label.check for="agreement" {
                         input #agreement type="checkbox" name="agreement" value="true" required;
                         "I agree to this server's rules"
@@ -196,7 +211,8 @@ pub async fn sign_up_form(
     if viewer.is_some() {
         return see_other("/home");
     }
-    sign_up_page(&state, &headers, StatusCode::OK, None, "", "")
+    let rules = rules_to_agree_to(&state).await;
+    sign_up_page(&state, &headers, StatusCode::OK, None, ("", ""), &rules)
 }
 
 /// `POST /auth/sign_up`: open registrations log the new account in at once;
@@ -232,13 +248,14 @@ pub async fn sign_up(
                 StatusCode::UNPROCESSABLE_ENTITY
             };
             let message = e.to_string();
+            let rules = rules_to_agree_to(&state).await;
             return Ok(sign_up_page(
                 &state,
                 &headers,
                 status,
                 Some(&message),
-                &username,
-                &email,
+                (&username, &email),
+                &rules,
             ));
         }
         Err(e) => return Err(e.into()),

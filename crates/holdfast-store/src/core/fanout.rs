@@ -65,7 +65,9 @@ pub async fn refuse_when_behind(c: &dyn Conn, age_max_ms: i64) -> StoreResult<()
         )
         .await?
         .get(0)?;
-    let behind_ms = oldest.map_or(0, |id| crate::ids::now_ms() - holdfast_config::ids::ms_of_id(id));
+    let behind_ms = oldest.map_or(0, |id| {
+        crate::ids::now_ms() - holdfast_config::ids::ms_of_id(id)
+    });
     if behind_ms > age_max_ms {
         return Err(StoreError::Unavailable(format!(
             "home timelines are {behind_ms} ms behind; try again shortly"
@@ -132,9 +134,10 @@ async fn run_job(
         .is_none();
     let built_only = c.dialect().fanout_to_built_feeds_only();
     if !gone && built_only {
-        if let Some((copied, walked)) =
-            copy_to_few_built_feeds(c, author, status_id, progress, batch_max, feed_trim, feed_max)
-                .await?
+        if let Some((copied, walked)) = copy_to_few_built_feeds(
+            c, author, status_id, progress, batch_max, feed_trim, feed_max,
+        )
+        .await?
         {
             c.execute("DELETE FROM due_jobs WHERE id = ?1", &args![job_id])
                 .await?;

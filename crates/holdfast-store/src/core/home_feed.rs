@@ -51,8 +51,7 @@ impl FeedLimits {
             scan_from_followees: int(l.home_scan_followees_min),
             fanout_batch_max: int(l.home_fanout_batch_max).max(1),
             pending_merge_max: int(l.home_fanout_pending_merge_max),
-            backlog_age_max_ms: i64::try_from(l.home_fanout_backlog_age_max_ms)
-                .unwrap_or(i64::MAX),
+            backlog_age_max_ms: i64::try_from(l.home_fanout_backlog_age_max_ms).unwrap_or(i64::MAX),
         }
     }
 }

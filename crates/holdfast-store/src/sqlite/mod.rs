@@ -185,7 +185,11 @@ impl SqliteDb {
         // the writer still checkpoints itself if the WAL grows far past that
         // (`sqlite_writer_checkpoint_pages`), say if the checkpointer stalls.
         writer
-            .pragma_update(None, "wal_autocheckpoint", limits.sqlite_writer_checkpoint_pages)
+            .pragma_update(
+                None,
+                "wal_autocheckpoint",
+                limits.sqlite_writer_checkpoint_pages,
+            )
             .map_err(internal)?;
         // Each queued write runs in a savepoint, whose journal (the original
         // of every page it changes) otherwise spills to a temporary file past
@@ -196,7 +200,11 @@ impl SqliteDb {
             .execute_batch("PRAGMA temp_store = MEMORY")
             .map_err(internal)?;
         writer
-            .pragma_update(None, "cache_size", -i64::from(limits.sqlite_writer_cache_kib))
+            .pragma_update(
+                None,
+                "cache_size",
+                -i64::from(limits.sqlite_writer_cache_kib),
+            )
             .map_err(internal)?;
         let checkpointer = Connection::open(&path).map_err(internal)?;
         configure(&checkpointer, limits)?;
@@ -225,7 +233,9 @@ impl SqliteDb {
         std::thread::Builder::new()
             .name("holdfast-sqlite-checkpoint".into())
             .spawn(move || runner::checkpoint_loop(checkpointer, open, every))
-            .map_err(|e| StoreError::Internal(format!("cannot start the checkpoint thread: {e}")))?;
+            .map_err(|e| {
+                StoreError::Internal(format!("cannot start the checkpoint thread: {e}"))
+            })?;
         Ok(SqliteDb { inner })
     }
 }

@@ -406,7 +406,11 @@ pub(super) fn writer_loop(
 /// The checkpoint thread: every `every`, a PASSIVE checkpoint (it copies
 /// what it can without waiting for the writer or blocking readers) on its
 /// own connection, until the store is dropped.
-pub(super) fn checkpoint_loop(conn: Connection, open: std::sync::Weak<super::Inner>, every: Duration) {
+pub(super) fn checkpoint_loop(
+    conn: Connection,
+    open: std::sync::Weak<super::Inner>,
+    every: Duration,
+) {
     loop {
         std::thread::sleep(every);
         if open.upgrade().is_none() {
@@ -421,7 +425,11 @@ pub(super) fn checkpoint_loop(conn: Connection, open: std::sync::Weak<super::Inn
 type SetAside = VecDeque<(Instant, Box<dyn QueuedWrite>)>;
 
 /// A queued write joins the batch, or is set aside if it is a background one.
-fn take(job: Box<dyn QueuedWrite>, batch: &mut Vec<Box<dyn QueuedWrite>>, set_aside: &mut SetAside) {
+fn take(
+    job: Box<dyn QueuedWrite>,
+    batch: &mut Vec<Box<dyn QueuedWrite>>,
+    set_aside: &mut SetAside,
+) {
     match job.priority() {
         Priority::Request => batch.push(job),
         Priority::Background => set_aside.push_back((Instant::now(), job)),
