@@ -4,10 +4,12 @@ acknowledges a commit? Usage, on a healthy `holdfast cluster up` cluster (it
 kills the primary, as kill-db-primary does, and leaves the cluster for a
 drill to heal or `cluster down`):
 
-    /usr/bin/python3 bench/drills/sync-after-promotion.py DIR [--freeze-other S]
+    /usr/bin/python3 bench/drills/sync-after-promotion.py DIR [--freeze-other S] [--txid-only]
 
 It watches both standbys directly; once one is out of recovery it notes its
-WAL insert position, commits a transaction with a transaction id, and asks
+WAL insert position, commits a transaction that wrote WAL (a transactional
+logical message; with --txid-only, one that only took a transaction id, as
+session 7's probe did), and asks
 how many synchronous standbys had replayed past that position when the
 commit was acknowledged (0: acknowledged by one server alone).
 --freeze-other S: also SIGSTOP the other standby's PostgreSQL for S seconds
@@ -50,7 +52,10 @@ if freeze_s:
     other = [i for i in conns][1]
     frozen = postgres_pids(other)
     for pid in frozen:
-        os.kill(pid, signal.SIGSTOP)
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except ProcessLookupError:  # a backend that just ended
+            pass
     del conns[other]
     print(f"froze pg{other+1} for {freeze_s} s")
 
@@ -74,7 +79,15 @@ while time.time() < deadline:
             cur.execute("SELECT application_name, state, sync_state FROM pg_stat_replication"); before = cur.fetchall()
             t1 = time.time()
             cur.execute("BEGIN")
-            cur.execute("SELECT pg_current_wal_insert_lsn() FROM (SELECT txid_current()) x"); lsn = cur.fetchone()[0]
+            cur.execute("SELECT pg_current_wal_insert_lsn()"); lsn = cur.fetchone()[0]
+            # A commit that waits like a write's must have written WAL before
+            # its commit record: PostgreSQL does not wait for synchronous
+            # standbys for a transaction that only took an xid (txid_current()),
+            # whatever synchronous_standby_names says (`--txid-only` shows it).
+            if "--txid-only" in sys.argv:
+                cur.execute("SELECT txid_current()")
+            else:
+                cur.execute("SELECT pg_logical_emit_message(true, 'holdfast-drill', 'probe')")
             cur.execute("COMMIT")
             t2 = time.time()
             cur.execute("SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum') AND replay_lsn > %s::pg_lsn", (lsn,))

@@ -188,8 +188,8 @@ pub struct RoundReport {
     pub first_write_after_ms: Option<u64>,
     /// The write stall split in two, from the drill's own probe of every
     /// member but the old primary, on its own port (a connection kept open,
-    /// asked `pg_is_in_recovery()` every PROBE_POLL_MS, then one commit):
-    /// when a new primary was out of recovery, and when it first
+    /// asked `pg_is_in_recovery()` every PROBE_POLL_MS, then one commit that
+    /// wrote WAL): when a new primary was out of recovery, and when it first
     /// acknowledged a commit (strict synchronous mode: once a standby streams
     /// from it), ms after the fault. That is Patroni's part (detection,
     /// leader race, promotion) and PostgreSQL's (a standby re-attaching).
@@ -1260,11 +1260,15 @@ type Probed = (Option<u64>, Option<u64>, Option<u64>);
 
 /// One member's probe (see `watch_new_primary`): a connection kept open,
 /// `pg_is_in_recovery()` every PROBE_POLL_MS until false, then one
-/// `txid_current()`, whose commit (it has a transaction id) waits for the
-/// synchronous standbys like any write's. Just before COMMIT it notes the
-/// WAL insert position; just after the acknowledgement it asks how many
-/// synchronous standbys have replayed past it. Applied there, the commit
-/// is on two servers; none means it was acknowledged by this one alone.
+/// transaction that writes WAL (a transactional logical message), whose
+/// commit waits for the synchronous standbys like any write's. (Session 7's
+/// probe committed a `txid_current()` alone: PostgreSQL does not wait for
+/// standbys for a transaction that wrote no WAL before its commit record, so
+/// it was acknowledged at once on a new primary with no standby, which
+/// looked like a hole in synchronous replication and was not one.) It notes
+/// the WAL insert position first; just after the acknowledgement it asks how
+/// many synchronous standbys have replayed past it. Applied there, the
+/// commit is on two servers; none means it was acknowledged by this one alone.
 async fn probe_member(port: u16, fault_at: Instant, until: Instant) -> Probed {
     let mut config = tokio_postgres::Config::new();
     config
@@ -1309,7 +1313,8 @@ async fn probe_member(port: u16, fault_at: Instant, until: Instant) -> Probed {
             let commit = tokio::time::timeout(
                 left,
                 client.simple_query(
-                    "BEGIN; SELECT pg_current_wal_insert_lsn() FROM (SELECT txid_current()) x; COMMIT",
+                    "BEGIN; SELECT pg_current_wal_insert_lsn(); \
+                     SELECT pg_logical_emit_message(true, 'holdfast-drill', 'probe'); COMMIT",
                 ),
             )
             .await;
