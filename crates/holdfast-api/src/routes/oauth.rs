@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::web::auth::log_in_form;
 use crate::web::layout::Page;
-use crate::web::session::{cookie, set_session_cookie, SESSION_COOKIE};
+use crate::web::session::{session_secret, set_session_cookie};
 use crate::AppState;
 use maud::{html, Markup};
 
@@ -441,16 +441,12 @@ fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
         || ours.is_some_and(|o| authority.eq_ignore_ascii_case(o.trim_end_matches('/')))
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SESSION_COOKIE)
-}
-
 /// The logged-in account of this browser, if its session is live.
 async fn session_account(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(AccountRow, String)>, Response> {
-    let Some(secret) = session_cookie(headers) else {
+    let Some(secret) = session_secret(headers) else {
         return Ok(None);
     };
     match state.service.session_account(&secret).await {
@@ -530,7 +526,7 @@ async fn login_step(
         Err(e) => return ApiError::from(e).into_response(),
     };
     // A new log-in (another account, or `force_login`) ends the session it replaces.
-    if let Some(old) = session_cookie(headers) {
+    if let Some(old) = session_secret(headers) {
         if let Err(e) = state.service.end_session(&old).await {
             return ApiError::from(e).into_response();
         }
@@ -734,6 +730,13 @@ pub async fn token(
     let grant_type = params
         .str("grant_type")?
         .ok_or_else(|| missing("grant_type"))?;
+    // A log-in's place at the password threads comes first: when they are
+    // busy, a flood of log-ins is refused before any look-up (the app, the
+    // account), as cheaply as by a rate limit.
+    let mut password_turn = match grant_type.as_str() {
+        "password" => Some(svc.password_turn()?),
+        _ => None,
+    };
     let (client_id, client_secret) = client_credentials(&headers, &params, svc.limits())?;
     let client_id = client_id.ok_or_else(|| missing("client_id"))?;
     let (app, client) = match client_secret {
@@ -754,7 +757,9 @@ pub async fn token(
                 let scopes = svc.requested_scopes(&app, scope.as_deref())?;
                 let username = params.str("username")?.ok_or_else(|| missing("username"))?;
                 let password = params.str("password")?.ok_or_else(|| missing("password"))?;
-                let account = svc.check_password(&username, &password).await?;
+                let account = svc
+                    .check_password_with(password_turn.take(), &username, &password)
+                    .await?;
                 svc.issue_token(app.id, Some(account), scopes).await?
             }
             "client_credentials" => {
