@@ -137,6 +137,8 @@ pub struct BulkLoader {
     /// Statements that give the loaded tables back what the load took away,
     /// in order (indexes, then foreign keys, then triggers).
     restore: Vec<String>,
+    /// SQLite: `Limits::bulk_sqlite_rows_per_insert_max`.
+    rows_per_insert: usize,
 }
 
 enum Db {
@@ -170,17 +172,19 @@ impl BulkLoader {
         // The index builds at the end sort in temporary files, on two threads.
         // Leaving WAL needs the only connection: the migrating store's
         // threads close theirs within a moment of its drop.
-        let mut tries = 0;
+        let wait_until = std::time::Instant::now()
+            + std::time::Duration::from_millis(limits.bulk_sqlite_exclusive_wait_ms);
         loop {
             let mode = c.query_row("PRAGMA journal_mode = OFF", [], |r| r.get::<_, String>(0));
             match mode {
                 Ok(m) if m.eq_ignore_ascii_case("off") => break,
-                _ if tries < 50 => {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
+                _ if std::time::Instant::now() < wait_until => std::thread::sleep(
+                    std::time::Duration::from_millis(limits.bulk_sqlite_exclusive_wait_ms / 50),
+                ),
                 other => {
-                    tracing::warn!("bulk load: could not leave WAL ({other:?}); loading will be slower");
+                    tracing::warn!(
+                        "bulk load: could not leave WAL ({other:?}); loading will be slower"
+                    );
                     break;
                 }
             }
@@ -225,6 +229,7 @@ impl BulkLoader {
         Ok(BulkLoader {
             db: Db::Sqlite(c),
             restore,
+            rows_per_insert: limits.bulk_sqlite_rows_per_insert_max.max(1),
         })
     }
 
@@ -303,13 +308,14 @@ impl BulkLoader {
         Ok(BulkLoader {
             db: Db::Postgres(client),
             restore,
+            rows_per_insert: 1,
         })
     }
 
     /// Writes one batch (inside the load's transaction).
     pub async fn write(&mut self, b: &BulkBatch) -> StoreResult<()> {
         match &mut self.db {
-            Db::Sqlite(c) => write_sqlite(c, b).map_err(internal),
+            Db::Sqlite(c) => write_sqlite(c, self.rows_per_insert, b).map_err(internal),
             Db::Postgres(c) => write_postgres(c, b).await.map_err(internal),
         }
     }
@@ -352,15 +358,12 @@ impl BulkLoader {
     }
 }
 
-/// How many rows go in one SQLite INSERT: binding and stepping one statement
-/// per 64 rows instead of per row.
-const ROWS_PER_INSERT: usize = 64;
-
-/// Inserts `rows` into `table (columns)` with multi-row INSERTs; `bind` binds
+/// Inserts `rows` into `table (columns)`, `per` rows per INSERT; `bind` binds
 /// one row's values at parameter offset `at` (1-based parameter `at + 1` is
 /// its first column).
 fn insert_rows<T>(
     c: &Connection,
+    per: usize,
     table_columns: &str,
     width: usize,
     rows: &[T],
@@ -380,9 +383,9 @@ fn insert_rows<T>(
         }
         s
     };
-    let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
-    if rows.len() >= ROWS_PER_INSERT {
-        let mut full = c.prepare_cached(&sql(ROWS_PER_INSERT))?;
+    let mut chunks = rows.chunks_exact(per);
+    if rows.len() >= per {
+        let mut full = c.prepare_cached(&sql(per))?;
         for chunk in &mut chunks {
             for (r, row) in chunk.iter().enumerate() {
                 bind(&mut full, r * width, row)?;
@@ -409,9 +412,10 @@ fn put(s: &mut Statement, at: usize, values: &[&dyn ToSql]) -> rusqlite::Result<
     Ok(())
 }
 
-fn write_sqlite(c: &Connection, b: &BulkBatch) -> rusqlite::Result<()> {
+fn write_sqlite(c: &Connection, per: usize, b: &BulkBatch) -> rusqlite::Result<()> {
     insert_rows(
         c,
+        per,
         "accounts (id, username, username_lower, display_name, note, created_at, \
          followers_count, following_count, statuses_count, last_status_at)",
         10,
@@ -435,9 +439,14 @@ fn write_sqlite(c: &Connection, b: &BulkBatch) -> rusqlite::Result<()> {
             )
         },
     )?;
-    insert_rows(c, "tags (id, name)", 2, &b.tags, |s, at, (id, name)| {
-        put(s, at, &[id, name])
-    })?;
+    insert_rows(
+        c,
+        per,
+        "tags (id, name)",
+        2,
+        &b.tags,
+        |s, at, (id, name)| put(s, at, &[id, name]),
+    )?;
     for (id, name, client_id, secret_hash) in &b.apps {
         c.execute(
             "INSERT INTO apps (id, name, redirect_uris, scopes, client_id, client_secret_hash, created_at) \
@@ -447,6 +456,7 @@ fn write_sqlite(c: &Connection, b: &BulkBatch) -> rusqlite::Result<()> {
     }
     insert_rows(
         c,
+        per,
         "tokens (id, token_hash, app_id, account_id, scopes, created_at)",
         6,
         &b.tokens,
@@ -460,6 +470,7 @@ fn write_sqlite(c: &Connection, b: &BulkBatch) -> rusqlite::Result<()> {
     )?;
     insert_rows(
         c,
+        per,
         "follows (id, account_id, target_id)",
         3,
         &b.follows,
@@ -467,6 +478,7 @@ fn write_sqlite(c: &Connection, b: &BulkBatch) -> rusqlite::Result<()> {
     )?;
     insert_rows(
         c,
+        per,
         "statuses (id, account_id, text, content, visibility, in_reply_to_id, in_reply_to_account_id, \
          thread_id, reblog_of_id, replies_count, reblogs_count, favourites_count, created_at)",
         13,
@@ -495,6 +507,7 @@ fn write_sqlite(c: &Connection, b: &BulkBatch) -> rusqlite::Result<()> {
     )?;
     insert_rows(
         c,
+        per,
         "favourites (id, account_id, status_id)",
         3,
         &b.favourites,
@@ -502,6 +515,7 @@ fn write_sqlite(c: &Connection, b: &BulkBatch) -> rusqlite::Result<()> {
     )?;
     insert_rows(
         c,
+        per,
         "mentions (status_id, account_id)",
         2,
         &b.mentions,
@@ -509,6 +523,7 @@ fn write_sqlite(c: &Connection, b: &BulkBatch) -> rusqlite::Result<()> {
     )?;
     insert_rows(
         c,
+        per,
         "status_tags (tag_id, status_id)",
         2,
         &b.status_tags,
@@ -516,6 +531,7 @@ fn write_sqlite(c: &Connection, b: &BulkBatch) -> rusqlite::Result<()> {
     )?;
     insert_rows(
         c,
+        per,
         "notifications (id, account_id, from_account_id, type, status_id, group_key, created_at)",
         7,
         &b.notifications,
@@ -643,7 +659,10 @@ async fn write_postgres(
         },
     )
     .await?;
-    copy_rows(c, "tags (id, name)", &b.tags, |(id, name)| vec![id as &dyn CopyValue, name]).await?;
+    copy_rows(c, "tags (id, name)", &b.tags, |(id, name)| {
+        vec![id as &dyn CopyValue, name]
+    })
+    .await?;
     for (id, name, client_id, secret_hash) in &b.apps {
         c.execute(
             "INSERT INTO apps (id, name, redirect_uris, scopes, client_id, client_secret_hash, created_at) \
@@ -656,7 +675,16 @@ async fn write_postgres(
         c,
         "tokens (id, token_hash, app_id, account_id, scopes, created_at)",
         &b.tokens,
-        |(app_id, t)| vec![&t.id as &dyn CopyValue, &t.token_hash, app_id, &t.account_id, &t.scopes, &0i64],
+        |(app_id, t)| {
+            vec![
+                &t.id as &dyn CopyValue,
+                &t.token_hash,
+                app_id,
+                &t.account_id,
+                &t.scopes,
+                &0i64,
+            ]
+        },
     )
     .await?;
     copy_rows(
