@@ -489,8 +489,8 @@ fn every_entity_has_the_documented_fields() {
     // `text` is sent only in the answer to a delete: that rendering has every field.
     let reblog = bundle(11, Some(bundle(10, None)));
     problems.extend(check("Status", &[], Status::deleted(&u, &reblog)));
-    problems.extend(check("Status::Mention", &[], &status.mentions[0]));
-    problems.extend(check("Status::Tag", &[], &status.tags[0]));
+    problems.extend(check("Status::Mention", &[], &status.shared.mentions[0]));
+    problems.extend(check("Status::Tag", &[], &status.shared.tags[0]));
     problems.extend(check(
         "MediaAttachment",
         &[],
@@ -944,7 +944,11 @@ fn a_page_written_from_kept_fragments_is_the_serialized_status_list() {
         String::from_utf8(expected(&page)).unwrap(),
         "first render"
     );
-    assert_eq!(rendered.statuses_json(&u, &page), expected(&page), "from the cache");
+    assert_eq!(
+        rendered.statuses_json(&u, &page),
+        expected(&page),
+        "from the cache"
+    );
     let (statuses, accounts) = rendered.counts();
     assert_eq!((statuses.hits, statuses.misses), (3, 3));
     assert!(accounts.hits >= 3, "{accounts:?}");

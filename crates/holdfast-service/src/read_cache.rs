@@ -150,10 +150,7 @@ impl ReadCache {
     /// The page as it may be kept: without statuses deleted since it was
     /// read, and not at all if one of them was edited. Shared with the
     /// answer unless a change touched it (no copy on the read path).
-    fn without_tombstones(
-        &self,
-        items: &Arc<Vec<StatusBundle>>,
-    ) -> Option<Arc<Vec<StatusBundle>>> {
+    fn without_tombstones(&self, items: &Arc<Vec<StatusBundle>>) -> Option<Arc<Vec<StatusBundle>>> {
         let tombstones = self.tombstones.lock().unwrap_or_else(|p| p.into_inner());
         let mut items = items.clone();
         for (id, (at, change)) in tombstones.iter() {

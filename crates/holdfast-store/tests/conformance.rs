@@ -5854,7 +5854,12 @@ async fn row_versions_move_with_every_change_that_renders(b: Backend) {
     av = moved(av, account_v(a.id).await, "statuses_count");
     let mut sv = status_v(st).await;
     assert_eq!(status_v(st).await, sv, "a read moves nothing");
-    assert_eq!(s.status_bundles(None, &[st]).await.unwrap()[0].account.version, av);
+    assert_eq!(
+        s.status_bundles(None, &[st]).await.unwrap()[0]
+            .account
+            .version,
+        av
+    );
 
     s.favourite(f.id, st).await.unwrap();
     sv = moved(sv, status_v(st).await, "favourite");
@@ -5872,7 +5877,11 @@ async fn row_versions_move_with_every_change_that_renders(b: Backend) {
     .await;
     sv = moved(sv, status_v(st).await, "reply");
     s.bookmark(f.id, st).await.unwrap();
-    assert_eq!(status_v(st).await, sv, "a bookmark is the viewer's own flag");
+    assert_eq!(
+        status_v(st).await,
+        sv,
+        "a bookmark is the viewer's own flag"
+    );
     let edit = StatusEdit {
         text: "edited".into(),
         content: "<p>edited</p>".into(),

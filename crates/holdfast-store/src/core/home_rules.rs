@@ -106,8 +106,7 @@ pub async fn passing(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<HashSe
             let a = of(s.author);
             (own || a.followed)
                 && (!k.is_reblog || own || a.reblogs_wanted)
-                && k
-                    .in_reply_to_account
+                && k.in_reply_to_account
                     .is_none_or(|r| r == viewer || r == s.author || of(r).followed)
                 && !a.exclusive
                 && visible(s)

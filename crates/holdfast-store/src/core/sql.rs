@@ -208,6 +208,7 @@ pub fn account_columns() -> String {
 }
 
 /// How many columns [`account_columns`] selects: a query's own columns come after them.
+// fact: the length of the column list above, not a tunable.
 pub const ACCOUNT_COLUMNS_N: usize = 21;
 
 pub fn account_row(r: &Row) -> StoreResult<AccountRow> {
