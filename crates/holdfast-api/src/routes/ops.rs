@@ -55,10 +55,13 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         "# HELP holdfast_store_primary_reachable 0 while in degraded mode: no database primary, reads from a standby.\n\
          # TYPE holdfast_store_primary_reachable gauge\nholdfast_store_primary_reachable {}\n\
          # TYPE holdfast_store_standby_reads_total counter\nholdfast_store_standby_reads_total {}\n\
-         # TYPE holdfast_store_write_retries_total counter\nholdfast_store_write_retries_total {}\n",
+         # TYPE holdfast_store_write_retries_total counter\nholdfast_store_write_retries_total {}\n\
+         # HELP holdfast_store_sync_standby_waits_total Writes that waited for a new primary to have a synchronous standby.\n\
+         # TYPE holdfast_store_sync_standby_waits_total counter\nholdfast_store_sync_standby_waits_total {}\n",
         u8::from(!pool.primary_down),
         pool.standby_reads,
-        pool.write_retries
+        pool.write_retries,
+        pool.sync_standby_waits
     ));
     let cluster = match &state.cluster {
         Some(watch) => Some(watch.view().await),
