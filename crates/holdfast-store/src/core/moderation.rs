@@ -214,6 +214,16 @@ pub async fn record(c: &dyn Conn, a: &NewAudit) -> StoreResult<()> {
     Ok(())
 }
 
+/// Records the audit entry of a change that wrote `changed` rows. None means
+/// there was nothing to change: NotFound, and no entry (the caller's
+/// transaction rolls back).
+pub async fn record_change(c: &dyn Conn, changed: u64, audit: &NewAudit) -> StoreResult<()> {
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    record(c, audit).await
+}
+
 pub async fn audit_log(c: &dyn Conn, page: Page) -> StoreResult<Vec<Paged<AuditRow>>> {
     sql::paged_rows(
         c,
@@ -431,10 +441,7 @@ pub async fn change_report(
             .await?
         }
     };
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await?;
+    record_change(c, changed, audit).await?;
     report(c, id).await
 }
 
@@ -577,10 +584,7 @@ pub async fn update_announcement(
             &args![id, &a.text, &a.content, a.starts_at_ms, a.ends_at_ms, a.all_day, now_ms()],
         )
         .await?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await?;
+    record_change(c, changed, audit).await?;
     announcement(c, id, None).await
 }
 
@@ -605,10 +609,7 @@ pub async fn publish_announcement(
         )
         .await?
     };
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await?;
+    record_change(c, changed, audit).await?;
     announcement(c, id, None).await
 }
 
@@ -616,10 +617,7 @@ pub async fn delete_announcement(c: &dyn Conn, id: Id, audit: &NewAudit) -> Stor
     let changed = c
         .execute("DELETE FROM announcements WHERE id = ?1", &args![id])
         .await?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await
+    record_change(c, changed, audit).await
 }
 
 /// Marks an active announcement read by `me`; again is harmless.
