@@ -628,6 +628,11 @@ pub struct Limits {
     /// (by id, used only while the status' `edited_at` is unchanged; 0: read
     /// them with every page). Measured in bench/perf (home).
     pub status_parts_cache_max: usize,
+    /// Statuses, and separately accounts, whose rendered JSON is kept between
+    /// pages (by id, used only while the row's `version` is unchanged,
+    /// migration 0024; 0: render every status on every page). Hits and
+    /// misses in `/metrics`; measured in bench/perf (home).
+    pub rendered_json_cache_max: usize,
 
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
@@ -1138,6 +1143,7 @@ impl Default for Limits {
             bulk_sqlite_rows_per_insert_max: 64,
             bulk_sqlite_exclusive_wait_ms: 5_000,
             status_parts_cache_max: 20_000,
+            rendered_json_cache_max: 20_000,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,

@@ -19,6 +19,7 @@ pub mod media;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
+pub mod versioned;
 
 use async_trait::async_trait;
 pub use feed::{EventFeed, FeedStats};

@@ -132,6 +132,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0018_id_leases",
         include_str!("../../migrations/postgres/0018_id_leases.sql"),
     ),
+    (
+        "0024_row_versions",
+        include_str!("../../migrations/postgres/0024_row_versions.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
