@@ -255,20 +255,13 @@ impl BulkLoader {
         config.options(
             "-c statement_timeout=0 -c synchronous_commit=off -c maintenance_work_mem=256MB",
         );
-        let (client, connection) = config
-            .connect(tokio_postgres::NoTls)
-            .await
-            .map_err(pg)?;
+        let (client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(pg)?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!("bulk loader connection ended: {e}");
             }
         });
-        let busy: bool = client
-            .query_one(HAS_ROWS, &[])
-            .await
-            .map_err(pg)?
-            .get(0);
+        let busy: bool = client.query_one(HAS_ROWS, &[]).await.map_err(pg)?.get(0);
         if busy {
             return Err(StoreError::Rejected(NOT_EMPTY));
         }
