@@ -128,6 +128,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0025_home_feed_built_index",
         include_str!("../../migrations/postgres/0025_home_feed_built_index.sql"),
     ),
+    (
+        "0026_auth_epoch",
+        include_str!("../../migrations/postgres/0026_auth_epoch.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
