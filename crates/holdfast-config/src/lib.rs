@@ -452,8 +452,9 @@ pub struct Limits {
 
     // ---- hardening: password hashing and fair admission (flood, issue 11) ----
     /// Log-ins and sign-ups waiting for a hashing slot at once; one more is a
-    /// 503 at once. The hashing threads run at the lowest CPU priority
-    /// (`SCHED_IDLE`), so under load the queue drains slowly: it is kept short.
+    /// 503 at once, before it has looked anything up. The hashing threads run
+    /// at the lowest CPU priority (`SCHED_IDLE`), so under load the queue
+    /// drains slowly: it is kept short.
     pub password_hash_queue_max: usize,
     /// Once half the admission limit is in use, the share of it one signed-in
     /// principal (an account, or an app token) may hold, admitted and waiting

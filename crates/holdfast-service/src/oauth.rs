@@ -5,7 +5,7 @@ use holdfast_store::{AccountRow, AppRow, AuthCode, Id, NewAccount, NewApp, Store
 
 use sha2::{Digest, Sha256};
 
-use crate::secrets::{digest_secret, hash_secret, hex, random_secret, same_hash};
+use crate::secrets::{digest_secret, hash_secret, hex, random_secret, same_hash, PasswordTurn};
 use crate::{FieldError, OAuthError, Principal, Scopes, Service, ServiceError, ServiceResult};
 
 pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -337,8 +337,31 @@ impl Service {
         Ok(wanted)
     }
 
+    /// A place at the password-hashing threads, for a log-in or sign-up to
+    /// claim before any other work (see [`crate::secrets::PasswordPool::turn`]):
+    /// a 503 at once when too many are waiting already.
+    pub fn password_turn(&self) -> ServiceResult<PasswordTurn<'_>> {
+        self.passwords.turn()
+    }
+
     /// Checks e-mail and password; the same error for unknown e-mail and wrong password.
     pub async fn check_password(&self, email: &str, password: &str) -> ServiceResult<Id> {
+        self.check_password_with(None, email, password).await
+    }
+
+    /// [`Service::check_password`] on a turn claimed earlier (the token
+    /// endpoint claims it before it authenticates the app), or, if `None`,
+    /// on one claimed now, before the account is looked up.
+    pub async fn check_password_with(
+        &self,
+        turn: Option<PasswordTurn<'_>>,
+        email: &str,
+        password: &str,
+    ) -> ServiceResult<Id> {
+        let turn = match turn {
+            Some(turn) => turn,
+            None => self.password_turn()?,
+        };
         let bad = || {
             ServiceError::oauth(OAuthError::InvalidGrant, "The provided authorization grant is invalid, expired, revoked, or the credentials are wrong.")
         };
@@ -347,8 +370,7 @@ impl Service {
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e.into()),
         };
-        let ok = self
-            .passwords
+        let ok = turn
             .verify(
                 password.to_owned(),
                 creds.as_ref().map(|c| c.password_hash.clone()),
@@ -631,10 +653,13 @@ impl Service {
                 "Registrations are closed on this server".into(),
             ));
         }
+        // Claimed before the checks read the store: a sign-up flood past the
+        // rate limits is refused for the price of this.
+        let turn = self.password_turn()?;
         let username = input.username.trim();
         let email = input.email.trim();
         self.check_sign_up(username, email, &input).await?;
-        let password_hash = self.passwords.hash(input.password).await?;
+        let password_hash = turn.hash(input.password).await?;
         let verdict = match addr {
             Some(a) => self.check_sign_up_address(a).await?,
             None => crate::moderation::SignUpAddress::Allowed,

@@ -16,7 +16,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 
-use crate::threads::{DedicatedThreads, PoolBounds, Priority, Refusal};
+use crate::threads::{Claim, DedicatedThreads, PoolBounds, Priority, Refusal};
 use crate::ServiceError;
 
 /// A fresh random secret, URL-safe (43 characters of base64url, no padding).
@@ -98,13 +98,48 @@ impl PasswordPool {
         }
     }
 
+    /// A place at the hashing threads, claimed before the rest of a log-in's
+    /// or sign-up's work (looking the account or the app up): when the queue
+    /// is full, the refusal is all a request costs, as a rate limit's is.
+    pub fn turn(&self) -> Result<PasswordTurn<'_>, ServiceError> {
+        match self.threads.claim() {
+            Ok(claim) => Ok(PasswordTurn {
+                claim,
+                decoy_hash: &self.decoy_hash,
+            }),
+            Err(refusal) => Err(refused(refusal)),
+        }
+    }
+
     pub async fn hash(&self, password: String) -> Result<String, ServiceError> {
-        self.run(move || hash_now(&password)).await?
+        self.turn()?.hash(password).await
     }
 
     /// `stored = None` verifies against the decoy and always answers false.
     pub async fn verify(
         &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, ServiceError> {
+        self.turn()?.verify(password, stored).await
+    }
+}
+
+/// A claimed place at the password-hashing threads (see [`PasswordPool::turn`]);
+/// spent by one hash or one verification.
+pub struct PasswordTurn<'a> {
+    claim: Claim<'a>,
+    decoy_hash: &'a Arc<String>,
+}
+
+impl PasswordTurn<'_> {
+    pub async fn hash(self, password: String) -> Result<String, ServiceError> {
+        self.run(move || hash_now(&password)).await?
+    }
+
+    /// `stored = None` verifies against the decoy and always answers false.
+    pub async fn verify(
+        self,
         password: String,
         stored: Option<String>,
     ) -> Result<bool, ServiceError> {
@@ -125,19 +160,24 @@ impl PasswordPool {
     }
 
     async fn run<T: Send + 'static>(
-        &self,
+        self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
-        match self.threads.run(f).await {
+        match self.claim.run(f).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(_)) | Err(Refusal::Lost) => {
-                Err(ServiceError::Internal("password hashing failed".into()))
-            }
-            Err(Refusal::Busy) => Err(ServiceError::Unavailable(
-                "too many log-ins at once, try again shortly".into(),
-            )),
-            Err(Refusal::Closed) => Err(ServiceError::Unavailable("shutting down".into())),
+            Ok(Err(_)) => Err(ServiceError::Internal("password hashing failed".into())),
+            Err(refusal) => Err(refused(refusal)),
         }
+    }
+}
+
+fn refused(refusal: Refusal) -> ServiceError {
+    match refusal {
+        Refusal::Busy => {
+            ServiceError::Unavailable("too many log-ins at once, try again shortly".into())
+        }
+        Refusal::Closed => ServiceError::Unavailable("shutting down".into()),
+        Refusal::Lost => ServiceError::Internal("password hashing failed".into()),
     }
 }
 

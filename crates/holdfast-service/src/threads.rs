@@ -60,8 +60,9 @@ pub struct DedicatedThreads {
     jobs: std::sync::mpsc::SyncSender<Job>,
     wait: Duration,
     size: usize,
-    queue_max: Option<usize>,
-    waiting: Arc<AtomicUsize>,
+    /// Callers holding a [`Claim`] (running or waiting), at most `claims_max`.
+    claimed: Arc<AtomicUsize>,
+    claims_max: usize,
 }
 
 impl DedicatedThreads {
@@ -100,8 +101,10 @@ impl DedicatedThreads {
             jobs,
             wait: bounds.wait,
             size,
-            queue_max: bounds.queue_max,
-            waiting: Arc::new(AtomicUsize::new(0)),
+            claimed: Arc::new(AtomicUsize::new(0)),
+            claims_max: bounds
+                .queue_max
+                .map_or(usize::MAX, |queue| size.saturating_add(queue)),
         }
     }
 
@@ -110,52 +113,71 @@ impl DedicatedThreads {
         self.size.saturating_sub(self.permits.available_permits())
     }
 
-    /// Runs `f` on one of the threads. The inner `Err` is a panic in `f`,
-    /// caught so that the thread lives on and the caller decides what it means.
+    /// Runs `f` on one of the threads (see [`Claim::run`]).
     pub async fn run<T, F>(&self, f: F) -> Result<std::thread::Result<T>, Refusal>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let permit = match self.permits.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(Refusal::Closed),
-            Err(tokio::sync::TryAcquireError::NoPermits) => {
-                let _place = self.queue_place().ok_or(Refusal::Busy)?;
-                tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
-                    .await
-                    .map_err(|_| Refusal::Busy)?
-                    .map_err(|_| Refusal::Closed)?
-            }
-        };
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        // The permit goes with the work: if the request is abandoned, the
-        // slot stays taken until the work really ends.
-        let job: Job = Box::new(move || {
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-            drop(permit);
-            let _ = tx.send(out);
-        });
-        self.jobs.send(job).map_err(|_| Refusal::Closed)?;
-        rx.await.map_err(|_| Refusal::Lost)
+        self.claim()?.run(f).await
     }
 
-    /// A place among the callers waiting for a thread, if the queue has room.
-    fn queue_place(&self) -> Option<QueuePlace> {
-        let queue_max = self.queue_max.unwrap_or(usize::MAX);
-        self.waiting
+    /// A place among the pool's callers, running or waiting: refused at once
+    /// when the threads are taken and `queue_max` callers already wait. A
+    /// caller with more work before it needs a thread (a log-in looks the
+    /// account up first) claims before that work, so a refusal costs nothing
+    /// but this check: under a log-in flood the refusals are most requests.
+    pub fn claim(&self) -> Result<Claim<'_>, Refusal> {
+        self.claimed
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < queue_max).then_some(n + 1)
+                (n < self.claims_max).then_some(n + 1)
             })
-            .ok()?;
-        Some(QueuePlace(self.waiting.clone()))
+            .map_err(|_| Refusal::Busy)?;
+        Ok(Claim {
+            pool: self,
+            place: Place(self.claimed.clone()),
+        })
     }
 }
 
-/// Held while waiting for a thread; gives the place back on drop.
-struct QueuePlace(Arc<AtomicUsize>);
+/// A caller's place at a [`DedicatedThreads`] pool, from [`DedicatedThreads::claim`].
+pub struct Claim<'a> {
+    pool: &'a DedicatedThreads,
+    place: Place,
+}
 
-impl Drop for QueuePlace {
+impl Claim<'_> {
+    /// Runs `f` on one of the threads, after waiting at most the pool's
+    /// `wait` for one. The inner `Err` is a panic in `f`, caught so that the
+    /// thread lives on and the caller decides what it means.
+    pub async fn run<T, F>(self, f: F) -> Result<std::thread::Result<T>, Refusal>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let pool = self.pool;
+        let permit = tokio::time::timeout(pool.wait, pool.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| Refusal::Busy)?
+            .map_err(|_| Refusal::Closed)?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // The permit and the place go with the work: if the request is
+        // abandoned, both stay taken until the work really ends.
+        let place = self.place;
+        let job: Job = Box::new(move || {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            drop((permit, place));
+            let _ = tx.send(out);
+        });
+        pool.jobs.send(job).map_err(|_| Refusal::Closed)?;
+        rx.await.map_err(|_| Refusal::Lost)
+    }
+}
+
+/// Held by a claim; gives the place back on drop.
+struct Place(Arc<AtomicUsize>);
+
+impl Drop for Place {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -234,7 +256,7 @@ mod tests {
             let pool = pool.clone();
             tokio::spawn(async move { pool.run(|| 7).await })
         };
-        while pool.waiting.load(Ordering::Acquire) == 0 {
+        while pool.claimed.load(Ordering::Acquire) < 2 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         // The one place in the queue is taken: refused now, not after `wait`.
@@ -244,7 +266,31 @@ mod tests {
         release.send(()).unwrap();
         running.await.unwrap().unwrap().unwrap().unwrap();
         assert_eq!(queued.await.unwrap().unwrap().unwrap(), 7);
-        assert_eq!(pool.waiting.load(Ordering::Acquire), 0, "places given back");
+        assert_eq!(pool.claimed.load(Ordering::Acquire), 0, "places given back");
+    }
+
+    #[tokio::test]
+    async fn a_claim_holds_a_place_before_any_work() {
+        // A log-in claims before it looks the account up: the places count
+        // from the claim, so a flood is refused before that look-up.
+        let pool = DedicatedThreads::with_bounds(
+            "test",
+            PoolBounds {
+                threads: 1,
+                queue_max: Some(1),
+                wait: Duration::from_secs(5),
+                priority: Priority::Normal,
+            },
+        );
+        let first = pool.claim().expect("a thread's place");
+        let second = pool.claim().expect("the queue's place");
+        assert_eq!(pool.busy(), 0, "nothing runs yet");
+        assert_eq!(pool.claim().err(), Some(Refusal::Busy));
+        drop(first);
+        assert_eq!(second.run(|| 5).await.unwrap().unwrap(), 5);
+        let third = pool.claim().expect("places given back");
+        assert_eq!(third.run(|| 6).await.unwrap().unwrap(), 6);
+        assert_eq!(pool.claimed.load(Ordering::Acquire), 0);
     }
 
     #[cfg(target_os = "linux")]

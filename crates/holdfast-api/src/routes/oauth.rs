@@ -734,6 +734,13 @@ pub async fn token(
     let grant_type = params
         .str("grant_type")?
         .ok_or_else(|| missing("grant_type"))?;
+    // A log-in's place at the password threads comes first: when they are
+    // busy, a flood of log-ins is refused before any look-up (the app, the
+    // account), as cheaply as by a rate limit.
+    let mut password_turn = match grant_type.as_str() {
+        "password" => Some(svc.password_turn()?),
+        _ => None,
+    };
     let (client_id, client_secret) = client_credentials(&headers, &params, svc.limits())?;
     let client_id = client_id.ok_or_else(|| missing("client_id"))?;
     let (app, client) = match client_secret {
@@ -754,7 +761,9 @@ pub async fn token(
                 let scopes = svc.requested_scopes(&app, scope.as_deref())?;
                 let username = params.str("username")?.ok_or_else(|| missing("username"))?;
                 let password = params.str("password")?.ok_or_else(|| missing("password"))?;
-                let account = svc.check_password(&username, &password).await?;
+                let account = svc
+                    .check_password_with(password_turn.take(), &username, &password)
+                    .await?;
                 svc.issue_token(app.id, Some(account), scopes).await?
             }
             "client_credentials" => {
