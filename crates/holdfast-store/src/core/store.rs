@@ -2035,7 +2035,7 @@ impl<B: Db> Store for Core<B> {
         Ok(match fresh {
             Some((bundle, parts)) => {
                 // Committed: later pages find its parts without reading them.
-                self.parts.put(id, None, parts);
+                self.parts.put(id, None, std::sync::Arc::new(parts));
                 (id, Some(bundle))
             }
             None => (id, None),

@@ -107,6 +107,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0025_home_feed_built_index.sql"),
     ),
     (
+        "0024_row_versions",
+        include_str!("../../migrations/sqlite/0024_row_versions.sql"),
+    ),
+    (
         "0026_auth_epoch",
         include_str!("../../migrations/sqlite/0026_auth_epoch.sql"),
     ),
