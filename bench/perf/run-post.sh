@@ -15,14 +15,10 @@
 # judged on the slowest of them). `uptime` is printed beside every run.
 set -u
 cd "$(dirname "$0")/../.."
-HF=${HF:-target/release/holdfast}
-OUT=${OUT:-bench/perf/results}
+. bench/perf/env.sh
 WORK=${WORK:-/tmp/post-bench}
-SEED=${SEED:-/tmp/seed-10k}
-SEED_100K=${SEED_100K:-/tmp/seed-100k}
 SEED_PG=${SEED_PG:-/tmp/seed-10k-pg}
 POST_RATE=${POST_RATE:-700}
-STEP_S=${STEP_S:-3}
 CONNS=${CONNS:-32}
 SUFFIX=${SUFFIX:-}
 WHAT=${*:-ramp rounds followers mixed calm pg}

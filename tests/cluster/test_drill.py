@@ -96,6 +96,11 @@ def test_a_short_drill_loses_nothing(cluster, tmp_path, fault):
         # The stall is split: the drill saw the new primary take a commit itself.
         assert report["new_primary_commits_after_ms"] is not None
         assert report["new_primary_promoted_after_ms"] <= report["new_primary_commits_after_ms"]
+        # The new primary acknowledged its first commit only once a
+        # synchronous standby had it: never on one server alone.
+        assert report["new_primary_first_commit_standbys"] >= 1
+        # The nodes counted the writes they held for a synchronous standby.
+        assert report["writes_held_for_sync_standby"] is not None
     assert report["reads_failed"] == 0, report["failed_by_endpoint"]
     assert report["passed"]
     assert (tmp_path / fault / "summary.md").read_text().startswith("| round |")

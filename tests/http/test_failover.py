@@ -139,7 +139,10 @@ def metric(server, name):
 
 
 def node(make_server, pg, tmp_path, **limits):
-    """A holdfast node on both hosts, with the suites' relaxed limits plus `limits`."""
+    """A holdfast node on both hosts, with the suites' relaxed limits plus `limits`.
+    The pair replicates asynchronously, so the node is told to accept that
+    (`pg_sync_standbys_min = 0`; a Patroni cluster's standbys are synchronous)."""
+    limits.setdefault("pg_sync_standbys_min", 0)
     pg.psql(pg.primary_port, "postgres", "CREATE DATABASE holdfast")
     config = tmp_path / "holdfast.toml"
     config.write_text(open(TEST_CONFIG).read() + "".join(f"{k} = {v}\n" for k, v in limits.items()))
@@ -157,7 +160,9 @@ def test_reads_survive_the_primary_and_a_write_waits_out_the_promotion(replicate
     # had promised ids up to there (its lease): the new primary must not
     # mint ids that sort before those.
     lease_ms = int(pg.psql(pg.primary_port, "holdfast",
-                           "UPDATE holdfast_id_clock SET lease_ms = lease_ms + 3600000 RETURNING lease_ms"))
+                           "INSERT INTO holdfast_id_leases (lease_ms, offset_ms, holder) "
+                           "SELECT lease_ms + 3600000, offset_ms, holder FROM holdfast_id_leases "
+                           "ORDER BY lease_ms DESC LIMIT 1 RETURNING lease_ms"))
     pg.wait_replayed("holdfast")
 
     pg.kill_primary()

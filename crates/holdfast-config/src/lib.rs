@@ -257,6 +257,19 @@ pub struct Limits {
     /// most. Each waiting write asks each standby this often.
     pub pg_connect_requalify_ms: u64,
 
+    // ---- failover: a synchronous standby before the first commit (drill, issue 9) ----
+    /// With several hosts in the URL (a cluster), a connection to a primary
+    /// runs no write until the primary's `pg_stat_replication` shows at
+    /// least this many synchronous standbys (`sync` or `quorum`): right
+    /// after a failover the promoted standby has none for a moment, and a
+    /// write acknowledged then would be on one server only (see
+    /// ARCHITECTURE.md, "A commit is on two servers"). Needs the
+    /// `pg_monitor` role. 0 accepts asynchronous replication.
+    pub pg_sync_standbys_min: u64,
+    /// How often such a connection asks again, within what is left of the
+    /// write's window (`pg_write_retry_window_ms`).
+    pub pg_sync_standby_poll_ms: u64,
+
     // ---- passwords ----
     /// Concurrent argon2id hashes (dedicated threads); each takes ~19 MiB and a core
     /// for ~30 ms. One on a 2-core machine keeps a core for everything else.
@@ -606,6 +619,11 @@ pub struct Limits {
     /// (by id, used only while the status' `edited_at` is unchanged; 0: read
     /// them with every page). Measured in bench/perf (home).
     pub status_parts_cache_max: usize,
+    /// Statuses, and separately accounts, whose rendered JSON is kept between
+    /// pages (by id, used only while the row's `version` is unchanged,
+    /// migration 0024; 0: render every status on every page). Hits and
+    /// misses in `/metrics`; measured in bench/perf (home).
+    pub rendered_json_cache_max: usize,
 
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
@@ -982,6 +1000,8 @@ impl Default for Limits {
             read_cache_tombstones_max: 4_096,
             pg_read_hedge_ms: 300,
             pg_connect_requalify_ms: 50,
+            pg_sync_standbys_min: 1,
+            pg_sync_standby_poll_ms: 10,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,
@@ -1112,6 +1132,7 @@ impl Default for Limits {
             home_fanout_poll_interval_ms: 250,
             home_fanout_pending_merge_max: 1_000,
             status_parts_cache_max: 20_000,
+            rendered_json_cache_max: 20_000,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,

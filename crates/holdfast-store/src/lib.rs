@@ -19,6 +19,7 @@ pub mod media;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
+pub mod versioned;
 
 use async_trait::async_trait;
 pub use feed::{EventFeed, FeedStats};
@@ -914,4 +915,7 @@ pub struct PoolUsage {
     pub standby_reads: u64,
     /// Write attempts run again while waiting out a failover (since start).
     pub write_retries: u64,
+    /// Times a write waited for a primary (just promoted) to have a
+    /// synchronous standby attached before running (since start).
+    pub sync_standby_waits: u64,
 }

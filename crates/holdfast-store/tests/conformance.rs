@@ -90,6 +90,8 @@ conformance!(
     // ---- api ----
     direct_timeline_is_the_viewers_direct_statuses,
     collections_bounds_owner_keys_and_cascades,
+    // ---- home ----
+    row_versions_move_with_every_change_that_renders,
 );
 
 // ---- helpers ----
@@ -5815,4 +5817,102 @@ async fn collections_bounds_owner_keys_and_cascades(b: Backend) {
         s.collection(second.id).await,
         Err(StoreError::NotFound)
     ));
+}
+
+// ---- home ----
+
+/// Row versions (migration 0024): every change that shows in a status' or
+/// an account's JSON moves its version, whichever path makes it (counts
+/// kept by triggers, edits, profile updates, an account deletion taking a
+/// mention with it), so JSON rendered at one version is right for as long
+/// as the row has it (`holdfast-api` `rendered`). A viewer's own flags
+/// (a bookmark) are not in the kept JSON and need not move it.
+async fn row_versions_move_with_every_change_that_renders(b: Backend) {
+    let s = &b.store;
+    let a = account(s, "versioned").await;
+    let f = account(s, "versions_fan").await;
+    let m = account(s, "versions_named").await;
+    let status_v = |id| async move {
+        s.status_bundles(None, &[id]).await.unwrap()[0]
+            .status
+            .version
+    };
+    let account_v = |id| async move { s.account(id).await.unwrap().version };
+    let moved = |before: i64, after: i64, what: &str| {
+        assert!(after > before, "{what}: version {before} -> {after}");
+        after
+    };
+    let mut av = account_v(a.id).await;
+    let st = post_with(
+        s,
+        NewStatus {
+            mentions: vec![m.id],
+            ..new_status(a.id, "hello @versions_named")
+        },
+    )
+    .await;
+    av = moved(av, account_v(a.id).await, "statuses_count");
+    let mut sv = status_v(st).await;
+    assert_eq!(status_v(st).await, sv, "a read moves nothing");
+    assert_eq!(
+        s.status_bundles(None, &[st]).await.unwrap()[0]
+            .account
+            .version,
+        av
+    );
+
+    s.favourite(f.id, st).await.unwrap();
+    sv = moved(sv, status_v(st).await, "favourite");
+    s.unfavourite(f.id, st).await.unwrap();
+    sv = moved(sv, status_v(st).await, "unfavourite");
+    s.reblog(f.id, st, Visibility::Public).await.unwrap();
+    sv = moved(sv, status_v(st).await, "reblog");
+    post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(st),
+            ..new_status(f.id, "a reply")
+        },
+    )
+    .await;
+    sv = moved(sv, status_v(st).await, "reply");
+    s.bookmark(f.id, st).await.unwrap();
+    assert_eq!(
+        status_v(st).await,
+        sv,
+        "a bookmark is the viewer's own flag"
+    );
+    let edit = StatusEdit {
+        text: "edited".into(),
+        content: "<p>edited</p>".into(),
+        spoiler_text: String::new(),
+        sensitive: false,
+        language: None,
+        mentions: vec![m.id],
+        tags: vec![],
+        media_ids: vec![],
+        media_attributes: vec![],
+        poll: None,
+    };
+    s.edit_status(a.id, st, edit, 10).await.unwrap();
+    sv = moved(sv, status_v(st).await, "edit");
+
+    s.follow(f.id, a.id, true, false).await.unwrap();
+    av = moved(av, account_v(a.id).await, "followers_count");
+    s.update_account(
+        a.id,
+        AccountUpdate {
+            display_name: Some("Renamed".into()),
+            ..AccountUpdate::default()
+        },
+    )
+    .await
+    .unwrap();
+    av = moved(av, account_v(a.id).await, "display name");
+    s.set_suspended("versioned", true).await.unwrap();
+    moved(av, account_v(a.id).await, "suspension");
+
+    // The mentioned account goes, and its mention with it (a cascade).
+    s.delete_account(m.id).await.unwrap();
+    moved(sv, status_v(st).await, "a mention gone with its account");
 }

@@ -6,6 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use holdfast_store::postgres::PgStore;
+use holdfast_config::Limits;
 use holdfast_store::{NewAccount, Store, StoreError};
 
 fn new_account(name: &str) -> NewAccount {
@@ -54,7 +55,13 @@ async fn multi_host_url_skips_a_dead_host() {
     let dead = support::free_port(); // nothing listens there
     let port = support::cluster().port;
     let multi = format!("postgres://postgres@127.0.0.1:{dead},127.0.0.1:{port}/{db}?target_session_attrs=read-write");
-    let store = PgStore::open(&multi, &support::limits())
+    // The shared test server has no standby: accept that here (see
+    // `a_cluster_primary_without_a_synchronous_standby_takes_no_write`).
+    let limits = Limits {
+        pg_sync_standbys_min: 0,
+        ..support::limits()
+    };
+    let store = PgStore::open(&multi, &limits)
         .await
         .expect("the live host is used");
     store
@@ -63,7 +70,7 @@ async fn multi_host_url_skips_a_dead_host() {
         .unwrap();
     // The key/value form with host lists, as libpq takes it.
     let kv = format!("host=127.0.0.1,127.0.0.1 port={dead},{port} user=postgres dbname={db}");
-    let store = PgStore::open(&kv, &support::limits())
+    let store = PgStore::open(&kv, &limits)
         .await
         .expect("key/value form");
     assert_eq!(
@@ -74,6 +81,47 @@ async fn multi_host_url_skips_a_dead_host() {
             .username,
         "multihost"
     );
+}
+
+/// With several hosts in the URL (a cluster), a primary with no synchronous
+/// standby attached (as one just promoted is, for a moment) takes no write:
+/// the write waits for one within its window, then is refused, and nothing
+/// of it is written. The shared test server has no standby at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_primary_without_a_synchronous_standby_takes_no_write() {
+    let url = support::fresh_database();
+    let db = url.rsplit('/').next().unwrap();
+    let dead = support::free_port();
+    let port = support::cluster().port;
+    let multi = format!("postgres://postgres@127.0.0.1:{dead},127.0.0.1:{port}/{db}");
+    let limits = Limits {
+        pg_write_retry_window_ms: 600,
+        ..support::limits()
+    };
+    assert_eq!(limits.pg_sync_standbys_min, 1, "the default");
+    let store = PgStore::open(&multi, &limits).await.unwrap();
+    let started = Instant::now();
+    match store.create_account(new_account("unreplicated")).await {
+        Err(StoreError::Unavailable(why)) => {
+            assert!(why.contains("no synchronous standby"), "{why}")
+        }
+        other => panic!("acknowledged a write no standby has: {other:?}"),
+    }
+    assert!(started.elapsed() >= Duration::from_millis(500), "it waited for one");
+    assert!(started.elapsed() < Duration::from_secs(5), "within the window");
+    assert_eq!(
+        support::cluster().psql(db, "SELECT count(*) FROM accounts"),
+        "0",
+        "nothing was written"
+    );
+    // Reads are not held.
+    assert!(matches!(
+        store.account_by_username("unreplicated").await,
+        Err(StoreError::NotFound)
+    ));
+    // One host (a lone server, by the operator's choice) waits for nothing.
+    let lone = PgStore::open(&url, &limits).await.unwrap();
+    lone.create_account(new_account("lone")).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,6 +210,17 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
+/// The highest lease (migration 0018): (lease_ms, offset_ms, holder).
+const TOP_LEASE: &str =
+    "SELECT lease_ms, offset_ms, holder FROM holdfast_id_leases ORDER BY lease_ms DESC LIMIT 1";
+
+fn top_lease(psql: &dyn Fn(&str) -> String) -> (i64, i64, String) {
+    let row = psql(TOP_LEASE);
+    let mut parts = row.split('|');
+    let mut next = || parts.next().unwrap_or_default().to_owned();
+    (next().parse().unwrap(), next().parse().unwrap(), next())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ids_never_sort_before_acknowledged_ones_after_a_new_primary_takes_over() {
     let url = support::fresh_database();
@@ -172,27 +231,25 @@ async fn ids_never_sort_before_acknowledged_ones_after_a_new_primary_takes_over(
     // A healthy primary mints from its own clock.
     let ms = first.id >> 16;
     assert!((ms - now_ms()).abs() < 5_000, "id time {ms} is now");
-    let lease: i64 = psql("SELECT lease_ms FROM holdfast_id_clock")
-        .parse()
-        .unwrap();
+    let (lease, _, me) = top_lease(&psql);
     assert!(lease > ms, "the lease covers the id");
 
     // The old primary's clock was an hour ahead of this one, and it minted
     // ids up to its lease; then this server (another holder) took over.
     let ahead = now_ms() + 3_600_000;
     psql(&format!(
-        "UPDATE holdfast_id_clock SET lease_ms = {ahead}, holder = 'the old primary'"
+        "INSERT INTO holdfast_id_leases (lease_ms, holder) VALUES ({ahead}, 'the old primary')"
     ));
     let after = store.create_account(new_account("after")).await.unwrap();
     assert!(
         after.id >> 16 >= ahead,
         "the new holder starts at the lease"
     );
-    let offset: i64 = psql("SELECT offset_ms FROM holdfast_id_clock")
-        .parse()
-        .unwrap();
+    let (_, offset, holder) = top_lease(&psql);
+    assert_eq!(holder, me, "the new holder's lease is on top");
     assert!(offset > 3_500_000, "its clock is shifted, offset {offset}");
-    // Later ids go on from there, in order, without a row write each.
+    // Later ids go on from there, in order, without a lease each.
+    let leases_before: i64 = psql("SELECT count(*) FROM holdfast_id_leases").parse().unwrap();
     let mut previous = after.id;
     for i in 0..20 {
         let a = store
@@ -203,20 +260,86 @@ async fn ids_never_sort_before_acknowledged_ones_after_a_new_primary_takes_over(
         previous = a.id;
     }
     assert!(previous >> 16 < ahead + 60_000, "shifted, not running away");
+    let leases_after: i64 = psql("SELECT count(*) FROM holdfast_id_leases").parse().unwrap();
+    assert!(leases_after - leases_before < 20, "a lease a second, not one per id");
 
     // The same holder whose clock steps back by more than the lease span
     // (NTP) does not go back either.
-    psql("UPDATE holdfast_id_clock SET offset_ms = offset_ms - 600000");
+    psql(&format!(
+        "INSERT INTO holdfast_id_leases (lease_ms, offset_ms, holder) \
+         SELECT lease_ms + 1, offset_ms - 600000, holder FROM ({TOP_LEASE}) top"
+    ));
     let stepped = store.create_account(new_account("stepped")).await.unwrap();
     assert!(stepped.id > previous);
 
-    // Once the real clock is past the lease, the shift is dropped.
-    let me = psql("SELECT holder FROM holdfast_id_clock");
+    // Once the real clock is past the lease, the shift is dropped. (Leases
+    // above it are the past's: gone, as if this were a fresh cluster.)
+    psql("DELETE FROM holdfast_id_leases");
     psql(&format!(
-        "UPDATE holdfast_id_clock SET lease_ms = {}, offset_ms = 5000, holder = '{me}'",
+        "INSERT INTO holdfast_id_leases (lease_ms, offset_ms, holder) VALUES ({}, 5000, '{me}')",
         now_ms() - 1_000
     ));
     let back = store.create_account(new_account("back")).await.unwrap();
     assert!(((back.id >> 16) - now_ms()).abs() < 5_000);
-    assert_eq!(psql("SELECT offset_ms FROM holdfast_id_clock"), "0");
+    assert_eq!(top_lease(&psql).1, 0);
+
+    // Old leases are deleted as new ones come (never the highest).
+    psql(&format!(
+        "INSERT INTO holdfast_id_leases (lease_ms, holder) \
+         SELECT {} - g, 'long ago' FROM generate_series(1, 10) g",
+        now_ms() - 3_600_000
+    ));
+    psql("DELETE FROM holdfast_id_leases WHERE holder <> 'long ago'");
+    psql(&format!(
+        "INSERT INTO holdfast_id_leases (lease_ms, holder) VALUES ({}, '{me}')",
+        now_ms() - 1_000
+    ));
+    store.create_account(new_account("prunes")).await.unwrap();
+    assert_eq!(
+        psql("SELECT count(*) FROM holdfast_id_leases WHERE holder = 'long ago'"),
+        "0"
+    );
+}
+
+/// Two transactions minting past the lease at once (each inserts a lease)
+/// do not wait for each other: 0005's one lease row made the second wait
+/// for the first one's commit, and deadlock when they also shared a row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn minting_past_the_lease_waits_for_no_other_transaction() {
+    let url = support::fresh_database();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let _store = PgStore::open(&url, &support::limits()).await.unwrap();
+    // Another holder's lease on top: every mint inserts a lease of its own.
+    support::cluster().psql(
+        &db,
+        &format!(
+            "INSERT INTO holdfast_id_leases (lease_ms, holder) VALUES ({}, 'the old primary')",
+            now_ms() + 60_000
+        ),
+    );
+    let connect = || async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+    };
+    let (first, second) = (connect().await, connect().await);
+    first
+        .batch_execute("BEGIN; SELECT holdfast_next_id()")
+        .await
+        .unwrap();
+    // The first is still open, holding whatever it took.
+    let started = Instant::now();
+    second
+        .batch_execute("SET lock_timeout = '2s'; BEGIN; SELECT holdfast_next_id(); COMMIT")
+        .await
+        .expect("the second mints without waiting for the first");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    first.batch_execute("COMMIT").await.unwrap();
+    let leases: i64 = support::cluster()
+        .psql(&db, "SELECT count(*) FROM holdfast_id_leases WHERE holder <> 'the old primary' AND lease_ms > (SELECT min(lease_ms) FROM holdfast_id_leases WHERE holder = 'the old primary')")
+        .parse()
+        .unwrap();
+    assert_eq!(leases, 2, "each inserted its own lease past the old one");
 }

@@ -188,8 +188,8 @@ pub struct RoundReport {
     pub first_write_after_ms: Option<u64>,
     /// The write stall split in two, from the drill's own probe of every
     /// member but the old primary, on its own port (a connection kept open,
-    /// asked `pg_is_in_recovery()` every PROBE_POLL_MS, then one commit):
-    /// when a new primary was out of recovery, and when it first
+    /// asked `pg_is_in_recovery()` every PROBE_POLL_MS, then one commit that
+    /// wrote WAL): when a new primary was out of recovery, and when it first
     /// acknowledged a commit (strict synchronous mode: once a standby streams
     /// from it), ms after the fault. That is Patroni's part (detection,
     /// leader race, promotion) and PostgreSQL's (a standby re-attaching).
@@ -197,6 +197,19 @@ pub struct RoundReport {
     pub new_primary_promoted_after_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_primary_commits_after_ms: Option<u64>,
+    /// The promise behind "lost 0" in a double failure: when the new
+    /// primary acknowledged the probe's first commit, how many synchronous
+    /// standbys had already applied it (`pg_stat_replication`: `sync_state`
+    /// sync, `replay_lsn` past the commit's start). 0 means a commit was
+    /// acknowledged by one server alone, which one more failure would lose:
+    /// the round fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_primary_first_commit_standbys: Option<u64>,
+    /// Writes the nodes held, after the fault, until a new primary had a
+    /// synchronous standby (`holdfast_store_sync_standby_waits_total`, summed
+    /// over the nodes' /metrics: before the fault and after the round).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writes_held_for_sync_standby: Option<u64>,
     /// holdfast's part: from the moment the new primary acknowledged its
     /// first commit to the acknowledged post that ended the write stall, as
     /// the client saw it (reconnect, retry, HAProxy, the HTTP answer). Can be
@@ -287,6 +300,12 @@ pub async fn run(args: DrillArgs) -> Result<(), String> {
                 report
                     .holdfast_part_ms
                     .map_or_else(|| "-".into(), |v| v.to_string()),
+            );
+        }
+        if let Some(n) = report.new_primary_first_commit_standbys {
+            eprintln!(
+                "  the new primary's first commit was on {n} synchronous standby(s) when acknowledged; the nodes held {} write(s) for a synchronous standby",
+                opt_ms(report.writes_held_for_sync_standby)
             );
         }
         if let Some(n) = report.timeline_changes {
@@ -764,6 +783,15 @@ async fn round_once(
             .await
             .unwrap_or(0)
     };
+    let db_fault = matches!(
+        fault,
+        Fault::KillDbPrimary | Fault::PauseDbPrimary | Fault::PartitionDbPrimary
+    );
+    let held_before = if db_fault {
+        writes_held_for_sync_standby(state).await
+    } else {
+        None
+    };
     tokio::time::sleep_until((started + Duration::from_secs(args.fault_at_s)).into()).await;
     let fault_ms = started.elapsed().as_millis() as u64;
     let fault_at = Instant::now();
@@ -776,11 +804,7 @@ async fn round_once(
         fault_at,
         watch_until,
     ));
-    let new_primary = matches!(
-        fault,
-        Fault::KillDbPrimary | Fault::PauseDbPrimary | Fault::PartitionDbPrimary
-    )
-    .then(|| {
+    let new_primary = db_fault.then(|| {
         tokio::spawn(watch_new_primary(
             state.clone(),
             old_leader,
@@ -807,10 +831,11 @@ async fn round_once(
     };
     let (new_leader_after_ms, new_sync_standby_after_ms) =
         patroni.await.map_err(|e| e.to_string())?;
-    let (new_primary_promoted_after_ms, new_primary_commits_after_ms) = match new_primary {
-        Some(probe) => probe.await.map_err(|e| e.to_string())?,
-        None => (None, None),
-    };
+    let (new_primary_promoted_after_ms, new_primary_commits_after_ms, first_commit_standbys) =
+        match new_primary {
+            Some(probe) => probe.await.map_err(|e| e.to_string())?,
+            None => (None, None, None),
+        };
 
     // Heal: start what was killed, wait for a primary, two standbys and ready nodes.
     let heal_started = Instant::now();
@@ -819,6 +844,10 @@ async fn round_once(
     }
     wait_healthy(state).await?;
     let heal_ms = heal_started.elapsed().as_millis() as u64;
+    let writes_held_for_sync_standby = match (held_before, writes_held_for_sync_standby(state).await) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+        _ => None,
+    };
     let timeline_changes = match (timeline_before, leader_timeline(state).await) {
         (Some(before), Some(after)) => Some(after.saturating_sub(before)),
         _ => None,
@@ -845,6 +874,8 @@ async fn round_once(
         new_sync_standby_after_ms,
         new_primary_promoted_after_ms,
         new_primary_commits_after_ms,
+        new_primary_first_commit_standbys: first_commit_standbys,
+        writes_held_for_sync_standby,
         timeline_changes,
         standbys_at_fault,
         heal_ms,
@@ -930,7 +961,8 @@ async fn round_once(
         && report.duplicated == 0
         && report.stale == 0
         && report.refused_but_present == 0
-        && report.reads_failed == 0;
+        && report.reads_failed == 0
+        && report.new_primary_first_commit_standbys != Some(0);
     Ok(report)
 }
 
@@ -1193,14 +1225,15 @@ async fn leader_timeline(state: &ClusterState) -> Option<u64> {
 /// Probes every member but `old_leader` directly, on its own port (past
 /// its relay), until one of them is a primary that acknowledges a commit:
 /// (when it was first out of recovery, when its first commit was
-/// acknowledged), ms after `fault_at`. Both are what the nodes could have
-/// seen at best, so the write stall beyond them is holdfast's.
+/// acknowledged, how many synchronous standbys had applied that commit by
+/// then), the times in ms after `fault_at`. The times are what the nodes
+/// could have seen at best, so the write stall beyond them is holdfast's.
 async fn watch_new_primary(
     state: ClusterState,
     old_leader: Option<usize>,
     fault_at: Instant,
     until: Instant,
-) -> (Option<u64>, Option<u64>) {
+) -> Probed {
     let mut probes = tokio::task::JoinSet::new();
     for i in (0..MEMBERS).filter(|i| Some(*i) != old_leader) {
         let port = state
@@ -1211,21 +1244,32 @@ async fn watch_new_primary(
             .unwrap_or(0);
         probes.spawn(probe_member(port, fault_at, until));
     }
-    let mut found = (None, None);
+    let mut found = (None, None, None);
     while let Some(answer) = probes.join_next().await {
-        if let Ok((promoted, Some(commits))) = answer {
-            found = (promoted, Some(commits));
+        if let Ok(probed @ (_, Some(_), _)) = answer {
+            found = probed;
             break; // dropping the set stops the other probes
         }
     }
     found
 }
 
+/// What `watch_new_primary` found: promoted at, first commit acknowledged
+/// at (ms after the fault), synchronous standbys that had applied it.
+type Probed = (Option<u64>, Option<u64>, Option<u64>);
+
 /// One member's probe (see `watch_new_primary`): a connection kept open,
 /// `pg_is_in_recovery()` every PROBE_POLL_MS until false, then one
-/// `txid_current()`, whose commit (it has a transaction id) waits for the
-/// synchronous standbys like any write's.
-async fn probe_member(port: u16, fault_at: Instant, until: Instant) -> (Option<u64>, Option<u64>) {
+/// transaction that writes WAL (a transactional logical message), whose
+/// commit waits for the synchronous standbys like any write's. (Session 7's
+/// probe committed a `txid_current()` alone: PostgreSQL does not wait for
+/// standbys for a transaction that wrote no WAL before its commit record, so
+/// it was acknowledged at once on a new primary with no standby, which
+/// looked like a hole in synchronous replication and was not one.) It notes
+/// the WAL insert position first; just after the acknowledgement it asks how
+/// many synchronous standbys have replayed past it. Applied there, the
+/// commit is on two servers; none means it was acknowledged by this one alone.
+async fn probe_member(port: u16, fault_at: Instant, until: Instant) -> Probed {
     let mut config = tokio_postgres::Config::new();
     config
         .host("127.0.0.1")
@@ -1236,6 +1280,12 @@ async fn probe_member(port: u16, fault_at: Instant, until: Instant) -> (Option<u
         .connect_timeout(Duration::from_millis(PROBE_TIMEOUT_MS));
     let bound = Duration::from_millis(PROBE_TIMEOUT_MS);
     let since = |at: Instant| at.duration_since(fault_at).as_millis() as u64;
+    let first_value = |messages: &[tokio_postgres::SimpleQueryMessage]| {
+        messages.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+            _ => None,
+        })
+    };
     let mut promoted = None;
     while Instant::now() < until {
         let connected = tokio::time::timeout(bound, config.connect(tokio_postgres::NoTls)).await;
@@ -1249,9 +1299,7 @@ async fn probe_member(port: u16, fault_at: Instant, until: Instant) -> (Option<u
                 tokio::time::timeout(bound, client.simple_query("SELECT pg_is_in_recovery()"))
                     .await;
             let in_recovery = match asked {
-                Ok(Ok(messages)) => messages.iter().any(|m| {
-                    matches!(m, tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("t"))
-                }),
+                Ok(Ok(messages)) => first_value(&messages).as_deref() == Some("t"),
                 _ => break, // reconnect
             };
             if in_recovery {
@@ -1262,17 +1310,38 @@ async fn probe_member(port: u16, fault_at: Instant, until: Instant) -> (Option<u
         }
         if promoted.is_some() {
             let left = until.saturating_duration_since(Instant::now());
-            let commit =
-                tokio::time::timeout(left, client.simple_query("SELECT txid_current()")).await;
-            if matches!(commit, Ok(Ok(_))) {
+            let commit = tokio::time::timeout(
+                left,
+                client.simple_query(
+                    "BEGIN; SELECT pg_current_wal_insert_lsn(); \
+                     SELECT pg_logical_emit_message(true, 'holdfast-drill', 'probe'); COMMIT",
+                ),
+            )
+            .await;
+            if let Ok(Ok(messages)) = commit {
+                let committed = since(Instant::now());
+                let lsn = first_value(&messages)
+                    .filter(|l| l.chars().all(|c| c.is_ascii_hexdigit() || c == '/'));
+                let standbys = match lsn {
+                    Some(lsn) => client
+                        .simple_query(&format!(
+                            "SELECT count(*) FROM pg_stat_replication \
+                              WHERE sync_state IN ('sync', 'quorum') AND replay_lsn > '{lsn}'::pg_lsn"
+                        ))
+                        .await
+                        .ok()
+                        .and_then(|m| first_value(&m))
+                        .and_then(|n| n.parse().ok()),
+                    None => None,
+                };
                 driver.abort();
-                return (promoted, Some(since(Instant::now())));
+                return (promoted, Some(committed), standbys);
             }
         }
         driver.abort();
         tokio::time::sleep(Duration::from_millis(PROBE_POLL_MS)).await;
     }
-    (promoted, None)
+    (promoted, None, None)
 }
 
 /// Polls the cut-off primary directly on its inner port (as a client on its
@@ -1493,6 +1562,27 @@ async fn inject(fault: Fault, state: &mut ClusterState) -> Result<(String, Vec<S
     }
 }
 
+/// Writes the nodes held so far until a new primary had a synchronous
+/// standby, summed over the nodes' /metrics; None if a node did not say.
+async fn writes_held_for_sync_standby(state: &ClusterState) -> Option<u64> {
+    let ports = state.node_ports.clone();
+    tokio::task::spawn_blocking(move || {
+        ports.iter().try_fold(0, |sum, port| {
+            let (200, body) = cluster::http_get(*port, "/metrics").ok()? else {
+                return None;
+            };
+            let held = body.lines().find_map(|l| {
+                l.strip_prefix("holdfast_store_sync_standby_waits_total ")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            })?;
+            Some(sum + held)
+        })
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 /// Which etcd member is the raft leader (its `/metrics` says
 /// `etcd_server_is_leader 1`).
 async fn etcd_leader(state: &ClusterState) -> Option<usize> {
@@ -1566,12 +1656,12 @@ async fn wait_for(
 
 fn summary_table(fault: &str, reports: &[RoundReport]) -> String {
     let mut s = String::from(
-        "| round | fault | acked | lost | dup | stale | follows/favs acked | follows/favs lost | failed writes | failed reads | write stall ms | new primary commits ms | holdfast part ms | write p50/p99 ms | read p50/p99 ms | heal ms | result |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| round | fault | acked | lost | dup | stale | follows/favs acked | follows/favs lost | failed writes | failed reads | write stall ms | new primary commits ms | holdfast part ms | first commit on standbys | writes held for a standby | write p50/p99 ms | read p50/p99 ms | heal ms | result |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let ms = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     for r in reports {
         s += &format!(
-            "| {} | {fault} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {} | {} |\n",
+            "| {} | {fault} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {} | {} |\n",
             r.round,
             r.writes_acknowledged,
             r.lost,
@@ -1585,6 +1675,8 @@ fn summary_table(fault: &str, reports: &[RoundReport]) -> String {
             ms(r.new_primary_commits_after_ms),
             r.holdfast_part_ms
                 .map_or_else(|| "-".to_string(), |v| v.to_string()),
+            ms(r.new_primary_first_commit_standbys),
+            ms(r.writes_held_for_sync_standby),
             ms(r.write_latency_ms_p50),
             ms(r.write_latency_ms_p99),
             ms(r.read_latency_ms_p50),

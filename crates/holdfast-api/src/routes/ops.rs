@@ -50,14 +50,18 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     push_metrics(&state, &mut text);
     fanout_metrics(&state, &mut text);
     status_parts_metrics(&state, &mut text);
+    rendered_metrics(&state, &mut text);
     text.push_str(&format!(
         "# HELP holdfast_store_primary_reachable 0 while in degraded mode: no database primary, reads from a standby.\n\
          # TYPE holdfast_store_primary_reachable gauge\nholdfast_store_primary_reachable {}\n\
          # TYPE holdfast_store_standby_reads_total counter\nholdfast_store_standby_reads_total {}\n\
-         # TYPE holdfast_store_write_retries_total counter\nholdfast_store_write_retries_total {}\n",
+         # TYPE holdfast_store_write_retries_total counter\nholdfast_store_write_retries_total {}\n\
+         # HELP holdfast_store_sync_standby_waits_total Writes that waited for a new primary to have a synchronous standby.\n\
+         # TYPE holdfast_store_sync_standby_waits_total counter\nholdfast_store_sync_standby_waits_total {}\n",
         u8::from(!pool.primary_down),
         pool.standby_reads,
-        pool.write_retries
+        pool.write_retries,
+        pool.sync_standby_waits
     ));
     let cluster = match &state.cluster {
         Some(watch) => Some(watch.view().await),
@@ -130,6 +134,29 @@ fn status_parts_metrics(state: &AppState, out: &mut String) {
         "# TYPE holdfast_status_parts_cache_entries gauge\nholdfast_status_parts_cache_entries {}",
         c.entries
     );
+}
+
+/// The kept rendered statuses and accounts (home, issue 10).
+fn rendered_metrics(state: &AppState, out: &mut String) {
+    use std::fmt::Write;
+    let (statuses, accounts) = state.rendered.counts();
+    out.push_str("# TYPE holdfast_rendered_json_cache_total counter\n");
+    for (kind, c) in [("status", statuses), ("account", accounts)] {
+        for (outcome, n) in [("hit", c.hits), ("miss", c.misses)] {
+            let _ = writeln!(
+                out,
+                "holdfast_rendered_json_cache_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+    }
+    out.push_str("# TYPE holdfast_rendered_json_cache_entries gauge\n");
+    for (kind, c) in [("status", statuses), ("account", accounts)] {
+        let _ = writeln!(
+            out,
+            "holdfast_rendered_json_cache_entries{{kind=\"{kind}\"}} {}",
+            c.entries
+        );
+    }
 }
 
 /// The streaming API's gauges and counters.

@@ -11,16 +11,14 @@
 //! page (merge on read).
 //!
 //! The feed only says where to look: every row read still passes the home
-//! rules ([`timelines::home_rules`]: followed, visible, not blocked or muted,
+//! rules ([`timelines::home_rules`], checked per account by [`super::home_rules`]: followed, visible, not blocked or muted,
 //! reblog and reply options, exclusive lists). So deletes, blocks, mutes,
 //! suspensions and the unfollow of a private account need no feed writes:
 //! their rows stop qualifying at once. A page therefore costs the rows it
 //! reads, not the history behind them.
 
-use std::collections::HashSet;
-
 use super::sql;
-use super::timelines::{self, home_rules};
+use super::timelines;
 use super::{args, Arg, Conn};
 use crate::model::*;
 use crate::StoreResult;
@@ -245,7 +243,7 @@ pub async fn page(
         more |= pending
             .iter()
             .any(|&id| within(id, bounds) && if ascending { id > last } else { id < last });
-        let passing = passing_rules(c, viewer, &candidates).await?;
+        let passing = super::home_rules::passing(c, viewer, &candidates).await?;
         found.extend(
             candidates
                 .iter()
@@ -324,24 +322,6 @@ async fn next_ids(
             clause.sql
         ),
         &params,
-    )
-    .await?
-    .iter()
-    .map(|r| r.get(0))
-    .collect()
-}
-
-/// Which of `ids` pass the home rules for `viewer` (and still exist).
-async fn passing_rules(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<HashSet<Id>> {
-    c.query(
-        &format!(
-            "SELECT s.id FROM statuses s WHERE {} \
-               AND (s.account_id = ?1 OR EXISTS (SELECT 1 FROM follows hw WHERE hw.account_id = ?1 AND hw.target_id = s.account_id)) \
-               AND {}",
-            c.dialect().in_ids("s.id", 2),
-            home_rules("s")
-        ),
-        &[Arg::Int(viewer), Arg::Ids(ids)],
     )
     .await?
     .iter()

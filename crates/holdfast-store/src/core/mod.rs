@@ -36,6 +36,7 @@ pub(crate) mod fanout;
 pub(crate) mod filters;
 pub(crate) mod graph;
 pub(crate) mod home_feed;
+pub(crate) mod home_rules;
 pub(crate) mod instance_blocks;
 pub(crate) mod lists;
 pub(crate) mod media;

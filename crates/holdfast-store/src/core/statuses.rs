@@ -275,7 +275,7 @@ pub async fn bundles(
     let mut media: HashMap<Id, Vec<MediaRow>> = HashMap::new();
     let mut unknown: Vec<Id> = Vec::new();
     for s in by_id.values() {
-        match cache.get(s.id, s.edited_at_ms) {
+        match cache.get(s.id, &s.edited_at_ms) {
             Some(p) => {
                 mentions.insert(s.id, p.mentions.clone());
                 tags.insert(s.id, p.tags.clone());
@@ -295,7 +295,7 @@ pub async fn bundles(
             mentions.insert(id, p.mentions.clone());
             tags.insert(id, p.tags.clone());
             media.insert(id, p.media.clone());
-            cache.put(id, by_id[&id].edited_at_ms, p);
+            cache.put(id, by_id[&id].edited_at_ms, std::sync::Arc::new(p));
         }
     }
     let account_ids = crate::assemble::accounts_needed(&by_id, &mentions);

@@ -128,6 +128,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0025_home_feed_built_index",
         include_str!("../../migrations/postgres/0025_home_feed_built_index.sql"),
     ),
+    (
+        "0018_id_leases",
+        include_str!("../../migrations/postgres/0018_id_leases.sql"),
+    ),
+    (
+        "0024_row_versions",
+        include_str!("../../migrations/postgres/0024_row_versions.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
@@ -186,6 +194,13 @@ pub struct PgDb {
     /// Counters for /metrics: reads a standby served, write attempts re-run.
     standby_reads: AtomicU64,
     write_retries: AtomicU64,
+    /// Writes that waited for a synchronous standby (see `pool::await_sync_standby`).
+    sync_standby_waits: AtomicU64,
+    /// How often a write asks a new primary again for a synchronous standby.
+    sync_standby_poll: Duration,
+    /// Synchronous standbys a primary must show before a connection's first
+    /// write: `pg_sync_standbys_min` with several hosts in the URL, else 0.
+    sync_standbys_min: u64,
     operation_timeout: Duration,
     /// The bound on a read on the primary while a standby can take it.
     primary_read_timeout: Duration,
@@ -247,6 +262,12 @@ impl PgDb {
             any.target_session_attrs(TargetSessionAttrs::Any);
             new_pool(any)
         });
+        // A lone server (one host in the URL) has no standby to wait for.
+        let sync_standbys_min = if standby.is_some() {
+            limits.pg_sync_standbys_min
+        } else {
+            0
+        };
         let store = PgDb {
             pool: new_pool(config),
             standby,
@@ -259,6 +280,9 @@ impl PgDb {
             write_retry_pause_max: Duration::from_millis(limits.pg_write_retry_pause_max_ms),
             standby_reads: AtomicU64::new(0),
             write_retries: AtomicU64::new(0),
+            sync_standby_waits: AtomicU64::new(0),
+            sync_standby_poll: Duration::from_millis(limits.pg_sync_standby_poll_ms.max(1)),
+            sync_standbys_min,
             operation_timeout: Duration::from_millis(limits.pg_operation_timeout_ms),
             primary_read_timeout: Duration::from_millis(limits.pg_primary_read_timeout_ms),
             read_hedge: Duration::from_millis(limits.pg_read_hedge_ms),
@@ -562,6 +586,55 @@ impl PgDb {
                 }
                 Err(busy) => return Err(busy.into()),
             };
+            if self.sync_standbys_min > 0 && !lease.conn().sync_standby_seen {
+                // A primary this connection has not written on yet: maybe
+                // one just promoted, with no synchronous standby for a moment.
+                let within = Duration::from_millis(self.write_retry_window_ms)
+                    .saturating_sub(started.elapsed())
+                    .max(self.write_retry_pause_first);
+                let waited = std::time::Instant::now();
+                let seen = tokio::time::timeout(
+                    within + self.operation_timeout,
+                    pool::await_sync_standby(
+                        &lease.conn().client,
+                        self.sync_standbys_min,
+                        self.sync_standby_poll,
+                        within,
+                    ),
+                )
+                .await
+                .unwrap_or_else(|_| Err(StoreError::Unavailable("PostgreSQL did not answer in time".into())));
+                match seen {
+                    Ok(()) => {
+                        lease.conn().sync_standby_seen = true;
+                        let waited_ms = waited.elapsed().as_millis() as u64;
+                        if waited_ms >= self.sync_standby_poll.as_millis() as u64 {
+                            self.sync_standby_waits.fetch_add(1, Ordering::Relaxed);
+                            tracing::info!(waited_ms, "the primary has a synchronous standby now: writes go on");
+                        }
+                    }
+                    Err(StoreError::Unavailable(why))
+                        if why == pool::NO_SYNC_STANDBY || why == pool::NO_SYNC_STANDBY_CONFIGURED =>
+                    {
+                        // Nothing was sent: the write may run later, here or
+                        // on another primary.
+                        lease.finished();
+                        drop(lease);
+                        if self.may_retry_write(started, pause) {
+                            self.write_retries.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(pause).await;
+                            pause = (pause * 2).min(self.write_retry_pause_max);
+                            continue;
+                        }
+                        return Err(StoreError::Unavailable(why));
+                    }
+                    Err(e) => {
+                        tracing::warn!(reason = %e, "cannot check the primary's synchronous standby");
+                        lease.discard();
+                        return Err(e);
+                    }
+                }
+            }
             let conn = lease.conn();
             let host = conn.host();
             let (client, statements) = (&mut conn.client, &conn.statements);
@@ -799,6 +872,7 @@ impl PgDb {
             primary_down: self.primary_down() || self.standby_first(),
             standby_reads: self.standby_reads.load(Ordering::Relaxed),
             write_retries: self.write_retries.load(Ordering::Relaxed),
+            sync_standby_waits: self.sync_standby_waits.load(Ordering::Relaxed),
         }
     }
 }

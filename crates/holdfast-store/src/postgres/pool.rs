@@ -52,6 +52,11 @@ pub(crate) struct Conn {
     host: usize,
     driver: JoinHandle<()>,
     pub statements: Mutex<HashMap<String, Statement>>,
+    /// Whether its server was seen to have a synchronous standby before
+    /// this connection's first write (see `await_sync_standby`). Asked once
+    /// per connection: a connection lives on one server, and only a
+    /// promotion makes a server a new primary.
+    pub sync_standby_seen: bool,
 }
 
 impl Conn {
@@ -246,6 +251,7 @@ impl Pool {
             host,
             driver,
             statements: Mutex::new(HashMap::new()),
+            sync_standby_seen: false,
         })
     }
 
@@ -386,6 +392,98 @@ async fn await_promotion(config: &Config, every: Duration) -> Option<Connected> 
         tokio::time::sleep(every).await;
     }
 }
+
+/// What a primary says of its synchronous standbys (see `await_sync_standby`).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SyncStandbys {
+    /// At least as many as wanted are `sync` (or `quorum`) in `pg_stat_replication`.
+    Enough,
+    /// Fewer (a primary just promoted; or replication is asynchronous:
+    /// `synchronous_standby_names` is empty, said by `configured`).
+    TooFew { configured: bool },
+    /// Fewer seen, but this role cannot see `pg_stat_replication`'s details
+    /// (it needs `pg_monitor` or `pg_read_all_stats`).
+    Hidden,
+}
+
+/// One look at the primary's synchronous standbys, in one round trip.
+pub(crate) async fn sync_standbys(client: &Client, wanted: u64) -> StoreResult<SyncStandbys> {
+    let answer = client
+        .simple_query(
+            "SELECT current_setting('synchronous_standby_names') <> '', \
+                    count(*) FILTER (WHERE sync_state IN ('sync', 'quorum')), \
+                    count(*) FILTER (WHERE sync_state IS NULL) \
+               FROM pg_stat_replication",
+        )
+        .await?;
+    let row = answer
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        })
+        .ok_or_else(|| StoreError::Internal("pg_stat_replication gave no row".into()))?;
+    let configured = row.get(0) == Some("t");
+    let count = |i| row.get(i).and_then(|v: &str| v.parse::<u64>().ok()).unwrap_or(0);
+    let (attached, hidden) = (count(1), count(2));
+    Ok(if attached >= wanted {
+        SyncStandbys::Enough
+    } else if hidden > 0 {
+        SyncStandbys::Hidden
+    } else {
+        SyncStandbys::TooFew { configured }
+    })
+}
+
+/// Waits, asking every `every` for at most `within`, until the primary on
+/// `client` has `wanted` synchronous standbys attached. Why holdfast asks
+/// rather than trusting the server to hold each commit until a standby has
+/// it: right after a promotion the new primary has no standby for a moment,
+/// and whether its commits wait then depends on the cluster manager's mode
+/// (without `synchronous_mode_strict` Patroni empties
+/// `synchronous_standby_names` while no standby is attached) and on
+/// PostgreSQL having applied the setting (its checkpointer publishes it to
+/// the committing backends, after a reload). A write acknowledged in that
+/// moment is on one server only, and one more failure loses it. Errors:
+/// Unavailable when the time runs out (nothing was written; the write may
+/// be tried again), or at once when the role cannot see the standbys
+/// (refusing is the safe side).
+pub(crate) async fn await_sync_standby(
+    client: &Client,
+    wanted: u64,
+    every: Duration,
+    within: Duration,
+) -> StoreResult<()> {
+    let until = Instant::now() + within;
+    loop {
+        match sync_standbys(client, wanted).await? {
+            SyncStandbys::Enough => return Ok(()),
+            SyncStandbys::Hidden => {
+                return Err(StoreError::Unavailable(NO_SYNC_STANDBY_VISIBLE.into()))
+            }
+            SyncStandbys::TooFew { configured } if Instant::now() + every >= until => {
+                return Err(StoreError::Unavailable(if configured {
+                    NO_SYNC_STANDBY.into()
+                } else {
+                    NO_SYNC_STANDBY_CONFIGURED.into()
+                }))
+            }
+            SyncStandbys::TooFew { .. } => tokio::time::sleep(every).await,
+        }
+    }
+}
+
+/// Why a write was not run: the primary has no synchronous standby yet.
+pub(crate) const NO_SYNC_STANDBY: &str =
+    "the PostgreSQL primary has no synchronous standby attached yet";
+
+/// Why a write was not run: the primary replicates asynchronously.
+pub(crate) const NO_SYNC_STANDBY_CONFIGURED: &str = "the PostgreSQL primary has no synchronous \
+     standby (synchronous_standby_names is empty); pg_sync_standbys_min = 0 accepts that";
+
+/// Why a write was refused: holdfast cannot see the primary's standbys.
+pub(crate) const NO_SYNC_STANDBY_VISIBLE: &str = "cannot tell whether the PostgreSQL primary has a \
+     synchronous standby: holdfast's database role needs pg_monitor (GRANT pg_monitor TO ...)";
 
 /// Why no connection was lent: every slot busy past the acquire timeout (the
 /// database may be fine, this node is saturated), or the server could not be

@@ -106,6 +106,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0025_home_feed_built_index",
         include_str!("../../migrations/sqlite/0025_home_feed_built_index.sql"),
     ),
+    (
+        "0024_row_versions",
+        include_str!("../../migrations/sqlite/0024_row_versions.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
