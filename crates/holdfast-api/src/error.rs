@@ -3,6 +3,7 @@
 //! the status that says whose fault it was. Internal detail is logged, not sent.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -174,7 +175,16 @@ pub fn refusal(status: StatusCode, message: &str) -> Response {
     ApiError::new(status, message).into_response()
 }
 
-/// 503s are logged at most once a second, each line with how many were
+/// How often a 503 gets a log line (`Limits::unavailable_log_interval_ms`;
+/// set by [`crate::app`], 0 until then: every one).
+static UNAVAILABLE_LOG_INTERVAL_MS: AtomicU64 = AtomicU64::new(0);
+
+pub(crate) fn set_unavailable_log_interval(every: Duration) {
+    let ms = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
+    UNAVAILABLE_LOG_INTERVAL_MS.store(ms, Ordering::Relaxed);
+}
+
+/// 503s are logged at most once an interval, each line with how many were
 /// answered since the previous one without a line of their own: under a
 /// log-in flood they are most answers (5,000 a second on one core), and a
 /// line each was a cost of its own and a flood of the log.
@@ -183,10 +193,11 @@ fn log_unavailable(reason: &str) {
         last_line: None,
         unlogged: 0,
     });
+    let every = Duration::from_millis(UNAVAILABLE_LOG_INTERVAL_MS.load(Ordering::Relaxed));
     let line = LOG
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .line_due(Instant::now());
+        .line_due(Instant::now(), every);
     if let Some(unlogged_since) = line {
         tracing::warn!(reason = %reason, unlogged_since, "answering 503");
     }
@@ -200,10 +211,10 @@ struct QuietLog {
 
 impl QuietLog {
     /// `Some(unlogged since the last line)` if this event gets a line.
-    fn line_due(&mut self, now: Instant) -> Option<u64> {
+    fn line_due(&mut self, now: Instant, every: Duration) -> Option<u64> {
         if self
             .last_line
-            .is_some_and(|at| now.saturating_duration_since(at) < Duration::from_secs(1))
+            .is_some_and(|at| now.saturating_duration_since(at) < every)
         {
             self.unlogged += 1;
             return None;
@@ -223,17 +234,21 @@ mod tests {
             last_line: None,
             unlogged: 0,
         };
+        let every = Duration::from_secs(1);
         let t0 = Instant::now();
-        assert_eq!(log.line_due(t0), Some(0), "the first gets its line");
+        assert_eq!(log.line_due(t0, every), Some(0), "the first gets its line");
         for i in 1..=4999 {
-            assert_eq!(log.line_due(t0 + Duration::from_micros(200 * i)), None);
+            assert_eq!(
+                log.line_due(t0 + Duration::from_micros(200 * i), every),
+                None
+            );
         }
         assert_eq!(
-            log.line_due(t0 + Duration::from_secs(1)),
+            log.line_due(t0 + Duration::from_secs(1), every),
             Some(4999),
             "the next line says how many went without one"
         );
-        assert_eq!(log.line_due(t0 + Duration::from_millis(1500)), None);
-        assert_eq!(log.line_due(t0 + Duration::from_secs(3)), Some(1));
+        assert_eq!(log.line_due(t0 + Duration::from_millis(1500), every), None);
+        assert_eq!(log.line_due(t0 + Duration::from_secs(3), every), Some(1));
     }
 }

@@ -482,6 +482,9 @@ pub struct Limits {
     /// (and signed-in users share it) gets a GOAWAY, not a cut: its other
     /// streams in flight may finish for this long, then it is cut.
     pub banned_goodbye_grace_ms: u64,
+    /// 503 answers get a log line at most this often, each with how many went
+    /// without one since (a log-in flood was 5,000 lines a second).
+    pub unavailable_log_interval_ms: u64,
 
     // ---- guard: admission control ----
     pub admission_initial_concurrency: u32,
@@ -1076,6 +1079,7 @@ impl Default for Limits {
             admission_principal_share: 0.25,
             admission_principal_slots_min: 4,
             banned_goodbye_grace_ms: 2_000,
+            unavailable_log_interval_ms: 1_000,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,
