@@ -617,6 +617,15 @@ pub struct Limits {
     /// post is on its followers' home timelines before its job has run.
     pub home_fanout_pending_merge_max: usize,
 
+    // ---- bench seed: the bulk loader (seed, issue 10) ----
+    /// Rows per INSERT statement when `holdfast bench seed` loads SQLite: one
+    /// statement bound and stepped per this many rows instead of per row.
+    pub bulk_sqlite_rows_per_insert_max: usize,
+    /// How long `holdfast bench seed` waits for the migrating store's own
+    /// connections to close, so that it can load SQLite without a journal
+    /// (after that it loads with the WAL, slower).
+    pub bulk_sqlite_exclusive_wait_ms: u64,
+
     // ---- home timeline: the read side (home, issue 10) ----
     /// Statuses whose mentions, tags and attachments are kept between pages
     /// (by id, used only while the status' `edited_at` is unchanged; 0: read
@@ -1135,6 +1144,8 @@ impl Default for Limits {
             home_fanout_workers_max: 2,
             home_fanout_poll_interval_ms: 250,
             home_fanout_pending_merge_max: 1_000,
+            bulk_sqlite_rows_per_insert_max: 64,
+            bulk_sqlite_exclusive_wait_ms: 5_000,
             status_parts_cache_max: 20_000,
             rendered_json_cache_max: 20_000,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
