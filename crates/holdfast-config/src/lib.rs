@@ -482,6 +482,9 @@ pub struct Limits {
     /// (and signed-in users share it) gets a GOAWAY, not a cut: its other
     /// streams in flight may finish for this long, then it is cut.
     pub banned_goodbye_grace_ms: u64,
+    /// 503 answers get a log line at most this often, each with how many went
+    /// without one since (a log-in flood was 5,000 lines a second).
+    pub unavailable_log_interval_ms: u64,
 
     // ---- guard: admission control ----
     pub admission_initial_concurrency: u32,
@@ -613,6 +616,15 @@ pub struct Limits {
     /// Pending fan-out jobs a home page merges on read (newest first), so a
     /// post is on its followers' home timelines before its job has run.
     pub home_fanout_pending_merge_max: usize,
+
+    // ---- bench seed: the bulk loader (seed, issue 10) ----
+    /// Rows per INSERT statement when `holdfast bench seed` loads SQLite: one
+    /// statement bound and stepped per this many rows instead of per row.
+    pub bulk_sqlite_rows_per_insert_max: usize,
+    /// How long `holdfast bench seed` waits for the migrating store's own
+    /// connections to close, so that it can load SQLite without a journal
+    /// (after that it loads with the WAL, slower).
+    pub bulk_sqlite_exclusive_wait_ms: u64,
 
     // ---- home timeline: the read side (home, issue 10) ----
     /// Statuses whose mentions, tags and attachments are kept between pages
@@ -1087,6 +1099,7 @@ impl Default for Limits {
             admission_principal_share: 0.25,
             admission_principal_slots_min: 4,
             banned_goodbye_grace_ms: 2_000,
+            unavailable_log_interval_ms: 1_000,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,
@@ -1142,6 +1155,8 @@ impl Default for Limits {
             home_fanout_workers_max: 2,
             home_fanout_poll_interval_ms: 250,
             home_fanout_pending_merge_max: 1_000,
+            bulk_sqlite_rows_per_insert_max: 64,
+            bulk_sqlite_exclusive_wait_ms: 5_000,
             status_parts_cache_max: 20_000,
             rendered_json_cache_max: 20_000,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
