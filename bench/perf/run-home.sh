@@ -8,11 +8,7 @@
 # Also prints the server's CPU per home request at a fixed rate (CPU_RATE), the
 # figure that stays comparable on a loaded machine.
 set -eu
-HF=${HF:-target/release/holdfast}
-STEP_S=${STEP_S:-3}
-OUT=${OUT:-bench/perf/results}
-SEED=${SEED:-/tmp/seed-10k}
-SEED_100K=${SEED_100K:-/tmp/seed-100k}
+. "$(dirname "$0")/env.sh"
 SEED_PG=${SEED_PG:-}
 CPU_RATE=${CPU_RATE:-250}
 WORK=${WORK:-/tmp/run-home.$$}

@@ -6,11 +6,7 @@
 # (a server migrates the seed it runs on: copy a seed first to keep the original).
 # STEP_S shortens or lengthens every rate step (3 s in the committed results).
 set -eu
-HF=${HF:-target/release/holdfast}
-STEP_S=${STEP_S:-3}
-OUT=${OUT:-bench/perf/results}
-SEED=${SEED:-/tmp/seed-10k}
-SEED_100K=${SEED_100K:-/tmp/seed-100k}
+. "$(dirname "$0")/env.sh"
 SEED_PG=${SEED_PG:-/tmp/seed-10k-pg}
 POST_RATE=${POST_RATE:-600}
 run() { name=$1; shift; "$HF" bench run --step-s "$STEP_S" --connections 32 --out "$OUT/$name" "$@" 2>&1 | grep -v '^bench: ' | tee "$OUT/$name.txt"; }

@@ -17,6 +17,7 @@ pub mod admission;
 pub mod bodies;
 pub mod cache;
 pub mod classify;
+pub mod cookies;
 pub mod cors;
 pub mod forwarded;
 pub mod linger;
@@ -44,6 +45,7 @@ use crate::admission::{Admission, AdmissionConfig, Class};
 use crate::bodies::{BodyBounds, BodyFailure};
 use crate::cache::{AnonCache, Lookup};
 use crate::classify::Special;
+use crate::cookies::cookie;
 use crate::listener::CloseConnection;
 use crate::netaddr::{client_key, Cidr};
 use crate::offenders::{BannedAddress, OffenderBounds, Offenders};
@@ -238,7 +240,11 @@ impl Guard {
             return Some(Credential::Bearer(token));
         }
         let name = self.directory.get()?.session_cookie();
-        cookie(headers, name).map(Credential::Session)
+        // An empty one (what log-out leaves until the browser drops it) signs
+        // in no one: not worth a look-up.
+        cookie(headers, name)
+            .filter(|secret| !secret.is_empty())
+            .map(Credential::Session)
     }
 
     /// Starts the once-per-interval log of what was refused (never one line per request).
@@ -327,19 +333,6 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         return None;
     }
     Some(token.trim().to_owned())
-}
-
-/// The value of cookie `name`, if the request carries one.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
-        .filter(|value| !value.is_empty())
 }
 
 /// What a request signs in with, as far as budgets and bans care (handlers

@@ -214,6 +214,19 @@ fn run_at_idle_priority() {}
 mod tests {
     use super::*;
 
+    /// One thread, one place in its queue, and a long wait.
+    fn one_thread_one_place(priority: Priority) -> DedicatedThreads {
+        DedicatedThreads::with_bounds(
+            "test",
+            PoolBounds {
+                threads: 1,
+                queue_max: Some(1),
+                wait: Duration::from_secs(5),
+                priority,
+            },
+        )
+    }
+
     #[tokio::test]
     async fn runs_work_survives_panics_and_refuses_when_busy() {
         let pool = DedicatedThreads::new("test", 1, Duration::from_millis(50));
@@ -235,15 +248,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_refuses_at_once() {
-        let pool = DedicatedThreads::with_bounds(
-            "test",
-            PoolBounds {
-                threads: 1,
-                queue_max: Some(1),
-                wait: Duration::from_secs(5),
-                priority: Priority::Normal,
-            },
-        );
+        let pool = one_thread_one_place(Priority::Normal);
         let (release, hold) = std::sync::mpsc::channel::<()>();
         let running = {
             let pool = pool.clone();
@@ -296,15 +301,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn idle_priority_threads_run_under_sched_idle() {
-        let pool = DedicatedThreads::with_bounds(
-            "test",
-            PoolBounds {
-                threads: 1,
-                queue_max: Some(1),
-                wait: Duration::from_secs(5),
-                priority: Priority::Idle,
-            },
-        );
+        let pool = one_thread_one_place(Priority::Idle);
         // SAFETY: sched_getscheduler(0) only reads the calling thread's policy.
         let policy = pool
             .run(|| unsafe { libc::sched_getscheduler(0) })

@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::web::auth::log_in_form;
 use crate::web::layout::Page;
-use crate::web::session::{cookie, set_session_cookie, SESSION_COOKIE};
+use crate::web::session::{session_secret, set_session_cookie};
 use crate::AppState;
 use maud::{html, Markup};
 
@@ -441,16 +441,12 @@ fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
         || ours.is_some_and(|o| authority.eq_ignore_ascii_case(o.trim_end_matches('/')))
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SESSION_COOKIE)
-}
-
 /// The logged-in account of this browser, if its session is live.
 async fn session_account(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(AccountRow, String)>, Response> {
-    let Some(secret) = session_cookie(headers) else {
+    let Some(secret) = session_secret(headers) else {
         return Ok(None);
     };
     match state.service.session_account(&secret).await {
@@ -530,7 +526,7 @@ async fn login_step(
         Err(e) => return ApiError::from(e).into_response(),
     };
     // A new log-in (another account, or `force_login`) ends the session it replaces.
-    if let Some(old) = session_cookie(headers) {
+    if let Some(old) = session_secret(headers) {
         if let Err(e) = state.service.end_session(&old).await {
             return ApiError::from(e).into_response();
         }

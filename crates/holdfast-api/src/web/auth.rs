@@ -13,8 +13,8 @@ use maud::{html, Markup};
 
 use super::layout::{see_other, Page, WebError, WebResult};
 use super::session::{
-    anonymous_form_ok, anonymous_form_token, clear_session_cookie, cookie, local_path,
-    set_form_cookie, set_session_cookie, viewer_of, MaybeViewer, CSRF_FIELD, SESSION_COOKIE,
+    anonymous_form_ok, anonymous_form_token, clear_session_cookie, local_path, session_secret,
+    set_form_cookie, set_session_cookie, viewer_of, FormPost, MaybeViewer, CSRF_FIELD,
 };
 use crate::params::Params;
 use crate::streaming::ClientAddr;
@@ -112,7 +112,7 @@ pub async fn sign_in(
         }
         Err(e) => return Err(e.into()),
     };
-    if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(old) = session_secret(&headers) {
         state.service.end_session(&old).await?;
     }
     let secret = state.service.start_session(account_id).await?;
@@ -124,10 +124,8 @@ pub async fn sign_in(
 /// `POST /auth/sign_out`: ends the session row and forgets the cookie.
 pub async fn sign_out(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
+    FormPost(viewer, _): FormPost,
 ) -> WebResult<Response> {
-    let viewer = super::session::checked_form(&state, &headers, &params).await?;
     state.service.end_session(viewer.secret()).await?;
     let mut response = see_other("/");
     clear_session_cookie(&state, &mut response);

@@ -7,7 +7,6 @@
 //! that call and show the result.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use holdfast_store::{
     AnnouncementRow, BlockInput, BlockKind, BlockRow, DomainBlockInput, DomainBlockRow,
@@ -18,7 +17,7 @@ use maud::{html, Markup};
 use super::layout::{see_other, Page, WebError, WebResult};
 use super::moderation::{actor, button_form, edit_form, field, id_of, new_form, tabs, ticked};
 use super::parts::time;
-use super::session::{checked_form, SignedIn, Viewer};
+use super::session::{FormPost, SignedIn, Viewer};
 use super::trusted;
 use crate::params::Params;
 use crate::AppState;
@@ -148,10 +147,8 @@ pub async fn announcements(
 /// (`publish=false`, the "Save as draft" button).
 pub async fn create_announcement(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let text = field(&params, "text").unwrap_or_default();
     let a = state
         .service
@@ -173,11 +170,9 @@ pub async fn create_announcement(
 /// `POST /admin/announcements/{id}/{update|publish|unpublish|delete}`
 pub async fn act_on_announcement(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, what)): Path<(String, String)>,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let id = id_of(&id)?;
     let svc = &state.service;
     match what.as_str() {
@@ -460,11 +455,9 @@ async fn blocks_page(
 /// `POST /admin/domain_blocks` and `POST /admin/ip_blocks`
 async fn create_block(
     state: AppState,
-    headers: HeaderMap,
-    params: Params,
+    FormPost(viewer, params): FormPost,
     kind: BlockKind,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let input = block_input(kind, &params, None)?;
     let b = state
         .service
@@ -477,12 +470,10 @@ async fn create_block(
 /// `POST /admin/{domain_blocks|ip_blocks}/{id}/{update|delete}`
 async fn act_on_block(
     state: AppState,
-    headers: HeaderMap,
     (id, what): (String, String),
-    params: Params,
+    FormPost(viewer, params): FormPost,
     kind: BlockKind,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let id = id_of(&id)?;
     let svc = &state.service;
     let p = page_of(kind);
@@ -513,19 +504,17 @@ pub async fn domain_blocks(
 
 pub async fn create_domain_block(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
+    form: FormPost,
 ) -> WebResult<Response> {
-    create_block(state, headers, params, BlockKind::Domain).await
+    create_block(state, form, BlockKind::Domain).await
 }
 
 pub async fn act_on_domain_block(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(target): Path<(String, String)>,
-    params: Params,
+    form: FormPost,
 ) -> WebResult<Response> {
-    act_on_block(state, headers, target, params, BlockKind::Domain).await
+    act_on_block(state, target, form, BlockKind::Domain).await
 }
 
 pub async fn ip_blocks(
@@ -536,19 +525,14 @@ pub async fn ip_blocks(
     blocks_page(state, viewer, params, BlockKind::Ip).await
 }
 
-pub async fn create_ip_block(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
-) -> WebResult<Response> {
-    create_block(state, headers, params, BlockKind::Ip).await
+pub async fn create_ip_block(State(state): State<AppState>, form: FormPost) -> WebResult<Response> {
+    create_block(state, form, BlockKind::Ip).await
 }
 
 pub async fn act_on_ip_block(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(target): Path<(String, String)>,
-    params: Params,
+    form: FormPost,
 ) -> WebResult<Response> {
-    act_on_block(state, headers, target, params, BlockKind::Ip).await
+    act_on_block(state, target, form, BlockKind::Ip).await
 }

@@ -3,7 +3,6 @@
 //! sees a list; someone else's is 404).
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use holdfast_service::lists::Timeline;
 use holdfast_service::user_lists::ListFields;
@@ -11,7 +10,7 @@ use maud::html;
 
 use super::layout::{csrf_field, see_other, Page, WebError, WebResult};
 use super::parts::{account_line, action, pager, statuses};
-use super::session::{checked_form, SignedIn};
+use super::session::{FormPost, SignedIn};
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
@@ -109,10 +108,8 @@ pub async fn show(
 /// `POST /lists`
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let fields = ListFields {
         title: title_of(&params),
         ..Default::default()
@@ -124,11 +121,9 @@ pub async fn create(
 /// `POST /lists/{id}/{rename|delete|add|remove}`
 pub async fn act(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, what)): Path<(String, String)>,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let id = parse_id(&id).ok_or_else(WebError::not_found)?;
     let (me, svc) = (viewer.id(), &state.service);
     match what.as_str() {

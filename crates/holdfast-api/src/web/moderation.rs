@@ -5,7 +5,6 @@
 //! person without the role gets the service's 403 here as in the admin API.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use holdfast_service::moderation::{AccountAction, Actor, ReportView};
 use holdfast_store::{AccountChange, AccountState, AdminAccountFilter, ReportFilter, Role};
@@ -13,7 +12,7 @@ use maud::{html, Markup};
 
 use super::layout::{csrf_field, see_other, Page, WebError, WebResult};
 use super::parts::{account_line, action, pager, statuses, time};
-use super::session::{checked_form, SignedIn, Viewer};
+use super::session::{FormPost, SignedIn, Viewer};
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
@@ -214,11 +213,9 @@ fn report(viewer: &Viewer, v: &ReportView, back: &str) -> Markup {
 /// `POST /admin/reports/{id}/{action}`: assign (to me), resolve (with a note), reopen.
 pub async fn act_on_report(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, what)): Path<(String, String)>,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let id = id_of(&id)?;
     let svc = &state.service;
     let who = actor(&viewer);
@@ -350,11 +347,9 @@ fn account_actions(
 /// unsilence, suspend, unsuspend; each written to the audit log by the service.
 pub async fn act_on_account(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, what)): Path<(String, String)>,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let id = id_of(&id)?;
     let svc = &state.service;
     let who = actor(&viewer);

@@ -2,7 +2,6 @@
 //! search, and the small forms that follow, block and mute.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use holdfast_service::lists::Timeline;
 use holdfast_service::{PageOf, PageRequest};
@@ -14,7 +13,7 @@ use super::parts::{
     account_line, action, avatar_path, display_name, header_path, pager, profile_path, status,
     statuses, time,
 };
-use super::session::{checked_form, local_path, MaybeViewer, SignedIn, Viewer};
+use super::session::{local_path, FormPost, MaybeViewer, SignedIn, Viewer};
 use super::trusted;
 use crate::params::{parse_id, Params};
 use crate::AppState;
@@ -174,11 +173,9 @@ pub async fn following(
 /// `POST /accounts/{id}/{action}`: follow, unfollow, block, unblock, mute, unmute.
 pub async fn act(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let target = parse_id(&id).ok_or_else(WebError::not_found)?;
     let (me, svc) = (viewer.id(), &state.service);
     match action.as_str() {
@@ -226,11 +223,9 @@ pub async fn follow_requests(
 /// `POST /follow_requests/{id}/{authorize|reject}`
 pub async fn answer_follow_request(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, answer)): Path<(String, String)>,
-    params: Params,
+    FormPost(viewer, _): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let from = parse_id(&id).ok_or_else(WebError::not_found)?;
     match answer.as_str() {
         "authorize" => {
@@ -408,11 +403,9 @@ pub async fn report_form(
 /// `POST /@{username}/report`: files it through the same checks as `POST /api/v1/reports`.
 pub async fn report(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(username): Path<String>,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let a = account_named(&state, &username).await?;
     let status_ids = params
         .list("status_ids")?

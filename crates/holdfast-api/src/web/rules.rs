@@ -4,7 +4,6 @@
 //! but stays cited, marked deleted, by the reports that named it.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use holdfast_store::RuleRow;
 use maud::{html, Markup};
@@ -12,8 +11,7 @@ use maud::{html, Markup};
 use super::instance_admin::delete_button;
 use super::layout::{see_other, Page, WebError, WebResult};
 use super::moderation::{actor, button_form, edit_form, field, id_of, is_admin, new_form, tabs};
-use super::session::{checked_form, SignedIn, Viewer};
-use crate::params::Params;
+use super::session::{FormPost, SignedIn, Viewer};
 use crate::AppState;
 
 fn rule_fields(prefix: &str, r: Option<&RuleRow>, state: &AppState) -> Markup {
@@ -86,10 +84,8 @@ pub async fn page(
 /// `POST /admin/rules`: adds a rule after the others.
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let text = field(&params, "text").unwrap_or_default();
     let hint = field(&params, "hint").unwrap_or_default();
     let r = state
@@ -102,11 +98,9 @@ pub async fn create(
 /// `POST /admin/rules/{id}/{update|up|down|delete}`
 pub async fn act(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, what)): Path<(String, String)>,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let id = id_of(&id)?;
     let svc = &state.service;
     let who = actor(&viewer);

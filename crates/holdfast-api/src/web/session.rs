@@ -14,9 +14,10 @@
 //! read those cookies nor compute the tokens. A POST whose token is missing or
 //! wrong is refused with 403 before anything is read or written.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use holdfast_guard::cookies::cookie;
 use holdfast_service::oauth::{csrf_token, csrf_token_matches};
 use holdfast_store::{AccountRow, Id};
 
@@ -53,16 +54,9 @@ impl Viewer {
     }
 }
 
-/// The value of cookie `name`, if the browser sent one.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
+/// The log-in cookie's value (the session secret), if the browser sent one.
+pub fn session_secret(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
 }
 
 /// `Set-Cookie` for the session: `HttpOnly`, `SameSite=Lax`, for the whole
@@ -100,7 +94,7 @@ fn append_cookie(response: &mut Response, value: &str) {
 
 /// The logged-in account of this browser, if its session is live.
 pub async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Result<Option<Viewer>, WebError> {
-    let Some(secret) = cookie(headers, SESSION_COOKIE) else {
+    let Some(secret) = session_secret(headers) else {
         return Ok(None);
     };
     Ok(state
@@ -146,19 +140,30 @@ impl FromRequestParts<AppState> for SignedIn {
 }
 
 /// A signed-in form post whose CSRF token matched: the viewer and the fields.
-pub async fn checked_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    params: &Params,
-) -> Result<Viewer, WebError> {
-    let viewer = viewer_of(state, headers)
-        .await?
-        .ok_or_else(|| WebError::Redirect("/auth/sign_in".into()))?;
-    let token = params.str(CSRF_FIELD).ok().flatten().unwrap_or_default();
-    if !csrf_token_matches(&viewer.secret, &token) {
-        return Err(WebError::forged());
+/// Every signed-in form handler takes one, so none can forget the check. The
+/// body is read first (a bad body is the params' 400, as for any handler);
+/// then a browser not signed in is sent to log in, and a missing or wrong
+/// token is a 403, before the handler reads or writes anything.
+pub struct FormPost(pub Viewer, pub Params);
+
+impl FromRequest<AppState> for FormPost {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        let params = Params::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let viewer = viewer_of(state, &headers)
+            .await
+            .map_err(IntoResponse::into_response)?
+            .ok_or_else(|| WebError::Redirect("/auth/sign_in".into()).into_response())?;
+        let token = params.str(CSRF_FIELD).ok().flatten().unwrap_or_default();
+        if !csrf_token_matches(&viewer.secret, &token) {
+            return Err(WebError::forged().into_response());
+        }
+        Ok(FormPost(viewer, params))
     }
-    Ok(viewer)
 }
 
 /// The CSRF token for an anonymous form, and the cookie value it is bound to
@@ -212,14 +217,6 @@ pub fn local_path(back: Option<String>, fallback: &str) -> String {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
-
     #[test]
     fn session_cookie_is_secure_on_https_only() {
         assert_eq!(
@@ -230,20 +227,13 @@ mod tests {
     }
 
     #[test]
-    fn cookies_are_found_among_others() {
-        let h = headers(&[
-            ("cookie", "a=1; holdfast_session=abc; b=2"),
-            ("cookie", "c=3"),
-        ]);
-        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
-        assert_eq!(
-            cookie(
-                &headers(&[("cookie", "x=holdfast_session")]),
-                SESSION_COOKIE
-            ),
-            None
+    fn the_session_is_the_log_in_cookie() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; holdfast_session=abc"),
         );
-        assert_eq!(cookie(&headers(&[]), SESSION_COOKIE), None);
+        assert_eq!(session_secret(&h).as_deref(), Some("abc"));
     }
 
     #[test]

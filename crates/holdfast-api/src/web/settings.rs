@@ -2,7 +2,6 @@
 //! log-in sessions and authorized apps (each revocable), and deleting the account.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use holdfast_service::accounts::ProfileUpdate;
 use holdfast_service::secrets::hash_secret;
@@ -11,7 +10,7 @@ use maud::html;
 
 use super::layout::{csrf_field, see_other, Page, WebError, WebResult};
 use super::parts::{action, time};
-use super::session::{checked_form, clear_session_cookie, SignedIn};
+use super::session::{clear_session_cookie, FormPost, SignedIn};
 use crate::params::{parse_id, Params};
 use crate::AppState;
 
@@ -123,10 +122,8 @@ pub async fn page(
 /// `POST /settings/profile` (multipart: the pictures)
 pub async fn save_profile(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    mut params: Params,
+    FormPost(viewer, mut params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let svc = &state.service;
     let text = |p: &Params, k: &str| p.str(k).ok().flatten();
     svc.update_profile(
@@ -155,10 +152,8 @@ pub async fn save_profile(
 /// `POST /settings/password`
 pub async fn change_password(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let text = |k: &str| params.str(k).ok().flatten().unwrap_or_default();
     state
         .service
@@ -175,11 +170,9 @@ pub async fn change_password(
 /// `POST /settings/sessions/{hash}/revoke`
 pub async fn end_session(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(hash): Path<String>,
-    params: Params,
+    FormPost(viewer, _): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     state.service.end_web_session(viewer.id(), &hash).await?;
     Ok(see_other("/settings?notice=session"))
 }
@@ -187,11 +180,9 @@ pub async fn end_session(
 /// `POST /settings/apps/{id}/revoke`
 pub async fn revoke_app(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    params: Params,
+    FormPost(viewer, _): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let app_id = parse_id(&id).ok_or_else(WebError::not_found)?;
     state
         .service
@@ -203,10 +194,8 @@ pub async fn revoke_app(
 /// `POST /settings/delete`: with the password, the account is gone.
 pub async fn delete_account(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let password = params.str("password").ok().flatten().unwrap_or_default();
     state
         .service

@@ -4,7 +4,7 @@
 //! the same visibility rules and limits hold.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use holdfast_service::lists::Timeline;
 use holdfast_service::media::UploadInput;
@@ -14,7 +14,7 @@ use maud::html;
 
 use super::layout::{see_other, Page, WebError, WebResult};
 use super::parts::{compose, pager, status, statuses};
-use super::session::{checked_form, local_path, MaybeViewer, SignedIn};
+use super::session::{local_path, FormPost, MaybeViewer, SignedIn};
 use crate::params::{parse_id, Params};
 use crate::streaming::ClientAddr;
 use crate::AppState;
@@ -190,10 +190,8 @@ pub async fn thread(
 /// app, attaching the picture with its description first.
 pub async fn post(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    mut params: Params,
+    FormPost(viewer, mut params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let svc = &state.service;
     let text = |p: &Params, k: &str| p.str(k).ok().flatten().filter(|s| !s.is_empty());
     let mut media_ids = Vec::new();
@@ -242,11 +240,9 @@ pub async fn post(
 /// `POST /statuses/{id}/{action}`: one small form per action, back to where it was.
 pub async fn act(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let id = parse_id(&id).ok_or_else(WebError::not_found)?;
     let me = viewer.id();
     let svc = &state.service;
@@ -271,11 +267,9 @@ pub async fn act(
 /// by the service as for `POST /api/v1/polls/:id/votes`.
 pub async fn vote(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    params: Params,
+    FormPost(viewer, params): FormPost,
 ) -> WebResult<Response> {
-    let viewer = checked_form(&state, &headers, &params).await?;
     let id = parse_id(&id).ok_or_else(WebError::not_found)?;
     let choices = params
         .list("choices")?

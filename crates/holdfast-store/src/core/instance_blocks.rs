@@ -7,7 +7,7 @@
 //! Every change writes its audit entry in the same transaction (see
 //! `moderation::record`).
 
-use super::moderation::record;
+use super::moderation::{record, record_change};
 use super::sql;
 use super::{args, Arg, Conn, Row};
 use crate::ids::now_ms;
@@ -258,10 +258,8 @@ pub async fn update(
     b: &BlockInput,
     audit: &NewAudit,
 ) -> StoreResult<BlockRow> {
-    if write(c, id, b).await? == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await?;
+    let changed = write(c, id, b).await?;
+    record_change(c, changed, audit).await?;
     as_written(c, b.kind(), id).await
 }
 

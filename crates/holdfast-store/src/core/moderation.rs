@@ -5,7 +5,7 @@
 //! Every change a moderator makes writes its audit entry in the same
 //! transaction, so the log cannot miss a change nor record one that failed.
 
-use super::sql::{self, account_columns, account_row, like_prefix};
+use super::sql::{self, account_columns, account_row, like_prefix, ACCOUNT_COLUMNS_N};
 use super::{args, Arg, Conn, Row};
 use crate::ids::now_ms;
 use crate::model::*;
@@ -21,15 +21,16 @@ fn admin_account_select() -> String {
     )
 }
 
-/// After the 20 account columns.
+/// After the account columns.
 fn admin_account_row(r: &Row) -> StoreResult<AdminAccountRow> {
+    let n = ACCOUNT_COLUMNS_N;
     Ok(AdminAccountRow {
         account: account_row(r)?,
-        email: r.get(20)?,
-        silenced: r.get(21)?,
-        sensitized: r.get(22)?,
-        disabled: r.get(23)?,
-        sign_up_ip: r.get(24)?,
+        email: r.get(n)?,
+        silenced: r.get(n + 1)?,
+        sensitized: r.get(n + 2)?,
+        disabled: r.get(n + 3)?,
+        sign_up_ip: r.get(n + 4)?,
     })
 }
 
@@ -211,6 +212,16 @@ pub async fn record(c: &dyn Conn, a: &NewAudit) -> StoreResult<()> {
     )
     .await?;
     Ok(())
+}
+
+/// Records the audit entry of a change that wrote `changed` rows. None means
+/// there was nothing to change: NotFound, and no entry (the caller's
+/// transaction rolls back).
+pub async fn record_change(c: &dyn Conn, changed: u64, audit: &NewAudit) -> StoreResult<()> {
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    record(c, audit).await
 }
 
 pub async fn audit_log(c: &dyn Conn, page: Page) -> StoreResult<Vec<Paged<AuditRow>>> {
@@ -430,10 +441,7 @@ pub async fn change_report(
             .await?
         }
     };
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await?;
+    record_change(c, changed, audit).await?;
     report(c, id).await
 }
 
@@ -576,10 +584,7 @@ pub async fn update_announcement(
             &args![id, &a.text, &a.content, a.starts_at_ms, a.ends_at_ms, a.all_day, now_ms()],
         )
         .await?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await?;
+    record_change(c, changed, audit).await?;
     announcement(c, id, None).await
 }
 
@@ -604,10 +609,7 @@ pub async fn publish_announcement(
         )
         .await?
     };
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await?;
+    record_change(c, changed, audit).await?;
     announcement(c, id, None).await
 }
 
@@ -615,10 +617,7 @@ pub async fn delete_announcement(c: &dyn Conn, id: Id, audit: &NewAudit) -> Stor
     let changed = c
         .execute("DELETE FROM announcements WHERE id = ?1", &args![id])
         .await?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await
+    record_change(c, changed, audit).await
 }
 
 /// Marks an active announcement read by `me`; again is harmless.

@@ -8,7 +8,7 @@
 //! such reports pointing at the same rules. Rules are listed by `priority`,
 //! then id. Every change writes its audit entry in the same transaction.
 
-use super::moderation::record;
+use super::moderation::{record, record_change};
 use super::{args, Conn, Row};
 use crate::ids::now_ms;
 use crate::model::*;
@@ -139,10 +139,7 @@ pub async fn update(
             &args![id, &rule.text, &rule.hint, now_ms()],
         )
         .await?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await?;
+    record_change(c, changed, audit).await?;
     live_rule(c, id).await
 }
 
@@ -186,8 +183,5 @@ pub async fn delete(c: &dyn Conn, id: Id, audit: &NewAudit) -> StoreResult<()> {
             &args![id, now],
         )
         .await?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    record(c, audit).await
+    record_change(c, changed, audit).await
 }
