@@ -136,6 +136,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0024_row_versions",
         include_str!("../../migrations/postgres/0024_row_versions.sql"),
     ),
+    (
+        "0026_auth_epoch",
+        include_str!("../../migrations/postgres/0026_auth_epoch.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

@@ -245,6 +245,14 @@ impl Db for SqliteDb {
         }
     }
 
+    async fn auth_epoch(&self) -> StoreResult<i64> {
+        let conn = lock(&self.inner.epoch_reader);
+        let n = conn
+            .prepare_cached(crate::core::oauth::AUTH_EPOCH_SQL)?
+            .query_row([], |r| r.get(0))?;
+        Ok(n)
+    }
+
     /// Queued for the writer thread, which commits many writes at once
     /// (see [`writer_loop`]); answers after the commit that made it durable.
     async fn write<D, T, F>(&self, data: D, f: F) -> StoreResult<T>
