@@ -11,6 +11,7 @@ pub mod paging;
 pub mod params;
 pub mod push_client;
 pub mod recent;
+pub mod rendered;
 mod routes;
 pub mod status;
 pub mod streaming;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub guard_counters: Option<CounterSource>,
     /// The rest of the cluster (None on a single node).
     pub cluster: Option<Arc<cluster_view::ClusterWatch>>,
+    /// Statuses and accounts rendered once, kept by row version.
+    pub rendered: Arc<rendered::Rendered>,
 }
 
 /// The whole HTTP application, with its per-request limits applied.
@@ -59,6 +62,7 @@ pub fn app(
     guard_counters: Option<CounterSource>,
 ) -> Router {
     let limits = service.limits().clone();
+    error::set_unavailable_log_interval(Duration::from_millis(limits.unavailable_log_interval_ms));
     let state = AppState {
         urls: entities::Urls::new(&service.base_url, service.rendered_notes.clone()),
         recent: Arc::new(recent::Recent::new(
@@ -66,6 +70,7 @@ pub fn app(
             limits.status_slot_s,
         )),
         cluster: cluster_view::ClusterWatch::new(&service.config.cluster, &limits).map(Arc::new),
+        rendered: Arc::new(rendered::Rendered::new(limits.rendered_json_cache_max)),
         service,
         metrics: Arc::new(Metrics::default()),
         extra_metrics,

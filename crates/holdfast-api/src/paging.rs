@@ -112,8 +112,36 @@ impl Paging {
     /// `body` (the page's entities, or what a grouped page renders) as JSON,
     /// with the page's `Link` header.
     pub fn respond<T, B: serde::Serialize>(&self, page: &PageOf<T>, body: B) -> Response {
-        let mut response = Json(body).into_response();
-        let link = link_header(&self.headers, &self.uri, page.next_max_id, page.prev_min_id);
+        let response = Json(body).into_response();
+        self.with_links(page.next_max_id, page.prev_min_id, response)
+    }
+
+    /// `json` (a page already written as JSON bytes, `crate::rendered`), with
+    /// the `Link` header of the page with these cursors.
+    pub fn respond_json(
+        &self,
+        next_max_id: Option<i64>,
+        prev_min_id: Option<i64>,
+        json: Vec<u8>,
+    ) -> Response {
+        let response = (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            json,
+        )
+            .into_response();
+        self.with_links(next_max_id, prev_min_id, response)
+    }
+
+    fn with_links(
+        &self,
+        next_max_id: Option<i64>,
+        prev_min_id: Option<i64>,
+        mut response: Response,
+    ) -> Response {
+        let link = link_header(&self.headers, &self.uri, next_max_id, prev_min_id);
         if let Some(v) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
             response.headers_mut().insert(header::LINK, v);
         }

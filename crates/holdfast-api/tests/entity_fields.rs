@@ -227,6 +227,7 @@ fn account_row(id: i64) -> AccountRow {
         avatar_key: Some("avatar.png".into()),
         header_key: None,
         role: holdfast_store::Role::Moderator,
+        version: 0,
     }
 }
 
@@ -288,6 +289,7 @@ fn bundle(id: i64, reblog: Option<StatusBundle>) -> StatusBundle {
             favourites_count: 2,
             created_at_ms: 1_700_000_000_000,
             edited_at_ms: Some(1_700_000_000_500),
+            version: 0,
         },
         account: account_row(1),
         mentions: vec![account_row(2)],
@@ -487,8 +489,8 @@ fn every_entity_has_the_documented_fields() {
     // `text` is sent only in the answer to a delete: that rendering has every field.
     let reblog = bundle(11, Some(bundle(10, None)));
     problems.extend(check("Status", &[], Status::deleted(&u, &reblog)));
-    problems.extend(check("Status::Mention", &[], &status.mentions[0]));
-    problems.extend(check("Status::Tag", &[], &status.tags[0]));
+    problems.extend(check("Status::Mention", &[], &status.shared.mentions[0]));
+    problems.extend(check("Status::Tag", &[], &status.shared.tags[0]));
     problems.extend(check(
         "MediaAttachment",
         &[],
@@ -918,4 +920,50 @@ fn every_exception_has_a_reason() {
     for (entity, field, why) in NOT_SENT.iter().chain(EXTRA) {
         assert!(!why.trim().is_empty(), "{entity}.{field} needs a reason");
     }
+}
+
+/// A page of statuses written from kept fragments (`rendered`, issue 10) is
+/// byte for byte the serialized `Status` list: when rendered, when taken
+/// from the kept fragments, and again after a row changed (a new version
+/// renders afresh; the old fragment is not used).
+#[test]
+fn a_page_written_from_kept_fragments_is_the_serialized_status_list() {
+    use holdfast_api::rendered::Rendered;
+    let u = urls();
+    let mut filtered = bundle(11, Some(bundle(10, None)));
+    filtered.filtered = vec![FilterMatch {
+        filter: filter_row(),
+        keyword_matches: vec!["cat".into()],
+        status_matches: vec![10],
+    }];
+    let mut page = vec![bundle(12, None), filtered];
+    let rendered = Rendered::new(100);
+    let expected = |page: &[StatusBundle]| serde_json::to_vec(&Status::list(&u, page)).unwrap();
+    assert_eq!(
+        String::from_utf8(rendered.statuses_json(&u, &page)).unwrap(),
+        String::from_utf8(expected(&page)).unwrap(),
+        "first render"
+    );
+    assert_eq!(
+        rendered.statuses_json(&u, &page),
+        expected(&page),
+        "from the cache"
+    );
+    let (statuses, accounts) = rendered.counts();
+    assert_eq!((statuses.hits, statuses.misses), (3, 3));
+    assert!(accounts.hits >= 3, "{accounts:?}");
+    // A favourite elsewhere and a new display name: new versions, new JSON.
+    page[0].status.favourites_count += 1;
+    page[0].status.version += 1;
+    page[0].account.display_name = "Renamed".into();
+    page[0].account.version += 1;
+    page[0].favourited = false;
+    let fresh = rendered.statuses_json(&u, &page);
+    assert_eq!(fresh, expected(&page), "after a change");
+    let text = String::from_utf8(fresh).unwrap();
+    assert!(text.contains("\"favourites_count\":3") && text.contains("Renamed"));
+    // Kept fragments of an old version are never used for it again.
+    page[0].status.favourites_count -= 1;
+    page[0].status.version += 1;
+    assert_eq!(rendered.statuses_json(&u, &page), expected(&page));
 }

@@ -148,10 +148,11 @@ impl ReadCache {
     }
 
     /// The page as it may be kept: without statuses deleted since it was
-    /// read, and not at all if one of them was edited.
-    fn without_tombstones(&self, items: &[StatusBundle]) -> Option<Vec<StatusBundle>> {
+    /// read, and not at all if one of them was edited. Shared with the
+    /// answer unless a change touched it (no copy on the read path).
+    fn without_tombstones(&self, items: &Arc<Vec<StatusBundle>>) -> Option<Arc<Vec<StatusBundle>>> {
         let tombstones = self.tombstones.lock().unwrap_or_else(|p| p.into_inner());
-        let mut items = items.to_vec();
+        let mut items = items.clone();
         for (id, (at, change)) in tombstones.iter() {
             if at.elapsed() > self.tombstone_life {
                 continue;
@@ -159,7 +160,7 @@ impl ReadCache {
             match apply(&items, *id, *change) {
                 Applied::Untouched => {}
                 Applied::Dropped => return None,
-                Applied::Without(rest) => items = rest,
+                Applied::Without(rest) => items = Arc::new(rest),
             }
         }
         Some(items)
@@ -184,7 +185,7 @@ impl ReadCache {
         })
     }
 
-    fn keep(&self, key: Key, page: &PageOf<StatusBundle>) {
+    fn keep(&self, key: Key, page: &SharedPage) {
         if self.entries_max == 0 {
             return;
         }
@@ -211,7 +212,7 @@ impl ReadCache {
             key,
             Copy {
                 taken: Instant::now(),
-                items: Arc::new(items),
+                items,
                 next_max_id: page.next_max_id,
                 prev_min_id: page.prev_min_id,
             },
@@ -268,14 +269,14 @@ impl ReadCache {
             .count()
     }
 
-    fn copy_of(&self, key: &Key) -> Option<PageOf<StatusBundle>> {
+    fn copy_of(&self, key: &Key) -> Option<SharedPage> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let copy = entries
             .get(key)
             .filter(|c| c.taken.elapsed() <= self.stale_max)?;
         self.served.fetch_add(1, Ordering::Relaxed);
-        Some(PageOf {
-            items: copy.items.as_ref().clone(),
+        Some(SharedPage {
+            items: copy.items.clone(),
             next_max_id: copy.next_max_id,
             prev_min_id: copy.prev_min_id,
         })
@@ -311,6 +312,15 @@ fn filter_key(f: &AccountStatusesFilter) -> [bool; 4] {
     [f.exclude_replies, f.exclude_reblogs, f.only_media, f.pinned]
 }
 
+/// A page of statuses shared with the read cache (`Service::timeline_shared`).
+pub struct SharedPage {
+    pub items: Arc<Vec<StatusBundle>>,
+    /// `max_id` of the next (older) page, if this page had anything.
+    pub next_max_id: Option<Id>,
+    /// `min_id` of the previous (newer) page, if this page had anything.
+    pub prev_min_id: Option<Id>,
+}
+
 impl Service {
     /// A page of a timeline. When the store cannot answer at all (no
     /// database host), the last copy of the same page this node served is
@@ -320,9 +330,29 @@ impl Service {
         which: Timeline<'_>,
         req: PageRequest,
     ) -> ServiceResult<PageOf<StatusBundle>> {
+        let page = self.timeline_shared(which, req).await?;
+        Ok(PageOf {
+            items: Arc::unwrap_or_clone(page.items),
+            next_max_id: page.next_max_id,
+            prev_min_id: page.prev_min_id,
+        })
+    }
+
+    /// `timeline`, with the page's statuses shared with the read cache's
+    /// copy rather than copied for it.
+    pub async fn timeline_shared(
+        &self,
+        which: Timeline<'_>,
+        req: PageRequest,
+    ) -> ServiceResult<SharedPage> {
         let key = ReadCache::key(&which, &req);
         match self.timeline_from_store(which, req).await {
             Ok(page) => {
+                let page = SharedPage {
+                    items: Arc::new(page.items),
+                    next_max_id: page.next_max_id,
+                    prev_min_id: page.prev_min_id,
+                };
                 if let Some(key) = key {
                     self.read_cache.keep(key, &page);
                 }

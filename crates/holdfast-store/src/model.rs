@@ -66,6 +66,9 @@ pub struct AccountRow {
     /// Media-store key of the header; None means the default picture.
     pub header_key: Option<String>,
     pub role: Role,
+    /// Bumped by a trigger on every change to the row (migration 0024): the
+    /// same version always renders the same JSON (`holdfast-api` `rendered`).
+    pub version: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -138,6 +141,9 @@ pub struct TokenRow {
     /// Suspended or disabled: its tokens do not work.
     pub account_suspended: bool,
     pub account_approved: bool,
+    /// The auth epoch (migration 0026) read in the same statement: the
+    /// token may be served from memory while the epoch still reads this.
+    pub auth_epoch: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -183,6 +189,10 @@ pub struct StatusRow {
     pub created_at_ms: i64,
     /// When it was last edited; None if never.
     pub edited_at_ms: Option<i64>,
+    /// Bumped by a trigger on every change to the row, its attachments and
+    /// its mentions (migration 0024): the same version always renders the
+    /// same JSON, apart from the viewer's flags and the poll.
+    pub version: i64,
 }
 
 /// A status with everything needed to render it for one viewer, loaded in a

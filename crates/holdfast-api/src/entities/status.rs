@@ -11,12 +11,37 @@ use serde_json::Value;
 
 use super::{date_only, id, iso8601, Account, CustomEmoji, FilterResult, Poll, Urls};
 
+/// A status as one viewer sees it: the part every viewer sees the same
+/// (`StatusShared`, kept rendered between pages by `crate::rendered`), its
+/// author, what it reblogs, and the viewer's own view (poll, flags, filters).
 #[derive(Serialize)]
 pub struct Status {
+    #[serde(flatten)]
+    pub shared: StatusShared,
+    pub account: Account,
+    pub reblog: Option<Box<Status>>,
+    pub poll: Option<Poll>,
+    /// The source text: only in the answer to a delete (for "delete and redraft").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub muted: bool,
+    pub bookmarked: bool,
+    pub pinned: bool,
+    /// The viewer's warn/blur filters that match it where it is shown
+    /// (hidden statuses are not sent at all).
+    pub filtered: Vec<FilterResult>,
+}
+
+/// The fields of a status that depend only on its row (and version,
+/// migration 0024), its attachments, mentions and tags: the same for every
+/// viewer.
+#[derive(Serialize)]
+pub struct StatusShared {
     pub id: String,
     pub uri: String,
     pub created_at: String,
-    pub account: Account,
     /// HTML, rendered once when the status was posted.
     pub content: String,
     pub visibility: &'static str,
@@ -35,23 +60,10 @@ pub struct Status {
     pub url: Option<String>,
     pub in_reply_to_id: Option<String>,
     pub in_reply_to_account_id: Option<String>,
-    pub reblog: Option<Box<Status>>,
-    pub poll: Option<Poll>,
     /// Link previews are not made yet: always null.
     pub card: Option<Value>,
     pub language: Option<String>,
-    /// The source text: only in the answer to a delete (for "delete and redraft").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
     pub edited_at: Option<String>,
-    pub favourited: bool,
-    pub reblogged: bool,
-    pub muted: bool,
-    pub bookmarked: bool,
-    pub pinned: bool,
-    /// The viewer's warn/blur filters that match it where it is shown
-    /// (hidden statuses are not sent at all).
-    pub filtered: Vec<FilterResult>,
 }
 
 #[derive(Serialize)]
@@ -79,13 +91,42 @@ pub struct StatusTag {
 
 impl Status {
     pub fn new(urls: &Urls, b: &StatusBundle) -> Status {
+        Status {
+            shared: StatusShared::new(urls, b),
+            account: Account::new(urls, &b.account),
+            reblog: b.reblog.as_deref().map(|r| Box::new(Status::new(urls, r))),
+            poll: b.poll.as_ref().map(Poll::new),
+            text: None,
+            favourited: b.favourited,
+            reblogged: b.reblogged,
+            muted: b.muted,
+            bookmarked: b.bookmarked,
+            pinned: b.pinned,
+            filtered: b.filtered.iter().map(FilterResult::new).collect(),
+        }
+    }
+
+    /// A deleted status, with its source text so a client can offer "delete and redraft".
+    pub fn deleted(urls: &Urls, b: &StatusBundle) -> Status {
+        Status {
+            text: Some(b.status.text.clone()),
+            ..Status::new(urls, b)
+        }
+    }
+
+    pub fn list(urls: &Urls, bundles: &[StatusBundle]) -> Vec<Status> {
+        bundles.iter().map(|b| Status::new(urls, b)).collect()
+    }
+}
+
+impl StatusShared {
+    pub fn new(urls: &Urls, b: &StatusBundle) -> StatusShared {
         let s = &b.status;
         let url = urls.status(&b.account.username, s.id);
-        Status {
+        StatusShared {
             id: id(s.id),
             uri: url.clone(),
             created_at: iso8601(s.created_at_ms),
-            account: Account::new(urls, &b.account),
             content: s.content.clone(),
             visibility: s.visibility.as_str(),
             sensitive: s.sensitive,
@@ -108,31 +149,10 @@ impl Status {
             url: Some(url),
             in_reply_to_id: s.in_reply_to_id.map(id),
             in_reply_to_account_id: s.in_reply_to_account_id.map(id),
-            reblog: b.reblog.as_deref().map(|r| Box::new(Status::new(urls, r))),
-            poll: b.poll.as_ref().map(Poll::new),
             card: None,
             language: s.language.clone(),
-            text: None,
             edited_at: s.edited_at_ms.map(iso8601),
-            favourited: b.favourited,
-            reblogged: b.reblogged,
-            muted: b.muted,
-            bookmarked: b.bookmarked,
-            pinned: b.pinned,
-            filtered: b.filtered.iter().map(FilterResult::new).collect(),
         }
-    }
-
-    /// A deleted status, with its source text so a client can offer "delete and redraft".
-    pub fn deleted(urls: &Urls, b: &StatusBundle) -> Status {
-        Status {
-            text: Some(b.status.text.clone()),
-            ..Status::new(urls, b)
-        }
-    }
-
-    pub fn list(urls: &Urls, bundles: &[StatusBundle]) -> Vec<Status> {
-        bundles.iter().map(|b| Status::new(urls, b)).collect()
     }
 }
 

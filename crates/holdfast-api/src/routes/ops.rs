@@ -50,6 +50,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     push_metrics(&state, &mut text);
     fanout_metrics(&state, &mut text);
     status_parts_metrics(&state, &mut text);
+    rendered_metrics(&state, &mut text);
+    token_cache_metrics(&state, &mut text);
     text.push_str(&format!(
         "# HELP holdfast_store_primary_reachable 0 while in degraded mode: no database primary, reads from a standby.\n\
          # TYPE holdfast_store_primary_reachable gauge\nholdfast_store_primary_reachable {}\n\
@@ -131,6 +133,44 @@ fn status_parts_metrics(state: &AppState, out: &mut String) {
     let _ = writeln!(
         out,
         "# TYPE holdfast_status_parts_cache_entries gauge\nholdfast_status_parts_cache_entries {}",
+        c.entries
+    );
+}
+
+/// The kept rendered statuses and accounts (home, issue 10).
+fn rendered_metrics(state: &AppState, out: &mut String) {
+    use std::fmt::Write;
+    let (statuses, accounts) = state.rendered.counts();
+    out.push_str("# TYPE holdfast_rendered_json_cache_total counter\n");
+    for (kind, c) in [("status", statuses), ("account", accounts)] {
+        for (outcome, n) in [("hit", c.hits), ("miss", c.misses)] {
+            let _ = writeln!(
+                out,
+                "holdfast_rendered_json_cache_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+    }
+    out.push_str("# TYPE holdfast_rendered_json_cache_entries gauge\n");
+    for (kind, c) in [("status", statuses), ("account", accounts)] {
+        let _ = writeln!(
+            out,
+            "holdfast_rendered_json_cache_entries{{kind=\"{kind}\"}} {}",
+            c.entries
+        );
+    }
+}
+
+/// The cache of proved bearer tokens (post, issue 10).
+fn token_cache_metrics(state: &AppState, out: &mut String) {
+    use std::fmt::Write;
+    let c = state.service.tokens.counts();
+    out.push_str("# TYPE holdfast_token_cache_total counter\n");
+    for (outcome, n) in [("hit", c.hits), ("miss", c.misses)] {
+        let _ = writeln!(out, "holdfast_token_cache_total{{outcome=\"{outcome}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_token_cache_entries gauge\nholdfast_token_cache_entries {}",
         c.entries
     );
 }

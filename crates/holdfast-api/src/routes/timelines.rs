@@ -9,14 +9,16 @@ use holdfast_store::{AccountStatusesFilter, StatusBundle};
 
 use super::helpers::path_id;
 use crate::auth::{scope, Caller, User};
-use crate::entities::{Search, Status};
+use crate::entities::Search;
 use crate::error::ApiResult;
 use crate::paging::Paging;
 use crate::params::Params;
 use crate::AppState;
 
+/// A page of statuses, written from the kept rendered statuses and accounts.
 fn statuses(state: &AppState, paging: &Paging, page: PageOf<StatusBundle>) -> Response {
-    paging.respond(&page, Status::list(&state.urls, &page.items))
+    let json = state.rendered.statuses_json(&state.urls, &page.items);
+    paging.respond_json(page.next_max_id, page.prev_min_id, json)
 }
 
 async fn timeline(
@@ -25,8 +27,9 @@ async fn timeline(
     paging: &Paging,
     params: &Params,
 ) -> ApiResult<Response> {
-    let page = state.service.timeline(which, params.page()?).await?;
-    Ok(statuses(state, paging, page))
+    let page = state.service.timeline_shared(which, params.page()?).await?;
+    let json = state.rendered.statuses_json(&state.urls, &page.items);
+    Ok(paging.respond_json(page.next_max_id, page.prev_min_id, json))
 }
 
 pub async fn home(

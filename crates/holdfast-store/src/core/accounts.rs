@@ -1,6 +1,6 @@
 //! Accounts and their log-in credentials.
 
-use super::sql::{account_columns, account_row, like_prefix};
+use super::sql::{account_columns, account_row, like_prefix, ACCOUNT_COLUMNS_N};
 use super::{args, Arg, Conn};
 use crate::ids::now_ms;
 use crate::model::*;
@@ -200,7 +200,7 @@ pub async fn list(c: &dyn Conn, limit: u32) -> StoreResult<Vec<AccountAdminRow>>
         .map(|r| {
             Ok(AccountAdminRow {
                 account: account_row(r)?,
-                email: r.get(20)?, // after the 20 account columns
+                email: r.get(ACCOUNT_COLUMNS_N)?, // after the account columns
             })
         })
         .collect()

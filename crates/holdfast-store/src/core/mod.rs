@@ -36,6 +36,7 @@ pub(crate) mod fanout;
 pub(crate) mod filters;
 pub(crate) mod graph;
 pub(crate) mod home_feed;
+pub(crate) mod home_rules;
 pub(crate) mod instance_blocks;
 pub(crate) mod lists;
 pub(crate) mod media;
@@ -266,6 +267,12 @@ pub trait Db: Send + Sync + 'static {
         F: for<'a> Fn(&'a dyn Conn, &'a D) -> BoxFut<'a, T> + Send + Sync + 'static,
     {
         self.write(data, f).await
+    }
+
+    /// The auth epoch (`Store::auth_epoch`): by default one read like any
+    /// other; SQLite reads it in place on a connection of its own.
+    async fn auth_epoch(&self) -> StoreResult<i64> {
+        self.read((), |c, _| Box::pin(oauth::auth_epoch(c))).await
     }
 
     /// Connections in use and the pool size, for `/metrics`.

@@ -5,7 +5,7 @@
 //! Every change a moderator makes writes its audit entry in the same
 //! transaction, so the log cannot miss a change nor record one that failed.
 
-use super::sql::{self, account_columns, account_row, like_prefix};
+use super::sql::{self, account_columns, account_row, like_prefix, ACCOUNT_COLUMNS_N};
 use super::{args, Arg, Conn, Row};
 use crate::ids::now_ms;
 use crate::model::*;
@@ -21,15 +21,16 @@ fn admin_account_select() -> String {
     )
 }
 
-/// After the 20 account columns.
+/// After the account columns.
 fn admin_account_row(r: &Row) -> StoreResult<AdminAccountRow> {
+    let n = ACCOUNT_COLUMNS_N;
     Ok(AdminAccountRow {
         account: account_row(r)?,
-        email: r.get(20)?,
-        silenced: r.get(21)?,
-        sensitized: r.get(22)?,
-        disabled: r.get(23)?,
-        sign_up_ip: r.get(24)?,
+        email: r.get(n)?,
+        silenced: r.get(n + 1)?,
+        sensitized: r.get(n + 2)?,
+        disabled: r.get(n + 3)?,
+        sign_up_ip: r.get(n + 4)?,
     })
 }
 

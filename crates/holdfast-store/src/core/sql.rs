@@ -203,9 +203,13 @@ pub fn like_prefix(prefix: &str) -> String {
 pub fn account_columns() -> String {
     "a.id, a.username, a.display_name, a.note, a.locked, a.bot, a.discoverable, a.created_at, \
      a.suspended, a.approved, a.followers_count, a.following_count, a.statuses_count, a.last_status_at, \
-     a.default_visibility, a.default_sensitive, a.default_language, a.avatar_key, a.header_key, a.role"
+     a.default_visibility, a.default_sensitive, a.default_language, a.avatar_key, a.header_key, a.role, a.version"
         .to_owned()
 }
+
+/// How many columns [`account_columns`] selects: a query's own columns come after them.
+// fact: the length of the column list above, not a tunable.
+pub const ACCOUNT_COLUMNS_N: usize = 21;
 
 pub fn account_row(r: &Row) -> StoreResult<AccountRow> {
     Ok(AccountRow {
@@ -229,12 +233,13 @@ pub fn account_row(r: &Row) -> StoreResult<AccountRow> {
         avatar_key: r.get(17)?,
         header_key: r.get(18)?,
         role: Role::from_i64(r.get(19)?),
+        version: r.get(20)?,
     })
 }
 
 pub const STATUS_COLUMNS: &str = "s.id, s.account_id, s.text, s.content, s.spoiler_text, s.sensitive, s.visibility, s.language, \
     s.in_reply_to_id, s.in_reply_to_account_id, s.reblog_of_id, ap.name, ap.website, \
-    s.replies_count, s.reblogs_count, s.favourites_count, s.created_at, s.edited_at";
+    s.replies_count, s.reblogs_count, s.favourites_count, s.created_at, s.edited_at, s.version";
 
 pub const STATUS_FROM: &str = "statuses s LEFT JOIN apps ap ON ap.id = s.app_id";
 
@@ -258,6 +263,7 @@ pub fn status_row(r: &Row) -> StoreResult<StatusRow> {
         favourites_count: r.get(15)?,
         created_at_ms: r.get(16)?,
         edited_at_ms: r.get(17)?,
+        version: r.get(18)?,
     })
 }
 

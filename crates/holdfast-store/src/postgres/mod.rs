@@ -132,6 +132,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0018_id_leases",
         include_str!("../../migrations/postgres/0018_id_leases.sql"),
     ),
+    (
+        "0024_row_versions",
+        include_str!("../../migrations/postgres/0024_row_versions.sql"),
+    ),
+    (
+        "0026_auth_epoch",
+        include_str!("../../migrations/postgres/0026_auth_epoch.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
