@@ -484,10 +484,7 @@ impl Service {
         req: PageRequest,
     ) -> ServiceResult<PageOf<AccountRow>> {
         self.status(viewer, id).await?;
-        let page = req.page(
-            self.limits().accounts_page_default,
-            self.limits().accounts_page_max,
-        );
+        let page = self.accounts_page_bounds(req);
         let paged = self.store.favourited_by(id, page).await?;
         self.account_page(paged).await
     }
@@ -499,10 +496,7 @@ impl Service {
         req: PageRequest,
     ) -> ServiceResult<PageOf<AccountRow>> {
         self.status(viewer, id).await?;
-        let page = req.page(
-            self.limits().accounts_page_default,
-            self.limits().accounts_page_max,
-        );
+        let page = self.accounts_page_bounds(req);
         let paged = self.store.reblogged_by(id, page).await?;
         self.account_page(paged).await
     }
