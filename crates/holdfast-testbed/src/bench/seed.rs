@@ -361,22 +361,61 @@ fn token_for(seed: u64, index: usize) -> String {
     )
 }
 
-/// Writes the batch once it holds `BATCH_ROWS` rows (or now, with `force`); returns rows written.
-async fn flush(
-    loader: &mut BulkLoader,
-    batch: &mut BulkBatch,
-    force: bool,
-) -> Result<usize, String> {
-    let rows = batch.rows();
-    if rows == 0 || (!force && rows < BATCH_ROWS) {
-        return Ok(0);
+/// What the generator thread sends the writer: rows, or the end of a phase
+/// (every row before it has been sent).
+enum Msg {
+    Rows(BulkBatch),
+    Phase(&'static str),
+}
+
+/// Hands batches of `BATCH_ROWS` rows to the writer; a writer that stopped
+/// (it failed) stops the generator.
+struct Sender {
+    tx: tokio::sync::mpsc::Sender<Msg>,
+    batch: BulkBatch,
+}
+
+impl Sender {
+    fn send(&mut self, force: bool) -> Result<(), String> {
+        let rows = self.batch.rows();
+        if rows == 0 || (!force && rows < BATCH_ROWS) {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.tx
+            .blocking_send(Msg::Rows(batch))
+            .map_err(|_| "the writer stopped".to_string())
     }
-    loader
-        .write(batch)
-        .await
-        .map_err(|e| format!("bulk write: {e}"))?;
-    *batch = BulkBatch::default();
-    Ok(rows)
+
+    fn phase(&mut self, name: &'static str) -> Result<(), String> {
+        self.send(true)?;
+        self.tx
+            .blocking_send(Msg::Phase(name))
+            .map_err(|_| "the writer stopped".to_string())
+    }
+}
+
+/// What generating the rows found out, for `seed.json`.
+struct Generated {
+    plan: Plan,
+    viewers: Vec<SeedUser>,
+    scale_viewers: Vec<ScaleViewer>,
+    scale_authors: Vec<ScaleAuthor>,
+    follows: usize,
+    favourites: usize,
+    notifications: usize,
+    max_followers: usize,
+}
+
+/// Seconds of CPU this process has used (all threads).
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return 0.0;
+    }
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
 }
 
 pub async fn run(a: SeedArgs) -> Result<(), String> {
@@ -396,34 +435,129 @@ pub async fn run(a: SeedArgs) -> Result<(), String> {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     let p = plan(&a, now_ms);
+    let mut last = (started.elapsed().as_secs_f64(), cpu_seconds());
     eprintln!(
-        "seed: planned {} accounts, {} statuses in {:.1} s",
+        "seed: planned {} accounts, {} statuses: wall {:.1} s, cpu {:.1} s",
         p.account_count(),
         p.statuses.len(),
-        started.elapsed().as_secs_f64()
+        last.0,
+        last.1
     );
+    // Rows are made on their own thread while this one writes them.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let generator = {
+        let a = a.clone();
+        std::thread::spawn(move || {
+            let mut out = Sender {
+                tx,
+                batch: BulkBatch::default(),
+            };
+            generate(&a, p, now_ms, &mut out)
+        })
+    };
+    let mut written = 0usize;
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Msg::Rows(batch) => {
+                written += batch.rows();
+                loader
+                    .write(&batch)
+                    .await
+                    .map_err(|e| format!("bulk write: {e}"))?;
+            }
+            Msg::Phase(name) => {
+                let now = (started.elapsed().as_secs_f64(), cpu_seconds());
+                eprintln!(
+                    "seed: {name} written: wall {:.1} s, cpu {:.1} s (at {:.1} s, {written} rows)",
+                    now.0 - last.0,
+                    now.1 - last.1,
+                    now.0
+                );
+                last = now;
+            }
+        }
+    }
+    let g = generator
+        .join()
+        .map_err(|_| "the row generator panicked".to_string())??;
+    loader
+        .finish()
+        .await
+        .map_err(|e| format!("finishing the load: {e}"))?;
+    let now = (started.elapsed().as_secs_f64(), cpu_seconds());
+    eprintln!(
+        "seed: search, indexes, foreign keys, triggers, statistics: wall {:.1} s, cpu {:.1} s",
+        now.0 - last.0,
+        now.1 - last.1
+    );
+
+    let p = &g.plan;
     let n = a.users;
+    let mut by_posts = vec![0u32; n];
+    for m in &p.statuses {
+        by_posts[m.author as usize] += 1;
+    }
+    let mut busy: Vec<usize> = (0..n).collect();
+    busy.sort_unstable_by_key(|&u| std::cmp::Reverse(by_posts[u]));
+    let threads: Vec<i64> = p
+        .statuses
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.replies >= 2 && m.visibility == 0)
+        .take(1_000)
+        .map(|(i, _)| p.status_ids[i])
+        .collect();
+    let info = SeedInfo {
+        users: n,
+        statuses: p.statuses.len(),
+        follows: g.follows,
+        favourites: g.favourites,
+        notifications: g.notifications,
+        database: a.database.clone(),
+        domain: a.domain.clone(),
+        seconds: started.elapsed().as_secs_f64(),
+        viewers: g.viewers,
+        scale_viewers: g.scale_viewers,
+        scale_authors: g.scale_authors,
+        busy_accounts: busy.iter().take(200).map(|&u| p.account_ids[u]).collect(),
+        threads,
+        max_followers: g.max_followers,
+    };
+    let path = a.out.join("seed.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!(
+        "seeded {} users, {} statuses, {} follows (most followed: {}), {} favourites, {} notifications: {written} rows in {:.1} s (cpu {:.1} s); {}",
+        n,
+        info.statuses,
+        info.follows,
+        info.max_followers,
+        info.favourites,
+        info.notifications,
+        info.seconds,
+        cpu_seconds(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// Makes every row, in phases: the app, tags and tokens; the follow graph;
+/// the history; last the accounts, whose counts are then known (the count
+/// triggers are off during the load, see `holdfast_store::bulk`).
+fn generate(a: &SeedArgs, p: Plan, now_ms: i64, out: &mut Sender) -> Result<Generated, String> {
+    let n = a.users;
+    let accounts = p.account_count();
     let base_url = format!("https://{}", a.domain);
     let mut clock = SnowflakeClock::new();
-    let mut batch = BulkBatch::default();
-    let mut written = 0usize;
-    // Accounts, tags, the app and the tokens.
     let history_start = now_ms - HISTORY_MS;
-    for idx in 0..p.account_count() {
-        let username = p.username(idx);
-        batch.accounts.push(BulkAccount {
-            id: p.account_ids[idx],
-            display_name: format!("Bench {username}"),
-            note: format!("Seeded account {username}. Posts about #bench{} and https://example.com/{username}", idx % TAGS),
-            username,
-            created_at_ms: history_start - 1_000,
-        });
-    }
     for t in 0..TAGS {
-        batch.tags.push((t as i64 + 1, format!("bench{t}")));
+        out.batch.tags.push((t as i64 + 1, format!("bench{t}")));
     }
     let app_id = clock.at(history_start - 500);
-    batch.apps.push((
+    out.batch.apps.push((
         app_id,
         "holdfast bench".into(),
         format!("hfbench-app-{:x}", a.seed),
@@ -451,7 +585,7 @@ pub async fn run(a: SeedArgs) -> Result<(), String> {
         .map(|k| n - SCALE_FOLLOWEES.len() + k)
         .map(|u| ScaleViewer {
             followees: SCALE_FOLLOWEES[scale_viewer_slot(n, u).unwrap()].min(n - 1),
-            user: tokened(&mut batch, u),
+            user: tokened(&mut out.batch, u),
         })
         .collect();
     let scale_set: HashSet<usize> = (n - SCALE_FOLLOWEES.len()..n).collect();
@@ -459,7 +593,7 @@ pub async fn run(a: SeedArgs) -> Result<(), String> {
         .step_by(viewer_stride)
         .take(VIEWERS_MAX)
         .filter(|u| !scale_set.contains(u))
-        .map(|u| tokened(&mut batch, u))
+        .map(|u| tokened(&mut out.batch, u))
         .collect();
     // A viewer picked as a sample follower keeps its one token.
     let viewer_of: std::collections::HashMap<usize, SeedUser> = (0..n)
@@ -482,25 +616,26 @@ pub async fn run(a: SeedArgs) -> Result<(), String> {
             .filter(|u| *u < n && !scale_set.contains(u))
             .map(|u| match viewer_of.get(&u) {
                 Some(viewer) => viewer.clone(),
-                None => tokened(&mut batch, u),
+                None => tokened(&mut out.batch, u),
             })
             .collect();
         scale_authors.push(ScaleAuthor {
             followers,
-            user: tokened(&mut batch, n + k),
+            user: tokened(&mut out.batch, n + k),
             sample_followers,
         });
     }
     drop(tokened);
-    written += flush(&mut loader, &mut batch, true).await?;
+    out.phase("app, tags and tokens")?;
 
     // The follow graph, follower by follower.
     let mut rng = Rng::new(a.seed ^ 0x464f_4c4c_4f57);
     let mut follows = 0usize;
-    let mut followers_of = vec![0u32; n];
+    let mut followers_of = vec![0u32; accounts];
+    let mut following_of = vec![0u32; accounts];
     let mut mine: HashSet<usize> = HashSet::new();
     for u in 0..n {
-        let k = followee_count(&a, &mut rng, u);
+        let k = followee_count(a, &mut rng, u);
         mine.clear();
         let mut tries = 0;
         while mine.len() < k && tries < 4 * k + 16 {
@@ -521,44 +656,53 @@ pub async fn run(a: SeedArgs) -> Result<(), String> {
                 .map(|s| n + s),
         );
         targets.sort_unstable();
+        following_of[u] = targets.len() as u32;
         for t in targets {
-            if t < n {
-                followers_of[t] += 1;
-            }
+            followers_of[t] += 1;
             follows += 1;
-            batch.follows.push((
+            out.batch.follows.push((
                 clock.at(history_start - 100),
                 p.account_ids[u],
                 p.account_ids[t],
             ));
         }
-        written += flush(&mut loader, &mut batch, false).await?;
+        out.send(false)?;
     }
-    let follows_total = follows;
-    eprintln!(
-        "seed: {follows_total} follows written after {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    out.phase("follows")?;
 
     // The history, in time order.
     let mut favourites = 0usize;
     let mut notifications = 0usize;
     let mut favouriters: Vec<u32> = Vec::with_capacity(FAVOURITES_PER_STATUS_MAX);
+    let mut statuses_of = vec![0u32; accounts];
+    let mut last_status_of: Vec<Option<i64>> = vec![None; accounts];
+    // A reply's thread root (ordinal), u32::MAX for a status that replies to nothing.
+    let mut root_of = vec![u32::MAX; p.statuses.len()];
     for (i, m) in p.statuses.iter().enumerate() {
         let id = p.status_ids[i];
         let ms = p.status_ms[i];
         let author_id = p.account_ids[m.author as usize];
-        let (reply, reply_account, reblog) = match m.kind {
-            Kind::Original => (None, None, None),
+        if m.visibility != 3 {
+            statuses_of[m.author as usize] += 1;
+            last_status_of[m.author as usize] = Some(ms);
+        }
+        let (reply, reply_account, thread, reblog) = match m.kind {
+            Kind::Original => (None, None, None, None),
             Kind::Reply => {
-                let parent = &p.statuses[m.target as usize];
+                let parent = m.target as usize;
+                let root = match root_of[parent] {
+                    u32::MAX => parent,
+                    r => r as usize,
+                };
+                root_of[i] = root as u32;
                 (
-                    Some(p.status_ids[m.target as usize]),
-                    Some(p.account_ids[parent.author as usize]),
+                    Some(p.status_ids[parent]),
+                    Some(p.account_ids[p.statuses[parent].author as usize]),
+                    Some(p.status_ids[root]),
                     None,
                 )
             }
-            Kind::Reblog => (None, None, Some(p.status_ids[m.target as usize])),
+            Kind::Reblog => (None, None, None, Some(p.status_ids[m.target as usize])),
         };
         let (text, content) = if m.kind == Kind::Reblog {
             (String::new(), String::new())
@@ -579,6 +723,7 @@ pub async fn run(a: SeedArgs) -> Result<(), String> {
             let content = render_html(&text, &base_url, &resolve);
             (text, content)
         };
+        let batch = &mut out.batch;
         batch.statuses.push(BulkStatus {
             id,
             account_id: author_id,
@@ -587,6 +732,7 @@ pub async fn run(a: SeedArgs) -> Result<(), String> {
             visibility: m.visibility as i64,
             in_reply_to_id: reply,
             in_reply_to_account_id: reply_account,
+            thread_id: thread,
             reblog_of_id: reblog,
             replies_count: m.replies as i64,
             reblogs_count: m.reblogs as i64,
@@ -650,68 +796,41 @@ pub async fn run(a: SeedArgs) -> Result<(), String> {
         favourites += favouriters.len();
         notifications +=
             m.mention.is_some() as usize + (m.kind == Kind::Reblog) as usize + favouriters.len();
-        written += flush(&mut loader, &mut batch, false).await?;
-        if i > 0 && i % 500_000 == 0 {
-            eprintln!(
-                "seed: {i} statuses after {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
+        out.send(false)?;
+        if i > 0 && i % 1_000_000 == 0 {
+            eprintln!("seed: {i} statuses generated");
         }
     }
-    written += flush(&mut loader, &mut batch, true).await?;
-    loader
-        .finish()
-        .await
-        .map_err(|e| format!("finishing the load: {e}"))?;
+    drop(root_of);
+    out.phase("statuses, favourites, mentions, tags, notifications")?;
 
-    let mut by_posts = vec![0u32; n];
-    for m in &p.statuses {
-        by_posts[m.author as usize] += 1;
+    // The accounts, with the counts the triggers would have kept.
+    for idx in 0..accounts {
+        let username = p.username(idx);
+        out.batch.accounts.push(BulkAccount {
+            id: p.account_ids[idx],
+            display_name: format!("Bench {username}"),
+            note: format!("Seeded account {username}. Posts about #bench{} and https://example.com/{username}", idx % TAGS),
+            username,
+            created_at_ms: history_start - 1_000,
+            followers_count: followers_of[idx] as i64,
+            following_count: following_of[idx] as i64,
+            statuses_count: statuses_of[idx] as i64,
+            last_status_at_ms: last_status_of[idx],
+        });
+        out.send(false)?;
     }
-    let mut busy: Vec<usize> = (0..n).collect();
-    busy.sort_unstable_by_key(|&u| std::cmp::Reverse(by_posts[u]));
-    let threads: Vec<i64> = p
-        .statuses
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.replies >= 2 && m.visibility == 0)
-        .take(1_000)
-        .map(|(i, _)| p.status_ids[i])
-        .collect();
-    let info = SeedInfo {
-        users: n,
-        statuses: p.statuses.len(),
-        follows: follows_total,
-        favourites,
-        notifications,
-        database: a.database.clone(),
-        domain: a.domain.clone(),
-        seconds: started.elapsed().as_secs_f64(),
+    out.phase("accounts")?;
+    Ok(Generated {
         viewers,
         scale_viewers,
         scale_authors,
-        busy_accounts: busy.iter().take(200).map(|&u| p.account_ids[u]).collect(),
-        threads,
-        max_followers: followers_of.iter().copied().max().unwrap_or(0) as usize,
-    };
-    let path = a.out.join("seed.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    println!(
-        "seeded {} users, {} statuses, {} follows (most followed: {}), {} favourites, {} notifications: {written} rows in {:.1} s; {}",
-        n,
-        info.statuses,
-        info.follows,
-        info.max_followers,
-        info.favourites,
-        info.notifications,
-        info.seconds,
-        path.display()
-    );
-    Ok(())
+        follows,
+        favourites,
+        notifications,
+        max_followers: followers_of[..n].iter().copied().max().unwrap_or(0) as usize,
+        plan: p,
+    })
 }
 
 #[cfg(test)]
@@ -787,6 +906,7 @@ mod tests {
     /// trait as the server would: tokens resolve, homes are full, counts agree.
     #[tokio::test]
     async fn seeded_sqlite_instance_serves_through_the_store() {
+        use holdfast_store::bulk;
         use holdfast_store::sqlite::SqliteStore;
         use holdfast_store::{Page, Store};
         let out = std::env::temp_dir().join(format!("hf-seed-test-{}", std::process::id()));
@@ -824,6 +944,18 @@ mod tests {
         let author = &info.scale_authors[0];
         let me = store.account(author.user.id).await.unwrap();
         assert_eq!(me.followers_count as usize, author.followers);
+        drop(store);
+        // The load ran without the count triggers: every count it summed
+        // itself agrees with a COUNT over the rows, and every index and
+        // trigger it took away is back, as a migrated database has them.
+        let mismatches = bulk::sqlite_count_mismatches(&out.join("data")).unwrap();
+        assert!(mismatches.is_empty(), "counts disagree: {mismatches:?}");
+        let fresh = out.join("fresh");
+        drop(SqliteStore::open(&fresh, &Limits::default()).unwrap());
+        assert_eq!(
+            bulk::sqlite_schema(&out.join("data")).unwrap(),
+            bulk::sqlite_schema(&fresh).unwrap()
+        );
         // A second seed into the same database is refused, not doubled.
         assert!(run(args).await.is_err());
         let _ = std::fs::remove_dir_all(&out);
