@@ -1,7 +1,8 @@
 #!/bin/sh
-# Issue 10, the read side (home, session 7): every home-timeline number in
-# bench/perf/README.md "Session 7 (home)", in one command, each run on a fresh
+# Issue 10, the read side (home, sessions 7 and 8): every home-timeline number in
+# bench/perf/README.md "Session 8 (home)", in one command, each run on a fresh
 # copy of its seed (a server migrates and writes feeds into the seed it runs on).
+# SUFFIX names the results (-s8: bench/perf/results/home-10k-s8, ...).
 #   HF=target/release/holdfast sh bench/perf/run-home.sh
 # Seeds (see run.sh): SEED (10k users, SQLite), SEED_100K, SEED_PG (10k users on
 # PostgreSQL: its seed.json names the database; that one is used in place).
@@ -11,6 +12,7 @@ set -eu
 . "$(dirname "$0")/env.sh"
 SEED_PG=${SEED_PG:-}
 CPU_RATE=${CPU_RATE:-250}
+SUFFIX=${SUFFIX:--s8}
 WORK=${WORK:-/tmp/run-home.$$}
 mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
@@ -37,9 +39,9 @@ cpu_per_request() {
     echo "server CPU per home request at $CPU_RATE/s: $(echo "($b-$a)*1000/$hz/8/$CPU_RATE" | bc -l | cut -c1-5) ms (load $(cut -d' ' -f1 /proc/loadavg))"
 }
 
-cpu_per_request "$(fresh "$SEED")" | tee "$OUT/home-10k-cpu.txt"
-run home-10k-s7 --scenario home --seed-dir "$(fresh "$SEED")" --rate-start 200
-run home-followees-10k-s7 --scenario home-followees --seed-dir "$(fresh "$SEED")" --rate-start 100 --no-healthz
-[ -n "$SEED_PG" ] && run home-10k-pg-s7 --scenario home --seed-dir "$SEED_PG" --rate-start 50
-[ -d "$SEED_100K" ] && run home-100k-s7 --scenario home --seed-dir "$(fresh "$SEED_100K")" --rate-start 200
+cpu_per_request "$(fresh "$SEED")" | tee "$OUT/home-10k-cpu$SUFFIX.txt"
+run home-10k$SUFFIX --scenario home --seed-dir "$(fresh "$SEED")" --rate-start 200
+run home-followees-10k$SUFFIX --scenario home-followees --seed-dir "$(fresh "$SEED")" --rate-start 100 --no-healthz
+[ -n "$SEED_PG" ] && run home-10k-pg$SUFFIX --scenario home --seed-dir "$SEED_PG" --rate-start 50
+[ -d "$SEED_100K" ] && run home-100k$SUFFIX --scenario home --seed-dir "$(fresh "$SEED_100K")" --rate-start 200
 exit 0

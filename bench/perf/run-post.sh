@@ -8,11 +8,13 @@
 # Needs a release build (cargo build --release -p holdfast) and the seeds
 #   holdfast bench seed --users 10000  --out /tmp/seed-10k
 #   holdfast bench seed --users 100000 --out /tmp/seed-100k   (followers)
-#   holdfast bench seed --users 10000  --out /tmp/seed-10k-pg --database postgres://...  (pg)
+#   holdfast bench seed --users 10000  --out /tmp/seed-10k-pg --database postgres://...  (pg:
+#   a database no server has run on yet, so that no home feed is built in it)
 # A server migrates (and writes to) the seed it runs on, so every run gets a
 # fresh copy of a once-migrated copy under $WORK; the originals stay as they are.
 # POST_RATE: the rate of the three 10 s posting rounds (the posting target is
-# judged on the slowest of them). `uptime` is printed beside every run.
+# judged on the slowest of them); POST_RATE_PG the same on PostgreSQL (default
+# POST_RATE). `uptime` is printed beside every run.
 set -u
 cd "$(dirname "$0")/../.."
 . bench/perf/env.sh
@@ -84,7 +86,8 @@ print('rate $rate/s: sent', t['sent'], 'ok', t['ok'], 'success', t['success_rati
         psql "$base/postgres" -qc "DROP DATABASE IF EXISTS ${db}_run" -c "CREATE DATABASE ${db}_run TEMPLATE $db" || continue
         rm -rf "$WORK/run" && mkdir -p "$WORK/run"
         python3 -c "import json; d=json.load(open('$SEED_PG/seed.json')); d['database']='$base/${db}_run'; json.dump(d, open('$WORK/run/seed.json','w'))"
-        bench "post-10k-pg-ramp$SUFFIX" --scenario post --step-s "$STEP_S" --rate-start 100 --p99-limit-ms 50 --no-healthz
+        bench "post-rounds-10k-pg$SUFFIX" --scenario post --rate "${POST_RATE_PG:-$POST_RATE}" --rounds 3 --step-s 10 --no-healthz
+        psql "$base/postgres" -qc "DROP DATABASE IF EXISTS ${db}_run"
         ;;
     *) echo "unknown run: $what" >&2; exit 2 ;;
     esac

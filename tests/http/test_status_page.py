@@ -182,8 +182,11 @@ def test_with_the_primary_gone_the_status_says_degraded_and_why(make_server, tmp
         url = pg.url("holdfast").replace("postgres@", "postgres:hunter2secret@")
         # Without the read cache, so that with no database at all nothing can be
         # served (test_failover.py covers the cache's degraded mode).
+        # The pair replicates asynchronously: the node is told to accept that
+        # (as test_failover's nodes are; a Patroni cluster's standbys are synchronous).
         server = make_server("--config", config_file(tmp_path, pg_write_retry_window_ms=1000,
-                                                    read_cache_entries_max=0), database=url)
+                                                    read_cache_entries_max=0, pg_sync_standbys_min=0),
+                             database=url)
         alice = sign_up(server)
         alice.status("before")
         pg.wait_replayed("holdfast")
@@ -223,7 +226,8 @@ def test_readyz_stays_200_degraded_while_the_event_feed_reconnects(make_server, 
     try:
         pg.psql(pg.primary_port, "postgres", "CREATE DATABASE holdfast")
         server = make_server("--config", config_file(tmp_path, pg_write_retry_window_ms=1000,
-                                                    streaming_feed_reconnect_max_ms=30000),
+                                                    streaming_feed_reconnect_max_ms=30000,
+                                                    pg_sync_standbys_min=0),
                              database=pg.url("holdfast"))
         alice = sign_up(server)
         pg.wait_replayed("holdfast")

@@ -3,6 +3,9 @@
 //! the status that says whose fault it was. Internal detail is logged, not sent.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -64,7 +67,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ServiceError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
             ServiceError::Unavailable(m) => {
-                tracing::warn!(reason = %m, "answering 503");
+                log_unavailable(&m);
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Service temporarily unavailable, please retry".to_owned(),
@@ -170,4 +173,82 @@ impl IntoResponse for NestedValidation {
 /// the one place that writes the error body, whoever refuses.
 pub fn refusal(status: StatusCode, message: &str) -> Response {
     ApiError::new(status, message).into_response()
+}
+
+/// How often a 503 gets a log line (`Limits::unavailable_log_interval_ms`;
+/// set by [`crate::app`], 0 until then: every one).
+static UNAVAILABLE_LOG_INTERVAL_MS: AtomicU64 = AtomicU64::new(0);
+
+pub(crate) fn set_unavailable_log_interval(every: Duration) {
+    let ms = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
+    UNAVAILABLE_LOG_INTERVAL_MS.store(ms, Ordering::Relaxed);
+}
+
+/// 503s are logged at most once an interval, each line with how many were
+/// answered since the previous one without a line of their own: under a
+/// log-in flood they are most answers (5,000 a second on one core), and a
+/// line each was a cost of its own and a flood of the log.
+fn log_unavailable(reason: &str) {
+    static LOG: Mutex<QuietLog> = Mutex::new(QuietLog {
+        last_line: None,
+        unlogged: 0,
+    });
+    let every = Duration::from_millis(UNAVAILABLE_LOG_INTERVAL_MS.load(Ordering::Relaxed));
+    let line = LOG
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .line_due(Instant::now(), every);
+    if let Some(unlogged_since) = line {
+        tracing::warn!(reason = %reason, unlogged_since, "answering 503");
+    }
+}
+
+/// When the last line was written and how many events went unlogged since.
+struct QuietLog {
+    last_line: Option<Instant>,
+    unlogged: u64,
+}
+
+impl QuietLog {
+    /// `Some(unlogged since the last line)` if this event gets a line.
+    fn line_due(&mut self, now: Instant, every: Duration) -> Option<u64> {
+        if self
+            .last_line
+            .is_some_and(|at| now.saturating_duration_since(at) < every)
+        {
+            self.unlogged += 1;
+            return None;
+        }
+        self.last_line = Some(now);
+        Some(std::mem::take(&mut self.unlogged))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_503s_is_a_line_a_second() {
+        let mut log = QuietLog {
+            last_line: None,
+            unlogged: 0,
+        };
+        let every = Duration::from_secs(1);
+        let t0 = Instant::now();
+        assert_eq!(log.line_due(t0, every), Some(0), "the first gets its line");
+        for i in 1..=4999 {
+            assert_eq!(
+                log.line_due(t0 + Duration::from_micros(200 * i), every),
+                None
+            );
+        }
+        assert_eq!(
+            log.line_due(t0 + Duration::from_secs(1), every),
+            Some(4999),
+            "the next line says how many went without one"
+        );
+        assert_eq!(log.line_due(t0 + Duration::from_millis(1500), every), None);
+        assert_eq!(log.line_due(t0 + Duration::from_secs(3), every), Some(1));
+    }
 }

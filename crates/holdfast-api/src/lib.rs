@@ -62,6 +62,7 @@ pub fn app(
     guard_counters: Option<CounterSource>,
 ) -> Router {
     let limits = service.limits().clone();
+    error::set_unavailable_log_interval(Duration::from_millis(limits.unavailable_log_interval_ms));
     let state = AppState {
         urls: entities::Urls::new(&service.base_url, service.rendered_notes.clone()),
         recent: Arc::new(recent::Recent::new(

@@ -482,6 +482,9 @@ pub struct Limits {
     /// (and signed-in users share it) gets a GOAWAY, not a cut: its other
     /// streams in flight may finish for this long, then it is cut.
     pub banned_goodbye_grace_ms: u64,
+    /// 503 answers get a log line at most this often, each with how many went
+    /// without one since (a log-in flood was 5,000 lines a second).
+    pub unavailable_log_interval_ms: u64,
 
     // ---- guard: admission control ----
     pub admission_initial_concurrency: u32,
@@ -702,6 +705,17 @@ pub struct Limits {
     /// The SQLite writer connection's page cache, KiB (SQLite's default is
     /// 2,000): the index pages posts and fan-out batches write to stay in it.
     pub sqlite_writer_cache_kib: u32,
+    // ---- bearer tokens and posting (post, issue 10) ----
+    /// Proved bearer tokens kept in memory, by the hash of their secret; one
+    /// is served from here only while the auth epoch it was proved at has
+    /// not moved (migration 0026), which replaces the token's look-up on
+    /// every request by a one-row read. Past this many, the older half goes.
+    pub token_cache_max: usize,
+    /// Rows a post may look at to find whether any follower's home feed is
+    /// built (from whichever side is smaller: the built feeds or the
+    /// followers): when none is, no fan-out job is queued (batches copy
+    /// only into built feeds). Past this, the job is queued and finds out.
+    pub home_fanout_built_check_max: usize,
     // ---- statuses: edits, pins, polls, scheduled (posts, issue 14) ----
     /// Versions one status may have (the original and each edit).
     pub status_versions_max: u32,
@@ -1085,6 +1099,7 @@ impl Default for Limits {
             admission_principal_share: 0.25,
             admission_principal_slots_min: 4,
             banned_goodbye_grace_ms: 2_000,
+            unavailable_log_interval_ms: 1_000,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,
@@ -1170,6 +1185,8 @@ impl Default for Limits {
             sqlite_checkpoint_interval_ms: 200,
             sqlite_writer_checkpoint_pages: 16_000,
             sqlite_writer_cache_kib: 32 * 1024,
+            token_cache_max: 10_000,
+            home_fanout_built_check_max: 64,
             status_versions_max: 100,
             pinned_statuses_max: 5,
             poll_options_max: 4,

@@ -211,10 +211,7 @@ impl Service {
         req: PageRequest,
     ) -> ServiceResult<PageOf<AccountRow>> {
         self.account(viewer, id).await?;
-        let page = req.page(
-            self.limits().accounts_page_default,
-            self.limits().accounts_page_max,
-        );
+        let page = self.accounts_page_bounds(req);
         let paged = self.store.followers(id, page).await?;
         self.account_page(paged).await
     }
@@ -226,12 +223,17 @@ impl Service {
         req: PageRequest,
     ) -> ServiceResult<PageOf<AccountRow>> {
         self.account(viewer, id).await?;
-        let page = req.page(
-            self.limits().accounts_page_default,
-            self.limits().accounts_page_max,
-        );
+        let page = self.accounts_page_bounds(req);
         let paged = self.store.following(id, page).await?;
         self.account_page(paged).await
+    }
+
+    /// A page of accounts as asked for, within the accounts' default and cap.
+    pub(crate) fn accounts_page_bounds(&self, req: PageRequest) -> holdfast_store::Page {
+        req.page(
+            self.limits().accounts_page_default,
+            self.limits().accounts_page_max,
+        )
     }
 
     pub(crate) async fn account_page(

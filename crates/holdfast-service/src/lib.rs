@@ -37,6 +37,7 @@ pub mod streams;
 pub mod tags;
 pub mod text;
 pub mod threads;
+pub mod token_cache;
 pub mod trends;
 pub mod user_lists;
 pub mod web;
@@ -236,6 +237,8 @@ pub struct Service {
     pub filter_cache: Arc<filters::FilterCache>,
     /// The home fan-out workers' wake-up and counts (fanout, issue 10).
     pub fanout: Arc<fanout::FanoutState>,
+    /// Bearer tokens proved at the current auth epoch (post, issue 10).
+    pub tokens: Arc<token_cache::TokenCache>,
 }
 
 impl Service {
@@ -281,6 +284,7 @@ impl Service {
                 cache.forget(account);
             }
         }));
+        let token_cache_max = config.limits.token_cache_max;
         Service {
             filter_cache,
             events,
@@ -294,6 +298,9 @@ impl Service {
             base_url: base_url.into(),
             push: Arc::default(),
             fanout: Arc::default(),
+            tokens: Arc::new(token_cache::TokenCache::new(
+                token_cache_max,
+            )),
         }
     }
 

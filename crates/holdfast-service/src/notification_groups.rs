@@ -197,10 +197,7 @@ impl Service {
         group_key: &str,
         req: PageRequest,
     ) -> ServiceResult<PageOf<AccountRow>> {
-        let page = req.page(
-            self.limits().accounts_page_default,
-            self.limits().accounts_page_max,
-        );
+        let page = self.accounts_page_bounds(req);
         let paged = match ungrouped_id(group_key) {
             Some(id) => match self.store.notification(me, id).await {
                 Ok(n) if page.limit > 0 && within(&page, n.id) => vec![holdfast_store::Paged {

@@ -5,7 +5,7 @@ use holdfast_store::{AccountRow, AppRow, AuthCode, Id, NewAccount, NewApp, Store
 
 use sha2::{Digest, Sha256};
 
-use crate::secrets::{hash_secret, random_secret, same_hash, PasswordTurn};
+use crate::secrets::{digest_secret, hash_secret, hex, random_secret, same_hash, PasswordTurn};
 use crate::{FieldError, OAuthError, Principal, Scopes, Service, ServiceError, ServiceResult};
 
 pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -166,9 +166,21 @@ impl Service {
         if bearer.is_empty() || bearer.len() > self.limits().oauth_token_max_bytes {
             return Err(invalid());
         }
-        let hash = hash_secret(bearer);
+        let digest = digest_secret(bearer);
+        let hash = hex(&digest);
+        // Proved already, and nothing that could end a token has been
+        // committed since (token_cache.rs): one one-row read, not the look-up.
+        // Without an answer the look-up below fails the same way and the
+        // read cache decides.
+        if let Ok(epoch) = self.store.auth_epoch().await {
+            if let Some(principal) = self.tokens.get(&digest, epoch) {
+                self.read_cache.keep_principal(&hash, &principal);
+                return Ok(principal);
+            }
+        }
         let token = match self.store.token_by_hash(&hash).await {
             Err(StoreError::NotFound) => {
+                self.tokens.forget(&digest);
                 self.read_cache.forget_principal(&hash);
                 return Err(invalid());
             }
@@ -183,6 +195,7 @@ impl Service {
             other => other?,
         };
         if token.account_id.is_some() && (token.account_suspended || !token.account_approved) {
+            self.tokens.forget(&digest);
             self.read_cache.forget_principal(&hash);
             return Err(ServiceError::Unauthorized(
                 "Your login is currently disabled".into(),
@@ -200,6 +213,7 @@ impl Service {
             scopes,
         };
         self.read_cache.keep_principal(&hash, &principal);
+        self.tokens.keep(digest, &principal, token.auth_epoch);
         Ok(principal)
     }
 

@@ -47,10 +47,7 @@ impl Service {
         me: Id,
         req: PageRequest,
     ) -> ServiceResult<PageOf<AccountRow>> {
-        let page = req.page(
-            self.limits().accounts_page_default,
-            self.limits().accounts_page_max,
-        );
+        let page = self.accounts_page_bounds(req);
         let paged = self.store.endorsements(me, page).await?;
         self.account_page(paged).await
     }
@@ -109,10 +106,7 @@ impl Service {
     }
 
     pub async fn domain_blocks(&self, me: Id, req: PageRequest) -> ServiceResult<PageOf<String>> {
-        let page = req.page(
-            self.limits().accounts_page_default,
-            self.limits().accounts_page_max,
-        );
+        let page = self.accounts_page_bounds(req);
         let paged = self.store.domain_blocks(me, page).await?;
         Ok(PageOf::from_paged(paged))
     }

@@ -12,13 +12,6 @@ pub struct MutedAccount {
 }
 
 impl Service {
-    fn accounts_page_bounds(&self, req: PageRequest) -> holdfast_store::Page {
-        req.page(
-            self.limits().accounts_page_default,
-            self.limits().accounts_page_max,
-        )
-    }
-
     pub async fn blocks(&self, me: Id, req: PageRequest) -> ServiceResult<PageOf<AccountRow>> {
         let paged = self
             .store

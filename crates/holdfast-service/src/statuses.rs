@@ -47,17 +47,20 @@ impl Service {
         input: PostInput,
     ) -> ServiceResult<StatusBundle> {
         let new = self.prepare_post(me, app_id, input).await?;
-        let id = self
+        let (id, answered) = self
             .store
-            .create_status(new, self.limits().idempotency_key_ttl_s)
+            .create_status_answered(new, self.limits().idempotency_key_ttl_s)
             .await?;
         // Our own new status: visible to us, so no visibility check first.
-        let bundle = self
-            .store
-            .status_bundles(Some(me), &[id])
-            .await?
-            .pop()
-            .ok_or_else(ServiceError::not_found)?;
+        let bundle = match answered {
+            Some(bundle) => bundle,
+            None => self
+                .store
+                .status_bundles(Some(me), &[id])
+                .await?
+                .pop()
+                .ok_or_else(ServiceError::not_found)?,
+        };
         self.announce_post(&bundle);
         Ok(bundle)
     }
@@ -481,10 +484,7 @@ impl Service {
         req: PageRequest,
     ) -> ServiceResult<PageOf<AccountRow>> {
         self.status(viewer, id).await?;
-        let page = req.page(
-            self.limits().accounts_page_default,
-            self.limits().accounts_page_max,
-        );
+        let page = self.accounts_page_bounds(req);
         let paged = self.store.favourited_by(id, page).await?;
         self.account_page(paged).await
     }
@@ -496,10 +496,7 @@ impl Service {
         req: PageRequest,
     ) -> ServiceResult<PageOf<AccountRow>> {
         self.status(viewer, id).await?;
-        let page = req.page(
-            self.limits().accounts_page_default,
-            self.limits().accounts_page_max,
-        );
+        let page = self.accounts_page_bounds(req);
         let paged = self.store.reblogged_by(id, page).await?;
         self.account_page(paged).await
     }

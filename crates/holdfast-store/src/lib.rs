@@ -893,6 +893,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<(Vec<Paged<Id>>, Vec<StatusBundle>)>;
     /// The kept mentions, tags and media of statuses (`status_parts_cache_max`).
     fn status_parts_counts(&self) -> CacheCounts;
+
+    // ---- post ----
+    /// The auth epoch (migration 0026): it moves in the same transaction as
+    /// anything that may end a token (revocation, suspension, deletion), on
+    /// every node and from every process, so a token proved at the epoch
+    /// read now is still good. One tiny read: on SQLite a connection of its
+    /// own, read in place.
+    async fn auth_epoch(&self) -> StoreResult<i64>;
+    /// `create_status`, answering with the status as its author sees it
+    /// when the post's own transaction knows it (a plain new status: no
+    /// media, poll or reply, not a repeated Idempotency-Key); None means
+    /// read it as any other.
+    async fn create_status_answered(
+        &self,
+        new: NewStatus,
+        idempotency_ttl_s: u64,
+    ) -> StoreResult<(Id, Option<StatusBundle>)>;
 }
 
 /// A cache's hits and misses since start, and the entries it holds now (for `/metrics`).

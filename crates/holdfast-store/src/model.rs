@@ -141,6 +141,9 @@ pub struct TokenRow {
     /// Suspended or disabled: its tokens do not work.
     pub account_suspended: bool,
     pub account_approved: bool,
+    /// The auth epoch (migration 0026) read in the same statement: the
+    /// token may be served from memory while the epoch still reads this.
+    pub auth_epoch: i64,
 }
 
 #[derive(Clone, Debug)]

@@ -51,6 +51,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     fanout_metrics(&state, &mut text);
     status_parts_metrics(&state, &mut text);
     rendered_metrics(&state, &mut text);
+    token_cache_metrics(&state, &mut text);
     text.push_str(&format!(
         "# HELP holdfast_store_primary_reachable 0 while in degraded mode: no database primary, reads from a standby.\n\
          # TYPE holdfast_store_primary_reachable gauge\nholdfast_store_primary_reachable {}\n\
@@ -157,6 +158,21 @@ fn rendered_metrics(state: &AppState, out: &mut String) {
             c.entries
         );
     }
+}
+
+/// The cache of proved bearer tokens (post, issue 10).
+fn token_cache_metrics(state: &AppState, out: &mut String) {
+    use std::fmt::Write;
+    let c = state.service.tokens.counts();
+    out.push_str("# TYPE holdfast_token_cache_total counter\n");
+    for (outcome, n) in [("hit", c.hits), ("miss", c.misses)] {
+        let _ = writeln!(out, "holdfast_token_cache_total{{outcome=\"{outcome}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# TYPE holdfast_token_cache_entries gauge\nholdfast_token_cache_entries {}",
+        c.entries
+    );
 }
 
 /// The streaming API's gauges and counters.

@@ -63,21 +63,27 @@ impl Dialect {
         }
     }
 
-    /// Whether fan-out batches copy only into feeds that were built. On
-    /// SQLite, yes (a feed is built on its owner's first home read,
-    /// `home_feed::rebuild`): most followers on a large instance never open
-    /// home, and each row is a dirty index page. Safe there because batches
-    /// and rebuilds both run on the one writer: a rebuild after a batch that
-    /// skipped the feed reads the (already committed) status itself. On
-    /// PostgreSQL, under read committed, a rebuild in flight (its snapshot
-    /// taken before the post committed) and a batch that sees the feed
-    /// unbuilt could both miss the status, so every follower's feed gets the
-    /// row there (closing that needs the batch to lock the followers'
-    /// account rows).
-    pub fn fanout_to_built_feeds_only(self) -> bool {
-        match self {
-            Dialect::Sqlite => true,
-            Dialect::Postgres => false,
+    /// The statement that keeps home-feed rebuilds and fan-out batches
+    /// apart, as its transaction's first: a rebuild takes it alone, batches
+    /// share it. Fan-out batches copy a post only into feeds that were built
+    /// (a feed is built on its owner's first home read, `home_feed::rebuild`:
+    /// most followers on a large instance never open home, and each row is a
+    /// dirty index page). That is safe only if a rebuild and a batch never
+    /// overlap: under PostgreSQL's read committed, a rebuild whose snapshot
+    /// predates the post, and a batch that sees the feed not yet built, would
+    /// both miss the post. With the lock, whichever comes second sees the
+    /// other committed: the batch sees the feed built, or the rebuild's
+    /// snapshot has the post (its job row committed with it). Batches still
+    /// run side by side, on every node. SQLite needs nothing: its one writer
+    /// runs them one after the other anyway.
+    pub fn feed_build_lock(self, rebuild: bool) -> Option<&'static str> {
+        match (self, rebuild) {
+            (Dialect::Sqlite, _) => None,
+            // Key: "homefeed" in ASCII.
+            (Dialect::Postgres, true) => Some("SELECT pg_advisory_xact_lock(7525353784636433764)"),
+            (Dialect::Postgres, false) => {
+                Some("SELECT pg_advisory_xact_lock_shared(7525353784636433764)")
+            }
         }
     }
 

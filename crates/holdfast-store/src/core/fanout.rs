@@ -86,6 +86,9 @@ pub async fn run_batch(
     rows_max: i64,
     feed_max: i64,
 ) -> StoreResult<Vec<FanoutBatch>> {
+    if let Some(lock) = c.dialect().feed_build_lock(false) {
+        c.execute(lock, &[]).await?;
+    }
     let mut done = Vec::new();
     let mut budget = rows_max.max(1);
     while budget > 0 {
@@ -132,8 +135,7 @@ async fn run_job(
         .query_opt("SELECT 1 FROM statuses WHERE id = ?1", &args![status_id])
         .await?
         .is_none();
-    let built_only = c.dialect().fanout_to_built_feeds_only();
-    if !gone && built_only {
+    if !gone {
         if let Some((copied, walked)) = copy_to_few_built_feeds(
             c, author, status_id, progress, batch_max, feed_trim, feed_max,
         )
@@ -171,8 +173,7 @@ async fn run_job(
                 &format!(
                     "INSERT INTO home_feed (account_id, status_id) \
                      SELECT f.account_id, CAST(?2 AS BIGINT) FROM follows f \
-                     WHERE f.target_id = ?1 AND f.id > ?3 AND f.id <= ?4{} ON CONFLICT DO NOTHING",
-                    if built_only { BUILT_FOLLOWER } else { "" }
+                     WHERE f.target_id = ?1 AND f.id > ?3 AND f.id <= ?4{BUILT_FOLLOWER} ON CONFLICT DO NOTHING"
                 ),
                 &args![author, status_id, progress, last],
             )
@@ -215,7 +216,7 @@ async fn run_job(
     Ok(Some((batch, walked)))
 }
 
-/// The follower `f` has a built feed (see `Dialect::fanout_to_built_feeds_only`).
+/// The follower `f` has a built feed (see `Dialect::feed_build_lock`).
 const BUILT_FOLLOWER: &str =
     " AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = f.account_id AND a.home_feed_built)";
 
@@ -279,7 +280,7 @@ async fn copy_to_few_built_feeds(
 }
 
 /// The accounts whose feed is built (migration 0025).
-const BUILT_INDEX: &str = "accounts_home_feed_built";
+pub(crate) const BUILT_INDEX: &str = "accounts_home_feed_built";
 
 /// The statuses of pending fan-out jobs that `viewer` follows the author of
 /// and has not been reached by yet (its follow comes after the job's

@@ -36,6 +36,8 @@ pub struct FeedLimits {
     /// See `home_fanout_backlog_age_max_ms`; `i64::MAX` where nobody can be
     /// told to try again (a scheduled status published by its due job).
     pub backlog_age_max_ms: i64,
+    /// See `home_fanout_built_check_max`.
+    pub built_check_max: i64,
 }
 
 impl FeedLimits {
@@ -50,6 +52,7 @@ impl FeedLimits {
             fanout_batch_max: int(l.home_fanout_batch_max).max(1),
             pending_merge_max: int(l.home_fanout_pending_merge_max),
             backlog_age_max_ms: i64::try_from(l.home_fanout_backlog_age_max_ms).unwrap_or(i64::MAX),
+            built_check_max: int(l.home_fanout_built_check_max),
         }
     }
 }
@@ -90,11 +93,61 @@ pub async fn fan_out(c: &dyn Conn, author: Id, status_id: Id, f: FeedLimits) -> 
         trim(c, author, f.max).await?;
     }
     if !on_read && followers > 0 {
+        // Batches copy only into built feeds: decided here, apart from
+        // rebuilds as they are (`Dialect::feed_build_lock`).
+        if let Some(lock) = c.dialect().feed_build_lock(false) {
+            c.execute(lock, &[]).await?;
+        }
+        if !any_built_follower(c, author, followers, f.built_check_max).await? {
+            // Nobody's feed would get the row: no job to queue, run and merge.
+            return Ok(());
+        }
         super::fanout::refuse_when_behind(c, f.backlog_age_max_ms).await?;
         super::fanout::queue(c, author, status_id, feed_trim).await?;
     }
     Ok(())
 }
+
+/// Whether one of `author`'s `followers` has a built feed, found by looking
+/// at no more than about `look_max` rows: from the built side when at most
+/// that many feeds are built, else from the followers' side when there are
+/// at most that many of them. True when neither side is that small (the job
+/// finds out).
+async fn any_built_follower(
+    c: &dyn Conn,
+    author: Id,
+    followers: i64,
+    look_max: i64,
+) -> StoreResult<bool> {
+    if look_max <= 0 {
+        return Ok(true);
+    }
+    let built_index = c.dialect().indexed_by(super::fanout::BUILT_INDEX);
+    let built: i64 = c
+        .query_one(
+            &format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM accounts{built_index} WHERE home_feed_built LIMIT ?1) x"
+            ),
+            &args![look_max + 1],
+        )
+        .await?
+        .get(0)?;
+    let sql = if built <= look_max {
+        format!(
+            "SELECT EXISTS (SELECT 1 FROM accounts a{built_index} WHERE a.home_feed_built \
+             AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = a.id AND f.target_id = ?1))"
+        )
+    } else if followers <= look_max {
+        format!(
+            "SELECT EXISTS (SELECT 1 FROM follows f WHERE f.target_id = ?1 \
+             AND EXISTS (SELECT 1 FROM accounts a{built_index} WHERE a.id = f.account_id AND a.home_feed_built))"
+        )
+    } else {
+        return Ok(true);
+    };
+    c.query_one(&sql, &args![author]).await?.get(0)
+}
+
 
 /// Drops all but the newest `max` rows of one feed.
 pub async fn trim(c: &dyn Conn, account: Id, max: i64) -> StoreResult<()> {
@@ -129,6 +182,10 @@ pub async fn backfill(c: &dyn Conn, follower: Id, followee: Id, f: FeedLimits) -
 /// 0016, or by `holdfast bench seed`): the newest `max` statuses of its
 /// followees and its own, found with the plan of the fan-out-on-read query.
 pub async fn rebuild(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()> {
+    // Apart from fan-out batches, which copy only into built feeds.
+    if let Some(lock) = c.dialect().feed_build_lock(true) {
+        c.execute(lock, &[]).await?;
+    }
     let following: i64 = match c
         .query_opt(
             "SELECT following_count FROM accounts WHERE id = ?1",

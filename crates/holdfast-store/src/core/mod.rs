@@ -269,6 +269,12 @@ pub trait Db: Send + Sync + 'static {
         self.write(data, f).await
     }
 
+    /// The auth epoch (`Store::auth_epoch`): by default one read like any
+    /// other; SQLite reads it in place on a connection of its own.
+    async fn auth_epoch(&self) -> StoreResult<i64> {
+        self.read((), |c, _| Box::pin(oauth::auth_epoch(c))).await
+    }
+
     /// Connections in use and the pool size, for `/metrics`.
     fn pool_usage(&self) -> crate::PoolUsage;
 

@@ -83,7 +83,8 @@ pub async fn token_by_hash(c: &dyn Conn, token_hash: &str) -> StoreResult<TokenR
     let r = c
         .query_one(
             &format!(
-                "SELECT t.id, t.account_id, t.scopes, t.created_at, COALESCE(a.suspended OR a.disabled, FALSE), COALESCE(a.approved, TRUE), {APP_COLUMNS} \
+                "SELECT t.id, t.account_id, t.scopes, t.created_at, COALESCE(a.suspended OR a.disabled, FALSE), COALESCE(a.approved, TRUE), \
+                 (SELECT n FROM auth_epoch WHERE id = 1), {APP_COLUMNS} \
                  FROM tokens t JOIN apps ap ON ap.id = t.app_id LEFT JOIN accounts a ON a.id = t.account_id \
                  WHERE t.token_hash = ?1 AND t.revoked_at IS NULL"
             ),
@@ -97,9 +98,18 @@ pub async fn token_by_hash(c: &dyn Conn, token_hash: &str) -> StoreResult<TokenR
         created_at_ms: r.get(3)?,
         account_suspended: r.get(4)?,
         account_approved: r.get(5)?,
-        app: app_row(&r, 6)?,
+        auth_epoch: r.get(6)?,
+        app: app_row(&r, 7)?,
     })
 }
+
+/// The auth epoch (migration 0026): it moves whenever a token may have
+/// stopped being good, so a token proved at this epoch is still good.
+pub async fn auth_epoch(c: &dyn Conn) -> StoreResult<i64> {
+    c.query_one(AUTH_EPOCH_SQL, &[]).await?.get(0)
+}
+
+pub(crate) const AUTH_EPOCH_SQL: &str = "SELECT n FROM auth_epoch WHERE id = 1";
 
 /// Revokes the token if it belongs to the app; unknown tokens are not an error (RFC 7009).
 pub async fn revoke_token(c: &dyn Conn, token_hash: &str, app_id: Id) -> StoreResult<()> {

@@ -34,6 +34,24 @@ fn decrement(col: &str) -> String {
 /// return the status it made. So the same Idempotency-Key posted to two
 /// nodes at the same moment yields one status.
 pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
+    Ok(create_returning(c, new, idempotency_ttl_s).await?.id)
+}
+
+/// What posting a status wrote, for answering without reading it again.
+pub struct Created {
+    pub id: Id,
+    /// False when an Idempotency-Key named a status posted before.
+    pub fresh: bool,
+    /// The tags as linked, in the order a read gives them (by name's bytes).
+    pub tags: Vec<TagRef>,
+}
+
+/// [`create`], telling also whether the status is new and its tags' rows.
+pub async fn create_returning(
+    c: &dyn Conn,
+    new: &NewStatus,
+    idempotency_ttl_s: u64,
+) -> StoreResult<Created> {
     let now = now_ms();
     let mut claimed: Option<Id> = None;
     if let Some(key) = &new.idempotency_key {
@@ -53,13 +71,18 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
         match row {
             Some(r) => claimed = Some(r.get(0)?),
             None => {
-                return c
+                let id = c
                     .query_one(
                         "SELECT status_id FROM idempotency_keys WHERE account_id = ?1 AND key = ?2",
                         &args![new.account_id, key],
                     )
                     .await?
-                    .get(0);
+                    .get(0)?;
+                return Ok(Created {
+                    id,
+                    fresh: false,
+                    tags: Vec::new(),
+                });
             }
         }
     }
@@ -122,18 +145,28 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
         Some(id),
     )
     .await?;
+    let mut tags: Vec<TagRef> = Vec::with_capacity(new.tags.len());
     for tag in &new.tags {
         c.execute(
             "INSERT INTO tags (id, name) VALUES (holdfast_next_id(), ?1) ON CONFLICT (name) DO NOTHING",
             &args![tag],
         )
         .await?;
-        c.execute(
-            "INSERT INTO status_tags (tag_id, status_id) SELECT id, ?2 FROM tags WHERE name = ?1 ON CONFLICT DO NOTHING",
-            &args![tag, id],
-        )
-        .await?;
+        if let Some(r) = c
+            .query_opt(
+                "INSERT INTO status_tags (tag_id, status_id) SELECT id, ?2 FROM tags WHERE name = ?1 \
+                 ON CONFLICT DO NOTHING RETURNING tag_id",
+                &args![tag, id],
+            )
+            .await?
+        {
+            tags.push(TagRef {
+                id: r.get(0)?,
+                name: tag.clone(),
+            });
+        }
     }
+    tags.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     // Attach the uploads: each must be the author's and not yet attached
     // (nor reserved by a scheduled status).
     // One failure rolls back the whole post (the caller's transaction); on
@@ -173,7 +206,74 @@ pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> St
         super::conversations::add_status(c, id, new.account_id, new.in_reply_to, &new.mentions)
             .await?;
     }
-    Ok(id)
+    Ok(Created {
+        id,
+        fresh: true,
+        tags,
+    })
+}
+
+/// A status just posted as its author sees it, from what the post wrote
+/// (bench/perf, issue 10: reading it again after the commit cost the
+/// request a second trip through the store and eight statements). Only
+/// for a plain new status: one with media or a poll, a reply (the author
+/// may have muted the thread) or a repeated Idempotency-Key is read as any
+/// other (None). What a fresh status cannot have yet (favourites, reblogs,
+/// bookmarks, a pin, a mute) is empty; its row, its author's counts and its
+/// mentioned accounts are read here, in the post's own transaction.
+pub async fn fresh_bundle(
+    c: &dyn Conn,
+    new: &NewStatus,
+    created: &Created,
+) -> StoreResult<Option<(StatusBundle, Parts)>> {
+    if !created.fresh
+        || !new.media_ids.is_empty()
+        || new.poll.is_some()
+        || new.in_reply_to.is_some()
+    {
+        return Ok(None);
+    }
+    let id = created.id;
+    let row = c
+        .query_one(
+            &format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = ?1"),
+            &args![id],
+        )
+        .await?;
+    let status = status_row(&row)?;
+    let mut mentions = new.mentions.clone();
+    mentions.sort_unstable();
+    mentions.dedup();
+    let mut account_ids = mentions.clone();
+    account_ids.push(status.account_id);
+    account_ids.sort_unstable();
+    account_ids.dedup();
+    let accounts: HashMap<Id, AccountRow> = accounts::by_ids(c, &account_ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let parts = Parts {
+        mentions,
+        tags: created.tags.clone(),
+        media: Vec::new(),
+    };
+    let bundle = crate::assemble::BundleParts {
+        statuses: HashMap::from([(id, status)]),
+        mentions: HashMap::from([(id, parts.mentions.clone())]),
+        tags: HashMap::from([(id, parts.tags.clone())]),
+        media: HashMap::new(),
+        accounts,
+        favourited: HashSet::new(),
+        bookmarked: HashSet::new(),
+        reblogged: HashSet::new(),
+        pinned: HashSet::new(),
+        muted: HashSet::new(),
+        polls: HashMap::new(),
+    }
+    .into_bundles(&[id])
+    .pop();
+    Ok(bundle.map(|b| (b, parts)))
 }
 
 /// Deletes a status of `account_id` (its reblogs go with it); returns the row as it was.

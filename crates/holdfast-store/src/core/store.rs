@@ -2008,6 +2008,39 @@ impl<B: Db> Store for Core<B> {
     fn status_parts_counts(&self) -> crate::CacheCounts {
         self.parts.counts()
     }
+
+    // ---- post ----
+    async fn auth_epoch(&self) -> StoreResult<i64> {
+        self.db.auth_epoch().await
+    }
+    async fn create_status_answered(
+        &self,
+        new: NewStatus,
+        idempotency_ttl_s: u64,
+    ) -> StoreResult<(Id, Option<StatusBundle>)> {
+        let subscribers_max = self.limits.status_subscribers_notified_max;
+        let feed = FeedLimits::new(&self.limits);
+        let (id, fresh) = self
+            .db
+            .write(new, move |c, new| {
+                Box::pin(async move {
+                    let created = statuses::create_returning(c, new, idempotency_ttl_s).await?;
+                    home_feed::fan_out(c, new.account_id, created.id, feed).await?;
+                    graph::notify_subscribers(c, created.id, new, subscribers_max).await?;
+                    let fresh = statuses::fresh_bundle(c, new, &created).await?;
+                    Ok((created.id, fresh))
+                })
+            })
+            .await?;
+        Ok(match fresh {
+            Some((bundle, parts)) => {
+                // Committed: later pages find its parts without reading them.
+                self.parts.put(id, None, std::sync::Arc::new(parts));
+                (id, Some(bundle))
+            }
+            None => (id, None),
+        })
+    }
 }
 
 /// A cheap round trip, for `/readyz`.

@@ -136,6 +136,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0024_row_versions",
         include_str!("../../migrations/postgres/0024_row_versions.sql"),
     ),
+    (
+        "0026_auth_epoch",
+        include_str!("../../migrations/postgres/0026_auth_epoch.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
@@ -586,57 +590,19 @@ impl PgDb {
                 }
                 Err(busy) => return Err(busy.into()),
             };
-            if self.sync_standbys_min > 0 && !lease.conn().sync_standby_seen {
-                // A primary this connection has not written on yet: maybe
-                // one just promoted, with no synchronous standby for a moment.
-                let within = Duration::from_millis(self.write_retry_window_ms)
-                    .saturating_sub(started.elapsed())
-                    .max(self.write_retry_pause_first);
-                let waited = std::time::Instant::now();
-                let seen = tokio::time::timeout(
-                    within + self.operation_timeout,
-                    pool::await_sync_standby(
-                        &lease.conn().client,
-                        self.sync_standbys_min,
-                        self.sync_standby_poll,
-                        within,
-                    ),
-                )
-                .await
-                .unwrap_or_else(|_| Err(StoreError::Unavailable("PostgreSQL did not answer in time".into())));
-                match seen {
-                    Ok(()) => {
-                        lease.conn().sync_standby_seen = true;
-                        let waited_ms = waited.elapsed().as_millis() as u64;
-                        if waited_ms >= self.sync_standby_poll.as_millis() as u64 {
-                            self.sync_standby_waits.fetch_add(1, Ordering::Relaxed);
-                            tracing::info!(waited_ms, "the primary has a synchronous standby now: writes go on");
-                        }
-                    }
-                    Err(StoreError::Unavailable(why))
-                        if why == pool::NO_SYNC_STANDBY || why == pool::NO_SYNC_STANDBY_CONFIGURED =>
-                    {
-                        // Nothing was sent: the write may run later, here or
-                        // on another primary.
-                        lease.finished();
-                        drop(lease);
-                        if self.may_retry_write(started, pause) {
-                            self.write_retries.fetch_add(1, Ordering::Relaxed);
-                            tokio::time::sleep(pause).await;
-                            pause = (pause * 2).min(self.write_retry_pause_max);
-                            continue;
-                        }
-                        return Err(StoreError::Unavailable(why));
-                    }
-                    Err(e) => {
-                        tracing::warn!(reason = %e, "cannot check the primary's synchronous standby");
-                        lease.discard();
-                        return Err(e);
-                    }
-                }
-            }
             let conn = lease.conn();
             let host = conn.host();
+            // A primary this connection has not written on yet may be one
+            // just promoted, with no synchronous standby for a moment: the
+            // write commits only once it has one (see `await_sync_standby`).
+            let sync_check = (self.sync_standbys_min > 0 && !conn.sync_standby_seen).then(|| {
+                let within = Duration::from_millis(self.write_retry_window_ms)
+                    .saturating_sub(started.elapsed())
+                    .max(self.write_retry_pause_first)
+                    .min(self.operation_timeout / 2);
+                (self.sync_standbys_min, self.sync_standby_poll, within)
+            });
+            let sync_waited = std::sync::Mutex::new(None::<Duration>);
             let (client, statements) = (&mut conn.client, &conn.statements);
             let pool = &self.pool;
             // Set once COMMIT is on its way: from then on a lost connection
@@ -645,6 +611,11 @@ impl PgDb {
             let run = async {
                 let tx = client.transaction().await?;
                 let value = f(pool.db_tx(&tx, statements), &data).await?;
+                if let Some((wanted, every, within)) = sync_check {
+                    let asked = std::time::Instant::now();
+                    pool::await_sync_standby(&tx, wanted, every, within).await?;
+                    *sync_waited.lock().unwrap_or_else(|p| p.into_inner()) = Some(asked.elapsed());
+                }
                 committing.store(true, Ordering::Relaxed);
                 tx.commit().await?;
                 Ok(value)
@@ -669,7 +640,35 @@ impl PgDb {
                 },
                 () = moved_away => Err(StoreError::Unavailable(PRIMARY_MOVED.into())),
             };
+            if let Some(waited) = sync_waited.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                // Asked on this connection: its server had a synchronous
+                // standby (the commit's outcome aside).
+                lease.conn().sync_standby_seen = true;
+                if waited >= self.sync_standby_poll {
+                    self.sync_standby_waits.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        waited_ms = waited.as_millis() as u64,
+                        "the primary has a synchronous standby now: writes go on"
+                    );
+                }
+            }
             match result {
+                Err(StoreError::Unavailable(why))
+                    if why == pool::NO_SYNC_STANDBY || why == pool::NO_SYNC_STANDBY_CONFIGURED =>
+                {
+                    // Rolled back before COMMIT (the transaction was dropped):
+                    // nothing of it is written, and it may run again, here
+                    // or on another primary.
+                    lease.finished();
+                    drop(lease);
+                    if self.may_retry_write(started, pause) {
+                        self.write_retries.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(self.write_retry_pause_max);
+                        continue;
+                    }
+                    return Err(StoreError::Unavailable(why));
+                }
                 Err(StoreError::Unavailable(why))
                     if why.starts_with(TX_CONFLICT) && attempt < self.tx_retries_max =>
                 {

@@ -406,14 +406,18 @@ pub(crate) enum SyncStandbys {
     Hidden,
 }
 
-/// One look at the primary's synchronous standbys, in one round trip.
-pub(crate) async fn sync_standbys(client: &Client, wanted: u64) -> StoreResult<SyncStandbys> {
-    let answer = client
+/// One look at the primary's synchronous standbys, in one round trip, from
+/// inside the write's transaction: the WAL senders' function itself, since
+/// the `pg_stat_replication` view joins the backends' activity, which a
+/// transaction reads once and keeps (a standby attaching later would never
+/// show up in it).
+pub(crate) async fn sync_standbys(tx: &Transaction<'_>, wanted: u64) -> StoreResult<SyncStandbys> {
+    let answer = tx
         .simple_query(
             "SELECT current_setting('synchronous_standby_names') <> '', \
                     count(*) FILTER (WHERE sync_state IN ('sync', 'quorum')), \
                     count(*) FILTER (WHERE sync_state IS NULL) \
-               FROM pg_stat_replication",
+               FROM pg_stat_get_wal_senders()",
         )
         .await?;
     let row = answer
@@ -435,8 +439,10 @@ pub(crate) async fn sync_standbys(client: &Client, wanted: u64) -> StoreResult<S
     })
 }
 
-/// Waits, asking every `every` for at most `within`, until the primary on
-/// `client` has `wanted` synchronous standbys attached. Why holdfast asks
+/// Waits, asking every `every` for at most `within`, until the primary of
+/// `tx` has `wanted` synchronous standbys attached (called just before
+/// COMMIT: the write's statements run meanwhile, as they would while
+/// PostgreSQL holds a commit for its standbys). Why holdfast asks
 /// rather than trusting the server to hold each commit until a standby has
 /// it: right after a promotion the new primary has no standby for a moment,
 /// and whether its commits wait then depends on the cluster manager's mode
@@ -445,18 +451,18 @@ pub(crate) async fn sync_standbys(client: &Client, wanted: u64) -> StoreResult<S
 /// PostgreSQL having applied the setting (its checkpointer publishes it to
 /// the committing backends, after a reload). A write acknowledged in that
 /// moment is on one server only, and one more failure loses it. Errors:
-/// Unavailable when the time runs out (nothing was written; the write may
-/// be tried again), or at once when the role cannot see the standbys
-/// (refusing is the safe side).
+/// Unavailable when the time runs out (nothing is committed: the caller
+/// rolls back, and the write may be tried again), or at once when the role
+/// cannot see the standbys (refusing is the safe side).
 pub(crate) async fn await_sync_standby(
-    client: &Client,
+    tx: &Transaction<'_>,
     wanted: u64,
     every: Duration,
     within: Duration,
 ) -> StoreResult<()> {
     let until = Instant::now() + within;
     loop {
-        match sync_standbys(client, wanted).await? {
+        match sync_standbys(tx, wanted).await? {
             SyncStandbys::Enough => return Ok(()),
             SyncStandbys::Hidden => {
                 return Err(StoreError::Unavailable(NO_SYNC_STANDBY_VISIBLE.into()))

@@ -110,6 +110,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0024_row_versions",
         include_str!("../../migrations/sqlite/0024_row_versions.sql"),
     ),
+    (
+        "0026_auth_epoch",
+        include_str!("../../migrations/sqlite/0026_auth_epoch.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
@@ -141,6 +145,10 @@ struct Inner {
     read_permits: Semaphore,
     read_pool_size: usize,
     acquire_timeout: Duration,
+    /// Reads the auth epoch (`Store::auth_epoch`) on every authenticated
+    /// request: a one-row read of a few microseconds, so it runs in place
+    /// under this lock rather than through the pool and `block_in_place`.
+    epoch_reader: Mutex<Connection>,
 }
 
 impl SqliteDb {
@@ -210,6 +218,12 @@ impl SqliteDb {
                 -i64::from(limits.sqlite_writer_cache_kib),
             )
             .map_err(internal)?;
+        let epoch_reader = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(internal)?;
+        configure(&epoch_reader, limits)?;
         let checkpointer = Connection::open(&path).map_err(internal)?;
         configure(&checkpointer, limits)?;
 
@@ -229,6 +243,7 @@ impl SqliteDb {
             read_permits: Semaphore::new(read_pool_size),
             read_pool_size,
             acquire_timeout: Duration::from_millis(limits.db_acquire_timeout_ms),
+            epoch_reader: Mutex::new(epoch_reader),
         });
         let (open, every) = (
             Arc::downgrade(&inner),

@@ -223,19 +223,34 @@ impl Db for SqliteDb {
         // On the server's multi-threaded runtime a read runs right here: the
         // worker hands its other tasks to another worker meanwhile, which is
         // cheaper than a hop to a blocking thread and back (two wake-ups per
-        // read; bench/perf, issue 10). A current-thread runtime (tests, the
-        // CLI) cannot do that, so it keeps the blocking thread.
-        let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
-            == tokio::runtime::RuntimeFlavor::MultiThread;
-        let outcome = if multi_thread {
-            Ok(tokio::task::block_in_place(job))
-        } else {
-            tokio::task::spawn_blocking(job).await
+        // read; bench/perf, issue 10). With a single worker (a one-core
+        // server, or one pinned to a core) there is no other core for those
+        // tasks: the thread `block_in_place` starts for them only takes turns
+        // with this one, two thread switches per read and the scheduler's time
+        // slices between them, which under a flood put legitimate reads behind
+        // the attackers' refusals (bench/flood, issue 11); so the read just
+        // runs. A current-thread runtime (tests, the CLI) cannot block, so it
+        // keeps the blocking thread.
+        let runtime = tokio::runtime::Handle::current();
+        let outcome = match runtime.runtime_flavor() {
+            tokio::runtime::RuntimeFlavor::MultiThread if runtime.metrics().num_workers() == 1 => {
+                Ok(job())
+            }
+            tokio::runtime::RuntimeFlavor::MultiThread => Ok(tokio::task::block_in_place(job)),
+            _ => tokio::task::spawn_blocking(job).await,
         };
         match outcome {
             Ok(Ok(result)) => result,
             Ok(Err(_)) | Err(_) => Err(panicked()),
         }
+    }
+
+    async fn auth_epoch(&self) -> StoreResult<i64> {
+        let conn = lock(&self.inner.epoch_reader);
+        let n = conn
+            .prepare_cached(crate::core::oauth::AUTH_EPOCH_SQL)?
+            .query_row([], |r| r.get(0))?;
+        Ok(n)
     }
 
     /// Queued for the writer thread, which commits many writes at once
@@ -458,8 +473,71 @@ fn run_batch(c: &SqliteConn<'_>, batch: &mut [Box<dyn QueuedWrite>]) -> StoreRes
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use crate::core::Db;
+
     #[test]
     fn json_strings_escape_quotes_backslashes_and_controls() {
         assert_eq!(super::json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
+
+    /// Reads on a runtime with `workers` worker threads; how many threads
+    /// the runtime started for them.
+    fn threads_started_by_reads(workers: usize) -> usize {
+        let started = Arc::new(AtomicUsize::new(0));
+        let runtime = {
+            let started = started.clone();
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .enable_all()
+                .on_thread_start(move || {
+                    started.fetch_add(1, Ordering::SeqCst);
+                })
+                .build()
+                .unwrap()
+        };
+        let dir = std::env::temp_dir().join(format!(
+            "holdfast-read-threads-{}-{workers}",
+            std::process::id()
+        ));
+        let db =
+            Arc::new(super::SqliteDb::open(&dir, &holdfast_config::Limits::default()).unwrap());
+        // Every worker is up (each ran a task) before counting.
+        runtime.block_on(async {
+            let tasks: Vec<_> = (0..workers * 4)
+                .map(|_| {
+                    tokio::spawn(async { std::thread::sleep(std::time::Duration::from_millis(20)) })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        let before = started.load(Ordering::SeqCst);
+        for _ in 0..3 {
+            let db = db.clone();
+            let rows = runtime
+                .block_on(runtime.spawn(async move {
+                    db.read((), |c, _| Box::pin(c.query("SELECT 1", &[]))).await
+                }))
+                .unwrap()
+                .unwrap();
+            assert_eq!(rows.len(), 1);
+        }
+        let after = started.load(Ordering::SeqCst);
+        drop(runtime);
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+        after - before
+    }
+
+    #[test]
+    fn a_read_on_a_single_worker_starts_no_thread() {
+        // One core: the read runs on the worker, no thread to take its turns.
+        assert_eq!(threads_started_by_reads(1), 0);
+        // Several: the worker's other tasks move to a thread meanwhile.
+        assert!(threads_started_by_reads(2) >= 1);
     }
 }

@@ -105,6 +105,9 @@ pub struct Totals {
 pub struct ActionJson {
     pub sent: u64,
     pub ok: u64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -187,12 +190,16 @@ impl Report {
             legit_by_action: snap
                 .legit_actions
                 .iter()
-                .map(|(k, (sent, ok))| {
+                .map(|(k, a)| {
+                    let p = |q: f64| ms(percentile_sorted(&a.exact_us, q));
                     (
                         k.to_string(),
                         ActionJson {
-                            sent: *sent,
-                            ok: *ok,
+                            sent: a.sent,
+                            ok: a.ok,
+                            p50_ms: p(0.5),
+                            p99_ms: p(0.99),
+                            max_ms: p(1.0),
                         },
                     )
                 })

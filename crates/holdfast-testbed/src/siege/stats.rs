@@ -176,8 +176,17 @@ struct Inner {
     legit_exact_us: Vec<u64>,
     legit_labels: BTreeMap<String, u64>,
     attacker_labels: BTreeMap<String, u64>,
-    /// Per legit action: (sent, ok).
-    legit_actions: BTreeMap<&'static str, (u64, u64)>,
+    legit_actions: BTreeMap<&'static str, ActionTally>,
+}
+
+/// One legit action's requests: how many, how many ok, and their exact
+/// latencies (µs; bounded like `legit_exact_us`), so a flood's tail can be
+/// traced to the kind of request that has it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ActionTally {
+    pub sent: u64,
+    pub ok: u64,
+    pub exact_us: Vec<u64>,
 }
 
 /// Shared by every task; one short lock per request.
@@ -195,7 +204,8 @@ pub struct Snapshot {
     pub legit_exact_us: Vec<u64>,
     pub legit_labels: BTreeMap<String, u64>,
     pub attacker_labels: BTreeMap<String, u64>,
-    pub legit_actions: BTreeMap<&'static str, (u64, u64)>,
+    /// Latencies sorted.
+    pub legit_actions: BTreeMap<&'static str, ActionTally>,
 }
 
 impl Recorder {
@@ -238,8 +248,9 @@ impl Recorder {
                 g.legit_exact_us.push(latency_us);
                 *g.legit_labels.entry(label).or_default() += 1;
                 let a = g.legit_actions.entry(action).or_default();
-                a.0 += 1;
-                a.1 += (outcome == Outcome::Ok) as u64;
+                a.sent += 1;
+                a.ok += (outcome == Outcome::Ok) as u64;
+                a.exact_us.push(latency_us);
             }
             Class::Attacker => {
                 g.seconds[second]
@@ -266,7 +277,15 @@ impl Recorder {
             legit_exact_us,
             legit_labels: g.legit_labels.clone(),
             attacker_labels: g.attacker_labels.clone(),
-            legit_actions: g.legit_actions.clone(),
+            legit_actions: g
+                .legit_actions
+                .iter()
+                .map(|(k, a)| {
+                    let mut a = a.clone();
+                    a.exact_us.sort_unstable();
+                    (*k, a)
+                })
+                .collect(),
         }
     }
 }
@@ -397,6 +416,8 @@ mod tests {
         assert_eq!((s.timeline[2].0.sent, s.timeline[2].0.refused), (1, 1));
         assert_eq!(s.timeline[4].1.admitted, 1);
         assert_eq!(s.legit_exact_us, vec![5_000, 7_000]);
-        assert_eq!(s.legit_actions["home"], (2, 1));
+        let home = &s.legit_actions["home"];
+        assert_eq!((home.sent, home.ok), (2, 1));
+        assert_eq!(home.exact_us, vec![5_000, 7_000]);
     }
 }
