@@ -120,10 +120,11 @@ impl BulkBatch {
 }
 
 /// The tables a seed fills in bulk: these lose their secondary indexes,
-/// triggers and foreign keys while it runs. (Tags, apps and tokens are a few
-/// hundred rows and keep theirs.)
-const LOADED_TABLES: [&str; 7] = [
+/// triggers and foreign keys while it runs. (Tags and apps are a few hundred
+/// rows and keep theirs; tokens point at accounts, which come last.)
+const LOADED_TABLES: [&str; 8] = [
     "accounts",
+    "tokens",
     "follows",
     "statuses",
     "favourites",
@@ -148,6 +149,18 @@ enum Db {
 
 fn internal(e: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(e.to_string())
+}
+
+/// PostgreSQL's own message and detail (the driver's `Display` says only "db error").
+fn pg(e: tokio_postgres::Error) -> StoreError {
+    match e.as_db_error() {
+        Some(d) => StoreError::Internal(format!(
+            "{}{}",
+            d.message(),
+            d.detail().map(|x| format!(" ({x})")).unwrap_or_default()
+        )),
+        None => internal(e),
+    }
 }
 
 const NOT_EMPTY: &str = "the database already has accounts, follows or statuses (a seed \
@@ -202,7 +215,7 @@ impl BulkLoader {
                 .prepare(
                     "SELECT type, name, sql FROM sqlite_master \
                      WHERE type IN ('index', 'trigger') AND sql IS NOT NULL AND tbl_name IN \
-                     ('accounts', 'follows', 'statuses', 'favourites', 'mentions', 'status_tags', 'notifications') \
+                     ('accounts', 'tokens', 'follows', 'statuses', 'favourites', 'mentions', 'status_tags', 'notifications') \
                      ORDER BY type, name",
                 )
                 .map_err(internal)?;
@@ -242,24 +255,17 @@ impl BulkLoader {
         config.options(
             "-c statement_timeout=0 -c synchronous_commit=off -c maintenance_work_mem=256MB",
         );
-        let (client, connection) = config
-            .connect(tokio_postgres::NoTls)
-            .await
-            .map_err(internal)?;
+        let (client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(pg)?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!("bulk loader connection ended: {e}");
             }
         });
-        let busy: bool = client
-            .query_one(HAS_ROWS, &[])
-            .await
-            .map_err(internal)?
-            .get(0);
+        let busy: bool = client.query_one(HAS_ROWS, &[]).await.map_err(pg)?.get(0);
         if busy {
             return Err(StoreError::Rejected(NOT_EMPTY));
         }
-        client.batch_execute("BEGIN").await.map_err(internal)?;
+        client.batch_execute("BEGIN").await.map_err(pg)?;
         let tables: Vec<&str> = LOADED_TABLES.to_vec();
         let mut restore = Vec::new();
         let mut drop_now = Vec::new();
@@ -275,7 +281,7 @@ impl BulkLoader {
                 &[&tables],
             )
             .await
-            .map_err(internal)?
+            .map_err(pg)?
         {
             drop_now.push(format!("DROP INDEX {}", r.get::<_, String>(0)));
             restore.push(r.get::<_, String>(1));
@@ -292,7 +298,7 @@ impl BulkLoader {
                 &[&tables],
             )
             .await
-            .map_err(internal)?
+            .map_err(pg)?
         {
             let (table, name, def): (String, String, String) = (r.get(0), r.get(1), r.get(2));
             drop_now.push(format!("ALTER TABLE {table} DROP CONSTRAINT {name}"));
@@ -303,7 +309,7 @@ impl BulkLoader {
             restore.push(format!("ALTER TABLE {t} ENABLE TRIGGER USER"));
         }
         for d in &drop_now {
-            client.batch_execute(d).await.map_err(internal)?;
+            client.batch_execute(d).await.map_err(pg)?;
         }
         Ok(BulkLoader {
             db: Db::Postgres(client),
@@ -316,7 +322,7 @@ impl BulkLoader {
     pub async fn write(&mut self, b: &BulkBatch) -> StoreResult<()> {
         match &mut self.db {
             Db::Sqlite(c) => write_sqlite(c, self.rows_per_insert, b).map_err(internal),
-            Db::Postgres(c) => write_postgres(c, b).await.map_err(internal),
+            Db::Postgres(c) => write_postgres(c, b).await.map_err(pg),
         }
     }
 
@@ -349,10 +355,10 @@ impl BulkLoader {
             }
             Db::Postgres(c) => {
                 for sql in &self.restore {
-                    c.batch_execute(sql).await.map_err(internal)?;
+                    c.batch_execute(sql).await.map_err(pg)?;
                 }
-                c.batch_execute("COMMIT").await.map_err(internal)?;
-                c.batch_execute("ANALYZE").await.map_err(internal)
+                c.batch_execute("COMMIT").await.map_err(pg)?;
+                c.batch_execute("ANALYZE").await.map_err(pg)
             }
         }
     }
