@@ -298,9 +298,7 @@ impl Service {
             base_url: base_url.into(),
             push: Arc::default(),
             fanout: Arc::default(),
-            tokens: Arc::new(token_cache::TokenCache::new(
-                token_cache_max,
-            )),
+            tokens: Arc::new(token_cache::TokenCache::new(token_cache_max)),
         }
     }
 

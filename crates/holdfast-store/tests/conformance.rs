@@ -5840,8 +5840,17 @@ async fn auth_epoch_moves_with_everything_that_ends_a_token(b: Backend) {
         .unwrap();
     post(s, a.id, "a post moves counts, not the epoch").await;
     s.follow(friend.id, a.id, true, false).await.unwrap();
-    assert!(!s.set_suspended("epochfriend", false).await.unwrap().suspended);
-    assert_eq!(s.auth_epoch().await.unwrap(), start, "nothing ended a token");
+    assert!(
+        !s.set_suspended("epochfriend", false)
+            .await
+            .unwrap()
+            .suspended
+    );
+    assert_eq!(
+        s.auth_epoch().await.unwrap(),
+        start,
+        "nothing ended a token"
+    );
     let proved = s.token_by_hash("ep-1").await.unwrap();
     assert_eq!(proved.auth_epoch, start, "read in the same statement");
 
@@ -5859,8 +5868,13 @@ async fn auth_epoch_moves_with_everything_that_ends_a_token(b: Backend) {
     s.create_token("ep-3", ap.id, Some(a.id), "read")
         .await
         .unwrap();
-    assert_eq!(s.token_by_hash("ep-3").await.unwrap().auth_epoch, last.get());
-    s.set_password_hash(a.id, "new-hash", "no-session").await.unwrap();
+    assert_eq!(
+        s.token_by_hash("ep-3").await.unwrap().auth_epoch,
+        last.get()
+    );
+    s.set_password_hash(a.id, "new-hash", "no-session")
+        .await
+        .unwrap();
     moved(s.auth_epoch().await.unwrap(), "a password change");
     assert!(matches!(
         s.token_by_hash("ep-3").await,
@@ -5887,10 +5901,7 @@ async fn a_post_answers_with_what_a_read_after_it_gives(b: Backend) {
     new.tags = vec!["zeta".into(), "alpha".into(), "zeta".into()];
     new.app_id = Some(ap.id);
     new.idempotency_key = Some("answered-once".into());
-    let (id, answered) = s
-        .create_status_answered(new.clone(), 3600)
-        .await
-        .unwrap();
+    let (id, answered) = s.create_status_answered(new.clone(), 3600).await.unwrap();
     let answered = answered.expect("a plain new status is answered from its write");
     let read = s
         .status_bundles(Some(author.id), &[id])
@@ -5910,7 +5921,10 @@ async fn a_post_answers_with_what_a_read_after_it_gives(b: Backend) {
     let mut reply = new_status(author.id, "a reply");
     reply.in_reply_to = Some(id);
     let (_, answered) = s.create_status_answered(reply, 3600).await.unwrap();
-    assert!(answered.is_none(), "a reply is read (the thread may be muted)");
+    assert!(
+        answered.is_none(),
+        "a reply is read (the thread may be muted)"
+    );
 }
 
 /// Batches copy only into built feeds, so a post none of whose followers
@@ -5938,7 +5952,10 @@ async fn no_fanout_job_while_no_followers_feed_is_built(b: Backend) {
     let second = post(s, author.id, "to a built feed").await;
     let batches = s.run_fanout_batch().await.unwrap();
     assert_eq!(
-        batches.iter().map(|b| (b.status_id, b.copied)).collect::<Vec<_>>(),
+        batches
+            .iter()
+            .map(|b| (b.status_id, b.copied))
+            .collect::<Vec<_>>(),
         vec![(second, 1)],
         "one built feed: a job, one row copied"
     );

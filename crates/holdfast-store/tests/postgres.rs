@@ -5,8 +5,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use holdfast_store::postgres::PgStore;
 use holdfast_config::Limits;
+use holdfast_store::postgres::PgStore;
 use holdfast_store::{NewAccount, Store, StoreError};
 
 fn new_account(name: &str) -> NewAccount {
@@ -70,9 +70,7 @@ async fn multi_host_url_skips_a_dead_host() {
         .unwrap();
     // The key/value form with host lists, as libpq takes it.
     let kv = format!("host=127.0.0.1,127.0.0.1 port={dead},{port} user=postgres dbname={db}");
-    let store = PgStore::open(&kv, &limits)
-        .await
-        .expect("key/value form");
+    let store = PgStore::open(&kv, &limits).await.expect("key/value form");
     assert_eq!(
         store
             .account_by_username("multihost")
@@ -107,8 +105,14 @@ async fn a_cluster_primary_without_a_synchronous_standby_takes_no_write() {
         }
         other => panic!("acknowledged a write no standby has: {other:?}"),
     }
-    assert!(started.elapsed() >= Duration::from_millis(500), "it waited for one");
-    assert!(started.elapsed() < Duration::from_secs(5), "within the window");
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "it waited for one"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "within the window"
+    );
     assert_eq!(
         support::cluster().psql(db, "SELECT count(*) FROM accounts"),
         "0",
@@ -249,7 +253,9 @@ async fn ids_never_sort_before_acknowledged_ones_after_a_new_primary_takes_over(
     assert_eq!(holder, me, "the new holder's lease is on top");
     assert!(offset > 3_500_000, "its clock is shifted, offset {offset}");
     // Later ids go on from there, in order, without a lease each.
-    let leases_before: i64 = psql("SELECT count(*) FROM holdfast_id_leases").parse().unwrap();
+    let leases_before: i64 = psql("SELECT count(*) FROM holdfast_id_leases")
+        .parse()
+        .unwrap();
     let mut previous = after.id;
     for i in 0..20 {
         let a = store
@@ -260,8 +266,13 @@ async fn ids_never_sort_before_acknowledged_ones_after_a_new_primary_takes_over(
         previous = a.id;
     }
     assert!(previous >> 16 < ahead + 60_000, "shifted, not running away");
-    let leases_after: i64 = psql("SELECT count(*) FROM holdfast_id_leases").parse().unwrap();
-    assert!(leases_after - leases_before < 20, "a lease a second, not one per id");
+    let leases_after: i64 = psql("SELECT count(*) FROM holdfast_id_leases")
+        .parse()
+        .unwrap();
+    assert!(
+        leases_after - leases_before < 20,
+        "a lease a second, not one per id"
+    );
 
     // The same holder whose clock steps back by more than the lease span
     // (NTP) does not go back either.

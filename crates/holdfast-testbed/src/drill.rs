@@ -844,10 +844,11 @@ async fn round_once(
     }
     wait_healthy(state).await?;
     let heal_ms = heal_started.elapsed().as_millis() as u64;
-    let writes_held_for_sync_standby = match (held_before, writes_held_for_sync_standby(state).await) {
-        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
-        _ => None,
-    };
+    let writes_held_for_sync_standby =
+        match (held_before, writes_held_for_sync_standby(state).await) {
+            (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+            _ => None,
+        };
     let timeline_changes = match (timeline_before, leader_timeline(state).await) {
         (Some(before), Some(after)) => Some(after.saturating_sub(before)),
         _ => None,

@@ -166,7 +166,10 @@ fn token_cache_metrics(state: &AppState, out: &mut String) {
     let c = state.service.tokens.counts();
     out.push_str("# TYPE holdfast_token_cache_total counter\n");
     for (outcome, n) in [("hit", c.hits), ("miss", c.misses)] {
-        let _ = writeln!(out, "holdfast_token_cache_total{{outcome=\"{outcome}\"}} {n}");
+        let _ = writeln!(
+            out,
+            "holdfast_token_cache_total{{outcome=\"{outcome}\"}} {n}"
+        );
     }
     let _ = writeln!(
         out,

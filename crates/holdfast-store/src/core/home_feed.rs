@@ -148,7 +148,6 @@ async fn any_built_follower(
     c.query_one(&sql, &args![author]).await?.get(0)
 }
 
-
 /// Drops all but the newest `max` rows of one feed.
 pub async fn trim(c: &dyn Conn, account: Id, max: i64) -> StoreResult<()> {
     // The cutoff is an uncorrelated subquery, found once by walking at most

@@ -428,7 +428,11 @@ pub(crate) async fn sync_standbys(tx: &Transaction<'_>, wanted: u64) -> StoreRes
         })
         .ok_or_else(|| StoreError::Internal("pg_stat_replication gave no row".into()))?;
     let configured = row.get(0) == Some("t");
-    let count = |i| row.get(i).and_then(|v: &str| v.parse::<u64>().ok()).unwrap_or(0);
+    let count = |i| {
+        row.get(i)
+            .and_then(|v: &str| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     let (attached, hidden) = (count(1), count(2));
     Ok(if attached >= wanted {
         SyncStandbys::Enough
@@ -488,7 +492,8 @@ pub(crate) const NO_SYNC_STANDBY_CONFIGURED: &str = "the PostgreSQL primary has 
      standby (synchronous_standby_names is empty); pg_sync_standbys_min = 0 accepts that";
 
 /// Why a write was refused: holdfast cannot see the primary's standbys.
-pub(crate) const NO_SYNC_STANDBY_VISIBLE: &str = "cannot tell whether the PostgreSQL primary has a \
+pub(crate) const NO_SYNC_STANDBY_VISIBLE: &str =
+    "cannot tell whether the PostgreSQL primary has a \
      synchronous standby: holdfast's database role needs pg_monitor (GRANT pg_monitor TO ...)";
 
 /// Why no connection was lent: every slot busy past the acquire timeout (the
