@@ -301,11 +301,12 @@ pub struct Limits {
     pub linger_idle_ms: u64,
     /// While lingering, the most bytes read and discarded before closing anyway.
     pub linger_bytes_max: usize,
-    /// Bytes all lingering connections together may discard per second; past
-    /// it they are closed at once, so a flood of refused big bodies costs the
-    /// server little reading (unbounded, 1 MiB bodies at 1,600/s took a core;
-    /// 64 MiB/s is about 4,000 reads of 16 KiB). One second's worth equals
-    /// `linger_bytes_max`, so a single client's refused upload still drains.
+    /// Bytes all lingering connections together may discard per second, in
+    /// turns (see `linger_burst_bytes`); past it they are closed at once, so a
+    /// flood of refused big bodies costs the server little reading (unbounded,
+    /// 1 MiB bodies at 1,600/s took a core; 64 MiB/s is about 4,000 reads of
+    /// 16 KiB). At this rate a single client's refused upload of
+    /// `linger_bytes_max` drains within `linger_time_ms`.
     pub linger_bytes_per_s_max: u64,
     /// Open connections at once, all clients together; accepting pauses at the cap.
     pub max_connections: usize,
@@ -485,6 +486,17 @@ pub struct Limits {
     /// 503 answers get a log line at most this often, each with how many went
     /// without one since (a log-in flood was 5,000 lines a second).
     pub unavailable_log_interval_ms: u64,
+
+    // ---- lingering close, paced (flood, issue 11) ----
+    /// How far the lingering budget (`linger_bytes_per_s_max`) may run ahead
+    /// of its rate: the most read and discarded at once. Reads beyond it take
+    /// turns at the rate, so refused uploads cost the server an even trickle
+    /// of work, never a second's worth in one go (64 MiB read at once held a
+    /// one-core server ~50 ms: bench/flood, session 9).
+    pub linger_burst_bytes: u64,
+    /// Longest a lingering connection waits for its turn at the budget; a
+    /// turn further away closes the connection at once (the budget is spent).
+    pub linger_turn_wait_max_ms: u64,
 
     // ---- guard: admission control ----
     pub admission_initial_concurrency: u32,
@@ -1100,6 +1112,8 @@ impl Default for Limits {
             admission_principal_slots_min: 4,
             banned_goodbye_grace_ms: 2_000,
             unavailable_log_interval_ms: 1_000,
+            linger_burst_bytes: 256 * 1024,
+            linger_turn_wait_max_ms: 100,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,
