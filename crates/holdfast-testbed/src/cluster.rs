@@ -858,33 +858,31 @@ pub fn standbys_streaming(state: &ClusterState) -> usize {
         .or(state.pg_ports.get(primary))
         .copied()
         .unwrap_or(0);
-    let out = Command::new(state.pg_bin.join("psql"))
-        .args([
-            "-X",
-            "-A",
-            "-t",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-        ])
-        .args(["-p", &port.to_string()])
-        .args([
-            "-c",
-            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
-        ])
+    psql_query(
+        &state.pg_bin,
+        port,
+        "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+    )
+    .and_then(|count| count.parse().ok())
+    .unwrap_or(0)
+}
+
+/// One probe of a database member from outside holdfast, as an operator
+/// would: `sql` run by `psql` as the superuser on `port`, its answer trimmed;
+/// None when psql fails or the member does not answer. Each probe waits at
+/// most 2 s to connect and 1 s for the query, so a dead or cut-off member
+/// answers None quickly.
+pub fn psql_query(pg_bin: &Path, port: u16, sql: &str) -> Option<String> {
+    let out = Command::new(pg_bin.join("psql"))
+        .args(["-X", "-A", "-t", "-h", "127.0.0.1", "-U", "postgres"])
+        .args(["-d", "postgres", "-p", &port.to_string(), "-c", sql])
         .env("PGCONNECT_TIMEOUT", "2")
         .env("PGOPTIONS", "-c statement_timeout=1000")
-        .output();
-    match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(0),
-        _ => 0,
-    }
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Starts one stopped process of the cluster again (after a drill's fault):

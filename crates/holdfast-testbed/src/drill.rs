@@ -769,7 +769,7 @@ async fn round_once(
     // it stops taking writes.
     let demotion = match (fault, state.primary()) {
         (Fault::PartitionDbPrimary, Some(p)) if state.has_relays() => Some(tokio::spawn(
-            writes_stopped_after(state.pg_bin.join("psql"), state.pg_inner_ports[p]),
+            writes_stopped_after(state.pg_bin.clone(), state.pg_inner_ports[p]),
         )),
         _ => None,
     };
@@ -1350,32 +1350,15 @@ async fn probe_member(port: u16, fault_at: Instant, until: Instant) -> Probed {
 /// not accepting connections, twice in a row (one failed look could be a
 /// busy moment). ms since the watch began, or None if it still took writes
 /// after PAUSE_S.
-async fn writes_stopped_after(psql: PathBuf, port: u16) -> Option<u64> {
+async fn writes_stopped_after(pg_bin: PathBuf, port: u16) -> Option<u64> {
     let started = Instant::now();
     let polls = PAUSE_S * 1000 / DEMOTION_POLL_MS;
     let mut stopped_since: Option<u64> = None;
     for _ in 0..polls {
-        let psql = psql.clone();
+        let pg_bin = pg_bin.clone();
         let writable = tokio::task::spawn_blocking(move || {
-            std::process::Command::new(psql)
-                .args([
-                    "-X",
-                    "-A",
-                    "-t",
-                    "-h",
-                    "127.0.0.1",
-                    "-U",
-                    "postgres",
-                    "-d",
-                    "postgres",
-                ])
-                .args(["-p", &port.to_string(), "-c", "SHOW transaction_read_only"])
-                .env("PGCONNECT_TIMEOUT", "2")
-                .env("PGOPTIONS", "-c statement_timeout=1000")
-                .output()
-                .is_ok_and(|o| {
-                    o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "off"
-                })
+            cluster::psql_query(&pg_bin, port, "SHOW transaction_read_only").as_deref()
+                == Some("off")
         })
         .await
         .unwrap_or(true);
