@@ -120,6 +120,10 @@ pub struct UpArgs {
     pub node_config: Option<PathBuf>,
     #[command(flatten)]
     pub patroni: PatroniTiming,
+    /// Which etcd API Patroni keeps its keys in: v2 or v3 (default: v3 for
+    /// Patroni 3.0.3 or later, v2 before; see `EtcdApi`). Only for a new cluster.
+    #[arg(long, value_parser = EtcdApi::parse)]
+    pub etcd_api: Option<EtcdApi>,
 }
 
 /// Patroni's failover timing (its dynamic configuration, set when the
@@ -187,6 +191,86 @@ pub struct ClusterState {
     /// Per member, its relay's port to each etcd member (its Patroni's etcd hosts).
     #[serde(default)]
     pub etcd_relay_ports: Vec<Vec<u16>>,
+    /// Which of etcd's APIs Patroni keeps its keys in (chosen by `up` for
+    /// the installed Patroni, see `EtcdApi`; clusters from before it: v3).
+    #[serde(default)]
+    pub etcd_api: EtcdApi,
+}
+
+/// Which etcd API Patroni uses. Its etcd v3 client before Patroni 3.0.3
+/// can hand the leader key back to a leader that was paused past its ttl:
+/// on waking, that leader renews its expired lease with a new one and then
+/// writes the leader key with no condition (`Etcd3._update_leader`: a plain
+/// put whenever its cached view names another lease), overwriting the key
+/// the member promoted meanwhile holds. The promoted member demotes, the
+/// old primary (an older timeline) leads again, and pg_rewind takes the
+/// others back to it: every write acknowledged on the newer timeline is
+/// gone (bench/drills/pause-db-primary-stuck/, session 8; fixed upstream in
+/// Patroni 3.0.3, patroni/patroni#2689). Patroni's v2 client renews the key
+/// with compare-and-swap on its own name (`prevValue`), so a woken leader
+/// finds the key taken and demotes. Debian 12 ships Patroni 3.0.2: there
+/// the cluster uses etcd's v2 API (etcd 3.4 serves it with `--enable-v2`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EtcdApi {
+    V2,
+    #[default]
+    V3,
+}
+
+impl EtcdApi {
+    fn parse(s: &str) -> Result<EtcdApi, String> {
+        match s {
+            "v2" => Ok(EtcdApi::V2),
+            "v3" => Ok(EtcdApi::V3),
+            _ => Err(format!("{s:?}: v2 or v3")),
+        }
+    }
+
+    /// The first Patroni whose etcd v3 client renews the leader key only
+    /// while it still holds it.
+    const V3_SAFE_FROM: (u32, u32, u32) = (3, 0, 3);
+
+    /// The API for this Patroni version (`patroni --version`); v2 when the
+    /// version cannot be told, the safe side.
+    pub fn for_patroni(version: Option<(u32, u32, u32)>) -> EtcdApi {
+        match version {
+            Some(v) if v >= Self::V3_SAFE_FROM => EtcdApi::V3,
+            _ => EtcdApi::V2,
+        }
+    }
+
+    /// The section of Patroni's configuration that names etcd.
+    fn patroni_section(self) -> &'static str {
+        match self {
+            EtcdApi::V2 => "etcd",
+            EtcdApi::V3 => "etcd3",
+        }
+    }
+}
+
+/// The installed Patroni's version, from `patroni --version` ("patroni 3.0.2").
+fn patroni_version() -> Option<(u32, u32, u32)> {
+    let out = Command::new("patroni").arg("--version").output().ok()?;
+    parse_version(&String::from_utf8_lossy(&out.stdout))
+}
+
+fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let word = text
+        .split_whitespace()
+        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))?;
+    let mut parts = word.split('.').map(|p| {
+        p.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u32>()
+            .ok()
+    });
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
 }
 
 impl ClusterState {
@@ -365,6 +449,9 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
             pg_inner_ports: Vec::new(),
             patroni_inner_ports: Vec::new(),
             etcd_relay_ports: Vec::new(),
+            etcd_api: args
+                .etcd_api
+                .unwrap_or_else(|| EtcdApi::for_patroni(patroni_version())),
         },
     };
     if !state.has_relays() {
@@ -510,6 +597,9 @@ fn start_etcd(state: &mut ClusterState, i: usize) -> Result<(), String> {
         // me?" before it calls an election, so it cannot depose a healthy
         // leader (each election stalls every request for a moment).
         .arg("--pre-vote");
+    if state.etcd_api == EtcdApi::V2 {
+        cmd.arg("--enable-v2=true");
+    }
     let pid = spawn(&state.dir, &name, cmd)?;
     state.pids.insert(name, pid);
     Ok(())
@@ -538,7 +628,7 @@ name: pg{member}
 restapi:
   listen: 127.0.0.1:{rest_inner}
   connect_address: 127.0.0.1:{rest}
-etcd3:
+{etcd_section}:
   hosts: {etcd}
   # Only these addresses (the relay's), never the members etcd advertises:
   # otherwise Patroni finds etcd's own ports and a cut relay cuts nothing.
@@ -607,6 +697,7 @@ tags:
         rest_inner = state.patroni_inner_ports[i],
         pg_inner = state.pg_inner_ports[i],
         etcd = etcd_hosts.join(","),
+        etcd_section = state.etcd_api.patroni_section(),
         pg = state.pg_ports[i],
         data = state.pg_data(i).display(),
         bin = state.pg_bin.display(),
@@ -1311,6 +1402,18 @@ mod tests {
             "hello world"
         );
         assert_eq!(dechunk("zz\r\n"), "");
+    }
+
+    #[test]
+    fn patroni_before_3_0_3_keeps_its_keys_in_etcd_v2() {
+        assert_eq!(parse_version("patroni 3.0.2\n"), Some((3, 0, 2)));
+        assert_eq!(parse_version("patroni 4.0.4"), Some((4, 0, 4)));
+        assert_eq!(parse_version("patroni 3.1"), Some((3, 1, 0)));
+        assert_eq!(parse_version("no version here"), None);
+        assert_eq!(EtcdApi::for_patroni(Some((3, 0, 2))), EtcdApi::V2);
+        assert_eq!(EtcdApi::for_patroni(Some((3, 0, 3))), EtcdApi::V3);
+        assert_eq!(EtcdApi::for_patroni(Some((4, 0, 0))), EtcdApi::V3);
+        assert_eq!(EtcdApi::for_patroni(None), EtcdApi::V2);
     }
 
     #[test]
