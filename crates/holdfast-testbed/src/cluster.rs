@@ -31,9 +31,13 @@
 //! the leader key gives up ("Error communicating with DCS") when less than
 //! 1 s of retry_timeout is left after renewing its lease, which with
 //! retry_timeout 1 is always; after a kill of the primary no member ever
-//! took the leader key (tried twice, sessions 6 and 7). ttl 5 /
-//! retry_timeout 2 is the floor; `--patroni-*` flags set other values, and
-//! `up` refuses those that break the rule.
+//! took the leader key (tried twice, sessions 6 and 7). On etcd v3, ttl 5 /
+//! retry_timeout 2 is the floor. Patroni before 3.0.3 keeps its keys in
+//! etcd's v2 API instead (see `EtcdApi`: its v3 client can lose acknowledged
+//! writes after a pause), whose client has no such floor: there the default
+//! is ttl 4 / loop_wait 2 / retry_timeout 1 (`PatroniTiming::for_api`).
+//! `--patroni-*` flags set other values, and `up` refuses those that break
+//! the rule.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -119,7 +123,7 @@ pub struct UpArgs {
     #[arg(long)]
     pub node_config: Option<PathBuf>,
     #[command(flatten)]
-    pub patroni: PatroniTiming,
+    pub patroni: PatroniTimingArgs,
     /// Which etcd API Patroni keeps its keys in: v2 or v3 (default: v3 for
     /// Patroni 3.0.3 or later, v2 before; see `EtcdApi`). Only for a new cluster.
     #[arg(long, value_parser = EtcdApi::parse)]
@@ -128,24 +132,68 @@ pub struct UpArgs {
 
 /// Patroni's failover timing (its dynamic configuration, set when the
 /// cluster is first bootstrapped). Whole seconds: Patroni 3.0 reads these
-/// as integers (a fraction is cut off).
+/// as integers (a fraction is cut off). Defaults: `PatroniTiming::for_api`.
 #[derive(Args, Debug, Clone, Copy)]
-pub struct PatroniTiming {
+pub struct PatroniTimingArgs {
     /// Seconds the leader key lives after its last renewal: how long a dead
-    /// primary goes unnoticed at most.
-    #[arg(long = "patroni-ttl-s", default_value_t = 5)]
-    pub ttl_s: u32,
+    /// primary goes unnoticed at most (default 4 on etcd v2, 5 on v3).
+    #[arg(long = "patroni-ttl-s")]
+    pub ttl_s: Option<u32>,
     /// Seconds between two runs of Patroni's loop (the leader renews its
-    /// key in each).
-    #[arg(long = "patroni-loop-wait-s", default_value_t = 1)]
-    pub loop_wait_s: u32,
+    /// key in each; default 2 on etcd v2, 1 on v3).
+    #[arg(long = "patroni-loop-wait-s")]
+    pub loop_wait_s: Option<u32>,
     /// Seconds Patroni keeps retrying the DCS (and PostgreSQL) before it
-    /// gives up; a leader that cannot renew its key in that time demotes.
-    #[arg(long = "patroni-retry-timeout-s", default_value_t = 2)]
+    /// gives up; a leader that cannot renew its key in that time demotes
+    /// (default 1 on etcd v2, 2 on v3).
+    #[arg(long = "patroni-retry-timeout-s")]
+    pub retry_timeout_s: Option<u32>,
+}
+
+impl PatroniTimingArgs {
+    /// The flags given, the defaults for `api` for the others.
+    pub fn resolve(&self, api: EtcdApi) -> PatroniTiming {
+        let d = PatroniTiming::for_api(api);
+        PatroniTiming {
+            ttl_s: self.ttl_s.unwrap_or(d.ttl_s),
+            loop_wait_s: self.loop_wait_s.unwrap_or(d.loop_wait_s),
+            retry_timeout_s: self.retry_timeout_s.unwrap_or(d.retry_timeout_s),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PatroniTiming {
+    pub ttl_s: u32,
+    pub loop_wait_s: u32,
     pub retry_timeout_s: u32,
 }
 
 impl PatroniTiming {
+    /// What fails over fastest and still rides out an etcd leader's death
+    /// on this kind of machine (bench/drills). On etcd v3 (Patroni 3.0's
+    /// client): ttl 5 / loop_wait 1 / retry_timeout 2, the floor (see the
+    /// module's comment). On etcd v2: ttl 4 / loop_wait 2 / retry_timeout 1.
+    /// Its client has no such floor, and with a nap of a second or more
+    /// between loops a standby's Patroni waits on etcd's watch of the
+    /// leader key, so it wakes when the key expires rather than at its next
+    /// loop: a dead primary is replaced 2–4 s after its last renewal,
+    /// where v3's ttl 5 / loop_wait 1 took 4–5 s.
+    pub fn for_api(api: EtcdApi) -> PatroniTiming {
+        match api {
+            EtcdApi::V2 => PatroniTiming {
+                ttl_s: 4,
+                loop_wait_s: 2,
+                retry_timeout_s: 1,
+            },
+            EtcdApi::V3 => PatroniTiming {
+                ttl_s: 5,
+                loop_wait_s: 1,
+                retry_timeout_s: 2,
+            },
+        }
+    }
+
     /// Patroni's rule `loop_wait + 2 × retry_timeout <= ttl`: a leader that
     /// cannot renew its key (cut off from etcd) has given up and demoted
     /// before the key expires and a standby may take over, so two servers
@@ -400,7 +448,6 @@ pub async fn run(args: ClusterArgs) -> Result<(), String> {
 // ---- up ----
 
 pub fn up(args: UpArgs) -> Result<ClusterState, String> {
-    args.patroni.check()?;
     let dir = absolute(&args.dir)?;
     // A stopped cluster starts again on its old ports: etcd's members and
     // Patroni's configuration name them.
@@ -418,6 +465,14 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
         None
     };
     ensure_packages()?;
+    let etcd_api = match &previous {
+        Some(old) => old.etcd_api,
+        None => args
+            .etcd_api
+            .unwrap_or_else(|| EtcdApi::for_patroni(patroni_version())),
+    };
+    let timing = args.patroni.resolve(etcd_api);
+    timing.check()?;
     let pg_bin = pg_bin()?;
     let holdfast = match args.holdfast {
         Some(p) => absolute(&p)?,
@@ -449,9 +504,7 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
             pg_inner_ports: Vec::new(),
             patroni_inner_ports: Vec::new(),
             etcd_relay_ports: Vec::new(),
-            etcd_api: args
-                .etcd_api
-                .unwrap_or_else(|| EtcdApi::for_patroni(patroni_version())),
+            etcd_api,
         },
     };
     if !state.has_relays() {
@@ -463,12 +516,7 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
         state.etcd_relay_ports = chunks.collect();
     }
     // Saved after every start, so `down` can stop what started even if `up` fails half-way.
-    let result = start_all(
-        &mut state,
-        &holdfast,
-        args.node_config.as_deref(),
-        args.patroni,
-    );
+    let result = start_all(&mut state, &holdfast, args.node_config.as_deref(), timing);
     state.save()?;
     if let Err(e) = result {
         return Err(format!(
@@ -997,11 +1045,7 @@ pub fn restart(state: &mut ClusterState, name: &str) -> Result<(), String> {
         let owner = postgres_user()?;
         // The timing lives in the DCS since the bootstrap; the file's copy
         // is read only by a bootstrap, so any valid value does here.
-        let timing = PatroniTiming {
-            ttl_s: 5,
-            loop_wait_s: 1,
-            retry_timeout_s: 2,
-        };
+        let timing = PatroniTiming::for_api(state.etcd_api);
         start_patroni(state, index("patroni")?, &owner, timing)?;
     } else if name.starts_with("node") {
         let holdfast = state.holdfast.clone();
@@ -1402,6 +1446,21 @@ mod tests {
             "hello world"
         );
         assert_eq!(dechunk("zz\r\n"), "");
+    }
+
+    #[test]
+    fn the_default_timings_keep_patronis_rule_and_flags_override_them() {
+        for api in [EtcdApi::V2, EtcdApi::V3] {
+            PatroniTiming::for_api(api).check().unwrap();
+        }
+        let args = PatroniTimingArgs {
+            ttl_s: Some(10),
+            loop_wait_s: None,
+            retry_timeout_s: None,
+        };
+        assert_eq!(args.resolve(EtcdApi::V2).ttl_s, 10);
+        assert_eq!(args.resolve(EtcdApi::V2).loop_wait_s, 2);
+        assert_eq!(args.resolve(EtcdApi::V3).retry_timeout_s, 2);
     }
 
     #[test]
