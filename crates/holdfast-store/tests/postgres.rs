@@ -81,17 +81,25 @@ async fn multi_host_url_skips_a_dead_host() {
     );
 }
 
+/// A fresh database's URL, and a "cluster" URL over it: a dead host, then
+/// the shared test server (a primary with no standby at all).
+fn a_cluster_of_one_live_host() -> (String, String) {
+    let url = support::fresh_database();
+    let db = url.rsplit('/').next().unwrap();
+    let dead = support::free_port();
+    let port = support::cluster().port;
+    let multi = format!("postgres://postgres@127.0.0.1:{dead},127.0.0.1:{port}/{db}");
+    (url, multi)
+}
+
 /// With several hosts in the URL (a cluster), a primary with no synchronous
 /// standby attached (as one just promoted is, for a moment) takes no write:
 /// the write waits for one within its window, then is refused, and nothing
 /// of it is written. The shared test server has no standby at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_primary_without_a_synchronous_standby_takes_no_write() {
-    let url = support::fresh_database();
+    let (url, multi) = a_cluster_of_one_live_host();
     let db = url.rsplit('/').next().unwrap();
-    let dead = support::free_port();
-    let port = support::cluster().port;
-    let multi = format!("postgres://postgres@127.0.0.1:{dead},127.0.0.1:{port}/{db}");
     let limits = Limits {
         pg_write_retry_window_ms: 600,
         ..support::limits()
@@ -136,11 +144,8 @@ async fn a_cluster_primary_without_a_synchronous_standby_takes_no_write() {
 /// shared test server has no standby at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_primary_alone_past_the_grace_is_not_read_from() {
-    let url = support::fresh_database();
+    let (url, multi) = a_cluster_of_one_live_host();
     let db = url.rsplit('/').next().unwrap();
-    let dead = support::free_port();
-    let port = support::cluster().port;
-    let multi = format!("postgres://postgres@127.0.0.1:{dead},127.0.0.1:{port}/{db}");
     let limits = Limits {
         pg_read_fitness_check_ms: 50,
         pg_read_unfit_grace_ms: 300,
