@@ -270,6 +270,23 @@ pub struct Limits {
     /// write's window (`pg_write_retry_window_ms`).
     pub pg_sync_standby_poll_ms: u64,
 
+    // ---- failover: reads only from a server that is not stale (drill, issue 9) ----
+    /// With several hosts in the URL (a cluster), a connection asks its
+    /// server at most this often, before a read, whether it is fit to read
+    /// from: a standby whose WAL receiver streams, or a primary with its
+    /// synchronous standbys (`pg_sync_standbys_min`). A primary that was
+    /// frozen while another was promoted wakes with neither, and whatever it
+    /// answers misses the writes acknowledged since (one small query per
+    /// connection per period).
+    pub pg_read_fitness_check_ms: u64,
+    /// How long a server may go on failing that check before it is no longer
+    /// read from (its connections dropped, no new ones for one check period):
+    /// a primary just promoted has no standby for a moment, and a standby's
+    /// WAL receiver reconnects after every failover. A standby is read from
+    /// past this too while no primary answers (it had every acknowledged
+    /// write: `remote_apply`).
+    pub pg_read_unfit_grace_ms: u64,
+
     // ---- passwords ----
     /// Concurrent argon2id hashes (dedicated threads); each takes ~19 MiB and a core
     /// for ~30 ms. One on a 2-core machine keeps a core for everything else.
@@ -1037,6 +1054,8 @@ impl Default for Limits {
             pg_connect_requalify_ms: 50,
             pg_sync_standbys_min: 1,
             pg_sync_standby_poll_ms: 10,
+            pg_read_fitness_check_ms: 1_000,
+            pg_read_unfit_grace_ms: 2_000,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,
