@@ -592,9 +592,7 @@ fn maker(scenario: Scenario, seed: &SeedInfo) -> Result<Maker, String> {
         let spread = (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize;
         match what {
             Scenario::Healthz => Request::get("/healthz"),
-            Scenario::Verify => {
-                Request::get("/api/v1/accounts/verify_credentials").bearer(token)
-            }
+            Scenario::Verify => Request::get("/api/v1/accounts/verify_credentials").bearer(token),
             Scenario::Home => Request::get("/api/v1/timelines/home?limit=20").bearer(token),
             Scenario::Public => Request::get("/api/v1/timelines/public?limit=20").bearer(token),
             Scenario::Account => Request::get(format!(
