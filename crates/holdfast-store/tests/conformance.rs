@@ -5902,7 +5902,10 @@ async fn a_post_answers_with_what_a_read_after_it_gives(b: Backend) {
     new.tags = vec!["zeta".into(), "alpha".into(), "zeta".into()];
     new.app_id = Some(ap.id);
     new.idempotency_key = Some("answered-once".into());
-    let (id, answered) = s.create_status_answered(new.clone(), AuthorDefaults::default(), 3600).await.unwrap();
+    let (id, answered) = s
+        .create_status_answered(new.clone(), AuthorDefaults::default(), 3600)
+        .await
+        .unwrap();
     let answered = answered.expect("a plain new status is answered from its write");
     let read = s
         .status_bundles(Some(author.id), &[id])
@@ -5916,12 +5919,18 @@ async fn a_post_answers_with_what_a_read_after_it_gives(b: Backend) {
     let names: Vec<&str> = answered.tags.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["alpha", "zeta"]);
 
-    let (again, answered) = s.create_status_answered(new, AuthorDefaults::default(), 3600).await.unwrap();
+    let (again, answered) = s
+        .create_status_answered(new, AuthorDefaults::default(), 3600)
+        .await
+        .unwrap();
     assert_eq!(again, id, "the same Idempotency-Key names the same status");
     assert!(answered.is_none(), "a repeat is read, not rebuilt");
     let mut reply = new_status(author.id, "a reply");
     reply.in_reply_to = Some(id);
-    let (_, answered) = s.create_status_answered(reply, AuthorDefaults::default(), 3600).await.unwrap();
+    let (_, answered) = s
+        .create_status_answered(reply, AuthorDefaults::default(), 3600)
+        .await
+        .unwrap();
     assert!(
         answered.is_none(),
         "a reply is read (the thread may be muted)"
