@@ -756,6 +756,15 @@ pub struct Limits {
     /// followers): when none is, no fan-out job is queued (batches copy
     /// only into built feeds). Past this, the job is queued and finds out.
     pub home_fanout_built_check_max: usize,
+    // ---- posting: warm at start (post, issue 10, session 9) ----
+    /// At start the SQLite server checkpoints what an earlier process left in
+    /// the WAL, then grows the WAL file with zeros (synced) to the size it
+    /// reaches in use (`sqlite_writer_checkpoint_pages` frames), but never
+    /// past this nor past the database file's own size. Otherwise the first
+    /// seconds of writes after a start append to a growing file, and each
+    /// commit's sync also writes the file's new size, where later commits
+    /// overwrite old frames in place. 0 turns it off.
+    pub sqlite_wal_warm_bytes_max: u64,
     // ---- statuses: edits, pins, polls, scheduled (posts, issue 14) ----
     /// Versions one status may have (the original and each edit).
     pub status_versions_max: u32,
@@ -1232,6 +1241,7 @@ impl Default for Limits {
             sqlite_writer_cache_kib: 32 * 1024,
             token_cache_max: 10_000,
             home_fanout_built_check_max: 64,
+            sqlite_wal_warm_bytes_max: 128 * 1024 * 1024,
             status_versions_max: 100,
             pinned_statuses_max: 5,
             poll_options_max: 4,
