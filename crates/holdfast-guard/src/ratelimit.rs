@@ -104,6 +104,23 @@ impl RateTable {
         }
     }
 
+    /// Gives back one request counted against `key` by `check` (under the
+    /// table's own budget): for work the server refused for its own
+    /// overload (a 503), which the client did not get and will retry.
+    pub fn refund(&self, key: u128) {
+        self.refund_at(key, self.now_ms());
+    }
+
+    fn refund_at(&self, key: u128, now: u64) {
+        let interval =
+            (self.budget.window_ms.max(1) / u64::from(self.budget.requests.max(1))).max(1);
+        let shard = &self.shards[(key as usize ^ (key >> 64) as usize) % self.shards.len()];
+        let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tat) = map.get_mut(&key) {
+            *tat = tat.saturating_sub(interval).max(now);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.shards
             .iter()
@@ -152,6 +169,32 @@ mod tests {
             "one interval later one more is allowed"
         );
         assert!(t.check_at(2, b, 0).allowed, "other keys are independent");
+    }
+
+    #[test]
+    fn a_refund_gives_one_request_back() {
+        let t = RateTable::new(
+            Budget {
+                requests: 5,
+                window_ms: 1_000,
+            },
+            100,
+            SHARDS,
+        );
+        let b = t.budget();
+        for _ in 0..5 {
+            assert!(t.check_at(1, b, 0).allowed);
+        }
+        assert!(!t.check_at(1, b, 0).allowed, "spent");
+        t.refund_at(1, 0);
+        assert!(t.check_at(1, b, 0).allowed, "the refunded one");
+        assert!(!t.check_at(1, b, 0).allowed, "and only that one");
+        // Refunds never put a key ahead of a whole budget.
+        for _ in 0..20 {
+            t.refund_at(2, 0);
+            t.refund_at(1, 0);
+        }
+        assert_eq!(t.check_at(1, b, 0).remaining, 4);
     }
 
     #[test]
