@@ -145,16 +145,21 @@ mod tests {
 
     const SHARDS: usize = 16;
 
+    /// A table of `requests` per `window_ms`, at most `keys` keys.
+    fn table(requests: u32, window_ms: u64, keys: usize) -> RateTable {
+        RateTable::new(
+            Budget {
+                requests,
+                window_ms,
+            },
+            keys,
+            SHARDS,
+        )
+    }
+
     #[test]
     fn allows_the_budget_then_refuses_until_time_passes() {
-        let t = RateTable::new(
-            Budget {
-                requests: 5,
-                window_ms: 1_000,
-            },
-            100,
-            SHARDS,
-        );
+        let t = table(5, 1_000, 100);
         let b = t.budget();
         for i in 0..5 {
             let d = t.check_at(1, b, 0);
@@ -173,14 +178,7 @@ mod tests {
 
     #[test]
     fn a_refund_gives_one_request_back() {
-        let t = RateTable::new(
-            Budget {
-                requests: 5,
-                window_ms: 1_000,
-            },
-            100,
-            SHARDS,
-        );
+        let t = table(5, 1_000, 100);
         let b = t.budget();
         for _ in 0..5 {
             assert!(t.check_at(1, b, 0).allowed);
@@ -199,14 +197,7 @@ mod tests {
 
     #[test]
     fn memory_is_bounded_and_newcomers_share_overflow() {
-        let t = RateTable::new(
-            Budget {
-                requests: 2,
-                window_ms: 60_000,
-            },
-            32,
-            SHARDS,
-        );
+        let t = table(2, 60_000, 32);
         for key in 0..10_000u128 {
             t.check_at(key, t.budget(), 0);
         }
@@ -215,14 +206,7 @@ mod tests {
 
     #[test]
     fn expired_keys_are_pruned_to_make_room() {
-        let t = RateTable::new(
-            Budget {
-                requests: 2,
-                window_ms: 1_000,
-            },
-            16,
-            SHARDS,
-        );
+        let t = table(2, 1_000, 16);
         for key in 0..16u128 {
             t.check_at(key, t.budget(), 0);
         }
