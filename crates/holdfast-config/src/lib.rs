@@ -666,6 +666,17 @@ pub struct Limits {
     /// misses in `/metrics`; measured in bench/perf (home).
     pub rendered_json_cache_max: usize,
 
+    // ---- reads without a hand-off (home, issue 10) ----
+    /// SQLite reads run on the async worker that asks for them when the
+    /// server has at most this many workers (one per core); with more, a
+    /// read hands the worker's other tasks to another thread first
+    /// (`block_in_place`), so a slow read cannot hold them. On two cores
+    /// there is no spare core for that thread: the hand-off took ~35 % of
+    /// the server's CPU per home request (bench/perf, session 9), while a
+    /// read holding a worker leaves the other worker to steal its tasks.
+    /// 0 hands off always.
+    pub sqlite_read_in_place_workers_max: usize,
+
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
     /// `update_credentials`): the image cap plus room for a thumbnail and form fields.
@@ -1201,6 +1212,7 @@ impl Default for Limits {
             bulk_sqlite_exclusive_wait_ms: 5_000,
             status_parts_cache_max: 20_000,
             rendered_json_cache_max: 20_000,
+            sqlite_read_in_place_workers_max: 2,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,

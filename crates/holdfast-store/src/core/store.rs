@@ -1649,7 +1649,7 @@ impl<B: Db> Store for Core<B> {
             .await;
         // Its new `edited_at` makes the old parts unusable anyway; this
         // also covers two edits within one millisecond (status_parts.rs).
-        self.parts.forget(status_id);
+        self.parts.forget(&status_id);
         edited
     }
     async fn status_history(&self, status_id: Id) -> StoreResult<Vec<StatusVersion>> {

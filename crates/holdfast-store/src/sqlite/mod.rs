@@ -149,6 +149,9 @@ struct Inner {
     /// request: a one-row read of a few microseconds, so it runs in place
     /// under this lock rather than through the pool and `block_in_place`.
     epoch_reader: Mutex<Connection>,
+    /// Reads run on the asking worker with at most this many workers
+    /// (`sqlite_read_in_place_workers_max`, see `runner`'s `read`).
+    read_in_place_workers_max: usize,
 }
 
 impl SqliteDb {
@@ -245,6 +248,7 @@ impl SqliteDb {
             read_pool_size,
             acquire_timeout: Duration::from_millis(limits.db_acquire_timeout_ms),
             epoch_reader: Mutex::new(epoch_reader),
+            read_in_place_workers_max: limits.sqlite_read_in_place_workers_max,
         });
         let (open, every) = (
             Arc::downgrade(&inner),
