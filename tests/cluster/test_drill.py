@@ -73,6 +73,14 @@ def test_status_names_a_primary_and_every_process(cluster):
         assert "running" in line, line
     state = json.loads((cluster / "cluster.json").read_text())
     assert len(state["pg_ports"]) == 3 and len(state["node_ports"]) == 3
+    # Patroni before 3.0.3 keeps its keys in etcd's v2 API: its v3 client
+    # hands the leader key back to a primary woken from a pause (cluster.rs,
+    # EtcdApi).
+    version = subprocess.run(["patroni", "--version"], capture_output=True, text=True).stdout.split()[-1]
+    old_patroni = tuple(int(p) for p in version.split(".")[:3]) < (3, 0, 3)
+    assert state["etcd_api"] == ("v2" if old_patroni else "v3")
+    section = (cluster / "pg1" / "patroni.yml").read_text()
+    assert ("\netcd:\n" in section) == old_patroni and ("\netcd3:\n" in section) != old_patroni
 
 
 @pytest.mark.parametrize("fault", ["kill-db-primary", "kill-node", "partition-db-primary"])

@@ -270,6 +270,23 @@ pub struct Limits {
     /// write's window (`pg_write_retry_window_ms`).
     pub pg_sync_standby_poll_ms: u64,
 
+    // ---- failover: reads only from a server that is not stale (drill, issue 9) ----
+    /// With several hosts in the URL (a cluster), a connection asks its
+    /// server at most this often, before a read, whether it is fit to read
+    /// from: a standby whose WAL receiver streams, or a primary with its
+    /// synchronous standbys (`pg_sync_standbys_min`). A primary that was
+    /// frozen while another was promoted wakes with neither, and whatever it
+    /// answers misses the writes acknowledged since (one small query per
+    /// connection per period).
+    pub pg_read_fitness_check_ms: u64,
+    /// How long a server may go on failing that check before it is no longer
+    /// read from (its connections dropped, no new ones for one check period):
+    /// a primary just promoted has no standby for a moment, and a standby's
+    /// WAL receiver reconnects after every failover. A standby is read from
+    /// past this too while no primary answers (it had every acknowledged
+    /// write: `remote_apply`).
+    pub pg_read_unfit_grace_ms: u64,
+
     // ---- passwords ----
     /// Concurrent argon2id hashes (dedicated threads); each takes ~19 MiB and a core
     /// for ~30 ms. One on a 2-core machine keeps a core for everything else.
@@ -301,11 +318,12 @@ pub struct Limits {
     pub linger_idle_ms: u64,
     /// While lingering, the most bytes read and discarded before closing anyway.
     pub linger_bytes_max: usize,
-    /// Bytes all lingering connections together may discard per second; past
-    /// it they are closed at once, so a flood of refused big bodies costs the
-    /// server little reading (unbounded, 1 MiB bodies at 1,600/s took a core;
-    /// 64 MiB/s is about 4,000 reads of 16 KiB). One second's worth equals
-    /// `linger_bytes_max`, so a single client's refused upload still drains.
+    /// Bytes all lingering connections together may discard per second, in
+    /// turns (see `linger_burst_bytes`); past it they are closed at once, so a
+    /// flood of refused big bodies costs the server little reading (unbounded,
+    /// 1 MiB bodies at 1,600/s took a core; 64 MiB/s is about 4,000 reads of
+    /// 16 KiB). At this rate a single client's refused upload of
+    /// `linger_bytes_max` drains within `linger_time_ms`.
     pub linger_bytes_per_s_max: u64,
     /// Open connections at once, all clients together; accepting pauses at the cap.
     pub max_connections: usize,
@@ -485,6 +503,17 @@ pub struct Limits {
     /// 503 answers get a log line at most this often, each with how many went
     /// without one since (a log-in flood was 5,000 lines a second).
     pub unavailable_log_interval_ms: u64,
+
+    // ---- lingering close, paced (flood, issue 11) ----
+    /// How far the lingering budget (`linger_bytes_per_s_max`) may run ahead
+    /// of its rate: the most read and discarded at once. Reads beyond it take
+    /// turns at the rate, so refused uploads cost the server an even trickle
+    /// of work, never a second's worth in one go (64 MiB read at once held a
+    /// one-core server ~50 ms: bench/flood, session 9).
+    pub linger_burst_bytes: u64,
+    /// Longest a lingering connection waits for its turn at the budget; a
+    /// turn further away closes the connection at once (the budget is spent).
+    pub linger_turn_wait_max_ms: u64,
 
     // ---- guard: admission control ----
     pub admission_initial_concurrency: u32,
@@ -1031,6 +1060,8 @@ impl Default for Limits {
             pg_connect_requalify_ms: 50,
             pg_sync_standbys_min: 1,
             pg_sync_standby_poll_ms: 10,
+            pg_read_fitness_check_ms: 1_000,
+            pg_read_unfit_grace_ms: 2_000,
             password_hash_concurrency: 1,
             password_hash_wait_ms: 1_000,
             request_body_max_bytes: 256 * 1024,
@@ -1106,6 +1137,8 @@ impl Default for Limits {
             admission_principal_slots_min: 4,
             banned_goodbye_grace_ms: 2_000,
             unavailable_log_interval_ms: 1_000,
+            linger_burst_bytes: 256 * 1024,
+            linger_turn_wait_max_ms: 100,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,

@@ -81,17 +81,25 @@ async fn multi_host_url_skips_a_dead_host() {
     );
 }
 
+/// A fresh database's URL, and a "cluster" URL over it: a dead host, then
+/// the shared test server (a primary with no standby at all).
+fn a_cluster_of_one_live_host() -> (String, String) {
+    let url = support::fresh_database();
+    let db = url.rsplit('/').next().unwrap();
+    let dead = support::free_port();
+    let port = support::cluster().port;
+    let multi = format!("postgres://postgres@127.0.0.1:{dead},127.0.0.1:{port}/{db}");
+    (url, multi)
+}
+
 /// With several hosts in the URL (a cluster), a primary with no synchronous
 /// standby attached (as one just promoted is, for a moment) takes no write:
 /// the write waits for one within its window, then is refused, and nothing
 /// of it is written. The shared test server has no standby at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_primary_without_a_synchronous_standby_takes_no_write() {
-    let url = support::fresh_database();
+    let (url, multi) = a_cluster_of_one_live_host();
     let db = url.rsplit('/').next().unwrap();
-    let dead = support::free_port();
-    let port = support::cluster().port;
-    let multi = format!("postgres://postgres@127.0.0.1:{dead},127.0.0.1:{port}/{db}");
     let limits = Limits {
         pg_write_retry_window_ms: 600,
         ..support::limits()
@@ -126,6 +134,61 @@ async fn a_cluster_primary_without_a_synchronous_standby_takes_no_write() {
     // One host (a lone server, by the operator's choice) waits for nothing.
     let lone = PgStore::open(&url, &limits).await.unwrap();
     lone.create_account(new_account("lone")).await.unwrap();
+}
+
+/// In a cluster, a primary that goes on without its synchronous standbys
+/// past a short grace is not read from: that is how a primary that was
+/// frozen while another was promoted looks from inside, and it misses the
+/// writes acknowledged since (bench/drills, pause-db-primary). The grace is
+/// for a primary just promoted, whose standby attaches within a moment. The
+/// shared test server has no standby at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_primary_alone_past_the_grace_is_not_read_from() {
+    let (url, multi) = a_cluster_of_one_live_host();
+    let db = url.rsplit('/').next().unwrap();
+    let limits = Limits {
+        pg_read_fitness_check_ms: 50,
+        pg_read_unfit_grace_ms: 300,
+        ..support::limits()
+    };
+    assert_eq!(limits.pg_sync_standbys_min, 1, "the default");
+    let store = PgStore::open(&multi, &limits).await.unwrap();
+    assert!(
+        matches!(
+            store.account_by_username("nobody").await,
+            Err(StoreError::NotFound)
+        ),
+        "read within the grace"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    match store.account_by_username("nobody").await {
+        Err(StoreError::Unavailable(_)) => {}
+        other => panic!("read from a primary alone past the grace: {other:?}"),
+    }
+    // Asynchronous by the operator's choice: a primary alone is the cluster.
+    let asynchronous = PgStore::open(
+        &multi,
+        &Limits {
+            pg_sync_standbys_min: 0,
+            ..limits.clone()
+        },
+    )
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        assert!(matches!(
+            asynchronous.account_by_username("nobody").await,
+            Err(StoreError::NotFound)
+        ));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // One host (a lone server) is never checked.
+    let lone = PgStore::open(&url, &limits).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(matches!(
+        lone.account_by_username("nobody").await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

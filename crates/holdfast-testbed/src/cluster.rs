@@ -31,9 +31,13 @@
 //! the leader key gives up ("Error communicating with DCS") when less than
 //! 1 s of retry_timeout is left after renewing its lease, which with
 //! retry_timeout 1 is always; after a kill of the primary no member ever
-//! took the leader key (tried twice, sessions 6 and 7). ttl 5 /
-//! retry_timeout 2 is the floor; `--patroni-*` flags set other values, and
-//! `up` refuses those that break the rule.
+//! took the leader key (tried twice, sessions 6 and 7). On etcd v3, ttl 5 /
+//! retry_timeout 2 is the floor. Patroni before 3.0.3 keeps its keys in
+//! etcd's v2 API instead (see `EtcdApi`: its v3 client can lose acknowledged
+//! writes after a pause), whose client has no such floor: there the default
+//! is ttl 4 / loop_wait 2 / retry_timeout 1 (`PatroniTiming::for_api`).
+//! `--patroni-*` flags set other values, and `up` refuses those that break
+//! the rule.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -119,29 +123,77 @@ pub struct UpArgs {
     #[arg(long)]
     pub node_config: Option<PathBuf>,
     #[command(flatten)]
-    pub patroni: PatroniTiming,
+    pub patroni: PatroniTimingArgs,
+    /// Which etcd API Patroni keeps its keys in: v2 or v3 (default: v3 for
+    /// Patroni 3.0.3 or later, v2 before; see `EtcdApi`). Only for a new cluster.
+    #[arg(long, value_parser = EtcdApi::parse)]
+    pub etcd_api: Option<EtcdApi>,
 }
 
 /// Patroni's failover timing (its dynamic configuration, set when the
 /// cluster is first bootstrapped). Whole seconds: Patroni 3.0 reads these
-/// as integers (a fraction is cut off).
+/// as integers (a fraction is cut off). Defaults: `PatroniTiming::for_api`.
 #[derive(Args, Debug, Clone, Copy)]
-pub struct PatroniTiming {
+pub struct PatroniTimingArgs {
     /// Seconds the leader key lives after its last renewal: how long a dead
-    /// primary goes unnoticed at most.
-    #[arg(long = "patroni-ttl-s", default_value_t = 5)]
-    pub ttl_s: u32,
+    /// primary goes unnoticed at most (default 4 on etcd v2, 5 on v3).
+    #[arg(long = "patroni-ttl-s")]
+    pub ttl_s: Option<u32>,
     /// Seconds between two runs of Patroni's loop (the leader renews its
-    /// key in each).
-    #[arg(long = "patroni-loop-wait-s", default_value_t = 1)]
-    pub loop_wait_s: u32,
+    /// key in each; default 2 on etcd v2, 1 on v3).
+    #[arg(long = "patroni-loop-wait-s")]
+    pub loop_wait_s: Option<u32>,
     /// Seconds Patroni keeps retrying the DCS (and PostgreSQL) before it
-    /// gives up; a leader that cannot renew its key in that time demotes.
-    #[arg(long = "patroni-retry-timeout-s", default_value_t = 2)]
+    /// gives up; a leader that cannot renew its key in that time demotes
+    /// (default 1 on etcd v2, 2 on v3).
+    #[arg(long = "patroni-retry-timeout-s")]
+    pub retry_timeout_s: Option<u32>,
+}
+
+impl PatroniTimingArgs {
+    /// The flags given, the defaults for `api` for the others.
+    pub fn resolve(&self, api: EtcdApi) -> PatroniTiming {
+        let d = PatroniTiming::for_api(api);
+        PatroniTiming {
+            ttl_s: self.ttl_s.unwrap_or(d.ttl_s),
+            loop_wait_s: self.loop_wait_s.unwrap_or(d.loop_wait_s),
+            retry_timeout_s: self.retry_timeout_s.unwrap_or(d.retry_timeout_s),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PatroniTiming {
+    pub ttl_s: u32,
+    pub loop_wait_s: u32,
     pub retry_timeout_s: u32,
 }
 
 impl PatroniTiming {
+    /// What fails over fastest and still rides out an etcd leader's death
+    /// on this kind of machine (bench/drills). On etcd v3 (Patroni 3.0's
+    /// client): ttl 5 / loop_wait 1 / retry_timeout 2, the floor (see the
+    /// module's comment). On etcd v2: ttl 4 / loop_wait 2 / retry_timeout 1.
+    /// Its client has no such floor, and with a nap of a second or more
+    /// between loops a standby's Patroni waits on etcd's watch of the
+    /// leader key, so it wakes when the key expires rather than at its next
+    /// loop: a dead primary is replaced 2–4 s after its last renewal,
+    /// where v3's ttl 5 / loop_wait 1 took 4–5 s.
+    pub fn for_api(api: EtcdApi) -> PatroniTiming {
+        match api {
+            EtcdApi::V2 => PatroniTiming {
+                ttl_s: 4,
+                loop_wait_s: 2,
+                retry_timeout_s: 1,
+            },
+            EtcdApi::V3 => PatroniTiming {
+                ttl_s: 5,
+                loop_wait_s: 1,
+                retry_timeout_s: 2,
+            },
+        }
+    }
+
     /// Patroni's rule `loop_wait + 2 × retry_timeout <= ttl`: a leader that
     /// cannot renew its key (cut off from etcd) has given up and demoted
     /// before the key expires and a standby may take over, so two servers
@@ -187,6 +239,86 @@ pub struct ClusterState {
     /// Per member, its relay's port to each etcd member (its Patroni's etcd hosts).
     #[serde(default)]
     pub etcd_relay_ports: Vec<Vec<u16>>,
+    /// Which of etcd's APIs Patroni keeps its keys in (chosen by `up` for
+    /// the installed Patroni, see `EtcdApi`; clusters from before it: v3).
+    #[serde(default)]
+    pub etcd_api: EtcdApi,
+}
+
+/// Which etcd API Patroni uses. Its etcd v3 client before Patroni 3.0.3
+/// can hand the leader key back to a leader that was paused past its ttl:
+/// on waking, that leader renews its expired lease with a new one and then
+/// writes the leader key with no condition (`Etcd3._update_leader`: a plain
+/// put whenever its cached view names another lease), overwriting the key
+/// the member promoted meanwhile holds. The promoted member demotes, the
+/// old primary (an older timeline) leads again, and pg_rewind takes the
+/// others back to it: every write acknowledged on the newer timeline is
+/// gone (bench/drills/pause-db-primary-stuck/, session 8; fixed upstream in
+/// Patroni 3.0.3, patroni/patroni#2689). Patroni's v2 client renews the key
+/// with compare-and-swap on its own name (`prevValue`), so a woken leader
+/// finds the key taken and demotes. Debian 12 ships Patroni 3.0.2: there
+/// the cluster uses etcd's v2 API (etcd 3.4 serves it with `--enable-v2`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EtcdApi {
+    V2,
+    #[default]
+    V3,
+}
+
+impl EtcdApi {
+    fn parse(s: &str) -> Result<EtcdApi, String> {
+        match s {
+            "v2" => Ok(EtcdApi::V2),
+            "v3" => Ok(EtcdApi::V3),
+            _ => Err(format!("{s:?}: v2 or v3")),
+        }
+    }
+
+    /// The first Patroni whose etcd v3 client renews the leader key only
+    /// while it still holds it.
+    const V3_SAFE_FROM: (u32, u32, u32) = (3, 0, 3);
+
+    /// The API for this Patroni version (`patroni --version`); v2 when the
+    /// version cannot be told, the safe side.
+    pub fn for_patroni(version: Option<(u32, u32, u32)>) -> EtcdApi {
+        match version {
+            Some(v) if v >= Self::V3_SAFE_FROM => EtcdApi::V3,
+            _ => EtcdApi::V2,
+        }
+    }
+
+    /// The section of Patroni's configuration that names etcd.
+    fn patroni_section(self) -> &'static str {
+        match self {
+            EtcdApi::V2 => "etcd",
+            EtcdApi::V3 => "etcd3",
+        }
+    }
+}
+
+/// The installed Patroni's version, from `patroni --version` ("patroni 3.0.2").
+fn patroni_version() -> Option<(u32, u32, u32)> {
+    let out = Command::new("patroni").arg("--version").output().ok()?;
+    parse_version(&String::from_utf8_lossy(&out.stdout))
+}
+
+fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let word = text
+        .split_whitespace()
+        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))?;
+    let mut parts = word.split('.').map(|p| {
+        p.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u32>()
+            .ok()
+    });
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
 }
 
 impl ClusterState {
@@ -316,7 +448,6 @@ pub async fn run(args: ClusterArgs) -> Result<(), String> {
 // ---- up ----
 
 pub fn up(args: UpArgs) -> Result<ClusterState, String> {
-    args.patroni.check()?;
     let dir = absolute(&args.dir)?;
     // A stopped cluster starts again on its old ports: etcd's members and
     // Patroni's configuration name them.
@@ -334,6 +465,14 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
         None
     };
     ensure_packages()?;
+    let etcd_api = match &previous {
+        Some(old) => old.etcd_api,
+        None => args
+            .etcd_api
+            .unwrap_or_else(|| EtcdApi::for_patroni(patroni_version())),
+    };
+    let timing = args.patroni.resolve(etcd_api);
+    timing.check()?;
     let pg_bin = pg_bin()?;
     let holdfast = match args.holdfast {
         Some(p) => absolute(&p)?,
@@ -365,6 +504,7 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
             pg_inner_ports: Vec::new(),
             patroni_inner_ports: Vec::new(),
             etcd_relay_ports: Vec::new(),
+            etcd_api,
         },
     };
     if !state.has_relays() {
@@ -376,12 +516,7 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
         state.etcd_relay_ports = chunks.collect();
     }
     // Saved after every start, so `down` can stop what started even if `up` fails half-way.
-    let result = start_all(
-        &mut state,
-        &holdfast,
-        args.node_config.as_deref(),
-        args.patroni,
-    );
+    let result = start_all(&mut state, &holdfast, args.node_config.as_deref(), timing);
     state.save()?;
     if let Err(e) = result {
         return Err(format!(
@@ -510,6 +645,9 @@ fn start_etcd(state: &mut ClusterState, i: usize) -> Result<(), String> {
         // me?" before it calls an election, so it cannot depose a healthy
         // leader (each election stalls every request for a moment).
         .arg("--pre-vote");
+    if state.etcd_api == EtcdApi::V2 {
+        cmd.arg("--enable-v2=true");
+    }
     let pid = spawn(&state.dir, &name, cmd)?;
     state.pids.insert(name, pid);
     Ok(())
@@ -538,7 +676,7 @@ name: pg{member}
 restapi:
   listen: 127.0.0.1:{rest_inner}
   connect_address: 127.0.0.1:{rest}
-etcd3:
+{etcd_section}:
   hosts: {etcd}
   # Only these addresses (the relay's), never the members etcd advertises:
   # otherwise Patroni finds etcd's own ports and a cut relay cuts nothing.
@@ -607,6 +745,7 @@ tags:
         rest_inner = state.patroni_inner_ports[i],
         pg_inner = state.pg_inner_ports[i],
         etcd = etcd_hosts.join(","),
+        etcd_section = state.etcd_api.patroni_section(),
         pg = state.pg_ports[i],
         data = state.pg_data(i).display(),
         bin = state.pg_bin.display(),
@@ -858,33 +997,31 @@ pub fn standbys_streaming(state: &ClusterState) -> usize {
         .or(state.pg_ports.get(primary))
         .copied()
         .unwrap_or(0);
-    let out = Command::new(state.pg_bin.join("psql"))
-        .args([
-            "-X",
-            "-A",
-            "-t",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-        ])
-        .args(["-p", &port.to_string()])
-        .args([
-            "-c",
-            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
-        ])
+    psql_query(
+        &state.pg_bin,
+        port,
+        "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+    )
+    .and_then(|count| count.parse().ok())
+    .unwrap_or(0)
+}
+
+/// One probe of a database member from outside holdfast, as an operator
+/// would: `sql` run by `psql` as the superuser on `port`, its answer trimmed;
+/// None when psql fails or the member does not answer. Each probe waits at
+/// most 2 s to connect and 1 s for the query, so a dead or cut-off member
+/// answers None quickly.
+pub fn psql_query(pg_bin: &Path, port: u16, sql: &str) -> Option<String> {
+    let out = Command::new(pg_bin.join("psql"))
+        .args(["-X", "-A", "-t", "-h", "127.0.0.1", "-U", "postgres"])
+        .args(["-d", "postgres", "-p", &port.to_string(), "-c", sql])
         .env("PGCONNECT_TIMEOUT", "2")
         .env("PGOPTIONS", "-c statement_timeout=1000")
-        .output();
-    match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(0),
-        _ => 0,
-    }
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Starts one stopped process of the cluster again (after a drill's fault):
@@ -908,11 +1045,7 @@ pub fn restart(state: &mut ClusterState, name: &str) -> Result<(), String> {
         let owner = postgres_user()?;
         // The timing lives in the DCS since the bootstrap; the file's copy
         // is read only by a bootstrap, so any valid value does here.
-        let timing = PatroniTiming {
-            ttl_s: 5,
-            loop_wait_s: 1,
-            retry_timeout_s: 2,
-        };
+        let timing = PatroniTiming::for_api(state.etcd_api);
         start_patroni(state, index("patroni")?, &owner, timing)?;
     } else if name.starts_with("node") {
         let holdfast = state.holdfast.clone();
@@ -1313,6 +1446,33 @@ mod tests {
             "hello world"
         );
         assert_eq!(dechunk("zz\r\n"), "");
+    }
+
+    #[test]
+    fn the_default_timings_keep_patronis_rule_and_flags_override_them() {
+        for api in [EtcdApi::V2, EtcdApi::V3] {
+            PatroniTiming::for_api(api).check().unwrap();
+        }
+        let args = PatroniTimingArgs {
+            ttl_s: Some(10),
+            loop_wait_s: None,
+            retry_timeout_s: None,
+        };
+        assert_eq!(args.resolve(EtcdApi::V2).ttl_s, 10);
+        assert_eq!(args.resolve(EtcdApi::V2).loop_wait_s, 2);
+        assert_eq!(args.resolve(EtcdApi::V3).retry_timeout_s, 2);
+    }
+
+    #[test]
+    fn patroni_before_3_0_3_keeps_its_keys_in_etcd_v2() {
+        assert_eq!(parse_version("patroni 3.0.2\n"), Some((3, 0, 2)));
+        assert_eq!(parse_version("patroni 4.0.4"), Some((4, 0, 4)));
+        assert_eq!(parse_version("patroni 3.1"), Some((3, 1, 0)));
+        assert_eq!(parse_version("no version here"), None);
+        assert_eq!(EtcdApi::for_patroni(Some((3, 0, 2))), EtcdApi::V2);
+        assert_eq!(EtcdApi::for_patroni(Some((3, 0, 3))), EtcdApi::V3);
+        assert_eq!(EtcdApi::for_patroni(Some((4, 0, 0))), EtcdApi::V3);
+        assert_eq!(EtcdApi::for_patroni(None), EtcdApi::V2);
     }
 
     #[test]

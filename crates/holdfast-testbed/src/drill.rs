@@ -222,6 +222,9 @@ pub struct RoundReport {
     /// 0 means the primary rode out the fault (kill-etcd-member should).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline_changes: Option<u64>,
+    /// The leader after the round is on an older timeline than one seen
+    /// during it (see `timeline_went_back`): the round fails.
+    pub leader_timeline_went_back: bool,
     /// Per second since the start: [second, acknowledged writes, failed attempts, reads ok].
     pub timeline: Vec<[u64; 4]>,
     /// Every attempt, as tab-separated lines (written to `round-NNN-attempts.tsv`).
@@ -769,7 +772,7 @@ async fn round_once(
     // it stops taking writes.
     let demotion = match (fault, state.primary()) {
         (Fault::PartitionDbPrimary, Some(p)) if state.has_relays() => Some(tokio::spawn(
-            writes_stopped_after(state.pg_bin.join("psql"), state.pg_inner_ports[p]),
+            writes_stopped_after(state.pg_bin.clone(), state.pg_inner_ports[p]),
         )),
         _ => None,
     };
@@ -829,8 +832,11 @@ async fn round_once(
         Some(watch) => watch.await.map_err(|e| e.to_string())?,
         None => None,
     };
-    let (new_leader_after_ms, new_sync_standby_after_ms) =
-        patroni.await.map_err(|e| e.to_string())?;
+    let watched = patroni.await.map_err(|e| e.to_string())?;
+    let (new_leader_after_ms, new_sync_standby_after_ms) = (
+        watched.new_leader_after_ms,
+        watched.new_sync_standby_after_ms,
+    );
     let (new_primary_promoted_after_ms, new_primary_commits_after_ms, first_commit_standbys) =
         match new_primary {
             Some(probe) => probe.await.map_err(|e| e.to_string())?,
@@ -842,7 +848,16 @@ async fn round_once(
     for name in &to_restart {
         cluster::restart(state, name)?;
     }
-    wait_healthy(state).await?;
+    let healed = wait_healthy(state).await;
+    let went_back = timeline_went_back(watched.highest_timeline, leader_timeline(state).await);
+    if let Some((seen, now)) = went_back {
+        // Said even when the cluster never heals (it may not: the member
+        // that took the key back has no standby on its old timeline).
+        eprintln!(
+            "  the leader went back from timeline {seen} to {now}: a member took the leader key back after another was promoted; writes acknowledged on timeline {seen} are being discarded"
+        );
+    }
+    healed?;
     let heal_ms = heal_started.elapsed().as_millis() as u64;
     let writes_held_for_sync_standby =
         match (held_before, writes_held_for_sync_standby(state).await) {
@@ -878,6 +893,7 @@ async fn round_once(
         new_primary_first_commit_standbys: first_commit_standbys,
         writes_held_for_sync_standby,
         timeline_changes,
+        leader_timeline_went_back: went_back.is_some(),
         standbys_at_fault,
         heal_ms,
         ..Default::default()
@@ -954,6 +970,7 @@ async fn round_once(
         report.favourites_lost += favourites_lost;
     }
     report.passed = report.standbys_at_fault >= MEMBERS - 1
+        && !report.leader_timeline_went_back
         && report.lost == 0
         && report.follows_lost == 0
         && report.favourites_lost == 0
@@ -1152,10 +1169,14 @@ async fn watch_patroni(
     old_leader: Option<usize>,
     fault_at: Instant,
     until: Instant,
-) -> (Option<u64>, Option<u64>) {
+) -> PatroniWatch {
     let state = Arc::new(state);
     let (mut leader_at, mut sync_at) = (None, None);
-    while Instant::now() < until && sync_at.is_none() {
+    let mut highest_timeline = None;
+    // On to the end (not just until a new leader has a synchronous standby):
+    // a member that comes back from the fault may still take the leader key
+    // back, which only the timelines after it show (see `timeline_went_back`).
+    while Instant::now() < until {
         let mut asks = tokio::task::JoinSet::new();
         for i in (0..MEMBERS).filter(|i| Some(*i) != old_leader) {
             let state = state.clone();
@@ -1164,12 +1185,18 @@ async fn watch_patroni(
                     .ok()
                     .filter(|(status, _)| *status == 200)
                     .and_then(|(_, body)| serde_json::from_str::<serde_json::Value>(&body).ok())
-                    .map(|view| new_leader_and_sync(&state, &view, old_leader))
+                    .map(|view| {
+                        (
+                            new_leader_and_sync(&state, &view, old_leader),
+                            leader_timeline_in(&view),
+                        )
+                    })
             });
         }
         let now = fault_at.elapsed().as_millis() as u64;
         while let Some(answer) = asks.join_next().await {
-            if let Ok(Some((leader, sync))) = answer {
+            if let Ok(Some(((leader, sync), timeline))) = answer {
+                highest_timeline = highest_timeline.max(timeline);
                 if leader && leader_at.is_none() {
                     leader_at = Some(now);
                 }
@@ -1180,7 +1207,32 @@ async fn watch_patroni(
         }
         tokio::time::sleep(Duration::from_millis(PATRONI_POLL_MS)).await;
     }
-    (leader_at, sync_at)
+    PatroniWatch {
+        new_leader_after_ms: leader_at,
+        new_sync_standby_after_ms: sync_at,
+        highest_timeline,
+    }
+}
+
+/// What `watch_patroni` saw from the fault on.
+struct PatroniWatch {
+    new_leader_after_ms: Option<u64>,
+    new_sync_standby_after_ms: Option<u64>,
+    /// The highest timeline a running leader had in any member's view.
+    highest_timeline: Option<u64>,
+}
+
+/// Whether the cluster's leader now is on an older timeline than a leader
+/// seen during the round: a member that lost the leader key took it back
+/// after another was promoted (Patroni's etcd v3 client before 3.0.3 does
+/// that after a pause, see cluster::EtcdApi). Every write acknowledged on
+/// the newer timeline is then being thrown away (pg_rewind takes the others
+/// back to the old one), so the round fails whatever the set check finds.
+fn timeline_went_back(highest_seen: Option<u64>, now: Option<u64>) -> Option<(u64, u64)> {
+    match (highest_seen, now) {
+        (Some(seen), Some(now)) if now < seen => Some((seen, now)),
+        _ => None,
+    }
 }
 
 /// In one view of Patroni's: (a running leader that is not `old_leader`,
@@ -1210,17 +1262,19 @@ fn new_leader_and_sync(
 /// The timeline of Patroni's current leader, if it names one.
 async fn leader_timeline(state: &ClusterState) -> Option<u64> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let view = state.patroni_cluster().ok()?;
-        view["members"]
-            .as_array()?
-            .iter()
-            .find(|m| m["role"].as_str() == Some("leader"))?["timeline"]
-            .as_u64()
-    })
-    .await
-    .ok()
-    .flatten()
+    tokio::task::spawn_blocking(move || leader_timeline_in(&state.patroni_cluster().ok()?))
+        .await
+        .ok()
+        .flatten()
+}
+
+/// The timeline of the running leader in one view of Patroni's.
+fn leader_timeline_in(view: &serde_json::Value) -> Option<u64> {
+    view["members"].as_array()?.iter().find(|m| {
+        m["role"].as_str() == Some("leader")
+            && matches!(m["state"].as_str(), Some("running" | "streaming"))
+    })?["timeline"]
+        .as_u64()
 }
 
 /// Probes every member but `old_leader` directly, on its own port (past
@@ -1350,32 +1404,15 @@ async fn probe_member(port: u16, fault_at: Instant, until: Instant) -> Probed {
 /// not accepting connections, twice in a row (one failed look could be a
 /// busy moment). ms since the watch began, or None if it still took writes
 /// after PAUSE_S.
-async fn writes_stopped_after(psql: PathBuf, port: u16) -> Option<u64> {
+async fn writes_stopped_after(pg_bin: PathBuf, port: u16) -> Option<u64> {
     let started = Instant::now();
     let polls = PAUSE_S * 1000 / DEMOTION_POLL_MS;
     let mut stopped_since: Option<u64> = None;
     for _ in 0..polls {
-        let psql = psql.clone();
+        let pg_bin = pg_bin.clone();
         let writable = tokio::task::spawn_blocking(move || {
-            std::process::Command::new(psql)
-                .args([
-                    "-X",
-                    "-A",
-                    "-t",
-                    "-h",
-                    "127.0.0.1",
-                    "-U",
-                    "postgres",
-                    "-d",
-                    "postgres",
-                ])
-                .args(["-p", &port.to_string(), "-c", "SHOW transaction_read_only"])
-                .env("PGCONNECT_TIMEOUT", "2")
-                .env("PGOPTIONS", "-c statement_timeout=1000")
-                .output()
-                .is_ok_and(|o| {
-                    o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "off"
-                })
+            cluster::psql_query(&pg_bin, port, "SHOW transaction_read_only").as_deref()
+                == Some("off")
         })
         .await
         .unwrap_or(true);
@@ -1775,6 +1812,20 @@ mod tests {
         assert_eq!(svg.matches("<polyline").count(), 3);
         // An empty round still renders.
         assert!(timeline_svg(&RoundReport::default()).contains("</svg>"));
+    }
+
+    #[test]
+    fn a_leader_back_on_an_older_timeline_is_caught() {
+        assert_eq!(timeline_went_back(Some(13), Some(12)), Some((13, 12)));
+        assert_eq!(timeline_went_back(Some(13), Some(13)), None);
+        assert_eq!(timeline_went_back(Some(12), Some(14)), None);
+        assert_eq!(timeline_went_back(None, Some(12)), None);
+        assert_eq!(timeline_went_back(Some(13), None), None);
+        let view = serde_json::json!({"members": [
+            {"name": "pg1", "role": "replica", "state": "streaming", "timeline": 13},
+            {"name": "pg2", "role": "leader", "state": "running", "timeline": 12},
+        ]});
+        assert_eq!(leader_timeline_in(&view), Some(12));
     }
 
     #[test]

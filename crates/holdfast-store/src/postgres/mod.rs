@@ -37,7 +37,7 @@ use tokio_postgres::error::SqlState;
 
 use crate::{PoolUsage, Readiness, StoreError, StoreResult};
 pub use feed::PgFeed;
-use pool::{AcquireError, Db, Pool};
+use pool::{AcquireError, Conn, Db, HostFitness, Pool};
 
 const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -211,7 +211,23 @@ pub struct PgDb {
     /// How long a read waits on the primary alone before a standby runs it too.
     read_hedge: Duration,
     tx_retries_max: u32,
+    /// How often a connection's server is asked whether it is fit to read
+    /// from, and how long it may fail that before it is left (see
+    /// `unfit_for_reads`).
+    read_fitness_check: Duration,
+    read_unfit_grace_ms: u64,
 }
+
+/// What `PgDb::unfit_for_reads` asks a server, in one round trip: whether
+/// it is in recovery; its synchronous standbys, and WAL senders whose state
+/// this role cannot see; whether its WAL receiver streams, and whether this
+/// role cannot see that. The functions, not the views: cheap, and the same
+/// visibility rules (`pg_monitor` shows the details).
+const READ_FITNESS_SQL: &str = "SELECT pg_is_in_recovery(), \
+       (SELECT count(*) FROM pg_stat_get_wal_senders() WHERE sync_state IN ('sync', 'quorum')), \
+       (SELECT count(*) FROM pg_stat_get_wal_senders() WHERE sync_state IS NULL), \
+       (SELECT count(*) FROM pg_stat_get_wal_receiver() r WHERE r.status = 'streaming'), \
+       (SELECT count(*) FROM pg_stat_get_wal_receiver() r WHERE r.pid IS NOT NULL AND r.status IS NULL)";
 
 /// Why a write left a silent primary for the one found on another host.
 const PRIMARY_MOVED: &str = "PostgreSQL primary found on another host; the old one did not answer";
@@ -248,6 +264,7 @@ pub fn connection_config(url: &str, limits: &Limits) -> StoreResult<tokio_postgr
 impl PgDb {
     async fn open(url: &str, limits: &Limits) -> StoreResult<PgDb> {
         let config = connection_config(url, limits)?;
+        let fitness = std::sync::Arc::new(HostFitness::new(config.get_hosts().len()));
         let new_pool = |config| {
             Pool::new(
                 config,
@@ -256,6 +273,7 @@ impl PgDb {
                 Duration::from_millis(limits.pg_connect_timeout_ms),
                 Duration::from_millis(limits.pg_connect_requalify_ms),
                 limits.pg_statement_cache_max,
+                fitness.clone(),
             )
         };
         // Several hosts: a cluster, where some host may serve reads while none
@@ -291,6 +309,8 @@ impl PgDb {
             primary_read_timeout: Duration::from_millis(limits.pg_primary_read_timeout_ms),
             read_hedge: Duration::from_millis(limits.pg_read_hedge_ms),
             tx_retries_max: limits.pg_tx_retries_max,
+            read_fitness_check: Duration::from_millis(limits.pg_read_fitness_check_ms),
+            read_unfit_grace_ms: limits.pg_read_unfit_grace_ms,
         };
         store.migrate().await?;
         Ok(store)
@@ -518,9 +538,26 @@ impl PgDb {
             Err(AcquireError::Connect(e)) => return Err(ReadError::Unreachable(e)),
         };
         // The bound counts from the slot, not from the wait for one.
-        let limit = bound.map_or(self.operation_timeout, |b| {
-            b.saturating_sub(lease.granted.elapsed())
-        });
+        let granted = lease.granted;
+        let limit = || {
+            bound.map_or(self.operation_timeout, |b| {
+                b.saturating_sub(granted.elapsed())
+            })
+        };
+        match tokio::time::timeout(limit(), self.unfit_for_reads(lease.conn())).await {
+            Ok(None) => {}
+            Ok(Some(why)) => {
+                lease.discard();
+                return Err(ReadError::Unreachable(StoreError::Unavailable(why)));
+            }
+            Err(_) => {
+                lease.discard();
+                return Err(ReadError::Unreachable(StoreError::Unavailable(
+                    "PostgreSQL did not answer in time".into(),
+                )));
+            }
+        }
+        let limit = limit();
         let conn = lease.conn();
         let db = pool.db(&conn.client, &conn.statements);
         let (result, timed_out) = match tokio::time::timeout(limit, f(db, data)).await {
@@ -548,6 +585,63 @@ impl PgDb {
             lease.finished();
         }
         result.map_err(ReadError::Failed)
+    }
+
+    /// Why a read must not run on `conn`'s server, if so: in a cluster (a
+    /// multi-host URL), a server is read from while it is a standby whose
+    /// WAL receiver streams or a primary with its synchronous standbys
+    /// (`pg_sync_standbys_min`), or has failed that for less than
+    /// `pg_read_unfit_grace_ms` (a primary just promoted, a standby
+    /// reconnecting after a failover), or is a standby while no primary
+    /// answers (with `remote_apply` it has every acknowledged write). A
+    /// server that fails it longer is stale: a primary that was frozen or
+    /// cut off while another was promoted wakes with no standby, and answers
+    /// without the writes acknowledged since. Asked once per connection per
+    /// `pg_read_fitness_check_ms`, in one round trip; a server that hides
+    /// the answer (no `pg_monitor`) counts as fit, as nothing better is known.
+    async fn unfit_for_reads(&self, conn: &mut Conn) -> Option<String> {
+        if self.standby.is_none()
+            || conn
+                .fitness_checked
+                .is_some_and(|at| at.elapsed() < self.read_fitness_check)
+        {
+            return None;
+        }
+        // If the server cannot answer this, the read itself finds out.
+        let answer = conn.client.simple_query(READ_FITNESS_SQL).await.ok()?;
+        conn.fitness_checked = Some(std::time::Instant::now());
+        let row = answer.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        })?;
+        let count = |i| {
+            row.get(i)
+                .and_then(|v: &str| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let in_recovery = row.get(0) == Some("t");
+        let (sync, senders_hidden, streaming, receiver_hidden) =
+            (count(1), count(2), count(3), count(4));
+        let fit = if in_recovery {
+            streaming > 0 || receiver_hidden > 0
+        } else {
+            sync >= self.sync_standbys_min || senders_hidden > 0
+        };
+        let excused = in_recovery && self.primary_down();
+        let shun_ms = self.read_fitness_check.as_millis() as u64;
+        let host = conn.host();
+        let unfit_for = self
+            .pool
+            .fitness()
+            .record(host, fit, excused, self.read_unfit_grace_ms, shun_ms)
+            .err()?;
+        let why = if in_recovery {
+            format!("PostgreSQL host {} is a standby whose WAL receiver has not streamed for {unfit_for} ms: not read from", host + 1)
+        } else {
+            format!("PostgreSQL host {} is a primary without its synchronous standbys for {unfit_for} ms (stale: another may have been promoted): not read from", host + 1)
+        };
+        tracing::warn!(reason = %why, "leaving a stale PostgreSQL server");
+        Some(why)
     }
 
     /// Runs `f` in one transaction: committed if it returns Ok, rolled back

@@ -8,8 +8,8 @@
 //! by the acquire timeout; opening one by the connect timeout.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, Semaphore, SemaphorePermit};
@@ -40,6 +40,78 @@ pub(crate) struct Pool {
     /// Woken whenever a connection is opened: requests waiting for a host
     /// to qualify (a write waiting for the new primary) try again at once.
     opened: Notify,
+    /// Which hosts are not to be read from now (shared by a node's pools).
+    fitness: Arc<HostFitness>,
+}
+
+/// Per host of the URL, whether it is fit to read from, as a node's reads
+/// last checked (`PgDb::unfit_for_reads`): shared by the node's pools, so a
+/// host found stale is left by both. A host that failed the check past the
+/// grace is shunned for a while: its idle connections are closed and no
+/// new one is opened to it; once that ends, the next connection is checked
+/// before its first read, as every connection is.
+pub(crate) struct HostFitness {
+    /// Since when (ms since the epoch) the host has failed the check; 0
+    /// while it passes.
+    unfit_since_ms: Vec<AtomicI64>,
+    /// Until when (ms since the epoch) it is shunned; 0: it is not.
+    shunned_until_ms: Vec<AtomicI64>,
+}
+
+impl HostFitness {
+    pub fn new(hosts: usize) -> HostFitness {
+        let zeros = || (0..hosts).map(|_| AtomicI64::new(0)).collect();
+        HostFitness {
+            unfit_since_ms: zeros(),
+            shunned_until_ms: zeros(),
+        }
+    }
+
+    pub fn shunned(&self, host: usize) -> bool {
+        self.shunned_until_ms
+            .get(host)
+            .is_some_and(|until| crate::ids::now_ms() < until.load(Ordering::Relaxed))
+    }
+
+    /// Records one check of `host`: `fit` is what the server said of itself;
+    /// `excused`, that it may be read from anyway (a standby while no
+    /// primary answers). Ok while it may be read from (it passed, or has
+    /// failed for less than `grace_ms`); Err(for how long it has failed, in
+    /// ms) once it is shunned, for `shun_ms`.
+    pub fn record(
+        &self,
+        host: usize,
+        fit: bool,
+        excused: bool,
+        grace_ms: u64,
+        shun_ms: u64,
+    ) -> Result<(), i64> {
+        let (Some(since), Some(shunned)) = (
+            self.unfit_since_ms.get(host),
+            self.shunned_until_ms.get(host),
+        ) else {
+            return Ok(());
+        };
+        let now = crate::ids::now_ms();
+        if fit {
+            since.store(0, Ordering::Relaxed);
+            return Ok(());
+        }
+        let _ = since.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+        let unfit_for = now - since.load(Ordering::Relaxed);
+        if excused || unfit_for < grace_ms as i64 {
+            return Ok(());
+        }
+        shunned.store(now + shun_ms as i64, Ordering::Relaxed);
+        Err(unfit_for)
+    }
+
+    /// The hosts shunned now, and `also` (a host a caller avoids).
+    fn shunned_hosts(&self, also: Option<usize>) -> Vec<usize> {
+        (0..self.shunned_until_ms.len())
+            .filter(|h| Some(*h) == also || self.shunned(*h))
+            .collect()
+    }
 }
 
 const NO_HOST: usize = usize::MAX;
@@ -52,6 +124,9 @@ pub(crate) struct Conn {
     host: usize,
     driver: JoinHandle<()>,
     pub statements: Mutex<HashMap<String, Statement>>,
+    /// When its server was last asked whether it is fit to read from (see
+    /// `HostFitness`); None: never.
+    pub fitness_checked: Option<Instant>,
     /// Whether its server was seen to have a synchronous standby before
     /// this connection's first write (see `await_sync_standby`). Asked once
     /// per connection: a connection lives on one server, and only a
@@ -135,6 +210,7 @@ impl Pool {
         connect_timeout: Duration,
         requalify: Duration,
         statement_cache_max: usize,
+        fitness: Arc<HostFitness>,
     ) -> Pool {
         let size = size.max(1);
         Pool {
@@ -148,7 +224,13 @@ impl Pool {
             statement_cache_max: statement_cache_max.max(1),
             latest_host: AtomicUsize::new(NO_HOST),
             opened: Notify::new(),
+            fitness,
         }
+    }
+
+    /// Which hosts are fit to read from, as this node's reads last found.
+    pub fn fitness(&self) -> &HostFitness {
+        &self.fitness
     }
 
     /// Waits until this pool opens a connection, or `at_most`.
@@ -199,7 +281,9 @@ impl Pool {
             let candidate = lock(&self.idle).pop();
             match candidate {
                 Some(conn) if conn.client.is_closed() => continue, // died while idle
-                Some(conn) if Some(conn.host) == avoid => continue,
+                Some(conn) if Some(conn.host) == avoid || self.fitness.shunned(conn.host) => {
+                    continue
+                }
                 Some(conn) => {
                     return Ok(Lease {
                         pool: self,
@@ -237,8 +321,9 @@ impl Pool {
     }
 
     async fn connect_within(&self, timeout: Duration, avoid: Option<usize>) -> StoreResult<Conn> {
+        let skip = self.fitness.shunned_hosts(avoid);
         let (host, (client, connection)) =
-            connect_first_except(&self.host_configs, avoid, Some(self.requalify), timeout).await?;
+            connect_first_except(&self.host_configs, &skip, Some(self.requalify), timeout).await?;
         self.latest_host.store(host, Ordering::Relaxed);
         self.opened.notify_waiters();
         let driver = tokio::spawn(async move {
@@ -251,6 +336,7 @@ impl Pool {
             host,
             driver,
             statements: Mutex::new(HashMap::new()),
+            fitness_checked: None,
             sync_standby_seen: false,
         })
     }
@@ -291,10 +377,10 @@ pub(crate) type Connected = (
 /// whole attempt is bounded by `timeout`. Used by the pools and by the event
 /// feed, so neither waits on a silent host listed first.
 pub(crate) async fn connect_first(hosts: &[Config], timeout: Duration) -> StoreResult<Connected> {
-    Ok(connect_first_except(hosts, None, None, timeout).await?.1)
+    Ok(connect_first_except(hosts, &[], None, timeout).await?.1)
 }
 
-/// As `connect_first`, leaving out host `skip`; says which host won. With
+/// As `connect_first`, leaving out the hosts in `skip`; says which host won. With
 /// `requalify` (and several hosts), a host that answers but does not
 /// qualify (a standby, when a primary is wanted) is watched for its
 /// promotion every `requalify`, within `timeout` (`await_promotion`): during
@@ -304,14 +390,14 @@ pub(crate) async fn connect_first(hosts: &[Config], timeout: Duration) -> StoreR
 /// the promotion waits out its whole timeout).
 async fn connect_first_except(
     hosts: &[Config],
-    skip: Option<usize>,
+    skip: &[usize],
     requalify: Option<Duration>,
     timeout: Duration,
 ) -> StoreResult<(usize, Connected)> {
     let requalify = requalify.filter(|_| hosts.len() > 1);
     let mut attempts = tokio::task::JoinSet::new();
     for (i, config) in hosts.iter().enumerate() {
-        if Some(i) == skip {
+        if skip.contains(&i) {
             continue;
         }
         let config = config.clone();
@@ -678,6 +764,34 @@ impl Db<'_> {
 mod tests {
     use super::*;
     use tokio_postgres::config::TargetSessionAttrs;
+
+    #[test]
+    fn a_host_is_shunned_only_after_failing_past_the_grace_and_not_when_excused() {
+        let f = HostFitness::new(2);
+        assert_eq!(
+            f.record(0, false, false, 10_000, 1_000),
+            Ok(()),
+            "within the grace"
+        );
+        assert!(!f.shunned(0));
+        assert_eq!(f.record(0, false, true, 0, 1_000), Ok(()), "excused");
+        assert!(
+            f.record(0, false, false, 0, 1_000).is_err(),
+            "past the grace"
+        );
+        assert!(f.shunned(0) && !f.shunned(1));
+        assert_eq!(f.shunned_hosts(Some(1)), vec![0, 1]);
+        // Passing again clears the failure (the shun runs out by itself).
+        assert_eq!(f.record(0, true, false, 0, 1_000), Ok(()));
+        assert_eq!(
+            f.record(0, false, false, 10_000, 1_000),
+            Ok(()),
+            "a new grace"
+        );
+        // Hosts the URL does not have are never shunned.
+        assert_eq!(f.record(7, false, false, 0, 1_000), Ok(()));
+        assert!(!f.shunned(7));
+    }
 
     #[test]
     fn a_multi_host_config_splits_into_one_config_per_host_with_every_setting() {

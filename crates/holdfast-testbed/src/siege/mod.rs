@@ -58,7 +58,8 @@ pub struct SiegeArgs {
     /// How long both sides run, after setup.
     #[arg(long, default_value_t = 30)]
     pub duration_s: u64,
-    /// Directory for report.json, plot.svg (and server.log when siege starts the server).
+    /// Directory for report.json, plot.svg, legit.csv (every legit request: when it
+    /// was due, how long it took) and server.log when siege starts the server.
     #[arg(long, default_value = "siege-out")]
     pub out: PathBuf,
     /// Legitimate users, each signed up through the API from its own 127.0.x.y address.
@@ -374,6 +375,9 @@ async fn siege(
     );
     let duration = Duration::from_secs(args.duration_s);
     let start = Instant::now();
+    let start_unix_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
     let deadline = start + duration;
     let recorder = Arc::new(stats::Recorder::new(start.into_std(), duration));
     let budget = Arc::new(Budget(AtomicU64::new(args.max_requests)));
@@ -504,18 +508,22 @@ async fn siege(
         exit_status: server.as_ref().and_then(|s| s.exited()),
         samples,
     };
+    let snapshot = recorder.snapshot();
     let report = report::Report::build(
         args,
         format!("http://{}", target.addr),
         started_unix_s,
         setup_s,
         duration_s,
-        &recorder.snapshot(),
+        &snapshot,
         slow,
         server_json,
     );
     let json_path = args.out.join("report.json");
     let svg_path = args.out.join("plot.svg");
+    let csv_path = args.out.join("legit.csv");
+    std::fs::write(&csv_path, report::legit_csv(&snapshot, start_unix_us))
+        .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
     let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
     std::fs::write(&json_path, json)
         .map_err(|e| format!("cannot write {}: {e}", json_path.display()))?;
