@@ -29,8 +29,9 @@ use std::path::Path;
 use bytes::Bytes;
 use futures_util::SinkExt;
 use holdfast_config::Limits;
-use rusqlite::{Connection, Statement, ToSql};
+use rusqlite::{Connection, Statement};
 
+use crate::core::Arg;
 use crate::model::Id;
 use crate::{StoreError, StoreResult};
 
@@ -387,66 +388,26 @@ impl BulkLoader {
     }
 }
 
-/// One value of a loaded row, written the same way into either database.
-#[derive(Clone, Copy)]
-enum Value<'a> {
-    Int(i64),
-    Text(&'a str),
-    Null,
-}
-
-impl<'a> From<i64> for Value<'a> {
-    fn from(v: i64) -> Self {
-        Value::Int(v)
-    }
-}
-
-impl<'a> From<&'a str> for Value<'a> {
-    fn from(v: &'a str) -> Self {
-        Value::Text(v)
-    }
-}
-
-impl<'a> From<&'a String> for Value<'a> {
-    fn from(v: &'a String) -> Self {
-        Value::Text(v)
-    }
-}
-
-impl<'a, T: Into<Value<'a>>> From<Option<T>> for Value<'a> {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(Value::Null, Into::into)
-    }
-}
-
-impl ToSql for Value<'_> {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(ToSqlOutput::Borrowed(match *self {
-            Value::Int(v) => ValueRef::Integer(v),
-            Value::Text(v) => ValueRef::Text(v.as_bytes()),
-            Value::Null => ValueRef::Null,
-        }))
-    }
-}
-
-impl Value<'_> {
-    /// The value in PostgreSQL's COPY text format.
-    fn copy_text(&self, out: &mut Vec<u8>) {
-        match *self {
-            Value::Int(v) => {
-                let _ = write!(out, "{v}");
-            }
-            Value::Null => out.extend_from_slice(b"\\N"),
-            Value::Text(v) => {
-                for &b in v.as_bytes() {
-                    match b {
-                        b'\\' => out.extend_from_slice(b"\\\\"),
-                        b'\t' => out.extend_from_slice(b"\\t"),
-                        b'\n' => out.extend_from_slice(b"\\n"),
-                        b'\r' => out.extend_from_slice(b"\\r"),
-                        _ => out.push(b),
-                    }
+/// A value of a loaded row in PostgreSQL's COPY text format (a seed's rows
+/// hold only numbers, text and NULLs; SQLite binds the same `Arg`s).
+fn copy_text(v: &Arg, out: &mut Vec<u8>) {
+    match *v {
+        Arg::Int(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Arg::Real(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Arg::Bool(v) => out.push(if v { b't' } else { b'f' }),
+        Arg::Null | Arg::Ids(_) | Arg::Texts(_) => out.extend_from_slice(b"\\N"),
+        Arg::Text(v) => {
+            for &b in v.as_bytes() {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    _ => out.push(b),
                 }
             }
         }
@@ -459,14 +420,14 @@ impl Value<'_> {
 struct TableRows<'a> {
     into: &'static str,
     width: usize,
-    values: Vec<Value<'a>>,
+    values: Vec<Arg<'a>>,
 }
 
 impl<'a> TableRows<'a> {
     fn new<I: ExactSizeIterator, const N: usize>(
         into: &'static str,
         rows: I,
-        row: impl Fn(I::Item) -> [Value<'a>; N],
+        row: impl Fn(I::Item) -> [Arg<'a>; N],
     ) -> Self {
         let mut values = Vec::with_capacity(rows.len() * N);
         for r in rows {
@@ -479,7 +440,7 @@ impl<'a> TableRows<'a> {
         }
     }
 
-    fn rows(&self) -> std::slice::ChunksExact<'_, Value<'a>> {
+    fn rows(&self) -> std::slice::ChunksExact<'_, Arg<'a>> {
         self.values.chunks_exact(self.width)
     }
 }
@@ -523,7 +484,7 @@ fn batch_tables<'a>(b: &'a BulkBatch, lower: &'a [String]) -> [TableRows<'a>; 10
                     "read write follow push".into(),
                     client_id.into(),
                     secret_hash.into(),
-                    Value::Int(0),
+                    Arg::Int(0),
                 ]
             },
         ),
@@ -537,7 +498,7 @@ fn batch_tables<'a>(b: &'a BulkBatch, lower: &'a [String]) -> [TableRows<'a>; 10
                     (*app_id).into(),
                     t.account_id.into(),
                     (&t.scopes).into(),
-                    Value::Int(0),
+                    Arg::Int(0),
                 ]
             },
         ),
@@ -626,7 +587,7 @@ fn insert_rows(c: &Connection, per: usize, t: &TableRows) -> rusqlite::Result<()
         }
         s
     };
-    let bind = |s: &mut Statement, rows: &[Value]| -> rusqlite::Result<()> {
+    let bind = |s: &mut Statement, rows: &[Arg]| -> rusqlite::Result<()> {
         for (k, v) in rows.iter().enumerate() {
             s.raw_bind_parameter(k + 1, v)?;
         }
@@ -671,7 +632,7 @@ async fn copy_rows(
             if k > 0 {
                 out.push(b'\t');
             }
-            v.copy_text(&mut out);
+            copy_text(v, &mut out);
         }
         out.push(b'\n');
     }
