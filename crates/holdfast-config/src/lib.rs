@@ -666,6 +666,17 @@ pub struct Limits {
     /// misses in `/metrics`; measured in bench/perf (home).
     pub rendered_json_cache_max: usize,
 
+    // ---- reads without a hand-off (home, issue 10) ----
+    /// SQLite reads run on the async worker that asks for them when the
+    /// server has at most this many workers (one per core); with more, a
+    /// read hands the worker's other tasks to another thread first
+    /// (`block_in_place`), so a slow read cannot hold them. On two cores
+    /// there is no spare core for that thread: the hand-off took ~35 % of
+    /// the server's CPU per home request (bench/perf, session 9), while a
+    /// read holding a worker leaves the other worker to steal its tasks.
+    /// 0 hands off always.
+    pub sqlite_read_in_place_workers_max: usize,
+
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
     /// `update_credentials`): the image cap plus room for a thumbnail and form fields.
@@ -745,6 +756,15 @@ pub struct Limits {
     /// followers): when none is, no fan-out job is queued (batches copy
     /// only into built feeds). Past this, the job is queued and finds out.
     pub home_fanout_built_check_max: usize,
+    // ---- posting: warm at start (post, issue 10, session 9) ----
+    /// At start the SQLite server checkpoints what an earlier process left in
+    /// the WAL, then grows the WAL file with zeros (synced) to the size it
+    /// reaches in use (`sqlite_writer_checkpoint_pages` frames), but never
+    /// past this nor past the database file's own size. Otherwise the first
+    /// seconds of writes after a start append to a growing file, and each
+    /// commit's sync also writes the file's new size, where later commits
+    /// overwrite old frames in place. 0 turns it off.
+    pub sqlite_wal_warm_bytes_max: u64,
     // ---- statuses: edits, pins, polls, scheduled (posts, issue 14) ----
     /// Versions one status may have (the original and each edit).
     pub status_versions_max: u32,
@@ -1198,6 +1218,7 @@ impl Default for Limits {
             bulk_sqlite_exclusive_wait_ms: 5_000,
             status_parts_cache_max: 20_000,
             rendered_json_cache_max: 20_000,
+            sqlite_read_in_place_workers_max: 2,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,
@@ -1226,6 +1247,7 @@ impl Default for Limits {
             sqlite_writer_cache_kib: 32 * 1024,
             token_cache_max: 10_000,
             home_fanout_built_check_max: 64,
+            sqlite_wal_warm_bytes_max: 128 * 1024 * 1024,
             status_versions_max: 100,
             pinned_statuses_max: 5,
             poll_options_max: 4,

@@ -310,3 +310,39 @@ impl Report {
         out
     }
 }
+
+/// What a run that served nothing leaves behind, so that a script reading
+/// `report.json` after every run learns why instead of finding no file
+/// (issue 10: a calm run at 4,800/s was refused before it started, said so
+/// only on stderr and left no report). A run that got as far as its own
+/// report (a server that died mid-run) keeps it.
+#[derive(Serialize)]
+struct FailureReport<'a> {
+    scenario: &'a str,
+    config: &'a SiegeArgs,
+    /// Why the run did not happen or did not finish.
+    error: &'a str,
+    /// Nothing was measured: no request of the run was served.
+    served: &'static str,
+}
+
+pub fn write_failure(args: &SiegeArgs, error: &str) {
+    let path = args.out.join("report.json");
+    if path.exists() {
+        return;
+    }
+    let failure = FailureReport {
+        scenario: &args.scenario,
+        config: args,
+        error,
+        served: "nothing: the run did not happen (see error)",
+    };
+    match serde_json::to_string_pretty(&failure) {
+        Ok(json) => {
+            if let Err(e) = std::fs::write(&path, json) {
+                eprintln!("siege: cannot write {}: {e}", path.display());
+            }
+        }
+        Err(e) => eprintln!("siege: cannot write the failure report: {e}"),
+    }
+}

@@ -44,6 +44,7 @@ pub fn classify(result: &Result<Response, ClientError>) -> (Outcome, String) {
         Err(ClientError::Timeout) => (Outcome::Error, "timeout".into()),
         Err(ClientError::Protocol(_)) => (Outcome::Error, "protocol_error".into()),
         Err(ClientError::Io(_)) => (Outcome::Error, "io_error".into()),
+        Err(ClientError::NotSent) => (Outcome::Error, "not_sent_in_flight_max".into()),
     }
 }
 
