@@ -935,6 +935,12 @@ pub struct Limits {
     pub announcement_reaction_name_max_chars: usize,
     /// Distinct reactions one announcement may gather.
     pub announcement_reactions_max: u32,
+    // ---- PostgreSQL at scale: the bulk loader (pg, issue 10) ----
+    /// `maintenance_work_mem` of `holdfast bench seed`'s PostgreSQL session:
+    /// the memory each index, key and foreign-key build at the end of a load
+    /// sorts in before it spills to disk (a million users' follows index is
+    /// ~1 GB).
+    pub bulk_pg_maintenance_work_mem_bytes: u64,
     // ---- store core (issue 8): bounds the store used to keep to itself ----
     /// Deepest reply chain `context` follows, up or down; ancestors beyond it
     /// are not shown (so it also caps the ancestors `context_statuses_max` allows).
@@ -1322,6 +1328,7 @@ impl Default for Limits {
             announcements_max: 100,
             announcement_reaction_name_max_chars: 16,
             announcement_reactions_max: 40,
+            bulk_pg_maintenance_work_mem_bytes: 1024 * 1024 * 1024,
             thread_depth_max: 256,
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,
