@@ -52,6 +52,24 @@ def test_post_status_options(alice):
     assert s["language"] == "de"
 
 
+def test_post_takes_what_it_leaves_unsaid_from_the_authors_preferences(alice):
+    # Taken by the post's own transaction (issue 10): the preference changed
+    # just before is the one used; what the post says is kept.
+    r = alice.patch("/api/v1/accounts/update_credentials",
+                    data={"source[privacy]": "private", "source[sensitive]": "true",
+                          "source[language]": "fr"})
+    assert r.status_code == 200, r.text
+    s = alice.status("as I prefer")
+    assert (s["visibility"], s["sensitive"], s["language"]) == ("private", True, "fr")
+    read = alice.get(f"/api/v1/statuses/{s['id']}").json()
+    assert (read["visibility"], read["sensitive"], read["language"]) == ("private", True, "fr")
+    s = alice.status("as I say", visibility="unlisted", sensitive=False, language="de")
+    assert (s["visibility"], s["sensitive"], s["language"]) == ("unlisted", False, "de")
+    r = alice.patch("/api/v1/accounts/update_credentials", data={"source[privacy]": "unlisted"})
+    assert r.status_code == 200, r.text
+    assert alice.status("changed my mind")["visibility"] == "unlisted"
+
+
 def test_post_status_ids_are_increasing_strings(alice):
     a = alice.status("a")
     b = alice.status("b")

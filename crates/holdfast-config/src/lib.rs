@@ -318,11 +318,12 @@ pub struct Limits {
     pub linger_idle_ms: u64,
     /// While lingering, the most bytes read and discarded before closing anyway.
     pub linger_bytes_max: usize,
-    /// Bytes all lingering connections together may discard per second; past
-    /// it they are closed at once, so a flood of refused big bodies costs the
-    /// server little reading (unbounded, 1 MiB bodies at 1,600/s took a core;
-    /// 64 MiB/s is about 4,000 reads of 16 KiB). One second's worth equals
-    /// `linger_bytes_max`, so a single client's refused upload still drains.
+    /// Bytes all lingering connections together may discard per second, in
+    /// turns (see `linger_burst_bytes`); past it they are closed at once, so a
+    /// flood of refused big bodies costs the server little reading (unbounded,
+    /// 1 MiB bodies at 1,600/s took a core; 64 MiB/s is about 4,000 reads of
+    /// 16 KiB). At this rate a single client's refused upload of
+    /// `linger_bytes_max` drains within `linger_time_ms`.
     pub linger_bytes_per_s_max: u64,
     /// Open connections at once, all clients together; accepting pauses at the cap.
     pub max_connections: usize,
@@ -503,6 +504,17 @@ pub struct Limits {
     /// without one since (a log-in flood was 5,000 lines a second).
     pub unavailable_log_interval_ms: u64,
 
+    // ---- lingering close, paced (flood, issue 11) ----
+    /// How far the lingering budget (`linger_bytes_per_s_max`) may run ahead
+    /// of its rate: the most read and discarded at once. Reads beyond it take
+    /// turns at the rate, so refused uploads cost the server an even trickle
+    /// of work, never a second's worth in one go (64 MiB read at once held a
+    /// one-core server ~50 ms: bench/flood, session 9).
+    pub linger_burst_bytes: u64,
+    /// Longest a lingering connection waits for its turn at the budget; a
+    /// turn further away closes the connection at once (the budget is spent).
+    pub linger_turn_wait_max_ms: u64,
+
     // ---- guard: admission control ----
     pub admission_initial_concurrency: u32,
     pub admission_min_concurrency: u32,
@@ -654,6 +666,17 @@ pub struct Limits {
     /// misses in `/metrics`; measured in bench/perf (home).
     pub rendered_json_cache_max: usize,
 
+    // ---- reads without a hand-off (home, issue 10) ----
+    /// SQLite reads run on the async worker that asks for them when the
+    /// server has at most this many workers (one per core); with more, a
+    /// read hands the worker's other tasks to another thread first
+    /// (`block_in_place`), so a slow read cannot hold them. On two cores
+    /// there is no spare core for that thread: the hand-off took ~35 % of
+    /// the server's CPU per home request (bench/perf, session 9), while a
+    /// read holding a worker leaves the other worker to steal its tasks.
+    /// 0 hands off always.
+    pub sqlite_read_in_place_workers_max: usize,
+
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
     /// `update_credentials`): the image cap plus room for a thumbnail and form fields.
@@ -733,6 +756,15 @@ pub struct Limits {
     /// followers): when none is, no fan-out job is queued (batches copy
     /// only into built feeds). Past this, the job is queued and finds out.
     pub home_fanout_built_check_max: usize,
+    // ---- posting: warm at start (post, issue 10, session 9) ----
+    /// At start the SQLite server checkpoints what an earlier process left in
+    /// the WAL, then grows the WAL file with zeros (synced) to the size it
+    /// reaches in use (`sqlite_writer_checkpoint_pages` frames), but never
+    /// past this nor past the database file's own size. Otherwise the first
+    /// seconds of writes after a start append to a growing file, and each
+    /// commit's sync also writes the file's new size, where later commits
+    /// overwrite old frames in place. 0 turns it off.
+    pub sqlite_wal_warm_bytes_max: u64,
     // ---- statuses: edits, pins, polls, scheduled (posts, issue 14) ----
     /// Versions one status may have (the original and each edit).
     pub status_versions_max: u32,
@@ -903,6 +935,12 @@ pub struct Limits {
     pub announcement_reaction_name_max_chars: usize,
     /// Distinct reactions one announcement may gather.
     pub announcement_reactions_max: u32,
+    // ---- PostgreSQL at scale: the bulk loader (pg, issue 10) ----
+    /// `maintenance_work_mem` of `holdfast bench seed`'s PostgreSQL session:
+    /// the memory each index, key and foreign-key build at the end of a load
+    /// sorts in before it spills to disk (a million users' follows index is
+    /// ~1 GB).
+    pub bulk_pg_maintenance_work_mem_bytes: u64,
     // ---- store core (issue 8): bounds the store used to keep to itself ----
     /// Deepest reply chain `context` follows, up or down; ancestors beyond it
     /// are not shown (so it also caps the ancestors `context_statuses_max` allows).
@@ -1119,6 +1157,8 @@ impl Default for Limits {
             admission_principal_slots_min: 4,
             banned_goodbye_grace_ms: 2_000,
             unavailable_log_interval_ms: 1_000,
+            linger_burst_bytes: 256 * 1024,
+            linger_turn_wait_max_ms: 100,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,
@@ -1178,6 +1218,7 @@ impl Default for Limits {
             bulk_sqlite_exclusive_wait_ms: 5_000,
             status_parts_cache_max: 20_000,
             rendered_json_cache_max: 20_000,
+            sqlite_read_in_place_workers_max: 2,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,
@@ -1206,6 +1247,7 @@ impl Default for Limits {
             sqlite_writer_cache_kib: 32 * 1024,
             token_cache_max: 10_000,
             home_fanout_built_check_max: 64,
+            sqlite_wal_warm_bytes_max: 128 * 1024 * 1024,
             status_versions_max: 100,
             pinned_statuses_max: 5,
             poll_options_max: 4,
@@ -1286,6 +1328,7 @@ impl Default for Limits {
             announcements_max: 100,
             announcement_reaction_name_max_chars: 16,
             announcement_reactions_max: 40,
+            bulk_pg_maintenance_work_mem_bytes: 1024 * 1024 * 1024,
             thread_depth_max: 256,
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,

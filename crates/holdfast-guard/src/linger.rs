@@ -37,41 +37,61 @@ pub struct LingerBounds {
     pub buffer_bytes: usize,
 }
 
-/// Bytes all lingering connections together may discard per second: a token
-/// bucket holding at most one second's worth.
+/// Bytes all lingering connections together may discard per second, paced:
+/// every read takes its turn on one schedule (GCRA, as the rate limits), so
+/// the discarding is spread evenly over time. A bucket that held a second's
+/// worth (64 MiB) let that much be read in one go whenever it had filled up,
+/// holding a one-core server for ~50 ms (a stall every user saw; bench/flood,
+/// session 9). Now at most `burst` is read at once; a read whose turn is more
+/// than `wait_max` away is refused, and its connection closes at once.
 #[derive(Debug)]
 pub struct LingerBudget {
     bytes_per_s: u64,
-    /// Bytes left, and when they were last topped up.
-    state: Mutex<(u64, Instant)>,
+    /// What the budget may be ahead of its rate (`burst_bytes` at that rate).
+    burst: Duration,
+    wait_max: Duration,
+    /// When the budget is all spent (its theoretical arrival time); None
+    /// until the first read.
+    spent_until: Mutex<Option<Instant>>,
 }
 
 impl LingerBudget {
-    pub fn new(bytes_per_s: u64) -> LingerBudget {
+    pub fn new(bytes_per_s: u64, burst_bytes: u64, wait_max: Duration) -> LingerBudget {
+        let bytes_per_s = bytes_per_s.max(1);
         LingerBudget {
             bytes_per_s,
-            state: Mutex::new((bytes_per_s, Instant::now())),
+            burst: duration_of(burst_bytes, bytes_per_s),
+            wait_max,
+            spent_until: Mutex::new(None),
         }
     }
 
-    /// Takes `want` bytes if the budget has them all; false when it does not.
-    /// All or nothing: a nearly spent budget granting crumbs would have every
-    /// lingering connection spin on tiny reads, the very work it is there to stop.
-    fn take(&self, want: usize) -> bool {
-        self.take_at(want, Instant::now())
+    /// Takes a turn to read `want` bytes: how long to wait before reading,
+    /// or None when the turn is more than `wait_max` away (nothing is taken).
+    fn turn(&self, want: usize) -> Option<Duration> {
+        self.turn_at(want, Instant::now())
     }
 
-    fn take_at(&self, want: usize, now: Instant) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (left, since) = *state;
-        let earned =
-            (now.saturating_duration_since(since).as_secs_f64() * self.bytes_per_s as f64) as u64;
-        let left = left.saturating_add(earned).min(self.bytes_per_s);
-        let since = if earned > 0 { now } else { since };
-        let granted = left >= want as u64;
-        *state = (if granted { left - want as u64 } else { left }, since);
-        granted
+    fn turn_at(&self, want: usize, now: Instant) -> Option<Duration> {
+        let mut spent_until = self.spent_until.lock().unwrap_or_else(|p| p.into_inner());
+        let from = spent_until.map_or(now, |at| at.max(now));
+        let until = from + duration_of(want as u64, self.bytes_per_s);
+        let wait = until
+            .checked_sub(self.burst)
+            .map_or(Duration::ZERO, |start| start.saturating_duration_since(now));
+        if wait > self.wait_max {
+            return None;
+        }
+        *spent_until = Some(until);
+        Some(wait)
     }
+}
+
+/// How long `bytes` take at `bytes_per_s`.
+fn duration_of(bytes: u64, bytes_per_s: u64) -> Duration {
+    // fact: nanoseconds per second; u128 so no product overflows
+    let nanos = u128::from(bytes) * 1_000_000_000 / u128::from(bytes_per_s);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
 /// A stream that returns itself through `back` when dropped.
@@ -158,15 +178,34 @@ pub async fn linger<T: AsyncRead + AsyncWrite + Unpin>(
     let mut discarded = 0usize;
     let work = async {
         let _ = tokio::time::timeout(bounds.idle, stream.shutdown()).await;
-        let mut buf = vec![0u8; bounds.buffer_bytes.max(1)];
+        // Most clients send nothing more (they read the answer and close):
+        // a one-byte first read sees that without the buffer, which is made
+        // (and zeroed) only for a client that keeps sending.
+        let mut first = [0u8; 1];
+        let mut buf = Vec::new();
         loop {
             if discarded >= bounds.max_bytes {
                 return "byte bound";
             }
-            if !budget.take(buf.len()) {
-                return "budget spent";
+            let want = if discarded == 0 {
+                first.len()
+            } else {
+                bounds.buffer_bytes.max(1)
+            };
+            match budget.turn(want) {
+                None => return "budget spent",
+                Some(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
+                Some(_) => {}
             }
-            match tokio::time::timeout(bounds.idle, stream.read(&mut buf)).await {
+            let into = if discarded == 0 {
+                &mut first[..]
+            } else {
+                if buf.is_empty() {
+                    buf = vec![0u8; want];
+                }
+                &mut buf[..]
+            };
+            match tokio::time::timeout(bounds.idle, stream.read(into)).await {
                 Ok(Ok(n)) if n > 0 => discarded += n,
                 Ok(Ok(_)) => return "client closed",
                 Ok(Err(_)) => return "read error",
@@ -230,37 +269,69 @@ mod tests {
     }
 
     fn plenty() -> LingerBudget {
-        LingerBudget::new(u64::MAX / 2)
+        LingerBudget::new(u64::MAX / 2, u64::MAX / 2, Duration::ZERO)
     }
 
     #[tokio::test]
     async fn a_spent_budget_ends_lingering_at_once() {
-        // Two 16 KiB chunks fit in the budget, the third does not.
-        let budget = LingerBudget::new(40 * 1024);
+        // The one-byte first read and two 16 KiB reads are the whole burst;
+        // the next turn is further away than the wait allowed (none).
+        let burst = 1 + 32 * 1024;
+        let budget = LingerBudget::new(burst, burst, Duration::ZERO);
         let (server, mut client) = tokio::io::duplex(1 << 17);
         client.write_all(&[1u8; 100_000]).await.unwrap();
         let discarded = linger(server, bounds(usize::MAX), &budget).await;
-        assert_eq!(discarded, 32 * 1024, "reads stop where the budget ends");
+        assert_eq!(discarded, 1 + 32 * 1024, "reads stop where the budget ends");
 
         let (server, mut client) = tokio::io::duplex(1 << 16);
         client.write_all(&[1u8; 1_000]).await.unwrap();
         assert_eq!(linger(server, bounds(usize::MAX), &budget).await, 0);
     }
 
-    #[test]
-    fn the_budget_refills_with_time_up_to_one_second_all_or_nothing() {
-        let budget = LingerBudget::new(1_000);
+    #[tokio::test]
+    async fn a_lingering_client_waits_its_turn_and_is_drained_at_the_rate() {
+        // 160 KiB/s with a 16 KiB burst: 64 KiB take about 300 ms, read in
+        // turns, and none is refused while its turn is within the wait allowed.
+        let budget = LingerBudget::new(160 * 1024, 16 * 1024, Duration::from_millis(200));
+        let (server, mut client) = tokio::io::duplex(1 << 17);
+        client.write_all(&[1u8; 64 * 1024]).await.unwrap();
+        drop(client);
         let start = Instant::now();
-        assert!(budget.take_at(600, start));
-        assert!(!budget.take_at(600, start), "400 left: no crumbs");
-        assert!(budget.take_at(400, start));
-        assert!(!budget.take_at(500, start + Duration::from_millis(400)));
-        assert!(budget.take_at(500, start + Duration::from_millis(500)));
-        assert!(budget.take_at(1_000, start + Duration::from_secs(60)));
+        let bounds = LingerBounds {
+            total: Duration::from_secs(5),
+            ..bounds(usize::MAX)
+        };
+        assert_eq!(linger(server, bounds, &budget).await, 64 * 1024);
+        let took = start.elapsed();
         assert!(
-            !budget.take_at(1_001, start + Duration::from_secs(120)),
-            "never more than a second's worth"
+            took >= Duration::from_millis(250),
+            "paced, not at once: {took:?}"
         );
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+
+    #[test]
+    fn the_budget_is_paced_not_a_second_at_once() {
+        // 1,000 bytes a second, at most 100 ahead: 100-byte turns come 100 ms
+        // apart, however long the budget has been unused.
+        let budget = LingerBudget::new(1_000, 100, Duration::from_millis(500));
+        let t0 = Instant::now() + Duration::from_secs(60);
+        let ms = Duration::from_millis;
+        let turns: Vec<_> = (0..7).map(|_| budget.turn_at(100, t0)).collect();
+        assert_eq!(
+            turns,
+            [0, 100, 200, 300, 400, 500]
+                .map(|w| Some(ms(w)))
+                .into_iter()
+                .chain([None])
+                .collect::<Vec<_>>(),
+            "the seventh turn is further than the wait allowed: refused, and nothing taken"
+        );
+        assert_eq!(budget.turn_at(100, t0 + ms(100)), Some(ms(500)));
+        // A minute unused: still only the burst is free at once.
+        let later = t0 + Duration::from_secs(60);
+        assert_eq!(budget.turn_at(100, later), Some(Duration::ZERO));
+        assert_eq!(budget.turn_at(100, later), Some(ms(100)));
     }
 
     #[tokio::test]

@@ -124,7 +124,11 @@ impl ListenerConfig {
                 max_bytes: l.linger_bytes_max,
                 buffer_bytes: l.linger_buffer_bytes,
             },
-            linger_budget: Arc::new(LingerBudget::new(l.linger_bytes_per_s_max)),
+            linger_budget: Arc::new(LingerBudget::new(
+                l.linger_bytes_per_s_max,
+                l.linger_burst_bytes,
+                Duration::from_millis(l.linger_turn_wait_max_ms),
+            )),
             accept_error_pause: Duration::from_millis(l.accept_error_pause_ms),
             proxy_peek_retry: Duration::from_millis(l.proxy_header_peek_retry_ms),
             offenders: None,

@@ -10,11 +10,11 @@
 //! filter on this node and re-read after `filter_cache_ttl_ms` (a change made
 //! on another node).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use holdfast_store::ids::now_ms;
+use holdfast_store::versioned::Generations;
 use holdfast_store::{
     FilterAction, FilterBounds, FilterContext, FilterKeywordRow, FilterMatch, FilterRow,
     FilterStatusRow, FilterUpdate, Id, KeywordChange, NewFilter, NewKeyword, StatusBundle,
@@ -81,9 +81,9 @@ struct Entry {
     filters: Arc<Vec<Compiled>>,
 }
 
-/// Compiled filters per account, bounded.
+/// Compiled filters per account, bounded (two generations, no scan).
 pub struct FilterCache {
-    entries: Mutex<HashMap<Id, Entry>>,
+    entries: Mutex<Generations<Id, Entry>>,
     max: usize,
     ttl: Duration,
 }
@@ -91,14 +91,14 @@ pub struct FilterCache {
 impl FilterCache {
     pub fn new(limits: &holdfast_config::Limits) -> FilterCache {
         FilterCache {
-            entries: Mutex::default(),
+            entries: Mutex::new(Generations::new(limits.filter_cache_accounts_max)),
             max: limits.filter_cache_accounts_max,
             ttl: Duration::from_millis(limits.filter_cache_ttl_ms),
         }
     }
 
     fn get(&self, account: Id) -> Option<Arc<Vec<Compiled>>> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(&account)
             .filter(|e| e.at.elapsed() < self.ttl)
@@ -110,12 +110,6 @@ impl FilterCache {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= self.max && !entries.contains_key(&account) {
-            // Drop the oldest: a scan, but only when full, over small entries.
-            if let Some(oldest) = entries.iter().min_by_key(|(_, e)| e.at).map(|(k, _)| *k) {
-                entries.remove(&oldest);
-            }
-        }
         entries.insert(
             account,
             Entry {

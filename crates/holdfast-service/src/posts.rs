@@ -345,7 +345,17 @@ impl Service {
             return Ok(Scheduling::Now(self.post_status(me, app_id, input).await?));
         }
         self.check_scheduled_at(at_ms)?;
-        let status = self.prepare_post(me, app_id, input).await?;
+        let (mut status, defaults) = self.prepare_post(me, app_id, input).await?;
+        // A scheduled status keeps the author's preferences as they are now.
+        if defaults.any() {
+            let author = self.store.account(me).await?;
+            defaults.fill(
+                &mut status,
+                author.default_visibility,
+                author.default_sensitive,
+                author.default_language,
+            );
+        }
         let id = self
             .store
             .create_scheduled_status(

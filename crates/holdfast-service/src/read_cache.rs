@@ -3,8 +3,10 @@
 //! primary and no standby), so readers keep seeing their timelines through a
 //! total database outage instead of 503s.
 //!
-//! Bounded: at most `read_cache_entries_max` pages (the oldest goes), and a
-//! page older than `read_cache_stale_max_s` is never served. Every
+//! Bounded: at most `read_cache_entries_max` pages, in the two generations
+//! of `holdfast_store::versioned::Generations` (keeping a page never scans
+//! the others; the pages not read again lately go first), and a page older
+//! than `read_cache_stale_max_s` is never served. Every
 //! successful read of a page replaces its copy, so what is served is what
 //! that reader last saw, at most that old. Stale by design: a status deleted
 //! or a block made after the copy was taken still shows in it until the
@@ -35,6 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use holdfast_store::versioned::Generations;
 use holdfast_store::{AccountStatusesFilter, Id, StatusBundle};
 
 use crate::events::StatusChange;
@@ -64,9 +67,9 @@ struct Copy {
 }
 
 pub struct ReadCache {
-    entries: Mutex<HashMap<Key, Copy>>,
+    entries: Mutex<Generations<Key, Copy>>,
     /// Token hash -> when proved, and whose it is.
-    principals: Mutex<HashMap<String, (Instant, Principal)>>,
+    principals: Mutex<Generations<String, (Instant, Principal)>>,
     entries_max: usize,
     stale_max: Duration,
     /// Statuses deleted or edited lately, and when we learnt it (see the
@@ -89,8 +92,8 @@ impl ReadCache {
         tombstone_life: Duration,
     ) -> ReadCache {
         ReadCache {
-            entries: Mutex::new(HashMap::new()),
-            principals: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Generations::new(entries_max)),
+            principals: Mutex::new(Generations::new(entries_max)),
             entries_max,
             stale_max: Duration::from_secs(stale_max_s),
             tombstones: Mutex::new(HashMap::new()),
@@ -198,16 +201,6 @@ impl ReadCache {
             return;
         };
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= self.entries_max && !entries.contains_key(&key) {
-            // The oldest copy goes (a scan of a bounded map, on a store hit only).
-            if let Some(oldest) = entries
-                .iter()
-                .min_by_key(|(_, c)| c.taken)
-                .map(|(k, _)| k.clone())
-            {
-                entries.remove(&oldest);
-            }
-        }
         entries.insert(
             key,
             Copy {
@@ -232,15 +225,6 @@ impl ReadCache {
         {
             return;
         }
-        if principals.len() >= self.entries_max && !principals.contains_key(token_hash) {
-            if let Some(oldest) = principals
-                .iter()
-                .min_by_key(|(_, (at, _))| *at)
-                .map(|(k, _)| k.clone())
-            {
-                principals.remove(&oldest);
-            }
-        }
         principals.insert(token_hash.to_owned(), (Instant::now(), principal.clone()));
     }
 
@@ -252,7 +236,7 @@ impl ReadCache {
 
     /// Whose a token was when last proved, if recently enough (store down only).
     pub(crate) fn principal(&self, token_hash: &str) -> Option<Principal> {
-        let principals = self.principals.lock().unwrap_or_else(|p| p.into_inner());
+        let mut principals = self.principals.lock().unwrap_or_else(|p| p.into_inner());
         principals
             .get(token_hash)
             .filter(|(at, _)| at.elapsed() <= self.stale_max)
@@ -270,7 +254,7 @@ impl ReadCache {
     }
 
     fn copy_of(&self, key: &Key) -> Option<SharedPage> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let copy = entries
             .get(key)
             .filter(|c| c.taken.elapsed() <= self.stale_max)?;

@@ -2,7 +2,7 @@
 //! a status the caller may not see does not exist for them (404), whatever
 //! they try to do with it.
 
-use holdfast_store::{AccountRow, Id, NewStatus, StatusBundle, Visibility};
+use holdfast_store::{AccountRow, AuthorDefaults, Id, NewStatus, StatusBundle, Visibility};
 
 use crate::events::{Event, StatusEvent};
 use crate::text::{self, ResolvedMention};
@@ -46,10 +46,10 @@ impl Service {
         app_id: Id,
         input: PostInput,
     ) -> ServiceResult<StatusBundle> {
-        let new = self.prepare_post(me, app_id, input).await?;
+        let (new, defaults) = self.prepare_post(me, app_id, input).await?;
         let (id, answered) = self
             .store
-            .create_status_answered(new, self.limits().idempotency_key_ttl_s)
+            .create_status_answered(new, defaults, self.limits().idempotency_key_ttl_s)
             .await?;
         // Our own new status: visible to us, so no visibility check first.
         let bundle = match answered {
@@ -66,15 +66,17 @@ impl Service {
     }
 
     /// Checks a post and prepares it for the store (rendered, mentions
-    /// resolved): the same for posting now and for scheduling.
+    /// resolved): the same for posting now and for scheduling. What the
+    /// caller left unsaid (visibility, sensitivity, language) is named in
+    /// the `AuthorDefaults`, to be taken from the author's preferences: by
+    /// the post's own transaction, so nothing is read before it.
     pub(crate) async fn prepare_post(
         &self,
         me: Id,
         app_id: Id,
         input: PostInput,
-    ) -> ServiceResult<NewStatus> {
+    ) -> ServiceResult<(NewStatus, AuthorDefaults)> {
         let limits = self.limits();
-        let author = self.store.account(me).await?;
         let text = input.status.unwrap_or_default();
         let media_ids = self.check_media_ids(&input.media_ids)?;
         let poll = self.check_poll(input.poll.as_ref(), &media_ids)?;
@@ -87,13 +89,16 @@ impl Service {
         let spoiler_text = input.spoiler_text.unwrap_or_default();
         self.check_length(&text, &spoiler_text)?;
         let visibility = match input.visibility.as_deref().filter(|v| !v.is_empty()) {
-            None => author.default_visibility,
-            Some(v) => Visibility::parse(v)
-                .ok_or_else(|| ServiceError::Unprocessable(format!("Validation failed: Visibility is not one of public, unlisted, private, direct ({v})")))?,
+            None => None,
+            Some(v) => Some(Visibility::parse(v)
+                .ok_or_else(|| ServiceError::Unprocessable(format!("Validation failed: Visibility is not one of public, unlisted, private, direct ({v})")))?),
         };
-        let language = self
-            .check_language(input.language)?
-            .or(author.default_language.clone());
+        let language = self.check_language(input.language)?;
+        let defaults = AuthorDefaults {
+            visibility: visibility.is_none(),
+            sensitive: input.sensitive.is_none(),
+            language: language.is_none(),
+        };
         if let Some(key) = &input.idempotency_key {
             if key.is_empty() || key.chars().count() > limits.idempotency_key_max_chars {
                 return Err(ServiceError::Unprocessable(format!(
@@ -111,13 +116,14 @@ impl Service {
             }
         }
         let composed = self.compose(&text).await;
-        Ok(NewStatus {
+        let new = NewStatus {
             account_id: me,
             text,
             content: composed.content,
             spoiler_text,
-            sensitive: input.sensitive.unwrap_or(author.default_sensitive),
-            visibility,
+            // Until `defaults` fills in what was left unsaid.
+            sensitive: input.sensitive.unwrap_or(false),
+            visibility: visibility.unwrap_or(Visibility::Public),
             language,
             in_reply_to: input.in_reply_to_id,
             app_id: Some(app_id),
@@ -126,7 +132,8 @@ impl Service {
             idempotency_key: input.idempotency_key,
             media_ids,
             poll,
-        })
+        };
+        Ok((new, defaults))
     }
 
     /// The uploads, each once (the same upload twice in one post is one

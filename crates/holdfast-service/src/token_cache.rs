@@ -13,118 +13,52 @@
 //! each revocation anywhere drops every token's copy at once; they are cheap
 //! to prove again, and revocations are rare next to requests.
 //!
-//! Bounded by `token_cache_max`: two generations of at most half of it each;
-//! when the newer is full the older goes, so a token in use (moved to the
-//! newer generation when it is found in the older) stays, and a flood of
-//! distinct valid tokens cannot grow memory. Keys are SHA-256 digests, never
-//! the secrets themselves.
+//! Bounded by `token_cache_max`: the two-generation table every versioned
+//! cache uses (`holdfast_store::versioned`), keyed by the token's digest
+//! with the auth epoch as the version, so a token in use stays and a flood
+//! of distinct valid tokens cannot grow memory. Keys are SHA-256 digests,
+//! never the secrets themselves.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-
+use holdfast_store::versioned::Versioned;
 use holdfast_store::CacheCounts;
 
 use crate::Principal;
 
 pub type Digest = [u8; 32];
 
-struct Proved {
-    principal: Principal,
-    epoch: i64,
-}
-
-#[derive(Default)]
-struct Generations {
-    newer: HashMap<Digest, Proved>,
-    older: HashMap<Digest, Proved>,
-}
-
 pub struct TokenCache {
-    generations: Mutex<Generations>,
-    generation_max: usize,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    /// Principals by token digest, each for the auth epoch it was proved at.
+    proved: Versioned<i64, Principal, Digest>,
 }
 
 impl TokenCache {
     pub fn new(entries_max: usize) -> TokenCache {
         TokenCache {
-            generations: Mutex::default(),
-            generation_max: entries_max / 2,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            proved: Versioned::new(entries_max),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Generations> {
-        self.generations.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The principal of the token `digest`, if it was proved at `epoch`
     /// (the auth epoch as it reads now).
     pub fn get(&self, digest: &Digest, epoch: i64) -> Option<Principal> {
-        let mut g = self.lock();
-        let found = match g.newer.get(digest) {
-            Some(p) if p.epoch == epoch => Some(p.principal.clone()),
-            Some(_) => None,
-            None => match g.older.remove(digest) {
-                Some(p) if p.epoch == epoch => {
-                    let principal = p.principal.clone();
-                    insert(&mut g, self.generation_max, *digest, p);
-                    Some(principal)
-                }
-                _ => None,
-            },
-        };
-        drop(g);
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        found
+        self.proved.get(*digest, &epoch)
     }
 
     /// A token just proved against the store, with the epoch read in the
     /// same statement.
     pub fn keep(&self, digest: Digest, principal: &Principal, epoch: i64) {
-        if self.generation_max == 0 {
-            return;
-        }
-        let proved = Proved {
-            principal: principal.clone(),
-            epoch,
-        };
-        let mut g = self.lock();
-        g.older.remove(&digest);
-        insert(&mut g, self.generation_max, digest, proved);
+        self.proved.put(digest, epoch, principal.clone());
     }
 
     /// A token the store no longer knows (or whose account may not log in).
     pub fn forget(&self, digest: &Digest) {
-        let mut g = self.lock();
-        g.newer.remove(digest);
-        g.older.remove(digest);
+        self.proved.forget(digest);
     }
 
     /// Hits and misses since start and the tokens held, for `/metrics`.
     pub fn counts(&self) -> CacheCounts {
-        let g = self.lock();
-        CacheCounts {
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
-            entries: g.newer.len() + g.older.len(),
-        }
+        self.proved.counts()
     }
-}
-
-fn insert(g: &mut Generations, generation_max: usize, digest: Digest, proved: Proved) {
-    if g.newer.len() >= generation_max && !g.newer.contains_key(&digest) {
-        g.older = std::mem::take(&mut g.newer);
-    }
-    g.newer.insert(digest, proved);
 }
 
 #[cfg(test)]

@@ -904,10 +904,12 @@ pub trait Store: Send + Sync + 'static {
     /// `create_status`, answering with the status as its author sees it
     /// when the post's own transaction knows it (a plain new status: no
     /// media, poll or reply, not a repeated Idempotency-Key); None means
-    /// read it as any other.
+    /// read it as any other. What `defaults` names is taken from the
+    /// author's preferences in the same transaction.
     async fn create_status_answered(
         &self,
         new: NewStatus,
+        defaults: AuthorDefaults,
         idempotency_ttl_s: u64,
     ) -> StoreResult<(Id, Option<StatusBundle>)>;
 }

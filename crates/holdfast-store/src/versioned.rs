@@ -1,8 +1,10 @@
-//! A bounded table of values kept by id, each good for one version of the
-//! row it was made from (issue 10, the read side): a status' mentions, tags
-//! and media by its `edited_at` (`core/status_parts.rs`), a rendered status
-//! or account by its row `version` (migration 0024, `holdfast-api`
-//! `rendered`).
+//! Bounded tables kept in two generations ([`Generations`]), and the one
+//! most of them are: values kept by id, each good for one version of the
+//! row it was made from ([`Versioned`], issue 10, the read side): a status'
+//! mentions, tags and media by its `edited_at` (`core/status_parts.rs`), a
+//! rendered status or account by its row `version` (migration 0024,
+//! `holdfast-api` `rendered`), a proved bearer token by the auth epoch
+//! (migration 0026, `holdfast-service` `token_cache`).
 //!
 //! Exact without any invalidation message: a reader always has the row's
 //! current version from its own read, and an entry is used only while that
@@ -16,65 +18,124 @@
 //! stay, memory never passes the bound, and nothing on the read path scans
 //! the table.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::model::Id;
 use crate::CacheCounts;
 
+/// A map of at most `max` entries in two generations (see the module's
+/// comment): inserting never scans, and what was used lately stays. Not
+/// locked: callers keep it behind their own lock.
+pub struct Generations<K, V> {
+    young: HashMap<K, V>,
+    old: HashMap<K, V>,
+    /// Entries per generation, at most (half the bound, at least one).
+    half: usize,
+}
+
+impl<K: Hash + Eq, V> Generations<K, V> {
+    /// At most `max` entries in all (callers treat 0 as "keep nothing").
+    pub fn new(max: usize) -> Generations<K, V> {
+        Generations {
+            young: HashMap::new(),
+            old: HashMap::new(),
+            half: (max / 2).max(1),
+        }
+    }
+
+    /// The entry of `key`, moved to the young generation if it was old.
+    pub fn get<Q: Hash + Eq + ?Sized>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
+        if !self.young.contains_key(key) {
+            let (key, value) = self.old.remove_entry(key)?;
+            self.insert(key, value);
+        }
+        self.young.get_mut(key)
+    }
+
+    /// Keeps `value` for `key` (in the young generation), replacing any.
+    pub fn insert(&mut self, key: K, value: V) {
+        self.old.remove(&key);
+        if self.young.len() >= self.half && !self.young.contains_key(&key) {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(key, value);
+    }
+
+    pub fn remove<Q: Hash + Eq + ?Sized>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
+        let young = self.young.remove(key);
+        let old = self.old.remove(key);
+        young.or(old)
+    }
+
+    /// Keeps only the entries `keep` says yes to (it may change them).
+    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.young.retain(&mut keep);
+        self.old.retain(&mut keep);
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.young.values().chain(self.old.values())
+    }
+
+    pub fn len(&self) -> usize {
+        self.young.len() + self.old.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.young.clear();
+        self.old.clear();
+    }
+}
+
 struct Entry<T, V> {
     version: T,
     value: V,
 }
 
-struct Generations<T, V> {
-    young: HashMap<Id, Entry<T, V>>,
-    old: HashMap<Id, Entry<T, V>>,
-}
-
-/// Values `V` by id, each for one version `T` of its row.
-pub struct Versioned<T, V> {
-    table: Mutex<Generations<T, V>>,
+/// Values `V` by key `K` (a row's id unless said otherwise), each for one
+/// version `T` of what it was made from. Locked, counted, and 0 keeps nothing.
+pub struct Versioned<T, V, K = Id> {
+    table: Mutex<Generations<K, Entry<T, V>>>,
     /// Entries in both generations together, at most.
     max: usize,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-impl<T: PartialEq, V: Clone> Versioned<T, V> {
+impl<T: PartialEq, V: Clone, K: Hash + Eq> Versioned<T, V, K> {
     /// At most `max` entries; 0 keeps nothing.
-    pub fn new(max: usize) -> Versioned<T, V> {
+    pub fn new(max: usize) -> Versioned<T, V, K> {
         Versioned {
-            table: Mutex::new(Generations {
-                young: HashMap::new(),
-                old: HashMap::new(),
-            }),
+            table: Mutex::new(Generations::new(max)),
             max,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
     }
 
-    /// The value kept for `id` at `version`, if any.
-    pub fn get(&self, id: Id, version: &T) -> Option<V> {
+    /// The value kept for `key` at `version`, if any.
+    pub fn get(&self, key: K, version: &T) -> Option<V> {
         if self.max == 0 {
             return None;
         }
-        let mut t = self.lock();
-        let found = match t.young.get(&id) {
+        let found = match self.lock().get(&key) {
             Some(e) if e.version == *version => Some(e.value.clone()),
-            Some(_) => None,
-            None => match t.old.remove(&id) {
-                Some(e) if e.version == *version => {
-                    let value = e.value.clone();
-                    self.insert(&mut t, id, e);
-                    Some(value)
-                }
-                _ => None,
-            },
+            _ => None,
         };
-        drop(t);
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -84,42 +145,29 @@ impl<T: PartialEq, V: Clone> Versioned<T, V> {
         found
     }
 
-    /// Keeps `value`, made from the row of `id` at `version`.
-    pub fn put(&self, id: Id, version: T, value: V) {
+    /// Keeps `value`, made from what `key` names at `version`.
+    pub fn put(&self, key: K, version: T, value: V) {
         if self.max == 0 {
             return;
         }
-        let mut t = self.lock();
-        t.old.remove(&id);
-        self.insert(&mut t, id, Entry { version, value });
+        self.lock().insert(key, Entry { version, value });
     }
 
-    /// The row of `id` changed or went here: its entry goes at once.
-    pub fn forget(&self, id: Id) {
-        let mut t = self.lock();
-        t.young.remove(&id);
-        t.old.remove(&id);
+    /// What `key` names changed or went: its entry goes at once.
+    pub fn forget(&self, key: &K) {
+        self.lock().remove(key);
     }
 
     pub fn counts(&self) -> CacheCounts {
-        let t = self.lock();
+        let entries = self.lock().len();
         CacheCounts {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
-            entries: t.young.len() + t.old.len(),
+            entries,
         }
     }
 
-    fn insert(&self, t: &mut Generations<T, V>, id: Id, entry: Entry<T, V>) {
-        // Each generation holds at most half the bound (at least one entry).
-        let half = (self.max / 2).max(1);
-        if t.young.len() >= half && !t.young.contains_key(&id) {
-            t.old = std::mem::take(&mut t.young);
-        }
-        t.young.insert(id, entry);
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Generations<T, V>> {
+    fn lock(&self) -> MutexGuard<'_, Generations<K, Entry<T, V>>> {
         // Inserts and removals are whole: a panic elsewhere leaves a valid table.
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -138,7 +186,7 @@ mod tests {
         assert_eq!(cache.get(1, &1), None);
         cache.put(1, 1, 8);
         assert_eq!(cache.get(1, &1), Some(8));
-        cache.forget(1);
+        cache.forget(&1);
         assert_eq!(cache.get(1, &1), None);
         let counts = cache.counts();
         assert_eq!((counts.hits, counts.misses), (2, 2));
@@ -162,5 +210,26 @@ mod tests {
         cache.put(1, 0, 1);
         assert!(cache.get(1, &0).is_none());
         assert_eq!(cache.counts().entries, 0);
+    }
+
+    #[test]
+    fn generations_keep_what_is_used_drop_what_is_not_and_never_scan() {
+        let mut g: Generations<&str, u32> = Generations::new(4);
+        g.insert("a", 1);
+        g.insert("b", 2);
+        // The young generation is full: a and b become the old one.
+        g.insert("c", 3);
+        // a is used: back to the young generation (c, a), b stays old.
+        assert_eq!(g.get(&"a").copied(), Some(1));
+        // Full again: (c, a) become old, b goes.
+        g.insert("d", 4);
+        assert!(g.get(&"b").is_none());
+        assert_eq!(g.get(&"a").copied(), Some(1));
+        assert!(g.len() <= 4);
+        g.retain(|_, v| *v != 1);
+        assert!(g.get(&"a").is_none());
+        assert_eq!(g.remove(&"d"), Some(4));
+        g.clear();
+        assert!(g.is_empty());
     }
 }

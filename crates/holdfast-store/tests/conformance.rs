@@ -90,6 +90,7 @@ conformance!(
     auth_epoch_moves_with_everything_that_ends_a_token,
     a_post_answers_with_what_a_read_after_it_gives,
     no_fanout_job_while_no_followers_feed_is_built,
+    a_post_takes_what_it_leaves_unsaid_from_the_authors_preferences,
     // ---- api ----
     direct_timeline_is_the_viewers_direct_statuses,
     collections_bounds_owner_keys_and_cascades,
@@ -5901,7 +5902,10 @@ async fn a_post_answers_with_what_a_read_after_it_gives(b: Backend) {
     new.tags = vec!["zeta".into(), "alpha".into(), "zeta".into()];
     new.app_id = Some(ap.id);
     new.idempotency_key = Some("answered-once".into());
-    let (id, answered) = s.create_status_answered(new.clone(), 3600).await.unwrap();
+    let (id, answered) = s
+        .create_status_answered(new.clone(), AuthorDefaults::default(), 3600)
+        .await
+        .unwrap();
     let answered = answered.expect("a plain new status is answered from its write");
     let read = s
         .status_bundles(Some(author.id), &[id])
@@ -5915,16 +5919,73 @@ async fn a_post_answers_with_what_a_read_after_it_gives(b: Backend) {
     let names: Vec<&str> = answered.tags.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["alpha", "zeta"]);
 
-    let (again, answered) = s.create_status_answered(new, 3600).await.unwrap();
+    let (again, answered) = s
+        .create_status_answered(new, AuthorDefaults::default(), 3600)
+        .await
+        .unwrap();
     assert_eq!(again, id, "the same Idempotency-Key names the same status");
     assert!(answered.is_none(), "a repeat is read, not rebuilt");
     let mut reply = new_status(author.id, "a reply");
     reply.in_reply_to = Some(id);
-    let (_, answered) = s.create_status_answered(reply, 3600).await.unwrap();
+    let (_, answered) = s
+        .create_status_answered(reply, AuthorDefaults::default(), 3600)
+        .await
+        .unwrap();
     assert!(
         answered.is_none(),
         "a reply is read (the thread may be muted)"
     );
+}
+
+/// What a post leaves unsaid (visibility, sensitivity, language) is the
+/// author's preference as its own transaction finds it, even one changed
+/// just before; what it says is kept.
+async fn a_post_takes_what_it_leaves_unsaid_from_the_authors_preferences(b: Backend) {
+    let s = &b.store;
+    let author = account(s, "prefers").await;
+    s.update_account(
+        author.id,
+        AccountUpdate {
+            default_visibility: Some(Visibility::Private),
+            default_sensitive: Some(true),
+            default_language: Some("fr".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let all = AuthorDefaults {
+        visibility: true,
+        sensitive: true,
+        language: true,
+    };
+    let (id, answered) = s
+        .create_status_answered(new_status(author.id, "as I prefer"), all, 3600)
+        .await
+        .unwrap();
+    let read = s.status(id).await.unwrap();
+    assert_eq!(read.visibility, Visibility::Private);
+    assert!(read.sensitive);
+    assert_eq!(read.language.as_deref(), Some("fr"));
+    let answered = answered.expect("answered from its write");
+    assert_eq!(answered.status.visibility, Visibility::Private);
+    assert_eq!(answered.status.language.as_deref(), Some("fr"));
+
+    let mut said = new_status(author.id, "as I say");
+    said.visibility = Visibility::Unlisted;
+    said.language = Some("de".into());
+    let only_sensitivity = AuthorDefaults {
+        sensitive: true,
+        ..AuthorDefaults::default()
+    };
+    let (id, _) = s
+        .create_status_answered(said, only_sensitivity, 3600)
+        .await
+        .unwrap();
+    let read = s.status(id).await.unwrap();
+    assert_eq!(read.visibility, Visibility::Unlisted);
+    assert!(read.sensitive);
+    assert_eq!(read.language.as_deref(), Some("de"));
 }
 
 /// Batches copy only into built feeds, so a post none of whose followers

@@ -93,13 +93,22 @@ pub async fn by_ids(c: &dyn Conn, ids: &[Id]) -> StoreResult<Vec<AccountRow>> {
             &[Arg::Ids(ids)],
         )
         .await?;
-    let found = rows
+    let mut found = rows
         .iter()
-        .map(account_row)
-        .collect::<StoreResult<Vec<_>>>()?;
+        .map(|r| account_row(r).map(|a| (a.id, a)))
+        .collect::<StoreResult<std::collections::HashMap<Id, AccountRow>>>()?;
+    // In the order asked for; a row is moved out where its id is asked for
+    // the last time (copied only for an id asked for twice).
     Ok(ids
         .iter()
-        .filter_map(|id| found.iter().find(|a| a.id == *id).cloned())
+        .enumerate()
+        .filter_map(|(i, id)| {
+            if ids[i + 1..].contains(id) {
+                found.get(id).cloned()
+            } else {
+                found.remove(id)
+            }
+        })
         .collect())
 }
 

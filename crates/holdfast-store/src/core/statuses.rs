@@ -213,6 +213,29 @@ pub async fn create_returning(
     })
 }
 
+/// `new` with what `defaults` names taken from its author's preferences as
+/// they are in this transaction.
+pub async fn with_author_defaults(
+    c: &dyn Conn,
+    new: &NewStatus,
+    defaults: AuthorDefaults,
+) -> StoreResult<NewStatus> {
+    let r = c
+        .query_one(
+            "SELECT default_visibility, default_sensitive, default_language FROM accounts WHERE id = ?1",
+            &args![new.account_id],
+        )
+        .await?;
+    let mut filled = new.clone();
+    defaults.fill(
+        &mut filled,
+        Visibility::from_i64(r.get(0)?),
+        r.get(1)?,
+        r.get(2)?,
+    );
+    Ok(filled)
+}
+
 /// A status just posted as its author sees it, from what the post wrote
 /// (bench/perf, issue 10: reading it again after the commit cost the
 /// request a second trip through the store and eight statements). Only

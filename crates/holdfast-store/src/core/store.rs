@@ -1649,7 +1649,7 @@ impl<B: Db> Store for Core<B> {
             .await;
         // Its new `edited_at` makes the old parts unusable anyway; this
         // also covers two edits within one millisecond (status_parts.rs).
-        self.parts.forget(status_id);
+        self.parts.forget(&status_id);
         edited
     }
     async fn status_history(&self, status_id: Id) -> StoreResult<Vec<StatusVersion>> {
@@ -2016,6 +2016,7 @@ impl<B: Db> Store for Core<B> {
     async fn create_status_answered(
         &self,
         new: NewStatus,
+        defaults: AuthorDefaults,
         idempotency_ttl_s: u64,
     ) -> StoreResult<(Id, Option<StatusBundle>)> {
         let subscribers_max = self.limits.status_subscribers_notified_max;
@@ -2024,6 +2025,13 @@ impl<B: Db> Store for Core<B> {
             .db
             .write(new, move |c, new| {
                 Box::pin(async move {
+                    let filled;
+                    let new = if defaults.any() {
+                        filled = statuses::with_author_defaults(c, new, defaults).await?;
+                        &filled
+                    } else {
+                        new
+                    };
                     let created = statuses::create_returning(c, new, idempotency_ttl_s).await?;
                     home_feed::fan_out(c, new.account_id, created.id, feed).await?;
                     graph::notify_subscribers(c, created.id, new, subscribers_max).await?;

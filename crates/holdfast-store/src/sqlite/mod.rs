@@ -149,6 +149,9 @@ struct Inner {
     /// request: a one-row read of a few microseconds, so it runs in place
     /// under this lock rather than through the pool and `block_in_place`.
     epoch_reader: Mutex<Connection>,
+    /// Reads run on the asking worker with at most this many workers
+    /// (`sqlite_read_in_place_workers_max`, see `runner`'s `read`).
+    read_in_place_workers_max: usize,
 }
 
 impl SqliteDb {
@@ -164,6 +167,7 @@ impl SqliteDb {
         let mut writer = Connection::open(&path).map_err(internal)?;
         configure(&writer, limits)?;
         migrate(&mut writer)?;
+        warm_wal(&writer, &path, limits)?;
 
         let readers = (0..limits.db_read_connections.max(1))
             .map(|_| {
@@ -244,6 +248,7 @@ impl SqliteDb {
             read_pool_size,
             acquire_timeout: Duration::from_millis(limits.db_acquire_timeout_ms),
             epoch_reader: Mutex::new(epoch_reader),
+            read_in_place_workers_max: limits.sqlite_read_in_place_workers_max,
         });
         let (open, every) = (
             Arc::downgrade(&inner),
@@ -257,6 +262,62 @@ impl SqliteDb {
             })?;
         Ok(SqliteDb { inner })
     }
+}
+
+/// Makes the WAL ready for writes before the server takes any (bench/perf,
+/// issue 10: the first 10 s of posting after a start had a p99 of 147 ms,
+/// the next rounds 13–15 ms). Two things were cold:
+///
+/// - Frames an earlier process left in the WAL (a `holdfast migrate` run
+///   before, a crash): the checkpoint thread's first pass copied them all
+///   into the database file and synced it while the first posts were
+///   syncing theirs. They are copied now (PASSIVE: a CLI command opening
+///   the database beside a running server waits for nobody), and the
+///   first write starts the WAL over.
+/// - The WAL's size: it grows until the writer checkpoints itself at
+///   `sqlite_writer_checkpoint_pages` frames and starts over from its
+///   beginning, keeping the file's size. Until then every commit appends,
+///   and its sync must also record the file's new size (an ext4 journal
+///   commit); after, commits overwrite old frames in place. So the file is
+///   grown now, with zeros, to that size (never past
+///   `sqlite_wal_warm_bytes_max` nor the database's own size: a small
+///   database has few writes to make room for). Safe with SQLite's format:
+///   readers and recovery stop at the first frame whose salt and checksum
+///   do not match the WAL header, which zeros never do; and only appended
+///   (`O_APPEND`), so no byte SQLite wrote is ever overwritten, even by a
+///   CLI command beside a running server.
+fn warm_wal(writer: &Connection, db: &Path, limits: &Limits) -> StoreResult<()> {
+    use std::io::Write;
+    writer
+        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        .map_err(internal)?;
+    let page_bytes: u64 = writer
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .map_err(internal)?;
+    // fact: a WAL frame is a 24-byte header and a page; the WAL header is 32 bytes.
+    let in_use = 32 + u64::from(limits.sqlite_writer_checkpoint_pages) * (24 + page_bytes);
+    let io = |e: std::io::Error| StoreError::Internal(format!("cannot warm the WAL: {e}"));
+    let db_bytes = std::fs::metadata(db).map_err(io)?.len();
+    let bytes = in_use.min(limits.sqlite_wal_warm_bytes_max).min(db_bytes);
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    let mut wal = match std::fs::OpenOptions::new().append(true).open(&name) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(e)),
+    };
+    let mut len = wal.metadata().map_err(io)?.len();
+    if len >= bytes {
+        return Ok(());
+    }
+    // Written a MiB at a time.
+    let zeros = vec![0u8; 1 << 20];
+    while len < bytes {
+        let n = (bytes - len).min(zeros.len() as u64) as usize;
+        wal.write_all(&zeros[..n]).map_err(io)?;
+        len += n as u64;
+    }
+    wal.sync_all().map_err(io)
 }
 
 /// A poisoned lock only means a closure panicked while holding it; the

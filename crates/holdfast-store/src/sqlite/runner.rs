@@ -70,9 +70,19 @@ impl rusqlite::ToSql for Arg<'_> {
             Arg::Real(v) => ToSqlOutput::Owned(V::Real(v)),
             Arg::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
             // Unpacked by `json_each` (see `Dialect::in_ids`).
+            // One string written in place: a page binds several id lists.
             Arg::Ids(ids) => {
-                let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-                ToSqlOutput::Owned(V::Text(format!("[{}]", list.join(","))))
+                use std::fmt::Write;
+                let mut list = String::with_capacity(ids.len() * 20 + 2);
+                list.push('[');
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        list.push(',');
+                    }
+                    let _ = write!(list, "{id}");
+                }
+                list.push(']');
+                ToSqlOutput::Owned(V::Text(list))
             }
             Arg::Texts(texts) => {
                 let list: Vec<String> = texts.iter().map(|t| json_string(t)).collect();
@@ -206,6 +216,7 @@ impl Db for SqliteDb {
     {
         let inner = self.inner.clone();
         take_permit(&inner, &inner.read_permits, "a read connection").await?;
+        let in_place_max = inner.read_in_place_workers_max;
         let job = move || {
             let conn = Mutex::new(
                 lock(&inner.readers)
@@ -223,17 +234,19 @@ impl Db for SqliteDb {
         // On the server's multi-threaded runtime a read runs right here: the
         // worker hands its other tasks to another worker meanwhile, which is
         // cheaper than a hop to a blocking thread and back (two wake-ups per
-        // read; bench/perf, issue 10). With a single worker (a one-core
-        // server, or one pinned to a core) there is no other core for those
-        // tasks: the thread `block_in_place` starts for them only takes turns
-        // with this one, two thread switches per read and the scheduler's time
-        // slices between them, which under a flood put legitimate reads behind
-        // the attackers' refusals (bench/flood, issue 11); so the read just
-        // runs. A current-thread runtime (tests, the CLI) cannot block, so it
-        // keeps the blocking thread.
+        // read; bench/perf, issue 10). With few workers (a one-core server,
+        // or one pinned to a core: `sqlite_read_in_place_workers_max`) there
+        // is no spare core for those tasks: the thread `block_in_place`
+        // starts for them only takes turns with this one, two thread switches
+        // per read and the scheduler's time slices between them, which under
+        // a flood put legitimate reads behind the attackers' refusals
+        // (bench/flood, issue 11); so the read just runs. A current-thread
+        // runtime (tests, the CLI) cannot block, so it keeps the blocking thread.
         let runtime = tokio::runtime::Handle::current();
         let outcome = match runtime.runtime_flavor() {
-            tokio::runtime::RuntimeFlavor::MultiThread if runtime.metrics().num_workers() == 1 => {
+            tokio::runtime::RuntimeFlavor::MultiThread
+                if runtime.metrics().num_workers() <= in_place_max =>
+            {
                 Ok(job())
             }
             tokio::runtime::RuntimeFlavor::MultiThread => Ok(tokio::task::block_in_place(job)),
@@ -535,9 +548,11 @@ mod tests {
 
     #[test]
     fn a_read_on_a_single_worker_starts_no_thread() {
-        // One core: the read runs on the worker, no thread to take its turns.
+        // Few cores: the read runs on the worker, no thread to take its turns.
+        let in_place_max = holdfast_config::Limits::default().sqlite_read_in_place_workers_max;
         assert_eq!(threads_started_by_reads(1), 0);
-        // Several: the worker's other tasks move to a thread meanwhile.
-        assert!(threads_started_by_reads(2) >= 1);
+        assert_eq!(threads_started_by_reads(in_place_max), 0);
+        // More: the worker's other tasks move to a thread meanwhile.
+        assert!(threads_started_by_reads(in_place_max + 1) >= 1);
     }
 }

@@ -36,6 +36,9 @@ pub enum ClientError {
     Protocol(String),
     /// Any other socket error.
     Io(io::Error),
+    /// Never sent: siege's own bound on requests in flight was reached, so
+    /// the server was not asked (it was already that far behind).
+    NotSent,
 }
 
 impl ClientError {

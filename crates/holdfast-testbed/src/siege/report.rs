@@ -9,6 +9,25 @@ use super::server::Sample;
 use super::stats::{percentile_sorted, Snapshot, Tally};
 use super::SiegeArgs;
 
+/// `legit.csv`: one line per legit request, by due time. `due_unix_ms` places
+/// it beside a profile or a log taken on the same clock (`perf record -k
+/// realtime`), `due_ms` in the run (the report's timeline).
+pub fn legit_csv(snap: &Snapshot, start_unix_us: u64) -> String {
+    let mut out = String::from("due_unix_ms,due_ms,latency_ms,action,outcome\n");
+    for r in &snap.legit_requests {
+        let _ = writeln!(
+            out,
+            "{:.3},{:.3},{:.3},{},{}",
+            (start_unix_us + r.due_us) as f64 / 1000.0,
+            r.due_us as f64 / 1000.0,
+            r.latency_us as f64 / 1000.0,
+            r.action,
+            r.outcome
+        );
+    }
+    out
+}
+
 fn ms(us: Option<u64>) -> Option<f64> {
     us.map(|v| (v as f64 / 10.0).round() / 100.0)
 }
@@ -29,6 +48,7 @@ pub struct TallyJson {
     pub admitted: u64,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
 }
 
 impl From<&Tally> for TallyJson {
@@ -41,6 +61,7 @@ impl From<&Tally> for TallyJson {
             admitted: t.admitted,
             p50_ms: ms(t.latency_us.percentile(0.5)),
             p99_ms: ms(t.latency_us.percentile(0.99)),
+            max_ms: ms((t.sent > 0).then_some(t.max_us)),
         }
     }
 }
@@ -287,5 +308,41 @@ impl Report {
             let _ = writeln!(out, "SERVER DIED during the run: {died}");
         }
         out
+    }
+}
+
+/// What a run that served nothing leaves behind, so that a script reading
+/// `report.json` after every run learns why instead of finding no file
+/// (issue 10: a calm run at 4,800/s was refused before it started, said so
+/// only on stderr and left no report). A run that got as far as its own
+/// report (a server that died mid-run) keeps it.
+#[derive(Serialize)]
+struct FailureReport<'a> {
+    scenario: &'a str,
+    config: &'a SiegeArgs,
+    /// Why the run did not happen or did not finish.
+    error: &'a str,
+    /// Nothing was measured: no request of the run was served.
+    served: &'static str,
+}
+
+pub fn write_failure(args: &SiegeArgs, error: &str) {
+    let path = args.out.join("report.json");
+    if path.exists() {
+        return;
+    }
+    let failure = FailureReport {
+        scenario: &args.scenario,
+        config: args,
+        error,
+        served: "nothing: the run did not happen (see error)",
+    };
+    match serde_json::to_string_pretty(&failure) {
+        Ok(json) => {
+            if let Err(e) = std::fs::write(&path, json) {
+                eprintln!("siege: cannot write {}: {e}", path.display());
+            }
+        }
+        Err(e) => eprintln!("siege: cannot write the failure report: {e}"),
     }
 }

@@ -44,6 +44,7 @@ pub fn classify(result: &Result<Response, ClientError>) -> (Outcome, String) {
         Err(ClientError::Timeout) => (Outcome::Error, "timeout".into()),
         Err(ClientError::Protocol(_)) => (Outcome::Error, "protocol_error".into()),
         Err(ClientError::Io(_)) => (Outcome::Error, "io_error".into()),
+        Err(ClientError::NotSent) => (Outcome::Error, "not_sent_in_flight_max".into()),
     }
 }
 
@@ -144,6 +145,9 @@ pub struct Tally {
     /// Responses that were not refusals: the server did the work (an attacker "got through").
     pub admitted: u64,
     pub latency_us: Histogram,
+    /// The slowest request (µs): one stall in a second shows even when the
+    /// second's p99 (at 50 legit requests a second, its 1st slowest) is it.
+    pub max_us: u64,
 }
 
 impl Tally {
@@ -158,6 +162,7 @@ impl Tally {
             self.admitted += 1;
         }
         self.latency_us.record(latency_us);
+        self.max_us = self.max_us.max(latency_us);
     }
 }
 
@@ -177,6 +182,21 @@ struct Inner {
     legit_labels: BTreeMap<String, u64>,
     attacker_labels: BTreeMap<String, u64>,
     legit_actions: BTreeMap<&'static str, ActionTally>,
+    /// Every legit request in the order they ended (bounded like `legit_exact_us`).
+    legit_requests: Vec<LegitRequest>,
+}
+
+/// One legit request, for `legit.csv`: when it was due and how it went, so
+/// a stall can be placed to the millisecond beside the server's own record
+/// (a profile, its log).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegitRequest {
+    /// When it was due, from the start of the run (µs).
+    pub due_us: u64,
+    pub latency_us: u64,
+    pub action: &'static str,
+    /// The status, or what happened instead (as in the per-status counts).
+    pub outcome: String,
 }
 
 /// One legit action's requests: how many, how many ok, and their exact
@@ -206,6 +226,8 @@ pub struct Snapshot {
     pub attacker_labels: BTreeMap<String, u64>,
     /// Latencies sorted.
     pub legit_actions: BTreeMap<&'static str, ActionTally>,
+    /// By due time.
+    pub legit_requests: Vec<LegitRequest>,
 }
 
 impl Recorder {
@@ -235,8 +257,8 @@ impl Recorder {
         let (outcome, label) = classify(result);
         let admitted = outcome != Outcome::Refused && result.is_ok();
         let latency_us = latency.as_micros().min(u64::MAX as u128) as u64;
-        let second = (sent_at.saturating_duration_since(self.start).as_secs() as usize)
-            .min(self.seconds_max - 1);
+        let due = sent_at.saturating_duration_since(self.start);
+        let second = (due.as_secs() as usize).min(self.seconds_max - 1);
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if g.seconds.len() <= second {
             g.seconds.resize_with(second + 1, Second::default);
@@ -246,11 +268,17 @@ impl Recorder {
                 g.seconds[second].legit.add(outcome, admitted, latency_us);
                 g.legit.add(outcome, admitted, latency_us);
                 g.legit_exact_us.push(latency_us);
-                *g.legit_labels.entry(label).or_default() += 1;
+                *g.legit_labels.entry(label.clone()).or_default() += 1;
                 let a = g.legit_actions.entry(action).or_default();
                 a.sent += 1;
                 a.ok += (outcome == Outcome::Ok) as u64;
                 a.exact_us.push(latency_us);
+                g.legit_requests.push(LegitRequest {
+                    due_us: due.as_micros().min(u64::MAX as u128) as u64,
+                    latency_us,
+                    action,
+                    outcome: label,
+                });
             }
             Class::Attacker => {
                 g.seconds[second]
@@ -266,6 +294,8 @@ impl Recorder {
         let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut legit_exact_us = g.legit_exact_us.clone();
         legit_exact_us.sort_unstable();
+        let mut legit_requests = g.legit_requests.clone();
+        legit_requests.sort_by_key(|r| r.due_us);
         Snapshot {
             timeline: g
                 .seconds
@@ -286,6 +316,7 @@ impl Recorder {
                     (*k, a)
                 })
                 .collect(),
+            legit_requests,
         }
     }
 }
@@ -419,5 +450,13 @@ mod tests {
         let home = &s.legit_actions["home"];
         assert_eq!((home.sent, home.ok), (2, 1));
         assert_eq!(home.exact_us, vec![5_000, 7_000]);
+        assert_eq!(s.timeline[2].0.max_us, 7_000);
+        let due: Vec<_> = s
+            .legit_requests
+            .iter()
+            .map(|r| (r.due_us, r.latency_us))
+            .collect();
+        assert_eq!(due, vec![(0, 5_000), (2_500_000, 7_000)]);
+        assert_eq!(s.legit_requests[1].outcome, "503");
     }
 }

@@ -37,9 +37,12 @@ const FOLLOWS_PER_USER_MAX: usize = 50;
 /// Status ids remembered as favourite targets.
 const RECENT_STATUSES_MAX: usize = 256;
 /// Idle keep-alive connections each user keeps.
-const IDLE_CONNS_PER_USER_MAX: usize = 4;
-/// Legit requests in flight at once; beyond it a due request counts as the timeout it would become.
-const LEGIT_IN_FLIGHT_MAX: usize = 4_096;
+pub const IDLE_CONNS_PER_USER_MAX: usize = 4;
+/// Legit requests in flight at once; beyond it a due request is not sent and
+/// counts as a failure of its own kind (`not_sent_in_flight_max`): the server
+/// is at least this many requests behind. Also what bounds the legitimate
+/// side's sockets (see `fit_open_files`).
+pub const LEGIT_IN_FLIGHT_MAX: usize = 4_096;
 
 /// A small, fast, seedable PRNG (SplitMix64): reproducible runs without a dependency.
 pub struct Rng(u64);
@@ -385,8 +388,9 @@ impl Legit {
                     Class::Legit,
                     action.name(),
                     due.into_std(),
-                    Duration::ZERO,
-                    &Err(ClientError::Timeout),
+                    // Charged as the timeout it would have become.
+                    self.request_timeout,
+                    &Err(ClientError::NotSent),
                 ),
             }
             while tasks.try_join_next().is_some() {}
