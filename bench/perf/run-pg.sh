@@ -52,8 +52,9 @@ cpu() {
     "$HF" bench run --scenario "$1" --seed-dir "$RUN" --rate "$2" --rounds 1 --step-s 14 \
         --connections 32 --no-healthz --out "$PG_DIR/cpu" > "$log" 2>&1 &
     b=$!
-    # After the bench has built the viewers' home feeds (a fresh copy has none).
-    for _ in $(seq 1 3000); do grep -q 'bench: built' "$log" && break; sleep 0.2; done
+    # Home reads: after the bench has built the viewers' home feeds (a fresh copy has none).
+    case $1 in home | mixed) ready='bench: built' ;; *) ready='bench: started' ;; esac
+    for _ in $(seq 1 3000); do grep -q "$ready" "$log" && break; sleep 0.2; done
     pid=$(sed -n 's/.*started holdfast serve (pid \([0-9]*\)).*/\1/p' "$log")
     sleep 3
     hz=$(getconf CLK_TCK)
