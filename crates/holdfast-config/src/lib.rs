@@ -513,6 +513,9 @@ pub struct Limits {
     pub linger_burst_bytes: u64,
     /// Longest a lingering connection waits for its turn at the budget; a
     /// turn further away closes the connection at once (the budget is spent).
+    /// Short: at 100 ms every refused 1 MiB body of a flood kept its turn in
+    /// the queue and its connection for `linger_time_ms`, the connection cap
+    /// filled, and new connections waited in the kernel's backlog (a second).
     pub linger_turn_wait_max_ms: u64,
 
     // ---- guard: admission control ----
@@ -935,6 +938,12 @@ pub struct Limits {
     pub announcement_reaction_name_max_chars: usize,
     /// Distinct reactions one announcement may gather.
     pub announcement_reactions_max: u32,
+    // ---- PostgreSQL at scale: the bulk loader (pg, issue 10) ----
+    /// `maintenance_work_mem` of `holdfast bench seed`'s PostgreSQL session:
+    /// the memory each index, key and foreign-key build at the end of a load
+    /// sorts in before it spills to disk (a million users' follows index is
+    /// ~1 GB).
+    pub bulk_pg_maintenance_work_mem_bytes: u64,
     // ---- store core (issue 8): bounds the store used to keep to itself ----
     /// Deepest reply chain `context` follows, up or down; ancestors beyond it
     /// are not shown (so it also caps the ancestors `context_statuses_max` allows).
@@ -1152,7 +1161,7 @@ impl Default for Limits {
             banned_goodbye_grace_ms: 2_000,
             unavailable_log_interval_ms: 1_000,
             linger_burst_bytes: 256 * 1024,
-            linger_turn_wait_max_ms: 100,
+            linger_turn_wait_max_ms: 5,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,
@@ -1322,6 +1331,7 @@ impl Default for Limits {
             announcements_max: 100,
             announcement_reaction_name_max_chars: 16,
             announcement_reactions_max: 40,
+            bulk_pg_maintenance_work_mem_bytes: 1024 * 1024 * 1024,
             thread_depth_max: 256,
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,

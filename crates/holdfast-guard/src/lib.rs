@@ -616,10 +616,16 @@ pub async fn screen(State(guard): State<Arc<Guard>>, request: Request, next: Nex
                 admission::Refusal::PrincipalShare => Reason::PrincipalShare,
             };
             guard.refusals.count(reason, class);
+            if !exempt {
+                guard.refund_hashing(special, ip_key);
+            }
             return with_rate_headers(guard.overloaded(), reported);
         }
     };
     let response = next.run(request).await;
+    if !exempt && response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        guard.refund_hashing(special, ip_key);
+    }
     let response = match filler {
         Some(f) => f.complete(response).await,
         None => response,
@@ -661,6 +667,19 @@ fn with_rate_headers(mut response: Response, decision: Option<Decision>) -> Resp
 }
 
 impl Guard {
+    /// A sign-up or log-in the server refused for its own overload (a 503:
+    /// no admission slot, or the password-hashing threads busy) gives its
+    /// place in the address' budget back. It did no hashing and created
+    /// nothing; charging it would lock out a client that retries as told (a
+    /// few 503s on a loaded machine spent a sign-up budget of 5 per 30 min).
+    fn refund_hashing(&self, special: Option<Special>, ip_key: u128) {
+        match special {
+            Some(Special::Signup) => self.tables.signup.refund(ip_key),
+            Some(Special::Login) => self.tables.login.refund(ip_key),
+            _ => {}
+        }
+    }
+
     fn rate_limited(&self, d: &Decision) -> Response {
         let mut r = with_rate_headers(
             (self.refusal_body)(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),

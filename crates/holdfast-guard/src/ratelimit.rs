@@ -104,6 +104,23 @@ impl RateTable {
         }
     }
 
+    /// Gives back one request counted against `key` by `check` (under the
+    /// table's own budget): for work the server refused for its own
+    /// overload (a 503), which the client did not get and will retry.
+    pub fn refund(&self, key: u128) {
+        self.refund_at(key, self.now_ms());
+    }
+
+    fn refund_at(&self, key: u128, now: u64) {
+        let interval =
+            (self.budget.window_ms.max(1) / u64::from(self.budget.requests.max(1))).max(1);
+        let shard = &self.shards[(key as usize ^ (key >> 64) as usize) % self.shards.len()];
+        let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tat) = map.get_mut(&key) {
+            *tat = tat.saturating_sub(interval).max(now);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.shards
             .iter()
@@ -128,16 +145,21 @@ mod tests {
 
     const SHARDS: usize = 16;
 
+    /// A table of `requests` per `window_ms`, at most `keys` keys.
+    fn table(requests: u32, window_ms: u64, keys: usize) -> RateTable {
+        RateTable::new(
+            Budget {
+                requests,
+                window_ms,
+            },
+            keys,
+            SHARDS,
+        )
+    }
+
     #[test]
     fn allows_the_budget_then_refuses_until_time_passes() {
-        let t = RateTable::new(
-            Budget {
-                requests: 5,
-                window_ms: 1_000,
-            },
-            100,
-            SHARDS,
-        );
+        let t = table(5, 1_000, 100);
         let b = t.budget();
         for i in 0..5 {
             let d = t.check_at(1, b, 0);
@@ -155,15 +177,27 @@ mod tests {
     }
 
     #[test]
+    fn a_refund_gives_one_request_back() {
+        let t = table(5, 1_000, 100);
+        let b = t.budget();
+        for _ in 0..5 {
+            assert!(t.check_at(1, b, 0).allowed);
+        }
+        assert!(!t.check_at(1, b, 0).allowed, "spent");
+        t.refund_at(1, 0);
+        assert!(t.check_at(1, b, 0).allowed, "the refunded one");
+        assert!(!t.check_at(1, b, 0).allowed, "and only that one");
+        // Refunds never put a key ahead of a whole budget.
+        for _ in 0..20 {
+            t.refund_at(2, 0);
+            t.refund_at(1, 0);
+        }
+        assert_eq!(t.check_at(1, b, 0).remaining, 4);
+    }
+
+    #[test]
     fn memory_is_bounded_and_newcomers_share_overflow() {
-        let t = RateTable::new(
-            Budget {
-                requests: 2,
-                window_ms: 60_000,
-            },
-            32,
-            SHARDS,
-        );
+        let t = table(2, 60_000, 32);
         for key in 0..10_000u128 {
             t.check_at(key, t.budget(), 0);
         }
@@ -172,14 +206,7 @@ mod tests {
 
     #[test]
     fn expired_keys_are_pruned_to_make_room() {
-        let t = RateTable::new(
-            Budget {
-                requests: 2,
-                window_ms: 1_000,
-            },
-            16,
-            SHARDS,
-        );
+        let t = table(2, 1_000, 16);
         for key in 0..16u128 {
             t.check_at(key, t.budget(), 0);
         }

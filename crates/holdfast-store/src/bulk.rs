@@ -11,7 +11,8 @@
 //!
 //! How it is fast (a million users is ~250M rows): for the length of the load
 //! the loaded tables lose their secondary indexes, their triggers and (on
-//! PostgreSQL) their foreign keys, and get them back at the end from the
+//! PostgreSQL) their foreign keys and the primary keys and UNIQUE constraints
+//! no other table's foreign key needs, and get them back at the end from the
 //! schema's own definitions, read from the catalog when the load starts; an
 //! index built once by sorting costs a fraction of one kept up row by row in
 //! random order, and the count triggers would rewrite every account row a
@@ -22,13 +23,15 @@
 //! PostgreSQL the whole load is one transaction, so a failure leaves the
 //! database as empty as it was.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use bytes::Bytes;
 use futures_util::SinkExt;
 use holdfast_config::Limits;
-use rusqlite::{Connection, Statement, ToSql};
+use rusqlite::{Connection, Statement};
 
+use crate::core::Arg;
 use crate::model::Id;
 use crate::{StoreError, StoreResult};
 
@@ -252,9 +255,11 @@ impl BulkLoader {
         drop(crate::postgres::PgStore::open(url, limits).await?);
         let mut config = crate::postgres::connection_config(url, limits)?;
         // Bulk statements run far longer than a request's statement timeout.
-        config.options(
-            "-c statement_timeout=0 -c synchronous_commit=off -c maintenance_work_mem=256MB",
-        );
+        // Index and key builds sort in memory up to the bound (else on disk).
+        config.options(&format!(
+            "-c statement_timeout=0 -c synchronous_commit=off -c maintenance_work_mem={}kB",
+            limits.bulk_pg_maintenance_work_mem_bytes / 1024
+        ));
         let (client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(pg)?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
@@ -267,10 +272,10 @@ impl BulkLoader {
         }
         client.batch_execute("BEGIN").await.map_err(pg)?;
         let tables: Vec<&str> = LOADED_TABLES.to_vec();
-        let mut restore = Vec::new();
-        let mut drop_now = Vec::new();
-        // Secondary indexes: those no constraint owns (primary keys and
-        // UNIQUE constraints stay; their inserts come in key order anyway).
+        // Given back in this order: indexes, keys, foreign keys, triggers.
+        let (mut indexes, mut keys, mut foreign, mut triggers) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // Secondary indexes: those no constraint owns.
         for r in client
             .query(
                 "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) \
@@ -283,34 +288,49 @@ impl BulkLoader {
             .await
             .map_err(pg)?
         {
-            drop_now.push(format!("DROP INDEX {}", r.get::<_, String>(0)));
-            restore.push(r.get::<_, String>(1));
+            client
+                .batch_execute(&format!("DROP INDEX {}", r.get::<_, String>(0)))
+                .await
+                .map_err(pg)?;
+            indexes.push(r.get::<_, String>(1));
         }
-        // Foreign keys: checked once by a join when they come back, instead
-        // of a lookup (and a row lock) per row.
-        for r in client
-            .query(
-                "SELECT k.conrelid::regclass::text, quote_ident(k.conname), pg_get_constraintdef(k.oid) \
-                 FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid \
-                 WHERE k.contype = 'f' AND t.relname = ANY($1) \
-                   AND t.relnamespace = current_schema()::regnamespace \
-                 ORDER BY 1, 2",
-                &[&tables],
-            )
-            .await
-            .map_err(pg)?
-        {
-            let (table, name, def): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-            drop_now.push(format!("ALTER TABLE {table} DROP CONSTRAINT {name}"));
-            restore.push(format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}"));
+        // Foreign keys, then the primary keys and UNIQUE constraints no
+        // remaining foreign key (of a table not loaded) depends on: each is
+        // checked once, by a join or a sorted index build, when it comes back,
+        // instead of an index probe in random order per row (the follows'
+        // UNIQUE (account_id, target_id) alone is ~1 GB at a million users,
+        // far beyond the buffer cache) and a lookup per foreign key.
+        for (kinds, into) in [("f", &mut foreign), ("pu", &mut keys)] {
+            for r in client
+                .query(
+                    "SELECT k.conrelid::regclass::text, quote_ident(k.conname), pg_get_constraintdef(k.oid) \
+                     FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid \
+                     WHERE strpos($2, k.contype::text) > 0 AND t.relname = ANY($1) \
+                       AND t.relnamespace = current_schema()::regnamespace \
+                       AND NOT EXISTS (SELECT 1 FROM pg_constraint f \
+                                       WHERE f.contype = 'f' AND f.conindid = k.conindid AND k.contype <> 'f') \
+                     ORDER BY 1, 2",
+                    &[&tables, &kinds],
+                )
+                .await
+                .map_err(pg)?
+            {
+                let (table, name, def): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+                client
+                    .batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT {name}"))
+                    .await
+                    .map_err(pg)?;
+                into.push(format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}"));
+            }
         }
         for t in LOADED_TABLES {
-            drop_now.push(format!("ALTER TABLE {t} DISABLE TRIGGER USER"));
-            restore.push(format!("ALTER TABLE {t} ENABLE TRIGGER USER"));
+            client
+                .batch_execute(&format!("ALTER TABLE {t} DISABLE TRIGGER USER"))
+                .await
+                .map_err(pg)?;
+            triggers.push(format!("ALTER TABLE {t} ENABLE TRIGGER USER"));
         }
-        for d in &drop_now {
-            client.batch_execute(d).await.map_err(pg)?;
-        }
+        let restore = [indexes, keys, foreign, triggers].concat();
         Ok(BulkLoader {
             db: Db::Postgres(client),
             restore,
@@ -326,9 +346,9 @@ impl BulkLoader {
         }
     }
 
-    /// Indexes the search, gives the tables back their indexes, foreign keys
-    /// and triggers, commits, makes the load durable and gives the planner
-    /// fresh statistics. Unique indexes check the data as they are built.
+    /// Indexes the search, gives the tables back their indexes, keys, foreign
+    /// keys and triggers, commits, makes the load durable and gives the planner
+    /// fresh statistics (PostgreSQL: and vacuums). Unique indexes check the data as they are built.
     pub async fn finish(&mut self) -> StoreResult<()> {
         match &mut self.db {
             Db::Sqlite(c) => {
@@ -358,275 +378,266 @@ impl BulkLoader {
                     c.batch_execute(sql).await.map_err(pg)?;
                 }
                 c.batch_execute("COMMIT").await.map_err(pg)?;
-                c.batch_execute("ANALYZE").await.map_err(pg)
+                // VACUUM too: it sets every loaded row's hint bits and the
+                // visibility map now (else the first reads of each page write
+                // it, and index-only scans visit the heap), and keeps
+                // autovacuum from doing the same in the middle of a benchmark.
+                c.batch_execute("VACUUM (ANALYZE)").await.map_err(pg)
             }
         }
     }
 }
 
-/// Inserts `rows` into `table (columns)`, `per` rows per INSERT; `bind` binds
-/// one row's values at parameter offset `at` (1-based parameter `at + 1` is
-/// its first column).
-fn insert_rows<T>(
-    c: &Connection,
-    per: usize,
-    table_columns: &str,
+/// A value of a loaded row in PostgreSQL's COPY text format (a seed's rows
+/// hold only numbers, text and NULLs; SQLite binds the same `Arg`s).
+fn copy_text(v: &Arg, out: &mut Vec<u8>) {
+    match *v {
+        Arg::Int(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Arg::Real(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Arg::Bool(v) => out.push(if v { b't' } else { b'f' }),
+        Arg::Null | Arg::Ids(_) | Arg::Texts(_) => out.extend_from_slice(b"\\N"),
+        Arg::Text(v) => {
+            for &b in v.as_bytes() {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    _ => out.push(b),
+                }
+            }
+        }
+    }
+}
+
+/// One table's rows of a batch, as both databases take them: `into` is
+/// `table (columns)`, and `values` holds the rows one after the other, each
+/// `width` values in the columns' order.
+struct TableRows<'a> {
+    into: &'static str,
     width: usize,
-    rows: &[T],
-    bind: impl Fn(&mut Statement, usize, &T) -> rusqlite::Result<()>,
-) -> rusqlite::Result<()> {
+    values: Vec<Arg<'a>>,
+}
+
+impl<'a> TableRows<'a> {
+    fn new<I: ExactSizeIterator, const N: usize>(
+        into: &'static str,
+        rows: I,
+        row: impl Fn(I::Item) -> [Arg<'a>; N],
+    ) -> Self {
+        let mut values = Vec::with_capacity(rows.len() * N);
+        for r in rows {
+            values.extend(row(r));
+        }
+        TableRows {
+            into,
+            width: N,
+            values,
+        }
+    }
+
+    fn rows(&self) -> std::slice::ChunksExact<'_, Arg<'a>> {
+        self.values.chunks_exact(self.width)
+    }
+}
+
+/// Every table of a batch, in the order they are written (the one list of
+/// what a seed writes where, for both databases). `lower` holds the accounts'
+/// lower-cased usernames, in order.
+fn batch_tables<'a>(b: &'a BulkBatch, lower: &'a [String]) -> [TableRows<'a>; 10] {
+    let accounts = TableRows::new(
+        "accounts (id, username, username_lower, display_name, note, created_at, \
+         followers_count, following_count, statuses_count, last_status_at)",
+        b.accounts.iter().zip(lower),
+        |(a, lower)| {
+            [
+                a.id.into(),
+                (&a.username).into(),
+                lower.into(),
+                (&a.display_name).into(),
+                (&a.note).into(),
+                a.created_at_ms.into(),
+                a.followers_count.into(),
+                a.following_count.into(),
+                a.statuses_count.into(),
+                a.last_status_at_ms.into(),
+            ]
+        },
+    );
+    [
+        accounts,
+        TableRows::new("tags (id, name)", b.tags.iter(), |(id, name)| {
+            [(*id).into(), name.into()]
+        }),
+        TableRows::new(
+            "apps (id, name, redirect_uris, scopes, client_id, client_secret_hash, created_at)",
+            b.apps.iter(),
+            |(id, name, client_id, secret_hash)| {
+                [
+                    (*id).into(),
+                    name.into(),
+                    "urn:ietf:wg:oauth:2.0:oob".into(),
+                    "read write follow push".into(),
+                    client_id.into(),
+                    secret_hash.into(),
+                    Arg::Int(0),
+                ]
+            },
+        ),
+        TableRows::new(
+            "tokens (id, token_hash, app_id, account_id, scopes, created_at)",
+            b.tokens.iter(),
+            |(app_id, t)| {
+                [
+                    t.id.into(),
+                    (&t.token_hash).into(),
+                    (*app_id).into(),
+                    t.account_id.into(),
+                    (&t.scopes).into(),
+                    Arg::Int(0),
+                ]
+            },
+        ),
+        TableRows::new(
+            "follows (id, account_id, target_id)",
+            b.follows.iter(),
+            |&(id, a, t)| [id.into(), a.into(), t.into()],
+        ),
+        TableRows::new(
+            "statuses (id, account_id, text, content, visibility, in_reply_to_id, \
+             in_reply_to_account_id, thread_id, reblog_of_id, replies_count, reblogs_count, \
+             favourites_count, created_at)",
+            b.statuses.iter(),
+            |s| {
+                [
+                    s.id.into(),
+                    s.account_id.into(),
+                    (&s.text).into(),
+                    (&s.content).into(),
+                    s.visibility.into(),
+                    s.in_reply_to_id.into(),
+                    s.in_reply_to_account_id.into(),
+                    s.thread_id.into(),
+                    s.reblog_of_id.into(),
+                    s.replies_count.into(),
+                    s.reblogs_count.into(),
+                    s.favourites_count.into(),
+                    s.created_at_ms.into(),
+                ]
+            },
+        ),
+        TableRows::new(
+            "favourites (id, account_id, status_id)",
+            b.favourites.iter(),
+            |&(id, a, s)| [id.into(), a.into(), s.into()],
+        ),
+        TableRows::new(
+            "mentions (status_id, account_id)",
+            b.mentions.iter(),
+            |&(s, a)| [s.into(), a.into()],
+        ),
+        TableRows::new(
+            "status_tags (tag_id, status_id)",
+            b.status_tags.iter(),
+            |&(t, s)| [t.into(), s.into()],
+        ),
+        TableRows::new(
+            "notifications (id, account_id, from_account_id, type, status_id, group_key, created_at)",
+            b.notifications.iter(),
+            |n| {
+                [
+                    n.id.into(),
+                    n.account_id.into(),
+                    n.from_account_id.into(),
+                    n.kind.into(),
+                    n.status_id.into(),
+                    n.group_key.as_ref().into(),
+                    n.created_at_ms.into(),
+                ]
+            },
+        ),
+    ]
+}
+
+/// The accounts' lower-cased usernames (`username_lower`), in order.
+fn lower_usernames(b: &BulkBatch) -> Vec<String> {
+    b.accounts
+        .iter()
+        .map(|a| a.username.to_lowercase())
+        .collect()
+}
+
+/// Inserts a table's rows, `per` rows per INSERT.
+fn insert_rows(c: &Connection, per: usize, t: &TableRows) -> rusqlite::Result<()> {
     let sql = |n: usize| {
-        let mut s = format!("INSERT INTO {table_columns} VALUES ");
+        let mut s = format!("INSERT INTO {} VALUES ", t.into);
         for r in 0..n {
             s.push_str(if r == 0 { "(" } else { ",(" });
-            for k in 1..=width {
+            for k in 1..=t.width {
                 if k > 1 {
                     s.push(',');
                 }
-                s.push_str(&format!("?{}", r * width + k));
+                s.push_str(&format!("?{}", r * t.width + k));
             }
             s.push(')');
         }
         s
     };
-    let mut chunks = rows.chunks_exact(per);
-    if rows.len() >= per {
+    let bind = |s: &mut Statement, rows: &[Arg]| -> rusqlite::Result<()> {
+        for (k, v) in rows.iter().enumerate() {
+            s.raw_bind_parameter(k + 1, v)?;
+        }
+        Ok(())
+    };
+    let mut chunks = t.values.chunks_exact(per * t.width);
+    if t.values.len() >= per * t.width {
         let mut full = c.prepare_cached(&sql(per))?;
         for chunk in &mut chunks {
-            for (r, row) in chunk.iter().enumerate() {
-                bind(&mut full, r * width, row)?;
-            }
+            bind(&mut full, chunk)?;
             full.raw_execute()?;
         }
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut s = c.prepare(&sql(rest.len()))?;
-        for (r, row) in rest.iter().enumerate() {
-            bind(&mut s, r * width, row)?;
-        }
+        let mut s = c.prepare(&sql(rest.len() / t.width))?;
+        bind(&mut s, rest)?;
         s.raw_execute()?;
     }
     Ok(())
 }
 
-/// Binds `values` from parameter `at + 1` on.
-fn put(s: &mut Statement, at: usize, values: &[&dyn ToSql]) -> rusqlite::Result<()> {
-    for (k, v) in values.iter().enumerate() {
-        s.raw_bind_parameter(at + k + 1, v)?;
+fn write_sqlite(c: &Connection, per: usize, b: &BulkBatch) -> rusqlite::Result<()> {
+    let lower = lower_usernames(b);
+    for t in batch_tables(b, &lower) {
+        insert_rows(c, per, &t)?;
     }
     Ok(())
 }
 
-fn write_sqlite(c: &Connection, per: usize, b: &BulkBatch) -> rusqlite::Result<()> {
-    insert_rows(
-        c,
-        per,
-        "accounts (id, username, username_lower, display_name, note, created_at, \
-         followers_count, following_count, statuses_count, last_status_at)",
-        10,
-        &b.accounts,
-        |s, at, a| {
-            put(
-                s,
-                at,
-                &[
-                    &a.id,
-                    &a.username,
-                    &a.username.to_lowercase(),
-                    &a.display_name,
-                    &a.note,
-                    &a.created_at_ms,
-                    &a.followers_count,
-                    &a.following_count,
-                    &a.statuses_count,
-                    &a.last_status_at_ms,
-                ],
-            )
-        },
-    )?;
-    insert_rows(
-        c,
-        per,
-        "tags (id, name)",
-        2,
-        &b.tags,
-        |s, at, (id, name)| put(s, at, &[id, name]),
-    )?;
-    for (id, name, client_id, secret_hash) in &b.apps {
-        c.execute(
-            "INSERT INTO apps (id, name, redirect_uris, scopes, client_id, client_secret_hash, created_at) \
-             VALUES (?1, ?2, 'urn:ietf:wg:oauth:2.0:oob', 'read write follow push', ?3, ?4, 0)",
-            rusqlite::params![id, name, client_id, secret_hash],
-        )?;
-    }
-    insert_rows(
-        c,
-        per,
-        "tokens (id, token_hash, app_id, account_id, scopes, created_at)",
-        6,
-        &b.tokens,
-        |s, at, (app_id, t)| {
-            put(
-                s,
-                at,
-                &[&t.id, &t.token_hash, app_id, &t.account_id, &t.scopes, &0],
-            )
-        },
-    )?;
-    insert_rows(
-        c,
-        per,
-        "follows (id, account_id, target_id)",
-        3,
-        &b.follows,
-        |s, at, (id, a, t)| put(s, at, &[id, a, t]),
-    )?;
-    insert_rows(
-        c,
-        per,
-        "statuses (id, account_id, text, content, visibility, in_reply_to_id, in_reply_to_account_id, \
-         thread_id, reblog_of_id, replies_count, reblogs_count, favourites_count, created_at)",
-        13,
-        &b.statuses,
-        |s, at, st| {
-            put(
-                s,
-                at,
-                &[
-                    &st.id,
-                    &st.account_id,
-                    &st.text,
-                    &st.content,
-                    &st.visibility,
-                    &st.in_reply_to_id,
-                    &st.in_reply_to_account_id,
-                    &st.thread_id,
-                    &st.reblog_of_id,
-                    &st.replies_count,
-                    &st.reblogs_count,
-                    &st.favourites_count,
-                    &st.created_at_ms,
-                ],
-            )
-        },
-    )?;
-    insert_rows(
-        c,
-        per,
-        "favourites (id, account_id, status_id)",
-        3,
-        &b.favourites,
-        |s, at, (id, a, st)| put(s, at, &[id, a, st]),
-    )?;
-    insert_rows(
-        c,
-        per,
-        "mentions (status_id, account_id)",
-        2,
-        &b.mentions,
-        |s, at, (st, a)| put(s, at, &[st, a]),
-    )?;
-    insert_rows(
-        c,
-        per,
-        "status_tags (tag_id, status_id)",
-        2,
-        &b.status_tags,
-        |s, at, (t, st)| put(s, at, &[t, st]),
-    )?;
-    insert_rows(
-        c,
-        per,
-        "notifications (id, account_id, from_account_id, type, status_id, group_key, created_at)",
-        7,
-        &b.notifications,
-        |s, at, n| {
-            put(
-                s,
-                at,
-                &[
-                    &n.id,
-                    &n.account_id,
-                    &n.from_account_id,
-                    &n.kind,
-                    &n.status_id,
-                    &n.group_key,
-                    &n.created_at_ms,
-                ],
-            )
-        },
-    )
-}
-
-/// A value in PostgreSQL's COPY text format.
-trait CopyValue {
-    fn put(&self, out: &mut Vec<u8>);
-}
-
-impl CopyValue for i64 {
-    fn put(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.to_string().as_bytes());
-    }
-}
-
-impl CopyValue for str {
-    fn put(&self, out: &mut Vec<u8>) {
-        for &b in self.as_bytes() {
-            match b {
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                _ => out.push(b),
-            }
-        }
-    }
-}
-
-impl CopyValue for String {
-    fn put(&self, out: &mut Vec<u8>) {
-        self.as_str().put(out)
-    }
-}
-
-impl CopyValue for &str {
-    fn put(&self, out: &mut Vec<u8>) {
-        (*self).put(out)
-    }
-}
-
-impl<T: CopyValue> CopyValue for Option<T> {
-    fn put(&self, out: &mut Vec<u8>) {
-        match self {
-            Some(v) => v.put(out),
-            None => out.extend_from_slice(b"\\N"),
-        }
-    }
-}
-
-/// `COPY table (columns) FROM STDIN` with one line per row.
-async fn copy_rows<T>(
+/// `COPY table (columns) FROM STDIN`, one line per row.
+async fn copy_rows(
     c: &tokio_postgres::Client,
-    table_columns: &str,
-    rows: &[T],
-    line: impl Fn(&T) -> Vec<&dyn CopyValue>,
+    t: &TableRows<'_>,
 ) -> Result<(), tokio_postgres::Error> {
-    if rows.is_empty() {
+    if t.values.is_empty() {
         return Ok(());
     }
-    let mut out = Vec::with_capacity(rows.len() * 48);
-    for row in rows {
-        for (k, v) in line(row).into_iter().enumerate() {
+    let mut out = Vec::with_capacity(t.values.len() * 8);
+    for row in t.rows() {
+        for (k, v) in row.iter().enumerate() {
             if k > 0 {
                 out.push(b'\t');
             }
-            v.put(&mut out);
+            copy_text(v, &mut out);
         }
         out.push(b'\n');
     }
     let sink = c
-        .copy_in::<_, Bytes>(&format!("COPY {table_columns} FROM STDIN"))
+        .copy_in::<_, Bytes>(&format!("COPY {} FROM STDIN", t.into))
         .await?;
     let mut sink = std::pin::pin!(sink);
     sink.send(Bytes::from(out)).await?;
@@ -638,130 +649,11 @@ async fn write_postgres(
     c: &tokio_postgres::Client,
     b: &BulkBatch,
 ) -> Result<(), tokio_postgres::Error> {
-    let lower: Vec<String> = b
-        .accounts
-        .iter()
-        .map(|a| a.username.to_lowercase())
-        .collect();
-    let accounts: Vec<(&BulkAccount, &String)> = b.accounts.iter().zip(&lower).collect();
-    copy_rows(
-        c,
-        "accounts (id, username, username_lower, display_name, note, created_at, \
-         followers_count, following_count, statuses_count, last_status_at)",
-        &accounts,
-        |(a, lower)| {
-            vec![
-                &a.id as &dyn CopyValue,
-                &a.username,
-                *lower,
-                &a.display_name,
-                &a.note,
-                &a.created_at_ms,
-                &a.followers_count,
-                &a.following_count,
-                &a.statuses_count,
-                &a.last_status_at_ms,
-            ]
-        },
-    )
-    .await?;
-    copy_rows(c, "tags (id, name)", &b.tags, |(id, name)| {
-        vec![id as &dyn CopyValue, name]
-    })
-    .await?;
-    for (id, name, client_id, secret_hash) in &b.apps {
-        c.execute(
-            "INSERT INTO apps (id, name, redirect_uris, scopes, client_id, client_secret_hash, created_at) \
-             VALUES ($1, $2, 'urn:ietf:wg:oauth:2.0:oob', 'read write follow push', $3, $4, 0)",
-            &[id, name, client_id, secret_hash],
-        )
-        .await?;
+    let lower = lower_usernames(b);
+    for t in batch_tables(b, &lower) {
+        copy_rows(c, &t).await?;
     }
-    copy_rows(
-        c,
-        "tokens (id, token_hash, app_id, account_id, scopes, created_at)",
-        &b.tokens,
-        |(app_id, t)| {
-            vec![
-                &t.id as &dyn CopyValue,
-                &t.token_hash,
-                app_id,
-                &t.account_id,
-                &t.scopes,
-                &0i64,
-            ]
-        },
-    )
-    .await?;
-    copy_rows(
-        c,
-        "follows (id, account_id, target_id)",
-        &b.follows,
-        |(id, a, t)| vec![id as &dyn CopyValue, a, t],
-    )
-    .await?;
-    copy_rows(
-        c,
-        "statuses (id, account_id, text, content, visibility, in_reply_to_id, in_reply_to_account_id, \
-         thread_id, reblog_of_id, replies_count, reblogs_count, favourites_count, created_at)",
-        &b.statuses,
-        |s| {
-            vec![
-                &s.id as &dyn CopyValue,
-                &s.account_id,
-                &s.text,
-                &s.content,
-                &s.visibility,
-                &s.in_reply_to_id,
-                &s.in_reply_to_account_id,
-                &s.thread_id,
-                &s.reblog_of_id,
-                &s.replies_count,
-                &s.reblogs_count,
-                &s.favourites_count,
-                &s.created_at_ms,
-            ]
-        },
-    )
-    .await?;
-    copy_rows(
-        c,
-        "favourites (id, account_id, status_id)",
-        &b.favourites,
-        |(id, a, s)| vec![id as &dyn CopyValue, a, s],
-    )
-    .await?;
-    copy_rows(
-        c,
-        "mentions (status_id, account_id)",
-        &b.mentions,
-        |(s, a)| vec![s as &dyn CopyValue, a],
-    )
-    .await?;
-    copy_rows(
-        c,
-        "status_tags (tag_id, status_id)",
-        &b.status_tags,
-        |(t, s)| vec![t as &dyn CopyValue, s],
-    )
-    .await?;
-    copy_rows(
-        c,
-        "notifications (id, account_id, from_account_id, type, status_id, group_key, created_at)",
-        &b.notifications,
-        |n| {
-            vec![
-                &n.id as &dyn CopyValue,
-                &n.account_id,
-                &n.from_account_id,
-                &n.kind,
-                &n.status_id,
-                &n.group_key,
-                &n.created_at_ms,
-            ]
-        },
-    )
-    .await
+    Ok(())
 }
 
 /// Rows whose stored counts disagree with a COUNT over the rows they count,

@@ -145,7 +145,6 @@ async fn a_cluster_primary_without_a_synchronous_standby_takes_no_write() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_primary_alone_past_the_grace_is_not_read_from() {
     let (url, multi) = a_cluster_of_one_live_host();
-    let db = url.rsplit('/').next().unwrap();
     let limits = Limits {
         pg_read_fitness_check_ms: 50,
         pg_read_unfit_grace_ms: 300,

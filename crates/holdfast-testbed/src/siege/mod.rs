@@ -215,16 +215,20 @@ fn check(args: &SiegeArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The legitimate side's sockets at worst: one per request in flight (rate ×
+/// timeout, but never more than its own bound on requests in flight) plus
+/// the idle ones. Counting rate × timeout alone refused 4,800/s calm (24,000
+/// > a 20,000-file limit) although at most 4,096 can be in flight.
+fn legit_sockets_max(args: &SiegeArgs) -> u64 {
+    let in_flight = ((args.legit_rate_per_s * args.request_timeout_ms as f64 / 1000.0) as u64)
+        .min(workload::LEGIT_IN_FLIGHT_MAX as u64);
+    in_flight + (workload::IDLE_CONNS_PER_USER_MAX * args.users) as u64
+}
+
 /// Makes sure the sockets siege wants fit under the open-files limit; slowloris gives way.
 fn fit_open_files(args: &mut SiegeArgs, scenario: Scenario) -> Result<(), String> {
     let limit = target::raise_open_files_limit();
-    // Legit sockets: one per request in flight at worst (rate × timeout, but
-    // never more than the legitimate side's own bound on requests in flight)
-    // plus idle ones. Counting rate × timeout alone refused 4,800/s calm
-    // (24,000 > a 20,000-file limit) although at most 4,096 can be in flight.
-    let in_flight = ((args.legit_rate_per_s * args.request_timeout_ms as f64 / 1000.0) as u64)
-        .min(workload::LEGIT_IN_FLIGHT_MAX as u64);
-    let legit = in_flight + (workload::IDLE_CONNS_PER_USER_MAX * args.users) as u64;
+    let legit = legit_sockets_max(args);
     let floods = if scenario.request_floods().is_empty() {
         0
     } else {
@@ -595,6 +599,23 @@ mod tests {
         assert!(check(&args(&["--guard", "maybe"])).is_err());
         assert!(check(&args(&["--target", "http://127.0.0.1:1", "--guard", "off"])).is_err());
         assert!(check(&args(&["--server-pid", "1"])).is_err());
+    }
+
+    #[test]
+    fn legit_sockets_are_bounded_by_what_can_be_in_flight() {
+        let slow = args(&["--legit-rate-per-s", "10", "--users", "20"]);
+        assert_eq!(
+            legit_sockets_max(&slow),
+            50 + 80,
+            "10/s x 5 s + 4 idle per user"
+        );
+        let fast = args(&["--legit-rate-per-s", "4800", "--users", "20"]);
+        assert_eq!(
+            legit_sockets_max(&fast),
+            workload::LEGIT_IN_FLIGHT_MAX as u64 + 80,
+            "not 4,800/s x 5 s"
+        );
+        assert!(check(&args(&["--legit-rate-per-s", "6000"])).is_ok());
     }
 
     #[tokio::test]
