@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::model::*;
 
 /// Everything fetched for a page of statuses, keyed by status id.
+#[derive(Default)]
 pub struct BundleParts {
     /// The statuses asked for and the statuses they reblog.
     pub statuses: HashMap<Id, StatusRow>,
@@ -289,14 +290,8 @@ mod tests {
                     (s.id, vec![tag])
                 })
                 .collect(),
-            media: HashMap::new(),
             accounts: [1, 2, 3].into_iter().map(|a| (a, account(a))).collect(),
-            favourited: HashSet::new(),
-            bookmarked: HashSet::new(),
-            reblogged: HashSet::new(),
-            pinned: HashSet::new(),
-            muted: HashSet::new(),
-            polls: HashMap::new(),
+            ..BundleParts::default()
         };
         let bundles = parts.into_bundles(&[11, 12, 10, 13, 14, 11]);
         assert_eq!(
