@@ -1,5 +1,6 @@
 #!/bin/bash
 # mixed ramp on fresh 10k copies: default vs in-place 1 vs WAL warm-up off, then default again
+# /tmp/inplace1.toml is "[limits]\nsqlite_read_in_place_workers_max = 1", /tmp/warm0.toml "[limits]\nsqlite_wal_warm_bytes_max = 0"
 HF=/tmp/ciclone/target/release/holdfast
 cd /work/wt/lead
 for v in ${VS:-default inplace1 warm0 default2}; do
