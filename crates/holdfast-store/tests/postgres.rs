@@ -439,7 +439,10 @@ async fn feed_race_set_up(
         account("viewer").await.unwrap(),
         account("bell").await.unwrap(),
     );
-    store.follow(viewer.id, author.id, true, false).await.unwrap();
+    store
+        .follow(viewer.id, author.id, true, false)
+        .await
+        .unwrap();
     // A subscriber: each post of the author writes it a notification,
     // after the post's fan-out decision.
     store.follow(bell.id, author.id, true, true).await.unwrap();
@@ -470,6 +473,19 @@ async fn until_seen(client: &tokio_postgres::Client, sql: &str, done: impl Fn() 
     false
 }
 
+/// Posts "racing" by `author` in a task of its own.
+fn spawn_post(
+    store: &std::sync::Arc<dyn Store>,
+    author: holdfast_store::Id,
+) -> tokio::task::JoinHandle<Result<holdfast_store::Id, StoreError>> {
+    let store = store.clone();
+    tokio::spawn(async move {
+        store
+            .create_status(support::common::new_status(author, "racing"), 3600)
+            .await
+    })
+}
+
 async fn home_ids(store: &dyn Store, viewer: holdfast_store::Id) -> Vec<holdfast_store::Id> {
     let page = holdfast_store::Page {
         limit: 20,
@@ -491,14 +507,7 @@ async fn a_post_deciding_while_a_feed_is_built_reaches_it_by_the_fill() {
         .batch_execute("BEGIN; LOCK TABLE notifications IN SHARE MODE")
         .await
         .unwrap();
-    let posting = tokio::spawn({
-        let store = store.clone();
-        async move {
-            store
-                .create_status(support::common::new_status(author.id, "racing"), 3600)
-                .await
-        }
-    });
+    let posting = spawn_post(&store, author.id);
     // The post is past its decision (it holds the decision lock) and waits
     // to write the notification.
     let decided = "SELECT count(*) FROM pg_locks held JOIN pg_locks waiting USING (pid) \
@@ -545,19 +554,13 @@ async fn a_post_deciding_while_a_feed_is_filled_reaches_it_by_its_job() {
         let store = store.clone();
         async move { home_ids(&*store, viewer.id).await }
     });
-    let fill_waits = "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted";
+    let fill_waits =
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted";
     assert!(
         until_seen(&holder, fill_waits, || reading.is_finished()).await,
         "the fill waits on the held row"
     );
-    let posting = tokio::spawn({
-        let store = store.clone();
-        async move {
-            store
-                .create_status(support::common::new_status(author.id, "racing"), 3600)
-                .await
-        }
-    });
+    let posting = spawn_post(&store, author.id);
     // The post need not wait for the fill (a build that kept posts out for
     // its whole length would make it wait until the rollback below).
     for _ in 0..250 {
