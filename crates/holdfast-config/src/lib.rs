@@ -677,6 +677,12 @@ pub struct Limits {
     /// there is no spare core for that thread: the hand-off took ~35 % of
     /// the server's CPU per home request (bench/perf, session 9), while a
     /// read holding a worker leaves the other worker to steal its tasks.
+    /// 1 (the default) reads in place only on a one-worker server (one core,
+    /// or pinned): on two workers, reading in place cost the mixed workload
+    /// a ramp step (450 against 675 req/s) and home on 100k users its p99
+    /// at 70 % (11.5 against 9.7 ms), measured back to back on the quiet
+    /// machine (bench/perf, session 9), for 15 % less CPU per home request:
+    /// a read holding one of two workers stalls every task queued behind it.
     /// 0 hands off always.
     pub sqlite_read_in_place_workers_max: usize,
 
@@ -1221,7 +1227,7 @@ impl Default for Limits {
             bulk_sqlite_exclusive_wait_ms: 5_000,
             status_parts_cache_max: 20_000,
             rendered_json_cache_max: 20_000,
-            sqlite_read_in_place_workers_max: 2,
+            sqlite_read_in_place_workers_max: 1,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,
