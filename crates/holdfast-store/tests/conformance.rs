@@ -6152,13 +6152,21 @@ async fn a_visible_status_bundle_is_the_bundle_or_nothing(b: Backend) {
         let visible = s.status_visible(viewer, id).await.unwrap();
         assert_eq!(one.is_some(), visible, "{viewer:?} {id}");
         if let Some(one) = one {
-            let read = s.status_bundles(viewer, &[id]).await.unwrap().pop().unwrap();
+            let read = s
+                .status_bundles(viewer, &[id])
+                .await
+                .unwrap()
+                .pop()
+                .unwrap();
             assert_eq!(format!("{one:?}"), format!("{read:?}"));
             assert_eq!(one.favourited, viewer == Some(stranger.id));
         }
     }
     assert!(
-        s.visible_status_bundle(Some(author.id), private).await.unwrap().is_some(),
+        s.visible_status_bundle(Some(author.id), private)
+            .await
+            .unwrap()
+            .is_some(),
         "the author sees their own private status"
     );
 }
