@@ -48,6 +48,7 @@ SAMPLE_EVERY_S = 0.1
 CONFIG = """
 [limits]
 rate_token_requests = 1000000
+rate_token_burst_requests = 1000000
 rate_anonymous_ip_requests = 1000000
 rate_account_requests = 1000000
 rate_token_lookup_ip_requests = 1000000

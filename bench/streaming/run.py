@@ -71,7 +71,8 @@ def start_server(max_conns):
     n = max_conns + 100
     with open(config, "w") as f:
         f.write("[limits]\n")
-        for k in ("rate_token_requests", "rate_anonymous_ip_requests", "rate_account_requests",
+        for k in ("rate_token_requests", "rate_token_burst_requests",
+                  "rate_anonymous_ip_requests", "rate_account_requests",
                   "rate_token_lookup_ip_requests", "rate_ops_ip_requests",
                   "rate_signup_requests", "rate_login_requests"):
             f.write(f"{k} = 10000000\n")

@@ -19,7 +19,8 @@ EXPOSED = {"link", "x-ratelimit-reset", "x-ratelimit-limit", "x-ratelimit-remain
 
 
 def config_file(**limits):
-    base = {"rate_token_requests": 100000, "rate_anonymous_ip_requests": 100000,
+    base = {"rate_token_requests": 100000, "rate_token_burst_requests": 100000,
+            "rate_anonymous_ip_requests": 100000,
             "rate_account_requests": 100000, "rate_signup_requests": 100000,
             "rate_token_lookup_ip_requests": 100000, "rate_ops_ip_requests": 100000,
             "rate_login_requests": 100000, "rate_search_requests": 100000,

@@ -14,6 +14,7 @@ from conftest import create_app, app_token, sign_up, unique_name
 BASE_LIMITS = """
 [limits]
 rate_token_requests = 100000
+rate_token_burst_requests = 100000
 rate_anonymous_ip_requests = 100000
 rate_account_requests = 100000
 rate_token_lookup_ip_requests = 100000

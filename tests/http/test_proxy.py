@@ -25,6 +25,7 @@ PATH = "/api/v1/timelines/public"
 LIMITS = """
 [limits]
 rate_token_requests = 100000
+rate_token_burst_requests = 100000
 rate_account_requests = 100000
 rate_token_lookup_ip_requests = 100000
 rate_ops_ip_requests = 100000

@@ -73,7 +73,8 @@ def tls_server(pki):
 
 
 def config_with(**entries):
-    base = dict(rate_token_requests=100000, rate_anonymous_ip_requests=100000,
+    base = dict(rate_token_requests=100000, rate_token_burst_requests=100000,
+                rate_anonymous_ip_requests=100000,
                 rate_account_requests=100000, rate_signup_requests=100000,
                 rate_token_lookup_ip_requests=100000, rate_ops_ip_requests=100000,
                 rate_login_requests=100000, anon_cache_ttl_ms=0)

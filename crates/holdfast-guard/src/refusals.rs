@@ -12,6 +12,8 @@ use crate::admission::Class;
 pub enum Reason {
     /// 429: a rate limit was spent.
     RateLimited,
+    /// 429: a token's short window (its burst) was spent; its other budgets were not.
+    TokenBurst,
     /// 503: the class' waiting room was full.
     QueueFull,
     /// 503: not admitted within the class' deadline.
@@ -27,8 +29,9 @@ pub enum Reason {
 const REASONS: usize = Reason::ALL.len();
 
 impl Reason {
-    const ALL: [Reason; 5] = [
+    const ALL: [Reason; 6] = [
         Reason::RateLimited,
+        Reason::TokenBurst,
         Reason::QueueFull,
         Reason::QueueTimeout,
         Reason::PrincipalShare,
@@ -38,6 +41,7 @@ impl Reason {
     fn as_str(self) -> &'static str {
         match self {
             Reason::RateLimited => "rate_limited",
+            Reason::TokenBurst => "token_burst",
             Reason::QueueFull => "queue_full",
             Reason::QueueTimeout => "queue_timeout",
             Reason::PrincipalShare => "principal_share",

@@ -118,6 +118,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0028_post_writes",
         include_str!("../../migrations/sqlite/0028_post_writes.sql"),
     ),
+    (
+        "0031_home_feed_filled",
+        include_str!("../../migrations/sqlite/0031_home_feed_filled.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
