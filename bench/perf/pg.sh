@@ -40,7 +40,7 @@ start)
     if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
         as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 120 start -o \
             "-p $(cat "$PG_DIR/port") -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 \
-             -c shared_buffers=$PG_SHARED_BUFFERS -c max_wal_size=8GB -c checkpoint_timeout=30min \
+             -c shared_buffers=$PG_SHARED_BUFFERS -c max_wal_size=${PG_MAX_WAL_SIZE:-8GB} -c checkpoint_timeout=30min \
              -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" >/dev/null
     fi
     url

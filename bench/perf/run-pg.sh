@@ -45,6 +45,21 @@ pg_ticks() {
     for p in $pm $(pgrep -P "$pm"); do awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || true; done \
         | awk '{s+=$1} END {print s}'
 }
+psql_run() { "$(ls -d /usr/lib/postgresql/*/bin | sort -t/ -k4 -n | tail -1)/psql" -X -q -v ON_ERROR_STOP=1 \
+    "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['database'])" "$RUN/seed.json")" "$@"; }
+# statements SCENARIO RATE: what the run's database ran since the last
+# reset (pg_stat_statements), per request of the 8 s window: statements and
+# transactions in all, then each statement's calls and time per request.
+statements() {
+    psql_run -tA -F ' | ' -c "
+        SELECT 'per request: ' || round(sum(calls) FILTER (WHERE query NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK'))::numeric / (8 * $2), 2)
+            || ' statements, ' || round(sum(calls) FILTER (WHERE query = 'COMMIT')::numeric / (8 * $2), 2) || ' commits'
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database());
+        SELECT round(calls::numeric / (8 * $2), 3) AS calls_per_request, round(total_exec_time::numeric / (8 * $2), 4) AS ms_per_request,
+               round(mean_exec_time::numeric, 4) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 300)
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        ORDER BY calls DESC, total_exec_time DESC LIMIT 40"
+}
 # cpu SCENARIO RATE: a 14 s round at RATE on a fresh 10k copy; CPU per request.
 cpu() {
     fresh seed-10k
@@ -58,13 +73,16 @@ cpu() {
     pid=$(sed -n 's/.*started holdfast serve (pid \([0-9]*\)).*/\1/p' "$log")
     sleep 3
     hz=$(getconf CLK_TCK)
+    psql_run -c "SELECT pg_stat_statements_reset()" >/dev/null
     s0=$(awk '{print $14+$15}' "/proc/$pid/stat"); p0=$(pg_ticks)
     sleep 8
     s1=$(awk '{print $14+$15}' "/proc/$pid/stat"); p1=$(pg_ticks)
+    statements "$1" "$2" > "$OUT/statements-$1-10k$SUFFIX.txt"
     wait "$b" || true
     grep "round 1" "$log" | tail -1
     echo "$1 at $2/s: server CPU $(echo "($s1-$s0)*1000/$hz/8/$2" | bc -l | cut -c1-5) ms," \
-        "PostgreSQL CPU $(echo "($p1-$p0)*1000/$hz/8/$2" | bc -l | cut -c1-5) ms per request (load $(cut -d' ' -f1 /proc/loadavg))"
+        "PostgreSQL CPU $(echo "($p1-$p0)*1000/$hz/8/$2" | bc -l | cut -c1-5) ms per request (load $(cut -d' ' -f1 /proc/loadavg))," \
+        "$(head -1 "$OUT/statements-$1-10k$SUFFIX.txt")"
     done_with
 }
 # seed NAME USERS [ARGS...]: builds $PG_DIR/NAME unless it is there.

@@ -416,3 +416,166 @@ async fn minting_past_the_lease_waits_for_no_other_transaction() {
         .unwrap();
     assert_eq!(leases, 2, "each inserted its own lease past the old one");
 }
+
+// ---- pg: a home feed built while posts decide their fan-out ----
+
+/// A store on a fresh database with `author`, and `viewer` following it
+/// (feed not built yet), one status already posted; with a plain client for
+/// the test to hold locks with.
+async fn feed_race_set_up(
+    prefix: &str,
+) -> (
+    std::sync::Arc<dyn Store>,
+    tokio_postgres::Client,
+    [holdfast_store::AccountRow; 3],
+    holdfast_store::Id,
+) {
+    let url = support::fresh_database();
+    let store: std::sync::Arc<dyn Store> =
+        std::sync::Arc::new(PgStore::open(&url, &support::limits()).await.unwrap());
+    let account = |name: &str| store.create_account(new_account(&format!("{prefix}_{name}")));
+    let (author, viewer, bell) = (
+        account("author").await.unwrap(),
+        account("viewer").await.unwrap(),
+        account("bell").await.unwrap(),
+    );
+    store
+        .follow(viewer.id, author.id, true, false)
+        .await
+        .unwrap();
+    // A subscriber: each post of the author writes it a notification,
+    // after the post's fan-out decision.
+    store.follow(bell.id, author.id, true, true).await.unwrap();
+    let older = store
+        .create_status(support::common::new_status(author.id, "older"), 3600)
+        .await
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    (store, client, [author, viewer, bell], older)
+}
+
+/// Polls `sql` (a count) until it is positive or `done` says the racing
+/// task already ended, for at most 10 s.
+async fn until_seen(client: &tokio_postgres::Client, sql: &str, done: impl Fn() -> bool) -> bool {
+    for _ in 0..500 {
+        let n: i64 = client.query_one(sql, &[]).await.unwrap().get(0);
+        if n > 0 {
+            return true;
+        }
+        if done() {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// Posts "racing" by `author` in a task of its own.
+fn spawn_post(
+    store: &std::sync::Arc<dyn Store>,
+    author: holdfast_store::Id,
+) -> tokio::task::JoinHandle<Result<holdfast_store::Id, StoreError>> {
+    let store = store.clone();
+    tokio::spawn(async move {
+        store
+            .create_status(support::common::new_status(author, "racing"), 3600)
+            .await
+    })
+}
+
+async fn home_ids(store: &dyn Store, viewer: holdfast_store::Id) -> Vec<holdfast_store::Id> {
+    let page = holdfast_store::Page {
+        limit: 20,
+        ..Default::default()
+    };
+    let found = store.home_timeline(viewer, page).await.unwrap();
+    found.into_iter().map(|p| p.item).collect()
+}
+
+/// A post that decided "no follower's feed is open: no fan-out job" and has
+/// not committed yet (held here on its subscriber's notification) while the
+/// viewer's first home read builds the feed: the build must not fill from a
+/// snapshot without it. Fails if the build fills without waiting for posts
+/// that decided before the feed opened (no barrier), or fills before opening.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_deciding_while_a_feed_is_built_reaches_it_by_the_fill() {
+    let (store, holder, [author, viewer, _], older) = feed_race_set_up("fr_fill").await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE notifications IN SHARE MODE")
+        .await
+        .unwrap();
+    let posting = spawn_post(&store, author.id);
+    // The post is past its decision (it holds the decision lock) and waits
+    // to write the notification.
+    let decided = "SELECT count(*) FROM pg_locks held JOIN pg_locks waiting USING (pid) \
+         WHERE held.locktype = 'advisory' AND held.granted AND held.mode = 'ShareLock' \
+         AND waiting.relation = 'notifications'::regclass AND NOT waiting.granted";
+    assert!(
+        until_seen(&holder, decided, || posting.is_finished()).await,
+        "the post is held after its fan-out decision"
+    );
+    let reading = tokio::spawn({
+        let store = store.clone();
+        async move { home_ids(&*store, viewer.id).await }
+    });
+    // The build waits for the post (or, built wrong, finishes without it).
+    let waits = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
+    until_seen(&holder, waits, || reading.is_finished()).await;
+    holder.batch_execute("COMMIT").await.unwrap();
+    let racing = posting.await.unwrap().unwrap();
+    let first = reading.await.unwrap();
+    while !store.run_fanout_batch().await.unwrap().is_empty() {}
+    assert_eq!(first, vec![racing, older], "the first page has the post");
+    assert_eq!(
+        home_ids(&*store, viewer.id).await,
+        vec![racing, older],
+        "and so has the feed, once"
+    );
+}
+
+/// A post that decides while the viewer's feed is being filled (held here
+/// on a row the fill writes) sees the feed open, and its fan-out job
+/// copies it: the fill's snapshot predates it. Fails if the feed were
+/// marked built only with the fill (the post would queue no job).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_deciding_while_a_feed_is_filled_reaches_it_by_its_job() {
+    let (store, holder, [author, viewer, _], older) = feed_race_set_up("fr_job").await;
+    holder
+        .batch_execute(&format!(
+            "BEGIN; INSERT INTO home_feed (account_id, status_id) VALUES ({}, {older})",
+            viewer.id
+        ))
+        .await
+        .unwrap();
+    let reading = tokio::spawn({
+        let store = store.clone();
+        async move { home_ids(&*store, viewer.id).await }
+    });
+    let fill_waits =
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted";
+    assert!(
+        until_seen(&holder, fill_waits, || reading.is_finished()).await,
+        "the fill waits on the held row"
+    );
+    let posting = spawn_post(&store, author.id);
+    // The post need not wait for the fill (a build that kept posts out for
+    // its whole length would make it wait until the rollback below).
+    for _ in 0..250 {
+        if posting.is_finished() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    let racing = posting.await.unwrap().unwrap();
+    reading.await.unwrap();
+    while !store.run_fanout_batch().await.unwrap().is_empty() {}
+    assert_eq!(
+        home_ids(&*store, viewer.id).await,
+        vec![racing, older],
+        "the feed has both, once each"
+    );
+}

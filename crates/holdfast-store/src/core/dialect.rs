@@ -63,27 +63,40 @@ impl Dialect {
         }
     }
 
-    /// The statement that keeps home-feed rebuilds and fan-out batches
-    /// apart, as its transaction's first: a rebuild takes it alone, batches
-    /// share it. Fan-out batches copy a post only into feeds that were built
-    /// (a feed is built on its owner's first home read, `home_feed::rebuild`:
+    /// The lock that orders a post's "any built follower?" decision
+    /// (`home_feed::fan_out`) against the opening of a feed to fan-out
+    /// (`home_feed::open`), on PostgreSQL; SQLite's one writer orders them
+    /// anyway. A post takes it shared, in a statement before the one that
+    /// decides, and holds it until it commits. Fan-out copies a post only
+    /// into open feeds (a feed is built on its owner's first home read:
     /// most followers on a large instance never open home, and each row is a
-    /// dirty index page). That is safe only if a rebuild and a batch never
-    /// overlap: under PostgreSQL's read committed, a rebuild whose snapshot
-    /// predates the post, and a batch that sees the feed not yet built, would
-    /// both miss the post. With the lock, whichever comes second sees the
-    /// other committed: the batch sees the feed built, or the rebuild's
-    /// snapshot has the post (its job row committed with it). Batches still
-    /// run side by side, on every node. SQLite needs nothing: its one writer
-    /// runs them one after the other anyway.
-    pub fn feed_build_lock(self, rebuild: bool) -> Option<&'static str> {
-        match (self, rebuild) {
-            (Dialect::Sqlite, _) => None,
+    /// dirty index page), so under read committed a post that decided "no
+    /// open feed" before a feed opened, and committed after the snapshot
+    /// that fills the feed from history, would reach neither. See
+    /// [`Dialect::feed_open_barrier`] for the other side.
+    pub fn fan_out_decision_lock(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
             // Key: "homefeed" in ASCII.
-            (Dialect::Postgres, true) => Some("SELECT pg_advisory_xact_lock(7525353784636433764)"),
-            (Dialect::Postgres, false) => {
-                Some("SELECT pg_advisory_xact_lock_shared(7525353784636433764)")
-            }
+            Dialect::Postgres => Some("SELECT pg_advisory_xact_lock_shared(7525353784636433764)"),
+        }
+    }
+
+    /// The barrier a feed build passes between opening the feed and filling
+    /// it, in a transaction of its own: the decision lock, taken alone and
+    /// let go at once (at that transaction's commit). It returns once every
+    /// post that decided before the open was visible has committed, so the
+    /// fill, from a later snapshot, has those posts; a post that decides
+    /// after it sees the feed open and queues its job. Posts never wait for
+    /// a fill (only, while a barrier waits, for the posts ahead of it), and
+    /// builds of different feeds never wait for each other's fills.
+    /// Fan-out batches need no lock: a batch runs after its post committed,
+    /// and either sees the feed open (and copies) or ran before it opened
+    /// (and the fill, later, has the post).
+    pub fn feed_open_barrier(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(7525353784636433764)"),
         }
     }
 

@@ -93,9 +93,9 @@ pub async fn fan_out(c: &dyn Conn, author: Id, status_id: Id, f: FeedLimits) -> 
         trim(c, author, f.max).await?;
     }
     if !on_read && followers > 0 {
-        // Batches copy only into built feeds: decided here, apart from
-        // rebuilds as they are (`Dialect::feed_build_lock`).
-        if let Some(lock) = c.dialect().feed_build_lock(false) {
+        // Batches copy only into open feeds: decided here, ordered against
+        // feeds opening (`Dialect::fan_out_decision_lock`).
+        if let Some(lock) = c.dialect().fan_out_decision_lock() {
             c.execute(lock, &[]).await?;
         }
         if !any_built_follower(c, author, followers, f.built_check_max).await? {
@@ -177,14 +177,29 @@ pub async fn backfill(c: &dyn Conn, follower: Id, followee: Id, f: FeedLimits) -
     trim(c, follower, f.max).await
 }
 
-/// Builds the feed of an account that has none (created before migration
-/// 0016, or by `holdfast bench seed`): the newest `max` statuses of its
-/// followees and its own, found with the plan of the fan-out-on-read query.
-pub async fn rebuild(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()> {
-    // Apart from fan-out batches, which copy only into built feeds.
-    if let Some(lock) = c.dialect().feed_build_lock(true) {
-        c.execute(lock, &[]).await?;
-    }
+/// Opens `viewer`'s feed to fan-out (`home_feed_built`): the first of the
+/// three steps that build a feed (created before migration 0016, or by
+/// `holdfast bench seed`), each its own transaction: open, pass the
+/// barrier (`Dialect::feed_open_barrier`, returned here; None on SQLite),
+/// [`fill`]. Posts that commit from here on reach the feed by their fan-out
+/// jobs; the fill finds the ones before. A build that stops half way leaves
+/// a feed open but not filled, which the next home read builds again.
+pub async fn open(c: &dyn Conn, viewer: Id) -> StoreResult<Option<&'static str>> {
+    c.execute(
+        "UPDATE accounts SET home_feed_built = TRUE WHERE id = ?1 AND NOT home_feed_built",
+        &args![viewer],
+    )
+    .await?;
+    Ok(c.dialect().feed_open_barrier())
+}
+
+/// Fills an open feed from history: the newest `max` statuses of the
+/// viewer's followees and its own, found with the plan of the
+/// fan-out-on-read query; then home pages read from it
+/// (`home_feed_filled`). Rows a fan-out batch writes meanwhile are kept
+/// once (`ON CONFLICT DO NOTHING`); inserted oldest first, the order
+/// batches write in, so the two do not deadlock on each other's rows.
+pub async fn fill(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()> {
     let following: i64 = match c
         .query_opt(
             "SELECT following_count FROM accounts WHERE id = ?1",
@@ -203,13 +218,13 @@ pub async fn rebuild(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()>
                (SELECT s.id FROM statuses s \
                 WHERE {author} IN (SELECT target_id FROM follows WHERE account_id = ?1 UNION ALL SELECT CAST(?1 AS BIGINT)) \
                 ORDER BY s.id DESC LIMIT ?2) x \
-             WHERE TRUE ON CONFLICT DO NOTHING"
+             WHERE TRUE ORDER BY x.id ON CONFLICT DO NOTHING"
         ),
         &args![viewer, f.max],
     )
     .await?;
     c.execute(
-        "UPDATE accounts SET home_feed_built = TRUE WHERE id = ?1",
+        "UPDATE accounts SET home_feed_filled = TRUE WHERE id = ?1",
         &args![viewer],
     )
     .await?;
@@ -219,7 +234,8 @@ pub async fn rebuild(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()>
 /// A home page from the feed, merged with the statuses of pending fan-out
 /// jobs that have not reached the viewer, the followed `fanout_on_read`
 /// authors' statuses and the public posts of followed hashtags
-/// (`timelines::followed_tags_page`); None if the viewer's feed was never built.
+/// (`timelines::followed_tags_page`); None if the viewer's feed was never
+/// filled ([`open`]).
 ///
 /// Candidates first, rules second: each source (the feed, each merged
 /// author's index) gives its next `2 x limit` ids within the page bounds, the
@@ -234,9 +250,9 @@ pub async fn page(
     rounds_max: usize,
     pending_max: i64,
 ) -> StoreResult<Option<Vec<Paged<Id>>>> {
-    let built: bool = match c
+    let filled: bool = match c
         .query_opt(
-            "SELECT home_feed_built FROM accounts WHERE id = ?1",
+            "SELECT home_feed_filled FROM accounts WHERE id = ?1",
             &args![viewer],
         )
         .await?
@@ -244,7 +260,7 @@ pub async fn page(
         Some(r) => r.get(0)?,
         None => false,
     };
-    if !built {
+    if !filled {
         return Ok(None);
     }
     // Driven from the few `fanout_on_read` authors (their partial index),

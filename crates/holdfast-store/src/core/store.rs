@@ -577,11 +577,7 @@ impl<B: Db> Store for Core<B> {
         let built = if primary_down {
             Err(crate::StoreError::Unavailable("no primary".into()))
         } else {
-            self.db
-                .write((), move |c, _| {
-                    Box::pin(home_feed::rebuild(c, viewer, feed))
-                })
-                .await
+            self.build_home_feed(viewer, feed).await
         };
         match built {
             Ok(()) => {
@@ -2055,4 +2051,27 @@ impl<B: Db> Store for Core<B> {
 pub(crate) async fn ping(c: &dyn super::Conn) -> StoreResult<()> {
     c.query("SELECT 1", &[]).await?;
     Ok(())
+}
+
+// ---- pg ----
+impl<B: Db> Core<B> {
+    /// Builds `viewer`'s home feed in three transactions (see
+    /// `home_feed::open`): open it to fan-out, pass the barrier that waits
+    /// for the posts that decided before it opened, fill it from history.
+    async fn build_home_feed(&self, viewer: Id, feed: FeedLimits) -> StoreResult<()> {
+        let barrier = self
+            .db
+            .write((), move |c, _| Box::pin(home_feed::open(c, viewer)))
+            .await?;
+        if let Some(barrier) = barrier {
+            self.db
+                .write((), move |c, _| {
+                    Box::pin(async move { c.execute(barrier, &[]).await.map(drop) })
+                })
+                .await?;
+        }
+        self.db
+            .write((), move |c, _| Box::pin(home_feed::fill(c, viewer, feed)))
+            .await
+    }
 }

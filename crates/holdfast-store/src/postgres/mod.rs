@@ -140,6 +140,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0026_auth_epoch",
         include_str!("../../migrations/postgres/0026_auth_epoch.sql"),
     ),
+    (
+        "0031_home_feed_filled",
+        include_str!("../../migrations/postgres/0031_home_feed_filled.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several

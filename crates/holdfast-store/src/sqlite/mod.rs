@@ -114,6 +114,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0026_auth_epoch",
         include_str!("../../migrations/sqlite/0026_auth_epoch.sql"),
     ),
+    (
+        "0031_home_feed_filled",
+        include_str!("../../migrations/sqlite/0031_home_feed_filled.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
