@@ -67,18 +67,20 @@ impl Dialect {
     /// (`home_feed::fan_out`) against the opening of a feed to fan-out
     /// (`home_feed::open`), on PostgreSQL; SQLite's one writer orders them
     /// anyway. A post takes it shared, in a statement before the one that
-    /// decides, and holds it until it commits. Fan-out copies a post only
+    /// decides (this is a term for that statement's select list, so it
+    /// costs no round trip of its own), and holds it until it commits. Fan-out copies a post only
     /// into open feeds (a feed is built on its owner's first home read:
     /// most followers on a large instance never open home, and each row is a
     /// dirty index page), so under read committed a post that decided "no
     /// open feed" before a feed opened, and committed after the snapshot
     /// that fills the feed from history, would reach neither. See
     /// [`Dialect::feed_open_barrier`] for the other side.
-    pub fn fan_out_decision_lock(self) -> Option<&'static str> {
+    pub fn fan_out_decision_lock(self) -> &'static str {
         match self {
-            Dialect::Sqlite => None,
-            // Key: "homefeed" in ASCII.
-            Dialect::Postgres => Some("SELECT pg_advisory_xact_lock_shared(7525353784636433764)"),
+            Dialect::Sqlite => "",
+            // Key: "homefeed" in ASCII. The function returns void: the term
+            // is a boolean nobody reads.
+            Dialect::Postgres => ", pg_advisory_xact_lock_shared(7525353784636433764) IS NULL",
         }
     }
 
