@@ -45,19 +45,22 @@ pg_ticks() {
     for p in $pm $(pgrep -P "$pm"); do awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || true; done \
         | awk '{s+=$1} END {print s}'
 }
-psql_run() { "$(ls -d /usr/lib/postgresql/*/bin | sort -t/ -k4 -n | tail -1)/psql" -X -q -v ON_ERROR_STOP=1 \
-    "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['database'])" "$RUN/seed.json")" "$@"; }
+# psql on the server's `postgres` database, where pg_stat_statements is
+# installed (it counts for every database; the runs' rows are picked by dbid).
+psql_pg() { "$(ls -d /usr/lib/postgresql/*/bin | sort -t/ -k4 -n | tail -1)/psql" -X -q -v ON_ERROR_STOP=1 \
+    "postgres://postgres@127.0.0.1:$(cat "$PG_DIR/port")/postgres" "$@"; }
+run_db() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['database'].rsplit('/', 1)[1])" "$RUN/seed.json"; }
 # statements SCENARIO RATE: what the run's database ran since the last
 # reset (pg_stat_statements), per request of the 8 s window: statements and
 # transactions in all, then each statement's calls and time per request.
 statements() {
-    psql_run -tA -F ' | ' -c "
+    psql_pg -tA -F ' | ' -c "
         SELECT 'per request: ' || round(sum(calls) FILTER (WHERE query NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK'))::numeric / (8 * $2), 2)
             || ' statements, ' || round(sum(calls) FILTER (WHERE query = 'COMMIT')::numeric / (8 * $2), 2) || ' commits'
-        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database());
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$(run_db)');
         SELECT round(calls::numeric / (8 * $2), 3) AS calls_per_request, round(total_exec_time::numeric / (8 * $2), 4) AS ms_per_request,
                round(mean_exec_time::numeric, 4) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 300)
-        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$(run_db)')
         ORDER BY calls DESC, total_exec_time DESC LIMIT 40"
 }
 # cpu SCENARIO RATE: a 14 s round at RATE on a fresh 10k copy; CPU per request.
@@ -73,7 +76,7 @@ cpu() {
     pid=$(sed -n 's/.*started holdfast serve (pid \([0-9]*\)).*/\1/p' "$log")
     sleep 3
     hz=$(getconf CLK_TCK)
-    psql_run -c "SELECT pg_stat_statements_reset()" >/dev/null
+    psql_pg -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
     s0=$(awk '{print $14+$15}' "/proc/$pid/stat"); p0=$(pg_ticks)
     sleep 8
     s1=$(awk '{print $14+$15}' "/proc/$pid/stat"); p1=$(pg_ticks)

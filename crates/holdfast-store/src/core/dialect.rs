@@ -67,18 +67,20 @@ impl Dialect {
     /// (`home_feed::fan_out`) against the opening of a feed to fan-out
     /// (`home_feed::open`), on PostgreSQL; SQLite's one writer orders them
     /// anyway. A post takes it shared, in a statement before the one that
-    /// decides, and holds it until it commits. Fan-out copies a post only
+    /// decides (this is a term for that statement's select list, so it
+    /// costs no round trip of its own), and holds it until it commits. Fan-out copies a post only
     /// into open feeds (a feed is built on its owner's first home read:
     /// most followers on a large instance never open home, and each row is a
     /// dirty index page), so under read committed a post that decided "no
     /// open feed" before a feed opened, and committed after the snapshot
     /// that fills the feed from history, would reach neither. See
     /// [`Dialect::feed_open_barrier`] for the other side.
-    pub fn fan_out_decision_lock(self) -> Option<&'static str> {
+    pub fn fan_out_decision_lock(self) -> &'static str {
         match self {
-            Dialect::Sqlite => None,
-            // Key: "homefeed" in ASCII.
-            Dialect::Postgres => Some("SELECT pg_advisory_xact_lock_shared(7525353784636433764)"),
+            Dialect::Sqlite => "",
+            // Key: "homefeed" in ASCII. The function returns void: the term
+            // is a boolean nobody reads.
+            Dialect::Postgres => ", pg_advisory_xact_lock_shared(7525353784636433764) IS NULL",
         }
     }
 
@@ -128,15 +130,22 @@ impl Dialect {
 
     /// The statement that adds a status's text to the search index (`?1`
     /// the status id, `?2` the text), where the index is kept by hand;
-    /// PostgreSQL's is a generated column.
+    /// PostgreSQL's is a generated column. On SQLite it is queued for the
+    /// end of the transaction (migration 0028: one index segment per
+    /// group commit, not per post); an edit queued twice keeps its last text.
     pub fn search_index_add(self) -> Option<&'static str> {
         match self {
-            Dialect::Sqlite => Some("INSERT INTO status_search (rowid, body) VALUES (?1, ?2)"),
+            Dialect::Sqlite => Some(
+                "INSERT INTO status_search_queue (status_id, body) VALUES (?1, ?2) \
+                 ON CONFLICT (status_id) DO UPDATE SET body = excluded.body",
+            ),
             Dialect::Postgres => None,
         }
     }
 
     /// The statement that removes status `?1` from a by-hand search index.
+    /// One still queued (posted in the same transaction) is not in the index
+    /// yet, which FTS5 ignores; its queued entry goes with its row (cascade).
     pub fn search_index_remove(self) -> Option<&'static str> {
         match self {
             Dialect::Sqlite => Some("DELETE FROM status_search WHERE rowid = ?1"),

@@ -66,9 +66,15 @@ impl FeedLimits {
 /// feeds in batches after the commit ([`super::fanout`]); home pages merge
 /// it on read until then. So a post costs the same whatever its audience.
 pub async fn fan_out(c: &dyn Conn, author: Id, status_id: Id, f: FeedLimits) -> StoreResult<()> {
+    // Batches copy only into open feeds: the decision below is ordered
+    // against feeds opening by the lock this statement takes
+    // (`Dialect::fan_out_decision_lock`).
     let Some(r) = c
         .query_opt(
-            "SELECT fanout_on_read, followers_count, statuses_count FROM accounts WHERE id = ?1",
+            &format!(
+                "SELECT fanout_on_read, followers_count, statuses_count{} FROM accounts WHERE id = ?1",
+                c.dialect().fan_out_decision_lock()
+            ),
             &args![author],
         )
         .await?
@@ -96,11 +102,6 @@ pub async fn fan_out(c: &dyn Conn, author: Id, status_id: Id, f: FeedLimits) -> 
         trim(c, author, f.max).await?;
     }
     if !on_read && followers > 0 {
-        // Batches copy only into open feeds: decided here, ordered against
-        // feeds opening (`Dialect::fan_out_decision_lock`).
-        if let Some(lock) = c.dialect().fan_out_decision_lock() {
-            c.execute(lock, &[]).await?;
-        }
         if !any_built_follower(c, author, followers, f.built_check_max).await? {
             // Nobody's feed would get the row: no job to queue, run and merge.
             return Ok(());
@@ -125,30 +126,23 @@ async fn any_built_follower(
     if look_max <= 0 {
         return Ok(true);
     }
+    // One statement (one round trip on PostgreSQL): the side is chosen by
+    // the CASE, whose branches run only when chosen.
     let built_index = c.dialect().indexed_by(super::fanout::BUILT_INDEX);
-    let built: i64 = c
-        .query_one(
-            &format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM accounts{built_index} WHERE home_feed_built LIMIT ?1) x"
-            ),
-            &args![look_max + 1],
-        )
-        .await?
-        .get(0)?;
-    let sql = if built <= look_max {
-        format!(
-            "SELECT EXISTS (SELECT 1 FROM accounts a{built_index} WHERE a.home_feed_built \
-             AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = a.id AND f.target_id = ?1))"
-        )
-    } else if followers <= look_max {
-        format!(
-            "SELECT EXISTS (SELECT 1 FROM follows f WHERE f.target_id = ?1 \
-             AND EXISTS (SELECT 1 FROM accounts a{built_index} WHERE a.id = f.account_id AND a.home_feed_built))"
-        )
-    } else {
-        return Ok(true);
-    };
-    c.query_one(&sql, &args![author]).await?.get(0)
+    c.query_one(
+        &format!(
+            "SELECT CASE \
+               WHEN (SELECT COUNT(*) FROM (SELECT 1 FROM accounts{built_index} WHERE home_feed_built LIMIT ?2) x) <= ?3 \
+                 THEN EXISTS (SELECT 1 FROM accounts a{built_index} WHERE a.home_feed_built \
+                   AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = a.id AND f.target_id = ?1)) \
+               WHEN ?4 THEN EXISTS (SELECT 1 FROM follows f WHERE f.target_id = ?1 \
+                   AND EXISTS (SELECT 1 FROM accounts a{built_index} WHERE a.id = f.account_id AND a.home_feed_built)) \
+               ELSE TRUE END"
+        ),
+        &args![author, look_max + 1, look_max, followers <= look_max],
+    )
+    .await?
+    .get(0)
 }
 
 /// Drops all but the newest `max` rows of one feed.
