@@ -912,6 +912,14 @@ pub trait Store: Send + Sync + 'static {
         defaults: AuthorDefaults,
         idempotency_ttl_s: u64,
     ) -> StoreResult<(Id, Option<StatusBundle>)>;
+    /// The status as `viewer` sees it (as `status_bundles`), or None when
+    /// they may not see it (as `status_visible`): both in one read, one
+    /// pool connection (a favourite, a bookmark, a status page read it first).
+    async fn visible_status_bundle(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+    ) -> StoreResult<Option<StatusBundle>>;
 }
 
 /// A cache's hits and misses since start, and the entries it holds now (for `/metrics`).

@@ -91,6 +91,7 @@ conformance!(
     a_post_answers_with_what_a_read_after_it_gives,
     no_fanout_job_while_no_followers_feed_is_built,
     a_post_takes_what_it_leaves_unsaid_from_the_authors_preferences,
+    a_visible_status_bundle_is_the_bundle_or_nothing,
     // ---- api ----
     direct_timeline_is_the_viewers_direct_statuses,
     collections_bounds_owner_keys_and_cascades,
@@ -6126,4 +6127,46 @@ async fn row_versions_move_with_every_change_that_renders(b: Backend) {
     // The mentioned account goes, and its mention with it (a cascade).
     s.delete_account(m.id).await.unwrap();
     moved(sv, status_v(st).await, "a mention gone with its account");
+}
+
+/// The one read a favourite, a bookmark or a status page starts with: the
+/// bundle `status_bundles` gives, exactly when `status_visible` says yes.
+async fn a_visible_status_bundle_is_the_bundle_or_nothing(b: Backend) {
+    let s = &b.store;
+    let author = account(s, "seen").await;
+    let stranger = account(s, "stranger").await;
+    let public = post(s, author.id, "for everyone").await;
+    let mut private = new_status(author.id, "for followers");
+    private.visibility = Visibility::Private;
+    let private = post_with(s, private).await;
+    s.favourite(stranger.id, public).await.unwrap();
+    for (viewer, id) in [
+        (Some(stranger.id), public),
+        (None, public),
+        (Some(stranger.id), private),
+        (None, private),
+        (Some(author.id), private),
+        (Some(stranger.id), private + 1_000_000),
+    ] {
+        let one = s.visible_status_bundle(viewer, id).await.unwrap();
+        let visible = s.status_visible(viewer, id).await.unwrap();
+        assert_eq!(one.is_some(), visible, "{viewer:?} {id}");
+        if let Some(one) = one {
+            let read = s
+                .status_bundles(viewer, &[id])
+                .await
+                .unwrap()
+                .pop()
+                .unwrap();
+            assert_eq!(format!("{one:?}"), format!("{read:?}"));
+            assert_eq!(one.favourited, viewer == Some(stranger.id));
+        }
+    }
+    assert!(
+        s.visible_status_bundle(Some(author.id), private)
+            .await
+            .unwrap()
+            .is_some(),
+        "the author sees their own private status"
+    );
 }

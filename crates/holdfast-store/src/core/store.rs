@@ -2045,6 +2045,22 @@ impl<B: Db> Store for Core<B> {
             None => (id, None),
         })
     }
+    async fn visible_status_bundle(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+    ) -> StoreResult<Option<StatusBundle>> {
+        self.db
+            .read(self.parts.clone(), move |c, parts| {
+                Box::pin(async move {
+                    if !statuses::visible(c, viewer, id).await? {
+                        return Ok(None);
+                    }
+                    Ok(statuses::bundles(c, viewer, &[id], parts).await?.pop())
+                })
+            })
+            .await
+    }
 }
 
 /// A cheap round trip, for `/readyz`.
