@@ -115,22 +115,23 @@ impl Service {
         let viewer = which.viewer();
         let context = which.filter_context();
         if let Timeline::Home { me } = which {
-            // The page and its statuses in one read of the store. Filters
-            // read the text: a viewer with home filters takes rows.
-            let unfiltered = fragments && !self.has_filters(viewer, FilterContext::Home).await;
-            let kept = unfiltered.then(|| self.kept_json.clone());
-            let (paged, statuses) = self.store.home_page(me, page, kept).await?;
-            if unfiltered {
-                return Ok(PageOf::map_from(&paged, statuses));
+            // The page and its statuses in one read of the store, which
+            // also says whether the reader has filters: without, nothing
+            // is left to apply, and statuses may come as kept fragments.
+            let kept = fragments.then(|| self.kept_json.clone());
+            let home = self.store.home_page(me, page, kept).await?;
+            if !home.filters {
+                return Ok(PageOf::map_from(&home.paged, home.statuses));
             }
-            let bundles = statuses
+            let bundles = home
+                .statuses
                 .into_iter()
                 .filter_map(PageStatus::into_rows)
                 .collect();
             let bundles = self
                 .apply_filters(viewer, FilterContext::Home, bundles)
                 .await?;
-            return Ok(PageOf::map_from(&paged, rows(bundles)));
+            return Ok(PageOf::map_from(&home.paged, rows(bundles)));
         }
         let paged: Vec<Paged<Id>> = match which {
             Timeline::Home { me } => self.store.home_timeline(me, page).await?,

@@ -58,6 +58,17 @@ impl KeptJson {
     }
 }
 
+/// A home page as `Store::home_page` reads it.
+#[derive(Debug)]
+pub struct HomePage {
+    pub paged: Vec<Paged<Id>>,
+    pub statuses: Vec<PageStatus>,
+    /// Whether the viewer has filters (of any context, expired or not), as
+    /// the same read found: then every status came as rows, for the filters
+    /// (which read the text) to be applied to. Without, none can apply.
+    pub filters: bool,
+}
+
 /// A status of a page, for one viewer: its rows, or its kept fragments.
 #[derive(Clone, Debug)]
 pub enum PageStatus {

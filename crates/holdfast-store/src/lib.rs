@@ -24,7 +24,7 @@ pub mod versioned;
 
 use async_trait::async_trait;
 pub use feed::{EventFeed, FeedStats};
-pub use kept::{KeptJson, KeptStatus, PageStatus};
+pub use kept::{HomePage, KeptJson, KeptStatus, PageStatus};
 pub use media::{FileMediaStore, MediaStore};
 pub use model::*;
 
@@ -890,13 +890,14 @@ pub trait Store: Send + Sync + 'static {
     /// on SQLite, one hop to a blocking thread per page instead of two.
     /// With `kept`, a status whose rendered fragments it holds at the row
     /// versions this read sees comes as them, and only the others' rows
-    /// are read (`kept.rs`); without, every status comes as its rows.
+    /// are read (`kept.rs`), unless the viewer has filters; without, every
+    /// status comes as its rows.
     async fn home_page(
         &self,
         viewer: Id,
         page: Page,
         kept: Option<std::sync::Arc<kept::KeptJson>>,
-    ) -> StoreResult<(Vec<Paged<Id>>, Vec<PageStatus>)>;
+    ) -> StoreResult<HomePage>;
     /// The kept mentions, tags and media of statuses (`status_parts_cache_max`).
     fn status_parts_counts(&self) -> CacheCounts;
 

@@ -6153,12 +6153,20 @@ async fn a_home_page_takes_kept_fragments_and_reads_only_the_rest(b: Backend) {
     s.favourite(me.id, elsewhere).await.unwrap();
     let kept = Arc::new(KeptJson::new(100));
     let read = |kept: Option<Arc<KeptJson>>| async move {
-        let (paged, statuses) = s.home_page(me.id, page(20), kept).await.unwrap();
+        let home = s.home_page(me.id, page(20), kept).await.unwrap();
         assert_eq!(
-            items(paged),
-            statuses.iter().map(PageStatus::id).collect::<Vec<_>>()
+            items(home.paged),
+            home.statuses.iter().map(PageStatus::id).collect::<Vec<_>>()
         );
-        statuses
+        // Kept fragments come only for a reader without filters.
+        assert!(
+            !home.filters
+                || home
+                    .statuses
+                    .iter()
+                    .all(|p| matches!(p, PageStatus::Rows(_)))
+        );
+        home.statuses
     };
     let kinds = |page: &[PageStatus]| -> Vec<(Id, &'static str)> {
         page.iter()
@@ -6273,6 +6281,23 @@ async fn a_home_page_takes_kept_fragments_and_reads_only_the_rest(b: Backend) {
     let page = read(None).await;
     assert_eq!(
         kinds(&page),
+        vec![(boost, "rows"), (second, "rows"), (first, "rows")]
+    );
+    // A reader with a filter (which reads the text): rows, and the page says so.
+    let public_only = NewFilter {
+        contexts: vec![FilterContext::Public],
+        ..new_filter("any", vec![])
+    };
+    s.create_filter(me.id, public_only, bounds(10, 10))
+        .await
+        .unwrap();
+    let home = s
+        .home_page(me.id, support::common::page(20), Some(kept.clone()))
+        .await
+        .unwrap();
+    assert!(home.filters);
+    assert_eq!(
+        kinds(&home.statuses),
         vec![(boost, "rows"), (second, "rows"), (first, "rows")]
     );
 }

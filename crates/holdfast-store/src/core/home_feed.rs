@@ -234,6 +234,8 @@ pub async fn fill(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()> {
 pub struct FeedPage {
     pub ids: Vec<Paged<Id>>,
     pub(crate) seen: HashMap<Id, SeenStatus>,
+    /// Whether the viewer has filters (`HomePage::filters`).
+    pub filters: bool,
 }
 
 /// A home page from the feed, merged with the statuses of pending fan-out
@@ -262,6 +264,7 @@ pub async fn page(
         merged,
         pending,
         follows_tags,
+        filters,
     } = sources;
     let ascending = page.min_id.is_some();
     let limit = page.limit as usize;
@@ -350,7 +353,7 @@ pub async fn page(
     } else {
         found
     };
-    Ok(Some(FeedPage { ids, seen }))
+    Ok(Some(FeedPage { ids, seen, filters }))
 }
 
 /// What a home page learns before it reads the feed (see [`sources`]).
@@ -362,6 +365,8 @@ struct Sources {
     pending: Vec<Id>,
     /// Whether the viewer follows a hashtag (`timelines::followed_tags_page`).
     follows_tags: bool,
+    /// Whether the viewer has filters (`HomePage::filters`).
+    filters: bool,
 }
 
 /// A home page's sources besides the feed, in one statement (each was one
@@ -372,7 +377,7 @@ struct Sources {
 /// viewer follows (bench/perf: home-followees).
 async fn sources(c: &dyn Conn, viewer: Id, pending_max: i64) -> StoreResult<Option<Sources>> {
     // Each row tagged with what it says: 1 filled, 2 a merged author, 3 a
-    // pending status, 4 follows a hashtag.
+    // pending status, 4 follows a hashtag, 5 has filters.
     let rows = c
         .query(
             &format!(
@@ -381,7 +386,9 @@ async fn sources(c: &dyn Conn, viewer: Id, pending_max: i64) -> StoreResult<Opti
                    AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ?1 AND f.target_id = a.id) \
                  UNION ALL SELECT CAST(3 AS BIGINT), p.target_id FROM ({}) p \
                  UNION ALL SELECT CAST(4 AS BIGINT), CAST(1 AS BIGINT) \
-                   WHERE EXISTS (SELECT 1 FROM tag_follows WHERE account_id = ?1)",
+                   WHERE EXISTS (SELECT 1 FROM tag_follows WHERE account_id = ?1) \
+                 UNION ALL SELECT CAST(5 AS BIGINT), CAST(1 AS BIGINT) \
+                   WHERE EXISTS (SELECT 1 FROM filters WHERE account_id = ?1)",
                 super::fanout::pending_select(c)
             ),
             &args![viewer, pending_max],
@@ -392,6 +399,7 @@ async fn sources(c: &dyn Conn, viewer: Id, pending_max: i64) -> StoreResult<Opti
         merged: Vec::new(),
         pending: Vec::new(),
         follows_tags: false,
+        filters: false,
     };
     for r in &rows {
         let value: Id = r.get(1)?;
@@ -399,7 +407,8 @@ async fn sources(c: &dyn Conn, viewer: Id, pending_max: i64) -> StoreResult<Opti
             1 => filled = true,
             2 => sources.merged.push(value),
             3 => sources.pending.push(value),
-            _ => sources.follows_tags = true,
+            4 => sources.follows_tags = true,
+            _ => sources.filters = true,
         }
     }
     Ok(filled.then_some(sources))

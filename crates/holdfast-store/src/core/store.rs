@@ -1972,7 +1972,7 @@ impl<B: Db> Store for Core<B> {
         viewer: Id,
         page: Page,
         kept: Option<std::sync::Arc<crate::kept::KeptJson>>,
-    ) -> StoreResult<(Vec<Paged<Id>>, Vec<crate::PageStatus>)> {
+    ) -> StoreResult<crate::HomePage> {
         let feed = FeedLimits::new(&self.limits);
         let rounds_max = self.limits.home_page_rounds_max;
         let found = self
@@ -1986,6 +1986,8 @@ impl<B: Db> Store for Core<B> {
                         return Ok(None);
                     };
                     let ids: Vec<Id> = read.ids.iter().map(|p| p.item).collect();
+                    // Filters read the text: a viewer with any takes rows.
+                    let kept = kept.as_ref().filter(|_| !read.filters);
                     let statuses = match kept {
                         Some(kept) => {
                             statuses::page_statuses(c, viewer, &ids, &read.seen, kept, parts)
@@ -1997,7 +1999,11 @@ impl<B: Db> Store for Core<B> {
                             .map(crate::PageStatus::Rows)
                             .collect(),
                     };
-                    Ok(Some((read.ids, statuses)))
+                    Ok(Some(crate::HomePage {
+                        paged: read.ids,
+                        statuses,
+                        filters: read.filters,
+                    }))
                 })
             })
             .await?;
@@ -2008,10 +2014,12 @@ impl<B: Db> Store for Core<B> {
         let paged = self.home_timeline(viewer, page).await?;
         let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
         let bundles = self.status_bundles(Some(viewer), &ids).await?;
-        Ok((
+        Ok(crate::HomePage {
             paged,
-            bundles.into_iter().map(crate::PageStatus::Rows).collect(),
-        ))
+            statuses: bundles.into_iter().map(crate::PageStatus::Rows).collect(),
+            // Not read here: the caller applies whatever filters there are.
+            filters: true,
+        })
     }
     fn status_parts_counts(&self) -> crate::CacheCounts {
         self.parts.counts()
