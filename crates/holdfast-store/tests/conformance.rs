@@ -6248,30 +6248,21 @@ async fn a_home_page_takes_kept_fragments_and_reads_only_the_rest(b: Backend) {
     assert!(!kept_of(&page[1]).bookmarked);
     // The author changes: every status of theirs is read again, and a
     // reblog whose original's author changed too.
-    s.update_account(
-        friend.id,
-        AccountUpdate {
-            display_name: Some("Renamed".into()),
+    let rename = |id: Id| async move {
+        let renamed = AccountUpdate {
+            display_name: Some(format!("Renamed {id}")),
             ..AccountUpdate::default()
-        },
-    )
-    .await
-    .unwrap();
+        };
+        s.update_account(id, renamed).await.unwrap();
+    };
+    rename(friend.id).await;
     let page = read(Some(kept.clone())).await;
     assert_eq!(
         kinds(&page),
         vec![(boost, "rows"), (second, "rows"), (first, "rows")]
     );
     keep(&page);
-    s.update_account(
-        other.id,
-        AccountUpdate {
-            display_name: Some("Renamed too".into()),
-            ..AccountUpdate::default()
-        },
-    )
-    .await
-    .unwrap();
+    rename(other.id).await;
     let page = read(Some(kept.clone())).await;
     assert_eq!(
         kinds(&page),

@@ -77,11 +77,7 @@ pub(crate) async fn passing(
             &[Arg::Ids(ids)],
         )
         .await?;
-    let candidates = rows
-        .iter()
-        .map(candidate)
-        .collect::<StoreResult<Vec<_>>>()?;
-    judge(c, viewer, &candidates).await
+    Ok(judge(c, viewer, &rows).await?.1)
 }
 
 /// The viewer's next feed rows within `bounds` (in the page's order; rows
@@ -105,22 +101,23 @@ pub(crate) async fn feed_passing(
             &params,
         )
         .await?;
+    judge(c, viewer, &rows).await
+}
+
+/// Candidates read with [`CANDIDATE_COLUMNS`]: their ids in the order read,
+/// and which of them pass the home rules.
+async fn judge(
+    c: &dyn Conn,
+    viewer: Id,
+    rows: &[Row],
+) -> StoreResult<(Vec<Id>, HashMap<Id, SeenStatus>)> {
     let candidates = rows
         .iter()
         .map(candidate)
         .collect::<StoreResult<Vec<_>>>()?;
-    let ids = candidates.iter().map(|k| k.status.id).collect();
-    Ok((ids, judge(c, viewer, &candidates).await?))
-}
-
-/// The home rules over candidates read with [`CANDIDATE_COLUMNS`].
-async fn judge(
-    c: &dyn Conn,
-    viewer: Id,
-    candidates: &[Candidate],
-) -> StoreResult<HashMap<Id, SeenStatus>> {
+    let ids: Vec<Id> = candidates.iter().map(|k| k.status.id).collect();
     if candidates.is_empty() {
-        return Ok(HashMap::new());
+        return Ok((ids, HashMap::new()));
     }
     let mut accounts: Vec<Id> = candidates
         .iter()
@@ -165,7 +162,7 @@ async fn judge(
         author_version: of(s.author).version,
     };
 
-    Ok(candidates
+    let passing = candidates
         .iter()
         .filter(|k| {
             let s = k.status;
@@ -188,7 +185,8 @@ async fn judge(
             };
             (k.status.id, seen)
         })
-        .collect())
+        .collect();
+    Ok((ids, passing))
 }
 
 /// A candidate's own columns, with the status it reblogs (`o`).
