@@ -532,6 +532,12 @@ pub struct Limits {
     /// 5 s: 8 requests a second, which a person using a client never keeps up;
     /// a script that does meets the 300 per 5 minutes within a minute anyway).
     pub rate_token_burst_window_ms: u64,
+    /// Connections the kernel queues for `accept` (Linux caps it at
+    /// `net.core.somaxconn`, 4096 by default). A flood's opening wave (1,024
+    /// attackers, 5,000 slowloris sockets) overflowed tokio's 1,024: the SYNs
+    /// beyond it are dropped, and a user connecting then waited for the
+    /// client's SYN retry, a second (bench/flood, session 10).
+    pub listen_backlog_max: u32,
 
     // ---- guard: admission control ----
     pub admission_initial_concurrency: u32,
@@ -680,7 +686,8 @@ pub struct Limits {
     pub status_parts_cache_max: usize,
     /// Statuses, and separately accounts, whose rendered JSON is kept between
     /// pages (by id, used only while the row's `version` is unchanged,
-    /// migration 0024; 0: render every status on every page). Hits and
+    /// migration 0024; 0: render every status on every page). A home page
+    /// reads no rows for a status kept at the versions it reads. Hits and
     /// misses in `/metrics`; measured in bench/perf (home).
     pub rendered_json_cache_max: usize,
 
@@ -1185,6 +1192,7 @@ impl Default for Limits {
             linger_turn_wait_max_ms: 5,
             rate_token_burst_requests: 40,
             rate_token_burst_window_ms: 5_000,
+            listen_backlog_max: 4_096,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,

@@ -257,13 +257,9 @@ impl Service {
 
     /// One status as the viewer sees it, or 404.
     pub async fn status(&self, viewer: Option<Id>, id: Id) -> ServiceResult<StatusBundle> {
-        if !self.store.status_visible(viewer, id).await? {
-            return Err(ServiceError::not_found());
-        }
         self.store
-            .status_bundles(viewer, &[id])
+            .visible_status_bundle(viewer, id)
             .await?
-            .pop()
             .ok_or_else(ServiceError::not_found)
     }
 

@@ -263,6 +263,28 @@ async fn open_service(config: Config) -> Result<Service, String> {
     Ok(Service::new(store, media, config, base))
 }
 
+/// Binds the first of `listen`'s addresses that binds, with room for `backlog`
+/// connections waiting for `accept` (`TcpListener::bind` always asks for 1,024).
+async fn listen_on(listen: &str, backlog: u32) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last_error = None;
+    for addr in tokio::net::lookup_host(listen).await? {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        // As `TcpListener::bind`: a restart may bind while old connections linger.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(backlog)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")
+    }))
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -394,7 +416,7 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     let hub = service.events.clone();
     let streams = service.events.clone();
-    let listener = tokio::net::TcpListener::bind(&listen)
+    let listener = listen_on(&listen, limits.listen_backlog_max)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let mut listener_config = ListenerConfig::from_limits(&limits);

@@ -130,15 +130,22 @@ impl Dialect {
 
     /// The statement that adds a status's text to the search index (`?1`
     /// the status id, `?2` the text), where the index is kept by hand;
-    /// PostgreSQL's is a generated column.
+    /// PostgreSQL's is a generated column. On SQLite it is queued for the
+    /// end of the transaction (migration 0028: one index segment per
+    /// group commit, not per post); an edit queued twice keeps its last text.
     pub fn search_index_add(self) -> Option<&'static str> {
         match self {
-            Dialect::Sqlite => Some("INSERT INTO status_search (rowid, body) VALUES (?1, ?2)"),
+            Dialect::Sqlite => Some(
+                "INSERT INTO status_search_queue (status_id, body) VALUES (?1, ?2) \
+                 ON CONFLICT (status_id) DO UPDATE SET body = excluded.body",
+            ),
             Dialect::Postgres => None,
         }
     }
 
     /// The statement that removes status `?1` from a by-hand search index.
+    /// One still queued (posted in the same transaction) is not in the index
+    /// yet, which FTS5 ignores; its queued entry goes with its row (cascade).
     pub fn search_index_remove(self) -> Option<&'static str> {
         match self {
             Dialect::Sqlite => Some("DELETE FROM status_search WHERE rowid = ?1"),

@@ -115,6 +115,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0026_auth_epoch.sql"),
     ),
     (
+        "0028_post_writes",
+        include_str!("../../migrations/sqlite/0028_post_writes.sql"),
+    ),
+    (
         "0031_home_feed_filled",
         include_str!("../../migrations/sqlite/0031_home_feed_filled.sql"),
     ),
@@ -239,8 +243,10 @@ impl SqliteDb {
         let (writes, queued) = tokio::sync::mpsc::channel(limits.sqlite_write_queue_max.max(1));
         let group_max = limits.sqlite_group_commit_max;
         let background_wait_max = Duration::from_millis(limits.sqlite_background_write_wait_max_ms);
+        // Thread names are cut to 15 bytes in `/proc` and `perf`: these
+        // stay apart there (bench/perf measures the writer's CPU by name).
         std::thread::Builder::new()
-            .name("holdfast-sqlite-writer".into())
+            .name("hf-sqlite-write".into())
             .spawn(move || {
                 runner::writer_loop(Mutex::new(writer), queued, group_max, background_wait_max)
             })
@@ -259,7 +265,7 @@ impl SqliteDb {
             Duration::from_millis(limits.sqlite_checkpoint_interval_ms.max(1)),
         );
         std::thread::Builder::new()
-            .name("holdfast-sqlite-checkpoint".into())
+            .name("hf-sqlite-ckpt".into())
             .spawn(move || runner::checkpoint_loop(checkpointer, open, every))
             .map_err(|e| {
                 StoreError::Internal(format!("cannot start the checkpoint thread: {e}"))

@@ -474,6 +474,7 @@ fn run_batch(c: &SqliteConn<'_>, batch: &mut [Box<dyn QueuedWrite>]) -> StoreRes
             }
             c.control("RELEASE queued_write")?;
         }
+        index_queued_search_entries(c)?;
         c.control("COMMIT")
     })();
     if result.is_err() {
@@ -482,6 +483,26 @@ fn run_batch(c: &SqliteConn<'_>, batch: &mut [Box<dyn QueuedWrite>]) -> StoreRes
         let _ = c.control("ROLLBACK");
     }
     result
+}
+
+/// Moves the search entries the batch's writes queued into the index, in
+/// one go (migration 0028): FTS5 writes a segment at every savepoint, so
+/// indexing each post in its own savepoint wrote (and later merged) a
+/// segment per post.
+fn index_queued_search_entries(c: &SqliteConn<'_>) -> StoreResult<()> {
+    let conn = lock(c.conn);
+    let queued: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM status_search_queue)")?
+        .query_row([], |r| r.get(0))?;
+    if queued {
+        conn.prepare_cached(
+            "INSERT INTO status_search (rowid, body) SELECT status_id, body FROM status_search_queue",
+        )?
+        .raw_execute()?;
+        conn.prepare_cached("DELETE FROM status_search_queue")?
+            .raw_execute()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -544,6 +565,101 @@ mod tests {
         drop(db);
         let _ = std::fs::remove_dir_all(&dir);
         after - before
+    }
+
+    /// Posts made, deleted and edited inside one transaction: the search
+    /// index gets, at its end, exactly the entries that stand (migration 0028).
+    #[test]
+    fn search_entries_queued_in_a_transaction_are_indexed_as_they_stand() {
+        use crate::core::{edits, statuses};
+        use crate::model::{NewAccount, NewStatus, StatusEdit, Visibility};
+        use crate::Store;
+        let dir =
+            std::env::temp_dir().join(format!("holdfast-search-queue-{}", std::process::id()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store =
+            super::super::SqliteStore::open(&dir, &holdfast_config::Limits::default()).unwrap();
+        runtime.block_on(async {
+            let author = store
+                .create_account(NewAccount {
+                    username: "indexed".into(),
+                    email: "indexed@example.invalid".into(),
+                    password_hash: "h".into(),
+                    approved: true,
+                    locale: None,
+                })
+                .await
+                .unwrap()
+                .id;
+            let status = |text: &str| NewStatus {
+                account_id: author,
+                text: text.into(),
+                content: format!("<p>{text}</p>"),
+                spoiler_text: String::new(),
+                sensitive: false,
+                visibility: Visibility::Public,
+                language: None,
+                in_reply_to: None,
+                app_id: None,
+                mentions: vec![],
+                tags: vec![],
+                idempotency_key: None,
+                media_ids: vec![],
+                poll: None,
+            };
+            let new = [status("kept apple"), status("gone apple"), status("edited apple")];
+            let (kept, edited) = store
+                .db
+                .write(new, move |c, new| {
+                    Box::pin(async move {
+                        let kept = statuses::create(c, &new[0], 3600).await?;
+                        let gone = statuses::create(c, &new[1], 3600).await?;
+                        statuses::delete(c, author, gone).await?;
+                        let edited = statuses::create(c, &new[2], 3600).await?;
+                        let edit = StatusEdit {
+                            text: "edited pear".into(),
+                            content: "<p>edited pear</p>".into(),
+                            spoiler_text: String::new(),
+                            sensitive: false,
+                            language: None,
+                            mentions: vec![],
+                            tags: vec![],
+                            media_ids: vec![],
+                            media_attributes: vec![],
+                            poll: None,
+                        };
+                        edits::edit(c, author, edited, &edit, 16).await?;
+                        Ok((kept, edited))
+                    })
+                })
+                .await
+                .unwrap();
+            // The index itself, not a search (which joins live statuses).
+            let indexed = |word: &'static str| {
+                store.db.read(word, |c, word| {
+                    Box::pin(async move {
+                        let rows = c
+                            .query(
+                                "SELECT rowid FROM status_search WHERE status_search MATCH ?1 ORDER BY rowid",
+                                &[crate::core::Arg::Text(word)],
+                            )
+                            .await?;
+                        rows.iter().map(|r| r.get::<i64>(0)).collect::<crate::StoreResult<Vec<i64>>>()
+                    })
+                })
+            };
+            assert_eq!(indexed("apple").await.unwrap(), vec![kept]);
+            assert_eq!(indexed("pear").await.unwrap(), vec![edited]);
+            assert_eq!(
+                store.search_statuses(None, "pear", 10, 0).await.unwrap(),
+                vec![edited]
+            );
+        });
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
