@@ -95,3 +95,34 @@ def test_kept_json_on_another_node_is_never_stale(make_server):
     # what it rendered and hears of no change: only the row versions tell.
     changes_show_at_once(reader, author, other, b)
     assert rendered_hits(b) > 0
+
+
+def test_the_readers_own_part_is_read_fresh_beside_kept_json(server):
+    """A home status whose JSON is kept comes from it without its rows being
+    read (issue 10, `holdfast-store` `kept`); the reader's own part (a vote
+    in its poll, a bookmark, a reblog) is read on every page all the same."""
+    reader, author, other = sign_up(server), sign_up(server), sign_up(server)
+    reader.post(f"/api/v1/accounts/{author.id}/follow")
+    reader.post(f"/api/v1/accounts/{other.id}/follow")
+    st = author.status("pick one", poll={"options": ["a", "b"], "expires_in": 3600})
+    boost = other.post(f"/api/v1/statuses/{st['id']}/reblog").json()
+    first = home(reader)
+    assert first[st["id"]]["poll"]["voted"] is False
+    hits = rendered_hits(server)
+    again = home(reader)
+    assert again == first, "nothing changed, the same JSON"
+    assert rendered_hits(server) > hits, "the kept JSON was used"
+
+    r = reader.post(f"/api/v1/polls/{st['poll']['id']}/votes", json={"choices": [1]})
+    assert r.status_code == 200, r.text
+    assert reader.post(f"/api/v1/statuses/{st['id']}/bookmark").status_code == 200
+    page = home(reader)
+    for shown in (page[st["id"]], page[boost["id"]]["reblog"]):
+        poll = shown["poll"]
+        assert (poll["voted"], poll["own_votes"], poll["votes_count"]) == (True, [1], 1)
+        assert shown["bookmarked"] is True
+    assert page[boost["id"]]["bookmarked"] is False, "the reblog is a status of its own"
+    # The same statuses, read by the author: their own (empty) part, not the reader's.
+    assert author.post(f"/api/v1/accounts/{other.id}/follow").status_code == 200
+    mine = home(author)
+    assert mine[st["id"]]["poll"]["own_votes"] == [] and mine[st["id"]]["bookmarked"] is False

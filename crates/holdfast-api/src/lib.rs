@@ -70,7 +70,7 @@ pub fn app(
             limits.status_slot_s,
         )),
         cluster: cluster_view::ClusterWatch::new(&service.config.cluster, &limits).map(Arc::new),
-        rendered: Arc::new(rendered::Rendered::new(limits.rendered_json_cache_max)),
+        rendered: Arc::new(rendered::Rendered::sharing(service.kept_json.clone())),
         service,
         metrics: Arc::new(Metrics::default()),
         extra_metrics,

@@ -15,45 +15,47 @@
 
 use std::sync::Arc;
 
-use holdfast_store::versioned::Versioned;
-use holdfast_store::{AccountRow, CacheCounts, StatusBundle};
+use holdfast_store::{AccountRow, CacheCounts, FilterMatch, KeptJson, KeptStatus, PageStatus};
+use holdfast_store::{PollView, StatusBundle};
 
 use crate::entities::{to_json, Account, FilterResult, Poll, StatusShared, Urls};
 
 pub struct Rendered {
-    /// A status' shared fields, as the inside of a JSON object (no braces).
-    statuses: Versioned<i64, Arc<str>>,
-    /// A whole `Account` object.
-    accounts: Versioned<i64, Arc<str>>,
+    /// A status' shared fields, as the inside of a JSON object (no braces),
+    /// and whole `Account` objects. Shared with the service, whose home
+    /// page read takes them in place of rows (`holdfast_store::kept`).
+    kept: Arc<KeptJson>,
 }
 
 impl Rendered {
     /// At most `max` statuses and `max` accounts (0: keep nothing).
     pub fn new(max: usize) -> Rendered {
-        Rendered {
-            statuses: Versioned::new(max),
-            accounts: Versioned::new(max),
-        }
+        Rendered::sharing(Arc::new(KeptJson::new(max)))
+    }
+
+    /// Keeping what it renders in `kept` (`Service::kept_json`).
+    pub fn sharing(kept: Arc<KeptJson>) -> Rendered {
+        Rendered { kept }
     }
 
     /// (statuses, accounts), for `/metrics`.
     pub fn counts(&self) -> (CacheCounts, CacheCounts) {
-        (self.statuses.counts(), self.accounts.counts())
+        self.kept.counts()
     }
 
     /// A page of statuses as a JSON array: the same JSON as
     /// `Status::list(urls, bundles)` serialized, written from kept fragments.
     pub fn statuses_json(&self, urls: &Urls, bundles: &[StatusBundle]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(bundles.len() * 2_048 + 2);
-        out.push(b'[');
-        for (i, b) in bundles.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            self.write_status(&mut out, urls, b);
-        }
-        out.push(b']');
-        out
+        array(bundles, |out, b| self.write_status(out, urls, b))
+    }
+
+    /// A page read with kept fragments (`Service::timeline_shared`): the
+    /// same JSON, statuses that came as fragments written from them.
+    pub fn page_json(&self, urls: &Urls, page: &[PageStatus]) -> Vec<u8> {
+        array(page, |out, s| match s {
+            PageStatus::Rows(b) => self.write_status(out, urls, b),
+            PageStatus::Kept(k) => write_kept(out, k),
+        })
     }
 
     /// One `Status` object: the fields in `Status`'s order (the shared ones
@@ -68,34 +70,15 @@ impl Rendered {
             Some(original) => self.write_status(out, urls, original),
             None => out.extend_from_slice(b"null"),
         }
-        // The poll shows the viewer's own votes, and counts that move
-        // without the status' row: rendered for each page.
-        out.extend_from_slice(b",\"poll\":");
-        let poll = b.poll.as_ref().map(Poll::new);
-        out.extend_from_slice(to_json(&poll).as_bytes());
-        for (name, on) in [
-            ("favourited", b.favourited),
-            ("reblogged", b.reblogged),
-            ("muted", b.muted),
-            ("bookmarked", b.bookmarked),
-            ("pinned", b.pinned),
-        ] {
-            out.extend_from_slice(format!(",\"{name}\":{on}").as_bytes());
-        }
-        out.extend_from_slice(b",\"filtered\":");
-        if b.filtered.is_empty() {
-            out.extend_from_slice(b"[]");
-        } else {
-            let matches: Vec<FilterResult> = b.filtered.iter().map(FilterResult::new).collect();
-            out.extend_from_slice(to_json(&matches).as_bytes());
-        }
+        let flags = [b.favourited, b.reblogged, b.muted, b.bookmarked, b.pinned];
+        write_own(out, b.poll.as_ref(), flags, &b.filtered);
         out.push(b'}');
     }
 
     /// The shared fields of status `b`, without the object's braces.
     fn shared(&self, urls: &Urls, b: &StatusBundle) -> Arc<str> {
         let s = &b.status;
-        if let Some(hit) = self.statuses.get(s.id, &s.version) {
+        if let Some(hit) = self.kept.status(s.id, s.version) {
             return hit;
         }
         let object = to_json(&StatusShared::new(urls, b));
@@ -104,16 +87,79 @@ impl Rendered {
             .and_then(|o| o.strip_suffix('}'))
             .unwrap_or_default()
             .into();
-        self.statuses.put(s.id, s.version, inside.clone());
+        self.kept.keep_status(s.id, s.version, inside.clone());
         inside
     }
 
     fn account(&self, urls: &Urls, a: &AccountRow) -> Arc<str> {
-        if let Some(hit) = self.accounts.get(a.id, &a.version) {
+        if let Some(hit) = self.kept.account(a.id, a.version) {
             return hit;
         }
         let json: Arc<str> = to_json(&Account::new(urls, a)).into();
-        self.accounts.put(a.id, a.version, json.clone());
+        self.kept.keep_account(a.id, a.version, json.clone());
         json
+    }
+}
+
+/// `[` items `]`, each written by `write`.
+fn array<T>(items: &[T], mut write: impl FnMut(&mut Vec<u8>, &T)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.len() * 2_048 + 2);
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(&mut out, item);
+    }
+    out.push(b']');
+    out
+}
+
+/// A status that came as kept fragments: as `write_status` writes it.
+fn write_kept(out: &mut Vec<u8>, k: &KeptStatus) {
+    out.push(b'{');
+    out.extend_from_slice(k.shared.as_bytes());
+    out.extend_from_slice(b",\"account\":");
+    out.extend_from_slice(k.account.as_bytes());
+    out.extend_from_slice(b",\"reblog\":");
+    match k.reblog.as_deref() {
+        Some(original) => write_kept(out, original),
+        None => out.extend_from_slice(b"null"),
+    }
+    let flags = [k.favourited, k.reblogged, k.muted, k.bookmarked, k.pinned];
+    // Fragments are taken only for viewers without filters: no matches.
+    write_own(out, k.poll.as_ref(), flags, &[]);
+    out.push(b'}');
+}
+
+/// The viewer's own part of a status, after its reblog: the poll (it shows
+/// the viewer's votes, and counts that move without the status' row), the
+/// flags (favourited, reblogged, muted, bookmarked, pinned) and the filter
+/// matches, rendered for each page.
+fn write_own(
+    out: &mut Vec<u8>,
+    poll: Option<&PollView>,
+    flags: [bool; 5],
+    filtered: &[FilterMatch],
+) {
+    out.extend_from_slice(b",\"poll\":");
+    match poll {
+        Some(p) => out.extend_from_slice(to_json(&Poll::new(p)).as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
+    for (name, on) in ["favourited", "reblogged", "muted", "bookmarked", "pinned"]
+        .into_iter()
+        .zip(flags)
+    {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(if on { b"\":true" } else { b"\":false" });
+    }
+    out.extend_from_slice(b",\"filtered\":");
+    if filtered.is_empty() {
+        out.extend_from_slice(b"[]");
+    } else {
+        let matches: Vec<FilterResult> = filtered.iter().map(FilterResult::new).collect();
+        out.extend_from_slice(to_json(&matches).as_bytes());
     }
 }

@@ -967,3 +967,55 @@ fn a_page_written_from_kept_fragments_is_the_serialized_status_list() {
     page[0].status.version += 1;
     assert_eq!(rendered.statuses_json(&u, &page), expected(&page));
 }
+
+/// A home page whose statuses came as kept fragments (`holdfast_store::kept`,
+/// issue 10) is written as the same bytes as the same page read as rows, and
+/// so is a page mixing both: the fragments carry the status and account, the
+/// page carries the viewer's own part (flags, poll).
+#[test]
+fn a_page_of_kept_fragments_is_the_serialized_status_list() {
+    use holdfast_api::rendered::Rendered;
+    use holdfast_store::{KeptJson, KeptStatus, PageStatus};
+    use std::sync::Arc;
+    let u = urls();
+    let kept = Arc::new(KeptJson::new(100));
+    let rendered = Rendered::sharing(kept.clone());
+    let mut page = vec![bundle(12, None), bundle(11, Some(bundle(10, None)))];
+    page[0].bookmarked = true;
+    page[0].poll = None;
+    page[1].favourited = false;
+    page[1].reblog.as_mut().unwrap().pinned = true;
+    let expected = serde_json::to_vec(&Status::list(&u, &page)).unwrap();
+    assert_eq!(
+        rendered.statuses_json(&u, &page),
+        expected,
+        "rendered and kept"
+    );
+    fn as_kept(kept: &KeptJson, b: &StatusBundle) -> KeptStatus {
+        KeptStatus {
+            id: b.status.id,
+            shared: kept.status(b.status.id, b.status.version).unwrap(),
+            account: kept.account(b.account.id, b.account.version).unwrap(),
+            reblog: b.reblog.as_deref().map(|r| Box::new(as_kept(kept, r))),
+            poll: b.poll.clone(),
+            favourited: b.favourited,
+            reblogged: b.reblogged,
+            bookmarked: b.bookmarked,
+            muted: b.muted,
+            pinned: b.pinned,
+        }
+    }
+    let all_kept: Vec<PageStatus> = page
+        .iter()
+        .map(|b| PageStatus::Kept(as_kept(&kept, b)))
+        .collect();
+    assert_eq!(
+        String::from_utf8(rendered.page_json(&u, &all_kept)).unwrap(),
+        String::from_utf8(expected.clone()).unwrap()
+    );
+    let mixed = vec![
+        PageStatus::Rows(page[0].clone()),
+        PageStatus::Kept(as_kept(&kept, &page[1])),
+    ];
+    assert_eq!(rendered.page_json(&u, &mixed), expected);
+}

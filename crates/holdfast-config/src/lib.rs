@@ -686,7 +686,8 @@ pub struct Limits {
     pub status_parts_cache_max: usize,
     /// Statuses, and separately accounts, whose rendered JSON is kept between
     /// pages (by id, used only while the row's `version` is unchanged,
-    /// migration 0024; 0: render every status on every page). Hits and
+    /// migration 0024; 0: render every status on every page). A home page
+    /// reads no rows for a status kept at the versions it reads. Hits and
     /// misses in `/metrics`; measured in bench/perf (home).
     pub rendered_json_cache_max: usize,
 

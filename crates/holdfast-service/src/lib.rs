@@ -239,6 +239,10 @@ pub struct Service {
     pub fanout: Arc<fanout::FanoutState>,
     /// Bearer tokens proved at the current auth epoch (post, issue 10).
     pub tokens: Arc<token_cache::TokenCache>,
+    /// Statuses and accounts the API rendered, kept by row version
+    /// (`rendered_json_cache_max`): the API writes and reads them, and a
+    /// home page's read takes them in place of rows (home, issue 10).
+    pub kept_json: Arc<holdfast_store::KeptJson>,
 }
 
 impl Service {
@@ -285,7 +289,11 @@ impl Service {
             }
         }));
         let token_cache_max = config.limits.token_cache_max;
+        let kept_json = Arc::new(holdfast_store::KeptJson::new(
+            config.limits.rendered_json_cache_max,
+        ));
         Service {
+            kept_json,
             filter_cache,
             events,
             rendered_notes,

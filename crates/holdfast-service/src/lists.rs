@@ -3,7 +3,7 @@
 
 use holdfast_store::{
     AccountRow, AccountStatusesFilter, FilterContext, Id, Marker, NotificationRow,
-    NotificationType, Paged, ReportRow, StatusBundle, StoreError, TagRow,
+    NotificationType, PageStatus, Paged, ReportRow, StatusBundle, StoreError, TagRow,
 };
 
 use crate::{PageOf, PageRequest, Service, ServiceError, ServiceResult};
@@ -94,14 +94,20 @@ pub struct SearchResults {
 
 pub const MARKER_TIMELINES: [&str; 2] = ["home", "notifications"];
 
+fn rows(bundles: Vec<StatusBundle>) -> Vec<PageStatus> {
+    bundles.into_iter().map(PageStatus::Rows).collect()
+}
+
 impl Service {
     /// A page of a timeline from the store (`Service::timeline` adds the
-    /// read cache for database outages, `read_cache.rs`).
+    /// read cache for database outages, `read_cache.rs`). With `fragments`,
+    /// home statuses whose rendered JSON is kept come as it (`kept_json`).
     pub(crate) async fn timeline_from_store(
         &self,
         which: Timeline<'_>,
         req: PageRequest,
-    ) -> ServiceResult<PageOf<StatusBundle>> {
+        fragments: bool,
+    ) -> ServiceResult<PageOf<PageStatus>> {
         let page = req.page(
             self.limits().statuses_page_default,
             self.limits().statuses_page_max,
@@ -109,12 +115,22 @@ impl Service {
         let viewer = which.viewer();
         let context = which.filter_context();
         if let Timeline::Home { me } = which {
-            // The page and its statuses in one read of the store.
-            let (paged, bundles) = self.store.home_page(me, page).await?;
+            // The page and its statuses in one read of the store. Filters
+            // read the text: a viewer with home filters takes rows.
+            let unfiltered = fragments && !self.has_filters(viewer, FilterContext::Home).await;
+            let kept = unfiltered.then(|| self.kept_json.clone());
+            let (paged, statuses) = self.store.home_page(me, page, kept).await?;
+            if unfiltered {
+                return Ok(PageOf::map_from(&paged, statuses));
+            }
+            let bundles = statuses
+                .into_iter()
+                .filter_map(PageStatus::into_rows)
+                .collect();
             let bundles = self
                 .apply_filters(viewer, FilterContext::Home, bundles)
                 .await?;
-            return Ok(PageOf::map_from(&paged, bundles));
+            return Ok(PageOf::map_from(&paged, rows(bundles)));
         }
         let paged: Vec<Paged<Id>> = match which {
             Timeline::Home { me } => self.store.home_timeline(me, page).await?,
@@ -142,7 +158,7 @@ impl Service {
             None => self.annotate_filters(viewer, bundles).await?,
         };
         // The cursors are the fetched page's, so hiding never breaks paging.
-        Ok(PageOf::map_from(&paged, bundles))
+        Ok(PageOf::map_from(&paged, rows(bundles)))
     }
 
     /// `types` and `exclude_types` as Mastodon takes them; unknown names are ignored, as Mastodon does.

@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use holdfast_store::versioned::Generations;
-use holdfast_store::{AccountStatusesFilter, Id, StatusBundle};
+use holdfast_store::{AccountStatusesFilter, Id, PageStatus, StatusBundle};
 
 use crate::events::StatusChange;
 use crate::lists::Timeline;
@@ -57,11 +57,14 @@ enum Which {
 struct Key {
     which: Which,
     page: (Option<Id>, Option<Id>, Option<Id>, Option<u32>),
+    /// Asked for with kept fragments (the API's JSON) rather than rows only
+    /// (the web UI's pages): each keeps its own copy.
+    fragments: bool,
 }
 
 struct Copy {
     taken: Instant,
-    items: Arc<Vec<StatusBundle>>,
+    items: Arc<Vec<PageStatus>>,
     next_max_id: Option<Id>,
     prev_min_id: Option<Id>,
 }
@@ -153,7 +156,7 @@ impl ReadCache {
     /// The page as it may be kept: without statuses deleted since it was
     /// read, and not at all if one of them was edited. Shared with the
     /// answer unless a change touched it (no copy on the read path).
-    fn without_tombstones(&self, items: &Arc<Vec<StatusBundle>>) -> Option<Arc<Vec<StatusBundle>>> {
+    fn without_tombstones(&self, items: &Arc<Vec<PageStatus>>) -> Option<Arc<Vec<PageStatus>>> {
         let tombstones = self.tombstones.lock().unwrap_or_else(|p| p.into_inner());
         let mut items = items.clone();
         for (id, (at, change)) in tombstones.iter() {
@@ -169,7 +172,7 @@ impl ReadCache {
         Some(items)
     }
 
-    fn key(which: &Timeline<'_>, req: &PageRequest) -> Option<Key> {
+    fn key(which: &Timeline<'_>, req: &PageRequest, fragments: bool) -> Option<Key> {
         let which = match which {
             Timeline::Home { me } => Which::Home(*me),
             Timeline::Public { viewer, only_media } => Which::Public(*viewer, *only_media),
@@ -185,6 +188,7 @@ impl ReadCache {
         Some(Key {
             which,
             page: (req.max_id, req.since_id, req.min_id, req.limit),
+            fragments,
         })
     }
 
@@ -274,13 +278,11 @@ enum Applied {
     /// Edited: the page's copy is stale as a whole.
     Dropped,
     /// Deleted: the page without it (and without reblogs of it).
-    Without(Vec<StatusBundle>),
+    Without(Vec<PageStatus>),
 }
 
-fn apply(items: &[StatusBundle], id: Id, change: StatusChange) -> Applied {
-    let shows = |b: &StatusBundle| {
-        b.status.id == id || b.reblog.as_ref().is_some_and(|r| r.status.id == id)
-    };
+fn apply(items: &[PageStatus], id: Id, change: StatusChange) -> Applied {
+    let shows = |b: &PageStatus| b.id() == id || b.reblog_id() == Some(id);
     if !items.iter().any(shows) {
         return Applied::Untouched;
     }
@@ -298,7 +300,9 @@ fn filter_key(f: &AccountStatusesFilter) -> [bool; 4] {
 
 /// A page of statuses shared with the read cache (`Service::timeline_shared`).
 pub struct SharedPage {
-    pub items: Arc<Vec<StatusBundle>>,
+    /// Rows, or kept fragments where they were asked for
+    /// (`timeline_shared`); only rows from `timeline`.
+    pub items: Arc<Vec<PageStatus>>,
     /// `max_id` of the next (older) page, if this page had anything.
     pub next_max_id: Option<Id>,
     /// `min_id` of the previous (newer) page, if this page had anything.
@@ -314,23 +318,37 @@ impl Service {
         which: Timeline<'_>,
         req: PageRequest,
     ) -> ServiceResult<PageOf<StatusBundle>> {
-        let page = self.timeline_shared(which, req).await?;
+        let page = self.timeline_kept(which, req, false).await?;
         Ok(PageOf {
-            items: Arc::unwrap_or_clone(page.items),
+            // Asked without fragments: every status came as its rows.
+            items: Arc::unwrap_or_clone(page.items)
+                .into_iter()
+                .filter_map(PageStatus::into_rows)
+                .collect(),
             next_max_id: page.next_max_id,
             prev_min_id: page.prev_min_id,
         })
     }
 
-    /// `timeline`, with the page's statuses shared with the read cache's
-    /// copy rather than copied for it.
+    /// `timeline` for rendering as the API's JSON: statuses whose rendered
+    /// fragments are kept (`Service::kept_json`) may come as them, and the
+    /// page is shared with the read cache's copy rather than copied for it.
     pub async fn timeline_shared(
         &self,
         which: Timeline<'_>,
         req: PageRequest,
     ) -> ServiceResult<SharedPage> {
-        let key = ReadCache::key(&which, &req);
-        match self.timeline_from_store(which, req).await {
+        self.timeline_kept(which, req, true).await
+    }
+
+    async fn timeline_kept(
+        &self,
+        which: Timeline<'_>,
+        req: PageRequest,
+        fragments: bool,
+    ) -> ServiceResult<SharedPage> {
+        let key = ReadCache::key(&which, &req, fragments);
+        match self.timeline_from_store(which, req, fragments).await {
             Ok(page) => {
                 let page = SharedPage {
                     items: Arc::new(page.items),

@@ -15,6 +15,7 @@ pub mod core;
 pub mod feed;
 pub mod groups;
 pub mod ids;
+pub mod kept;
 pub mod media;
 pub mod model;
 pub mod postgres;
@@ -23,6 +24,7 @@ pub mod versioned;
 
 use async_trait::async_trait;
 pub use feed::{EventFeed, FeedStats};
+pub use kept::{KeptJson, KeptStatus, PageStatus};
 pub use media::{FileMediaStore, MediaStore};
 pub use model::*;
 
@@ -886,11 +888,15 @@ pub trait Store: Send + Sync + 'static {
     /// A home page (as `home_timeline`) with its statuses loaded for the
     /// viewer (as `status_bundles`), in one read: one pool connection and,
     /// on SQLite, one hop to a blocking thread per page instead of two.
+    /// With `kept`, a status whose rendered fragments it holds at the row
+    /// versions this read sees comes as them, and only the others' rows
+    /// are read (`kept.rs`); without, every status comes as its rows.
     async fn home_page(
         &self,
         viewer: Id,
         page: Page,
-    ) -> StoreResult<(Vec<Paged<Id>>, Vec<StatusBundle>)>;
+        kept: Option<std::sync::Arc<kept::KeptJson>>,
+    ) -> StoreResult<(Vec<Paged<Id>>, Vec<PageStatus>)>;
     /// The kept mentions, tags and media of statuses (`status_parts_cache_max`).
     fn status_parts_counts(&self) -> CacheCounts;
 

@@ -97,6 +97,7 @@ conformance!(
     collections_bounds_owner_keys_and_cascades,
     // ---- home ----
     row_versions_move_with_every_change_that_renders,
+    a_home_page_takes_kept_fragments_and_reads_only_the_rest,
 );
 
 // ---- helpers ----
@@ -6127,6 +6128,153 @@ async fn row_versions_move_with_every_change_that_renders(b: Backend) {
     // The mentioned account goes, and its mention with it (a cascade).
     s.delete_account(m.id).await.unwrap();
     moved(sv, status_v(st).await, "a mention gone with its account");
+}
+
+/// A home page read with kept fragments (issue 10): a status whose shared
+/// fields and author (and the same for the status it reblogs) are kept at
+/// the versions the read sees comes as them, with the viewer's own flags
+/// read fresh; a status or author changed since (a new version) comes as
+/// rows on the very next read; without the table every status is rows.
+async fn a_home_page_takes_kept_fragments_and_reads_only_the_rest(b: Backend) {
+    let s = &b.store;
+    let me = account(s, "kept_me").await;
+    let friend = account(s, "kept_friend").await;
+    let other = account(s, "kept_other").await;
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    let first = post(s, friend.id, "first").await;
+    let second = post(s, friend.id, "second").await;
+    let elsewhere = post(s, other.id, "from someone not followed").await;
+    let boost = s
+        .reblog(friend.id, elsewhere, Visibility::Public)
+        .await
+        .unwrap();
+    s.favourite(me.id, first).await.unwrap();
+    s.bookmark(me.id, second).await.unwrap();
+    s.favourite(me.id, elsewhere).await.unwrap();
+    let kept = Arc::new(KeptJson::new(100));
+    let read = |kept: Option<Arc<KeptJson>>| async move {
+        let (paged, statuses) = s.home_page(me.id, page(20), kept).await.unwrap();
+        assert_eq!(
+            items(paged),
+            statuses.iter().map(PageStatus::id).collect::<Vec<_>>()
+        );
+        statuses
+    };
+    let kinds = |page: &[PageStatus]| -> Vec<(Id, &'static str)> {
+        page.iter()
+            .map(|p| match p {
+                PageStatus::Rows(_) => (p.id(), "rows"),
+                PageStatus::Kept(_) => (p.id(), "kept"),
+            })
+            .collect()
+    };
+    let keep = |page: &[PageStatus]| {
+        for p in page {
+            if let PageStatus::Rows(b) = p {
+                for b in std::iter::once(b).chain(b.reblog.as_deref()) {
+                    kept.keep_status(
+                        b.status.id,
+                        b.status.version,
+                        format!("S{}", b.status.id).into(),
+                    );
+                    kept.keep_account(
+                        b.account.id,
+                        b.account.version,
+                        format!("A{}", b.account.id).into(),
+                    );
+                }
+            }
+        }
+    };
+
+    let rows = read(Some(kept.clone())).await;
+    assert_eq!(
+        kinds(&rows),
+        vec![(boost, "rows"), (second, "rows"), (first, "rows")]
+    );
+    keep(&rows);
+    let page = read(Some(kept.clone())).await;
+    assert_eq!(
+        kinds(&page),
+        vec![(boost, "kept"), (second, "kept"), (first, "kept")]
+    );
+    let kept_of = |p: &PageStatus| match p {
+        PageStatus::Kept(k) => k.clone(),
+        PageStatus::Rows(_) => panic!("{} came as rows", p.id()),
+    };
+    let (k_boost, k_second, k_first) = (kept_of(&page[0]), kept_of(&page[1]), kept_of(&page[2]));
+    assert_eq!(&*k_first.shared, format!("S{first}"));
+    assert_eq!(&*k_first.account, format!("A{}", friend.id));
+    assert!(k_first.favourited && !k_first.bookmarked && k_first.reblog.is_none());
+    assert!(k_second.bookmarked && !k_second.favourited);
+    let original = k_boost.reblog.expect("the reblogged status, kept");
+    assert_eq!(original.id, elsewhere);
+    assert_eq!(&*original.shared, format!("S{elsewhere}"));
+    assert_eq!(&*original.account, format!("A{}", other.id));
+    assert!(
+        original.favourited && !k_boost.favourited,
+        "flags are per status"
+    );
+
+    // Someone favourites `second` (its version moves): rows on the next read,
+    // with the viewer's own flags as before.
+    s.favourite(other.id, second).await.unwrap();
+    let page = read(Some(kept.clone())).await;
+    assert_eq!(
+        kinds(&page),
+        vec![(boost, "kept"), (second, "rows"), (first, "kept")]
+    );
+    match &page[1] {
+        PageStatus::Rows(b) => assert!(b.bookmarked && b.status.favourites_count == 1),
+        PageStatus::Kept(_) => unreachable!(),
+    }
+    keep(&page);
+    // A bookmark is the viewer's own flag and moves no version: still
+    // kept, the flag read fresh.
+    s.unbookmark(me.id, second).await.unwrap();
+    let page = read(Some(kept.clone())).await;
+    assert_eq!(
+        kinds(&page),
+        vec![(boost, "kept"), (second, "kept"), (first, "kept")]
+    );
+    assert!(!kept_of(&page[1]).bookmarked);
+    // The author changes: every status of theirs is read again, and a
+    // reblog whose original's author changed too.
+    s.update_account(
+        friend.id,
+        AccountUpdate {
+            display_name: Some("Renamed".into()),
+            ..AccountUpdate::default()
+        },
+    )
+    .await
+    .unwrap();
+    let page = read(Some(kept.clone())).await;
+    assert_eq!(
+        kinds(&page),
+        vec![(boost, "rows"), (second, "rows"), (first, "rows")]
+    );
+    keep(&page);
+    s.update_account(
+        other.id,
+        AccountUpdate {
+            display_name: Some("Renamed too".into()),
+            ..AccountUpdate::default()
+        },
+    )
+    .await
+    .unwrap();
+    let page = read(Some(kept.clone())).await;
+    assert_eq!(
+        kinds(&page),
+        vec![(boost, "rows"), (second, "kept"), (first, "kept")]
+    );
+    // Without the table: rows, as `home_timeline` and `status_bundles` give them.
+    let page = read(None).await;
+    assert_eq!(
+        kinds(&page),
+        vec![(boost, "rows"), (second, "rows"), (first, "rows")]
+    );
 }
 
 /// The one read a favourite, a bookmark or a status page starts with: the

@@ -28,7 +28,7 @@ async fn timeline(
     params: &Params,
 ) -> ApiResult<Response> {
     let page = state.service.timeline_shared(which, params.page()?).await?;
-    let json = state.rendered.statuses_json(&state.urls, &page.items);
+    let json = state.rendered.page_json(&state.urls, &page.items);
     Ok(paging.respond_json(page.next_max_id, page.prev_min_id, json))
 }
 

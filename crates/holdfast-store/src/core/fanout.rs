@@ -281,24 +281,18 @@ async fn copy_to_few_built_feeds(
 /// The accounts whose feed is built (migration 0025).
 pub(crate) const BUILT_INDEX: &str = "accounts_home_feed_built";
 
-/// The statuses of pending fan-out jobs that `viewer` follows the author of
-/// and has not been reached by yet (its follow comes after the job's
-/// cursor), newest first, at most `max`. Read before the feed itself: a
-/// batch that commits in between then shows the status in both (the page
+/// The query for the statuses of pending fan-out jobs that viewer `?1`
+/// follows the author of and has not been reached by yet (its follow comes
+/// after the job's cursor), newest first, at most `?2`; a home page reads it
+/// with its other sources (`home_feed::page`). Read before the feed itself:
+/// a batch that commits in between then shows the status in both (the page
 /// dedups), never in neither.
-pub async fn pending(c: &dyn Conn, viewer: Id, max: i64) -> StoreResult<Vec<Id>> {
-    c.query(
-        &format!(
-            "SELECT j.target_id FROM due_jobs j{} \
-             WHERE j.kind = '{JOB_FANOUT}' AND EXISTS (SELECT 1 FROM follows f \
-                   WHERE f.account_id = ?1 AND f.target_id = j.owner_id AND f.id > j.progress) \
-             ORDER BY j.id DESC LIMIT ?2",
-            c.dialect().indexed_by(QUEUE_INDEX)
-        ),
-        &args![viewer, max],
+pub(crate) fn pending_select(c: &dyn Conn) -> String {
+    format!(
+        "SELECT j.target_id FROM due_jobs j{} \
+         WHERE j.kind = '{JOB_FANOUT}' AND EXISTS (SELECT 1 FROM follows f \
+               WHERE f.account_id = ?1 AND f.target_id = j.owner_id AND f.id > j.progress) \
+         ORDER BY j.id DESC LIMIT ?2",
+        c.dialect().indexed_by(QUEUE_INDEX)
     )
-    .await?
-    .iter()
-    .map(|r| r.get(0))
-    .collect()
 }

@@ -17,9 +17,12 @@
 //! their rows stop qualifying at once. A page therefore costs the rows it
 //! reads, not the history behind them.
 
+use std::collections::HashMap;
+
 use super::sql;
 use super::timelines;
 use super::{args, Arg, Conn};
+use crate::kept::SeenStatus;
 use crate::model::*;
 use crate::StoreResult;
 
@@ -225,6 +228,14 @@ pub async fn fill(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()> {
     trim(c, viewer, f.max).await
 }
 
+/// A home page: its ids, and what its read saw of each status and author
+/// (row versions, to find their kept fragments); the statuses of followed
+/// hashtags, which pass other rules, have no entry.
+pub struct FeedPage {
+    pub ids: Vec<Paged<Id>>,
+    pub(crate) seen: HashMap<Id, SeenStatus>,
+}
+
 /// A home page from the feed, merged with the statuses of pending fan-out
 /// jobs that have not reached the viewer, the followed `fanout_on_read`
 /// authors' statuses and the public posts of followed hashtags
@@ -243,36 +254,15 @@ pub async fn page(
     page: Page,
     rounds_max: usize,
     pending_max: i64,
-) -> StoreResult<Option<Vec<Paged<Id>>>> {
-    let filled: bool = match c
-        .query_opt(
-            "SELECT home_feed_filled FROM accounts WHERE id = ?1",
-            &args![viewer],
-        )
-        .await?
-    {
-        Some(r) => r.get(0)?,
-        None => false,
-    };
-    if !filled {
+) -> StoreResult<Option<FeedPage>> {
+    let Some(sources) = sources(c, viewer, pending_max).await? else {
         return Ok(None);
-    }
-    // Driven from the few `fanout_on_read` authors (their partial index),
-    // each probed in the viewer's follows: the cost does not grow with the
-    // number of accounts the viewer follows (bench/perf: home-followees).
-    let merged: Vec<Id> = c
-        .query(
-            "SELECT a.id FROM accounts a WHERE a.fanout_on_read \
-             AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ?1 AND f.target_id = a.id)",
-            &args![viewer],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect::<StoreResult<_>>()?;
-    // Posts whose fan-out job has not reached this viewer yet: a source of
-    // their own, read before the feed (see `fanout::pending`).
-    let pending = super::fanout::pending(c, viewer, pending_max).await?;
+    };
+    let Sources {
+        merged,
+        pending,
+        follows_tags,
+    } = sources;
     let ascending = page.min_id.is_some();
     let limit = page.limit as usize;
     // The rules are most of a page's cost, paid per candidate, and nearly
@@ -281,42 +271,57 @@ pub async fn page(
     // candidates a page may check at least `rounds_max` x 2 pages.
     let mut per_source = (limit + limit / 2).max(1);
     let mut found = Vec::with_capacity(limit);
+    let mut seen = HashMap::with_capacity(limit);
     let mut bounds = page;
     for _ in 0..rounds_max.max(1) + 1 {
         bounds.limit = per_source as u32;
-        let mut candidates =
-            next_ids(c, "home_feed", "account_id", "status_id", viewer, bounds).await?;
-        let mut more = candidates.len() == per_source;
-        candidates.extend(pending.iter().copied().filter(|&id| within(id, bounds)));
-        for &author in &merged {
-            let ids = next_ids(c, "statuses", "account_id", "id", author, bounds).await?;
-            more |= ids.len() == per_source;
-            candidates.extend(ids);
-        }
-        if ascending {
-            candidates.sort_unstable();
+        // The feed alone (no merged author, nothing pending here): its rows
+        // and their columns for the rules in one statement.
+        let feed_only = merged.is_empty() && !pending.iter().any(|&id| within(id, bounds));
+        let (candidates, mut passing, more) = if feed_only {
+            let (candidates, passing) = super::home_rules::feed_passing(c, viewer, bounds).await?;
+            let more = candidates.len() == per_source;
+            (candidates, passing, more)
         } else {
-            candidates.sort_unstable_by(|a, b| b.cmp(a));
-        }
-        candidates.dedup();
-        // Past the first `per_source`, a source that was cut short may hold
-        // ids in between: those wait for the next round.
-        candidates.truncate(per_source);
+            let mut candidates =
+                next_ids(c, "home_feed", "account_id", "status_id", viewer, bounds).await?;
+            let mut more = candidates.len() == per_source;
+            candidates.extend(pending.iter().copied().filter(|&id| within(id, bounds)));
+            for &author in &merged {
+                let ids = next_ids(c, "statuses", "account_id", "id", author, bounds).await?;
+                more |= ids.len() == per_source;
+                candidates.extend(ids);
+            }
+            if ascending {
+                candidates.sort_unstable();
+            } else {
+                candidates.sort_unstable_by(|a, b| b.cmp(a));
+            }
+            candidates.dedup();
+            // Past the first `per_source`, a source that was cut short may hold
+            // ids in between: those wait for the next round.
+            candidates.truncate(per_source);
+            if let Some(&last) = candidates.last() {
+                // Pending ids past this round's last wait for the next round.
+                more |= pending
+                    .iter()
+                    .any(|&id| within(id, bounds) && if ascending { id > last } else { id < last });
+            }
+            let passing = super::home_rules::passing(c, viewer, &candidates).await?;
+            (candidates, passing, more)
+        };
         let Some(&last) = candidates.last() else {
             break;
         };
-        // Pending ids past this round's last wait for the next round.
-        more |= pending
-            .iter()
-            .any(|&id| within(id, bounds) && if ascending { id > last } else { id < last });
-        let passing = super::home_rules::passing(c, viewer, &candidates).await?;
-        found.extend(
-            candidates
-                .iter()
-                .copied()
-                .filter(|id| passing.contains(id))
-                .take(limit - found.len()),
-        );
+        for id in &candidates {
+            if found.len() == limit {
+                break;
+            }
+            if let Some(s) = passing.remove(id) {
+                found.push(*id);
+                seen.insert(*id, s);
+            }
+        }
         if found.len() == limit || !more {
             break;
         }
@@ -339,10 +344,65 @@ pub async fn page(
         .collect();
     // The public posts of followed hashtags: a source with rules of its own,
     // its page merged with this one.
-    match timelines::followed_tags_page(c, viewer, page).await? {
-        Some(tagged) => Ok(Some(merge(found.into_iter().chain(tagged).collect(), page))),
-        None => Ok(Some(found)),
+    let ids = if follows_tags {
+        let tagged = timelines::followed_tags_of(c, viewer, page).await?;
+        merge(found.into_iter().chain(tagged).collect(), page)
+    } else {
+        found
+    };
+    Ok(Some(FeedPage { ids, seen }))
+}
+
+/// What a home page learns before it reads the feed (see [`sources`]).
+struct Sources {
+    /// The followed `fanout_on_read` authors, whose statuses are merged on read.
+    merged: Vec<Id>,
+    /// Posts whose fan-out job has not reached this viewer yet: a source of
+    /// their own, read before the feed (see `fanout::pending`).
+    pending: Vec<Id>,
+    /// Whether the viewer follows a hashtag (`timelines::followed_tags_page`).
+    follows_tags: bool,
+}
+
+/// A home page's sources besides the feed, in one statement (each was one
+/// statement of its own: bench/perf, session 10); None if the viewer's feed
+/// was never filled ([`open`]). The merged authors are driven from the few
+/// `fanout_on_read` authors (their partial index), each probed in the
+/// viewer's follows: the cost does not grow with the number of accounts the
+/// viewer follows (bench/perf: home-followees).
+async fn sources(c: &dyn Conn, viewer: Id, pending_max: i64) -> StoreResult<Option<Sources>> {
+    // Each row tagged with what it says: 1 filled, 2 a merged author, 3 a
+    // pending status, 4 follows a hashtag.
+    let rows = c
+        .query(
+            &format!(
+                "SELECT CAST(1 AS BIGINT), CAST(1 AS BIGINT) FROM accounts a WHERE a.id = ?1 AND a.home_feed_filled \
+                 UNION ALL SELECT CAST(2 AS BIGINT), a.id FROM accounts a WHERE a.fanout_on_read \
+                   AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ?1 AND f.target_id = a.id) \
+                 UNION ALL SELECT CAST(3 AS BIGINT), p.target_id FROM ({}) p \
+                 UNION ALL SELECT CAST(4 AS BIGINT), CAST(1 AS BIGINT) \
+                   WHERE EXISTS (SELECT 1 FROM tag_follows WHERE account_id = ?1)",
+                super::fanout::pending_select(c)
+            ),
+            &args![viewer, pending_max],
+        )
+        .await?;
+    let mut filled = false;
+    let mut sources = Sources {
+        merged: Vec::new(),
+        pending: Vec::new(),
+        follows_tags: false,
+    };
+    for r in &rows {
+        let value: Id = r.get(1)?;
+        match r.get::<i64>(0)? {
+            1 => filled = true,
+            2 => sources.merged.push(value),
+            3 => sources.pending.push(value),
+            _ => sources.follows_tags = true,
+        }
     }
+    Ok(filled.then_some(sources))
 }
 
 /// Whether `id` is inside the bounds of `page` (`max_id` above it,

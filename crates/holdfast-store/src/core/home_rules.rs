@@ -17,7 +17,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::sql::mute_in_force;
-use super::{Arg, Conn};
+use super::{Arg, Conn, Row};
+use crate::kept::{Seen, SeenStatus};
 use crate::model::*;
 use crate::StoreResult;
 
@@ -35,6 +36,8 @@ struct Facts {
     filtered: bool,
     /// A member of one of the viewer's exclusive lists.
     exclusive: bool,
+    /// Its row's version (what its rendered JSON is kept by).
+    version: i64,
 }
 
 /// A status the visibility rule is applied to: a candidate, or the status
@@ -44,6 +47,7 @@ struct Shown {
     id: Id,
     author: Id,
     visibility: Visibility,
+    version: i64,
 }
 
 struct Candidate {
@@ -54,12 +58,70 @@ struct Candidate {
     in_reply_to_account: Option<Id>,
 }
 
-/// Which of `ids` pass the home rules for `viewer` (and still exist).
-pub async fn passing(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<HashSet<Id>> {
+/// Which of `ids` pass the home rules for `viewer` (and still exist), with
+/// the versions of their rows and their authors' as this read found them.
+pub(crate) async fn passing(
+    c: &dyn Conn,
+    viewer: Id,
+    ids: &[Id],
+) -> StoreResult<HashMap<Id, SeenStatus>> {
     if ids.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(HashMap::new());
     }
-    let candidates = candidates(c, ids).await?;
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {CANDIDATE_COLUMNS} FROM {CANDIDATE_FROM} WHERE {}",
+                c.dialect().in_ids("s.id", 1)
+            ),
+            &[Arg::Ids(ids)],
+        )
+        .await?;
+    let candidates = rows
+        .iter()
+        .map(candidate)
+        .collect::<StoreResult<Vec<_>>>()?;
+    judge(c, viewer, &candidates).await
+}
+
+/// The viewer's next feed rows within `bounds` (in the page's order; rows
+/// of statuses gone since are skipped), read with the columns the rules
+/// need in one statement, and which of them pass (as [`passing`]).
+pub(crate) async fn feed_passing(
+    c: &dyn Conn,
+    viewer: Id,
+    bounds: Page,
+) -> StoreResult<(Vec<Id>, HashMap<Id, SeenStatus>)> {
+    let clause = super::sql::page_clause("hf.status_id", bounds, 2);
+    let mut params = vec![Arg::Int(viewer)];
+    params.extend(clause.values.iter().map(|v| Arg::Int(*v)));
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {CANDIDATE_COLUMNS} FROM home_feed hf JOIN statuses s ON s.id = hf.status_id \
+                 LEFT JOIN statuses o ON o.id = s.reblog_of_id WHERE hf.account_id = ?1{}",
+                clause.sql
+            ),
+            &params,
+        )
+        .await?;
+    let candidates = rows
+        .iter()
+        .map(candidate)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let ids = candidates.iter().map(|k| k.status.id).collect();
+    Ok((ids, judge(c, viewer, &candidates).await?))
+}
+
+/// The home rules over candidates read with [`CANDIDATE_COLUMNS`].
+async fn judge(
+    c: &dyn Conn,
+    viewer: Id,
+    candidates: &[Candidate],
+) -> StoreResult<HashMap<Id, SeenStatus>> {
+    if candidates.is_empty() {
+        return Ok(HashMap::new());
+    }
     let mut accounts: Vec<Id> = candidates
         .iter()
         .flat_map(|k| {
@@ -97,6 +159,11 @@ pub async fn passing(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<HashSe
         let a = of(s.author);
         !a.hidden && !a.blocks_viewer && (open(s) || mentioned.contains(&s.id))
     };
+    let seen = |s: Shown| Seen {
+        version: s.version,
+        author: s.author,
+        author_version: of(s.author).version,
+    };
 
     Ok(candidates
         .iter()
@@ -114,50 +181,49 @@ pub async fn passing(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<HashSe
                 && !a.filtered
                 && k.original.is_none_or(|o| !of(o.author).filtered)
         })
-        .map(|k| k.status.id)
+        .map(|k| {
+            let seen = SeenStatus {
+                status: seen(k.status),
+                original: k.original.map(|o| (o.id, seen(o))),
+            };
+            (k.status.id, seen)
+        })
         .collect())
 }
 
-/// The candidates' own columns, with the status each reblogs.
-async fn candidates(c: &dyn Conn, ids: &[Id]) -> StoreResult<Vec<Candidate>> {
-    let rows = c
-        .query(
-            &format!(
-                "SELECT s.id, s.account_id, s.visibility, s.reblog_of_id, s.in_reply_to_account_id, \
-                        o.id, o.account_id, o.visibility \
-                 FROM statuses s LEFT JOIN statuses o ON o.id = s.reblog_of_id WHERE {}",
-                c.dialect().in_ids("s.id", 1)
-            ),
-            &[Arg::Ids(ids)],
-        )
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let reblog_of: Option<Id> = r.get(3)?;
-            let original = match (
-                r.get::<Option<Id>>(5)?,
-                r.get::<Option<Id>>(6)?,
-                r.get::<Option<i64>>(7)?,
-            ) {
-                (Some(id), Some(author), Some(v)) => Some(Shown {
-                    id,
-                    author,
-                    visibility: Visibility::from_i64(v),
-                }),
-                _ => None,
-            };
-            Ok(Candidate {
-                status: Shown {
-                    id: r.get(0)?,
-                    author: r.get(1)?,
-                    visibility: Visibility::from_i64(r.get(2)?),
-                },
-                is_reblog: reblog_of.is_some(),
-                original,
-                in_reply_to_account: r.get(4)?,
-            })
-        })
-        .collect()
+/// A candidate's own columns, with the status it reblogs (`o`).
+const CANDIDATE_COLUMNS: &str =
+    "s.id, s.account_id, s.visibility, s.reblog_of_id, s.in_reply_to_account_id, \
+     o.id, o.account_id, o.visibility, s.version, o.version";
+const CANDIDATE_FROM: &str = "statuses s LEFT JOIN statuses o ON o.id = s.reblog_of_id";
+
+fn candidate(r: &Row) -> StoreResult<Candidate> {
+    let reblog_of: Option<Id> = r.get(3)?;
+    let original = match (
+        r.get::<Option<Id>>(5)?,
+        r.get::<Option<Id>>(6)?,
+        r.get::<Option<i64>>(7)?,
+        r.get::<Option<i64>>(9)?,
+    ) {
+        (Some(id), Some(author), Some(v), Some(version)) => Some(Shown {
+            id,
+            author,
+            visibility: Visibility::from_i64(v),
+            version,
+        }),
+        _ => None,
+    };
+    Ok(Candidate {
+        status: Shown {
+            id: r.get(0)?,
+            author: r.get(1)?,
+            visibility: Visibility::from_i64(r.get(2)?),
+            version: r.get(8)?,
+        },
+        is_reblog: reblog_of.is_some(),
+        original,
+        in_reply_to_account: r.get(4)?,
+    })
 }
 
 /// The facts of `accounts` for `viewer`, in one statement.
@@ -170,7 +236,8 @@ async fn facts(c: &dyn Conn, viewer: Id, accounts: &[Id]) -> StoreResult<HashMap
                    (EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = ?1 AND b.target_id = a.id) \
                     OR EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ?1 AND m.target_id = a.id AND {})), \
                    EXISTS (SELECT 1 FROM list_accounts xm JOIN lists xl ON xl.id = xm.list_id \
-                           WHERE xm.account_id = a.id AND xl.account_id = ?1 AND xl.exclusive) \
+                           WHERE xm.account_id = a.id AND xl.account_id = ?1 AND xl.exclusive), \
+                   a.version \
                  FROM accounts a LEFT JOIN follows f ON f.account_id = ?1 AND f.target_id = a.id \
                  WHERE {}",
                 mute_in_force("m"),
@@ -191,6 +258,7 @@ async fn facts(c: &dyn Conn, viewer: Id, accounts: &[Id]) -> StoreResult<HashMap
                     blocks_viewer: r.get(4)?,
                     filtered: r.get(5)?,
                     exclusive: r.get(6)?,
+                    version: r.get(7)?,
                 },
             ))
         })

@@ -11,6 +11,7 @@ use super::sql::{
 use super::status_parts::{Parts, StatusParts};
 use super::{accounts, args, Arg, Conn};
 use crate::ids::now_ms;
+use crate::kept::{KeptJson, KeptStatus, PageStatus, SeenStatus};
 use crate::model::*;
 use crate::{StoreError, StoreResult};
 
@@ -392,11 +393,98 @@ pub async fn bundles(
     ids: &[Id],
     cache: &StatusParts,
 ) -> StoreResult<Vec<StatusBundle>> {
+    let rows = page_rows(c, ids, cache).await?;
+    let list: Vec<Id> = rows.statuses.keys().copied().collect();
+    let viewed = viewed(c, viewer, &list).await?;
+    Ok(rows.with(viewed).into_bundles(ids))
+}
+
+/// A home page's statuses for `viewer` (issue 10, the read side): a status
+/// whose fragments `kept` holds at the versions the page read saw (`seen`)
+/// comes as them, taken now (`kept::take`); only the others' rows are read.
+/// The viewer's part (flags, polls) is read for all of them at once.
+pub(crate) async fn page_statuses(
+    c: &dyn Conn,
+    viewer: Id,
+    ids: &[Id],
+    seen: &HashMap<Id, SeenStatus>,
+    kept: &KeptJson,
+    cache: &StatusParts,
+) -> StoreResult<Vec<PageStatus>> {
+    let mut taken: HashMap<Id, KeptStatus> = HashMap::with_capacity(ids.len());
+    let mut missing: Vec<Id> = Vec::new();
+    for &id in ids {
+        match seen.get(&id).and_then(|s| crate::kept::take(kept, id, s)) {
+            Some(k) => {
+                taken.insert(id, k);
+            }
+            None => missing.push(id),
+        }
+    }
+    let rows = page_rows(c, &missing, cache).await?;
+    let mut list: Vec<Id> = rows.statuses.keys().copied().collect();
+    for k in taken.values() {
+        list.push(k.id);
+        list.extend(k.reblog.as_ref().map(|r| r.id));
+    }
+    list.sort_unstable();
+    list.dedup();
+    let viewed = viewed(c, Some(viewer), &list).await?;
+    for k in taken.values_mut() {
+        viewed.fill(k);
+        if let Some(original) = k.reblog.as_deref_mut() {
+            viewed.fill(original);
+        }
+    }
+    let mut read: HashMap<Id, StatusBundle> = rows
+        .with(viewed)
+        .into_bundles(&missing)
+        .into_iter()
+        .map(|b| (b.status.id, b))
+        .collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| match taken.remove(id) {
+            Some(k) => Some(PageStatus::Kept(k)),
+            None => read.remove(id).map(PageStatus::Rows),
+        })
+        .collect())
+}
+
+/// The rows of some statuses and of those they reblog, with their
+/// mentions, tags, media and accounts: all of a bundle but the viewer's part.
+struct PageRows {
+    statuses: HashMap<Id, StatusRow>,
+    mentions: HashMap<Id, Vec<Id>>,
+    tags: HashMap<Id, Vec<TagRef>>,
+    media: HashMap<Id, Vec<MediaRow>>,
+    accounts: HashMap<Id, AccountRow>,
+}
+
+impl PageRows {
+    fn with(self, viewed: Viewed) -> crate::assemble::BundleParts {
+        crate::assemble::BundleParts {
+            statuses: self.statuses,
+            mentions: self.mentions,
+            tags: self.tags,
+            media: self.media,
+            accounts: self.accounts,
+            favourited: viewed.flags.favourited,
+            bookmarked: viewed.flags.bookmarked,
+            reblogged: viewed.flags.reblogged,
+            pinned: viewed.flags.pinned,
+            muted: viewed.flags.muted,
+            polls: viewed.polls,
+        }
+    }
+}
+
+/// The rows of `ids` and of the statuses they reblog (no statement for none).
+async fn page_rows(c: &dyn Conn, ids: &[Id], cache: &StatusParts) -> StoreResult<PageRows> {
     let mut all = rows(c, ids).await?;
     let reblogged: Vec<Id> = all.iter().filter_map(|s| s.reblog_of_id).collect();
     all.extend(rows(c, &reblogged).await?);
     let by_id: HashMap<Id, StatusRow> = all.into_iter().map(|s| (s.id, s)).collect();
-    let list: Vec<Id> = by_id.keys().copied().collect();
 
     let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
     let mut tags: HashMap<Id, Vec<TagRef>> = HashMap::new();
@@ -432,27 +520,57 @@ pub async fn bundles(
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-
-    let polls = super::polls::for_statuses(c, viewer, &list).await?;
-    let flags = match viewer {
-        Some(v) => viewer_flags(c, v, &list).await?,
-        None => ViewerFlags::default(),
-    };
-
-    Ok(crate::assemble::BundleParts {
+    Ok(PageRows {
         statuses: by_id,
         mentions,
         tags,
         media,
         accounts,
-        favourited: flags.favourited,
-        bookmarked: flags.bookmarked,
-        reblogged: flags.reblogged,
-        pinned: flags.pinned,
-        muted: flags.muted,
-        polls,
+    })
+}
+
+/// The viewer's part of some statuses: their flags and polls as the viewer
+/// sees them (no statement for none).
+#[derive(Default)]
+struct Viewed {
+    flags: ViewerFlags,
+    polls: HashMap<Id, PollView>,
+}
+
+async fn viewed(c: &dyn Conn, viewer: Option<Id>, list: &[Id]) -> StoreResult<Viewed> {
+    if list.is_empty() {
+        return Ok(Viewed::default());
     }
-    .into_bundles(ids))
+    // With a viewer, the flags' statement also says which have a poll
+    // (few do): the polls are read only for those.
+    let (flags, with_poll) = match viewer {
+        Some(v) => {
+            let mut flags = viewer_flags(c, v, list).await?;
+            let with_poll = std::mem::take(&mut flags.with_poll);
+            (flags, with_poll)
+        }
+        None => (ViewerFlags::default(), list.to_vec()),
+    };
+    let polls = if with_poll.is_empty() {
+        HashMap::new()
+    } else {
+        super::polls::for_statuses(c, viewer, &with_poll).await?
+    };
+    Ok(Viewed { flags, polls })
+}
+
+impl Viewed {
+    /// A kept status' own part (a status may be on a page twice, as itself
+    /// and reblogged: its poll is copied, not moved).
+    fn fill(&self, k: &mut KeptStatus) {
+        let f = &self.flags;
+        k.favourited = f.favourited.contains(&k.id);
+        k.reblogged = f.reblogged.contains(&k.id);
+        k.bookmarked = f.bookmarked.contains(&k.id);
+        k.muted = f.muted.contains(&k.id);
+        k.pinned = f.pinned.contains(&k.id);
+        k.poll = self.polls.get(&k.id).cloned();
+    }
 }
 
 /// Mentions, tags and media of some statuses, as read.
@@ -513,7 +631,7 @@ async fn read_parts(c: &dyn Conn, list: &[Id]) -> StoreResult<ReadParts> {
 }
 
 /// Which of `ids` the viewer favourited, bookmarked, reblogged, pinned, or
-/// sees in a thread it muted.
+/// sees in a thread it muted; and which have a poll.
 #[derive(Default)]
 struct ViewerFlags {
     favourited: HashSet<Id>,
@@ -521,6 +639,7 @@ struct ViewerFlags {
     reblogged: HashSet<Id>,
     pinned: HashSet<Id>,
     muted: HashSet<Id>,
+    with_poll: Vec<Id>,
 }
 
 /// The viewer's flags for a page in one statement (one round trip on
@@ -533,12 +652,14 @@ async fn viewer_flags(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<Viewe
          UNION ALL SELECT CAST(3 AS BIGINT), reblog_of_id FROM statuses WHERE account_id = ?1 AND {} \
          UNION ALL SELECT CAST(4 AS BIGINT), status_id FROM status_pins WHERE account_id = ?1 AND {} \
          UNION ALL SELECT CAST(5 AS BIGINT), s.id FROM statuses s JOIN conversation_mutes cm \
-           ON cm.thread_id = COALESCE(s.thread_id, s.id) AND cm.account_id = ?1 WHERE {}",
+           ON cm.thread_id = COALESCE(s.thread_id, s.id) AND cm.account_id = ?1 WHERE {} \
+         UNION ALL SELECT CAST(6 AS BIGINT), status_id FROM polls WHERE {}",
         d.in_ids("status_id", 2),
         d.in_ids("status_id", 2),
         d.in_ids("reblog_of_id", 2),
         d.in_ids("status_id", 2),
         d.in_ids("s.id", 2),
+        d.in_ids("status_id", 2),
     );
     let mut flags = ViewerFlags::default();
     for r in c.query(&sql, &[Arg::Int(viewer), Arg::Ids(ids)]).await? {
@@ -547,7 +668,11 @@ async fn viewer_flags(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<Viewe
             2 => &mut flags.bookmarked,
             3 => &mut flags.reblogged,
             4 => &mut flags.pinned,
-            _ => &mut flags.muted,
+            5 => &mut flags.muted,
+            _ => {
+                flags.with_poll.push(r.get(1)?);
+                continue;
+            }
         };
         set.insert(r.get(1)?);
     }

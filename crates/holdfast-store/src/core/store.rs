@@ -557,13 +557,11 @@ impl<B: Db> Store for Core<B> {
         let rounds_max = self.limits.home_page_rounds_max;
         let read = move || {
             self.db.read((), move |c, _| {
-                Box::pin(home_feed::page(
-                    c,
-                    viewer,
-                    page,
-                    rounds_max,
-                    feed.pending_merge_max,
-                ))
+                Box::pin(async move {
+                    let read = home_feed::page(c, viewer, page, rounds_max, feed.pending_merge_max)
+                        .await?;
+                    Ok(read.map(|r| r.ids))
+                })
             })
         };
         if let Some(found) = read().await? {
@@ -1973,22 +1971,33 @@ impl<B: Db> Store for Core<B> {
         &self,
         viewer: Id,
         page: Page,
-    ) -> StoreResult<(Vec<Paged<Id>>, Vec<StatusBundle>)> {
+        kept: Option<std::sync::Arc<crate::kept::KeptJson>>,
+    ) -> StoreResult<(Vec<Paged<Id>>, Vec<crate::PageStatus>)> {
         let feed = FeedLimits::new(&self.limits);
         let rounds_max = self.limits.home_page_rounds_max;
         let found = self
             .db
-            .read(self.parts.clone(), move |c, parts| {
+            .read((self.parts.clone(), kept), move |c, (parts, kept)| {
                 Box::pin(async move {
-                    let Some(paged) =
+                    let Some(read) =
                         home_feed::page(c, viewer, page, rounds_max, feed.pending_merge_max)
                             .await?
                     else {
                         return Ok(None);
                     };
-                    let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
-                    let bundles = statuses::bundles(c, Some(viewer), &ids, parts).await?;
-                    Ok(Some((paged, bundles)))
+                    let ids: Vec<Id> = read.ids.iter().map(|p| p.item).collect();
+                    let statuses = match kept {
+                        Some(kept) => {
+                            statuses::page_statuses(c, viewer, &ids, &read.seen, kept, parts)
+                                .await?
+                        }
+                        None => statuses::bundles(c, Some(viewer), &ids, parts)
+                            .await?
+                            .into_iter()
+                            .map(crate::PageStatus::Rows)
+                            .collect(),
+                    };
+                    Ok(Some((read.ids, statuses)))
                 })
             })
             .await?;
@@ -1999,7 +2008,10 @@ impl<B: Db> Store for Core<B> {
         let paged = self.home_timeline(viewer, page).await?;
         let ids: Vec<Id> = paged.iter().map(|p| p.item).collect();
         let bundles = self.status_bundles(Some(viewer), &ids).await?;
-        Ok((paged, bundles))
+        Ok((
+            paged,
+            bundles.into_iter().map(crate::PageStatus::Rows).collect(),
+        ))
     }
     fn status_parts_counts(&self) -> crate::CacheCounts {
         self.parts.counts()

@@ -73,6 +73,15 @@ pub async fn followed_tags_page(
     if !follows_tags {
         return Ok(None);
     }
+    Ok(Some(followed_tags_of(c, viewer, page).await?))
+}
+
+/// [`followed_tags_page`] for a viewer known to follow a hashtag.
+pub(crate) async fn followed_tags_of(
+    c: &dyn Conn,
+    viewer: Id,
+    page: Page,
+) -> StoreResult<Vec<Paged<Id>>> {
     // Driven from the followed tags' `(tag_id, status_id)` keys; DISTINCT:
     // a status with two followed tags is one row.
     let select = format!(
@@ -83,9 +92,7 @@ pub async fn followed_tags_page(
         sql::visible("s"),
         sql::not_filtered("s")
     );
-    Ok(Some(
-        sql::paged(c, &select, "st.status_id", &args![viewer], page).await?,
-    ))
+    sql::paged(c, &select, "st.status_id", &args![viewer], page).await
 }
 
 /// The author term of a query over the followees' statuses: the unary `+`
