@@ -594,7 +594,7 @@ mod tests {
     #[test]
     fn search_entries_queued_in_a_transaction_are_indexed_as_they_stand() {
         use crate::core::{edits, statuses};
-        use crate::model::{NewAccount, NewStatus, StatusEdit, Visibility};
+        use crate::model::{NewAccount, NewStatus, StatusEdit};
         use crate::Store;
         let dir =
             std::env::temp_dir().join(format!("holdfast-search-queue-{}", std::process::id()));
@@ -616,22 +616,7 @@ mod tests {
                 .await
                 .unwrap()
                 .id;
-            let status = |text: &str| NewStatus {
-                account_id: author,
-                text: text.into(),
-                content: format!("<p>{text}</p>"),
-                spoiler_text: String::new(),
-                sensitive: false,
-                visibility: Visibility::Public,
-                language: None,
-                in_reply_to: None,
-                app_id: None,
-                mentions: vec![],
-                tags: vec![],
-                idempotency_key: None,
-                media_ids: vec![],
-                poll: None,
-            };
+            let status = |text: &str| NewStatus::plain(author, text);
             let new = [status("kept apple"), status("gone apple"), status("edited apple")];
             let (kept, edited) = store
                 .db
