@@ -14,6 +14,17 @@
 # server and of PostgreSQL (all its processes) at fixed rates, read from /proc
 # around the middle of a 14 s round: comparable on a loaded machine.
 # SUFFIX names the results (default -s9-pg: bench/perf/results/home-10k-s9-pg, ...).
+# `cpu` also writes statements-{home,post}-10k$SUFFIX.txt: what PostgreSQL ran
+# per request in the window (pg_stat_statements: statements, commits, each
+# statement's calls and time).
+#
+# Seeds are kept between runs (stopped with `pg.sh stop`): to measure again
+# without seeding, point PG_DIR at the server that holds them and leave out
+# `seeds`, e.g. session 10's (10k, 100k and 1M users, built by main 19ab536):
+#   PG_DIR=/tmp/pg-seeds-s10 HF=target/release/holdfast SUFFIX=-s10-pg-quiet \
+#       sh bench/perf/run-pg.sh cpu home home-100k rounds mixed
+#   PG_DIR=/tmp/pg-seeds-s10 sh bench/perf/pg.sh stop
+# (each run works on a copy; a newer binary migrates the copy at start).
 set -eu
 cd "$(dirname "$0")/../.."
 . bench/perf/env.sh

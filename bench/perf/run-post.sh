@@ -3,7 +3,7 @@
 # (post)" section, in one command (from anywhere in the repository):
 #
 #   bench/perf/run-post.sh              # everything below
-#   bench/perf/run-post.sh ramp rounds  # some of: ramp rounds followers mixed calm pg
+#   bench/perf/run-post.sh ramp rounds  # some of: ramp cpu rounds followers mixed calm pg
 #
 # Needs a release build (cargo build --release -p holdfast) and the seeds
 #   holdfast bench seed --users 10000  --out /tmp/seed-10k
@@ -50,6 +50,11 @@ for what in $WHAT; do
         migrated seed-10k "$SEED" && fresh seed-10k
         bench "post-10k-ramp$SUFFIX" --scenario post --step-s "$STEP_S" --rate-start 200 --no-healthz
         ;;
+    cpu)
+        # Server CPU per post at POST_RATE, in all and by thread (writer, workers).
+        migrated seed-10k "$SEED" && fresh seed-10k
+        { load; bash bench/perf/cpu-per-post.sh "$HF" "$WORK/run" "$POST_RATE"; } 2>&1 | tee "$OUT/post-cpu-10k$SUFFIX.txt"
+        ;;
     rounds)
         migrated seed-10k "$SEED" && fresh seed-10k
         bench "post-rounds-10k$SUFFIX" --scenario post --rate "$POST_RATE" --rounds 3 --step-s 10 --no-healthz
@@ -78,7 +83,7 @@ print('rate $rate/s: not run:', r.get('error')) if t is None else \
 print('rate $rate/s: sent', t['sent'], 'ok', t['ok'], 'success', t['success_ratio'], 'p50', t['p50_ms'], 'p99', t['p99_ms'], 'ms;', \
 'not ok:', {k: v for k, v in t['by_status'].items() if not k.startswith('2')} or 'none')" \
                 | tee -a "$dir/summary.txt"
-            rm -f "$dir/rate-$rate/server.log"
+            rm -f "$dir/rate-$rate/server.log" "$dir/rate-$rate/legit.csv"
         done
         load | tee -a "$dir/summary.txt"
         ;;

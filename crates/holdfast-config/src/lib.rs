@@ -796,6 +796,15 @@ pub struct Limits {
     /// commit's sync also writes the file's new size, where later commits
     /// overwrite old frames in place. 0 turns it off.
     pub sqlite_wal_warm_bytes_max: u64,
+    // ---- posting at scale: group commit gathers (post, issue 10, session 10) ----
+    /// How long the SQLite writer waits for more writes to join a transaction
+    /// before committing it, when the one before had company (more than one
+    /// write: writes are arriving together). Each commit costs the same
+    /// whatever it holds (the fsync, the WAL frames' header, SQLite's walk of
+    /// its page cache after a b-tree split), so gathering a few posts per
+    /// commit spends less per post; every write still answers only after its
+    /// commit. 0 commits at once (no wait).
+    pub sqlite_group_commit_gather_us: u64,
     // ---- statuses: edits, pins, polls, scheduled (posts, issue 14) ----
     /// Versions one status may have (the original and each edit).
     pub status_versions_max: u32,
@@ -1282,6 +1291,7 @@ impl Default for Limits {
             token_cache_max: 10_000,
             home_fanout_built_check_max: 64,
             sqlite_wal_warm_bytes_max: 128 * 1024 * 1024,
+            sqlite_group_commit_gather_us: 0,
             status_versions_max: 100,
             pinned_statuses_max: 5,
             poll_options_max: 4,

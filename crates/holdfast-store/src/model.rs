@@ -240,6 +240,30 @@ pub struct NewStatus {
     pub poll: Option<NewPoll>,
 }
 
+impl NewStatus {
+    /// A public status of `account_id` saying `text` (its HTML one
+    /// paragraph) and nothing more: no reply, mention, tag, media, poll,
+    /// language or Idempotency-Key (tests and tools start from it).
+    pub fn plain(account_id: Id, text: &str) -> NewStatus {
+        NewStatus {
+            account_id,
+            text: text.into(),
+            content: format!("<p>{text}</p>"),
+            spoiler_text: String::new(),
+            sensitive: false,
+            visibility: Visibility::Public,
+            language: None,
+            in_reply_to: None,
+            app_id: None,
+            mentions: vec![],
+            tags: vec![],
+            idempotency_key: None,
+            media_ids: vec![],
+            poll: None,
+        }
+    }
+}
+
 /// Which of a new status' settings its author left unsaid, to be taken from
 /// their preferences (`default_visibility`, `default_sensitive`,
 /// `default_language`) by the post's own transaction, as the author's row is

@@ -243,12 +243,19 @@ impl SqliteDb {
         let (writes, queued) = tokio::sync::mpsc::channel(limits.sqlite_write_queue_max.max(1));
         let group_max = limits.sqlite_group_commit_max;
         let background_wait_max = Duration::from_millis(limits.sqlite_background_write_wait_max_ms);
+        let gather = Duration::from_micros(limits.sqlite_group_commit_gather_us);
         // Thread names are cut to 15 bytes in `/proc` and `perf`: these
         // stay apart there (bench/perf measures the writer's CPU by name).
         std::thread::Builder::new()
             .name("hf-sqlite-write".into())
             .spawn(move || {
-                runner::writer_loop(Mutex::new(writer), queued, group_max, background_wait_max)
+                runner::writer_loop(
+                    Mutex::new(writer),
+                    queued,
+                    group_max,
+                    background_wait_max,
+                    gather,
+                )
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         let inner = Arc::new(Inner {

@@ -389,16 +389,23 @@ where
 /// posts cannot starve the fan-out for good; the backlog has a bound of its
 /// own, `home_fanout_backlog_age_max_ms`). At most one is set aside per
 /// background worker, since each waits for its answer before queuing more.
+///
+/// With `gather` (`sqlite_group_commit_gather_us`), a transaction that is
+/// not full waits that long for more writes when the one before held more
+/// than one (writes are arriving together), then takes what came: fewer,
+/// fuller commits, each costing the same whatever it holds.
 pub(super) fn writer_loop(
     conn: Mutex<Connection>,
     mut writes: tokio::sync::mpsc::Receiver<Box<dyn QueuedWrite>>,
     group_max: usize,
     background_wait_max: Duration,
+    gather: Duration,
 ) {
     let c = SqliteConn { conn: &conn };
     let group_max = group_max.max(1);
     let mut background: SetAside = VecDeque::new();
     let mut batch: Vec<Box<dyn QueuedWrite>> = Vec::with_capacity(group_max + 1);
+    let mut had_company = false;
     loop {
         // Block for work only when nothing is set aside.
         if background.is_empty() {
@@ -407,12 +414,12 @@ pub(super) fn writer_loop(
                 None => return,
             }
         }
-        while batch.len() < group_max {
-            match writes.try_recv() {
-                Ok(job) => take(job, &mut batch, &mut background),
-                Err(_) => break,
-            }
+        take_waiting(&mut writes, &mut batch, &mut background, group_max);
+        if had_company && !gather.is_zero() && batch.len() < group_max {
+            std::thread::sleep(gather);
+            take_waiting(&mut writes, &mut batch, &mut background, group_max);
         }
+        had_company = batch.len() > 1;
         let waited_long = background
             .front()
             .is_some_and(|(since, _)| since.elapsed() >= background_wait_max);
@@ -451,6 +458,21 @@ pub(super) fn checkpoint_loop(
 }
 
 type SetAside = VecDeque<(Instant, Box<dyn QueuedWrite>)>;
+
+/// Takes what is queued now, until the batch is full.
+fn take_waiting(
+    writes: &mut tokio::sync::mpsc::Receiver<Box<dyn QueuedWrite>>,
+    batch: &mut Vec<Box<dyn QueuedWrite>>,
+    set_aside: &mut SetAside,
+    group_max: usize,
+) {
+    while batch.len() < group_max {
+        match writes.try_recv() {
+            Ok(job) => take(job, batch, set_aside),
+            Err(_) => break,
+        }
+    }
+}
 
 /// A queued write joins the batch, or is set aside if it is a background one.
 fn take(
@@ -572,7 +594,7 @@ mod tests {
     #[test]
     fn search_entries_queued_in_a_transaction_are_indexed_as_they_stand() {
         use crate::core::{edits, statuses};
-        use crate::model::{NewAccount, NewStatus, StatusEdit, Visibility};
+        use crate::model::{NewAccount, NewStatus, StatusEdit};
         use crate::Store;
         let dir =
             std::env::temp_dir().join(format!("holdfast-search-queue-{}", std::process::id()));
@@ -594,22 +616,7 @@ mod tests {
                 .await
                 .unwrap()
                 .id;
-            let status = |text: &str| NewStatus {
-                account_id: author,
-                text: text.into(),
-                content: format!("<p>{text}</p>"),
-                spoiler_text: String::new(),
-                sensitive: false,
-                visibility: Visibility::Public,
-                language: None,
-                in_reply_to: None,
-                app_id: None,
-                mentions: vec![],
-                tags: vec![],
-                idempotency_key: None,
-                media_ids: vec![],
-                poll: None,
-            };
+            let status = |text: &str| NewStatus::plain(author, text);
             let new = [status("kept apple"), status("gone apple"), status("edited apple")];
             let (kept, edited) = store
                 .db

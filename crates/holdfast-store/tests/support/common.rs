@@ -44,20 +44,8 @@ pub async fn account(s: &Arc<dyn Store>, name: &str) -> AccountRow {
 /// A public status in English with nothing attached.
 pub fn new_status(author: Id, text: &str) -> NewStatus {
     NewStatus {
-        account_id: author,
-        text: text.into(),
-        content: format!("<p>{text}</p>"),
-        spoiler_text: String::new(),
-        sensitive: false,
-        visibility: Visibility::Public,
         language: Some("en".into()),
-        in_reply_to: None,
-        app_id: None,
-        mentions: vec![],
-        tags: vec![],
-        idempotency_key: None,
-        media_ids: vec![],
-        poll: None,
+        ..NewStatus::plain(author, text)
     }
 }
 
