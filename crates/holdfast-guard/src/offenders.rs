@@ -47,6 +47,19 @@ pub struct OffenderBounds {
     pub signed_in_window: Duration,
 }
 
+impl OffenderBounds {
+    pub fn from_limits(l: &holdfast_config::Limits) -> OffenderBounds {
+        OffenderBounds {
+            strikes_max: l.offender_strikes_max,
+            window: Duration::from_millis(l.offender_window_ms),
+            ban_base: Duration::from_millis(l.offender_ban_base_ms),
+            ban_max: Duration::from_millis(l.offender_ban_max_ms),
+            entries_max: l.offenders_max,
+            signed_in_window: Duration::from_millis(l.offender_signed_in_window_ms),
+        }
+    }
+}
+
 /// What a ban means for a connection or a request from an address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Standing {

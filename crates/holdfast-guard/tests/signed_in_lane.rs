@@ -4,7 +4,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
@@ -52,14 +51,7 @@ fn connections_from_addresses_with_signed_in_users_are_served_on_the_lane() {
         .build()
         .unwrap();
     let limits = Limits::default();
-    let offenders = Arc::new(Offenders::new(OffenderBounds {
-        strikes_max: limits.offender_strikes_max,
-        window: Duration::from_millis(limits.offender_window_ms),
-        ban_base: Duration::from_millis(limits.offender_ban_base_ms),
-        ban_max: Duration::from_millis(limits.offender_ban_max_ms),
-        entries_max: limits.offenders_max,
-        signed_in_window: Duration::from_millis(limits.offender_signed_in_window_ms),
-    }));
+    let offenders = Arc::new(Offenders::new(OffenderBounds::from_limits(&limits)));
     let signed_in: IpAddr = "127.0.0.2".parse().unwrap();
     let stranger: IpAddr = "127.0.0.3".parse().unwrap();
     offenders.signed_in_served(signed_in);
