@@ -32,7 +32,8 @@
 //!   kernel runs a thread that wakes from sleep ahead of one that has been
 //!   busy, so signed-in requests are read and served first. Decided at
 //!   accept, by address: a signed-in user's first connection from an address
-//!   not yet marked is served in the shared lane.
+//!   not yet marked is served in the shared lane until its first signed-in
+//!   answer, which closes it (HTTP/1.1 only), so the next one is on the lane.
 
 use std::collections::HashMap;
 use std::future::Future;
