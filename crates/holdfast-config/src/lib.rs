@@ -539,6 +539,16 @@ pub struct Limits {
     /// client's SYN retry, a second (bench/flood, session 10).
     pub listen_backlog_max: u32,
 
+    // ---- guard: the signed-in lane (flood, issue 11, session 11) ----
+    /// Worker threads of the runtime that serves connections from addresses
+    /// where a signed-in user was served within `offender_signed_in_window_ms`
+    /// (at most one per core); 0 serves every connection on the one runtime.
+    /// On a core saturated by a flood, the kernel runs this lane's thread (it
+    /// mostly sleeps) ahead of the busy one, so signed-in requests are read and
+    /// served first instead of queueing behind the flood's tasks in arrival
+    /// order (bench/flood, session 11).
+    pub signed_in_lane_threads_max: usize,
+
     // ---- guard: admission control ----
     pub admission_initial_concurrency: u32,
     pub admission_min_concurrency: u32,
@@ -1213,6 +1223,7 @@ impl Default for Limits {
             rate_token_burst_requests: 40,
             rate_token_burst_window_ms: 5_000,
             listen_backlog_max: 4_096,
+            signed_in_lane_threads_max: 8,
             admission_initial_concurrency: 16,
             admission_min_concurrency: 4,
             admission_max_concurrency: 256,

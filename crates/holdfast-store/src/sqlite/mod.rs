@@ -12,6 +12,7 @@
 //! The queries themselves are the shared core's (`crate::core`); this
 //! module holds what only SQLite has: connections, transactions, migrations.
 
+mod epoch;
 mod runner;
 
 use std::path::Path;
@@ -153,10 +154,10 @@ struct Inner {
     read_permits: Semaphore,
     read_pool_size: usize,
     acquire_timeout: Duration,
-    /// Reads the auth epoch (`Store::auth_epoch`) on every authenticated
-    /// request: a one-row read of a few microseconds, so it runs in place
-    /// under this lock rather than through the pool and `block_in_place`.
-    epoch_reader: Mutex<Connection>,
+    /// The auth epoch (`Store::auth_epoch`) asked on every authenticated
+    /// request: read again only after a commit (`epoch.rs`), in place under
+    /// its own lock rather than through the pool and `block_in_place`.
+    epoch_reader: epoch::EpochReader,
     /// Reads run on the asking worker with at most this many workers
     /// (`sqlite_read_in_place_workers_max`, see `runner`'s `read`).
     read_in_place_workers_max: usize,
@@ -269,7 +270,7 @@ impl SqliteDb {
             read_permits: Semaphore::new(read_pool_size),
             read_pool_size,
             acquire_timeout: Duration::from_millis(limits.db_acquire_timeout_ms),
-            epoch_reader: Mutex::new(epoch_reader),
+            epoch_reader: epoch::EpochReader::new(epoch_reader)?,
             read_in_place_workers_max: limits.sqlite_read_in_place_workers_max,
         });
         let checkpoints = runner::Checkpoints {

@@ -260,11 +260,7 @@ impl Db for SqliteDb {
     }
 
     async fn auth_epoch(&self) -> StoreResult<i64> {
-        let conn = lock(&self.inner.epoch_reader);
-        let n = conn
-            .prepare_cached(crate::core::oauth::AUTH_EPOCH_SQL)?
-            .query_row([], |r| r.get(0))?;
-        Ok(n)
+        self.inner.epoch_reader.read()
     }
 
     /// Queued for the writer thread, which commits many writes at once
