@@ -298,6 +298,27 @@ def test_a_ban_spares_signed_in_users_behind_the_address(make_server):
     assert metric(server, "holdfast_guard_banned_connections_total") == 5
 
 
+def test_addresses_with_signed_in_users_are_served_on_their_own_lane(make_server):
+    # Before: every connection was served on one runtime in arrival order, so
+    # on a core saturated by a flood signed-in requests queued behind it.
+    lane_total = "holdfast_guard_signed_in_lane_connections_total"
+    for threads, expected in ((8, 3), (0, 0)):
+        server = guarded_server(make_server, signed_in_lane_threads_max=threads)
+        alice = sign_up(server)
+        home = "/api/v1/timelines/home"
+        # (/metrics is read from 127.0.0.1, where sign_up's app token was served:
+        # that connection is on the lane too, counted before the answer.)
+        before = metric(server, lane_total)
+        assert raw_get_status(server.port, "127.0.15.1", home, alice.token) == 200, \
+            "the first signed-in request marks its address (its own connection is not moved)"
+        for _ in range(2):
+            assert raw_get_status(server.port, "127.0.15.1", home, alice.token) == 200
+        assert raw_get_status(server.port, "127.0.15.1") == 200, "the lane is by address"
+        for _ in range(2):
+            assert raw_get_status(server.port, "127.0.15.2") == 200, "an address without"
+        assert metric(server, lane_total) - before == expected + (1 if threads else 0)
+
+
 def test_signed_in_429s_never_ban_an_address(make_server):
     server = guarded_server(make_server, rate_token_requests=2, rate_account_requests=2,
                             offender_strikes_max=3)

@@ -176,14 +176,7 @@ impl Guard {
                 Duration::from_secs(limits.token_owner_cache_ttl_s),
                 limits.token_owner_cache_entries_max,
             ),
-            offenders: Arc::new(Offenders::new(OffenderBounds {
-                strikes_max: limits.offender_strikes_max,
-                window: Duration::from_millis(limits.offender_window_ms),
-                ban_base: Duration::from_millis(limits.offender_ban_base_ms),
-                ban_max: Duration::from_millis(limits.offender_ban_max_ms),
-                entries_max: limits.offenders_max,
-                signed_in_window: Duration::from_millis(limits.offender_signed_in_window_ms),
-            })),
+            offenders: Arc::new(Offenders::new(OffenderBounds::from_limits(limits))),
             directory: std::sync::OnceLock::new(),
             refusals: Arc::new(Refusals::default()),
         }))

@@ -24,6 +24,15 @@
 //! - The guard may end a connection (`CloseConnection`): at once, or with a
 //!   goodbye (HTTP/2 GOAWAY: no new streams, those in flight finish) that
 //!   turns into a cut after `goodbye_grace`.
+//! - The signed-in lane: a connection from an address where the guard served
+//!   a signed-in user lately (see `offenders`) is served on a runtime of its
+//!   own (`signed_in_lane`). A one-core server under a flood otherwise reads
+//!   and answers its connections in arrival order, every signed-in request
+//!   behind the flood's ready tasks; the lane's thread mostly sleeps, and the
+//!   kernel runs a thread that wakes from sleep ahead of one that has been
+//!   busy, so signed-in requests are read and served first. Decided at
+//!   accept, by address: a signed-in user's first connection from an address
+//!   not yet marked is served in the shared lane.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -45,7 +54,7 @@ use tower::ServiceExt;
 use crate::forwarded;
 use crate::linger::{linger, LingerBounds, LingerBudget, Reclaim};
 use crate::netaddr::{client_key, Cidr};
-use crate::offenders::{BannedAddress, Offenders, Standing};
+use crate::offenders::{AtAccept, BannedAddress, Offenders, Standing};
 use crate::refusals::{ConnectionReason, Refusals};
 use crate::write_stall::WriteStall;
 
@@ -103,6 +112,10 @@ pub struct ListenerConfig {
     /// How long a connection told goodbye (`CloseConnection::goodbye`) may
     /// still finish its requests in flight before it is cut.
     pub goodbye_grace: Duration,
+    /// The runtime that serves connections from addresses where signed-in
+    /// users were served lately (needs `offenders`); None: every connection
+    /// is served on the runtime `serve` runs on.
+    pub signed_in_lane: Option<tokio::runtime::Handle>,
 }
 
 impl ListenerConfig {
@@ -135,6 +148,7 @@ impl ListenerConfig {
             refusal_body: None,
             retry_after_s: l.retry_after_for(None),
             goodbye_grace: Duration::from_millis(l.banned_goodbye_grace_ms),
+            signed_in_lane: None,
         }
     }
 }
@@ -249,11 +263,14 @@ pub async fn serve(
         // against the client it names (below), or only against the global cap.
         let from_proxy = forwarded::is_trusted(addr.ip(), &config.trusted_proxies);
         let offenders = config.offenders.clone();
-        if !from_proxy
-            && offenders
-                .as_ref()
-                .is_some_and(|o| o.standing(client_key(addr.ip())) == Standing::Refused)
-        {
+        let seen = match &offenders {
+            Some(o) if !from_proxy => o.at_accept(client_key(addr.ip())),
+            _ => AtAccept {
+                standing: Standing::Clear,
+                signed_in_lately: false,
+            },
+        };
+        if seen.standing == Standing::Refused {
             drop(stream);
             drop(permit);
             continue;
@@ -272,6 +289,16 @@ pub async fn serve(
             slot = Some(taken);
         }
         let _ = stream.set_nodelay(true);
+        let lane = config
+            .signed_in_lane
+            .clone()
+            .filter(|_| seen.signed_in_lately);
+        let Some(stream) = Placed::for_lane(stream, lane.is_some()) else {
+            continue;
+        };
+        if lane.is_some() {
+            refusals.connection_on_lane();
+        }
         let app = app.clone();
         let is_tls = config.tls.is_some();
         let trusted = config.trusted_proxies.clone();
@@ -290,9 +317,11 @@ pub async fn serve(
         let tls = config.tls.clone();
         let bounds = config.linger;
         let linger_budget = config.linger_budget.clone();
-        tokio::spawn(async move {
+        let connection = async move {
+            let Some(mut stream) = stream.settle() else {
+                return;
+            };
             refusals.connection_opened();
-            let mut stream = stream;
             // Who is on the other end: the peer, or the client a trusted
             // proxy names in a PROXY header (read before TLS or HTTP starts).
             let mut client = addr;
@@ -416,7 +445,11 @@ pub async fn serve(
             refusals.connection_closed();
             drop(slot);
             drop(permit);
-        });
+        };
+        match lane {
+            Some(lane) => drop(lane.spawn(connection)),
+            None => drop(tokio::spawn(connection)),
+        }
     }
     drop(listener);
     drop(drain_watch);
@@ -429,6 +462,34 @@ pub async fn serve(
         () = drain.closed() => {}
         () = tokio::time::sleep(config.shutdown_grace) => {
             tracing::warn!("shutdown grace expired; closing connections with requests still in flight");
+        }
+    }
+}
+
+/// An accepted connection on its way to the runtime that serves it.
+enum Placed {
+    /// Served on the accepting runtime: registered with its I/O driver.
+    Here(tokio::net::TcpStream),
+    /// For the signed-in lane: taken off the accepting runtime's I/O driver,
+    /// to be registered with the lane's, so the lane's own thread notices
+    /// its requests (the busy runtime polls its driver only between tasks).
+    Moving(std::net::TcpStream),
+}
+
+impl Placed {
+    /// None: the socket could not be taken off the driver (it is closed).
+    fn for_lane(stream: tokio::net::TcpStream, to_lane: bool) -> Option<Placed> {
+        if !to_lane {
+            return Some(Placed::Here(stream));
+        }
+        stream.into_std().ok().map(Placed::Moving)
+    }
+
+    /// The stream, registered with the runtime this runs on; None if that fails.
+    fn settle(self) -> Option<tokio::net::TcpStream> {
+        match self {
+            Placed::Here(stream) => Some(stream),
+            Placed::Moving(stream) => tokio::net::TcpStream::from_std(stream).ok(),
         }
     }
 }

@@ -47,6 +47,19 @@ pub struct OffenderBounds {
     pub signed_in_window: Duration,
 }
 
+impl OffenderBounds {
+    pub fn from_limits(l: &holdfast_config::Limits) -> OffenderBounds {
+        OffenderBounds {
+            strikes_max: l.offender_strikes_max,
+            window: Duration::from_millis(l.offender_window_ms),
+            ban_base: Duration::from_millis(l.offender_ban_base_ms),
+            ban_max: Duration::from_millis(l.offender_ban_max_ms),
+            entries_max: l.offenders_max,
+            signed_in_window: Duration::from_millis(l.offender_signed_in_window_ms),
+        }
+    }
+}
+
 /// What a ban means for a connection or a request from an address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Standing {
@@ -57,6 +70,15 @@ pub enum Standing {
     /// Banned, but signed-in users were served from it lately: only requests
     /// with a token the guard knows as valid are served.
     TokensOnly,
+}
+
+/// What the listener learns about an address when it accepts a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AtAccept {
+    pub standing: Standing,
+    /// A request with a token the guard knows as valid was served from it
+    /// within `signed_in_window`: its connections go to the signed-in lane.
+    pub signed_in_lately: bool,
 }
 
 /// In the extensions of a request whose address stands `TokensOnly`: the
@@ -234,16 +256,38 @@ impl Offenders {
     }
 
     fn standing_at(&self, ip: IpAddr, now: Instant) -> Standing {
+        self.at_accept_at(ip, now).standing
+    }
+
+    /// How a new connection from `ip` stands, and whether it belongs in the
+    /// signed-in lane (one look-up for both).
+    pub fn at_accept(&self, ip: IpAddr) -> AtAccept {
+        self.at_accept_at(ip, Instant::now())
+    }
+
+    fn at_accept_at(&self, ip: IpAddr, now: Instant) -> AtAccept {
         let b = self.bounds;
-        let standing = match self.lock().records.get(&ip) {
-            Some(r) if r.banned(now) && r.signed_in_lately(now, &b) => Standing::TokensOnly,
-            Some(r) if r.banned(now) => Standing::Refused,
-            _ => Standing::Clear,
+        let seen = match self.lock().records.get(&ip) {
+            Some(r) => {
+                let signed_in_lately = r.signed_in_lately(now, &b);
+                AtAccept {
+                    standing: match (r.banned(now), signed_in_lately) {
+                        (true, true) => Standing::TokensOnly,
+                        (true, false) => Standing::Refused,
+                        (false, _) => Standing::Clear,
+                    },
+                    signed_in_lately,
+                }
+            }
+            None => AtAccept {
+                standing: Standing::Clear,
+                signed_in_lately: false,
+            },
         };
-        if standing == Standing::Refused {
+        if seen.standing == Standing::Refused {
             self.refused_total.fetch_add(1, Ordering::Relaxed);
         }
-        standing
+        seen
     }
 
     /// Counts the guard's verdict on one request from a `TokensOnly` address.
@@ -341,6 +385,31 @@ mod tests {
             o.signed_in_served_at(IpAddr::from((i + 1000).to_be_bytes()), t0);
         }
         assert!(o.lock().records.len() <= 2);
+    }
+
+    #[test]
+    fn an_address_belongs_in_the_signed_in_lane_while_its_mark_is_recent() {
+        let o = Offenders::new(bounds());
+        let marked: IpAddr = "192.0.2.1".parse().unwrap();
+        let stranger: IpAddr = "192.0.2.2".parse().unwrap();
+        let t0 = Instant::now();
+        o.signed_in_served_at(marked, t0);
+        let lane = |ip, at| o.at_accept_at(ip, at).signed_in_lately;
+        assert!(lane(marked, t0));
+        assert!(!lane(stranger, t0), "no mark, no lane");
+        assert!(
+            !lane(marked, t0 + Duration::from_secs(31)),
+            "the mark is forgotten after the signed-in window"
+        );
+        // A ban does not take the lane away from the users behind the address.
+        ban(&o, marked, t0);
+        assert_eq!(
+            o.at_accept_at(marked, t0),
+            AtAccept {
+                standing: Standing::TokensOnly,
+                signed_in_lately: true
+            }
+        );
     }
 
     #[test]

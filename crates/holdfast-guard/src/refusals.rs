@@ -97,6 +97,8 @@ pub struct Refusals {
     requests: [[AtomicU64; 3]; REASONS],
     connections: [AtomicU64; CONNECTION_REASONS],
     open_connections: AtomicU64,
+    /// Connections served on the signed-in lane (see `listener`).
+    lane_connections: AtomicU64,
     /// Totals at the last log line, to log only what is new.
     logged: Mutex<([[u64; 3]; REASONS], [u64; CONNECTION_REASONS])>,
 }
@@ -112,6 +114,14 @@ impl Refusals {
 
     pub fn connection_opened(&self) {
         self.open_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_on_lane(&self) {
+        self.lane_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn lane_connections(&self) -> u64 {
+        self.lane_connections.load(Ordering::Relaxed)
     }
 
     pub fn connection_closed(&self) {
@@ -171,6 +181,13 @@ impl Refusals {
             out,
             "# TYPE holdfast_guard_connections_open gauge\nholdfast_guard_connections_open {}",
             self.open_connections.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP holdfast_guard_signed_in_lane_connections_total Connections served on the signed-in lane (their address had signed-in users served lately).\n\
+             # TYPE holdfast_guard_signed_in_lane_connections_total counter\n\
+             holdfast_guard_signed_in_lane_connections_total {}",
+            self.lane_connections()
         );
     }
 

@@ -447,8 +447,11 @@ async fn serve(config: Config) -> Result<(), String> {
         );
     }
     let app = holdfast_guard::edge(app, guard_enabled.then(|| guard.clone()), &limits);
+    let lane = signed_in_lane(&limits, guard_enabled)?;
+    listener_config.signed_in_lane = lane.as_ref().map(|runtime| runtime.handle().clone());
     tracing::info!(%listen, data_dir = %data_dir.display(), ?registrations, guard = guard_enabled,
-        tls = tls_enabled, max_connections = listener_config.max_connections, "holdfast is serving");
+        tls = tls_enabled, max_connections = listener_config.max_connections,
+        signed_in_lane = lane.is_some(), "holdfast is serving");
     holdfast_guard::listener::serve(
         listener,
         app,
@@ -468,8 +471,34 @@ async fn serve(config: Config) -> Result<(), String> {
             Duration::from_millis(limits.streaming_drain_poll_ms),
         )
         .await;
+    // Its connections have drained above; a runtime cannot be dropped (which
+    // blocks) from inside another.
+    if let Some(lane) = lane {
+        lane.shutdown_background();
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The runtime of the signed-in lane (see `holdfast_guard::listener`): as many
+/// workers as the main runtime has, up to `signed_in_lane_threads_max`. Only
+/// with the guard on: the guard is what marks an address as signed-in.
+fn signed_in_lane(
+    limits: &holdfast_config::Limits,
+    guard_enabled: bool,
+) -> Result<Option<tokio::runtime::Runtime>, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(limits.signed_in_lane_threads_max);
+    if !guard_enabled || threads == 0 {
+        return Ok(None);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("hf-signed-in")
+        .enable_all()
+        .build()
+        .map(Some)
+        .map_err(|e| format!("cannot start the signed-in lane's runtime: {e}"))
 }
 
 /// Answers the guard's question "whose token (or web session) is this?" from
