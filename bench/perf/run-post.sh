@@ -14,7 +14,9 @@
 # fresh copy of a once-migrated copy under $WORK; the originals stay as they are.
 # POST_RATE: the rate of the three 10 s posting rounds (the posting target is
 # judged on the slowest of them); POST_RATE_PG the same on PostgreSQL (default
-# POST_RATE). `uptime` is printed beside every run.
+# POST_RATE). SERVER_CONFIG=FILE starts every server with that config file
+# (say `[limits]` and `sqlite_group_commit_gather_us = 500`, for an A/B).
+# `uptime` is printed beside every run.
 set -u
 cd "$(dirname "$0")/../.."
 . bench/perf/env.sh
@@ -23,6 +25,8 @@ SEED_PG=${SEED_PG:-/tmp/seed-10k-pg}
 POST_RATE=${POST_RATE:-700}
 CONNS=${CONNS:-32}
 SUFFIX=${SUFFIX:-}
+CFG=${SERVER_CONFIG:+--server-config $SERVER_CONFIG}
+export CFG
 WHAT=${*:-ramp rounds followers mixed calm pg}
 mkdir -p "$WORK" "$OUT"
 
@@ -39,7 +43,7 @@ load() { echo "load: $(uptime | sed 's/.*load average: //') at $(date -u +%T)"; 
 bench() {
     name=$1; shift
     load | tee "$OUT/$name.txt"
-    "$HF" bench run --seed-dir "$WORK/run" --connections "$CONNS" --out "$OUT/$name" "$@" 2>&1 \
+    "$HF" bench run --seed-dir "$WORK/run" --connections "$CONNS" --out "$OUT/$name" $CFG "$@" 2>&1 \
         | grep -v '^bench: built' | tee -a "$OUT/$name.txt"
     load | tee -a "$OUT/$name.txt"
 }
@@ -74,7 +78,7 @@ for what in $WHAT; do
         mkdir -p "$dir"
         load | tee "$dir/summary.txt"
         for rate in ${CALM_RATES:-600 1200 2400 4800 6000}; do
-            "$HF" siege --scenario calm --guard off --duration-s 8 --users 20 --legit-rate-per-s "$rate" \
+            "$HF" siege --scenario calm --guard off $CFG --duration-s 8 --users 20 --legit-rate-per-s "$rate" \
                 --out "$dir/rate-$rate" >/dev/null 2>&1
             # Every run leaves a report: its totals (and what was not served, by
             # kind), or the error that kept it from running.

@@ -807,14 +807,25 @@ pub struct Limits {
     /// overwrite old frames in place. 0 turns it off.
     pub sqlite_wal_warm_bytes_max: u64,
     // ---- posting at scale: group commit gathers (post, issue 10, session 10) ----
-    /// How long the SQLite writer waits for more writes to join a transaction
-    /// before committing it, when the one before had company (more than one
-    /// write: writes are arriving together). Each commit costs the same
-    /// whatever it holds (the fsync, the WAL frames' header, SQLite's walk of
-    /// its page cache after a b-tree split), so gathering a few posts per
-    /// commit spends less per post; every write still answers only after its
-    /// commit. 0 commits at once (no wait).
+    /// How long a write may wait in all (counted from when it was queued)
+    /// for more writes to join its transaction, when the one before had
+    /// company (more than one write: a queue is building). A write that
+    /// waited that long behind a busy writer commits at once, so the wait
+    /// only spends idle time. Each commit costs the same whatever it holds
+    /// (the fsync, the WAL frames' header, SQLite's walk of its page cache
+    /// after a b-tree split, a search index segment), so gathering a few posts
+    /// per commit spends less per post; every write still answers only after
+    /// its commit. 0 commits at once (no wait).
     pub sqlite_group_commit_gather_us: u64,
+    // ---- posting at scale: the WAL starts over (post, issue 10, session 11) ----
+    /// WAL frames (pages) past which the checkpoint thread, having copied
+    /// them into the database file, asks the SQLite writer to copy the few
+    /// committed since, between two transactions, so that the next one starts
+    /// the WAL over. Otherwise a writer that never pauses keeps the WAL
+    /// growing until it checkpoints itself at `sqlite_writer_checkpoint_pages`,
+    /// a whole interval's frames and a sync of the database file with writes
+    /// waiting. 0 leaves it to that.
+    pub sqlite_wal_restart_pages: u32,
     // ---- statuses: edits, pins, polls, scheduled (posts, issue 14) ----
     /// Versions one status may have (the original and each edit).
     pub status_versions_max: u32,
@@ -1303,6 +1314,7 @@ impl Default for Limits {
             home_fanout_built_check_max: 64,
             sqlite_wal_warm_bytes_max: 128 * 1024 * 1024,
             sqlite_group_commit_gather_us: 0,
+            sqlite_wal_restart_pages: 8_000,
             status_versions_max: 100,
             pinned_statuses_max: 5,
             poll_options_max: 4,

@@ -245,6 +245,10 @@ impl SqliteDb {
         let group_max = limits.sqlite_group_commit_max;
         let background_wait_max = Duration::from_millis(limits.sqlite_background_write_wait_max_ms);
         let gather = Duration::from_micros(limits.sqlite_group_commit_gather_us);
+        // Set by the checkpoint thread when the WAL should start over (see
+        // `runner::checkpoint_loop`), cleared by the writer.
+        let wal_restart = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let restart_asked = wal_restart.clone();
         // Thread names are cut to 15 bytes in `/proc` and `perf`: these
         // stay apart there (bench/perf measures the writer's CPU by name).
         std::thread::Builder::new()
@@ -256,6 +260,7 @@ impl SqliteDb {
                     group_max,
                     background_wait_max,
                     gather,
+                    restart_asked,
                 )
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
@@ -268,13 +273,18 @@ impl SqliteDb {
             epoch_reader: epoch::EpochReader::new(epoch_reader)?,
             read_in_place_workers_max: limits.sqlite_read_in_place_workers_max,
         });
-        let (open, every) = (
-            Arc::downgrade(&inner),
-            Duration::from_millis(limits.sqlite_checkpoint_interval_ms.max(1)),
-        );
+        let checkpoints = runner::Checkpoints {
+            open: Arc::downgrade(&inner),
+            every: Duration::from_millis(limits.sqlite_checkpoint_interval_ms.max(1)),
+            restart_pages: i64::from(limits.sqlite_wal_restart_pages),
+            wal_restart,
+            db_file: std::fs::File::open(&path).map_err(|e| {
+                StoreError::Internal(format!("cannot open {}: {e}", path.display()))
+            })?,
+        };
         std::thread::Builder::new()
             .name("hf-sqlite-ckpt".into())
-            .spawn(move || runner::checkpoint_loop(checkpointer, open, every))
+            .spawn(move || runner::checkpoint_loop(checkpointer, checkpoints))
             .map_err(|e| {
                 StoreError::Internal(format!("cannot start the checkpoint thread: {e}"))
             })?;
