@@ -1,9 +1,9 @@
 #!/bin/sh
-# Issue 10, the read side (home, sessions 7 to 10): every home-timeline number in
-# bench/perf/README.md "Session 10 (home)", in one command, each run on a fresh
+# Issue 10, the read side (home, sessions 7 to 11): every home-timeline number in
+# bench/perf/README.md "Session 11 (home)", in one command, each run on a fresh
 # copy of its seed (a server migrates and writes feeds into the seed it runs on).
-# SUFFIX names the results (-s10: bench/perf/results/home-10k-s10, ...).
-#   HF=target/release/holdfast SUFFIX=-s10 sh bench/perf/run-home.sh
+# SUFFIX names the results (-s11: bench/perf/results/home-10k-s11, ...).
+#   HF=target/release/holdfast SUFFIX=-s11 sh bench/perf/run-home.sh
 # Old and new binaries' CPU per request, alternating: bench/perf/ab-home-cpu.sh.
 # Seeds (see run.sh): SEED (10k users, SQLite), SEED_100K, SEED_PG (10k users on
 # PostgreSQL: its seed.json names the database; that one is used in place).
@@ -16,7 +16,7 @@ set -eu
 . "$(dirname "$0")/env.sh"
 SEED_PG=${SEED_PG:-}
 CPU_RATE=${CPU_RATE:-250}
-SUFFIX=${SUFFIX:--s10}
+SUFFIX=${SUFFIX:--s11}
 RATE_FACTOR=${RATE_FACTOR:-1.2}
 WORK=${WORK:-/tmp/run-home.$$}
 mkdir -p "$WORK"

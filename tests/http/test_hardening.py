@@ -3,6 +3,7 @@
 budgets per account instead of per address, made-up tokens, operator
 endpoints' budget, persistent offenders, and the smaller findings."""
 import contextlib
+import http.client
 import socket
 import struct
 import threading
@@ -317,6 +318,38 @@ def test_addresses_with_signed_in_users_are_served_on_their_own_lane(make_server
         for _ in range(2):
             assert raw_get_status(server.port, "127.0.15.2") == 200, "an address without"
         assert metric(server, lane_total) - before == expected + (1 if threads else 0)
+
+
+def test_a_signed_in_keep_alive_connection_opened_before_the_mark_moves_to_the_lane(make_server):
+    # Before: a client's first connection stayed in the shared lane for as long
+    # as it was kept alive, however long that was.
+    for threads in (8, 0):
+        server = guarded_server(make_server, signed_in_lane_threads_max=threads)
+        alice = sign_up(server)
+        auth = {"Authorization": f"Bearer {alice.token}"}
+
+        def connection_header(conn, headers):
+            path = "/api/v1/timelines/home" if headers else "/api/v1/timelines/public"
+            conn.request("GET", path, headers=headers)
+            r = conn.getresponse()
+            assert r.status == 200
+            r.read()
+            return r.getheader("Connection")
+
+        first = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10,
+                                           source_address=("127.0.16.1", 0))
+        assert connection_header(first, {}) is None, "an anonymous request is left alone"
+        moved = connection_header(first, auth)
+        first.close()
+        second = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10,
+                                            source_address=("127.0.16.1", 0))
+        kept = [connection_header(second, auth) for _ in range(3)]
+        second.close()
+        if threads:
+            assert moved == "close", "the signed-in request's answer closes the shared-lane connection"
+        else:
+            assert moved is None, "without a lane there is nowhere to move to"
+        assert kept == [None] * 3, "a connection on the lane (or with no lane) is kept alive"
 
 
 def test_signed_in_429s_never_ban_an_address(make_server):

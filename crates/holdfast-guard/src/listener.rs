@@ -32,7 +32,8 @@
 //!   kernel runs a thread that wakes from sleep ahead of one that has been
 //!   busy, so signed-in requests are read and served first. Decided at
 //!   accept, by address: a signed-in user's first connection from an address
-//!   not yet marked is served in the shared lane.
+//!   not yet marked is served in the shared lane until its first signed-in
+//!   answer, which closes it (HTTP/1.1 only), so the next one is on the lane.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -41,7 +42,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
-use axum::http::Request;
+use axum::http::header::{AUTHORIZATION, CONNECTION, COOKIE};
+use axum::http::{HeaderValue, Request, StatusCode};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -299,6 +301,9 @@ pub async fn serve(
         if lane.is_some() {
             refusals.connection_on_lane();
         }
+        // A connection in the shared lane from an address that may yet be
+        // marked (not through a proxy: its connections are never moved).
+        let may_move = config.signed_in_lane.is_some() && lane.is_none() && !from_proxy;
         let app = app.clone();
         let is_tls = config.tls.is_some();
         let trusted = config.trusted_proxies.clone();
@@ -394,6 +399,7 @@ pub async fn serve(
                     let slot = IpSlot::take(&requests_per_ip, client_key(ip), max_requests_per_ip);
                     let app = app.clone();
                     let refusals = refusals_for_requests.clone();
+                    let offenders = offenders.clone().filter(|_| may_move);
                     async move {
                         let refuse = |message| cheap_429(&refusal, req.version(), message);
                         if banned {
@@ -403,11 +409,30 @@ pub async fn serve(
                             refusals.count_connection(ConnectionReason::PerIpRequests);
                             return Ok(refuse("Too many requests in flight"));
                         };
+                        let version = req.version();
+                        let signs_in = req.headers().contains_key(AUTHORIZATION)
+                            || req.headers().contains_key(COOKIE);
                         // Held until the response head is ready: a stream's
                         // long body (SSE) does not count, a slow request body does.
                         let response = app.oneshot(req).await;
                         drop(slot);
-                        response
+                        let Ok(mut response) = response;
+                        // A signed-in user's keep-alive connection that was
+                        // opened before its address was marked: closed after
+                        // this answer, so the client's next one is on the lane
+                        // (`offenders` is kept only while that may happen).
+                        if signs_in
+                            && version <= axum::http::Version::HTTP_11
+                            && response.status() != StatusCode::SWITCHING_PROTOCOLS
+                            && offenders
+                                .as_ref()
+                                .is_some_and(|o| o.at_accept(client_key(ip)).signed_in_lately)
+                        {
+                            response
+                                .headers_mut()
+                                .insert(CONNECTION, HeaderValue::from_static("close"));
+                        }
+                        Ok::<_, std::convert::Infallible>(response)
                     }
                 }));
             match tls {
