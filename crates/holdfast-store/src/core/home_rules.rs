@@ -309,8 +309,8 @@ async fn relations(
 ) -> StoreResult<HashMap<Id, Relation>> {
     let mut found = HashMap::with_capacity(accounts.len());
     let mut missing = Vec::new();
-    for &a in accounts {
-        match kept.get((viewer, a), &version) {
+    for ((_, a), r) in kept.get_each(accounts.iter().map(|&a| (viewer, a)), &version) {
+        match r {
             Some(r) if r.mute_ends_ms.is_none_or(|end| now_ms < end) => {
                 found.insert(a, r);
             }
@@ -321,10 +321,11 @@ async fn relations(
         return Ok(found);
     }
     let (read_version, read) = read_relations(c, viewer, &missing).await?;
-    for (a, r) in read {
-        kept.put((viewer, a), read_version, r);
-        found.insert(a, r);
-    }
+    found.extend(read.iter().copied());
+    kept.put_each(
+        read.into_iter().map(|(a, r)| ((viewer, a), r)),
+        read_version,
+    );
     Ok(found)
 }
 
