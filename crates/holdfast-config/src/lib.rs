@@ -718,6 +718,15 @@ pub struct Limits {
     /// 0 hands off always.
     pub sqlite_read_in_place_workers_max: usize,
 
+    // ---- home timeline: relationship facts kept (home, issue 10, session 12) ----
+    /// (viewer, account) pairs whose home-rule facts (followed and reblogs
+    /// wanted, blocks either way, a mute, an exclusive list) are kept between
+    /// pages, each used only while the viewer's relationship version
+    /// (migration 0032, moved by triggers) is the one a page's own read finds,
+    /// and only until a timed mute in it ends; 0: read them with every page.
+    /// Hits and misses in `/metrics`; measured in bench/perf (session 12, home).
+    pub home_relation_facts_cache_max: usize,
+
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
     /// `update_credentials`): the image cap plus room for a thumbnail and form fields.
@@ -1294,6 +1303,7 @@ impl Default for Limits {
             status_parts_cache_max: 20_000,
             rendered_json_cache_max: 20_000,
             sqlite_read_in_place_workers_max: 1,
+            home_relation_facts_cache_max: 65_536,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,

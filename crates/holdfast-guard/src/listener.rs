@@ -426,7 +426,7 @@ pub async fn serve(
                             && response.status() != StatusCode::SWITCHING_PROTOCOLS
                             && offenders
                                 .as_ref()
-                                .is_some_and(|o| o.at_accept(client_key(ip)).signed_in_lately)
+                                .is_some_and(|o| o.signed_in_lately(client_key(ip)))
                         {
                             response
                                 .headers_mut()

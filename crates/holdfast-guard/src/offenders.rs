@@ -290,6 +290,21 @@ impl Offenders {
         seen
     }
 
+    /// Whether a request with a valid token was served from `ip` within the
+    /// signed-in window. Unlike [`Offenders::at_accept`] it counts nothing:
+    /// it is asked after an answer, and only refusals at accept are counted.
+    pub fn signed_in_lately(&self, ip: IpAddr) -> bool {
+        self.signed_in_lately_at(ip, Instant::now())
+    }
+
+    fn signed_in_lately_at(&self, ip: IpAddr, now: Instant) -> bool {
+        let b = self.bounds;
+        self.lock()
+            .records
+            .get(&ip)
+            .is_some_and(|r| r.signed_in_lately(now, &b))
+    }
+
     /// Counts the guard's verdict on one request from a `TokensOnly` address.
     pub fn count_judged(&self, served: bool) {
         let counter = if served {
@@ -410,6 +425,26 @@ mod tests {
                 signed_in_lately: true
             }
         );
+    }
+
+    #[test]
+    fn asking_after_an_answer_whether_an_address_signed_in_counts_no_refusal() {
+        let o = Offenders::new(bounds());
+        let marked: IpAddr = "192.0.2.1".parse().unwrap();
+        let banned: IpAddr = "192.0.2.2".parse().unwrap();
+        let t0 = Instant::now();
+        o.signed_in_served_at(marked, t0);
+        ban(&o, banned, t0);
+        assert!(o.signed_in_lately_at(marked, t0));
+        assert!(!o.signed_in_lately_at(banned, t0));
+        assert!(!o.signed_in_lately_at(marked, t0 + Duration::from_secs(31)));
+        assert_eq!(
+            o.refused_total.load(Ordering::Relaxed),
+            0,
+            "only a connection refused at accept is a refusal"
+        );
+        assert_eq!(o.at_accept_at(banned, t0).standing, Standing::Refused);
+        assert_eq!(o.refused_total.load(Ordering::Relaxed), 1);
     }
 
     #[test]

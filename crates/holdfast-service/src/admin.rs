@@ -44,4 +44,7 @@ impl Service {
     pub fn status_parts_counts(&self) -> holdfast_store::CacheCounts {
         self.store.status_parts_counts()
     }
+    pub fn home_relation_facts_counts(&self) -> holdfast_store::CacheCounts {
+        self.store.home_relation_facts_counts()
+    }
 }

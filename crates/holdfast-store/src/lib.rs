@@ -900,6 +900,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<HomePage>;
     /// The kept mentions, tags and media of statuses (`status_parts_cache_max`).
     fn status_parts_counts(&self) -> CacheCounts;
+    /// What accounts are to each viewer for the home rules, kept by the
+    /// viewer's relationship version (`home_relation_facts_cache_max`).
+    fn home_relation_facts_counts(&self) -> CacheCounts;
 
     // ---- post ----
     /// The auth epoch (migration 0026): it moves in the same transaction as

@@ -35,6 +35,7 @@ conformance!(
     bookmarks_add_list_remove,
     visibility_rules,
     home_timeline_rules_and_filters,
+    home_relation_facts_kept_follow_every_change,
     pagination_max_since_min,
     ids_unique_and_time_ordered_across_nodes,
     follow_locked_requests_and_unfollow,
@@ -1267,6 +1268,170 @@ async fn home_timeline_rules_and_filters(b: Backend) {
         items(walk.home_timeline(me.id, page(20)).await.unwrap()),
         home
     );
+}
+
+/// What accounts are to a viewer is kept between home pages (session 12,
+/// `home_rules::RelationFacts`) by the viewer's relationship version: every
+/// change to it, made here or on another node, changes the very next page,
+/// and a timed mute that ends shows its account again with no write at all.
+async fn home_relation_facts_kept_follow_every_change(b: Backend) {
+    let s = &b.store;
+    // Another node (or process) on the same database, with its own memory.
+    let node2 = b.reopened_with(support::limits()).await;
+    let me = account(s, "rel_me").await;
+    let friend = account(s, "rel_friend").await;
+    let other = account(s, "rel_other").await;
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    let theirs = post(s, friend.id, "theirs").await;
+    let of_other = post(s, other.id, "of other").await;
+    let boost = s
+        .reblog(friend.id, of_other, Visibility::Public)
+        .await
+        .unwrap();
+    let reply = post_with(
+        s,
+        NewStatus {
+            in_reply_to: Some(of_other),
+            ..new_status(friend.id, "to other")
+        },
+    )
+    .await;
+    let home = |node: &Arc<dyn Store>| {
+        let node = node.clone();
+        async move { items(node.home_timeline(me.id, page(20)).await.unwrap()) }
+    };
+    assert_eq!(
+        home(s).await,
+        vec![boost, theirs],
+        "a reply to a stranger is not shown"
+    );
+    // The same page again takes what the accounts are to me from memory.
+    let before = s.home_relation_facts_counts();
+    assert_eq!(home(s).await, vec![boost, theirs]);
+    let after = s.home_relation_facts_counts();
+    assert!(after.hits > before.hits, "kept between pages");
+    assert_eq!(after.misses, before.misses, "nothing read again");
+    assert_eq!(home(&node2).await, vec![boost, theirs]);
+
+    // Each change shows on the next page, on this node and the other.
+    s.follow(me.id, other.id, true, false).await.unwrap();
+    for n in [s, &node2] {
+        assert!(home(n).await.contains(&reply), "followed: the reply shows");
+    }
+    s.unfollow(me.id, other.id).await.unwrap();
+    for n in [s, &node2] {
+        assert!(
+            !home(n).await.contains(&reply),
+            "unfollowed: the reply goes"
+        );
+    }
+    s.follow(me.id, friend.id, false, false).await.unwrap();
+    for n in [s, &node2] {
+        assert!(!home(n).await.contains(&boost), "reblogs no longer wanted");
+    }
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    for n in [s, &node2] {
+        assert!(home(n).await.contains(&boost), "reblogs wanted again");
+    }
+    node2.block(other.id, me.id).await.unwrap();
+    for n in [s, &node2] {
+        assert!(
+            !home(n).await.contains(&boost),
+            "the original's author blocks me"
+        );
+    }
+    node2.unblock(other.id, me.id).await.unwrap();
+    for n in [s, &node2] {
+        assert!(home(n).await.contains(&boost), "block lifted");
+    }
+    s.block(me.id, other.id).await.unwrap();
+    for n in [s, &node2] {
+        assert!(
+            !home(n).await.contains(&boost),
+            "I block the original's author"
+        );
+    }
+    s.unblock(me.id, other.id).await.unwrap();
+    s.mute(me.id, friend.id, false, None).await.unwrap();
+    for n in [s, &node2] {
+        assert_eq!(home(n).await, Vec::<Id>::new(), "muted");
+    }
+    s.unmute(me.id, friend.id).await.unwrap();
+    for n in [s, &node2] {
+        assert_eq!(home(n).await, vec![boost, theirs], "unmuted");
+    }
+
+    // A timed mute: hidden while in force, shown again once it ends, though
+    // nothing was written in between.
+    let ends = now_ms() + 1_500;
+    s.mute(me.id, friend.id, false, Some(ends)).await.unwrap();
+    for n in [s, &node2] {
+        let page = home(n).await;
+        if now_ms() < ends {
+            assert!(!page.contains(&theirs), "a timed mute in force");
+        }
+    }
+    while now_ms() <= ends {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for n in [s, &node2] {
+        assert_eq!(home(n).await, vec![boost, theirs], "the mute ended");
+    }
+
+    // Exclusive lists: a member leaves home, and comes back when the list is
+    // no longer exclusive, or it leaves the list.
+    let list = s
+        .create_list(
+            me.id,
+            NewList {
+                exclusive: true,
+                ..new_list("close")
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(home(s).await, vec![boost, theirs]);
+    s.add_list_members(me.id, list.id, &[friend.id], 10)
+        .await
+        .unwrap();
+    for n in [s, &node2] {
+        assert_eq!(home(n).await, Vec::<Id>::new(), "in an exclusive list");
+    }
+    s.update_list(
+        me.id,
+        list.id,
+        ListUpdate {
+            exclusive: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for n in [s, &node2] {
+        assert_eq!(
+            home(n).await,
+            vec![boost, theirs],
+            "the list is no longer exclusive"
+        );
+    }
+    s.update_list(
+        me.id,
+        list.id,
+        ListUpdate {
+            exclusive: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(home(&node2).await, Vec::<Id>::new(), "exclusive again");
+    s.remove_list_members(me.id, list.id, &[friend.id])
+        .await
+        .unwrap();
+    for n in [s, &node2] {
+        assert_eq!(home(n).await, vec![boost, theirs], "left the list");
+    }
 }
 
 async fn pagination_max_since_min(b: Backend) {

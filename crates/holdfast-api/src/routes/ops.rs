@@ -121,18 +121,30 @@ fn fanout_metrics(state: &AppState, out: &mut String) {
 
 /// The cache of statuses' mentions, tags and media (home, issue 10).
 fn status_parts_metrics(state: &AppState, out: &mut String) {
+    cache_metrics(
+        out,
+        "status_parts_cache",
+        state.service.status_parts_counts(),
+    );
+    // What accounts are to each viewer, kept for the home rules (session 12).
+    cache_metrics(
+        out,
+        "home_relation_facts_cache",
+        state.service.home_relation_facts_counts(),
+    );
+}
+
+/// A kept table's hits, misses and entries as `holdfast_{name}_total` and
+/// `holdfast_{name}_entries`.
+fn cache_metrics(out: &mut String, name: &str, c: holdfast_store::CacheCounts) {
     use std::fmt::Write;
-    let c = state.service.status_parts_counts();
-    out.push_str("# TYPE holdfast_status_parts_cache_total counter\n");
+    let _ = writeln!(out, "# TYPE holdfast_{name}_total counter");
     for (outcome, n) in [("hit", c.hits), ("miss", c.misses)] {
-        let _ = writeln!(
-            out,
-            "holdfast_status_parts_cache_total{{outcome=\"{outcome}\"}} {n}"
-        );
+        let _ = writeln!(out, "holdfast_{name}_total{{outcome=\"{outcome}\"}} {n}");
     }
     let _ = writeln!(
         out,
-        "# TYPE holdfast_status_parts_cache_entries gauge\nholdfast_status_parts_cache_entries {}",
+        "# TYPE holdfast_{name}_entries gauge\nholdfast_{name}_entries {}",
         c.entries
     );
 }

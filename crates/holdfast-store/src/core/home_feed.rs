@@ -252,6 +252,7 @@ pub struct FeedPage {
 /// page of rows however many authors are merged.
 pub async fn page(
     c: &dyn Conn,
+    relations: &super::home_rules::RelationFacts,
     viewer: Id,
     page: Page,
     rounds_max: usize,
@@ -282,7 +283,8 @@ pub async fn page(
         // and their columns for the rules in one statement.
         let feed_only = merged.is_empty() && !pending.iter().any(|&id| within(id, bounds));
         let (candidates, mut passing, more) = if feed_only {
-            let (candidates, passing) = super::home_rules::feed_passing(c, viewer, bounds).await?;
+            let (candidates, passing) =
+                super::home_rules::feed_passing(c, relations, viewer, bounds).await?;
             let more = candidates.len() == per_source;
             (candidates, passing, more)
         } else {
@@ -310,7 +312,7 @@ pub async fn page(
                     .iter()
                     .any(|&id| within(id, bounds) && if ascending { id > last } else { id < last });
             }
-            let passing = super::home_rules::passing(c, viewer, &candidates).await?;
+            let passing = super::home_rules::passing(c, relations, viewer, &candidates).await?;
             (candidates, passing, more)
         };
         let Some(&last) = candidates.last() else {

@@ -295,4 +295,7 @@ pub struct Core<B> {
     pub(crate) limits: holdfast_config::Limits,
     /// Statuses' mentions, tags and media, kept between pages (bounded).
     pub(crate) parts: std::sync::Arc<status_parts::StatusParts>,
+    /// What accounts are to each viewer for the home rules, kept between
+    /// pages by the viewer's relationship version (bounded).
+    pub(crate) relations: std::sync::Arc<home_rules::RelationFacts>,
 }

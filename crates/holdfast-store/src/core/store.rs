@@ -556,10 +556,17 @@ impl<B: Db> Store for Core<B> {
         let feed = FeedLimits::new(&self.limits);
         let rounds_max = self.limits.home_page_rounds_max;
         let read = move || {
-            self.db.read((), move |c, _| {
+            self.db.read(self.relations.clone(), move |c, relations| {
                 Box::pin(async move {
-                    let read = home_feed::page(c, viewer, page, rounds_max, feed.pending_merge_max)
-                        .await?;
+                    let read = home_feed::page(
+                        c,
+                        relations,
+                        viewer,
+                        page,
+                        rounds_max,
+                        feed.pending_merge_max,
+                    )
+                    .await?;
                     Ok(read.map(|r| r.ids))
                 })
             })
@@ -1977,35 +1984,44 @@ impl<B: Db> Store for Core<B> {
         let rounds_max = self.limits.home_page_rounds_max;
         let found = self
             .db
-            .read((self.parts.clone(), kept), move |c, (parts, kept)| {
-                Box::pin(async move {
-                    let Some(read) =
-                        home_feed::page(c, viewer, page, rounds_max, feed.pending_merge_max)
-                            .await?
-                    else {
-                        return Ok(None);
-                    };
-                    let ids: Vec<Id> = read.ids.iter().map(|p| p.item).collect();
-                    // Filters read the text: a viewer with any takes rows.
-                    let kept = kept.as_ref().filter(|_| !read.filters);
-                    let statuses = match kept {
-                        Some(kept) => {
-                            statuses::page_statuses(c, viewer, &ids, &read.seen, kept, parts)
+            .read(
+                (self.parts.clone(), self.relations.clone(), kept),
+                move |c, (parts, relations, kept)| {
+                    Box::pin(async move {
+                        let Some(read) = home_feed::page(
+                            c,
+                            relations,
+                            viewer,
+                            page,
+                            rounds_max,
+                            feed.pending_merge_max,
+                        )
+                        .await?
+                        else {
+                            return Ok(None);
+                        };
+                        let ids: Vec<Id> = read.ids.iter().map(|p| p.item).collect();
+                        // Filters read the text: a viewer with any takes rows.
+                        let kept = kept.as_ref().filter(|_| !read.filters);
+                        let statuses = match kept {
+                            Some(kept) => {
+                                statuses::page_statuses(c, viewer, &ids, &read.seen, kept, parts)
+                                    .await?
+                            }
+                            None => statuses::bundles(c, Some(viewer), &ids, parts)
                                 .await?
-                        }
-                        None => statuses::bundles(c, Some(viewer), &ids, parts)
-                            .await?
-                            .into_iter()
-                            .map(crate::PageStatus::Rows)
-                            .collect(),
-                    };
-                    Ok(Some(crate::HomePage {
-                        paged: read.ids,
-                        statuses,
-                        filters: read.filters,
-                    }))
-                })
-            })
+                                .into_iter()
+                                .map(crate::PageStatus::Rows)
+                                .collect(),
+                        };
+                        Ok(Some(crate::HomePage {
+                            paged: read.ids,
+                            statuses,
+                            filters: read.filters,
+                        }))
+                    })
+                },
+            )
             .await?;
         if let Some(found) = found {
             return Ok(found);
@@ -2023,6 +2039,9 @@ impl<B: Db> Store for Core<B> {
     }
     fn status_parts_counts(&self) -> crate::CacheCounts {
         self.parts.counts()
+    }
+    fn home_relation_facts_counts(&self) -> crate::CacheCounts {
+        self.relations.counts()
     }
 
     // ---- post ----

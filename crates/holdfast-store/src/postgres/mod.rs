@@ -144,6 +144,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0031_home_feed_filled",
         include_str!("../../migrations/postgres/0031_home_feed_filled.sql"),
     ),
+    (
+        "0032_relation_versions",
+        include_str!("../../migrations/postgres/0032_relation_versions.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
@@ -170,6 +174,9 @@ impl PgStore {
             limits: limits.clone(),
             parts: std::sync::Arc::new(crate::core::status_parts::StatusParts::new(
                 limits.status_parts_cache_max,
+            )),
+            relations: std::sync::Arc::new(crate::core::home_rules::RelationFacts::new(
+                limits.home_relation_facts_cache_max,
             )),
         })
     }

@@ -123,6 +123,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0031_home_feed_filled",
         include_str!("../../migrations/sqlite/0031_home_feed_filled.sql"),
     ),
+    (
+        "0032_relation_versions",
+        include_str!("../../migrations/sqlite/0032_relation_versions.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
@@ -136,6 +140,9 @@ impl SqliteStore {
             limits: limits.clone(),
             parts: std::sync::Arc::new(crate::core::status_parts::StatusParts::new(
                 limits.status_parts_cache_max,
+            )),
+            relations: std::sync::Arc::new(crate::core::home_rules::RelationFacts::new(
+                limits.home_relation_facts_cache_max,
             )),
         })
     }
