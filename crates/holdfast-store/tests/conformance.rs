@@ -90,6 +90,7 @@ conformance!(
     home_fanout_batch_runs_several_jobs_and_its_backlog_is_bounded,
     auth_epoch_moves_with_everything_that_ends_a_token,
     a_post_answers_with_what_a_read_after_it_gives,
+    a_post_answers_with_its_authors_row_as_it_stands,
     no_fanout_job_while_no_followers_feed_is_built,
     a_post_takes_what_it_leaves_unsaid_from_the_authors_preferences,
     a_visible_status_bundle_is_the_bundle_or_nothing,
@@ -6101,6 +6102,56 @@ async fn a_post_answers_with_what_a_read_after_it_gives(b: Backend) {
     assert!(
         answered.is_none(),
         "a reply is read (the thread may be muted)"
+    );
+}
+
+/// The answer's author is the row the fan-out decision read after the
+/// status' INSERT (one read of the author per post), as it stands at the
+/// end: also when the decision itself changed it (an author reaching
+/// `home_fanout_followers_max` is marked for merging on read, which moves
+/// its version), and when the post took preferences from it.
+async fn a_post_answers_with_its_authors_row_as_it_stands(b: Backend) {
+    let s = b
+        .reopened_with(holdfast_config::Limits {
+            home_fanout_followers_max: 2,
+            ..support::limits()
+        })
+        .await;
+    let author = account(&s, "as_it_stands").await;
+    for name in ["stands_one", "stands_two"] {
+        let fan = account(&s, name).await;
+        s.follow(fan.id, author.id, true, false).await.unwrap();
+    }
+    let all = AuthorDefaults {
+        visibility: true,
+        sensitive: true,
+        language: true,
+    };
+    let before = s.account(author.id).await.unwrap();
+    for (k, defaults) in [all, AuthorDefaults::default(), all]
+        .into_iter()
+        .enumerate()
+    {
+        let (id, answered) = s
+            .create_status_answered(new_status(author.id, &format!("post {k}")), defaults, 3600)
+            .await
+            .unwrap();
+        let answered = answered.expect("a plain new status is answered from its write");
+        let read = s
+            .status_bundles(Some(author.id), &[id])
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(format!("{answered:?}"), format!("{read:?}"), "post {k}");
+        assert_eq!(answered.account.statuses_count, k as i64 + 1);
+    }
+    let after = s.account(author.id).await.unwrap();
+    assert!(
+        after.version > before.version + 3,
+        "three posts and the mark moved the version: {} -> {}",
+        before.version,
+        after.version
     );
 }
 

@@ -65,32 +65,47 @@ impl FeedLimits {
 /// ordinary author with followers, a fan-out job that copies it into their
 /// feeds in batches after the commit ([`super::fanout`]); home pages merge
 /// it on read until then. So a post costs the same whatever its audience.
-pub async fn fan_out(c: &dyn Conn, author: Id, status_id: Id, f: FeedLimits) -> StoreResult<()> {
+/// Returns the author's row as this transaction now has it (None when it
+/// changed after the read, or there is no such account).
+pub async fn fan_out(
+    c: &dyn Conn,
+    author: Id,
+    status_id: Id,
+    f: FeedLimits,
+) -> StoreResult<Option<AccountRow>> {
     // Batches copy only into open feeds: the decision below is ordered
     // against feeds opening by the lock this statement takes
-    // (`Dialect::fan_out_decision_lock`).
+    // (`Dialect::fan_out_decision_lock`). It reads the author's whole row,
+    // which a post's answer shows (bench/perf, session 12: read once, not
+    // again for the answer).
     let Some(r) = c
         .query_opt(
             &format!(
-                "SELECT fanout_on_read, followers_count, statuses_count{} FROM accounts WHERE id = ?1",
+                "SELECT {}, a.fanout_on_read{} FROM accounts a WHERE a.id = ?1",
+                sql::account_columns(),
                 c.dialect().fan_out_decision_lock()
             ),
             &args![author],
         )
         .await?
     else {
-        return Ok(());
+        return Ok(None);
     };
-    let marked: bool = r.get(0)?;
-    let followers: i64 = r.get(1)?;
-    let statuses: i64 = r.get(2)?;
+    let row = sql::account_row(&r)?;
+    let marked: bool = r.get(sql::ACCOUNT_COLUMNS_N)?;
+    let followers = row.followers_count;
+    let statuses = row.statuses_count;
     let on_read = marked || followers >= f.fanout_followers_max;
+    // The row as read, while it is the row as it stands.
+    let mut current = Some(row);
     if on_read && !marked {
         c.execute(
             "UPDATE accounts SET fanout_on_read = TRUE WHERE id = ?1",
             &args![author],
         )
         .await?;
+        // Its version moved (migration 0024).
+        current = None;
     }
     c.execute(
         "INSERT INTO home_feed (account_id, status_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
@@ -104,12 +119,12 @@ pub async fn fan_out(c: &dyn Conn, author: Id, status_id: Id, f: FeedLimits) -> 
     if !on_read && followers > 0 {
         if !any_built_follower(c, author, followers, f.built_check_max).await? {
             // Nobody's feed would get the row: no job to queue, run and merge.
-            return Ok(());
+            return Ok(current);
         }
         super::fanout::refuse_when_behind(c, f.backlog_age_max_ms).await?;
         super::fanout::queue(c, author, status_id, feed_trim).await?;
     }
-    Ok(())
+    Ok(current)
 }
 
 /// Whether one of `author`'s `followers` has a built feed, found by looking

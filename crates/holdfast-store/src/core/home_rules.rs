@@ -255,7 +255,8 @@ fn candidate_columns(viewer: usize) -> String {
     )
 }
 /// Where [`candidate_columns`] puts the relationship version (the clock follows).
-const RELATION_VERSION_COLUMN: usize = 14; // fact: its place in the column list above, not a tunable
+// fact: the position of that column in the list above, not a tunable.
+const RELATION_VERSION_COLUMN: usize = 14;
 const CANDIDATE_FROM: &str = "statuses s JOIN accounts a ON a.id = s.account_id \
      LEFT JOIN statuses o ON o.id = s.reblog_of_id LEFT JOIN accounts ao ON ao.id = o.account_id";
 

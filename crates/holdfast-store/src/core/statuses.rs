@@ -40,22 +40,67 @@ fn decrement(col: &str) -> String {
 /// return the status it made. So the same Idempotency-Key posted to two
 /// nodes at the same moment yields one status.
 pub async fn create(c: &dyn Conn, new: &NewStatus, idempotency_ttl_s: u64) -> StoreResult<Id> {
-    Ok(create_returning(c, new, idempotency_ttl_s).await?.id)
+    Ok(
+        create_returning(c, new, AuthorDefaults::default(), idempotency_ttl_s)
+            .await?
+            .id,
+    )
 }
 
 /// What posting a status wrote, for answering without reading it again.
 pub struct Created {
     pub id: Id,
-    /// False when an Idempotency-Key named a status posted before.
-    pub fresh: bool,
+    /// The status' row as inserted, with what `AuthorDefaults` named taken
+    /// from the author's preferences; None when an Idempotency-Key named a
+    /// status posted before (nothing was inserted).
+    pub row: Option<StatusRow>,
     /// The tags as linked, in the order a read gives them (by name's bytes).
     pub tags: Vec<TagRef>,
 }
 
-/// [`create`], telling also whether the status is new and its tags' rows.
+impl Created {
+    /// `new` as it was posted: what `defaults` named is what the row took
+    /// from the author's preferences. `new` itself when nothing was named
+    /// or nothing was inserted.
+    pub fn as_posted<'a>(
+        &self,
+        new: &'a NewStatus,
+        defaults: AuthorDefaults,
+    ) -> std::borrow::Cow<'a, NewStatus> {
+        match &self.row {
+            Some(row) if defaults.any() => {
+                let mut filled = new.clone();
+                defaults.fill(
+                    &mut filled,
+                    row.visibility,
+                    row.sensitive,
+                    row.language.clone(),
+                );
+                std::borrow::Cow::Owned(filled)
+            }
+            _ => std::borrow::Cow::Borrowed(new),
+        }
+    }
+}
+
+/// The columns of [`STATUS_COLUMNS`], in its order, as an INSERT into
+/// `statuses` returns them: the app's name and website from the app row
+/// (`?11`, the status' `app_id`), since RETURNING sees only the new row.
+const STATUS_RETURNING: &str =
+    "id, account_id, text, content, spoiler_text, sensitive, visibility, language, \
+    in_reply_to_id, in_reply_to_account_id, reblog_of_id, \
+    (SELECT name FROM apps WHERE id = ?11), (SELECT website FROM apps WHERE id = ?11), \
+    replies_count, reblogs_count, favourites_count, created_at, edited_at, version";
+
+/// [`create`], telling also whether the status is new, its row as inserted
+/// and its tags' rows. What `defaults` names (visibility, sensitivity,
+/// language) is taken from the author's row by the INSERT itself: the
+/// author's preferences are not read by a statement of their own
+/// (bench/perf, session 12: the author's row was read three times per post).
 pub async fn create_returning(
     c: &dyn Conn,
     new: &NewStatus,
+    defaults: AuthorDefaults,
     idempotency_ttl_s: u64,
 ) -> StoreResult<Created> {
     let now = now_ms();
@@ -86,7 +131,7 @@ pub async fn create_returning(
                     .get(0)?;
                 return Ok(Created {
                     id,
-                    fresh: false,
+                    row: None,
                     tags: Vec::new(),
                 });
             }
@@ -107,11 +152,18 @@ pub async fn create_returning(
         None => (None, None),
     };
 
-    let id: Id = c
+    // From the author's row: no row, no status (the account must exist).
+    let row = c
         .query_one(
-            "INSERT INTO statuses (id, account_id, text, content, spoiler_text, sensitive, visibility, language, \
-             in_reply_to_id, in_reply_to_account_id, app_id, created_at, thread_id) \
-             VALUES (COALESCE(?1, holdfast_next_id()), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+            &format!(
+                "INSERT INTO statuses (id, account_id, text, content, spoiler_text, sensitive, visibility, language, \
+                 in_reply_to_id, in_reply_to_account_id, app_id, created_at, thread_id) \
+                 SELECT COALESCE(?1, holdfast_next_id()), a.id, ?3, ?4, ?5, \
+                 CASE WHEN ?14 THEN a.default_sensitive ELSE ?6 END, \
+                 CASE WHEN ?15 THEN a.default_visibility ELSE ?7 END, \
+                 CASE WHEN ?16 THEN a.default_language ELSE ?8 END, \
+                 ?9, ?10, ?11, ?12, ?13 FROM accounts a WHERE a.id = ?2 RETURNING {STATUS_RETURNING}"
+            ),
             &args![
                 claimed,
                 new.account_id,
@@ -126,10 +178,21 @@ pub async fn create_returning(
                 new.app_id,
                 now,
                 thread_id,
+                defaults.sensitive,
+                defaults.visibility,
+                defaults.language,
             ],
         )
-        .await?
-        .get(0)?;
+        .await?;
+    let row = status_row(&row)?;
+    let id = row.id;
+    let posted = Created {
+        id,
+        row: Some(row),
+        tags: Vec::new(),
+    };
+    let as_posted = posted.as_posted(new, defaults);
+    let new = &*as_posted;
     for account in &new.mentions {
         c.execute(
             "INSERT INTO mentions (status_id, account_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
@@ -212,11 +275,7 @@ pub async fn create_returning(
         super::conversations::add_status(c, id, new.account_id, new.in_reply_to, &new.mentions)
             .await?;
     }
-    Ok(Created {
-        id,
-        fresh: true,
-        tags,
-    })
+    Ok(Created { tags, ..posted })
 }
 
 /// Links status `id` to the existing tag `name`: its row (the tag's id), or
@@ -230,72 +289,53 @@ async fn link_tag(c: &dyn Conn, name: &str, id: Id) -> StoreResult<Option<super:
     .await
 }
 
-/// `new` with what `defaults` names taken from its author's preferences as
-/// they are in this transaction.
-pub async fn with_author_defaults(
-    c: &dyn Conn,
-    new: &NewStatus,
-    defaults: AuthorDefaults,
-) -> StoreResult<NewStatus> {
-    let r = c
-        .query_one(
-            "SELECT default_visibility, default_sensitive, default_language FROM accounts WHERE id = ?1",
-            &args![new.account_id],
-        )
-        .await?;
-    let mut filled = new.clone();
-    defaults.fill(
-        &mut filled,
-        Visibility::from_i64(r.get(0)?),
-        r.get(1)?,
-        r.get(2)?,
-    );
-    Ok(filled)
-}
-
 /// A status just posted as its author sees it, from what the post wrote
 /// (bench/perf, issue 10: reading it again after the commit cost the
 /// request a second trip through the store and eight statements). Only
 /// for a plain new status: one with media or a poll, a reply (the author
 /// may have muted the thread) or a repeated Idempotency-Key is read as any
 /// other (None). What a fresh status cannot have yet (favourites, reblogs,
-/// bookmarks, a pin, a mute) is empty; its row, its author's counts and its
-/// mentioned accounts are read here, in the post's own transaction.
+/// bookmarks, a pin, a mute) is empty; its row is the one the INSERT
+/// returned, its author the row the fan-out decision read in this
+/// transaction after the INSERT (`author`, None when that row has changed
+/// since), and only what is missing (mentioned accounts, the author when
+/// None) is read here.
 pub async fn fresh_bundle(
     c: &dyn Conn,
     new: &NewStatus,
-    created: &Created,
+    created: Created,
+    author: Option<AccountRow>,
 ) -> StoreResult<Option<(StatusBundle, Parts)>> {
-    if !created.fresh
-        || !new.media_ids.is_empty()
-        || new.poll.is_some()
-        || new.in_reply_to.is_some()
-    {
+    let Created { id, row, tags } = created;
+    let Some(status) = row else {
+        return Ok(None);
+    };
+    if !new.media_ids.is_empty() || new.poll.is_some() || new.in_reply_to.is_some() {
         return Ok(None);
     }
-    let id = created.id;
-    let row = c
-        .query_one(
-            &format!("SELECT {STATUS_COLUMNS} FROM {STATUS_FROM} WHERE s.id = ?1"),
-            &args![id],
-        )
-        .await?;
-    let status = status_row(&row)?;
     let mut mentions = new.mentions.clone();
     mentions.sort_unstable();
     mentions.dedup();
+    let author = author.filter(|a| a.id == status.account_id);
+    // The accounts still to read: none for a post without mentions.
     let mut account_ids = mentions.clone();
-    account_ids.push(status.account_id);
+    match &author {
+        Some(author) => account_ids.retain(|a| *a != author.id),
+        None => account_ids.push(status.account_id),
+    }
     account_ids.sort_unstable();
     account_ids.dedup();
-    let accounts: HashMap<Id, AccountRow> = accounts::by_ids(c, &account_ids)
+    let mut accounts: HashMap<Id, AccountRow> = accounts::by_ids(c, &account_ids)
         .await?
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
+    if let Some(author) = author {
+        accounts.insert(author.id, author);
+    }
     let parts = Parts {
         mentions,
-        tags: created.tags.clone(),
+        tags,
         media: Vec::new(),
     };
     let bundle = crate::assemble::BundleParts {

@@ -2060,18 +2060,16 @@ impl<B: Db> Store for Core<B> {
             .db
             .write(new, move |c, new| {
                 Box::pin(async move {
-                    let filled;
-                    let new = if defaults.any() {
-                        filled = statuses::with_author_defaults(c, new, defaults).await?;
-                        &filled
-                    } else {
-                        new
-                    };
-                    let created = statuses::create_returning(c, new, idempotency_ttl_s).await?;
-                    home_feed::fan_out(c, new.account_id, created.id, feed).await?;
-                    graph::notify_subscribers(c, created.id, new, subscribers_max).await?;
-                    let fresh = statuses::fresh_bundle(c, new, &created).await?;
-                    Ok((created.id, fresh))
+                    let created =
+                        statuses::create_returning(c, new, defaults, idempotency_ttl_s).await?;
+                    let id = created.id;
+                    let as_posted = created.as_posted(new, defaults);
+                    let new = &*as_posted;
+                    // The author's row, read once: the fan-out decision, then the answer.
+                    let author = home_feed::fan_out(c, new.account_id, id, feed).await?;
+                    graph::notify_subscribers(c, id, new, subscribers_max).await?;
+                    let fresh = statuses::fresh_bundle(c, new, created, author).await?;
+                    Ok((id, fresh))
                 })
             })
             .await?;
