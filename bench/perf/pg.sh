@@ -57,7 +57,16 @@ seed)
     ;;
 copy)
     db=$(db_of "$2")
-    psql_ -c "DROP DATABASE IF EXISTS ${db}_run" -c "CREATE DATABASE ${db}_run TEMPLATE $db"
+    # FILE_COPY, then a checkpoint: PostgreSQL 15's default (WAL_LOG) copies
+    # a database block by block through the WAL, so a copy of the 100k seed
+    # wrote ~4.7 GB of WAL and left GBs of dirty pages that the kernel wrote
+    # back during the run's first minute (Dirty in /proc/meminfo rose to
+    # 1.9 GB after the copy returned). FILE_COPY copies the files and
+    # checkpoints; the CHECKPOINT after it and `sync` put the copy on disk
+    # before the server starts, so no run measures the previous copy's writes.
+    psql_ -c "DROP DATABASE IF EXISTS ${db}_run" \
+        -c "CREATE DATABASE ${db}_run TEMPLATE $db ${PG_COPY_STRATEGY:-STRATEGY FILE_COPY}" -c "CHECKPOINT"
+    sync
     mkdir -p "$3"
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['database']=sys.argv[2]; json.dump(d, open(sys.argv[3],'w'))" \
         "$2/seed.json" "$(url)/${db}_run" "$3/seed.json"

@@ -50,6 +50,17 @@ bench() {
         | grep -v '^bench: built' | tee -a "$OUT/$name.txt"
     load | tee -a "$OUT/$name.txt"
 }
+# Nanoseconds on a CPU and waiting on a run queue (/proc/*/schedstat) of the
+# server's threads, then of PostgreSQL's processes: "cpu wait cpu wait". The wait
+# is what a loaded machine adds to each request's latency (session 12: at load
+# ~10 a home request's processes waited ~10 ms to run for ~1.5 ms of CPU).
+sched_ns() {
+    pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+    s=$(cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{c+=$1; w+=$2} END {print c+0, w+0}')
+    p=$(for q in $pm $(pgrep -P "$pm"); do cat "/proc/$q/schedstat" 2>/dev/null || true; done \
+        | awk '{c+=$1; w+=$2} END {print c+0, w+0}')
+    echo "$s $p"
+}
 # CPU seconds (ticks) of the PostgreSQL server: the postmaster and its children.
 pg_ticks() {
     pm=$(head -1 "$PG_DIR/data/postmaster.pid")
@@ -88,15 +99,16 @@ cpu() {
     sleep 3
     hz=$(getconf CLK_TCK)
     psql_pg -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
-    s0=$(awk '{print $14+$15}' "/proc/$pid/stat"); p0=$(pg_ticks)
+    s0=$(awk '{print $14+$15}' "/proc/$pid/stat"); p0=$(pg_ticks); q0=$(sched_ns "$pid")
     sleep 8
-    s1=$(awk '{print $14+$15}' "/proc/$pid/stat"); p1=$(pg_ticks)
+    s1=$(awk '{print $14+$15}' "/proc/$pid/stat"); p1=$(pg_ticks); q1=$(sched_ns "$pid")
     statements "$1" "$2" > "$OUT/statements-$1-10k$SUFFIX.txt"
     wait "$b" || true
     grep "round 1" "$log" | tail -1
     echo "$1 at $2/s: server CPU $(echo "($s1-$s0)*1000/$hz/8/$2" | bc -l | cut -c1-5) ms," \
         "PostgreSQL CPU $(echo "($p1-$p0)*1000/$hz/8/$2" | bc -l | cut -c1-5) ms per request (load $(cut -d' ' -f1 /proc/loadavg))," \
         "$(head -1 "$OUT/statements-$1-10k$SUFFIX.txt")"
+    echo "$q0 $q1" | awk -v r="$2" -v w="$1" '{d=8*r*1e6; printf "%s at %d/s: waiting to run, per request: server %.3f ms (on CPU %.3f), PostgreSQL %.3f ms (on CPU %.3f)\n", w, r, ($6-$2)/d, ($5-$1)/d, ($8-$4)/d, ($7-$3)/d}'
     done_with
 }
 # seed NAME USERS [ARGS...]: builds $PG_DIR/NAME unless it is there.

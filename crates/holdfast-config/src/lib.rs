@@ -1011,6 +1011,16 @@ pub struct Limits {
     /// sorts in before it spills to disk (a million users' follows index is
     /// ~1 GB).
     pub bulk_pg_maintenance_work_mem_bytes: u64,
+    // ---- PostgreSQL: connection I/O on its own thread (pg, issues 10 and 11) ----
+    /// Threads of the PostgreSQL pools' own runtime, which opens every pooled
+    /// connection and drives its socket. A connection's driver task used to
+    /// run on whichever runtime opened it (the main one, under a flood), so
+    /// a request served on the signed-in lane still waited behind the flood
+    /// for its query's answer to be read. 0: no runtime of their own (each
+    /// connection driven by the runtime that opened it, as before). `serve`
+    /// uses it only with a signed-in lane (guard on): with one runtime there
+    /// is nothing to keep apart, and the hop between threads costs CPU.
+    pub pg_io_threads_max: usize,
     // ---- store core (issue 8): bounds the store used to keep to itself ----
     /// Deepest reply chain `context` follows, up or down; ancestors beyond it
     /// are not shown (so it also caps the ancestors `context_statuses_max` allows).
@@ -1406,6 +1416,7 @@ impl Default for Limits {
             announcement_reaction_name_max_chars: 16,
             announcement_reactions_max: 40,
             bulk_pg_maintenance_work_mem_bytes: 1024 * 1024 * 1024,
+            pg_io_threads_max: 1,
             thread_depth_max: 256,
             tag_usage_window_s: 7 * 24 * 3600,
             pg_keepalive_idle_s: 10,

@@ -579,3 +579,57 @@ async fn a_post_deciding_while_a_feed_is_filled_reaches_it_by_its_job() {
         "the feed has both, once each"
     );
 }
+
+/// Issue 11's follow-up: a request served on the signed-in lane (a runtime
+/// of its own) must not wait for its query behind a flood on the main
+/// runtime. A pooled connection is opened by a request on one runtime; that
+/// runtime's only worker is then held busy (a task that does not yield, as
+/// a flood's ready tasks keep a worker) while a request on another runtime
+/// queries through the same connection. Its answer must come while the
+/// first runtime is still busy: the connection's socket and driver belong
+/// to the pool's own runtime, not to whichever runtime opened it. (With
+/// `pg_io_threads_max = 0`, as before, the query gets no answer while the
+/// first runtime is busy: "PostgreSQL did not answer in time" after
+/// `pg_operation_timeout_ms`.)
+#[test]
+fn a_query_is_answered_while_the_runtime_that_opened_its_connection_is_busy() {
+    let url = support::fresh_database();
+    let opener = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    // One connection, so the second runtime's query goes through the one
+    // the first runtime opened.
+    let limits = Limits {
+        pg_pool_size: 1,
+        ..support::limits()
+    };
+    let store = std::sync::Arc::new(opener.block_on(PgStore::open(&url, &limits)).unwrap());
+    opener
+        .block_on(opener.spawn({
+            let store = store.clone();
+            async move { store.create_account(new_account("opened")).await }
+        }))
+        .unwrap()
+        .expect("the pooled connection is opened on the first runtime");
+
+    let (answered, answer) = std::sync::mpsc::channel();
+    // The first runtime's worker, held until the answer comes (or 20 s).
+    let busy = opener.spawn(async move { answer.recv_timeout(Duration::from_secs(20)) });
+    let elsewhere = std::thread::spawn({
+        let store = store.clone();
+        move || {
+            let lane = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let found = lane.block_on(store.account_by_username("opened"));
+            let _ = answered.send(found.map(|a| a.username));
+        }
+    });
+    let seen_while_busy = opener.block_on(busy).unwrap();
+    elsewhere.join().unwrap();
+    let found = seen_while_busy.expect("answered while the opening runtime was busy, not after");
+    assert_eq!(found.expect("the account"), "opened");
+}

@@ -396,6 +396,15 @@ async fn serve(config: Config) -> Result<(), String> {
         })
         .collect::<Result<Vec<_>, String>>()?;
     let feed_config = config.clone();
+    // The PostgreSQL pools' own I/O runtime exists for the signed-in lane:
+    // with one runtime there is nothing to keep apart, and every query would
+    // pay two wake-ups across threads for nothing (with it, server CPU per
+    // home page on PostgreSQL was 6 to 26 % higher in two alternating pairs,
+    // bench/perf/README.md, "Session 12 (pg)").
+    let mut config = config;
+    if signed_in_lane_threads(&limits, guard_enabled) == 0 {
+        config.limits.pg_io_threads_max = 0;
+    }
     let service = open_service(config).await?;
     service.spawn_media_cleanup();
     service.spawn_push_delivery(holdfast_api::push_client::transport());
@@ -480,6 +489,16 @@ async fn serve(config: Config) -> Result<(), String> {
     Ok(())
 }
 
+/// How many threads the signed-in lane has (0: no lane; see `signed_in_lane`).
+fn signed_in_lane_threads(limits: &holdfast_config::Limits, guard_enabled: bool) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if guard_enabled {
+        cores.min(limits.signed_in_lane_threads_max)
+    } else {
+        0
+    }
+}
+
 /// The runtime of the signed-in lane (see `holdfast_guard::listener`): as many
 /// workers as the main runtime has, up to `signed_in_lane_threads_max`. Only
 /// with the guard on: the guard is what marks an address as signed-in.
@@ -487,9 +506,8 @@ fn signed_in_lane(
     limits: &holdfast_config::Limits,
     guard_enabled: bool,
 ) -> Result<Option<tokio::runtime::Runtime>, String> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores.min(limits.signed_in_lane_threads_max);
-    if !guard_enabled || threads == 0 {
+    let threads = signed_in_lane_threads(limits, guard_enabled);
+    if threads == 0 {
         return Ok(None);
     }
     tokio::runtime::Builder::new_multi_thread()

@@ -37,7 +37,7 @@ use tokio_postgres::error::SqlState;
 
 use crate::{PoolUsage, Readiness, StoreError, StoreResult};
 pub use feed::PgFeed;
-use pool::{AcquireError, Conn, Db, HostFitness, Pool};
+use pool::{AcquireError, Conn, Db, HostFitness, PgIo, Pool};
 
 const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -276,6 +276,8 @@ impl PgDb {
     async fn open(url: &str, limits: &Limits) -> StoreResult<PgDb> {
         let config = connection_config(url, limits)?;
         let fitness = std::sync::Arc::new(HostFitness::new(config.get_hosts().len()));
+        // One runtime for both pools' connections, stopped with the last of them.
+        let io = PgIo::start(limits.pg_io_threads_max)?;
         let new_pool = |config| {
             Pool::new(
                 config,
@@ -285,6 +287,7 @@ impl PgDb {
                 Duration::from_millis(limits.pg_connect_requalify_ms),
                 limits.pg_statement_cache_max,
                 fitness.clone(),
+                io.clone(),
             )
         };
         // Several hosts: a cluster, where some host may serve reads while none

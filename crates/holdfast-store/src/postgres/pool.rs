@@ -42,6 +42,80 @@ pub(crate) struct Pool {
     opened: Notify,
     /// Which hosts are not to be read from now (shared by a node's pools).
     fitness: Arc<HostFitness>,
+    /// Where connections are opened and their sockets driven (see `PgIo`);
+    /// None: on the runtime of whoever opens one.
+    io: Option<Arc<PgIo>>,
+}
+
+/// The PostgreSQL pools' own small runtime (`pg_io_threads_max` threads):
+/// every pooled connection is opened on it, so its socket is registered with
+/// this runtime's I/O driver, and its driver task (which writes queries and
+/// reads answers) runs here. A request awaits its query through the client's
+/// channel from whichever runtime serves it; before, the socket and the
+/// driver belonged to the runtime that happened to open the connection, and a
+/// request on the signed-in lane waited for its answer to be read until the
+/// flooded main runtime got round to that task. This thread mostly sleeps in
+/// epoll, so the kernel wakes it ahead of busy threads, as it does the lane's.
+pub(crate) struct PgIo {
+    /// Taken on drop (see there).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl PgIo {
+    /// None when `threads` is 0: connections are then driven by the runtime
+    /// that opens them.
+    pub fn start(threads: usize) -> StoreResult<Option<Arc<PgIo>>> {
+        if threads == 0 {
+            return Ok(None);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("hf-pg-io")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                StoreError::Internal(format!("cannot start the PostgreSQL I/O runtime: {e}"))
+            })?;
+        Ok(Some(Arc::new(PgIo {
+            runtime: Some(runtime),
+        })))
+    }
+
+    /// Runs `work` on this runtime and waits for it from the caller's; if the
+    /// caller stops waiting (its request was cancelled), `work` is stopped too.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = StoreResult<T>> + Send + 'static,
+    ) -> StoreResult<T> {
+        let runtime = self
+            .runtime
+            .as_ref()
+            .expect("the runtime is taken only on drop");
+        struct AbortOnDrop<T>(JoinHandle<T>);
+        impl<T> Drop for AbortOnDrop<T> {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
+        }
+        let mut task = AbortOnDrop(runtime.spawn(work));
+        match (&mut task.0).await {
+            Ok(outcome) => outcome,
+            Err(e) => Err(StoreError::Unavailable(format!(
+                "the PostgreSQL I/O runtime stopped: {e}"
+            ))),
+        }
+    }
+}
+
+impl Drop for PgIo {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks until its tasks stop, which tokio refuses
+        // inside another runtime (where the last pool is usually dropped);
+        // its connections' drivers are dropped with it, closing their sockets.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Per host of the URL, whether it is fit to read from, as a node's reads
@@ -211,6 +285,7 @@ impl Pool {
         requalify: Duration,
         statement_cache_max: usize,
         fitness: Arc<HostFitness>,
+        io: Option<Arc<PgIo>>,
     ) -> Pool {
         let size = size.max(1);
         Pool {
@@ -225,6 +300,7 @@ impl Pool {
             latest_host: AtomicUsize::new(NO_HOST),
             opened: Notify::new(),
             fitness,
+            io,
         }
     }
 
@@ -322,15 +398,26 @@ impl Pool {
 
     async fn connect_within(&self, timeout: Duration, avoid: Option<usize>) -> StoreResult<Conn> {
         let skip = self.fitness.shunned_hosts(avoid);
-        let (host, (client, connection)) =
-            connect_first_except(&self.host_configs, &skip, Some(self.requalify), timeout).await?;
+        let hosts = self.host_configs.clone();
+        let requalify = Some(self.requalify);
+        // The socket is registered with the runtime the connect runs on, and
+        // the driver spawned there: both on the pool's own runtime if it has one.
+        let open = async move {
+            let (host, (client, connection)) =
+                connect_first_except(&hosts, &skip, requalify, timeout).await?;
+            let driver = tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!(error = %e, "PostgreSQL connection lost");
+                }
+            });
+            Ok((host, client, driver))
+        };
+        let (host, client, driver) = match &self.io {
+            Some(io) => io.run(open).await?,
+            None => open.await?,
+        };
         self.latest_host.store(host, Ordering::Relaxed);
         self.opened.notify_waiters();
-        let driver = tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!(error = %e, "PostgreSQL connection lost");
-            }
-        });
         Ok(Conn {
             client,
             host,
