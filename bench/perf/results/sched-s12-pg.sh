@@ -3,6 +3,7 @@
 # over the 8 s window 3 s after the feeds are built: per request, CPU and run-queue wait
 # (/proc/*/schedstat: on-CPU ns, waiting-to-run ns) of the server's threads and of
 # PostgreSQL's processes (postmaster and children).
+# GUARD=on runs the server with its guard (and so the signed-in lane, and on PostgreSQL the pools' I/O thread).
 set -eu
 cd "$(dirname "$0")/../../.."
 HF=$1 NAME=$2 RATE=$3
@@ -10,7 +11,7 @@ export PG_DIR=/tmp/pg-seeds-s12
 RUN=$PG_DIR/run
 rm -rf $RUN; sh bench/perf/pg.sh copy $PG_DIR/seed-10k $RUN >/dev/null 2>&1
 log=${WORK:-/tmp}/$NAME.bench.log
-"$HF" bench run --scenario home --seed-dir $RUN --rate $RATE --rounds 1 --step-s 14 --connections 32 --no-healthz --out ${WORK:-/tmp}/$NAME > $log 2>&1 &
+"$HF" bench run --scenario home --seed-dir $RUN --rate $RATE --rounds 1 --step-s 14 --connections 32 --no-healthz --guard "${GUARD:-off}" --out ${WORK:-/tmp}/$NAME > $log 2>&1 &
 b=$!
 for _ in $(seq 1 3000); do grep -q 'bench: built' $log && break; sleep 0.2; done
 pid=$(sed -n 's/.*started holdfast serve (pid \([0-9]*\)).*/\1/p' $log)
