@@ -1028,9 +1028,14 @@ fn is_constant_name(name: &str) -> bool {
 // ---------------------------------------------------------------------------
 
 /// The workspace; `HOLDFAST_TIDY_ROOT` points the rules at another checkout.
+/// `cargo test` sets `CARGO_MANIFEST_DIR` when it runs this binary, and that
+/// is read first: the path baked in at build time names the checkout the
+/// binary was built in, which a `target/` copied to another worktree (and not
+/// rebuilt, its sources being unchanged) would check instead of its own.
 fn root() -> PathBuf {
     std::env::var_os("HOLDFAST_TIDY_ROOT")
         .map(PathBuf::from)
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR").map(|d| PathBuf::from(d).join("../..")))
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
