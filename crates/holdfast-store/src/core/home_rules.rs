@@ -310,7 +310,8 @@ async fn relations(
 ) -> StoreResult<HashMap<Id, Relation>> {
     let mut found = HashMap::with_capacity(accounts.len());
     let mut missing = Vec::new();
-    for ((_, a), r) in kept.get_each(accounts.iter().map(|&a| (viewer, a)), &version) {
+    let kept_now = kept.get_each(accounts.iter().map(|&a| ((viewer, a), version)));
+    for (&a, r) in accounts.iter().zip(kept_now) {
         match r {
             Some(r) if r.mute_ends_ms.is_none_or(|end| now_ms < end) => {
                 found.insert(a, r);

@@ -452,7 +452,7 @@ pub async fn bundles(
 
 /// A home page's statuses for `viewer` (issue 10, the read side): a status
 /// whose fragments `kept` holds at the versions the page read saw (`seen`)
-/// comes as them, taken now (`kept::take`); only the others' rows are read.
+/// comes as them, taken now (`kept::take`, both tables locked once); only the others' rows are read.
 /// The viewer's part (flags, polls) is read for all of them at once.
 pub(crate) async fn page_statuses(
     c: &dyn Conn,
@@ -464,12 +464,17 @@ pub(crate) async fn page_statuses(
 ) -> StoreResult<Vec<PageStatus>> {
     let mut taken: HashMap<Id, KeptStatus> = HashMap::with_capacity(ids.len());
     let mut missing: Vec<Id> = Vec::new();
-    for &id in ids {
-        match seen.get(&id).and_then(|s| crate::kept::take(kept, id, s)) {
-            Some(k) => {
-                taken.insert(id, k);
+    {
+        // Let go before any statement (the block's end): other pages wait
+        // for these tables.
+        let mut locked = kept.locked();
+        for &id in ids {
+            match seen.get(&id).and_then(|s| crate::kept::take(&mut locked, id, s)) {
+                Some(k) => {
+                    taken.insert(id, k);
+                }
+                None => missing.push(id),
             }
-            None => missing.push(id),
         }
     }
     let rows = page_rows(c, &missing, cache).await?;
