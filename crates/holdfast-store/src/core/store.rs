@@ -664,6 +664,7 @@ impl<B: Db> Store for Core<B> {
         limit: u32,
         offset: u32,
     ) -> StoreResult<Vec<Id>> {
+        self.db.index_queued_search().await?;
         self.db
             .read(query.to_owned(), move |c, q| {
                 Box::pin(timelines::search(c, viewer, q, limit, offset))
