@@ -693,7 +693,9 @@ impl SearchFeed {
             return Ok(false);
         }
         let due = self.writes_since + writes >= self.batch_writes
-            || self.queued_since.is_some_and(|t| t.elapsed() >= self.wait_max);
+            || self
+                .queued_since
+                .is_some_and(|t| t.elapsed() >= self.wait_max);
         if due {
             index_queued_search_entries(&conn)?;
         }
@@ -868,8 +870,7 @@ mod tests {
         use crate::core::statuses;
         use crate::model::{NewAccount, NewStatus};
         use crate::Store;
-        let dir =
-            std::env::temp_dir().join(format!("holdfast-search-feed-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("holdfast-search-feed-{}", std::process::id()));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
