@@ -48,13 +48,13 @@ if [ "${SKIP_CG:-}" = "" ]; then
   sleep 2
   callgrind_control -i on $v >/dev/null
   "$HF" bench run --scenario post --seed-dir "$WORK/run" --target http://127.0.0.1:$port --rate "$CG_RATE" --rounds 1 --step-s "$CG_S" \
-    --connections 1 --no-healthz --out "$WORK/cgout" 2>&1 | grep -i "round"
+    --connections "${CG_CONNS:-1}" --no-healthz --out "$WORK/cgout" 2>&1 | grep -i "round"
   callgrind_control -i off $v >/dev/null
   callgrind_control -d $v >/dev/null
   kill $v; wait $v 2>/dev/null
   posts=$((CG_RATE * CG_S))
   total=$(sed -n "s/.*Collected : *//p" "$WORK/cg.log" | tr -d ,)
-  echo "instructions per post (callgrind, $posts posts at $CG_RATE/s, 1 conn): $((total / posts)) (total $total)"
+  echo "instructions per post (callgrind, $posts posts at $CG_RATE/s, ${CG_CONNS:-1} conns): $((total / posts)) (total $total)"
   mkdir -p "$WORK/cg" && mv "$WORK"/cg.out* "$WORK/cg/" 2>/dev/null
 fi
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) at $(date -u +%T)"

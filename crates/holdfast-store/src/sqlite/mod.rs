@@ -5,8 +5,8 @@
 //! one writer at a time, so there is exactly one writer connection, owned by
 //! a writer thread that takes writes from a bounded queue and commits as many
 //! as are waiting in one transaction (group commit: one fsync for many
-//! writes, each in its own savepoint when it has company, each answered only
-//! after the commit);
+//! writes, run without savepoints, and again each in its own savepoint only
+//! when one of them failed; each answered only after the commit);
 //! and a small pool of read-only connections, acquired with a timeout, whose
 //! work runs on tokio's blocking threads, never on the async workers.
 //!
@@ -227,7 +227,7 @@ impl SqliteDb {
                 limits.sqlite_writer_checkpoint_pages,
             )
             .map_err(internal)?;
-        // A queued write with company runs in a savepoint (and a statement
+        // A queued write run again with company after a failure runs in a savepoint (and a statement
         // that may fail halfway in a statement journal), whose journal (the original
         // of every page it changes) otherwise spills to a temporary file past
         // 64 KiB: a fan-out batch did, in pwrite calls (bench/perf, issue 10).

@@ -812,7 +812,11 @@ mod tests {
                 .unwrap()
                 .id;
             let status = |text: &str| NewStatus::plain(author, text);
-            let new = [status("kept apple"), status("gone apple"), status("edited apple")];
+            let new = [
+                status("kept apple"),
+                status("gone apple"),
+                status("edited apple"),
+            ];
             let (kept, edited) = store
                 .db
                 .write(new, move |c, new| {
@@ -841,22 +845,8 @@ mod tests {
                 .unwrap();
             // What is queued moves at a later commit (`SearchFeed`), or now.
             store.db.index_queued_search().await.unwrap();
-            // The index itself, not a search (which joins live statuses).
-            let indexed = |word: &'static str| {
-                store.db.read(word, |c, word| {
-                    Box::pin(async move {
-                        let rows = c
-                            .query(
-                                "SELECT rowid FROM status_search WHERE status_search MATCH ?1 ORDER BY rowid",
-                                &[crate::core::Arg::Text(word)],
-                            )
-                            .await?;
-                        rows.iter().map(|r| r.get::<i64>(0)).collect::<crate::StoreResult<Vec<i64>>>()
-                    })
-                })
-            };
-            assert_eq!(indexed("apple").await.unwrap(), vec![kept]);
-            assert_eq!(indexed("pear").await.unwrap(), vec![edited]);
+            assert_eq!(indexed(&store, "apple").await, vec![kept]);
+            assert_eq!(indexed(&store, "pear").await, vec![edited]);
             assert_eq!(
                 store.search_statuses(None, "pear", 10, 0).await.unwrap(),
                 vec![edited]
@@ -864,6 +854,26 @@ mod tests {
         });
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The search index itself, not a search (which joins live statuses):
+    /// the rowids matching `word`.
+    async fn indexed(store: &super::super::SqliteStore, word: &'static str) -> Vec<i64> {
+        store
+            .db
+            .read(word, |c, word| {
+                Box::pin(async move {
+                    let rows = c
+                        .query(
+                            "SELECT rowid FROM status_search WHERE status_search MATCH ?1 ORDER BY rowid",
+                            &[crate::core::Arg::Text(word)],
+                        )
+                        .await?;
+                    rows.iter().map(|r| r.get::<i64>(0)).collect::<crate::StoreResult<Vec<i64>>>()
+                })
+            })
+            .await
+            .unwrap()
     }
 
     /// The index is fed in batches after the commits (`SearchFeed`): a
@@ -905,34 +915,41 @@ mod tests {
                     Box::pin(statuses::create(c, new, 3600))
                 })
             };
-            let index_and_queue = |word: &'static str| {
-                store.db.read(word, |c, word| {
-                    Box::pin(async move {
-                        let indexed = c
-                            .query(
-                                "SELECT rowid FROM status_search WHERE status_search MATCH ?1 ORDER BY rowid",
-                                &[crate::core::Arg::Text(word)],
-                            )
-                            .await?;
-                        let queued = c
-                            .query("SELECT status_id FROM status_search_queue ORDER BY status_id", &[])
-                            .await?;
-                        let ids = |rows: Vec<crate::core::Row>| {
-                            rows.iter().map(|r| r.get::<i64>(0)).collect::<crate::StoreResult<Vec<i64>>>()
-                        };
-                        Ok((ids(indexed)?, ids(queued)?))
+            let store = &store;
+            let index_and_queue = |word: &'static str| async move {
+                let queued = store
+                    .db
+                    .read((), |c, _| {
+                        Box::pin(async move {
+                            let rows = c
+                                .query(
+                                    "SELECT status_id FROM status_search_queue ORDER BY status_id",
+                                    &[],
+                                )
+                                .await?;
+                            rows.iter()
+                                .map(|r| r.get::<i64>(0))
+                                .collect::<crate::StoreResult<Vec<i64>>>()
+                        })
                     })
-                })
+                    .await?;
+                crate::StoreResult::Ok((indexed(store, word).await, queued))
             };
             let one = post("plum one").await.unwrap();
             let two = post("plum two").await.unwrap();
             let three = post("plum three").await.unwrap();
             // Acknowledged, committed, and waiting: not in the index yet.
-            assert_eq!(index_and_queue("plum").await.unwrap(), (vec![], vec![one, two, three]));
+            assert_eq!(
+                index_and_queue("plum").await.unwrap(),
+                (vec![], vec![one, two, three])
+            );
             // The fourth write's commit moves all four.
             let four = post("plum four").await.unwrap();
             let moved = vec![one, two, three, four];
-            assert_eq!(index_and_queue("plum").await.unwrap(), (moved.clone(), vec![]));
+            assert_eq!(
+                index_and_queue("plum").await.unwrap(),
+                (moved.clone(), vec![])
+            );
             // One waiting, one deleted while it waited (three writes): a
             // search finds the first (moved before the search reads) and
             // never the second.
@@ -943,7 +960,10 @@ mod tests {
                 .write((), move |c, _| Box::pin(statuses::delete(c, author, gone)))
                 .await
                 .unwrap();
-            assert_eq!(index_and_queue("plum").await.unwrap(), (moved.clone(), vec![five]));
+            assert_eq!(
+                index_and_queue("plum").await.unwrap(),
+                (moved.clone(), vec![five])
+            );
             assert_eq!(
                 store.search_statuses(None, "plum", 10, 0).await.unwrap(),
                 vec![five, four, three, two, one]
@@ -953,7 +973,10 @@ mod tests {
                 (vec![one, two, three, four, five], vec![])
             );
             // Nothing waits now; the deleted post is found by no search.
-            assert_eq!(store.search_statuses(None, "gone", 10, 0).await.unwrap(), Vec::<i64>::new());
+            assert_eq!(
+                store.search_statuses(None, "gone", 10, 0).await.unwrap(),
+                Vec::<i64>::new()
+            );
         });
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
