@@ -13,7 +13,9 @@ see PgCluster.create_migrated_database).
 import atexit
 import glob
 import itertools
+import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -39,10 +41,75 @@ PG_START_TIMEOUT_S = 60
 TEMPLATE_BUSY_RETRIES = 25
 
 
+# Ports are picked below the kernel's ephemeral range, where no outgoing
+# connection takes its local port: a port found by binding port 0 is released
+# before the server binds it, and in that gap any connect() on the machine can
+# take it (the same rule as crates/holdfast-testbed/src/ports.rs).
+PICK_FROM_PORT = 10000
+EPHEMERAL_FROM_PORT_DEFAULT = 32768
+_port_start = random.SystemRandom()
+
+
+def _ephemeral_from():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return EPHEMERAL_FROM_PORT_DEFAULT
+
+
+def free_ports(n):
+    """n distinct loopback ports, free a moment ago; all are held until every
+    one is picked, so none is picked twice."""
+    low, high = PICK_FROM_PORT, _ephemeral_from()
+    span = high - low
+    start = _port_start.randrange(span)
+    held = []
+    try:
+        for step in range(span):  # at most one bind per port of the range
+            if len(held) == n:
+                break
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", low + (start + step) % span))
+            except OSError:
+                s.close()
+                continue
+            held.append(s)
+        if len(held) < n:
+            raise RuntimeError(f"cannot find {n} free ports in {low}..{high}")
+        return [s.getsockname()[1] for s in held]
+    finally:
+        for s in held:
+            s.close()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+_config_dir = None
+
+
+def config_file(text):
+    """Writes `text` to a new config file that lasts until this test run ends
+    (all of them live in one temporary directory, removed at exit)."""
+    global _config_dir
+    if _config_dir is None:
+        _config_dir = tempfile.mkdtemp(prefix="holdfast-test-configs-")
+        atexit.register(shutil.rmtree, _config_dir, True)
+    fd, path = tempfile.mkstemp(suffix=".toml", dir=_config_dir)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return path
+
+
+def suite_config_with(extra="", **limits):
+    """The suites' config (TEST_CONFIG) with `limits` replaced (values written
+    as JSON, which TOML reads for numbers, strings and lists), plus `extra`."""
+    with open(TEST_CONFIG) as f:
+        base = "".join(line for line in f if line.split("=")[0].strip() not in limits)
+    return config_file(base + "".join(f"{k} = {json.dumps(v)}\n" for k, v in limits.items()) + extra)
 
 
 def _pg_bin():

@@ -47,8 +47,11 @@ class WebDriver:
     def __init__(self, tmp):
         self.port = free_port()
         self.log = open(os.path.join(tmp, "chromedriver.log"), "w")
+        # Chromium's own scratch directories go under `tmp` too (left in /tmp
+        # by every run otherwise).
         self.proc = subprocess.Popen([CHROMEDRIVER, f"--port={self.port}"],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "TMPDIR": tmp})
         self.base = f"http://127.0.0.1:{self.port}"
         self.session = None
         deadline = time.monotonic() + DRIVER_START_TIMEOUT_S

@@ -1,15 +1,13 @@
 """Client compatibility: Mastodon.py's streaming (it reads the SSE endpoints,
 found through the instance's `urls.streaming_api`) against a real holdfast."""
-import os
 import queue
-import tempfile
 import time
 
 import pytest
 
 from mastodon import Mastodon, StreamListener
 
-from conftest import TEST_CONFIG, sign_up
+from conftest import sign_up
 
 WAIT_S = 10
 
@@ -42,14 +40,10 @@ class Collect(StreamListener):
 @pytest.fixture(scope="module")
 def server():
     """A server with a short heartbeat: Mastodon.py's close waits for the next bytes."""
-    from conftest import Server
-    f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
-    f.write(open(TEST_CONFIG).read() + "streaming_heartbeat_ms = 300\n")
-    f.close()
-    s = Server(("--config", f.name))
+    from conftest import Server, suite_config_with
+    s = Server(("--config", suite_config_with(streaming_heartbeat_ms=300)))
     yield s
     s.stop()
-    os.unlink(f.name)
 
 
 def api_for(server, token):

@@ -2,33 +2,18 @@
 nodeinfo, never credentials, never on the authorize page or web pages;
 preflights answered at the edge, free of rate limits and admission; the
 guard's refusals readable by a browser."""
-import os
-import tempfile
 import threading
 import uuid
 
 import requests
 
-from conftest import app_token, create_app, unique_name
+from conftest import app_token, create_app, unique_name, suite_config_with
 from helpers import bearer
 
 T = 30
 ORIGIN = "https://client.example"
 EXPOSED = {"link", "x-ratelimit-reset", "x-ratelimit-limit", "x-ratelimit-remaining",
            "x-request-id", "idempotency-key", "retry-after"}
-
-
-def config_file(**limits):
-    base = {"rate_token_requests": 100000, "rate_token_burst_requests": 100000,
-            "rate_anonymous_ip_requests": 100000,
-            "rate_account_requests": 100000, "rate_signup_requests": 100000,
-            "rate_token_lookup_ip_requests": 100000, "rate_ops_ip_requests": 100000,
-            "rate_login_requests": 100000, "rate_search_requests": 100000,
-            "rate_delete_requests": 100000, "anon_cache_ttl_ms": 0, **limits}
-    fd, path = tempfile.mkstemp(suffix=".toml")
-    with os.fdopen(fd, "w") as f:
-        f.write("[limits]\n" + "".join(f"{k} = {v}\n" for k, v in base.items()))
-    return path
 
 
 def assert_cors(r):
@@ -119,7 +104,7 @@ def test_options_without_preflight_headers_is_a_json_405(alice):
 
 
 def test_preflight_is_free_even_with_the_budget_exhausted(make_server):
-    server = make_server("--config", config_file(rate_anonymous_ip_requests=3))
+    server = make_server("--config", suite_config_with(rate_anonymous_ip_requests=3))
     codes = [requests.get(server.url("/api/v1/timelines/public"), timeout=T).status_code
              for _ in range(4)]
     assert codes == [200, 200, 200, 429], codes
@@ -136,9 +121,9 @@ def test_preflight_is_free_even_with_the_budget_exhausted(make_server):
 
 def test_guard_overload_refusal_carries_cors(make_server):
     """503 from admission (one expensive slot, no queue): readable cross-origin."""
-    server = make_server("--config", config_file(
+    server = make_server("--config", suite_config_with(
         admission_initial_concurrency=1, admission_min_concurrency=1,
-        admission_max_concurrency=1, admission_queue_max="[0, 0, 0]"))
+        admission_max_concurrency=1, admission_queue_max=[0, 0, 0]))
     app = create_app(server)
     token = app_token(server, app)
     results = []

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from test_cors import config_file
-from conftest import sign_up
+from conftest import sign_up, suite_config_with
 from helpers import assert_error, is_datetime, json_of
 
 EDIT_KEYS = {"content", "spoiler_text", "sensitive", "created_at", "account", "media_attachments", "emojis"}
@@ -168,7 +167,7 @@ def test_pin_refusals(alice, bob):
 
 
 def test_pin_limit(make_server):
-    s = make_server("--config", config_file(pinned_statuses_max=2))
+    s = make_server("--config", suite_config_with(pinned_statuses_max=2))
     a = sign_up(s)
     ids = [a.status(f"p{i}")["id"] for i in range(3)]
     for i in ids[:2]:
@@ -298,7 +297,7 @@ def test_instance_advertises_poll_bounds(server):
 
 
 def test_poll_ends_and_notifies_once(make_server):
-    s = make_server("--config", config_file(poll_expires_in_min_s=1, due_jobs_poll_interval_ms=100))
+    s = make_server("--config", suite_config_with(poll_expires_in_min_s=1, due_jobs_poll_interval_ms=100))
     author, voter = sign_up(s), sign_up(s)
     st = poll_status(author, expires_in=1)
     voter.post(f"/api/v1/polls/{st['poll']['id']}/votes", json={"choices": [0]})
@@ -395,7 +394,7 @@ def test_schedule_idempotency_key(alice):
 
 
 def test_schedule_limits(make_server):
-    s = make_server("--config", config_file(scheduled_statuses_max=3, scheduled_statuses_per_day_max=2))
+    s = make_server("--config", suite_config_with(scheduled_statuses_max=3, scheduled_statuses_per_day_max=2))
     a = sign_up(s)
     day = 24 * 3600
     midnight = (int(time.time()) // day + 2) * day
@@ -412,7 +411,7 @@ def test_schedule_limits(make_server):
 
 
 def test_scheduled_status_is_published_once_on_time(make_server):
-    s = make_server("--config", config_file(scheduled_lead_min_s=1, due_jobs_poll_interval_ms=100))
+    s = make_server("--config", suite_config_with(scheduled_lead_min_s=1, due_jobs_poll_interval_ms=100))
     a, follower = sign_up(s), sign_up(s)
     follower.post(f"/api/v1/accounts/{a.id}/follow")
     sched = json_of(a.post("/api/v1/statuses", json={"status": f"on time @{follower.username}",

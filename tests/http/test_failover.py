@@ -19,7 +19,7 @@ import time
 import pytest
 import requests
 
-from conftest import BACKEND, BINARY, TEST_CONFIG, _pg_bin, free_port, sign_up
+from conftest import BACKEND, BINARY, TEST_CONFIG, _pg_bin, free_ports, sign_up
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL only (HOLDFAST_TEST_BACKEND=postgres)")
 
@@ -44,7 +44,7 @@ class PrimaryAndStandby:
             os.chmod(self.dir, 0o755)
         self.primary_data = os.path.join(self.dir, "primary")
         self.standby_data = os.path.join(self.dir, "standby")
-        self.primary_port, self.standby_port = free_port(), free_port()
+        self.primary_port, self.standby_port = free_ports(2)
         self._run("initdb", "-D", self.primary_data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--lc-collate=C", "--lc-ctype=C.UTF-8", "--no-sync")
         self._start(self.primary_data, self.primary_port)

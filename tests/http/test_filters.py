@@ -8,8 +8,7 @@ import time
 import pytest
 import requests
 
-from conftest import sign_up
-from test_cors import config_file
+from conftest import sign_up, suite_config_with
 from helpers import assert_error, is_datetime, json_of, link_params, parse_link, scoped_token
 from streamclient import SSE
 
@@ -177,7 +176,7 @@ def test_bad_updates_change_nothing(alice):
 
 
 def test_filter_bounds(make_server):
-    s = make_server("--config", config_file(filters_per_account_max=2,
+    s = make_server("--config", suite_config_with(filters_per_account_max=2,
                                             filter_keywords_per_filter_max=2,
                                             filter_keyword_max_chars=5))
     me = sign_up(s)

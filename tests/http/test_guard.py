@@ -2,14 +2,12 @@
 tight limits: rate limits (429 + headers), sign-up budget, header-read and
 idle timeouts, the per-address connection cap, bounded per-key memory, the
 anonymous cache, refusals in /metrics, and `--guard off`."""
-import os
 import socket
-import tempfile
 import time
 
 import requests
 
-from conftest import create_app, app_token, sign_up, unique_name
+from conftest import create_app, app_token, sign_up, unique_name, config_file
 
 BASE_LIMITS = """
 [limits]
@@ -31,10 +29,7 @@ def guarded_server(make_server, **overrides):
     """A server whose [limits] are BASE_LIMITS with `overrides` replaced."""
     lines = [l for l in BASE_LIMITS.strip().splitlines() if l.split(" = ")[0] not in overrides]
     lines += [f"{k} = {v}" for k, v in overrides.items()]
-    fd, path = tempfile.mkstemp(suffix=".toml")
-    with os.fdopen(fd, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return make_server("--config", path)
+    return make_server("--config", config_file("\n".join(lines) + "\n"))
 
 
 def get_from(server, source_ip, path):
@@ -196,9 +191,7 @@ def test_anonymous_reads_are_cached_briefly_but_authenticated_reads_never(make_s
 
 
 def test_guard_off_has_no_limits(make_server):
-    fd, path = tempfile.mkstemp(suffix=".toml")
-    with os.fdopen(fd, "w") as f:
-        f.write("[limits]\nrate_anonymous_ip_requests = 2\n")
+    path = config_file("[limits]\nrate_anonymous_ip_requests = 2\n")
     server = make_server("--config", path, "--guard", "off")
     codes = {requests.get(server.url("/api/v1/timelines/public"), timeout=10).status_code for _ in range(6)}
     assert codes == {200}

@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from conftest import app_token, create_app, sign_up
+from conftest import app_token, create_app, sign_up, suite_config_with
 from webclient import WebUser
 from test_guard import guarded_server, metric
-from test_streaming import _post_until, _raw_sse_not_reading, config_with
+from test_streaming import _post_until, _raw_sse_not_reading
 
 STALLED_BODY_BYTES = 1000
 
@@ -443,7 +443,7 @@ def test_nul_in_a_search_query_is_not_a_500(server):
 def test_an_sse_client_that_stops_reading_is_cut_off(make_server):
     # Before: nothing bounded a write to a client that stopped reading; its SSE
     # connection, and the streaming slot it holds, stayed open for good.
-    srv = make_server("--config", config_with(
+    srv = make_server("--config", suite_config_with(
         streaming_send_buffer_bytes=64 * 1024, status_max_chars=60000,
         request_body_max_bytes=1024 * 1024, streaming_connections_per_account_max=1,
         write_stall_timeout_ms=1000))

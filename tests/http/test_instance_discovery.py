@@ -1,12 +1,11 @@
 """Instance texts and discovery: WebFinger, host-meta, NodeInfo, the
 operator's rules and policies, and trends computed from local activity."""
-import os
 import subprocess
 import tempfile
 
 import requests
 
-from conftest import BINARY, TEST_CONFIG, free_port, sign_up, unique_name
+from conftest import BINARY, free_port, sign_up, unique_name, suite_config_with
 from helpers import anon_get, assert_error, uniq
 
 T = 30
@@ -25,16 +24,6 @@ rules = [
   { text = "Be excellent" },
 ]
 '''
-
-
-def config_with(extra):
-    """The test config plus `extra` TOML, in a file that lives as long as the process."""
-    f = tempfile.NamedTemporaryFile("w", suffix=".toml", prefix="holdfast-discovery-", delete=False)
-    with open(TEST_CONFIG) as base:
-        f.write(base.read())
-    f.write(extra)
-    f.close()
-    return f.name
 
 
 # ---- WebFinger and host-meta ----
@@ -128,7 +117,7 @@ def test_instance_texts_unset(server):
 
 
 def test_instance_texts_from_config(make_server):
-    s = make_server("--config", config_with(INSTANCE_TEXTS))
+    s = make_server("--config", suite_config_with(INSTANCE_TEXTS))
     d = anon_get(s, "/api/v1/instance/extended_description").json()
     assert d["content"] == ("<p>We are a &lt;small&gt; server.</p>"
                             "<p>Second paragraph,<br>two lines.</p>")
@@ -153,7 +142,7 @@ def test_bad_instance_texts_refuse_to_start():
                   '\n[instance]\nmotd = "hello"\n'):                                           # unknown key
         with tempfile.TemporaryDirectory() as d:
             res = subprocess.run([BINARY, "serve", "--listen", f"127.0.0.1:{free_port()}", "--data-dir", d,
-                                  "--config", config_with(extra)], capture_output=True, text=True, timeout=T)
+                                  "--config", suite_config_with(extra)], capture_output=True, text=True, timeout=T)
         assert res.returncode != 0, extra
         assert "terms_of_service" in res.stderr or "rule" in res.stderr or "motd" in res.stderr, res.stderr
 

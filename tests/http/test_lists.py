@@ -3,8 +3,7 @@
 import pytest
 import requests
 
-from conftest import sign_up
-from test_cors import config_file
+from conftest import sign_up, suite_config_with
 from helpers import assert_account, assert_error, json_of, link_params, parse_link, scoped_token
 
 LIST_KEYS = {"id", "title", "replies_policy", "exclusive"}
@@ -137,7 +136,7 @@ def test_list_timeline_replies_policy_and_exclusive(server, alice, bob, carol):
 
 
 def test_lists_per_account_bound(make_server):
-    s = make_server("--config", config_file(lists_per_account_max=2, list_title_max_chars=5))
+    s = make_server("--config", suite_config_with(lists_per_account_max=2, list_title_max_chars=5))
     me = sign_up(s)
     assert_error(me.post("/api/v1/lists", json={"title": "sixsix"}), 422)
     make_list(me, "a")

@@ -5,18 +5,16 @@ connection cap) as the witness of which address the server believed: a
 client with its own budget was told apart; one whose budget ran out was not.
 
 On loopback, 127.0.0.2 plays the trusted proxy and 127.0.0.1 a stranger."""
-import os
 import shutil
 import socket
 import struct
 import subprocess
-import tempfile
 import time
 
 import pytest
 import requests
 
-from conftest import BINARY
+from conftest import BINARY, config_file
 
 PROXY = "127.0.0.2"
 STRANGER = "127.0.0.1"
@@ -39,10 +37,7 @@ anon_cache_ttl_ms = 0
 
 def proxied_server(make_server, **overrides):
     settings = {"rate_anonymous_ip_requests": BUDGET, "trusted_proxies": f'["{PROXY}"]', **overrides}
-    fd, path = tempfile.mkstemp(suffix=".toml")
-    with os.fdopen(fd, "w") as f:
-        f.write(LIMITS + "".join(f"{k} = {v}\n" for k, v in settings.items()))
-    return make_server("--config", path)
+    return make_server("--config", config_file(LIMITS + "".join(f"{k} = {v}\n" for k, v in settings.items())))
 
 
 def raw_get(server, source_ip, headers=(), preamble=b"", path=PATH):

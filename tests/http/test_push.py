@@ -4,14 +4,12 @@ decrypts each message with the subscription's own keys and checks the VAPID
 signature; retries, the attempt bound, dead subscriptions removed on 410,
 alerts and policies, and the inputs refused with 422 (bad keys, plain http,
 private addresses)."""
-import json
-import tempfile
 import time
 
 import pytest
 import requests
 
-from conftest import TEST_CONFIG, Server, sign_up
+from conftest import Server, sign_up, suite_config_with
 from helpers import assert_error, scoped_token
 from pushreceiver import PushReceiver
 
@@ -19,20 +17,11 @@ ALERTS = ["mention", "status", "reblog", "follow", "follow_request", "favourite"
           "update", "admin.sign_up", "admin.report"]
 
 
-def config_with(**limits):
-    base = "".join(line for line in open(TEST_CONFIG) if line.split("=")[0].strip() not in limits)
-    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in limits.items())
-    f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
-    f.write(base + extra)
-    f.close()
-    return f.name
-
-
 @pytest.fixture(scope="module")
 def push_server():
     """A server that may push to 127.0.0.1 (the test receivers), polls its
     queue often and retries soon, so the tests are quick."""
-    s = Server(("--config", config_with(push_allowed_hosts=["127.0.0.1"], push_poll_interval_ms=100,
+    s = Server(("--config", suite_config_with(push_allowed_hosts=["127.0.0.1"], push_poll_interval_ms=100,
                                         push_retry_base_ms=200, push_attempts_max=3)))
     yield s
     s.stop()

@@ -2,13 +2,12 @@
 reports, domain and address blocks), roles granted with `holdfast user
 grant`, what a suspension and a silence hide, approval-mode sign-ups,
 announcements, the audit log, and e-mail confirmation's honest answer."""
-import tempfile
 import uuid
 
 import pytest
 import requests
 
-from conftest import TEST_CONFIG, Client, Server, create_app, app_token, sign_up, unique_name
+from conftest import Client, Server, create_app, app_token, sign_up, unique_name, suite_config_with
 from helpers import (anon_get, assert_error, assert_oauth_error, bearer, password_grant,
                      tget, tpost, uniq)
 
@@ -23,19 +22,10 @@ rules = [
 '''
 
 
-def config_with(extra):
-    f = tempfile.NamedTemporaryFile("w", suffix=".toml", prefix="holdfast-moderation-", delete=False)
-    with open(TEST_CONFIG) as base:
-        f.write(base.read())
-    f.write(extra)
-    f.close()
-    return f.name
-
-
 @pytest.fixture(scope="module")
 def mserver():
     """A server of its own, with rules (reports name them)."""
-    s = Server(["--config", config_with(RULES)])
+    s = Server(["--config", suite_config_with(RULES)])
     yield s
     s.stop()
 

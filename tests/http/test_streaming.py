@@ -3,28 +3,16 @@ wire. Events, their Mastodon shapes, who gets them (visibility, blocks,
 mutes), the errors, and the bounds (connection caps, subscription cap, slow
 consumers, idle sockets, admission, shutdown)."""
 import json
-import os
 import socket
-import tempfile
 import threading
 import time
 
 import pytest
 import requests
 
-from conftest import TEST_CONFIG, sign_up, unique_name
+from conftest import sign_up, unique_name, suite_config_with
 from helpers import assert_error, scoped_token
 from streamclient import SSE, WS
-
-
-def config_with(**limits):
-    """A config file: the suite's relaxed limits plus these."""
-    base = "".join(line for line in open(TEST_CONFIG) if line.split("=")[0].strip() not in limits)
-    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in limits.items())
-    f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
-    f.write(base + extra)
-    f.close()
-    return f.name
 
 
 def metric(server, name, **labels):
@@ -132,7 +120,7 @@ def test_sse_notification_stream_has_only_notifications(server, alice, bob):
 
 
 def test_sse_heartbeat(make_server):
-    srv = make_server("--config", config_with(streaming_heartbeat_ms=200))
+    srv = make_server("--config", suite_config_with(streaming_heartbeat_ms=200))
     a = sign_up(srv)
     s = SSE(srv, "/api/v1/streaming/public", a.token)
     comments = []
@@ -308,7 +296,7 @@ def test_websocket_reblog_reaches_followers(server, alice, bob, carol):
 # ---------------------------------------------------------------- bounds
 
 def test_connection_and_subscription_caps(make_server):
-    srv = make_server("--config", config_with(streaming_connections_per_account_max=2,
+    srv = make_server("--config", suite_config_with(streaming_connections_per_account_max=2,
                                               streaming_subscriptions_per_connection_max=2,
                                               retry_after_s=3))
     a = sign_up(srv)
@@ -349,7 +337,7 @@ def test_connection_and_subscription_caps(make_server):
 
 
 def test_per_address_cap(make_server):
-    srv = make_server("--config", config_with(streaming_connections_per_ip_max=2))
+    srv = make_server("--config", suite_config_with(streaming_connections_per_ip_max=2))
     a, b = sign_up(srv), sign_up(srv)
     s1 = SSE(srv, "/api/v1/streaming/public", a.token)
     s2 = SSE(srv, "/api/v1/streaming/public", b.token)
@@ -367,7 +355,7 @@ def test_per_address_cap(make_server):
 def test_streams_do_not_hold_admission_or_request_timeout(make_server):
     # Two admission slots and a 1 s request budget; six open streams; requests
     # still pass, and a stream outlives the request timeout.
-    srv = make_server("--config", config_with(admission_initial_concurrency=2, admission_min_concurrency=1,
+    srv = make_server("--config", suite_config_with(admission_initial_concurrency=2, admission_min_concurrency=1,
                                               admission_max_concurrency=2, request_timeout_ms=1000,
                                               pg_write_retry_window_ms=500))
     a, b = sign_up(srv), sign_up(srv)
@@ -388,7 +376,7 @@ def test_streams_do_not_hold_admission_or_request_timeout(make_server):
 
 
 def test_websocket_idle_timeout_and_pong(make_server):
-    srv = make_server("--config", config_with(streaming_heartbeat_ms=200, streaming_idle_timeout_ms=700))
+    srv = make_server("--config", suite_config_with(streaming_heartbeat_ms=200, streaming_idle_timeout_ms=700))
     a = sign_up(srv)
     silent = WS(srv, a.token, "?stream=public", auto_pong=False)
     answering = WS(srv, a.token, "?stream=public")
@@ -421,7 +409,7 @@ def _raw_sse_not_reading(srv, token):
 
 def test_slow_sse_consumer_is_dropped_memory_bounded(make_server):
     budget = 64 * 1024
-    srv = make_server("--config", config_with(streaming_send_buffer_bytes=budget, status_max_chars=60000,
+    srv = make_server("--config", suite_config_with(streaming_send_buffer_bytes=budget, status_max_chars=60000,
                                               request_body_max_bytes=1024 * 1024))
     a, b = sign_up(srv), sign_up(srv)
     sock = _raw_sse_not_reading(srv, a.token)
@@ -457,7 +445,7 @@ def test_slow_sse_consumer_is_dropped_memory_bounded(make_server):
 
 def test_slow_websocket_consumer_is_dropped(make_server):
     budget = 64 * 1024
-    srv = make_server("--config", config_with(streaming_send_buffer_bytes=budget, status_max_chars=60000,
+    srv = make_server("--config", suite_config_with(streaming_send_buffer_bytes=budget, status_max_chars=60000,
                                               request_body_max_bytes=1024 * 1024,
                                               streaming_write_timeout_ms=1000))
     a, b = sign_up(srv), sign_up(srv)
@@ -497,7 +485,7 @@ def test_shutdown_closes_streams_with_reason(make_server):
 def test_query_token_stream_bypasses_the_anonymous_cache(make_server):
     # With `?access_token=` the guard sees no Authorization header (an
     # anonymous GET); a stream must still never be cached or buffered.
-    srv = make_server("--config", config_with(anon_cache_ttl_ms=5000))
+    srv = make_server("--config", suite_config_with(anon_cache_ttl_ms=5000))
     a, b = sign_up(srv), sign_up(srv)
     first = SSE(srv, "/api/v1/streaming/public", params={"access_token": a.token})
     second = SSE(srv, "/api/v1/streaming/public", params={"access_token": a.token})
@@ -511,7 +499,7 @@ def test_query_token_stream_bypasses_the_anonymous_cache(make_server):
 def test_a_flood_of_upgrades_is_rate_limited(make_server):
     # Streams skip admission, not the rate limits: a flood of WebSocket
     # upgrades with one token runs into the per-token budget like any flood.
-    srv = make_server("--config", config_with(rate_token_requests=5))
+    srv = make_server("--config", suite_config_with(rate_token_requests=5))
     a = sign_up(srv)
     opened, refused = [], None
     for _ in range(10):
@@ -529,7 +517,7 @@ def test_a_flood_of_upgrades_is_rate_limited(make_server):
 
 
 def test_revoked_token_and_suspended_account_end_their_streams(make_server):
-    srv = make_server("--config", config_with(streaming_token_recheck_ms=200))
+    srv = make_server("--config", suite_config_with(streaming_token_recheck_ms=200))
     a, b = sign_up(srv), sign_up(srv)
     ws = WS(srv, a.token, "?stream=public")
     sse = SSE(srv, "/api/v1/streaming/public", a.token)
@@ -773,7 +761,7 @@ def test_a_lagging_websocket_is_told_to_reconnect_and_refetch(make_server):
     """A subscriber that falls behind the hub (here it holds one event) is
     closed with 1013 and a reason saying to reconnect and refetch, counted as
     `lagged`; the timeline it refetches has every status it missed."""
-    srv = make_server("--config", config_with(streaming_hub_events_max=1))
+    srv = make_server("--config", suite_config_with(streaming_hub_events_max=1))
     a, b = sign_up(srv), sign_up(srv)
     ws = WS(srv, a.token, "?stream=public")
     assert ws.status == 101

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 import conftest
-from conftest import BINARY, Server, free_port
+from conftest import BINARY, Server, free_port, config_file
 
 T = 30
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None,
@@ -80,11 +80,8 @@ def config_with(**entries):
                 rate_login_requests=100000, anon_cache_ttl_ms=0)
     top = {k: v for k, v in entries.items() if k in ("tls_cert", "tls_key")}
     limits = {**base, **{k: v for k, v in entries.items() if k not in top}}
-    fd, path = tempfile.mkstemp(suffix=".toml")
-    with os.fdopen(fd, "w") as f:
-        f.write("".join(f'{k} = "{v}"\n' for k, v in top.items()))
-        f.write("[limits]\n" + "".join(f"{k} = {v}\n" for k, v in limits.items()))
-    return path
+    return config_file("".join(f'{k} = "{v}"\n' for k, v in top.items())
+                       + "[limits]\n" + "".join(f"{k} = {v}\n" for k, v in limits.items()))
 
 
 def alpn(server, cafile, protocols):
@@ -254,10 +251,7 @@ def test_forwarded_proto_only_from_trusted_proxies(make_server):
 
 
 def test_bad_trusted_proxy_stops_the_start():
-    fd, path = tempfile.mkstemp(suffix=".toml")
-    with os.fdopen(fd, "w") as f:
-        f.write('[limits]\ntrusted_proxies = ["10.0.0.0/99"]\n')
-    res = run_serve("--config", path)
+    res = run_serve("--config", config_file('[limits]\ntrusted_proxies = ["10.0.0.0/99"]\n'))
     assert res.returncode != 0 and "trusted_proxies" in res.stderr, res.stderr
 
 

@@ -170,8 +170,9 @@ def test_address_blocks_through_the_web_stop_sign_ups(make_server):
 
 
 def test_rules_page_shows_the_configured_rules(make_server):
-    from test_reports_admin import RULES, config_with
-    s = make_server("--config", config_with(RULES))
+    from conftest import suite_config_with
+    from test_reports_admin import RULES
+    s = make_server("--config", suite_config_with(RULES))
     mod, user = moderator(s), WebUser(s)
     # The sign-up form lists them above the agreement.
     form = user.get("/auth/sign_up").text
@@ -203,8 +204,9 @@ def test_admins_edit_the_rules_and_reports_keep_citing_them(make_server):
     deleted from /admin/rules; apps see each change; a report keeps the rule
     it cited by id, and shows it after the rule is deleted; every change is
     audit-logged; bad input and people without the role change nothing."""
-    from test_reports_admin import RULES, aget, config_with
-    s = make_server("--config", config_with(RULES))
+    from conftest import suite_config_with
+    from test_reports_admin import RULES, aget
+    s = make_server("--config", suite_config_with(RULES))
     admin, mod = moderator(s, "admin"), moderator(s)
     staff = staff_without_sign_up(s)
     reporter, target = WebUser(s), WebUser(s)

@@ -835,6 +835,20 @@ pub struct Limits {
     /// a whole interval's frames and a sync of the database file with writes
     /// waiting. 0 leaves it to that.
     pub sqlite_wal_restart_pages: u32,
+    // ---- posting at scale: the search index fed in batches (post13, issue 10, session 13) ----
+    /// Committed writes after which the SQLite writer moves the queued
+    /// search entries (migration 0028's queue) into the FTS5 index, in the
+    /// next transaction. FTS5 writes a segment per move and merges in
+    /// proportion to the leaf pages it writes, so a segment per commit made
+    /// the index ~11 of the WAL frames a lone post wrote (bench/perf, session
+    /// 13); a segment per many posts fills its pages. A search moves what is
+    /// queued first (`Db::index_queued_search`), so it still finds every
+    /// acknowledged post. 0 moves them at every commit (the old way).
+    pub sqlite_search_index_batch_writes: usize,
+    /// The longest queued search entries wait, counted from the first
+    /// commit that left them queued, before the writer moves them at its
+    /// next commit (even below `sqlite_search_index_batch_writes`).
+    pub sqlite_search_index_wait_max_ms: u64,
     // ---- statuses: edits, pins, polls, scheduled (posts, issue 14) ----
     /// Versions one status may have (the original and each edit).
     pub status_versions_max: u32,
@@ -1335,6 +1349,8 @@ impl Default for Limits {
             sqlite_wal_warm_bytes_max: 128 * 1024 * 1024,
             sqlite_group_commit_gather_us: 0,
             sqlite_wal_restart_pages: 8_000,
+            sqlite_search_index_batch_writes: 256,
+            sqlite_search_index_wait_max_ms: 1_000,
             status_versions_max: 100,
             pinned_statuses_max: 5,
             poll_options_max: 4,

@@ -50,6 +50,8 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 
+use crate::ports::free_loopback_ports;
+
 /// Members of each tier. Three is what a majority needs to survive one loss.
 pub const MEMBERS: usize = 3;
 /// How long `up` waits for each tier to be ready.
@@ -74,6 +76,8 @@ const POLL_MS: u64 = 200;
 const HTTP_TIMEOUT_MS: u64 = 2_000;
 /// The largest status answer read (Patroni's /cluster is a few KiB).
 const HTTP_BODY_MAX_BYTES: u64 = 1 << 20;
+/// How much of a process's log end an error quotes when the process died.
+const LOG_TAIL_BYTES: u64 = 4 << 10;
 /// The database holdfast uses inside the PostgreSQL cluster.
 pub const DATABASE: &str = "holdfast";
 const STATE_FILE: &str = "cluster.json";
@@ -480,7 +484,7 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
     };
     std::fs::create_dir_all(dir.join("logs"))
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let ports = free_ports(5 * MEMBERS + 2)?;
+    let ports = free_loopback_ports(5 * MEMBERS + 2)?;
     let take = |i: usize| ports[i * MEMBERS..(i + 1) * MEMBERS].to_vec();
     let mut state = match previous {
         Some(old) => ClusterState {
@@ -509,7 +513,7 @@ pub fn up(args: UpArgs) -> Result<ClusterState, String> {
     };
     if !state.has_relays() {
         // A new cluster, or one from before the relays: inner ports now.
-        let inner = free_ports((2 + MEMBERS) * MEMBERS)?;
+        let inner = free_loopback_ports((2 + MEMBERS) * MEMBERS)?;
         let mut chunks = inner.chunks(MEMBERS).map(<[u16]>::to_vec);
         state.pg_inner_ports = chunks.next().unwrap_or_default();
         state.patroni_inner_ports = chunks.next().unwrap_or_default();
@@ -553,7 +557,8 @@ fn start_all(
     }
     for i in 0..MEMBERS {
         let port = state.pg_ports[i];
-        wait_until("a relay to listen", ETCD_READY_TIMEOUT_MS, || {
+        let name = format!("relay{}", i + 1);
+        wait_for_process(state, &name, "listening", ETCD_READY_TIMEOUT_MS, || {
             TcpStream::connect_timeout(
                 &SocketAddr::from(([127, 0, 0, 1], port)),
                 Duration::from_millis(HTTP_TIMEOUT_MS),
@@ -597,11 +602,10 @@ fn start_all(
     }
     for i in 0..MEMBERS {
         let port = state.node_ports[i];
-        wait_until(
-            &format!("holdfast node {} to be ready", i + 1),
-            NODE_READY_TIMEOUT_MS,
-            || matches!(http_get(port, "/readyz"), Ok((200, _))),
-        )?;
+        let name = format!("node{}", i + 1);
+        wait_for_process(state, &name, "ready", NODE_READY_TIMEOUT_MS, || {
+            matches!(http_get(port, "/readyz"), Ok((200, _)))
+        })?;
     }
     start_haproxy(state)?;
     state.save()?;
@@ -1354,18 +1358,6 @@ fn absolute(path: &Path) -> Result<PathBuf, String> {
     std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn free_ports(n: usize) -> Result<Vec<u16>, String> {
-    // Hold all listeners until every port is picked, so none is picked twice.
-    let listeners: Vec<std::net::TcpListener> = (0..n)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("cannot find free ports: {e}"))?;
-    listeners
-        .iter()
-        .map(|l| l.local_addr().map(|a| a.port()).map_err(|e| e.to_string()))
-        .collect()
-}
-
 fn wait_until(what: &str, timeout_ms: u64, mut ready: impl FnMut() -> bool) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_millis(timeout_ms);
     loop {
@@ -1379,6 +1371,49 @@ fn wait_until(what: &str, timeout_ms: u64, mut ready: impl FnMut() -> bool) -> R
         }
         std::thread::sleep(Duration::from_millis(POLL_MS));
     }
+}
+
+/// `wait_until` for a process this command started: gives up as soon as
+/// the process has exited, quoting the end of its log, rather than waiting
+/// out the timeout and leaving the reason in a file the caller may remove.
+fn wait_for_process(
+    state: &ClusterState,
+    name: &str,
+    becomes: &str,
+    timeout_ms: u64,
+    mut ready: impl FnMut() -> bool,
+) -> Result<(), String> {
+    let pid = state.pids.get(name).copied();
+    let mut exited = false;
+    wait_until(&format!("{name} to be {becomes}"), timeout_ms, || {
+        if ready() {
+            return true;
+        }
+        exited = pid.is_some_and(|p| !alive(p));
+        exited
+    })?;
+    if exited {
+        return Err(format!(
+            "{name} exited before it was {becomes}; the end of its log:\n{}",
+            log_tail(&state.dir, name)
+        ));
+    }
+    Ok(())
+}
+
+/// The last `LOG_TAIL_BYTES` of DIR/logs/NAME.log, or why it cannot be read.
+fn log_tail(dir: &Path, name: &str) -> String {
+    use std::io::{Seek, SeekFrom};
+    let path = dir.join("logs").join(format!("{name}.log"));
+    let read = || -> std::io::Result<String> {
+        let mut file = std::fs::File::open(&path)?;
+        let len = file.metadata()?.len();
+        file.seek(SeekFrom::Start(len.saturating_sub(LOG_TAIL_BYTES)))?;
+        let mut bytes = Vec::new();
+        file.take(LOG_TAIL_BYTES).read_to_end(&mut bytes)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    read().unwrap_or_else(|e| format!("({}: {e})", path.display()))
 }
 
 /// A GET to a process on loopback: (status, body). Blocking, bounded in time and size.

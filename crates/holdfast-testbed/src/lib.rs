@@ -2,6 +2,7 @@
 //!
 //! `cluster` starts and stops a whole local cluster (etcd, PostgreSQL under
 //! Patroni, holdfast nodes, HAProxy) behind `holdfast cluster`.
+//! `ports` picks the loopback ports they listen on.
 //! `relay` carries a database member's links so a drill can cut it off.
 //! `siege` is the load + attack generator behind `holdfast siege`. All of its
 //! traffic goes to loopback (127.0.0.0/8 or ::1); anything else is refused
@@ -10,5 +11,6 @@
 pub mod bench;
 pub mod cluster;
 pub mod drill;
+pub mod ports;
 pub mod relay;
 pub mod siege;

@@ -275,6 +275,14 @@ pub trait Db: Send + Sync + 'static {
         self.read((), |c, _| Box::pin(oauth::auth_epoch(c))).await
     }
 
+    /// Makes the search index hold every committed status before a search
+    /// reads it. SQLite feeds its index in batches after the commits
+    /// (`sqlite::runner::SearchFeed`); PostgreSQL's is a generated column,
+    /// current with every commit.
+    async fn index_queued_search(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// Connections in use and the pool size, for `/metrics`.
     fn pool_usage(&self) -> crate::PoolUsage;
 

@@ -237,9 +237,56 @@ pub fn account_row(r: &Row) -> StoreResult<AccountRow> {
     })
 }
 
-pub const STATUS_COLUMNS: &str = "s.id, s.account_id, s.text, s.content, s.spoiler_text, s.sensitive, s.visibility, s.language, \
-    s.in_reply_to_id, s.in_reply_to_account_id, s.reblog_of_id, ap.name, ap.website, \
-    s.replies_count, s.reblogs_count, s.favourites_count, s.created_at, s.edited_at, s.version";
+/// The status columns [`status_row`] reads, in its order, written once:
+/// `$s` the statuses table's prefix, then the app's name and website (a join
+/// for a read, subqueries for an INSERT's RETURNING, which sees only the new row).
+macro_rules! status_columns {
+    ($s:literal, $app_name:literal, $app_website:literal) => {
+        concat!(
+            $s,
+            "id, ",
+            $s,
+            "account_id, ",
+            $s,
+            "text, ",
+            $s,
+            "content, ",
+            $s,
+            "spoiler_text, ",
+            $s,
+            "sensitive, ",
+            $s,
+            "visibility, ",
+            $s,
+            "language, ",
+            $s,
+            "in_reply_to_id, ",
+            $s,
+            "in_reply_to_account_id, ",
+            $s,
+            "reblog_of_id, ",
+            $app_name,
+            ", ",
+            $app_website,
+            ", ",
+            $s,
+            "replies_count, ",
+            $s,
+            "reblogs_count, ",
+            $s,
+            "favourites_count, ",
+            $s,
+            "created_at, ",
+            $s,
+            "edited_at, ",
+            $s,
+            "version"
+        )
+    };
+}
+pub(crate) use status_columns;
+
+pub const STATUS_COLUMNS: &str = status_columns!("s.", "ap.name", "ap.website");
 
 pub const STATUS_FROM: &str = "statuses s LEFT JOIN apps ap ON ap.id = s.app_id";
 

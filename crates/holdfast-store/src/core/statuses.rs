@@ -56,41 +56,43 @@ pub struct Created {
     pub row: Option<StatusRow>,
     /// The tags as linked, in the order a read gives them (by name's bytes).
     pub tags: Vec<TagRef>,
+    /// The post as it was made, when `AuthorDefaults` named something and a
+    /// row was inserted: what it named is what the row took from the
+    /// author's preferences. None means the post as given.
+    pub filled: Option<NewStatus>,
 }
 
 impl Created {
-    /// `new` as it was posted: what `defaults` named is what the row took
-    /// from the author's preferences. `new` itself when nothing was named
-    /// or nothing was inserted.
-    pub fn as_posted<'a>(
-        &self,
-        new: &'a NewStatus,
-        defaults: AuthorDefaults,
-    ) -> std::borrow::Cow<'a, NewStatus> {
-        match &self.row {
-            Some(row) if defaults.any() => {
-                let mut filled = new.clone();
-                defaults.fill(
-                    &mut filled,
-                    row.visibility,
-                    row.sensitive,
-                    row.language.clone(),
-                );
-                std::borrow::Cow::Owned(filled)
-            }
-            _ => std::borrow::Cow::Borrowed(new),
-        }
+    /// The post as it was made: `new` with what the author's preferences
+    /// gave it (see `filled`), worked out once by [`create_returning`].
+    pub fn as_posted<'a>(filled: &'a Option<NewStatus>, new: &'a NewStatus) -> &'a NewStatus {
+        filled.as_ref().unwrap_or(new)
     }
 }
 
-/// The columns of [`STATUS_COLUMNS`], in its order, as an INSERT into
-/// `statuses` returns them: the app's name and website from the app row
-/// (`?11`, the status' `app_id`), since RETURNING sees only the new row.
-const STATUS_RETURNING: &str =
-    "id, account_id, text, content, spoiler_text, sensitive, visibility, language, \
-    in_reply_to_id, in_reply_to_account_id, reblog_of_id, \
-    (SELECT name FROM apps WHERE id = ?11), (SELECT website FROM apps WHERE id = ?11), \
-    replies_count, reblogs_count, favourites_count, created_at, edited_at, version";
+/// `new` with what `defaults` named taken from the inserted `row`; None
+/// when nothing was named (the post as given).
+fn filled_from(new: &NewStatus, defaults: AuthorDefaults, row: &StatusRow) -> Option<NewStatus> {
+    defaults.any().then(|| {
+        let mut filled = new.clone();
+        defaults.fill(
+            &mut filled,
+            row.visibility,
+            row.sensitive,
+            row.language.clone(),
+        );
+        filled
+    })
+}
+
+/// The columns of [`STATUS_COLUMNS`], in its order (one list, `sql::status_columns!`),
+/// as an INSERT into `statuses` returns them: the app's name and website from
+/// the app row (`?11`, the status' `app_id`), since RETURNING sees only the new row.
+const STATUS_RETURNING: &str = sql::status_columns!(
+    "",
+    "(SELECT name FROM apps WHERE id = ?11)",
+    "(SELECT website FROM apps WHERE id = ?11)"
+);
 
 /// [`create`], telling also whether the status is new, its row as inserted
 /// and its tags' rows. What `defaults` names (visibility, sensitivity,
@@ -133,6 +135,7 @@ pub async fn create_returning(
                     id,
                     row: None,
                     tags: Vec::new(),
+                    filled: None,
                 });
             }
         }
@@ -186,13 +189,8 @@ pub async fn create_returning(
         .await?;
     let row = status_row(&row)?;
     let id = row.id;
-    let posted = Created {
-        id,
-        row: Some(row),
-        tags: Vec::new(),
-    };
-    let as_posted = posted.as_posted(new, defaults);
-    let new = &*as_posted;
+    let filled = filled_from(new, defaults, &row);
+    let new = Created::as_posted(&filled, new);
     for account in &new.mentions {
         c.execute(
             "INSERT INTO mentions (status_id, account_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
@@ -275,7 +273,12 @@ pub async fn create_returning(
         super::conversations::add_status(c, id, new.account_id, new.in_reply_to, &new.mentions)
             .await?;
     }
-    Ok(Created { tags, ..posted })
+    Ok(Created {
+        id,
+        row: Some(row),
+        tags,
+        filled,
+    })
 }
 
 /// Links status `id` to the existing tag `name`: its row (the tag's id), or
@@ -306,7 +309,7 @@ pub async fn fresh_bundle(
     created: Created,
     author: Option<AccountRow>,
 ) -> StoreResult<Option<(StatusBundle, Parts)>> {
-    let Created { id, row, tags } = created;
+    let Created { id, row, tags, .. } = created;
     let Some(status) = row else {
         return Ok(None);
     };

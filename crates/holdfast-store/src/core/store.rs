@@ -664,6 +664,7 @@ impl<B: Db> Store for Core<B> {
         limit: u32,
         offset: u32,
     ) -> StoreResult<Vec<Id>> {
+        self.db.index_queued_search().await?;
         self.db
             .read(query.to_owned(), move |c, q| {
                 Box::pin(timelines::search(c, viewer, q, limit, offset))
@@ -2060,11 +2061,11 @@ impl<B: Db> Store for Core<B> {
             .db
             .write(new, move |c, new| {
                 Box::pin(async move {
-                    let created =
+                    let mut created =
                         statuses::create_returning(c, new, defaults, idempotency_ttl_s).await?;
                     let id = created.id;
-                    let as_posted = created.as_posted(new, defaults);
-                    let new = &*as_posted;
+                    let filled = created.filled.take();
+                    let new = statuses::Created::as_posted(&filled, new);
                     // The author's row, read once: the fan-out decision, then the answer.
                     let author = home_feed::fan_out(c, new.account_id, id, feed).await?;
                     graph::notify_subscribers(c, id, new, subscribers_max).await?;

@@ -5,8 +5,8 @@
 //! one writer at a time, so there is exactly one writer connection, owned by
 //! a writer thread that takes writes from a bounded queue and commits as many
 //! as are waiting in one transaction (group commit: one fsync for many
-//! writes, each in its own savepoint when it has company, each answered only
-//! after the commit);
+//! writes, run without savepoints, and again each in its own savepoint only
+//! when one of them failed; each answered only after the commit);
 //! and a small pool of read-only connections, acquired with a timeout, whose
 //! work runs on tokio's blocking threads, never on the async workers.
 //!
@@ -169,6 +169,9 @@ struct Inner {
     /// Reads run on the asking worker with at most this many workers
     /// (`sqlite_read_in_place_workers_max`, see `runner`'s `read`).
     read_in_place_workers_max: usize,
+    /// True while committed search entries may wait in the queue (set by
+    /// the writer, `runner::SearchFeed`; read before every search).
+    search_pending: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SqliteDb {
@@ -224,7 +227,7 @@ impl SqliteDb {
                 limits.sqlite_writer_checkpoint_pages,
             )
             .map_err(internal)?;
-        // A queued write with company runs in a savepoint (and a statement
+        // A queued write run again with company after a failure runs in a savepoint (and a statement
         // that may fail halfway in a statement journal), whose journal (the original
         // of every page it changes) otherwise spills to a temporary file past
         // 64 KiB: a fan-out batch did, in pwrite calls (bench/perf, issue 10).
@@ -258,6 +261,12 @@ impl SqliteDb {
         // `runner::checkpoint_loop`), cleared by the writer.
         let wal_restart = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let restart_asked = wal_restart.clone();
+        let search_pending = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let search = runner::SearchFeed::new(
+            limits.sqlite_search_index_batch_writes,
+            Duration::from_millis(limits.sqlite_search_index_wait_max_ms),
+            search_pending.clone(),
+        );
         // Thread names are cut to 15 bytes in `/proc` and `perf`: these
         // stay apart there (bench/perf measures the writer's CPU by name).
         std::thread::Builder::new()
@@ -270,6 +279,7 @@ impl SqliteDb {
                     background_wait_max,
                     gather,
                     restart_asked,
+                    search,
                 )
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
@@ -281,6 +291,7 @@ impl SqliteDb {
             acquire_timeout: Duration::from_millis(limits.db_acquire_timeout_ms),
             epoch_reader: epoch::EpochReader::new(epoch_reader)?,
             read_in_place_workers_max: limits.sqlite_read_in_place_workers_max,
+            search_pending,
         });
         let checkpoints = runner::Checkpoints {
             open: Arc::downgrade(&inner),

@@ -197,6 +197,24 @@ fn panicked() -> StoreError {
 
 #[async_trait]
 impl Db for SqliteDb {
+    /// A search finds every acknowledged post: when committed entries may
+    /// still be queued (see [`SearchFeed`]), a write moves them first. It
+    /// joins the writer's next transaction like any write; searches asking
+    /// together find the queue empty after the first.
+    async fn index_queued_search(&self) -> StoreResult<()> {
+        if !self.inner.search_pending.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.write((), |c, _| {
+            Box::pin(async move {
+                c.execute(INDEX_QUEUED_SEARCH, &[]).await?;
+                c.execute(EMPTY_SEARCH_QUEUE, &[]).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
     fn pool_usage(&self) -> PoolUsage {
         let size = self.inner.read_pool_size + 1;
         // The writer counts as in use while any write is queued or running.
@@ -416,6 +434,7 @@ pub(super) fn writer_loop(
     background_wait_max: Duration,
     gather: Duration,
     wal_restart: Arc<AtomicBool>,
+    mut search: SearchFeed,
 ) {
     let c = SqliteConn { conn: &conn };
     let group_max = group_max.max(1);
@@ -446,7 +465,7 @@ pub(super) fn writer_loop(
         if batch.is_empty() {
             continue;
         }
-        let committed = run_batch(&c, &mut batch);
+        let committed = run_batch(&c, &mut batch, &mut search);
         for job in batch.drain(..) {
             job.answer(&committed);
         }
@@ -574,19 +593,29 @@ fn take(
     }
 }
 
-fn run_batch(c: &SqliteConn<'_>, batch: &mut [Box<dyn QueuedWrite>]) -> StoreResult<()> {
+fn run_batch(
+    c: &SqliteConn<'_>,
+    batch: &mut [Box<dyn QueuedWrite>],
+    search: &mut SearchFeed,
+) -> StoreResult<()> {
     c.control("BEGIN IMMEDIATE")?;
     let result = (|| {
-        if let [job] = batch {
-            // Alone, a write needs no savepoint: its failure rolls back the
-            // transaction, which holds nothing else. (A savepoint costs two
-            // statements and a copy of every page its write changes into
-            // the savepoint's journal; at 2,100 posts/s most commit alone:
-            // bench/perf, session 12.)
-            if !job.run(c) {
-                return c.control("ROLLBACK");
+        // First without savepoints (a savepoint costs two statements and a
+        // copy of every page its write changes into the savepoint's
+        // journal: 6.5 % of the writer at 4,200 posts/s, bench/perf session
+        // 13). Nearly every write succeeds; `all` stops at the first that
+        // does not, and then nothing of the transaction stands.
+        if !batch.iter_mut().all(|job| job.run(c)) {
+            c.control("ROLLBACK")?;
+            if batch.len() == 1 {
+                // Alone, its failure is its answer; nothing was written.
+                return Ok(());
             }
-        } else {
+            // One failed among others: run them all again, each in its own
+            // savepoint, so that only the failing one is undone (every
+            // write may be run more than once: see `Db`). A failing write
+            // costs its transaction a second run, no more.
+            c.control("BEGIN IMMEDIATE")?;
             for job in batch.iter_mut() {
                 c.control("SAVEPOINT queued_write")?;
                 if !job.run(c) {
@@ -595,8 +624,12 @@ fn run_batch(c: &SqliteConn<'_>, batch: &mut [Box<dyn QueuedWrite>]) -> StoreRes
                 c.control("RELEASE queued_write")?;
             }
         }
-        index_queued_search_entries(c)?;
-        c.control("COMMIT")
+        let still_queued = search.index_if_due(c, batch.len())?;
+        c.control("COMMIT")?;
+        // Before any write of this batch is answered (the caller returns),
+        // so a search that starts after an answer knows to move them.
+        search.committed(still_queued, batch.len());
+        Ok(())
     })();
     if result.is_err() {
         // An error that ended the transaction itself (I/O, disk full):
@@ -606,24 +639,87 @@ fn run_batch(c: &SqliteConn<'_>, batch: &mut [Box<dyn QueuedWrite>]) -> StoreRes
     result
 }
 
-/// Moves the search entries the batch's writes queued into the index, in
-/// one go (migration 0028): FTS5 writes a segment at every savepoint, so
-/// indexing each post in its own savepoint wrote (and later merged) a
-/// segment per post.
-fn index_queued_search_entries(c: &SqliteConn<'_>) -> StoreResult<()> {
-    let conn = lock(c.conn);
-    let queued: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM status_search_queue)")?
-        .query_row([], |r| r.get(0))?;
-    if queued {
-        conn.prepare_cached(
-            "INSERT INTO status_search (rowid, body) SELECT status_id, body FROM status_search_queue",
-        )?
-        .raw_execute()?;
-        conn.prepare_cached("DELETE FROM status_search_queue")?
-            .raw_execute()?;
-    }
+/// Moves every queued search entry (migration 0028) into the FTS5 index,
+/// in the transaction `conn` holds. On the writer only.
+fn index_queued_search_entries(conn: &Connection) -> rusqlite::Result<()> {
+    conn.prepare_cached(INDEX_QUEUED_SEARCH)?.raw_execute()?;
+    conn.prepare_cached(EMPTY_SEARCH_QUEUE)?.raw_execute()?;
     Ok(())
+}
+
+const INDEX_QUEUED_SEARCH: &str =
+    "INSERT INTO status_search (rowid, body) SELECT status_id, body FROM status_search_queue";
+const EMPTY_SEARCH_QUEUE: &str = "DELETE FROM status_search_queue";
+
+/// How the writer feeds the search index (`sqlite_search_index_batch_writes`,
+/// `sqlite_search_index_wait_max_ms`). A write queues its search entry
+/// (migration 0028); the writer moves the queue into the FTS5 index not at
+/// every commit but once `batch_writes` writes have committed since the
+/// queue was last empty, or once it has stood `wait_max`. FTS5 writes one
+/// segment per move and its automerge work is in proportion to the leaf
+/// pages written, so a post alone in its commit cost about 11 WAL frames of
+/// index (bench/perf, session 13) while hundreds of posts share a few
+/// pages. Queued entries are committed with their posts (durable) and go
+/// with a deleted status (cascade); a search first has them moved
+/// (`Db::index_queued_search`, through `pending`), so nothing acknowledged
+/// is missing from it.
+pub(super) struct SearchFeed {
+    batch_writes: usize,
+    wait_max: Duration,
+    /// When the queue was first left non-empty by a commit, and how many
+    /// writes committed since (each queues at most a status' entry or two).
+    queued_since: Option<Instant>,
+    writes_since: usize,
+    /// True while committed entries may be queued: set before the writes
+    /// that queued them are answered, cleared after a commit that left the
+    /// queue empty. Starts true (the queue may hold entries from before).
+    pending: Arc<AtomicBool>,
+}
+
+impl SearchFeed {
+    pub(super) fn new(batch_writes: usize, wait_max: Duration, pending: Arc<AtomicBool>) -> Self {
+        pending.store(true, Ordering::Release);
+        SearchFeed {
+            batch_writes,
+            wait_max,
+            queued_since: None,
+            writes_since: 0,
+            pending,
+        }
+    }
+
+    /// Before the commit of a transaction of `writes` writes: moves the
+    /// queue into the index if it is due; true if entries stay queued.
+    fn index_if_due(&self, c: &SqliteConn<'_>, writes: usize) -> StoreResult<bool> {
+        let conn = lock(c.conn);
+        let queued: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM status_search_queue)")?
+            .query_row([], |r| r.get(0))?;
+        if !queued {
+            return Ok(false);
+        }
+        let due = self.writes_since + writes >= self.batch_writes
+            || self
+                .queued_since
+                .is_some_and(|t| t.elapsed() >= self.wait_max);
+        if due {
+            index_queued_search_entries(&conn)?;
+        }
+        Ok(!due)
+    }
+
+    /// After a commit: what stays queued, and since when.
+    fn committed(&mut self, still_queued: bool, writes: usize) {
+        if still_queued {
+            self.queued_since.get_or_insert_with(Instant::now);
+            self.writes_since += writes;
+            self.pending.store(true, Ordering::Release);
+        } else {
+            self.queued_since = None;
+            self.writes_since = 0;
+            self.pending.store(false, Ordering::Release);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -716,7 +812,11 @@ mod tests {
                 .unwrap()
                 .id;
             let status = |text: &str| NewStatus::plain(author, text);
-            let new = [status("kept apple"), status("gone apple"), status("edited apple")];
+            let new = [
+                status("kept apple"),
+                status("gone apple"),
+                status("edited apple"),
+            ];
             let (kept, edited) = store
                 .db
                 .write(new, move |c, new| {
@@ -743,28 +843,232 @@ mod tests {
                 })
                 .await
                 .unwrap();
-            // The index itself, not a search (which joins live statuses).
-            let indexed = |word: &'static str| {
-                store.db.read(word, |c, word| {
-                    Box::pin(async move {
-                        let rows = c
-                            .query(
-                                "SELECT rowid FROM status_search WHERE status_search MATCH ?1 ORDER BY rowid",
-                                &[crate::core::Arg::Text(word)],
-                            )
-                            .await?;
-                        rows.iter().map(|r| r.get::<i64>(0)).collect::<crate::StoreResult<Vec<i64>>>()
-                    })
-                })
-            };
-            assert_eq!(indexed("apple").await.unwrap(), vec![kept]);
-            assert_eq!(indexed("pear").await.unwrap(), vec![edited]);
+            // What is queued moves at a later commit (`SearchFeed`), or now.
+            store.db.index_queued_search().await.unwrap();
+            assert_eq!(indexed(&store, "apple").await, vec![kept]);
+            assert_eq!(indexed(&store, "pear").await, vec![edited]);
             assert_eq!(
                 store.search_statuses(None, "pear", 10, 0).await.unwrap(),
                 vec![edited]
             );
         });
         drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The search index itself, not a search (which joins live statuses):
+    /// the rowids matching `word`.
+    async fn indexed(store: &super::super::SqliteStore, word: &'static str) -> Vec<i64> {
+        store
+            .db
+            .read(word, |c, word| {
+                Box::pin(async move {
+                    let rows = c
+                        .query(
+                            "SELECT rowid FROM status_search WHERE status_search MATCH ?1 ORDER BY rowid",
+                            &[crate::core::Arg::Text(word)],
+                        )
+                        .await?;
+                    rows.iter().map(|r| r.get::<i64>(0)).collect::<crate::StoreResult<Vec<i64>>>()
+                })
+            })
+            .await
+            .unwrap()
+    }
+
+    /// The index is fed in batches after the commits (`SearchFeed`): a
+    /// post's entry waits, committed, until `sqlite_search_index_batch_writes`
+    /// writes have committed, while a search moves what waits first and so
+    /// finds every acknowledged post; an entry deleted while it waits never
+    /// reaches the index.
+    #[test]
+    fn search_entries_wait_for_a_batch_and_a_search_moves_them_first() {
+        use crate::core::statuses;
+        use crate::model::{NewAccount, NewStatus};
+        use crate::Store;
+        let dir = std::env::temp_dir().join(format!("holdfast-search-feed-{}", std::process::id()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let limits = holdfast_config::Limits {
+            sqlite_search_index_batch_writes: 4,
+            sqlite_search_index_wait_max_ms: 3_600_000,
+            ..holdfast_config::Limits::default()
+        };
+        let store = super::super::SqliteStore::open(&dir, &limits).unwrap();
+        runtime.block_on(async {
+            let author = store
+                .create_account(NewAccount {
+                    username: "fed".into(),
+                    email: "fed@example.invalid".into(),
+                    password_hash: "h".into(),
+                    approved: true,
+                    locale: None,
+                })
+                .await
+                .unwrap()
+                .id;
+            // One post per transaction, as requests commit when alone.
+            let post = |text: &'static str| {
+                store.db.write(NewStatus::plain(author, text), |c, new| {
+                    Box::pin(statuses::create(c, new, 3600))
+                })
+            };
+            let store = &store;
+            let index_and_queue = |word: &'static str| async move {
+                let queued = store
+                    .db
+                    .read((), |c, _| {
+                        Box::pin(async move {
+                            let rows = c
+                                .query(
+                                    "SELECT status_id FROM status_search_queue ORDER BY status_id",
+                                    &[],
+                                )
+                                .await?;
+                            rows.iter()
+                                .map(|r| r.get::<i64>(0))
+                                .collect::<crate::StoreResult<Vec<i64>>>()
+                        })
+                    })
+                    .await?;
+                crate::StoreResult::Ok((indexed(store, word).await, queued))
+            };
+            let one = post("plum one").await.unwrap();
+            let two = post("plum two").await.unwrap();
+            let three = post("plum three").await.unwrap();
+            // Acknowledged, committed, and waiting: not in the index yet.
+            assert_eq!(
+                index_and_queue("plum").await.unwrap(),
+                (vec![], vec![one, two, three])
+            );
+            // The fourth write's commit moves all four.
+            let four = post("plum four").await.unwrap();
+            let moved = vec![one, two, three, four];
+            assert_eq!(
+                index_and_queue("plum").await.unwrap(),
+                (moved.clone(), vec![])
+            );
+            // One waiting, one deleted while it waited (three writes): a
+            // search finds the first (moved before the search reads) and
+            // never the second.
+            let five = post("plum five").await.unwrap();
+            let gone = post("plum gone").await.unwrap();
+            store
+                .db
+                .write((), move |c, _| Box::pin(statuses::delete(c, author, gone)))
+                .await
+                .unwrap();
+            assert_eq!(
+                index_and_queue("plum").await.unwrap(),
+                (moved.clone(), vec![five])
+            );
+            assert_eq!(
+                store.search_statuses(None, "plum", 10, 0).await.unwrap(),
+                vec![five, four, three, two, one]
+            );
+            assert_eq!(
+                index_and_queue("plum").await.unwrap(),
+                (vec![one, two, three, four, five], vec![])
+            );
+            // Nothing waits now; the deleted post is found by no search.
+            assert_eq!(
+                store.search_statuses(None, "gone", 10, 0).await.unwrap(),
+                Vec::<i64>::new()
+            );
+        });
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A write of raw SQL, counting its runs (for `run_batch`).
+    struct SqlWrite {
+        sql: &'static str,
+        runs: Arc<AtomicUsize>,
+    }
+
+    impl super::QueuedWrite for SqlWrite {
+        fn run(&mut self, c: &super::SqliteConn<'_>) -> bool {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            super::lock(c.conn).execute_batch(self.sql).is_ok()
+        }
+        fn answer(self: Box<Self>, _: &crate::StoreResult<()>) {}
+        fn priority(&self) -> super::Priority {
+            super::Priority::Request
+        }
+        fn queued_at(&self) -> std::time::Instant {
+            std::time::Instant::now()
+        }
+    }
+
+    /// A transaction's writes run without savepoints; when one fails, the
+    /// whole transaction is run again with a savepoint each, so the others
+    /// stand and the failing one leaves nothing, not even what it wrote
+    /// before its failing statement.
+    #[test]
+    fn a_failing_write_alone_is_undone_and_the_others_of_its_transaction_stand() {
+        let dir = std::env::temp_dir().join(format!("holdfast-batch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = rusqlite::Connection::open(dir.join("t.db")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (x INTEGER PRIMARY KEY); \
+             CREATE TABLE status_search_queue (status_id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+        )
+        .unwrap();
+        let conn = std::sync::Mutex::new(conn);
+        let c = super::SqliteConn { conn: &conn };
+        let mut search = super::SearchFeed::new(
+            0,
+            std::time::Duration::ZERO,
+            Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        );
+        let rows = || -> Vec<i64> {
+            let conn = super::lock(&conn);
+            let mut st = conn.prepare("SELECT x FROM t ORDER BY x").unwrap();
+            let rows = st.query_map([], |r| r.get(0)).unwrap();
+            rows.map(Result::unwrap).collect()
+        };
+        let runs: Vec<Arc<AtomicUsize>> = (0..3).map(|_| Arc::new(AtomicUsize::new(0))).collect();
+        let job = |sql, i: usize| -> Box<dyn super::QueuedWrite> {
+            Box::new(SqlWrite {
+                sql,
+                runs: runs[i].clone(),
+            })
+        };
+        // All succeed: one run each, all committed.
+        let mut batch = vec![
+            job("INSERT INTO t VALUES (1)", 0),
+            job("INSERT INTO t VALUES (2)", 1),
+        ];
+        super::run_batch(&c, &mut batch, &mut search).unwrap();
+        assert_eq!(rows(), vec![1, 2]);
+        assert_eq!(
+            runs.iter()
+                .map(|r| r.load(Ordering::SeqCst))
+                .collect::<Vec<_>>(),
+            [1, 1, 0]
+        );
+        // The second writes 4, then fails (2 is there): the first and third stand.
+        let mut batch = vec![
+            job("INSERT INTO t VALUES (3)", 0),
+            job("INSERT INTO t VALUES (4); INSERT INTO t VALUES (2)", 1),
+            job("INSERT INTO t VALUES (5)", 2),
+        ];
+        super::run_batch(&c, &mut batch, &mut search).unwrap();
+        assert_eq!(rows(), vec![1, 2, 3, 5]);
+        // The first two ran twice, the third once (the first pass stopped at the failure).
+        assert_eq!(
+            runs.iter()
+                .map(|r| r.load(Ordering::SeqCst))
+                .collect::<Vec<_>>(),
+            [3, 3, 1]
+        );
+        // Alone, a failing write is undone whole.
+        let mut batch = vec![job("INSERT INTO t VALUES (6); INSERT INTO t VALUES (1)", 2)];
+        super::run_batch(&c, &mut batch, &mut search).unwrap();
+        assert_eq!(rows(), vec![1, 2, 3, 5]);
+        drop(conn);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

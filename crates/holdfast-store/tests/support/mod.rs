@@ -22,6 +22,12 @@ use holdfast_store::sqlite::SqliteStore;
 use holdfast_store::Store;
 
 pub mod common;
+// The test beds' port picker, the same file (holdfast-testbed depends on this
+// crate, so it cannot be a dependency here): below the ephemeral range, so an
+// outgoing connection cannot take the port while initdb runs.
+#[path = "../../../holdfast-testbed/src/ports.rs"]
+#[allow(dead_code)]
+mod ports;
 
 /// How long the throwaway cluster may take to accept connections.
 const PG_START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -265,11 +271,7 @@ pub fn command_as(user: Option<&str>, program: &Path) -> Command {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    ports::free_loopback_port().expect("a free loopback port")
 }
 
 fn start_cluster() -> Result<Cluster, String> {

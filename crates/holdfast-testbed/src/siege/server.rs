@@ -41,12 +41,6 @@ pub enum ServerData {
     Postgres(String),
 }
 
-fn free_loopback_port() -> Result<u16, String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| format!("cannot find a free port: {e}"))?;
-    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
-}
-
 /// Starts `exe serve` with a fresh data directory; its log goes to `out_dir/server.log`.
 pub fn start(
     exe: &Path,
@@ -68,7 +62,7 @@ pub fn start_on(
     out_dir: &Path,
     cpus: Option<&[usize]>,
 ) -> Result<Server, String> {
-    let port = free_loopback_port()?;
+    let port = crate::ports::free_loopback_port()?;
     let listen = format!("127.0.0.1:{port}");
     let target = parse_target(&format!("http://{listen}"))?;
     let nanos = std::time::SystemTime::now()
