@@ -212,7 +212,15 @@ mod tests {
         kept.keep_status(5, 1, json("s5"));
         // Status 6: kept, after misses of either table before it.
         kept.keep_status(6, 1, json("s6"));
-        let one = |id, s| (id, SeenStatus { status: s, original: None });
+        let one = |id, s| {
+            (
+                id,
+                SeenStatus {
+                    status: s,
+                    original: None,
+                },
+            )
+        };
         let wanted = [
             one(1, seen(1, 10, 2)),
             (
@@ -233,8 +241,10 @@ mod tests {
             one(6, seen(1, 20, 1)),
         ];
         let mut locked = kept.locked();
-        let taken: Vec<Option<KeptStatus>> =
-            wanted.iter().map(|(id, s)| take(&mut locked, *id, s)).collect();
+        let taken: Vec<Option<KeptStatus>> = wanted
+            .iter()
+            .map(|(id, s)| take(&mut locked, *id, s))
+            .collect();
         drop(locked);
         let shape: Vec<Option<(Id, &str, &str, Option<(Id, &str, &str)>)>> = taken
             .iter()

@@ -472,7 +472,10 @@ pub(crate) async fn page_statuses(
         // for these tables.
         let mut locked = kept.locked();
         for &id in ids {
-            match seen.get(&id).and_then(|s| crate::kept::take(&mut locked, id, s)) {
+            match seen
+                .get(&id)
+                .and_then(|s| crate::kept::take(&mut locked, id, s))
+            {
                 Some(k) => {
                     taken.insert(id, k);
                 }
