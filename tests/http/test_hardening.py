@@ -443,8 +443,11 @@ def test_nul_in_a_search_query_is_not_a_500(server):
 def test_an_sse_client_that_stops_reading_is_cut_off(make_server):
     # Before: nothing bounded a write to a client that stopped reading; its SSE
     # connection, and the streaming slot it holds, stayed open for good.
+    # A send buffer larger than everything posted below: the stream is never
+    # dropped as a slow consumer (whose abort hyper sees only when it can
+    # write, so it raced the write timeout), only cut by the write timeout.
     srv = make_server("--config", suite_config_with(
-        streaming_send_buffer_bytes=64 * 1024, status_max_chars=60000,
+        streaming_send_buffer_bytes=32 * 1024 * 1024, status_max_chars=60000,
         request_body_max_bytes=1024 * 1024, streaming_connections_per_account_max=1,
         write_stall_timeout_ms=1000))
     a, b = sign_up(srv), sign_up(srv)

@@ -389,13 +389,26 @@ def test_websocket_idle_timeout_and_pong(make_server):
     answering.close()
 
 
+# How long a test waits, after its last post, for a stalled stream to be cut:
+# write timeouts are counted in time, not in posts, and posting got fast
+# enough (session 13) that 400 posts could end inside a 1 s timeout.
+STALL_SETTLE_S = 10
+
+
 def _post_until(poster, text, done, max_posts):
+    """Posts until `done()`, at most `max_posts`, then waits up to
+    STALL_SETTLE_S for it; returns how many posts were made."""
     for i in range(max_posts):
         r = poster.post("/api/v1/statuses", json={"status": f"{i} {text}"})
         assert r.status_code == 200, r.text
         if i % 5 == 4 and done():
             return i + 1
-    raise AssertionError(f"no drop after {max_posts} posts")
+    deadline = time.monotonic() + STALL_SETTLE_S
+    while time.monotonic() < deadline:
+        if done():
+            return max_posts
+        time.sleep(0.1)
+    raise AssertionError(f"no drop after {max_posts} posts and {STALL_SETTLE_S} s")
 
 
 def _raw_sse_not_reading(srv, token):
