@@ -14,7 +14,8 @@ import requests
 
 from conftest import app_token, create_app, sign_up, suite_config_with
 from webclient import WebUser
-from test_guard import guarded_server, metric
+from helpers import metric
+from test_guard import guarded_server
 from test_streaming import _post_until, _stall_until_slot_free, _stream_slot_free
 
 STALLED_BODY_BYTES = 1000

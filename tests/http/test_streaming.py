@@ -11,18 +11,8 @@ import pytest
 import requests
 
 from conftest import sign_up, unique_name, suite_config_with
-from helpers import assert_error, scoped_token
+from helpers import assert_error, scoped_token, metric
 from streamclient import SSE, WS
-
-
-def metric(server, name, **labels):
-    text = requests.get(server.url("/metrics"), timeout=10).text
-    want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
-    for line in text.splitlines():
-        if line.startswith(want + " "):
-            return float(line.split()[-1])
-    raise AssertionError(f"{want} not in /metrics")
-
 
 def follow(a, b):
     r = a.post(f"/api/v1/accounts/{b.id}/follow")
