@@ -164,6 +164,16 @@ def path_and_query(url):
     return u.path + ("?" + u.query if u.query else "")
 
 
+def metric(server, name, **labels):
+    """A sample's value in `server`'s /metrics: `name` with `labels` (or with
+    them written into `name`: 'x{reason="y"}'); fails when there is none."""
+    want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+    for line in requests.get(server.url("/metrics"), timeout=10).text.splitlines():
+        if line.startswith(want + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{want} not in /metrics")
+
+
 def anon_get(server, path, **kw):
     return requests.get(server.url(path), timeout=TIMEOUT, **kw)
 

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from conftest import BACKEND, BINARY, TEST_CONFIG, _pg_bin, free_ports, sign_up
+from helpers import metric
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL only (HOLDFAST_TEST_BACKEND=postgres)")
 
@@ -129,14 +130,6 @@ def replicated():
     pg = PrimaryAndStandby()
     yield pg
     pg.stop()
-
-
-def metric(server, name):
-    for line in requests.get(server.url("/metrics"), timeout=10).text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in /metrics")
-
 
 def node(make_server, pg, tmp_path, **limits):
     """A holdfast node on both hosts, with the suites' relaxed limits plus `limits`.

@@ -8,6 +8,7 @@ import time
 import requests
 
 from conftest import create_app, app_token, sign_up, unique_name, config_file
+from helpers import metric
 
 BASE_LIMITS = """
 [limits]
@@ -43,15 +44,6 @@ def get_from(server, source_ip, path):
         return int(data.split(b" ", 2)[1])
     finally:
         s.close()
-
-
-def metric(server, name_and_labels):
-    text = requests.get(server.url("/metrics"), timeout=10).text
-    for line in text.splitlines():
-        if line.startswith(name_and_labels + " "):
-            return float(line.rsplit(" ", 1)[1])
-    raise AssertionError(f"{name_and_labels} not in /metrics")
-
 
 def test_anonymous_rate_limit_answers_429_with_mastodon_headers(make_server):
     server = guarded_server(make_server, rate_anonymous_ip_requests=5)

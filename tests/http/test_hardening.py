@@ -14,8 +14,9 @@ import requests
 
 from conftest import app_token, create_app, sign_up, suite_config_with
 from webclient import WebUser
-from test_guard import guarded_server, metric
-from test_streaming import _post_until, _raw_sse_not_reading
+from helpers import metric
+from test_guard import guarded_server
+from test_streaming import _post_until, _stall_until_slot_free, _stream_slot_free
 
 STALLED_BODY_BYTES = 1000
 
@@ -444,28 +445,14 @@ def test_an_sse_client_that_stops_reading_is_cut_off(make_server):
     # Before: nothing bounded a write to a client that stopped reading; its SSE
     # connection, and the streaming slot it holds, stayed open for good.
     # A send buffer larger than everything posted below: the stream is never
-    # dropped as a slow consumer (whose abort hyper sees only when it can
-    # write, so it raced the write timeout), only cut by the write timeout.
+    # dropped as a slow consumer (which cuts the connection itself, see
+    # test_streaming), so only the write timeout can cut it here.
     srv = make_server("--config", suite_config_with(
         streaming_send_buffer_bytes=32 * 1024 * 1024, status_max_chars=60000,
         request_body_max_bytes=1024 * 1024, streaming_connections_per_account_max=1,
         write_stall_timeout_ms=1000))
-    a, b = sign_up(srv), sign_up(srv)
-    sock = _raw_sse_not_reading(srv, a.token)
-    try:
-        time.sleep(0.3)
-
-        def slot_free():
-            r = requests.get(srv.url("/api/v1/streaming/public"), stream=True, timeout=10,
-                             headers={"Authorization": f"Bearer {a.token}"})
-            r.close()
-            return r.status_code == 200
-
-        assert not slot_free(), "one stream per account: the stalled one holds it"
-        # Large posts fill the socket buffers; the write then stalls and is cut.
-        _post_until(b, "z" * 50000, slot_free, 400)
-    finally:
-        sock.close()
+    # Large posts fill the socket buffers; the write then stalls and is cut.
+    _stall_until_slot_free(srv, sign_up(srv), sign_up(srv))
     assert metric(srv, 'holdfast_guard_connection_refusals_total{reason="write_stall"}') >= 1
 
 
@@ -524,6 +511,41 @@ def test_a_refusal_at_a_banned_address_over_http2_lets_other_streams_finish(make
         assert 1 in answered_streams(frames), f"her stream finished on that connection: {frames}"
     finally:
         s.close()
+
+
+def test_a_stalled_http2_sse_stream_dropped_as_slow_consumer_frees_its_slot(make_server):
+    # A client that reads its connection (it answers PINGs, so keep-alive
+    # keeps it) but keeps one stream's window shut: hyper does not poll that
+    # stream's body again, so the drop's error never reached it, and no write
+    # stalls (nothing is sent): the slot stayed held for good. Now the
+    # connection is told goodbye once the dropped stream has held its body
+    # for the streaming write timeout, then cut.
+    srv = make_server("--config", suite_config_with(
+        streaming_send_buffer_bytes=64 * 1024, status_max_chars=60000,
+        request_body_max_bytes=1024 * 1024, streaming_connections_per_account_max=1,
+        streaming_write_timeout_ms=1000, banned_goodbye_grace_ms=500,
+        write_stall_timeout_ms=60000))
+    a, b = sign_up(srv), sign_up(srv)
+    s = h2_connect(srv.port)
+    try:
+        block = b"".join(hpack_literal(n, v) for n, v in [
+            (":method", "GET"), (":scheme", "http"), (":authority", "x"),
+            (":path", "/api/v1/streaming/public"), ("authorization", f"Bearer {a.token}")])
+        s.sendall(h2_frame(1, 0x5, 1, block))  # HEADERS, END_STREAM | END_HEADERS
+        assert 1 in answered_streams(h2_frames(s, 0.5))
+        assert not _stream_slot_free(srv, a.token), "one stream per account: the stalled one holds it"
+        # Read on (answering PINGs) until the server closes; never a
+        # WINDOW_UPDATE, so past its first 64 KiB the stream is stalled.
+        frames = []
+        reader = threading.Thread(target=lambda: frames.extend(h2_frames(s, 60)))
+        reader.start()
+        _post_until(b, "v" * 50000, lambda: _stream_slot_free(srv, a.token), 400)
+        reader.join(15)
+        assert not reader.is_alive(), "the connection was not closed"
+        assert any(kind == 7 for kind, _, _ in frames), f"a GOAWAY first: {set(frames)}"
+    finally:
+        s.close()
+    assert metric(srv, 'holdfast_streaming_dropped_total{reason="slow_consumer"}') >= 1
 
 
 def test_password_hashing_has_a_bounded_queue_and_log_in_still_works(make_server):

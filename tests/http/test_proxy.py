@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from conftest import BINARY, config_file
+from helpers import metric
 
 PROXY = "127.0.0.2"
 STRANGER = "127.0.0.1"
@@ -76,15 +77,6 @@ def proxy_v2(client_ip, client_port=40000, server_port=443, command=1):
         return V2_SIGNATURE + bytes([0x20, 0x00]) + struct.pack("!H", 0)
     addresses = socket.inet_aton(client_ip) + socket.inet_aton("127.0.0.1") + struct.pack("!HH", client_port, server_port)
     return V2_SIGNATURE + bytes([0x20 | command, 0x11]) + struct.pack("!H", len(addresses)) + addresses
-
-
-def metric(server, name_and_labels):
-    text = requests.get(server.url("/metrics"), timeout=10).text
-    for line in text.splitlines():
-        if line.startswith(name_and_labels + " "):
-            return float(line.rsplit(" ", 1)[1])
-    raise AssertionError(f"{name_and_labels} not in /metrics")
-
 
 def spend(server, source_ip, **kw):
     return [raw_get(server, source_ip, **kw) for _ in range(BUDGET + 1)]

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from conftest import Server, sign_up, suite_config_with
-from helpers import assert_error, scoped_token
+from helpers import assert_error, scoped_token, metric
 from pushreceiver import PushReceiver
 
 ALERTS = ["mention", "status", "reblog", "follow", "follow_request", "favourite", "poll",
@@ -44,16 +44,6 @@ def subscribe(client, receiver, alerts=("mention", "follow"), policy=None, path=
 
 def server_key(server):
     return requests.get(server.url("/api/v2/instance"), timeout=10).json()["configuration"]["vapid"]["public_key"]
-
-
-def metric(server, name, **labels):
-    text = requests.get(server.url("/metrics"), timeout=10).text
-    want = name + "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
-    for line in text.splitlines():
-        if line.startswith(want + " "):
-            return float(line.split()[-1])
-    raise AssertionError(f"no metric {want}")
-
 
 def test_subscription_crud_in_mastodons_shapes(push_server, receiver):
     alice = sign_up(push_server)

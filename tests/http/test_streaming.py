@@ -11,18 +11,8 @@ import pytest
 import requests
 
 from conftest import sign_up, unique_name, suite_config_with
-from helpers import assert_error, scoped_token
+from helpers import assert_error, scoped_token, metric
 from streamclient import SSE, WS
-
-
-def metric(server, name, **labels):
-    text = requests.get(server.url("/metrics"), timeout=10).text
-    want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
-    for line in text.splitlines():
-        if line.startswith(want + " "):
-            return float(line.split()[-1])
-    raise AssertionError(f"{want} not in /metrics")
-
 
 def follow(a, b):
     r = a.post(f"/api/v1/accounts/{b.id}/follow")
@@ -418,6 +408,41 @@ def _raw_sse_not_reading(srv, token):
     sock.sendall((f"GET /api/v1/streaming/public HTTP/1.1\r\nHost: x\r\n"
                   f"Authorization: Bearer {token}\r\n\r\n").encode())
     return sock
+
+
+def _stream_slot_free(srv, token):
+    """Whether `token`'s account may open a stream now (tests cap it at one)."""
+    r = requests.get(srv.url("/api/v1/streaming/public"), stream=True, timeout=10,
+                     headers={"Authorization": f"Bearer {token}"})
+    r.close()
+    return r.status_code == 200
+
+
+def _stall_until_slot_free(srv, reader, poster):
+    """Opens `reader`'s one stream on a socket that never reads, then has
+    `poster` post large statuses until that stream's slot is free again."""
+    sock = _raw_sse_not_reading(srv, reader.token)
+    try:
+        time.sleep(0.3)
+        assert not _stream_slot_free(srv, reader.token), "one stream per account: the stalled one holds it"
+        # Large posts fill the socket buffers and the stream's send budget.
+        _post_until(poster, "w" * 50000, lambda: _stream_slot_free(srv, reader.token), 400)
+    finally:
+        sock.close()
+
+
+def test_a_stalled_sse_client_dropped_as_slow_consumer_frees_its_slot_at_once(make_server):
+    # Before: the drop ended the response's body, which hyper polls only once
+    # the client takes bytes again; a client that never does kept its stream
+    # slot until the write timeout (30 s by default) cut the connection. The
+    # write timeout here is a minute, so only the drop itself can free the slot.
+    srv = make_server("--config", suite_config_with(
+        streaming_send_buffer_bytes=64 * 1024, status_max_chars=60000,
+        request_body_max_bytes=1024 * 1024, streaming_connections_per_account_max=1,
+        write_stall_timeout_ms=60000))
+    _stall_until_slot_free(srv, sign_up(srv), sign_up(srv))
+    assert metric(srv, "holdfast_streaming_dropped_total", reason="slow_consumer") >= 1
+    assert metric(srv, "holdfast_guard_connection_refusals_total", reason="write_stall") == 0
 
 
 def test_slow_sse_consumer_is_dropped_memory_bounded(make_server):

@@ -12,6 +12,7 @@ import requests
 from conftest import BACKEND, TEST_CONFIG, pg_cluster, sign_up
 from streamclient import SSE, WS
 from test_postgres_fault import CuttableProxy
+from helpers import metric
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="needs HOLDFAST_TEST_BACKEND=postgres")
 
@@ -35,14 +36,6 @@ def wait_ready(node, live=True, timeout=15):
             return r
         assert time.monotonic() < deadline, f"readyz never said events {'live' if live else 'down'}: {r.text}"
         time.sleep(0.1)
-
-
-def metric(node, name):
-    for line in requests.get(node.url("/metrics"), timeout=T).text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[-1])
-    raise AssertionError(f"{name} not in /metrics")
-
 
 def test_post_on_one_node_streams_on_the_other(make_server, tmp_path):
     cluster = pg_cluster()

@@ -26,13 +26,14 @@ use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
+use holdfast_guard::listener::CloseConnection;
 use holdfast_service::events::{DropReason, Event, Published, Refusal, Slot, StatusEvent};
 use holdfast_service::scopes::Scopes;
 use holdfast_service::streams::{EventMemo, StreamTimeline};
 use holdfast_service::{PageRequest, Principal, ServiceError};
 use holdfast_store::{FilterContext, Id, Visibility};
 use serde_json::{json, Value};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::entities::{self, Conversation, Notification, Status};
 use crate::error::ApiError;
@@ -690,6 +691,48 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
+/// The connection an event stream is answered on: who is on it, and how to
+/// end it when the server drops the stream (see `SseClient::end`).
+pub struct SseClient {
+    pub ip: IpAddr,
+    close: Option<CloseConnection>,
+    http2: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SseClient {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ClientAddr(ip) = ClientAddr::from_request_parts(parts, state).await?;
+        Ok(SseClient {
+            ip,
+            close: parts.extensions.get::<CloseConnection>().cloned(),
+            http2: parts.version >= axum::http::Version::HTTP_2,
+        })
+    }
+}
+
+impl SseClient {
+    /// Ends the connection of a stream the server dropped (slow consumer,
+    /// lag, revoked token), so its slot and queued bytes go at once. The
+    /// body's error alone would end it only when hyper next polls the body,
+    /// which it does only once the client takes bytes again: a stalled
+    /// client kept its slot until the write timeout, and the two raced.
+    /// HTTP/1.1 carries only this stream: it is cut now. HTTP/2 may carry
+    /// the client's other requests: the body's error resets just this stream;
+    /// if hyper still holds the body after `grace` (the client keeps this
+    /// stream's window shut), the connection is told goodbye.
+    async fn end(self, released: oneshot::Receiver<()>, grace: Duration) {
+        let Some(close) = self.close else {
+            return;
+        };
+        if !self.http2 {
+            close.close();
+        } else if tokio::time::timeout(grace, released).await.is_err() {
+            close.goodbye();
+        }
+    }
+}
+
 /// The token: `Authorization: Bearer`, else `access_token=`, else (WebSocket)
 /// `Sec-WebSocket-Protocol`. The second value says whether it came from the last.
 fn token_of(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<(String, bool)> {
@@ -772,7 +815,7 @@ pub async fn health() -> impl IntoResponse {
 /// `GET /api/v1/streaming/<stream>`: Server-Sent Events.
 pub async fn sse(
     State(state): State<AppState>,
-    ClientAddr(ip): ClientAddr,
+    client: SseClient,
     Path(path): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -784,12 +827,12 @@ pub async fn sse(
         // Mastodon's streaming server: `RequestError('Unknown channel requested')`.
         return ApiError::new(StatusCode::BAD_REQUEST, "Unknown channel requested").into_response();
     };
-    open_sse(state, ip, name, query, headers).await
+    open_sse(state, client, name, query, headers).await
 }
 
 async fn open_sse(
     state: AppState,
-    ip: IpAddr,
+    client: SseClient,
     name: &str,
     query: HashMap<String, String>,
     headers: HeaderMap,
@@ -814,7 +857,7 @@ async fn open_sse(
         streams: Vec::new(),
         notification_cursor: None,
     };
-    start_sse(state, ip, sub, stream).await
+    start_sse(state, client, sub, stream).await
 }
 
 /// `GET /home/live`: the `user` stream of a browser signed in to the web UI,
@@ -822,7 +865,7 @@ async fn open_sse(
 /// session stands for a token: read-only, as the web app, re-checked like one.
 pub async fn web_user_sse(
     state: AppState,
-    ip: IpAddr,
+    client: SseClient,
     account_id: Id,
     session_secret: String,
 ) -> Response {
@@ -853,36 +896,51 @@ pub async fn web_user_sse(
         streams: Vec::new(),
         notification_cursor: None,
     };
-    start_sse(state, ip, sub, stream).await
+    start_sse(state, client, sub, stream).await
 }
 
 /// Subscribes `sub` to `stream` and answers with the event stream.
-async fn start_sse(state: AppState, ip: IpAddr, mut sub: Subscriber, stream: Stream) -> Response {
+async fn start_sse(
+    state: AppState,
+    client: SseClient,
+    mut sub: Subscriber,
+    stream: Stream,
+) -> Response {
     if let Err(e) = sub.add(stream).await {
         return e.response();
     }
-    let slot = match open_slot(&state, &sub.principal, ip) {
+    let slot = match open_slot(&state, &sub.principal, client.ip) {
         Ok(s) => s,
         Err(r) => return refused(r),
     };
     let events = state.service.events.subscribe();
     let (outbox, receiver) = Outbox::<Bytes>::new(&state);
     let aborted = Arc::new(AtomicBool::new(false));
-    tokio::spawn(run_sse(sub, events, outbox, aborted.clone()));
+    // Resolves when hyper lets go of the body (and with it the slot).
+    let (held, released) = oneshot::channel::<()>();
+    let dropping = Dropping {
+        aborted: aborted.clone(),
+        client,
+        released,
+    };
+    tokio::spawn(run_sse(sub, events, outbox, dropping));
     // The body: what the task queued, until it ends; an abort ends the
-    // response with an error, so hyper drops the connection. The connection
-    // keeps its slot until hyper lets go of the body.
+    // response with an error (on HTTP/2, a reset of this stream only). The
+    // connection keeps its slot until hyper lets go of the body.
     let body = futures_util::stream::unfold(
-        (receiver, aborted, slot),
-        |(mut receiver, aborted, slot)| async move {
+        (receiver, aborted, slot, held),
+        |(mut receiver, aborted, slot, held)| async move {
             let item = receiver.recv().await?;
             if aborted.load(Ordering::Acquire) {
                 return Some((
-                    Err(std::io::Error::other("slow consumer")),
-                    (receiver, aborted, slot),
+                    Err(std::io::Error::other("stream dropped")),
+                    (receiver, aborted, slot, held),
                 ));
             }
-            Some((Ok::<Bytes, std::io::Error>(item), (receiver, aborted, slot)))
+            Some((
+                Ok::<Bytes, std::io::Error>(item),
+                (receiver, aborted, slot, held),
+            ))
         },
     );
     Response::builder()
@@ -929,11 +987,19 @@ fn sse_frame(m: &Outgoing) -> Bytes {
     Bytes::from(format!("event: {}\ndata: {}\n\n", m.event, m.payload))
 }
 
+/// What `run_sse` needs to drop its client: the body's abort flag, and the
+/// connection (see `SseClient::end`).
+struct Dropping {
+    aborted: Arc<AtomicBool>,
+    client: SseClient,
+    released: oneshot::Receiver<()>,
+}
+
 async fn run_sse(
     mut sub: Subscriber,
     mut events: broadcast::Receiver<Arc<Published>>,
     outbox: Outbox<Bytes>,
-    aborted: Arc<AtomicBool>,
+    dropping: Dropping,
 ) {
     let state = sub.state.clone();
     let hub = state.service.events.clone();
@@ -980,9 +1046,12 @@ async fn run_sse(
         stats.count_drop(r);
         if r != DropReason::Shutdown {
             tracing::info!(reason = r.as_str(), "streaming: SSE client dropped");
-            aborted.store(true, Ordering::Release);
+            dropping.aborted.store(true, Ordering::Release);
             // Wakes the body so it sees the abort even with nothing else queued.
             outbox.push_control(Bytes::new());
+            drop(outbox);
+            let grace = Duration::from_millis(state.service.limits().streaming_write_timeout_ms);
+            dropping.client.end(dropping.released, grace).await;
         }
     }
 }
@@ -993,7 +1062,7 @@ async fn run_sse(
 /// `?stream=`, the same stream as SSE).
 pub async fn websocket(
     State(state): State<AppState>,
-    ClientAddr(ip): ClientAddr,
+    client: SseClient,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -1002,7 +1071,7 @@ pub async fn websocket(
         Ok(u) => u,
         Err(_) => {
             return match query.get("stream").cloned() {
-                Some(name) => open_sse(state, ip, &name, query, headers).await,
+                Some(name) => open_sse(state, client, &name, query, headers).await,
                 None => {
                     ApiError::new(StatusCode::BAD_REQUEST, "Unknown stream type").into_response()
                 }
@@ -1037,7 +1106,7 @@ pub async fn websocket(
             Err(e) => return e.response(),
         }
     }
-    let slot = match open_slot(&state, &sub.principal, ip) {
+    let slot = match open_slot(&state, &sub.principal, client.ip) {
         Ok(s) => s,
         Err(r) => return refused(r),
     };

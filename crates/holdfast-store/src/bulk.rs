@@ -662,6 +662,7 @@ async fn write_postgres(
 /// ids. Empty when a load is consistent. It scans every table, so it is for
 /// tests of small seeds.
 pub fn sqlite_count_mismatches(data_dir: &Path) -> StoreResult<Vec<String>> {
+    crate::sqlite::install_page_cache();
     let c = Connection::open(data_dir.join("holdfast.db")).map_err(internal)?;
     let mut s = c
         .prepare(
@@ -686,6 +687,7 @@ pub fn sqlite_count_mismatches(data_dir: &Path) -> StoreResult<Vec<String>> {
 /// its SQL, sorted, leaving out `ANALYZE`'s statistics tables: a loaded
 /// database must end with the schema a migrated one has (for tests).
 pub fn sqlite_schema(data_dir: &Path) -> StoreResult<Vec<String>> {
+    crate::sqlite::install_page_cache();
     let c = Connection::open(data_dir.join("holdfast.db")).map_err(internal)?;
     let mut s = c
         .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_stat%' ORDER BY sql")

@@ -16,7 +16,7 @@ use super::layout::{see_other, Page, WebError, WebResult};
 use super::parts::{compose, pager, status, statuses};
 use super::session::{local_path, FormPost, MaybeViewer, SignedIn};
 use crate::params::{parse_id, Params};
-use crate::streaming::ClientAddr;
+use crate::streaming::SseClient;
 use crate::AppState;
 
 /// A web page of statuses: the page's `max_id`/`min_id`, the web page size.
@@ -99,7 +99,7 @@ pub async fn home(
 /// `enhance.js`). The same stream and rules as `/api/v1/streaming/user`.
 pub async fn live(
     State(state): State<AppState>,
-    ClientAddr(ip): ClientAddr,
+    client: SseClient,
     MaybeViewer(viewer): MaybeViewer,
 ) -> WebResult<Response> {
     // Not a redirect to the log-in page: an event stream cannot follow one.
@@ -108,7 +108,7 @@ pub async fn live(
         message: "Log in to see your home timeline.".into(),
     })?;
     let (id, secret) = (viewer.id(), viewer.secret().to_owned());
-    Ok(crate::streaming::web_user_sse(state, ip, id, secret).await)
+    Ok(crate::streaming::web_user_sse(state, client, id, secret).await)
 }
 
 /// Short notices a redirect may ask for (never text from the query itself).

@@ -163,6 +163,7 @@ mod tests {
     use super::*;
 
     fn open(dir: &std::path::Path) -> Connection {
+        super::super::pcache::install();
         let c = Connection::open(dir.join("t.db")).unwrap();
         c.pragma_update(None, "journal_mode", "WAL").unwrap();
         c.execute_batch(

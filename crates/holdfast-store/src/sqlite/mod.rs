@@ -14,7 +14,10 @@
 //! module holds what only SQLite has: connections, transactions, migrations.
 
 mod epoch;
+mod pcache;
 mod runner;
+
+pub(crate) use pcache::install as install_page_cache;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -183,6 +186,8 @@ struct Inner {
 
 impl SqliteDb {
     fn open(data_dir: &Path, limits: &Limits) -> StoreResult<SqliteDb> {
+        // Before the process's first connection (`pcache.rs`).
+        pcache::install();
         std::fs::create_dir_all(data_dir).map_err(|e| {
             StoreError::Internal(format!(
                 "cannot create data directory {}: {e}",

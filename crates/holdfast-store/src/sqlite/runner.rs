@@ -1014,6 +1014,7 @@ mod tests {
     fn a_failing_write_alone_is_undone_and_the_others_of_its_transaction_stand() {
         let dir = std::env::temp_dir().join(format!("holdfast-batch-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        super::super::pcache::install();
         let conn = rusqlite::Connection::open(dir.join("t.db")).unwrap();
         conn.execute_batch(
             "CREATE TABLE t (x INTEGER PRIMARY KEY); \
