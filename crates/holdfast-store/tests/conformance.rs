@@ -6313,16 +6313,8 @@ async fn row_versions_move_with_every_change_that_renders(b: Backend) {
         "a bookmark is the viewer's own flag"
     );
     let edit = StatusEdit {
-        text: "edited".into(),
-        content: "<p>edited</p>".into(),
-        spoiler_text: String::new(),
-        sensitive: false,
-        language: None,
         mentions: vec![m.id],
-        tags: vec![],
-        media_ids: vec![],
-        media_attributes: vec![],
-        poll: None,
+        ..edit_to("edited")
     };
     s.edit_status(a.id, st, edit, 10).await.unwrap();
     sv = moved(sv, status_v(st).await, "edit");
@@ -6596,11 +6588,17 @@ async fn home_viewer_flags_kept_follow_every_action(b: Backend) {
         check(theirs, 0, false, "unfavourited").await;
         // A reblogged status' own flags, where it is on the page only as
         // what a followed account reblogged.
-        let mine_too = by.reblog(me.id, elsewhere, Visibility::Public).await.unwrap();
+        let mine_too = by
+            .reblog(me.id, elsewhere, Visibility::Public)
+            .await
+            .unwrap();
         check(elsewhere, 1, true, "reblogged").await;
         by.unreblog(me.id, elsewhere).await.unwrap();
         check(elsewhere, 1, false, "reblog undone").await;
-        assert!(by.status(mine_too).await.is_err(), "{name}: the reblog went");
+        assert!(
+            by.status(mine_too).await.is_err(),
+            "{name}: the reblog went"
+        );
         by.bookmark(me.id, elsewhere).await.unwrap();
         check(elsewhere, 2, true, "bookmarked").await;
         by.unbookmark(me.id, elsewhere).await.unwrap();
@@ -6617,25 +6615,24 @@ async fn home_viewer_flags_kept_follow_every_action(b: Backend) {
     // A poll comes with an edit (the status' row version moves, the
     // viewer's actions version does not).
     let edit = StatusEdit {
-        text: "theirs, with a poll".into(),
-        content: "<p>theirs, with a poll</p>".into(),
-        spoiler_text: String::new(),
-        sensitive: false,
-        language: None,
-        mentions: vec![],
-        tags: vec![],
-        media_ids: vec![],
-        media_attributes: vec![],
         poll: Some(NewPoll {
             options: vec!["yes".into(), "no".into()],
             expires_in_s: 3_600,
             multiple: false,
             hide_totals: false,
         }),
+        ..edit_to("theirs, with a poll")
     };
-    node2.edit_status(friend.id, theirs, edit, 10).await.unwrap();
+    node2
+        .edit_status(friend.id, theirs, edit, 10)
+        .await
+        .unwrap();
     for n in [0, 1] {
-        assert_eq!(flags(n).await[&theirs], ([false; 5], true), "a poll, node {n}");
+        assert_eq!(
+            flags(n).await[&theirs],
+            ([false; 5], true),
+            "a poll, node {n}"
+        );
     }
 }
 
