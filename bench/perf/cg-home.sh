@@ -5,9 +5,11 @@
 #   sh bench/perf/cg-home.sh BINARY [PORT]
 # A fresh copy of the seed ($SEED); the server under callgrind (guard off);
 # a warm pass (100 viewers x 1 page of 20: builds their feeds, fills what is
-# kept); counters zeroed; then measured: the same 100 viewers x 3 passes,
-# one request at a time on one keep-alive connection; Ir of all the server's
-# threads over that window / 300. Compare two binaries by running it for each.
+# kept; WARM=2 passes measure only pages whose viewer read a page from a built
+# feed before, as on a server up a while: session 14); counters zeroed;
+# then measured: the same 100 viewers x 3 passes, one request at a time
+# on one keep-alive connection; Ir of all the server's threads over that
+# window / 300. Compare two binaries by running it for each.
 set -eu
 . "$(dirname "$0")/env.sh"
 BIN=$1 PORT=${2:-28613}
@@ -41,7 +43,7 @@ if ok != n * passes:
     sys.exit(1)
 PY
 }
-drive warm 1
+drive warm "${WARM:-1}"
 callgrind_control -z "$vg" > /dev/null
 drive measured "$PASSES"
 callgrind_control -d "$vg" > /dev/null

@@ -727,6 +727,16 @@ pub struct Limits {
     /// Hits and misses in `/metrics`; measured in bench/perf (session 12, home).
     pub home_relation_facts_cache_max: usize,
 
+    // ---- home timeline: the viewer's flags kept (home14, issue 10, session 14) ----
+    /// (viewer, status) pairs whose viewer's flags (favourited, reblogged,
+    /// bookmarked, pinned, thread muted; and whether the status has a poll)
+    /// are kept between home pages, each used only while the viewer's
+    /// actions version (migration 0033, moved by triggers) and the status'
+    /// row version are the ones a page's own read finds; 0: read them with
+    /// every page. Hits and misses in `/metrics`; measured in bench/perf
+    /// (session 14, home14).
+    pub home_viewer_flags_cache_max: usize,
+
     // ---- media ----
     /// Largest body on the media routes (`/api/v1/media`, `/api/v2/media`,
     /// `update_credentials`): the image cap plus room for a thumbnail and form fields.
@@ -1318,6 +1328,7 @@ impl Default for Limits {
             rendered_json_cache_max: 20_000,
             sqlite_read_in_place_workers_max: 1,
             home_relation_facts_cache_max: 65_536,
+            home_viewer_flags_cache_max: 65_536,
             media_upload_body_max_bytes: 17 * 1024 * 1024,
             media_image_max_bytes: 16 * 1024 * 1024,
             media_image_max_pixels: 7_680 * 4_320,

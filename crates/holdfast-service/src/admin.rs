@@ -47,4 +47,7 @@ impl Service {
     pub fn home_relation_facts_counts(&self) -> holdfast_store::CacheCounts {
         self.store.home_relation_facts_counts()
     }
+    pub fn home_viewer_flags_counts(&self) -> holdfast_store::CacheCounts {
+        self.store.home_viewer_flags_counts()
+    }
 }

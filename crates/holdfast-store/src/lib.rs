@@ -903,6 +903,10 @@ pub trait Store: Send + Sync + 'static {
     /// What accounts are to each viewer for the home rules, kept by the
     /// viewer's relationship version (`home_relation_facts_cache_max`).
     fn home_relation_facts_counts(&self) -> CacheCounts;
+    /// The viewer's own flags on statuses, kept for home pages by the
+    /// viewer's actions version and the status' row version
+    /// (`home_viewer_flags_cache_max`).
+    fn home_viewer_flags_counts(&self) -> CacheCounts;
 
     // ---- post ----
     /// The auth epoch (migration 0026): it moves in the same transaction as

@@ -160,18 +160,22 @@ impl<T: PartialEq, V: Clone, K: Hash + Eq> Versioned<T, V, K> {
     where
         T: Clone,
     {
+        self.put_all(
+            entries
+                .into_iter()
+                .map(|(key, value)| (key, version.clone(), value)),
+        );
+    }
+
+    /// Keeps each value, made from what its key names at the version beside
+    /// it, under one lock.
+    pub fn put_all(&self, entries: impl IntoIterator<Item = (K, T, V)>) {
         if self.max == 0 {
             return;
         }
         let mut table = self.lock();
-        for (key, value) in entries {
-            table.insert(
-                key,
-                Entry {
-                    version: version.clone(),
-                    value,
-                },
-            );
+        for (key, version, value) in entries {
+            table.insert(key, Entry { version, value });
         }
     }
 

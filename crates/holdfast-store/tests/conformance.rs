@@ -36,6 +36,7 @@ conformance!(
     visibility_rules,
     home_timeline_rules_and_filters,
     home_relation_facts_kept_follow_every_change,
+    home_viewer_flags_kept_follow_every_action,
     pagination_max_since_min,
     ids_unique_and_time_ordered_across_nodes,
     follow_locked_requests_and_unfollow,
@@ -6312,16 +6313,8 @@ async fn row_versions_move_with_every_change_that_renders(b: Backend) {
         "a bookmark is the viewer's own flag"
     );
     let edit = StatusEdit {
-        text: "edited".into(),
-        content: "<p>edited</p>".into(),
-        spoiler_text: String::new(),
-        sensitive: false,
-        language: None,
         mentions: vec![m.id],
-        tags: vec![],
-        media_ids: vec![],
-        media_attributes: vec![],
-        poll: None,
+        ..edit_to("edited")
     };
     s.edit_status(a.id, st, edit, 10).await.unwrap();
     sv = moved(sv, status_v(st).await, "edit");
@@ -6507,6 +6500,140 @@ async fn a_home_page_takes_kept_fragments_and_reads_only_the_rest(b: Backend) {
         kinds(&home.statuses),
         vec![(boost, "rows"), (second, "rows"), (first, "rows")]
     );
+}
+
+/// The viewer's own flags on a home page's statuses are kept between pages
+/// (session 14, `statuses::ViewerFlagsKept`) by the viewer's actions version
+/// (migration 0033) and the status' row version: every action that changes a
+/// flag changes the very next page, whether it was made on this node or on
+/// another one on the same database, and whichever node reads next; a page
+/// read again with nothing changed reads no flag.
+async fn home_viewer_flags_kept_follow_every_action(b: Backend) {
+    let s = &b.store;
+    // Another node (or process) on the same database, with its own memory.
+    let node2 = b.reopened_with(support::limits()).await;
+    let me = account(s, "flags_me").await;
+    let friend = account(s, "flags_friend").await;
+    let other = account(s, "flags_other").await;
+    s.follow(me.id, friend.id, true, false).await.unwrap();
+    let mine = post(s, me.id, "mine").await;
+    let theirs = post(s, friend.id, "theirs").await;
+    let elsewhere = post(s, other.id, "elsewhere").await;
+    s.reblog(friend.id, elsewhere, Visibility::Public)
+        .await
+        .unwrap();
+    // Each node renders into its own kept table, as a node's API does, so
+    // the page takes some statuses as kept fragments and some as rows.
+    let tables = [Arc::new(KeptJson::new(100)), Arc::new(KeptJson::new(100))];
+    // [favourited, reblogged, bookmarked, pinned, muted, has a poll] by id,
+    // for every status on the page and every status reblogged there.
+    let flags = |n: usize| {
+        let node = [s, &node2][n].clone();
+        let kept = tables[n].clone();
+        async move {
+            let home = node
+                .home_page(me.id, page(20), Some(kept.clone()))
+                .await
+                .unwrap();
+            let mut out = std::collections::HashMap::new();
+            for p in &home.statuses {
+                match p {
+                    PageStatus::Rows(b) => {
+                        for b in std::iter::once(b).chain(b.reblog.as_deref()) {
+                            kept.keep_status(b.status.id, b.status.version, "S".into());
+                            kept.keep_account(b.account.id, b.account.version, "A".into());
+                            let f = [b.favourited, b.reblogged, b.bookmarked, b.pinned, b.muted];
+                            out.insert(b.status.id, (f, b.poll.is_some()));
+                        }
+                    }
+                    PageStatus::Kept(k) => {
+                        for k in std::iter::once(k).chain(k.reblog.as_deref()) {
+                            let f = [k.favourited, k.reblogged, k.bookmarked, k.pinned, k.muted];
+                            out.insert(k.id, (f, k.poll.is_some()));
+                        }
+                    }
+                }
+            }
+            out
+        }
+    };
+    let none = ([false; 5], false);
+    for n in [0, 1] {
+        let page = flags(n).await;
+        for id in [mine, theirs, elsewhere] {
+            assert_eq!(page.get(&id), Some(&none), "{id} on node {n}");
+        }
+    }
+    // The same page again takes every flag from memory (the first page
+    // above built the feed, so the next one read from it is the first kept).
+    flags(0).await;
+    let before = s.home_viewer_flags_counts();
+    flags(0).await;
+    let after = s.home_viewer_flags_counts();
+    assert!(after.hits > before.hits, "kept between pages");
+    assert_eq!(after.misses, before.misses, "nothing read again");
+
+    // Each action, made on one node and then the other, shows on the next
+    // page of both (flag i of the status, as listed above).
+    let check = |id: Id, i: usize, on: bool, what: &'static str| async move {
+        for n in [0, 1] {
+            let (f, _) = flags(n).await[&id];
+            assert_eq!(f[i], on, "{what}, read on node {n}");
+        }
+    };
+    for (by, name) in [(s, "here"), (&node2, "on the other node")] {
+        by.favourite(me.id, theirs).await.unwrap();
+        check(theirs, 0, true, "favourited").await;
+        by.unfavourite(me.id, theirs).await.unwrap();
+        check(theirs, 0, false, "unfavourited").await;
+        // A reblogged status' own flags, where it is on the page only as
+        // what a followed account reblogged.
+        let mine_too = by
+            .reblog(me.id, elsewhere, Visibility::Public)
+            .await
+            .unwrap();
+        check(elsewhere, 1, true, "reblogged").await;
+        by.unreblog(me.id, elsewhere).await.unwrap();
+        check(elsewhere, 1, false, "reblog undone").await;
+        assert!(
+            by.status(mine_too).await.is_err(),
+            "{name}: the reblog went"
+        );
+        by.bookmark(me.id, elsewhere).await.unwrap();
+        check(elsewhere, 2, true, "bookmarked").await;
+        by.unbookmark(me.id, elsewhere).await.unwrap();
+        check(elsewhere, 2, false, "bookmark removed").await;
+        by.pin_status(me.id, mine, 5).await.unwrap();
+        check(mine, 3, true, "pinned").await;
+        by.unpin_status(me.id, mine).await.unwrap();
+        check(mine, 3, false, "unpinned").await;
+        by.mute_conversation(me.id, theirs).await.unwrap();
+        check(theirs, 4, true, "thread muted").await;
+        by.unmute_conversation(me.id, theirs).await.unwrap();
+        check(theirs, 4, false, "thread unmuted").await;
+    }
+    // A poll comes with an edit (the status' row version moves, the
+    // viewer's actions version does not).
+    let edit = StatusEdit {
+        poll: Some(NewPoll {
+            options: vec!["yes".into(), "no".into()],
+            expires_in_s: 3_600,
+            multiple: false,
+            hide_totals: false,
+        }),
+        ..edit_to("theirs, with a poll")
+    };
+    node2
+        .edit_status(friend.id, theirs, edit, 10)
+        .await
+        .unwrap();
+    for n in [0, 1] {
+        assert_eq!(
+            flags(n).await[&theirs],
+            ([false; 5], true),
+            "a poll, node {n}"
+        );
+    }
 }
 
 /// The one read a favourite, a bookmark or a status page starts with: the

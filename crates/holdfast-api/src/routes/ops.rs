@@ -132,6 +132,12 @@ fn status_parts_metrics(state: &AppState, out: &mut String) {
         "home_relation_facts_cache",
         state.service.home_relation_facts_counts(),
     );
+    // The viewer's own flags on statuses, kept for home pages (session 14).
+    cache_metrics(
+        out,
+        "home_viewer_flags_cache",
+        state.service.home_viewer_flags_counts(),
+    );
 }
 
 /// A kept table's hits, misses and entries as `holdfast_{name}_total` and

@@ -249,6 +249,9 @@ pub async fn fill(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()> {
 pub struct FeedPage {
     pub ids: Vec<Paged<Id>>,
     pub(crate) seen: HashMap<Id, SeenStatus>,
+    /// The viewer's actions version, as the page's first read of candidates
+    /// found it (`home_rules::Judged::actions`); None if it read none.
+    pub(crate) actions: Option<i64>,
     /// Whether the viewer has filters (`HomePage::filters`).
     pub filters: bool,
 }
@@ -291,17 +294,17 @@ pub async fn page(
     let mut per_source = (limit + limit / 2).max(1);
     let mut found = Vec::with_capacity(limit);
     let mut seen = HashMap::with_capacity(limit);
+    let mut actions = None;
     let mut bounds = page;
     for _ in 0..rounds_max.max(1) + 1 {
         bounds.limit = per_source as u32;
         // The feed alone (no merged author, nothing pending here): its rows
         // and their columns for the rules in one statement.
         let feed_only = merged.is_empty() && !pending.iter().any(|&id| within(id, bounds));
-        let (candidates, mut passing, more) = if feed_only {
-            let (candidates, passing) =
-                super::home_rules::feed_passing(c, relations, viewer, bounds).await?;
-            let more = candidates.len() == per_source;
-            (candidates, passing, more)
+        let (judged, more) = if feed_only {
+            let judged = super::home_rules::feed_passing(c, relations, viewer, bounds).await?;
+            let more = judged.ids.len() == per_source;
+            (judged, more)
         } else {
             let mut candidates =
                 next_ids(c, "home_feed", "account_id", "status_id", viewer, bounds).await?;
@@ -327,9 +330,16 @@ pub async fn page(
                     .iter()
                     .any(|&id| within(id, bounds) && if ascending { id > last } else { id < last });
             }
-            let passing = super::home_rules::passing(c, relations, viewer, &candidates).await?;
-            (candidates, passing, more)
+            let mut judged = super::home_rules::passing(c, relations, viewer, &candidates).await?;
+            judged.ids = candidates;
+            (judged, more)
         };
+        let super::home_rules::Judged {
+            ids: candidates,
+            mut passing,
+            actions: read_actions,
+        } = judged;
+        actions = actions.or(read_actions);
         let Some(&last) = candidates.last() else {
             break;
         };
@@ -370,7 +380,12 @@ pub async fn page(
     } else {
         found
     };
-    Ok(Some(FeedPage { ids, seen, filters }))
+    Ok(Some(FeedPage {
+        ids,
+        seen,
+        actions,
+        filters,
+    }))
 }
 
 /// What a home page learns before it reads the feed (see [`sources`]).

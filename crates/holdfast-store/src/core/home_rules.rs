@@ -86,6 +86,19 @@ struct Candidate {
     in_reply_to_account: Option<Id>,
 }
 
+/// Candidates judged by the home rules ([`passing`], [`feed_passing`]).
+pub(crate) struct Judged {
+    /// The candidates' ids, in the order read.
+    pub ids: Vec<Id>,
+    /// Those that pass, with the versions of their rows and their authors'
+    /// as the read found them.
+    pub passing: HashMap<Id, SeenStatus>,
+    /// The viewer's actions version (migration 0033) as the same read found
+    /// it, for the viewer's kept flags (`statuses::ViewerFlagsKept`); None
+    /// when there was no candidate.
+    pub actions: Option<i64>,
+}
+
 /// Which of `ids` pass the home rules for `viewer` (and still exist), with
 /// the versions of their rows and their authors' as this read found them.
 pub(crate) async fn passing(
@@ -93,9 +106,13 @@ pub(crate) async fn passing(
     kept: &RelationFacts,
     viewer: Id,
     ids: &[Id],
-) -> StoreResult<HashMap<Id, SeenStatus>> {
+) -> StoreResult<Judged> {
     if ids.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(Judged {
+            ids: Vec::new(),
+            passing: HashMap::new(),
+            actions: None,
+        });
     }
     let rows = c
         .query(
@@ -107,7 +124,7 @@ pub(crate) async fn passing(
             &[Arg::Ids(ids), Arg::Int(viewer)],
         )
         .await?;
-    Ok(judge(c, kept, viewer, &rows).await?.1)
+    judge(c, kept, viewer, &rows).await
 }
 
 /// The viewer's next feed rows within `bounds` (in the page's order; rows
@@ -118,7 +135,7 @@ pub(crate) async fn feed_passing(
     kept: &RelationFacts,
     viewer: Id,
     bounds: Page,
-) -> StoreResult<(Vec<Id>, HashMap<Id, SeenStatus>)> {
+) -> StoreResult<Judged> {
     let clause = super::sql::page_clause("hf.status_id", bounds, 2);
     let mut params = vec![Arg::Int(viewer)];
     params.extend(clause.values.iter().map(|v| Arg::Int(*v)));
@@ -144,19 +161,25 @@ async fn judge(
     kept: &RelationFacts,
     viewer: Id,
     rows: &[Row],
-) -> StoreResult<(Vec<Id>, HashMap<Id, SeenStatus>)> {
+) -> StoreResult<Judged> {
     let candidates = rows
         .iter()
         .map(candidate)
         .collect::<StoreResult<Vec<_>>>()?;
     let ids: Vec<Id> = candidates.iter().map(|k| k.status.id).collect();
     let Some(first) = rows.first() else {
-        return Ok((ids, HashMap::new()));
+        return Ok(Judged {
+            ids,
+            passing: HashMap::new(),
+            actions: None,
+        });
     };
-    // The viewer's relationship version and the database's clock, as this
-    // same statement saw them (constant subqueries: one value for all rows).
+    // The viewer's relationship version, the database's clock and the
+    // viewer's actions version, as this same statement saw them (constant
+    // subqueries: one value for all rows).
     let version: i64 = first.get(RELATION_VERSION_COLUMN)?;
     let now_ms: i64 = first.get(RELATION_VERSION_COLUMN + 1)?;
+    let actions: i64 = first.get(RELATION_VERSION_COLUMN + 2)?;
     let mut authors: HashMap<Id, (bool, i64)> = HashMap::with_capacity(rows.len());
     for k in &candidates {
         authors.insert(k.status.author, k.author);
@@ -239,22 +262,29 @@ async fn judge(
             (k.status.id, seen)
         })
         .collect();
-    Ok((ids, passing))
+    Ok(Judged {
+        ids,
+        passing,
+        actions: Some(actions),
+    })
 }
 
 /// A candidate's own columns, with the status it reblogs (`o`) and both
 /// authors (`a`, `ao`: hidden, row version), then the relationship version of
-/// the viewer (`?{viewer}`) and the database's clock, for [`relations`].
+/// the viewer (`?{viewer}`) and the database's clock, for [`relations`], and
+/// the viewer's actions version, for its kept flags ([`Judged::actions`]).
 fn candidate_columns(viewer: usize) -> String {
     format!(
         "s.id, s.account_id, s.visibility, s.reblog_of_id, s.in_reply_to_account_id, \
          o.id, o.account_id, o.visibility, s.version, o.version, \
          (a.suspended OR NOT a.approved), a.version, (ao.suspended OR NOT ao.approved), ao.version, \
          COALESCE((SELECT rv.n FROM relation_versions rv WHERE rv.account_id = ?{viewer}), 0), \
-         holdfast_now_ms()"
+         holdfast_now_ms(), \
+         COALESCE((SELECT rv.actions FROM relation_versions rv WHERE rv.account_id = ?{viewer}), 0)"
     )
 }
-/// Where [`candidate_columns`] puts the relationship version (the clock follows).
+/// Where [`candidate_columns`] puts the relationship version (the clock and
+/// the actions version follow).
 // fact: the position of that column in the list above, not a tunable.
 const RELATION_VERSION_COLUMN: usize = 14;
 const CANDIDATE_FROM: &str = "statuses s JOIN accounts a ON a.id = s.account_id \

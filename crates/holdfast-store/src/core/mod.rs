@@ -306,4 +306,7 @@ pub struct Core<B> {
     /// What accounts are to each viewer for the home rules, kept between
     /// pages by the viewer's relationship version (bounded).
     pub(crate) relations: std::sync::Arc<home_rules::RelationFacts>,
+    /// The viewer's own flags on statuses (favourited, reblogged, ...),
+    /// kept between home pages by the viewer's actions version (bounded).
+    pub(crate) flags: std::sync::Arc<statuses::ViewerFlagsKept>,
 }

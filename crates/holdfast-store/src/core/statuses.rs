@@ -13,6 +13,7 @@ use super::{accounts, args, Arg, Conn};
 use crate::ids::now_ms;
 use crate::kept::{KeptJson, KeptStatus, PageStatus, SeenStatus};
 use crate::model::*;
+use crate::versioned::Versioned;
 use crate::{StoreError, StoreResult};
 
 /// Mastodon counts in `replies_count` only replies that anyone could see.
@@ -453,13 +454,23 @@ pub async fn bundles(
     Ok(rows.with(viewed).into_bundles(ids))
 }
 
+/// The viewer of a home page, and what its flags are kept by.
+pub(crate) struct PageViewer<'a> {
+    pub id: Id,
+    /// The viewer's actions version as the page's read found it
+    /// (`home_feed::FeedPage::actions`); None: no kept flag is used.
+    pub actions: Option<i64>,
+    pub kept: &'a ViewerFlagsKept,
+}
+
 /// A home page's statuses for `viewer` (issue 10, the read side): a status
 /// whose fragments `kept` holds at the versions the page read saw (`seen`)
 /// comes as them, taken now (`kept::take`, both tables locked once); only the others' rows are read.
-/// The viewer's part (flags, polls) is read for all of them at once.
+/// The viewer's flags come from those kept by its actions version where they
+/// are ([`page_viewed`]); the rest, and polls, are read for all at once.
 pub(crate) async fn page_statuses(
     c: &dyn Conn,
-    viewer: Id,
+    viewer: &PageViewer<'_>,
     ids: &[Id],
     seen: &HashMap<Id, SeenStatus>,
     kept: &KeptJson,
@@ -484,14 +495,19 @@ pub(crate) async fn page_statuses(
         }
     }
     let rows = page_rows(c, &missing, cache).await?;
-    let mut list: Vec<Id> = rows.statuses.keys().copied().collect();
+    // Each status with its row version as read: the one the page's rules
+    // read for those taken, the row's for those read.
+    let mut list: Vec<(Id, i64)> = rows.statuses.values().map(|s| (s.id, s.version)).collect();
     for k in taken.values() {
-        list.push(k.id);
-        list.extend(k.reblog.as_ref().map(|r| r.id));
+        let s = &seen[&k.id];
+        list.push((k.id, s.status.version));
+        if let Some(((_, o), r)) = s.original.zip(k.reblog.as_ref()) {
+            list.push((r.id, o.version));
+        }
     }
     list.sort_unstable();
     list.dedup();
-    let viewed = viewed(c, Some(viewer), &list).await?;
+    let viewed = page_viewed(c, viewer, &list).await?;
     for k in taken.values_mut() {
         viewed.fill(k);
         if let Some(original) = k.reblog.as_deref_mut() {
@@ -621,6 +637,88 @@ async fn viewed(c: &dyn Conn, viewer: Option<Id>, list: &[Id]) -> StoreResult<Vi
     Ok(Viewed { flags, polls })
 }
 
+/// The viewer's flags on one status, and whether it has a poll: what
+/// [`ViewerFlagsKept`] keeps.
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
+pub(crate) struct Flags {
+    favourited: bool,
+    reblogged: bool,
+    bookmarked: bool,
+    pinned: bool,
+    muted: bool,
+    poll: bool,
+}
+
+/// [`Flags`] by (viewer, status), each good for one viewer's actions version
+/// (migration 0033: moved by triggers on favourites, bookmarks, reblogs,
+/// pins and thread mutes) and one status row version (a poll or a thread
+/// changes only with the row): the versions a page read before it read the
+/// flags (`home_viewer_flags_cache_max`). A page uses an entry only at the
+/// versions its own read found, so whatever changes a flag, on any node,
+/// changes the next page's.
+///
+/// Why the page's versions, not ones read with the flags: every change to
+/// a flag moves one of the two in its own transaction, and the flags are
+/// read after the versions on the same connection, so a kept entry is never
+/// older than the versions it is kept at. A page that reads those versions
+/// later started before any change the entry already shows; one that
+/// starts after a change reads a moved version and misses. Reading the row
+/// versions again in the flags' statement cost a probe per status (a miss
+/// went from 238k to 394k instructions: bench/perf, session 14).
+pub(crate) type ViewerFlagsKept = Versioned<(i64, i64), Flags, (Id, Id)>;
+
+/// The viewer's part of a home page's statuses (`list`: each with the row
+/// version the page read): flags kept at the page's actions version and the
+/// status' version are taken, only the others are read (no statement when
+/// none is missing) and kept at those versions; then the polls of those
+/// that have one.
+async fn page_viewed(
+    c: &dyn Conn,
+    viewer: &PageViewer<'_>,
+    list: &[(Id, i64)],
+) -> StoreResult<Viewed> {
+    let mut flags = ViewerFlags::default();
+    let mut missing: Vec<(Id, i64)> = Vec::new();
+    match viewer.actions {
+        Some(actions) => {
+            let kept = viewer
+                .kept
+                .get_each(list.iter().map(|&(id, v)| ((viewer.id, id), (actions, v))));
+            for (&(id, v), k) in list.iter().zip(kept) {
+                match k {
+                    Some(f) => flags.add(id, f),
+                    None => missing.push((id, v)),
+                }
+            }
+        }
+        None => missing.extend_from_slice(list),
+    }
+    if !missing.is_empty() {
+        // One id may be listed at two versions (read by two statements).
+        let mut ids: Vec<Id> = missing.iter().map(|&(id, _)| id).collect();
+        ids.dedup();
+        let read = viewer_flags(c, viewer.id, &ids).await?;
+        for &id in &ids {
+            flags.add(id, read.of(id));
+        }
+        if let Some(actions) = viewer.actions {
+            viewer.kept.put_all(
+                missing
+                    .iter()
+                    .map(|&(id, v)| ((viewer.id, id), (actions, v), read.of(id))),
+            );
+        }
+    }
+    flags.with_poll.sort_unstable();
+    flags.with_poll.dedup();
+    let polls = if flags.with_poll.is_empty() {
+        HashMap::new()
+    } else {
+        super::polls::for_statuses(c, Some(viewer.id), &flags.with_poll).await?
+    };
+    Ok(Viewed { flags, polls })
+}
+
 impl Viewed {
     /// A kept status' own part (a status may be on a page twice, as itself
     /// and reblogged: its poll is copied, not moved).
@@ -702,6 +800,37 @@ struct ViewerFlags {
     pinned: HashSet<Id>,
     muted: HashSet<Id>,
     with_poll: Vec<Id>,
+}
+
+impl ViewerFlags {
+    /// One status' flags (`with_poll` is looked through: a page has few).
+    fn of(&self, id: Id) -> Flags {
+        Flags {
+            favourited: self.favourited.contains(&id),
+            reblogged: self.reblogged.contains(&id),
+            bookmarked: self.bookmarked.contains(&id),
+            pinned: self.pinned.contains(&id),
+            muted: self.muted.contains(&id),
+            poll: self.with_poll.contains(&id),
+        }
+    }
+
+    fn add(&mut self, id: Id, f: Flags) {
+        for (set, on) in [
+            (&mut self.favourited, f.favourited),
+            (&mut self.reblogged, f.reblogged),
+            (&mut self.bookmarked, f.bookmarked),
+            (&mut self.pinned, f.pinned),
+            (&mut self.muted, f.muted),
+        ] {
+            if on {
+                set.insert(id);
+            }
+        }
+        if f.poll {
+            self.with_poll.push(id);
+        }
+    }
 }
 
 /// The viewer's flags for a page in one statement (one round trip on

@@ -1986,8 +1986,13 @@ impl<B: Db> Store for Core<B> {
         let found = self
             .db
             .read(
-                (self.parts.clone(), self.relations.clone(), kept),
-                move |c, (parts, relations, kept)| {
+                (
+                    self.parts.clone(),
+                    self.relations.clone(),
+                    self.flags.clone(),
+                    kept,
+                ),
+                move |c, (parts, relations, flags, kept)| {
                     Box::pin(async move {
                         let Some(read) = home_feed::page(
                             c,
@@ -2006,7 +2011,12 @@ impl<B: Db> Store for Core<B> {
                         let kept = kept.as_ref().filter(|_| !read.filters);
                         let statuses = match kept {
                             Some(kept) => {
-                                statuses::page_statuses(c, viewer, &ids, &read.seen, kept, parts)
+                                let viewed = statuses::PageViewer {
+                                    id: viewer,
+                                    actions: read.actions,
+                                    kept: flags,
+                                };
+                                statuses::page_statuses(c, &viewed, &ids, &read.seen, kept, parts)
                                     .await?
                             }
                             None => statuses::bundles(c, Some(viewer), &ids, parts)
@@ -2043,6 +2053,9 @@ impl<B: Db> Store for Core<B> {
     }
     fn home_relation_facts_counts(&self) -> crate::CacheCounts {
         self.relations.counts()
+    }
+    fn home_viewer_flags_counts(&self) -> crate::CacheCounts {
+        self.flags.counts()
     }
 
     // ---- post ----

@@ -148,6 +148,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0032_relation_versions",
         include_str!("../../migrations/postgres/0032_relation_versions.sql"),
     ),
+    (
+        "0033_action_versions",
+        include_str!("../../migrations/postgres/0033_action_versions.sql"),
+    ),
 ];
 
 /// Key of the session advisory lock that serializes migrations when several
@@ -177,6 +181,9 @@ impl PgStore {
             )),
             relations: std::sync::Arc::new(crate::core::home_rules::RelationFacts::new(
                 limits.home_relation_facts_cache_max,
+            )),
+            flags: std::sync::Arc::new(crate::core::statuses::ViewerFlagsKept::new(
+                limits.home_viewer_flags_cache_max,
             )),
         })
     }

@@ -131,6 +131,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0032_relation_versions",
         include_str!("../../migrations/sqlite/0032_relation_versions.sql"),
     ),
+    (
+        "0033_action_versions",
+        include_str!("../../migrations/sqlite/0033_action_versions.sql"),
+    ),
 ];
 
 /// The SQLite store: the shared core over this backend's runner.
@@ -147,6 +151,9 @@ impl SqliteStore {
             )),
             relations: std::sync::Arc::new(crate::core::home_rules::RelationFacts::new(
                 limits.home_relation_facts_cache_max,
+            )),
+            flags: std::sync::Arc::new(crate::core::statuses::ViewerFlagsKept::new(
+                limits.home_viewer_flags_cache_max,
             )),
         })
     }

@@ -53,6 +53,22 @@ pub async fn post(s: &Arc<dyn Store>, author: Id, text: &str) -> Id {
     post_with(s, new_status(author, text)).await
 }
 
+/// An edit to plain `text`: no mentions, tags, media or poll.
+pub fn edit_to(text: &str) -> StatusEdit {
+    StatusEdit {
+        text: text.into(),
+        content: format!("<p>{text}</p>"),
+        spoiler_text: String::new(),
+        sensitive: false,
+        language: None,
+        mentions: vec![],
+        tags: vec![],
+        media_ids: vec![],
+        media_attributes: vec![],
+        poll: None,
+    }
+}
+
 pub async fn post_with(s: &Arc<dyn Store>, new: NewStatus) -> Id {
     s.create_status(new, 3600).await.unwrap()
 }
