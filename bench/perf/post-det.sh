@@ -7,7 +7,8 @@
 #  2. Instructions per post: the server under callgrind, instrumentation on only while
 #     bench --target sends CG_POSTS posts at CG_RATE/s over one connection; total Ir / posts
 #     (every thread, so the idle ones' few too; the same for both binaries).
-# On a fresh copy of the migrated 10k seed ($SEED) under WORK, guard off.
+# On a fresh copy of the migrated 10k seed ($SEED) under WORK, guard off. LIMITS="name = value"
+# sets one more bound in the server's config.
 set -u
 HF=$1; WORK=$2
 SEED=${SEED:-/tmp/seed-10k}; RATE=${RATE:-300}; CONNS=${CONNS:-1}
@@ -22,6 +23,8 @@ cat > "$WORK/cfg.toml" <<'CFG'
 sqlite_wal_restart_pages = 0
 sqlite_writer_checkpoint_pages = 4000000
 CFG
+# LIMITS="name = value" adds a line to [limits] (an A/B of one bound on one binary).
+[ -n "${LIMITS:-}" ] && echo "$LIMITS" >> "$WORK/cfg.toml"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) at $(date -u +%T), $HF"
 if [ "${SKIP_FRAMES:-}" = "" ]; then
   fresh

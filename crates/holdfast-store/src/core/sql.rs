@@ -242,45 +242,19 @@ pub fn account_row(r: &Row) -> StoreResult<AccountRow> {
 /// for a read, subqueries for an INSERT's RETURNING, which sees only the new row).
 macro_rules! status_columns {
     ($s:literal, $app_name:literal, $app_website:literal) => {
+        $crate::core::sql::status_columns!(
+            $s, $app_name, $app_website;
+            id account_id text content spoiler_text sensitive visibility language
+            in_reply_to_id in_reply_to_account_id reblog_of_id;
+            replies_count reblogs_count favourites_count created_at edited_at version
+        )
+    };
+    // The list: the status' own columns, the app's two, the status' again.
+    ($s:literal, $app_name:literal, $app_website:literal; $($a:ident)*; $($b:ident)*) => {
         concat!(
-            $s,
-            "id, ",
-            $s,
-            "account_id, ",
-            $s,
-            "text, ",
-            $s,
-            "content, ",
-            $s,
-            "spoiler_text, ",
-            $s,
-            "sensitive, ",
-            $s,
-            "visibility, ",
-            $s,
-            "language, ",
-            $s,
-            "in_reply_to_id, ",
-            $s,
-            "in_reply_to_account_id, ",
-            $s,
-            "reblog_of_id, ",
-            $app_name,
-            ", ",
-            $app_website,
-            ", ",
-            $s,
-            "replies_count, ",
-            $s,
-            "reblogs_count, ",
-            $s,
-            "favourites_count, ",
-            $s,
-            "created_at, ",
-            $s,
-            "edited_at, ",
-            $s,
-            "version"
+            $($s, stringify!($a), ", ",)*
+            $app_name, ", ", $app_website
+            $(, ", ", $s, stringify!($b))*
         )
     };
 }
