@@ -2,7 +2,9 @@
 //! own SQL; turning those pieces into the rows the `Store` trait returns is
 //! the same for both, so it lives here once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use crate::versioned::FastSet;
 
 use crate::model::*;
 
@@ -16,12 +18,12 @@ pub struct BundleParts {
     /// Attachments per status, in the author's order.
     pub media: HashMap<Id, Vec<MediaRow>>,
     pub accounts: HashMap<Id, AccountRow>,
-    pub favourited: HashSet<Id>,
-    pub bookmarked: HashSet<Id>,
-    pub reblogged: HashSet<Id>,
+    pub favourited: FastSet<Id>,
+    pub bookmarked: FastSet<Id>,
+    pub reblogged: FastSet<Id>,
     /// The viewer's pinned statuses, and those in threads the viewer muted.
-    pub pinned: HashSet<Id>,
-    pub muted: HashSet<Id>,
+    pub pinned: FastSet<Id>,
+    pub muted: FastSet<Id>,
     /// Polls by status id, as the viewer sees them.
     pub polls: HashMap<Id, PollView>,
 }

@@ -21,13 +21,13 @@
 //! `home_timeline_rules_and_filters`, `home_feed_pages_past_hidden_rows`,
 //! `list_timeline_replies_policy_and_exclusive`, `visibility_rules`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::sql::mute_in_force;
 use super::{Arg, Conn, Row};
 use crate::kept::{Seen, SeenStatus};
 use crate::model::*;
-use crate::versioned::Versioned;
+use crate::versioned::{FastMap, FastSet, Versioned};
 use crate::StoreResult;
 
 /// What one account is to one viewer, as far as the home rules care: kept
@@ -180,7 +180,8 @@ async fn judge(
     let version: i64 = first.get(RELATION_VERSION_COLUMN)?;
     let now_ms: i64 = first.get(RELATION_VERSION_COLUMN + 1)?;
     let actions: i64 = first.get(RELATION_VERSION_COLUMN + 2)?;
-    let mut authors: HashMap<Id, (bool, i64)> = HashMap::with_capacity(rows.len());
+    let mut authors: FastMap<Id, (bool, i64)> =
+        FastMap::with_capacity_and_hasher(rows.len(), Default::default());
     for k in &candidates {
         authors.insert(k.status.author, k.author);
         if let Some((o, author)) = k.original.zip(k.original_author) {
@@ -337,8 +338,8 @@ async fn relations(
     accounts: &[Id],
     version: i64,
     now_ms: i64,
-) -> StoreResult<HashMap<Id, Relation>> {
-    let mut found = HashMap::with_capacity(accounts.len());
+) -> StoreResult<FastMap<Id, Relation>> {
+    let mut found = FastMap::with_capacity_and_hasher(accounts.len(), Default::default());
     let mut missing = Vec::new();
     let kept_now = kept.get_each(accounts.iter().map(|&a| ((viewer, a), version)));
     for (&a, r) in accounts.iter().zip(kept_now) {
@@ -417,9 +418,9 @@ async fn read_relations(
 }
 
 /// Which of `ids` mention `viewer`.
-async fn mentioning(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<HashSet<Id>> {
+async fn mentioning(c: &dyn Conn, viewer: Id, ids: &[Id]) -> StoreResult<FastSet<Id>> {
     if ids.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(FastSet::default());
     }
     c.query(
         &format!(

@@ -2,7 +2,7 @@
 //! notifications), deleting, loading for rendering, threads, and the
 //! actions on a status (favourite, reblog, bookmark).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::notifications::{notify, notify_all};
 use super::sql::{
@@ -13,7 +13,7 @@ use super::{accounts, args, Arg, Conn};
 use crate::ids::now_ms;
 use crate::kept::{KeptJson, KeptStatus, PageStatus, SeenStatus};
 use crate::model::*;
-use crate::versioned::Versioned;
+use crate::versioned::{FastSet, Versioned};
 use crate::{StoreError, StoreResult};
 
 /// Mastodon counts in `replies_count` only replies that anyone could see.
@@ -341,11 +341,11 @@ pub async fn fresh_bundle(
         tags: HashMap::from([(id, parts.tags.clone())]),
         media: HashMap::new(),
         accounts,
-        favourited: HashSet::new(),
-        bookmarked: HashSet::new(),
-        reblogged: HashSet::new(),
-        pinned: HashSet::new(),
-        muted: HashSet::new(),
+        favourited: FastSet::default(),
+        bookmarked: FastSet::default(),
+        reblogged: FastSet::default(),
+        pinned: FastSet::default(),
+        muted: FastSet::default(),
         polls: HashMap::new(),
     }
     .into_bundles(&[id])
@@ -787,11 +787,11 @@ async fn read_parts(c: &dyn Conn, list: &[Id]) -> StoreResult<ReadParts> {
 /// sees in a thread it muted; and which have a poll.
 #[derive(Default)]
 struct ViewerFlags {
-    favourited: HashSet<Id>,
-    bookmarked: HashSet<Id>,
-    reblogged: HashSet<Id>,
-    pinned: HashSet<Id>,
-    muted: HashSet<Id>,
+    favourited: FastSet<Id>,
+    bookmarked: FastSet<Id>,
+    reblogged: FastSet<Id>,
+    pinned: FastSet<Id>,
+    muted: FastSet<Id>,
     with_poll: Vec<Id>,
 }
 
