@@ -63,14 +63,6 @@ pub struct Created {
     pub filled: Option<NewStatus>,
 }
 
-impl Created {
-    /// The post as it was made: `new` with what the author's preferences
-    /// gave it (see `filled`), worked out once by [`create_returning`].
-    pub fn as_posted<'a>(filled: &'a Option<NewStatus>, new: &'a NewStatus) -> &'a NewStatus {
-        filled.as_ref().unwrap_or(new)
-    }
-}
-
 /// `new` with what `defaults` named taken from the inserted `row`; None
 /// when nothing was named (the post as given).
 fn filled_from(new: &NewStatus, defaults: AuthorDefaults, row: &StatusRow) -> Option<NewStatus> {
@@ -191,7 +183,8 @@ pub async fn create_returning(
     let row = status_row(&row)?;
     let id = row.id;
     let filled = filled_from(new, defaults, &row);
-    let new = Created::as_posted(&filled, new);
+    // The post as it was made (`Created::filled`).
+    let new = filled.as_ref().unwrap_or(new);
     for account in &new.mentions {
         c.execute(
             "INSERT INTO mentions (status_id, account_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",

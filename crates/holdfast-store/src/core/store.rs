@@ -2078,7 +2078,8 @@ impl<B: Db> Store for Core<B> {
                         statuses::create_returning(c, new, defaults, idempotency_ttl_s).await?;
                     let id = created.id;
                     let filled = created.filled.take();
-                    let new = statuses::Created::as_posted(&filled, new);
+                    // The post as it was made (`Created::filled`), worked out once.
+                    let new = filled.as_ref().unwrap_or(new);
                     // The author's row, read once: the fan-out decision, then the answer.
                     let author = home_feed::fan_out(c, new.account_id, id, feed).await?;
                     graph::notify_subscribers(c, id, new, subscribers_max).await?;

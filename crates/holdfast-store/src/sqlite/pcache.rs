@@ -65,6 +65,7 @@ unsafe impl Sync for Methods {}
 /// Pages moved to the lock page's number and parked elsewhere (for the tests).
 static PARKED: AtomicU64 = AtomicU64::new(0);
 
+#[cfg(test)]
 pub(crate) fn parked() -> u64 {
     PARKED.load(Ordering::Relaxed)
 }
