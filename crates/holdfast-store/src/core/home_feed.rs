@@ -17,7 +17,7 @@
 //! their rows stop qualifying at once. A page therefore costs the rows it
 //! reads, not the history behind them.
 
-use std::collections::HashMap;
+use crate::versioned::FastMap;
 
 use super::sql;
 use super::timelines;
@@ -248,7 +248,7 @@ pub async fn fill(c: &dyn Conn, viewer: Id, f: FeedLimits) -> StoreResult<()> {
 /// hashtags, which pass other rules, have no entry.
 pub struct FeedPage {
     pub ids: Vec<Paged<Id>>,
-    pub(crate) seen: HashMap<Id, SeenStatus>,
+    pub(crate) seen: FastMap<Id, SeenStatus>,
     /// The viewer's actions version, as the page's first read of candidates
     /// found it (`home_rules::Judged::actions`); None if it read none.
     pub(crate) actions: Option<i64>,
@@ -293,7 +293,7 @@ pub async fn page(
     // candidates a page may check at least `rounds_max` x 2 pages.
     let mut per_source = (limit + limit / 2).max(1);
     let mut found = Vec::with_capacity(limit);
-    let mut seen = HashMap::with_capacity(limit);
+    let mut seen = FastMap::with_capacity_and_hasher(limit, Default::default());
     let mut actions = None;
     let mut bounds = page;
     for _ in 0..rounds_max.max(1) + 1 {

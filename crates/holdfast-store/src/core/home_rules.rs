@@ -21,8 +21,6 @@
 //! `home_timeline_rules_and_filters`, `home_feed_pages_past_hidden_rows`,
 //! `list_timeline_replies_policy_and_exclusive`, `visibility_rules`).
 
-use std::collections::HashMap;
-
 use super::sql::mute_in_force;
 use super::{Arg, Conn, Row};
 use crate::kept::{Seen, SeenStatus};
@@ -92,7 +90,7 @@ pub(crate) struct Judged {
     pub ids: Vec<Id>,
     /// Those that pass, with the versions of their rows and their authors'
     /// as the read found them.
-    pub passing: HashMap<Id, SeenStatus>,
+    pub passing: FastMap<Id, SeenStatus>,
     /// The viewer's actions version (migration 0033) as the same read found
     /// it, for the viewer's kept flags (`statuses::ViewerFlagsKept`); None
     /// when there was no candidate.
@@ -110,7 +108,7 @@ pub(crate) async fn passing(
     if ids.is_empty() {
         return Ok(Judged {
             ids: Vec::new(),
-            passing: HashMap::new(),
+            passing: FastMap::default(),
             actions: None,
         });
     }
@@ -170,7 +168,7 @@ async fn judge(
     let Some(first) = rows.first() else {
         return Ok(Judged {
             ids,
-            passing: HashMap::new(),
+            passing: FastMap::default(),
             actions: None,
         });
     };

@@ -13,7 +13,7 @@ use super::{accounts, args, Arg, Conn};
 use crate::ids::now_ms;
 use crate::kept::{KeptJson, KeptStatus, PageStatus, SeenStatus};
 use crate::model::*;
-use crate::versioned::{FastSet, Versioned};
+use crate::versioned::{FastMap, FastSet, Versioned};
 use crate::{StoreError, StoreResult};
 
 /// Mastodon counts in `replies_count` only replies that anyone could see.
@@ -465,11 +465,12 @@ pub(crate) async fn page_statuses(
     c: &dyn Conn,
     viewer: &PageViewer<'_>,
     ids: &[Id],
-    seen: &HashMap<Id, SeenStatus>,
+    seen: &FastMap<Id, SeenStatus>,
     kept: &KeptJson,
     cache: &StatusParts,
 ) -> StoreResult<Vec<PageStatus>> {
-    let mut taken: HashMap<Id, KeptStatus> = HashMap::with_capacity(ids.len());
+    let mut taken: FastMap<Id, KeptStatus> =
+        FastMap::with_capacity_and_hasher(ids.len(), Default::default());
     let mut missing: Vec<Id> = Vec::new();
     {
         // Let go before any statement (the block's end): other pages wait
@@ -507,7 +508,7 @@ pub(crate) async fn page_statuses(
             viewed.fill(original);
         }
     }
-    let mut read: HashMap<Id, StatusBundle> = rows
+    let mut read: FastMap<Id, StatusBundle> = rows
         .with(viewed)
         .into_bundles(&missing)
         .into_iter()
